@@ -1,0 +1,51 @@
+"""LayerLab's deep-learning engine: tensors, autograd, on NumPy (CPU) and CuPy (GPU).
+
+The API mirrors PyTorch's, so ``import engine as torch`` runs PyTorch tutorial code.
+"""
+
+import numpy as _np
+
+# Overflow to inf, log(0) and 0/0 follow IEEE in PyTorch without warnings; NumPy would warn.
+_np.seterr(all="ignore")
+
+from . import _methods, autograd, backend, cuda, dtypes, random, utils
+from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .backend import device
+from .creation import (
+    BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor, LongTensor,
+    ShortTensor, arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, is_tensor, linspace,
+    logspace, normal, numel, ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like,
+    randperm, range, tensor, zeros, zeros_like,
+)
+from .dtypes import dtype, get_default_dtype, set_default_dtype
+from .ops.convert import clone
+from .ops.elementwise import (
+    abs, acos, add, allclose, asin, atan, bitwise_not, ceil, clamp, clip, cos, cosh, div, eq, equal,
+    exp, expm1, floor, floor_divide, ge, gt, isclose, isfinite, isinf, isnan, le, log, log1p, log2, log10,
+    logical_and, logical_not, logical_or, logical_xor, lt, maximum, minimum, mul, ne, neg, pow, reciprocal,
+    relu, remainder, round, rsqrt, sigmoid, sign, sin, sinh, sqrt, square, sub, tan, tanh, true_divide, trunc,
+    where,
+)
+from .ops.matmul import bmm, dot, matmul, mm, mv, outer
+from .ops.reduce import (
+    all, amax, amin, any, argmax, argmin, count_nonzero, logsumexp, max, mean, min, norm, prod, std, std_mean,
+    sum, var, var_mean,
+)
+from .ops.shape import (
+    cat, chunk, concat, concatenate, flatten, flip, hstack, movedim, narrow, permute, reshape, select, split,
+    squeeze, stack, swapaxes, swapdims, t, tensor_split, transpose, unbind, unflatten, unsqueeze, vstack,
+)
+from .ops.softmax import log_softmax, softmax
+from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from .tensor import Size, Tensor
+from .tensor_str import set_printoptions
+
+multiply, subtract, negative, divide = mul, sub, neg, div
+
+bool = dtypes.bool_
+uint8, int8, int16, int32, int64 = dtypes.uint8, dtypes.int8, dtypes.int16, dtypes.int32, dtypes.int64
+float16, float32, float64 = dtypes.float16, dtypes.float32, dtypes.float64
+half, float, double = float16, float32, float64
+short, int, long = int16, int32, int64
+
+__version__ = "0.1.0"

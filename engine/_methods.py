@@ -1,0 +1,99 @@
+"""Attach the operations of ``engine.ops`` to ``Tensor`` as methods and operators.
+
+The functions take the tensor as their first argument, so each is used as the method itself, with no
+wrapper in between (per-op Python overhead is what users feel on small tensors).
+"""
+
+from .ops import convert, elementwise, index, inplace, matmul, reduce, shape, softmax
+from .tensor import Tensor
+
+
+def _reflected(fn):
+    def method(self, other):
+        return fn(self, other)
+
+    return method
+
+
+def _nonzero(self, *, as_tuple=False):
+    from .tensor import make_tensor
+
+    idx = self.xp.nonzero(self._data)
+    if as_tuple:
+        return tuple(make_tensor(i.astype("int64"), self._device) for i in idx)
+    return make_tensor(self.xp.stack(idx, axis=1).astype("int64"), self._device)
+
+
+_METHODS = {
+    # elementwise
+    "add": elementwise.add, "sub": elementwise.sub, "subtract": elementwise.sub, "mul": elementwise.mul,
+    "multiply": elementwise.mul, "div": elementwise.div, "divide": elementwise.div,
+    "true_divide": elementwise.true_divide, "floor_divide": elementwise.floor_divide,
+    "remainder": elementwise.remainder, "pow": elementwise.pow, "neg": elementwise.neg,
+    "negative": elementwise.neg, "abs": elementwise.abs, "exp": elementwise.exp, "log": elementwise.log,
+    "log2": elementwise.log2, "log10": elementwise.log10, "log1p": elementwise.log1p,
+    "expm1": elementwise.expm1, "sqrt": elementwise.sqrt, "rsqrt": elementwise.rsqrt,
+    "sin": elementwise.sin, "cos": elementwise.cos, "tan": elementwise.tan, "tanh": elementwise.tanh,
+    "asin": elementwise.asin, "acos": elementwise.acos, "atan": elementwise.atan, "sinh": elementwise.sinh,
+    "cosh": elementwise.cosh, "sigmoid": elementwise.sigmoid, "relu": elementwise.relu,
+    "reciprocal": elementwise.reciprocal, "square": elementwise.square, "sign": elementwise.sign,
+    "floor": elementwise.floor, "ceil": elementwise.ceil, "round": elementwise.round,
+    "trunc": elementwise.trunc, "clamp": elementwise.clamp, "clip": elementwise.clamp,
+    "maximum": elementwise.maximum, "minimum": elementwise.minimum, "where": lambda self, cond, other:
+    elementwise.where(cond, self, other),
+    "eq": elementwise.eq, "ne": elementwise.ne, "lt": elementwise.lt, "le": elementwise.le,
+    "gt": elementwise.gt, "ge": elementwise.ge, "logical_and": elementwise.logical_and,
+    "logical_or": elementwise.logical_or, "logical_xor": elementwise.logical_xor,
+    "logical_not": elementwise.logical_not, "isnan": elementwise.isnan, "isinf": elementwise.isinf,
+    "isfinite": elementwise.isfinite, "equal": elementwise.equal, "allclose": elementwise.allclose,
+    "isclose": elementwise.isclose,
+    # reductions
+    "sum": reduce.sum, "mean": reduce.mean, "var": reduce.var, "std": reduce.std, "prod": reduce.prod,
+    "amax": reduce.amax, "amin": reduce.amin, "max": reduce.max, "min": reduce.min,
+    "argmax": reduce.argmax, "argmin": reduce.argmin, "norm": reduce.norm, "logsumexp": reduce.logsumexp,
+    "count_nonzero": reduce.count_nonzero, "all": reduce.all, "any": reduce.any,
+    "softmax": softmax.softmax, "log_softmax": softmax.log_softmax,
+    # shapes
+    "view": shape.view, "view_as": shape.view_as, "reshape": shape.reshape, "reshape_as": shape.reshape_as,
+    "flatten": shape.flatten, "unflatten": shape.unflatten, "squeeze": shape.squeeze,
+    "unsqueeze": shape.unsqueeze, "permute": shape.permute, "transpose": shape.transpose,
+    "swapaxes": shape.transpose, "swapdims": shape.transpose, "t": shape.t, "expand": shape.expand,
+    "expand_as": shape.expand_as, "repeat": shape.repeat, "split": shape.split, "chunk": shape.chunk,
+    "tensor_split": shape.tensor_split, "unbind": shape.unbind, "narrow": shape.narrow,
+    "select": shape.select, "movedim": shape.movedim, "flip": shape.flip, "contiguous": shape.contiguous,
+    # matrix products
+    "matmul": matmul.matmul, "mm": matmul.mm, "bmm": matmul.bmm, "mv": matmul.mv, "dot": matmul.dot,
+    "outer": matmul.outer,
+    # conversions
+    "float": convert.float, "double": convert.double, "half": convert.half, "long": convert.long,
+    "int": convert.int, "short": convert.short, "char": convert.char, "byte": convert.byte,
+    "bool": convert.bool, "clone": convert.clone, "type_as": convert.type_as,
+    # in place
+    "add_": inplace.add_, "sub_": inplace.sub_, "mul_": inplace.mul_, "div_": inplace.div_,
+    "pow_": inplace.pow_, "neg_": inplace.neg_, "abs_": inplace.abs_, "exp_": inplace.exp_,
+    "log_": inplace.log_, "sqrt_": inplace.sqrt_, "sigmoid_": inplace.sigmoid_, "tanh_": inplace.tanh_,
+    "relu_": inplace.relu_, "clamp_": inplace.clamp_, "clip_": inplace.clip_, "copy_": inplace.copy_,
+    "fill_": inplace.fill_, "zero_": inplace.zero_, "t_": inplace.t_, "uniform_": inplace.uniform_,
+    "normal_": inplace.normal_,
+    # misc
+    "nonzero": _nonzero,
+    # operators
+    "__add__": elementwise.add, "__radd__": _reflected(elementwise.add), "__sub__": elementwise.sub,
+    "__rsub__": elementwise.rsub, "__mul__": elementwise.mul, "__rmul__": _reflected(elementwise.mul),
+    "__truediv__": elementwise.div, "__rtruediv__": elementwise.rdiv, "__pow__": elementwise.pow,
+    "__rpow__": elementwise.rpow, "__matmul__": matmul.matmul,
+    "__rmatmul__": lambda self, other: matmul.matmul(other, self), "__floordiv__": elementwise.floor_divide,
+    "__mod__": elementwise.remainder, "__neg__": elementwise.neg, "__abs__": elementwise.abs,
+    "__pos__": lambda self: self, "__eq__": elementwise.eq, "__ne__": elementwise.ne,
+    "__lt__": elementwise.lt, "__le__": elementwise.le, "__gt__": elementwise.gt, "__ge__": elementwise.ge,
+    "__and__": elementwise.bitwise_and, "__or__": elementwise.bitwise_or, "__xor__": elementwise.bitwise_xor,
+    "__rand__": elementwise.bitwise_and, "__ror__": elementwise.bitwise_or,
+    "__invert__": elementwise.bitwise_not, "__getitem__": index.getitem, "__setitem__": inplace.setitem,
+    "__iadd__": inplace.add_, "__isub__": inplace.sub_, "__imul__": inplace.mul_,
+    "__itruediv__": inplace.div_,
+}
+
+for _name, _fn in _METHODS.items():
+    setattr(Tensor, _name, _fn)
+Tensor.T = property(shape.T)
+Tensor.mT = property(shape.mT)

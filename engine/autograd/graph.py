@@ -1,0 +1,90 @@
+"""Nodes of the backward graph.
+
+Every tensor produced by a differentiable operation points at the node that made it (``grad_fn``);
+the node's edges point at the nodes (or, for leaves, the tensors themselves) that made its inputs.
+Leaves appear in ``next_functions`` as ``AccumulateGrad`` nodes, created only when someone looks.
+"""
+
+FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after they "
+    "have already been freed). Saved intermediate values of the graph are freed when you call "
+    ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
+    "graph a second time or if you need to access saved tensors after calling backward."
+)
+
+
+class Node:
+    """A function in the backward graph: takes the gradients of its outputs, returns its inputs'."""
+
+    __slots__ = ("__weakref__", "_edges", "_freed", "_pre_hooks", "_retained", "_saved_versions")
+    _name = "Node"
+    num_outputs = 1
+    saves_tensors = True  # whether backward needs values that release() frees
+
+    def __repr__(self):
+        return f"<{self.name()} object at {id(self):#x}>"
+
+    def name(self):  # PyTorch's Node.name()
+        return self._name
+
+    @property
+    def next_functions(self):
+        from ..tensor import Tensor
+
+        out = []
+        for edge in getattr(self, "_edges", ()):
+            if edge is None:
+                out.append((None, 0))
+            elif isinstance(edge[0], Tensor):
+                out.append((AccumulateGrad.of(edge[0]), 0))
+            else:
+                out.append(edge)
+        return tuple(out)
+
+    def register_hook(self, fn):
+        raise NotImplementedError("hooks on grad_fn nodes are not supported; use Tensor.register_hook")
+
+    def register_prehook(self, fn):
+        raise NotImplementedError("hooks on grad_fn nodes are not supported; use Tensor.register_hook")
+
+    def backward(self, *grads):
+        raise NotImplementedError
+
+    def release(self):
+        """Drop what backward saved; a later backward through this node then raises."""
+
+    def check_saved_versions(self):
+        saved = getattr(self, "_saved_versions", None)
+        if not saved:
+            return
+        for counter, version, shape, dtype_name in saved:
+            if counter[0] != version:
+                dims = ", ".join(str(s) for s in shape)
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified by an "
+                    f"inplace operation: [{dtype_name} [{dims}]], which is an input or output of "
+                    f"{self.name()}, is at version {counter[0]}; expected version {version} instead. "
+                    "Hint: the backtrace further above can point to the operation that failed to "
+                    "compute its gradient. Avoid the in-place operation, or clone() the tensor first."
+                )
+
+    def check_not_freed(self):
+        if getattr(self, "_freed", False):
+            raise RuntimeError(FREED_MESSAGE)
+
+
+class AccumulateGrad(Node):
+    """The node that stands for a leaf tensor in ``next_functions``."""
+
+    __slots__ = ("variable",)
+    _name = "AccumulateGrad"
+
+    @classmethod
+    def of(cls, tensor):
+        acc = tensor._grad_accumulator
+        if acc is None:
+            acc = object.__new__(cls)
+            acc.variable = tensor
+            acc._edges = ()
+            tensor._grad_accumulator = acc
+        return acc

@@ -1,0 +1,725 @@
+"""Elementwise operations: arithmetic with broadcasting and PyTorch's type promotion, math functions,
+comparisons, ``where``, ``clamp``, ``maximum``/``minimum``."""
+
+import numbers
+
+import numpy as np
+
+from .. import dtypes
+from ..backend import CPU
+from .convert import cast
+from .op import Op, Tensor, make_tensor, unbroadcast, xp_of
+
+_Scalar = (numbers.Number, np.number, np.bool_)
+
+
+# ----- operands and type promotion -----
+def _scalar_tensor(value, like):
+    from ..creation import tensor
+
+    return tensor(value, device=like._device)
+
+
+def _promoted(a, b):
+    """Bring ``a`` (a tensor) and ``b`` (tensor or Python scalar) to PyTorch's common dtype."""
+    if isinstance(b, Tensor):
+        ad, bd = a._data.dtype, b._data.dtype
+        if ad == bd:
+            return a, b
+        target = dtypes.result_type(dtypes.from_numpy(ad), a._data.ndim, dtypes.from_numpy(bd), b._data.ndim)
+        return cast(a, target), cast(b, target)
+    if isinstance(b, _Scalar):
+        category = dtypes.scalar_category(b)
+        a_dt = dtypes.from_numpy(a._data.dtype)
+        if category > a_dt.category:
+            a = cast(a, dtypes.default_for_category(category))
+        elif category == 1 and a_dt.category == 1 and not _fits(b, a._data.dtype):
+            b = np.array(b).astype(a._data.dtype)[()]  # wraps around, as PyTorch's integer types do
+        return a, b
+    if isinstance(b, np.ndarray):
+        from ..creation import tensor
+
+        return _promoted(a, tensor(b, device=a._device))
+    raise TypeError(f"unsupported operand type: {type(b).__name__}")
+
+
+def _fits(value, np_dtype):
+    info = np.iinfo(np_dtype)
+    return info.min <= value <= info.max
+
+
+def _binary(tensor_op, scalar_op, a, b):
+    a, b = _promoted(a, b)
+    if isinstance(b, Tensor):
+        return tensor_op.apply(a, b)
+    return scalar_op.apply(a, other=b)
+
+
+def _float_operand(a):
+    """Math functions on integer tensors compute in the default float type, as PyTorch does."""
+    if a._data.dtype.kind in "biu":
+        return cast(a, dtypes.get_default_dtype())
+    return a
+
+
+# ----- arithmetic -----
+class Add(Op):
+    __slots__ = ("alpha", "sa", "sb")
+    _name = "AddBackward0"
+    saves_tensors = False
+
+    def forward(self, a, b, alpha=1):
+        self.sa, self.sb, self.alpha = a.shape, b.shape, alpha
+        return a + b if alpha == 1 else a + alpha * b
+
+    def backward(self, g):
+        gb = g if self.alpha == 1 else g * self.alpha
+        return unbroadcast(g, self.sa), unbroadcast(gb, self.sb)
+
+
+class AddScalar(Op):
+    __slots__ = ()
+    _name = "AddBackward0"
+    saves_tensors = False
+
+    def forward(self, a, other):
+        return a + other
+
+    def backward(self, g):
+        return (g,)
+
+
+class Sub(Op):
+    __slots__ = ("alpha", "sa", "sb")
+    _name = "SubBackward0"
+    saves_tensors = False
+
+    def forward(self, a, b, alpha=1):
+        self.sa, self.sb, self.alpha = a.shape, b.shape, alpha
+        return a - b if alpha == 1 else a - alpha * b
+
+    def backward(self, g):
+        return unbroadcast(g, self.sa), unbroadcast(-g if self.alpha == 1 else g * -self.alpha, self.sb)
+
+
+class SubScalar(Op):
+    __slots__ = ()
+    _name = "SubBackward0"
+    saves_tensors = False
+
+    def forward(self, a, other):
+        return a - other
+
+    def backward(self, g):
+        return (g,)
+
+
+class RSubScalar(Op):
+    __slots__ = ()
+    _name = "RsubBackward1"
+    saves_tensors = False
+
+    def forward(self, a, other):
+        return other - a
+
+    def backward(self, g):
+        return (-g,)
+
+
+class Mul(Op):
+    __slots__ = ("a", "b")
+    _name = "MulBackward0"
+    saves = 1
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, g):
+        ea, eb = self._edges
+        a, b = self.a, self.b
+        return (None if ea is None else unbroadcast(g * b, a.shape),
+                None if eb is None else unbroadcast(g * a, b.shape))
+
+
+class MulScalar(Op):
+    __slots__ = ("other",)
+    _name = "MulBackward0"
+    saves_tensors = False
+
+    def forward(self, a, other):
+        self.other = other
+        return a * other
+
+    def backward(self, g):
+        return (g * self.other,)
+
+
+class Div(Op):
+    __slots__ = ("a", "b")
+    _name = "DivBackward0"
+    saves = 1
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a / b
+
+    def backward(self, g):
+        ea, eb = self._edges
+        a, b = self.a, self.b
+        ga = None if ea is None else unbroadcast(g / b, a.shape)
+        gb = None if eb is None else unbroadcast(-g * a / (b * b), b.shape)
+        return ga, gb
+
+
+class DivScalar(Op):
+    __slots__ = ("other",)
+    _name = "DivBackward0"
+    saves_tensors = False
+
+    def forward(self, a, other):
+        self.other = other
+        return a / other
+
+    def backward(self, g):
+        return (g / self.other,)
+
+
+class RDivScalar(Op):
+    __slots__ = ("out", "other")
+    _name = "DivBackward0"
+    saves = 2
+
+    def forward(self, a, other):
+        self.other = other
+        self.out = other / a
+        return self.out
+
+    def backward(self, g):
+        out = self.out
+        return (-g * out * out / self.other if self.other != 0 else g * 0,)
+
+
+class Pow(Op):
+    __slots__ = ("a", "b", "out")
+    _name = "PowBackward1"
+    saves = 3
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        self.out = a ** b
+        return self.out
+
+    def backward(self, g):
+        ea, eb = self._edges
+        a, b, out = self.a, self.b, self.out
+        xp = xp_of(a)
+        ga = gb = None
+        if ea is not None:
+            ga = unbroadcast(g * b * xp.where(b == 0, 1, a ** (b - 1)), a.shape)
+        if eb is not None:
+            gb = unbroadcast(g * out * xp.log(xp.where(a > 0, a, 1)) * (a > 0), b.shape)
+        return ga, gb
+
+
+class PowScalar(Op):
+    __slots__ = ("a", "other")
+    _name = "PowBackward0"
+    saves = 1
+
+    def forward(self, a, other):
+        self.a, self.other = a, other
+        if other == 2:
+            return a * a
+        return a ** other
+
+    def backward(self, g):
+        p = self.other
+        if p == 0:
+            return (g * 0,)
+        if p == 2:
+            return (g * 2 * self.a,)
+        return (g * p * self.a ** (p - 1),)
+
+
+class RPowScalar(Op):
+    """``scalar ** tensor``."""
+
+    __slots__ = ("base", "out")
+    _name = "PowBackward2"
+    saves = 2
+
+    def forward(self, a, base):
+        self.base = base
+        self.out = xp_of(a).power(a.dtype.type(base), a)
+        return self.out
+
+    def backward(self, g):
+        return (g * self.out * float(np.log(self.base)) if self.base > 0 else g * 0,)
+
+
+def add(input, other, *, alpha=1, out=None):
+    if not isinstance(input, Tensor):
+        input, other = _scalar_tensor(input, other), other
+    if alpha != 1:
+        a, b = _promoted(input, other)
+        if not isinstance(b, Tensor):
+            result = AddScalar.apply(a, other=b * alpha)
+        else:
+            result = Add.apply(a, b, alpha=alpha)
+    else:
+        result = _binary(Add, AddScalar, input, other)
+    return _into(result, out)
+
+
+def sub(input, other, *, alpha=1, out=None):
+    if not isinstance(input, Tensor):
+        input = _scalar_tensor(input, other)
+    if input._data.dtype.kind == "b" or (isinstance(other, Tensor) and other._data.dtype.kind == "b"):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` operator "
+                           "instead.")
+    if alpha != 1:
+        a, b = _promoted(input, other)
+        result = SubScalar.apply(a, other=b * alpha) if not isinstance(b, Tensor) else Sub.apply(
+            a, b, alpha=alpha)
+    else:
+        result = _binary(Sub, SubScalar, input, other)
+    return _into(result, out)
+
+
+def rsub(input, other):
+    """``other - input`` for a scalar ``other``."""
+    a, b = _promoted(input, other)
+    if isinstance(b, Tensor):
+        return Sub.apply(b, a)
+    return RSubScalar.apply(a, other=b)
+
+
+def mul(input, other, *, out=None):
+    if not isinstance(input, Tensor):
+        input, other = other, input
+    return _into(_binary(Mul, MulScalar, input, other), out)
+
+
+def div(input, other, *, rounding_mode=None, out=None):
+    if not isinstance(input, Tensor):
+        return _into(rdiv(other, input), out)
+    if rounding_mode is not None:
+        return _into(_rounded_div(input, other, rounding_mode), out)
+    a, b = _promoted(input, other)
+    if a._data.dtype.kind in "biu" and (not isinstance(b, Tensor) or b._data.dtype.kind in "biu"):
+        default = dtypes.get_default_dtype()
+        a = cast(a, default)
+        b = cast(b, default) if isinstance(b, Tensor) else b
+    return _into(Div.apply(a, b) if isinstance(b, Tensor) else DivScalar.apply(a, other=b), out)
+
+
+def _rounded_div(a, b, mode):
+    if mode not in ("trunc", "floor"):
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                           f"'{mode}'")
+    a, b = _promoted(a, b)
+    bd = b._data if isinstance(b, Tensor) else b
+    xp = xp_of(a._data)
+    q = a._data / bd if a._data.dtype.kind == "f" else xp.true_divide(a._data, bd)
+    q = xp.floor(q) if mode == "floor" else xp.trunc(q)
+    return make_tensor(q.astype(a._data.dtype, copy=False), a._device)
+
+
+def rdiv(input, other):
+    """``other / input`` for a scalar ``other``."""
+    a = input
+    if a._data.dtype.kind in "biu":
+        a = cast(a, dtypes.get_default_dtype())
+    a, b = _promoted(a, other)
+    if isinstance(b, Tensor):
+        return Div.apply(b, a)
+    return RDivScalar.apply(a, other=b)
+
+
+def true_divide(input, other):
+    return div(input, other)
+
+
+def floor_divide(input, other):
+    return _rounded_div(input, other, "floor")
+
+
+def remainder(input, other):
+    a, b = _promoted(input, other)
+    bd = b._data if isinstance(b, Tensor) else b
+    return make_tensor(xp_of(a._data).mod(a._data, bd), a._device)
+
+
+
+def pow(input, exponent):
+    if not isinstance(input, Tensor):
+        return rpow(exponent, input)
+    if isinstance(exponent, Tensor):
+        a, b = _promoted(input, exponent)
+        return Pow.apply(a, b)
+    a, b = _promoted(input, exponent)
+    return PowScalar.apply(a, other=b)
+
+
+def rpow(input, base):
+    a, b = _promoted(input, base)
+    if isinstance(b, Tensor):
+        return Pow.apply(b, a)
+    return RPowScalar.apply(a, base=b)
+
+
+def _into(result, out):
+    if out is None:
+        return result
+    if not isinstance(out, Tensor):
+        raise TypeError(f"out must be a Tensor, not {type(out).__name__}")
+    if out._requires_grad and result._requires_grad:
+        raise RuntimeError("add(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
+    if out._data.shape != result._data.shape:
+        out._data = result._data.astype(out._data.dtype, copy=True)
+    else:
+        out._data[...] = result._data
+    out._bump_version()
+    return out
+
+
+# ----- unary math -----
+class _Unary(Op):
+    """A unary op whose backward multiplies by a derivative computed from the input and/or output."""
+
+    __slots__ = ("x", "y")
+    saves = 1
+
+    def forward(self, x):
+        self.x = x
+        self.y = y = self.f(x)
+        return y
+
+    def backward(self, g):
+        return (g * self.df(self.x, self.y),)
+
+
+def _unary(name, f, df, saves=1, torch_name=None):
+    cls = type(name, (_Unary,), {
+        "__slots__": (), "_name": torch_name or f"{name}Backward0", "saves": saves,
+        "f": staticmethod(f), "df": staticmethod(df),
+    })
+    return cls
+
+
+Neg = _unary("Neg", lambda x: -x, lambda x, y: -1)
+Neg.backward = lambda self, g: (-g,)
+Neg.saves_tensors = False
+Exp = _unary("Exp", lambda x: xp_of(x).exp(x), lambda x, y: y, saves=2)
+Log = _unary("Log", lambda x: xp_of(x).log(x), lambda x, y: 1 / x)
+Log2 = _unary("Log2", lambda x: xp_of(x).log2(x), lambda x, y: 1 / (x * np.log(2)))
+Log10 = _unary("Log10", lambda x: xp_of(x).log10(x), lambda x, y: 1 / (x * np.log(10)))
+Log1p = _unary("Log1p", lambda x: xp_of(x).log1p(x), lambda x, y: 1 / (1 + x))
+Expm1 = _unary("Expm1", lambda x: xp_of(x).expm1(x), lambda x, y: y + 1, saves=2)
+Sqrt = _unary("Sqrt", lambda x: xp_of(x).sqrt(x), lambda x, y: 0.5 / y, saves=2)
+Rsqrt = _unary("Rsqrt", lambda x: 1 / xp_of(x).sqrt(x), lambda x, y: -0.5 * y * y * y, saves=2)
+Sin = _unary("Sin", lambda x: xp_of(x).sin(x), lambda x, y: xp_of(x).cos(x))
+Cos = _unary("Cos", lambda x: xp_of(x).cos(x), lambda x, y: -xp_of(x).sin(x))
+Tan = _unary("Tan", lambda x: xp_of(x).tan(x), lambda x, y: 1 + y * y, saves=2)
+Tanh = _unary("Tanh", lambda x: xp_of(x).tanh(x), lambda x, y: 1 - y * y, saves=2)
+Abs = _unary("Abs", lambda x: xp_of(x).abs(x), lambda x, y: xp_of(x).sign(x))
+Reciprocal = _unary("Reciprocal", lambda x: 1 / x, lambda x, y: -y * y, saves=2)
+Square = _unary("Square", lambda x: x * x, lambda x, y: 2 * x, torch_name="PowBackward0")
+Atan = _unary("Atan", lambda x: xp_of(x).arctan(x), lambda x, y: 1 / (1 + x * x))
+Asin = _unary("Asin", lambda x: xp_of(x).arcsin(x), lambda x, y: 1 / xp_of(x).sqrt(1 - x * x))
+Acos = _unary("Acos", lambda x: xp_of(x).arccos(x), lambda x, y: -1 / xp_of(x).sqrt(1 - x * x))
+Sinh = _unary("Sinh", lambda x: xp_of(x).sinh(x), lambda x, y: xp_of(x).cosh(x))
+Cosh = _unary("Cosh", lambda x: xp_of(x).cosh(x), lambda x, y: xp_of(x).sinh(x))
+
+
+def _sigmoid(x):
+    xp = xp_of(x)
+    e = xp.exp(-xp.abs(x))
+    d = 1 + e
+    return xp.where(x >= 0, 1 / d, e / d)
+
+
+Sigmoid = _unary("Sigmoid", _sigmoid, lambda x, y: y * (1 - y), saves=2)
+
+
+class Relu(Op):
+    __slots__ = ("y",)
+    _name = "ReluBackward0"
+    saves = 2
+
+    def forward(self, x):
+        self.y = y = xp_of(x).maximum(x, 0)
+        return y
+
+    def backward(self, g):
+        return (g * (self.y > 0),)
+
+
+class _NoGrad(Op):
+    """Piecewise-constant functions: their gradient is zero everywhere (as PyTorch defines it)."""
+
+    __slots__ = ()
+    saves_tensors = False
+
+    def forward(self, x):
+        return self.f(x)
+
+    def backward(self, g):
+        return (g * 0,)
+
+
+def _piecewise(name, f):
+    return type(name, (_NoGrad,), {"__slots__": (), "_name": f"{name}Backward0", "f": staticmethod(f)})
+
+
+Sign = _piecewise("Sign", lambda x: xp_of(x).sign(x))
+Floor = _piecewise("Floor", lambda x: xp_of(x).floor(x))
+Ceil = _piecewise("Ceil", lambda x: xp_of(x).ceil(x))
+Round = _piecewise("Round", lambda x: xp_of(x).round(x))
+Trunc = _piecewise("Trunc", lambda x: xp_of(x).trunc(x))
+
+
+def _float_unary(op):
+    def fn(input):
+        return op.apply(_float_operand(input))
+
+    fn.__name__ = op.__name__.lower()
+    return fn
+
+
+def _same_dtype_unary(op):
+    def fn(input):
+        return op.apply(input)
+
+    fn.__name__ = op.__name__.lower()
+    return fn
+
+
+exp = _float_unary(Exp)
+log = _float_unary(Log)
+log2 = _float_unary(Log2)
+log10 = _float_unary(Log10)
+log1p = _float_unary(Log1p)
+expm1 = _float_unary(Expm1)
+sqrt = _float_unary(Sqrt)
+rsqrt = _float_unary(Rsqrt)
+sin = _float_unary(Sin)
+cos = _float_unary(Cos)
+tan = _float_unary(Tan)
+tanh = _float_unary(Tanh)
+sigmoid = _float_unary(Sigmoid)
+reciprocal = _float_unary(Reciprocal)
+atan = _float_unary(Atan)
+asin = _float_unary(Asin)
+acos = _float_unary(Acos)
+sinh = _float_unary(Sinh)
+cosh = _float_unary(Cosh)
+abs = _same_dtype_unary(Abs)
+relu = _same_dtype_unary(Relu)
+sign = _same_dtype_unary(Sign)
+square = _same_dtype_unary(Square)
+
+
+def neg(input):
+    if input._data.dtype.kind == "b":
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are "
+                           "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+    return Neg.apply(input)
+
+
+def _rounding(op):
+    def fn(input):
+        if input._data.dtype.kind in "biu":
+            return input.clone()
+        return op.apply(input)
+
+    fn.__name__ = op.__name__.lower()
+    return fn
+
+
+floor = _rounding(Floor)
+ceil = _rounding(Ceil)
+round = _rounding(Round)
+trunc = _rounding(Trunc)
+
+
+# ----- clamp, maximum, minimum, where -----
+class Clamp(Op):
+    __slots__ = ("mask",)
+    _name = "ClampBackward1"
+    saves_tensors = False
+
+    def forward(self, x, min=None, max=None):
+        xp = xp_of(x)
+        y = xp.clip(x, min, max)
+        self.mask = (y == x) if x.dtype.kind == "f" else None
+        return y
+
+    def backward(self, g):
+        return (g * self.mask,)
+
+
+def clamp(input, min=None, max=None):
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out = input
+        if min is not None:
+            out = maximum(out, min if isinstance(min, Tensor) else _scalar_tensor(min, input))
+        if max is not None:
+            out = minimum(out, max if isinstance(max, Tensor) else _scalar_tensor(max, input))
+        return out
+    a = input
+    for bound in (min, max):
+        if bound is not None:
+            a, _ = _promoted(a, bound)
+    return Clamp.apply(a, min=min, max=max)
+
+
+clip = clamp
+
+
+class Maximum(Op):
+    __slots__ = ("mask", "sa", "sb")
+    _name = "MaximumBackward0"
+    saves_tensors = False
+    pick = staticmethod(np.maximum)
+
+    def forward(self, a, b):
+        xp = xp_of(a)
+        y = xp.maximum(a, b) if self.pick is np.maximum else xp.minimum(a, b)
+        # Ties share the gradient equally, as PyTorch does.
+        self.mask = ((a == y).astype(y.dtype), (b == y).astype(y.dtype))
+        self.sa, self.sb = a.shape, b.shape
+        return y
+
+    def backward(self, g):
+        ma, mb = self.mask
+        both = ma + mb
+        ga = g * ma / both
+        gb = g * mb / both
+        return unbroadcast(ga, self.sa), unbroadcast(gb, self.sb)
+
+
+class Minimum(Maximum):
+    __slots__ = ()
+    _name = "MinimumBackward0"
+    pick = staticmethod(np.minimum)
+
+
+def maximum(input, other):
+    a, b = _promoted(input, other)
+    return Maximum.apply(a, b)
+
+
+def minimum(input, other):
+    a, b = _promoted(input, other)
+    return Minimum.apply(a, b)
+
+
+class Where(Op):
+    __slots__ = ("cond", "sa", "sb")
+    _name = "WhereBackward0"
+    saves_tensors = False
+
+    def forward(self, a, b, cond=None):
+        self.cond, self.sa, self.sb = cond, a.shape, b.shape
+        return xp_of(a).where(cond, a, b)
+
+    def backward(self, g):
+        c = self.cond
+        zero = g.dtype.type(0)
+        xp = xp_of(g)
+        return (unbroadcast(xp.where(c, g, zero), self.sa), unbroadcast(xp.where(c, zero, g), self.sb))
+
+
+def where(condition, input=None, other=None):
+    if input is None and other is None:
+        return condition.nonzero(as_tuple=True)
+    if not isinstance(input, Tensor):
+        input = _scalar_tensor(input, other if isinstance(other, Tensor) else condition)
+        if isinstance(other, Tensor):
+            input = cast(input, other.dtype) if input._data.ndim == 0 else input
+    a, b = _promoted(input, other)
+    if not isinstance(b, Tensor):
+        b = cast(_scalar_tensor(b, a), a.dtype)
+    c = condition._data
+    if c.dtype.kind != "b":
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
+                           f"{condition.dtype}")
+    return Where.apply(a, b, cond=c)
+
+
+# ----- comparisons and logic (not differentiable) -----
+def _compare(ufunc_name):
+    def fn(input, other):
+        if isinstance(other, Tensor):
+            if other._device is not input._device and other._data.ndim and input._data.ndim:
+                from .op import common_device
+
+                common_device((input, other))
+            bd = other._data
+        elif isinstance(other, _Scalar):
+            bd = other
+        else:
+            bd = np.asarray(other)
+        ad = input._data
+        xp = np if input._device is CPU else input.xp
+        return make_tensor(getattr(xp, ufunc_name)(ad, bd), input._device)
+
+    fn.__name__ = ufunc_name
+    return fn
+
+
+eq = _compare("equal")
+ne = _compare("not_equal")
+lt = _compare("less")
+le = _compare("less_equal")
+gt = _compare("greater")
+ge = _compare("greater_equal")
+logical_and = _compare("logical_and")
+logical_or = _compare("logical_or")
+logical_xor = _compare("logical_xor")
+bitwise_and = _compare("bitwise_and")
+bitwise_or = _compare("bitwise_or")
+bitwise_xor = _compare("bitwise_xor")
+
+
+def logical_not(input):
+    return make_tensor(xp_of(input._data).logical_not(input._data), input._device)
+
+
+def bitwise_not(input):
+    xp = xp_of(input._data)
+    d = input._data
+    return make_tensor(xp.logical_not(d) if d.dtype.kind == "b" else xp.invert(d), input._device)
+
+
+def isnan(input):
+    return make_tensor(xp_of(input._data).isnan(input._data), input._device)
+
+
+def isinf(input):
+    return make_tensor(xp_of(input._data).isinf(input._data), input._device)
+
+
+def isfinite(input):
+    return make_tensor(xp_of(input._data).isfinite(input._data), input._device)
+
+
+def equal(input, other):
+    return bool(input._data.shape == other._data.shape and (input._data == other._data).all())
+
+
+def allclose(input, other, rtol=1e-5, atol=1e-8, equal_nan=False):
+    return bool(xp_of(input._data).allclose(input._data, other._data, rtol=rtol, atol=atol,
+                                             equal_nan=equal_nan))
+
+
+def isclose(input, other, rtol=1e-5, atol=1e-8, equal_nan=False):
+    od = other._data if isinstance(other, Tensor) else other
+    return make_tensor(xp_of(input._data).isclose(input._data, od, rtol=rtol, atol=atol,
+                                                   equal_nan=equal_nan), input._device)

@@ -1,0 +1,137 @@
+"""Matrix products: matmul (``@``) with NumPy's broadcasting rules, mm, bmm, mv, dot."""
+
+from .op import Op, unbroadcast, xp_of
+
+
+def _check_same_dtype(a, b):
+    if a._data.dtype != b._data.dtype:
+        from .inplace import _type_name
+
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
+                           f"{_type_name(a._data.dtype).lower()} != {_type_name(b._data.dtype).lower()}")
+
+
+class MatMul(Op):
+    __slots__ = ("a", "b")
+    _name = "MmBackward0"
+    saves = 1
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a @ b
+
+    def backward(self, g):
+        a, b = self.a, self.b
+        ea, eb = self._edges
+        xp = xp_of(g)
+        if a.ndim == 1 and b.ndim == 1:
+            return (None if ea is None else g * b, None if eb is None else g * a)
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        g2 = g
+        if a.ndim == 1:
+            g2 = xp.expand_dims(g2, -2)
+        if b.ndim == 1:
+            g2 = xp.expand_dims(g2, -1)
+        ga = gb = None
+        if ea is not None:
+            ga = g2 @ xp.swapaxes(b2, -1, -2)
+            ga = unbroadcast(ga, a2.shape).reshape(a.shape)
+        if eb is not None:
+            gb = xp.swapaxes(a2, -1, -2) @ g2
+            gb = unbroadcast(gb, b2.shape).reshape(b.shape)
+        return ga, gb
+
+
+class Mv(MatMul):
+    __slots__ = ()
+    _name = "MvBackward0"
+
+
+class Dot(MatMul):
+    __slots__ = ()
+    _name = "DotBackward0"
+
+
+class Bmm(MatMul):
+    __slots__ = ()
+    _name = "BmmBackward0"
+
+
+class BatchedMatMul(MatMul):
+    __slots__ = ()
+    _name = "UnsafeViewBackward0"
+
+
+def _shape_str(shape):
+    return "x".join(str(s) for s in shape)
+
+
+def matmul(input, other):
+    a, b = input._data, other._data
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and "
+                           f"{b.ndim}D")
+    _check_same_dtype(input, other)
+    if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+        if a.ndim == 1 and b.ndim == 1:
+            raise RuntimeError(f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src "
+                               f"[{b.shape[0]}] to have the same number of elements, but got {a.shape[0]} and "
+                               f"{b.shape[0]} elements respectively")
+        if b.ndim == 1:
+            raise RuntimeError(f"size mismatch, got input ({a.shape[-2]}), mat ({_shape_str(a.shape)}), vec "
+                               f"({b.shape[0]})")
+        left = a.shape if a.ndim > 1 else (1, a.shape[0])
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_shape_str(left[-2:]) if a.ndim == 2 else _shape_str((a.size // a.shape[-1], a.shape[-1]))} "
+                           f"and {_shape_str(b.shape[-2:])})")
+    if a.ndim == 1 and b.ndim == 1:
+        op = Dot
+    elif a.ndim == 2 and b.ndim == 2:
+        op = MatMul
+    elif a.ndim == 2 and b.ndim == 1:
+        op = Mv
+    elif a.ndim == 3 and b.ndim == 3 and a.shape[0] == b.shape[0]:
+        op = Bmm
+    else:
+        op = BatchedMatMul
+    return op.apply(input, other)
+
+
+def mm(input, mat2):
+    if input._data.ndim != 2:
+        raise RuntimeError("self must be a matrix")
+    if mat2._data.ndim != 2:
+        raise RuntimeError("mat2 must be a matrix")
+    return matmul(input, mat2)
+
+
+def bmm(input, mat2):
+    if input._data.ndim != 3:
+        raise RuntimeError(f"batch1 must be a 3D tensor")
+    if mat2._data.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    if input._data.shape[0] != mat2._data.shape[0]:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{input._data.shape[0]}, {input._data.shape[2]}] but got: "
+                           f"[{mat2._data.shape[0]}, {mat2._data.shape[1]}].")
+    return matmul(input, mat2)
+
+
+def mv(input, vec):
+    if input._data.ndim != 2 or vec._data.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {vec._data.ndim}, {input._data.ndim}, "
+                           f"{vec._data.ndim}")
+    return matmul(input, vec)
+
+
+def dot(input, other):
+    if input._data.ndim != 1 or other._data.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input._data.ndim}D and {other._data.ndim}D tensors")
+    if input._data.dtype != other._data.dtype:
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
+                           f"{input.dtype} and {other.dtype}")
+    return matmul(input, other)
+
+
+def outer(input, vec2):
+    return input.reshape(-1, 1) * vec2.reshape(1, -1)

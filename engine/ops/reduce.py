@@ -1,0 +1,432 @@
+"""Reductions: sum, mean, var, std, prod, amax/amin, max/min, argmax/argmin, norm, logsumexp."""
+
+import collections
+import math
+
+import numpy as np
+
+from .. import dtypes
+from .convert import cast
+from .op import Op, make_tensor, xp_of
+
+values_indices = collections.namedtuple("values_indices", ["values", "indices"])
+
+
+class torch_return_types:  # noqa: N801 - the namespace PyTorch keeps these in
+    max = min = mode = median = kthvalue = sort = topk = values_indices
+
+
+def normalize_dims(dim, ndim):
+    """``dim`` (None, int or sequence, negative allowed) as a sorted tuple of axes, or None for all."""
+    if dim is None:
+        return None
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    if not dims:
+        return None
+    n = max(ndim, 1)
+    out = []
+    for d in dims:
+        if not -n <= d < n:
+            raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})")
+        d = d % n if ndim else 0
+        if d in out:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+        out.append(d)
+    return tuple(sorted(out))
+
+
+def _axis(dims, ndim):
+    return None if dims is None or ndim == 0 else dims
+
+
+def expand_grad(g, in_shape, dims, keepdim):
+    """Broadcast a reduced gradient back over the input's shape."""
+    if dims is not None and not keepdim and len(in_shape):
+        g = g.reshape([1 if i in dims else s for i, s in enumerate(in_shape)])
+    return xp_of(g).broadcast_to(g, in_shape)
+
+
+class Sum(Op):
+    __slots__ = ("dims", "keepdim", "shape")
+    _name = "SumBackward0"
+    saves_tensors = False
+
+    def forward(self, x, dims=None, keepdim=False):
+        self.shape, self.dims, self.keepdim = x.shape, dims, keepdim
+        return x.sum(axis=_axis(dims, x.ndim), keepdims=keepdim)
+
+    def backward(self, g):
+        return (expand_grad(g, self.shape, self.dims, self.keepdim),)
+
+
+class SumDim(Sum):
+    __slots__ = ()
+    _name = "SumBackward1"
+
+
+class Mean(Op):
+    __slots__ = ("count", "dims", "keepdim", "shape")
+    _name = "MeanBackward0"
+    saves_tensors = False
+
+    def forward(self, x, dims=None, keepdim=False):
+        self.shape, self.dims, self.keepdim = x.shape, dims, keepdim
+        axis = _axis(dims, x.ndim)
+        self.count = x.size if axis is None else math.prod(x.shape[d] for d in axis)
+        return x.mean(axis=axis, keepdims=keepdim)
+
+    def backward(self, g):
+        return (expand_grad(g / self.count, self.shape, self.dims, self.keepdim),)
+
+
+class MeanDim(Mean):
+    __slots__ = ()
+    _name = "MeanBackward1"
+
+
+def _int_to_long(t):
+    return cast(t, dtypes.int64) if t._data.dtype.kind in "biu" else t
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None):
+    x = cast(input, dtypes.to_dtype(dtype)) if dtype is not None else _int_to_long(input)
+    dims = normalize_dims(dim, x._data.ndim)
+    return (Sum if dims is None else SumDim).apply(x, dims=dims, keepdim=keepdim)
+
+
+def _float_only(name, input, dtype):
+    if dtype is not None:
+        return cast(input, dtypes.to_dtype(dtype))
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(
+            f"{name}(): could not infer output dtype. Input dtype must be either a floating point or "
+            f"complex dtype. Got: {_legacy_name(input)}"
+        )
+    return input
+
+
+def _legacy_name(t):
+    return {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+            "bool": "Bool", "float16": "Half", "float32": "Float", "float64": "Double"}[t._data.dtype.name]
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None):
+    x = _float_only("mean", input, dtype)
+    dims = normalize_dims(dim, x._data.ndim)
+    return (Mean if dims is None else MeanDim).apply(x, dims=dims, keepdim=keepdim)
+
+
+class Var(Op):
+    __slots__ = ("centered", "dims", "divisor", "keepdim")
+    _name = "VarBackward0"
+
+    def forward(self, x, dims=None, correction=1, keepdim=False):
+        axis = _axis(dims, x.ndim)
+        n = x.size if axis is None else math.prod(x.shape[d] for d in axis)
+        self.dims, self.keepdim = dims, keepdim
+        self.divisor = max(n - correction, 0)
+        self.centered = x - x.mean(axis=axis, keepdims=True)
+        ss = (self.centered * self.centered).sum(axis=axis, keepdims=keepdim)
+        return ss / self.divisor if self.divisor else ss * x.dtype.type(np.nan)
+
+    def backward(self, g):
+        c = self.centered
+        g = expand_grad(g, c.shape, self.dims, self.keepdim)
+        return (g * c * (2 / self.divisor) if self.divisor else g * c * np.nan,)
+
+
+def _correction(unbiased, correction):
+    if correction is not None:
+        return correction
+    return 1 if unbiased in (None, True) else 0
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    x = _float_only("var", input, None)
+    return Var.apply(x, dims=normalize_dims(dim, x._data.ndim), correction=_correction(unbiased, correction),
+                     keepdim=keepdim)
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+
+
+class Prod(Op):
+    __slots__ = ("axis", "keepdim", "x")
+    _name = "ProdBackward0"
+    saves = 1
+
+    def forward(self, x, axis=None, keepdim=False):
+        self.x, self.axis, self.keepdim = x, axis, keepdim
+        return x.prod(axis=axis, keepdims=keepdim)
+
+    def backward(self, g):
+        x, axis = self.x, self.axis
+        xp = xp_of(x)
+        # The product of all other elements: exclusive cumulative products from both sides (zeros-safe).
+        moved = x.reshape(-1) if axis is None else xp.moveaxis(x, axis, -1)
+        ones = xp.ones(moved.shape[:-1] + (1,), dtype=x.dtype)
+        left = xp.concatenate([ones, xp.cumprod(moved, axis=-1)[..., :-1]], axis=-1)
+        right = xp.flip(xp.cumprod(xp.flip(moved, -1), axis=-1), -1)
+        right = xp.concatenate([right[..., 1:], ones], axis=-1)
+        others = left * right
+        if axis is None:
+            return ((g.reshape(()) * others).reshape(x.shape),)
+        gk = g if self.keepdim else xp.expand_dims(g, axis)
+        return (xp.moveaxis(others, -1, axis) * gk,)
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    x = cast(input, dtypes.to_dtype(dtype)) if dtype is not None else _int_to_long(input)
+    axis = None if dim is None else normalize_dims(dim, x._data.ndim)[0]
+    if x._data.ndim == 0:
+        axis = None
+    return Prod.apply(x, axis=axis, keepdim=keepdim and axis is not None)
+
+
+class _Extreme(Op):
+    """amax/amin and full max/min: the gradient is shared evenly between tied extremes."""
+
+    __slots__ = ("dims", "keepdim", "mask")
+
+    def forward(self, x, dims=None, keepdim=False):
+        if x.size == 0:
+            raise RuntimeError(f"{self.op_name}(): Expected reduction dim to be specified for input.numel() "
+                               "== 0. Specify the reduction dim with the 'dim' argument.")
+        axis = _axis(dims, x.ndim)
+        y = (x.max if self.is_max else x.min)(axis=axis, keepdims=True)
+        mask = (x == y).astype(x.dtype)
+        self.mask = mask / mask.sum(axis=axis, keepdims=True)
+        self.dims, self.keepdim = dims, keepdim
+        return y if keepdim else y.reshape([s for i, s in enumerate(x.shape)
+                                            if axis is not None and i not in axis])
+
+    def backward(self, g):
+        return (expand_grad(g, self.mask.shape, self.dims, self.keepdim) * self.mask,)
+
+
+class Amax(_Extreme):
+    __slots__ = ()
+    _name = "AmaxBackward0"
+    is_max, op_name = True, "amax"
+
+
+class Amin(_Extreme):
+    __slots__ = ()
+    _name = "AminBackward0"
+    is_max, op_name = False, "amin"
+
+
+class MaxAll(_Extreme):
+    __slots__ = ()
+    _name = "MaxBackward1"
+    is_max, op_name = True, "max"
+
+
+class MinAll(_Extreme):
+    __slots__ = ()
+    _name = "MinBackward1"
+    is_max, op_name = False, "min"
+
+
+def amax(input, dim=(), keepdim=False):
+    return Amax.apply(input, dims=normalize_dims(dim, input._data.ndim), keepdim=keepdim)
+
+
+def amin(input, dim=(), keepdim=False):
+    return Amin.apply(input, dims=normalize_dims(dim, input._data.ndim), keepdim=keepdim)
+
+
+class MaxDim(Op):
+    """max/min along one dim: values and indices; the gradient goes to the returned index."""
+
+    __slots__ = ("axis", "indices", "keepdim", "shape")
+    _name = "MaxBackward0"
+    num_outputs = 2
+    saves_tensors = False
+    pick = "argmax"
+
+    def forward(self, x, axis=0, keepdim=False):
+        xp = xp_of(x)
+        if x.ndim == 0:
+            return x.copy(), xp.zeros((), dtype=np.int64)
+        if x.shape[axis] == 0:
+            raise IndexError(f"{self.pick[3:]}(): Expected reduction dim {axis} to have non-zero size.")
+        idx = getattr(x, self.pick)(axis=axis, keepdims=True)
+        values = xp.take_along_axis(x, idx, axis=axis)
+        self.axis, self.keepdim, self.shape, self.indices = axis, keepdim, x.shape, idx
+        if not keepdim:
+            values = values.squeeze(axis)
+            idx = idx.squeeze(axis)
+        return values, idx.astype(np.int64)
+
+    def backward(self, g, g_idx=None):
+        xp = xp_of(g)
+        if len(self.shape) == 0:
+            return (g,)
+        out = xp.zeros(self.shape, dtype=g.dtype)
+        gk = g if self.keepdim else xp.expand_dims(g, self.axis)
+        xp.put_along_axis(out, self.indices, gk, axis=self.axis)
+        return (out,)
+
+
+class MinDim(MaxDim):
+    __slots__ = ()
+    _name = "MinBackward0"
+    pick = "argmin"
+
+
+def _max_min(full_op, dim_op, binary, input, dim, keepdim):
+    from ..tensor import Tensor
+
+    if isinstance(dim, Tensor):
+        return binary(input, dim)
+    if dim is None:
+        return full_op.apply(input, dims=None, keepdim=False)
+    axis = normalize_dims(dim, input._data.ndim)[0]
+    values, indices = dim_op.apply(input, axis=axis, keepdim=keepdim)
+    return values_indices(values, indices)
+
+
+def max(input, dim=None, keepdim=False):
+    from .elementwise import maximum
+
+    return _max_min(MaxAll, MaxDim, maximum, input, dim, keepdim)
+
+
+def min(input, dim=None, keepdim=False):
+    from .elementwise import minimum
+
+    return _max_min(MinAll, MinDim, minimum, input, dim, keepdim)
+
+
+def _arg(name, input, dim, keepdim):
+    x = input._data
+    if dim is None:
+        out = getattr(x.reshape(-1), name)()
+        out = xp_of(x).asarray(out).astype(np.int64)
+        return make_tensor(out.reshape([1] * x.ndim) if keepdim else out, input._device)
+    axis = normalize_dims(dim, x.ndim)[0]
+    if x.ndim == 0:
+        return make_tensor(xp_of(x).zeros((), dtype=np.int64), input._device)
+    out = getattr(x, name)(axis=axis, keepdims=keepdim)
+    return make_tensor(out.astype(np.int64), input._device)
+
+
+def argmax(input, dim=None, keepdim=False):
+    return _arg("argmax", input, dim, keepdim)
+
+
+def argmin(input, dim=None, keepdim=False):
+    return _arg("argmin", input, dim, keepdim)
+
+
+class Norm(Op):
+    __slots__ = ("dims", "keepdim", "out", "p", "x")
+    _name = "NormBackward1"
+    saves = 3
+
+    def forward(self, x, p=2.0, dims=None, keepdim=False):
+        xp = xp_of(x)
+        axis = _axis(dims, x.ndim)
+        self.x, self.p, self.dims, self.keepdim = x, p, dims, keepdim
+        a = xp.abs(x)
+        if p == 2:
+            out = xp.sqrt((x * x).sum(axis=axis, keepdims=keepdim))
+        elif p == 1:
+            out = a.sum(axis=axis, keepdims=keepdim)
+        elif p == math.inf:
+            out = a.max(axis=axis, keepdims=keepdim)
+        elif p == -math.inf:
+            out = a.min(axis=axis, keepdims=keepdim)
+        elif p == 0:
+            out = (x != 0).sum(axis=axis, keepdims=keepdim).astype(x.dtype)
+        else:
+            out = (a ** p).sum(axis=axis, keepdims=keepdim) ** (1.0 / p)
+        self.out = out
+        return out
+
+    def backward(self, g):
+        x, p, out = self.x, self.p, self.out
+        xp = xp_of(x)
+        g = expand_grad(g, x.shape, self.dims, self.keepdim)
+        o = expand_grad(out, x.shape, self.dims, self.keepdim)
+        if p == 2:
+            safe = xp.where(o == 0, 1, o)
+            return (xp.where(o == 0, 0, g * x / safe),)
+        if p == 1:
+            return (g * xp.sign(x),)
+        if p in (math.inf, -math.inf):
+            mask = (xp.abs(x) == o).astype(x.dtype)
+            count = expand_grad(mask.sum(axis=_axis(self.dims, x.ndim), keepdims=self.keepdim), x.shape,
+                                self.dims, self.keepdim)
+            return (g * xp.sign(x) * mask / count,)
+        if p == 0:
+            return (g * 0,)
+        safe = xp.where(o == 0, 1, o)
+        return (xp.where(o == 0, 0, g * xp.sign(x) * xp.abs(x) ** (p - 1) / safe ** (p - 1)),)
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    x = _float_only("linalg.vector_norm", input, dtype)
+    if p in ("fro", None):
+        p = 2.0
+    if p == "nuc":
+        raise NotImplementedError("nuclear norm is not supported")
+    return Norm.apply(x, p=float(p), dims=normalize_dims(dim, x._data.ndim), keepdim=keepdim)
+
+
+class LogSumExp(Op):
+    __slots__ = ("dims", "keepdim", "out", "x")
+    _name = "LogsumexpBackward0"
+    saves = 3
+
+    def forward(self, x, dims=None, keepdim=False):
+        xp = xp_of(x)
+        axis = _axis(dims, x.ndim)
+        m = x.max(axis=axis, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)
+        s = xp.log(xp.exp(x - m).sum(axis=axis, keepdims=True)) + m
+        self.x, self.dims, self.keepdim = x, dims, keepdim
+        self.out = s
+        if keepdim:
+            return s
+        return s.reshape([n for i, n in enumerate(x.shape) if axis is not None and i not in axis])
+
+    def backward(self, g):
+        x = self.x
+        g = expand_grad(g, x.shape, self.dims, self.keepdim)
+        return (g * xp_of(x).exp(x - self.out),)
+
+
+def logsumexp(input, dim, keepdim=False):
+    x = cast(input, dtypes.get_default_dtype()) if input._data.dtype.kind != "f" else input
+    return LogSumExp.apply(x, dims=normalize_dims(dim, x._data.ndim), keepdim=keepdim)
+
+
+def count_nonzero(input, dim=None):
+    dims = normalize_dims(dim, input._data.ndim)
+    out = (input._data != 0).sum(axis=_axis(dims, input._data.ndim))
+    return make_tensor(xp_of(input._data).asarray(out).astype(np.int64), input._device)
+
+
+def all(input, dim=None, keepdim=False):
+    x = input._data
+    return make_tensor(xp_of(x).asarray(x.all(axis=None if dim is None else dim, keepdims=keepdim)),
+                       input._device)
+
+
+def any(input, dim=None, keepdim=False):
+    x = input._data
+    return make_tensor(xp_of(x).asarray(x.any(axis=None if dim is None else dim, keepdims=keepdim)),
+                       input._device)

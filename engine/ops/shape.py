@@ -1,0 +1,591 @@
+"""Shape operations: views (view, reshape, squeeze, permute, transpose, expand, split, ...) and copies
+(repeat, cat, stack).
+
+A view shares its base's storage and version counter and remembers how to rebuild itself from the
+base's array, so an in-place change through the view can be recorded on the base (see inplace.py).
+"""
+
+import math
+
+import numpy as np
+
+from .op import Op, Tensor, xp_of
+from .reduce import normalize_dims
+
+
+def mark_view(out, base, fn):
+    """Record that tensor ``out`` is ``fn(base's array)``, sharing ``base``'s storage."""
+    root = base._base
+    if root is None:
+        root, view_fn = base, fn
+    else:
+        parent_fn = base._view_fn
+
+        def view_fn(a):
+            return fn(parent_fn(a))
+
+    out._base = root
+    out._view_fn = view_fn
+    counter = root._version_counter
+    if counter is None:
+        counter = root._version_counter = [0]
+    out._version_counter = counter
+    return out
+
+
+def _view(op, x, fn, **options):
+    return mark_view(op.apply(x, **options), x, fn)
+
+
+def _shape_arg(shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return tuple(int(s) for s in shape)
+
+
+def infer_shape(shape, numel):
+    """Resolve one -1 in ``shape``; PyTorch's error when the sizes cannot match."""
+    neg = [i for i, s in enumerate(shape) if s == -1]
+    if len(neg) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    known = math.prod(s for s in shape if s != -1)
+    if neg:
+        if known == 0 or numel % known:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+        shape = shape[:neg[0]] + (numel // known,) + shape[neg[0] + 1:]
+    elif known != numel:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+    for s in shape:
+        if s < 0:
+            raise RuntimeError(f"invalid shape dimension {s}")
+    return shape
+
+
+def _reshape_view(x, shape):
+    """``x`` reshaped without copying, or None when the strides do not allow it."""
+    if isinstance(x, np.ndarray):
+        try:
+            return np.reshape(x, shape, copy=False)
+        except ValueError:
+            return None
+    out = x.reshape(shape)
+    return out if out.data.ptr == x.data.ptr or x.size == 0 else None
+
+
+class View(Op):
+    __slots__ = ("in_shape",)
+    _name = "ViewBackward0"
+    saves_tensors = False
+
+    def forward(self, x, shape=()):
+        self.in_shape = x.shape
+        out = _reshape_view(x, shape)
+        if out is None:
+            raise RuntimeError(
+                "view size is not compatible with input tensor's size and stride (at least one dimension "
+                "spans across two contiguous subspaces). Use .reshape(...) instead."
+            )
+        return out
+
+    def backward(self, g):
+        return (g.reshape(self.in_shape),)
+
+
+class ReshapeCopy(View):
+    __slots__ = ()
+    _name = "UnsafeViewBackward0"
+
+    def forward(self, x, shape=()):
+        self.in_shape = x.shape
+        return x.reshape(shape)
+
+
+def view(input, *shape):
+    if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):
+        from .. import dtypes
+        from .convert import to_copy
+
+        return to_copy(input, None, dtypes.to_dtype(shape[0]))  # view(dtype) of equal item size
+    shape = infer_shape(_shape_arg(shape), input._data.size)
+    return _view(View, input, lambda a: _reshape_view(a, shape), shape=shape)
+
+
+def reshape(input, *shape):
+    shape = infer_shape(_shape_arg(shape), input._data.size)
+    if _reshape_view(input._data, shape) is not None:
+        return _view(View, input, lambda a: _reshape_view(a, shape), shape=shape)
+    return ReshapeCopy.apply(input, shape=shape)
+
+
+def view_as(input, other):
+    return view(input, tuple(other.shape))
+
+
+def reshape_as(input, other):
+    return reshape(input, tuple(other.shape))
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    shape = input._data.shape
+    if not shape:
+        return reshape(input, (1,))
+    start, end = (normalize_dims(d, len(shape))[0] for d in (start_dim, end_dim))
+    if start > end:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if start == end:
+        return input
+    new = shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:]
+    return reshape(input, new)
+
+
+def unflatten(input, dim, sizes):
+    d = normalize_dims(dim, input._data.ndim)[0]
+    shape = input._data.shape
+    sizes = infer_shape(tuple(sizes), shape[d])
+    return reshape(input, shape[:d] + sizes + shape[d + 1:])
+
+
+class Squeeze(Op):
+    __slots__ = ("in_shape",)
+    _name = "SqueezeBackward0"
+    saves_tensors = False
+
+    def forward(self, x, axes=None):
+        self.in_shape = x.shape
+        return x.squeeze(axes)
+
+    def backward(self, g):
+        return (g.reshape(self.in_shape),)
+
+
+class SqueezeDim(Squeeze):
+    __slots__ = ()
+    _name = "SqueezeBackward1"
+
+
+def squeeze(input, dim=None):
+    shape = input._data.shape
+    if dim is None:
+        axes = tuple(i for i, s in enumerate(shape) if s == 1)
+        op = Squeeze
+    else:
+        dims = normalize_dims(dim, len(shape)) if shape else ()
+        axes = tuple(d for d in dims if shape[d] == 1)
+        op = SqueezeDim
+    return _view(op, input, lambda a: a.squeeze(axes), axes=axes)
+
+
+class Unsqueeze(Op):
+    __slots__ = ("axis",)
+    _name = "UnsqueezeBackward0"
+    saves_tensors = False
+
+    def forward(self, x, axis=0):
+        self.axis = axis
+        return xp_of(x).expand_dims(x, axis)
+
+    def backward(self, g):
+        return (g.squeeze(self.axis),)
+
+
+def unsqueeze(input, dim):
+    n = input._data.ndim + 1
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+    axis = dim % n
+    return _view(Unsqueeze, input, lambda a: xp_of(a).expand_dims(a, axis), axis=axis)
+
+
+class Permute(Op):
+    __slots__ = ("inverse",)
+    _name = "PermuteBackward0"
+    saves_tensors = False
+
+    def forward(self, x, axes=()):
+        self.inverse = tuple(np.argsort(axes))
+        return x.transpose(axes)
+
+    def backward(self, g):
+        return (g.transpose(self.inverse),)
+
+
+class Transpose(Permute):
+    __slots__ = ()
+    _name = "TransposeBackward0"
+
+
+class TransposeT(Permute):
+    __slots__ = ()
+    _name = "TBackward0"
+
+
+def permute(input, *dims):
+    dims = _shape_arg(dims)
+    n = input._data.ndim
+    if len(dims) != n:
+        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
+                           f"length of the desired ordering of dimensions i.e. input.dim() = {n} is not equal "
+                           f"to len(dims) = {len(dims)}")
+    axes = tuple(d % n if -n <= d < n else _bad_dim(d, n) for d in dims)
+    if len(set(axes)) != n:
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    return _view(Permute, input, lambda a: a.transpose(axes), axes=axes)
+
+
+def _bad_dim(d, n):
+    raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})")
+
+
+def _swap_axes(n, d0, d1):
+    axes = list(range(n))
+    axes[d0], axes[d1] = axes[d1], axes[d0]
+    return tuple(axes)
+
+
+def transpose(input, dim0, dim1):
+    n = input._data.ndim
+    if n == 0:
+        return input
+    d0, d1 = (normalize_dims(d, n)[0] for d in (dim0, dim1))
+    axes = _swap_axes(n, d0, d1)
+    return _view(Transpose, input, lambda a: a.transpose(axes), axes=axes)
+
+
+swapaxes = swapdims = transpose
+
+
+def t(input):
+    n = input._data.ndim
+    if n > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {n}D")
+    axes = tuple(reversed(range(n)))
+    return _view(TransposeT, input, lambda a: a.transpose(axes), axes=axes)
+
+
+def T(input):
+    n = input._data.ndim
+    axes = tuple(reversed(range(n)))
+    return _view(Permute, input, lambda a: a.transpose(axes), axes=axes)
+
+
+def mT(input):
+    return transpose(input, -2, -1)
+
+
+class Expand(Op):
+    __slots__ = ("in_shape",)
+    _name = "ExpandBackward0"
+    saves_tensors = False
+
+    def forward(self, x, shape=()):
+        self.in_shape = x.shape
+        return xp_of(x).broadcast_to(x, shape)
+
+    def backward(self, g):
+        from .op import unbroadcast
+
+        return (unbroadcast(g, self.in_shape),)
+
+
+def expand(input, *sizes):
+    sizes = _shape_arg(sizes)
+    shape = input._data.shape
+    if len(sizes) < len(shape):
+        raise RuntimeError(f"expand(torch.FloatTensor{{{list(shape)}}}, size={list(sizes)}): the number of "
+                           f"sizes provided ({len(sizes)}) must be greater or equal to the number of "
+                           f"dimensions in the tensor ({len(shape)})")
+    lead = len(sizes) - len(shape)
+    target = []
+    for i, s in enumerate(sizes):
+        if i < lead:
+            if s < 0:
+                raise RuntimeError(f"The expanded size of the tensor ({s}) isn't allowed in a leading, "
+                                   "non-existing dimension 0")
+            target.append(s)
+            continue
+        cur = shape[i - lead]
+        if s == -1:
+            s = cur
+        if cur != 1 and s != cur:
+            raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing size ({cur}) "
+                               f"at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: "
+                               f"{list(shape)}")
+        target.append(s)
+    target = tuple(target)
+    return _view(Expand, input, lambda a: xp_of(a).broadcast_to(a, target), shape=target)
+
+
+def expand_as(input, other):
+    return expand(input, tuple(other.shape))
+
+
+class Repeat(Op):
+    __slots__ = ("in_shape", "orig_shape", "reps")
+    _name = "RepeatBackward0"
+    saves_tensors = False
+
+    def forward(self, x, reps=()):
+        self.orig_shape = x.shape
+        lead = len(reps) - x.ndim
+        self.in_shape = (1,) * lead + x.shape
+        self.reps = reps
+        return xp_of(x).tile(x.reshape(self.in_shape), reps)
+
+    def backward(self, g):
+        # Split every axis into (repeat, size) and sum over the repeats.
+        split = []
+        for r, s in zip(self.reps, self.in_shape):
+            split += [r, s]
+        g = g.reshape(split).sum(axis=tuple(range(0, len(split), 2)))
+        return (g.reshape(self.orig_shape),)
+
+
+def repeat(input, *sizes):
+    reps = _shape_arg(sizes)
+    if len(reps) < input._data.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions "
+                           "of tensor")
+    return Repeat.apply(input, reps=reps)
+
+
+class Cat(Op):
+    __slots__ = ("axis", "sizes")
+    _name = "CatBackward0"
+    saves_tensors = False
+
+    def forward(self, *xs, axis=0):
+        self.axis = axis
+        self.sizes = [x.shape[axis] for x in xs]
+        return xp_of(xs[0]).concatenate(xs, axis=axis)
+
+    def backward(self, g):
+        bounds = np.cumsum(self.sizes)[:-1]
+        return tuple(xp_of(g).split(g, bounds, axis=self.axis))
+
+
+def _promote_all(tensors):
+    from .. import dtypes
+    from .convert import cast
+
+    dts = {t._data.dtype for t in tensors}
+    if len(dts) == 1:
+        return tensors
+    target = dtypes.from_numpy(tensors[0]._data.dtype)
+    for t in tensors[1:]:
+        target = dtypes.promote(target, dtypes.from_numpy(t._data.dtype))
+    return [cast(t, target) for t in tensors]
+
+
+def cat(tensors, dim=0, *, out=None):
+    tensors = [t for t in tensors]
+    if not tensors:
+        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+    # PyTorch skips legacy empty 1-D tensors of shape (0,).
+    parts = [t for t in tensors if not (t._data.ndim == 1 and t._data.shape[0] == 0)] or tensors[:1]
+    ref = parts[0]._data
+    if ref.ndim == 0:
+        raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
+    axis = normalize_dims(dim, ref.ndim)[0]
+    for i, t in enumerate(parts):
+        s = t._data.shape
+        if len(s) != ref.ndim:
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {ref.ndim} and {len(s)}")
+        for d in range(ref.ndim):
+            if d != axis and s[d] != ref.shape[d]:
+                raise RuntimeError(f"Sizes of tensors must match except in dimension {axis}. Expected size "
+                                   f"{ref.shape[d]} but got size {s[d]} for tensor number {i} in the list.")
+    parts = _promote_all(parts)
+    result = Cat.apply(*parts, axis=axis)
+    if out is not None:
+        out._data = result._data
+        return out
+    return result
+
+
+concat = concatenate = cat
+
+
+class Stack(Op):
+    __slots__ = ("axis",)
+    _name = "StackBackward0"
+    saves_tensors = False
+
+    def forward(self, *xs, axis=0):
+        self.axis = axis
+        return xp_of(xs[0]).stack(xs, axis=axis)
+
+    def backward(self, g):
+        xp = xp_of(g)
+        return tuple(xp.take(g, i, axis=self.axis) for i in range(g.shape[self.axis]))
+
+
+def stack(tensors, dim=0, *, out=None):
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    shape = tensors[0]._data.shape
+    for i, t in enumerate(tensors):
+        if t._data.shape != shape:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(shape)} at entry 0 "
+                               f"and {list(t._data.shape)} at entry {i}")
+    n = len(shape) + 1
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+    result = Stack.apply(*_promote_all(tensors), axis=dim % n)
+    if out is not None:
+        out._data = result._data
+        return out
+    return result
+
+
+def hstack(tensors):
+    tensors = list(tensors)
+    return cat(tensors, 0 if tensors[0]._data.ndim == 1 else 1)
+
+
+def vstack(tensors):
+    return cat([t if t._data.ndim > 1 else t.reshape(1, -1) for t in tensors], 0)
+
+
+class Split(Op):
+    """Cut along an axis into pieces that are views of the input."""
+
+    __slots__ = ("axis", "in_shape", "sizes")
+    _name = "SplitWithSizesBackward0"
+    saves_tensors = False
+
+    @property
+    def num_outputs(self):
+        return len(self.sizes)
+
+    def forward(self, x, sizes=(), axis=0):
+        self.sizes, self.axis, self.in_shape = sizes, axis, x.shape
+        bounds = np.cumsum(sizes)[:-1]
+        return tuple(xp_of(x).split(x, bounds, axis=axis))
+
+    def backward(self, *grads):
+        xp = xp_of(next(g for g in grads if g is not None))
+        parts = []
+        for g, size in zip(grads, self.sizes):
+            if g is None:
+                shape = list(self.in_shape)
+                shape[self.axis] = size
+                g = xp.zeros(shape, dtype=next(g for g in grads if g is not None).dtype)
+            parts.append(g)
+        return (xp.concatenate(parts, axis=self.axis),)
+
+
+def _split_views(input, sizes, axis, op=Split):
+    pieces = op.apply(input, sizes=tuple(sizes), axis=axis)
+    bounds = [0, *np.cumsum(sizes).tolist()]
+    for i, piece in enumerate(pieces):
+        lo, hi = bounds[i], bounds[i + 1]
+        index = (slice(None),) * axis + (slice(lo, hi),)
+        mark_view(piece, input, lambda a, index=index: a[index])
+    return pieces
+
+
+def split(input, split_size_or_sections, dim=0):
+    axis = normalize_dims(dim, input._data.ndim)[0]
+    n = input._data.shape[axis]
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        if step <= 0 and n:
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
+        sizes = [min(step, n - i) for i in range(0, n, step)] if n else [0]
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != n:
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
+                               f"at dimension {axis}), but got split_sizes={sizes}")
+    return _split_views(input, sizes, axis)
+
+
+def chunk(input, chunks, dim=0):
+    if chunks <= 0:
+        raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
+    axis = normalize_dims(dim, input._data.ndim)[0]
+    n = input._data.shape[axis]
+    step = -(-n // chunks) if n else 1
+    return split(input, step, axis)
+
+
+def tensor_split(input, sections, dim=0):
+    axis = normalize_dims(dim, input._data.ndim)[0]
+    n = input._data.shape[axis]
+    base, extra = divmod(n, sections)
+    return _split_views(input, [base + 1] * extra + [base] * (sections - extra), axis)
+
+
+class Unbind(Split):
+    __slots__ = ()
+    _name = "UnbindBackward0"
+
+    def forward(self, x, sizes=(), axis=0):
+        self.sizes, self.axis, self.in_shape = sizes, axis, x.shape
+        return tuple(x[(slice(None),) * axis + (i,)] for i in range(x.shape[axis]))
+
+    def backward(self, *grads):
+        ref = next(g for g in grads if g is not None)
+        xp = xp_of(ref)
+        full = [xp.zeros_like(ref) if g is None else g for g in grads]
+        return (xp.stack(full, axis=self.axis),)
+
+
+def unbind(input, dim=0):
+    axis = normalize_dims(dim, input._data.ndim)[0]
+    n = input._data.shape[axis]
+    pieces = Unbind.apply(input, sizes=(1,) * n, axis=axis)
+    for i, piece in enumerate(pieces):
+        index = (slice(None),) * axis + (i,)
+        mark_view(piece, input, lambda a, index=index: a[index])
+    return pieces
+
+
+def narrow(input, dim, start, length):
+    axis = normalize_dims(dim, input._data.ndim)[0]
+    index = (slice(None),) * axis + (slice(start, start + length),)
+    return input[index]
+
+
+def select(input, dim, index):
+    axis = normalize_dims(dim, input._data.ndim)[0]
+    return input[(slice(None),) * axis + (index,)]
+
+
+def movedim(input, source, destination):
+    n = input._data.ndim
+    src = [source] if isinstance(source, int) else list(source)
+    dst = [destination] if isinstance(destination, int) else list(destination)
+    order = [d for d in range(n) if d not in [s % n for s in src]]
+    for s, d in sorted(zip([s % n for s in src], [d % n for d in dst]), key=lambda p: p[1]):
+        order.insert(d, s)
+    return permute(input, *order)
+
+
+def flip(input, dims):
+    return Flip.apply(input, axes=normalize_dims(dims, input._data.ndim))
+
+
+class Flip(Op):
+    __slots__ = ("axes",)
+    _name = "FlipBackward0"
+    saves_tensors = False
+
+    def forward(self, x, axes=()):
+        self.axes = axes
+        return xp_of(x).flip(x, axes).copy()
+
+    def backward(self, g):
+        return (xp_of(g).flip(g, self.axes),)
+
+
+def contiguous(input, memory_format=None):
+    if input._data.flags.c_contiguous:
+        return input
+    from .convert import clone
+
+    return clone(input)
+
+
+__all__ = ["Tensor"]

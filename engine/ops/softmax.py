@@ -1,0 +1,65 @@
+"""softmax and log_softmax along a dim, numerically stable at any logit magnitude."""
+
+from .. import dtypes
+from .convert import cast
+from .op import Op, xp_of
+from .reduce import normalize_dims
+
+
+def _stable_shift(x, axis):
+    m = x.max(axis=axis, keepdims=True)
+    xp = xp_of(x)
+    return x - xp.where(xp.isfinite(m), m, 0)
+
+
+class Softmax(Op):
+    __slots__ = ("axis", "y")
+    _name = "SoftmaxBackward0"
+    saves = 2
+
+    def forward(self, x, axis=-1):
+        e = xp_of(x).exp(_stable_shift(x, axis))
+        self.y = y = e / e.sum(axis=axis, keepdims=True)
+        self.axis = axis
+        return y
+
+    def backward(self, g):
+        y = self.y
+        return (y * (g - (g * y).sum(axis=self.axis, keepdims=True)),)
+
+
+class LogSoftmax(Op):
+    __slots__ = ("axis", "y")
+    _name = "LogSoftmaxBackward0"
+    saves = 2
+
+    def forward(self, x, axis=-1):
+        xp = xp_of(x)
+        z = _stable_shift(x, axis)
+        self.y = y = z - xp.log(xp.exp(z).sum(axis=axis, keepdims=True))
+        self.axis = axis
+        return y
+
+    def backward(self, g):
+        return (g - xp_of(g).exp(self.y) * g.sum(axis=self.axis, keepdims=True),)
+
+
+def _prepare(input, dim, dtype):
+    if dtype is not None:
+        input = cast(input, dtypes.to_dtype(dtype))
+    elif input._data.dtype.kind != "f":
+        input = cast(input, dtypes.get_default_dtype())
+    if dim is None:
+        dim = 0 if input._data.ndim in (0, 1, 3) else 1  # PyTorch's legacy implicit choice
+    axis = normalize_dims(dim, input._data.ndim)[0] if input._data.ndim else None
+    return input, axis
+
+
+def softmax(input, dim=None, dtype=None, _stacklevel=3):
+    x, axis = _prepare(input, dim, dtype)
+    return Softmax.apply(x, axis=axis)
+
+
+def log_softmax(input, dim=None, dtype=None, _stacklevel=3):
+    x, axis = _prepare(input, dim, dtype)
+    return LogSoftmax.apply(x, axis=axis)

@@ -1,0 +1,129 @@
+"""Random number generation: ``manual_seed``, ``Generator``, and the draws behind rand/randn/randint.
+
+The CPU draws from a NumPy ``Generator``; CUDA devices draw from CuPy's, seeded from the same seed.
+"""
+
+import json
+
+import numpy as np
+
+from .backend import CPU, array_module, device_context
+
+
+class Generator:
+    """A source of random numbers, like ``torch.Generator``."""
+
+    def __init__(self, device="cpu"):
+        from .backend import device as _device
+
+        self.device = _device(device)
+        self._seed = int(np.random.SeedSequence().entropy) % (2**63)
+        self._rng = None
+
+    def manual_seed(self, seed):
+        self._seed = int(seed) % (2**64)
+        self._rng = None
+        return self
+
+    def seed(self):
+        self.manual_seed(int(np.random.SeedSequence().entropy) % (2**63))
+        return self._seed
+
+    def initial_seed(self):
+        return self._seed
+
+    def rng(self):
+        if self._rng is None:
+            if self.device is CPU:
+                self._rng = np.random.default_rng(self._seed)
+            else:
+                with device_context(self.device):
+                    self._rng = array_module(self.device).random.default_rng(self._seed)
+        return self._rng
+
+    def get_state(self):
+        from .creation import tensor
+
+        if self.device is not CPU:
+            raise NotImplementedError("get_state is supported for CPU generators")
+        state = json.dumps(self.rng().bit_generator.state).encode()
+        return tensor(np.frombuffer(state, dtype=np.uint8).copy())
+
+    def set_state(self, state):
+        if self.device is not CPU:
+            raise NotImplementedError("set_state is supported for CPU generators")
+        self.rng().bit_generator.state = json.loads(bytes(state.numpy()).decode())
+
+
+default_generator = Generator()
+_cuda_generators = {}
+
+
+def _generator_for(dev, generator):
+    if generator is not None:
+        return generator.rng()
+    if dev is CPU:
+        return default_generator.rng()
+    gen = _cuda_generators.get(dev)
+    if gen is None:
+        gen = _cuda_generators[dev] = Generator(dev).manual_seed(default_generator.initial_seed() + 1 + dev.index)
+    return gen.rng()
+
+
+def manual_seed(seed):
+    """Seed every device's generator; returns the CPU generator, as PyTorch does."""
+    seed = int(seed)
+    default_generator.manual_seed(seed)
+    for dev, gen in _cuda_generators.items():
+        gen.manual_seed(seed + 1 + dev.index)
+    return default_generator
+
+
+def seed():
+    return default_generator.seed()
+
+
+def initial_seed():
+    return default_generator.initial_seed()
+
+
+def get_rng_state():
+    return default_generator.get_state()
+
+
+def set_rng_state(state):
+    default_generator.set_state(state)
+
+
+def _float_draw(method, shape, np_dtype, dev, generator, *args):
+    rng = _generator_for(dev, generator)
+    draw_dtype = np_dtype if np_dtype in (np.float32, np.float64) else np.float32
+    with device_context(dev):
+        out = getattr(rng, method)(*args, size=shape, dtype=draw_dtype)
+    return out if out.dtype == np_dtype else out.astype(np_dtype)
+
+
+def uniform_array(shape, low, high, dev, generator=None, np_dtype=np.float32):
+    out = _float_draw("random", shape, np_dtype, dev, generator)
+    if low != 0 or high != 1:
+        out = out * (high - low) + low
+    return out.astype(np_dtype, copy=False)
+
+
+def normal_array(shape, mean, std, dev, generator=None, np_dtype=np.float32):
+    out = _float_draw("standard_normal", shape, np_dtype, dev, generator)
+    if std != 1 or mean != 0:
+        out = out * std + mean
+    return out.astype(np_dtype, copy=False)
+
+
+def integers_array(shape, low, high, dev, generator=None, np_dtype=np.int64):
+    rng = _generator_for(dev, generator)
+    with device_context(dev):
+        return rng.integers(low, high, size=shape).astype(np_dtype, copy=False)
+
+
+def permutation_array(n, dev, generator=None):
+    rng = _generator_for(dev, generator)
+    with device_context(dev):
+        return rng.permutation(n).astype(np.int64, copy=False)

@@ -1,0 +1,3 @@
+"""Utilities that mirror ``torch.utils``: ``data`` and ``hooks``."""
+
+from . import hooks

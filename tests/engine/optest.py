@@ -1,0 +1,250 @@
+"""OpInfo-style helpers for the engine's op tests (a helper module, not a test file).
+
+``check(fn, inputs)`` builds identical random inputs with NumPy, runs ``fn(engine, *engine_tensors)``
+and ``fn(torch, *torch_tensors)`` (one lambda, the module passed in), compares the forward values
+(shape, dtype, values, ``requires_grad``), then backpropagates one random upstream gradient through
+both and compares every input's ``.grad``.
+
+Without torch (or with ``LAYERLAB_OPTEST_NO_TORCH=1`` in the environment, to exercise that path), the
+engine side still runs: its forward value is compared with the NumPy reference ``np_fn`` when one is
+given, and differentiable ops go through ``engine.autograd.gradcheck`` on float64 copies of the inputs.
+
+``check_error(fn, exc_type, match)`` asserts the engine raises the exception torch raises.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pytest
+
+import engine
+
+if os.environ.get("LAYERLAB_OPTEST_NO_TORCH"):
+    torch = None
+else:
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - depends on the environment
+        torch = None
+
+HAVE_TORCH = torch is not None
+requires_torch = pytest.mark.skipif(not HAVE_TORCH, reason="torch is not installed")
+
+# (atol, rtol) per dtype for forward values; gradients use the same unless told otherwise.
+TOLERANCES = {
+    "float16": (1e-3, 1e-2),
+    "float32": (1e-5, 1e-4),
+    "float64": (1e-10, 1e-7),
+}
+
+
+def dtype_name(d) -> str:
+    """``engine.float32`` / ``torch.float32`` / ``np.float32`` -> ``"float32"``."""
+    if isinstance(d, np.dtype):
+        return "bool" if d == np.bool_ else d.name
+    return str(d).rsplit(".", 1)[-1]
+
+
+def make_arrays(
+    shapes_or_arrays: Sequence[Any],
+    dtype: str | Sequence[str] = "float32",
+    low: float = -2,
+    high: float = 2,
+    positive: bool = False,
+    seed: int = 0,
+) -> list[np.ndarray]:
+    """Random NumPy inputs: a shape (tuple) becomes a random array, an array is copied as is."""
+    rng = np.random.default_rng(seed)
+    dtypes = [dtype] * len(shapes_or_arrays) if isinstance(dtype, str) else list(dtype)
+    out = []
+    for spec, dt in zip(shapes_or_arrays, dtypes, strict=True):
+        if isinstance(spec, np.ndarray):
+            out.append(spec.copy())
+            continue
+        shape = tuple(spec)
+        if dt == "bool":
+            arr = rng.random(shape) > 0.5
+        elif dt.startswith(("int", "uint")):
+            lo = max(int(low), 1) if positive else int(low)
+            arr = rng.integers(lo, int(high) + 1, size=shape).astype(dt)
+        else:
+            lo = max(low, 0.25) if positive else low
+            hi = max(high, lo + 1.0)
+            arr = rng.uniform(lo, hi, size=shape).astype(dt)
+        out.append(np.asarray(arr))
+    return out
+
+
+def _is_float(arr: np.ndarray) -> bool:
+    return arr.dtype.kind == "f"
+
+
+def _as_list(out) -> list:
+    if isinstance(out, (tuple, list)):
+        return list(out)
+    return [out]
+
+
+def _to_numpy(t) -> np.ndarray:
+    if torch is not None and isinstance(t, torch.Tensor):
+        return t.detach().cpu().numpy()
+    return np.asarray(t.detach().numpy())
+
+
+def _make_tensors(module, arrays, grad_mask):
+    tensors = []
+    for arr, g in zip(arrays, grad_mask):
+        if module is engine:
+            t = engine.tensor(arr.copy(), requires_grad=g)
+        else:
+            t = torch.tensor(arr.copy(), requires_grad=g)
+        tensors.append(t)
+    return tensors
+
+
+def assert_close(actual, expected, *, atol: float, rtol: float, what: str = "value") -> None:
+    """Compare an engine tensor with a torch tensor / NumPy array: shape, dtype, values."""
+    a = _to_numpy(actual)
+    e = expected if isinstance(expected, np.ndarray) else _to_numpy(expected)
+    assert tuple(actual.shape) == tuple(e.shape), f"{what}: shape {tuple(actual.shape)} != {e.shape}"
+    if not isinstance(expected, np.ndarray):
+        assert dtype_name(actual.dtype) == dtype_name(expected.dtype), (
+            f"{what}: dtype {actual.dtype} != {expected.dtype}"
+        )
+    if e.dtype.kind in "biu" and a.dtype.kind in "biu":
+        np.testing.assert_array_equal(a, e, err_msg=what)
+    else:
+        np.testing.assert_allclose(
+            a.astype(np.float64), e.astype(np.float64), atol=atol, rtol=rtol, equal_nan=True, err_msg=what
+        )
+
+
+def check(
+    fn: Callable,
+    shapes_or_arrays: Sequence[Any],
+    *,
+    grad: bool | Sequence[bool] = True,
+    dtype: str | Sequence[str] = "float32",
+    low: float = -2,
+    high: float = 2,
+    atol: float | None = None,
+    rtol: float | None = None,
+    grad_atol: float | None = None,
+    grad_rtol: float | None = None,
+    torch_fn: Callable | None = None,
+    np_fn: Callable | None = None,
+    positive: bool = False,
+    seed: int = 0,
+    gradcheck: bool | None = None,
+):
+    """Run ``fn`` on the engine and on torch with identical inputs; compare values and gradients.
+
+    ``grad`` is True/False or one flag per input (only floating inputs can require grad).
+    ``gradcheck`` forces (True) or skips (False) ``engine.autograd.gradcheck``; by default it runs only
+    when torch is absent. Returns the engine output.
+    """
+    arrays = make_arrays(shapes_or_arrays, dtype, low, high, positive, seed)
+    flags = [grad] * len(arrays) if isinstance(grad, bool) else list(grad)
+    grad_mask = [bool(f) and _is_float(a) for a, f in zip(arrays, flags, strict=True)]
+    ref_dtype = next((dtype_name(a.dtype) for a in arrays if _is_float(a)), "float32")
+    d_atol, d_rtol = TOLERANCES.get(ref_dtype, (1e-5, 1e-4))
+    atol = d_atol if atol is None else atol
+    rtol = d_rtol if rtol is None else rtol
+    grad_atol = atol if grad_atol is None else grad_atol
+    grad_rtol = rtol if grad_rtol is None else grad_rtol
+
+    e_inputs = _make_tensors(engine, arrays, grad_mask)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # torch does not warn on these ops; NumPy RuntimeWarnings leak
+        e_out = fn(engine, *e_inputs)
+    e_outs = _as_list(e_out)
+
+    if np_fn is not None:
+        expected = _as_list(np_fn(*[a.copy() for a in arrays]))
+        assert len(expected) == len(e_outs)
+        for i, (eo, ex) in enumerate(zip(e_outs, expected)):
+            assert_close(eo, np.asarray(ex), atol=atol, rtol=rtol, what=f"output {i} vs NumPy")
+
+    rng = np.random.default_rng(seed + 1)
+    if torch is not None:
+        t_inputs = _make_tensors(torch, arrays, grad_mask)
+        t_out = (torch_fn or fn)(torch, *t_inputs)
+        t_outs = _as_list(t_out)
+        assert len(e_outs) == len(t_outs), f"{len(e_outs)} outputs, torch gives {len(t_outs)}"
+        for i, (eo, to) in enumerate(zip(e_outs, t_outs)):
+            assert_close(eo, to, atol=atol, rtol=rtol, what=f"output {i}")
+            assert bool(eo.requires_grad) == bool(to.requires_grad), (
+                f"output {i}: requires_grad {eo.requires_grad}, torch {to.requires_grad}"
+            )
+        if any(grad_mask):
+            pairs = [(eo, to) for eo, to in zip(e_outs, t_outs) if to.requires_grad]
+            if pairs:
+                ups = [rng.standard_normal(tuple(to.shape)).astype(_to_numpy(to).dtype) for _, to in pairs]
+                if len(pairs) == 1:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("error")
+                        pairs[0][0].backward(engine.tensor(ups[0]))
+                    pairs[0][1].backward(torch.tensor(ups[0]))
+                else:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("error")
+                        engine.autograd.backward([p[0] for p in pairs], [engine.tensor(u) for u in ups])
+                    torch.autograd.backward([p[1] for p in pairs], [torch.tensor(u) for u in ups])
+                for i, (et, tt) in enumerate(zip(e_inputs, t_inputs)):
+                    if tt.grad is None:
+                        assert et.grad is None, f"input {i}: engine has a grad, torch has none"
+                        continue
+                    assert et.grad is not None, f"input {i}: engine .grad is None"
+                    assert_close(et.grad, tt.grad, atol=grad_atol, rtol=grad_rtol, what=f"grad of input {i}")
+
+    run_gc = (torch is None) if gradcheck is None else gradcheck
+    if run_gc and any(grad_mask):
+        run_gradcheck(fn, arrays, grad_mask)
+    return e_out
+
+
+def run_gradcheck(fn: Callable, arrays: Sequence[np.ndarray], grad_mask: Sequence[bool]) -> None:
+    """``engine.autograd.gradcheck`` of ``fn`` on float64 copies of the (floating) inputs."""
+    inputs = []
+    for arr, g in zip(arrays, grad_mask):
+        if _is_float(arr):
+            inputs.append(engine.tensor(arr.astype(np.float64), requires_grad=g))
+        else:
+            inputs.append(engine.tensor(arr.copy()))
+
+    def differentiable(*xs):
+        outs = [o for o in _as_list(fn(engine, *xs)) if o.dtype.is_floating_point]
+        return outs[0] if len(outs) == 1 else tuple(outs)
+
+    assert engine.autograd.gradcheck(differentiable, tuple(inputs), eps=1e-6, atol=1e-5, rtol=1e-3)
+
+
+def check_error(
+    fn: Callable,
+    exc_type: type[BaseException],
+    match: str,
+    inputs: Sequence[Any] = (),
+    *,
+    dtype: str | Sequence[str] = "float32",
+    seed: int = 0,
+) -> None:
+    """Assert ``fn(engine, *inputs)`` raises ``exc_type`` with ``match`` in its message, as torch does.
+
+    ``inputs`` are shapes or arrays as for ``check``; the torch side (when available) first confirms
+    that torch itself raises that exception type and message.
+    """
+    arrays = make_arrays(inputs, dtype, seed=seed)
+    pattern = re.escape(match)
+    if torch is not None:
+        t_inputs = _make_tensors(torch, arrays, [False] * len(arrays))
+        with pytest.raises(exc_type, match=pattern):
+            fn(torch, *t_inputs)
+    e_inputs = _make_tensors(engine, arrays, [False] * len(arrays))
+    with pytest.raises(exc_type, match=pattern):
+        fn(engine, *e_inputs)
