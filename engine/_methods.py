@@ -78,9 +78,10 @@ _METHODS = {
     # misc
     "nonzero": _nonzero,
     # operators
-    "__add__": elementwise.add, "__radd__": _reflected(elementwise.add), "__sub__": elementwise.sub,
-    "__rsub__": elementwise.rsub, "__mul__": elementwise.mul, "__rmul__": _reflected(elementwise.mul),
-    "__truediv__": elementwise.div, "__rtruediv__": elementwise.rdiv, "__pow__": elementwise.pow,
+    "__add__": elementwise.fast_add, "__radd__": _reflected(elementwise.add),
+    "__sub__": elementwise.fast_sub, "__rsub__": elementwise.rsub, "__mul__": elementwise.fast_mul,
+    "__rmul__": _reflected(elementwise.mul), "__truediv__": elementwise.fast_div,
+    "__rtruediv__": elementwise.rdiv, "__pow__": elementwise.pow,
     "__rpow__": elementwise.rpow, "__matmul__": matmul.matmul,
     "__rmatmul__": lambda self, other: matmul.matmul(other, self), "__floordiv__": elementwise.floor_divide,
     "__mod__": elementwise.remainder, "__neg__": elementwise.neg, "__abs__": elementwise.abs,

@@ -6,8 +6,10 @@ module with :func:`install_cuda_module` to exercise the device plumbing on a mac
 """
 
 import ctypes
+import os
 import re
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -15,7 +17,7 @@ _DEVICE_RE = re.compile(r"^(cpu|cuda)(?::(\d+))?$")
 _devices = {}
 
 
-class device:  # noqa: N801 - named like torch.device
+class device:
     __slots__ = ("index", "type")
 
     def __new__(cls, type_or_str, index=None):
@@ -162,6 +164,59 @@ def transfer(array, src, dst):
     mod = array_module(dst)
     with mod.cuda.Device(dst.index):
         return mod.asarray(array if src is CPU else mod.asnumpy(array))
+
+
+# ----- CPU threads for large elementwise work -----
+_num_threads = os.cpu_count() or 1
+_pool = None
+PARALLEL_MIN_SIZE = 1 << 17  # below this, handing work to threads costs more than it saves
+
+
+def get_num_threads():
+    return _num_threads
+
+
+def set_num_threads(n):
+    """Threads for large elementwise ops on the CPU (BLAS keeps its own setting)."""
+    global _num_threads, _pool
+    if int(n) < 1:
+        raise RuntimeError(f"Number of threads must be positive, got {n}")
+    _num_threads = int(n)
+    if _pool is not None:
+        _pool.shutdown(wait=False)
+        _pool = None
+
+
+def cpu_binary(ufunc, a, b):
+    """``ufunc(a, b)`` on NumPy arrays, split across threads when it is large enough to pay.
+
+    NumPy's loops release the GIL, so row blocks of the output fill in parallel. Only the plain case is
+    split: ``a`` C-contiguous and at least 1-D, ``b`` of the same shape or a scalar (or broadcast along
+    the leading axis); anything else runs as a single call.
+    """
+    global _pool
+    n = _num_threads
+    if n < 2 or a.size < PARALLEL_MIN_SIZE or a.ndim == 0 or not a.flags.c_contiguous:
+        return ufunc(a, b)
+    b_rows = isinstance(b, np.ndarray) and b.shape == a.shape
+    if not b_rows and isinstance(b, np.ndarray) and b.size > 1 and (
+            b.ndim >= a.ndim or np.broadcast_shapes(a.shape, b.shape) != a.shape):
+        return ufunc(a, b)
+    rows = a.shape[0]
+    if rows < n:
+        return ufunc(a, b)
+    out = np.empty(a.shape, dtype=np.result_type(a, b))
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=n - 1, thread_name_prefix="engine-cpu")
+    step = -(-rows // n)
+    futures = []
+    for lo in range(step, rows, step):
+        part = slice(lo, lo + step)
+        futures.append(_pool.submit(ufunc, a[part], b[part] if b_rows else b, out=out[part]))
+    ufunc(a[:step], b[:step] if b_rows else b, out=out[:step])
+    for f in futures:
+        f.result()
+    return out
 
 
 def _tune_allocator():

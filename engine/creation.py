@@ -237,7 +237,7 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, device=None, requ
     return _finish(_on(dev, data), dev, requires_grad)
 
 
-def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):  # noqa: A001
+def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
     """Deprecated in PyTorch: like ``arange`` but includes ``end``, and gives floats by default."""
     warnings.warn("torch.range is deprecated and will be removed in a future release because its behavior "
                   "is inconsistent with Python's range builtin. Instead, use torch.arange, which produces "
@@ -245,7 +245,7 @@ def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=F
     if end is None:
         start, end = 0, start
     dt = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
-    n = int(math.floor((end - start) / step)) + 1
+    n = math.floor((end - start) / step) + 1
     dev = _device(device)
     data = (np.arange(max(n, 0), dtype=np.float64) * step + start).astype(dt.np)
     return _finish(_on(dev, data), dev, requires_grad)

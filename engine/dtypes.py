@@ -3,7 +3,7 @@
 import numpy as np
 
 
-class dtype:  # noqa: N801 - named like torch.dtype
+class dtype:
     """A tensor element type; wraps the NumPy dtype that stores it."""
 
     __slots__ = ("category", "is_floating_point", "itemsize", "name", "np")

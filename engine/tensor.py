@@ -25,6 +25,14 @@ def make_tensor(data, dev=CPU):
     return t
 
 
+def wrap_dim(dim, ndim):
+    """``dim`` as a non-negative axis of an ``ndim``-dimensional tensor (a 0-d tensor accepts 0 and -1)."""
+    n = ndim if ndim > 0 else 1
+    if not isinstance(dim, numbers.Integral) or not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+    return dim % n if ndim else 0
+
+
 class Size(tuple):
     """The shape of a tensor: a tuple that prints as ``engine.Size([5, 3])``."""
 
@@ -95,12 +103,7 @@ class Tensor:
         return self._data.shape[self._wrap_dim(dim)]
 
     def _wrap_dim(self, dim):
-        n = self._data.ndim
-        lo, hi = (-1, 0) if n == 0 else (-n, n - 1)
-        if not isinstance(dim, numbers.Integral) or not lo <= dim <= hi:
-            raise IndexError(f"Dimension out of range (expected to be in range of [{lo}, {hi}], "
-                             f"but got {dim})")
-        return dim % n if n else 0
+        return wrap_dim(dim, self._data.ndim)
 
     @property
     def dtype(self):
@@ -361,7 +364,7 @@ class Tensor:
         return self.to(CPU)
 
     def type(self, dtype=None, non_blocking=False):
-        from .creation import legacy_type_name, legacy_type_dtype
+        from .creation import legacy_type_dtype, legacy_type_name
 
         if dtype is None:
             return legacy_type_name(self)

@@ -8,8 +8,8 @@ import numpy as np
 
 from ..backend import CPU
 from ..tensor import Tensor, make_tensor
-from .graph import Node
 from .grad_mode import no_grad
+from .graph import Node
 
 
 def _as_grad_array(root, grad):
@@ -148,17 +148,17 @@ def run(roots, retain_graph, capture, accumulate, capture_tensors=()):
         while ready:
             node = ready.pop()
             grads = buffers.pop(node)
-            pre = getattr(node, "_pre_hooks", None)
-            if pre:
-                grads = _run_pre_hooks(node, pre, grads)
-            retained = getattr(node, "_retained", None)
-            if retained:
-                _store_retained(retained, grads)
-            if node in nonleaf_capture:
+            if node._pre_hooks:
+                grads = _run_pre_hooks(node, node._pre_hooks, grads)
+            if node._retained:
+                _store_retained(node._retained, grads)
+            if nonleaf_capture and node in nonleaf_capture:
                 for t in nonleaf_capture[node]:
                     capture[id(t)] = grads[t._output_nr]
-            node.check_not_freed()
-            node.check_saved_versions()
+            if node._freed:
+                node.check_not_freed()
+            if node._saved_versions:
+                node.check_saved_versions()
             in_grads = node.backward(*grads)
             if not retain_graph:
                 node.release()
@@ -169,22 +169,29 @@ def run(roots, retain_graph, capture, accumulate, capture_tensors=()):
             for edge, g in zip(edges, in_grads):
                 if edge is None:
                     continue
-                target, nr = edge
-                if isinstance(target, Node):
+                target = edge[0]
+                if target.__class__ is Tensor or isinstance(target, Tensor):
                     if g is not None:
-                        buf = buffers.get(target)
-                        if buf is None:
-                            buf = buffers[target] = [None] * target.num_outputs
-                        _add(buf, nr, g)
-                    n = deps[target] - 1
-                    deps[target] = n
-                    if n == 0:
-                        if target not in buffers:  # nothing flowed in: skip it, and what only it feeds
-                            _skip(target, deps, buffers, ready)
+                        _deliver_to_leaf(target, g, capture, accumulate)
+                    continue
+                if g is not None:
+                    buf = buffers.get(target)
+                    if buf is None:
+                        if target.num_outputs == 1:
+                            buffers[target] = [g]
                         else:
-                            ready.append(target)
-                elif g is not None:
-                    _deliver_to_leaf(target, g, capture, accumulate)
+                            buf = buffers[target] = [None] * target.num_outputs
+                            buf[edge[1]] = g
+                    else:
+                        prev = buf[edge[1]]
+                        buf[edge[1]] = g if prev is None else prev + g
+                n = deps[target] - 1
+                deps[target] = n
+                if n == 0:
+                    if target in buffers:
+                        ready.append(target)
+                    else:  # nothing flowed in: skip it, and what only it feeds
+                        _skip(target, deps, buffers, ready)
 
 
 def _skip(node, deps, buffers, ready):

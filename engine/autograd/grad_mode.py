@@ -37,15 +37,15 @@ class _GradModeContext:
         return wrapper
 
 
-class no_grad(_GradModeContext):  # noqa: N801 - PyTorch's name
+class no_grad(_GradModeContext):
     _mode = False
 
 
-class enable_grad(_GradModeContext):  # noqa: N801 - PyTorch's name
+class enable_grad(_GradModeContext):
     _mode = True
 
 
-class set_grad_enabled(_GradModeContext):  # noqa: N801 - PyTorch's name
+class set_grad_enabled(_GradModeContext):
     """``set_grad_enabled(False)`` switches at once, and restores on exit when used with ``with``."""
 
     def __init__(self, mode):

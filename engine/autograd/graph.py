@@ -16,7 +16,12 @@ FREED_MESSAGE = (
 class Node:
     """A function in the backward graph: takes the gradients of its outputs, returns its inputs'."""
 
-    __slots__ = ("__weakref__", "_edges", "_freed", "_pre_hooks", "_retained", "_saved_versions")
+    # Class-level defaults: a node pays for these only when they are set.
+    _edges = ()
+    _freed = False
+    _pre_hooks = None  # {output index: {handle id: hook}} for hooks on non-leaf tensors
+    _retained = None  # {output index: weakref to a tensor that retains its grad}
+    _saved_versions = None  # ((version counter, version at save, shape, dtype), ...)
     _name = "Node"
     num_outputs = 1
     saves_tensors = True  # whether backward needs values that release() frees
@@ -32,7 +37,7 @@ class Node:
         from ..tensor import Tensor
 
         out = []
-        for edge in getattr(self, "_edges", ()):
+        for edge in self._edges:
             if edge is None:
                 out.append((None, 0))
             elif isinstance(edge[0], Tensor):
@@ -54,29 +59,28 @@ class Node:
         """Drop what backward saved; a later backward through this node then raises."""
 
     def check_saved_versions(self):
-        saved = getattr(self, "_saved_versions", None)
+        saved = self._saved_versions
         if not saved:
             return
-        for counter, version, shape, dtype_name in saved:
+        for counter, version, shape, dtype in saved:
             if counter[0] != version:
                 dims = ", ".join(str(s) for s in shape)
                 raise RuntimeError(
                     "one of the variables needed for gradient computation has been modified by an "
-                    f"inplace operation: [{dtype_name} [{dims}]], which is an input or output of "
+                    f"inplace operation: [{dtype.name} [{dims}]], which is an input or output of "
                     f"{self.name()}, is at version {counter[0]}; expected version {version} instead. "
                     "Hint: the backtrace further above can point to the operation that failed to "
                     "compute its gradient. Avoid the in-place operation, or clone() the tensor first."
                 )
 
     def check_not_freed(self):
-        if getattr(self, "_freed", False):
+        if self._freed:
             raise RuntimeError(FREED_MESSAGE)
 
 
 class AccumulateGrad(Node):
     """The node that stands for a leaf tensor in ``next_functions``."""
 
-    __slots__ = ("variable",)
     _name = "AccumulateGrad"
 
     @classmethod
@@ -85,6 +89,5 @@ class AccumulateGrad(Node):
         if acc is None:
             acc = object.__new__(cls)
             acc.variable = tensor
-            acc._edges = ()
             tensor._grad_accumulator = acc
         return acc

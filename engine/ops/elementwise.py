@@ -6,9 +6,10 @@ import numbers
 import numpy as np
 
 from .. import dtypes
+from ..autograd.grad_mode import state as _grad_state
 from ..backend import CPU
 from .convert import cast
-from .op import Op, Tensor, make_tensor, unbroadcast, xp_of
+from .op import Op, Tensor, binary, make_tensor, unbroadcast, xp_of
 
 _Scalar = (numbers.Number, np.number, np.bool_)
 
@@ -70,7 +71,7 @@ class Add(Op):
 
     def forward(self, a, b, alpha=1):
         self.sa, self.sb, self.alpha = a.shape, b.shape, alpha
-        return a + b if alpha == 1 else a + alpha * b
+        return binary(np.add, a, b) if alpha == 1 else a + alpha * b
 
     def backward(self, g):
         gb = g if self.alpha == 1 else g * self.alpha
@@ -83,7 +84,7 @@ class AddScalar(Op):
     saves_tensors = False
 
     def forward(self, a, other):
-        return a + other
+        return binary(np.add, a, other)
 
     def backward(self, g):
         return (g,)
@@ -96,7 +97,7 @@ class Sub(Op):
 
     def forward(self, a, b, alpha=1):
         self.sa, self.sb, self.alpha = a.shape, b.shape, alpha
-        return a - b if alpha == 1 else a - alpha * b
+        return binary(np.subtract, a, b) if alpha == 1 else a - alpha * b
 
     def backward(self, g):
         return unbroadcast(g, self.sa), unbroadcast(-g if self.alpha == 1 else g * -self.alpha, self.sb)
@@ -108,7 +109,7 @@ class SubScalar(Op):
     saves_tensors = False
 
     def forward(self, a, other):
-        return a - other
+        return binary(np.subtract, a, other)
 
     def backward(self, g):
         return (g,)
@@ -133,7 +134,7 @@ class Mul(Op):
 
     def forward(self, a, b):
         self.a, self.b = a, b
-        return a * b
+        return binary(np.multiply, a, b)
 
     def backward(self, g):
         ea, eb = self._edges
@@ -149,7 +150,7 @@ class MulScalar(Op):
 
     def forward(self, a, other):
         self.other = other
-        return a * other
+        return binary(np.multiply, a, other)
 
     def backward(self, g):
         return (g * self.other,)
@@ -162,7 +163,7 @@ class Div(Op):
 
     def forward(self, a, b):
         self.a, self.b = a, b
-        return a / b
+        return binary(np.true_divide, a, b)
 
     def backward(self, g):
         ea, eb = self._edges
@@ -179,14 +180,14 @@ class DivScalar(Op):
 
     def forward(self, a, other):
         self.other = other
-        return a / other
+        return binary(np.true_divide, a, other)
 
     def backward(self, g):
         return (g / self.other,)
 
 
 class RDivScalar(Op):
-    __slots__ = ("out", "other")
+    __slots__ = ("other", "out")
     _name = "DivBackward0"
     saves = 2
 
@@ -256,6 +257,29 @@ class RPowScalar(Op):
 
     def backward(self, g):
         return (g * self.out * float(np.log(self.base)) if self.base > 0 else g * 0,)
+
+
+def _fast(ufunc, general, tensor_op, scalar_op):
+    """The operator ``general`` with a shortcut for the common cases: two tensors of one dtype and
+    device, or a floating tensor and a Python float."""
+
+    def op(self, other):
+        if other.__class__ is Tensor:
+            a, b = self._data, other._data
+            if a.dtype is b.dtype and self._device is other._device:
+                if (self._requires_grad or other._requires_grad) and _grad_state.enabled:
+                    return tensor_op.apply(self, other)
+                return make_tensor(binary(ufunc, a, b), self._device)
+        elif other.__class__ is float:
+            a = self._data
+            if a.dtype.kind == "f":
+                if self._requires_grad and _grad_state.enabled:
+                    return scalar_op.apply(self, other=other)
+                return make_tensor(binary(ufunc, a, other), self._device)
+        return general(self, other)
+
+    op.__name__ = general.__name__
+    return op
 
 
 def add(input, other, *, alpha=1, out=None):
@@ -436,10 +460,11 @@ Cosh = _unary("Cosh", lambda x: xp_of(x).cosh(x), lambda x, y: xp_of(x).sinh(x))
 
 
 def _sigmoid(x):
-    xp = xp_of(x)
-    e = xp.exp(-xp.abs(x))
-    d = 1 + e
-    return xp.where(x >= 0, 1 / d, e / d)
+    # exp(-x) may overflow to inf, and 1 / (1 + inf) is the correct 0 (NumPy's warnings are off).
+    t = np.negative(x)
+    np.exp(t, out=t)
+    np.add(t, 1, out=t)
+    return np.reciprocal(t, out=t)
 
 
 Sigmoid = _unary("Sigmoid", _sigmoid, lambda x, y: y * (1 - y), saves=2)
@@ -723,3 +748,9 @@ def isclose(input, other, rtol=1e-5, atol=1e-8, equal_nan=False):
     od = other._data if isinstance(other, Tensor) else other
     return make_tensor(xp_of(input._data).isclose(input._data, od, rtol=rtol, atol=atol,
                                                    equal_nan=equal_nan), input._device)
+
+
+fast_add = _fast(np.add, add, Add, AddScalar)
+fast_sub = _fast(np.subtract, sub, Sub, SubScalar)
+fast_mul = _fast(np.multiply, mul, Mul, MulScalar)
+fast_div = _fast(np.true_divide, div, Div, DivScalar)

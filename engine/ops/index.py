@@ -39,8 +39,8 @@ def _int(v):
 
 
 def _is_basic(item):
-    return item is None or item is Ellipsis or isinstance(item, (slice, numbers.Integral)) and \
-        not isinstance(item, bool)
+    return item is None or item is Ellipsis or (isinstance(item, (slice, numbers.Integral)) and \
+        not isinstance(item, bool))
 
 
 def normalize_index(index, dev):
@@ -82,9 +82,9 @@ class Select(Index):
 
 
 def getitem(input, index):
-    if input._data.ndim == 0 and not (index is None or index is Ellipsis or index == ()):
-        if not (isinstance(index, tuple) and all(i is None or i is Ellipsis for i in index)):
-            raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+    items = index if isinstance(index, tuple) else (index,)
+    if input._data.ndim == 0 and not all(i is None or i is Ellipsis for i in items):
+        raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
                              "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
     idx, basic = normalize_index(index, input._device)
     try:

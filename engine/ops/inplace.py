@@ -18,10 +18,7 @@ VIEW_LEAF_MESSAGE = "a view of a leaf Variable that requires grad is being used 
 
 
 def _tensor_args_need_grad(args):
-    for a in args:
-        if isinstance(a, Tensor) and a._requires_grad:
-            return True
-    return False
+    return any(isinstance(a, Tensor) and a._requires_grad for a in args)
 
 
 def apply_inplace(self, compute, *args):

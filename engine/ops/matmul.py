@@ -81,9 +81,9 @@ def matmul(input, other):
         if b.ndim == 1:
             raise RuntimeError(f"size mismatch, got input ({a.shape[-2]}), mat ({_shape_str(a.shape)}), vec "
                                f"({b.shape[0]})")
-        left = a.shape if a.ndim > 1 else (1, a.shape[0])
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_shape_str(left[-2:]) if a.ndim == 2 else _shape_str((a.size // a.shape[-1], a.shape[-1]))} "
-                           f"and {_shape_str(b.shape[-2:])})")
+        rows = a.size // a.shape[-1] if a.ndim > 1 else 1
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{a.shape[-1]} and "
+                           f"{_shape_str(b.shape[-2:])})")
     if a.ndim == 1 and b.ndim == 1:
         op = Dot
     elif a.ndim == 2 and b.ndim == 2:
@@ -107,7 +107,7 @@ def mm(input, mat2):
 
 def bmm(input, mat2):
     if input._data.ndim != 3:
-        raise RuntimeError(f"batch1 must be a 3D tensor")
+        raise RuntimeError("batch1 must be a 3D tensor")
     if mat2._data.ndim != 3:
         raise RuntimeError("batch2 must be a 3D tensor")
     if input._data.shape[0] != mat2._data.shape[0]:

@@ -7,12 +7,14 @@ needs; when no input requires grad the node is simply dropped.
 
 import numpy as np
 
-from ..autograd.graph import Node
 from ..autograd.grad_mode import state as _grad_state
-from ..backend import CPU, array_module, device_context, device_of, transfer
+from ..autograd.graph import Node
+from ..backend import CPU, array_module, cpu_binary, device_context, device_of, transfer
 from ..tensor import Tensor, make_tensor
 
 _new = object.__new__
+_ndarray = np.ndarray
+_release_names = {}
 
 
 class Op(Node):
@@ -24,12 +26,16 @@ class Op(Node):
         raise NotImplementedError
 
     def release(self):
-        """Free saved arrays: every op keeps them in its own slots, which we clear."""
+        """Free saved arrays: an op keeps what backward needs in its public slots, which we clear."""
         if self.saves_tensors:
-            for cls in type(self).__mro__:
-                for slot in cls.__dict__.get("__slots__", ()):
-                    if not slot.startswith("_") and hasattr(self, slot):
-                        delattr(self, slot)
+            cls = type(self)
+            names = _release_names.get(cls)
+            if names is None:
+                names = _release_names[cls] = tuple(
+                    slot for klass in cls.__mro__ for slot in klass.__dict__.get("__slots__", ())
+                    if not slot.startswith("_"))
+            for name in names:
+                setattr(self, name, None)
             self._freed = True
 
     @classmethod
@@ -39,17 +45,20 @@ class Op(Node):
         x = inputs[0]
         dev = x._device
         needs_grad = x._requires_grad
-        mixed = False
-        for t in inputs[1:]:
-            if t._device is not dev:
-                mixed = True
-            if t._requires_grad:
-                needs_grad = True
-        if mixed:
-            dev = common_device(inputs)
-            arrays = [transfer(t._data, t._device, dev) for t in inputs]
+        if len(inputs) == 1:
+            arrays = (x._data,)
         else:
-            arrays = [t._data for t in inputs]
+            mixed = False
+            for t in inputs:
+                if t._device is not dev:
+                    mixed = True
+                if t._requires_grad:
+                    needs_grad = True
+            if mixed:
+                dev = common_device(inputs)
+                arrays = [transfer(t._data, t._device, dev) for t in inputs]
+            else:
+                arrays = [t._data for t in inputs]
         if dev is CPU:
             out = node.forward(*arrays, **options)
         else:
@@ -57,26 +66,43 @@ class Op(Node):
                 out = node.forward(*arrays, **options)
         if needs_grad and _grad_state.enabled:
             return link(node, inputs, out, dev)
+        if out.__class__ is _ndarray:
+            t = _new(Tensor)
+            t._data = out
+            t._device = dev
+            return t
         return make_tensor(out, dev)
 
 
 def link(node, inputs, out, dev):
     """Make the output tensor(s) of ``node`` and record the node in the graph."""
-    node._edges = tuple([edge_to(t) for t in inputs])
+    edges = []
+    for t in inputs:
+        if t._requires_grad:
+            fn = t.grad_fn
+            edges.append((t, 0) if fn is None else (fn, t._output_nr))
+        else:
+            edges.append(None)
+    node._edges = edges
     saves = node.saves
     if saves & 1:
-        node._saved_versions = tuple([saved_version(t) for t in inputs])
-    if isinstance(out, tuple):
+        node._saved_versions = [saved_version(t) for t in inputs]
+    if out.__class__ is tuple:
         outs = tuple(_graph_output(node, o, dev, i) for i, o in enumerate(out))
         if saves & 2:
-            node._saved_versions = (*(getattr(node, "_saved_versions", None) or ()),
-                                    *(saved_version(o) for o in outs))
+            node._saved_versions = [*(node._saved_versions or ()), *(saved_version(o) for o in outs)]
         return outs
-    result = _graph_output(node, out, dev, 0)
-    if saves & 2:
-        prev = node._saved_versions if saves & 1 else ()
-        node._saved_versions = (*prev, saved_version(result))
-    return result
+    t = make_tensor(out, dev)
+    if out.dtype.kind == "f":
+        t._requires_grad = True
+        t.grad_fn = node
+        if saves & 2:
+            version = saved_version(t)
+            if saves & 1:
+                node._saved_versions.append(version)
+            else:
+                node._saved_versions = [version]
+    return t
 
 
 def _graph_output(node, data, dev, index):
@@ -102,7 +128,7 @@ def saved_version(t):
     counter = t._version_counter
     if counter is None:
         counter = t._version_counter = [0]
-    return (counter, counter[0], t._data.shape, t._data.dtype.name)
+    return (counter, counter[0], t._data.shape, t._data.dtype)
 
 
 def common_device(tensors):
@@ -119,6 +145,13 @@ def common_device(tensors):
                 f"{dev} and {t._device}!"
             )
     return CPU if dev is None else dev
+
+
+def binary(ufunc, a, b):
+    """``ufunc(a, b)`` for arrays of any device; large CPU work is spread over threads."""
+    if type(a) is np.ndarray:
+        return cpu_binary(ufunc, a, b)
+    return ufunc(a, b)
 
 
 def xp_of(array):
@@ -142,4 +175,4 @@ def unbroadcast(grad, shape):
     return grad.reshape(shape)
 
 
-__all__ = ["Op", "Tensor", "common_device", "edge_to", "link", "make_tensor", "unbroadcast", "xp_of"]
+__all__ = ["Op", "Tensor", "binary", "common_device", "edge_to", "link", "make_tensor", "unbroadcast", "xp_of"]

@@ -6,13 +6,14 @@ import math
 import numpy as np
 
 from .. import dtypes
+from ..tensor import wrap_dim
 from .convert import cast
 from .op import Op, make_tensor, xp_of
 
 values_indices = collections.namedtuple("values_indices", ["values", "indices"])
 
 
-class torch_return_types:  # noqa: N801 - the namespace PyTorch keeps these in
+class torch_return_types:
     max = min = mode = median = kthvalue = sort = topk = values_indices
 
 
@@ -23,12 +24,9 @@ def normalize_dims(dim, ndim):
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
     if not dims:
         return None
-    n = max(ndim, 1)
     out = []
     for d in dims:
-        if not -n <= d < n:
-            raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})")
-        d = d % n if ndim else 0
+        d = wrap_dim(d, ndim)
         if d in out:
             raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
         out.append(d)
@@ -124,7 +122,7 @@ class Var(Op):
         axis = _axis(dims, x.ndim)
         n = x.size if axis is None else math.prod(x.shape[d] for d in axis)
         self.dims, self.keepdim = dims, keepdim
-        self.divisor = max(n - correction, 0)
+        self.divisor = n - correction if n > correction else 0
         self.centered = x - x.mean(axis=axis, keepdims=True)
         ss = (self.centered * self.centered).sum(axis=axis, keepdims=keepdim)
         return ss / self.divisor if self.divisor else ss * x.dtype.type(np.nan)
@@ -175,7 +173,7 @@ class Prod(Op):
         xp = xp_of(x)
         # The product of all other elements: exclusive cumulative products from both sides (zeros-safe).
         moved = x.reshape(-1) if axis is None else xp.moveaxis(x, axis, -1)
-        ones = xp.ones(moved.shape[:-1] + (1,), dtype=x.dtype)
+        ones = xp.ones((*moved.shape[:-1], 1), dtype=x.dtype)
         left = xp.concatenate([ones, xp.cumprod(moved, axis=-1)[..., :-1]], axis=-1)
         right = xp.flip(xp.cumprod(xp.flip(moved, -1), axis=-1), -1)
         right = xp.concatenate([right[..., 1:], ones], axis=-1)

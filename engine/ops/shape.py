@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from ..tensor import wrap_dim
 from .op import Op, Tensor, xp_of
 from .reduce import normalize_dims
 
@@ -52,7 +53,7 @@ def infer_shape(shape, numel):
     if neg:
         if known == 0 or numel % known:
             raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
-        shape = shape[:neg[0]] + (numel // known,) + shape[neg[0] + 1:]
+        shape = (*shape[:neg[0]], numel // known, *shape[neg[0] + 1:])
     elif known != numel:
         raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
     for s in shape:
@@ -134,7 +135,7 @@ def flatten(input, start_dim=0, end_dim=-1):
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     if start == end:
         return input
-    new = shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:]
+    new = (*shape[:start], math.prod(shape[start:end + 1]), *shape[end + 1:])
     return reshape(input, new)
 
 
@@ -189,10 +190,7 @@ class Unsqueeze(Op):
 
 
 def unsqueeze(input, dim):
-    n = input._data.ndim + 1
-    if not -n <= dim < n:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
-    axis = dim % n
+    axis = wrap_dim(dim, input._data.ndim + 1)
     return _view(Unsqueeze, input, lambda a: xp_of(a).expand_dims(a, axis), axis=axis)
 
 
@@ -226,14 +224,10 @@ def permute(input, *dims):
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
                            f"length of the desired ordering of dimensions i.e. input.dim() = {n} is not equal "
                            f"to len(dims) = {len(dims)}")
-    axes = tuple(d % n if -n <= d < n else _bad_dim(d, n) for d in dims)
+    axes = tuple(wrap_dim(d, n) for d in dims)
     if len(set(axes)) != n:
         raise RuntimeError("permute(): duplicate dims are not allowed.")
     return _view(Permute, input, lambda a: a.transpose(axes), axes=axes)
-
-
-def _bad_dim(d, n):
-    raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})")
 
 
 def _swap_axes(n, d0, d1):
@@ -428,10 +422,7 @@ def stack(tensors, dim=0, *, out=None):
         if t._data.shape != shape:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(shape)} at entry 0 "
                                f"and {list(t._data.shape)} at entry {i}")
-    n = len(shape) + 1
-    if not -n <= dim < n:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
-    result = Stack.apply(*_promote_all(tensors), axis=dim % n)
+    result = Stack.apply(*_promote_all(tensors), axis=wrap_dim(dim, len(shape) + 1))
     if out is not None:
         out._data = result._data
         return out

@@ -1,3 +1,3 @@
 """Utilities that mirror ``torch.utils``: ``data`` and ``hooks``."""
 
-from . import hooks
+from . import hooks as hooks

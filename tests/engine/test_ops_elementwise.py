@@ -8,9 +8,9 @@ import warnings
 
 import numpy as np
 import pytest
+from optest import check, check_error
 
 import engine
-from optest import check, check_error
 
 # ----------------------------------------------------------------------------------------------
 # binary arithmetic between tensors, with broadcasting
@@ -212,8 +212,9 @@ def test_clamp_int_tensor_float_bound_promotes():
 
 
 def test_clamp_without_bounds_raises():
-    check_error(lambda m, x: m.clamp(x), RuntimeError, "At least one of 'min' or 'max' must not be None",
-                [(2, 3)])
+    check_error(
+        lambda m, x: m.clamp(x), RuntimeError, "At least one of 'min' or 'max' must not be None", [(2, 3)]
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -373,6 +374,84 @@ def test_alpha(name, fn, np_fn):
 
 def test_alpha_float_on_int_tensors_raises():
     check_error(lambda m, x, y: x.add(y, alpha=0.5), RuntimeError, "alpha", [(3,), (3,)], dtype="int64")
+
+
+# ----------------------------------------------------------------------------------------------
+# errors
+# ----------------------------------------------------------------------------------------------
+
+ERRORS = [
+    # name, fn, exception, message, input shapes, input dtypes
+    (
+        "broadcast mismatch",
+        lambda m, a, b: a + b,
+        RuntimeError,
+        "The size of tensor a (4) must match the size of tensor b (3) at non-singleton dimension 1",
+        [(3, 4), (3,)],
+        "float32",
+    ),
+    (
+        "broadcast mismatch mul",
+        lambda m, a, b: a * b,
+        RuntimeError,
+        "must match the size of tensor b",
+        [(2, 3), (2, 1, 2)],
+        "float32",
+    ),
+    (
+        "where mismatch",
+        lambda m, a, b: m.where(a > 0, a, b),
+        RuntimeError,
+        "must match the size of tensor",
+        [(3, 4), (2, 4)],
+        "float32",
+    ),
+    (
+        "maximum mismatch",
+        lambda m, a, b: m.maximum(a, b),
+        RuntimeError,
+        "must match the size of tensor",
+        [(3, 4), (5,)],
+        "float32",
+    ),
+    (
+        "comparison mismatch",
+        lambda m, a, b: a < b,
+        RuntimeError,
+        "must match the size of tensor",
+        [(3, 4), (2,)],
+        "float32",
+    ),
+    (
+        "bool - bool",
+        lambda m, a, b: a - b,
+        RuntimeError,
+        "Subtraction, the `-` operator, with two bool tensors is not supported",
+        [(3,), (3,)],
+        "bool",
+    ),
+    (
+        "-bool",
+        lambda m, a: -a,
+        RuntimeError,
+        "Negation, the `-` operator, on a bool tensor is not supported",
+        [(3,)],
+        "bool",
+    ),
+    (
+        "int ** negative int",
+        lambda m, a: a**-1,
+        RuntimeError,
+        "Integers to negative integer powers are not allowed",
+        [(3,)],
+        "int64",
+    ),
+]
+
+
+@pytest.mark.parametrize("name, fn, exc, match, shapes, dtype", ERRORS, ids=[e[0] for e in ERRORS])
+def test_elementwise_errors(name, fn, exc, match, shapes, dtype):
+    check_error(fn, exc, match, shapes, dtype=dtype)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -42,8 +42,9 @@ def _np_reduce(np_name, kwargs):
 
 
 @pytest.mark.parametrize("kwargs", [k for _, k in DIM_KWARGS], ids=[n for n, _ in DIM_KWARGS])
-@pytest.mark.parametrize("name, np_name", [("sum", "sum"), ("mean", "mean"), ("amax", "max"),
-                                           ("amin", "min")])
+@pytest.mark.parametrize(
+    "name, np_name", [("sum", "sum"), ("mean", "mean"), ("amax", "max"), ("amin", "min")]
+)
 def test_reduce_dims(name, np_name, kwargs):
     check(lambda m, x: getattr(x, name)(**kwargs), [SHAPE], np_fn=_np_reduce(np_name, kwargs))
 
@@ -110,8 +111,12 @@ def test_var_std_function_form_positional_dim(name):
     check(lambda m, x: getattr(m, name)(x, dim=0, unbiased=False, keepdim=True), [SHAPE])
 
 
-PROD_KWARGS = [("all", {}), ("dim=1", {"dim": 1}), ("dim=-1,keepdim", {"dim": -1, "keepdim": True}),
-               ("dim=0", {"dim": 0})]
+PROD_KWARGS = [
+    ("all", {}),
+    ("dim=1", {"dim": 1}),
+    ("dim=-1,keepdim", {"dim": -1, "keepdim": True}),
+    ("dim=0", {"dim": 0}),
+]
 
 
 @pytest.mark.parametrize("kwargs", [k for _, k in PROD_KWARGS], ids=[n for n, _ in PROD_KWARGS])
@@ -228,8 +233,11 @@ NORM = [
     ("norm(1)", lambda m, x: x.norm(1), lambda x: np.abs(x).sum()),
     ("norm(dim=1)", lambda m, x: x.norm(dim=1), lambda x: np.linalg.norm(x, axis=1)),
     ("norm(p=1,dim=0)", lambda m, x: x.norm(p=1, dim=0), lambda x: np.abs(x).sum(0)),
-    ("norm(dim=-1,keepdim)", lambda m, x: x.norm(dim=-1, keepdim=True),
-     lambda x: np.linalg.norm(x, axis=-1, keepdims=True)),
+    (
+        "norm(dim=-1,keepdim)",
+        lambda m, x: x.norm(dim=-1, keepdim=True),
+        lambda x: np.linalg.norm(x, axis=-1, keepdims=True),
+    ),
     ("norm(p=3,dim=1)", lambda m, x: x.norm(p=3, dim=1), lambda x: (np.abs(x) ** 3).sum(1) ** (1 / 3)),
     ("norm(2,(0,1))", lambda m, x: x.norm(2, (0, 1)), lambda x: np.sqrt((x**2).sum((0, 1)))),
 ]
@@ -327,8 +335,9 @@ def test_int_bool_reductions(name, fn, in_dtype, out_dtype):
 
 
 def test_mean_of_int_tensor_raises():
-    check_error(lambda m, x: x.mean(), RuntimeError, "mean(): could not infer output dtype", [(3,)],
-                dtype="int64")
+    check_error(
+        lambda m, x: x.mean(), RuntimeError, "mean(): could not infer output dtype", [(3,)], dtype="int64"
+    )
 
 
 def test_reduce_dim_out_of_range_raises():

@@ -1,0 +1,30 @@
+"""Shared timing for the benchmarks: both frameworks timed in the same run, interleaved."""
+
+import os
+import sys
+import timeit
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def best_time(fn, min_time=0.2, repeats=5):
+    """Seconds per call: the best of ``repeats`` rounds, each long enough to be measurable."""
+    timer = timeit.Timer(fn)
+    number, _ = timer.autorange()
+    number = max(1, int(number * min_time / 0.2))
+    return min(timer.repeat(repeat=repeats, number=number)) / number
+
+
+def compare(cases, ours_label="engine", ref_label="torch"):
+    """Time each (name, ours_fn, ref_fn) alternately and print a table with the ratio ours/ref."""
+    print(f"{'case':<40} {ours_label + ' (us)':>14} {ref_label + ' (us)':>14} {'ratio':>8}")
+    rows = []
+    for name, ours, ref in cases:
+        t_ours = t_ref = float("inf")
+        for _ in range(3):  # interleave, so a noisy moment hurts both sides alike
+            t_ours = min(t_ours, best_time(ours))
+            t_ref = min(t_ref, best_time(ref))
+        ratio = t_ours / t_ref
+        rows.append((name, t_ours, t_ref, ratio))
+        print(f"{name:<40} {t_ours * 1e6:>14.2f} {t_ref * 1e6:>14.2f} {ratio:>7.2f}x", flush=True)
+    return rows
