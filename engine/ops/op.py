@@ -71,6 +71,8 @@ class Op(Node):
             t._data = out
             t._device = dev
             return t
+        if out.__class__ is tuple:
+            return tuple([make_tensor(o, dev) for o in out])
         return make_tensor(out, dev)
 
 
