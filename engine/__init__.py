@@ -159,6 +159,7 @@ from .ops.shape import (
 )
 from .ops.softmax import log_softmax, softmax
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from .serialization import load, load_safetensors, save, save_safetensors
 from .tensor import Size, Tensor
 from .tensor_str import set_printoptions
 

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-_DEVICE_RE = re.compile(r"^(cpu|cuda)(?::(\d+))?$")
+_DEVICE_RE = re.compile(r"^(cpu|cuda)(?::(0|[1-9]\d*))?$")
 _devices = {}
 
 

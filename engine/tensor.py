@@ -66,6 +66,7 @@ class Tensor:
     _version_counter = None
     _base = None  # for a view: the tensor whose storage it shares
     _view_fn = None  # for a view: rebuilds it from the base's array
+    _multi_view = None  # (output index, node name) for one of several views made at once (split, unbind)
     _hooks = None
     _retains_grad = False
     _grad_accumulator = None

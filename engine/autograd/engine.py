@@ -6,7 +6,7 @@ has delivered. No recursion, so graphs of any depth work; saved values are freed
 
 import numpy as np
 
-from ..backend import CPU
+from ..backend import CPU, device_context, device_of, transfer
 from ..tensor import Tensor, make_tensor
 from .grad_mode import no_grad
 from .graph import Node
@@ -19,8 +19,10 @@ def _as_grad_array(root, grad):
         if root._data.dtype.kind != "f":
             raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got "
                                f"{root.dtype}")
-        xp = np if root._device is CPU else root.xp
-        return xp.ones(root._data.shape, dtype=root._data.dtype)
+        if root._device is CPU:
+            return np.ones(root._data.shape, dtype=root._data.dtype)
+        with device_context(root._device):
+            return root.xp.ones(root._data.shape, dtype=root._data.dtype)
     if not isinstance(grad, Tensor):
         from ..creation import tensor
 
@@ -159,7 +161,12 @@ def run(roots, retain_graph, capture, accumulate, capture_tensors=()):
                 node.check_not_freed()
             if node._saved_versions:
                 node.check_saved_versions()
-            in_grads = node.backward(*grads)
+            g0 = grads[0] if grads[0] is not None else next((g for g in grads if g is not None), None)
+            if g0.__class__ is np.ndarray:
+                in_grads = node.backward(*grads)
+            else:  # run on the gradients' device
+                with device_context(device_of(g0)):
+                    in_grads = node.backward(*grads)
             if not retain_graph:
                 node.release()
             edges = node._edges
@@ -217,17 +224,11 @@ def _run_pre_hooks(node, pre_hooks, grads):
         if g is None:
             continue
         for hook in list(hooks.values()):
-            out = hook(make_tensor(g, _device_of_node_output(node, g)))
+            out = hook(make_tensor(g, device_of(g)))
             if out is not None:
                 g = _checked_hook_result(out, g)
         grads[index] = g
     return grads
-
-
-def _device_of_node_output(node, g):
-    from ..backend import device_of
-
-    return device_of(g)
 
 
 def _checked_hook_result(out, g):
@@ -262,6 +263,8 @@ def _deliver_to_leaf(t, g, capture, accumulate):
         capture[id(t)] = g if prev is None else prev + g
     if not accumulate:
         return
+    if g.__class__ is not np.ndarray or t._device is not CPU:
+        g = transfer(g, device_of(g), t._device)
     if g.dtype != t._data.dtype:
         g = g.astype(t._data.dtype)
     if g.shape != t._data.shape:

@@ -9,7 +9,7 @@ from .. import dtypes
 from ..autograd.grad_mode import state as _grad_state
 from ..backend import CPU
 from .convert import cast
-from .op import Op, Tensor, binary, make_tensor, unbroadcast, xp_of
+from .op import Op, Tensor, binary, compute, make_tensor, translate_array_error, unbroadcast, xp_of
 
 _Scalar = (numbers.Number, np.number, np.bool_)
 
@@ -259,18 +259,22 @@ class RPowScalar(Op):
         return (g * self.out * float(np.log(self.base)) if self.base > 0 else g * 0,)
 
 
-def _fast(ufunc, general, tensor_op, scalar_op):
+def _fast(ufunc, general, tensor_op, scalar_op, kinds="fiub"):
     """The operator ``general`` with a shortcut for the common cases: two tensors of one dtype and
     device, or a floating tensor and a Python float."""
 
     def op(self, other):
         if other.__class__ is Tensor:
             a, b = self._data, other._data
-            if a.dtype is b.dtype and self._device is other._device:
+            if a.dtype is b.dtype and self._device is other._device and self._device is CPU and \
+                    a.dtype.kind in kinds:
                 if (self._requires_grad or other._requires_grad) and _grad_state.enabled:
                     return tensor_op.apply(self, other)
-                return make_tensor(binary(ufunc, a, b), self._device)
-        elif other.__class__ is float:
+                try:
+                    return make_tensor(binary(ufunc, a, b), self._device)
+                except ValueError as e:
+                    raise translate_array_error(e, (a, b)) from None
+        elif other.__class__ is float and self._device is CPU:
             a = self._data
             if a.dtype.kind == "f":
                 if self._requires_grad and _grad_state.enabled:
@@ -282,10 +286,17 @@ def _fast(ufunc, general, tensor_op, scalar_op):
     return op
 
 
+def _check_alpha(input, other, alpha):
+    ints = input._data.dtype.kind in "biu" and (not isinstance(other, Tensor) or other._data.dtype.kind in "biu")
+    if ints and isinstance(alpha, float):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+
+
 def add(input, other, *, alpha=1, out=None):
     if not isinstance(input, Tensor):
         input, other = _scalar_tensor(input, other), other
     if alpha != 1:
+        _check_alpha(input, other, alpha)
         a, b = _promoted(input, other)
         if not isinstance(b, Tensor):
             result = AddScalar.apply(a, other=b * alpha)
@@ -299,11 +310,17 @@ def add(input, other, *, alpha=1, out=None):
 def sub(input, other, *, alpha=1, out=None):
     if not isinstance(input, Tensor):
         input = _scalar_tensor(input, other)
-    if input._data.dtype.kind == "b" or (isinstance(other, Tensor) and other._data.dtype.kind == "b"):
+    a_bool = input._data.dtype.kind == "b"
+    b_bool = isinstance(other, Tensor) and other._data.dtype.kind == "b"
+    if a_bool and b_bool:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+                           "`logical_xor()` operator instead.")
+    if a_bool or b_bool:
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
                            "If you are trying to invert a mask, use the `~` or `logical_not()` operator "
                            "instead.")
     if alpha != 1:
+        _check_alpha(input, other, alpha)
         a, b = _promoted(input, other)
         result = SubScalar.apply(a, other=b * alpha) if not isinstance(b, Tensor) else Sub.apply(
             a, b, alpha=alpha)
@@ -344,11 +361,12 @@ def _rounded_div(a, b, mode):
         raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
                            f"'{mode}'")
     a, b = _promoted(a, b)
-    bd = b._data if isinstance(b, Tensor) else b
-    xp = xp_of(a._data)
-    q = a._data / bd if a._data.dtype.kind == "f" else xp.true_divide(a._data, bd)
-    q = xp.floor(q) if mode == "floor" else xp.trunc(q)
-    return make_tensor(q.astype(a._data.dtype, copy=False), a._device)
+    rounding = np.floor if mode == "floor" else np.trunc
+
+    def divide(x, y=b):
+        return rounding(np.true_divide(x, y)).astype(x.dtype, copy=False)
+
+    return compute(divide, a, b) if isinstance(b, Tensor) else compute(divide, a)
 
 
 def rdiv(input, other):
@@ -372,9 +390,9 @@ def floor_divide(input, other):
 
 def remainder(input, other):
     a, b = _promoted(input, other)
-    bd = b._data if isinstance(b, Tensor) else b
-    return make_tensor(xp_of(a._data).mod(a._data, bd), a._device)
-
+    if isinstance(b, Tensor):
+        return compute(np.mod, a, b)
+    return compute(lambda x: np.mod(x, b), a)
 
 
 def pow(input, exponent):
@@ -399,7 +417,7 @@ def _into(result, out):
         return result
     if not isinstance(out, Tensor):
         raise TypeError(f"out must be a Tensor, not {type(out).__name__}")
-    if out._requires_grad and result._requires_grad:
+    if result._requires_grad:
         raise RuntimeError("add(): functions with out=... arguments don't support automatic "
                            "differentiation, but one of the arguments requires grad.")
     if out._data.shape != result._data.shape:
@@ -461,6 +479,8 @@ Cosh = _unary("Cosh", lambda x: xp_of(x).cosh(x), lambda x, y: xp_of(x).sinh(x))
 
 def _sigmoid(x):
     # exp(-x) may overflow to inf, and 1 / (1 + inf) is the correct 0 (NumPy's warnings are off).
+    if x.ndim == 0:
+        return 1 / (1 + np.exp(-x))
     t = np.negative(x)
     np.exp(t, out=t)
     np.add(t, 1, out=t)
@@ -671,6 +691,10 @@ def where(condition, input=None, other=None):
     a, b = _promoted(input, other)
     if not isinstance(b, Tensor):
         b = cast(_scalar_tensor(b, a), a.dtype)
+    if condition._device is not a._device or b._device is not a._device:
+        from .op import common_device
+
+        common_device((condition, a, b))
     c = condition._data
     if c.dtype.kind != "b":
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
@@ -679,78 +703,73 @@ def where(condition, input=None, other=None):
 
 
 # ----- comparisons and logic (not differentiable) -----
-def _compare(ufunc_name):
+def _compare(ufunc):
     def fn(input, other):
         if isinstance(other, Tensor):
-            if other._device is not input._device and other._data.ndim and input._data.ndim:
-                from .op import common_device
+            return compute(ufunc, input, other)
+        if not isinstance(other, _Scalar):
+            from ..creation import tensor
 
-                common_device((input, other))
-            bd = other._data
-        elif isinstance(other, _Scalar):
-            bd = other
-        else:
-            bd = np.asarray(other)
-        ad = input._data
-        xp = np if input._device is CPU else input.xp
-        return make_tensor(getattr(xp, ufunc_name)(ad, bd), input._device)
+            return compute(ufunc, input, tensor(other, device=input._device))
+        return compute(lambda a: ufunc(a, other), input)
 
-    fn.__name__ = ufunc_name
+    fn.__name__ = ufunc.__name__
     return fn
 
 
-eq = _compare("equal")
-ne = _compare("not_equal")
-lt = _compare("less")
-le = _compare("less_equal")
-gt = _compare("greater")
-ge = _compare("greater_equal")
-logical_and = _compare("logical_and")
-logical_or = _compare("logical_or")
-logical_xor = _compare("logical_xor")
-bitwise_and = _compare("bitwise_and")
-bitwise_or = _compare("bitwise_or")
-bitwise_xor = _compare("bitwise_xor")
+eq = _compare(np.equal)
+ne = _compare(np.not_equal)
+lt = _compare(np.less)
+le = _compare(np.less_equal)
+gt = _compare(np.greater)
+ge = _compare(np.greater_equal)
+logical_and = _compare(np.logical_and)
+logical_or = _compare(np.logical_or)
+logical_xor = _compare(np.logical_xor)
+bitwise_and = _compare(np.bitwise_and)
+bitwise_or = _compare(np.bitwise_or)
+bitwise_xor = _compare(np.bitwise_xor)
 
 
 def logical_not(input):
-    return make_tensor(xp_of(input._data).logical_not(input._data), input._device)
+    return compute(np.logical_not, input)
 
 
 def bitwise_not(input):
-    xp = xp_of(input._data)
-    d = input._data
-    return make_tensor(xp.logical_not(d) if d.dtype.kind == "b" else xp.invert(d), input._device)
+    return compute(np.logical_not if input._data.dtype.kind == "b" else np.invert, input)
 
 
 def isnan(input):
-    return make_tensor(xp_of(input._data).isnan(input._data), input._device)
+    return compute(np.isnan, input)
 
 
 def isinf(input):
-    return make_tensor(xp_of(input._data).isinf(input._data), input._device)
+    return compute(np.isinf, input)
 
 
 def isfinite(input):
-    return make_tensor(xp_of(input._data).isfinite(input._data), input._device)
+    return compute(np.isfinite, input)
 
 
 def equal(input, other):
-    return bool(input._data.shape == other._data.shape and (input._data == other._data).all())
+    same = compute(lambda a, b: a.shape == b.shape and bool((a == b).all()), input, other)
+    return bool(same._data)
 
 
 def allclose(input, other, rtol=1e-5, atol=1e-8, equal_nan=False):
-    return bool(xp_of(input._data).allclose(input._data, other._data, rtol=rtol, atol=atol,
-                                             equal_nan=equal_nan))
+    return bool(isclose(input, other, rtol, atol, equal_nan).all().item())
 
 
 def isclose(input, other, rtol=1e-5, atol=1e-8, equal_nan=False):
-    od = other._data if isinstance(other, Tensor) else other
-    return make_tensor(xp_of(input._data).isclose(input._data, od, rtol=rtol, atol=atol,
-                                                   equal_nan=equal_nan), input._device)
+    def close(a, b=other):
+        return xp_of(a).isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)
+
+    if isinstance(other, Tensor):
+        return compute(close, input, other)
+    return compute(close, input)
 
 
 fast_add = _fast(np.add, add, Add, AddScalar)
-fast_sub = _fast(np.subtract, sub, Sub, SubScalar)
+fast_sub = _fast(np.subtract, sub, Sub, SubScalar, kinds="fiu")
 fast_mul = _fast(np.multiply, mul, Mul, MulScalar)
-fast_div = _fast(np.true_divide, div, Div, DivScalar)
+fast_div = _fast(np.true_divide, div, Div, DivScalar, kinds="f")

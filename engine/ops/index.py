@@ -14,7 +14,7 @@ def _convert_item(item, dev):
     if isinstance(item, Tensor):
         data = item._data
         if item._device is not dev:
-            if item._data.ndim == 0 or item._device is CPU or dev is CPU:
+            if item._data.ndim == 0 or item._device is CPU:
                 data = transfer(data, item._device, dev)
             else:
                 raise RuntimeError(f"indices should be either on cpu or on the same device as the indexed "
@@ -43,13 +43,102 @@ def _is_basic(item):
         not isinstance(item, bool))
 
 
-def normalize_index(index, dev):
-    """An index as NumPy/CuPy understands it, and whether it is basic (so the result is a view)."""
+def _dims_used(item):
+    if item is None or item is Ellipsis:
+        return 0
+    if isinstance(item, (np.ndarray,)) or hasattr(item, "dtype"):
+        return item.ndim if item.dtype.kind == "b" else 1
+    return 1
+
+
+def _check_index(items, shape):
+    """PyTorch's errors for too many indices and for boolean masks of the wrong shape."""
+    used = sum(_dims_used(i) for i in items)
+    if used > len(shape):
+        raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
+    dim = 0
+    for position, item in enumerate(items):
+        if item is Ellipsis:
+            dim += len(shape) - used
+            continue
+        if hasattr(item, "dtype") and item.dtype.kind == "b" and item.ndim:
+            target = shape[dim:dim + item.ndim]
+            if tuple(item.shape) != tuple(target):
+                raise IndexError(f"The shape of the mask {list(item.shape)} at index {position} does not match the "
+                                 f"shape of the indexed tensor {list(shape)} at index {dim}")
+        dim += _dims_used(item)
+
+
+def _select_ints_first(items, ndim):
+    """PyTorch applies integer indices as selections before advanced indexing (NumPy would treat them as
+    advanced indices and move the result's axes): split the index into those two steps."""
+    used = sum(_dims_used(i) for i in items)
+    expanded = []
+    for item in items:
+        if item is Ellipsis:
+            expanded.extend([slice(None)] * (ndim - used))
+        else:
+            expanded.append(item)
+    first, second = [], []
+    for item in expanded:
+        if isinstance(item, numbers.Integral):
+            first.append(item)
+        elif item is None:
+            first.append(None)
+            second.append(slice(None))
+        else:
+            n = _dims_used(item)
+            first.extend([slice(None)] * n)
+            second.append(item)
+    return tuple(first), tuple(second)
+
+
+def normalize_index(index, shape, dev):
+    """The index as steps NumPy/CuPy apply in turn, and whether it is basic (so the result is a view)."""
     items = index if isinstance(index, tuple) else (index,)
+    items = tuple(None if i is True else i for i in items)  # x[True] adds a dimension, like x[None]
     basic = all(_is_basic(i) or (isinstance(i, Tensor) and i._data.ndim == 0 and i._data.dtype.kind in "iu")
                 for i in items)
     converted = tuple(_int(i) if isinstance(i, Tensor) and basic else _convert_item(i, dev) for i in items)
-    return converted, basic
+    _check_index(converted, shape)
+    if not basic and any(isinstance(i, numbers.Integral) for i in converted):
+        return _select_ints_first(converted, len(shape)), basic
+    return (converted,), basic
+
+
+def take(array, steps):
+    for step in steps:
+        array = array[step]
+    return array
+
+
+def _target(array, steps):
+    """A view of ``array`` through every step but the last, and that last step."""
+    for step in steps[:-1]:
+        array = array[step]
+    return array, steps[-1]
+
+
+def put(array, steps, value):
+    target, last = _target(array, steps)
+    try:
+        target[last] = value
+    except ValueError:
+        shape = target[last].shape
+        vshape = getattr(value, "shape", ())
+        lead = len(shape) - len(vshape)
+        for i, (s, v) in enumerate(zip(shape[lead:], vshape)):
+            if v not in (1, s):
+                raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing size ({v}) at "
+                                   f"non-singleton dimension {i + lead}.  Target sizes: {list(shape)}.  Tensor "
+                                   f"sizes: {list(vshape)}") from None
+        raise RuntimeError(f"shape mismatch: value tensor of shape {list(vshape)} cannot be broadcast to indexing "
+                           f"result of shape {list(shape)}") from None
+
+
+def add_at(array, steps, values):
+    target, last = _target(array, steps)
+    xp_of(array).add.at(target, last, values)
 
 
 class Index(Op):
@@ -59,15 +148,14 @@ class Index(Op):
 
     def forward(self, x, index=(), basic=False):
         self.index, self.basic, self.shape = index, basic, x.shape
-        return x[index]
+        return take(x, index)
 
     def backward(self, g):
-        xp = xp_of(g)
-        out = xp.zeros(self.shape, dtype=g.dtype)
+        out = xp_of(g).zeros(self.shape, dtype=g.dtype)
         if self.basic:
-            out[self.index] = g
+            put(out, self.index, g)
         else:
-            xp.add.at(out, self.index, g)
+            add_at(out, self.index, g)
         return (out,)
 
 
@@ -83,16 +171,16 @@ class Select(Index):
 
 def getitem(input, index):
     items = index if isinstance(index, tuple) else (index,)
-    if input._data.ndim == 0 and not all(i is None or i is Ellipsis for i in items):
+    if input._data.ndim == 0 and any(_is_basic(i) and i is not None and i is not Ellipsis for i in items):
         raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
                              "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
-    idx, basic = normalize_index(index, input._device)
+    steps, basic = normalize_index(index, input._data.shape, input._device)
     try:
         if basic:
-            op = Select if any(isinstance(i, numbers.Integral) for i in idx) else Slice
-            out = op.apply(input, index=idx, basic=True)
-            return mark_view(out, input, lambda a: a[idx])
-        return Index.apply(input, index=idx, basic=False)
+            op = Select if any(isinstance(i, numbers.Integral) for i in steps[0]) else Slice
+            out = op.apply(input, index=steps, basic=True)
+            return mark_view(out, input, lambda a: take(a, steps))
+        return Index.apply(input, index=steps, basic=False)
     except IndexError as e:
         raise IndexError(str(e).replace("out of bounds for axis", "out of bounds for dimension")) from None
 
@@ -107,7 +195,7 @@ class IndexPut(Op):
     def forward(self, x, value, index=(), basic=False):
         self.index, self.basic, self.value_shape = index, basic, value.shape
         out = x.copy()
-        out[index] = value
+        put(out, index, value)
         return out
 
     def backward(self, g):
@@ -115,11 +203,11 @@ class IndexPut(Op):
         gx = gv = None
         if ex is not None:
             gx = g.copy()
-            gx[self.index] = 0
+            put(gx, self.index, 0)
         if ev is not None:
             from .op import unbroadcast
 
-            picked = g[self.index]
+            picked = take(g, self.index)
             gv = unbroadcast(picked, self.value_shape) if picked.shape != self.value_shape else picked
         return gx, gv
 
@@ -127,8 +215,3 @@ class IndexPut(Op):
 class CopySlices(IndexPut):
     __slots__ = ()
     _name = "CopySlices"
-
-
-def index_put_out_of_place(x, value, index, basic):
-    """The tensor ``x`` with ``value`` written at ``index``, as a node of the graph."""
-    return (CopySlices if basic else IndexPut).apply(x, value, index=index, basic=basic)

@@ -10,7 +10,7 @@ Every in-place change bumps the version counter, which backward checks against s
 from .. import dtypes
 from ..autograd.grad_mode import state as _grad_state
 from . import elementwise as ew
-from .index import CopySlices, normalize_index
+from .index import CopySlices, normalize_index, put
 from .op import Op, Tensor, edge_to, make_tensor, xp_of
 
 LEAF_MESSAGE = "a leaf Variable that requires grad is being used in an in-place operation."
@@ -61,6 +61,12 @@ def _write(self, result):
 
 
 def _inplace_with_graph(self, compute, args):
+    if self._multi_view is not None and self._requires_grad:
+        index, name = self._multi_view
+        raise RuntimeError(
+            f"Output {index} of {name} is a view and is being modified inplace. This view is the output of a "
+            "function that returns multiple views. Such functions do not allow the output views to be modified "
+            "inplace. You should replace the inplace operation by an out-of-place one.")
     old = make_tensor(self._data.copy(), self._device)
     old._requires_grad = self._requires_grad
     old.grad_fn = self.grad_fn
@@ -286,14 +292,14 @@ def _fill_random(self, data):
 
 def setitem(self, index, value):
     """``self[index] = value``: in place; differentiable through both ``self`` and ``value``."""
-    idx, basic = normalize_index(index, self._device)
+    idx, basic = normalize_index(index, self._data.shape, self._device)
     if not isinstance(value, Tensor):
         if _grad_state.enabled and self._requires_grad:
             value = _as_value(self, value)
         else:
             if self._requires_grad and self.grad_fn is None and _grad_state.enabled:
                 raise RuntimeError(LEAF_MESSAGE)
-            self._data[idx] = value
+            put(self._data, idx, value)
             self._bump_version()
             return
     if value._data.dtype != self._data.dtype:

@@ -63,6 +63,20 @@ class BatchedMatMul(MatMul):
     _name = "UnsafeViewBackward0"
 
 
+def _broadcast_batch(sa, sb):
+    """The number of matrices in a batched product; PyTorch's error when batch dims don't broadcast."""
+    n = max(len(sa), len(sb))
+    count = 1
+    for i in range(1, n + 1):
+        x = sa[-i] if i <= len(sa) else 1
+        y = sb[-i] if i <= len(sb) else 1
+        if x != y and x != 1 and y != 1:
+            raise RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b ({y}) at non-singleton "
+                               f"dimension {n - i}")
+        count *= max(x, y)
+    return count
+
+
 def _shape_str(shape):
     return "x".join(str(s) for s in shape)
 
@@ -73,6 +87,12 @@ def matmul(input, other):
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and "
                            f"{b.ndim}D")
     _check_same_dtype(input, other)
+    batched = a.ndim > 2 and b.ndim > 2
+    if batched:
+        batch = _broadcast_batch(a.shape[:-2], b.shape[:-2])
+        if a.shape[-1] != b.shape[-2]:
+            raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                               f"[{batch}, {a.shape[-1]}] but got: [{batch}, {b.shape[-2]}].")
     if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
         if a.ndim == 1 and b.ndim == 1:
             raise RuntimeError(f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src "
@@ -135,3 +155,40 @@ def dot(input, other):
 
 def outer(input, vec2):
     return input.reshape(-1, 1) * vec2.reshape(1, -1)
+
+
+class Linear(Op):
+    """``x @ W.T + b`` as one node (PyTorch's ``AddmmBackward0`` for 2-D input)."""
+
+    __slots__ = ("has_bias", "w", "x")
+    _name = "AddmmBackward0"
+    saves = 1
+
+    def forward(self, x, w, b=None):
+        self.x, self.w, self.has_bias = x, w, b is not None
+        out = x @ w.T
+        if b is not None:
+            out += b
+        return out
+
+    def backward(self, g):
+        x, w = self.x, self.w
+        edges = self._edges
+        g2 = g.reshape(-1, g.shape[-1])
+        gx = None if edges[0] is None else g @ w
+        gw = None if edges[1] is None else g2.T @ x.reshape(-1, x.shape[-1])
+        if not self.has_bias:
+            return gx, gw
+        return gx, gw, None if edges[2] is None else g2.sum(axis=0)
+
+
+def linear(input, weight, bias=None):
+    x = input._data
+    if x.ndim == 0 or x.shape[-1] != weight._data.shape[-1]:
+        rows = x.size // x.shape[-1] if x.ndim > 1 else 1
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{x.shape[-1] if x.ndim else 1} and "
+                           f"{weight._data.shape[1]}x{weight._data.shape[0]})")
+    _check_same_dtype(input, weight)
+    if bias is None:
+        return Linear.apply(input, weight)
+    return Linear.apply(input, weight, bias)

@@ -56,14 +56,18 @@ class Op(Node):
                     needs_grad = True
             if mixed:
                 dev = common_device(inputs)
-                arrays = [transfer(t._data, t._device, dev) for t in inputs]
+                inputs = [t if t._device is dev else _moved(t, dev) for t in inputs]
+                arrays = [t._data for t in inputs]
             else:
                 arrays = [t._data for t in inputs]
-        if dev is CPU:
-            out = node.forward(*arrays, **options)
-        else:
-            with device_context(dev):
+        try:
+            if dev is CPU:
                 out = node.forward(*arrays, **options)
+            else:
+                with device_context(dev):
+                    out = node.forward(*arrays, **options)
+        except ValueError as e:
+            raise translate_array_error(e, arrays) from None
         if needs_grad and _grad_state.enabled:
             return link(node, inputs, out, dev)
         if out.__class__ is _ndarray:
@@ -74,6 +78,54 @@ class Op(Node):
         if out.__class__ is tuple:
             return tuple([make_tensor(o, dev) for o in out])
         return make_tensor(out, dev)
+
+
+def _moved(t, dev):
+    """A CPU scalar tensor joining an op on another device, copied there in the graph (so its gradient
+    comes back to the CPU)."""
+    from .convert import to_copy
+
+    return to_copy(t, dev)
+
+
+def compute(fn, *tensors, **options):
+    """Run a non-differentiable array function on tensors of one device; the result has no graph."""
+    dev = tensors[0]._device
+    arrays = [t._data for t in tensors]
+    for t in tensors:
+        if t._device is not dev:
+            dev = common_device(tensors)
+            arrays = [transfer(t._data, t._device, dev) for t in tensors]
+            break
+    try:
+        if dev is CPU:
+            out = fn(*arrays, **options)
+        else:
+            with device_context(dev):
+                out = fn(*arrays, **options)
+    except ValueError as e:
+        raise translate_array_error(e, arrays) from None
+    if isinstance(out, tuple):
+        return tuple(make_tensor(o, dev) for o in out)
+    return make_tensor(out, dev)
+
+
+def translate_array_error(err, arrays):
+    """NumPy's broadcasting ValueError as PyTorch's RuntimeError, naming the sizes and the dimension."""
+    if "broadcast" not in str(err):
+        return RuntimeError(str(err))
+    shapes = [a.shape for a in arrays if hasattr(a, "shape")]
+    if len(shapes) < 2:
+        return RuntimeError(str(err))
+    a, b = shapes[0], shapes[1]
+    n = max(len(a), len(b))
+    for i in range(1, n + 1):
+        sa = a[-i] if i <= len(a) else 1
+        sb = b[-i] if i <= len(b) else 1
+        if sa != sb and sa != 1 and sb != 1:
+            return RuntimeError(f"The size of tensor a ({sa}) must match the size of tensor b ({sb}) at "
+                                f"non-singleton dimension {n - i}")
+    return RuntimeError(str(err))
 
 
 def link(node, inputs, out, dev):

@@ -2,13 +2,14 @@
 
 import collections
 import math
+import warnings
 
 import numpy as np
 
 from .. import dtypes
 from ..tensor import wrap_dim
 from .convert import cast
-from .op import Op, make_tensor, xp_of
+from .op import Op, compute, xp_of
 
 values_indices = collections.namedtuple("values_indices", ["values", "indices"])
 
@@ -123,6 +124,10 @@ class Var(Op):
         n = x.size if axis is None else math.prod(x.shape[d] for d in axis)
         self.dims, self.keepdim = dims, keepdim
         self.divisor = n - correction if n > correction else 0
+        if not self.divisor:
+            warnings.warn(f"{self._name[:3].lower()}(): degrees of freedom is <= 0. Correction should be strictly "
+                          "less than the reduction factor (input numel divided by output numel).", UserWarning,
+                          stacklevel=4)
         self.centered = x - x.mean(axis=axis, keepdims=True)
         ss = (self.centered * self.centered).sum(axis=axis, keepdims=keepdim)
         return ss / self.divisor if self.divisor else ss * x.dtype.type(np.nan)
@@ -147,8 +152,30 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
                      keepdim=keepdim)
 
 
+class Std(Var):
+    __slots__ = ("out",)
+    _name = "StdBackward0"
+
+    def forward(self, x, dims=None, correction=1, keepdim=False):
+        self.out = xp_of(x).sqrt(Var.forward(self, x, dims, correction, keepdim))
+        return self.out
+
+    def backward(self, g):
+        c, out = self.centered, self.out
+        xp = xp_of(g)
+        g = expand_grad(g / xp.where(out == 0, 1, out), c.shape, self.dims, self.keepdim)
+        zero = expand_grad(out == 0, c.shape, self.dims, self.keepdim)
+        if not self.divisor:
+            return (g * c * np.nan,)
+        return (xp.where(zero, 0, g * c / self.divisor),)
+
+
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    x = _float_only("std", input, None)
+    return Std.apply(x, dims=normalize_dims(dim, x._data.ndim), correction=_correction(unbiased, correction),
+                     keepdim=keepdim)
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
@@ -309,16 +336,16 @@ def min(input, dim=None, keepdim=False):
 
 
 def _arg(name, input, dim, keepdim):
-    x = input._data
-    if dim is None:
-        out = getattr(x.reshape(-1), name)()
-        out = xp_of(x).asarray(out).astype(np.int64)
-        return make_tensor(out.reshape([1] * x.ndim) if keepdim else out, input._device)
-    axis = normalize_dims(dim, x.ndim)[0]
-    if x.ndim == 0:
-        return make_tensor(xp_of(x).zeros((), dtype=np.int64), input._device)
-    out = getattr(x, name)(axis=axis, keepdims=keepdim)
-    return make_tensor(out.astype(np.int64), input._device)
+    def pick(x):
+        if dim is None:
+            out = xp_of(x).asarray(getattr(x.reshape(-1), name)()).astype(np.int64)
+            return out.reshape([1] * x.ndim) if keepdim else out
+        axis = normalize_dims(dim, x.ndim)[0]
+        if x.ndim == 0:
+            return xp_of(x).zeros((), dtype=np.int64)
+        return getattr(x, name)(axis=axis, keepdims=keepdim).astype(np.int64)
+
+    return compute(pick, input)
 
 
 def argmax(input, dim=None, keepdim=False):
@@ -414,17 +441,12 @@ def logsumexp(input, dim, keepdim=False):
 
 def count_nonzero(input, dim=None):
     dims = normalize_dims(dim, input._data.ndim)
-    out = (input._data != 0).sum(axis=_axis(dims, input._data.ndim))
-    return make_tensor(xp_of(input._data).asarray(out).astype(np.int64), input._device)
+    return compute(lambda x: xp_of(x).asarray((x != 0).sum(axis=_axis(dims, x.ndim))).astype(np.int64), input)
 
 
 def all(input, dim=None, keepdim=False):
-    x = input._data
-    return make_tensor(xp_of(x).asarray(x.all(axis=None if dim is None else dim, keepdims=keepdim)),
-                       input._device)
+    return compute(lambda x: xp_of(x).asarray(x.all(axis=dim, keepdims=keepdim)), input)
 
 
 def any(input, dim=None, keepdim=False):
-    x = input._data
-    return make_tensor(xp_of(x).asarray(x.any(axis=None if dim is None else dim, keepdims=keepdim)),
-                       input._device)
+    return compute(lambda x: xp_of(x).asarray(x.any(axis=dim, keepdims=keepdim)), input)

@@ -373,7 +373,7 @@ def _promote_all(tensors):
 def cat(tensors, dim=0, *, out=None):
     tensors = [t for t in tensors]
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     # PyTorch skips legacy empty 1-D tensors of shape (0,).
     parts = [t for t in tensors if not (t._data.ndim == 1 and t._data.shape[0] == 0)] or tensors[:1]
     ref = parts[0]._data
@@ -473,6 +473,7 @@ def _split_views(input, sizes, axis, op=Split):
         lo, hi = bounds[i], bounds[i + 1]
         index = (slice(None),) * axis + (slice(lo, hi),)
         mark_view(piece, input, lambda a, index=index: a[index])
+        piece._multi_view = (i, op._name)
     return pieces
 
 
@@ -530,6 +531,7 @@ def unbind(input, dim=0):
     for i, piece in enumerate(pieces):
         index = (slice(None),) * axis + (i,)
         mark_view(piece, input, lambda a, index=index: a[index])
+        piece._multi_view = (i, Unbind._name)
     return pieces
 
 

@@ -81,7 +81,7 @@ def test_creation_functions():
     np.testing.assert_array_equal(engine.arange(1, 10, 3).numpy(), [1, 4, 7])
     np.testing.assert_allclose(engine.linspace(0, 1, 5).numpy(), [0, 0.25, 0.5, 0.75, 1])
     r = engine.rand(1000)
-    assert 0 <= r.min().item() and r.max().item() < 1 and r.dtype is engine.float32
+    assert r.min().item() >= 0 and r.max().item() < 1 and r.dtype is engine.float32
     n = engine.randn(10000)
     assert abs(n.mean().item()) < 0.05 and abs(n.std().item() - 1) < 0.05
     ri = engine.randint(3, 6, (1000,))

@@ -37,7 +37,7 @@ def test_tensor_and_size():
 
 
 def test_operations():
-    ns, printed = run("""
+    _, printed = run("""
         x = torch.rand(5, 3)
         y = torch.rand(5, 3)
         print(x + y)
@@ -77,7 +77,7 @@ def test_add_with_out_and_in_place_add():
 
 
 def test_in_place_and_out_of_place():
-    ns, printed = run("""
+    _, printed = run("""
         a = torch.FloatTensor(5, 7)
         a = torch.randn(5, 7)
         a.fill_(3.5)
@@ -114,7 +114,7 @@ def test_numpy_bridge():
 
 
 def test_blitz_tensors_and_item():
-    ns, printed = run("""
+    _, printed = run("""
         x = torch.empty(5, 3)
         x = torch.zeros(5, 3, dtype=torch.long)
         x = torch.tensor([5.5, 3])
@@ -149,7 +149,7 @@ def test_cuda_block_runs_when_available_and_is_skipped_otherwise():
 
 
 def test_autograd_with_variable():
-    ns, printed = run("""
+    _, printed = run("""
         from torch.autograd import Variable
         x = Variable(torch.ones(2, 2), requires_grad=True)
         print(x, x.data, x.grad, x.grad_fn)

@@ -1,0 +1,801 @@
+"""Saving and loading tensors: ``save`` / ``load`` (like ``torch.save`` / ``torch.load``) and safetensors.
+
+Nothing here uses pickle, so opening a file from an untrusted source never runs code: a file either
+decodes into the plain values listed below or raises :class:`WeightFileError` naming the file and the fault.
+
+The ``save`` / ``load`` format (``layerlab.engine``, version 1)
+--------------------------------------------------------------
+A ZIP archive, every member *stored* (uncompressed):
+
+* ``manifest.json`` (written first): UTF-8 JSON object with exactly the keys
+
+  - ``format``: ``"layerlab.engine"``, ``version``: ``1``;
+  - ``blobs``: one entry per array of bytes, ``{"file": "data/<i>", "dtype": name, "shape": [..],
+    "nbytes": n, "crc32": c, "device": "cpu" | "cuda:<k>"}``. ``dtype`` is one of bool, uint8, int8,
+    int16, int32, int64, float16, float32, float64; ``device`` is where the tensor lived when saved;
+  - ``tensors``: one entry per saved tensor object, ``{"blob": i, "kind": "tensor" | "ndarray" |
+    "npscalar", "requires_grad": bool}`` (tensors whose arrays are the same object share one blob);
+  - ``root``: the saved object as a tree of tagged nodes, each a JSON object with a ``"t"`` tag:
+    ``none``, ``bool``/``int`` (``"v"``: the JSON value), ``float`` (``"v"``: its ``repr``, so nan and
+    inf survive), ``str``, ``list``/``tuple``/``size`` (``"items"``: nodes), ``dict``/``odict``
+    (``"items"``: ``[key node, value node]`` pairs in order, so int and tuple keys and ``OrderedDict``
+    come back as they were), ``dtype``, ``device`` (``"v"``: the name), ``tensor`` (``"i"``: index into
+    ``tensors``).
+* ``data/<i>``: the raw bytes of blob ``i``, C order, little-endian, no header.
+
+Loading checks everything before trusting it: the archive is a ZIP whose members are exactly the
+manifest and the blobs it names, all stored; the manifest's format, version and every field's type;
+the dtype against the whitelist; shape x itemsize == nbytes == the member's size; each blob's CRC32
+(the ZIP's own CRC is checked too); bool blobs hold only 0 and 1.
+
+Limitations: tensors that share memory without sharing the same array object (a view and its base) are
+saved twice and come back as independent tensors; containers referenced twice are saved twice; a
+``Parameter`` comes back as a plain tensor (keeping ``requires_grad``); gradients are not saved; dict
+subclasses other than ``OrderedDict`` come back as plain dicts and list subclasses as lists.
+
+Writes to a path are atomic: the file is written under a temporary name in the same directory,
+flushed, fsynced, then renamed over the target; a failure leaves the old file untouched.
+"""
+
+import collections
+import contextlib
+import io
+import json
+import math
+import os
+import secrets
+import zipfile
+import zlib
+
+import numpy as np
+
+from . import backend, dtypes
+from .backend import CPU, device, transfer
+from .tensor import Size, Tensor, make_tensor
+
+__all__ = ["WeightFileError", "load", "load_safetensors", "save", "save_safetensors"]
+
+FORMAT_NAME = "layerlab.engine"
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+
+_DTYPES = {d.name: d for d in dtypes.ALL}
+_MAX_DEPTH = 200  # nesting of containers; keeps loading free of RecursionError
+_MAX_MANIFEST_BYTES = 256 << 20
+_MAX_NDIM = 64
+_CHUNK = 16 << 20
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed, so equal objects give byte-identical files
+
+
+class WeightFileError(RuntimeError):
+    """A file that is not a valid weight file: foreign, truncated, corrupted or inconsistent.
+
+    The message starts with the file's name; ``path`` holds it.
+    """
+
+    def __init__(self, path, problem):
+        self.path = path
+        self.problem = problem
+        super().__init__(f"{path}: {problem}")
+
+
+# ----------------------------------------------------------------------------------------------------
+# Encoding (pure: raises TypeError/ValueError before anything is written)
+# ----------------------------------------------------------------------------------------------------
+class _Encoder:
+    def __init__(self):
+        self.blobs = []  # (meta dict, little-endian C-contiguous host array)
+        self.tensors = []
+        self._blob_of = {}  # id(array) -> blob index
+        self._tensor_of = {}  # id(tensor or ndarray) -> tensor index
+        self._keep = []  # keeps every object whose id is a key above alive
+        self._active = set()  # ids of the containers being encoded (cycle detection)
+
+    def encode(self, obj, path, depth):
+        if depth > _MAX_DEPTH:
+            raise ValueError(f"cannot save {path}: containers nested deeper than {_MAX_DEPTH} levels")
+        if obj is None:
+            return {"t": "none"}
+        if obj is True or obj is False:
+            return {"t": "bool", "v": obj}
+        if isinstance(obj, (Tensor, np.ndarray, np.generic)):
+            return {"t": "tensor", "i": self._tensor(obj, path)}
+        if isinstance(obj, int):
+            return {"t": "int", "v": int(obj)}
+        if isinstance(obj, float):
+            return {"t": "float", "v": repr(float(obj))}
+        if isinstance(obj, str):
+            return {"t": "str", "v": str(obj)}
+        if isinstance(obj, dtypes.dtype):
+            return {"t": "dtype", "v": obj.name}
+        if isinstance(obj, device):
+            return {"t": "device", "v": str(obj)}
+        if isinstance(obj, (dict, list, tuple)):
+            if isinstance(obj, tuple) and hasattr(obj, "_fields"):
+                raise TypeError(f"cannot save {path}: named tuples ({type(obj).__name__}) are not supported "
+                                "by this format; convert it to a tuple or dict")
+            if id(obj) in self._active:
+                raise ValueError(f"cannot save {path}: the object contains itself (a reference cycle)")
+            self._active.add(id(obj))
+            try:
+                return self._container(obj, path, depth)
+            finally:
+                self._active.discard(id(obj))
+        raise TypeError(f"cannot save {path}: objects of type {type(obj).__module__}.{type(obj).__qualname__} "
+                        "are not supported (only tensors, NumPy arrays, dicts, lists, tuples, str, int, float, "
+                        "bool, None, dtypes and devices)")
+
+    def _container(self, obj, path, depth):
+        if isinstance(obj, dict):
+            items = []
+            for k, v in obj.items():
+                sub = f"{path}[{k!r}]"
+                items.append([self._key(k, sub, depth + 1), self.encode(v, sub, depth + 1)])
+            return {"t": "odict" if isinstance(obj, collections.OrderedDict) else "dict", "items": items}
+        tag = "size" if isinstance(obj, Size) else "tuple" if isinstance(obj, tuple) else "list"
+        return {"t": tag, "items": [self.encode(v, f"{path}[{i}]", depth + 1) for i, v in enumerate(obj)]}
+
+    def _key(self, k, path, depth):
+        if depth > _MAX_DEPTH:
+            raise ValueError(f"cannot save {path}: keys nested deeper than {_MAX_DEPTH} levels")
+        if k is None or isinstance(k, (bool, int, float, str)):
+            return self.encode(k, path, depth)
+        if isinstance(k, tuple) and not hasattr(k, "_fields") and not isinstance(k, Size):
+            return {"t": "tuple", "items": [self._key(x, path, depth + 1) for x in k]}
+        raise TypeError(f"cannot save {path}: dict keys of type {type(k).__qualname__} are not supported "
+                        "(only str, int, float, bool, None and tuples of those)")
+
+    def _tensor(self, obj, path):
+        if id(obj) in self._tensor_of:
+            return self._tensor_of[id(obj)]
+        if isinstance(obj, Tensor):
+            array, dev, kind, grad = obj._data, obj._device, "tensor", bool(obj._requires_grad)
+        else:
+            array, dev, kind, grad = obj, CPU, "ndarray" if isinstance(obj, np.ndarray) else "npscalar", False
+            if kind == "npscalar":
+                array = np.asarray(obj)
+        blob = self._blob_of.get(id(array))
+        if blob is None:
+            name = np.dtype(array.dtype).name
+            if name not in _DTYPES or array.dtype.kind not in "biuf":
+                raise TypeError(f"cannot save {path}: dtype {array.dtype} is not supported (supported: "
+                                f"{', '.join(_DTYPES)})")
+            host = array if dev is CPU else transfer(array, dev, CPU)
+            # order="C" copies views; (np.ascontiguousarray would turn a 0-d array into a 1-d one)
+            le = np.asarray(host, dtype=np.dtype(name).newbyteorder("<"), order="C")
+            blob = len(self.blobs)
+            meta = {"file": f"data/{blob}", "dtype": name, "shape": [int(s) for s in le.shape],
+                    "nbytes": int(le.nbytes), "crc32": zlib.crc32(_bytes_view(le)), "device": str(dev)}
+            self.blobs.append((meta, le))
+            self._blob_of[id(array)] = blob
+            self._keep.append(array)
+        index = len(self.tensors)
+        self.tensors.append({"blob": blob, "kind": kind, "requires_grad": grad})
+        self._tensor_of[id(obj)] = index
+        self._keep.append(obj)
+        return index
+
+
+def _bytes_view(arr):
+    """The bytes of a C-contiguous array, without copying."""
+    return memoryview(arr.reshape(-1).view(np.uint8))
+
+
+def _encode(obj):
+    enc = _Encoder()
+    root = enc.encode(obj, "obj", 0)
+    manifest = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "root": root, "tensors": enc.tensors,
+                "blobs": [meta for meta, _ in enc.blobs]}
+    text = json.dumps(manifest, ensure_ascii=True, allow_nan=False, separators=(",", ":"))
+    return text.encode("ascii"), enc.blobs
+
+
+def _write_zip(fileobj, manifest, blobs):
+    with zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+        _write_member(zf, MANIFEST, [memoryview(manifest)], len(manifest))
+        for meta, arr in blobs:
+            _write_member(zf, meta["file"], _chunks(_bytes_view(arr)), meta["nbytes"])
+
+
+def _chunks(view):
+    for start in range(0, len(view), _CHUNK):
+        yield view[start:start + _CHUNK]
+
+
+def _write_member(zf, name, chunks, size):
+    info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
+    info.compress_type = zipfile.ZIP_STORED
+    info.external_attr = 0o644 << 16
+    info.file_size = size  # lets zipfile pick ZIP64 headers up front for large members
+    with zf.open(info, "w") as dest:
+        for chunk in chunks:
+            dest.write(chunk)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Atomic writes
+# ----------------------------------------------------------------------------------------------------
+def _target_path(f):
+    path = os.fspath(f)
+    if isinstance(path, bytes):
+        path = os.fsdecode(path)
+    if os.path.islink(path):
+        path = os.path.realpath(path)  # replace the file the link points to, keep the link
+    return path
+
+
+def _atomic_write(path, write):
+    """Call ``write(fileobj)`` on a temporary file next to ``path``, fsync it, then rename it over ``path``."""
+    directory = os.path.dirname(os.path.abspath(path))
+    base = os.path.basename(path)
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"{path}: parent directory {directory} does not exist")
+    while True:
+        tmp = os.path.join(directory, f".{base}.{secrets.token_hex(6)}.tmp")
+        try:
+            # O_EXCL: never clobber someone else's file; mode 0o666 lets the umask decide, like open()
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+            break
+        except FileExistsError:
+            continue
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh, tmp)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_directory(directory)
+
+
+def _fsync_directory(directory):
+    """Make the rename durable (POSIX); a no-op where directories cannot be opened."""
+    try:
+        dfd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dfd)
+    except OSError:
+        pass
+    finally:
+        os.close(dfd)
+
+
+def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_serialization=True,
+         _disable_byteorder_record=False):
+    """Save ``obj`` to ``f`` (a path or a writable binary file object), like ``torch.save``.
+
+    ``obj`` may be a tensor, a NumPy array, or dicts (any key among str, int, float, bool, None and tuples
+    of those), ``OrderedDict``s, lists and tuples of those and of str, int, float, bool, None, dtypes and
+    devices: state dicts, optimizer state dicts, training checkpoints. Anything else raises ``TypeError``
+    naming where it sits (e.g. ``obj['opt']['fn']``) before anything is written. A path is written
+    atomically. ``pickle_module`` and the other torch arguments are accepted and ignored: nothing is pickled.
+    """
+    manifest, blobs = _encode(obj)
+    if hasattr(f, "write") and not isinstance(f, (str, bytes, os.PathLike)):
+        _write_zip(f, manifest, blobs)
+        if hasattr(f, "flush"):
+            f.flush()
+        return
+    if not isinstance(f, (str, bytes, os.PathLike)):
+        raise TypeError(f"save() expects a path or a writable binary file object, got {type(f).__name__}")
+    path = _target_path(f)
+    _atomic_write(path, lambda fh, _tmp: _write_zip(fh, manifest, blobs))
+
+
+# ----------------------------------------------------------------------------------------------------
+# Loading
+# ----------------------------------------------------------------------------------------------------
+def _describe_foreign(head, names=None):
+    """A hint at what a file that is not ours is, from its first bytes (and ZIP member names)."""
+    if names is not None:
+        if any(n == "data.pkl" or n.endswith("/data.pkl") for n in names):
+            return ("this is a PyTorch checkpoint (a pickle inside a ZIP); this engine never unpickles, since "
+                    "that can run arbitrary code. Re-save it as safetensors with PyTorch "
+                    "(safetensors.torch.save_file(model.state_dict(), path)) and use load_safetensors()")
+        return f"this ZIP archive has no {MANIFEST}, so it is not a file written by engine.save()"
+    if not head:
+        return "the file is empty"
+    if head[:1] == b"\x80":
+        return ("this looks like a Python pickle (e.g. a legacy PyTorch .pt file); this engine never unpickles, "
+                "since that can run arbitrary code")
+    if len(head) >= 9 and head[8:9] == b"{":
+        return "this looks like a safetensors file; open it with load_safetensors()"
+    if head[:2] == b"PK":
+        return "the ZIP archive is damaged or truncated"
+    return "not a file written by engine.save() (no ZIP archive found; truncated, or a different format)"
+
+
+def _name_of(f):
+    if isinstance(f, (str, bytes, os.PathLike)):
+        return os.fsdecode(os.fspath(f))
+    name = getattr(f, "name", None)
+    return name if isinstance(name, str) else f"<{type(f).__name__}>"
+
+
+def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None, **pickle_load_args):
+    """Load an object saved by :func:`save` from a path or a readable binary file object.
+
+    Never runs code from the file, whatever ``weights_only`` says (``weights_only=False`` is accepted for
+    compatibility and changes nothing). ``map_location``: ``None`` (each tensor back on the device it was
+    saved from), ``'cpu'``, ``'cuda'``, ``'cuda:1'``, a device, a dict ``{'cuda:0': 'cpu'}`` mapping saved
+    device names (others stay), or a callable ``fn(tensor_on_cpu, saved_device_name)`` returning a tensor or
+    ``None``. Invalid or foreign files raise :class:`WeightFileError` naming the file.
+    """
+    if pickle_module is not None:
+        raise ValueError("load() does not use pickle; pickle_module is not supported")
+    placer = _placer(map_location)
+    if isinstance(f, (str, bytes, os.PathLike)):
+        name = _name_of(f)
+        with open(os.fspath(f), "rb") as fh:
+            return _load_from(fh, name, placer)
+    if not hasattr(f, "read"):
+        raise TypeError(f"load() expects a path or a readable binary file object, got {type(f).__name__}")
+    name = _name_of(f)
+    fh = f
+    if not _seekable(f):
+        fh = io.BytesIO(f.read())
+    return _load_from(fh, name, placer)
+
+
+def _seekable(f):
+    try:
+        return bool(f.seekable())
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+# What zipfile and json raise on damaged input (zipfile's RuntimeError: an encrypted member).
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, KeyError, IndexError,
+               OverflowError, NotImplementedError, UnicodeDecodeError, zlib.error, RuntimeError)
+
+
+class _Passthrough(Exception):
+    """Carries an error of map_location's placement (not the file's fault) out of the loader unchanged."""
+
+    def __init__(self, error):
+        super().__init__(error)
+        self.error = error
+
+
+def _load_from(fh, name, placer):
+    start = fh.tell()
+    head = fh.read(16)
+    if isinstance(head, str):
+        raise TypeError(f"load() needs a binary file object, {name} is open in text mode")
+    fh.seek(start)
+    if not head:
+        raise WeightFileError(name, "the file is empty")
+    try:
+        zf = zipfile.ZipFile(fh, "r")
+    except _ZIP_ERRORS:
+        raise WeightFileError(name, _describe_foreign(head)) from None
+    with zf:
+        try:
+            infos = zf.infolist()
+            names = [i.filename for i in infos]
+        except _ZIP_ERRORS as e:
+            raise WeightFileError(name, f"the ZIP archive is damaged ({e})") from None
+        if MANIFEST not in names:
+            raise WeightFileError(name, _describe_foreign(head, names))
+        try:
+            return _Loader(zf, name, placer).run(infos)
+        except WeightFileError:
+            raise
+        except _Passthrough as p:
+            raise p.error from None
+        except RecursionError:
+            raise WeightFileError(name, "the manifest is nested too deeply") from None
+        except _ZIP_ERRORS as e:
+            raise WeightFileError(name, f"the file is damaged or truncated ({type(e).__name__}: {e})") from None
+
+
+def _reject_duplicates(pairs):
+    out = {}
+    for k, v in pairs:
+        if k in out:
+            raise _Invalid(f"duplicate key {k!r} in a JSON object")
+        out[k] = v
+    return out
+
+
+def _reject_constant(c):
+    raise _Invalid(f"non-standard JSON constant {c}")
+
+
+class _Invalid(Exception):
+    """Raised inside the loader; becomes a WeightFileError with the file's name."""
+
+
+def _expect(cond, problem):
+    if not cond:
+        raise _Invalid(problem)
+
+
+def _is_int(v):
+    return type(v) is int
+
+
+def _exact_keys(obj, keys, where):
+    _expect(isinstance(obj, dict), f"{where} must be a JSON object, got {type(obj).__name__}")
+    _expect(set(obj) == set(keys), f"{where} must have exactly the keys {sorted(keys)}, got {sorted(obj)}")
+
+
+class _Loader:
+    def __init__(self, zf, name, placer):
+        self.zf = zf
+        self.name = name
+        self.placer = placer
+        self.arrays = {}  # blob index -> host array
+        self.objects = {}  # tensor index -> loaded tensor
+
+    def run(self, infos):
+        try:
+            return self._run(infos)
+        except _Invalid as e:
+            raise WeightFileError(self.name, str(e)) from None
+
+    def _run(self, infos):
+        by_name = {}
+        for info in infos:
+            _expect(info.filename not in by_name, f"the archive holds {info.filename!r} twice")
+            _expect(info.compress_type == zipfile.ZIP_STORED,
+                    f"member {info.filename!r} is compressed; this format stores members uncompressed")
+            _expect(info.file_size == info.compress_size,
+                    f"member {info.filename!r} has inconsistent sizes in the ZIP directory")
+            by_name[info.filename] = info
+        m_info = by_name[MANIFEST]
+        _expect(m_info.file_size <= _MAX_MANIFEST_BYTES, f"{MANIFEST} is implausibly large ({m_info.file_size} "
+                                                         "bytes)")
+        raw = self.zf.read(m_info)  # zipfile checks the member's CRC32
+        try:
+            manifest = json.loads(raw.decode("utf-8"), object_pairs_hook=_reject_duplicates,
+                                  parse_constant=_reject_constant)
+        except (UnicodeDecodeError, ValueError) as e:
+            raise _Invalid(f"{MANIFEST} is not valid JSON ({e})") from None
+        _exact_keys(manifest, ("format", "version", "root", "tensors", "blobs"), MANIFEST)
+        _expect(manifest["format"] == FORMAT_NAME,
+                f"{MANIFEST} names format {manifest['format']!r}, expected {FORMAT_NAME!r}")
+        version = manifest["version"]
+        _expect(_is_int(version), f"{MANIFEST} has a non-integer version {version!r}")
+        _expect(version <= FORMAT_VERSION, f"the file uses format version {version}, newer than this engine "
+                                           f"reads (version {FORMAT_VERSION}); update the engine")
+        _expect(version == FORMAT_VERSION, f"unknown format version {version}")
+        self.blobs = self._check_blobs(manifest["blobs"], by_name)
+        self.tensors = self._check_tensors(manifest["tensors"])
+        expected = {MANIFEST} | {b["file"] for b in self.blobs}
+        extra = sorted(set(by_name) - expected)
+        _expect(not extra, f"the archive holds members the manifest does not name: {extra[:5]}")
+        return self._decode(manifest["root"], "root", 0)
+
+    def _check_blobs(self, blobs, by_name):
+        _expect(isinstance(blobs, list), "'blobs' must be a list")
+        for i, b in enumerate(blobs):
+            where = f"blob {i}"
+            _exact_keys(b, ("file", "dtype", "shape", "nbytes", "crc32", "device"), where)
+            _expect(b["file"] == f"data/{i}", f"{where} names file {b['file']!r}, expected 'data/{i}'")
+            _expect(isinstance(b["dtype"], str) and b["dtype"] in _DTYPES,
+                    f"{where} has unsupported dtype {b['dtype']!r} (supported: {', '.join(_DTYPES)})")
+            shape = b["shape"]
+            _expect(isinstance(shape, list) and len(shape) <= _MAX_NDIM
+                    and all(_is_int(s) and s >= 0 for s in shape),
+                    f"{where} has an invalid shape {shape!r}")
+            nbytes = b["nbytes"]
+            _expect(_is_int(nbytes) and nbytes >= 0, f"{where} has an invalid byte count {nbytes!r}")
+            expected = math.prod(shape) * _DTYPES[b["dtype"]].itemsize
+            _expect(nbytes == expected, f"{where} ({b['dtype']}, shape {shape}) needs {expected} bytes but the "
+                                        f"manifest records {nbytes}")
+            _expect(_is_int(b["crc32"]) and 0 <= b["crc32"] < 1 << 32, f"{where} has an invalid crc32")
+            _expect(isinstance(b["device"], str), f"{where} has an invalid device {b['device']!r}")
+            try:
+                device(b["device"])
+            except RuntimeError:
+                raise _Invalid(f"{where} has an invalid device {b['device']!r}") from None
+            info = by_name.get(b["file"])
+            _expect(info is not None, f"the archive lacks member {b['file']!r} (truncated?)")
+            _expect(info.file_size == nbytes, f"member {b['file']!r} holds {info.file_size} bytes, the manifest "
+                                              f"says {nbytes} (shape {shape}, {b['dtype']})")
+            b["info"] = info
+        return blobs
+
+    def _check_tensors(self, tensors):
+        _expect(isinstance(tensors, list), "'tensors' must be a list")
+        for i, t in enumerate(tensors):
+            where = f"tensor {i}"
+            _exact_keys(t, ("blob", "kind", "requires_grad"), where)
+            _expect(_is_int(t["blob"]) and 0 <= t["blob"] < len(self.blobs),
+                    f"{where} refers to a missing blob {t['blob']!r}")
+            _expect(t["kind"] in ("tensor", "ndarray", "npscalar"), f"{where} has an unknown kind {t['kind']!r}")
+            _expect(isinstance(t["requires_grad"], bool), f"{where} has a non-boolean requires_grad")
+            blob = self.blobs[t["blob"]]
+            if t["requires_grad"]:
+                _expect(t["kind"] == "tensor" and _DTYPES[blob["dtype"]].is_floating_point,
+                        f"{where} requires grad but is not a floating-point tensor")
+            if t["kind"] == "npscalar":
+                _expect(blob["shape"] == [], f"{where} is a NumPy scalar with shape {blob['shape']}")
+            if t["kind"] != "tensor":
+                _expect(blob["device"] == "cpu", f"{where} is a NumPy value saved from {blob['device']}")
+        return tensors
+
+    def _array(self, index):
+        arr = self.arrays.get(index)
+        if arr is not None:
+            return arr
+        b = self.blobs[index]
+        le = np.dtype(b["dtype"]).newbyteorder("<")
+        arr = np.empty(tuple(b["shape"]), dtype=le)
+        view = _bytes_view(arr)
+        crc = 0
+        with self.zf.open(b["info"]) as src:
+            pos = 0
+            while pos < b["nbytes"]:
+                chunk = src.read(min(_CHUNK, b["nbytes"] - pos))
+                _expect(chunk, f"member {b['file']!r} ends early (truncated)")
+                view[pos:pos + len(chunk)] = chunk
+                crc = zlib.crc32(chunk, crc)
+                pos += len(chunk)
+            src.read(1)  # reach the end of the member, where zipfile checks its CRC
+        _expect(crc == b["crc32"], f"member {b['file']!r} is corrupted (CRC32 {crc:#010x}, the manifest records "
+                                   f"{b['crc32']:#010x})")
+        if b["dtype"] == "bool" and arr.size:
+            _expect(int(arr.view(np.uint8).max()) <= 1, f"member {b['file']!r} holds bool values other than 0/1")
+        if not le.isnative:
+            arr = arr.astype(le.newbyteorder("="))
+        self.arrays[index] = arr
+        return arr
+
+    def _tensor(self, index):
+        obj = self.objects.get(index)
+        if obj is not None:
+            return obj
+        entry = self.tensors[index]
+        blob = self.blobs[entry["blob"]]
+        arr = self._array(entry["blob"])
+        if entry["kind"] == "ndarray":
+            obj = arr
+        elif entry["kind"] == "npscalar":
+            obj = arr[()]
+        else:
+            try:
+                obj = self.placer(make_tensor(arr, CPU), blob["device"])
+            except Exception as e:  # CUDA missing, a bad map_location: the caller's problem, not the file's
+                raise _Passthrough(e) from e
+            if entry["requires_grad"]:
+                obj.requires_grad = True
+        self.objects[index] = obj
+        return obj
+
+    def _decode(self, node, where, depth):
+        _expect(depth <= _MAX_DEPTH, f"{where} is nested deeper than {_MAX_DEPTH} levels")
+        _expect(isinstance(node, dict) and isinstance(node.get("t"), str), f"{where} is not a valid node")
+        tag = node["t"]
+        if tag == "none":
+            _exact_keys(node, ("t",), where)
+            return None
+        if tag in ("list", "tuple", "size"):
+            _exact_keys(node, ("t", "items"), where)
+            items = node["items"]
+            _expect(isinstance(items, list), f"{where}: 'items' must be a list")
+            out = [self._decode(v, f"{where}[{i}]", depth + 1) for i, v in enumerate(items)]
+            if tag == "size":
+                _expect(all(_is_int(v) and v >= 0 for v in out), f"{where} is a Size of non-integers")
+                return Size(out)
+            return out if tag == "list" else tuple(out)
+        if tag in ("dict", "odict"):
+            _exact_keys(node, ("t", "items"), where)
+            items = node["items"]
+            _expect(isinstance(items, list), f"{where}: 'items' must be a list")
+            out = collections.OrderedDict() if tag == "odict" else {}
+            for i, pair in enumerate(items):
+                _expect(isinstance(pair, list) and len(pair) == 2, f"{where}: item {i} is not a [key, value] pair")
+                key = self._decode_key(pair[0], f"{where} key {i}", depth + 1)
+                _expect(key not in out, f"{where}: key {key!r} appears twice")
+                out[key] = self._decode(pair[1], f"{where}[{key!r}]", depth + 1)
+            return out
+        if tag == "tensor":
+            _exact_keys(node, ("t", "i"), where)
+            i = node["i"]
+            _expect(_is_int(i) and 0 <= i < len(self.tensors), f"{where} refers to a missing tensor {i!r}")
+            return self._tensor(i)
+        return self._scalar(node, tag, where)
+
+    def _decode_key(self, node, where, depth):
+        _expect(depth <= _MAX_DEPTH, f"{where} is nested deeper than {_MAX_DEPTH} levels")
+        _expect(isinstance(node, dict) and isinstance(node.get("t"), str), f"{where} is not a valid node")
+        tag = node["t"]
+        if tag == "none":
+            _exact_keys(node, ("t",), where)
+            return None
+        if tag == "tuple":
+            _exact_keys(node, ("t", "items"), where)
+            _expect(isinstance(node["items"], list), f"{where}: 'items' must be a list")
+            return tuple(self._decode_key(v, where, depth + 1) for v in node["items"])
+        _expect(tag in ("bool", "int", "float", "str"), f"{where}: {tag!r} is not a valid dict key")
+        return self._scalar(node, tag, where)
+
+    def _scalar(self, node, tag, where):
+        _expect(tag in ("bool", "int", "float", "str", "dtype", "device"), f"{where} has an unknown type tag {tag!r}")
+        _exact_keys(node, ("t", "v"), where)
+        v = node["v"]
+        if tag == "bool":
+            _expect(isinstance(v, bool), f"{where}: bool node holds {v!r}")
+            return v
+        if tag == "int":
+            _expect(_is_int(v), f"{where}: int node holds {v!r}")
+            return v
+        if tag == "float":
+            _expect(isinstance(v, str) and len(v) <= 64, f"{where}: float node holds {v!r}")
+            try:
+                return float(v)
+            except ValueError:
+                raise _Invalid(f"{where}: float node holds {v!r}") from None
+        if tag == "str":
+            _expect(isinstance(v, str), f"{where}: str node holds {type(v).__name__}")
+            return v
+        if tag == "dtype":
+            _expect(isinstance(v, str) and v in _DTYPES, f"{where}: unknown dtype {v!r}")
+            return _DTYPES[v]
+        if tag == "device":
+            _expect(isinstance(v, str), f"{where}: device node holds {v!r}")
+            try:
+                return device(v)
+            except RuntimeError:
+                raise _Invalid(f"{where}: invalid device {v!r}") from None
+        raise AssertionError(tag)  # unreachable: the tag was checked above
+
+
+# ----------------------------------------------------------------------------------------------------
+# map_location
+# ----------------------------------------------------------------------------------------------------
+def _as_device(d):
+    if isinstance(d, device):
+        return d
+    if isinstance(d, int) and not isinstance(d, bool):
+        return device("cuda", d)
+    if isinstance(d, str):
+        return device(d)
+    raise TypeError(f"map_location: expected a device, a device name or an int, got {type(d).__name__}")
+
+
+def _place(t, dev, explicit):
+    """``t`` (on the CPU) moved to ``dev``; the error PyTorch gives when ``dev`` is a CUDA device we lack."""
+    if dev is CPU:
+        return t
+    count = backend.cuda_device_count()
+    if count == 0:
+        raise RuntimeError(
+            "Attempting to deserialize object on a CUDA device but CUDA is not available. If you are running "
+            "on a CPU-only machine, please use engine.load with map_location='cpu' to map your storages to the "
+            "CPU." if not explicit else f"map_location asks for {dev} but CUDA is not available")
+    if dev.index >= count:
+        raise RuntimeError(f"Attempting to deserialize object on CUDA device {dev.index} but only {count} "
+                           f"CUDA device(s) are available. Please use engine.load with map_location to map "
+                           f"your storages to an existing device.")
+    return make_tensor(transfer(t._data, CPU, dev), dev)
+
+
+def _placer(map_location):
+    """A function ``(cpu_tensor, saved_device_name) -> tensor`` implementing ``map_location``."""
+    if map_location is None:
+        return lambda t, saved: _place(t, device(saved), False)
+    if isinstance(map_location, dict):
+        table = {}
+        for k, v in map_location.items():
+            if not isinstance(k, str):
+                raise TypeError(f"map_location: dict keys must be device names, got {type(k).__name__}")
+            table[device(k)] = _as_device(v)
+
+        def by_table(t, saved):
+            src = device(saved)
+            return _place(t, table.get(src, src), src in table)
+
+        return by_table
+    if callable(map_location) and not isinstance(map_location, (str, device)):
+        def by_call(t, saved):
+            out = map_location(t, saved)
+            if out is None:
+                return _place(t, device(saved), False)
+            if not isinstance(out, Tensor):
+                raise TypeError(f"map_location callable returned {type(out).__name__}, expected a tensor or None")
+            return out
+
+        return by_call
+    target = _as_device(map_location)
+    return lambda t, saved: _place(t, target, True)
+
+
+# ----------------------------------------------------------------------------------------------------
+# safetensors
+# ----------------------------------------------------------------------------------------------------
+def save_safetensors(state_dict, path, metadata=None):
+    """Write ``state_dict`` (str -> tensor) as a safetensors file, atomically.
+
+    PyTorch reads it back with ``safetensors.torch.load_file(path)``. Tensors on a GPU are copied to the
+    host and non-contiguous ones are written as contiguous copies. ``metadata``: an optional str -> str dict
+    stored in the header.
+    """
+    from safetensors.numpy import save_file
+
+    if not isinstance(state_dict, dict):
+        raise TypeError(f"save_safetensors expects a dict of name -> tensor, got {type(state_dict).__name__}")
+    if metadata is not None and not (isinstance(metadata, dict) and
+                                     all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items())):
+        raise TypeError("save_safetensors: metadata must be a dict of str -> str")
+    arrays = {}
+    for key, value in state_dict.items():
+        if not isinstance(key, str):
+            raise TypeError(f"save_safetensors: key {key!r} is not a str")
+        if isinstance(value, Tensor):
+            host = value._host()
+        elif isinstance(value, np.ndarray):
+            host = value
+        else:
+            raise TypeError(f"save_safetensors: state_dict[{key!r}] is a {type(value).__name__}, not a tensor")
+        name = np.dtype(host.dtype).name
+        if name not in _DTYPES:
+            raise TypeError(f"save_safetensors: state_dict[{key!r}] has unsupported dtype {host.dtype}")
+        # save_file reads each array's raw buffer: it must be one C-contiguous little-endian block
+        arrays[key] = np.asarray(host, dtype=np.dtype(name).newbyteorder("<"), order="C")
+    target = _target_path(path)
+
+    def write(fh, tmp):
+        fh.flush()
+        save_file(arrays, tmp, metadata=metadata)
+        # save_file wrote through its own handle: make that data durable too
+        with open(tmp, "rb+") as again:
+            os.fsync(again.fileno())
+
+    _atomic_write(target, write)
+
+
+def load_safetensors(path, device="cpu"):
+    """Read a safetensors file into a dict of name -> tensor on ``device`` (file order, i.e. sorted names).
+
+    Foreign, truncated or corrupt headers raise :class:`WeightFileError` naming the file (safetensors has
+    no checksums, so flipped bytes inside tensor data cannot be detected).
+    """
+    from safetensors import safe_open
+
+    name = _name_of(path)
+    dev = _as_device(device)
+    if not os.path.exists(os.fspath(path)):
+        raise FileNotFoundError(f"{name}: no such file")
+    if os.path.isdir(os.fspath(path)):
+        raise IsADirectoryError(f"{name}: is a directory, not a safetensors file")
+    try:
+        with safe_open(os.fspath(path), framework="np") as st:
+            arrays = {k: st.get_tensor(k) for k in st.keys()}  # noqa: SIM118 - safe_open has no __iter__
+    except Exception as e:  # SafetensorError, and KeyError/ValueError for dtypes NumPy lacks (bf16, fp8)
+        hint = _safetensors_hint(path)
+        raise WeightFileError(name, f"not a valid safetensors file ({type(e).__name__}: {e}){hint}") from None
+    out = {}
+    for key, arr in arrays.items():
+        dt_name = np.dtype(arr.dtype).name
+        if dt_name not in _DTYPES or arr.dtype.kind not in "biuf":
+            raise WeightFileError(name, f"tensor {key!r} has dtype {arr.dtype}, which the engine does not support")
+        if not arr.flags.writeable or not arr.flags.c_contiguous or not arr.dtype.isnative:
+            arr = np.array(arr, dtype=np.dtype(dt_name), order="C")
+        out[key] = _place(make_tensor(arr, CPU), dev, True)
+    return out
+
+
+def _safetensors_hint(path):
+    try:
+        with open(os.fspath(path), "rb") as fh:
+            head = fh.read(16)
+            fh.seek(0, os.SEEK_END)
+            size = fh.tell()
+    except OSError:
+        return ""
+    if head[:2] == b"PK":
+        return "; it is a ZIP archive: if engine.save() wrote it, use engine.load()"
+    if head[:1] == b"\x80":
+        return "; it looks like a Python pickle, which this engine never loads"
+    if size < 8:
+        return "; the file is shorter than a safetensors header"
+    return ""
+

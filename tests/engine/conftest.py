@@ -1,0 +1,28 @@
+"""Fixtures shared by the engine tests."""
+
+import pytest
+from fake_cupy import FakeCupy
+
+from engine import backend
+from engine import random as engine_random
+
+
+@pytest.fixture
+def fake_cuda():
+    """Install a NumPy-backed CuPy stand-in with two fake GPUs; remove it afterwards.
+
+    It proves the device plumbing (transfers, no silent host/device mixing, results on the right
+    device), not CuPy itself: see ``tests/engine/fake_cupy.py``. The engine caches one random generator
+    per CUDA device, made by the CUDA module of the moment; those are set aside while the stand-in is in
+    place, so no stand-in generator outlives it (and no real CuPy one is used with it).
+    """
+    saved_generators = dict(engine_random._cuda_generators)
+    engine_random._cuda_generators.clear()
+    fake = FakeCupy(device_count=2)
+    backend.install_cuda_module(fake)
+    try:
+        yield fake
+    finally:
+        backend.install_cuda_module(None)
+        engine_random._cuda_generators.clear()
+        engine_random._cuda_generators.update(saved_generators)
