@@ -114,7 +114,7 @@ def test_numpy_bridge():
 
 
 def test_blitz_tensors_and_item():
-    _, printed = run("""
+    ns, printed = run("""
         x = torch.empty(5, 3)
         x = torch.zeros(5, 3, dtype=torch.long)
         x = torch.tensor([5.5, 3])
