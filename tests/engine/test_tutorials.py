@@ -37,7 +37,7 @@ def test_tensor_and_size():
 
 
 def test_operations():
-    _, printed = run("""
+    ns, printed = run("""
         x = torch.rand(5, 3)
         y = torch.rand(5, 3)
         print(x + y)
