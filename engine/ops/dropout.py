@@ -1,0 +1,126 @@
+"""Dropout: ``dropout`` (elements) and ``dropout1d``/``dropout2d``/``dropout3d`` (whole channels), one graph
+node each, the mask drawn from the engine's generator (``engine.random``) on the input's device.
+
+Names, arguments, warnings and errors follow ``torch.nn.functional``; as PyTorch does on the CPU, an
+identity dropout (eval mode, ``p == 0``, an empty input) returns the input tensor itself.
+"""
+
+import warnings
+
+from ..random import uniform_array
+from .op import Op
+
+
+class Dropout(Op):
+    """``x * keep * scale``; backward multiplies by the same mask."""
+
+    __slots__ = ("keep", "scale")
+    _name = "MulBackward0"
+    saves_tensors = True
+
+    def forward(self, x, keep=None, scale=1.0):
+        self.keep, self.scale = keep, scale
+        y = x * keep
+        if scale != 1:
+            y *= x.dtype.type(scale)
+        return y
+
+    def backward(self, g):
+        gx = g * self.keep
+        if self.scale != 1:
+            gx *= g.dtype.type(self.scale)
+        return (gx,)
+
+
+def _check_p(p):
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _dropout(input, p, training, inplace, mask_shape):
+    if not training or p == 0 or input._data.size == 0:
+        return input
+    if input._data.dtype.kind != "f":
+        from .loss import _type_name
+
+        raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                           f"{_type_name(input._data.dtype)}")
+    if p == 1:
+        from ..backend import array_module, device_context
+
+        with device_context(input._device):
+            keep = array_module(input._device).zeros(mask_shape, dtype=bool)
+        scale = 1.0
+    else:
+        keep = uniform_array(mask_shape, 0, 1, input._device) >= p
+        scale = 1.0 / (1.0 - p)
+    if inplace:
+        from .inplace import apply_inplace
+
+        return apply_inplace(input, lambda s: Dropout.apply(s, keep=keep, scale=scale))
+    return Dropout.apply(input, keep=keep, scale=scale)
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``."""
+    _check_p(p)
+    return _dropout(input, p, training, inplace, input._data.shape)
+
+
+def _feature_dropout(input, p, training, inplace):
+    shape = input._data.shape
+    if len(shape) < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    return _dropout(input, p, training, inplace, shape[:2] + (1,) * (len(shape) - 2))
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of (N, C, L) or (C, L) inputs with probability ``p``."""
+    _check_p(p)
+    ndim = input._data.ndim
+    if ndim not in (2, 3):
+        raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {ndim}D input. Note that dropout1d "
+                           "exists to provide channel-wise dropout on inputs with 1 spatial dimension, a channel "
+                           "dimension, and an optional batch dimension (i.e. 2D or 3D inputs).")
+    if ndim == 2:  # unbatched: one mask entry per channel
+        shape = input._data.shape
+        return _dropout(input, p, training, inplace, (shape[0], 1))
+    return _feature_dropout(input, p, training, inplace)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of (N, C, H, W) inputs with probability ``p`` (a 3-D input is taken as (N, C, L))."""
+    _check_p(p)
+    ndim = input._data.ndim
+    if ndim not in (3, 4):
+        warnings.warn(f"dropout2d: Received a {ndim}-D input to dropout2d, which is deprecated and will result in an "
+                      "error in a future release. To retain the behavior and silence this warning, please use "
+                      "dropout instead. Note that dropout2d exists to provide channel-wise dropout on inputs with 2 "
+                      "spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 3D or 4D "
+                      "inputs).", stacklevel=2)
+    if ndim == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior "
+                      "is desired - input is interpreted as shape (N, C, L), where C is the channel dim. This behavior "
+                      "will change in a future release to interpret the input as one without a batch dimension, i.e. "
+                      "shape (C, H, W). To maintain the 1D channel-wise dropout behavior, please switch to using "
+                      "dropout1d instead.", stacklevel=2)
+    return _feature_dropout(input, p, training, inplace)
+
+
+def dropout3d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) inputs with probability ``p``."""
+    _check_p(p)
+    ndim = input._data.ndim
+    if ndim not in (4, 5):
+        warnings.warn(f"dropout3d: Received a {ndim}-D input to dropout3d, which is deprecated and will result in an "
+                      "error in a future release. To retain the behavior and silence this warning, please use "
+                      "dropout instead. Note that dropout3d exists to provide channel-wise dropout on inputs with 3 "
+                      "spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 4D or 5D "
+                      "inputs).", stacklevel=2)
+    if ndim != 5:  # taken as unbatched: one mask entry per channel (dim 0)
+        shape = input._data.shape
+        return _dropout(input, p, training, inplace, shape[:1] + (1,) * (ndim - 1))
+    return _feature_dropout(input, p, training, inplace)
+
+
+__all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d"]

@@ -1,0 +1,638 @@
+"""Loss functions, each one graph node with an analytic backward: cross_entropy (log_softmax and NLL
+fused, with class weights, ignore_index, label smoothing and probability targets), nll_loss, mse_loss,
+l1_loss, smooth_l1_loss, huber_loss, binary_cross_entropy(_with_logits).
+
+Names, arguments, reductions and errors follow ``torch.nn.functional``.
+"""
+
+import warnings
+
+import numpy as np
+
+from .. import dtypes
+from .convert import cast
+from .op import Op, unbroadcast, xp_of
+
+_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+               "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+# ----- shared helpers -----
+def _type_name(np_dtype):
+    return _TYPE_NAMES.get(np_dtype.name, np_dtype.name)
+
+
+def _size(shape):
+    return f"torch.Size({list(shape)})"
+
+
+def _reduction(reduction, size_average=None, reduce=None, stacklevel=3):
+    """PyTorch's reduction string, from ``reduction`` or the legacy ``size_average``/``reduce``."""
+    if size_average is not None or reduce is not None:
+        size_average = True if size_average is None else size_average
+        reduce = True if reduce is None else reduce
+        reduction = "mean" if size_average and reduce else ("sum" if reduce else "none")
+        warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{reduction}' "
+                      "instead.", stacklevel=stacklevel)
+        return reduction
+    if reduction in ("none", "mean", "sum"):
+        return reduction
+    if reduction == "elementwise_mean":
+        warnings.warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.",
+                      stacklevel=stacklevel)
+        return "mean"
+    raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _reduce(loss, reduction):
+    if reduction == "none":
+        return loss
+    xp = xp_of(loss)
+    s = loss.sum()
+    if reduction == "sum":
+        return xp.asarray(s, dtype=loss.dtype)
+    return xp.asarray(s / loss.dtype.type(loss.size) if loss.size else s * np.nan, dtype=loss.dtype)
+
+
+def _grad_of_reduced(g, shape, reduction, dtype):
+    """The upstream gradient of each element of an unreduced loss of ``shape``."""
+    if reduction == "none":
+        return g
+    n = 1
+    for s in shape:
+        n *= s
+    if reduction == "mean":
+        g = g / dtype.type(n) if n else g * np.nan
+    return g
+
+
+def _same_dtype(a, b):
+    """Tensors ``a`` and ``b`` in their promoted (floating) dtype, as PyTorch's binary ops give."""
+    ad, bd = a._data.dtype, b._data.dtype
+    if ad == bd:
+        return a, b
+    target = dtypes.result_type(dtypes.from_numpy(ad), a._data.ndim, dtypes.from_numpy(bd), b._data.ndim)
+    return cast(a, target), cast(b, target)
+
+
+def _check_weight_dtype(weight, np_dtype):
+    if weight is not None and weight._data.dtype != np_dtype:
+        raise RuntimeError(f"expected scalar type {_type_name(np_dtype)} but found "
+                           f"{_type_name(weight._data.dtype)}")
+
+
+def _class_weight(weight, n_classes, np_dtype, prefix=""):
+    if weight is None:
+        return None
+    w = weight._data
+    if w.ndim != 1 or w.size != n_classes:
+        raise RuntimeError(f"{prefix}weight tensor should be defined either for all {n_classes} classes or no "
+                           f"classes but got weight tensor of shape: {list(w.shape)}")
+    _check_weight_dtype(weight, np_dtype)
+    return w
+
+
+# ----- class-index targets: the NLL core shared by cross_entropy and nll_loss -----
+def _check_class_targets(x, t):
+    """PyTorch's nll_loss_nd checks on input (N, C, d1, ...) or (C,) and class-index target."""
+    xs, ts = x.shape, t.shape
+    if x.ndim < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {x.ndim})")
+    if x.ndim != 1 and (t.ndim == 0 or xs[0] != ts[0]):
+        raise ValueError(f"Expected input batch_size ({xs[0]}) to match target batch_size "
+                         f"({ts[0] if t.ndim else 1}).")
+    if x.ndim <= 2:
+        if t.ndim > 1:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+        if x.ndim == 1 and t.ndim == 1 and ts[0] != 1:
+            raise RuntimeError(f"size mismatch (got input: {list(xs)}, target: {list(ts)})")
+    elif x.ndim == 4:
+        if t.ndim != 3:
+            raise RuntimeError(f"only batches of spatial targets supported (3D tensors) but got targets of "
+                               f"dimension: {t.ndim}")
+        if ts[1:] != xs[2:]:
+            raise RuntimeError(f"size mismatch (got input: {list(xs)} , target: {list(ts)}")
+    elif ts[1:] != xs[2:]:
+        raise RuntimeError(f"Expected target size {[xs[0], *xs[2:]]}, got {list(ts)}")
+    if t.dtype != np.int64 and t.dtype != np.uint8:
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_type_name(t.dtype)}")
+
+
+def _as_batched(x, t):
+    """(C,) input and its 0-d/(1,) target as a batch of one: (1, C) and (1,)."""
+    if x.ndim == 1:
+        return x.reshape(1, -1), t.reshape(1)
+    return x, t
+
+
+def _picked(t, ignore_index, n_classes, w, dtype):
+    """Targets made safe to index with, and each target's weight (0 where ignored)."""
+    xp = xp_of(t)
+    t = t.astype(np.int64, copy=False)
+    valid = t != ignore_index
+    bad = valid & ((t < 0) | (t >= n_classes))
+    if bad.any():
+        raise IndexError(f"Target {int(t[bad].reshape(-1)[0])} is out of bounds.")
+    safe = xp.where(valid, t, 0)
+    wt = valid.astype(dtype) if w is None else xp.where(valid, w[safe], dtype.type(0))
+    return safe, wt
+
+
+def _gather_classes(a, safe):
+    """``a[n, safe[n, ...], ...]``: the class axis 1 picked by the target, dropped."""
+    return xp_of(a).take_along_axis(a, safe[:, None], axis=1)[:, 0]
+
+
+def _class_shape(ndim):
+    return (1, -1) + (1,) * (ndim - 2)
+
+
+def _log_softmax(x):
+    xp = xp_of(x)
+    m = x.max(axis=1, keepdims=True)
+    z = x - xp.where(xp.isfinite(m), m, 0)
+    e = xp.exp(z)
+    s = e.sum(axis=1, keepdims=True)
+    return z - xp.log(s)
+
+
+class CrossEntropy(Op):
+    """log_softmax over the class axis and the weighted NLL of class-index targets, with smoothing."""
+
+    __slots__ = ("denom", "logp", "ls", "reduction", "safe", "shape", "valid", "w", "wt")
+    _name = "NllLossBackward0"
+    saves_tensors = True
+
+    def forward(self, x, target=None, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+        shape = x.shape
+        x, t = _as_batched(x, target)
+        c = x.shape[1]
+        dtype = x.dtype
+        safe, wt = _picked(t, ignore_index, c, weight, dtype)
+        logp = _log_softmax(x)
+        loss = -(wt * _gather_classes(logp, safe))
+        ls = label_smoothing
+        self.valid = None
+        if ls > 0:
+            self.valid = valid = t != ignore_index
+            if weight is None:
+                smooth = -logp.sum(axis=1)
+            else:
+                smooth = -(logp * weight.reshape(_class_shape(x.ndim))).sum(axis=1)
+            smooth = xp_of(x).where(valid, smooth, dtype.type(0))
+            loss = loss * dtype.type(1 - ls) + smooth * dtype.type(ls / c)
+        self.logp, self.safe, self.wt, self.w, self.ls = logp, safe, wt, weight, ls
+        self.reduction, self.shape = reduction, shape
+        if reduction == "none":
+            return loss.reshape(()) if len(shape) == 1 else loss
+        total = loss.sum()
+        if reduction == "sum":
+            return xp_of(x).asarray(total, dtype=dtype)
+        self.denom = denom = wt.sum()
+        return xp_of(x).asarray(total / denom, dtype=dtype)
+
+    def backward(self, g):
+        logp, safe, wt, w, ls = self.logp, self.safe, self.wt, self.w, self.ls
+        xp = xp_of(logp)
+        dtype = logp.dtype
+        c = logp.shape[1]
+        if self.reduction == "none":
+            gi = g.reshape(wt.shape)
+        else:
+            gi = g / self.denom if self.reduction == "mean" else g
+        p = xp.exp(logp)
+        onehot = xp.arange(c).reshape(_class_shape(logp.ndim)) == safe[:, None]
+        if ls > 0:
+            valid = self.valid[:, None]
+            a = (wt * dtype.type(1 - ls))[:, None]
+            k = dtype.type(ls / c)
+            wsum = dtype.type(c) if w is None else w.sum()
+            grad = p * (a + valid * (wsum * k))
+            grad -= onehot * a
+            grad -= valid * (k if w is None else w.reshape(_class_shape(logp.ndim)) * k)
+        else:
+            grad = (p - onehot) * wt[:, None]
+        grad *= gi if gi.ndim == 0 else gi[:, None]
+        return (grad.reshape(self.shape),)
+
+
+class NllLoss(Op):
+    __slots__ = ("c", "denom", "reduction", "safe", "shape", "wt")
+    _name = "NllLossBackward0"
+    saves_tensors = False
+
+    def forward(self, x, target=None, weight=None, ignore_index=-100, reduction="mean"):
+        shape = x.shape
+        x, t = _as_batched(x, target)
+        dtype = x.dtype
+        safe, wt = _picked(t, ignore_index, x.shape[1], weight, dtype)
+        loss = -(wt * _gather_classes(x, safe))
+        self.safe, self.wt, self.reduction, self.shape, self.c = safe, wt, reduction, shape, x.shape[1]
+        xp = xp_of(x)
+        if reduction == "none":
+            return loss.reshape(()) if len(shape) == 1 else loss
+        total = loss.sum()
+        if reduction == "sum":
+            return xp.asarray(total, dtype=dtype)
+        self.denom = denom = wt.sum()
+        return xp.asarray(total / denom, dtype=dtype)
+
+    def backward(self, g):
+        safe, wt = self.safe, self.wt
+        xp = xp_of(wt)
+        if self.reduction == "none":
+            gi = g.reshape(wt.shape)
+        else:
+            gi = g / self.denom if self.reduction == "mean" else g
+        coef = -wt * gi
+        onehot = xp.arange(self.c).reshape(_class_shape(safe.ndim + 1)) == safe[:, None]
+        return ((onehot * coef[:, None]).astype(wt.dtype, copy=False).reshape(self.shape),)
+
+
+class CrossEntropyProb(Op):
+    """Cross entropy against class probabilities (target of the input's shape), with smoothing."""
+
+    __slots__ = ("logp", "ls", "reduction", "shape", "ts", "w")
+    _name = "CrossEntropyBackward0"
+    saves = 0
+
+    def forward(self, x, t, weight=None, reduction="mean", label_smoothing=0.0):
+        shape = x.shape
+        if x.ndim == 1:
+            x, t = x.reshape(1, -1), t.reshape(1, -1)
+        c = x.shape[1]
+        dtype = x.dtype
+        ls = label_smoothing
+        ts = t * dtype.type(1 - ls) + dtype.type(ls / c) if ls > 0 else t
+        if weight is not None:
+            ts = ts * weight.reshape(_class_shape(x.ndim))
+        logp = _log_softmax(x)
+        loss = -(logp * ts).sum(axis=1)
+        self.logp, self.ts, self.w, self.ls, self.reduction, self.shape = logp, ts, weight, ls, reduction, shape
+        xp = xp_of(x)
+        if reduction == "none":
+            return loss.reshape(()) if len(shape) == 1 else loss
+        total = loss.sum()
+        if reduction == "sum":
+            return xp.asarray(total, dtype=dtype)
+        return xp.asarray(total / dtype.type(loss.size) if loss.size else total * np.nan, dtype=dtype)
+
+    def backward(self, g):
+        logp, ts = self.logp, self.ts
+        xp = xp_of(logp)
+        dtype = logp.dtype
+        rows = logp.size // logp.shape[1]
+        if self.reduction == "none":
+            gi = g.reshape(logp.shape[:1] + logp.shape[2:])[:, None]
+        else:
+            gi = g / dtype.type(rows) if self.reduction == "mean" else g
+        ex, et = self._edges
+        gx = gt = None
+        if ex is not None:
+            gx = xp.exp(logp) * ts.sum(axis=1, keepdims=True)
+            gx -= ts
+            gx *= gi
+            gx = gx.reshape(self.shape)
+        if et is not None:
+            gt = -logp * gi
+            if self.w is not None:
+                gt *= self.w.reshape(_class_shape(logp.ndim))
+            if self.ls > 0:
+                gt *= dtype.type(1 - self.ls)
+            gt = gt.reshape(self.shape)
+        return gx, gt
+
+
+def _float_input(input, kernel):
+    if input._data.dtype.kind != "f":
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_type_name(input._data.dtype)}\'')
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                  reduction="mean", label_smoothing=0.0):
+    """Cross entropy between logits ``input`` (N, C, d1, ...) or (C,) and class indices or class
+    probabilities ``target``: log_softmax and NLL as one graph node."""
+    reduction = _reduction(reduction, size_average, reduce)
+    x, t = input._data, target._data
+    if x.shape == t.shape:
+        if t.dtype.kind != "f":
+            raise RuntimeError(f"Expected floating point type for target with class probabilities, got "
+                               f"{_type_name(t.dtype)}")
+        if label_smoothing < 0 or label_smoothing > 1:
+            raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+        _float_input(input, "log_softmax_lastdim_kernel_impl")
+        c = x.shape[1] if x.ndim > 1 else x.shape[0] if x.ndim else 1
+        w = _class_weight(weight, c, x.dtype, "cross_entropy: ")
+        input, target = _same_dtype(input, target)
+        return CrossEntropyProb.apply(input, target, weight=w, reduction=reduction,
+                                      label_smoothing=float(label_smoothing))
+    if label_smoothing > 1 or label_smoothing < 0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    _check_class_targets(x, t)
+    _float_input(input, "log_softmax_lastdim_kernel_impl")
+    w = _class_weight(weight, x.shape[1] if x.ndim > 1 else x.shape[0], x.dtype)
+    return CrossEntropy.apply(input, target=t, weight=w, ignore_index=int(ignore_index), reduction=reduction,
+                              label_smoothing=float(label_smoothing))
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+    """Negative log likelihood of class-index ``target`` under log-probabilities ``input``."""
+    reduction = _reduction(reduction, size_average, reduce)
+    x, t = input._data, target._data
+    _check_class_targets(x, t)
+    _float_input(input, "nll_loss_forward_reduce_cuda_kernel_2d_index")
+    w = _class_weight(weight, x.shape[1] if x.ndim > 1 else x.shape[0], x.dtype)
+    return NllLoss.apply(input, target=t, weight=w, ignore_index=int(ignore_index), reduction=reduction)
+
+
+# ----- regression losses: elementwise in (input - target), broadcasting, optional weight -----
+class _PointwiseLoss(Op):
+    """``reduce(weight * f(input - target))``; backward through ``df``. Inputs: input, target[, weight]."""
+
+    __slots__ = ("d", "denom", "param", "reduction", "shapes", "w", "wl")
+    saves = 0
+
+    def forward(self, x, t, w=None, reduction="mean", param=None, weighted_mean=True):
+        d = x - t
+        self.d, self.param, self.reduction = d, param, reduction
+        self.shapes = (x.shape, t.shape, None if w is None else w.shape)
+        loss = self.f(d, param)
+        self.wl = None
+        if w is not None:
+            self.wl = loss  # the unweighted loss, for the weight's gradient
+            loss = loss * w
+            self.denom = w.sum() if reduction == "mean" and weighted_mean else None
+            self.w = w
+        else:
+            self.w = None
+            self.denom = None
+        if reduction == "none":
+            return loss
+        total = loss.sum()
+        xp = xp_of(d)
+        if reduction == "sum":
+            return xp.asarray(total, dtype=loss.dtype)
+        if self.denom is not None:
+            return xp.asarray(total / self.denom, dtype=loss.dtype)
+        return xp.asarray(total / loss.dtype.type(loss.size) if loss.size else total * np.nan, dtype=loss.dtype)
+
+    def backward(self, g):
+        d, w = self.d, self.w
+        dtype = d.dtype
+        if self.denom is not None:
+            gi = g / self.denom
+        else:
+            shape = d.shape if w is None else np.broadcast_shapes(d.shape, w.shape)
+            gi = _grad_of_reduced(g, shape, self.reduction, dtype)
+        gw = gi if w is None else gi * w
+        gd = self.df(d, self.param) * gw
+        sx, st, sw = self.shapes
+        ex, et = self._edges[0], self._edges[1]
+        out = [None if ex is None else unbroadcast(gd, sx), None if et is None else unbroadcast(-gd, st)]
+        if sw is not None:
+            ew = self._edges[2]
+            if ew is None:
+                out.append(None)
+            else:
+                gwt = self.wl * gi
+                if self.denom is not None:  # d/dw of sum(w * l) / sum(w)
+                    total = (self.wl * w).sum() / self.denom
+                    gwt = gwt - total * gi
+                out.append(unbroadcast(gwt, sw))
+        return tuple(out)
+
+
+class MseLoss(_PointwiseLoss):
+    __slots__ = ()
+    _name = "MseLossBackward0"
+
+    @staticmethod
+    def f(d, param):
+        return d * d
+
+    @staticmethod
+    def df(d, param):
+        return d * d.dtype.type(2)
+
+
+class L1Loss(_PointwiseLoss):
+    __slots__ = ()
+    _name = "L1LossBackward0"
+
+    @staticmethod
+    def f(d, param):
+        return xp_of(d).abs(d)
+
+    @staticmethod
+    def df(d, param):
+        return xp_of(d).sign(d)
+
+
+class SmoothL1Loss(_PointwiseLoss):
+    __slots__ = ()
+    _name = "SmoothL1LossBackward0"
+
+    @staticmethod
+    def f(d, beta):
+        xp = xp_of(d)
+        a = xp.abs(d)
+        return xp.where(a < beta, d * d * d.dtype.type(0.5 / beta), a - d.dtype.type(0.5 * beta))
+
+    @staticmethod
+    def df(d, beta):
+        xp = xp_of(d)
+        return xp.clip(d * d.dtype.type(1 / beta), -1, 1)
+
+
+class HuberLoss(_PointwiseLoss):
+    __slots__ = ()
+    _name = "HuberLossBackward0"
+
+    @staticmethod
+    def f(d, delta):
+        xp = xp_of(d)
+        a = xp.abs(d)
+        return xp.where(a < delta, d * d * d.dtype.type(0.5), (a - d.dtype.type(0.5 * delta)) * d.dtype.type(delta))
+
+    @staticmethod
+    def df(d, delta):
+        return xp_of(d).clip(d, -delta, delta)
+
+
+def _pointwise(op, input, target, reduction, weight, param=None, weighted_mean=True, kernel=""):
+    """Called by the public loss itself: the warning points at the user's call."""
+    if target._data.shape != input._data.shape:
+        warnings.warn(f"Using a target size ({_size(target._data.shape)}) that is different to the input size "
+                      f"({_size(input._data.shape)}). This will likely lead to incorrect results due to "
+                      "broadcasting. Please ensure they have the same size.", stacklevel=3)
+    input, target = _same_dtype(input, target)
+    _float_input(input, kernel)
+    if weight is not None:
+        if weight._data.shape != input._data.shape:
+            raise ValueError("Weights and input must have the same size.")
+        return op.apply(input, target, weight, reduction=reduction, param=param, weighted_mean=weighted_mean)
+    return op.apply(input, target, reduction=reduction, param=param)
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Mean squared error; with ``weight``, the mean is ``sum(weight * se) / sum(weight)``."""
+    reduction = _reduction(reduction, size_average, reduce)
+    return _pointwise(MseLoss, input, target, reduction, weight, kernel="mse_cpu")
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Mean absolute error; with ``weight``, the mean is ``sum(weight * ae) / sum(weight)``."""
+    reduction = _reduction(reduction, size_average, reduce)
+    return _pointwise(L1Loss, input, target, reduction, weight, kernel="abs_cpu")
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """Quadratic below ``beta`` (``0.5 d^2 / beta``), linear above (``|d| - 0.5 beta``)."""
+    reduction = _reduction(reduction, size_average, reduce)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    if beta == 0:
+        return _pointwise(L1Loss, input, target, reduction, None, kernel="abs_cpu")
+    return _pointwise(SmoothL1Loss, input, target, reduction, None, param=float(beta), kernel="smooth_l1_cpu")
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """Quadratic below ``delta`` (``0.5 d^2``), linear above (``delta (|d| - 0.5 delta)``)."""
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    if weight is None:
+        reduction = _reduction(reduction)
+    elif reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"Invalid reduction mode: {reduction}. Expected one of 'none', 'mean', 'sum'.")
+    return _pointwise(HuberLoss, input, target, reduction, weight, param=float(delta), weighted_mean=False,
+                      kernel="huber_cpu")
+
+
+# ----- binary cross entropy -----
+def _log_sigmoid(x):
+    xp = xp_of(x)
+    return xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))
+
+
+def _stable_sigmoid(x):
+    xp = xp_of(x)
+    e = xp.exp(-xp.abs(x))
+    r = 1 / (1 + e)
+    return xp.where(x >= 0, r, e * r)
+
+
+class BinaryCrossEntropyWithLogits(Op):
+    __slots__ = ("pw", "reduction", "shapes", "t", "w", "x")
+    _name = "BinaryCrossEntropyWithLogitsBackward0"
+    saves = 1
+
+    def forward(self, x, t, weight=None, pos_weight=None, reduction="mean"):
+        logsig = _log_sigmoid(x)
+        if pos_weight is not None:
+            lw = (pos_weight - 1) * t + 1
+            loss = (1 - t) * x - lw * logsig
+        else:
+            loss = (1 - t) * x - logsig
+        if weight is not None:
+            loss = loss * weight
+        self.x, self.t, self.w, self.pw, self.reduction = x, t, weight, pos_weight, reduction
+        self.shapes = (x.shape, t.shape, loss.shape)
+        return _reduce(loss, reduction)
+
+    def backward(self, g):
+        x, t, w, pw = self.x, self.t, self.w, self.pw
+        sx, st, sl = self.shapes
+        gi = _grad_of_reduced(g, sl, self.reduction, x.dtype)
+        if w is not None:
+            gi = gi * w
+        ex, et = self._edges
+        gx = gt = None
+        if ex is not None:
+            sig = _stable_sigmoid(x)
+            if pw is None:
+                gx = (sig - t) * gi
+            else:
+                lw = (pw - 1) * t + 1
+                gx = (lw * sig - lw + 1 - t) * gi
+            gx = unbroadcast(gx, sx)
+        if et is not None:
+            gt = -x if pw is None else -x - (pw - 1) * _log_sigmoid(x)
+            gt = unbroadcast(gt * gi, st)
+        return gx, gt
+
+
+class BinaryCrossEntropy(Op):
+    __slots__ = ("reduction", "shapes", "t", "w", "x")
+    _name = "BinaryCrossEntropyBackward0"
+    saves = 1
+
+    def forward(self, x, t, weight=None, reduction="mean"):
+        xp = xp_of(x)
+        log_x = xp.maximum(xp.log(x), -100)
+        log_1mx = xp.maximum(xp.log1p(-x), -100)
+        loss = -(t * log_x + (1 - t) * log_1mx)
+        if weight is not None:
+            loss = loss * weight
+        self.x, self.t, self.w, self.reduction = x, t, weight, reduction
+        self.shapes = (x.shape, t.shape, loss.shape)
+        return _reduce(loss, reduction)
+
+    def backward(self, g):
+        x, t, w = self.x, self.t, self.w
+        xp = xp_of(x)
+        sx, st, sl = self.shapes
+        gi = _grad_of_reduced(g, sl, self.reduction, x.dtype)
+        if w is not None:
+            gi = gi * w
+        ex, et = self._edges
+        gx = gt = None
+        if ex is not None:
+            gx = unbroadcast((x - t) / xp.maximum((1 - x) * x, x.dtype.type(1e-12)) * gi, sx)
+        if et is not None:
+            gt = unbroadcast((xp.log1p(-x) - xp.log(x)) * gi, st)
+        return gx, gt
+
+
+def _same_device(array, like):
+    from ..backend import transfer
+
+    return array._data if array._device is like._device else transfer(array._data, array._device, like._device)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
+                                     pos_weight=None):
+    """Sigmoid and binary cross entropy in one stable node; ``pos_weight`` weighs the positive term."""
+    reduction = _reduction(reduction, size_average, reduce)
+    if target._data.shape != input._data.shape:
+        raise ValueError(f"Target size ({_size(target._data.shape)}) must be the same as input size "
+                         f"({_size(input._data.shape)})")
+    input, target = _same_dtype(input, target)
+    _float_input(input, "binary_cross_entropy_with_logits")
+    dt = input._data.dtype
+    w = None if weight is None else _same_device(weight, input).astype(dt, copy=False)
+    pw = None if pos_weight is None else _same_device(pos_weight, input).astype(dt, copy=False)
+    return BinaryCrossEntropyWithLogits.apply(input, target, weight=w, pos_weight=pw, reduction=reduction)
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """Binary cross entropy of probabilities ``input``; each log is clamped at -100, as in PyTorch."""
+    reduction = _reduction(reduction, size_average, reduce)
+    if target._data.shape != input._data.shape:
+        raise ValueError(f"Using a target size ({_size(target._data.shape)}) that is different to the input size "
+                         f"({_size(input._data.shape)}) is deprecated. Please ensure they have the same size.")
+    input, target = _same_dtype(input, target)
+    _float_input(input, "binary_cross_entropy")
+    x, t = input._data, target._data
+    if bool(((x < 0) | (x > 1)).any()):
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    if bool(((t < 0) | (t > 1)).any()):
+        raise RuntimeError("all elements of target should be between 0 and 1")
+    w = None
+    if weight is not None:
+        w = _same_device(weight, input)
+        w = xp_of(w).broadcast_to(w, np.broadcast_shapes(t.shape, w.shape)).astype(x.dtype, copy=False)
+    return BinaryCrossEntropy.apply(input, target, weight=w, reduction=reduction)
+
+
+__all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "huber_loss", "l1_loss",
+           "mse_loss", "nll_loss", "smooth_l1_loss"]

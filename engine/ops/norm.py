@@ -1,0 +1,291 @@
+"""Normalisation layers as single graph nodes with analytic backward: batch_norm, layer_norm, group_norm.
+
+Names, arguments and errors follow ``torch.nn.functional``. Statistics are computed in the input's
+dtype (two passes: the mean, then the mean of squared deviations).
+"""
+
+from .op import Op, xp_of
+
+
+def _size(shape):
+    return f"torch.Size({list(shape)})"
+
+
+def _verify_batch_size(shape):
+    n = shape[0] if shape else 1
+    for s in shape[2:]:
+        n *= s
+    if n == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {_size(shape)}")
+
+
+def _param_arrays(input, weight, bias):
+    """The tensors that take part in the node (input, then weight and bias when given)."""
+    tensors = [input]
+    if weight is not None:
+        tensors.append(weight)
+    if bias is not None:
+        tensors.append(bias)
+    return tensors
+
+
+def _affine_grads(node, gw, gb):
+    out = []
+    if node.has_weight:
+        out.append(gw() if node._edges[1] is not None else None)
+    if node.has_bias:
+        out.append(gb() if node._edges[-1] is not None else None)
+    return out
+
+
+class BatchNorm(Op):
+    """y = (x - mean) * invstd * weight + bias over channel axis 1; statistics from the batch
+    (training) or the running estimates (eval)."""
+
+    __slots__ = ("axes", "bshape", "has_bias", "has_weight", "invstd", "mean", "training", "w", "x")
+    _name = "NativeBatchNormBackward0"
+    saves = 1
+
+    def forward(self, x, *params, running_mean=None, running_var=None, has_weight=False, has_bias=False,
+                training=False, momentum=0.1, eps=1e-5):
+        xp = xp_of(x)
+        dt = x.dtype
+        axes = (0, *range(2, x.ndim))
+        bshape = (1, -1) + (1,) * (x.ndim - 2)
+        w = params[0] if has_weight else None
+        b = params[-1] if has_bias else None
+        if training:
+            mean = x.mean(axis=axes, dtype=dt)
+            xc = x - mean.reshape(bshape)
+            sq = xc * xc
+            var = sq.mean(axis=axes, dtype=dt)
+            del sq, xc
+            if running_mean is not None or running_var is not None:
+                n = x.size // x.shape[1]
+                m = momentum
+                if running_mean is not None:
+                    running_mean *= 1 - m
+                    running_mean += (mean * dt.type(m)).astype(running_mean.dtype, copy=False)
+                if running_var is not None:
+                    running_var *= 1 - m
+                    running_var += (var * dt.type(m * n / (n - 1))).astype(running_var.dtype, copy=False)
+        else:
+            mean = running_mean.astype(dt, copy=True)
+            var = running_var.astype(dt, copy=False)
+        invstd = 1 / xp.sqrt(var + dt.type(eps))
+        scale = invstd if w is None else invstd * w
+        shift = -mean * scale
+        if b is not None:
+            shift = shift + b
+        y = x * scale.reshape(bshape)
+        y += shift.reshape(bshape)
+        self.x, self.w, self.mean, self.invstd = x, w, mean, invstd
+        self.axes, self.bshape, self.training = axes, bshape, training
+        self.has_weight, self.has_bias = has_weight, has_bias
+        return y
+
+    def backward(self, g):
+        x, w, mean, invstd, axes, bshape = self.x, self.w, self.mean, self.invstd, self.axes, self.bshape
+        need_x = self._edges[0] is not None
+        need_w = self.has_weight and self._edges[1] is not None
+        xhat = None
+        gx_sum = None
+        if need_w or (need_x and self.training):
+            xhat = (x - mean.reshape(bshape)) * invstd.reshape(bshape)
+            gx_sum = (g * xhat).sum(axis=axes)
+        gsum = g.sum(axis=axes) if (self.has_bias or (need_x and self.training)) else None
+        gx = None
+        if need_x:
+            k = invstd if w is None else invstd * w
+            gx = g * k.reshape(bshape)
+            if self.training:
+                n = x.size // x.shape[1]
+                kn = k / x.dtype.type(n)
+                xhat *= (kn * gx_sum).reshape(bshape)
+                gx -= xhat
+                gx -= (kn * gsum).reshape(bshape)
+        return (gx, *_affine_grads(self, lambda: gx_sum, lambda: gsum))
+
+
+def _check_channels(name, t, c):
+    if t is not None and t._data.size != c:
+        raise RuntimeError(f"{name} should contain {c} elements not {t._data.size}")
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    """Batch normalisation over channel axis 1 of (N, C), (N, C, L) or (N, C, H, W) inputs.
+
+    In training the batch statistics normalise, and ``running_mean``/``running_var`` (when given) are
+    updated in place with ``momentum`` (the running variance uses the unbiased batch variance).
+    """
+    shape = input._data.shape
+    if training:
+        _verify_batch_size(shape)
+    if training and eps <= 0.0:
+        raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
+    if eps < 0.0:
+        raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
+    if momentum is None or isinstance(momentum, bool):
+        raise TypeError(f"batch_norm(): argument 'momentum' (position 7) must be float, not "
+                        f"{type(momentum).__name__ if momentum is not None else 'NoneType'}")
+    c = shape[1] if len(shape) > 1 else 0
+    if not training and running_mean is None:
+        raise RuntimeError("running_mean must be defined in evaluation mode")
+    if not training and running_var is None:
+        raise RuntimeError("running_var must be defined in evaluation mode")
+    _check_channels("running_mean", running_mean, c)
+    _check_channels("running_var", running_var, c)
+    _check_channels("weight", weight, c)
+    _check_channels("bias", bias, c)
+    if input._data.dtype.kind != "f":
+        raise NotImplementedError(f'"batch_norm" not implemented for \'{input._data.dtype.name}\'')
+    rm = None if running_mean is None else running_mean._data
+    rv = None if running_var is None else running_var._data
+    return BatchNorm.apply(*_param_arrays(input, weight, bias), running_mean=rm, running_var=rv,
+                           has_weight=weight is not None, has_bias=bias is not None, training=bool(training),
+                           momentum=float(momentum), eps=float(eps))
+
+
+class _RowNorm(Op):
+    """Normalise each row of a (rows, M) view over its M values; affine parameters of ``pshape``."""
+
+    __slots__ = ("has_bias", "has_weight", "invstd", "xhat")
+    saves = 1
+
+    def backward(self, g):
+        xhat, invstd = self.xhat, self.invstd
+        gx = None
+        if self._edges[0] is not None:
+            gh = self._rows(g if self.wb is None else g * self.wb)
+            m = xhat.shape[-1]
+            a = gh.sum(axis=-1, keepdims=True)
+            b = (gh * xhat).sum(axis=-1, keepdims=True)
+            gx = gh * xhat.dtype.type(m)
+            gx -= a
+            gx -= xhat * b
+            gx *= invstd * xhat.dtype.type(1 / m)
+            gx = gx.reshape(g.shape)
+        return (gx, *_affine_grads(self, lambda: self._param_sum(g * self._unrows(xhat, g.shape)),
+                                   lambda: self._param_sum(g)))
+
+
+class LayerNorm(_RowNorm):
+    __slots__ = ("k", "wb")
+    _name = "NativeLayerNormBackward0"
+
+    def forward(self, x, *params, k=1, has_weight=False, has_bias=False, eps=1e-5):
+        xp = xp_of(x)
+        dt = x.dtype
+        lead = x.shape[:x.ndim - k]
+        rows = x.reshape(-1, _prod(x.shape[len(lead):]))
+        mean = rows.mean(axis=-1, keepdims=True, dtype=dt)
+        xc = rows - mean
+        var = (xc * xc).mean(axis=-1, keepdims=True, dtype=dt)
+        self.invstd = invstd = 1 / xp.sqrt(var + dt.type(eps))
+        self.xhat = xhat = xc * invstd
+        y = xhat.reshape(x.shape)
+        self.k, self.has_weight, self.has_bias = k, has_weight, has_bias
+        self.wb = params[0] if has_weight else None
+        if has_weight:
+            y = y * params[0]
+        if has_bias:
+            y = y + params[-1]
+        return y
+
+    def _rows(self, a):
+        return a.reshape(self.xhat.shape)
+
+    def _unrows(self, a, shape):
+        return a.reshape(shape)
+
+    def _param_sum(self, a):
+        lead = a.ndim - self.k
+        return a.sum(axis=tuple(range(lead))) if lead else a
+
+
+def _prod(shape):
+    n = 1
+    for s in shape:
+        n *= s
+    return n
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalise over the trailing ``normalized_shape`` dimensions, then scale and shift elementwise."""
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    ns = tuple(int(s) for s in normalized_shape)
+    shape = input._data.shape
+    k = len(ns)
+    if k == 0 or len(shape) < k or shape[len(shape) - k:] != ns:
+        raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape [*, "
+                           f"{', '.join(str(s) for s in ns)}], but got input of size{list(shape)}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t._data.shape != ns:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
+                               f"{list(t._data.shape)} and normalized_shape = {list(ns)}")
+    return LayerNorm.apply(*_param_arrays(input, weight, bias), k=k, has_weight=weight is not None,
+                           has_bias=bias is not None, eps=float(eps))
+
+
+class GroupNorm(_RowNorm):
+    __slots__ = ("cshape", "wb")
+    _name = "NativeGroupNormBackward0"
+
+    def forward(self, x, *params, num_groups=1, has_weight=False, has_bias=False, eps=1e-5):
+        xp = xp_of(x)
+        dt = x.dtype
+        n, c = x.shape[0], x.shape[1]
+        rows = x.reshape(n * num_groups, -1) if x.size else x.reshape(n * num_groups, 0)
+        mean = rows.mean(axis=-1, keepdims=True, dtype=dt)
+        xc = rows - mean
+        var = (xc * xc).mean(axis=-1, keepdims=True, dtype=dt)
+        self.invstd = invstd = 1 / xp.sqrt(var + dt.type(eps))
+        self.xhat = xhat = xc * invstd
+        self.cshape = cshape = (1, c) + (1,) * (x.ndim - 2)
+        y = xhat.reshape(x.shape)
+        self.has_weight, self.has_bias = has_weight, has_bias
+        self.wb = params[0].reshape(cshape) if has_weight else None
+        if has_weight:
+            y = y * self.wb
+        if has_bias:
+            y = y + params[-1].reshape(cshape)
+        return y
+
+    def _rows(self, a):
+        return a.reshape(self.xhat.shape)
+
+    def _unrows(self, a, shape):
+        return a.reshape(shape)
+
+    def _param_sum(self, a):
+        return a.sum(axis=(0, *range(2, a.ndim)))
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Normalise over groups of channels (and all spatial positions) of each sample; per-channel affine."""
+    shape = input._data.shape
+    if len(shape) < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {len(shape)}")
+    _verify_batch_size_list([shape[0] * shape[1] // num_groups, num_groups, *shape[2:]])
+    c = shape[1]
+    if c % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input of "
+                           f"shape {list(shape)} and num_groups={num_groups}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and (t._data.ndim != 1 or t._data.size != c):
+            raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in input, "
+                               f"but got {name} of shape {list(t._data.shape)} and input of shape {list(shape)}")
+    return GroupNorm.apply(*_param_arrays(input, weight, bias), num_groups=int(num_groups),
+                           has_weight=weight is not None, has_bias=bias is not None, eps=float(eps))
+
+
+def _verify_batch_size_list(size):
+    n = size[0]
+    for s in size[2:]:
+        n *= s
+    if n == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {size}")
+
+
+__all__ = ["batch_norm", "group_norm", "layer_norm"]

@@ -1,0 +1,184 @@
+"""Adam (PyTorch's ``torch.optim.Adam``), and the shared update that AdamW uses with decoupled decay."""
+
+from ..ops.op import xp_of
+from ..tensor import Tensor
+from .optimizer import (
+    Optimizer,
+    _advance_step,
+    _call_closure,
+    _check_not_differentiable,
+    _ensure_step_tensors,
+    _new_step,
+    _no_grad_step,
+    _run_on,
+    _to_scalar,
+    _zeros_like,
+)
+
+__all__ = ["Adam"]
+
+
+def _check_adam_args(lr, betas, eps, weight_decay):
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+    if not lr >= 0.0:
+        raise ValueError(f"Invalid learning rate: {lr}")
+    if not eps >= 0.0:
+        raise ValueError(f"Invalid epsilon value: {eps}")
+    if not 0.0 <= betas[0] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+    if not 0.0 <= betas[1] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+    if not weight_decay >= 0.0:
+        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+    if not ((isinstance(betas[0], float) and isinstance(betas[1], float))
+            or (isinstance(betas[0], Tensor) and isinstance(betas[1], Tensor))):
+        raise ValueError("betas must be either both floats or both Tensors")
+    for i, b in enumerate(betas):
+        if isinstance(b, Tensor) and b.numel() != 1:
+            raise ValueError(f"Tensor betas[{i}] must be 1-element")
+
+
+class Adam(Optimizer):
+    r"""Implements Adam, with PyTorch's update (``decoupled_weight_decay=True`` makes it AdamW)::
+
+        g = -grad if maximize else grad
+        p = p * (1 - lr * wd)  if decoupled  else  g = g + wd * p
+        m = lerp(m, g, 1 - beta1);  v = beta2 * v + (1 - beta2) * g * g
+        p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)   (v -> max(v) with amsgrad)
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
+                 foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
+                 decoupled_weight_decay=False):
+        _check_adam_args(lr, betas, eps, weight_decay)
+        _check_not_differentiable(differentiable)
+        betas = tuple(map(_to_scalar, betas))
+        defaults = {
+            "lr": lr,
+            "betas": betas,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "amsgrad": amsgrad,
+            "maximize": maximize,
+            "foreach": foreach,
+            "capturable": capturable,
+            "differentiable": differentiable,
+            "fused": fused,
+            "decoupled_weight_decay": decoupled_weight_decay,
+        }
+        super().__init__(params, defaults)
+        if fused and foreach:
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("amsgrad", False)
+            group.setdefault("maximize", False)
+            group.setdefault("foreach", None)
+            group.setdefault("capturable", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("decoupled_weight_decay", False)
+            group.setdefault("fused", None)
+        _ensure_step_tensors(self)
+
+    @_no_grad_step
+    def step(self, closure=None):
+        """Perform a single optimization step (``closure`` reevaluates the model and returns the loss)."""
+        loss = _call_closure(closure)
+        ws = self._workspace
+        for group in self.param_groups:
+            lr = float(_to_scalar(group["lr"]))
+            beta1, beta2 = (float(_to_scalar(b)) for b in group["betas"])
+            eps = float(group["eps"])
+            weight_decay = float(_to_scalar(group["weight_decay"]))
+            amsgrad = group["amsgrad"]
+            maximize = group["maximize"]
+            decoupled = group["decoupled_weight_decay"]
+            for p in group["params"]:
+                grad = p._grad
+                if grad is None:
+                    continue
+                state = self.state[p]
+                if len(state) == 0:
+                    state["step"] = _new_step()
+                    state["exp_avg"] = _zeros_like(p)
+                    state["exp_avg_sq"] = _zeros_like(p)
+                    if amsgrad:
+                        state["max_exp_avg_sq"] = _zeros_like(p)
+                step = _advance_step(state["step"])
+                max_sq = state["max_exp_avg_sq"]._data if amsgrad else None
+                _run_on(p._device, _adam_update, p, grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
+                        max_sq, step, ws, lr, beta1, beta2, eps, weight_decay, maximize, decoupled)
+                p._bump_version()
+        return loss
+
+
+def _lerp_(xp, start, end, weight, t, negate_end=False):
+    """``start.lerp_(end, weight)`` as PyTorch computes it (two formulas, by ``|weight| < 0.5``).
+
+    ``t`` is a scratch array; with ``negate_end`` the end point is ``-end`` (maximize) without materializing it.
+    """
+    if negate_end:
+        xp.add(end, start, out=t)  # -(end' - start) where end' = -end
+    else:
+        xp.subtract(end, start, out=t)
+    if abs(weight) < 0.5:
+        xp.multiply(t, -weight if negate_end else weight, out=t)
+        xp.add(start, t, out=start)
+    else:
+        xp.multiply(t, 1 - weight, out=t)
+        if negate_end:
+            xp.subtract(t, end, out=start)  # end' - (end' - start)(1 - w) = -end + t
+        else:
+            xp.subtract(end, t, out=start)
+
+
+def _adam_update(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, ws, lr, beta1, beta2, eps, weight_decay,
+                 maximize, decoupled):
+    """One parameter's Adam step on raw arrays, in place; ``g`` (the gradient) is never written."""
+    dev = p._device
+    x = p._data
+    xp = xp_of(x)
+    negate = maximize
+    if weight_decay != 0:
+        if decoupled:
+            xp.multiply(x, 1 - lr * weight_decay, out=x)
+        else:
+            t = ws.get(0, x, dev, xp)
+            xp.multiply(x, weight_decay, out=t)
+            if maximize:
+                xp.subtract(t, g, out=t)  # -g + wd * p
+            else:
+                xp.add(g, t, out=t)
+            g, negate = t, False
+
+    t = ws.get(1, x, dev, xp)
+    _lerp_(xp, exp_avg, g, 1 - beta1, t, negate)
+
+    # exp_avg_sq * beta2 + (1 - beta2) * g * g; the sign of g does not matter here
+    xp.multiply(exp_avg_sq, beta2, out=exp_avg_sq)
+    xp.multiply(g, 1 - beta2, out=t)
+    xp.multiply(t, g, out=t)
+    xp.add(exp_avg_sq, t, out=exp_avg_sq)
+
+    bias_correction1 = 1 - beta1**step
+    bias_correction2 = 1 - beta2**step
+    step_size = lr / bias_correction1
+    bias_correction2_sqrt = bias_correction2**0.5
+
+    second = exp_avg_sq
+    if max_exp_avg_sq is not None:
+        xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+        second = max_exp_avg_sq
+
+    denom = ws.get(0, x, dev, xp)  # g (if it lived in slot 0) is no longer needed
+    xp.sqrt(second, out=denom)
+    xp.divide(denom, bias_correction2_sqrt, out=denom)
+    xp.add(denom, eps, out=denom)
+
+    # p.addcdiv_(exp_avg, denom, value=-step_size): p + (-step_size * m) / denom
+    xp.multiply(exp_avg, -step_size, out=t)
+    xp.divide(t, denom, out=t)
+    xp.add(x, t, out=x)
