@@ -163,7 +163,9 @@ def transfer(array, src, dst):
         return array_module(src).asnumpy(array)
     mod = array_module(dst)
     with mod.cuda.Device(dst.index):
-        return mod.asarray(array if src is CPU else mod.asnumpy(array))
+        if src is CPU:
+            return mod.asarray(array)
+        return mod.array(array, copy=True)  # device to device, made on the current (target) device
 
 
 # ----- CPU threads for large elementwise work -----

@@ -467,7 +467,7 @@ Sin = _unary("Sin", lambda x: xp_of(x).sin(x), lambda x, y: xp_of(x).cos(x))
 Cos = _unary("Cos", lambda x: xp_of(x).cos(x), lambda x, y: -xp_of(x).sin(x))
 Tan = _unary("Tan", lambda x: xp_of(x).tan(x), lambda x, y: 1 + y * y, saves=2)
 Tanh = _unary("Tanh", lambda x: xp_of(x).tanh(x), lambda x, y: 1 - y * y, saves=2)
-Abs = _unary("Abs", lambda x: xp_of(x).abs(x), lambda x, y: xp_of(x).sign(x))
+Abs = _unary("Abs", lambda x: xp_of(x).abs(x), lambda x, y: xp_of(x).nan_to_num(xp_of(x).sign(x)))
 Reciprocal = _unary("Reciprocal", lambda x: 1 / x, lambda x, y: -y * y, saves=2)
 Square = _unary("Square", lambda x: x * x, lambda x, y: 2 * x, torch_name="PowBackward0")
 Atan = _unary("Atan", lambda x: xp_of(x).arctan(x), lambda x, y: 1 / (1 + x * x))
@@ -500,7 +500,7 @@ class Relu(Op):
         return y
 
     def backward(self, g):
-        return (g * (self.y > 0),)
+        return (xp_of(g).where(self.y <= 0, g.dtype.type(0), g),)  # NaN inputs pass the gradient, as PyTorch
 
 
 class _NoGrad(Op):
@@ -628,25 +628,25 @@ clip = clamp
 
 
 class Maximum(Op):
-    __slots__ = ("mask", "sa", "sb")
+    """Ties split the gradient in half; where a NaN is involved both inputs get it (PyTorch's formula)."""
+
+    __slots__ = ("sa", "sb", "scale", "wins_a", "wins_b")
     _name = "MaximumBackward0"
     saves_tensors = False
     pick = staticmethod(np.maximum)
 
     def forward(self, a, b):
-        xp = xp_of(a)
-        y = xp.maximum(a, b) if self.pick is np.maximum else xp.minimum(a, b)
-        # Ties share the gradient equally, as PyTorch does.
-        self.mask = ((a == y).astype(y.dtype), (b == y).astype(y.dtype))
+        y = self.pick(a, b)
+        lt, gt = (a < b), (a > b)
+        # where maximum's input a loses (a < b) it gets no gradient; for minimum the roles swap
+        self.wins_a, self.wins_b = (~lt, ~gt) if self.pick is np.maximum else (~gt, ~lt)
+        self.scale = xp_of(y).where(a == b, y.dtype.type(0.5), y.dtype.type(1))
         self.sa, self.sb = a.shape, b.shape
         return y
 
     def backward(self, g):
-        ma, mb = self.mask
-        both = ma + mb
-        ga = g * ma / both
-        gb = g * mb / both
-        return unbroadcast(ga, self.sa), unbroadcast(gb, self.sb)
+        g = g * self.scale
+        return unbroadcast(g * self.wins_a, self.sa), unbroadcast(g * self.wins_b, self.sb)
 
 
 class Minimum(Maximum):

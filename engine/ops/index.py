@@ -24,6 +24,8 @@ def _convert_item(item, dev):
         return data
     if isinstance(item, (list, np.ndarray)) and not _is_basic(item):
         arr = np.asarray(item)
+        if arr.size == 0 and arr.dtype.kind == "f":
+            arr = arr.astype(np.int64)  # x[[]] selects nothing
         if arr.dtype.kind not in "biu":
             raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
         return arr if dev is CPU else transfer(arr, CPU, dev)

@@ -72,6 +72,10 @@ class Mean(Op):
         self.shape, self.dims, self.keepdim = x.shape, dims, keepdim
         axis = _axis(dims, x.ndim)
         self.count = x.size if axis is None else math.prod(x.shape[d] for d in axis)
+        if self.count == 0:  # nan, silently, as in PyTorch
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                return x.mean(axis=axis, keepdims=keepdim)
         return x.mean(axis=axis, keepdims=keepdim)
 
     def backward(self, g):
@@ -223,14 +227,23 @@ class _Extreme(Op):
     """amax/amin and full max/min: the gradient is shared evenly between tied extremes."""
 
     __slots__ = ("dims", "keepdim", "mask")
+    nan_takes_grad = False  # max()/min() send a NaN's gradient to it; amax/amin give NaN, as in PyTorch
 
     def forward(self, x, dims=None, keepdim=False):
-        if x.size == 0:
+        if x.size == 0 and dims is None:
             raise RuntimeError(f"{self.op_name}(): Expected reduction dim to be specified for input.numel() "
                                "== 0. Specify the reduction dim with the 'dim' argument.")
         axis = _axis(dims, x.ndim)
+        if axis is not None:
+            for d in axis:
+                if x.shape[d] == 0:
+                    raise IndexError(f"{self.op_name}(): Expected reduction dim {d} to have non-zero size.")
+        xp = xp_of(x)
         y = (x.max if self.is_max else x.min)(axis=axis, keepdims=True)
-        mask = (x == y).astype(x.dtype)
+        mask = (x == y)
+        if self.nan_takes_grad and x.dtype.kind == "f":
+            mask |= xp.isnan(x) & xp.isnan(y)
+        mask = mask.astype(x.dtype)
         self.mask = mask / mask.sum(axis=axis, keepdims=True)
         self.dims, self.keepdim = dims, keepdim
         return y if keepdim else y.reshape([s for i, s in enumerate(x.shape)
@@ -255,13 +268,13 @@ class Amin(_Extreme):
 class MaxAll(_Extreme):
     __slots__ = ()
     _name = "MaxBackward1"
-    is_max, op_name = True, "max"
+    is_max, op_name, nan_takes_grad = True, "max", True
 
 
 class MinAll(_Extreme):
     __slots__ = ()
     _name = "MinBackward1"
-    is_max, op_name = False, "min"
+    is_max, op_name, nan_takes_grad = False, "min", True
 
 
 def amax(input, dim=(), keepdim=False):

@@ -103,12 +103,25 @@ class ReshapeCopy(View):
 
 def view(input, *shape):
     if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):
-        from .. import dtypes
-        from .convert import to_copy
-
-        return to_copy(input, None, dtypes.to_dtype(shape[0]))  # view(dtype) of equal item size
+        return _view_dtype(input, shape[0])
     shape = infer_shape(_shape_arg(shape), input._data.size)
     return _view(View, input, lambda a: _reshape_view(a, shape), shape=shape)
+
+
+def _view_dtype(input, dtype):
+    """``view(dtype)``: the same bytes read as another dtype (not differentiable, as in PyTorch)."""
+    from .. import dtypes
+    from .op import compute
+
+    target = dtypes.to_dtype(dtype).np
+    x = input._data
+    if target.itemsize != x.dtype.itemsize and (x.ndim == 0 or x.shape[-1] * x.itemsize % target.itemsize):
+        raise RuntimeError("self.size(-1) must be divisible by the ratio of the element sizes to view "
+                           f"{x.dtype} as {target} (different element sizes)")
+    out = compute(lambda a: (a if a.flags.c_contiguous else a.copy()).view(target), input)
+    if input._requires_grad and target.kind == "f" and target == x.dtype:
+        return view(input, input._data.shape)
+    return mark_view(out, input, lambda a: a.view(target))
 
 
 def reshape(input, *shape):

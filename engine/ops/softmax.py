@@ -48,7 +48,9 @@ def _prepare(input, dim, dtype):
     if dtype is not None:
         input = cast(input, dtypes.to_dtype(dtype))
     elif input._data.dtype.kind != "f":
-        input = cast(input, dtypes.get_default_dtype())
+        from .reduce import _legacy_name
+
+        raise RuntimeError(f'"softmax_lastdim_kernel_impl" not implemented for \'{_legacy_name(input)}\'')
     if dim is None:
         dim = 0 if input._data.ndim in (0, 1, 3) else 1  # PyTorch's legacy implicit choice
     axis = normalize_dims(dim, input._data.ndim)[0] if input._data.ndim else None

@@ -212,9 +212,7 @@ def test_clamp_int_tensor_float_bound_promotes():
 
 
 def test_clamp_without_bounds_raises():
-    check_error(
-        lambda m, x: m.clamp(x), RuntimeError, "At least one of 'min' or 'max' must not be None", [(2, 3)]
-    )
+    check_error(lambda m, x: m.clamp(x), RuntimeError, "At least one of 'min' or 'max' must not be None", [(2, 3)])
 
 
 # ----------------------------------------------------------------------------------------------
@@ -615,6 +613,55 @@ SPECIAL_VALUES = [
 @pytest.mark.parametrize("name, fn, x", SPECIAL_VALUES, ids=[s[0] for s in SPECIAL_VALUES])
 def test_special_values_without_warnings(name, fn, x):
     check(fn, [x], grad=False)
+
+
+def _a(*values):
+    return np.array(values, dtype=np.float32)
+
+
+# Gradients at the points where an op is not differentiable follow torch's conventions.
+KINKS = [
+    ("abs at 0", lambda m, x: x.abs(), _a(0.0, 1.0, -1.0)),
+    ("relu at 0", lambda m, x: x.relu(), _a(0.0, 1.0, -1.0)),
+    ("sqrt at 0", lambda m, x: x.sqrt(), _a(0.0, 1.0)),
+    ("x**0.5 at 0", lambda m, x: x**0.5, _a(0.0, 1.0)),
+    ("x**2 at 0", lambda m, x: x**2, _a(0.0, 1.0)),
+    ("x**0 at 0", lambda m, x: x**0, _a(0.0, 1.0)),
+    ("log at 0", lambda m, x: x.log(), _a(0.0, 1.0)),
+    ("clamp at bounds", lambda m, x: x.clamp(0, 1), _a(0.0, 1.0, 0.5, 2.0, -1.0)),
+    ("clamp(min) at bound", lambda m, x: x.clamp(min=0.5), _a(0.5, 1.0, 0.0)),
+    ("maximum with 0 at 0", lambda m, x: m.maximum(x, m.zeros_like(x)), _a(0.0, 1.0, -1.0)),
+    ("where at tie", lambda m, x: m.where(x > 0, x, -x), _a(0.0, 1.0, -1.0)),
+]
+
+
+@pytest.mark.parametrize("name, fn, x", KINKS, ids=[k[0] for k in KINKS])
+def test_gradient_at_kinks(name, fn, x):
+    check(fn, [x], gradcheck=False)
+
+
+def test_gradient_of_division_by_zero():
+    check(lambda m, a, b: a / b, [_a(1.0, 0.0, -1.0), _a(0.0, 0.0, 0.0)], gradcheck=False)
+    check(lambda m, a, b: a**b, [_a(0.0, 0.0, 1.0), _a(2.0, 0.0, 0.5)], gradcheck=False)
+
+
+# NaN flows like torch's: the value propagates, and the gradient goes where torch sends it.
+_NAN = _a(1.0, np.nan, -2.0, 3.0)
+
+NAN_OPS = [
+    ("relu", lambda m, x, y: x.relu()),
+    ("maximum", lambda m, x, y: m.maximum(x, y)),
+    ("minimum", lambda m, x, y: m.minimum(x, y)),
+    ("clamp", lambda m, x, y: x.clamp(-1, 1)),
+    ("abs", lambda m, x, y: x.abs()),
+    ("sigmoid", lambda m, x, y: x.sigmoid()),
+    ("where", lambda m, x, y: m.where(x > 0, x, y)),
+]
+
+
+@pytest.mark.parametrize("name, fn", NAN_OPS, ids=[o[0] for o in NAN_OPS])
+def test_nan_propagation_and_gradient(name, fn):
+    check(fn, [_NAN, (4,)], gradcheck=False)
 
 
 def test_sum_of_huge_exp_then_log_is_stable_via_logsumexp():

@@ -104,6 +104,21 @@ def test_getitem_1d_and_0d():
     check(lambda m, x: x[x > 0], [()])
 
 
+EMPTY_INDEX = [
+    ("x[[]]", lambda m, x: x[[]]),
+    ("x[:,[]]", lambda m, x: x[:, []]),
+    ("x[empty LongTensor]", lambda m, x: x[m.tensor([], dtype=m.int64)]),
+    ("x[2:2]", lambda m, x: x[2:2]),
+    ("x[False]", lambda m, x: x[False]),
+    ("x[x>100] grad", lambda m, x: x[x > 100] * 2),
+]
+
+
+@pytest.mark.parametrize("name, fn", EMPTY_INDEX, ids=[o[0] for o in EMPTY_INDEX])
+def test_getitem_empty_results(name, fn):
+    check(fn, [SHAPE], gradcheck=False)
+
+
 def test_basic_index_is_view_advanced_is_copy():
     def fn(m, x):
         x = x.clone()

@@ -42,9 +42,7 @@ def _np_reduce(np_name, kwargs):
 
 
 @pytest.mark.parametrize("kwargs", [k for _, k in DIM_KWARGS], ids=[n for n, _ in DIM_KWARGS])
-@pytest.mark.parametrize(
-    "name, np_name", [("sum", "sum"), ("mean", "mean"), ("amax", "max"), ("amin", "min")]
-)
+@pytest.mark.parametrize("name, np_name", [("sum", "sum"), ("mean", "mean"), ("amax", "max"), ("amin", "min")])
 def test_reduce_dims(name, np_name, kwargs):
     check(lambda m, x: getattr(x, name)(**kwargs), [SHAPE], np_fn=_np_reduce(np_name, kwargs))
 
@@ -335,14 +333,43 @@ def test_int_bool_reductions(name, fn, in_dtype, out_dtype):
 
 
 def test_mean_of_int_tensor_raises():
-    check_error(
-        lambda m, x: x.mean(), RuntimeError, "mean(): could not infer output dtype", [(3,)], dtype="int64"
-    )
+    check_error(lambda m, x: x.mean(), RuntimeError, "mean(): could not infer output dtype", [(3,)], dtype="int64")
 
 
 def test_reduce_dim_out_of_range_raises():
     check_error(lambda m, x: x.sum(3), IndexError, "Dimension out of range", [(2, 3)])
     check_error(lambda m, x: x.amax(-3), IndexError, "Dimension out of range", [(2, 3)])
+
+
+def test_reduce_empty_tensors():
+    check(lambda m, x: x.sum(), [(0, 3)])
+    check(lambda m, x: x.sum(0), [(0, 3)])
+    check(lambda m, x: x.mean(0), [(0, 3)], gradcheck=False)  # nan, without NumPy's warning
+    check(lambda m, x: x.prod(1), [(0, 3)])
+    check_error(lambda m, x: x.amax(0), IndexError, "Expected reduction dim 0 to have non-zero size", [(0, 3)])
+    check_error(lambda m, x: x.max(), RuntimeError, "numel() == 0", [(0, 3)])
+
+
+def test_softmax_of_int_tensor_raises():
+    check_error(lambda m, x: m.softmax(x, 0), RuntimeError, "not implemented for 'Long'", [(3,)], dtype="int64")
+
+
+_NAN = np.array([[1.0, np.nan, -2.0], [0.5, 3.0, -1.0]], dtype=np.float32)
+
+NAN_REDUCE = [
+    ("max()", lambda m, x: x.max()),
+    ("amax(1)", lambda m, x: x.amax(1)),
+    ("max(1)", lambda m, x: x.max(1)),
+    ("argmax(1)", lambda m, x: x.argmax(1)),
+    ("sum(1)", lambda m, x: x.sum(1)),
+    ("softmax(1)", lambda m, x: m.softmax(x, 1)),
+    ("logsumexp(1)", lambda m, x: m.logsumexp(x, 1)),
+]
+
+
+@pytest.mark.parametrize("name, fn", NAN_REDUCE, ids=[o[0] for o in NAN_REDUCE])
+def test_nan_in_reductions(name, fn):
+    check(fn, [_NAN], gradcheck=False)
 
 
 def test_reductions_of_requires_grad_keep_graph():

@@ -131,6 +131,50 @@ def test_shape_op_int64(name, fn, shapes):
     check(fn, shapes, dtype="int64", grad=False)
 
 
+PROMOTING = [
+    ("cat f32+f64", lambda m, a, b: m.cat([a, b]), ["float32", "float64"]),
+    ("cat i64+f32", lambda m, a, b: m.cat([a, b]), ["int64", "float32"]),
+    ("cat bool+i32", lambda m, a, b: m.cat([a, b], 1), ["bool", "int32"]),
+    ("stack f16+f32", lambda m, a, b: m.stack([a, b]), ["float16", "float32"]),
+]
+
+
+@pytest.mark.parametrize("name, fn, dtypes", PROMOTING, ids=[o[0] for o in PROMOTING])
+def test_cat_stack_promote_dtypes(name, fn, dtypes):
+    check(fn, [(2, 3), (2, 3)], dtype=dtypes, atol=1e-3, rtol=1e-3)
+
+
+EMPTY = [
+    ("view(0,3)", lambda m, x: x.view(0, 3), [(3, 0)]),
+    ("reshape(-1,2)", lambda m, x: x.reshape(-1, 2), [(0, 4)]),
+    ("cat with empty", lambda m, a, b: m.cat([a, b]), [(0, 3), (2, 3)]),
+    ("split empty", lambda m, x: x.split(2, 1), [(0, 3)]),
+    ("expand empty", lambda m, x: x.expand(0, 3), [(1, 3)]),
+    ("repeat(0,2)", lambda m, x: x.repeat(0, 2), [(3, 4)]),
+    ("permute empty", lambda m, x: x.permute(1, 0), [(0, 3)]),
+]
+
+
+@pytest.mark.parametrize("name, fn, shapes", EMPTY, ids=[o[0] for o in EMPTY])
+def test_empty_tensors(name, fn, shapes):
+    check(fn, shapes, gradcheck=False)
+
+
+VIEW_DTYPE = [
+    ("float32->int32", "float32", "int32"),
+    ("int32->float32", "int32", "float32"),
+    ("float64->int64", "float64", "int64"),
+    ("float32->float32", "float32", "float32"),
+]
+
+
+@pytest.mark.parametrize("name, src, dst", VIEW_DTYPE, ids=[o[0] for o in VIEW_DTYPE])
+def test_view_dtype_reinterprets_bits(name, src, dst):
+    """``x.view(dtype)`` of the same element size reinterprets the bytes (it is not a cast)."""
+    x = np.array([[1.0, -2.5], [0.5, 3.0]]).astype(src)
+    check(lambda m, x: x.view(getattr(m, dst)), [x], grad=False, np_fn=lambda x: x.view(dst))
+
+
 def test_split_returns_tuple_of_sizes():
     x = engine.zeros(5, 3)
     parts = x.split(2)

@@ -1,0 +1,136 @@
+"""Training speed of the seed tutorials' CIFAR-10 Net: our engine against PyTorch on the CPU.
+
+    python bench/train_lenet.py [--seconds 3]
+
+For batch sizes 4, 64 and 256, trains the Net (conv 3->6 k5, pool, conv 6->16 k5, pool, fc 400->120->84->10,
+CrossEntropyLoss, SGD lr 0.001 momentum 0.9) on random 3x32x32 data with each framework in turn, prints
+images per second and the ratio ours/PyTorch (above 1.0 means we are faster), then the peak memory of a
+batch-256 run of each, measured in a fresh process so that neither pays for the other.
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def build(m):
+    nn, F = m.nn, m.nn.functional
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(3, 6, 5)
+            self.pool = nn.MaxPool2d(2, 2)
+            self.conv2 = nn.Conv2d(6, 16, 5)
+            self.fc1 = nn.Linear(16 * 5 * 5, 120)
+            self.fc2 = nn.Linear(120, 84)
+            self.fc3 = nn.Linear(84, 10)
+
+        def forward(self, x):
+            x = self.pool(F.relu(self.conv1(x)))
+            x = self.pool(F.relu(self.conv2(x)))
+            x = x.view(-1, 16 * 5 * 5)
+            x = F.relu(self.fc1(x))
+            x = F.relu(self.fc2(x))
+            return self.fc3(x)
+
+    return Net()
+
+
+def framework(name):
+    if name == "torch":
+        import torch
+
+        return torch
+    import engine
+
+    return engine
+
+
+def make_batches(batch, count=16, seed=0):
+    rng = np.random.default_rng(seed)
+    images = rng.standard_normal((count, batch, 3, 32, 32), dtype=np.float32)
+    labels = rng.integers(0, 10, (count, batch))
+    return images, labels
+
+
+def train(m, batch, seconds):
+    """Images per second over about ``seconds`` of training after a warm-up."""
+    net = build(m)
+    criterion = m.nn.CrossEntropyLoss()
+    optimizer = m.optim.SGD(net.parameters(), lr=0.001, momentum=0.9)
+    images, labels = make_batches(batch)
+    xs = [m.from_numpy(images[i]) for i in range(len(images))]
+    ys = [m.from_numpy(labels[i]) for i in range(len(labels))]
+
+    def step(i):
+        optimizer.zero_grad()
+        loss = criterion(net(xs[i % len(xs)]), ys[i % len(ys)])
+        loss.backward()
+        optimizer.step()
+
+    for i in range(5):
+        step(i)
+    steps, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        step(steps)
+        steps += 1
+    return steps * batch / (time.perf_counter() - start)
+
+
+def _current_rss_mib():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def peak_memory_child(name, batch):
+    """Run in a fresh process: peak RSS (MiB) while training at ``batch``, and its growth over the RSS
+    just before training (what the training itself costs, without the library's own size)."""
+    m = framework(name)
+    before = _current_rss_mib()
+    train(m, batch, seconds=1.0)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"peak": peak, "growth": peak - before}))
+
+
+def peak_memory(name, batch):
+    out = subprocess.run([sys.executable, __file__, "--memory-child", name, str(batch)], capture_output=True,
+                         text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=3.0, help="timed training per framework and batch")
+    parser.add_argument("--memory-child", nargs=2, metavar=("FRAMEWORK", "BATCH"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.memory_child:
+        peak_memory_child(args.memory_child[0], int(args.memory_child[1]))
+        return
+    torch, engine = framework("torch"), framework("engine")
+    threads = torch.get_num_threads()
+    print(f"threads: {threads}; {args.seconds:.0f} s of training per case after warm-up")
+    print(f"{'batch':>6} {'engine img/s':>14} {'torch img/s':>13} {'ratio':>7}")
+    for batch in (4, 64, 256):
+        ours = max(train(engine, batch, args.seconds / 2) for _ in range(2))
+        theirs = max(train(torch, batch, args.seconds / 2) for _ in range(2))
+        print(f"{batch:>6} {ours:>14.0f} {theirs:>13.0f} {ours / theirs:>6.2f}x", flush=True)
+    for name in ("engine", "torch"):
+        mem = peak_memory(name, 256)
+        print(f"peak memory, batch 256, {name}: {mem['peak']:.0f} MiB peak RSS, of which training added "
+              f"{mem['growth']:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,256 @@
+"""2-D convolution as one graph node: im2col plus one matrix product, with an analytic backward.
+
+The column matrix is laid out as (C*kh*kw, N*oh*ow), kernel axes outermost, and built with ONE copy
+from a strided view of the (padded) input read channel-first, whatever the input's own layout; the
+product ``W.reshape(K, -1) @ col`` then comes out as (K, N, oh, ow). Groups are a batched product over
+(G, K/G, C/G*kh*kw) @ (G, C/G*kh*kw, N*oh*ow). Backward: grad weight ``g2 @ col.T``, grad input by
+col2im (a loop over the kh*kw kernel offsets adding strided slices into the padded gradient), grad bias
+by a sum. Everything runs on NumPy or CuPy arrays alike.
+"""
+
+import numbers
+
+import numpy as np
+
+from .op import Op, xp_of
+
+_np_as_strided = np.lib.stride_tricks.as_strided
+
+
+def as_strided(xp, a, shape, strides):
+    """``as_strided`` of the array's own module (NumPy, CuPy, or a NumPy subclass standing in for it)."""
+    if xp is np:
+        return _np_as_strided(a, shape, strides)
+    if isinstance(a, np.ndarray):  # a NumPy subclass posing as a device array keeps its type
+        return _np_as_strided(a, shape, strides, subok=True)
+    return xp.lib.stride_tricks.as_strided(a, shape=shape, strides=strides)
+
+
+def _dims(x):
+    return "[" + ", ".join(str(s) for s in x) + "]"
+
+
+def _pair(value, name, ndim=2):
+    """An int or a sequence of 1 or ``ndim`` ints as an ``ndim``-tuple (PyTorch's expansion)."""
+    if isinstance(value, numbers.Integral):
+        return (int(value),) * ndim
+    value = tuple(int(v) for v in value)
+    if len(value) == 1:
+        return value * ndim
+    if len(value) != ndim:
+        raise RuntimeError(f"expected {name} to be a single integer value or a list of {ndim} values to match "
+                           f"the convolution dimensions, but got {name}={list(value)}")
+    return value
+
+
+# The column matrix is built and used in blocks of whole images of at most this many elements, so that
+# on the CPU it stays in cache between the copy and the product (one block per call on other devices).
+CPU_BLOCK_ELEMENTS = 1 << 20
+_block_elements = {np: CPU_BLOCK_ELEMENTS}
+
+
+def _im2col(xp, xc, kernel, dilation, stride, out_hw):
+    """Column matrix (C*kh*kw, N*oh*ow) of channel-first ``xc`` (C, N, Hp, Wp): one copy of a strided view."""
+    c, n = xc.shape[:2]
+    (kh, kw), (dh, dw), (sh, sw), (oh, ow) = kernel, dilation, stride, out_hw
+    s_c, s_n, s_h, s_w = xc.strides
+    view = as_strided(xp, xc, (c, kh, kw, n, oh, ow), (s_c, s_h * dh, s_w * dw, s_n, s_h * sh, s_w * sw))
+    return xp.ascontiguousarray(view).reshape(c * kh * kw, n * oh * ow)
+
+
+def _product(w2, col, groups):
+    """``W @ col`` (K, M), per group as a batched product."""
+    if groups == 1:
+        return w2 @ col
+    k, m = w2.shape[0], col.shape[1]
+    return (w2.reshape(groups, k // groups, -1) @ col.reshape(groups, -1, m)).reshape(k, m)
+
+
+def _weight_grad(g2, col, groups):
+    """``g2 @ col.T`` (K, C/G*kh*kw)."""
+    if groups == 1:
+        return g2 @ col.T
+    k, m = g2.shape
+    return (g2.reshape(groups, k // groups, m) @ col.reshape(groups, -1, m).transpose(0, 2, 1)).reshape(k, -1)
+
+
+def _col_grad(w2, g2, groups):
+    """``W.T @ g2`` (C*kh*kw, M)."""
+    if groups == 1:
+        return w2.T @ g2
+    k, m = g2.shape
+    w3 = w2.reshape(groups, k // groups, -1)
+    return (w3.transpose(0, 2, 1) @ g2.reshape(groups, k // groups, m)).reshape(-1, m)
+
+
+class Conv2d(Op):
+    """``conv2d`` on a batched channel-first input; bias optional (a third input when given)."""
+
+    __slots__ = ("col", "geom", "w", "xc")
+    _name = "ConvolutionBackward0"
+    saves = 1
+
+    def forward(self, x, w, b=None, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1), groups=1):
+        xp = xp_of(x)
+        n, c, h, wd = x.shape
+        k, _, kh, kw = w.shape
+        sh, sw = stride
+        dh, dw = dilation
+        pt, pb, pl, pr = pads
+        hp, wp = h + pt + pb, wd + pl + pr
+        oh = (hp - dh * (kh - 1) - 1) // sh + 1
+        ow = (wp - dw * (kw - 1) - 1) // sw + 1
+        xc = x.transpose(1, 0, 2, 3)  # channel-first view: the column copy reads it in any layout
+        if pt or pb or pl or pr:
+            padded = xp.zeros((c, n, hp, wp), dtype=x.dtype)
+            padded[:, :, pt:pt + h, pl:pl + wd] = xc
+            xc = padded
+        w2 = w.reshape(k, -1)
+        geom = ((kh, kw), dilation, stride, (oh, ow))
+        block = self._block(xp, w2.shape[1], oh * ow, n)
+        out = xp.empty((n, k, oh, ow), dtype=x.dtype)
+        col = None
+        for a in range(0, n, block):
+            e = min(a + block, n)
+            col = _im2col(xp, xc[:, a:e], *geom)
+            o = _product(w2, col, groups)
+            if b is not None:
+                o += b[:, None]
+            out[a:e] = o.reshape(k, e - a, oh, ow).transpose(1, 0, 2, 3)
+        # One block: keep its columns for the weight gradient; several: rebuild them block by block.
+        self.col = col if block >= n else None
+        self.xc, self.w = xc, w
+        self.geom = (x.shape, (oh, ow), stride, pads, dilation, groups, block)
+        return out
+
+    @staticmethod
+    def _block(xp, rows, pixels, n):
+        limit = _block_elements.get(xp)
+        if limit is None or n == 0:
+            return max(n, 1)
+        return max(1, min(n, limit // max(rows * pixels, 1)))
+
+    def backward(self, g):
+        edges = self._edges
+        xc, w = self.xc, self.w
+        (n, c, h, wd), (oh, ow), (sh, sw), (pt, pb, pl, pr), (dh, dw), groups, block = self.geom
+        k, _, kh, kw = w.shape
+        xp = xp_of(g)
+        w2 = w.reshape(k, -1)
+        geom = ((kh, kw), (dh, dw), (sh, sw), (oh, ow))
+        need_x, need_w = edges[0] is not None, edges[1] is not None
+        need_b = len(edges) > 2 and edges[2] is not None
+        gw = gb = gpad = None
+        if need_x:
+            hp, wp = h + pt + pb, wd + pl + pr
+            gpad = xp.zeros((c, n, hp, wp), dtype=g.dtype)
+            hspan, wspan = sh * (oh - 1) + 1, sw * (ow - 1) + 1
+        for a in range(0, n, block):
+            e = min(a + block, n)
+            m = (e - a) * oh * ow
+            g2 = xp.ascontiguousarray(g[a:e].transpose(1, 0, 2, 3)).reshape(k, m)
+            if need_w:
+                col = self.col if self.col is not None else _im2col(xp, xc[:, a:e], *geom)
+                part = _weight_grad(g2, col, groups)
+                gw = part if gw is None else gw.__iadd__(part)
+            if need_b:
+                part = g2.sum(axis=1)
+                gb = part if gb is None else gb.__iadd__(part)
+            if need_x:
+                gcol = _col_grad(w2, g2, groups).reshape(c, kh, kw, e - a, oh, ow)
+                target = gpad[:, a:e]
+                for i in range(kh):
+                    rows = slice(i * dh, i * dh + hspan, sh)
+                    for j in range(kw):
+                        target[:, :, rows, j * dw:j * dw + wspan:sw] += gcol[:, i, j]
+        if need_w:
+            gw = xp.zeros(w.shape, dtype=g.dtype) if gw is None else gw.reshape(w.shape)
+        if need_b and gb is None:
+            gb = xp.zeros((k,), dtype=g.dtype)
+        gx = None if gpad is None else gpad[:, :, pt:pt + h, pl:pl + wd].transpose(1, 0, 2, 3)
+        if len(edges) > 2:
+            return gx, gw, gb
+        return gx, gw
+
+
+def _conv_padding(padding, kernel, dilation, stride):
+    """(top, bottom, left, right) from an int, a tuple, 'valid' or 'same' (extra padding at the end)."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return (0, 0, 0, 0)
+        if padding == "same":
+            if any(s != 1 for s in stride):
+                raise RuntimeError("padding='same' is not supported for strided convolutions")
+            pads = []
+            for d, k in zip(dilation, kernel):
+                total = d * (k - 1)
+                pads += [total // 2, total - total // 2]
+            return tuple(pads)
+        raise RuntimeError(f"Invalid padding string: '{padding}'")
+    ph, pw = _pair(padding, "padding")
+    return (ph, ph, pw, pw)
+
+
+def _dtype_name(dt):
+    names = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+             "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+    return names.get(np.dtype(dt).name, np.dtype(dt).name)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """``torch.nn.functional.conv2d``: (N, C, H, W) or unbatched (C, H, W) input, weight (K, C/groups, kh, kw)."""
+    x, w = input._data, weight._data
+    if x.ndim not in (3, 4):
+        raise RuntimeError(f"Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: "
+                           f"{_dims(x.shape)}")
+    stride = _pair(stride, "stride", w.ndim - 2 if w.ndim > 2 else 2)
+    dilation = _pair(dilation, "dilation", w.ndim - 2 if w.ndim > 2 else 2)
+    if w.ndim != 4:
+        raise RuntimeError(f"Expected 4-dimensional weight for 4-dimensional input {_dims((1, *x.shape[-3:]))}, "
+                           f"but got {w.ndim}-dimensional weight of size {_dims(w.shape)} instead")
+    groups = int(groups)
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError("non-positive dilation is not supported")
+    pads = _conv_padding(padding, w.shape[2:], dilation, stride)
+    if any(p < 0 for p in pads):
+        raise RuntimeError("negative padding is not supported")
+    unbatched = x.ndim == 3
+    shape4 = (1, *x.shape) if unbatched else x.shape
+    k = w.shape[0]
+    if k < groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, but "
+                           f"got weight of size {_dims(w.shape)} instead")
+    if k % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
+                           f"but got weight of size [{_dims(w.shape)}] instead")
+    if shape4[1] != w.shape[1] * groups:
+        raise RuntimeError(f"Given groups={groups}, weight of size {_dims(w.shape)}, expected input"
+                           f"{_dims(shape4)} to have {w.shape[1] * groups} channels, but got {shape4[1]} channels "
+                           f"instead")
+    if bias is not None and (bias._data.ndim != 1 or bias._data.shape[0] != k):
+        raise RuntimeError(f"Given weight of size {_dims(w.shape)}, expected bias to be 1-dimensional with {k} "
+                           f"elements, but got bias of size {_dims(bias._data.shape)} instead")
+    hp = shape4[2] + pads[0] + pads[1]
+    wp = shape4[3] + pads[2] + pads[3]
+    eh = dilation[0] * (w.shape[2] - 1) + 1
+    ew = dilation[1] * (w.shape[3] - 1) + 1
+    if hp < eh or wp < ew:
+        raise RuntimeError(f"Calculated padded input size per channel: ({hp} x {wp}). Kernel size: ({eh} x {ew}). "
+                           "Kernel size can't be greater than actual input size")
+    if x.dtype != w.dtype:
+        raise RuntimeError(f"expected scalar type {_dtype_name(x.dtype)} but found {_dtype_name(w.dtype)}")
+    if bias is not None and bias._data.dtype != x.dtype:
+        raise RuntimeError(f"Input type ({_dtype_name(x.dtype).lower()}) and bias type "
+                           f"({_dtype_name(bias._data.dtype).lower()}) should be the same")
+    if unbatched:
+        input = input.unsqueeze(0)
+    inputs = (input, weight) if bias is None else (input, weight, bias)
+    out = Conv2d.apply(*inputs, stride=stride, pads=pads, dilation=dilation, groups=groups)
+    return out.squeeze(0) if unbatched else out
+
+
+__all__ = ["Conv2d", "as_strided", "conv2d"]

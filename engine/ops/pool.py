@@ -1,0 +1,479 @@
+"""2-D pooling as single graph nodes: max_pool2d, avg_pool2d, adaptive_avg_pool2d, adaptive_max_pool2d.
+
+Max and average pooling reduce over the kh*kw strided slices of the (padded) input, one array call per
+kernel offset (reducing over tiny trailing window axes is about ten times slower). Max-pool backward
+routes each output's gradient to the first maximal element of its window in scan order, as PyTorch
+does when values tie; overlapping windows accumulate. Adaptive average pooling is separable: two small
+averaging matrices (oh x H and ow x W), so two matrix products, and their transposes for backward.
+"""
+
+import functools
+import numbers
+
+import numpy as np
+
+from .op import Op, xp_of
+
+
+def _dims(shape):
+    return "[" + ", ".join(str(s) for s in shape) + "]"
+
+
+def _pool_pair(value, fn, name, allow_empty=False):
+    if isinstance(value, numbers.Integral):
+        return (int(value), int(value))
+    value = tuple(value)
+    if allow_empty and not value:
+        return None
+    if len(value) == 1:
+        return (int(value[0]),) * 2
+    if len(value) != 2:
+        if allow_empty:
+            raise RuntimeError(f"{fn}: {name} must either be omitted, a single int, or a tuple of two ints")
+        raise RuntimeError(f"{fn}: {name} must either be a single int, or a tuple of two ints")
+    return (int(value[0]), int(value[1]))
+
+
+def _out_size(size, k, s, p, d, ceil_mode):
+    """PyTorch's pooling_output_shape: the last window must start inside the input or left padding."""
+    out = (size + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and (out - 1) * s >= size + p:
+        out -= 1
+    return out
+
+
+def _check_pool_input(x, fn):
+    if x.ndim not in (3, 4):
+        raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
+    if any(s == 0 for s in x.shape[-3:]):
+        raise RuntimeError(f"Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for input, "
+                           f"but got:{_dims(x.shape)}")
+
+
+def _geometry(x, kernel, stride, padding, dilation, ceil_mode, fn):
+    """Validated ((kh, kw), (sh, sw), (ph, pw), (dh, dw), (oh, ow)) of a pooling call, PyTorch's errors."""
+    _check_pool_input(x, fn)
+    kh, kw = kernel
+    sh, sw = stride
+    ph, pw = padding
+    dh, dw = dilation
+    if kh <= 0 or kw <= 0:
+        raise RuntimeError(f"kernel_size should be greater than zero, but got kH: {kh} kW: {kw}")
+    if sh <= 0 or sw <= 0:
+        raise RuntimeError("stride should not be zero")
+    if dh <= 0 or dw <= 0:
+        raise RuntimeError(f"dilation should be greater than zero, but got dilationH: {dh} dilationW: {dw}")
+    if ph < 0 or pw < 0:
+        raise RuntimeError(f"pad must be non-negative, but got pad: {min(ph, pw)}")
+    if ph > ((kh - 1) * dh + 1) // 2 or pw > ((kw - 1) * dw + 1) // 2:
+        p, k, d = (ph, kh, dh) if ph > ((kh - 1) * dh + 1) // 2 else (pw, kw, dw)
+        raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={p}, "
+                           f"kernel_size={k} and dilation={d}")
+    h, w = x.shape[-2:]
+    oh = _out_size(h, kh, sh, ph, dh, ceil_mode)
+    ow = _out_size(w, kw, sw, pw, dw, ceil_mode)
+    if oh < 1 or ow < 1:
+        c = x.shape[-3]
+        raise RuntimeError(f"Given input size: ({c}x{h}x{w}). Calculated output size: ({c}x{oh}x{ow}). "
+                           "Output size is too small")
+    return (kh, kw), (sh, sw), (ph, pw), (dh, dw), (oh, ow)
+
+
+def _padded(x, pads, spans, fill):
+    """``x`` placed in an array covering every window: ``pads`` before, cropped or ``fill``-padded after."""
+    xp = xp_of(x)
+    (ph, pw), (lh, lw) = pads, spans
+    h, w = x.shape[-2:]
+    if ph == 0 and pw == 0 and lh <= h and lw <= w:
+        return x
+    out = xp.full((*x.shape[:-2], lh, lw), fill, dtype=x.dtype)
+    ch, cw = min(h, lh - ph), min(w, lw - pw)
+    out[..., ph:ph + ch, pw:pw + cw] = x[..., :ch, :cw]
+    return out
+
+
+def _fill_low(dtype):
+    if dtype.kind == "f":
+        return -np.inf
+    if dtype.kind == "b":
+        return False
+    return np.iinfo(dtype).min
+
+
+class _Windows:
+    """The kernel offsets of a pooling call as (i, j, row slice, column slice) of the padded input."""
+
+    @staticmethod
+    def offsets(kernel, stride, dilation, out):
+        (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, out
+        hspan, wspan = sh * (oh - 1) + 1, sw * (ow - 1) + 1
+        return [(i, j, slice(i * dh, i * dh + hspan, sh), slice(j * dw, j * dw + wspan, sw))
+                for i in range(kh) for j in range(kw)]
+
+
+class MaxPool2d(Op):
+    __slots__ = ("geom", "out", "xs")
+    _name = "MaxPool2DWithIndicesBackward0"
+    saves = 1
+
+    def forward(self, x, kernel=(1, 1), stride=(1, 1), padding=(0, 0), dilation=(1, 1), out_size=(1, 1),
+                return_indices=False):
+        xp = xp_of(x)
+        offsets = _Windows.offsets(kernel, stride, dilation, out_size)
+        spans = ((out_size[0] - 1) * stride[0] + dilation[0] * (kernel[0] - 1) + 1,
+                 (out_size[1] - 1) * stride[1] + dilation[1] * (kernel[1] - 1) + 1)
+        xs = _padded(x, padding, spans, _fill_low(x.dtype))
+        _, _, r0, c0 = offsets[0]
+        if len(offsets) == 1:
+            out = xs[..., r0, c0].copy()
+        else:
+            _, _, r1, c1 = offsets[1]
+            out = xp.maximum(xs[..., r0, c0], xs[..., r1, c1])
+            for _, _, r, c in offsets[2:]:
+                xp.maximum(out, xs[..., r, c], out=out)
+        self.xs, self.out = xs, out
+        self.geom = (x.shape, kernel, stride, padding, dilation, out_size, spans)
+        if return_indices:
+            return out, self._indices(offsets)
+        return out
+
+    def _indices(self, offsets):
+        """Flat H*W index (int64) of the first maximal element of each window, in scan order."""
+        xs, out = self.xs, self.out
+        xp = xp_of(out)
+        shape, (_, kw), (sh, sw), (ph, pw), (dh, dw), (oh, ow), _ = self.geom
+        sel = xp.zeros(out.shape, dtype=np.int64)
+        for n in range(len(offsets) - 1, 0, -1):
+            _, _, r, c = offsets[n]
+            sel[xs[..., r, c] == out] = n
+        # A window's first maximum is the lowest offset that equals it; later equal offsets were overwritten.
+        _, _, r, c = offsets[0]
+        sel[xs[..., r, c] == out] = 0
+        rows = (xp.arange(oh, dtype=np.int64) * sh - ph)[:, None] + (sel // kw) * dh
+        cols = (xp.arange(ow, dtype=np.int64) * sw - pw)[None, :] + (sel % kw) * dw
+        return rows * shape[-1] + cols
+
+    def backward(self, g, *_):
+        xs, out = self.xs, self.out
+        shape, kernel, stride, padding, dilation, out_size, spans = self.geom
+        xp = xp_of(g)
+        offsets = _Windows.offsets(kernel, stride, dilation, out_size)
+        disjoint = all(s >= d * (k - 1) + 1 for s, d, k in zip(stride, dilation, kernel))
+        gpad = xp.zeros((*shape[:-2], *spans), dtype=g.dtype)
+        taken = None
+        last = len(offsets) - 1
+        for n, (_, _, r, c) in enumerate(offsets):
+            hit = xs[..., r, c] == out
+            if taken is None:
+                taken = hit
+            else:
+                hit = xp.greater(hit, taken)  # equal to the maximum, and no earlier offset took it
+                if n != last:
+                    taken |= hit
+            if disjoint:
+                xp.multiply(g, hit, out=gpad[..., r, c])
+            else:
+                gpad[..., r, c] += g * hit
+        (ph, pw), (h, w) = padding, shape[-2:]
+        if ph == 0 and pw == 0 and spans == (h, w):
+            return (gpad,)
+        if spans[0] - ph >= h and spans[1] - pw >= w:
+            return (gpad[..., ph:ph + h, pw:pw + w],)
+        gx = xp.zeros(shape, dtype=g.dtype)
+        ch, cw = min(h, spans[0] - ph), min(w, spans[1] - pw)
+        gx[..., :ch, :cw] = gpad[..., ph:ph + ch, pw:pw + cw]
+        return (gx,)
+
+
+class MaxPool2dWithIndices(MaxPool2d):
+    __slots__ = ()
+    num_outputs = 2
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """``torch.nn.functional.max_pool2d`` (also ``max_pool2d_with_indices`` with ``return_indices=True``)."""
+    fn = "max_pool2d"
+    kernel = _pool_pair(kernel_size, fn, "kernel_size")
+    stride = kernel if stride is None else (_pool_pair(stride, fn, "stride", allow_empty=True) or kernel)
+    padding = _pool_pair(padding, fn, "padding")
+    dilation = _pool_pair(dilation, fn, "dilation")
+    x = input._data
+    kernel, stride, padding, dilation, out_size = _geometry(x, kernel, stride, padding, dilation, ceil_mode, fn)
+    return _max_pool(input, kernel, stride, padding, dilation, out_size, return_indices)
+
+
+def _max_pool(input, kernel, stride, padding, dilation, out_size, return_indices, op=None):
+    if op is None:
+        op = MaxPool2dWithIndices if return_indices else MaxPool2d
+    return op.apply(input, kernel=kernel, stride=stride, padding=padding, dilation=dilation, out_size=out_size,
+                    return_indices=return_indices)
+
+
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=True):
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices=True)
+
+
+# ----- average pooling -----
+def _avg_counts(size, k, s, p, out, count_include_pad):
+    """Per-output window sizes along one axis (PyTorch's divisor, which is separable over the axes)."""
+    start = np.arange(out) * s - p
+    end = np.minimum(start + k, size + p)
+    if count_include_pad:
+        return end - start
+    return np.minimum(end, size) - np.maximum(start, 0)
+
+
+class AvgPool2d(Op):
+    __slots__ = ("geom", "scale")
+    _name = "AvgPool2DBackward0"
+    saves_tensors = False
+
+    def forward(self, x, kernel=(1, 1), stride=(1, 1), padding=(0, 0), out_size=(1, 1), scale=None):
+        xp = xp_of(x)
+        offsets = _Windows.offsets(kernel, stride, (1, 1), out_size)
+        spans = ((out_size[0] - 1) * stride[0] + kernel[0], (out_size[1] - 1) * stride[1] + kernel[1])
+        xs = _padded(x, padding, spans, 0)
+        _, _, r0, c0 = offsets[0]
+        if len(offsets) == 1:
+            out = xs[..., r0, c0].copy()
+        else:
+            _, _, r1, c1 = offsets[1]
+            out = xs[..., r0, c0] + xs[..., r1, c1]
+            for _, _, r, c in offsets[2:]:
+                out += xs[..., r, c]
+        scale = xp.asarray(scale) if not isinstance(scale, float) else scale
+        out *= scale
+        self.scale = scale
+        self.geom = (x.shape, kernel, stride, padding, out_size, spans)
+        return out
+
+    def backward(self, g):
+        shape, kernel, stride, padding, out_size, spans = self.geom
+        xp = xp_of(g)
+        gs = g * self.scale
+        offsets = _Windows.offsets(kernel, stride, (1, 1), out_size)
+        disjoint = stride[0] >= kernel[0] and stride[1] >= kernel[1]
+        gpad = xp.zeros((*shape[:-2], *spans), dtype=g.dtype)
+        for _, _, r, c in offsets:
+            if disjoint:
+                gpad[..., r, c] = gs
+            else:
+                gpad[..., r, c] += gs
+        (ph, pw), (h, w) = padding, shape[-2:]
+        if spans[0] - ph >= h and spans[1] - pw >= w:
+            return (gpad[..., ph:ph + h, pw:pw + w],)
+        gx = xp.zeros(shape, dtype=g.dtype)
+        ch, cw = min(h, spans[0] - ph), min(w, spans[1] - pw)
+        gx[..., :ch, :cw] = gpad[..., ph:ph + ch, pw:pw + cw]
+        return (gx,)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """``torch.nn.functional.avg_pool2d``."""
+    fn = "avg_pool2d"
+    kernel = _pool_pair(kernel_size, fn, "kernel_size")
+    stride = kernel if stride is None else (_pool_pair(stride, fn, "stride", allow_empty=True) or kernel)
+    padding = _pool_pair(padding, fn, "padding")
+    x = input._data
+    if x.dtype.kind != "f":
+        raise RuntimeError(f'"avg_pool2d" not implemented for \'{_type_name(x.dtype)}\'')
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    kernel, stride, padding, _, out_size = _geometry(x, kernel, stride, padding, (1, 1), ceil_mode, fn)
+    if divisor_override is not None:
+        scale = 1.0 / divisor_override
+    else:
+        h, w = x.shape[-2:]
+        rows = _avg_counts(h, kernel[0], stride[0], padding[0], out_size[0], count_include_pad)
+        cols = _avg_counts(w, kernel[1], stride[1], padding[1], out_size[1], count_include_pad)
+        counts = rows[:, None] * cols[None, :]
+        if (counts == counts.flat[0]).all():
+            scale = 1.0 / float(counts.flat[0])
+        else:
+            scale = (1.0 / counts).astype(x.dtype)
+    return _avg_pool(input, kernel, stride, padding, out_size, scale)
+
+
+def _avg_pool(input, kernel, stride, padding, out_size, scale):
+    return AvgPool2d.apply(input, kernel=kernel, stride=stride, padding=padding, out_size=out_size, scale=scale)
+
+
+def _type_name(dt):
+    return {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+            "bool": "Bool", "float16": "Half"}.get(np.dtype(dt).name, np.dtype(dt).name)
+
+
+# ----- adaptive pooling -----
+def _adaptive_size(output_size, shape, fn):
+    if isinstance(output_size, numbers.Integral) or output_size is None:
+        output_size = (output_size, output_size)
+    output_size = tuple(output_size)
+    if len(output_size) != 2:
+        raise RuntimeError(f"{fn}: output_size must be 2")
+    return tuple(shape[i] if s is None else int(s) for i, s in zip((-2, -1), output_size))
+
+
+def _check_adaptive_input(x, fn):
+    if x.ndim not in (3, 4):
+        raise RuntimeError(f"{fn}(): Expected 3D or 4D tensor, but got {_dims(x.shape)}")
+    for d in range(1, x.ndim) if x.ndim == 4 else range(x.ndim):
+        if x.shape[d] == 0:
+            raise RuntimeError(f"{fn}(): Expected input to have non-zero size for non-batch dimensions, but input "
+                               f"has sizes {_dims(x.shape)} with dimension {d} being empty")
+
+
+def _adaptive_bounds(size, out):
+    o = np.arange(out)
+    return (o * size) // out, -((-(o + 1) * size) // out)
+
+
+@functools.lru_cache(maxsize=64)
+def _averaging_matrix(size, out, dtype_name):
+    """(out, size) matrix whose rows average PyTorch's adaptive windows (host array, cached)."""
+    start, end = _adaptive_bounds(size, out)
+    pos = np.arange(size)
+    inside = (pos[None, :] >= start[:, None]) & (pos[None, :] < end[:, None])
+    return (inside / (end - start)[:, None]).astype(dtype_name)
+
+
+class AdaptiveAvgPool2d(Op):
+    __slots__ = ("ah", "aw", "shape")
+    _name = "AdaptiveAvgPool2DBackward0"
+    saves_tensors = False
+
+    def forward(self, x, out_size=(1, 1)):
+        xp = xp_of(x)
+        self.shape = x.shape
+        *lead, h, w = x.shape
+        oh, ow = out_size
+        if (oh, ow) == (1, 1):
+            self.ah = self.aw = None
+            return x.mean(axis=(-2, -1), keepdims=True)
+        ah = _averaging_matrix(h, oh, x.dtype.name)
+        aw = _averaging_matrix(w, ow, x.dtype.name)
+        if xp is not np:
+            ah, aw = xp.asarray(ah), xp.asarray(aw)
+        self.ah, self.aw = ah, aw
+        t = x.reshape(-1, w) @ aw.T  # (N*C*H, ow): one product over the width
+        return (ah @ t.reshape(-1, h, ow)).reshape(*lead, oh, ow)
+
+    def backward(self, g):
+        h, w = self.shape[-2:]
+        xp = xp_of(g)
+        if self.ah is None:
+            return (xp.broadcast_to(g * (1.0 / (h * w)), self.shape),)
+        ah, aw = self.ah, self.aw
+        oh, ow = g.shape[-2:]
+        t = ah.T @ g.reshape(-1, oh, ow)  # (N*C, H, ow)
+        return ((t.reshape(-1, ow) @ aw).reshape(self.shape),)
+
+
+class _GlobalAvgPool2d(AdaptiveAvgPool2d):
+    __slots__ = ()
+    _name = "MeanBackward1"  # PyTorch computes an output size of 1 as a mean
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """``torch.nn.functional.adaptive_avg_pool2d``."""
+    x = input._data
+    _check_adaptive_input(x, "adaptive_avg_pool2d")
+    out_size = _adaptive_size(output_size, x.shape, "adaptive_avg_pool2d")
+    op = _GlobalAvgPool2d if out_size == (1, 1) else AdaptiveAvgPool2d
+    return op.apply(input, out_size=out_size)
+
+
+class AdaptiveMaxPool2d(MaxPool2d):
+    """Adaptive max pooling with windows that divide the input evenly: a plain strided max pool."""
+
+    __slots__ = ()
+    _name = "AdaptiveMaxPool2DBackward0"
+
+
+class AdaptiveMaxPool2dWithIndices(AdaptiveMaxPool2d):
+    __slots__ = ()
+    num_outputs = 2
+
+
+class AdaptiveMaxPool2dGeneral(Op):
+    """Adaptive max pooling with uneven windows: each window read through clipped index arrays, so a
+    shorter window repeats its last row/column (harmless for a maximum, and later in scan order)."""
+
+    __slots__ = ("cols", "out", "rows", "shape", "x")
+    _name = "AdaptiveMaxPool2DBackward0"
+    saves = 1
+
+    def forward(self, x, out_size=(1, 1), return_indices=False):
+        xp = xp_of(x)
+        *_, h, w = x.shape
+        oh, ow = out_size
+        hs, he = _adaptive_bounds(h, oh)
+        ws, we = _adaptive_bounds(w, ow)
+        rows = [np.minimum(hs + i, he - 1) for i in range(int((he - hs).max()))]
+        cols = [np.minimum(ws + j, we - 1) for j in range(int((we - ws).max()))]
+        if xp is not np:
+            rows, cols = [xp.asarray(r) for r in rows], [xp.asarray(c) for c in cols]
+        out = None
+        for r in rows:
+            xr = xp.take(x, r, axis=-2)
+            for c in cols:
+                v = xp.take(xr, c, axis=-1)
+                out = v if out is None else xp.maximum(out, v, out=out)
+        self.x, self.out, self.rows, self.cols, self.shape = x, out, rows, cols, x.shape
+        if return_indices:
+            idx = xp.zeros(out.shape, dtype=np.int64)
+            for r in reversed(rows):
+                xr = xp.take(x, r, axis=-2)
+                for c in reversed(cols):
+                    hit = xp.take(xr, c, axis=-1) == out
+                    idx[hit] = xp.broadcast_to(r[:, None] * w + c[None, :], out.shape)[hit]
+            return out, idx
+        return out
+
+    def backward(self, g, *_):
+        x, out, rows, cols = self.x, self.out, self.rows, self.cols
+        xp = xp_of(g)
+        gx = xp.zeros(self.shape, dtype=g.dtype)
+        taken = None
+        for r in rows:
+            xr = xp.take(x, r, axis=-2)
+            for c in cols:
+                hit = xp.take(xr, c, axis=-1) == out
+                if taken is None:
+                    taken = hit
+                else:
+                    hit = xp.greater(hit, taken)
+                    taken |= hit
+                xp.add.at(gx, (Ellipsis, r[:, None], c[None, :]), g * hit)
+        return (gx,)
+
+
+class AdaptiveMaxPool2dGeneralWithIndices(AdaptiveMaxPool2dGeneral):
+    __slots__ = ()
+    num_outputs = 2
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """``torch.nn.functional.adaptive_max_pool2d``."""
+    x = input._data
+    _check_adaptive_input(x, "adaptive_max_pool2d")
+    oh, ow = _adaptive_size(output_size, x.shape, "adaptive_max_pool2d")
+    h, w = x.shape[-2:]
+    if oh > 0 and ow > 0 and h % oh == 0 and w % ow == 0:
+        kernel = (h // oh, w // ow)
+        op = AdaptiveMaxPool2dWithIndices if return_indices else AdaptiveMaxPool2d
+        return _max_pool(input, kernel, kernel, (0, 0), (1, 1), (oh, ow), return_indices, op=op)
+    op = AdaptiveMaxPool2dGeneralWithIndices if return_indices else AdaptiveMaxPool2dGeneral
+    return op.apply(input, out_size=(oh, ow), return_indices=return_indices)
+
+
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=True):
+    return adaptive_max_pool2d(input, output_size, return_indices=True)
+
+
+__all__ = [
+    "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool2d", "MaxPool2d", "adaptive_avg_pool2d",
+    "adaptive_max_pool2d", "adaptive_max_pool2d_with_indices", "avg_pool2d", "max_pool2d",
+    "max_pool2d_with_indices",
+]
