@@ -70,7 +70,39 @@ def _conv_fn(kwargs, bias):
 @pytest.mark.parametrize("xs, ws, bias, kwargs", [c[1:] for c in CONV_CASES], ids=[c[0] for c in CONV_CASES])
 def test_conv2d(xs, ws, bias, kwargs):
     shapes = [xs, ws] + ([(ws[0],)] if bias else [])
-    check(_conv_fn(kwargs, bias), shapes, **TOL)
+    check(_conv_fn(kwargs, bias), shapes, np_fn=lambda *a: _np_conv(*a, **kwargs), gradcheck=False, **TOL)
+
+
+def _np_conv(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    """Direct NumPy reference (a loop over kernel offsets), for the forward value without torch."""
+    def pair(v):
+        return (v, v) if isinstance(v, int) else tuple(v)
+
+    (sh, sw), (dh, dw) = pair(stride), pair(dilation)
+    unbatched = x.ndim == 3
+    x = x[None] if unbatched else x
+    kh, kw = w.shape[2:]
+    if padding == "same":
+        th, tw = dh * (kh - 1), dw * (kw - 1)
+        pads = ((th // 2, th - th // 2), (tw // 2, tw - tw // 2))
+    else:
+        ph, pw = (0, 0) if padding == "valid" else pair(padding)
+        pads = ((ph, ph), (pw, pw))
+    x = np.pad(x, ((0, 0), (0, 0), *pads))
+    oh = (x.shape[2] - dh * (kh - 1) - 1) // sh + 1
+    ow = (x.shape[3] - dw * (kw - 1) - 1) // sw + 1
+    k, cg = w.shape[:2]
+    out = np.zeros((x.shape[0], k, oh, ow), dtype=np.float64)
+    for g in range(groups):
+        xs, ws = x[:, g * cg:(g + 1) * cg], w[g * k // groups:(g + 1) * k // groups]
+        for i in range(kh):
+            for j in range(kw):
+                patch = xs[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh, j * dw:j * dw + sw * (ow - 1) + 1:sw]
+                out[:, g * k // groups:(g + 1) * k // groups] += np.einsum("nchw,kc->nkhw", patch, ws[:, :, i, j])
+    if b is not None:
+        out += b[None, :, None, None]
+    out = out.astype(x.dtype)
+    return out[0] if unbatched else out
 
 
 @pytest.mark.filterwarnings("ignore:Using padding='same'")
@@ -90,7 +122,7 @@ def test_conv2d_partial_grads(grad):
 def test_conv2d_chain_and_grad_fn():
     """A conv feeding a conv (the layout of one output is the next one's input) and the node's name."""
     check(lambda m, x, w1, w2: F(m).conv2d(F(m).conv2d(x, w1, padding=1).relu(), w2, stride=2),
-          [(2, 3, 8, 8), (4, 3, 3, 3), (5, 4, 3, 3)], **TOL)
+          [(2, 3, 6, 6), (4, 3, 3, 3), (5, 4, 3, 3)], gradcheck=True, **TOL)
     x = engine.randn(1, 3, 5, 5)
     w = engine.randn(2, 3, 3, 3, requires_grad=True)
     out = conv2d(x, w)
@@ -103,9 +135,10 @@ def test_conv2d_large_batch_blocks():
     """Enough images that the column matrix is built in several blocks."""
     # weight and bias gradients sum ~30,000 float32 products: compare relative to their size
     loose = {"grad_atol": 1e-2, "grad_rtol": 1e-3, **TOL}
-    check(lambda m, x, w, b: F(m).conv2d(x, w, b), [(40, 3, 32, 32), (6, 3, 5, 5), (6,)], **loose)
+    check(lambda m, x, w, b: F(m).conv2d(x, w, b), [(40, 3, 32, 32), (6, 3, 5, 5), (6,)], gradcheck=False,
+          np_fn=_np_conv, **loose)
     check(lambda m, x, w, b: F(m).conv2d(x, w, b, padding=1, groups=2), [(70, 4, 14, 14), (8, 2, 3, 3), (8,)],
-          **loose)
+          gradcheck=False, np_fn=lambda x, w, b: _np_conv(x, w, b, padding=1, groups=2), **loose)
 
 
 def test_conv2d_empty_batch():
@@ -223,8 +256,10 @@ def test_max_pool2d_ties(k, s, kind):
         x = np.ones((2, 3, 7, 8), dtype=np.float32)
     else:
         x = rng.integers(0, 3, size=(2, 3, 7, 8)).astype(np.float32)
-    check(lambda m, t: F(m).max_pool2d(t, k, s), [x], atol=0, rtol=0, grad_atol=1e-6)
-    check(lambda m, t: F(m).max_pool2d(t, k, s, return_indices=True), [x], atol=0, rtol=0, grad_atol=1e-6)
+    # (no finite-difference gradcheck: a max over ties is not differentiable; the loop reference below decides)
+    check(lambda m, t: F(m).max_pool2d(t, k, s), [x], atol=0, rtol=0, grad_atol=1e-6, gradcheck=False)
+    check(lambda m, t: F(m).max_pool2d(t, k, s, return_indices=True), [x], atol=0, rtol=0, grad_atol=1e-6,
+          gradcheck=False)
     xe = engine.tensor(x, requires_grad=True)
     out = max_pool2d(xe, k, s)
     g = rng.standard_normal(tuple(out.shape)).astype(np.float32)
@@ -332,7 +367,8 @@ def test_adaptive_max_pool2d(shape, size):
 @pytest.mark.parametrize("size", [(3, 4), (2, 2), 1])
 def test_adaptive_max_pool2d_ties(size):
     x = np.random.default_rng(2).integers(0, 2, size=(2, 3, 7, 8)).astype(np.float32)
-    check(lambda m, t: F(m).adaptive_max_pool2d(t, size, return_indices=True), [x], atol=0, rtol=0)
+    check(lambda m, t: F(m).adaptive_max_pool2d(t, size, return_indices=True), [x], atol=0, rtol=0,
+          gradcheck=False)
 
 
 def test_adaptive_errors():
@@ -418,7 +454,7 @@ def test_lenet_layers_chain():
         return y.view(-1, 16 * 5 * 5)
 
     out = check(net, [(4, 3, 32, 32), (6, 3, 5, 5), (6,), (16, 6, 5, 5), (16,)], grad=[False, True, True, True, True],
-                **TOL)
+                gradcheck=False, **TOL)
     assert out.dtype == engine.float32
 
 

@@ -1,0 +1,156 @@
+"""Callbacks for ``Trainer``: console progress, a metrics log, checkpoints, early stopping.
+
+A callback implements any of ``on_fit_start(trainer)``, ``on_epoch_start(trainer, epoch)``,
+``on_step_end(trainer, StepInfo)``, ``on_gradients(trainer, {layer: norm})``,
+``on_epoch_end(trainer, EpochInfo)``, ``on_pause(trainer)`` and ``on_fit_end(trainer, RunInfo)``.
+"""
+
+import csv
+import io
+import json
+import math
+import os
+import tempfile
+
+from tqdm import tqdm
+
+
+class Callback:
+    """Base class: every event does nothing."""
+
+
+def atomic_write_text(path, text):
+    """Write ``text`` to ``path`` through a temporary file and a rename, so readers never see half of it."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
+    try:
+        with os.fdopen(fd, "w", newline="") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+class ConsoleProgress(Callback):
+    """A tqdm bar per epoch: step, loss, images/s and ETA; a summary line per epoch."""
+
+    def __init__(self, file=None, leave=False):
+        self.file = file
+        self.leave = leave
+        self.bar = None
+
+    def on_epoch_start(self, trainer, epoch):
+        self.bar = tqdm(total=len(trainer.train_loader), desc=f"epoch {epoch + 1}", unit="step", file=self.file,
+                        leave=self.leave, dynamic_ncols=True)
+
+    def on_step_end(self, trainer, info):
+        if self.bar is not None:
+            self.bar.set_postfix(loss=f"{info.loss:.4f}", img_s=f"{info.images_per_second:,.0f}", refresh=False)
+            self.bar.update(1)
+
+    def _close(self):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+    def on_epoch_end(self, trainer, info):
+        self._close()
+        val = ""
+        if not math.isnan(info.val_loss):
+            val = f"  val loss {info.val_loss:.4f}  val acc {100 * info.val_accuracy:.2f}%"
+        tqdm.write(f"epoch {info.epoch + 1}: train loss {info.train_loss:.4f}  train acc "
+                   f"{100 * info.train_accuracy:.2f}%{val}  ({info.seconds:.1f} s)", file=self.file)
+
+    def on_fit_end(self, trainer, info):
+        self._close()
+        if info.message:
+            tqdm.write(info.message, file=self.file)
+
+
+class MetricsLog(Callback):
+    """Per-epoch metrics as CSV (``metrics.csv``) and per-step losses as JSON lines (``steps.jsonl``)."""
+
+    FIELDS = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds")
+
+    def __init__(self, folder):
+        self.folder = folder
+        os.makedirs(folder, exist_ok=True)
+        self.csv_path = os.path.join(folder, "metrics.csv")
+        self.steps_path = os.path.join(folder, "steps.jsonl")
+        self._steps = None
+
+    def on_fit_start(self, trainer):
+        self._steps = open(self.steps_path, "a")  # noqa: SIM115 - stays open for the run
+
+    def on_step_end(self, trainer, info):
+        if self._steps is not None:
+            self._steps.write(json.dumps({"epoch": info.epoch + 1, "step": info.global_step, "loss": info.loss,
+                                          "lr": info.lr, "images_per_second": info.images_per_second}) + "\n")
+
+    def on_epoch_end(self, trainer, info):
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(self.FIELDS)
+        for h in trainer.history:
+            writer.writerow([h.epoch + 1, h.train_loss, h.train_accuracy, h.val_loss, h.val_accuracy, h.lr,
+                             h.seconds])
+        atomic_write_text(self.csv_path, buffer.getvalue())
+        if self._steps is not None:
+            self._steps.flush()
+
+    def on_fit_end(self, trainer, info):
+        if self._steps is not None:
+            self._steps.close()
+            self._steps = None
+
+
+class Checkpoint(Callback):
+    """Save model, optimizer, scheduler and progress after every ``every`` epochs (and when a run stops),
+    to ``folder/checkpoint.llw``, atomically; ``Trainer.load_checkpoint`` continues from it exactly."""
+
+    def __init__(self, folder, every=1, filename="checkpoint.llw"):
+        self.path = os.path.join(folder, filename)
+        self.every = every
+        os.makedirs(folder, exist_ok=True)
+
+    def on_epoch_end(self, trainer, info):
+        if trainer.epoch % self.every == 0:
+            trainer.save_checkpoint(self.path)
+
+    def on_fit_end(self, trainer, info):
+        if info.status == "stopped":
+            trainer.save_checkpoint(self.path)
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` ('val_loss', 'val_accuracy', 'train_loss', ...) stops improving."""
+
+    def __init__(self, monitor="val_loss", patience=3, min_delta=0.0, mode=None):
+        self.monitor = monitor
+        self.patience = patience
+        self.min_delta = min_delta
+        self.mode = mode or ("max" if "accuracy" in monitor else "min")
+        if self.mode not in ("min", "max"):
+            raise ValueError(f"mode must be 'min' or 'max', got {self.mode!r}")
+        self.best = None
+        self.bad_epochs = 0
+        self.stopped_epoch = None
+
+    def on_epoch_end(self, trainer, info):
+        value = getattr(info, self.monitor)
+        if math.isnan(value):
+            return
+        better = self.best is None or (value < self.best - self.min_delta if self.mode == "min"
+                                       else value > self.best + self.min_delta)
+        if better:
+            self.best, self.bad_epochs = value, 0
+            return
+        self.bad_epochs += 1
+        if self.bad_epochs >= self.patience:
+            self.stopped_epoch = info.epoch
+            trainer.stop()
