@@ -39,6 +39,8 @@ def main():
     w2, b2 = rng.standard_normal((16, 6, 5, 5), dtype=np.float32) * 0.1, np.zeros(16, np.float32)
     e_par = [engine.tensor(a, requires_grad=True) for a in (w1, b1, w2, b2)]
     t_par = [torch.tensor(a, requires_grad=True) for a in (w1, b1, w2, b2)]
+    ew1, eb1, ew2, eb2 = e_par
+    tw1, tb1, tw2, tb2 = t_par
     cases = []
     for n in (4, 64, 256):
         x = rng.standard_normal((n, 3, 32, 32), dtype=np.float32)
@@ -47,8 +49,6 @@ def main():
         ex, tx = engine.tensor(x), torch.tensor(x)
         ea1, ta1 = engine.tensor(a1, requires_grad=True), torch.tensor(a1, requires_grad=True)
         ea2, ta2 = engine.tensor(a2, requires_grad=True), torch.tensor(a2, requires_grad=True)
-        ew1, eb1, ew2, eb2 = e_par
-        tw1, tb1, tw2, tb2 = t_par
         cases += [
             (f"conv1 3->6 k5 32x32   batch {n}",
              lambda ex=ex: one(lambda v: conv2d(v, ew1, eb1), ex, e_par),

@@ -8,7 +8,7 @@ import numpy as _np
 # Overflow to inf, log(0) and 0/0 follow IEEE in PyTorch without warnings; NumPy would warn.
 _np.seterr(all="ignore")
 
-from . import _methods, autograd, backend, cuda, dtypes, nn, optim, random, utils
+from . import _methods, autograd, backend, cuda, dtypes, nn, optim, random, training, utils, vision
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import device
 from .creation import (

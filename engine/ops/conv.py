@@ -43,12 +43,6 @@ def _pair(value, name, ndim=2):
     return value
 
 
-# The column matrix is built and used in blocks of whole images of at most this many elements, so that
-# on the CPU it stays in cache between the copy and the product (one block per call on other devices).
-CPU_BLOCK_ELEMENTS = 1 << 20
-_block_elements = {np: CPU_BLOCK_ELEMENTS}
-
-
 def _im2col(xp, xc, kernel, dilation, stride, out_hw):
     """Column matrix (C*kh*kw, N*oh*ow) of channel-first ``xc`` (C, N, Hp, Wp): one copy of a strided view."""
     c, n = xc.shape[:2]
@@ -86,7 +80,7 @@ def _col_grad(w2, g2, groups):
 class Conv2d(Op):
     """``conv2d`` on a batched channel-first input; bias optional (a third input when given)."""
 
-    __slots__ = ("col", "geom", "w", "xc")
+    __slots__ = ("col", "geom", "w")
     _name = "ConvolutionBackward0"
     saves = 1
 
@@ -105,69 +99,37 @@ class Conv2d(Op):
             padded = xp.zeros((c, n, hp, wp), dtype=x.dtype)
             padded[:, :, pt:pt + h, pl:pl + wd] = xc
             xc = padded
-        w2 = w.reshape(k, -1)
-        geom = ((kh, kw), dilation, stride, (oh, ow))
-        block = self._block(xp, w2.shape[1], oh * ow, n)
-        out = xp.empty((n, k, oh, ow), dtype=x.dtype)
-        col = None
-        for a in range(0, n, block):
-            e = min(a + block, n)
-            col = _im2col(xp, xc[:, a:e], *geom)
-            o = _product(w2, col, groups)
-            if b is not None:
-                o += b[:, None]
-            out[a:e] = o.reshape(k, e - a, oh, ow).transpose(1, 0, 2, 3)
-        # One block: keep its columns for the weight gradient; several: rebuild them block by block.
-        self.col = col if block >= n else None
-        self.xc, self.w = xc, w
-        self.geom = (x.shape, (oh, ow), stride, pads, dilation, groups, block)
-        return out
-
-    @staticmethod
-    def _block(xp, rows, pixels, n):
-        limit = _block_elements.get(xp)
-        if limit is None or n == 0:
-            return max(n, 1)
-        return max(1, min(n, limit // max(rows * pixels, 1)))
+        col = _im2col(xp, xc, (kh, kw), dilation, stride, (oh, ow))
+        out = _product(w.reshape(k, -1), col, groups)
+        if b is not None:
+            out += b[:, None]
+        self.col, self.w = col, w
+        self.geom = (x.shape, (oh, ow), stride, pads, dilation, groups)
+        # (K, N, oh, ow) -> (N, K, oh, ow) contiguous: PyTorch's layout, so that .view() works downstream
+        return xp.ascontiguousarray(out.reshape(k, n, oh, ow).transpose(1, 0, 2, 3))
 
     def backward(self, g):
         edges = self._edges
-        xc, w = self.xc, self.w
-        (n, c, h, wd), (oh, ow), (sh, sw), (pt, pb, pl, pr), (dh, dw), groups, block = self.geom
+        col, w = self.col, self.w
+        (n, c, h, wd), (oh, ow), (sh, sw), (pt, pb, pl, pr), (dh, dw), groups = self.geom
         k, _, kh, kw = w.shape
         xp = xp_of(g)
-        w2 = w.reshape(k, -1)
-        geom = ((kh, kw), (dh, dw), (sh, sw), (oh, ow))
-        need_x, need_w = edges[0] is not None, edges[1] is not None
-        need_b = len(edges) > 2 and edges[2] is not None
-        gw = gb = gpad = None
-        if need_x:
-            hp, wp = h + pt + pb, wd + pl + pr
-            gpad = xp.zeros((c, n, hp, wp), dtype=g.dtype)
+        m = n * oh * ow
+        g2 = xp.ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(k, m)
+        gx = gw = gb = None
+        if edges[1] is not None:
+            gw = _weight_grad(g2, col, groups).reshape(w.shape)
+        if len(edges) > 2 and edges[2] is not None:
+            gb = g2.sum(axis=1)
+        if edges[0] is not None:
+            gcol = _col_grad(w.reshape(k, -1), g2, groups).reshape(c, kh, kw, n, oh, ow)
+            gpad = xp.zeros((c, n, h + pt + pb, wd + pl + pr), dtype=g.dtype)
             hspan, wspan = sh * (oh - 1) + 1, sw * (ow - 1) + 1
-        for a in range(0, n, block):
-            e = min(a + block, n)
-            m = (e - a) * oh * ow
-            g2 = xp.ascontiguousarray(g[a:e].transpose(1, 0, 2, 3)).reshape(k, m)
-            if need_w:
-                col = self.col if self.col is not None else _im2col(xp, xc[:, a:e], *geom)
-                part = _weight_grad(g2, col, groups)
-                gw = part if gw is None else gw.__iadd__(part)
-            if need_b:
-                part = g2.sum(axis=1)
-                gb = part if gb is None else gb.__iadd__(part)
-            if need_x:
-                gcol = _col_grad(w2, g2, groups).reshape(c, kh, kw, e - a, oh, ow)
-                target = gpad[:, a:e]
-                for i in range(kh):
-                    rows = slice(i * dh, i * dh + hspan, sh)
-                    for j in range(kw):
-                        target[:, :, rows, j * dw:j * dw + wspan:sw] += gcol[:, i, j]
-        if need_w:
-            gw = xp.zeros(w.shape, dtype=g.dtype) if gw is None else gw.reshape(w.shape)
-        if need_b and gb is None:
-            gb = xp.zeros((k,), dtype=g.dtype)
-        gx = None if gpad is None else gpad[:, :, pt:pt + h, pl:pl + wd].transpose(1, 0, 2, 3)
+            for i in range(kh):
+                rows = slice(i * dh, i * dh + hspan, sh)
+                for j in range(kw):
+                    gpad[:, :, rows, j * dw:j * dw + wspan:sw] += gcol[:, i, j]
+            gx = gpad[:, :, pt:pt + h, pl:pl + wd].transpose(1, 0, 2, 3)
         if len(edges) > 2:
             return gx, gw, gb
         return gx, gw

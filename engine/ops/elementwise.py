@@ -500,7 +500,7 @@ class Relu(Op):
         return y
 
     def backward(self, g):
-        return (xp_of(g).where(self.y <= 0, g.dtype.type(0), g),)  # NaN inputs pass the gradient, as PyTorch
+        return (g * ~(self.y <= 0),)  # NaN inputs pass the gradient, as in PyTorch
 
 
 class _NoGrad(Op):

@@ -20,6 +20,8 @@ def _dims(shape):
 
 
 def _pool_pair(value, fn, name, allow_empty=False):
+    if value.__class__ is int:
+        return (value, value)
     if isinstance(value, numbers.Integral):
         return (int(value), int(value))
     value = tuple(value)
@@ -42,17 +44,18 @@ def _out_size(size, k, s, p, d, ceil_mode):
     return out
 
 
-def _check_pool_input(x, fn):
-    if x.ndim not in (3, 4):
+def _check_pool_input(shape, fn):
+    if len(shape) not in (3, 4):
         raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
-    if any(s == 0 for s in x.shape[-3:]):
+    if any(s == 0 for s in shape[-3:]):
         raise RuntimeError(f"Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for input, "
-                           f"but got:{_dims(x.shape)}")
+                           f"but got:{_dims(shape)}")
 
 
-def _geometry(x, kernel, stride, padding, dilation, ceil_mode, fn):
+@functools.lru_cache(maxsize=512)
+def _geometry(shape, kernel, stride, padding, dilation, ceil_mode, fn):
     """Validated ((kh, kw), (sh, sw), (ph, pw), (dh, dw), (oh, ow)) of a pooling call, PyTorch's errors."""
-    _check_pool_input(x, fn)
+    _check_pool_input(shape, fn)
     kh, kw = kernel
     sh, sw = stride
     ph, pw = padding
@@ -69,11 +72,11 @@ def _geometry(x, kernel, stride, padding, dilation, ceil_mode, fn):
         p, k, d = (ph, kh, dh) if ph > ((kh - 1) * dh + 1) // 2 else (pw, kw, dw)
         raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={p}, "
                            f"kernel_size={k} and dilation={d}")
-    h, w = x.shape[-2:]
+    h, w = shape[-2:]
     oh = _out_size(h, kh, sh, ph, dh, ceil_mode)
     ow = _out_size(w, kw, sw, pw, dw, ceil_mode)
     if oh < 1 or ow < 1:
-        c = x.shape[-3]
+        c = shape[-3]
         raise RuntimeError(f"Given input size: ({c}x{h}x{w}). Calculated output size: ({c}x{oh}x{ow}). "
                            "Output size is too small")
     return (kh, kw), (sh, sw), (ph, pw), (dh, dw), (oh, ow)
@@ -104,11 +107,12 @@ class _Windows:
     """The kernel offsets of a pooling call as (i, j, row slice, column slice) of the padded input."""
 
     @staticmethod
+    @functools.lru_cache(maxsize=512)
     def offsets(kernel, stride, dilation, out):
         (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, out
         hspan, wspan = sh * (oh - 1) + 1, sw * (ow - 1) + 1
-        return [(i, j, slice(i * dh, i * dh + hspan, sh), slice(j * dw, j * dw + wspan, sw))
-                for i in range(kh) for j in range(kw)]
+        return tuple((i, j, slice(i * dh, i * dh + hspan, sh), slice(j * dw, j * dw + wspan, sw))
+                     for i in range(kh) for j in range(kw))
 
 
 class MaxPool2d(Op):
@@ -158,7 +162,7 @@ class MaxPool2d(Op):
         shape, kernel, stride, padding, dilation, out_size, spans = self.geom
         xp = xp_of(g)
         offsets = _Windows.offsets(kernel, stride, dilation, out_size)
-        disjoint = all(s >= d * (k - 1) + 1 for s, d, k in zip(stride, dilation, kernel))
+        disjoint = stride[0] >= dilation[0] * (kernel[0] - 1) + 1 and stride[1] >= dilation[1] * (kernel[1] - 1) + 1
         gpad = xp.zeros((*shape[:-2], *spans), dtype=g.dtype)
         taken = None
         last = len(offsets) - 1
@@ -198,7 +202,8 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     padding = _pool_pair(padding, fn, "padding")
     dilation = _pool_pair(dilation, fn, "dilation")
     x = input._data
-    kernel, stride, padding, dilation, out_size = _geometry(x, kernel, stride, padding, dilation, ceil_mode, fn)
+    kernel, stride, padding, dilation, out_size = _geometry(x.shape, kernel, stride, padding, dilation,
+                                                            bool(ceil_mode), fn)
     return _max_pool(input, kernel, stride, padding, dilation, out_size, return_indices)
 
 
@@ -281,7 +286,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
         raise RuntimeError(f'"avg_pool2d" not implemented for \'{_type_name(x.dtype)}\'')
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
-    kernel, stride, padding, _, out_size = _geometry(x, kernel, stride, padding, (1, 1), ceil_mode, fn)
+    kernel, stride, padding, _, out_size = _geometry(x.shape, kernel, stride, padding, (1, 1), bool(ceil_mode), fn)
     if divisor_override is not None:
         scale = 1.0 / divisor_override
     else:

@@ -1,0 +1,281 @@
+"""Finding, downloading, verifying and unpacking dataset files, with torchvision's helper names.
+
+Everything that lands in a dataset folder arrives whole or not at all: a download goes to a hidden
+temporary file beside its target, is checked (length, MD5) and only then renamed into place; an archive
+is unpacked into a temporary folder, checked member by member (no absolute paths, no ``..``, no links or
+devices) and the result renamed into place. Interrupted or failed work leaves nothing half-written.
+"""
+
+import contextlib
+import gzip
+import hashlib
+import os
+import shutil
+import sys
+import tarfile
+import tempfile
+import urllib.error
+import urllib.request
+
+__all__ = [
+    "CorruptFileError",
+    "DatasetNotFoundError",
+    "calculate_md5",
+    "check_integrity",
+    "check_md5",
+    "dataset_not_found",
+    "default_root",
+    "download_and_extract_archive",
+    "download_url",
+    "extract_archive",
+    "replace_dir",
+]
+
+ENV_VAR = "LAYERLAB_DATA"
+DEFAULT_DATA_DIR = os.path.join("~", ".cache", "layerlab", "data")
+USER_AGENT = "layerlab"
+_CHUNK = 1 << 20
+
+
+class DatasetNotFoundError(RuntimeError):
+    """A dataset's files are not where they were looked for and could not be downloaded."""
+
+
+class CorruptFileError(RuntimeError):
+    """A dataset file exists but is truncated, malformed or unsafe to read; ``path`` names it."""
+
+    def __init__(self, path, reason):
+        self.path = os.fspath(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+def default_root():
+    """The default data directory: ``$LAYERLAB_DATA`` if set, else ``~/.cache/layerlab/data``."""
+    return os.path.expanduser(os.environ.get(ENV_VAR) or DEFAULT_DATA_DIR)
+
+
+def resolve_root(root):
+    """``root`` with ``~`` expanded, or the default data directory when ``root`` is None."""
+    if root is None:
+        return default_root()
+    return os.path.expanduser(os.fspath(root))
+
+
+def dataset_not_found(name, missing, looked_in, urls, manual, cause=None):
+    """The error for a dataset whose files are missing: what, where it looked, whence, how to fix it."""
+    lines = [f"Dataset {name} not found."]
+    lines.append("Missing: " + ", ".join(missing))
+    lines.append("Looked in:")
+    lines.extend(f"  {os.path.abspath(p)}" for p in looked_in)
+    if cause is not None:
+        lines.append("Download failed:")
+        lines.extend(f"  {u}" for u in urls)
+        lines.append(f"  error: {cause}")
+    else:
+        lines.append("It can be downloaded with download=True from:")
+        lines.extend(f"  {u}" for u in urls)
+    lines.append("To install it by hand: " + manual)
+    lines.append(f"(The default data directory is {default_root()}; set {ENV_VAR} or pass root= to change it.)")
+    return DatasetNotFoundError("\n".join(lines))
+
+
+def calculate_md5(fpath, chunk_size=_CHUNK):
+    md5 = hashlib.md5(usedforsecurity=False)
+    with open(fpath, "rb") as f:
+        for chunk in iter(lambda: f.read(chunk_size), b""):
+            md5.update(chunk)
+    return md5.hexdigest()
+
+
+def check_md5(fpath, md5, **kwargs):
+    return md5 == calculate_md5(fpath, **kwargs)
+
+
+def check_integrity(fpath, md5=None):
+    """Whether ``fpath`` is a file and, when ``md5`` is given, has that MD5 sum."""
+    if not os.path.isfile(fpath):
+        return False
+    if md5 is None:
+        return True
+    return check_md5(fpath, md5)
+
+
+class _TextProgress:
+    """A stand-in for tqdm when it is not installed: a percentage line on stderr."""
+
+    def __init__(self, total=None, desc="", **_):
+        self.total, self.desc, self.n, self._last = total, desc, 0, -1
+
+    def update(self, n):
+        self.n += n
+        if self.total:
+            pct = int(100 * self.n / self.total)
+            if pct != self._last:
+                self._last = pct
+                sys.stderr.write(f"\r{self.desc}: {pct:3d}% {self.n}/{self.total} B")
+        else:
+            sys.stderr.write(f"\r{self.desc}: {self.n} B")
+
+    def close(self):
+        sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def _progress_bar(total, desc, enabled):
+    if not enabled:
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return _TextProgress(total=total, desc=desc)
+    return tqdm(total=total, desc=desc, unit="B", unit_scale=True, unit_divisor=1024, file=sys.stderr)
+
+
+@contextlib.contextmanager
+def _temporary_file_beside(fpath):
+    """A hidden temporary file in ``fpath``'s folder, removed unless the caller renamed it away."""
+    folder, name = os.path.split(fpath)
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=folder or ".")
+    os.close(fd)
+    try:
+        yield tmp
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(tmp)
+
+
+def _fetch(url, dest, progress, timeout):
+    """Stream ``url`` into the file ``dest``; raise if the transfer ends short of its Content-Length."""
+    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+    with urllib.request.urlopen(request, timeout=timeout) as response, open(dest, "wb") as out:
+        length = response.headers.get("Content-Length")
+        total = int(length) if length and length.isdigit() else None
+        bar = _progress_bar(total, os.path.basename(dest).split(".part")[0].lstrip("."), progress)
+        received = 0
+        try:
+            while True:
+                chunk = response.read(_CHUNK // 4)
+                if not chunk:
+                    break
+                out.write(chunk)
+                received += len(chunk)
+                if bar is not None:
+                    bar.update(len(chunk))
+        finally:
+            if bar is not None:
+                bar.close()
+        if total is not None and received != total:
+            raise OSError(f"transfer interrupted: received {received} of {total} bytes from {url}")
+
+
+def download_url(url, root, filename=None, md5=None, max_redirect_hops=3, *, progress=True, timeout=60):
+    """Download ``url`` to ``root/filename``, verify it, and return its path.
+
+    A file already in place (with the right MD5 when ``md5`` is given) is kept, as torchvision does. The bytes
+    go to a temporary file first; a short transfer or an MD5 mismatch raises and leaves ``root`` as it was.
+    Redirects are followed by urllib (``max_redirect_hops`` is accepted for torchvision compatibility).
+    """
+    del max_redirect_hops
+    root = os.path.expanduser(os.fspath(root))
+    filename = filename or os.path.basename(url)
+    fpath = os.path.join(root, filename)
+    os.makedirs(root, exist_ok=True)
+    if check_integrity(fpath, md5):
+        print(f"Using downloaded and verified file: {fpath}")
+        return fpath
+    print(f"Downloading {url} to {fpath}")
+    with _temporary_file_beside(fpath) as tmp:
+        _fetch(url, tmp, progress, timeout)
+        if md5 is not None:
+            actual = calculate_md5(tmp)
+            if actual != md5:
+                raise CorruptFileError(fpath, f"MD5 mismatch for the download from {url}: expected {md5}, "
+                                              f"got {actual}; the file was not kept")
+        os.replace(tmp, fpath)
+    return fpath
+
+
+def _check_member(member, archive):
+    name = member.name
+    parts = name.replace("\\", "/").split("/")
+    if name.startswith(("/", "\\")) or os.path.isabs(name) or ".." in parts or (len(name) > 1 and name[1] == ":"):
+        raise CorruptFileError(archive, f"unsafe path in archive: {name!r}")
+    if not (member.isfile() or member.isdir()):
+        raise CorruptFileError(archive, f"archive member {name!r} is a link or special file; refusing to extract")
+
+
+def _extract_tar(from_path, to_path):
+    try:
+        with tarfile.open(from_path, "r:*") as tar:
+            members = tar.getmembers()
+            for member in members:
+                _check_member(member, from_path)
+            for member in members:
+                target = os.path.join(to_path, *member.name.replace("\\", "/").split("/"))
+                if member.isdir():
+                    os.makedirs(target, exist_ok=True)
+                    continue
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                src = tar.extractfile(member)
+                with src, open(target, "wb") as dst:
+                    shutil.copyfileobj(src, dst, _CHUNK)
+    except (tarfile.TarError, EOFError, OSError, gzip.BadGzipFile) as e:
+        if isinstance(e, CorruptFileError):
+            raise
+        raise CorruptFileError(from_path, f"cannot unpack archive ({type(e).__name__}: {e})") from e
+
+
+def extract_archive(from_path, to_path=None, remove_finished=False):
+    """Unpack a tar archive (any compression) or a single ``.gz`` file safely into ``to_path``.
+
+    Members with absolute paths, ``..`` components, links or device nodes are refused before anything is
+    written. Returns ``to_path``.
+    """
+    from_path = os.fspath(from_path)
+    to_path = os.path.dirname(from_path) if to_path is None else os.fspath(to_path)
+    os.makedirs(to_path, exist_ok=True)
+    if tarfile.is_tarfile(from_path):
+        _extract_tar(from_path, to_path)
+    elif from_path.endswith(".gz"):
+        target = os.path.join(to_path, os.path.basename(from_path)[:-3])
+        with _temporary_file_beside(target) as tmp:
+            try:
+                with gzip.open(from_path, "rb") as src, open(tmp, "wb") as dst:
+                    shutil.copyfileobj(src, dst, _CHUNK)
+            except (OSError, EOFError) as e:
+                raise CorruptFileError(from_path, f"cannot decompress ({e})") from e
+            os.replace(tmp, target)
+    else:
+        raise CorruptFileError(from_path, "not a tar or gzip archive")
+    if remove_finished:
+        os.remove(from_path)
+    return to_path
+
+
+def replace_dir(src, dst):
+    """Move the folder ``src`` to ``dst`` by renames, replacing whatever ``dst`` was."""
+    if not os.path.exists(dst):
+        os.rename(src, dst)
+        return
+    parent, name = os.path.split(os.path.abspath(dst))
+    old = tempfile.mkdtemp(prefix=f".{name}.old.", dir=parent)
+    os.rmdir(old)
+    os.rename(dst, old)
+    try:
+        os.rename(src, dst)
+    except OSError:
+        os.rename(old, dst)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def download_and_extract_archive(url, download_root, extract_root=None, filename=None, md5=None,
+                                 remove_finished=False, *, progress=True, timeout=60):
+    """``download_url`` then ``extract_archive`` (torchvision's helper of the same name)."""
+    download_root = os.path.expanduser(os.fspath(download_root))
+    extract_root = download_root if extract_root is None else os.fspath(extract_root)
+    archive = download_url(url, download_root, filename, md5, progress=progress, timeout=timeout)
+    print(f"Extracting {archive} to {extract_root}")
+    extract_archive(archive, extract_root, remove_finished)
+    return archive
