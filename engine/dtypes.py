@@ -47,6 +47,16 @@ ALIASES = {
 
 _default_float = float32
 
+# PyTorch's legacy scalar-type names, which its error messages use ("Float", "Long", ...)
+_LEGACY_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+                 "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def legacy_name(np_dtype):
+    """``Float`` for float32, ``Long`` for int64, ...: how PyTorch's messages name a dtype."""
+    name = np.dtype(np_dtype).name
+    return _LEGACY_NAMES.get(name, name)
+
 
 def from_name(name):
     return _BY_NAME[name]

@@ -1,7 +1,5 @@
 """``Conv2d``."""
 
-import math
-
 from .. import creation
 from . import functional as F
 from . import init
@@ -44,12 +42,7 @@ class Conv2d(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            if fan_in != 0:
-                bound = 1 / math.sqrt(fan_in)
-                init.uniform_(self.bias, -bound, bound)
+        init.default_layer_init_(self.weight, self.bias)
 
     def forward(self, input):
         if self.padding_mode != "zeros" and not isinstance(self.padding, str):

@@ -54,9 +54,9 @@ def erf(x):
 
 def _check_float(x, kernel):
     if x._data.dtype.kind != "f":
-        from .loss import _type_name
+        from ..dtypes import legacy_name
 
-        raise NotImplementedError(f'"{kernel}" not implemented for \'{_type_name(x._data.dtype)}\'')
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{legacy_name(x._data.dtype)}\'')
 
 
 class _Activation(Op):

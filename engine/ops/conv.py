@@ -12,6 +12,7 @@ import numbers
 
 import numpy as np
 
+from ..dtypes import legacy_name
 from .op import Op, xp_of
 
 _np_as_strided = np.lib.stride_tricks.as_strided
@@ -153,12 +154,6 @@ def _conv_padding(padding, kernel, dilation, stride):
     return (ph, ph, pw, pw)
 
 
-def _dtype_name(dt):
-    names = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
-             "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
-    return names.get(np.dtype(dt).name, np.dtype(dt).name)
-
-
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """``torch.nn.functional.conv2d``: (N, C, H, W) or unbatched (C, H, W) input, weight (K, C/groups, kh, kw)."""
     x, w = input._data, weight._data
@@ -204,10 +199,10 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         raise RuntimeError(f"Calculated padded input size per channel: ({hp} x {wp}). Kernel size: ({eh} x {ew}). "
                            "Kernel size can't be greater than actual input size")
     if x.dtype != w.dtype:
-        raise RuntimeError(f"expected scalar type {_dtype_name(x.dtype)} but found {_dtype_name(w.dtype)}")
+        raise RuntimeError(f"expected scalar type {legacy_name(x.dtype)} but found {legacy_name(w.dtype)}")
     if bias is not None and bias._data.dtype != x.dtype:
-        raise RuntimeError(f"Input type ({_dtype_name(x.dtype).lower()}) and bias type "
-                           f"({_dtype_name(bias._data.dtype).lower()}) should be the same")
+        raise RuntimeError(f"Input type ({legacy_name(x.dtype).lower()}) and bias type "
+                           f"({legacy_name(bias._data.dtype).lower()}) should be the same")
     if unbatched:
         input = input.unsqueeze(0)
     inputs = (input, weight) if bias is None else (input, weight, bias)

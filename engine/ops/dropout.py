@@ -41,10 +41,10 @@ def _dropout(input, p, training, inplace, mask_shape):
     if not training or p == 0 or input._data.size == 0:
         return input
     if input._data.dtype.kind != "f":
-        from .loss import _type_name
+        from ..dtypes import legacy_name
 
         raise RuntimeError(f"result type Float can't be cast to the desired output type "
-                           f"{_type_name(input._data.dtype)}")
+                           f"{legacy_name(input._data.dtype)}")
     if p == 1:
         from ..backend import array_module, device_context
 

@@ -42,13 +42,8 @@ def apply_inplace(self, compute, *args):
 def _check_castable(self, result):
     src, dst = result._data.dtype, self._data.dtype
     if dtypes.from_numpy(src).category > dtypes.from_numpy(dst).category:
-        raise RuntimeError(f"result type {_type_name(src)} can't be cast to the desired output type "
-                           f"{_type_name(dst)}")
-
-
-def _type_name(np_dtype):
-    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
-            "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}[np_dtype.name]
+        raise RuntimeError(f"result type {dtypes.legacy_name(src)} can't be cast to the desired output type "
+                           f"{dtypes.legacy_name(dst)}")
 
 
 def _write(self, result):

@@ -10,18 +10,12 @@ import warnings
 import numpy as np
 
 from .. import dtypes
+from ..dtypes import legacy_name
 from .convert import cast
 from .op import Op, unbroadcast, xp_of
 
-_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
-               "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
-
 
 # ----- shared helpers -----
-def _type_name(np_dtype):
-    return _TYPE_NAMES.get(np_dtype.name, np_dtype.name)
-
-
 def _size(shape):
     return f"torch.Size({list(shape)})"
 
@@ -77,8 +71,8 @@ def _same_dtype(a, b):
 
 def _check_weight_dtype(weight, np_dtype):
     if weight is not None and weight._data.dtype != np_dtype:
-        raise RuntimeError(f"expected scalar type {_type_name(np_dtype)} but found "
-                           f"{_type_name(weight._data.dtype)}")
+        raise RuntimeError(f"expected scalar type {legacy_name(np_dtype)} but found "
+                           f"{legacy_name(weight._data.dtype)}")
 
 
 def _class_weight(weight, n_classes, np_dtype, prefix=""):
@@ -115,7 +109,7 @@ def _check_class_targets(x, t):
     elif ts[1:] != xs[2:]:
         raise RuntimeError(f"Expected target size {[xs[0], *xs[2:]]}, got {list(ts)}")
     if t.dtype != np.int64 and t.dtype != np.uint8:
-        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_type_name(t.dtype)}")
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {legacy_name(t.dtype)}")
 
 
 def _as_batched(x, t):
@@ -305,7 +299,7 @@ class CrossEntropyProb(Op):
 
 def _float_input(input, kernel):
     if input._data.dtype.kind != "f":
-        raise NotImplementedError(f'"{kernel}" not implemented for \'{_type_name(input._data.dtype)}\'')
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{legacy_name(input._data.dtype)}\'')
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
@@ -317,7 +311,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if x.shape == t.shape:
         if t.dtype.kind != "f":
             raise RuntimeError(f"Expected floating point type for target with class probabilities, got "
-                               f"{_type_name(t.dtype)}")
+                               f"{legacy_name(t.dtype)}")
         if label_smoothing < 0 or label_smoothing > 1:
             raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
         _float_input(input, "log_softmax_lastdim_kernel_impl")

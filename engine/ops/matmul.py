@@ -1,14 +1,16 @@
 """Matrix products: matmul (``@``) with NumPy's broadcasting rules, mm, bmm, mv, dot."""
 
-from .op import Op, unbroadcast, xp_of
+import math
+
+from .op import Op, broadcast_mismatch, unbroadcast, xp_of
 
 
 def _check_same_dtype(a, b):
     if a._data.dtype != b._data.dtype:
-        from .inplace import _type_name
+        from ..dtypes import legacy_name
 
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
-                           f"{_type_name(a._data.dtype).lower()} != {_type_name(b._data.dtype).lower()}")
+                           f"{legacy_name(a._data.dtype).lower()} != {legacy_name(b._data.dtype).lower()}")
 
 
 class MatMul(Op):
@@ -65,16 +67,11 @@ class BatchedMatMul(MatMul):
 
 def _broadcast_batch(sa, sb):
     """The number of matrices in a batched product; PyTorch's error when batch dims don't broadcast."""
-    n = max(len(sa), len(sb))
-    count = 1
-    for i in range(1, n + 1):
-        x = sa[-i] if i <= len(sa) else 1
-        y = sb[-i] if i <= len(sb) else 1
-        if x != y and x != 1 and y != 1:
-            raise RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b ({y}) at non-singleton "
-                               f"dimension {n - i}")
-        count *= max(x, y)
-    return count
+    error = broadcast_mismatch(sa, sb)
+    if error is not None:
+        raise error
+    return math.prod(max(x, y) for x, y in zip((1,) * (len(sb) - len(sa)) + tuple(sa),
+                                               (1,) * (len(sa) - len(sb)) + tuple(sb)))
 
 
 def _shape_str(shape):

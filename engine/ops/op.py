@@ -117,7 +117,11 @@ def translate_array_error(err, arrays):
     shapes = [a.shape for a in arrays if hasattr(a, "shape")]
     if len(shapes) < 2:
         return RuntimeError(str(err))
-    a, b = shapes[0], shapes[1]
+    return broadcast_mismatch(shapes[0], shapes[1]) or RuntimeError(str(err))
+
+
+def broadcast_mismatch(a, b):
+    """PyTorch's error for shapes ``a`` and ``b`` that do not broadcast, or None when they do."""
     n = max(len(a), len(b))
     for i in range(1, n + 1):
         sa = a[-i] if i <= len(a) else 1
@@ -125,7 +129,7 @@ def translate_array_error(err, arrays):
         if sa != sb and sa != 1 and sb != 1:
             return RuntimeError(f"The size of tensor a ({sa}) must match the size of tensor b ({sb}) at "
                                 f"non-singleton dimension {n - i}")
-    return RuntimeError(str(err))
+    return None
 
 
 def link(node, inputs, out, dev):

@@ -12,6 +12,7 @@ import numbers
 
 import numpy as np
 
+from ..dtypes import legacy_name
 from .op import Op, xp_of
 
 
@@ -283,7 +284,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     padding = _pool_pair(padding, fn, "padding")
     x = input._data
     if x.dtype.kind != "f":
-        raise RuntimeError(f'"avg_pool2d" not implemented for \'{_type_name(x.dtype)}\'')
+        raise RuntimeError(f'"avg_pool2d" not implemented for \'{legacy_name(x.dtype)}\'')
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
     kernel, stride, padding, _, out_size = _geometry(x.shape, kernel, stride, padding, (1, 1), bool(ceil_mode), fn)
@@ -303,11 +304,6 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
 def _avg_pool(input, kernel, stride, padding, out_size, scale):
     return AvgPool2d.apply(input, kernel=kernel, stride=stride, padding=padding, out_size=out_size, scale=scale)
-
-
-def _type_name(dt):
-    return {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-            "bool": "Bool", "float16": "Half"}.get(np.dtype(dt).name, np.dtype(dt).name)
 
 
 # ----- adaptive pooling -----

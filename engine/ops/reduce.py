@@ -103,14 +103,9 @@ def _float_only(name, input, dtype):
     if input._data.dtype.kind != "f":
         raise RuntimeError(
             f"{name}(): could not infer output dtype. Input dtype must be either a floating point or "
-            f"complex dtype. Got: {_legacy_name(input)}"
+            f"complex dtype. Got: {dtypes.legacy_name(input._data.dtype)}"
         )
     return input
-
-
-def _legacy_name(t):
-    return {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-            "bool": "Bool", "float16": "Half", "float32": "Float", "float64": "Double"}[t._data.dtype.name]
 
 
 def mean(input, dim=None, keepdim=False, *, dtype=None):

@@ -48,9 +48,8 @@ def _prepare(input, dim, dtype):
     if dtype is not None:
         input = cast(input, dtypes.to_dtype(dtype))
     elif input._data.dtype.kind != "f":
-        from .reduce import _legacy_name
-
-        raise RuntimeError(f'"softmax_lastdim_kernel_impl" not implemented for \'{_legacy_name(input)}\'')
+        raise RuntimeError('"softmax_lastdim_kernel_impl" not implemented for '
+                           f"'{dtypes.legacy_name(input._data.dtype)}'")
     if dim is None:
         dim = 0 if input._data.ndim in (0, 1, 3) else 1  # PyTorch's legacy implicit choice
     axis = normalize_dims(dim, input._data.ndim)[0] if input._data.ndim else None
