@@ -10,7 +10,7 @@ _np.seterr(all="ignore")
 
 from . import _methods, autograd, backend, cuda, dtypes, nn, optim, random, training, utils, vision
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .backend import device
+from .backend import device, get_num_threads, set_num_threads
 from .creation import (
     BoolTensor,
     ByteTensor,

@@ -210,12 +210,14 @@ def cpu_binary(ufunc, a, b):
     out = np.empty(a.shape, dtype=np.result_type(a, b))
     if _pool is None:
         _pool = ThreadPoolExecutor(max_workers=n - 1, thread_name_prefix="engine-cpu")
-    step = -(-rows // n)
+    # The calling thread starts at once while workers must wake up first, so it takes a larger share.
+    first = min(rows, int(rows * 1.1 / n))
+    step = -(-(rows - first) // (n - 1))
     futures = []
-    for lo in range(step, rows, step):
+    for lo in range(first, rows, step):
         part = slice(lo, lo + step)
         futures.append(_pool.submit(ufunc, a[part], b[part] if b_rows else b, out=out[part]))
-    ufunc(a[:step], b[:step] if b_rows else b, out=out[:step])
+    ufunc(a[:first], b[:first] if b_rows else b, out=out[:first])
     for f in futures:
         f.result()
     return out
