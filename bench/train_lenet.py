@@ -11,7 +11,6 @@ batch-256 run of each, measured in a fresh process so that neither pays for the 
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -86,10 +85,11 @@ def train(m, batch, seconds):
     return steps * batch / (time.perf_counter() - start)
 
 
-def _current_rss_mib():
+def _status_mib(field):
+    """A memory figure of this process from /proc (VmHWM, unlike ru_maxrss, is not inherited across exec)."""
     with open("/proc/self/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -98,9 +98,9 @@ def peak_memory_child(name, batch):
     """Run in a fresh process: peak RSS (MiB) while training at ``batch``, and its growth over the RSS
     just before training (what the training itself costs, without the library's own size)."""
     m = framework(name)
-    before = _current_rss_mib()
+    before = _status_mib("VmRSS")
     train(m, batch, seconds=1.0)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = _status_mib("VmHWM")
     print(json.dumps({"peak": peak, "growth": peak - before}))
 
 
