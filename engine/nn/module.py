@@ -417,6 +417,11 @@ class Module:
 
     def _call_with_hooks(self, args, kwargs):
         for hook in list(self._forward_pre_hooks.values()):
+            if isinstance(hook, _WithKwargs):
+                result = hook.fn(self, args, kwargs)
+                if result is not None:
+                    args, kwargs = result
+                continue
             result = hook(self, args)
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
@@ -426,9 +431,15 @@ class Module:
 
             backward_hook = BackwardHook(self, list(self._backward_hooks.values()))
             args = backward_hook.setup_input_hook(args)
-        output = self.forward(*args, **kwargs)
+        try:
+            output = self.forward(*args, **kwargs)
+        except Exception:
+            for hook in list(self._forward_hooks.values()):
+                if isinstance(hook, _WithKwargs) and hook.always_call:
+                    hook(self, args, kwargs, None)
+            raise
         for hook in list(self._forward_hooks.values()):
-            result = hook(self, args, output)
+            result = hook(self, args, kwargs, output) if isinstance(hook, _WithKwargs) else hook(self, args, output)
             if result is not None:
                 output = result
         if backward_hook is not None:
@@ -436,11 +447,16 @@ class Module:
         return output
 
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
-        """``hook(module, args)`` runs before forward; a returned value replaces the input."""
-        return _register(self._forward_pre_hooks, hook, prepend)
+        """``hook(module, args)`` runs before forward; a returned value replaces the input. With
+        ``with_kwargs=True`` it is ``hook(module, args, kwargs)`` and may return ``(args, kwargs)``."""
+        return _register(self._forward_pre_hooks, _WithKwargs(hook, False) if with_kwargs else hook, prepend)
 
     def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
-        """``hook(module, args, output)`` runs after forward; a returned value replaces the output."""
+        """``hook(module, args, output)`` runs after forward; a returned value replaces the output. With
+        ``with_kwargs=True`` it is ``hook(module, args, kwargs, output)``; ``always_call=True`` also runs it
+        (with output None) when forward raises."""
+        if with_kwargs or always_call:
+            hook = _WithKwargs(hook, always_call, with_kwargs)
         return _register(self._forward_hooks, hook, prepend)
 
     def register_full_backward_hook(self, hook, prepend=False):
@@ -478,6 +494,20 @@ class Module:
 
     def share_memory(self):
         return self
+
+
+class _WithKwargs:
+    """A forward hook registered with ``with_kwargs`` or ``always_call``."""
+
+    __slots__ = ("always_call", "fn", "with_kwargs")
+
+    def __init__(self, fn, always_call, with_kwargs=True):
+        self.fn, self.always_call, self.with_kwargs = fn, always_call, with_kwargs
+
+    def __call__(self, module, args, kwargs, output):
+        if self.with_kwargs:
+            return self.fn(module, args, kwargs, output)
+        return self.fn(module, args, output)
 
 
 def _register(hooks, hook, prepend):

@@ -317,3 +317,24 @@ def test_rnn_cell_reused_over_time_steps():
         loss += loss_fn(output, target)
     loss.backward()
     assert rnn.i2h.weight.grad.shape == (20, 70) and float(rnn.i2h.weight.grad.abs().sum()) > 0
+
+
+def test_forward_hooks_with_kwargs_and_always_call():
+    class Scale(nn.Module):
+        def forward(self, x, factor=1.0):
+            if factor < 0:
+                raise ValueError("negative factor")
+            return x * factor
+
+    m = Scale()
+    seen = []
+    m.register_forward_pre_hook(lambda mod, args, kwargs: (args, {"factor": kwargs.get("factor", 1.0) * 2}),
+                                with_kwargs=True)
+    m.register_forward_hook(lambda mod, args, kwargs, out: seen.append((kwargs["factor"], out)), with_kwargs=True)
+    calls = []
+    m.register_forward_hook(lambda mod, args, out: calls.append(out), always_call=True)
+    assert m(engine.ones(2), factor=3.0).tolist() == [6.0, 6.0]
+    assert seen[0][0] == 6.0 and calls[0].tolist() == [6.0, 6.0]
+    with pytest.raises(ValueError, match="negative factor"):
+        m(engine.ones(2), factor=-1.0)
+    assert calls[-1] is None  # always_call ran with no output
