@@ -188,6 +188,12 @@ def test_containers():
     ml = nn.ModuleList([nn.Linear(1, 1) for _ in range(3)])
     ml.append(nn.ReLU())
     assert len(ml) == 4 and len(list(ml.parameters())) == 6
+    del seq[1]
+    assert list(seq._modules) == ["0", "1"] and isinstance(seq[1], nn.Linear)  # renumbered, as PyTorch
+    ml.insert(0, nn.Tanh())
+    assert isinstance(ml[0], nn.Tanh) and isinstance(ml[-1], nn.ReLU) and len(ml) == 5
+    del ml[0]
+    assert list(ml._modules) == ["0", "1", "2", "3"]
     md = nn.ModuleDict({"a": nn.Linear(1, 2), "b": nn.ReLU()})
     assert list(md.keys()) == ["a", "b"] and "a" in md and len(list(md.parameters())) == 2
 
