@@ -292,7 +292,7 @@ class Module:
 
         def convert(t):
             target = dt if (dt is not None and t.is_floating_point()) else None
-            return t.to(dev, target)
+            return t.to(device=dev, dtype=target)
 
         return self._apply(convert)
 

@@ -158,6 +158,11 @@ def test_train_eval_zero_grad_apply_and_dtype():
     net.apply(lambda m: seen.append(type(m).__name__))
     assert seen[-1] == "Net"
     weight = net.fc1.weight
+    assert net.to("cpu") is net and net.to(engine.float64).fc1.weight.dtype is engine.float64
+    net.to("cpu", engine.float32)
+    assert weight.dtype is engine.float32
+    with pytest.raises(TypeError, match="only accepts floating point dtypes"):
+        net.to(engine.int64)
     net.double()
     assert net.fc1.weight is weight and weight.dtype is engine.float64
     net.float()
