@@ -157,6 +157,8 @@ def run(roots, retain_graph, capture, accumulate, capture_tensors=()):
             if nonleaf_capture and node in nonleaf_capture:
                 for t in nonleaf_capture[node]:
                     capture[id(t)] = grads[t._output_nr]
+            if node._node_pre_hooks:
+                grads = _run_node_hooks(node._node_pre_hooks, grads)
             if node._freed:
                 node.check_not_freed()
             if node._saved_versions:
@@ -167,6 +169,8 @@ def run(roots, retain_graph, capture, accumulate, capture_tensors=()):
             else:  # run on the gradients' device
                 with device_context(device_of(g0)):
                     in_grads = node.backward(*grads)
+            if node._post_hooks:
+                in_grads = _run_node_hooks(node._post_hooks, in_grads, grads)
             if not retain_graph:
                 node.release()
             edges = node._edges
@@ -228,6 +232,27 @@ def _run_pre_hooks(node, pre_hooks, grads):
             if out is not None:
                 g = _checked_hook_result(out, g)
         grads[index] = g
+    return grads
+
+
+def _as_tensors(grads):
+    return tuple(None if g is None else make_tensor(g, device_of(g)) for g in grads)
+
+
+def _run_node_hooks(hooks, grads, grad_outputs=None):
+    """Hooks on a node: ``fn(grads)`` (pre) or ``fn(grads, grad_outputs)`` (post); a returned tuple of
+    tensors replaces ``grads``."""
+    grads = list(grads)
+    for hook in list(hooks.values()):
+        args = (_as_tensors(grads),) if grad_outputs is None else (_as_tensors(grads), _as_tensors(grad_outputs))
+        out = hook(*args)
+        if out is None:
+            continue
+        out = tuple(out) if isinstance(out, (tuple, list)) else (out,)
+        if len(out) != len(grads):
+            raise RuntimeError(f"hook returned {len(out)} gradients; expected {len(grads)}")
+        grads = [None if o is None else _checked_hook_result(o, g) if g is not None else o._data
+                 for o, g in zip(out, grads)]
     return grads
 
 

@@ -21,6 +21,8 @@ class Node:
     _freed = False
     _pre_hooks = None  # {output index: {handle id: hook}} for hooks on non-leaf tensors
     _retained = None  # {output index: weakref to a tensor that retains its grad}
+    _node_pre_hooks = None  # {handle id: fn(grad_outputs)} from register_prehook
+    _post_hooks = None  # {handle id: fn(grad_inputs, grad_outputs)} from register_hook
     _saved_versions = None  # ((version counter, version at save, shape, dtype), ...)
     _name = "Node"
     num_outputs = 1
@@ -47,10 +49,20 @@ class Node:
         return tuple(out)
 
     def register_hook(self, fn):
-        raise NotImplementedError("hooks on grad_fn nodes are not supported; use Tensor.register_hook")
+        """``fn(grad_inputs, grad_outputs)`` after this node's backward; it may return new grad_inputs."""
+        from ..utils.hooks import add_hook
+
+        if self._post_hooks is None:
+            self._post_hooks = {}
+        return add_hook(self._post_hooks, fn)
 
     def register_prehook(self, fn):
-        raise NotImplementedError("hooks on grad_fn nodes are not supported; use Tensor.register_hook")
+        """``fn(grad_outputs)`` before this node's backward; it may return new grad_outputs."""
+        from ..utils.hooks import add_hook
+
+        if self._node_pre_hooks is None:
+            self._node_pre_hooks = {}
+        return add_hook(self._node_pre_hooks, fn)
 
     def backward(self, *grads):
         raise NotImplementedError

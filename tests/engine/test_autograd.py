@@ -371,3 +371,24 @@ def test_variable_is_the_tensor_api():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert Variable(t, requires_grad=True).requires_grad
+
+
+@needs_torch
+def test_grad_fn_hooks_match_pytorch():
+    results = []
+    for m in (engine, torch):
+        x = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        y = x * 2
+        seen = []
+        h = y.grad_fn.register_prehook(lambda grad_outputs: (grad_outputs[0] * 10,))
+        y.grad_fn.register_hook(lambda grad_inputs, grad_outputs, seen=seen: seen.append(
+            (grad_inputs[0].detach().numpy().copy(), grad_outputs[0].detach().numpy().copy())))
+        y.sum().backward(retain_graph=True)
+        h.remove()
+        y.sum().backward()
+        results.append((x.grad.numpy().copy(), seen))
+    (ours, ours_seen), (theirs, theirs_seen) = results
+    np.testing.assert_array_equal(ours, theirs)
+    for (a_in, a_out), (b_in, b_out) in zip(ours_seen, theirs_seen):
+        np.testing.assert_array_equal(a_in, b_in)
+        np.testing.assert_array_equal(a_out, b_out)
