@@ -7,7 +7,6 @@ from .optimizer import (
     _advance_step,
     _call_closure,
     _check_not_differentiable,
-    _ensure_step_tensors,
     _new_step,
     _no_grad_step,
     _run_on,
@@ -71,17 +70,6 @@ class Adam(Optimizer):
         if fused and foreach:
             raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("amsgrad", False)
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("capturable", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("decoupled_weight_decay", False)
-            group.setdefault("fused", None)
-        _ensure_step_tensors(self)
 
     @_no_grad_step
     def step(self, closure=None):

@@ -214,6 +214,10 @@ class Optimizer:
                 setattr(self, name, OrderedDict())
         self._patch_step_function()
         self.defaults.setdefault("differentiable", False)
+        for group in self.param_groups:  # options added since the state was saved take their defaults
+            for key, value in self.defaults.items():
+                group.setdefault(key, value)
+        _ensure_step_tensors(self)
 
     def __repr__(self):
         format_string = self.__class__.__name__ + " ("

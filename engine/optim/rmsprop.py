@@ -8,7 +8,6 @@ from .optimizer import (
     _advance_step,
     _call_closure,
     _check_not_differentiable,
-    _ensure_step_tensors,
     _new_step,
     _no_grad_step,
     _run_on,
@@ -59,16 +58,6 @@ class RMSprop(Optimizer):
         }
         super().__init__(params, defaults)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("momentum", 0)
-            group.setdefault("centered", False)
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
-        _ensure_step_tensors(self)
 
     @_no_grad_step
     def step(self, closure=None):
