@@ -9,7 +9,7 @@ import numpy as _np
 _np.seterr(all="ignore")
 
 from . import _methods, autograd, backend, cuda, dtypes, nn, optim, random, training, utils, vision
-from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import device, get_num_threads, set_num_threads
 from .creation import (
     BoolTensor,

@@ -4,7 +4,7 @@ import warnings
 
 from .engine import backward, grad
 from .function import Function, FunctionCtx, once_differentiable
-from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck
 from .graph import Node
 
@@ -35,5 +35,5 @@ class Variable(metaclass=_VariableMeta):
 
 __all__ = [
     "Function", "FunctionCtx", "GradcheckError", "Node", "Variable", "backward", "enable_grad", "grad",
-    "gradcheck", "is_grad_enabled", "no_grad", "once_differentiable", "set_grad_enabled",
+    "gradcheck", "inference_mode", "is_grad_enabled", "no_grad", "once_differentiable", "set_grad_enabled",
 ]

@@ -66,3 +66,20 @@ class set_grad_enabled(_GradModeContext):
                 return fn(*args, **kwargs)
 
         return wrapper
+
+
+class inference_mode(_GradModeContext):
+    """``inference_mode(mode=True)``: like ``no_grad`` (the engine has no separate inference tensors)."""
+
+    def __init__(self, mode=True):
+        self._mode = not mode
+
+    def __call__(self, fn):
+        disabled = self._mode
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(disabled):
+                return fn(*args, **kwargs)
+
+        return wrapper

@@ -150,6 +150,16 @@ def test_grad_modes():
     engine.set_grad_enabled(False)
     assert not engine.is_grad_enabled()
     engine.set_grad_enabled(True)
+    with engine.inference_mode():
+        assert not (x * 2).requires_grad
+    with engine.inference_mode(False):
+        assert (x * 2).requires_grad
+
+    @engine.inference_mode()
+    def g(t):
+        return t * 2
+
+    assert not g(x).requires_grad and engine.is_grad_enabled()
 
 
 def test_tensor_hooks_replace_and_remove():
