@@ -12,6 +12,7 @@ from .optimizer import (
     _run_on,
     _to_scalar,
     _zeros_like,
+    params_with_grad,
 )
 
 __all__ = ["Adam"]
@@ -67,8 +68,6 @@ class Adam(Optimizer):
             "decoupled_weight_decay": decoupled_weight_decay,
         }
         super().__init__(params, defaults)
-        if fused and foreach:
-            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
 
 
     @_no_grad_step
@@ -84,10 +83,7 @@ class Adam(Optimizer):
             amsgrad = group["amsgrad"]
             maximize = group["maximize"]
             decoupled = group["decoupled_weight_decay"]
-            for p in group["params"]:
-                grad = p._grad
-                if grad is None:
-                    continue
+            for p, grad in params_with_grad(group):
                 state = self.state[p]
                 if len(state) == 0:
                     state["step"] = _new_step()

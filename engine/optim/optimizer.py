@@ -135,6 +135,13 @@ class _Workspace:
         self._bufs.clear()
 
 
+def params_with_grad(group):
+    """(parameter, its gradient) for the parameters of ``group`` that have one."""
+    for p in group["params"]:
+        if p._grad is not None:
+            yield p, p._grad
+
+
 def _run_on(dev, fn, *args):
     """Call ``fn(*args)`` with ``dev`` current (CuPy launches kernels on the current device)."""
     if dev is CPU:
@@ -174,6 +181,8 @@ class Optimizer:
     """
 
     def __init__(self, params, defaults):
+        if defaults.get("fused") and defaults.get("foreach"):
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
         self.defaults = defaults
         self._optimizer_step_pre_hooks = OrderedDict()
         self._optimizer_step_post_hooks = OrderedDict()
@@ -410,10 +419,7 @@ class Optimizer:
     def zero_grad(self, set_to_none=True):
         """Reset the gradients: to None (default), or to zeros in place with ``set_to_none=False``."""
         for group in self.param_groups:
-            for p in group["params"]:
-                g = p._grad
-                if g is None:
-                    continue
+            for p, g in params_with_grad(group):
                 if set_to_none:
                     p._grad = None
                 else:

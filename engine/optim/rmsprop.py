@@ -13,6 +13,7 @@ from .optimizer import (
     _run_on,
     _to_scalar,
     _zeros_like,
+    params_with_grad,
 )
 
 __all__ = ["RMSprop"]
@@ -72,10 +73,7 @@ class RMSprop(Optimizer):
             momentum = float(_to_scalar(group["momentum"]))
             centered = group["centered"]
             maximize = group["maximize"]
-            for p in group["params"]:
-                grad = p._grad
-                if grad is None:
-                    continue
+            for p, grad in params_with_grad(group):
                 state = self.state[p]
                 if len(state) == 0:
                     state["step"] = _new_step()

@@ -2,7 +2,15 @@
 
 from ..ops.op import xp_of
 from ..tensor import Tensor, make_tensor
-from .optimizer import Optimizer, _call_closure, _check_not_differentiable, _no_grad_step, _run_on, _to_scalar
+from .optimizer import (
+    Optimizer,
+    _call_closure,
+    _check_not_differentiable,
+    _no_grad_step,
+    _run_on,
+    _to_scalar,
+    params_with_grad,
+)
 
 __all__ = ["SGD"]
 
@@ -43,8 +51,6 @@ class SGD(Optimizer):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
-        if fused and foreach:
-            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
 
 
     @_no_grad_step
@@ -59,10 +65,7 @@ class SGD(Optimizer):
             weight_decay = float(_to_scalar(group["weight_decay"]))
             nesterov = group["nesterov"]
             maximize = group["maximize"]
-            for p in group["params"]:
-                grad = p._grad
-                if grad is None:
-                    continue
+            for p, grad in params_with_grad(group):
                 state = self.state[p] if momentum != 0 else None
                 _run_on(p._device, _sgd_update, p, grad._data, state, ws, lr, momentum, dampening, weight_decay,
                         nesterov, maximize)
