@@ -143,12 +143,7 @@ class MNIST(VisionDataset):
     # ------------------------------------------------------------------ items
 
     def _item(self, img, target):
-        img = Image.fromarray(img)
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
+        return self._transformed(Image.fromarray(img), target)
 
     def __getitem__(self, index):
         return self._item(np.asarray(self.data)[index], int(np.asarray(self.targets)[index]))

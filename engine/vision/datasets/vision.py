@@ -56,6 +56,15 @@ class VisionDataset(Dataset):
     def __len__(self):
         raise NotImplementedError
 
+    def _transformed(self, sample, target):
+        """``sample`` and ``target`` through ``transform`` and ``target_transform`` (read at call time, so
+        assigning a new transform to the dataset takes effect)."""
+        if self.transform is not None:
+            sample = self.transform(sample)
+        if self.target_transform is not None:
+            target = self.target_transform(target)
+        return sample, target
+
     def extra_repr(self):
         return ""
 
