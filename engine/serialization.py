@@ -38,12 +38,10 @@ flushed, fsynced, then renamed over the target; a failure leaves the old file un
 """
 
 import collections
-import contextlib
 import io
 import json
 import math
 import os
-import secrets
 import zipfile
 import zlib
 
@@ -52,6 +50,7 @@ import numpy as np
 from . import backend, dtypes
 from .backend import CPU, device, transfer
 from .tensor import Size, Tensor, make_tensor
+from .utils.files import atomic_write
 
 __all__ = ["WeightFileError", "load", "load_safetensors", "save", "save_safetensors"]
 
@@ -224,47 +223,6 @@ def _target_path(f):
     return path
 
 
-def _atomic_write(path, write):
-    """Call ``write(fileobj)`` on a temporary file next to ``path``, fsync it, then rename it over ``path``."""
-    directory = os.path.dirname(os.path.abspath(path))
-    base = os.path.basename(path)
-    if not os.path.isdir(directory):
-        raise FileNotFoundError(f"{path}: parent directory {directory} does not exist")
-    while True:
-        tmp = os.path.join(directory, f".{base}.{secrets.token_hex(6)}.tmp")
-        try:
-            # O_EXCL: never clobber someone else's file; mode 0o666 lets the umask decide, like open()
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-            break
-        except FileExistsError:
-            continue
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh, tmp)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_directory(directory)
-
-
-def _fsync_directory(directory):
-    """Make the rename durable (POSIX); a no-op where directories cannot be opened."""
-    try:
-        dfd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dfd)
-    except OSError:
-        pass
-    finally:
-        os.close(dfd)
-
-
 def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_serialization=True,
          _disable_byteorder_record=False):
     """Save ``obj`` to ``f`` (a path or a writable binary file object), like ``torch.save``.
@@ -284,7 +242,7 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
     if not isinstance(f, (str, bytes, os.PathLike)):
         raise TypeError(f"save() expects a path or a writable binary file object, got {type(f).__name__}")
     path = _target_path(f)
-    _atomic_write(path, lambda fh, _tmp: _write_zip(fh, manifest, blobs))
+    atomic_write(path, lambda fh, _tmp: _write_zip(fh, manifest, blobs))
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -749,7 +707,7 @@ def save_safetensors(state_dict, path, metadata=None):
         with open(tmp, "rb+") as again:
             os.fsync(again.fileno())
 
-    _atomic_write(target, write)
+    atomic_write(target, write)
 
 
 def load_safetensors(path, device="cpu"):

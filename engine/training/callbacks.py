@@ -10,30 +10,14 @@ import io
 import json
 import math
 import os
-import tempfile
 
 from tqdm import tqdm
+
+from ..utils.files import atomic_write_text
 
 
 class Callback:
     """Base class: every event does nothing."""
-
-
-def atomic_write_text(path, text):
-    """Write ``text`` to ``path`` through a temporary file and a rename, so readers never see half of it."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
-    try:
-        with os.fdopen(fd, "w", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 class ConsoleProgress(Callback):

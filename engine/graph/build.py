@@ -1,0 +1,105 @@
+"""A valid network document becomes an ``engine.nn.Module`` that runs its DAG in topological order.
+
+Each layer node is a sub-module registered under the node's name, so ``state_dict`` keys are
+``conv1.weight``, ``bn1.running_mean``...: weights saved from the module load back into a module built
+from the same document, and into the PyTorch code the exporter writes. Only the nodes the Output depends
+on are built. Intermediate values are dropped as soon as their last consumer has run.
+"""
+
+from .. import nn
+from .document import NetworkError
+
+
+def errors_text(inference, network):
+    lines = [f"  - {p.message}" for p in inference.errors]
+    return f"the network '{network.title}' has {len(lines)} error{'s' if len(lines) != 1 else ''}:\n" + "\n".join(
+        lines)
+
+
+def require_valid(network):
+    """The network's inference, or ``NetworkError`` listing every error (for build and export)."""
+    inference = network.infer()
+    if not inference.ok:
+        raise NetworkError(errors_text(inference, network))
+    return inference
+
+
+def make_module(call, namespace=nn):
+    return getattr(namespace, call.cls)(*call.args, **call.kwargs)
+
+
+def execution_plan(network, inference):
+    """``[(node, input slots, slots to free after it)]`` for the nodes the Output needs, in order."""
+    order = [i for i in network.topological_order() if i in inference.used]
+    slot = {node_id: k for k, node_id in enumerate(order)}
+    last_use = {}
+    steps = []
+    for k, node_id in enumerate(order):
+        sources = [slot[s] for s in network.predecessors(node_id)]
+        for s in sources:
+            last_use[s] = k
+        steps.append([network.nodes[node_id], sources, []])
+    for source, k in last_use.items():
+        steps[k][2].append(source)
+    return [tuple(step) for step in steps]
+
+
+class GraphModule(nn.Module):
+    """The module of a network document. ``forward(x)`` takes a batch shaped like the Input node."""
+
+    def __init__(self, network):
+        super().__init__()
+        inference = require_valid(network)
+        self.input_shape = network.input_node().params["shape"]
+        runners = []
+        for node, sources, free in execution_plan(network, inference):
+            lt = node.layer_type
+            if lt.module is not None:
+                module = make_module(lt.module(node.params, inference.nodes[node.id].in_shapes))
+                self.add_module(node.name, module)
+                runners.append((_call_module(module), sources, free))
+            elif lt.combine is not None:
+                runners.append((_combiner(lt.combine, node.params), sources, free))
+            else:  # Input and Output pass their value on
+                runners.append((None, sources, free))
+        self._runners = runners
+
+    def forward(self, x):
+        values = [None] * len(self._runners)
+        result = x
+        for k, (run, sources, free) in enumerate(self._runners):
+            if run is None:
+                result = x if not sources else values[sources[0]]
+            else:
+                result = run([values[s] for s in sources])
+            values[k] = result
+            for s in free:
+                values[s] = None
+        return result
+
+
+def _call_module(module):
+    return lambda xs: module(xs[0])
+
+
+def _combiner(combine, params):
+    return lambda xs: combine(xs, params)
+
+
+LOSS_OPTIONS = {"CrossEntropyLoss": ("label_smoothing",)}
+
+
+def loss_call(network):
+    """The ``ModuleCall`` of the Output node's loss (also used by the code exporters)."""
+    from .catalogue import ModuleCall
+
+    output = network.output_node()
+    if output is None:
+        raise NetworkError(f"the network '{network.title}' has no Output node, so no loss")
+    name = output.params["loss"]
+    kwargs = {k: output.params[k] for k in LOSS_OPTIONS.get(name, ()) if output.params[k]}
+    return ModuleCall(name, (), kwargs)
+
+
+def build_loss(network):
+    return make_module(loss_call(network))

@@ -1,0 +1,428 @@
+"""The network document: a DAG of layer nodes with training settings, edited through methods that check
+every change and tell listeners what changed.
+
+This is the one model of a network. The command line builds, trains and exports it; the node editor
+draws it and sends it edits (every undoable command is a pair of calls here); tests drive it directly.
+Listeners are called as ``listener(event, payload)`` with events ``node_added``, ``node_removed``,
+``edge_added``, ``edge_removed`` (payload: the Node or Edge), ``node_changed`` (params or name),
+``node_moved``, ``settings_changed`` (payload None), ``reset`` (the whole document was replaced) and
+``changed`` (after every edit, or once at the end of a ``batch()``).
+"""
+
+import keyword
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from .catalogue import get_layer_type, has_layer_type
+from .params import validate_params
+from .settings import default_settings, validate_settings
+
+
+class NetworkError(ValueError):
+    """An edit or a document that breaks the rules; the message names the node and the problem."""
+
+
+class ConnectionRefused(NetworkError):
+    """A connection that cannot be made (a cycle, a second input to a single-input layer, ...)."""
+
+
+@dataclass
+class Node:
+    id: str
+    type: str
+    name: str
+    params: dict
+    position: tuple = (0.0, 0.0)
+
+    @property
+    def layer_type(self):
+        return get_layer_type(self.type)
+
+    def label(self):
+        return f"{self.type} '{self.name}'"
+
+
+@dataclass(frozen=True)
+class Edge:
+    src: str  # node id whose output is used
+    dst: str  # node id that receives it
+    port: int = 0  # input slot of dst; merges order their inputs by port
+
+
+@dataclass
+class _Batch:
+    depth: int = 0
+    dirty: bool = False
+
+
+def _reserved_names():
+    from ..nn.module import Module
+
+    return set(dir(Module))
+
+
+@dataclass
+class Network:
+    title: str = "Untitled"
+    description: str = ""
+    nodes: dict = field(default_factory=dict)  # id -> Node, in insertion order
+    edges: list = field(default_factory=list)
+    settings: dict = field(default_factory=default_settings)
+
+    def __post_init__(self):
+        self.revision = 0
+        self._listeners = []
+        self._batch = _Batch()
+        self._inference = None
+        self._next_id = 1 + max((_id_number(i) for i in self.nodes), default=0)
+
+    # ----- events -----
+    def subscribe(self, listener):
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener):
+        self._listeners.remove(listener)
+
+    def _emit(self, event, payload=None):
+        for listener in list(self._listeners):
+            listener(event, payload)
+
+    def _changed(self):
+        self.revision += 1
+        self._inference = None
+        if self._batch.depth:
+            self._batch.dirty = True
+        else:
+            self._emit("changed")
+
+    @contextmanager
+    def batch(self):
+        """Group edits so that listeners get one ``changed`` at the end (paste, layout, loading)."""
+        self._batch.depth += 1
+        try:
+            yield self
+        finally:
+            self._batch.depth -= 1
+            if self._batch.depth == 0 and self._batch.dirty:
+                self._batch.dirty = False
+                self._emit("changed")
+
+    # ----- queries -----
+    def node(self, node_id):
+        try:
+            return self.nodes[node_id]
+        except KeyError:
+            raise NetworkError(f"no node with id {node_id!r}") from None
+
+    def node_by_name(self, name):
+        for node in self.nodes.values():
+            if node.name == name:
+                return node
+        raise NetworkError(f"no node named {name!r}")
+
+    def nodes_of_type(self, type_name):
+        return [n for n in self.nodes.values() if n.type == type_name]
+
+    def input_edges(self, node_id):
+        """Edges into ``node_id``, in port order."""
+        return sorted((e for e in self.edges if e.dst == node_id), key=lambda e: e.port)
+
+    def output_edges(self, node_id):
+        return [e for e in self.edges if e.src == node_id]
+
+    def predecessors(self, node_id):
+        return [e.src for e in self.input_edges(node_id)]
+
+    def topological_order(self):
+        """Node ids, every node after its inputs (Kahn's algorithm, ties in insertion order)."""
+        indegree = {i: 0 for i in self.nodes}
+        successors = {i: [] for i in self.nodes}
+        for e in self.edges:
+            indegree[e.dst] += 1
+            successors[e.src].append(e.dst)
+        ready = [i for i in self.nodes if indegree[i] == 0]
+        order = []
+        while ready:
+            current = ready.pop(0)
+            order.append(current)
+            for nxt in successors[current]:
+                indegree[nxt] -= 1
+                if indegree[nxt] == 0:
+                    ready.append(nxt)
+        return order
+
+    def _reaches(self, start, goal):
+        stack, seen = [start], set()
+        successors = {}
+        for e in self.edges:
+            successors.setdefault(e.src, []).append(e.dst)
+        while stack:
+            current = stack.pop()
+            if current == goal:
+                return True
+            if current not in seen:
+                seen.add(current)
+                stack.extend(successors.get(current, ()))
+        return False
+
+    # ----- names -----
+    def unique_name(self, prefix):
+        used = {n.name for n in self.nodes.values()}
+        i = 1
+        while f"{prefix}{i}" in used:
+            i += 1
+        return f"{prefix}{i}"
+
+    def check_name(self, name, node_id=None):
+        """The reason ``name`` cannot name a node, or None."""
+        if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+            return f"{name!r} is not a valid name: use letters, digits and _, not starting with a digit"
+        if name in _RESERVED:
+            return f"{name!r} is reserved (it is a Module attribute); choose another name"
+        for node in self.nodes.values():
+            if node.name == name and node.id != node_id:
+                return f"the name {name!r} is already used by {node.label()}"
+        return None
+
+    # ----- edits -----
+    def add_node(self, type_name, params=None, *, name=None, position=(0.0, 0.0), node_id=None):
+        if not has_layer_type(type_name):
+            raise NetworkError(f"unknown layer type {type_name!r}")
+        lt = get_layer_type(type_name)
+        node_id = node_id or self._new_id()
+        if node_id in self.nodes:
+            raise NetworkError(f"a node with id {node_id!r} already exists")
+        name = name or self.unique_name(lt.prefix)
+        problem = self.check_name(name)
+        if problem:
+            raise NetworkError(problem)
+        try:
+            values = validate_params(lt.params, dict(params or {}))
+        except ValueError as e:
+            raise NetworkError(f"{type_name} '{name}': {e}") from None
+        node = Node(node_id, type_name, name, values, (float(position[0]), float(position[1])))
+        self.nodes[node_id] = node
+        self._next_id = max(self._next_id, _id_number(node_id) + 1)
+        self._emit("node_added", node)
+        self._changed()
+        return node
+
+    def _new_id(self):
+        while f"n{self._next_id}" in self.nodes:
+            self._next_id += 1
+        self._next_id += 1
+        return f"n{self._next_id - 1}"
+
+    def remove_node(self, node_id):
+        """Remove a node and its connections; returns ``(node, edges)`` for ``restore_node``."""
+        node = self.node(node_id)
+        edges = [e for e in self.edges if node_id in (e.src, e.dst)]
+        with self.batch():
+            for e in edges:
+                self._remove_edge(e)
+            del self.nodes[node_id]
+            self._emit("node_removed", node)
+            self._changed()
+        return node, edges
+
+    def restore_node(self, node, edges=()):
+        """Put back a node removed by ``remove_node`` (undo), with its connections."""
+        with self.batch():
+            self.add_node(node.type, node.params, name=node.name, position=node.position, node_id=node.id)
+            for e in edges:
+                self.connect(e.src, e.dst, e.port)
+        return self.nodes[node.id]
+
+    def can_connect(self, src, dst, port=None):
+        """Why ``src → dst`` cannot be connected, or None when it can."""
+        if src not in self.nodes or dst not in self.nodes:
+            return "both ends must be nodes of this network"
+        a, b = self.nodes[src], self.nodes[dst]
+        if src == dst:
+            return "a node cannot feed itself"
+        if not a.layer_type.has_output:
+            return f"{a.label()} has no output to connect from"
+        if b.layer_type.max_inputs == 0:
+            return f"{b.label()} takes no inputs"
+        current = self.input_edges(dst)
+        if any(e.src == src for e in current):
+            return f"{a.label()} already feeds {b.label()}"
+        if port is not None and any(e.port == port for e in current):
+            return f"input {port} of {b.label()} is already connected"
+        if port is None and not b.layer_type.accepts_more_inputs(len(current)):
+            return f"{b.label()} takes a single input and already has one; disconnect it first"
+        if self._reaches(dst, src):
+            return f"connecting {a.label()} to {b.label()} would make a cycle"
+        return None
+
+    def connect(self, src, dst, port=None):
+        reason = self.can_connect(src, dst, port)
+        if reason:
+            raise ConnectionRefused(reason)
+        if port is None:
+            port = 1 + max((e.port for e in self.input_edges(dst)), default=-1)
+        edge = Edge(src, dst, int(port))
+        self.edges.append(edge)
+        self._emit("edge_added", edge)
+        self._changed()
+        return edge
+
+    def _remove_edge(self, edge):
+        self.edges.remove(edge)
+        self._emit("edge_removed", edge)
+        self._changed()
+
+    def disconnect(self, edge):
+        if edge not in self.edges:
+            raise NetworkError(f"no connection from {edge.src!r} to {edge.dst!r} (input {edge.port})")
+        self._remove_edge(edge)
+
+    def set_params(self, node_id, changes):
+        """Change some parameters of a node; returns the old values of those parameters (for undo)."""
+        node = self.node(node_id)
+        merged = {**node.params, **changes}
+        try:
+            values = validate_params(node.layer_type.params, merged)
+        except ValueError as e:
+            raise NetworkError(f"{node.label()}: {e}") from None
+        old = {k: node.params[k] for k in changes}
+        node.params = values
+        self._emit("node_changed", node)
+        self._changed()
+        return old
+
+    def rename(self, node_id, name):
+        node = self.node(node_id)
+        problem = self.check_name(name, node_id)
+        if problem:
+            raise NetworkError(problem)
+        old, node.name = node.name, name
+        self._emit("node_changed", node)
+        self._changed()
+        return old
+
+    def move(self, node_id, position):
+        node = self.node(node_id)
+        old, node.position = node.position, (float(position[0]), float(position[1]))
+        self._emit("node_moved", node)
+        return old
+
+    def move_many(self, positions):
+        """Move several nodes (``{id: (x, y)}``); returns their old positions."""
+        return {node_id: self.move(node_id, pos) for node_id, pos in positions.items()}
+
+    def set_settings(self, changes):
+        """Change training settings; returns the old values of the changed keys."""
+        try:
+            values = validate_settings({**self.settings, **changes})
+        except ValueError as e:
+            raise NetworkError(f"training settings: {e}") from None
+        old = {k: self.settings[k] for k in changes}
+        self.settings = values
+        self._emit("settings_changed")
+        self._changed()
+        return old
+
+    def assign(self, other):
+        """Replace this document's content with ``other``'s (opening a file into an open editor)."""
+        self.title, self.description = other.title, other.description
+        self.nodes, self.edges, self.settings = other.nodes, other.edges, other.settings
+        self._next_id = other._next_id
+        self.revision += 1
+        self._inference = None
+        self._emit("reset")
+        self._emit("changed")
+
+    # ----- sub-graphs: copy and paste -----
+    def copy_nodes(self, node_ids):
+        """A JSON-ready fragment of the given nodes and the connections among them (the clipboard)."""
+        from .fileformat import edge_to_json, node_to_json
+
+        ids = [i for i in self.nodes if i in set(node_ids)]
+        inside = set(ids)
+        return {"nodes": [node_to_json(self.nodes[i]) for i in ids],
+                "edges": [edge_to_json(e) for e in self.edges if e.src in inside and e.dst in inside]}
+
+    def paste(self, fragment, offset=(40.0, 40.0)):
+        """Add a copied fragment with new ids and fresh names where they clash; returns the new nodes."""
+        from .fileformat import edges_from_json, nodes_from_json
+
+        nodes = nodes_from_json(fragment, "clipboard")
+        edges = edges_from_json(fragment, "clipboard", {n.id for n in nodes})
+        mapping, added = {}, []
+        with self.batch():
+            for node in nodes:
+                name = node.name if self.check_name(node.name) is None else self.unique_name(node.layer_type.prefix)
+                x, y = node.position
+                new = self.add_node(node.type, node.params, name=name, position=(x + offset[0], y + offset[1]))
+                mapping[node.id] = new.id
+                added.append(new)
+            for e in edges:
+                self.connect(mapping[e.src], mapping[e.dst], e.port)
+        return added
+
+    # ----- whole-graph work -----
+    def infer(self):
+        """Shapes, parameter and MAC counts and problems of every node (cached until the next edit)."""
+        from .inference import infer
+
+        if self._inference is None or self._inference.revision != self.revision:
+            self._inference = infer(self)
+        return self._inference
+
+    def build(self):
+        """The ``engine.nn.Module`` that runs this network; refuses with the list of errors if it has any."""
+        from .build import GraphModule
+
+        return GraphModule(self)
+
+    def build_loss(self):
+        from .build import build_loss
+
+        return build_loss(self)
+
+    def input_node(self):
+        inputs = self.nodes_of_type("Input")
+        return inputs[0] if inputs else None
+
+    def output_node(self):
+        outputs = self.nodes_of_type("Output")
+        return outputs[0] if outputs else None
+
+    def layout(self):
+        """Arrange the nodes in layers from left to right; returns the old positions (for undo)."""
+        from .layout import layered_positions
+
+        with self.batch():
+            return self.move_many(layered_positions(self))
+
+    # ----- files -----
+    def to_dict(self):
+        from .fileformat import network_to_json
+
+        return network_to_json(self)
+
+    @classmethod
+    def from_dict(cls, data, source="<document>"):
+        from .fileformat import network_from_json
+
+        return network_from_json(data, source)
+
+    def save(self, path):
+        from .fileformat import save_network
+
+        save_network(self, path)
+
+    @classmethod
+    def load(cls, path):
+        from .fileformat import load_network
+
+        return load_network(path)
+
+
+def _id_number(node_id):
+    digits = node_id[1:] if node_id.startswith("n") else ""
+    return int(digits) if digits.isdigit() else 0
+
+
+_RESERVED = _reserved_names()

@@ -1,0 +1,207 @@
+"""The ``.llnet`` file: versioned, readable, diffable JSON, checked completely before a Network exists.
+
+Version 2 (current)::
+
+    {"format": "layerlab.network", "version": 2, "title": ..., "description": ...,
+     "nodes": [{"id": "n1", "type": "Conv2d", "name": "conv1", "params": {...}, "position": [x, y]}, ...],
+     "edges": [{"from": "n1", "to": "n2", "port": 0}, ...],
+     "training": {...}}
+
+Version 1 kept each node's inputs in the node (``"inputs": [ids]``), its position as ``"x"``/``"y"`` and
+the settings under ``"settings"``; it is upgraded on load. Any problem raises ``NetworkFileError`` naming
+the file, the node and what is wrong, and no Network is made.
+"""
+
+import json
+import os
+import re
+
+from ..utils.files import atomic_write_text
+from .catalogue import get_layer_type, has_layer_type
+from .document import Network, NetworkError, Node
+from .params import validate_params
+from .settings import validate_settings
+
+FORMAT = "layerlab.network"
+VERSION = 2
+EXTENSIONS = (".llnet", ".json")
+
+
+class NetworkFileError(NetworkError):
+    def __init__(self, source, message):
+        super().__init__(f"{source}: {message}")
+        self.source = source
+        self.problem = message
+
+
+def node_to_json(node):
+    lt = node.layer_type
+    return {"id": node.id, "type": node.type, "name": node.name,
+            "params": {k: lt.params[k].to_json(v) for k, v in node.params.items()},
+            "position": [round(node.position[0], 1), round(node.position[1], 1)]}
+
+
+def edge_to_json(edge):
+    return {"from": edge.src, "to": edge.dst, "port": edge.port}
+
+
+def network_to_json(network):
+    from .settings import SETTINGS_SPECS
+
+    return {"format": FORMAT, "version": VERSION, "title": network.title, "description": network.description,
+            "nodes": [node_to_json(n) for n in network.nodes.values()],
+            "edges": [edge_to_json(e) for e in network.edges],
+            "training": {k: SETTINGS_SPECS[k].to_json(v) for k, v in network.settings.items()}}
+
+
+def _require(mapping, key, kind, where, source):
+    if not isinstance(mapping, dict):
+        raise NetworkFileError(source, f"{where} must be a JSON object, got {type(mapping).__name__}")
+    if key not in mapping:
+        raise NetworkFileError(source, f"{where} has no '{key}' field")
+    value = mapping[key]
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise NetworkFileError(source, f"{where}: '{key}' must be {names}, got {value!r}")
+    return value
+
+
+def nodes_from_json(data, source):
+    raw_nodes = _require(data, "nodes", list, "the document", source)
+    nodes, seen_ids, seen_names = [], set(), set()
+    for index, raw in enumerate(raw_nodes):
+        where = f"node {index + 1}"
+        node_id = _require(raw, "id", str, where, source)
+        where = f"node {node_id!r}"
+        type_name = _require(raw, "type", str, where, source)
+        name = _require(raw, "name", str, where, source)
+        where = f"node {name!r} ({type_name})"
+        if not has_layer_type(type_name):
+            raise NetworkFileError(source, f"{where}: unknown layer type {type_name!r}")
+        if node_id in seen_ids:
+            raise NetworkFileError(source, f"{where}: the id {node_id!r} is used twice")
+        if name in seen_names:
+            raise NetworkFileError(source, f"{where}: the name {name!r} is used twice")
+        seen_ids.add(node_id)
+        seen_names.add(name)
+        params = raw.get("params", {})
+        if not isinstance(params, dict):
+            raise NetworkFileError(source, f"{where}: 'params' must be an object, got {params!r}")
+        try:
+            params = validate_params(get_layer_type(type_name).params, params)
+        except ValueError as e:
+            raise NetworkFileError(source, f"{where}: {e}") from None
+        position = raw.get("position", [0, 0])
+        if (not isinstance(position, list) or len(position) != 2
+                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in position)):
+            raise NetworkFileError(source, f"{where}: 'position' must be [x, y], got {position!r}")
+        nodes.append(Node(node_id, type_name, name, params, (float(position[0]), float(position[1]))))
+    return nodes
+
+
+def edges_from_json(data, source, node_ids):
+    from .document import Edge
+
+    raw_edges = _require(data, "edges", list, "the document", source)
+    edges = []
+    for index, raw in enumerate(raw_edges):
+        where = f"connection {index + 1}"
+        src = _require(raw, "from", str, where, source)
+        dst = _require(raw, "to", str, where, source)
+        port = _require(raw, "port", int, where, source) if isinstance(raw, dict) and "port" in raw else 0
+        where = f"connection {index + 1} ({src} → {dst})"
+        for end in (src, dst):
+            if end not in node_ids:
+                raise NetworkFileError(source, f"{where}: dangling connection, there is no node {end!r}")
+        edges.append(Edge(src, dst, port))
+    return edges
+
+
+def upgrade(data, source):
+    """The document in the current version's layout; older versions are converted, newer ones refused."""
+    if not isinstance(data, dict):
+        raise NetworkFileError(source, f"not a LayerLab network: the top level is a JSON {type(data).__name__}")
+    if data.get("format") != FORMAT:
+        raise NetworkFileError(source, f"not a LayerLab network (format is {data.get('format')!r}, "
+                                       f"expected {FORMAT!r})")
+    version = data.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise NetworkFileError(source, f"'version' must be a positive integer, got {version!r}")
+    if version > VERSION:
+        raise NetworkFileError(source, f"the file is version {version}, newer than this LayerLab "
+                                       f"understands ({VERSION}); update LayerLab")
+    if version == 1:
+        data = _upgrade_v1(data, source)
+    return data
+
+
+def _upgrade_v1(data, source):
+    nodes, edges = [], []
+    for raw in _require(data, "nodes", list, "the document", source):
+        if not isinstance(raw, dict):
+            raise NetworkFileError(source, f"every node must be a JSON object, got {raw!r}")
+        raw = dict(raw)
+        inputs = raw.pop("inputs", [])
+        if not isinstance(inputs, list):
+            raise NetworkFileError(source, f"node {raw.get('name')!r}: 'inputs' must be a list")
+        raw["position"] = [raw.pop("x", 0), raw.pop("y", 0)]
+        for port, src in enumerate(inputs):
+            edges.append({"from": src, "to": raw.get("id"), "port": port})
+        nodes.append(raw)
+    return {**{k: v for k, v in data.items() if k != "settings"}, "version": VERSION, "nodes": nodes,
+            "edges": edges, "training": data.get("settings", {})}
+
+
+def network_from_json(data, source="<document>"):
+    data = upgrade(data, source)
+    nodes = nodes_from_json(data, source)
+    edges = edges_from_json(data, source, {n.id for n in nodes})
+    training = data.get("training", {})
+    try:
+        settings = validate_settings(training if isinstance(training, dict) else {"training": training})
+    except ValueError as e:
+        raise NetworkFileError(source, f"training settings: {e}") from None
+    title = data.get("title", "Untitled")
+    description = data.get("description", "")
+    if not isinstance(title, str) or not isinstance(description, str):
+        raise NetworkFileError(source, "'title' and 'description' must be text")
+    network = Network(title=title, description=description, settings=settings)
+    try:
+        for node in nodes:
+            network.add_node(node.type, node.params, name=node.name, position=node.position, node_id=node.id)
+        for edge in edges:
+            network.connect(edge.src, edge.dst, edge.port)
+    except NetworkError as e:
+        raise NetworkFileError(source, str(e)) from None
+    network.revision = 0
+    return network
+
+
+def load_network(path):
+    source = os.fspath(path)
+    try:
+        with open(source, encoding="utf-8") as f:
+            text = f.read()
+    except UnicodeDecodeError:
+        raise NetworkFileError(source, "not a LayerLab network: the file is not UTF-8 text") from None
+    except OSError as e:
+        raise NetworkFileError(source, f"cannot read the file: {e.strerror}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise NetworkFileError(source, f"bad JSON at line {e.lineno}, column {e.colno}: {e.msg}") from None
+    return network_from_json(data, source)
+
+
+def save_network(network, path):
+    """Write the document atomically: a crash mid-save leaves the old file whole."""
+    atomic_write_text(os.fspath(path), dumps(network_to_json(network)))
+
+
+_FLAT_LIST = re.compile(r"\[\s*([^\[\]{}]*?)\s*\]")
+
+
+def dumps(data):
+    """Indented JSON with short lists of numbers or names kept on one line (``"shape": [3, 32, 32]``)."""
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    return _FLAT_LIST.sub(lambda m: "[" + re.sub(r",\s+", ", ", m.group(1)) + "]", text) + "\n"

@@ -1,0 +1,398 @@
+"""The layer types of the catalogue, one ``register`` each, in palette order.
+
+Shape rules follow PyTorch's (floor division for convolutions and pools, ``ceil_mode``, ``'same'`` padding
+only at stride 1). Parameter counts equal ``sum(p.numel() for p in module.parameters())``; MACs count the
+multiply-accumulates of convolutions and linear layers, one per element for normalisation, pooling
+window elements and additions, and nothing for activations.
+"""
+
+import math
+
+from ..ops.shape import cat
+from .catalogue import LayerType, ModuleCall, ShapeError, register
+from .datasets import DATASETS
+from .params import ParamSpec
+
+
+def _specs(*specs):
+    return {s.name: s for s in specs}
+
+
+def _numel(shape):
+    return math.prod(shape)
+
+
+def _dims(shape):
+    return "×".join(str(d) for d in shape)
+
+
+def _same(params, in_shapes, context):
+    return in_shapes[0]
+
+
+def _need_image(name, shape):
+    if len(shape) != 3:
+        raise ShapeError(f"{name} expects a C×H×W input but receives {_dims(shape)}"
+                         + ("; remove the Flatten before it" if len(shape) == 1 else ""))
+    return shape
+
+
+def _auto_check(name, what, declared, actual, detail=""):
+    if declared is not None and declared != actual:
+        raise ShapeError(f"{name} expects {declared} {what} but receives {detail or actual}")
+
+
+# ----- Input / Output -----
+def _input_infer(params, in_shapes, context):
+    shape = params["shape"]
+    info = DATASETS[params["dataset"]]
+    if info.shape is not None and info.shape != shape:
+        raise ShapeError(f"{info.name} images are {_dims(info.shape)}, but the input is {_dims(shape)}")
+    return shape
+
+
+register(LayerType(
+    "Input", "Input/Output", "The images a network receives (batch dimension not included).",
+    _specs(ParamSpec("shape", "shape", (3, 32, 32), minimum=1, maximum=4096, key=True,
+                     help="C×H×W of one image"),
+           ParamSpec("dataset", "choice", "CIFAR-10", choices=tuple(DATASETS), key=True,
+                     help="the dataset the images come from")),
+    _input_infer, inputs=(0, 0), prefix="input",
+    summary=lambda p: f"{p['dataset']}"))
+
+LOSSES = ("CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "BCEWithLogitsLoss")
+CLASS_LOSSES = ("CrossEntropyLoss", "NLLLoss")
+
+
+def _output_infer(params, in_shapes, context):
+    shape = in_shapes[0]
+    classes = context.get("num_classes")
+    if params["loss"] in CLASS_LOSSES:
+        if len(shape) != 1:
+            raise ShapeError(f"{params['loss']} expects one score per class (a vector) but receives {_dims(shape)}")
+        if classes is not None and shape[0] != classes:
+            raise ShapeError(f"{params['loss']} expects {classes} class scores for {context['dataset']} but "
+                             f"receives {shape[0]}")
+    return shape
+
+
+register(LayerType(
+    "Output", "Input/Output", "The network's output and the loss it is trained with.",
+    _specs(ParamSpec("loss", "choice", "CrossEntropyLoss", choices=LOSSES, key=True),
+           ParamSpec("label_smoothing", "float", 0.0, minimum=0.0, maximum=0.99,
+                     help="for CrossEntropyLoss only")),
+    _output_infer, prefix="output", summary=lambda p: p["loss"].removesuffix("Loss")))
+
+
+# ----- Convolution -----
+def _conv_out(size, k, s, p, d):
+    return (size + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+def _conv_infer(params, in_shapes, context):
+    c, h, w = _need_image("Conv2d", in_shapes[0])
+    _auto_check("Conv2d", "input channels", params["in_channels"], c, f"{c} (input {_dims(in_shapes[0])})")
+    out_c, groups = params["out_channels"], params["groups"]
+    if c % groups or out_c % groups:
+        raise ShapeError(f"Conv2d: groups={groups} must divide both the input channels ({c}) and out_channels "
+                         f"({out_c})")
+    k, s, d = params["kernel_size"], params["stride"], params["dilation"]
+    padding = params["padding"]
+    if padding == "same":
+        if s != (1, 1):
+            raise ShapeError("Conv2d: padding='same' needs stride 1")
+        return (out_c, h, w)
+    p = (0, 0) if padding == "valid" else padding
+    oh, ow = _conv_out(h, k[0], s[0], p[0], d[0]), _conv_out(w, k[1], s[1], p[1], d[1])
+    if oh < 1 or ow < 1:
+        raise ShapeError(f"Conv2d: kernel {_dims(k)} (dilation {_dims(d)}) is larger than the padded input "
+                         f"{h + 2 * p[0]}×{w + 2 * p[1]}")
+    return (out_c, oh, ow)
+
+
+def _conv_params(params, in_shapes, out_shape):
+    k = params["kernel_size"]
+    weights = out_shape[0] * (in_shapes[0][0] // params["groups"]) * k[0] * k[1]
+    return weights + (out_shape[0] if params["bias"] else 0)
+
+
+def _conv_macs(params, in_shapes, out_shape):
+    k = params["kernel_size"]
+    return _numel(out_shape) * (in_shapes[0][0] // params["groups"]) * k[0] * k[1]
+
+
+def _call(cls, args, kwargs, defaults):
+    """A ModuleCall without the keyword arguments left at the module's defaults, square pairs as ints
+    (``kernel_size=5``), so exported code reads like code a person writes."""
+    def compact(v):
+        return v[0] if isinstance(v, tuple) and len(v) == 2 and v[0] == v[1] else v
+
+    kept = {k: compact(v) for k, v in kwargs.items() if compact(v) != defaults.get(k, object())}
+    return ModuleCall(cls, tuple(compact(a) for a in args), kept)
+
+
+def _conv_module(params, in_shapes):
+    p = params
+    kwargs = {"kernel_size": p["kernel_size"], "stride": p["stride"], "padding": p["padding"],
+              "dilation": p["dilation"], "groups": p["groups"], "bias": p["bias"]}
+    return _call("Conv2d", (in_shapes[0][0], p["out_channels"]), kwargs,
+                 {"stride": 1, "padding": 0, "dilation": 1, "groups": 1, "bias": True})
+
+
+def _conv_summary(p):
+    k, s = p["kernel_size"], p["stride"]
+    text = f"{p['in_channels'] if p['in_channels'] is not None else '?'}→{p['out_channels']}, "
+    text += f"k{k[0]}" if k[0] == k[1] else f"k{k[0]}×{k[1]}"
+    if s != (1, 1):
+        text += f", s{s[0]}" if s[0] == s[1] else f", s{s[0]}×{s[1]}"
+    pad = p["padding"]
+    if pad == "same" or (pad != "valid" and pad != (0, 0)):
+        text += ", same" if pad == "same" else f", p{pad[0]}" if pad[0] == pad[1] else f", p{pad[0]}×{pad[1]}"
+    return text
+
+
+register(LayerType(
+    "Conv2d", "Convolution", "2-D convolution over C×H×W images.",
+    _specs(ParamSpec("in_channels", "int", None, minimum=1, maximum=65536,
+                     help="input channels; auto takes them from the input"),
+           ParamSpec("out_channels", "int", 16, minimum=1, maximum=65536, key=True),
+           ParamSpec("kernel_size", "pair", (3, 3), minimum=1, maximum=64, key=True),
+           ParamSpec("stride", "pair", (1, 1), minimum=1, maximum=64),
+           ParamSpec("padding", "padding", (0, 0), minimum=0, maximum=64),
+           ParamSpec("dilation", "pair", (1, 1), minimum=1, maximum=64),
+           ParamSpec("groups", "int", 1, minimum=1, maximum=65536),
+           ParamSpec("bias", "bool", True)),
+    _conv_infer, prefix="conv", module=_conv_module, count_params=_conv_params, count_macs=_conv_macs,
+    summary=_conv_summary))
+
+
+# ----- Pooling -----
+def _pool_out(size, k, s, p, ceil_mode):
+    out = (size + 2 * p - k + ((s - 1) if ceil_mode else 0)) // s + 1
+    if ceil_mode and (out - 1) * s >= size + p:
+        out -= 1
+    return out
+
+
+def _pool_infer(name):
+    def infer(params, in_shapes, context):
+        c, h, w = _need_image(name, in_shapes[0])
+        k = params["kernel_size"]
+        s = params["stride"] if params["stride"] is not None else k
+        p = params["padding"]
+        if p[0] > k[0] // 2 or p[1] > k[1] // 2:
+            raise ShapeError(f"{name}: padding {_dims(p)} must be at most half the kernel size {_dims(k)}")
+        oh, ow = _pool_out(h, k[0], s[0], p[0], params["ceil_mode"]), _pool_out(w, k[1], s[1], p[1],
+                                                                                   params["ceil_mode"])
+        if oh < 1 or ow < 1:
+            raise ShapeError(f"{name}: kernel {_dims(k)} is larger than the input {h}×{w}")
+        return (c, oh, ow)
+
+    return infer
+
+
+def _pool_macs(params, in_shapes, out_shape):
+    k = params["kernel_size"]
+    return _numel(out_shape) * k[0] * k[1]
+
+
+def _pool_module(name):
+    def module(params, in_shapes):
+        kwargs = {"stride": params["stride"], "padding": params["padding"], "ceil_mode": params["ceil_mode"]}
+        return _call(name, (params["kernel_size"],), kwargs, {"stride": None, "padding": 0, "ceil_mode": False})
+
+    return module
+
+
+def _pool_summary(p):
+    k, s = p["kernel_size"], p["stride"] if p["stride"] is not None else p["kernel_size"]
+    text = f"k{k[0]}" if k[0] == k[1] else f"k{k[0]}×{k[1]}"
+    if s != k:
+        text += f", s{s[0]}" if s[0] == s[1] else f", s{s[0]}×{s[1]}"
+    return text
+
+
+def _pool_specs():
+    return _specs(ParamSpec("kernel_size", "pair", (2, 2), minimum=1, maximum=64, key=True),
+                  ParamSpec("stride", "pair", None, minimum=1, maximum=64, help="default: the kernel size"),
+                  ParamSpec("padding", "pair", (0, 0), minimum=0, maximum=32),
+                  ParamSpec("ceil_mode", "bool", False))
+
+
+for _name, _prefix, _text in (("MaxPool2d", "pool", "Maximum over each window."),
+                              ("AvgPool2d", "avgpool", "Average over each window.")):
+    register(LayerType(_name, "Pooling", _text, _pool_specs(), _pool_infer(_name), prefix=_prefix,
+                       module=_pool_module(_name), count_macs=_pool_macs, summary=_pool_summary))
+
+
+def _adaptive_infer(params, in_shapes, context):
+    channels = _need_image("AdaptiveAvgPool2d", in_shapes[0])[0]
+    return (channels, *params["output_size"])
+
+
+register(LayerType(
+    "AdaptiveAvgPool2d", "Pooling", "Average pooling to a fixed output size (1×1: global average pool).",
+    _specs(ParamSpec("output_size", "pair", (1, 1), minimum=1, maximum=4096, key=True)),
+    _adaptive_infer, prefix="gap",
+    module=lambda p, s: _call("AdaptiveAvgPool2d", (p["output_size"],), {}, {}),
+    count_macs=lambda p, s, o: _numel(s[0]),
+    summary=lambda p: f"→{_dims(p['output_size'])}"))
+
+
+# ----- Linear -----
+def _linear_infer(params, in_shapes, context):
+    shape = in_shapes[0]
+    features = shape[-1]
+    declared = params["in_features"]
+    if declared is not None and declared != features:
+        if len(shape) > 1 and declared == _numel(shape):
+            raise ShapeError(f"Linear expects {declared} input features but receives {_dims(shape)} = "
+                             f"{_numel(shape)}: add a Flatten before it")
+        raise ShapeError(f"Linear expects {declared} input features but receives "
+                         + (f"{_dims(shape)} (last dimension {features})" if len(shape) > 1 else str(features)))
+    return (*shape[:-1], params["out_features"])
+
+
+register(LayerType(
+    "Linear", "Linear", "Fully connected layer on the last dimension.",
+    _specs(ParamSpec("in_features", "int", None, minimum=1, maximum=1 << 24,
+                     help="input features; auto takes them from the input"),
+           ParamSpec("out_features", "int", 10, minimum=1, maximum=1 << 24, key=True),
+           ParamSpec("bias", "bool", True)),
+    _linear_infer, prefix="fc",
+    module=lambda p, s: _call("Linear", (s[0][-1], p["out_features"]), {"bias": p["bias"]}, {"bias": True}),
+    count_params=lambda p, s, o: s[0][-1] * o[-1] + (o[-1] if p["bias"] else 0),
+    count_macs=lambda p, s, o: _numel(s[0]) * o[-1],
+    summary=lambda p: f"{p['in_features'] if p['in_features'] is not None else '?'}→{p['out_features']}"))
+
+
+# ----- Normalisation -----
+def _norm_infer(name, ranks):
+    def infer(params, in_shapes, context):
+        shape = in_shapes[0]
+        if len(shape) not in ranks:
+            wanted = " or ".join({1: "C", 2: "C×L", 3: "C×H×W"}[r] for r in ranks)
+            raise ShapeError(f"{name} expects a {wanted} input but receives {_dims(shape)}")
+        _auto_check(name, "features", params["num_features"], shape[0])
+        return shape
+
+    return infer
+
+
+def _norm_specs():
+    return _specs(ParamSpec("num_features", "int", None, minimum=1, maximum=1 << 24,
+                            help="channels; auto takes them from the input"),
+                  ParamSpec("eps", "float", 1e-5, minimum=1e-12, maximum=1.0),
+                  ParamSpec("momentum", "float", 0.1, minimum=0.0, maximum=1.0),
+                  ParamSpec("affine", "bool", True))
+
+
+def _norm_module(name):
+    return lambda p, s: _call(name, (s[0][0],), {"eps": p["eps"], "momentum": p["momentum"], "affine": p["affine"]},
+                              {"eps": 1e-5, "momentum": 0.1, "affine": True})
+
+
+for _name, _ranks in (("BatchNorm1d", (1, 2)), ("BatchNorm2d", (3,))):
+    register(LayerType(
+        _name, "Normalisation", "Batch normalisation with running statistics for evaluation.", _norm_specs(),
+        _norm_infer(_name, _ranks), prefix="bn", module=_norm_module(_name),
+        count_params=lambda p, s, o: 2 * s[0][0] if p["affine"] else 0,
+        count_macs=lambda p, s, o: _numel(o), summary=lambda p: ""))
+
+
+# ----- Activations -----
+def _activation(name, description, specs=(), module=None, summary=None):
+    register(LayerType(name, "Activation", description, _specs(*specs), _same, prefix=name.lower(),
+                       module=module or (lambda p, s: ModuleCall(name)), summary=summary or (lambda p: "")))
+
+
+_activation("ReLU", "max(0, x)")
+_activation("LeakyReLU", "x for x > 0, negative_slope·x otherwise",
+            [ParamSpec("negative_slope", "float", 0.01, minimum=0.0, maximum=1.0, key=True)],
+            lambda p, s: _call("LeakyReLU", (), {"negative_slope": p["negative_slope"]}, {"negative_slope": 0.01}))
+_activation("GELU", "Gaussian error linear unit",
+            [ParamSpec("approximate", "choice", "none", choices=("none", "tanh"))],
+            lambda p, s: _call("GELU", (), {"approximate": p["approximate"]}, {"approximate": "none"}))
+_activation("Sigmoid", "1 / (1 + exp(-x))")
+_activation("Tanh", "hyperbolic tangent")
+
+
+def _softmax_infer(name):
+    def infer(params, in_shapes, context):
+        rank = len(in_shapes[0]) + 1
+        if not -rank <= params["dim"] < rank or params["dim"] == 0 or params["dim"] == -rank:
+            raise ShapeError(f"{name}: dim {params['dim']} must name a non-batch dimension of a "
+                             f"{rank}-dimensional batch (1 to {rank - 1}, or -1 to {1 - rank})")
+        return in_shapes[0]
+
+    return infer
+
+
+for _name, _text in (("Softmax", "probabilities along a dimension"),
+                     ("LogSoftmax", "log-probabilities along a dimension")):
+    register(LayerType(_name, "Activation", _text,
+                       _specs(ParamSpec("dim", "int", 1, minimum=-8, maximum=8, help="batch dimension is 0")),
+                       _softmax_infer(_name), prefix=_name.lower(),
+                       module=lambda p, s, _n=_name: ModuleCall(_n, (), {"dim": p["dim"]}),
+                       summary=lambda p: f"dim {p['dim']}"))
+
+
+# ----- Regularisation -----
+register(LayerType(
+    "Dropout", "Regularisation", "Zeroes elements with probability p while training.",
+    _specs(ParamSpec("p", "float", 0.5, minimum=0.0, maximum=1.0, key=True)),
+    _same, prefix="dropout", module=lambda p, s: ModuleCall("Dropout", (p["p"],)),
+    summary=lambda p: f"p={p['p']:g}"))
+
+
+# ----- Merge -----
+def _add_infer(params, in_shapes, context):
+    first = in_shapes[0]
+    for other in in_shapes[1:]:
+        if other != first:
+            raise ShapeError(f"Add: inputs {_dims(first)} and {_dims(other)} differ")
+    return first
+
+
+def _concat_infer(params, in_shapes, context):
+    rank = len(in_shapes[0])
+    dim = params["dim"]
+    if not 0 <= dim < rank:
+        raise ShapeError(f"Concat: dim {dim} is not a dimension of {_dims(in_shapes[0])} (0 is the channels)")
+    for other in in_shapes[1:]:
+        if len(other) != rank or any(a != b for i, (a, b) in enumerate(zip(in_shapes[0], other)) if i != dim):
+            raise ShapeError(f"Concat: inputs {_dims(in_shapes[0])} and {_dims(other)} differ outside dim {dim}")
+    out = list(in_shapes[0])
+    out[dim] = sum(s[dim] for s in in_shapes)
+    return tuple(out)
+
+
+def _add(xs, params):
+    total = xs[0]
+    for x in xs[1:]:
+        total = total + x
+    return total
+
+
+def _concat(xs, params):
+    return cat(xs, params["dim"] + 1)
+
+
+register(LayerType("Add", "Merge", "Element-wise sum of its inputs (residual connections).", {}, _add_infer,
+                   inputs=(2, None), prefix="add", combine=_add,
+                   code=lambda names, p: " + ".join(names),
+                   count_macs=lambda p, s, o: _numel(o) * (len(s) - 1), summary=lambda p: "+"))
+register(LayerType("Concat", "Merge", "Joins its inputs along a dimension (0: channels).",
+                   _specs(ParamSpec("dim", "int", 0, minimum=0, maximum=7, key=True,
+                                    help="0 is the channel dimension (the batch is not counted)")),
+                   _concat_infer, inputs=(2, None), prefix="cat", combine=_concat,
+                   code=lambda names, p: f"torch.cat([{', '.join(names)}], {p['dim'] + 1})",
+                   summary=lambda p: f"dim {p['dim']}"))
+
+
+# ----- Reshape -----
+register(LayerType("Flatten", "Reshape", "Flattens each sample to a vector.", {},
+                   lambda p, s, c: (_numel(s[0]),), prefix="flatten", module=lambda p, s: ModuleCall("Flatten"),
+                   summary=lambda p: ""))
+register(LayerType("Identity", "Reshape", "Passes its input through unchanged.", {}, _same, prefix="identity",
+                   module=lambda p, s: ModuleCall("Identity"), summary=lambda p: ""))
