@@ -1,0 +1,86 @@
+"""The network as Python source: an ``nn.Module`` class whose sub-modules are the document's nodes.
+
+The same source serves PyTorch (``from torch import nn``) and the engine (``import engine as torch``).
+Constructor lines come from each layer type's ``module`` description, the one ``GraphModule`` is built
+from; attributes are named after the nodes, assigned in execution order, so the class's ``state_dict``
+keys and their order are the ``GraphModule``'s. ``forward`` follows the DAG: a value whose only consumer
+is the next line lives in ``x``, as in hand-written code; others keep their node's name. Merges are
+written with ``LayerType.code``.
+"""
+
+import re
+from collections import defaultdict
+
+from ..build import execution_plan
+from .errors import ExportError
+
+FORWARD_NAMES = frozenset({"self", "x", "torch", "nn"})  # names forward itself uses
+
+
+def class_name(title, taken=()):
+    """A class name from the document's title: ``'LeNet (CIFAR-10 tutorial)'`` -> ``LeNetCIFAR10Tutorial``."""
+    name = "".join(w[:1].upper() + w[1:] for w in re.findall(r"[A-Za-z0-9]+", title)) or "Network"
+    if name[0].isdigit():
+        name = "Net" + name
+    while name in taken:
+        name += "Net"
+    return name
+
+
+def format_call(call, prefix="", first=()):
+    """``ModuleCall`` as source: ``prefix + cls(first..., args..., key=value...)``, values written by ``repr``."""
+    args = [*first, *(repr(a) for a in call.args), *(f"{k}={v!r}" for k, v in call.kwargs.items())]
+    return f"{prefix}{call.cls}({', '.join(args)})"
+
+
+def docstring_text(text):
+    """``text`` made safe inside a triple-quoted string."""
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _variables(plan):
+    consumers = defaultdict(list)
+    for k, (_node, sources, _free) in enumerate(plan):
+        for s in sources:
+            consumers[s].append(k)
+    node_names = {node.name for node, _sources, _free in plan}
+    names = []
+    for k, (node, _sources, _free) in enumerate(plan):
+        if consumers[k] == [k + 1]:
+            names.append("x")
+            continue
+        name = node.name
+        while name in FORWARD_NAMES or (name != node.name and name in node_names):
+            name += "_"
+        names.append(name)
+    return names
+
+
+def _shape_comment(shape):
+    return f"  # {'x'.join(map(str, shape))}" if shape else ""
+
+
+def model_class_source(network, inference, cls_name):
+    """The ``class cls_name(nn.Module)`` source of a valid network."""
+    plan = execution_plan(network, inference)
+    names = _variables(plan)
+    init, forward = [], []
+    for k, (node, sources, _free) in enumerate(plan):
+        lt, info = node.layer_type, inference.nodes[node.id]
+        inputs = [names[s] for s in sources]
+        if node.type == "Input":
+            if names[k] != "x":
+                forward.append(f"{names[k]} = x")
+        elif node.type == "Output":
+            forward.append(f"return {inputs[0]}")
+        elif lt.module is not None:
+            init.append(f"self.{node.name} = {format_call(lt.module(node.params, info.in_shapes), 'nn.')}")
+            forward.append(f"{names[k]} = self.{node.name}({inputs[0]}){_shape_comment(info.shape)}")
+        elif lt.code is not None:
+            forward.append(f"{names[k]} = {lt.code(inputs, node.params)}{_shape_comment(info.shape)}")
+        else:
+            raise ExportError(f"{node.label()}: layer type {node.type!r} has neither a module nor code to export")
+    body = ["    def __init__(self):", "        super().__init__()", *(f"        {line}" for line in init), "",
+            "    def forward(self, x):", *(f"        {line}" for line in forward)]
+    summary = f"{docstring_text(network.title)}: {inference.total_params:,} parameters."
+    return "\n".join([f"class {cls_name}(nn.Module):", f'    """{summary}"""', "", *body]) + "\n"

@@ -1,0 +1,227 @@
+"""ONNX export (opset 17): the document's execution plan becomes an ONNX graph, one rule per layer type.
+
+The graph's input is ``input`` (the Input node's shape behind a dynamic ``batch`` dimension) and its output
+``output``; every other value is named after its node and the weights keep their ``state_dict`` names, so
+the graph reads like the document in a viewer such as Netron. Layers run as in evaluation mode:
+BatchNormalization uses the running statistics, Dropout is the identity. The model passes
+``onnx.checker`` (with shape inference) before it is written.
+
+A rule is ``rule(graph, node, info, inputs, out) -> value name``: it adds the ONNX nodes computing
+``node`` (``info`` is its ``NodeInfo``; ``inputs`` the names of its input values) and returns the name of
+its result, normally ``out``.
+"""
+
+import math
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+from ...utils.files import atomic_write
+from ..build import execution_plan, require_valid
+from .errors import ExportError
+
+OPSET = 17
+IR_VERSION = 8  # the IR version that came with opset 17, so runtimes of that age load the file
+GRAPH_INPUT, GRAPH_OUTPUT = "input", "output"
+
+
+class NoOnnxRuleError(ExportError, NotImplementedError):
+    """A layer type of the catalogue that the ONNX exporter has no rule for."""
+
+
+class _Graph:
+    """The ONNX nodes and initializers being collected."""
+
+    def __init__(self, arrays):
+        self.arrays = arrays
+        self.nodes = []
+        self.initializers = {}
+
+    def op(self, op_type, inputs, output, **attrs):
+        self.nodes.append(helper.make_node(op_type, list(inputs), [output], name=output, **attrs))
+        return output
+
+    def weight(self, key):
+        """The initializer holding ``state_dict[key]``, added on first use."""
+        if key not in self.initializers:
+            self.initializers[key] = numpy_helper.from_array(self.arrays[key], key)
+        return key
+
+    def const(self, name, values, dtype=np.float32):
+        self.initializers[name] = numpy_helper.from_array(np.asarray(values, dtype), name)
+        return name
+
+
+def _pads(padding):
+    """ONNX pads (begin of each axis, then end of each) for symmetric (height, width) padding."""
+    return [padding[0], padding[1], padding[0], padding[1]]
+
+
+def _input(g, node, info, xs, out):
+    return GRAPH_INPUT
+
+
+def _output(g, node, info, xs, out):
+    return g.op("Identity", xs, GRAPH_OUTPUT)
+
+
+def _conv(g, node, info, xs, out):
+    p = node.params
+    k, d = p["kernel_size"], p["dilation"]
+    if p["padding"] == "same":  # as PyTorch: an odd total puts the extra row/column at the end
+        total = [d[i] * (k[i] - 1) for i in (0, 1)]
+        pads = [total[0] // 2, total[1] // 2, total[0] - total[0] // 2, total[1] - total[1] // 2]
+    else:
+        pads = _pads((0, 0) if p["padding"] == "valid" else p["padding"])
+    inputs = [xs[0], g.weight(f"{node.name}.weight")] + ([g.weight(f"{node.name}.bias")] if p["bias"] else [])
+    return g.op("Conv", inputs, out, kernel_shape=list(k), strides=list(p["stride"]), dilations=list(d),
+                group=p["groups"], pads=pads)
+
+
+def _pool(op_type, **extra):
+    def rule(g, node, info, xs, out):
+        p = node.params
+        k, pad, ceil = p["kernel_size"], p["padding"], p["ceil_mode"]
+        stride = p["stride"] if p["stride"] is not None else k
+        # with ceil_mode ONNX keeps a last window that starts in the end padding, which PyTorch drops: crop it
+        onnx_size = tuple(-(-(n + 2 * q - kk) // ss) + 1 for n, q, kk, ss in zip(info.in_shapes[0][1:], pad, k, stride))
+        crop = ceil and onnx_size != info.shape[1:]
+        pooled = g.op(op_type, xs, f"{node.name}/pool" if crop else out, kernel_shape=list(k), strides=list(stride),
+                      pads=_pads(pad), ceil_mode=int(ceil), **extra)
+        if not crop:
+            return pooled
+        bounds = [g.const(f"{node.name}/{name}", values, np.int64)
+                for name, values in (("starts", [0, 0]), ("ends", info.shape[1:]), ("axes", [2, 3]))]
+        return g.op("Slice", [pooled, *bounds], out)
+
+    return rule
+
+
+def _adaptive_matrix(size, out):
+    """``(out, size)`` averaging matrix of PyTorch's adaptive windows [floor(i*size/out), ceil((i+1)*size/out))."""
+    matrix = np.zeros((out, size), np.float32)
+    for i in range(out):
+        start, stop = (i * size) // out, -(-((i + 1) * size) // out)
+        matrix[i, start:stop] = 1.0 / (stop - start)
+    return matrix
+
+
+def _adaptive_avg_pool(g, node, info, xs, out):
+    """GlobalAveragePool for 1×1, AveragePool when the windows tile the input evenly; otherwise the windows
+    overlap or differ in size, and the pooling is written as the linear map it is: A_h @ x @ A_w^T."""
+    (_, h, w), (oh, ow) = info.in_shapes[0], node.params["output_size"]
+    if (oh, ow) == (1, 1):
+        return g.op("GlobalAveragePool", xs, out)
+    if h % oh == 0 and w % ow == 0:
+        kernel = [h // oh, w // ow]
+        return g.op("AveragePool", xs, out, kernel_shape=kernel, strides=kernel)
+    rows = g.op("MatMul", [xs[0], g.const(f"{node.name}/width_t", _adaptive_matrix(w, ow).T)], f"{node.name}/rows")
+    return g.op("MatMul", [g.const(f"{node.name}/height", _adaptive_matrix(h, oh)), rows], out)
+
+
+def _linear(g, node, info, xs, out):
+    weight = g.weight(f"{node.name}.weight")
+    bias = [g.weight(f"{node.name}.bias")] if node.params["bias"] else []
+    if len(info.in_shapes[0]) == 1:  # (batch, features): one Gemm
+        return g.op("Gemm", [xs[0], weight, *bias], out, transB=1)
+    transposed = g.op("Transpose", [weight], f"{node.name}/weight_t", perm=[1, 0])
+    product = g.op("MatMul", [xs[0], transposed], f"{node.name}/matmul" if bias else out)
+    return g.op("Add", [product, bias[0]], out) if bias else product
+
+
+def _batch_norm(g, node, info, xs, out):
+    name, channels = node.name, info.in_shapes[0][0]
+    if node.params["affine"]:
+        scale, shift = g.weight(f"{name}.weight"), g.weight(f"{name}.bias")
+    else:
+        scale, shift = g.const(f"{name}/scale", np.ones(channels)), g.const(f"{name}/shift", np.zeros(channels))
+    stats = [g.weight(f"{name}.running_mean"), g.weight(f"{name}.running_var")]
+    return g.op("BatchNormalization", [xs[0], scale, shift, *stats], out, epsilon=node.params["eps"])
+
+
+def _gelu(g, node, info, xs, out):
+    """GELU as its formula (the Gelu operator only exists from opset 20)."""
+    x, n = xs[0], node.name
+    if node.params["approximate"] == "tanh":  # tanh(sqrt(2/pi) * (x + 0.044715 x^3))
+        cube = g.op("Mul", [g.op("Mul", [x, x], f"{n}/x2"), x], f"{n}/x3")
+        inner = g.op("Add", [x, g.op("Mul", [cube, g.const(f"{n}/c", 0.044715)], f"{n}/cx3")], f"{n}/inner")
+        core = g.op("Tanh", [g.op("Mul", [inner, g.const(f"{n}/k", math.sqrt(2 / math.pi))], f"{n}/scaled")],
+                    f"{n}/tanh")
+    else:  # erf(x / sqrt(2))
+        core = g.op("Erf", [g.op("Mul", [x, g.const(f"{n}/k", 1 / math.sqrt(2))], f"{n}/scaled")], f"{n}/erf")
+    gate = g.op("Mul", [g.op("Add", [core, g.const(f"{n}/one", 1.0)], f"{n}/plus1"), g.const(f"{n}/half", 0.5)],
+                f"{n}/gate")
+    return g.op("Mul", [x, gate], out)
+
+
+def _add(g, node, info, xs, out):
+    """A chain of Adds, left to right, as the engine sums (so rounding matches)."""
+    total = xs[0]
+    for k, x in enumerate(xs[1:], 2):
+        total = g.op("Add", [total, x], out if k == len(xs) else f"{node.name}/sum{k}")
+    return total
+
+
+def _simple(op_type, attrs=lambda params: {}):
+    return lambda g, node, info, xs, out: g.op(op_type, xs, out, **attrs(node.params))
+
+
+RULES = {
+    "Input": _input,
+    "Output": _output,
+    "Conv2d": _conv,
+    "MaxPool2d": _pool("MaxPool"),
+    "AvgPool2d": _pool("AveragePool", count_include_pad=1),  # PyTorch's AvgPool2d default
+    "AdaptiveAvgPool2d": _adaptive_avg_pool,
+    "Linear": _linear,
+    "BatchNorm1d": _batch_norm,
+    "BatchNorm2d": _batch_norm,
+    "ReLU": _simple("Relu"),
+    "LeakyReLU": _simple("LeakyRelu", lambda p: {"alpha": p["negative_slope"]}),
+    "GELU": _gelu,
+    "Sigmoid": _simple("Sigmoid"),
+    "Tanh": _simple("Tanh"),
+    "Softmax": _simple("Softmax", lambda p: {"axis": p["dim"]}),
+    "LogSoftmax": _simple("LogSoftmax", lambda p: {"axis": p["dim"]}),
+    "Dropout": _simple("Identity"),  # inference
+    "Add": _add,
+    "Concat": _simple("Concat", lambda p: {"axis": p["dim"] + 1}),
+    "Flatten": _simple("Flatten", lambda p: {"axis": 1}),
+    "Identity": _simple("Identity"),
+}
+
+
+def _value_name(node):
+    return f"{node.name}/out" if node.name in (GRAPH_INPUT, GRAPH_OUTPUT) else node.name
+
+
+def onnx_model(network, arrays):
+    """The checked ``onnx.ModelProto`` of ``network`` with weights ``arrays`` (name -> array, as
+    ``weights.checked_arrays`` gives)."""
+    inference = require_valid(network)
+    g = _Graph(arrays)
+    values = []
+    for node, sources, _free in execution_plan(network, inference):
+        rule = RULES.get(node.type)
+        if rule is None:
+            raise NoOnnxRuleError(f"{node.label()}: the ONNX exporter has no rule for layer type {node.type!r}; "
+                                  f"add one to RULES in {__name__}")
+        values.append(rule(g, node, inference.nodes[node.id], [values[s] for s in sources], _value_name(node)))
+    in_shape = network.input_node().params["shape"]
+    out_shape = inference.nodes[network.output_node().id].shape
+    graph = helper.make_graph(
+        g.nodes, network.title,
+        [helper.make_tensor_value_info(GRAPH_INPUT, TensorProto.FLOAT, ["batch", *in_shape])],
+        [helper.make_tensor_value_info(GRAPH_OUTPUT, TensorProto.FLOAT, ["batch", *out_shape])],
+        initializer=list(g.initializers.values()))
+    model = helper.make_model(graph, producer_name="LayerLab", opset_imports=[helper.make_opsetid("", OPSET)],
+                              ir_version=IR_VERSION, doc_string=network.description)
+    onnx.checker.check_model(model, full_check=True)
+    return model
+
+
+def export_onnx(network, arrays, path):
+    data = onnx_model(network, arrays).SerializeToString()
+    atomic_write(path, lambda fh, _tmp: fh.write(data))
+    return [path]

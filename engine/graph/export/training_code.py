@@ -1,0 +1,226 @@
+"""The training part of the engine code export: data, transforms, loaders, loss, optimizer and schedule
+as LayerLab's training plan (``engine.graph.training_plan``, which the app's training recipe uses) makes
+them, written out as a plain script.
+
+Values are read from the objects the plan builds wherever they can be (the transforms, the optimizer,
+the loaders' batch sizes, the loss), so the script follows the recipe by construction; the schedule's
+construction cannot be read back from a scheduler, so ``SCHEDULERS`` writes it per scheduler class (a test
+checks that its learning rates follow the recipe's step by step).
+"""
+
+import ast
+import inspect
+from string import Template
+
+from ... import nn
+from ...creation import zeros
+from ..build import loss_call
+from ..catalogue import ModuleCall
+from ..datasets import DATASETS
+from ..training_plan import eval_transform, make_loader, make_optimizer, make_scheduler, train_transform
+from .errors import ExportError
+from .model_code import format_call
+
+# scheduler class made by training_plan.make_scheduler -> its construction; ``epochs`` and ``steps_per_epoch`` are
+# variables of the generated make_scheduler
+SCHEDULERS = {
+    "StepLR": lambda s: f"StepLR(optimizer, step_size={s['step_size']!r}, gamma={s['gamma']!r})",
+    "MultiStepLR": lambda s: f"MultiStepLR(optimizer, milestones={list(s['milestones'])!r}, gamma={s['gamma']!r})",
+    "CosineAnnealingLR": lambda s: "CosineAnnealingLR(optimizer, T_max=epochs)",
+    "OneCycleLR": lambda s: (f"OneCycleLR(optimizer, max_lr={s['lr']!r}, pct_start={s['warmup_fraction']!r},\n"
+                             f"{' ' * 47}total_steps=max(2, epochs * steps_per_epoch))"),
+    "ReduceLROnPlateau": lambda s: (f"ReduceLROnPlateau(optimizer, factor={s['gamma'] or 0.1!r}, "
+                                    f"patience={s['patience']!r})"),
+}
+
+
+def _is_default(value, default):
+    return value == default and isinstance(value, bool) == isinstance(default, bool)
+
+
+def object_call(obj, values, skip=(), always=()):
+    """The ``ModuleCall`` that rebuilds ``obj``: its class's constructor parameters read from ``values``,
+    leaving out those at their defaults (except the names in ``always``). Values must be Python literals, so
+    ``repr`` writes them as code."""
+    kwargs = {}
+    for name, param in inspect.signature(type(obj)).parameters.items():
+        if name in skip or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            continue
+        if name not in values:
+            raise ExportError(f"cannot write {type(obj).__name__} as code: its {name!r} cannot be read back")
+        value = values[name]
+        if name not in always and _is_default(value, param.default):
+            continue
+        try:
+            literal = ast.literal_eval(repr(value)) == value
+        except (ValueError, SyntaxError):
+            literal = False
+        if not literal:
+            raise ExportError(f"cannot write {type(obj).__name__} as code: {name}={value!r} is not a literal")
+        kwargs[name] = value
+    return ModuleCall(type(obj).__name__, (), kwargs)
+
+
+def _compose(transform, indent):
+    steps = "".join(f"\n{indent}    {format_call(object_call(t, vars(t)), 'T.')}," for t in transform.transforms)
+    return f"T.Compose([{steps}\n{indent}])"
+
+
+def _datasets(network):
+    info = DATASETS[network.input_node().params["dataset"]]
+    if info.vision_class == "ImageFolder":
+        return ('datasets.ImageFolder(os.path.join(root, "train"))', 'datasets.ImageFolder(os.path.join(root, "test"))',
+                'required=True, help="folder with train/ and test/ sub-folders of one folder per class"')
+    cls = f"datasets.{info.vision_class}"
+    data_dir = network.settings["data_dir"] or None
+    return (f"{cls}(root, train=True, download=download)", f"{cls}(root, train=False, download=download)",
+            f'default={data_dir!r}, help="dataset folder (default: $LAYERLAB_DATA or the cache)"')
+
+
+def _split(settings):
+    if settings["val_split"] == 0:
+        return ("    val = test  # no validation split: the test set serves as the validation set\n"
+                "    indices = np.arange(len(full_train))\n")
+    return (f"    # a seeded share of the training images is held out for validation, seen without augmentation\n"
+            f"    order = np.random.default_rng({settings['seed']!r}).permutation(len(full_train))\n"
+            f"    n_val = max(1, round({settings['val_split']!r} * len(full_train)))\n"
+            f"    val = copy.copy(full_train)\n"
+            f"    val.transform = transforms(train=False)\n"
+            f"    val = Subset(val, sorted(order[:n_val].tolist()))\n"
+            f"    indices = np.sort(order[n_val:])\n")
+
+
+def _schedule(network, optimizer):
+    """Source of the schedule: (make_scheduler function, its call in main, the step after each batch, the step
+    after each epoch); all empty without a schedule."""
+    scheduler, interval = make_scheduler(network, optimizer, 1)
+    if scheduler is None:
+        return "", "", "", ""
+    name = type(scheduler).__name__
+    if name not in SCHEDULERS:
+        raise ExportError(f"the code exporter cannot write the {name} schedule; add it to SCHEDULERS in {__name__}")
+    function = (f"def make_scheduler(optimizer, epochs, steps_per_epoch):\n"
+                f"    return torch.optim.lr_scheduler.{SCHEDULERS[name](network.settings)}\n\n\n")
+    call = "\n    scheduler = make_scheduler(optimizer, args.epochs, len(train_loader))"
+    step = "scheduler.step(val_loss)" if name == "ReduceLROnPlateau" else "scheduler.step()"
+    if interval == "step":
+        return function, call, f"\n            {step}", ""
+    return function, call, "", f"\n        {step}"
+
+
+def training_source(network, cls_name, trained_file):
+    """Functions and ``main`` of the training script (appended to the model class by ``code.generate_code``)."""
+
+    settings = network.settings
+    images = network.input_node()
+    if len(images.params["shape"]) != 3:
+        raise ExportError(f"{images.label()}: the engine script trains on images (C×H×W), but the input is "
+                          f"{images.layer_type.params['shape'].format(images.params['shape'])}; export PyTorch code "
+                          "for the model alone")
+    optimizer = make_optimizer(network, [nn.Parameter(zeros(1))])
+    make_scheduler, make_scheduler_call, batch_step, epoch_step = _schedule(network, optimizer)
+    open_train, open_test, data_arg = _datasets(network)
+    train_loader, eval_loader = make_loader(network, [0], True), make_loader(network, [0], False)
+    return Template(_TRAINING).substitute(
+        train_transforms=_compose(train_transform(network), " " * 8),
+        eval_transforms=_compose(eval_transform(network), " " * 4),
+        open_train=open_train, open_test=open_test, split=_split(settings),
+        optimizer=format_call(object_call(optimizer, optimizer.defaults, ("params",), ("lr",)), "torch.optim.",
+                              ("model.parameters()",)),
+        make_scheduler=make_scheduler, make_scheduler_call=make_scheduler_call, batch_step=batch_step,
+        epoch_step=epoch_step,
+        loss=format_call(loss_call(network), "nn."), data_arg=data_arg, cls=cls_name,
+        title=repr(network.title), epochs=settings["epochs"], limit=settings["train_limit"],
+        device=repr(settings["device"]), seed=settings["seed"], trained=repr(trained_file),
+        train_batch=train_loader.batch_size, eval_batch=eval_loader.batch_size, workers=train_loader.num_workers,
+        val_name="test" if settings["val_split"] == 0 else "validation")
+
+
+_TRAINING = '''def transforms(train):
+    """The transforms LayerLab applies to training images (train=True) or to evaluation images."""
+    if train:
+        return $train_transforms
+    return $eval_transforms
+
+
+def load_data(root, download=False, limit=0):
+    """Training, validation and test sets, split as LayerLab splits them; limit: first N training images."""
+    full_train = $open_train
+    test = $open_test
+    test.transform = transforms(train=False)
+    train = copy.copy(full_train)
+    train.transform = transforms(train=True)
+$split    if limit:
+        indices = indices[:limit]
+    if len(indices) < len(full_train):
+        train = Subset(train, indices.tolist())
+    return train, val, test
+
+
+def make_optimizer(model):
+    return $optimizer
+
+
+${make_scheduler}def evaluate(model, loader, loss_fn, device):
+    """Mean loss and accuracy of the model on a loader, in evaluation mode."""
+    model.eval()
+    total_loss, correct, count = 0.0, 0, 0
+    with torch.no_grad():
+        for images, labels in loader:
+            images, labels = images.to(device), labels.to(device)
+            outputs = model(images)
+            total_loss += loss_fn(outputs, labels).item() * len(labels)
+            correct += (outputs.argmax(1) == labels).sum().item()
+            count += len(labels)
+    return total_loss / max(count, 1), correct / max(count, 1)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Train " + $title + " with LayerLab's engine.")
+    parser.add_argument("--data", $data_arg)
+    parser.add_argument("--download", action="store_true", help="download the dataset if it is missing")
+    parser.add_argument("--epochs", type=int, default=$epochs)
+    parser.add_argument("--limit", type=int, default=$limit, help="train on the first N images only (0: all)")
+    parser.add_argument("--device", default=$device, help="cpu or cuda")
+    parser.add_argument("--weights", default=WEIGHTS, help="weights to start from ('': freshly initialised)")
+    parser.add_argument("--out", default=os.path.join(HERE, $trained),
+                        help="where to save the trained weights")
+    args = parser.parse_args(argv)
+
+    torch.manual_seed($seed)
+    device = torch.device(args.device)
+    model = $cls()
+    if args.weights:
+        model.load_state_dict(torch.load_safetensors(args.weights))
+    model.to(device)
+    train_set, val_set, test_set = load_data(args.data, args.download, args.limit)
+    train_loader = DataLoader(train_set, batch_size=$train_batch, shuffle=True, num_workers=$workers)
+    val_loader = DataLoader(val_set, batch_size=$eval_batch, num_workers=$workers)
+    test_loader = DataLoader(test_set, batch_size=$eval_batch, num_workers=$workers)
+    loss_fn = $loss
+    optimizer = make_optimizer(model)$make_scheduler_call
+
+    for epoch in range(args.epochs):
+        model.train()
+        total_loss, count = 0.0, 0
+        for images, labels in train_loader:
+            images, labels = images.to(device), labels.to(device)
+            optimizer.zero_grad()
+            loss = loss_fn(model(images), labels)
+            loss.backward()
+            optimizer.step()$batch_step
+            total_loss += loss.item() * len(labels)
+            count += len(labels)
+        val_loss, val_accuracy = evaluate(model, val_loader, loss_fn, device)$epoch_step
+        print(f"epoch {epoch + 1}/{args.epochs}: train loss {total_loss / max(count, 1):.4f}, "
+              f"$val_name loss {val_loss:.4f}, $val_name accuracy {val_accuracy:.2%}")
+
+    test_loss, test_accuracy = evaluate(model, test_loader, loss_fn, device)
+    print(f"test loss {test_loss:.4f}, test accuracy {test_accuracy:.2%}")
+    torch.save_safetensors(model.state_dict(), args.out)
+    print(f"saved the trained weights to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
+'''
