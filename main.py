@@ -1,31 +1,31 @@
-"""LayerLab's entry point. With no arguments it opens the app; until the GUI lands it shows what the
-engine can do."""
+"""LayerLab's entry point: with no arguments (or just a network file) it opens the app; sub-commands
+(train, eval, summary, export, predict) run headless. ``python main.py --help`` lists them."""
 
-import argparse
 import sys
 
+from engine.graph.fileformat import EXTENSIONS
 
-def _engine_tour():
-    import engine as torch
 
-    print("LayerLab engine", torch.__version__, "- a PyTorch-compatible engine on NumPy"
-          + (" and CuPy" if torch.cuda.is_available() else ""))
-    x = torch.ones(2, 2, requires_grad=True)
-    y = x + 2
-    out = (y * y * 3).mean()
-    out.backward()
-    print(">>> x = torch.ones(2, 2, requires_grad=True); out = ((x + 2) ** 2 * 3).mean(); out.backward()")
-    print("out =", out)
-    print("x.grad =", x.grad)
-    print("CUDA available:", torch.cuda.is_available(), "| devices:", torch.cuda.device_count())
-    print("The node editor is not built yet; run the tests with: python -m pytest")
+def open_gui(argv):
+    """Start the GUI on ``argv`` (empty, or a network file); without PySide6 or the GUI, say why."""
+    try:
+        from gui.app import main as gui_main
+    except ImportError as e:
+        import cli
+
+        cli.build_parser().print_help()
+        print(f"\n{cli.PROG}: the GUI is unavailable ({e}); use one of the commands above.", file=sys.stderr)
+        return 1
+    return gui_main(argv)
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="layerlab", description=__doc__)
-    parser.parse_args(argv)
-    _engine_tour()
-    return 0
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (len(argv) == 1 and argv[0].lower().endswith(EXTENSIONS)):
+        return open_gui(argv)
+    import cli
+
+    return cli.main(argv)
 
 
 if __name__ == "__main__":

@@ -12,12 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import optim
 from ..graph import Network, NetworkError
 from ..graph.datasets import DATASETS
+from ..graph.training_plan import eval_transform, make_loader, make_optimizer, make_scheduler, train_transform
 from ..utils.data import DataLoader, Subset
 from ..vision import datasets as vision_datasets
-from ..vision import transforms as T
 from .trainer import Trainer
 
 
@@ -44,35 +43,6 @@ class TrainingSetup:
     trainer: Trainer
 
 
-def eval_transform(network):
-    """The transform for evaluation and prediction: resize (image folders), tensor, normalisation."""
-    settings = network.settings
-    info = DATASETS[network.input_node().params["dataset"]]
-    channels, height, width = network.input_node().params["shape"]
-    steps = []
-    if info.shape is None:  # image folders come in any size and mode
-        steps += [T.Resize((height, width))] + ([T.Grayscale(1)] if channels == 1 else [])
-    steps.append(T.ToTensor())
-    if settings["normalize"]:
-        mean, std = (info.mean, info.std) if channels == len(info.mean) else ((0.5,) * channels, (0.5,) * channels)
-        steps.append(T.Normalize(mean, std))
-    return T.Compose(steps)
-
-
-def train_transform(network):
-    settings = network.settings
-    base = eval_transform(network).transforms
-    height, width = network.input_node().params["shape"][1:]
-    augment = []
-    if settings["augment_crop_padding"]:
-        augment.append(T.RandomCrop((height, width), padding=settings["augment_crop_padding"],
-                                    padding_mode="reflect"))
-    if settings["augment_hflip"]:
-        augment.append(T.RandomHorizontalFlip())
-    position = next(i for i, t in enumerate(base) if isinstance(t, T.ToTensor))
-    return T.Compose(base[:position] + augment + base[position:])
-
-
 def _open(info, root, train, download):
     cls = getattr(vision_datasets, info.vision_class)
     if info.vision_class == "ImageFolder":
@@ -85,14 +55,25 @@ def _open(info, root, train, download):
     return cls(root, train=train, download=download)
 
 
+def _root(network, data_dir):
+    return data_dir or network.settings["data_dir"] or None
+
+
+def load_test_data(network, data_dir=None, download=False):
+    """The test split alone, with the evaluation transform, and its class names (evaluating saved weights
+    needs no training images)."""
+    info = DATASETS[network.input_node().params["dataset"]]
+    test = _open(info, _root(network, data_dir), False, download)
+    test.transform = eval_transform(network)
+    return test, tuple(getattr(test, "classes", ()) or info.classes)
+
+
 def load_data(network, data_dir=None, download=False):
     """Train, validation and test datasets (with their transforms) for the document's Input and settings."""
     settings = network.settings
     info = DATASETS[network.input_node().params["dataset"]]
-    root = data_dir or settings["data_dir"] or None
-    full_train = _open(info, root, True, download)
-    test = _open(info, root, False, download)
-    test.transform = eval_transform(network)
+    full_train = _open(info, _root(network, data_dir), True, download)
+    test, _ = load_test_data(network, data_dir, download)
     classes = tuple(getattr(full_train, "classes", ()) or info.classes)
     train = copy.copy(full_train)
     train.transform = train_transform(network)
@@ -111,45 +92,6 @@ def load_data(network, data_dir=None, download=False):
     if len(indices) < len(full_train):
         train = Subset(train, indices.tolist())
     return DataSplits(train, val, test, classes)
-
-
-def make_optimizer(network, parameters):
-    s = network.settings
-    name = s["optimizer"]
-    if name == "SGD":
-        if s["nesterov"] and s["momentum"] == 0:
-            raise NetworkError("training settings: nesterov needs a momentum above 0")
-        return optim.SGD(parameters, lr=s["lr"], momentum=s["momentum"], nesterov=s["nesterov"],
-                         weight_decay=s["weight_decay"])
-    if name in ("Adam", "AdamW"):
-        return getattr(optim, name)(parameters, lr=s["lr"], betas=(s["beta1"], s["beta2"]),
-                                    weight_decay=s["weight_decay"])
-    return optim.RMSprop(parameters, lr=s["lr"], momentum=s["momentum"], weight_decay=s["weight_decay"])
-
-
-def make_scheduler(network, optimizer, steps_per_epoch):
-    """``(scheduler or None, 'epoch' or 'step')`` for the document's schedule."""
-    s = network.settings
-    name = s["scheduler"]
-    sched = optim.lr_scheduler
-    if name == "StepLR":
-        return sched.StepLR(optimizer, step_size=s["step_size"], gamma=s["gamma"]), "epoch"
-    if name == "MultiStepLR":
-        return sched.MultiStepLR(optimizer, milestones=list(s["milestones"]), gamma=s["gamma"]), "epoch"
-    if name == "CosineAnnealingLR":
-        return sched.CosineAnnealingLR(optimizer, T_max=s["epochs"]), "epoch"
-    if name == "OneCycleLR":
-        return sched.OneCycleLR(optimizer, max_lr=s["lr"], total_steps=max(2, s["epochs"] * steps_per_epoch),
-                                pct_start=s["warmup_fraction"]), "step"
-    if name == "ReduceLROnPlateau":
-        return sched.ReduceLROnPlateau(optimizer, factor=s["gamma"] or 0.1, patience=s["patience"]), "epoch"
-    return None, "epoch"
-
-
-def make_loader(network, dataset, train):
-    s = network.settings
-    return DataLoader(dataset, batch_size=s["batch_size"] if train else max(256, s["batch_size"]), shuffle=train,
-                      num_workers=s["num_workers"])
 
 
 def prepare_training(network, *, data_dir=None, device=None, callbacks=(), monitor_gradients=False,

@@ -1,0 +1,148 @@
+"""Train a network with the training settings its file holds (options override them) into a run
+folder, with a progress bar and a line of metrics per epoch. Ctrl+C stops after the current step and keeps a
+checkpoint; --resume RUN_DIR continues that run, optimizer and schedule included, up to --epochs."""
+
+import os
+import signal
+import sys
+import threading
+from contextlib import contextmanager
+
+from .common import (
+    CliError,
+    apply_settings,
+    data_errors,
+    error_lines,
+    open_network,
+    require_valid,
+    resolve_device,
+)
+
+
+def add_parser(subparsers):
+    p = subparsers.add_parser("train", help="train a network into a run folder", description=__doc__)
+    p.add_argument("network", metavar="NET.llnet", help="the network file (its training settings are used)")
+    p.add_argument("--data", metavar="DIR", help="the dataset folder (default: the document's data_dir, "
+                                                 "$LAYERLAB_DATA or ~/.cache/layerlab/data)")
+    p.add_argument("--download", action="store_true", help="download the dataset if it is missing")
+    p.add_argument("--epochs", type=int, metavar="N", help="train until N epochs in all")
+    p.add_argument("--batch-size", type=int, metavar="N")
+    p.add_argument("--lr", type=float, metavar="X", help="learning rate")
+    p.add_argument("--limit", type=int, metavar="N", help="train on the first N training images only")
+    p.add_argument("--device", choices=("cpu", "cuda"))
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--out", metavar="RUN_DIR", help="the run folder (default: a new time-stamped folder in "
+                                                        "NET.runs/ next to the network file)")
+    where.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its checkpoint")
+    p.set_defaults(handler=main)
+
+
+@contextmanager
+def stop_on_interrupt(trainer):
+    """Ctrl+C asks the trainer to stop after its current step (the checkpoint is then saved); a second
+    Ctrl+C interrupts at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        signal.signal(signal.SIGINT, previous)
+        print("\nstopping after this step (Ctrl+C again to abort)...", file=sys.stderr, flush=True)
+        trainer.stop()
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def resumed_run(folder):
+    """The run to continue, checked before any data is loaded."""
+    from engine.training import RunFileError, load_run
+
+    try:
+        run = load_run(folder)
+    except RunFileError as e:
+        raise CliError(str(e)) from None
+    if not run.has_checkpoint:
+        raise CliError(f"{run.checkpoint_path}: no checkpoint to resume from")
+    return run
+
+
+def new_run(args, network):
+    from engine.training import RunFileError, create_run
+
+    try:
+        return create_run(network, network_path=args.network, folder=args.out)
+    except (RunFileError, OSError) as e:
+        raise CliError(str(e)) from None
+
+
+def prepare(args, network):
+    """The run folder and the ready trainer (restored from the checkpoint when resuming)."""
+    from engine.serialization import WeightFileError
+    from engine.training import ConsoleProgress
+    from engine.training.recipe import load_data, prepare_training
+
+    device = resolve_device(network, args.device)
+    run = resumed_run(args.resume) if args.resume else None
+    with data_errors(network, args.data):
+        data = load_data(network, args.data, args.download)
+    run = run or new_run(args, network)
+    run.classes = list(data.classes)
+    setup = prepare_training(network, data=data, device=device, callbacks=[ConsoleProgress(), *run.callbacks()])
+    if args.resume:
+        try:
+            setup.trainer.load_checkpoint(run.checkpoint_path)
+        except (WeightFileError, RuntimeError, KeyError) as e:
+            first, *rest = error_lines(e)
+            raise CliError(f"{run.checkpoint_path}: cannot resume {args.network} from this checkpoint: {first}",
+                           rest) from None
+        run.save_network(network)  # the document as trained from now on
+    return run, setup
+
+
+def describe(setup, run):
+    data, trainer = setup.data, setup.trainer
+    val = "the test set" if data.val is data.test else f"{len(data.val):,} images"
+    print(f"training '{setup.network.title}' on {len(data.train):,} images, validating on {val}, "
+          f"{len(setup.train_loader)} steps per epoch, device {trainer.device}")
+    if trainer.epoch:
+        print(f"resuming after epoch {trainer.epoch} (global step {trainer.global_step})")
+    print(f"run folder: {run.folder}")
+
+
+def test_accuracy(setup):
+    """Accuracy on the test set (the last validation when the test set served as validation)."""
+    trainer = setup.trainer
+    if setup.data.val is setup.data.test and trainer.history:
+        return trainer.history[-1].val_accuracy, len(setup.data.test)
+    result = trainer.evaluate(setup.test_loader)
+    return result.accuracy, result.count
+
+
+def main(args):
+    network = open_network(args.network)
+    apply_settings(network, {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
+                             "train_limit": args.limit, "device": args.device})
+    require_valid(network, args.network, "train")
+    run, setup = prepare(args, network)
+    describe(setup, run)
+    trainer = setup.trainer
+    with stop_on_interrupt(trainer):
+        info = trainer.fit(network.settings["epochs"])
+    run.save_weights(setup.model)
+    files = ", ".join(os.path.basename(p) for p in (run.weights_path, run.metrics_path, run.checkpoint_path))
+    if info.status == "failed":
+        print(f"training failed: {info.message}\nrun folder: {run.folder} ({files})", file=sys.stderr)
+        return 1
+    if info.status == "stopped":
+        print(f"stopped after {info.epochs_completed} epochs and {info.global_step} steps; the checkpoint is kept.\n"
+              f"resume with: python main.py train {args.network} --resume {run.folder}")
+        return 130
+    accuracy, images = test_accuracy(setup)
+    run.finish(test_accuracy=accuracy)
+    print(f"test accuracy: {100 * accuracy:.2f} % on {images:,} images")
+    print(f"run folder: {run.folder} ({files})")
+    return 0

@@ -1,0 +1,342 @@
+"""Run folders: everything one training run leaves behind, in one place the command line and the GUI share.
+
+A run folder is ``<network stem>.runs/<YYYYmmdd-HHMMSS>[-n]/`` next to the network file (or any folder
+given) and holds::
+
+    network.llnet        the document as trained (settings included)
+    metrics.csv          per-epoch metrics      } written by MetricsLog
+    steps.jsonl          per-step losses        }
+    checkpoint.llw       model, optimizer, scheduler and progress (Checkpoint), to resume from
+    weights.safetensors  the final weights
+    run.json             status, epochs, global step, test accuracy, images/s, start and end times, message
+
+``run.json`` is rewritten atomically at the start, after every epoch and at the end of a run, so another
+process (the GUI watching a command-line run) always reads a whole file.
+"""
+
+import csv
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+
+from ..utils.files import atomic_write_text
+from .callbacks import Callback, Checkpoint, MetricsLog
+
+FORMAT = "layerlab.run"
+VERSION = 1
+RUNS_SUFFIX = ".runs"
+STATUSES = ("created", "running", "finished", "stopped", "failed")
+
+
+class RunFileError(ValueError):
+    """A run folder or one of its files that cannot be read; the message names the file."""
+
+    def __init__(self, path, problem):
+        super().__init__(f"{path}: {problem}")
+        self.path = path
+        self.problem = problem
+
+
+def _now():
+    return datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def default_runs_folder():
+    """Where runs of a network that was never saved go: ``$LAYERLAB_RUNS`` or ``~/.cache/layerlab/runs``."""
+    return os.path.expanduser(os.environ.get("LAYERLAB_RUNS") or "~/.cache/layerlab/runs")
+
+
+def runs_folder(network_path=None):
+    """``<dir>/<stem>.runs`` for a network file; the default runs folder without one."""
+    if network_path is None:
+        return default_runs_folder()
+    directory, name = os.path.split(os.path.abspath(os.fspath(network_path)))
+    return os.path.join(directory, os.path.splitext(name)[0] + RUNS_SUFFIX)
+
+
+@dataclass
+class RunMetrics:
+    """A run's history as NumPy arrays: ``epochs[field]`` per epoch (fields of ``MetricsLog.FIELDS``,
+    ``epoch`` 1-based) and ``steps[key]`` per optimisation step (``step`` is the global step, ``epoch``
+    1-based, ``loss``, ``lr``, ``images_per_second``)."""
+
+    epochs: dict
+    steps: dict
+
+
+STEP_KEYS = ("step", "epoch", "loss", "lr", "images_per_second")
+
+
+@dataclass
+class Run:
+    """One run folder and the contents of its ``run.json``.
+
+    ``epochs`` is the number of epochs the run was asked for and ``epochs_completed`` how many it has;
+    ``classes`` (set by whoever loads the data) names the model's outputs for later prediction.
+    """
+
+    folder: str
+    status: str = "created"
+    epochs: int = 0
+    epochs_completed: int = 0
+    global_step: int = 0
+    test_accuracy: float | None = None
+    images_per_second: float | None = None
+    started: str | None = None
+    finished: str | None = None
+    message: str = ""
+    classes: list = field(default_factory=list)
+
+    @property
+    def name(self):
+        return os.path.basename(os.path.normpath(self.folder))
+
+    def path(self, filename):
+        return os.path.join(self.folder, filename)
+
+    @property
+    def info_path(self):
+        return self.path("run.json")
+
+    @property
+    def network_path(self):
+        return self.path("network.llnet")
+
+    @property
+    def checkpoint_path(self):
+        return self.path("checkpoint.llw")
+
+    @property
+    def weights_path(self):
+        return self.path("weights.safetensors")
+
+    @property
+    def metrics_path(self):
+        return self.path("metrics.csv")
+
+    @property
+    def steps_path(self):
+        return self.path("steps.jsonl")
+
+    # ----- writing -----
+    def save(self):
+        """Write ``run.json`` atomically."""
+        data = {"format": FORMAT, "version": VERSION, "status": self.status, "epochs": self.epochs,
+                "epochs_completed": self.epochs_completed, "global_step": self.global_step,
+                "test_accuracy": self.test_accuracy, "images_per_second": self.images_per_second,
+                "started": self.started, "finished": self.finished, "message": self.message,
+                "classes": list(self.classes)}
+        atomic_write_text(self.info_path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+    def save_network(self, network):
+        """Keep a copy of the document as trained; the target epoch count comes from its settings."""
+        network.save(self.network_path)
+        self.epochs = int(network.settings["epochs"])
+        self.save()
+
+    def callbacks(self):
+        """The Trainer callbacks that fill this folder: metrics log, checkpoints and ``run.json``."""
+        return [MetricsLog(self.folder), Checkpoint(self.folder), RunRecorder(self)]
+
+    def save_weights(self, model):
+        from ..serialization import save_safetensors
+
+        save_safetensors(model.state_dict(), self.weights_path)
+
+    def finish(self, test_accuracy=None, message=None):
+        """Record what is known once training is over (the test accuracy) and write ``run.json``."""
+        if test_accuracy is not None:
+            self.test_accuracy = float(test_accuracy)
+        if message is not None:
+            self.message = message
+        self.finished = _now()
+        self.save()
+
+    # ----- reading -----
+    @property
+    def has_checkpoint(self):
+        return os.path.isfile(self.checkpoint_path)
+
+    def network(self):
+        """The document as trained (``engine.graph.Network``)."""
+        from ..graph import load_network
+
+        return load_network(self.network_path)
+
+    def metrics(self):
+        return RunMetrics(_read_epochs(self.metrics_path), _read_steps(self.steps_path))
+
+
+class RunRecorder(Callback):
+    """Keeps ``run.json`` up to date: running at the start, progress after each epoch, the outcome at the end.
+    Images/s counts training steps only (not evaluation)."""
+
+    def __init__(self, run):
+        self.run = run
+        self._images = 0
+        self._seconds = 0.0
+
+    def _progress(self, trainer):
+        self.run.epochs_completed = trainer.epoch
+        self.run.global_step = trainer.global_step
+        if self._seconds > 0:
+            self.run.images_per_second = self._images / self._seconds
+
+    def on_fit_start(self, trainer):
+        run = self.run
+        run.status, run.message, run.finished = "running", "", None
+        run.started = run.started or _now()
+        self._progress(trainer)
+        run.save()
+
+    def on_step_end(self, trainer, info):
+        self._images += info.batch_size
+        self._seconds += info.batch_size / max(info.images_per_second, 1e-9)
+
+    def on_epoch_end(self, trainer, info):
+        self._progress(trainer)
+        self.run.save()
+
+    def on_fit_end(self, trainer, info):
+        self._progress(trainer)
+        self.run.status, self.run.message, self.run.finished = info.status, info.message, _now()
+        self.run.save()
+
+
+def create_run(network, network_path=None, folder=None):
+    """A new run folder holding a copy of ``network``: ``folder`` itself when given (it must not hold a run
+    yet), else a fresh time-stamped folder in ``runs_folder(network_path)``."""
+    if folder is not None:
+        folder = os.path.abspath(os.fspath(folder))
+        if os.path.exists(os.path.join(folder, "run.json")):
+            raise RunFileError(folder, "already holds a run; resume it or choose another folder")
+        os.makedirs(folder, exist_ok=True)
+    else:
+        parent = runs_folder(network_path)
+        os.makedirs(parent, exist_ok=True)
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        for n in range(1, 10_000):
+            folder = os.path.join(parent, stamp if n == 1 else f"{stamp}-{n}")
+            try:
+                os.mkdir(folder)
+                break
+            except FileExistsError:
+                continue
+    run = Run(folder)
+    run.save_network(network)
+    return run
+
+
+def _field(data, key, kinds, path, optional=False):
+    value = data.get(key)
+    if value is None and optional:
+        return None
+    if not isinstance(value, kinds) or isinstance(value, bool):
+        raise RunFileError(path, f"'{key}' has a bad value {value!r}")
+    return value
+
+
+def load_run(folder):
+    """The run in ``folder``; ``RunFileError`` naming the file when it is missing or damaged."""
+    folder = os.path.abspath(os.fspath(folder))
+    path = os.path.join(folder, "run.json")
+    if not os.path.isdir(folder):
+        raise RunFileError(folder, "no such run folder")
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except FileNotFoundError:
+        raise RunFileError(folder, "not a run folder (it has no run.json)") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise RunFileError(path, f"cannot read the run record: {e}") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise RunFileError(path, f"not a LayerLab run record (expected format {FORMAT!r})")
+    if not isinstance(data.get("version"), int) or data["version"] > VERSION:
+        raise RunFileError(path, f"version {data.get('version')!r} is not one this LayerLab reads ({VERSION})")
+    status = data.get("status")
+    if status not in STATUSES:
+        raise RunFileError(path, f"'status' must be one of {', '.join(STATUSES)}, got {status!r}")
+    classes = data.get("classes", [])
+    if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
+        raise RunFileError(path, "'classes' must be a list of names")
+    number = (int, float)
+    return Run(folder, status, _field(data, "epochs", int, path), _field(data, "epochs_completed", int, path),
+               _field(data, "global_step", int, path), _field(data, "test_accuracy", number, path, True),
+               _field(data, "images_per_second", number, path, True), _field(data, "started", str, path, True),
+               _field(data, "finished", str, path, True), _field(data, "message", str, path), classes)
+
+
+def list_runs(network_path=None):
+    """The runs of a network file, oldest first. A damaged run is listed with status ``'damaged'`` and the
+    problem as its message, so one bad folder does not hide the others."""
+    parent = runs_folder(network_path)
+    if not os.path.isdir(parent):
+        return []
+    runs = []
+    for name in os.listdir(parent):
+        folder = os.path.join(parent, name)
+        if not os.path.isfile(os.path.join(folder, "run.json")):
+            continue
+        try:
+            runs.append(load_run(folder))
+        except RunFileError as e:
+            runs.append(Run(folder, status="damaged", message=str(e)))
+    return sorted(runs, key=lambda r: (r.started or "", r.name))
+
+
+def _read_epochs(path):
+    fields = MetricsLog.FIELDS
+    if not os.path.exists(path):
+        return {name: np.zeros(0, np.int64 if name == "epoch" else np.float64) for name in fields}
+    columns = {name: [] for name in fields}
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            reader = csv.reader(f)
+            header = next(reader, None)
+            if header is None or tuple(header) != fields:
+                raise RunFileError(path, f"the header must be {','.join(fields)}, found {header!r}")
+            for line, row in enumerate(reader, 2):
+                if len(row) != len(fields):
+                    raise RunFileError(path, f"line {line} has {len(row)} values, expected {len(fields)}")
+                try:
+                    for name, value in zip(fields, row):
+                        columns[name].append(float(value))
+                except ValueError:
+                    raise RunFileError(path, f"line {line}: {value!r} is not a number") from None
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        raise RunFileError(path, f"cannot read the metrics: {e}") from None
+    out = {name: np.asarray(values, np.float64) for name, values in columns.items()}
+    out["epoch"] = out["epoch"].astype(np.int64)
+    return out
+
+
+def _read_steps(path):
+    """Per-step records; a step logged twice (a run resumed from an earlier checkpoint) keeps its latest
+    record, and a final line cut short by a crash is ignored."""
+    records = {}
+    if os.path.exists(path):
+        try:
+            with open(path, encoding="utf-8") as f:
+                lines = f.read().split("\n")
+        except (OSError, UnicodeDecodeError) as e:
+            raise RunFileError(path, f"cannot read the step log: {e}") from None
+        complete = lines[:-1]  # the text after the last newline is empty or an unfinished line
+        for number, text in enumerate(complete, 1):
+            if not text.strip():
+                continue
+            try:
+                item = json.loads(text)
+                record = tuple(float(item[k]) for k in STEP_KEYS)
+            except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+                raise RunFileError(path, f"line {number} is not a step record: {text[:80]!r}") from None
+            records[int(record[0])] = record
+    rows = [records[k] for k in sorted(records)]
+    table = np.asarray(rows, np.float64).reshape(len(rows), len(STEP_KEYS))
+    out = {key: table[:, i] for i, key in enumerate(STEP_KEYS)}
+    for key in ("step", "epoch"):
+        out[key] = out[key].astype(np.int64)
+    return out
+
