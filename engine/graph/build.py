@@ -32,10 +32,11 @@ def execution_plan(network, inference):
     """``[(node, input slots, slots to free after it)]`` for the nodes the Output needs, in order."""
     order = [i for i in network.topological_order() if i in inference.used]
     slot = {node_id: k for k, node_id in enumerate(order)}
+    incoming = network.sources()
     last_use = {}
     steps = []
     for k, node_id in enumerate(order):
-        sources = [slot[s] for s in network.predecessors(node_id)]
+        sources = [slot[s] for s in incoming[node_id]]
         for s in sources:
             last_use[s] = k
         steps.append([network.nodes[node_id], sources, []])
@@ -46,6 +47,8 @@ def execution_plan(network, inference):
 
 class GraphModule(nn.Module):
     """The module of a network document. ``forward(x)`` takes a batch shaped like the Input node."""
+
+    input_shape = ()  # declared here too, so that no node can take the name (see document.reserved_names)
 
     def __init__(self, network):
         super().__init__()

@@ -6,10 +6,17 @@ draws it and sends it edits (every undoable command is a pair of calls here); te
 Listeners are called as ``listener(event, payload)`` with events ``node_added``, ``node_removed``,
 ``edge_added``, ``edge_removed`` (payload: the Node or Edge), ``node_changed`` (params or name),
 ``node_moved``, ``settings_changed`` (payload None), ``reset`` (the whole document was replaced) and
-``changed`` (after every edit, or once at the end of a ``batch()``).
+``changed`` (after every edit, moves included, or once at the end of a ``batch()``).
+
+``revision`` grows with every edit; the inference is cached until an edit that can change it (moves
+cannot). Node and edge order is the order of the file and of ties in ``topological_order``; undoing a
+removal (``restore_node``) puts the node and its edges back where they were.
 """
 
+import functools
+import heapq
 import keyword
+import math
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -55,10 +62,32 @@ class _Batch:
     dirty: bool = False
 
 
-def _reserved_names():
-    from ..nn.module import Module
+# Public attributes of PyTorch's Module that ours lacks: a node named so would break exported PyTorch code.
+_TORCH_MODULE_ATTRIBUTES = frozenset((
+    "T_destination", "bfloat16", "call_super_init", "compile", "dump_patches", "get_extra_state", "ipu", "mtia",
+    "register_full_backward_pre_hook", "register_load_state_dict_post_hook", "register_load_state_dict_pre_hook",
+    "register_state_dict_post_hook", "register_state_dict_pre_hook", "set_extra_state", "set_submodule",
+    "to_empty", "xpu"))
 
-    return set(dir(Module))
+
+@functools.cache
+def reserved_names():
+    """Names a node cannot take: they are attributes of the built module (``forward``, ``training``...)."""
+    from ..nn.module import Module
+    from .build import GraphModule
+
+    return frozenset(dir(Module())) | frozenset(dir(GraphModule)) | _TORCH_MODULE_ATTRIBUTES
+
+
+def _position(position):
+    """``(x, y)`` as floats at the document's resolution (0.1), so that a saved file reloads equal."""
+    try:
+        x, y = (float(v) for v in position)
+    except (TypeError, ValueError):
+        raise NetworkError(f"a position must be two numbers (x, y), got {position!r}") from None
+    if not (math.isfinite(x) and math.isfinite(y)):
+        raise NetworkError(f"a position must be finite, got {position!r}")
+    return (round(x, 1) + 0.0, round(y, 1) + 0.0)
 
 
 @dataclass
@@ -75,6 +104,7 @@ class Network:
         self._batch = _Batch()
         self._inference = None
         self._next_id = 1 + max((_id_number(i) for i in self.nodes), default=0)
+        self._removed = {}  # node id -> (its index, [(index, edge)]) while a removal may be undone
 
     # ----- events -----
     def subscribe(self, listener):
@@ -87,9 +117,12 @@ class Network:
         for listener in list(self._listeners):
             listener(event, payload)
 
-    def _changed(self):
+    def _changed(self, shapes=True):
+        """Count an edit and tell listeners (now, or at the end of the batch); ``shapes``: it can change
+        the inference."""
         self.revision += 1
-        self._inference = None
+        if shapes:
+            self._inference = None
         if self._batch.depth:
             self._batch.dirty = True
         else:
@@ -133,22 +166,32 @@ class Network:
     def predecessors(self, node_id):
         return [e.src for e in self.input_edges(node_id)]
 
+    def sources(self):
+        """``{node id: [ids of its inputs in port order]}`` for every node at once (linear time)."""
+        incoming = {node_id: [] for node_id in self.nodes}
+        for e in sorted(self.edges, key=lambda e: e.port):
+            incoming[e.dst].append(e.src)
+        return incoming
+
     def topological_order(self):
-        """Node ids, every node after its inputs (Kahn's algorithm, ties in insertion order)."""
-        indegree = {i: 0 for i in self.nodes}
-        successors = {i: [] for i in self.nodes}
+        """Node ids, every node after its inputs; of the nodes ready at a time, the earliest added comes
+        first, so the order depends on the nodes' order and the connections, not on the edges' order."""
+        ids = list(self.nodes)
+        index = {node_id: k for k, node_id in enumerate(ids)}
+        indegree = [0] * len(ids)
+        successors = [[] for _ in ids]
         for e in self.edges:
-            indegree[e.dst] += 1
-            successors[e.src].append(e.dst)
-        ready = [i for i in self.nodes if indegree[i] == 0]
+            indegree[index[e.dst]] += 1
+            successors[index[e.src]].append(index[e.dst])
+        ready = [k for k, d in enumerate(indegree) if d == 0]  # ascending, so already a heap
         order = []
         while ready:
-            current = ready.pop(0)
-            order.append(current)
+            current = heapq.heappop(ready)
+            order.append(ids[current])
             for nxt in successors[current]:
                 indegree[nxt] -= 1
                 if indegree[nxt] == 0:
-                    ready.append(nxt)
+                    heapq.heappush(ready, nxt)
         return order
 
     def _reaches(self, start, goal):
@@ -177,7 +220,9 @@ class Network:
         """The reason ``name`` cannot name a node, or None."""
         if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
             return f"{name!r} is not a valid name: use letters, digits and _, not starting with a digit"
-        if name in _RESERVED:
+        if name.startswith("_"):
+            return f"{name!r} starts with '_', which is kept for the module's own attributes; choose another name"
+        if name in reserved_names():
             return f"{name!r} is reserved (it is a Module attribute); choose another name"
         for node in self.nodes.values():
             if node.name == name and node.id != node_id:
@@ -200,7 +245,7 @@ class Network:
             values = validate_params(lt.params, dict(params or {}))
         except ValueError as e:
             raise NetworkError(f"{type_name} '{name}': {e}") from None
-        node = Node(node_id, type_name, name, values, (float(position[0]), float(position[1])))
+        node = Node(node_id, type_name, name, values, _position(position))
         self.nodes[node_id] = node
         self._next_id = max(self._next_id, _id_number(node_id) + 1)
         self._emit("node_added", node)
@@ -216,7 +261,9 @@ class Network:
     def remove_node(self, node_id):
         """Remove a node and its connections; returns ``(node, edges)`` for ``restore_node``."""
         node = self.node(node_id)
-        edges = [e for e in self.edges if node_id in (e.src, e.dst)]
+        places = [(k, e) for k, e in enumerate(self.edges) if node_id in (e.src, e.dst)]
+        edges = [e for _, e in places]
+        self._removed[node_id] = (list(self.nodes).index(node_id), places)
         with self.batch():
             for e in edges:
                 self._remove_edge(e)
@@ -226,11 +273,21 @@ class Network:
         return node, edges
 
     def restore_node(self, node, edges=()):
-        """Put back a node removed by ``remove_node`` (undo), with its connections."""
+        """Put back a node removed by ``remove_node`` (undo), with its connections; when nothing else
+        changed since, the node and its edges go back to their places, so the document is as before."""
+        index, places = self._removed.pop(node.id, (None, []))
+        if [e for _, e in places] != list(edges):
+            index, places = None, [(None, e) for e in edges]
         with self.batch():
             self.add_node(node.type, node.params, name=node.name, position=node.position, node_id=node.id)
-            for e in edges:
+            if index is not None and index < len(self.nodes) - 1:
+                items = list(self.nodes.items())
+                items.insert(index, items.pop())
+                self.nodes = dict(items)
+            for k, e in places:
                 self.connect(e.src, e.dst, e.port)
+                if k is not None and k < len(self.edges) - 1:
+                    self.edges.insert(k, self.edges.pop())
         return self.nodes[node.id]
 
     def can_connect(self, src, dst, port=None):
@@ -242,26 +299,36 @@ class Network:
             return "a node cannot feed itself"
         if not a.layer_type.has_output:
             return f"{a.label()} has no output to connect from"
-        if b.layer_type.max_inputs == 0:
+        most = b.layer_type.max_inputs
+        if most == 0:
             return f"{b.label()} takes no inputs"
         current = self.input_edges(dst)
         if any(e.src == src for e in current):
             return f"{a.label()} already feeds {b.label()}"
-        if port is not None and any(e.port == port for e in current):
-            return f"input {port} of {b.label()} is already connected"
-        if port is None and not b.layer_type.accepts_more_inputs(len(current)):
-            return f"{b.label()} takes a single input and already has one; disconnect it first"
         if self._reaches(dst, src):
             return f"connecting {a.label()} to {b.label()} would make a cycle"
+        if not b.layer_type.accepts_more_inputs(len(current)):
+            return (f"{b.label()} takes a single input and already has one; disconnect it first" if most == 1
+                    else f"{b.label()} takes at most {most} inputs and already has them")
+        if port is not None:
+            if isinstance(port, bool) or not isinstance(port, int) or port < 0:
+                return f"input {port!r} of {b.label()} is not an input number (0, 1, ...)"
+            if most is not None and port >= most:
+                return f"{b.label()} has no input {port}: its inputs are numbered 0 to {most - 1}"
+            if any(e.port == port for e in current):
+                return f"input {port} of {b.label()} is already connected"
         return None
 
     def connect(self, src, dst, port=None):
+        """Feed ``src``'s output into input ``port`` of ``dst`` (default: its lowest free input); returns the
+        Edge or raises ``ConnectionRefused`` with ``can_connect``'s reason."""
         reason = self.can_connect(src, dst, port)
         if reason:
             raise ConnectionRefused(reason)
-        if port is None:
-            port = 1 + max((e.port for e in self.input_edges(dst)), default=-1)
-        edge = Edge(src, dst, int(port))
+        if port is None:  # the lowest free input, so a merge's replaced input keeps its place
+            taken = {e.port for e in self.input_edges(dst)}
+            port = next(k for k in range(len(taken) + 1) if k not in taken)
+        edge = Edge(src, dst, port)
         self.edges.append(edge)
         self._emit("edge_added", edge)
         self._changed()
@@ -302,14 +369,17 @@ class Network:
         return old
 
     def move(self, node_id, position):
+        """Move a node (positions are kept to 0.1); returns its old position."""
         node = self.node(node_id)
-        old, node.position = node.position, (float(position[0]), float(position[1]))
+        old, node.position = node.position, _position(position)
         self._emit("node_moved", node)
+        self._changed(shapes=False)
         return old
 
     def move_many(self, positions):
-        """Move several nodes (``{id: (x, y)}``); returns their old positions."""
-        return {node_id: self.move(node_id, pos) for node_id, pos in positions.items()}
+        """Move several nodes (``{id: (x, y)}``) with one ``changed``; returns their old positions."""
+        with self.batch():
+            return {node_id: self.move(node_id, pos) for node_id, pos in positions.items()}
 
     def set_settings(self, changes):
         """Change training settings; returns the old values of the changed keys."""
@@ -324,40 +394,41 @@ class Network:
         return old
 
     def assign(self, other):
-        """Replace this document's content with ``other``'s (opening a file into an open editor)."""
+        """Replace this document's content with ``other``'s (opening a file into an open editor). The nodes
+        and edges are taken over, not copied: ``other`` is not to be edited afterwards."""
         self.title, self.description = other.title, other.description
         self.nodes, self.edges, self.settings = other.nodes, other.edges, other.settings
         self._next_id = other._next_id
-        self.revision += 1
-        self._inference = None
+        self._removed = {}
         self._emit("reset")
-        self._emit("changed")
+        self._changed()
 
     # ----- sub-graphs: copy and paste -----
     def copy_nodes(self, node_ids):
         """A JSON-ready fragment of the given nodes and the connections among them (the clipboard)."""
         from .fileformat import edge_to_json, node_to_json
 
-        ids = [i for i in self.nodes if i in set(node_ids)]
+        wanted = set(node_ids)
+        ids = [i for i in self.nodes if i in wanted]
         inside = set(ids)
         return {"nodes": [node_to_json(self.nodes[i]) for i in ids],
                 "edges": [edge_to_json(e) for e in self.edges if e.src in inside and e.dst in inside]}
 
     def paste(self, fragment, offset=(40.0, 40.0)):
-        """Add a copied fragment with new ids and fresh names where they clash; returns the new nodes."""
-        from .fileformat import edges_from_json, nodes_from_json
+        """Add a copied fragment with new ids and fresh names where they clash; returns the new nodes.
+        The whole fragment is checked first (``NetworkFileError`` naming 'clipboard'): all or nothing."""
+        from .fileformat import fragment_from_json
 
-        nodes = nodes_from_json(fragment, "clipboard")
-        edges = edges_from_json(fragment, "clipboard", {n.id for n in nodes})
+        part = fragment_from_json(fragment, "clipboard")
         mapping, added = {}, []
         with self.batch():
-            for node in nodes:
+            for node in part.nodes.values():
                 name = node.name if self.check_name(node.name) is None else self.unique_name(node.layer_type.prefix)
                 x, y = node.position
                 new = self.add_node(node.type, node.params, name=name, position=(x + offset[0], y + offset[1]))
                 mapping[node.id] = new.id
                 added.append(new)
-            for e in edges:
+            for e in part.edges:
                 self.connect(mapping[e.src], mapping[e.dst], e.port)
         return added
 
@@ -366,7 +437,7 @@ class Network:
         """Shapes, parameter and MAC counts and problems of every node (cached until the next edit)."""
         from .inference import infer
 
-        if self._inference is None or self._inference.revision != self.revision:
+        if self._inference is None:
             self._inference = infer(self)
         return self._inference
 
@@ -422,7 +493,4 @@ class Network:
 
 def _id_number(node_id):
     digits = node_id[1:] if node_id.startswith("n") else ""
-    return int(digits) if digits.isdigit() else 0
-
-
-_RESERVED = _reserved_names()
+    return int(digits) if digits.isascii() and digits.isdigit() else 0

@@ -7,18 +7,22 @@ Version 2 (current)::
      "edges": [{"from": "n1", "to": "n2", "port": 0}, ...],
      "training": {...}}
 
+``port`` is the input of the receiving node (merges order their inputs by it); when left out, connections
+fill a node's inputs in file order. Missing ``title``, ``description``, ``params``, ``position`` and
+``training`` (or settings within it) take their defaults.
+
 Version 1 kept each node's inputs in the node (``"inputs": [ids]``), its position as ``"x"``/``"y"`` and
 the settings under ``"settings"``; it is upgraded on load. Any problem raises ``NetworkFileError`` naming
 the file, the node and what is wrong, and no Network is made.
 """
 
 import json
+import math
 import os
-import re
 
 from ..utils.files import atomic_write_text
 from .catalogue import get_layer_type, has_layer_type
-from .document import Network, NetworkError, Node
+from .document import Edge, Network, NetworkError, Node
 from .params import validate_params
 from .settings import validate_settings
 
@@ -93,22 +97,23 @@ def nodes_from_json(data, source):
             raise NetworkFileError(source, f"{where}: {e}") from None
         position = raw.get("position", [0, 0])
         if (not isinstance(position, list) or len(position) != 2
-                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in position)):
+                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                           for v in position)):
             raise NetworkFileError(source, f"{where}: 'position' must be [x, y], got {position!r}")
         nodes.append(Node(node_id, type_name, name, params, (float(position[0]), float(position[1]))))
     return nodes
 
 
 def edges_from_json(data, source, node_ids):
-    from .document import Edge
-
+    """The connections, checked for form and dangling ends; a missing ``port`` stays None (the lowest free
+    input, as ``Network.connect`` chooses)."""
     raw_edges = _require(data, "edges", list, "the document", source)
     edges = []
     for index, raw in enumerate(raw_edges):
         where = f"connection {index + 1}"
         src = _require(raw, "from", str, where, source)
         dst = _require(raw, "to", str, where, source)
-        port = _require(raw, "port", int, where, source) if isinstance(raw, dict) and "port" in raw else 0
+        port = _require(raw, "port", int, where, source) if isinstance(raw, dict) and "port" in raw else None
         where = f"connection {index + 1} ({src} → {dst})"
         for end in (src, dst):
             if end not in node_ids:
@@ -152,35 +157,51 @@ def _upgrade_v1(data, source):
             "edges": edges, "training": data.get("settings", {})}
 
 
-def network_from_json(data, source="<document>"):
-    data = upgrade(data, source)
+def _assemble(network, data, source):
+    """Add the nodes and connections of ``data`` to the empty ``network`` through its editing methods, so a
+    file obeys the rules an edit does; a refusal becomes a ``NetworkFileError`` naming the node or connection."""
     nodes = nodes_from_json(data, source)
     edges = edges_from_json(data, source, {n.id for n in nodes})
+    for node in nodes:
+        try:
+            network.add_node(node.type, node.params, name=node.name, position=node.position, node_id=node.id)
+        except NetworkError as e:
+            raise NetworkFileError(source, f"node {node.name!r} ({node.type}): {e}") from None
+    for index, edge in enumerate(edges):
+        try:
+            network.connect(edge.src, edge.dst, edge.port)
+        except NetworkError as e:
+            where = f"{network.nodes[edge.src].name} → {network.nodes[edge.dst].name}"
+            raise NetworkFileError(source, f"connection {index + 1} ({where}): {e}") from None
+    network.revision = 0
+    return network
+
+
+def fragment_from_json(fragment, source="clipboard"):
+    """A scratch Network holding a copied fragment (``{"nodes": [...], "edges": [...]}``), checked like a file."""
+    return _assemble(Network(), fragment, source)
+
+
+def network_from_json(data, source="<document>"):
+    data = upgrade(data, source)
     training = data.get("training", {})
+    if not isinstance(training, dict):
+        raise NetworkFileError(source, f"'training' must be a JSON object of settings, got {training!r}")
     try:
-        settings = validate_settings(training if isinstance(training, dict) else {"training": training})
+        settings = validate_settings(training)
     except ValueError as e:
         raise NetworkFileError(source, f"training settings: {e}") from None
     title = data.get("title", "Untitled")
     description = data.get("description", "")
     if not isinstance(title, str) or not isinstance(description, str):
         raise NetworkFileError(source, "'title' and 'description' must be text")
-    network = Network(title=title, description=description, settings=settings)
-    try:
-        for node in nodes:
-            network.add_node(node.type, node.params, name=node.name, position=node.position, node_id=node.id)
-        for edge in edges:
-            network.connect(edge.src, edge.dst, edge.port)
-    except NetworkError as e:
-        raise NetworkFileError(source, str(e)) from None
-    network.revision = 0
-    return network
+    return _assemble(Network(title=title, description=description, settings=settings), data, source)
 
 
 def load_network(path):
     source = os.fspath(path)
     try:
-        with open(source, encoding="utf-8") as f:
+        with open(source, encoding="utf-8-sig") as f:  # a byte-order mark, as some editors write, is fine
             text = f.read()
     except UnicodeDecodeError:
         raise NetworkFileError(source, "not a LayerLab network: the file is not UTF-8 text") from None
@@ -195,13 +216,36 @@ def load_network(path):
 
 def save_network(network, path):
     """Write the document atomically: a crash mid-save leaves the old file whole."""
-    atomic_write_text(os.fspath(path), dumps(network_to_json(network)))
+    source = os.fspath(path)
+    try:
+        atomic_write_text(source, dumps(network_to_json(network)))
+    except OSError as e:
+        raise NetworkFileError(source, f"cannot write the file: {e.strerror or e}") from None
 
 
-_FLAT_LIST = re.compile(r"\[\s*([^\[\]{}]*?)\s*\]")
+LINE_LENGTH = 100
 
 
 def dumps(data):
-    """Indented JSON with short lists of numbers or names kept on one line (``"shape": [3, 32, 32]``)."""
-    text = json.dumps(data, indent=2, ensure_ascii=False)
-    return _FLAT_LIST.sub(lambda m: "[" + re.sub(r",\s+", ", ", m.group(1)) + "]", text) + "\n"
+    """Indented JSON where a list or object of plain values that fits on a short line stays on one line
+    (``"shape": [3, 32, 32]``, one connection per line), so files read and diff well."""
+    return _encode(data, 0) + "\n"
+
+
+def _encode(value, depth):
+    if isinstance(value, (dict, list)) and value:
+        items = list(value.items()) if isinstance(value, dict) else list(value)
+        inner = [v for _, v in items] if isinstance(value, dict) else items
+        if not any(isinstance(v, (dict, list)) and v for v in inner):
+            line = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+            if 2 * depth + len(line) <= LINE_LENGTH:
+                return line
+        pad = "  " * (depth + 1)
+        if isinstance(value, dict):
+            parts = [f"{pad}{json.dumps(k, ensure_ascii=False)}: {_encode(v, depth + 1)}" for k, v in items]
+            opening, closing = "{", "}"
+        else:
+            parts = [pad + _encode(v, depth + 1) for v in items]
+            opening, closing = "[", "]"
+        return opening + "\n" + ",\n".join(parts) + "\n" + "  " * depth + closing
+    return json.dumps(value, ensure_ascii=False)

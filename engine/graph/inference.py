@@ -32,7 +32,7 @@ class Problem:
 
 @dataclass
 class Inference:
-    revision: int
+    revision: int  # the network's revision when computed; it stays current through moves, which change no shape
     nodes: dict = field(default_factory=dict)  # node id -> NodeInfo
     problems: list = field(default_factory=list)
     used: frozenset = frozenset()  # ids of the nodes the Output depends on
@@ -54,20 +54,17 @@ class Inference:
         return sum(self.nodes[i].macs for i in self.used)
 
 
-def _ancestors(network, node_id):
+def _ancestors(incoming, node_id):
     seen, stack = set(), [node_id]
-    preds = {}
-    for e in network.edges:
-        preds.setdefault(e.dst, []).append(e.src)
     while stack:
         current = stack.pop()
         if current not in seen:
             seen.add(current)
-            stack.extend(preds.get(current, ()))
+            stack.extend(incoming[current])
     return seen
 
 
-def _graph_problems(network, result):
+def _graph_problems(network, result, incoming):
     problems = []
     inputs, outputs = network.nodes_of_type("Input"), network.nodes_of_type("Output")
     if not inputs:
@@ -79,7 +76,7 @@ def _graph_problems(network, result):
     for extra in outputs[1:]:
         problems.append(Problem(extra.id, f"{extra.label()}: a network has one Output; remove this one"))
     if outputs:
-        used = _ancestors(network, outputs[0].id)
+        used = _ancestors(incoming, outputs[0].id)
         result.used = frozenset(used)
         if inputs and inputs[0].id not in used:
             problems.append(Problem(outputs[0].id, f"{outputs[0].label()} is not connected to the Input"))
@@ -98,9 +95,7 @@ def infer(network):
     first_input = network.input_node()
     dataset = DATASETS[first_input.params["dataset"]] if first_input is not None else None
     context = {"dataset": dataset.name if dataset else None, "num_classes": dataset.num_classes if dataset else None}
-    incoming = {i: [] for i in network.nodes}
-    for e in sorted(network.edges, key=lambda e: e.port):
-        incoming[e.dst].append(e.src)
+    incoming = network.sources()
     node_problems = []
     for node_id in network.topological_order():
         node = network.nodes[node_id]
@@ -109,8 +104,8 @@ def infer(network):
         sources = incoming[node_id]
         if len(sources) < lt.min_inputs:
             need = "an input" if lt.min_inputs == 1 else f"at least {lt.min_inputs} inputs"
-            info.error = f"{node.label()} needs {need}" + (f" (has {len(sources)})" if sources else "")
-            node_problems.append(Problem(node_id, info.error))
+            info.error = f"needs {need}" + (f" (has {len(sources)})" if sources else "")
+            node_problems.append(Problem(node_id, f"{node.label()} {info.error}"))
             continue
         in_shapes = tuple(result.nodes[s].shape for s in sources)
         if any(s is None for s in in_shapes):
@@ -126,5 +121,5 @@ def infer(network):
         info.shape = shape
         info.params = lt.count_params(node.params, in_shapes, shape)
         info.macs = lt.count_macs(node.params, in_shapes, shape)
-    result.problems = _graph_problems(network, result) + node_problems
+    result.problems = _graph_problems(network, result, incoming) + node_problems
     return result

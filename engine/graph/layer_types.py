@@ -69,7 +69,8 @@ def _output_infer(params, in_shapes, context):
     classes = context.get("num_classes")
     if params["loss"] in CLASS_LOSSES:
         if len(shape) != 1:
-            raise ShapeError(f"{params['loss']} expects one score per class (a vector) but receives {_dims(shape)}")
+            raise ShapeError(f"{params['loss']} expects one score per class (a vector) but receives {_dims(shape)}: "
+                             "add a Flatten before the Linear layers")
         if classes is not None and shape[0] != classes:
             raise ShapeError(f"{params['loss']} expects {classes} class scores for {context['dataset']} but "
                              f"receives {shape[0]}")

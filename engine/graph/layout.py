@@ -7,10 +7,10 @@ ROW_SPACING = 130.0
 
 def layered_positions(network, origin=(0.0, 0.0)):
     order = network.topological_order()
+    preds = network.sources()
     depth = {}
     for node_id in order:
-        preds = network.predecessors(node_id)
-        depth[node_id] = 1 + max((depth[p] for p in preds), default=-1)
+        depth[node_id] = 1 + max((depth[p] for p in preds[node_id]), default=-1)
     layers = {}
     for node_id in order:
         layers.setdefault(depth[node_id], []).append(node_id)
@@ -18,7 +18,7 @@ def layered_positions(network, origin=(0.0, 0.0)):
     positions = {}
     for d in sorted(layers):
         members = layers[d]
-        members.sort(key=lambda i: _barycentre(network.predecessors(i), row))
+        members.sort(key=lambda i: _barycentre(preds[i], row))
         top = -(len(members) - 1) / 2.0
         for k, node_id in enumerate(members):
             row[node_id] = top + k

@@ -126,7 +126,7 @@ def _fmt(value):
     return str(value)
 
 
-def validate_params(specs, values, *, fill_defaults=True):
+def validate_params(specs, values):
     """Normal-form dict for ``values`` against ``specs`` (a name → ParamSpec mapping): unknown names and
     invalid values raise ``ValueError``; missing ones take their defaults."""
     unknown = sorted(set(values) - set(specs))
@@ -135,8 +135,5 @@ def validate_params(specs, values, *, fill_defaults=True):
                          f"expected {', '.join(specs) or 'none'}")
     out = {}
     for name, spec in specs.items():
-        if name in values:
-            out[name] = spec.validate(values[name])
-        elif fill_defaults:
-            out[name] = spec.default
+        out[name] = spec.validate(values[name]) if name in values else spec.default
     return out

@@ -29,7 +29,7 @@ def list_templates(folder=TEMPLATE_DIR):
 
 def load_template(key, folder=TEMPLATE_DIR):
     """A new Network from the template ``key`` (e.g. ``'resnet_cifar10'``)."""
-    for ext in EXTENSIONS:
+    for ext in EXTENSIONS if key and os.path.basename(key) == key else ():
         path = os.path.join(folder, key + ext)
         if os.path.exists(path):
             return load_network(path)

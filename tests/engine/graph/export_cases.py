@@ -1,0 +1,111 @@
+"""Networks and weights shared by the export tests: small documents that together use every layer type of
+the catalogue and the options each exporter must translate, and random weights (random running statistics
+too, so that a mix-up of mean and variance shows)."""
+
+import numpy as np
+
+import engine
+from engine.graph import Network
+
+
+def chain(shape, layers, *, title="case"):
+    """Input (image folder, any shape) -> layers ``[(type, params), ...]`` -> Output (MSELoss)."""
+    net = Network(title)
+    tail = net.add_node("Input", {"shape": shape, "dataset": "Image folder"})
+    for type_name, params in layers:
+        node = net.add_node(type_name, params)
+        net.connect(tail.id, node.id)
+        tail = node
+    net.connect(tail.id, net.add_node("Output", {"loss": "MSELoss"}).id)
+    return net
+
+
+def merges():
+    """Add of three inputs, Concat on channels and on width, a value used by several nodes, and names
+    that clash with the exporters' own: an Identity called ``input``, a ReLU called ``output``, a Conv2d
+    called ``x`` and one called ``torch``."""
+    net = Network("merges")
+    add = net.add_node
+    image = add("Input", {"shape": (2, 6, 5), "dataset": "Image folder"}, name="images")
+    a = add("Conv2d", {"out_channels": 3, "kernel_size": 3, "padding": 1}, name="x")
+    b = add("Conv2d", {"out_channels": 3, "kernel_size": 1}, name="torch")
+    c = add("Identity", name="input")
+    total = add("Add")
+    relu = add("ReLU", name="output")
+    by_channel = add("Concat", {"dim": 0})
+    by_width = add("Concat", {"dim": 2})
+    widen = add("Conv2d", {"out_channels": 6, "kernel_size": 1})
+    for src, dst in ((image, a), (image, b), (a, c), (a, total), (b, total), (c, total), (total, relu),
+                     (total, widen), (relu, by_channel), (a, by_channel), (by_channel, by_width), (widen, by_width)):
+        net.connect(src.id, dst.id)
+    net.connect(by_width.id, add("Output", {"loss": "MSELoss"}, name="result").id)
+    return net
+
+
+LAYER_CASES = {
+    "conv": lambda: chain((4, 9, 10), [
+        ("Conv2d", {"out_channels": 6, "kernel_size": (3, 2), "stride": (2, 1), "padding": (1, 2),
+                    "dilation": (1, 2), "groups": 2}),
+        ("Conv2d", {"out_channels": 4, "kernel_size": (4, 3), "padding": "same", "dilation": (1, 2), "bias": False}),
+        ("Conv2d", {"out_channels": 3, "kernel_size": 2, "padding": "valid"})]),
+    "max_pool": lambda: chain((2, 7, 8), [
+        ("MaxPool2d", {"kernel_size": 2, "padding": 1, "ceil_mode": True}),  # ONNX keeps a window PyTorch drops
+        ("MaxPool2d", {"kernel_size": 3, "stride": 2, "padding": 1}),
+        ("MaxPool2d", {"kernel_size": (2, 1), "stride": (1, 2), "ceil_mode": True})]),
+    "avg_pool": lambda: chain((2, 11, 12), [
+        ("AvgPool2d", {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True}),
+        ("AvgPool2d", {"kernel_size": (3, 2), "stride": (2, 3), "padding": (1, 0)}),
+        ("AvgPool2d", {"kernel_size": 2, "padding": 1, "ceil_mode": True})]),
+    "adaptive_even": lambda: chain((3, 8, 6), [("AdaptiveAvgPool2d", {"output_size": (4, 3)})]),
+    "adaptive_uneven": lambda: chain((3, 7, 5), [("AdaptiveAvgPool2d", {"output_size": (3, 2)})]),
+    "global_pool": lambda: chain((3, 5, 5), [("AdaptiveAvgPool2d", {"output_size": 1}), ("Flatten", {})]),
+    "linear": lambda: chain((2, 3, 4), [
+        ("Linear", {"out_features": 5}), ("Linear", {"out_features": 3, "bias": False}), ("Flatten", {}),
+        ("Linear", {"out_features": 4}), ("Linear", {"out_features": 2, "bias": False})]),
+    "norm2d": lambda: chain((3, 4, 4), [
+        ("BatchNorm2d", {}), ("BatchNorm2d", {"affine": False, "eps": 1e-3}), ("Flatten", {}),
+        ("BatchNorm1d", {})]),
+    "norm1d_sequence": lambda: chain((4, 6), [("BatchNorm1d", {"eps": 1e-4}), ("Linear", {"out_features": 3})]),
+    "activations": lambda: chain((3, 4, 5), [
+        ("LeakyReLU", {"negative_slope": 0.2}), ("GELU", {}), ("Tanh", {}), ("GELU", {"approximate": "tanh"}),
+        ("Sigmoid", {}), ("ReLU", {}), ("Identity", {}), ("Dropout", {"p": 0.5}), ("Softmax", {"dim": 2}),
+        ("LogSoftmax", {"dim": -1})]),
+    "softmax": lambda: chain((6,), [("Softmax", {"dim": 1})]),
+    "merges": merges,
+}
+
+
+def random_weights(network, seed=0):
+    """Random weights for every ``state_dict`` entry of the network's module (positive variances)."""
+    rng = np.random.default_rng(seed)
+    state = {}
+    for key, value in network.build().state_dict().items():
+        shape = tuple(value.shape)
+        if key.endswith("num_batches_tracked"):
+            array = np.asarray(rng.integers(0, 100), np.int64)
+        elif key.endswith("running_var"):
+            array = rng.uniform(0.5, 2.0, shape).astype(np.float32)
+        else:
+            array = rng.standard_normal(shape).astype(np.float32)
+        state[key] = engine.from_numpy(array)
+    return state
+
+
+def sample_input(network, batch=2, seed=1):
+    shape = network.input_node().params["shape"]
+    return np.random.default_rng(seed).standard_normal((batch, *shape)).astype(np.float32)
+
+
+def engine_outputs(network, state, x):
+    """The document's ``GraphModule`` in eval mode on ``x`` (a NumPy batch)."""
+    model = network.build()
+    model.load_state_dict(state)
+    model.eval()
+    with engine.no_grad():
+        return model(engine.from_numpy(x)).numpy()
+
+
+def assert_close(got, want):
+    """Equal to float32 rounding: random weights make large activations, and sums of large terms lose
+    absolute precision, so the absolute tolerance scales with the output's magnitude."""
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5 * max(1.0, float(np.abs(want).max())))
