@@ -25,8 +25,9 @@ def layer_rows(network, inference):
     for node_id in network.topological_order():
         node, info = network.nodes[node_id], inference.nodes[node_id]
         unused = node_id not in inference.used
-        rows.append([node.name + (" (unused)" if unused else ""), node.type, node.layer_type.describe(node.params),
-                     _shape(info), count(info.params), count(info.macs)])
+        rows.append([node.name + (" (unused)" if unused else ""), node.type,
+                     node.layer_type.describe(node.params, info.in_shapes), _shape(info), count(info.params),
+                     count(info.macs)])
     return rows
 
 

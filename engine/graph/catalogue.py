@@ -47,6 +47,7 @@ class LayerType:
     count_params: object = _no_params  # (params, in_shapes, out_shape) -> int
     count_macs: object = _no_params  # (params, in_shapes, out_shape) -> int
     summary: object = None  # (params) -> short text for the node face
+    auto_params: dict = field(default_factory=dict)  # "auto" parameter -> its value from the input shapes
 
     @property
     def min_inputs(self):
@@ -66,8 +67,12 @@ class LayerType:
     def default_params(self):
         return {name: spec.default for name, spec in self.params.items()}
 
-    def describe(self, params):
-        """Key parameters as short text (``3→6, k5``)."""
+    def describe(self, params, in_shapes=()):
+        """Key parameters as short text (``3→6, k5``); "auto" parameters show the value they take from
+        ``in_shapes`` when those are known."""
+        if in_shapes:
+            params = {**params, **{name: take(in_shapes) for name, take in self.auto_params.items()
+                                   if params.get(name) is None}}
         if self.summary is not None:
             return self.summary(params)
         parts = [f"{name}={spec.format(params[name])}" for name, spec in self.params.items() if spec.key]

@@ -400,6 +400,7 @@ class Network:
         self.nodes, self.edges, self.settings = other.nodes, other.edges, other.settings
         self._next_id = other._next_id
         self._removed = {}
+        self._inference = None  # listeners of "reset" may infer the new content at once
         self._emit("reset")
         self._changed()
 

@@ -164,7 +164,7 @@ register(LayerType(
            ParamSpec("groups", "int", 1, minimum=1, maximum=65536),
            ParamSpec("bias", "bool", True)),
     _conv_infer, prefix="conv", module=_conv_module, count_params=_conv_params, count_macs=_conv_macs,
-    summary=_conv_summary))
+    summary=_conv_summary, auto_params={"in_channels": lambda s: s[0][0]}))
 
 
 # ----- Pooling -----
@@ -264,7 +264,8 @@ register(LayerType(
     module=lambda p, s: _call("Linear", (s[0][-1], p["out_features"]), {"bias": p["bias"]}, {"bias": True}),
     count_params=lambda p, s, o: s[0][-1] * o[-1] + (o[-1] if p["bias"] else 0),
     count_macs=lambda p, s, o: _numel(s[0]) * o[-1],
-    summary=lambda p: f"{p['in_features'] if p['in_features'] is not None else '?'}→{p['out_features']}"))
+    summary=lambda p: f"{p['in_features'] if p['in_features'] is not None else '?'}→{p['out_features']}",
+    auto_params={"in_features": lambda s: s[0][-1]}))
 
 
 # ----- Normalisation -----

@@ -342,3 +342,14 @@ def test_merge_with_one_input_needs_more():
     info = net.infer().nodes[add]
     assert info.error == "needs at least 2 inputs (has 1)"
     assert "Add 'add1' needs at least 2 inputs (has 1)" in [p.message for p in net.infer().errors]
+
+
+def test_describe_shows_auto_parameters_from_the_input_shapes():
+    from engine.graph import get_layer_type
+
+    conv, linear = get_layer_type("Conv2d"), get_layer_type("Linear")
+    params = {**conv.default_params(), "out_channels": 32, "padding": (1, 1)}
+    assert conv.describe(params) == "?→32, k3, p1"
+    assert conv.describe(params, ((16, 8, 8),)) == "16→32, k3, p1"
+    assert conv.describe({**params, "in_channels": 4}, ((16, 8, 8),)) == "4→32, k3, p1"  # declared wins
+    assert linear.describe(linear.default_params(), ((5, 400),)) == "400→10"

@@ -1,0 +1,233 @@
+"""Undoable edits of the network document: each command is a pair of document calls.
+
+A command is applied once by the editor (``execute``), which lets the document refuse it with a
+``NetworkError`` before anything reaches the undo stack; the stack's first ``redo`` after ``push`` is then
+skipped. Later ``redo``/``undo`` calls replay it. Commands keep ids and values, never graph items, and
+nodes come back with their old ids, so the commands above them in the stack stay valid.
+"""
+
+from PySide6.QtGui import QUndoCommand
+
+
+class DocumentCommand(QUndoCommand):
+    def __init__(self, document, text):
+        super().__init__(text)
+        self.document = document
+        self._skip_redo = False
+
+    def execute(self):
+        """Apply now (raises ``NetworkError`` if the document refuses); the push that follows is a no-op."""
+        self.apply()
+        self.mark_done()
+
+    def mark_done(self):
+        """The edit is already in the document: the stack's first ``redo`` must not apply it again."""
+        self._skip_redo = True
+
+    def redo(self):
+        if self._skip_redo:
+            self._skip_redo = False
+            return
+        self.apply()
+
+    def undo(self):
+        self.revert()
+
+    def apply(self):
+        raise NotImplementedError
+
+    def revert(self):
+        raise NotImplementedError
+
+
+def remove_nodes(document, node_ids):
+    """Remove nodes with their connections; the records put them back with ``restore_nodes``."""
+    with document.batch():
+        return [document.remove_node(i) for i in node_ids]
+
+
+def restore_nodes(document, records):
+    # In reverse: each node's recorded edges lead only to nodes that were still there when it was removed.
+    with document.batch():
+        for node, edges in reversed(records):
+            document.restore_node(node, edges)
+
+
+class _CreateNodes(DocumentCommand):
+    """Creates nodes the first time (``create`` returns their ids), restores the same nodes afterwards."""
+
+    def __init__(self, document, text):
+        super().__init__(document, text)
+        self.node_ids = []
+        self._records = None
+
+    def create(self):
+        raise NotImplementedError
+
+    def apply(self):
+        if self._records is None:
+            self.node_ids = self.create()
+        else:
+            restore_nodes(self.document, self._records)
+
+    def revert(self):
+        self._records = remove_nodes(self.document, self.node_ids)
+
+
+class AddNode(_CreateNodes):
+    def __init__(self, document, type_name, position, params=None, name=None):
+        super().__init__(document, f"Add {type_name}")
+        self._args = (type_name, params, name, position)
+
+    @property
+    def node_id(self):
+        return self.node_ids[0]
+
+    def create(self):
+        type_name, params, name, position = self._args
+        return [self.document.add_node(type_name, params, name=name, position=position).id]
+
+
+class Paste(_CreateNodes):
+    def __init__(self, document, fragment, offset, text="Paste"):
+        super().__init__(document, text)
+        self._fragment, self._offset = fragment, offset
+
+    def create(self):
+        return [n.id for n in self.document.paste(self._fragment, self._offset)]
+
+
+class RemoveNodes(DocumentCommand):
+    def __init__(self, document, node_ids):
+        super().__init__(document, "Delete" if len(node_ids) != 1 else f"Delete {document.node(node_ids[0]).name}")
+        self.node_ids = list(node_ids)
+        self._records = []
+
+    def apply(self):
+        self._records = remove_nodes(self.document, self.node_ids)
+
+    def revert(self):
+        restore_nodes(self.document, self._records)
+
+
+class Connect(DocumentCommand):
+    def __init__(self, document, src, dst, port=None):
+        super().__init__(document, f"Connect {document.node(src).name} → {document.node(dst).name}")
+        self._args = (src, dst, port)
+        self.edge = None
+
+    def apply(self):
+        self.edge = self.document.connect(*self._args)
+        self._args = (self.edge.src, self.edge.dst, self.edge.port)  # replay into the same input slot
+
+    def revert(self):
+        self.document.disconnect(self.edge)
+
+
+class Disconnect(DocumentCommand):
+    def __init__(self, document, edges):
+        super().__init__(document, "Disconnect")
+        self.edges = list(edges)
+
+    def apply(self):
+        with self.document.batch():
+            for edge in self.edges:
+                self.document.disconnect(edge)
+
+    def revert(self):
+        with self.document.batch():
+            for edge in reversed(self.edges):
+                self.document.connect(edge.src, edge.dst, edge.port)
+
+
+class SetParams(DocumentCommand):
+    """Consecutive edits of the same parameters of a node (a spin box's arrow clicked five times, a pair's
+    height then width) merge into one undo step; one that comes back to the old value disappears."""
+
+    ID = 1
+
+    def __init__(self, document, node_id, changes):
+        names = ", ".join(changes)
+        super().__init__(document, f"Set {document.node(node_id).name}.{names}")
+        self.node_id, self.changes, self.old = node_id, dict(changes), None
+
+    def apply(self):
+        old = self.document.set_params(self.node_id, self.changes)
+        if self.old is None:
+            self.old = old
+
+    def revert(self):
+        self.document.set_params(self.node_id, self.old)
+
+    def id(self):
+        return self.ID
+
+    def mergeWith(self, other):
+        if not isinstance(other, SetParams) or (other.node_id, set(other.changes)) != (self.node_id,
+                                                                                       set(self.changes)):
+            return False
+        self.changes = dict(other.changes)
+        self.setObsolete(self.changes == self.old)
+        return True
+
+
+class Rename(DocumentCommand):
+    def __init__(self, document, node_id, name):
+        super().__init__(document, f"Rename {document.node(node_id).name} to {name}")
+        self.node_id, self.name, self.old = node_id, name, None
+
+    def apply(self):
+        self.old = self.document.rename(self.node_id, self.name)
+
+    def revert(self):
+        self.document.rename(self.node_id, self.old)
+
+
+class MoveNodes(DocumentCommand):
+    def __init__(self, document, old, new, text="Move"):
+        super().__init__(document, text)
+        self.old, self.new = dict(old), dict(new)
+
+    def apply(self):
+        with self.document.batch():
+            self.document.move_many(self.new)
+
+    def revert(self):
+        with self.document.batch():
+            self.document.move_many(self.old)
+
+
+class Layout(DocumentCommand):
+    def __init__(self, document):
+        super().__init__(document, "Auto-layout")
+        self.old = self.new = None
+
+    def apply(self):
+        if self.new is None:
+            self.old = self.document.layout()
+            self.new = {i: self.document.nodes[i].position for i in self.old}
+        else:
+            with self.document.batch():
+                self.document.move_many(self.new)
+
+    def revert(self):
+        with self.document.batch():
+            self.document.move_many(self.old)
+
+
+class Macro(DocumentCommand):
+    """Several commands as one undo step (cut, insert a node into a connection, ...)."""
+
+    def __init__(self, document, text, commands):
+        super().__init__(document, text)
+        self.commands = list(commands)
+
+    def apply(self):
+        with self.document.batch():
+            for command in self.commands:
+                command.apply()
+
+    def revert(self):
+        with self.document.batch():
+            for command in reversed(self.commands):
+                command.revert()

@@ -1,0 +1,211 @@
+"""The editor's actions: every user edit becomes an undoable command on the network document.
+
+Each method performs its edit through the document first, so the document's own checks decide; a
+refusal comes back as the reason (and the ``refused`` signal) and leaves the document and the undo
+stack untouched. Gestures that are several edits (cut, inserting a node into a connection, re-routing a
+connection) become one undo step. While editing is disabled (a training run is live) every action is
+refused.
+"""
+
+from contextlib import contextmanager
+
+from PySide6.QtCore import QObject, QPointF, Signal
+
+from engine.graph import NetworkError, get_layer_type
+
+from . import clipboard
+from .commands import AddNode, Connect, Disconnect, Layout, Macro, MoveNodes, Paste, RemoveNodes, Rename, SetParams
+
+LOCKED = "the network cannot be edited while a training run is live"
+PASTE_OFFSET = 40.0
+
+
+class _Refused(Exception):
+    pass
+
+
+class EditorController(QObject):
+    refused = Signal(str)
+
+    def __init__(self, document, undo_stack, scene, parent=None):
+        super().__init__(parent)
+        self.document, self.undo_stack, self.scene = document, undo_stack, scene
+        self.enabled = True
+
+    # ----- plumbing -----
+    def _refuse(self, message):
+        self.refused.emit(message)
+        return message
+
+    @contextmanager
+    def _edit(self, text):
+        """Run commands (``do(command)``) as one undo step; a refusal undoes the ones already run."""
+        if not self.enabled:
+            raise _Refused(LOCKED)
+        done = []
+
+        def do(command):
+            command.execute()
+            done.append(command)
+            return command
+
+        try:
+            with self.document.batch():
+                yield do
+        except NetworkError as e:
+            with self.document.batch():
+                for command in reversed(done):
+                    command.revert()
+            raise _Refused(str(e)) from None
+        if len(done) == 1:
+            done[0].setText(text or done[0].text())
+            self.undo_stack.push(done[0])
+        elif done:
+            macro = Macro(self.document, text, done)
+            macro.mark_done()
+            self.undo_stack.push(macro)
+
+    def _run(self, text, steps):
+        """``steps(do)`` inside one undo step; returns the refusal, or None."""
+        try:
+            with self._edit(text) as do:
+                steps(do)
+        except _Refused as e:
+            return self._refuse(str(e))
+        return None
+
+    # ----- nodes -----
+    def add_node(self, type_name, scene_pos, anchor=None, params=None):
+        """Add a layer with its header at ``scene_pos``, attached at ``anchor`` (see ``Anchor``); returns
+        the new node's id, or None if refused."""
+        pos = scene_pos if isinstance(scene_pos, QPointF) else QPointF(*scene_pos)
+        added = []
+
+        def steps(do):
+            node_id = do(AddNode(self.document, type_name, self.scene.position_for(pos), params)).node_id
+            added.append(node_id)
+            if anchor is None:
+                return
+            if anchor.kind == "out":
+                do(Connect(self.document, anchor.node_id, node_id))
+            elif anchor.kind == "in":
+                do(Connect(self.document, node_id, anchor.node_id, anchor.port))
+            elif anchor.kind == "edge" and _insertable(type_name):
+                self._insert(do, node_id, anchor.edge)
+
+        if self._run(f"Add {type_name}", steps) is not None:
+            return None
+        self.scene.select_nodes(added)
+        return added[0]
+
+    def _insert(self, do, node_id, edge):
+        do(Disconnect(self.document, [edge]))
+        do(Connect(self.document, edge.src, node_id))
+        do(Connect(self.document, node_id, edge.dst, edge.port))
+
+    def delete(self, node_ids, edges=()):
+        node_ids = list(node_ids)
+        edges = [e for e in edges if e.src not in node_ids and e.dst not in node_ids]
+        if not node_ids and not edges:
+            return None
+
+        def steps(do):
+            if edges:
+                do(Disconnect(self.document, edges))
+            if node_ids:
+                do(RemoveNodes(self.document, node_ids))
+
+        return self._run("Delete" if node_ids else "Disconnect", steps)
+
+    def delete_selection(self):
+        return self.delete(self.scene.selected_node_ids(), self.scene.selected_edges())
+
+    def set_params(self, node_id, changes):
+        return self._run("", lambda do: do(SetParams(self.document, node_id, changes)))
+
+    def rename(self, node_id, name):
+        return self._run("", lambda do: do(Rename(self.document, node_id, name)))
+
+    def move_nodes(self, old, new, insert_into=None):
+        """Record a move made on the canvas (optionally dropping a lone node into connection ``insert_into``)."""
+        def steps(do):
+            do(MoveNodes(self.document, old, new))
+            if insert_into is not None:
+                (node_id,) = new
+                self._insert(do, node_id, insert_into)
+
+        refusal = self._run("Insert into connection" if insert_into else "Move", steps)
+        if refusal:  # put the items back where the document has them
+            for node_id, pos in old.items():
+                if node_id in self.scene.node_items:
+                    self.scene.node_items[node_id].setPos(*pos)
+        return refusal
+
+    def layout(self):
+        if not self.document.nodes:
+            return None
+        return self._run("Auto-layout", lambda do: do(Layout(self.document)))
+
+    # ----- connections -----
+    def connect(self, src, dst, port=None, replacing=None):
+        """Connect ``src`` to ``dst`` (into slot ``port``, or a free one), re-routing ``replacing``."""
+        def steps(do):
+            if replacing is not None:
+                do(Disconnect(self.document, [replacing]))
+            do(Connect(self.document, src, dst, port))
+
+        return self._run("Re-route connection" if replacing else "", steps)
+
+    def disconnect(self, edges):
+        return self._run("Disconnect", lambda do: do(Disconnect(self.document, edges)))
+
+    # ----- clipboard -----
+    def copy(self, node_ids=None):
+        """Put the nodes (default: the selection) on the clipboard; returns whether there were any."""
+        node_ids = self.scene.selected_node_ids() if node_ids is None else node_ids
+        if not node_ids:
+            return False
+        clipboard.put_fragment(self.document.copy_nodes(node_ids))
+        return True
+
+    def cut(self, node_ids=None):
+        node_ids = self.scene.selected_node_ids() if node_ids is None else node_ids
+        if not self.enabled:
+            return self._refuse(LOCKED)
+        if not self.copy(node_ids):
+            return None
+        return self._run("Cut", lambda do: do(RemoveNodes(self.document, node_ids)))
+
+    def paste(self, scene_pos=None):
+        """Paste the clipboard's nodes (top-left at ``scene_pos``, else offset from the originals)."""
+        fragment = clipboard.get_fragment()
+        if fragment is None:
+            return self._refuse("the clipboard holds no LayerLab nodes")
+        return self._paste(fragment, scene_pos, "Paste")
+
+    def duplicate(self, node_ids=None):
+        node_ids = self.scene.selected_node_ids() if node_ids is None else node_ids
+        if not node_ids:
+            return None
+        return self._paste(self.document.copy_nodes(node_ids), None, "Duplicate")
+
+    def _paste(self, fragment, scene_pos, text):
+        offset = (PASTE_OFFSET, PASTE_OFFSET)
+        positions = [n.get("position") for n in fragment.get("nodes", []) if isinstance(n, dict)]
+        positions = [p for p in positions if isinstance(p, list) and len(p) == 2]
+        if scene_pos is not None and positions:
+            left, top = min(p[0] for p in positions), min(p[1] for p in positions)
+            offset = (scene_pos.x() - left, scene_pos.y() - top)
+        pasted = []
+        refusal = self._run(text, lambda do: pasted.extend(do(Paste(self.document, fragment, offset, text)).node_ids))
+        if refusal is None:
+            self.scene.select_nodes(pasted)
+        return refusal
+
+    def select_all(self):
+        self.scene.select_nodes(list(self.document.nodes))
+
+
+def _insertable(type_name):
+    lt = get_layer_type(type_name)
+    return lt.has_output and lt.max_inputs != 0

@@ -1,0 +1,338 @@
+"""A node on the canvas: its name and layer type in a header coloured by category, its key parameters,
+output shape and parameter count, an error badge, and its ports.
+
+The item shows what the document and its inference say (``sync``); it never changes the document
+itself. Painting is cached per item (DeviceCoordinateCache) and drops the text when zoomed far out, so
+panning over hundreds of nodes stays cheap.
+"""
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
+
+from gui.theme import category_colour
+
+from . import formatting
+from .port_item import RADIUS as PORT_RADIUS
+from .port_item import PortItem
+
+WIDTH = 184.0
+HEADER = 26.0
+ROW = 19.0
+PAD = 7.0
+SLOT_SPACING = 22.0
+RADIUS = 7.0
+TEXT_LOD = 0.42  # below this zoom the node is drawn without text
+
+
+@dataclass(frozen=True)
+class NodeFace:
+    """Everything a node draws, derived from the document and its inference."""
+
+    name: str
+    type_name: str
+    category: str
+    summary: str
+    shape: str
+    params: str
+    error: str | None
+    warning: str | None
+    blocked: bool
+    description: str  # shown where a layer has no key parameters (ReLU: "max(0, x)")
+    slots: tuple  # input slots: connection port numbers, None for a free slot
+    has_output: bool
+    tooltip: str
+
+
+def node_face(node, info, connected):
+    """``connected``: the port numbers of the node's input connections, in order."""
+    lt = node.layer_type
+    connected = tuple(connected)
+    free = (None,) if lt.max_inputs != 0 and lt.accepts_more_inputs(len(connected)) else ()
+    shape = formatting.shape(info.shape) if info and info.shape is not None else ""
+    params = f"{formatting.short_count(info.params)} params" if info and info.shape is not None and info.params else ""
+    tip = [f"<b>{node.name}</b> · {lt.name}", lt.description]
+    if info and info.in_shapes:
+        tip.append("in: " + ", ".join(formatting.shape(s) for s in info.in_shapes))
+    if info and info.shape is not None:
+        tip.append(f"out: {formatting.shape(info.shape)} · {formatting.count(info.params)} parameters · "
+                   f"{formatting.count(info.macs)} MACs")
+    key_params = lt.describe(node.params, info.in_shapes if info else ())
+    return NodeFace(node.name, lt.name, lt.category, key_params, shape, params,
+                    info.error if info else None, info.warning if info else None, bool(info and info.blocked),
+                    lt.description, connected + free, lt.has_output, "<br>".join(tip))
+
+
+SHADOW = QColor(0, 0, 0, 38)
+HEADER_TEXT = {"header": QColor("white"), "header_dim": QColor(255, 255, 255, 200)}
+BASE, TITLE, SMALL, MONO = range(4)
+LEFT, RIGHT = Qt.AlignLeft | Qt.AlignVCenter, Qt.AlignRight | Qt.AlignVCenter
+
+
+def _text_runs(face):
+    """``[(font, colour role, rect, flags, text)]``: the node's text laid out and elided once per face, so
+    painting (at every new zoom level) only draws."""
+    fonts = NodeItem.FONTS
+    metrics = [QFontMetricsF(f) for f in fonts]
+    inner = WIDTH - 2 * PAD - 6
+    type_width = min(metrics[SMALL].horizontalAdvance(face.type_name), inner * 0.5)
+    name_width = inner - type_width - 6
+    runs = [(SMALL, "header_dim", QRectF(WIDTH - PAD - 6 - type_width, 0, type_width, HEADER), RIGHT,
+             metrics[SMALL].elidedText(face.type_name, Qt.ElideRight, type_width)),
+            (TITLE, "header", QRectF(PAD + 3, 0, name_width, HEADER), LEFT,
+             metrics[TITLE].elidedText(face.name, Qt.ElideRight, name_width))]
+    top = HEADER + PAD - 2
+    runs.append((BASE, "text" if face.summary else "text_dim", QRectF(PAD + 6, top, inner, ROW), LEFT,
+                 metrics[BASE].elidedText(face.summary or face.description, Qt.ElideRight, inner)))
+    row2 = QRectF(PAD + 6, top + ROW, inner, ROW)
+    if face.error:
+        runs.append((BASE, "error", row2, LEFT, "shape error"))
+        return runs
+    params_width = metrics[SMALL].horizontalAdvance(face.params)
+    runs.append((SMALL, "text_dim", row2, RIGHT, face.params))
+    shape = "→ " + face.shape if face.shape else ("waiting for input" if face.blocked else "—")
+    width = inner - params_width - 6
+    runs.append((MONO, "shape_text" if face.shape else "text_dim", QRectF(row2.x(), row2.y(), width, ROW), LEFT,
+                 metrics[MONO].elidedText(shape, Qt.ElideRight, width)))
+    return runs
+
+
+def _header_path():
+    """The header band: a rounded rectangle's top part (made once)."""
+    global _HEADER_PATH
+    if _HEADER_PATH is None:
+        rounded, clip = QPainterPath(), QPainterPath()
+        rounded.addRoundedRect(QRectF(0, 0, WIDTH, HEADER + RADIUS), RADIUS, RADIUS)
+        clip.addRect(QRectF(0, 0, WIDTH, HEADER))
+        _HEADER_PATH = rounded.intersected(clip)
+    return _HEADER_PATH
+
+
+_HEADER_PATH = None
+
+
+def _fonts():
+    base = QFont()
+    base.setPointSizeF(8.6)
+    title = QFont(base)
+    title.setBold(True)
+    title.setPointSizeF(9.0)
+    small = QFont(base)
+    small.setPointSizeF(7.6)
+    mono = QFont("DejaVu Sans Mono")
+    mono.setStyleHint(QFont.Monospace)
+    mono.setPointSizeF(8.2)
+    return base, title, small, mono
+
+
+class BadgeItem(QGraphicsItem):
+    """The error (red) or warning (amber) mark in a node's corner; its tooltip is the message."""
+
+    SIZE = 17.0
+
+    def __init__(self, parent):
+        super().__init__(parent)
+        self.severity = None
+        self.setZValue(3)
+        self.setVisible(False)
+        self.setCursor(Qt.WhatsThisCursor)
+
+    def show_problem(self, severity, message):
+        self.severity = severity
+        self.setToolTip(message or "")
+        self.setVisible(severity is not None)
+        self.update()
+
+    def boundingRect(self):
+        return QRectF(-self.SIZE / 2, -self.SIZE / 2, self.SIZE, self.SIZE)
+
+    def paint(self, painter, option, widget=None):
+        style = self.scene().style
+        colour = style.error if self.severity == "error" else style.warning
+        painter.setPen(QPen(style.node_body, 1.8))
+        painter.setBrush(colour)
+        painter.drawEllipse(self.boundingRect().adjusted(1, 1, -1, -1))
+        painter.setPen(QColor("white"))
+        font = QFont()
+        font.setBold(True)
+        font.setPointSizeF(8.5)
+        painter.setFont(font)
+        painter.drawText(self.boundingRect(), Qt.AlignCenter, "!")
+
+
+class NodeItem(QGraphicsItem):
+    FONTS = None
+
+    def __init__(self, node_id):
+        super().__init__()
+        self.node_id = node_id
+        self.face = None
+        self._runs = None  # laid-out text of the face
+        self.edges = set()  # EdgeItems attached to this node, kept by the scene
+        self.input_ports, self.output_port = [], None
+        self.badge = BadgeItem(self)
+        self.badge.setPos(WIDTH - 4, 2)
+        self.setFlags(QGraphicsItem.ItemIsSelectable | QGraphicsItem.ItemIsMovable
+                      | QGraphicsItem.ItemSendsGeometryChanges)
+        self.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+        self.setZValue(1)
+        if NodeItem.FONTS is None:
+            NodeItem.FONTS = _fonts()
+
+    # ----- what it shows -----
+    @property
+    def colour(self):
+        return category_colour(self.face.category) if self.face else QColor("#888")
+
+    @property
+    def height(self):
+        slots = len(self.face.slots) if self.face else 1
+        body = max(2 * ROW + 2 * PAD - 4, slots * SLOT_SPACING + PAD)
+        return HEADER + body
+
+    def sync(self, face):
+        """Show ``face``; returns whether anything changed."""
+        if face == self.face:
+            return False
+        old = self.face
+        if old is None or old.slots != face.slots or old.has_output != face.has_output:
+            self.prepareGeometryChange()
+            self.face = face
+            self._build_ports()
+        else:
+            self.face = face
+        self._runs = None
+        self.setToolTip(face.tooltip)
+        if face.error:
+            self.badge.show_problem("error", face.error)
+        else:
+            self.badge.show_problem("warning" if face.warning else None, face.warning)
+        self.update()
+        return True
+
+    def _build_ports(self):
+        scene = self.scene()
+        for port in [*self.input_ports, self.output_port]:
+            if port is not None:
+                port.setParentItem(None)
+                if scene is not None:
+                    scene.removeItem(port)
+        top = HEADER + (self.height - HEADER - SLOT_SPACING * (len(self.face.slots) - 1)) / 2
+        self.input_ports = []
+        for k, number in enumerate(self.face.slots):
+            port = PortItem(self, "in", number)
+            port.connected = number is not None
+            port.setPos(0, top + k * SLOT_SPACING)
+            self.input_ports.append(port)
+        self.output_port = None
+        if self.face.has_output:
+            self.output_port = PortItem(self, "out")
+            self.output_port.setPos(WIDTH, HEADER + (self.height - HEADER) / 2)
+
+    def input_anchor(self, port):
+        """Scene position of the input slot holding connection ``port``."""
+        for item in self.input_ports:
+            if item.port == port:
+                return item.scenePos()
+        return self.mapToScene(QPointF(0, HEADER + (self.height - HEADER) / 2))
+
+    def output_anchor(self):
+        return self.mapToScene(QPointF(WIDTH, HEADER + (self.height - HEADER) / 2))
+
+    def header_rect(self):
+        return QRectF(0, 0, WIDTH, HEADER)
+
+    # ----- Qt -----
+    def boundingRect(self):  # with the shadow and the port dots on both sides
+        return QRectF(-PORT_RADIUS - 2, -3, WIDTH + 2 * PORT_RADIUS + 4, self.height + 8)
+
+    def shape(self):
+        path = QPainterPath()
+        path.addRoundedRect(QRectF(0, 0, WIDTH, self.height), RADIUS, RADIUS)
+        return path
+
+    def paint(self, painter, option, widget=None):
+        if self.face is None:
+            return
+        style = self.scene().style
+        face = self.face
+        rect = QRectF(0, 0, WIDTH, self.height)
+        lod = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
+        colour = self.colour if not face.warning else _muted(self.colour)
+        # soft shadow, body with its border, header band, and a highlight outline when selected or wrong
+        painter.setPen(Qt.NoPen)
+        painter.setBrush(SHADOW)
+        painter.drawRoundedRect(rect.translated(0, 3), RADIUS, RADIUS)
+        painter.setPen(QPen(style.node_border, 1.0))
+        painter.setBrush(style.node_body)
+        painter.drawRoundedRect(rect, RADIUS, RADIUS)
+        painter.setPen(Qt.NoPen)
+        painter.setBrush(colour)
+        painter.drawPath(_header_path())
+        if self.isSelected() or face.error:
+            painter.setPen(QPen(style.selection if self.isSelected() else style.error, 2.4))
+            painter.setBrush(Qt.NoBrush)
+            painter.drawRoundedRect(rect, RADIUS, RADIUS)
+        self._paint_ports(painter, style, colour)
+        if lod >= TEXT_LOD:
+            self._paint_runs(painter, style)
+        elif lod >= 0.12:
+            self._paint_overview(painter, lod, style)
+
+    def _paint_ports(self, painter, style, colour):
+        r = PORT_RADIUS
+        dot = QRectF(-r, -r, 2 * r, 2 * r)
+        painter.setPen(QPen(style.node_body, 1.6))
+        painter.setBrush(colour)
+        if self.output_port is not None:
+            painter.drawEllipse(dot.translated(self.output_port.pos()))
+        for port in self.input_ports:
+            if port.connected:
+                painter.setPen(QPen(style.node_body, 1.6))
+                painter.setBrush(colour)
+            else:  # a free slot: a ring
+                painter.setPen(QPen(colour, 2.0))
+                painter.setBrush(style.node_body)
+            painter.drawEllipse(dot.translated(port.pos()))
+
+    def _paint_runs(self, painter, style):
+        if self._runs is None:
+            self._runs = _text_runs(self.face)
+        fonts = self.FONTS
+        for font, role, rect, flags, text in self._runs:
+            painter.setFont(fonts[font])
+            painter.setPen(HEADER_TEXT[role] if role in HEADER_TEXT else getattr(style, role))
+            painter.drawText(rect, flags, text)
+
+    def _paint_overview(self, painter, lod, style):
+        """Zoomed far out: the name alone, in letters that stay readable on screen."""
+        font = QFont(self.FONTS[1])
+        font.setPointSizeF(min(9.0 / lod, 30.0))
+        painter.setFont(font)
+        painter.setPen(style.text)
+        rect = QRectF(4, HEADER, WIDTH - 8, self.height - HEADER)
+        painter.drawText(rect, Qt.AlignCenter, QFontMetricsF(font).elidedText(self.face.name, Qt.ElideRight,
+                                                                              rect.width()))
+
+    def itemChange(self, change, value):
+        if change == QGraphicsItem.ItemPositionHasChanged:
+            for edge in self.edges:
+                edge.update_path()
+        return super().itemChange(change, value)
+
+    def mouseDoubleClickEvent(self, event):
+        if self.header_rect().contains(event.pos()) and self.scene().editable:
+            self.scene().renameRequested.emit(self.node_id)
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
+
+
+def _muted(colour):
+    """The header colour of a node left out of the model (it does not reach the Output)."""
+    muted = QColor(colour)
+    muted.setHsvF(muted.hsvHueF(), muted.hsvSaturationF() * 0.35, min(1.0, muted.valueF() * 0.95))
+    return muted
+

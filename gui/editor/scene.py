@@ -1,0 +1,356 @@
+"""The canvas model-view: a QGraphicsScene that draws one network document.
+
+It listens to the document's events and keeps one item per node and per edge; after every edit it asks
+the document's (cached) inference once and updates the faces of the nodes that changed. It never edits
+the document: user gestures leave as signals (a connection, a move, a rename) that the editor turns
+into undoable commands.
+"""
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QPen
+from PySide6.QtWidgets import QGraphicsScene
+
+from .compatibility import Anchor
+from .edge_item import EdgeItem, PendingEdge, TipItem
+from .node_item import HEADER, WIDTH, NodeItem, node_face
+from .port_item import PortItem
+
+GRID = 20.0
+MAJOR_EVERY = 5
+EXTENT = 100_000.0
+
+
+@dataclass
+class _Pending:
+    """A connection being dragged: from a node's output (``out``) or backwards from a free input slot
+    (``in``); ``detached`` is the edge picked up from a connected input slot, to be re-routed."""
+
+    kind: str
+    node_id: str
+    port: int | None = None
+    detached: object = None
+
+
+class NetworkScene(QGraphicsScene):
+    inferenceUpdated = Signal(object)  # Inference, after every edit
+    connectionRequested = Signal(str, str, object, object)  # src, dst, port, edge it replaces (or None)
+    connectionDroppedOnEmpty = Signal(object, QPointF)  # Anchor, scene position
+    disconnectRequested = Signal(list)  # [Edge]
+    nodesMoved = Signal(dict, dict, object)  # old positions, new positions, Edge to insert into (or None)
+    renameRequested = Signal(str)
+    refused = Signal(str)  # a gesture the document would not accept, with the reason
+
+    def __init__(self, document, style, parent=None):
+        super().__init__(parent)
+        self.document = document
+        self.style = style
+        self.editable = True
+        self.node_items, self.edge_items = {}, {}
+        self.inference = None
+        self._pending = None  # the connection being dragged
+        self._drag_start = None
+        self._insert_target = None
+        self.setSceneRect(-EXTENT, -EXTENT, 2 * EXTENT, 2 * EXTENT)
+        document.subscribe(self._on_document_event)
+        self._attached = True
+        self._rebuild(refresh=True)
+
+    def detach(self):
+        """Stop listening to the document (the window is closing); safe to call twice."""
+        if self._attached:
+            self.document.unsubscribe(self._on_document_event)
+            self._attached = False
+
+    # ----- following the document -----
+    def _on_document_event(self, event, payload):
+        if event == "node_added":
+            self._add_node_item(payload)
+        elif event == "node_removed":
+            self.removeItem(self.node_items.pop(payload.id))
+        elif event == "edge_added":
+            self._add_edge_item(payload)
+        elif event == "edge_removed":
+            self._remove_edge_item(payload)
+        elif event == "node_moved":
+            self.node_items[payload.id].setPos(*payload.position)
+        elif event == "reset":  # a "changed" follows, which refreshes the faces
+            self._rebuild(refresh=False)
+        elif event == "changed":
+            self.refresh()
+
+    def _rebuild(self, refresh):
+        self.cancel_connection()
+        self.clear()  # deletes every item
+        self.node_items, self.edge_items = {}, {}
+        self._pending_edge, self._tip = PendingEdge(), TipItem()  # added while a connection is dragged
+        for node in self.document.nodes.values():
+            self._add_node_item(node)
+        for edge in self.document.edges:
+            self._add_edge_item(edge)
+        if refresh:
+            self.refresh()
+
+    def _add_node_item(self, node):
+        item = NodeItem(node.id)
+        item.setPos(*node.position)
+        self.addItem(item)
+        item.sync(node_face(node, None, ()))
+        self.node_items[node.id] = item
+
+    def _add_edge_item(self, edge):
+        src, dst = self.node_items[edge.src], self.node_items[edge.dst]
+        item = EdgeItem(edge, src, dst)
+        src.edges.add(item)
+        dst.edges.add(item)
+        self.edge_items[edge] = item
+        self.addItem(item)
+        self._sync_slots(dst)
+        item.update_path()
+
+    def _remove_edge_item(self, edge):
+        item = self.edge_items.pop(edge)
+        item.src_item.edges.discard(item)
+        item.dst_item.edges.discard(item)
+        self.removeItem(item)
+        self._sync_slots(item.dst_item)
+
+    def _sync(self, item, info, connected):
+        if item.sync(node_face(self.document.nodes[item.node_id], info, connected)):
+            for edge in item.edges:
+                edge.update_path()
+
+    def _sync_slots(self, item):
+        """Input slots follow the connections at once (a merge grows a slot per input)."""
+        connected = sorted(edge.edge.port for edge in item.edges if edge.dst_item is item)
+        info = self.inference.nodes.get(item.node_id) if self.inference else None
+        self._sync(item, info, connected)
+
+    def refresh(self):
+        """Re-read the inference and update the nodes whose face changed. The document keeps its inference
+        until an edit that can change it: after a move it is the same object, and nothing is redone."""
+        inference = self.document.infer()
+        if inference is self.inference:
+            return
+        self.inference = inference
+        ports = {node_id: [] for node_id in self.node_items}
+        for edge in self.document.edges:
+            ports[edge.dst].append(edge.port)
+        for node_id, item in self.node_items.items():
+            self._sync(item, self.inference.nodes.get(node_id), sorted(ports[node_id]))
+        self.inferenceUpdated.emit(self.inference)
+
+    # ----- queries for the editor -----
+    def selected_node_ids(self):
+        """Selected nodes in document order."""
+        chosen = {item.node_id for item in self.selectedItems() if isinstance(item, NodeItem)}
+        return [i for i in self.document.nodes if i in chosen]
+
+    def selected_edges(self):
+        return [item.edge for item in self.selectedItems() if isinstance(item, EdgeItem)]
+
+    def select_nodes(self, node_ids):
+        self.clearSelection()
+        for node_id in node_ids:
+            if node_id in self.node_items:
+                self.node_items[node_id].setSelected(True)
+
+    def nodes_rect(self, node_ids=None):
+        items = self.node_items.values() if node_ids is None else [self.node_items[i] for i in node_ids]
+        rect = QRectF()
+        for item in items:
+            rect = rect.united(item.sceneBoundingRect())
+        return rect
+
+    @staticmethod
+    def position_for(scene_pos):
+        """The node position that puts a new node's header under ``scene_pos``."""
+        return (round(scene_pos.x() - WIDTH / 2), round(scene_pos.y() - HEADER / 2))
+
+    def edge_at(self, scene_pos, exclude_node=None):
+        """The connection under ``scene_pos`` (not one attached to ``exclude_node``), or None."""
+        for item in self.items(QRectF(scene_pos - QPointF(6, 6), scene_pos + QPointF(6, 6))):
+            if isinstance(item, EdgeItem) and exclude_node not in (item.edge.src, item.edge.dst):
+                return item.edge
+        return None
+
+    def highlight_edge(self, edge):
+        """Mark the connection a node would be inserted into (None clears the mark)."""
+        for key, item in self.edge_items.items():
+            item.set_highlighted(key == edge)
+
+    def set_editable(self, editable):
+        self.editable = editable
+        for item in self.node_items.values():
+            item.setFlag(NodeItem.ItemIsMovable, editable)
+        if not editable:
+            self.cancel_connection()
+
+    def set_style(self, style):
+        self.style = style
+        for item in self.items():
+            item.update()
+        self.update()
+
+    # ----- dragging a connection -----
+    def begin_connection(self, port_item, scene_pos):
+        if port_item.kind == "out":
+            self._pending = _Pending("out", port_item.node_id)
+        elif port_item.port is not None:  # pick up the connection in this slot and re-route it
+            edge = next(e for e in self.document.input_edges(port_item.node_id) if e.port == port_item.port)
+            self._pending = _Pending("out", edge.src, detached=edge)
+            self.edge_items[edge].setVisible(False)
+        else:
+            self._pending = _Pending("in", port_item.node_id)
+        self.addItem(self._pending_edge)
+        self.addItem(self._tip)
+        self.drag_connection(scene_pos)
+
+    def _pending_anchor(self):
+        pending = self._pending
+        item = self.node_items[pending.node_id]
+        return item.output_anchor() if pending.kind == "out" else item.input_anchor(pending.port)
+
+    def connection_target(self, scene_pos):
+        """``(src, dst, port, reason, anchor point)`` for the port or node under ``scene_pos``, or None."""
+        pending = self._pending
+        near = self.items(QRectF(scene_pos - QPointF(4, 4), scene_pos + QPointF(4, 4)))
+        wanted = "in" if pending.kind == "out" else "out"
+        ports = [i for i in near if isinstance(i, PortItem)]
+        port = next((i for i in ports if i.kind == wanted), None)
+        node = port.parentItem() if port else next((i for i in near if isinstance(i, NodeItem)), None)
+        if node is None or node.node_id == pending.node_id:
+            return None
+        if port is None and any(p.parentItem() is node for p in ports):  # an output onto an output...
+            reason = ("an output connects to an input (a port on the left of a node)" if wanted == "in"
+                      else "an input takes its value from an output (a port on the right of a node)")
+            return None, None, None, reason, scene_pos
+        if pending.kind == "out":
+            src, dst, slot = pending.node_id, node.node_id, port.port if port else None
+            point = port.scenePos() if port else node.input_anchor(slot)
+        else:
+            src, dst, slot = node.node_id, pending.node_id, pending.port
+            point = node.output_anchor()
+        detached = pending.detached
+        if detached is not None and (src, dst) == (detached.src, detached.dst):  # put back where it was
+            return src, dst, detached.port, None, node.input_anchor(detached.port)
+        return src, dst, slot, self.document.can_connect(src, dst, slot), point
+
+    def drag_connection(self, scene_pos):
+        if self._pending is None:
+            return
+        target = self.connection_target(scene_pos)
+        anchor = self._pending_anchor()
+        state, end, reason = "none", scene_pos, ""
+        if target is not None:
+            *_, reason, point = target
+            state = "refused" if reason else "valid"
+            end = point if not reason else scene_pos
+            reason = reason or ""
+        start, stop = (anchor, end) if self._pending.kind == "out" else (end, anchor)
+        self._pending_edge.set_ends(start, stop, state)
+        self._tip.set_text(reason)
+        self._tip.setPos(scene_pos)
+
+    def finish_connection(self, scene_pos):
+        pending = self._pending
+        if pending is None:
+            return
+        target = self.connection_target(scene_pos)
+        self.cancel_connection()
+        if target is not None:
+            src, dst, port, reason, _ = target
+            if reason:
+                self.refused.emit(reason)
+            elif pending.detached is None or (src, dst, port) != (pending.detached.src, pending.detached.dst,
+                                                                   pending.detached.port):
+                self.connectionRequested.emit(src, dst, port, pending.detached)
+        elif pending.detached is not None:
+            self.disconnectRequested.emit([pending.detached])
+        elif pending.kind == "out":
+            self.connectionDroppedOnEmpty.emit(Anchor.output_of(pending.node_id), scene_pos)
+        else:
+            self.connectionDroppedOnEmpty.emit(Anchor.input_of(pending.node_id, pending.port), scene_pos)
+
+    def cancel_connection(self):
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return
+        if pending.detached is not None and pending.detached in self.edge_items:
+            self.edge_items[pending.detached].setVisible(True)
+        for item in (self._pending_edge, self._tip):
+            if item.scene() is self:
+                self.removeItem(item)
+
+    # ----- moving nodes -----
+    def mousePressEvent(self, event):
+        super().mousePressEvent(event)
+        grabbed = self.mouseGrabberItem()
+        if isinstance(grabbed, NodeItem) and self.editable:  # Qt moves the selection and the grabbed node
+            moving = [i for i in self.selectedItems() if isinstance(i, NodeItem)] + [grabbed]
+            self._drag_start = {item.node_id: item.pos() for item in moving}
+
+    def _lone_dragged_node(self):
+        """The node being dragged if it is alone and unconnected: it may be dropped into a connection."""
+        if self._drag_start is None or len(self._drag_start) != 1:
+            return None
+        item = self.node_items.get(next(iter(self._drag_start)))
+        return item if item is not None and not item.edges else None
+
+    def mouseMoveEvent(self, event):
+        super().mouseMoveEvent(event)
+        item = self._lone_dragged_node()
+        if item is not None:
+            face = item.face
+            can_insert = face.has_output and face.slots
+            centre = item.sceneBoundingRect().center()
+            self._insert_target = self.edge_at(centre, item.node_id) if can_insert else None
+            self.highlight_edge(self._insert_target)
+
+    def mouseReleaseEvent(self, event):
+        super().mouseReleaseEvent(event)
+        start, self._drag_start = self._drag_start, None
+        target, self._insert_target = self._insert_target, None
+        if not start:
+            return
+        self.highlight_edge(None)
+        old, new = {}, {}
+        for node_id, pos in start.items():
+            item = self.node_items.get(node_id)
+            if item is not None and QLineF(item.pos(), pos).length() > 0.5:
+                old[node_id] = (pos.x(), pos.y())
+                new[node_id] = (item.pos().x(), item.pos().y())
+        if new:
+            self.nodesMoved.emit(old, new, target)
+
+    def keyPressEvent(self, event):
+        if event.key() == Qt.Key_Escape and self._pending is not None:
+            self.cancel_connection()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    # ----- background -----
+    def drawBackground(self, painter, rect):
+        painter.fillRect(rect, self.style.background)
+        scale = painter.worldTransform().m11()
+        step = GRID
+        while step * scale < 9:  # keep grid lines at least 9 pixels apart
+            step *= MAJOR_EVERY
+        major_step = step * MAJOR_EVERY
+        minor, major = [], []
+        x = int(rect.left() // step) * step
+        while x < rect.right():
+            (major if round(x / major_step) * major_step == x else minor).append(
+                QLineF(x, rect.top(), x, rect.bottom()))
+            x += step
+        y = int(rect.top() // step) * step
+        while y < rect.bottom():
+            (major if round(y / major_step) * major_step == y else minor).append(
+                QLineF(rect.left(), y, rect.right(), y))
+            y += step
+        painter.setPen(QPen(self.style.grid_minor, 0))
+        painter.drawLines(minor)
+        painter.setPen(QPen(self.style.grid_major, 0))
+        painter.drawLines(major)

@@ -1,0 +1,259 @@
+"""The canvas widget: zoom under the cursor, pan with the middle button or Space+drag, fit, box and
+Ctrl/Shift-click selection, layers dropped from the palette, the search popup and in-place renaming."""
+
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QMouseEvent, QPainter, QTransform
+from PySide6.QtWidgets import QGraphicsView, QLineEdit
+
+from .compatibility import Anchor
+from .node_item import NodeItem
+from .search_popup import SearchPopup
+
+LAYER_MIME = "application/x-layerlab-layer-type"
+MIN_ZOOM, MAX_ZOOM = 0.08, 3.0
+EMPTY_HINT = ("Drag layers here from the palette, or press Tab to search for one.\n"
+              "Start with an Input; File ▸ New offers ready-made networks.")
+
+
+def _shift_as_ctrl(event):
+    """Shift-click adds to the selection like Ctrl-click (Qt knows only Ctrl)."""
+    if not event.modifiers() & Qt.ShiftModifier:
+        return event
+    return QMouseEvent(event.type(), event.position(), event.globalPosition(), event.button(), event.buttons(),
+                       (event.modifiers() & ~Qt.ShiftModifier) | Qt.ControlModifier)
+
+
+class _RenameField(QLineEdit):
+    cancelled = Signal()
+
+    def keyPressEvent(self, event):
+        if event.key() == Qt.Key_Escape:
+            self.cancelled.emit()
+            return
+        super().keyPressEvent(event)
+
+
+class NetworkView(QGraphicsView):
+    addRequested = Signal(str, QPointF, object)  # layer type, scene position, Anchor or None
+    renameCommitted = Signal(str, str)  # node id, new name
+
+    def __init__(self, scene, candidates, parent=None):
+        """``candidates(anchor)`` lists the layer types the search offers at an anchor."""
+        super().__init__(scene, parent)
+        self._candidates = candidates
+        self.setRenderHints(QPainter.Antialiasing | QPainter.TextAntialiasing | QPainter.SmoothPixmapTransform)
+        self.setDragMode(QGraphicsView.RubberBandDrag)
+        self.setRubberBandSelectionMode(Qt.IntersectsItemShape)
+        self.setTransformationAnchor(QGraphicsView.NoAnchor)
+        self.setResizeAnchor(QGraphicsView.AnchorViewCenter)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.setViewportUpdateMode(QGraphicsView.SmartViewportUpdate)
+        self.setOptimizationFlags(QGraphicsView.DontSavePainterState)
+        self.setFrameShape(QGraphicsView.NoFrame)
+        self.setAcceptDrops(True)
+        self.setFocusPolicy(Qt.StrongFocus)
+        self._pan_from = None
+        self._space = False
+        self.search = SearchPopup(self)
+        self.search.chosen.connect(self._search_chosen)
+        self._search_context = (QPointF(), None)
+        self._rename = None
+
+    # ----- zoom and pan -----
+    def zoom(self):
+        return self.transform().m11()
+
+    def zoom_by(self, factor, view_pos=None):
+        """Zoom by ``factor`` keeping the scene point under ``view_pos`` (default: the centre) in place."""
+        view_pos = view_pos if view_pos is not None else self.viewport().rect().center()
+        factor = max(MIN_ZOOM / self.zoom(), min(MAX_ZOOM / self.zoom(), factor))
+        fixed = self.mapToScene(view_pos)
+        self.scale(factor, factor)
+        moved = self.mapFromScene(fixed) - view_pos
+        self.pan_by(moved.x(), moved.y())
+
+    def wheelEvent(self, event):
+        self.zoom_by(1.0015 ** event.angleDelta().y(), event.position().toPoint())
+        event.accept()
+
+    def fit(self, rect=None):
+        """Show ``rect`` (default: all nodes) with a margin, no larger than 1:1."""
+        rect = rect if rect is not None else self.scene().nodes_rect()
+        if rect.isNull():
+            self.resetTransform()
+            self.centerOn(0, 0)
+            return
+        self.fitInView(rect.adjusted(-60, -60, 60, 60), Qt.KeepAspectRatio)
+        zoom = min(max(self.zoom(), MIN_ZOOM), 1.0)
+        self.setTransform(QTransform.fromScale(zoom, zoom))
+        self.centerOn(rect.center())
+
+    def pan_by(self, dx, dy):
+        self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + round(dx))
+        self.verticalScrollBar().setValue(self.verticalScrollBar().value() + round(dy))
+
+    def _start_pan(self, pos):
+        self._pan_from = pos
+        self.viewport().setCursor(Qt.ClosedHandCursor)
+
+    def mousePressEvent(self, event):
+        if event.button() == Qt.MiddleButton or (event.button() == Qt.LeftButton and self._space):
+            self._start_pan(event.position().toPoint())
+            event.accept()
+            return
+        super().mousePressEvent(_shift_as_ctrl(event))
+
+    def mouseMoveEvent(self, event):
+        if self._pan_from is not None:
+            pos = event.position().toPoint()
+            delta = pos - self._pan_from
+            self._pan_from = pos
+            self.pan_by(-delta.x(), -delta.y())
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event):
+        if self._pan_from is not None and event.button() in (Qt.MiddleButton, Qt.LeftButton):
+            self._pan_from = None
+            self.viewport().setCursor(Qt.OpenHandCursor if self._space else Qt.ArrowCursor)
+            event.accept()
+            return
+        super().mouseReleaseEvent(_shift_as_ctrl(event))
+
+    def keyPressEvent(self, event):
+        if event.key() == Qt.Key_Space and not event.isAutoRepeat():
+            self._space = True
+            self.viewport().setCursor(Qt.OpenHandCursor)
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event):
+        if event.key() == Qt.Key_Space and not event.isAutoRepeat():
+            self._space = False
+            self.viewport().setCursor(Qt.ArrowCursor)
+            event.accept()
+            return
+        super().keyReleaseEvent(event)
+
+    def event(self, event):
+        if event.type() == QEvent.KeyPress and event.key() == Qt.Key_Tab and self.scene().editable:
+            self.open_search(self.cursor_scene_pos() or self.view_centre())
+            return True
+        return super().event(event)
+
+    def mouseDoubleClickEvent(self, event):
+        pos = self.mapToScene(event.position().toPoint())
+        if self.itemAt(event.position().toPoint()) is None and event.button() == Qt.LeftButton:
+            if self.scene().editable:
+                self.open_search(pos)
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
+
+    def drawForeground(self, painter, rect):
+        if self.scene().node_items:
+            return
+        painter.save()
+        painter.resetTransform()
+        painter.setPen(self.scene().style.text_dim)
+        font = painter.font()
+        font.setPointSizeF(11)
+        painter.setFont(font)
+        painter.drawText(self.viewport().rect(), Qt.AlignCenter, EMPTY_HINT)
+        painter.restore()
+
+    # ----- search -----
+    def open_search(self, scene_pos, anchor=None):
+        """The layer search at ``scene_pos``; the chosen layer is added there (attached at ``anchor``)."""
+        if not self.viewport().rect().contains(self.mapFromScene(scene_pos)):
+            scene_pos = self.mapToScene(self.viewport().rect().center())
+        self._search_context = (scene_pos, anchor)
+        title = {"out": "Add a layer after this one", "in": "Add a layer feeding this input",
+                 "edge": "Insert a layer"}.get(anchor.kind if anchor else None, "Add a layer")
+        global_pos = self.viewport().mapToGlobal(self.mapFromScene(scene_pos))
+        self.search.open_at(global_pos, self._candidates(anchor), title)
+
+    def _search_chosen(self, type_name):
+        scene_pos, anchor = self._search_context
+        self.addRequested.emit(type_name, scene_pos, anchor)
+
+    # ----- palette drops -----
+    def _layer_drag(self, event):
+        return event.mimeData().hasFormat(LAYER_MIME) and self.scene().editable
+
+    def dragEnterEvent(self, event):
+        if self._layer_drag(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()  # files go on to the window, which opens them
+
+    def dragMoveEvent(self, event):
+        if not self._layer_drag(event):
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.scene().highlight_edge(self.scene().edge_at(self.mapToScene(event.position().toPoint())))
+
+    def dragLeaveEvent(self, event):
+        self.scene().highlight_edge(None)
+
+    def dropEvent(self, event):
+        if not self._layer_drag(event):
+            event.ignore()
+            return
+        self.scene().highlight_edge(None)
+        type_name = bytes(event.mimeData().data(LAYER_MIME)).decode()
+        pos = self.mapToScene(event.position().toPoint())
+        edge = self.scene().edge_at(pos)
+        event.acceptProposedAction()
+        self.addRequested.emit(type_name, pos, Anchor.on_edge(edge) if edge else None)
+
+    # ----- renaming in place -----
+    def start_rename(self, node_id):
+        item = self.scene().node_items.get(node_id)
+        if not isinstance(item, NodeItem):
+            return
+        self.finish_rename(commit=False)
+        header = self.mapFromScene(item.mapToScene(item.header_rect())).boundingRect()
+        field = _RenameField(item.face.name, self.viewport())
+        size = QSize(max(140, header.width() - 8), max(24, header.height() - 4))
+        field.setGeometry(QRect(header.center() - QPoint(size.width() // 2, size.height() // 2), size))
+        field.selectAll()
+        field.editingFinished.connect(lambda: self.finish_rename(commit=True))
+        field.cancelled.connect(lambda: self.finish_rename(commit=False))
+        field.setProperty("node_id", node_id)
+        field.show()
+        field.setFocus()
+        self._rename = field
+
+    def finish_rename(self, commit=True):
+        field, self._rename = self._rename, None
+        if field is None:
+            return
+        node_id, text = field.property("node_id"), field.text().strip()
+        field.hide()
+        field.deleteLater()
+        self.setFocus()
+        if commit and node_id in self.scene().node_items and text != self.scene().node_items[node_id].face.name:
+            self.renameCommitted.emit(node_id, text)
+
+    @property
+    def rename_field(self):
+        return self._rename
+
+    def centre_on_node(self, node_id):
+        item = self.scene().node_items.get(node_id)
+        if item is not None and not self.mapToScene(self.viewport().rect()).boundingRect().contains(
+                item.sceneBoundingRect()):
+            self.centerOn(item)
+
+    def view_centre(self):
+        return self.mapToScene(self.viewport().rect().center())
+
+    def cursor_scene_pos(self):
+        """The cursor's scene position if it is over the canvas, else None."""
+        pos = self.viewport().mapFromGlobal(self.cursor().pos())
+        return self.mapToScene(pos) if self.viewport().rect().contains(QPoint(pos)) else None
