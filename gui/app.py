@@ -5,7 +5,8 @@ import sys
 from PySide6.QtWidgets import QApplication
 
 from gui import theme
-from gui.main_window import APP_NAME, MainWindow
+from gui.main_window import APP_NAME
+from gui.workbench import create_window
 
 
 def create_app(argv=None):
@@ -25,7 +26,7 @@ def main(argv=None):
     """Run the editor; ``argv`` are the arguments after the program name (a network file to open)."""
     argv = sys.argv[1:] if argv is None else list(argv)
     app = create_app()
-    window = MainWindow()
+    window = create_window()
     window.show()
     restored = window.offer_recovery()
     paths = [a for a in argv if not a.startswith("-")]

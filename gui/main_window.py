@@ -50,6 +50,7 @@ CANVAS_GESTURES = (
 
 class MainWindow(QMainWindow):
     nodeSelectionChanged = Signal(list)  # selected node ids, in document order
+    pathChanged = Signal(str)  # the network's file after open, save as or new ("" when it has none)
 
     def __init__(self, document=None, *, recovery_dir=None, autosave_ms=AUTOSAVE_MS, parent=None):
         super().__init__(parent)
@@ -334,6 +335,7 @@ class MainWindow(QMainWindow):
         self.autosave.original_path = self.current_path
         self._update_title()
         self.view.fit()
+        self.pathChanged.emit(self.current_path or "")
 
     def open_file(self, path):
         """Open a network file into this window's document; a damaged file leaves the document untouched."""
@@ -362,8 +364,11 @@ class MainWindow(QMainWindow):
         except OSError as e:
             self.show_error("Cannot save the network", f"{path}: {e.strerror or e}")
             return False
+        moved = self.current_path != os.path.abspath(path)
         self.current_path = os.path.abspath(path)
         self.autosave.original_path = self.current_path
+        if moved:
+            self.pathChanged.emit(self.current_path)
         self.undo_stack.setClean()
         self.autosave.discard()
         self.recent.add(path)

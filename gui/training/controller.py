@@ -1,0 +1,247 @@
+"""The GUI side of a training run: starts the worker, forwards the user's controls, drains the worker's
+queue from a timer into the ``TrainingHistory`` and tells the widgets what changed.
+
+States: ``idle`` (no run), ``starting`` (loading data, building), ``running``, ``paused``, ``stopping``.
+"""
+
+import queue
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from engine.training.runs import load_run
+
+from .history import SPEED, TrainingHistory
+from .worker import Job, TrainingWorker
+
+DRAIN_INTERVAL_MS = 100  # the queue is drained 10 times a second; plots redraw at most that often
+SPEED_WINDOW = 50  # steps averaged for images/s and the ETA
+
+
+@dataclass
+class Progress:
+    epoch: int = 0  # 1-based epoch in progress
+    epochs: int = 0
+    step: int = 0  # step within the epoch
+    steps_per_epoch: int = 0
+    images_per_second: float = float("nan")
+    elapsed: float = 0.0  # seconds of training, pauses excluded
+    eta: float = float("nan")
+
+    @property
+    def fraction(self):
+        total = self.epochs * self.steps_per_epoch
+        return 0.0 if not total else min(1.0, ((self.epoch - 1) * self.steps_per_epoch + self.step) / total)
+
+
+class TrainingController(QObject):
+    stateChanged = Signal(str)
+    runStarted = Signal(object)  # RunStart
+    updated = Signal()  # new steps or epochs are in the history
+    epochEnded = Signal(object)  # EpochInfo
+    runEnded = Signal(object)  # RunInfo
+    evaluationReady = Signal(object)  # EvaluationData
+    datasetMissing = Signal(str, object, str)  # dataset name, data folder (or None), message
+    errorOccurred = Signal(str)
+    finished = Signal()  # the worker thread has ended
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.history = TrainingHistory()
+        self.progress = Progress()
+        self.worker = None
+        self.setup = None  # the TrainingSetup of the last run that ended (its model holds the weights)
+        self.run = None  # the engine.training.runs.Run of the last run
+        self.run_start = None
+        self.last_end = None  # RunInfo of the last run
+        self.extra_callbacks = ()  # Trainer callbacks added to every run (benchmarks, tests)
+        self._state = "idle"
+        self._clock_start = None
+        self._elapsed_before = 0.0
+        self._timer = QTimer(self)
+        self._timer.setInterval(DRAIN_INTERVAL_MS)
+        self._timer.timeout.connect(self.drain)
+
+    # ----- state -----
+    @property
+    def state(self):
+        return self._state
+
+    @property
+    def busy(self):
+        return self._state != "idle"
+
+    def _set_state(self, state):
+        if state != self._state:
+            self._state = state
+            self._clock(state in ("running",))
+            self.stateChanged.emit(state)
+
+    def _clock(self, running):
+        now = time.perf_counter()
+        if running and self._clock_start is None:
+            self._clock_start = now
+        elif not running and self._clock_start is not None:
+            self._elapsed_before += now - self._clock_start
+            self._clock_start = None
+
+    def elapsed(self):
+        extra = time.perf_counter() - self._clock_start if self._clock_start is not None else 0.0
+        return self._elapsed_before + extra
+
+    # ----- starting -----
+    def start(self, network, network_path=None, data_dir=None):
+        """Train a new run of ``network`` (an ``engine.graph.Network``; a copy is trained)."""
+        self._launch(Job(network.to_dict(), network_path, data_dir=data_dir or None,
+                         extra_callbacks=tuple(self.extra_callbacks)))
+
+    def continue_run(self, folder, epochs, data_dir=None):
+        """Continue the run in ``folder`` from its checkpoint (weights and optimizer state) up to ``epochs``."""
+        run = load_run(folder)
+        self._launch(Job(run.network().to_dict(), epochs=epochs, continue_folder=run.folder,
+                         data_dir=data_dir or None, extra_callbacks=tuple(self.extra_callbacks)),
+                     previous=run)
+
+    def _launch(self, job, previous=None):
+        if self.busy:
+            raise RuntimeError("a training run is already in progress")
+        self.history.reset()
+        if previous is not None:
+            self.history.load_metrics(previous.metrics())
+        self.progress = Progress()
+        self.run_start = self.last_end = None
+        self._elapsed_before, self._clock_start = 0.0, None
+        self.worker = TrainingWorker(job)
+        self._set_state("starting")
+        self.worker.start()
+        self._timer.start()
+
+    def clear(self):
+        """Forget the last run (another network is shown); only when idle."""
+        if self.busy:
+            raise RuntimeError("cannot clear while a run is in progress")
+        self.history.reset()
+        self.progress = Progress()
+        self.setup = self.run = self.run_start = self.last_end = None
+
+    # ----- controls -----
+    def pause(self):
+        if self._state in ("starting", "running"):
+            self.worker.pause()
+            self._set_state("paused")
+
+    def resume(self):
+        if self._state == "paused":
+            self.worker.resume()
+            self._set_state("running" if self.run_start is not None else "starting")
+
+    def step(self):
+        """One mini-batch while paused."""
+        if self._state == "paused":
+            self.worker.step_once()
+
+    def stop(self):
+        if self._state in ("starting", "running", "paused"):
+            self.worker.stop()
+            self._set_state("stopping")
+
+    def shutdown(self, timeout=30.0):
+        """Stop the run without evaluating and wait for its thread (the window is closing)."""
+        if self.worker is None:
+            return
+        self.worker.stop(cancel=True)
+        self.worker.join(timeout)
+        self.drain()
+
+    # ----- the worker's messages -----
+    def drain(self):
+        """Apply everything the worker has posted since the last call (the timer calls it 10 times a second)."""
+        worker = self.worker
+        if worker is None:
+            return
+        revision = self.history.revision
+        rows, grads = [], []
+        done = False
+        while True:
+            try:
+                kind, payload = worker.messages.get_nowait()
+            except queue.Empty:
+                break
+            if kind == "step":
+                rows.append(payload[0])
+                grads.append(payload[1])
+                self.progress.step = payload[2]
+            else:
+                if rows:  # keep the order: steps before the epoch that ends them
+                    self._add_steps(rows, grads)
+                    rows, grads = [], []
+                done = done or kind == "done"
+                self._handle(kind, payload)
+        if rows:
+            self._add_steps(rows, grads)
+        if self.history.revision != revision:
+            self._update_progress()
+            self.updated.emit()
+        if done:
+            self._finish()
+
+    def _add_steps(self, rows, grads):
+        layers = len(self.history.layers)
+        gradients = None
+        if layers:
+            gradients = np.full((len(rows), layers), np.nan, np.float32)
+            for k, g in enumerate(grads):
+                if g is not None:
+                    gradients[k] = g
+        self.history.add_steps(np.asarray(rows, np.float64), gradients)
+
+    def _handle(self, kind, payload):
+        if kind == "started":
+            self.run_start = payload
+            self.history.set_layers(payload.layers)
+            self.progress.epochs, self.progress.steps_per_epoch = payload.epochs, payload.steps_per_epoch
+            self.progress.epoch = payload.first_epoch + 1
+            self.runStarted.emit(payload)
+            if self._state == "starting":
+                self._set_state("running")
+        elif kind == "epoch":
+            info, end_step = payload
+            self.history.add_epoch(info, end_step)
+            self.epochEnded.emit(info)
+        elif kind == "paused":
+            if self._state == "running":
+                self._set_state("paused")
+        elif kind == "end":
+            self.last_end = payload
+            self._set_state("stopping")
+            self.runEnded.emit(payload)
+        elif kind == "evaluation":
+            self.evaluationReady.emit(payload)
+        elif kind == "dataset_missing":
+            self.datasetMissing.emit(*payload)
+        elif kind == "error":
+            self.errorOccurred.emit(payload)
+
+    def _update_progress(self):
+        p, h = self.progress, self.history
+        if len(h):
+            recent = h.steps.data[-SPEED_WINDOW:]
+            p.epoch = int(recent[-1, 1])
+            speeds = recent[:, SPEED]
+            speeds = speeds[np.isfinite(speeds) & (speeds > 0)]
+            if len(speeds) and self.run_start is not None:
+                p.images_per_second = len(speeds) / float(np.sum(1.0 / speeds))
+                steps_left = p.epochs * p.steps_per_epoch - ((p.epoch - 1) * p.steps_per_epoch + p.step)
+                p.eta = max(0, steps_left) * self.run_start.batch_size / p.images_per_second
+        p.elapsed = self.elapsed()
+
+    def _finish(self):
+        worker = self.worker
+        self._timer.stop()
+        worker.join()
+        if worker.setup is not None:
+            self.setup, self.run = worker.setup, worker.run
+        self._set_state("idle")
+        self.finished.emit()

@@ -1,0 +1,81 @@
+"""A gallery of test images with their true and predicted labels, misclassified ones first."""
+
+import numpy as np
+from PIL import Image
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QBrush, QColor, QIcon, QImage, QPixmap
+from PySide6.QtWidgets import QLabel, QListView, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+
+THUMBNAIL = 72
+WRONG = QColor("#c62828")
+RIGHT = QColor("#2e7d32")
+
+
+def image_array(dataset, index):
+    """The ``index``-th image of a dataset as uint8 H×W×C, untransformed (for display)."""
+    if hasattr(dataset, "arrays"):
+        return dataset.arrays()[0][index]
+    if hasattr(dataset, "samples"):
+        with Image.open(dataset.samples[index][0]) as img:
+            return np.asarray(img.convert("RGB"))
+    raise TypeError(f"cannot show the images of a {type(dataset).__name__}")
+
+
+def to_pixmap(array, size=THUMBNAIL):
+    """A QPixmap of a uint8 H×W(×1 or ×3) array, scaled to ``size`` with visible pixels (no blur)."""
+    array = np.ascontiguousarray(array.squeeze(-1) if array.ndim == 3 and array.shape[2] == 1 else array)
+    h, w = array.shape[:2]
+    if array.ndim == 2:
+        image = QImage(array.data, w, h, w, QImage.Format.Format_Grayscale8)
+    else:
+        image = QImage(array.data, w, h, 3 * w, QImage.Format.Format_RGB888)
+    pixmap = QPixmap.fromImage(image.copy())
+    return pixmap.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation)
+
+
+def gallery_order(predictions, targets, limit):
+    """Indices to show: misclassified images first (in dataset order), then correct ones, ``limit`` in all."""
+    wrong = np.flatnonzero(predictions != targets)
+    right = np.flatnonzero(predictions == targets)
+    return np.concatenate([wrong, right])[:limit]
+
+
+class Gallery(QWidget):
+    def __init__(self, limit=60, parent=None):
+        super().__init__(parent)
+        self.limit = limit
+        self.summary = QLabel()
+        self.view = QListWidget()
+        self.view.setViewMode(QListView.ViewMode.IconMode)
+        self.view.setIconSize(QSize(THUMBNAIL, THUMBNAIL))
+        self.view.setGridSize(QSize(THUMBNAIL + 52, THUMBNAIL + 44))
+        self.view.setResizeMode(QListView.ResizeMode.Adjust)
+        self.view.setMovement(QListView.Movement.Static)
+        self.view.setWordWrap(True)
+        self.view.setUniformItemSizes(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.view, 1)
+
+    def show_results(self, dataset, predictions, targets, classes):
+        self.view.clear()
+        order = gallery_order(predictions, targets, self.limit)
+        wrong = int((predictions != targets).sum())
+        self.summary.setText(f"{len(order)} of {len(targets):,} test images, the {wrong:,} misclassified ones first "
+                             "(true → predicted)")
+        for index in order.tolist():
+            true, pred = classes[targets[index]], classes[predictions[index]]
+            ok = predictions[index] == targets[index]
+            item = QListWidgetItem(QIcon(to_pixmap(image_array(dataset, index))), true if ok else f"{true}\n→ {pred}")
+            item.setForeground(QBrush(RIGHT if ok else WRONG))
+            item.setToolTip(f"test image {index}\ntrue: {true}\npredicted: {pred}")
+            item.setData(Qt.ItemDataRole.UserRole, index)
+            self.view.addItem(item)
+
+    def clear(self):
+        self.view.clear()
+        self.summary.setText("")
+
+    def count(self):
+        return self.view.count()

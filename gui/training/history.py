@@ -1,0 +1,125 @@
+"""The metrics of the run on screen, in full: per-step loss, learning rate and speed, per-step gradient
+norms of every layer, per-epoch results. Fed by the controller from the worker's messages (or from a run
+folder), read by the plots and written out as CSV."""
+
+import csv
+import math
+
+import numpy as np
+
+from .buffers import GrowableArray, Smoother
+
+STEP_FIELDS = ("step", "epoch", "loss", "lr", "images_per_second")
+EPOCH_FIELDS = ("epoch", "end_step", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds")
+STEP, EPOCH, LOSS, LR, SPEED = range(len(STEP_FIELDS))
+
+
+class TrainingHistory:
+    def __init__(self, smoothing=0.9):
+        self._smoother = Smoother(smoothing)
+        self.revision = 0  # bumped by every change: the plots redraw only when it moved
+        self.reset()
+
+    def reset(self, layers=()):
+        self.steps = GrowableArray(len(STEP_FIELDS))
+        self.smoothed = GrowableArray(1)
+        self.set_layers(layers)
+        self.epochs = GrowableArray(len(EPOCH_FIELDS))
+        self.epoch_starts = []  # (1-based epoch, its first global step)
+        self._smoother.reset()
+        self.revision += 1
+
+    def set_layers(self, layers):
+        """Name the layers of the gradient norms; steps already recorded (a continued run) get none."""
+        self.layers = list(layers)
+        self.gradients = GrowableArray(max(len(self.layers), 1), dtype=np.float32)
+        if len(self.steps) and self.layers:
+            self.gradients.append(np.full((len(self.steps), len(self.layers)), np.nan, np.float32))
+        self.revision += 1
+
+    # ----- feeding -----
+    def add_steps(self, rows, gradients=None):
+        """``rows``: an (n, 5) array of STEP_FIELDS; ``gradients``: (n, layers) norms or None."""
+        rows = np.asarray(rows, np.float64).reshape(-1, len(STEP_FIELDS))
+        if not len(rows):
+            return
+        last_epoch = self.epoch_starts[-1][0] if self.epoch_starts else None
+        for epoch, step in rows[:, [EPOCH, STEP]].tolist():
+            if epoch != last_epoch:
+                self.epoch_starts.append((int(epoch), step))
+                last_epoch = epoch
+        self.steps.append(rows)
+        self.smoothed.append(self._smoother.feed(rows[:, LOSS])[:, None])
+        if self.layers:
+            if gradients is None:
+                gradients = np.full((len(rows), len(self.layers)), np.nan, np.float32)
+            self.gradients.append(gradients)
+        self.revision += 1
+
+    def add_epoch(self, info, end_step):
+        """``info``: an ``EpochInfo`` (0-based epoch) that ended at global step ``end_step``."""
+        self.epochs.append([info.epoch + 1, end_step, info.train_loss, info.train_accuracy, info.val_loss,
+                            info.val_accuracy, info.lr, info.seconds])
+        self.revision += 1
+
+    def load_metrics(self, metrics):
+        """Start from a run folder's ``RunMetrics`` (a continued run shows what came before it)."""
+        self.reset()
+        steps = metrics.steps
+        if len(steps["step"]):
+            self.add_steps(np.stack([steps[k] for k in STEP_FIELDS], 1))
+        epochs = metrics.epochs
+        ends = self._epoch_end_steps(epochs["epoch"])
+        for k in range(len(epochs["epoch"])):
+            row = [epochs["epoch"][k], ends[k]] + [epochs[f][k] for f in EPOCH_FIELDS[2:]]
+            self.epochs.append(row)
+        self.revision += 1
+
+    def _epoch_end_steps(self, epochs):
+        step, epoch = self.steps.column(STEP), self.steps.column(EPOCH)
+        return [float(step[epoch == e].max()) if (epoch == e).any() else math.nan for e in epochs]
+
+    # ----- smoothing -----
+    @property
+    def smoothing(self):
+        return self._smoother.weight
+
+    def set_smoothing(self, weight):
+        self._smoother.weight = float(weight)
+        self._smoother.reset()
+        smoothed = self._smoother.feed(self.steps.column(LOSS))
+        self.smoothed.clear()
+        self.smoothed.append(smoothed[:, None])
+        self.revision += 1
+
+    # ----- reading -----
+    def __len__(self):
+        return len(self.steps)
+
+    def column(self, field):
+        return self.steps.column(STEP_FIELDS.index(field))
+
+    def epoch_column(self, field):
+        return self.epochs.column(EPOCH_FIELDS.index(field))
+
+    @property
+    def last_step(self):
+        return int(self.steps.data[-1, STEP]) if len(self.steps) else 0
+
+    def write_csv(self, path):
+        """One row per step: the step's values, each layer's gradient norm, and the epoch's results on the
+        epoch's last step."""
+        epoch_rows = {int(row[1]): row for row in self.epochs.data.tolist() if not math.isnan(row[1])}
+        with open(path, "w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow([*STEP_FIELDS, "smoothed_loss", *(f"grad_norm_{n}" for n in self.layers),
+                             *EPOCH_FIELDS[2:6]])
+            grads = self.gradients.data if self.layers else np.zeros((len(self.steps), 0))
+            for k, row in enumerate(self.steps.data.tolist()):
+                epoch = epoch_rows.get(int(row[STEP]))
+                writer.writerow([int(row[STEP]), int(row[EPOCH]), *map(_num, row[2:]), _num(self.smoothed.data[k, 0]),
+                                 *map(_num, grads[k].tolist()), *(map(_num, epoch[2:6]) if epoch else ("",) * 4)])
+
+
+def _num(value):
+    return "" if value != value else repr(float(value))

@@ -1,0 +1,417 @@
+"""The training panel: settings form, run controls, progress, live plots, and the evaluation, prediction and
+runs views, driving one ``TrainingController``.
+
+The window owning it puts ``actions()`` in its Train menu, makes the editor read-only while
+``runningChanged(True)``, connects ``layerActivated`` to selecting that node, and calls ``highlight_layer``
+when the editor selects one. The panel stops and joins its worker when its window closes, when the
+application quits, or when ``shutdown()`` is called.
+"""
+
+import functools
+import os
+import time
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QFileDialog,
+    QLabel,
+    QSplitter,
+    QStyle,
+    QTabWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.graph.build import errors_text
+from engine.training.runs import RunFileError, list_runs, runs_folder
+
+from . import style
+from .controller import TrainingController
+from .download_dialog import DatasetDownloadDialog
+from .evaluation import EvaluationView
+from .export_dialog import ExportDialog
+from .plots import TrainingPlots
+from .prediction import PredictionView, Predictor
+from .progress import ProgressStrip
+from .runs_view import RunsView
+from .settings_form import SettingsForm
+
+PLOT_BUDGET = 0.015  # share of the time the live plots may spend redrawing while a run trains
+MAX_REDRAW_INTERVAL = 1.0  # seconds: redraw at least this often, however slow drawing is
+PROGRESS_INTERVAL = 0.25  # seconds between updates of the progress text
+
+
+class _CloseWatcher(QObject):
+    """Calls ``shutdown`` when the panel's top-level window has closed (not when the window refused to, as
+    one asking about unsaved changes may)."""
+
+    def __init__(self, panel):
+        super().__init__(panel)
+        self.panel = panel
+
+    def eventFilter(self, window, event):
+        if event.type() == QEvent.Type.Close:
+            QTimer.singleShot(0, self, lambda: None if window.isVisible() else self.panel.shutdown())
+        return False
+
+
+def _join_worker(controller):
+    """Stop and wait for a run's thread using only the worker (the Qt objects may be gone already)."""
+    worker = controller.worker
+    if worker is not None:
+        worker.stop(cancel=True)
+        worker.join()
+
+
+class TrainingPanel(QWidget):
+    runningChanged = Signal(bool)
+    layerActivated = Signal(str)  # a gradient-norm line or legend entry was clicked: select that node
+
+    def __init__(self, document, network_path_getter=lambda: None, parent=None):
+        super().__init__(parent)
+        self.document = document
+        self.network_path = network_path_getter
+        self.controller = TrainingController(self)
+        self.download_dialog = None
+        self.export_dialog = None
+        self._relaunch = None  # how to start again once a missing dataset is in place
+        self._watched_window = None
+        self._was_busy = False
+        self._next_redraw = self._next_progress = 0.0
+
+        self.settings_form = SettingsForm(document)
+        self.plots = TrainingPlots(self.controller.history)
+        self.progress = ProgressStrip()
+        self.evaluation_view = EvaluationView()
+        self.prediction_view = PredictionView()
+        self.runs_view = RunsView(lambda: list_runs(self.network_path()))
+        self.banner = QLabel()
+        self.banner.setWordWrap(True)
+        self.banner.setStyleSheet(style.WARNING_STYLE)
+        self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.banner.hide()
+        self.run_label = QLabel()
+        self.run_label.setStyleSheet(style.MUTED_STYLE)
+        self.run_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self._make_actions()
+        self.toolbar = QToolBar()
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        for action in (self.start_action, self.pause_action, self.resume_action, self.step_action, self.stop_action,
+                       self.continue_action):
+            self.toolbar.addAction(action)
+        self.toolbar.addSeparator()
+        for action in (self.export_model_action, self.export_png_action, self.export_csv_action):
+            self.toolbar.addAction(action)
+
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.plots, "Live plots")
+        self.tabs.addTab(self.evaluation_view, "Evaluation")
+        self.tabs.addTab(self.prediction_view, "Prediction")
+        self.tabs.addTab(self.runs_view, "Runs")
+        self.tabs.currentChanged.connect(self._tab_changed)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(4, 0, 0, 0)
+        right_layout.addWidget(self.toolbar)
+        right_layout.addWidget(self.progress)
+        right_layout.addWidget(self.run_label)
+        right_layout.addWidget(self.banner)
+        right_layout.addWidget(self.tabs, 1)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.settings_form)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([290, 900])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(splitter)
+
+        c = self.controller
+        c.stateChanged.connect(self._state_changed)
+        c.runStarted.connect(self._run_started)
+        c.updated.connect(self._updated)
+        c.runEnded.connect(self._run_ended)
+        c.evaluationReady.connect(self.evaluation_view.show_evaluation)
+        c.datasetMissing.connect(self._dataset_missing)
+        c.errorOccurred.connect(self._show_banner)
+        c.finished.connect(self._finished)
+        self.plots.layerActivated.connect(self.layerActivated)
+        self.runs_view.continueRequested.connect(self.continue_run)
+        self.runs_view.predictRequested.connect(self._predict_with_run)
+        app = QApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
+        self.destroyed.connect(lambda *_, c=self.controller: _join_worker(c))
+        document.subscribe(self._on_document)
+        self.destroyed.connect(functools.partial(document.unsubscribe, self._on_document))
+        self._state_changed("idle")
+        self.refresh_runs()
+
+    # ----- actions -----
+    def _action(self, text, icon, slot, shortcut=None, tip=""):
+        action = QAction(self.style().standardIcon(icon), text, self)
+        if shortcut:
+            action.setShortcuts(shortcut if isinstance(shortcut, list) else [shortcut])
+        action.setToolTip(tip or text)
+        action.setStatusTip(tip or text)
+        action.triggered.connect(lambda _checked=False: slot())
+        return action
+
+    def _make_actions(self):
+        sp = QStyle.StandardPixmap
+        self.start_action = self._action("Start", sp.SP_MediaPlay, self.start,
+                                         [QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")],
+                                         "Train the network with these settings (Ctrl+Enter)")
+        self.pause_action = self._action("Pause", sp.SP_MediaPause, self.controller.pause,
+                                         tip="Pause after the current mini-batch")
+        self.resume_action = self._action("Resume", sp.SP_MediaPlay, self.controller.resume)
+        self.step_action = self._action("Step", sp.SP_MediaSkipForward, self.controller.step,
+                                        tip="Train one mini-batch, then stay paused")
+        self.stop_action = self._action("Stop", sp.SP_MediaStop, self.controller.stop,
+                                        tip="Stop after the current mini-batch, keeping the weights")
+        self.continue_action = self._action("Continue", sp.SP_BrowserReload, self.continue_run,
+                                            tip="Continue the selected (or last) run from its checkpoint, with the "
+                                                "optimizer state, up to the epochs in the settings (or that many "
+                                                "more when it has them)")
+        self.export_model_action = self._action("Export trained model…", sp.SP_DialogSaveButton,
+                                                self.open_export_dialog)
+        self.export_png_action = self._action("Export plots as PNG…", sp.SP_FileIcon, self._export_png)
+        self.export_csv_action = self._action("Export metrics as CSV…", sp.SP_FileDialogDetailedView,
+                                              self._export_csv)
+
+    def actions(self):
+        """The Train menu: Start, Pause, Resume, Step, Stop, Continue, then the exports."""
+        return [self.start_action, self.pause_action, self.resume_action, self.step_action, self.stop_action,
+                self.continue_action, self.export_model_action, self.export_png_action, self.export_csv_action]
+
+    def _state_changed(self, state):
+        idle = state == "idle"
+        self.start_action.setEnabled(idle)
+        self.pause_action.setEnabled(state in ("starting", "running"))
+        self.resume_action.setEnabled(state == "paused")
+        self.step_action.setEnabled(state == "paused")
+        self.stop_action.setEnabled(state in ("starting", "running", "paused"))
+        self.continue_action.setEnabled(idle and self._run_to_continue() is not None)
+        self.export_model_action.setEnabled(idle)
+        has_data = len(self.controller.history) > 0
+        self.export_png_action.setEnabled(has_data)
+        self.export_csv_action.setEnabled(has_data)
+        self.settings_form.setEnabled(idle)
+        self.runs_view.continue_button.setVisible(idle)
+        self.progress.set_state(state)
+        if state in ("paused", "idle"):  # show the steps that paced updates skipped
+            self.plots.refresh()
+            self.progress.show_progress(self.controller.progress)
+        busy = not idle
+        if busy != self._was_busy:
+            self._was_busy = busy
+            self.runningChanged.emit(busy)
+
+    @property
+    def running(self):
+        return self.controller.busy
+
+    # ----- starting -----
+    def start(self):
+        """Start a new run of the document (the Start action)."""
+        if self.controller.busy:
+            return
+        inference = self.document.infer()
+        if not inference.ok:
+            self._show_banner("Cannot train: " + errors_text(inference, self.document))
+            return
+        self._launch(lambda: self.controller.start(self.document, self.network_path()))
+
+    def continue_run(self, run=None):
+        """Continue ``run`` (default: the one selected in the runs list, else the last) from its checkpoint."""
+        run = run or self._run_to_continue()
+        if run is None or self.controller.busy:
+            return
+        wanted = self.document.settings["epochs"]
+        epochs = wanted if wanted > run.epochs_completed else run.epochs_completed + wanted
+        self._launch(lambda: self.controller.continue_run(run.folder, epochs, self.document.settings["data_dir"]))
+
+    def _launch(self, launch):
+        self._show_banner("")
+        self.plots.set_message("")
+        self._relaunch = launch
+        try:
+            launch()
+        except (RunFileError, OSError, ValueError) as e:
+            self._show_banner(str(e))
+
+    def _run_to_continue(self):
+        selected = self.runs_view.selected_run()
+        if selected is not None and selected.status != "damaged" and selected.has_checkpoint:
+            return selected
+        runs = [r for r in self.runs_view.runs if r.status != "damaged" and r.has_checkpoint]
+        return runs[-1] if runs else None
+
+    # ----- the controller's news -----
+    def _run_started(self, start):
+        self.evaluation_view.clear()
+        self.prediction_view.set_predictor(None, "Prediction is available when the run has ended.")
+        self.run_label.setText(f"Run folder: {start.run_folder}  ·  {start.train_images:,} training images, "
+                               f"batch {start.batch_size}")
+        first = self.controller.history.steps.column(0)
+        first_step = float(first[0]) - 1 if len(first) else start.first_epoch * start.steps_per_epoch
+        self.plots.start_run(first_step, start.epochs * start.steps_per_epoch, start.epochs, start.steps_per_epoch)
+        self.plots.refresh()
+
+    def _updated(self):
+        now = time.perf_counter()
+        if now >= self._next_progress or self.controller.state != "running":
+            self.progress.show_progress(self.controller.progress)
+            self._next_progress = now + PROGRESS_INTERVAL
+        paced = self.controller.state == "running"  # single steps while paused show at once
+        if self.tabs.currentWidget() is self.plots and (now >= self._next_redraw or not paced):
+            self._redraw()
+
+    def _redraw(self):
+        """Redraw the plots and pace the next redraw so that drawing takes at most ``PLOT_BUDGET`` of the time
+        (the GUI thread shares the interpreter with the training thread)."""
+        self.plots.refresh()
+        pause = min(MAX_REDRAW_INTERVAL, self.plots.frame_seconds / PLOT_BUDGET)
+        self._next_redraw = time.perf_counter() + pause
+
+    def _tab_changed(self, _index):
+        if self.tabs.currentWidget() is self.plots:
+            self.plots.refresh()
+        elif self.tabs.currentWidget() is self.runs_view and not self.controller.busy:
+            self.refresh_runs()  # the network may have been saved elsewhere since
+
+    def _on_document(self, event, payload):
+        """Another network was opened into the document: what is shown belongs to the old one."""
+        if event == "reset" and not self.controller.busy:
+            self.controller.clear()
+            self.plots.set_message("")
+            self.plots.refresh()
+            self.evaluation_view.clear()
+            self.prediction_view.set_predictor(None)
+            self.progress.show_progress(self.controller.progress)
+            self.run_label.setText("")
+            self._show_banner("")
+            self.refresh_runs()
+
+    def _run_ended(self, info):
+        if info.status == "failed":
+            self.plots.set_message(info.message)
+            self._show_banner(info.message)
+        elif info.status == "stopped":
+            self.run_label.setText(self.run_label.text() + f"  ·  stopped at step {info.global_step:,}; the weights "
+                                   "and a checkpoint are kept")
+
+    def _finished(self):
+        c = self.controller
+        self.plots.refresh()
+        self.progress.show_progress(c.progress)
+        if c.setup is not None and c.run is not None:
+            self.prediction_view.set_predictor(Predictor(c.setup.model, c.setup.network, c.setup.data.classes,
+                                                         f"run {c.run.name} (just trained)"))
+        self.refresh_runs()
+        self._state_changed("idle")
+
+    def _show_banner(self, text):
+        self.banner.setText(text)
+        self.banner.setVisible(bool(text))
+
+    # ----- a missing dataset -----
+    def _dataset_missing(self, dataset, data_dir, message):
+        self.download_dialog = DatasetDownloadDialog(dataset, data_dir, message, parent=self)
+        self.download_dialog.finished.connect(self._download_finished)
+        self.download_dialog.open()
+
+    def _download_finished(self, result):
+        dialog, self.download_dialog = self.download_dialog, None
+        if result != DatasetDownloadDialog.DialogCode.Accepted:
+            self._show_banner(f"{dialog.dataset} is needed to train this network; training was not started.")
+            return
+        if dialog.data_dir and dialog.data_dir != self.document.settings["data_dir"]:
+            self.document.set_settings({"data_dir": dialog.data_dir})
+        self._after_idle(self._relaunch)
+
+    def _after_idle(self, callback):
+        if self.controller.busy:
+            QTimer.singleShot(20, lambda: self._after_idle(callback))
+        elif callback is not None:
+            self._launch(callback)
+
+    # ----- runs, prediction, exports -----
+    def refresh_runs(self):
+        self.runs_view.refresh(runs_folder(self.network_path()))
+        self.continue_action.setEnabled(not self.controller.busy and self._run_to_continue() is not None)
+
+    def _predict_with_run(self, run):
+        try:
+            self.prediction_view.set_predictor(Predictor.from_run(run))
+        except (RunFileError, OSError, ValueError) as e:
+            self._show_banner(f"Cannot use run {run.name}: {e}")
+            return
+        self.tabs.setCurrentWidget(self.prediction_view)
+
+    def trained_weights(self):
+        """``(state_dict, description)`` of the last run's model, or ``(None, "")`` before any."""
+        c = self.controller
+        if c.setup is None or c.busy:
+            return None, ""
+        return c.setup.model.state_dict(), f"run {c.run.name}"
+
+    def open_export_dialog(self):
+        state_dict, source = self.trained_weights()
+        self.export_dialog = ExportDialog(self.document, state_dict, source, self.network_path(), parent=self)
+        self.export_dialog.open()
+        return self.export_dialog
+
+    def _save_path(self, title, extension, kind):
+        base = self.network_path()
+        stem = os.path.splitext(base)[0] if base else os.path.join(os.path.expanduser("~"), "training")
+        path, _ = QFileDialog.getSaveFileName(self, title, f"{stem}_{kind}{extension}",
+                                              f"{kind.upper()} (*{extension})")
+        return path
+
+    def _export_png(self):
+        self._export(self.export_plots_png, self._save_path("Export plots", ".png", "plots"))
+
+    def _export_csv(self):
+        self._export(self.export_metrics_csv, self._save_path("Export metrics", ".csv", "metrics"))
+
+    def _export(self, write, path):
+        if not path:
+            return
+        try:
+            write(path)
+        except OSError as e:
+            self._show_banner(f"Could not write {path}: {e}")
+
+    def export_plots_png(self, path):
+        self.plots.refresh()
+        self.plots.export_png(path)
+
+    def export_metrics_csv(self, path):
+        self.controller.history.write_csv(path)
+
+    # ----- layers -----
+    def highlight_layer(self, node_name):
+        """The editor selected ``node_name`` (or None): emphasise its gradient-norm line."""
+        self.plots.highlight_layer(node_name)
+
+    # ----- closing -----
+    def showEvent(self, event):
+        super().showEvent(event)
+        window = self.window()
+        if window is not self._watched_window:
+            if self._watched_window is not None:
+                self._watched_window.removeEventFilter(self._close_watcher)
+            self._close_watcher = _CloseWatcher(self)
+            window.installEventFilter(self._close_watcher)
+            self._watched_window = window
+
+    def shutdown(self):
+        """Stop any run and wait for its thread; cancel a download in progress. Safe to call more than once."""
+        if self.download_dialog is not None:
+            self.download_dialog.cancel_download()
+        self.controller.shutdown()

@@ -1,0 +1,217 @@
+"""The training worker: a thread that prepares a run from a copy of the document and drives the shared
+``Trainer``, reporting through a queue.
+
+The worker never touches Qt. Its reporter callback puts small tuples on a ``SimpleQueue`` (one per step,
+with that step's per-layer gradient norms as a float32 vector); the GUI drains the queue from a timer. The
+messages are ``(kind, payload)``:
+
+``started``     a ``RunStart`` (layers, steps per epoch, run folder, ...)
+``step``        ``(row, gradients, step in epoch)``: row = (global step, 1-based epoch, loss, lr, images/s)
+``epoch``       ``(EpochInfo, end global step)``
+``paused``      the trainer is waiting (after the step in progress)
+``end``         the ``RunInfo`` of ``fit``
+``evaluation``  an ``EvaluationData`` of the test split
+``dataset_missing``  ``(dataset name, data folder, message)``: the data is not on disk
+``error``       a message for the user (a bad document, an unreadable file, a crash with its traceback)
+``done``        the thread is about to end
+"""
+
+import contextlib
+import queue
+import threading
+import traceback
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.graph import Network, NetworkError
+from engine.training.recipe import prepare_training
+from engine.training.runs import RunFileError, create_run, load_run
+from engine.vision.datasets import CorruptFileError, DatasetNotFoundError
+
+
+@dataclass
+class RunStart:
+    layers: list
+    steps_per_epoch: int
+    epochs: int  # the epoch count fit() trains up to
+    first_epoch: int  # epochs already completed (a continued run)
+    batch_size: int
+    train_images: int
+    run_folder: str
+    classes: tuple
+
+
+@dataclass
+class EvaluationData:
+    result: object  # engine.training.EvalResult
+    classes: tuple
+    dataset: object  # the test dataset, for the gallery's thumbnails
+
+
+@dataclass
+class Job:
+    """What to train: a new run of ``network`` (a document dict), or the run in ``continue_folder`` from its
+    checkpoint up to ``epochs``."""
+
+    network: dict
+    network_path: str | None = None
+    epochs: int | None = None
+    continue_folder: str | None = None
+    data_dir: str | None = None
+    extra_callbacks: tuple = ()
+
+
+class _Reporter:
+    """Trainer callback that forwards events to the queue; the pending gradient vector rides with its step."""
+
+    def __init__(self, post, stop_requested):
+        self.post = post
+        self._stop_requested = stop_requested
+        self._grads = None
+
+    def on_fit_start(self, trainer):
+        if self._stop_requested():  # fit() clears earlier stop requests; honour one made before it began
+            trainer.stop()
+
+    def on_gradients(self, trainer, norms):
+        self._grads = np.fromiter(norms.values(), np.float32, len(norms))
+
+    def on_step_end(self, trainer, info):
+        self.post("step", ((info.global_step, info.epoch + 1, info.loss, info.lr, info.images_per_second),
+                           self._grads, info.step))
+        self._grads = None
+
+    def on_epoch_end(self, trainer, info):
+        self.post("epoch", (info, trainer.global_step))
+
+    def on_pause(self, trainer):
+        self.post("paused", trainer.global_step)
+
+    def on_fit_end(self, trainer, info):
+        if info.status == "failed":  # the step whose loss was not finite: a gap in the plots
+            self.post("step", ((trainer.global_step + 1, trainer.epoch + 1, np.nan, trainer.current_lr(), np.nan),
+                               self._grads, 0))
+        self.post("end", info)
+
+
+class TrainingWorker:
+    """One run in a thread. ``pause``/``resume``/``step_once``/``stop`` may be called from any thread."""
+
+    def __init__(self, job):
+        self.job = job
+        self.messages = queue.SimpleQueue()
+        self.setup = None  # the TrainingSetup, readable once the thread has ended
+        self.run = None
+        self._lock = threading.Lock()
+        self._stopped = False
+        self._cancelled = False
+        self._pause_requested = False
+        self._pending_steps = 0  # single steps asked for before the trainer existed
+        self._thread = threading.Thread(target=self._main, name="layerlab-training", daemon=True)
+
+    def start(self):
+        self._thread.start()
+
+    def is_alive(self):
+        return self._thread.is_alive()
+
+    def join(self, timeout=None):
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def _post(self, kind, payload=None):
+        self.messages.put((kind, payload))
+
+    # ----- control -----
+    def pause(self):
+        """Pause after the current step (or before the first one, when the data is still loading)."""
+        with self._lock:
+            self._pause_requested = True
+            trainer = None if self.setup is None else self.setup.trainer
+        if trainer is not None:
+            trainer.pause()
+
+    def resume(self):
+        with self._lock:
+            self._pause_requested, self._pending_steps = False, 0
+            trainer = None if self.setup is None else self.setup.trainer
+        if trainer is not None:
+            trainer.resume()
+
+    def step_once(self):
+        with self._lock:
+            trainer = None if self.setup is None else self.setup.trainer
+            if trainer is None:
+                self._pending_steps += 1
+        if trainer is not None:
+            trainer.step_once()
+
+    def stop(self, cancel=False):
+        """Stop after the current step, keeping the weights; ``cancel`` also skips the test evaluation (the
+        window is closing)."""
+        with self._lock:
+            self._stopped = True
+            self._cancelled = self._cancelled or cancel
+            trainer = None if self.setup is None else self.setup.trainer
+        if trainer is not None:
+            trainer.stop()
+
+    # ----- the thread -----
+    def _main(self):
+        try:
+            self._train()
+        except DatasetNotFoundError as e:
+            network = Network.from_dict(self.job.network)
+            settings = network.settings
+            self._post("dataset_missing", (network.input_node().params["dataset"],
+                                           self.job.data_dir or settings["data_dir"] or None, str(e)))
+        except (NetworkError, RunFileError, CorruptFileError, OSError, ValueError) as e:
+            self._failed(str(e))
+        except Exception:  # a bug: show it rather than lose it in a thread
+            self._failed("Training failed with an unexpected error:\n" + traceback.format_exc())
+        finally:
+            self._post("done")
+
+    def _failed(self, message):
+        """Tell the user, and leave the run folder (if there is one by now) saying how the run ended."""
+        self._post("error", message)
+        if self.run is not None and self.run.status in ("created", "running"):
+            self.run.status = "failed"
+            with contextlib.suppress(OSError):
+                self.run.finish(message=message.strip().splitlines()[-1])
+
+    def _train(self):
+        job = self.job
+        run = load_run(job.continue_folder) if job.continue_folder else None
+        network = run.network() if run else Network.from_dict(job.network)
+        setup = prepare_training(network, data_dir=job.data_dir, monitor_gradients=True)
+        trainer = setup.trainer
+        with self._lock:
+            if self._stopped:  # stopped while the data was loading: nothing to record
+                return
+            self.setup = setup
+            if self._pause_requested:
+                trainer.pause()
+            for _ in range(self._pending_steps):
+                trainer.step_once()
+        if run is None:
+            run = create_run(network, job.network_path)
+        else:
+            trainer.load_checkpoint(run.checkpoint_path)
+        self.run = run
+        run.classes = list(setup.data.classes)
+        run.epochs = job.epochs or network.settings["epochs"]
+        trainer.callbacks = [_Reporter(self._post, lambda: self._stopped), *run.callbacks(), *job.extra_callbacks]
+        layers = trainer.monitor.attach(setup.model).layers  # fit() attaches it again
+        self._post("started", RunStart(layers, len(setup.train_loader), run.epochs, trainer.epoch,
+                                       network.settings["batch_size"], len(setup.data.train), run.folder,
+                                       setup.data.classes))
+        info = trainer.fit(run.epochs)
+        run.save_weights(setup.model)
+        test_accuracy = None
+        if info.status != "failed" and not self._cancelled:
+            result = trainer.evaluate(setup.test_loader)
+            test_accuracy = result.accuracy
+            self._post("evaluation", EvaluationData(result, setup.data.classes, setup.data.test))
+        run.finish(test_accuracy)

@@ -1,0 +1,55 @@
+"""The whole application window: the node editor (``MainWindow``) with the training panel docked under
+the canvas, tabbed with the summary, and the two wired together.
+
+Wiring, both ways: the Train menu holds the panel's actions; while a run is live the editor is read-only;
+clicking a layer's gradient-norm line selects its node, and selecting a node highlights its line; File ▸
+Export opens the panel's export dialog; runs follow the network file when it is saved under a new name.
+"""
+
+from PySide6.QtCore import Qt
+
+from gui.main_window import MainWindow
+from gui.training import TrainingPanel
+
+
+def attach_training_panel(window):
+    """Dock a ``TrainingPanel`` on ``window``'s document and wire it; returns the panel."""
+    panel = TrainingPanel(window.document, lambda: window.current_path, window)
+    dock = window.add_panel_dock(panel, "Training", Qt.BottomDockWidgetArea)
+    window.tabifyDockWidget(window.summary_dock, dock)
+    window.summary_dock.raise_()
+    window.train_menu.addActions(panel.actions())
+    window.training_dock = dock
+    window.training_panel = panel
+
+    def running_changed(running):
+        window.set_editing_enabled(not running)
+        if running:  # show the plots, with room to read them
+            dock.show()
+            dock.raise_()
+            if dock.height() < window.height() // 2:
+                window.resizeDocks([dock], [int(window.height() * 0.58)], Qt.Vertical)
+
+    def layer_activated(name):
+        node = next((n for n in window.document.nodes.values() if n.name == name), None)
+        if node is not None:
+            window.select_node(node.id)
+
+    def nodes_selected(ids):
+        names = [window.document.nodes[i].name for i in ids if i in window.document.nodes]
+        panel.highlight_layer(names[0] if len(names) == 1 else None)
+
+    panel.runningChanged.connect(running_changed)
+    panel.layerActivated.connect(layer_activated)
+    window.nodeSelectionChanged.connect(nodes_selected)
+    window.pathChanged.connect(lambda _path: panel.refresh_runs())
+    window.export_action.triggered.connect(panel.open_export_dialog)
+    window.export_action.setEnabled(True)
+    return panel
+
+
+def create_window(**kwargs):
+    """A ``MainWindow`` with its training panel (what ``python main.py`` shows)."""
+    window = MainWindow(**kwargs)
+    attach_training_panel(window)
+    return window

@@ -1,0 +1,114 @@
+"""The settings form edits and follows the document; the gradient-norm lines and legend talk to the editor;
+zooming stops following the run and "Follow run" brings it back."""
+
+import math
+
+import numpy as np
+from panel_support import wait_idle
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QApplication, QSpinBox
+
+from engine.graph import SETTINGS_SPECS
+
+
+def test_the_form_is_generated_from_the_settings_specs_and_edits_the_document(make_panel, fashion_doc, qtbot):
+    form = make_panel(fashion_doc).settings_form
+    assert set(form.editors) == set(SETTINGS_SPECS)
+    assert form.editors["train_limit"].value() == 512
+    lr = form.editors["lr"]
+    assert lr.text() == "0.001"  # not 0.00100000
+    lr.lineEdit().selectAll()
+    qtbot.keyClicks(lr, "3e-4")
+    qtbot.keyClick(lr, Qt.Key.Key_Return)
+    assert fashion_doc.settings["lr"] == 0.0003
+
+    form.editors["optimizer"].setCurrentText("SGD")
+    assert fashion_doc.settings["optimizer"] == "SGD"
+    form.editors["momentum"].setValue(0.5)
+    form.editors["momentum"].editingFinished.emit()
+    assert fashion_doc.settings["momentum"] == 0.5
+    hidden = {name for name, (_, field) in form._rows.items() if field.isHidden()}
+    assert {"beta1", "beta2", "step_size", "patience"} <= hidden and "nesterov" not in hidden
+
+    fashion_doc.set_settings({"epochs": 7, "scheduler": "MultiStepLR", "milestones": (3, 5)})  # e.g. an undo
+    assert form.editors["epochs"].value() == 7 and form.editors["milestones"].text() == "3, 5"
+    assert not form._rows["milestones"][1].isHidden()
+
+    milestones = form.editors["milestones"]
+    milestones.setText("3, soon")
+    milestones.editingFinished.emit()
+    assert form.error.isVisible() and "milestones" in form.error.text()
+    assert fashion_doc.settings["milestones"] == (3, 5) and milestones.text() == "3, 5"
+
+    form.editors["train_limit"].setValue(0)
+    assert fashion_doc.settings["train_limit"] == 0 and form.editors["train_limit"].text() == "all"
+    assert not form.error.isVisible()
+
+
+def test_the_dataset_choice_is_the_input_nodes(make_panel, fashion_doc):
+    form = make_panel(fashion_doc).settings_form
+    form.dataset.setCurrentText("MNIST")
+    params = fashion_doc.input_node().params
+    assert params["dataset"] == "MNIST" and params["shape"] == (1, 28, 28)
+    fashion_doc.set_params(fashion_doc.input_node().id, {"dataset": "Fashion-MNIST"})
+    assert form.dataset.currentText() == "Fashion-MNIST"
+    device = form.editors["device"]
+    assert device.model().item(device.findText("cuda")).isEnabled() in (True, False)  # present, maybe disabled
+    assert isinstance(form.editors["seed"], QSpinBox)
+
+
+def test_gradient_lines_and_legend_select_layers_and_follow_the_editor(make_panel, fashion_doc, qtbot):
+    panel = make_panel(fashion_doc)
+    panel.start_action.trigger()
+    wait_idle(qtbot, panel)
+    plots = panel.plots
+    assert list(plots.grad_curves) == ["fc1", "fc2", "fc3"]
+    activated = []
+    panel.layerActivated.connect(activated.append)
+
+    legend = plots.legend
+    rect = legend.visualItemRect(legend.item(1))
+    qtbot.mouseClick(legend.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert activated == ["fc2"] and plots.highlighted_layer == "fc2"
+    assert plots.grad_curves["fc2"].opts["pen"].widthF() > plots.grad_curves["fc1"].opts["pen"].widthF()
+
+    panel.highlight_layer("fc3")  # the editor selected fc3
+    assert plots.highlighted_layer == "fc3" and legend.item(2).isSelected() and not legend.item(1).isSelected()
+    panel.highlight_layer(None)
+    assert plots.highlighted_layer is None
+
+    # click on fc1's line itself, where it is drawn (the view is in log10 units on y)
+    panel.highlight_layer("fc1")  # on top, so the click lands on it
+    x, y = plots.grad_curves["fc1"].getData()
+    k = int(np.flatnonzero(np.isfinite(y))[len(y) // 2])
+    vb = plots.grad_plot.getViewBox()
+    scene = vb.mapViewToScene(QPointF(x[k], y[k]))
+    activated.clear()
+    qtbot.mouseClick(plots.graphics.viewport(), Qt.MouseButton.LeftButton, pos=plots.graphics.mapFromScene(scene))
+    assert activated == ["fc1"]
+
+
+def test_zooming_stops_following_and_follow_run_restores_the_whole_run(make_panel, fashion_doc, qtbot):
+    panel = make_panel(fashion_doc)
+    panel.start_action.trigger()
+    wait_idle(qtbot, panel)
+    plots = panel.plots
+    (x0, x1), _ = plots.loss_plot.getViewBox().viewRange()
+    assert x0 <= 1 and x1 >= 32 and plots.following
+    vb = plots.loss_plot.getViewBox()
+    (_, _), (y0, y1) = vb.viewRange()
+    viewport = plots.graphics.viewport()
+    at = plots.graphics.mapFromScene(vb.mapViewToScene(QPointF(20, (y0 + y1) / 2)))
+    wheel = QWheelEvent(QPointF(at), QPointF(viewport.mapToGlobal(at)), QPoint(0, 0), QPoint(0, 720),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(viewport, wheel)  # zoom in around step 20
+    assert not plots.following and not plots.follow_button.isChecked()
+    qtbot.wait(80)  # the redraw of the newly visible part
+    xs, _ = plots.loss_raw.getData()
+    (z0, z1), _ = vb.viewRange()
+    assert xs.min() >= math.floor(z0) - 1 and xs.max() <= math.ceil(z1) + 1 and len(xs) < 32
+    plots.follow_button.click()
+    assert plots.following
+    (x0, x1), _ = vb.viewRange()
+    assert x0 <= 1 and x1 >= 32 and len(plots.loss_raw.getData()[0]) == 32
