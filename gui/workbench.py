@@ -1,9 +1,10 @@
 """The whole application window: the node editor (``MainWindow``) with the training panel docked under
 the canvas, tabbed with the summary, and the two wired together.
 
-Wiring, both ways: the Train menu holds the panel's actions; while a run is live the editor is read-only;
-clicking a layer's gradient-norm line selects its node, and selecting a node highlights its line; File ▸
-Export opens the panel's export dialog; runs follow the network file when it is saved under a new name.
+Wiring, both ways: the Train menu holds the panel's actions; settings edits are undoable editor
+commands; while a run is live the editor is read-only; clicking a layer's gradient-norm line selects its
+node, and selecting a node highlights its line; File ▸ Export opens the panel's export dialog; runs follow
+the network file when it is saved under a new name.
 """
 
 from PySide6.QtCore import Qt
@@ -14,7 +15,7 @@ from gui.training import TrainingPanel
 
 def attach_training_panel(window):
     """Dock a ``TrainingPanel`` on ``window``'s document and wire it; returns the panel."""
-    panel = TrainingPanel(window.document, lambda: window.current_path, window)
+    panel = TrainingPanel(window.document, lambda: window.current_path, window, edits=window.controller)
     dock = window.add_panel_dock(panel, "Training", Qt.BottomDockWidgetArea)
     window.tabifyDockWidget(window.summary_dock, dock)
     window.summary_dock.raise_()

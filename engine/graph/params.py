@@ -116,7 +116,7 @@ class ParamSpec:
         if isinstance(value, tuple):
             if self.kind in ("pair", "padding") and value[0] == value[1]:
                 return str(value[0])
-            return ("×" if self.kind == "shape" else ",").join(str(v) for v in value)
+            return {"shape": "×", "ints": ", "}.get(self.kind, ",").join(str(v) for v in value)
         return _fmt(value)
 
 

@@ -9,6 +9,8 @@ from collections import OrderedDict
 
 import numpy as np
 
+from ..ops.op import xp_of
+
 
 class GradientMonitor:
     def __init__(self, model=None):
@@ -35,8 +37,8 @@ class GradientMonitor:
 
     def _hook_for(self, layer):
         def hook(grad):
-            g = grad._data
-            square = (g * g).sum()
+            g = grad._data.ravel()
+            square = xp_of(g).vdot(g, g)  # one BLAS dot, no squared temporary
             previous = self._sums.get(layer)
             self._sums[layer] = square if previous is None else previous + square
 

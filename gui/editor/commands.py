@@ -171,6 +171,34 @@ class SetParams(DocumentCommand):
         return True
 
 
+class SetSettings(DocumentCommand):
+    """Training settings; consecutive edits of the same settings merge like ``SetParams``."""
+
+    ID = 2
+
+    def __init__(self, document, changes):
+        super().__init__(document, f"Set {', '.join(changes)}")
+        self.changes, self.old = dict(changes), None
+
+    def apply(self):
+        old = self.document.set_settings(self.changes)
+        if self.old is None:
+            self.old = old
+
+    def revert(self):
+        self.document.set_settings(self.old)
+
+    def id(self):
+        return self.ID
+
+    def mergeWith(self, other):
+        if not isinstance(other, SetSettings) or set(other.changes) != set(self.changes):
+            return False
+        self.changes = dict(other.changes)
+        self.setObsolete(self.changes == self.old)
+        return True
+
+
 class Rename(DocumentCommand):
     def __init__(self, document, node_id, name):
         super().__init__(document, f"Rename {document.node(node_id).name} to {name}")

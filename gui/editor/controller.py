@@ -14,7 +14,19 @@ from PySide6.QtCore import QObject, QPointF, Signal
 from engine.graph import NetworkError, get_layer_type
 
 from . import clipboard
-from .commands import AddNode, Connect, Disconnect, Layout, Macro, MoveNodes, Paste, RemoveNodes, Rename, SetParams
+from .commands import (
+    AddNode,
+    Connect,
+    Disconnect,
+    Layout,
+    Macro,
+    MoveNodes,
+    Paste,
+    RemoveNodes,
+    Rename,
+    SetParams,
+    SetSettings,
+)
 
 LOCKED = "the network cannot be edited while a training run is live"
 PASTE_OFFSET = 40.0
@@ -122,6 +134,9 @@ class EditorController(QObject):
 
     def set_params(self, node_id, changes):
         return self._run("", lambda do: do(SetParams(self.document, node_id, changes)))
+
+    def set_settings(self, changes):
+        return self._run("", lambda do: do(SetSettings(self.document, changes)))
 
     def rename(self, node_id, name):
         return self._run("", lambda do: do(Rename(self.document, node_id, name)))

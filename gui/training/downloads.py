@@ -1,25 +1,20 @@
 """Downloading a dataset for the GUI: the files a dataset needs, fetched with progress and cancellation.
 
-``engine.vision.datasets`` downloads with a console progress bar; the GUI needs a callback and a Cancel,
-so the transfer loop is here, and the rest stays the engine's: the file names, URLs and MD5 sums come
-from the dataset classes, and ``finish`` lets the class itself find (and for CIFAR-10 unpack) the files.
-Like the engine, a file lands in place only whole and verified.
+The transfer is the engine's ``download_url`` with a progress callback that also carries Cancel; the file
+names, URLs and MD5 sums come from the dataset classes, and ``finish`` lets the class itself find (and for
+CIFAR-10 unpack) the files. A file lands in place only whole and verified.
 """
 
-import contextlib
 import os
-import tempfile
 import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
 from engine.graph import DATASETS
 from engine.vision import datasets as vision_datasets
-from engine.vision.datasets.utils import USER_AGENT, CorruptFileError, calculate_md5, check_integrity, resolve_root
+from engine.vision.datasets.utils import check_integrity, download_url, resolve_root
 
 FASHION_MNIST_SYSTEM_FOLDER = "/usr/share/datasets/fashion-mnist"
-CHUNK = 1 << 16
 
 
 class DownloadCancelled(Exception):
@@ -56,46 +51,26 @@ def dataset_files(dataset, root=None, base_url=None):
 
 def fetch(remote, progress=None, cancelled=lambda: False, timeout=30):
     """Download ``remote`` (trying its URLs in turn) unless it is already there and verified; returns its path.
-    ``progress(received, total)`` is called as bytes arrive (total None when unknown)."""
+    ``progress(received, total)`` is called as bytes arrive (total None when unknown); ``cancelled()`` true
+    abandons the transfer with ``DownloadCancelled``."""
     if check_integrity(remote.path, remote.md5):
         return remote.path
-    os.makedirs(remote.folder, exist_ok=True)
+
+    def report(received, total):
+        if cancelled():
+            raise DownloadCancelled
+        if progress is not None:
+            progress(received, total)
+
     errors = []
     for url in remote.urls:
         try:
-            _fetch_one(url, remote, progress, cancelled, timeout)
-            return remote.path
+            return download_url(url, remote.folder, remote.filename, remote.md5, progress=report, timeout=timeout)
         except (urllib.error.URLError, OSError) as e:
             errors.append((url, e))
     if len(errors) == 1:
         raise errors[0][1]
     raise OSError("; ".join(f"{url}: {e}" for url, e in errors)) from errors[-1][1]
-
-
-def _fetch_one(url, remote, progress, cancelled, timeout):
-    fd, tmp = tempfile.mkstemp(prefix=f".{remote.filename}.", suffix=".part", dir=remote.folder)
-    try:
-        request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(request, timeout=timeout) as response:
-            length = response.headers.get("Content-Length")
-            total = int(length) if length and length.isdigit() else None
-            received = 0
-            while chunk := response.read(CHUNK):
-                if cancelled():
-                    raise DownloadCancelled
-                out.write(chunk)
-                received += len(chunk)
-                if progress is not None:
-                    progress(received, total)
-        if total is not None and received != total:
-            raise OSError(f"transfer interrupted: received {received} of {total} bytes from {url}")
-        if remote.md5 is not None and calculate_md5(tmp) != remote.md5:
-            raise CorruptFileError(remote.path, f"the download from {url} does not have the expected MD5 sum "
-                                                f"{remote.md5}; it was not kept")
-        os.replace(tmp, remote.path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(tmp)
 
 
 def finish(dataset, root=None):

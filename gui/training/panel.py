@@ -70,7 +70,7 @@ class TrainingPanel(QWidget):
     runningChanged = Signal(bool)
     layerActivated = Signal(str)  # a gradient-norm line or legend entry was clicked: select that node
 
-    def __init__(self, document, network_path_getter=lambda: None, parent=None):
+    def __init__(self, document, network_path_getter=lambda: None, parent=None, edits=None):
         super().__init__(parent)
         self.document = document
         self.network_path = network_path_getter
@@ -82,7 +82,7 @@ class TrainingPanel(QWidget):
         self._was_busy = False
         self._next_redraw = self._next_progress = 0.0
 
-        self.settings_form = SettingsForm(document)
+        self.settings_form = SettingsForm(document, edits)
         self.plots = TrainingPlots(self.controller.history)
         self.progress = ProgressStrip()
         self.evaluation_view = EvaluationView()

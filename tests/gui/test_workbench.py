@@ -95,3 +95,18 @@ def test_runs_follow_the_file_after_save_as(window, tmp_path, monkeypatch):
     monkeypatch.setattr(window.training_panel, "refresh_runs", lambda: refreshed.append(window.current_path))
     assert window.save_file(str(tmp_path / "renamed.llnet"))
     assert refreshed == [str(tmp_path / "renamed.llnet")]
+
+
+def test_settings_edits_in_the_panel_are_undoable(window, tmp_path):
+    open_mlp(window, tmp_path)
+    form = window.training_panel.settings_form
+    form.editors["epochs"].spin.setValue(9)
+    form.dataset.activated.emit(form.dataset.findText("MNIST"))
+    assert window.document.settings["epochs"] == 9 and window.document.input_node().params["dataset"] == "MNIST"
+    window.undo_action.trigger()
+    assert window.document.input_node().params["dataset"] == "Fashion-MNIST"
+    assert form.dataset.currentText() == "Fashion-MNIST"
+    window.undo_action.trigger()
+    assert window.document.settings["epochs"] == 2 and form.editors["epochs"].value() == 2
+    window.redo_action.trigger()
+    assert window.document.settings["epochs"] == 9

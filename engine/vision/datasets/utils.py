@@ -146,12 +146,14 @@ def _temporary_file_beside(fpath):
 
 
 def _fetch(url, dest, progress, timeout):
-    """Stream ``url`` into the file ``dest``; raise if the transfer ends short of its Content-Length."""
+    """Stream ``url`` into the file ``dest``; raise if the transfer ends short of its Content-Length.
+    ``progress``: True for a console bar, False for none, or ``progress(received, total)``."""
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     with urllib.request.urlopen(request, timeout=timeout) as response, open(dest, "wb") as out:
         length = response.headers.get("Content-Length")
         total = int(length) if length and length.isdigit() else None
-        bar = _progress_bar(total, os.path.basename(dest).split(".part")[0].lstrip("."), progress)
+        report = progress if callable(progress) else None
+        bar = None if report else _progress_bar(total, os.path.basename(dest).split(".part")[0].lstrip("."), progress)
         received = 0
         try:
             while True:
@@ -162,6 +164,8 @@ def _fetch(url, dest, progress, timeout):
                 received += len(chunk)
                 if bar is not None:
                     bar.update(len(chunk))
+                if report is not None:
+                    report(received, total)
         finally:
             if bar is not None:
                 bar.close()
@@ -174,6 +178,8 @@ def download_url(url, root, filename=None, md5=None, max_redirect_hops=3, *, pro
 
     A file already in place (with the right MD5 when ``md5`` is given) is kept, as torchvision does. The bytes
     go to a temporary file first; a short transfer or an MD5 mismatch raises and leaves ``root`` as it was.
+    ``progress`` is True for a console bar, False for none, or a callable ``progress(received, total)`` (total
+    None when unknown), which may raise to abandon the download (a GUI's Cancel).
     Redirects are followed by urllib (``max_redirect_hops`` is accepted for torchvision compatibility).
     """
     del max_redirect_hops

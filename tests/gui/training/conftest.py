@@ -1,10 +1,6 @@
 """Fixtures for the training panel tests: a small Fashion-MNIST run (Debian's copy, no download), run
 folders in the test's tmp_path, and panels that are always shut down, leaving no training thread."""
 
-import os
-
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
 import pytest
 from panel_support import Slow, training_threads
 
