@@ -98,6 +98,10 @@ class MainWindow(QMainWindow):
         self.summary_dock = self._dock(self.summary, "Summary", Qt.BottomDockWidgetArea, "summary_dock")
         self.tabifyDockWidget(self.inspector_dock, self.history_dock)
         self.inspector_dock.raise_()
+        self.default_dock_sizes()
+
+    def default_dock_sizes(self):
+        """The docks' first-run sizes (a saved layout replaces them)."""
         self.resizeDocks([self.palette_dock, self.inspector_dock], [200, 300], Qt.Horizontal)
         self.resizeDocks([self.summary_dock], [210], Qt.Vertical)
 

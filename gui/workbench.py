@@ -7,7 +7,7 @@ node, and selecting a node highlights its line; File ▸ Export opens the panel'
 the network file when it is saved under a new name.
 """
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt
 
 from gui.main_window import MainWindow
 from gui.training import TrainingPanel
@@ -19,6 +19,8 @@ def attach_training_panel(window):
     dock = window.add_panel_dock(panel, "Training", Qt.BottomDockWidgetArea)
     window.tabifyDockWidget(window.summary_dock, dock)
     window.summary_dock.raise_()
+    if QSettings().value("window/state") is None:  # first run: docking the panel squeezed the side docks
+        window.default_dock_sizes()
     window.train_menu.addActions(panel.actions())
     window.training_dock = dock
     window.training_panel = panel

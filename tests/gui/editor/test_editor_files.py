@@ -164,8 +164,9 @@ os._exit(3)  # a crash: no clean close
 def test_recovery_after_a_crash(editor, tmp_path):
     recovery, saved = str(tmp_path / "recovery"), str(tmp_path / "work.llnet")
     script = CRASHING_SESSION.format(repo=REPO, recovery=recovery, saved=saved)
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config")}  # not the user's recent files
     result = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], capture_output=True, text=True,
-                            timeout=60)
+                            timeout=60, env=env)
     assert result.returncode == 3, result.stderr
     (left,) = [f for f in os.listdir(recovery) if f.endswith(".llnet")]
     with open(os.path.join(recovery, left.replace(".llnet", ".json"))) as f:
