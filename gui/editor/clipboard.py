@@ -1,6 +1,8 @@
 """Copied nodes on the system clipboard: the document's JSON fragment under LayerLab's own MIME type,
 with the same JSON as text so it can be pasted into a file or a message."""
 
+import atexit
+import functools
 import json
 
 from PySide6.QtCore import QMimeData
@@ -15,6 +17,7 @@ def put_fragment(fragment):
     mime.setData(NODES_MIME, data.encode())
     mime.setText(data)
     QApplication.clipboard().setMimeData(mime)
+    _release_at_exit()
 
 
 def get_fragment():
@@ -27,3 +30,18 @@ def get_fragment():
     except (UnicodeDecodeError, json.JSONDecodeError):
         return None
     return fragment if isinstance(fragment, dict) else None
+
+
+@functools.cache
+def _release_at_exit():
+    """PySide6 crashes the process at exit (a double delete) while the clipboard still holds a QMimeData made
+    in Python; clear LayerLab's nodes from it before the interpreter shuts down."""
+    atexit.register(release_clipboard)
+
+
+def release_clipboard():
+    app = QApplication.instance()
+    if app is not None:
+        mime = app.clipboard().mimeData()
+        if mime is not None and mime.hasFormat(NODES_MIME):
+            app.clipboard().clear()

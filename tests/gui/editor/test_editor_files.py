@@ -191,3 +191,25 @@ def test_declined_recovery_is_discarded(editor, tmp_path):
     assert not editor.offer_recovery()
     assert editor.document.nodes == {}
     assert os.listdir(recovery) == []
+
+
+COPYING_SESSION = """
+import os, sys
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+sys.path.insert(0, {repo!r})
+from gui.app import create_app
+from gui.main_window import MainWindow
+app = create_app()
+window = MainWindow(recovery_dir={recovery!r})
+window.new_from_template("lenet_cifar10")
+window.controller.copy(["n2", "n3"])
+"""
+
+
+def test_quitting_with_nodes_on_the_clipboard_exits_cleanly(tmp_path):
+    """PySide6 double-deletes a Python-made QMimeData still on the clipboard at exit (a segfault)."""
+    script = COPYING_SESSION.format(repo=REPO, recovery=str(tmp_path / "recovery"))
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    result = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], capture_output=True, text=True,
+                            timeout=60, env=env)
+    assert result.returncode == 0, result.stderr
