@@ -35,7 +35,7 @@ def test_refusal_is_shown_while_dragging(lenet):
     lenet.mouse("move", pool1.input_ports[0].scenePos(), buttons=Qt.LeftButton)
     assert "single input" in scene._tip.text
     assert scene._pending_edge.state == "refused"
-    lenet.mouse("move", scene.node_items["n3"].input_ports[0].scenePos() + QPointF(0, 200),
+    lenet.mouse("move", scene.node_items["n3"].input_ports[0].scenePos() + QPointF(0, -150),  # empty canvas
                 buttons=Qt.LeftButton)
     assert scene._tip.text == "" and scene._pending_edge.state == "none"
     lenet.mouse("release", pool1.input_ports[0].scenePos())
