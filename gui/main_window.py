@@ -8,6 +8,7 @@ edit goes through ``controller`` as an undoable command; the window keeps no cop
 
 import html
 import os
+import time
 
 from PySide6.QtCore import QByteArray, QPointF, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QPalette, QUndoStack
@@ -470,8 +471,10 @@ class MainWindow(QMainWindow):
 
     def ask_restore(self, recovery):
         where = f" (last saved as {recovery.original_path})" if recovery.original_path else ""
+        when = f" from {time.strftime('%H:%M on %d %b', time.localtime(recovery.saved_at))}" if isinstance(
+            recovery.saved_at, (int, float)) else ""
         answer = QMessageBox.question(
-            self, APP_NAME, f"LayerLab did not close normally. Restore the unsaved network{where}?",
+            self, APP_NAME, f"LayerLab did not close normally. Restore the unsaved network{where}{when}?",
             QMessageBox.Yes | QMessageBox.No, QMessageBox.Yes)
         return answer == QMessageBox.Yes
 

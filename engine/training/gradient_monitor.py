@@ -17,7 +17,6 @@ class GradientMonitor:
         self.layers = []  # layer names in model order
         self._handles = []
         self._sums = {}
-        self._nonfinite = []
         if model is not None:
             self.attach(model)
 
@@ -58,7 +57,3 @@ class GradientMonitor:
             norms[layer] = float("nan") if value is None else float(np.sqrt(float(value)))
         self._sums = {}
         return norms
-
-    def vector(self, norms):
-        """The norms as a float32 array in layer order (what the GUI plots)."""
-        return np.array([norms[layer] for layer in self.layers], dtype=np.float32)
