@@ -104,6 +104,8 @@ class PlotStyler:
                 plot.legend.setBrush(pg.mkBrush(*s.legend_brush))
                 plot.legend.setPen(pg.mkPen(s.legend_pen))
                 plot.legend.setLabelTextColor(s.foreground)
+                for _sample, label in plot.legend.items:  # pyqtgraph re-colours a label only when set again
+                    label.setText(label.text, color=s.foreground)
 
 
 def integer_ticks(axis, count):

@@ -115,3 +115,19 @@ def test_zooming_stops_following_and_follow_run_restores_the_whole_run(make_pane
     assert plots.following
     (x0, x1), _ = vb.viewRange()
     assert x0 <= 1 and x1 >= 32 and len(plots.loss_raw.getData()[0]) == 32
+
+
+def test_plots_follow_a_theme_change_legends_included(make_panel, fashion_doc, qapp, qtbot):
+    from gui import theme
+    from gui.training import style
+
+    panel = make_panel(fashion_doc)
+    theme.apply_theme(qapp, "dark")
+    try:
+        qtbot.waitUntil(lambda: panel.plots.loss_plot.getViewBox().background.brush().color().name()
+                        == style.SCHEMES["dark"].background)
+        labels = [label for plot in (panel.plots.loss_plot, panel.plots.accuracy_plot)
+                  for _sample, label in plot.legend.items]
+        assert labels and all(style.SCHEMES["dark"].foreground in label.item.toHtml() for label in labels)
+    finally:
+        theme.apply_theme(qapp, "light")
