@@ -5,26 +5,17 @@ from a strided view of the (padded) input read channel-first, whatever the input
 product ``W.reshape(K, -1) @ col`` then comes out as (K, N, oh, ow). Groups are a batched product over
 (G, K/G, C/G*kh*kw) @ (G, C/G*kh*kw, N*oh*ow). Backward: grad weight ``g2 @ col.T``, grad input by
 col2im (a loop over the kh*kw kernel offsets adding strided slices into the padded gradient), grad bias
-by a sum. Everything runs on NumPy or CuPy arrays alike.
+by a sum. Everything runs on NumPy or CuPy arrays alike; host convolutions with unit column stride take
+the faster full-row, cache-blocked path of ``conv_wide`` instead.
 """
 
 import numbers
 
-import numpy as np
-
 from ..dtypes import legacy_name
+from . import conv_wide
+from .channel_sums import channel_sum
 from .op import Op, xp_of
-
-_np_as_strided = np.lib.stride_tricks.as_strided
-
-
-def as_strided(xp, a, shape, strides):
-    """``as_strided`` of the array's own module (NumPy, CuPy, or a NumPy subclass standing in for it)."""
-    if xp is np:
-        return _np_as_strided(a, shape, strides)
-    if isinstance(a, np.ndarray):  # a NumPy subclass posing as a device array keeps its type
-        return _np_as_strided(a, shape, strides, subok=True)
-    return xp.lib.stride_tricks.as_strided(a, shape=shape, strides=strides)
+from .strides import as_strided
 
 
 def _dims(x):
@@ -62,9 +53,9 @@ def _product(w2, col, groups):
 
 
 def _weight_grad(g2, col, groups):
-    """``g2 @ col.T`` (K, C/G*kh*kw)."""
+    """``g2 @ col.T`` (K, C/G*kh*kw), computed as ``(col @ g2.T).T``: OpenBLAS runs that 5-15% faster."""
     if groups == 1:
-        return g2 @ col.T
+        return (col @ g2.T).T
     k, m = g2.shape
     return (g2.reshape(groups, k // groups, m) @ col.reshape(groups, -1, m).transpose(0, 2, 1)).reshape(k, -1)
 
@@ -81,7 +72,7 @@ def _col_grad(w2, g2, groups):
 class Conv2d(Op):
     """``conv2d`` on a batched channel-first input; bias optional (a third input when given)."""
 
-    __slots__ = ("col", "geom", "w")
+    __slots__ = ("col", "geom", "w", "wide", "x")
     _name = "ConvolutionBackward0"
     saves = 1
 
@@ -95,6 +86,13 @@ class Conv2d(Op):
         hp, wp = h + pt + pb, wd + pl + pr
         oh = (hp - dh * (kh - 1) - 1) // sh + 1
         ow = (wp - dw * (kw - 1) - 1) // sw + 1
+        self.w = w
+        self.geom = (x.shape, (oh, ow), stride, pads, dilation, groups)
+        if conv_wide.usable(x, w, stride):
+            self.wide = conv_wide.WideGeometry(xp, x.shape, (kh, kw), stride, pads, dilation, (oh, ow), x.itemsize)
+            self.x, self.col = x, None
+            return conv_wide.forward(x, w, b, self.wide, groups, lambda w2, col: _product(w2, col, groups))
+        self.wide = self.x = None
         xc = x.transpose(1, 0, 2, 3)  # channel-first view: the column copy reads it in any layout
         if pt or pb or pl or pr:
             padded = xp.zeros((c, n, hp, wp), dtype=x.dtype)
@@ -104,8 +102,7 @@ class Conv2d(Op):
         out = _product(w.reshape(k, -1), col, groups)
         if b is not None:
             out += b[:, None]
-        self.col, self.w = col, w
-        self.geom = (x.shape, (oh, ow), stride, pads, dilation, groups)
+        self.col = col
         # (K, N, oh, ow) -> (N, K, oh, ow) contiguous: PyTorch's layout, so that .view() works downstream
         return xp.ascontiguousarray(out.reshape(k, n, oh, ow).transpose(1, 0, 2, 3))
 
@@ -113,15 +110,21 @@ class Conv2d(Op):
         edges = self._edges
         col, w = self.col, self.w
         (n, c, h, wd), (oh, ow), (sh, sw), (pt, pb, pl, pr), (dh, dw), groups = self.geom
+        gb = channel_sum(g) if len(edges) > 2 and edges[2] is not None else None
+        if self.wide is not None:
+            need = (edges[0] is not None, edges[1] is not None)
+            gx, gw = conv_wide.backward(g, self.x, w, self.wide, groups, need,
+                                        lambda w2, col: _product(w2, col, groups),
+                                        lambda g2, col: _weight_grad(g2, col, groups),
+                                        lambda w2, g2: _col_grad(w2, g2, groups))
+            return (gx, gw, gb) if len(edges) > 2 else (gx, gw)
         k, _, kh, kw = w.shape
         xp = xp_of(g)
         m = n * oh * ow
         g2 = xp.ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(k, m)
-        gx = gw = gb = None
+        gx = gw = None
         if edges[1] is not None:
             gw = _weight_grad(g2, col, groups).reshape(w.shape)
-        if len(edges) > 2 and edges[2] is not None:
-            gb = g2.sum(axis=1)
         if edges[0] is not None:
             gcol = _col_grad(w.reshape(k, -1), g2, groups).reshape(c, kh, kw, n, oh, ow)
             gpad = xp.zeros((c, n, h + pt + pb, wd + pl + pr), dtype=g.dtype)
