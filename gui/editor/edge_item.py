@@ -5,6 +5,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
+from .hover import HoverHighlight
+
 
 def curve(start, end):
     """A horizontal S-curve from an output (left) to an input (right)."""
@@ -14,7 +16,7 @@ def curve(start, end):
     return path
 
 
-class EdgeItem(QGraphicsPathItem):
+class EdgeItem(HoverHighlight, QGraphicsPathItem):
     """One document edge, drawn from its source's output to its slot on the destination."""
 
     def __init__(self, edge, src_item, dst_item):
@@ -24,7 +26,6 @@ class EdgeItem(QGraphicsPathItem):
         self.setFlag(QGraphicsItem.ItemIsSelectable)
         self.setAcceptHoverEvents(True)
         self.setZValue(0)
-        self._hover = False
         self.update_path()
 
     def update_path(self):
@@ -55,14 +56,6 @@ class EdgeItem(QGraphicsPathItem):
         painter.setPen(QPen(colour, width, Qt.SolidLine, Qt.RoundCap))
         painter.setBrush(Qt.NoBrush)
         painter.drawPath(self.path())
-
-    def hoverEnterEvent(self, event):
-        self._hover = True
-        self.update()
-
-    def hoverLeaveEvent(self, event):
-        self._hover = False
-        self.update()
 
 
 class PendingEdge(QGraphicsPathItem):

@@ -9,11 +9,13 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QGraphicsItem
 
+from .hover import HoverHighlight
+
 RADIUS = 5.5
 HIT_RADIUS = 10.0
 
 
-class PortItem(QGraphicsItem):
+class PortItem(HoverHighlight, QGraphicsItem):
     """``kind`` is ``'in'`` or ``'out'``; an input slot's ``port`` is its connection's port number, or
     None for a free slot (connecting there appends)."""
 
@@ -21,7 +23,6 @@ class PortItem(QGraphicsItem):
         super().__init__(parent)
         self.kind, self.port = kind, port
         self.connected = False
-        self._hover = False
         self.setAcceptHoverEvents(True)
         self.setCursor(Qt.CrossCursor)
         self.setZValue(2)
@@ -40,14 +41,6 @@ class PortItem(QGraphicsItem):
             painter.setBrush(Qt.NoBrush)
             r = RADIUS + 2.5
             painter.drawEllipse(QRectF(-r, -r, 2 * r, 2 * r))
-
-    def hoverEnterEvent(self, event):
-        self._hover = True
-        self.update()
-
-    def hoverLeaveEvent(self, event):
-        self._hover = False
-        self.update()
 
     def mousePressEvent(self, event):
         if event.button() != Qt.LeftButton or not self.scene().editable:

@@ -143,7 +143,7 @@ def test_autosave_writes_and_removes_the_recovery_file(lenet, tmp_path):
     assert not os.path.exists(autosave.path)
 
 
-CRASHING_SESSION = """
+SESSION = """
 import os, sys
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 sys.path.insert(0, {repo!r})
@@ -152,6 +152,18 @@ from gui.main_window import MainWindow
 app = create_app()
 window = MainWindow(recovery_dir={recovery!r})
 window.new_from_template("lenet_cifar10")
+"""
+
+
+def run_session(tmp_path, actions, **values):
+    """Run an editor session with the LeNet template in a new process: ``actions`` is Python that uses
+    ``window``; returns the CompletedProcess. The session keeps to its own settings folder."""
+    script = textwrap.dedent(SESSION + actions).format(repo=REPO, recovery=str(tmp_path / "recovery"), **values)
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config")}  # not the user's recent files
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, env=env)
+
+
+CRASHING_ACTIONS = """
 window.controller.set_params("n2", {{"out_channels": 7}})
 window.controller.rename("n9", "hidden")
 window.save_file({saved!r})
@@ -163,10 +175,7 @@ os._exit(3)  # a crash: no clean close
 
 def test_recovery_after_a_crash(editor, tmp_path):
     recovery, saved = str(tmp_path / "recovery"), str(tmp_path / "work.llnet")
-    script = CRASHING_SESSION.format(repo=REPO, recovery=recovery, saved=saved)
-    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config")}  # not the user's recent files
-    result = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], capture_output=True, text=True,
-                            timeout=60, env=env)
+    result = run_session(tmp_path, CRASHING_ACTIONS, saved=saved)
     assert result.returncode == 3, result.stderr
     (left,) = [f for f in os.listdir(recovery) if f.endswith(".llnet")]
     with open(os.path.join(recovery, left.replace(".llnet", ".json"))) as f:
@@ -193,23 +202,7 @@ def test_declined_recovery_is_discarded(editor, tmp_path):
     assert os.listdir(recovery) == []
 
 
-COPYING_SESSION = """
-import os, sys
-os.environ["QT_QPA_PLATFORM"] = "offscreen"
-sys.path.insert(0, {repo!r})
-from gui.app import create_app
-from gui.main_window import MainWindow
-app = create_app()
-window = MainWindow(recovery_dir={recovery!r})
-window.new_from_template("lenet_cifar10")
-window.controller.copy(["n2", "n3"])
-"""
-
-
 def test_quitting_with_nodes_on_the_clipboard_exits_cleanly(tmp_path):
     """PySide6 double-deletes a Python-made QMimeData still on the clipboard at exit (a segfault)."""
-    script = COPYING_SESSION.format(repo=REPO, recovery=str(tmp_path / "recovery"))
-    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config")}
-    result = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], capture_output=True, text=True,
-                            timeout=60, env=env)
+    result = run_session(tmp_path, 'window.controller.copy(["n2", "n3"])\n')
     assert result.returncode == 0, result.stderr
