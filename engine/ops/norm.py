@@ -166,7 +166,7 @@ class _RowNorm(Op):
         xhat, invstd = self.xhat, self.invstd
         gx = None
         if self._edges[0] is not None:
-            gh = self._rows(g if self.wb is None else g * self.wb)
+            gh = (g if self.wb is None else g * self.wb).reshape(xhat.shape)
             m = xhat.shape[-1]
             a = gh.sum(axis=-1, keepdims=True)
             b = (gh * xhat).sum(axis=-1, keepdims=True)
@@ -175,7 +175,7 @@ class _RowNorm(Op):
             gx -= xhat * b
             gx *= invstd * xhat.dtype.type(1 / m)
             gx = gx.reshape(g.shape)
-        return (gx, *_affine_grads(self, lambda: self._param_sum(g * self._unrows(xhat, g.shape)),
+        return (gx, *_affine_grads(self, lambda: self._param_sum(g * xhat.reshape(g.shape)),
                                    lambda: self._param_sum(g)))
 
 
@@ -201,12 +201,6 @@ class LayerNorm(_RowNorm):
         if has_bias:
             y = y + params[-1]
         return y
-
-    def _rows(self, a):
-        return a.reshape(self.xhat.shape)
-
-    def _unrows(self, a, shape):
-        return a.reshape(shape)
 
     def _param_sum(self, a):
         lead = a.ndim - self.k
@@ -261,12 +255,6 @@ class GroupNorm(_RowNorm):
         if has_bias:
             y = y + params[-1].reshape(cshape)
         return y
-
-    def _rows(self, a):
-        return a.reshape(self.xhat.shape)
-
-    def _unrows(self, a, shape):
-        return a.reshape(shape)
 
     def _param_sum(self, a):
         return a.sum(axis=(0, *range(2, a.ndim)))

@@ -104,6 +104,18 @@ def _fill_low(dtype):
     return np.iinfo(dtype).min
 
 
+
+def _unpad(xp, gpad, padding, spans, shape):
+    """The input's gradient from the gradient of its padded window area (which may stop short of the input's
+    far edges when windows do not reach them)."""
+    (ph, pw), (h, w) = padding, shape[-2:]
+    if spans[0] - ph >= h and spans[1] - pw >= w:
+        return gpad[..., ph:ph + h, pw:pw + w]
+    gx = xp.zeros(shape, dtype=gpad.dtype)
+    ch, cw = min(h, spans[0] - ph), min(w, spans[1] - pw)
+    gx[..., :ch, :cw] = gpad[..., ph:ph + ch, pw:pw + cw]
+    return gx
+
 class _Windows:
     """The kernel offsets of a pooling call as (i, j, row slice, column slice) of the padded input."""
 
@@ -179,15 +191,7 @@ class MaxPool2d(Op):
                 xp.multiply(g, hit, out=gpad[..., r, c])
             else:
                 gpad[..., r, c] += g * hit
-        (ph, pw), (h, w) = padding, shape[-2:]
-        if ph == 0 and pw == 0 and spans == (h, w):
-            return (gpad,)
-        if spans[0] - ph >= h and spans[1] - pw >= w:
-            return (gpad[..., ph:ph + h, pw:pw + w],)
-        gx = xp.zeros(shape, dtype=g.dtype)
-        ch, cw = min(h, spans[0] - ph), min(w, spans[1] - pw)
-        gx[..., :ch, :cw] = gpad[..., ph:ph + ch, pw:pw + cw]
-        return (gx,)
+        return (_unpad(xp, gpad, padding, spans, shape),)
 
 
 class MaxPool2dWithIndices(MaxPool2d):
@@ -266,13 +270,7 @@ class AvgPool2d(Op):
                 gpad[..., r, c] = gs
             else:
                 gpad[..., r, c] += gs
-        (ph, pw), (h, w) = padding, shape[-2:]
-        if spans[0] - ph >= h and spans[1] - pw >= w:
-            return (gpad[..., ph:ph + h, pw:pw + w],)
-        gx = xp.zeros(shape, dtype=g.dtype)
-        ch, cw = min(h, spans[0] - ph), min(w, spans[1] - pw)
-        gx[..., :ch, :cw] = gpad[..., ph:ph + ch, pw:pw + cw]
-        return (gx,)
+        return (_unpad(xp, gpad, padding, spans, shape),)
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
