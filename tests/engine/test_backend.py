@@ -36,3 +36,29 @@ def test_num_threads():
         backend.set_num_threads(0)
     backend.set_num_threads(before)
     assert backend.get_num_threads() == before
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize("shapes", [((300, 400), (400, 500)), ((600, 300), (300, 20)), ((8, 20000), (20000, 75)),
+                                    ((5, 7), (7, 3))], ids=["rows", "tall", "columns", "small"])
+def test_threaded_matmul_matches_numpy(shapes, threads):
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal(shapes[0]).astype(np.float32)
+    b = rng.standard_normal(shapes[1]).astype(np.float32)
+    before = backend.get_num_threads()
+    backend.set_num_threads(threads)
+    try:
+        for x, y in ((a, b), (np.asfortranarray(a), b[:, ::-1])):
+            out = backend.cpu_matmul(x, y)
+            assert out.dtype == np.float32 and out.flags.c_contiguous
+            np.testing.assert_allclose(out, x @ y, rtol=1e-5, atol=1e-4)
+    finally:
+        backend.set_num_threads(before)
+
+
+def test_numpys_blas_runs_one_thread_per_call():
+    """The engine splits its products over its own threads; BLAS threads of their own would spin and take a
+    core from the engine's convolution kernels (see ``backend._one_blas_thread``)."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    blas = threadpoolctl.ThreadpoolController().select(user_api="blas").info()
+    assert blas and all(lib["num_threads"] == 1 for lib in blas)

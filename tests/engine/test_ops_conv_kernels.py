@@ -1,0 +1,134 @@
+"""The compiled convolution kernels (``engine.ops.conv_kernels``) against PyTorch: values and all three
+gradients for the shapes they take (odd channel counts, 1x1 to 5x5 and non-square kernels, symmetric,
+asymmetric and 'same' padding up to ``k - 1``, batches split over one or two threads), and the calls
+they must hand to the NumPy paths."""
+
+import numpy as np
+import pytest
+
+import engine
+from engine.ops import conv_kernels
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("numba", reason="the compiled kernels need numba")
+
+CASES = [
+    dict(n=5, c=3, h=32, w=32, k=6, kh=5, kw=5, padding=0, bias=True),  # LeNet's conv1
+    dict(n=4, c=6, h=14, w=14, k=16, kh=5, kw=5, padding=0, bias=True),  # LeNet's conv2
+    dict(n=3, c=16, h=8, w=8, k=16, kh=3, kw=3, padding=1, bias=False),  # a ResNet block's
+    dict(n=1, c=1, h=5, w=7, k=1, kh=1, kw=1, padding=0, bias=True),
+    dict(n=2, c=4, h=9, w=10, k=3, kh=2, kw=3, padding=(1, 2), bias=True),
+    dict(n=3, c=2, h=7, w=6, k=5, kh=4, kw=2, padding="same", bias=False),  # asymmetric padding
+    dict(n=2, c=3, h=6, w=6, k=2, kh=3, kw=3, padding=2, bias=True),  # padding k - 1: every window partial
+    dict(n=7, c=5, h=4, w=12, k=7, kh=3, kw=5, padding=(0, 4), bias=True),
+]
+
+
+def _run(m, x, w, b, case, need_input_grad=True):
+    X = m.tensor(x, requires_grad=need_input_grad)
+    W = m.tensor(w, requires_grad=True)
+    B = m.tensor(b, requires_grad=True) if case["bias"] else None
+    y = m.nn.functional.conv2d(X, W, B, padding=case["padding"])
+    weights = np.cos(np.arange(np.prod(tuple(y.shape)))).reshape(tuple(y.shape)).astype(x.dtype)
+    (y * m.tensor(weights)).sum().backward()
+    grads = [X.grad.numpy()] if need_input_grad else []
+    return [y.detach().numpy(), *grads, W.grad.numpy()] + ([B.grad.numpy()] if B is not None else [])
+
+
+def _inputs(case, dtype=np.float32, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((case["n"], case["c"], case["h"], case["w"])).astype(dtype)
+    w = rng.standard_normal((case["k"], case["c"], case["kh"], case["kw"])).astype(dtype)
+    b = rng.standard_normal(case["k"]).astype(dtype)
+    return x, w, b
+
+
+@pytest.fixture
+def kernel_calls(monkeypatch):
+    calls = []
+    forward = conv_kernels.forward
+    monkeypatch.setattr(conv_kernels, "forward", lambda *a: calls.append(1) or forward(*a))
+    return calls
+
+
+@pytest.fixture(params=[1, 2], ids=["one-thread", "two-threads"])
+def threads(request):
+    before = engine.get_num_threads()
+    engine.set_num_threads(request.param)
+    yield request.param
+    engine.set_num_threads(before)
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel lengths")  # torch's own note
+@pytest.mark.parametrize("need_input_grad", [True, False], ids=["input-grad", "no-input-grad"])
+@pytest.mark.parametrize("case", CASES, ids=range(len(CASES)))
+def test_kernels_match_torch(case, need_input_grad, threads, kernel_calls):
+    x, w, b = _inputs(case)
+    ours = _run(engine, x, w, b, case, need_input_grad)
+    theirs = _run(torch, x, w, b, case, need_input_grad)
+    assert kernel_calls  # the compiled path ran (twice when it also made the input gradient)
+    assert len(kernel_calls) == 1 + need_input_grad
+    assert ours[0].flags.c_contiguous
+    for a, e in zip(ours, theirs):
+        assert a.dtype == e.dtype and a.shape == e.shape
+        scale = max(1.0, float(np.abs(e).max()))
+        np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-5 * scale)
+
+
+@pytest.mark.parametrize("change", [
+    dict(dtype=np.float64), dict(stride=2), dict(stride=(1, 2)), dict(dilation=2), dict(groups=2),
+    dict(padding=3), dict(non_finite=True),
+], ids=["float64", "stride", "column-stride", "dilation", "groups", "padding-beyond-kernel", "non-finite"])
+def test_calls_the_kernels_do_not_take_go_to_numpy(change, kernel_calls):
+    case = dict(n=2, c=4, h=9, w=9, k=4, kh=3, kw=3, padding=change.get("padding", 1), bias=True)
+    x, w, b = _inputs(case, change.get("dtype", np.float32))
+    if change.get("non_finite"):
+        x[0, 0, 2, 2] = np.inf
+    options = dict(stride=change.get("stride", 1), padding=case["padding"], dilation=change.get("dilation", 1),
+                   groups=change.get("groups", 1))
+    if options["groups"] > 1:
+        w = w[:, :2]
+    results = []
+    for m in (engine, torch):
+        X = m.tensor(x, requires_grad=True)
+        W = m.tensor(w, requires_grad=True)
+        y = m.nn.functional.conv2d(X, W, m.tensor(b), **options)
+        y.sum().backward()
+        results.append([y.detach().numpy(), X.grad.numpy(), W.grad.numpy()])
+    assert not kernel_calls
+    for a, e in zip(*results):
+        np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-4)
+
+
+def test_without_numba_the_numpy_path_runs(monkeypatch, kernel_calls):
+    monkeypatch.setattr(conv_kernels, "_numba", lambda: None)
+    case = CASES[0]
+    x, w, b = _inputs(case)
+    ours, theirs = _run(engine, x, w, b, case), _run(torch, x, w, b, case)
+    assert not kernel_calls
+    for a, e in zip(ours, theirs):
+        np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-3)
+
+
+def test_the_lenet_step_trains_the_same_on_both_paths(monkeypatch):
+    """Three SGD steps of the tutorial's conv layers give the same weights through the kernels as through
+    the NumPy path (the kernels' sums run in another order, so equal to float32 rounding)."""
+    rng = np.random.default_rng(1)
+    x = engine.tensor(rng.standard_normal((8, 3, 32, 32)).astype(np.float32))
+
+    def train():
+        engine.manual_seed(0)
+        net = engine.nn.Sequential(engine.nn.Conv2d(3, 6, 5), engine.nn.ReLU(), engine.nn.MaxPool2d(2),
+                                   engine.nn.Conv2d(6, 16, 5))
+        opt = engine.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
+        for _ in range(3):
+            opt.zero_grad()
+            net(x).square().mean().backward()
+            opt.step()
+        return [p.detach().numpy() for p in net.parameters()]
+
+    compiled = train()
+    monkeypatch.setattr(conv_kernels, "usable", lambda *_: False)
+    reference = train()
+    for a, e in zip(compiled, reference):
+        np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-5)
