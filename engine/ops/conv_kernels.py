@@ -29,17 +29,7 @@ import functools
 import numpy as np
 
 from ..backend import cpu_map, cpu_shares
-
-_FLAGS = {"reassoc", "contract"}  # reorder sums (to vectorise) and fuse multiply-adds; keep inf/NaN semantics
-
-
-@functools.cache
-def _numba():
-    try:
-        import numba
-    except ImportError:
-        return None
-    return numba
+from . import jit
 
 
 def usable(x, w, stride, dilation, groups, pads):
@@ -49,15 +39,16 @@ def usable(x, w, stride, dilation, groups, pads):
     kh, kw = w.shape[2:]
     pt, pb, pl, pr = pads
     return (type(x) is np.ndarray and x.dtype == np.float32 and w.dtype == np.float32 and stride == (1, 1)
-            and dilation == (1, 1) and groups == 1 and max(pt, pb) < kh and max(pl, pr) < kw and _numba() is not None)
+            and dilation == (1, 1) and groups == 1 and max(pt, pb) < kh and max(pl, pr) < kw
+            and jit.numba() is not None)
 
 
 @functools.cache
 def _kernels(kh, kw):
     """(forward, weight_grad) compiled for a kh x kw kernel (numba takes the sizes as constants)."""
-    njit = _numba().njit
+    njit = jit.numba().njit
 
-    @njit(nogil=True, fastmath=_FLAGS, cache=True)
+    @njit(nogil=True, fastmath=set(jit.FLAGS), cache=True)
     def forward(xf, w, bias, out, n0, n1, wp, plane):
         """out[n0:n1] (N, K, oh, ow) from the flat padded input ``xf``; ``plane`` = Hp * Wp."""
         k_out, c_in = w.shape[0], w.shape[1]
@@ -91,7 +82,7 @@ def _kernels(kh, kw):
                         out[n, k0, r, s] = acc0[r * wp + s]
                         out[n, k1, r, s] = acc1[r * wp + s]
 
-    @njit(nogil=True, fastmath=_FLAGS, cache=True)
+    @njit(nogil=True, fastmath=set(jit.FLAGS), cache=True)
     def weight_grad(xf, gwide, gw, n0, n1, wp, plane):
         """gw (K, C, kh, kw) += the weight gradient of images n0:n1; ``gwide`` (N, K, oh * Wp), 0 where dropped."""
         k_out, c_in = gw.shape[0], gw.shape[1]

@@ -13,6 +13,7 @@ import numbers
 import numpy as np
 
 from ..dtypes import legacy_name
+from . import pool_kernels
 from .op import Op, xp_of
 
 
@@ -129,12 +130,19 @@ class _Windows:
 
 
 class MaxPool2d(Op):
-    __slots__ = ("geom", "out", "xs")
+    __slots__ = ("geom", "index", "out", "xs")
     _name = "MaxPool2DWithIndicesBackward0"
     saves = 1
 
     def forward(self, x, kernel=(1, 1), stride=(1, 1), padding=(0, 0), dilation=(1, 1), out_size=(1, 1),
                 return_indices=False):
+        self.geom = (x.shape, kernel, stride, padding, dilation, out_size, None)
+        self.index = None
+        if pool_kernels.usable(x):
+            x4 = x.reshape(-1, *x.shape[-3:])
+            out, self.index = pool_kernels.forward(x4, kernel, stride, padding, dilation, out_size)
+            out, self.index = out.reshape(*x.shape[:-2], *out_size), self.index.reshape(*x.shape[:-2], *out_size)
+            return (out, self.index) if return_indices else out
         xp = xp_of(x)
         offsets = _Windows.offsets(kernel, stride, dilation, out_size)
         spans = ((out_size[0] - 1) * stride[0] + dilation[0] * (kernel[0] - 1) + 1,
@@ -171,8 +179,12 @@ class MaxPool2d(Op):
         return rows * shape[-1] + cols
 
     def backward(self, g, *_):
-        xs, out = self.xs, self.out
         shape, kernel, stride, padding, dilation, out_size, spans = self.geom
+        if self.index is not None:
+            index = self.index.reshape(-1, *self.index.shape[-3:])
+            gx = pool_kernels.backward(g.reshape(index.shape), index, (index.shape[0], *shape[-3:]))
+            return (gx.reshape(shape),)
+        xs, out = self.xs, self.out
         xp = xp_of(g)
         offsets = _Windows.offsets(kernel, stride, dilation, out_size)
         disjoint = stride[0] >= dilation[0] * (kernel[0] - 1) + 1 and stride[1] >= dilation[1] * (kernel[1] - 1) + 1

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import engine
-from engine.ops import conv_kernels
+from engine.ops import conv_kernels, jit
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("numba", reason="the compiled kernels need numba")
@@ -101,7 +101,7 @@ def test_calls_the_kernels_do_not_take_go_to_numpy(change, kernel_calls):
 
 
 def test_without_numba_the_numpy_path_runs(monkeypatch, kernel_calls):
-    monkeypatch.setattr(conv_kernels, "_numba", lambda: None)
+    monkeypatch.setattr(jit, "numba", lambda: None)
     case = CASES[0]
     x, w, b = _inputs(case)
     ours, theirs = _run(engine, x, w, b, case), _run(torch, x, w, b, case)

@@ -11,6 +11,7 @@ import pytest
 from optest import HAVE_TORCH, check, check_error, requires_torch, run_gradcheck
 
 import engine
+from engine.ops import pool_kernels
 from engine.ops.conv import conv2d
 from engine.ops.pad import pad
 from engine.ops.pool import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
@@ -265,6 +266,31 @@ def test_max_pool2d_ties(k, s, kind):
     g = rng.standard_normal(tuple(out.shape)).astype(np.float32)
     out.backward(engine.tensor(g))
     np.testing.assert_allclose(xe.grad.numpy(), _first_max_reference(x, k, s, g), atol=1e-6)
+
+
+@requires_torch
+@pytest.mark.parametrize("kernel_path", [True, False], ids=["compiled", "numpy"])
+def test_max_pool2d_nan_and_minus_inf_windows(kernel_path, monkeypatch):
+    """A window holding NaN gives NaN, as in PyTorch; a window of -inf gives -inf. The compiled kernel also
+    routes the gradient as PyTorch does (to the window's last NaN, and to the first -inf)."""
+    if not kernel_path:
+        monkeypatch.setattr(pool_kernels, "usable", lambda x: False)
+    import torch
+
+    x = np.arange(2 * 6 * 6, dtype=np.float32).reshape(1, 2, 6, 6)
+    x[0, 0, 0, 1] = x[0, 0, 1, 0] = np.nan
+    x[0, 1, 2:4, 2:4] = -np.inf
+    results = []
+    for m in (engine, torch):
+        t = m.tensor(x, requires_grad=True)
+        out, index = m.nn.functional.max_pool2d(t, 2, return_indices=True)
+        out.backward(m.ones_like(out))
+        results.append((out.detach().numpy(), index.numpy(), t.grad.numpy()))
+    (out, index, grad), (t_out, t_index, t_grad) = results
+    np.testing.assert_array_equal(out, t_out)  # NaN where torch has NaN, -inf where it has -inf
+    if kernel_path:
+        np.testing.assert_array_equal(index, t_index)
+        np.testing.assert_array_equal(grad, t_grad)
 
 
 def test_max_pool2d_integer_and_padding_value():

@@ -1,0 +1,22 @@
+"""numba, imported on first use, for the engine's compiled CPU kernels (``conv_kernels``, ``pool_kernels``).
+
+numba is a dependency, but a kernel module must still work without it (an environment that could not
+install it, a platform without wheels): ``numba()`` is then None and callers keep to their NumPy paths.
+Importing numba costs about a third of a second, so processes that never convolve or pool never pay it.
+"""
+
+import functools
+
+# Kernel floating-point flags: reordering sums lets LLVM vectorise reductions, and contracting products
+# into fused multiply-adds; inf and NaN keep their IEEE meaning (no "fast" nnan/ninf assumptions).
+FLAGS = frozenset({"reassoc", "contract"})
+
+
+@functools.cache
+def numba():
+    """The numba module, or None when it cannot be imported."""
+    try:
+        import numba
+    except ImportError:
+        return None
+    return numba
