@@ -192,9 +192,10 @@ def set_num_threads(n):
         _pool = None
 
 
-def cpu_shares(n):
-    """Contiguous (start, stop) shares of ``range(n)``, one per CPU thread (fewer when ``n`` is small)."""
-    parts = max(1, min(n, _num_threads))
+def cpu_shares(n, work=None, min_work=PARALLEL_MIN_SIZE):
+    """Contiguous (start, stop) shares of ``range(n)``, one per CPU thread (fewer when ``n`` is small, and one
+    when the ``work`` it stands for, in elements or multiply-adds, is below ``min_work``)."""
+    parts = max(1, min(n, _num_threads if work is None or work >= min_work else 1))
     bounds = [n * p // parts for p in range(parts + 1)]
     return list(itertools.pairwise(bounds))
 

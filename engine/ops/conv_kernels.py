@@ -28,7 +28,7 @@ import functools
 
 import numpy as np
 
-from ..backend import cpu_map, cpu_shares
+from ..backend import PRODUCT_MIN_MACS, cpu_map, cpu_shares
 from . import jit
 
 
@@ -143,7 +143,8 @@ def forward(x, w, b, pads):
     bias = np.zeros(k, np.float32) if b is None else np.ascontiguousarray(b)
     run = _kernels(kh, kw)[0]
     weight = np.ascontiguousarray(w)
-    cpu_map(lambda part: run(flat, weight, bias, out, *part, wp, plane), cpu_shares(n))
+    work = out.size * weight[0].size  # multiply-adds
+    cpu_map(lambda part: run(flat, weight, bias, out, *part, wp, plane), cpu_shares(n, work, PRODUCT_MIN_MACS))
     return out, flat
 
 
@@ -163,7 +164,7 @@ def weight_grad(g, flat, w_shape, pads, x_shape):
         run(flat, gwide, gw, *bounds, wp, plane)
         return gw
 
-    shares = cpu_map(part, cpu_shares(n))
+    shares = cpu_map(part, cpu_shares(n, gwide.size * w_shape[1] * kh * kw, PRODUCT_MIN_MACS))
     return functools.reduce(np.add, shares)
 
 

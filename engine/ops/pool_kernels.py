@@ -113,7 +113,7 @@ def forward(x, kernel, stride, padding, dilation, out_size):
             if not _kernel(*kernel, nan_aware)(flat, h, w, out, index, *part, *stride, *padding, *dilation):
                 return
 
-    cpu_map(share, cpu_shares(x.shape[0]))
+    cpu_map(share, cpu_shares(x.shape[0], out.size * kernel[0] * kernel[1]))
     return out, index
 
 
@@ -122,5 +122,5 @@ def backward(g, index, shape):
     g = np.ascontiguousarray(g)
     gx = np.zeros((shape[0], shape[1], shape[2] * shape[3]), dtype=g.dtype)
     run = _scatter()
-    cpu_map(lambda part: run(g, index, gx, *part), cpu_shares(shape[0]))
+    cpu_map(lambda part: run(g, index, gx, *part), cpu_shares(shape[0], g.size))
     return gx.reshape(shape)
