@@ -98,6 +98,10 @@ def peak_memory_child(name, batch):
     """Run in a fresh process: peak RSS (MiB) while training at ``batch``, and its growth over the RSS
     just before training (what the training itself costs, without the library's own size)."""
     m = framework(name)
+    if name == "engine":  # numba, which the engine imports on its first convolution, counts as the library's size
+        from engine.ops import jit
+
+        jit.numba()
     before = _status_mib("VmRSS")
     train(m, batch, seconds=1.0)
     peak = _status_mib("VmHWM")

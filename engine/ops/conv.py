@@ -5,8 +5,9 @@ from a strided view of the (padded) input read channel-first, whatever the input
 product ``W.reshape(K, -1) @ col`` then comes out as (K, N, oh, ow). Groups are a batched product over
 (G, K/G, C/G*kh*kw) @ (G, C/G*kh*kw, N*oh*ow). Backward: grad weight ``g2 @ col.T``, grad input by
 col2im (a loop over the kh*kw kernel offsets adding strided slices into the padded gradient), grad bias
-by a sum. Everything runs on NumPy or CuPy arrays alike; host convolutions with unit column stride take
-the faster full-row, cache-blocked path of ``conv_wide`` instead.
+by a sum. Everything runs on NumPy or CuPy arrays alike; on the host, float32 convolutions of stride 1
+without dilation or groups take the compiled kernels of ``conv_kernels``, and the other convolutions
+with unit column stride the full-row, cache-blocked path of ``conv_wide``.
 """
 
 import numbers
