@@ -91,12 +91,13 @@ class Conv2d(Op):
         self.w = w
         self.geom = (x.shape, (oh, ow), stride, pads, dilation, groups)
         self.flat = None
-        host = conv_wide.usable(x, w, stride)
-        if host and conv_kernels.usable(x, w, stride, dilation, groups, pads):
-            self.wide = self.x = self.col = None
-            out, self.flat = conv_kernels.forward(x, w, b, pads)
-            return out
-        if host:
+        if conv_kernels.usable(x, w, stride, dilation, groups, pads):
+            result = conv_kernels.forward(x, w, b, pads)
+            if result is not None:
+                self.wide = self.x = self.col = None
+                out, self.flat = result
+                return out
+        if conv_wide.usable(x, w, stride):
             self.wide = conv_wide.WideGeometry(xp, x.shape, (kh, kw), stride, pads, dilation, (oh, ow), x.itemsize)
             self.x, self.col = x, None
             return conv_wide.forward(x, w, b, self.wide, groups, lambda w2, col: _product(w2, col, groups))

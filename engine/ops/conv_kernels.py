@@ -25,6 +25,7 @@ reach, non-finite values, no numba) go to ``conv_wide`` or the generic im2col.
 """
 
 import functools
+import math
 
 import numpy as np
 
@@ -33,9 +34,8 @@ from . import jit
 
 
 def usable(x, w, stride, dilation, groups, pads):
-    """Whether a convolution runs on these kernels: host float32 arrays (not the device stand-in of the
-    tests, a NumPy subclass), the options above, and numba importable. The caller checks the values are
-    finite."""
+    """Whether a convolution can run on these kernels: host float32 arrays (not the device stand-in of the
+    tests, a NumPy subclass), the options above, and numba importable; ``forward`` checks the values."""
     kh, kw = w.shape[2:]
     pt, pb, pl, pr = pads
     return (type(x) is np.ndarray and x.dtype == np.float32 and w.dtype == np.float32 and stride == (1, 1)
@@ -123,29 +123,78 @@ def _kernels(kh, kw):
     return forward, weight_grad
 
 
-def _flat_padded(x, pads, slack):
-    """The wide layout of ``x`` (N, C, H, W): a flat zeroed buffer of the padded images plus ``slack``."""
-    n, c, h, w = x.shape
-    pt, pb, pl, pr = pads
-    hp, wp = h + pt + pb, w + pl + pr
-    flat = np.zeros(n * c * hp * wp + slack, dtype=x.dtype)
-    flat[:n * c * hp * wp].reshape(n, c, hp, wp)[:, :, pt:pt + h, pl:pl + w] = x
-    return flat, wp, hp * wp
+@functools.cache
+def _pad_kernel():
+    @jit.numba().njit(nogil=True, fastmath=set(jit.FLAGS), cache=True)
+    def pad(x, flat, n0, n1, pt, pl, hp, wp):
+        """Images n0:n1 of x (N, C, H, W) into ``flat`` as zero-padded hp x wp planes (pt rows above, pl
+        columns left); returns the sum of the values copied, which is inf or NaN when one of them is."""
+        c_in, h, w = x.shape[1], x.shape[2], x.shape[3]
+        total = 0.0
+        for n in range(n0, n1):
+            for c in range(c_in):
+                base = (n * c_in + c) * hp * wp
+                for r in range(hp):
+                    row = base + r * wp
+                    src = r - pt
+                    if 0 <= src < h:
+                        line = x[n, c, src]
+                        for s in range(pl):
+                            flat[row + s] = 0
+                        for s in range(w):
+                            v = line[s]
+                            flat[row + pl + s] = v
+                            total += v
+                        for s in range(pl + w, wp):
+                            flat[row + s] = 0
+                    else:
+                        for s in range(wp):
+                            flat[row + s] = 0
+        return total
+
+    return pad
 
 
-def forward(x, w, b, pads):
-    """(output (N, K, oh, ow), the flat padded input kept for ``weight_grad``)."""
+class _Wide:
+    """The wide layout of an (N, C, H, W) array: a flat buffer of its zero-padded images, plus ``slack``
+    zeros at the end; ``fill`` copies a share of the images in (each thread its own, just before using
+    them) and returns their sum, which is inf or NaN when a value is."""
+
+    def __init__(self, a, pads, slack):
+        self.a = a
+        n, c, h, w = a.shape
+        pt, pb, pl, pr = pads
+        self.top, self.left, self.hp, self.wp = pt, pl, h + pt + pb, w + pl + pr
+        size = n * c * self.hp * self.wp
+        self.flat = np.empty(size + slack, dtype=a.dtype)
+        self.flat[size:] = 0
+
+    def fill(self, part):
+        return _pad_kernel()(self.a, self.flat, *part, self.top, self.left, self.hp, self.wp)
+
+
+def forward(x, w, b, pads, finite_only=True):
+    """(output (N, K, oh, ow), the flat padded input kept for ``weight_grad``), or None when ``finite_only``
+    and the input or weight holds inf or NaN: the dropped columns would multiply them into the gradients,
+    so such calls take the NumPy path, whose gradients keep PyTorch's inf/NaN pattern."""
     n = x.shape[0]
     k, _, kh, kw = w.shape
-    flat, wp, plane = _flat_padded(x, pads, kw - 1)
-    oh = plane // wp - kh + 1
-    out = np.empty((n, k, oh, wp - kw + 1), dtype=np.float32)
+    wide = _Wide(x, pads, kw - 1)
+    wp, plane = wide.wp, wide.hp * wide.wp
+    out = np.empty((n, k, wide.hp - kh + 1, wp - kw + 1), dtype=np.float32)
     bias = np.zeros(k, np.float32) if b is None else np.ascontiguousarray(b)
     run = _kernels(kh, kw)[0]
     weight = np.ascontiguousarray(w)
-    work = out.size * weight[0].size  # multiply-adds
-    cpu_map(lambda part: run(flat, weight, bias, out, *part, wp, plane), cpu_shares(n, work, PRODUCT_MIN_MACS))
-    return out, flat
+
+    def share(part):
+        total = wide.fill(part)
+        run(wide.flat, weight, bias, out, *part, wp, plane)
+        return total
+
+    totals = cpu_map(share, cpu_shares(n, out.size * weight[0].size, PRODUCT_MIN_MACS))
+    if finite_only and not (math.isfinite(sum(totals)) and math.isfinite(w.sum())):
+        return None
+    return out, wide.flat
 
 
 def weight_grad(g, flat, w_shape, pads, x_shape):
@@ -154,17 +203,17 @@ def weight_grad(g, flat, w_shape, pads, x_shape):
     _, _, kh, kw = w_shape
     wp = x_shape[3] + pads[2] + pads[3]
     plane = (x_shape[2] + pads[0] + pads[1]) * wp
-    gwide = np.zeros((n, k, oh, wp), dtype=np.float32)
-    gwide[..., :ow] = g
-    gwide = gwide.reshape(n, k, oh * wp)
+    gwide = _Wide(g, (0, 0, 0, wp - ow), 0)  # zero in the dropped columns
+    planes = gwide.flat.reshape(n, k, oh * wp)
     run = _kernels(kh, kw)[1]
 
-    def part(bounds):
+    def share(part):
+        gwide.fill(part)
         gw = np.zeros(w_shape, dtype=np.float32)
-        run(flat, gwide, gw, *bounds, wp, plane)
+        run(flat, planes, gw, *part, wp, plane)
         return gw
 
-    shares = cpu_map(part, cpu_shares(n, gwide.size * w_shape[1] * kh * kw, PRODUCT_MIN_MACS))
+    shares = cpu_map(share, cpu_shares(n, planes.size * w_shape[1] * kh * kw, PRODUCT_MIN_MACS))
     return functools.reduce(np.add, shares)
 
 
@@ -173,4 +222,4 @@ def input_grad(g, w, pads):
     kh, kw = w.shape[2:]
     pt, pb, pl, pr = pads
     flipped = np.ascontiguousarray(w.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1])
-    return forward(g, flipped, None, (kh - 1 - pt, kh - 1 - pb, kw - 1 - pl, kw - 1 - pr))[0]
+    return forward(g, flipped, None, (kh - 1 - pt, kh - 1 - pb, kw - 1 - pl, kw - 1 - pr), finite_only=False)[0]
