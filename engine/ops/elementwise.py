@@ -8,6 +8,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd.grad_mode import state as _grad_state
 from ..backend import CPU
+from . import relu_kernels
 from .convert import cast
 from .op import Op, Tensor, binary, compute, make_tensor, translate_array_error, unbroadcast, xp_of
 
@@ -496,10 +497,12 @@ class Relu(Op):
     saves = 2
 
     def forward(self, x):
-        self.y = y = xp_of(x).maximum(x, 0)
+        self.y = y = relu_kernels.forward(x) if relu_kernels.usable(x) else xp_of(x).maximum(x, 0)
         return y
 
     def backward(self, g):
+        if relu_kernels.usable(self.y):
+            return (relu_kernels.backward(self.y, g),)
         return (g * ~(self.y <= 0),)  # NaN inputs pass the gradient, as in PyTorch
 
 

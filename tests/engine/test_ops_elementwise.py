@@ -11,6 +11,7 @@ import pytest
 from optest import check, check_error
 
 import engine
+from engine import backend
 
 # ----------------------------------------------------------------------------------------------
 # binary arithmetic between tensors, with broadcasting
@@ -166,6 +167,15 @@ def test_relu_keeps_dtype_and_zero_gradient_for_negatives():
     x = np.array([-1.5, -0.25, 0.5, 2.0], dtype=np.float32)
     out = check(lambda m, x: m.relu(x), [x], np_fn=lambda x: np.maximum(x, 0))
     assert out.dtype == engine.float32
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_of_a_large_array_with_nan_inf_and_zeros(dtype):
+    """Large enough to be split over the threads; NaN passes forward and its gradient passes back, as in
+    PyTorch, and a zero input gets no gradient."""
+    x = np.random.default_rng(0).standard_normal(3 * backend.PARALLEL_MIN_SIZE).astype(dtype)
+    x[:6] = [np.nan, -0.0, 0.0, np.inf, -np.inf, 1.0]
+    check(lambda m, t: m.relu(t), [x], np_fn=lambda x: np.maximum(x, 0), gradcheck=False)
 
 
 def test_abs_of_int_tensor():

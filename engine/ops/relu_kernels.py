@@ -1,0 +1,58 @@
+"""Compiled CPU kernels (numba) for ReLU on float arrays: one pass each way, split over the engine's threads.
+
+NumPy's ``maximum`` runs at a third of the speed of its multiply, and the backward took three passes
+(compare, invert, masked product); ReLU follows every convolution, so it cost more than the pooling.
+Semantics are PyTorch's: NaN passes forward, and where the output is NaN the gradient passes too.
+"""
+
+import functools
+
+import numpy as np
+
+from ..backend import cpu_map, cpu_shares
+from . import jit
+
+
+def usable(a):
+    """Whether ``a`` is a host float32/float64 array (not the tests' device stand-in) large enough to gain."""
+    return type(a) is np.ndarray and a.dtype in (np.float32, np.float64) and jit.numba() is not None
+
+
+@functools.cache
+def _kernels():
+    njit = jit.numba().njit
+
+    @njit(nogil=True, cache=True)
+    def forward(x, y):
+        zero = x.dtype.type(0)
+        for i in range(x.size):
+            v = x[i]
+            y[i] = zero if v <= zero else v  # NaN <= 0 is false: NaN passes
+
+    @njit(nogil=True, cache=True)
+    def backward(y, g, gx):
+        zero = y.dtype.type(0)
+        for i in range(y.size):
+            gx[i] = zero if y[i] <= zero else g[i]
+
+    return forward, backward
+
+
+def _each_share(fn, *arrays):
+    """``fn`` on matching slices of the flat ``arrays``, one slice per thread (one when they are small)."""
+    size = arrays[0].size
+    cpu_map(lambda part: fn(*(a[part[0]:part[1]] for a in arrays)), cpu_shares(size, size))
+
+
+def forward(x):
+    x = x if x.flags.c_contiguous else x.copy()  # (not ascontiguousarray, which makes 0-d arrays 1-d)
+    y = np.empty_like(x)
+    _each_share(_kernels()[0], x.reshape(-1), y.reshape(-1))
+    return y
+
+
+def backward(y, g):
+    g = g if g.flags.c_contiguous and g.dtype == y.dtype else g.astype(y.dtype, order="C")
+    gx = np.empty_like(y)
+    _each_share(_kernels()[1], y.reshape(-1), g.reshape(-1), gx.reshape(-1))
+    return gx
