@@ -119,12 +119,18 @@ class Conv2d(Op):
         edges = self._edges
         col, w = self.col, self.w
         (n, c, h, wd), (oh, ow), (sh, sw), (pt, pb, pl, pr), (dh, dw), groups = self.geom
-        gb = channel_sum(g) if len(edges) > 2 and edges[2] is not None else None
+        need_gb = len(edges) > 2 and edges[2] is not None
         if self.flat is not None:
             gx = conv_kernels.input_grad(g, w, self.geom[3]) if edges[0] is not None else None
-            gw = conv_kernels.weight_grad(g, self.flat, w.shape, self.geom[3], self.geom[0]) if edges[1] is not None \
-                else None
+            gw = gb = None
+            if edges[1] is not None:
+                gw, gb = conv_kernels.weight_grad(g, self.flat, w.shape, self.geom[3], self.geom[0])
+            if not need_gb:
+                gb = None
+            elif gb is None:  # no weight gradient asked for, so no sums from its pass
+                gb = channel_sum(g)
             return (gx, gw, gb) if len(edges) > 2 else (gx, gw)
+        gb = channel_sum(g) if need_gb else None
         if self.wide is not None:
             need = (edges[0] is not None, edges[1] is not None)
             gx, gw = conv_wide.backward(g, self.x, w, self.wide, groups, need,

@@ -128,11 +128,12 @@ def _pad_kernel():
     @jit.numba().njit(nogil=True, fastmath=set(jit.FLAGS), cache=True)
     def pad(x, flat, n0, n1, pt, pl, hp, wp):
         """Images n0:n1 of x (N, C, H, W) into ``flat`` as zero-padded hp x wp planes (pt rows above, pl
-        columns left); returns the sum of the values copied, which is inf or NaN when one of them is."""
+        columns left); returns the per-channel sums of the values copied (float64), inf or NaN where one is."""
         c_in, h, w = x.shape[1], x.shape[2], x.shape[3]
-        total = 0.0
+        sums = np.zeros(c_in)
         for n in range(n0, n1):
             for c in range(c_in):
+                total = 0.0
                 base = (n * c_in + c) * hp * wp
                 for r in range(hp):
                     row = base + r * wp
@@ -150,7 +151,8 @@ def _pad_kernel():
                     else:
                         for s in range(wp):
                             flat[row + s] = 0
-        return total
+                sums[c] += total
+        return sums
 
     return pad
 
@@ -158,7 +160,7 @@ def _pad_kernel():
 class _Wide:
     """The wide layout of an (N, C, H, W) array: a flat buffer of its zero-padded images, plus ``slack``
     zeros at the end; ``fill`` copies a share of the images in (each thread its own, just before using
-    them) and returns their sum, which is inf or NaN when a value is."""
+    them) and returns their per-channel sums, which are inf or NaN where a value is."""
 
     def __init__(self, a, pads, slack):
         self.a = a
@@ -191,14 +193,15 @@ def forward(x, w, b, pads, finite_only=True):
         run(wide.flat, weight, bias, out, *part, wp, plane)
         return total
 
-    totals = cpu_map(share, cpu_shares(n, out.size * weight[0].size, PRODUCT_MIN_MACS))
-    if finite_only and not (math.isfinite(sum(totals)) and math.isfinite(w.sum())):
+    sums = cpu_map(share, cpu_shares(n, out.size * weight[0].size, PRODUCT_MIN_MACS))
+    if finite_only and not (math.isfinite(sum(s.sum() for s in sums)) and math.isfinite(w.sum())):
         return None
     return out, wide.flat
 
 
 def weight_grad(g, flat, w_shape, pads, x_shape):
-    """The weight's gradient from the output gradient ``g`` and ``forward``'s padded input."""
+    """The gradients of the weight and of a bias (the per-channel sums of ``g``, which the padding pass over
+    ``g`` makes) from the output gradient ``g`` and ``forward``'s padded input."""
     n, k, oh, ow = g.shape
     _, _, kh, kw = w_shape
     wp = x_shape[3] + pads[2] + pads[3]
@@ -208,13 +211,14 @@ def weight_grad(g, flat, w_shape, pads, x_shape):
     run = _kernels(kh, kw)[1]
 
     def share(part):
-        gwide.fill(part)
+        sums = gwide.fill(part)
         gw = np.zeros(w_shape, dtype=np.float32)
         run(flat, planes, gw, *part, wp, plane)
-        return gw
+        return gw, sums
 
     shares = cpu_map(share, cpu_shares(n, planes.size * w_shape[1] * kh * kw, PRODUCT_MIN_MACS))
-    return functools.reduce(np.add, shares)
+    gw, sums = (functools.reduce(np.add, parts) for parts in zip(*shares))
+    return gw, sums.astype(np.float32)
 
 
 def input_grad(g, w, pads):

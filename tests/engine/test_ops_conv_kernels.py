@@ -140,3 +140,18 @@ def test_the_lenet_step_trains_the_same_on_both_paths(monkeypatch):
     reference = train()
     for a, e in zip(compiled, reference):
         np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("trainable", ["bias", "weight"])
+def test_a_frozen_weight_or_bias_gets_no_gradient_and_the_other_its_own(trainable, kernel_calls):
+    case = CASES[1]
+    x, w, b = _inputs(case)
+    grads = []
+    for m in (engine, torch):
+        W = m.tensor(w, requires_grad=trainable == "weight")
+        B = m.tensor(b, requires_grad=trainable == "bias")
+        m.nn.functional.conv2d(m.tensor(x), W, B).square().sum().backward()
+        assert (W.grad is None) == (trainable == "bias") and (B.grad is None) == (trainable == "weight")
+        grads.append((W if trainable == "weight" else B).grad.numpy())
+    assert kernel_calls
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-4, atol=1e-3)
