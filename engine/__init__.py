@@ -10,7 +10,7 @@ _np.seterr(all="ignore")
 
 from . import _methods, autograd, backend, cuda, dtypes, nn, optim, random, training, utils, vision
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
-from .backend import device, get_num_threads, set_num_threads
+from .backend import device
 from .creation import (
     BoolTensor,
     ByteTensor,
@@ -162,6 +162,7 @@ from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, s
 from .serialization import load, load_safetensors, save, save_safetensors
 from .tensor import Size, Tensor
 from .tensor_str import set_printoptions
+from .threads import get_num_threads, set_num_threads
 
 multiply, subtract, negative, divide = mul, sub, neg, div
 

@@ -6,14 +6,10 @@ module with :func:`install_cuda_module` to exercise the device plumbing on a mac
 """
 
 import ctypes
-import itertools
-import os
 import re
 import sys
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-import threadpoolctl
 
 _DEVICE_RE = re.compile(r"^(cpu|cuda)(?::(0|[1-9]\d*))?$")
 _devices = {}
@@ -170,101 +166,6 @@ def transfer(array, src, dst):
         return mod.array(array, copy=True)  # device to device, made on the current (target) device
 
 
-# ----- CPU threads for large elementwise work -----
-_num_threads = os.cpu_count() or 1
-_pool = None
-PARALLEL_MIN_SIZE = 1 << 17  # below this, handing work to threads costs more than it saves
-PRODUCT_MIN_MACS = 1 << 21  # likewise for a matrix product (about 50 us of one core)
-
-
-def get_num_threads():
-    return _num_threads
-
-
-def set_num_threads(n):
-    """Threads for the engine's CPU work: compiled convolution kernels, large products and elementwise ops."""
-    global _num_threads, _pool
-    if int(n) < 1:
-        raise RuntimeError(f"Number of threads must be positive, got {n}")
-    _num_threads = int(n)
-    if _pool is not None:
-        _pool.shutdown(wait=False)
-        _pool = None
-
-
-def cpu_shares(n, work=None, min_work=PARALLEL_MIN_SIZE):
-    """Contiguous (start, stop) shares of ``range(n)``, one per CPU thread (fewer when ``n`` is small, and one
-    when the ``work`` it stands for, in elements or multiply-adds, is below ``min_work``)."""
-    parts = max(1, min(n, _num_threads if work is None or work >= min_work else 1))
-    bounds = [n * p // parts for p in range(parts + 1)]
-    return list(itertools.pairwise(bounds))
-
-
-def cpu_matmul(a, b):
-    """``a @ b``, where two NumPy matrices with enough work are split over the CPU threads: by rows of ``a``,
-    or by columns of ``b`` when it has more of them. BLAS itself runs one thread (``_one_blas_thread``)."""
-    if (_num_threads < 2 or type(a) is not np.ndarray or type(b) is not np.ndarray or a.ndim != 2 or b.ndim != 2
-            or a.shape[0] * a.shape[1] * b.shape[1] < PRODUCT_MIN_MACS):
-        return a @ b
-    m, p = a.shape[0], b.shape[1]
-    out = np.empty((m, p), dtype=np.result_type(a, b))
-    if m >= p:
-        cpu_map(lambda s: np.matmul(a[s[0]:s[1]], b, out=out[s[0]:s[1]]), cpu_shares(m))
-    else:
-        def columns(s):
-            out[:, s[0]:s[1]] = a @ b[:, s[0]:s[1]]
-
-        cpu_map(columns, cpu_shares(p))
-    return out
-
-
-def _thread_pool():
-    global _pool
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=max(1, _num_threads - 1), thread_name_prefix="engine-cpu")
-    return _pool
-
-
-def cpu_map(fn, items):
-    """``[fn(item) for item in items]`` with the items run on the CPU threads, the calling thread taking the
-    first; for work that releases the GIL (compiled kernels, large NumPy calls)."""
-    if len(items) < 2:
-        return [fn(item) for item in items]
-    futures = [_thread_pool().submit(fn, item) for item in items[1:]]
-    return [fn(items[0])] + [f.result() for f in futures]
-
-
-def cpu_binary(ufunc, a, b):
-    """``ufunc(a, b)`` on NumPy arrays, split across threads when it is large enough to pay.
-
-    NumPy's loops release the GIL, so row blocks of the output fill in parallel. Only the plain case is
-    split: ``a`` C-contiguous and at least 1-D, ``b`` of the same shape or a scalar (or broadcast along
-    the leading axis); anything else runs as a single call.
-    """
-    n = _num_threads
-    if n < 2 or a.size < PARALLEL_MIN_SIZE or a.ndim == 0 or not a.flags.c_contiguous:
-        return ufunc(a, b)
-    b_rows = isinstance(b, np.ndarray) and b.shape == a.shape
-    if not b_rows and isinstance(b, np.ndarray) and b.size > 1 and (
-            b.ndim >= a.ndim or np.broadcast_shapes(a.shape, b.shape) != a.shape):
-        return ufunc(a, b)
-    rows = a.shape[0]
-    if rows < n:
-        return ufunc(a, b)
-    out = np.empty(a.shape, dtype=np.result_type(a, b))
-    # The calling thread starts at once while workers must wake up first, so it takes a larger share.
-    first = min(rows, int(rows * 1.1 / n))
-    step = -(-(rows - first) // (n - 1))
-    futures = []
-    for lo in range(first, rows, step):
-        part = slice(lo, lo + step)
-        futures.append(_thread_pool().submit(ufunc, a[part], b[part] if b_rows else b, out=out[part]))
-    ufunc(a[:first], b[:first] if b_rows else b, out=out[:first])
-    for f in futures:
-        f.result()
-    return out
-
-
 def _tune_allocator():
     """Keep freed large blocks in glibc's heap instead of returning them to the OS.
 
@@ -282,17 +183,4 @@ def _tune_allocator():
     libc.mallopt(m_trim_threshold, (1 << 31) - 1)
 
 
-def _one_blas_thread():
-    """Run NumPy's BLAS on one thread per call; the engine spreads work over its own threads instead.
-
-    OpenBLAS's idle workers spin for a while after each call, and on a 2-core machine that spinning
-    took a core from the engine's convolution kernels running next: LeNet's training step ran 30-40%
-    slower with BLAS on two threads than on one. Like PyTorch, which runs its BLAS on its own thread
-    pool, the engine thus owns the CPU threads (``set_num_threads``); NumPy products outside the engine
-    run single-threaded in a process that imports it.
-    """
-    threadpoolctl.ThreadpoolController().select(user_api="blas").limit(limits=1)
-
-
 _tune_allocator()
-_one_blas_thread()

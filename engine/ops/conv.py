@@ -12,8 +12,8 @@ with unit column stride the full-row, cache-blocked path of ``conv_wide``.
 
 import numbers
 
-from ..backend import cpu_matmul
 from ..dtypes import legacy_name
+from ..threads import cpu_matmul
 from . import conv_kernels, conv_wide
 from .channel_sums import channel_sum
 from .op import Op, xp_of

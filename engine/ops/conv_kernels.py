@@ -29,7 +29,7 @@ import math
 
 import numpy as np
 
-from ..backend import PRODUCT_MIN_MACS, cpu_map, cpu_shares
+from ..threads import PRODUCT_MIN_MACS, cpu_map, cpu_shares
 from . import jit
 
 

@@ -2,7 +2,7 @@
 
 import math
 
-from ..backend import cpu_matmul
+from ..threads import cpu_matmul
 from .op import Op, broadcast_mismatch, unbroadcast, xp_of
 
 

@@ -9,8 +9,9 @@ import numpy as np
 
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import Node
-from ..backend import CPU, array_module, cpu_binary, device_context, device_of, transfer
+from ..backend import CPU, array_module, device_context, device_of, transfer
 from ..tensor import Tensor, make_tensor
+from ..threads import cpu_binary
 
 _new = object.__new__
 _ndarray = np.ndarray

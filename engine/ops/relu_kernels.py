@@ -9,7 +9,7 @@ import functools
 
 import numpy as np
 
-from ..backend import cpu_map, cpu_shares
+from ..threads import cpu_map, cpu_shares
 from . import jit
 
 

@@ -11,7 +11,7 @@ import pytest
 from optest import check, check_error
 
 import engine
-from engine import backend
+from engine import threads
 
 # ----------------------------------------------------------------------------------------------
 # binary arithmetic between tensors, with broadcasting
@@ -173,7 +173,7 @@ def test_relu_keeps_dtype_and_zero_gradient_for_negatives():
 def test_relu_of_a_large_array_with_nan_inf_and_zeros(dtype):
     """Large enough to be split over the threads; NaN passes forward and its gradient passes back, as in
     PyTorch, and a zero input gets no gradient."""
-    x = np.random.default_rng(0).standard_normal(3 * backend.PARALLEL_MIN_SIZE).astype(dtype)
+    x = np.random.default_rng(0).standard_normal(3 * threads.PARALLEL_MIN_SIZE).astype(dtype)
     x[:6] = [np.nan, -0.0, 0.0, np.inf, -np.inf, 1.0]
     check(lambda m, t: m.relu(t), [x], np_fn=lambda x: np.maximum(x, 0), gradcheck=False)
 

@@ -1,0 +1,129 @@
+"""The engine's CPU threads: the threaded elementwise ops and products give NumPy's results in every case
+they accept or decline, work handed to the team comes back in order (errors too), and thread settings
+behave like PyTorch's."""
+
+import os
+import threading
+
+import numpy as np
+import pytest
+
+import engine
+from engine import threads
+
+
+@pytest.mark.parametrize("b_shape", [(600, 500), (500,), (1, 500), (600, 1), ()])
+@pytest.mark.parametrize("ufunc", [np.add, np.multiply, np.subtract, np.true_divide])
+def test_threaded_binary_matches_numpy(ufunc, b_shape):
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((600, 500)).astype(np.float32)
+    assert a.size >= threads.PARALLEL_MIN_SIZE
+    b = rng.standard_normal(b_shape).astype(np.float32) + 3 if b_shape else 2.5
+    np.testing.assert_array_equal(threads.cpu_binary(ufunc, a, b), ufunc(a, b))
+    np.testing.assert_array_equal(threads.cpu_binary(ufunc, a.T, b if not b_shape else np.float32(2)),
+                                  ufunc(a.T, b if not b_shape else np.float32(2)))
+
+
+def test_tensor_ops_on_large_arrays():
+    x = engine.randn(700, 400)
+    y = engine.randn(400)
+    np.testing.assert_array_equal((x + y).numpy(), x.numpy() + y.numpy())
+    np.testing.assert_array_equal((x * 2.0).numpy(), x.numpy() * np.float32(2.0))
+
+
+def test_num_threads():
+    before = threads.get_num_threads()
+    threads.set_num_threads(1)
+    x = engine.randn(700, 400)
+    np.testing.assert_array_equal((x + x).numpy(), x.numpy() * 2)
+    with pytest.raises(RuntimeError, match="must be positive"):
+        threads.set_num_threads(0)
+    threads.set_num_threads(before)
+    assert threads.get_num_threads() == before
+
+
+@pytest.mark.parametrize("count", [1, 2, 3])
+@pytest.mark.parametrize("shapes", [((300, 400), (400, 500)), ((600, 300), (300, 20)), ((8, 20000), (20000, 75)),
+                                    ((5, 7), (7, 3))], ids=["rows", "tall", "columns", "small"])
+def test_threaded_matmul_matches_numpy(shapes, count):
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal(shapes[0]).astype(np.float32)
+    b = rng.standard_normal(shapes[1]).astype(np.float32)
+    before = threads.get_num_threads()
+    threads.set_num_threads(count)
+    try:
+        for x, y in ((a, b), (np.asfortranarray(a), b[:, ::-1])):
+            out = threads.cpu_matmul(x, y)
+            assert out.dtype == np.float32 and out.flags.c_contiguous
+            np.testing.assert_allclose(out, x @ y, rtol=1e-5, atol=1e-4)
+    finally:
+        threads.set_num_threads(before)
+
+
+def test_numpys_blas_runs_one_thread_per_call():
+    """The engine splits its products over its own threads; BLAS threads of their own would spin and take a
+    core from the engine's convolution kernels (see ``threads._one_blas_thread``)."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    blas = threadpoolctl.ThreadpoolController().select(user_api="blas").info()
+    numpys = [lib for lib in blas if f"{os.sep}numpy" in lib["filepath"]]  # not SciPy's own, loaded later
+    assert numpys and all(lib["num_threads"] == 1 for lib in numpys)
+
+
+@pytest.fixture(params=[2, 3])
+def team_of(request):
+    before = threads.get_num_threads()
+    threads.set_num_threads(request.param)
+    yield request.param
+    threads.set_num_threads(before)
+
+
+def test_cpu_map_returns_results_in_order_and_uses_the_workers(team_of):
+    names = []
+
+    def work(k):
+        names.append(threading.current_thread().name)
+        return k * k
+
+    assert threads.cpu_map(work, list(range(7))) == [k * k for k in range(7)]
+    assert len(set(names)) == team_of  # the caller and every worker took items
+
+
+def test_cpu_map_raises_a_workers_error_and_stays_usable(team_of):
+    def work(k):
+        if k == 1:
+            raise ValueError("item 1 is bad")
+        return k
+
+    with pytest.raises(ValueError, match="item 1 is bad"):
+        threads.cpu_map(work, [0, 1, 2])
+    assert threads.cpu_map(lambda k: k + 1, [0, 1, 2]) == [1, 2, 3]
+
+
+def test_nested_and_concurrent_calls_run_their_items_themselves(team_of):
+    """A job calling cpu_map, or a second thread calling while the team is busy, must not wait for it."""
+    inner = threads.cpu_map(lambda k: threads.cpu_map(lambda j: j + k, [0, 1]), [0, 10])
+    assert inner == [[0, 1], [10, 11]]
+    results = {}
+
+    def caller(name):
+        results[name] = threads.cpu_map(lambda k: np.sqrt(np.full(200_000, float(k))).sum(), list(range(4)))
+
+    callers = [threading.Thread(target=caller, args=(n,)) for n in range(3)]
+    for t in callers:
+        t.start()
+    for t in callers:
+        t.join(timeout=30)
+    assert all(not t.is_alive() for t in callers)
+    expected = [np.sqrt(np.full(200_000, float(k))).sum() for k in range(4)]
+    assert all(results[n] == expected for n in range(3))
+
+
+def test_set_num_threads_resizes_the_team():
+    before = threads.get_num_threads()
+    try:
+        for count in (3, 2, 1):
+            threads.set_num_threads(count)
+            names = threads.cpu_map(lambda _: threading.current_thread().name, list(range(6)))
+            assert len(set(names)) == count
+    finally:
+        threads.set_num_threads(before)
