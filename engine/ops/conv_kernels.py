@@ -127,30 +127,32 @@ def _kernels(kh, kw):
 def _pad_kernel():
     @jit.numba().njit(nogil=True, fastmath=set(jit.FLAGS), cache=True)
     def pad(x, flat, n0, n1, pt, pl, hp, wp):
-        """Images n0:n1 of x (N, C, H, W) into ``flat`` as zero-padded hp x wp planes (pt rows above, pl
-        columns left); returns the per-channel sums of the values copied (float64), inf or NaN where one is."""
+        """Images n0:n1 of the C-contiguous x (N, C, H, W) into ``flat`` as zero-padded hp x wp planes (pt
+        rows above, pl columns left); returns the per-channel sums of the values copied (float64), inf or
+        NaN where one is. Loops run over slices: indexing ``flat`` at computed offsets instead kept LLVM
+        from vectorising them (four times slower)."""
         c_in, h, w = x.shape[1], x.shape[2], x.shape[3]
+        source = x.reshape(-1)
         sums = np.zeros(c_in)
         for n in range(n0, n1):
             for c in range(c_in):
-                total = 0.0
-                base = (n * c_in + c) * hp * wp
-                for r in range(hp):
-                    row = base + r * wp
-                    src = r - pt
-                    if 0 <= src < h:
-                        line = x[n, c, src]
-                        for s in range(pl):
-                            flat[row + s] = 0
+                plane = source[(n * c_in + c) * h * w:(n * c_in + c + 1) * h * w]
+                padded = flat[(n * c_in + c) * hp * wp:(n * c_in + c + 1) * hp * wp]
+                total = np.float32(0)
+                if hp == h and wp == w:
+                    for i in range(h * w):
+                        v = plane[i]
+                        padded[i] = v
+                        total += v
+                else:
+                    padded[:] = 0
+                    for r in range(h):
+                        line = plane[r * w:(r + 1) * w]
+                        row = padded[(pt + r) * wp + pl:(pt + r) * wp + pl + w]
                         for s in range(w):
                             v = line[s]
-                            flat[row + pl + s] = v
+                            row[s] = v
                             total += v
-                        for s in range(pl + w, wp):
-                            flat[row + s] = 0
-                    else:
-                        for s in range(wp):
-                            flat[row + s] = 0
                 sums[c] += total
         return sums
 
@@ -163,7 +165,7 @@ class _Wide:
     them) and returns their per-channel sums, which are inf or NaN where a value is."""
 
     def __init__(self, a, pads, slack):
-        self.a = a
+        self.a = a if a.flags.c_contiguous else np.ascontiguousarray(a)
         n, c, h, w = a.shape
         pt, pb, pl, pr = pads
         self.top, self.left, self.hp, self.wp = pt, pl, h + pt + pb, w + pl + pr
