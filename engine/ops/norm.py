@@ -8,6 +8,7 @@ times faster than reducing over axes (0, 2, 3), with no temporary for products, 
 
 import numpy as np
 
+from . import norm_kernels
 from .channel_sums import channel_dot, channel_sum
 from .op import Op, xp_of
 
@@ -59,11 +60,15 @@ class BatchNorm(Op):
         w = params[0] if has_weight else None
         b = params[-1] if has_bias else None
         xc = None
+        compiled = norm_kernels.usable(x)
         if training:
-            count = np.float64(x.size // x.shape[1])  # a float16 count could overflow
-            mean = (channel_sum(x) / count).astype(dt, copy=False)
-            xc = x - mean.reshape(bshape)
-            var = (channel_dot(xc, xc) / count).astype(dt, copy=False)
+            if compiled:
+                mean, var = norm_kernels.moments(x)
+            else:
+                count = np.float64(x.size // x.shape[1])  # a float16 count could overflow
+                mean = (channel_sum(x) / count).astype(dt, copy=False)
+                xc = x - mean.reshape(bshape)
+                var = (channel_dot(xc, xc) / count).astype(dt, copy=False)
             if running_mean is not None or running_var is not None:
                 n = x.size // x.shape[1]
                 m = momentum
@@ -78,7 +83,9 @@ class BatchNorm(Op):
             var = running_var.astype(dt, copy=False)
         invstd = 1 / xp.sqrt(var + dt.type(eps))
         scale = invstd if w is None else invstd * w
-        if xc is None:
+        if compiled:
+            y = norm_kernels.normalize(x, mean, scale, b if b is not None else xp.zeros_like(mean))
+        elif xc is None:
             shift = -mean * scale
             if b is not None:
                 shift = shift + b
@@ -98,6 +105,8 @@ class BatchNorm(Op):
         x, w, mean, invstd, bshape = self.x, self.w, self.mean, self.invstd, self.bshape
         need_x = self._edges[0] is not None
         need_w = self.has_weight and self._edges[1] is not None
+        if self.training and norm_kernels.usable(x):
+            return self._compiled_backward(g, need_x, need_w)
         xc = None
         gx_sum = None  # sum of g * xhat, xhat = (x - mean) * invstd
         if need_w or (need_x and self.training):
@@ -114,6 +123,18 @@ class BatchNorm(Op):
                 xc *= (kn * gx_sum * invstd).reshape(bshape)
                 gx -= xc
                 gx -= (kn * gsum).reshape(bshape)
+        return (gx, *_affine_grads(self, lambda: gx_sum, lambda: gsum))
+
+    def _compiled_backward(self, g, need_x, need_w):
+        """The training-mode backward on ``norm_kernels``: one pass for both sums, one for the input's."""
+        x, w, mean, invstd = self.x, self.w, self.mean, self.invstd
+        gsum, gdot = norm_kernels.grad_sums(g, x, mean)
+        gx_sum = gdot * invstd
+        gx = None
+        if need_x:
+            k = invstd if w is None else invstd * w
+            kn = k / x.dtype.type(x.size // x.shape[1])
+            gx = norm_kernels.grad_input(g, x, mean, k, kn * gx_sum * invstd, kn * gsum)
         return (gx, *_affine_grads(self, lambda: gx_sum, lambda: gsum))
 
 

@@ -5,7 +5,7 @@ import numpy as np
 
 import engine
 import engine.nn as nn
-from engine.ops import conv_kernels
+from engine.ops import conv_kernels, norm_kernels, pool_kernels, relu_kernels
 
 
 def make():
@@ -28,9 +28,10 @@ def step(model, x, y, dev):
 
 
 def test_network_step_on_fake_gpu_matches_cpu(fake_cuda, monkeypatch):
-    # The stand-in's arrays take the NumPy convolution; the CPU must too, not its compiled kernels: the first
-    # Adam step of conv1's bias, whose gradient under batch norm is rounding noise (~1e-9), is lr * its sign.
-    monkeypatch.setattr(conv_kernels, "usable", lambda *_: False)
+    # The stand-in's arrays take the NumPy paths; the CPU must too, not its compiled kernels: the first Adam
+    # step of conv1's bias, whose gradient under batch norm is rounding noise (~1e-9), is lr * its sign.
+    for kernels in (conv_kernels, norm_kernels, pool_kernels, relu_kernels):
+        monkeypatch.setattr(kernels, "usable", lambda *_: False)
     rng = np.random.default_rng(0)
     x = engine.tensor(rng.standard_normal((4, 3, 16, 16)).astype(np.float32))
     y = engine.tensor(rng.integers(0, 10, 4))
