@@ -2,7 +2,10 @@
 
 import os
 import sys
+import time
 import timeit
+
+import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -28,3 +31,32 @@ def compare(cases, ours_label="engine", ref_label="torch"):
         rows.append((name, t_ours, t_ref, ratio))
         print(f"{name:<40} {t_ours * 1e6:>14.2f} {t_ref * 1e6:>14.2f} {ratio:>7.2f}x", flush=True)
     return rows
+
+
+def make_batches(batch, count=16, seed=0):
+    """``count`` batches of random 3x32x32 images (float32) and CIFAR-10 labels, as NumPy arrays."""
+    rng = np.random.default_rng(seed)
+    images = rng.standard_normal((count, batch, 3, 32, 32), dtype=np.float32)
+    labels = rng.integers(0, 10, (count, batch))
+    return images, labels
+
+
+def training_speed(m, net, criterion, optimizer, batch, seconds, count=16, warmup=5):
+    """Images per second of training ``net`` with framework ``m`` over about ``seconds``, after ``warmup``
+    steps, cycling through ``count`` random batches."""
+    images, labels = make_batches(batch, count)
+    xs = [m.from_numpy(images[i]) for i in range(count)]
+    ys = [m.from_numpy(labels[i]) for i in range(count)]
+
+    def step(i):
+        optimizer.zero_grad()
+        criterion(net(xs[i % count]), ys[i % count]).backward()
+        optimizer.step()
+
+    for i in range(warmup):
+        step(i)
+    steps, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        step(steps)
+        steps += 1
+    return steps * batch / (time.perf_counter() - start)

@@ -13,11 +13,10 @@ import json
 import os
 import subprocess
 import sys
-import time
-
-import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from common import training_speed
 
 
 def build(m):
@@ -54,35 +53,11 @@ def framework(name):
     return engine
 
 
-def make_batches(batch, count=16, seed=0):
-    rng = np.random.default_rng(seed)
-    images = rng.standard_normal((count, batch, 3, 32, 32), dtype=np.float32)
-    labels = rng.integers(0, 10, (count, batch))
-    return images, labels
-
-
 def train(m, batch, seconds):
     """Images per second over about ``seconds`` of training after a warm-up."""
     net = build(m)
-    criterion = m.nn.CrossEntropyLoss()
     optimizer = m.optim.SGD(net.parameters(), lr=0.001, momentum=0.9)
-    images, labels = make_batches(batch)
-    xs = [m.from_numpy(images[i]) for i in range(len(images))]
-    ys = [m.from_numpy(labels[i]) for i in range(len(labels))]
-
-    def step(i):
-        optimizer.zero_grad()
-        loss = criterion(net(xs[i % len(xs)]), ys[i % len(ys)])
-        loss.backward()
-        optimizer.step()
-
-    for i in range(5):
-        step(i)
-    steps, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        step(steps)
-        steps += 1
-    return steps * batch / (time.perf_counter() - start)
+    return training_speed(m, net, m.nn.CrossEntropyLoss(), optimizer, batch, seconds)
 
 
 def _status_mib(field):

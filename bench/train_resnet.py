@@ -11,11 +11,11 @@ run; it prints images per second for each and the ratio ours/PyTorch (above 1.0 
 import argparse
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from train_lenet import framework, make_batches
+from common import training_speed
+from train_lenet import framework
 
 from engine.graph.export.model_code import model_class_source
 from engine.graph.templates import load_template
@@ -32,24 +32,9 @@ def train(m, batch, seconds):
     """Images per second over about ``seconds`` of training after a warm-up."""
     m.manual_seed(0)
     net = build(m)
-    criterion = m.nn.CrossEntropyLoss(label_smoothing=0.1)
     optimizer = m.optim.SGD(net.parameters(), lr=0.1, momentum=0.9, nesterov=True, weight_decay=5e-4)
-    images, labels = make_batches(batch, count=8)
-    xs = [m.from_numpy(images[i]) for i in range(len(images))]
-    ys = [m.from_numpy(labels[i]) for i in range(len(labels))]
-
-    def step(i):
-        optimizer.zero_grad()
-        criterion(net(xs[i % len(xs)]), ys[i % len(ys)]).backward()
-        optimizer.step()
-
-    for i in range(3):
-        step(i)
-    steps, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        step(steps)
-        steps += 1
-    return steps * batch / (time.perf_counter() - start)
+    return training_speed(m, net, m.nn.CrossEntropyLoss(label_smoothing=0.1), optimizer, batch, seconds, count=8,
+                          warmup=3)
 
 
 def main():
