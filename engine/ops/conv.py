@@ -12,8 +12,10 @@ with unit column stride the full-row, cache-blocked path of ``conv_wide``.
 
 import numbers
 
+import numpy as np
+
 from ..dtypes import legacy_name
-from ..threads import cpu_matmul
+from ..threads import cpu_map, cpu_matmul, cpu_shares
 from . import conv_kernels, conv_wide
 from .channel_sums import channel_sum
 from .op import Op, xp_of
@@ -43,7 +45,34 @@ def _im2col(xp, xc, kernel, dilation, stride, out_hw):
     (kh, kw), (dh, dw), (sh, sw), (oh, ow) = kernel, dilation, stride, out_hw
     s_c, s_n, s_h, s_w = xc.strides
     view = as_strided(xp, xc, (c, kh, kw, n, oh, ow), (s_c, s_h * dh, s_w * dw, s_n, s_h * sh, s_w * sw))
-    return xp.ascontiguousarray(view).reshape(c * kh * kw, n * oh * ow)
+    if type(xc) is not np.ndarray:
+        return xp.ascontiguousarray(view).reshape(c * kh * kw, n * oh * ow)
+    col = np.empty(view.shape, dtype=xc.dtype)  # on the host, each thread copies its channels' rows
+
+    def rows(part):
+        col[part[0]:part[1]] = view[part[0]:part[1]]
+
+    cpu_map(rows, cpu_shares(c, col.size))
+    return col.reshape(c * kh * kw, n * oh * ow)
+
+
+def _col2im(gcol, gpad, kernel, dilation, stride, out_hw):
+    """Add the column-matrix gradient ``gcol`` (C, kh, kw, N, oh, ow) into the padded input's ``gpad``
+    (C, N, Hp, Wp): one strided addition per kernel offset, each thread taking a share of the channels."""
+    (kh, kw), (dh, dw), (sh, sw), (oh, ow) = kernel, dilation, stride, out_hw
+    hspan, wspan = sh * (oh - 1) + 1, sw * (ow - 1) + 1
+
+    def channels(part):
+        c = slice(*part)
+        for i in range(kh):
+            rows = slice(i * dh, i * dh + hspan, sh)
+            for j in range(kw):
+                gpad[c, :, rows, j * dw:j * dw + wspan:sw] += gcol[c, i, j]
+
+    if type(gpad) is np.ndarray:
+        cpu_map(channels, cpu_shares(gpad.shape[0], gcol.size))
+    else:
+        channels((0, gpad.shape[0]))
 
 
 def _product(w2, col, groups):
@@ -148,11 +177,7 @@ class Conv2d(Op):
         if edges[0] is not None:
             gcol = _col_grad(w.reshape(k, -1), g2, groups).reshape(c, kh, kw, n, oh, ow)
             gpad = xp.zeros((c, n, h + pt + pb, wd + pl + pr), dtype=g.dtype)
-            hspan, wspan = sh * (oh - 1) + 1, sw * (ow - 1) + 1
-            for i in range(kh):
-                rows = slice(i * dh, i * dh + hspan, sh)
-                for j in range(kw):
-                    gpad[:, :, rows, j * dw:j * dw + wspan:sw] += gcol[:, i, j]
+            _col2im(gcol, gpad, (kh, kw), (dh, dw), (sh, sw), (oh, ow))
             gx = gpad[:, :, pt:pt + h, pl:pl + wd].transpose(1, 0, 2, 3)
         if len(edges) > 2:
             return gx, gw, gb
