@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import engine
+from engine import threads as threads_module
 from engine.ops import conv_kernels, jit
 
 torch = pytest.importorskip("torch")
@@ -155,3 +156,23 @@ def test_a_frozen_weight_or_bias_gets_no_gradient_and_the_other_its_own(trainabl
         grads.append((W if trainable == "weight" else B).grad.numpy())
     assert kernel_calls
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_large_strided_convolution_on_the_threaded_im2col(dtype, threads, kernel_calls):
+    """Strided calls stay on im2col, whose column copy and col2im split channels over the threads once
+    they are large enough."""
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((8, 16, 32, 32)).astype(dtype)
+    w = rng.standard_normal((32, 16, 3, 3)).astype(dtype)
+    results = []
+    for m in (engine, torch):
+        X, W = m.tensor(x, requires_grad=True), m.tensor(w, requires_grad=True)
+        y = m.nn.functional.conv2d(X, W, stride=2, padding=1)
+        assert 16 * 9 * y.numel() // 32 >= threads_module.PARALLEL_MIN_SIZE  # the column matrix is split
+        y.backward(m.tensor(np.cos(np.arange(y.numel())).reshape(tuple(y.shape)).astype(dtype)))
+        results.append([y.detach().numpy(), X.grad.numpy(), W.grad.numpy()])
+    assert not kernel_calls
+    tol = 1e-4 if dtype == np.float32 else 1e-10
+    for a, e in zip(*results):
+        np.testing.assert_allclose(a, e, rtol=tol, atol=tol * float(np.abs(e).max()))
