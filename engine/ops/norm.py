@@ -106,7 +106,7 @@ class BatchNorm(Op):
         need_x = self._edges[0] is not None
         need_w = self.has_weight and self._edges[1] is not None
         if self.training and norm_kernels.usable(x):
-            return self._compiled_backward(g, need_x, need_w)
+            return self._compiled_backward(g, need_x)
         xc = None
         gx_sum = None  # sum of g * xhat, xhat = (x - mean) * invstd
         if need_w or (need_x and self.training):
@@ -125,7 +125,7 @@ class BatchNorm(Op):
                 gx -= (kn * gsum).reshape(bshape)
         return (gx, *_affine_grads(self, lambda: gx_sum, lambda: gsum))
 
-    def _compiled_backward(self, g, need_x, need_w):
+    def _compiled_backward(self, g, need_x):
         """The training-mode backward on ``norm_kernels``: one pass for both sums, one for the input's."""
         x, w, mean, invstd = self.x, self.w, self.mean, self.invstd
         gsum, gdot = norm_kernels.grad_sums(g, x, mean)
