@@ -14,7 +14,7 @@ from . import jit
 
 
 def usable(a):
-    """Whether ``a`` is a host float32/float64 array (not the tests' device stand-in) large enough to gain."""
+    """Whether ``a`` is a host float32/float64 array (not the tests' device stand-in); small ones run on one thread."""
     return type(a) is np.ndarray and a.dtype in (np.float32, np.float64) and jit.numba() is not None
 
 
