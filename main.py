@@ -4,10 +4,16 @@
 import sys
 
 from engine.graph.fileformat import EXTENSIONS
+from gui import qt_platform
 
 
 def open_gui(argv):
-    """Start the GUI on ``argv`` (empty, or a network file); without PySide6 or the GUI, say why."""
+    """Start the GUI on ``argv`` (empty, or a network file); without PySide6, the system libraries Qt needs or a
+    display, say why (and how to fix it) instead of letting Qt abort."""
+    message = qt_platform.problem()
+    if message:
+        print(message, file=sys.stderr)
+        return 1
     try:
         from gui.app import main as gui_main
     except ImportError as e:
