@@ -6,7 +6,6 @@ is unpacked into a temporary folder, checked member by member (no absolute paths
 devices) and the result renamed into place. Interrupted or failed work leaves nothing half-written.
 """
 
-import contextlib
 import gzip
 import hashlib
 import os
@@ -16,6 +15,8 @@ import tarfile
 import tempfile
 import urllib.error
 import urllib.request
+
+from ...utils.files import temporary_file_beside
 
 __all__ = [
     "CorruptFileError",
@@ -132,19 +133,6 @@ def _progress_bar(total, desc, enabled):
     return tqdm(total=total, desc=desc, unit="B", unit_scale=True, unit_divisor=1024, file=sys.stderr)
 
 
-@contextlib.contextmanager
-def _temporary_file_beside(fpath):
-    """A hidden temporary file in ``fpath``'s folder, removed unless the caller renamed it away."""
-    folder, name = os.path.split(fpath)
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=folder or ".")
-    os.close(fd)
-    try:
-        yield tmp
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(tmp)
-
-
 def _fetch(url, dest, progress, timeout):
     """Stream ``url`` into the file ``dest``; raise if the transfer ends short of its Content-Length.
     ``progress``: True for a console bar, False for none, or ``progress(received, total)``."""
@@ -191,7 +179,7 @@ def download_url(url, root, filename=None, md5=None, max_redirect_hops=3, *, pro
         print(f"Using downloaded and verified file: {fpath}")
         return fpath
     print(f"Downloading {url} to {fpath}")
-    with _temporary_file_beside(fpath) as tmp:
+    with temporary_file_beside(fpath) as tmp:
         _fetch(url, tmp, progress, timeout)
         if md5 is not None:
             actual = calculate_md5(tmp)
@@ -245,7 +233,7 @@ def extract_archive(from_path, to_path=None, remove_finished=False):
         _extract_tar(from_path, to_path)
     elif from_path.endswith(".gz"):
         target = os.path.join(to_path, os.path.basename(from_path)[:-3])
-        with _temporary_file_beside(target) as tmp:
+        with temporary_file_beside(target) as tmp:
             try:
                 with gzip.open(from_path, "rb") as src, open(tmp, "wb") as dst:
                     shutil.copyfileobj(src, dst, _CHUNK)
