@@ -195,8 +195,12 @@ class Trainer:
         steps = len(self.train_loader)
         step_start = time.perf_counter()
         for step, batch in enumerate(self.train_loader, 1):
+            waiting_since = time.perf_counter()
             if not self._wait_if_paused():
                 return False
+            paused = time.perf_counter() - waiting_since  # not training time: rates and durations leave it out
+            step_start += paused
+            start += paused
             inputs, targets = _move(batch, self.device)
             loss_value, correct = self._train_step(inputs, targets, epoch, step)
             n = len(targets)

@@ -6,6 +6,7 @@ States: ``idle`` (no run), ``starting`` (loading data, building), ``running``, `
 
 import queue
 import time
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,11 +14,11 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from engine.training.runs import load_run
 
-from .history import SPEED, TrainingHistory
+from .history import TrainingHistory
 from .worker import Job, TrainingWorker
 
 DRAIN_INTERVAL_MS = 100  # the queue is drained 10 times a second; plots redraw at most that often
-SPEED_WINDOW = 50  # steps averaged for images/s and the ETA
+SPEED_WINDOW = 50  # steps trained while running averaged for images/s and the ETA
 
 
 @dataclass
@@ -60,6 +61,7 @@ class TrainingController(QObject):
         self._state = "idle"
         self._clock_start = None
         self._elapsed_before = 0.0
+        self._running_speeds = deque(maxlen=SPEED_WINDOW)  # images/s of the last steps trained while running
         self._timer = QTimer(self)
         self._timer.setInterval(DRAIN_INTERVAL_MS)
         self._timer.timeout.connect(self.drain)
@@ -113,6 +115,7 @@ class TrainingController(QObject):
         self.progress = Progress()
         self.run_start = self.last_end = None
         self._elapsed_before, self._clock_start = 0.0, None
+        self._running_speeds.clear()
         self.worker = TrainingWorker(job)
         self._set_state("starting")
         self.worker.start()
@@ -173,6 +176,8 @@ class TrainingController(QObject):
                 rows.append(payload[0])
                 grads.append(payload[1])
                 self.progress.step = payload[2]
+                if self._state == "running":  # a single step while paused says nothing of the pace
+                    self._running_speeds.append(payload[0][4])
             else:
                 if rows:  # keep the order: steps before the epoch that ends them
                     self._add_steps(rows, grads)
@@ -227,12 +232,12 @@ class TrainingController(QObject):
     def _update_progress(self):
         p, h = self.progress, self.history
         if len(h):
-            recent = h.steps.data[-SPEED_WINDOW:]
-            p.epoch = int(recent[-1, 1])
-            speeds = recent[:, SPEED]
+            p.epoch = int(h.steps.data[-1, 1])
+            speeds = np.asarray(self._running_speeds, np.float64)
             speeds = speeds[np.isfinite(speeds) & (speeds > 0)]
-            if len(speeds) and self.run_start is not None:
+            if len(speeds):
                 p.images_per_second = len(speeds) / float(np.sum(1.0 / speeds))
+            if np.isfinite(p.images_per_second) and self.run_start is not None:
                 steps_left = p.epochs * p.steps_per_epoch - ((p.epoch - 1) * p.steps_per_epoch + p.step)
                 p.eta = max(0, steps_left) * self.run_start.batch_size / p.images_per_second
         p.elapsed = self.elapsed()

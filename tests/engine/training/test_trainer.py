@@ -116,6 +116,22 @@ def test_pause_step_resume_stop_from_another_thread():
     assert not np.array_equal(weights, trainer.model[0].weight.detach().numpy())  # kept what it learned
 
 
+def test_time_spent_paused_is_not_training_time():
+    rec = Recorder()
+    trainer = make(callbacks=[rec])
+    trainer.pause()  # before the first step
+    worker = threading.Thread(target=trainer.fit, args=(1,))
+    worker.start()
+    time.sleep(0.3)
+    trainer.step_once()
+    time.sleep(0.3)
+    trainer.resume()
+    worker.join(10)
+    seconds = [step.batch_size / step.images_per_second for step in rec.steps]
+    assert len(seconds) == 8 and max(seconds) < 0.2  # neither the single step nor the next one holds a pause
+    assert trainer.history[0].seconds < 0.5
+
+
 def test_checkpoint_resume_gives_the_same_parameters(tmp_path):
     straight = make(init_seed=3, dropout=0.3, seed=11)
     straight.fit(4)

@@ -3,6 +3,7 @@ evaluation, prediction, exports and runs that follow; closing mid-run; a run tha
 
 import csv
 import math
+import time
 from pathlib import Path
 
 import numpy as np
@@ -78,6 +79,38 @@ def test_start_pause_step_resume_stop_then_evaluate_and_export(make_panel, fashi
         rows = list(csv.DictReader(f))
     assert len(rows) == len(c.history) and {"loss", "lr", "grad_norm_fc1", "val_accuracy"} <= set(rows[0])
     assert float(rows[0]["loss"]) == pytest.approx(c.history.column("loss")[0])
+
+
+def test_rates_and_eta_count_running_time_only(make_panel, fashion_doc, qtbot):
+    fashion_doc.set_settings({"epochs": 3})
+    panel = make_panel(fashion_doc, slow=0.03)
+    c = panel.controller
+    started = time.perf_counter()
+    panel.start_action.trigger()
+    panel.pause_action.trigger()
+    qtbot.waitUntil(lambda: c.run_start is not None and c.worker.setup.trainer.status == "paused", timeout=20000)
+    qtbot.wait(600)
+    panel.step_action.trigger()  # one step after a long pause: no rate, no ETA, no elapsed time
+    qtbot.waitUntil(lambda: len(c.history) == 1)
+    assert "— img/s" in panel.progress.text and "ETA —" in panel.progress.text
+    assert c.elapsed() == 0.0 and "elapsed 0:00" in panel.progress.text
+
+    panel.resume_action.trigger()
+    qtbot.waitUntil(lambda: len(c.history) >= 10, timeout=20000)
+    panel.pause_action.trigger()
+    qtbot.waitUntil(lambda: c.worker.setup.trainer.status == "paused", timeout=20000)
+    rate_before, elapsed_before = c.progress.images_per_second, c.elapsed()
+    qtbot.wait(2000)
+    assert c.elapsed() == elapsed_before
+    panel.resume_action.trigger()
+    qtbot.waitUntil(lambda: len(c.history) >= 20, timeout=20000)
+    p = c.progress
+    assert p.images_per_second > 0.5 * rate_before  # the step after the pause was not slowed by it
+    seconds = 32 / c.history.column("images_per_second")
+    assert seconds.max() < 0.5  # no step's duration holds the 0.6 s or 2 s paused
+    steps_left = 3 * 16 - ((p.epoch - 1) * 16 + p.step)
+    assert p.eta == pytest.approx(steps_left * 32 / p.images_per_second)
+    assert c.elapsed() < time.perf_counter() - started - 2.6  # both pauses left out
 
 
 def test_prediction_of_an_image_file_after_a_run(make_panel, fashion_doc, qtbot, tmp_path):
