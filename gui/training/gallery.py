@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QLabel, QListView, QListWidget, QListWidgetItem, Q
 THUMBNAIL = 72
 WRONG = QColor("#c62828")
 RIGHT = QColor("#2e7d32")
+CELL = QSize(THUMBNAIL + 56, THUMBNAIL + 40)  # room for two lines of caption under the image
 
 
 def image_array(dataset, index):
@@ -33,6 +34,11 @@ def to_pixmap(array, size=THUMBNAIL):
     return pixmap.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation)
 
 
+def caption(true, predicted):
+    """Two lines: the true class, then the prediction marked right (✓) or wrong (✗)."""
+    return f"{true}\n{'✓' if predicted == true else '✗'} {predicted}"
+
+
 def gallery_order(predictions, targets, limit):
     """Indices to show: misclassified images first (in dataset order), then correct ones, ``limit`` in all."""
     wrong = np.flatnonzero(predictions != targets)
@@ -48,7 +54,7 @@ class Gallery(QWidget):
         self.view = QListWidget()
         self.view.setViewMode(QListView.ViewMode.IconMode)
         self.view.setIconSize(QSize(THUMBNAIL, THUMBNAIL))
-        self.view.setGridSize(QSize(THUMBNAIL + 52, THUMBNAIL + 44))
+        self.view.setGridSize(CELL + QSize(4, 4))
         self.view.setResizeMode(QListView.ResizeMode.Adjust)
         self.view.setMovement(QListView.Movement.Static)
         self.view.setWordWrap(True)
@@ -63,11 +69,12 @@ class Gallery(QWidget):
         order = gallery_order(predictions, targets, self.limit)
         wrong = int((predictions != targets).sum())
         self.summary.setText(f"{len(order)} of {len(targets):,} test images, the {wrong:,} misclassified ones first "
-                             "(true → predicted)")
+                             "(the true class, then the prediction: ✓ right, ✗ wrong)")
         for index in order.tolist():
             true, pred = classes[targets[index]], classes[predictions[index]]
             ok = predictions[index] == targets[index]
-            item = QListWidgetItem(QIcon(to_pixmap(image_array(dataset, index))), true if ok else f"{true}\n→ {pred}")
+            item = QListWidgetItem(QIcon(to_pixmap(image_array(dataset, index))), caption(true, pred))
+            item.setSizeHint(CELL)
             item.setForeground(QBrush(RIGHT if ok else WRONG))
             item.setToolTip(f"test image {index}\ntrue: {true}\npredicted: {pred}")
             item.setData(Qt.ItemDataRole.UserRole, index)

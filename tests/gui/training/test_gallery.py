@@ -1,0 +1,35 @@
+"""The evaluation gallery: misclassified test images first, each captioned with its true class and the
+prediction, marked right or wrong, with room for both lines."""
+
+import numpy as np
+from PySide6.QtCore import Qt
+
+from engine.vision.datasets import FashionMNIST
+from gui.training.gallery import RIGHT, THUMBNAIL, WRONG, Gallery
+
+
+def test_captions_show_the_true_class_and_the_marked_prediction(qtbot):
+    test = FashionMNIST(None, train=False)
+    targets = np.asarray([test[k][1] for k in range(12)])
+    predictions = targets.copy()
+    predictions[[3, 7]] = (targets[[3, 7]] + 1) % 10
+    gallery = Gallery(limit=12)
+    qtbot.addWidget(gallery)
+    gallery.resize(900, 400)
+    gallery.show_results(test, predictions, targets, test.classes)
+    gallery.show()
+    items = [gallery.view.item(k) for k in range(gallery.count())]
+    assert [item.data(Qt.ItemDataRole.UserRole) for item in items[:2]] == [3, 7]  # the wrong ones first
+
+    wrong, right = items[0], items[2]
+    assert wrong.text().split("\n") == [test.classes[targets[3]], f"✗ {test.classes[predictions[3]]}"]
+    assert wrong.foreground().color() == WRONG
+    index = right.data(Qt.ItemDataRole.UserRole)
+    assert right.text().split("\n") == [test.classes[targets[index]], f"✓ {test.classes[targets[index]]}"]
+    assert right.foreground().color() == RIGHT
+
+    metrics = gallery.view.fontMetrics()  # both lines fit under the image, neither elided
+    for item in items:
+        rect = gallery.view.visualItemRect(item)
+        assert rect.height() >= THUMBNAIL + 2 * metrics.lineSpacing()
+        assert rect.width() > max(metrics.horizontalAdvance(line) for line in item.text().split("\n"))
