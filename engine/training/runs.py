@@ -15,8 +15,10 @@ process (the GUI watching a command-line run) always reads a whole file.
 """
 
 import csv
+import errno
 import json
 import os
+import shutil
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -215,19 +217,49 @@ def create_run(network, network_path=None, folder=None):
             raise RunFileError(folder, "already holds a run; resume it or choose another folder")
         os.makedirs(folder, exist_ok=True)
     else:
-        parent = runs_folder(network_path)
-        os.makedirs(parent, exist_ok=True)
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        for n in range(1, 10_000):
-            folder = os.path.join(parent, stamp if n == 1 else f"{stamp}-{n}")
-            try:
-                os.mkdir(folder)
-                break
-            except FileExistsError:
-                continue
+        folder = _new_folder(runs_folder(network_path), datetime.now().strftime("%Y%m%d-%H%M%S"))
     run = Run(folder)
     run.save_network(network)
     return run
+
+
+def _new_folder(parent, name):
+    """Create and return a new empty folder ``parent/name``, or ``name-2``, ``name-3``, ... when it is taken."""
+    os.makedirs(parent, exist_ok=True)
+    for n in range(1, 10_000):
+        folder = os.path.join(parent, name if n == 1 else f"{name}-{n}")
+        try:
+            os.mkdir(folder)
+            return folder
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"{parent}: no free folder name for {name}")
+
+
+def move_run(folder, parent):
+    """Move the run folder ``folder`` into ``parent`` (created when missing), under its own name or, when that
+    is taken, ``name-2``, ``name-3``, ...; returns the new folder. Within a filesystem this is one rename; across
+    filesystems the copy is made whole before the original is deleted, and a failed copy is removed again, so
+    an error (``OSError``) leaves the run where it was."""
+    folder = os.path.abspath(os.fspath(folder))
+    target = _new_folder(parent, os.path.basename(folder))
+    try:
+        os.replace(folder, target)  # POSIX renames a folder over an empty one
+    except OSError as e:
+        if e.errno != errno.EXDEV:
+            os.rmdir(target)
+            raise
+        _copy_then_delete(folder, target)
+    return target
+
+
+def _copy_then_delete(folder, target):
+    try:
+        shutil.copytree(folder, target, dirs_exist_ok=True)
+    except BaseException:
+        shutil.rmtree(target, ignore_errors=True)
+        raise
+    shutil.rmtree(folder)
 
 
 def _field(data, key, kinds, path, optional=False):
