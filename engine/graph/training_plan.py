@@ -10,18 +10,27 @@ from .datasets import DATASETS
 from .document import NetworkError
 
 
+def normalization(network):
+    """``(mean, std)`` per channel that images (pixels in [0, 1]) are normalised with, or None when the
+    settings turn normalisation off."""
+    if not network.settings["normalize"]:
+        return None
+    info = DATASETS[network.input_node().params["dataset"]]
+    channels = network.input_node().params["shape"][0]
+    return (info.mean, info.std) if channels == len(info.mean) else ((0.5,) * channels, (0.5,) * channels)
+
+
 def eval_transform(network):
     """The transform for evaluation and prediction: resize (image folders), tensor, normalisation."""
-    settings = network.settings
     info = DATASETS[network.input_node().params["dataset"]]
     channels, height, width = network.input_node().params["shape"]
     steps = []
     if info.shape is None:  # image folders come in any size and mode
         steps += [T.Resize((height, width))] + ([T.Grayscale(1)] if channels == 1 else [])
     steps.append(T.ToTensor())
-    if settings["normalize"]:
-        mean, std = (info.mean, info.std) if channels == len(info.mean) else ((0.5,) * channels, (0.5,) * channels)
-        steps.append(T.Normalize(mean, std))
+    mean_std = normalization(network)
+    if mean_std is not None:
+        steps.append(T.Normalize(*mean_std))
     return T.Compose(steps)
 
 

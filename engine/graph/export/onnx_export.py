@@ -3,8 +3,9 @@
 The graph's input is ``input`` (the Input node's shape behind a dynamic ``batch`` dimension) and its output
 ``output``; every other value is named after its node and the weights keep their ``state_dict`` names, so
 the graph reads like the document in a viewer such as Netron. Layers run as in evaluation mode:
-BatchNormalization uses the running statistics, Dropout is the identity. The model passes
-``onnx.checker`` (with shape inference) before it is written.
+BatchNormalization uses the running statistics, Dropout is the identity. The model's ``metadata_props`` hold
+``model_info``'s class names, normalisation and input shape. The model passes ``onnx.checker`` (with shape
+inference) before it is written.
 
 A rule is ``rule(graph, node, info, inputs, out) -> value name``: it adds the ONNX nodes computing
 ``node`` (``info`` is its ``NodeInfo``; ``inputs`` the names of its input values) and returns the name of
@@ -20,6 +21,7 @@ from onnx import TensorProto, helper, numpy_helper
 from ...utils.files import atomic_write
 from ..build import execution_plan, require_valid
 from .errors import ExportError
+from .model_info import PRODUCER
 
 OPSET = 17
 IR_VERSION = 8  # the IR version that came with opset 17, so runtimes of that age load the file
@@ -196,9 +198,9 @@ def _value_name(node):
     return f"{node.name}/out" if node.name in (GRAPH_INPUT, GRAPH_OUTPUT) else node.name
 
 
-def onnx_model(network, arrays):
+def onnx_model(network, arrays, info):
     """The checked ``onnx.ModelProto`` of ``network`` with weights ``arrays`` (name -> array, as
-    ``weights.checked_arrays`` gives)."""
+    ``weights.checked_arrays`` gives) and ``info`` (a ``ModelInfo``) as metadata."""
     inference = require_valid(network)
     g = _Graph(arrays)
     values = []
@@ -215,13 +217,14 @@ def onnx_model(network, arrays):
         [helper.make_tensor_value_info(GRAPH_INPUT, TensorProto.FLOAT, ["batch", *in_shape])],
         [helper.make_tensor_value_info(GRAPH_OUTPUT, TensorProto.FLOAT, ["batch", *out_shape])],
         initializer=list(g.initializers.values()))
-    model = helper.make_model(graph, producer_name="LayerLab", opset_imports=[helper.make_opsetid("", OPSET)],
+    model = helper.make_model(graph, producer_name=PRODUCER, opset_imports=[helper.make_opsetid("", OPSET)],
                               ir_version=IR_VERSION, doc_string=network.description)
+    helper.set_model_props(model, info.metadata())
     onnx.checker.check_model(model, full_check=True)
     return model
 
 
-def export_onnx(network, arrays, path):
-    data = onnx_model(network, arrays).SerializeToString()
+def export_onnx(network, arrays, path, info):
+    data = onnx_model(network, arrays, info).SerializeToString()
     atomic_write(path, lambda fh, _tmp: fh.write(data))
     return [path]

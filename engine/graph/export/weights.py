@@ -71,9 +71,13 @@ def _write_engine(arrays, path):
 WRITERS = {"safetensors": serialization.save_safetensors, "npz": _write_npz, "llw": _write_engine}
 
 
-def write_weights(fmt, arrays, path):
-    """Write ``arrays`` (name -> array) in weight format ``fmt`` (a key of ``WRITERS``), atomically."""
-    WRITERS[fmt](arrays, path)
+def write_weights(fmt, arrays, path, metadata=None):
+    """Write ``arrays`` (name -> array) in weight format ``fmt`` (a key of ``WRITERS``), atomically.
+    ``metadata`` (str -> str) goes into a safetensors header; the other formats have no place for it."""
+    if fmt == "safetensors":
+        serialization.save_safetensors(arrays, path, metadata)
+    else:
+        WRITERS[fmt](arrays, path)
     return path
 
 

@@ -3,9 +3,11 @@ the catalogue and the options each exporter must translate, and random weights (
 too, so that a mix-up of mean and variance shows)."""
 
 import numpy as np
+from PIL import Image
 
 import engine
 from engine.graph import Network
+from engine.graph.training_plan import eval_transform
 
 
 def chain(shape, layers, *, title="case"):
@@ -109,3 +111,15 @@ def assert_close(got, want):
     """Equal to float32 rounding: random weights make large activations, and sums of large terms lose
     absolute precision, so the absolute tolerance scales with the output's magnitude."""
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5 * max(1.0, float(np.abs(want).max())))
+
+
+def sample_image(network, seed=2):
+    """A PIL image of random pixels with the Input's channels and size."""
+    channels, height, width = network.input_node().params["shape"]
+    pixels = np.random.default_rng(seed).integers(0, 256, (height, width, channels), dtype=np.uint8)
+    return Image.fromarray(pixels.squeeze(2) if channels == 1 else pixels)
+
+
+def prepared_as_in_training(network, image):
+    """``image`` as a batch of one, prepared by the training recipe's evaluation transform."""
+    return eval_transform(network)(image).numpy()[None]

@@ -1,7 +1,9 @@
 """Python code export: the PyTorch module and the engine script rebuild the document's network with the same
-state_dict names and outputs, and the engine script trains with the document's recipe (transforms, split,
-optimizer, schedule) and runs end to end."""
+state_dict names and outputs, the PyTorch module comes with its class names and the input preparation of
+training, and the engine script trains with the document's recipe (transforms, split, optimizer, schedule)
+and runs end to end."""
 
+import json
 import os
 import runpy
 import subprocess
@@ -10,14 +12,23 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from safetensors import safe_open
 
 import engine
-from engine.graph.export import ExportError, export_network
+from engine.graph import DATASETS
+from engine.graph.export import ExportError, export_network, model_info
 from engine.graph.templates import load_template
 from engine.training import recipe
 
-from .export_cases import LAYER_CASES, assert_close, engine_outputs, random_weights, sample_input
+from .export_cases import (
+    LAYER_CASES,
+    assert_close,
+    engine_outputs,
+    prepared_as_in_training,
+    random_weights,
+    sample_image,
+    sample_input,
+)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 CASES = sorted(LAYER_CASES)
@@ -65,6 +76,34 @@ def test_pytorch_code_matches_the_engine_for_random_networks(seed, random_networ
     check_pytorch(random_network(seed), tmp_path)
 
 
+def test_pytorch_code_names_the_classes_and_prepares_images_as_training_did(template, tmp_path):
+    torch = pytest.importorskip("torch")
+    from safetensors.torch import load_file
+
+    state = random_weights(template)
+    namespace, cls, _, weights = exported(template, "pytorch", tmp_path, state)
+    dataset = DATASETS[template.input_node().params["dataset"]]
+    assert namespace["CLASSES"] == list(dataset.classes) and len(dataset.classes) == 10
+    assert namespace["MEAN"] == dataset.mean and namespace["STD"] == dataset.std
+    assert "CLASSES names the model's outputs" in namespace["__doc__"] and "MEAN and STD" in namespace["__doc__"]
+    model = cls()
+    model.load_state_dict(load_file(weights))
+    model.eval()
+    image = sample_image(template)
+    with torch.no_grad():
+        got = model(namespace["preprocess"](image)).numpy()
+    assert_close(got, engine_outputs(template, state, prepared_as_in_training(template, image)))
+
+
+def test_code_weights_carry_the_metadata_of_the_model(tmp_path):
+    network = load_template("mlp_fashion_mnist")
+    names = [f"kind {k}" for k in range(10)]
+    _, weights = export_network(network, None, "engine", tmp_path / "mlp.py", classes=names)
+    with safe_open(weights, "np") as f:
+        header = f.metadata()
+    assert header == model_info(network, names).metadata() and json.loads(header["class_names"]) == names
+
+
 def test_pytorch_script_loads_its_weights_and_prints_the_output_shape(tmp_path, capsys):
     pytest.importorskip("torch")
     script, weights = export_network(load_template("lenet_cifar10"), None, "pytorch", tmp_path / "lenet.py")
@@ -103,21 +142,21 @@ def test_engine_script_refuses_inputs_that_are_not_images(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_titles_and_descriptions_with_quotes_make_valid_code(tmp_path):
+@pytest.mark.parametrize("flavour", ["pytorch", "engine"])
+def test_titles_and_descriptions_with_quotes_make_valid_code(flavour, tmp_path):
+    if flavour == "pytorch":
+        pytest.importorskip("torch")
     network = LAYER_CASES["global_pool"]()
     network.title = '3 "quoted" layers\\ end"'
     network.description = 'Ends with a quote: """tricky"""\\'
-    for flavour in ("pytorch", "engine"):
-        namespace, cls, _, _ = exported(network, flavour, tmp_path)
-        assert cls.__name__ == "Net3QuotedLayersEnd"
-        assert namespace["__doc__"].startswith('3 "quoted" layers\\ end": exported from LayerLab.')
+    namespace, cls, _, _ = exported(network, flavour, tmp_path)
+    assert cls.__name__ == "Net3QuotedLayersEnd"
+    assert namespace["__doc__"].startswith('3 "quoted" layers\\ end": exported from LayerLab.')
 
 
 def test_engine_transforms_follow_the_recipe(template, tmp_path):
     namespace = exported(template, "engine", tmp_path)[0]
-    channels, height, width = template.input_node().params["shape"]
-    pixels = np.random.default_rng(0).integers(0, 256, (height, width, channels), dtype=np.uint8)
-    image = Image.fromarray(pixels.squeeze(2) if channels == 1 else pixels)
+    image = sample_image(template, seed=0)
     for train, made in ((False, recipe.eval_transform(template)), (True, recipe.train_transform(template))):
         engine.manual_seed(3)
         want = made(image).numpy()

@@ -1,16 +1,28 @@
 """ONNX export: the exported model, run by onnxruntime, computes what the engine's module computes in
 evaluation mode, for every template, for documents using every layer type and option, and for random
-networks."""
+networks; its metadata names the classes and says how to prepare an input."""
+
+import json
 
 import numpy as np
 import onnx
 import pytest
 
-from engine.graph import layer_types
+from engine.graph import DATASETS, layer_types
 from engine.graph.export import export_network
 from engine.graph.export.onnx_export import OPSET, RULES, NoOnnxRuleError
+from engine.graph.templates import load_template
 
-from .export_cases import LAYER_CASES, assert_close, chain, engine_outputs, random_weights, sample_input
+from .export_cases import (
+    LAYER_CASES,
+    assert_close,
+    chain,
+    engine_outputs,
+    prepared_as_in_training,
+    random_weights,
+    sample_image,
+    sample_input,
+)
 
 ort = pytest.importorskip("onnxruntime")
 
@@ -87,3 +99,40 @@ def test_a_layer_type_without_a_rule_is_refused_by_name(monkeypatch, tmp_path):
         export_network(network, None, "onnx", tmp_path / "m.onnx")
     assert isinstance(caught.value, NotImplementedError)
     assert not (tmp_path / "m.onnx").exists()
+
+
+def metadata(path):
+    return {p.key: p.value for p in onnx.load(path).metadata_props}
+
+
+def test_metadata_names_the_classes_and_prepares_images_as_training_did(template, tmp_path):
+    """A user following only the metadata (scale to [0, 1], subtract the mean, divide by the std) gets the
+    engine's output on the image the training recipe prepares."""
+    state = random_weights(template)
+    (path,) = export_network(template, state, "onnx", tmp_path / "model.onnx")
+    meta = metadata(path)
+    dataset = DATASETS[template.input_node().params["dataset"]]
+    assert json.loads(meta["class_names"]) == list(dataset.classes) and len(dataset.classes) == 10
+    assert json.loads(meta["input_shape"]) == list(template.input_node().params["shape"])
+    assert meta["producer"] == "LayerLab" and meta["source"] == template.title
+    assert json.loads(meta["normalize_mean"]) == pytest.approx(dataset.mean)
+    assert json.loads(meta["normalize_std"]) == pytest.approx(dataset.std)
+    image = sample_image(template)
+    pixels = np.asarray(image, np.float32).reshape(*json.loads(meta["input_shape"])[1:], -1) / 255
+    x = ((pixels - json.loads(meta["normalize_mean"])) / json.loads(meta["normalize_std"])).astype(np.float32)
+    got = run_onnx(path, x.transpose(2, 0, 1)[None])
+    assert_close(got, engine_outputs(template, state, prepared_as_in_training(template, image)))
+
+
+def test_metadata_follows_the_names_given_and_the_settings(tmp_path):
+    network = load_template("lenet_cifar10")
+    network.set_settings({"normalize": False})
+    names = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+    meta = metadata(export_network(network, None, "onnx", tmp_path / "a.onnx", classes=names)[0])
+    assert json.loads(meta["class_names"]) == names
+    assert json.loads(meta["normalize_mean"]) == [0, 0, 0] and json.loads(meta["normalize_std"]) == [1, 1, 1]
+    # names that do not fit the outputs are left out, and an input that is not an image has no normalisation
+    meta = metadata(export_network(network, None, "onnx", tmp_path / "b.onnx", classes=names[:3])[0])
+    assert json.loads(meta["class_names"]) == []
+    meta = metadata(export_network(LAYER_CASES["norm1d_sequence"](), None, "onnx", tmp_path / "c.onnx")[0])
+    assert json.loads(meta["input_shape"]) == [4, 6] and "normalize_mean" not in meta

@@ -1,13 +1,24 @@
-"""The export entry point and the weight files: formats offered, refusals (documents with errors, weights
-that do not fit), round trips through safetensors, .npz and the engine's own file, and clear errors for
-files that are not weights."""
+"""The export entry point and the weight files: formats offered, the file names suggested and written,
+refusals (documents with errors, weights that do not fit), round trips through safetensors (with the model's
+metadata), .npz and the engine's own file, and clear errors for files that are not weights."""
+
+import json
+import os
 
 import numpy as np
 import pytest
 
 import engine
 from engine.graph import NetworkError
-from engine.graph.export import FORMATS, ExportError, ExportFormat, export_network, load_weights
+from engine.graph.export import (
+    FORMATS,
+    ExportError,
+    ExportFormat,
+    export_network,
+    load_weights,
+    output_paths,
+    suggested_path,
+)
 from engine.graph.templates import load_template
 from engine.serialization import WeightFileError
 
@@ -47,6 +58,31 @@ def test_safetensors_file_reads_with_the_safetensors_library(tmp_path):
     arrays = load_file(path)
     assert sorted(arrays) == sorted(network.build().state_dict())
     assert arrays["conv1.weight"].shape == (6, 3, 5, 5) and arrays["conv1.weight"].dtype == np.float32
+
+
+def test_safetensors_header_names_the_classes_and_the_normalisation(tmp_path):
+    from safetensors import safe_open
+
+    network = load_template("mlp_fashion_mnist")
+    (path,) = export_network(network, None, "safetensors", tmp_path / "mlp")
+    with safe_open(path, "np") as f:
+        header = f.metadata()
+    assert json.loads(header["class_names"])[:2] == ["T-shirt/top", "Trouser"]
+    assert json.loads(header["normalize_mean"]) == [0.286] and json.loads(header["normalize_std"]) == [0.353]
+    assert json.loads(header["input_shape"]) == [1, 28, 28] and header["producer"] == "LayerLab"
+
+
+def test_suggested_and_written_paths(tmp_path):
+    net = str(tmp_path / "my net.llnet")
+    assert [os.path.basename(suggested_path(f, net)) for f in FORMATS] == [
+        "my net.safetensors", "my net.npz", "my net.llw", "my net.onnx", "my net_pytorch.py", "my net_engine.py"]
+    assert suggested_path("onnx", None, "LeNet (CIFAR-10 tutorial)", "/docs") == "/docs/LeNet_CIFAR-10_tutorial.onnx"
+    assert suggested_path("npz", None, "??", "/docs") == "/docs/model.npz"
+    assert output_paths("onnx", "/a/m") == ["/a/m.onnx"]
+    assert output_paths("pytorch", "/a/m.py") == ["/a/m.py", "/a/m.safetensors"]
+    network = load_template("mlp_fashion_mnist")
+    for fmt in FORMATS:
+        assert export_network(network, None, fmt, tmp_path / fmt) == output_paths(fmt, tmp_path / fmt)
 
 
 def test_fresh_weights_when_no_state_dict_is_given(tmp_path):
