@@ -1,8 +1,12 @@
-"""``main.py export``: weights from a run or fresh, each format's files, and refusals."""
+"""``main.py export``: weights from a run or fresh, each format's files with the run's class names, existing
+files kept unless forced, and refusals."""
+
+import json
 
 import numpy as np
+import onnx
 import pytest
-from cli_helpers import copy_template
+from cli_helpers import CIFAR_NAMES, copy_template
 
 import engine
 import main as entry
@@ -44,12 +48,29 @@ def test_default_output_is_beside_the_network(cli, trained):
     code = net.parent / "lenet_cifar10_pytorch.py"
     assert f"wrote {code}" in result.out.splitlines()
     assert "class" in code.read_text()
+    again = cli("export", net, run, "--format", "pytorch")
+    assert again.code == 2 and again.err.startswith(f"main.py export: error: {code} and ")
+    assert "pass --force to replace" in again.err
+
+
+def test_existing_files_are_kept_unless_forced(cli, trained, tmp_path):
+    net, run = trained
+    beside = tmp_path / "m.safetensors"  # the weights file a code export writes beside m.py
+    beside.write_bytes(b"someone's weights")
+    result = cli("export", net, run, "--format", "engine", "--out", tmp_path / "m.py")
+    assert result.code == 2 and f"{beside} exists already; pass --force" in result.err
+    assert beside.read_bytes() == b"someone's weights" and not (tmp_path / "m.py").exists()
+    result = cli("export", net, run, "--format", "engine", "--out", tmp_path / "m.py", "--force")
+    assert result.code == 0, result
+    assert set(load_weights(beside)) == set(load_network(net).build().state_dict())
 
 
 def test_onnx_runs_like_the_engine(cli, trained, tmp_path):
     ort = pytest.importorskip("onnxruntime")
     net, run = trained
     assert cli("export", net, run, "--format", "onnx", "--out", tmp_path / "m.onnx").code == 0
+    metadata = {p.key: p.value for p in onnx.load(tmp_path / "m.onnx").metadata_props}
+    assert json.loads(metadata["class_names"]) == CIFAR_NAMES  # the run's names, not the dataset's short ones
     network = load_network(net)
     model = network.build()
     model.load_state_dict(engine.load_safetensors(run / "weights.safetensors"))
