@@ -362,7 +362,8 @@ class TrainingPanel(QWidget):
 
     def open_export_dialog(self):
         state_dict, source = self.trained_weights()
-        self.export_dialog = ExportDialog(self.document, state_dict, source, self.network_path(), parent=self)
+        classes = self.controller.setup.data.classes if state_dict is not None else None
+        self.export_dialog = ExportDialog(self.document, state_dict, source, self.network_path(), classes, parent=self)
         self.export_dialog.open()
         return self.export_dialog
 
