@@ -3,8 +3,9 @@ the canvas, tabbed with the summary, and the two wired together.
 
 Wiring, both ways: the Train menu holds the panel's actions; settings edits are undoable editor
 commands; while a run is live the editor is read-only; clicking a layer's gradient-norm line selects its
-node, and selecting a node highlights its line; File ▸ Export opens the panel's export dialog; runs follow
-the network file when it is saved under a new name.
+node, and selecting a node highlights its line; File ▸ Export opens the panel's export dialog; when the
+network gets a file (saved for the first time, or opened) the panel follows it: runs made while it had none move
+into ``NET.runs/`` beside it, and a file opened with runs shows its last one (see ``gui.training.document_runs``).
 """
 
 from PySide6.QtCore import QSettings, Qt
@@ -45,7 +46,7 @@ def attach_training_panel(window):
     panel.runningChanged.connect(running_changed)
     panel.layerActivated.connect(layer_activated)
     window.nodeSelectionChanged.connect(nodes_selected)
-    window.pathChanged.connect(lambda _path: panel.refresh_runs())
+    window.pathChanged.connect(lambda _path: panel.network_file_changed())
     window.export_action.triggered.connect(panel.open_export_dialog)
     window.export_action.setEnabled(True)
     return panel

@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from engine.training.runs import load_run
 
+from .document_runs import DocumentRuns
 from .history import TrainingHistory
 from .worker import Job, TrainingWorker
 
@@ -37,6 +38,17 @@ class Progress:
         return 0.0 if not total else min(1.0, ((self.epoch - 1) * self.steps_per_epoch + self.step) / total)
 
 
+def progress_of(run, metrics):
+    """The ``Progress`` a run folder records: where it stopped, its epoch times and its images/s."""
+    epochs = metrics.steps["epoch"]
+    if not len(epochs):
+        return Progress(epochs=run.epochs)
+    return Progress(epoch=int(epochs[-1]), epochs=run.epochs, step=int(np.sum(epochs == epochs[-1])),
+                    steps_per_epoch=int(np.bincount(epochs).max()),
+                    images_per_second=run.images_per_second or float("nan"),
+                    elapsed=float(np.sum(metrics.epochs["seconds"])))
+
+
 class TrainingController(QObject):
     stateChanged = Signal(str)
     runStarted = Signal(object)  # RunStart
@@ -47,6 +59,7 @@ class TrainingController(QObject):
     datasetMissing = Signal(str, object, str)  # dataset name, data folder (or None), message
     errorOccurred = Signal(str)
     finished = Signal()  # the worker thread has ended
+    runsMoved = Signal(object)  # RunsMoved: runs of the document moved next to its file
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -58,6 +71,7 @@ class TrainingController(QObject):
         self.run_start = None
         self.last_end = None  # RunInfo of the last run
         self.extra_callbacks = ()  # Trainer callbacks added to every run (benchmarks, tests)
+        self.document_runs = DocumentRuns()
         self._state = "idle"
         self._clock_start = None
         self._elapsed_before = 0.0
@@ -121,6 +135,16 @@ class TrainingController(QObject):
         self.worker.start()
         self._timer.start()
 
+    def show_run(self, run):
+        """Show a finished run from its folder (a file opened with runs): its history and how far it got; only
+        when idle. ``RunFileError`` when its metrics cannot be read."""
+        if self.busy:
+            raise RuntimeError("cannot show another run while one is in progress")
+        metrics = run.metrics()
+        self.history.load_metrics(metrics)
+        self.progress = progress_of(run, metrics)
+        self.run = run
+
     def clear(self):
         """Forget the last run (another network is shown); only when idle."""
         if self.busy:
@@ -128,6 +152,7 @@ class TrainingController(QObject):
         self.history.reset()
         self.progress = Progress()
         self.setup = self.run = self.run_start = self.last_end = None
+        self.document_runs.forget()
 
     # ----- controls -----
     def pause(self):
@@ -208,6 +233,8 @@ class TrainingController(QObject):
             self.history.set_layers(payload.layers)
             self.progress.epochs, self.progress.steps_per_epoch = payload.epochs, payload.steps_per_epoch
             self.progress.epoch = payload.first_epoch + 1
+            job = self.worker.job
+            self.document_runs.run_started(payload.run_folder, job.network_path is None and not job.continue_folder)
             self.runStarted.emit(payload)
             if self._state == "starting":
                 self._set_state("running")
@@ -248,5 +275,25 @@ class TrainingController(QObject):
         worker.join()
         if worker.setup is not None:
             self.setup, self.run = worker.setup, worker.run
+        if worker.run is not None:
+            self._runs_moved(self.document_runs.run_ended(worker.run.folder))
         self._set_state("idle")
         self.finished.emit()
+
+    # ----- the document's file -----
+    def network_file_changed(self, network_path):
+        """The document was saved to, or opened from, ``network_path`` (None: it has no file): the runs made for
+        it before it had one move next to it (one still training when it ends)."""
+        live = self.run_start.run_folder if self.busy and self.run_start is not None else None
+        self._runs_moved(self.document_runs.file_changed(network_path, live))
+
+    def _runs_moved(self, report):
+        """Point what refers to a moved run at its new folder and tell the panel."""
+        if report is None:
+            return
+        for old, new in report.moved:
+            if self.run is not None and self.run.folder == old:
+                self.run.folder = new
+            if self.run_start is not None and self.run_start.run_folder == old:
+                self.run_start.run_folder = new
+        self.runsMoved.emit(report)

@@ -36,7 +36,7 @@ from .export_dialog import ExportDialog
 from .plots import TrainingPlots
 from .prediction import PredictionView, Predictor
 from .progress import ProgressStrip
-from .runs_view import RunsView
+from .runs_view import RunsView, last_run_text
 from .settings_form import SettingsForm
 
 PLOT_BUDGET = 0.015  # share of the time the live plots may spend redrawing while a run trains
@@ -139,6 +139,7 @@ class TrainingPanel(QWidget):
         c.datasetMissing.connect(self._dataset_missing)
         c.errorOccurred.connect(self._show_banner)
         c.finished.connect(self._finished)
+        c.runsMoved.connect(self._runs_moved)
         self.plots.layerActivated.connect(self.layerActivated)
         self.runs_view.continueRequested.connect(self.continue_run)
         self.runs_view.predictRequested.connect(self._predict_with_run)
@@ -342,16 +343,56 @@ class TrainingPanel(QWidget):
 
     # ----- runs, prediction, exports -----
     def refresh_runs(self):
-        self.runs_view.refresh(runs_folder(self.network_path()))
+        self.runs_view.refresh(runs_folder(self.network_path()), self.controller.document_runs.earlier_runs)
         self.continue_action.setEnabled(not self.controller.busy and self._run_to_continue() is not None)
 
-    def _predict_with_run(self, run):
+    def network_file_changed(self):
+        """The document was saved under a new name or another file was opened (the window's ``pathChanged``):
+        runs made before it had a file move next to it, and a file opened with runs shows its last one."""
+        self.controller.network_file_changed(self.network_path())
+        if not self.controller.busy and self.controller.run is None:
+            self._show_last_run()
+        self.refresh_runs()
+
+    def _show_last_run(self):
+        runs = [r for r in list_runs(self.network_path()) if r.status != "damaged"]
+        if not runs:
+            return
+        run = runs[-1]
+        try:
+            self.controller.show_run(run)
+        except RunFileError as e:
+            self._show_banner(f"Cannot show the last run: {e}")
+            return
+        progress, steps = self.controller.progress, self.controller.history.steps.column(0)
+        first_step = float(steps[0]) - 1 if len(steps) else 0.0
+        self.plots.start_run(first_step, progress.epochs * progress.steps_per_epoch, progress.epochs,
+                             progress.steps_per_epoch)
+        self.plots.refresh()
+        self.progress.show_progress(progress)
+        self.run_label.setText(last_run_text(run))
+        if os.path.isfile(run.weights_path):
+            self._predict_with_run(run, show=False)
+        self._state_changed(self.controller.state)
+
+    def _runs_moved(self, report):
+        """Runs of the document moved next to its file: name their new folders, and any that could not move."""
+        label = self.run_label.text()
+        for old, new in report.moved:
+            label = label.replace(old, new)
+        self.run_label.setText(label)
+        if report.failed:
+            self._show_banner(report.failure_text())
+        self.refresh_runs()
+
+    def _predict_with_run(self, run, show=True):
         try:
             self.prediction_view.set_predictor(Predictor.from_run(run))
         except (RunFileError, OSError, ValueError) as e:
             self._show_banner(f"Cannot use run {run.name}: {e}")
             return
-        self.tabs.setCurrentWidget(self.prediction_view)
+        if show:
+            self.tabs.setCurrentWidget(self.prediction_view)
 
     def trained_weights(self):
         """``(state_dict, description)`` of the last run's model, or ``(None, "")`` before any."""

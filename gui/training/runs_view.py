@@ -40,6 +40,20 @@ def _settings(run):
     return f"{s['optimizer']} lr {s['lr']:g}{schedule}, batch {s['batch_size']}"
 
 
+def _location_text(location, has_runs, earlier_runs):
+    text = f"Runs in {location}" + ("" if has_runs else " (none yet)")
+    if earlier_runs:
+        text += f"  ·  runs made before Save As stay with the earlier file, in {earlier_runs}"
+    return text
+
+
+def last_run_text(run):
+    """The line that names a file's last run and where its runs are, when the file is opened."""
+    accuracy = "" if run.test_accuracy is None else f", test accuracy {_percent(run.test_accuracy)}"
+    return (f"Last run {run.name}: {run.status}, {run.epochs_completed}/{run.epochs} epochs{accuracy}  ·  runs of "
+            f"this network in {os.path.dirname(run.folder)} (Runs tab)")
+
+
 class RunsView(QWidget):
     continueRequested = Signal(object)  # Run
     predictRequested = Signal(object)  # Run
@@ -102,12 +116,14 @@ class RunsView(QWidget):
             self.styler.apply()
 
     # ----- the list -----
-    def refresh(self, location=""):
+    def refresh(self, location="", earlier_runs=None):
+        """List the runs again; ``location``: the folder they are in, ``earlier_runs``: the runs folder of the
+        file the network was saved from under another name (its runs stay there)."""
         checked = set(self.checked_names())
         current = self.selected_run().name if self.selected_run() else None
         self.runs = list(self.runs_provider())
         if location:
-            self.location.setText(f"Runs in {location}")
+            self.location.setText(_location_text(location, bool(self.runs), earlier_runs))
         self.tree.blockSignals(True)
         self.tree.clear()
         for run in reversed(self.runs):  # newest first

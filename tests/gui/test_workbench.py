@@ -2,6 +2,7 @@
 wired both ways (Train menu, read-only editor during a run, gradient lines <-> nodes, File ▸ Export, runs
 following the file). A real short run on Debian's Fashion-MNIST drives it."""
 
+import os
 import threading
 
 import numpy as np
@@ -9,6 +10,7 @@ import pytest
 from PySide6.QtGui import QImage
 
 from engine.graph.templates import load_template
+from engine.training.runs import create_run, load_run
 from gui.workbench import create_window
 
 WINDOW_PNG = "/tmp/workbench_training.png"
@@ -89,12 +91,72 @@ def test_closing_the_window_mid_run_stops_the_worker(window, qtbot, tmp_path):
     qtbot.waitUntil(lambda: not [t for t in threading.enumerate() if t.name == "layerlab-training"], timeout=20000)
 
 
-def test_runs_follow_the_file_after_save_as(window, tmp_path, monkeypatch):
-    open_mlp(window, tmp_path)
-    refreshed = []
-    monkeypatch.setattr(window.training_panel, "refresh_runs", lambda: refreshed.append(window.current_path))
-    assert window.save_file(str(tmp_path / "renamed.llnet"))
-    assert refreshed == [str(tmp_path / "renamed.llnet")]
+def train_unsaved_mlp(window, qtbot, slow=False):
+    """New from the MLP template (no file), one short epoch started; waits for its end unless ``slow``."""
+    window.new_from_template("mlp_fashion_mnist")
+    window.document.set_settings({"train_limit": 512, "epochs": 1, "batch_size": 32})
+    panel = window.training_panel
+    panel.controller.extra_callbacks = (SlowSteps(),) if slow else ()
+    panel.start_action.trigger()
+    if not slow:
+        qtbot.waitUntil(lambda: not panel.controller.busy, timeout=30000)
+    return panel
+
+
+def test_runs_made_before_the_first_save_follow_the_file(window, qtbot, tmp_path):
+    other = create_run(load_template("lenet_cifar10"))  # another document's run in the shared folder
+    panel = train_unsaved_mlp(window, qtbot)
+    cached = panel.controller.run.folder
+    assert cached.startswith(str(tmp_path / "runs")) and cached in panel.run_label.text()
+
+    assert window.save_file(str(tmp_path / "net.llnet"))
+    moved = str(tmp_path / "net.runs" / os.path.basename(cached))
+    assert not os.path.exists(cached) and load_run(moved).status == "finished" and os.path.isdir(other.folder)
+    assert panel.controller.run.folder == moved and moved in panel.run_label.text()
+    assert cached not in panel.run_label.text()
+    assert [r.folder for r in panel.runs_view.runs] == [moved] and panel.continue_action.isEnabled()
+    assert not panel.banner.isVisible()
+
+    assert window.save_file(str(tmp_path / "renamed.llnet"))  # Save As: the runs stay with net.llnet
+    assert os.path.isdir(moved) and panel.runs_view.runs == []
+    location = panel.runs_view.location.text()
+    assert str(tmp_path / "renamed.runs") in location and str(tmp_path / "net.runs") in location
+
+    window.open_file(str(tmp_path / "net.llnet"))  # reopened: its last run is on screen, and where it is
+    history = panel.controller.history
+    assert len(history) == 16 and list(history.epoch_column("epoch")) == [1]
+    assert panel.plots.point_counts()["loss"] == 16
+    assert panel.run_label.text().startswith(f"Last run {os.path.basename(moved)}: finished, 1/1 epochs, test accuracy")
+    assert str(tmp_path / "net.runs") in panel.run_label.text() and "Runs tab" in panel.run_label.text()
+    assert "Epoch 1/1" in panel.progress.text and "step 16/16" in panel.progress.text
+    assert panel.prediction_view.predictor.source == f"run {os.path.basename(moved)}"
+    assert panel.continue_action.isEnabled() and panel.export_csv_action.isEnabled()
+
+
+def test_a_run_saved_while_training_moves_when_it_ends(window, qtbot, tmp_path):
+    panel = train_unsaved_mlp(window, qtbot, slow=True)
+    qtbot.waitUntil(lambda: len(panel.controller.history) >= 3, timeout=30000)
+    cached = panel.controller.run_start.run_folder
+    assert window.save_file(str(tmp_path / "live.llnet"))
+    assert os.path.isdir(cached) and panel.controller.busy  # still training, still writing there
+    qtbot.waitUntil(lambda: not panel.controller.busy, timeout=30000)
+    moved = str(tmp_path / "live.runs" / os.path.basename(cached))
+    run = load_run(moved)
+    assert not os.path.exists(cached) and run.status == "finished" and run.global_step == 16 and run.has_checkpoint
+    assert len(run.metrics().steps["step"]) == 16
+    assert panel.controller.run.folder == moved and moved in panel.run_label.text()
+    assert [r.folder for r in panel.runs_view.runs] == [moved]
+
+
+def test_a_run_that_cannot_move_stays_and_the_banner_says_where(window, qtbot, tmp_path):
+    panel = train_unsaved_mlp(window, qtbot)
+    cached = panel.controller.run.folder
+    (tmp_path / "blocked.runs").write_text("a file where the runs folder would go")
+    assert window.save_file(str(tmp_path / "blocked.llnet"))
+    assert load_run(cached).status == "finished" and panel.controller.run.folder == cached
+    text = panel.banner.text()
+    assert panel.banner.isVisible() and f"Could not move run {os.path.basename(cached)}" in text
+    assert str(tmp_path / "blocked.runs") in text and f"still in {tmp_path / 'runs'}" in text
 
 
 def test_settings_edits_in_the_panel_are_undoable(window, tmp_path):
