@@ -1,10 +1,10 @@
 """The editor's actions: every user edit becomes an undoable command on the network document.
 
 Each method performs its edit through the document first, so the document's own checks decide; a
-refusal comes back as the reason (and the ``refused`` signal) and leaves the document and the undo
-stack untouched. Gestures that are several edits (cut, inserting a node into a connection, re-routing a
-connection) become one undo step. While editing is disabled (a training run is live) every action is
-refused.
+refusal comes back as the reason (and the ``refused`` signal, and a bubble on the canvas beside the node
+involved) and leaves the document and the undo stack untouched. Gestures that are several edits (cut,
+inserting a node into a connection, re-routing a connection) become one undo step. While editing is
+disabled (a training run is live) every action is refused.
 """
 
 from contextlib import contextmanager
@@ -45,7 +45,11 @@ class EditorController(QObject):
         self.enabled = True
 
     # ----- plumbing -----
-    def _refuse(self, message):
+    def _refuse(self, message, near=None, on_canvas=True):
+        """Report a refusal: the ``refused`` signal (the status bar) and, ``on_canvas``, a bubble beside
+        ``near`` (a node id or a scene point; None: the middle of the view)."""
+        if on_canvas:
+            self.scene.show_refusal(message, near)
         self.refused.emit(message)
         return message
 
@@ -77,13 +81,13 @@ class EditorController(QObject):
             macro.mark_done()
             self.undo_stack.push(macro)
 
-    def _run(self, text, steps):
-        """``steps(do)`` inside one undo step; returns the refusal, or None."""
+    def _run(self, text, steps, near=None, on_canvas=True):
+        """``steps(do)`` inside one undo step; returns the refusal (see ``_refuse``), or None."""
         try:
             with self._edit(text) as do:
                 steps(do)
         except _Refused as e:
-            return self._refuse(str(e))
+            return self._refuse(str(e), near, on_canvas)
         return None
 
     # ----- nodes -----
@@ -105,7 +109,8 @@ class EditorController(QObject):
             elif anchor.kind == "edge" and _insertable(type_name):
                 self._insert(do, node_id, anchor.edge)
 
-        if self._run(f"Add {type_name}", steps) is not None:
+        near = anchor.node_id if anchor is not None and anchor.kind != "edge" else pos
+        if self._run(f"Add {type_name}", steps, near) is not None:
             return None
         self.scene.select_nodes(added)
         return added[0]
@@ -127,19 +132,19 @@ class EditorController(QObject):
             if node_ids:
                 do(RemoveNodes(self.document, node_ids))
 
-        return self._run("Delete" if node_ids else "Disconnect", steps)
+        return self._run("Delete" if node_ids else "Disconnect", steps, node_ids[0] if node_ids else edges[0].dst)
 
     def delete_selection(self):
         return self.delete(self.scene.selected_node_ids(), self.scene.selected_edges())
 
     def set_params(self, node_id, changes):
-        return self._run("", lambda do: do(SetParams(self.document, node_id, changes)))
+        return self._run("", lambda do: do(SetParams(self.document, node_id, changes)), node_id)
 
     def set_settings(self, changes):
-        return self._run("", lambda do: do(SetSettings(self.document, changes)))
+        return self._run("", lambda do: do(SetSettings(self.document, changes)), on_canvas=False)
 
     def rename(self, node_id, name):
-        return self._run("", lambda do: do(Rename(self.document, node_id, name)))
+        return self._run("", lambda do: do(Rename(self.document, node_id, name)), node_id)
 
     def move_nodes(self, old, new, insert_into=None):
         """Record a move made on the canvas (optionally dropping a lone node into connection ``insert_into``)."""
@@ -149,7 +154,7 @@ class EditorController(QObject):
                 (node_id,) = new
                 self._insert(do, node_id, insert_into)
 
-        refusal = self._run("Insert into connection" if insert_into else "Move", steps)
+        refusal = self._run("Insert into connection" if insert_into else "Move", steps, next(iter(new)))
         if refusal:  # put the items back where the document has them
             for node_id, pos in old.items():
                 if node_id in self.scene.node_items:
@@ -169,10 +174,10 @@ class EditorController(QObject):
                 do(Disconnect(self.document, [replacing]))
             do(Connect(self.document, src, dst, port))
 
-        return self._run("Re-route connection" if replacing else "", steps)
+        return self._run("Re-route connection" if replacing else "", steps, dst)
 
     def disconnect(self, edges):
-        return self._run("Disconnect", lambda do: do(Disconnect(self.document, edges)))
+        return self._run("Disconnect", lambda do: do(Disconnect(self.document, edges)), edges[0].dst if edges else None)
 
     # ----- clipboard -----
     def copy(self, node_ids=None):
@@ -195,7 +200,7 @@ class EditorController(QObject):
         """Paste the clipboard's nodes (top-left at ``scene_pos``, else offset from the originals)."""
         fragment = clipboard.get_fragment()
         if fragment is None:
-            return self._refuse("the clipboard holds no LayerLab nodes")
+            return self._refuse("the clipboard holds no LayerLab nodes", scene_pos)
         return self._paste(fragment, scene_pos, "Paste")
 
     def duplicate(self, node_ids=None):
@@ -212,7 +217,8 @@ class EditorController(QObject):
             left, top = min(p[0] for p in positions), min(p[1] for p in positions)
             offset = (scene_pos.x() - left, scene_pos.y() - top)
         pasted = []
-        refusal = self._run(text, lambda do: pasted.extend(do(Paste(self.document, fragment, offset, text)).node_ids))
+        refusal = self._run(text, lambda do: pasted.extend(do(Paste(self.document, fragment, offset, text)).node_ids),
+                            scene_pos)
         if refusal is None:
             self.scene.select_nodes(pasted)
         return refusal

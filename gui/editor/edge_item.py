@@ -1,19 +1,56 @@
 """Connections on the canvas: the curve of a document edge, the curve that follows the mouse while a
-connection is dragged, and the tip that says why a connection is refused."""
+connection is dragged, and the tip that says why a connection is refused.
+
+A connection that would pass through other nodes (a residual shortcut along its main path) detours
+through a lane just below them, so it is never hidden behind the layers it skips.
+"""
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
 from .hover import HoverHighlight
+from .node_item import NodeItem
+
+LANE_GAP = 24.0  # between the nodes a detour passes and its lane
+BEND = 70.0  # horizontal run of a detour's bends down to its lane and back up
+MAX_DETOURS = 3
 
 
-def curve(start, end):
-    """A horizontal S-curve from an output (left) to an input (right)."""
-    path = QPainterPath(start)
+def curve(start, end, path=None):
+    """A horizontal S-curve from an output (left) to an input (right), appended to ``path`` if given."""
+    path = path if path is not None else QPainterPath(start)
     dx = max(40.0, abs(end.x() - start.x()) * 0.5)
     path.cubicTo(QPointF(start.x() + dx, start.y()), QPointF(end.x() - dx, end.y()), end)
     return path
+
+
+def detour(start, end, lane_y):
+    """Down (or up) from ``start`` to a horizontal lane at ``lane_y``, along it, and back to ``end``."""
+    down, up = QPointF(start.x() + BEND, lane_y), QPointF(end.x() - BEND, lane_y)
+    path = curve(start, down)
+    path.lineTo(up)
+    return curve(up, end, path)
+
+
+def routed_curve(start, end, blockers):
+    """The curve from ``start`` to ``end``, detouring below the nodes it would cross; ``blockers(path)``
+    lists the scene rectangles of the nodes (other than its ends) that ``path`` crosses."""
+    path = curve(start, end)
+    if end.x() - start.x() <= 2 * BEND:
+        return path
+    for _ in range(MAX_DETOURS):
+        in_way = blockers(path)
+        if not in_way:
+            break
+        lowest = max(rect.bottom() for rect in in_way)
+        path = detour(start, end, max(lowest + LANE_GAP, _lane_of(path)))
+    return path
+
+
+def _lane_of(path):
+    """The lane of a detour already tried (the bottom of its bounding box), so a new one only goes lower."""
+    return path.boundingRect().bottom()
 
 
 class EdgeItem(HoverHighlight, QGraphicsPathItem):
@@ -29,7 +66,18 @@ class EdgeItem(HoverHighlight, QGraphicsPathItem):
         self.update_path()
 
     def update_path(self):
-        self.setPath(curve(self.src_item.output_anchor(), self.dst_item.input_anchor(self.edge.port)))
+        self.setPath(routed_curve(self.src_item.output_anchor(), self.dst_item.input_anchor(self.edge.port),
+                                  self._nodes_crossed))
+
+    def _nodes_crossed(self, path):
+        scene = self.scene()
+        if scene is None:
+            return []
+        stroker = QPainterPathStroker()
+        stroker.setWidth(4)
+        ends = (self.src_item, self.dst_item)
+        return [item.sceneBoundingRect() for item in scene.items(stroker.createStroke(path), Qt.IntersectsItemShape)
+                if isinstance(item, NodeItem) and item not in ends]
 
     def set_highlighted(self, on):
         if on != self.highlighted:

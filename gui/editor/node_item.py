@@ -2,8 +2,12 @@
 output shape and parameter count, an error badge, and its ports.
 
 The item shows what the document and its inference say (``sync``); it never changes the document
-itself. Painting is cached per item (DeviceCoordinateCache) and drops the text when zoomed far out, so
-panning over hundreds of nodes stays cheap.
+itself. Painting is cached per item (DeviceCoordinateCache), so panning over hundreds of nodes stays cheap.
+
+Level of detail: text is sized in scene pixels, so its size on screen is its pixel size times the zoom.
+From ``READABLE_ZOOM`` up every text is at least ``READABLE_PX`` on screen and the node shows all it has;
+below it the node shows its name and output shape in letters scaled up to stay readable, then its name
+alone, then only its coloured box.
 """
 
 from dataclasses import dataclass
@@ -24,7 +28,11 @@ ROW = 19.0
 PAD = 7.0
 SLOT_SPACING = 22.0
 RADIUS = 7.0
-TEXT_LOD = 0.42  # below this zoom the node is drawn without text
+TITLE_PX, BASE_PX, SMALL_PX, MONO_PX = 12, 12, 11, 11  # text sizes in scene pixels
+READABLE_PX = 9.0  # the smallest text size on screen that people read without effort
+READABLE_ZOOM = READABLE_PX / min(TITLE_PX, BASE_PX, SMALL_PX, MONO_PX)
+FULL, OVERVIEW, BOXES = "full", "overview", "boxes"
+OVERVIEW_LINE = 1.2  # line height of the zoomed-out overview's letters, in font sizes
 
 
 @dataclass(frozen=True)
@@ -115,16 +123,29 @@ _HEADER_PATH = None
 
 def _fonts():
     base = QFont()
-    base.setPointSizeF(8.6)
+    base.setPixelSize(BASE_PX)
     title = QFont(base)
     title.setBold(True)
-    title.setPointSizeF(9.0)
+    title.setPixelSize(TITLE_PX)
     small = QFont(base)
-    small.setPointSizeF(7.6)
+    small.setPixelSize(SMALL_PX)
     mono = QFont("DejaVu Sans Mono")
     mono.setStyleHint(QFont.Monospace)
-    mono.setPointSizeF(8.2)
+    mono.setPixelSize(MONO_PX)
     return base, title, small, mono
+
+
+def detail_level(zoom, body_height=2 * ROW + 2 * PAD - 4):
+    """What a node shows at ``zoom``: everything (``FULL``), its name and shape in enlarged letters
+    (``OVERVIEW``) while at least one readable line fits its body, or only its box (``BOXES``)."""
+    if zoom >= READABLE_ZOOM:
+        return FULL
+    return OVERVIEW if _overview_px(zoom) * OVERVIEW_LINE <= body_height else BOXES
+
+
+def _overview_px(zoom):
+    """The scene size of letters that are ``READABLE_PX`` on screen at ``zoom``."""
+    return READABLE_PX / zoom
 
 
 class BadgeItem(QGraphicsItem):
@@ -276,9 +297,10 @@ class NodeItem(QGraphicsItem):
             painter.setBrush(Qt.NoBrush)
             painter.drawRoundedRect(rect, RADIUS, RADIUS)
         self._paint_ports(painter, style, colour)
-        if lod >= TEXT_LOD:
+        level = detail_level(lod, self.height - HEADER)
+        if level == FULL:
             self._paint_runs(painter, style)
-        elif lod >= 0.12:
+        elif level == OVERVIEW:
             self._paint_overview(painter, lod, style)
 
     def _paint_ports(self, painter, style, colour):
@@ -307,14 +329,22 @@ class NodeItem(QGraphicsItem):
             painter.drawText(rect, flags, text)
 
     def _paint_overview(self, painter, lod, style):
-        """Zoomed far out: the name alone, in letters that stay readable on screen."""
-        font = QFont(self.FONTS[1])
-        font.setPointSizeF(min(9.0 / lod, 30.0))
+        """Zoomed out: the name, and the output shape where a second line fits, in letters that stay
+        readable on screen."""
+        font = QFont(self.FONTS[TITLE])
+        font.setPixelSize(round(_overview_px(lod)))
+        line = font.pixelSize() * OVERVIEW_LINE
+        body = QRectF(PAD, HEADER, WIDTH - 2 * PAD, self.height - HEADER)
+        lines = [(self.face.name, style.text)]
+        if self.face.shape and 2 * line <= body.height():
+            lines.append((self.face.shape, style.shape_text))
+        metrics = QFontMetricsF(font)
         painter.setFont(font)
-        painter.setPen(style.text)
-        rect = QRectF(4, HEADER, WIDTH - 8, self.height - HEADER)
-        painter.drawText(rect, Qt.AlignCenter, QFontMetricsF(font).elidedText(self.face.name, Qt.ElideRight,
-                                                                              rect.width()))
+        top = body.center().y() - line * len(lines) / 2
+        for k, (text, colour) in enumerate(lines):
+            painter.setPen(colour)
+            painter.drawText(QRectF(body.x(), top + k * line, body.width(), line), Qt.AlignCenter,
+                             metrics.elidedText(text, Qt.ElideRight, body.width()))
 
     def itemChange(self, change, value):
         if change == QGraphicsItem.ItemPositionHasChanged:

@@ -8,7 +8,7 @@ into undoable commands.
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QGraphicsScene
 
@@ -17,6 +17,7 @@ from .edge_item import EdgeItem, PendingEdge, TipItem
 from .node_item import HEADER, WIDTH, NodeItem, node_face
 from .port_item import PortItem
 
+REFUSAL_MS = 4500  # how long a refusal's bubble stays on the canvas
 GRID = 20.0
 MAJOR_EVERY = 5
 EXTENT = 100_000.0
@@ -40,7 +41,7 @@ class NetworkScene(QGraphicsScene):
     disconnectRequested = Signal(list)  # [Edge]
     nodesMoved = Signal(dict, dict, object)  # old positions, new positions, Edge to insert into (or None)
     renameRequested = Signal(str)
-    refused = Signal(str)  # a gesture the document would not accept, with the reason
+    refused = Signal(str)  # a gesture the document would not accept, with the reason (also shown in a bubble)
 
     def __init__(self, document, style, parent=None):
         super().__init__(parent)
@@ -52,6 +53,9 @@ class NetworkScene(QGraphicsScene):
         self._pending = None  # the connection being dragged
         self._drag_start = None
         self._insert_target = None
+        self._moved = False  # nodes moved since the last "changed": connections are re-routed then
+        self._refusal_timer = QTimer(self, singleShot=True, interval=REFUSAL_MS)
+        self._refusal_timer.timeout.connect(self.hide_refusal)
         self.setSceneRect(-EXTENT, -EXTENT, 2 * EXTENT, 2 * EXTENT)
         document.subscribe(self._on_document_event)
         self._attached = True
@@ -75,16 +79,26 @@ class NetworkScene(QGraphicsScene):
             self._remove_edge_item(payload)
         elif event == "node_moved":
             self.node_items[payload.id].setPos(*payload.position)
+            self._moved = True
         elif event == "reset":  # a "changed" follows, which refreshes the faces
             self._rebuild(refresh=False)
         elif event == "changed":
             self.refresh()
+            if self._moved:
+                self._reroute_edges()
+
+    def _reroute_edges(self):
+        """After moves: a node moved into (or out of) a connection's way changes that connection's detour."""
+        self._moved = False
+        for item in self.edge_items.values():
+            item.update_path()
 
     def _rebuild(self, refresh):
         self.cancel_connection()
         self.clear()  # deletes every item
         self.node_items, self.edge_items = {}, {}
         self._pending_edge, self._tip = PendingEdge(), TipItem()  # added while a connection is dragged
+        self.refusal_bubble = TipItem()  # added while a refusal is shown
         for node in self.document.nodes.values():
             self._add_node_item(node)
         for edge in self.document.edges:
@@ -260,8 +274,9 @@ class NetworkScene(QGraphicsScene):
         target = self.connection_target(scene_pos)
         self.cancel_connection()
         if target is not None:
-            src, dst, port, reason, _ = target
+            src, dst, port, reason, point = target
             if reason:
+                self.show_refusal(reason, point)
                 self.refused.emit(reason)
             elif pending.detached is None or (src, dst, port) != (pending.detached.src, pending.detached.dst,
                                                                    pending.detached.port):
@@ -272,6 +287,31 @@ class NetworkScene(QGraphicsScene):
             self.connectionDroppedOnEmpty.emit(Anchor.output_of(pending.node_id), scene_pos)
         else:
             self.connectionDroppedOnEmpty.emit(Anchor.input_of(pending.node_id, pending.port), scene_pos)
+
+    # ----- refusals -----
+    def show_refusal(self, message, where=None):
+        """Say why an edit was refused in a bubble on the canvas, where the user is looking: beside node
+        ``where`` (an id), at scene point ``where``, or (None) in the middle of the view; it goes away by
+        itself after a few seconds."""
+        self.refusal_bubble.set_text(message)
+        self.refusal_bubble.setPos(self._refusal_point(where))
+        if self.refusal_bubble.scene() is not self:
+            self.addItem(self.refusal_bubble)
+        self._refusal_timer.start()
+
+    def hide_refusal(self):
+        self._refusal_timer.stop()
+        if self.refusal_bubble.scene() is self:
+            self.removeItem(self.refusal_bubble)
+
+    def _refusal_point(self, where):
+        if isinstance(where, QPointF):
+            return where
+        item = self.node_items.get(where)
+        if item is not None:  # below the node's middle, clear of its text
+            return item.mapToScene(QPointF(WIDTH / 2, item.height))
+        views = self.views()
+        return views[0].mapToScene(views[0].viewport().rect().center()) if views else QPointF()
 
     def cancel_connection(self):
         pending, self._pending = self._pending, None

@@ -1,18 +1,21 @@
 """The canvas widget: zoom under the cursor, pan with the middle button or Space+drag, fit, box and
-Ctrl/Shift-click selection, layers dropped from the palette, the search popup and in-place renaming."""
+Ctrl/Shift-click selection, layers dropped from the palette, the search popup, in-place renaming, and the
+start page while the network is empty."""
 
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QMouseEvent, QPainter, QTransform
 from PySide6.QtWidgets import QGraphicsView, QLineEdit
 
+from engine.graph.templates import list_templates
+
 from .compatibility import Anchor
-from .node_item import NodeItem
+from .node_item import READABLE_ZOOM, NodeItem
 from .search_popup import SearchPopup
+from .start_page import StartPage
 
 LAYER_MIME = "application/x-layerlab-layer-type"
 MIN_ZOOM, MAX_ZOOM = 0.08, 3.0
-EMPTY_HINT = ("Drag layers here from the palette, or press Tab to search for one.\n"
-              "Start with an Input; File ▸ New offers ready-made networks.")
+FIT_MARGIN = 60.0
 
 
 def _shift_as_ctrl(event):
@@ -59,6 +62,9 @@ class NetworkView(QGraphicsView):
         self.search.chosen.connect(self._search_chosen)
         self._search_context = (QPointF(), None)
         self._rename = None
+        self.start_page = StartPage(list_templates(), self.viewport())
+        scene.inferenceUpdated.connect(self._update_start_page)
+        self._update_start_page()
 
     # ----- zoom and pan -----
     def zoom(self):
@@ -74,20 +80,31 @@ class NetworkView(QGraphicsView):
         self.pan_by(moved.x(), moved.y())
 
     def wheelEvent(self, event):
-        self.zoom_by(1.0015 ** event.angleDelta().y(), event.position().toPoint())
+        """The wheel zooms; Shift+wheel (or a sideways swipe) scrolls sideways, along a long network."""
+        delta = event.angleDelta()
+        if event.modifiers() & Qt.ShiftModifier or (delta.x() and not delta.y()):
+            self.pan_by(-(delta.x() or delta.y()), 0)
+        else:
+            self.zoom_by(1.0015 ** delta.y(), event.position().toPoint())
         event.accept()
 
     def fit(self, rect=None):
-        """Show ``rect`` (default: all nodes) with a margin, no larger than 1:1."""
+        """Show ``rect`` (default: all nodes) with a margin, no larger than 1:1 and never so small that
+        the nodes' text is unreadable: what does not fit then is scrolled to, from its start (top left)."""
         rect = rect if rect is not None else self.scene().nodes_rect()
         if rect.isNull():
             self.resetTransform()
             self.centerOn(0, 0)
             return
-        self.fitInView(rect.adjusted(-60, -60, 60, 60), Qt.KeepAspectRatio)
-        zoom = min(max(self.zoom(), MIN_ZOOM), 1.0)
+        framed = rect.adjusted(-FIT_MARGIN, -FIT_MARGIN, FIT_MARGIN, FIT_MARGIN)
+        self.fitInView(framed, Qt.KeepAspectRatio)
+        zoom = min(max(self.zoom(), READABLE_ZOOM), 1.0)
         self.setTransform(QTransform.fromScale(zoom, zoom))
-        self.centerOn(rect.center())
+        seen = self.viewport().rect()
+        width, height = seen.width() / zoom, seen.height() / zoom
+        x = framed.left() + width / 2 if framed.width() > width else rect.center().x()
+        y = framed.top() + height / 2 if framed.height() > height else rect.center().y()
+        self.centerOn(x, y)
 
     def pan_by(self, dx, dy):
         self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + round(dx))
@@ -153,17 +170,23 @@ class NetworkView(QGraphicsView):
             return
         super().mouseDoubleClickEvent(event)
 
-    def drawForeground(self, painter, rect):
-        if self.scene().node_items:
-            return
-        painter.save()
-        painter.resetTransform()
-        painter.setPen(self.scene().style.text_dim)
-        font = painter.font()
-        font.setPointSizeF(11)
-        painter.setFont(font)
-        painter.drawText(self.viewport().rect(), Qt.AlignCenter, EMPTY_HINT)
-        painter.restore()
+    # ----- the start page -----
+    def _update_start_page(self):
+        """The start page shows while the network is empty, and goes as soon as it has a node."""
+        self.start_page.setVisible(not self.scene().node_items)
+        self._place_start_page()
+
+    def _place_start_page(self):
+        if not self.start_page.isHidden():
+            self.start_page.place(self.viewport().rect())
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        self._place_start_page()
+
+    def scrollContentsBy(self, dx, dy):
+        super().scrollContentsBy(dx, dy)  # this moves the viewport's children too: put the start page back
+        self._place_start_page()
 
     # ----- search -----
     def open_search(self, scene_pos, anchor=None):

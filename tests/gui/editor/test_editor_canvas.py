@@ -6,6 +6,7 @@ from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from engine.graph import Edge
+from gui.editor.node_item import READABLE_ZOOM
 
 
 def _wheel(view, pos, steps):
@@ -27,14 +28,38 @@ def test_wheel_zooms_under_the_cursor(lenet):
     assert abs(view.zoom() - 0.08) < 1e-6  # clamped
 
 
-def test_fit_shows_every_node(lenet):
-    view = lenet.view
+def _fit_with_f(editor):
+    view = editor.view
     view.zoom_by(3.0)
     view.centerOn(QPointF(-5000, -5000))
     view.setFocus()
-    lenet.qtbot.keyClick(view, Qt.Key_F)
-    visible = view.mapToScene(view.viewport().rect()).boundingRect()
-    assert visible.contains(lenet.scene.nodes_rect())
+    editor.qtbot.keyClick(view, Qt.Key_F)
+    return view.mapToScene(view.viewport().rect()).boundingRect()
+
+
+def test_fit_shows_every_node_of_a_network_that_fits_readably(lenet):
+    lenet.controller.delete([f"n{k}" for k in range(4, 15)])
+    assert lenet.view.zoom() >= READABLE_ZOOM
+    assert _fit_with_f(lenet).contains(lenet.scene.nodes_rect())
+
+
+def test_fit_shows_a_long_network_from_its_start_at_a_readable_zoom(lenet):
+    visible = _fit_with_f(lenet)
+    assert abs(lenet.view.zoom() - READABLE_ZOOM) < 1e-9
+    nodes = lenet.scene.nodes_rect()
+    assert visible.width() < nodes.width()  # the rest is scrolled to
+    assert visible.left() < nodes.left() < visible.left() + 100
+    assert visible.contains(lenet.scene.node_items["n1"].sceneBoundingRect())
+
+
+def test_shift_wheel_scrolls_sideways(lenet):
+    view = lenet.view
+    zoom, before = view.zoom(), view.view_centre()
+    event = QWheelEvent(QPointF(200, 150), QPointF(view.viewport().mapToGlobal(QPoint(200, 150))), QPoint(),
+                        QPoint(0, -120), Qt.NoButton, Qt.ShiftModifier, Qt.NoScrollPhase, False)
+    QApplication.sendEvent(view.viewport(), event)
+    moved = view.view_centre() - before
+    assert view.zoom() == zoom and abs(moved.x() - 120 / zoom) < 2 and abs(moved.y()) < 1e-6
 
 
 def test_middle_button_and_space_drag_pan(lenet):

@@ -117,3 +117,33 @@ def test_merge_nodes_grow_an_input_slot_per_connection(editor):
     assert doc.infer().nodes[add].shape == (3, 32, 32)
     editor.controller.disconnect([Edge(b, add, 0)])
     assert item.face.slots == (1, None)
+
+
+def test_a_refused_drop_is_shown_in_a_bubble_at_the_port(lenet):
+    scene = lenet.scene
+    conv1, pool1 = scene.node_items["n2"], scene.node_items["n4"]
+    lenet.view.centerOn(QPointF(500, 40))
+    port = pool1.input_ports[0].scenePos()
+    lenet.drag(conv1.output_port.scenePos(), port)
+    bubble = scene.refusal_bubble
+    assert bubble.scene() is scene and bubble.isVisible() and "single input" in bubble.text
+    assert (bubble.scenePos() - port).manhattanLength() < 1
+    assert "single input" in lenet.statusBar().currentMessage()  # the status bar keeps it too
+
+
+def test_a_refused_edit_is_shown_beside_its_node_and_goes_away(lenet):
+    scene = lenet.scene
+    scene._refusal_timer.setInterval(50)
+    refusal = lenet.controller.connect("n12", "n14")  # a second input into the Output
+    bubble = scene.refusal_bubble
+    assert bubble.isVisible() and bubble.text == refusal
+    output = scene.node_items["n14"].sceneBoundingRect()
+    assert output.left() <= bubble.scenePos().x() <= output.right()
+    assert abs(bubble.scenePos().y() - output.bottom()) < 12
+    assert "input" in refusal and refusal in lenet.statusBar().currentMessage()
+    lenet.qtbot.waitUntil(lambda: bubble.scene() is None, timeout=2000)
+
+
+def test_settings_refusals_stay_off_the_canvas(lenet):
+    assert lenet.controller.set_settings({"batch_size": -1})
+    assert lenet.scene.refusal_bubble.scene() is None

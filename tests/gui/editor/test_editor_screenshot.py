@@ -36,7 +36,7 @@ def _near(colours, wanted, tolerance=12):
 
 
 @pytest.mark.parametrize(("key", "select", "zoom", "categories"), [
-    ("lenet_cifar10", "n5", 0.8, ("Convolution", "Pooling", "Activation", "Input/Output")),
+    ("lenet_cifar10", "n3", 0.8, ("Convolution", "Pooling", "Activation", "Input/Output")),
     ("resnet_cifar10", "n19", 0.7, ("Convolution", "Normalisation", "Merge", "Activation")),
 ])
 def test_window_screenshot(editor, tmp_path, key, select, zoom, categories):

@@ -1,0 +1,98 @@
+"""The start page: a panel in the middle of an empty canvas that says how to begin and offers the
+templates as cards (as MATLAB's Deep Network Designer does). The canvas shows it while the network has
+no nodes; it takes only the room it needs, so drops and double-clicks around it still reach the canvas.
+"""
+
+from PySide6.QtCore import QPoint, QRect, Qt, Signal
+from PySide6.QtGui import QFont, QPalette
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QPushButton, QVBoxLayout
+
+HOW_TO_START = "Drag layers from the palette, press Tab on the canvas, or start from a template:"
+MARGIN = 12  # between the panel and the canvas's edges
+# (columns, whether cards show their lead line), from the roomiest arrangement to the most compact
+ARRANGEMENTS = ((2, True), (1, True), (2, False), (1, False))
+
+
+def lead(description):
+    """A description's lead: what comes before its first colon or full stop ("A small ResNet")."""
+    cut = min((k for k in (description.find(": "), description.find(". ")) if k > 0), default=len(description))
+    return description[:cut].rstrip(".")
+
+
+class TemplateCard(QPushButton):
+    """A template's title in bold over its lead line; the tooltip has the whole description."""
+
+    def __init__(self, template, parent=None):
+        super().__init__(parent)
+        self.key = template.key
+        self.setToolTip(template.description)
+        self.setCursor(Qt.PointingHandCursor)
+        self.title = QLabel(template.title)
+        font = QFont(self.title.font())
+        font.setBold(True)
+        self.title.setFont(font)
+        self.lead = QLabel(lead(template.description))
+        self.lead.setForegroundRole(QPalette.PlaceholderText)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 8, 12, 8)
+        layout.setSpacing(2)
+        for label in (self.title, self.lead):
+            label.setAttribute(Qt.WA_TransparentForMouseEvents)
+            layout.addWidget(label)
+
+    def sizeHint(self):  # a push button sizes itself by its own text, of which a card has none
+        return self.layout().sizeHint()
+
+    def minimumSizeHint(self):
+        return self.layout().minimumSize()
+
+
+class StartPage(QFrame):
+    templateChosen = Signal(str)  # a template's key
+
+    def __init__(self, templates, parent=None):
+        super().__init__(parent)
+        self.setObjectName("start_page")
+        self.setFrameShape(QFrame.StyledPanel)
+        self.setAutoFillBackground(True)
+        self.setBackgroundRole(QPalette.Base)
+        heading = QLabel("Start a network")
+        font = QFont(heading.font())
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        heading.setFont(font)
+        self.how_to = QLabel(HOW_TO_START)
+        self.how_to.setWordWrap(True)
+        self.cards = [TemplateCard(t) for t in templates]
+        for card in self.cards:
+            card.clicked.connect(lambda checked=False, key=card.key: self.templateChosen.emit(key))
+        self.grid = QGridLayout()
+        self.grid.setSpacing(8)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(18, 14, 18, 16)
+        layout.setSpacing(8)
+        layout.addWidget(heading)
+        layout.addWidget(self.how_to)
+        layout.addLayout(self.grid)
+        self.arrangement = None
+        self._arrange(*ARRANGEMENTS[0])
+
+    def _arrange(self, columns, leads):
+        if self.arrangement == (columns, leads):
+            return
+        self.arrangement = (columns, leads)
+        for k, card in enumerate(self.cards):
+            self.grid.addWidget(card, k // columns, k % columns)
+            card.lead.setVisible(leads)
+        self.layout().invalidate()
+
+    def place(self, area):
+        """Centre the panel in ``area`` (the canvas's rectangle) in the roomiest arrangement that fits."""
+        room = area.adjusted(MARGIN, MARGIN, -MARGIN, -MARGIN)
+        for columns, leads in ARRANGEMENTS:
+            self._arrange(columns, leads)
+            hint = self.sizeHint()
+            if hint.width() <= room.width() and hint.height() <= room.height():
+                break
+        size = self.sizeHint().boundedTo(room.size())
+        self.setGeometry(QRect(room.center() - QPoint(size.width() // 2, size.height() // 2), size))
