@@ -13,6 +13,8 @@ from PySide6.QtCore import QSignalBlocker, Signal
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QLineEdit, QSpinBox, QWidget
 
+from gui.widgets import wheel_only_when_focused
+
 INT_LIMIT = 2**31 - 1
 AUTO = "auto"
 
@@ -46,7 +48,7 @@ class ParamEditor(QWidget):
 
 def _int_spin(spec):
     """A spin box over the spec's range; for optional specs the value below the range reads "auto"."""
-    spin = QSpinBox()
+    spin = wheel_only_when_focused(QSpinBox())
     low = int(spec.minimum) if spec.minimum is not None else -INT_LIMIT + 1
     high = int(min(spec.maximum, INT_LIMIT)) if spec.maximum is not None else INT_LIMIT
     if spec.optional:
@@ -92,6 +94,7 @@ class _FloatSpin(QDoubleSpinBox):
         self._log = low > 0 and high / low >= 1e3
         self.setSingleStep(0.01 if high - low <= 1 else 0.1)
         self.setKeyboardTracking(False)
+        wheel_only_when_focused(self)
 
     def textFromValue(self, value):
         return f"{value:g}"
@@ -148,7 +151,7 @@ class BoolEditor(ParamEditor):
 class ChoiceEditor(ParamEditor):
     def __init__(self, spec, parent=None):
         super().__init__(spec, parent)
-        self.combo = QComboBox()
+        self.combo = wheel_only_when_focused(QComboBox())
         self.combo.addItems([str(c) for c in spec.choices])
         self._layout.addWidget(self.combo)
         self.combo.activated.connect(lambda index: self.edited.emit(spec.choices[index]))
@@ -188,7 +191,7 @@ class PaddingEditor(PairEditor):
 
     def __init__(self, spec, parent=None):
         super().__init__(spec, parent)
-        self.mode = QComboBox()
+        self.mode = wheel_only_when_focused(QComboBox())
         self.mode.addItems(self.MODES)
         self._layout.insertWidget(0, self.mode)
         self.mode.activated.connect(lambda _: self.edited.emit(self.value()))

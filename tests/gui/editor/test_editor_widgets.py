@@ -1,9 +1,10 @@
-"""The inspector's widgets come from the catalogue's ParamSpecs; the palette and the search find layers by
-fuzzy names; while a training run is live the editor refuses every edit."""
+"""The inspector's widgets come from the catalogue's ParamSpecs and take the wheel only when focused; the
+palette and the search find layers by fuzzy names; while a training run is live the editor refuses every edit."""
 
 import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QGraphicsItem
+from wheel_support import turn_wheel
 
 from engine.graph import get_layer_type, layer_types
 from gui.editor.fuzzy import rank_layer_types
@@ -60,6 +61,25 @@ def test_inspector_edits_choices_floats_bools_and_padding(lenet):
     assert conv1.params["padding"] == (0, 0) and lenet.inspector.editors["padding"].value() == (0, 0)
     lenet.undo_action.trigger()
     assert conv1.params["bias"] is True and lenet.inspector.editors["bias"].check.isChecked()
+
+
+def test_inspector_controls_take_the_wheel_only_when_focused(lenet):
+    """A wheel turned while scrolling the inspector goes to the inspector, not to the control under the cursor."""
+    lenet.window.select_node("n2")  # conv1
+    conv1 = lenet.document.node("n2")
+    editors = lenet.inspector.editors
+    controls = (editors["out_channels"].spin, editors["padding"].mode, *editors["padding"].spins)
+    params = dict(conv1.params)
+    for control in controls:
+        assert control.focusPolicy() == Qt.FocusPolicy.StrongFocus
+        assert not turn_wheel(control)
+    assert conv1.params == params
+    out_channels = editors["out_channels"].spin
+    lenet.window.activateWindow()
+    out_channels.setFocus()
+    lenet.qtbot.waitUntil(out_channels.hasFocus)
+    assert turn_wheel(out_channels)
+    assert out_channels.value() == params["out_channels"] + 1
 
 
 def test_fuzzy_search_ranks_layers():
