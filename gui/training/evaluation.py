@@ -1,5 +1,10 @@
 """The evaluation view: test accuracy, per-class accuracy, a confusion matrix heat map with counts, and a
-gallery of test images."""
+gallery of test images.
+
+Both charts are tall enough to name every class (the panel scrolls when the view is taller than its room);
+the counts in the matrix take the largest font that fits a cell, and are hidden when none does."""
+
+import math
 
 import numpy as np
 import pyqtgraph as pg
@@ -11,6 +16,11 @@ from . import style
 from .gallery import Gallery
 
 MAX_LABELLED_CLASSES = 20  # beyond this the matrix cells are too small for their counts
+CLASS_ROW = 14  # pixels per class on a class axis: room for a name in the axis font
+CHART_FRAME = 70  # pixels of a chart that are not class rows: title, bottom axis and its label
+AXIS_POINT_SIZE = 8
+INSIDE_BAR = 70  # per cent: a bar longer than this shows its value inside
+COUNT_POINT_SIZES = (8, 7, 6)  # the counts' font, largest first, for smaller and smaller cells
 HEAT = pg.ColorMap([0.0, 0.5, 1.0], [QColor("#f7fbff"), QColor("#6baed6"), QColor("#08306b")])
 
 
@@ -21,7 +31,9 @@ class ClassAxis(pg.AxisItem):
     def __init__(self, orientation):
         super().__init__(orientation)
         self.names = ()
-        self.setStyle(hideOverlappingLabels=False)
+        font = QFont()
+        font.setPointSizeF(AXIS_POINT_SIZE)
+        self.setStyle(hideOverlappingLabels=False, tickFont=font, tickLength=4)  # ticks outside the cells
 
     def set_names(self, names):
         self.names = tuple(names)
@@ -29,8 +41,12 @@ class ClassAxis(pg.AxisItem):
         self.update()
 
     def tickValues(self, minVal, maxVal, size):
+        """Every class, or on a short side axis every second (third, ...) one, so that names never overlap."""
         low, high = sorted((minVal, maxVal))  # an inverted view gives them the other way round
-        return [(1.0, [k for k in range(len(self.names)) if low - 0.5 <= k <= high + 0.5])]
+        every = 1
+        if self.orientation in ("left", "right") and size > 0:
+            every = max(1, math.ceil(CLASS_ROW * (high - low) / size))
+        return [(float(every), [k for k in range(0, len(self.names), every) if low - 0.5 <= k <= high + 0.5])]
 
     def tickStrings(self, values, scale, spacing):
         names = [self.names[round(v)] for v in values]
@@ -44,11 +60,28 @@ class ClassAxis(pg.AxisItem):
 
 def _plot(styler, title, left, bottom):
     axes = {"left": ClassAxis("left"), "bottom": ClassAxis("bottom") if bottom == "predicted class" else None}
-    widget, plot = styler.widget(title, left, bottom, grid=False, axes={k: v for k, v in axes.items() if v})
-    plot.getAxis("left").setWidth(None)  # as wide as the longest class name
+    widget, plot = styler.widget(title, left, bottom, axes={k: v for k, v in axes.items() if v}, grid=False,
+                                 axis_width=None)  # the left axis as wide as the longest class name
     plot.setMouseEnabled(x=False, y=False)
     plot.hideButtons()
+    widget.setMinimumHeight(CHART_FRAME + 4 * CLASS_ROW)
     return widget, plot
+
+
+def _fit_height(widget, classes):
+    """Room for every class's name on the side axis (a long list of classes stops at twenty rows)."""
+    widget.setMinimumHeight(CHART_FRAME + CLASS_ROW * min(max(classes, 4), MAX_LABELLED_CLASSES))
+
+
+def _count_font(cell_width, cell_height, widest_text):
+    """The largest ``COUNT_POINT_SIZES`` font in which ``widest_text`` fits a cell, or None."""
+    for size in COUNT_POINT_SIZES:
+        font = QFont()
+        font.setPointSizeF(size)
+        metrics = QFontMetrics(font)
+        if metrics.horizontalAdvance(widest_text) + 4 <= cell_width and metrics.height() <= cell_height:
+            return font
+    return None
 
 
 class EvaluationView(QWidget):
@@ -71,20 +104,19 @@ class EvaluationView(QWidget):
                                     pen=pg.mkPen(None))
         self.per_class_plot.addItem(self.bars)
         self.bar_labels = []
+        self.outside_labels = []  # the bar labels drawn on the background, in the theme's text colour
 
         self.matrix_widget, self.matrix_plot = _plot(self.styler, "Confusion matrix", "true class",
                                                        "predicted class")
         self.matrix_plot.getViewBox().invertY(True)
-        small = QFont()
-        small.setPointSizeF(8)
-        for side in ("left", "bottom"):
-            self.matrix_plot.getAxis(side).setStyle(tickFont=small)
         self.matrix = pg.ImageItem(axisOrder="row-major")
         self.matrix.setColorMap(HEAT)
         self.matrix_plot.addItem(self.matrix)
         self.cell_labels = []
+        self.matrix_plot.getViewBox().sigResized.connect(self._fit_cell_labels)
 
         self.gallery = Gallery()
+        self.gallery.summary.setWordWrap(True)  # a long summary wraps rather than widen the panel
 
         charts = QSplitter(Qt.Orientation.Horizontal)
         charts.addWidget(self.per_class_widget)
@@ -103,6 +135,8 @@ class EvaluationView(QWidget):
         super().changeEvent(event)
         if event.type() == QEvent.Type.PaletteChange:  # the application's theme changed
             self.styler.apply()
+            for label in self.outside_labels:
+                label.setColor(style.scheme().foreground)
 
     def show_evaluation(self, data):
         """Fill the view from a worker's ``EvaluationData``."""
@@ -122,12 +156,17 @@ class EvaluationView(QWidget):
         values = np.nan_to_num(100 * np.asarray(accuracy, float))
         self.bars.setOpts(x0=np.zeros(n), y=np.arange(n), width=values, height=0.62)
         for k, value in enumerate(values):
-            label = pg.TextItem(f"{value:.0f} %", color=style.scheme().foreground, anchor=(0, 0.5))
-            label.setPos(value + 1.5, k)
+            inside = value > INSIDE_BAR  # a long bar carries its value, in white, at its end
+            label = pg.TextItem(f"{value:.0f} %", color="#ffffff" if inside else style.scheme().foreground,
+                                anchor=(1 if inside else 0, 0.5))
+            label.setPos(value - 1.5 if inside else value + 1.5, k)
             self.per_class_plot.addItem(label)
             self.bar_labels.append(label)
+            if not inside:
+                self.outside_labels.append(label)
         self.per_class_plot.getAxis("left").set_names(classes)
-        self.per_class_plot.setXRange(0, 112, padding=0)
+        _fit_height(self.per_class_widget, n)
+        self.per_class_plot.setXRange(0, 104, padding=0)
         self.per_class_plot.setYRange(-0.6, n - 0.4, padding=0)
 
     def _show_matrix(self, cm, classes):
@@ -146,13 +185,30 @@ class EvaluationView(QWidget):
                     self.cell_labels.append(label)
         for side in ("left", "bottom"):
             self.matrix_plot.getAxis(side).set_names(classes)
+        _fit_height(self.matrix_widget, n)
         self.matrix_plot.setRange(xRange=(-0.5, n - 0.5), yRange=(-0.5, n - 0.5), padding=0)
+        self._fit_cell_labels()
+
+    def _fit_cell_labels(self):
+        """Counts in the largest font that fits the cells as drawn now; none when even the smallest would
+        overlap its neighbours."""
+        if not self.cell_labels:
+            return
+        n = len(self.classes)
+        box = self.matrix_plot.getViewBox().boundingRect()
+        widest = max((label.textItem.toPlainText() for label in self.cell_labels), key=len)
+        font = _count_font(box.width() / n, box.height() / n, widest)
+        for label in self.cell_labels:
+            label.setVisible(font is not None)
+            if font is not None:
+                label.setFont(font)
 
     def _remove_labels(self):
         for plot, labels in ((self.per_class_plot, self.bar_labels), (self.matrix_plot, self.cell_labels)):
             for label in labels:
                 plot.removeItem(label)
             labels.clear()
+        self.outside_labels.clear()
 
     def clear(self):
         self.result, self.classes = None, ()

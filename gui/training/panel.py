@@ -11,12 +11,14 @@ import functools
 import os
 import time
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
+    QFrame,
     QLabel,
+    QScrollArea,
     QSplitter,
     QStyle,
     QTabWidget,
@@ -27,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from engine.graph.build import errors_text
 from engine.training.runs import RunFileError, list_runs, runs_folder
+from gui.widgets import size_to_current_page
 
 from . import style
 from .controller import TrainingController
@@ -95,11 +98,13 @@ class TrainingPanel(QWidget):
         self.banner.hide()
         self.run_label = QLabel()
         self.run_label.setStyleSheet(style.MUTED_STYLE)
+        self.run_label.setWordWrap(True)  # a long run folder wraps instead of widening the panel past its window
         self.run_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self._make_actions()
         self.toolbar = QToolBar()
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.toolbar.setIconSize(QSize(16, 16))
         for action in (self.start_action, self.pause_action, self.resume_action, self.step_action, self.stop_action,
                        self.continue_action):
             self.toolbar.addAction(action)
@@ -113,6 +118,7 @@ class TrainingPanel(QWidget):
         self.tabs.addTab(self.prediction_view, "Prediction")
         self.tabs.addTab(self.runs_view, "Runs")
         self.tabs.currentChanged.connect(self._tab_changed)
+        size_to_current_page(self.tabs)  # a tall evaluation view would otherwise make the live plots scroll too
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(4, 0, 0, 0)
@@ -125,10 +131,14 @@ class TrainingPanel(QWidget):
         splitter.addWidget(self.settings_form)
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([290, 900])
+        splitter.setSizes([self.settings_form.minimumWidth(), 900])
+        self.body = QScrollArea()  # in a short or narrow dock the panel scrolls rather than squash its views
+        self.body.setWidgetResizable(True)
+        self.body.setFrameShape(QFrame.Shape.NoFrame)
+        self.body.setWidget(splitter)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(splitter)
+        layout.addWidget(self.body)
 
         c = self.controller
         c.stateChanged.connect(self._state_changed)
@@ -260,7 +270,7 @@ class TrainingPanel(QWidget):
                                f"batch {start.batch_size}")
         first = self.controller.history.steps.column(0)
         first_step = float(first[0]) - 1 if len(first) else start.first_epoch * start.steps_per_epoch
-        self.plots.start_run(first_step, start.epochs * start.steps_per_epoch, start.epochs, start.steps_per_epoch)
+        self.plots.start_run(first_step, start.epochs * start.steps_per_epoch, start.epochs)
         self.plots.refresh()
 
     def _updated(self):
@@ -366,8 +376,7 @@ class TrainingPanel(QWidget):
             return
         progress, steps = self.controller.progress, self.controller.history.steps.column(0)
         first_step = float(steps[0]) - 1 if len(steps) else 0.0
-        self.plots.start_run(first_step, progress.epochs * progress.steps_per_epoch, progress.epochs,
-                             progress.steps_per_epoch)
+        self.plots.start_run(first_step, progress.epochs * progress.steps_per_epoch, progress.epochs)
         self.plots.refresh()
         self.progress.show_progress(progress)
         self.run_label.setText(last_run_text(run))

@@ -11,6 +11,10 @@ Drawing competes with training for the interpreter, so the plots are cheap to re
 run the x axes span the whole run from the start and the y axes change only when the data leave them
 (unchanged axes are blitted from a cache); zooming or panning stops following until "Follow run" is
 pressed again.
+
+Before the first run a short message stands in for the empty axes. The plots keep a minimum height (the
+panel scrolls rather than squash them) and label fewer ticks when short; one key above them says which colour
+is training and which validation, so no legend covers the data.
 """
 
 import functools
@@ -28,13 +32,22 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPushButton,
     QSlider,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from gui.widgets import size_to_current_page, wheel_only_when_focused
+
 from . import style
 from .buffers import finite_bounds, mean_decimate, minmax_decimate, sticky_range, visible_slice
 from .history import LOSS, LR, STEP
+
+PLOT_MIN_HEIGHT = 115  # pixels per row of plots: title, about 70 of data, tick labels
+KEY = (f"<span style='color:{style.TRAIN}'>━ training</span>&nbsp;&nbsp;"  # one legend for all plots, over none
+       f"<span style='color:{style.VALIDATION}'>● validation</span>")
+EMPTY_TEXT = ("The loss, the accuracy, the learning rate and each layer's gradient norm are drawn here while the "
+              "network trains.\n\nPress Start (Ctrl+Enter) to train it.")
 
 
 class _TimedLayout(pg.GraphicsLayoutWidget):
@@ -48,14 +61,14 @@ class _TimedLayout(pg.GraphicsLayoutWidget):
         self.paint_seconds = time.perf_counter() - start
 
 
-def _curve(plot, color, width=1.0, name=None, **kwargs):
-    item = pg.PlotDataItem(pen=pg.mkPen(color, width=width), name=name, connect="finite", **kwargs)
+def _curve(plot, color, width=1.0, **kwargs):
+    item = pg.PlotDataItem(pen=pg.mkPen(color, width=width), connect="finite", **kwargs)
     plot.addItem(item)
     return item
 
 
-def _dots(plot, color, name):
-    return _curve(plot, color, 2.0, name, symbol="o", symbolSize=6, symbolBrush=color, symbolPen=None)
+def _dots(plot, color):
+    return _curve(plot, color, 2.0, symbol="o", symbolSize=6, symbolBrush=color, symbolPen=None)
 
 
 class TrainingPlots(QWidget):
@@ -69,7 +82,6 @@ class TrainingPlots(QWidget):
         self._refresh_seconds = 0.0
         self._run_steps = None  # (first, last) global step of the run on screen
         self._epochs = 1
-        self._smoothing_chosen = False  # the user moved the slider: keep their choice
         self._y_ranges = {}  # plot -> y range set while following
         self._highlighted = None
         self._shading = {}  # plot -> LinearRegionItems, one per shaded epoch
@@ -79,15 +91,16 @@ class TrainingPlots(QWidget):
         self.styler = style.PlotStyler()
         self.graphics = self.styler.view(_TimedLayout())
         self.graphics.ci.setSpacing(6)
-        add, styled = self.graphics.addPlot, self.styler.plot
-        self.loss_plot = styled(add(0, 0), "Loss", "loss", "step")
-        self.accuracy_plot = styled(add(0, 1), "Accuracy", "accuracy (%)", "epoch")
-        self.lr_plot = styled(add(1, 0), "Learning rate", "learning rate", "step")
-        self.grad_plot = styled(add(1, 1, axisItems={"left": style.LogAxis("left")}), "Gradient norm per layer",
-                                "L2 norm (log)", "step")
+        self.graphics.setMinimumHeight(2 * PLOT_MIN_HEIGHT)
+        self.graphics.setToolTip("Drag to pan, wheel to zoom (either stops following the run)")
+        self.loss_plot = self._add_plot(0, 0, "Loss", "loss")
+        self.accuracy_plot = self._add_plot(0, 1, "Accuracy per epoch", "accuracy (%)")
+        self.lr_plot = self._add_plot(1, 0, "Learning rate", "learning rate")
+        self.grad_plot = self._add_plot(1, 1, "Gradient norm per layer", "L2 norm (log)", style.LogAxis("left"))
         self.step_plots = (self.loss_plot, self.lr_plot, self.grad_plot)
         self.plots = (*self.step_plots, self.accuracy_plot)
-        self.lr_plot.getAxis("left").enableAutoSIPrefix(False)
+        for plot in (self.lr_plot, self.grad_plot):  # "(x0.001)" would lengthen the label into the next plot
+            plot.getAxis("left").enableAutoSIPrefix(False)
         self.grad_plot.setLogMode(False, True)
         for plot in (self.lr_plot, self.grad_plot):
             plot.setXLink(self.loss_plot)
@@ -100,13 +113,11 @@ class TrainingPlots(QWidget):
         self.accuracy_plot.setYRange(0, 100, padding=0.04)
         self.loss_plot.getViewBox().sigXRangeChanged.connect(self._view_changed)
 
-        style.legend(self.loss_plot)
         self.loss_raw = _curve(self.loss_plot, style.faint(style.TRAIN, 55), 1.0)
-        self.loss_smooth = _curve(self.loss_plot, style.TRAIN, 2.2, "train (smoothed)")
-        self.val_loss = _dots(self.loss_plot, style.VALIDATION, "validation")
-        style.legend(self.accuracy_plot, offset=(-8, -8))
-        self.train_acc = _dots(self.accuracy_plot, style.TRAIN, "train")
-        self.val_acc = _dots(self.accuracy_plot, style.VALIDATION, "validation")
+        self.loss_smooth = _curve(self.loss_plot, style.TRAIN, 2.2)
+        self.val_loss = _dots(self.loss_plot, style.VALIDATION)
+        self.train_acc = _dots(self.accuracy_plot, style.TRAIN)
+        self.val_acc = _dots(self.accuracy_plot, style.VALIDATION)
         self.lr_curve = _curve(self.lr_plot, style.LEARNING_RATE, 1.6)
         self.grad_curves = {}  # layer name -> PlotDataItem
 
@@ -118,7 +129,7 @@ class TrainingPlots(QWidget):
         self.message.setWordWrap(True)
         self.message.setStyleSheet(style.WARNING_STYLE)
         self.message.hide()
-        self.smoothing = QSlider(Qt.Orientation.Horizontal)
+        self.smoothing = wheel_only_when_focused(QSlider(Qt.Orientation.Horizontal))
         self.smoothing.setRange(0, 99)
         self.smoothing.setValue(round(100 * history.smoothing))
         self.smoothing.setMaximumWidth(160)
@@ -131,14 +142,15 @@ class TrainingPlots(QWidget):
         self.follow_button.setToolTip("Show the whole run, rescaling as it goes (zooming or panning turns it off)")
         self.follow_button.toggled.connect(self.set_following)
 
-        bar = QHBoxLayout()
+        self.controls = QWidget()  # of the plots on show: hidden until a run starts
+        bar = QHBoxLayout(self.controls)
+        bar.setContentsMargins(0, 0, 0, 0)
         bar.addWidget(QLabel("Smoothing"))
         bar.addWidget(self.smoothing)
         bar.addWidget(self.smoothing_value)
+        bar.addSpacing(16)
+        bar.addWidget(QLabel(KEY))
         bar.addStretch(1)
-        hint = QLabel("Drag to pan, wheel to zoom")
-        hint.setStyleSheet(style.MUTED_STYLE)
-        bar.addWidget(hint)
         bar.addWidget(self.follow_button)
         legend_box = QVBoxLayout()  # beside the gradient-norm plot, in the lower half
         title = QLabel("Layers")
@@ -146,14 +158,32 @@ class TrainingPlots(QWidget):
         legend_box.addStretch(1)
         legend_box.addWidget(title)
         legend_box.addWidget(self.legend, 1)
-        body = QHBoxLayout()
-        body.addWidget(self.graphics, 1)
-        body.addLayout(legend_box)
+        body = QWidget()
+        body_layout = QHBoxLayout(body)
+        body_layout.setContentsMargins(0, 0, 0, 0)
+        body_layout.addWidget(self.graphics, 1)
+        body_layout.addLayout(legend_box)
+        self.empty_message = QLabel(EMPTY_TEXT)
+        self.empty_message.setWordWrap(True)
+        self.empty_message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_message.setStyleSheet(style.MUTED_STYLE + " font-size: 11pt; padding: 12px;")
+        self.empty_message.setMinimumHeight(80)  # not the height of its text wrapped at its narrowest
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.empty_message)
+        self.pages.addWidget(body)
+        size_to_current_page(self.pages)  # the invitation alone fits a short panel
+        self.controls.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(bar)
+        layout.addWidget(self.controls)
         layout.addWidget(self.message)
-        layout.addLayout(body, 1)
+        layout.addWidget(self.pages, 1)
+
+    def _add_plot(self, row, column, title, left, left_axis=None):
+        """A plot in the grid; the x axes go unlabelled (steps, or the epochs the title names) to leave the
+        height to the data."""
+        axes = {"left": left_axis or style.SparseAxis("left"), "bottom": style.SparseAxis("bottom")}
+        return self.styler.plot(self.graphics.addPlot(row, column, axisItems=axes), title, left, "")
 
     def changeEvent(self, event):
         super().changeEvent(event)
@@ -164,15 +194,9 @@ class TrainingPlots(QWidget):
                     region.setBrush(pg.mkBrush(*style.scheme().shading))
 
     # ----- view -----
-    def start_run(self, first_step, last_step, epochs, steps_per_epoch):
-        """Show the run to come: global steps ``first_step..last_step`` and ``epochs`` epochs. Unless the user
-        chose a smoothing, it suits the run: light for a few large batches, strong for many small ones."""
-        if not self._smoothing_chosen:
-            weight = min(0.98, max(0.6, 1 - 10 / max(steps_per_epoch, 1)))
-            self.smoothing.blockSignals(True)
-            self.smoothing.setValue(round(100 * weight))
-            self.smoothing.blockSignals(False)
-            self._show_smoothing(self.smoothing.value())
+    def start_run(self, first_step, last_step, epochs):
+        """Show the run to come: global steps ``first_step..last_step`` and ``epochs`` epochs. The smoothing stays
+        where the user left it: only the user moves the slider."""
         self._run_steps = (first_step, max(last_step, first_step + 1))
         self._epochs = max(1, epochs)
         style.integer_ticks(self.accuracy_plot.getAxis("bottom"), self._epochs)
@@ -221,13 +245,9 @@ class TrainingPlots(QWidget):
 
     # ----- drawing -----
     def _smoothing_changed(self, value):
-        self._smoothing_chosen = True
-        self._show_smoothing(value)
-        self.refresh()
-
-    def _show_smoothing(self, value):
         self.smoothing_value.setText(f"{value / 100:.2f}")
         self.history.set_smoothing(value / 100)
+        self.refresh()
 
     def set_message(self, text):
         """Show (or with an empty text hide) a warning above the plots, e.g. the non-finite stop message."""
@@ -249,6 +269,7 @@ class TrainingPlots(QWidget):
         self._drawn = key
         self._sync_layers()
         steps, loss, lr = h.steps.column(STEP), h.steps.column(LOSS), h.steps.column(LR)
+        self._show_plots(bool(len(steps) or len(h.epochs) or h.layers))  # a run has started
         self._draw_steps(self.loss_raw, steps, loss, minmax_decimate)
         self._draw_steps(self.loss_smooth, steps, h.smoothed.column(0), mean_decimate)
         self._draw_steps(self.lr_curve, steps, lr, minmax_decimate)
@@ -268,6 +289,11 @@ class TrainingPlots(QWidget):
             self._follow_y(self.lr_plot, lr, floor=0.0)
             self._follow_y(self.grad_plot, *grads, log=True)
         self._refresh_seconds = time.perf_counter() - start
+
+    def _show_plots(self, shown):
+        """The plots and their controls once a run has started, the invitation to start one before."""
+        self.pages.setCurrentIndex(1 if shown else 0)
+        self.controls.setVisible(shown)
 
     def _draw_steps(self, curve, x, y, decimate):
         if not len(x):

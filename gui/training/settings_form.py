@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
 from engine import cuda
 from engine.graph import DATASETS, SETTINGS_GROUPS, NetworkError
 from gui.editor.param_widgets import editor_for
+from gui.widgets import wheel_only_when_focused
 
 LABELS = {
     "data_dir": "Data folder", "val_split": "Validation split", "train_limit": "Train images",
@@ -84,7 +86,6 @@ class SettingsForm(QScrollArea):
         self.editors = {}  # setting name -> ParamEditor
         self._rows = {}  # setting name -> (form layout, field widget)
         self.setWidgetResizable(True)
-        self.setMinimumWidth(280)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         body = QWidget()
         layout = QVBoxLayout(body)
@@ -97,7 +98,7 @@ class SettingsForm(QScrollArea):
             box = QGroupBox(group)
             form = QFormLayout(box)
             if group == "Data":
-                self.dataset = QComboBox()
+                self.dataset = wheel_only_when_focused(QComboBox())
                 self.dataset.addItems(list(DATASETS))
                 self.dataset.setToolTip("The dataset of the Input node")
                 self.dataset.activated.connect(lambda index: self._dataset_edited(self.dataset.itemText(index)))
@@ -181,3 +182,10 @@ class SettingsForm(QScrollArea):
         for name, applies in APPLIES.items():
             form, field = self._rows[name]
             form.setRowVisible(field, applies(settings))
+        self._fit_width_to_fields()
+
+    def _fit_width_to_fields(self):
+        """Never narrower than the fields and their labels: there is no horizontal scroll bar, so a narrower
+        form would cut them off (and a focus change could scroll the labels' first letters out of sight)."""
+        scroll_bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, self)
+        self.setMinimumWidth(self.widget().minimumSizeHint().width() + scroll_bar + 2 * self.frameWidth())

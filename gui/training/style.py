@@ -16,6 +16,8 @@ WARNING_STYLE = ("QLabel { background: #fff3e0; color: #bf360c; border: 1px soli
                  "padding: 6px; }")
 MUTED_STYLE = "color: #78909c;"
 AXIS_WIDTH = 62  # the same for every plot, so that plots stacked in a column line up
+TITLE_HEIGHT = 22  # pixels: pyqtgraph reserves 30 for a title, much of a short plot
+MIN_LABEL_GAP = {"vertical": 30, "horizontal": 64}  # pixels between labelled ticks, at least
 
 # tab20's strong half then its light half: distinct lines for up to 20 layers, then repeating
 LAYER_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
@@ -55,16 +57,19 @@ def faint(color, alpha=70):
     return c
 
 
-def style_plot(plot, title, left, bottom, s=None, grid=True):
-    """Give a ``pg.PlotItem`` the common look (again, after a theme change)."""
+def style_plot(plot, title, left, bottom, s=None, grid=True, axis_width=AXIS_WIDTH):
+    """Give a ``pg.PlotItem`` the common look (again, after a theme change). ``axis_width``: of the left axis in
+    pixels, or None for as wide as its labels."""
     s = s or scheme()
     plot.setTitle(f"<span style='color:{s.foreground};font-size:10pt;font-weight:600'>{title}</span>")
+    plot.titleLabel.setMaximumHeight(TITLE_HEIGHT)
+    plot.layout.setRowFixedHeight(0, TITLE_HEIGHT)
     for side, label in (("left", left), ("bottom", bottom)):
         axis = plot.getAxis(side)
         axis.setPen(pg.mkPen(s.axis))
         axis.setTextPen(pg.mkPen(s.foreground))
         axis.setLabel(f"<span style='color:{s.foreground}'>{label}</span>" if label else "")
-    plot.getAxis("left").setWidth(AXIS_WIDTH)
+    plot.getAxis("left").setWidth(axis_width)
     plot.showGrid(x=grid, y=grid, alpha=s.grid_alpha)
     plot.getViewBox().setBackgroundColor(s.background)
     plot.setMenuEnabled(False)
@@ -76,18 +81,19 @@ class PlotStyler:
     from the widget's ``changeEvent`` on a palette change)."""
 
     def __init__(self):
-        self._plots = []  # (PlotItem, title, left label, bottom label, grid)
+        self._plots = []  # (PlotItem, title, left label, bottom label, style_plot's options)
         self._views = []  # GraphicsViews whose background follows the scheme
 
-    def plot(self, plot, title, left, bottom, grid=True):
-        self._plots.append((plot, title, left, bottom, grid))
-        return style_plot(plot, title, left, bottom, grid=grid)
+    def plot(self, plot, title, left, bottom, **options):
+        """Style ``plot`` now and after every theme change; ``options``: ``style_plot``'s grid and axis_width."""
+        self._plots.append((plot, title, left, bottom, options))
+        return style_plot(plot, title, left, bottom, **options)
 
-    def widget(self, title, left, bottom, grid=True, axes=None):
+    def widget(self, title, left, bottom, axes=None, **options):
         """A new ``pg.PlotWidget`` (with ``axes``: {side: AxisItem}) and its styled ``PlotItem``."""
         widget = pg.PlotWidget(background=scheme().background, axisItems=axes)
         self._views.append(widget)
-        return widget, self.plot(widget.getPlotItem(), title, left, bottom, grid)
+        return widget, self.plot(widget.getPlotItem(), title, left, bottom, **options)
 
     def view(self, view):
         view.setBackground(scheme().background)
@@ -98,8 +104,8 @@ class PlotStyler:
         s = scheme()
         for view in self._views:
             view.setBackground(s.background)
-        for plot, title, left, bottom, grid in self._plots:
-            style_plot(plot, title, left, bottom, s, grid)
+        for plot, title, left, bottom, options in self._plots:
+            style_plot(plot, title, left, bottom, s, **options)
             if plot.legend is not None:
                 plot.legend.setBrush(pg.mkBrush(*s.legend_brush))
                 plot.legend.setPen(pg.mkPen(s.legend_pen))
@@ -115,9 +121,59 @@ def integer_ticks(axis, count):
 
 
 def legend(plot, offset=(-8, 8)):
+    """A legend in the corner of ``plot``'s data area, shown only while it has entries."""
     s = scheme()
-    return plot.addLegend(offset=offset, brush=pg.mkBrush(*s.legend_brush), pen=pg.mkPen(s.legend_pen),
+    plot.legend = _Legend(offset=offset, brush=pg.mkBrush(*s.legend_brush), pen=pg.mkPen(s.legend_pen),
                           labelTextColor=s.foreground, labelTextSize="8pt")
+    plot.legend.setParentItem(plot.getViewBox())
+    return plot.legend
+
+
+class _Legend(pg.LegendItem):
+    """pyqtgraph draws an empty legend as a small box over the data: hide it until it has an entry."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.setVisible(False)
+
+    def addItem(self, item, name):
+        super().addItem(item, name)
+        self.setVisible(True)
+
+    def removeItem(self, item):
+        super().removeItem(item)
+        self.setVisible(bool(self.items))
+
+    def clear(self):
+        super().clear()
+        self.setVisible(False)
+
+
+class SparseAxis(pg.AxisItem):
+    """An axis whose labelled ticks stay ``MIN_LABEL_GAP`` pixels apart however short the plot (pyqtgraph labels
+    at least two or three ticks, and on a short axis their texts overlap); the minor ticks go unlabelled."""
+
+    def __init__(self, orientation, **kwargs):
+        super().__init__(orientation, **kwargs)
+        self.setStyle(maxTextLevel=0)
+
+    def tickSpacing(self, minVal, maxVal, size):
+        levels = super().tickSpacing(minVal, maxVal, size)
+        span = abs(maxVal - minVal)
+        if not levels or span == 0 or size <= 0:
+            return levels
+        gap = MIN_LABEL_GAP["vertical" if self.orientation in ("left", "right") else "horizontal"]
+        major = levels[0][0]
+        while major * size / span < gap:
+            major = _next_nice(major)
+        return [(major, 0), *((spacing, offset) for spacing, offset in levels[1:] if spacing < major)]
+
+
+def _next_nice(spacing):
+    """The next of 1, 2, 5, 10, 20, ... times a power of ten above ``spacing``."""
+    power = 10.0 ** math.floor(math.log10(spacing) + 1e-9)
+    mantissa = spacing / power
+    return power * (2 if mantissa < 1.5 else 5 if mantissa < 3.5 else 10)
 
 
 class LogAxis(pg.AxisItem):

@@ -1,5 +1,6 @@
-"""The settings form edits and follows the document; the gradient-norm lines and legend talk to the editor;
-zooming stops following the run and "Follow run" brings it back."""
+"""The settings form edits and follows the document, takes the wheel only when focused and is never cut off;
+the gradient-norm lines and legend talk to the editor; zooming stops following the run and "Follow run" brings
+it back; before a run the plots invite one, and short plots label few ticks."""
 
 import math
 
@@ -7,9 +8,12 @@ import numpy as np
 from panel_support import wait_idle
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
-from PySide6.QtWidgets import QApplication, QSpinBox
+from PySide6.QtWidgets import QApplication, QLabel, QSpinBox
+from wheel_support import turn_wheel
 
 from engine.graph import SETTINGS_SPECS
+from engine.graph.templates import load_template
+from gui.training import style
 
 
 def test_the_form_is_generated_from_the_settings_specs_and_edits_the_document(make_panel, fashion_doc, qtbot):
@@ -117,17 +121,89 @@ def test_zooming_stops_following_and_follow_run_restores_the_whole_run(make_pane
     assert x0 <= 1 and x1 >= 32 and len(plots.loss_raw.getData()[0]) == 32
 
 
-def test_plots_follow_a_theme_change_legends_included(make_panel, fashion_doc, qapp, qtbot):
+def test_plots_follow_a_theme_change_titles_included(make_panel, fashion_doc, qapp, qtbot):
     from gui import theme
-    from gui.training import style
 
     panel = make_panel(fashion_doc)
     theme.apply_theme(qapp, "dark")
     try:
         qtbot.waitUntil(lambda: panel.plots.loss_plot.getViewBox().background.brush().color().name()
                         == style.SCHEMES["dark"].background)
-        labels = [label for plot in (panel.plots.loss_plot, panel.plots.accuracy_plot)
-                  for _sample, label in plot.legend.items]
-        assert labels and all(style.SCHEMES["dark"].foreground in label.item.toHtml() for label in labels)
+        assert all(style.SCHEMES["dark"].foreground in plot.titleLabel.text for plot in panel.plots.plots)
     finally:
         theme.apply_theme(qapp, "light")
+
+
+def test_controls_take_the_wheel_only_when_focused(make_panel, fashion_doc, qtbot):
+    """Scrolling over the settings once switched the optimizer: an unfocused control leaves the wheel to the
+    scroll area around it."""
+    panel = make_panel(fashion_doc)
+    form, smoothing = panel.settings_form, panel.plots.smoothing
+    optimizer = form.editors["optimizer"].combo
+    controls = (optimizer, form.editors["lr"].spin, form.editors["epochs"].spin, form.dataset, smoothing)
+    settings, dataset, weight = dict(fashion_doc.settings), form.dataset.currentText(), smoothing.value()
+    for control in controls:
+        assert control.focusPolicy() == Qt.FocusPolicy.StrongFocus
+        assert not turn_wheel(control, -1) and not turn_wheel(control, 1)
+    assert fashion_doc.settings == settings and form.dataset.currentText() == dataset and smoothing.value() == weight
+
+    panel.activateWindow()
+    optimizer.setFocus()
+    qtbot.waitUntil(optimizer.hasFocus)
+    assert turn_wheel(optimizer, -1)  # clicked into, it is the user's to turn
+    assert fashion_doc.settings["optimizer"] != settings["optimizer"]
+
+
+def test_the_settings_form_keeps_its_labels_in_view_once_a_run_starts(make_panel, fashion_doc, qtbot, monkeypatch,
+                                                                     tmp_path):
+    """A long run folder in the line under the progress bar once widened the panel past its window, and the
+    squeezed form lost the first letters of its labels."""
+    monkeypatch.setenv("LAYERLAB_RUNS", str(tmp_path / ("a-rather-long-folder-name/" * 8)))
+    panel = make_panel(fashion_doc)
+    panel.resize(1000, 500)
+    panel.start_action.trigger()
+    wait_idle(qtbot, panel)
+    qtbot.wait(20)
+    assert "a-rather-long-folder-name" in panel.run_label.text() and panel.width() == 1000
+    form = panel.settings_form
+    viewport = form.viewport()
+    assert form.horizontalScrollBar().maximum() == 0 and form.widget().width() <= viewport.width()
+    labels = [label for label in form.widget().findChildren(QLabel) if label.isVisible() and label.text()]
+    for label in labels:
+        left = label.mapTo(viewport, QPoint(0, 0)).x()
+        assert left >= 0 and left + label.sizeHint().width() <= viewport.width(), label.text()
+
+
+def test_the_smoothing_moves_only_when_the_user_moves_it(make_panel, fashion_doc, qtbot):
+    """It once jumped from 0.90 to a weight of its own choosing when a run started."""
+    panel = make_panel(fashion_doc)
+    plots = panel.plots
+    assert plots.smoothing.value() == 90
+    panel.start_action.trigger()
+    wait_idle(qtbot, panel)
+    assert plots.smoothing.value() == 90 and panel.controller.history.smoothing == 0.9
+    plots.smoothing.setValue(70)
+    assert plots.smoothing_value.text() == "0.70" and panel.controller.history.smoothing == 0.7
+
+
+def test_before_a_run_the_plots_invite_one_and_short_plots_label_few_ticks(make_panel, fashion_doc, qtbot):
+    panel = make_panel(fashion_doc)
+    plots = panel.plots
+    assert plots.pages.currentWidget() is plots.empty_message and "Start" in plots.empty_message.text()
+    panel.start_action.trigger()
+    wait_idle(qtbot, panel)
+    assert plots.pages.currentWidget() is not plots.empty_message and plots.graphics.isVisible()
+
+    panel.resize(1272, 398)  # the training dock of a 1280×720 window while it trains
+    qtbot.wait(50)
+    assert panel.body.verticalScrollBar().maximum() == 0  # the plots fit: no scrolling at the reference size
+    assert plots.graphics.height() >= 2 * 110
+    for plot in (plots.loss_plot, plots.lr_plot, plots.accuracy_plot):
+        axis = plot.getAxis("left")
+        low, high = axis.range
+        size = axis.geometry().height()
+        spacing, _values = axis.tickValues(low, high, size)[0]
+        assert spacing * size / (high - low) >= style.MIN_LABEL_GAP["vertical"]
+
+    fashion_doc.assign(load_template("mlp_fashion_mnist"))  # another network: its plots are empty again
+    assert plots.pages.currentWidget() is plots.empty_message
