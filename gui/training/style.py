@@ -90,7 +90,9 @@ class PlotStyler:
         return style_plot(plot, title, left, bottom, **options)
 
     def widget(self, title, left, bottom, axes=None, **options):
-        """A new ``pg.PlotWidget`` (with ``axes``: {side: AxisItem}) and its styled ``PlotItem``."""
+        """A new ``pg.PlotWidget`` and its styled ``PlotItem``; ``axes``: {side: AxisItem} in place of the sparse
+        ones."""
+        axes = {"left": SparseAxis("left"), "bottom": SparseAxis("bottom"), **(axes or {})}
         widget = pg.PlotWidget(background=scheme().background, axisItems=axes)
         self._views.append(widget)
         return widget, self.plot(widget.getPlotItem(), title, left, bottom, **options)
