@@ -10,7 +10,7 @@ import html
 import os
 import time
 
-from PySide6.QtCore import QByteArray, QPointF, QSettings, Qt, Signal
+from PySide6.QtCore import QByteArray, QEvent, QPointF, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QPalette, QUndoStack
 from PySide6.QtWidgets import (
     QApplication,
@@ -38,15 +38,20 @@ from gui.editor.summary_dock import SummaryWidget
 from gui.editor.view import NetworkView
 
 APP_NAME = "LayerLab"
+BOTTOM_DOCK_SHARE = 0.38  # of the window's height, at first: the summary and training panel under the canvas
 FILE_FILTER = "LayerLab networks (*.llnet *.json);;All files (*)"
 CANVAS_GESTURES = (
-    ("Wheel", "zoom under the cursor"), ("Middle drag / Space+drag", "pan"),
+    ("Wheel", "zoom under the cursor"), ("Shift+wheel", "scroll sideways"), ("Middle drag / Space+drag", "pan"),
     ("Tab / double-click on the canvas", "search for a layer to add"),
     ("Drag from a port", "connect; drop on empty canvas to add a connected layer"),
     ("Drag a connected input", "re-route or (dropped on empty canvas) remove the connection"),
     ("Drop a node on a connection", "insert it there"), ("Double-click a title", "rename"),
     ("Ctrl/Shift-click, drag a box", "select several"),
 )
+
+
+def _clamp(value, low, high):
+    return round(min(max(value, low), high))
 
 
 class MainWindow(QMainWindow):
@@ -78,6 +83,8 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._connect()
         self.setAcceptDrops(True)
+        self._bottom_heights = {}  # dock -> height, taken as each resize of the window begins
+        self.installEventFilter(self)
         self.resize(1440, 900)
         self._restore_layout()
         self._on_inference(self.scene.inference)
@@ -102,9 +109,35 @@ class MainWindow(QMainWindow):
         self.default_dock_sizes()
 
     def default_dock_sizes(self):
-        """The docks' first-run sizes (a saved layout replaces them)."""
-        self.resizeDocks([self.palette_dock, self.inspector_dock], [200, 300], Qt.Horizontal)
-        self.resizeDocks([self.summary_dock], [210], Qt.Vertical)
+        """The docks' first-run sizes, as shares of the window's (a saved layout replaces them)."""
+        width = self.width()
+        self.resizeDocks([self.palette_dock, self.inspector_dock],
+                         [_clamp(0.16 * width, 150, 220), _clamp(0.22 * width, 240, 300)], Qt.Horizontal)
+        self.resizeDocks([self.summary_dock], [round(BOTTOM_DOCK_SHARE * self.height())], Qt.Vertical)
+
+    def eventFilter(self, watched, event):
+        if watched is self and event.type() == QEvent.Type.Resize:  # before the layout has moved anything
+            self._bottom_heights = {dock: self._dock_area_height(dock) for dock in self._bottom_docks()}
+        return super().eventFilter(watched, event)
+
+    def resizeEvent(self, event):
+        """The docks under the canvas keep their share of the height: Qt would give most of the change to the
+        canvas, leaving it a strip in a smaller window."""
+        super().resizeEvent(event)
+        old, new = event.oldSize().height(), event.size().height()
+        if old > 0 and old != new and self._bottom_heights:
+            docks, heights = zip(*self._bottom_heights.items())
+            self.resizeDocks(list(docks), [round(h * new / old) for h in heights], Qt.Vertical)
+
+    def _dock_area_height(self, dock):
+        """What ``resizeDocks`` sets for a dock under the canvas: its height, with the tab bar of its group."""
+        bottom = self.statusBar().y() if self.statusBar().isVisible() else self.height()
+        return bottom - dock.y()
+
+    def _bottom_docks(self):
+        """The docks on show under the canvas (of tabbed ones, the current tab)."""
+        return [dock for dock in self.findChildren(QDockWidget) if not dock.isFloating() and dock.isVisible()
+                and not dock.visibleRegion().isEmpty() and self.dockWidgetArea(dock) == Qt.BottomDockWidgetArea]
 
     def _action(self, text, slot, shortcut=None, *, icon=None, tip=None, canvas=False):
         """A QAction; ``canvas`` ones fire only while the canvas has focus (so Delete or Ctrl+C in a text
@@ -239,6 +272,7 @@ class MainWindow(QMainWindow):
         self.view.addRequested.connect(self.controller.add_node)
         self.view.renameCommitted.connect(self.controller.rename)
         self.controller.refused.connect(self._show_refusal)
+        self.view.start_page.templateChosen.connect(self.new_from_template)
         self.layer_palette.layerActivated.connect(lambda name: self.controller.add_node(name, self._free_spot()))
         self.summary.nodeActivated.connect(self.select_node)
         self.undo_stack.cleanChanged.connect(self._update_title)
@@ -313,7 +347,10 @@ class MainWindow(QMainWindow):
         self.macs_label.setText(f"{formatting.short_count(inference.total_macs)} MACs")
         errors = len(inference.errors)
         warnings = len(inference.problems) - errors
-        if not inference.problems:
+        if not self.document.nodes:  # a fresh canvas invites rather than counts what is missing
+            self.problems_label.setText("Empty network: add an Input layer")
+            self.problems_label.setStyleSheet("")
+        elif not inference.problems:
             self.problems_label.setText("✓ no problems")
             self.problems_label.setStyleSheet("color: #2e7d32;")
         else:
@@ -547,9 +584,11 @@ class MainWindow(QMainWindow):
             if keys and action.text():
                 rows.append((action.text().replace("&", ""), keys))
         rows.sort()
-        rows += [(what, how) for how, what in CANVAS_GESTURES]
-        body = "".join(f"<tr><td>{html.escape(a)}</td><td style='padding-left:16px'><b>{html.escape(k)}</b></td>"
-                       f"</tr>" for a, k in rows)
+        gestures = [(what[0].upper() + what[1:], how) for how, what in CANVAS_GESTURES]
+        sections = (("Commands", rows), ("On the canvas", gestures))
+        body = "".join(f"<tr><td colspan='2' style='padding-top:6px'><b>{title}</b></td></tr>" + "".join(
+            f"<tr><td>{html.escape(a)}</td><td style='padding-left:16px'><b>{html.escape(k)}</b></td></tr>"
+            for a, k in section) for title, section in sections)
         return f"<table>{body}</table>"
 
     def show_shortcuts(self):
