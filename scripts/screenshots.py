@@ -17,11 +17,11 @@ import time
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from PySide6.QtCore import QCoreApplication, QSettings, QStandardPaths  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import QCoreApplication, QSettings, QStandardPaths
+from PySide6.QtWidgets import QApplication
 
-from gui.app import create_app  # noqa: E402
-from gui.workbench import create_window  # noqa: E402
+from gui.app import create_app
+from gui.workbench import create_window
 
 SIZES = ((1280, 720), (1024, 640))
 

@@ -13,12 +13,12 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-from PySide6.QtCore import QCoreApplication, QSettings, QStandardPaths  # noqa: E402
-from PySide6.QtGui import QGuiApplication  # noqa: E402
-from PySide6.QtTest import QTest  # noqa: E402
+from PySide6.QtCore import QCoreApplication, QSettings, QStandardPaths
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtTest import QTest
 
-from gui.app import create_app  # noqa: E402
-from gui.workbench import create_window  # noqa: E402
+from gui.app import create_app
+from gui.workbench import create_window
 
 STEPS = 300  # batch 4 on 1,200 images
 TIMEOUT = 300  # seconds for the run, evaluation included
