@@ -347,8 +347,8 @@ class MainWindow(QMainWindow):
         self.macs_label.setText(f"{formatting.short_count(inference.total_macs)} MACs")
         errors = len(inference.errors)
         warnings = len(inference.problems) - errors
-        if not self.document.nodes:  # a fresh canvas invites rather than counts what is missing
-            self.problems_label.setText("Empty network: add an Input layer")
+        if not self.document.nodes:
+            self.problems_label.setText(formatting.EMPTY_NETWORK)
             self.problems_label.setStyleSheet("")
         elif not inference.problems:
             self.problems_label.setText("✓ no problems")

@@ -1,4 +1,6 @@
-"""Numbers and shapes as the editor shows them."""
+"""Numbers, shapes and standing phrases as the editor shows them."""
+
+EMPTY_NETWORK = "Empty network: add an Input layer"  # a fresh canvas invites rather than lists what is missing
 
 
 def count(n):

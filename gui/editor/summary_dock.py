@@ -97,6 +97,10 @@ class SummaryWidget(QWidget):
                             f"parameters · <b>{formatting.count(inference.total_macs)}</b> MACs per image")
         self.problems.clear()
         style = self.style()
+        if not doc.nodes:
+            self.problems.addItem(QListWidgetItem(style.standardIcon(QStyle.SP_MessageBoxInformation),
+                                                  formatting.EMPTY_NETWORK))
+            return
         for problem in inference.problems:
             icon = style.standardIcon(QStyle.SP_MessageBoxCritical if problem.severity == "error"
                                       else QStyle.SP_MessageBoxWarning)

@@ -44,12 +44,19 @@ def test_the_page_fits_a_small_canvas_by_dropping_detail(editor):
     assert page.arrangement != roomy
 
 
-def test_status_bar_invites_on_an_empty_network_and_counts_errors_once_building(editor):
+def _summary_problems(editor):
+    problems = editor.summary.problems
+    return [problems.item(k).text() for k in range(problems.count())]
+
+
+def test_status_bar_and_summary_invite_on_an_empty_network_and_count_errors_once_building(editor):
     label = editor.problems_label
     assert label.text() == "Empty network: add an Input layer"
     assert "error" not in label.text() and label.styleSheet() == ""  # the palette's own text colour
+    assert _summary_problems(editor) == ["Empty network: add an Input layer"]
     editor.drop_layer("Input", (0.0, 0.0))
     assert label.text() == "1 error"  # no Output yet
+    assert _summary_problems(editor) == ["the network has no Output node"]
 
 
 def test_template_leads_are_short():
