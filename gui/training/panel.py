@@ -365,6 +365,8 @@ class TrainingPanel(QWidget):
         self.refresh_runs()
 
     def _show_last_run(self):
+        if self.network_path() is None:  # the shared folder of unsaved networks' runs is no one network's
+            return
         runs = [r for r in list_runs(self.network_path()) if r.status != "damaged"]
         if not runs:
             return

@@ -133,6 +133,13 @@ def test_runs_made_before_the_first_save_follow_the_file(window, qtbot, tmp_path
     assert panel.continue_action.isEnabled() and panel.export_csv_action.isEnabled()
 
 
+def test_a_new_network_does_not_claim_the_shared_folders_runs(window, qtbot, tmp_path):
+    panel = train_unsaved_mlp(window, qtbot)
+    window.new_blank()
+    assert panel.run_label.text() == "" and len(panel.controller.history) == 0
+    assert panel.prediction_view.predictor is None
+
+
 def test_a_run_saved_while_training_moves_when_it_ends(window, qtbot, tmp_path):
     panel = train_unsaved_mlp(window, qtbot, slow=True)
     qtbot.waitUntil(lambda: len(panel.controller.history) >= 3, timeout=30000)
