@@ -9,8 +9,10 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QPushButton, QVBoxLay
 
 HOW_TO_START = "Drag layers from the palette, press Tab on the canvas, or start from a template:"
 MARGIN = 12  # between the panel and the canvas's edges
-# (columns, whether cards show their lead line), from the roomiest arrangement to the most compact
-ARRANGEMENTS = ((2, True), (1, True), (2, False), (1, False))
+# (columns, whether cards show their lead line, whether the how-to line shows), from the roomiest arrangement
+# to the most compact (a short canvas, under a raised training panel, keeps the templates' titles readable)
+ARRANGEMENTS = ((2, True, True), (1, True, True), (2, False, True), (1, False, True), (2, False, False),
+                (1, False, False), (4, False, False))
 
 
 def lead(description):
@@ -77,22 +79,29 @@ class StartPage(QFrame):
         self.arrangement = None
         self._arrange(*ARRANGEMENTS[0])
 
-    def _arrange(self, columns, leads):
-        if self.arrangement == (columns, leads):
+    def _arrange(self, columns, leads, how_to):
+        if self.arrangement == (columns, leads, how_to):
             return
-        self.arrangement = (columns, leads)
+        self.arrangement = (columns, leads, how_to)
+        self.how_to.setVisible(how_to)
         for k, card in enumerate(self.cards):
             self.grid.addWidget(card, k // columns, k % columns)
             card.lead.setVisible(leads)
         self.layout().invalidate()
 
     def place(self, area):
-        """Centre the panel in ``area`` (the canvas's rectangle) in the roomiest arrangement that fits."""
+        """Centre the panel in ``area`` (the canvas's rectangle) in the roomiest arrangement that fits (or, where
+        none does, the one that overflows least)."""
         room = area.adjusted(MARGIN, MARGIN, -MARGIN, -MARGIN)
-        for columns, leads in ARRANGEMENTS:
-            self._arrange(columns, leads)
+        overflows = []
+        for arrangement in ARRANGEMENTS:
+            self._arrange(*arrangement)
             hint = self.sizeHint()
-            if hint.width() <= room.width() and hint.height() <= room.height():
+            overflow = max(0, hint.width() - room.width()) + max(0, hint.height() - room.height())
+            if overflow == 0:
                 break
+            overflows.append((overflow, arrangement))
+        else:  # nothing fits: the arrangement that overflows least
+            self._arrange(*min(overflows)[1])
         size = self.sizeHint().boundedTo(room.size())
         self.setGeometry(QRect(room.center() - QPoint(size.width() // 2, size.height() // 2), size))

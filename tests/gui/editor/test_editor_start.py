@@ -2,7 +2,8 @@
 the status bar names the first step in a neutral colour, and the start page goes away as soon as the
 network has a node and comes back when it is empty again."""
 
-from PySide6.QtCore import Qt
+import pytest
+from PySide6.QtCore import QRect, Qt
 
 from engine.graph.templates import list_templates
 from gui.editor.start_page import HOW_TO_START, lead
@@ -42,6 +43,18 @@ def test_the_page_fits_a_small_canvas_by_dropping_detail(editor):
     roomy = page.arrangement
     page.place(editor.view.viewport().rect().adjusted(0, 0, -300, -220))
     assert page.arrangement != roomy
+
+
+@pytest.mark.parametrize(("width", "height"), [(500, 180), (300, 260), (800, 120)])
+def test_on_a_short_canvas_every_template_title_stays_readable(editor, width, height):
+    page = editor.view.start_page
+    area = QRect(0, 0, width, height)
+    page.place(area)
+    editor.qtbot.wait(10)
+    assert area.contains(page.geometry())
+    for card in page.cards:
+        assert card.title.height() >= card.title.sizeHint().height(), (page.arrangement, card.key)
+        assert card.title.width() >= card.title.sizeHint().width(), (page.arrangement, card.key)
 
 
 def _summary_problems(editor):
