@@ -10,7 +10,7 @@ import html
 import os
 import time
 
-from PySide6.QtCore import QByteArray, QEvent, QPointF, QSettings, Qt, Signal
+from PySide6.QtCore import QByteArray, QEvent, QPoint, QPointF, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QPalette, QUndoStack
 from PySide6.QtWidgets import (
     QApplication,
@@ -38,6 +38,7 @@ from gui.editor.summary_dock import SummaryWidget
 from gui.editor.view import NetworkView
 
 APP_NAME = "LayerLab"
+DEFAULT_SIZE = (1440, 900)  # the window on first run, where the screen has room for it
 BOTTOM_DOCK_SHARE = 0.38  # of the window's height, at first: the summary and training panel under the canvas
 FILE_FILTER = "LayerLab networks (*.llnet *.json);;All files (*)"
 CANVAS_GESTURES = (
@@ -85,7 +86,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self._bottom_heights = {}  # dock -> height, taken as each resize of the window begins
         self.installEventFilter(self)
-        self.resize(1440, 900)
+        self._fit_default_size_to_screen()
         self._restore_layout()
         self._on_inference(self.scene.inference)
         self._update_title()
@@ -553,6 +554,13 @@ class MainWindow(QMainWindow):
         colour = QApplication.instance().palette().color(QPalette.ButtonText)
         for action, name in self._glyphs.items():
             action.setIcon(glyph_icon(name, colour))
+
+    def _fit_default_size_to_screen(self):
+        """The first-run size, no larger than the screen's free area (a 1280×720 laptop showed the window cut off
+        at the right and bottom); a saved geometry replaces it."""
+        free = self.screen().availableGeometry()
+        self.resize(min(DEFAULT_SIZE[0], free.width()), min(DEFAULT_SIZE[1], free.height()))
+        self.move(free.topLeft() + QPoint((free.width() - self.width()) // 2, (free.height() - self.height()) // 2))
 
     def _restore_layout(self):
         settings = QSettings()

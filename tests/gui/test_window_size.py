@@ -22,3 +22,12 @@ def test_the_window_fits_small_screens_and_the_canvas_keeps_its_share(qtbot, tmp
     panel = window.training_panel
     assert panel.width() <= window.width() and panel.settings_form.width() >= panel.settings_form.minimumWidth()
     window.close()
+
+
+def test_the_first_run_window_fits_the_screen(qtbot, tmp_path):
+    window = create_window(recovery_dir=str(tmp_path / "recovery"))
+    qtbot.addWidget(window)
+    free = window.screen().availableGeometry()  # the offscreen screen: 800×800, smaller than the default size
+    assert free.width() < 1440
+    assert window.width() <= free.width() and window.height() <= free.height()
+    assert free.contains(window.frameGeometry().topLeft())
