@@ -11,26 +11,15 @@ runs go to a temporary folder, so the user's own are untouched.
 import argparse
 import os
 import sys
-import tempfile
-import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from PySide6.QtCore import QCoreApplication, QSettings, QStandardPaths
 from PySide6.QtWidgets import QApplication
 
-from gui.app import create_app
-from gui.workbench import create_window
+from gui.scratch_session import open_scratch_window, wait
 
 SIZES = ((1280, 720), (1024, 640))
-
-
-def wait(app, seconds, until=lambda: False):
-    end = time.monotonic() + seconds
-    while time.monotonic() < end and not until():
-        app.processEvents()
-        time.sleep(0.01)
 
 
 def save(widget, folder, name):
@@ -79,15 +68,7 @@ def main():
     parser.add_argument("--themes", default="light,dark")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
-    scratch = tempfile.mkdtemp(prefix="layerlab-screens-")
-    os.environ["LAYERLAB_RUNS"] = os.path.join(scratch, "runs")
-    QStandardPaths.setTestModeEnabled(True)
-    QSettings.setDefaultFormat(QSettings.IniFormat)
-    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, os.path.join(scratch, "settings"))
-    app = create_app()
-    QCoreApplication.setOrganizationName("LayerLabScreens")
-    window = create_window(recovery_dir=os.path.join(scratch, "recovery"))
-    window.show()
+    app, window = open_scratch_window("LayerLabScreens")
     for theme_name in args.themes.split(","):
         for size in SIZES:
             render(app, window, args.out, theme_name, size, os.path.abspath(args.data), args.steps)

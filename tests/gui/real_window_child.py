@@ -8,41 +8,21 @@ from the X server to PNG and write what it saw as JSON.
 import json
 import os
 import sys
-import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-from PySide6.QtCore import QCoreApplication, QSettings, QStandardPaths
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
 
-from gui.app import create_app
-from gui.workbench import create_window
+from gui.scratch_session import open_scratch_window, wait
 
 STEPS = 300  # batch 4 on 1,200 images
 TIMEOUT = 300  # seconds for the run, evaluation included
 
 
-def wait(app, seconds, until=lambda: False):
-    end = time.monotonic() + seconds
-    while time.monotonic() < end and not until():
-        app.processEvents()
-        time.sleep(0.01)
-    return until()
-
-
 def main(data_dir, png_path, json_path):
-    scratch = tempfile.mkdtemp(prefix="layerlab-real-window-")
-    os.environ["LAYERLAB_RUNS"] = os.path.join(scratch, "runs")
-    QStandardPaths.setTestModeEnabled(True)
-    QSettings.setDefaultFormat(QSettings.IniFormat)
-    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, os.path.join(scratch, "settings"))
-    app = create_app()
-    QCoreApplication.setOrganizationName("LayerLabRealWindowTest")
-    window = create_window(recovery_dir=os.path.join(scratch, "recovery"))
+    app, window = open_scratch_window("LayerLabRealWindowTest")
     window.resize(1280, 720)
-    window.show()
     exposed = QTest.qWaitForWindowExposed(window, 10000)
     window.new_from_template("lenet_cifar10")
     window.document.set_settings({"data_dir": data_dir, "train_limit": 4 * STEPS, "epochs": 1})
