@@ -57,7 +57,8 @@ class ConsoleProgress(Callback):
 
 
 class MetricsLog(Callback):
-    """Per-epoch metrics as CSV (``metrics.csv``) and per-step losses as JSON lines (``steps.jsonl``)."""
+    """Per-epoch metrics as CSV (``metrics.csv``) and per-step records as JSON lines (``steps.jsonl``, a
+    ``StepInfo`` a line)."""
 
     FIELDS = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds")
 
@@ -73,8 +74,7 @@ class MetricsLog(Callback):
 
     def on_step_end(self, trainer, info):
         if self._steps is not None:
-            self._steps.write(json.dumps({"epoch": info.epoch + 1, "step": info.global_step, "loss": info.loss,
-                                          "lr": info.lr, "images_per_second": info.images_per_second}) + "\n")
+            self._steps.write(json.dumps(vars(info)) + "\n")
 
     def on_epoch_end(self, trainer, info):
         buffer = io.StringIO()

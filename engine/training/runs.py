@@ -5,7 +5,7 @@ given) and holds::
 
     network.llnet        the document as trained (settings included)
     metrics.csv          per-epoch metrics      } written by MetricsLog
-    steps.jsonl          per-step losses        }
+    steps.jsonl          per-step StepInfo      }
     checkpoint.llw       model, optimizer, scheduler and progress (Checkpoint), to resume from
     weights.safetensors  the final weights
     run.json             status, epochs, global step, test accuracy, images/s, start and end times, message
@@ -19,13 +19,14 @@ import errno
 import json
 import os
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 
 import numpy as np
 
 from ..utils.files import atomic_write_text
 from .callbacks import Callback, Checkpoint, MetricsLog
+from .trainer import StepInfo
 
 FORMAT = "layerlab.run"
 VERSION = 1
@@ -62,14 +63,15 @@ def runs_folder(network_path=None):
 @dataclass
 class RunMetrics:
     """A run's history as NumPy arrays: ``epochs[field]`` per epoch (fields of ``MetricsLog.FIELDS``,
-    ``epoch`` 1-based) and ``steps[key]`` per optimisation step (``step`` is the global step, ``epoch``
-    1-based, ``loss``, ``lr``, ``images_per_second``)."""
+    ``epoch`` 1-based) and ``steps[field]`` per optimisation step (the fields of ``StepInfo``)."""
 
     epochs: dict
     steps: dict
 
 
-STEP_KEYS = ("step", "epoch", "loss", "lr", "images_per_second")
+_GLOBAL_STEP = [f.name for f in fields(StepInfo)].index("global_step")
+# Lines of the first step log: the global step as 'step', a 1-based 'epoch', loss, lr and images/s only.
+_FIRST_FORMAT = {"step": 0, "steps_per_epoch": 0, "batch_size": 0}
 
 
 @dataclass
@@ -345,6 +347,13 @@ def _read_epochs(path):
     return out
 
 
+def _step_record(item):
+    """The values of a ``steps.jsonl`` line, in the order of ``StepInfo``'s fields."""
+    if "global_step" not in item:
+        item = {**item, **_FIRST_FORMAT, "global_step": item["step"], "epoch": item["epoch"] - 1}
+    return tuple(float(item[f.name]) for f in fields(StepInfo))
+
+
 def _read_steps(path):
     """Per-step records; a step logged twice (a run resumed from an earlier checkpoint) keeps its latest
     record, and a final line cut short by a crash is ignored."""
@@ -361,14 +370,12 @@ def _read_steps(path):
                 continue
             try:
                 item = json.loads(text)
-                record = tuple(float(item[k]) for k in STEP_KEYS)
+                record = _step_record(item)
             except (json.JSONDecodeError, KeyError, TypeError, ValueError):
                 raise RunFileError(path, f"line {number} is not a step record: {text[:80]!r}") from None
-            records[int(record[0])] = record
+            records[int(record[_GLOBAL_STEP])] = record
     rows = [records[k] for k in sorted(records)]
-    table = np.asarray(rows, np.float64).reshape(len(rows), len(STEP_KEYS))
-    out = {key: table[:, i] for i, key in enumerate(STEP_KEYS)}
-    for key in ("step", "epoch"):
-        out[key] = out[key].astype(np.int64)
-    return out
+    table = np.asarray(rows, np.float64).reshape(len(rows), len(fields(StepInfo)))
+    return {f.name: table[:, i].astype(np.int64 if f.type is int else np.float64)
+            for i, f in enumerate(fields(StepInfo))}
 

@@ -15,8 +15,20 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from engine.training.runs import load_run
 
 from .document_runs import DocumentRuns
-from .history import TrainingHistory
-from .worker import Job, TrainingWorker
+from .history import TrainingHistory, step_rows
+from .worker import (
+    DatasetMissing,
+    Done,
+    EpochMessage,
+    ErrorMessage,
+    EvaluationData,
+    Job,
+    Paused,
+    RunEnded,
+    RunStart,
+    StepMessage,
+    TrainingWorker,
+)
 
 DRAIN_INTERVAL_MS = 100  # the queue is drained 10 times a second; plots redraw at most that often
 SPEED_WINDOW = 50  # steps trained while running averaged for images/s and the ETA
@@ -43,7 +55,7 @@ def progress_of(run, metrics):
     epochs = metrics.steps["epoch"]
     if not len(epochs):
         return Progress(epochs=run.epochs)
-    return Progress(epoch=int(epochs[-1]), epochs=run.epochs, step=int(np.sum(epochs == epochs[-1])),
+    return Progress(epoch=int(epochs[-1]) + 1, epochs=run.epochs, step=int(np.sum(epochs == epochs[-1])),
                     steps_per_epoch=int(np.bincount(epochs).max()),
                     images_per_second=run.images_per_second or float("nan"),
                     elapsed=float(np.sum(metrics.epochs["seconds"])))
@@ -79,6 +91,11 @@ class TrainingController(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(DRAIN_INTERVAL_MS)
         self._timer.timeout.connect(self.drain)
+        self._handlers = {  # what each message other than a step does
+            RunStart: self._run_started, EpochMessage: self._epoch_ended, Paused: self._paused,
+            RunEnded: self._run_ended, EvaluationData: self.evaluationReady.emit,
+            DatasetMissing: lambda m: self.datasetMissing.emit(m.dataset, m.data_dir, m.message),
+            ErrorMessage: lambda m: self.errorOccurred.emit(m.message), Done: lambda m: None}
 
     # ----- state -----
     @property
@@ -190,76 +207,70 @@ class TrainingController(QObject):
         if worker is None:
             return
         revision = self.history.revision
-        rows, grads = [], []
+        steps = []
         done = False
         while True:
             try:
-                kind, payload = worker.messages.get_nowait()
+                message = worker.messages.get_nowait()
             except queue.Empty:
                 break
-            if kind == "step":
-                rows.append(payload[0])
-                grads.append(payload[1])
-                self.progress.step = payload[2]
+            if isinstance(message, StepMessage):
+                steps.append(message)
+                self.progress.step = message.info.step
                 if self._state == "running":  # a single step while paused says nothing of the pace
-                    self._running_speeds.append(payload[0][4])
+                    self._running_speeds.append(message.info.images_per_second)
             else:
-                if rows:  # keep the order: steps before the epoch that ends them
-                    self._add_steps(rows, grads)
-                    rows, grads = [], []
-                done = done or kind == "done"
-                self._handle(kind, payload)
-        if rows:
-            self._add_steps(rows, grads)
+                if steps:  # keep the order: steps before the epoch that ends them
+                    self._add_steps(steps)
+                    steps = []
+                done = done or isinstance(message, Done)
+                self._handlers[type(message)](message)
+        if steps:
+            self._add_steps(steps)
         if self.history.revision != revision:
             self._update_progress()
             self.updated.emit()
         if done:
             self._finish()
 
-    def _add_steps(self, rows, grads):
+    def _add_steps(self, steps):
         layers = len(self.history.layers)
         gradients = None
         if layers:
-            gradients = np.full((len(rows), layers), np.nan, np.float32)
-            for k, g in enumerate(grads):
-                if g is not None:
-                    gradients[k] = g
-        self.history.add_steps(np.asarray(rows, np.float64), gradients)
+            gradients = np.full((len(steps), layers), np.nan, np.float32)
+            for k, message in enumerate(steps):
+                if message.gradients is not None:
+                    gradients[k] = message.gradients
+        self.history.add_steps(step_rows(m.info for m in steps), gradients)
 
-    def _handle(self, kind, payload):
-        if kind == "started":
-            self.run_start = payload
-            self.history.set_layers(payload.layers)
-            self.progress.epochs, self.progress.steps_per_epoch = payload.epochs, payload.steps_per_epoch
-            self.progress.epoch = payload.first_epoch + 1
-            job = self.worker.job
-            self.document_runs.run_started(payload.run_folder, job.network_path is None and not job.continue_folder)
-            self.runStarted.emit(payload)
-            if self._state == "starting":
-                self._set_state("running")
-        elif kind == "epoch":
-            info, end_step = payload
-            self.history.add_epoch(info, end_step)
-            self.epochEnded.emit(info)
-        elif kind == "paused":
-            if self._state == "running":
-                self._set_state("paused")
-        elif kind == "end":
-            self.last_end = payload
-            self._set_state("stopping")
-            self.runEnded.emit(payload)
-        elif kind == "evaluation":
-            self.evaluationReady.emit(payload)
-        elif kind == "dataset_missing":
-            self.datasetMissing.emit(*payload)
-        elif kind == "error":
-            self.errorOccurred.emit(payload)
+    def _run_started(self, start):
+        self.run_start = start
+        self.history.set_layers(start.layers)
+        self.progress.epochs, self.progress.steps_per_epoch = start.epochs, start.steps_per_epoch
+        self.progress.epoch = start.first_epoch + 1
+        job = self.worker.job
+        self.document_runs.run_started(start.run_folder, job.network_path is None and not job.continue_folder)
+        self.runStarted.emit(start)
+        if self._state == "starting":
+            self._set_state("running")
+
+    def _epoch_ended(self, message):
+        self.history.add_epoch(message.info, message.end_step)
+        self.epochEnded.emit(message.info)
+
+    def _paused(self, message):
+        if self._state == "running":
+            self._set_state("paused")
+
+    def _run_ended(self, message):
+        self.last_end = message.info
+        self._set_state("stopping")
+        self.runEnded.emit(message.info)
 
     def _update_progress(self):
         p, h = self.progress, self.history
         if len(h):
-            p.epoch = int(h.steps.data[-1, 1])
+            p.epoch = int(h.column("epoch")[-1]) + 1
             speeds = np.asarray(self._running_speeds, np.float64)
             speeds = speeds[np.isfinite(speeds) & (speeds > 0)]
             if len(speeds):

@@ -1,17 +1,28 @@
-"""The metrics of the run on screen, in full: per-step loss, learning rate and speed, per-step gradient
-norms of every layer, per-epoch results. Fed by the controller from the worker's messages (or from a run
+"""The metrics of the run on screen, in full: per-step records (a column per ``StepInfo`` field), per-step
+gradient norms of every layer, per-epoch results. Fed by the controller from the worker's messages (or from a run
 folder), read by the plots and written out as CSV."""
 
 import csv
 import math
+from dataclasses import fields
+from operator import attrgetter
 
 import numpy as np
 
+from engine.training import StepInfo
+
 from .buffers import GrowableArray, Smoother
 
-STEP_FIELDS = ("step", "epoch", "loss", "lr", "images_per_second")
+STEP_FIELDS = tuple(f.name for f in fields(StepInfo))
+_INTEGER_FIELDS = [f.type is int for f in fields(StepInfo)]
 EPOCH_FIELDS = ("epoch", "end_step", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds")
-STEP, EPOCH, LOSS, LR, SPEED = range(len(STEP_FIELDS))
+STEP, EPOCH, LOSS = (STEP_FIELDS.index(name) for name in ("global_step", "epoch", "loss"))
+_values = attrgetter(*STEP_FIELDS)
+
+
+def step_rows(infos):
+    """An (n, len(STEP_FIELDS)) array of ``StepInfo`` records."""
+    return np.array([_values(info) for info in infos], np.float64).reshape(-1, len(STEP_FIELDS))
 
 
 class TrainingHistory:
@@ -39,14 +50,15 @@ class TrainingHistory:
 
     # ----- feeding -----
     def add_steps(self, rows, gradients=None):
-        """``rows``: an (n, 5) array of STEP_FIELDS; ``gradients``: (n, layers) norms or None."""
+        """``rows``: an (n, len(STEP_FIELDS)) array (``step_rows``); ``gradients``: (n, layers) norms or None."""
         rows = np.asarray(rows, np.float64).reshape(-1, len(STEP_FIELDS))
         if not len(rows):
             return
         last_epoch = self.epoch_starts[-1][0] if self.epoch_starts else None
         for epoch, step in rows[:, [EPOCH, STEP]].tolist():
+            epoch = int(epoch) + 1
             if epoch != last_epoch:
-                self.epoch_starts.append((int(epoch), step))
+                self.epoch_starts.append((epoch, step))
                 last_epoch = epoch
         self.steps.append(rows)
         self.smoothed.append(self._smoother.feed(rows[:, LOSS])[:, None])
@@ -66,7 +78,7 @@ class TrainingHistory:
         """Start from a run folder's ``RunMetrics`` (a continued run shows what came before it)."""
         self.reset()
         steps = metrics.steps
-        if len(steps["step"]):
+        if len(steps["global_step"]):
             self.add_steps(np.stack([steps[k] for k in STEP_FIELDS], 1))
         epochs = metrics.epochs
         ends = self._epoch_end_steps(epochs["epoch"])
@@ -76,7 +88,7 @@ class TrainingHistory:
         self.revision += 1
 
     def _epoch_end_steps(self, epochs):
-        step, epoch = self.steps.column(STEP), self.steps.column(EPOCH)
+        step, epoch = self.steps.column(STEP), self.steps.column(EPOCH) + 1
         return [float(step[epoch == e].max()) if (epoch == e).any() else math.nan for e in epochs]
 
     # ----- smoothing -----
@@ -117,8 +129,12 @@ class TrainingHistory:
             grads = self.gradients.data if self.layers else np.zeros((len(self.steps), 0))
             for k, row in enumerate(self.steps.data.tolist()):
                 epoch = epoch_rows.get(int(row[STEP]))
-                writer.writerow([int(row[STEP]), int(row[EPOCH]), *map(_num, row[2:]), _num(self.smoothed.data[k, 0]),
+                writer.writerow([*map(_cell, row, _INTEGER_FIELDS), _num(self.smoothed.data[k, 0]),
                                  *map(_num, grads[k].tolist()), *(map(_num, epoch[2:6]) if epoch else ("",) * 4)])
+
+
+def _cell(value, integer):
+    return int(value) if integer else _num(value)
 
 
 def _num(value):

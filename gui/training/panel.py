@@ -268,7 +268,7 @@ class TrainingPanel(QWidget):
         self.prediction_view.set_predictor(None, "Prediction is available when the run has ended.")
         self.run_label.setText(f"Run folder: {start.run_folder}  ·  {start.train_images:,} training images, "
                                f"batch {start.batch_size}")
-        first = self.controller.history.steps.column(0)
+        first = self.controller.history.column("global_step")
         first_step = float(first[0]) - 1 if len(first) else start.first_epoch * start.steps_per_epoch
         self.plots.start_run(first_step, start.epochs * start.steps_per_epoch, start.epochs)
         self.plots.refresh()
@@ -376,7 +376,7 @@ class TrainingPanel(QWidget):
         except RunFileError as e:
             self._show_banner(f"Cannot show the last run: {e}")
             return
-        progress, steps = self.controller.progress, self.controller.history.steps.column(0)
+        progress, steps = self.controller.progress, self.controller.history.column("global_step")
         first_step = float(steps[0]) - 1 if len(steps) else 0.0
         self.plots.start_run(first_step, progress.epochs * progress.steps_per_epoch, progress.epochs)
         self.plots.refresh()

@@ -41,7 +41,6 @@ from gui.widgets import size_to_current_page, wheel_only_when_focused
 
 from . import style
 from .buffers import finite_bounds, mean_decimate, minmax_decimate, sticky_range, visible_slice
-from .history import LOSS, LR, STEP
 
 PLOT_MIN_HEIGHT = 115  # pixels per row of plots: title, about 70 of data, tick labels
 KEY = (f"<span style='color:{style.TRAIN}'>━ training</span>&nbsp;&nbsp;"  # one legend for all plots, over none
@@ -215,7 +214,7 @@ class TrainingPlots(QWidget):
         self.refresh()
 
     def _set_x_ranges(self):
-        steps = self.history.steps.column(STEP)
+        steps = self.history.column("global_step")
         first, last = self._run_steps or ((steps[0] - 1, steps[-1]) if len(steps) else (0, 1))
         self.loss_plot.setXRange(first, max(last, steps[-1] if len(steps) else last), padding=0.01)
         epochs = max(self._epochs, len(self.history.epochs))
@@ -268,7 +267,7 @@ class TrainingPlots(QWidget):
         start = time.perf_counter()
         self._drawn = key
         self._sync_layers()
-        steps, loss, lr = h.steps.column(STEP), h.steps.column(LOSS), h.steps.column(LR)
+        steps, loss, lr = h.column("global_step"), h.column("loss"), h.column("lr")
         self._show_plots(bool(len(steps) or len(h.epochs) or h.layers))  # a run has started
         self._draw_steps(self.loss_raw, steps, loss, minmax_decimate)
         self._draw_steps(self.loss_smooth, steps, h.smoothed.column(0), mean_decimate)

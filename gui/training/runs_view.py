@@ -186,9 +186,9 @@ class RunsView(QWidget):
                 continue
             color = style.layer_color(k)
             steps = metrics.steps
-            if len(steps["step"]):
+            if len(steps["global_step"]):
                 smooth = Smoother(0.9).feed(np.asarray(steps["loss"], float))
-                self.loss_plot.plot(steps["step"], smooth, pen=pg.mkPen(color, width=2), name=name,
+                self.loss_plot.plot(steps["global_step"], smooth, pen=pg.mkPen(color, width=2), name=name,
                                     connect="finite")
             epochs = metrics.epochs
             most_epochs = max(most_epochs, len(epochs["epoch"]))

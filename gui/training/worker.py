@@ -1,19 +1,19 @@
 """The training worker: a thread that prepares a run from a copy of the document and drives the shared
 ``Trainer``, reporting through a queue.
 
-The worker never touches Qt. Its reporter callback puts small tuples on a ``SimpleQueue`` (one per step,
-with that step's per-layer gradient norms as a float32 vector); the GUI drains the queue from a timer. The
-messages are ``(kind, payload)``:
+The worker never touches Qt. Its reporter callback puts small typed messages on a ``SimpleQueue`` (one per
+step: the ``StepInfo`` with that step's per-layer gradient norms as a float32 vector); the GUI drains the
+queue from a timer. The messages, in the order a run sends them:
 
-``started``     a ``RunStart`` (layers, steps per epoch, run folder, ...)
-``step``        ``(row, gradients, step in epoch)``: row = (global step, 1-based epoch, loss, lr, images/s)
-``epoch``       ``(EpochInfo, end global step)``
-``paused``      the trainer is waiting (after the step in progress)
-``end``         the ``RunInfo`` of ``fit``
-``evaluation``  an ``EvaluationData`` of the test split
-``dataset_missing``  ``(dataset name, data folder, message)``: the data is not on disk
-``error``       a message for the user (a bad document, an unreadable file, a crash with its traceback)
-``done``        the thread is about to end
+``RunStart``        layers, steps per epoch, run folder, ...
+``StepMessage``     a ``StepInfo`` and the step's gradient norms
+``EpochMessage``    an ``EpochInfo`` and the global step it ended at
+``Paused``          the trainer is waiting (after the step in progress)
+``RunEnded``        the ``RunInfo`` of ``fit``
+``EvaluationData``  the evaluation of the test split
+``DatasetMissing``  the data is not on disk
+``ErrorMessage``    a message for the user (a bad document, an unreadable file, a crash with its traceback)
+``Done``            the thread is about to end
 """
 
 import contextlib
@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.graph import Network, NetworkError
+from engine.training import EpochInfo, RunInfo, StepInfo
 from engine.training.recipe import prepare_training
 from engine.training.runs import RunFileError, create_run, load_run
 from engine.vision.datasets import CorruptFileError, DatasetNotFoundError
@@ -43,10 +44,49 @@ class RunStart:
 
 
 @dataclass
+class StepMessage:
+    info: StepInfo
+    gradients: np.ndarray | None  # float32 norm per layer; None without a gradient (the failed step)
+
+
+@dataclass
+class EpochMessage:
+    info: EpochInfo
+    end_step: int  # the global step the epoch ended at
+
+
+@dataclass
+class Paused:
+    global_step: int
+
+
+@dataclass
+class RunEnded:
+    info: RunInfo
+
+
+@dataclass
 class EvaluationData:
     result: object  # engine.training.EvalResult
     classes: tuple
     dataset: object  # the test dataset, for the gallery's thumbnails
+
+
+@dataclass
+class DatasetMissing:
+    dataset: str
+    data_dir: str | None
+    message: str
+
+
+@dataclass
+class ErrorMessage:
+    message: str
+
+
+@dataclass
+class Done:
+    pass
 
 
 @dataclass
@@ -78,21 +118,21 @@ class _Reporter:
         self._grads = np.fromiter(norms.values(), np.float32, len(norms))
 
     def on_step_end(self, trainer, info):
-        self.post("step", ((info.global_step, info.epoch + 1, info.loss, info.lr, info.images_per_second),
-                           self._grads, info.step))
+        self.post(StepMessage(info, self._grads))
         self._grads = None
 
     def on_epoch_end(self, trainer, info):
-        self.post("epoch", (info, trainer.global_step))
+        self.post(EpochMessage(info, trainer.global_step))
 
     def on_pause(self, trainer):
-        self.post("paused", trainer.global_step)
+        self.post(Paused(trainer.global_step))
 
     def on_fit_end(self, trainer, info):
         if info.status == "failed":  # the step whose loss was not finite: a gap in the plots
-            self.post("step", ((trainer.global_step + 1, trainer.epoch + 1, np.nan, trainer.current_lr(), np.nan),
-                               self._grads, 0))
-        self.post("end", info)
+            gap = StepInfo(trainer.epoch, 0, trainer.global_step + 1, len(trainer.train_loader), np.nan,
+                           trainer.current_lr(), np.nan, 0)
+            self.post(StepMessage(gap, self._grads))
+        self.post(RunEnded(info))
 
 
 class TrainingWorker:
@@ -120,8 +160,8 @@ class TrainingWorker:
         self._thread.join(timeout)
         return not self._thread.is_alive()
 
-    def _post(self, kind, payload=None):
-        self.messages.put((kind, payload))
+    def _post(self, message):
+        self.messages.put(message)
 
     # ----- control -----
     def pause(self):
@@ -164,18 +204,18 @@ class TrainingWorker:
         except DatasetNotFoundError as e:
             network = Network.from_dict(self.job.network)
             settings = network.settings
-            self._post("dataset_missing", (network.input_node().params["dataset"],
-                                           self.job.data_dir or settings["data_dir"] or None, str(e)))
+            self._post(DatasetMissing(network.input_node().params["dataset"],
+                                      self.job.data_dir or settings["data_dir"] or None, str(e)))
         except (NetworkError, RunFileError, CorruptFileError, OSError, ValueError) as e:
             self._failed(str(e))
         except Exception:  # a bug: show it rather than lose it in a thread
             self._failed("Training failed with an unexpected error:\n" + traceback.format_exc())
         finally:
-            self._post("done")
+            self._post(Done())
 
     def _failed(self, message):
         """Tell the user, and leave the run folder (if there is one by now) saying how the run ended."""
-        self._post("error", message)
+        self._post(ErrorMessage(message))
         if self.run is not None and self.run.status in ("created", "running"):
             self.run.status = "failed"
             with contextlib.suppress(OSError):
@@ -204,14 +244,13 @@ class TrainingWorker:
         run.epochs = job.epochs or network.settings["epochs"]
         trainer.callbacks = [_Reporter(self._post, lambda: self._stopped), *run.callbacks(), *job.extra_callbacks]
         layers = trainer.monitor.attach(setup.model).layers  # fit() attaches it again
-        self._post("started", RunStart(layers, len(setup.train_loader), run.epochs, trainer.epoch,
-                                       network.settings["batch_size"], len(setup.data.train), run.folder,
-                                       setup.data.classes))
+        self._post(RunStart(layers, len(setup.train_loader), run.epochs, trainer.epoch,
+                            network.settings["batch_size"], len(setup.data.train), run.folder, setup.data.classes))
         info = trainer.fit(run.epochs)
         run.save_weights(setup.model)
         test_accuracy = None
         if info.status != "failed" and not self._cancelled:
             result = trainer.evaluate(setup.test_loader)
             test_accuracy = result.accuracy
-            self._post("evaluation", EvaluationData(result, setup.data.classes, setup.data.test))
+            self._post(EvaluationData(result, setup.data.classes, setup.data.test))
         run.finish(test_accuracy)

@@ -44,7 +44,7 @@ def test_train_writes_a_run_folder_next_to_the_network(cli, mlp):
     assert run.network().settings["train_limit"] == 512  # the document as trained
     metrics = run.metrics()
     assert metrics.epochs["epoch"].tolist() == [1]
-    assert metrics.steps["step"].tolist() == list(range(1, 9))
+    assert metrics.steps["global_step"].tolist() == list(range(1, 9))
 
 
 @needs_fashion_mnist
@@ -61,7 +61,7 @@ def test_resume_continues_exactly_as_an_uninterrupted_run(cli, mlp, tmp_path):
     ma, mb = load_run(first).metrics(), load_run(straight).metrics()
     for field in ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy"):
         assert np.array_equal(ma.epochs[field], mb.epochs[field]), field
-    assert np.array_equal(ma.steps["loss"], mb.steps["loss"]) and ma.steps["step"].tolist() == list(range(1, 9))
+    assert np.array_equal(ma.steps["loss"], mb.steps["loss"]) and ma.steps["global_step"].tolist() == list(range(1, 9))
     assert load_run(first).epochs_completed == 2
 
 

@@ -150,7 +150,7 @@ def test_a_run_saved_while_training_moves_when_it_ends(window, qtbot, tmp_path):
     moved = str(tmp_path / "live.runs" / os.path.basename(cached))
     run = load_run(moved)
     assert not os.path.exists(cached) and run.status == "finished" and run.global_step == 16 and run.has_checkpoint
-    assert len(run.metrics().steps["step"]) == 16
+    assert len(run.metrics().steps["global_step"]) == 16
     assert panel.controller.run.folder == moved and moved in panel.run_label.text()
     assert [r.folder for r in panel.runs_view.runs] == [moved]
 

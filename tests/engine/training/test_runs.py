@@ -10,7 +10,7 @@ import engine
 import engine.nn as nn
 from engine.graph import load_network
 from engine.graph.templates import load_template
-from engine.training import RunFileError, Trainer, create_run, list_runs, load_run, runs_folder
+from engine.training import RunFileError, StepInfo, Trainer, create_run, list_runs, load_run, runs_folder
 from engine.training import runs as runs_module
 
 
@@ -101,8 +101,9 @@ def test_callbacks_fill_the_folder_and_record_progress(tmp_path, network):
     assert metrics.epochs["epoch"].tolist() == [1, 2]
     assert np.allclose(metrics.epochs["train_loss"], [h.train_loss for h in trainer.history])
     assert np.allclose(metrics.epochs["val_accuracy"], [h.val_accuracy for h in trainer.history])
-    assert metrics.steps["step"].tolist() == list(range(1, 13))
-    assert metrics.steps["epoch"].tolist() == [1] * 6 + [2] * 6
+    assert metrics.steps["global_step"].tolist() == list(range(1, 13))
+    assert metrics.steps["epoch"].tolist() == [0] * 6 + [1] * 6  # StepInfo's fields, as the Trainer made them
+    assert metrics.steps["step"].tolist() == [*range(1, 7)] * 2 and set(metrics.steps["steps_per_epoch"]) == {6}
     assert metrics.steps["loss"].dtype == np.float64 and np.isfinite(metrics.steps["loss"]).all()
 
 
@@ -120,7 +121,7 @@ def test_a_stopped_run_keeps_its_checkpoint_and_says_so(tmp_path, network):
     loaded = load_run(run.folder)
     assert (loaded.status, loaded.epochs_completed, loaded.global_step) == ("stopped", 0, 3)
     assert engine.load(loaded.checkpoint_path)["global_step"] == 3
-    assert loaded.metrics().steps["step"].tolist() == [1, 2, 3]
+    assert loaded.metrics().steps["global_step"].tolist() == [1, 2, 3]
     assert len(loaded.metrics().epochs["epoch"]) == 0
 
 
@@ -177,17 +178,27 @@ def test_damaged_metrics_name_the_file_and_line(tmp_path, network):
 
 def test_step_log_tolerates_a_cut_last_line_and_keeps_the_latest_repeat(tmp_path, network):
     run = create_run(network, folder=tmp_path / "r")
-    record = '{{"epoch": {e}, "step": {s}, "loss": {loss}, "lr": 0.1, "images_per_second": 100.0}}\n'
     with open(run.steps_path, "w") as f:
-        for e, s, loss in [(1, 1, 2.0), (1, 2, 1.5), (2, 3, 1.0), (2, 2, 1.4)]:  # resumed from step 1 after step 3
-            f.write(record.format(e=e, s=s, loss=loss))
+        for e, s, loss in [(0, 1, 2.0), (0, 2, 1.5), (1, 3, 1.0), (0, 2, 1.4)]:  # resumed from step 1 after step 3
+            f.write(json.dumps(vars(StepInfo(e, s - 2 * e, s, 2, loss, 0.1, 100.0, 4))) + "\n")
         f.write('{"epoch": 2, "st')  # then a crash mid-line
     steps = run.metrics().steps
-    assert steps["step"].tolist() == [1, 2, 3] and steps["loss"].tolist() == [2.0, 1.4, 1.0]
+    assert steps["global_step"].tolist() == [1, 2, 3] and steps["loss"].tolist() == [2.0, 1.4, 1.0]
+    assert steps["epoch"].dtype == np.int64 and steps["lr"].dtype == np.float64
     with open(run.steps_path, "a") as f:
         f.write("\nnonsense\n")
     with pytest.raises(RunFileError, match=r"steps.jsonl: line 5 is not a step record"):
         run.metrics()
+
+
+def test_step_logs_of_the_first_format_still_read(tmp_path, network):
+    """Before a line was a StepInfo, it held the global step as 'step' and a 1-based epoch."""
+    run = create_run(network, folder=tmp_path / "r")
+    with open(run.steps_path, "w") as f:
+        for e, s in [(1, 1), (1, 2), (2, 3)]:
+            f.write(json.dumps({"epoch": e, "step": s, "loss": 1.0, "lr": 0.1, "images_per_second": 100.0}) + "\n")
+    steps = run.metrics().steps
+    assert steps["global_step"].tolist() == [1, 2, 3] and steps["epoch"].tolist() == [0, 0, 1]
 
 
 def test_a_run_without_logs_has_empty_metrics(tmp_path, network):

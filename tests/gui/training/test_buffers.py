@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from engine.training import EpochInfo
+from engine.training import EpochInfo, StepInfo
 from engine.training.runs import RunMetrics
 from gui.training.buffers import (
     GrowableArray,
@@ -17,7 +17,7 @@ from gui.training.buffers import (
     sticky_range,
     visible_slice,
 )
-from gui.training.history import STEP_FIELDS, TrainingHistory
+from gui.training.history import STEP_FIELDS, TrainingHistory, step_rows
 
 
 def test_growable_array_keeps_every_row_across_growth():
@@ -74,7 +74,7 @@ def test_view_ranges():
 def test_history_epochs_smoothing_and_csv(tmp_path):
     h = TrainingHistory(smoothing=0.5)
     h.reset(["fc1", "fc2"])
-    rows = [(s, 1 + (s > 4), 1.0 / s, 0.1, 100.0) for s in range(1, 9)]
+    rows = step_rows(StepInfo(int(s > 4), s - 4 * (s > 4), s, 4, 1.0 / s, 0.1, 100.0, 4) for s in range(1, 9))
     h.add_steps(rows[:5], np.full((5, 2), 0.5, np.float32))
     h.add_epoch(EpochInfo(0, 0.9, 0.5, 0.8, 0.6, 1.0, 0.1), 4)
     h.add_steps(rows[5:])  # no gradient norms: NaN
@@ -89,14 +89,16 @@ def test_history_epochs_smoothing_and_csv(tmp_path):
     h.write_csv(path)
     with open(path) as f:
         table = list(csv.DictReader(f))
-    assert len(table) == 8 and list(table[0])[:5] == list(STEP_FIELDS)
+    assert len(table) == 8 and list(table[0])[:len(STEP_FIELDS)] == list(STEP_FIELDS)
+    assert [table[5][k] for k in ("epoch", "step", "global_step", "loss")] == ["1", "2", "6", repr(1 / 6)]
     assert table[3]["val_accuracy"] == "0.6" and table[4]["val_accuracy"] == ""
     assert table[0]["grad_norm_fc2"] == "0.5" and table[7]["grad_norm_fc1"] == ""
 
 
 def test_history_from_a_run_folders_metrics():
-    steps = {"step": np.arange(1, 7), "epoch": np.array([1, 1, 1, 2, 2, 2]), "loss": np.linspace(2, 1, 6),
-             "lr": np.full(6, 0.1), "images_per_second": np.full(6, 50.0)}
+    steps = {"epoch": np.array([0, 0, 0, 1, 1, 1]), "step": np.array([1, 2, 3] * 2), "global_step": np.arange(1, 7),
+             "steps_per_epoch": np.full(6, 3), "loss": np.linspace(2, 1, 6), "lr": np.full(6, 0.1),
+             "images_per_second": np.full(6, 50.0), "batch_size": np.full(6, 4)}
     epochs = {"epoch": np.array([1, 2]), "train_loss": np.array([1.8, 1.2]), "train_accuracy": np.array([0.3, 0.5]),
               "val_loss": np.array([1.7, 1.1]), "val_accuracy": np.array([0.35, 0.55]), "lr": np.array([0.1, 0.1]),
               "seconds": np.array([1.0, 1.0])}
