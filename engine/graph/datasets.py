@@ -1,7 +1,10 @@
-"""What the network document knows of each dataset an Input node may come from: its image shape and
-class names. Loading the images is the training layer's job (``engine.training.recipe``)."""
+"""What the network document knows of each dataset an Input node may come from: its image shape, class
+names and statistics, and how its images are prepared (``transform_calls``, as data: the code exporter writes
+them, the training recipe ``engine.training.recipe`` makes them and loads the images)."""
 
 from dataclasses import dataclass
+
+from .catalogue import ModuleCall
 
 
 @dataclass(frozen=True)
@@ -37,3 +40,34 @@ def dataset_info(name):
         return DATASETS[name]
     except KeyError:
         raise KeyError(f"unknown dataset {name!r}; expected one of {', '.join(DATASETS)}") from None
+
+
+def normalization(network):
+    """``(mean, std)`` per channel that images (pixels in [0, 1]) are normalised with, or None when the
+    settings turn normalisation off."""
+    if not network.settings["normalize"]:
+        return None
+    info = DATASETS[network.input_node().params["dataset"]]
+    channels = network.input_node().params["shape"][0]
+    return (info.mean, info.std) if channels == len(info.mean) else ((0.5,) * channels, (0.5,) * channels)
+
+
+def transform_calls(network, train):
+    """The ``engine.vision.transforms`` calls that prepare an image for training (``train``: with the
+    augmentations, before the tensor) or evaluation: resize (image folders), tensor, normalisation."""
+    settings = network.settings
+    info = DATASETS[network.input_node().params["dataset"]]
+    channels, height, width = network.input_node().params["shape"]
+    calls = []
+    if info.shape is None:  # image folders come in any size and mode
+        calls += [ModuleCall("Resize", ((height, width),))] + ([ModuleCall("Grayscale", (1,))] if channels == 1 else [])
+    if train and settings["augment_crop_padding"]:
+        calls.append(ModuleCall("RandomCrop", ((height, width),),
+                                {"padding": settings["augment_crop_padding"], "padding_mode": "reflect"}))
+    if train and settings["augment_hflip"]:
+        calls.append(ModuleCall("RandomHorizontalFlip"))
+    calls.append(ModuleCall("ToTensor"))
+    mean_std = normalization(network)
+    if mean_std is not None:
+        calls.append(ModuleCall("Normalize", mean_std))
+    return calls

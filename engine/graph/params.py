@@ -1,10 +1,11 @@
 """Typed parameters: how a layer's (or the training settings') options are described once, checked, and
 stored in JSON.
 
-A ``ParamSpec`` knows its kind, default, valid range and choices; ``validate`` turns any value a user or a
+A ``ParamSpec`` knows its kind, default, valid range, choices and which choices of another parameter it
+applies to (``applies``: momentum only for SGD and RMSprop); ``validate`` turns any value a user or a
 file may give (JSON lists for tuples, ints for floats) into the normal form or raises ``ValueError`` with
 a message that names the parameter and says what is wrong. The GUI generates its inspector widgets from
-the same specs, so the ranges shown are the ranges enforced.
+the same specs, so the ranges shown are the ranges enforced and the options shown those used.
 """
 
 import math
@@ -23,6 +24,7 @@ class ParamSpec:
     choices: tuple = ()
     help: str = ""
     key: bool = False  # shown on the node in the editor
+    applies: tuple = ()  # (other parameter, its choices): used only while that parameter holds one of them
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -36,6 +38,17 @@ class ParamSpec:
         if self.maximum is not None:
             return f"<= {_fmt(self.maximum)}"
         return ""
+
+    def applies_to(self, values):
+        """Whether this parameter is used, given the other ``values`` (always, without ``applies``)."""
+        return not self.applies or values[self.applies[0]] in self.applies[1]
+
+    def describe_applies(self):
+        """``"SGD and RMSprop only"``, or "" for a parameter that always applies."""
+        if not self.applies:
+            return ""
+        *rest, last = self.applies[1]
+        return f"{', '.join(rest)} and {last} only" if rest else f"{last} only"
 
     def _check_range(self, value):
         low_ok = self.minimum is None or value >= self.minimum

@@ -1,11 +1,14 @@
 """Training settings stored in the network document, described by the same ``ParamSpec`` as layer
-parameters, so the GUI's form and the file's checks come from one list. The dataset itself is the Input
-node's ``dataset`` parameter; these settings say how to train on it."""
+parameters, so the GUI's form, the file's checks, the training recipe and the exported script come from one
+list: ``applies`` says which optimizer or schedule an option is for. The dataset itself is the Input node's
+``dataset`` parameter; these settings say how to train on it."""
 
 from .params import ParamSpec, validate_params
 
 OPTIMIZERS = ("SGD", "Adam", "AdamW", "RMSprop")
 SCHEDULERS = ("none", "StepLR", "MultiStepLR", "CosineAnnealingLR", "OneCycleLR", "ReduceLROnPlateau")
+STEP_SCHEDULERS = ("OneCycleLR",)  # step after every batch; the others after every epoch
+
 
 SETTINGS_GROUPS = {
     "Data": (
@@ -23,20 +26,24 @@ SETTINGS_GROUPS = {
     "Optimiser": (
         ParamSpec("optimizer", "choice", "SGD", choices=OPTIMIZERS),
         ParamSpec("lr", "float", 0.01, minimum=1e-8, maximum=10.0, help="learning rate"),
-        ParamSpec("momentum", "float", 0.9, minimum=0.0, maximum=0.9999, help="SGD and RMSprop"),
-        ParamSpec("nesterov", "bool", False, help="SGD only"),
+        ParamSpec("momentum", "float", 0.9, minimum=0.0, maximum=0.9999, applies=("optimizer", ("SGD", "RMSprop"))),
+        ParamSpec("nesterov", "bool", False, applies=("optimizer", ("SGD",))),
         ParamSpec("weight_decay", "float", 0.0, minimum=0.0, maximum=1.0),
-        ParamSpec("beta1", "float", 0.9, minimum=0.0, maximum=0.9999, help="Adam and AdamW"),
-        ParamSpec("beta2", "float", 0.999, minimum=0.0, maximum=0.99999, help="Adam and AdamW"),
+        ParamSpec("beta1", "float", 0.9, minimum=0.0, maximum=0.9999, applies=("optimizer", ("Adam", "AdamW"))),
+        ParamSpec("beta2", "float", 0.999, minimum=0.0, maximum=0.99999, applies=("optimizer", ("Adam", "AdamW"))),
     ),
     "Schedule": (
         ParamSpec("scheduler", "choice", "none", choices=SCHEDULERS),
-        ParamSpec("step_size", "int", 10, minimum=1, maximum=1 << 20, help="StepLR: epochs between decays"),
-        ParamSpec("milestones", "ints", (), minimum=1, maximum=1 << 20, help="MultiStepLR: epochs of decay"),
-        ParamSpec("gamma", "float", 0.1, minimum=0.0, maximum=1.0, help="decay factor"),
+        ParamSpec("step_size", "int", 10, minimum=1, maximum=1 << 20, help="epochs between decays",
+                  applies=("scheduler", ("StepLR",))),
+        ParamSpec("milestones", "ints", (), minimum=1, maximum=1 << 20, help="epochs of decay",
+                  applies=("scheduler", ("MultiStepLR",))),
+        ParamSpec("gamma", "float", 0.1, minimum=0.0, maximum=1.0, help="decay factor",
+                  applies=("scheduler", ("StepLR", "MultiStepLR", "ReduceLROnPlateau"))),
         ParamSpec("warmup_fraction", "float", 0.15, minimum=0.0, maximum=1.0,
-                  help="OneCycleLR: fraction of steps spent warming up"),
-        ParamSpec("patience", "int", 3, minimum=0, maximum=1000, help="ReduceLROnPlateau: epochs to wait"),
+                  help="fraction of steps spent warming up", applies=("scheduler", ("OneCycleLR",))),
+        ParamSpec("patience", "int", 3, minimum=0, maximum=1000, help="epochs to wait",
+                  applies=("scheduler", ("ReduceLROnPlateau",))),
     ),
     "Run": (
         ParamSpec("batch_size", "int", 64, minimum=1, maximum=65536),
@@ -56,3 +63,19 @@ def default_settings():
 def validate_settings(values):
     """Complete, normal-form settings; unknown keys and bad values raise ``ValueError``."""
     return validate_params(SETTINGS_SPECS, values)
+
+
+def optimizer_options(settings):
+    """Keyword arguments of ``torch.optim.<settings["optimizer"]>``: the optimiser settings that apply to it
+    (``beta1`` and ``beta2`` as ``betas``)."""
+    options = {spec.name: settings[spec.name] for spec in SETTINGS_GROUPS["Optimiser"]
+               if spec.name != "optimizer" and spec.applies_to(settings)}
+    if "beta1" in options:
+        options["betas"] = (options.pop("beta1"), options.pop("beta2"))
+    return options
+
+
+def loader_options(settings, train):
+    """Keyword arguments of the ``DataLoader`` for training (shuffled) or evaluation (batches of 256 at least)."""
+    return {"batch_size": settings["batch_size"] if train else max(256, settings["batch_size"]), "shuffle": train,
+            "num_workers": settings["num_workers"]}

@@ -1,5 +1,6 @@
 """From a network document to a ready ``Trainer``: datasets and transforms, loaders, the model, the loss,
-the optimizer and the schedule, all read from the document's training settings.
+the optimizer and the schedule, all read from the document's training settings (the transforms, optimizer
+options and loader options as ``engine.graph`` describes them, which the exported script writes too).
 
 The command line and the GUI both go through ``prepare_training``, so a saved document reproduces a run
 whichever way it is started. With ``val_split`` 0 the test split serves as the validation set (as in the
@@ -12,11 +13,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import optim
 from ..graph import Network, NetworkError
-from ..graph.datasets import DATASETS
-from ..graph.training_plan import eval_transform, make_loader, make_optimizer, make_scheduler, train_transform
+from ..graph.datasets import DATASETS, transform_calls
+from ..graph.settings import STEP_SCHEDULERS, loader_options, optimizer_options
 from ..utils.data import DataLoader, Subset
 from ..vision import datasets as vision_datasets
+from ..vision import transforms as T
 from .trainer import Trainer
 
 
@@ -41,6 +44,52 @@ class TrainingSetup:
     val_loader: DataLoader
     test_loader: DataLoader
     trainer: Trainer
+
+
+def _transform(network, train):
+    return T.Compose([getattr(T, call.cls)(*call.args, **call.kwargs) for call in transform_calls(network, train)])
+
+
+def eval_transform(network):
+    """The transform for evaluation and prediction: resize (image folders), tensor, normalisation."""
+    return _transform(network, False)
+
+
+def train_transform(network):
+    """The evaluation transform with the settings' augmentations before the tensor."""
+    return _transform(network, True)
+
+
+def make_optimizer(network, parameters):
+    """``engine.optim.<optimizer>`` with the settings that apply to it."""
+    settings = network.settings
+    if settings["optimizer"] == "SGD" and settings["nesterov"] and settings["momentum"] == 0:
+        raise NetworkError("training settings: nesterov needs a momentum above 0")
+    return getattr(optim, settings["optimizer"])(parameters, **optimizer_options(settings))
+
+
+def make_scheduler(network, optimizer, steps_per_epoch):
+    """``(scheduler or None, 'epoch' or 'step')`` for the document's schedule."""
+    s = network.settings
+    name = s["scheduler"]
+    interval = "step" if name in STEP_SCHEDULERS else "epoch"
+    sched = optim.lr_scheduler
+    if name == "StepLR":
+        return sched.StepLR(optimizer, step_size=s["step_size"], gamma=s["gamma"]), interval
+    if name == "MultiStepLR":
+        return sched.MultiStepLR(optimizer, milestones=list(s["milestones"]), gamma=s["gamma"]), interval
+    if name == "CosineAnnealingLR":
+        return sched.CosineAnnealingLR(optimizer, T_max=s["epochs"]), interval
+    if name == "OneCycleLR":
+        return sched.OneCycleLR(optimizer, max_lr=s["lr"], total_steps=max(2, s["epochs"] * steps_per_epoch),
+                                pct_start=s["warmup_fraction"]), interval
+    if name == "ReduceLROnPlateau":
+        return sched.ReduceLROnPlateau(optimizer, factor=s["gamma"] or 0.1, patience=s["patience"]), interval
+    return None, interval
+
+
+def make_loader(network, dataset, train):
+    return DataLoader(dataset, **loader_options(network.settings, train))
 
 
 def _open(info, root, train, download):

@@ -29,7 +29,7 @@ class ParamEditor(QWidget):
         self._layout = QHBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.setSpacing(4)
-        tip = spec.help
+        tip = "; ".join(text for text in (spec.help, spec.describe_applies()) if text)
         if spec.describe_range():
             tip = f"{tip} ({spec.describe_range()})" if tip else spec.describe_range()
         self.setToolTip(tip)

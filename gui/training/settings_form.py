@@ -5,7 +5,7 @@ The fields are the inspector's editors (``gui.editor.param_widgets``). Every edi
 (``set_settings``, or ``set_params`` on the Input node for the dataset): in the application window that is
 the editor's controller, so settings edits are undoable like any other. The form listens to the document
 and shows what it holds, so an undo or a file opened shows up here too. Options that do not apply to the
-chosen optimizer or schedule are hidden.
+chosen optimizer or schedule (their spec's ``applies``) are hidden.
 """
 
 import functools
@@ -39,18 +39,6 @@ LABELS = {
     "epochs": "Epochs", "device": "Device", "seed": "Seed",
 }
 
-# which options apply, given the other settings (the rest of the recipe ignores them)
-APPLIES = {
-    "momentum": lambda s: s["optimizer"] in ("SGD", "RMSprop"),
-    "nesterov": lambda s: s["optimizer"] == "SGD",
-    "beta1": lambda s: s["optimizer"] in ("Adam", "AdamW"),
-    "beta2": lambda s: s["optimizer"] in ("Adam", "AdamW"),
-    "step_size": lambda s: s["scheduler"] == "StepLR",
-    "milestones": lambda s: s["scheduler"] == "MultiStepLR",
-    "gamma": lambda s: s["scheduler"] in ("StepLR", "MultiStepLR", "ReduceLROnPlateau"),
-    "warmup_fraction": lambda s: s["scheduler"] == "OneCycleLR",
-    "patience": lambda s: s["scheduler"] == "ReduceLROnPlateau",
-}
 
 class DocumentEdits:
     """Edits applied straight to the document. The editor's controller offers the same two methods as undoable
@@ -179,9 +167,9 @@ class SettingsForm(QScrollArea):
         self.dataset.setEnabled(node is not None)
         if node is not None:
             self.dataset.setCurrentText(node.params["dataset"])
-        for name, applies in APPLIES.items():
+        for name, editor in self.editors.items():
             form, field = self._rows[name]
-            form.setRowVisible(field, applies(settings))
+            form.setRowVisible(field, editor.spec.applies_to(settings))
         self._fit_width_to_fields()
 
     def _fit_width_to_fields(self):

@@ -3,7 +3,7 @@ was prepared in training. Every exporter writes it from ``model_info``: the ONNX
 safetensors header and the constants of the generated code.
 
 Class names are those the training data gave (a run records them; image folders only know them from their
-files), else the dataset's. Normalisation is the training recipe's (``training_plan.normalization``), so it
+files), else the dataset's. Normalisation is the training recipe's (``datasets.normalization``), so it
 is what the model saw: pixels scaled to [0, 1], then ``(x - mean) / std`` per channel.
 """
 
@@ -11,8 +11,7 @@ import json
 from dataclasses import dataclass
 
 from ..build import require_valid
-from ..datasets import DATASETS
-from ..training_plan import normalization
+from ..datasets import DATASETS, normalization
 
 PRODUCER = "LayerLab"
 

@@ -1,28 +1,21 @@
 """The training part of the engine code export: data, transforms, loaders, loss, optimizer and schedule
-as LayerLab's training plan (``engine.graph.training_plan``, which the app's training recipe uses) makes
-them, written out as a plain script.
-
-Values are read from the objects the plan builds wherever they can be (the transforms, the optimizer,
-the loaders' batch sizes, the loss), so the script follows the recipe by construction; the schedule's
-construction cannot be read back from a scheduler, so ``SCHEDULERS`` writes it per scheduler class (a test
-checks that its learning rates follow the recipe's step by step).
+written out as a plain script, from the same descriptions the app's training recipe (``engine.training.recipe``)
+builds from: ``transform_calls``, ``optimizer_options``, ``loader_options``. A schedule's construction is
+written per scheduler class by ``SCHEDULERS`` (a test checks that its learning rates follow the recipe's step
+by step).
 """
 
-import ast
-import inspect
 from string import Template
 
-from ... import nn
-from ...creation import zeros
 from ..build import loss_call
 from ..catalogue import ModuleCall
-from ..datasets import DATASETS
-from ..training_plan import eval_transform, make_loader, make_optimizer, make_scheduler, train_transform
+from ..datasets import DATASETS, transform_calls
+from ..settings import STEP_SCHEDULERS, loader_options, optimizer_options
 from .errors import ExportError
 from .model_code import format_call
 
-# scheduler class made by training_plan.make_scheduler -> its construction; ``epochs`` and ``steps_per_epoch`` are
-# variables of the generated make_scheduler
+# the settings' scheduler -> its construction as engine.training.recipe.make_scheduler makes it; ``epochs`` and
+# ``steps_per_epoch`` are variables of the generated make_scheduler
 SCHEDULERS = {
     "StepLR": lambda s: f"StepLR(optimizer, step_size={s['step_size']!r}, gamma={s['gamma']!r})",
     "MultiStepLR": lambda s: f"MultiStepLR(optimizer, milestones={list(s['milestones'])!r}, gamma={s['gamma']!r})",
@@ -34,35 +27,8 @@ SCHEDULERS = {
 }
 
 
-def _is_default(value, default):
-    return value == default and isinstance(value, bool) == isinstance(default, bool)
-
-
-def object_call(obj, values, skip=(), always=()):
-    """The ``ModuleCall`` that rebuilds ``obj``: its class's constructor parameters read from ``values``,
-    leaving out those at their defaults (except the names in ``always``). Values must be Python literals, so
-    ``repr`` writes them as code."""
-    kwargs = {}
-    for name, param in inspect.signature(type(obj)).parameters.items():
-        if name in skip or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
-            continue
-        if name not in values:
-            raise ExportError(f"cannot write {type(obj).__name__} as code: its {name!r} cannot be read back")
-        value = values[name]
-        if name not in always and _is_default(value, param.default):
-            continue
-        try:
-            literal = ast.literal_eval(repr(value)) == value
-        except (ValueError, SyntaxError):
-            literal = False
-        if not literal:
-            raise ExportError(f"cannot write {type(obj).__name__} as code: {name}={value!r} is not a literal")
-        kwargs[name] = value
-    return ModuleCall(type(obj).__name__, (), kwargs)
-
-
-def _compose(transform, indent):
-    steps = "".join(f"\n{indent}    {format_call(object_call(t, vars(t)), 'T.')}," for t in transform.transforms)
+def _compose(network, train, indent):
+    steps = "".join(f"\n{indent}    {format_call(call, 'T.')}," for call in transform_calls(network, train))
     return f"T.Compose([{steps}\n{indent}])"
 
 
@@ -90,20 +56,19 @@ def _split(settings):
             f"    indices = np.sort(order[n_val:])\n")
 
 
-def _schedule(network, optimizer):
+def _schedule(network):
     """Source of the schedule: (make_scheduler function, its call in main, the step after each batch, the step
     after each epoch); all empty without a schedule."""
-    scheduler, interval = make_scheduler(network, optimizer, 1)
-    if scheduler is None:
+    name = network.settings["scheduler"]
+    if name == "none":
         return "", "", "", ""
-    name = type(scheduler).__name__
     if name not in SCHEDULERS:
         raise ExportError(f"the code exporter cannot write the {name} schedule; add it to SCHEDULERS in {__name__}")
     function = (f"def make_scheduler(optimizer, epochs, steps_per_epoch):\n"
                 f"    return torch.optim.lr_scheduler.{SCHEDULERS[name](network.settings)}\n\n\n")
     call = "\n    scheduler = make_scheduler(optimizer, args.epochs, len(train_loader))"
     step = "scheduler.step(val_loss)" if name == "ReduceLROnPlateau" else "scheduler.step()"
-    if interval == "step":
+    if name in STEP_SCHEDULERS:
         return function, call, f"\n            {step}", ""
     return function, call, "", f"\n        {step}"
 
@@ -117,22 +82,22 @@ def training_source(network, cls_name, trained_file):
         raise ExportError(f"{images.label()}: the engine script trains on images (C×H×W), but the input is "
                           f"{images.layer_type.params['shape'].format(images.params['shape'])}; export PyTorch code "
                           "for the model alone")
-    optimizer = make_optimizer(network, [nn.Parameter(zeros(1))])
-    make_scheduler, make_scheduler_call, batch_step, epoch_step = _schedule(network, optimizer)
+    make_scheduler, make_scheduler_call, batch_step, epoch_step = _schedule(network)
     open_train, open_test, data_arg = _datasets(network)
-    train_loader, eval_loader = make_loader(network, [0], True), make_loader(network, [0], False)
+    train_loader, eval_loader = loader_options(settings, True), loader_options(settings, False)
     return Template(_TRAINING).substitute(
-        train_transforms=_compose(train_transform(network), " " * 8),
-        eval_transforms=_compose(eval_transform(network), " " * 4),
+        train_transforms=_compose(network, True, " " * 8),
+        eval_transforms=_compose(network, False, " " * 4),
         open_train=open_train, open_test=open_test, split=_split(settings),
-        optimizer=format_call(object_call(optimizer, optimizer.defaults, ("params",), ("lr",)), "torch.optim.",
+        optimizer=format_call(ModuleCall(settings["optimizer"], (), optimizer_options(settings)), "torch.optim.",
                               ("model.parameters()",)),
         make_scheduler=make_scheduler, make_scheduler_call=make_scheduler_call, batch_step=batch_step,
         epoch_step=epoch_step,
         loss=format_call(loss_call(network), "nn."), data_arg=data_arg, cls=cls_name,
         title=repr(network.title), epochs=settings["epochs"], limit=settings["train_limit"],
         device=repr(settings["device"]), seed=settings["seed"], trained=repr(trained_file),
-        train_batch=train_loader.batch_size, eval_batch=eval_loader.batch_size, workers=train_loader.num_workers,
+        train_batch=train_loader["batch_size"], eval_batch=eval_loader["batch_size"],
+        workers=train_loader["num_workers"],
         val_name="test" if settings["val_split"] == 0 else "validation")
 
 

@@ -7,7 +7,7 @@ from PIL import Image
 
 import engine
 from engine.graph import Network
-from engine.graph.training_plan import eval_transform
+from engine.training.recipe import eval_transform
 
 
 def chain(shape, layers, *, title="case"):

@@ -10,7 +10,8 @@ from PIL import Image
 
 import engine
 from engine import optim
-from engine.graph import Network, NetworkError
+from engine.graph import SETTINGS_GROUPS, Network, NetworkError
+from engine.graph.settings import OPTIMIZERS, SCHEDULERS
 from engine.graph.templates import load_template
 from engine.training.recipe import (
     eval_transform,
@@ -143,6 +144,64 @@ def test_optimizer_follows_the_settings(settings, cls, expected):
     group = optimizer.param_groups[0]
     for key, value in expected.items():
         assert group[key] == pytest.approx(value), key
+
+
+def _changed(spec, settings):
+    """A valid value of ``spec`` other than the one in ``settings``."""
+    value = settings[spec.name]
+    if spec.kind == "bool":
+        return not value
+    if spec.kind == "ints":
+        return (*value, 7)
+    return value / 2 if spec.kind == "float" and value else spec.maximum if value == spec.minimum else spec.minimum
+
+
+def _options(group):
+    """The specs of a settings group but its first (the optimizer or scheduler choice)."""
+    return SETTINGS_GROUPS[group][1:]
+
+
+def _group(optimizer):
+    return {k: v for k, v in optimizer.param_groups[0].items() if k != "params"}
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_make_optimizer_passes_exactly_the_options_the_specs_say_apply(name):
+    """PyTorch's optimizer given the options whose spec applies to ``name`` has the same param_groups; changing
+    an option that does not apply changes nothing."""
+    torch = pytest.importorskip("torch")
+    net = load_template("lenet_cifar10")
+    net.set_settings({"optimizer": name, "momentum": 0.5, "nesterov": name == "SGD", "weight_decay": 0.01,
+                      "beta1": 0.8, "beta2": 0.95, "lr": 0.03})
+    settings = dict(net.settings)
+    applying = {spec.name: settings[spec.name] for spec in _options("Optimiser") if spec.applies_to(settings)}
+    if "beta1" in applying:
+        applying["betas"] = (applying.pop("beta1"), applying.pop("beta2"))
+    ours = _group(make_optimizer(net, _params()))
+    assert ours == _group(getattr(torch.optim, name)([torch.nn.Parameter(torch.zeros(3))], **applying))
+    for spec in _options("Optimiser"):
+        if not spec.applies_to(settings):
+            net.set_settings({spec.name: _changed(spec, settings)})
+            assert _group(make_optimizer(net, _params())) == ours, spec.name
+            net.set_settings(settings)
+
+
+@pytest.mark.parametrize("name", SCHEDULERS[1:])
+def test_make_scheduler_reads_exactly_the_options_the_specs_say_apply(name):
+    """Each schedule option whose spec applies to ``name`` changes the scheduler; the others change nothing."""
+    net = load_template("lenet_cifar10")
+    net.set_settings({"scheduler": name, "milestones": (2, 4), "gamma": 0.5})
+    settings = dict(net.settings)
+
+    def state():
+        scheduler = make_scheduler(net, make_optimizer(net, _params()), 10)[0]
+        return {k: v for k, v in vars(scheduler).items() if k != "optimizer"}
+
+    before = state()
+    for spec in _options("Schedule"):
+        net.set_settings({spec.name: _changed(spec, settings)})
+        assert (state() != before) == spec.applies_to(settings), spec.name
+        net.set_settings(settings)
 
 
 def test_nesterov_without_momentum_is_refused():

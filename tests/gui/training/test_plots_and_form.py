@@ -2,6 +2,7 @@
 the gradient-norm lines and legend talk to the editor; zooming stops following the run and "Follow run" brings
 it back; before a run the plots invite one, and short plots label few ticks."""
 
+import itertools
 import math
 
 import numpy as np
@@ -12,6 +13,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QSpinBox
 from wheel_support import turn_wheel
 
 from engine.graph import SETTINGS_SPECS
+from engine.graph.settings import OPTIMIZERS, SCHEDULERS
 from engine.graph.templates import load_template
 from gui.training import style
 
@@ -51,6 +53,15 @@ def test_the_form_is_generated_from_the_settings_specs_and_edits_the_document(ma
     form.editors["train_limit"].spin.setValue(0)
     assert fashion_doc.settings["train_limit"] == 0 and form.editors["train_limit"].spin.text() == "all"
     assert not form.error.isVisible()
+
+
+def test_the_form_shows_exactly_the_options_whose_spec_applies(make_panel, fashion_doc):
+    form = make_panel(fashion_doc).settings_form
+    for optimizer, scheduler in itertools.product(OPTIMIZERS, SCHEDULERS):
+        fashion_doc.set_settings({"optimizer": optimizer, "scheduler": scheduler})
+        hidden = {name for name, (_, field) in form._rows.items() if field.isHidden()}
+        assert hidden == {name for name, spec in SETTINGS_SPECS.items() if not spec.applies_to(fashion_doc.settings)}
+    assert form.editors["momentum"].toolTip() == "SGD and RMSprop only (between 0 and 0.9999)"
 
 
 def test_the_dataset_choice_is_the_input_nodes(make_panel, fashion_doc):
