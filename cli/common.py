@@ -2,7 +2,7 @@
 engine's exceptions for bad input into one clear line (``CliError``) instead of a traceback."""
 
 import os
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 
 
 class CliError(Exception):
@@ -73,51 +73,16 @@ def data_errors(network, data_dir):
         raise CliError(f"the {dataset} dataset: {e}") from None
 
 
-def weights_file(path):
-    """A weight file to load: the path itself, or the final weights (else the checkpoint) of a run folder."""
-    if not os.path.isdir(path):
-        return path
-    from engine.training import RunFileError, load_run
-
-    try:
-        run = load_run(path)
-    except RunFileError as e:
-        raise CliError(f"{path}: a folder, and {e.problem}") from None
-    for candidate in (run.weights_path, run.checkpoint_path):  # a run cut short has a checkpoint only
-        if os.path.isfile(candidate):
-            return candidate
-    raise CliError(f"{path}: the run has neither weights.safetensors nor checkpoint.llw")
-
-
-def _checkpoint_model(path):
-    """The model weights inside a training checkpoint (``checkpoint.llw``), or None for any other file."""
-    from engine import serialization
-
-    try:
-        state = serialization.load(path, map_location="cpu")
-    except (OSError, ValueError, RuntimeError):
-        return None
-    if isinstance(state, dict) and isinstance(state.get("model"), dict) and "optimizer" in state:
-        return state["model"]
-    return None
-
-
 def read_weights(path):
-    """``(file, {name: tensor})`` from a weight file ``engine.graph.export.load_weights`` reads, a training
-    checkpoint, or a run folder."""
-    from engine.graph.export import load_weights
+    """``(file, {name: tensor})`` from a weight file, a training checkpoint, or a run folder (its final weights,
+    else its checkpoint); ``CliError`` naming the file when they cannot be read."""
+    from engine.training.predictor import read_weights
 
-    path = weights_file(path)
     try:
-        return path, load_weights(path)
-    except FileNotFoundError:
-        raise CliError(f"{path}: no such weight file") from None
-    except (OSError, ValueError, RuntimeError) as e:  # WeightFileError is a RuntimeError and names the file
-        state = _checkpoint_model(path)
-        if state is None:
-            text = str(e)
-            raise CliError(text if path in text else f"{path}: {text}") from None
-        return path, state
+        return read_weights(path)
+    except (OSError, ValueError, RuntimeError) as e:  # RunFileError, WeightFileError, "no such weight file"
+        text = str(e)
+        raise CliError(text if str(path) in text else f"{path}: {text}") from None
 
 
 def load_weights_into(model, weights, network_path):
@@ -145,19 +110,3 @@ def fresh_model(network, device="cpu"):
     return network.build().to(device)
 
 
-def class_names(network, weights, count):
-    """Names of the model's ``count`` outputs: those the run folder of ``weights`` recorded, else the
-    dataset's, else ``class N``."""
-    from engine.graph import DATASETS
-    from engine.training import RunFileError, load_run
-
-    folder = weights if os.path.isdir(weights) else os.path.dirname(os.path.abspath(weights))
-    candidates = []
-    if os.path.isfile(os.path.join(folder, "run.json")):
-        with suppress(RunFileError):  # a damaged record only costs the names
-            candidates.append(load_run(folder).classes)
-    candidates.append(DATASETS[network.input_node().params["dataset"]].classes)
-    for classes in candidates:
-        if len(classes) == count:
-            return list(classes)
-    return [f"class {i}" for i in range(count)]

@@ -5,7 +5,7 @@ with --force."""
 
 import os
 
-from .common import CliError, class_names, fresh_model, load_weights_into, open_network, require_valid
+from .common import CliError, fresh_model, load_weights_into, open_network, require_valid
 
 
 def _formats_help():
@@ -32,6 +32,7 @@ def add_parser(subparsers):
 def main(args):
     from engine.graph import NetworkError
     from engine.graph.export import FORMATS, export_network, output_paths, suggested_path
+    from engine.training.predictor import class_names
 
     network = open_network(args.network)
     inference = require_valid(network, args.network, "export")
@@ -47,7 +48,7 @@ def main(args):
     classes = None
     if args.weights != "-":
         load_weights_into(model, args.weights, args.network)
-        classes = class_names(network, args.weights, inference.nodes[network.output_node().id].shape[-1])
+        classes = class_names(network, inference.nodes[network.output_node().id].shape[-1], args.weights)
     try:
         written = export_network(network, model.state_dict(), fmt.key, out, classes)
     except (NetworkError, OSError) as e:  # ExportError is a NetworkError

@@ -24,6 +24,7 @@ from datetime import datetime
 
 import numpy as np
 
+from ..graph.fileformat import save_network
 from ..utils.files import atomic_write_text
 from .callbacks import Callback, Checkpoint, MetricsLog
 from .trainer import StepInfo
@@ -137,7 +138,7 @@ class Run:
 
     def save_network(self, network):
         """Keep a copy of the document as trained; the target epoch count comes from its settings."""
-        network.save(self.network_path)
+        save_network(network, self.network_path)
         self.epochs = int(network.settings["epochs"])
         self.save()
 
@@ -163,6 +164,15 @@ class Run:
     @property
     def has_checkpoint(self):
         return os.path.isfile(self.checkpoint_path)
+
+    @property
+    def trained_weights_path(self):
+        """The weights to predict with: the final ones, else the checkpoint's (a run cut short); None when the
+        run has neither."""
+        for path in (self.weights_path, self.checkpoint_path):
+            if os.path.isfile(path):
+                return path
+        return None
 
     def network(self):
         """The document as trained (``engine.graph.Network``)."""

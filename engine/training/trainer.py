@@ -78,6 +78,26 @@ def _move(batch, dev):
     return batch
 
 
+def class_probabilities(model, data, device):
+    """Class probabilities (a NumPy array) of ``model``, in eval mode, for a batch tensor or every batch of a
+    loader."""
+    from ..tensor import Tensor
+
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            if isinstance(data, Tensor):
+                return model(data.to(device)).softmax(1).cpu().numpy()
+            outputs = []
+            for batch in data:
+                inputs = batch[0] if isinstance(batch, (list, tuple)) else batch
+                outputs.append(model(inputs.to(device)).softmax(1).cpu().numpy())
+            return np.concatenate(outputs)
+    finally:
+        model.train(was_training)
+
+
 def _epoch_seed(seed, epoch):
     return (seed * 1_000_003 + epoch) % (2**63)
 
@@ -290,21 +310,7 @@ class Trainer:
 
     def predict(self, data):
         """Class probabilities (a NumPy array) for a batch tensor or every batch of a loader."""
-        from ..tensor import Tensor
-
-        was_training = self.model.training
-        self.model.eval()
-        try:
-            with no_grad():
-                if isinstance(data, Tensor):
-                    return self.model(data.to(self.device)).softmax(1).cpu().numpy()
-                outputs = []
-                for batch in data:
-                    inputs = batch[0] if isinstance(batch, (list, tuple)) else batch
-                    outputs.append(self.model(inputs.to(self.device)).softmax(1).cpu().numpy())
-                return np.concatenate(outputs)
-        finally:
-            self.model.train(was_training)
+        return class_probabilities(self.model, data, self.device)
 
     # ----- checkpoints -----
     def state_dict(self):

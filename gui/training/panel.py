@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.graph.build import errors_text
+from engine.training.predictor import Predictor, load_trained
 from engine.training.runs import RunFileError, list_runs, runs_folder
 from gui.widgets import size_to_current_page
 
@@ -37,7 +38,7 @@ from .download_dialog import DatasetDownloadDialog
 from .evaluation import EvaluationView
 from .export_dialog import ExportDialog
 from .plots import TrainingPlots
-from .prediction import PredictionView, Predictor
+from .prediction import PredictionView
 from .progress import ProgressStrip
 from .runs_view import RunsView, last_run_text
 from .settings_form import SettingsForm
@@ -382,7 +383,7 @@ class TrainingPanel(QWidget):
         self.plots.refresh()
         self.progress.show_progress(progress)
         self.run_label.setText(last_run_text(run))
-        if os.path.isfile(run.weights_path):
+        if run.trained_weights_path is not None:
             self._predict_with_run(run, show=False)
         self._state_changed(self.controller.state)
 
@@ -398,8 +399,8 @@ class TrainingPanel(QWidget):
 
     def _predict_with_run(self, run, show=True):
         try:
-            self.prediction_view.set_predictor(Predictor.from_run(run))
-        except (RunFileError, OSError, ValueError) as e:
+            self.prediction_view.set_predictor(load_trained(run.folder))
+        except (RunFileError, OSError, ValueError, RuntimeError) as e:  # RuntimeError: weights that do not fit
             self._show_banner(f"Cannot use run {run.name}: {e}")
             return
         if show:

@@ -1,13 +1,9 @@
-"""Prediction: drop or open an image file and see the model's five most likely classes.
-
-The image goes through the same evaluation transform as the test split (``recipe.eval_transform``), after
-being converted to the Input's channels and size.
-"""
+"""Prediction: drop or open an image file and see the model's five most likely classes, as
+``engine.training.predictor`` (the command line's way too) reads and classifies it."""
 
 import os
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -20,61 +16,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-import engine
-from engine.serialization import load_safetensors
-from engine.training.recipe import eval_transform
+from engine.training.predictor import TOP, load_image
 from engine.vision.datasets import IMG_EXTENSIONS
 
 from . import style
 from .gallery import to_pixmap
-
-TOP = 5
-
-
-class Predictor:
-    """A trained model with what it needs to classify one image: its document and class names."""
-
-    def __init__(self, model, network, classes, source=""):
-        self.model = model
-        self.network = network
-        self.classes = tuple(classes)
-        self.source = source  # shown to the user: which run the weights come from
-        self.transform = eval_transform(network)
-
-    @classmethod
-    def from_run(cls, run):
-        """The model of a run folder: its document, rebuilt, with the final weights."""
-        network = run.network()
-        model = network.build()
-        model.load_state_dict(load_safetensors(run.weights_path))
-        return cls(model, network, run.classes, f"run {run.name}")
-
-    def load_image(self, path):
-        """The image at ``path`` in the Input's mode and size; ``ValueError`` naming the file when it is not one."""
-        channels, height, width = self.network.input_node().params["shape"]
-        try:
-            with Image.open(path) as img:
-                img = img.convert("L" if channels == 1 else "RGB")
-        except (UnidentifiedImageError, OSError) as e:
-            raise ValueError(f"{path}: not an image that can be read ({e})") from None
-        if img.size != (width, height):
-            img = img.resize((width, height), Image.Resampling.BILINEAR)
-        return img
-
-    def top(self, image, k=TOP):
-        """``[(class name, probability)]`` for a PIL image, most likely first."""
-        device = next(self.model.parameters()).device
-        x = self.transform(image).unsqueeze(0).to(device)
-        was_training = self.model.training
-        self.model.eval()
-        try:
-            with engine.no_grad():
-                probs = self.model(x).softmax(1).cpu().numpy()[0]
-        finally:
-            self.model.train(was_training)
-        order = np.argsort(-probs)[:k]
-        names = self.classes or tuple(str(i) for i in range(len(probs)))
-        return [(names[i], float(probs[i])) for i in order]
 
 
 class PredictionView(QWidget):
@@ -159,12 +105,12 @@ class PredictionView(QWidget):
         if self.predictor is None:
             return []
         try:
-            image = self.predictor.load_image(path)
+            image = load_image(path, self.predictor.network)
         except ValueError as e:
             self.error.setText(str(e))
             return []
         self.error.setText("")
-        top = self.predictor.top(image)
+        top = self.predictor.top([image])[0]
         self.image.setPixmap(to_pixmap(np.asarray(image), 188))
         self.image.setToolTip(os.path.basename(path))
         for k in range(TOP):

@@ -162,7 +162,7 @@ class RunsView(QWidget):
         run = self.selected_run()
         self.continue_button.setEnabled(run is not None and run.status != "damaged" and run.has_checkpoint)
         self.predict_button.setEnabled(run is not None and run.status != "damaged"
-                                       and os.path.isfile(run.weights_path))
+                                       and run.trained_weights_path is not None)
 
     def _emit_selected(self, signal):
         run = self.selected_run()
