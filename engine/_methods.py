@@ -1,11 +1,17 @@
-"""Attach the operations of ``engine.ops`` to ``Tensor`` as methods and operators.
+"""Attach the operations of ``engine.ops``, the constructors of ``engine.creation`` and the autograd entry
+points to ``Tensor`` as methods and operators.
 
-The functions take the tensor as their first argument, so each is used as the method itself, with no
-wrapper in between (per-op Python overhead is what users feel on small tensors).
+``engine.tensor`` holds the class alone, at the bottom of the engine; everything it offers that needs a
+higher module is attached here, from the top. The functions take the tensor as their first argument, so
+each is used as the method itself, with no wrapper in between (per-op Python overhead is what users feel
+on small tensors).
 """
 
+from . import creation
+from .autograd import engine as autograd_engine
+from .autograd import hooks
 from .ops import convert, elementwise, index, inplace, matmul, reduce, shape, softmax
-from .tensor import Tensor
+from .tensor import Tensor, make_tensor
 
 
 def _reflected(fn):
@@ -16,8 +22,6 @@ def _reflected(fn):
 
 
 def _nonzero(self, *, as_tuple=False):
-    from .tensor import make_tensor
-
     idx = self.xp.nonzero(self._data)
     if as_tuple:
         return tuple(make_tensor(i.astype("int64"), self._device) for i in idx)
@@ -25,6 +29,14 @@ def _nonzero(self, *, as_tuple=False):
 
 
 _METHODS = {
+    # construction, copying, devices
+    "__init__": creation.tensor_init, "__reduce_ex__": creation.tensor_reduce_ex,
+    "__deepcopy__": creation.tensor_deepcopy, "type": creation.tensor_type, "new_tensor": creation.new_tensor,
+    "new_ones": creation.new_ones, "new_zeros": creation.new_zeros, "new_full": creation.new_full,
+    "new_empty": creation.new_empty, "to": convert.to, "cuda": convert.cuda, "cpu": convert.cpu,
+    # autograd
+    "backward": autograd_engine.tensor_backward, "register_hook": hooks.register_hook,
+    "retain_grad": hooks.retain_grad,
     # elementwise
     "add": elementwise.add, "sub": elementwise.sub, "subtract": elementwise.sub, "mul": elementwise.mul,
     "multiply": elementwise.mul, "div": elementwise.div, "divide": elementwise.div,

@@ -11,7 +11,7 @@ import numpy as np
 from . import dtypes
 from . import random as _random
 from .backend import CPU, array_module, device, device_context, transfer
-from .tensor import Size, Tensor, _size_args, make_tensor
+from .tensor import Size, Tensor, make_tensor
 
 
 def _device(dev):
@@ -31,6 +31,22 @@ def _finish(data, dev, requires_grad):
     if requires_grad:
         t.requires_grad = True
     return t
+
+
+def _size_args(size):
+    """Accept ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])`` alike."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list, Size)):
+        size = tuple(size[0])
+    out = []
+    for s in size:
+        if isinstance(s, Tensor):
+            s = int(s)
+        if not isinstance(s, numbers.Integral) or isinstance(s, bool):
+            raise TypeError(f"size must be a tuple of ints, but got an element of type {type(s).__name__}")
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
+        out.append(int(s))
+    return tuple(out)
 
 
 def _infer_np_dtype(obj):
@@ -357,7 +373,8 @@ def legacy_type_dtype(spec):
     return dtypes.to_dtype(spec)
 
 
-def _deepcopy(t, memo):
+def tensor_deepcopy(t, memo):
+    """``copy.deepcopy`` of a leaf tensor: data, grad and attributes copied, graph state not."""
     if not t.is_leaf:
         raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
                            "protocol at the moment.  If you were attempting to deepcopy a module, this may "
@@ -370,7 +387,7 @@ def _deepcopy(t, memo):
                        "_grad_accumulator"):
             new.__dict__[key] = _copy.deepcopy(value, memo)
     if t._grad is not None:
-        new._grad = _deepcopy(t._grad, memo)
+        new._grad = tensor_deepcopy(t._grad, memo)
     memo[id(t)] = new
     return new
 
@@ -382,3 +399,45 @@ def is_tensor(obj):
 def numel(input):
     return input.numel()
 
+
+# ----- Tensor methods (attached by engine._methods) -----
+def tensor_init(self, *args, dtype=None, device=None):
+    """``Tensor(5, 3)``, the legacy constructor."""
+    src = legacy_construct(args, dtype or dtypes.get_default_dtype(), device)
+    self._data = src._data
+    self._device = src._device
+
+
+def tensor_reduce_ex(self, protocol):
+    return (tensor, (self._host().copy(),), None)
+
+
+def tensor_type(self, dtype=None, non_blocking=False):
+    if dtype is None:
+        return legacy_type_name(self)
+    return self.to(legacy_type_dtype(dtype))
+
+
+def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+    return tensor(data, dtype=dtype or self.dtype, device=device or self._device, requires_grad=requires_grad)
+
+
+def _new_filled(self, fill, size, dtype, device, requires_grad):
+    return full(_size_args(size), fill, dtype=dtype or self.dtype, device=device or self._device,
+                requires_grad=requires_grad)
+
+
+def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+    return _new_filled(self, 1, size, dtype, device, requires_grad)
+
+
+def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+    return _new_filled(self, 0, size, dtype, device, requires_grad)
+
+
+def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+    return _new_filled(self, fill_value, (size,), dtype, device, requires_grad)
+
+
+def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+    return _new_filled(self, 0, size, dtype, device, requires_grad)

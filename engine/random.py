@@ -8,14 +8,14 @@ import json
 import numpy as np
 
 from .backend import CPU, array_module, device_context
+from .backend import device as _device
+from .tensor import make_tensor
 
 
 class Generator:
     """A source of random numbers, like ``torch.Generator``."""
 
     def __init__(self, device="cpu"):
-        from .backend import device as _device
-
         self.device = _device(device)
         self._seed = int(np.random.SeedSequence().entropy) % (2**63)
         self._rng = None
@@ -42,12 +42,10 @@ class Generator:
         return self._rng
 
     def get_state(self):
-        from .creation import tensor
-
         if self.device is not CPU:
             raise NotImplementedError("get_state is supported for CPU generators")
         state = json.dumps(self.rng().bit_generator.state).encode()
-        return tensor(np.frombuffer(state, dtype=np.uint8).copy())
+        return make_tensor(np.frombuffer(state, dtype=np.uint8).copy())
 
     def set_state(self, state):
         if self.device is not CPU:

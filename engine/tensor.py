@@ -1,6 +1,8 @@
 """``Tensor``: an array on a device, with the autograd bookkeeping PyTorch users expect.
 
-The operations themselves live in ``engine.ops``; they are attached as methods by ``engine._methods``.
+Only the class and what needs nothing but the array: the operations (``engine.ops``), the constructors
+(``engine.creation``) and the autograd entry points (``engine.autograd``) sit above this module and are
+attached as methods by ``engine._methods``, so this module imports none of them.
 """
 
 import numbers
@@ -8,7 +10,7 @@ import numbers
 import numpy as np
 
 from . import dtypes
-from .backend import CPU, array_module, device, transfer
+from .backend import CPU, array_module, transfer
 from .tensor_str import format_tensor
 
 _new = object.__new__
@@ -73,13 +75,6 @@ class Tensor:
     _is_param = False
     __array_priority__ = 1000  # NumPy defers ndarray <op> Tensor to our reflected operators
     __hash__ = object.__hash__
-
-    def __init__(self, *args, dtype=None, device=None):
-        from .creation import legacy_construct
-
-        src = legacy_construct(args, dtype or dtypes.get_default_dtype(), device)
-        self._data = src._data
-        self._device = src._device
 
     # ----- metadata -----
     @property
@@ -216,28 +211,6 @@ class Tensor:
     def retains_grad(self):
         return self._retains_grad
 
-    def retain_grad(self):
-        if not self._requires_grad:
-            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-        if self.grad_fn is None or self._retains_grad:
-            return
-        from .autograd.hooks import retain_grad
-
-        retain_grad(self)
-
-    def register_hook(self, hook):
-        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor replaces it."""
-        if not self._requires_grad:
-            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        from .autograd.hooks import register_tensor_hook
-
-        return register_tensor_hook(self, hook)
-
-    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        from .autograd.engine import backward
-
-        backward((self,), None if gradient is None else (gradient,), retain_graph, create_graph, inputs)
-
     def detach(self):
         """A tensor on the same storage, cut from the graph (it shares the version counter)."""
         t = make_tensor(self._data, self._device)
@@ -339,116 +312,7 @@ class Tensor:
 
     __str__ = __repr__
 
-    def __reduce_ex__(self, protocol):
-        from .creation import tensor
-
-        return (tensor, (self._host().copy(),), None)
-
-    def __deepcopy__(self, memo):
-        from .creation import _deepcopy
-
-        return _deepcopy(self, memo)
-
-    # ----- devices -----
-    def to(self, *args, **kwargs):
-        """``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(other)``; ``copy=``, ``non_blocking=``."""
-        dev, dt, copy = _parse_to(args, kwargs)
-        from .ops.convert import to_copy
-
-        return to_copy(self, dev, dt, copy)
-
-    def cuda(self, device=None, non_blocking=False):
-        target = _cuda_device(device)
-        return self.to(target)
-
-    def cpu(self):
-        return self.to(CPU)
-
-    def type(self, dtype=None, non_blocking=False):
-        from .creation import legacy_type_dtype, legacy_type_name
-
-        if dtype is None:
-            return legacy_type_name(self)
-        return self.to(legacy_type_dtype(dtype))
-
-    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
-        from .creation import tensor
-
-        return tensor(data, dtype=dtype or self.dtype, device=device or self._device,
-                      requires_grad=requires_grad)
-
-    def _new_filled(self, fill, size, dtype, device, requires_grad):
-        from .creation import full
-
-        return full(_size_args(size), fill, dtype=dtype or self.dtype, device=device or self._device,
-                    requires_grad=requires_grad)
-
-    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
-        return self._new_filled(1, size, dtype, device, requires_grad)
-
-    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
-        return self._new_filled(0, size, dtype, device, requires_grad)
-
-    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
-        return self._new_filled(fill_value, (size,), dtype, device, requires_grad)
-
-    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
-        return self._new_filled(0, size, dtype, device, requires_grad)
-
     @property
     def xp(self):
         """The array module of this tensor's device (``numpy`` or ``cupy``)."""
         return array_module(self._device)
-
-
-def _size_args(size):
-    """Accept ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])`` alike."""
-    if len(size) == 1 and isinstance(size[0], (tuple, list, Size)):
-        size = tuple(size[0])
-    out = []
-    for s in size:
-        if isinstance(s, Tensor):
-            s = int(s)
-        if not isinstance(s, numbers.Integral) or isinstance(s, bool):
-            raise TypeError(f"size must be a tuple of ints, but got an element of type {type(s).__name__}")
-        if s < 0:
-            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
-        out.append(int(s))
-    return tuple(out)
-
-
-def _cuda_device(index):
-    if index is None:
-        return device("cuda", 0)
-    if isinstance(index, device):
-        return index
-    if isinstance(index, str):
-        return device(index)
-    return device("cuda", int(index))
-
-
-def _parse_to(args, kwargs):
-    dev = kwargs.pop("device", None)
-    dt = kwargs.pop("dtype", None)
-    copy = kwargs.pop("copy", False)
-    kwargs.pop("non_blocking", None)
-    kwargs.pop("memory_format", None)
-    if kwargs:
-        raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
-    for a in args:
-        if isinstance(a, Tensor):
-            dev, dt = a._device, a.dtype
-        elif isinstance(a, dtypes.dtype) or a in (float, int, bool):
-            dt = a
-        elif isinstance(a, (device, str, int)) and not isinstance(a, bool):
-            dev = a
-        elif isinstance(a, bool):
-            kwargs["non_blocking"] = a
-        else:
-            raise TypeError(f"to() received an invalid combination of arguments: {a!r}")
-    if dev is not None:
-        dev = _cuda_device(dev) if isinstance(dev, int) else device(dev)
-    if dt is not None:
-        dt = dtypes.to_dtype(dt)
-    return dev, dt, copy
-

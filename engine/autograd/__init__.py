@@ -2,6 +2,7 @@
 
 import warnings
 
+from ..tensor import Tensor
 from .engine import backward, grad
 from .function import Function, FunctionCtx, once_differentiable
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
@@ -11,8 +12,6 @@ from .graph import Node
 
 class _VariableMeta(type):
     def __instancecheck__(cls, obj):
-        from ..tensor import Tensor
-
         return isinstance(obj, Tensor)
 
 
@@ -20,8 +19,6 @@ class Variable(metaclass=_VariableMeta):
     """The pre-0.4 wrapper: ``Variable(t, requires_grad=...)`` now returns a tensor sharing ``t``'s data."""
 
     def __new__(cls, data, requires_grad=False, volatile=False):
-        from ..tensor import Tensor
-
         if volatile:
             warnings.warn("volatile was removed and now has no effect. Use `with torch.no_grad():` instead.",
                           UserWarning, stacklevel=2)

@@ -7,6 +7,7 @@ has delivered. No recursion, so graphs of any depth work; saved values are freed
 import numpy as np
 
 from ..backend import CPU, device_context, device_of, transfer
+from ..creation import tensor
 from ..tensor import Tensor, make_tensor
 from .grad_mode import no_grad
 from .graph import Node
@@ -24,8 +25,6 @@ def _as_grad_array(root, grad):
         with device_context(root._device):
             return root.xp.ones(root._data.shape, dtype=root._data.dtype)
     if not isinstance(grad, Tensor):
-        from ..creation import tensor
-
         grad = tensor(grad, dtype=root.dtype, device=root.device)
     if grad._data.shape != root._data.shape:
         raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {tuple(grad.shape)} and "
@@ -58,6 +57,11 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
         capture = {id(t): None for t in inputs}
     run(roots, bool(retain_graph), capture, accumulate=True)
+
+
+def tensor_backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+    """``Tensor.backward``: ``backward((self,), (gradient,))``."""
+    backward((self,), None if gradient is None else (gradient,), retain_graph, create_graph, inputs)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=None,

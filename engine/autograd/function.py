@@ -4,7 +4,7 @@
 from ..tensor import Tensor, make_tensor
 from .grad_mode import no_grad
 from .grad_mode import state as _grad_state
-from .graph import FREED_MESSAGE, Node
+from .graph import FREED_MESSAGE, Node, edge_to, saved_version
 
 
 class FunctionCtx:
@@ -107,8 +107,6 @@ class Function:
 
 
 def _link(ctx, args, tensor_args, outs, to_save):
-    from ..ops.op import edge_to, saved_version
-
     ctx._arg_is_tensor = tuple(isinstance(a, Tensor) for a in args)
     ctx._edges = tuple(edge_to(t) for t in tensor_args)
     ctx._device = tensor_args[0]._device

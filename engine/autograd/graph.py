@@ -3,7 +3,11 @@
 Every tensor produced by a differentiable operation points at the node that made it (``grad_fn``);
 the node's edges point at the nodes (or, for leaves, the tensors themselves) that made its inputs.
 Leaves appear in ``next_functions`` as ``AccumulateGrad`` nodes, created only when someone looks.
+``link`` records a node and makes its outputs; built-in ops and custom Functions both record through it.
 """
+
+from ..tensor import Tensor, make_tensor
+from .hooks import add_hook
 
 FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors after they "
@@ -36,8 +40,6 @@ class Node:
 
     @property
     def next_functions(self):
-        from ..tensor import Tensor
-
         out = []
         for edge in self._edges:
             if edge is None:
@@ -50,16 +52,12 @@ class Node:
 
     def register_hook(self, fn):
         """``fn(grad_inputs, grad_outputs)`` after this node's backward; it may return new grad_inputs."""
-        from ..utils.hooks import add_hook
-
         if self._post_hooks is None:
             self._post_hooks = {}
         return add_hook(self._post_hooks, fn)
 
     def register_prehook(self, fn):
         """``fn(grad_outputs)`` before this node's backward; it may return new grad_outputs."""
-        from ..utils.hooks import add_hook
-
         if self._node_pre_hooks is None:
             self._node_pre_hooks = {}
         return add_hook(self._node_pre_hooks, fn)
@@ -103,3 +101,61 @@ class AccumulateGrad(Node):
             acc.variable = tensor
             tensor._grad_accumulator = acc
         return acc
+
+
+# ----- recording -----
+def link(node, inputs, out, dev):
+    """Make the output tensor(s) of ``node`` and record the node in the graph."""
+    edges = []
+    for t in inputs:
+        if t._requires_grad:
+            fn = t.grad_fn
+            edges.append((t, 0) if fn is None else (fn, t._output_nr))
+        else:
+            edges.append(None)
+    node._edges = edges
+    saves = node.saves
+    if saves & 1:
+        node._saved_versions = [saved_version(t) for t in inputs]
+    if out.__class__ is tuple:
+        outs = tuple(_graph_output(node, o, dev, i) for i, o in enumerate(out))
+        if saves & 2:
+            node._saved_versions = [*(node._saved_versions or ()), *(saved_version(o) for o in outs)]
+        return outs
+    t = make_tensor(out, dev)
+    if out.dtype.kind == "f":
+        t._requires_grad = True
+        t.grad_fn = node
+        if saves & 2:
+            version = saved_version(t)
+            if saves & 1:
+                node._saved_versions.append(version)
+            else:
+                node._saved_versions = [version]
+    return t
+
+
+def _graph_output(node, data, dev, index):
+    t = make_tensor(data, dev)
+    if t._data.dtype.kind == "f":
+        t._requires_grad = True
+        t.grad_fn = node
+        t._output_nr = index
+    return t
+
+
+def edge_to(t):
+    """The edge from a node to the producer of input ``t`` (a node, a leaf tensor, or None)."""
+    if not t._requires_grad:
+        return None
+    fn = t.grad_fn
+    if fn is None:
+        return (t, 0)
+    return (fn, t._output_nr)
+
+
+def saved_version(t):
+    counter = t._version_counter
+    if counter is None:
+        counter = t._version_counter = [0]
+    return (counter, counter[0], t._data.shape, t._data.dtype)

@@ -1,30 +1,66 @@
-"""Tensor hooks: ``Tensor.register_hook`` and ``retain_grad``.
+"""Hooks on the backward graph: ``RemovableHandle``, ``Tensor.register_hook`` and ``Tensor.retain_grad``.
 
 A leaf keeps its hooks itself; a non-leaf's hooks sit on the node that produced it, keyed by the
-tensor's output index, and run on the gradient before that node's backward sees it.
+tensor's output index, and run on the gradient before that node's backward sees it. The handle lives
+here, at the bottom, so that every layer above (nodes, modules, optimizers) returns the same kind.
 """
 
+import itertools
 import weakref
 
-from ..utils.hooks import add_hook
+_ids = itertools.count()
 
 
-def register_tensor_hook(tensor, hook):
-    node = tensor.grad_fn
+class RemovableHandle:
+    """Removes the hook it was returned for from its dictionary; usable as a context manager."""
+
+    __slots__ = ("hooks_dict", "id")
+
+    def __init__(self, hooks_dict):
+        self.hooks_dict = hooks_dict
+        self.id = next(_ids)
+
+    def remove(self):
+        self.hooks_dict.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def add_hook(hooks_dict, hook):
+    handle = RemovableHandle(hooks_dict)
+    hooks_dict[handle.id] = hook
+    return handle
+
+
+def register_hook(self, hook):
+    """``Tensor.register_hook``: call ``hook(grad)`` when this tensor's gradient is computed; a returned
+    tensor replaces it."""
+    if not self._requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    node = self.grad_fn
     if node is None:
-        if tensor._hooks is None:
-            tensor._hooks = {}
-        return add_hook(tensor._hooks, hook)
+        if self._hooks is None:
+            self._hooks = {}
+        return add_hook(self._hooks, hook)
     pre = getattr(node, "_pre_hooks", None)
     if pre is None:
         pre = node._pre_hooks = {}
-    return add_hook(pre.setdefault(tensor._output_nr, {}), hook)
+    return add_hook(pre.setdefault(self._output_nr, {}), hook)
 
 
-def retain_grad(tensor):
-    node = tensor.grad_fn
+def retain_grad(self):
+    """``Tensor.retain_grad``: keep a non-leaf's gradient in ``.grad`` after backward."""
+    if not self._requires_grad:
+        raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+    node = self.grad_fn
+    if node is None or self._retains_grad:
+        return
     retained = getattr(node, "_retained", None)
     if retained is None:
         retained = node._retained = {}
-    retained[tensor._output_nr] = weakref.ref(tensor)
-    tensor._retains_grad = True
+    retained[self._output_nr] = weakref.ref(self)
+    self._retains_grad = True

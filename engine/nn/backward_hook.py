@@ -6,8 +6,8 @@ known, calls the hooks (whose result may replace grad_input). When no input requ
 run at the output node with ``grad_input`` all None, as in PyTorch.
 """
 
-from ..ops.op import Op, make_tensor
-from ..tensor import Tensor
+from ..ops.op import Op
+from ..tensor import Tensor, make_tensor
 
 
 class _Identity(Op):

@@ -3,9 +3,12 @@ device moves, ``repr`` and hooks."""
 
 from collections import OrderedDict, namedtuple
 
+from .. import dtypes
 from ..autograd.grad_mode import no_grad
+from ..autograd.hooks import add_hook
+from ..ops.convert import cuda_device, parse_to
 from ..tensor import Size, Tensor
-from ..utils.hooks import add_hook
+from .backward_hook import BackwardHook
 from .parameter import Parameter
 
 _IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -284,9 +287,7 @@ class Module:
         return self
 
     def to(self, *args, **kwargs):
-        from ..tensor import _parse_to
-
-        dev, dt, _ = _parse_to(args, dict(kwargs))
+        dev, dt, _ = parse_to(args, dict(kwargs))
         if dt is not None and not dt.is_floating_point:
             raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dt}")
 
@@ -297,9 +298,7 @@ class Module:
         return self._apply(convert)
 
     def cuda(self, device=None):
-        from ..tensor import _cuda_device
-
-        target = _cuda_device(device)
+        target = cuda_device(device)
         return self._apply(lambda t: t.to(target))
 
     def cpu(self):
@@ -309,18 +308,12 @@ class Module:
         return self._apply(lambda t: t.to(dtype) if t.is_floating_point() else t)
 
     def float(self):
-        from .. import dtypes
-
         return self._cast_floats(dtypes.float32)
 
     def double(self):
-        from .. import dtypes
-
         return self._cast_floats(dtypes.float64)
 
     def half(self):
-        from .. import dtypes
-
         return self._cast_floats(dtypes.float16)
 
     def type(self, dst_type):
@@ -427,8 +420,6 @@ class Module:
                 args = result if isinstance(result, tuple) else (result,)
         backward_hook = None
         if self._backward_hooks:
-            from .backward_hook import BackwardHook
-
             backward_hook = BackwardHook(self, list(self._backward_hooks.values()))
             args = backward_hook.setup_input_hook(args)
         try:

@@ -1,5 +1,6 @@
 """``Parameter``: a tensor that a Module registers as learnable."""
 
+from ..creation import empty
 from ..tensor import Tensor, make_tensor
 
 
@@ -10,8 +11,6 @@ class Parameter(Tensor):
 
     def __new__(cls, data=None, requires_grad=True):
         if data is None:
-            from ..creation import empty
-
             data = empty(0)
         if not isinstance(data, Tensor):
             raise TypeError(f"Parameter data must be a Tensor, got {type(data).__name__}")

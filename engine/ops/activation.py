@@ -7,6 +7,8 @@ below evaluates Cephes' rational approximations (double-precision accurate) in t
 
 import math
 
+from ..dtypes import legacy_name
+from .inplace import apply_inplace
 from .op import Op, xp_of
 
 # Cephes ndtr.c: erf(x) = x T(x^2) / U(x^2) for |x| <= 1; erfc(x) = exp(-x^2) P(x) / Q(x) for 1 < x < 8.
@@ -54,8 +56,6 @@ def erf(x):
 
 def _check_float(x, kernel):
     if x._data.dtype.kind != "f":
-        from ..dtypes import legacy_name
-
         raise NotImplementedError(f'"{kernel}" not implemented for \'{legacy_name(x._data.dtype)}\'')
 
 
@@ -265,8 +265,6 @@ class LogSigmoid(_Activation):
 def _run(op, input, inplace, kernel, *args):
     _check_float(input, kernel)
     if inplace:
-        from .inplace import apply_inplace
-
         return apply_inplace(input, lambda s: op.apply(s, args=args))
     return op.apply(input, args=args)
 

@@ -1,49 +1,28 @@
-"""Copies between dtypes and devices (``to``, ``cuda``, ``cpu``, ``float()`` ...) and ``clone``."""
+"""Copies between dtypes and devices (``to``, ``cuda``, ``cpu``, ``float()`` ...) and ``clone``.
+
+The copy itself is ``op.to_copy``; these are the Tensor methods and argument parsing around it.
+"""
+
+import builtins
 
 from .. import dtypes
-from ..autograd.grad_mode import state as _grad_state
-from ..backend import transfer
-from .op import Op, link, make_tensor
+from ..backend import CPU, device
+from ..tensor import Tensor
+from .op import Op, to_copy
 
 
-class ToCopy(Op):
-    __slots__ = ("src_device", "src_dtype")
-    _name = "ToCopyBackward0"
-    saves_tensors = False
-
-    def forward(self, x):
-        raise AssertionError("ToCopy is applied by to_copy()")
-
-    def backward(self, g):
-        if self.src_dtype is not None:
-            g = g.astype(self.src_dtype)
-        return (transfer(g, self._dst_device(g), self.src_device),)
-
-    @staticmethod
-    def _dst_device(g):
-        from ..backend import device_of
-
-        return device_of(g)
+def to(self, *args, **kwargs):
+    """``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(other)``; ``copy=``, ``non_blocking=``."""
+    dev, dt, copy = parse_to(args, kwargs)
+    return to_copy(self, dev, dt, copy)
 
 
-def to_copy(t, dev=None, dt=None, copy=False):
-    """``t`` on device ``dev`` with dtype ``dt``; ``t`` itself when nothing changes and no copy is asked."""
-    src_dev = t._device
-    dev = src_dev if dev is None else dev
-    np_dt = t._data.dtype if dt is None else dt.np
-    if dev is src_dev and np_dt == t._data.dtype and not copy:
-        return t
-    data = transfer(t._data, src_dev, dev)
-    if np_dt != data.dtype:
-        data = data.astype(np_dt)
-    elif copy and data is t._data:
-        data = data.copy()
-    if t._requires_grad and _grad_state.enabled and np_dt.kind == "f":
-        node = object.__new__(ToCopy)
-        node.src_device = src_dev
-        node.src_dtype = t._data.dtype if np_dt != t._data.dtype else None
-        return link(node, (t,), data, dev)
-    return make_tensor(data, dev)
+def cuda(self, device=None, non_blocking=False):
+    return to(self, cuda_device(device))
+
+
+def cpu(self):
+    return to(self, CPU)
 
 
 def cast(t, dt):
@@ -87,3 +66,41 @@ def clone(input, memory_format=None):
 
 def type_as(input, other):
     return to_copy(input, None, other.dtype)
+
+
+def cuda_device(index):
+    """The device ``Tensor.cuda(index)`` and ``Module.cuda(index)`` mean."""
+    if index is None:
+        return device("cuda", 0)
+    if isinstance(index, device):
+        return index
+    if isinstance(index, str):
+        return device(index)
+    return device("cuda", builtins.int(index))
+
+
+def parse_to(args, kwargs):
+    """``(device, dtype, copy)`` from the arguments of ``Tensor.to`` and ``Module.to``."""
+    dev = kwargs.pop("device", None)
+    dt = kwargs.pop("dtype", None)
+    copy = kwargs.pop("copy", False)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("memory_format", None)
+    if kwargs:
+        raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+    for a in args:
+        if isinstance(a, Tensor):
+            dev, dt = a._device, a.dtype
+        elif isinstance(a, dtypes.dtype) or a in (builtins.float, builtins.int, builtins.bool):
+            dt = a
+        elif isinstance(a, (device, str, builtins.int)) and not isinstance(a, builtins.bool):
+            dev = a
+        elif isinstance(a, builtins.bool):
+            kwargs["non_blocking"] = a
+        else:
+            raise TypeError(f"to() received an invalid combination of arguments: {a!r}")
+    if dev is not None:
+        dev = cuda_device(dev) if isinstance(dev, builtins.int) else device(dev)
+    if dt is not None:
+        dt = dtypes.to_dtype(dt)
+    return dev, dt, copy

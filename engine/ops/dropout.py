@@ -7,7 +7,10 @@ identity dropout (eval mode, ``p == 0``, an empty input) returns the input tenso
 
 import warnings
 
+from ..backend import array_module, device_context
+from ..dtypes import legacy_name
 from ..random import uniform_array
+from .inplace import apply_inplace
 from .op import Op
 
 
@@ -41,13 +44,9 @@ def _dropout(input, p, training, inplace, mask_shape):
     if not training or p == 0 or input._data.size == 0:
         return input
     if input._data.dtype.kind != "f":
-        from ..dtypes import legacy_name
-
         raise RuntimeError(f"result type Float can't be cast to the desired output type "
                            f"{legacy_name(input._data.dtype)}")
     if p == 1:
-        from ..backend import array_module, device_context
-
         with device_context(input._device):
             keep = array_module(input._device).zeros(mask_shape, dtype=bool)
         scale = 1.0
@@ -55,8 +54,6 @@ def _dropout(input, p, training, inplace, mask_shape):
         keep = uniform_array(mask_shape, 0, 1, input._device) >= p
         scale = 1.0 / (1.0 - p)
     if inplace:
-        from .inplace import apply_inplace
-
         return apply_inplace(input, lambda s: Dropout.apply(s, keep=keep, scale=scale))
     return Dropout.apply(input, keep=keep, scale=scale)
 

@@ -8,17 +8,17 @@ import numpy as np
 from .. import dtypes
 from ..autograd.grad_mode import state as _grad_state
 from ..backend import CPU
+from ..creation import tensor
+from ..tensor import Tensor, make_tensor
 from . import relu_kernels
 from .convert import cast
-from .op import Op, Tensor, binary, compute, make_tensor, translate_array_error, unbroadcast, xp_of
+from .op import Op, binary, common_device, compute, translate_array_error, unbroadcast, xp_of
 
 _Scalar = (numbers.Number, np.number, np.bool_)
 
 
 # ----- operands and type promotion -----
 def _scalar_tensor(value, like):
-    from ..creation import tensor
-
     return tensor(value, device=like._device)
 
 
@@ -39,8 +39,6 @@ def _promoted(a, b):
             b = np.array(b).astype(a._data.dtype)[()]  # wraps around, as PyTorch's integer types do
         return a, b
     if isinstance(b, np.ndarray):
-        from ..creation import tensor
-
         return _promoted(a, tensor(b, device=a._device))
     raise TypeError(f"unsupported operand type: {type(b).__name__}")
 
@@ -695,8 +693,6 @@ def where(condition, input=None, other=None):
     if not isinstance(b, Tensor):
         b = cast(_scalar_tensor(b, a), a.dtype)
     if condition._device is not a._device or b._device is not a._device:
-        from .op import common_device
-
         common_device((condition, a, b))
     c = condition._data
     if c.dtype.kind != "b":
@@ -711,8 +707,6 @@ def _compare(ufunc):
         if isinstance(other, Tensor):
             return compute(ufunc, input, other)
         if not isinstance(other, _Scalar):
-            from ..creation import tensor
-
             return compute(ufunc, input, tensor(other, device=input._device))
         return compute(lambda a: ufunc(a, other), input)
 

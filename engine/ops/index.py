@@ -6,7 +6,8 @@ import numbers
 import numpy as np
 
 from ..backend import CPU, transfer
-from .op import Op, Tensor, xp_of
+from ..tensor import Tensor
+from .op import Op, unbroadcast, xp_of
 from .shape import mark_view
 
 
@@ -207,8 +208,6 @@ class IndexPut(Op):
             gx = g.copy()
             put(gx, self.index, 0)
         if ev is not None:
-            from .op import unbroadcast
-
             picked = take(g, self.index)
             gv = unbroadcast(picked, self.value_shape) if picked.shape != self.value_shape else picked
         return gx, gv

@@ -8,10 +8,16 @@ Every in-place change bumps the version counter, which backward checks against s
 """
 
 from .. import dtypes
+from ..autograd.grad_mode import enable_grad, no_grad
 from ..autograd.grad_mode import state as _grad_state
+from ..autograd.graph import edge_to
+from ..creation import tensor
+from ..random import normal_array, uniform_array
+from ..tensor import Tensor, make_tensor
 from . import elementwise as ew
-from .index import CopySlices, normalize_index, put
-from .op import Op, Tensor, edge_to, make_tensor, xp_of
+from .convert import cast, to_copy
+from .index import CopySlices, IndexPut, normalize_index, put
+from .op import Op, xp_of
 
 LEAF_MESSAGE = "a leaf Variable that requires grad is being used in an in-place operation."
 VIEW_LEAF_MESSAGE = "a view of a leaf Variable that requires grad is being used in an in-place operation."
@@ -31,8 +37,6 @@ def apply_inplace(self, compute, *args):
             raise RuntimeError(VIEW_LEAF_MESSAGE)
         if self._requires_grad or _tensor_args_need_grad(args):
             return _inplace_with_graph(self, compute, args)
-    from ..autograd.grad_mode import no_grad
-
     with no_grad():
         result = compute(self, *args)
     _write(self, result)
@@ -71,8 +75,6 @@ def _inplace_with_graph(self, compute, args):
     if not result._requires_grad:
         return self
     if self._data.dtype != result._data.dtype:
-        from .convert import cast
-
         result = cast(result, dtypes.from_numpy(self._data.dtype))
     base = self._base
     if base is None:
@@ -94,8 +96,6 @@ def _record_on_base(view, base, result):
     base.grad_fn = node
     base._output_nr = 0
     base._requires_grad = True
-    from ..autograd.grad_mode import enable_grad
-
     with enable_grad():
         fresh = _ViewOfBase.apply(base, view_fn=view_fn)
     view.grad_fn = fresh.grad_fn
@@ -135,8 +135,6 @@ class _ViewOfBase(Op):
 def _as_value(self, value):
     if isinstance(value, Tensor):
         return value
-    from ..creation import tensor
-
     return tensor(value, dtype=self.dtype, device=self._device)
 
 
@@ -206,8 +204,6 @@ def copy_(self, src, non_blocking=False):
 
 
 def _copy_compute(s, o):
-    from .convert import to_copy
-
     value = to_copy(o, s._device, dtypes.from_numpy(s._data.dtype), copy=True)
     if value._data.shape != s._data.shape:
         value = value.expand(tuple(s.shape)).clone()
@@ -266,14 +262,10 @@ def t_(self):
 
 
 def uniform_(self, a=0.0, b=1.0, generator=None):
-    from ..random import uniform_array
-
     return _fill_random(self, uniform_array(self._data.shape, a, b, self._device, generator))
 
 
 def normal_(self, mean=0.0, std=1.0, generator=None):
-    from ..random import normal_array
-
     return _fill_random(self, normal_array(self._data.shape, mean, std, self._device, generator))
 
 
@@ -298,16 +290,12 @@ def setitem(self, index, value):
             self._bump_version()
             return
     if value._data.dtype != self._data.dtype:
-        from .convert import cast
-
         value = cast(value, dtypes.from_numpy(self._data.dtype))
     apply_inplace(self, lambda s, v: CopySlices.apply(s, v, index=idx, basic=basic) if basic else
                   _index_put(s, v, idx), value)
 
 
 def _index_put(s, v, idx):
-    from .index import IndexPut
-
     return IndexPut.apply(s, v, index=idx, basic=False)
 
 

@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 
 from .. import dtypes
+from ..backend import transfer
 from ..dtypes import legacy_name
 from .convert import cast
 from .op import Op, unbroadcast, xp_of
@@ -588,8 +589,6 @@ class BinaryCrossEntropy(Op):
 
 
 def _same_device(array, like):
-    from ..backend import transfer
-
     return array._data if array._device is like._device else transfer(array._data, array._device, like._device)
 
 

@@ -2,14 +2,13 @@
 
 import math
 
+from ..dtypes import legacy_name
 from ..threads import cpu_matmul
 from .op import Op, broadcast_mismatch, unbroadcast, xp_of
 
 
 def _check_same_dtype(a, b):
     if a._data.dtype != b._data.dtype:
-        from ..dtypes import legacy_name
-
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
                            f"{legacy_name(a._data.dtype).lower()} != {legacy_name(b._data.dtype).lower()}")
 

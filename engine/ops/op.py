@@ -2,13 +2,15 @@
 
 An op's ``forward`` and ``backward`` work on raw arrays of the tensors' device (NumPy or CuPy), so one
 body serves both. ``forward`` runs on the node instance itself and keeps on it what ``backward``
-needs; when no input requires grad the node is simply dropped.
+needs; when no input requires grad the node is simply dropped. ``to_copy`` (the graph-recorded copy
+between dtypes and devices) lives here too, because ``Op.apply`` uses it to bring a CPU scalar to the
+device of the other inputs.
 """
 
 import numpy as np
 
 from ..autograd.grad_mode import state as _grad_state
-from ..autograd.graph import Node
+from ..autograd.graph import Node, link
 from ..backend import CPU, array_module, device_context, device_of, transfer
 from ..tensor import Tensor, make_tensor
 from ..threads import cpu_binary
@@ -84,9 +86,41 @@ class Op(Node):
 def _moved(t, dev):
     """A CPU scalar tensor joining an op on another device, copied there in the graph (so its gradient
     comes back to the CPU)."""
-    from .convert import to_copy
-
     return to_copy(t, dev)
+
+
+class ToCopy(Op):
+    """The node of a copy to another dtype or device (made by ``to_copy``, not ``apply``): backward casts
+    and moves the gradient back."""
+
+    __slots__ = ("src_device", "src_dtype")
+    _name = "ToCopyBackward0"
+    saves_tensors = False
+
+    def backward(self, g):
+        if self.src_dtype is not None:
+            g = g.astype(self.src_dtype)
+        return (transfer(g, device_of(g), self.src_device),)
+
+
+def to_copy(t, dev=None, dt=None, copy=False):
+    """``t`` on device ``dev`` with dtype ``dt``; ``t`` itself when nothing changes and no copy is asked."""
+    src_dev = t._device
+    dev = src_dev if dev is None else dev
+    np_dt = t._data.dtype if dt is None else dt.np
+    if dev is src_dev and np_dt == t._data.dtype and not copy:
+        return t
+    data = transfer(t._data, src_dev, dev)
+    if np_dt != data.dtype:
+        data = data.astype(np_dt)
+    elif copy and data is t._data:
+        data = data.copy()
+    if t._requires_grad and _grad_state.enabled and np_dt.kind == "f":
+        node = _new(ToCopy)
+        node.src_device = src_dev
+        node.src_dtype = t._data.dtype if np_dt != t._data.dtype else None
+        return link(node, (t,), data, dev)
+    return make_tensor(data, dev)
 
 
 def compute(fn, *tensors, **options):
@@ -133,63 +167,6 @@ def broadcast_mismatch(a, b):
     return None
 
 
-def link(node, inputs, out, dev):
-    """Make the output tensor(s) of ``node`` and record the node in the graph."""
-    edges = []
-    for t in inputs:
-        if t._requires_grad:
-            fn = t.grad_fn
-            edges.append((t, 0) if fn is None else (fn, t._output_nr))
-        else:
-            edges.append(None)
-    node._edges = edges
-    saves = node.saves
-    if saves & 1:
-        node._saved_versions = [saved_version(t) for t in inputs]
-    if out.__class__ is tuple:
-        outs = tuple(_graph_output(node, o, dev, i) for i, o in enumerate(out))
-        if saves & 2:
-            node._saved_versions = [*(node._saved_versions or ()), *(saved_version(o) for o in outs)]
-        return outs
-    t = make_tensor(out, dev)
-    if out.dtype.kind == "f":
-        t._requires_grad = True
-        t.grad_fn = node
-        if saves & 2:
-            version = saved_version(t)
-            if saves & 1:
-                node._saved_versions.append(version)
-            else:
-                node._saved_versions = [version]
-    return t
-
-
-def _graph_output(node, data, dev, index):
-    t = make_tensor(data, dev)
-    if t._data.dtype.kind == "f":
-        t._requires_grad = True
-        t.grad_fn = node
-        t._output_nr = index
-    return t
-
-
-def edge_to(t):
-    """The edge from a node to the producer of input ``t`` (a node, a leaf tensor, or None)."""
-    if not t._requires_grad:
-        return None
-    fn = t.grad_fn
-    if fn is None:
-        return (t, 0)
-    return (fn, t._output_nr)
-
-
-def saved_version(t):
-    counter = t._version_counter
-    if counter is None:
-        counter = t._version_counter = [0]
-    return (counter, counter[0], t._data.shape, t._data.dtype)
-
-
 def common_device(tensors):
     """The device of a mixed list of tensors; CPU 0-dim tensors may join others, as in PyTorch."""
     dev = None
@@ -233,5 +210,3 @@ def unbroadcast(grad, shape):
         grad = grad.sum(axis=axes, keepdims=True)
     return grad.reshape(shape)
 
-
-__all__ = ["Op", "Tensor", "binary", "common_device", "edge_to", "link", "make_tensor", "unbroadcast", "xp_of"]

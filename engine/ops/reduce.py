@@ -7,8 +7,9 @@ import warnings
 import numpy as np
 
 from .. import dtypes
-from ..tensor import wrap_dim
+from ..tensor import Tensor, wrap_dim
 from .convert import cast
+from .elementwise import maximum, minimum
 from .op import Op, compute, xp_of
 
 values_indices = collections.namedtuple("values_indices", ["values", "indices"])
@@ -320,8 +321,6 @@ class MinDim(MaxDim):
 
 
 def _max_min(full_op, dim_op, binary, input, dim, keepdim):
-    from ..tensor import Tensor
-
     if isinstance(dim, Tensor):
         return binary(input, dim)
     if dim is None:
@@ -332,14 +331,10 @@ def _max_min(full_op, dim_op, binary, input, dim, keepdim):
 
 
 def max(input, dim=None, keepdim=False):
-    from .elementwise import maximum
-
     return _max_min(MaxAll, MaxDim, maximum, input, dim, keepdim)
 
 
 def min(input, dim=None, keepdim=False):
-    from .elementwise import minimum
-
     return _max_min(MinAll, MinDim, minimum, input, dim, keepdim)
 
 

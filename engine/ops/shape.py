@@ -9,8 +9,10 @@ import math
 
 import numpy as np
 
-from ..tensor import wrap_dim
-from .op import Op, Tensor, xp_of
+from .. import dtypes
+from ..tensor import Tensor, wrap_dim
+from .convert import cast, clone
+from .op import Op, compute, unbroadcast, xp_of
 from .reduce import normalize_dims
 
 
@@ -110,9 +112,6 @@ def view(input, *shape):
 
 def _view_dtype(input, dtype):
     """``view(dtype)``: the same bytes read as another dtype (not differentiable, as in PyTorch)."""
-    from .. import dtypes
-    from .op import compute
-
     target = dtypes.to_dtype(dtype).np
     x = input._data
     if target.itemsize != x.dtype.itemsize and (x.ndim == 0 or x.shape[-1] * x.itemsize % target.itemsize):
@@ -289,8 +288,6 @@ class Expand(Op):
         return xp_of(x).broadcast_to(x, shape)
 
     def backward(self, g):
-        from .op import unbroadcast
-
         return (unbroadcast(g, self.in_shape),)
 
 
@@ -371,9 +368,6 @@ class Cat(Op):
 
 
 def _promote_all(tensors):
-    from .. import dtypes
-    from .convert import cast
-
     dts = {t._data.dtype for t in tensors}
     if len(dts) == 1:
         return tensors
@@ -589,8 +583,6 @@ class Flip(Op):
 def contiguous(input, memory_format=None):
     if input._data.flags.c_contiguous:
         return input
-    from .convert import clone
-
     return clone(input)
 
 

@@ -19,10 +19,10 @@ import numpy as np
 from .. import dtypes
 from ..autograd.grad_mode import enable_grad
 from ..autograd.grad_mode import state as _grad_state
+from ..autograd.hooks import RemovableHandle
 from ..backend import CPU, device_context, transfer
 from ..ops.op import xp_of
 from ..tensor import Tensor, make_tensor
-from ..utils.hooks import RemovableHandle
 
 __all__ = ["Optimizer", "register_optimizer_step_post_hook", "register_optimizer_step_pre_hook", "required"]
 
