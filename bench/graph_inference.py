@@ -15,7 +15,7 @@ import time
 
 import common  # noqa: F401  (puts the repository on the import path)
 
-from engine.graph import Network
+from engine.graph import Network, network_from_json, network_to_json
 
 TARGET_MS = 50.0
 
@@ -105,11 +105,11 @@ def main():
         return elapsed
 
     infer_ms = statistics.median(infer_after_edit() for _ in range(args.repeats)) * 1e3
-    data = net.to_dict()
+    data = network_to_json(net)
     rows = [
         ("infer() after an edit", infer_ms),
         ("infer() cached", median_ms(net.infer, args.repeats)),
-        ("from_dict (load)", median_ms(lambda: Network.from_dict(data), max(3, args.repeats // 5))),
+        ("from_dict (load)", median_ms(lambda: network_from_json(data), max(3, args.repeats // 5))),
         ("to_dict (save)", median_ms(net.to_dict, args.repeats)),
         ("layout()", median_ms(net.layout, max(3, args.repeats // 5))),
         ("build()", median_ms(net.build, max(3, args.repeats // 10))),

@@ -7,7 +7,8 @@ on are built. Intermediate values are dropped as soon as their last consumer has
 """
 
 from .. import nn
-from .document import NetworkError
+from .catalogue import ModuleCall
+from .errors import NetworkError
 
 
 def errors_text(inference, network):
@@ -94,8 +95,6 @@ LOSS_OPTIONS = {"CrossEntropyLoss": ("label_smoothing",)}
 
 def loss_call(network):
     """The ``ModuleCall`` of the Output node's loss (also used by the code exporters)."""
-    from .catalogue import ModuleCall
-
     output = network.output_node()
     if output is None:
         raise NetworkError(f"the network '{network.title}' has no Output node, so no loss")

@@ -20,17 +20,14 @@ import math
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from ..nn.module import Module
+from .build import GraphModule, build_loss
 from .catalogue import get_layer_type, has_layer_type
+from .errors import ConnectionRefused, NetworkError
+from .inference import infer
+from .layout import layered_positions
 from .params import validate_params
 from .settings import default_settings, validate_settings
-
-
-class NetworkError(ValueError):
-    """An edit or a document that breaks the rules; the message names the node and the problem."""
-
-
-class ConnectionRefused(NetworkError):
-    """A connection that cannot be made (a cycle, a second input to a single-input layer, ...)."""
 
 
 @dataclass
@@ -73,9 +70,6 @@ _TORCH_MODULE_ATTRIBUTES = frozenset((
 @functools.cache
 def reserved_names():
     """Names a node cannot take: they are attributes of the built module (``forward``, ``training``...)."""
-    from ..nn.module import Module
-    from .build import GraphModule
-
     return frozenset(dir(Module())) | frozenset(dir(GraphModule)) | _TORCH_MODULE_ATTRIBUTES
 
 
@@ -404,53 +398,19 @@ class Network:
         self._emit("reset")
         self._changed()
 
-    # ----- sub-graphs: copy and paste -----
-    def copy_nodes(self, node_ids):
-        """A JSON-ready fragment of the given nodes and the connections among them (the clipboard)."""
-        from .fileformat import edge_to_json, node_to_json
-
-        wanted = set(node_ids)
-        ids = [i for i in self.nodes if i in wanted]
-        inside = set(ids)
-        return {"nodes": [node_to_json(self.nodes[i]) for i in ids],
-                "edges": [edge_to_json(e) for e in self.edges if e.src in inside and e.dst in inside]}
-
-    def paste(self, fragment, offset=(40.0, 40.0)):
-        """Add a copied fragment with new ids and fresh names where they clash; returns the new nodes.
-        The whole fragment is checked first (``NetworkFileError`` naming 'clipboard'): all or nothing."""
-        from .fileformat import fragment_from_json
-
-        part = fragment_from_json(fragment, "clipboard")
-        mapping, added = {}, []
-        with self.batch():
-            for node in part.nodes.values():
-                name = node.name if self.check_name(node.name) is None else self.unique_name(node.layer_type.prefix)
-                x, y = node.position
-                new = self.add_node(node.type, node.params, name=name, position=(x + offset[0], y + offset[1]))
-                mapping[node.id] = new.id
-                added.append(new)
-            for e in part.edges:
-                self.connect(mapping[e.src], mapping[e.dst], e.port)
-        return added
-
     # ----- whole-graph work -----
     def infer(self):
         """Shapes, parameter and MAC counts and problems of every node (cached until the next edit)."""
-        from .inference import infer
-
         if self._inference is None:
             self._inference = infer(self)
         return self._inference
 
     def build(self):
         """The ``engine.nn.Module`` that runs this network; refuses with the list of errors if it has any."""
-        from .build import GraphModule
-
         return GraphModule(self)
 
     def build_loss(self):
-        from .build import build_loss
-
+        """The loss module the Output node names."""
         return build_loss(self)
 
     def input_node(self):
@@ -463,33 +423,8 @@ class Network:
 
     def layout(self):
         """Arrange the nodes in layers from left to right; returns the old positions (for undo)."""
-        from .layout import layered_positions
-
         with self.batch():
             return self.move_many(layered_positions(self))
-
-    # ----- files -----
-    def to_dict(self):
-        from .fileformat import network_to_json
-
-        return network_to_json(self)
-
-    @classmethod
-    def from_dict(cls, data, source="<document>"):
-        from .fileformat import network_from_json
-
-        return network_from_json(data, source)
-
-    def save(self, path):
-        from .fileformat import save_network
-
-        save_network(self, path)
-
-    @classmethod
-    def load(cls, path):
-        from .fileformat import load_network
-
-        return load_network(path)
 
 
 def _id_number(node_id):

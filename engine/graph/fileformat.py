@@ -24,7 +24,7 @@ from ..utils.files import atomic_write_text
 from .catalogue import get_layer_type, has_layer_type
 from .document import Edge, Network, NetworkError, Node
 from .params import validate_params
-from .settings import validate_settings
+from .settings import SETTINGS_SPECS, validate_settings
 
 FORMAT = "layerlab.network"
 VERSION = 2
@@ -50,8 +50,6 @@ def edge_to_json(edge):
 
 
 def network_to_json(network):
-    from .settings import SETTINGS_SPECS
-
     return {"format": FORMAT, "version": VERSION, "title": network.title, "description": network.description,
             "nodes": [node_to_json(n) for n in network.nodes.values()],
             "edges": [edge_to_json(e) for e in network.edges],
@@ -180,6 +178,33 @@ def _assemble(network, data, source):
 def fragment_from_json(fragment, source="clipboard"):
     """A scratch Network holding a copied fragment (``{"nodes": [...], "edges": [...]}``), checked like a file."""
     return _assemble(Network(), fragment, source)
+
+
+def copy_fragment(network, node_ids):
+    """A JSON-ready fragment of the given nodes and the connections among them (the clipboard)."""
+    wanted = set(node_ids)
+    ids = [i for i in network.nodes if i in wanted]
+    inside = set(ids)
+    return {"nodes": [node_to_json(network.nodes[i]) for i in ids],
+            "edges": [edge_to_json(e) for e in network.edges if e.src in inside and e.dst in inside]}
+
+
+def paste_fragment(network, fragment, offset=(40.0, 40.0)):
+    """Add a copied fragment to ``network`` with new ids and fresh names where they clash; returns the new
+    nodes. The whole fragment is checked first (``NetworkFileError`` naming 'clipboard'): all or nothing."""
+    part = fragment_from_json(fragment, "clipboard")
+    mapping, added = {}, []
+    with network.batch():
+        for node in part.nodes.values():
+            name = node.name if network.check_name(node.name) is None else network.unique_name(
+                node.layer_type.prefix)
+            x, y = node.position
+            new = network.add_node(node.type, node.params, name=name, position=(x + offset[0], y + offset[1]))
+            mapping[node.id] = new.id
+            added.append(new)
+        for e in part.edges:
+            network.connect(mapping[e.src], mapping[e.dst], e.port)
+    return added
 
 
 def network_from_json(data, source="<document>"):

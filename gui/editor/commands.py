@@ -8,6 +8,8 @@ nodes come back with their old ids, so the commands above them in the stack stay
 
 from PySide6.QtGui import QUndoCommand
 
+from engine.graph import paste_fragment
+
 
 class DocumentCommand(QUndoCommand):
     def __init__(self, document, text):
@@ -94,7 +96,7 @@ class Paste(_CreateNodes):
         self._fragment, self._offset = fragment, offset
 
     def create(self):
-        return [n.id for n in self.document.paste(self._fragment, self._offset)]
+        return [n.id for n in paste_fragment(self.document, self._fragment, self._offset)]
 
 
 class RemoveNodes(DocumentCommand):

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 from PySide6.QtCore import QObject, QPointF, Signal
 
-from engine.graph import NetworkError, get_layer_type
+from engine.graph import NetworkError, copy_fragment, get_layer_type
 
 from . import clipboard
 from .commands import (
@@ -185,7 +185,7 @@ class EditorController(QObject):
         node_ids = self.scene.selected_node_ids() if node_ids is None else node_ids
         if not node_ids:
             return False
-        clipboard.put_fragment(self.document.copy_nodes(node_ids))
+        clipboard.put_fragment(copy_fragment(self.document, node_ids))
         return True
 
     def cut(self, node_ids=None):
@@ -207,7 +207,7 @@ class EditorController(QObject):
         node_ids = self.scene.selected_node_ids() if node_ids is None else node_ids
         if not node_ids:
             return None
-        return self._paste(self.document.copy_nodes(node_ids), None, "Duplicate")
+        return self._paste(copy_fragment(self.document, node_ids), None, "Duplicate")
 
     def _paste(self, fragment, scene_pos, text):
         offset = (PASTE_OFFSET, PASTE_OFFSET)

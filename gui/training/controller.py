@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from engine.graph import network_to_json
 from engine.training.runs import load_run
 
 from .document_runs import DocumentRuns
@@ -127,13 +128,13 @@ class TrainingController(QObject):
     # ----- starting -----
     def start(self, network, network_path=None, data_dir=None):
         """Train a new run of ``network`` (an ``engine.graph.Network``; a copy is trained)."""
-        self._launch(Job(network.to_dict(), network_path, data_dir=data_dir or None,
+        self._launch(Job(network_to_json(network), network_path, data_dir=data_dir or None,
                          extra_callbacks=tuple(self.extra_callbacks)))
 
     def continue_run(self, folder, epochs, data_dir=None):
         """Continue the run in ``folder`` from its checkpoint (weights and optimizer state) up to ``epochs``."""
         run = load_run(folder)
-        self._launch(Job(run.network().to_dict(), epochs=epochs, continue_folder=run.folder,
+        self._launch(Job(network_to_json(run.network()), epochs=epochs, continue_folder=run.folder,
                          data_dir=data_dir or None, extra_callbacks=tuple(self.extra_callbacks)),
                      previous=run)
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.graph import Network, NetworkError
+from engine.graph import NetworkError, network_from_json
 from engine.training import EpochInfo, RunInfo, StepInfo
 from engine.training.recipe import prepare_training
 from engine.training.runs import RunFileError, create_run, load_run
@@ -202,7 +202,7 @@ class TrainingWorker:
         try:
             self._train()
         except DatasetNotFoundError as e:
-            network = Network.from_dict(self.job.network)
+            network = network_from_json(self.job.network)
             settings = network.settings
             self._post(DatasetMissing(network.input_node().params["dataset"],
                                       self.job.data_dir or settings["data_dir"] or None, str(e)))
@@ -224,7 +224,7 @@ class TrainingWorker:
     def _train(self):
         job = self.job
         run = load_run(job.continue_folder) if job.continue_folder else None
-        network = run.network() if run else Network.from_dict(job.network)
+        network = run.network() if run else network_from_json(job.network)
         setup = prepare_training(network, data_dir=job.data_dir, monitor_gradients=True)
         trainer = setup.trainer
         with self._lock:

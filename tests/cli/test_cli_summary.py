@@ -4,7 +4,7 @@ import re
 
 from cli_helpers import copy_template, run_subprocess
 
-from engine.graph import load_network
+from engine.graph import load_network, save_network
 
 
 def table_rows(out):
@@ -42,7 +42,7 @@ def test_errors_and_warnings_name_their_nodes_and_set_the_exit_code(cli, tmp_pat
     network.set_params(network.node_by_name("fc2").id, {"in_features": 99})
     spare = network.add_node("ReLU", name="spare")
     network.connect(network.node_by_name("pool2").id, spare.id)
-    network.save(net)
+    save_network(network, net)
     result = cli("summary", net)
     assert result.code == 1
     rows = table_rows(result.out)
@@ -52,7 +52,7 @@ def test_errors_and_warnings_name_their_nodes_and_set_the_exit_code(cli, tmp_pat
     assert "  error    fc2: Linear 'fc2': Linear expects 99 input features but receives 120" in result.out
     assert "  warning  spare: ReLU 'spare' does not lead to the Output" in result.out
     network.set_params(network.node_by_name("fc2").id, {"in_features": None})
-    network.save(net)
+    save_network(network, net)
     warned = cli("summary", net)
     assert warned.code == 0 and "problems (0 errors, 1 warning):" in warned.out
 

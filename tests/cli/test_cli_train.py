@@ -11,6 +11,7 @@ import pytest
 from cli_helpers import REPO, copy_template, needs_fashion_mnist, run_subprocess
 
 import engine
+from engine.graph import save_network
 from engine.training import load_run
 
 
@@ -146,7 +147,7 @@ def test_network_with_errors_is_refused_with_the_list(cli, tmp_path):
     net = copy_template("lenet_cifar10", tmp_path)
     network = load_network(net)
     network.set_params(network.node_by_name("fc1").id, {"in_features": 123})
-    network.save(net)
+    save_network(network, net)
     result = cli("train", net)
     assert result.code == 2
     lines = result.err.splitlines()

@@ -10,7 +10,7 @@ from cli_helpers import CIFAR_NAMES, copy_template
 
 import engine
 import main as entry
-from engine.graph import load_network
+from engine.graph import load_network, save_network
 from engine.graph.export import FORMATS, load_weights
 
 
@@ -103,7 +103,7 @@ def test_refusals(cli, trained, tmp_path):
     assert result.code == 2 and "the weights do not match the network" in result.err
     network = load_network(net)
     network.set_params(network.node_by_name("fc3").id, {"out_features": 7})
-    network.save(tmp_path / "broken.llnet")
+    save_network(network, tmp_path / "broken.llnet")
     result = cli("export", tmp_path / "broken.llnet", "-", "--format", "onnx")
     assert result.code == 2
     assert result.err.splitlines()[0].endswith("cannot export the network 'LeNet (CIFAR-10 tutorial)': it has 1 error")

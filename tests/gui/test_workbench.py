@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QImage
 
+from engine.graph import network_to_json, save_network
 from engine.graph.templates import load_template
 from engine.training.runs import create_run, load_run
 from gui.workbench import create_window
@@ -39,7 +40,7 @@ def open_mlp(window, tmp_path, **settings):
     network = load_template("mlp_fashion_mnist")
     network.set_settings({"train_limit": 1024, "epochs": 2, "batch_size": 32, **settings})
     path = tmp_path / "mlp.llnet"
-    network.save(path)
+    save_network(network, path)
     assert window.open_file(str(path))
     return path
 
@@ -57,9 +58,9 @@ def test_a_run_locks_the_editor_and_links_lines_and_nodes(window, qtbot, tmp_pat
     panel.controller.extra_callbacks = (SlowSteps(),)
     panel.start_action.trigger()
     qtbot.waitUntil(lambda: not window.editing_enabled, timeout=10000)
-    nodes_before = window.document.to_dict()["nodes"]
+    nodes_before = network_to_json(window.document)["nodes"]
     window.controller.add_node("ReLU", (0.0, 0.0))  # refused while training
-    assert window.document.to_dict()["nodes"] == nodes_before
+    assert network_to_json(window.document)["nodes"] == nodes_before
     assert not window.layer_palette.isEnabled()
     qtbot.waitUntil(lambda: len(panel.controller.history) >= 20, timeout=20000)
 

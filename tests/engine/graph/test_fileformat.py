@@ -7,7 +7,15 @@ import re
 
 import pytest
 
-from engine.graph import EXTENSIONS, Network, NetworkError, NetworkFileError, load_network, save_network
+from engine.graph import (
+    EXTENSIONS,
+    NetworkError,
+    NetworkFileError,
+    load_network,
+    network_from_json,
+    network_to_json,
+    save_network,
+)
 from engine.graph.fileformat import VERSION, dumps
 from engine.graph.templates import load_template
 
@@ -15,17 +23,17 @@ from engine.graph.templates import load_template
 def assert_same(a, b):
     assert a == b  # title, description, nodes (with params and positions), edges in order, settings
     assert list(a.nodes) == list(b.nodes)
-    assert a.to_dict() == b.to_dict()
+    assert network_to_json(a) == network_to_json(b)
 
 
 def test_template_round_trips_through_dict_and_file(template, tmp_path):
-    assert_same(Network.from_dict(template.to_dict()), template)
+    assert_same(network_from_json(network_to_json(template)), template)
     path = tmp_path / "net.llnet"
-    template.save(path)
-    loaded = Network.load(path)
+    save_network(template, path)
+    loaded = load_network(path)
     assert_same(loaded, template)
     assert loaded.revision == 0 and loaded.infer().ok
-    assert json.loads(path.read_text(encoding="utf-8")) == template.to_dict()
+    assert json.loads(path.read_text(encoding="utf-8")) == network_to_json(template)
 
 
 @pytest.mark.parametrize("seed", range(12))
@@ -34,7 +42,7 @@ def test_random_network_round_trips(seed, random_network, tmp_path):
     net.move_many({i: (k * 17.37, -k * 3.14159) for k, i in enumerate(net.nodes)})
     net.set_settings({"milestones": [3, 7], "lr": 0.0123, "data_dir": "dïr/ü", "optimizer": "AdamW"})
     net.title, net.description = f"random {seed} ✓", "line one\nline two [a,   b] {x}"
-    assert_same(Network.from_dict(net.to_dict()), net)
+    assert_same(network_from_json(network_to_json(net)), net)
     save_network(net, tmp_path / "random.llnet")
     loaded = load_network(tmp_path / "random.llnet")
     assert_same(loaded, net)
@@ -43,7 +51,7 @@ def test_random_network_round_trips(seed, random_network, tmp_path):
 
 
 def test_the_file_is_readable_json():
-    text = dumps(load_template("lenet_cifar10").to_dict())
+    text = dumps(network_to_json(load_template("lenet_cifar10")))
     assert '"shape": [3, 32, 32]' in text
     assert '{"from": "n1", "to": "n2", "port": 0}' in text  # one connection per line
     assert text.endswith("}\n") and max(len(line) for line in text.splitlines() if '"description"' not in line) <= 100
@@ -54,12 +62,12 @@ def test_save_is_atomic_and_reports_unwritable_paths(tmp_path):
     net = load_template("lenet_cifar10")
     path = tmp_path / "a.llnet"
     path.write_text("old", encoding="utf-8")
-    net.save(path)
+    save_network(net, path)
     assert os.listdir(tmp_path) == ["a.llnet"]  # no temporary file left behind
-    net.save(tmp_path / "new" / "b.llnet")  # the folder is made
+    save_network(net, tmp_path / "new" / "b.llnet")  # the folder is made
     (tmp_path / "file").write_text("x", encoding="utf-8")
     with pytest.raises(NetworkFileError, match="cannot write the file") as info:
-        net.save(tmp_path / "file" / "c.llnet")
+        save_network(net, tmp_path / "file" / "c.llnet")
     assert info.value.source == str(tmp_path / "file" / "c.llnet")
     assert ".llnet" in EXTENSIONS
 
@@ -87,13 +95,13 @@ def test_version_1_files_are_upgraded(tmp_path):
                                                            ("n3", "n5", 0), ("n4", "n5", 1), ("n5", "n6", 0)]
     assert (net.settings["optimizer"], net.settings["lr"], net.settings["batch_size"]) == ("Adam", 0.002, 32)
     assert net.infer().ok and net.infer().total_params == 7850
-    net.save(path)
+    save_network(net, path)
     saved = json.loads(path.read_text(encoding="utf-8"))
     assert saved["version"] == VERSION and "settings" not in saved and "inputs" not in saved["nodes"][0]
     assert_same(load_network(path), net)
     v1["nodes"][2]["inputs"] = "n2"
     with pytest.raises(NetworkFileError, match="node 'fc': 'inputs' must be a list"):
-        Network.from_dict(v1, "old.llnet")
+        network_from_json(v1, "old.llnet")
 
 
 def test_a_minimal_hand_written_file_takes_defaults_and_fills_inputs_in_order():
@@ -103,7 +111,7 @@ def test_a_minimal_hand_written_file_takes_defaults_and_fills_inputs_in_order():
                       {"id": "o", "type": "Output", "name": "y", "params": {"loss": "MSELoss"}}],
             "edges": [{"from": "i", "to": "a"}, {"from": "a", "to": "c"}, {"from": "i", "to": "c"},
                       {"from": "c", "to": "f"}, {"from": "f", "to": "o"}]}
-    net = Network.from_dict(data, "hand.llnet")
+    net = network_from_json(data, "hand.llnet")
     assert net.title == "Untitled" and net.settings["lr"] == 0.01
     assert net.node("c").params == {"dim": 0} and net.node("a").position == (0.0, 0.0)
     assert net.predecessors("c") == ["a", "i"]
@@ -112,12 +120,12 @@ def test_a_minimal_hand_written_file_takes_defaults_and_fills_inputs_in_order():
 
 def test_a_byte_order_mark_is_accepted(tmp_path):
     path = tmp_path / "bom.llnet"
-    path.write_bytes(b"\xef\xbb\xbf" + dumps(load_template("lenet_cifar10").to_dict()).encode("utf-8"))
+    path.write_bytes(b"\xef\xbb\xbf" + dumps(network_to_json(load_template("lenet_cifar10"))).encode("utf-8"))
     assert load_network(path).infer().total_params == 62006
 
 
 def good():
-    return load_template("lenet_cifar10").to_dict()
+    return network_to_json(load_template("lenet_cifar10"))
 
 
 def with_node(change, index=1):
@@ -211,7 +219,7 @@ def test_broken_documents_name_the_file_and_the_problem(case, tmp_path):
     assert error.source == str(path) and message in error.problem
     assert isinstance(error, NetworkError)
     with pytest.raises(NetworkFileError, match="^my.llnet: "):
-        Network.from_dict(data, "my.llnet")
+        network_from_json(data, "my.llnet")
 
 
 @pytest.mark.parametrize("content, message", [
@@ -238,9 +246,9 @@ def test_unreadable_paths(tmp_path):
 def test_a_refused_document_leaves_nothing_half_loaded(tmp_path):
     """Loading into an open editor goes load → assign, so a broken file must leave the open document as it was."""
     net = load_template("resnet_cifar10")
-    before = net.to_dict()
+    before = network_to_json(net)
     data = good()
     data["edges"].append({"from": "n3", "to": "n2"})
     with pytest.raises(NetworkFileError):
-        net.assign(Network.from_dict(data))
-    assert net.to_dict() == before
+        net.assign(network_from_json(data))
+    assert network_to_json(net) == before

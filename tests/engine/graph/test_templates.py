@@ -5,7 +5,7 @@ import json
 import pytest
 
 import engine
-from engine.graph import dataset_info
+from engine.graph import dataset_info, network_to_json
 from engine.graph.templates import TEMPLATE_DIR, list_templates, load_template
 
 
@@ -42,7 +42,7 @@ def test_each_template_file_is_in_normal_form(template):
     """Every parameter and setting is written out, so the file shows all there is to change."""
     path = next(t.path for t in list_templates() if t.title == template.title)
     with open(path, encoding="utf-8") as f:
-        assert json.load(f) == template.to_dict()
+        assert json.load(f) == network_to_json(template)
 
 
 def test_lenet_trains_as_the_tutorial():

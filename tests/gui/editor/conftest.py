@@ -8,6 +8,7 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QMouseEvent
 from PySide6.QtWidgets import QApplication
 
+from engine.graph import network_to_json
 from gui.main_window import MainWindow
 
 
@@ -97,7 +98,7 @@ class Editor:
 
     def snapshot(self):
         """The document as JSON, with nodes and edges in a canonical order."""
-        data = self.window.document.to_dict()
+        data = network_to_json(self.window.document)
         data["nodes"] = sorted(data["nodes"], key=lambda n: n["id"])
         data["edges"] = sorted(data["edges"], key=lambda e: (e["from"], e["to"], e["port"]))
         return data

@@ -12,6 +12,7 @@ from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
+from engine.graph import save_network
 from engine.graph.templates import load_template
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
@@ -59,7 +60,7 @@ def test_damaged_or_foreign_files_leave_the_network_untouched(lenet, tmp_path):
 
 def test_open_keeps_one_document_object(editor, tmp_path):
     path = tmp_path / "resnet.llnet"
-    load_template("resnet_cifar10").save(str(path))
+    save_network(load_template("resnet_cifar10"), str(path))
     document = editor.document
     seen = []
     document.subscribe(lambda event, payload: seen.append(event))
@@ -99,7 +100,7 @@ def test_new_from_template_asks_first_and_replaces_the_network(lenet):
 
 def test_dropping_a_network_file_on_the_window_opens_it(editor, tmp_path):
     path = tmp_path / "dropped.llnet"
-    load_template("mlp_fashion_mnist").save(str(path))
+    save_network(load_template("mlp_fashion_mnist"), str(path))
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(path))])
     with warnings.catch_warnings():  # PySide marks this constructor deprecated but has no other
@@ -117,7 +118,7 @@ def test_recent_files_menu(editor, tmp_path):
     paths = []
     for key in ("lenet_cifar10", "vgg_cifar10"):
         paths.append(str(tmp_path / f"{key}.llnet"))
-        load_template(key).save(paths[-1])
+        save_network(load_template(key), paths[-1])
         editor.open_file(paths[-1])
     editor.recent_menu.aboutToShow.emit()
     names = [a.text() for a in editor.recent_menu.actions() if a.text()]
@@ -194,7 +195,7 @@ def test_recovery_after_a_crash(editor, tmp_path):
 def test_declined_recovery_is_discarded(editor, tmp_path):
     recovery = tmp_path / "recovery"
     recovery.mkdir()
-    load_template("lenet_cifar10").save(str(recovery / "recovery-999999999.llnet"))  # no such process
+    save_network(load_template("lenet_cifar10"), str(recovery / "recovery-999999999.llnet"))  # no such process
     editor.autosave.directory = str(recovery)
     editor.answers["restore"] = False
     assert not editor.offer_recovery()

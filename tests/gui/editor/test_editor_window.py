@@ -5,6 +5,7 @@ from PySide6.QtCore import QMimeData, Qt, QTimer
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel
 
+from engine.graph import save_network
 from engine.graph.templates import load_template
 from gui import app as gui_app
 from gui import theme
@@ -86,7 +87,7 @@ def test_shortcuts_help_lists_actions_and_gestures(editor):
 
 def test_main_opens_the_file_given(qtbot, tmp_path, monkeypatch):
     path = tmp_path / "vgg.llnet"
-    load_template("vgg_cifar10").save(str(path))
+    save_network(load_template("vgg_cifar10"), str(path))
     opened = []
 
     def check_and_quit():

@@ -12,6 +12,7 @@ from panel_support import training_threads, wait_idle
 from PIL import Image
 from PySide6.QtWidgets import QMainWindow
 
+from engine.graph import save_network
 from engine.graph.export import load_weights
 from engine.graph.templates import load_template
 from engine.training.runs import list_runs, load_run
@@ -140,7 +141,7 @@ def test_prediction_of_an_image_file_after_a_run(make_panel, fashion_doc, qtbot,
 
 def test_continue_from_the_checkpoint_and_overlay_two_runs(make_panel, fashion_doc, qtbot, tmp_path):
     path = tmp_path / "mlp.llnet"
-    fashion_doc.save(path)
+    save_network(fashion_doc, path)
     fashion_doc.set_settings({"epochs": 1})
     panel = make_panel(fashion_doc, path=str(path))
     assert not panel.continue_action.isEnabled()
