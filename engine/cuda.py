@@ -1,6 +1,7 @@
 """``engine.cuda``: whether CUDA devices (through CuPy) are present, and how many."""
 
 from . import backend
+from .random import manual_seed as _seed
 
 
 def is_available():
@@ -22,8 +23,6 @@ def synchronize(device=None):
 
 
 def manual_seed(seed):
-    from .random import manual_seed as _seed
-
     _seed(seed)
 
 

@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import Tensor, make_tensor
 from .engine import grad as _grad
 from .grad_mode import no_grad
 
@@ -49,8 +49,6 @@ def _analytical_jacobians(diff_inputs, outputs):
         for k in range(o.numel()):
             seed = o.xp.zeros(o._data.shape, dtype=o._data.dtype)
             seed.reshape(-1)[k] = 1
-            from ..tensor import make_tensor
-
             grads = _grad([o], diff_inputs, [make_tensor(seed, o._device)], retain_graph=True,
                           allow_unused=True)
             for i, g in enumerate(grads):

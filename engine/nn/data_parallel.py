@@ -6,6 +6,7 @@ backward sums every replica's gradient into the original parameters, as PyTorch'
 
 import copy
 
+from .. import cuda
 from ..backend import device as _device
 from ..ops.shape import cat
 from ..tensor import Tensor
@@ -55,8 +56,6 @@ def _gather(outputs, dev, dim):
 class DataParallel(Module):
     def __init__(self, module, device_ids=None, output_device=None, dim=0):
         super().__init__()
-        from .. import cuda
-
         self.module = module
         if device_ids is None:
             device_ids = list(range(cuda.device_count()))

@@ -1,5 +1,6 @@
 """``engine.nn.functional``: the operations behind the layers, as functions (``import ... as F``)."""
 
+from .. import dtypes
 from ..ops.activation import elu, gelu, hardtanh, leaky_relu, logsigmoid, relu6, silu, softplus
 from ..ops.conv import conv2d
 from ..ops.dropout import dropout, dropout2d
@@ -21,6 +22,7 @@ from ..ops.norm import batch_norm
 from ..ops.pad import pad
 from ..ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from ..ops.softmax import log_softmax, softmax
+from ..tensor import make_tensor
 
 
 def relu(input, inplace=False):
@@ -32,9 +34,6 @@ def flatten(input, start_dim=0, end_dim=-1):
 
 
 def one_hot(tensor, num_classes=-1):
-    from .. import dtypes
-    from ..tensor import make_tensor
-
     labels = tensor._data
     if labels.dtype.kind not in "iu":
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")

@@ -3,10 +3,10 @@ accuracy."""
 
 import numpy as np
 
+from ..tensor import Tensor
+
 
 def _host(x):
-    from ..tensor import Tensor
-
     if isinstance(x, Tensor):
         return x.detach()._host()
     return np.asarray(x)

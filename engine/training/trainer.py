@@ -18,6 +18,8 @@ from .. import random as engine_random
 from ..autograd.grad_mode import no_grad
 from ..backend import device as as_device
 from ..optim.lr_scheduler import ReduceLROnPlateau
+from ..serialization import load, save
+from ..tensor import Tensor
 from .gradient_monitor import GradientMonitor
 from .metrics import confusion_matrix, per_class_accuracy
 
@@ -69,8 +71,6 @@ class NonFiniteLossError(RuntimeError):
 
 
 def _move(batch, dev):
-    from ..tensor import Tensor
-
     if isinstance(batch, Tensor):
         return batch.to(dev)
     if isinstance(batch, (list, tuple)):
@@ -81,8 +81,6 @@ def _move(batch, dev):
 def class_probabilities(model, data, device):
     """Class probabilities (a NumPy array) of ``model``, in eval mode, for a batch tensor or every batch of a
     loader."""
-    from ..tensor import Tensor
-
     was_training = model.training
     model.eval()
     try:
@@ -335,11 +333,7 @@ class Trainer:
         self.history = [EpochInfo(**h) for h in state.get("history", [])]
 
     def save_checkpoint(self, path):
-        from ..serialization import save
-
         save(self.state_dict(), path)
 
     def load_checkpoint(self, path, map_location=None):
-        from ..serialization import load
-
         self.load_state_dict(load(path, map_location=map_location if map_location is not None else self.device))
