@@ -16,8 +16,9 @@ import common  # noqa: F401  (puts the repository on sys.path)
 import numpy as np
 
 import engine
-from engine.utils.data import DataLoader, Dataset, ImageArrayDataset
+from engine.utils.data import DataLoader, Dataset
 from engine.vision import transforms as T
+from engine.vision.image_batch import ImageArrayDataset
 
 N, BATCH = 50_000, 128
 MEAN, STD = (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)

@@ -9,7 +9,7 @@ from typing import ClassVar
 import numpy as np
 from PIL import Image
 
-from ...utils.data import image_batch
+from ..image_batch import image_batch
 from . import safe_pickle
 from .utils import CorruptFileError, dataset_not_found, download_url, extract_archive, replace_dir
 from .vision import VisionDataset
@@ -29,7 +29,7 @@ class CIFAR10(VisionDataset):
     The batch files are unpickled with an unpickler that admits NumPy's array reconstruction only.
 
     Batched access: ``__getitems__(indices)`` returns the items of ``indices`` after one gather on ``data``;
-    ``__getbatch__(indices)`` is the DataLoader's batched path (``engine.utils.data``: the collated batch,
+    ``__getbatch__(indices)`` is the DataLoader's batched path (``engine.utils.data.fetch``: the collated batch,
     with the transform run over the whole batch when it can be); ``arrays()`` returns ``(data, targets)``
     as NumPy arrays for code that gathers and transforms batches itself.
     """
@@ -180,7 +180,7 @@ class CIFAR10(VisionDataset):
         """The collated ``[images, targets]`` of ``indices`` for the DataLoader, or ``NotImplemented``.
 
         Declines (the loader then collates ``__getitems__``) without a transform, as PIL images do not
-        collate, and when the transform has no batched form (see ``engine.utils.data.image_batch``).
+        collate, and when the transform has no batched form (see ``engine.vision.image_batch``).
         """
         if self.transform is None:
             return NotImplemented

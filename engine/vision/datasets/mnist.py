@@ -8,7 +8,7 @@ import numpy as np
 from PIL import Image
 
 from ...creation import from_numpy
-from ...utils.data import image_batch
+from ..image_batch import image_batch
 from .idx import read_image_file, read_label_file
 from .utils import CorruptFileError, dataset_not_found, download_url
 from .vision import VisionDataset
