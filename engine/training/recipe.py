@@ -9,11 +9,12 @@ augmentation.
 """
 
 import copy
+import os
 from dataclasses import dataclass
 
 import numpy as np
 
-from .. import optim
+from .. import backend, optim, random
 from ..graph import Network, NetworkError
 from ..graph.datasets import DATASETS, transform_calls
 from ..graph.settings import STEP_SCHEDULERS, loader_options, optimizer_options
@@ -95,8 +96,6 @@ def make_loader(network, dataset, train):
 def _open(info, root, train, download):
     cls = getattr(vision_datasets, info.vision_class)
     if info.vision_class == "ImageFolder":
-        import os
-
         if root is None:
             raise NetworkError("an image-folder dataset needs a folder: set data_dir in the training settings "
                                "(with train/ and test/ sub-folders of one folder per class)")
@@ -146,8 +145,6 @@ def load_data(network, data_dir=None, download=False):
 def prepare_training(network, *, data_dir=None, device=None, callbacks=(), monitor_gradients=False,
                      download=False, data=None):
     """Everything a run needs, from the document; ``data`` reuses already loaded ``DataSplits``."""
-    from .. import backend, random
-
     random.manual_seed(network.settings["seed"])
     model = network.build()
     device = backend.device(device or network.settings["device"])
