@@ -24,7 +24,8 @@ from datetime import datetime
 
 import numpy as np
 
-from ..graph.fileformat import save_network
+from ..graph.fileformat import load_network, save_network
+from ..serialization import save_safetensors
 from ..utils.files import atomic_write_text
 from .callbacks import Callback, Checkpoint, MetricsLog
 from .trainer import StepInfo
@@ -147,8 +148,6 @@ class Run:
         return [MetricsLog(self.folder), Checkpoint(self.folder), RunRecorder(self)]
 
     def save_weights(self, model):
-        from ..serialization import save_safetensors
-
         save_safetensors(model.state_dict(), self.weights_path)
 
     def finish(self, test_accuracy=None, message=None):
@@ -176,8 +175,6 @@ class Run:
 
     def network(self):
         """The document as trained (``engine.graph.Network``)."""
-        from ..graph import load_network
-
         return load_network(self.network_path)
 
     def metrics(self):
