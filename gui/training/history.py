@@ -3,6 +3,7 @@ gradient norms of every layer, per-epoch results. Fed by the controller from the
 folder), read by the plots and written out as CSV."""
 
 import csv
+import io
 import math
 from dataclasses import fields
 from operator import attrgetter
@@ -10,6 +11,7 @@ from operator import attrgetter
 import numpy as np
 
 from engine.training import StepInfo
+from engine.utils.files import atomic_write_text
 
 from .buffers import GrowableArray, Smoother
 
@@ -119,18 +121,20 @@ class TrainingHistory:
         return int(self.steps.data[-1, STEP]) if len(self.steps) else 0
 
     def write_csv(self, path):
-        """One row per step: the step's values, each layer's gradient norm, and the epoch's results on the
-        epoch's last step."""
+        """One row per step, written atomically: the step's values (epochs counted from 1, as metrics.csv and
+        the screen count them), each layer's gradient norm, and the epoch's results on the epoch's last step."""
         epoch_rows = {int(row[1]): row for row in self.epochs.data.tolist() if not math.isnan(row[1])}
-        with open(path, "w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f)
-            writer.writerow([*STEP_FIELDS, "smoothed_loss", *(f"grad_norm_{n}" for n in self.layers),
-                             *EPOCH_FIELDS[2:6]])
-            grads = self.gradients.data if self.layers else np.zeros((len(self.steps), 0))
-            for k, row in enumerate(self.steps.data.tolist()):
-                epoch = epoch_rows.get(int(row[STEP]))
-                writer.writerow([*map(_cell, row, _INTEGER_FIELDS), _num(self.smoothed.data[k, 0]),
-                                 *map(_num, grads[k].tolist()), *(map(_num, epoch[2:6]) if epoch else ("",) * 4)])
+        text = io.StringIO(newline="")
+        writer = csv.writer(text)
+        writer.writerow([*STEP_FIELDS, "smoothed_loss", *(f"grad_norm_{n}" for n in self.layers),
+                         *EPOCH_FIELDS[2:6]])
+        grads = self.gradients.data if self.layers else np.zeros((len(self.steps), 0))
+        for k, row in enumerate(self.steps.data.tolist()):
+            epoch = epoch_rows.get(int(row[STEP]))
+            row[EPOCH] += 1
+            writer.writerow([*map(_cell, row, _INTEGER_FIELDS), _num(self.smoothed.data[k, 0]),
+                             *map(_num, grads[k].tolist()), *(map(_num, epoch[2:6]) if epoch else ("",) * 4)])
+        atomic_write_text(path, text.getvalue())
 
 
 def _cell(value, integer):

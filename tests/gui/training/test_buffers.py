@@ -90,7 +90,8 @@ def test_history_epochs_smoothing_and_csv(tmp_path):
     with open(path) as f:
         table = list(csv.DictReader(f))
     assert len(table) == 8 and list(table[0])[:len(STEP_FIELDS)] == list(STEP_FIELDS)
-    assert [table[5][k] for k in ("epoch", "step", "global_step", "loss")] == ["1", "2", "6", repr(1 / 6)]
+    assert [table[5][k] for k in ("epoch", "step", "global_step", "loss")] == ["2", "2", "6", repr(1 / 6)]
+    assert table[0]["epoch"] == "1"  # counted from 1, as metrics.csv and the screen count epochs
     assert table[3]["val_accuracy"] == "0.6" and table[4]["val_accuracy"] == ""
     assert table[0]["grad_norm_fc2"] == "0.5" and table[7]["grad_norm_fc1"] == ""
 
