@@ -3,24 +3,18 @@
 from ..ops.op import xp_of
 from ..tensor import Tensor
 from .optimizer import (
-    Optimizer,
-    _advance_step,
-    _call_closure,
+    _check_lr,
     _check_not_differentiable,
-    _new_step,
-    _no_grad_step,
-    _run_on,
+    _ParamwiseOptimizer,
+    _signed_grad,
     _to_scalar,
-    _zeros_like,
-    params_with_grad,
 )
 
 __all__ = ["Adam"]
 
 
 def _check_adam_args(lr, betas, eps, weight_decay):
-    if isinstance(lr, Tensor) and lr.numel() != 1:
-        raise ValueError("Tensor lr must be 1-element")
+    _check_lr(lr)
     if not lr >= 0.0:
         raise ValueError(f"Invalid learning rate: {lr}")
     if not eps >= 0.0:
@@ -39,7 +33,7 @@ def _check_adam_args(lr, betas, eps, weight_decay):
             raise ValueError(f"Tensor betas[{i}] must be 1-element")
 
 
-class Adam(Optimizer):
+class Adam(_ParamwiseOptimizer):
     r"""Implements Adam, with PyTorch's update (``decoupled_weight_decay=True`` makes it AdamW)::
 
         g = -grad if maximize else grad
@@ -54,49 +48,31 @@ class Adam(Optimizer):
         _check_adam_args(lr, betas, eps, weight_decay)
         _check_not_differentiable(differentiable)
         betas = tuple(map(_to_scalar, betas))
-        defaults = {
-            "lr": lr,
-            "betas": betas,
-            "eps": eps,
-            "weight_decay": weight_decay,
-            "amsgrad": amsgrad,
-            "maximize": maximize,
-            "foreach": foreach,
-            "capturable": capturable,
-            "differentiable": differentiable,
-            "fused": fused,
-            "decoupled_weight_decay": decoupled_weight_decay,
-        }
+        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay, "amsgrad": amsgrad,
+                    "maximize": maximize, "foreach": foreach, "capturable": capturable,
+                    "differentiable": differentiable, "fused": fused,
+                    "decoupled_weight_decay": decoupled_weight_decay}
         super().__init__(params, defaults)
 
+    def _group_options(self, group):
+        beta1, beta2 = (float(_to_scalar(b)) for b in group["betas"])
+        return (float(_to_scalar(group["lr"])), beta1, beta2, float(group["eps"]),
+                float(_to_scalar(group["weight_decay"])), group["amsgrad"], group["maximize"],
+                group["decoupled_weight_decay"])
 
-    @_no_grad_step
-    def step(self, closure=None):
-        """Perform a single optimization step (``closure`` reevaluates the model and returns the loss)."""
-        loss = _call_closure(closure)
-        ws = self._workspace
-        for group in self.param_groups:
-            lr = float(_to_scalar(group["lr"]))
-            beta1, beta2 = (float(_to_scalar(b)) for b in group["betas"])
-            eps = float(group["eps"])
-            weight_decay = float(_to_scalar(group["weight_decay"]))
-            amsgrad = group["amsgrad"]
-            maximize = group["maximize"]
-            decoupled = group["decoupled_weight_decay"]
-            for p, grad in params_with_grad(group):
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _new_step()
-                    state["exp_avg"] = _zeros_like(p)
-                    state["exp_avg_sq"] = _zeros_like(p)
-                    if amsgrad:
-                        state["max_exp_avg_sq"] = _zeros_like(p)
-                step = _advance_step(state["step"])
-                max_sq = state["max_exp_avg_sq"]._data if amsgrad else None
-                _run_on(p._device, _adam_update, p, grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
-                        max_sq, step, ws, lr, beta1, beta2, eps, weight_decay, maximize, decoupled)
-                p._bump_version()
-        return loss
+    def _update(self, p, grad, ws, lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled):
+        state, step = self._state_and_step(p, "exp_avg", "exp_avg_sq", *(("max_exp_avg_sq",) if amsgrad else ()))
+        max_sq = state["max_exp_avg_sq"]._data if amsgrad else None
+        _adam_update(p, grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data, max_sq, step, ws, lr, beta1,
+                     beta2, eps, weight_decay, maximize, decoupled)
+
+
+def _average_square_(xp, avg, g, beta, t):
+    """``avg.mul_(beta).addcmul_(g, g, value=1 - beta)`` in place, with ``t`` as scratch."""
+    xp.multiply(avg, beta, out=avg)
+    xp.multiply(g, 1 - beta, out=t)
+    xp.multiply(t, g, out=t)
+    xp.add(avg, t, out=avg)
 
 
 def _lerp_(xp, start, end, weight, t, negate_end=False):
@@ -130,22 +106,13 @@ def _adam_update(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, ws, lr, beta1,
         if decoupled:
             xp.multiply(x, 1 - lr * weight_decay, out=x)
         else:
-            t = ws.get(0, x, dev, xp)
-            xp.multiply(x, weight_decay, out=t)
-            if maximize:
-                xp.subtract(t, g, out=t)  # -g + wd * p
-            else:
-                xp.add(g, t, out=t)
-            g, negate = t, False
+            g, _ = _signed_grad(x, g, ws, dev, xp, weight_decay, maximize)
+            negate = False
 
     t = ws.get(1, x, dev, xp)
     _lerp_(xp, exp_avg, g, 1 - beta1, t, negate)
 
-    # exp_avg_sq * beta2 + (1 - beta2) * g * g; the sign of g does not matter here
-    xp.multiply(exp_avg_sq, beta2, out=exp_avg_sq)
-    xp.multiply(g, 1 - beta2, out=t)
-    xp.multiply(t, g, out=t)
-    xp.add(exp_avg_sq, t, out=exp_avg_sq)
+    _average_square_(xp, exp_avg_sq, g, beta2, t)  # the sign of g does not matter here
 
     bias_correction1 = 1 - beta1**step
     bias_correction2 = 1 - beta2**step

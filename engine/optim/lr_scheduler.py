@@ -71,6 +71,20 @@ def _update_param_group_val(param_group, key, val):
         param_group[key] = val
 
 
+def _checked_optimizer(optimizer):
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+    return optimizer
+
+
+def _set_momentum(group, momentum, use_beta1):
+    """Set a group's momentum, or its beta1 for Adam-like optimizers."""
+    if use_beta1:
+        group["betas"] = (momentum, *group["betas"][1:])
+    else:
+        group["momentum"] = momentum
+
+
 class LRScheduler:
     """Base class for learning-rate schedulers: subclasses implement :meth:`get_lr`.
 
@@ -83,9 +97,7 @@ class LRScheduler:
     _is_initial = False
 
     def __init__(self, optimizer, last_epoch=-1):
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
-        self.optimizer = optimizer
+        self.optimizer = _checked_optimizer(optimizer)
 
         if last_epoch == -1:
             for group in optimizer.param_groups:
@@ -180,17 +192,18 @@ class LRScheduler:
         self._update_lr(epoch)
 
     def _update_lr(self, epoch=None):
+        if epoch is None:
+            self.last_epoch += 1
+            self._set_lrs(self.get_lr)
+        else:
+            self.last_epoch = epoch
+            self._set_lrs(getattr(self, "_get_closed_form_lr", self.get_lr))
+
+    def _set_lrs(self, compute):
+        """Set every group's lr to what ``compute()`` returns (``get_lr`` knows it is called from a step)."""
         self._get_lr_called_within_step = True
         try:
-            if epoch is None:
-                self.last_epoch += 1
-                values = self.get_lr()
-            else:
-                self.last_epoch = epoch
-                if hasattr(self, "_get_closed_form_lr"):
-                    values = self._get_closed_form_lr()
-                else:
-                    values = self.get_lr()
+            values = compute()
         finally:
             self._get_lr_called_within_step = False
         for param_group, lr in zip(self.optimizer.param_groups, values):
@@ -208,24 +221,6 @@ class _LRScheduler(LRScheduler):
     """The old name of :class:`LRScheduler`, kept for compatibility."""
 
 
-def _lambdas_state_dict(scheduler):
-    state_dict = {key: value for key, value in scheduler.__dict__.items() if key not in ("optimizer", "lr_lambdas")}
-    state_dict["lr_lambdas"] = [None] * len(scheduler.lr_lambdas)
-    for idx, fn in enumerate(scheduler.lr_lambdas):
-        if not isinstance(fn, types.FunctionType):
-            state_dict["lr_lambdas"][idx] = fn.__dict__.copy()
-    return state_dict
-
-
-def _lambdas_load_state_dict(scheduler, state_dict):
-    lr_lambdas = state_dict.pop("lr_lambdas")
-    scheduler.__dict__.update(state_dict)
-    state_dict["lr_lambdas"] = lr_lambdas  # restore the caller's dict (pytorch/pytorch#32756)
-    for idx, fn in enumerate(lr_lambdas):
-        if fn is not None:
-            scheduler.lr_lambdas[idx].__dict__.update(fn)
-
-
 def _lambdas(optimizer, lr_lambda):
     if not isinstance(lr_lambda, (list, tuple)):
         return [lr_lambda] * len(optimizer.param_groups)
@@ -234,42 +229,50 @@ def _lambdas(optimizer, lr_lambda):
     return list(lr_lambda)
 
 
-class LambdaLR(LRScheduler):
-    """``lr = initial_lr * lr_lambda(epoch)`` (one function, or one per param group)."""
+class _LambdaScheduler(LRScheduler):
+    """A scheduler driven by ``lr_lambda``: one function, or one per param group."""
+
+    _callables_checked = False  # whether a lambda that is not callable is refused when the scheduler is made
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
         self.optimizer = optimizer
         self.lr_lambdas = _lambdas(optimizer, lr_lambda)
+        if self._callables_checked:
+            for fn in self.lr_lambdas:
+                if not callable(fn):
+                    raise TypeError(f"lr_lambda should be a function, but got {type(fn).__name__}")
         super().__init__(optimizer, last_epoch)
 
     def state_dict(self):
         """The state, with the lambdas' ``__dict__`` for callable objects (functions are not saved)."""
-        return _lambdas_state_dict(self)
+        state_dict = {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "lr_lambdas")}
+        state_dict["lr_lambdas"] = [None] * len(self.lr_lambdas)
+        for idx, fn in enumerate(self.lr_lambdas):
+            if not isinstance(fn, types.FunctionType):
+                state_dict["lr_lambdas"][idx] = fn.__dict__.copy()
+        return state_dict
 
     def load_state_dict(self, state_dict):
-        _lambdas_load_state_dict(self, state_dict)
+        lr_lambdas = state_dict.pop("lr_lambdas")
+        self.__dict__.update(state_dict)
+        state_dict["lr_lambdas"] = lr_lambdas  # restore the caller's dict (pytorch/pytorch#32756)
+        for idx, fn in enumerate(lr_lambdas):
+            if fn is not None:
+                self.lr_lambdas[idx].__dict__.update(fn)
+
+
+class LambdaLR(_LambdaScheduler):
+    """``lr = initial_lr * lr_lambda(epoch)`` (one function, or one per param group)."""
 
     def get_lr(self):
         _warn_get_lr_called_within_step(self)
         return [base_lr * lmbda(self.last_epoch) for lmbda, base_lr in zip(self.lr_lambdas, self.base_lrs)]
 
 
-class MultiplicativeLR(LRScheduler):
+class MultiplicativeLR(_LambdaScheduler):
     """``lr = lr * lr_lambda(epoch)`` every epoch after the first."""
 
-    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
-        self.optimizer = optimizer
-        self.lr_lambdas = _lambdas(optimizer, lr_lambda)
-        for fn in self.lr_lambdas:
-            if not callable(fn):
-                raise TypeError(f"lr_lambda should be a function, but got {type(fn).__name__}")
-        super().__init__(optimizer, last_epoch)
-
-    def state_dict(self):
-        return _lambdas_state_dict(self)
-
-    def load_state_dict(self, state_dict):
-        _lambdas_load_state_dict(self, state_dict)
+    _callables_checked = True
 
     def get_lr(self):
         _warn_get_lr_called_within_step(self)
@@ -411,21 +414,23 @@ def _check_chained(owner, optimizer, schedulers):
             )
 
 
-def _schedulers_state_dict(scheduler):
-    state_dict = {key: value for key, value in scheduler.__dict__.items() if key not in ("optimizer", "_schedulers")}
-    state_dict["_schedulers"] = [s.state_dict() for s in scheduler._schedulers]
-    return state_dict
+class _SchedulerList(LRScheduler):
+    """A scheduler made of others (``self._schedulers``), whose states it saves with its own."""
+
+    def state_dict(self):
+        state_dict = {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "_schedulers")}
+        state_dict["_schedulers"] = [s.state_dict() for s in self._schedulers]
+        return state_dict
+
+    def load_state_dict(self, state_dict):
+        _schedulers = state_dict.pop("_schedulers")
+        self.__dict__.update(state_dict)
+        state_dict["_schedulers"] = _schedulers  # restore the caller's dict
+        for idx, s in enumerate(_schedulers):
+            self._schedulers[idx].load_state_dict(s)
 
 
-def _schedulers_load_state_dict(scheduler, state_dict):
-    _schedulers = state_dict.pop("_schedulers")
-    scheduler.__dict__.update(state_dict)
-    state_dict["_schedulers"] = _schedulers  # restore the caller's dict
-    for idx, s in enumerate(_schedulers):
-        scheduler._schedulers[idx].load_state_dict(s)
-
-
-class SequentialLR(LRScheduler):
+class SequentialLR(_SchedulerList):
     """Run ``schedulers`` one after the other, switching at the ``milestones`` epochs."""
 
     def __init__(self, optimizer, schedulers, milestones, last_epoch=-1):
@@ -471,12 +476,6 @@ class SequentialLR(LRScheduler):
         else:
             scheduler.step()
         self._last_lr = scheduler.get_last_lr()
-
-    def state_dict(self):
-        return _schedulers_state_dict(self)
-
-    def load_state_dict(self, state_dict):
-        _schedulers_load_state_dict(self, state_dict)
 
 
 class PolynomialLR(LRScheduler):
@@ -531,7 +530,7 @@ class CosineAnnealingLR(LRScheduler):
                 for base_lr in self.base_lrs]
 
 
-class ChainedScheduler(LRScheduler):
+class ChainedScheduler(_SchedulerList):
     """Step several schedulers together each epoch (their effects multiply)."""
 
     def __init__(self, schedulers, optimizer=None):
@@ -550,12 +549,6 @@ class ChainedScheduler(LRScheduler):
             scheduler.step()
         self._last_lr = _param_groups_val_list(self._schedulers[-1].optimizer, "lr")
 
-    def state_dict(self):
-        return _schedulers_state_dict(self)
-
-    def load_state_dict(self, state_dict):
-        _schedulers_load_state_dict(self, state_dict)
-
 
 class ReduceLROnPlateau(LRScheduler):
     """Reduce the lr by ``factor`` when a metric has stopped improving for ``patience`` epochs."""
@@ -566,9 +559,7 @@ class ReduceLROnPlateau(LRScheduler):
             raise ValueError("Factor should be < 1.0.")
         self.factor = factor
 
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
-        self.optimizer = optimizer
+        self.optimizer = _checked_optimizer(optimizer)
 
         if isinstance(min_lr, (list, tuple)):
             if len(min_lr) != len(optimizer.param_groups):
@@ -675,10 +666,7 @@ def _init_momentum(scheduler, optimizer, base_momentum, max_momentum, last_epoch
     base_momentums = _format_param("base_momentum", optimizer, base_momentum)
     if last_epoch == -1:
         for m_momentum, b_momentum, group in zip(max_momentums, base_momentums, optimizer.param_groups):
-            if scheduler.use_beta1:
-                group["betas"] = (m_momentum, *group["betas"][1:])
-            else:
-                group["momentum"] = m_momentum
+            _set_momentum(group, m_momentum, scheduler.use_beta1)
             group["max_momentum"] = m_momentum
             group["base_momentum"] = b_momentum
     return base_momentums, max_momentums
@@ -690,9 +678,7 @@ class CyclicLR(LRScheduler):
     def __init__(self, optimizer, base_lr, max_lr, step_size_up=2000, step_size_down=None, mode="triangular",
                  gamma=1.0, scale_fn=None, scale_mode="cycle", cycle_momentum=True, base_momentum=0.8,
                  max_momentum=0.9, last_epoch=-1):
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
-        self.optimizer = optimizer
+        self.optimizer = _checked_optimizer(optimizer)
 
         base_lrs = _format_param("base_lr", optimizer, base_lr)
         if last_epoch == -1:
@@ -774,10 +760,7 @@ class CyclicLR(LRScheduler):
                 base_height = (max_momentum - base_momentum) * scale_factor
                 momentums.append(max_momentum - base_height * self.scale_fn(scale_at))
             for param_group, momentum in zip(self.optimizer.param_groups, momentums):
-                if self.use_beta1:
-                    param_group["betas"] = (momentum, *param_group["betas"][1:])
-                else:
-                    param_group["momentum"] = momentum
+                _set_momentum(param_group, momentum, self.use_beta1)
         return lrs
 
     def state_dict(self):
@@ -843,15 +826,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                 self.T_i = self.T_0
                 self.T_cur = epoch
         self.last_epoch = math.floor(epoch)
-
-        self._get_lr_called_within_step = True
-        try:
-            values = self.get_lr()
-        finally:
-            self._get_lr_called_within_step = False
-        for param_group, lr in zip(self.optimizer.param_groups, values):
-            _update_param_group_val(param_group, "lr", lr)
-        self._last_lr = _param_groups_val_list(self.optimizer, "lr")
+        self._set_lrs(self.get_lr)
 
 
 class OneCycleLR(LRScheduler):
@@ -861,9 +836,7 @@ class OneCycleLR(LRScheduler):
     def __init__(self, optimizer, max_lr, total_steps=None, epochs=None, steps_per_epoch=None, pct_start=0.3,
                  anneal_strategy="cos", cycle_momentum=True, base_momentum=0.85, max_momentum=0.95,
                  div_factor=25.0, final_div_factor=1e4, three_phase=False, last_epoch=-1):
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
-        self.optimizer = optimizer
+        self.optimizer = _checked_optimizer(optimizer)
 
         if total_steps is not None:
             if total_steps <= 0 or not isinstance(total_steps, int):
@@ -957,8 +930,5 @@ class OneCycleLR(LRScheduler):
                 start_step = phase["end_step"]
             lrs.append(computed_lr)
             if self.cycle_momentum:
-                if self.use_beta1:
-                    group["betas"] = (computed_momentum, *group["betas"][1:])
-                else:
-                    group["momentum"] = computed_momentum
+                _set_momentum(group, computed_momentum, self.use_beta1)
         return lrs

@@ -500,6 +500,59 @@ class Optimizer:
         self.param_groups.append(param_group)
 
 
+class _ParamwiseOptimizer(Optimizer):
+    """An optimizer whose step updates each parameter that has a gradient on its own.
+
+    Subclasses give ``_group_options(group)`` (the group's hyperparameters as a tuple) and
+    ``_update(p, grad, ws, *options)`` (one parameter's step, in place, run with its device current).
+    """
+
+    @_no_grad_step
+    def step(self, closure=None):
+        """Perform a single optimization step (``closure`` reevaluates the model and returns the loss)."""
+        loss = _call_closure(closure)
+        ws = self._workspace
+        for group in self.param_groups:
+            options = self._group_options(group)
+            for p, grad in params_with_grad(group):
+                _run_on(p._device, self._update, p, grad, ws, *options)
+                p._bump_version()
+        return loss
+
+    def _state_and_step(self, p, *buffers):
+        """``self.state[p]`` (made on the first step: a step count and a zero buffer per name in ``buffers``) and
+        its step count, advanced, as a float."""
+        state = self.state[p]
+        if len(state) == 0:
+            state["step"] = _new_step()
+            for name in buffers:
+                state[name] = _zeros_like(p)
+        return state, _advance_step(state["step"])
+
+
+def _check_lr(lr):
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+
+
+def _signed_grad(x, g, ws, dev, xp, weight_decay, maximize):
+    """``(-g if maximize else g) + weight_decay * x`` in workspace slot 0, or ``g`` itself where that is all it
+    is; with whether the result is a scratch array the caller may overwrite. ``g`` is never written."""
+    if weight_decay != 0:
+        t = ws.get(0, x, dev, xp)
+        xp.multiply(x, weight_decay, out=t)
+        if maximize:
+            xp.subtract(t, g, out=t)  # -g + wd * p
+        else:
+            xp.add(g, t, out=t)
+        return t, True
+    if maximize:
+        t = ws.get(0, x, dev, xp)
+        xp.negative(g, out=t)
+        return t, True
+    return g, False
+
+
 def _check_not_differentiable(differentiable):
     if differentiable:
         raise RuntimeError("engine.optim does not support differentiable=True (a step through autograd)")

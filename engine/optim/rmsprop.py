@@ -1,25 +1,19 @@
 """RMSprop (PyTorch's ``torch.optim.RMSprop``)."""
 
 from ..ops.op import xp_of
-from ..tensor import Tensor
-from .adam import _lerp_
+from .adam import _average_square_, _lerp_
 from .optimizer import (
-    Optimizer,
-    _advance_step,
-    _call_closure,
+    _check_lr,
     _check_not_differentiable,
-    _new_step,
-    _no_grad_step,
-    _run_on,
+    _ParamwiseOptimizer,
+    _signed_grad,
     _to_scalar,
-    _zeros_like,
-    params_with_grad,
 )
 
 __all__ = ["RMSprop"]
 
 
-class RMSprop(Optimizer):
+class RMSprop(_ParamwiseOptimizer):
     r"""Implements RMSprop, with PyTorch's update::
 
         g = -grad if maximize else grad;  g = g + wd * p         (if weight_decay != 0)
@@ -31,8 +25,7 @@ class RMSprop(Optimizer):
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
                  capturable=False, foreach=None, maximize=False, differentiable=False):
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
+        _check_lr(lr)
         if not lr >= 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not eps >= 0.0:
@@ -45,50 +38,23 @@ class RMSprop(Optimizer):
             raise ValueError(f"Invalid alpha value: {alpha}")
         _check_not_differentiable(differentiable)
 
-        defaults = {
-            "lr": lr,
-            "momentum": momentum,
-            "alpha": alpha,
-            "eps": eps,
-            "centered": centered,
-            "weight_decay": weight_decay,
-            "capturable": capturable,
-            "foreach": foreach,
-            "maximize": maximize,
-            "differentiable": differentiable,
-        }
+        defaults = {"lr": lr, "momentum": momentum, "alpha": alpha, "eps": eps, "centered": centered,
+                    "weight_decay": weight_decay, "capturable": capturable, "foreach": foreach, "maximize": maximize,
+                    "differentiable": differentiable}
         super().__init__(params, defaults)
 
+    def _group_options(self, group):
+        return (float(_to_scalar(group["lr"])), float(group["alpha"]), float(group["eps"]),
+                float(_to_scalar(group["weight_decay"])), float(_to_scalar(group["momentum"])), group["centered"],
+                group["maximize"])
 
-    @_no_grad_step
-    def step(self, closure=None):
-        """Perform a single optimization step (``closure`` reevaluates the model and returns the loss)."""
-        loss = _call_closure(closure)
-        ws = self._workspace
-        for group in self.param_groups:
-            lr = float(_to_scalar(group["lr"]))
-            alpha = float(group["alpha"])
-            eps = float(group["eps"])
-            weight_decay = float(_to_scalar(group["weight_decay"]))
-            momentum = float(_to_scalar(group["momentum"]))
-            centered = group["centered"]
-            maximize = group["maximize"]
-            for p, grad in params_with_grad(group):
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _new_step()
-                    state["square_avg"] = _zeros_like(p)
-                    if momentum > 0:
-                        state["momentum_buffer"] = _zeros_like(p)
-                    if centered:
-                        state["grad_avg"] = _zeros_like(p)
-                _advance_step(state["step"])
-                buf = state["momentum_buffer"]._data if momentum > 0 else None
-                grad_avg = state["grad_avg"]._data if centered else None
-                _run_on(p._device, _rmsprop_update, p, grad._data, state["square_avg"]._data, grad_avg, buf, ws,
-                        lr, alpha, eps, weight_decay, momentum, maximize)
-                p._bump_version()
-        return loss
+    def _update(self, p, grad, ws, lr, alpha, eps, weight_decay, momentum, centered, maximize):
+        buffers = ("square_avg", *(("momentum_buffer",) if momentum > 0 else ()), *(("grad_avg",) if centered else ()))
+        state, _ = self._state_and_step(p, *buffers)
+        buf = state["momentum_buffer"]._data if momentum > 0 else None
+        grad_avg = state["grad_avg"]._data if centered else None
+        _rmsprop_update(p, grad._data, state["square_avg"]._data, grad_avg, buf, ws, lr, alpha, eps, weight_decay,
+                        momentum, maximize)
 
 
 def _rmsprop_update(p, g, square_avg, grad_avg, buf, ws, lr, alpha, eps, weight_decay, momentum, maximize):
@@ -96,25 +62,10 @@ def _rmsprop_update(p, g, square_avg, grad_avg, buf, ws, lr, alpha, eps, weight_
     dev = p._device
     x = p._data
     xp = xp_of(x)
-    if weight_decay != 0:
-        t = ws.get(0, x, dev, xp)
-        xp.multiply(x, weight_decay, out=t)
-        if maximize:
-            xp.subtract(t, g, out=t)  # -g + wd * p
-        else:
-            xp.add(g, t, out=t)
-        g = t
-    elif maximize:
-        t = ws.get(0, x, dev, xp)
-        xp.negative(g, out=t)
-        g = t
+    g, _ = _signed_grad(x, g, ws, dev, xp, weight_decay, maximize)
 
     t = ws.get(1, x, dev, xp)
-    # square_avg.mul_(alpha).addcmul_(g, g, value=1 - alpha)
-    xp.multiply(square_avg, alpha, out=square_avg)
-    xp.multiply(g, 1 - alpha, out=t)
-    xp.multiply(t, g, out=t)
-    xp.add(square_avg, t, out=square_avg)
+    _average_square_(xp, square_avg, g, alpha, t)
 
     avg = ws.get(2, x, dev, xp)
     if grad_avg is not None:

@@ -1,21 +1,13 @@
 """Stochastic gradient descent, optionally with momentum (PyTorch's ``torch.optim.SGD``)."""
 
 from ..ops.op import xp_of
-from ..tensor import Tensor, make_tensor
-from .optimizer import (
-    Optimizer,
-    _call_closure,
-    _check_not_differentiable,
-    _no_grad_step,
-    _run_on,
-    _to_scalar,
-    params_with_grad,
-)
+from ..tensor import make_tensor
+from .optimizer import _check_lr, _check_not_differentiable, _ParamwiseOptimizer, _signed_grad, _to_scalar
 
 __all__ = ["SGD"]
 
 
-class SGD(Optimizer):
+class SGD(_ParamwiseOptimizer):
     r"""Implements stochastic gradient descent (optionally with momentum), with PyTorch's update::
 
         g = -grad if maximize else grad
@@ -27,8 +19,7 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
                  maximize=False, foreach=None, differentiable=False, fused=None):
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
+        _check_lr(lr)
         if lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
         if momentum < 0.0:
@@ -37,40 +28,21 @@ class SGD(Optimizer):
             raise ValueError(f"Invalid weight_decay value: {weight_decay}")
         _check_not_differentiable(differentiable)
 
-        defaults = {
-            "lr": lr,
-            "momentum": momentum,
-            "dampening": dampening,
-            "weight_decay": weight_decay,
-            "nesterov": nesterov,
-            "maximize": maximize,
-            "foreach": foreach,
-            "differentiable": differentiable,
-            "fused": fused,
-        }
+        defaults = {"lr": lr, "momentum": momentum, "dampening": dampening, "weight_decay": weight_decay,
+                    "nesterov": nesterov, "maximize": maximize, "foreach": foreach, "differentiable": differentiable,
+                    "fused": fused}
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
 
+    def _group_options(self, group):
+        return (float(_to_scalar(group["lr"])), float(_to_scalar(group["momentum"])),
+                float(_to_scalar(group["dampening"])), float(_to_scalar(group["weight_decay"])), group["nesterov"],
+                group["maximize"])
 
-    @_no_grad_step
-    def step(self, closure=None):
-        """Perform a single optimization step (``closure`` reevaluates the model and returns the loss)."""
-        loss = _call_closure(closure)
-        ws = self._workspace
-        for group in self.param_groups:
-            lr = float(_to_scalar(group["lr"]))
-            momentum = float(_to_scalar(group["momentum"]))
-            dampening = float(_to_scalar(group["dampening"]))
-            weight_decay = float(_to_scalar(group["weight_decay"]))
-            nesterov = group["nesterov"]
-            maximize = group["maximize"]
-            for p, grad in params_with_grad(group):
-                state = self.state[p] if momentum != 0 else None
-                _run_on(p._device, _sgd_update, p, grad._data, state, ws, lr, momentum, dampening, weight_decay,
-                        nesterov, maximize)
-                p._bump_version()
-        return loss
+    def _update(self, p, grad, ws, lr, momentum, dampening, weight_decay, nesterov, maximize):
+        state = self.state[p] if momentum != 0 else None
+        _sgd_update(p, grad._data, state, ws, lr, momentum, dampening, weight_decay, nesterov, maximize)
 
 
 def _sgd_update(p, g, state, ws, lr, momentum, dampening, weight_decay, nesterov, maximize):
@@ -78,19 +50,7 @@ def _sgd_update(p, g, state, ws, lr, momentum, dampening, weight_decay, nesterov
     dev = p._device
     x = p._data
     xp = xp_of(x)
-    owned = False  # whether g is a workspace array we may overwrite
-    if weight_decay != 0:
-        t = ws.get(0, x, dev, xp)
-        xp.multiply(x, weight_decay, out=t)
-        if maximize:
-            xp.subtract(t, g, out=t)  # -g + wd * p
-        else:
-            xp.add(g, t, out=t)
-        g, owned = t, True
-    elif maximize:
-        t = ws.get(0, x, dev, xp)
-        xp.negative(g, out=t)
-        g, owned = t, True
+    g, owned = _signed_grad(x, g, ws, dev, xp, weight_decay, maximize)  # owned: g is scratch we may overwrite
 
     if momentum != 0:
         buf_t = state.get("momentum_buffer")
