@@ -7,11 +7,17 @@ import itertools
 from .collate import default_collate
 
 
-class _MapFetcher:
+class _Fetcher:
     def __init__(self, dataset, auto_collation, collate_fn, drop_last):
         self.dataset = dataset
         self.auto_collation = auto_collation
         self.collate_fn = collate_fn
+        self.drop_last = drop_last
+
+
+class _MapFetcher(_Fetcher):
+    def __init__(self, dataset, auto_collation, collate_fn, drop_last):
+        super().__init__(dataset, auto_collation, collate_fn, drop_last)
         getbatch = getattr(dataset, "__getbatch__", None)
         self.getbatch = getbatch if auto_collation and collate_fn is default_collate and callable(getbatch) else None
         getitems = getattr(dataset, "__getitems__", None)
@@ -31,12 +37,9 @@ class _MapFetcher:
         return self.collate_fn(data)
 
 
-class _IterableFetcher:
+class _IterableFetcher(_Fetcher):
     def __init__(self, dataset, auto_collation, collate_fn, drop_last):
-        self.dataset = dataset
-        self.auto_collation = auto_collation
-        self.collate_fn = collate_fn
-        self.drop_last = drop_last
+        super().__init__(dataset, auto_collation, collate_fn, drop_last)
         self.batch_size = None
         self.iterator = None
         self.ended = False
