@@ -10,6 +10,11 @@ engine side still runs: its forward value is compared with the NumPy reference `
 given, and differentiable ops go through ``engine.autograd.gradcheck`` on float64 copies of the inputs.
 
 ``check_error(fn, exc_type, match)`` asserts the engine raises the exception torch raises.
+
+Both take ``device``: the engine side then runs on that device (``"cuda"`` with the ``fake_cuda`` fixture of
+``conftest.py``), torch on the CPU; every engine output and gradient must be on the inputs' device.
+
+The op table in ``ops/op_table.py`` describes each op once and builds its generic tests on these helpers.
 """
 
 from __future__ import annotations
@@ -94,14 +99,14 @@ def _as_list(out) -> list:
 def _to_numpy(t) -> np.ndarray:
     if torch is not None and isinstance(t, torch.Tensor):
         return t.detach().cpu().numpy()
-    return np.asarray(t.detach().numpy())
+    return np.asarray(t.detach().cpu().numpy())
 
 
-def _make_tensors(module, arrays, grad_mask):
+def _make_tensors(module, arrays, grad_mask, device="cpu"):
     tensors = []
     for arr, g in zip(arrays, grad_mask):
         if module is engine:
-            t = engine.tensor(arr.copy(), requires_grad=g)
+            t = engine.tensor(arr.copy(), requires_grad=g, device=device)
         else:
             t = torch.tensor(arr.copy(), requires_grad=g)
         tensors.append(t)
@@ -142,6 +147,7 @@ def check(
     positive: bool = False,
     seed: int = 0,
     gradcheck: bool | None = None,
+    device: str = "cpu",
 ):
     """Run ``fn`` on the engine and on torch with identical inputs; compare values and gradients.
 
@@ -159,11 +165,13 @@ def check(
     grad_atol = atol if grad_atol is None else grad_atol
     grad_rtol = rtol if grad_rtol is None else grad_rtol
 
-    e_inputs = _make_tensors(engine, arrays, grad_mask)
+    e_inputs = _make_tensors(engine, arrays, grad_mask, device)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # torch does not warn on these ops; NumPy RuntimeWarnings leak
         e_out = fn(engine, *e_inputs)
     e_outs = _as_list(e_out)
+    for i, eo in enumerate(e_outs):
+        assert eo.device.type == engine.device(device).type, f"output {i} on {eo.device}, inputs on {device}"
 
     if np_fn is not None:
         expected = _as_list(np_fn(*[a.copy() for a in arrays]))
@@ -189,18 +197,20 @@ def check(
                 if len(pairs) == 1:
                     with warnings.catch_warnings():
                         warnings.simplefilter("error")
-                        pairs[0][0].backward(engine.tensor(ups[0]))
+                        pairs[0][0].backward(engine.tensor(ups[0], device=device))
                     pairs[0][1].backward(torch.tensor(ups[0]))
                 else:
                     with warnings.catch_warnings():
                         warnings.simplefilter("error")
-                        engine.autograd.backward([p[0] for p in pairs], [engine.tensor(u) for u in ups])
+                        e_ups = [engine.tensor(u, device=device) for u in ups]
+                        engine.autograd.backward([p[0] for p in pairs], e_ups)
                     torch.autograd.backward([p[1] for p in pairs], [torch.tensor(u) for u in ups])
                 for i, (et, tt) in enumerate(zip(e_inputs, t_inputs)):
                     if tt.grad is None:
                         assert et.grad is None, f"input {i}: engine has a grad, torch has none"
                         continue
                     assert et.grad is not None, f"input {i}: engine .grad is None"
+                    assert et.grad.device == et.device, f"grad of input {i} on {et.grad.device}"
                     assert_close(et.grad, tt.grad, atol=grad_atol, rtol=grad_rtol, what=f"grad of input {i}")
 
     run_gc = (torch is None) if gradcheck is None else gradcheck
@@ -237,6 +247,7 @@ def check_error(
     *,
     dtype: str | Sequence[str] = "float32",
     seed: int = 0,
+    device: str = "cpu",
 ) -> None:
     """Assert ``fn(engine, *inputs)`` raises ``exc_type`` with ``match`` in its message, as torch does.
 
@@ -249,6 +260,6 @@ def check_error(
         t_inputs = _make_tensors(torch, arrays, [False] * len(arrays))
         with pytest.raises(exc_type, match=pattern):
             fn(torch, *t_inputs)
-    e_inputs = _make_tensors(engine, arrays, [False] * len(arrays))
+    e_inputs = _make_tensors(engine, arrays, [False] * len(arrays), device)
     with pytest.raises(exc_type, match=pattern):
         fn(engine, *e_inputs)
