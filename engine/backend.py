@@ -1,10 +1,12 @@
-"""The one place that knows NumPy from CuPy: devices, their array modules, and transfers between them.
+"""The one place that knows NumPy from CuPy: devices, their array modules, transfers between them, whether
+an array is a host array, and which of an op's implementations runs a call.
 
 A ``device`` is interned: ``device('cuda:0') is device('cuda', 0)``, so ops compare devices by
 identity. The CUDA array module is CuPy when it imports and sees a GPU; tests may install a stand-in
 module with :func:`install_cuda_module` to exercise the device plumbing on a machine without one.
 """
 
+import contextlib
 import ctypes
 import re
 import sys
@@ -164,6 +166,62 @@ def transfer(array, src, dst):
         if src is CPU:
             return mod.asarray(array)
         return mod.array(array, copy=True)  # device to device, made on the current (target) device
+
+
+def is_host(array):
+    """Whether ``array`` is a host (NumPy) array, which the compiled CPU kernels and threaded paths take."""
+    return array.__class__ is np.ndarray
+
+
+class Implementation:
+    """One way to compute an op. ``applies`` decides from shapes, dtypes, options and the array type alone
+    (never a pass over the data); ``forward(node, *arrays, **options)`` and ``backward(node, *grads)`` keep
+    on the node what they share. Ops list theirs, fastest first, in ``implementations``."""
+
+    name = "generic"
+
+    @staticmethod
+    def applies(*arrays, **options):
+        return True
+
+
+_preferred = frozenset()
+_disabled = frozenset()
+
+
+def choose(implementations, arrays, options):
+    """The implementation of an op that runs this call: the first that applies, among those :func:`prefer`
+    names when one of them applies, and never one that :func:`disable` names."""
+    if _preferred:
+        for impl in implementations:
+            if impl.name in _preferred and impl.applies(*arrays, **options):
+                return impl
+    for impl in implementations:
+        if impl.applies(*arrays, **options) and impl.name not in _disabled:
+            return impl
+    raise RuntimeError(f"no implementation of this op takes the call (disabled: {sorted(_disabled)})")
+
+
+@contextlib.contextmanager
+def prefer(*names):
+    """Within the block, ops take the named implementations wherever they apply (for tests and benchmarks)."""
+    global _preferred
+    saved, _preferred = _preferred, _preferred | frozenset(names)
+    try:
+        yield
+    finally:
+        _preferred = saved
+
+
+@contextlib.contextmanager
+def disable(*names):
+    """Within the block, ops never take the named implementations (for tests and benchmarks)."""
+    global _disabled
+    saved, _disabled = _disabled, _disabled | frozenset(names)
+    try:
+        yield
+    finally:
+        _disabled = saved
 
 
 def _tune_allocator():

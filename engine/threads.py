@@ -21,6 +21,8 @@ import threading
 import numpy as np
 import threadpoolctl
 
+from .backend import is_host
+
 _num_threads = os.cpu_count() or 1
 PARALLEL_MIN_SIZE = 1 << 17  # below this many elements, handing work to threads costs more than it saves
 PRODUCT_MIN_MACS = 1 << 21  # likewise for the multiply-adds of a product or a convolution (~50 us of one core)
@@ -152,7 +154,7 @@ def cpu_shares(n, work=None, min_work=PARALLEL_MIN_SIZE):
 def cpu_matmul(a, b):
     """``a @ b``, where two NumPy matrices with enough work are split over the CPU threads: by rows of ``a``,
     or by columns of ``b`` when it has more of them."""
-    if (_num_threads < 2 or type(a) is not np.ndarray or type(b) is not np.ndarray or a.ndim != 2 or b.ndim != 2
+    if (_num_threads < 2 or not is_host(a) or not is_host(b) or a.ndim != 2 or b.ndim != 2
             or a.shape[0] * a.shape[1] * b.shape[1] < PRODUCT_MIN_MACS):
         return a @ b
     m, p = a.shape[0], b.shape[1]

@@ -1,22 +1,21 @@
-"""2-D convolution as one graph node: im2col plus one matrix product, with an analytic backward.
+"""2-D convolution as one graph node with an analytic backward, in three implementations: the compiled
+kernels of ``conv_kernels`` (host float32, stride 1), the full-row path of ``conv_wide`` (host, unit column
+stride), and the generic im2col plus one matrix product, on NumPy or CuPy arrays alike.
 
-The column matrix is laid out as (C*kh*kw, N*oh*ow), kernel axes outermost, and built with ONE copy
-from a strided view of the (padded) input read channel-first, whatever the input's own layout; the
-product ``W.reshape(K, -1) @ col`` then comes out as (K, N, oh, ow). Groups are a batched product over
-(G, K/G, C/G*kh*kw) @ (G, C/G*kh*kw, N*oh*ow). Backward: grad weight ``g2 @ col.T``, grad input by
-col2im (a loop over the kh*kw kernel offsets adding strided slices into the padded gradient), grad bias
-by a sum. Everything runs on NumPy or CuPy arrays alike; on the host, float32 convolutions of stride 1
-without dilation or groups take the compiled kernels of ``conv_kernels``, and the other convolutions
-with unit column stride the full-row, cache-blocked path of ``conv_wide``.
+im2col's column matrix is (C*kh*kw, N*oh*ow), kernel axes outermost, built with one copy from a strided
+view of the padded input read channel-first; groups are a batched product. Backward: weight gradient
+``g2 @ col.T``, input gradient by col2im (strided additions per kernel offset), bias gradient by a sum.
 """
 
+import math
 import numbers
 
 import numpy as np
 
+from ..backend import Implementation, is_host
 from ..dtypes import legacy_name
 from ..threads import cpu_map, cpu_matmul, cpu_shares
-from . import conv_kernels, conv_wide
+from . import conv_kernels, conv_wide, jit
 from .channel_sums import channel_sum
 from .op import Op, xp_of
 from .strides import as_strided
@@ -45,7 +44,7 @@ def _im2col(xp, xc, kernel, dilation, stride, out_hw):
     (kh, kw), (dh, dw), (sh, sw), (oh, ow) = kernel, dilation, stride, out_hw
     s_c, s_n, s_h, s_w = xc.strides
     view = as_strided(xp, xc, (c, kh, kw, n, oh, ow), (s_c, s_h * dh, s_w * dw, s_n, s_h * sh, s_w * sw))
-    if type(xc) is not np.ndarray:
+    if not is_host(xc):
         return xp.ascontiguousarray(view).reshape(c * kh * kw, n * oh * ow)
     col = np.empty(view.shape, dtype=xc.dtype)  # on the host, each thread copies its channels' rows
 
@@ -69,7 +68,7 @@ def _col2im(gcol, gpad, kernel, dilation, stride, out_hw):
             for j in range(kw):
                 gpad[c, :, rows, j * dw:j * dw + wspan:sw] += gcol[c, i, j]
 
-    if type(gpad) is np.ndarray:
+    if is_host(gpad):
         cpu_map(channels, cpu_shares(gpad.shape[0], gcol.size))
     else:
         channels((0, gpad.shape[0]))
@@ -100,88 +99,174 @@ def _col_grad(w2, g2, groups):
     return (w3.transpose(0, 2, 1) @ g2.reshape(groups, k // groups, m)).reshape(-1, m)
 
 
+def _columns(x, geom, kernel):
+    """The im2col column matrix of input ``x`` for a call of geometry ``geom``."""
+    xp = xp_of(x)
+    (n, c, h, wd), out_hw, stride, (pt, pb, pl, pr), dilation, _ = geom
+    xc = x.transpose(1, 0, 2, 3)  # channel-first view: the column copy reads it in any layout
+    if pt or pb or pl or pr:
+        padded = xp.zeros((c, n, h + pt + pb, wd + pl + pr), dtype=x.dtype)
+        padded[:, :, pt:pt + h, pl:pl + wd] = xc
+        xc = padded
+    return _im2col(xp, xc, kernel, dilation, stride, out_hw)
+
+
+def _generic_grads(g, col, w, geom, need_x, need_w):
+    """(input gradient, weight gradient) through the column matrix ``col``; None where not needed."""
+    (n, c, h, wd), (oh, ow), stride, (pt, pb, pl, pr), dilation, groups = geom
+    k, _, kh, kw = w.shape
+    xp = xp_of(g)
+    g2 = xp.ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(k, n * oh * ow)
+    gx = gw = None
+    if need_w:
+        gw = _weight_grad(g2, col, groups).reshape(w.shape)
+    if need_x:
+        gcol = _col_grad(w.reshape(k, -1), g2, groups).reshape(c, kh, kw, n, oh, ow)
+        gpad = xp.zeros((c, n, h + pt + pb, wd + pl + pr), dtype=g.dtype)
+        _col2im(gcol, gpad, (kh, kw), dilation, stride, (oh, ow))
+        gx = gpad[:, :, pt:pt + h, pl:pl + wd].transpose(1, 0, 2, 3)
+    return gx, gw
+
+
+def _finite(a):
+    """Whether host array ``a`` (a weight or its gradient: small) holds only finite values."""
+    return math.isfinite(float(a.sum()))
+
+
+def _needs(node):
+    """Which gradients backward must make: (input, weight, bias)."""
+    edges = node._edges
+    return edges[0] is not None, edges[1] is not None, len(edges) > 2 and edges[2] is not None
+
+
+def _grads(node, gx, gw, gb):
+    return (gx, gw, gb) if len(node._edges) > 2 else (gx, gw)
+
+
+class _Compiled(Implementation):
+    """``conv_kernels``: host float32, stride 1, no dilation or groups, padding within the kernel's reach.
+
+    Its full-width rows make dropped columns that multiply input values by zero gradients, so backward
+    checks the (small) weight and weight gradient for inf/NaN and then takes the column-matrix way, whose
+    gradients keep PyTorch's inf/NaN pattern."""
+
+    name = "compiled"
+
+    @staticmethod
+    def applies(x, w, b=None, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1), groups=1):
+        kh, kw = w.shape[2:]
+        return (is_host(x) and x.dtype == np.float32 and w.dtype == np.float32 and stride == (1, 1)
+                and dilation == (1, 1) and groups == 1 and max(pads[0], pads[1]) < kh
+                and max(pads[2], pads[3]) < kw and jit.numba() is not None)
+
+    @staticmethod
+    def forward(node, x, w, b=None, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1), groups=1):
+        node.w, node.geom = w, _geometry(x.shape, w.shape, stride, pads, dilation, groups)
+        out, node.flat = conv_kernels.forward(x, w, b, pads)
+        return out
+
+    @staticmethod
+    def backward(node, g):
+        w, geom = node.w, node.geom
+        need_x, need_w, need_b = _needs(node)
+        gb = None
+        if not _finite(w):
+            gx, gw = _generic_grads(g, _columns(_Compiled.kept_input(node), geom, w.shape[2:]), w, geom, need_x, need_w)
+        else:
+            gx = conv_kernels.input_grad(g, w, geom[3]) if need_x else None
+            gw = None
+            if need_w:
+                gw, gb = conv_kernels.weight_grad(g, node.flat, w.shape, geom[3], geom[0])
+                if not _finite(gw):
+                    gw = _generic_grads(g, _columns(_Compiled.kept_input(node), geom, w.shape[2:]), w, geom, False,
+                                        True)[1]
+        if not need_b:
+            gb = None
+        elif gb is None:  # no weight gradient made, so no sums from its pass
+            gb = channel_sum(g)
+        return _grads(node, gx, gw, gb)
+
+    @staticmethod
+    def kept_input(node):
+        """The input, as a view of the padded copy that forward kept."""
+        (n, c, h, wd), _, _, (pt, pb, pl, pr), _, _ = node.geom
+        hp, wp = h + pt + pb, wd + pl + pr
+        return node.flat[:n * c * hp * wp].reshape(n, c, hp, wp)[:, :, pt:pt + h, pl:pl + wd]
+
+
+class _Wide(Implementation):
+    """``conv_wide``: host floating arrays with unit column stride; inf/NaN handled in backward as for
+    ``_Compiled``."""
+
+    name = "wide"
+
+    @staticmethod
+    def applies(x, w, b=None, stride=(1, 1), **_):
+        return is_host(x) and x.dtype.kind == "f" and stride[1] == 1 and x.size > 0
+
+    @staticmethod
+    def forward(node, x, w, b=None, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1), groups=1):
+        node.w, node.x = w, x
+        node.geom = geom = _geometry(x.shape, w.shape, stride, pads, dilation, groups)
+        node.wide = conv_wide.WideGeometry(x.shape, w.shape[2:], stride, pads, dilation, geom[1], x.itemsize)
+        return conv_wide.forward(x, w, b, node.wide, groups, lambda w2, col: _product(w2, col, groups))
+
+    @staticmethod
+    def backward(node, g):
+        x, w, geom = node.x, node.w, node.geom
+        groups = geom[5]
+        need_x, need_w, need_b = _needs(node)
+        if _finite(w):
+            gx, gw = conv_wide.backward(g, x, w, node.wide, groups, (need_x, need_w),
+                                        lambda w2, col: _product(w2, col, groups),
+                                        lambda g2, col: _weight_grad(g2, col, groups),
+                                        lambda w2, g2: _col_grad(w2, g2, groups))
+            if gw is not None and not _finite(gw):
+                gw = _generic_grads(g, _columns(x, geom, w.shape[2:]), w, geom, False, True)[1]
+        else:
+            gx, gw = _generic_grads(g, _columns(x, geom, w.shape[2:]), w, geom, need_x, need_w)
+        return _grads(node, gx, gw, channel_sum(g) if need_b else None)
+
+
+class _Generic(Implementation):
+    """im2col plus one matrix product, on NumPy or CuPy arrays alike."""
+
+    @staticmethod
+    def forward(node, x, w, b=None, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1), groups=1):
+        node.w = w
+        node.geom = geom = _geometry(x.shape, w.shape, stride, pads, dilation, groups)
+        n, k = x.shape[0], w.shape[0]
+        oh, ow = geom[1]
+        node.col = col = _columns(x, geom, w.shape[2:])
+        out = _product(w.reshape(k, -1), col, groups)
+        if b is not None:
+            out += b[:, None]
+        # (K, N, oh, ow) -> (N, K, oh, ow) contiguous: PyTorch's layout, so that .view() works downstream
+        return xp_of(x).ascontiguousarray(out.reshape(k, n, oh, ow).transpose(1, 0, 2, 3))
+
+    @staticmethod
+    def backward(node, g):
+        need_x, need_w, need_b = _needs(node)
+        gx, gw = _generic_grads(g, node.col, node.w, node.geom, need_x, need_w)
+        return _grads(node, gx, gw, channel_sum(g) if need_b else None)
+
+
+def _geometry(x_shape, w_shape, stride, pads, dilation, groups):
+    """(input shape, (oh, ow), stride, pads, dilation, groups) of a call."""
+    kh, kw = w_shape[2:]
+    pt, pb, pl, pr = pads
+    oh = (x_shape[2] + pt + pb - dilation[0] * (kh - 1) - 1) // stride[0] + 1
+    ow = (x_shape[3] + pl + pr - dilation[1] * (kw - 1) - 1) // stride[1] + 1
+    return (x_shape, (oh, ow), stride, pads, dilation, groups)
+
+
 class Conv2d(Op):
     """``conv2d`` on a batched channel-first input; bias optional (a third input when given)."""
 
     __slots__ = ("col", "flat", "geom", "w", "wide", "x")
     _name = "ConvolutionBackward0"
     saves = 1
-
-    def forward(self, x, w, b=None, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1), groups=1):
-        xp = xp_of(x)
-        n, c, h, wd = x.shape
-        k, _, kh, kw = w.shape
-        sh, sw = stride
-        dh, dw = dilation
-        pt, pb, pl, pr = pads
-        hp, wp = h + pt + pb, wd + pl + pr
-        oh = (hp - dh * (kh - 1) - 1) // sh + 1
-        ow = (wp - dw * (kw - 1) - 1) // sw + 1
-        self.w = w
-        self.geom = (x.shape, (oh, ow), stride, pads, dilation, groups)
-        self.flat = None
-        if conv_kernels.usable(x, w, stride, dilation, groups, pads):
-            result = conv_kernels.forward(x, w, b, pads)
-            if result is not None:
-                self.wide = self.x = self.col = None
-                out, self.flat = result
-                return out
-        if conv_wide.usable(x, w, stride):
-            self.wide = conv_wide.WideGeometry(xp, x.shape, (kh, kw), stride, pads, dilation, (oh, ow), x.itemsize)
-            self.x, self.col = x, None
-            return conv_wide.forward(x, w, b, self.wide, groups, lambda w2, col: _product(w2, col, groups))
-        self.wide = self.x = None
-        xc = x.transpose(1, 0, 2, 3)  # channel-first view: the column copy reads it in any layout
-        if pt or pb or pl or pr:
-            padded = xp.zeros((c, n, hp, wp), dtype=x.dtype)
-            padded[:, :, pt:pt + h, pl:pl + wd] = xc
-            xc = padded
-        col = _im2col(xp, xc, (kh, kw), dilation, stride, (oh, ow))
-        out = _product(w.reshape(k, -1), col, groups)
-        if b is not None:
-            out += b[:, None]
-        self.col = col
-        # (K, N, oh, ow) -> (N, K, oh, ow) contiguous: PyTorch's layout, so that .view() works downstream
-        return xp.ascontiguousarray(out.reshape(k, n, oh, ow).transpose(1, 0, 2, 3))
-
-    def backward(self, g):
-        edges = self._edges
-        col, w = self.col, self.w
-        (n, c, h, wd), (oh, ow), (sh, sw), (pt, pb, pl, pr), (dh, dw), groups = self.geom
-        need_gb = len(edges) > 2 and edges[2] is not None
-        if self.flat is not None:
-            gx = conv_kernels.input_grad(g, w, self.geom[3]) if edges[0] is not None else None
-            gw = gb = None
-            if edges[1] is not None:
-                gw, gb = conv_kernels.weight_grad(g, self.flat, w.shape, self.geom[3], self.geom[0])
-            if not need_gb:
-                gb = None
-            elif gb is None:  # no weight gradient asked for, so no sums from its pass
-                gb = channel_sum(g)
-            return (gx, gw, gb) if len(edges) > 2 else (gx, gw)
-        gb = channel_sum(g) if need_gb else None
-        if self.wide is not None:
-            need = (edges[0] is not None, edges[1] is not None)
-            gx, gw = conv_wide.backward(g, self.x, w, self.wide, groups, need,
-                                        lambda w2, col: _product(w2, col, groups),
-                                        lambda g2, col: _weight_grad(g2, col, groups),
-                                        lambda w2, g2: _col_grad(w2, g2, groups))
-            return (gx, gw, gb) if len(edges) > 2 else (gx, gw)
-        k, _, kh, kw = w.shape
-        xp = xp_of(g)
-        m = n * oh * ow
-        g2 = xp.ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(k, m)
-        gx = gw = None
-        if edges[1] is not None:
-            gw = _weight_grad(g2, col, groups).reshape(w.shape)
-        if edges[0] is not None:
-            gcol = _col_grad(w.reshape(k, -1), g2, groups).reshape(c, kh, kw, n, oh, ow)
-            gpad = xp.zeros((c, n, h + pt + pb, wd + pl + pr), dtype=g.dtype)
-            _col2im(gcol, gpad, (kh, kw), (dh, dw), (sh, sw), (oh, ow))
-            gx = gpad[:, :, pt:pt + h, pl:pl + wd].transpose(1, 0, 2, 3)
-        if len(edges) > 2:
-            return gx, gw, gb
-        return gx, gw
+    implementations = (_Compiled, _Wide, _Generic)
 
 
 def _conv_padding(padding, kernel, dilation, stride):

@@ -1,49 +1,18 @@
 """Compiled CPU kernels (numba) for the common convolution: float32, stride 1, no dilation, one group.
 
-Every NumPy formulation goes through a column matrix: for a 5x5 kernel it copies 25 times the input
-through memory and hands OpenBLAS products too skinny to run at its speed (LeNet's 6 output channels),
-which left LeNet's training at 0.57-0.63x PyTorch's speed (oneDNN convolves directly). These kernels
-convolve directly, with no column matrix:
-
-- Layout: each image is zero-padded and flattened, channels and images one after the other, with
-  ``kw - 1`` elements of slack at the end (``conv_wide``'s "wide" layout). An output row is computed on
-  the full padded width ``Wp``, so an output plane is one contiguous run of ``oh * Wp`` values and every
-  kernel tap reads the input at a fixed offset ``i * Wp + j`` from it; the ``kw - 1`` columns per row whose
-  windows wrap into the next row are computed and dropped.
-- Forward: for two output channels at a time, for each input channel and kernel row, one pass over the
-  plane adds ``kw`` taps to two accumulators: LLVM vectorises the pass (the kernel's width is a
-  compile-time constant, so the taps unroll) and each input load feeds two channels.
-- Weight gradient: ``gw[k, c, i, j]`` is a dot product of the output gradient's plane (zero in the
-  dropped columns) with the input shifted by ``i * Wp + j``; two channels by two taps share their loads.
-- Input gradient: the forward kernel again, on the output gradient padded by ``k - 1 - p`` with the
-  weight flipped and transposed.
-
-The batch is split across the engine's CPU threads (the kernels release the GIL), each thread with its
-own share of the weight gradient. A kernel is compiled once per kernel size and cached on disk by numba.
-Calls this path does not take (other dtypes, strides, dilation, groups, padding beyond the kernel's
-reach, non-finite values, no numba) go to ``conv_wide`` or the generic im2col. Strided convolutions were
-tried here as the stride-1 convolution of their input's stride phases (space-to-depth): on the ResNet
-template's shapes that measured 1.2-2.4x slower than im2col with the threaded products, a 3x3 kernel
-doing 16 taps for 9, so they stay on im2col.
+They convolve directly, with no column matrix: each image is zero-padded and flattened (``conv_wide``'s
+"wide" layout), and output rows are computed on the full padded width, so that every kernel tap reads
+at a fixed offset and LLVM vectorises the pass; the ``kw - 1`` wrapped columns per row are dropped. The
+input gradient is the forward kernel on the padded output gradient with the flipped, transposed weight.
+The batch is split over the engine's threads. Measurements: bench/NOTES.md.
 """
 
 import functools
-import math
 
 import numpy as np
 
 from ..threads import PRODUCT_MIN_MACS, cpu_map, cpu_shares
 from . import jit
-
-
-def usable(x, w, stride, dilation, groups, pads):
-    """Whether a convolution can run on these kernels: host float32 arrays (not the device stand-in of the
-    tests, a NumPy subclass), the options above, and numba importable; ``forward`` checks the values."""
-    kh, kw = w.shape[2:]
-    pt, pb, pl, pr = pads
-    return (type(x) is np.ndarray and x.dtype == np.float32 and w.dtype == np.float32 and stride == (1, 1)
-            and dilation == (1, 1) and groups == 1 and max(pt, pb) < kh and max(pl, pr) < kw
-            and jit.numba() is not None)
 
 
 @functools.cache
@@ -180,10 +149,10 @@ class _Wide:
         return _pad_kernel()(self.a, self.flat, *part, self.top, self.left, self.hp, self.wp)
 
 
-def forward(x, w, b, pads, finite_only=True):
-    """(output (N, K, oh, ow), the flat padded input kept for ``weight_grad``), or None when ``finite_only``
-    and the input or weight holds inf or NaN: the dropped columns would multiply them into the gradients,
-    so such calls take the NumPy path, whose gradients keep PyTorch's inf/NaN pattern."""
+def forward(x, w, b, pads):
+    """(output (N, K, oh, ow), the flat padded input kept for ``weight_grad``). The dropped columns multiply
+    input values by zero in ``weight_grad`` and padding zeros by the weight in ``input_grad``: the caller
+    handles a non-finite weight or weight gradient."""
     n = x.shape[0]
     k, _, kh, kw = w.shape
     wide = _Wide(x, pads, kw - 1)
@@ -194,13 +163,10 @@ def forward(x, w, b, pads, finite_only=True):
     weight = np.ascontiguousarray(w)
 
     def share(part):
-        total = wide.fill(part)
+        wide.fill(part)
         run(wide.flat, weight, bias, out, *part, wp, plane)
-        return total
 
-    sums = cpu_map(share, cpu_shares(n, out.size * weight[0].size, PRODUCT_MIN_MACS))
-    if finite_only and not (math.isfinite(sum(s.sum() for s in sums)) and math.isfinite(w.sum())):
-        return None
+    cpu_map(share, cpu_shares(n, out.size * weight[0].size, PRODUCT_MIN_MACS))
     return out, wide.flat
 
 
@@ -231,4 +197,4 @@ def input_grad(g, w, pads):
     kh, kw = w.shape[2:]
     pt, pb, pl, pr = pads
     flipped = np.ascontiguousarray(w.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1])
-    return forward(g, flipped, None, (kh - 1 - pt, kh - 1 - pb, kw - 1 - pl, kw - 1 - pr), finite_only=False)[0]
+    return forward(g, flipped, None, (kh - 1 - pt, kh - 1 - pb, kw - 1 - pl, kw - 1 - pr))[0]

@@ -1,40 +1,15 @@
 """Host (NumPy) convolution with unit column stride: full-row column matrices built in cache-sized batch chunks.
 
-The generic im2col copies runs of only ``ow`` elements (28 or 10 floats in LeNet), which NumPy copies
-slowly, and for large batches its column matrix (25x the input for 5x5 kernels) spills to main memory,
-so that copying it and reading it back twice (forward product, weight gradient) is bandwidth-bound.
-Here each image is placed in a zero-padded, batch-major buffer and the output is computed on the full
-padded width ``Wp`` instead of ``ow``: every column-matrix row is then one run of ``oh * Wp`` contiguous
-elements (a memcpy), at the cost of ``(kw-1)*dw`` discarded output columns per row, whose windows wrap
-into the next row. The batch is processed in chunks of about 8 MiB of column matrix (best measured
-of 1-16 MiB), so that it stays in cache between its copy and its product, and backward rebuilds each
-chunk's column matrix (cheap now) instead of keeping the whole one: keeping them measured slower, and
-fresh allocations of tens of MiB each step pay page faults. Running the chunks on two threads, each with
-single-threaded BLAS, measured slower on the 2-core machine (LeNet's convolutions at batch 256: forward
-5.7 -> 10.4 ms and 2.8 -> 4.1 ms): each thread's copies and products slow down by a third to a half
-when both run, and OpenBLAS already uses both cores for the products, the weight gradient included.
-Copying each chunk into one reused buffer instead of a fresh one also measured slightly slower.
-
-The input gradient is, where the input has at least as many channels as the output (ResNet's 3x3
-convolutions), itself a forward pass of this kind: the output gradient convolved with the flipped,
-transposed weight and padding ``(k-1)*d - p``, one product instead of a product and kh*kw strided
-col2im additions (the ResNet template's training step 13-18% faster; slower for LeNet's 6->16
-convolution, which keeps col2im: 1.7x slower at batch 64 and 256, ahead only below batch 8, by under
-30 microseconds).
-
-The discarded columns multiply real input values by zero gradients in backward, so a non-finite input
-or weight could leak NaN into the gradients: ``usable`` sends such calls to the generic path.
-
-OpenBLAS runs the skinny products of few output channels (LeNet's 6) at a quarter of its speed, and
-about twice as fast once the rows are padded with zeros to a multiple of 8 (measured for 6, 12 and 16
-rows), so ungrouped products use ``K`` rounded up to 8 and drop the extra rows.
+Each image is placed in a zero-padded, batch-major buffer and the output computed on the full padded
+width, so that every column-matrix row is one contiguous run (a memcpy) instead of runs of ``ow``
+elements; the ``(kw-1)*dw`` wrapped columns per row are dropped (the caller handles a non-finite weight
+or weight gradient, which they could leak into). Chunks of about 8 MiB of column matrix stay in cache
+between their copy and their product; backward rebuilds them. Where the input has at least as many
+channels as the output, the input gradient is itself such a forward pass (flipped, transposed weight).
+Weight rows are padded to a multiple of 8 for OpenBLAS. Measurements: bench/NOTES.md.
 """
 
-import math
-
 import numpy as np
-
-from .strides import as_strided
 
 _CHUNK_BYTES = 1 << 23  # column matrix per chunk (L2 is 1 MiB per core, L3 32 MiB shared)
 
@@ -42,10 +17,9 @@ _CHUNK_BYTES = 1 << 23  # column matrix per chunk (L2 is 1 MiB per core, L3 32 M
 class WideGeometry:
     """Sizes of one call and its chunk buffers."""
 
-    __slots__ = ("chunk", "dilation", "kernel", "out_hw", "padded_hw", "pads", "sh", "shape", "slack", "xp")
+    __slots__ = ("chunk", "dilation", "kernel", "out_hw", "padded_hw", "pads", "sh", "shape", "slack")
 
-    def __init__(self, xp, shape, kernel, stride, pads, dilation, out_hw, itemsize):
-        self.xp = xp
+    def __init__(self, shape, kernel, stride, pads, dilation, out_hw, itemsize):
         n, c, h, w = shape
         kh, kw = kernel
         self.shape, self.kernel, self.pads, self.dilation, self.out_hw = shape, kernel, pads, dilation, out_hw
@@ -60,7 +34,7 @@ class WideGeometry:
         """A zeroed flat buffer for one chunk of padded images, with slack for the last row's wrap-around."""
         n, c = self.chunk, self.shape[1]
         hp, wp = self.padded_hw
-        return self.xp.zeros(n * c * hp * wp + self.slack, dtype=dtype)
+        return np.zeros(n * c * hp * wp + self.slack, dtype=dtype)
 
     def images(self, buf):
         """The (chunk, C, Hp, Wp) image view of a chunk buffer."""
@@ -75,9 +49,7 @@ class WideGeometry:
         z = buf.itemsize
         shape = (c, kh, kw, m, self.out_hw[0], wp)
         strides = (hp * wp * z, dh * wp * z, dw * z, c * hp * wp * z, self.sh * wp * z, z)
-        if type(buf) is np.ndarray:  # the constructor on our own contiguous buffer: 0.5 us, not as_strided's 4
-            return np.ndarray(shape, buf.dtype, buf, 0, strides)
-        return as_strided(self.xp, buf, shape, strides)
+        return np.ndarray(shape, buf.dtype, buf, 0, strides)  # on our own buffer: 0.5 us, not as_strided's 4
 
     def fill(self, images, x, a, m):
         """Copy images ``a:a+m`` of ``x`` into the interior of the chunk's padded images."""
@@ -89,14 +61,7 @@ class WideGeometry:
         """The (C*kh*kw, m*oh*Wp) column matrix of the first ``m`` images of ``buf``."""
         c = self.shape[1]
         kh, kw = self.kernel
-        return self.xp.ascontiguousarray(self.windows(buf, m)).reshape(c * kh * kw, -1)
-
-
-def usable(x, w, stride):
-    """Whether the wide path applies: floating arrays in host memory (NumPy, or the device stand-in of the
-    tests, so that both run the same arithmetic), unit column stride, all values finite."""
-    return (isinstance(x, np.ndarray) and x.dtype.kind == "f" and stride[1] == 1 and x.size > 0
-            and math.isfinite(x.sum()) and math.isfinite(w.sum()))
+        return np.ascontiguousarray(self.windows(buf, m)).reshape(c * kh * kw, -1)
 
 
 def padded_rows(k, groups):
@@ -104,12 +69,12 @@ def padded_rows(k, groups):
     return k if groups > 1 else -(-k // 8) * 8
 
 
-def _weight_rows(xp, w, rows):
+def _weight_rows(w, rows):
     """The (rows, C*kh*kw) weight matrix, zero rows below the real ones."""
     w2 = w.reshape(w.shape[0], -1)
     if rows == w.shape[0]:
         return w2
-    out = xp.zeros((rows, w2.shape[1]), dtype=w.dtype)
+    out = np.zeros((rows, w2.shape[1]), dtype=w.dtype)
     out[:w.shape[0]] = w2
     return out
 
@@ -120,9 +85,8 @@ def forward(x, w, b, geom, groups, product):
     k = w.shape[0]
     oh, ow = geom.out_hw
     wp = geom.padded_hw[1]
-    xp = geom.xp
-    w2 = _weight_rows(xp, w, padded_rows(k, groups))
-    out = xp.empty((n, k, oh, ow), dtype=x.dtype)
+    w2 = _weight_rows(w, padded_rows(k, groups))
+    out = np.empty((n, k, oh, ow), dtype=x.dtype)
     buf = geom.buffer(x.dtype)
     images = geom.images(buf)
     bias = None if b is None else b.reshape(k, 1, 1, 1)
@@ -133,7 +97,7 @@ def forward(x, w, b, geom, groups, product):
         if bias is None:
             out[a:a + m] = r.transpose(1, 0, 2, 3)
         else:
-            xp.add(r, bias, out=out[a:a + m].transpose(1, 0, 2, 3))
+            np.add(r, bias, out=out[a:a + m].transpose(1, 0, 2, 3))
     return out
 
 
@@ -147,7 +111,7 @@ def _correlation_geometry(geom, k, itemsize):
     pads = ((kh - 1) * dh - pt, (kh - 1) * dh - pb, (kw - 1) * dw - pl, (kw - 1) * dw - pr)
     if geom.sh != 1 or c < k or min(pads) < 0:
         return None
-    return WideGeometry(geom.xp, (n, k, *geom.out_hw), geom.kernel, (1, 1), pads, geom.dilation, (h, wd), itemsize)
+    return WideGeometry((n, k, *geom.out_hw), geom.kernel, (1, 1), pads, geom.dilation, (h, wd), itemsize)
 
 
 def _flipped_transpose(w, groups):
@@ -166,11 +130,10 @@ def backward(g, x, w, geom, groups, need, product, weight_grad, col_grad):
     oh, ow = geom.out_hw
     wp = geom.padded_hw[1]
     pt, _, pl, _ = geom.pads
-    xp = geom.xp
     rows = padded_rows(k, groups)
-    w2 = _weight_rows(xp, w, rows)
-    g2buf = xp.zeros((rows, geom.chunk, oh, wp), dtype=g.dtype)  # padding rows and discarded columns stay zero
-    gw = xp.zeros((rows, w2.shape[1]), dtype=g.dtype) if need_w else None
+    w2 = _weight_rows(w, rows)
+    g2buf = np.zeros((rows, geom.chunk, oh, wp), dtype=g.dtype)  # padding rows and discarded columns stay zero
+    gw = np.zeros((rows, w2.shape[1]), dtype=g.dtype) if need_w else None
     gx = None
     if need_x:
         corr = _correlation_geometry(geom, k, g.itemsize)
@@ -178,7 +141,7 @@ def backward(g, x, w, geom, groups, need, product, weight_grad, col_grad):
             gx = forward(g, _flipped_transpose(w, groups), None, corr, groups, product)
             need_x = False
         else:
-            gx = xp.empty(geom.shape, dtype=g.dtype)
+            gx = np.empty(geom.shape, dtype=g.dtype)
     if need_w:
         buf = geom.buffer(x.dtype)
         images = geom.images(buf)

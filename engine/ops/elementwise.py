@@ -7,10 +7,10 @@ import numpy as np
 
 from .. import dtypes
 from ..autograd.grad_mode import state as _grad_state
-from ..backend import CPU
+from ..backend import CPU, Implementation, is_host
 from ..creation import tensor
 from ..tensor import Tensor, make_tensor
-from . import relu_kernels
+from . import jit, relu_kernels
 from .convert import cast
 from .op import Op, binary, common_device, compute, translate_array_error, unbroadcast, xp_of
 
@@ -489,19 +489,44 @@ def _sigmoid(x):
 Sigmoid = _unary("Sigmoid", _sigmoid, lambda x, y: y * (1 - y), saves=2)
 
 
+class _CompiledRelu(Implementation):
+    """``relu_kernels``: host float32/float64, one threaded pass each way."""
+
+    name = "compiled"
+
+    @staticmethod
+    def applies(x):
+        return is_host(x) and x.dtype in _RELU_KERNEL_DTYPES and jit.numba() is not None
+
+    @staticmethod
+    def forward(node, x):
+        node.y = y = relu_kernels.forward(x)
+        return y
+
+    @staticmethod
+    def backward(node, g):
+        return (relu_kernels.backward(node.y, g),)
+
+
+class _GenericRelu(Implementation):
+    @staticmethod
+    def forward(node, x):
+        node.y = y = xp_of(x).maximum(x, 0)
+        return y
+
+    @staticmethod
+    def backward(node, g):
+        return (g * ~(node.y <= 0),)  # NaN inputs pass the gradient, as in PyTorch
+
+
+_RELU_KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
 class Relu(Op):
     __slots__ = ("y",)
     _name = "ReluBackward0"
     saves = 2
-
-    def forward(self, x):
-        self.y = y = relu_kernels.forward(x) if relu_kernels.usable(x) else xp_of(x).maximum(x, 0)
-        return y
-
-    def backward(self, g):
-        if relu_kernels.usable(self.y):
-            return (relu_kernels.backward(self.y, g),)
-        return (g * ~(self.y <= 0),)  # NaN inputs pass the gradient, as in PyTorch
+    implementations = (_CompiledRelu, _GenericRelu)
 
 
 class _NoGrad(Op):

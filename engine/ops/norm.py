@@ -8,9 +8,12 @@ times faster than reducing over axes (0, 2, 3), with no temporary for products, 
 
 import numpy as np
 
-from . import norm_kernels
+from ..backend import Implementation, is_host
+from . import jit, norm_kernels
 from .channel_sums import channel_dot, channel_sum
 from .op import Op, xp_of
+
+_KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _size(shape):
@@ -44,6 +47,93 @@ def _affine_grads(node, gw, gb):
     return out
 
 
+def _batch_moments(x, bshape):
+    """(mean, biased variance, centred input) per channel, two passes in the input's dtype."""
+    count = np.float64(x.size // x.shape[1])  # a float16 count could overflow
+    mean = (channel_sum(x) / count).astype(x.dtype, copy=False)
+    xc = x - mean.reshape(bshape)
+    return mean, (channel_dot(xc, xc) / count).astype(x.dtype, copy=False), xc
+
+
+def _generic_backward(node, g):
+    x, w, mean, invstd, bshape = node.x, node.w, node.mean, node.invstd, node.bshape
+    need_x = node._edges[0] is not None
+    need_w = node.has_weight and node._edges[1] is not None
+    xc = None
+    gx_sum = None  # sum of g * xhat, xhat = (x - mean) * invstd
+    if need_w or (need_x and node.training):
+        xc = x - mean.reshape(bshape)
+        gx_sum = channel_dot(g, xc) * invstd
+    gsum = channel_sum(g) if (node.has_bias or (need_x and node.training)) else None
+    gx = None
+    if need_x:
+        k = invstd if w is None else invstd * w
+        gx = g * k.reshape(bshape)
+        if node.training:
+            n = x.size // x.shape[1]
+            kn = k / x.dtype.type(n)
+            xc *= (kn * gx_sum * invstd).reshape(bshape)
+            gx -= xc
+            gx -= (kn * gsum).reshape(bshape)
+    return (gx, *_affine_grads(node, lambda: gx_sum, lambda: gsum))
+
+
+class _CompiledBatchNorm(Implementation):
+    """``norm_kernels``: host float32/float64 inputs with spatial axes; four passes each way, threaded."""
+
+    name = "compiled"
+
+    @staticmethod
+    def applies(x, *params, **_):
+        return (is_host(x) and x.dtype in _KERNEL_DTYPES and x.ndim >= 3 and x.size > 0
+                and jit.numba() is not None)
+
+    @staticmethod
+    def moments(x, bshape):
+        return (*norm_kernels.moments(x), None)
+
+    @staticmethod
+    def normalize(x, mean, scale, b, xc, bshape):
+        return norm_kernels.normalize(x, mean, scale, b if b is not None else np.zeros_like(mean))
+
+    @staticmethod
+    def backward(node, g):
+        """In training, one pass for both sums and one for the input's gradient; in eval, the generic one."""
+        if not node.training:
+            return _generic_backward(node, g)
+        x, w, mean, invstd = node.x, node.w, node.mean, node.invstd
+        gsum, gdot = norm_kernels.grad_sums(g, x, mean)
+        gx_sum = gdot * invstd
+        gx = None
+        if node._edges[0] is not None:
+            k = invstd if w is None else invstd * w
+            kn = k / x.dtype.type(x.size // x.shape[1])
+            gx = norm_kernels.grad_input(g, x, mean, k, kn * gx_sum * invstd, kn * gsum)
+        return (gx, *_affine_grads(node, lambda: gx_sum, lambda: gsum))
+
+
+class _GenericBatchNorm(Implementation):
+    """Array code for NumPy or CuPy: channel sums through ``channel_sums``."""
+
+    moments = staticmethod(_batch_moments)
+    backward = staticmethod(_generic_backward)
+
+    @staticmethod
+    def normalize(x, mean, scale, b, xc, bshape):
+        if xc is None:
+            shift = -mean * scale
+            if b is not None:
+                shift = shift + b
+            y = x * scale.reshape(bshape)
+            y += shift.reshape(bshape)
+            return y
+        y = xc  # (x - mean) * scale + bias, reusing the centred input
+        y *= scale.reshape(bshape)
+        if b is not None:
+            y += b.reshape(bshape)
+        return y
+
+
 class BatchNorm(Op):
     """y = (x - mean) * invstd * weight + bias over channel axis 1; statistics from the batch
     (training) or the running estimates (eval)."""
@@ -51,24 +141,19 @@ class BatchNorm(Op):
     __slots__ = ("bshape", "has_bias", "has_weight", "invstd", "mean", "training", "w", "x")
     _name = "NativeBatchNormBackward0"
     saves = 1
+    implementations = (_CompiledBatchNorm, _GenericBatchNorm)
 
     def forward(self, x, *params, running_mean=None, running_var=None, has_weight=False, has_bias=False,
                 training=False, momentum=0.1, eps=1e-5):
+        impl = self._impl
         xp = xp_of(x)
         dt = x.dtype
         bshape = (1, -1) + (1,) * (x.ndim - 2)
         w = params[0] if has_weight else None
         b = params[-1] if has_bias else None
         xc = None
-        compiled = norm_kernels.usable(x)
         if training:
-            if compiled:
-                mean, var = norm_kernels.moments(x)
-            else:
-                count = np.float64(x.size // x.shape[1])  # a float16 count could overflow
-                mean = (channel_sum(x) / count).astype(dt, copy=False)
-                xc = x - mean.reshape(bshape)
-                var = (channel_dot(xc, xc) / count).astype(dt, copy=False)
+            mean, var, xc = impl.moments(x, bshape)
             if running_mean is not None or running_var is not None:
                 n = x.size // x.shape[1]
                 m = momentum
@@ -83,59 +168,11 @@ class BatchNorm(Op):
             var = running_var.astype(dt, copy=False)
         invstd = 1 / xp.sqrt(var + dt.type(eps))
         scale = invstd if w is None else invstd * w
-        if compiled:
-            y = norm_kernels.normalize(x, mean, scale, b if b is not None else xp.zeros_like(mean))
-        elif xc is None:
-            shift = -mean * scale
-            if b is not None:
-                shift = shift + b
-            y = x * scale.reshape(bshape)
-            y += shift.reshape(bshape)
-        else:  # (x - mean) * scale + bias, reusing the centred input
-            y = xc
-            y *= scale.reshape(bshape)
-            if b is not None:
-                y += b.reshape(bshape)
+        y = impl.normalize(x, mean, scale, b, xc, bshape)
         self.x, self.w, self.mean, self.invstd = x, w, mean, invstd
         self.bshape, self.training = bshape, training
         self.has_weight, self.has_bias = has_weight, has_bias
         return y
-
-    def backward(self, g):
-        x, w, mean, invstd, bshape = self.x, self.w, self.mean, self.invstd, self.bshape
-        need_x = self._edges[0] is not None
-        need_w = self.has_weight and self._edges[1] is not None
-        if self.training and norm_kernels.usable(x):
-            return self._compiled_backward(g, need_x)
-        xc = None
-        gx_sum = None  # sum of g * xhat, xhat = (x - mean) * invstd
-        if need_w or (need_x and self.training):
-            xc = x - mean.reshape(bshape)
-            gx_sum = channel_dot(g, xc) * invstd
-        gsum = channel_sum(g) if (self.has_bias or (need_x and self.training)) else None
-        gx = None
-        if need_x:
-            k = invstd if w is None else invstd * w
-            gx = g * k.reshape(bshape)
-            if self.training:
-                n = x.size // x.shape[1]
-                kn = k / x.dtype.type(n)
-                xc *= (kn * gx_sum * invstd).reshape(bshape)
-                gx -= xc
-                gx -= (kn * gsum).reshape(bshape)
-        return (gx, *_affine_grads(self, lambda: gx_sum, lambda: gsum))
-
-    def _compiled_backward(self, g, need_x):
-        """The training-mode backward on ``norm_kernels``: one pass for both sums, one for the input's."""
-        x, w, mean, invstd = self.x, self.w, self.mean, self.invstd
-        gsum, gdot = norm_kernels.grad_sums(g, x, mean)
-        gx_sum = gdot * invstd
-        gx = None
-        if need_x:
-            k = invstd if w is None else invstd * w
-            kn = k / x.dtype.type(x.size // x.shape[1])
-            gx = norm_kernels.grad_input(g, x, mean, k, kn * gx_sum * invstd, kn * gsum)
-        return (gx, *_affine_grads(self, lambda: gx_sum, lambda: gsum))
 
 
 def _check_channels(name, t, c):

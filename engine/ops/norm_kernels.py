@@ -1,11 +1,7 @@
 """Compiled CPU kernels (numba) for batch normalisation over (N, C, L) views: the per-channel moments and
-gradient sums, and the per-channel affine maps, each thread taking a share of the channels.
-
-With the convolutions compiled, NumPy's batch norm was 40% of the ResNet template's main-thread time:
-about ten single-threaded passes per layer, forward and backward. These kernels make four passes each
-way, on both cores. Sums run in float64 across rows (float32 within a row, which LLVM vectorises);
-the normalisation is ``(x - mean) * scale + shift``, never ``x * scale - mean * scale``, so a channel
-with a large mean keeps its precision, as in PyTorch.
+gradient sums, and the per-channel affine maps, each thread taking a share of the channels: four passes
+each way. Sums run in float64 across rows; the normalisation is ``(x - mean) * scale + shift``, so a channel
+with a large mean keeps its precision, as in PyTorch. Measurements: bench/NOTES.md.
 """
 
 import functools
@@ -14,12 +10,6 @@ import numpy as np
 
 from ..threads import cpu_map, cpu_shares
 from . import jit
-
-
-def usable(x):
-    """Whether ``x`` is a host float32/float64 array (not the tests' device stand-in) with spatial axes."""
-    return type(x) is np.ndarray and x.dtype in (np.float32, np.float64) and x.ndim >= 3 and x.size > 0 \
-        and jit.numba() is not None
 
 
 @functools.cache

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import Node, link
-from ..backend import CPU, array_module, device_context, device_of, transfer
+from ..backend import CPU, array_module, choose, device_context, device_of, is_host, transfer
 from ..tensor import Tensor, make_tensor
 from ..threads import cpu_binary
 
@@ -24,9 +24,16 @@ class Op(Node):
     __slots__ = ()
     # Which tensors backward reads back, for the in-place check: 1 inputs, 2 output, 3 both.
     saves = 0
+    # An op with several implementations (``backend.Implementation``) lists them here, fastest first;
+    # ``apply`` records the one that runs a call as ``_impl``, whose forward and backward then serve it.
+    implementations = ()
+    _impl = None
 
-    def forward(self, *arrays):
-        raise NotImplementedError
+    def forward(self, *arrays, **options):
+        return self._impl.forward(self, *arrays, **options)
+
+    def backward(self, *grads):
+        return self._impl.backward(self, *grads)
 
     def release(self):
         """Free saved arrays: an op keeps what backward needs in its public slots, which we clear."""
@@ -63,6 +70,8 @@ class Op(Node):
                 arrays = [t._data for t in inputs]
             else:
                 arrays = [t._data for t in inputs]
+        if cls.implementations:
+            node._impl = choose(cls.implementations, arrays, options)
         try:
             if dev is CPU:
                 out = node.forward(*arrays, **options)
@@ -185,14 +194,14 @@ def common_device(tensors):
 
 def binary(ufunc, a, b):
     """``ufunc(a, b)`` for arrays of any device; large CPU work is spread over threads."""
-    if type(a) is np.ndarray:
+    if is_host(a):
         return cpu_binary(ufunc, a, b)
     return ufunc(a, b)
 
 
 def xp_of(array):
     """The array module (NumPy, CuPy or its stand-in) that ``array`` belongs to."""
-    if type(array) is np.ndarray:
+    if is_host(array):
         return np
     return array_module(device_of(array))
 

@@ -76,8 +76,7 @@ class IndexPad(Op):
                 continue
             axis = x.ndim - 1 - k
             idx = _index(x.shape[axis], lo, hi, mode)
-            dev_idx = idx if xp is np else xp.asarray(idx)
-            out = xp.take(out, dev_idx, axis=axis)
+            out = xp.take(out, xp.asarray(idx), axis=axis)
             axes.append((axis, idx))
         self.axes = axes
         return out if axes else out.copy()
@@ -88,8 +87,7 @@ class IndexPad(Op):
             size = self.shape[axis]
             onehot = np.zeros((idx.size, size), dtype=g.dtype)
             onehot[np.arange(idx.size), idx] = 1
-            if xp is not np:
-                onehot = xp.asarray(onehot)
+            onehot = xp.asarray(onehot)
             moved = xp.moveaxis(g, axis, -1)
             lead = moved.shape[:-1]
             g = xp.moveaxis((moved.reshape(-1, idx.size) @ onehot).reshape(*lead, size), -1, axis)

@@ -12,9 +12,12 @@ import numbers
 
 import numpy as np
 
+from ..backend import Implementation, is_host
 from ..dtypes import legacy_name
-from . import pool_kernels
+from . import jit, pool_kernels
 from .op import Op, xp_of
+
+_KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _dims(shape):
@@ -129,20 +132,55 @@ class _Windows:
                      for i in range(kh) for j in range(kw))
 
 
-class MaxPool2d(Op):
-    __slots__ = ("geom", "index", "out", "xs")
-    _name = "MaxPool2DWithIndicesBackward0"
-    saves = 1
+def _first_max_indices(node, offsets):
+    """Flat H*W index (int64) of the first maximal element of each window, in scan order."""
+    xs, out = node.xs, node.out
+    xp = xp_of(out)
+    shape, (_, kw), (sh, sw), (ph, pw), (dh, dw), (oh, ow), _ = node.geom
+    sel = xp.zeros(out.shape, dtype=np.int64)
+    for n in range(len(offsets) - 1, 0, -1):
+        _, _, r, c = offsets[n]
+        sel[xs[..., r, c] == out] = n
+    # A window's first maximum is the lowest offset that equals it; later equal offsets were overwritten.
+    _, _, r, c = offsets[0]
+    sel[xs[..., r, c] == out] = 0
+    rows = (xp.arange(oh, dtype=np.int64) * sh - ph)[:, None] + (sel // kw) * dh
+    cols = (xp.arange(ow, dtype=np.int64) * sw - pw)[None, :] + (sel % kw) * dw
+    return rows * shape[-1] + cols
 
-    def forward(self, x, kernel=(1, 1), stride=(1, 1), padding=(0, 0), dilation=(1, 1), out_size=(1, 1),
+
+class _CompiledMax(Implementation):
+    """``pool_kernels``: host float32/float64; keeps each window's index, so backward is one scatter."""
+
+    name = "compiled"
+
+    @staticmethod
+    def applies(x, **_):
+        return is_host(x) and x.dtype in _KERNEL_DTYPES and x.size > 0 and jit.numba() is not None
+
+    @staticmethod
+    def forward(node, x, kernel=(1, 1), stride=(1, 1), padding=(0, 0), dilation=(1, 1), out_size=(1, 1),
                 return_indices=False):
-        self.geom = (x.shape, kernel, stride, padding, dilation, out_size, None)
-        self.index = None
-        if pool_kernels.usable(x):
-            x4 = x.reshape(-1, *x.shape[-3:])
-            out, self.index = pool_kernels.forward(x4, kernel, stride, padding, dilation, out_size)
-            out, self.index = out.reshape(*x.shape[:-2], *out_size), self.index.reshape(*x.shape[:-2], *out_size)
-            return (out, self.index) if return_indices else out
+        node.geom = (x.shape, kernel, stride, padding, dilation, out_size, None)
+        x4 = x.reshape(-1, *x.shape[-3:])
+        out, index = pool_kernels.forward(x4, kernel, stride, padding, dilation, out_size)
+        out, node.index = out.reshape(*x.shape[:-2], *out_size), index.reshape(*x.shape[:-2], *out_size)
+        return (out, node.index) if return_indices else out
+
+    @staticmethod
+    def backward(node, g, *_):
+        shape = node.geom[0]
+        index = node.index.reshape(-1, *node.index.shape[-3:])
+        gx = pool_kernels.backward(g.reshape(index.shape), index, (index.shape[0], *shape[-3:]))
+        return (gx.reshape(shape),)
+
+
+class _GenericMax(Implementation):
+    """A maximum over the kh*kw strided slices of the padded input, on NumPy or CuPy arrays."""
+
+    @staticmethod
+    def forward(node, x, kernel=(1, 1), stride=(1, 1), padding=(0, 0), dilation=(1, 1), out_size=(1, 1),
+                return_indices=False):
         xp = xp_of(x)
         offsets = _Windows.offsets(kernel, stride, dilation, out_size)
         spans = ((out_size[0] - 1) * stride[0] + dilation[0] * (kernel[0] - 1) + 1,
@@ -156,35 +194,16 @@ class MaxPool2d(Op):
             out = xp.maximum(xs[..., r0, c0], xs[..., r1, c1])
             for _, _, r, c in offsets[2:]:
                 xp.maximum(out, xs[..., r, c], out=out)
-        self.xs, self.out = xs, out
-        self.geom = (x.shape, kernel, stride, padding, dilation, out_size, spans)
+        node.xs, node.out = xs, out
+        node.geom = (x.shape, kernel, stride, padding, dilation, out_size, spans)
         if return_indices:
-            return out, self._indices(offsets)
+            return out, _first_max_indices(node, offsets)
         return out
 
-    def _indices(self, offsets):
-        """Flat H*W index (int64) of the first maximal element of each window, in scan order."""
-        xs, out = self.xs, self.out
-        xp = xp_of(out)
-        shape, (_, kw), (sh, sw), (ph, pw), (dh, dw), (oh, ow), _ = self.geom
-        sel = xp.zeros(out.shape, dtype=np.int64)
-        for n in range(len(offsets) - 1, 0, -1):
-            _, _, r, c = offsets[n]
-            sel[xs[..., r, c] == out] = n
-        # A window's first maximum is the lowest offset that equals it; later equal offsets were overwritten.
-        _, _, r, c = offsets[0]
-        sel[xs[..., r, c] == out] = 0
-        rows = (xp.arange(oh, dtype=np.int64) * sh - ph)[:, None] + (sel // kw) * dh
-        cols = (xp.arange(ow, dtype=np.int64) * sw - pw)[None, :] + (sel % kw) * dw
-        return rows * shape[-1] + cols
-
-    def backward(self, g, *_):
-        shape, kernel, stride, padding, dilation, out_size, spans = self.geom
-        if self.index is not None:
-            index = self.index.reshape(-1, *self.index.shape[-3:])
-            gx = pool_kernels.backward(g.reshape(index.shape), index, (index.shape[0], *shape[-3:]))
-            return (gx.reshape(shape),)
-        xs, out = self.xs, self.out
+    @staticmethod
+    def backward(node, g, *_):
+        shape, kernel, stride, padding, dilation, out_size, spans = node.geom
+        xs, out = node.xs, node.out
         xp = xp_of(g)
         offsets = _Windows.offsets(kernel, stride, dilation, out_size)
         disjoint = stride[0] >= dilation[0] * (kernel[0] - 1) + 1 and stride[1] >= dilation[1] * (kernel[1] - 1) + 1
@@ -204,6 +223,15 @@ class MaxPool2d(Op):
             else:
                 gpad[..., r, c] += g * hit
         return (_unpad(xp, gpad, padding, spans, shape),)
+
+
+class MaxPool2d(Op):
+    """Max pooling; a window's gradient goes to its first maximal element in scan order, as in PyTorch."""
+
+    __slots__ = ("geom", "index", "out", "xs")
+    _name = "MaxPool2DWithIndicesBackward0"
+    saves = 1
+    implementations = (_CompiledMax, _GenericMax)
 
 
 class MaxPool2dWithIndices(MaxPool2d):
@@ -364,8 +392,7 @@ class AdaptiveAvgPool2d(Op):
             return x.mean(axis=(-2, -1), keepdims=True)
         ah = _averaging_matrix(h, oh, x.dtype.name)
         aw = _averaging_matrix(w, ow, x.dtype.name)
-        if xp is not np:
-            ah, aw = xp.asarray(ah), xp.asarray(aw)
+        ah, aw = xp.asarray(ah), xp.asarray(aw)
         self.ah, self.aw = ah, aw
         t = x.reshape(-1, w) @ aw.T  # (N*C*H, ow): one product over the width
         return (ah @ t.reshape(-1, h, ow)).reshape(*lead, oh, ow)
@@ -423,8 +450,7 @@ class AdaptiveMaxPool2dGeneral(Op):
         ws, we = _adaptive_bounds(w, ow)
         rows = [np.minimum(hs + i, he - 1) for i in range(int((he - hs).max()))]
         cols = [np.minimum(ws + j, we - 1) for j in range(int((we - ws).max()))]
-        if xp is not np:
-            rows, cols = [xp.asarray(r) for r in rows], [xp.asarray(c) for c in cols]
+        rows, cols = [xp.asarray(r) for r in rows], [xp.asarray(c) for c in cols]
         out = None
         for r in rows:
             xr = xp.take(x, r, axis=-2)

@@ -1,12 +1,7 @@
 """Compiled CPU kernels (numba) for max pooling: the maximum and its index in one pass, and a backward that
-adds each window's gradient at that index.
-
-The NumPy path takes kh*kw strided passes forward, and as many again backward to find which element of
-each window was the maximum (four compares, four masked products into strided slices for 2x2 windows):
-on LeNet's pools that backward cost twelve times PyTorch's. Keeping the index from the forward pass,
-as PyTorch does, makes backward a single scatter. The rule is PyTorch's: a window's index is its first
-maximum in scan order, except that a NaN always takes it (so a window with NaN gives NaN), and a window
-of -inf keeps its first element. Padding and ceil-mode windows skip the positions outside the input.
+adds each window's gradient at that index (one scatter, as PyTorch does). PyTorch's rule: a window's index
+is its first maximum in scan order, except that a NaN always takes it, and a window of -inf keeps its first
+element; padding and ceil-mode windows skip positions outside the input. Measurements: bench/NOTES.md.
 """
 
 import functools
@@ -15,11 +10,6 @@ import numpy as np
 
 from ..threads import cpu_map, cpu_shares
 from . import jit
-
-
-def usable(x):
-    """Whether a max pooling of ``x`` runs here: host float32/float64 arrays (not the tests' device stand-in)."""
-    return type(x) is np.ndarray and x.dtype in (np.float32, np.float64) and x.size > 0 and jit.numba() is not None
 
 
 @functools.cache

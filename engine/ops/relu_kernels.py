@@ -1,8 +1,6 @@
 """Compiled CPU kernels (numba) for ReLU on float arrays: one pass each way, split over the engine's threads.
-
-NumPy's ``maximum`` runs at a third of the speed of its multiply, and the backward took three passes
-(compare, invert, masked product); ReLU follows every convolution, so it cost more than the pooling.
-Semantics are PyTorch's: NaN passes forward, and where the output is NaN the gradient passes too.
+PyTorch's semantics: NaN passes forward, and where the output is NaN the gradient passes too.
+Measurements: bench/NOTES.md.
 """
 
 import functools
@@ -11,11 +9,6 @@ import numpy as np
 
 from ..threads import cpu_map, cpu_shares
 from . import jit
-
-
-def usable(a):
-    """Whether ``a`` is a host float32/float64 array (not the tests' device stand-in); small ones run on one thread."""
-    return type(a) is np.ndarray and a.dtype in (np.float32, np.float64) and jit.numba() is not None
 
 
 @functools.cache

@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from .. import dtypes
+from ..backend import is_host
 from ..tensor import Tensor, wrap_dim
 from .convert import cast, clone
 from .op import Op, compute, unbroadcast, xp_of
@@ -66,7 +67,7 @@ def infer_shape(shape, numel):
 
 def _reshape_view(x, shape):
     """``x`` reshaped without copying, or None when the strides do not allow it."""
-    if isinstance(x, np.ndarray):
+    if is_host(x):
         try:
             return np.reshape(x, shape, copy=False)
         except ValueError:

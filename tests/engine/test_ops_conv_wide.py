@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 import engine
-from engine.ops import conv_kernels, conv_wide
+from engine import backend
+from engine.ops import conv_wide
 
 torch = pytest.importorskip("torch")
 
@@ -42,7 +43,6 @@ def _run(m, x, w, b, case):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("case", CASES, ids=range(len(CASES)))
 def test_conv2d_matches_torch(case, dtype, chunk_bytes, monkeypatch):
-    monkeypatch.setattr(conv_kernels, "usable", lambda *_: False)  # float32 calls would take the compiled kernels
     monkeypatch.setattr(conv_wide, "_CHUNK_BYTES", chunk_bytes)
     wide_calls = []
     forward = conv_wide.forward
@@ -51,7 +51,9 @@ def test_conv2d_matches_torch(case, dtype, chunk_bytes, monkeypatch):
     x = rng.standard_normal((case["n"], case["c"], case["h"], case["w"])).astype(dtype)
     w = rng.standard_normal((case["k"], case["c"] // case["groups"], case["kh"], case["kw"])).astype(dtype)
     b = rng.standard_normal(case["k"]).astype(dtype)
-    ours, theirs = _run(engine, x, w, b, case), _run(torch, x, w, b, case)
+    with backend.prefer("wide"):  # float32 calls would take the compiled kernels
+        ours = _run(engine, x, w, b, case)
+    theirs = _run(torch, x, w, b, case)
     column_stride = case["stride"] if isinstance(case["stride"], int) else case["stride"][1]
     assert bool(wide_calls) == (column_stride == 1)  # the path under test was taken
     tol = 1e-4 if dtype == np.float32 else 1e-10
@@ -61,14 +63,28 @@ def test_conv2d_matches_torch(case, dtype, chunk_bytes, monkeypatch):
         np.testing.assert_allclose(a, e, rtol=tol, atol=10 * tol)
 
 
+@pytest.mark.parametrize("stride", [1, (2, 1)])
+@pytest.mark.parametrize("where", ["input", "weight"])
 @pytest.mark.parametrize("bad", [np.inf, np.nan])
-def test_non_finite_inputs_keep_torchs_gradient_pattern(bad):
-    x = np.zeros((1, 1, 4, 4), np.float32)
-    x[0, 0, 1, 0] = bad
-    grads = []
+def test_non_finite_values_keep_torchs_gradient_pattern(bad, where, stride):
+    """inf/NaN where the wrapped columns read them (the start of a row; with a row stride, a row no window
+    reads), or in the weight: every gradient keeps PyTorch's pattern."""
+    x = np.ones((1, 2, 5, 4), np.float32)
+    w = np.ones((3, 2, 2, 2), np.float32)
+    if where == "input":
+        x[0, 0, 1, 0] = bad
+        x[0, 1, 2, 0] = bad
+    else:
+        w[1, 0, 1, 1] = bad
+    results = []
     for m in (engine, torch):
-        X = m.tensor(x, requires_grad=True)
-        W = m.tensor(np.ones((1, 1, 2, 2), np.float32), requires_grad=True)
-        m.nn.functional.conv2d(X, W).sum().backward()
-        grads.append(W.grad.numpy())
-    np.testing.assert_array_equal(grads[0], grads[1])
+        X, W = m.tensor(x, requires_grad=True), m.tensor(w, requires_grad=True)
+        with backend.prefer("wide"):
+            y = m.nn.functional.conv2d(X, W, stride=stride)
+            if m is engine:
+                assert y.grad_fn._impl.name == "wide"
+            y.backward(m.tensor(np.cos(np.arange(y.numel())).reshape(tuple(y.shape)).astype(np.float32)))
+        results.append([y.detach().numpy(), X.grad.numpy(), W.grad.numpy()])
+    for a, e in zip(*results):
+        np.testing.assert_array_equal(np.isfinite(a), np.isfinite(e))
+        np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-5)
