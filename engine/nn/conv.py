@@ -1,17 +1,14 @@
 """``Conv2d``."""
 
-from .. import creation
 from . import functional as F
-from . import init
-from .module import Module
-from .parameter import Parameter
+from .linear import _WeightAndBias
 
 
 def _pair(v):
     return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
 
 
-class Conv2d(Module):
+class Conv2d(_WeightAndBias):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
                  bias=True, padding_mode="zeros", device=None, dtype=None):
         super().__init__()
@@ -33,16 +30,7 @@ class Conv2d(Module):
         self.kernel_size, self.stride = _pair(kernel_size), _pair(stride)
         self.padding = padding if isinstance(padding, str) else _pair(padding)
         self.dilation, self.groups, self.padding_mode = _pair(dilation), groups, padding_mode
-        self.weight = Parameter(creation.empty(out_channels, in_channels // groups, *self.kernel_size,
-                                               device=device, dtype=dtype))
-        if bias:
-            self.bias = Parameter(creation.empty(out_channels, device=device, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
-
-    def reset_parameters(self):
-        init.default_layer_init_(self.weight, self.bias)
+        self._make_weight_and_bias((out_channels, in_channels // groups, *self.kernel_size), bias, device, dtype)
 
     def forward(self, input):
         if self.padding_mode != "zeros" and not isinstance(self.padding, str):

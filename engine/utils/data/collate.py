@@ -66,14 +66,7 @@ def default_collate(batch):
     if isinstance(elem, (str, bytes)):
         return batch
     if isinstance(elem, collections.abc.Mapping):
-        try:
-            if isinstance(elem, collections.abc.MutableMapping):
-                clone = copy.copy(elem)
-                clone.update({key: default_collate([d[key] for d in batch]) for key in elem})
-                return clone
-            return type(elem)({key: default_collate([d[key] for d in batch]) for key in elem})
-        except TypeError:
-            return {key: default_collate([d[key] for d in batch]) for key in elem}
+        return _mapping_like(elem, lambda key: default_collate([d[key] for d in batch]))
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):
         return type(elem)(*(default_collate(list(samples)) for samples in zip(*batch)))
     if isinstance(elem, collections.abc.Sequence):
@@ -84,15 +77,7 @@ def default_collate(batch):
         transposed = [list(samples) for samples in zip(*batch)]
         if isinstance(elem, tuple):
             return [default_collate(samples) for samples in transposed]
-        try:
-            if isinstance(elem, collections.abc.MutableSequence):
-                clone = copy.copy(elem)
-                for i, samples in enumerate(transposed):
-                    clone[i] = default_collate(samples)
-                return clone
-            return type(elem)([default_collate(samples) for samples in transposed])
-        except TypeError:
-            return [default_collate(samples) for samples in transposed]
+        return _sequence_like(elem, transposed, default_collate)
     raise TypeError(default_collate_err_msg_format.format(type(elem)))
 
 
@@ -111,26 +96,38 @@ def default_convert(data):
     if isinstance(data, (str, bytes)):
         return data
     if isinstance(data, collections.abc.Mapping):
-        try:
-            if isinstance(data, collections.abc.MutableMapping):
-                clone = copy.copy(data)
-                clone.update({key: default_convert(data[key]) for key in data})
-                return clone
-            return type(data)({key: default_convert(data[key]) for key in data})
-        except TypeError:
-            return {key: default_convert(data[key]) for key in data}
+        return _mapping_like(data, lambda key: default_convert(data[key]))
     if isinstance(data, tuple) and hasattr(data, "_fields"):
         return type(data)(*(default_convert(d) for d in data))
     if isinstance(data, tuple):
         return [default_convert(d) for d in data]
     if isinstance(data, collections.abc.Sequence):
-        try:
-            if isinstance(data, collections.abc.MutableSequence):
-                clone = copy.copy(data)
-                for i, d in enumerate(data):
-                    clone[i] = default_convert(d)
-                return clone
-            return type(data)([default_convert(d) for d in data])
-        except TypeError:
-            return [default_convert(d) for d in data]
+        return _sequence_like(data, data, default_convert)
     return data
+
+
+def _mapping_like(mapping, value_of):
+    """``{key: value_of(key)}`` for the keys of ``mapping``, as its own type where that can be built (a copy of
+    it, updated, when mutable), else as a dict."""
+    try:
+        if isinstance(mapping, collections.abc.MutableMapping):
+            clone = copy.copy(mapping)
+            clone.update({key: value_of(key) for key in mapping})
+            return clone
+        return type(mapping)({key: value_of(key) for key in mapping})
+    except TypeError:
+        return {key: value_of(key) for key in mapping}
+
+
+def _sequence_like(sequence, items, convert):
+    """``[convert(item) for item in items]`` as the type of ``sequence`` where that can be built (a copy of it,
+    filled in, when mutable), else as a list."""
+    try:
+        if isinstance(sequence, collections.abc.MutableSequence):
+            clone = copy.copy(sequence)
+            for i, item in enumerate(items):
+                clone[i] = convert(item)
+            return clone
+        return type(sequence)([convert(item) for item in items])
+    except TypeError:
+        return [convert(item) for item in items]
