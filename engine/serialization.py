@@ -383,6 +383,21 @@ def _exact_keys(obj, keys, where):
     _expect(set(obj) == set(keys), f"{where} must have exactly the keys {sorted(keys)}, got {sorted(obj)}")
 
 
+def _node_tag(node, where, depth):
+    """The tag of a node of the saved tree, once the node is checked to be one and not nested too deep."""
+    _expect(depth <= _MAX_DEPTH, f"{where} is nested deeper than {_MAX_DEPTH} levels")
+    _expect(isinstance(node, dict) and isinstance(node.get("t"), str), f"{where} is not a valid node")
+    return node["t"]
+
+
+def _cached(cache, index, make):
+    """``cache[index]``, made by ``make(index)`` on first use (what the file shares stays shared)."""
+    value = cache.get(index)
+    if value is None:
+        value = cache[index] = make(index)
+    return value
+
+
 class _Loader:
     def __init__(self, zf, name, placer):
         self.zf = zf
@@ -479,10 +494,8 @@ class _Loader:
                 _expect(blob["device"] == "cpu", f"{where} is a NumPy value saved from {blob['device']}")
         return tensors
 
-    def _array(self, index):
-        arr = self.arrays.get(index)
-        if arr is not None:
-            return arr
+    def _read_array(self, index):
+        """The host array of blob ``index``, read and checked."""
         b = self.blobs[index]
         le = np.dtype(b["dtype"]).newbyteorder("<")
         arr = np.empty(tuple(b["shape"]), dtype=le)
@@ -503,16 +516,13 @@ class _Loader:
             _expect(int(arr.view(np.uint8).max()) <= 1, f"member {b['file']!r} holds bool values other than 0/1")
         if not le.isnative:
             arr = arr.astype(le.newbyteorder("="))
-        self.arrays[index] = arr
         return arr
 
-    def _tensor(self, index):
-        obj = self.objects.get(index)
-        if obj is not None:
-            return obj
+    def _make_tensor(self, index):
+        """The object of tensor entry ``index``: a tensor, a NumPy array or a NumPy scalar."""
         entry = self.tensors[index]
         blob = self.blobs[entry["blob"]]
-        arr = self._array(entry["blob"])
+        arr = _cached(self.arrays, entry["blob"], self._read_array)
         if entry["kind"] == "ndarray":
             obj = arr
         elif entry["kind"] == "npscalar":
@@ -524,13 +534,10 @@ class _Loader:
                 raise _Passthrough(e) from e
             if entry["requires_grad"]:
                 obj.requires_grad = True
-        self.objects[index] = obj
         return obj
 
     def _decode(self, node, where, depth):
-        _expect(depth <= _MAX_DEPTH, f"{where} is nested deeper than {_MAX_DEPTH} levels")
-        _expect(isinstance(node, dict) and isinstance(node.get("t"), str), f"{where} is not a valid node")
-        tag = node["t"]
+        tag = _node_tag(node, where, depth)
         if tag == "none":
             _exact_keys(node, ("t",), where)
             return None
@@ -558,13 +565,11 @@ class _Loader:
             _exact_keys(node, ("t", "i"), where)
             i = node["i"]
             _expect(_is_int(i) and 0 <= i < len(self.tensors), f"{where} refers to a missing tensor {i!r}")
-            return self._tensor(i)
+            return _cached(self.objects, i, self._make_tensor)
         return self._scalar(node, tag, where)
 
     def _decode_key(self, node, where, depth):
-        _expect(depth <= _MAX_DEPTH, f"{where} is nested deeper than {_MAX_DEPTH} levels")
-        _expect(isinstance(node, dict) and isinstance(node.get("t"), str), f"{where} is not a valid node")
-        tag = node["t"]
+        tag = _node_tag(node, where, depth)
         if tag == "none":
             _exact_keys(node, ("t",), where)
             return None
