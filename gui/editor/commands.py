@@ -227,9 +227,11 @@ class MoveNodes(DocumentCommand):
             self.document.move_many(self.old)
 
 
-class Layout(DocumentCommand):
+class Layout(MoveNodes):
+    """Auto-layout: the first apply lays the document out and keeps the moves; redo and undo replay them."""
+
     def __init__(self, document):
-        super().__init__(document, "Auto-layout")
+        super().__init__(document, {}, {}, "Auto-layout")
         self.old = self.new = None
 
     def apply(self):
@@ -237,12 +239,7 @@ class Layout(DocumentCommand):
             self.old = self.document.layout()
             self.new = {i: self.document.nodes[i].position for i in self.old}
         else:
-            with self.document.batch():
-                self.document.move_many(self.new)
-
-    def revert(self):
-        with self.document.batch():
-            self.document.move_many(self.old)
+            super().apply()
 
 
 class Macro(DocumentCommand):

@@ -140,20 +140,21 @@ class NetworkView(QGraphicsView):
         super().mouseReleaseEvent(_shift_as_ctrl(event))
 
     def keyPressEvent(self, event):
-        if event.key() == Qt.Key_Space and not event.isAutoRepeat():
-            self._space = True
-            self.viewport().setCursor(Qt.OpenHandCursor)
-            event.accept()
-            return
-        super().keyPressEvent(event)
+        if not self._space_key(event, True):
+            super().keyPressEvent(event)
 
     def keyReleaseEvent(self, event):
-        if event.key() == Qt.Key_Space and not event.isAutoRepeat():
-            self._space = False
-            self.viewport().setCursor(Qt.ArrowCursor)
-            event.accept()
-            return
-        super().keyReleaseEvent(event)
+        if not self._space_key(event, False):
+            super().keyReleaseEvent(event)
+
+    def _space_key(self, event, down):
+        """Take a press or release of the space bar (held, the mouse pans, under an open hand); False for other keys."""
+        if event.key() != Qt.Key_Space or event.isAutoRepeat():
+            return False
+        self._space = down
+        self.viewport().setCursor(Qt.OpenHandCursor if down else Qt.ArrowCursor)
+        event.accept()
+        return True
 
     def event(self, event):
         if event.type() == QEvent.KeyPress and event.key() == Qt.Key_Tab and self.scene().editable:
