@@ -10,6 +10,13 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
+def print_threads(torch):
+    """Pin PyTorch to the thread count it has (ours uses as many) and print it with the versions."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    print(f"threads: {threads} (torch {torch.__version__}, numpy {np.__version__})")
+
+
 def best_time(fn, min_time=0.2, repeats=5):
     """Seconds per call: the best of ``repeats`` rounds, each long enough to be measurable."""
     timer = timeit.Timer(fn)

@@ -10,7 +10,7 @@ time per call and the ratio ours/PyTorch (below 1.0 means we are faster).
 import numpy as np
 import torch
 import torch.nn.functional as F
-from common import compare
+from common import compare, print_threads
 
 import engine
 from engine.ops.conv import conv2d
@@ -31,9 +31,7 @@ def one(fn, x, params):
 
 
 def main():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    print(f"threads: {threads} (torch {torch.__version__}, numpy {np.__version__})")
+    print_threads(torch)
     rng = np.random.default_rng(0)
     w1, b1 = rng.standard_normal((6, 3, 5, 5), dtype=np.float32) * 0.1, np.zeros(6, np.float32)
     w2, b2 = rng.standard_normal((16, 6, 5, 5), dtype=np.float32) * 0.1, np.zeros(16, np.float32)

@@ -7,8 +7,7 @@ and inside the training panel (offscreen, with its live plots redrawn from their
 Prints images/s of the training steps of each run (data loading and evaluation excluded), the best of each
 side and the ratio panel/headless; the target is at least 0.90.
 
-OpenBLAS runs single-threaded here unless OPENBLAS_NUM_THREADS is set: at batch 4 its matrices are tiny, and
-on a busy machine its spinning worker threads make both sides several times slower and the ratio noise.
+OpenBLAS runs single-threaded here unless OPENBLAS_NUM_THREADS is set, so the ratio is not noise (bench/NOTES.md).
 """
 
 import argparse

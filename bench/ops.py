@@ -7,7 +7,7 @@ Prints the time per call of each case and the ratio ours/PyTorch (below 1.0 mean
 
 import numpy as np
 import torch
-from common import compare
+from common import compare, print_threads
 
 import engine
 
@@ -22,9 +22,7 @@ def chain(m, x):
 
 
 def main():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    print(f"threads: {threads} (torch {torch.__version__}, numpy {np.__version__})")
+    print_threads(torch)
     rng = np.random.default_rng(0)
     cases = []
     for n in (4, 1000):
