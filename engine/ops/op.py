@@ -16,7 +16,6 @@ from ..tensor import Tensor, make_tensor
 from ..threads import cpu_binary
 
 _new = object.__new__
-_ndarray = np.ndarray
 _release_names = {}
 
 
@@ -82,7 +81,7 @@ class Op(Node):
             raise translate_array_error(e, arrays) from None
         if needs_grad and _grad_state.enabled:
             return link(node, inputs, out, dev)
-        if out.__class__ is _ndarray:
+        if is_host(out):
             t = _new(Tensor)
             t._data = out
             t._device = dev
@@ -120,10 +119,11 @@ def to_copy(t, dev=None, dt=None, copy=False):
     if dev is src_dev and np_dt == t._data.dtype and not copy:
         return t
     data = transfer(t._data, src_dev, dev)
-    if np_dt != data.dtype:
-        data = data.astype(np_dt)
-    elif copy and data is t._data:
-        data = data.copy()
+    with device_context(dev):
+        if np_dt != data.dtype:
+            data = data.astype(np_dt)
+        elif copy and data is t._data:
+            data = data.copy()
     if t._requires_grad and _grad_state.enabled and np_dt.kind == "f":
         node = _new(ToCopy)
         node.src_device = src_dev

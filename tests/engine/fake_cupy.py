@@ -18,10 +18,11 @@ This module is **not** CuPy and says nothing about whether the engine's kernels 
   ``cuda.Device(i)`` used as a context manager), results of ops on device arrays stay on that device.
   Like CuPy, nothing returns NumPy scalars: full reductions and scalar indexing give 0-d device arrays.
 
-Known gaps of the stand-in (so a green test here is not a green test on CuPy): ``FakeCudaArray`` *is*
-a ``numpy.ndarray`` subclass, so ``isinstance(x, np.ndarray)`` is True for it (it is False for CuPy
-arrays) and ``np.asarray(x)`` quietly views it as a host array (CuPy raises ``TypeError``). The
-real-CuPy tests in ``test_devices.py`` cover the same key checks on a GPU machine.
+Like CuPy's, its arrays are not ``numpy.ndarray`` (so the host kernels and ``engine.backend.is_host``
+refuse them) and ``np.asarray`` of one raises ``TypeError``; NumPy's functions and ufuncs called on them
+dispatch to the stand-in (``__array_function__``, ``__array_ufunc__``). Known gap: array methods
+(``astype``, ``copy``, ``sum``, ...) do not check that their array's device is current, which some of
+CuPy's do. The real-CuPy tests in ``test_devices.py`` cover the same key checks on a GPU machine.
 
 Use: ``engine.backend.install_cuda_module(FakeCupy(device_count=2))``, and ``install_cuda_module(None)``
 to remove it (the ``fake_cuda`` fixture in ``conftest.py`` does both).
@@ -106,14 +107,12 @@ class _MemoryPointer:
 
 
 def _plain(a):
-    return a.view(np.ndarray)
+    return a._a
 
 
 def as_fake(array, device_id):
     """View a host array (or NumPy scalar) as a device array on ``device_id`` (no copy)."""
-    out = np.asarray(array).view(FakeCudaArray)
-    out._fake_device_id = device_id
-    return out
+    return FakeCudaArray(np.asarray(array), device_id)
 
 
 # Array functions that only make views or read metadata (no kernel launch), so they need not run with
@@ -195,19 +194,17 @@ def _device_call(func, name, args, kwargs, kernel=True):
     return _wrap(res, device_id, outmap)
 
 
-class FakeCudaArray(np.ndarray):
-    """A host array that plays a device array: ``.device.id`` says which fake GPU holds it.
+class FakeCudaArray:
+    """A device array of the stand-in: a host array ``_a`` that plays a device array, ``.device.id`` saying
+    which fake GPU holds it. Attributes and methods are NumPy's, run the way CuPy runs them (device results,
+    refusals of host arrays and other devices); NumPy functions and ufuncs called on it dispatch here."""
 
-    The device survives slicing, ufuncs, reductions and views (``__array_finalize__``); ufuncs refuse
-    host arrays and arrays of other devices (``__array_ufunc__``), and NumPy functions called on it
-    behave like CuPy's ``__array_function__`` dispatch (device results, same refusals).
-    """
+    __slots__ = ("__weakref__", "_a", "_fake_device_id")
+    __array_priority__ = 100
 
-    _fake_device_id = 0
-
-    def __array_finalize__(self, obj):
-        if isinstance(obj, FakeCudaArray):
-            self._fake_device_id = obj._fake_device_id
+    def __init__(self, array, device_id):
+        self._a = array
+        self._fake_device_id = device_id
 
     @property
     def device(self):
@@ -215,11 +212,28 @@ class FakeCudaArray(np.ndarray):
 
     @property
     def data(self):
-        return _MemoryPointer(self.__array_interface__["data"][0], self._fake_device_id)
+        return _MemoryPointer(self._a.__array_interface__["data"][0], self._fake_device_id)
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        attr = getattr(self._a, name)
+        if not callable(attr):
+            return _wrap(attr, self._fake_device_id, {}) if isinstance(attr, np.ndarray) else attr
+        method = getattr(np.ndarray, name)
+
+        def call(*args, **kwargs):
+            return _device_call(method, name, (self, *args), kwargs, kernel=False)
+
+        return call
 
     def get(self, stream=None, order="C", out=None):
         """Like ``cupy.ndarray.get``: a host copy."""
-        return np.array(_plain(self), copy=True, order=order)
+        return np.array(self._a, copy=True, order=order)
+
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError("Implicit conversion to a NumPy array is not allowed. Please use `.get()` to construct "
+                        "a NumPy array explicitly. (fake_cupy)")
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         func = ufunc if method == "__call__" else getattr(ufunc, method)
@@ -234,10 +248,7 @@ class FakeCudaArray(np.ndarray):
         _scan(key, found, True)  # CuPy accepts host index arrays (it copies them over)
         if any(k._fake_device_id != self._fake_device_id for k in found):
             raise FakePeerAccessError("fake_cupy: index array on another device")
-        res = super().__getitem__(key)
-        if not isinstance(res, np.ndarray):  # CuPy gives a 0-d array for a scalar index
-            return as_fake(res, self._fake_device_id)
-        return res
+        return _wrap(self._a[_unwrap(key, {})], self._fake_device_id, {})  # a scalar index gives a 0-d array
 
     def __setitem__(self, key, value):
         found = []
@@ -245,22 +256,61 @@ class FakeCudaArray(np.ndarray):
         _scan(key, found, True)
         if any(v._fake_device_id != self._fake_device_id for v in found):
             raise FakePeerAccessError("fake_cupy: assigned value on another device")
-        super().__setitem__(key, value)
+        self._a[_unwrap(key, {})] = _unwrap(value, {})
 
-    def _scalar_result(self, res):
-        return res if isinstance(res, np.ndarray) else as_fake(res, self._fake_device_id)
+    def __len__(self):
+        return len(self._a)
 
-    def argmax(self, *args, **kwargs):
-        return self._scalar_result(super().argmax(*args, **kwargs))
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
 
-    def argmin(self, *args, **kwargs):
-        return self._scalar_result(super().argmin(*args, **kwargs))
+    def __bool__(self):
+        return bool(self._a)
 
-    def dot(self, b, out=None):
-        return _device_call(np.dot, "dot", (self, b), {} if out is None else {"out": out})
+    def __int__(self):
+        return int(self._a)
+
+    def __float__(self):
+        return float(self._a)
+
+    def __complex__(self):
+        return complex(self._a)
+
+    def __repr__(self):
+        return repr(self._a)
+
+    def __str__(self):
+        return str(self._a)
+
+    def __copy__(self):
+        return self.copy()
+
+    def __deepcopy__(self, memo):
+        return self.copy()
 
     def __reduce__(self):
         raise TypeError("fake_cupy: refusing to pickle a device array; copy it to the host first")
+
+    __hash__ = None
+
+
+def _operator(name):
+    method = getattr(np.ndarray, name)
+
+    def op(self, *args):
+        return _device_call(method, name, (self, *args), {})
+
+    op.__name__ = name
+    return op
+
+
+for _name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and", "or", "xor", "lshift",
+              "rshift"):
+    for _form in ("__{}__", "__r{}__", "__i{}__"):
+        setattr(FakeCudaArray, _form.format(_name), _operator(_form.format(_name)))
+for _name in ("__neg__", "__pos__", "__abs__", "__invert__", "__lt__", "__le__", "__eq__", "__ne__", "__gt__",
+              "__ge__", "__divmod__", "__rdivmod__"):
+    setattr(FakeCudaArray, _name, _operator(_name))
 
 
 class _UfuncProxy:
@@ -348,6 +398,11 @@ class _Random:
         return _FakeGenerator(seed)
 
 
+def _as_strided(x, shape=None, strides=None):
+    """``cupy.lib.stride_tricks.as_strided``: a strided view of a device array, on its device."""
+    return as_fake(np.lib.stride_tricks.as_strided(_plain(x), shape, strides), x._fake_device_id)
+
+
 class FakeCupy(types.ModuleType):
     """A module object that looks like ``cupy`` to the engine; any NumPy name not defined here is
     forwarded to NumPy, with ufuncs and functions wrapped to work on (and return) device arrays."""
@@ -359,6 +414,7 @@ class FakeCupy(types.ModuleType):
         self.device_count = int(device_count)
         self.cuda = _Cuda(self)
         self.random = _Random()
+        self.lib = types.SimpleNamespace(stride_tricks=types.SimpleNamespace(as_strided=_as_strided))
         self.transfers = {"h2d": 0, "d2h": 0, "d2d": 0}
         self.synchronize_calls = 0
 

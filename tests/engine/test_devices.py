@@ -626,6 +626,22 @@ def test_stand_in_refuses_host_arrays_and_other_gpus(fake_cuda):
         assert (b * 2).device.id == 1
 
 
+def test_stand_in_arrays_are_not_host_arrays(fake_cuda):
+    """Like CuPy's, the stand-in's arrays are no NumPy arrays: NumPy will not convert them, and the engine's
+    host-only implementations (compiled kernels, threaded paths) never take them."""
+    a = fake_cuda.ones((2, 3, 8, 8), dtype=np.float32)
+    assert not isinstance(a, np.ndarray) and not backend.is_host(a)
+    with pytest.raises(TypeError):
+        np.asarray(a)
+    x = engine.ones(2, 3, 8, 8, device="cuda", requires_grad=True)
+    w = engine.ones(4, 3, 3, 3, device="cuda", requires_grad=True)
+    y = engine.nn.functional.max_pool2d(engine.nn.functional.conv2d(x, w, padding=1).relu(), 2)
+    assert y.grad_fn._impl.name == "generic"
+    assert y.grad_fn.next_functions[0][0]._impl.name == "generic"
+    y.sum().backward()
+    assert_on(x.grad, "cuda:0")
+
+
 # ----- the same key checks on real CuPy -----
 @pytest.mark.skipif(not REAL_CUDA, reason="no CUDA GPU (CuPy with a device) on this machine")
 class TestRealCuPy:
