@@ -115,6 +115,7 @@ class OpInfo:
     supports_grad: bool = True
     supports_gradgrad: bool = False
     tolerances: dict[str, tuple[float, float]] = field(default_factory=dict)  # dtype -> (atol, rtol)
+    implementations: tuple[str, ...] = ()  # names the forward test prefers in turn (engine.backend.prefer)
     xfails: tuple[XFail, ...] = ()
 
     def samples(self, dtype: str) -> list[SampleInput]:
@@ -439,7 +440,12 @@ ELEMENTWISE += [
     _unary("cos", np.cos),
     _unary("tanh", np.tanh, specials=[_EXTREMES]),
     _unary("sigmoid", _sigmoid, specials=[_EXTREMES]),
-    _unary("relu", lambda x: np.maximum(x, 0), specials=[_EXTREMES, _KINK, _relu_threaded_sample()]),
+    _unary(
+        "relu",
+        lambda x: np.maximum(x, 0),
+        specials=[_EXTREMES, _KINK, _relu_threaded_sample()],
+        implementations=("compiled", "generic"),
+    ),
 ]
 
 

@@ -6,18 +6,22 @@
 - ``test_gradcheck``: ``engine.autograd.gradcheck`` in float64 where gradients apply.
 - ``test_error``: the error inputs raise torch's exception type and message, on each device.
 
-Extension point, the implementation axis: once ``engine.backend`` can force an op's implementation, the
-forward/gradient test expands over the implementations an op lists as one more parameter beside device.
+The forward/gradient test also expands over the implementations an entry lists (``implementations``), each
+preferred in turn through ``engine.backend.prefer``; where it does not apply (another device or dtype) the op
+takes the one that does.
 """
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 
 import numpy as np
 import pytest
 from op_table import OPS, OpInfo, SampleInput
 from optest import TOLERANCES, check, check_error, make_arrays, run_gradcheck
+
+from engine import backend
 
 
 def _params(ops, *, dtypes=None, devices=None, keep=lambda op, sample: True):
@@ -75,11 +79,20 @@ def _ref(op: OpInfo, sample: SampleInput):
     return lambda *arrays: op.ref(*arrays, *sample.args, **sample.kwargs)
 
 
-@pytest.mark.parametrize("op, dtype, device, sample", _params(OPS))
-def test_forward_and_grad(op, dtype, device, sample, request):
+def _forward_params():
+    return [
+        pytest.param(*p.values, impl, id=p.id if impl is None else f"{p.id}-{impl}", marks=p.marks)
+        for p in _params(OPS)
+        for impl in p.values[0].implementations or (None,)
+    ]
+
+
+@pytest.mark.parametrize("op, dtype, device, sample, impl", _forward_params())
+def test_forward_and_grad(op, dtype, device, sample, impl, request):
     if device == "cuda":
         request.getfixturevalue("fake_cuda")
-    _check(op, op.op, sample, dtype, device, np_fn=_ref(op, sample))
+    with backend.prefer(impl) if impl else contextlib.nullcontext():
+        _check(op, op.op, sample, dtype, device, np_fn=_ref(op, sample))
 
 
 def _variant_params():
