@@ -143,12 +143,29 @@ def _grads(node, gx, gw, gb):
     return (gx, gw, gb) if len(node._edges) > 2 else (gx, gw)
 
 
-class _Compiled(Implementation):
-    """``conv_kernels``: host float32, stride 1, no dilation or groups, padding within the kernel's reach.
+def _full_width_grads(node, g, x, fast):
+    """The gradients of an implementation that computes on full-width rows (``_Compiled``, ``_Wide``).
 
-    Its full-width rows make dropped columns that multiply input values by zero gradients, so backward
-    checks the (small) weight and weight gradient for inf/NaN and then takes the column-matrix way, whose
-    gradients keep PyTorch's inf/NaN pattern."""
+    ``fast(need_x, need_w)`` gives (gx, gw, gb or None). Its dropped columns multiply input values by zero
+    gradients, and padding zeros by the weight, which spoils the gradients only where the weight or the
+    input holds inf or NaN: a non-finite weight (checked first) or weight gradient (checked after; both are
+    small) sends them to the column-matrix way, whose gradients keep PyTorch's inf/NaN pattern."""
+    w, geom = node.w, node.geom
+    need_x, need_w, need_b = _needs(node)
+    gb = None
+    if _finite(w):
+        gx, gw, gb = fast(need_x, need_w)
+        if gw is not None and not _finite(gw):
+            gw = _generic_grads(g, _columns(x, geom, w.shape[2:]), w, geom, False, True)[1]
+    else:
+        gx, gw = _generic_grads(g, _columns(x, geom, w.shape[2:]), w, geom, need_x, need_w)
+    if need_b and gb is None:
+        gb = channel_sum(g)
+    return _grads(node, gx, gw, gb if need_b else None)
+
+
+class _Compiled(Implementation):
+    """``conv_kernels``: host float32, stride 1, no dilation or groups, padding within the kernel's reach."""
 
     name = "compiled"
 
@@ -167,36 +184,21 @@ class _Compiled(Implementation):
 
     @staticmethod
     def backward(node, g):
-        w, geom = node.w, node.geom
-        need_x, need_w, need_b = _needs(node)
-        gb = None
-        if not _finite(w):
-            gx, gw = _generic_grads(g, _columns(_Compiled.kept_input(node), geom, w.shape[2:]), w, geom, need_x, need_w)
-        else:
-            gx = conv_kernels.input_grad(g, w, geom[3]) if need_x else None
-            gw = None
-            if need_w:
-                gw, gb = conv_kernels.weight_grad(g, node.flat, w.shape, geom[3], geom[0])
-                if not _finite(gw):
-                    gw = _generic_grads(g, _columns(_Compiled.kept_input(node), geom, w.shape[2:]), w, geom, False,
-                                        True)[1]
-        if not need_b:
-            gb = None
-        elif gb is None:  # no weight gradient made, so no sums from its pass
-            gb = channel_sum(g)
-        return _grads(node, gx, gw, gb)
+        w, (x_shape, _, _, pads, _, _) = node.w, node.geom
 
-    @staticmethod
-    def kept_input(node):
-        """The input, as a view of the padded copy that forward kept."""
-        (n, c, h, wd), _, _, (pt, pb, pl, pr), _, _ = node.geom
-        hp, wp = h + pt + pb, wd + pl + pr
-        return node.flat[:n * c * hp * wp].reshape(n, c, hp, wp)[:, :, pt:pt + h, pl:pl + wd]
+        def fast(need_x, need_w):
+            gx = conv_kernels.input_grad(g, w, pads) if need_x else None
+            gw, gb = conv_kernels.weight_grad(g, node.flat, w.shape, pads, x_shape) if need_w else (None, None)
+            return gx, gw, gb
+
+        # The input, as a view of the padded copy that forward kept.
+        (n, c, h, wd), (pt, pb, pl, pr) = x_shape, pads
+        x = node.flat[:n * c * (h + pt + pb) * (wd + pl + pr)].reshape(n, c, h + pt + pb, wd + pl + pr)
+        return _full_width_grads(node, g, x[:, :, pt:pt + h, pl:pl + wd], fast)
 
 
 class _Wide(Implementation):
-    """``conv_wide``: host floating arrays with unit column stride; inf/NaN handled in backward as for
-    ``_Compiled``."""
+    """``conv_wide``: host floating arrays with unit column stride."""
 
     name = "wide"
 
@@ -213,19 +215,16 @@ class _Wide(Implementation):
 
     @staticmethod
     def backward(node, g):
-        x, w, geom = node.x, node.w, node.geom
-        groups = geom[5]
-        need_x, need_w, need_b = _needs(node)
-        if _finite(w):
-            gx, gw = conv_wide.backward(g, x, w, node.wide, groups, (need_x, need_w),
+        groups = node.geom[5]
+
+        def fast(need_x, need_w):
+            gx, gw = conv_wide.backward(g, node.x, node.w, node.wide, groups, (need_x, need_w),
                                         lambda w2, col: _product(w2, col, groups),
                                         lambda g2, col: _weight_grad(g2, col, groups),
                                         lambda w2, g2: _col_grad(w2, g2, groups))
-            if gw is not None and not _finite(gw):
-                gw = _generic_grads(g, _columns(x, geom, w.shape[2:]), w, geom, False, True)[1]
-        else:
-            gx, gw = _generic_grads(g, _columns(x, geom, w.shape[2:]), w, geom, need_x, need_w)
-        return _grads(node, gx, gw, channel_sum(g) if need_b else None)
+            return gx, gw, None
+
+        return _full_width_grads(node, g, node.x, fast)
 
 
 class _Generic(Implementation):

@@ -184,3 +184,25 @@ def test_a_large_strided_convolution_on_the_threaded_im2col(dtype, threads, kern
     tol = 1e-4 if dtype == np.float32 else 1e-10
     for a, e in zip(*results):
         np.testing.assert_allclose(a, e, rtol=tol, atol=tol * float(np.abs(e).max()))
+
+
+def test_the_chosen_implementation_is_recorded_and_backward_keeps_it():
+    """``Op.apply`` records the implementation on the node; ``backend.prefer``/``disable`` steer the choice
+    for the calls made inside them, and a backward run outside still uses the recorded one."""
+    rng = np.random.default_rng(4)
+    x = engine.tensor(rng.standard_normal((2, 3, 8, 8)).astype(np.float32), requires_grad=True)
+    w = engine.tensor(rng.standard_normal((4, 3, 3, 3)).astype(np.float32), requires_grad=True)
+    grads = {}
+    for steer, name in [(backend.disable(), "compiled"), (backend.disable("compiled"), "wide"),
+                        (backend.prefer("generic"), "generic")]:
+        with steer:
+            y = engine.nn.functional.conv2d(x, w, padding=1)
+        assert y.grad_fn._impl.name == name
+        x.grad = w.grad = None
+        y.square().sum().backward()
+        grads[name] = (x.grad.numpy(), w.grad.numpy())
+    for name in ("compiled", "wide"):
+        for a, e in zip(grads[name], grads["generic"]):
+            np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-4)
+    with backend.disable("generic"), pytest.raises(RuntimeError, match="no implementation"):
+        engine.nn.functional.conv2d(x, w, stride=2)
