@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import dtypes
 from ..autograd.grad_mode import state as _grad_state
-from ..backend import CPU, Implementation, is_host
+from ..backend import CPU, Implementation
 from ..creation import tensor
 from ..tensor import Tensor, make_tensor
 from . import jit, relu_kernels
@@ -496,7 +496,7 @@ class _CompiledRelu(Implementation):
 
     @staticmethod
     def applies(x):
-        return is_host(x) and x.dtype in _RELU_KERNEL_DTYPES and jit.numba() is not None
+        return jit.takes_floats(x)
 
     @staticmethod
     def forward(node, x):
@@ -517,9 +517,6 @@ class _GenericRelu(Implementation):
     @staticmethod
     def backward(node, g):
         return (g * ~(node.y <= 0),)  # NaN inputs pass the gradient, as in PyTorch
-
-
-_RELU_KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 class Relu(Op):

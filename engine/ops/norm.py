@@ -8,12 +8,10 @@ times faster than reducing over axes (0, 2, 3), with no temporary for products, 
 
 import numpy as np
 
-from ..backend import Implementation, is_host
+from ..backend import Implementation
 from . import jit, norm_kernels
 from .channel_sums import channel_dot, channel_sum
 from .op import Op, xp_of
-
-_KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _size(shape):
@@ -85,8 +83,7 @@ class _CompiledBatchNorm(Implementation):
 
     @staticmethod
     def applies(x, *params, **_):
-        return (is_host(x) and x.dtype in _KERNEL_DTYPES and x.ndim >= 3 and x.size > 0
-                and jit.numba() is not None)
+        return x.ndim >= 3 and x.size > 0 and jit.takes_floats(x)
 
     @staticmethod
     def moments(x, bshape):

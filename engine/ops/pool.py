@@ -12,12 +12,10 @@ import numbers
 
 import numpy as np
 
-from ..backend import Implementation, is_host
+from ..backend import Implementation
 from ..dtypes import legacy_name
 from . import jit, pool_kernels
 from .op import Op, xp_of
-
-_KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _dims(shape):
@@ -156,7 +154,7 @@ class _CompiledMax(Implementation):
 
     @staticmethod
     def applies(x, **_):
-        return is_host(x) and x.dtype in _KERNEL_DTYPES and x.size > 0 and jit.numba() is not None
+        return x.size > 0 and jit.takes_floats(x)
 
     @staticmethod
     def forward(node, x, kernel=(1, 1), stride=(1, 1), padding=(0, 0), dilation=(1, 1), out_size=(1, 1),
