@@ -113,7 +113,7 @@ class MainWindow(QMainWindow):
         """The docks' first-run sizes, as shares of the window's (a saved layout replaces them)."""
         width = self.width()
         self.resizeDocks([self.palette_dock, self.inspector_dock],
-                         [_clamp(0.16 * width, 150, 220), _clamp(0.22 * width, 240, 300)], Qt.Horizontal)
+                         [_clamp(0.16 * width, 170, 220), _clamp(0.22 * width, 240, 300)], Qt.Horizontal)
         self.resizeDocks([self.summary_dock], [round(BOTTOM_DOCK_SHARE * self.height())], Qt.Vertical)
 
     def eventFilter(self, watched, event):
@@ -561,6 +561,7 @@ class MainWindow(QMainWindow):
         free = self.screen().availableGeometry()
         self.resize(min(DEFAULT_SIZE[0], free.width()), min(DEFAULT_SIZE[1], free.height()))
         self.move(free.topLeft() + QPoint((free.width() - self.width()) // 2, (free.height() - self.height()) // 2))
+        self.default_dock_sizes()  # shares of the size just chosen
 
     def _restore_layout(self):
         settings = QSettings()

@@ -18,6 +18,7 @@ MUTED_STYLE = "color: #78909c;"
 AXIS_WIDTH = 62  # the same for every plot, so that plots stacked in a column line up
 TITLE_HEIGHT = 22  # pixels: pyqtgraph reserves 30 for a title, much of a short plot
 MIN_LABEL_GAP = {"vertical": 30, "horizontal": 64}  # pixels between labelled ticks, at least
+LABEL_MARGIN = {"vertical": 8, "horizontal": 24}  # pixels from the axis's ends within which a label gets cut
 
 # tab20's strong half then its light half: distinct lines for up to 20 layers, then repeating
 LAYER_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
@@ -153,7 +154,8 @@ class _Legend(pg.LegendItem):
 
 class SparseAxis(pg.AxisItem):
     """An axis whose labelled ticks stay ``MIN_LABEL_GAP`` pixels apart however short the plot (pyqtgraph labels
-    at least two or three ticks, and on a short axis their texts overlap); the minor ticks go unlabelled."""
+    at least two or three ticks, and on a short axis their texts overlap), keeping at least one labelled tick far
+    enough from the ends to be drawn; the minor ticks go unlabelled."""
 
     def __init__(self, orientation, **kwargs):
         super().__init__(orientation, **kwargs)
@@ -162,13 +164,37 @@ class SparseAxis(pg.AxisItem):
     def tickSpacing(self, minVal, maxVal, size):
         levels = super().tickSpacing(minVal, maxVal, size)
         span = abs(maxVal - minVal)
-        if not levels or span == 0 or size <= 0:
+        if self._tickSpacing is not None or not levels or span == 0 or size <= 0:  # fixed spacing: as set
             return levels
-        gap = MIN_LABEL_GAP["vertical" if self.orientation in ("left", "right") else "horizontal"]
-        major = levels[0][0]
-        while major * size / span < gap:
-            major = _next_nice(major)
+        direction = "vertical" if self.orientation in ("left", "right") else "horizontal"
+        margin = LABEL_MARGIN[direction] * span / size  # pyqtgraph drops a label that would stick out of the axis
+        low, high = min(minVal, maxVal) + margin, max(minVal, maxVal) - margin
+        coarser = [levels[0][0]]
+        while coarser[-1] < span:
+            coarser.append(_next_nice(coarser[-1]))
+        labelled = [c for c in coarser if _has_multiple(c, low, high)]
+        if labelled:
+            apart = [c for c in labelled if c * size / span >= MIN_LABEL_GAP[direction]]
+            major = apart[0] if apart else labelled[-1]
+        else:  # on a short axis the usual spacings may tick only at the ends: a finer one ticks between them
+            major = levels[0][0]
+            for _ in range(3):
+                major = _previous_nice(major)
+                if _has_multiple(major, low, high):
+                    break
         return [(major, 0), *((spacing, offset) for spacing, offset in levels[1:] if spacing < major)]
+
+
+def _has_multiple(spacing, low, high):
+    """Whether a multiple of ``spacing`` (a tick) lies in ``[low, high]``."""
+    return math.ceil(low / spacing) * spacing <= high
+
+
+def _previous_nice(spacing):
+    """The next of 1, 2, 5, 10, 20, ... times a power of ten below ``spacing``."""
+    power = 10.0 ** math.floor(math.log10(spacing) + 1e-9)
+    mantissa = spacing / power
+    return power * (0.5 if mantissa < 1.5 else 1 if mantissa < 3.5 else 2)
 
 
 def _next_nice(spacing):
