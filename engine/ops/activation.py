@@ -73,11 +73,18 @@ class _Activation(Op):
         return (self.df(g, self.x, *self.args),)
 
 
-def _sigmoid(x):
+def stable_sigmoid(x):
+    """sigmoid(x) without overflow for either sign of ``x``."""
     xp = xp_of(x)
     e = xp.exp(-xp.abs(x))
     r = 1 / (1 + e)
     return xp.where(x >= 0, r, e * r)
+
+
+def log_sigmoid(x):
+    """log(sigmoid(x)), stable for either sign of ``x``."""
+    xp = xp_of(x)
+    return xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))
 
 
 def _softplus(x):
@@ -165,11 +172,11 @@ class Silu(_Activation):
 
     @staticmethod
     def f(x):
-        return x * _sigmoid(x)
+        return x * stable_sigmoid(x)
 
     @staticmethod
     def df(g, x):
-        s = _sigmoid(x)
+        s = stable_sigmoid(x)
         return g * s * (1 + x * (1 - s))
 
 
@@ -184,7 +191,7 @@ class Mish(_Activation):
     @staticmethod
     def df(g, x):
         th = xp_of(x).tanh(_softplus(x))
-        return g * (th + x * _sigmoid(x) * (1 - th * th))
+        return g * (th + x * stable_sigmoid(x) * (1 - th * th))
 
 
 class Softplus(_Activation):
@@ -201,7 +208,7 @@ class Softplus(_Activation):
     @staticmethod
     def df(g, x, beta, threshold):
         bx = x * x.dtype.type(beta)
-        return xp_of(x).where(bx > threshold, g, g * _sigmoid(bx))
+        return xp_of(x).where(bx > threshold, g, g * stable_sigmoid(bx))
 
 
 class Hardtanh(_Activation):
@@ -252,14 +259,11 @@ class LogSigmoid(_Activation):
     __slots__ = ()
     _name = "LogSigmoidBackward0"
 
-    @staticmethod
-    def f(x):
-        xp = xp_of(x)
-        return xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))
+    f = staticmethod(log_sigmoid)
 
     @staticmethod
     def df(g, x):
-        return g * _sigmoid(-x)
+        return g * stable_sigmoid(-x)
 
 
 def _run(op, input, inplace, kernel, *args):

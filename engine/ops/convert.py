@@ -30,6 +30,15 @@ def cast(t, dt):
     return to_copy(t, None, dt)
 
 
+def promote_pair(a, b):
+    """Tensors ``a`` and ``b`` in their common dtype by PyTorch's promotion, as its binary ops take them."""
+    ad, bd = a._data.dtype, b._data.dtype
+    if ad == bd:
+        return a, b
+    target = dtypes.result_type(dtypes.from_numpy(ad), a._data.ndim, dtypes.from_numpy(bd), b._data.ndim)
+    return cast(a, target), cast(b, target)
+
+
 def _caster(dt):
     def fn(self, memory_format=None):
         return to_copy(self, None, dt)

@@ -11,7 +11,7 @@ from ..backend import CPU, Implementation
 from ..creation import tensor
 from ..tensor import Tensor, make_tensor
 from . import jit, relu_kernels
-from .convert import cast
+from .convert import cast, promote_pair
 from .op import Op, binary, common_device, compute, translate_array_error, unbroadcast, xp_of
 
 _Scalar = (numbers.Number, np.number, np.bool_)
@@ -25,11 +25,7 @@ def _scalar_tensor(value, like):
 def _promoted(a, b):
     """Bring ``a`` (a tensor) and ``b`` (tensor or Python scalar) to PyTorch's common dtype."""
     if isinstance(b, Tensor):
-        ad, bd = a._data.dtype, b._data.dtype
-        if ad == bd:
-            return a, b
-        target = dtypes.result_type(dtypes.from_numpy(ad), a._data.ndim, dtypes.from_numpy(bd), b._data.ndim)
-        return cast(a, target), cast(b, target)
+        return promote_pair(a, b)
     if isinstance(b, _Scalar):
         category = dtypes.scalar_category(b)
         a_dt = dtypes.from_numpy(a._data.dtype)
@@ -64,54 +60,47 @@ def _float_operand(a):
 
 # ----- arithmetic -----
 class Add(Op):
+    """``a + alpha * b``; ``Sub`` is the same node with ``np.subtract`` and the opposite sign for ``b``."""
+
     __slots__ = ("alpha", "sa", "sb")
     _name = "AddBackward0"
     saves_tensors = False
+    ufunc = np.add
+    sign = 1
 
     def forward(self, a, b, alpha=1):
         self.sa, self.sb, self.alpha = a.shape, b.shape, alpha
-        return binary(np.add, a, b) if alpha == 1 else a + alpha * b
+        return binary(self.ufunc, a, b if alpha == 1 else alpha * b)
 
     def backward(self, g):
-        gb = g if self.alpha == 1 else g * self.alpha
-        return unbroadcast(g, self.sa), unbroadcast(gb, self.sb)
+        scale = self.sign * self.alpha
+        return unbroadcast(g, self.sa), unbroadcast(g if scale == 1 else g * scale, self.sb)
+
+
+class Sub(Add):
+    __slots__ = ()
+    _name = "SubBackward0"
+    ufunc = np.subtract
+    sign = -1
 
 
 class AddScalar(Op):
     __slots__ = ()
     _name = "AddBackward0"
     saves_tensors = False
+    ufunc = np.add
 
     def forward(self, a, other):
-        return binary(np.add, a, other)
+        return binary(self.ufunc, a, other)
 
     def backward(self, g):
         return (g,)
 
 
-class Sub(Op):
-    __slots__ = ("alpha", "sa", "sb")
-    _name = "SubBackward0"
-    saves_tensors = False
-
-    def forward(self, a, b, alpha=1):
-        self.sa, self.sb, self.alpha = a.shape, b.shape, alpha
-        return binary(np.subtract, a, b) if alpha == 1 else a - alpha * b
-
-    def backward(self, g):
-        return unbroadcast(g, self.sa), unbroadcast(-g if self.alpha == 1 else g * -self.alpha, self.sb)
-
-
-class SubScalar(Op):
+class SubScalar(AddScalar):
     __slots__ = ()
     _name = "SubBackward0"
-    saves_tensors = False
-
-    def forward(self, a, other):
-        return binary(np.subtract, a, other)
-
-    def backward(self, g):
-        return (g,)
+    ufunc = np.subtract
 
 
 class RSubScalar(Op):
@@ -291,19 +280,21 @@ def _check_alpha(input, other, alpha):
         raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
 
 
+def _binary_alpha(tensor_op, scalar_op, input, other, alpha):
+    """``input`` combined with ``alpha * other`` by ``add`` or ``sub``'s nodes."""
+    if alpha == 1:
+        return _binary(tensor_op, scalar_op, input, other)
+    _check_alpha(input, other, alpha)
+    a, b = _promoted(input, other)
+    if isinstance(b, Tensor):
+        return tensor_op.apply(a, b, alpha=alpha)
+    return scalar_op.apply(a, other=b * alpha)
+
+
 def add(input, other, *, alpha=1, out=None):
     if not isinstance(input, Tensor):
         input, other = _scalar_tensor(input, other), other
-    if alpha != 1:
-        _check_alpha(input, other, alpha)
-        a, b = _promoted(input, other)
-        if not isinstance(b, Tensor):
-            result = AddScalar.apply(a, other=b * alpha)
-        else:
-            result = Add.apply(a, b, alpha=alpha)
-    else:
-        result = _binary(Add, AddScalar, input, other)
-    return _into(result, out)
+    return _into(_binary_alpha(Add, AddScalar, input, other, alpha), out)
 
 
 def sub(input, other, *, alpha=1, out=None):
@@ -318,14 +309,7 @@ def sub(input, other, *, alpha=1, out=None):
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
                            "If you are trying to invert a mask, use the `~` or `logical_not()` operator "
                            "instead.")
-    if alpha != 1:
-        _check_alpha(input, other, alpha)
-        a, b = _promoted(input, other)
-        result = SubScalar.apply(a, other=b * alpha) if not isinstance(b, Tensor) else Sub.apply(
-            a, b, alpha=alpha)
-    else:
-        result = _binary(Sub, SubScalar, input, other)
-    return _into(result, out)
+    return _into(_binary_alpha(Sub, SubScalar, input, other, alpha), out)
 
 
 def rsub(input, other):

@@ -9,10 +9,10 @@ import warnings
 
 import numpy as np
 
-from .. import dtypes
 from ..backend import transfer
 from ..dtypes import legacy_name
-from .convert import cast
+from .activation import log_sigmoid, stable_sigmoid
+from .convert import promote_pair
 from .op import Op, unbroadcast, xp_of
 
 
@@ -59,15 +59,6 @@ def _grad_of_reduced(g, shape, reduction, dtype):
     if reduction == "mean":
         g = g / dtype.type(n) if n else g * np.nan
     return g
-
-
-def _same_dtype(a, b):
-    """Tensors ``a`` and ``b`` in their promoted (floating) dtype, as PyTorch's binary ops give."""
-    ad, bd = a._data.dtype, b._data.dtype
-    if ad == bd:
-        return a, b
-    target = dtypes.result_type(dtypes.from_numpy(ad), a._data.ndim, dtypes.from_numpy(bd), b._data.ndim)
-    return cast(a, target), cast(b, target)
 
 
 def _check_weight_dtype(weight, np_dtype):
@@ -318,7 +309,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         _float_input(input, "log_softmax_lastdim_kernel_impl")
         c = x.shape[1] if x.ndim > 1 else x.shape[0] if x.ndim else 1
         w = _class_weight(weight, c, x.dtype, "cross_entropy: ")
-        input, target = _same_dtype(input, target)
+        input, target = promote_pair(input, target)
         return CrossEntropyProb.apply(input, target, weight=w, reduction=reduction,
                                       label_smoothing=float(label_smoothing))
     if label_smoothing > 1 or label_smoothing < 0:
@@ -460,7 +451,7 @@ def _pointwise(op, input, target, reduction, weight, param=None, weighted_mean=T
         warnings.warn(f"Using a target size ({_size(target._data.shape)}) that is different to the input size "
                       f"({_size(input._data.shape)}). This will likely lead to incorrect results due to "
                       "broadcasting. Please ensure they have the same size.", stacklevel=3)
-    input, target = _same_dtype(input, target)
+    input, target = promote_pair(input, target)
     _float_input(input, kernel)
     if weight is not None:
         if weight._data.shape != input._data.shape:
@@ -504,25 +495,13 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
 
 
 # ----- binary cross entropy -----
-def _log_sigmoid(x):
-    xp = xp_of(x)
-    return xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))
-
-
-def _stable_sigmoid(x):
-    xp = xp_of(x)
-    e = xp.exp(-xp.abs(x))
-    r = 1 / (1 + e)
-    return xp.where(x >= 0, r, e * r)
-
-
 class BinaryCrossEntropyWithLogits(Op):
     __slots__ = ("pw", "reduction", "shapes", "t", "w", "x")
     _name = "BinaryCrossEntropyWithLogitsBackward0"
     saves = 1
 
     def forward(self, x, t, weight=None, pos_weight=None, reduction="mean"):
-        logsig = _log_sigmoid(x)
+        logsig = log_sigmoid(x)
         if pos_weight is not None:
             lw = (pos_weight - 1) * t + 1
             loss = (1 - t) * x - lw * logsig
@@ -543,7 +522,7 @@ class BinaryCrossEntropyWithLogits(Op):
         ex, et = self._edges
         gx = gt = None
         if ex is not None:
-            sig = _stable_sigmoid(x)
+            sig = stable_sigmoid(x)
             if pw is None:
                 gx = (sig - t) * gi
             else:
@@ -551,7 +530,7 @@ class BinaryCrossEntropyWithLogits(Op):
                 gx = (lw * sig - lw + 1 - t) * gi
             gx = unbroadcast(gx, sx)
         if et is not None:
-            gt = -x if pw is None else -x - (pw - 1) * _log_sigmoid(x)
+            gt = -x if pw is None else -x - (pw - 1) * log_sigmoid(x)
             gt = unbroadcast(gt * gi, st)
         return gx, gt
 
@@ -599,7 +578,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     if target._data.shape != input._data.shape:
         raise ValueError(f"Target size ({_size(target._data.shape)}) must be the same as input size "
                          f"({_size(input._data.shape)})")
-    input, target = _same_dtype(input, target)
+    input, target = promote_pair(input, target)
     _float_input(input, "binary_cross_entropy_with_logits")
     dt = input._data.dtype
     w = None if weight is None else _same_device(weight, input).astype(dt, copy=False)
@@ -613,7 +592,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     if target._data.shape != input._data.shape:
         raise ValueError(f"Using a target size ({_size(target._data.shape)}) that is different to the input size "
                          f"({_size(input._data.shape)}) is deprecated. Please ensure they have the same size.")
-    input, target = _same_dtype(input, target)
+    input, target = promote_pair(input, target)
     _float_input(input, "binary_cross_entropy")
     x, t = input._data, target._data
     if bool(((x < 0) | (x > 1)).any()):
