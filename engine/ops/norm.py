@@ -214,8 +214,28 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 class _RowNorm(Op):
     """Normalise each row of a (rows, M) view over its M values; affine parameters of ``pshape``."""
 
-    __slots__ = ("has_bias", "has_weight", "invstd", "xhat")
+    __slots__ = ("has_bias", "has_weight", "invstd", "wb", "xhat")
     saves = 1
+
+    def _normalise(self, rows, eps, shape):
+        """Keep ``xhat`` and ``invstd`` of the (rows, M) array ``rows``; return ``xhat`` in ``shape``."""
+        dt = rows.dtype
+        mean = rows.mean(axis=-1, keepdims=True, dtype=dt)
+        xc = rows - mean
+        var = (xc * xc).mean(axis=-1, keepdims=True, dtype=dt)
+        self.invstd = invstd = 1 / xp_of(rows).sqrt(var + dt.type(eps))
+        self.xhat = xhat = xc * invstd
+        return xhat.reshape(shape)
+
+    def _affine(self, y, params, has_weight, has_bias):
+        """``y`` scaled by the weight and shifted by the bias in ``params`` (either may be absent)."""
+        self.has_weight, self.has_bias = has_weight, has_bias
+        self.wb = params[0] if has_weight else None
+        if has_weight:
+            y = y * self.wb
+        if has_bias:
+            y = y + params[-1]
+        return y
 
     def backward(self, g):
         xhat, invstd = self.xhat, self.invstd
@@ -235,27 +255,13 @@ class _RowNorm(Op):
 
 
 class LayerNorm(_RowNorm):
-    __slots__ = ("k", "wb")
+    __slots__ = ("k",)
     _name = "NativeLayerNormBackward0"
 
     def forward(self, x, *params, k=1, has_weight=False, has_bias=False, eps=1e-5):
-        xp = xp_of(x)
-        dt = x.dtype
-        lead = x.shape[:x.ndim - k]
-        rows = x.reshape(-1, _prod(x.shape[len(lead):]))
-        mean = rows.mean(axis=-1, keepdims=True, dtype=dt)
-        xc = rows - mean
-        var = (xc * xc).mean(axis=-1, keepdims=True, dtype=dt)
-        self.invstd = invstd = 1 / xp.sqrt(var + dt.type(eps))
-        self.xhat = xhat = xc * invstd
-        y = xhat.reshape(x.shape)
-        self.k, self.has_weight, self.has_bias = k, has_weight, has_bias
-        self.wb = params[0] if has_weight else None
-        if has_weight:
-            y = y * params[0]
-        if has_bias:
-            y = y + params[-1]
-        return y
+        self.k = k
+        y = self._normalise(x.reshape(-1, _prod(x.shape[x.ndim - k:])), eps, x.shape)
+        return self._affine(y, params, has_weight, has_bias)
 
     def _param_sum(self, a):
         lead = a.ndim - self.k
@@ -288,28 +294,15 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 
 
 class GroupNorm(_RowNorm):
-    __slots__ = ("cshape", "wb")
+    __slots__ = ()
     _name = "NativeGroupNormBackward0"
 
     def forward(self, x, *params, num_groups=1, has_weight=False, has_bias=False, eps=1e-5):
-        xp = xp_of(x)
-        dt = x.dtype
         n, c = x.shape[0], x.shape[1]
         rows = x.reshape(n * num_groups, -1) if x.size else x.reshape(n * num_groups, 0)
-        mean = rows.mean(axis=-1, keepdims=True, dtype=dt)
-        xc = rows - mean
-        var = (xc * xc).mean(axis=-1, keepdims=True, dtype=dt)
-        self.invstd = invstd = 1 / xp.sqrt(var + dt.type(eps))
-        self.xhat = xhat = xc * invstd
-        self.cshape = cshape = (1, c) + (1,) * (x.ndim - 2)
-        y = xhat.reshape(x.shape)
-        self.has_weight, self.has_bias = has_weight, has_bias
-        self.wb = params[0].reshape(cshape) if has_weight else None
-        if has_weight:
-            y = y * self.wb
-        if has_bias:
-            y = y + params[-1].reshape(cshape)
-        return y
+        y = self._normalise(rows, eps, x.shape)
+        cshape = (1, c) + (1,) * (x.ndim - 2)
+        return self._affine(y, [p.reshape(cshape) for p in params], has_weight, has_bias)
 
     def _param_sum(self, a):
         return a.sum(axis=(0, *range(2, a.ndim)))
