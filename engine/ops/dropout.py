@@ -85,16 +85,21 @@ def dropout1d(input, p=0.5, training=True, inplace=False):
     return _feature_dropout(input, p, training, inplace)
 
 
+def _warn_unusual_rank(k, ndim):
+    """PyTorch's deprecation warning for a dropout{k}d input that is neither k + 1 nor k + 2 dimensional."""
+    if ndim not in (k + 1, k + 2):
+        warnings.warn(f"dropout{k}d: Received a {ndim}-D input to dropout{k}d, which is deprecated and will result in "
+                      "an error in a future release. To retain the behavior and silence this warning, please use "
+                      f"dropout instead. Note that dropout{k}d exists to provide channel-wise dropout on inputs with "
+                      f"{k} spatial dimensions, a channel dimension, and an optional batch dimension (i.e. {k + 1}D or "
+                      f"{k + 2}D inputs).", stacklevel=3)
+
+
 def dropout2d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels of (N, C, H, W) inputs with probability ``p`` (a 3-D input is taken as (N, C, L))."""
     _check_p(p)
     ndim = input._data.ndim
-    if ndim not in (3, 4):
-        warnings.warn(f"dropout2d: Received a {ndim}-D input to dropout2d, which is deprecated and will result in an "
-                      "error in a future release. To retain the behavior and silence this warning, please use "
-                      "dropout instead. Note that dropout2d exists to provide channel-wise dropout on inputs with 2 "
-                      "spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 3D or 4D "
-                      "inputs).", stacklevel=2)
+    _warn_unusual_rank(2, ndim)
     if ndim == 3:
         warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior "
                       "is desired - input is interpreted as shape (N, C, L), where C is the channel dim. This behavior "
@@ -108,12 +113,7 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) inputs with probability ``p``."""
     _check_p(p)
     ndim = input._data.ndim
-    if ndim not in (4, 5):
-        warnings.warn(f"dropout3d: Received a {ndim}-D input to dropout3d, which is deprecated and will result in an "
-                      "error in a future release. To retain the behavior and silence this warning, please use "
-                      "dropout instead. Note that dropout3d exists to provide channel-wise dropout on inputs with 3 "
-                      "spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 4D or 5D "
-                      "inputs).", stacklevel=2)
+    _warn_unusual_rank(3, ndim)
     if ndim != 5:  # taken as unbatched: one mask entry per channel (dim 0)
         shape = input._data.shape
         return _dropout(input, p, training, inplace, shape[:1] + (1,) * (ndim - 1))
