@@ -202,26 +202,26 @@ def choose(implementations, arrays, options):
     raise RuntimeError(f"no implementation of this op takes the call (disabled: {sorted(_disabled)})")
 
 
-@contextlib.contextmanager
 def prefer(*names):
     """Within the block, ops take the named implementations wherever they apply (for tests and benchmarks)."""
-    global _preferred
-    saved, _preferred = _preferred, _preferred | frozenset(names)
-    try:
-        yield
-    finally:
-        _preferred = saved
+    return _joined("_preferred", names)
+
+
+def disable(*names):
+    """Within the block, ops never take the named implementations (for tests and benchmarks)."""
+    return _joined("_disabled", names)
 
 
 @contextlib.contextmanager
-def disable(*names):
-    """Within the block, ops never take the named implementations (for tests and benchmarks)."""
-    global _disabled
-    saved, _disabled = _disabled, _disabled | frozenset(names)
+def _joined(setting, names):
+    """Within the block, the module's name set ``setting`` also holds ``names``."""
+    module = globals()
+    saved = module[setting]
+    module[setting] = saved | frozenset(names)
     try:
         yield
     finally:
-        _disabled = saved
+        module[setting] = saved
 
 
 def _tune_allocator():
