@@ -45,6 +45,26 @@ class DType:
 
 
 @dataclass(frozen=True)
+class Tensor:
+    """A constant tensor argument (an index tensor: ``x[Tensor([0, 2])]``), made with ``m.tensor`` on each side."""
+
+    values: object
+    dtype: str | None = None
+
+    def resolve(self, m):
+        return m.tensor(self.values, dtype=None if self.dtype is None else getattr(m, self.dtype))
+
+
+def resolve(arg, m):
+    """A sample's Python argument for module ``m``: ``DType``/``Tensor`` resolved, also inside tuples."""
+    if isinstance(arg, (DType, Tensor)):
+        return arg.resolve(m)
+    if isinstance(arg, tuple):
+        return tuple(resolve(a, m) for a in arg)
+    return arg
+
+
+@dataclass(frozen=True)
 class SampleInput:
     """One call: ``inputs`` become tensors (a shape gives random values, an array is used as is)."""
 
@@ -128,8 +148,8 @@ class OpInfo:
         """``fn`` as ``optest.check`` calls it: ``(m, *tensors)``, the sample's Python arguments bound."""
 
         def bound(m, *tensors):
-            args = [a.resolve(m) if isinstance(a, DType) else a for a in sample.args]
-            kwargs = {k: v.resolve(m) if isinstance(v, DType) else v for k, v in sample.kwargs.items()}
+            args = [resolve(a, m) for a in sample.args]
+            kwargs = {k: resolve(v, m) for k, v in sample.kwargs.items()}
             return fn(m, *tensors, *args, **kwargs)
 
         return bound
@@ -989,4 +1009,401 @@ MATMUL = [
     _product("outer", (3,), (4,)),
 ]
 
-OPS: list[OpInfo] = [*ELEMENTWISE, *CASTS, *REDUCE, *SOFTMAX, *MATMUL]
+# ----------------------------------------------------------------------------------------------
+# shape ops (engine/ops/shape.py): views, copies, joins and splits
+# ----------------------------------------------------------------------------------------------
+
+
+def _method_op(name):
+    return lambda m, x, *args, **kwargs: getattr(x, name)(*args, **kwargs)
+
+
+def _function_op(name):
+    return lambda m, x, *args, **kwargs: getattr(m, name)(x, *args, **kwargs)
+
+
+def _shape_samples(*samples, float32_only=()):
+    """Fixed samples for every dtype; ``float32_only`` ones name their own dtypes (type promotion)."""
+    return lambda dtype: [*samples, *(float32_only if dtype == "float32" else ())]
+
+
+def _shape_op(name, samples, errors=(), function=True, **options):
+    """An op spelled ``x.name(...)``, with the ``m.name(x, ...)`` spelling as a variant where torch has one
+    (``function="one arg"``: the function takes the shape or dims as one sequence, as ``m.reshape`` does)."""
+    variants = {}
+    if function == "one arg":
+        variants["function"] = lambda m, x, arg: getattr(m, name)(x, arg)
+    elif function:
+        variants["function"] = _function_op(name)
+    return OpInfo(
+        name,
+        _method_op(name),
+        samples,
+        variants=variants,
+        error_inputs=lambda: errors,
+        dtypes=FLOATS_AND_INT,
+        **options,
+    )
+
+
+def _shape_error(name, shapes, args, exc, match, **kwargs):
+    return ErrorInput(S(name, *shapes, args=args, **kwargs), exc, match)
+
+
+def _joined(fn):
+    """``m.cat``/``m.stack`` over the tensors: a list, ``dim`` by keyword; the variant a tuple, ``dim`` positional."""
+    return (
+        lambda m, *xs, **kw: fn(m)(list(xs), **kw),
+        {"tuple, positional dim": lambda m, *xs, **kw: fn(m)(tuple(xs), *kw.values())},
+    )
+
+
+_CAT, _CAT_TUPLE = _joined(lambda m: m.cat)
+_STACK, _STACK_TUPLE = _joined(lambda m: m.stack)
+_P = (3, 4)  # the plain matrix most shape samples start from
+_SQ = (1, 3, 1, 4)
+_X3 = (2, 3, 4)
+
+SHAPE = [
+    _shape_op(
+        "view",
+        _shape_samples(
+            *[S(f"{a}", _P, args=a) for a in [(12,), (-1,), (2, -1), ((2, 6),), (-1, 2, 3), (1, 12, 1)]],
+            S("() of 1 elem", (1, 1), args=((),)),
+            S("1 of 0d", (), args=(1,)),
+            S("empty (0,3)", (3, 0), args=(0, 3)),
+        ),
+        [
+            _shape_error("bad size", [_P], (5,), RuntimeError, "shape '[5]' is invalid for input of size 12"),
+            _shape_error("two -1", [_P], (-1, -1), RuntimeError, "only one dimension can be inferred"),
+        ],
+        function=False,
+    ),
+    OpInfo(
+        "view(dtype)",
+        lambda m, x, d: x.view(d),
+        _shape_samples(
+            float32_only=[
+                S(f"{src}->{dst}", _a(1.0, -2.5, 0.5, 3.0).reshape(2, 2), dtypes=(src,), args=(DType(dst),))
+                for src, dst in [
+                    ("float32", "int32"),
+                    ("int32", "float32"),
+                    ("float64", "int64"),
+                    ("float32", "float32"),
+                ]
+            ]
+        ),
+        ref=lambda x, d: x.view(d.name),  # the same bytes read as another dtype, not a cast
+        dtypes=FLOATS_AND_INT,
+        supports_grad=False,
+    ),
+    _shape_op(
+        "reshape",
+        _shape_samples(
+            *[S(f"{a}", _P, args=a) for a in [((-1,),), (4, 3), ((2, -1, 2),), ((6, 2),)]],
+            S("empty (-1,2)", (0, 4), args=(-1, 2)),
+        ),
+        [_shape_error("bad size", [_P], (5, -1), RuntimeError, "shape '[5, -1]' is invalid for input of size 12")],
+        function="one arg",
+    ),
+    *[
+        OpInfo(
+            name,
+            lambda m, x, other, name=name: getattr(x, name)(other),
+            _shape_samples(S(f"{a}&{b}", a, b, grad=(True, False))),
+            dtypes=FLOATS_AND_INT,
+        )
+        for name, a, b in [("view_as", _P, (4, 3)), ("reshape_as", _P, (2, 6)), ("expand_as", (4,), _X3)]
+    ],
+    _shape_op(
+        "flatten",
+        _shape_samples(
+            *[S(f"{a}", _X3, args=a) for a in [(), (1,), (0, 1), (-2, -1)]],
+            S("start_dim=1,end_dim=2", (2, 3, 4, 2), kwargs={"start_dim": 1, "end_dim": 2}),
+            S("end_dim=-2", _X3, kwargs={"end_dim": -2}),
+            S("0d", ()),
+        ),
+        [_shape_error("start>end", [_X3], (2, 1), RuntimeError, "flatten() has invalid args")],
+    ),
+    _shape_op(
+        "squeeze",
+        _shape_samples(
+            *[S(f"{a}", _SQ, args=a) for a in [(), (0,), (-2,), (1,), ((0, 2),)]],
+            S("dim=2", _SQ, kwargs={"dim": 2}),
+            S("(1,1)", (1, 1)),
+        ),
+        [_shape_error("dim out of range", [_P], (3,), IndexError, "Dimension out of range")],
+    ),
+    _shape_op(
+        "unsqueeze",
+        _shape_samples(
+            *[S(f"{d}", _P, args=(d,)) for d in (0, 1, 2, -1, -2, -3)],
+            S("dim=1", _P, kwargs={"dim": 1}),
+            S("0 of 0d", (), args=(0,)),
+            S("-1 of 0d", (), args=(-1,)),
+        ),
+        [_shape_error("dim out of range", [_P], (3,), IndexError, "Dimension out of range")],
+    ),
+    _shape_op(
+        "permute",
+        _shape_samples(
+            *[S(f"{a}", _X3, args=a) for a in [(2, 0, 1), ((1, 2, 0),), (-1, 0, 1), ((2, 1, 0),)]],
+            S("empty", (0, 3), args=(1, 0)),
+        ),
+        [
+            _shape_error("wrong length", [_P], (1, 0, 2), RuntimeError, "number of dimensions in the tensor input"),
+            _shape_error("repeated", [_P], (0, 0), RuntimeError, "duplicate dims are not allowed"),
+        ],
+        function="one arg",
+    ),
+    _shape_op(
+        "transpose",
+        _shape_samples(*[S(f"{a}", _X3, args=a) for a in [(0, 1), (-1, 0), (1, 1), (1, 2)]]),
+        [_shape_error("dim out of range", [_P], (0, 2), IndexError, "Dimension out of range")],
+    ),
+    _shape_op(
+        "t",
+        _shape_samples(S("2d", _P), S("1d", (4,))),
+        [_shape_error("3d", [_X3], (), RuntimeError, "expects a tensor with <= 2 dimensions")],
+    ),
+    OpInfo("T", lambda m, x: x.T, _shape_samples(S("2d", _P)), dtypes=FLOATS_AND_INT),
+    OpInfo("mT", lambda m, x: x.mT, _shape_samples(S("3d", _X3)), dtypes=FLOATS_AND_INT),
+    _shape_op("contiguous", _shape_samples(S("2d", _P)), function=False),
+    _shape_op(
+        "expand",
+        _shape_samples(
+            *[S(f"{a} of {s}", s, args=a) for s, a in [((1, 4), (3, 4)), ((3, 1), (-1, 4)), ((3, 1), (2, 3, 4))]],
+            S("(2,-1,-1)", _P, args=((2, -1, -1),)),
+            S("5 of 0d", (), args=(5,)),
+            S("empty", (1, 3), args=(0, 3)),
+        ),
+        [
+            _shape_error("bad size", [_P], (3, 5), RuntimeError, "The expanded size of the tensor (5) must match"),
+            _shape_error("fewer dims", [_P], (4,), RuntimeError, "the number of sizes provided (1) must be greater"),
+        ],
+        function=False,
+    ),
+    _shape_op(
+        "repeat",
+        _shape_samples(
+            *[S(f"{a} of {s}", s, args=a) for s, a in [((2, 3), (2, 3)), (_P, (2, 1, 1)), (_P, ((1, 2),))]],
+            S("3 of 1d", (4,), args=(3,)),
+            S("2,2 of 0d", (), args=(2, 2)),
+            S("0,2", _P, args=(0, 2)),
+        ),
+        [
+            _shape_error(
+                "fewer dims", [_P], (2,), RuntimeError, "Number of dimensions of repeat dims can not be smaller"
+            )
+        ],
+        function=False,
+    ),
+    OpInfo(
+        "cat",
+        _CAT,
+        _shape_samples(
+            S("dim0", (2, 3), (4, 3)),
+            S("dim1", (2, 3), (2, 1), kwargs={"dim": 1}),
+            S("dim-1 three", (2, 3), (2, 2), (2, 1), kwargs={"dim": -1}),
+            S("single", (2, 3), kwargs={"dim": 0}),
+            S("3d dim1", (2, 1, 3), (2, 2, 3), kwargs={"dim": 1}),
+            S("with empty", (0, 3), (2, 3)),
+            float32_only=[
+                S(f"{a}+{b}", (2, 3), (2, 3), dtypes=(a, b), kwargs={"dim": 1}, atol=1e-3, rtol=1e-3)
+                for a, b in [("float32", "float64"), ("int64", "float32"), ("bool", "int32")]
+            ],
+        ),
+        variants=_CAT_TUPLE,
+        error_inputs=lambda: [
+            ErrorInput(S("mismatch", (2, 3), (2, 4), kwargs={"dim": 0}), RuntimeError, "Sizes of tensors must match"),
+            ErrorInput(S("empty list"), ValueError, "expected a non-empty list of Tensors"),
+        ],
+        dtypes=FLOATS_AND_INT,
+    ),
+    OpInfo(
+        "concat", lambda m, *xs: m.concat(list(xs), 0), _shape_samples(S("dim0", (1, 3), (2, 3))), dtypes=FLOATS_AND_INT
+    ),
+    OpInfo(
+        "stack",
+        _STACK,
+        _shape_samples(
+            S("dim0", (2, 3), (2, 3)),
+            S("dim1", (2, 3), (2, 3), kwargs={"dim": 1}),
+            S("dim-1 three", (2, 3), (2, 3), (2, 3), kwargs={"dim": -1}),
+            S("0d", (), ()),
+            float32_only=[S("float16+float32", (2, 3), (2, 3), dtypes=("float16", "float32"), atol=1e-3, rtol=1e-3)],
+        ),
+        variants=_STACK_TUPLE,
+        error_inputs=lambda: [
+            ErrorInput(S("mismatch", (2, 3), (3, 2)), RuntimeError, "stack expects each tensor to be equal size")
+        ],
+        dtypes=FLOATS_AND_INT,
+    ),
+    _shape_op(
+        "split",
+        _shape_samples(
+            S("2", (5, 3), args=(2,)),
+            S("2,dim=1", (3, 5), args=(2,), kwargs={"dim": 1}),
+            S("[1,3],1", _P, args=([1, 3], 1)),
+            S("[2,0,3]", (5, 2), args=([2, 0, 3],)),
+            S("3,-1", (2, 7), args=(3, -1)),
+            S("bigger than dim", (3, 2), args=(10,)),
+            S("empty", (0, 3), args=(2, 1)),
+        ),
+        [_shape_error("sizes wrong sum", [_P], ([1, 1],), RuntimeError, "split_with_sizes expects split_sizes")],
+    ),
+    _shape_op(
+        "chunk",
+        _shape_samples(
+            S("3", (5, 3), args=(3,)),
+            S("2,dim=1", _P, args=(2,), kwargs={"dim": 1}),
+            S("4 of 6", (6,), args=(4,)),
+            S("2,-1", (2, 5), args=(2, -1)),
+        ),
+        [_shape_error("zero", [_P], (0,), RuntimeError, "chunk expects `chunks` to be greater than 0")],
+    ),
+    _shape_op(
+        "unbind",
+        _shape_samples(S("()", _P), S("1", _P, args=(1,)), S("dim=-1", (2, 3), kwargs={"dim": -1})),
+    ),
+]
+
+# ----------------------------------------------------------------------------------------------
+# indexing (engine/ops/index.py): x[index] and y[index] = value
+# ----------------------------------------------------------------------------------------------
+
+_IX = (4, 5, 3)
+_ALL = slice(None)
+
+
+def _ix_name(index) -> str:
+    def one(i):
+        if isinstance(i, slice):
+            parts = ["" if v is None else str(v) for v in (i.start, i.stop, i.step)]
+            return ":".join(parts[:2] if i.step is None else parts)
+        if i is Ellipsis:
+            return "..."
+        if isinstance(i, Tensor):
+            return f"T{i.values}"
+        return str(i)
+
+    return ",".join(one(i) for i in (index if isinstance(index, tuple) else (index,)))
+
+
+_GETITEM = [
+    # basic
+    *[1, -1, (1, 2), (1, 2, 0), (-1, -2, -3), slice(1, 3), slice(None, None, 2)],
+    *[(slice(1, None, 2), slice(None, None, 3)), (_ALL, slice(1, 4, 2)), slice(-3, -1), (slice(-1), slice(-2, None))],
+    *[slice(10, None), slice(2, 1), slice(-100, 100), slice(2, 2), Ellipsis, (Ellipsis, 1), (1, Ellipsis)],
+    *[
+        (1, Ellipsis, 2),
+        None,
+        (Ellipsis, None),
+        (_ALL, None, _ALL, None),
+        (None, Ellipsis, 0),
+        (1, None, slice(2, None)),
+    ],
+    Tensor(2),
+    # advanced: lists and index tensors, repeated so gradients accumulate
+    *[[0, 2, 2], Tensor([0, 2, 0]), Tensor([-1, 0, -1]), ([0, 1], [1, 2]), ([1, 1, 1], [2, 2, 0], [0, 0, 0])],
+    *[Tensor([[0, 1], [3, 3]]), (_ALL, [0, 0, 3]), (Ellipsis, [2, 0, 2]), (slice(1, None), [0, 2])],
+    *[([0, 2], _ALL, [1, 1]), (_ALL, [[0], [4]], [1, 2]), ([0, 3], None)],
+    *[(0, [1, 2]), ([0, 1], slice(1, 3), 2), (1, _ALL, [0, 0]), (-1, [0, 4], slice(1, None))],
+    *[[], (_ALL, []), Tensor([], "int64")],
+    # boolean masks
+    *[[True, False, True, True], (Tensor([True, False, True, True]), 1), (Ellipsis, Tensor([False, True, True]))],
+    *[True, False],
+]
+
+
+def _getitem_samples(dtype):
+    out = [S(f"x[{_ix_name(i)}]", _IX, args=(i,)) for i in _GETITEM]
+    return (
+        out
+        + [S("1d x[3]", (6,), args=(3,)), S("1d x[[5,5,0]]", (6,), args=([5, 5, 0],))]
+        + [S(f"0d x[{_ix_name(i)}]", (), args=(i,)) for i in (None, Ellipsis)]
+    )
+
+
+def _setitem(m, x, *value, index, const=None):
+    """``y = x * 1; y[index] = value; return y``: the value a tensor input or the Python ``const``."""
+    y = x * 1
+    y[index] = value[0] if value else const
+    return y
+
+
+def _setitem_samples(dtype):
+    tensor_values = [
+        (0, (5, 3)),
+        (0, (3,)),
+        ((_ALL, 1), (4, 3)),
+        ((slice(1, 3), slice(None, None, 2)), (3,)),
+        ((1, 2), ()),
+        ((1, 2, 0), ()),
+        ((Ellipsis, 0), (4, 5)),
+        ((Ellipsis, 0), (4, 1)),
+        ([0, 2], (5, 3)),
+        (([0, 2], [1, 4]), (2, 3)),
+        ((_ALL, [1, 3]), (4, 2, 3)),
+        ((None, 1), (1, 5, 3)),
+        (slice(1, None), (1, 5, 3)),
+    ]
+    constants = [(0, 0.0), ((_ALL, 1), 2.5), ((1, 2, 0), -1), (slice(None, None, 2), 3), ([0, 3], 1.0), (Ellipsis, 1.0)]
+    out = [S(f"y[{_ix_name(i)}]=w{w}", _IX, w, kwargs={"index": i}) for i, w in tensor_values]
+    out += [S(f"y[{_ix_name(i)}]={c}", _IX, kwargs={"index": i, "const": c}) for i, c in constants]
+    if dtype == "float32":  # the value is cast to the target's dtype
+        out.append(S("float64 value", (3, 4), (4,), dtypes=("float32", "float64"), kwargs={"index": 0}))
+    if dtype == "int64":  # a float constant truncates
+        out += [
+            S(f"y[{_ix_name(i)}]={c}", (3, 4), kwargs={"index": i, "const": c}) for i, c in [(0, 2.7), ((1, 1), -1.9)]
+        ]
+    return out
+
+
+def _getitem_error(name, index, exc, match):
+    return ErrorInput(S(name, _IX, args=(index,)), exc, match)
+
+
+INDEX = [
+    OpInfo(
+        "__getitem__",
+        lambda m, x, index: x[index],
+        _getitem_samples,
+        error_inputs=lambda: [
+            _getitem_error("int out of range", 4, IndexError, "index 4 is out of bounds for dimension 0 with size 4"),
+            _getitem_error(
+                "neg out of range", (0, -6), IndexError, "index -6 is out of bounds for dimension 1 with size 5"
+            ),
+            _getitem_error("list out of range", [0, 7], IndexError, "out of bounds"),
+            _getitem_error("too many indices", (0, 0, 0, 0), IndexError, "too many indices for tensor of dimension 3"),
+            _getitem_error("negative step", slice(None, None, -1), ValueError, "step must be greater than zero"),
+            _getitem_error("float index", 1.5, IndexError, "only integers, slices"),
+            _getitem_error(
+                "mask shape",
+                Tensor([True, False, True]),
+                IndexError,
+                "The shape of the mask [3] at index 0 does not match the shape of the indexed tensor [4, 5, 3]",
+            ),
+            _getitem_error(
+                "float tensor index",
+                Tensor([0.0, 1.0]),
+                IndexError,
+                "tensors used as indices must be long, int, byte or bool tensors",
+            ),
+        ],
+        dtypes=FLOATS_AND_INT,
+    ),
+    OpInfo(
+        "__setitem__",
+        _setitem,
+        _setitem_samples,
+        error_inputs=lambda: [
+            ErrorInput(
+                S("shape mismatch", _IX, (4,), kwargs={"index": 0}), RuntimeError, "must match the existing size"
+            )
+        ],
+        dtypes=FLOATS_AND_INT,
+    ),
+]
+
+OPS: list[OpInfo] = [*ELEMENTWISE, *CASTS, *REDUCE, *SOFTMAX, *MATMUL, *SHAPE, *INDEX]
