@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleFactory
 
 THEMES = ("light", "dark")
 DEFAULT_THEME = "light"
@@ -88,11 +88,31 @@ def palette(name):
     return p
 
 
+# The colour Fusion darkens into the outline of check boxes and radio buttons (it uses the window colour, whose
+# darker shade vanishes on the dark theme's base: the runs list's check boxes could not be seen).
+INDICATOR_WINDOW = {"light": None, "dark": QColor("#a3abb5")}
+
+
+class ThemedStyle(QProxyStyle):
+    """Fusion, with check box and radio button outlines that stand out from the theme's base colour."""
+
+    def __init__(self, name):
+        super().__init__(QStyleFactory.create("Fusion"))
+        self.indicator_window = INDICATOR_WINDOW[name]
+
+    def drawPrimitive(self, element, option, painter, widget=None):
+        indicator = element in (QStyle.PE_IndicatorCheckBox, QStyle.PE_IndicatorRadioButton)
+        if indicator and self.indicator_window is not None:
+            option = type(option)(option)
+            option.palette.setColor(QPalette.Window, self.indicator_window)
+        super().drawPrimitive(element, option, painter, widget)
+
+
 def apply_theme(app, name):
     """Fusion style with the palette of ``name``; remembered as the app's current theme."""
     if name not in THEMES:
         raise ValueError(f"unknown theme {name!r}; expected one of {', '.join(THEMES)}")
-    app.setStyle("Fusion")
+    app.setStyle(ThemedStyle(name))
     app.setPalette(palette(name))
     app.setProperty("layerlab_theme", name)
 
