@@ -79,3 +79,42 @@ def loader_options(settings, train):
     """Keyword arguments of the ``DataLoader`` for training (shuffled) or evaluation (batches of 256 at least)."""
     return {"batch_size": settings["batch_size"] if train else max(256, settings["batch_size"]), "shuffle": train,
             "num_workers": settings["num_workers"]}
+
+
+class RunLength(str):
+    """An expression in the exported script's ``epochs`` and ``steps_per_epoch``: ``scheduler_call`` computes
+    with it as with the numbers, and the exporter writes it as code."""
+
+    def __mul__(self, other):
+        return RunLength(f"{self} * {other!r}")
+
+    __rmul__ = __mul__
+
+    def __repr__(self):
+        return str(self)
+
+
+def _at_least(low, value):
+    return RunLength(f"max({low!r}, {value!r})") if isinstance(value, RunLength) else max(low, value)
+
+
+# the settings' scheduler -> the keyword arguments of ``lr_scheduler.<scheduler>`` for the settings and the run's
+# length (``epochs``, ``steps_per_epoch``: numbers, or ``RunLength`` names when the exporter writes the call)
+_SCHEDULER_OPTIONS = {
+    "StepLR": lambda s, epochs, steps_per_epoch: {"step_size": s["step_size"], "gamma": s["gamma"]},
+    "MultiStepLR": lambda s, epochs, steps_per_epoch: {"milestones": list(s["milestones"]), "gamma": s["gamma"]},
+    "CosineAnnealingLR": lambda s, epochs, steps_per_epoch: {"T_max": epochs},
+    "OneCycleLR": lambda s, epochs, steps_per_epoch: {
+        "max_lr": s["lr"], "total_steps": _at_least(2, epochs * steps_per_epoch), "pct_start": s["warmup_fraction"]},
+    "ReduceLROnPlateau": lambda s, epochs, steps_per_epoch: {"factor": s["gamma"] or 0.1, "patience": s["patience"]},
+}
+
+
+def scheduler_call(settings, steps_per_epoch, epochs):
+    """``(class name in lr_scheduler, its keyword arguments after the optimizer, 'epoch' or 'step')`` of the
+    settings' schedule over ``epochs`` of ``steps_per_epoch`` steps; ``(None, {}, 'epoch')`` without one."""
+    name = settings["scheduler"]
+    interval = "step" if name in STEP_SCHEDULERS else "epoch"
+    if name == "none":
+        return None, {}, interval
+    return name, _SCHEDULER_OPTIONS[name](settings, epochs, steps_per_epoch), interval

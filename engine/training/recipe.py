@@ -17,7 +17,7 @@ import numpy as np
 from .. import backend, optim, random
 from ..graph import Network, NetworkError
 from ..graph.datasets import DATASETS, transform_calls
-from ..graph.settings import STEP_SCHEDULERS, loader_options, optimizer_options
+from ..graph.settings import loader_options, optimizer_options, scheduler_call
 from ..utils.data import DataLoader, Subset
 from ..vision import datasets as vision_datasets
 from ..vision import transforms as T
@@ -71,22 +71,10 @@ def make_optimizer(network, parameters):
 
 def make_scheduler(network, optimizer, steps_per_epoch):
     """``(scheduler or None, 'epoch' or 'step')`` for the document's schedule."""
-    s = network.settings
-    name = s["scheduler"]
-    interval = "step" if name in STEP_SCHEDULERS else "epoch"
-    sched = optim.lr_scheduler
-    if name == "StepLR":
-        return sched.StepLR(optimizer, step_size=s["step_size"], gamma=s["gamma"]), interval
-    if name == "MultiStepLR":
-        return sched.MultiStepLR(optimizer, milestones=list(s["milestones"]), gamma=s["gamma"]), interval
-    if name == "CosineAnnealingLR":
-        return sched.CosineAnnealingLR(optimizer, T_max=s["epochs"]), interval
-    if name == "OneCycleLR":
-        return sched.OneCycleLR(optimizer, max_lr=s["lr"], total_steps=max(2, s["epochs"] * steps_per_epoch),
-                                pct_start=s["warmup_fraction"]), interval
-    if name == "ReduceLROnPlateau":
-        return sched.ReduceLROnPlateau(optimizer, factor=s["gamma"] or 0.1, patience=s["patience"]), interval
-    return None, interval
+    name, options, interval = scheduler_call(network.settings, steps_per_epoch, network.settings["epochs"])
+    if name is None:
+        return None, interval
+    return getattr(optim.lr_scheduler, name)(optimizer, **options), interval
 
 
 def make_loader(network, dataset, train):

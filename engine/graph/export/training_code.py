@@ -1,8 +1,7 @@
 """The training part of the engine code export: data, transforms, loaders, loss, optimizer and schedule
 written out as a plain script, from the same descriptions the app's training recipe (``engine.training.recipe``)
-builds from: ``transform_calls``, ``optimizer_options``, ``loader_options``. A schedule's construction is
-written per scheduler class by ``SCHEDULERS`` (a test checks that its learning rates follow the recipe's step
-by step).
+builds from: ``transform_calls``, ``optimizer_options``, ``loader_options``, ``scheduler_call`` (a test checks
+that the schedule's learning rates follow the recipe's step by step).
 """
 
 from string import Template
@@ -10,21 +9,9 @@ from string import Template
 from ..build import loss_call
 from ..catalogue import ModuleCall
 from ..datasets import DATASETS, transform_calls
-from ..settings import STEP_SCHEDULERS, loader_options, optimizer_options
+from ..settings import RunLength, loader_options, optimizer_options, scheduler_call
 from .errors import ExportError
 from .model_code import format_call
-
-# the settings' scheduler -> its construction as engine.training.recipe.make_scheduler makes it; ``epochs`` and
-# ``steps_per_epoch`` are variables of the generated make_scheduler
-SCHEDULERS = {
-    "StepLR": lambda s: f"StepLR(optimizer, step_size={s['step_size']!r}, gamma={s['gamma']!r})",
-    "MultiStepLR": lambda s: f"MultiStepLR(optimizer, milestones={list(s['milestones'])!r}, gamma={s['gamma']!r})",
-    "CosineAnnealingLR": lambda s: "CosineAnnealingLR(optimizer, T_max=epochs)",
-    "OneCycleLR": lambda s: (f"OneCycleLR(optimizer, max_lr={s['lr']!r}, pct_start={s['warmup_fraction']!r},\n"
-                             f"{' ' * 47}total_steps=max(2, epochs * steps_per_epoch))"),
-    "ReduceLROnPlateau": lambda s: (f"ReduceLROnPlateau(optimizer, factor={s['gamma'] or 0.1!r}, "
-                                    f"patience={s['patience']!r})"),
-}
 
 
 def _compose(network, train, indent):
@@ -59,16 +46,15 @@ def _split(settings):
 def _schedule(network):
     """Source of the schedule: (make_scheduler function, its call in main, the step after each batch, the step
     after each epoch); all empty without a schedule."""
-    name = network.settings["scheduler"]
-    if name == "none":
+    name, options, interval = scheduler_call(network.settings, RunLength("steps_per_epoch"), RunLength("epochs"))
+    if name is None:
         return "", "", "", ""
-    if name not in SCHEDULERS:
-        raise ExportError(f"the code exporter cannot write the {name} schedule; add it to SCHEDULERS in {__name__}")
     function = (f"def make_scheduler(optimizer, epochs, steps_per_epoch):\n"
-                f"    return torch.optim.lr_scheduler.{SCHEDULERS[name](network.settings)}\n\n\n")
+                f"    return {format_call(ModuleCall(name, (), options), 'torch.optim.lr_scheduler.', ('optimizer',))}"
+                f"\n\n\n")
     call = "\n    scheduler = make_scheduler(optimizer, args.epochs, len(train_loader))"
     step = "scheduler.step(val_loss)" if name == "ReduceLROnPlateau" else "scheduler.step()"
-    if name in STEP_SCHEDULERS:
+    if interval == "step":
         return function, call, f"\n            {step}", ""
     return function, call, "", f"\n        {step}"
 

@@ -12,11 +12,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from safetensors import safe_open
 
 import engine
 from engine.graph import DATASETS
 from engine.graph.export import ExportError, export_network, model_info
+from engine.graph.settings import optimizer_options
 from engine.graph.templates import load_template
 from engine.training import recipe
 
@@ -201,6 +203,44 @@ def test_engine_optimizer_and_schedule_follow_the_recipe(settings, tmp_path):
     assert lrs == want and len(set(want)) > 1
     after_batch = "optimizer.step()\n            scheduler.step()" in source
     assert after_batch == (interval == "step")
+
+
+SCHEDULER_SETTINGS = [
+    {"scheduler": "StepLR", "step_size": 2, "gamma": 0.5, "epochs": 6},
+    {"scheduler": "MultiStepLR", "milestones": (1, 3), "gamma": 0.3, "epochs": 5},
+    {"scheduler": "CosineAnnealingLR", "epochs": 4},
+    {"scheduler": "OneCycleLR", "lr": 0.05, "warmup_fraction": 0.25, "epochs": 3},
+    {"scheduler": "OneCycleLR", "epochs": 1},
+    {"scheduler": "ReduceLROnPlateau", "gamma": 0.0, "patience": 1},
+    {"scheduler": "ReduceLROnPlateau", "gamma": 0.5, "patience": 0},
+]
+
+
+@pytest.mark.parametrize("settings", SCHEDULER_SETTINGS, ids=lambda s: s["scheduler"])
+def test_exported_schedule_run_by_torch_matches_the_recipe(settings, tmp_path):
+    """The script's make_scheduler, run by torch itself, gives the recipe's learning rates step by step."""
+    network = load_template("mlp_fashion_mnist")
+    network.set_settings(settings)
+    source = Path(exported(network, "engine", tmp_path)[2]).read_text()
+    start = source.index("def make_scheduler(")
+    namespace = {"torch": torch}
+    exec(source[start:source.index("\n\n\n", start)], namespace)
+    steps, epochs = 2, network.settings["epochs"]
+    reference = recipe.make_optimizer(network, [engine.zeros(3, requires_grad=True)])
+    expected, interval = recipe.make_scheduler(network, reference, steps)
+    optimizer = getattr(torch.optim, network.settings["optimizer"])([torch.zeros(3, requires_grad=True)],
+                                                                         **optimizer_options(network.settings))
+    scheduler = namespace["make_scheduler"](optimizer, epochs, steps)
+    assert type(scheduler).__name__ == type(expected).__name__
+    metrics = [1.0, 0.9, 0.95, 0.97, 0.99, 1.2, 0.5, 0.6]
+    lrs, want = [], []
+    for step in range(epochs * steps if interval == "step" else len(metrics)):
+        for sched, opt, out in ((scheduler, optimizer, lrs), (expected, reference, want)):
+            out.append(opt.param_groups[0]["lr"])
+            opt.step()
+            sched.step(metrics[step]) if settings["scheduler"] == "ReduceLROnPlateau" else sched.step()
+    np.testing.assert_allclose(lrs, want, rtol=1e-12, atol=0)
+    assert len(set(want)) > 1
 
 
 def test_engine_data_split_follows_the_recipe(tmp_path):
