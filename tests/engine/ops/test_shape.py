@@ -9,7 +9,7 @@ from optest import HAVE_TORCH, check, check_error, torch
 
 import engine
 
-# Each op is one entry of the op table (``op_table.py``); these chain several, or spell one differently.
+# Each op is one entry of the op table (``op_table/``); these chain several, or spell one differently.
 COMPOSITIONS = [
     ("view transposed-compatible", lambda m, x: x.transpose(0, 1).view(4, 3, 1), [(3, 4)]),
     ("t().reshape(-1)", lambda m, x: x.t().reshape(-1), [(3, 4)]),

@@ -1,0 +1,32 @@
+"""The engine's ops, each described once as data (PyTorch's OpInfo idea); a helper package, not test files.
+
+``core`` holds the data classes (``OpInfo``, ``SampleInput``, ``ErrorInput``, ``XFail``) and argument helpers;
+one module per op family (mirroring ``engine/ops``) holds that family's entries. ``OPS`` gathers them all.
+"""
+
+from __future__ import annotations
+
+from .convert import CASTS
+from .core import OpInfo, SampleInput
+from .elementwise import ELEMENTWISE
+from .index import INDEX
+from .loss import ACTIVATION, DROPOUT, LOSS, NORM
+from .matmul import MATMUL
+from .reduce import REDUCE, SOFTMAX
+from .shape import SHAPE
+
+OPS: list[OpInfo] = [
+    *ELEMENTWISE,
+    *CASTS,
+    *REDUCE,
+    *SOFTMAX,
+    *MATMUL,
+    *SHAPE,
+    *INDEX,
+    *LOSS,
+    *NORM,
+    *DROPOUT,
+    *ACTIVATION,
+]
+
+__all__ = ["OPS", "OpInfo", "SampleInput"]
