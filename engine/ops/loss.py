@@ -142,6 +142,12 @@ def _log_softmax(x):
     return z - xp.log(s)
 
 
+
+def _mean_divisor(total_weight):
+    """The weight sum a 'mean' loss's gradient divides by; 1 where it is 0 (every target ignored), where the
+    gradient is zero, as PyTorch's is (the weights that multiply it are all zero), not 0/0."""
+    return xp_of(total_weight).where(total_weight > 0, total_weight, 1)
+
 class CrossEntropy(Op):
     """log_softmax over the class axis and the weighted NLL of class-index targets, with smoothing."""
 
@@ -185,7 +191,7 @@ class CrossEntropy(Op):
         if self.reduction == "none":
             gi = g.reshape(wt.shape)
         else:
-            gi = g / self.denom if self.reduction == "mean" else g
+            gi = g / _mean_divisor(self.denom) if self.reduction == "mean" else g
         p = xp.exp(logp)
         onehot = xp.arange(c).reshape(_class_shape(logp.ndim)) == safe[:, None]
         if ls > 0:
@@ -229,7 +235,7 @@ class NllLoss(Op):
         if self.reduction == "none":
             gi = g.reshape(wt.shape)
         else:
-            gi = g / self.denom if self.reduction == "mean" else g
+            gi = g / _mean_divisor(self.denom) if self.reduction == "mean" else g
         coef = -wt * gi
         onehot = xp.arange(self.c).reshape(_class_shape(safe.ndim + 1)) == safe[:, None]
         return ((onehot * coef[:, None]).astype(wt.dtype, copy=False).reshape(self.shape),)
