@@ -60,23 +60,6 @@ NODE_NAMES = {
 }
 
 
-NODE_NAMES = {
-    "leaky_relu": "LeakyReluBackward0",
-    "gelu": "GeluBackward0",
-    "elu": "EluBackward0",
-    "selu": "EluBackward0",
-    "celu": "CeluBackward0",
-    "silu": "SiluBackward0",
-    "mish": "MishBackward0",
-    "softplus": "SoftplusBackward0",
-    "hardtanh": "HardtanhBackward0",
-    "relu6": "HardtanhBackward0",
-    "hardsigmoid": "HardsigmoidBackward0",
-    "hardswish": "HardswishBackward0",
-    "logsigmoid": "LogSigmoidBackward0",
-}
-
-
 @pytest.mark.parametrize("name, kw", ACTIVATIONS, ids=[f"{n}{k}" for n, k in ACTIVATIONS])
 def test_activation_node_names(name, kw):
     out = getattr(EF, name)(engine.randn(3, 4, requires_grad=True), **kw)
