@@ -8,6 +8,13 @@ from engine import random as engine_random
 
 
 @pytest.fixture
+def no_cuda(monkeypatch):
+    """Behave as a machine without CUDA, even where CuPy and a GPU are present."""
+    monkeypatch.setattr(backend, "_cuda_module", None)
+    monkeypatch.setattr(backend, "_cuda_probe_done", True)
+
+
+@pytest.fixture
 def fake_cuda():
     """Install a NumPy-backed CuPy stand-in with two fake GPUs; remove it afterwards.
 

@@ -22,7 +22,7 @@ Like CuPy's, its arrays are not ``numpy.ndarray`` (so the host kernels and ``eng
 refuse them) and ``np.asarray`` of one raises ``TypeError``; NumPy's functions and ufuncs called on them
 dispatch to the stand-in (``__array_function__``, ``__array_ufunc__``). Known gap: array methods
 (``astype``, ``copy``, ``sum``, ...) do not check that their array's device is current, which some of
-CuPy's do. The real-CuPy tests in ``test_devices.py`` cover the same key checks on a GPU machine.
+CuPy's do. The real-CuPy tests in ``test_cuda.py`` cover the same key checks on a GPU machine.
 
 Use: ``engine.backend.install_cuda_module(FakeCupy(device_count=2))``, and ``install_cuda_module(None)``
 to remove it (the ``fake_cuda`` fixture in ``conftest.py`` does both).

@@ -1,10 +1,12 @@
 """Tensor creation, dtypes, the NumPy bridge, conversions and printing."""
 
 import pickle
+import re
 import warnings
 
 import numpy as np
 import pytest
+from device_support import NUMPY_ON_CUDA
 
 import engine
 
@@ -211,3 +213,34 @@ def test_no_warnings_from_numpy_on_overflow():
         warnings.simplefilter("error")
         assert engine.tensor([1e4]).exp().isinf().all()
         assert engine.tensor([0.0]).log().item() == float("-inf")
+
+
+# ----- a CUDA tensor (the CuPy stand-in) to the host: numpy(), item(), tolist(), data_ptr() -----
+def test_numpy_on_cuda_tensor_raises(fake_cuda):
+    x = engine.randn(2, 2, device="cuda")
+    with pytest.raises(TypeError) as info:
+        x.numpy()
+    assert str(info.value) == NUMPY_ON_CUDA.format("cuda:0")
+    with pytest.raises(TypeError, match=re.escape(NUMPY_ON_CUDA.format("cuda:1"))):
+        x.to("cuda:1").numpy()
+
+
+def test_host_conversions_of_cuda_tensor(fake_cuda):
+    x = engine.tensor([[1.0, 2.0], [3.0, 4.0]], device="cuda")
+    host = x.cpu().numpy()
+    assert type(host) is np.ndarray
+    np.testing.assert_array_equal(host, [[1.0, 2.0], [3.0, 4.0]])
+    assert x[1, 0].item() == 3.0
+    assert x.sum().item() == 10.0
+    assert x.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    assert float(x[0, 1]) == 2.0
+    assert int(x[1, 1]) == 4
+    assert bool(x[0, 0])
+    assert type(np.asarray(x)) is np.ndarray  # __array__ copies to the host
+    np.testing.assert_array_equal(x.numpy(force=True), host)
+
+
+def test_data_ptr_of_cuda_tensor(fake_cuda):
+    x = engine.zeros(4, device="cuda")
+    assert isinstance(x.data_ptr(), int)
+    assert x[2:].data_ptr() == x.data_ptr() + 2 * x.element_size()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import engine
 from engine.tensor_str import format_tensor, get_printoptions, printoptions, set_printoptions
 
 
@@ -329,3 +330,15 @@ def test_dtype_suffix_wraps_like_torch():
             arr = np.arange(length, dtype=np.float16) + np.float16(0.5)
             expected = _torch_repr(torch.from_numpy(arr))
             assert format_tensor(arr, "float16", []) == expected, (width, length)
+
+
+# ---------------------------------------------------------------------------
+# A CUDA tensor (the CuPy stand-in) prints its device
+# ---------------------------------------------------------------------------
+def test_print_cuda_tensor(fake_cuda, capsys):
+    x = engine.tensor([1.0, 2.0], device="cuda:1")
+    print(x)
+    assert capsys.readouterr().out == "tensor([1., 2.], device='cuda:1')\n"
+    y = engine.tensor([1.0], device="cuda", requires_grad=True) * 2
+    assert repr(y) == "tensor([2.], device='cuda:0', grad_fn=<MulBackward0>)"
+    assert x.type() == "torch.cuda.FloatTensor"

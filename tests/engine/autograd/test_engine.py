@@ -5,6 +5,7 @@ import sys
 
 import numpy as np
 import pytest
+from device_support import assert_on, rng_data
 from optest import check
 
 import engine
@@ -89,3 +90,58 @@ def test_accumulation_over_reused_module_like_rnn():
         return loss
 
     check(fn, [(3, 3), (2, 3)], grad=(True, False), low=-1, high=1)
+
+
+# ----- gradients on the inputs' device (the CuPy stand-in) -----
+def test_autograd_chain_on_cuda_matches_cpu(fake_cuda):
+    def loss(dev):
+        a, _, m = rng_data()
+        w = engine.tensor(m, device=dev, requires_grad=True)
+        x = engine.tensor(a, device=dev)
+        y = ((x @ w).tanh() * 2).softmax(1)
+        out = (y * y).mean()
+        out.backward()
+        return out, w
+
+    out_gpu, w_gpu = loss("cuda")
+    out_cpu, w_cpu = loss("cpu")
+    assert_on(out_gpu, "cuda:0")
+    assert_on(w_gpu.grad, "cuda:0")
+    assert out_gpu.item() == pytest.approx(out_cpu.item(), rel=1e-5)
+    np.testing.assert_allclose(w_gpu.grad.cpu().numpy(), w_cpu.grad.numpy(), rtol=1e-5, atol=1e-7)
+
+
+def test_backward_through_to_cuda_gives_cpu_leaf_a_cpu_grad(fake_cuda):
+    x = engine.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x.to("cuda")
+    assert y.grad_fn is not None and y.grad_fn.name() == "ToCopyBackward0"
+    (y * y).sum().backward()
+    assert_on(x.grad, "cpu")
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0, 6.0])
+
+
+def test_backward_through_to_cuda_with_dtype_change(fake_cuda):
+    x = engine.tensor([1.0, 2.0], requires_grad=True)
+    y = x.to("cuda:1", engine.float64)
+    y.sum().backward()
+    assert_on(x.grad, "cpu")
+    assert x.grad.dtype == engine.float32
+    assert x.grad.tolist() == [1.0, 1.0]
+
+
+def test_backward_through_cuda_and_back_to_cpu(fake_cuda):
+    x = engine.tensor([1.0, -2.0], requires_grad=True)
+    out = (x.cuda().exp().cpu() * 3).sum()
+    assert_on(out, "cpu")
+    out.backward()
+    assert_on(x.grad, "cpu")
+    np.testing.assert_allclose(x.grad.numpy(), 3 * np.exp([1.0, -2.0]), rtol=1e-6)
+
+
+def test_grad_on_other_device_is_refused(fake_cuda):
+    y = engine.randn(3, device="cuda", requires_grad=True) * 2
+    with pytest.raises(RuntimeError):
+        y.backward(engine.ones(3))
+    leaf = engine.randn(3, device="cuda", requires_grad=True)
+    with pytest.raises(RuntimeError, match="different device"):
+        leaf.grad = engine.ones(3)
