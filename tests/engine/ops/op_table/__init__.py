@@ -6,6 +6,7 @@ one module per op family (mirroring ``engine/ops``) holds that family's entries.
 
 from __future__ import annotations
 
+from .conv_pool import CONV, PAD, POOL
 from .convert import CASTS
 from .core import OpInfo, SampleInput
 from .elementwise import ELEMENTWISE
@@ -27,6 +28,9 @@ OPS: list[OpInfo] = [
     *NORM,
     *DROPOUT,
     *ACTIVATION,
+    *CONV,
+    *POOL,
+    *PAD,
 ]
 
 __all__ = ["OPS", "OpInfo", "SampleInput"]
