@@ -12,8 +12,7 @@ import numpy as np
 import engine
 from engine.ops import conv, pad, pool
 
-from .core import FLOATS, FLOATS_AND_INT, ErrorInput, OpInfo, S
-from .loss import _err, _with_errors
+from .core import FLOATS, FLOATS_AND_INT, ErrorInput, OpInfo, S, call_error, with_call_errors
 
 EF = types.SimpleNamespace(**{name: getattr(mod, name) for mod in (conv, pool, pad) for name in mod.__all__})
 
@@ -114,7 +113,7 @@ def np_conv(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
 
 
 def _conv_error(name, xs, ws, kw, match):
-    return _err(name, lambda m, x, w: F(m).conv2d(x, w, **kw), [xs, ws], RuntimeError, match)
+    return call_error(name, lambda m, x, w: F(m).conv2d(x, w, **kw), [xs, ws], RuntimeError, match)
 
 
 # fmt: off
@@ -145,7 +144,7 @@ _CONV_ERROR_CASES = [
 
 _CONV_ERRORS = [
     *(_conv_error(*case) for case in _CONV_ERROR_CASES),
-    _err(
+    call_error(
         "bias size",
         lambda m, x, w, b: F(m).conv2d(x, w, b, groups=3),
         [(2, 6, 8, 8), (6, 2, 3, 3), (5,)],
@@ -181,7 +180,7 @@ _CONV_ERRORS = [
 CONV = [
     OpInfo(
         "conv2d",
-        _with_errors(_conv),
+        with_call_errors(_conv),
         _conv_samples,
         ref=np_conv,
         error_inputs=lambda: _CONV_ERRORS,
@@ -242,7 +241,7 @@ def _max_pool_samples(dtype):
 
 
 def _pool_error(fn, name, kw, shape, match):
-    return _err(name, lambda m, x: getattr(F(m), fn)(x, **kw), [shape], RuntimeError, match)
+    return call_error(name, lambda m, x: getattr(F(m), fn)(x, **kw), [shape], RuntimeError, match)
 
 
 def _shared_pool_errors(fn):
@@ -350,21 +349,21 @@ def _adaptive_max_samples(dtype):
 
 
 _ADAPTIVE_ERRORS = [
-    _err(
+    call_error(
         "output size length",
         lambda m, x: F(m).adaptive_avg_pool2d(x, (2, 2, 2)),
         [(2, 3, 5, 5)],
         RuntimeError,
         "adaptive_avg_pool2d: output_size must be 2",
     ),
-    _err(
+    call_error(
         "2d input",
         lambda m, x: F(m).adaptive_avg_pool2d(x, 2),
         [(5, 5)],
         RuntimeError,
         "adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got [5, 5]",
     ),
-    _err(
+    call_error(
         "empty dim",
         lambda m, x: F(m).adaptive_avg_pool2d(x, 2),
         [(2, 3, 0, 5)],
@@ -376,7 +375,7 @@ _ADAPTIVE_ERRORS = [
 
 
 def _fn(name):
-    return _with_errors(lambda m, *a, **kw: getattr(F(m), name)(*a, **kw))
+    return with_call_errors(lambda m, *a, **kw: getattr(F(m), name)(*a, **kw))
 
 
 POOL = [
@@ -435,7 +434,7 @@ def _pad_samples(dtype):
 
 
 def _pad_error(name, shape, amounts, kw, exc, match):
-    return _err(name, lambda m, x: F(m).pad(x, amounts, **kw), [shape], exc, match)
+    return call_error(name, lambda m, x: F(m).pad(x, amounts, **kw), [shape], exc, match)
 
 
 _PAD_ERRORS = [

@@ -155,3 +155,17 @@ class OpInfo:
 
 def _a(*values) -> np.ndarray:
     return np.array(values, dtype=np.float64)
+
+
+def call_error(name, call, inputs, exc, match):
+    """An error input carrying its whole call (``call(m, x)``), for arguments the table cannot resolve."""
+    return ErrorInput(S(name, *inputs, kwargs={"call": call}), exc, match)
+
+
+def with_call_errors(fn):
+    """``fn(m, *xs, **kw)``, or the error input's whole call when it carries one (see ``call_error``)."""
+
+    def op(m, *xs, call=None, **kw):
+        return call(m, *xs) if call is not None else fn(m, *xs, **kw)
+
+    return op

@@ -10,7 +10,7 @@ import numpy as np
 import engine
 from engine.ops import activation, dropout, loss, norm
 
-from .core import FLOATS, ErrorInput, OpInfo, S, is_float
+from .core import FLOATS, OpInfo, S, call_error, is_float, with_call_errors
 
 EF = types.SimpleNamespace(
     **{name: getattr(mod, name) for mod in (loss, norm, activation, dropout) for name in mod.__all__}
@@ -170,97 +170,92 @@ def _loss(name, samples, errors=(), **options):
     )
 
 
-def _err(name, call, inputs, exc, match):
-    """An error input carrying its whole call (``call(m, x)``), for arguments the table cannot resolve."""
-    return ErrorInput(S(name, *inputs, kwargs={"call": call}), exc, match)
-
-
 _CE_ERRORS = [
-    _err(
+    call_error(
         "target out of range",
         lambda m, x: F(m).cross_entropy(x, m.tensor([1, 2, 10])),
         [(3, 5)],
         IndexError,
         "Target 10 is out of bounds.",
     ),
-    _err(
+    call_error(
         "negative target",
         lambda m, x: F(m).cross_entropy(x, m.tensor([1, -1, 0])),
         [(3, 5)],
         IndexError,
         "Target -1 is out of bounds.",
     ),
-    _err(
+    call_error(
         "unbatched out of range",
         lambda m, x: F(m).cross_entropy(x, m.tensor(5)),
         [(3,)],
         IndexError,
         "Target 5 is out of bounds.",
     ),
-    _err(
+    call_error(
         "float target",
         lambda m, x: F(m).cross_entropy(x, m.tensor([1.0, 2.0, 3.0])),
         [(3, 5)],
         RuntimeError,
         "expected target dtype to be Long or Byte, but got Float",
     ),
-    _err(
+    call_error(
         "int32 target",
         lambda m, x: F(m).cross_entropy(x, m.tensor([1, 2, 3], dtype=m.int32)),
         [(3, 5)],
         RuntimeError,
         "expected target dtype to be Long or Byte, but got Int",
     ),
-    _err(
+    call_error(
         "batch mismatch",
         lambda m, x: F(m).cross_entropy(x, m.tensor([1, 2, 3, 4])),
         [(3, 5)],
         ValueError,
         "Expected input batch_size (3) to match target batch_size (4).",
     ),
-    _err(
+    call_error(
         "long prob target",
         lambda m, x: F(m).cross_entropy(x, m.zeros(3, 5, dtype=m.int64)),
         [(3, 5)],
         RuntimeError,
         "Expected floating point type for target with class probabilities, got Long",
     ),
-    _err(
+    call_error(
         "3d target size",
         lambda m, x: F(m).cross_entropy(x, m.zeros(2, 4, dtype=m.int64)),
         [(2, 5, 3)],
         RuntimeError,
         "Expected target size [2, 3], got [2, 4]",
     ),
-    _err(
+    call_error(
         "4d target dim",
         lambda m, x: F(m).cross_entropy(x, m.zeros(2, 3, dtype=m.int64)),
         [(2, 5, 3, 4)],
         RuntimeError,
         "only batches of spatial targets supported (3D tensors) but got targets of dimension: 2",
     ),
-    _err(
+    call_error(
         "weight size",
         lambda m, x: F(m).cross_entropy(x, m.tensor([1, 2, 3]), weight=m.ones(4)),
         [(3, 5)],
         RuntimeError,
         "weight tensor should be defined either for all 5 classes or no classes but got weight tensor of shape: [4]",
     ),
-    _err(
+    call_error(
         "prob weight size",
         lambda m, x: F(m).cross_entropy(x, m.ones(3, 5), weight=m.ones(4)),
         [(3, 5)],
         RuntimeError,
         "cross_entropy: weight tensor should be defined either for all 5 classes or no classes",
     ),
-    _err(
+    call_error(
         "label smoothing",
         lambda m, x: F(m).cross_entropy(x, m.tensor([1, 2, 3]), label_smoothing=1.5),
         [(3, 5)],
         RuntimeError,
         "label_smoothing must be between 0.0 and 1.0. Got: 1.5",
     ),
-    _err(
+    call_error(
         "reduction",
         lambda m, x: F(m).cross_entropy(x, m.tensor([1, 2, 3]), reduction="foo"),
         [(3, 5)],
@@ -269,14 +264,14 @@ _CE_ERRORS = [
     ),
 ]
 _NLL_ERRORS = [
-    _err(
+    call_error(
         "0-d input",
         lambda m, x: F(m).nll_loss(x, m.tensor(0)),
         [()],
         ValueError,
         "Expected 1 or more dimensions (got 0)",
     ),
-    _err(
+    call_error(
         "multi-target",
         lambda m, x: F(m).nll_loss(x, m.zeros(3, 2, dtype=m.int64)),
         [(3, 5)],
@@ -376,42 +371,42 @@ def _bn_samples(dtype):
 
 
 _BN_ERRORS = [
-    _err(
+    call_error(
         "batch of one",
         lambda m, x: F(m).batch_norm(x, m.zeros(3), m.ones(3), training=True),
         [(1, 3)],
         ValueError,
         "Expected more than 1 value per channel when training, got input size torch.Size([1, 3])",
     ),
-    _err(
+    call_error(
         "4d batch of one",
         lambda m, x: F(m).batch_norm(x, None, None, training=True),
         [(1, 3, 1, 1)],
         ValueError,
         "Expected more than 1 value per channel when training, got input size torch.Size([1, 3, 1, 1])",
     ),
-    _err(
+    call_error(
         "eval without stats",
         lambda m, x: F(m).batch_norm(x, None, None),
         [(2, 3)],
         RuntimeError,
         "running_mean must be defined in evaluation mode",
     ),
-    _err(
+    call_error(
         "running size",
         lambda m, x: F(m).batch_norm(x, m.zeros(4), m.ones(4)),
         [(2, 3)],
         RuntimeError,
         "running_mean should contain 3 elements not 4",
     ),
-    _err(
+    call_error(
         "weight size",
         lambda m, x: F(m).batch_norm(x, m.zeros(3), m.ones(3), m.ones(4)),
         [(2, 3)],
         RuntimeError,
         "weight should contain 3 elements not 4",
     ),
-    _err(
+    call_error(
         "eps",
         lambda m, x: F(m).batch_norm(x, m.zeros(3), m.ones(3), training=True, eps=0),
         [(2, 3)],
@@ -450,14 +445,14 @@ def _gn(m, x, *wb, num_groups):
 
 
 _LN_ERRORS = [
-    _err(
+    call_error(
         "shape",
         lambda m, x: F(m).layer_norm(x, [5]),
         [(3, 4)],
         RuntimeError,
         "Given normalized_shape=[5], expected input with shape [*, 5], but got input of size[3, 4]",
     ),
-    _err(
+    call_error(
         "weight",
         lambda m, x: F(m).layer_norm(x, (3, 4), weight=m.ones(4)),
         [(3, 4)],
@@ -467,7 +462,7 @@ _LN_ERRORS = [
     ),
 ]
 _GN_ERRORS = [
-    _err(
+    call_error(
         "groups",
         lambda m, x: F(m).group_norm(x, 4),
         [(2, 6, 4)],
@@ -475,7 +470,7 @@ _GN_ERRORS = [
         "Expected number of channels in input to be divisible by num_groups, but got input of shape [2, 6, 4] and "
         "num_groups=4",
     ),
-    _err(
+    call_error(
         "1d",
         lambda m, x: F(m).group_norm(x, 3),
         [(6,)],
@@ -484,15 +479,6 @@ _GN_ERRORS = [
     ),
 ]
 _NORM_TOL = {"float32": (5e-5, 1e-4)}
-
-
-def _with_errors(fn):
-    """``fn(m, *xs, **kw)``, or the error input's whole call when it carries one (``fn=``)."""
-
-    def op(m, *xs, call=None, **kw):
-        return call(m, *xs) if call is not None else fn(m, *xs, **kw)
-
-    return op
 
 
 def _weighted(name):
@@ -505,19 +491,19 @@ def _weighted(name):
 LOSS = [
     OpInfo(
         "cross_entropy",
-        _with_errors(lambda m, *a, **kw: F(m).cross_entropy(*a, **kw)),
+        with_call_errors(lambda m, *a, **kw: F(m).cross_entropy(*a, **kw)),
         _class_samples(smoothing=(0.0, 0.15), ignore_index=-100, seed=0, probabilities=True),
         error_inputs=lambda: _CE_ERRORS,
     ),
     OpInfo(
         "nll_loss",
-        _with_errors(lambda m, *a, **kw: F(m).nll_loss(*a, **kw)),
+        with_call_errors(lambda m, *a, **kw: F(m).nll_loss(*a, **kw)),
         _class_samples(smoothing=(0.0,), ignore_index=2, seed=2),
         error_inputs=lambda: _NLL_ERRORS,
     ),
     OpInfo(
         "mse_loss",
-        _with_errors(_weighted("mse_loss")),
+        with_call_errors(_weighted("mse_loss")),
         lambda dtype: [
             *_pointwise_samples({}, weighted=True)(dtype),
             *(
@@ -527,14 +513,14 @@ LOSS = [
             ),
         ],
         error_inputs=lambda: [
-            _err(
+            call_error(
                 "broadcast",
                 lambda m, x: F(m).mse_loss(x, x[0, :4]),
                 [(3, 5)],
                 RuntimeError,
                 "The size of tensor a (5) must match the size of tensor b (4) at non-singleton dimension 1",
             ),
-            _err(
+            call_error(
                 "weight size",
                 lambda m, x: F(m).mse_loss(x, m.zeros(3, 5), weight=m.ones(5)),
                 [(3, 5)],
@@ -546,10 +532,10 @@ LOSS = [
     OpInfo("l1_loss", _weighted("l1_loss"), _pointwise_samples({}, weighted=True)),
     OpInfo(
         "smooth_l1_loss",
-        _with_errors(lambda m, *a, **kw: F(m).smooth_l1_loss(*a, **kw)),
+        with_call_errors(lambda m, *a, **kw: F(m).smooth_l1_loss(*a, **kw)),
         _pointwise_samples({}, {"beta": 0.5}, {"beta": 0.0}),
         error_inputs=lambda: [
-            _err(
+            call_error(
                 "beta",
                 lambda m, x: F(m).smooth_l1_loss(x, m.zeros(3, 5), beta=-1.0),
                 [(3, 5)],
@@ -560,10 +546,10 @@ LOSS = [
     ),
     OpInfo(
         "huber_loss",
-        _with_errors(_weighted("huber_loss")),
+        with_call_errors(_weighted("huber_loss")),
         _pointwise_samples({}, {"delta": 0.4}, weighted=True),
         error_inputs=lambda: [
-            _err(
+            call_error(
                 "delta",
                 lambda m, x: F(m).huber_loss(x, m.zeros(3, 5), delta=0.0),
                 [(3, 5)],
@@ -574,12 +560,12 @@ LOSS = [
     ),
     OpInfo(
         "binary_cross_entropy_with_logits",
-        _with_errors(
+        with_call_errors(
             lambda m, x, t, w=None, pw=None, **kw: F(m).binary_cross_entropy_with_logits(x, t, w, pos_weight=pw, **kw)
         ),
         _bce_logits_samples,
         error_inputs=lambda: [
-            _err(
+            call_error(
                 "size",
                 lambda m, x: F(m).binary_cross_entropy_with_logits(x, m.zeros(3)),
                 [(3, 5)],
@@ -590,17 +576,17 @@ LOSS = [
     ),
     OpInfo(
         "binary_cross_entropy",
-        _with_errors(lambda m, *a, **kw: F(m).binary_cross_entropy(*a, **kw)),
+        with_call_errors(lambda m, *a, **kw: F(m).binary_cross_entropy(*a, **kw)),
         _bce_samples,
         error_inputs=lambda: [
-            _err(
+            call_error(
                 "input range",
                 lambda m, x: F(m).binary_cross_entropy(x * 3, m.zeros(3, 5)),
                 [(3, 5)],
                 RuntimeError,
                 "all elements of input should be between 0 and 1",
             ),
-            _err(
+            call_error(
                 "size",
                 lambda m, x: F(m).binary_cross_entropy(m.sigmoid(x), m.zeros(3)),
                 [(3, 5)],
@@ -615,14 +601,14 @@ LOSS = [
 NORM = [
     OpInfo(
         "batch_norm",
-        _with_errors(_bn),
+        with_call_errors(_bn),
         _bn_samples,
         error_inputs=lambda: _BN_ERRORS,
         implementations=("compiled", "generic"),
         tolerances=_NORM_TOL,
     ),
-    OpInfo("layer_norm", _with_errors(_ln), _ln_samples, error_inputs=lambda: _LN_ERRORS, tolerances=_NORM_TOL),
-    OpInfo("group_norm", _with_errors(_gn), _gn_samples, error_inputs=lambda: _GN_ERRORS, tolerances=_NORM_TOL),
+    OpInfo("layer_norm", with_call_errors(_ln), _ln_samples, error_inputs=lambda: _LN_ERRORS, tolerances=_NORM_TOL),
+    OpInfo("group_norm", with_call_errors(_gn), _gn_samples, error_inputs=lambda: _GN_ERRORS, tolerances=_NORM_TOL),
 ]
 
 
@@ -641,7 +627,7 @@ def _dropout_samples(spatial):
 def _dropout(name, spatial, errors):
     return OpInfo(
         name,
-        _with_errors(lambda m, *a, **kw: getattr(F(m), name)(*a, **kw)),
+        with_call_errors(lambda m, *a, **kw: getattr(F(m), name)(*a, **kw)),
         _dropout_samples(spatial),
         error_inputs=lambda: errors,
     )
@@ -652,7 +638,7 @@ DROPOUT = [
         "dropout",
         0,
         [
-            _err(
+            call_error(
                 "p",
                 lambda m, x: F(m).dropout(x, 1.5),
                 [(3,)],
@@ -665,7 +651,7 @@ DROPOUT = [
         "dropout1d",
         1,
         [
-            _err(
+            call_error(
                 "dims",
                 lambda m, x: F(m).dropout1d(x),
                 [(2, 3, 4, 4)],
@@ -678,7 +664,7 @@ DROPOUT = [
         "dropout2d",
         2,
         [
-            _err(
+            call_error(
                 "p",
                 lambda m, x: F(m).dropout2d(x, -0.5),
                 [(2, 3, 4, 4)],
@@ -708,7 +694,7 @@ ACTIVATIONS = [
 _INPLACE = {"leaky_relu", "elu", "silu", "hardtanh", "relu6", "mish", "hardswish"}
 _ACT_ERRORS = {
     "gelu": [
-        _err(
+        call_error(
             "approximate",
             lambda m, x: F(m).gelu(x, approximate="foo"),
             [(3,)],
@@ -717,7 +703,7 @@ _ACT_ERRORS = {
         )
     ],
     "hardtanh": [
-        _err(
+        call_error(
             "range",
             lambda m, x: F(m).hardtanh(x, 2.0, 1.0),
             [(3,)],
@@ -751,7 +737,7 @@ def _activation(name, options):
         return getattr(F(m), name)(x, **kw)
 
     errors = _ACT_ERRORS.get(name, [])
-    return OpInfo(name, _with_errors(fn), _act_samples(name, options), error_inputs=lambda: errors)
+    return OpInfo(name, with_call_errors(fn), _act_samples(name, options), error_inputs=lambda: errors)
 
 
 ACTIVATION = [_activation(name, options) for name, options in ACTIVATIONS]
