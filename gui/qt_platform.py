@@ -43,13 +43,10 @@ def missing_libraries(binaries):
     ldd = shutil.which("ldd")
     if ldd is None:
         return []
-    missing = []
-    for binary in binaries:
-        result = subprocess.run([ldd, binary], capture_output=True, text=True, check=False)
-        for soname in _NOT_FOUND.findall(result.stdout):
-            if soname not in missing:
-                missing.append(soname)
-    return missing
+    if not binaries:
+        return []
+    result = subprocess.run([ldd, *binaries], capture_output=True, text=True, check=False)  # one call: app start
+    return list(dict.fromkeys(_NOT_FOUND.findall(result.stdout)))
 
 
 def qt_binaries():
