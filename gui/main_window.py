@@ -107,7 +107,6 @@ class MainWindow(QMainWindow):
         self.summary_dock = self._dock(self.summary, "Summary", Qt.BottomDockWidgetArea, "summary_dock")
         self.tabifyDockWidget(self.inspector_dock, self.history_dock)
         self.inspector_dock.raise_()
-        self.default_dock_sizes()
 
     def default_dock_sizes(self):
         """The docks' first-run sizes, as shares of the window's (a saved layout replaces them)."""
