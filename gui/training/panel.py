@@ -269,10 +269,14 @@ class TrainingPanel(QWidget):
         self.prediction_view.set_predictor(None, "Prediction is available when the run has ended.")
         self.run_label.setText(f"Run folder: {start.run_folder}  ·  {start.train_images:,} training images, "
                                f"batch {start.batch_size}")
-        first = self.controller.history.column("global_step")
-        first_step = float(first[0]) - 1 if len(first) else start.first_epoch * start.steps_per_epoch
-        self.plots.start_run(first_step, start.epochs * start.steps_per_epoch, start.epochs)
+        self._start_plots(start.epochs, start.steps_per_epoch, start.first_epoch * start.steps_per_epoch)
         self.plots.refresh()
+
+    def _start_plots(self, epochs, steps_per_epoch, first_step=0):
+        """Set the plots' axes for a run of ``epochs``; steps already in the history say where it starts."""
+        steps = self.controller.history.column("global_step")
+        first = float(steps[0]) - 1 if len(steps) else first_step
+        self.plots.start_run(first, epochs * steps_per_epoch, epochs)
 
     def _updated(self):
         now = time.perf_counter()
@@ -377,9 +381,8 @@ class TrainingPanel(QWidget):
         except RunFileError as e:
             self._show_banner(f"Cannot show the last run: {e}")
             return
-        progress, steps = self.controller.progress, self.controller.history.column("global_step")
-        first_step = float(steps[0]) - 1 if len(steps) else 0.0
-        self.plots.start_run(first_step, progress.epochs * progress.steps_per_epoch, progress.epochs)
+        progress = self.controller.progress
+        self._start_plots(progress.epochs, progress.steps_per_epoch)
         self.plots.refresh()
         self.progress.show_progress(progress)
         self.run_label.setText(last_run_text(run))
