@@ -197,7 +197,7 @@ def choose(implementations, arrays, options):
             if impl.name in _preferred and impl.applies(*arrays, **options):
                 return impl
     for impl in implementations:
-        if impl.applies(*arrays, **options) and impl.name not in _disabled:
+        if impl.name not in _disabled and impl.applies(*arrays, **options):
             return impl
     raise RuntimeError(f"no implementation of this op takes the call (disabled: {sorted(_disabled)})")
 
