@@ -24,7 +24,6 @@ from .worker import (
     ErrorMessage,
     EvaluationData,
     Job,
-    Paused,
     RunEnded,
     RunStart,
     StepMessage,
@@ -93,7 +92,7 @@ class TrainingController(QObject):
         self._timer.setInterval(DRAIN_INTERVAL_MS)
         self._timer.timeout.connect(self.drain)
         self._handlers = {  # what each message other than a step does
-            RunStart: self._run_started, EpochMessage: self._epoch_ended, Paused: self._paused,
+            RunStart: self._run_started, EpochMessage: self._epoch_ended,
             RunEnded: self._run_ended, EvaluationData: self.evaluationReady.emit,
             DatasetMissing: lambda m: self.datasetMissing.emit(m.dataset, m.data_dir, m.message),
             ErrorMessage: lambda m: self.errorOccurred.emit(m.message), Done: lambda m: None}
@@ -174,6 +173,8 @@ class TrainingController(QObject):
 
     # ----- controls -----
     def pause(self):
+        """Pause after the step in progress. The state follows the user's commands, not the trainer's reports of
+        its waits: one still queued when the user resumes would show a running trainer as paused."""
         if self._state in ("starting", "running"):
             self.worker.pause()
             self._set_state("paused")
@@ -258,10 +259,6 @@ class TrainingController(QObject):
     def _epoch_ended(self, message):
         self.history.add_epoch(message.info, message.end_step)
         self.epochEnded.emit(message.info)
-
-    def _paused(self, message):
-        if self._state == "running":
-            self._set_state("paused")
 
     def _run_ended(self, message):
         self.last_end = message.info

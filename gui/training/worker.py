@@ -8,7 +8,6 @@ queue from a timer. The messages, in the order a run sends them:
 ``RunStart``        layers, steps per epoch, run folder, ...
 ``StepMessage``     a ``StepInfo`` and the step's gradient norms
 ``EpochMessage``    an ``EpochInfo`` and the global step it ended at
-``Paused``          the trainer is waiting (after the step in progress)
 ``RunEnded``        the ``RunInfo`` of ``fit``
 ``EvaluationData``  the evaluation of the test split
 ``DatasetMissing``  the data is not on disk
@@ -53,11 +52,6 @@ class StepMessage:
 class EpochMessage:
     info: EpochInfo
     end_step: int  # the global step the epoch ended at
-
-
-@dataclass
-class Paused:
-    global_step: int
 
 
 @dataclass
@@ -123,9 +117,6 @@ class _Reporter:
 
     def on_epoch_end(self, trainer, info):
         self.post(EpochMessage(info, trainer.global_step))
-
-    def on_pause(self, trainer):
-        self.post(Paused(trainer.global_step))
 
     def on_fit_end(self, trainer, info):
         if info.status == "failed":  # the step whose loss was not finite: a gap in the plots

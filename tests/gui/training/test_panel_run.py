@@ -82,8 +82,29 @@ def test_start_pause_step_resume_stop_then_evaluate_and_export(make_panel, fashi
     assert float(rows[0]["loss"]) == pytest.approx(c.history.column("loss")[0])
 
 
+def test_resume_right_after_a_step_stays_running_and_pause_still_works(make_panel, fashion_doc, qtbot):
+    """The trainer reports each wait after a single step; a report still queued when the user resumes must not
+    put the panel back to "paused" while the trainer runs (Pause was then refused, and Resume did nothing)."""
+    fashion_doc.set_settings({"epochs": 20})
+    panel = make_panel(fashion_doc, slow=0.02)
+    c = panel.controller
+    panel.start_action.trigger()
+    panel.pause_action.trigger()
+    qtbot.waitUntil(lambda: c.run_start is not None and c.worker.setup.trainer.status == "paused", timeout=60000)
+    trainer = c.worker.setup.trainer
+    panel.step_action.trigger()
+    deadline = time.monotonic() + 30
+    while not (trainer.global_step == 1 and trainer.status == "paused") and time.monotonic() < deadline:
+        time.sleep(0.005)  # no Qt events: the trainer's report of its wait stays queued
+    panel.resume_action.trigger()
+    qtbot.wait(400)  # the queue is drained
+    assert c.state == "running" and panel.pause_action.isEnabled()
+    panel.pause_action.trigger()
+    qtbot.waitUntil(lambda: trainer.status == "paused", timeout=20000)
+
+
 def test_rates_and_eta_count_running_time_only(make_panel, fashion_doc, qtbot):
-    fashion_doc.set_settings({"epochs": 3})
+    fashion_doc.set_settings({"epochs": 20})  # far more steps than the test watches: the run cannot end first
     panel = make_panel(fashion_doc, slow=0.03)
     c = panel.controller  # generous waits: loading Fashion-MNIST takes long on a busy machine
     started = time.perf_counter()
@@ -110,7 +131,7 @@ def test_rates_and_eta_count_running_time_only(make_panel, fashion_doc, qtbot):
     seconds = 32 / c.history.column("images_per_second")
     # no step's duration holds the 2 s paused (the first step also loads the compiled kernels, so it is left out)
     assert seconds[1:].max() < 0.5
-    steps_left = 3 * 16 - ((p.epoch - 1) * 16 + p.step)
+    steps_left = p.epochs * 16 - ((p.epoch - 1) * 16 + p.step)
     assert p.eta == pytest.approx(steps_left * 32 / p.images_per_second)
     assert c.elapsed() < time.perf_counter() - started - 2.6  # both pauses left out
 
