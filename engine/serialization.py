@@ -50,7 +50,7 @@ import numpy as np
 from . import backend, dtypes
 from .backend import CPU, device, transfer
 from .tensor import Size, Tensor, make_tensor
-from .utils.files import atomic_write
+from .utils.files import FileError, atomic_write
 
 __all__ = ["WeightFileError", "load", "load_safetensors", "save", "save_safetensors"]
 
@@ -66,16 +66,11 @@ _CHUNK = 16 << 20
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed, so equal objects give byte-identical files
 
 
-class WeightFileError(RuntimeError):
-    """A file that is not a valid weight file: foreign, truncated, corrupted or inconsistent.
+class WeightFileError(FileError, RuntimeError):
+    """A file that is not a valid weight file or checkpoint: foreign, truncated, corrupted or inconsistent.
 
     The message starts with the file's name; ``path`` holds it.
     """
-
-    def __init__(self, path, problem):
-        self.path = path
-        self.problem = problem
-        super().__init__(f"{path}: {problem}")
 
 
 # ----------------------------------------------------------------------------------------------------

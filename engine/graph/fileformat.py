@@ -20,7 +20,7 @@ import json
 import math
 import os
 
-from ..utils.files import atomic_write_text
+from ..utils.files import FileError, atomic_write_text
 from .catalogue import get_layer_type, has_layer_type
 from .document import Edge, Network, NetworkError, Node
 from .params import validate_params
@@ -31,11 +31,12 @@ VERSION = 2
 EXTENSIONS = (".llnet", ".json")
 
 
-class NetworkFileError(NetworkError):
-    def __init__(self, source, message):
-        super().__init__(f"{source}: {message}")
-        self.source = source
-        self.problem = message
+class NetworkFileError(FileError, NetworkError):
+    """A network document that cannot be read; ``source`` (also ``path``) names the file or 'clipboard'."""
+
+    @property
+    def source(self):
+        return self.path
 
 
 def node_to_json(node):

@@ -26,7 +26,7 @@ import numpy as np
 
 from ..graph.fileformat import load_network, save_network
 from ..serialization import save_safetensors
-from ..utils.files import atomic_write_text
+from ..utils.files import FileError, atomic_write_text
 from .callbacks import Callback, Checkpoint, MetricsLog
 from .trainer import StepInfo
 
@@ -36,13 +36,8 @@ RUNS_SUFFIX = ".runs"
 STATUSES = ("created", "running", "finished", "stopped", "failed")
 
 
-class RunFileError(ValueError):
+class RunFileError(FileError, ValueError):
     """A run folder or one of its files that cannot be read; the message names the file."""
-
-    def __init__(self, path, problem):
-        super().__init__(f"{path}: {problem}")
-        self.path = path
-        self.problem = problem
 
 
 def _now():

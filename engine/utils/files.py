@@ -1,10 +1,68 @@
-"""Atomic file writes: a file is written under a temporary name beside its target, synced, then renamed
-over it, so a reader or a crash never sees half of it."""
+"""Files the engine reads and writes: atomic writes (a file is written under a temporary name beside its
+target, synced, then renamed over it, so a reader or a crash never sees half of it), bounded reads of files
+users give us, and ``FileError``, the base of every file kind's error."""
 
 import contextlib
 import os
 import secrets
 import stat
+
+
+class FileError(Exception):
+    """A file the user gave (or we wrote) that cannot be used. Each file kind has its own subclass (documents,
+    weights and checkpoints, datasets, images, run folders, recovery files); all name the file in ``path``
+    and what is wrong in ``problem``, and read ``"<path>: <problem>"``. The command line prints one as a line
+    without a traceback, the GUI shows it in a dialog."""
+
+    def __init__(self, path, problem):
+        self.path = os.fspath(path) if isinstance(path, (str, os.PathLike)) else str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
+
+
+def _size_text(n):
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:,} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} bytes"
+
+
+@contextlib.contextmanager
+def open_regular(path, limit, error):
+    """A binary file object on the regular file ``path``, refused with ``error(path, problem)`` when it is a
+    folder, device or FIFO (opened without blocking, so a FIFO or ``/dev/zero`` cannot hang us or eat memory),
+    cannot be opened, or is larger than ``limit`` bytes."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError as e:
+        raise error(path, f"cannot read the file: {e.strerror or e}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file (a device, FIFO or socket)"
+            raise error(path, f"cannot read it: it is {kind}")
+        if info.st_size > limit:
+            raise error(path, f"the file is {_size_text(info.st_size)}, over the {_size_text(limit)} a file of "
+                              "this kind may have")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        fh = os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+    with fh:
+        yield fh
+
+
+def read_limited(path, limit, error):
+    """The bytes of the regular file ``path`` (see ``open_regular``); a file that grows past ``limit`` while
+    it is read is refused too."""
+    with open_regular(path, limit, error) as fh:
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise error(path, f"the file is over the {_size_text(limit)} a file of this kind may have")
+    return data
 
 
 def atomic_write(path, write):

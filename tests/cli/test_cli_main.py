@@ -7,6 +7,7 @@ import main as entry
 
 
 def test_no_arguments_open_the_gui(monkeypatch):
+    monkeypatch.setattr(entry.qt_platform, "problem", lambda: None)  # whether this machine has a display
     calls = []
     monkeypatch.setitem(sys.modules, "gui.app", types.SimpleNamespace(main=lambda argv: calls.append(argv) or 0))
     assert entry.main([]) == 0

@@ -16,7 +16,7 @@ import tempfile
 import urllib.error
 import urllib.request
 
-from ...utils.files import temporary_file_beside
+from ...utils.files import FileError, temporary_file_beside
 
 __all__ = [
     "CorruptFileError",
@@ -42,13 +42,8 @@ class DatasetNotFoundError(RuntimeError):
     """A dataset's files are not where they were looked for and could not be downloaded."""
 
 
-class CorruptFileError(RuntimeError):
+class CorruptFileError(FileError, RuntimeError):
     """A dataset file exists but is truncated, malformed or unsafe to read; ``path`` names it."""
-
-    def __init__(self, path, reason):
-        self.path = os.fspath(path)
-        self.reason = reason
-        super().__init__(f"{self.path}: {reason}")
 
 
 def default_root():
