@@ -20,6 +20,12 @@ class FileError(Exception):
         super().__init__(f"{self.path}: {problem}")
 
 
+class FileWarning(UserWarning):
+    """Something in a file that was read but not used (an unknown key, ...), issued with ``warnings.warn``;
+    the message names the file and what was ignored. The command line prints it as a 'warning:' line, the GUI
+    in its status bar."""
+
+
 def _size_text(n):
     for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
         if n < 1024 or unit == "TiB":
