@@ -1,6 +1,7 @@
 """What the sub-commands share: opening network and weight files, checking the device, and turning the
 engine's exceptions for bad input into one clear line (``CliError``) instead of a traceback."""
 
+import argparse
 import os
 from contextlib import contextmanager
 
@@ -11,6 +12,17 @@ class CliError(Exception):
     def __init__(self, message, details=()):
         super().__init__(message)
         self.details = list(details)
+
+
+def positive_int(text):
+    """An argparse type: a whole number of at least 1 (``--limit 0`` would evaluate nothing and report nan)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def open_network(path):

@@ -1,7 +1,15 @@
 """Evaluate saved weights on the test set: the accuracy, per class, and the confusion
 matrix (rows: true class, columns: predicted class). WEIGHTS is a weight file or a run folder."""
 
-from .common import CliError, data_errors, load_weights_into, open_network, require_valid, resolve_device
+from .common import (
+    CliError,
+    data_errors,
+    load_weights_into,
+    open_network,
+    positive_int,
+    require_valid,
+    resolve_device,
+)
 from .table import dims, format_table
 
 
@@ -11,7 +19,7 @@ def add_parser(subparsers):
     p.add_argument("weights", metavar="WEIGHTS", help="weights (.safetensors, .llw, .npz) or a run folder")
     p.add_argument("--data", metavar="DIR", help="the dataset folder")
     p.add_argument("--download", action="store_true", help="download the dataset if it is missing")
-    p.add_argument("--limit", type=int, metavar="N", help="evaluate on the first N test images only")
+    p.add_argument("--limit", type=positive_int, metavar="N", help="evaluate on the first N test images only")
     p.add_argument("--device", choices=("cpu", "cuda"))
     p.set_defaults(handler=main)
 

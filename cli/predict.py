@@ -2,7 +2,7 @@
 probabilities. Each image is converted to the Input's channels, resized to its height and width, and
 normalised as in training."""
 
-from .common import CliError, load_weights_into, open_network, require_valid, resolve_device
+from .common import CliError, load_weights_into, open_network, positive_int, require_valid, resolve_device
 from .table import dims
 
 
@@ -11,7 +11,7 @@ def add_parser(subparsers):
     p.add_argument("network", metavar="NET.llnet", help="the network file")
     p.add_argument("weights", metavar="WEIGHTS", help="weights (.safetensors, .llw, .npz) or a run folder")
     p.add_argument("images", metavar="IMAGE", nargs="+", help="image files (PNG, JPEG, ...)")
-    p.add_argument("--top", type=int, default=5, metavar="K", help="how many classes to show (default 5)")
+    p.add_argument("--top", type=positive_int, default=5, metavar="K", help="how many classes to show (default 5)")
     p.add_argument("--device", choices=("cpu", "cuda"))
     p.set_defaults(handler=main)
 
