@@ -26,8 +26,6 @@ def main(args):
         raise CliError(f"{args.network}: predict reads images into a 1×H×W or 3×H×W input, not {dims(shape)}")
     if len(outputs) != 1:
         raise CliError(f"{args.network}: predict needs one score per class, but the output is {dims(outputs)}")
-    if args.top < 1:
-        raise CliError(f"--top must be at least 1, got {args.top}")
     model = network.build().to(resolve_device(network, args.device))
     weights = load_weights_into(model, args.weights, args.network)
     predictor = Predictor(model, network, class_names(network, outputs[0], args.weights), weights)

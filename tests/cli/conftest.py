@@ -12,7 +12,10 @@ def cli(capsys):
 
     def run(*args):
         capsys.readouterr()
-        code = entry.main([str(a) for a in args])
+        try:
+            code = entry.main([str(a) for a in args])
+        except SystemExit as e:  # argparse refusing an option, as the process would exit
+            code = e.code
         out, err = capsys.readouterr()
         return Result(code, out, err)
 

@@ -16,6 +16,7 @@ def test_no_arguments_open_the_gui(monkeypatch):
 
 
 def test_without_the_gui_the_help_says_why(monkeypatch, capsys):
+    monkeypatch.setattr(entry.qt_platform, "problem", lambda: None)
     monkeypatch.setitem(sys.modules, "gui.app", None)  # import gui.app raises ImportError
     assert entry.main([]) == 1
     out, err = capsys.readouterr()
