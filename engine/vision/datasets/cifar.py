@@ -142,16 +142,20 @@ class CIFAR10(VisionDataset):
         if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != n_pixels:
             desc = f"{data.dtype} array of shape {data.shape}" if isinstance(data, np.ndarray) else type(data).__name__
             raise CorruptFileError(path, f"'data' must be a uint8 array of shape (N, {n_pixels}), found {desc}")
-        try:
-            labels = np.asarray(labels)
-        except (TypeError, ValueError):
-            labels = np.asarray([], dtype=object)
-        if labels.shape != (data.shape[0],) or labels.dtype.kind not in "iu":
-            raise CorruptFileError(path, f"'{self.labels_key}' must hold {data.shape[0]} integer labels")
-        if labels.size and (labels.min() < 0 or labels.max() >= len(self.classes)):
-            raise CorruptFileError(path, f"labels must lie in [0, {len(self.classes) - 1}], "
-                                         f"found {labels.min()}..{labels.max()}")
-        return data, labels.astype(np.int64)
+        return data, self._labels(path, labels, data.shape[0])
+
+    def _labels(self, path, labels, count):
+        """``labels`` as int64 after checking, in one pass, that they are ``count`` ints in range: a flat list
+        as CIFAR writes them, or a 1-D integer array. Nothing nested is walked or converted."""
+        if isinstance(labels, list) and len(labels) == count and all(type(v) is int for v in labels):
+            low, high = (min(labels), max(labels)) if labels else (0, 0)
+        elif isinstance(labels, np.ndarray) and labels.dtype.kind in "iu" and labels.shape == (count,):
+            low, high = (int(labels.min()), int(labels.max())) if labels.size else (0, 0)
+        else:
+            raise CorruptFileError(path, f"'{self.labels_key}' must hold {count} integer labels")
+        if low < 0 or high >= len(self.classes):
+            raise CorruptFileError(path, f"labels must lie in [0, {len(self.classes) - 1}], found {low}..{high}")
+        return np.array(labels, dtype=np.int64)
 
     def _load_batches(self):
         files = self.train_list if self.train else self.test_list
