@@ -10,13 +10,13 @@ import os
 from contextlib import suppress
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
 
 from .. import serialization
 from ..graph import DATASETS
 from ..graph.export import load_weights
 from ..ops.shape import stack
 from ..vision import transforms as T
+from ..vision.image_file import open_image
 from .recipe import eval_transform
 from .runs import RunFileError, load_run
 from .trainer import class_probabilities
@@ -79,15 +79,10 @@ def class_names(network, count, weights=None):
 
 def load_image(path, network):
     """The image at ``path`` as the network's Input takes it: mode L or RGB, its height and width;
-    ``ValueError`` naming the file when it cannot be read."""
+    ``ImageFileError`` (a ``ValueError``) naming the file when it cannot be read within the budgets of
+    ``engine.vision.image_file``."""
     channels, height, width = network.input_node().params["shape"]
-    try:
-        with Image.open(path) as img:
-            img = img.convert("L" if channels == 1 else "RGB")
-    except FileNotFoundError:
-        raise ValueError(f"{path}: no such image file") from None
-    except (UnidentifiedImageError, OSError) as e:
-        raise ValueError(f"{path}: cannot read the image ({e})") from None
+    img = open_image(path, "L" if channels == 1 else "RGB")
     return T.Resize((height, width))(img) if img.size != (width, height) else img
 
 

@@ -3,3 +3,5 @@
 from . import datasets as datasets
 from . import transforms as transforms
 from . import utils as utils
+from .image_file import ImageFileError as ImageFileError
+from .image_file import open_image as open_image

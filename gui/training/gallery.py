@@ -1,10 +1,11 @@
 """A gallery of test images with their true and predicted labels, misclassified ones first."""
 
 import numpy as np
-from PIL import Image
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QBrush, QColor, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QLabel, QListView, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+
+from engine.vision.image_file import open_image
 
 THUMBNAIL = 72
 WRONG = QColor("#c62828")
@@ -17,8 +18,7 @@ def image_array(dataset, index):
     if hasattr(dataset, "arrays"):
         return dataset.arrays()[0][index]
     if hasattr(dataset, "samples"):
-        with Image.open(dataset.samples[index][0]) as img:
-            return np.asarray(img.convert("RGB"))
+        return np.asarray(open_image(dataset.samples[index][0], "RGB"))
     raise TypeError(f"cannot show the images of a {type(dataset).__name__}")
 
 

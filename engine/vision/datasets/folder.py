@@ -1,9 +1,10 @@
 """``DatasetFolder`` and ``ImageFolder``: one sub-folder per class, as in torchvision."""
 
 import os
+import threading
 
-from PIL import Image, UnidentifiedImageError
-
+from ...utils.files import FileError
+from ..image_file import open_image
 from .utils import CorruptFileError
 from .vision import VisionDataset
 
@@ -68,15 +69,9 @@ def make_dataset(directory, class_to_idx=None, extensions=None, is_valid_file=No
 
 
 def pil_loader(path):
-    """The image at ``path`` as an RGB PIL image, fully read; unreadable files raise naming ``path``."""
-    try:
-        with open(path, "rb") as f:
-            img = Image.open(f)
-            return img.convert("RGB")
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-        if isinstance(e, (FileNotFoundError, PermissionError)):
-            raise
-        raise CorruptFileError(path, f"cannot read the image ({type(e).__name__}: {e})") from e
+    """The image at ``path`` as an RGB PIL image, fully read within ``engine.vision.image_file``'s budgets;
+    ``CorruptFileError`` naming ``path`` when it cannot be."""
+    return open_image(path, "RGB", error=CorruptFileError)
 
 
 def default_loader(path):
@@ -84,10 +79,20 @@ def default_loader(path):
 
 
 class DatasetFolder(VisionDataset):
-    """Samples arranged as ``root/<class>/**/<file>``; ``loader`` turns a path into a sample."""
+    """Samples arranged as ``root/<class>/**/<file>``; ``loader`` turns a path into a sample.
+
+    ``on_bad_sample`` (keyword only; not in torchvision) says what a sample whose file the loader refuses
+    with a ``FileError`` (``pil_loader``'s ``CorruptFileError``) does: ``"error"`` (the default, torchvision's
+    behaviour) raises it; ``"skip"`` leaves it out of batches: ``__getitems__`` returns the batch's good
+    samples only (the batch is smaller) and records the bad file in ``skipped_paths`` (``skipped`` counts
+    them), and a recorded file is not read again. ``__getitem__`` raises the error in both modes: a single
+    item cannot be skipped. A batch with no good sample left raises ``CorruptFileError``.
+    """
 
     def __init__(self, root, loader, extensions=None, transform=None, target_transform=None,
-                 is_valid_file=None, allow_empty=False):
+                 is_valid_file=None, allow_empty=False, *, on_bad_sample="error"):
+        if on_bad_sample not in ("error", "skip"):
+            raise ValueError(f"on_bad_sample must be 'error' or 'skip', not {on_bad_sample!r}")
         super().__init__(root, transform=transform, target_transform=target_transform)
         classes, class_to_idx = self.find_classes(self.root)
         samples = self.make_dataset(self.root, class_to_idx, extensions, is_valid_file, allow_empty=allow_empty)
@@ -97,6 +102,10 @@ class DatasetFolder(VisionDataset):
         self.class_to_idx = class_to_idx
         self.samples = samples
         self.targets = [s[1] for s in samples]
+        self.on_bad_sample = on_bad_sample
+        self.skipped_paths = []
+        self._skipped_set = set()
+        self._skip_lock = threading.Lock()  # DataLoader workers are threads sharing the dataset
 
     @staticmethod
     def make_dataset(directory, class_to_idx, extensions=None, is_valid_file=None, allow_empty=False):
@@ -108,9 +117,40 @@ class DatasetFolder(VisionDataset):
     def find_classes(self, directory):
         return find_classes(directory)
 
+    @property
+    def skipped(self):
+        """How many bad samples ``__getitems__`` has skipped (each file counted once)."""
+        return len(self.skipped_paths)
+
     def __getitem__(self, index):
         path, target = self.samples[index]
         return self._transformed(self.loader(path), target)
+
+    def __getitems__(self, indices):
+        """The samples at ``indices``; with ``on_bad_sample="skip"``, the good ones only (see the class)."""
+        if self.on_bad_sample == "error":
+            return [self[i] for i in indices]
+        items, first_bad = [], None
+        for i in indices:
+            path = self.samples[i][0]
+            if path in self._skipped_set:
+                first_bad = first_bad or CorruptFileError(path, "skipped before: the file cannot be read")
+                continue
+            try:
+                items.append(self[i])
+            except FileError as e:
+                first_bad = first_bad or e
+                self._record_skipped(path)
+        if indices and not items:
+            raise CorruptFileError(first_bad.path, f"{first_bad.problem} (no sample of this batch of {len(indices)} "
+                                                   "could be read, so none is left to skip to)")
+        return items
+
+    def _record_skipped(self, path):
+        with self._skip_lock:
+            if path not in self._skipped_set:
+                self._skipped_set.add(path)
+                self.skipped_paths.append(path)
 
     def __len__(self):
         return len(self.samples)
@@ -122,13 +162,13 @@ class ImageFolder(DatasetFolder):
     ``samples`` lists ``(path, class_index)``, ``targets`` the class indices, ``imgs`` is ``samples``.
     A missing folder, a folder without class sub-folders or a class without images (unless
     ``allow_empty``) raises ``FileNotFoundError``; an image that cannot be decoded raises
-    ``CorruptFileError`` naming the file.
+    ``CorruptFileError`` naming the file (or is skipped and counted: ``on_bad_sample``, see ``DatasetFolder``).
     """
 
     def __init__(self, root, transform=None, target_transform=None, loader=None, is_valid_file=None,
-                 allow_empty=False):
+                 allow_empty=False, *, on_bad_sample="error"):
         super().__init__(root, loader if loader is not None else default_loader,
                          IMG_EXTENSIONS if is_valid_file is None else None,
                          transform=transform, target_transform=target_transform,
-                         is_valid_file=is_valid_file, allow_empty=allow_empty)
+                         is_valid_file=is_valid_file, allow_empty=allow_empty, on_bad_sample=on_bad_sample)
         self.imgs = self.samples
