@@ -47,10 +47,22 @@ import zlib
 
 import numpy as np
 
-from . import backend, dtypes
+from . import dtypes
 from .backend import CPU, device, transfer
+from .serialization_limits import (
+    MAX_WEIGHT_FILE_BYTES,
+    ZIP_ERRORS,
+    WeightFileError,
+    bytes_view,
+    check_zip_members,
+    name_of,
+    read_into,
+    require_file,
+)
+from .serialization_placement import placer as _placer
+from .serialization_safetensors import load_safetensors, save_safetensors
 from .tensor import Size, Tensor, make_tensor
-from .utils.files import FileError, atomic_write
+from .utils.files import atomic_write, open_regular
 
 __all__ = ["WeightFileError", "load", "load_safetensors", "save", "save_safetensors"]
 
@@ -64,13 +76,6 @@ _MAX_MANIFEST_BYTES = 256 << 20
 _MAX_NDIM = 64
 _CHUNK = 16 << 20
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed, so equal objects give byte-identical files
-
-
-class WeightFileError(FileError, RuntimeError):
-    """A file that is not a valid weight file or checkpoint: foreign, truncated, corrupted or inconsistent.
-
-    The message starts with the file's name; ``path`` holds it.
-    """
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -159,7 +164,7 @@ class _Encoder:
             le = np.asarray(host, dtype=np.dtype(name).newbyteorder("<"), order="C")
             blob = len(self.blobs)
             meta = {"file": f"data/{blob}", "dtype": name, "shape": [int(s) for s in le.shape],
-                    "nbytes": int(le.nbytes), "crc32": zlib.crc32(_bytes_view(le)), "device": str(dev)}
+                    "nbytes": int(le.nbytes), "crc32": zlib.crc32(bytes_view(le)), "device": str(dev)}
             self.blobs.append((meta, le))
             self._blob_of[id(array)] = blob
             self._keep.append(array)
@@ -168,11 +173,6 @@ class _Encoder:
         self._tensor_of[id(obj)] = index
         self._keep.append(obj)
         return index
-
-
-def _bytes_view(arr):
-    """The bytes of a C-contiguous array, without copying."""
-    return memoryview(arr.reshape(-1).view(np.uint8))
 
 
 def _encode(obj):
@@ -188,7 +188,7 @@ def _write_zip(fileobj, manifest, blobs):
     with zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
         _write_member(zf, MANIFEST, [memoryview(manifest)], len(manifest))
         for meta, arr in blobs:
-            _write_member(zf, meta["file"], _chunks(_bytes_view(arr)), meta["nbytes"])
+            _write_member(zf, meta["file"], _chunks(bytes_view(arr)), meta["nbytes"])
 
 
 def _chunks(view):
@@ -263,13 +263,6 @@ def _describe_foreign(head, names=None):
     return "not a file written by engine.save() (no ZIP archive found; truncated, or a different format)"
 
 
-def _name_of(f):
-    if isinstance(f, (str, bytes, os.PathLike)):
-        return os.fsdecode(os.fspath(f))
-    name = getattr(f, "name", None)
-    return name if isinstance(name, str) else f"<{type(f).__name__}>"
-
-
 def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None, **pickle_load_args):
     """Load an object saved by :func:`save` from a path or a readable binary file object.
 
@@ -283,16 +276,28 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
         raise ValueError("load() does not use pickle; pickle_module is not supported")
     placer = _placer(map_location)
     if isinstance(f, (str, bytes, os.PathLike)):
-        name = _name_of(f)
-        with open(os.fspath(f), "rb") as fh:
+        name = name_of(f)
+        require_file(f, "file")
+        with open_regular(os.fspath(f), MAX_WEIGHT_FILE_BYTES, WeightFileError) as fh:
             return _load_from(fh, name, placer)
     if not hasattr(f, "read"):
         raise TypeError(f"load() expects a path or a readable binary file object, got {type(f).__name__}")
-    name = _name_of(f)
+    name = name_of(f)
     fh = f
     if not _seekable(f):
-        fh = io.BytesIO(f.read())
+        fh = _read_stream(f, name)
     return _load_from(fh, name, placer)
+
+
+def _read_stream(f, name):
+    """A seekable copy of the non-seekable stream ``f``, read in chunks up to the budget."""
+    out = io.BytesIO()
+    while chunk := f.read(_CHUNK):
+        out.write(chunk)
+        if out.tell() > MAX_WEIGHT_FILE_BYTES:
+            raise WeightFileError(name, f"the stream holds more than {MAX_WEIGHT_FILE_BYTES >> 30} GiB")
+    out.seek(0)
+    return out
 
 
 def _seekable(f):
@@ -302,9 +307,7 @@ def _seekable(f):
         return False
 
 
-# What zipfile and json raise on damaged input (zipfile's RuntimeError: an encrypted member).
-_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, KeyError, IndexError,
-               OverflowError, NotImplementedError, UnicodeDecodeError, zlib.error, RuntimeError)
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, *ZIP_ERRORS)
 
 
 class _Passthrough(Exception):
@@ -320,6 +323,7 @@ def _load_from(fh, name, placer):
     head = fh.read(16)
     if isinstance(head, str):
         raise TypeError(f"load() needs a binary file object, {name} is open in text mode")
+    size = fh.seek(0, os.SEEK_END) - start
     fh.seek(start)
     if not head:
         raise WeightFileError(name, "the file is empty")
@@ -336,7 +340,7 @@ def _load_from(fh, name, placer):
         if MANIFEST not in names:
             raise WeightFileError(name, _describe_foreign(head, names))
         try:
-            return _Loader(zf, name, placer).run(infos)
+            return _Loader(zf, name, placer).run(infos, size)
         except WeightFileError:
             raise
         except _Passthrough as p:
@@ -401,16 +405,17 @@ class _Loader:
         self.arrays = {}  # blob index -> host array
         self.objects = {}  # tensor index -> loaded tensor
 
-    def run(self, infos):
+    def run(self, infos, size):
         try:
-            return self._run(infos)
+            return self._run(infos, size)
         except _Invalid as e:
             raise WeightFileError(self.name, str(e)) from None
 
-    def _run(self, infos):
+    def _run(self, infos, size):
+        problem = check_zip_members(infos, size)  # after this no member can claim more than the file holds
+        _expect(problem is None, problem)
         by_name = {}
         for info in infos:
-            _expect(info.filename not in by_name, f"the archive holds {info.filename!r} twice")
             _expect(info.compress_type == zipfile.ZIP_STORED,
                     f"member {info.filename!r} is compressed; this format stores members uncompressed")
             _expect(info.file_size == info.compress_size,
@@ -494,17 +499,11 @@ class _Loader:
         b = self.blobs[index]
         le = np.dtype(b["dtype"]).newbyteorder("<")
         arr = np.empty(tuple(b["shape"]), dtype=le)
-        view = _bytes_view(arr)
-        crc = 0
+        view = bytes_view(arr)
         with self.zf.open(b["info"]) as src:
-            pos = 0
-            while pos < b["nbytes"]:
-                chunk = src.read(min(_CHUNK, b["nbytes"] - pos))
-                _expect(chunk, f"member {b['file']!r} ends early (truncated)")
-                view[pos:pos + len(chunk)] = chunk
-                crc = zlib.crc32(chunk, crc)
-                pos += len(chunk)
+            _expect(read_into(src, view), f"member {b['file']!r} ends early (truncated)")
             src.read(1)  # reach the end of the member, where zipfile checks its CRC
+        crc = zlib.crc32(view)
         _expect(crc == b["crc32"], f"member {b['file']!r} is corrupted (CRC32 {crc:#010x}, the manifest records "
                                    f"{b['crc32']:#010x})")
         if b["dtype"] == "bool" and arr.size:
@@ -604,156 +603,3 @@ class _Loader:
             except RuntimeError:
                 raise _Invalid(f"{where}: invalid device {v!r}") from None
         raise AssertionError(tag)  # unreachable: the tag was checked above
-
-
-# ----------------------------------------------------------------------------------------------------
-# map_location
-# ----------------------------------------------------------------------------------------------------
-def _as_device(d):
-    if isinstance(d, device):
-        return d
-    if isinstance(d, int) and not isinstance(d, bool):
-        return device("cuda", d)
-    if isinstance(d, str):
-        return device(d)
-    raise TypeError(f"map_location: expected a device, a device name or an int, got {type(d).__name__}")
-
-
-def _place(t, dev, explicit):
-    """``t`` (on the CPU) moved to ``dev``; the error PyTorch gives when ``dev`` is a CUDA device we lack."""
-    if dev is CPU:
-        return t
-    count = backend.cuda_device_count()
-    if count == 0:
-        raise RuntimeError(
-            "Attempting to deserialize object on a CUDA device but CUDA is not available. If you are running "
-            "on a CPU-only machine, please use engine.load with map_location='cpu' to map your storages to the "
-            "CPU." if not explicit else f"map_location asks for {dev} but CUDA is not available")
-    if dev.index >= count:
-        raise RuntimeError(f"Attempting to deserialize object on CUDA device {dev.index} but only {count} "
-                           f"CUDA device(s) are available. Please use engine.load with map_location to map "
-                           f"your storages to an existing device.")
-    return make_tensor(transfer(t._data, CPU, dev), dev)
-
-
-def _placer(map_location):
-    """A function ``(cpu_tensor, saved_device_name) -> tensor`` implementing ``map_location``."""
-    if map_location is None:
-        return lambda t, saved: _place(t, device(saved), False)
-    if isinstance(map_location, dict):
-        table = {}
-        for k, v in map_location.items():
-            if not isinstance(k, str):
-                raise TypeError(f"map_location: dict keys must be device names, got {type(k).__name__}")
-            table[device(k)] = _as_device(v)
-
-        def by_table(t, saved):
-            src = device(saved)
-            return _place(t, table.get(src, src), src in table)
-
-        return by_table
-    if callable(map_location) and not isinstance(map_location, (str, device)):
-        def by_call(t, saved):
-            out = map_location(t, saved)
-            if out is None:
-                return _place(t, device(saved), False)
-            if not isinstance(out, Tensor):
-                raise TypeError(f"map_location callable returned {type(out).__name__}, expected a tensor or None")
-            return out
-
-        return by_call
-    target = _as_device(map_location)
-    return lambda t, saved: _place(t, target, True)
-
-
-# ----------------------------------------------------------------------------------------------------
-# safetensors
-# ----------------------------------------------------------------------------------------------------
-def save_safetensors(state_dict, path, metadata=None):
-    """Write ``state_dict`` (str -> tensor) as a safetensors file, atomically.
-
-    PyTorch reads it back with ``safetensors.torch.load_file(path)``. Tensors on a GPU are copied to the
-    host and non-contiguous ones are written as contiguous copies. ``metadata``: an optional str -> str dict
-    stored in the header.
-    """
-    from safetensors.numpy import save_file
-
-    if not isinstance(state_dict, dict):
-        raise TypeError(f"save_safetensors expects a dict of name -> tensor, got {type(state_dict).__name__}")
-    if metadata is not None and not (isinstance(metadata, dict) and
-                                     all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items())):
-        raise TypeError("save_safetensors: metadata must be a dict of str -> str")
-    arrays = {}
-    for key, value in state_dict.items():
-        if not isinstance(key, str):
-            raise TypeError(f"save_safetensors: key {key!r} is not a str")
-        if isinstance(value, Tensor):
-            host = value._host()
-        elif isinstance(value, np.ndarray):
-            host = value
-        else:
-            raise TypeError(f"save_safetensors: state_dict[{key!r}] is a {type(value).__name__}, not a tensor")
-        name = np.dtype(host.dtype).name
-        if name not in _DTYPES:
-            raise TypeError(f"save_safetensors: state_dict[{key!r}] has unsupported dtype {host.dtype}")
-        # save_file reads each array's raw buffer: it must be one C-contiguous little-endian block
-        arrays[key] = np.asarray(host, dtype=np.dtype(name).newbyteorder("<"), order="C")
-    target = _target_path(path)
-
-    def write(fh, tmp):
-        fh.flush()
-        save_file(arrays, tmp, metadata=metadata)
-        # save_file wrote through its own handle: make that data durable too
-        with open(tmp, "rb+") as again:
-            os.fsync(again.fileno())
-
-    atomic_write(target, write)
-
-
-def load_safetensors(path, device="cpu"):
-    """Read a safetensors file into a dict of name -> tensor on ``device`` (file order, i.e. sorted names).
-
-    Foreign, truncated or corrupt headers raise :class:`WeightFileError` naming the file (safetensors has
-    no checksums, so flipped bytes inside tensor data cannot be detected).
-    """
-    from safetensors import safe_open
-
-    name = _name_of(path)
-    dev = _as_device(device)
-    if not os.path.exists(os.fspath(path)):
-        raise FileNotFoundError(f"{name}: no such file")
-    if os.path.isdir(os.fspath(path)):
-        raise IsADirectoryError(f"{name}: is a directory, not a safetensors file")
-    try:
-        with safe_open(os.fspath(path), framework="np") as st:
-            arrays = {k: st.get_tensor(k) for k in st.keys()}  # noqa: SIM118 - safe_open has no __iter__
-    except Exception as e:  # SafetensorError, and KeyError/ValueError for dtypes NumPy lacks (bf16, fp8)
-        hint = _safetensors_hint(path)
-        raise WeightFileError(name, f"not a valid safetensors file ({type(e).__name__}: {e}){hint}") from None
-    out = {}
-    for key, arr in arrays.items():
-        dt_name = np.dtype(arr.dtype).name
-        if dt_name not in _DTYPES or arr.dtype.kind not in "biuf":
-            raise WeightFileError(name, f"tensor {key!r} has dtype {arr.dtype}, which the engine does not support")
-        if not arr.flags.writeable or not arr.flags.c_contiguous or not arr.dtype.isnative:
-            arr = np.array(arr, dtype=np.dtype(dt_name), order="C")
-        out[key] = _place(make_tensor(arr, CPU), dev, True)
-    return out
-
-
-def _safetensors_hint(path):
-    try:
-        with open(os.fspath(path), "rb") as fh:
-            head = fh.read(16)
-            fh.seek(0, os.SEEK_END)
-            size = fh.tell()
-    except OSError:
-        return ""
-    if head[:2] == b"PK":
-        return "; it is a ZIP archive: if engine.save() wrote it, use engine.load()"
-    if head[:1] == b"\x80":
-        return "; it looks like a Python pickle, which this engine never loads"
-    if size < 8:
-        return "; the file is shorter than a safetensors header"
-    return ""
-

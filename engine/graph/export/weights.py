@@ -8,7 +8,6 @@ and every fault raises ``WeightFileError`` naming the file.
 """
 
 import os
-import zipfile
 from collections import OrderedDict
 
 import numpy as np
@@ -16,6 +15,7 @@ import numpy as np
 from ... import serialization
 from ...creation import from_numpy
 from ...serialization import WeightFileError
+from ...serialization_npz import load_npz
 from ...tensor import Tensor
 from ...utils.files import atomic_write
 from .errors import ExportError
@@ -83,20 +83,7 @@ def write_weights(fmt, arrays, path, metadata=None):
 
 # ----- reading -----
 def _read_npz(path, name):
-    try:
-        data = np.load(path, allow_pickle=False)
-        if not isinstance(data, np.lib.npyio.NpzFile):
-            raise WeightFileError(name, "holds a single .npy array, not named weights")
-        with data:
-            arrays = {key: data[key] for key in data.files}
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
-        raise WeightFileError(name, f"not a valid .npz file ({type(e).__name__}: {e})") from None
-    out = {}
-    for key, array in arrays.items():
-        if array.dtype.kind not in "biuf":
-            raise WeightFileError(name, f"array {key!r} has dtype {array.dtype}, not numbers")
-        out[key] = from_numpy(np.asarray(array, order="C"))
-    return out
+    return {key: from_numpy(array) for key, array in load_npz(path).items()}
 
 
 def _read_engine(path, name):
@@ -107,8 +94,8 @@ def _read_engine(path, name):
         raise WeightFileError(name, "is a training checkpoint, not a dict of weights; its 'model' entry holds them")
     out = {}
     for key, value in obj.items():
-        if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
-            value = from_numpy(np.asarray(value, order="C"))
+        if isinstance(value, np.ndarray):
+            value = from_numpy(value)  # engine.load gives native, C-ordered arrays of supported dtypes
         if not isinstance(key, str) or not isinstance(value, Tensor):
             raise WeightFileError(name, f"entry {key!r} is a {type(value).__name__}, not a tensor named by a string")
         out[key] = value
@@ -129,6 +116,6 @@ def load_weights(path):
     reader = READERS.get(os.path.splitext(name)[1].lower())
     if reader is None:
         raise WeightFileError(name, f"unknown weight file extension; expected one of {', '.join(READERS)}")
-    if not os.path.isfile(name):
-        raise FileNotFoundError(f"{name}: no such weight file")
+    if not os.path.lexists(name):
+        raise FileNotFoundError(f"{name}: no such weight file")  # what exists but is no file: WeightFileError
     return reader(name, name)

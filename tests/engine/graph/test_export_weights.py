@@ -186,14 +186,16 @@ def test_corrupt_files_name_the_file(name, tmp_path):
 def test_npz_with_objects_is_refused_without_unpickling(tmp_path):
     path = tmp_path / "objects.npz"
     np.savez(path, weight=np.array([{"a": 1}], dtype=object))
-    with pytest.raises(WeightFileError, match=r"objects\.npz: not a valid \.npz file .*allow_pickle"):
+    with pytest.raises(WeightFileError, match=r"objects\.npz: array 'weight' has dtype object, which the engine "
+                                                r"does not support"):
         load_weights(path)
 
 
 def test_npz_of_non_numbers_is_refused(tmp_path):
     path = tmp_path / "text.npz"
     np.savez(path, names=np.array(["a", "b"]))
-    with pytest.raises(WeightFileError, match=r"text\.npz: array 'names' has dtype <U1, not numbers"):
+    with pytest.raises(WeightFileError, match=r"text\.npz: array 'names' has dtype <U1, which the engine does "
+                                               r"not support"):
         load_weights(path)
 
 
