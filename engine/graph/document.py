@@ -67,6 +67,18 @@ _TORCH_MODULE_ATTRIBUTES = frozenset((
     "to_empty", "xpu"))
 
 
+class PartRefused(NetworkError):
+    """``Network.add_many`` refused one of its parts: ``part`` is the Node or Edge, ``index`` its place in
+    its list; the message is the one ``add_node`` or ``connect`` gives."""
+
+    def __init__(self, problem, part, index):
+        super().__init__(problem)
+        self.part, self.index = part, index
+
+
+MAX_NAME_LENGTH = 200
+
+
 @functools.cache
 def reserved_names():
     """Names a node cannot take: they are attributes of the built module (``forward``, ``training``...)."""
@@ -82,6 +94,103 @@ def _position(position):
     if not (math.isfinite(x) and math.isfinite(y)):
         raise NetworkError(f"a position must be finite, got {position!r}")
     return (round(x, 1) + 0.0, round(y, 1) + 0.0)
+
+
+def name_problem(name):
+    """Why ``name`` cannot name any node (its form), or None; whether it is free is the network's question."""
+    if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+        return f"{name!r:.80} is not a valid name: use letters, digits and _, not starting with a digit"
+    if len(name) > MAX_NAME_LENGTH:
+        return f"a name has at most {MAX_NAME_LENGTH} characters, {name[:20]!r}... has {len(name):,}"
+    if name.startswith("_"):
+        return f"{name!r} starts with '_', which is kept for the module's own attributes; choose another name"
+    if name in reserved_names():
+        return f"{name!r} is reserved (it is a Module attribute); choose another name"
+    return None
+
+
+def _name_taken(name, owner):
+    return f"the name {name!r} is already used by {owner.label()}"
+
+
+class _Inputs:
+    """What the connection checks need to know of a node's inputs: their sources, their ports, how many."""
+
+    def __init__(self, edges=()):
+        self.sources, self.ports, self.free = set(), set(), 0
+        for e in edges:
+            self.add(e)
+
+    def add(self, edge):
+        self.sources.add(edge.src)
+        self.ports.add(edge.port)
+
+    def lowest_free(self):
+        """The lowest port not taken (ports are only added, so the search goes on from the last answer)."""
+        while self.free in self.ports:
+            self.free += 1
+        return self.free
+
+
+def _connection_problem(a, b, inputs, port, makes_cycle):
+    """Why ``a → b`` cannot be connected given ``b``'s current ``inputs`` (``makes_cycle()`` is asked in its
+    turn, as it is the costly question), or None."""
+    if a.id == b.id:
+        return "a node cannot feed itself"
+    if not a.layer_type.has_output:
+        return f"{a.label()} has no output to connect from"
+    most = b.layer_type.max_inputs
+    if most == 0:
+        return f"{b.label()} takes no inputs"
+    if a.id in inputs.sources:
+        return f"{a.label()} already feeds {b.label()}"
+    if makes_cycle():
+        return f"connecting {a.label()} to {b.label()} would make a cycle"
+    if not b.layer_type.accepts_more_inputs(len(inputs.ports)):
+        return (f"{b.label()} takes a single input and already has one; disconnect it first" if most == 1
+                else f"{b.label()} takes at most {most} inputs and already has them")
+    if port is not None:
+        if isinstance(port, bool) or not isinstance(port, int) or port < 0:
+            return f"input {port!r:.40} of {b.label()} is not an input number (0, 1, ...)"
+        if most is not None and port >= most:
+            return f"{b.label()} has no input {port}: its inputs are numbered 0 to {most - 1}"
+        if port in inputs.ports:
+            return f"input {port} of {b.label()} is already connected"
+    return None
+
+
+def _is_acyclic(node_ids, edges):
+    """Whether the graph has no cycle (Kahn's algorithm: every node can be ordered after its inputs)."""
+    indegree = dict.fromkeys(node_ids, 0)
+    successors = {node_id: [] for node_id in node_ids}
+    for e in edges:
+        indegree[e.dst] += 1
+        successors[e.src].append(e.dst)
+    ready = [node_id for node_id, d in indegree.items() if d == 0]
+    ordered = 0
+    while ready:
+        ordered += 1
+        for nxt in successors[ready.pop()]:
+            indegree[nxt] -= 1
+            if indegree[nxt] == 0:
+                ready.append(nxt)
+    return ordered == len(indegree)
+
+
+def _first_closing(node_ids, edges, new_edges):
+    """The index of the first of ``new_edges`` that, added in turn after ``edges``, would close a cycle, or
+    None: a binary search over prefixes, each checked with Kahn's algorithm (n log n in all; one pass when
+    there is no cycle)."""
+    if _is_acyclic(node_ids, edges + new_edges):
+        return None
+    low, high = 0, len(new_edges) - 1  # the prefix up to ``high`` has a cycle
+    while low < high:
+        middle = (low + high) // 2
+        if _is_acyclic(node_ids, edges + new_edges[:middle + 1]):
+            low = middle + 1
+        else:
+            high = middle
+    return high
 
 
 @dataclass
@@ -212,41 +321,101 @@ class Network:
 
     def check_name(self, name, node_id=None):
         """The reason ``name`` cannot name a node, or None."""
-        if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
-            return f"{name!r} is not a valid name: use letters, digits and _, not starting with a digit"
-        if name.startswith("_"):
-            return f"{name!r} starts with '_', which is kept for the module's own attributes; choose another name"
-        if name in reserved_names():
-            return f"{name!r} is reserved (it is a Module attribute); choose another name"
+        problem = name_problem(name)
+        if problem:
+            return problem
         for node in self.nodes.values():
             if node.name == name and node.id != node_id:
-                return f"the name {name!r} is already used by {node.label()}"
+                return _name_taken(name, node)
         return None
 
     # ----- edits -----
     def add_node(self, type_name, params=None, *, name=None, position=(0.0, 0.0), node_id=None):
         if not has_layer_type(type_name):
-            raise NetworkError(f"unknown layer type {type_name!r}")
-        lt = get_layer_type(type_name)
-        node_id = node_id or self._new_id()
-        if node_id in self.nodes:
-            raise NetworkError(f"a node with id {node_id!r} already exists")
-        name = name or self.unique_name(lt.prefix)
-        problem = self.check_name(name)
-        if problem:
-            raise NetworkError(problem)
-        try:
-            values = validate_params(lt.params, dict(params or {}))
-        except ValueError as e:
-            raise NetworkError(f"{type_name} '{name}': {e}") from None
-        node = Node(node_id, type_name, name, values, _position(position))
-        self.nodes[node_id] = node
-        self._next_id = max(self._next_id, _id_number(node_id) + 1)
-        self._emit("node_added", node)
+            raise NetworkError(f"unknown layer type {type_name!r:.80}")
+        node_id = node_id or self.new_id()
+        name = name or self.unique_name(get_layer_type(type_name).prefix)
+        node = self._checked_node(Node(node_id, type_name, name, params or {}, position), self.nodes,
+                                  self.check_name(name))
+        self._insert(node)
         self._changed()
         return node
 
-    def _new_id(self):
+    @staticmethod
+    def _checked_node(node, nodes, name_trouble):
+        """``node`` in normal form (its params validated, its position rounded), or ``NetworkError`` with
+        ``add_node``'s message; ``nodes``: the ids taken, ``name_trouble``: the name's problem or None."""
+        if not has_layer_type(node.type):
+            raise NetworkError(f"unknown layer type {node.type!r:.80}")
+        if node.id in nodes:
+            raise NetworkError(f"a node with id {node.id!r:.80} already exists")
+        if name_trouble:
+            raise NetworkError(name_trouble)
+        try:
+            values = validate_params(get_layer_type(node.type).params, dict(node.params))
+        except ValueError as e:
+            raise NetworkError(f"{node.type} '{node.name}': {e}") from None
+        return Node(node.id, node.type, node.name, values, _position(node.position))
+
+    def _insert(self, node):
+        self.nodes[node.id] = node
+        self._next_id = max(self._next_id, _id_number(node.id) + 1)
+        self._emit("node_added", node)
+
+    def add_many(self, nodes, edges):
+        """Add ``nodes`` (Node objects with their ids and names) and then ``edges`` (Edge objects; a port of
+        None takes the lowest free input) with the checks and messages of ``add_node`` and ``connect``, the first
+        refusal reported as adding them one by one would, in linear time: one cycle check (Kahn's algorithm)
+        instead of a search per edge, and a binary search over prefixes only when there is a cycle. All or
+        nothing: a refusal raises ``PartRefused`` naming the part and changes nothing. Returns the added nodes,
+        in order."""
+        owners = {n.name: n for n in self.nodes.values()}
+        added = {}
+        for index, node in enumerate(nodes):
+            taken = owners.get(node.name)
+            try:
+                checked = self._checked_node(node, _Either(self.nodes, added), name_problem(node.name) or (
+                    _name_taken(node.name, taken) if taken is not None else None))
+            except NetworkError as e:
+                raise PartRefused(str(e), node, index) from None
+            added[checked.id] = owners[checked.name] = checked
+        every = _Either(self.nodes, added)
+        inputs, new_edges, failed = {}, [], None  # failed: (index, problem) of the first refused connection
+        for e in self.edges:
+            inputs.setdefault(e.dst, _Inputs()).add(e)
+        for index, edge in enumerate(edges):
+            if edge.src not in every or edge.dst not in every:
+                failed = (index, "both ends must be nodes of this network")
+                break
+            current = inputs.setdefault(edge.dst, _Inputs())
+            a, b = every[edge.src], every[edge.dst]
+            problem = _connection_problem(a, b, current, edge.port, lambda: False)
+            if problem:
+                failed = (index, problem)
+                if _connection_problem(a, b, current, edge.port, lambda: True) != problem:
+                    new_edges.append(edge)  # a cycle would be its first problem: ask below
+                break
+            edge = Edge(edge.src, edge.dst, current.lowest_free() if edge.port is None else edge.port)
+            current.add(edge)
+            new_edges.append(edge)
+        closing = _first_closing(list(every), self.edges, new_edges)
+        if closing is not None:  # the cycle question, asked once for every connection up to the refused one
+            a, b = every[new_edges[closing].src], every[new_edges[closing].dst]
+            raise PartRefused(f"connecting {a.label()} to {b.label()} would make a cycle", edges[closing], closing)
+        if failed is not None:
+            raise PartRefused(failed[1], edges[failed[0]], failed[0])
+        with self.batch():
+            for node in added.values():
+                self._insert(node)
+                self._changed()
+            for edge in new_edges:
+                self.edges.append(edge)
+                self._emit("edge_added", edge)
+                self._changed()
+        return list(added.values())
+
+    def new_id(self):
+        """An id no node has (and none handed out before)."""
         while f"n{self._next_id}" in self.nodes:
             self._next_id += 1
         self._next_id += 1
@@ -288,30 +457,8 @@ class Network:
         """Why ``src → dst`` cannot be connected, or None when it can."""
         if src not in self.nodes or dst not in self.nodes:
             return "both ends must be nodes of this network"
-        a, b = self.nodes[src], self.nodes[dst]
-        if src == dst:
-            return "a node cannot feed itself"
-        if not a.layer_type.has_output:
-            return f"{a.label()} has no output to connect from"
-        most = b.layer_type.max_inputs
-        if most == 0:
-            return f"{b.label()} takes no inputs"
-        current = self.input_edges(dst)
-        if any(e.src == src for e in current):
-            return f"{a.label()} already feeds {b.label()}"
-        if self._reaches(dst, src):
-            return f"connecting {a.label()} to {b.label()} would make a cycle"
-        if not b.layer_type.accepts_more_inputs(len(current)):
-            return (f"{b.label()} takes a single input and already has one; disconnect it first" if most == 1
-                    else f"{b.label()} takes at most {most} inputs and already has them")
-        if port is not None:
-            if isinstance(port, bool) or not isinstance(port, int) or port < 0:
-                return f"input {port!r} of {b.label()} is not an input number (0, 1, ...)"
-            if most is not None and port >= most:
-                return f"{b.label()} has no input {port}: its inputs are numbered 0 to {most - 1}"
-            if any(e.port == port for e in current):
-                return f"input {port} of {b.label()} is already connected"
-        return None
+        inputs = _Inputs(e for e in self.edges if e.dst == dst)
+        return _connection_problem(self.nodes[src], self.nodes[dst], inputs, port, lambda: self._reaches(dst, src))
 
     def connect(self, src, dst, port=None):
         """Feed ``src``'s output into input ``port`` of ``dst`` (default: its lowest free input); returns the
@@ -320,8 +467,7 @@ class Network:
         if reason:
             raise ConnectionRefused(reason)
         if port is None:  # the lowest free input, so a merge's replaced input keeps its place
-            taken = {e.port for e in self.input_edges(dst)}
-            port = next(k for k in range(len(taken) + 1) if k not in taken)
+            port = _Inputs(e for e in self.edges if e.dst == dst).lowest_free()
         edge = Edge(src, dst, port)
         self.edges.append(edge)
         self._emit("edge_added", edge)
@@ -425,6 +571,23 @@ class Network:
         """Arrange the nodes in layers from left to right; returns the old positions (for undo)."""
         with self.batch():
             return self.move_many(layered_positions(self))
+
+
+class _Either:
+    """Two id -> Node dicts read as one (a network's nodes and those being added), without copying."""
+
+    def __init__(self, first, second):
+        self.first, self.second = first, second
+
+    def __contains__(self, key):
+        return key in self.first or key in self.second
+
+    def __getitem__(self, key):
+        return self.first[key] if key in self.first else self.second[key]
+
+    def __iter__(self):
+        yield from self.first
+        yield from self.second
 
 
 def _id_number(node_id):

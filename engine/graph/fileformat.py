@@ -13,22 +13,45 @@ fill a node's inputs in file order. Missing ``title``, ``description``, ``params
 
 Version 1 kept each node's inputs in the node (``"inputs": [ids]``), its position as ``"x"``/``"y"`` and
 the settings under ``"settings"``; it is upgraded on load. Any problem raises ``NetworkFileError`` naming
-the file, the node and what is wrong, and no Network is made.
+the file, the node and what is wrong, and no Network is made; keys the format does not know are ignored with
+a ``FileWarning`` naming them.
+
+A document is untrusted: it is read within a byte budget, its nesting depth is measured on the text before it
+is parsed, node and connection counts have budgets, every value is checked to be plain JSON (finite numbers,
+integers of at most 64 bits, text that is valid Unicode and not huge), and the whole graph is assembled in
+linear time (``Network.add_many``).
 """
 
 import json
 import math
 import os
+import re
+import warnings
 
-from ..utils.files import FileError, atomic_write_text
+import numpy as np
+
+from ..utils.files import FileError, FileWarning, atomic_write_text, read_limited
 from .catalogue import get_layer_type, has_layer_type
-from .document import Edge, Network, NetworkError, Node
+from .document import Edge, Network, NetworkError, Node, PartRefused
 from .params import validate_params
 from .settings import SETTINGS_SPECS, validate_settings
 
 FORMAT = "layerlab.network"
 VERSION = 2
 EXTENSIONS = (".llnet", ".json")
+
+MAX_BYTES = 64 * 1024 * 1024  # a 20,000-node network is about 3 MiB
+MAX_NODES = 100_000
+MAX_EDGES = 400_000
+MAX_DEPTH = 64  # a document nests 5 deep
+MAX_TEXT = 65_536  # characters of any one text (a description included)
+MAX_ID_LENGTH = 200
+INT_LIMIT = 2 ** 63
+
+TOP_KEYS = ("format", "version", "title", "description", "nodes", "edges", "training")
+FRAGMENT_KEYS = ("nodes", "edges")
+NODE_KEYS = ("id", "type", "name", "params", "position")
+EDGE_KEYS = ("from", "to", "port")
 
 
 class NetworkFileError(FileError, NetworkError):
@@ -57,6 +80,15 @@ def network_to_json(network):
             "training": {k: SETTINGS_SPECS[k].to_json(v) for k, v in network.settings.items()}}
 
 
+def _shown(value):
+    """``repr(value)`` cut to a readable length, for messages about values of any size."""
+    try:
+        text = repr(value)
+    except ValueError:  # an integer of more digits than Python converts
+        text = f"an integer of {value.bit_length():,} bits"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _require(mapping, key, kind, where, source):
     if not isinstance(mapping, dict):
         raise NetworkFileError(source, f"{where} must be a JSON object, got {type(mapping).__name__}")
@@ -65,31 +97,53 @@ def _require(mapping, key, kind, where, source):
     value = mapping[key]
     if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
         names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-        raise NetworkFileError(source, f"{where}: '{key}' must be {names}, got {value!r}")
+        raise NetworkFileError(source, f"{where}: '{key}' must be {names}, got {_shown(value)}")
     return value
+
+
+def _warn_unknown(source, where, found):
+    """One ``FileWarning`` for the keys in ``found`` (place -> set of unknown keys) of one kind of place."""
+    found = {place: keys for place, keys in found.items() if keys}
+    if not found:
+        return
+    keys = sorted(set().union(*found.values()))
+    places = list(found)
+    shown = ", ".join(places[:5]) + (f" and {len(places) - 5} more" if len(places) > 5 else "")
+    warnings.warn(f"{source}: unknown key{'s' if len(keys) > 1 else ''} "
+                  f"{', '.join(_shown(k) for k in keys[:10])}{' ...' if len(keys) > 10 else ''} in {where} "
+                  f"{shown}; ignored", FileWarning, stacklevel=4)
+
+
+def _unknown(raw, known):
+    return {k for k in raw if k not in known} if isinstance(raw, dict) else set()
 
 
 def nodes_from_json(data, source):
     raw_nodes = _require(data, "nodes", list, "the document", source)
-    nodes, seen_ids, seen_names = [], set(), set()
+    if len(raw_nodes) > MAX_NODES:
+        raise NetworkFileError(source, f"{len(raw_nodes):,} nodes, over the {MAX_NODES:,} a network may have")
+    nodes, seen_ids, seen_names, unknown = [], set(), set(), {}
     for index, raw in enumerate(raw_nodes):
         where = f"node {index + 1}"
         node_id = _require(raw, "id", str, where, source)
+        if not node_id or len(node_id) > MAX_ID_LENGTH:
+            raise NetworkFileError(source, f"{where}: an id has 1 to {MAX_ID_LENGTH} characters, got {_shown(node_id)}")
         where = f"node {node_id!r}"
         type_name = _require(raw, "type", str, where, source)
         name = _require(raw, "name", str, where, source)
-        where = f"node {name!r} ({type_name})"
+        where = f"node {_shown(name)} ({_shown(type_name)[1:-1]})"
         if not has_layer_type(type_name):
-            raise NetworkFileError(source, f"{where}: unknown layer type {type_name!r}")
+            raise NetworkFileError(source, f"{where}: unknown layer type {_shown(type_name)}")
         if node_id in seen_ids:
             raise NetworkFileError(source, f"{where}: the id {node_id!r} is used twice")
         if name in seen_names:
-            raise NetworkFileError(source, f"{where}: the name {name!r} is used twice")
+            raise NetworkFileError(source, f"{where}: the name {_shown(name)} is used twice")
         seen_ids.add(node_id)
         seen_names.add(name)
+        unknown[f"{name!r:.60}"] = _unknown(raw, NODE_KEYS)
         params = raw.get("params", {})
         if not isinstance(params, dict):
-            raise NetworkFileError(source, f"{where}: 'params' must be an object, got {params!r}")
+            raise NetworkFileError(source, f"{where}: 'params' must be an object, got {_shown(params)}")
         try:
             params = validate_params(get_layer_type(type_name).params, params)
         except ValueError as e:
@@ -98,8 +152,9 @@ def nodes_from_json(data, source):
         if (not isinstance(position, list) or len(position) != 2
                 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
                            for v in position)):
-            raise NetworkFileError(source, f"{where}: 'position' must be [x, y], got {position!r}")
+            raise NetworkFileError(source, f"{where}: 'position' must be [x, y], got {_shown(position)}")
         nodes.append(Node(node_id, type_name, name, params, (float(position[0]), float(position[1]))))
+    _warn_unknown(source, "nodes", unknown)
     return nodes
 
 
@@ -107,17 +162,21 @@ def edges_from_json(data, source, node_ids):
     """The connections, checked for form and dangling ends; a missing ``port`` stays None (the lowest free
     input, as ``Network.connect`` chooses)."""
     raw_edges = _require(data, "edges", list, "the document", source)
-    edges = []
+    if len(raw_edges) > MAX_EDGES:
+        raise NetworkFileError(source, f"{len(raw_edges):,} connections, over the {MAX_EDGES:,} a network may have")
+    edges, unknown = [], {}
     for index, raw in enumerate(raw_edges):
         where = f"connection {index + 1}"
         src = _require(raw, "from", str, where, source)
         dst = _require(raw, "to", str, where, source)
         port = _require(raw, "port", int, where, source) if isinstance(raw, dict) and "port" in raw else None
-        where = f"connection {index + 1} ({src} → {dst})"
+        where = f"connection {index + 1} ({src:.60} → {dst:.60})"
         for end in (src, dst):
             if end not in node_ids:
-                raise NetworkFileError(source, f"{where}: dangling connection, there is no node {end!r}")
+                raise NetworkFileError(source, f"{where}: dangling connection, there is no node {_shown(end)}")
+        unknown[str(index + 1)] = _unknown(raw, EDGE_KEYS)
         edges.append(Edge(src, dst, port))
+    _warn_unknown(source, "connections", unknown)
     return edges
 
 
@@ -126,11 +185,11 @@ def upgrade(data, source):
     if not isinstance(data, dict):
         raise NetworkFileError(source, f"not a LayerLab network: the top level is a JSON {type(data).__name__}")
     if data.get("format") != FORMAT:
-        raise NetworkFileError(source, f"not a LayerLab network (format is {data.get('format')!r}, "
+        raise NetworkFileError(source, f"not a LayerLab network (format is {_shown(data.get('format'))}, "
                                        f"expected {FORMAT!r})")
     version = data.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise NetworkFileError(source, f"'version' must be a positive integer, got {version!r}")
+        raise NetworkFileError(source, f"'version' must be a positive integer, got {_shown(version)}")
     if version > VERSION:
         raise NetworkFileError(source, f"the file is version {version}, newer than this LayerLab "
                                        f"understands ({VERSION}); update LayerLab")
@@ -143,11 +202,11 @@ def _upgrade_v1(data, source):
     nodes, edges = [], []
     for raw in _require(data, "nodes", list, "the document", source):
         if not isinstance(raw, dict):
-            raise NetworkFileError(source, f"every node must be a JSON object, got {raw!r}")
+            raise NetworkFileError(source, f"every node must be a JSON object, got {_shown(raw)}")
         raw = dict(raw)
         inputs = raw.pop("inputs", [])
         if not isinstance(inputs, list):
-            raise NetworkFileError(source, f"node {raw.get('name')!r}: 'inputs' must be a list")
+            raise NetworkFileError(source, f"node {_shown(raw.get('name'))}: 'inputs' must be a list")
         raw["position"] = [raw.pop("x", 0), raw.pop("y", 0)]
         for port, src in enumerate(inputs):
             edges.append({"from": src, "to": raw.get("id"), "port": port})
@@ -156,29 +215,92 @@ def _upgrade_v1(data, source):
             "edges": edges, "training": data.get("settings", {})}
 
 
+def check_values(data, source):
+    """Refuse (``NetworkFileError`` naming where) anything in ``data`` that is not plain, bounded JSON: nesting
+    deeper than ``MAX_DEPTH``, non-text keys, integers beyond 64 bits, text that
+    is not valid Unicode (lone surrogates) or longer than ``MAX_TEXT``, other Python objects. Iterative and
+    linear, so a document built in Python (the clipboard, an API caller) is as safe as one parsed from text."""
+    stack = [(data, 0, None)]  # (value, depth, (parent entry, key) for the message)
+    while stack:
+        entry = stack.pop()
+        value, depth, _ = entry
+        problem = None
+        if isinstance(value, dict):
+            if depth >= MAX_DEPTH:
+                problem = f"nested more than {MAX_DEPTH} levels deep"
+            else:
+                for key, item in value.items():
+                    if not isinstance(key, str):
+                        problem = f"the key {_shown(key)} is not text"
+                        break
+                    stack.append((item, depth + 1, (entry, key)))
+        elif isinstance(value, (list, tuple)):
+            if depth >= MAX_DEPTH:
+                problem = f"nested more than {MAX_DEPTH} levels deep"
+            else:
+                stack.extend((item, depth + 1, (entry, k)) for k, item in enumerate(value))
+        elif isinstance(value, str):
+            problem = _text_problem(value)
+        elif isinstance(value, bool) or value is None:
+            pass
+        elif isinstance(value, int):
+            if not -INT_LIMIT <= value < INT_LIMIT:
+                problem = f"the integer {_shown(value)} is beyond 64 bits"
+        elif not isinstance(value, float):  # NaN and infinities are left to the checks of each value
+            problem = f"{type(value).__name__} is not a JSON value"
+        if problem:
+            raise NetworkFileError(source, f"{_place(entry)}: {problem}")
+
+
+def _text_problem(text):
+    if len(text) > MAX_TEXT:
+        return f"a text of {len(text):,} characters, over the {MAX_TEXT:,} a document's text may have"
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return f"the text {_shown(text)} is not valid Unicode (it has a lone surrogate)"
+    return None
+
+
+def _place(entry):
+    """Where a value of ``check_values``'s walk is: ``nodes[3]["params"]["units"]``."""
+    keys = []
+    while entry[2] is not None:
+        entry, key = entry[2]
+        keys.append(f"[{key}]" if isinstance(key, int) else f"[{_shown(key)}]")
+    return "the document" + "".join(reversed(keys)) if keys else "the document"
+
+
 def _assemble(network, data, source):
-    """Add the nodes and connections of ``data`` to the empty ``network`` through its editing methods, so a
-    file obeys the rules an edit does; a refusal becomes a ``NetworkFileError`` naming the node or connection."""
+    """Add the nodes and connections of ``data`` to the empty ``network`` at once (``Network.add_many``: the
+    checks an edit has, in linear time), so a file obeys the rules an edit does; a refusal becomes a
+    ``NetworkFileError`` naming the node or connection."""
     nodes = nodes_from_json(data, source)
     edges = edges_from_json(data, source, {n.id for n in nodes})
-    for node in nodes:
-        try:
-            network.add_node(node.type, node.params, name=node.name, position=node.position, node_id=node.id)
-        except NetworkError as e:
-            raise NetworkFileError(source, f"node {node.name!r} ({node.type}): {e}") from None
-    for index, edge in enumerate(edges):
-        try:
-            network.connect(edge.src, edge.dst, edge.port)
-        except NetworkError as e:
-            where = f"{network.nodes[edge.src].name} → {network.nodes[edge.dst].name}"
-            raise NetworkFileError(source, f"connection {index + 1} ({where}): {e}") from None
+    try:
+        network.add_many(nodes, edges)
+    except PartRefused as e:
+        if isinstance(e.part, Node):
+            raise NetworkFileError(source, f"node {_shown(e.part.name)} ({e.part.type}): {e}") from None
+        names = {n.id: n.name for n in nodes}
+        where = f"{names[e.part.src]} → {names[e.part.dst]}"
+        raise NetworkFileError(source, f"connection {e.index + 1} ({where}): {e}") from None
     network.revision = 0
     return network
 
 
 def fragment_from_json(fragment, source="clipboard"):
     """A scratch Network holding a copied fragment (``{"nodes": [...], "edges": [...]}``), checked like a file."""
+    check_values(fragment, source)
+    if isinstance(fragment, dict):
+        _warn_unknown(source, "the", {"fragment": _unknown(fragment, FRAGMENT_KEYS)})
     return _assemble(Network(), fragment, source)
+
+
+def fragment_from_text(text, source="clipboard"):
+    """``fragment_from_json`` of JSON text (the clipboard's), parsed within the document's budgets."""
+    return fragment_from_json(parse_json(text, source), source)
 
 
 def copy_fragment(network, node_ids):
@@ -194,25 +316,30 @@ def paste_fragment(network, fragment, offset=(40.0, 40.0)):
     """Add a copied fragment to ``network`` with new ids and fresh names where they clash; returns the new
     nodes. The whole fragment is checked first (``NetworkFileError`` naming 'clipboard'): all or nothing."""
     part = fragment_from_json(fragment, "clipboard")
-    mapping, added = {}, []
-    with network.batch():
-        for node in part.nodes.values():
-            name = node.name if network.check_name(node.name) is None else network.unique_name(
-                node.layer_type.prefix)
-            x, y = node.position
-            new = network.add_node(node.type, node.params, name=name, position=(x + offset[0], y + offset[1]))
-            mapping[node.id] = new.id
-            added.append(new)
-        for e in part.edges:
-            network.connect(mapping[e.src], mapping[e.dst], e.port)
-    return added
+    used = {n.name for n in network.nodes.values()}
+    counters, mapping, nodes = {}, {}, []
+    for node in part.nodes.values():
+        name = node.name
+        if name in used:  # the lowest free name of its kind; names are only added, so each search goes on
+            prefix = node.layer_type.prefix
+            k = counters.get(prefix, 1)
+            while f"{prefix}{k}" in used:
+                k += 1
+            counters[prefix], name = k, f"{prefix}{k}"
+        used.add(name)
+        mapping[node.id] = network.new_id()
+        x, y = node.position
+        nodes.append(Node(mapping[node.id], node.type, name, node.params, (x + offset[0], y + offset[1])))
+    return network.add_many(nodes, [Edge(mapping[e.src], mapping[e.dst], e.port) for e in part.edges])
 
 
 def network_from_json(data, source="<document>"):
+    check_values(data, source)
     data = upgrade(data, source)
+    _warn_unknown(source, "the", {"document": _unknown(data, TOP_KEYS)})
     training = data.get("training", {})
     if not isinstance(training, dict):
-        raise NetworkFileError(source, f"'training' must be a JSON object of settings, got {training!r}")
+        raise NetworkFileError(source, f"'training' must be a JSON object of settings, got {_shown(training)}")
     try:
         settings = validate_settings(training)
     except ValueError as e:
@@ -225,19 +352,44 @@ def network_from_json(data, source="<document>"):
 
 
 def load_network(path):
+    """The network in the file ``path`` (at most ``MAX_BYTES``; folders, devices and FIFOs are refused)."""
     source = os.fspath(path)
+    raw = read_limited(source, MAX_BYTES, NetworkFileError)
     try:
-        with open(source, encoding="utf-8-sig") as f:  # a byte-order mark, as some editors write, is fine
-            text = f.read()
+        text = raw.decode("utf-8-sig")  # a byte-order mark, as some editors write, is fine
     except UnicodeDecodeError:
         raise NetworkFileError(source, "not a LayerLab network: the file is not UTF-8 text") from None
-    except OSError as e:
-        raise NetworkFileError(source, f"cannot read the file: {e.strerror}") from None
+    return network_from_json(parse_json(text, source), source)
+
+
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_DEPTH_STEP = np.zeros(256, dtype=np.int8)
+_DEPTH_STEP[[ord("["), ord("{")]] = 1
+_DEPTH_STEP[[ord("]"), ord("}")]] = -1
+_CHUNK = 1 << 20
+
+
+def parse_json(text, source):
+    """The JSON value of ``text``, its nesting depth measured first (in linear time, strings left out) so a
+    deep document is refused by line rather than overflowing the parser's stack. Integers of more than 4,300
+    digits are refused; NaN and infinities (``1e400``) are read, and refused by the check of the value they
+    are given for, which names it."""
+    bare = _STRING.sub('""', text).encode("utf-8", "replace")
+    steps = np.frombuffer(bare, dtype=np.uint8)
+    depth = 0
+    for start in range(0, len(steps), _CHUNK):
+        levels = np.cumsum(_DEPTH_STEP[steps[start:start + _CHUNK]], dtype=np.int64) + depth
+        if len(levels) and levels.max() > MAX_DEPTH:
+            at = start + int(np.argmax(levels > MAX_DEPTH))
+            line = bare.count(b"\n", 0, at) + 1
+            raise NetworkFileError(source, f"line {line}: nested more than {MAX_DEPTH} levels deep")
+        depth = int(levels[-1]) if len(levels) else depth
     try:
-        data = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as e:
         raise NetworkFileError(source, f"bad JSON at line {e.lineno}, column {e.colno}: {e.msg}") from None
-    return network_from_json(data, source)
+    except ValueError as e:  # an integer over Python's digit limit
+        raise NetworkFileError(source, f"bad JSON: {e}") from None
 
 
 def save_network(network, path):

@@ -239,7 +239,7 @@ def test_unreadable_paths(tmp_path):
     missing = re.escape(str(tmp_path / "missing.llnet"))
     with pytest.raises(NetworkFileError, match=f"^{missing}: cannot read the file: No such file"):
         load_network(tmp_path / "missing.llnet")
-    with pytest.raises(NetworkFileError, match=f"^{re.escape(str(tmp_path))}: cannot read the file"):
+    with pytest.raises(NetworkFileError, match=f"^{re.escape(str(tmp_path))}: cannot read it: it is a folder"):
         load_network(tmp_path)
 
 
