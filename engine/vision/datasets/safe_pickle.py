@@ -15,12 +15,13 @@ This uses the pure-Python unpickler, whose BUILD can be intercepted (the C one c
 
 import io
 import math
+import os
 import pickle
 from typing import ClassVar
 
 import numpy as np
 
-from ...utils.files import read_limited
+from ...utils.files import open_regular
 from .utils import CorruptFileError
 
 try:  # NumPy 2 keeps the implementation in numpy._core; numpy.core is a deprecated alias of it
@@ -48,8 +49,10 @@ class _RestrictedUnpickler(pickle._Unpickler):
             ("numpy.core.numeric", "_frombuffer"): self._frombuffer,
             ("numpy._core.numeric", "_frombuffer"): self._frombuffer,
             # Python 3 writes bytes at protocols 0-2 as _codecs.encode(text, 'latin1'), and b'' as bytes()
+            # (named __builtin__.bytes there, Python 2's name, and builtins.bytes at protocol 3 and above)
             ("_codecs", "encode"): self._latin1_bytes,
             ("builtins", "bytes"): self._empty_bytes,
+            ("__builtin__", "bytes"): self._empty_bytes,
         }
 
     def _refuse(self, problem):
@@ -98,8 +101,7 @@ class _RestrictedUnpickler(pickle._Unpickler):
         """Refuse ``shape``/``dtype`` unless they describe exactly ``nbytes`` bytes of plain data."""
         if not isinstance(dtype, np.dtype) or dtype.hasobject:
             self._refuse("an array's dtype is not a plain NumPy dtype")
-        if not isinstance(shape, tuple) or len(shape) > 32 or \
-                not all(type(d) is int and 0 <= d <= MAX_BYTES for d in shape):
+        if not isinstance(shape, tuple) or len(shape) > 32 or not all(type(d) is int and d >= 0 for d in shape):
             self._refuse(f"an array's shape is not a tuple of sizes: {str(shape)[:100]}")
         count = math.prod(shape)
         if count > MAX_BYTES or count * dtype.itemsize != nbytes:
@@ -133,7 +135,10 @@ class _RestrictedUnpickler(pickle._Unpickler):
 def load(path, limit=MAX_BYTES):
     """The object pickled in ``path`` (a regular file of at most ``limit`` bytes), built from plain data and
     NumPy arrays only (bytes keys kept); ``CorruptFileError`` naming the file otherwise."""
-    data = read_limited(path, limit, CorruptFileError)
+    with open_regular(path, limit, CorruptFileError) as fh:
+        data = fh.read(os.fstat(fh.fileno()).st_size + 1)  # read_limited's read(limit + 1) allocates the limit
+    if len(data) > limit:
+        raise CorruptFileError(path, "the file grew past its size budget while it was read")
     stream = io.BytesIO(data)
     try:
         obj = _RestrictedUnpickler(stream, path).load()
