@@ -1,6 +1,8 @@
 """``engine.training.predictor``: a trained model from a run folder (its final weights, or the checkpoint of a
 run cut short) and the probabilities it gives images, equal to the model's own forward pass."""
 
+import zlib
+
 import numpy as np
 import pytest
 from trained_runs import cut_short_run, noise_image
@@ -58,3 +60,17 @@ def test_images_are_read_as_the_input_takes_them(tmp_path):
     (tmp_path / "notes.png").write_text("hello")
     with pytest.raises(ValueError, match=r"notes.png: cannot read the image"):
         load_image(tmp_path / "notes.png", network)
+
+
+def test_a_decompression_bomb_or_a_truncated_image_is_a_value_error_naming_it(tmp_path):
+    network = load_template("mlp_fashion_mnist")
+    bomb = tmp_path / "bomb.png"
+    ihdr = b"IHDR" + (1 << 30).to_bytes(4, "big") * 2 + b"\x08\x02\x00\x00\x00"
+    bomb.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\r" + ihdr + zlib.crc32(ihdr).to_bytes(4, "big"))
+    with pytest.raises(ValueError, match=r"bomb.png: the image is too large to open"):
+        load_image(bomb, network)
+    path = tmp_path / "cut.png"
+    noise_image((56, 40), "RGB").save(path)
+    path.write_bytes(path.read_bytes()[:200])
+    with pytest.raises(ValueError, match=r"cut.png: cannot read the image .*truncated"):
+        load_image(path, network)
