@@ -1,8 +1,14 @@
 """LayerLab's command line: ``train``, ``eval``, ``summary``, ``export`` and ``predict`` on network files,
-headless, with the same training loop and run folders as the GUI."""
+headless, with the same training loop and run folders as the GUI. A file that cannot be used (any
+``FileError``, or an ``OSError`` reading or writing one) ends a command with one line naming the file, never a
+traceback; a ``FileWarning`` becomes a 'warning:' line."""
 
 import argparse
+import contextlib
 import sys
+import warnings
+
+from engine.utils.files import FileError, FileWarning
 
 from . import evaluate, export, predict, summary, train
 from .common import CliError
@@ -22,10 +28,36 @@ def build_parser():
     return parser
 
 
-def report(command, error):
-    print(f"{PROG} {command}: error: {error}", file=sys.stderr)
-    for line in error.details:
+def report(command, message, details=()):
+    print(f"{PROG} {command}: error: {message}", file=sys.stderr)
+    for line in details:
         print(f"  {line.strip()}", file=sys.stderr)
+
+
+def os_error_text(error):
+    """``<file>: <problem>`` for an ``OSError`` about a file (its own text when it names none)."""
+    if error.filename is None or error.strerror is None:
+        return str(error)
+    files = f"{error.filename} -> {error.filename2}" if error.filename2 is not None else f"{error.filename}"
+    return f"{files}: {error.strerror}"
+
+
+@contextlib.contextmanager
+def file_warnings_as_lines(command):
+    """While a command runs, each ``FileWarning`` is printed as one ``main.py CMD: warning:`` line on stderr;
+    other warnings keep Python's handling."""
+    show = warnings.showwarning
+
+    def show_warning(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, FileWarning):
+            print(f"{PROG} {command}: warning: {message}", file=sys.stderr)
+        else:
+            show(message, category, filename, lineno, file, line)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", FileWarning)
+        warnings.showwarning = show_warning
+        yield
 
 
 def main(argv):
@@ -36,10 +68,15 @@ def main(argv):
         parser.print_help()
         return 2
     try:
-        return args.handler(args)
+        with file_warnings_as_lines(args.command):
+            return args.handler(args)
     except CliError as e:
+        report(args.command, e, e.details)
+    except FileError as e:
         report(args.command, e)
-        return 2
+    except OSError as e:
+        report(args.command, os_error_text(e))
     except KeyboardInterrupt:
         print(f"{PROG} {args.command}: interrupted", file=sys.stderr)
         return 130
+    return 2

@@ -1,5 +1,6 @@
 """What the sub-commands share: opening network and weight files, checking the device, and turning the
-engine's exceptions for bad input into one clear line (``CliError``) instead of a traceback."""
+engine's exceptions for bad input into one clear line (``CliError``) instead of a traceback. Files that cannot
+be used raise their ``FileError`` (or ``OSError``), which ``cli.main`` prints the same way."""
 
 import argparse
 import os
@@ -26,12 +27,10 @@ def positive_int(text):
 
 
 def open_network(path):
-    from engine.graph import NetworkFileError, load_network
+    """The network in ``path``; its ``NetworkFileError`` names the file and what is wrong."""
+    from engine.graph import load_network
 
-    try:
-        return load_network(path)
-    except NetworkFileError as e:
-        raise CliError(str(e)) from None
+    return load_network(path)
 
 
 def require_valid(network, path, action):
@@ -68,9 +67,10 @@ def resolve_device(network, requested):
 
 @contextmanager
 def data_errors(network, data_dir):
-    """Missing or damaged datasets as ``CliError``: what was not found where, and how to get it."""
+    """A missing dataset as ``CliError``: what was not found where, and how to get it (a damaged file raises its
+    ``CorruptFileError``, a ``FileError`` naming it)."""
     from engine.graph import NetworkError
-    from engine.vision.datasets import CorruptFileError, DatasetNotFoundError, default_root
+    from engine.vision.datasets import DatasetNotFoundError, default_root
 
     dataset = network.input_node().params["dataset"]
     try:
@@ -79,26 +79,18 @@ def data_errors(network, data_dir):
         root = os.path.abspath(data_dir or network.settings["data_dir"] or default_root())
         raise CliError(f"the {dataset} dataset was not found in {root}: pass --data DIR or --download",
                        str(e).splitlines()) from None
-    except (CorruptFileError, NetworkError) as e:
+    except NetworkError as e:
         raise CliError(str(e)) from None
     except FileNotFoundError as e:  # an image folder without its train/ or test/ class folders
         raise CliError(f"the {dataset} dataset: {e}") from None
 
 
-def read_weights(path):
-    """``(file, {name: tensor})`` from a weight file, a training checkpoint, or a run folder (its final weights,
-    else its checkpoint); ``CliError`` naming the file when they cannot be read."""
+def load_weights_into(model, weights, network_path):
+    """Load ``weights`` (a weight file, a training checkpoint, or a run folder: its final weights, else its
+    checkpoint) into ``model``; ``CliError`` when they do not fit. A file that cannot be read raises its
+    ``FileError`` (``WeightFileError``, ``RunFileError``) or ``FileNotFoundError``, naming it."""
     from engine.training.predictor import read_weights
 
-    try:
-        return read_weights(path)
-    except (OSError, ValueError, RuntimeError) as e:  # RunFileError, WeightFileError, "no such weight file"
-        text = str(e)
-        raise CliError(text if str(path) in text else f"{path}: {text}") from None
-
-
-def load_weights_into(model, weights, network_path):
-    """Load ``weights`` (a file or a run folder) into ``model``; ``CliError`` when they do not fit."""
     path, state = read_weights(weights)
     try:
         model.load_state_dict(state)

@@ -29,10 +29,7 @@ def main(args):
     model = network.build().to(resolve_device(network, args.device))
     weights = load_weights_into(model, args.weights, args.network)
     predictor = Predictor(model, network, class_names(network, outputs[0], args.weights), weights)
-    try:
-        images = [load_image(path, network) for path in args.images]
-    except ValueError as e:
-        raise CliError(str(e)) from None
+    images = [load_image(path, network) for path in args.images]  # ImageFileError, a FileError, names the file
     for path, top in zip(args.images, predictor.top(images, args.top)):
         print(path)
         for name, p in top:

@@ -1,11 +1,20 @@
 """Files the engine reads and writes: atomic writes (a file is written under a temporary name beside its
 target, synced, then renamed over it, so a reader or a crash never sees half of it), bounded reads of files
-users give us, and ``FileError``, the base of every file kind's error."""
+users give us, and ``FileError``, the base of every file kind's error.
+
+A temporary file is named ``.<target>.<pid>-<random>.tmp`` after the process writing it, so that one left by
+a writer killed mid-write (SIGKILL, power loss) can be told from one still being written: the next atomic
+write of the same target removes those whose process is gone, and those of the older ``.<target>.<random>.tmp``
+form an hour old."""
 
 import contextlib
 import os
+import re
 import secrets
 import stat
+import time
+
+OLD_STYLE_TMP_AGE = 3600  # seconds after which a temporary file without a pid counts as abandoned
 
 
 class FileError(Exception):
@@ -75,8 +84,7 @@ def atomic_write(path, write):
     """Call ``write(fileobj, tmp_path)`` on a temporary file next to ``path``, fsync it, then rename it over
     ``path``. The file gets the mode a new file gets from ``open()`` (0o666 less the umask), even when
     ``write`` replaced the temporary file through its own handle (safetensors writes a 0o600 file and renames it)."""
-    directory = os.path.dirname(os.path.abspath(path))
-    base = os.path.basename(path)
+    directory, base = os.path.split(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"{path}: parent directory {directory} does not exist")
     fd, tmp = _create_beside(directory, base)
@@ -96,14 +104,56 @@ def atomic_write(path, write):
 
 
 def _create_beside(directory, base):
-    """Open a new hidden file ``.<base>.<random>.tmp`` in ``directory``: ``(fd, path)``. O_EXCL never clobbers
-    someone else's file; mode 0o666 lets the umask decide, as ``open()`` does (``mkstemp`` would give 0o600)."""
+    """Open a new hidden file ``.<base>.<pid>-<random>.tmp`` in ``directory``: ``(fd, path)``, after removing
+    those that writers no longer running left there. O_EXCL never clobbers someone else's file; mode 0o666 lets the
+    umask decide, as ``open()`` does (``mkstemp`` would give 0o600). An ``OSError`` names the target, not the
+    temporary file."""
+    remove_stale_temporaries(directory, base)
     while True:
-        tmp = os.path.join(directory, f".{base}.{secrets.token_hex(6)}.tmp")
+        tmp = os.path.join(directory, f".{base}.{os.getpid()}-{secrets.token_hex(6)}.tmp")
         try:
             return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666), tmp
         except FileExistsError:
             continue
+        except OSError as e:
+            raise OSError(e.errno, e.strerror, os.path.join(directory, base)) from None
+
+
+def remove_stale_temporaries(directory, base):
+    """Remove the temporary files of target ``base`` in ``directory`` that no running writer owns: those whose
+    pid is not a running process, and those without a pid (the older form) not modified for an hour. A file
+    whose process is alive, this one's included, is never touched; a file that cannot be removed is left."""
+    pattern = re.compile(re.escape(f".{base}.") + r"(?:(\d+)-)?[0-9a-f]{12}\.tmp")
+    try:
+        names = [name for name in os.listdir(directory) if name.startswith(f".{base}.") and name.endswith(".tmp")]
+    except OSError:
+        return
+    for name in names:
+        match = pattern.fullmatch(name)
+        if match is None:
+            continue
+        path = os.path.join(directory, name)
+        with contextlib.suppress(OSError):
+            if match[1] is None:
+                stale = time.time() - os.lstat(path).st_mtime > OLD_STYLE_TMP_AGE
+            else:
+                stale = not _process_exists(int(match[1]))
+            if stale:
+                os.unlink(path)
+
+
+def _process_exists(pid):
+    """Whether a process ``pid`` runs; one of another user counts, and so does any doubt (on Windows,
+    ``os.kill`` would end the process, so there every pid counts as running)."""
+    if pid == os.getpid() or os.name == "nt":
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OverflowError, OSError):
+        return True
+    return True
 
 
 @contextlib.contextmanager
