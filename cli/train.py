@@ -1,7 +1,11 @@
 """Train a network with the training settings its file holds (options override them) into a run
 folder, with a progress bar and a line of metrics per epoch. Ctrl+C stops after the current step and keeps a
-checkpoint; --resume RUN_DIR continues that run, optimizer and schedule included, up to --epochs."""
+checkpoint; --resume RUN_DIR continues that run exactly where it stopped (mid-epoch included), optimizer and
+schedule included, up to --epochs, once its checkpoint is checked against the network. A run that fails
+(a bad image, a full disk, a diverging loss) is recorded as failed with the message and the checkpoint of its
+last completed step."""
 
+import contextlib
 import os
 import signal
 import sys
@@ -12,7 +16,6 @@ from .common import (
     CliError,
     apply_settings,
     data_errors,
-    error_lines,
     open_network,
     require_valid,
     resolve_device,
@@ -30,6 +33,8 @@ def add_parser(subparsers):
     p.add_argument("--lr", type=float, metavar="X", help="learning rate")
     p.add_argument("--limit", type=int, metavar="N", help="train on the first N training images only")
     p.add_argument("--device", choices=("cpu", "cuda"))
+    p.add_argument("--skip-bad-samples", action="store_true",
+                   help="skip unreadable images of an image folder (counted) instead of stopping at the first")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--out", metavar="RUN_DIR", help="the run folder (default: a new time-stamped folder in "
                                                         "NET.runs/ next to the network file)")
@@ -57,9 +62,11 @@ def stop_on_interrupt(trainer):
         signal.signal(signal.SIGINT, previous)
 
 
-def resumed_run(folder):
-    """The run to continue, checked before any data is loaded."""
+def resumed_run(folder, network, network_path):
+    """The run to continue, its checkpoint checked against ``network`` before any data is loaded."""
     from engine.training import RunFileError, load_run
+    from engine.training.recipe import check_resume
+    from engine.utils.files import FileError
 
     try:
         run = load_run(folder)
@@ -67,6 +74,10 @@ def resumed_run(folder):
         raise CliError(str(e)) from None
     if not run.has_checkpoint:
         raise CliError(f"{run.checkpoint_path}: no checkpoint to resume from")
+    try:
+        check_resume(network, run.checkpoint_path)
+    except FileError as e:
+        raise CliError(f"cannot resume {network_path} from {e}") from None
     return run
 
 
@@ -81,12 +92,12 @@ def new_run(args, network):
 
 def prepare(args, network):
     """The run folder and the ready trainer (restored from the checkpoint when resuming)."""
-    from engine.serialization import WeightFileError
     from engine.training import ConsoleProgress
     from engine.training.recipe import load_data, prepare_training
+    from engine.utils.files import FileError
 
     device = resolve_device(network, args.device)
-    run = resumed_run(args.resume) if args.resume else None
+    run = resumed_run(args.resume, network, args.network) if args.resume else None
     with data_errors(network, args.data):
         data = load_data(network, args.data, args.download)
     run = run or new_run(args, network)
@@ -95,10 +106,8 @@ def prepare(args, network):
     if args.resume:
         try:
             setup.trainer.load_checkpoint(run.checkpoint_path)
-        except (WeightFileError, RuntimeError, KeyError) as e:
-            first, *rest = error_lines(e)
-            raise CliError(f"{run.checkpoint_path}: cannot resume {args.network} from this checkpoint: {first}",
-                           rest) from None
+        except FileError as e:
+            raise CliError(f"cannot resume {args.network} from {e}") from None
         run.save_network(network)  # the document as trained from now on
     return run, setup
 
@@ -108,8 +117,9 @@ def describe(setup, run):
     val = "the test set" if data.val is data.test else f"{len(data.val):,} images"
     print(f"training '{setup.network.title}' on {len(data.train):,} images, validating on {val}, "
           f"{len(setup.train_loader)} steps per epoch, device {trainer.device}")
-    if trainer.epoch:
-        print(f"resuming after epoch {trainer.epoch} (global step {trainer.global_step})")
+    if trainer.epoch or trainer.epoch_step:
+        within = f", step {trainer.epoch_step} of epoch {trainer.epoch + 1}" if trainer.epoch_step else ""
+        print(f"resuming after epoch {trainer.epoch}{within} (global step {trainer.global_step})")
     print(f"run folder: {run.folder}")
 
 
@@ -122,27 +132,61 @@ def test_accuracy(setup):
     return result.accuracy, result.count
 
 
+def existing_files(run):
+    """The names of the run's result files that exist."""
+    paths = (run.weights_path, run.metrics_path, run.checkpoint_path)
+    return ", ".join(os.path.basename(p) for p in paths if os.path.isfile(p))
+
+
+def report_failure(run, message):
+    print(f"training failed: {message}\nrun folder: {run.folder} ({existing_files(run) or 'no result files'})",
+          file=sys.stderr)
+    return 1
+
+
+def conclude(args, run, setup, info):
+    """Write the final weights and evaluate (unless the run failed); the exit code. Whatever fails here fails
+    the run, recorded in run.json, and is reported in one line."""
+    from engine.training.trainer import failure_message
+
+    if info.status == "failed":
+        return report_failure(run, info.message)
+    try:
+        run.save_weights(setup.model)
+        if info.status == "stopped":
+            print(f"stopped after {info.epochs_completed} epochs and {info.global_step} steps; the checkpoint is "
+                  f"kept.\nresume with: python main.py train {args.network} --resume {run.folder}")
+            return 130
+        accuracy, images = test_accuracy(setup)
+        data = setup.data
+        run.record_skipped(data.train, data.val, data.test)
+        run.finish(test_accuracy=accuracy)
+    except Exception as e:  # a run that fails at its end is recorded and reported like one that fails earlier
+        run.status = "failed"
+        with contextlib.suppress(OSError):
+            run.finish(message=failure_message(e))
+        return report_failure(run, failure_message(e))
+    print(f"test accuracy: {100 * accuracy:.2f} % on {images:,} images")
+    print(f"run folder: {run.folder} ({existing_files(run)})")
+    return 0
+
+
+def report_skipped(run):
+    if run.skipped:
+        print(f"skipped {run.skipped} unreadable images (first: {run.first_skipped})", file=sys.stderr)
+
+
 def main(args):
     network = open_network(args.network)
     apply_settings(network, {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
-                             "train_limit": args.limit, "device": args.device})
+                             "train_limit": args.limit, "device": args.device,
+                             "skip_bad_samples": True if args.skip_bad_samples else None})
     require_valid(network, args.network, "train")
     run, setup = prepare(args, network)
     describe(setup, run)
     trainer = setup.trainer
     with stop_on_interrupt(trainer):
         info = trainer.fit(network.settings["epochs"])
-    run.save_weights(setup.model)
-    files = ", ".join(os.path.basename(p) for p in (run.weights_path, run.metrics_path, run.checkpoint_path))
-    if info.status == "failed":
-        print(f"training failed: {info.message}\nrun folder: {run.folder} ({files})", file=sys.stderr)
-        return 1
-    if info.status == "stopped":
-        print(f"stopped after {info.epochs_completed} epochs and {info.global_step} steps; the checkpoint is kept.\n"
-              f"resume with: python main.py train {args.network} --resume {run.folder}")
-        return 130
-    accuracy, images = test_accuracy(setup)
-    run.finish(test_accuracy=accuracy)
-    print(f"test accuracy: {100 * accuracy:.2f} % on {images:,} images")
-    print(f"run folder: {run.folder} ({files})")
-    return 0
+    code = conclude(args, run, setup, info)
+    report_skipped(run)
+    return code

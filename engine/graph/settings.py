@@ -22,6 +22,8 @@ SETTINGS_GROUPS = {
         ParamSpec("augment_hflip", "bool", False, help="random horizontal flips"),
         ParamSpec("normalize", "bool", True, help="subtract the dataset mean, divide by its std"),
         ParamSpec("num_workers", "int", 0, minimum=0, maximum=64),
+        ParamSpec("skip_bad_samples", "bool", False,
+                  help="skip unreadable images of an image folder (counted in the run) instead of stopping"),
     ),
     "Optimiser": (
         ParamSpec("optimizer", "choice", "SGD", choices=OPTIMIZERS),

@@ -14,6 +14,7 @@ import os
 from tqdm import tqdm
 
 from ..utils.files import atomic_write_text
+from .checkpoint import CheckpointError
 
 
 class Callback:
@@ -29,8 +30,8 @@ class ConsoleProgress(Callback):
         self.bar = None
 
     def on_epoch_start(self, trainer, epoch):
-        self.bar = tqdm(total=len(trainer.train_loader), desc=f"epoch {epoch + 1}", unit="step", file=self.file,
-                        leave=self.leave, dynamic_ncols=True)
+        self.bar = tqdm(total=len(trainer.train_loader), initial=trainer.epoch_step, desc=f"epoch {epoch + 1}",
+                        unit="step", file=self.file, leave=self.leave, dynamic_ncols=True)
 
     def on_step_end(self, trainer, info):
         if self.bar is not None:
@@ -94,21 +95,29 @@ class MetricsLog(Callback):
 
 
 class Checkpoint(Callback):
-    """Save model, optimizer, scheduler and progress after every ``every`` epochs (and when a run stops),
-    to ``folder/checkpoint.llw``, atomically; ``Trainer.load_checkpoint`` continues from it exactly."""
+    """Save model, optimizer, scheduler and progress after every ``every`` epochs and when a run stops or
+    fails (the state after its last completed step), to ``folder/checkpoint.llw``, atomically, so a failed
+    write keeps the previous checkpoint whole; ``Trainer.load_checkpoint`` continues from it exactly."""
 
     def __init__(self, folder, every=1, filename="checkpoint.llw"):
         self.path = os.path.join(folder, filename)
         self.every = every
         os.makedirs(folder, exist_ok=True)
 
+    def _save(self, trainer):
+        try:
+            trainer.save_checkpoint(self.path)
+        except OSError as e:
+            raise CheckpointError(self.path, f"the checkpoint could not be written ({e.strerror or e}); "
+                                             "the previous one is kept") from e
+
     def on_epoch_end(self, trainer, info):
         if trainer.epoch % self.every == 0:
-            trainer.save_checkpoint(self.path)
+            self._save(trainer)
 
     def on_fit_end(self, trainer, info):
-        if info.status == "stopped":
-            trainer.save_checkpoint(self.path)
+        if info.status in ("stopped", "failed"):
+            self._save(trainer)
 
 
 class EarlyStopping(Callback):

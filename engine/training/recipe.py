@@ -21,7 +21,8 @@ from ..graph.settings import loader_options, optimizer_options, scheduler_call
 from ..utils.data import DataLoader, Subset
 from ..vision import datasets as vision_datasets
 from ..vision import transforms as T
-from .trainer import Trainer
+from .checkpoint import read_checkpoint
+from .trainer import Trainer, check_fits
 
 
 @dataclass
@@ -81,13 +82,14 @@ def make_loader(network, dataset, train):
     return DataLoader(dataset, **loader_options(network.settings, train))
 
 
-def _open(info, root, train, download):
+def _open(network, info, root, train, download):
     cls = getattr(vision_datasets, info.vision_class)
     if info.vision_class == "ImageFolder":
         if root is None:
             raise NetworkError("an image-folder dataset needs a folder: set data_dir in the training settings "
                                "(with train/ and test/ sub-folders of one folder per class)")
-        return cls(os.path.join(root, "train" if train else "test"))
+        skip = {"on_bad_sample": "skip"} if network.settings["skip_bad_samples"] else {}
+        return cls(os.path.join(root, "train" if train else "test"), **skip)
     return cls(root, train=train, download=download)
 
 
@@ -99,7 +101,7 @@ def load_test_data(network, data_dir=None, download=False):
     """The test split alone, with the evaluation transform, and its class names (evaluating saved weights
     needs no training images)."""
     info = DATASETS[network.input_node().params["dataset"]]
-    test = _open(info, _root(network, data_dir), False, download)
+    test = _open(network, info, _root(network, data_dir), False, download)
     test.transform = eval_transform(network)
     return test, tuple(getattr(test, "classes", ()) or info.classes)
 
@@ -108,7 +110,7 @@ def load_data(network, data_dir=None, download=False):
     """Train, validation and test datasets (with their transforms) for the document's Input and settings."""
     settings = network.settings
     info = DATASETS[network.input_node().params["dataset"]]
-    full_train = _open(info, _root(network, data_dir), True, download)
+    full_train = _open(network, info, _root(network, data_dir), True, download)
     test, _ = load_test_data(network, data_dir, download)
     classes = tuple(getattr(full_train, "classes", ()) or info.classes)
     train = copy.copy(full_train)
@@ -128,6 +130,17 @@ def load_data(network, data_dir=None, download=False):
     if len(indices) < len(full_train):
         train = Subset(train, indices.tolist())
     return DataSplits(train, val, test, classes)
+
+
+def check_resume(network, checkpoint_path):
+    """Check the checkpoint in ``checkpoint_path`` against the document before any data is loaded (the model,
+    optimizer and schedule the document makes): ``CheckpointError`` listing what does not fit, or
+    ``WeightFileError`` for a damaged file. The steps per epoch are checked once the data is loaded."""
+    state = read_checkpoint(checkpoint_path)
+    model = network.build()
+    optimizer = make_optimizer(network, model.parameters())
+    scheduler, _ = make_scheduler(network, optimizer, state.get("steps_per_epoch") or 1)
+    check_fits(checkpoint_path, state, model, optimizer, scheduler)
 
 
 def prepare_training(network, *, data_dir=None, device=None, callbacks=(), monitor_gradients=False,

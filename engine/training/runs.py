@@ -8,10 +8,12 @@ given) and holds::
     steps.jsonl          per-step StepInfo      }
     checkpoint.llw       model, optimizer, scheduler and progress (Checkpoint), to resume from
     weights.safetensors  the final weights
-    run.json             status, epochs, global step, test accuracy, images/s, start and end times, message
+    run.json             status, epochs, global step, test accuracy, images/s, start and end times, message,
+                         unreadable images skipped (count and the first one's path)
 
 ``run.json`` is rewritten atomically at the start, after every epoch and at the end of a run, so another
-process (the GUI watching a command-line run) always reads a whole file.
+process (the GUI watching a command-line run) always reads a whole file. A run that raised ends ``failed``
+with the message, never left ``running``.
 """
 
 import csv
@@ -90,6 +92,8 @@ class Run:
     finished: str | None = None
     message: str = ""
     classes: list = field(default_factory=list)
+    skipped: int = 0  # unreadable samples skipped (image folders with skip_bad_samples)
+    first_skipped: str | None = None
 
     @property
     def name(self):
@@ -129,7 +133,7 @@ class Run:
                 "epochs_completed": self.epochs_completed, "global_step": self.global_step,
                 "test_accuracy": self.test_accuracy, "images_per_second": self.images_per_second,
                 "started": self.started, "finished": self.finished, "message": self.message,
-                "classes": list(self.classes)}
+                "classes": list(self.classes), "skipped": self.skipped, "first_skipped": self.first_skipped}
         atomic_write_text(self.info_path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
     def save_network(self, network):
@@ -141,6 +145,10 @@ class Run:
     def callbacks(self):
         """The Trainer callbacks that fill this folder: metrics log, checkpoints and ``run.json``."""
         return [MetricsLog(self.folder), Checkpoint(self.folder), RunRecorder(self)]
+
+    def record_skipped(self, *sources):
+        """Note the unreadable samples the datasets behind ``sources`` skipped (written with ``run.json``)."""
+        self.skipped, self.first_skipped = skipped_samples(*sources)
 
     def save_weights(self, model):
         save_safetensors(model.state_dict(), self.weights_path)
@@ -208,8 +216,29 @@ class RunRecorder(Callback):
 
     def on_fit_end(self, trainer, info):
         self._progress(trainer)
+        self.run.record_skipped(trainer.train_loader, trainer.val_loader)
         self.run.status, self.run.message, self.run.finished = info.status, info.message, _now()
         self.run.save()
+
+
+def _dataset_of(source):
+    """The dataset behind a loader or a ``Subset``: the object that counts what it skipped."""
+    while not hasattr(source, "skipped") and hasattr(source, "dataset"):
+        source = source.dataset
+    return source
+
+
+def skipped_samples(*sources):
+    """``(count, first path or None)`` of the unreadable samples the datasets behind ``sources`` (loaders,
+    datasets, subsets) skipped; each dataset is counted once."""
+    count, paths, seen = 0, [], set()
+    for dataset in map(_dataset_of, sources):
+        if dataset is None or id(dataset) in seen:
+            continue
+        seen.add(id(dataset))
+        count += int(getattr(dataset, "skipped", 0) or 0)
+        paths.extend(getattr(dataset, "skipped_paths", ()) or ())
+    return count, (str(paths[0]) if paths else None)
 
 
 def create_run(network, network_path=None, folder=None):
@@ -302,7 +331,8 @@ def load_run(folder):
     return Run(folder, status, _field(data, "epochs", int, path), _field(data, "epochs_completed", int, path),
                _field(data, "global_step", int, path), _field(data, "test_accuracy", number, path, True),
                _field(data, "images_per_second", number, path, True), _field(data, "started", str, path, True),
-               _field(data, "finished", str, path, True), _field(data, "message", str, path), classes)
+               _field(data, "finished", str, path, True), _field(data, "message", str, path), classes,
+               _field(data, "skipped", int, path, True) or 0, _field(data, "first_skipped", str, path, True))
 
 
 def list_runs(network_path=None):

@@ -2,15 +2,19 @@
 
 It runs epochs of optimisation steps, evaluates on a validation loader, and tells its callbacks what
 happens (step end, gradient norms, epoch end, run end). Another thread may pause, resume, single-step
-or stop it between steps. A non-finite loss stops the run with a message naming the step and the first
-layer whose gradient went non-finite. Runs are reproducible from a seed: each epoch reseeds the engine's
-generator from (seed, epoch), so a run resumed from a checkpoint continues exactly as it would have.
+or stop it between steps. Any exception in a run ends it as ``failed`` with a message (a non-finite loss
+names the step and the first layer whose output went non-finite), after which the callbacks still see the
+run end and the model holds the weights of the last completed step. Runs are reproducible from a seed: each
+epoch reseeds the engine's generator from (seed, epoch). A checkpoint taken at any step holds the step within
+the epoch, the epoch's partial metrics, the RNG state and the loader's pass, so a run resumed from it skips
+the batches already done (without loading them) and continues exactly as it would have.
 """
 
+import json
 import math
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -18,8 +22,10 @@ from .. import random as engine_random
 from ..autograd.grad_mode import no_grad
 from ..backend import device as as_device
 from ..optim.lr_scheduler import ReduceLROnPlateau
-from ..serialization import load, save
+from ..serialization import save
 from ..tensor import Tensor
+from ..utils.files import FileError
+from .checkpoint import check_checkpoint, read_checkpoint
 from .gradient_monitor import GradientMonitor
 from .metrics import confusion_matrix, per_class_accuracy
 
@@ -70,6 +76,15 @@ class NonFiniteLossError(RuntimeError):
     pass
 
 
+def failure_message(error):
+    """One line for the user about ``error``: file errors name their file (and say why the system refused)."""
+    if isinstance(error, OSError) and error.filename is not None and not isinstance(error, FileError):
+        return f"{error.filename}: {error.strerror or error}"
+    if isinstance(error, (NonFiniteLossError, FileError)):
+        return str(error)
+    return f"{type(error).__name__}: {error}"
+
+
 def _move(batch, dev):
     if isinstance(batch, Tensor):
         return batch.to(dev)
@@ -96,8 +111,24 @@ def class_probabilities(model, data, device):
         model.train(was_training)
 
 
+def _finite(value):
+    """Whether every tensor in ``value`` (a tensor, or a tuple or list of them) holds only finite numbers."""
+    if isinstance(value, Tensor):
+        return not value.is_floating_point() or bool(value.isfinite().all().item())
+    if isinstance(value, (list, tuple)):
+        return all(_finite(v) for v in value)
+    return True
+
+
 def _epoch_seed(seed, epoch):
     return (seed * 1_000_003 + epoch) % (2**63)
+
+
+def check_fits(path, state, model, optimizer, scheduler=None, steps_per_epoch=None):
+    """``CheckpointError`` naming ``path`` and everything in the checkpoint ``state`` that does not fit a
+    trainer of ``model``, ``optimizer`` and ``scheduler`` (and ``steps_per_epoch``, when known)."""
+    check_checkpoint(path, state, model, optimizer, scheduler, history_fields=[f.name for f in fields(EpochInfo)],
+                     steps_per_epoch=steps_per_epoch)
 
 
 class Trainer:
@@ -119,6 +150,11 @@ class Trainer:
         self.monitor = GradientMonitor() if monitor_gradients else None
         self.epoch = 0  # epochs completed
         self.global_step = 0
+        self.epoch_step = 0  # steps completed in the running epoch
+        self._partial = (0.0, 0, 0)  # the running epoch's loss sum, correct predictions, samples
+        self._rng_state = None  # the engine's RNG state after the last completed step
+        self._batches = None  # the running epoch's loader iterator
+        self._resume = None  # a mid-epoch checkpoint's RNG and loader state, for the next epoch to continue
         self.history = []  # EpochInfo per completed epoch
         self.status = "idle"
         self._cond = threading.Condition()
@@ -185,34 +221,78 @@ class Trainer:
         self.status = "running"
         if self.monitor is not None:
             self.monitor.attach(self.model)
-        self._emit("on_fit_start")
-        message = ""
+        message, status = "", "failed"
         try:
+            self._emit("on_fit_start")
             while self.epoch < epochs:
                 if not self._run_epoch(epochs):
                     break
             status = "stopped" if self._stop else "finished"
-        except NonFiniteLossError as e:
-            status, message = "failed", str(e)
+        except KeyboardInterrupt:
+            status, message = "stopped", "interrupted"
+        except Exception as e:  # any failure ends the run in a known state
+            message = failure_message(e)
         finally:
             if self.monitor is not None:
                 self.monitor.detach()
+            self._close_batches()
         self.status = status
         info = RunInfo(status, self.epoch, self.global_step, message)
-        self._emit("on_fit_end", info)
+        self._end(info)
+        self.status = info.status
         return info
+
+    def _end(self, info):
+        """``on_fit_end`` for every callback, even when one fails; a failure makes the run failed and joins
+        the message, so the callbacks after it (the run record) say so."""
+        for cb in self.callbacks:
+            method = getattr(cb, "on_fit_end", None)
+            if method is None:
+                continue
+            try:
+                method(self, info)
+            except Exception as e:  # the remaining callbacks must still run
+                info.status = "failed"
+                problem = failure_message(e)
+                if problem not in info.message:
+                    info.message = "; ".join(m for m in (info.message, problem) if m)
+
+    def _close_batches(self):
+        close = getattr(self._batches, "close", None)
+        if close is not None:
+            close()
+
+    def _start_batches(self, epoch):
+        """The epoch's batch iterator: a fresh pass, or the rest of the pass a mid-epoch checkpoint stopped in
+        (its batches skipped at the sampler, the RNG as it was after the last step)."""
+        resume, self._resume = self._resume, None
+        if resume is None:
+            self.epoch_step, self._partial = 0, (0.0, 0, 0)
+            if self.seed is not None:
+                engine_random.manual_seed(_epoch_seed(self.seed, epoch))
+            return iter(self.train_loader)
+        loader_state = resume.get("loader")
+        if loader_state is not None and hasattr(self.train_loader, "load_state_dict"):
+            self.train_loader.load_state_dict(loader_state)
+            batches = iter(self.train_loader)
+        else:
+            batches = iter(self.train_loader)
+            for _ in range(self.epoch_step):
+                next(batches)
+        engine_random.default_generator.rng().bit_generator.state = json.loads(resume["rng_state"])
+        return batches
 
     def _run_epoch(self, epochs):
         epoch = self.epoch
-        if self.seed is not None:
-            engine_random.manual_seed(_epoch_seed(self.seed, epoch))
         self.model.train()
+        self._batches = self._start_batches(epoch)
+        self._rng_state = engine_random.default_generator.rng().bit_generator.state
         self._emit("on_epoch_start", epoch)
         start = time.perf_counter()
-        total_loss, total_correct, total_count = 0.0, 0, 0
         steps = len(self.train_loader)
         step_start = time.perf_counter()
-        for step, batch in enumerate(self.train_loader, 1):
+        for batch in self._batches:
+            step = self.epoch_step + 1
             waiting_since = time.perf_counter()
             if not self._wait_if_paused():
                 return False
@@ -222,18 +302,21 @@ class Trainer:
             inputs, targets = _move(batch, self.device)
             loss_value, correct = self._train_step(inputs, targets, epoch, step)
             n = len(targets)
-            total_loss += loss_value * n
-            total_correct += correct
-            total_count += n
+            total_loss, total_correct, total_count = self._partial
+            self._partial = (total_loss + loss_value * n, total_correct + correct, total_count + n)
             now = time.perf_counter()
             info = StepInfo(epoch, step, self.global_step, steps, loss_value, self.current_lr(),
                             n / max(now - step_start, 1e-9), n)
             step_start = now
-            self._emit("on_step_end", info)
             if self.scheduler is not None and self.scheduler_interval == "step":
                 self.scheduler.step()
+            self.epoch_step = step
+            self._rng_state = engine_random.default_generator.rng().bit_generator.state
+            self._emit("on_step_end", info)
             if self._stop:
                 return False
+        self._close_batches()
+        total_loss, total_correct, total_count = self._partial
         val_loss = val_acc = float("nan")
         if self.val_loader is not None:
             result = self.evaluate(self.val_loader)
@@ -248,6 +331,7 @@ class Trainer:
                          val_acc, time.perf_counter() - start, lr)
         self.history.append(info)
         self.epoch += 1
+        self.epoch_step, self._partial, self._batches = 0, (0.0, 0, 0), None
         self._emit("on_epoch_end", info)
         return not self._stop
 
@@ -260,11 +344,9 @@ class Trainer:
         if self.monitor is not None:
             self._emit("on_gradients", self.monitor.collect())
         if not math.isfinite(loss_value):
-            layer = self._first_nonfinite_layer()
-            where = f"; the first layer whose gradient is not finite is '{layer}'" if layer else ""
             raise NonFiniteLossError(f"the loss became {loss_value} at step {step} of epoch {epoch + 1} "
-                                     f"(global step {self.global_step + 1}){where}. Training stopped; try a "
-                                     "lower learning rate.")
+                                     f"(global step {self.global_step + 1}); {self._divergence_origin(inputs)}. "
+                                     "Training stopped; try a lower learning rate.")
         self.optimizer.step()
         self.global_step += 1
         correct = 0
@@ -272,12 +354,38 @@ class Trainer:
             correct = int((outputs.detach().argmax(1) == targets).sum().item())
         return loss_value, correct
 
-    def _first_nonfinite_layer(self):
-        for name, param in self.model.named_parameters():
-            grad = param.grad
-            if grad is not None and not bool(grad.isfinite().all().item()):
-                return name.rpartition(".")[0] or name
-        return None
+    def _divergence_origin(self, inputs):
+        """Where the values first went non-finite: the input batch, the first layer (in the order the forward
+        runs them) whose output is not finite, or the loss. Found by running the forward once more on the
+        batch, under no_grad, with the RNG state and the buffers (BatchNorm statistics) put back after."""
+        if not _finite(inputs):
+            return "the input batch is not finite"
+        found = []
+
+        def check(module, args, output):
+            if not found and not _finite(output):
+                found.append(module)
+
+        names = {module: name for name, module in self.model.named_modules()}
+        leaves = [m for m in names if not any(True for _ in m.children())]
+        handles = [m.register_forward_hook(check) for m in leaves]
+        rng_state = engine_random.default_generator.rng().bit_generator.state
+        buffers = [(b, b.detach().clone()) for b in self.model.buffers()]
+        try:
+            with no_grad():
+                self.model(inputs)
+        finally:
+            for handle in handles:
+                handle.remove()
+            with no_grad():
+                for buffer, saved in buffers:
+                    buffer.copy_(saved)
+            engine_random.default_generator.rng().bit_generator.state = rng_state
+        if not found:
+            return "every layer's output is finite: the loss itself is not"
+        module = found[0]
+        return f"the first layer whose output is not finite is '{names[module] or type(module).__name__}' " \
+               f"({type(module).__name__})"
 
     # ----- evaluation and prediction -----
     def evaluate(self, loader):
@@ -312,15 +420,33 @@ class Trainer:
 
     # ----- checkpoints -----
     def state_dict(self):
-        return {
+        """Everything a run continues from; see ``engine.training.checkpoint``. Mid-epoch it also holds the
+        step within the epoch, the partial metrics, the RNG state after that step and the loader's pass."""
+        state = {
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
+            "optimizer_kind": type(self.optimizer).__name__,
             "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
+            "scheduler_kind": None if self.scheduler is None else type(self.scheduler).__name__,
             "epoch": self.epoch,
             "global_step": self.global_step,
             "seed": self.seed,
             "history": [vars(h) for h in self.history],
         }
+        if self.epoch_step:
+            loader_state = getattr(self._batches, "state_dict", None)
+            state.update({
+                "epoch_step": self.epoch_step,
+                "steps_per_epoch": len(self.train_loader),
+                "partial": list(self._partial),
+                "rng_state": json.dumps(self._rng_state),
+                "loader": None if loader_state is None else {**loader_state(), "batches": self.epoch_step},
+            })
+        return state
+
+    def check_state_dict(self, state, path="checkpoint"):
+        """``CheckpointError`` naming ``path`` and everything in ``state`` that does not fit this trainer."""
+        check_fits(path, state, self.model, self.optimizer, self.scheduler, len(self.train_loader))
 
     def load_state_dict(self, state):
         self.model.load_state_dict(state["model"])
@@ -331,9 +457,19 @@ class Trainer:
         self.global_step = int(state["global_step"])
         self.seed = state.get("seed", self.seed)
         self.history = [EpochInfo(**h) for h in state.get("history", [])]
+        self.epoch_step = int(state.get("epoch_step", 0))
+        self._partial, self._resume = (0.0, 0, 0), None
+        if self.epoch_step:
+            loss, correct, count = state["partial"]
+            self._partial = (float(loss), int(correct), int(count))
+            self._resume = {"rng_state": state["rng_state"], "loader": state.get("loader")}
 
     def save_checkpoint(self, path):
         save(self.state_dict(), path)
 
-    def load_checkpoint(self, path, map_location=None):
-        self.load_state_dict(load(path, map_location=map_location if map_location is not None else self.device))
+    def load_checkpoint(self, path):
+        """Continue from the checkpoint in ``path``, checked first: ``CheckpointError`` (or ``WeightFileError``
+        for a damaged file) leaves the trainer as it was."""
+        state = read_checkpoint(path)
+        self.check_state_dict(state, path)
+        self.load_state_dict(state)

@@ -180,8 +180,8 @@ def test_resuming_with_another_network_is_refused_and_changes_nothing(cli, mlp, 
     lenet = copy_template("lenet_cifar10", tmp_path)
     result = cli("train", lenet, "--data", cifar_root, "--resume", out)
     assert result.code == 2
-    assert result.err.startswith(f"main.py train: error: {out / 'checkpoint.llw'}: cannot resume {lenet} from this "
-                                 "checkpoint: Missing key(s) in state_dict")
+    assert result.err.startswith(f"main.py train: error: cannot resume {lenet} from "
+                                 f"{out / 'checkpoint.llw'}: does not fit the network: the checkpoint lacks")
     assert (out / "network.llnet").read_text() == before and load_run(out).status == "finished"
 
 

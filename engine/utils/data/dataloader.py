@@ -1,8 +1,16 @@
-"""``DataLoader``: iterates a dataset in batches, in the calling thread or with worker threads."""
+"""``DataLoader``: iterates a dataset in batches, in the calling thread or with worker threads.
 
+A pass can be resumed (as torchdata's ``StatefulDataLoader``): ``state_dict()`` says where the current pass
+stands (its base seed, its sampler's state, the batches yielded) and after ``load_state_dict(state)`` the next
+pass continues from there, skipping the batches already done at the sampler, without loading their data,
+and drawing the same per-batch random numbers as the interrupted pass would have.
+"""
+
+import collections
 import itertools
 import math
 import threading
+import weakref
 
 from ... import random as _random
 from .collate import default_collate, default_convert
@@ -96,6 +104,8 @@ class DataLoader:
             collate_fn = default_collate if self._auto_collation else default_convert
         self.collate_fn = collate_fn
         self.persistent_workers = persistent_workers
+        self._resume_state = None
+        self._current = None
         self._initialized = True
 
     def __setattr__(self, attr, val):
@@ -113,9 +123,20 @@ class DataLoader:
         return self.batch_sampler if self._auto_collation else self.sampler
 
     def __iter__(self):
-        if self.num_workers == 0:
-            return _SingleThreadIter(self)
-        return _ThreadedIter(self)
+        iterator = _SingleThreadIter(self) if self.num_workers == 0 else _ThreadedIter(self)
+        self._current = weakref.ref(iterator)
+        return iterator
+
+    def state_dict(self):
+        """Where the current (or last) pass stands; ``{}`` before the first pass."""
+        iterator = self._current() if self._current is not None else None
+        return {} if iterator is None else iterator.state_dict()
+
+    def load_state_dict(self, state):
+        """Make the next pass continue the one ``state`` (from ``state_dict``) describes."""
+        if self._dataset_kind == "iterable" and state.get("batches"):
+            raise ValueError("only a map-style dataset's pass can be resumed")
+        self._resume_state = dict(state)
 
     def __len__(self):
         if self._dataset_kind == "iterable":
@@ -129,16 +150,29 @@ class DataLoader:
 class _BaseIter:
     def __init__(self, loader):
         self._loader = loader
-        self._sampler_iter = iter(loader._index_sampler)
+        resume, loader._resume_state = loader._resume_state, None
+        index_sampler = loader._index_sampler
+        if resume is not None and hasattr(index_sampler, "load_state_dict"):
+            index_sampler.load_state_dict(resume.get("sampler", {}))
+        self._sampler_iter = iter(index_sampler)
         gen = loader.generator if loader.generator is not None else _random.default_generator
         self._base_seed = int(gen.rng().integers(0, 2**63 - 1))
         self._num_yielded = 0
+        if resume is not None:
+            self._base_seed = int(resume["base_seed"])
+            self._num_yielded = int(resume["batches"])
+            collections.deque(itertools.islice(self._sampler_iter, self._num_yielded), maxlen=0)
 
     def __iter__(self):
         return self
 
     def __len__(self):
         return len(self._loader)
+
+    def state_dict(self):
+        state_dict = getattr(self._loader._index_sampler, "state_dict", None)
+        return {"base_seed": self._base_seed, "sampler": {} if state_dict is None else state_dict(),
+                "batches": self._num_yielded}
 
     def close(self):
         """Stop early: release the workers (if any); later ``next`` raises StopIteration."""

@@ -1,6 +1,7 @@
 """Samplers: the orders (and batches) of indices a loader visits."""
 
 import itertools
+import json
 import warnings
 
 import numpy as np
@@ -44,7 +45,30 @@ def _seeded_rng(generator):
     return np.random.default_rng(seed)
 
 
-class RandomSampler(Sampler):
+class _RandomPass:
+    """A sampler whose pass draws from one NumPy generator. ``state_dict`` records that generator's state at
+    the start of the current pass and ``load_state_dict`` makes the next pass start from a recorded one, so a
+    loader resumed mid-pass visits the same order."""
+
+    _pass_state = None
+    _next_state = None
+
+    def _pass_rng(self):
+        rng = _seeded_rng(self.generator)
+        if self._next_state is not None:
+            rng.bit_generator.state = self._next_state
+            self._next_state = None
+        self._pass_state = rng.bit_generator.state
+        return rng
+
+    def state_dict(self):
+        return {} if self._pass_state is None else {"rng": json.dumps(self._pass_state)}
+
+    def load_state_dict(self, state):
+        self._next_state = json.loads(state["rng"]) if "rng" in state else None
+
+
+class RandomSampler(_RandomPass, Sampler):
     """A random permutation of the indices (or ``num_samples`` draws with ``replacement``)."""
 
     def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
@@ -65,7 +89,7 @@ class RandomSampler(Sampler):
 
     def __iter__(self):
         n = len(self.data_source)
-        rng = _seeded_rng(self.generator)
+        rng = self._pass_rng()
         if self.replacement:
             for _ in range(self.num_samples // 32):
                 yield from rng.integers(0, n, size=32).tolist()
@@ -79,7 +103,7 @@ class RandomSampler(Sampler):
         return self.num_samples
 
 
-class SubsetRandomSampler(Sampler):
+class SubsetRandomSampler(_RandomPass, Sampler):
     """The given ``indices`` in a random order."""
 
     def __init__(self, indices, generator=None):
@@ -87,7 +111,7 @@ class SubsetRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self):
-        rng = _seeded_rng(self.generator)
+        rng = self._pass_rng()
         for i in rng.permutation(len(self.indices)).tolist():
             yield self.indices[i]
 
@@ -95,7 +119,7 @@ class SubsetRandomSampler(Sampler):
         return len(self.indices)
 
 
-class WeightedRandomSampler(Sampler):
+class WeightedRandomSampler(_RandomPass, Sampler):
     """``num_samples`` indices drawn with probabilities proportional to ``weights``."""
 
     def __init__(self, weights, num_samples, replacement=True, generator=None):
@@ -115,7 +139,7 @@ class WeightedRandomSampler(Sampler):
         w = self.weights._data
         if not self.replacement and self.num_samples > np.count_nonzero(w):
             raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
-        rng = _seeded_rng(self.generator)
+        rng = self._pass_rng()
         yield from rng.choice(len(w), size=self.num_samples, replace=self.replacement, p=w / w.sum()).tolist()
 
     def __len__(self):
@@ -144,6 +168,16 @@ class BatchSampler(Sampler):
             yield batch
             if len(batch) < size:
                 return
+
+    def state_dict(self):
+        """The state of the sampler it batches (``{}`` when that one keeps none)."""
+        state_dict = getattr(self.sampler, "state_dict", None)
+        return {} if state_dict is None else state_dict()
+
+    def load_state_dict(self, state):
+        load_state_dict = getattr(self.sampler, "load_state_dict", None)
+        if load_state_dict is not None:
+            load_state_dict(state)
 
     def __len__(self):
         if self.drop_last:

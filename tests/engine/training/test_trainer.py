@@ -158,7 +158,7 @@ def test_non_finite_loss_stops_with_the_step_and_layer():
     weights = trainer.model[0].weight.detach().numpy().copy()
     info = trainer.fit(1)
     assert info.message.startswith("the loss became nan at step 1 of epoch 1 (global step 1)")
-    assert "the first layer whose gradient is not finite is '0'" in info.message
+    assert "the first layer whose output is not finite is '3' (Linear)" in info.message
     np.testing.assert_array_equal(trainer.model[0].weight.detach().numpy(), weights)  # no step with NaNs
 
 
