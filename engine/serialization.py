@@ -58,6 +58,7 @@ from .serialization_limits import (
     name_of,
     read_into,
     require_file,
+    valid_shape,
 )
 from .serialization_placement import placer as _placer
 from .serialization_safetensors import load_safetensors, save_safetensors
@@ -73,7 +74,6 @@ MANIFEST = "manifest.json"
 _DTYPES = {d.name: d for d in dtypes.ALL}
 _MAX_DEPTH = 200  # nesting of containers; keeps loading free of RecursionError
 _MAX_MANIFEST_BYTES = 256 << 20
-_MAX_NDIM = 64
 _CHUNK = 16 << 20
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed, so equal objects give byte-identical files
 
@@ -454,8 +454,7 @@ class _Loader:
             _expect(isinstance(b["dtype"], str) and b["dtype"] in _DTYPES,
                     f"{where} has unsupported dtype {b['dtype']!r} (supported: {', '.join(_DTYPES)})")
             shape = b["shape"]
-            _expect(isinstance(shape, list) and len(shape) <= _MAX_NDIM
-                    and all(_is_int(s) and s >= 0 for s in shape),
+            _expect(isinstance(shape, list) and valid_shape(shape, _DTYPES[b["dtype"]].itemsize),
                     f"{where} has an invalid shape {shape!r}")
             nbytes = b["nbytes"]
             _expect(_is_int(nbytes) and nbytes >= 0, f"{where} has an invalid byte count {nbytes!r}")

@@ -4,6 +4,7 @@ and bounded reading of ZIP members (the engine's own format and ``.npz`` are ZIP
 Weight files are untrusted: a reader trusts no size a file declares until it is checked against the file's
 real size and these budgets, so a small file can never make us allocate or read gigabytes."""
 
+import math
 import os
 import zlib
 
@@ -18,6 +19,8 @@ DEFLATE_MAX_RATIO = 1032  # deflate cannot expand data more than this (a longer 
 SUSPICIOUS_RATIO = 100  # a large member compressed better than this is a decompression bomb
 SUSPICIOUS_RATIO_FROM = 16 << 20  # "large": inflated size from which the ratio above is refused
 CHUNK = 16 << 20
+MAX_NDIM = 64
+_MAX_ARRAY_BYTES = (1 << 63) - 1  # NumPy refuses an array whose size, zero dimensions aside, exceeds this
 
 SUPPORTED_DTYPES = {d.name: d for d in dtypes.ALL}
 
@@ -52,6 +55,13 @@ def supported_dtype(dtype):
     """The engine's name for NumPy ``dtype`` (any byte order), or None when the engine has no such dtype."""
     name = dtype.name
     return name if name in SUPPORTED_DTYPES and dtype.kind in "biuf" and dtype.fields is None else None
+
+
+def valid_shape(shape, itemsize):
+    """Whether ``shape`` (a list or tuple) has at most MAX_NDIM non-negative int dimensions that NumPy can
+    allocate (even with a zero among them: NumPy refuses ``(0, 2**62, 2**62)`` too)."""
+    return (len(shape) <= MAX_NDIM and all(type(s) is int and s >= 0 for s in shape)
+            and math.prod(max(s, 1) for s in shape) * itemsize <= _MAX_ARRAY_BYTES)
 
 
 def check_zip_members(infos, file_size):

@@ -28,13 +28,13 @@ from .serialization_limits import (
     read_into,
     require_file,
     supported_dtype,
+    valid_shape,
 )
 from .utils.files import open_regular
 
 __all__ = ["load_npz"]
 
 MAX_NPY_HEADER = 10000  # numpy's own limit on a header it parses safely
-MAX_NDIM = 64
 _HEADER_LENGTH_BYTES = {(1, 0): 2, (2, 0): 4}
 _READ_HEADER = {(1, 0): npy_format.read_array_header_1_0, (2, 0): npy_format.read_array_header_2_0}
 
@@ -114,7 +114,7 @@ def _read_array(zf, info):
         shape, fortran, dtype, header_bytes = _read_header(src, key)
         dt_name = supported_dtype(dtype)
         _expect(dt_name is not None, f"array {key!r} has dtype {dtype}, which the engine does not support")
-        _expect(len(shape) <= MAX_NDIM and all(s >= 0 for s in shape), f"array {key!r} has an invalid shape {shape}")
+        _expect(valid_shape(shape, dtype.itemsize), f"array {key!r} has an invalid shape {shape}")
         nbytes = math.prod(shape) * dtype.itemsize
         data_size = info.file_size - header_bytes
         _expect(nbytes == data_size, f"array {key!r} ({dtype}, shape {shape}) needs {nbytes:,} bytes but its member "

@@ -22,6 +22,7 @@ from .serialization_limits import (
     native,
     read_into,
     require_file,
+    valid_shape,
 )
 from .serialization_placement import as_device, place
 from .tensor import Tensor, make_tensor
@@ -31,7 +32,6 @@ __all__ = ["load_safetensors", "save_safetensors"]
 
 MAX_HEADER_BYTES = 100_000_000  # the limit the safetensors format sets
 METADATA = "__metadata__"
-_MAX_NDIM = 64
 _MAX_INT = (1 << 63) - 1  # the library reads sizes as 64-bit integers
 # safetensors dtype name -> engine dtype name; the format's other dtypes are named in the refusal
 _DTYPES = {"BOOL": "bool", "U8": "uint8", "I8": "int8", "I16": "int16", "I32": "int32", "I64": "int64",
@@ -151,12 +151,12 @@ def _check_entry(key, info):
     _expect(isinstance(dtype, str), f"tensor {key!r} has an invalid dtype {dtype!r}")
     _expect(dtype in _DTYPES, f"tensor {key!r} has dtype {dtype}, which the engine does not support (supported: "
                               f"{', '.join(_DTYPES)})")
-    _expect(isinstance(shape, list) and len(shape) <= _MAX_NDIM and all(_is_size(s) for s in shape),
-            f"tensor {key!r} has an invalid shape {shape!r}")
+    itemsize = SUPPORTED_DTYPES[_DTYPES[dtype]].itemsize
+    _expect(isinstance(shape, list) and valid_shape(shape, itemsize), f"tensor {key!r} has an invalid shape {shape!r}")
     _expect(isinstance(offsets, list) and len(offsets) == 2 and all(_is_size(o) for o in offsets)
             and offsets[0] <= offsets[1], f"tensor {key!r} has invalid data_offsets {offsets!r}")
-    nbytes = math.prod(shape) * SUPPORTED_DTYPES[_DTYPES[dtype]].itemsize
-    _expect(nbytes <= _MAX_INT and offsets[1] - offsets[0] == nbytes,
+    nbytes = math.prod(shape) * itemsize
+    _expect(offsets[1] - offsets[0] == nbytes,
             f"tensor {key!r} ({dtype}, shape {shape}) needs {nbytes:,} bytes but its data_offsets span "
             f"{offsets[1] - offsets[0]:,}")
     return _DTYPES[dtype], shape, offsets[0], offsets[1]

@@ -91,8 +91,8 @@ def test_npz_header_claiming_2_to_the_40_elements(tmp_path):
 
 
 def test_npz_header_with_overflowing_shape(tmp_path):
-    path = _zip(tmp_path / "over.npz", {"w.npy": _npy_header("<f8", (1 << 62, 1 << 62, 0, 1 << 62)) + bytes(8)})
-    _refused(lambda: load_weights(path), r"over\.npz: array 'w' .* needs 0 bytes but its member holds 8")
+    path = _zip(tmp_path / "over.npz", {"w.npy": _npy_header("<f8", (1 << 62, 1 << 62, 0, 1 << 62))})
+    _refused(lambda: load_weights(path), r"over\.npz: array 'w' has an invalid shape \(4611686018427387904, ")
     path = _zip(tmp_path / "neg.npz", {"w.npy": _npy_header("<f8", (-1,)) + bytes(8)})
     _refused(lambda: load_weights(path), r"neg\.npz: array 'w' has an invalid shape \(-1,\)")
 
@@ -226,6 +226,12 @@ def test_safetensors_huge_shape_is_refused_before_allocating(tmp_path):
     assert peak < MiB
 
 
+def test_safetensors_shape_numpy_cannot_allocate_even_when_empty(tmp_path):
+    header = {"w": {"dtype": "F32", "shape": [0, 1 << 62, 1 << 62], "data_offsets": [0, 0]}}
+    path = _safetensors(tmp_path / "empty.safetensors", header)
+    _refused(lambda: load_safetensors(path), r"empty\.safetensors: .*tensor 'w' has an invalid shape")
+
+
 @pytest.mark.parametrize("dtype", ["BF16", "F8_E4M3", "U16", "C64", "whatever"])
 def test_safetensors_unsupported_dtype_names_the_tensor(dtype, tmp_path):
     path = _safetensors(tmp_path / "odd.safetensors", {"w": {"dtype": dtype, "shape": [1], "data_offsets": [0, 2]}},
@@ -252,6 +258,18 @@ def test_engine_member_declaring_more_than_the_file_holds(tmp_path):
     peak = _peak_bytes(lambda: _refused(lambda: load(path), r"lie\.llw: member 'data/0' claims 4,294,967,280 bytes "
                                                             r"beyond the end of the file"))
     assert peak < MiB
+
+
+def test_engine_shape_numpy_cannot_allocate_even_when_empty(tmp_path):
+    path = tmp_path / "empty.llw"
+    save({"w": engine.zeros(0)}, path)
+    with zipfile.ZipFile(path) as zf:
+        members = {i.filename: zf.read(i) for i in zf.infolist()}
+    manifest = json.loads(members["manifest.json"])
+    manifest["blobs"][0]["shape"] = [0, 1 << 62, 1 << 62]
+    members["manifest.json"] = json.dumps(manifest).encode()
+    _zip(path, members)
+    _refused(lambda: load(path), r"empty\.llw: blob 0 has an invalid shape")
 
 
 def test_engine_load_of_a_stream_is_bounded(tmp_path):
