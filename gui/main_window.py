@@ -9,6 +9,7 @@ edit goes through ``controller`` as an undoable command; the window keeps no cop
 import html
 import os
 import time
+import warnings
 
 from PySide6.QtCore import QByteArray, QEvent, QPoint, QPointF, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QPalette, QUndoStack
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from engine.graph import EXTENSIONS, Network, NetworkFileError, load_network, save_network
 from engine.graph.templates import list_templates, load_template
+from engine.utils.files import FileError, FileWarning
 from gui import theme
 from gui.editor import formatting
 from gui.editor.compatibility import compatible_types
@@ -275,6 +277,7 @@ class MainWindow(QMainWindow):
         self.view.start_page.templateChosen.connect(self.new_from_template)
         self.layer_palette.layerActivated.connect(lambda name: self.controller.add_node(name, self._free_spot()))
         self.summary.nodeActivated.connect(self.select_node)
+        self.autosave.failed.connect(lambda message: self.statusBar().showMessage(message, 15000))
         self.undo_stack.cleanChanged.connect(self._update_title)
         self.undo_stack.indexChanged.connect(self._update_undo_actions)
         self._update_undo_actions()
@@ -385,17 +388,25 @@ class MainWindow(QMainWindow):
             self.show_error("Cannot open a network", LOCKED)
             return False
         try:
-            network = load_network(path)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", FileWarning)
+                network = load_network(path)
         except NetworkFileError as e:
             self.show_error("Cannot open the network", str(e))
             return False
         self._replace_document(network, path)
         self.recent.add(path)
-        self.statusBar().showMessage(f"Opened {path}", 4000)
+        notes = [str(w.message) for w in caught if issubclass(w.category, FileWarning)]
+        if notes:
+            self.statusBar().showMessage(f"Opened {path}, with warnings: " + " ".join(notes), 20000)
+        else:
+            self.statusBar().showMessage(f"Opened {path}", 4000)
         return True
 
     def save_file(self, path=None):
-        """Save to ``path`` (default: the current file, else ask); returns whether it was saved."""
+        """Save to ``path`` (default: the current file, else ask); returns whether it was saved. A failed save
+        (full disk, unwritable folder) is shown and changes nothing: the document stays modified, and its
+        recovery file is brought up to date so the work survives even if the window is then killed."""
         path = path or self.current_path or self.ask_save_path()
         if not path:
             return False
@@ -403,8 +414,10 @@ class MainWindow(QMainWindow):
             path += EXTENSIONS[0]
         try:
             save_network(self.document, path)
-        except OSError as e:
-            self.show_error("Cannot save the network", f"{path}: {e.strerror or e}")
+        except (FileError, OSError) as e:
+            self.autosave.save_now()
+            self.show_error("Cannot save the network",
+                            str(e) if isinstance(e, FileError) else f"{path}: {e.strerror or e}")
             return False
         moved = self.current_path != os.path.abspath(path)
         self.current_path = os.path.abspath(path)
@@ -469,23 +482,27 @@ class MainWindow(QMainWindow):
         return choice == "discard"
 
     def offer_recovery(self):
-        """At start: offer the work of a session that crashed; returns whether it was restored."""
-        found = self.autosave.left_behind()
-        if not found:
-            return False
-        newest = found[0]
+        """At start: offer the work of sessions that crashed, newest first, until one is restored; returns
+        whether one was. Each file is handled on its own: a declined one is removed, a damaged one is reported
+        and set aside (kept, never offered again), and the ones not reached stay for the next start."""
+        damaged = []
         restored = False
-        if self.ask_restore(newest):
+        for recovery in self.autosave.left_behind():
             try:
-                network = newest.load()
+                network = recovery.load()
             except NetworkFileError as e:
-                self.show_error("Cannot restore the network", str(e))
-            else:
-                self._replace_document(network, newest.original_path, modified=True)
+                kept = recovery.set_aside()
+                damaged.append(f"{e}\n(kept as {kept})" if kept else str(e))
+                continue
+            if self.ask_restore(recovery):
+                self._replace_document(network, recovery.original_path, modified=True)
+                recovery.discard()
                 self.autosave.save_now()
                 restored = True
-        for recovery in found:
+                break
             recovery.discard()
+        if damaged:
+            self.show_error("Cannot restore the network", "A recovery file is damaged:\n\n" + "\n\n".join(damaged))
         return restored
 
     # ----- questions (tests replace these) -----
@@ -508,8 +525,8 @@ class MainWindow(QMainWindow):
 
     def ask_restore(self, recovery):
         where = f" (last saved as {recovery.original_path})" if recovery.original_path else ""
-        when = f" from {time.strftime('%H:%M on %d %b', time.localtime(recovery.saved_at))}" if isinstance(
-            recovery.saved_at, (int, float)) else ""
+        when = (f" from {time.strftime('%H:%M on %d %b', time.localtime(recovery.saved_at))}"
+                if recovery.saved_at is not None else "")
         answer = QMessageBox.question(
             self, APP_NAME, f"LayerLab did not close normally. Restore the unsaved network{where}{when}?",
             QMessageBox.Yes | QMessageBox.No, QMessageBox.Yes)
