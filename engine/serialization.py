@@ -1,4 +1,5 @@
-"""Saving and loading tensors: ``save`` / ``load`` (like ``torch.save`` / ``torch.load``) and safetensors.
+"""Saving and loading tensors: ``save`` / ``load`` (like ``torch.save`` / ``torch.load``) and safetensors
+(``serialization_safetensors``; ``.npz`` is read by ``serialization_npz``).
 
 Nothing here uses pickle, so opening a file from an untrusted source never runs code: a file either
 decodes into the plain values listed below or raises :class:`WeightFileError` naming the file and the fault.
@@ -23,10 +24,12 @@ A ZIP archive, every member *stored* (uncompressed):
     ``tensors``).
 * ``data/<i>``: the raw bytes of blob ``i``, C order, little-endian, no header.
 
-Loading checks everything before trusting it: the archive is a ZIP whose members are exactly the
-manifest and the blobs it names, all stored; the manifest's format, version and every field's type;
-the dtype against the whitelist; shape x itemsize == nbytes == the member's size; each blob's CRC32
-(the ZIP's own CRC is checked too); bool blobs hold only 0 and 1.
+Loading checks everything before trusting it: the path is a regular file within the size budget
+(``serialization_limits``; folders, FIFOs and devices are refused without blocking); the archive is a ZIP
+whose members are exactly the manifest and the blobs it names, all stored, claiming no more bytes together
+than the file holds (so nothing is allocated for a size the file only declares); the manifest's format,
+version and every field's type; the dtype against the whitelist; shape x itemsize == nbytes == the
+member's size; each blob's CRC32 (the ZIP's own CRC is checked too); bool blobs hold only 0 and 1.
 
 Limitations: tensors that share memory without sharing the same array object (a view and its base) are
 saved twice and come back as independent tensors; containers referenced twice are saved twice; a
