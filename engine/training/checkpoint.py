@@ -89,7 +89,7 @@ def _optimizer_problems(saved, optimizer, saved_kind):
         return [f"the optimizer has {len(groups)} parameter groups; the network's has {len(optimizer.param_groups)}"]
     options = [k for k in optimizer.defaults if any(k not in g for g in groups)]
     if options:
-        return [f"the optimizer is not a {kind} (its state lacks the options {_listed(options)})"]
+        return [f"the optimizer state is not {kind}'s (it lacks the options {_listed(options)})"]
     params = [p for g in optimizer.param_groups for p in g["params"]]
     counts = [len(g.get("params", ())) for g in groups]
     if counts != [len(g["params"]) for g in optimizer.param_groups]:
@@ -148,7 +148,9 @@ def _progress_problems(state, history_fields, steps_per_epoch):
             and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in h.values()) for h in history):
         problems.append("'history' is not a list of epoch records")
     step = state.get("epoch_step", 0)
-    if not step:
+    if not _count(step):
+        return [*problems, f"'epoch_step' must be a count, got {step!r}"]
+    if step == 0:
         return problems
     saved_steps = state.get("steps_per_epoch")
     if not _count(step, 1) or not _count(saved_steps, 1) or step > saved_steps:

@@ -208,8 +208,8 @@ class _ThreadedIter(_BaseIter):
         self._max_outstanding = max(1, n * loader.prefetch_factor)
         self._active = [True] * n
         self._next_worker = itertools.cycle(range(n))
-        self._send_idx = 0
-        self._rcvd_idx = 0
+        self._send_idx = self._num_yielded  # batch numbers (and so their seeds) go on from a resumed pass's
+        self._rcvd_idx = self._num_yielded
         self._task_worker = {}
         self._sampler_done = False
         self._shutdown = False
