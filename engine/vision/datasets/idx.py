@@ -82,7 +82,7 @@ def _parse(stream, path, ndim, dtype, shape, limit):
                 raise CorruptFileError(path, f"IDX dimensions {dims} do not match the expected {tuple(shape)}")
     count = math.prod(dims)
     nbytes = count * dt.itemsize
-    if nbytes > limit:
+    if nbytes > limit or math.prod(max(d, 1) for d in dims) > limit:  # (0, 2**30, 2**30) is no array either
         raise CorruptFileError(path, f"IDX header claims dimensions {dims} ({nbytes:,} bytes of values), over "
                                      f"the {limit:,} bytes an IDX file may hold")
     body = _read_up_to(stream, nbytes + 1)

@@ -104,7 +104,7 @@ class _RestrictedUnpickler(pickle._Unpickler):
         if not isinstance(shape, tuple) or len(shape) > 32 or not all(type(d) is int and d >= 0 for d in shape):
             self._refuse(f"an array's shape is not a tuple of sizes: {str(shape)[:100]}")
         count = math.prod(shape)
-        if count > MAX_BYTES or count * dtype.itemsize != nbytes:
+        if math.prod(max(d, 1) for d in shape) > MAX_BYTES or count * dtype.itemsize != nbytes:
             self._refuse(f"an array of shape {shape} and dtype {dtype} does not match its {nbytes:,} bytes of data")
 
     def _frombuffer(self, buffer, dtype, shape, order):

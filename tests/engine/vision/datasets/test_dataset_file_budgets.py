@@ -74,6 +74,15 @@ def test_a_shared_object_dag_elsewhere_is_never_walked(tmp_path):
     assert len(_bounded(lambda: CIFAR10(tmp_path))) == 10
 
 
+def test_lists_nested_200000_deep_are_refused_quickly(tmp_path):
+    make_cifar(tmp_path, n=1)
+    path = tmp_path / "cifar-10-batches-py" / "data_batch_1"
+    depth = 200_000
+    path.write_bytes(b"\x80\x02}U\x06labels" + b"]" * depth + b"a" * (depth - 1) + b"s.")
+    with pytest.raises(CorruptFileError, match="the batch has no 'data' entry"):
+        _bounded(lambda: CIFAR10(tmp_path), peak=64 * MiB)
+
+
 def test_labels_are_flat_ints_or_a_1d_int_array(tmp_path):
     make_cifar(tmp_path, n=3)
     path = tmp_path / "cifar-10-batches-py" / "test_batch"
