@@ -5,6 +5,7 @@ must load or raise WeightFileError naming the file, within seconds; bombs are re
 
 import io
 import json
+import os
 import struct
 import time
 import zipfile
@@ -19,7 +20,7 @@ from engine.graph.export import load_weights
 from engine.serialization import WeightFileError, load, save, save_safetensors
 from engine.serialization_limits import SUPPORTED_DTYPES
 
-EXAMPLES = 200
+EXAMPLES = int(os.environ.get("LAYERLAB_FUZZ_EXAMPLES", "200"))  # the campaign runs 1000 and more
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 SECONDS = 5  # a case taking longer is a hang
