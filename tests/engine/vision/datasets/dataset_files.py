@@ -1,5 +1,5 @@
 """Generated dataset files for the engine.vision.datasets tests: CIFAR-10 batches and tarballs, IDX files of
-the MNIST family."""
+the MNIST family, and mutations of files for the fuzz tests."""
 
 import gzip
 import hashlib
@@ -9,6 +9,7 @@ import tarfile
 from pathlib import Path
 
 import numpy as np
+from hypothesis import strategies as st
 
 from engine.vision.datasets import CIFAR10
 
@@ -80,6 +81,32 @@ def make_mnist(folder, gz=False, n_train=6, n_test=3, seed=0):
         write_idx(folder / f"{prefix}-labels-idx1-ubyte", labels, gz)
         out[prefix] = (images, labels)
     return out
+
+
+# ---------------------------------------------------------------------------------------- mutations
+
+@st.composite
+def mutated(draw, data):
+    """``data`` after a few byte flips, cuts, insertions, deletions and repeats, aimed at both ends (where a
+    pickle's structure and a header are) as often as anywhere."""
+    data = bytearray(data)
+    for _ in range(draw(st.integers(1, 4))):
+        if not data:
+            break
+        n = len(data)
+        i = draw(st.one_of(st.integers(0, min(n, 300) - 1), st.integers(max(0, n - 300), n - 1), st.integers(0, n - 1)))
+        kind = draw(st.sampled_from(["set", "set", "cut", "insert", "delete", "repeat"]))
+        if kind == "set":
+            data[i] = draw(st.integers(0, 255))
+        elif kind == "cut":
+            del data[i:]
+        elif kind == "insert":
+            data[i:i] = draw(st.binary(min_size=1, max_size=8))
+        elif kind == "delete":
+            del data[i:i + draw(st.integers(1, 64))]
+        else:
+            data[i:i] = data[i:i + draw(st.integers(1, 64))] * draw(st.integers(1, 50))
+    return bytes(data)
 
 
 # ---------------------------------------------------------------------------------------- HTTP server

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from engine.vision.datasets import CIFAR10, CorruptFileError
 from engine.vision.datasets.idx import read_idx
 
-from .dataset_files import cifar_batch, idx_bytes, make_cifar
+from .dataset_files import cifar_batch, idx_bytes, make_cifar, mutated
 
 FUZZ = settings(max_examples=200, deadline=2000, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -49,30 +49,6 @@ def _loads_or_refuses(call, path):
         _, top = tracemalloc.get_traced_memory()
         tracemalloc.stop()
     assert elapsed < 2 and top < PEAK, (elapsed, top)
-
-
-@st.composite
-def mutated(draw, data):
-    """``data`` after a few byte flips, cuts, insertions, deletions and repeats, aimed at both ends (where a
-    pickle's structure and a header are) as often as anywhere."""
-    data = bytearray(data)
-    for _ in range(draw(st.integers(1, 4))):
-        if not data:
-            break
-        n = len(data)
-        i = draw(st.one_of(st.integers(0, min(n, 300) - 1), st.integers(max(0, n - 300), n - 1), st.integers(0, n - 1)))
-        kind = draw(st.sampled_from(["set", "set", "cut", "insert", "delete", "repeat"]))
-        if kind == "set":
-            data[i] = draw(st.integers(0, 255))
-        elif kind == "cut":
-            del data[i:]
-        elif kind == "insert":
-            data[i:i] = draw(st.binary(min_size=1, max_size=8))
-        elif kind == "delete":
-            del data[i:i + draw(st.integers(1, 64))]
-        else:
-            data[i:i] = data[i:i + draw(st.integers(1, 64))] * draw(st.integers(1, 50))
-    return bytes(data)
 
 
 @pytest.fixture(scope="module")
