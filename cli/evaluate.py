@@ -56,7 +56,7 @@ def main(args):
         raise CliError(f"{args.network}: the network's output ({dims(shape)}) is not one score for "
                        f"each of the {len(classes)} classes of the test set")
     if args.limit is not None and args.limit < len(dataset):
-        dataset = Subset(dataset, list(range(max(args.limit, 0))))
+        dataset = Subset(dataset, list(range(args.limit)))
     result = evaluate(network, model, dataset, classes, device)
     print(f"{args.network} with {weights}")
     print(f"Accuracy of the network on the {result.count:,} test images: {100 * result.accuracy:.2f} %  "

@@ -38,6 +38,8 @@ def output_path(out, fmt, network_path):
     default = suggested_path(fmt.key, network_path)
     if out is None:
         return default
+    if not out:
+        raise CliError("--out is empty: give a file or a folder to write into")
     if os.path.isdir(out):
         return os.path.join(out, os.path.basename(default))
     folder = out if out.endswith(("/", os.sep)) else os.path.dirname(os.path.abspath(out))

@@ -84,6 +84,8 @@ def test_export_refuses_bad_weights_and_bad_places_to_write(cli, mlp, tmp_path, 
                              f"{tmp_path}/nowhere/")
     assert problem.endswith("does not exist")
     assert one_error_line(cli("export", mlp, "-", "--format", "llw", "--out", "/proc/w.llw"), "export", "/proc/w.llw")
+    assert cli("export", mlp, "-", "--format", "llw", "--out", "").err == (
+        "main.py export: error: --out is empty: give a file or a folder to write into\n")
     assert sorted(os.listdir(tmp_path)) == ["damaged.safetensors", "folder", "mlp_fashion_mnist.llnet", "pipe.llnet"]
 
 
