@@ -11,7 +11,8 @@ queue from a timer. The messages, in the order a run sends them:
 ``RunEnded``        the ``RunInfo`` of ``fit``
 ``EvaluationData``  the evaluation of the test split
 ``DatasetMissing``  the data is not on disk
-``ErrorMessage``    a message for the user (a bad document, an unreadable file, a crash with its traceback)
+``ErrorMessage``    a message for the user (a bad document, an unreadable file, a checkpoint that does not fit,
+                    a run that failed, a crash with its traceback)
 ``Done``            the thread is about to end
 """
 
@@ -25,9 +26,10 @@ import numpy as np
 
 from engine.graph import NetworkError, network_from_json
 from engine.training import EpochInfo, RunInfo, StepInfo
-from engine.training.recipe import prepare_training
+from engine.training.recipe import check_resume, prepare_training
 from engine.training.runs import RunFileError, create_run, load_run
-from engine.vision.datasets import CorruptFileError, DatasetNotFoundError
+from engine.utils.files import FileError
+from engine.vision.datasets import DatasetNotFoundError
 
 
 @dataclass
@@ -197,7 +199,7 @@ class TrainingWorker:
             settings = network.settings
             self._post(DatasetMissing(network.input_node().params["dataset"],
                                       self.job.data_dir or settings["data_dir"] or None, str(e)))
-        except (NetworkError, RunFileError, CorruptFileError, OSError, ValueError) as e:
+        except (NetworkError, FileError, OSError, ValueError) as e:
             self._failed(str(e))
         except Exception:  # a bug: show it rather than lose it in a thread
             self._failed("Training failed with an unexpected error:\n" + traceback.format_exc())
@@ -207,7 +209,7 @@ class TrainingWorker:
     def _failed(self, message):
         """Tell the user, and leave the run folder (if there is one by now) saying how the run ended."""
         self._post(ErrorMessage(message))
-        if self.run is not None and self.run.status in ("created", "running"):
+        if self.run is not None and self.run.status != "failed":
             self.run.status = "failed"
             with contextlib.suppress(OSError):
                 self.run.finish(message=message.strip().splitlines()[-1])
@@ -216,6 +218,10 @@ class TrainingWorker:
         job = self.job
         run = load_run(job.continue_folder) if job.continue_folder else None
         network = run.network() if run else network_from_json(job.network)
+        if run is not None:  # checked before the data is loaded
+            if not run.has_checkpoint:
+                raise RunFileError(run.checkpoint_path, "no checkpoint to continue from")
+            check_resume(network, run.checkpoint_path)
         setup = prepare_training(network, data_dir=job.data_dir, monitor_gradients=True)
         trainer = setup.trainer
         with self._lock:
@@ -233,15 +239,21 @@ class TrainingWorker:
         self.run = run
         run.classes = list(setup.data.classes)
         run.epochs = job.epochs or network.settings["epochs"]
-        trainer.callbacks = [_Reporter(self._post, lambda: self._stopped), *run.callbacks(), *job.extra_callbacks]
+        # the reporter last: the run's end it reports is final (a checkpoint that could not be written fails it)
+        trainer.callbacks = [*run.callbacks(), *job.extra_callbacks, _Reporter(self._post, lambda: self._stopped)]
         layers = trainer.monitor.attach(setup.model).layers  # fit() attaches it again
         self._post(RunStart(layers, len(setup.train_loader), run.epochs, trainer.epoch,
                             network.settings["batch_size"], len(setup.data.train), run.folder, setup.data.classes))
         info = trainer.fit(run.epochs)
+        if info.status == "failed":  # run.json says so and the checkpoint holds the last completed step
+            self._post(ErrorMessage(f"Training failed: {info.message}"))
+            return
         run.save_weights(setup.model)
         test_accuracy = None
-        if info.status != "failed" and not self._cancelled:
+        if not self._cancelled:
             result = trainer.evaluate(setup.test_loader)
             test_accuracy = result.accuracy
             self._post(EvaluationData(result, setup.data.classes, setup.data.test))
+        data = setup.data
+        run.record_skipped(data.train, data.val, data.test)
         run.finish(test_accuracy)

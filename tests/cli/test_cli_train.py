@@ -1,5 +1,7 @@
 """``main.py train``: run folders, resuming, Ctrl+C, a conv network on CIFAR-format files, and clear errors."""
 
+import errno
+import os
 import re
 import signal
 import subprocess
@@ -11,8 +13,10 @@ import pytest
 from cli_helpers import REPO, copy_template, needs_fashion_mnist, run_subprocess
 
 import engine
-from engine.graph import save_network
+import engine.serialization as serialization
+from engine.graph import load_network, save_network
 from engine.training import load_run
+from engine.training.runs import Run
 
 
 def only_run(network_path):
@@ -192,3 +196,66 @@ def test_cuda_when_there_is_none(cli, mlp):
     assert result.code == 2
     assert result.err == ("main.py train: error: the device 'cuda' is not available on this machine (no GPU or no "
                           "CuPy); use --device cpu\n")
+
+
+class InterruptAt:
+    """Ctrl+C (a real SIGINT to this process) at a global step: the command's handler stops the trainer."""
+
+    def __init__(self, global_step):
+        self.global_step = global_step
+
+    def on_step_end(self, trainer, info):
+        if info.global_step == self.global_step:
+            os.kill(os.getpid(), signal.SIGINT)
+
+
+@needs_fashion_mnist
+def test_ctrl_c_mid_epoch_then_resume_gives_the_uninterrupted_weights(cli, mlp, tmp_path, monkeypatch):
+    straight, stopped = tmp_path / "straight", tmp_path / "stopped"
+    assert cli("train", mlp, "--limit", 512, "--epochs", 2, "--out", straight).code == 0
+    callbacks = Run.callbacks
+    monkeypatch.setattr(Run, "callbacks", lambda run: [*callbacks(run), InterruptAt(11)])  # epoch 2, step 3 of 8
+    result = cli("train", mlp, "--limit", 512, "--epochs", 2, "--out", stopped)
+    assert result.code == 130 and "stopped after 1 epochs and 11 steps" in result.out, result
+    monkeypatch.undo()
+    result = cli("train", mlp, "--limit", 512, "--epochs", 2, "--resume", stopped)
+    assert result.code == 0, result
+    assert "resuming after epoch 1, step 3 of epoch 2 (global step 11)" in result.out
+    a, b = weights(straight), weights(stopped)
+    assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+    ma, mb = load_run(straight).metrics(), load_run(stopped).metrics()
+    assert np.array_equal(ma.epochs["train_loss"], mb.epochs["train_loss"])
+    assert np.array_equal(ma.steps["loss"], mb.steps["loss"]) and mb.steps["global_step"].tolist() == list(range(1, 17))
+
+
+@needs_fashion_mnist
+def test_resuming_after_the_optimizer_changed_is_refused_before_anything_is_written(cli, mlp, tmp_path):
+    out = tmp_path / "run"
+    assert cli("train", mlp, "--limit", 64, "--epochs", 1, "--out", out).code == 0
+    files = {name: (out / name).read_bytes() for name in ("network.llnet", "run.json", "checkpoint.llw")}
+    network = load_network(mlp)
+    network.set_settings({"optimizer": "SGD"})
+    save_network(network, mlp)
+    result = cli("train", mlp, "--epochs", 2, "--resume", out)
+    assert result.code == 2 and "Traceback" not in result.err
+    assert result.err == (f"main.py train: error: cannot resume {mlp} from {out / 'checkpoint.llw'}: does not fit the "
+                          "network: the optimizer was Adam; the network's settings now say SGD\n")
+    assert {name: (out / name).read_bytes() for name in files} == files
+
+
+@needs_fashion_mnist
+def test_a_full_disk_while_checkpointing_fails_the_run_in_one_line(cli, mlp, tmp_path, monkeypatch):
+    out = tmp_path / "run"
+
+    def disk_full(fh, manifest, blobs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(serialization, "_write_zip", disk_full)
+    result = cli("train", mlp, "--limit", 64, "--epochs", 1, "--out", out)
+    assert result.code == 1 and "Traceback" not in result.err
+    message = f"{out / 'checkpoint.llw'}: the checkpoint could not be written (No space left on device); the " \
+              "previous one is kept"
+    assert f"training failed: {message}\nrun folder: {out} (metrics.csv)\n" in result.err
+    run = load_run(out)
+    assert (run.status, run.message) == ("failed", message)
+    assert sorted(os.listdir(out)) == ["metrics.csv", "network.llnet", "run.json", "steps.jsonl"]
