@@ -2,8 +2,11 @@
 ``ImageFolder`` (and its base ``DatasetFolder``).
 
 Every ``root`` defaults (when None) to ``$LAYERLAB_DATA`` or ``~/.cache/layerlab/data``. Files are
-untrusted input: CIFAR pickles go through a restricted unpickler, IDX headers are checked against the
-file length, downloads are MD5-verified and moved into place only when whole.
+untrusted input, read in time and memory linear in their size: CIFAR pickles go through a restricted
+unpickler, IDX headers are checked against the data (gzip decompressed no further than they claim), images
+open through ``engine.vision.image_file``; every refusal is a ``CorruptFileError`` naming the file.
+``ImageFolder(..., on_bad_sample="skip")`` leaves unreadable images out of batches and counts them.
+Downloads are MD5-verified and moved into place only when whole.
 """
 
 from .cifar import CIFAR10
