@@ -46,6 +46,7 @@ MAX_EDGES = 400_000
 MAX_DEPTH = 64  # a document nests 5 deep
 MAX_TEXT = 65_536  # characters of any one text (a description included)
 MAX_ID_LENGTH = 200
+MAX_KEY_LENGTH = 200
 INT_LIMIT = 2 ** 63
 
 TOP_KEYS = ("format", "version", "title", "description", "nodes", "edges", "training")
@@ -101,6 +102,11 @@ def _require(mapping, key, kind, where, source):
     return value
 
 
+def _clipped(message, limit=300):
+    """A checker's message cut to a readable length (it may quote a huge value)."""
+    return message if len(message) <= limit else message[:limit - 3] + "..."
+
+
 def _warn_unknown(source, where, found):
     """One ``FileWarning`` for the keys in ``found`` (place -> set of unknown keys) of one kind of place."""
     found = {place: keys for place, keys in found.items() if keys}
@@ -147,7 +153,7 @@ def nodes_from_json(data, source):
         try:
             params = validate_params(get_layer_type(type_name).params, params)
         except ValueError as e:
-            raise NetworkFileError(source, f"{where}: {e}") from None
+            raise NetworkFileError(source, f"{where}: {_clipped(str(e))}") from None
         position = raw.get("position", [0, 0])
         if (not isinstance(position, list) or len(position) != 2
                 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
@@ -230,8 +236,9 @@ def check_values(data, source):
                 problem = f"nested more than {MAX_DEPTH} levels deep"
             else:
                 for key, item in value.items():
-                    if not isinstance(key, str):
-                        problem = f"the key {_shown(key)} is not text"
+                    if not isinstance(key, str) or len(key) > MAX_KEY_LENGTH:
+                        problem = (f"the key {_shown(key)} is not text" if not isinstance(key, str)
+                                   else f"a key of {len(key):,} characters, over the {MAX_KEY_LENGTH}")
                         break
                     stack.append((item, depth + 1, (entry, key)))
         elif isinstance(value, (list, tuple)):
@@ -343,7 +350,7 @@ def network_from_json(data, source="<document>"):
     try:
         settings = validate_settings(training)
     except ValueError as e:
-        raise NetworkFileError(source, f"training settings: {e}") from None
+        raise NetworkFileError(source, f"training settings: {_clipped(str(e))}") from None
     title = data.get("title", "Untitled")
     description = data.get("description", "")
     if not isinstance(title, str) or not isinstance(description, str):
