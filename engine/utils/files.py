@@ -83,7 +83,9 @@ def read_limited(path, limit, error):
 def atomic_write(path, write):
     """Call ``write(fileobj, tmp_path)`` on a temporary file next to ``path``, fsync it, then rename it over
     ``path``. The file gets the mode a new file gets from ``open()`` (0o666 less the umask), even when
-    ``write`` replaced the temporary file through its own handle (safetensors writes a 0o600 file and renames it)."""
+    ``write`` replaced the temporary file through its own handle (safetensors writes a 0o600 file and renames it).
+    On failure the temporary file is removed and ``path`` is left as it was; an ``OSError`` that names no file,
+    or the temporary one (a full disk), is raised naming ``path``."""
     directory, base = os.path.split(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"{path}: parent directory {directory} does not exist")
@@ -96,9 +98,11 @@ def atomic_write(path, write):
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(e, OSError) and e.errno is not None and e.filename in (None, tmp):
+            raise OSError(e.errno, e.strerror, os.fspath(path)) from e
         raise
     _fsync_directory(directory)
 

@@ -2,6 +2,7 @@
 missing folder) ends with one line, ``main.py CMD: error: <file>: <problem>``, exit code 2 and no traceback;
 the loaders' ``FileWarning``s are 'warning:' lines."""
 
+import errno
 import json
 import os
 import struct
@@ -111,6 +112,20 @@ def test_a_write_refused_by_the_system_names_the_target_not_its_temporary_file(c
     problem = one_error_line(cli("export", mlp, "-", "--format", "llw", "--out", out), "export", out)
     assert problem == "cannot export as Weights (LayerLab): Permission denied"
     assert sorted(os.listdir(tmp_path)) == ["mlp_fashion_mnist.llnet"]
+
+
+def test_a_full_disk_keeps_the_file_export_would_replace(cli, mlp, tmp_path, monkeypatch):
+    out = tmp_path / "w.llw"
+    out.write_bytes(b"the weights of yesterday")
+
+    def full_disk(_fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    result = cli("export", mlp, "-", "--format", "llw", "--out", out, "--force")
+    assert one_error_line(result, "export", out) == "cannot export as Weights (LayerLab): No space left on device"
+    assert out.read_bytes() == b"the weights of yesterday"
+    assert sorted(os.listdir(tmp_path)) == ["mlp_fashion_mnist.llnet", "w.llw"]
 
 
 def test_export_into_a_folder_uses_the_network_name(cli, mlp, tmp_path):

@@ -1,6 +1,6 @@
 """Atomic writes under faults: a writer killed with SIGKILL leaves the target whole (old or new, never part)
 and a temporary file named after its pid, which the next write of that target removes; a live process's
-temporary file is never removed; a full disk leaves the old file whole and nothing behind."""
+temporary file is never removed; a full disk leaves the old file whole and nothing behind, and its error names the target."""
 
 import errno
 import os
@@ -145,7 +145,7 @@ def test_a_full_disk_while_writing_keeps_the_old_file_and_leaves_nothing(tmp_pat
 
     with pytest.raises(OSError) as caught:
         atomic_write(target, write)
-    assert caught.value.errno == errno.ENOSPC
+    assert caught.value.errno == errno.ENOSPC and caught.value.filename == str(target)
     assert target.read_text() == "old document" and os.listdir(tmp_path) == ["net.llnet"]
 
 
@@ -155,7 +155,7 @@ def test_a_full_disk_while_syncing_keeps_the_old_file_and_leaves_nothing(tmp_pat
     monkeypatch.setattr(files.os, "fsync", full_disk)
     with pytest.raises(OSError) as caught:
         atomic_write_text(target, "new document")
-    assert caught.value.errno == errno.ENOSPC
+    assert caught.value.errno == errno.ENOSPC and caught.value.filename == str(target)
     assert target.read_text() == "old document" and os.listdir(tmp_path) == ["net.llnet"]
 
 
