@@ -116,8 +116,12 @@ class Checkpoint(Callback):
             self._save(trainer)
 
     def on_fit_end(self, trainer, info):
-        if info.status in ("stopped", "failed"):
-            self._save(trainer)
+        if info.status not in ("stopped", "failed"):
+            return
+        if not trainer.resumable:
+            raise CheckpointError(self.path, "not written: the run was interrupted in the middle of an update; "
+                                             "the previous checkpoint is kept")
+        self._save(trainer)
 
 
 class EarlyStopping(Callback):

@@ -155,6 +155,7 @@ class Trainer:
         self._rng_state = None  # the engine's RNG state after the last completed step
         self._batches = None  # the running epoch's loader iterator
         self._resume = None  # a mid-epoch checkpoint's RNG and loader state, for the next epoch to continue
+        self.resumable = True  # False while a step's or an epoch's updates are half applied
         self.history = []  # EpochInfo per completed epoch
         self.status = "idle"
         self._cond = threading.Condition()
@@ -301,17 +302,11 @@ class Trainer:
             start += paused
             inputs, targets = _move(batch, self.device)
             loss_value, correct = self._train_step(inputs, targets, epoch, step)
-            n = len(targets)
-            total_loss, total_correct, total_count = self._partial
-            self._partial = (total_loss + loss_value * n, total_correct + correct, total_count + n)
+            n, lr = len(targets), self.current_lr()
+            self._commit_step(step, loss_value * n, correct, n)
             now = time.perf_counter()
-            info = StepInfo(epoch, step, self.global_step, steps, loss_value, self.current_lr(),
-                            n / max(now - step_start, 1e-9), n)
+            info = StepInfo(epoch, step, self.global_step, steps, loss_value, lr, n / max(now - step_start, 1e-9), n)
             step_start = now
-            if self.scheduler is not None and self.scheduler_interval == "step":
-                self.scheduler.step()
-            self.epoch_step = step
-            self._rng_state = engine_random.default_generator.rng().bit_generator.state
             self._emit("on_step_end", info)
             if self._stop:
                 return False
@@ -322,6 +317,7 @@ class Trainer:
             result = self.evaluate(self.val_loader)
             val_loss, val_acc = result.loss, result.accuracy
         lr = self.current_lr()
+        self.resumable = False
         if self.scheduler is not None and self.scheduler_interval == "epoch":
             if isinstance(self.scheduler, ReduceLROnPlateau):
                 self.scheduler.step(val_loss if self.val_loader is not None else total_loss / max(total_count, 1))
@@ -332,6 +328,7 @@ class Trainer:
         self.history.append(info)
         self.epoch += 1
         self.epoch_step, self._partial, self._batches = 0, (0.0, 0, 0), None
+        self.resumable = True
         self._emit("on_epoch_end", info)
         return not self._stop
 
@@ -347,12 +344,24 @@ class Trainer:
             raise NonFiniteLossError(f"the loss became {loss_value} at step {step} of epoch {epoch + 1} "
                                      f"(global step {self.global_step + 1}); {self._divergence_origin(inputs)}. "
                                      "Training stopped; try a lower learning rate.")
-        self.optimizer.step()
-        self.global_step += 1
         correct = 0
         if outputs.dim() == 2 and targets.dim() == 1:
             correct = int((outputs.detach().argmax(1) == targets).sum().item())
         return loss_value, correct
+
+    def _commit_step(self, step, loss_sum, correct, count):
+        """Apply the step's update and advance every counter with it. ``resumable`` is False inside, so a run
+        interrupted here (a second Ctrl+C) does not checkpoint half-updated weights."""
+        self.resumable = False
+        self.optimizer.step()
+        self.global_step += 1
+        if self.scheduler is not None and self.scheduler_interval == "step":
+            self.scheduler.step()
+        total_loss, total_correct, total_count = self._partial
+        self._partial = (total_loss + loss_sum, total_correct + correct, total_count + count)
+        self.epoch_step = step
+        self._rng_state = engine_random.default_generator.rng().bit_generator.state
+        self.resumable = True
 
     def _divergence_origin(self, inputs):
         """Where the values first went non-finite: the input batch, the first layer (in the order the forward

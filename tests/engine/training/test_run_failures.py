@@ -102,3 +102,31 @@ def test_divergence_names_the_input_or_the_loss_when_no_layer_went_non_finite():
     info = make(loss_fn=infinite_loss).fit(1)
     assert "the loss became inf at step 1 of epoch 1 (global step 1); every layer's output is finite: the loss " \
            "itself is not." in info.message
+
+
+def test_an_interrupt_in_the_middle_of_an_update_keeps_the_previous_checkpoint(tmp_path):
+    trainer = make()
+    run_in(tmp_path, trainer)
+    step = trainer.optimizer.step
+    calls = []
+
+    def interrupted_sixth_update():
+        calls.append(1)
+        step()
+        if len(calls) == 6:  # the weights are updated, the counters not yet
+            raise KeyboardInterrupt
+
+    trainer.optimizer.step = interrupted_sixth_update
+    first_epoch = None
+
+    class KeepFirst:
+        def on_epoch_end(self, trainer, info):
+            nonlocal first_epoch
+            first_epoch = (tmp_path / "checkpoint.llw").read_bytes()
+
+    trainer.callbacks.append(KeepFirst())
+    info = trainer.fit(3)
+    assert info.status == "failed" and info.message.startswith("interrupted; ")
+    assert "checkpoint.llw: not written: the run was interrupted in the middle of an update" in info.message
+    assert (tmp_path / "checkpoint.llw").read_bytes() == first_epoch
+    assert load_run(tmp_path).status == "failed"
