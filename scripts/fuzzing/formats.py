@@ -146,11 +146,12 @@ def _text(data, rng, other):
 # ----------------------------------------------------------------------------------------- ZIP
 @functools.cache
 def _zeros_deflated():
-    """A raw deflate stream of ``BOMB_BYTES`` zeros (about 1 MiB), made once."""
+    """A raw deflate stream of ``BOMB_BYTES`` zeros (about 1 MiB): one 16 MiB block compressed after a full
+    flush compresses the same every time, so the stream is that block's bytes repeated, then a final block."""
     comp = zlib.compressobj(9, zlib.DEFLATED, -15)
-    block = bytes(1 << 24)
-    parts = [comp.compress(block) for _ in range(BOMB_BYTES // len(block))]
-    return b"".join(parts) + comp.flush()
+    block = 1 << 24
+    chunk = comp.compress(bytes(block)) + comp.flush(zlib.Z_FULL_FLUSH)
+    return chunk * (BOMB_BYTES // block) + comp.flush()
 
 
 def _zip_members(data):
@@ -191,21 +192,13 @@ def _lie_about_size(data, rng):
 def _bomb_member(name):
     """A ZIP holding ``name`` as a deflate bomb, its headers honest about the expanded size."""
     payload = _zeros_deflated()
-    crc = _zeros_crc()
+    crc = 0  # wrong, as in the gzip bomb: a reader that expands all of it before checking has already lost
     local = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0x21, crc, len(payload), BOMB_BYTES,
                         len(name), 0) + name.encode()
     central = struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0x21, crc, len(payload), BOMB_BYTES,
                           len(name), 0, 0, 0, 0, 0, 0) + name.encode()
     end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 1, 1, len(central), len(local) + len(payload), 0)
     return local + payload + central + end
-
-
-@functools.cache
-def _zeros_crc():
-    crc, block = 0, bytes(1 << 24)
-    for _ in range(BOMB_BYTES // len(block)):
-        crc = zlib.crc32(block, crc)
-    return crc
 
 
 def _zip(data, rng, other, member_mutator):
@@ -355,7 +348,7 @@ def _deep_pickle(tree, key, depth):
     tree = dict(tree)
     tree[key] = SLOT
     text = pickle.dumps(tree, protocol=2)
-    marker = pickle.dumps(SLOT, protocol=2)[2:-1]  # the string's opcodes, without PROTO and STOP
+    marker = b"X" + struct.pack("<I", len(SLOT.encode())) + SLOT.encode()  # BINUNICODE of the slot
     deep = b"]" * depth + b"a" * (depth - 1)  # EMPTY_LIST pushes; APPEND nests each into the one below
     return text.replace(marker, deep, 1)
 
@@ -403,6 +396,11 @@ def _png_chunk(kind, payload):
     return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
 
 
+@functools.cache
+def _png_bomb():
+    return _png_chunk(b"IDAT", zlib.compress(bytes(1 << 26), 9)) + _png_chunk(b"IEND", b"")
+
+
 def _image(data, rng, other):
     choice = rng.random()
     if choice < 0.15:
@@ -421,9 +419,7 @@ def _image(data, rng, other):
     if choice < 0.45:
         return rng.choice((b"not an image at all\n", b"{}", b"\x00" * 1000, b"PK\x03\x04")), "not an image"
     if choice < 0.55 and data.startswith(b"\x89PNG"):
-        # a huge IDAT that decompresses to much more than the header says
-        return data[:33] + _png_chunk(b"IDAT", zlib.compress(bytes(1 << 26), 9)) + _png_chunk(b"IEND", b""), \
-            "PNG with a 64 MiB IDAT"
+        return data[:33] + _png_bomb(), "PNG whose IDAT expands to 64 MiB, more than its header says"
     return mutate_bytes(data, rng, other)
 
 
@@ -436,7 +432,7 @@ FAMILIES = {"json": _json, "text": _text, "safetensors": _safetensors, "pickle":
 def prepare():
     """Make the bombs now, so that making them later does not stall the runner while children are timed."""
     _zeros_deflated()
-    _zeros_crc()
+    _png_bomb()
 
 
 def mutate(fmt, data, rng, other):
