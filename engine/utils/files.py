@@ -15,6 +15,9 @@ import stat
 import time
 
 OLD_STYLE_TMP_AGE = 3600  # seconds after which a temporary file without a pid counts as abandoned
+# Bytes of the target's name a temporary name keeps: 255 (a file name's limit) less ".", ".<pid>-", 12 hex
+# digits and ".tmp" with the largest Linux pid (2**22), so a long target name still gets a temporary file.
+TMP_BASE_BYTES = 255 - 26
 
 
 class FileError(Exception):
@@ -114,7 +117,7 @@ def _create_beside(directory, base):
     temporary file."""
     remove_stale_temporaries(directory, base)
     while True:
-        tmp = os.path.join(directory, f".{base}.{os.getpid()}-{secrets.token_hex(6)}.tmp")
+        tmp = os.path.join(directory, f"{_tmp_prefix(base)}{os.getpid()}-{secrets.token_hex(6)}.tmp")
         try:
             return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666), tmp
         except FileExistsError:
@@ -127,9 +130,10 @@ def remove_stale_temporaries(directory, base):
     """Remove the temporary files of target ``base`` in ``directory`` that no running writer owns: those whose
     pid is not a running process, and those without a pid (the older form) not modified for an hour. A file
     whose process is alive, this one's included, is never touched; a file that cannot be removed is left."""
-    pattern = re.compile(re.escape(f".{base}.") + r"(?:(\d+)-)?[0-9a-f]{12}\.tmp")
+    prefix = _tmp_prefix(base)
+    pattern = re.compile(re.escape(prefix) + r"(?:(\d+)-)?[0-9a-f]{12}\.tmp")
     try:
-        names = [name for name in os.listdir(directory) if name.startswith(f".{base}.") and name.endswith(".tmp")]
+        names = [name for name in os.listdir(directory) if name.startswith(prefix) and name.endswith(".tmp")]
     except OSError:
         return
     for name in names:
@@ -144,6 +148,13 @@ def remove_stale_temporaries(directory, base):
                 stale = not _process_exists(int(match[1]))
             if stale:
                 os.unlink(path)
+
+
+def _tmp_prefix(base):
+    """``.<base>.``, with ``base`` cut to at most ``TMP_BASE_BYTES`` bytes (whole characters)."""
+    while len(os.fsencode(base)) > TMP_BASE_BYTES:
+        base = base[:-1]
+    return f".{base}."
 
 
 def _process_exists(pid):

@@ -1,15 +1,19 @@
 """Atomic writes under faults: a writer killed with SIGKILL leaves the target whole (old or new, never part)
 and a temporary file named after its pid, which the next write of that target removes; a live process's
-temporary file is never removed; a full disk leaves the old file whole and nothing behind, and its error names the target."""
+temporary file is never removed; a full disk leaves the old file whole and nothing behind, and its error names
+the target."""
 
 import errno
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from engine.utils import files
 from engine.utils.files import atomic_write, atomic_write_text, temporary_file_beside
@@ -172,3 +176,35 @@ def test_a_refused_temporary_file_is_reported_under_the_target_name(tmp_path, mo
         atomic_write_text(tmp_path / "run.json", "{}")
     assert caught.value.errno == errno.ENOSPC and caught.value.filename == str(tmp_path / "run.json")
     assert os.listdir(tmp_path) == []
+
+
+@pytest.fixture(scope="module")
+def dead_pid():
+    """The pid of a process that has ended (and been reaped)."""
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return int(done.stdout)
+
+
+names = st.text(st.characters(blacklist_characters="/\0", blacklist_categories=("Cs",)), min_size=1).filter(
+    lambda name: name not in (".", "..") and len(name.encode()) <= 255)
+
+
+@settings(max_examples=60, deadline=None)
+@given(base=names)
+@example(base="a" * 255)
+@example(base="é" * 127 + "x")  # 255 bytes, cut inside a character
+@example(base=".x.123-0123456789ab.tmp")
+def test_any_file_name_gets_a_temporary_file_and_its_leftovers_are_found(dead_pid, base):
+    with tempfile.TemporaryDirectory() as folder:
+        target = os.path.join(folder, base)
+        with temporary_file_beside(target) as live:
+            mine = os.path.basename(live)
+            assert mine.startswith(".") and mine.endswith(".tmp") and len(mine.encode()) <= 255  # whole characters
+            head, tail = mine.rsplit(f".{os.getpid()}-", 1)
+            leftover = os.path.join(folder, f"{head}.{dead_pid}-{tail}")
+            open(leftover, "wb").close()
+            atomic_write_text(target, "content")
+            assert os.path.exists(live) and not os.path.exists(leftover)
+        with open(target) as fh:
+            assert fh.read() == "content"
+        assert os.listdir(folder) == [base]
