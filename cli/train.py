@@ -102,7 +102,7 @@ def prepare(args, network):
         data = load_data(network, args.data, args.download)
     run = run or new_run(args, network)
     run.classes = list(data.classes)
-    setup = prepare_training(network, data=data, device=device, callbacks=[ConsoleProgress(), *run.callbacks()])
+    setup = prepare_training(network, data=data, device=device, callbacks=[ConsoleProgress(report_end=False), *run.callbacks()])
     if args.resume:
         try:
             setup.trainer.load_checkpoint(run.checkpoint_path)

@@ -22,11 +22,13 @@ class Callback:
 
 
 class ConsoleProgress(Callback):
-    """A tqdm bar per epoch: step, loss, images/s and ETA; a summary line per epoch."""
+    """A tqdm bar per epoch: step, loss, images/s and ETA; a summary line per epoch; the run's end message
+    unless ``report_end`` is False (the caller reports the outcome itself)."""
 
-    def __init__(self, file=None, leave=False):
+    def __init__(self, file=None, leave=False, report_end=True):
         self.file = file
         self.leave = leave
+        self.report_end = report_end
         self.bar = None
 
     def on_epoch_start(self, trainer, epoch):
@@ -53,7 +55,7 @@ class ConsoleProgress(Callback):
 
     def on_fit_end(self, trainer, info):
         self._close()
-        if info.message:
+        if info.message and self.report_end:
             tqdm.write(info.message, file=self.file)
 
 

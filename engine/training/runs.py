@@ -230,15 +230,18 @@ def _dataset_of(source):
 
 def skipped_samples(*sources):
     """``(count, first path or None)`` of the unreadable samples the datasets behind ``sources`` (loaders,
-    datasets, subsets) skipped; each dataset is counted once."""
-    count, paths, seen = 0, [], set()
+    datasets, subsets) skipped; a file is counted once, even when copies of a dataset share its record."""
+    paths, unlisted, seen = {}, 0, set()
     for dataset in map(_dataset_of, sources):
         if dataset is None or id(dataset) in seen:
             continue
         seen.add(id(dataset))
-        count += int(getattr(dataset, "skipped", 0) or 0)
-        paths.extend(getattr(dataset, "skipped_paths", ()) or ())
-    return count, (str(paths[0]) if paths else None)
+        listed = getattr(dataset, "skipped_paths", None)
+        if listed is None:
+            unlisted += int(getattr(dataset, "skipped", 0) or 0)
+        else:
+            paths.update(dict.fromkeys(map(str, listed)))
+    return len(paths) + unlisted, next(iter(paths), None)
 
 
 def create_run(network, network_path=None, folder=None):

@@ -1,6 +1,7 @@
 """``main.py train``: run folders, resuming, Ctrl+C, a conv network on CIFAR-format files, and clear errors."""
 
 import errno
+import itertools
 import os
 import re
 import signal
@@ -259,3 +260,45 @@ def test_a_full_disk_while_checkpointing_fails_the_run_in_one_line(cli, mlp, tmp
     run = load_run(out)
     assert (run.status, run.message) == ("failed", message)
     assert sorted(os.listdir(out)) == ["metrics.csv", "network.llnet", "run.json", "steps.jsonl"]
+
+
+def image_folder_network(tmp_path):
+    """A network on an image folder (Input → Flatten → Linear → Output) whose train/cat holds one file that is
+    not an image; returns the network file and that file."""
+    from PIL import Image
+
+    from engine.graph import Network
+
+    rng = np.random.default_rng(0)
+    for split in ("train", "test"):
+        for name, colour in (("cat", (200, 40, 40)), ("dog", (40, 40, 200))):
+            (tmp_path / "data" / split / name).mkdir(parents=True)
+            for i in range(4):
+                pixels = np.clip(rng.normal(colour, 20, (8, 8, 3)), 0, 255).astype(np.uint8)
+                Image.fromarray(pixels).save(tmp_path / "data" / split / name / f"{i}.png")
+    bad = tmp_path / "data" / "train" / "cat" / "9.png"
+    bad.write_bytes(b"not an image")
+    net = Network(title="folder")
+    nodes = [net.add_node("Input", {"shape": (3, 8, 8), "dataset": "Image folder"}), net.add_node("Flatten"),
+             net.add_node("Linear", {"out_features": 2}), net.add_node("Output")]
+    for a, b in itertools.pairwise(nodes):
+        net.connect(a.id, b.id)
+    net.set_settings({"data_dir": str(tmp_path / "data"), "batch_size": 4, "epochs": 2, "val_split": 0.0})
+    save_network(net, tmp_path / "folder.llnet")
+    return tmp_path / "folder.llnet", bad
+
+
+def test_an_unreadable_image_fails_the_run_naming_it_or_is_skipped_and_counted(cli, tmp_path):
+    network, bad = image_folder_network(tmp_path)
+    result = cli("train", network, "--out", tmp_path / "strict")
+    assert result.code == 1 and "Traceback" not in result.err, result
+    line = next(line for line in result.err.splitlines() if line.startswith("training failed: "))
+    assert line.startswith(f"training failed: {bad}: ")
+    run = load_run(tmp_path / "strict")
+    assert run.status == "failed" and run.message.startswith(f"{bad}: ")
+
+    result = cli("train", network, "--skip-bad-samples", "--out", tmp_path / "lenient")
+    assert result.code == 0, result
+    assert f"skipped 1 unreadable images (first: {bad})" in result.err
+    run = load_run(tmp_path / "lenient")
+    assert (run.status, run.skipped, run.first_skipped) == ("finished", 1, str(bad))
