@@ -77,7 +77,10 @@ def read_limited(path, limit, error):
     """The bytes of the regular file ``path`` (see ``open_regular``); a file that grows past ``limit`` while
     it is read is refused too."""
     with open_regular(path, limit, error) as fh:
-        data = fh.read(limit + 1)
+        size = os.fstat(fh.fileno()).st_size
+        data = fh.read(size + 1)  # read(n) allocates n bytes first: ask for what the file holds, not the budget
+        if len(data) > size:
+            data += fh.read(limit + 1 - len(data))
     if len(data) > limit:
         raise error(path, f"the file is over the {_size_text(limit)} a file of this kind may have")
     return data
