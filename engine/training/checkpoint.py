@@ -8,6 +8,7 @@ the engine's RNG state after the last step and the training loader's pass (``Dat
 checkpoint written before those fields existed resumes at the start of the next epoch.
 """
 
+import inspect
 import json
 
 import numpy as np
@@ -77,6 +78,14 @@ def _probe_state(optimizer):
     return {key: _shape(value) == (2,) for key, value in twin.state[probe].items()}
 
 
+def _hyperparameters(optimizer):
+    """The options an optimizer's constructor takes by position (SGD's momentum, Adam's betas, ...): every
+    state of that kind has them, while keyword-only ones (foreach, maximize, ...) may postdate a checkpoint
+    and are filled in from the defaults when it loads."""
+    parameters = list(inspect.signature(type(optimizer).__init__).parameters.values())[2:]  # after self, params
+    return [p.name for p in parameters if p.kind is p.POSITIONAL_OR_KEYWORD and p.name in optimizer.defaults]
+
+
 def _optimizer_problems(saved, optimizer, saved_kind):
     kind = type(optimizer).__name__
     if saved_kind is not None and saved_kind != kind:
@@ -87,7 +96,7 @@ def _optimizer_problems(saved, optimizer, saved_kind):
     groups = saved["param_groups"]
     if len(groups) != len(optimizer.param_groups) or not all(isinstance(g, dict) for g in groups):
         return [f"the optimizer has {len(groups)} parameter groups; the network's has {len(optimizer.param_groups)}"]
-    options = [k for k in optimizer.defaults if any(k not in g for g in groups)]
+    options = [k for k in _hyperparameters(optimizer) if any(k not in g for g in groups)]
     if options:
         return [f"the optimizer state is not {kind}'s (it lacks the options {_listed(options)})"]
     params = [p for g in optimizer.param_groups for p in g["params"]]

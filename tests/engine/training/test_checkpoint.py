@@ -138,3 +138,16 @@ def test_any_damaged_field_is_refused_or_loaded_never_a_crash(mid_epoch_state, k
     except FileError:
         return
     trainer.load_state_dict(state)
+
+
+def test_an_old_checkpoint_lacking_newer_keyword_options_loads(mid_epoch_state, tmp_path):
+    state = copy.deepcopy(mid_epoch_state)
+    for key in ("optimizer_kind", "scheduler_kind"):
+        del state[key]
+    for group in state["optimizer"]["param_groups"]:
+        del group["foreach"], group["maximize"]
+    engine.save(state, tmp_path / "old.llw")
+    trainer = make()
+    trainer.load_checkpoint(tmp_path / "old.llw")
+    assert (trainer.epoch, trainer.epoch_step, trainer.global_step) == (1, 2, 7)
+    assert trainer.fit(2).status == "finished" and trainer.global_step == 10
