@@ -137,7 +137,7 @@ def nodes_from_json(data, source):
         where = f"node {node_id!r}"
         type_name = _require(raw, "type", str, where, source)
         name = _require(raw, "name", str, where, source)
-        where = f"node {_shown(name)} ({_shown(type_name)[1:-1]})"
+        where = f"node {_shown(name)} ({type_name:.60})"
         if not has_layer_type(type_name):
             raise NetworkFileError(source, f"{where}: unknown layer type {_shown(type_name)}")
         if node_id in seen_ids:
