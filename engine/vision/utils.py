@@ -1,15 +1,14 @@
 """Image utilities with torchvision's names and semantics: ``make_grid`` and ``save_image``."""
 
-import contextlib
 import math
 import os
-import uuid
 
 import numpy as np
 from PIL import Image
 
 from ..backend import CPU, array_module, transfer
 from ..tensor import Tensor, make_tensor
+from ..utils.files import atomic_write
 
 __all__ = ["make_grid", "save_image"]
 
@@ -119,15 +118,9 @@ def save_image(tensor, fp, format=None, **kwargs):
         im.save(fp, format=format)
         return
     path = os.fsdecode(os.fspath(fp))
-    folder, name = os.path.split(path)
-    ext = os.path.splitext(name)[1]
-    tmp = os.path.join(folder, f".{name}.{uuid.uuid4().hex[:12]}.tmp{ext}")
-    try:
-        with open(tmp, "xb") as f:  # honours the umask, unlike mkstemp
-            im.save(f, format=format)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(tmp)
+    if format is None:  # Pillow names the format from a path's extension; the temporary file's name has none
+        ext = os.path.splitext(path)[1].lower()
+        format = Image.registered_extensions().get(ext)
+        if format is None:
+            raise ValueError(f"unknown file extension: {ext}")
+    atomic_write(path, lambda fh, _tmp: im.save(fh, format=format))
