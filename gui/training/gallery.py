@@ -5,7 +5,7 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QBrush, QColor, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QLabel, QListView, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
-from engine.vision.image_file import open_image
+from engine.vision.image_file import ImageFileError, open_image
 
 THUMBNAIL = 72
 WRONG = QColor("#c62828")
@@ -73,10 +73,15 @@ class Gallery(QWidget):
         for index in order.tolist():
             true, pred = classes[targets[index]], classes[predictions[index]]
             ok = predictions[index] == targets[index]
-            item = QListWidgetItem(QIcon(to_pixmap(image_array(dataset, index))), caption(true, pred))
+            tip = f"test image {index}\ntrue: {true}\npredicted: {pred}"
+            try:
+                icon = QIcon(to_pixmap(image_array(dataset, index)))
+            except ImageFileError as e:  # changed on disk since it was evaluated: a blank cell that says why
+                icon, tip = QIcon(), f"{tip}\n{e}"
+            item = QListWidgetItem(icon, caption(true, pred))
             item.setSizeHint(CELL)
             item.setForeground(QBrush(RIGHT if ok else WRONG))
-            item.setToolTip(f"test image {index}\ntrue: {true}\npredicted: {pred}")
+            item.setToolTip(tip)
             item.setData(Qt.ItemDataRole.UserRole, index)
             self.view.addItem(item)
 

@@ -2,9 +2,10 @@
 prediction, marked right or wrong, with room for both lines."""
 
 import numpy as np
+from PIL import Image
 from PySide6.QtCore import Qt
 
-from engine.vision.datasets import FashionMNIST
+from engine.vision.datasets import FashionMNIST, ImageFolder
 from gui.training.gallery import RIGHT, THUMBNAIL, WRONG, Gallery
 
 
@@ -33,3 +34,17 @@ def test_captions_show_the_true_class_and_the_marked_prediction(qtbot):
         rect = gallery.view.visualItemRect(item)
         assert rect.height() >= THUMBNAIL + 2 * metrics.lineSpacing()
         assert rect.width() > max(metrics.horizontalAdvance(line) for line in item.text().split("\n"))
+
+
+def test_an_image_changed_on_disk_after_evaluation_is_a_blank_cell_saying_why(qtbot, tmp_path):
+    for name in ("cat", "dog"):
+        (tmp_path / name).mkdir()
+        Image.new("RGB", (8, 8), (200, 10, 10)).save(tmp_path / name / "a.png")
+    dataset = ImageFolder(tmp_path)
+    (tmp_path / "dog" / "a.png").write_bytes(b"not an image any more")
+    gallery = Gallery(limit=2)
+    qtbot.addWidget(gallery)
+    gallery.show_results(dataset, np.array([0, 0]), np.array([0, 1]), dataset.classes)
+    broken = gallery.view.item(0)  # the misclassified dog comes first
+    assert broken.icon().isNull() and str(tmp_path / "dog" / "a.png") in broken.toolTip()
+    assert not gallery.view.item(1).icon().isNull()
