@@ -103,8 +103,10 @@ class Recovery:
         return load_network(self.path)
 
     def discard(self):
+        """Remove the file and its metadata; one that cannot be removed (a read-only folder) stays, and is
+        offered again at the next start rather than stopping this one."""
         for p in (self.path, self.meta_path):
-            with contextlib.suppress(FileNotFoundError):
+            with contextlib.suppress(OSError):
                 os.remove(p)
 
     def set_aside(self):
@@ -162,8 +164,7 @@ class Autosave(QObject):
         self.save_now()
 
     def discard(self):
-        with contextlib.suppress(OSError):
-            Recovery(self.path).discard()
+        Recovery(self.path).discard()
         self._saved_state = None
 
     def stop(self):
