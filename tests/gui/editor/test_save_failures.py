@@ -67,6 +67,11 @@ def test_saving_into_an_unwritable_folder_is_shown(lenet, tmp_path):
     assert not lenet.save_file(str(tmp_path / "a file" / "net.llnet"))  # a folder that cannot exist
     assert "cannot write the file" in lenet.errors[-1] and "net.llnet" in lenet.errors[-1]
     assert lenet.isWindowModified() and lenet.current_path is None
+    lenet.answers["save_changes"] = "save"
+    lenet.answers["save_path"] = str(tmp_path / "a file" / "other.llnet")
+    assert not lenet.window.close()
+    assert lenet.isVisible() and lenet.document.node("n2").params["out_channels"] == 8
+    assert "other.llnet" in lenet.errors[-1] and os.path.exists(lenet.autosave.path)
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
