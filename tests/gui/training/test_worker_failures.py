@@ -65,3 +65,15 @@ def test_continuing_from_a_checkpoint_that_does_not_fit_is_refused(fashion_doc, 
     assert f"optimizer state 'exp_avg' of parameter {first} has shape (3,)" in errors[0]
     assert open(run.network_path).read() == document  # noqa: SIM115
     assert load_run(run.folder).status == "finished"
+
+
+def test_the_panel_shows_a_failed_run_in_its_banner(make_panel, fashion_doc, qtbot):
+    fashion_doc.set_settings({"train_limit": 128, "epochs": 2, "data_dir": FASHION_MNIST})
+    panel = make_panel(fashion_doc)
+    panel.controller.extra_callbacks = (DiskFullAt(3),)
+    panel.start_action.trigger()
+    qtbot.waitUntil(lambda: not panel.controller.busy, timeout=20000)
+    assert panel.controller.last_end.status == "failed"
+    assert panel.banner.isVisible()
+    assert panel.banner.text() == "Training failed: /runs/steps.jsonl: No space left on device"
+    assert load_run(panel.controller.worker.run.folder).status == "failed"
