@@ -237,6 +237,8 @@ class Trainer:
             if self.monitor is not None:
                 self.monitor.detach()
             self._close_batches()
+            if self.epoch_step:  # a later fit() continues this epoch where it stopped
+                self._resume = self._epoch_position()
         self.status = status
         info = RunInfo(status, self.epoch, self.global_step, message)
         self._end(info)
@@ -266,7 +268,7 @@ class Trainer:
     def _start_batches(self, epoch):
         """The epoch's batch iterator: a fresh pass, or the rest of the pass a mid-epoch checkpoint stopped in
         (its batches skipped at the sampler, the RNG as it was after the last step)."""
-        resume, self._resume = self._resume, None
+        resume = self._resume
         if resume is None:
             self.epoch_step, self._partial = 0, (0.0, 0, 0)
             if self.seed is not None:
@@ -281,6 +283,7 @@ class Trainer:
             for _ in range(self.epoch_step):
                 next(batches)
         engine_random.default_generator.rng().bit_generator.state = json.loads(resume["rng_state"])
+        self._resume = None  # kept until here: a failure above leaves the position to checkpoint again
         return batches
 
     def _run_epoch(self, epochs):
@@ -443,15 +446,17 @@ class Trainer:
             "history": [vars(h) for h in self.history],
         }
         if self.epoch_step:
-            loader_state = getattr(self._batches, "state_dict", None)
-            state.update({
-                "epoch_step": self.epoch_step,
-                "steps_per_epoch": len(self.train_loader),
-                "partial": list(self._partial),
-                "rng_state": json.dumps(self._rng_state),
-                "loader": None if loader_state is None else {**loader_state(), "batches": self.epoch_step},
-            })
+            state.update({"epoch_step": self.epoch_step, "steps_per_epoch": len(self.train_loader),
+                          "partial": list(self._partial), **self._epoch_position()})
         return state
+
+    def _epoch_position(self):
+        """Where the running epoch stands: the RNG state after its last step and its loader pass's state."""
+        if self._resume is not None:  # not started again since it was loaded or stopped
+            return dict(self._resume)
+        loader_state = getattr(self._batches, "state_dict", None)
+        return {"rng_state": json.dumps(self._rng_state),
+                "loader": None if loader_state is None else {**loader_state(), "batches": self.epoch_step}}
 
     def check_state_dict(self, state, path="checkpoint"):
         """``CheckpointError`` naming ``path`` and everything in ``state`` that does not fit this trainer."""

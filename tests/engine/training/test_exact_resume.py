@@ -136,3 +136,12 @@ def test_a_loader_pass_resumes_from_its_state_without_loading_the_skipped_batche
     for (x, y), (x2, y2) in zip(rest, again, strict=True):
         np.testing.assert_array_equal(x.numpy(), x2.numpy())
         np.testing.assert_array_equal(y.numpy(), y2.numpy())
+
+
+def test_fit_again_after_a_stop_continues_the_epoch_in_the_same_trainer():
+    straight = make()
+    straight.fit(3)
+    trainer = make(callbacks=[StopAt(14)])
+    assert trainer.fit(3).status == "stopped"
+    assert trainer.fit(3).status == "finished"
+    assert_same_run(straight, trainer)
