@@ -302,3 +302,22 @@ def test_an_unreadable_image_fails_the_run_naming_it_or_is_skipped_and_counted(c
     assert f"skipped 1 unreadable images (first: {bad})" in result.err
     run = load_run(tmp_path / "lenient")
     assert (run.status, run.skipped, run.first_skipped) == ("finished", 1, str(bad))
+
+
+def test_lenet_with_augmentation_and_workers_resumes_exactly_after_ctrl_c(cli, tmp_path, cifar_root, monkeypatch):
+    net = copy_template("lenet_cifar10", tmp_path)
+    network = load_network(net)
+    network.set_settings({"augment_hflip": True, "augment_crop_padding": 2, "num_workers": 2, "val_split": 0.2,
+                          "batch_size": 10, "epochs": 2})
+    save_network(network, net)
+    straight, stopped = tmp_path / "straight", tmp_path / "stopped"
+    assert cli("train", net, "--data", cifar_root, "--out", straight).code == 0
+    callbacks = Run.callbacks
+    monkeypatch.setattr(Run, "callbacks", lambda run: [*callbacks(run), InterruptAt(11)])  # epoch 2, step 3 of 8
+    assert cli("train", net, "--data", cifar_root, "--out", stopped).code == 130
+    monkeypatch.undo()
+    result = cli("train", net, "--data", cifar_root, "--resume", stopped)
+    assert result.code == 0 and "resuming after epoch 1, step 3 of epoch 2 (global step 11)" in result.out, result
+    a, b = weights(straight), weights(stopped)
+    assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+    assert load_run(straight).test_accuracy == load_run(stopped).test_accuracy
