@@ -5,6 +5,7 @@ A callback implements any of ``on_fit_start(trainer)``, ``on_epoch_start(trainer
 ``on_epoch_end(trainer, EpochInfo)``, ``on_pause(trainer)`` and ``on_fit_end(trainer, RunInfo)``.
 """
 
+import contextlib
 import csv
 import io
 import json
@@ -77,7 +78,8 @@ class MetricsLog(Callback):
 
     def on_step_end(self, trainer, info):
         if self._steps is not None:
-            self._steps.write(json.dumps(vars(info)) + "\n")
+            with _naming(self.steps_path):
+                self._steps.write(json.dumps(vars(info)) + "\n")
 
     def on_epoch_end(self, trainer, info):
         buffer = io.StringIO()
@@ -88,12 +90,25 @@ class MetricsLog(Callback):
                              h.seconds])
         atomic_write_text(self.csv_path, buffer.getvalue())
         if self._steps is not None:
-            self._steps.flush()
+            with _naming(self.steps_path):
+                self._steps.flush()
 
     def on_fit_end(self, trainer, info):
-        if self._steps is not None:
-            self._steps.close()
-            self._steps = None
+        steps, self._steps = self._steps, None
+        if steps is not None:
+            with _naming(self.steps_path):
+                steps.close()
+
+
+@contextlib.contextmanager
+def _naming(path):
+    """An ``OSError`` (a full disk while writing) that names no file names ``path``."""
+    try:
+        yield
+    except OSError as e:
+        if e.filename is not None:
+            raise
+        raise OSError(e.errno, e.strerror or str(e), path) from e
 
 
 class Checkpoint(Callback):

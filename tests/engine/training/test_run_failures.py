@@ -130,3 +130,30 @@ def test_an_interrupt_in_the_middle_of_an_update_keeps_the_previous_checkpoint(t
     assert "checkpoint.llw: not written: the run was interrupted in the middle of an update" in info.message
     assert (tmp_path / "checkpoint.llw").read_bytes() == first_epoch
     assert load_run(tmp_path).status == "failed"
+
+
+def test_a_full_disk_while_logging_steps_names_the_log(tmp_path):
+    trainer = make()
+    run = run_in(tmp_path, trainer)
+    metrics = trainer.callbacks[0]
+
+    class FullDisk:
+        def write(self, text):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        def flush(self):
+            pass
+
+        def close(self):
+            pass
+
+    class SwapInFullDisk:
+        def on_fit_start(self, trainer):
+            metrics._steps.close()
+            metrics._steps = FullDisk()
+
+    trainer.callbacks.insert(1, SwapInFullDisk())
+    info = trainer.fit(2)
+    assert info.message == f"{run.steps_path}: No space left on device" and info.global_step == 1
+    assert load_run(tmp_path).message == info.message
+    assert engine.load(tmp_path / "checkpoint.llw")["global_step"] == 1
