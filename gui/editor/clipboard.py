@@ -8,6 +8,8 @@ import json
 from PySide6.QtCore import QMimeData
 from PySide6.QtWidgets import QApplication
 
+from engine.graph.fileformat import MAX_BYTES, NetworkFileError, parse_json
+
 NODES_MIME = "application/x-layerlab-nodes"
 
 
@@ -21,15 +23,22 @@ def put_fragment(fragment):
 
 
 def get_fragment():
-    """The fragment on the clipboard, or None when it holds no LayerLab nodes."""
+    """The fragment on the clipboard, or None when it holds no LayerLab nodes; ``NetworkFileError`` naming
+    'clipboard' when what is there cannot be a fragment (read within a document's budgets: another program can
+    put anything under our MIME type)."""
     mime = QApplication.clipboard().mimeData()
     if mime is None or not mime.hasFormat(NODES_MIME):
         return None
+    data = mime.data(NODES_MIME)
+    if data.size() > MAX_BYTES:
+        raise NetworkFileError("clipboard", f"the copied nodes are over {MAX_BYTES >> 20} MiB of text")
     try:
-        fragment = json.loads(bytes(mime.data(NODES_MIME)).decode())
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return None
-    return fragment if isinstance(fragment, dict) else None
+        fragment = parse_json(bytes(data).decode("utf-8"), "clipboard")
+    except UnicodeDecodeError:
+        raise NetworkFileError("clipboard", "the copied nodes are not UTF-8 text") from None
+    if not isinstance(fragment, dict):
+        raise NetworkFileError("clipboard", f"the copied nodes are a JSON {type(fragment).__name__}, not an object")
+    return fragment
 
 
 @functools.cache

@@ -7,11 +7,12 @@ inserting a node into a connection, re-routing a connection) become one undo ste
 disabled (a training run is live) every action is refused.
 """
 
+import math
 from contextlib import contextmanager
 
 from PySide6.QtCore import QObject, QPointF, Signal
 
-from engine.graph import NetworkError, copy_fragment, get_layer_type
+from engine.graph import NetworkError, NetworkFileError, copy_fragment, get_layer_type
 
 from . import clipboard
 from .commands import (
@@ -198,7 +199,10 @@ class EditorController(QObject):
 
     def paste(self, scene_pos=None):
         """Paste the clipboard's nodes (top-left at ``scene_pos``, else offset from the originals)."""
-        fragment = clipboard.get_fragment()
+        try:
+            fragment = clipboard.get_fragment()
+        except NetworkFileError as e:
+            return self._refuse(str(e), scene_pos)
         if fragment is None:
             return self._refuse("the clipboard holds no LayerLab nodes", scene_pos)
         return self._paste(fragment, scene_pos, "Paste")
@@ -212,7 +216,8 @@ class EditorController(QObject):
     def _paste(self, fragment, scene_pos, text):
         offset = (PASTE_OFFSET, PASTE_OFFSET)
         positions = [n.get("position") for n in fragment.get("nodes", []) if isinstance(n, dict)]
-        positions = [p for p in positions if isinstance(p, list) and len(p) == 2]
+        positions = [p for p in positions if isinstance(p, list) and len(p) == 2 and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in p)]
         if scene_pos is not None and positions:
             left, top = min(p[0] for p in positions), min(p[1] for p in positions)
             offset = (scene_pos.x() - left, scene_pos.y() - top)

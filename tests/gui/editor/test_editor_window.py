@@ -1,7 +1,7 @@
 """The window as other panels and the app see it: its public interface, remembered layout and theme,
 keyboard shortcuts on the canvas, the clipboard, and ``gui.app.main``."""
 
-from PySide6.QtCore import QMimeData, Qt, QTimer
+from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel
 
@@ -76,6 +76,17 @@ def test_clipboard_holds_json_under_layerlab_mime(lenet):
     QApplication.clipboard().setMimeData(broken)
     refusal = lenet.controller.paste()
     assert "clipboard" in refusal and "Warp" in refusal
+    assert len(lenet.document.nodes) == 18 and lenet.undo_stack.count() == 2
+    # another program's data under our type: nested past the stack, not UTF-8, not an object, odd positions
+    for data, problem in ((b"[" * 100_000 + b"]" * 100_000, "deep"), (b"\xff\xfe", "UTF-8"),
+                          (b"[1, 2]", "list"),
+                          (b'{"nodes": [{"id": "x", "type": "ReLU", "name": "r", "position": ["a", 1]}], "edges": []}',
+                           "position")):
+        odd = QMimeData()
+        odd.setData(NODES_MIME, data)
+        QApplication.clipboard().setMimeData(odd)
+        refusal = lenet.controller.paste(QPointF(10, 10))
+        assert refusal.startswith("clipboard: ") and problem in refusal, refusal
     assert len(lenet.document.nodes) == 18 and lenet.undo_stack.count() == 2
 
 
