@@ -139,11 +139,10 @@ def _count(value, low=0, high=None):
 
 
 def _rng_state_problem(text, what):
+    """None when ``text`` is the JSON state of a PCG64 generator (the engine's and the samplers' kind)."""
     try:
-        state = json.loads(text)
-        generator = getattr(np.random, state["bit_generator"])()
-        generator.state = state
-    except (TypeError, ValueError, KeyError, AttributeError):
+        np.random.PCG64().state = json.loads(text)
+    except (TypeError, ValueError, KeyError, AttributeError, OverflowError, RecursionError):
         return f"{what} is not a random generator's state"
     return None
 

@@ -151,3 +151,13 @@ def test_an_old_checkpoint_lacking_newer_keyword_options_loads(mid_epoch_state, 
     trainer.load_checkpoint(tmp_path / "old.llw")
     assert (trainer.epoch, trainer.epoch_step, trainer.global_step) == (1, 2, 7)
     assert trainer.fit(2).status == "finished" and trainer.global_step == 10
+
+
+@pytest.mark.parametrize("rng_state", [
+    '{"bit_generator": "PCG64", "state": {"state": -1, "inc": 3}, "has_uint32": 0, "uinteger": 0}',
+    '{"bit_generator": "PCG64", "state": {"state": 1e400, "inc": 3}, "has_uint32": 0, "uinteger": 0}',
+    '{"bit_generator": "MT19937", "state": {"key": [1], "pos": 0}}', "[" * 100_000, "null",
+])
+def test_a_damaged_rng_state_is_refused(mid_epoch_state, tmp_path, rng_state):
+    message = refused(make(), dict(mid_epoch_state, rng_state=rng_state), tmp_path)
+    assert "'rng_state' is not a random generator's state" in message
