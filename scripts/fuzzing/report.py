@@ -32,9 +32,9 @@ def render(fuzz, kills, disk, how):
     rows = [[t.kind, t.cases, t.loaded, t.clean, t.tracebacks, t.hangs, t.cli_runs, t.cli_bad,
              t.max_rss_kib // 1024, t.over_memory, f"{t.slowest:.2f}"] for t in fuzz]
     if rows:
-        out += ["Fuzzing (one child per case; hang = over 5 s; memory = peak RSS)",
+        out += ["Fuzzing (one child per case; hang = over 5 s of CPU or 30 s blocked; memory = peak RSS)",
                 _table(["kind", "cases", "loaded", "clean errors", "tracebacks", "hangs", "cli runs", "cli bad",
-                        "max MiB", "> 2 GiB", "slowest s"], rows), ""]
+                        "max MiB", "> 2 GiB", "max CPU s"], rows), ""]
     if kills:
         out += ["kill -9 during writes",
                 _table(["write", "kills", "whole", "half-written", ".tmp left", ".tmp after next write"],

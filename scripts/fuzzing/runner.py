@@ -1,10 +1,10 @@
 """The fork server: the engine is imported once, then every case runs in a child made by ``os.fork()``.
 
 A child loads its case through the kind's entry point (or the command line) under a memory cap and reports
-through a pipe; the parent kills a child that runs longer than ``HANG_SECONDS`` and reads its peak memory
-from ``os.wait4``'s rusage. Outcomes: ``loaded``, ``clean`` (a ``FileError``: the kind's error), ``traceback``
-(any other exception), ``hang``; a command-line run is ``cli-bad`` when it printed a traceback or accepted a
-file the loader refused."""
+through a pipe; the parent kills a child that has used more than ``HANG_SECONDS`` of CPU time (or has run
+``BLOCKED_SECONDS``, blocked) and reads its peak memory from ``os.wait4``'s rusage. Outcomes: ``loaded``,
+``clean`` (a ``FileError``: the kind's error), ``traceback`` (any other exception), ``hang``; a command-line
+run is ``cli-bad`` when it printed a traceback or accepted a file the loader refused."""
 
 import contextlib
 import io
@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 import cli
 from engine.utils.files import FileError
 
-HANG_SECONDS = 5.0
+HANG_SECONDS = 5.0  # of CPU time: on a shared machine a child can wait for a core longer than that
+BLOCKED_SECONDS = 30.0  # of wall time: a child blocked (on a FIFO, a lock) uses no CPU
 MEMORY_CAP = 3 << 30  # RLIMIT_AS of a child: a bomb fails there instead of taking the machine down
 RSS_LIMIT_KIB = 2 << 20  # a child above 2 GiB counts as a failure
 CODES = {0: "loaded", 1: "clean", 2: "traceback", 3: "cli-bad"}
@@ -30,7 +31,7 @@ CODES = {0: "loaded", 1: "clean", 2: "traceback", 3: "cli-bad"}
 @dataclass
 class Outcome:
     status: str
-    seconds: float
+    seconds: float  # CPU time
     max_rss_kib: int
     detail: dict = field(default_factory=dict)
 
@@ -109,8 +110,8 @@ class Pool:
     """Up to ``jobs`` children at once. ``submit(work, done)`` forks a child running ``work()`` (which returns
     ``(code, detail)``) and later calls ``done(Outcome)``; ``drain()`` waits for all."""
 
-    def __init__(self, jobs=2, hang_seconds=HANG_SECONDS):
-        self.jobs, self.hang_seconds = jobs, hang_seconds
+    def __init__(self, jobs=2, hang_seconds=HANG_SECONDS, blocked_seconds=BLOCKED_SECONDS):
+        self.jobs, self.hang_seconds, self.blocked_seconds = jobs, hang_seconds, blocked_seconds
         self.running = {}  # pid -> _Child
 
     def submit(self, work, done):
@@ -137,7 +138,7 @@ class Pool:
         for pid, child in list(self.running.items()):
             child.read()
             exited, status, usage = os.wait4(pid, os.WNOHANG)
-            if not exited and time.monotonic() - child.start > self.hang_seconds:
+            if not exited and self._overdue(pid, child):
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
                 child.killed = True
@@ -147,6 +148,10 @@ class Pool:
                 finished = True
         if not finished:
             time.sleep(0.002)
+
+    def _overdue(self, pid, child):
+        wall = time.monotonic() - child.start
+        return wall > self.blocked_seconds or (wall > self.hang_seconds and _cpu_seconds(pid) > self.hang_seconds)
 
     @staticmethod
     def _finish(child, status, usage):
@@ -164,4 +169,14 @@ class Pool:
         else:
             state = "traceback"
             detail = {"type": "signal", "message": f"killed by signal {os.WTERMSIG(status)}"}
-        child.done(Outcome(state, time.monotonic() - child.start, usage.ru_maxrss, detail))
+        child.done(Outcome(state, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, detail))
+
+
+def _cpu_seconds(pid):
+    """CPU time used so far by the running process ``pid`` (Linux /proc; elsewhere its wall time counts)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("inf")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -26,6 +26,7 @@ from engine.training import trainer as trainer_module
 from engine.training.predictor import load_image, read_weights, weights_file
 from engine.training.runs import create_run, load_run
 from engine.vision.datasets import CIFAR10, FashionMNIST, ImageFolder
+from gui.editor import files as recovery_files  # QtCore only, imported once: the children share it
 
 TEMPLATES = ("lenet_cifar10", "mlp_fashion_mnist", "resnet_cifar10", "vgg_cifar10")
 CIFAR_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
@@ -195,9 +196,7 @@ def run_seeds(tmp, context):
 
 # ----------------------------------------------------------------------------------------- loading
 def load_recovery(path, context):
-    from gui.editor import files as recovery_module  # Qt is imported by the child only when it is needed
-
-    recovery_class = getattr(recovery_module, "RecoveryFile", None) or recovery_module.Recovery
+    recovery_class = getattr(recovery_files, "RecoveryFile", None) or recovery_files.Recovery
     recovery = recovery_class(path)
     recovery.load()
     if recovery.saved_at is not None:  # the window shows it as a local time

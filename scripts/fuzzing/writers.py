@@ -180,14 +180,16 @@ def _recovery_start(folder):
 
 
 def _recovery_check(folder):
-    found = sorted(glob.glob(os.path.join(folder, "recovery-*.llnet")))
-    if not found:
-        return None
-    k = _network_check_path(found[0])
-    meta = os.path.splitext(found[0])[0] + ".json"
-    if os.path.exists(meta):
-        with open(meta, encoding="utf-8") as f:
-            _expect(isinstance(json.load(f), dict), "metadata is not an object")
+    """Every recovery file must be whole (each killed writer was a process of its own, with its own file);
+    the ``k`` of the newest."""
+    found = sorted(glob.glob(os.path.join(folder, "recovery-*.llnet")), key=os.path.getmtime)
+    k = None
+    for path in found:
+        k = _network_check_path(path)
+        meta = os.path.splitext(path)[0] + ".json"
+        if os.path.exists(meta):
+            with open(meta, encoding="utf-8") as f:
+                _expect(isinstance(json.load(f), dict), f"{meta}: the metadata is not an object")
     return k
 
 

@@ -24,9 +24,9 @@ from fuzzing.writers import WRITERS  # noqa: E402
 from engine.utils.files import FileError  # noqa: E402
 
 
-def run_pool(works, hang_seconds=5.0):
+def run_pool(works, hang_seconds=5.0, blocked_seconds=30.0):
     outcomes = {}
-    pool = Pool(jobs=2, hang_seconds=hang_seconds)
+    pool = Pool(jobs=2, hang_seconds=hang_seconds, blocked_seconds=blocked_seconds)
     for name, work in works.items():
         pool.submit(work, lambda outcome, n=name: outcomes.__setitem__(n, outcome))
     pool.drain()
@@ -35,6 +35,11 @@ def run_pool(works, hang_seconds=5.0):
 
 def _raise(error):
     raise error
+
+
+def _spin():
+    while True:
+        pass
 
 
 def _hog():
@@ -48,13 +53,15 @@ def test_the_runner_tells_loaded_clean_traceback_hang_and_memory_apart():
         "loaded": lambda: load_outcome(lambda: None),
         "clean": lambda: load_outcome(lambda: _raise(FileError("x.llnet", "bad"))),
         "traceback": lambda: load_outcome(lambda: _raise(KeyError("step"))),
-        "hang": lambda: load_outcome(lambda: time.sleep(30)),
+        "hang": lambda: load_outcome(_spin),
+        "blocked": lambda: load_outcome(lambda: time.sleep(30)),
         "hog": _hog,
-    }, hang_seconds=2.0)
+    }, hang_seconds=1.0, blocked_seconds=2.0)
     assert {name: o.status for name, o in outcomes.items()} == {
-        "loaded": "loaded", "clean": "clean", "traceback": "traceback", "hang": "hang", "hog": "loaded"}
+        "loaded": "loaded", "clean": "clean", "traceback": "traceback", "hang": "hang", "blocked": "hang",
+        "hog": "loaded"}
     assert outcomes["traceback"].detail["type"] == "KeyError"
-    assert outcomes["hang"].seconds < 10
+    assert outcomes["hang"].seconds >= 1 > outcomes["blocked"].seconds  # CPU time
     assert outcomes["hog"].max_rss_kib > 200 << 10 > outcomes["loaded"].max_rss_kib
 
 
