@@ -10,6 +10,7 @@ checkpoint written before those fields existed resumes at the start of the next 
 
 import inspect
 import json
+import math
 
 import numpy as np
 
@@ -86,6 +87,19 @@ def _hyperparameters(optimizer):
     return [p.name for p in parameters if p.kind is p.POSITIONAL_OR_KEYWORD and p.name in optimizer.defaults]
 
 
+def _like(value, reference):
+    """Whether an option's saved ``value`` has the form of the live ``reference`` (a number, a flag, a tuple of
+    numbers of the same length)."""
+    if isinstance(reference, bool) or reference is None:
+        return isinstance(value, bool) or value is None
+    if isinstance(reference, (int, float)):
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if isinstance(reference, (tuple, list)):
+        return isinstance(value, (tuple, list)) and len(value) == len(reference) and all(
+            _like(v, r) for v, r in zip(value, reference))
+    return True
+
+
 def _optimizer_problems(saved, optimizer, saved_kind):
     kind = type(optimizer).__name__
     if saved_kind is not None and saved_kind != kind:
@@ -100,11 +114,13 @@ def _optimizer_problems(saved, optimizer, saved_kind):
     if options:
         return [f"the optimizer state is not {kind}'s (it lacks the options {_listed(options)})"]
     params = [p for g in optimizer.param_groups for p in g["params"]]
-    counts = [len(g.get("params", ())) for g in groups]
+    counts = [len(g["params"]) if isinstance(g.get("params"), list) else -1 for g in groups]
     if counts != [len(g["params"]) for g in optimizer.param_groups]:
         return [f"the optimizer holds {sum(counts)} parameters; the network has {len(params)}"]
+    problems = [f"optimizer option '{k}' of group {i} is {g[k]!r}, not like {kind}'s {ours[k]!r}"
+                for i, (g, ours) in enumerate(zip(groups, optimizer.param_groups))
+                for k in _hyperparameters(optimizer) if not _like(g[k], ours[k])]
     probe = _probe_state(optimizer)
-    problems = []
     for index, entry in saved["state"].items():
         if not isinstance(index, int) or not 0 <= index < len(params) or not isinstance(entry, dict):
             problems.append(f"optimizer state for a parameter that does not exist ({index!r})")

@@ -14,9 +14,10 @@ from engine.serialization import WeightFileError
 from engine.training import Trainer
 from engine.training.checkpoint import CheckpointError, read_checkpoint
 from engine.training.trainer import check_fits
+from engine.utils.data import DataLoader, TensorDataset
 from engine.utils.files import FileError
 
-BATCHES = [(engine.randn(8, 4), engine.randint(0, 3, (8,))) for _ in range(5)]
+DATA = TensorDataset(engine.randn(40, 4), engine.randint(0, 3, (40,)))  # 5 batches of 8
 
 
 class StopAt:
@@ -34,7 +35,8 @@ def make(optimizer="SGD", hidden=16, scheduler=None, callbacks=()):
     opt = engine.optim.SGD(model.parameters(), lr=0.1, momentum=0.9) if optimizer == "SGD" \
         else getattr(engine.optim, optimizer)(model.parameters(), lr=0.01)
     sched = None if scheduler is None else engine.optim.lr_scheduler.StepLR(opt, step_size=1)
-    return Trainer(model, opt, nn.CrossEntropyLoss(), BATCHES, scheduler=sched, seed=1, callbacks=callbacks)
+    loader = DataLoader(DATA, batch_size=8, shuffle=True)
+    return Trainer(model, opt, nn.CrossEntropyLoss(), loader, scheduler=sched, seed=1, callbacks=callbacks)
 
 
 @pytest.fixture(scope="module")
@@ -161,3 +163,28 @@ def test_an_old_checkpoint_lacking_newer_keyword_options_loads(mid_epoch_state, 
 def test_a_damaged_rng_state_is_refused(mid_epoch_state, tmp_path, rng_state):
     message = refused(make(), dict(mid_epoch_state, rng_state=rng_state), tmp_path)
     assert "'rng_state' is not a random generator's state" in message
+
+
+_PATHS = [("optimizer", "param_groups", 0, "lr"), ("optimizer", "param_groups", 0, "momentum"),
+          ("optimizer", "param_groups", 0, "nesterov"), ("optimizer", "param_groups", 0, "params"),
+          ("optimizer", "state", 0, "momentum_buffer"), ("optimizer", "state", 0), ("optimizer", "param_groups", 0),
+          ("loader", "base_seed"), ("loader", "batches"), ("loader", "sampler"), ("partial", 0), ("history",),
+          ("model", "0.weight")]
+
+
+@settings(max_examples=80, deadline=2000, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(path=st.sampled_from(_PATHS), value=_VALUES)
+def test_any_damaged_nested_field_is_refused_or_trains_on(mid_epoch_state, path, value):
+    state = copy.deepcopy(mid_epoch_state)
+    target = state
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    trainer = make()
+    try:
+        trainer.check_state_dict(state)
+    except FileError:
+        return
+    trainer.load_state_dict(state)
+    info = trainer.fit(3)
+    assert info.status == "finished" or info.message.startswith("the loss became"), info.message  # lr=1e9 diverges
