@@ -10,7 +10,6 @@ checkpoint written before those fields existed resumes at the start of the next 
 
 import inspect
 import json
-import math
 
 import numpy as np
 
@@ -93,7 +92,7 @@ def _like(value, reference):
     if isinstance(reference, bool) or reference is None:
         return isinstance(value, bool) or value is None
     if isinstance(reference, (int, float)):
-        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
     if isinstance(reference, (tuple, list)):
         return isinstance(value, (tuple, list)) and len(value) == len(reference) and all(
             _like(v, r) for v, r in zip(value, reference))
@@ -139,15 +138,18 @@ def _optimizer_problems(saved, optimizer, saved_kind):
 
 def _scheduler_problems(saved, scheduler, saved_kind):
     kind = None if scheduler is None else type(scheduler).__name__
-    if saved_kind is not None or saved is None:
-        if saved_kind != kind:
-            return [f"the schedule was {saved_kind or 'none'}; the network's settings now say {kind or 'none'}"]
+    if saved_kind is not None and saved_kind != kind:
+        return [f"the schedule was {saved_kind}; the network's settings now say {kind or 'none'}"]
+    if saved is None or scheduler is None:
+        if (saved is None) != (scheduler is None):
+            return [f"the schedule was {'none' if saved is None else 'another'}; the network's settings now say "
+                    f"{kind or 'none'}"]
         return []
-    if scheduler is None:
-        return ["the checkpoint has a learning-rate schedule; the network's settings have none"]
-    if not isinstance(saved, dict) or set(saved) != set(scheduler.state_dict()):
+    ours = scheduler.state_dict()
+    if not isinstance(saved, dict) or set(saved) != set(ours):
         return [f"the schedule's state is not a {kind}'s"]
-    return []
+    bad = [k for k in ours if not _like(saved[k], ours[k])]
+    return [f"the {kind} schedule's values {_listed(bad)} are of the wrong form"] if bad else []
 
 
 def _count(value, low=0, high=None):

@@ -188,3 +188,14 @@ def test_any_damaged_nested_field_is_refused_or_trains_on(mid_epoch_state, path,
     trainer.load_state_dict(state)
     info = trainer.fit(3)
     assert info.status == "finished" or info.message.startswith("the loss became"), info.message  # lr=1e9 diverges
+
+
+def test_a_schedule_state_of_the_wrong_form_is_refused(tmp_path):
+    trainer = make(scheduler="StepLR", callbacks=[StopAt(7)])
+    trainer.fit(3)
+    state = trainer.state_dict()
+    state["scheduler"]["last_epoch"] = "seven"
+    message = refused(make(scheduler="StepLR"), state, tmp_path)
+    assert "the StepLR schedule's values last_epoch are of the wrong form" in message
+    del state["scheduler"]["gamma"]
+    assert "the schedule's state is not a StepLR's" in refused(make(scheduler="StepLR"), state, tmp_path)
