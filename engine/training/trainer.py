@@ -59,6 +59,7 @@ class RunInfo:
     epochs_completed: int
     global_step: int
     message: str = ""
+    error: BaseException | None = field(default=None, repr=False, compare=False)  # what failed the run, if it raised
 
 
 @dataclass
@@ -74,6 +75,11 @@ class EvalResult:
 
 class NonFiniteLossError(RuntimeError):
     pass
+
+
+def expected_failure(error):
+    """Whether ``error`` is one a run meets in use (a bad or unwritable file, divergence), not a bug."""
+    return isinstance(error, (OSError, FileError, NonFiniteLossError))
 
 
 def failure_message(error):
@@ -222,7 +228,7 @@ class Trainer:
         self.status = "running"
         if self.monitor is not None:
             self.monitor.attach(self.model)
-        message, status = "", "failed"
+        message, status, error = "", "failed", None
         try:
             self._emit("on_fit_start")
             while self.epoch < epochs:
@@ -232,7 +238,7 @@ class Trainer:
         except KeyboardInterrupt:
             status, message = "stopped", "interrupted"
         except Exception as e:  # any failure ends the run in a known state
-            message = failure_message(e)
+            message, error = failure_message(e), e
         finally:
             if self.monitor is not None:
                 self.monitor.detach()
@@ -240,7 +246,7 @@ class Trainer:
             if self.epoch_step:  # a later fit() continues this epoch where it stopped
                 self._resume = self._epoch_position()
         self.status = status
-        info = RunInfo(status, self.epoch, self.global_step, message)
+        info = RunInfo(status, self.epoch, self.global_step, message, error)
         self._end(info)
         self.status = info.status
         return info
@@ -255,7 +261,7 @@ class Trainer:
             try:
                 method(self, info)
             except Exception as e:  # the remaining callbacks must still run
-                info.status = "failed"
+                info.status, info.error = "failed", info.error or e
                 problem = failure_message(e)
                 if problem not in info.message:
                     info.message = "; ".join(m for m in (info.message, problem) if m)

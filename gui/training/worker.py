@@ -28,6 +28,7 @@ from engine.graph import NetworkError, network_from_json
 from engine.training import EpochInfo, RunInfo, StepInfo
 from engine.training.recipe import check_resume, prepare_training
 from engine.training.runs import RunFileError, create_run, load_run
+from engine.training.trainer import expected_failure
 from engine.utils.files import FileError
 from engine.vision.datasets import DatasetNotFoundError
 
@@ -246,7 +247,9 @@ class TrainingWorker:
                             network.settings["batch_size"], len(setup.data.train), run.folder, setup.data.classes))
         info = trainer.fit(run.epochs)
         if info.status == "failed":  # run.json says so and the checkpoint holds the last completed step
-            self._post(ErrorMessage(f"Training failed: {info.message}"))
+            details = "" if info.error is None or expected_failure(info.error) else "\n\n" + "".join(
+                traceback.format_exception(info.error))  # a bug: its traceback, for the report
+            self._post(ErrorMessage(f"Training failed: {info.message}{details}"))
             return
         run.save_weights(setup.model)
         test_accuracy = None

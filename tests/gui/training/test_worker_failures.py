@@ -50,6 +50,21 @@ def test_an_error_in_a_run_is_reported_and_recorded(fashion_doc, tmp_path):
     assert (state["epoch"], state["epoch_step"], state["global_step"]) == (1, 2, 6)
 
 
+class Bug:
+    def on_step_end(self, trainer, info):
+        if info.global_step == 2:
+            raise ZeroDivisionError("a bug")
+
+
+def test_a_bug_in_a_run_is_reported_with_its_traceback(fashion_doc, tmp_path):
+    fashion_doc.set_settings({"train_limit": 64, "epochs": 1, "data_dir": FASHION_MNIST})
+    worker, messages = run_worker(Job(network_to_json(fashion_doc), str(tmp_path / "net.llnet"),
+                                      extra_callbacks=(Bug(),)))
+    (error,) = [m.message for m in messages if isinstance(m, ErrorMessage)]
+    assert error.startswith("Training failed: ZeroDivisionError: a bug\n\nTraceback") and "on_step_end" in error
+    assert load_run(worker.run.folder).message == "ZeroDivisionError: a bug"
+
+
 def test_continuing_from_a_checkpoint_that_does_not_fit_is_refused(fashion_doc, tmp_path):
     fashion_doc.set_settings({"train_limit": 64, "epochs": 1, "data_dir": FASHION_MNIST})
     worker, _ = run_worker(Job(network_to_json(fashion_doc), str(tmp_path / "net.llnet")))
