@@ -14,6 +14,7 @@ import json
 import math
 import threading
 import time
+import traceback
 from dataclasses import dataclass, field, fields
 
 import numpy as np
@@ -239,6 +240,7 @@ class Trainer:
             status, message = "stopped", "interrupted"
         except Exception as e:  # any failure ends the run in a known state
             message, error = failure_message(e), e
+            traceback.clear_frames(e.__traceback__)  # keep where it happened, not the batch's tensors
         finally:
             if self.monitor is not None:
                 self.monitor.detach()
