@@ -5,10 +5,14 @@ import json
 import os
 import random
 import shutil
+import stat
 from dataclasses import dataclass, field
 
 from . import formats
 from .runner import RSS_LIMIT_KIB, Pool, cli_outcome, load_outcome
+
+SPECIAL_RATE = 0.01  # cases whose member is a FIFO, a link to /dev/zero, a folder or a huge sparse file
+SPARSE_BYTES = 16 << 30
 
 
 @dataclass
@@ -39,20 +43,50 @@ def make_case(kind, index, seed, folder):
     base = rng.choice(kind.seeds)
     member = rng.choice(sorted(base.formats))
     donor = rng.choice(kind.seeds).files.get(member, base.files[member])
-    data, what = formats.mutate(base.formats[member], base.files[member], rng, donor)
+    special = rng.random() < SPECIAL_RATE
+    if not special:
+        data, what = formats.mutate(base.formats[member], base.files[member], rng, donor)
     for rel, content in base.files.items():
         path = os.path.join(folder, rel)
         os.makedirs(os.path.dirname(path), exist_ok=True)
+        if rel == member and special:
+            what = _special(path, rng)
+            continue
         with open(path, "wb") as f:
             f.write(data if rel == member else content)
     return os.path.join(folder, base.entry), f"{member}: {what}"
+
+
+def _special(path, rng):
+    """Put something that is not a small regular file at ``path``: what a loader must refuse without blocking
+    or reading it all."""
+    choice = rng.choice(("fifo", "zero", "folder", "sparse"))
+    if choice == "fifo":
+        os.mkfifo(path)
+        return "a FIFO nobody writes to"
+    if choice == "zero":
+        os.symlink("/dev/zero", path)
+        return "a link to /dev/zero"
+    if choice == "folder":
+        os.makedirs(path)
+        return "a folder"
+    with open(path, "wb") as f:
+        f.truncate(SPARSE_BYTES)
+    return f"a sparse file of {SPARSE_BYTES >> 30} GiB"
+
+
+def _copy_small_regular(source, target):
+    """Keep a failing case's files, except what cannot or should not be copied (FIFOs, devices, huge files)."""
+    info = os.stat(source)
+    if stat.S_ISREG(info.st_mode) and info.st_size < 1 << 28:
+        shutil.copy2(source, target)
 
 
 def _keep(tally, case_folder, out, index, description, mode, outcome):
     target = os.path.join(out, tally.kind, f"{index:05d}-{mode}")
     if os.path.exists(target):
         shutil.rmtree(target)
-    shutil.copytree(case_folder, target)
+    shutil.copytree(case_folder, target, symlinks=True, copy_function=_copy_small_regular)
     record = {"kind": tally.kind, "case": index, "mode": mode, "mutation": description, "status": outcome.status,
               "seconds": round(outcome.seconds, 2), "max_rss_mib": outcome.max_rss_kib // 1024, **outcome.detail}
     with open(os.path.join(target, "case.json"), "w") as f:

@@ -5,6 +5,8 @@ import json
 import os
 from dataclasses import asdict
 
+from .runner import BLOCKED_SECONDS, HANG_SECONDS
+
 
 def _table(headers, rows):
     widths = [max(len(str(x)) for x in column) for column in zip(headers, *rows)]
@@ -17,7 +19,7 @@ def failure_key(failure):
     """What makes two failures the same bug: kind, how it was loaded, the exception and where it was raised."""
     where = failure.get("where") or [""]
     return (failure["kind"], failure["mode"], failure["status"], failure.get("type"), failure.get("problem"),
-            where[-1])
+            " < ".join(reversed(where[:1] + where[-1:])) if len(where) > 3 else where[-1])
 
 
 def distinct(failures):
@@ -32,7 +34,8 @@ def render(fuzz, kills, disk, how):
     rows = [[t.kind, t.cases, t.loaded, t.clean, t.tracebacks, t.hangs, t.cli_runs, t.cli_bad,
              t.max_rss_kib // 1024, t.over_memory, f"{t.slowest:.2f}"] for t in fuzz]
     if rows:
-        out += ["Fuzzing (one child per case; hang = over 5 s of CPU or 30 s blocked; memory = peak RSS)",
+        out += [f"Fuzzing (one child per case; hang = over {HANG_SECONDS:g} s of CPU or {BLOCKED_SECONDS:g} s blocked; "
+                "memory = peak RSS)",
                 _table(["kind", "cases", "loaded", "clean errors", "tracebacks", "hangs", "cli runs", "cli bad",
                         "max MiB", "> 2 GiB", "max CPU s"], rows), ""]
     if kills:
@@ -53,11 +56,10 @@ def render(fuzz, kills, disk, how):
         for (kind, mode, status, kind_error, problem, where), cases in groups.items():
             first = cases[0]
             message = first.get("message") or first.get("stderr") or ""
-            out += [f"- {kind} [{mode}] {status}: {kind_error or ''} {problem or ''} x{len(cases)}",
-                    f"    {message[:240]!s}".replace("\n", " "),
-                    f"    raised at {where}" if where else "    ",
-                    f"    mutation: {first['mutation'][:200]}",
-                    f"    reproduce: {first['path']}"]
+            out.append(f"- {kind} [{mode}] {status}: {kind_error or ''} {problem or ''} x{len(cases)}")
+            out += [f"    {message[:240]}".replace("\n", " ")] if message else []
+            out += [f"    raised at {where}"] if where else []
+            out += [f"    mutation: {first['mutation'][:200]}", f"    reproduce: {first['path']}"]
         out.append("")
     totals = issue_counts(fuzz, kills, disk)
     out.append("Closing note: " + ", ".join(f"{v} {k}" for k, v in totals.items()))

@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 import cli
 from engine.utils.files import FileError
 
+PROJECT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HANG_SECONDS = 5.0  # of CPU time: on a shared machine a child can wait for a core longer than that
-BLOCKED_SECONDS = 30.0  # of wall time: a child blocked (on a FIFO, a lock) uses no CPU
+BLOCKED_SECONDS = 15.0  # of wall time: a child blocked (on a FIFO, a lock) uses no CPU
 MEMORY_CAP = 3 << 30  # RLIMIT_AS of a child: a bomb fails there instead of taking the machine down
 RSS_LIMIT_KIB = 2 << 20  # a child above 2 GiB counts as a failure
 CODES = {0: "loaded", 1: "clean", 2: "traceback", 3: "cli-bad"}
@@ -37,8 +38,12 @@ class Outcome:
 
 
 def _describe(error):
+    """The exception's type, message and where it was raised: the innermost frames, and the innermost one in
+    the project when those are all in the standard library."""
     frames = traceback.extract_tb(error.__traceback__)
-    where = [f"{os.path.relpath(f.filename)}:{f.lineno} {f.name}" for f in frames[-3:]]
+    ours = [f for f in frames if f.filename.startswith(PROJECT) and "/scripts/" not in f.filename]
+    chosen = ([ours[-1]] if ours and ours[-1] not in frames[-3:] else []) + frames[-3:]
+    where = [f"{os.path.relpath(f.filename, PROJECT)}:{f.lineno} {f.name}" for f in chosen]
     return {"type": type(error).__name__, "message": str(error)[:500], "where": where}
 
 
