@@ -17,6 +17,7 @@ from .common import (
     apply_settings,
     data_errors,
     open_network,
+    positive_int,
     require_valid,
     resolve_device,
 )
@@ -31,7 +32,7 @@ def add_parser(subparsers):
     p.add_argument("--epochs", type=int, metavar="N", help="train until N epochs in all")
     p.add_argument("--batch-size", type=int, metavar="N")
     p.add_argument("--lr", type=float, metavar="X", help="learning rate")
-    p.add_argument("--limit", type=int, metavar="N", help="train on the first N training images only")
+    p.add_argument("--limit", type=positive_int, metavar="N", help="train on the first N training images only")
     p.add_argument("--device", choices=("cpu", "cuda"))
     p.add_argument("--skip-bad-samples", action="store_true",
                    help="skip unreadable images of an image folder (counted) instead of stopping at the first")
@@ -86,7 +87,7 @@ def new_run(args, network):
 
     try:
         return create_run(network, network_path=args.network, folder=args.out)
-    except (RunFileError, OSError) as e:
+    except RunFileError as e:  # an OSError goes on to cli.main, which names its file
         raise CliError(str(e)) from None
 
 
@@ -102,7 +103,8 @@ def prepare(args, network):
         data = load_data(network, args.data, args.download)
     run = run or new_run(args, network)
     run.classes = list(data.classes)
-    setup = prepare_training(network, data=data, device=device, callbacks=[ConsoleProgress(report_end=False), *run.callbacks()])
+    callbacks = [ConsoleProgress(report_end=False), *run.callbacks()]
+    setup = prepare_training(network, data=data, device=device, callbacks=callbacks)
     if args.resume:
         try:
             setup.trainer.load_checkpoint(run.checkpoint_path)
