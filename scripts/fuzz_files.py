@@ -29,6 +29,8 @@ from fuzzing.diskfull import disk_full
 from fuzzing.kills import kill_all
 from fuzzing.writers import WRITERS
 
+MARKER = ".fuzz_files"  # in --out: the folder is this command's, to be emptied by the next run
+
 
 def parse(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -57,8 +59,14 @@ def main(argv=None):
             print(f"unknown kinds {sorted(unknown)}; known: {[k.name for k in kinds]}", file=sys.stderr)
             return 2
         formats.prepare()
-        if os.path.isdir(args.out):
-            shutil.rmtree(args.out)
+        marker = os.path.join(args.out, MARKER)
+        if os.path.isdir(args.out) and os.listdir(args.out):
+            if not os.path.exists(marker):
+                print(f"{args.out} holds files that are not an earlier run's: choose another --out", file=sys.stderr)
+                return 2
+            shutil.rmtree(args.out)  # an earlier run's cases: they would mix with this run's
+        os.makedirs(args.out, exist_ok=True)
+        open(marker, "w").close()
         fuzz = []
         for kind in kinds:
             if args.kinds and kind.name not in args.kinds:
