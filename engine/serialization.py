@@ -240,7 +240,7 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
     if not isinstance(f, (str, bytes, os.PathLike)):
         raise TypeError(f"save() expects a path or a writable binary file object, got {type(f).__name__}")
     path = _target_path(f)
-    atomic_write(path, lambda fh, _tmp: _write_zip(fh, manifest, blobs))
+    atomic_write(path, lambda fh, _tmp: _write_zip(fh, manifest, blobs), WeightFileError)
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ Whatever the library rejects is refused here too, as ``WeightFileError`` naming 
 import json
 import math
 import os
+import re
 
 import numpy as np
 
@@ -45,6 +46,7 @@ def save_safetensors(state_dict, path, metadata=None):
     host and non-contiguous ones are written as contiguous copies. ``metadata``: an optional str -> str dict
     stored in the header.
     """
+    from safetensors import SafetensorError
     from safetensors.numpy import save_file
 
     if not isinstance(state_dict, dict):
@@ -71,12 +73,17 @@ def save_safetensors(state_dict, path, metadata=None):
 
     def write(fh, tmp):
         fh.flush()
-        save_file(arrays, tmp, metadata=metadata)
+        try:
+            save_file(arrays, tmp, metadata=metadata)
+        except SafetensorError as e:  # the library's I/O failures ("... (os error 28)") as the OSError they are
+            code = re.search(r"os error (\d+)", str(e))
+            errno_ = int(code.group(1)) if code else None
+            raise OSError(errno_, os.strerror(errno_) if errno_ else str(e)) from e
         # save_file wrote through its own handle: make that data durable too
         with open(tmp, "rb+") as again:
             os.fsync(again.fileno())
 
-    atomic_write(target, write)
+    atomic_write(target, write, WeightFileError)
 
 
 def _target_path(f):

@@ -25,11 +25,9 @@ linear time (``Network.add_many``).
 import json
 import math
 import os
-import re
 import warnings
 
-import numpy as np
-
+from ..utils import json_text
 from ..utils.files import FileError, FileWarning, atomic_write_text, read_limited
 from .catalogue import get_layer_type, has_layer_type
 from .document import Edge, Network, NetworkError, Node, PartRefused
@@ -369,34 +367,9 @@ def load_network(path):
     return network_from_json(parse_json(text, source), source)
 
 
-_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_DEPTH_STEP = np.zeros(256, dtype=np.int8)
-_DEPTH_STEP[[ord("["), ord("{")]] = 1
-_DEPTH_STEP[[ord("]"), ord("}")]] = -1
-_CHUNK = 1 << 20
-
-
 def parse_json(text, source):
-    """The JSON value of ``text``, its nesting depth measured first (in linear time, strings left out) so a
-    deep document is refused by line rather than overflowing the parser's stack. Integers of more than 4,300
-    digits are refused; NaN and infinities (``1e400``) are read, and refused by the check of the value they
-    are given for, which names it."""
-    bare = _STRING.sub('""', text).encode("utf-8", "replace")
-    steps = np.frombuffer(bare, dtype=np.uint8)
-    depth = 0
-    for start in range(0, len(steps), _CHUNK):
-        levels = np.cumsum(_DEPTH_STEP[steps[start:start + _CHUNK]], dtype=np.int64) + depth
-        if len(levels) and levels.max() > MAX_DEPTH:
-            at = start + int(np.argmax(levels > MAX_DEPTH))
-            line = bare.count(b"\n", 0, at) + 1
-            raise NetworkFileError(source, f"line {line}: nested more than {MAX_DEPTH} levels deep")
-        depth = int(levels[-1]) if len(levels) else depth
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as e:
-        raise NetworkFileError(source, f"bad JSON at line {e.lineno}, column {e.colno}: {e.msg}") from None
-    except ValueError as e:  # an integer over Python's digit limit
-        raise NetworkFileError(source, f"bad JSON: {e}") from None
+    """The JSON value of a document's text (``json_text.parse_json`` within ``MAX_DEPTH``)."""
+    return json_text.parse_json(text, source, NetworkFileError, MAX_DEPTH)
 
 
 def save_network(network, path):

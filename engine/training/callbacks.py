@@ -14,8 +14,10 @@ import os
 
 from tqdm import tqdm
 
+from ..serialization import WeightFileError
 from ..utils.files import atomic_write_text
 from .checkpoint import CheckpointError
+from .run_errors import RunFileError
 
 
 class Callback:
@@ -88,7 +90,7 @@ class MetricsLog(Callback):
         for h in trainer.history:
             writer.writerow([h.epoch + 1, h.train_loss, h.train_accuracy, h.val_loss, h.val_accuracy, h.lr,
                              h.seconds])
-        atomic_write_text(self.csv_path, buffer.getvalue())
+        atomic_write_text(self.csv_path, buffer.getvalue(), RunFileError)
         if self._steps is not None:
             with _naming(self.steps_path):
                 self._steps.flush()
@@ -102,13 +104,11 @@ class MetricsLog(Callback):
 
 @contextlib.contextmanager
 def _naming(path):
-    """An ``OSError`` (a full disk while writing) that names no file names ``path``."""
+    """An ``OSError`` (a full disk while writing) as the ``RunFileError`` of ``path``."""
     try:
         yield
     except OSError as e:
-        if e.filename is not None:
-            raise
-        raise OSError(e.errno, e.strerror or str(e), path) from e
+        raise RunFileError(path, f"cannot write the file: {e.strerror or e}") from e
 
 
 class Checkpoint(Callback):
@@ -124,8 +124,9 @@ class Checkpoint(Callback):
     def _save(self, trainer):
         try:
             trainer.save_checkpoint(self.path)
-        except OSError as e:
-            raise CheckpointError(self.path, f"the checkpoint could not be written ({e.strerror or e}); "
+        except WeightFileError as e:  # engine.save's error for a file it cannot write
+            reason = getattr(e.__cause__, "strerror", None) or e.problem
+            raise CheckpointError(self.path, f"the checkpoint could not be written ({reason}); "
                                              "the previous one is kept") from e
 
     def on_epoch_end(self, trainer, info):

@@ -18,6 +18,7 @@ with the message, never left ``running``.
 
 import csv
 import errno
+import io
 import json
 import os
 import shutil
@@ -28,18 +29,18 @@ import numpy as np
 
 from ..graph.fileformat import load_network, save_network
 from ..serialization import save_safetensors
-from ..utils.files import FileError, atomic_write_text
+from ..utils.files import atomic_write_text, read_limited
+from ..utils.json_text import check_depth, loads, parse_json
 from .callbacks import Callback, Checkpoint, MetricsLog
+from .run_errors import RunFileError
 from .trainer import StepInfo
 
 FORMAT = "layerlab.run"
 VERSION = 1
 RUNS_SUFFIX = ".runs"
+MAX_RECORD_BYTES = 16 << 20  # run.json: a few hundred bytes, plus the class names
+MAX_LOG_BYTES = 1 << 30  # metrics.csv and steps.jsonl: about 200 bytes a step
 STATUSES = ("created", "running", "finished", "stopped", "failed")
-
-
-class RunFileError(FileError, ValueError):
-    """A run folder or one of its files that cannot be read; the message names the file."""
 
 
 def _now():
@@ -134,7 +135,7 @@ class Run:
                 "test_accuracy": self.test_accuracy, "images_per_second": self.images_per_second,
                 "started": self.started, "finished": self.finished, "message": self.message,
                 "classes": list(self.classes), "skipped": self.skipped, "first_skipped": self.first_skipped}
-        atomic_write_text(self.info_path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        atomic_write_text(self.info_path, json.dumps(data, indent=2, ensure_ascii=False) + "\n", RunFileError)
 
     def save_network(self, network):
         """Keep a copy of the document as trained; the target epoch count comes from its settings."""
@@ -313,13 +314,9 @@ def load_run(folder):
     path = os.path.join(folder, "run.json")
     if not os.path.isdir(folder):
         raise RunFileError(folder, "no such run folder")
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except FileNotFoundError:
-        raise RunFileError(folder, "not a run folder (it has no run.json)") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise RunFileError(path, f"cannot read the run record: {e}") from None
+    if not os.path.lexists(path):
+        raise RunFileError(folder, "not a run folder (it has no run.json)")
+    data = parse_json(_read_text(path, MAX_RECORD_BYTES), path, RunFileError, max_depth=4)
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise RunFileError(path, f"not a LayerLab run record (expected format {FORMAT!r})")
     if not isinstance(data.get("version"), int) or data["version"] > VERSION:
@@ -356,26 +353,33 @@ def list_runs(network_path=None):
     return sorted(runs, key=lambda r: (r.started or "", r.name))
 
 
+def _read_text(path, limit):
+    """The UTF-8 text of a run file, read within ``limit`` bytes (devices and FIFOs refused unread)."""
+    try:
+        return read_limited(path, limit, RunFileError).decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise RunFileError(path, f"not UTF-8 text ({e.reason} at byte {e.start})") from None
+
+
 def _read_epochs(path):
     fields = MetricsLog.FIELDS
-    if not os.path.exists(path):
+    if not os.path.lexists(path):
         return {name: np.zeros(0, np.int64 if name == "epoch" else np.float64) for name in fields}
     columns = {name: [] for name in fields}
+    reader = csv.reader(io.StringIO(_read_text(path, MAX_LOG_BYTES), newline=""))
     try:
-        with open(path, newline="", encoding="utf-8") as f:
-            reader = csv.reader(f)
-            header = next(reader, None)
-            if header is None or tuple(header) != fields:
-                raise RunFileError(path, f"the header must be {','.join(fields)}, found {header!r}")
-            for line, row in enumerate(reader, 2):
-                if len(row) != len(fields):
-                    raise RunFileError(path, f"line {line} has {len(row)} values, expected {len(fields)}")
-                try:
-                    for name, value in zip(fields, row):
-                        columns[name].append(float(value))
-                except ValueError:
-                    raise RunFileError(path, f"line {line}: {value!r} is not a number") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        header = next(reader, None)
+        if header is None or tuple(header) != fields:
+            raise RunFileError(path, f"the header must be {','.join(fields)}, found {header!r}")
+        for line, row in enumerate(reader, 2):
+            if len(row) != len(fields):
+                raise RunFileError(path, f"line {line} has {len(row)} values, expected {len(fields)}")
+            try:
+                for name, value in zip(fields, row):
+                    columns[name].append(float(value))
+            except ValueError:
+                raise RunFileError(path, f"line {line}: {value!r} is not a number") from None
+    except csv.Error as e:
         raise RunFileError(path, f"cannot read the metrics: {e}") from None
     out = {name: np.asarray(values, np.float64) for name, values in columns.items()}
     out["epoch"] = out["epoch"].astype(np.int64)
@@ -393,21 +397,17 @@ def _read_steps(path):
     """Per-step records; a step logged twice (a run resumed from an earlier checkpoint) keeps its latest
     record, and a final line cut short by a crash is ignored."""
     records = {}
-    if os.path.exists(path):
-        try:
-            with open(path, encoding="utf-8") as f:
-                lines = f.read().split("\n")
-        except (OSError, UnicodeDecodeError) as e:
-            raise RunFileError(path, f"cannot read the step log: {e}") from None
-        complete = lines[:-1]  # the text after the last newline is empty or an unfinished line
-        for number, text in enumerate(complete, 1):
-            if not text.strip():
+    if os.path.lexists(path):
+        text = _read_text(path, MAX_LOG_BYTES)
+        complete = text.split("\n")[:-1]  # the text after the last newline is empty or an unfinished line
+        check_depth("\n".join(complete), 2, path, RunFileError)
+        for number, line in enumerate(complete, 1):
+            if not line.strip():
                 continue
             try:
-                item = json.loads(text)
-                record = _step_record(item)
-            except (json.JSONDecodeError, KeyError, TypeError, ValueError):
-                raise RunFileError(path, f"line {number} is not a step record: {text[:80]!r}") from None
+                record = _step_record(loads(line, path, RunFileError, number))
+            except (AttributeError, KeyError, OverflowError, TypeError, ValueError):
+                raise RunFileError(path, f"line {number} is not a step record: {line[:80]!r}") from None
             records[int(record[_GLOBAL_STEP])] = record
     rows = [records[k] for k in sorted(records)]
     table = np.asarray(rows, np.float64).reshape(len(rows), len(fields(StepInfo)))

@@ -86,15 +86,29 @@ def read_limited(path, limit, error):
     return data
 
 
-def atomic_write(path, write):
+def atomic_write(path, write, error=None):
     """Call ``write(fileobj, tmp_path)`` on a temporary file next to ``path``, fsync it, then rename it over
     ``path``. The file gets the mode a new file gets from ``open()`` (0o666 less the umask), even when
     ``write`` replaced the temporary file through its own handle (safetensors writes a 0o600 file and renames it).
     On failure the temporary file is removed and ``path`` is left as it was; an ``OSError`` that names no file,
-    or the temporary one (a full disk), is raised naming ``path``."""
-    directory, base = os.path.split(os.path.abspath(path))
+    or the temporary one (a full disk), is raised naming ``path``, or as ``error(path, problem)`` (the file
+    kind's ``FileError``) when ``error`` is given."""
+    directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
+        if error is not None:
+            raise error(path, f"cannot write the file: its folder {directory} does not exist")
         raise FileNotFoundError(f"{path}: parent directory {directory} does not exist")
+    if error is None:
+        _atomic_write(path, write)
+        return
+    try:
+        _atomic_write(path, write)
+    except OSError as e:
+        raise error(path, f"cannot write the file: {e.strerror or e}") from e
+
+
+def _atomic_write(path, write):
+    directory, base = os.path.split(os.path.abspath(path))
     fd, tmp = _create_beside(directory, base)
     mode = stat.S_IMODE(os.fstat(fd).st_mode)
     try:
@@ -129,12 +143,13 @@ def _create_beside(directory, base):
             raise OSError(e.errno, e.strerror, os.path.join(directory, base)) from None
 
 
-def remove_stale_temporaries(directory, base):
-    """Remove the temporary files of target ``base`` in ``directory`` that no running writer owns: those whose
-    pid is not a running process, and those without a pid (the older form) not modified for an hour. A file
-    whose process is alive, this one's included, is never touched; a file that cannot be removed is left."""
-    prefix = _tmp_prefix(base)
-    pattern = re.compile(re.escape(prefix) + r"(?:(\d+)-)?[0-9a-f]{12}\.tmp")
+def remove_stale_temporaries(directory, base=None):
+    """Remove the temporary files of target ``base`` (None: of any target, for a folder whose targets change
+    names, as the recovery files' do) in ``directory`` that no running writer owns: those whose pid is not a
+    running process, and those without a pid (the older form) not modified for an hour. A file whose process is
+    alive, this one's included, is never touched; a file that cannot be removed is left."""
+    prefix = "." if base is None else _tmp_prefix(base)
+    pattern = re.compile(re.escape(prefix) + (r".+\." if base is None else "") + r"(?:(\d+)-)?[0-9a-f]{12}\.tmp")
     try:
         names = [name for name in os.listdir(directory) if name.startswith(prefix) and name.endswith(".tmp")]
     except OSError:
@@ -202,7 +217,13 @@ def _fsync_directory(directory):
         os.close(dfd)
 
 
-def atomic_write_text(path, text):
-    """Write ``text`` (UTF-8) to ``path`` atomically, creating its folder if needed."""
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    atomic_write(path, lambda fh, _tmp: fh.write(text.encode("utf-8")))
+def atomic_write_text(path, text, error=None):
+    """Write ``text`` (UTF-8) to ``path`` atomically, creating its folder if needed (``error``: as
+    ``atomic_write``)."""
+    try:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    except OSError as e:
+        if error is None:
+            raise
+        raise error(path, f"cannot make its folder: {e.strerror or e}") from e
+    atomic_write(path, lambda fh, _tmp: fh.write(text.encode("utf-8")), error)

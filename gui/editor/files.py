@@ -21,7 +21,7 @@ import time
 from PySide6.QtCore import QObject, QSettings, QStandardPaths, QTimer, Signal
 
 from engine.graph import load_network, save_network
-from engine.utils.files import FileError, atomic_write_text, read_limited
+from engine.utils.files import FileError, atomic_write_text, read_limited, remove_stale_temporaries
 
 RECENT_KEY = "files/recent"
 MAX_RECENT = 10
@@ -173,7 +173,9 @@ class Autosave(QObject):
         self.discard()
 
     def left_behind(self):
-        """Recovery files of sessions that ended without closing (newest first)."""
+        """Recovery files of sessions that ended without closing (newest first); the temporary files of their
+        interrupted writes are removed."""
+        remove_stale_temporaries(self.directory)
         try:
             names = os.listdir(self.directory)
         except OSError:

@@ -110,7 +110,7 @@ def test_a_write_refused_by_the_system_names_the_target_not_its_temporary_file(c
 
     monkeypatch.setattr(os, "open", refusing_open)
     problem = one_error_line(cli("export", mlp, "-", "--format", "llw", "--out", out), "export", out)
-    assert problem == "cannot export as Weights (LayerLab): Permission denied"
+    assert problem == "cannot write the file: Permission denied"
     assert sorted(os.listdir(tmp_path)) == ["mlp_fashion_mnist.llnet"]
 
 
@@ -123,7 +123,7 @@ def test_a_full_disk_keeps_the_file_export_would_replace(cli, mlp, tmp_path, mon
 
     monkeypatch.setattr(os, "fsync", full_disk)
     result = cli("export", mlp, "-", "--format", "llw", "--out", out, "--force")
-    assert one_error_line(result, "export", out) == "cannot export as Weights (LayerLab): No space left on device"
+    assert one_error_line(result, "export", out) == "cannot write the file: No space left on device"
     assert out.read_bytes() == b"the weights of yesterday"
     assert sorted(os.listdir(tmp_path)) == ["mlp_fashion_mnist.llnet", "w.llw"]
 

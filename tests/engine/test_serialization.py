@@ -422,7 +422,7 @@ def test_failure_mid_save_keeps_old_file_and_leaves_no_temp(tmp_path, monkeypatc
         return real(zf, name, chunks, size)
 
     monkeypatch.setattr(ser, "_write_member", failing)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(WeightFileError, match="cannot write the file: disk full"):
         save({"w": engine.zeros(100), "b": engine.zeros(100), "c": engine.zeros(3)}, path)
     assert path.read_bytes() == before
     assert os.listdir(tmp_path) == [path.name]
@@ -440,7 +440,7 @@ def test_failure_at_fsync_or_rename_keeps_old_file(tmp_path, monkeypatch):
         with monkeypatch.context() as m:
 
             m.setattr(os, target, boom)
-            with pytest.raises(OSError, match="simulated"):
+            with pytest.raises(WeightFileError, match="simulated"):
                 save({"new": engine.ones(1)}, path)
         assert path.read_bytes() == before
         assert os.listdir(tmp_path) == [path.name]
@@ -462,7 +462,7 @@ def test_keyboard_interrupt_mid_save_cleans_up(tmp_path, monkeypatch):
 
 
 def test_save_into_missing_directory(tmp_path):
-    with pytest.raises(FileNotFoundError, match="does not exist"):
+    with pytest.raises(WeightFileError, match=r"x\.pt: cannot write the file: its folder .* does not exist"):
         save({"a": 1}, tmp_path / "missing" / "x.pt")
 
 
@@ -846,7 +846,16 @@ def test_safetensors_atomic_write(tmp_path, monkeypatch):
         raise OSError("disk full (simulated)")
 
     monkeypatch.setattr(safetensors.numpy, "save_file", boom)
-    with pytest.raises(OSError, match="simulated"):
+    with pytest.raises(WeightFileError, match="simulated"):
+        save_safetensors({"a": engine.zeros(3)}, path)
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["m.safetensors"]
+
+    def full_disk(*a, **k):  # how the library reports a full disk
+        raise safetensors.SafetensorError("Error while serializing: I/O error: No space left on device (os error 28)")
+
+    monkeypatch.setattr(safetensors.numpy, "save_file", full_disk)
+    with pytest.raises(WeightFileError, match=r"m\.safetensors: cannot write the file: No space left on device$"):
         save_safetensors({"a": engine.zeros(3)}, path)
     assert path.read_bytes() == before
     assert os.listdir(tmp_path) == ["m.safetensors"]

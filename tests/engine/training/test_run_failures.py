@@ -154,6 +154,6 @@ def test_a_full_disk_while_logging_steps_names_the_log(tmp_path):
 
     trainer.callbacks.insert(1, SwapInFullDisk())
     info = trainer.fit(2)
-    assert info.message == f"{run.steps_path}: No space left on device" and info.global_step == 1
+    assert info.message == f"{run.steps_path}: cannot write the file: No space left on device" and info.global_step == 1
     assert load_run(tmp_path).message == info.message
     assert engine.load(tmp_path / "checkpoint.llw")["global_step"] == 1

@@ -1,6 +1,7 @@
 """Run folders: creation and naming, the files a run leaves, run.json, metrics as arrays, listing, damage."""
 
 import json
+import os
 import re
 
 import numpy as np
@@ -142,7 +143,7 @@ def test_list_runs_oldest_first_with_damaged_ones_marked(net_path, network):
 
 
 @pytest.mark.parametrize(("content", "problem"), [
-    ("{", "cannot read the run record"),
+    ("{", "bad JSON at line 1, column 2"),
     ('{"format": "other"}', "not a LayerLab run record"),
     ('{"format": "layerlab.run", "version": 9}', "version 9 is not one this LayerLab reads"),
     ('{"format": "layerlab.run", "version": 1, "status": "dancing"}', "'status' must be one of"),
@@ -154,6 +155,39 @@ def test_damaged_run_json_names_the_file(tmp_path, content, problem):
     with pytest.raises(RunFileError) as info:
         load_run(tmp_path)
     assert str(info.value).startswith(str(tmp_path / "run.json")) and problem in str(info.value)
+
+
+def test_run_files_are_read_within_budgets(tmp_path):
+    """Nesting past the parser's stack, integers past Python's digit limit, FIFOs: each a RunFileError naming
+    the file, at once."""
+    record = {"format": "layerlab.run", "version": 1, "status": "finished", "epochs": 1, "epochs_completed": 1,
+              "global_step": 1, "message": "", "classes": []}
+    info = tmp_path / "run.json"
+    info.write_text(json.dumps({**record, "classes": "X"}).replace('"X"', "[" * 1000 + "]" * 1000))
+    with pytest.raises(RunFileError, match=r"run\.json: line 1: nested more than 4 levels deep"):
+        load_run(tmp_path)
+    info.write_text(json.dumps(record).replace('"global_step": 1', '"global_step": ' + "9" * 5000))
+    with pytest.raises(RunFileError, match=r"run\.json: bad JSON: Exceeds the limit"):
+        load_run(tmp_path)
+    info.write_text(json.dumps(record))
+    run = load_run(tmp_path)
+    with open(run.steps_path, "w") as f:
+        f.write('{"epoch": 0, "step": 1, "loss": ' + "[" * 1000 + "]" * 1000 + "}\n")
+    with pytest.raises(RunFileError, match=r"steps\.jsonl: line 1: nested more than 2 levels deep"):
+        run.metrics()
+    with open(run.steps_path, "w") as f:
+        f.write('{"epoch": 1, "step": 1, "loss": 1e999999, "lr": ' + "9" * 400 + "}\n")
+    with pytest.raises(RunFileError, match=r"steps\.jsonl: line 1 is not a step record"):
+        run.metrics()
+    os.remove(run.steps_path)
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(run.steps_path)
+        with pytest.raises(RunFileError, match="not a regular file"):
+            run.metrics()
+        os.remove(info)
+        os.mkfifo(info)
+        with pytest.raises(RunFileError, match="not a regular file"):
+            load_run(tmp_path)
 
 
 def test_missing_run_folder_or_record(tmp_path):

@@ -145,3 +145,16 @@ def test_a_recovery_file_that_cannot_be_removed_does_not_stop_the_start(editor, 
     editor.answers["restore"] = False
     assert not editor.offer_recovery()  # before: the error escaped at start
     assert path.exists()  # offered again next time
+
+
+def test_temporary_files_of_writes_a_crash_cut_short_go_at_the_next_start(editor, folder):
+    """A killed autosave leaves ``.recovery-<pid>.llnet.<pid>-<hex>.tmp``; no later write has that target (the
+    name carries the dead pid), so the scan for recovery files removes it; a live writer's stays."""
+    dead = folder / f".recovery-{DEAD}.llnet.{DEAD}-0123456789ab.tmp"
+    dead_meta = folder / f".recovery-{DEAD}.json.{DEAD}-0123456789ab.tmp"
+    live = folder / f".recovery-{os.getpid()}.llnet.{os.getpid()}-0123456789ab.tmp"
+    for path in (dead, dead_meta, live):
+        path.write_bytes(b'{"format": "layerla')
+    editor.window.ask_restore = lambda recovery: False
+    editor.offer_recovery()
+    assert sorted(os.listdir(folder)) == [live.name]

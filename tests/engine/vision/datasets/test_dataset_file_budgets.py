@@ -155,6 +155,20 @@ def test_the_pickle_file_is_bounded_and_must_be_regular(tmp_path):
         _bounded(lambda: safe_pickle.load(path))
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
+def test_a_batch_file_that_is_a_fifo_or_folder_is_damaged_not_missing(tmp_path):
+    make_cifar(tmp_path)
+    folder = tmp_path / "cifar-10-batches-py"
+    os.remove(folder / "data_batch_4")
+    os.mkfifo(folder / "data_batch_4")
+    with pytest.raises(CorruptFileError, match="data_batch_4: cannot read it: it is not a regular file"):
+        _bounded(lambda: CIFAR10(tmp_path))
+    os.remove(folder / "data_batch_4")
+    os.mkdir(folder / "data_batch_4")
+    with pytest.raises(CorruptFileError, match="data_batch_4: cannot read it"):
+        CIFAR10(tmp_path)
+
+
 @pytest.mark.parametrize("gz", [False, True])
 def test_idx_headers_claiming_huge_shapes_allocate_nothing(tmp_path, gz):
     raw = tmp_path / "MNIST" / "raw"
