@@ -165,6 +165,7 @@ def _recovery_start(folder):
     network = load_template("resnet_cifar10")
     autosave = Autosave(network, _Stack(), directory=folder, interval_ms=1 << 30)
     autosave.app = app
+    autosave.left_behind()  # what a window does at start (offer_recovery): a new session, as each writer is
 
     failures = []
     if hasattr(autosave, "failed"):  # Autosave reports a failed write through this signal instead of raising
