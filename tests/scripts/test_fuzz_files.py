@@ -62,7 +62,8 @@ def test_the_runner_tells_loaded_clean_traceback_hang_and_memory_apart():
         "hog": "loaded"}
     assert outcomes["traceback"].detail["type"] == "KeyError"
     assert outcomes["hang"].seconds >= 1 > outcomes["blocked"].seconds  # CPU time
-    assert outcomes["hog"].max_rss_kib > 200 << 10 > outcomes["loaded"].max_rss_kib
+    # a forked child's peak includes the parent's resident pages (large after the rest of the suite): compare
+    assert outcomes["hog"].max_rss_kib - outcomes["loaded"].max_rss_kib > 150 << 10
 
 
 def test_the_memory_cap_turns_a_bomb_into_an_error_in_the_child():
