@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from stop_at import StopAt
 
 import engine
 import engine.nn as nn
@@ -18,15 +19,6 @@ from engine.utils.data import DataLoader, TensorDataset
 from engine.utils.files import FileError
 
 DATA = TensorDataset(engine.randn(40, 4), engine.randint(0, 3, (40,)))  # 5 batches of 8
-
-
-class StopAt:
-    def __init__(self, global_step):
-        self.global_step = global_step
-
-    def on_step_end(self, trainer, info):
-        if info.global_step == self.global_step:
-            trainer.stop()
 
 
 def make(optimizer="SGD", hidden=16, scheduler=None, callbacks=()):

@@ -5,6 +5,7 @@ import re
 
 import numpy as np
 import pytest
+from stop_at import StopAt
 
 import engine
 import engine.nn as nn
@@ -35,15 +36,6 @@ class NoisyBlobs(Dataset):
         self.loaded += 1
         noise = current_rng().standard_normal(4).astype(np.float32) * 0.1
         return engine.tensor(self.x[i] + noise), int(self.labels[i])
-
-
-class StopAt:
-    def __init__(self, global_step):
-        self.global_step = global_step
-
-    def on_step_end(self, trainer, info):
-        if info.global_step == self.global_step:
-            trainer.stop()
 
 
 def make(workers=0, init_seed=0, dataset=None, callbacks=()):
