@@ -2,8 +2,10 @@
 an array is a host array, and which of an op's implementations runs a call.
 
 A ``device`` is interned: ``device('cuda:0') is device('cuda', 0)``, so ops compare devices by
-identity. The CUDA array module is CuPy when it imports and sees a GPU; tests may install a stand-in
-module with :func:`install_cuda_module` to exercise the device plumbing on a machine without one.
+identity; a bare ``'cuda'`` means the current CUDA device (:func:`set_current_cuda_index`). The default
+device (:func:`set_default_device`, or ``with device(...):``) is where factory functions given no device
+make their tensors. The CUDA array module is CuPy when it imports and sees a GPU; tests may install a
+stand-in module with :func:`install_cuda_module` to exercise the device plumbing on a machine without one.
 """
 
 import contextlib
@@ -15,6 +17,7 @@ import numpy as np
 
 _DEVICE_RE = re.compile(r"^(cpu|cuda)(?::(0|[1-9]\d*))?$")
 _devices = {}
+_current_cuda_index = 0
 
 
 class device:
@@ -39,7 +42,7 @@ class device:
         if kind == "cpu":
             index = None
         elif index is None:
-            index = 0  # a bare 'cuda' means the current device, which we keep at 0
+            index = _current_cuda_index
         key = (kind, index)
         dev = _devices.get(key)
         if dev is None:
@@ -71,8 +74,39 @@ class device:
     def __reduce__(self):
         return (device, (str(self),))
 
+    def __enter__(self):
+        """``with device('cuda'):`` makes this the default device inside the block (nestable)."""
+        global _default_device
+        _outer_defaults.append(_default_device)
+        _default_device = self
+        return self
+
+    def __exit__(self, *exc):
+        global _default_device
+        _default_device = _outer_defaults.pop()
+        return False
+
 
 CPU = device("cpu")
+_default_device = CPU
+_outer_defaults = []  # the default devices that enclosing ``with device(...)`` blocks will restore
+
+
+def set_default_device(dev):
+    """Make factory functions given no ``device`` create tensors on ``dev`` (None: the CPU)."""
+    global _default_device
+    _default_device = CPU if dev is None else device(dev)
+
+
+def get_default_device():
+    return _default_device
+
+
+def factory_device(dev):
+    """The device a factory function given ``device=dev`` creates its tensor on."""
+    if dev is None:
+        return _default_device
+    return device(dev)
 
 _cuda_module = None  # CuPy, or a stand-in installed by tests
 _cuda_probe_done = False
@@ -109,6 +143,17 @@ def install_cuda_module(module):
 def cuda_device_count():
     mod = cuda_module()
     return 0 if mod is None else int(mod.cuda.runtime.getDeviceCount())
+
+
+def current_cuda_index():
+    return _current_cuda_index
+
+
+def set_current_cuda_index(index):
+    """Make CUDA device ``index`` current: where a bare ``'cuda'`` points and where CuPy allocates."""
+    global _current_cuda_index
+    array_module(device("cuda", index)).cuda.Device(index).use()
+    _current_cuda_index = index
 
 
 def array_module(dev):

@@ -1,5 +1,9 @@
 """Creating tensors: ``tensor``, ``from_numpy``, ``zeros``, ``rand``, ``arange``, the ``*_like`` forms, and
-the legacy constructors (``Tensor(5, 3)``, ``FloatTensor``, ``LongTensor``, ...)."""
+the legacy constructors (``Tensor(5, 3)``, ``FloatTensor``, ``LongTensor``, ...).
+
+Factory functions given no ``device`` create on the default device (``set_default_device``), as PyTorch's do;
+like PyTorch's, ``normal``, ``from_numpy``, the ``*_like`` and ``new_*`` forms and the legacy constructors do
+not consult it."""
 
 import copy as _copy
 import math
@@ -8,18 +12,24 @@ import warnings
 
 import numpy as np
 
-from . import dtypes
+from . import backend, dtypes
 from . import random as _random
 from .backend import CPU, array_module, device, device_context, transfer
+from .backend import factory_device as _device
 from .tensor import Size, Tensor, make_tensor
 
 
-def _device(dev):
-    if dev is None:
-        return CPU
-    if isinstance(dev, int):
-        return device("cuda", dev)
-    return device(dev)
+def _explicit_device(dev):
+    """The device of a creator that ignores the default device: ``dev``, else the CPU."""
+    return CPU if dev is None else device(dev)
+
+
+def _data_device(dev, data):
+    """Where ``tensor``/``as_tensor`` put ``data`` given ``device=dev``: a tensor stays on its own device
+    unless ``dev`` or a default device other than the CPU says otherwise (None: where the data is)."""
+    if dev is not None or backend.get_default_device() is not CPU:
+        return _device(dev)
+    return data._device if isinstance(data, Tensor) else None
 
 
 def _on(dev, np_array):
@@ -113,7 +123,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
             "sourceTensor.detach().clone().requires_grad_(True), rather than torch.tensor(sourceTensor).",
             UserWarning, stacklevel=2)
     dt = None if dtype is None else dtypes.to_dtype(dtype)
-    dev = _device(device) if device is not None else (data._device if isinstance(data, Tensor) else CPU)
+    dev = _data_device(device, data) or CPU
     arr = _array_from_data(data, dt)
     return _finish(_on(dev, arr), dev, requires_grad)
 
@@ -121,7 +131,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
 def as_tensor(data, dtype=None, device=None):
     """Like ``tensor`` but shares memory with a NumPy array or tensor when it can."""
     dt = None if dtype is None else dtypes.to_dtype(dtype)
-    dev = None if device is None else _device(device)
+    dev = _data_device(device, data)
     if isinstance(data, Tensor):
         return data.to(device=dev, dtype=dt)
     if isinstance(data, np.ndarray) and (dt is None or dt.np == data.dtype) and dev in (None, CPU):
@@ -203,7 +213,9 @@ randn = _random_creator(_random.normal_array)
 
 
 def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
-    if high is None:
+    if size is None and isinstance(high, (tuple, list, Size)):
+        low, high, size = 0, low, high  # randint(high, size)
+    elif high is None:
         low, high = 0, low
     if size is None:
         raise TypeError("randint() missing required argument 'size'")
@@ -229,7 +241,7 @@ def normal(mean, std, size=None, *, generator=None, dtype=None, device=None):
         z = _random.normal_array(shape, 0.0, 1.0, dev, generator)
         return make_tensor(z, dev) * std + mean
     dt = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
-    dev = _device(device)
+    dev = _explicit_device(device)
     return make_tensor(_random.normal_array(_size_args((size,)), mean, std, dev, generator, dt.np), dev)
 
 
@@ -309,7 +321,7 @@ def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_g
 # ----- legacy constructors -----
 def legacy_construct(args, dt, dev):
     """``Tensor(5, 3)`` (uninitialised), ``Tensor([1, 2])`` (data), ``Tensor(ndarray)``, ``Tensor(Size)``."""
-    dev = _device(dev)
+    dev = _explicit_device(dev)
     if not args:
         return make_tensor(_on(dev, np.empty((0,), dtype=dt.np)), dev)
     if len(args) == 1:

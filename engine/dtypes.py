@@ -98,10 +98,13 @@ def get_default_dtype():
 
 
 def set_default_dtype(d):
+    """The dtype of Python floats made tensors and of factory functions' results: a floating engine dtype
+    only (PyTorch refuses ``float``, names and NumPy dtypes too)."""
     global _default_float
-    d = to_dtype(d)
+    if not isinstance(d, dtype):
+        raise TypeError("invalid dtype object: only floating-point types are supported as the default type")
     if not d.is_floating_point:
-        raise TypeError(f"only floating-point types are supported as the default type, got {d}")
+        raise TypeError("only floating-point types are supported as the default type")
     _default_float = d
 
 
