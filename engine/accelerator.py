@@ -4,6 +4,8 @@ The engine's one accelerator is CUDA through CuPy (``engine.cuda``), so this mod
 ``engine.cuda`` and the backend; ``current_accelerator()`` is None on a machine where CuPy sees no GPU.
 """
 
+import warnings
+
 from . import backend, cuda
 from .backend import device as _device
 
@@ -36,6 +38,18 @@ def set_device_index(device, /):
     _require_accelerator()
     if index >= 0:
         backend.set_current_cuda_index(index)
+
+
+def current_device_idx():
+    """Deprecated name of :func:`current_device_index`."""
+    warnings.warn("Use `current_device_index` instead.", FutureWarning, stacklevel=2)
+    return current_device_index()
+
+
+def set_device_idx(device, /):
+    """Deprecated name of :func:`set_device_index`."""
+    warnings.warn("Use `set_device_index` instead.", FutureWarning, stacklevel=2)
+    set_device_index(device)
 
 
 def synchronize(device=None, /):

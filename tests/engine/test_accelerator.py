@@ -106,3 +106,10 @@ def test_torch_without_accelerator_expects_one_for_a_device_argument(no_cuda):
     for acc in (engine.accelerator, torch.accelerator):
         with pytest.raises(RuntimeError, match="Accelerator expected"):
             acc.synchronize("cuda:0")
+
+
+def test_deprecated_idx_names_warn_and_work(two_gpus):
+    with pytest.warns(FutureWarning, match="Use `set_device_index` instead."):
+        engine.accelerator.set_device_idx(1)
+    with pytest.warns(FutureWarning, match="Use `current_device_index` instead."):
+        assert engine.accelerator.current_device_idx() == 1
