@@ -24,12 +24,13 @@ def _explicit_device(dev):
     return CPU if dev is None else device(dev)
 
 
-def _data_device(dev, data):
-    """Where ``tensor``/``as_tensor`` put ``data`` given ``device=dev``: a tensor stays on its own device
-    unless ``dev`` or a default device other than the CPU says otherwise (None: where the data is)."""
-    if dev is not None or backend.get_default_device() is not CPU:
-        return _device(dev)
-    return data._device if isinstance(data, Tensor) else None
+def _data_device(data):
+    """Where ``tensor``/``as_tensor`` given no device put ``data``: on the default device, except that a
+    tensor stays on its own device while the default is the CPU."""
+    default = backend.get_default_device()
+    if default is CPU and isinstance(data, Tensor):
+        return data._device
+    return default
 
 
 def _on(dev, np_array):
@@ -123,7 +124,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
             "sourceTensor.detach().clone().requires_grad_(True), rather than torch.tensor(sourceTensor).",
             UserWarning, stacklevel=2)
     dt = None if dtype is None else dtypes.to_dtype(dtype)
-    dev = _data_device(device, data) or CPU
+    dev = _device(device) if device is not None else _data_device(data)
     arr = _array_from_data(data, dt)
     return _finish(_on(dev, arr), dev, requires_grad)
 
@@ -131,10 +132,10 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
 def as_tensor(data, dtype=None, device=None):
     """Like ``tensor`` but shares memory with a NumPy array or tensor when it can."""
     dt = None if dtype is None else dtypes.to_dtype(dtype)
-    dev = _data_device(device, data)
+    dev = _device(device) if device is not None else _data_device(data)
     if isinstance(data, Tensor):
         return data.to(device=dev, dtype=dt)
-    if isinstance(data, np.ndarray) and (dt is None or dt.np == data.dtype) and dev in (None, CPU):
+    if isinstance(data, np.ndarray) and (dt is None or dt.np == data.dtype) and dev is CPU:
         return from_numpy(data)
     return tensor(data, dtype=dt, device=dev)
 
