@@ -1,0 +1,345 @@
+"""Sorting and selection: sort, argsort, msort, topk, kthvalue, median, nanmedian, mode, unique,
+unique_consecutive, searchsorted, bucketize, isin.
+
+Everything stands on one stable argsort along an axis (NaN sorts as the largest value, as in PyTorch), so
+ties keep their input order. Where PyTorch leaves the index of a tie to the implementation (topk, kthvalue,
+median, nanmedian) ours is the one the stable order gives; ``mode`` picks the most frequent value, the
+smallest of equally frequent ones, at its last occurrence, as PyTorch's CPU kernel does. Each selecting op
+is one graph node whose gradient goes back to the selected places.
+"""
+
+import math
+
+import numpy as np
+
+from ..tensor import Tensor, wrap_dim
+from .op import Op, compute, xp_of
+from .reduce import values_indices
+
+
+def _argsort(x, axis, descending=False):
+    """A stable argsort along ``axis``; descending keeps ties in input order too (and NaN first)."""
+    xp = xp_of(x)
+    if not descending:
+        return xp.argsort(x, axis=axis, kind="stable")
+    n = x.shape[axis]
+    return n - 1 - xp.flip(xp.argsort(xp.flip(x, axis), axis=axis, kind="stable"), axis)
+
+
+def _at(order, axis, positions):
+    """``order``'s entries at ``positions`` (one per line along ``axis``), the axis kept with size 1."""
+    xp = xp_of(order)
+    return xp.take_along_axis(order, xp.expand_dims(positions, axis), axis=axis)
+
+
+class _Select(Op):
+    """Values taken along one axis at the indices ``pick`` gives; the gradient goes back to those places.
+    A 0-d input is treated as one element along axis 0."""
+
+    __slots__ = ("axis", "indices", "keepdim", "shape")
+    num_outputs = 2
+
+    def forward(self, x, axis=0, keepdim=True, **options):
+        self.shape = x.shape
+        scalar = x.ndim == 0
+        if scalar:
+            x = x.reshape(1)
+        indices = self.pick(x, axis, **options)
+        values = xp_of(x).take_along_axis(x, indices, axis=axis)
+        self.axis, self.keepdim, self.indices = axis, keepdim, indices
+        if scalar:
+            values, indices = values.reshape(()), indices.reshape(())
+        elif not keepdim:
+            values, indices = values.squeeze(axis), indices.squeeze(axis)
+        return values, indices.astype(np.int64)
+
+    def backward(self, g, g_idx=None):
+        xp = xp_of(g)
+        out = xp.zeros(self.shape or (1,), dtype=g.dtype)
+        xp.put_along_axis(out, self.indices, g.reshape(self.indices.shape), axis=self.axis)
+        return (out.reshape(self.shape),)
+
+
+class Sort(_Select):
+    __slots__ = ()
+    _name = "SortBackward0"
+
+    def pick(self, x, axis, descending=False):
+        return _argsort(x, axis, descending)
+
+
+class TopK(_Select):
+    __slots__ = ()
+    _name = "TopkBackward0"
+
+    def pick(self, x, axis, k=1, largest=True):
+        return _argsort(x, axis, largest)[(slice(None),) * axis + (slice(0, k),)]
+
+
+class KthValue(_Select):
+    __slots__ = ()
+    _name = "KthvalueBackward0"
+
+    def pick(self, x, axis, k=1):
+        return _argsort(x, axis)[(slice(None),) * axis + (slice(k - 1, k),)]
+
+
+class MedianDim(_Select):
+    """The lower median along an axis: NaN when the line holds one (``nanmedian``: of the other values)."""
+
+    __slots__ = ()
+    _name = "MedianBackward1"
+    ignore_nan = False
+
+    def pick(self, x, axis):
+        order = _argsort(x, axis)
+        n = x.shape[axis]
+        nans = (x != x).sum(axis=axis)
+        xp = xp_of(x)
+        if self.ignore_nan:
+            pos = xp.maximum((n - nans - 1) // 2, 0)
+        else:
+            pos = xp.where(nans > 0, n - nans, (n - 1) // 2)
+        return _at(order, axis, pos)
+
+
+class NanMedianDim(MedianDim):
+    __slots__ = ()
+    _name = "NanmedianBackward1"
+    ignore_nan = True
+
+
+class Mode(_Select):
+    __slots__ = ()
+    _name = "ModeBackward0"
+
+    def pick(self, x, axis):
+        xp = xp_of(x)
+        order = _argsort(x, axis)
+        ordered = xp.moveaxis(xp.take_along_axis(x, order, axis=axis), axis, -1)
+        lines = ordered.reshape(-1, ordered.shape[-1])
+        new = xp.ones(lines.shape, dtype=bool)
+        new[:, 1:] = lines[:, 1:] != lines[:, :-1]
+        starts = xp.nonzero(new.reshape(-1))[0]
+        run_length = xp.zeros(lines.size, dtype=np.int64)
+        run_length[starts] = xp.diff(starts, append=lines.size)
+        run_length = run_length.reshape(lines.shape)
+        best = run_length.argmax(axis=1)  # the first longest run: the smallest of the most frequent values
+        last = best + run_length[xp.arange(len(lines)), best] - 1  # the stable order puts its last index last
+        return _at(order, axis, last.reshape(ordered.shape[:-1]))
+
+
+class MedianAll(Op):
+    """The lower median of all elements (NaN if any is NaN, or for ``nanmedian`` of the others); the
+    gradient is shared evenly by the elements equal to it, as PyTorch does."""
+
+    __slots__ = ("mask",)
+    _name = "MedianBackward0"
+    ignore_nan = False
+
+    def forward(self, x):
+        xp = xp_of(x)
+        flat = x.reshape(-1)
+        if flat.size == 0:
+            self.mask = flat != flat
+            return xp.full((), np.nan, dtype=x.dtype)
+        nans = (flat != flat).sum()
+        n = flat.size
+        pos = xp.maximum((n - nans - 1) // 2, 0) if self.ignore_nan else xp.where(nans > 0, n - nans, (n - 1) // 2)
+        value = xp.asarray(xp.take(xp.sort(flat, kind="stable"), pos))
+        self.mask = (x == value) | ((x != x) & (value != value))
+        return value
+
+    def backward(self, g):
+        mask = self.mask
+        share = mask / xp_of(mask).maximum(mask.sum(), 1)
+        return (g * share.astype(g.dtype),)
+
+
+class NanMedianAll(MedianAll):
+    __slots__ = ()
+    _name = "NanmedianBackward0"
+    ignore_nan = True
+
+
+def _size(input, axis):
+    return input._data.shape[axis] if input._data.ndim else 1
+
+
+def _nonempty(name, input, axis):
+    if _size(input, axis) == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {axis} to have non-zero size.")
+
+
+def sort(input, dim=-1, descending=False, *, stable=False):
+    """Always stable (``stable`` changes nothing): equal values keep their input order."""
+    values, indices = Sort.apply(input, axis=wrap_dim(dim, input._data.ndim), descending=descending)
+    return values_indices(values, indices)
+
+
+def argsort(input, dim=-1, descending=False, stable=False):
+    axis = wrap_dim(dim, input._data.ndim)
+
+    def indices(x):
+        if x.ndim == 0:
+            return xp_of(x).zeros((), dtype=np.int64)
+        return _argsort(x, axis, descending).astype(np.int64)
+
+    return compute(indices, input)
+
+
+def msort(input):
+    return sort(input, 0).values
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True):
+    """Always sorted (``sorted=False`` leaves the order to us, as it does to PyTorch)."""
+    axis = wrap_dim(dim, input._data.ndim)
+    if not 0 <= k <= _size(input, axis):
+        raise RuntimeError("selected index k out of range")
+    values, indices = TopK.apply(input, axis=axis, k=k, largest=largest)
+    return values_indices(values, indices)
+
+
+def kthvalue(input, k, dim=-1, keepdim=False):
+    axis = wrap_dim(dim, input._data.ndim)
+    _nonempty("kthvalue", input, axis)
+    if not 1 <= k <= _size(input, axis):
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {axis}")
+    values, indices = KthValue.apply(input, axis=axis, keepdim=keepdim, k=k)
+    return values_indices(values, indices)
+
+
+def _median(all_op, dim_op, input, dim, keepdim):
+    if dim is None:
+        return all_op.apply(input)
+    axis = wrap_dim(dim, input._data.ndim)
+    _nonempty("median", input, axis)  # nanmedian's message too, as in PyTorch
+    values, indices = dim_op.apply(input, axis=axis, keepdim=keepdim)
+    return values_indices(values, indices)
+
+
+def median(input, dim=None, keepdim=False):
+    return _median(MedianAll, MedianDim, input, dim, keepdim)
+
+
+def nanmedian(input, dim=None, keepdim=False):
+    return _median(NanMedianAll, NanMedianDim, input, dim, keepdim)
+
+
+def mode(input, dim=-1, keepdim=False):
+    axis = wrap_dim(dim, input._data.ndim)
+    _nonempty("mode", input, axis)
+    values, indices = Mode.apply(input, axis=axis, keepdim=keepdim)
+    return values_indices(values, indices)
+
+
+def _lexical_order(lines):
+    """A stable order of the rows of a 2-D array, compared column by column (a radix sort of argsorts)."""
+    xp = xp_of(lines)
+    order = xp.arange(len(lines))
+    for j in reversed(range(lines.shape[1])):
+        order = order[xp.argsort(lines[order, j], kind="stable")]
+    return order
+
+
+def _runs(x, axis, in_order):
+    """(values, inverse, counts) of the runs of equal slices along ``axis`` (all elements when None),
+    sorted first unless ``in_order``. NaN equals nothing, so every NaN is a value of its own."""
+    xp = xp_of(x)
+    moved = x.reshape(-1) if axis is None else xp.moveaxis(x, axis, 0)
+    lines = moved.reshape(len(moved), math.prod(moved.shape[1:]))
+    order = xp.arange(len(lines)) if in_order else _lexical_order(lines)
+    lines = lines[order]
+    new = xp.ones(len(lines), dtype=bool)
+    new[1:] = (lines[1:] != lines[:-1]).any(axis=1)
+    starts = xp.nonzero(new)[0]
+    inverse = xp.empty(len(lines), dtype=np.int64)
+    inverse[order] = xp.cumsum(new) - 1
+    values = moved[order[starts]]
+    if axis is None:
+        inverse = inverse.reshape(x.shape)
+    else:
+        values = xp.moveaxis(values, 0, axis)
+    return values, inverse, xp.diff(starts, append=len(lines)).astype(np.int64)
+
+
+def _unique(input, return_inverse, return_counts, dim, in_order):
+    axis = None if dim is None else wrap_dim(dim, input._data.ndim)
+    values, inverse, counts = compute(_runs, input, axis=axis, in_order=in_order)
+    extra = [t for t, wanted in ((inverse, return_inverse), (counts, return_counts)) if wanted]
+    return (values, *extra) if extra else values
+
+
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    """Always sorted, as PyTorch's CPU kernel is whatever ``sorted`` says."""
+    return _unique(input, return_inverse, return_counts, dim, in_order=False)
+
+
+def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
+    return _unique(input, return_inverse, return_counts, dim, in_order=True)
+
+
+def _search_lines(seq, values, right):
+    """searchsorted for each line of ``seq`` (last axis) with the same line of ``values``: one stable sort
+    of both together, ties putting the sequence first (right) or the values first (left)."""
+    xp = xp_of(seq)
+    n, m = seq.shape[-1], values.shape[-1]
+    order = xp.argsort(xp.concatenate([seq, values] if right else [values, seq], axis=-1), axis=-1, kind="stable")
+    from_seq = (order < n) if right else (order >= m)
+    before = xp.cumsum(from_seq, axis=-1)  # sequence entries up to each place of the merged order
+    place = xp.argsort(order, axis=-1)  # where each entry went
+    return xp.take_along_axis(before, place[..., n:] if right else place[..., :m], axis=-1)
+
+
+def _search(seq, values, right, out_int32, sorter=None):
+    xp = xp_of(seq)
+    if sorter is not None:
+        seq = xp.take_along_axis(seq, sorter, axis=-1)
+    values = xp.asarray(values)
+    if seq.ndim == 1:
+        out = xp.searchsorted(seq, values, side="right" if right else "left")
+    else:
+        out = _search_lines(seq, values, right)
+    return xp.asarray(out).astype(np.int32 if out_int32 else np.int64)
+
+
+def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None):
+    if side is not None:
+        if side not in ("left", "right"):
+            raise RuntimeError(f"torch.searchsorted(): side can only be 'left' or 'right' but got {side}")
+        if right and side == "left":
+            raise RuntimeError("torch.searchsorted(): side and right can't be set to opposites, got side of "
+                               "left while right was True")
+        right = side == "right"
+    seq_shape = sorted_sequence._data.shape
+    in_shape = input._data.shape if isinstance(input, Tensor) else ()
+    if len(seq_shape) != 1 and seq_shape[:-1] != in_shape[:-1]:
+        raise RuntimeError("torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 "
+                           "dimensions of boundaries tensor and input value tensor must match, but we got "
+                           f"boundaries tensor {list(seq_shape)} and input value tensor {list(in_shape)}")
+    return _on_arrays(_search, sorted_sequence, input, right, out_int32, sorter)
+
+
+def bucketize(input, boundaries, *, out_int32=False, right=False):
+    if boundaries._data.ndim != 1:
+        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries._data.ndim})")
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+def isin(elements, test_elements, *, assume_unique=False, invert=False):
+    def test(e, t):
+        xp = xp_of(e if hasattr(e, "ndim") else t)
+        return xp.asarray(xp.isin(xp.asarray(e), xp.asarray(t), assume_unique=assume_unique, invert=invert))
+
+    return _on_arrays(test, elements, test_elements)
+
+
+def _on_arrays(fn, *args):
+    """``fn(*args)`` through ``compute``, the tensors among ``args`` given as arrays, the rest as they are."""
+
+    def on_arrays(*arrays):
+        given = iter(arrays)
+        return fn(*(next(given) if isinstance(a, Tensor) else a for a in args))
+
+    return compute(on_arrays, *[a for a in args if isinstance(a, Tensor)])
