@@ -13,7 +13,16 @@ def device_count():
 
 
 def current_device():
-    return 0
+    """The index of the current CUDA device (where a bare ``'cuda'`` points)."""
+    return backend.current_cuda_index()
+
+
+def set_device(device):
+    """Make ``device`` (an index, ``'cuda:N'`` or a ``device``) the current CUDA device; a negative index is a
+    no-op, as in PyTorch."""
+    index = device if isinstance(device, int) else backend.device(device).index
+    if index is not None and index >= 0:
+        backend.set_current_cuda_index(index)
 
 
 def synchronize(device=None):

@@ -80,7 +80,7 @@ def type_as(input, other):
 def cuda_device(index):
     """The device ``Tensor.cuda(index)`` and ``Module.cuda(index)`` mean."""
     if index is None:
-        return device("cuda", 0)
+        return device("cuda")  # the current CUDA device
     if isinstance(index, device):
         return index
     if isinstance(index, str):

@@ -72,6 +72,10 @@ def test_set_device_index_moves_the_current_device(two_gpus):
     assert acc.current_device_index() == 1
     acc.set_device_index(-1)  # a negative index is a no-op, as documented
     assert acc.current_device_index() == 1
+    assert engine.cuda.current_device() == 1 and engine.ones(1).cuda().device is engine.device("cuda:1")
+    engine.cuda.set_device("cuda:0")
+    assert acc.current_device_index() == 0 and engine.cuda.current_device() == 0
+    assert engine.ones(1).cuda().device is engine.device("cuda:0")
 
 
 def test_device_index_context_restores(two_gpus):
