@@ -1,0 +1,65 @@
+"""Counting into bins: bincount and histc (neither is differentiable)."""
+
+import math
+
+import numpy as np
+
+from .. import dtypes
+from ..tensor import Tensor
+from .op import compute, xp_of
+
+
+def _bincount(x, w=None, minlength=0):
+    xp = xp_of(x)
+    size = max(int(x.max()) + 1 if x.size else 0, minlength)
+    if w is None:
+        return xp.bincount(x, minlength=size).astype(np.int64)
+    out_dtype = w.dtype if w.dtype.kind == "f" else np.float64
+    return xp.bincount(x, weights=w.astype(np.float64), minlength=size).astype(out_dtype)
+
+
+def bincount(input, weights=None, minlength=0):
+    data = input._data
+    if data.dtype.kind not in "iu":
+        raise NotImplementedError(f'"bincount_cpu" not implemented for \'{dtypes.legacy_name(data.dtype)}\'')
+    if minlength < 0:
+        raise RuntimeError("minlength should be >= 0")
+    if data.ndim != 1 or (data.size and bool(data.min() < 0)):
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if weights is None:
+        return compute(_bincount, input, minlength=minlength)
+    if not isinstance(weights, Tensor) or weights._data.shape != data.shape:
+        raise RuntimeError("weights should be 1-d and have the same length as input")
+    return compute(_bincount, input, weights, minlength=minlength)
+
+
+def _histc(x, bins, lo, hi):
+    """PyTorch's histc: ``bins`` equal bins over [lo, hi] (the data's range when both are equal), the
+    last bin closed; values outside and NaNs are left out; a value on an edge goes to the bin above it."""
+    xp = xp_of(x)
+    if lo == hi and x.size:
+        lo, hi = float(x.min()), float(x.max())
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise RuntimeError(f"torch.histc: range of [{_edge(lo)}, {_edge(hi)}] is not finite")
+    if lo > hi:
+        raise RuntimeError("torch.histc: max must be larger than min")
+    edges = xp.linspace(lo, hi, bins + 1).astype(x.dtype)
+    flat = x.reshape(-1)
+    inside = flat[(flat >= edges[0]) & (flat <= edges[-1])]
+    pos = xp.minimum(xp.searchsorted(edges, inside, side="right") - 1, bins - 1)
+    return xp.bincount(pos, minlength=bins).astype(x.dtype)
+
+
+def _edge(v):
+    return "-nan" if math.isnan(v) else f"{v:g}"
+
+
+def histc(input, bins=100, min=0, max=0):
+    if input._data.dtype.kind != "f":
+        raise NotImplementedError(
+            f'"histogram_cpu" not implemented for \'{dtypes.legacy_name(input._data.dtype)}\'')
+    if bins <= 0:
+        raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
+    return compute(_histc, input, bins=bins, lo=float(min), hi=float(max))

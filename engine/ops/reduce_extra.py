@@ -1,0 +1,64 @@
+"""Reductions built on ``reduce``'s helpers: nansum, nanmean, aminmax."""
+
+import collections
+
+from .. import dtypes
+from ..tensor import wrap_dim
+from .convert import cast
+from .op import Op, compute, xp_of
+from .reduce import _axis, amax, amin, expand_grad, normalize_dims
+
+aminmax_result = collections.namedtuple("aminmax", ["min", "max"])
+
+
+class NanSum(Op):
+    """The sum with NaNs as zeros; their gradient is zero (times the upstream one, as in PyTorch: NaN where
+    that is infinite)."""
+
+    __slots__ = ("dims", "keepdim", "nan")
+    _name = "NansumBackward0"
+
+    def forward(self, x, dims=None, keepdim=False):
+        xp = xp_of(x)
+        self.dims, self.keepdim = dims, keepdim
+        self.nan = xp.isnan(x) if x.dtype.kind == "f" else None
+        kept = x if self.nan is None else xp.where(self.nan, 0, x)
+        return kept.sum(axis=_axis(dims, x.ndim), keepdims=keepdim)
+
+    def backward(self, g):
+        g = expand_grad(g, self.nan.shape, self.dims, self.keepdim)
+        return (g * ~self.nan,)
+
+
+def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    if dtype is not None:
+        x = cast(input, dtypes.to_dtype(dtype))
+    else:
+        x = cast(input, dtypes.int64) if input._data.dtype.kind in "biu" else input
+    return NanSum.apply(x, dims=normalize_dims(dim, x._data.ndim), keepdim=keepdim)
+
+
+def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+    x = cast(input, dtypes.to_dtype(dtype)) if dtype is not None else input
+    if x._data.dtype.kind != "f":
+        raise RuntimeError("nanmean(): expected input to have floating point or complex dtype but got "
+                           f"{dtypes.legacy_name(x._data.dtype)}")
+    dims = normalize_dims(dim, x._data.ndim)
+    count = compute(lambda a: (~xp_of(a).isnan(a)).sum(axis=_axis(dims, a.ndim), keepdims=keepdim)
+                    .astype(a.dtype), x)
+    return nansum(x, dim, keepdim) / count
+
+
+def aminmax(input, *, dim=None, keepdim=False):
+    shape = input._data.shape
+    if dim is None:
+        if not input._data.size:
+            raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the operation has "
+                               "no identity.")
+        dims = ()
+    else:
+        dims = wrap_dim(dim, len(shape))
+        if shape and not shape[dims]:
+            raise IndexError(f"aminmax: Expected reduction dim {dims} to have non-zero size.")
+    return aminmax_result(amin(input, dims, keepdim), amax(input, dims, keepdim))
+

@@ -1,0 +1,217 @@
+"""Cumulative ops along one dim: cumsum, cumprod, cummax, cummin, logcumsumexp (and ``cumsum_``/``cumprod_``).
+
+CuPy's ufuncs accumulate only ``add`` and ``multiply``, so running maxima, minima and log-sum-exps are
+prefix scans by doubling (``log2(n)`` whole-array passes), one body for NumPy and CuPy. Every op works
+with its dim moved last; a 0-d tensor is scanned as one element.
+"""
+
+import numpy as np
+
+from .. import dtypes
+from ..tensor import wrap_dim
+from .convert import cast
+from .inplace import apply_inplace
+from .op import Op, xp_of
+from .reduce import values_indices
+
+
+def prefix_scan(op, x):
+    """Inclusive scan of the binary ufunc ``op`` (associative) along the last axis of ``x``."""
+    y = x.copy()
+    n, s = x.shape[-1], 1
+    while s < n:
+        y[..., s:] = op(y[..., s:], y[..., :-s])
+        s *= 2
+    return y
+
+
+def _reverse(op, x):
+    xp = xp_of(x)
+    return xp.flip(op(xp.flip(x, -1)), -1)
+
+
+def _shift_right(x, first):
+    """``x`` moved one step along the last axis, ``first`` entering at the start."""
+    xp = xp_of(x)
+    head = xp.full((*x.shape[:-1], 1), first, dtype=x.dtype)
+    return xp.concatenate([head, x[..., :-1]], axis=-1)
+
+
+class _Scan(Op):
+    """Moves the dim last (a 0-d input becomes one element) around ``scan`` and ``grad``."""
+
+    __slots__ = ("axis", "shape")
+    saves_tensors = False
+
+    def forward(self, x, axis=0):
+        self.axis, self.shape = axis, x.shape
+        xp = xp_of(x)
+        out = self.scan(xp.moveaxis(x.reshape(x.shape or (1,)), axis, -1))
+        if out.__class__ is tuple:
+            return tuple(self._back(o) for o in out)
+        return self._back(out)
+
+    def _back(self, y):
+        return xp_of(y).moveaxis(y, -1, self.axis).reshape(self.shape)
+
+    def backward(self, g, *ignored):
+        xp = xp_of(g)
+        return (self._back(self.grad(xp.moveaxis(g.reshape(g.shape or (1,)), self.axis, -1))),)
+
+
+class Cumsum(_Scan):
+    __slots__ = ()
+    _name = "CumsumBackward0"
+
+    def scan(self, x):
+        return xp_of(x).cumsum(x, axis=-1, dtype=x.dtype)  # NumPy would widen small integers
+
+    def grad(self, g):
+        return _reverse(lambda a: xp_of(a).cumsum(a, axis=-1), g)
+
+
+class Cumprod(_Scan):
+    """The gradient is exact with zeros in the input: for ``y_i = x_0 ... x_i``,
+    ``dL/dx_j = (x_0 ... x_{j-1}) * S_j`` with ``S_j = g_j + x_{j+1} S_{j+1}``, a linear recurrence
+    solved by a scan over affine maps rather than by dividing by ``x``."""
+
+    __slots__ = ("x",)
+    _name = "CumprodBackward0"
+    saves_tensors = True
+    saves = 1
+
+    def scan(self, x):
+        self.x = x
+        return xp_of(x).cumprod(x, axis=-1, dtype=x.dtype)
+
+    def grad(self, g):
+        x = self.x
+        xp = xp_of(x)
+        before = _shift_right(xp.cumprod(x, axis=-1), 1)
+        a = _shift_right(xp.flip(x, -1), 0)
+        b = xp.flip(g, -1).copy()
+        n, s = x.shape[-1], 1
+        while s < n:
+            b[..., s:] = b[..., s:] + a[..., s:] * b[..., :-s]
+            a[..., s:] = a[..., s:] * a[..., :-s]
+            s *= 2
+        return before * xp.flip(b, -1)
+
+
+class Cummax(_Scan):
+    """Values and the index of the latest extreme (NaN counts as the extreme, as in PyTorch); the
+    gradient of each output goes to its index."""
+
+    __slots__ = ("indices",)
+    _name = "CummaxBackward0"
+    saves_tensors = True
+    num_outputs = 2
+    pick = "maximum"
+
+    def scan(self, x):
+        xp = xp_of(x)
+        values = prefix_scan(getattr(xp, self.pick), x)
+        record = values == x
+        if x.dtype.kind == "f":
+            record |= xp.isnan(x)
+        positions = xp.arange(x.shape[-1], dtype=np.int64)
+        self.indices = prefix_scan(xp.maximum, xp.where(record, positions, 0))
+        return values, self.indices
+
+    def grad(self, g):
+        # Each index's run of outputs is contiguous: it lasts until the next position that is its own index.
+        xp = xp_of(g)
+        idx = self.indices
+        n = idx.shape[-1]
+        positions = xp.arange(n, dtype=np.int64)
+        starts = xp.where(idx == positions, positions, n)
+        ends = _reverse(lambda a: prefix_scan(xp.minimum, a), xp.concatenate(
+            [starts[..., 1:], xp.full((*idx.shape[:-1], 1), n, dtype=np.int64)], axis=-1))
+        zero = xp.zeros((*g.shape[:-1], 1), dtype=g.dtype)
+        totals = xp.concatenate([zero, xp.cumsum(g, axis=-1)], axis=-1)  # totals[k]: the sum of g before k
+        run = xp.take_along_axis(totals, ends, axis=-1) - totals[..., :-1]
+        return xp.where(idx == positions, run, 0).astype(g.dtype)
+
+
+class Cummin(Cummax):
+    __slots__ = ()
+    _name = "CumminBackward0"
+    pick = "minimum"
+
+
+class LogCumSumExp(_Scan):
+    """Backward splits the upstream gradient by sign and sums each part in log space, as PyTorch does,
+    so large inputs neither overflow nor lose the small terms."""
+
+    __slots__ = ("out", "x")
+    _name = "LogcumsumexpBackward0"
+    saves_tensors = True
+    saves = 3
+
+    def scan(self, x):
+        self.x = x
+        self.out = prefix_scan(xp_of(x).logaddexp, x)
+        return self.out
+
+    def grad(self, g):
+        xp = xp_of(g)
+        x, out = self.x, self.out
+
+        def part(mask, magnitude):
+            log_g = xp.where(mask, xp.log(xp.where(mask, magnitude, 1)), -np.inf).astype(g.dtype)
+            return xp.exp(_reverse(lambda a: prefix_scan(xp.logaddexp, a), log_g - out) + x)
+
+        return part(g > 0, g) - part(g < 0, -g)
+
+
+def _dim(input, dim):
+    return wrap_dim(dim, input._data.ndim)
+
+
+def _accumulating(input, dtype):
+    """``input`` in the dtype PyTorch accumulates in: ``dtype`` when given, int64 for integers and bools."""
+    if dtype is not None:
+        return cast(input, dtypes.to_dtype(dtype))
+    return cast(input, dtypes.int64) if input._data.dtype.kind in "biu" else input
+
+
+def cumsum(input, dim, *, dtype=None):
+    return Cumsum.apply(_accumulating(input, dtype), axis=_dim(input, dim))
+
+
+def cumprod(input, dim, *, dtype=None):
+    return Cumprod.apply(_accumulating(input, dtype), axis=_dim(input, dim))
+
+
+def cummax(input, dim):
+    return values_indices(*Cummax.apply(input, axis=_dim(input, dim)))
+
+
+def cummin(input, dim):
+    return values_indices(*Cummin.apply(input, axis=_dim(input, dim)))
+
+
+def logcumsumexp(input, dim):
+    if input._data.dtype.kind != "f":
+        raise NotImplementedError(
+            f'"logcumsumexp_out_cpu" not implemented for \'{dtypes.legacy_name(input._data.dtype)}\'')
+    return LogCumSumExp.apply(input, axis=_dim(input, dim))
+
+
+def _same_dtype(self, dtype):
+    if dtype is None:
+        return
+    want, have = dtypes.to_dtype(dtype).np, self._data.dtype
+    if want != have:
+        raise RuntimeError(f"Bad in-place call: input tensor dtype {dtypes.legacy_name(have).lower()} and output "
+                           f"tensor dtype {dtypes.legacy_name(want).lower()} should match")
+
+
+def cumsum_(self, dim, *, dtype=None):
+    _same_dtype(self, dtype)
+    return apply_inplace(self, lambda s: cumsum(s, dim, dtype=dtype))
+
+
+def cumprod_(self, dim, *, dtype=None):
+    _same_dtype(self, dtype)
+    return apply_inplace(self, lambda s: cumprod(s, dim, dtype=dtype))
