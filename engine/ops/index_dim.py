@@ -1,0 +1,201 @@
+"""Whole slices chosen by a 1-d index along one dimension: ``index_select``, ``index_add``, ``index_copy``,
+``index_fill``, and the in-place variants.
+
+Each op moves ``dim`` to the front (a view) so a slice is one row: reading is ``xp.take``, writing one
+indexing assignment, accumulating one ``add.at``. A 0-d tensor acts as a 1-d tensor of one element.
+"""
+
+from .. import dtypes
+from ..creation import tensor
+from ..tensor import Tensor, wrap_dim
+from .op import Op, xp_of
+from .scatter import as_1d, check_range, index_array, inplace_with
+
+
+def _rows(array, dim):
+    """``array`` (0-d as 1-d) with ``dim`` first: a view, so writes reach ``array``."""
+    return xp_of(array).moveaxis(as_1d(array), dim, 0)
+
+
+class IndexSelect(Op):
+    __slots__ = ("dim", "index", "shape")
+    _name = "IndexSelectBackward0"
+    saves_tensors = False
+
+    def forward(self, x, index=None, dim=0):
+        self.index, self.dim, self.shape = index, dim, x.shape
+        out = xp_of(x).take(as_1d(x), index, axis=dim)
+        return out.reshape(()) if x.ndim == 0 else out
+
+    def backward(self, g):
+        gx = xp_of(g).zeros(self.shape, dtype=g.dtype)
+        xp_of(g).add.at(_rows(gx, self.dim), self.index, _rows(g, self.dim))
+        return (gx,)
+
+
+class IndexAdd(Op):
+    __slots__ = ("alpha", "dim", "index")
+    _name = "IndexAddBackward0"
+    saves_tensors = False
+
+    def forward(self, x, source, index=None, dim=0, alpha=1):
+        self.index, self.dim, self.alpha = index, dim, alpha
+        out = x.copy()
+        xp_of(x).add.at(_rows(out, dim), index, _rows(source, dim) * alpha if alpha != 1 else _rows(source, dim))
+        return out
+
+    def backward(self, g):
+        gs = None
+        if self._edges[1] is not None:
+            gs = xp_of(g).take(as_1d(g), self.index, axis=self.dim).reshape(self._source_shape(g))
+            if self.alpha != 1:
+                gs = gs * self.alpha
+        return g, gs
+
+    def _source_shape(self, g):
+        shape = list(as_1d(g).shape)
+        shape[self.dim] = self.index.size
+        return tuple(shape) if g.ndim else ()
+
+
+class IndexCopy(IndexAdd):
+    __slots__ = ()
+    _name = "IndexCopyBackward0"
+
+    def forward(self, x, source, index=None, dim=0):
+        self.index, self.dim, self.alpha = index, dim, 1
+        out = x.copy()
+        _rows(out, dim)[index] = _rows(source, dim)
+        return out
+
+    def backward(self, g):
+        gx = g.copy()
+        _rows(gx, self.dim)[self.index] = 0
+        return gx, super().backward(g)[1]
+
+
+class IndexFill(Op):
+    """``x`` with the slices at ``index`` set to a value: a number, or a 0-d tensor that gets the gradient
+    of each filled element once (repeated indices fill once)."""
+
+    __slots__ = ("dim", "index")
+    _name = "IndexFillBackward0"
+    saves_tensors = False
+
+    def forward(self, x, value, index=None, dim=0):
+        self.index, self.dim = index, dim
+        out = x.copy()
+        _rows(out, dim)[index] = value
+        return out
+
+    def backward(self, g):
+        xp = xp_of(g)
+        gx = g.copy()
+        _rows(gx, self.dim)[self.index] = 0
+        gv = None
+        if self._edges[1] is not None:
+            chosen = xp.zeros(as_1d(g).shape[self.dim], dtype=bool)
+            chosen[self.index] = True
+            gv = xp.sum(_rows(g, self.dim)[chosen], keepdims=True).reshape(())
+        return gx, gv
+
+
+def _index(index, x, name, kinds="iu"):
+    idx = index_array(index, x, name, kinds)
+    if idx.ndim > 1:
+        raise IndexError(f"{name}(): Index is supposed to be a vector")
+    return idx.reshape(-1)
+
+
+def index_select(input, dim, index, *, out=None):
+    dim = wrap_dim(dim, input._data.ndim)
+    if index._data.dtype.kind not in "iu":
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
+    idx = _index(index, input, "index_select")
+    if input._data.ndim == 0 and idx.size != 1:
+        raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {idx.size} value(s)")
+    size = as_1d(input._data).shape[dim]
+    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= size):
+        bad = int(idx.min()) if int(idx.min()) < 0 else int(idx.max())
+        raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} axis_dim={size}")
+    return IndexSelect.apply(input, index=idx, dim=dim)
+
+
+def _check_source(name, input, dim, idx, source):
+    x, s = input._data, source._data
+    if s.dtype != x.dtype:
+        if name == "index_copy":
+            raise RuntimeError(f"index_copy_(): self and source expected to have the same dtype, but got (self) "
+                               f"{dtypes.legacy_name(x.dtype)} and (source) {dtypes.legacy_name(s.dtype)}")
+        raise RuntimeError(f"index_add_(): self ({dtypes.legacy_name(x.dtype)}) and source "
+                           f"({dtypes.legacy_name(s.dtype)}) must have the same scalar type")
+    x_shape, s_shape = list(as_1d(x).shape), list(as_1d(s).shape)
+    same_rank = s.ndim == x.ndim or (x.ndim <= 1 and s.ndim <= 1)
+    if not same_rank or any(a != b for d, (a, b) in enumerate(zip(x_shape, s_shape)) if d != dim):
+        if name == "index_copy":
+            raise RuntimeError("index_copy_(): Source/destination tensor must have same slice shapes.")
+        raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the specified dimension. "
+                           f"Got self.shape = {list(x.shape)} source.shape = {list(s.shape)}")
+    if s_shape[dim] != idx.size:
+        if name == "index_copy":
+            raise IndexError(f"index_copy_(): Number of indices ({idx.size}) should be equal to source.size(dim) "
+                             f"({s_shape[dim]})")
+        raise RuntimeError(f"{name}_(): Number of indices ({idx.size}) should be equal to source.size(dim): "
+                           f"({s_shape[dim]}), for dim: {dim}")
+
+
+def index_add(input, dim, index, source, *, alpha=1):
+    dim = wrap_dim(dim, input._data.ndim)
+    if index._data.dtype.kind not in "iu":
+        raise RuntimeError(f"index_add_(): Expected dtype int32/int64 for index but got: "
+                           f"{dtypes.legacy_name(index._data.dtype)}")
+    idx = _index(index, input, "index_add")
+    _check_source("index_add", input, dim, idx, source)
+    check_range(idx, as_1d(input._data).shape[dim], dim)
+    return IndexAdd.apply(input, source, index=idx, dim=dim, alpha=alpha)
+
+
+def index_copy(input, dim, index, source):
+    dim = wrap_dim(dim, input._data.ndim)
+    if index._data.dtype != dtypes.int64.np:
+        raise RuntimeError(f"index_copy_(): Expected a long tensor for index, but got "
+                           f"{dtypes.legacy_name(index._data.dtype)}")
+    idx = _index(index, input, "index_copy")
+    _check_source("index_copy", input, dim, idx, source)
+    size = as_1d(input._data).shape[dim]
+    try:
+        check_range(idx, size, dim, "index_copy_(): ")
+    except RuntimeError as e:
+        raise IndexError(str(e)) from None
+    return IndexCopy.apply(input, source, index=idx, dim=dim)
+
+
+def index_fill(input, dim, index, value):
+    dim = wrap_dim(dim, input._data.ndim)
+    if index._data.dtype != dtypes.int64.np:
+        raise IndexError("index_fill_(): Expected dtype int64 for index.")
+    idx = _index(index, input, "index_fill")
+    size = as_1d(input._data).shape[dim]
+    if idx.size and (int(idx.min()) < -size or int(idx.max()) >= size):
+        bad = int(idx.min()) if int(idx.min()) < -size else int(idx.max())
+        raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
+    if isinstance(value, Tensor):
+        if value._data.ndim != 0:
+            raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                               f"{value._data.ndim} dimension(s).")
+        value = value.to(input.dtype)
+    else:
+        value = tensor(value, dtype=input.dtype, device=input._device)
+    return IndexFill.apply(input, value, index=idx % size if size else idx, dim=dim)
+
+
+def index_add_(self, dim, index, source, *, alpha=1):
+    return inplace_with(self, lambda s, t: index_add(s, dim, index, t, alpha=alpha), source)
+
+
+def index_copy_(self, dim, index, source):
+    return inplace_with(self, lambda s, t: index_copy(s, dim, index, t), source)
+
+
+def index_fill_(self, dim, index, value):
+    return inplace_with(self, lambda s, v: index_fill(s, dim, index, v), value)

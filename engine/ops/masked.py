@@ -1,0 +1,126 @@
+"""Boolean masks: ``masked_fill``, ``masked_select``, ``masked_scatter`` (with in-place variants), and
+where a mask is true: ``nonzero`` and ``argwhere``.
+
+Out-of-place forms broadcast the tensor and its mask together; in-place ones only the mask, to the
+tensor's shape. ``masked_fill`` is ``where`` with the value in the tensor's dtype, and ``masked_select``
+boolean indexing, so they share those ops' gradients.
+"""
+
+import numpy as np
+
+from .. import dtypes
+from ..creation import tensor
+from ..tensor import Tensor
+from .elementwise import where
+from .index import getitem
+from .op import Op, broadcast_mismatch, compute, xp_of
+from .scatter import inplace_with, on_device
+from .shape import expand
+
+
+def _broadcast_shape(a, b):
+    error = broadcast_mismatch(a, b)
+    if error is not None:
+        raise error
+    return tuple(np.broadcast_shapes(a, b))
+
+
+def _expanded(t, shape):
+    return t if tuple(t._data.shape) == shape else expand(t, shape)
+
+
+def _check_inplace_shape(self, mask):
+    shape = self._data.shape
+    target = _broadcast_shape(shape, mask._data.shape)
+    if target != shape:
+        raise RuntimeError(f"output with shape {list(shape)} doesn't match the broadcast shape {list(target)}")
+
+
+def _mask(mask, input, message, lower=False):
+    """``mask`` on ``input``'s device, after PyTorch's dtype check (``message`` names the wrong dtype)."""
+    if mask._data.dtype.kind != "b":
+        name = dtypes.legacy_name(mask._data.dtype)
+        raise RuntimeError(message.format(name.lower() if lower else name))
+    return on_device(mask, input._device)
+
+
+def masked_fill(input, mask, value):
+    mask = _mask(mask, input, "masked_fill_ only supports boolean masks, but got mask with dtype {}", lower=True)
+    if isinstance(value, Tensor):
+        if value._data.ndim != 0:
+            raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                               f"{value._data.ndim} dimension(s).")
+        value = value.to(input.dtype)
+    else:
+        value = tensor(value, dtype=input.dtype, device=input._device)
+    return where(mask, value, input)
+
+
+def masked_fill_(self, mask, value):
+    _check_inplace_shape(self, mask)
+    return inplace_with(self, lambda s, v: masked_fill(s, mask, v), value)
+
+
+def masked_select(input, mask):
+    mask = _mask(mask, input, "masked_select: expected BoolTensor for mask")
+    shape = _broadcast_shape(input._data.shape, mask._data.shape)
+    return getitem(_expanded(input, shape), _expanded(mask, shape))
+
+
+class MaskedScatter(Op):
+    __slots__ = ("count", "mask", "source_shape")
+    _name = "MaskedScatterBackward0"
+    saves_tensors = False
+
+    def forward(self, x, source, mask=None):
+        count = int(mask.sum())
+        if count > source.size:
+            raise RuntimeError("Number of elements of source < number of ones in mask")
+        self.mask, self.count, self.source_shape = mask, count, source.shape
+        out = x.copy()
+        out[mask] = source.reshape(-1)[:count]
+        return out
+
+    def backward(self, g):
+        xp = xp_of(g)
+        gx = xp.where(self.mask, 0, g).astype(g.dtype)
+        gs = None
+        if self._edges[1] is not None:
+            gs = xp.zeros(int(np.prod(self.source_shape)), dtype=g.dtype)
+            gs[:self.count] = g[self.mask]
+            gs = gs.reshape(self.source_shape)
+        return gx, gs
+
+
+def masked_scatter(input, mask, source):
+    mask = _mask(mask, input, "masked_scatter_ only supports boolean masks, but got mask with dtype {}")
+    if source._data.dtype != input._data.dtype:
+        raise RuntimeError(f"masked_scatter: expected self and source to have same dtypes but got"
+                           f"{dtypes.legacy_name(input._data.dtype)} and {dtypes.legacy_name(source._data.dtype)}")
+    shape = _broadcast_shape(input._data.shape, mask._data.shape)
+    mask = _expanded(mask, shape)
+    return MaskedScatter.apply(_expanded(input, shape), source, mask=mask._data)
+
+
+def masked_scatter_(self, mask, source):
+    _check_inplace_shape(self, mask)
+    return inplace_with(self, lambda s, t: masked_scatter(s, mask, t), source)
+
+
+def _nonzero_rows(a):
+    xp = xp_of(a)
+    if a.ndim == 0:
+        return xp.zeros((int(a != 0), 0), dtype=np.int64)
+    return xp.stack(xp.nonzero(a), axis=1).astype(np.int64, copy=False)
+
+
+def _nonzero_columns(a):
+    return tuple(i.astype(np.int64, copy=False) for i in xp_of(a).nonzero(a.reshape(-1) if a.ndim == 0 else a))
+
+
+def nonzero(input, *, as_tuple=False):
+    return compute(_nonzero_columns if as_tuple else _nonzero_rows, input)
+
+
+def argwhere(input):
+    return compute(_nonzero_rows, input)

@@ -1,0 +1,301 @@
+"""Gather and scatter along a dimension: ``gather``, ``scatter`` (src or value, legacy ``reduce=``),
+``scatter_add``, ``scatter_reduce`` and ``take_along_dim``, with their in-place variants.
+
+An index tensor addresses ``out[i][index[i][j][k]][k]`` (for ``dim=1``): ``_positions`` turns it into
+one fancy index over all dimensions, so every op is one NumPy/CuPy indexing step or one ``ufunc.at``. A
+0-d tensor acts as a 1-d tensor of one element, as in PyTorch. Repeated positions accumulate with
+``add.at`` / ``maximum.at`` / ``minimum.at``; products take rounds of unique positions (``_multiply_at``),
+since CuPy offers no ``multiply.at``.
+"""
+
+from .. import dtypes
+from ..backend import CPU, transfer
+from ..tensor import Tensor, make_tensor, wrap_dim
+from .inplace import apply_inplace
+from .op import Op, broadcast_mismatch, xp_of
+from .shape import expand
+
+_REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
+_LEGACY_REDUCTIONS = {"add": "sum", "multiply": "prod"}
+
+
+def index_array(index, x, name, kinds="iu"):
+    """The raw array of index tensor ``index`` for an op on ``x``, after PyTorch's dtype and device checks."""
+    if not isinstance(index, Tensor):
+        raise TypeError(f"{name}(): argument 'index' must be Tensor, not {type(index).__name__}")
+    if index._data.dtype.kind not in kinds or index._data.dtype.kind == "b":
+        wanted = "int32/int64" if kinds == "iu" else "int64"
+        raise RuntimeError(f"{name}(): Expected dtype {wanted} for index")
+    return on_device(index, x._device)._data
+
+
+def on_device(t, dev):
+    """Index or mask tensor ``t`` on ``dev``: a CPU one is copied there (as indexing takes it), others refused."""
+    if t._device is dev:
+        return t
+    if t._device is not CPU:
+        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
+                           f"{dev} and {t._device}!")
+    return make_tensor(transfer(t._data, CPU, dev), dev)
+
+
+def check_range(index, size, dim, prefix=""):
+    """PyTorch's error for an index outside ``[0, size)`` along ``dim`` (one pass over the index)."""
+    if index.size == 0:
+        return
+    low, high = int(index.min()), int(index.max())
+    if low < 0 or high >= size:
+        bad = low if low < 0 else high
+        raise RuntimeError(f"{prefix}index {bad} is out of bounds for dimension {dim} with size {size}")
+
+
+def as_1d(array):
+    """A 0-d array as one of one element; others as they are."""
+    return array.reshape(1) if array.ndim == 0 else array
+
+
+def _positions(index, dim):
+    """The fancy index of the elements ``index`` (along ``dim``) addresses: arrays that broadcast to its shape."""
+    xp = xp_of(index)
+    nd = index.ndim
+    return tuple(index if d == dim else xp.arange(n).reshape((n,) + (1,) * (nd - d - 1))
+                 for d, n in enumerate(index.shape))
+
+
+def _leading(shape):
+    """The index of the leading block of ``shape`` (a source is read where the index is, no further)."""
+    return tuple(slice(0, n) for n in shape)
+
+
+def _multiply_at(out, pos, values):
+    """``out[pos] *= values`` with repeated positions multiplying in turn: one round per repetition."""
+    xp = xp_of(out)
+    linear = 0
+    stride = 1
+    for p, n in zip(reversed(pos), reversed(out.shape)):
+        linear = linear + p * stride
+        stride *= n
+    linear = xp.broadcast_to(linear, values.shape).reshape(-1)
+    order = xp.argsort(linear, kind="stable")
+    linear, values = linear[order], values.reshape(-1)[order]
+    rank = xp.arange(linear.size) - xp.searchsorted(linear, linear, side="left")
+    flat = out.reshape(-1)
+    for r in range(int(rank.max()) + 1 if rank.size else 0):
+        chosen = rank == r
+        flat[linear[chosen]] *= values[chosen]
+
+
+def _reduce_into(x, pos, values, reduce, include_self):
+    """``x`` with ``values`` reduced into positions ``pos``; and the count per position for ``mean``."""
+    xp = xp_of(x)
+    out = x.copy()
+    count = None
+    if reduce is None:
+        out[pos] = values
+    elif reduce in ("sum", "mean"):
+        if not include_self:
+            out[pos] = 0
+        xp.add.at(out, pos, values)
+        if reduce == "mean":
+            count = xp.full(x.shape, 1 if include_self else 0, dtype=x.dtype)
+            xp.add.at(count, pos, 1)
+            count[count == 0] = 1
+            out = out / count if x.dtype.kind == "f" else out // count
+    elif reduce == "prod":
+        if not include_self:
+            out[pos] = 1
+        _multiply_at(out, pos, values)
+    else:
+        if not include_self:
+            out[pos] = values  # any value of each group, which the group's extreme then replaces
+        (xp.maximum if reduce == "amax" else xp.minimum).at(out, pos, values)
+    return out, count
+
+
+class Gather(Op):
+    __slots__ = ("dim", "index", "shape")
+    _name = "GatherBackward0"
+    saves_tensors = False
+
+    def forward(self, x, index=None, dim=0):
+        self.index, self.dim, self.shape = index, dim, x.shape
+        return as_1d(x)[_positions(as_1d(index), dim)].reshape(index.shape)
+
+    def backward(self, g):
+        index = as_1d(self.index)
+        gx = xp_of(g).zeros(self.shape or (1,), dtype=g.dtype)
+        xp_of(g).add.at(gx, _positions(index, self.dim), g.reshape(index.shape))
+        return (gx.reshape(self.shape),)
+
+
+class ScatterReduce(Op):
+    """``x`` with ``src`` (read where the index is) written or reduced in at the index's positions. The
+    extremes and products keep copies of what their gradients read, so later in-place changes cannot
+    alter them."""
+
+    __slots__ = ("count", "dim", "include_self", "index", "reduce", "result", "src", "src_shape", "x")
+    _name = "ScatterReduceBackward0"
+    saves_tensors = True
+
+    def forward(self, x, src, index=None, dim=0, reduce=None, include_self=True):
+        shape = x.shape
+        index, x = as_1d(index), as_1d(x)
+        values = as_1d(src)[_leading(index.shape)]
+        out, count = _reduce_into(x, _positions(index, dim), values, reduce, include_self)
+        self.index, self.dim, self.reduce, self.include_self, self.count = index, dim, reduce, include_self, count
+        self.src_shape = src.shape
+        if reduce in ("prod", "amax", "amin"):
+            self.x, self.src, self.result = x.copy(), values.copy(), out.copy()
+        return out.reshape(shape)
+
+    def backward(self, g):
+        shape = g.shape
+        g = as_1d(g)
+        pos = _positions(self.index, self.dim)
+        gx, gvalues = self._grads(g, pos)
+        if not self.include_self or self.reduce is None:
+            gx[pos] = 0
+        gsrc = None
+        if self._edges[1] is not None:
+            gsrc = xp_of(g).zeros(self.src_shape or (1,), dtype=g.dtype)
+            gsrc[_leading(gvalues.shape)] = gvalues
+            gsrc = gsrc.reshape(self.src_shape)
+        return gx.reshape(shape), gsrc
+
+    def _grads(self, g, pos):
+        """The gradient of ``x`` (before zeroing what was overwritten) and of the values read from ``src``,
+        as PyTorch computes them: extremes share the gradient among the elements that reach them."""
+        xp = xp_of(g)
+        reduce = self.reduce
+        if reduce is None or reduce == "sum":
+            return g.copy(), g[pos]
+        if reduce == "mean":
+            gx = g / self.count
+            return gx, gx[pos]
+        x, values, result = self.x, self.src, self.result
+        if reduce == "prod":
+            masked_x = xp.where(x == 0, 1, x).astype(x.dtype)
+            gx = g * _reduce_into(masked_x, pos, values, "prod", self.include_self)[0] / masked_x
+            zero = values == 0
+            zeros_per_position = xp.zeros(x.shape, dtype=x.dtype)
+            xp.add.at(zeros_per_position, pos, zero.astype(x.dtype))
+            single_zero = zero & (zeros_per_position[pos] == 1)
+            masked_values = xp.where(single_zero, 1, values).astype(x.dtype)
+            without_zero = _reduce_into(x, pos, masked_values, "prod", self.include_self)[0]
+            gvalues = xp.where(single_zero, (g * without_zero)[pos],
+                               (g * result)[pos] / xp.where(zero, 1, values).astype(x.dtype))
+            return gx, gvalues
+        x_is_result = (x == result).astype(g.dtype)
+        value_is_result = (values == result[pos]).astype(g.dtype)
+        n = x_is_result.copy()
+        xp.add.at(n, pos, value_is_result)
+        shared = g / n
+        return x_is_result * shared, value_is_result * shared[pos]
+
+
+def _check_shapes(x, index, dim, src=None):
+    """PyTorch's checks of an index's rank and sizes against ``x`` (and ``src``) for gather and scatter."""
+    if index.ndim != x.ndim and not (index.ndim <= 1 and x.ndim <= 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as "
+                           + ("input tensor" if src is None else "self tensor"))
+    i_shape, x_shape = as_1d(index).shape, as_1d(x).shape
+    too_big_x = any(i > s for d, (i, s) in enumerate(zip(i_shape, x_shape)) if d != dim)
+    if src is None:
+        if too_big_x:
+            d = next(d for d, (i, s) in enumerate(zip(i_shape, x_shape)) if d != dim and i > s)
+            raise RuntimeError(f"Size does not match at dimension {d} expected index {list(index.shape)} to be no "
+                               f"larger than self {list(x.shape)} apart from dimension {dim}")
+        return
+    if too_big_x or any(i > s for i, s in zip(i_shape, as_1d(src).shape)):
+        raise RuntimeError(f"Expected index {list(index.shape)} to be no larger than self {list(x.shape)} apart "
+                           f"from dimension {dim} and to be no larger size than src {list(src.shape)}")
+
+
+def gather(input, dim, index, *, sparse_grad=False, out=None):
+    dim = wrap_dim(dim, input._data.ndim)
+    idx = index_array(index, input, "gather")
+    _check_shapes(input._data, idx, dim)
+    check_range(idx, as_1d(input._data).shape[dim], dim)
+    return Gather.apply(input, index=idx, dim=dim)
+
+
+def _scatter(name, input, dim, index, src, reduce, include_self=True):
+    dim = wrap_dim(dim, input._data.ndim)
+    idx = index_array(index, input, name)
+    if not isinstance(src, Tensor):
+        src = make_tensor(xp_of(idx).full(idx.shape, src, dtype=input._data.dtype), input._device)
+    elif src._data.dtype != input._data.dtype:
+        raise RuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")
+    _check_shapes(input._data, idx, dim, src._data)
+    check_range(idx, as_1d(input._data).shape[dim], dim)
+    return ScatterReduce.apply(input, src, index=idx, dim=dim, reduce=reduce, include_self=include_self)
+
+
+def scatter(input, dim, index, src=None, *, value=None, reduce=None):
+    """``input`` with ``src`` (a tensor, or the number ``value``) written at ``index`` along ``dim``;
+    ``reduce='add'|'multiply'`` accumulates instead (PyTorch gives that form no gradient; we do)."""
+    if src is None:
+        src = value
+    if reduce is not None and reduce not in _LEGACY_REDUCTIONS:
+        raise RuntimeError("reduce argument must be either add or multiply.")
+    return _scatter("scatter", input, dim, index, src, _LEGACY_REDUCTIONS.get(reduce))
+
+
+def scatter_add(input, dim, index, src):
+    return _scatter("scatter_add", input, dim, index, src, "sum")
+
+
+def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
+    if reduce not in _REDUCTIONS:
+        raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
+    return _scatter("scatter_reduce", input, dim, index, src, reduce, include_self)
+
+
+def inplace_with(self, compute, *values):
+    """``compute(self, *values)`` in place, the tensors among ``values`` passed on as the op's inputs."""
+    tensors = [v for v in values if isinstance(v, Tensor)]
+
+    def run(s, *ts):
+        it = iter(ts)
+        return compute(s, *[next(it) if isinstance(v, Tensor) else v for v in values])
+
+    return apply_inplace(self, run, *tensors)
+
+
+def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
+    return inplace_with(self, lambda s, t: scatter(s, dim, index, t, reduce=reduce), value if src is None else src)
+
+
+def scatter_add_(self, dim, index, src):
+    return apply_inplace(self, lambda s, t: scatter_add(s, dim, index, t), src)
+
+
+def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
+    return apply_inplace(self, lambda s, t: scatter_reduce(s, dim, index, t, reduce, include_self=include_self),
+                         src)
+
+
+def take_along_dim(input, indices, dim=None):
+    if indices._data.dtype != dtypes.int64.np:
+        raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but got "
+                           f"{dtypes.legacy_name(indices._data.dtype)}")
+    if dim is None:
+        return gather(input.reshape(-1), 0, indices.reshape(-1))
+    x_shape, i_shape = input._data.shape, indices._data.shape
+    if len(x_shape) != len(i_shape):
+        raise RuntimeError(f"torch.take_along_dim(): input and indices should have the same number of dimensions, "
+                           f"but got {len(x_shape)} dimensions for input, and {len(i_shape)} dimensions for indices")
+    dim = wrap_dim(dim, len(x_shape))
+    others_x = tuple(1 if d == dim else n for d, n in enumerate(x_shape))
+    others_i = tuple(1 if d == dim else n for d, n in enumerate(i_shape))
+    error = broadcast_mismatch(others_x, others_i)
+    if error is not None:
+        raise error
+    common = [max(a, b) if min(a, b) else 0 for a, b in zip(others_x, others_i)]
+    x_target = tuple(x_shape[d] if d == dim else n for d, n in enumerate(common))
+    i_target = tuple(i_shape[d] if d == dim else n for d, n in enumerate(common))
+    if x_target != x_shape:
+        input = expand(input, x_target)
+    if i_target != i_shape:
+        indices = make_tensor(xp_of(indices._data).broadcast_to(indices._data, i_target), indices._device)
+    return gather(input, dim, indices)
