@@ -7,6 +7,7 @@ from .optimizer import (
     _check_not_differentiable,
     _new_step,
     _ParamwiseOptimizer,
+    _run_on,
     _signed_grad,
     _to_scalar,
     _zeros_like,
@@ -48,7 +49,7 @@ class Adagrad(_ParamwiseOptimizer):
         super().__init__(params, defaults)
         for group in self.param_groups:
             for p in group["params"]:
-                self._init_state(p)
+                _run_on(p._device, self._init_state, p)
 
     def _init_state(self, p):
         state = self.state[p]

@@ -3,7 +3,7 @@
 import numpy as np
 
 from ..ops.op import xp_of
-from ..tensor import make_tensor
+from ..tensor import Tensor, make_tensor
 from .adam import _average_square_, _lerp_
 from .adamax import _betas, _check_adamax_args
 from .optimizer import (
@@ -64,7 +64,7 @@ class NAdam(_ParamwiseOptimizer):
     def __setstate__(self, state):
         super().__setstate__(state)
         for p_state in self.state.values():  # an old-format state keeps mu_product as a number
-            if "mu_product" in p_state and not hasattr(p_state["mu_product"], "_data"):
+            if "mu_product" in p_state and not isinstance(p_state["mu_product"], Tensor):
                 p_state["mu_product"] = make_tensor(np.array(p_state["mu_product"], dtype=_scalar_np_dtype()))
 
     def _group_options(self, group):

@@ -278,3 +278,15 @@ def test_on_fake_cuda_device_matches_cpu(fake_cuda, name):
         for key, value in dopt.state[p].items():
             if key not in ("step", "mu_product"):
                 assert value.device == engine.device("cuda:1"), key
+    # a state loaded onto the device continues in lockstep
+    fresh = [engine.nn.Parameter(p.detach().clone()) for p in dev]
+    opt2 = getattr(optim, name)(fresh, lr=1.0)
+    opt2.load_state_dict(copy.deepcopy(dopt.state_dict()))
+    for i in range(5, 7):
+        for params, opt in ((dev, dopt), (fresh, opt2)):
+            for p, g in zip(params, problem.grads([p.detach().cpu().numpy() for p in params], i)):
+                p.grad = engine.tensor(g, device="cuda:1")
+            opt.step()
+    for a, b in zip(dev, fresh):
+        assert b.device == engine.device("cuda:1")
+        np.testing.assert_array_equal(a.detach().cpu().numpy(), b.detach().cpu().numpy())
