@@ -107,7 +107,7 @@ def _index(index, x, name, kinds="iu"):
     return idx.reshape(-1)
 
 
-def index_select(input, dim, index, *, out=None):
+def index_select(input, dim, index):
     dim = wrap_dim(dim, input._data.ndim)
     if index._data.dtype.kind not in "iu":
         raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")

@@ -211,7 +211,7 @@ def _check_shapes(x, index, dim, src=None):
                            f"from dimension {dim} and to be no larger size than src {list(src.shape)}")
 
 
-def gather(input, dim, index, *, sparse_grad=False, out=None):
+def gather(input, dim, index, *, sparse_grad=False):
     dim = wrap_dim(dim, input._data.ndim)
     idx = index_array(index, input, "gather")
     _check_shapes(input._data, idx, dim)
