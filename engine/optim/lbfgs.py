@@ -14,7 +14,7 @@ from .optimizer import Optimizer, _call_closure, _check_lr, _no_grad_step, _run_
 
 __all__ = ["LBFGS"]
 
-_ARRAY_KEYS = ("d", "t", "H_diag", "prev_flat_grad")
+_VALUE_KEYS = ("d", "t", "H_diag", "prev_flat_grad")  # arrays, or numbers where PyTorch keeps numbers
 _LIST_KEYS = ("old_dirs", "old_stps", "ro", "al")
 
 
@@ -228,7 +228,7 @@ class LBFGS(Optimizer):
         if opt_cond:  # already optimal
             return orig_loss
 
-        d, t, H_diag, prev_flat_grad = (_from_state(state.get(k)) for k in _ARRAY_KEYS)
+        d, t, H_diag, prev_flat_grad = (_from_state(state.get(k)) for k in _VALUE_KEYS)
         old_dirs, old_stps, ro, al = ([_from_state(v) for v in state[k]] if k in state else None for k in _LIST_KEYS)
         prev_loss = state.get("prev_loss")
 
@@ -314,7 +314,7 @@ class LBFGS(Optimizer):
                 break
 
         dev = self._params[0]._device
-        for key, value in zip(_ARRAY_KEYS, (d, t, H_diag, prev_flat_grad)):
+        for key, value in zip(_VALUE_KEYS, (d, t, H_diag, prev_flat_grad)):
             state[key] = _to_state(value, dev)
         for key, values in zip(_LIST_KEYS, (old_dirs, old_stps, ro, al)):
             if values is not None:
