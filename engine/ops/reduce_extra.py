@@ -6,7 +6,7 @@ from .. import dtypes
 from ..tensor import wrap_dim
 from .convert import cast
 from .op import Op, compute, xp_of
-from .reduce import _axis, amax, amin, expand_grad, normalize_dims
+from .reduce import _axis, expand_grad, normalize_dims
 
 aminmax_result = collections.namedtuple("aminmax", ["min", "max"])
 
@@ -49,16 +49,43 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     return nansum(x, dim, keepdim) / count
 
 
+class AminMax(Op):
+    """Both extremes in one node; each output's gradient is shared evenly between its tied extremes, as
+    amin/amax do. The tie masks are made in backward, from the saved input."""
+
+    __slots__ = ("axis", "dims", "hi", "keepdim", "lo", "x")
+    _name = "AminmaxBackward0"
+    num_outputs = 2
+    saves = 1
+
+    def forward(self, x, dims=None, keepdim=False):
+        axis = _axis(dims, x.ndim)
+        self.x, self.dims, self.keepdim, self.axis = x, dims, keepdim, axis
+        self.lo, self.hi = x.min(axis=axis, keepdims=True), x.max(axis=axis, keepdims=True)
+        if keepdim:
+            return self.lo, self.hi
+        shape = [s for i, s in enumerate(x.shape) if axis is not None and i not in axis]
+        return self.lo.reshape(shape), self.hi.reshape(shape)
+
+    def backward(self, g_lo, g_hi=None):
+        x, out = self.x, 0
+        for g, extreme in ((g_lo, self.lo), (g_hi, self.hi)):
+            if g is not None:
+                mask = (x == extreme).astype(x.dtype)
+                out = out + expand_grad(g, x.shape, self.dims, self.keepdim) * (
+                    mask / mask.sum(axis=self.axis, keepdims=True))
+        return (out,)
+
+
 def aminmax(input, *, dim=None, keepdim=False):
     shape = input._data.shape
     if dim is None:
         if not input._data.size:
             raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the operation has "
                                "no identity.")
-        dims = ()
+        dims = None
     else:
-        dims = wrap_dim(dim, len(shape))
-        if shape and not shape[dims]:
-            raise IndexError(f"aminmax: Expected reduction dim {dims} to have non-zero size.")
-    return aminmax_result(amin(input, dims, keepdim), amax(input, dims, keepdim))
-
+        dims = (wrap_dim(dim, len(shape)),)
+        if shape and not shape[dims[0]]:
+            raise IndexError(f"aminmax: Expected reduction dim {dims[0]} to have non-zero size.")
+    return aminmax_result(*AminMax.apply(input, dims=dims, keepdim=keepdim))

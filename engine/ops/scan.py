@@ -1,13 +1,15 @@
 """Cumulative ops along one dim: cumsum, cumprod, cummax, cummin, logcumsumexp (and ``cumsum_``/``cumprod_``).
 
-CuPy's ufuncs accumulate only ``add`` and ``multiply``, so running maxima, minima and log-sum-exps are
-prefix scans by doubling (``log2(n)`` whole-array passes), one body for NumPy and CuPy. Every op works
-with its dim moved last; a 0-d tensor is scanned as one element.
+CuPy's ufuncs accumulate only ``add`` and ``multiply``, so running maxima, minima and log-sum-exps have two
+implementations: NumPy's ``ufunc.accumulate`` on the CPU, and prefix scans by doubling (``log2(n)``
+whole-array passes) on any device. Every op works with its dim moved last; a 0-d tensor is scanned as one
+element.
 """
 
 import numpy as np
 
 from .. import dtypes
+from ..backend import Implementation, is_host
 from ..tensor import wrap_dim
 from .convert import cast
 from .inplace import apply_inplace
@@ -23,6 +25,27 @@ def prefix_scan(op, x):
         y[..., s:] = op(y[..., s:], y[..., :-s])
         s *= 2
     return y
+
+
+class Accumulate(Implementation):
+    """One pass of NumPy's ``ufunc.accumulate``; CPU arrays only."""
+
+    name = "accumulate"
+
+    @staticmethod
+    def applies(x, **options):
+        return is_host(x)
+
+    @staticmethod
+    def scan(op, x):
+        return op.accumulate(x, axis=-1)
+
+
+class Doubling(Implementation):
+    """``prefix_scan``, on any device."""
+
+    name = "doubling"
+    scan = staticmethod(prefix_scan)
 
 
 def _reverse(op, x):
@@ -45,18 +68,23 @@ class _Scan(Op):
 
     def forward(self, x, axis=0):
         self.axis, self.shape = axis, x.shape
-        xp = xp_of(x)
-        out = self.scan(xp.moveaxis(x.reshape(x.shape or (1,)), axis, -1))
+        out = self.scan(self._last(x))
         if out.__class__ is tuple:
             return tuple(self._back(o) for o in out)
         return self._back(out)
 
-    def _back(self, y):
-        return xp_of(y).moveaxis(y, -1, self.axis).reshape(self.shape)
-
     def backward(self, g, *ignored):
-        xp = xp_of(g)
-        return (self._back(self.grad(xp.moveaxis(g.reshape(g.shape or (1,)), self.axis, -1))),)
+        return (self._back(self.grad(self._last(g))),)
+
+    def _last(self, a):
+        if not a.ndim:
+            return a.reshape(1)
+        return a if self.axis == a.ndim - 1 else xp_of(a).moveaxis(a, self.axis, -1)
+
+    def _back(self, y):
+        if not self.shape:
+            return y.reshape(())
+        return y if self.axis == y.ndim - 1 else xp_of(y).moveaxis(y, -1, self.axis)
 
 
 class Cumsum(_Scan):
@@ -106,16 +134,17 @@ class Cummax(_Scan):
     _name = "CummaxBackward0"
     saves_tensors = True
     num_outputs = 2
+    implementations = (Accumulate, Doubling)
     pick = "maximum"
 
     def scan(self, x):
         xp = xp_of(x)
-        values = prefix_scan(getattr(xp, self.pick), x)
+        values = self._impl.scan(getattr(xp, self.pick), x)
         record = values == x
         if x.dtype.kind == "f":
             record |= xp.isnan(x)
         positions = xp.arange(x.shape[-1], dtype=np.int64)
-        self.indices = prefix_scan(xp.maximum, xp.where(record, positions, 0))
+        self.indices = self._impl.scan(xp.maximum, xp.where(record, positions, 0))
         return values, self.indices
 
     def grad(self, g):
@@ -125,7 +154,7 @@ class Cummax(_Scan):
         n = idx.shape[-1]
         positions = xp.arange(n, dtype=np.int64)
         starts = xp.where(idx == positions, positions, n)
-        ends = _reverse(lambda a: prefix_scan(xp.minimum, a), xp.concatenate(
+        ends = _reverse(lambda a: self._impl.scan(xp.minimum, a), xp.concatenate(
             [starts[..., 1:], xp.full((*idx.shape[:-1], 1), n, dtype=np.int64)], axis=-1))
         zero = xp.zeros((*g.shape[:-1], 1), dtype=g.dtype)
         totals = xp.concatenate([zero, xp.cumsum(g, axis=-1)], axis=-1)  # totals[k]: the sum of g before k
@@ -147,10 +176,11 @@ class LogCumSumExp(_Scan):
     _name = "LogcumsumexpBackward0"
     saves_tensors = True
     saves = 3
+    implementations = (Accumulate, Doubling)
 
     def scan(self, x):
         self.x = x
-        self.out = prefix_scan(xp_of(x).logaddexp, x)
+        self.out = self._impl.scan(xp_of(x).logaddexp, x)
         return self.out
 
     def grad(self, g):
@@ -159,7 +189,7 @@ class LogCumSumExp(_Scan):
 
         def part(mask, magnitude):
             log_g = xp.where(mask, xp.log(xp.where(mask, magnitude, 1)), -np.inf).astype(g.dtype)
-            return xp.exp(_reverse(lambda a: prefix_scan(xp.logaddexp, a), log_g - out) + x)
+            return xp.exp(_reverse(lambda a: self._impl.scan(xp.logaddexp, a), log_g - out) + x)
 
         return part(g > 0, g) - part(g < 0, -g)
 

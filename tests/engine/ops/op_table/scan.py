@@ -45,6 +45,7 @@ def _own_dtype(in_dtype, *args, low=0, high=3, **kwargs):
              high=high)
 
 
+_SCAN_IMPLEMENTATIONS = ("accumulate", "doubling")
 _INT_CASES = [_own_dtype("int32", 1), _own_dtype("uint8", 0), _own_dtype("bool", 1), _own_dtype("int64", -1)]
 
 SCAN = [
@@ -89,6 +90,7 @@ SCAN = [
             ),
             error_inputs=lambda: _DIM_OUT_OF_RANGE,
             dtypes=FLOATS_AND_INT,
+            implementations=_SCAN_IMPLEMENTATIONS,
         )
         for name in ("cummax", "cummin")
     ),
@@ -107,6 +109,7 @@ SCAN = [
             ErrorInput(S("int64", (3,), args=(0,), dtypes=("int64",)), NotImplementedError,
                        "not implemented for 'Long'"),
         ],
+        implementations=_SCAN_IMPLEMENTATIONS,
     ),
     *(
         OpInfo(
@@ -170,8 +173,8 @@ REDUCE_EXTRA = [
             S("0d", ()),
             S("0d,dim=0", (), kwargs={"dim": 0}),
             S("empty rows,dim=1", (0, 3), kwargs={"dim": 1}),
-            *([S("ties", _TIES, gradcheck=False), S("ties,dim=1", _TIES, kwargs={"dim": 1}, gradcheck=False)]
-              if is_float(dtype) else []),
+            *([S("ties", _TIES, gradcheck=False), S("ties,dim=1", _TIES, kwargs={"dim": 1}, gradcheck=False),
+               S("nan,dim=1", _NANS, kwargs={"dim": 1}, gradcheck=False)] if is_float(dtype) else []),
             *([_own_dtype("bool"), _own_dtype("int32", dim=0)] if dtype == "float32" else []),
         ],
         error_inputs=lambda: [
