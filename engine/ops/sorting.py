@@ -1,11 +1,11 @@
 """Sorting and selection: sort, argsort, msort, topk, kthvalue, median, nanmedian, mode, unique,
 unique_consecutive, searchsorted, bucketize, isin.
 
-Everything stands on one stable argsort along an axis (NaN sorts as the largest value, as in PyTorch), so
-ties keep their input order. Where PyTorch leaves the index of a tie to the implementation (topk, kthvalue,
-median, nanmedian) ours is the one the stable order gives; ``mode`` picks the most frequent value, the
-smallest of equally frequent ones, at its last occurrence, as PyTorch's CPU kernel does. Each selecting op
-is one graph node whose gradient goes back to the selected places.
+Sorting is one stable argsort along an axis (NaN sorts as the largest value, as in PyTorch), so ties keep
+their input order; topk, kthvalue and median select in linear time (an argpartition), taking any one of
+equal values, where PyTorch too leaves the index of a tie to the implementation. ``mode`` picks the most
+frequent value, the smallest of equally frequent ones, at its last occurrence, as PyTorch's CPU kernel
+does. Each selecting op is one graph node whose gradient goes back to the selected places.
 """
 
 import math
@@ -68,12 +68,29 @@ class Sort(_Select):
         return _argsort(x, axis, descending)
 
 
+def _part(a, axis, start, stop):
+    """``a[start:stop]`` along ``axis``."""
+    return a[(slice(None),) * axis + (slice(start, stop),)]
+
+
+def _partition(x, axis, kth):
+    """An argpartition at ``kth`` (NaN counts as the largest value): a selection in linear time, where the
+    element taken among equal ones is left open, as PyTorch leaves it."""
+    return xp_of(x).argpartition(x, kth, axis=axis)
+
+
 class TopK(_Select):
     __slots__ = ()
     _name = "TopkBackward0"
 
     def pick(self, x, axis, k=1, largest=True):
-        return _argsort(x, axis, largest)[(slice(None),) * axis + (slice(0, k),)]
+        n = x.shape[axis]
+        if k in (0, n):
+            return _part(_argsort(x, axis, largest), axis, 0, k)
+        chosen = _part(_partition(x, axis, n - k), axis, n - k, n) if largest else \
+            _part(_partition(x, axis, k - 1), axis, 0, k)
+        xp = xp_of(x)
+        return xp.take_along_axis(chosen, _argsort(xp.take_along_axis(x, chosen, axis=axis), axis, largest), axis=axis)
 
 
 class KthValue(_Select):
@@ -81,32 +98,36 @@ class KthValue(_Select):
     _name = "KthvalueBackward0"
 
     def pick(self, x, axis, k=1):
-        return _argsort(x, axis)[(slice(None),) * axis + (slice(k - 1, k),)]
+        return _part(_partition(x, axis, k - 1), axis, k - 1, k)
+
+
+def _first_nan(x, axis):
+    """Per line along ``axis`` (kept): whether it holds a NaN, and the index of its first one."""
+    nan = x != x
+    return nan.any(axis=axis, keepdims=True), nan.argmax(axis=axis, keepdims=True)
 
 
 class MedianDim(_Select):
-    """The lower median along an axis: NaN when the line holds one (``nanmedian``: of the other values)."""
+    """The lower median along an axis, NaN where the line holds one."""
 
     __slots__ = ()
     _name = "MedianBackward1"
-    ignore_nan = False
 
     def pick(self, x, axis):
-        order = _argsort(x, axis)
-        n = x.shape[axis]
-        nans = (x != x).sum(axis=axis)
-        xp = xp_of(x)
-        if self.ignore_nan:
-            pos = xp.maximum((n - nans - 1) // 2, 0)
-        else:
-            pos = xp.where(nans > 0, n - nans, (n - 1) // 2)
-        return _at(order, axis, pos)
+        mid = (x.shape[axis] - 1) // 2
+        has_nan, first_nan = _first_nan(x, axis)
+        return xp_of(x).where(has_nan, first_nan, _part(_partition(x, axis, mid), axis, mid, mid + 1))
 
 
-class NanMedianDim(MedianDim):
+class NanMedianDim(_Select):
+    """The lower median of the values that are not NaN along an axis (NaN where all are)."""
+
     __slots__ = ()
     _name = "NanmedianBackward1"
-    ignore_nan = True
+
+    def pick(self, x, axis):
+        valid = x.shape[axis] - (x != x).sum(axis=axis)
+        return _at(_argsort(x, axis), axis, xp_of(x).maximum((valid - 1) // 2, 0))
 
 
 class Mode(_Select):
@@ -130,25 +151,26 @@ class Mode(_Select):
 
 
 class MedianAll(Op):
-    """The lower median of all elements (NaN if any is NaN, or for ``nanmedian`` of the others); the
-    gradient is shared evenly by the elements equal to it, as PyTorch does."""
+    """The lower median of all elements, NaN if one is; the gradient is shared evenly by the elements equal
+    to it, as PyTorch does."""
 
     __slots__ = ("mask",)
     _name = "MedianBackward0"
-    ignore_nan = False
 
     def forward(self, x):
-        xp = xp_of(x)
         flat = x.reshape(-1)
         if flat.size == 0:
             self.mask = flat != flat
-            return xp.full((), np.nan, dtype=x.dtype)
-        nans = (flat != flat).sum()
-        n = flat.size
-        pos = xp.maximum((n - nans - 1) // 2, 0) if self.ignore_nan else xp.where(nans > 0, n - nans, (n - 1) // 2)
-        value = xp.asarray(xp.take(xp.sort(flat, kind="stable"), pos))
+            return xp_of(x).full((), np.nan, dtype=x.dtype)
+        value = self.median(flat)
         self.mask = (x == value) | ((x != x) & (value != value))
         return value
+
+    def median(self, flat):
+        xp = xp_of(flat)
+        mid = (flat.size - 1) // 2
+        has_nan, first_nan = _first_nan(flat, 0)
+        return xp.where(has_nan, flat[first_nan], xp.partition(flat, mid)[mid:mid + 1]).reshape(())
 
     def backward(self, g):
         mask = self.mask
@@ -157,9 +179,15 @@ class MedianAll(Op):
 
 
 class NanMedianAll(MedianAll):
+    """The lower median of the elements that are not NaN (NaN if all are)."""
+
     __slots__ = ()
     _name = "NanmedianBackward0"
-    ignore_nan = True
+
+    def median(self, flat):
+        xp = xp_of(flat)
+        valid = flat.size - (flat != flat).sum()
+        return xp.asarray(xp.take(xp.sort(flat), xp.maximum((valid - 1) // 2, 0)))
 
 
 def _size(input, axis):
@@ -235,10 +263,13 @@ def mode(input, dim=-1, keepdim=False):
 
 
 def _lexical_order(lines):
-    """A stable order of the rows of a 2-D array, compared column by column (a radix sort of argsorts)."""
+    """An order of the rows of a 2-D array compared column by column (a radix sort: by the last column,
+    then stably by each column before it)."""
     xp = xp_of(lines)
-    order = xp.arange(len(lines))
-    for j in reversed(range(lines.shape[1])):
+    if not lines.shape[1]:
+        return xp.arange(len(lines))
+    order = xp.argsort(lines[:, -1])
+    for j in reversed(range(lines.shape[1] - 1)):
         order = order[xp.argsort(lines[order, j], kind="stable")]
     return order
 
@@ -301,7 +332,7 @@ def _search(seq, values, right, out_int32, sorter=None):
         out = xp.searchsorted(seq, values, side="right" if right else "left")
     else:
         out = _search_lines(seq, values, right)
-    return xp.asarray(out).astype(np.int32 if out_int32 else np.int64)
+    return xp.asarray(out).astype(np.int32 if out_int32 else np.int64, copy=False)
 
 
 def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None):
