@@ -46,10 +46,15 @@ def _histc(x, bins, lo, hi):
     if lo > hi:
         raise RuntimeError("torch.histc: max must be larger than min")
     edges = xp.linspace(lo, hi, bins + 1).astype(x.dtype)
+    first, last = edges[0], edges[-1]
     flat = x.reshape(-1)
-    inside = flat[(flat >= edges[0]) & (flat <= edges[-1])]
-    pos = xp.minimum(xp.searchsorted(edges, inside, side="right") - 1, bins - 1)
-    return xp.bincount(pos, minlength=bins).astype(x.dtype)
+    inside = (flat >= first) & (flat <= last)
+    v = xp.where(inside, flat, first)
+    # PyTorch's linear estimate of the bin, then one step either way to agree with the edges exactly.
+    pos = xp.minimum(((v - first) * bins / (last - first)).astype(np.int64), bins - 1)
+    pos -= v < edges[pos]
+    pos += (pos < bins - 1) & (v >= edges[pos + 1])
+    return xp.bincount(xp.where(inside, pos, bins), minlength=bins + 1)[:bins].astype(x.dtype)
 
 
 def _edge(v):

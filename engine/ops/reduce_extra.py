@@ -2,7 +2,10 @@
 
 import collections
 
+import numpy as np
+
 from .. import dtypes
+from ..backend import Implementation, is_host
 from ..tensor import wrap_dim
 from .convert import cast
 from .op import Op, compute, xp_of
@@ -11,23 +14,52 @@ from .reduce import _axis, expand_grad, normalize_dims
 aminmax_result = collections.namedtuple("aminmax", ["min", "max"])
 
 
+class MaskedSum(Implementation):
+    """Zero the NaNs, then sum; on any device."""
+
+    name = "masked"
+
+    @staticmethod
+    def sum(x, axis, keepdim):
+        xp = xp_of(x)
+        return xp.where(xp.isnan(x), 0, x).sum(axis=axis, keepdims=keepdim)
+
+
+class SumFirst(Implementation):
+    """On the CPU: sum as is, and zero the NaNs only when the sums show some (the check reads the result,
+    not the data, but on a GPU it would wait for the device)."""
+
+    name = "sum_first"
+
+    @staticmethod
+    def applies(x, **options):
+        return is_host(x)
+
+    @staticmethod
+    def sum(x, axis, keepdim):
+        out = x.sum(axis=axis, keepdims=keepdim)
+        return MaskedSum.sum(x, axis, keepdim) if np.isnan(out).any() else out
+
+
 class NanSum(Op):
     """The sum with NaNs as zeros; their gradient is zero (times the upstream one, as in PyTorch: NaN where
     that is infinite)."""
 
-    __slots__ = ("dims", "keepdim", "nan")
+    __slots__ = ("dims", "keepdim", "x")
     _name = "NansumBackward0"
+    saves = 1
+    implementations = (SumFirst, MaskedSum)
 
     def forward(self, x, dims=None, keepdim=False):
-        xp = xp_of(x)
-        self.dims, self.keepdim = dims, keepdim
-        self.nan = xp.isnan(x) if x.dtype.kind == "f" else None
-        kept = x if self.nan is None else xp.where(self.nan, 0, x)
-        return kept.sum(axis=_axis(dims, x.ndim), keepdims=keepdim)
+        self.x, self.dims, self.keepdim = x, dims, keepdim
+        axis = _axis(dims, x.ndim)
+        if x.dtype.kind != "f":
+            return x.sum(axis=axis, keepdims=keepdim)
+        return self._impl.sum(x, axis, keepdim)
 
     def backward(self, g):
-        g = expand_grad(g, self.nan.shape, self.dims, self.keepdim)
-        return (g * ~self.nan,)
+        x = self.x
+        return (expand_grad(g, x.shape, self.dims, self.keepdim) * ~xp_of(x).isnan(x),)
 
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):

@@ -11,10 +11,12 @@ import numpy as np
 from .. import dtypes
 from ..backend import Implementation, is_host
 from ..tensor import wrap_dim
+from . import jit
 from .convert import cast
 from .inplace import apply_inplace
 from .op import Op, xp_of
 from .reduce import values_indices
+from .scan_kernels import running_extreme
 
 
 def prefix_scan(op, x):
@@ -27,7 +29,25 @@ def prefix_scan(op, x):
     return y
 
 
-class Accumulate(Implementation):
+class Doubling(Implementation):
+    """``prefix_scan``, on any device. ``extremes`` gives cummax/cummin's values and indices: an index moves
+    to each position that holds the running extreme (ties and NaNs included, as in PyTorch)."""
+
+    name = "doubling"
+    scan = staticmethod(prefix_scan)
+
+    @classmethod
+    def extremes(cls, x, is_max):
+        xp = xp_of(x)
+        values = cls.scan(xp.maximum if is_max else xp.minimum, x)
+        record = values == x
+        if x.dtype.kind == "f":
+            record |= xp.isnan(x)
+        positions = xp.arange(x.shape[-1], dtype=np.int64)
+        return values, cls.scan(xp.maximum, xp.where(record, positions, 0))
+
+
+class Accumulate(Doubling):
     """One pass of NumPy's ``ufunc.accumulate``; CPU arrays only."""
 
     name = "accumulate"
@@ -41,11 +61,18 @@ class Accumulate(Implementation):
         return op.accumulate(x, axis=-1)
 
 
-class Doubling(Implementation):
-    """``prefix_scan``, on any device."""
+class Compiled(Accumulate):
+    """cummax/cummin's values and indices in one compiled pass (float CPU arrays, with numba)."""
 
-    name = "doubling"
-    scan = staticmethod(prefix_scan)
+    name = "numba"
+
+    @staticmethod
+    def applies(x, **options):
+        return jit.takes_floats(x)
+
+    @staticmethod
+    def extremes(x, is_max):
+        return running_extreme(x, is_max)
 
 
 def _reverse(op, x):
@@ -134,17 +161,11 @@ class Cummax(_Scan):
     _name = "CummaxBackward0"
     saves_tensors = True
     num_outputs = 2
-    implementations = (Accumulate, Doubling)
-    pick = "maximum"
+    implementations = (Compiled, Accumulate, Doubling)
+    is_max = True
 
     def scan(self, x):
-        xp = xp_of(x)
-        values = self._impl.scan(getattr(xp, self.pick), x)
-        record = values == x
-        if x.dtype.kind == "f":
-            record |= xp.isnan(x)
-        positions = xp.arange(x.shape[-1], dtype=np.int64)
-        self.indices = self._impl.scan(xp.maximum, xp.where(record, positions, 0))
+        values, self.indices = self._impl.extremes(x, self.is_max)
         return values, self.indices
 
     def grad(self, g):
@@ -165,7 +186,7 @@ class Cummax(_Scan):
 class Cummin(Cummax):
     __slots__ = ()
     _name = "CumminBackward0"
-    pick = "minimum"
+    is_max = False
 
 
 class LogCumSumExp(_Scan):

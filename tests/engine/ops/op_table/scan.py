@@ -90,7 +90,7 @@ SCAN = [
             ),
             error_inputs=lambda: _DIM_OUT_OF_RANGE,
             dtypes=FLOATS_AND_INT,
-            implementations=_SCAN_IMPLEMENTATIONS,
+            implementations=("numba", *_SCAN_IMPLEMENTATIONS),
         )
         for name in ("cummax", "cummin")
     ),
@@ -156,6 +156,7 @@ REDUCE_EXTRA = [
         error_inputs=lambda: [ErrorInput(S("dim out of range", (2, 3), kwargs={"dim": 2}), IndexError,
                                          "Dimension out of range")],
         dtypes=FLOATS_AND_INT,
+        implementations=("sum_first", "masked"),
     ),
     _both(
         "nanmean",
