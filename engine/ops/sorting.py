@@ -4,8 +4,8 @@ unique_consecutive, searchsorted, bucketize, isin.
 Sorting is one stable argsort along an axis (NaN sorts as the largest value, as in PyTorch), so ties keep
 their input order; topk, kthvalue and median select in linear time (an argpartition), taking any one of
 equal values, where PyTorch too leaves the index of a tie to the implementation. ``mode`` picks the most
-frequent value, the smallest of equally frequent ones, at its last occurrence, as PyTorch's CPU kernel
-does. Each selecting op is one graph node whose gradient goes back to the selected places.
+frequent value (NaNs counting as one), the smallest of equally frequent ones, at its last occurrence, as
+PyTorch's CPU kernel does. Each selecting op is one graph node whose gradient goes back to the selected places.
 """
 
 import math
@@ -140,7 +140,8 @@ class Mode(_Select):
         ordered = xp.moveaxis(xp.take_along_axis(x, order, axis=axis), axis, -1)
         lines = ordered.reshape(-1, ordered.shape[-1])
         new = xp.ones(lines.shape, dtype=bool)
-        new[:, 1:] = lines[:, 1:] != lines[:, :-1]
+        after, before = lines[:, 1:], lines[:, :-1]
+        new[:, 1:] = (after != before) & ((after == after) | (before == before))  # NaNs count as one value
         starts = xp.nonzero(new.reshape(-1))[0]
         run_length = xp.zeros(lines.size, dtype=np.int64)
         run_length[starts] = xp.diff(starts, append=lines.size)
@@ -295,20 +296,50 @@ def _runs(x, axis, in_order):
     return values, inverse, xp.diff(starts, append=len(lines)).astype(np.int64)
 
 
-def _unique(input, return_inverse, return_counts, dim, in_order):
+class _Unique(Op):
+    """unique and unique_consecutive: in the graph only so that the values require grad, as in PyTorch,
+    whose backward refuses too."""
+
+    __slots__ = ()
+    num_outputs = 3
+    saves_tensors = False
+
+    def forward(self, x, axis=None, in_order=False):
+        return _runs(x, axis, in_order)
+
+    def backward(self, *grads):
+        raise NotImplementedError(f"the derivative for '{self.derivative}' is not implemented.")
+
+
+class Unique2(_Unique):
+    __slots__ = ()
+    _name, derivative = "Unique2Backward0", "_unique2"
+
+
+class UniqueDim(_Unique):
+    __slots__ = ()
+    _name, derivative = "UniqueDimBackward0", "unique_dim"
+
+
+class UniqueConsecutive(_Unique):
+    __slots__ = ()
+    _name, derivative = "UniqueConsecutiveBackward0", "unique_consecutive"
+
+
+def _unique(op, input, return_inverse, return_counts, dim, in_order):
     axis = None if dim is None else wrap_dim(dim, input._data.ndim)
-    values, inverse, counts = compute(_runs, input, axis=axis, in_order=in_order)
+    values, inverse, counts = op.apply(input, axis=axis, in_order=in_order)
     extra = [t for t, wanted in ((inverse, return_inverse), (counts, return_counts)) if wanted]
     return (values, *extra) if extra else values
 
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """Always sorted, as PyTorch's CPU kernel is whatever ``sorted`` says."""
-    return _unique(input, return_inverse, return_counts, dim, in_order=False)
+    return _unique(Unique2 if dim is None else UniqueDim, input, return_inverse, return_counts, dim, in_order=False)
 
 
 def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
-    return _unique(input, return_inverse, return_counts, dim, in_order=True)
+    return _unique(UniqueConsecutive, input, return_inverse, return_counts, dim, in_order=True)
 
 
 def _search_lines(seq, values, right):

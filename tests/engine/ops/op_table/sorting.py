@@ -4,7 +4,9 @@ Random floats have no ties, so full results (values and indices) and gradients a
 PyTorch leaves the index of a tie to the implementation (topk, kthvalue, median, nanmedian with a dim), the
 samples with ties (and the integer dtypes, which tie all the time) go through a ``.values`` entry, without
 gradients (they follow the index). ``sort`` (stable) and ``mode`` (the smallest most frequent value, at its
-last occurrence, as PyTorch's CPU kernel) compare indices on ties too. NaN sorts as the largest value.
+last occurrence, as PyTorch's CPU kernel) compare indices on ties too. NaN sorts as the largest value; mode
+has no NaN samples: PyTorch's CPU kernel sorts with ``<``, which leaves where NaNs land (and so which value
+wins) undefined.
 """
 
 from __future__ import annotations

@@ -1,0 +1,37 @@
+"""Sorting and selection beyond the op table (``op_table/sorting.py`` compares the values with PyTorch):
+the named results and unique's place in the graph."""
+
+import pytest
+
+import engine
+
+
+def test_results_are_named_like_torch_return_types():
+    x = engine.tensor([[3.0, 1.0, 2.0], [0.0, 5.0, 4.0]])
+    for result in (x.sort(), x.topk(2), x.kthvalue(1), x.median(1), x.nanmedian(1), x.mode()):
+        values, indices = result
+        assert result.values is values and result.indices is indices
+        assert indices.dtype == engine.int64
+
+
+@pytest.mark.parametrize(
+    "call, derivative",
+    [
+        (lambda x: engine.unique(x), "_unique2"),
+        (lambda x: x.unique(dim=0, return_counts=True)[0], "unique_dim"),
+        (lambda x: engine.unique_consecutive(x, return_inverse=True)[0], "unique_consecutive"),
+    ],
+)
+def test_unique_values_require_grad_but_have_no_derivative(call, derivative):
+    x = engine.tensor([[1.0, 2.0], [1.0, 2.0]], requires_grad=True)
+    values = call(x)
+    assert values.requires_grad
+    with pytest.raises(NotImplementedError, match=f"the derivative for '{derivative}' is not implemented"):
+        values.sum().backward()
+
+
+def test_unique_counts_and_inverse_need_no_grad():
+    x = engine.tensor([2.0, 1.0, 2.0], requires_grad=True)
+    _, inverse, counts = engine.unique(x, return_inverse=True, return_counts=True)
+    assert not inverse.requires_grad and not counts.requires_grad
+    assert inverse.tolist() == [1, 0, 1] and counts.tolist() == [1, 2]
