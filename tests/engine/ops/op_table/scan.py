@@ -132,6 +132,23 @@ SCAN = [
     ),
 ]
 
+
+
+def _on_views(m, x, dim):
+    """Each scan of a transposed (non-contiguous) view."""
+    v = x.transpose(0, 1)
+    return (m.cumsum(v, dim), m.cumprod(v, dim), m.cummax(v, dim).values, m.cummin(v, dim).indices,
+            m.logcumsumexp(v, dim), m.nansum(v, dim))
+
+
+SCAN.append(
+    OpInfo(
+        "scans of a view",
+        _on_views,
+        lambda dtype: [S(f"dim={d}", (4, 3, 2), args=(d,), low=0.5, high=1.5) for d in (0, 1, -1)],
+    )
+)
+
 _NAN_DIMS = [{}, {"dim": 0}, {"dim": 1}, {"dim": -1}, {"dim": (0, 1)}, {"dim": 1, "keepdim": True}]
 
 
