@@ -9,7 +9,14 @@ from .. import dtypes
 from ..creation import tensor
 from ..tensor import Tensor, wrap_dim
 from .op import Op, xp_of
-from .scatter import as_1d, check_range, index_array, inplace_with
+from .scatter import as_1d, check_range, index_array, inplace_with, linear_positions
+
+
+def _flat_positions(index, dim, source_shape, shape):
+    """The flat positions in an array of ``shape`` that the slices of a source of ``source_shape`` go to."""
+    spread = [1] * len(shape)
+    spread[dim] = -1
+    return linear_positions(xp_of(index).broadcast_to(index.reshape(spread), source_shape), dim, shape)
 
 
 def _rows(array, dim):
@@ -41,7 +48,9 @@ class IndexAdd(Op):
     def forward(self, x, source, index=None, dim=0, alpha=1):
         self.index, self.dim, self.alpha = index, dim, alpha
         out = x.copy()
-        xp_of(x).add.at(_rows(out, dim), index, _rows(source, dim) * alpha if alpha != 1 else _rows(source, dim))
+        values = as_1d(source).reshape(-1)
+        xp_of(x).add.at(out.reshape(-1), _flat_positions(index, dim, as_1d(source).shape, as_1d(out).shape),
+                        values * alpha if alpha != 1 else values)
         return out
 
     def backward(self, g):
