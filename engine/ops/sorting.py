@@ -175,8 +175,7 @@ class MedianAll(Op):
 
     def backward(self, g):
         mask = self.mask
-        share = mask / xp_of(mask).maximum(mask.sum(), 1)
-        return (g * share.astype(g.dtype),)
+        return (g * mask / xp_of(mask).maximum(mask.sum(), 1).astype(g.dtype),)
 
 
 class NanMedianAll(MedianAll):
