@@ -9,7 +9,7 @@ from ..backend import Implementation, is_host
 from ..tensor import wrap_dim
 from .convert import cast
 from .op import Op, compute, xp_of
-from .reduce import _axis, expand_grad, normalize_dims
+from .reduce import _axis, _int_to_long, expand_grad, normalize_dims
 
 aminmax_result = collections.namedtuple("aminmax", ["min", "max"])
 
@@ -63,10 +63,7 @@ class NanSum(Op):
 
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
-    if dtype is not None:
-        x = cast(input, dtypes.to_dtype(dtype))
-    else:
-        x = cast(input, dtypes.int64) if input._data.dtype.kind in "biu" else input
+    x = cast(input, dtypes.to_dtype(dtype)) if dtype is not None else _int_to_long(input)
     return NanSum.apply(x, dims=normalize_dims(dim, x._data.ndim), keepdim=keepdim)
 
 

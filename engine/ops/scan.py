@@ -15,7 +15,7 @@ from . import jit
 from .convert import cast
 from .inplace import apply_inplace
 from .op import Op, xp_of
-from .reduce import values_indices
+from .reduce import _int_to_long, values_indices
 from .scan_kernels import running_extreme
 
 
@@ -221,9 +221,7 @@ def _dim(input, dim):
 
 def _accumulating(input, dtype):
     """``input`` in the dtype PyTorch accumulates in: ``dtype`` when given, int64 for integers and bools."""
-    if dtype is not None:
-        return cast(input, dtypes.to_dtype(dtype))
-    return cast(input, dtypes.int64) if input._data.dtype.kind in "biu" else input
+    return cast(input, dtypes.to_dtype(dtype)) if dtype is not None else _int_to_long(input)
 
 
 def cumsum(input, dim, *, dtype=None):
