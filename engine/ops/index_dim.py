@@ -9,7 +9,7 @@ from .. import dtypes
 from ..creation import tensor
 from ..tensor import Tensor, wrap_dim
 from .op import Op, xp_of
-from .scatter import as_1d, check_range, index_array, inplace_with, linear_positions
+from .scatter import as_1d, check_range, index_array, inplace_with, linear_positions, out_of_range
 
 
 def _flat_positions(index, dim, source_shape, shape):
@@ -124,8 +124,8 @@ def index_select(input, dim, index):
     if input._data.ndim == 0 and idx.size != 1:
         raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {idx.size} value(s)")
     size = as_1d(input._data).shape[dim]
-    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= size):
-        bad = int(idx.min()) if int(idx.min()) < 0 else int(idx.max())
+    bad = out_of_range(idx, 0, size)
+    if bad is not None:
         raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} axis_dim={size}")
     return IndexSelect.apply(input, index=idx, dim=dim)
 
@@ -171,11 +171,7 @@ def index_copy(input, dim, index, source):
                            f"{dtypes.legacy_name(index._data.dtype)}")
     idx = _index(index, input, "index_copy")
     _check_source("index_copy", input, dim, idx, source)
-    size = as_1d(input._data).shape[dim]
-    try:
-        check_range(idx, size, dim, "index_copy_(): ")
-    except RuntimeError as e:
-        raise IndexError(str(e)) from None
+    check_range(idx, as_1d(input._data).shape[dim], dim, "index_copy_(): ", IndexError)
     return IndexCopy.apply(input, source, index=idx, dim=dim)
 
 
@@ -185,9 +181,7 @@ def index_fill(input, dim, index, value):
         raise IndexError("index_fill_(): Expected dtype int64 for index.")
     idx = _index(index, input, "index_fill")
     size = as_1d(input._data).shape[dim]
-    if idx.size and (int(idx.min()) < -size or int(idx.max()) >= size):
-        bad = int(idx.min()) if int(idx.min()) < -size else int(idx.max())
-        raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
+    check_range(idx, size, dim, exc=IndexError, low=-size)
     if isinstance(value, Tensor):
         if value._data.ndim != 0:
             raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but got tensor with "

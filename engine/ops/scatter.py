@@ -41,14 +41,21 @@ def on_device(t, dev):
     return make_tensor(transfer(t._data, CPU, dev), dev)
 
 
-def check_range(index, size, dim, prefix=""):
-    """PyTorch's error for an index outside ``[0, size)`` along ``dim`` (one pass over the index)."""
+def out_of_range(index, low, high):
+    """An element of ``index`` outside ``[low, high)``, or None (one pass for each bound)."""
     if index.size == 0:
-        return
-    low, high = int(index.min()), int(index.max())
-    if low < 0 or high >= size:
-        bad = low if low < 0 else high
-        raise RuntimeError(f"{prefix}index {bad} is out of bounds for dimension {dim} with size {size}")
+        return None
+    smallest, largest = int(index.min()), int(index.max())
+    if smallest < low:
+        return smallest
+    return largest if largest >= high else None
+
+
+def check_range(index, size, dim, prefix="", exc=RuntimeError, low=0):
+    """PyTorch's error for an index outside ``[low, size)`` along ``dim``."""
+    bad = out_of_range(index, low, size)
+    if bad is not None:
+        raise exc(f"{prefix}index {bad} is out of bounds for dimension {dim} with size {size}")
 
 
 def as_1d(array):
@@ -70,7 +77,7 @@ def linear_positions(index, dim, shape):
         linear = linear * strides[dim]
     for d, n in enumerate(index.shape):
         if d != dim and n > 1:
-            offsets = (xp.arange(n) * strides[d]).reshape((n,) + (1,) * (nd - d - 1))
+            offsets = xp.arange(0, n * strides[d], strides[d]).reshape((n,) + (1,) * (nd - d - 1))
             if fresh:
                 linear += offsets
             else:
@@ -113,9 +120,9 @@ class _ProductRounds(Implementation):
     multiply_at = staticmethod(_multiply_in_rounds)
 
 
-def _reduce_into(x, pos, values, reduce, include_self, multiply_at=_multiply_in_rounds):
-    """``x`` with ``values`` reduced into positions ``pos`` (all 1-d); and the count per position for
-    ``mean``."""
+def _reduce_into(x, pos, values, reduce, include_self, multiply_at):
+    """``x`` with ``values`` reduced into positions ``pos`` (all 1-d), products by ``multiply_at``; and the
+    count per position for ``mean``."""
     xp = xp_of(x)
     out = x.copy()
     count = None
@@ -163,32 +170,25 @@ class ScatterReduce(Op):
     extremes and products keep copies of what their gradients read, so later in-place changes cannot
     alter them."""
 
-    __slots__ = ("count", "include_self", "index", "pos", "reduce", "result", "src", "src_shape", "x")
+    __slots__ = ("count", "include_self", "index_shape", "pos", "reduce", "result", "src", "src_shape", "x")
     _name = "ScatterReduceBackward0"
     saves_tensors = True
     implementations = (_HostProducts, _ProductRounds)
 
-    def forward(self, x, src, **options):
-        return self._scatter(x, src, **options)
-
-    def backward(self, g):
-        return self._gradients(g)
-
-    def _scatter(self, x, src, index=None, dim=0, reduce=None, include_self=True):
+    def forward(self, x, src, index=None, dim=0, reduce=None, include_self=True):
         shape = x.shape
         index, x = as_1d(index), as_1d(x)
         pos = linear_positions(index, dim, x.shape)
         x = x.reshape(-1)
         values = as_1d(src)[_leading(index.shape)].reshape(-1)
         out, count = _reduce_into(x, pos, values, reduce, include_self, self._impl.multiply_at)
-        self.pos = pos
-        self.index, self.reduce, self.include_self, self.count = index, reduce, include_self, count
-        self.src_shape = src.shape
+        self.pos, self.index_shape, self.src_shape = pos, index.shape, src.shape
+        self.reduce, self.include_self, self.count = reduce, include_self, count
         if reduce in ("prod", "amax", "amin"):
             self.x, self.src, self.result = x.copy(), values.copy(), out.copy()
         return out.reshape(shape)
 
-    def _gradients(self, g):
+    def backward(self, g):
         shape = g.shape
         g = g.reshape(-1)
         pos = self.pos
@@ -198,7 +198,7 @@ class ScatterReduce(Op):
         gsrc = None
         if self._edges[1] is not None:
             gsrc = xp_of(g).zeros(self.src_shape or (1,), dtype=g.dtype)
-            gsrc[_leading(self.index.shape)] = gvalues.reshape(self.index.shape)
+            gsrc[_leading(self.index_shape)] = gvalues.reshape(self.index_shape)
             gsrc = gsrc.reshape(self.src_shape)
         return gx.reshape(shape), gsrc
 
