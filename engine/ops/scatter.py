@@ -253,6 +253,7 @@ def _check_shapes(x, index, dim, src=None):
 
 
 def gather(input, dim, index, *, sparse_grad=False):
+    """``input``'s values at ``index`` along ``dim``; ``sparse_grad`` is accepted, the gradient is dense."""
     dim = wrap_dim(dim, input._data.ndim)
     idx = index_array(index, input, "gather")
     _check_shapes(input._data, idx, dim)
