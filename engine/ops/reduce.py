@@ -178,12 +178,21 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
                      keepdim=keepdim)
 
 
+def _with_mean(name, spread, input, dim, unbiased, keepdim, correction):
+    """``(spread(input), mean(input))`` over the same dims; a bool in ``dim``'s place is ``unbiased``."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"{name} only support floating point and complex dtypes")
+    return spread(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+
+
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+    return _with_mean("var_mean", var, input, dim, unbiased, keepdim, correction)
 
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+    return _with_mean("std_mean", std, input, dim, unbiased, keepdim, correction)
 
 
 class Prod(Op):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import FLOATS, FLOATS_AND_INT, DType, ErrorInput, OpInfo, S, XFail, is_float
+from .core import FLOATS, FLOATS_AND_INT, DType, ErrorInput, OpInfo, S, is_float
 from .reduce import _function, _method, _name
 
 R = (3, 4, 5)
@@ -231,10 +231,10 @@ REDUCE_EXTRA = [
                 S("dim=-1,correction=2,keepdim", R, kwargs={"dim": -1, "correction": 2, "keepdim": True}),
                 S("unbiased positional", R, args=(False,), gradcheck=False),
             ],
-            error_inputs=lambda: [ErrorInput(S("dim out of range", (2, 3), kwargs={"dim": 3}), IndexError,
-                                             "Dimension out of range")],
-            xfails=(XFail("reduce.var_mean/std_mean hand a positional unbiased flag to mean() as its dim",
-                          sample="unbiased positional"),),
+            error_inputs=lambda name=name: [
+                ErrorInput(S("dim out of range", (2, 3), kwargs={"dim": 3}), IndexError, "Dimension out of range"),
+                ErrorInput(S("int input", (2, 3), dtypes=("int64",)), RuntimeError,
+                           f"{name} only support floating point and complex dtypes")],
         )
         for name in ("var_mean", "std_mean")
     ),
