@@ -25,6 +25,8 @@ def _dim_error(*args):
 
 
 _DIM_ERROR = _dim_error(2)
+# -0.0 ties with 0.0, a NaN with its sign bit set is still the largest value
+_SPECIAL = np.array([[0.0, -0.0, np.inf, -np.nan, -np.inf, 1.0], [np.nan, -0.0, -1.0, -np.inf, 0.0, -np.nan]])
 
 
 def _name(args, kwargs):
@@ -144,6 +146,15 @@ SORTING = [
         "sort(x.mT)",
         lambda m, x, *args, **kw: m.sort(x.mT, *args, **kw),
         _samples([((), {}), ((0, True), {}), ((), {"dim": -1, "stable": True})], shape=(4, 6)),
+    ),
+    OpInfo(
+        "sort(special values)",
+        _function("sort"),
+        lambda dtype: [
+            S(f"{_name(a, k)}", _SPECIAL, args=a, kwargs=k, gradcheck=False)
+            for a, k in [((), {}), ((1, True), {}), ((0,), {}), ((0, True), {})]
+        ],
+        variants={"argsort": _function("argsort")},
     ),
     _entry("msort", _samples([((), {})], ties=[((), {})], nan=[((), {})]), dtypes=FLOATS_AND_INT),
     _entry(
