@@ -3,10 +3,11 @@
 Random floats have no ties, so full results (values and indices) and gradients are compared there. Where
 PyTorch leaves the index of a tie to the implementation (topk, kthvalue, median, nanmedian with a dim), the
 samples with ties (and the integer dtypes, which tie all the time) go through a ``.values`` entry, without
-gradients (they follow the index). ``sort`` (stable) and ``mode`` (the smallest most frequent value, at its
-last occurrence, as PyTorch's CPU kernel) compare indices on ties too. NaN sorts as the largest value; mode
-has no NaN samples: PyTorch's CPU kernel sorts with ``<``, which leaves where NaNs land (and so which value
-wins) undefined.
+gradients (they follow the index); ``mode`` too, whose index PyTorch does not document either (its CPU
+kernel gives the last occurrence on short lines, not on long ones). ``sort`` compares indices on ties: it is
+stable, and PyTorch's is where asked (``stable=True``) and, on the CPU, on short lines. NaN sorts as the
+largest value; mode has no NaN samples: PyTorch's CPU kernel sorts with ``<``, which leaves where NaNs land
+(and so which value wins) undefined.
 """
 
 from __future__ import annotations
@@ -150,10 +151,30 @@ SORTING = [
     OpInfo(
         "sort(special values)",
         _function("sort"),
-        lambda dtype: [
-            S(f"{_name(a, k)}", _SPECIAL, args=a, kwargs=k, gradcheck=False)
-            for a, k in [((), {}), ((1, True), {}), ((0,), {}), ((0, True), {})]
-        ],
+        lambda dtype: (
+            [
+                S(f"{_name(a, k)}", _SPECIAL, args=a, kwargs=k, gradcheck=False)
+                for a, k in [((), {}), ((1, True), {}), ((0,), {}), ((0, True), {})]
+            ]
+            + [  # lines of 1200 take the keyed argsort for 32-bit dtypes; PyTorch is stable there only when asked
+                S(f"long,{_name(a, k)}", np.tile(_SPECIAL, (1, 200)), args=a, kwargs=k, gradcheck=False)
+                for a, k in [
+                    ((), {"stable": True}),
+                    ((), {"dim": 1, "descending": True, "stable": True}),
+                    ((), {"dim": 0, "descending": True, "stable": True}),
+                ]
+            ]
+            + [
+                S(
+                    f"long {d},{descending}",
+                    np.tile(_TIES, (1, 240)),
+                    kwargs={"dim": 1, "descending": descending, "stable": True},
+                    dtypes=(d,),
+                )
+                for d in (("int32", "int16", "uint8", "bool") if dtype == "float32" else ())
+                for descending in (False, True)
+            ]
+        ),
         variants={"argsort": _function("argsort")},
     ),
     _entry("msort", _samples([((), {})], ties=[((), {})], nan=[((), {})]), dtypes=FLOATS_AND_INT),
@@ -241,9 +262,15 @@ SORTING = [
     ),
     _entry(
         "mode",
-        _samples(MODE_CALLS, ties=_MODE_EDGES["ties"], zero_d=_MODE_EDGES["zero_d"], empty=[((1,), {})]),
-        dtypes=FLOATS_AND_INT,
+        _samples(MODE_CALLS, zero_d=_MODE_EDGES["zero_d"], empty=[((1,), {})]),
         error_inputs=_selection_errors("mode", (0,)),
+    ),
+    OpInfo(
+        "mode.values",
+        _values("mode"),
+        _samples(MODE_CALLS, ties=_MODE_EDGES["ties"], grad=False),
+        dtypes=FLOATS_AND_INT,
+        supports_grad=False,
     ),
 ]
 
