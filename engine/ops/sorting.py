@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from .. import dtypes
 from ..tensor import Tensor, wrap_dim
 from .op import Op, compute, xp_of
 from .reduce import values_indices
@@ -359,7 +360,14 @@ class UniqueConsecutive(_Unique):
 
 
 def _unique(op, input, return_inverse, return_counts, dim, in_order):
-    axis = None if dim is None else wrap_dim(dim, input._data.ndim)
+    shape = input._data.shape
+    axis = None
+    if dim is not None:
+        if not shape:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+        axis = wrap_dim(dim, len(shape))
+        if 0 in shape[:axis] + shape[axis + 1:]:
+            raise RuntimeError("There are 0 sized dimensions, and they aren't selected, so unique cannot be applied")
     values, inverse, counts = op.apply(input, axis=axis, in_order=in_order)
     extra = [t for t, wanted in ((inverse, return_inverse), (counts, return_counts)) if wanted]
     return (values, *extra) if extra else values
@@ -406,13 +414,29 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
             raise RuntimeError("torch.searchsorted(): side and right can't be set to opposites, got side of "
                                "left while right was True")
         right = side == "right"
-    seq_shape = sorted_sequence._data.shape
-    in_shape = input._data.shape if isinstance(input, Tensor) else ()
-    if len(seq_shape) != 1 and seq_shape[:-1] != in_shape[:-1]:
+    _check_search(sorted_sequence._data.shape, input, sorter)
+    return _on_arrays(_search, sorted_sequence, input, right, out_int32, sorter)
+
+
+def _check_search(seq_shape, input, sorter):
+    """PyTorch's refusals of a sorter or values that do not fit the sequence."""
+    if sorter is not None:
+        if sorter._data.dtype != np.int64:
+            raise RuntimeError("torch.searchsorted(): sorter must be a tensor of long dtype but got dtype "
+                               f"{dtypes.legacy_name(sorter._data.dtype)}")
+        if sorter._data.shape != seq_shape:
+            raise RuntimeError("torch.searchsorted(): boundary and sorter must have the same size, but got "
+                               f"boundary tensor {list(seq_shape)}and got sorter tensor {list(sorter._data.shape)}")
+    if len(seq_shape) == 1:
+        return
+    if not isinstance(input, Tensor):
+        raise RuntimeError("torch.searchsorted(): input value can be a scalar only when boundaries tensor "
+                           f"dimension is 1, but we got boundaries tensor dim({len(seq_shape)}) and input value's "
+                           "dim(0) numel(1)")
+    if seq_shape[:-1] != input._data.shape[:-1]:
         raise RuntimeError("torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 "
                            "dimensions of boundaries tensor and input value tensor must match, but we got "
-                           f"boundaries tensor {list(seq_shape)} and input value tensor {list(in_shape)}")
-    return _on_arrays(_search, sorted_sequence, input, right, out_int32, sorter)
+                           f"boundaries tensor {list(seq_shape)} and input value tensor {list(input._data.shape)}")
 
 
 def bucketize(input, boundaries, *, out_int32=False, right=False):
@@ -422,6 +446,9 @@ def bucketize(input, boundaries, *, out_int32=False, right=False):
 
 
 def isin(elements, test_elements, *, assume_unique=False, invert=False):
+    if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
+        raise TypeError(f"isin() received an invalid combination of arguments - got ({type(elements).__name__}, "
+                        f"{type(test_elements).__name__}), but expected at least one tensor")
     def test(e, t):
         xp = xp_of(e if hasattr(e, "ndim") else t)
         return xp.asarray(xp.isin(xp.asarray(e), xp.asarray(t), assume_unique=assume_unique, invert=invert))

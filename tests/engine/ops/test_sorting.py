@@ -35,3 +35,8 @@ def test_unique_counts_and_inverse_need_no_grad():
     _, inverse, counts = engine.unique(x, return_inverse=True, return_counts=True)
     assert not inverse.requires_grad and not counts.requires_grad
     assert inverse.tolist() == [1, 0, 1] and counts.tolist() == [1, 2]
+
+
+def test_isin_needs_a_tensor():
+    with pytest.raises(TypeError, match="isin"):
+        engine.isin(1, 2)

@@ -305,6 +305,14 @@ def _unique_samples(calls):
     return samples
 
 
+_UNIQUE_DIM_ERRORS = [
+    ErrorInput(S("0d,dim", (), kwargs={"dim": 0}), IndexError, "Dimension specified as 0 but tensor has no dimensions"),
+    ErrorInput(
+        S("other dim empty", (3, 0, 2), kwargs={"dim": 0}),
+        RuntimeError,
+        "There are 0 sized dimensions, and they aren't selected, so unique cannot be applied",
+    ),
+]
 _SEQ = np.array([-1.5, -0.5, 0.0, 0.0, 1.0, 2.0])
 _SEQ_2D = np.array([[-1.0, 0.0, 0.0, 1.5], [-2.0, -1.0, 1.0, 1.0], [0.0, 0.0, 0.0, 2.0]])
 _HITS = np.array([[-1.5, 0.0, 2.0], [1.0, -3.0, 0.0], [0.0, 5.0, -1.0]])  # values equal to boundaries
@@ -395,7 +403,8 @@ SORTING += [
         dtypes=FLOATS_AND_INT,
         supports_grad=False,
         error_inputs=lambda: [
-            ErrorInput(S("dim out of range", (2, 3), kwargs={"dim": 2}), IndexError, "Dimension out of range")
+            ErrorInput(S("dim out of range", (2, 3), kwargs={"dim": 2}), IndexError, "Dimension out of range"),
+            *_UNIQUE_DIM_ERRORS,
         ],
     ),
     _entry(
@@ -403,6 +412,7 @@ SORTING += [
         _unique_samples([(a, {n: v for n, v in k.items() if n != "sorted"}) for a, k in UNIQUE_CALLS]),
         dtypes=FLOATS_AND_INT,
         supports_grad=False,
+        error_inputs=lambda: _UNIQUE_DIM_ERRORS,
     ),
     OpInfo(
         "searchsorted",
@@ -433,11 +443,27 @@ SORTING += [
             ),
         ],
         supports_grad=False,
+        error_inputs=lambda: [
+            ErrorInput(
+                S("sorter size", (2,), (1,), np.array([1, 0, 2]), dtypes=(None, None, "int64")),
+                RuntimeError,
+                "boundary and sorter must have the same size, but got boundary tensor [2]and got sorter tensor [3]",
+            ),
+            ErrorInput(S("float sorter", (2,), (1,), (2,)), RuntimeError, "sorter must be a tensor of long dtype"),
+        ],
     ),
     OpInfo(
         "searchsorted(scalar)",
         lambda m, seq, value, **kw: m.searchsorted(seq, value, **kw),
         lambda dtype: [S("0.0", _SEQ, args=(0.0,)), S("1,right", _SEQ, args=(1,), kwargs={"right": True})],
+        error_inputs=lambda: [
+            ErrorInput(
+                S("2d sequence", (1, 2), args=(1.5,)),
+                RuntimeError,
+                "input value can be a scalar only when "
+                "boundaries tensor dimension is 1, but we got boundaries tensor dim(2)",
+            )
+        ],
         dtypes=FLOATS_AND_INT,
         supports_grad=False,
     ),
