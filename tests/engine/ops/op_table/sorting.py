@@ -34,16 +34,15 @@ def _name(args, kwargs):
     return ",".join([*map(repr, args), *(f"{k}={v!r}" for k, v in kwargs.items())]) or "()"
 
 
-def _samples(calls, *, shape=_R, ties=(), nan=(), zero_d=(), empty=(), ints=True, **options):
-    """Random samples for ``calls`` ((args, kwargs) pairs), and samples on ties, NaN, 0-d and empty inputs
-    (ties and NaN without finite differences; NaN for floating dtypes, ties where ``ints`` or floating)."""
+def _samples(calls, *, shape=_R, ties=(), nan=(), zero_d=(), empty=(), **options):
+    """Random samples for ``calls`` ((args, kwargs) pairs), and samples on ties, NaN (floating dtypes), 0-d
+    and empty inputs; ties and NaN without finite differences."""
 
     def samples(dtype):
         out = [S(_name(a, k), shape, args=a, kwargs=k, **options) for a, k in calls]
         out += [S(f"0d,{_name(a, k)}", (), args=a, kwargs=k, **options) for a, k in zero_d]
         out += [S(f"empty,{_name(a, k)}", (0, 3), args=a, kwargs=k, **options) for a, k in empty]
-        if ints or is_float(dtype):
-            out += [S(f"ties,{_name(a, k)}", _TIES, args=a, kwargs=k, gradcheck=False) for a, k in ties]
+        out += [S(f"ties,{_name(a, k)}", _TIES, args=a, kwargs=k, gradcheck=False) for a, k in ties]
         if is_float(dtype):
             out += [S(f"nan,{_name(a, k)}", _NAN, args=a, kwargs=k, gradcheck=False) for a, k in nan]
         return out
