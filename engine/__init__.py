@@ -8,9 +8,9 @@ import numpy as _np
 # Overflow to inf, log(0) and 0/0 follow IEEE in PyTorch without warnings; NumPy would warn.
 _np.seterr(all="ignore")
 
-from . import _methods, autograd, backend, cuda, dtypes, nn, optim, random, training, utils, vision
+from . import _methods, accelerator, autograd, backend, cuda, dtypes, nn, optim, random, training, utils, vision
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
-from .backend import device
+from .backend import device, get_default_device, set_default_device
 from .creation import (
     BoolTensor,
     ByteTensor,
@@ -110,6 +110,9 @@ from .ops.elementwise import (
     trunc,
     where,
 )
+from .ops.histogram import bincount, histc
+from .ops.index_dim import index_add, index_copy, index_fill, index_select
+from .ops.masked import argwhere, masked_fill, masked_scatter, masked_select, nonzero
 from .ops.matmul import bmm, dot, matmul, mm, mv, outer
 from .ops.reduce import (
     all,
@@ -131,6 +134,9 @@ from .ops.reduce import (
     var,
     var_mean,
 )
+from .ops.reduce_extra import aminmax, nanmean, nansum
+from .ops.scan import cummax, cummin, cumprod, cumsum, logcumsumexp
+from .ops.scatter import gather, scatter, scatter_add, scatter_reduce, take_along_dim
 from .ops.shape import (
     cat,
     chunk,
@@ -158,6 +164,21 @@ from .ops.shape import (
     vstack,
 )
 from .ops.softmax import log_softmax, softmax
+from .ops.sorting import (
+    argsort,
+    bucketize,
+    isin,
+    kthvalue,
+    median,
+    mode,
+    msort,
+    nanmedian,
+    searchsorted,
+    sort,
+    topk,
+    unique,
+    unique_consecutive,
+)
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .serialization import load, load_safetensors, save, save_safetensors
 from .tensor import Size, Tensor

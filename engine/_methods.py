@@ -10,8 +10,24 @@ on small tensors).
 from . import creation
 from .autograd import engine as autograd_engine
 from .autograd import hooks
-from .ops import convert, elementwise, index, inplace, matmul, reduce, shape, softmax
-from .tensor import Tensor, make_tensor
+from .ops import (
+    convert,
+    elementwise,
+    histogram,
+    index,
+    index_dim,
+    inplace,
+    masked,
+    matmul,
+    reduce,
+    reduce_extra,
+    scan,
+    scatter,
+    shape,
+    softmax,
+    sorting,
+)
+from .tensor import Tensor
 
 
 def _reflected(fn):
@@ -19,13 +35,6 @@ def _reflected(fn):
         return fn(self, other)
 
     return method
-
-
-def _nonzero(self, *, as_tuple=False):
-    idx = self.xp.nonzero(self._data)
-    if as_tuple:
-        return tuple(make_tensor(i.astype("int64"), self._device) for i in idx)
-    return make_tensor(self.xp.stack(idx, axis=1).astype("int64"), self._device)
 
 
 _METHODS = {
@@ -65,6 +74,15 @@ _METHODS = {
     "argmax": reduce.argmax, "argmin": reduce.argmin, "norm": reduce.norm, "logsumexp": reduce.logsumexp,
     "count_nonzero": reduce.count_nonzero, "all": reduce.all, "any": reduce.any,
     "softmax": softmax.softmax, "log_softmax": softmax.log_softmax,
+    # sorting and selection
+    "sort": sorting.sort, "argsort": sorting.argsort, "msort": sorting.msort, "topk": sorting.topk,
+    "kthvalue": sorting.kthvalue, "median": sorting.median, "nanmedian": sorting.nanmedian,
+    "mode": sorting.mode, "unique": sorting.unique, "unique_consecutive": sorting.unique_consecutive,
+    # scans and more reductions
+    "cumsum": scan.cumsum, "cumprod": scan.cumprod, "cummax": scan.cummax, "cummin": scan.cummin,
+    "logcumsumexp": scan.logcumsumexp, "cumsum_": scan.cumsum_, "cumprod_": scan.cumprod_,
+    "nansum": reduce_extra.nansum, "nanmean": reduce_extra.nanmean, "aminmax": reduce_extra.aminmax,
+    "bincount": histogram.bincount, "histc": histogram.histc,
     # shapes
     "view": shape.view, "view_as": shape.view_as, "reshape": shape.reshape, "reshape_as": shape.reshape_as,
     "flatten": shape.flatten, "unflatten": shape.unflatten, "squeeze": shape.squeeze,
@@ -88,7 +106,16 @@ _METHODS = {
     "fill_": inplace.fill_, "zero_": inplace.zero_, "t_": inplace.t_, "uniform_": inplace.uniform_,
     "normal_": inplace.normal_,
     # misc
-    "nonzero": _nonzero,
+    "nonzero": masked.nonzero, "argwhere": masked.argwhere,
+    # gather, scatter and masks
+    "gather": scatter.gather, "scatter": scatter.scatter, "scatter_": scatter.scatter_,
+    "scatter_add": scatter.scatter_add, "scatter_add_": scatter.scatter_add_,
+    "scatter_reduce": scatter.scatter_reduce, "scatter_reduce_": scatter.scatter_reduce_,
+    "take_along_dim": scatter.take_along_dim, "index_select": index_dim.index_select,
+    "index_add": index_dim.index_add, "index_add_": index_dim.index_add_, "index_copy": index_dim.index_copy,
+    "index_copy_": index_dim.index_copy_, "index_fill": index_dim.index_fill, "index_fill_": index_dim.index_fill_,
+    "masked_fill": masked.masked_fill, "masked_fill_": masked.masked_fill_, "masked_select": masked.masked_select,
+    "masked_scatter": masked.masked_scatter, "masked_scatter_": masked.masked_scatter_,
     # operators
     "__add__": elementwise.fast_add, "__radd__": _reflected(elementwise.add),
     "__sub__": elementwise.fast_sub, "__rsub__": elementwise.rsub, "__mul__": elementwise.fast_mul,

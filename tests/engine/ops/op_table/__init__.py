@@ -14,16 +14,24 @@ from .index import INDEX
 from .loss import ACTIVATION, DROPOUT, LOSS, NORM
 from .matmul import MATMUL
 from .reduce import REDUCE, SOFTMAX
+from .scan import HISTOGRAM, REDUCE_EXTRA, SCAN
+from .scatter import SCATTER
 from .shape import SHAPE
+from .sorting import SORTING
 
 OPS: list[OpInfo] = [
     *ELEMENTWISE,
     *CASTS,
     *REDUCE,
     *SOFTMAX,
+    *SCAN,
+    *REDUCE_EXTRA,
+    *HISTOGRAM,
     *MATMUL,
     *SHAPE,
+    *SORTING,
     *INDEX,
+    *SCATTER,
     *LOSS,
     *NORM,
     *DROPOUT,
