@@ -1,0 +1,150 @@
+"""Triangles and diagonals of matrices: ``tril``/``triu`` (and in place), ``diagonal``, ``diag_embed``,
+``diag``, ``trace``.
+
+``diagonal`` is a view, as in PyTorch: the diagonal is read through strides (``diagonal_view``), so writes
+through it reach the input; ``diag`` of a matrix is a copy, as in PyTorch.
+"""
+
+from ..tensor import wrap_dim
+from .convert import clone
+from .inplace import apply_inplace
+from .op import Op, xp_of
+from .reduce import sum as _sum
+from .shape import mark_view
+from .strides import as_strided
+
+
+def diagonal_view(a, offset, d1, d2):
+    """The diagonal of axes ``d1``, ``d2`` of array ``a`` at ``offset``, as a writable strided view whose
+    last axis runs along the diagonal (the other axes keep their order)."""
+    n1, n2 = a.shape[d1], a.shape[d2]
+    if offset >= 0:
+        length = max(0, min(n1, n2 - offset))
+        start = (d2, min(offset, n2))
+    else:
+        length = max(0, min(n1 + offset, n2))
+        start = (d1, min(-offset, n1))
+    index = [slice(None)] * a.ndim
+    index[start[0]] = slice(start[1], None)
+    a = a[tuple(index)]
+    rest = [i for i in range(a.ndim) if i not in (d1, d2)]
+    shape = (*[a.shape[i] for i in rest], length)
+    strides = (*[a.strides[i] for i in rest], a.strides[d1] + a.strides[d2])
+    return as_strided(xp_of(a), a, shape, strides)
+
+
+class Tril(Op):
+    __slots__ = ("k",)
+    _name = "TrilBackward0"
+    saves_tensors = False
+
+    def forward(self, x, k=0):
+        self.k = k
+        return xp_of(x).tril(x, k)
+
+    def backward(self, g):
+        return (xp_of(g).tril(g, self.k),)
+
+
+class Triu(Tril):
+    __slots__ = ()
+    _name = "TriuBackward0"
+
+    def forward(self, x, k=0):
+        self.k = k
+        return xp_of(x).triu(x, k)
+
+    def backward(self, g):
+        return (xp_of(g).triu(g, self.k),)
+
+
+def _triangle(op, name, input, diagonal):
+    if input._data.ndim < 2:
+        raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
+    return op.apply(input, k=int(diagonal))
+
+
+def tril(input, diagonal=0):
+    return _triangle(Tril, "tril", input, diagonal)
+
+
+def triu(input, diagonal=0):
+    return _triangle(Triu, "triu", input, diagonal)
+
+
+def tril_(self, diagonal=0):
+    return apply_inplace(self, lambda s: tril(s, diagonal))
+
+
+def triu_(self, diagonal=0):
+    return apply_inplace(self, lambda s: triu(s, diagonal))
+
+
+class Diagonal(Op):
+    __slots__ = ("axes", "in_shape", "offset")
+    _name = "DiagonalBackward0"
+    saves_tensors = False
+
+    def forward(self, x, offset=0, axes=(0, 1)):
+        self.offset, self.axes, self.in_shape = offset, axes, x.shape
+        return diagonal_view(x, offset, *axes)
+
+    def backward(self, g):
+        out = xp_of(g).zeros(self.in_shape, dtype=g.dtype)
+        diagonal_view(out, self.offset, *self.axes)[...] = g
+        return (out,)
+
+
+def _two_dims(dim1, dim2, ndim):
+    d1, d2 = wrap_dim(dim1, ndim), wrap_dim(dim2, ndim)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return d1, d2
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    axes = _two_dims(dim1, dim2, input._data.ndim)
+    out = Diagonal.apply(input, offset=int(offset), axes=axes)
+    return mark_view(out, input, lambda a: diagonal_view(a, offset, *axes))
+
+
+_diagonal = diagonal  # for ``diag``, whose argument of that name hides it
+
+
+class DiagEmbed(Op):
+    __slots__ = ("axes", "offset")
+    _name = "DiagEmbedBackward0"
+    saves_tensors = False
+
+    def forward(self, x, offset=0, axes=(0, 1)):
+        self.offset, self.axes = offset, axes
+        n = x.shape[-1] + abs(offset)
+        lead = iter(x.shape[:-1])
+        shape = tuple(n if i in axes else next(lead) for i in range(x.ndim + 1))
+        out = xp_of(x).zeros(shape, dtype=x.dtype)
+        diagonal_view(out, offset, *axes)[...] = x
+        return out
+
+    def backward(self, g):
+        return (diagonal_view(g, self.offset, *self.axes).copy(),)
+
+
+def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+    axes = _two_dims(dim1, dim2, input._data.ndim + 1)
+    return DiagEmbed.apply(input, offset=int(offset), axes=axes)
+
+
+def diag(input, diagonal=0):
+    ndim = input._data.ndim
+    if ndim == 1:
+        return diag_embed(input, diagonal, 0, 1)
+    if ndim == 2:
+        return clone(_diagonal(input, diagonal))
+    raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {ndim}D")
+
+
+def trace(input):
+    ndim = input._data.ndim
+    if ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {ndim}")
+    return _sum(diagonal(input))
