@@ -236,11 +236,11 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
 
 
 def normal(mean, std, size=None, *, generator=None, dtype=None, device=None):
-    if isinstance(mean, Tensor) or isinstance(std, Tensor):
-        shape = np.broadcast_shapes(*(t._data.shape for t in (mean, std) if isinstance(t, Tensor)))
-        dev = (mean if isinstance(mean, Tensor) else std)._device
-        z = _random.normal_array(shape, 0.0, 1.0, dev, generator)
-        return make_tensor(z, dev) * std + mean
+    """``normal`` for float ``mean`` and ``std``; ``engine.ops.sampling.normal`` adds the tensor overloads."""
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
+    if size is None:
+        raise TypeError("normal() missing required argument 'size'")
     dt = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
     dev = _explicit_device(device)
     return make_tensor(_random.normal_array(_size_args((size,)), mean, std, dev, generator, dt.np), dev)

@@ -1,4 +1,5 @@
-"""Random number generation: ``manual_seed``, ``Generator``, and the draws behind rand/randn/randint.
+"""Random number generation: ``manual_seed``, ``Generator``, and the raw draws behind rand/randn/randint and
+engine.ops.sampling.
 
 The CPU draws from a NumPy ``Generator``; CUDA devices draw from CuPy's, seeded from the same seed.
 """
@@ -115,10 +116,24 @@ def normal_array(shape, mean, std, dev, generator=None, np_dtype=np.float32):
     return out.astype(np_dtype, copy=False)
 
 
-def integers_array(shape, low, high, dev, generator=None, np_dtype=np.int64):
+def exponential_array(shape, lambd, dev, generator=None, np_dtype=np.float32):
+    """Inverse-CDF draws ``-log(1 - u) / lambd``, computed in float32 or float64 and then cast."""
+    draw_dtype = np.float64 if np_dtype == np.float64 else np.float32
+    u = _float_draw("random", shape, draw_dtype, dev, generator)
+    return (-array_module(dev).log1p(-u) / draw_dtype(lambd)).astype(np_dtype, copy=False)
+
+
+def poisson_array(rates, dev, generator=None):
+    """Poisson counts (int64) for an array of non-negative rates on ``dev``."""
     rng = _generator_for(dev, generator)
     with device_context(dev):
-        return rng.integers(low, high, size=shape).astype(np_dtype, copy=False)
+        return rng.poisson(rates)
+
+
+def integers_array(shape, low, high, dev, generator=None, np_dtype=np.int64, endpoint=False):
+    rng = _generator_for(dev, generator)
+    with device_context(dev):
+        return rng.integers(low, high, size=shape, endpoint=endpoint).astype(np_dtype, copy=False)
 
 
 def permutation_array(n, dev, generator=None):
