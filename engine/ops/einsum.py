@@ -1,0 +1,135 @@
+"""``einsum``: PyTorch's equation syntax (``...``, implicit output), run by the backend's ``einsum``.
+
+The equation is first made explicit, ``...`` replaced by letters no operand uses, so that forward and
+backward run plain letter equations: the gradient of an operand is the einsum of the output's gradient
+with the other operands, spread back over the letters only that operand had (summed out in forward), its
+size-1 broadcast axes and its repeated letters (a diagonal).
+"""
+
+import string
+
+from .. import dtypes
+from .op import Op, xp_of
+from .strides import as_strided
+
+_LETTERS = set(string.ascii_letters)
+
+
+def _parse(equation, shapes):
+    """``(subscripts per operand, output subscripts, size per letter)`` of an explicit letter equation."""
+    equation = equation.replace(" ", "")
+    lhs, arrow, out = equation.partition("->")
+    terms = lhs.split(",")
+    for i, c in enumerate(equation):
+        if c not in _LETTERS and c not in ",.->":
+            raise RuntimeError(f"einsum(): invalid subscript given at index {i} in the equation string, subscripts "
+                               "must be in [a-zA-Z]")
+    if len(terms) > len(shapes):
+        raise RuntimeError("einsum(): fewer operands were provided than specified in the equation")
+    if len(terms) < len(shapes):
+        raise RuntimeError("einsum(): more operands were provided than specified in the equation")
+    free = iter(sorted(_LETTERS - set(equation)))
+    ell_ndim = max((len(shape) - len(t.replace("...", "")) for t, shape in zip(terms, shapes) if "..." in t),
+                   default=0)
+    ell = "".join(next(free) for _ in range(ell_ndim))
+    subs = []
+    for i, (term, shape) in enumerate(zip(terms, shapes)):
+        letters = term.replace("...", "")
+        if "..." in term:
+            term = term.replace("...", ell[ell_ndim - (len(shape) - len(letters)):])
+        if len(term) != len(shape):
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({len(letters)}) does not match "
+                               f"the number of dimensions ({len(shape)}) for operand {i} and no ellipsis was given")
+        subs.append(term)
+    sizes = {}
+    for i, (term, shape) in enumerate(zip(subs, shapes)):
+        for c, n in zip(term, shape):
+            seen = sizes.get(c, 1)
+            if n != 1 and seen != 1 and n != seen:
+                raise RuntimeError(f"einsum(): subscript {c} has size {n} for operand {i} which does not broadcast "
+                                   f"with previously seen size {seen}")
+            sizes[c] = n if seen == 1 else seen
+    if arrow:
+        out = out.replace("...", ell)
+        for c in out:
+            if out.count(c) > 1:
+                raise RuntimeError(f"einsum(): output subscript {c} appears more than once in the output")
+            if c not in sizes:
+                raise RuntimeError(f"einsum(): output subscript {c} does not appear in the equation for any input "
+                                   "operand")
+    else:
+        counts = "".join(subs)
+        out = ell + "".join(sorted(c for c in set(counts) if counts.count(c) == 1 and c not in ell))
+    return subs, out, sizes
+
+
+def _pays_to_optimize(subs, out, sizes):
+    """Whether ``einsum(optimize=True)`` pays: with three operands or more (the contraction order), or a large
+    product of two (BLAS) that shares a summed letter and no kept one; its path search costs ~10 µs."""
+    if len(subs) != 2:
+        return len(subs) > 2
+    shared = set(subs[0]) & set(subs[1])
+    work = 1
+    for n in sizes.values():
+        work *= n
+    return work >= 1 << 16 and bool(shared - set(out)) and not shared & set(out)
+
+
+def _einsum(xp, subs, out, arrays, sizes):
+    optimize = _pays_to_optimize(subs, out, sizes)
+    return xp.einsum(",".join(subs) + "->" + out, *arrays, optimize=optimize)
+
+
+class Einsum(Op):
+    __slots__ = ("arrays", "out", "sizes", "subs")
+    _name = "EinsumBackward0"
+    saves = 1
+    saves_tensors = True
+
+    def forward(self, *arrays, subs=(), out="", sizes=None):
+        self.arrays, self.subs, self.out, self.sizes = arrays, subs, out, sizes
+        return _einsum(xp_of(arrays[0]), subs, out, arrays, sizes)
+
+    def backward(self, g):
+        return tuple(self._grad(g, i) for i in range(len(self.arrays)))
+
+    def _grad(self, g, i):
+        xp = xp_of(g)
+        x, sub = self.arrays[i], self.subs[i]
+        others = [s for j, s in enumerate(self.subs) if j != i]
+        seen = set(self.out).union(*others)
+        letters = "".join(dict.fromkeys(sub))
+        kept = "".join(c for c in letters if c in seen)
+        grad = _einsum(xp, [self.out, *others], kept, [g, *(a for j, a in enumerate(self.arrays) if j != i)],
+                       self.sizes)
+        own = dict(zip(sub, x.shape))
+        grad = grad.reshape([self.sizes[c] if c in kept else 1 for c in letters])
+        grad = xp.broadcast_to(grad, [self.sizes[c] for c in letters])
+        squeezed = tuple(k for k, c in enumerate(letters) if own[c] == 1 and self.sizes[c] != 1)
+        if squeezed:
+            grad = grad.sum(axis=squeezed, keepdims=True)
+        if len(letters) == len(sub):
+            return xp.ascontiguousarray(grad.transpose([letters.index(c) for c in sub]))
+        full = xp.zeros(x.shape, dtype=grad.dtype)
+        _repeated_view(full, sub, letters)[...] = grad
+        return full
+
+
+def _repeated_view(a, sub, letters):
+    """The axes of ``a`` labelled ``sub`` seen as one axis per letter of ``letters`` (a repeated letter
+    reads a diagonal), through strides."""
+    strides = [sum(a.strides[k] for k, c in enumerate(sub) if c == letter) for letter in letters]
+    shape = [a.shape[sub.index(letter)] for letter in letters]
+    return as_strided(xp_of(a), a, tuple(shape), tuple(strides))
+
+
+def einsum(equation, *operands):
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    first = operands[0]._data.dtype if operands else None
+    for t in operands:
+        if t._data.dtype != first:
+            raise RuntimeError(f"expected scalar type {dtypes.legacy_name(first)} but found "
+                               f"{dtypes.legacy_name(t._data.dtype)}")
+    subs, out, sizes = _parse(equation, [t._data.shape for t in operands])
+    return Einsum.apply(*operands, subs=tuple(subs), out=out, sizes=sizes)
