@@ -1,8 +1,12 @@
 """Saving and loading tensors: ``save`` / ``load`` (like ``torch.save`` / ``torch.load``) and safetensors
-(``serialization_safetensors``; ``.npz`` is read by ``serialization_npz``).
+(``serialization_safetensors``; ``.npz`` is read by ``serialization_npz``; PyTorch's own ``.pt`` / ``.pth``
+checkpoints and pickled whole modules by ``serialization_torch``).
 
-Nothing here uses pickle, so opening a file from an untrusted source never runs code: a file either
-decodes into the plain values listed below or raises :class:`WeightFileError` naming the file and the fault.
+The engine's own format below uses no pickle, so opening such a file from an untrusted source never runs code:
+it either decodes into the plain values listed below or raises :class:`WeightFileError` naming the file and the
+fault. PyTorch checkpoints are unpickled with ``weights_only=True`` semantics (only tensors, containers and
+plain values; any other global is refused before it runs) unless ``load`` is given ``weights_only=False``,
+which runs whatever code the file names: use that only for files from a trusted source.
 
 The ``save`` / ``load`` format (``layerlab.engine``, version 1)
 --------------------------------------------------------------
@@ -52,6 +56,7 @@ import numpy as np
 
 from . import dtypes
 from .backend import CPU, device, transfer
+from .nn.module import Module
 from .serialization_limits import (
     MAX_WEIGHT_FILE_BYTES,
     ZIP_ERRORS,
@@ -65,6 +70,7 @@ from .serialization_limits import (
 )
 from .serialization_placement import placer as _placer
 from .serialization_safetensors import load_safetensors, save_safetensors
+from .serialization_torch import load_torch_zip, pickle_prefix, write_pickled
 from .tensor import Size, Tensor, make_tensor
 from .utils.files import atomic_write, open_regular
 
@@ -229,18 +235,27 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
     of those), ``OrderedDict``s, lists and tuples of those and of str, int, float, bool, None, dtypes and
     devices: state dicts, optimizer state dicts, training checkpoints. Anything else raises ``TypeError``
     naming where it sits (e.g. ``obj['opt']['fn']``) before anything is written. A path is written
-    atomically. ``pickle_module`` and the other torch arguments are accepted and ignored: nothing is pickled.
+    atomically. ``pickle_module`` and the other torch arguments are accepted and ignored: nothing is pickled,
+    except a whole ``Module``, which is pickled (protocol ``pickle_protocol``, 2 by default) as ``torch.save``
+    does: ``load`` reads it back only with ``weights_only=False``.
     """
-    manifest, blobs = _encode(obj)
+    if isinstance(obj, Module):
+        def write(fh):
+            write_pickled(fh, obj, pickle_protocol)
+    else:
+        manifest, blobs = _encode(obj)
+
+        def write(fh):
+            _write_zip(fh, manifest, blobs)
     if hasattr(f, "write") and not isinstance(f, (str, bytes, os.PathLike)):
-        _write_zip(f, manifest, blobs)
+        write(f)
         if hasattr(f, "flush"):
             f.flush()
         return
     if not isinstance(f, (str, bytes, os.PathLike)):
         raise TypeError(f"save() expects a path or a writable binary file object, got {type(f).__name__}")
     path = _target_path(f)
-    atomic_write(path, lambda fh, _tmp: _write_zip(fh, manifest, blobs), WeightFileError)
+    atomic_write(path, lambda fh, _tmp: write(fh), WeightFileError)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -249,16 +264,13 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
 def _describe_foreign(head, names=None):
     """A hint at what a file that is not ours is, from its first bytes (and ZIP member names)."""
     if names is not None:
-        if any(n == "data.pkl" or n.endswith("/data.pkl") for n in names):
-            return ("this is a PyTorch checkpoint (a pickle inside a ZIP); this engine never unpickles, since "
-                    "that can run arbitrary code. Re-save it as safetensors with PyTorch "
-                    "(safetensors.torch.save_file(model.state_dict(), path)) and use load_safetensors()")
         return f"this ZIP archive has no {MANIFEST}, so it is not a file written by engine.save()"
     if not head:
         return "the file is empty"
     if head[:1] == b"\x80":
-        return ("this looks like a Python pickle (e.g. a legacy PyTorch .pt file); this engine never unpickles, "
-                "since that can run arbitrary code")
+        return ("this looks like a PyTorch checkpoint in the legacy format (a bare pickle, written before "
+                "PyTorch 1.6 or with _use_new_zipfile_serialization=False), which this engine does not read; "
+                "re-save it with a current PyTorch (torch.save(torch.load(path), new_path)) and load that")
     if len(head) >= 9 and head[8:9] == b"{":
         return "this looks like a safetensors file; open it with load_safetensors()"
     if head[:2] == b"PK":
@@ -267,11 +279,14 @@ def _describe_foreign(head, names=None):
 
 
 def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None, **pickle_load_args):
-    """Load an object saved by :func:`save` from a path or a readable binary file object.
+    """Load an object saved by :func:`save` or by ``torch.save`` from a path or a readable binary file object.
 
-    Never runs code from the file, whatever ``weights_only`` says (``weights_only=False`` is accepted for
-    compatibility and changes nothing). ``map_location``: ``None`` (each tensor back on the device it was
-    saved from), ``'cpu'``, ``'cuda'``, ``'cuda:1'``, a device, a dict ``{'cuda:0': 'cpu'}`` mapping saved
+    With ``weights_only=True`` (the default, as in PyTorch >= 2.6) nothing in the file runs: a PyTorch
+    checkpoint may hold only tensors, parameters, containers and plain values, and one that pickles anything
+    else (a whole module) is refused with PyTorch's message. ``weights_only=False`` unpickles such a file with
+    Python's pickle, which **can run arbitrary code**: use it only for files from a trusted source (files in
+    the engine's own format never run code either way). ``map_location``: ``None`` (each tensor back on the
+    device it was saved from), ``'cpu'``, ``'cuda'``, ``'cuda:1'``, a device, a dict ``{'cuda:0': 'cpu'}`` mapping saved
     device names (others stay), or a callable ``fn(tensor_on_cpu, saved_device_name)`` returning a tensor or
     ``None``. Invalid or foreign files raise :class:`WeightFileError` naming the file.
     """
@@ -282,14 +297,14 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
         name = name_of(f)
         require_file(f, "file")
         with open_regular(os.fspath(f), MAX_WEIGHT_FILE_BYTES, WeightFileError) as fh:
-            return _load_from(fh, name, placer)
+            return _load_from(fh, name, placer, weights_only)
     if not hasattr(f, "read"):
         raise TypeError(f"load() expects a path or a readable binary file object, got {type(f).__name__}")
     name = name_of(f)
     fh = f
     if not _seekable(f):
         fh = _read_stream(f, name)
-    return _load_from(fh, name, placer)
+    return _load_from(fh, name, placer, weights_only)
 
 
 def _read_stream(f, name):
@@ -321,7 +336,7 @@ class _Passthrough(Exception):
         self.error = error
 
 
-def _load_from(fh, name, placer):
+def _load_from(fh, name, placer, weights_only):
     start = fh.tell()
     head = fh.read(16)
     if isinstance(head, str):
@@ -341,7 +356,13 @@ def _load_from(fh, name, placer):
         except _ZIP_ERRORS as e:
             raise WeightFileError(name, f"the ZIP archive is damaged ({e})") from None
         if MANIFEST not in names:
-            raise WeightFileError(name, _describe_foreign(head, names))
+            prefix = pickle_prefix(names)
+            if prefix is None:
+                raise WeightFileError(name, _describe_foreign(head, names))
+            problem = check_zip_members(infos, size)
+            if problem is not None:
+                raise WeightFileError(name, problem)
+            return load_torch_zip(zf, name, prefix, placer, weights_only)
         try:
             return _Loader(zf, name, placer).run(infos, size)
         except WeightFileError:
