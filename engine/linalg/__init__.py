@@ -1,0 +1,32 @@
+"""``torch.linalg``: decompositions, inverses, determinants and norms of (batches of) matrices.
+
+Each op's forward calls the backend's ``linalg`` (NumPy or CuPy) and its backward is PyTorch's analytic formula
+on the same arrays; failures on singular or non-positive-definite input raise ``LinAlgError`` with PyTorch's
+message.
+"""
+
+from ..ops.blas import linalg_cross as cross
+from .checks import LinAlgError
+from .factorizations import cholesky, eigh, eigvalsh, pinv, qr, svd, svdvals
+from .inverse import det, inv, matrix_power, slogdet, solve
+from .norms import matrix_norm, norm, vector_norm
+
+__all__ = [
+    "LinAlgError",
+    "cholesky",
+    "cross",
+    "det",
+    "eigh",
+    "eigvalsh",
+    "inv",
+    "matrix_norm",
+    "matrix_power",
+    "norm",
+    "pinv",
+    "qr",
+    "slogdet",
+    "solve",
+    "svd",
+    "svdvals",
+    "vector_norm",
+]

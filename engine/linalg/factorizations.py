@@ -1,0 +1,237 @@
+"""Factorizations: cholesky, qr, svd (and svdvals), eigh (and eigvalsh), pinv, with PyTorch's analytic backward.
+
+The SVD and eigh gradients assume distinct singular values / eigenvalues (PyTorch's too); on a real matrix the
+sign of each singular or eigen vector is arbitrary, so only functions invariant to those signs have stable
+gradients.
+"""
+
+import collections
+
+import numpy as np
+
+from ..dtypes import legacy_name
+from ..ops.elementwise import where
+from ..ops.matmul import matmul
+from ..ops.op import Op, xp_of
+from ..ops.reduce import amax
+from ..ops.shape import mT
+from ..threads import cpu_matmul
+from .checks import check_matrix, cholesky_or_raise, inv_or_raise
+
+qr_result = collections.namedtuple("linalg_qr", ["Q", "R"])
+svd_result = collections.namedtuple("linalg_svd", ["U", "S", "Vh"])
+eigh_result = collections.namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])
+
+
+def _t(a):
+    return a.swapaxes(-1, -2)
+
+
+def _mm(a, b):
+    return cpu_matmul(a, b)
+
+
+def _diag_embed(xp, v):
+    return v[..., :, None] * xp.eye(v.shape[-1], dtype=v.dtype)
+
+
+class Cholesky(Op):
+    __slots__ = ("out", "upper")
+    _name = "LinalgCholeskyExBackward0"
+    saves = 2
+
+    def forward(self, a, upper=False):
+        xp = xp_of(a)
+        self.upper = upper
+        self.out = cholesky_or_raise(xp, a)
+        return _t(self.out).copy() if upper else self.out
+
+    def backward(self, g):
+        xp = xp_of(g)
+        low = self.out
+        if self.upper:
+            g = _t(g)
+        phi = xp.tril(_mm(_t(low), g))
+        phi = 0.5 * (phi + _t(xp.tril(phi, -1)))
+        inv_low = inv_or_raise(xp, low)
+        return (_mm(_mm(_t(inv_low), phi), inv_low),)
+
+
+def _copyltu(xp, m):
+    """The symmetric matrix whose lower triangle is ``m``'s."""
+    return xp.tril(m) + _t(xp.tril(m, -1))
+
+
+class QR(Op):
+    __slots__ = ("a", "mode", "q", "r")
+    _name = "LinalgQrBackward0"
+    saves = 3
+    num_outputs = 2
+
+    def forward(self, a, mode="reduced"):
+        xp = xp_of(a)
+        self.a, self.mode = a, mode
+        self.q, self.r = xp.linalg.qr(a, mode="complete" if mode == "complete" else "reduced")
+        if mode == "r":
+            return xp.empty((0,), dtype=a.dtype), self.r
+        return self.q, self.r
+
+    def backward(self, gq, gr):
+        m, n = self.a.shape[-2:]
+        if self.mode == "r":
+            raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed when mode='r'. "
+                               "Please use linalg.qr(A, mode='reduced') if you are going to differentiate through "
+                               "linalg.qr.")
+        if self.mode == "complete" and m > n:
+            raise RuntimeError("The QR decomposition is not differentiable when mode='complete' and nrows > ncols.")
+        xp = xp_of(self.q)
+        q, r = self.q, self.r
+        gq = xp.zeros_like(q) if gq is None else gq
+        gr = xp.zeros_like(r) if gr is None else gr
+        if m >= n:
+            return (_qr_square_backward(xp, q, r, gq, gr),)
+        # A = Q [X | Y] with X square: X's QR gives Q and R's left block, R's right block is Q^T Y.
+        y, gy_r = self.a[..., m:], gr[..., m:]
+        gx = _qr_square_backward(xp, q, r[..., :m], gq + _mm(y, _t(gy_r)), gr[..., :m])
+        return (xp.concatenate([gx, _mm(q, gy_r)], axis=-1),)
+
+
+def _qr_square_backward(xp, q, r, gq, gr):
+    m = _mm(r, _t(gr)) - _mm(_t(gq), q)
+    b = gq + _mm(q, _copyltu(xp, m))
+    return _t(xp.linalg.solve(r, _t(b)))
+
+
+class SVD(Op):
+    """The gradient ignores the columns of ``U`` and rows of ``Vh`` beyond ``min(m, n)`` (``full_matrices``), as
+    PyTorch's does."""
+
+    __slots__ = ("s", "u", "vh")
+    _name = "LinalgSvdBackward0"
+    saves = 2
+    num_outputs = 3
+
+    def forward(self, a, full_matrices=True):
+        self.u, self.s, self.vh = xp_of(a).linalg.svd(a, full_matrices=full_matrices)
+        return self.u, self.s, self.vh
+
+    def backward(self, gu, gs, gvh):
+        return (svd_backward(self.u, self.s, self.vh, gu, gs, gvh),)
+
+
+def svd_backward(u, s, vh, gu, gs, gvh):
+    """The gradient of the reduced SVD ``A = U diag(S) Vh`` (PyTorch's formula, real case)."""
+    xp = xp_of(s)
+    k = s.shape[-1]
+    u, vh = u[..., :k], vh[..., :k, :]
+    if gu is None and gvh is None:
+        return _mm(u * gs[..., None, :], vh) if gs is not None else xp.zeros((*u.shape[:-1], vh.shape[-1]), s.dtype)
+    gu = None if gu is None else gu[..., :k]
+    gvh = None if gvh is None else gvh[..., :k, :]
+    v = _t(vh)
+    s2 = s * s
+    e = s2[..., None, :] - s2[..., :, None]
+    e = e + xp.eye(k, dtype=s.dtype)
+    inner = xp.zeros(e.shape, dtype=s.dtype)
+    if gu is not None:
+        uhgu = _mm(_t(u), gu)
+        inner = inner + (uhgu - _t(uhgu)) / e * s[..., None, :]
+    if gvh is not None:
+        gv = _t(gvh)
+        vhgv = _mm(vh, gv)
+        inner = inner + s[..., :, None] * (vhgv - _t(vhgv)) / e
+    if gs is not None:
+        inner = inner + _diag_embed(xp, gs)
+    ga = _mm(_mm(u, inner), vh)
+    if gu is not None and u.shape[-2] > k:
+        ga = ga + _mm((gu - _mm(u, uhgu)) / s[..., None, :], vh)
+    if gvh is not None and vh.shape[-1] > k:
+        ga = ga + _mm(u, _t((gv - _mm(v, vhgv)) / s[..., None, :]))
+    return ga
+
+
+class Eigh(Op):
+    __slots__ = ("values", "vectors")
+    _name = "LinalgEighBackward0"
+    saves = 2
+    num_outputs = 2
+
+    def forward(self, a, UPLO="L"):
+        self.values, self.vectors = xp_of(a).linalg.eigh(a, UPLO=UPLO)
+        return self.values, self.vectors
+
+    def backward(self, gl, gv):
+        xp = xp_of(self.values)
+        values, v = self.values, self.vectors
+        inner = xp.zeros(v.shape, dtype=v.dtype)
+        if gv is not None:
+            e = values[..., None, :] - values[..., :, None]
+            e = e + xp.eye(e.shape[-1], dtype=e.dtype)
+            vhgv = _mm(_t(v), gv)
+            inner = 0.5 * (vhgv - _t(vhgv)) / e
+        if gl is not None:
+            inner = inner + _diag_embed(xp, gl)
+        return (_mm(_mm(v, inner), _t(v)),)
+
+
+def cholesky(A, *, upper=False):
+    check_matrix("linalg.cholesky", A)
+    return Cholesky.apply(A, upper=upper)
+
+
+def qr(A, mode="reduced"):
+    if mode not in ("reduced", "r", "complete"):
+        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), 'r', "
+                           "or 'complete'")
+    check_matrix("linalg.qr", A, square=False)
+    return qr_result(*QR.apply(A, mode=mode))
+
+
+def svd(A, full_matrices=True, *, driver=None):
+    check_matrix("linalg.svd", A, square=False)
+    return svd_result(*SVD.apply(A, full_matrices=full_matrices))
+
+
+def svdvals(A, *, driver=None):
+    check_matrix("linalg.svdvals", A, square=False)
+    return SVD.apply(A, full_matrices=False)[1]
+
+
+def _check_uplo(UPLO):
+    if UPLO not in ("L", "U"):
+        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+
+
+def eigh(A, UPLO="L"):
+    check_matrix("linalg.eigh", A)
+    _check_uplo(UPLO)
+    return eigh_result(*Eigh.apply(A, UPLO=UPLO))
+
+
+def eigvalsh(A, UPLO="L"):
+    check_matrix("linalg.eigvalsh", A)
+    _check_uplo(UPLO)
+    return Eigh.apply(A, UPLO=UPLO)[0]
+
+
+def pinv(A, *, atol=None, rtol=None, hermitian=False):
+    """The pseudo-inverse from the SVD (eigh when ``hermitian``), dropping values at or below
+    ``max(atol, rtol * largest)``; ``rtol`` defaults to ``eps * max(m, n)`` when ``atol`` is not given."""
+    if A._data.ndim < 2 or A._data.dtype.kind != "f":
+        raise RuntimeError(f"linalg.pinv({legacy_name(A._data.dtype)}{{{list(A.shape)}}}): "
+                           "expected a tensor with 2 or more dimensions of float, double, cfloat or cdouble types")
+    m, n = A.shape[-2:]
+    if rtol is None:
+        rtol = 0.0 if atol is not None and atol > 0 else float(np.finfo(A._data.dtype).eps) * max(m, n)
+    atol = 0.0 if atol is None else atol
+    if hermitian:
+        values, vectors = eigh(A)
+        size = values.abs()
+    else:
+        u, values, vh = svd(A, full_matrices=False)
+        size = values
+    keep = size > (rtol * amax(size, -1, keepdim=True)).clamp(min=atol)
+    inverse = where(keep, 1 / where(keep, values, 1), 0)
+    if hermitian:
+        return matmul(vectors * inverse.unsqueeze(-2), mT(vectors))
+    return matmul(mT(vh) * inverse.unsqueeze(-2), mT(u))

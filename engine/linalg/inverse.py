@@ -1,0 +1,146 @@
+"""Inverses and determinants: inv, det, slogdet, solve, matrix_power, with PyTorch's analytic backward."""
+
+import collections
+import math
+
+import numpy as np
+
+from ..creation import eye
+from ..dtypes import legacy_name
+from ..ops.matmul import matmul
+from ..ops.op import Op, unbroadcast, xp_of
+from ..ops.shape import mT
+from ..threads import cpu_matmul
+from .checks import check_matrix, inv_or_raise, solve_or_raise
+
+slogdet_result = collections.namedtuple("linalg_slogdet", ["sign", "logabsdet"])
+
+
+def _t(a):
+    return a.swapaxes(-1, -2)
+
+
+class Inv(Op):
+    __slots__ = ("out",)
+    _name = "LinalgInvExBackward0"
+    saves = 2
+
+    def forward(self, a):
+        self.out = inv_or_raise(xp_of(a), a)
+        return self.out
+
+    def backward(self, g):
+        y = _t(self.out)
+        return (-cpu_matmul(cpu_matmul(y, g), y),)
+
+
+class Det(Op):
+    __slots__ = ("a", "out")
+    _name = "LinalgDetBackward0"
+    saves = 3
+
+    def forward(self, a):
+        self.a = a
+        self.out = xp_of(a).linalg.det(a)
+        return self.out
+
+    def backward(self, g):
+        xp = xp_of(g)
+        return ((g * self.out)[..., None, None] * _t(inv_or_raise(xp, self.a)),)
+
+
+class Slogdet(Op):
+    __slots__ = ("a",)
+    _name = "LinalgSlogdetBackward0"
+    saves = 1
+    num_outputs = 2
+
+    def forward(self, a):
+        self.a = a
+        sign, logabs = xp_of(a).linalg.slogdet(a)
+        return sign.astype(a.dtype), logabs.astype(a.dtype)
+
+    def backward(self, g_sign, g_logabs):
+        if g_logabs is None:
+            return (None,)
+        return (g_logabs[..., None, None] * _t(inv_or_raise(xp_of(g_logabs), self.a)),)
+
+
+class Solve(Op):
+    """``A X = B`` for B a batch of matrices (vectors arrive here as one-column matrices)."""
+
+    __slots__ = ("a", "a_shape", "b_shape", "out")
+    _name = "LinalgSolveExBackward0"
+    saves = 3
+
+    def forward(self, a, b):
+        xp = xp_of(a)
+        batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        self.a_shape, self.b_shape = a.shape, b.shape
+        self.a = xp.broadcast_to(a, (*batch, *a.shape[-2:]))
+        self.out = solve_or_raise(xp, self.a, xp.broadcast_to(b, (*batch, *b.shape[-2:])))
+        return self.out
+
+    def backward(self, g):
+        ea, eb = self._edges
+        gb = solve_or_raise(xp_of(g), _t(self.a), g)
+        ga = None if ea is None else unbroadcast(-cpu_matmul(gb, _t(self.out)), self.a_shape)
+        return ga, None if eb is None else unbroadcast(gb, self.b_shape)
+
+
+def inv(A):
+    check_matrix("linalg.inv", A)
+    return Inv.apply(A)
+
+
+def det(A):
+    check_matrix("linalg.det", A)
+    return Det.apply(A)
+
+
+def slogdet(A):
+    check_matrix("linalg.slogdet", A)
+    return slogdet_result(*Slogdet.apply(A))
+
+
+def logdet(input):
+    """``log(det(A))``: NaN for a negative determinant, as PyTorch."""
+    sign, logabs = slogdet(input)
+    return logabs + (sign < 0).to(logabs.dtype) * math.nan
+
+
+def solve(A, B, *, left=True):
+    if not left:
+        return mT(solve(mT(A), mT(B)))
+    check_matrix("linalg.solve", A)
+    a, b = A._data.shape, B._data.shape
+    n = a[-1]
+    vector = len(b) == 1 or (len(b) == len(a) - 1 and b == a[:-1])
+    rows = b[-1] if vector else b[-2]
+    if rows != n:
+        cols = 1 if vector else b[-1]
+        raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = B ({n}x{n} and "
+                           f"{rows}x{cols})")
+    if A._data.dtype != B._data.dtype:
+        raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found A of type "
+                           f"{legacy_name(A._data.dtype)} and B of type {legacy_name(B._data.dtype)} instead")
+    if vector:
+        return Solve.apply(A, B.unsqueeze(-1)).squeeze(-1)
+    return Solve.apply(A, B)
+
+
+def matrix_power(A, n):
+    """``A`` multiplied by itself ``n`` times by repeated squaring; ``inv(A)`` powers for negative ``n``."""
+    check_matrix("linalg.matrix_power", A, floating=False)
+    if n == 0:
+        return A * 0 + eye(A.shape[-1], dtype=A.dtype, device=A.device)
+    if n < 0:
+        A, n = inv(A), -n
+    result = None
+    while n:
+        if n & 1:
+            result = A if result is None else matmul(result, A)
+        n >>= 1
+        if n:
+            A = matmul(A, A)
+    return result

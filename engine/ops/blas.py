@@ -1,0 +1,103 @@
+"""BLAS-style products with a scaled accumulator (addmm, addmv, addbmm, baddbmm), pairwise distances (cdist) and
+the cross product, built on matmul's ops."""
+
+import warnings
+
+import numpy as np
+
+from ..dtypes import bool_, legacy_name
+from ..tensor import wrap_dim
+from .elementwise import where
+from .matmul import bmm, mm, mv
+from .op import Op, unbroadcast, xp_of
+from .reduce import Norm
+
+
+def _accumulate(input, product, beta, alpha, mat):
+    """``beta * input + alpha * product``, ``input`` broadcast to the product; with ``beta == 0`` it is ignored
+    (its NaN and inf do not propagate; its gradient is zero), as PyTorch."""
+    if input._data.dtype != mat._data.dtype:
+        raise RuntimeError(f"self and mat2 must have the same dtype, but got {legacy_name(input._data.dtype)} and "
+                           f"{legacy_name(mat._data.dtype)}")
+    base = input.expand(*product.shape)
+    if alpha != 1:
+        product = product * alpha
+    if beta == 0:
+        return where(input.new_zeros((), dtype=bool_), base, product)
+    return product + (base if beta == 1 else base * beta)
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    return _accumulate(input, mm(mat1, mat2), beta, alpha, mat2)
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1):
+    return _accumulate(input, mv(mat, vec), beta, alpha, vec)
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    return _accumulate(input, bmm(batch1, batch2), beta, alpha, batch2)
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    if batch1._data.ndim == 3 and batch2._data.ndim == 3 and batch1.shape[0] != batch2.shape[0]:
+        raise RuntimeError(f"batch1 and batch2 must have same number of batches, got {batch1.shape[0]} and "
+                           f"{batch2.shape[0]}")
+    return _accumulate(input, bmm(batch1, batch2).sum(0), beta, alpha, batch2)
+
+
+def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
+    """The ``p``-norm distance between each row of ``x1`` and each row of ``x2`` (batched); ``compute_mode`` is
+    accepted for PyTorch's signature: distances are always computed directly, the most accurate way."""
+    for name, x in (("X1", x1), ("X2", x2)):
+        if x._data.ndim < 2:
+            raise RuntimeError(f"cdist only supports at least 2D tensors, {name} got: {x._data.ndim}D")
+    if x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: {x2.shape[-1]}")
+    if p < 0:
+        raise RuntimeError("cdist only supports non-negative p values")
+    if x1._data.dtype.kind != "f" or x2._data.dtype.kind != "f":
+        raise RuntimeError(f"cdist only supports floating-point dtypes, X1 got: {legacy_name(x1._data.dtype)}")
+    diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
+    return Norm.apply(diff, p=float(p), dims=(diff._data.ndim - 1,), keepdim=False)
+
+
+class Cross(Op):
+    __slots__ = ("a", "a_shape", "axis", "b", "b_shape")
+    _name = "LinalgCrossBackward0"
+    saves = 1
+
+    def forward(self, a, b, axis=-1):
+        self.a, self.b, self.axis = a, b, axis
+        self.a_shape, self.b_shape = a.shape, b.shape
+        return xp_of(a).cross(a, b, axis=axis)
+
+    def backward(self, g):
+        xp = xp_of(g)
+        ea, eb = self._edges
+        ga = None if ea is None else unbroadcast(xp.cross(self.b, g, axis=self.axis), self.a_shape)
+        gb = None if eb is None else unbroadcast(xp.cross(g, self.a, axis=self.axis), self.b_shape)
+        return ga, gb
+
+
+def linalg_cross(input, other, *, dim=-1, name="linalg.cross"):
+    if input._data.dtype != other._data.dtype:
+        raise RuntimeError(f"{name}: expected input and other to have the same dtype, but got "
+                           f"{legacy_name(input._data.dtype)} and {legacy_name(other._data.dtype)}")
+    if input._data.ndim != other._data.ndim:
+        raise RuntimeError(f"{name}: inputs must have the same number of dimensions.")
+    shape = np.broadcast_shapes(input.shape, other.shape)
+    axis = wrap_dim(dim, len(shape))
+    if input.shape[axis] != 3 or other.shape[axis] != 3:
+        raise RuntimeError(f"{name}: inputs dimension {dim} must have length 3. Got {input.shape[axis]} and "
+                           f"{other.shape[axis]}")
+    return Cross.apply(input, other, axis=axis)
+
+
+def cross(input, other, dim=None):
+    """``torch.cross``: without ``dim``, the first dimension of size 3 (deprecated in PyTorch, which warns)."""
+    if dim is None:
+        warnings.warn("Using torch.cross without specifying the dim arg is deprecated.", UserWarning, stacklevel=2)
+        shape = np.broadcast_shapes(input.shape, other.shape)
+        dim = next((i for i, n in enumerate(shape) if n == 3), -1)
+    return linalg_cross(input, other, dim=dim)
