@@ -1,0 +1,63 @@
+"""Cyclic shifts and rotations: ``roll``, ``rot90``, ``fliplr``, ``flipud``."""
+
+from ..tensor import wrap_dim
+from .convert import clone
+from .op import Op, xp_of
+from .shape import flip, transpose
+
+
+class Roll(Op):
+    __slots__ = ("axes", "shifts")
+    _name = "RollBackward0"
+    saves_tensors = False
+
+    def forward(self, x, shifts=(), axes=None):
+        self.shifts, self.axes = shifts, axes
+        return xp_of(x).roll(x, shifts, axes)
+
+    def backward(self, g):
+        return (xp_of(g).roll(g, tuple(-s for s in self.shifts), self.axes),)
+
+
+def roll(input, shifts, dims=None):
+    shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    dims = () if dims is None else (dims,) if isinstance(dims, int) else tuple(dims)
+    if len(shifts) != len(dims) and (dims or len(shifts) != 1):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
+    ndim = input._data.ndim
+    axes = tuple(wrap_dim(d, ndim) for d in dims) if dims else None
+    if ndim == 0:
+        return clone(input)
+    return Roll.apply(input, shifts=tuple(int(s) for s in shifts), axes=axes)
+
+
+def rot90(input, k=1, dims=(0, 1)):
+    dims = tuple(dims)
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    ndim = input._data.ndim
+    if ndim < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {ndim}")
+    d0, d1 = (wrap_dim(d, ndim) for d in dims)
+    if d0 == d1:
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {dims[0]} and dim1 = {dims[1]}")
+    k %= 4
+    if k == 1:
+        return transpose(flip(input, (d1,)), d0, d1)
+    if k == 2:
+        return flip(input, (d0, d1))
+    if k == 3:
+        return transpose(flip(input, (d0,)), d0, d1)
+    return clone(input)
+
+
+def fliplr(input):
+    if input._data.ndim < 2:
+        raise RuntimeError("Input must be >= 2-d.")
+    return flip(input, (1,))
+
+
+def flipud(input):
+    if input._data.ndim < 1:
+        raise RuntimeError("Input must be >= 1-d.")
+    return flip(input, (0,))
