@@ -126,14 +126,14 @@ class Distribution:
             raise ValueError("The value argument to log_prob must be a Tensor")
         event_dim_start = len(value.shape) - len(self._event_shape)
         if tuple(value.shape[event_dim_start:]) != tuple(self._event_shape):
-            raise ValueError(f"The right-most size of value must match event_shape: {tuple(value.shape)} vs "
-                             f"{tuple(self._event_shape)}.")
-        actual = value.shape[:event_dim_start]
+            raise ValueError(f"The right-most size of value must match event_shape: {value.shape} vs "
+                             f"{self._event_shape}.")
+        actual = Size(value.shape[:event_dim_start])
         expected = self._batch_shape
         for i, j in zip(reversed(actual), reversed(expected)):
             if i != 1 and j != 1 and i != j:
-                raise ValueError(f"Value is not broadcastable with batch_shape+event_shape: {tuple(actual)} vs "
-                                 f"{tuple(expected)}.")
+                raise ValueError(f"Value is not broadcastable with batch_shape+event_shape: {actual} vs "
+                                 f"{expected}.")
         support = self.support
         if not bool(support.check(value).all()):
             raise ValueError(
