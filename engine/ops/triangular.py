@@ -1,16 +1,20 @@
-"""Triangles and diagonals of matrices: ``tril``/``triu`` (and in place), ``diagonal``, ``diag_embed``,
-``diag``, ``trace``.
+"""Triangles and diagonals of matrices: ``tril``/``triu`` (and in place), ``tril_indices``/``triu_indices``,
+``diagonal``, ``diag_embed``, ``diag``, ``diagflat``, ``trace``.
 
 ``diagonal`` is a view, as in PyTorch: the diagonal is read through strides (``diagonal_view``), so writes
 through it reach the input; ``diag`` of a matrix is a copy, as in PyTorch.
 """
 
+import numpy as np
+
+from .. import dtypes
+from ..creation import tensor
 from ..tensor import wrap_dim
 from .convert import clone
 from .inplace import apply_inplace
 from .op import Op, xp_of
 from .reduce import sum as _sum
-from .shape import mark_view
+from .shape import mark_view, reshape
 from .strides import as_strided
 
 
@@ -80,6 +84,22 @@ def triu_(self, diagonal=0):
     return apply_inplace(self, lambda s: triu(s, diagonal))
 
 
+def _indices(np_indices, row, col, offset, dtype, device):
+    for name, n in (("row", row), ("col", col)):
+        if n < 0:
+            raise RuntimeError(f"{name} must be non-negative, got{n}")
+    rows, cols = np_indices(row, offset, col)
+    return tensor(np.stack([rows, cols]), dtype=dtypes.int64 if dtype is None else dtype, device=device)
+
+
+def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    return _indices(np.tril_indices, row, col, offset, dtype, device)
+
+
+def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    return _indices(np.triu_indices, row, col, offset, dtype, device)
+
+
 class Diagonal(Op):
     __slots__ = ("axes", "in_shape", "offset")
     _name = "DiagonalBackward0"
@@ -141,6 +161,10 @@ def diag(input, diagonal=0):
     if ndim == 2:
         return clone(_diagonal(input, diagonal))
     raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {ndim}D")
+
+
+def diagflat(input, offset=0):
+    return diag_embed(reshape(input, (-1,)), offset, 0, 1)
 
 
 def trace(input):

@@ -47,3 +47,30 @@ def test_tril_inplace_keeps_identity_and_bumps_version():
     assert x.tril_() is x
     assert engine.equal(x, engine.ones(3, 3).tril())
     assert x._version_counter[0] == version + 1
+
+
+@pytest.mark.parametrize("name", ["tril_indices", "triu_indices"])
+@pytest.mark.parametrize("args", [(3, 4), (4, 3, 1), (3, 3, -1), (0, 3), (3, 5, 9), (2, 2, -5)])
+def test_triangle_indices_match_torch(name, args):
+    torch = pytest.importorskip("torch")
+    got = getattr(engine, name)(*args)
+    want = getattr(torch, name)(*args)
+    assert got.dtype == engine.int64 and got.tolist() == want.tolist() and tuple(got.shape) == tuple(want.shape)
+    assert getattr(engine, name)(*args, dtype=engine.int32).dtype == engine.int32
+
+
+@pytest.mark.parametrize("name", ["tril_indices", "triu_indices"])
+def test_triangle_indices_refuse_negative_sizes(name):
+    with pytest.raises(RuntimeError, match="row must be non-negative, got-1"):
+        getattr(engine, name)(-1, 3)
+    with pytest.raises(RuntimeError, match="col must be non-negative, got-2"):
+        getattr(engine, name)(3, -2)
+
+
+def test_broadcast_shapes_as_torch():
+    assert engine.broadcast_shapes((3, 1), (2, 1, 4), 4) == (2, 3, 4)
+    assert engine.broadcast_shapes((0,), (1,)) == (0,)
+    with pytest.raises(RuntimeError, match=r"Attempting to broadcast a dimension of length 4 at -1! Mismatching "
+                                           r"argument at index 1 had \(4,\); but expected shape should be "
+                                           r"broadcastable to \[3\]"):
+        engine.broadcast_shapes((3,), (4,))

@@ -256,4 +256,59 @@ SHAPE_EXTRA = [
             ErrorInput(S("3d", (2, 2, 2)), RuntimeError, "Input tensors must have 2 or fewer dimensions. Input 0 has 3")
         ],
     ),
+    *[
+        OpInfo(
+            name,
+            lambda m, *xs, name=name: getattr(m, name)(*xs),
+            _samples(S("0d", ()), S("1d", (3,)), S("2d", (2, 3)), S("3d", (2, 1, 3)), S("several", (), (3,), (2, 3))),
+            variants={"list": lambda m, *xs, name=name: getattr(m, name)(list(xs))},
+            dtypes=FLOATS_AND_INT,
+        )
+        for name in ("atleast_1d", "atleast_2d", "atleast_3d")
+    ],
+    *[
+        OpInfo(
+            name,
+            lambda m, *xs, name=name: getattr(m, name)(list(xs)),
+            _samples(*samples),
+            variants={"tuple": lambda m, *xs, name=name: getattr(m, name)(tuple(xs))},
+            dtypes=FLOATS_AND_INT,
+        )
+        for name, samples in [
+            ("dstack", [S("1d", (3,), (3,)), S("2d", (2, 3), (2, 3)), S("3d", (2, 3, 1), (2, 3, 2)), S("0d", (), ())]),
+            ("column_stack", [S("mixed", (3,), (3, 2), (3, 1)), S("0d", (), ()), S("2d", (2, 1), (2, 3))]),
+            ("row_stack", [S("1d", (3,), (3,)), S("mixed", (3,), (2, 3)), S("0d", (), ())]),
+        ]
+    ],
+    _op("ravel", _samples(S("2d", _P), S("3d", _X3), S("0d", ()), S("empty", (0, 3)))),
+    _op(
+        "tile",
+        _samples(
+            S("same length", _P, args=((2, 1),)),
+            S("shorter", _X3, args=((2,),)),
+            S("longer", _P, args=((2, 1, 2),)),
+            S("0d", (), args=((3,),)),
+            S("zero", _P, args=((0, 2),)),
+        ),
+    ),
+    _op(
+        "broadcast_to",
+        _samples(
+            S("row", (3,), args=((2, 3),)), S("column", (3, 1), args=((2, 3, 4),)), S("-1", (3, 1), args=((-1, 2),))
+        ),
+        [_err("mismatch", [(3,)], ((2, 4),), RuntimeError, "The expanded size of the tensor (4) must match")],
+    ),
+    OpInfo(
+        "broadcast_tensors",
+        lambda m, *xs: m.broadcast_tensors(*xs),
+        _samples(S("two", (3,), (2, 1)), S("three", (1, 3), (2, 1), ()), S("one", (2, 3)), S("empty", (0, 1), (3,))),
+        dtypes=FLOATS_AND_INT,
+        error_inputs=lambda: [
+            ErrorInput(
+                S("mismatch", (3,), (2, 4)),
+                RuntimeError,
+                "The size of tensor a (3) must match the size of tensor b (4)",
+            )
+        ],
+    ),
 ]

@@ -104,6 +104,16 @@ TRIANGULAR = [
         ],
     ),
     _op(
+        "diagflat",
+        _samples(
+            S("1d", (3,)),
+            S("2d offset 1", (2, 2), args=(1,)),
+            S("offset -2", (3,), kwargs={"offset": -2}),
+            S("0d", ()),
+            S("empty", (0,)),
+        ),
+    ),
+    _op(
         "trace",
         _samples(S("3x3", (3, 3)), S("2x4", (2, 4)), S("4x2", (4, 2)), S("empty", (0, 3))),
         [_err("1d", (3,), (), RuntimeError, "trace: expected a matrix, but got tensor with dim 1")],
