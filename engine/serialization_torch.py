@@ -16,8 +16,9 @@ since the engine cannot rebuild PyTorch's own objects: load a ``state_dict`` ins
 
 Storages are read once each, checked against the ZIP directory (so nothing is allocated for a size the file
 only declares); a tensor is rebuilt as a C-contiguous copy of its view (offset, sizes, strides) of the storage,
-checked to lie inside it. Views that shared a storage come back as independent tensors. A tensor larger than
-its storage (overlapping strides, as ``expand`` makes) draws on a budget of ``MAX_EXPANDED_BYTES`` per file.
+checked to lie inside it. Views that shared a storage come back as independent tensors, so the tensors of a
+file may together hold more bytes than its storages (views of one storage, overlapping strides as ``expand``
+makes), up to ``MAX_EXPANDED_BYTES`` more.
 """
 
 import collections
@@ -84,6 +85,19 @@ class _Placement(Exception):
         self.error = error
 
 
+class _TypeMarker:
+    """What ``torch.Tensor`` and ``Parameter`` resolve to: names for ``_rebuild_from_type_v2``, never called."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return self.name
+
+
+_TENSOR, _PARAMETER = _TypeMarker("torch.Tensor"), _TypeMarker("torch.nn.parameter.Parameter")
+
+
 class _StorageType:
     """What ``torch.FloatStorage`` and friends (and ``torch.UntypedStorage``) resolve to: a dtype name."""
 
@@ -102,7 +116,7 @@ class _Storage:
 
 
 def _encode(text, encoding="latin1"):
-    if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
+    if type(text) is not str or type(encoding) is not str or encoding not in ("latin1", "latin-1"):
         raise _Refused("_codecs.encode is admitted only for bytes (str, 'latin1')")
     return text.encode("latin1")
 
@@ -132,12 +146,13 @@ class _Rebuilder:
     def __init__(self, zf, prefix, placer, little):
         self.zf, self.prefix, self.placer, self.little = zf, prefix, placer, little
         self.storages = {}
-        self.expanded = 0
+        self.storage_bytes = 0
+        self.tensor_bytes = 0
         self.globals = {
             "collections.OrderedDict": collections.OrderedDict, "collections.Counter": collections.Counter,
             "builtins.set": set, "builtins.complex": complex, "builtins.bytearray": _bytearray,
-            "_codecs.encode": _encode, "torch.Size": _size, "torch.device": _device, "torch.Tensor": Tensor,
-            "torch.nn.parameter.Parameter": Parameter,
+            "_codecs.encode": _encode, "torch.Size": _size, "torch.device": _device, "torch.Tensor": _TENSOR,
+            "torch.nn.parameter.Parameter": _PARAMETER,
             "torch._utils._rebuild_tensor": self.rebuild_tensor,
             "torch._utils._rebuild_tensor_v2": self.rebuild_tensor_v2,
             "torch._utils._rebuild_parameter": self.rebuild_parameter,
@@ -167,7 +182,7 @@ class _Rebuilder:
                                    f"error: Unsupported global: GLOBAL {shown} was not an allowed global by default.")
 
     def persistent_load(self, pid):
-        if type(pid) is not tuple or len(pid) != 5:
+        if len(pid) != 5:
             raise _Refused(f"persistent id {pid!r:.80} is not a storage reference")
         _, stype, key, location, numel = pid
         if not isinstance(stype, _StorageType) or not isinstance(key, str) or not isinstance(location, str) \
@@ -176,9 +191,11 @@ class _Rebuilder:
         if stype.dtype not in SUPPORTED_DTYPES:
             raise _Refused(f"storage {key} holds {stype.name} ({stype.dtype}), a dtype this engine does not support"
                            "; convert it in PyTorch (e.g. .float()) and save again")
+        _device(location)  # a saved location that names no device is the file's fault, not map_location's
         storage = self.storages.get(key)
         if storage is None:
             storage = self.storages[key] = _Storage(self.read_storage(key, stype.dtype, numel), location)
+            self.storage_bytes += storage.array.nbytes
         elif storage.array.dtype != np.dtype(stype.dtype) or storage.array.size != numel:
             raise _Refused(f"storage {key} is referenced with two different dtypes or sizes")
         return storage
@@ -232,11 +249,10 @@ class _Rebuilder:
         if last >= src.size:
             raise _Refused(f"a tensor (offset {offset}, size {size}, stride {stride}) reaches past the end of its "
                            f"storage of {src.size} elements")
-        if count > src.size:
-            self.expanded += count * src.itemsize
-            if self.expanded > MAX_EXPANDED_BYTES:
-                raise _Refused(f"tensors with overlapping strides expand to more than {MAX_EXPANDED_BYTES >> 20} "
-                               "MiB in this file")
+        self.tensor_bytes += count * src.itemsize
+        if self.tensor_bytes > self.storage_bytes + MAX_EXPANDED_BYTES:
+            raise _Refused(f"the tensors rebuilt from this file hold more than {MAX_EXPANDED_BYTES >> 20} MiB more "
+                           "than its storages (views repeated or expanded)")
         view = np.lib.stride_tricks.as_strided(src[offset:], size, tuple(s * src.itemsize for s in stride))
         return np.array(view, order="C")
 
@@ -251,11 +267,13 @@ class _Rebuilder:
         return self.rebuild_parameter(data, requires_grad, backward_hooks)
 
     def rebuild_from_type_v2(self, func, new_type, args, state):
-        if not callable(func) or new_type not in (Tensor, Parameter) or type(args) is not tuple or state:
+        rebuilds = (self.rebuild_tensor, self.rebuild_tensor_v2, self.rebuild_parameter)
+        if not any(func is f for f in rebuilds) or (new_type is not _TENSOR and new_type is not _PARAMETER) \
+                or type(args) is not tuple or state:
             raise _Refused(f"a tensor of type {new_type!r:.80} or with attributes, which this engine does not "
                            "rebuild")
         out = func(*args)
-        return out if new_type is Tensor or isinstance(out, Parameter) else Parameter(out, out.requires_grad)
+        return out if new_type is _TENSOR or isinstance(out, Parameter) else Parameter(out, out.requires_grad)
 
 
 class _TrustingUnpickler(pickle.Unpickler):
@@ -306,8 +324,8 @@ def load_torch_zip(zf, name, prefix, placer, weights_only):
         raise p.error from None
     except (_Refused, UnpicklingError) as e:
         raise WeightFileError(name, str(e)) from None
-    except (IndexError, KeyError, TypeError, ValueError, struct.error, UnicodeDecodeError, EOFError,
-            zipfile.BadZipFile, OSError) as e:
+    except (IndexError, KeyError, TypeError, ValueError, AttributeError, ArithmeticError, RuntimeError,
+            struct.error, EOFError, zipfile.BadZipFile, OSError) as e:  # RuntimeError: RecursionError too
         raise WeightFileError(name, f"{PICKLE} is damaged ({type(e).__name__}: {e})") from None
 
 

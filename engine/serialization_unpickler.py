@@ -88,7 +88,7 @@ class RestrictedUnpickler:
     def op_newobj(self):
         args = self.stack.pop()
         cls = self.stack.pop()
-        if cls not in (collections.OrderedDict, collections.Counter, set) or type(args) is not tuple:
+        if not any(cls is c for c in (collections.OrderedDict, collections.Counter, set)) or type(args) is not tuple:
             raise UnpicklingError(f"Can only create new object for classes allowlisted, but got {cls!r}")
         self.stack.append(cls.__new__(cls, *args))
 
@@ -97,8 +97,9 @@ class RestrictedUnpickler:
         inst = self.stack[-1]
         if type(inst) is not collections.OrderedDict or type(state) is not dict:
             raise UnpicklingError(f"Can only build OrderedDict, but got {type(inst).__name__}")
-        if not all(type(k) is str and not k.startswith("__") for k in state):
-            raise UnpicklingError("BUILD of an OrderedDict with attribute names that are not plain strings")
+        if not all(type(k) is str and not hasattr(collections.OrderedDict, k) for k in state):
+            raise UnpicklingError("BUILD of an OrderedDict with attribute names that are not plain or that shadow "
+                                  "its methods")
         inst.__dict__.update(state)
 
     def op_append(self):
@@ -149,7 +150,8 @@ class RestrictedUnpickler:
 
     def op_persid(self):
         pid = self.stack.pop()
-        if type(pid) is not tuple or not pid or pid[0] not in ("storage", b"storage"):
+        if type(pid) is not tuple or not pid or type(pid[0]) not in (str, bytes) \
+                or pid[0] not in ("storage", b"storage"):
             raise UnpicklingError(f"Only persistent_load of storage is allowed, but got {pid!r:.80}")
         self.stack.append(self.persistent_load(pid))
 
