@@ -1,4 +1,5 @@
-"""``einsum``: PyTorch's equation syntax (``...``, implicit output), run by the backend's ``einsum``.
+"""``einsum``: PyTorch's equation syntax (``...``, implicit output) and its sublist form, run by the backend's
+``einsum``.
 
 The equation is first made explicit, ``...`` replaced by letters no operand uses, so that forward and
 backward run plain letter equations: the gradient of an operand is the einsum of the output's gradient
@@ -123,8 +124,34 @@ def _repeated_view(a, sub, letters):
     return as_strided(xp_of(a), a, tuple(shape), tuple(strides))
 
 
+def _sublist_letters(sublist):
+    """A sublist (ints in [0, 52) and ``...``) as equation letters; ASCII order keeps the ints' order."""
+    letters = []
+    for s in sublist:
+        if s is Ellipsis:
+            letters.append("...")
+        elif not 0 <= s < 52:
+            raise ValueError("einsum(): subscript in subscript list is not within the valid range [0, 52)")
+        else:
+            letters.append(string.ascii_uppercase[s] if s < 26 else string.ascii_lowercase[s - 26])
+    return "".join(letters)
+
+
+def _from_sublists(args):
+    """``einsum(op1, sub1, op2, sub2, ..., [out])`` as an equation and its operands."""
+    out = None
+    if len(args) % 2:
+        args, out = args[:-1], args[-1]
+    equation = ",".join(_sublist_letters(s) for s in args[1::2])
+    if out is not None:
+        equation += "->" + _sublist_letters(out)
+    return equation, args[0::2]
+
+
 def einsum(equation, *operands):
-    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+    if not isinstance(equation, str):
+        equation, operands = _from_sublists((equation, *operands))
+    elif len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     first = operands[0]._data.dtype if operands else None
     for t in operands:

@@ -5,8 +5,12 @@ from __future__ import annotations
 from .core import FLOATS_AND_INT, ErrorInput, OpInfo, S
 
 
-def _einsum(m, *xs, equation):
-    return m.einsum(equation, *xs)
+def _einsum(m, *xs, equation=None, sublists=None):
+    """The equation form, or the sublist form ``einsum(x0, s0, x1, s1, ..., [out])``."""
+    if equation is not None:
+        return m.einsum(equation, *xs)
+    args = [a for pair in zip(xs, sublists) for a in pair]
+    return m.einsum(*args, *sublists[len(xs) :])
 
 
 def _samples(dtype):
@@ -35,7 +39,15 @@ def _samples(dtype):
         ("empty contraction", "ij,jk->ik", (2, 0), (0, 2)),
         ("four operands", "ab,bc,cd,de->ae", (2, 3), (3, 4), (4, 2), (2, 3)),
     ]
-    return [S(name, *shapes, kwargs={"equation": eq}) for name, eq, *shapes in cases]
+    samples = [S(name, *shapes, kwargs={"equation": eq}) for name, eq, *shapes in cases]
+    sublists = [
+        ("sublist matmul", ([0, 1], [1, 2], [0, 2]), (2, 3), (3, 4)),
+        ("sublist implicit", ([27, 1], [1, 2]), (2, 3), (3, 4)),
+        ("sublist ellipsis", ([..., 1], [1, 2], [..., 2]), (5, 2, 3), (3, 4)),
+        ("sublist sum", ([0, 1], []), (2, 3)),
+    ]
+    samples += [S(name, *shapes, kwargs={"sublists": subs}) for name, subs, *shapes in sublists]
+    return samples
 
 
 def _error(name, equation, *shapes, exc=RuntimeError, match):
@@ -57,6 +69,11 @@ EINSUM = [
             _error("bad character", "i1,jk", (2, 3), (3, 4), match="invalid subscript given at index 1"),
             _error("repeated output", "ij,jk->ii", (2, 3), (3, 4), match="output subscript i appears more than once"),
             _error("unknown output", "ij,jk->iz", (2, 3), (3, 4), match="output subscript z does not appear"),
+            ErrorInput(
+                S("sublist range", (2, 3), kwargs={"sublists": ([0, 60],)}),
+                ValueError,
+                "subscript in subscript list is not within the valid range [0, 52)",
+            ),
         ],
     ),
 ]
