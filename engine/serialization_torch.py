@@ -222,6 +222,9 @@ class _Rebuilder:
         return self.rebuild_tensor_v2(storage, offset, size, stride, False, None)
 
     def rebuild_tensor_v2(self, storage, offset, size, stride, requires_grad, backward_hooks, metadata=None):
+        if metadata:
+            raise _Refused(f"a tensor carries metadata {metadata!r:.80} (a conjugate or negative view?), which this "
+                           "engine does not restore; save it resolved (.resolve_conj().resolve_neg())")
         arr = self.view(storage, offset, size, stride)
         if type(requires_grad) is not bool or (requires_grad and arr.dtype.kind != "f"):
             raise _Refused(f"a tensor of {arr.dtype} has requires_grad={requires_grad!r}")

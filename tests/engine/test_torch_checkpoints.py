@@ -277,3 +277,22 @@ def test_repeated_views_draw_on_the_budget(tmp_path, monkeypatch):
     monkeypatch.setattr(serialization_torch, "MAX_EXPANDED_BYTES", 300)
     with pytest.raises(WeightFileError, match="more than its storages"):
         load(path)
+
+
+def test_saved_cuda_location_follows_map_location(tmp_path):
+    path = _saved({"w": torch.ones(2)}, tmp_path)
+    with zipfile.ZipFile(path) as zf:
+        pkl = zf.read(next(n for n in zf.namelist() if n.endswith("/data.pkl")))
+    cpu = b"X\x03\x00\x00\x00cpu"
+    assert pkl.count(cpu) == 1
+    cuda = _rewrite(path, tmp_path / "cuda.pt", **{"data.pkl": pkl.replace(cpu, b"X\x06\x00\x00\x00cuda:0")})
+    if engine.cuda.is_available():
+        assert load(cuda)["w"].device == engine.device("cuda:0")
+    else:
+        with pytest.raises(RuntimeError, match="CUDA is not available"):
+            load(cuda)
+    for where in ("cpu", {"cuda:0": "cpu"}):
+        assert load(cuda, map_location=where)["w"].device == engine.device("cpu")
+    seen = []
+    load(cuda, map_location=lambda t, loc: seen.append(loc) or t)
+    assert seen == ["cuda:0"]
