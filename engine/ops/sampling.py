@@ -23,7 +23,7 @@ class _Draw(Op):
     """Passes a sample through the graph; its parameters get zero gradients, as PyTorch's do."""
 
     __slots__ = ("shapes",)
-    _name = "NormalBackward"
+    _name = "NormalBackward0"
     saves_tensors = False
 
     def forward(self, *params, sample=None):
@@ -35,13 +35,23 @@ class _Draw(Op):
         return tuple(xp.zeros(s, g.dtype) for s in self.shapes)
 
 
+class _BernoulliDraw(_Draw):
+    __slots__ = ()
+    _name = "BernoulliBackward0"
+
+
+class _PoissonDraw(_Draw):
+    __slots__ = ()
+    _name = "PoissonBackward0"
+
+
 def _floating(t, name):
     if t._data.dtype.kind != "f":
         raise NotImplementedError(f'"{name}" not implemented for \'{dtypes.legacy_name(t._data.dtype)}\'')
 
 
-def _draw_like(input, sample):
-    return _Draw.apply(input, sample=sample.astype(input._data.dtype, copy=False))
+def _draw_like(op, input, sample):
+    return op.apply(input, sample=sample.astype(input._data.dtype, copy=False))
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None):
@@ -93,7 +103,7 @@ def bernoulli(input, p=None, *, generator=None, out=None):
         _check_p("bernoulli_", p)
         probs = p
     u = uniform_array(input._data.shape, 0.0, 1.0, input._device, generator, _draw_dtype(input))
-    result = _draw_like(input, u < probs)
+    result = _draw_like(_BernoulliDraw, input, u < probs)
     return result if out is None else out.copy_(result)
 
 
@@ -102,7 +112,7 @@ def poisson(input, generator=None):
     rates = input._data
     if rates.size and not bool((rates >= 0).all()):
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
-    return _draw_like(input, poisson_array(rates, input._device, generator))
+    return _draw_like(_PoissonDraw, input, poisson_array(rates, input._device, generator))
 
 
 def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, device=None):
