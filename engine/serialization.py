@@ -90,6 +90,10 @@ _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed, so equal objects give byte-identical
 # ----------------------------------------------------------------------------------------------------
 # Encoding (pure: raises TypeError/ValueError before anything is written)
 # ----------------------------------------------------------------------------------------------------
+class _HoldsModule(Exception):
+    """The object holds a whole Module, which this format cannot encode: ``save`` pickles it instead."""
+
+
 class _Encoder:
     def __init__(self):
         self.blobs = []  # (meta dict, little-endian C-contiguous host array)
@@ -108,6 +112,8 @@ class _Encoder:
             return {"t": "bool", "v": obj}
         if isinstance(obj, (Tensor, np.ndarray, np.generic)):
             return {"t": "tensor", "i": self._tensor(obj, path)}
+        if isinstance(obj, Module):
+            raise _HoldsModule
         if isinstance(obj, int):
             return {"t": "int", "v": int(obj)}
         if isinstance(obj, float):
@@ -236,15 +242,16 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
     devices: state dicts, optimizer state dicts, training checkpoints. Anything else raises ``TypeError``
     naming where it sits (e.g. ``obj['opt']['fn']``) before anything is written. A path is written
     atomically. ``pickle_module`` and the other torch arguments are accepted and ignored: nothing is pickled,
-    except a whole ``Module``, which is pickled (protocol ``pickle_protocol``, 2 by default) as ``torch.save``
-    does: ``load`` reads it back only with ``weights_only=False``.
+    except an object holding a whole ``Module`` (``model`` or ``{'model': model, ...}``), which is pickled
+    (protocol ``pickle_protocol``, 2 by default) as ``torch.save`` does: ``load`` reads it back only with
+    ``weights_only=False``.
     """
-    if isinstance(obj, Module):
+    try:
+        manifest, blobs = _encode(obj)
+    except _HoldsModule:
         def write(fh):
             write_pickled(fh, obj, pickle_protocol)
     else:
-        manifest, blobs = _encode(obj)
-
         def write(fh):
             _write_zip(fh, manifest, blobs)
     if hasattr(f, "write") and not isinstance(f, (str, bytes, os.PathLike)):

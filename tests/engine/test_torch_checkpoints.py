@@ -296,3 +296,17 @@ def test_saved_cuda_location_follows_map_location(tmp_path):
     seen = []
     load(cuda, map_location=lambda t, loc: seen.append(loc) or t)
     assert seen == ["cuda:0"]
+
+
+def test_checkpoint_holding_an_engine_module_is_pickled(tmp_path):
+    model = engine.nn.Linear(2, 2)
+    path = tmp_path / "ckpt.pt"
+    save({"model": model, "epoch": 3}, path)
+    with pytest.raises(pickle.UnpicklingError, match=r"GLOBAL engine\.nn\.linear\.Linear"):
+        load(path)
+    back = load(path, weights_only=False)
+    assert back["epoch"] == 3 and type(back["model"]) is engine.nn.Linear
+    np.testing.assert_array_equal(back["model"].weight.detach().numpy(), model.weight.detach().numpy())
+    save({"w": model.weight}, path)  # without a Module: the engine's own format, no pickle
+    with zipfile.ZipFile(path) as zf:
+        assert "manifest.json" in zf.namelist()
