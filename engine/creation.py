@@ -236,14 +236,44 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
 
 
 def normal(mean, std, size=None, *, generator=None, dtype=None, device=None):
-    """``normal`` for float ``mean`` and ``std``; ``engine.ops.sampling.normal`` adds the tensor overloads."""
-    if std < 0:
+    """The draws of every ``normal`` overload (tensor or float ``mean`` and ``std``; floats need ``size``), with no
+    graph: ``engine.ops.sampling.normal`` adds the node that gives the parameters PyTorch's zero gradients."""
+    params = [t for t in (mean, std) if isinstance(t, Tensor)]
+    if not params:
+        if std < 0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
+        if size is None:
+            raise TypeError("normal() missing required argument 'size'")
+        dt = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+        dev = _explicit_device(device)
+        return make_tensor(_random.normal_array(_size_args((size,)), mean, std, dev, generator, dt.np), dev)
+    for t in params:
+        if t._data.dtype.kind != "f":
+            raise NotImplementedError(
+                f"\"normal_kernel_cpu\" not implemented for '{dtypes.legacy_name(t._data.dtype)}'")
+    if not isinstance(std, Tensor) and std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
-    if size is None:
-        raise TypeError("normal() missing required argument 'size'")
-    dt = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
-    dev = _explicit_device(device)
-    return make_tensor(_random.normal_array(_size_args((size,)), mean, std, dev, generator, dt.np), dev)
+    if isinstance(std, Tensor) and std._data.size and not bool((std._data >= 0).all()):
+        raise RuntimeError("normal expects all elements of std >= 0.0")
+    np_dtype = np.result_type(*[t._data.dtype for t in params])
+    dev = params[0]._device
+    m = mean._data if isinstance(mean, Tensor) else mean
+    s = std._data if isinstance(std, Tensor) else std
+    z = _random.normal_array(_broadcast_shape(*[t._data.shape for t in params]), 0.0, 1.0, dev, generator, np_dtype)
+    return make_tensor((z * s + m).astype(np_dtype, copy=False), dev)
+
+
+def _broadcast_shape(*shapes):
+    """NumPy's broadcast shape, refused with PyTorch's message."""
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:
+        a, b = shapes
+        for i, (x, y) in enumerate(zip(reversed(a), reversed(b)), 1):  # ``range`` here is torch.range
+            if x != y and 1 not in (x, y):
+                raise RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b ({y}) "
+                                   f"at non-singleton dimension {max(len(a), len(b)) - i}") from None
+        raise
 
 
 def _is_float_arg(*values):

@@ -116,37 +116,12 @@ def poisson(input, generator=None):
 
 
 def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, device=None):
-    """All of PyTorch's overloads: tensor or float ``mean`` and ``std``; floats need ``size``."""
+    """All of PyTorch's overloads (see ``creation.normal``); tensor parameters get zero gradients."""
+    result = creation.normal(mean, std, size, generator=generator, dtype=dtype, device=device)
     params = [t for t in (mean, std) if isinstance(t, Tensor)]
-    if not params:
-        result = creation.normal(mean, std, size, generator=generator, dtype=dtype, device=device)
-        return result if out is None else out.copy_(result)
-    if not isinstance(std, Tensor) and std < 0:
-        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
-    if isinstance(std, Tensor) and std._data.size and not bool((std._data >= 0).all()):
-        raise RuntimeError("normal expects all elements of std >= 0.0")
-    np_dtype = np.result_type(*[t._data.dtype for t in params])
-    for t in params:
-        _floating(t, "normal")
-    shape = _broadcast_shape(*[t._data.shape for t in params])
-    dev = params[0]._device
-    m = mean._data if isinstance(mean, Tensor) else mean
-    s = std._data if isinstance(std, Tensor) else std
-    sample = normal_array(shape, 0.0, 1.0, dev, generator, np_dtype) * s + m
-    result = _Draw.apply(*params, sample=sample.astype(np_dtype, copy=False))
+    if params:
+        result = _Draw.apply(*params, sample=result._data)
     return result if out is None else out.copy_(result)
-
-
-def _broadcast_shape(*shapes):
-    try:
-        return np.broadcast_shapes(*shapes)
-    except ValueError:
-        a, b = shapes
-        for i in range(1, min(len(a), len(b)) + 1):
-            if a[-i] != b[-i] and 1 not in (a[-i], b[-i]):
-                raise RuntimeError(f"The size of tensor a ({a[-i]}) must match the size of tensor b ({b[-i]}) "
-                                   f"at non-singleton dimension {max(len(a), len(b)) - i}") from None
-        raise
 
 
 def _draw_dtype(t):

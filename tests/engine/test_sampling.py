@@ -138,6 +138,7 @@ def test_runtime_errors(fn, match):
 @pytest.mark.parametrize("fn, match", [
     (lambda m: m.bernoulli(m.tensor([1, 0])), "not implemented for 'Long'"),
     (lambda m: m.poisson(m.tensor([1])), "not implemented for 'Long'"),
+    (lambda m: m.normal(m.tensor([1]), 1.0), "\"normal_kernel_cpu\" not implemented for 'Long'"),
 ])
 def test_integer_inputs_are_refused(fn, match):
     check_error(fn, NotImplementedError, match)
