@@ -58,10 +58,14 @@ def combinations(input, r=2, with_replacement=False):
         raise RuntimeError(f"Expect a 1D vector, but got shape {list(input._data.shape)}")
     if r < 0:
         raise RuntimeError(f"Expect a non-negative number, but got {r}")
-    pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
     if r == 0:
         return zeros(0, dtype=input.dtype, device=input.device)
-    index = np.array(list(pick(range(input._data.shape[0]), r)), dtype=np.int64).reshape(-1, r)
+    n = input._data.shape[0]
+    if r == 2:  # the common case, in itertools' order without a Python loop
+        index = np.stack(np.triu_indices(n, 0 if with_replacement else 1), 1)
+    else:
+        pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+        index = np.fromiter(itertools.chain.from_iterable(pick(range(n), r)), dtype=np.int64).reshape(-1, r)
     return getitem(input, make_tensor(index, CPU))
 
 
