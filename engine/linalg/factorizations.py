@@ -6,6 +6,7 @@ gradients.
 """
 
 import collections
+import warnings
 
 import numpy as np
 
@@ -177,6 +178,14 @@ class Eigh(Op):
 def cholesky(A, *, upper=False):
     check_matrix("linalg.cholesky", A)
     return Cholesky.apply(A, upper=upper)
+
+
+def legacy_cholesky(input, upper=False):
+    """``torch.cholesky`` and ``Tensor.cholesky``: the older spelling, ``upper`` positional (deprecated in PyTorch,
+    which warns)."""
+    warnings.warn("torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be removed in a future "
+                  "PyTorch release.", UserWarning, stacklevel=2)
+    return cholesky(input, upper=upper)
 
 
 def qr(A, mode="reduced"):

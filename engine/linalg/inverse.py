@@ -106,7 +106,7 @@ def slogdet(A):
 def logdet(input):
     """``log(det(A))``: NaN for a negative determinant, as PyTorch."""
     sign, logabs = slogdet(input)
-    return logabs + (sign < 0).to(logabs.dtype) * math.nan
+    return logabs.masked_fill(sign < 0, math.nan)
 
 
 def solve(A, B, *, left=True):
@@ -136,6 +136,8 @@ def matrix_power(A, n):
         return A * 0 + eye(A.shape[-1], dtype=A.dtype, device=A.device)
     if n < 0:
         A, n = inv(A), -n
+    if n == 1:
+        return A.clone()
     result = None
     while n:
         if n & 1:

@@ -1,0 +1,433 @@
+"""Op table entries: linear algebra (engine/linalg) and BLAS-style products, cdist and cross (engine/ops/blas.py).
+
+Random samples are made well-conditioned inside the call, so gradients and finite differences are meaningful:
+``_dominant`` adds a diagonal that dominates each row, ``_spd`` builds ``A A^T + n I``, ``_sym`` ``A + A^T``.
+Singular and eigen vectors are compared through sign-invariant functions (``U @ Vh``, ``V * V``), as their signs
+are arbitrary.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from .core import FLOATS_AND_INT, ErrorInput, OpInfo, S, with_call_errors
+
+TOL = {"float32": (1e-4, 1e-3)}
+
+
+def _eye(m, x):
+    return m.eye(x.shape[-1], dtype=x.dtype, device=x.device)
+
+
+def _dominant(m, x):
+    return x + 2 * x.shape[-1] * _eye(m, x)
+
+
+def _spd(m, x):
+    return x @ x.mT + x.shape[-1] * _eye(m, x)
+
+
+def _sym(m, x):
+    return x + x.mT
+
+
+def _singular(n=3):
+    a = np.zeros((n, n))
+    a[0, 0] = 1
+    return a
+
+
+SQUARE = [S("3x3", (3, 3)), S("batch 2x4x4", (2, 4, 4)), S("batch 2x1x3x3", (2, 1, 3, 3)), S("1x1", (1, 1))]
+RECT = [S("4x3", (4, 3)), S("3x4", (3, 4)), S("batch 2x3x3", (2, 3, 3)), S("batch 2x2x4x3", (2, 2, 4, 3))]
+
+
+def _square(dtype):
+    return SQUARE
+
+
+def _rect(dtype):
+    return RECT
+
+
+def _err(name, shape, match, exc=RuntimeError, **options):
+    return ErrorInput(S(name, shape, **options), exc, match)
+
+
+def _matrix_errors(name, call=None, square=True):
+    """PyTorch's refusals of a 1-D, integer or non-square ``A``; ``call(m, x)`` is the raw call for entries whose
+    op first conditions the matrix."""
+    errors = [
+        ("1d", (3,), f"{name}: The input tensor A must have at least 2 dimensions.", None),
+        ("int64", (3, 3), f"{name}: Expected a floating point or complex tensor as input. Got Long", ("int64",)),
+    ]
+    if square:
+        errors.append(("2x3", (2, 3), f"{name}: A must be batches of square matrices, but they are 2 by 3 matrices",
+                       None))
+    return [_call_err(n, call, (shape,), match, dtypes=dtypes) for n, shape, match, dtypes in errors]
+
+
+def _call_err(name, call, inputs, match, dtypes=None):
+    """An error input; with ``call``, the error runs that call instead of the entry's op (``with_call_errors``)."""
+    kwargs = {} if call is None else {"call": call}
+    return ErrorInput(S(name, *inputs, kwargs=kwargs, dtypes=dtypes), RuntimeError, match)
+
+
+def _inv(m, x):
+    return m.linalg.inv(x)
+
+
+def _solve(m, a, b):
+    return m.linalg.solve(a, b)
+
+
+def _cholesky(m, x):
+    return m.linalg.cholesky(x)
+
+
+def _singular_batch():
+    return np.stack([np.eye(3), _singular()])
+
+
+def _deprecated(fn):
+    """``fn`` with the deprecation warning of ``cholesky`` silenced (PyTorch gives it once per process)."""
+
+    def call(m, *xs):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "torch.cholesky is deprecated", UserWarning)
+            return fn(m, *xs)
+
+    return call
+
+
+def _svd(m, x, **kw):
+    u, s, vh = m.linalg.svd(x, full_matrices=False, **kw)
+    return s, u @ vh
+
+
+def _eigh(m, x, **kw):
+    values, vectors = m.linalg.eigh(_sym(m, x), **kw)
+    return values, vectors * vectors
+
+
+def _solve_samples(dtype):
+    return [
+        S("3x3 & 3", (3, 3), (3,)),
+        S("3x3 & 3x2", (3, 3), (3, 2)),
+        S("batch A, broadcast B", (2, 3, 3), (3, 2)),
+        S("batch of vectors", (2, 3, 3), (2, 3)),
+        S("broadcast A", (3, 3), (2, 3, 2)),
+        S("left=False", (3, 3), (2, 3), kwargs={"left": False}),
+    ]
+
+
+def _norm_samples(dtype):
+    zero_row = np.array([[0.0, 0.0, 0.0], [1.0, -2.0, 0.5]])
+    return [
+        S("all", (3, 4)),
+        S("ord=1 dim=1", (3, 4), kwargs={"ord": 1, "dim": 1}),
+        S("ord=inf dim=-1 keepdim", (3, 4), kwargs={"ord": math.inf, "dim": -1, "keepdim": True}),
+        S("ord=nuc 2d", (3, 4), kwargs={"ord": "nuc"}),
+        S("ord=-1 2d", (3, 4), kwargs={"ord": -1}),
+        S("fro dim=(0, 2)", (2, 3, 4), kwargs={"dim": (0, 2)}),
+        S("2-norm at 0", zero_row, kwargs={"dim": 1}, gradcheck=False),
+    ]
+
+
+def _vector_norm_samples(dtype):
+    zero_row = np.array([[0.0, 0.0, 0.0], [1.0, -2.0, 0.5]])
+    return [
+        S("ord=2 all", (3, 4)),
+        S("ord=1 dim=0", (3, 4), kwargs={"ord": 1, "dim": 0}),
+        S("ord=3 dim=(0, 2) keepdim", (2, 3, 4), kwargs={"ord": 3, "dim": (0, 2), "keepdim": True}),
+        S("ord=inf", (3, 4), kwargs={"ord": math.inf, "dim": -1}),
+        S("ord=-inf", (3, 4), kwargs={"ord": -math.inf}),
+        S("ord=0", (3, 4), kwargs={"ord": 0}, grad=False),
+        S("0-d", (), kwargs={"ord": 2}),
+        S("dtype=float64", (3, 4), kwargs={"dtype": "float64"}),
+        S("subgradient at 0", zero_row, kwargs={"dim": 1}, gradcheck=False),
+    ]
+
+
+def _matrix_norm_samples(dtype):
+    out = [S(f"ord={o}", (2, 3, 4), kwargs={"ord": o}) for o in ("fro", "nuc", 2, -2, 1, -1, math.inf, -math.inf)]
+    return [
+        *out,
+        S("ord=1 dim=(2, 0) keepdim", (2, 3, 4), kwargs={"ord": 1, "dim": (2, 0), "keepdim": True}),
+        S("ord=nuc dim=(0, 2) keepdim", (2, 3, 4), kwargs={"ord": "nuc", "dim": (0, 2), "keepdim": True}),
+    ]
+
+
+def _with_dtype(fn):
+    """``fn(m, x, **kw)`` with a ``dtype`` name resolved to ``m``'s dtype."""
+
+    def op(m, x, dtype=None, **kw):
+        return fn(m, x, **kw) if dtype is None else fn(m, x, dtype=getattr(m, dtype), **kw)
+
+    return op
+
+
+LINALG = [
+    OpInfo(
+        "linalg.inv",
+        with_call_errors(lambda m, x: m.linalg.inv(_dominant(m, x))),
+        _square,
+        variants={"method": lambda m, x: _dominant(m, x).inverse(), "torch.inverse": lambda m, x: m.inverse(
+            _dominant(m, x))},
+        error_inputs=lambda: [
+            *_matrix_errors("linalg.inv", _inv),
+            _call_err("singular", _inv, (_singular(),), "linalg.inv: The diagonal element 2 is zero, the inversion "
+                      "could not be completed because the input matrix is singular."),
+            _call_err("singular in a batch", _inv, (_singular_batch(),), "linalg.inv: (Batch element 1): The "
+                      "diagonal element 2 is zero"),
+        ],
+        tolerances=TOL,
+    ),
+    OpInfo(
+        "linalg.det",
+        lambda m, x: m.linalg.det(x),
+        lambda dtype: [*SQUARE, S("empty batch", (0, 3, 3))],
+        variants={"method": lambda m, x: x.det(), "torch.det": lambda m, x: m.det(x)},
+        error_inputs=lambda: _matrix_errors("linalg.det"),
+        tolerances=TOL,
+    ),
+    OpInfo(
+        "linalg.slogdet",
+        lambda m, x: tuple(m.linalg.slogdet(x)),
+        _square,
+        variants={"method": lambda m, x: tuple(x.slogdet())},
+        error_inputs=lambda: _matrix_errors("linalg.slogdet"),
+        tolerances=TOL,
+    ),
+    OpInfo(
+        "logdet",
+        lambda m, x: m.logdet(_spd(m, x)),
+        _square,
+        variants={"method": lambda m, x: _spd(m, x).logdet()},
+        tolerances=TOL,
+    ),
+    OpInfo(
+        "linalg.solve",
+        with_call_errors(lambda m, a, b, **kw: m.linalg.solve(_dominant(m, a), b, **kw)),
+        _solve_samples,
+        error_inputs=lambda: [
+            _call_err("shapes", _solve, ((3, 3), (2,)), "linalg.solve: Incompatible shapes of A and B for the "
+                      "equation AX = B (3x3 and 2x1)"),
+            _call_err("singular", _solve, (_singular(), (3,)), "torch.linalg.solve: The solver failed because the "
+                      "input matrix is singular."),
+        ],
+        tolerances=TOL,
+    ),
+    OpInfo(
+        "linalg.cholesky",
+        with_call_errors(lambda m, x, **kw: m.linalg.cholesky(_spd(m, x), **kw)),
+        lambda dtype: [*SQUARE, S("upper", (2, 3, 3), kwargs={"upper": True})],
+        variants={"method": _deprecated(lambda m, x: _spd(m, x).cholesky()),
+                  "torch.cholesky": _deprecated(lambda m, x: m.cholesky(_spd(m, x)))},
+        error_inputs=lambda: [
+            *_matrix_errors("linalg.cholesky", _cholesky),
+            _call_err("not positive-definite", _cholesky, (np.array([[1.0, 2.0], [2.0, 1.0]]),),
+                      "linalg.cholesky: The factorization could not be completed because the input is not "
+                      "positive-definite (the leading minor of order 2 is not positive-definite)."),
+            _call_err("batch", _cholesky, (np.stack([np.eye(2), -np.eye(2)]),),
+                      "linalg.cholesky: (Batch element 1): The factorization could not be completed"),
+        ],
+        tolerances=TOL,
+    ),
+    OpInfo(
+        "linalg.qr",
+        lambda m, x, **kw: tuple(m.linalg.qr(x, **kw)),
+        lambda dtype: [
+            *RECT,
+            S("complete, wide", (3, 4), kwargs={"mode": "complete"}),
+            S("complete, square", (2, 3, 3), kwargs={"mode": "complete"}),
+            S("r", (4, 3), kwargs={"mode": "r"}, grad=False),
+        ],
+        error_inputs=lambda: [
+            _err("mode", (3, 3), "qr received unrecognized mode 'x' but expected one of 'reduced' (default), 'r', or "
+                 "'complete'", kwargs={"mode": "x"}),
+            *_matrix_errors("linalg.qr", square=False),
+        ],
+        tolerances=TOL,
+    ),
+    OpInfo(
+        "linalg.svd",
+        _svd,
+        _rect,
+        error_inputs=lambda: _matrix_errors("linalg.svd", square=False),
+        tolerances=TOL,
+    ),
+    OpInfo(
+        "linalg.svdvals",
+        lambda m, x: m.linalg.svdvals(x),
+        _rect,
+        tolerances=TOL,
+    ),
+    OpInfo(
+        "linalg.eigh",
+        with_call_errors(_eigh),
+        lambda dtype: [*SQUARE, S("UPLO=U", (2, 3, 3), kwargs={"UPLO": "U"})],
+        error_inputs=lambda: [
+            # an integer A: PyTorch's message names its kernel ("linalg_eigh_cpu" not implemented for 'Long')
+            *(e for e in _matrix_errors("linalg.eigh", lambda m, x, **kw: m.linalg.eigh(x, **kw))
+              if e.sample.name != "int64"),
+            _err("UPLO", (3, 3), "Expected UPLO argument to be 'L' or 'U', but got X", kwargs={"UPLO": "X"}),
+        ],
+        tolerances=TOL,
+    ),
+    OpInfo(
+        "linalg.eigvalsh",
+        lambda m, x: m.linalg.eigvalsh(_sym(m, x)),
+        _square,
+        tolerances=TOL,
+    ),
+    OpInfo(
+        "linalg.pinv",
+        lambda m, x, **kw: m.linalg.pinv(x, **kw),
+        lambda dtype: [
+            *RECT,
+            S("hermitian", np.array([[4.0, 1.0, 0.5], [1.0, -3.0, 0.2], [0.5, 0.2, 2.0]]),
+              kwargs={"hermitian": True}, grad=False),
+            S("rank-deficient (rtol)", np.array([[1.0, 2.0], [2.0, 4.0], [0.0, 0.0]]), kwargs={"rtol": 1e-3},
+              grad=False),
+        ],
+        error_inputs=lambda: [_err("1d", (3,), "linalg.pinv(Float{[3]}): expected a tensor with 2 or more dimensions")],
+        tolerances=TOL,
+    ),
+    OpInfo(
+        "linalg.matrix_power",
+        with_call_errors(lambda m, x, n: m.linalg.matrix_power(_dominant(m, x) / x.shape[-1], n)),
+        lambda dtype: [S(f"n={n}", (2, 3, 3), args=(n,)) for n in (0, 1, 3, 6, -2)],
+        variants={"method": lambda m, x, n: (_dominant(m, x) / x.shape[-1]).matrix_power(n)},
+        error_inputs=lambda: [
+            ErrorInput(S("2x3", (2, 3), args=(2,), kwargs={"call": lambda m, x, n: m.linalg.matrix_power(x, n)}),
+                       RuntimeError, "linalg.matrix_power: A must be batches of square matrices"),
+        ],
+        tolerances=TOL,
+    ),
+    OpInfo(
+        "linalg.norm",
+        lambda m, x, **kw: m.linalg.norm(x, **kw),
+        _norm_samples,
+        error_inputs=lambda: [_err("3d with ord", (2, 2, 2), "linalg.norm: If dim is not specified but ord is, the "
+                                   "input must be 1D or 2D. Got 3D.", kwargs={"ord": 2})],
+        tolerances=TOL,
+    ),
+    OpInfo(
+        "linalg.vector_norm",
+        _with_dtype(lambda m, x, **kw: m.linalg.vector_norm(x, **kw)),
+        _vector_norm_samples,
+        error_inputs=lambda: [_err("int64", (3,), "linalg.vector_norm: Expected a floating point or complex tensor "
+                                   "as input. Got Long", dtypes=("int64",))],
+        tolerances=TOL,
+    ),
+    OpInfo(
+        "linalg.matrix_norm",
+        lambda m, x, **kw: m.linalg.matrix_norm(x, **kw),
+        _matrix_norm_samples,
+        error_inputs=lambda: [
+            _err("1d", (3,), "linalg.matrix_norm: The input tensor A must have at least 2 dimensions."),
+            _err("ord=3", (3, 3), "linalg.matrix_norm: Order 3 not supported.", kwargs={"ord": 3}),
+            _err("one dim", (3, 3), "linalg.matrix_norm: dim must be a 2-tuple.", kwargs={"dim": (0,)}),
+            _err("same dim", (3, 3), "linalg.matrix_norm: dims must be different. Got (0, 0)",
+                 kwargs={"dim": (0, -2)}),
+        ],
+        tolerances=TOL,
+    ),
+    OpInfo(
+        "linalg.cross",
+        lambda m, a, b, **kw: m.linalg.cross(a, b, **kw),
+        lambda dtype: [
+            S("4x3", (4, 3), (4, 3)),
+            S("broadcast", (1, 3), (2, 3)),
+            S("dim=0", (3, 2), (3, 2), kwargs={"dim": 0}),
+        ],
+        error_inputs=lambda: [
+            ErrorInput(S("length 2", (2,), (2,)), RuntimeError, "linalg.cross: inputs dimension -1 must have length "
+                       "3. Got 2 and 2"),
+        ],
+        dtypes=FLOATS_AND_INT,
+    ),
+]
+
+
+def _accumulate_samples(shapes):
+    def samples(dtype):
+        out = [S("beta=1 alpha=1", *shapes), S("beta=2 alpha=3", *shapes, kwargs={"beta": 2, "alpha": 3})]
+        if dtype.startswith("float"):
+            out.append(S("beta=0.5 alpha=-1.5", *shapes, kwargs={"beta": 0.5, "alpha": -1.5}))
+            nan = np.full(shapes[0], np.nan)
+            out.append(S("beta=0 ignores NaN", nan, *shapes[1:], kwargs={"beta": 0}, gradcheck=False))
+        out.append(S("broadcast input", shapes[0][-1:], *shapes[1:], kwargs={"beta": 2}))
+        return out
+
+    return samples
+
+
+def _accumulate(name, shapes, errors):
+    return OpInfo(
+        name,
+        lambda m, x, a, b, **kw: getattr(m, name)(x, a, b, **kw),
+        _accumulate_samples(shapes),
+        variants={"method": lambda m, x, a, b, **kw: getattr(x, name)(a, b, **kw)},
+        error_inputs=lambda: errors,
+        dtypes=FLOATS_AND_INT,
+    )
+
+
+BLAS = [
+    _accumulate("addmm", ((2, 4), (2, 3), (3, 4)), [
+        ErrorInput(S("inner", (2, 2), (2, 3), (2, 3)), RuntimeError, "mat1 and mat2 shapes cannot be multiplied "
+                   "(2x3 and 2x3)"),
+        ErrorInput(S("input", (3,), (2, 3), (3, 2)), RuntimeError, "The expanded size of the tensor (2) must match "
+                   "the existing size (3) at non-singleton dimension 1"),
+        ErrorInput(S("dtypes", (2, 2), (2, 3), (3, 2), dtypes=("int64", None, None)), RuntimeError,
+                   "self and mat2 must have the same dtype, but got Long and Float"),
+    ]),
+    _accumulate("addmv", ((2,), (2, 3), (3,)), [
+        ErrorInput(S("size", (2,), (2, 3), (2,)), RuntimeError, "size mismatch, got input (2), mat (2x3), vec (2)"),
+    ]),
+    _accumulate("addbmm", ((2, 4), (3, 2, 5), (3, 5, 4)), [
+        ErrorInput(S("batches", (2, 2), (2, 2, 3), (3, 3, 2)), RuntimeError, "batch1 and batch2 must have same "
+                   "number of batches, got 2 and 3"),
+    ]),
+    _accumulate("baddbmm", ((3, 2, 4), (3, 2, 5), (3, 5, 4)), [
+        ErrorInput(S("inner", (2, 2), (2, 2, 3), (2, 4, 2)), RuntimeError, "Expected size for first two dimensions "
+                   "of batch2 tensor to be: [2, 3] but got: [2, 4]."),
+    ]),
+    OpInfo(
+        "cdist",
+        lambda m, a, b, **kw: m.cdist(a, b, **kw),
+        lambda dtype: [
+            S("p=2", (4, 3), (5, 3)),
+            S("p=1 batched", (2, 4, 3), (2, 5, 3), kwargs={"p": 1.0}),
+            S("p=inf", (4, 3), (5, 3), kwargs={"p": math.inf}),
+            S("p=3 broadcast batch", (2, 1, 4, 3), (3, 5, 3), kwargs={"p": 3.0}),
+            S("p=0", (4, 3), (5, 3), kwargs={"p": 0.0}),
+            S("compute_mode", (4, 3), (5, 3), kwargs={"compute_mode": "donot_use_mm_for_euclid_dist"}),
+            S("zero distance", np.array([[1.0, 2.0], [0.0, 1.0]]), np.array([[1.0, 2.0]]), gradcheck=False),
+        ],
+        error_inputs=lambda: [
+            ErrorInput(S("columns", (2, 3), (2, 4)), RuntimeError, "X1 and X2 must have the same number of columns. "
+                       "X1: 3 X2: 4"),
+            ErrorInput(S("1d", (3,), (2, 3)), RuntimeError, "cdist only supports at least 2D tensors, X1 got: 1D"),
+            ErrorInput(S("p<0", (2, 3), (2, 3), kwargs={"p": -1.0}), RuntimeError, "cdist only supports non-negative "
+                       "p values"),
+        ],
+        tolerances=TOL,
+    ),
+    OpInfo(
+        "cross",
+        lambda m, a, b, **kw: m.cross(a, b, **kw),
+        lambda dtype: [S("dim=1", (2, 3, 4), (2, 3, 4), kwargs={"dim": 1}), S("dim=-1 broadcast", (1, 3), (4, 3),
+                                                                                kwargs={"dim": -1})],
+        variants={"method": lambda m, a, b, **kw: a.cross(b, **kw)},
+        error_inputs=lambda: [
+            ErrorInput(S("length 2", (3, 2), (3, 2), kwargs={"dim": 1}), RuntimeError, "linalg.cross: inputs "
+                       "dimension 1 must have length 3. Got 2 and 2"),
+        ],
+        dtypes=FLOATS_AND_INT,
+    ),
+]
