@@ -5,7 +5,7 @@ import math
 from ..ops.activation import softplus
 from .bernoulli import Bernoulli
 from .categorical import Categorical
-from .multivariate_normal import MultivariateNormal, solve_lower
+from .multivariate_normal import MultivariateNormal, scale_tril_inverse
 from .normal import Normal
 from .uniform import Uniform
 
@@ -65,8 +65,8 @@ def _kl_mvn_mvn(p, q):
     if p.event_shape != q.event_shape:
         raise ValueError("KL-divergence between two Multivariate Normals with different event shapes cannot be "
                          "computed")
-    lp, lq = p._unbroadcasted_scale_tril, q._unbroadcasted_scale_tril
+    lq_inverse = scale_tril_inverse(q._unbroadcasted_scale_tril)
     half_term1 = q._half_log_det() - p._half_log_det()
-    term2 = solve_lower(lq, lp).pow(2).sum((-2, -1))
-    term3 = solve_lower(lq, (q.loc - p.loc).unsqueeze(-1)).squeeze(-1).pow(2).sum(-1)
+    term2 = (lq_inverse @ p._unbroadcasted_scale_tril).pow(2).sum((-2, -1))
+    term3 = (lq_inverse @ (q.loc - p.loc).unsqueeze(-1)).squeeze(-1).pow(2).sum(-1)
     return half_term1 + 0.5 * (term2 + term3 - p.event_shape[0])

@@ -1,8 +1,9 @@
 """``MultivariateNormal(loc, covariance_matrix= | precision_matrix= | scale_tril=)``.
 
-Everything is computed from the lower Cholesky factor L of the covariance. ``rsample`` and ``log_prob`` are
-graph ops in ``loc`` and ``scale_tril`` (triangular solves are forward substitutions); a covariance or
-precision matrix is factorised on the raw array, so gradients do not reach it.
+Everything is computed from the lower Cholesky factor L of the covariance (``engine.linalg.cholesky`` of the
+covariance, or of the precision's inverse), so gradients reach whichever matrix was given. Solves use L's
+inverse, taken of L's lower triangle so that, as with PyTorch's triangular solves, no gradient reaches the
+entries above the diagonal.
 """
 
 import math
@@ -10,29 +11,15 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..creation import eye, randn
-from ..ops.op import xp_of
-from ..ops.shape import stack
-from ..tensor import Size, make_tensor
+from ..creation import randn
+from ..linalg import cholesky, inv
+from ..tensor import Size
 from . import constraints
 from .distribution import Distribution, lazy_property
 
 
-def solve_lower(L, B):
-    """X with ``L @ X = B`` for lower-triangular ``L`` (..., n, n) and ``B`` (..., n, m), row by row."""
-    rows = []
-    for i in range(L.shape[-1]):
-        row = B[..., i, :]
-        if i:
-            row = row - (L[..., i, :i].unsqueeze(-1) * stack(rows, -2)).sum(-2)
-        rows.append(row / L[..., i, i].unsqueeze(-1))
-    return stack(rows, -2)
-
-
-def _raw_cholesky(matrix, precision=False):
-    data = matrix._data
-    xp = xp_of(data)
-    return make_tensor(xp.linalg.cholesky(xp.linalg.inv(data) if precision else data), matrix._device)
+def scale_tril_inverse(L):
+    return inv(L.tril())
 
 
 class MultivariateNormal(Distribution):
@@ -60,8 +47,10 @@ class MultivariateNormal(Distribution):
         super().__init__(batch_shape, self.loc.shape[-1:], validate_args=validate_args)
         if scale_tril is not None:
             self._unbroadcasted_scale_tril = scale_tril
+        elif covariance_matrix is not None:
+            self._unbroadcasted_scale_tril = cholesky(covariance_matrix)
         else:
-            self._unbroadcasted_scale_tril = _raw_cholesky(matrix, precision=precision_matrix is not None)
+            self._unbroadcasted_scale_tril = cholesky(inv(precision_matrix))
 
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(MultivariateNormal, _instance)
@@ -88,8 +77,7 @@ class MultivariateNormal(Distribution):
         return (L @ L.mT).expand(self._matrix_shape())
 
     def _scale_tril_inverse(self):
-        L = self._unbroadcasted_scale_tril
-        return solve_lower(L, eye(L.shape[-1], dtype=L.dtype, device=L.device))
+        return scale_tril_inverse(self._unbroadcasted_scale_tril)
 
     @lazy_property
     def precision_matrix(self):
@@ -119,7 +107,6 @@ class MultivariateNormal(Distribution):
     def log_prob(self, value):
         if self._validate_args:
             self._validate_sample(value)
-        # One small solve for L's inverse, then a product over all values (a solve per value costs n steps).
         whitened = ((value - self.loc).unsqueeze(-2) @ self._scale_tril_inverse().mT).squeeze(-2)
         m = whitened.pow(2).sum(-1)
         return -0.5 * (self._event_shape[0] * math.log(2 * math.pi) + m) - self._half_log_det()

@@ -59,12 +59,14 @@ def categorical_logits(m, dtype, grad=False):
 
 
 def mvn_covariance(m, dtype, grad=False):
-    d = m.distributions.MultivariateNormal(_t(m, A["mvn_loc"], dtype, grad), covariance_matrix=_t(m, A["cov"], dtype))
+    loc, matrix = _t(m, A["mvn_loc"], dtype, grad), _t(m, A["cov"], dtype, grad)
+    d = m.distributions.MultivariateNormal(loc, covariance_matrix=matrix)
     return d, _t(m, A["mvn_x"], dtype)
 
 
 def mvn_precision(m, dtype, grad=False):
-    d = m.distributions.MultivariateNormal(_t(m, A["mvn_loc"], dtype, grad), precision_matrix=_t(m, A["cov"], dtype))
+    loc, matrix = _t(m, A["mvn_loc"], dtype, grad), _t(m, A["cov"], dtype, grad)
+    d = m.distributions.MultivariateNormal(loc, precision_matrix=matrix)
     return d, _t(m, A["mvn_x"], dtype)
 
 
