@@ -1,0 +1,73 @@
+"""engine.linalg beyond the op table: LinAlgError, CuPy's NaN-instead-of-raise failures, torch.cross's default
+dim, non-contiguous and empty inputs."""
+
+import types
+import warnings
+
+import numpy as np
+import pytest
+
+import engine
+from engine.linalg import checks
+from engine.ops.blas import cross
+
+torch = pytest.importorskip("torch")
+
+
+def test_linalg_error_is_a_runtime_error_raised_on_failures():
+    assert engine.linalg.LinAlgError.__name__ == "LinAlgError"
+    assert issubclass(engine.linalg.LinAlgError, RuntimeError)
+    singular = engine.zeros(3, 3)
+    with pytest.raises(engine.linalg.LinAlgError, match="input matrix is singular"):
+        engine.linalg.inv(singular)
+    with pytest.raises(engine.linalg.LinAlgError, match="The solver failed"):
+        engine.linalg.solve(singular, engine.ones(3))
+    with pytest.raises(engine.linalg.LinAlgError, match="leading minor of order 1"):
+        engine.linalg.cholesky(-engine.eye(2))
+
+
+def test_nan_result_of_finite_input_is_a_failure():
+    """CuPy returns NaN rather than raising on a singular or non-positive-definite matrix."""
+    a = np.zeros((2, 2, 2))
+    a[0] = np.eye(2)
+    a[1, 0, 0] = 1
+    nan = types.SimpleNamespace(linalg=types.SimpleNamespace(
+        inv=lambda x: np.full(x.shape, np.nan), cholesky=lambda x: np.full(x.shape, np.nan)))
+    with pytest.raises(engine.linalg.LinAlgError, match=r"\(Batch element 1\): The diagonal element 2 is zero"):
+        checks.inv_or_raise(nan, a)
+    with pytest.raises(engine.linalg.LinAlgError, match=r"\(Batch element 1\): .* leading minor of order 2"):
+        checks.cholesky_or_raise(nan, a)
+    # NaN in, NaN out: not a failure
+    assert np.isnan(checks.inv_or_raise(nan, np.full((2, 2), np.nan))).all()
+
+
+def test_cross_without_dim_takes_the_first_dim_of_size_3():
+    a = np.random.default_rng(0).standard_normal((3, 3, 2))
+    b = np.random.default_rng(1).standard_normal((3, 3, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = torch.cross(torch.tensor(a), torch.tensor(b)).numpy()
+    with pytest.warns(UserWarning, match="without specifying the dim arg is deprecated"):
+        out = cross(engine.tensor(a), engine.tensor(b))
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["inv", "det", "cholesky", "eigvalsh", "svdvals"])
+def test_non_contiguous_input(name):
+    base = np.random.default_rng(2).standard_normal((4, 6))
+    spd = base @ base.T + 4 * np.eye(4)
+    results = []
+    for m in (engine, torch):
+        x = m.tensor(np.ascontiguousarray(spd.T.repeat(2, axis=1)), requires_grad=True)
+        y = x[:, ::2]  # a strided view of spd.T (= spd)
+        out = getattr(m.linalg, name)(y)
+        out.sum().backward()
+        results.append((out.detach().numpy(), x.grad.numpy()))
+    for got, want in zip(*results):
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+
+
+def test_empty_matrices():
+    assert engine.linalg.det(engine.zeros(0, 0)).item() == 1.0
+    assert engine.linalg.inv(engine.zeros(2, 0, 0)).shape == (2, 0, 0)
+    assert engine.linalg.solve(engine.zeros(0, 3, 3) + engine.eye(3), engine.zeros(0, 3)).shape == (0, 3)
