@@ -9,7 +9,7 @@ from ..ops.sampling import bernoulli
 from ..tensor import Size
 from . import constraints
 from .distribution import Distribution, lazy_property
-from .utils import broadcast_all, logits_to_probs, probs_to_logits
+from .utils import broadcast_all, enumerate_values, logits_to_probs, probs_to_logits
 
 
 def one_of(probs, logits):
@@ -82,3 +82,6 @@ class Bernoulli(Distribution):
 
     def entropy(self):
         return binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none")
+
+    def enumerate_support(self, expand=True):
+        return enumerate_values(2, self._batch_shape, self._param.dtype, self._param.device, expand)

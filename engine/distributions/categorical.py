@@ -7,13 +7,13 @@ import numpy as np
 
 from .. import dtypes
 from ..autograd import no_grad
-from ..creation import arange, full
+from ..creation import full
 from ..ops.sampling import multinomial
 from ..tensor import Size
 from . import constraints
 from .bernoulli import one_of
 from .distribution import Distribution, lazy_property
-from .utils import logits_to_probs, probs_to_logits
+from .utils import enumerate_values, logits_to_probs, probs_to_logits
 
 
 class Categorical(Distribution):
@@ -95,6 +95,4 @@ class Categorical(Distribution):
         return -(logits * self.probs).sum(-1)
 
     def enumerate_support(self, expand=True):
-        values = arange(self._num_events, dtype=dtypes.int64, device=self._param.device)
-        values = values.view((-1,) + (1,) * len(self._batch_shape))
-        return values.expand((-1, *self._batch_shape)) if expand else values
+        return enumerate_values(self._num_events, self._batch_shape, dtypes.int64, self._param.device, expand)

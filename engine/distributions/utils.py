@@ -5,7 +5,7 @@ import numbers
 import numpy as np
 
 from .. import dtypes
-from ..creation import tensor
+from ..creation import arange, tensor
 from ..ops import elementwise as ew
 from ..ops.softmax import softmax
 from ..tensor import Tensor
@@ -37,3 +37,9 @@ def logits_to_probs(logits, is_binary=False):
 def probs_to_logits(probs, is_binary=False):
     p = clamp_probs(probs)
     return ew.log(p) - ew.log1p(-p) if is_binary else ew.log(p)
+
+
+def enumerate_values(count, batch_shape, dtype, device, expand):
+    """``enumerate_support``: the values 0..count-1 along a new leading dim, over the batch shape."""
+    values = arange(count, dtype=dtype, device=device).view((-1,) + (1,) * len(batch_shape))
+    return values.expand((-1, *batch_shape)) if expand else values

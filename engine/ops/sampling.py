@@ -87,7 +87,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
         # Efraimidis-Spirakis: the largest keys log(u) / w are a weighted draw without replacement.
         u = uniform_array((n, k), 0.0, 1.0, dev, generator, np.float64)
         keys = xp.log(u) / rows
-        idx = xp.argsort(-keys, axis=-1, kind="stable")[:, :num_samples]
+        idx = xp.argsort(-keys, axis=-1)[:, :num_samples]
     out = idx.astype(np.int64, copy=False).reshape((*p.shape[:-1], num_samples))
     return make_tensor(out, dev)
 

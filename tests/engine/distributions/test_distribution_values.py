@@ -103,9 +103,11 @@ def test_uniform_cdf_and_icdf():
     close(d.icdf(engine.tensor([0.0, 0.5])), td.icdf(torch.tensor([0.0, 0.5])), "float32")
 
 
-def test_categorical_enumerate_support():
-    (d, _), (td, _) = CASES["categorical_probs"](engine, "float32"), CASES["categorical_probs"](torch, "float32")
+@pytest.mark.parametrize("case", ["categorical_probs", "bernoulli_logits"])
+def test_enumerate_support(case):
+    (d, _), (td, _) = CASES[case](engine, "float32"), CASES[case](torch, "float32")
     assert d.enumerate_support().tolist() == td.enumerate_support().tolist()
+    assert d.enumerate_support().dtype == getattr(engine, str(td.enumerate_support().dtype)[6:])
     assert d.enumerate_support(expand=False).shape == tuple(td.enumerate_support(expand=False).shape)
 
 
