@@ -2,7 +2,8 @@
 how a failed LAPACK call becomes PyTorch's message.
 
 NumPy raises ``numpy.linalg.LinAlgError`` on a singular or non-positive-definite matrix; CuPy by default
-returns NaN instead, so a result that is not finite where the input was is treated as the same failure.
+returns what cuSOLVER left (inf or NaN from a zero pivot, a non-positive pivot on the Cholesky diagonal), so
+such results are treated as the same failure.
 """
 
 import numpy as np
@@ -104,8 +105,10 @@ def solve_or_raise(xp, a, b):
 
 
 def cholesky_or_raise(xp, a):
+    """The lower factor; a diagonal that is not all positive (CuPy leaves the failing minor's non-positive pivot
+    there) is a failure too."""
     out = _lapack(xp.linalg.cholesky, a)
-    if out is None:
+    if out is None or not bool((xp.diagonal(out, axis1=-2, axis2=-1) > 0).all()):
         host = _host(a)
         index, k = _first_failure(host, _not_positive_definite)
         raise LinAlgError(f"linalg.cholesky: {_batch_prefix(index, host.shape[:-2]) if k else ''}The factorization "

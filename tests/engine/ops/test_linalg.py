@@ -27,16 +27,20 @@ def test_linalg_error_is_a_runtime_error_raised_on_failures():
 
 
 def test_nan_result_of_finite_input_is_a_failure():
-    """CuPy returns NaN rather than raising on a singular or non-positive-definite matrix."""
+    """CuPy returns NaN, or a non-positive pivot on the Cholesky diagonal, rather than raising."""
     a = np.zeros((2, 2, 2))
     a[0] = np.eye(2)
     a[1, 0, 0] = 1
     nan = types.SimpleNamespace(linalg=types.SimpleNamespace(
-        inv=lambda x: np.full(x.shape, np.nan), cholesky=lambda x: np.full(x.shape, np.nan)))
+        inv=lambda x: np.full(x.shape, np.nan), cholesky=lambda x: np.full(x.shape, np.nan)), diagonal=np.diagonal)
     with pytest.raises(engine.linalg.LinAlgError, match=r"\(Batch element 1\): The diagonal element 2 is zero"):
         checks.inv_or_raise(nan, a)
     with pytest.raises(engine.linalg.LinAlgError, match=r"\(Batch element 1\): .* leading minor of order 2"):
         checks.cholesky_or_raise(nan, a)
+    unfinished = types.SimpleNamespace(linalg=types.SimpleNamespace(cholesky=lambda x: np.tril(x) * [1, -1]),
+                                       diagonal=np.diagonal)
+    with pytest.raises(engine.linalg.LinAlgError, match=r"\(Batch element 1\): .* leading minor of order 2"):
+        checks.cholesky_or_raise(unfinished, a)
     # NaN in, NaN out: not a failure
     assert np.isnan(checks.inv_or_raise(nan, np.full((2, 2), np.nan))).all()
 
