@@ -35,18 +35,29 @@ class Inv(Op):
 
 
 class Det(Op):
-    __slots__ = ("a", "out")
+    __slots__ = ("a",)
     _name = "LinalgDetBackward0"
-    saves = 3
+    saves = 1
 
     def forward(self, a):
         self.a = a
-        self.out = xp_of(a).linalg.det(a)
-        return self.out
+        return xp_of(a).linalg.det(a)
 
     def backward(self, g):
-        xp = xp_of(g)
-        return ((g * self.out)[..., None, None] * _t(inv_or_raise(xp, self.a)),)
+        return (g[..., None, None] * _adjugate_t(xp_of(g), self.a),)
+
+
+def _adjugate_t(xp, a):
+    """The transposed adjugate, ``d det(A) / dA``, from the SVD ``A = U S Vh`` as ``det(U) det(Vh) U diag(s^) Vh``
+    with ``s^_i`` the product of the other singular values: finite for singular matrices too, as PyTorch's."""
+    if a.shape[-1] == 0:
+        return xp.zeros_like(a)
+    u, s, vh = xp.linalg.svd(a)
+    ones = xp.ones_like(s[..., :1])
+    before = xp.cumprod(xp.concatenate([ones, s[..., :-1]], axis=-1), axis=-1)
+    after = xp.flip(xp.cumprod(xp.concatenate([ones, xp.flip(s[..., 1:], axis=-1)], axis=-1), axis=-1), axis=-1)
+    sign = xp.linalg.det(u) * xp.linalg.det(vh)
+    return sign[..., None, None] * cpu_matmul(u * (before * after)[..., None, :], vh)
 
 
 class Slogdet(Op):

@@ -75,3 +75,12 @@ def test_empty_matrices():
     assert engine.linalg.det(engine.zeros(0, 0)).item() == 1.0
     assert engine.linalg.inv(engine.zeros(2, 0, 0)).shape == (2, 0, 0)
     assert engine.linalg.solve(engine.zeros(0, 3, 3) + engine.eye(3), engine.zeros(0, 3)).shape == (0, 3)
+
+
+def test_det_gradient_of_a_singular_matrix_is_the_cofactor_matrix():
+    """d det / dA = adj(A)^T also where det(A) = 0 (PyTorch 2.13 gives 0 for an exactly singular 2x2 matrix)."""
+    a = engine.tensor([[1.0, 2.0], [2.0, 4.0]], dtype=engine.float64, requires_grad=True)
+    engine.linalg.det(a).backward()
+    np.testing.assert_allclose(a.grad.numpy(), [[4.0, -2.0], [-2.0, 1.0]], atol=1e-12)
+    b = engine.tensor([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [0.0, 1.0, 1.0]], dtype=engine.float64, requires_grad=True)
+    assert engine.autograd.gradcheck(engine.linalg.det, (b,), eps=1e-6, atol=1e-6)
