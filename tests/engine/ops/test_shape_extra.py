@@ -74,3 +74,10 @@ def test_broadcast_shapes_as_torch():
                                            r"argument at index 1 had \(4,\); but expected shape should be "
                                            r"broadcastable to \[3\]"):
         engine.broadcast_shapes((3,), (4,))
+
+
+@pytest.mark.parametrize("equation", ["ij->ji", "ii->i", "ij->ij", "ii", "ij->j"])
+def test_einsum_of_one_operand_owns_its_result(equation):
+    x = engine.arange(9.0).reshape(3, 3)
+    engine.einsum(equation, x).add_(100.0)
+    assert x.sum().item() == 36.0
