@@ -230,6 +230,8 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False):
         raise RuntimeError(f"linalg.pinv({legacy_name(A._data.dtype)}{{{list(A.shape)}}}): "
                            "expected a tensor with 2 or more dimensions of float, double, cfloat or cdouble types")
     m, n = A.shape[-2:]
+    if m == 0 or n == 0:
+        return mT(A) * 0
     if rtol is None:
         rtol = 0.0 if atol is not None and atol > 0 else float(np.finfo(A._data.dtype).eps) * max(m, n)
     atol = 0.0 if atol is None else atol
