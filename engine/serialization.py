@@ -1,6 +1,7 @@
 """Saving and loading tensors: ``save`` / ``load`` (like ``torch.save`` / ``torch.load``) and safetensors
 (``serialization_safetensors``; ``.npz`` is read by ``serialization_npz``; PyTorch's own ``.pt`` / ``.pth``
-checkpoints and pickled whole modules by ``serialization_torch``).
+checkpoints and pickled whole modules by ``serialization_torch``, its legacy format by
+``serialization_torch_legacy``).
 
 The engine's own format below uses no pickle, so opening such a file from an untrusted source never runs code:
 it either decodes into the plain values listed below or raises :class:`WeightFileError` naming the file and the
@@ -71,6 +72,7 @@ from .serialization_limits import (
 from .serialization_placement import placer as _placer
 from .serialization_safetensors import load_safetensors, save_safetensors
 from .serialization_torch import load_torch_zip, pickle_prefix, write_pickled
+from .serialization_torch_legacy import is_legacy, load_legacy
 from .tensor import Size, Tensor, make_tensor
 from .utils.files import atomic_write, open_regular
 
@@ -275,9 +277,8 @@ def _describe_foreign(head, names=None):
     if not head:
         return "the file is empty"
     if head[:1] == b"\x80":
-        return ("this looks like a PyTorch checkpoint in the legacy format (a bare pickle, written before "
-                "PyTorch 1.6 or with _use_new_zipfile_serialization=False), which this engine does not read; "
-                "re-save it with a current PyTorch (torch.save(torch.load(path), new_path)) and load that")
+        return ("this looks like a bare Python pickle, not a checkpoint; this engine never unpickles one, since "
+                "that can run arbitrary code")
     if len(head) >= 9 and head[8:9] == b"{":
         return "this looks like a safetensors file; open it with load_safetensors()"
     if head[:2] == b"PK":
@@ -355,6 +356,9 @@ def _load_from(fh, name, placer, weights_only):
     try:
         zf = zipfile.ZipFile(fh, "r")
     except _ZIP_ERRORS:
+        if is_legacy(head):
+            fh.seek(start)
+            return load_legacy(fh, name, size, placer)
         raise WeightFileError(name, _describe_foreign(head)) from None
     with zf:
         try:

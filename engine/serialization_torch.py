@@ -73,7 +73,7 @@ class WeightsOnlyError(WeightFileError, pickle.UnpicklingError):
     """A checkpoint that ``weights_only=True`` refuses (an ``UnpicklingError``, as ``torch.load`` raises)."""
 
 
-class _Refused(Exception):
+class Refused(Exception):
     """A fault of the file found while rebuilding; becomes a WeightFileError naming the file."""
 
 
@@ -117,19 +117,19 @@ class _Storage:
 
 def _encode(text, encoding="latin1"):
     if type(text) is not str or type(encoding) is not str or encoding not in ("latin1", "latin-1"):
-        raise _Refused("_codecs.encode is admitted only for bytes (str, 'latin1')")
+        raise Refused("_codecs.encode is admitted only for bytes (str, 'latin1')")
     return text.encode("latin1")
 
 
 def _bytearray(data=b""):
     if not isinstance(data, (bytes, bytearray, list)):
-        raise _Refused(f"bytearray of {type(data).__name__} is not admitted")
+        raise Refused(f"bytearray of {type(data).__name__} is not admitted")
     return bytearray(data)
 
 
 def _size(dims=()):
     if not isinstance(dims, (tuple, list)) or not all(type(d) is int and d >= 0 for d in dims):
-        raise _Refused(f"torch.Size of {dims!r:.80} is not a list of sizes")
+        raise Refused(f"torch.Size of {dims!r:.80} is not a list of sizes")
     return Size(dims)
 
 
@@ -137,14 +137,14 @@ def _device(kind, index=None):
     try:
         return device(kind) if index is None else device(kind, index)
     except (RuntimeError, TypeError, ValueError) as e:
-        raise _Refused(f"invalid device ({e})") from None
+        raise Refused(f"invalid device ({e})") from None
 
 
-class _Rebuilder:
+class Rebuilder:
     """The engine's side of one checkpoint: its storages, tensors and the globals they are built from."""
 
-    def __init__(self, zf, prefix, placer, little):
-        self.zf, self.prefix, self.placer, self.little = zf, prefix, placer, little
+    def __init__(self, open_storage, placer, little):
+        self.open_storage, self.placer, self.little = open_storage, placer, little
         self.storages = {}
         self.storage_bytes = 0
         self.tensor_bytes = 0
@@ -173,7 +173,7 @@ class _Rebuilder:
         if obj is not None:
             return obj
         if full in _ADMITTED_UNSUPPORTED:
-            raise _Refused(f"the checkpoint uses {full}, which this engine does not support")
+            raise Refused(f"the checkpoint uses {full}, which this engine does not support")
         shown = full.removeprefix("builtins.")
         raise WeightsOnlyError("", f"Weights only load failed. This file can still be loaded, to do so you have "
                                    f"two options, do those steps only if you trust the source of the checkpoint. "
@@ -181,41 +181,39 @@ class _Rebuilder:
                                    f"save only tensors and plain containers (a state_dict).\n\tWeightsUnpickler "
                                    f"error: Unsupported global: GLOBAL {shown} was not an allowed global by default.")
 
-    def persistent_load(self, pid):
+    def reference(self, pid):
+        """``(dtype name, key, location, numel)`` of the storage reference ``pid``, checked."""
         if len(pid) != 5:
-            raise _Refused(f"persistent id {pid!r:.80} is not a storage reference")
+            raise Refused(f"persistent id {pid!r:.80} is not a storage reference")
         _, stype, key, location, numel = pid
         if not isinstance(stype, _StorageType) or not isinstance(key, str) or not isinstance(location, str) \
                 or type(numel) is not int or numel < 0:
-            raise _Refused(f"persistent id {pid!r:.80} is not a valid storage reference")
+            raise Refused(f"persistent id {pid!r:.80} is not a valid storage reference")
         if stype.dtype not in SUPPORTED_DTYPES:
-            raise _Refused(f"storage {key} holds {stype.name} ({stype.dtype}), a dtype this engine does not support"
+            raise Refused(f"storage {key} holds {stype.name} ({stype.dtype}), a dtype this engine does not support"
                            "; convert it in PyTorch (e.g. .float()) and save again")
         _device(location)  # a saved location that names no device is the file's fault, not map_location's
+        return stype.dtype, key, location, numel
+
+    def persistent_load(self, pid):
+        dtype, key, location, numel = self.reference(pid)
         storage = self.storages.get(key)
         if storage is None:
-            storage = self.storages[key] = _Storage(self.read_storage(key, stype.dtype, numel), location)
+            storage = self.storages[key] = _Storage(self.read_storage(key, dtype, numel), location)
             self.storage_bytes += storage.array.nbytes
-        elif storage.array.dtype != np.dtype(stype.dtype) or storage.array.size != numel:
-            raise _Refused(f"storage {key} is referenced with two different dtypes or sizes")
+        elif storage.array.dtype != np.dtype(dtype) or storage.array.size != numel:
+            raise Refused(f"storage {key} is referenced with two different dtypes or sizes")
         return storage
 
     def read_storage(self, key, dtype, numel):
-        name = f"{self.prefix}data/{key}"
-        try:
-            info = self.zf.getinfo(name)
-        except KeyError:
-            raise _Refused(f"the archive lacks storage {name!r} (truncated?)") from None
         item = np.dtype(dtype).newbyteorder("<" if self.little else ">")
-        if info.file_size != numel * item.itemsize or info.compress_type != zipfile.ZIP_STORED:
-            raise _Refused(f"storage {name!r} holds {info.file_size} bytes, its reference says {numel} x {dtype}")
-        arr = np.empty(numel, dtype=item)
-        with self.zf.open(info) as src:
+        with self.open_storage(key, numel * item.itemsize, f"{numel} x {dtype}") as src:  # checks the size
+            arr = np.empty(numel, dtype=item)
             if not read_into(src, bytes_view(arr)):
-                raise _Refused(f"storage {name!r} ends early (truncated)")
-            src.read(1)  # reach the end of the member, where zipfile checks its CRC
+                raise Refused(f"storage {key!r} ends early (truncated)")
+            src.read(1)  # reach the end of a ZIP member, where zipfile checks its CRC
         if dtype == "bool" and numel and int(arr.view(np.uint8).max()) > 1:
-            raise _Refused(f"storage {name!r} holds bool values other than 0/1")
+            raise Refused(f"storage {key!r} holds bool values other than 0/1")
         return arr if item.isnative else arr.astype(item.newbyteorder("="))
 
     def rebuild_tensor(self, storage, offset, size, stride):
@@ -223,11 +221,11 @@ class _Rebuilder:
 
     def rebuild_tensor_v2(self, storage, offset, size, stride, requires_grad, backward_hooks, metadata=None):
         if metadata:
-            raise _Refused(f"a tensor carries metadata {metadata!r:.80} (a conjugate or negative view?), which this "
+            raise Refused(f"a tensor carries metadata {metadata!r:.80} (a conjugate or negative view?), which this "
                            "engine does not restore; save it resolved (.resolve_conj().resolve_neg())")
         arr = self.view(storage, offset, size, stride)
         if type(requires_grad) is not bool or (requires_grad and arr.dtype.kind != "f"):
-            raise _Refused(f"a tensor of {arr.dtype} has requires_grad={requires_grad!r}")
+            raise Refused(f"a tensor of {arr.dtype} has requires_grad={requires_grad!r}")
         try:
             t = self.placer(make_tensor(arr, CPU), storage.location)
         except Exception as e:
@@ -241,39 +239,39 @@ class _Rebuilder:
         if not isinstance(storage, _Storage) or type(offset) is not int or offset < 0 \
                 or not isinstance(size, tuple) or not isinstance(stride, tuple) or len(size) != len(stride) \
                 or not all(type(s) is int and s >= 0 for s in stride):
-            raise _Refused("a tensor is rebuilt from arguments that are not a storage, offset, sizes and strides")
+            raise Refused("a tensor is rebuilt from arguments that are not a storage, offset, sizes and strides")
         src = storage.array
         if not valid_shape(size, src.itemsize):
-            raise _Refused(f"a tensor has an invalid size {size!r:.80}")
+            raise Refused(f"a tensor has an invalid size {size!r:.80}")
         count = math.prod(size)
         if count == 0:
             return np.empty(size, dtype=src.dtype)
         last = offset + sum((n - 1) * s for n, s in zip(size, stride))
         if last >= src.size:
-            raise _Refused(f"a tensor (offset {offset}, size {size}, stride {stride}) reaches past the end of its "
+            raise Refused(f"a tensor (offset {offset}, size {size}, stride {stride}) reaches past the end of its "
                            f"storage of {src.size} elements")
         self.tensor_bytes += count * src.itemsize
         if self.tensor_bytes > self.storage_bytes + MAX_EXPANDED_BYTES:
-            raise _Refused(f"the tensors rebuilt from this file hold more than {MAX_EXPANDED_BYTES >> 20} MiB more "
+            raise Refused(f"the tensors rebuilt from this file hold more than {MAX_EXPANDED_BYTES >> 20} MiB more "
                            "than its storages (views repeated or expanded)")
         view = np.lib.stride_tricks.as_strided(src[offset:], size, tuple(s * src.itemsize for s in stride))
         return np.array(view, order="C")
 
     def rebuild_parameter(self, data, requires_grad, backward_hooks):
         if not isinstance(data, Tensor) or type(requires_grad) is not bool:
-            raise _Refused("a Parameter is rebuilt from something that is not a tensor")
+            raise Refused("a Parameter is rebuilt from something that is not a tensor")
         return Parameter(data, requires_grad)
 
     def rebuild_parameter_with_state(self, data, requires_grad, backward_hooks, state):
         if state:
-            raise _Refused("a Parameter carries Python attributes, which this engine does not restore")
+            raise Refused("a Parameter carries Python attributes, which this engine does not restore")
         return self.rebuild_parameter(data, requires_grad, backward_hooks)
 
     def rebuild_from_type_v2(self, func, new_type, args, state):
         rebuilds = (self.rebuild_tensor, self.rebuild_tensor_v2, self.rebuild_parameter)
         if not any(func is f for f in rebuilds) or (new_type is not _TENSOR and new_type is not _PARAMETER) \
                 or type(args) is not tuple or state:
-            raise _Refused(f"a tensor of type {new_type!r:.80} or with attributes, which this engine does not "
+            raise Refused(f"a tensor of type {new_type!r:.80} or with attributes, which this engine does not "
                            "rebuild")
         out = func(*args)
         return out if new_type is _TENSOR or isinstance(out, Parameter) else Parameter(out, out.requires_grad)
@@ -293,7 +291,7 @@ class _TrustingUnpickler(pickle.Unpickler):
         if obj is not None:
             return obj
         if module == "torch" or module.startswith("torch."):
-            raise _Refused(f"the file pickles the PyTorch object {full}, which this engine cannot rebuild (a whole "
+            raise Refused(f"the file pickles the PyTorch object {full}, which this engine cannot rebuild (a whole "
                            "torch.nn module?); save its state_dict() in PyTorch and load that")
         return super().find_class(module, name)
 
@@ -307,29 +305,52 @@ def pickle_prefix(names):
     return found[0] if len(found) == 1 and found[0].count("/") <= 1 else None
 
 
+def _zip_storages(zf, prefix):
+    """``open_storage(key, nbytes, what)`` of a ZIP checkpoint: its member ``<prefix>data/<key>``, checked."""
+    def open_storage(key, nbytes, what):
+        name = f"{prefix}data/{key}"
+        try:
+            info = zf.getinfo(name)
+        except KeyError:
+            raise Refused(f"the archive lacks storage {name!r} (truncated?)") from None
+        if info.file_size != nbytes or info.compress_type != zipfile.ZIP_STORED:
+            raise Refused(f"storage {name!r} holds {info.file_size} bytes, its reference says {what}")
+        return zf.open(info)
+
+    return open_storage
+
+
 def load_torch_zip(zf, name, prefix, placer, weights_only):
     """The object pickled in the PyTorch-format archive ``zf`` (members checked against the file already)."""
-    try:
+    def run():
         info = zf.getinfo(prefix + PICKLE)
         if info.file_size > MAX_PICKLE_BYTES or info.compress_type != zipfile.ZIP_STORED:
-            raise _Refused(f"{PICKLE} is compressed or implausibly large ({info.file_size} bytes)")
+            raise Refused(f"{PICKLE} is compressed or implausibly large ({info.file_size} bytes)")
         order = zf.read(prefix + "byteorder") if prefix + "byteorder" in zf.namelist() else b"little"
         if order not in (b"little", b"big"):
-            raise _Refused(f"unknown byte order {order[:20]!r}")
-        rebuilder = _Rebuilder(zf, prefix, placer, order == b"little")
+            raise Refused(f"unknown byte order {order[:20]!r}")
+        rebuilder = Rebuilder(_zip_storages(zf, prefix), placer, order == b"little")
         data = zf.read(info)
         if weights_only:
             return RestrictedUnpickler(data, rebuilder.resolve, rebuilder.persistent_load).load()
         return _TrustingUnpickler(io.BytesIO(data), rebuilder).load()
+
+    return guarded(name, run)
+
+
+def guarded(name, run):
+    """``run()``, its faults turned into a WeightFileError naming the file (placement errors pass unchanged)."""
+    try:
+        return run()
     except WeightsOnlyError as e:
         raise WeightsOnlyError(name, e.problem) from None
     except _Placement as p:
         raise p.error from None
-    except (_Refused, UnpicklingError) as e:
+    except (Refused, UnpicklingError) as e:
         raise WeightFileError(name, str(e)) from None
     except (IndexError, KeyError, TypeError, ValueError, AttributeError, ArithmeticError, RuntimeError,
             struct.error, EOFError, zipfile.BadZipFile, OSError) as e:  # RuntimeError: RecursionError too
-        raise WeightFileError(name, f"{PICKLE} is damaged ({type(e).__name__}: {e})") from None
+        raise WeightFileError(name, f"the pickle is damaged ({type(e).__name__}: {e})") from None
 
 
 def write_pickled(fileobj, obj, protocol):

@@ -22,11 +22,12 @@ def _op(code):
 
 
 class RestrictedUnpickler:
-    """``RestrictedUnpickler(data, resolve, persistent_load).load()``: the object pickled in ``data``."""
+    """``RestrictedUnpickler(data, resolve, persistent_load).load()``: the object pickled in ``data`` from
+    ``start`` on; ``pos`` is then just past its STOP (where a next pickle in ``data`` would start)."""
 
-    def __init__(self, data, resolve, persistent_load):
+    def __init__(self, data, resolve, persistent_load, start=0):
         self.data = memoryview(data)
-        self.pos = 0
+        self.pos = start
         self.resolve = resolve
         self.persistent_load = persistent_load
         self.allowed = []  # every object resolve() returned: the only things REDUCE and NEWOBJ may call

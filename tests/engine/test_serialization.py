@@ -718,13 +718,6 @@ def test_pickle_files_are_refused_and_never_executed(tmp_path):
     assert marker.exists()
 
 
-def test_legacy_pytorch_checkpoint_is_refused(tmp_path):
-    torch = pytest.importorskip("torch")
-    legacy = tmp_path / "legacy.pt"
-    torch.save({"w": torch.ones(2)}, legacy, _use_new_zipfile_serialization=False)
-    _expect_error(legacy, "legacy format", "re-save it")
-
-
 def test_text_empty_and_safetensors_files_are_refused(tmp_path):
     text = tmp_path / "notes.txt"
     text.write_text("these are not the weights you are looking for\n" * 10)

@@ -310,3 +310,42 @@ def test_checkpoint_holding_an_engine_module_is_pickled(tmp_path):
     save({"w": model.weight}, path)  # without a Module: the engine's own format, no pickle
     with zipfile.ZipFile(path) as zf:
         assert "manifest.json" in zf.namelist()
+
+
+def _legacy(obj, tmp_path, name="legacy.pt"):
+    path = tmp_path / name
+    torch.save(obj, path, _use_new_zipfile_serialization=False)
+    return path
+
+
+def test_legacy_format(tmp_path):
+    base = torch.arange(12.).reshape(3, 4)
+    obj = {"sd": _model().state_dict(), "view": base[1:, ::2], "base": base, "i": torch.arange(3),
+           "h": torch.ones(2, dtype=torch.float16), "p": torch.nn.Parameter(torch.ones(2)), "n": [1, "a", None],
+           "empty": torch.zeros(0), "size": torch.Size([1, 2])}
+    _same(load(_legacy(obj, tmp_path)), obj)
+    buf = io.BytesIO()
+    torch.save(obj, buf, _use_new_zipfile_serialization=False)
+    buf.seek(0)
+    _same(load(buf), obj)
+
+
+def test_legacy_format_refuses_forbidden_globals_and_damage(tmp_path):
+    marker = tmp_path / "pwned"
+    path = _legacy({"w": torch.ones(2), "evil": _System(f"touch {marker}")}, tmp_path)
+    with pytest.raises(WeightFileError, match=r"GLOBAL posix\.system was not an allowed global"):
+        load(path, weights_only=False)  # the legacy format is only ever read with weights_only=True semantics
+    assert not marker.exists()
+    raw = _legacy({"w": torch.arange(6.), "i": torch.arange(3)}, tmp_path, "ok.pt").read_bytes()
+    for n in (3, 20, len(raw) // 2, len(raw) - 1):
+        (tmp_path / "cut.pt").write_bytes(raw[:n])
+        with pytest.raises(WeightFileError):
+            load(tmp_path / "cut.pt")
+    rng = random.Random(1)
+    for _ in range(150):
+        data = bytearray(raw)
+        for _ in range(rng.randint(1, 4)):
+            data[rng.randrange(3, len(data))] = rng.randrange(256)
+        (tmp_path / "bad.pt").write_bytes(bytes(data))
+        with contextlib.suppress(WeightFileError):
+            load(tmp_path / "bad.pt")
