@@ -293,9 +293,10 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
     checkpoint may hold only tensors, parameters, containers and plain values, and one that pickles anything
     else (a whole module) is refused with PyTorch's message. ``weights_only=False`` unpickles such a file with
     Python's pickle, which **can run arbitrary code**: use it only for files from a trusted source (files in
-    the engine's own format never run code either way). ``map_location``: ``None`` (each tensor back on the
-    device it was saved from), ``'cpu'``, ``'cuda'``, ``'cuda:1'``, a device, a dict ``{'cuda:0': 'cpu'}`` mapping saved
-    device names (others stay), or a callable ``fn(tensor_on_cpu, saved_device_name)`` returning a tensor or
+    the engine's own format, and PyTorch's legacy non-ZIP format, never run code either way).
+    ``map_location``: ``None`` (each tensor back on the device it was saved from), ``'cpu'``, ``'cuda'``,
+    ``'cuda:1'``, a device, a dict ``{'cuda:0': 'cpu'}`` mapping saved device names (others stay), or a
+    callable ``fn(tensor_on_cpu, saved_device_name)`` returning a tensor or
     ``None``. Invalid or foreign files raise :class:`WeightFileError` naming the file.
     """
     if pickle_module is not None:
