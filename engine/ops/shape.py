@@ -558,14 +558,26 @@ def movedim(input, source, destination):
     n = input._data.ndim
     src = [source] if isinstance(source, int) else list(source)
     dst = [destination] if isinstance(destination, int) else list(destination)
-    order = [d for d in range(n) if d not in [s % n for s in src]]
-    for s, d in sorted(zip([s % n for s in src], [d % n for d in dst]), key=lambda p: p[1]):
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src} dims) should contain the "
+                           f"same number of dims as destination ({dst} dims)")
+    wrapped = {}
+    for name, dims in (("source", src), ("destination", dst)):
+        wrapped[name] = [wrap_dim(d, n) for d in dims]
+        if len(set(wrapped[name])) != len(dims):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({dims})")
+    if n == 0:
+        return view(input, ())
+    order = [d for d in range(n) if d not in wrapped["source"]]
+    for s, d in sorted(zip(wrapped["source"], wrapped["destination"]), key=lambda p: p[1]):
         order.insert(d, s)
     return permute(input, *order)
 
 
-def flip(input, dims):
-    return Flip.apply(input, axes=normalize_dims(dims, input._data.ndim))
+def flip(input, *dims):
+    """``flip(x, dims)`` with a sequence, or ``x.flip(0, 1)`` with the dims spread, as PyTorch's method takes."""
+    dims = dims[0] if len(dims) == 1 else dims
+    return Flip.apply(input, axes=normalize_dims(dims, input._data.ndim) or ())
 
 
 class Flip(Op):

@@ -81,3 +81,24 @@ def test_einsum_of_one_operand_owns_its_result(equation):
     x = engine.arange(9.0).reshape(3, 3)
     engine.einsum(equation, x).add_(100.0)
     assert x.sum().item() == 36.0
+
+
+@pytest.mark.parametrize(("call", "error"), [
+    (lambda m, x: m.movedim(x, 0, 5), IndexError),
+    (lambda m, x: m.movedim(x, (0, 0), (1, 0)), RuntimeError),
+    (lambda m, x: m.movedim(x, (0, 1), (1, 1)), RuntimeError),
+    (lambda m, x: m.movedim(x, (0, 1), (1,)), RuntimeError),
+])
+def test_movedim_refuses_what_torch_refuses(call, error):
+    torch = pytest.importorskip("torch")
+    with pytest.raises(error) as ours:
+        call(engine, engine.zeros(2, 3))
+    with pytest.raises(error) as theirs:
+        call(torch, torch.zeros(2, 3))
+    assert str(ours.value) == str(theirs.value)
+
+
+def test_movedim_of_a_scalar_and_flip_with_spread_dims():
+    assert engine.movedim(engine.tensor(1.5), 0, -1).item() == 1.5
+    x = engine.arange(6.0).reshape(2, 3)
+    assert x.flip(0, 1).tolist() == x.flip([0, 1]).tolist() == [[5.0, 4.0, 3.0], [2.0, 1.0, 0.0]]
