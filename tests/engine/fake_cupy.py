@@ -356,8 +356,10 @@ class _FakeGenerator:
         if not callable(attr):
             return attr
 
-        def draw(*args, **kwargs):
-            return _wrap(attr(*args, **kwargs), current_device_id(), {})
+        def draw(*args, **kwargs):  # parameters may be device arrays (poisson's rates), as CuPy takes them
+            outmap = {}
+            args, kwargs = _unwrap(args, outmap), {k: _unwrap(v, outmap) for k, v in kwargs.items()}
+            return _wrap(attr(*args, **kwargs), current_device_id(), outmap)
 
         return draw
 

@@ -209,9 +209,8 @@ def test_randperm_generator():
 
 def test_draws_on_the_cuda_stand_in(fake_cuda):
     p = engine.tensor([0.2, 0.8], device="cuda")
-    # poisson is left out: the stand-in's generator does not take device arrays as parameters (CuPy's does)
     for t in (engine.multinomial(p, 4, replacement=True), engine.multinomial(p, 2), engine.bernoulli(p),
-              engine.normal(p, 1.0), engine.empty(3, device="cuda").exponential_(),
+              engine.normal(p, 1.0), engine.poisson(p), engine.empty(3, device="cuda").exponential_(),
               engine.empty(3, device="cuda").random_(3)):
         assert t.device.type == "cuda"
     engine.manual_seed(9)
