@@ -1,5 +1,5 @@
-"""BLAS-style products with a scaled accumulator (addmm, addmv, addbmm, baddbmm), pairwise distances (cdist) and
-the cross product, built on matmul's ops."""
+"""BLAS-style products with a scaled accumulator (addmm, addmv, addbmm, baddbmm, and in place), pairwise
+distances (cdist) and the cross product, built on matmul's ops."""
 
 import warnings
 
@@ -8,6 +8,7 @@ import numpy as np
 from ..dtypes import bool_, legacy_name
 from ..tensor import wrap_dim
 from .elementwise import where
+from .inplace import apply_inplace
 from .matmul import bmm, mm, mv
 from .op import Op, unbroadcast, xp_of
 from .reduce import Norm
@@ -44,6 +45,35 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
         raise RuntimeError(f"batch1 and batch2 must have same number of batches, got {batch1.shape[0]} and "
                            f"{batch2.shape[0]}")
     return _accumulate(input, bmm(batch1, batch2).sum(0), beta, alpha, batch2)
+
+
+def _accumulate_(op, self, a, b, beta, alpha):
+    """``op`` in place: PyTorch refuses a ``self`` that would only broadcast to the result."""
+
+    def run(s, x, y):
+        out = op(s, x, y, beta=beta, alpha=alpha)
+        if out.shape != s.shape:
+            raise RuntimeError(f"Bad in-place call: input tensor size {list(s.shape)} and output tensor size "
+                               f"{list(out.shape)} should match")
+        return out
+
+    return apply_inplace(self, run, a, b)
+
+
+def addmm_(self, mat1, mat2, *, beta=1, alpha=1):
+    return _accumulate_(addmm, self, mat1, mat2, beta, alpha)
+
+
+def addmv_(self, mat, vec, *, beta=1, alpha=1):
+    return _accumulate_(addmv, self, mat, vec, beta, alpha)
+
+
+def addbmm_(self, batch1, batch2, *, beta=1, alpha=1):
+    return _accumulate_(addbmm, self, batch1, batch2, beta, alpha)
+
+
+def baddbmm_(self, batch1, batch2, *, beta=1, alpha=1):
+    return _accumulate_(baddbmm, self, batch1, batch2, beta, alpha)
 
 
 def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):

@@ -377,6 +377,21 @@ def _accumulate(name, shapes, errors):
     )
 
 
+def _accumulate_inplace(name, shapes):
+    return OpInfo(
+        f"{name}_",
+        lambda m, x, a, b, **kw: getattr(x * 1, f"{name}_")(a, b, **kw),
+        lambda dtype: [S("beta=1 alpha=1", *shapes), S("beta=2 alpha=3", *shapes, kwargs={"beta": 2, "alpha": 3})],
+        # PyTorch's addbmm_ resizes a self of another shape (its kernel writes through ``out``); the others refuse
+        error_inputs=lambda: [] if name == "addbmm" else [
+            ErrorInput(S("broadcast self", (1,) * len(shapes[0]), *shapes[1:]), RuntimeError,
+                       f"Bad in-place call: input tensor size {[1] * len(shapes[0])} and output tensor size "
+                       f"{list(shapes[0])} should match"),
+        ],
+        dtypes=FLOATS_AND_INT,
+    )
+
+
 BLAS = [
     _accumulate("addmm", ((2, 4), (2, 3), (3, 4)), [
         ErrorInput(S("inner", (2, 2), (2, 3), (2, 3)), RuntimeError, "mat1 and mat2 shapes cannot be multiplied "
@@ -397,6 +412,10 @@ BLAS = [
         ErrorInput(S("inner", (2, 2), (2, 2, 3), (2, 4, 2)), RuntimeError, "Expected size for first two dimensions "
                    "of batch2 tensor to be: [2, 3] but got: [2, 4]."),
     ]),
+    _accumulate_inplace("addmm", ((2, 4), (2, 3), (3, 4))),
+    _accumulate_inplace("addmv", ((2,), (2, 3), (3,))),
+    _accumulate_inplace("addbmm", ((2, 4), (3, 2, 5), (3, 5, 4))),
+    _accumulate_inplace("baddbmm", ((3, 2, 4), (3, 2, 5), (3, 5, 4))),
     OpInfo(
         "cdist",
         lambda m, a, b, **kw: m.cdist(a, b, **kw),
