@@ -56,8 +56,10 @@ def _not_positive_definite(a):
     """The order of the first leading minor of host matrix ``a`` that is not positive-definite, or 0."""
     for k in range(1, a.shape[0] + 1):
         try:
-            np.linalg.cholesky(a[:k, :k])
+            pivots = np.diagonal(np.linalg.cholesky(a[:k, :k]))
         except np.linalg.LinAlgError:
+            return k
+        if not (pivots > 0).all():  # a NaN pivot: LAPACK's potrf refuses it too
             return k
     return 0
 

@@ -24,6 +24,8 @@ def test_linalg_error_is_a_runtime_error_raised_on_failures():
         engine.linalg.solve(singular, engine.ones(3))
     with pytest.raises(engine.linalg.LinAlgError, match="leading minor of order 1"):
         engine.linalg.cholesky(-engine.eye(2))
+    with pytest.raises(engine.linalg.LinAlgError, match="leading minor of order 2"):
+        engine.linalg.cholesky(engine.tensor([[1.0, 0.0], [0.0, float("nan")]]))
 
 
 def test_nan_result_of_finite_input_is_a_failure():
