@@ -6,7 +6,8 @@ import math
 import numpy as np
 
 from ..creation import eye
-from ..dtypes import legacy_name
+from ..dtypes import bool_, legacy_name
+from ..ops.elementwise import where
 from ..ops.matmul import matmul
 from ..ops.op import Op, unbroadcast, xp_of
 from ..ops.shape import mT
@@ -143,8 +144,8 @@ def solve(A, B, *, left=True):
 def matrix_power(A, n):
     """``A`` multiplied by itself ``n`` times by repeated squaring; ``inv(A)`` powers for negative ``n``."""
     check_matrix("linalg.matrix_power", A, floating=False)
-    if n == 0:
-        return A * 0 + eye(A.shape[-1], dtype=A.dtype, device=A.device)
+    if n == 0:  # the identity, still in A's graph (a zero gradient), whatever A holds (inf, NaN)
+        return where(A.new_zeros((), dtype=bool_), A, eye(A.shape[-1], dtype=A.dtype, device=A.device))
     if n < 0:
         A, n = inv(A), -n
     if n == 1:
