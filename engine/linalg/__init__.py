@@ -10,6 +10,7 @@ from .checks import LinAlgError
 from .factorizations import cholesky, eigh, eigvalsh, pinv, qr, svd, svdvals
 from .inverse import det, inv, matrix_power, slogdet, solve
 from .norms import matrix_norm, norm, vector_norm
+from .triangular import solve_triangular
 
 __all__ = [
     "LinAlgError",
@@ -26,6 +27,7 @@ __all__ = [
     "qr",
     "slogdet",
     "solve",
+    "solve_triangular",
     "svd",
     "svdvals",
     "vector_norm",

@@ -83,6 +83,10 @@ def _solve(m, a, b):
     return m.linalg.solve(a, b)
 
 
+def _solve_triangular(m, a, b):
+    return m.linalg.solve_triangular(a, b, upper=True)
+
+
 def _cholesky(m, x):
     return m.linalg.cholesky(x)
 
@@ -217,6 +221,24 @@ LINALG = [
                       "equation AX = B (3x3 and 2x1)"),
             _call_err("singular", _solve, (_singular(), (3,)), "torch.linalg.solve: The solver failed because the "
                       "input matrix is singular."),
+        ],
+        tolerances=TOL,
+    ),
+    OpInfo(
+        "linalg.solve_triangular",
+        with_call_errors(lambda m, a, b, **kw: m.linalg.solve_triangular(_dominant(m, a), b, **kw)),
+        lambda dtype: [
+            S("lower", (3, 3), (3, 2), kwargs={"upper": False}),
+            S("upper, batch A", (2, 3, 3), (3, 4), kwargs={"upper": True}),
+            S("broadcast A", (3, 3), (2, 3, 2), kwargs={"upper": False}),
+            S("unitriangular", (4, 4), (4, 2), kwargs={"upper": True, "unitriangular": True}),
+            S("left=False", (3, 3), (2, 3), kwargs={"upper": False, "left": False}),
+        ],
+        error_inputs=lambda: [
+            _call_err("B 1d", _solve_triangular, ((3, 3), (3,)), "linalg.solve_triangular: The input tensor B must "
+                      "have at least 2 dimensions."),
+            _call_err("shapes", _solve_triangular, ((3, 3), (2, 1)), "linalg.solve_triangular: Incompatible shapes of "
+                      "A and B for the equation AX = B (3x3 and 2x1)"),
         ],
         tolerances=TOL,
     ),
