@@ -22,6 +22,8 @@ from .checks import check_matrix, cholesky_or_raise, inv_or_raise
 qr_result = collections.namedtuple("linalg_qr", ["Q", "R"])
 svd_result = collections.namedtuple("linalg_svd", ["U", "S", "Vh"])
 eigh_result = collections.namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])
+legacy_svd_result = collections.namedtuple("svd", ["U", "S", "V"])
+legacy_qr_result = collections.namedtuple("qr", ["Q", "R"])
 
 
 def _t(a):
@@ -206,6 +208,23 @@ def svdvals(A, *, driver=None):
     return SVD.apply(A, full_matrices=False)[1]
 
 
+def legacy_svd(input, some=True, compute_uv=True):
+    """``torch.svd`` and ``Tensor.svd``: ``V`` rather than ``Vh``; without ``compute_uv``, zero ``U`` and ``V``."""
+    if not compute_uv:
+        m, n = input.shape[-2:]
+        batch = tuple(input.shape[:-2])
+        return legacy_svd_result(input.new_zeros(*batch, m, m), svdvals(input), input.new_zeros(*batch, n, n))
+    u, s, vh = svd(input, full_matrices=not some)
+    return legacy_svd_result(u, s, mT(vh))
+
+
+def legacy_qr(input, some=True):
+    """``torch.qr`` and ``Tensor.qr``: ``some`` for linalg.qr's ``mode`` (deprecated in PyTorch, which warns)."""
+    warnings.warn("torch.qr is deprecated in favor of torch.linalg.qr and will be removed in a future PyTorch "
+                  "release.", UserWarning, stacklevel=2)
+    return legacy_qr_result(*qr(input, "reduced" if some else "complete"))
+
+
 def _check_uplo(UPLO):
     if UPLO not in ("L", "U"):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
@@ -246,3 +265,8 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False):
     if hermitian:
         return matmul(vectors * inverse.unsqueeze(-2), mT(vectors))
     return matmul(mT(vh) * inverse.unsqueeze(-2), mT(u))
+
+
+def pinverse(input, rcond=1e-15):
+    """``torch.pinverse`` and ``Tensor.pinverse``: ``pinv`` with ``rcond`` as its ``rtol``."""
+    return pinv(input, rtol=rcond)

@@ -96,12 +96,13 @@ def _singular_batch():
 
 
 def _deprecated(fn):
-    """``fn`` with the deprecation warning of ``cholesky`` silenced (PyTorch gives it once per process)."""
+    """``fn`` with the deprecation warning of ``torch.cholesky``/``torch.qr`` silenced (PyTorch gives it once per
+    process)."""
 
-    def call(m, *xs):
+    def call(m, *xs, **kw):
         with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", "torch.cholesky is deprecated", UserWarning)
-            return fn(m, *xs)
+            warnings.filterwarnings("ignore", r"torch\.(cholesky|qr) is deprecated", UserWarning)
+            return fn(m, *xs, **kw)
 
     return call
 
@@ -109,6 +110,18 @@ def _deprecated(fn):
 def _svd(m, x, **kw):
     u, s, vh = m.linalg.svd(x, full_matrices=False, **kw)
     return s, u @ vh
+
+
+def _legacy_svd(m, x, **kw):
+    u, s, v = m.svd(x, **kw)
+    k = s.shape[-1]
+    return s, u[..., :k] @ v[..., :k].mT
+
+
+def _legacy_svd_method(m, x, **kw):
+    u, s, v = x.svd(**kw)
+    k = s.shape[-1]
+    return s, u[..., :k] @ v[..., :k].mT
 
 
 def _eigh(m, x, **kw):
@@ -246,8 +259,8 @@ LINALG = [
         "linalg.cholesky",
         with_call_errors(lambda m, x, **kw: m.linalg.cholesky(_spd(m, x), **kw)),
         lambda dtype: [*SQUARE, S("upper", (2, 3, 3), kwargs={"upper": True})],
-        variants={"method": _deprecated(lambda m, x: _spd(m, x).cholesky()),
-                  "torch.cholesky": _deprecated(lambda m, x: m.cholesky(_spd(m, x)))},
+        variants={"method": _deprecated(lambda m, x, **kw: _spd(m, x).cholesky(**kw)),
+                  "torch.cholesky": _deprecated(lambda m, x, **kw: m.cholesky(_spd(m, x), **kw))},
         error_inputs=lambda: [
             *_matrix_errors("linalg.cholesky", _cholesky),
             _call_err("not positive-definite", _cholesky, (np.array([[1.0, 2.0], [2.0, 1.0]]),),
@@ -279,6 +292,32 @@ LINALG = [
         _svd,
         _rect,
         error_inputs=lambda: _matrix_errors("linalg.svd", square=False),
+        tolerances=TOL,
+    ),
+    OpInfo(
+        "svd",
+        _legacy_svd,
+        lambda dtype: [
+            *RECT,
+            S("some=False", (4, 3), kwargs={"some": False}),
+            S("compute_uv=False", (2, 3, 4), kwargs={"compute_uv": False}, grad=False),
+        ],
+        variants={"method": _legacy_svd_method},
+        tolerances=TOL,
+    ),
+    OpInfo(
+        "qr",
+        _deprecated(lambda m, x, **kw: tuple(m.qr(x, **kw))),
+        lambda dtype: [*RECT, S("some=False", (3, 4), kwargs={"some": False})],
+        variants={"method": _deprecated(lambda m, x, **kw: tuple(x.qr(**kw)))},
+        tolerances=TOL,
+    ),
+    OpInfo(
+        "pinverse",
+        lambda m, x, **kw: m.pinverse(x, **kw),
+        lambda dtype: [*RECT, S("rcond", np.array([[1.0, 2.0], [2.0, 4.0], [0.0, 0.0]]), kwargs={"rcond": 1e-3},
+                                grad=False)],
+        variants={"method": lambda m, x, **kw: x.pinverse(**kw)},
         tolerances=TOL,
     ),
     OpInfo(
