@@ -10,6 +10,7 @@ from .checks import LinAlgError
 from .factorizations import cholesky, eigh, eigvalsh, pinv, qr, svd, svdvals
 from .inverse import det, inv, matrix_power, slogdet, solve
 from .norms import matrix_norm, norm, vector_norm
+from .products import matrix_rank, multi_dot, vecdot
 from .triangular import solve_triangular
 
 __all__ = [
@@ -22,6 +23,8 @@ __all__ = [
     "inv",
     "matrix_norm",
     "matrix_power",
+    "matrix_rank",
+    "multi_dot",
     "norm",
     "pinv",
     "qr",
@@ -30,5 +33,6 @@ __all__ = [
     "solve_triangular",
     "svd",
     "svdvals",
+    "vecdot",
     "vector_norm",
 ]

@@ -398,6 +398,44 @@ LINALG = [
         tolerances=TOL,
     ),
     OpInfo(
+        "linalg.multi_dot",
+        lambda m, *xs: m.linalg.multi_dot(list(xs)),
+        lambda dtype: [
+            S("2 matrices", (3, 4), (4, 2)),
+            S("vector, matrices, vector", (3,), (3, 4), (4, 5), (5,)),
+        ],
+        error_inputs=lambda: [
+            ErrorInput(S("one", (3, 3)), RuntimeError, "multi_dot(): expected at least 2 tensors but got 1"),
+            ErrorInput(S("3d", (2, 3, 3), (3, 3)), RuntimeError, "multi_dot(): the first tensor must be 1D or 2D"),
+            ErrorInput(S("shapes", (3, 2), (3, 4)), RuntimeError, "multi_dot(): tensors 0 and 1 with shapes [3, 2] and "
+                       "[3, 4] cannot be multiplied"),
+        ],
+        tolerances=TOL,
+    ),
+    OpInfo(
+        "linalg.vecdot",
+        lambda m, x, y, **kw: m.linalg.vecdot(x, y, **kw),
+        lambda dtype: [S("dim=-1", (2, 3), (2, 3)), S("broadcast, dim=0", (3, 1), (3, 4), kwargs={"dim": 0})],
+        error_inputs=lambda: [
+            ErrorInput(S("dtypes", (2, 3), (3,), dtypes=("float32", "float64")), RuntimeError, "linalg.vecdot: "
+                       "Expected x and y to have the same dtype, but found x of type Float and y of type Double"),
+        ],
+    ),
+    OpInfo(
+        "linalg.matrix_rank",
+        lambda m, x, **kw: m.linalg.matrix_rank(x, **kw),
+        lambda dtype: [
+            *RECT,
+            S("rank 1", np.array([[1.0, 2.0], [2.0, 4.0], [0.0, 0.0]])),
+            S("atol", np.array([[1.0, 2.0], [2.0, 4.0], [0.0, 0.0]]), kwargs={"atol": 3.0}),
+            S("hermitian", np.array([[5.0, 10.0], [10.0, 20.0]]), kwargs={"hermitian": True}),
+            S("empty", (3, 0)),
+        ],
+        error_inputs=lambda: [_err("1d", (3,), "torch.linalg.matrix_rank: The input tensor input must have at least 2 "
+                                   "dimensions.")],
+        supports_grad=False,
+    ),
+    OpInfo(
         "linalg.cross",
         lambda m, a, b, **kw: m.linalg.cross(a, b, **kw),
         lambda dtype: [
