@@ -7,10 +7,11 @@ message.
 
 from ..ops.blas import linalg_cross as cross
 from .checks import LinAlgError
-from .factorizations import cholesky, eigh, eigvalsh, pinv, qr, svd, svdvals
+from .factorizations import cholesky, eigh, eigvalsh, qr, svd, svdvals
 from .inverse import det, inv, matrix_power, slogdet, solve
 from .norms import matrix_norm, norm, vector_norm
 from .products import matrix_rank, multi_dot, vecdot
+from .pseudo_inverse import pinv
 from .triangular import solve_triangular
 
 __all__ = [

@@ -8,13 +8,7 @@ gradients.
 import collections
 import warnings
 
-import numpy as np
-
-from ..dtypes import legacy_name
-from ..ops.elementwise import where
-from ..ops.matmul import matmul
 from ..ops.op import Op, xp_of
-from ..ops.reduce import amax
 from ..ops.shape import mT
 from ..threads import cpu_matmul
 from .checks import check_matrix, cholesky_or_raise, inv_or_raise
@@ -240,33 +234,3 @@ def eigvalsh(A, UPLO="L"):
     check_matrix("linalg.eigvalsh", A)
     _check_uplo(UPLO)
     return Eigh.apply(A, UPLO=UPLO)[0]
-
-
-def pinv(A, *, atol=None, rtol=None, hermitian=False):
-    """The pseudo-inverse from the SVD (eigh when ``hermitian``), dropping values at or below
-    ``max(atol, rtol * largest)``; ``rtol`` defaults to ``eps * max(m, n)`` when ``atol`` is not given."""
-    if A._data.ndim < 2 or A._data.dtype.kind != "f":
-        raise RuntimeError(f"linalg.pinv({legacy_name(A._data.dtype)}{{{list(A.shape)}}}): "
-                           "expected a tensor with 2 or more dimensions of float, double, cfloat or cdouble types")
-    m, n = A.shape[-2:]
-    if m == 0 or n == 0:
-        return mT(A) * 0
-    if rtol is None:
-        rtol = 0.0 if atol is not None and atol > 0 else float(np.finfo(A._data.dtype).eps) * max(m, n)
-    atol = 0.0 if atol is None else atol
-    if hermitian:
-        values, vectors = eigh(A)
-        size = values.abs()
-    else:
-        u, values, vh = svd(A, full_matrices=False)
-        size = values
-    keep = size > (rtol * amax(size, -1, keepdim=True)).clamp(min=atol)
-    inverse = where(keep, 1 / where(keep, values, 1), 0)
-    if hermitian:
-        return matmul(vectors * inverse.unsqueeze(-2), mT(vectors))
-    return matmul(mT(vh) * inverse.unsqueeze(-2), mT(u))
-
-
-def pinverse(input, rcond=1e-15):
-    """``torch.pinverse`` and ``Tensor.pinverse``: ``pinv`` with ``rcond`` as its ``rtol``."""
-    return pinv(input, rtol=rcond)

@@ -86,3 +86,17 @@ def test_det_gradient_of_a_singular_matrix_is_the_cofactor_matrix():
     np.testing.assert_allclose(a.grad.numpy(), [[4.0, -2.0], [-2.0, 1.0]], atol=1e-12)
     b = engine.tensor([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [0.0, 1.0, 1.0]], dtype=engine.float64, requires_grad=True)
     assert engine.autograd.gradcheck(engine.linalg.det, (b,), eps=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("hermitian", [False, True])
+def test_pinv_gradient_of_a_rank_deficient_matrix_is_finite_as_pytorch(hermitian):
+    """Through the SVD this would divide by the zero gap between repeated zero singular values."""
+    a = np.diag([2.0, 0.0, 0.0]) + np.outer([1.0, 1.0, 0.0], [1.0, 1.0, 0.0])
+    weights = np.arange(9.0).reshape(3, 3)
+    grads = []
+    for m in (engine, torch):
+        x = m.tensor(a, requires_grad=True)
+        (m.linalg.pinv(x, hermitian=hermitian) * m.tensor(weights)).sum().backward()
+        grads.append(x.grad.numpy())
+    assert np.isfinite(grads[0]).all()
+    np.testing.assert_allclose(*grads, atol=1e-12)
