@@ -1,4 +1,5 @@
-"""Factorizations: cholesky, qr, svd (and svdvals), eigh (and eigvalsh), pinv, with PyTorch's analytic backward.
+"""Factorizations: cholesky, qr, svd (and svdvals), eigh (and eigvalsh), with PyTorch's analytic backward; also
+the older spellings torch.cholesky, torch.qr and torch.svd.
 
 The SVD and eigh gradients assume distinct singular values / eigenvalues (PyTorch's too); on a real matrix the
 sign of each singular or eigen vector is arbitrary, so only functions invariant to those signs have stable
