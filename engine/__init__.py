@@ -8,7 +8,22 @@ import numpy as _np
 # Overflow to inf, log(0) and 0/0 follow IEEE in PyTorch without warnings; NumPy would warn.
 _np.seterr(all="ignore")
 
-from . import _methods, accelerator, autograd, backend, cuda, dtypes, nn, optim, random, training, utils, vision
+from . import (
+    _methods,
+    accelerator,
+    autograd,
+    backend,
+    cuda,
+    distributions,
+    dtypes,
+    linalg,
+    nn,
+    optim,
+    random,
+    training,
+    utils,
+    vision,
+)
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import device, get_default_device, set_default_device
 from .creation import (
@@ -32,7 +47,6 @@ from .creation import (
     is_tensor,
     linspace,
     logspace,
-    normal,
     numel,
     ones,
     ones_like,
@@ -49,7 +63,16 @@ from .creation import (
     zeros_like,
 )
 from .dtypes import dtype, get_default_dtype, set_default_dtype
+from .linalg.factorizations import legacy_cholesky as cholesky
+from .linalg.factorizations import legacy_qr as qr
+from .linalg.factorizations import legacy_svd as svd
+from .linalg.inverse import det, logdet, matrix_power, slogdet
+from .linalg.inverse import inv as inverse
+from .linalg.pseudo_inverse import pinverse
+from .ops.blas import addbmm, addmm, addmv, baddbmm, cdist, cross
+from .ops.combine import block_diag, cartesian_prod, combinations, meshgrid
 from .ops.convert import clone
+from .ops.einsum import einsum
 from .ops.elementwise import (
     abs,
     acos,
@@ -112,6 +135,7 @@ from .ops.elementwise import (
 )
 from .ops.histogram import bincount, histc
 from .ops.index_dim import index_add, index_copy, index_fill, index_select
+from .ops.interleave import repeat_interleave
 from .ops.masked import argwhere, masked_fill, masked_scatter, masked_select, nonzero
 from .ops.matmul import bmm, dot, matmul, mm, mv, outer
 from .ops.reduce import (
@@ -135,6 +159,8 @@ from .ops.reduce import (
     var_mean,
 )
 from .ops.reduce_extra import aminmax, nanmean, nansum
+from .ops.rotate import fliplr, flipud, roll, rot90
+from .ops.sampling import bernoulli, multinomial, normal, poisson
 from .ops.scan import cummax, cummin, cumprod, cumsum, logcumsumexp
 from .ops.scatter import gather, scatter, scatter_add, scatter_reduce, take_along_dim
 from .ops.shape import (
@@ -156,7 +182,6 @@ from .ops.shape import (
     swapaxes,
     swapdims,
     t,
-    tensor_split,
     transpose,
     unbind,
     unflatten,
@@ -179,6 +204,31 @@ from .ops.sorting import (
     unique,
     unique_consecutive,
 )
+from .ops.splits import dsplit, hsplit, tensor_split, vsplit
+from .ops.stacking import (
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    broadcast_shapes,
+    broadcast_tensors,
+    broadcast_to,
+    column_stack,
+    dstack,
+    ravel,
+    row_stack,
+    tile,
+)
+from .ops.triangular import (
+    diag,
+    diag_embed,
+    diagflat,
+    diagonal,
+    trace,
+    tril,
+    tril_indices,
+    triu,
+    triu_indices,
+)
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .serialization import load, load_safetensors, save, save_safetensors
 from .tensor import Size, Tensor
@@ -186,6 +236,7 @@ from .tensor_str import set_printoptions
 from .threads import get_num_threads, set_num_threads
 
 multiply, subtract, negative, divide = mul, sub, neg, div
+moveaxis = movedim
 
 bool = dtypes.bool_
 uint8, int8, int16, int32, int64 = dtypes.uint8, dtypes.int8, dtypes.int16, dtypes.int32, dtypes.int64

@@ -10,22 +10,31 @@ on small tensors).
 from . import creation
 from .autograd import engine as autograd_engine
 from .autograd import hooks
+from .linalg import factorizations, inverse, pseudo_inverse
 from .ops import (
+    blas,
     convert,
     elementwise,
     histogram,
     index,
     index_dim,
     inplace,
+    interleave,
     masked,
     matmul,
     reduce,
     reduce_extra,
+    rotate,
+    sampling,
     scan,
     scatter,
     shape,
     softmax,
     sorting,
+    splits,
+    stacking,
+    triangular,
+    unfold,
 )
 from .tensor import Tensor
 
@@ -89,11 +98,26 @@ _METHODS = {
     "unsqueeze": shape.unsqueeze, "permute": shape.permute, "transpose": shape.transpose,
     "swapaxes": shape.transpose, "swapdims": shape.transpose, "t": shape.t, "expand": shape.expand,
     "expand_as": shape.expand_as, "repeat": shape.repeat, "split": shape.split, "chunk": shape.chunk,
-    "tensor_split": shape.tensor_split, "unbind": shape.unbind, "narrow": shape.narrow,
+    "tensor_split": splits.tensor_split, "unbind": shape.unbind, "narrow": shape.narrow,
     "select": shape.select, "movedim": shape.movedim, "flip": shape.flip, "contiguous": shape.contiguous,
+    # triangles and diagonals
+    "tril": triangular.tril, "triu": triangular.triu, "tril_": triangular.tril_, "triu_": triangular.triu_,
+    "diagonal": triangular.diagonal, "diag_embed": triangular.diag_embed, "diag": triangular.diag,
+    "trace": triangular.trace,
+    # more shapes
+    "roll": rotate.roll, "rot90": rotate.rot90, "fliplr": rotate.fliplr, "flipud": rotate.flipud,
+    "hsplit": splits.hsplit, "vsplit": splits.vsplit, "dsplit": splits.dsplit, "unfold": unfold.unfold,
+    "repeat_interleave": interleave.repeat_interleave, "moveaxis": shape.movedim, "ravel": stacking.ravel,
+    "tile": stacking.tile, "broadcast_to": stacking.broadcast_to, "diagflat": triangular.diagflat,
     # matrix products
     "matmul": matmul.matmul, "mm": matmul.mm, "bmm": matmul.bmm, "mv": matmul.mv, "dot": matmul.dot,
     "outer": matmul.outer,
+    # linear algebra
+    "addmm": blas.addmm, "addmv": blas.addmv, "addbmm": blas.addbmm, "baddbmm": blas.baddbmm, "cross": blas.cross,
+    "addmm_": blas.addmm_, "addmv_": blas.addmv_, "addbmm_": blas.addbmm_, "baddbmm_": blas.baddbmm_,
+    "det": inverse.det, "inverse": inverse.inv, "logdet": inverse.logdet, "slogdet": inverse.slogdet,
+    "matrix_power": inverse.matrix_power, "cholesky": factorizations.legacy_cholesky,
+    "svd": factorizations.legacy_svd, "qr": factorizations.legacy_qr, "pinverse": pseudo_inverse.pinverse,
     # conversions
     "float": convert.float, "double": convert.double, "half": convert.half, "long": convert.long,
     "int": convert.int, "short": convert.short, "char": convert.char, "byte": convert.byte,
@@ -105,6 +129,10 @@ _METHODS = {
     "relu_": inplace.relu_, "clamp_": inplace.clamp_, "clip_": inplace.clip_, "copy_": inplace.copy_,
     "fill_": inplace.fill_, "zero_": inplace.zero_, "t_": inplace.t_, "uniform_": inplace.uniform_,
     "normal_": inplace.normal_,
+    # random sampling
+    "multinomial": sampling.multinomial, "bernoulli": sampling.bernoulli, "bernoulli_": sampling.bernoulli_,
+    "exponential_": sampling.exponential_, "geometric_": sampling.geometric_, "log_normal_": sampling.log_normal_,
+    "cauchy_": sampling.cauchy_, "random_": sampling.random_,
     # misc
     "nonzero": masked.nonzero, "argwhere": masked.argwhere,
     # gather, scatter and masks

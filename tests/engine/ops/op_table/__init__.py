@@ -9,15 +9,19 @@ from __future__ import annotations
 from .conv_pool import CONV, PAD, POOL
 from .convert import CASTS
 from .core import OpInfo, SampleInput
+from .einsum import EINSUM
 from .elementwise import ELEMENTWISE
 from .index import INDEX
+from .linalg import BLAS, LINALG
 from .loss import ACTIVATION, DROPOUT, LOSS, NORM
 from .matmul import MATMUL
 from .reduce import REDUCE, SOFTMAX
 from .scan import HISTOGRAM, REDUCE_EXTRA, SCAN
 from .scatter import SCATTER
 from .shape import SHAPE
+from .shape_extra import SHAPE_EXTRA
 from .sorting import SORTING
+from .triangular import TRIANGULAR
 
 OPS: list[OpInfo] = [
     *ELEMENTWISE,
@@ -28,7 +32,12 @@ OPS: list[OpInfo] = [
     *REDUCE_EXTRA,
     *HISTOGRAM,
     *MATMUL,
+    *BLAS,
+    *LINALG,
+    *EINSUM,
     *SHAPE,
+    *SHAPE_EXTRA,
+    *TRIANGULAR,
     *SORTING,
     *INDEX,
     *SCATTER,
