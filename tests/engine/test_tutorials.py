@@ -4,26 +4,19 @@ Each snippet is the tutorial's code (typos fixed, as a reader would), and the ch
 tutorials show.
 """
 
-import contextlib
-import io
 import textwrap
 import warnings
 
 import numpy as np
 import pytest
+from tutorial_support import execute
 
 import engine
 
 
 def run(code):
     """Execute a snippet with ``torch`` bound to the engine; return its namespace and printed text."""
-    namespace = {"np": np}
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        # `from torch.x import y` would find the real package: point it at the engine's module instead.
-        source = textwrap.dedent(code).replace("from torch.", "from engine.")
-        exec("import engine as torch\n" + source, namespace)
-    return namespace, out.getvalue()
+    return execute("import torch\n" + textwrap.dedent(code), {"np": np})
 
 
 def test_tensor_and_size():
