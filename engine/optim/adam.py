@@ -14,6 +14,14 @@ __all__ = ["Adam"]
 
 
 def _check_adam_args(lr, betas, eps, weight_decay):
+    _check_moment_args(lr, betas, eps, weight_decay)
+    if not ((isinstance(betas[0], float) and isinstance(betas[1], float))
+            or (isinstance(betas[0], Tensor) and isinstance(betas[1], Tensor))):
+        raise ValueError("betas must be either both floats or both Tensors")
+
+
+def _check_moment_args(lr, betas, eps, weight_decay):
+    """PyTorch's checks of the hyper-parameters Adam, Adamax, NAdam and RAdam share."""
     _check_lr(lr)
     if not lr >= 0.0:
         raise ValueError(f"Invalid learning rate: {lr}")
@@ -25,9 +33,6 @@ def _check_adam_args(lr, betas, eps, weight_decay):
         raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
     if not weight_decay >= 0.0:
         raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-    if not ((isinstance(betas[0], float) and isinstance(betas[1], float))
-            or (isinstance(betas[0], Tensor) and isinstance(betas[1], Tensor))):
-        raise ValueError("betas must be either both floats or both Tensors")
     for i, b in enumerate(betas):
         if isinstance(b, Tensor) and b.numel() != 1:
             raise ValueError(f"Tensor betas[{i}] must be 1-element")

@@ -1,25 +1,10 @@
-"""Adamax (PyTorch's ``torch.optim.Adamax``), and the argument checks it shares with NAdam and RAdam."""
+"""Adamax (PyTorch's ``torch.optim.Adamax``)."""
 
 from ..ops.op import xp_of
-from .adam import _lerp_
-from .optimizer import _check_lr, _check_not_differentiable, _ParamwiseOptimizer, _signed_grad, _to_scalar
+from .adam import _check_moment_args, _lerp_
+from .optimizer import _check_not_differentiable, _ParamwiseOptimizer, _signed_grad, _to_scalar
 
 __all__ = ["Adamax"]
-
-
-def _check_adamax_args(lr, betas, eps, weight_decay):
-    """PyTorch's checks of Adamax, NAdam and RAdam (Adam's, less its check that both betas share a type)."""
-    _check_lr(lr)
-    if not lr >= 0.0:
-        raise ValueError(f"Invalid learning rate: {lr}")
-    if not eps >= 0.0:
-        raise ValueError(f"Invalid epsilon value: {eps}")
-    if not 0.0 <= betas[0] < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-    if not 0.0 <= betas[1] < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-    if not weight_decay >= 0.0:
-        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
 
 
 def _betas(group):
@@ -36,7 +21,7 @@ class Adamax(_ParamwiseOptimizer):
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, foreach=None, *,
                  maximize=False, differentiable=False, capturable=False):
-        _check_adamax_args(lr, betas, eps, weight_decay)
+        _check_moment_args(lr, betas, eps, weight_decay)
         _check_not_differentiable(differentiable)
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay, "foreach": foreach,
                     "maximize": maximize, "differentiable": differentiable, "capturable": capturable}

@@ -4,8 +4,8 @@ import numpy as np
 
 from ..ops.op import xp_of
 from ..tensor import Tensor, make_tensor
-from .adam import _average_square_, _lerp_
-from .adamax import _betas, _check_adamax_args
+from .adam import _average_square_, _check_moment_args, _lerp_
+from .adamax import _betas
 from .optimizer import (
     _advance_step,
     _check_not_differentiable,
@@ -51,7 +51,7 @@ class NAdam(_ParamwiseOptimizer):
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
                  decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False,
                  differentiable=False):
-        _check_adamax_args(lr, betas, eps, weight_decay)
+        _check_moment_args(lr, betas, eps, weight_decay)
         if not momentum_decay >= 0.0:
             raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
         _check_not_differentiable(differentiable)

@@ -1,7 +1,8 @@
 """RAdam (PyTorch's ``torch.optim.RAdam``)."""
 
 from ..ops.op import xp_of
-from .adamax import _betas, _check_adamax_args
+from .adam import _check_moment_args
+from .adamax import _betas
 from .nadam import _adam_moments_
 from .optimizer import _check_not_differentiable, _ParamwiseOptimizer, _to_scalar
 
@@ -21,7 +22,7 @@ class RAdam(_ParamwiseOptimizer):
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, decoupled_weight_decay=False,
                  *, foreach=None, maximize=False, capturable=False, differentiable=False):
-        _check_adamax_args(lr, betas, eps, weight_decay)
+        _check_moment_args(lr, betas, eps, weight_decay)
         _check_not_differentiable(differentiable)
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay, "maximize": maximize,
                     "foreach": foreach, "capturable": capturable, "decoupled_weight_decay": decoupled_weight_decay,
