@@ -163,3 +163,33 @@ def test_buildmodel():
     assert "engine.Size([3, 784])" in printed and "engine.Size([3, 20])" in printed
     assert "Layer: linear_relu_stack.0.weight | Size: engine.Size([512, 784]) | Values : tensor([[" in printed
     assert tuple(ns["pred_probab"].shape) == (3, 10)
+
+
+def test_blitz_tensor_tutorial():
+    on_engine, on_torch = run_on_both("blitz/tensor_tutorial.py", {})
+    assert skeleton(on_engine) == skeleton(on_torch)
+    bridge = "tensor([1., 1., 1., 1., 1.])"  # the NumPy bridge, where values are fixed again
+    assert_prints_match(on_engine[on_engine.index(bridge):], on_torch[on_torch.index(bridge):])
+
+
+def test_blitz_autograd_tutorial():
+    on_engine, on_torch = run_on_both("blitz/autograd_tutorial.py", {})
+    assert skeleton(on_engine) == skeleton(on_torch)
+    until_grad = on_torch.index("4.5000]])")  # up to x.grad, nothing printed depends on random draws but `a`'s
+    assert_prints_match(on_engine[:until_grad], on_torch[:until_grad])
+
+
+@pytest.mark.xfail(strict=True, reason="print(loss.grad_fn.next_functions[0][0].next_functions[0][0]): the engine's "
+                   "AddmmBackward0 lists (ReluBackward0, AccumulateGrad, AccumulateGrad); PyTorch's lists the "
+                   "bias first, so PyTorch prints <AccumulateGrad ...> where the engine prints <ReluBackward0 ...>")
+def test_blitz_neural_networks_tutorial():
+    on_engine, on_torch = run_on_both("blitz/neural_networks_tutorial.py", {})
+    assert skeleton(on_engine) == skeleton(on_torch)
+
+
+def test_transforms(small_fashion_mnist):
+    ns, _ = run_on_engine("basics/transforms_tutorial.py", {})
+    image, target = ns["ds"][0]
+    assert tuple(image.shape) == (1, 28, 28) and image.dtype is engine.float32
+    assert target.tolist() == [0.0] * 9 + [1.0]  # the first image is an ankle boot, class 9
+    assert ns["target_transform"](3).tolist() == [0.0, 0.0, 0.0, 1.0] + [0.0] * 6

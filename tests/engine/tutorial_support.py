@@ -18,6 +18,7 @@ PACKAGES = {"torch": "engine", "torchvision": "engine.vision"}
 
 NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?\b(?:nan|inf)\b")
 ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
+SPACES = re.compile(r" +")
 
 
 def engine_aliases():
@@ -63,8 +64,10 @@ def execute(source, namespace=None, on_engine=True):
 
 
 def skeleton(text):
-    """Printed text with its numbers and object addresses blanked: what must match whatever the values."""
-    return NUMBER.sub("#", ADDRESS.sub("0x", text.replace("engine.", "torch.")))
+    """Printed text with its numbers and object addresses blanked and the spaces that pad numbers to a common
+    width dropped: what must match whatever the values."""
+    blanked = NUMBER.sub("#", ADDRESS.sub("0x", text.replace("engine.", "torch.")))
+    return SPACES.sub(" ", blanked).replace("[ #", "[#")
 
 
 def numbers(text):
