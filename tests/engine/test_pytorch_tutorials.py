@@ -6,7 +6,9 @@ text, and the same numbers to float32 precision where the tutorial's values do n
 (the engine's random stream is not PyTorch's).
 
 The tutorials' code is not copied into this repository: point ``PYTORCH_TUTORIALS`` at a checkout of
-https://github.com/pytorch/tutorials to run these tests; without it they are skipped.
+https://github.com/pytorch/tutorials (``git clone --depth 1 --filter=blob:none --sparse`` then
+``git sparse-checkout set beginner_source`` keeps it small) to run these tests; without it they are skipped.
+Fashion-MNIST comes from Debian's ``dataset-fashion-mnist``, cut to a few batches; nothing is downloaded.
 """
 
 import gzip
