@@ -12,7 +12,7 @@ from ..creation import tensor
 from ..tensor import Tensor, make_tensor
 from . import jit, relu_kernels
 from .convert import cast, promote_pair
-from .op import Op, binary, common_device, compute, translate_array_error, unbroadcast, xp_of
+from .op import Op, binary, common_device, compute, translate_array_error, unbroadcast, write_out, xp_of
 
 _Scalar = (numbers.Number, np.number, np.bool_)
 
@@ -294,7 +294,7 @@ def _binary_alpha(tensor_op, scalar_op, input, other, alpha):
 def add(input, other, *, alpha=1, out=None):
     if not isinstance(input, Tensor):
         input, other = _scalar_tensor(input, other), other
-    return _into(_binary_alpha(Add, AddScalar, input, other, alpha), out)
+    return write_out(_binary_alpha(Add, AddScalar, input, other, alpha), out, "add")
 
 
 def sub(input, other, *, alpha=1, out=None):
@@ -309,7 +309,7 @@ def sub(input, other, *, alpha=1, out=None):
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
                            "If you are trying to invert a mask, use the `~` or `logical_not()` operator "
                            "instead.")
-    return _into(_binary_alpha(Sub, SubScalar, input, other, alpha), out)
+    return write_out(_binary_alpha(Sub, SubScalar, input, other, alpha), out, "sub")
 
 
 def rsub(input, other):
@@ -323,20 +323,20 @@ def rsub(input, other):
 def mul(input, other, *, out=None):
     if not isinstance(input, Tensor):
         input, other = other, input
-    return _into(_binary(Mul, MulScalar, input, other), out)
+    return write_out(_binary(Mul, MulScalar, input, other), out, "mul")
 
 
 def div(input, other, *, rounding_mode=None, out=None):
     if not isinstance(input, Tensor):
-        return _into(rdiv(other, input), out)
+        return write_out(rdiv(other, input), out, "div")
     if rounding_mode is not None:
-        return _into(_rounded_div(input, other, rounding_mode), out)
+        return write_out(_rounded_div(input, other, rounding_mode), out, "div")
     a, b = _promoted(input, other)
     if a._data.dtype.kind in "biu" and (not isinstance(b, Tensor) or b._data.dtype.kind in "biu"):
         default = dtypes.get_default_dtype()
         a = cast(a, default)
         b = cast(b, default) if isinstance(b, Tensor) else b
-    return _into(Div.apply(a, b) if isinstance(b, Tensor) else DivScalar.apply(a, other=b), out)
+    return write_out(Div.apply(a, b) if isinstance(b, Tensor) else DivScalar.apply(a, other=b), out, "div")
 
 
 def _rounded_div(a, b, mode):
@@ -393,22 +393,6 @@ def rpow(input, base):
     if isinstance(b, Tensor):
         return Pow.apply(b, a)
     return RPowScalar.apply(a, base=b)
-
-
-def _into(result, out):
-    if out is None:
-        return result
-    if not isinstance(out, Tensor):
-        raise TypeError(f"out must be a Tensor, not {type(out).__name__}")
-    if result._requires_grad:
-        raise RuntimeError("add(): functions with out=... arguments don't support automatic "
-                           "differentiation, but one of the arguments requires grad.")
-    if out._data.shape != result._data.shape:
-        out._data = result._data.astype(out._data.dtype, copy=True)
-    else:
-        out._data[...] = result._data
-    out._bump_version()
-    return out
 
 
 # ----- unary math -----

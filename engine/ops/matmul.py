@@ -4,7 +4,7 @@ import math
 
 from ..dtypes import legacy_name
 from ..threads import cpu_matmul
-from .op import Op, broadcast_mismatch, unbroadcast, xp_of
+from .op import Op, broadcast_mismatch, unbroadcast, write_out, xp_of
 
 
 def _check_same_dtype(a, b):
@@ -78,7 +78,7 @@ def _shape_str(shape):
     return "x".join(str(s) for s in shape)
 
 
-def matmul(input, other):
+def matmul(input, other, *, out=None):
     a, b = input._data, other._data
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and "
@@ -111,7 +111,7 @@ def matmul(input, other):
         op = Bmm
     else:
         op = BatchedMatMul
-    return op.apply(input, other)
+    return write_out(op.apply(input, other), out, "matmul")
 
 
 def mm(input, mat2):

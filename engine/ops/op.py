@@ -219,3 +219,20 @@ def unbroadcast(grad, shape):
         grad = grad.sum(axis=axes, keepdims=True)
     return grad.reshape(shape)
 
+
+def write_out(result, out, name):
+    """``result`` written into ``out`` as PyTorch's ``out=`` does (resized when its shape differs, version
+    bumped), or ``result`` itself when ``out`` is None; ``name`` is the op's, for PyTorch's messages."""
+    if out is None:
+        return result
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if result._requires_grad:
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
+    if out._data.shape != result._data.shape:
+        out._data = result._data.astype(out._data.dtype, copy=True)
+    else:
+        out._data[...] = result._data
+    out._bump_version()
+    return out

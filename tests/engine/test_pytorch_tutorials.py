@@ -89,8 +89,6 @@ def test_autogradqs():
     assert_prints_match(on_engine[on_engine.index("First call"):], on_torch[start:])
 
 
-@pytest.mark.xfail(strict=True, reason="torch.matmul(tensor, tensor.T, out=y3): matmul takes no out= "
-                   "(TypeError: matmul() got an unexpected keyword argument 'out')")
 def test_tensorqs():
     on_engine, on_torch = run_on_both("basics/tensorqs_tutorial.py", {})
     assert skeleton(on_engine) == skeleton(on_torch)

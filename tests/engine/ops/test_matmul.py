@@ -26,3 +26,14 @@ def test_matmul_result_requires_grad_and_grad_fn():
     out.sum().backward()
     np.testing.assert_array_equal(a.grad.numpy(), np.full((2, 3), 2.0))
     assert b.grad is None
+
+
+def test_matmul_out_as_the_tensors_tutorial_writes_it():
+    """``torch.matmul(tensor, tensor.T, out=y3)``: ``out`` is resized to the result, written and returned."""
+
+    def fn(m, x):
+        result = m.zeros(1)
+        assert m.matmul(x, x.T, out=result) is result
+        return result
+
+    check(fn, [(4, 3)], grad=False)
