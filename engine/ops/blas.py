@@ -5,13 +5,15 @@ import warnings
 
 import numpy as np
 
+from ..creation import ones_like
 from ..dtypes import bool_, legacy_name
 from ..tensor import wrap_dim
 from .elementwise import where
 from .inplace import apply_inplace
-from .matmul import bmm, mm, mv
+from .matmul import bmm, matmul, mm, mv
 from .op import Op, unbroadcast, xp_of
 from .reduce import Norm
+from .shape import cat
 
 
 def _accumulate(input, product, beta, alpha, mat):
@@ -76,9 +78,16 @@ def baddbmm_(self, batch1, batch2, *, beta=1, alpha=1):
     return _accumulate_(baddbmm, self, batch1, batch2, beta, alpha)
 
 
+_COMPUTE_MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist")
+_MM_ROWS = 25  # PyTorch's threshold: above it, Euclidean distances come from one matrix product
+
+
 def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
-    """The ``p``-norm distance between each row of ``x1`` and each row of ``x2`` (batched); ``compute_mode`` is
-    accepted for PyTorch's signature: distances are always computed directly, the most accurate way."""
+    """The ``p``-norm distance between each row of ``x1`` and each row of ``x2`` (batched). Euclidean distances
+    of more than 25 rows (or always, with ``use_mm_for_euclid_dist``) come from a matrix product as in PyTorch,
+    ``|a|^2 - 2 a.b + |b|^2``, instead of the (..., n, m, d) difference tensor."""
+    if compute_mode not in _COMPUTE_MODES:
+        raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
     for name, x in (("X1", x1), ("X2", x2)):
         if x._data.ndim < 2:
             raise RuntimeError(f"cdist only supports at least 2D tensors, {name} got: {x._data.ndim}D")
@@ -88,8 +97,21 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
         raise RuntimeError("cdist only supports non-negative p values")
     if x1._data.dtype.kind != "f" or x2._data.dtype.kind != "f":
         raise RuntimeError(f"cdist only supports floating-point dtypes, X1 got: {legacy_name(x1._data.dtype)}")
+    rows = max(x1.shape[-2], x2.shape[-2])
+    if p == 2 and (compute_mode == "use_mm_for_euclid_dist"
+                   or (compute_mode == _COMPUTE_MODES[0] and rows > _MM_ROWS)):
+        return _euclidean_by_matmul(x1, x2)
     diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
     return Norm.apply(diff, p=float(p), dims=(diff._data.ndim - 1,), keepdim=False)
+
+
+def _euclidean_by_matmul(x1, x2):
+    """PyTorch's ``_euclidean_dist``: one product of ``[-2a, |a|^2, 1]`` with ``[b, 1, |b|^2]``, clamped at 1e-30
+    before the square root (so the gradient stays finite where two rows coincide)."""
+    n1, n2 = x1.pow(2).sum(-1, keepdim=True), x2.pow(2).sum(-1, keepdim=True)
+    left = cat([x1 * -2, n1, ones_like(n1)], dim=-1)
+    right = cat([x2, ones_like(n2), n2], dim=-1)
+    return matmul(left, right.mT).clamp(min=1e-30).sqrt()
 
 
 class Cross(Op):

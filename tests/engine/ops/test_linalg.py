@@ -100,3 +100,32 @@ def test_pinv_gradient_of_a_rank_deficient_matrix_is_finite_as_pytorch(hermitian
         grads.append(x.grad.numpy())
     assert np.isfinite(grads[0]).all()
     np.testing.assert_allclose(*grads, atol=1e-12)
+
+
+@pytest.mark.parametrize(("rows", "mode"), [(30, "use_mm_for_euclid_dist_if_necessary"), (4, "use_mm_for_euclid_dist"),
+                                            (30, "donot_use_mm_for_euclid_dist")])
+def test_cdist_over_25_rows_takes_pytorch_matrix_product_route(rows, mode):
+    """Past 25 rows (or when asked) Euclidean distances come from one matrix product, as PyTorch's do: values
+    and gradients agree, a coincident pair included (its gradient stays finite)."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(rows)
+    a, b = rng.standard_normal((2, rows, 5), dtype=np.float32), rng.standard_normal((2, 7, 5), dtype=np.float32)
+    a[:, 1] = b[:, 0]
+    ours = [engine.tensor(a, requires_grad=True), engine.tensor(b, requires_grad=True)]
+    theirs = [torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)]
+    d_ours, d_theirs = engine.cdist(*ours, compute_mode=mode), torch.cdist(*theirs, compute_mode=mode)
+    (d_ours * d_ours.detach()).sum().backward()
+    (d_theirs * d_theirs.detach()).sum().backward()
+    got, want = d_ours.detach().numpy(), d_theirs.detach().numpy()
+    # the coincident pair is 0 up to the product's cancellation (about 1e-3 in float32, as in PyTorch)
+    assert got[:, 1, 0].max() < 3e-3 and want[:, 1, 0].max() < 3e-3
+    got[:, 1, 0] = want[:, 1, 0] = 0
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+    for x, t in zip(ours, theirs):
+        assert np.isfinite(x.grad.numpy()).all()
+        np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-4, atol=1e-2)
+
+
+def test_cdist_refuses_an_unknown_compute_mode():
+    with pytest.raises(ValueError, match="x is not a valid value for compute_mode"):
+        engine.cdist(engine.ones(2, 3), engine.ones(2, 3), compute_mode="x")
