@@ -7,10 +7,9 @@ several times faster than ``add.at`` along an axis. A 0-d tensor acts as a 1-d t
 """
 
 from .. import dtypes
-from ..creation import tensor
-from ..tensor import Tensor, wrap_dim
+from ..tensor import wrap_dim
 from .op import Op, xp_of
-from .scatter import as_1d, check_range, index_array, inplace_with, linear_positions, out_of_range
+from .scatter import as_1d, check_range, fill_value, index_array, inplace_with, linear_positions, out_of_range
 
 
 def _flat_positions(index, dim, source_shape, shape):
@@ -184,13 +183,7 @@ def index_fill(input, dim, index, value):
     idx = _index(index, input, "index_fill")
     size = as_1d(input._data).shape[dim]
     check_range(idx, size, dim, exc=IndexError, low=-size)
-    if isinstance(value, Tensor):
-        if value._data.ndim != 0:
-            raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
-                               f"{value._data.ndim} dimension(s).")
-        value = value.to(input.dtype)
-    else:
-        value = tensor(value, dtype=input.dtype, device=input._device)
+    value = fill_value(value, input, "index_fill_")
     return IndexFill.apply(input, value, index=idx % size if size else idx, dim=dim)
 
 

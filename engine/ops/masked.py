@@ -9,12 +9,10 @@ boolean indexing, so they share those ops' gradients.
 import numpy as np
 
 from .. import dtypes
-from ..creation import tensor
-from ..tensor import Tensor
 from .elementwise import where
 from .index import getitem
 from .op import Op, broadcast_mismatch, compute, xp_of
-from .scatter import inplace_with, on_device
+from .scatter import fill_value, inplace_with, on_device
 from .shape import expand
 
 
@@ -46,13 +44,7 @@ def _mask(mask, input, message, lower=False):
 
 def masked_fill(input, mask, value):
     mask = _mask(mask, input, "masked_fill_ only supports boolean masks, but got mask with dtype {}", lower=True)
-    if isinstance(value, Tensor):
-        if value._data.ndim != 0:
-            raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
-                               f"{value._data.ndim} dimension(s).")
-        value = value.to(input.dtype)
-    else:
-        value = tensor(value, dtype=input.dtype, device=input._device)
+    value = fill_value(value, input, "masked_fill_")
     return where(mask, value, input)
 
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import dtypes
 from ..backend import CPU, Implementation, is_host, transfer
+from ..creation import tensor
 from ..tensor import Tensor, make_tensor, wrap_dim
 from .inplace import apply_inplace
 from .op import Op, broadcast_mismatch, xp_of
@@ -291,6 +292,17 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     if reduce not in _REDUCTIONS:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
     return _scatter("scatter_reduce", input, dim, index, src, reduce, include_self)
+
+
+def fill_value(value, input, name):
+    """``value`` (a number or a 0-d tensor) as a 0-d tensor of ``input``'s dtype and device, for the ``*_fill``
+    ops; a tensor of more dimensions is refused with PyTorch's message naming ``name``."""
+    if isinstance(value, Tensor):
+        if value._data.ndim != 0:
+            raise RuntimeError(f"{name} only supports a 0-dimensional value tensor, but got tensor with "
+                               f"{value._data.ndim} dimension(s).")
+        return value.to(input.dtype)
+    return tensor(value, dtype=input.dtype, device=input._device)
 
 
 def inplace_with(self, compute, *values):
