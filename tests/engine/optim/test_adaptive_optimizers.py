@@ -10,6 +10,7 @@ from test_optimizers import (
     Parameter,
     Problem,
     _both_raise,
+    _case_id,
     _opt,
     assert_params_close,
     assert_states_close,
@@ -37,11 +38,6 @@ _SPECIFIC = {
 }
 CASES = [(name, {**kw, "weight_decay": wd, "maximize": maximize})
          for name in NAMES for kw, wd, maximize in itertools.product(_SPECIFIC[name], (0.0, 0.1), (False, True))]
-
-
-def _case_id(case):
-    name, kw = case
-    return name + "-" + "-".join(f"{k}={v}" for k, v in kw.items() if k != "lr")
 
 
 @pytest.mark.parametrize("case", CASES, ids=[_case_id(c) for c in CASES])
