@@ -8,7 +8,6 @@ edit goes through ``controller`` as an undoable command; the window keeps no cop
 
 import html
 import os
-import time
 import warnings
 
 from PySide6.QtCore import QByteArray, QEvent, QPoint, QPointF, QSettings, Qt, Signal
@@ -525,8 +524,7 @@ class MainWindow(QMainWindow):
 
     def ask_restore(self, recovery):
         where = f" (last saved as {recovery.original_path})" if recovery.original_path else ""
-        when = (f" from {time.strftime('%H:%M on %d %b', time.localtime(recovery.saved_at))}"
-                if recovery.saved_at is not None else "")
+        when = f" from {recovery.saved_label}" if recovery.saved_label else ""
         answer = QMessageBox.question(
             self, APP_NAME, f"LayerLab did not close normally. Restore the unsaved network{where}{when}?",
             QMessageBox.Yes | QMessageBox.No, QMessageBox.Yes)

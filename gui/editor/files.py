@@ -98,6 +98,11 @@ class Recovery:
         self.original_path = original if isinstance(original, str) and 0 < len(original) <= 4096 else None
         self.saved_at = _moment(meta.get("saved_at"))
 
+    @property
+    def saved_label(self):
+        """When it was saved, as the question at start shows it ('14:05 on 05 Dec'), or '' when unknown."""
+        return "" if self.saved_at is None else time.strftime("%H:%M on %d %b", time.localtime(self.saved_at))
+
     def load(self):
         """The network (``NetworkFileError`` when the file is damaged)."""
         return load_network(self.path)

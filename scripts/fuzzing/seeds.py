@@ -11,7 +11,6 @@ import json
 import os
 import pickle
 import shutil
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -196,11 +195,9 @@ def run_seeds(tmp, context):
 
 # ----------------------------------------------------------------------------------------- loading
 def load_recovery(path, context):
-    recovery_class = getattr(recovery_files, "RecoveryFile", None) or recovery_files.Recovery
-    recovery = recovery_class(path)
+    recovery = recovery_files.Recovery(path)
     recovery.load()
-    if recovery.saved_at is not None:  # the window shows it as a local time
-        time.localtime(recovery.saved_at)
+    recovery.saved_label  # noqa: B018 - what the window's question shows, computed as it computes it
 
 
 def load_run_folder(path, context):
