@@ -6,7 +6,7 @@ from ..tensor import Tensor
 from .engine import backward, grad
 from .function import Function, FunctionCtx, once_differentiable
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
-from .gradcheck import GradcheckError, gradcheck
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .graph import Node
 
 
@@ -32,5 +32,6 @@ class Variable(metaclass=_VariableMeta):
 
 __all__ = [
     "Function", "FunctionCtx", "GradcheckError", "Node", "Variable", "backward", "enable_grad", "grad",
-    "gradcheck", "inference_mode", "is_grad_enabled", "no_grad", "once_differentiable", "set_grad_enabled",
+    "gradcheck", "gradgradcheck", "inference_mode", "is_grad_enabled", "no_grad", "once_differentiable",
+    "set_grad_enabled",
 ]

@@ -9,7 +9,8 @@ import numpy as np
 from ..backend import CPU, device_context, device_of, transfer
 from ..creation import tensor
 from ..tensor import Tensor, make_tensor
-from .grad_mode import no_grad
+from .double_backward import backward_with_graph, checked_hook_result, deliver_graph_to_leaf
+from .grad_mode import set_grad_enabled
 from .graph import Node
 
 
@@ -37,10 +38,20 @@ def _as_grad_array(root, grad):
     return data
 
 
+def _root_grad(root, grad, create_graph):
+    """The gradient a root starts with: an array, or with ``create_graph`` a tensor (the given one when it
+    carries a graph of its own, so results can be differentiated with respect to it)."""
+    data = _as_grad_array(root, grad)
+    if not create_graph:
+        return data
+    if isinstance(grad, Tensor) and grad._data is data:
+        return grad
+    return make_tensor(data, root._device)
+
+
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
-    """``engine.autograd.backward``: accumulate gradients of ``tensors`` into the leaves' ``.grad``."""
-    if create_graph:
-        raise NotImplementedError("create_graph=True (higher-order gradients) is not supported yet")
+    """``engine.autograd.backward``: accumulate gradients of ``tensors`` into the leaves' ``.grad``; with
+    ``create_graph`` those gradients carry a graph of their own, to be differentiated again."""
     if isinstance(tensors, Tensor):
         tensors = (tensors,)
     if grad_tensors is None:
@@ -51,12 +62,13 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     for t, g in zip(tensors, grad_tensors):
         if not t._requires_grad:
             raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
-        roots.append((t, _as_grad_array(t, g)))
+        roots.append((t, _root_grad(t, g, create_graph)))
     capture = None
     if inputs is not None:
         inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
         capture = {id(t): None for t in inputs}
-    run(roots, bool(retain_graph), capture, accumulate=True)
+    retain = create_graph if retain_graph is None else retain_graph
+    run(roots, bool(retain), capture, accumulate=True, create_graph=create_graph)
 
 
 def tensor_backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
@@ -67,8 +79,6 @@ def tensor_backward(self, gradient=None, retain_graph=None, create_graph=False, 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=None,
          materialize_grads=False):
     """``engine.autograd.grad``: the gradients of ``outputs`` with respect to ``inputs``, as a tuple."""
-    if create_graph:
-        raise NotImplementedError("create_graph=True (higher-order gradients) is not supported yet")
     outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
     single = isinstance(inputs, Tensor)
     inputs = (inputs,) if single else tuple(inputs)
@@ -83,9 +93,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     for t, g in zip(outputs, grad_outputs):
         if not t._requires_grad:
             raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
-        roots.append((t, _as_grad_array(t, g)))
+        roots.append((t, _root_grad(t, g, create_graph)))
     capture = {id(t): None for t in inputs}
-    run(roots, bool(retain_graph), capture, accumulate=False, capture_tensors=inputs)
+    retain = create_graph if retain_graph is None else retain_graph
+    run(roots, bool(retain), capture, accumulate=False, capture_tensors=inputs, create_graph=create_graph)
     result = []
     for t in inputs:
         g = capture[id(t)]
@@ -95,7 +106,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             elif not allow_unused:
                 raise RuntimeError("One of the differentiated Tensors appears to not have been used in the "
                                    "graph. Set allow_unused=True if this is the desired behavior.")
-        result.append(None if g is None else make_tensor(g, t._device))
+        result.append(g if g is None or isinstance(g, Tensor) else make_tensor(g, t._device))
     return tuple(result)
 
 
@@ -128,8 +139,9 @@ def _add(buffer, index, g):
     buffer[index] = g if prev is None else prev + g
 
 
-def run(roots, retain_graph, capture, accumulate, capture_tensors=()):
-    """Propagate gradients from ``roots`` [(tensor, grad array)] through the graph."""
+def run(roots, retain_graph, capture, accumulate, capture_tensors=(), create_graph=False):
+    """Propagate gradients from ``roots`` [(tensor, grad array)] through the graph; with ``create_graph``
+    the gradients are tensors and each node's ``backward_graph`` records their own graph."""
     deps = _collect(roots)
     buffers = {}
     leaf_roots = []
@@ -148,33 +160,36 @@ def run(roots, retain_graph, capture, accumulate, capture_tensors=()):
         if t.grad_fn is not None:
             nonleaf_capture.setdefault(t.grad_fn, []).append(t)
     ready = [fn for fn, n in deps.items() if n == 0]
-    with no_grad():
+    deliver = deliver_graph_to_leaf if create_graph else _deliver_to_leaf
+    with set_grad_enabled(create_graph):
         for t, g in leaf_roots:
-            _deliver_to_leaf(t, g, capture, accumulate)
+            deliver(t, g, capture, accumulate)
         while ready:
             node = ready.pop()
             grads = buffers.pop(node)
             if node._pre_hooks:
-                grads = _run_pre_hooks(node, node._pre_hooks, grads)
+                grads = _run_pre_hooks(node, node._pre_hooks, grads, create_graph)
             if node._retained:
-                _store_retained(node._retained, grads)
+                _store_retained(node._retained, grads, create_graph)
             if nonleaf_capture and node in nonleaf_capture:
                 for t in nonleaf_capture[node]:
                     capture[id(t)] = grads[t._output_nr]
             if node._node_pre_hooks:
-                grads = _run_node_hooks(node._node_pre_hooks, grads)
+                grads = _run_node_hooks(node._node_pre_hooks, grads, create_graph)
             if node._freed:
                 node.check_not_freed()
             if node._saved_versions:
                 node.check_saved_versions()
             g0 = grads[0] if grads[0] is not None else next((g for g in grads if g is not None), None)
-            if g0.__class__ is np.ndarray:
+            if create_graph:
+                in_grads = backward_with_graph(node, grads, g0._device)
+            elif g0.__class__ is np.ndarray:
                 in_grads = node.backward(*grads)
             else:  # run on the gradients' device
                 with device_context(device_of(g0)):
                     in_grads = node.backward(*grads)
             if node._post_hooks:
-                in_grads = _run_node_hooks(node._post_hooks, in_grads, grads)
+                in_grads = _run_node_hooks(node._post_hooks, in_grads, create_graph, grads)
             if not retain_graph:
                 node.release()
             edges = node._edges
@@ -187,7 +202,7 @@ def run(roots, retain_graph, capture, accumulate, capture_tensors=()):
                 target = edge[0]
                 if target.__class__ is Tensor or isinstance(target, Tensor):
                     if g is not None:
-                        _deliver_to_leaf(target, g, capture, accumulate)
+                        deliver(target, g, capture, accumulate)
                     continue
                 if g is not None:
                     buf = buffers.get(target)
@@ -225,56 +240,56 @@ def _skip(node, deps, buffers, ready):
                     stack.append(target)
 
 
-def _run_pre_hooks(node, pre_hooks, grads):
+def _wrapped(g, create_graph):
+    """A gradient as hooks see it: a tensor (already one with ``create_graph``)."""
+    return g if create_graph else make_tensor(g, device_of(g))
+
+
+def _run_pre_hooks(node, pre_hooks, grads, create_graph):
     grads = list(grads)
     for index, hooks in pre_hooks.items():
         g = grads[index]
         if g is None:
             continue
         for hook in list(hooks.values()):
-            out = hook(make_tensor(g, device_of(g)))
+            out = hook(_wrapped(g, create_graph))
             if out is not None:
-                g = _checked_hook_result(out, g)
+                g = checked_hook_result(out, g, create_graph)
         grads[index] = g
     return grads
 
 
-def _as_tensors(grads):
-    return tuple(None if g is None else make_tensor(g, device_of(g)) for g in grads)
-
-
-def _run_node_hooks(hooks, grads, grad_outputs=None):
+def _run_node_hooks(hooks, grads, create_graph, grad_outputs=None):
     """Hooks on a node: ``fn(grads)`` (pre) or ``fn(grads, grad_outputs)`` (post); a returned tuple of
     tensors replaces ``grads``."""
     grads = list(grads)
     for hook in list(hooks.values()):
-        args = (_as_tensors(grads),) if grad_outputs is None else (_as_tensors(grads), _as_tensors(grad_outputs))
+        as_tensors = tuple(None if g is None else _wrapped(g, create_graph) for g in grads)
+        if grad_outputs is None:
+            args = (as_tensors,)
+        else:
+            args = (as_tensors, tuple(None if g is None else _wrapped(g, create_graph) for g in grad_outputs))
         out = hook(*args)
         if out is None:
             continue
         out = tuple(out) if isinstance(out, (tuple, list)) else (out,)
         if len(out) != len(grads):
             raise RuntimeError(f"hook returned {len(out)} gradients; expected {len(grads)}")
-        grads = [None if o is None else _checked_hook_result(o, g) if g is not None else o._data
+        grads = [None if o is None else checked_hook_result(o, g, create_graph) if g is not None
+                 else o if create_graph else o._data
                  for o, g in zip(out, grads)]
     return grads
 
 
-def _checked_hook_result(out, g):
-    if not isinstance(out, Tensor):
-        raise TypeError(f"hook returned an object of type {type(out).__name__}; expected a Tensor or None")
-    if out._data.shape != g.shape:
-        raise RuntimeError(f"hook returned a gradient of shape {tuple(out.shape)}; expected {g.shape}")
-    return out._data
-
-
-def _store_retained(retained, grads):
+def _store_retained(retained, grads, create_graph):
     for index, ref in retained.items():
         t = ref()
         g = grads[index]
         if t is None or g is None:
             continue
-        if t._grad is None:
+        if create_graph:
+            t._grad = g if t._grad is None else t._grad + g
+        elif t._grad is None:
             t._grad = make_tensor(g.copy(), t._device)
         else:
             t._grad = make_tensor(t._grad._data + g, t._device)
@@ -286,7 +301,7 @@ def _deliver_to_leaf(t, g, capture, accumulate):
         for hook in list(hooks.values()):
             out = hook(make_tensor(g, t._device))
             if out is not None:
-                g = _checked_hook_result(out, g)
+                g = checked_hook_result(out, g, False)
     if capture is not None and id(t) in capture:
         prev = capture[id(t)]
         capture[id(t)] = g if prev is None else prev + g

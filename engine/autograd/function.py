@@ -2,6 +2,7 @@
 ``backward(ctx, ...)`` as static methods, exactly as in PyTorch."""
 
 from ..tensor import Tensor, make_tensor
+from .double_backward import backward_without_graph
 from .grad_mode import no_grad
 from .grad_mode import state as _grad_state
 from .graph import FREED_MESSAGE, Node, edge_to, saved_version
@@ -50,16 +51,26 @@ class BackwardCFunction(Node, FunctionCtx):
         grad_tensors = [None if g is None else make_tensor(g, self._device) for g in grads]
         with no_grad():
             out = self._cls.backward(self, *grad_tensors)
+        return self._input_grads(out, lambda g: g._data)
+
+    def backward_graph(self, *grads):
+        """With ``create_graph``: ``backward`` run with grad mode on, on the saved tensors as saved, so its
+        result is differentiable again (unless it is marked ``once_differentiable``)."""
+        if getattr(self._cls.backward, "once_differentiable", False):
+            return backward_without_graph(self, grads, self._device)
+        if getattr(self, "_materialize", True):
+            grads = [g if g is not None else make_tensor(self._zeros[i](), self._device) for i, g in enumerate(grads)]
+        out = self._cls.backward(self, *grads)
+        return self._input_grads(out, lambda g: g)
+
+    def _input_grads(self, out, unwrap):
         if not isinstance(out, tuple):
             out = (out,)
         if len(out) < len(self._arg_is_tensor):
             raise RuntimeError(f"function {self.name()} returned an incorrect number of gradients (expected "
                                f"{len(self._arg_is_tensor)}, got {len(out)})")
-        result = []
-        for g, is_tensor in zip(out, self._arg_is_tensor):
-            if is_tensor:
-                result.append(None if g is None else g._data)
-        return tuple(result)
+        return tuple(None if g is None else unwrap(g) for g, is_tensor in zip(out, self._arg_is_tensor)
+                     if is_tensor)
 
     def release(self):
         if getattr(self, "_saved", None):
@@ -138,5 +149,7 @@ def _link(ctx, args, tensor_args, outs, to_save):
 
 
 def once_differentiable(fn):
-    """PyTorch's marker for backward functions that are not themselves differentiable (all of ours)."""
+    """PyTorch's marker for a ``backward`` that is not itself differentiable: with ``create_graph`` it runs
+    without recording, and differentiating its result again raises."""
+    fn.once_differentiable = True
     return fn

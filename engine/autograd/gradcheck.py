@@ -6,7 +6,7 @@ import numpy as np
 
 from ..tensor import Tensor, make_tensor
 from .engine import grad as _grad
-from .grad_mode import no_grad
+from .grad_mode import enable_grad, no_grad
 
 
 class GradcheckError(RuntimeError):
@@ -83,3 +83,36 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
                 raise GradcheckError(f"Jacobian mismatch for output {j} with respect to input {i},\n"
                                      f"numerical:{n}\nanalytical:{a}\n")
     return True
+
+
+def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3,
+                  gen_non_contig_grad_outputs=False, raise_exception=True, nondet_tol=0.0,
+                  check_undefined_grad=True, check_grad_dtypes=False, check_batched_grad=False,
+                  check_fwd_over_rev=False, check_rev_over_rev=True, fast_mode=False, masked=False):
+    """``gradcheck`` of the first derivatives themselves: the gradients of ``func``'s outputs (computed with
+    ``create_graph=True``, against random ``grad_outputs`` unless given) checked by finite differences
+    with respect to both the inputs and those ``grad_outputs``."""
+    inputs = _as_tuple(inputs)
+    diff_inputs = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
+    outputs = _outputs(func, inputs)
+    if grad_outputs is None:
+        rng = np.random.default_rng(0)
+        grad_outputs = tuple(
+            make_tensor(o.xp.asarray(rng.standard_normal(o._data.shape)).astype(o._data.dtype), o._device)
+            .requires_grad_(True)
+            for o in outputs if o._requires_grad)
+    grad_outputs = _as_tuple(grad_outputs)
+    n_inputs = len(inputs)
+
+    def first_derivatives(*args):
+        xs, gs = args[:n_inputs], args[n_inputs:]
+        with enable_grad():  # finite differences evaluate this under no_grad
+            outs = [o for o in _outputs(func, xs) if o._requires_grad]
+            diff = [t for t in xs if isinstance(t, Tensor) and t.requires_grad]
+            grads = _grad(outs, diff, list(gs), create_graph=True, allow_unused=True)
+        return tuple(g for g in grads if g is not None)
+
+    if not diff_inputs:
+        raise ValueError("gradgradcheck expects at least one input tensor to require gradient")
+    return gradcheck(first_derivatives, (*inputs, *grad_outputs), eps=eps, atol=atol, rtol=rtol,
+                     raise_exception=raise_exception)

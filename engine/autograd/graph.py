@@ -6,6 +6,7 @@ Leaves appear in ``next_functions`` as ``AccumulateGrad`` nodes, created only wh
 ``link`` records a node and makes its outputs; built-in ops and custom Functions both record through it.
 """
 
+from ..backend import device_of
 from ..tensor import Tensor, make_tensor
 from .hooks import add_hook
 
@@ -65,6 +66,37 @@ class Node:
     def backward(self, *grads):
         raise NotImplementedError
 
+    # ``backward_graph(*grads)``: the same gradients computed with differentiable tensor ops from tensors
+    # (``create_graph=True``); it reads saved values back through ``saved_input``/``saved_output``. A node
+    # without one still gives first derivatives there, and raises only when differentiated again.
+    backward_graph = None
+
+    def saved_input(self, index, data):
+        """Input ``index`` of this node as a tensor holding ``data``, joined to the graph as the input was
+        (PyTorch's SavedVariable): gradients reaching it flow on to whatever produced that input."""
+        edge = self._edges[index] if index < len(self._edges) else None
+        dev = device_of(data)
+        if edge is None:
+            return make_tensor(data, dev)
+        source, nr = edge
+        if isinstance(source, Tensor):
+            if source._data is data:
+                return source
+            return link(_Alias(), (source,), data, dev)
+        t = make_tensor(data, dev)
+        t._requires_grad = True
+        t.grad_fn = source
+        t._output_nr = nr
+        return t
+
+    def saved_output(self, data, index=0):
+        """Output ``index`` of this node as a tensor holding ``data``, its gradient flowing into this node."""
+        t = make_tensor(data, device_of(data))
+        t._requires_grad = True
+        t.grad_fn = self
+        t._output_nr = index
+        return t
+
     def release(self):
         """Drop what backward saved; a later backward through this node then raises."""
 
@@ -101,6 +133,20 @@ class AccumulateGrad(Node):
             acc.variable = tensor
             tensor._grad_accumulator = acc
         return acc
+
+
+class _Alias(Node):
+    """A saved copy of a leaf (say, made contiguous) standing for the leaf in a double backward."""
+
+    _name = "AliasBackward0"
+    saves = 0
+    saves_tensors = False
+
+    def backward(self, g):
+        return (g,)
+
+    def backward_graph(self, g):
+        return (g,)
 
 
 # ----- recording -----

@@ -12,7 +12,7 @@ from ..creation import tensor
 from ..tensor import Tensor, make_tensor
 from . import jit, relu_kernels
 from .convert import cast, promote_pair
-from .op import Op, binary, common_device, compute, translate_array_error, unbroadcast, write_out, xp_of
+from .op import Op, binary, common_device, compute, sum_to, translate_array_error, unbroadcast, write_out, xp_of
 
 _Scalar = (numbers.Number, np.number, np.bool_)
 
@@ -76,6 +76,10 @@ class Add(Op):
         scale = self.sign * self.alpha
         return unbroadcast(g, self.sa), unbroadcast(g if scale == 1 else g * scale, self.sb)
 
+    def backward_graph(self, g):
+        scale = self.sign * self.alpha
+        return sum_to(g, self.sa), sum_to(g if scale == 1 else g * scale, self.sb)
+
 
 class Sub(Add):
     __slots__ = ()
@@ -96,6 +100,9 @@ class AddScalar(Op):
     def backward(self, g):
         return (g,)
 
+    def backward_graph(self, g):
+        return (g,)
+
 
 class SubScalar(AddScalar):
     __slots__ = ()
@@ -114,6 +121,8 @@ class RSubScalar(Op):
     def backward(self, g):
         return (-g,)
 
+    backward_graph = backward
+
 
 class Mul(Op):
     __slots__ = ("a", "b")
@@ -130,6 +139,12 @@ class Mul(Op):
         return (None if ea is None else unbroadcast(g * b, a.shape),
                 None if eb is None else unbroadcast(g * a, b.shape))
 
+    def backward_graph(self, g):
+        ea, eb = self._edges
+        a, b = self.saved_input(0, self.a), self.saved_input(1, self.b)
+        return (None if ea is None else sum_to(g * b, self.a.shape),
+                None if eb is None else sum_to(g * a, self.b.shape))
+
 
 class MulScalar(Op):
     __slots__ = ("other",)
@@ -141,6 +156,9 @@ class MulScalar(Op):
         return binary(np.multiply, a, other)
 
     def backward(self, g):
+        return (g * self.other,)
+
+    def backward_graph(self, g):
         return (g * self.other,)
 
 
@@ -410,11 +428,16 @@ class _Unary(Op):
     def backward(self, g):
         return (g * self.df(self.x, self.y),)
 
+    def _graph_formula(self, g):
+        return (g * self.df_graph(self.saved_input(0, self.x), self.saved_output(self.y)),)
 
-def _unary(name, f, df, saves=1, torch_name=None):
+
+def _unary(name, f, df, saves=1, torch_name=None, df_graph=None):
+    """A ``_Unary`` op class; ``df_graph(x, y)`` is ``df`` in tensor ops, for the double backward."""
     cls = type(name, (_Unary,), {
         "__slots__": (), "_name": torch_name or f"{name}Backward0", "saves": saves,
         "f": staticmethod(f), "df": staticmethod(df),
+        "df_graph": staticmethod(df_graph), "backward_graph": _Unary._graph_formula if df_graph else None,
     })
     return cls
 
@@ -422,7 +445,7 @@ def _unary(name, f, df, saves=1, torch_name=None):
 Neg = _unary("Neg", lambda x: -x, lambda x, y: -1)
 Neg.backward = lambda self, g: (-g,)
 Neg.saves_tensors = False
-Exp = _unary("Exp", lambda x: xp_of(x).exp(x), lambda x, y: y, saves=2)
+Exp = _unary("Exp", lambda x: xp_of(x).exp(x), lambda x, y: y, saves=2, df_graph=lambda x, y: y)
 Log = _unary("Log", lambda x: xp_of(x).log(x), lambda x, y: 1 / x)
 Log2 = _unary("Log2", lambda x: xp_of(x).log2(x), lambda x, y: 1 / (x * np.log(2)))
 Log10 = _unary("Log10", lambda x: xp_of(x).log10(x), lambda x, y: 1 / (x * np.log(10)))
@@ -430,10 +453,10 @@ Log1p = _unary("Log1p", lambda x: xp_of(x).log1p(x), lambda x, y: 1 / (1 + x))
 Expm1 = _unary("Expm1", lambda x: xp_of(x).expm1(x), lambda x, y: y + 1, saves=2)
 Sqrt = _unary("Sqrt", lambda x: xp_of(x).sqrt(x), lambda x, y: 0.5 / y, saves=2)
 Rsqrt = _unary("Rsqrt", lambda x: 1 / xp_of(x).sqrt(x), lambda x, y: -0.5 * y * y * y, saves=2)
-Sin = _unary("Sin", lambda x: xp_of(x).sin(x), lambda x, y: xp_of(x).cos(x))
-Cos = _unary("Cos", lambda x: xp_of(x).cos(x), lambda x, y: -xp_of(x).sin(x))
+Sin = _unary("Sin", lambda x: xp_of(x).sin(x), lambda x, y: xp_of(x).cos(x), df_graph=lambda x, y: x.cos())
+Cos = _unary("Cos", lambda x: xp_of(x).cos(x), lambda x, y: -xp_of(x).sin(x), df_graph=lambda x, y: -x.sin())
 Tan = _unary("Tan", lambda x: xp_of(x).tan(x), lambda x, y: 1 + y * y, saves=2)
-Tanh = _unary("Tanh", lambda x: xp_of(x).tanh(x), lambda x, y: 1 - y * y, saves=2)
+Tanh = _unary("Tanh", lambda x: xp_of(x).tanh(x), lambda x, y: 1 - y * y, saves=2, df_graph=lambda x, y: 1 - y * y)
 Abs = _unary("Abs", lambda x: xp_of(x).abs(x), lambda x, y: xp_of(x).nan_to_num(xp_of(x).sign(x)))
 Reciprocal = _unary("Reciprocal", lambda x: 1 / x, lambda x, y: -y * y, saves=2)
 Square = _unary("Square", lambda x: x * x, lambda x, y: 2 * x, torch_name="PowBackward0")

@@ -220,6 +220,20 @@ def unbroadcast(grad, shape):
     return grad.reshape(shape)
 
 
+def sum_to(g, shape):
+    """``unbroadcast`` for gradient tensors in a double backward: ``g`` summed down to ``shape``."""
+    shape = tuple(shape)
+    if tuple(g.shape) == shape:
+        return g
+    extra = g.ndim - len(shape)
+    if extra:
+        g = g.sum(tuple(range(extra)))
+    dims = tuple(i for i, s in enumerate(shape) if s == 1 and g.shape[i] != 1)
+    if dims:
+        g = g.sum(dims, keepdim=True)
+    return g.reshape(shape)
+
+
 def write_out(result, out, name):
     """``result`` written into ``out`` as PyTorch's ``out=`` does (resized when its shape differs, version
     bumped), or ``result`` itself when ``out`` is None; ``name`` is the op's, for PyTorch's messages."""

@@ -46,6 +46,13 @@ def expand_grad(g, in_shape, dims, keepdim):
     return xp_of(g).broadcast_to(g, in_shape)
 
 
+def expand_grad_graph(g, in_shape, dims, keepdim):
+    """``expand_grad`` for gradient tensors in a double backward."""
+    if dims is not None and not keepdim and len(in_shape):
+        g = g.reshape([1 if i in dims else s for i, s in enumerate(in_shape)])
+    return g.expand(in_shape)
+
+
 class Sum(Op):
     __slots__ = ("dims", "keepdim", "shape")
     _name = "SumBackward0"
@@ -57,6 +64,9 @@ class Sum(Op):
 
     def backward(self, g):
         return (expand_grad(g, self.shape, self.dims, self.keepdim),)
+
+    def backward_graph(self, g):
+        return (expand_grad_graph(g, self.shape, self.dims, self.keepdim),)
 
 
 class SumDim(Sum):
@@ -81,6 +91,9 @@ class Mean(Op):
 
     def backward(self, g):
         return (expand_grad(g / self.count, self.shape, self.dims, self.keepdim),)
+
+    def backward_graph(self, g):
+        return (expand_grad_graph(g / self.count, self.shape, self.dims, self.keepdim),)
 
 
 class MeanDim(Mean):

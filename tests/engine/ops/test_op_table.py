@@ -4,6 +4,8 @@
   and on the fake CUDA device (``fake_cuda``), for every dtype the op takes.
 - ``test_variant``: each method/operator spelling of the op, on every sample its signature takes (float32, CPU).
 - ``test_gradcheck``: ``engine.autograd.gradcheck`` in float64 where gradients apply.
+- ``test_double_backward``: ``gradgradcheck`` and one direction of torch's double backward, in float64, for
+  the entries that claim ``supports_gradgrad``.
 - ``test_error``: the error inputs raise torch's exception type and message, on each device.
 
 The forward/gradient test also expands over the implementations an entry lists (``implementations``), each
@@ -19,7 +21,7 @@ import inspect
 import numpy as np
 import pytest
 from op_table import OPS, OpInfo, SampleInput
-from optest import TOLERANCES, check, check_error, make_arrays, run_gradcheck
+from optest import TOLERANCES, check, check_error, make_arrays, run_double_backward, run_gradcheck
 
 from engine import backend
 
@@ -113,9 +115,9 @@ def test_variant(op, variant, sample):
     _check(op, op.variants[variant], sample, "float32", "cpu")
 
 
-def _gradcheck_params():
+def _gradcheck_params(ops=None):
     return _params(
-        [op for op in OPS if op.supports_grad],
+        ops if ops is not None else [op for op in OPS if op.supports_grad],
         dtypes=["float64"],
         devices=["cpu"],
         keep=lambda op, sample: (
@@ -134,6 +136,15 @@ def test_gradcheck(op, dtype, device, sample):
     )
     flags = [sample.grad] * len(arrays) if isinstance(sample.grad, bool) else list(sample.grad)
     run_gradcheck(op.call(op.op, sample), arrays, flags)
+
+
+@pytest.mark.parametrize("op, dtype, device, sample", _gradcheck_params([op for op in OPS if op.supports_gradgrad]))
+def test_double_backward(op, dtype, device, sample):
+    arrays = make_arrays(
+        sample.arrays_or_shapes(dtype), sample.input_dtypes(dtype), sample.low, sample.high, sample.positive
+    )
+    flags = [sample.grad] * len(arrays) if isinstance(sample.grad, bool) else list(sample.grad)
+    run_double_backward(op.call(op.op, sample), arrays, flags)
 
 
 def _error_params():

@@ -11,9 +11,8 @@ arrays (cast to the dtype under test), Python values as ``args``/``kwargs``. A s
 ``dtypes`` (type promotion) is given with the float32 run only. Special values (NaN, ±inf, kinks, extreme
 logits) are given for floating dtypes and skip finite differences (``gradcheck=False``).
 
-Double backward: the engine has no ``create_graph`` yet (``engine.autograd.grad`` raises
-``NotImplementedError``), so no entry claims ``supports_gradgrad``; the generic tests run it for the entries
-that do, once ``engine.autograd`` offers ``gradgradcheck``.
+Double backward: an entry whose op has a ``backward_graph`` formula claims ``supports_gradgrad``; the generic
+``test_double_backward`` then runs ``gradgradcheck`` on its samples and compares one direction with torch.
 """
 
 from __future__ import annotations

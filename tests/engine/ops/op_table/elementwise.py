@@ -84,6 +84,7 @@ ELEMENTWISE = [
         ),
         variants={"method": lambda m, a, b, **kw: a.add(b, **kw), "operator": lambda m, a, b: a + b},
         ref=lambda a, b, alpha=1: a + alpha * b,
+        supports_gradgrad=True,
         error_inputs=lambda: [
             _broadcast_error(
                 [(3, 4), (3,)],
@@ -129,6 +130,7 @@ ELEMENTWISE = [
         ),
         variants={"method": lambda m, a, b: a.mul(b), "operator": lambda m, a, b: a * b},
         ref=np.multiply,
+        supports_gradgrad=True,
         error_inputs=lambda: [_broadcast_error([(2, 3), (2, 1, 2)], "must match the size of tensor b")],
         dtypes=FLOATS_AND_INT,
     ),
@@ -292,7 +294,7 @@ ELEMENTWISE += [
         ref=np.abs,
         dtypes=FLOATS_AND_INT,
     ),
-    _unary("exp", np.exp, positive=False, specials=[_EXTREMES]),
+    _unary("exp", np.exp, positive=False, specials=[_EXTREMES], supports_gradgrad=True),
     _unary(
         "log",
         np.log,
@@ -305,9 +307,9 @@ ELEMENTWISE += [
         positive=True,
         specials=[S("at -1", _a(-1.0, 4.0), grad=False), S("kink at 0", _a(0.0, 1.0), gradcheck=False)],
     ),
-    _unary("sin", np.sin),
-    _unary("cos", np.cos),
-    _unary("tanh", np.tanh, specials=[_EXTREMES]),
+    _unary("sin", np.sin, supports_gradgrad=True),
+    _unary("cos", np.cos, supports_gradgrad=True),
+    _unary("tanh", np.tanh, specials=[_EXTREMES], supports_gradgrad=True),
     _unary("sigmoid", _sigmoid, specials=[_EXTREMES]),
     _unary(
         "relu",
