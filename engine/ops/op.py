@@ -9,6 +9,7 @@ device of the other inputs.
 
 import numpy as np
 
+from .. import dtypes
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import Node, link
 from ..backend import CPU, array_module, choose, device_context, device_of, is_host, transfer
@@ -109,6 +110,9 @@ class ToCopy(Op):
         if self.src_dtype is not None:
             g = g.astype(self.src_dtype)
         return (transfer(g, device_of(g), self.src_device),)
+
+    def backward_graph(self, g):
+        return (to_copy(g, self.src_device, None if self.src_dtype is None else dtypes.from_numpy(self.src_dtype)),)
 
 
 def to_copy(t, dev=None, dt=None, copy=False):
