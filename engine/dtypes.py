@@ -15,8 +15,8 @@ class dtype:
         self.category = category  # 0 bool, 1 integer, 2 floating
         self.is_floating_point = category == 2
 
-    def __repr__(self):
-        return f"engine.{self.name}"
+    def __repr__(self):  # PyTorch's spelling: code written for torch prints and compares these
+        return f"torch.{self.name}"
 
     def __reduce__(self):
         return (from_name, (self.name,))

@@ -36,12 +36,12 @@ def wrap_dim(dim, ndim):
 
 
 class Size(tuple):
-    """The shape of a tensor: a tuple that prints as ``engine.Size([5, 3])``."""
+    """The shape of a tensor: a tuple that prints as PyTorch's does, ``torch.Size([5, 3])``."""
 
     __slots__ = ()
 
     def __repr__(self):
-        return f"engine.Size({list(self)})"
+        return f"torch.Size({list(self)})"
 
     def numel(self):
         n = 1

@@ -141,8 +141,8 @@ def assert_trained(printed, size):
 
 def test_quickstart(small_fashion_mnist):
     _, printed = run_on_engine("basics/quickstart_tutorial.py", {"epochs = 5": "epochs = 2"})
-    assert "Shape of X [N, C, H, W]:  engine.Size([64, 1, 28, 28])" in printed
-    assert "Shape of y:  engine.Size([64]) engine.int64" in printed
+    assert "Shape of X [N, C, H, W]:  torch.Size([64, 1, 28, 28])" in printed
+    assert "Shape of y:  torch.Size([64]) torch.int64" in printed
     assert printed.count("Epoch ") == 2
     assert_trained(printed, FASHION_SIZES["train"])
     assert (small_fashion_mnist / "model.pth").is_file()
@@ -160,8 +160,8 @@ def test_buildmodel():
     ns, printed = run_on_engine("basics/buildmodel_tutorial.py", {})
     reference = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(28 * 28, 512), torch.nn.ReLU())
     assert repr(reference[0]) in printed and repr(reference[1]) in printed
-    assert "engine.Size([3, 784])" in printed and "engine.Size([3, 20])" in printed
-    assert "Layer: linear_relu_stack.0.weight | Size: engine.Size([512, 784]) | Values : tensor([[" in printed
+    assert "torch.Size([3, 784])" in printed and "torch.Size([3, 20])" in printed
+    assert "Layer: linear_relu_stack.0.weight | Size: torch.Size([512, 784]) | Values : tensor([[" in printed
     assert tuple(ns["pred_probab"].shape) == (3, 10)
 
 
@@ -201,7 +201,7 @@ def test_data_tutorial(small_fashion_mnist, monkeypatch):
     if "pandas" not in sys.modules:
         monkeypatch.setitem(sys.modules, "pandas", mock.MagicMock())  # only named in a class the tutorial never uses
     _, printed = run_on_engine("basics/data_tutorial.py", {})
-    assert "Feature batch shape: engine.Size([64, 1, 28, 28])\nLabels batch shape: engine.Size([64])\n" in printed
+    assert "Feature batch shape: torch.Size([64, 1, 28, 28])\nLabels batch shape: torch.Size([64])\n" in printed
     assert re.search(r"Label: \d\n", printed)  # a 0-d tensor formats as its item
     plt = sys.modules["matplotlib.pyplot"]
     assert plt.imshow.call_count == 10 and plt.show.call_count == 2

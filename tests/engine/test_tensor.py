@@ -35,7 +35,7 @@ def test_default_dtypes():
 def test_dtype_aliases_and_names():
     assert engine.float is engine.float32 and engine.double is engine.float64
     assert engine.long is engine.int64 and engine.int is engine.int32 and engine.half is engine.float16
-    assert repr(engine.float64) == "engine.float64"
+    assert repr(engine.float64) == "torch.float64"
     assert engine.float32.is_floating_point and not engine.int64.is_floating_point
     x = engine.ones(2)
     assert x.double().dtype is engine.float64 and x.long().dtype is engine.int64
@@ -48,7 +48,7 @@ def test_size_is_a_tuple():
     x = engine.Tensor(5, 3)
     s = x.size()
     assert isinstance(s, tuple) and s == (5, 3) and isinstance(s, engine.Size)
-    assert repr(s) == "engine.Size([5, 3])"
+    assert repr(s) == "torch.Size([5, 3])"
     assert x.shape == (5, 3) and x.size(1) == 3 and x.size(-1) == 3 and s[1:] == (3,)
     assert isinstance(s[1:], engine.Size)
     assert x.dim() == 2 and x.ndim == 2 and x.numel() == 15 and len(x) == 5

@@ -26,7 +26,7 @@ def test_tensor_and_size():
         x = torch.rand(5, 3)
         s = x.size()
     """)
-    assert ns["s"] == (5, 3) and repr(ns["s"]) == "engine.Size([5, 3])"
+    assert ns["s"] == (5, 3) and repr(ns["s"]) == "torch.Size([5, 3])"
 
 
 def test_operations():
@@ -47,7 +47,7 @@ def test_operations():
         dot = torch.dot(torch.ones(3), torch.ones(3))
         lin = torch.linspace(0, 1, 5)
     """)
-    assert "engine.Size([4, 4]) engine.Size([16]) engine.Size([2, 8])" in printed
+    assert "torch.Size([4, 4]) torch.Size([16]) torch.Size([2, 8])" in printed
     assert printed.startswith("tensor([[")
     assert ns["col"].shape == (5,)
     assert ns["x"].tolist() == [[4.0] * 4] * 4

@@ -299,10 +299,10 @@ def test_seed_tutorial_hooks_print_sizes_and_norms(capsys):
     nn.CrossEntropyLoss()(out, engine.LongTensor([3])).backward()
     printed = capsys.readouterr().out
     assert "Inside Conv2d forward" in printed and "Inside Conv2d backward" in printed
-    assert "input size: engine.Size([1, 10, 12, 12])" in printed
-    assert "output size: engine.Size([1, 20, 8, 8])" in printed
-    assert "grad_input size: engine.Size([1, 10, 12, 12])" in printed
-    assert "grad_output size: engine.Size([1, 20, 8, 8])" in printed
+    assert "input size: torch.Size([1, 10, 12, 12])" in printed
+    assert "output size: torch.Size([1, 20, 8, 8])" in printed
+    assert "grad_input size: torch.Size([1, 10, 12, 12])" in printed
+    assert "grad_output size: torch.Size([1, 20, 8, 8])" in printed
     assert net.conv1.weight.grad is not None
 
 
