@@ -385,7 +385,7 @@ class Module:
                 errors.insert(0, "Missing key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in missing)))
         if errors:
             raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
-                type(self).__name__, "\n\t".join(errors)).replace("engine.Size", "torch.Size"))
+                type(self).__name__, "\n\t".join(errors)))
         with no_grad():
             for key, module, name, is_param in entries:
                 if key not in state_dict:
