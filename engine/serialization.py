@@ -58,6 +58,7 @@ import numpy as np
 from . import dtypes
 from .backend import CPU, device, transfer
 from .nn.module import Module
+from .serialization_allowlist import add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals
 from .serialization_limits import (
     MAX_WEIGHT_FILE_BYTES,
     ZIP_ERRORS,
@@ -76,7 +77,8 @@ from .serialization_torch_legacy import is_legacy, load_legacy
 from .tensor import Size, Tensor, make_tensor
 from .utils.files import atomic_write, open_regular
 
-__all__ = ["WeightFileError", "load", "load_safetensors", "save", "save_safetensors"]
+__all__ = ["WeightFileError", "add_safe_globals", "clear_safe_globals", "get_safe_globals", "load", "load_safetensors",
+           "safe_globals", "save", "save_safetensors"]
 
 FORMAT_NAME = "layerlab.engine"
 FORMAT_VERSION = 1

@@ -33,6 +33,7 @@ import numpy as np
 from . import dtypes
 from .backend import CPU, device
 from .nn.parameter import Parameter
+from .serialization_allowlist import allowed_global
 from .serialization_limits import SUPPORTED_DTYPES, WeightFileError, bytes_view, read_into, valid_shape
 from .serialization_unpickler import RestrictedUnpickler, UnpicklingError
 from .tensor import Size, Tensor, make_tensor
@@ -172,14 +173,21 @@ class Rebuilder:
         obj = self.globals.get(full)
         if obj is not None:
             return obj
+        obj = allowed_global(full)
+        if obj is not None:
+            return obj
         if full in _ADMITTED_UNSUPPORTED:
             raise Refused(f"the checkpoint uses {full}, which this engine does not support")
         shown = full.removeprefix("builtins.")
+        name = shown.rsplit(".", 1)[-1]
         raise WeightsOnlyError("", f"Weights only load failed. This file can still be loaded, to do so you have "
                                    f"two options, do those steps only if you trust the source of the checkpoint. "
                                    f"\n\t(1) {UNSAFE_MESSAGE}\n\t(2) Alternatively, to load with `weights_only=True` "
-                                   f"save only tensors and plain containers (a state_dict).\n\tWeightsUnpickler "
-                                   f"error: Unsupported global: GLOBAL {shown} was not an allowed global by default.")
+                                   f"please check the recommended steps in the following error message.\n\t"
+                                   f"WeightsUnpickler error: Unsupported global: GLOBAL {shown} was not an allowed "
+                                   f"global by default. Please use `torch.serialization.add_safe_globals([{name}])` "
+                                   f"or the `torch.serialization.safe_globals([{name}])` context manager to "
+                                   f"allowlist this global if you trust this class/function.")
 
     def reference(self, pid):
         """``(dtype name, key, location, numel)`` of the storage reference ``pid``, checked."""

@@ -3,7 +3,8 @@
 
 Only the opcodes PyTorch admits are read (protocol 2, what ``torch.save`` writes); a global is looked up with
 ``resolve(full_name)``, which returns the engine's stand-in or raises; ``REDUCE`` and ``NEWOBJ`` call only what
-``resolve`` returned, ``BUILD`` sets attributes only on ``OrderedDict``s (a state dict's ``_metadata``), and a
+``resolve`` returned, ``BUILD`` sets attributes only on ``OrderedDict``s (a state dict's ``_metadata``) and on
+instances of classes the user allowlisted (``serialization_allowlist``), and a
 persistent id must be a ``('storage', ...)`` tuple, handed to ``persistent_load``. Reading only slices the
 pickle's bytes, so nothing it declares can make us allocate more than it holds."""
 
@@ -12,6 +13,8 @@ import pickle
 import struct
 from _compat_pickle import IMPORT_MAPPING, NAME_MAPPING
 
+from .serialization_allowlist import is_allowlisted
+
 
 class UnpicklingError(pickle.UnpicklingError):
     """What the file does that the restricted unpickler refuses (a forbidden global, opcode or call)."""
@@ -19,6 +22,27 @@ class UnpicklingError(pickle.UnpicklingError):
 
 def _op(code):
     return code[0]
+
+
+def build_allowlisted(inst, state):
+    """BUILD on an instance of a class the user allowlisted: its ``__setstate__``, or its ``__dict__`` and
+    slots set from the state, as pickle does."""
+    setstate = getattr(inst, "__setstate__", None)
+    if setstate is not None:
+        setstate(state)
+        return
+    slots = None
+    if type(state) is tuple and len(state) == 2:
+        state, slots = state
+    if state:
+        if type(state) is not dict or not all(type(k) is str for k in state):
+            raise UnpicklingError(f"BUILD of {type(inst).__name__} with a state that is not a dict of names")
+        inst.__dict__.update(state)
+    if slots:
+        if type(slots) is not dict:
+            raise UnpicklingError(f"BUILD of {type(inst).__name__} with slot state that is not a dict")
+        for k, v in slots.items():
+            setattr(inst, k, v)
 
 
 class RestrictedUnpickler:
@@ -89,13 +113,17 @@ class RestrictedUnpickler:
     def op_newobj(self):
         args = self.stack.pop()
         cls = self.stack.pop()
-        if not any(cls is c for c in (collections.OrderedDict, collections.Counter, set)) or type(args) is not tuple:
+        plain = any(cls is c for c in (collections.OrderedDict, collections.Counter, set))
+        if not (plain or (isinstance(cls, type) and is_allowlisted(cls))) or type(args) is not tuple:
             raise UnpicklingError(f"Can only create new object for classes allowlisted, but got {cls!r}")
         self.stack.append(cls.__new__(cls, *args))
 
     def op_build(self):
         state = self.stack.pop()
         inst = self.stack[-1]
+        if is_allowlisted(type(inst)):
+            build_allowlisted(inst, state)
+            return
         if type(inst) is not collections.OrderedDict or type(state) is not dict:
             raise UnpicklingError(f"Can only build OrderedDict, but got {type(inst).__name__}")
         if not all(type(k) is str and not hasattr(collections.OrderedDict, k) for k in state):

@@ -27,7 +27,7 @@ def _same(ours, theirs, where="obj"):
     if isinstance(theirs, torch.Tensor):
         assert isinstance(ours, engine.Tensor), where
         assert isinstance(ours, engine.nn.Parameter) == isinstance(theirs, torch.nn.Parameter), where
-        assert str(ours.dtype).removeprefix("engine.") == str(theirs.dtype).removeprefix("torch."), where
+        assert str(ours.dtype) == str(theirs.dtype), where
         assert tuple(ours.shape) == tuple(theirs.shape), where
         assert ours.requires_grad == theirs.requires_grad, where
         np.testing.assert_array_equal(ours.detach().numpy(), theirs.detach().numpy(), err_msg=where)
