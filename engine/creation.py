@@ -126,6 +126,8 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
     dt = None if dtype is None else dtypes.to_dtype(dtype)
     dev = _device(device) if device is not None else _data_device(data)
     arr = _array_from_data(data, dt)
+    if dev is not CPU:
+        dtypes.check_device(dtypes.from_numpy(arr.dtype), dev)
     return _finish(_on(dev, arr), dev, requires_grad)
 
 
@@ -156,6 +158,7 @@ def _fill(shape, value, dtype, dev, requires_grad):
     if dt is None:
         dt = dtypes.default_for_category(dtypes.scalar_category(value)) if not isinstance(value, float) \
             else dtypes.get_default_dtype()
+    dtypes.check_device(dt, dev)
     with device_context(dev):
         data = array_module(dev).full(shape, value, dtype=dt.np)
     return _finish(data, dev, requires_grad)
@@ -177,6 +180,7 @@ def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=F
           memory_format=None):
     dt = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
     dev = _device(device)
+    dtypes.check_device(dt, dev)
     with device_context(dev):
         data = array_module(dev).empty(_size_args(size), dtype=dt.np)
     return _finish(data, dev, requires_grad)
@@ -191,6 +195,7 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, re
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
     dt = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
     dev = _device(device)
+    dtypes.check_device(dt, dev)
     with device_context(dev):
         data = array_module(dev).eye(n, n if m is None else m, dtype=dt.np)
     return _finish(data, dev, requires_grad)
@@ -203,6 +208,7 @@ def _random_creator(draw):
         if not dt.is_floating_point:
             raise RuntimeError(f"\"{draw.__name__}\" not implemented for '{dt.name}'")
         dev = _device(device)
+        dtypes.check_device(dt, dev)
         data = draw(_size_args(size), 0.0, 1.0, dev, generator, dt.np)
         return _finish(data, dev, requires_grad)
 

@@ -1,5 +1,6 @@
 """The engine's dtypes (``engine.float32``, ``engine.long``, ...) and PyTorch's type-promotion rules."""
 
+import ml_dtypes
 import numpy as np
 
 
@@ -23,7 +24,7 @@ class dtype:
 
     @property
     def is_signed(self):
-        return self.np.kind in "if"
+        return self.category == 2 or self.np.kind == "i"
 
 
 bool_ = dtype("bool", np.bool_, 0)
@@ -35,21 +36,26 @@ int64 = dtype("int64", np.int64, 1)
 float16 = dtype("float16", np.float16, 2)
 float32 = dtype("float32", np.float32, 2)
 float64 = dtype("float64", np.float64, 2)
+bfloat16 = dtype("bfloat16", ml_dtypes.bfloat16, 2)  # NumPy arrays of ml_dtypes' bfloat16 (CPU only)
 
-ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64)
+# NumPy's kind of the float dtypes: "f", and "V" for ml_dtypes' bfloat16 (the engine holds no other "V").
+FLOAT_KINDS = "fV"
+
+ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64, bfloat16)
 _BY_NP = {d.np: d for d in ALL}
 _BY_NAME = {d.name: d for d in ALL}
 ALIASES = {
     "bool": bool_, "uint8": uint8, "int8": int8, "short": int16, "int16": int16, "int": int32,
     "int32": int32, "long": int64, "int64": int64, "half": float16, "float16": float16,
-    "float": float32, "float32": float32, "double": float64, "float64": float64,
+    "float": float32, "float32": float32, "double": float64, "float64": float64, "bfloat16": bfloat16,
 }
 
 _default_float = float32
 
 # PyTorch's legacy scalar-type names, which its error messages use ("Float", "Long", ...)
 _LEGACY_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
-                 "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+                 "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
+                 "bfloat16": "BFloat16"}
 
 
 def legacy_name(np_dtype):
@@ -91,6 +97,13 @@ def to_dtype(d):
         if key in ALIASES:
             return ALIASES[key]
     return from_numpy(d)
+
+
+def check_device(dt, dev):
+    """Refuse bfloat16 off the CPU: CuPy has no bfloat16 arrays."""
+    if dt is bfloat16 and dev.type != "cpu":
+        raise TypeError(f"bfloat16 is not supported on device {dev}: CuPy has no bfloat16 arrays (keep "
+                        "bfloat16 tensors on the CPU, or use float16 on the GPU)")
 
 
 def get_default_dtype():

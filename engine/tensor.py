@@ -139,7 +139,7 @@ class Tensor:
         return bool(self._data.flags.c_contiguous)
 
     def is_floating_point(self):
-        return self._data.dtype.kind == "f"
+        return self._data.dtype.kind in dtypes.FLOAT_KINDS
 
     def data_ptr(self):
         if self._device is CPU:
@@ -173,7 +173,7 @@ class Tensor:
                 "you can only change requires_grad flags of leaf variables. If you want to use a computed "
                 "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach()."
             )
-        if value and self._data.dtype.kind != "f":
+        if value and self._data.dtype.kind not in dtypes.FLOAT_KINDS:
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self._requires_grad = value
 

@@ -111,7 +111,7 @@ class _Formatter:
     """
 
     def __init__(self, sample: np.ndarray) -> None:
-        self.floating = sample.dtype.kind == "f"
+        self.floating = sample.dtype.kind in "fV"  # "V": ml_dtypes' bfloat16
         self.int_mode = True
         self.sci_mode = False
         self.max_width = 1

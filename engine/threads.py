@@ -153,7 +153,10 @@ def cpu_shares(n, work=None, min_work=PARALLEL_MIN_SIZE):
 
 def cpu_matmul(a, b):
     """``a @ b``, where two NumPy matrices with enough work are split over the CPU threads: by rows of ``a``,
-    or by columns of ``b`` when it has more of them."""
+    or by columns of ``b`` when it has more of them. bfloat16 (NumPy kind "V") is multiplied in float32 and
+    rounded, as PyTorch does on CPUs without bfloat16 arithmetic."""
+    if a.dtype.kind == "V":
+        return cpu_matmul(a.astype(np.float32), b.astype(np.float32)).astype(a.dtype)
     if (_num_threads < 2 or not is_host(a) or not is_host(b) or a.ndim != 2 or b.ndim != 2
             or a.shape[0] * a.shape[1] * b.shape[1] < PRODUCT_MIN_MACS):
         return a @ b

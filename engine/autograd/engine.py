@@ -8,6 +8,7 @@ import numpy as np
 
 from ..backend import CPU, device_context, device_of, transfer
 from ..creation import tensor
+from ..dtypes import FLOAT_KINDS
 from ..tensor import Tensor, make_tensor
 from .double_backward import backward_with_graph, checked_hook_result, deliver_graph_to_leaf
 from .grad_mode import set_grad_enabled
@@ -18,7 +19,7 @@ def _as_grad_array(root, grad):
     if grad is None:
         if root._data.size != 1:
             raise RuntimeError("grad can be implicitly created only for scalar outputs")
-        if root._data.dtype.kind != "f":
+        if root._data.dtype.kind not in FLOAT_KINDS:
             raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got "
                                f"{root.dtype}")
         if root._device is CPU:

@@ -7,6 +7,7 @@ Leaves appear in ``next_functions`` as ``AccumulateGrad`` nodes, created only wh
 """
 
 from ..backend import device_of
+from ..dtypes import FLOAT_KINDS
 from ..tensor import Tensor, make_tensor
 from .hooks import add_hook
 
@@ -169,7 +170,7 @@ def link(node, inputs, out, dev):
             node._saved_versions = [*(node._saved_versions or ()), *(saved_version(o) for o in outs)]
         return outs
     t = make_tensor(out, dev)
-    if out.dtype.kind == "f":
+    if out.dtype.kind in FLOAT_KINDS:
         t._requires_grad = True
         t.grad_fn = node
         if saves & 2:
@@ -183,7 +184,7 @@ def link(node, inputs, out, dev):
 
 def _graph_output(node, data, dev, index):
     t = make_tensor(data, dev)
-    if t._data.dtype.kind == "f":
+    if t._data.dtype.kind in FLOAT_KINDS:
         t._requires_grad = True
         t.grad_fn = node
         t._output_nr = index

@@ -1,0 +1,124 @@
+"""bfloat16 (NumPy arrays of ml_dtypes' bfloat16): the dtype, casts, creation, printing, limits, promotion and
+gradients, compared with PyTorch within bfloat16's precision."""
+
+import numpy as np
+import pytest
+import torch
+
+import engine
+
+BF16_TOL = {"rtol": 1.6e-2, "atol": 1e-2}
+
+
+def _pair(*shape, seed=0, requires_grad=False):
+    data = np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+    ours = engine.tensor(data).bfloat16().requires_grad_(requires_grad)
+    theirs = torch.tensor(data).bfloat16().requires_grad_(requires_grad)
+    return ours, theirs
+
+
+def _close(ours, theirs, **tol):
+    assert str(ours.dtype) == str(theirs.dtype)
+    np.testing.assert_allclose(ours.float().detach().numpy(), theirs.float().detach().numpy(),
+                               **(tol or BF16_TOL))
+
+
+def test_dtype_attributes():
+    d = engine.bfloat16
+    assert str(d) == "torch.bfloat16"
+    assert d.is_floating_point and d.is_signed and d.itemsize == 2
+    assert engine.float16.is_signed and not engine.uint8.is_signed and engine.int8.is_signed
+    assert engine.dtypes.to_dtype("torch.bfloat16") is d
+
+
+def test_casts_keep_values_rounded_like_torch():
+    ours, theirs = _pair(4, 5)
+    assert ours.is_floating_point()
+    _close(ours, theirs, rtol=0, atol=0)
+    _close(engine.tensor([1.0, 3.1234567]).to(engine.bfloat16), torch.tensor([1.0, 3.1234567]).to(torch.bfloat16),
+           rtol=0, atol=0)
+    assert ours.half().dtype is engine.float16
+    assert ours.to(engine.float32).dtype is engine.float32
+    assert engine.zeros(2, dtype=engine.bfloat16).dtype is engine.bfloat16
+    assert engine.randn(2, 3, dtype=engine.bfloat16).dtype is engine.bfloat16
+    assert engine.tensor([1, 2], dtype=engine.bfloat16).dtype is engine.bfloat16
+
+
+@pytest.mark.parametrize("values", [[1.5, 2.25, 3.1234567], [1e-5, 1e5, 3.0], [1.0, 2.0, 3.0],
+                                    [float("nan"), float("inf"), 1.0], 3.1234567])
+def test_printing_as_torch(values):
+    ours = repr(engine.tensor(values).bfloat16())
+    theirs = repr(torch.tensor(values).bfloat16())
+    assert ours == theirs.replace("torch.", "engine.")
+
+
+@pytest.mark.parametrize("name", ["bfloat16", "float16", "float32", "float64"])
+def test_finfo(name):
+    ours, theirs = engine.finfo(getattr(engine, name)), torch.finfo(getattr(torch, name))
+    for attr in ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution"):
+        assert getattr(ours, attr) == getattr(theirs, attr), attr
+    assert ours.dtype == theirs.dtype
+    assert repr(ours) == repr(theirs)
+    assert engine.finfo().eps == torch.finfo().eps
+
+
+def test_finfo_iinfo_refusals():
+    with pytest.raises(TypeError, match="requires a floating point input type"):
+        engine.finfo(engine.int32)
+    with pytest.raises(TypeError, match="requires an integer input type"):
+        engine.iinfo(engine.bfloat16)
+    with pytest.raises(TypeError, match="not supported by torch.iinfo"):
+        engine.iinfo(engine.bool)
+    ours, theirs = engine.iinfo(engine.int16), torch.iinfo(torch.int16)
+    assert (ours.bits, ours.min, ours.max, repr(ours)) == (theirs.bits, theirs.min, theirs.max, repr(theirs))
+
+
+@pytest.mark.parametrize("other", ["float16", "float32", "float64", "int64", "bool", "float", "int", "zero_dim"])
+def test_type_promotion_as_torch(other):
+    ours, theirs = _pair(3)
+
+    def operand(lib):
+        if other == "float":
+            return 1.5
+        if other == "int":
+            return 2
+        if other == "zero_dim":
+            return lib.tensor(2.0)
+        return lib.ones(3, dtype=getattr(lib, other))
+
+    assert str((ours + operand(engine)).dtype) == str((theirs + operand(torch)).dtype)
+    assert str((operand(engine) * ours).dtype) == str((operand(torch) * theirs).dtype)
+
+
+def test_gradients_in_bfloat16():
+    x, tx = _pair(3, 4, seed=1, requires_grad=True)
+    w, tw = _pair(4, 5, seed=2, requires_grad=True)
+    y = ((x @ w).tanh() * 2.0 + x.exp().sum(1, keepdim=True)).sum()
+    ty = ((tx @ tw).tanh() * 2.0 + tx.exp().sum(1, keepdim=True)).sum()
+    _close(y, ty, rtol=3e-2, atol=5e-2)
+    y.backward()
+    ty.backward()
+    _close(x.grad, tx.grad, rtol=3e-2, atol=5e-2)
+    _close(w.grad, tw.grad)
+
+
+def test_gradient_through_casts_comes_back_in_each_dtype():
+    x, tx = _pair(5, seed=3)
+    x = x.float().requires_grad_()
+    tx = tx.float().requires_grad_()
+    (x.bfloat16() * 3.0).float().sum().backward()
+    (tx.bfloat16() * 3.0).float().sum().backward()
+    assert x.grad.dtype is engine.float32
+    _close(x.grad, tx.grad, rtol=0, atol=0)
+
+
+def test_refused_on_cuda(fake_cuda):
+    with pytest.raises(TypeError, match="bfloat16 is not supported on device cuda:0"):
+        engine.zeros(2, dtype=engine.bfloat16, device="cuda")
+    with pytest.raises(TypeError, match="bfloat16 is not supported on device cuda:0"):
+        engine.ones(2).bfloat16().cuda()
+    with pytest.raises(TypeError, match="bfloat16 is not supported on device cuda:0"):
+        engine.ones(2).cuda().to(engine.bfloat16)
+    with pytest.raises(TypeError, match="bfloat16 is not supported on device cuda:0"):
+        engine.tensor([1.0], dtype=engine.bfloat16, device="cuda")
+    assert engine.ones(2).cuda().half().dtype is engine.float16
