@@ -4,7 +4,7 @@ import math
 
 from ..dtypes import legacy_name
 from ..threads import cpu_matmul
-from .op import Op, broadcast_mismatch, unbroadcast, write_out, xp_of
+from .op import Op, broadcast_mismatch, sum_to, unbroadcast, write_out, xp_of
 
 
 def _check_same_dtype(a, b):
@@ -42,6 +42,20 @@ class MatMul(Op):
         if eb is not None:
             gb = cpu_matmul(xp.swapaxes(a2, -1, -2), g2)
             gb = unbroadcast(gb, b2.shape).reshape(b.shape)
+        return ga, gb
+
+    def backward_graph(self, g):
+        ea, eb = self._edges
+        a, b = self.saved_input(0, self.a), self.saved_input(1, self.b)
+        if a.ndim == 1 and b.ndim == 1:
+            return (None if ea is None else g * b, None if eb is None else g * a)
+        a2 = a.unsqueeze(0) if a.ndim == 1 else a
+        b2 = b.unsqueeze(-1) if b.ndim == 1 else b
+        g2 = g.unsqueeze(-2) if a.ndim == 1 else g
+        if b.ndim == 1:
+            g2 = g2.unsqueeze(-1)
+        ga = None if ea is None else sum_to(g2.matmul(b2.transpose(-1, -2)), a2.shape).reshape(a.shape)
+        gb = None if eb is None else sum_to(a2.transpose(-1, -2).matmul(g2), b2.shape).reshape(b.shape)
         return ga, gb
 
 
@@ -177,6 +191,16 @@ class Linear(Op):
         if not self.has_bias:
             return gx, gw
         return gx, gw, None if edges[2] is None else g2.sum(axis=0)
+
+    def backward_graph(self, g):
+        edges = self._edges
+        x, w = self.saved_input(0, self.x), self.saved_input(1, self.w)
+        g2 = g.reshape(-1, g.shape[-1])
+        gx = None if edges[0] is None else g.matmul(w)
+        gw = None if edges[1] is None else g2.transpose(0, 1).matmul(x.reshape(-1, x.shape[-1]))
+        if not self.has_bias:
+            return gx, gw
+        return gx, gw, None if edges[2] is None else g2.sum(0)
 
 
 def linear(input, weight, bias=None):

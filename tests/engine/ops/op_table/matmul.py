@@ -54,6 +54,7 @@ def _product(name, a, b, errors=()):
         ref=getattr(np, name, None),
         error_inputs=lambda: errors,
         dtypes=FLOATS_AND_INT,
+        supports_gradgrad=True,
     )
 
 
@@ -75,6 +76,7 @@ MATMUL = [
             ErrorInput(S("float32@float64", (3, 4), (4, 2), dtypes=("float32", "float64")), RuntimeError, "expected"),
         ],
         dtypes=FLOATS_AND_INT,
+        supports_gradgrad=True,
     ),
     _product(
         "mm",
