@@ -243,7 +243,9 @@ class Rebuilder:
         return t
 
     def view(self, storage, offset, size, stride):
-        """The C-contiguous copy of ``storage``'s view (offset, sizes, strides in elements), checked."""
+        """``storage``'s view (offset, sizes, strides in elements), checked: the storage's own memory where the
+        view is C-contiguous (so tensors saved as views of one storage share it again), else a C-contiguous
+        copy (the engine's arrays are contiguous or NumPy views of contiguous ones)."""
         if not isinstance(storage, _Storage) or type(offset) is not int or offset < 0 \
                 or not isinstance(size, tuple) or not isinstance(stride, tuple) or len(size) != len(stride) \
                 or not all(type(s) is int and s >= 0 for s in stride):
@@ -258,11 +260,13 @@ class Rebuilder:
         if last >= src.size:
             raise Refused(f"a tensor (offset {offset}, size {size}, stride {stride}) reaches past the end of its "
                            f"storage of {src.size} elements")
+        view = np.lib.stride_tricks.as_strided(src[offset:], size, tuple(s * src.itemsize for s in stride))
+        if view.flags.c_contiguous:
+            return view  # shares the storage's memory, as the tensors did when they were saved
         self.tensor_bytes += count * src.itemsize
         if self.tensor_bytes > self.storage_bytes + MAX_EXPANDED_BYTES:
             raise Refused(f"the tensors rebuilt from this file hold more than {MAX_EXPANDED_BYTES >> 20} MiB more "
                            "than its storages (views repeated or expanded)")
-        view = np.lib.stride_tricks.as_strided(src[offset:], size, tuple(s * src.itemsize for s in stride))
         return np.array(view, order="C")
 
     def rebuild_parameter(self, data, requires_grad, backward_hooks):

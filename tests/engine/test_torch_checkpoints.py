@@ -270,13 +270,14 @@ def test_restricted_unpickler_refuses_calls_and_builds_torch_would_not_allow(tmp
         load(_with_pickle(tmp_path, b"\x80\x04\x95\x00\x00\x00\x00\x00\x00\x00\x00N."))
 
 
-def test_repeated_views_draw_on_the_budget(tmp_path, monkeypatch):
-    base = torch.arange(64.)
-    path = _saved([base, base.view(8, 8), base.view(8, 8).t()], tmp_path)
-    assert len(load(path)) == 3
+def test_copied_views_draw_on_the_budget_shared_ones_do_not(tmp_path, monkeypatch):
+    base = torch.arange(64.)  # 256 bytes
     monkeypatch.setattr(serialization_torch, "MAX_EXPANDED_BYTES", 300)
+    shared = _saved([base, base.view(8, 8), base.view(8, 8), base[8:], base.view(8, 8).t()], tmp_path)
+    assert len(load(shared)) == 5
+    copied = _saved([base, *(base.view(8, 8).t() for _ in range(3))], tmp_path)
     with pytest.raises(WeightFileError, match="more than its storages"):
-        load(path)
+        load(copied)
 
 
 def test_saved_cuda_location_follows_map_location(tmp_path):
@@ -349,3 +350,15 @@ def test_legacy_format_refuses_forbidden_globals_and_damage(tmp_path):
         (tmp_path / "bad.pt").write_bytes(bytes(data))
         with contextlib.suppress(WeightFileError):
             load(tmp_path / "bad.pt")
+
+
+def test_contiguous_views_of_one_storage_share_memory_again(tmp_path):
+    base = torch.arange(12, dtype=torch.float32)
+    path = _saved({"all": base, "tail": base[4:], "rows": base.view(3, 4)[1], "cols": base.view(3, 4)[:, 1]},
+                  tmp_path)
+    out = load(path)
+    out["all"][5] = -1.0
+    assert out["tail"][1].item() == -1.0 and out["rows"][1].item() == -1.0
+    assert out["cols"].tolist() == [1.0, 5.0, 9.0]  # a strided view comes back as a copy
+    out["all"].add_(1)
+    assert out["tail"].tolist() == [5.0, 0.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0]
