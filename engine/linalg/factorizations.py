@@ -10,9 +10,10 @@ import collections
 import warnings
 
 from ..ops.op import Op, xp_of
-from ..ops.shape import mT
+from ..ops.shape import cat, mT
 from ..threads import cpu_matmul
 from .checks import check_matrix, cholesky_or_raise, inv_or_raise
+from .triangular import SolveTriangular
 
 qr_result = collections.namedtuple("linalg_qr", ["Q", "R"])
 svd_result = collections.namedtuple("linalg_svd", ["U", "S", "Vh"])
@@ -41,18 +42,28 @@ class Cholesky(Op):
     def forward(self, a, upper=False):
         xp = xp_of(a)
         self.upper = upper
-        self.out = cholesky_or_raise(xp, a)
-        return _t(self.out).copy() if upper else self.out
+        low = cholesky_or_raise(xp, a)
+        self.out = _t(low).copy() if upper else low
+        return self.out
 
     def backward(self, g):
         xp = xp_of(g)
         low = self.out
         if self.upper:
-            g = _t(g)
+            low, g = _t(low), _t(g)
         phi = xp.tril(_mm(_t(low), g))
         phi = 0.5 * (phi + _t(xp.tril(phi, -1)))
         inv_low = inv_or_raise(xp, low)
         return (_mm(_mm(_t(inv_low), phi), inv_low),)
+
+    def backward_graph(self, g):
+        low = self.saved_output(self.out)
+        if self.upper:
+            low, g = low.mT, g.mT
+        phi = (low.mT @ g).tril()
+        phi = 0.5 * (phi + phi.tril(-1).mT)
+        left = SolveTriangular.apply(low.mT, phi, upper=True)
+        return (SolveTriangular.apply(low.mT, left.mT, upper=True).mT,)
 
 
 def _copyltu(xp, m):
@@ -75,13 +86,8 @@ class QR(Op):
         return self.q, self.r
 
     def backward(self, gq, gr):
+        self._check_differentiable()
         m, n = self.a.shape[-2:]
-        if self.mode == "r":
-            raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed when mode='r'. "
-                               "Please use linalg.qr(A, mode='reduced') if you are going to differentiate through "
-                               "linalg.qr.")
-        if self.mode == "complete" and m > n:
-            raise RuntimeError("The QR decomposition is not differentiable when mode='complete' and nrows > ncols.")
         xp = xp_of(self.q)
         q, r = self.q, self.r
         gq = xp.zeros_like(q) if gq is None else gq
@@ -93,11 +99,38 @@ class QR(Op):
         gx = _qr_square_backward(xp, q, r[..., :m], gq + _mm(y, _t(gy_r)), gr[..., :m])
         return (xp.concatenate([gx, _mm(q, gy_r)], axis=-1),)
 
+    def backward_graph(self, gq, gr):
+        self._check_differentiable()
+        m, n = self.a.shape[-2:]
+        q, r = self.saved_output(self.q, 0), self.saved_output(self.r, 1)
+        gq = q * 0 if gq is None else gq
+        gr = r * 0 if gr is None else gr
+        if m >= n:
+            return (_qr_square_backward_graph(q, r, gq, gr),)
+        y, gy_r = self.saved_input(0, self.a)[..., m:], gr[..., m:]
+        gx = _qr_square_backward_graph(q, r[..., :m], gq + y @ gy_r.mT, gr[..., :m])
+        return (cat([gx, q @ gy_r], -1),)
+
+    def _check_differentiable(self):
+        m, n = self.a.shape[-2:]
+        if self.mode == "r":
+            raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed when mode='r'. "
+                               "Please use linalg.qr(A, mode='reduced') if you are going to differentiate through "
+                               "linalg.qr.")
+        if self.mode == "complete" and m > n:
+            raise RuntimeError("The QR decomposition is not differentiable when mode='complete' and nrows > ncols.")
+
 
 def _qr_square_backward(xp, q, r, gq, gr):
     m = _mm(r, _t(gr)) - _mm(_t(gq), q)
     b = gq + _mm(q, _copyltu(xp, m))
     return _t(xp.linalg.solve(r, _t(b)))
+
+
+def _qr_square_backward_graph(q, r, gq, gr):
+    m = r @ gr.mT - gq.mT @ q
+    b = gq + q @ (m.tril() + m.tril(-1).mT)
+    return SolveTriangular.apply(r, b.mT, upper=True).mT
 
 
 class SVD(Op):
@@ -115,6 +148,10 @@ class SVD(Op):
 
     def backward(self, gu, gs, gvh):
         return (svd_backward(self.u, self.s, self.vh, gu, gs, gvh),)
+
+    def backward_graph(self, gu, gs, gvh):
+        u, s, vh = (self.saved_output(x, i) for i, x in enumerate((self.u, self.s, self.vh)))
+        return (svd_backward_graph(u, s, vh, gu, gs, gvh),)
 
 
 def svd_backward(u, s, vh, gu, gs, gvh):
@@ -148,6 +185,38 @@ def svd_backward(u, s, vh, gu, gs, gvh):
     return ga
 
 
+def svd_backward_graph(u, s, vh, gu, gs, gvh):
+    """``svd_backward`` in differentiable tensor ops."""
+    k = s.shape[-1]
+    if u.shape[-1] != k:
+        u, gu = u[..., :k], None if gu is None else gu[..., :k]
+    if vh.shape[-2] != k:
+        vh, gvh = vh[..., :k, :], None if gvh is None else gvh[..., :k, :]
+    if gu is None and gvh is None:
+        return None if gs is None else (u * gs.unsqueeze(-2)) @ vh
+    eye = _eye_like(s)
+    s2 = s * s
+    e = s2.unsqueeze(-2) - s2.unsqueeze(-1) + eye
+    inner = 0 if gs is None else gs.unsqueeze(-1) * eye
+    if gu is not None:
+        uhgu = u.mT @ gu
+        inner = inner + (uhgu - uhgu.mT) / e * s.unsqueeze(-2)
+    if gvh is not None:
+        vhgv = vh @ gvh.mT
+        inner = inner + s.unsqueeze(-1) * (vhgv - vhgv.mT) / e
+    ga = u @ inner @ vh
+    if gu is not None and u.shape[-2] > k:
+        ga = ga + ((gu - u @ uhgu) / s.unsqueeze(-2)) @ vh
+    if gvh is not None and vh.shape[-1] > k:
+        ga = ga + u @ ((gvh - vhgv.mT @ vh) / s.unsqueeze(-1))
+    return ga
+
+
+def _eye_like(s):
+    """The identity matrix of ``s``'s last dim, dtype and device, as a constant array."""
+    return xp_of(s._data).eye(s.shape[-1], dtype=s._data.dtype)
+
+
 class Eigh(Op):
     __slots__ = ("values", "vectors")
     _name = "LinalgEighBackward0"
@@ -170,6 +239,17 @@ class Eigh(Op):
         if gl is not None:
             inner = inner + _diag_embed(xp, gl)
         return (_mm(_mm(v, inner), _t(v)),)
+
+    def backward_graph(self, gl, gv):
+        values, v = self.saved_output(self.values, 0), self.saved_output(self.vectors, 1)
+        eye = _eye_like(values)
+        inner = 0
+        if gv is not None:
+            vhgv = v.mT @ gv
+            inner = 0.5 * (vhgv - vhgv.mT) / (values.unsqueeze(-2) - values.unsqueeze(-1) + eye)
+        if gl is not None:
+            inner = inner + gl.unsqueeze(-1) * eye
+        return (v @ inner @ v.mT,)
 
 
 def cholesky(A, *, upper=False):

@@ -9,10 +9,11 @@ from ..creation import eye
 from ..dtypes import bool_, legacy_name
 from ..ops.elementwise import where
 from ..ops.matmul import matmul
-from ..ops.op import Op, unbroadcast, xp_of
-from ..ops.shape import mT
+from ..ops.op import Op, sum_to, unbroadcast, xp_of
+from ..ops.shape import mT, stack
 from ..threads import cpu_matmul
 from .checks import check_matrix, inv_or_raise, solve_or_raise
+from .factorizations import SVD
 
 slogdet_result = collections.namedtuple("linalg_slogdet", ["sign", "logabsdet"])
 
@@ -34,23 +35,38 @@ class Inv(Op):
         y = _t(self.out)
         return (-cpu_matmul(cpu_matmul(y, g), y),)
 
+    def backward_graph(self, g):
+        y = self.saved_output(self.out).mT
+        return (-(y @ g @ y),)
+
 
 class Det(Op):
-    __slots__ = ("a",)
+    __slots__ = ("a", "out")
     _name = "LinalgDetBackward0"
-    saves = 1
+    saves = 3
 
     def forward(self, a):
         self.a = a
-        return xp_of(a).linalg.det(a)
+        self.out = xp_of(a).linalg.det(a)
+        return self.out
 
     def backward(self, g):
-        return (g[..., None, None] * _adjugate_t(xp_of(g), self.a),)
+        xp = xp_of(g)
+        if bool((self.out == 0).any()):
+            return (g[..., None, None] * _adjugate_t(xp, self.a),)
+        return ((g * self.out)[..., None, None] * _t(xp.linalg.inv(self.a)),)
+
+    def backward_graph(self, g):
+        a = self.saved_input(0, self.a)
+        if bool((self.out == 0).any()):
+            return (g[..., None, None] * _adjugate_t_graph(a),)
+        return ((g * self.saved_output(self.out))[..., None, None] * Inv.apply(a).mT,)
 
 
 def _adjugate_t(xp, a):
     """The transposed adjugate, ``d det(A) / dA``, from the SVD ``A = U S Vh`` as ``det(U) det(Vh) U diag(s^) Vh``
-    with ``s^_i`` the product of the other singular values: finite for singular matrices too, as PyTorch's."""
+    with ``s^_i`` the product of the other singular values: finite for singular matrices too. Only batches with a
+    singular matrix take it (an SVD costs 15 times an LU), as in PyTorch; the others use ``det(A) A^-T``."""
     if a.shape[-1] == 0:
         return xp.zeros_like(a)
     u, s, vh = xp.linalg.svd(a)
@@ -59,6 +75,22 @@ def _adjugate_t(xp, a):
     after = xp.flip(xp.cumprod(xp.concatenate([ones, xp.flip(s[..., 1:], axis=-1)], axis=-1), axis=-1), axis=-1)
     sign = xp.linalg.det(u) * xp.linalg.det(vh)
     return sign[..., None, None] * cpu_matmul(u * (before * after)[..., None, :], vh)
+
+
+def _adjugate_t_graph(a):
+    """``_adjugate_t`` in differentiable ops, for a double backward at a singular matrix."""
+    n = a.shape[-1]
+    if n == 0:
+        return a * 0
+    u, s, vh = SVD.apply(a)
+    columns = [s[..., i] for i in range(n)]
+    before, after = [s[..., 0] * 0 + 1], [s[..., 0] * 0 + 1]
+    for i in range(n - 1):
+        before.append(before[-1] * columns[i])
+        after.append(after[-1] * columns[n - 1 - i])
+    others = stack([b * c for b, c in zip(before, reversed(after))], -1)
+    sign = Det.apply(u) * Det.apply(vh)
+    return sign[..., None, None] * ((u * others[..., None, :]) @ vh)
 
 
 class Slogdet(Op):
@@ -77,27 +109,40 @@ class Slogdet(Op):
             return (None,)
         return (g_logabs[..., None, None] * _t(inv_or_raise(xp_of(g_logabs), self.a)),)
 
+    def backward_graph(self, g_sign, g_logabs):
+        if g_logabs is None:
+            return (None,)
+        return (g_logabs[..., None, None] * Inv.apply(self.saved_input(0, self.a)).mT,)
+
 
 class Solve(Op):
-    """``A X = B`` for B a batch of matrices (vectors arrive here as one-column matrices)."""
+    """``A X = B`` for B a batch of matrices (vectors arrive here as one-column matrices), batches broadcast."""
 
-    __slots__ = ("a", "a_shape", "b_shape", "out")
+    __slots__ = ("a", "b_shape", "out")
     _name = "LinalgSolveExBackward0"
     saves = 3
 
     def forward(self, a, b):
         xp = xp_of(a)
         batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-        self.a_shape, self.b_shape = a.shape, b.shape
-        self.a = xp.broadcast_to(a, (*batch, *a.shape[-2:]))
-        self.out = solve_or_raise(xp, self.a, xp.broadcast_to(b, (*batch, *b.shape[-2:])))
+        self.a, self.b_shape = a, b.shape
+        self.out = solve_or_raise(xp, xp.broadcast_to(a, (*batch, *a.shape[-2:])),
+                                  xp.broadcast_to(b, (*batch, *b.shape[-2:])))
         return self.out
 
     def backward(self, g):
+        xp = xp_of(g)
         ea, eb = self._edges
-        gb = solve_or_raise(xp_of(g), _t(self.a), g)
-        ga = None if ea is None else unbroadcast(-cpu_matmul(gb, _t(self.out)), self.a_shape)
+        a = xp.broadcast_to(self.a, (*g.shape[:-2], *self.a.shape[-2:]))
+        gb = solve_or_raise(xp, _t(a), g)
+        ga = None if ea is None else unbroadcast(-cpu_matmul(gb, _t(self.out)), self.a.shape)
         return ga, None if eb is None else unbroadcast(gb, self.b_shape)
+
+    def backward_graph(self, g):
+        ea, eb = self._edges
+        gb = Solve.apply(self.saved_input(0, self.a).mT, g)
+        ga = None if ea is None else sum_to(-(gb @ self.saved_output(self.out).mT), self.a.shape)
+        return ga, None if eb is None else sum_to(gb, self.b_shape)
 
 
 def inv(A):

@@ -41,6 +41,12 @@ class Pinv(Op):
         grad = grad + cpu_matmul(gt - cpu_matmul(a, cpu_matmul(p, gt)), cpu_matmul(p, pt))
         return (grad + cpu_matmul(cpu_matmul(pt, p), gt - cpu_matmul(cpu_matmul(gt, p), a)),)
 
+    def backward_graph(self, g):
+        a, p = self.saved_input(0, self.a), self.saved_output(self.out)
+        pt, gt = p.mT, g.mT
+        grad = -(pt @ g @ pt) + (gt - a @ (p @ gt)) @ (p @ pt)
+        return (grad + (pt @ p) @ (gt - gt @ p @ a),)
+
 
 def pinv(A, *, atol=None, rtol=None, hermitian=False):
     """Singular values (|eigenvalues| when ``hermitian``) at or below ``max(atol, rtol * largest)`` are dropped;

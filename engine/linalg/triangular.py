@@ -6,7 +6,7 @@ rather than an error, as PyTorch's (LAPACK's trsm) does.
 
 import numpy as np
 
-from ..ops.op import Op, unbroadcast, xp_of
+from ..ops.op import Op, sum_to, unbroadcast, xp_of
 from ..ops.shape import mT
 from ..threads import cpu_matmul
 from .checks import check_float
@@ -44,6 +44,16 @@ class SolveTriangular(Op):
             offset = int(self.unit)
             ga = unbroadcast(xp.triu(full, offset) if self.upper else xp.tril(full, -offset), self.a_shape)
         return ga, None if eb is None else unbroadcast(gb, self.b_shape)
+
+    def backward_graph(self, g):
+        ea, eb = self._edges
+        gb = SolveTriangular.apply(self.saved_input(0, self.a).mT, g, upper=not self.upper, unit=self.unit)
+        ga = None
+        if ea is not None:
+            full = -(gb @ self.saved_output(self.out).mT)
+            offset = int(self.unit)
+            ga = sum_to(full.triu(offset) if self.upper else full.tril(-offset), self.a_shape)
+        return ga, None if eb is None else sum_to(gb, self.b_shape)
 
 
 def solve_triangular(A, B, *, upper, left=True, unitriangular=False):

@@ -11,7 +11,7 @@ from ..tensor import wrap_dim
 from .elementwise import where
 from .inplace import apply_inplace
 from .matmul import bmm, matmul, mm, mv
-from .op import Op, unbroadcast, xp_of
+from .op import Op, sum_to, unbroadcast, xp_of
 from .reduce import Norm
 from .shape import cat
 
@@ -129,6 +129,12 @@ class Cross(Op):
         ea, eb = self._edges
         ga = None if ea is None else unbroadcast(xp.cross(self.b, g, axis=self.axis), self.a_shape)
         gb = None if eb is None else unbroadcast(xp.cross(g, self.a, axis=self.axis), self.b_shape)
+        return ga, gb
+
+    def backward_graph(self, g):
+        ea, eb = self._edges
+        ga = None if ea is None else sum_to(Cross.apply(self.saved_input(1, self.b), g, axis=self.axis), self.a_shape)
+        gb = None if eb is None else sum_to(Cross.apply(g, self.saved_input(0, self.a), axis=self.axis), self.b_shape)
         return ga, gb
 
 

@@ -4,6 +4,10 @@ Random samples are made well-conditioned inside the call, so gradients and finit
 ``_dominant`` adds a diagonal that dominates each row, ``_spd`` builds ``A A^T + n I``, ``_sym`` ``A + A^T``.
 Singular and eigen vectors are compared through sign-invariant functions (``U @ Vh``, ``V * V``), as their signs
 are arbitrary.
+
+Double backward is claimed by every differentiable entry but these: ``cdist``, whose double backward PyTorch does
+not implement (``_cdist_backward``), so there is nothing to compare ours with; the norms, whose ord=1/inf samples
+have a second derivative that PyTorch returns as a ZeroTensor, which the comparison cannot read.
 """
 
 from __future__ import annotations
@@ -201,6 +205,7 @@ LINALG = [
                       "diagonal element 2 is zero"),
         ],
         tolerances=TOL,
+        supports_gradgrad=True,
     ),
     OpInfo(
         "linalg.det",
@@ -209,6 +214,7 @@ LINALG = [
         variants={"method": lambda m, x: x.det(), "torch.det": lambda m, x: m.det(x)},
         error_inputs=lambda: _matrix_errors("linalg.det"),
         tolerances=TOL,
+        supports_gradgrad=True,
     ),
     OpInfo(
         "linalg.slogdet",
@@ -217,6 +223,7 @@ LINALG = [
         variants={"method": lambda m, x: tuple(x.slogdet())},
         error_inputs=lambda: _matrix_errors("linalg.slogdet"),
         tolerances=TOL,
+        supports_gradgrad=True,
     ),
     OpInfo(
         "logdet",
@@ -224,6 +231,7 @@ LINALG = [
         _square,
         variants={"method": lambda m, x: _spd(m, x).logdet()},
         tolerances=TOL,
+        supports_gradgrad=True,
     ),
     OpInfo(
         "linalg.solve",
@@ -236,6 +244,7 @@ LINALG = [
                       "input matrix is singular."),
         ],
         tolerances=TOL,
+        supports_gradgrad=True,
     ),
     OpInfo(
         "linalg.solve_triangular",
@@ -254,6 +263,7 @@ LINALG = [
                       "A and B for the equation AX = B (3x3 and 2x1)"),
         ],
         tolerances=TOL,
+        supports_gradgrad=True,
     ),
     OpInfo(
         "linalg.cholesky",
@@ -270,6 +280,7 @@ LINALG = [
                       "linalg.cholesky: (Batch element 1): The factorization could not be completed"),
         ],
         tolerances=TOL,
+        supports_gradgrad=True,
     ),
     OpInfo(
         "linalg.qr",
@@ -286,6 +297,7 @@ LINALG = [
             *_matrix_errors("linalg.qr", square=False),
         ],
         tolerances=TOL,
+        supports_gradgrad=True,
     ),
     OpInfo(
         "linalg.svd",
@@ -293,6 +305,7 @@ LINALG = [
         _rect,
         error_inputs=lambda: _matrix_errors("linalg.svd", square=False),
         tolerances=TOL,
+        supports_gradgrad=True,
     ),
     OpInfo(
         "svd",
@@ -304,6 +317,7 @@ LINALG = [
         ],
         variants={"method": _legacy_svd_method},
         tolerances=TOL,
+        supports_gradgrad=True,
     ),
     OpInfo(
         "qr",
@@ -311,6 +325,7 @@ LINALG = [
         lambda dtype: [*RECT, S("some=False", (3, 4), kwargs={"some": False})],
         variants={"method": _deprecated(lambda m, x, **kw: tuple(x.qr(**kw)))},
         tolerances=TOL,
+        supports_gradgrad=True,
     ),
     OpInfo(
         "pinverse",
@@ -319,12 +334,14 @@ LINALG = [
                                 grad=False)],
         variants={"method": lambda m, x, **kw: x.pinverse(**kw)},
         tolerances=TOL,
+        supports_gradgrad=True,
     ),
     OpInfo(
         "linalg.svdvals",
         lambda m, x: m.linalg.svdvals(x),
         _rect,
         tolerances=TOL,
+        supports_gradgrad=True,
     ),
     OpInfo(
         "linalg.eigh",
@@ -337,12 +354,14 @@ LINALG = [
             _err("UPLO", (3, 3), "Expected UPLO argument to be 'L' or 'U', but got X", kwargs={"UPLO": "X"}),
         ],
         tolerances=TOL,
+        supports_gradgrad=True,
     ),
     OpInfo(
         "linalg.eigvalsh",
         lambda m, x: m.linalg.eigvalsh(_sym(m, x)),
         _square,
         tolerances=TOL,
+        supports_gradgrad=True,
     ),
     OpInfo(
         "linalg.pinv",
@@ -356,6 +375,7 @@ LINALG = [
         ],
         error_inputs=lambda: [_err("1d", (3,), "linalg.pinv(Float{[3]}): expected a tensor with 2 or more dimensions")],
         tolerances=TOL,
+        supports_gradgrad=True,
     ),
     OpInfo(
         "linalg.matrix_power",
@@ -367,6 +387,7 @@ LINALG = [
                        RuntimeError, "linalg.matrix_power: A must be batches of square matrices"),
         ],
         tolerances=TOL,
+        supports_gradgrad=True,
     ),
     OpInfo(
         "linalg.norm",
@@ -411,6 +432,7 @@ LINALG = [
                        "[3, 4] cannot be multiplied"),
         ],
         tolerances=TOL,
+        supports_gradgrad=True,
     ),
     OpInfo(
         "linalg.vecdot",
@@ -420,6 +442,7 @@ LINALG = [
             ErrorInput(S("dtypes", (2, 3), (3,), dtypes=("float32", "float64")), RuntimeError, "linalg.vecdot: "
                        "Expected x and y to have the same dtype, but found x of type Float and y of type Double"),
         ],
+        supports_gradgrad=True,
     ),
     OpInfo(
         "linalg.matrix_rank",
@@ -448,6 +471,7 @@ LINALG = [
                        "3. Got 2 and 2"),
         ],
         dtypes=FLOATS_AND_INT,
+        supports_gradgrad=True,
     ),
 ]
 
@@ -473,6 +497,7 @@ def _accumulate(name, shapes, errors):
         variants={"method": lambda m, x, a, b, **kw: getattr(x, name)(a, b, **kw)},
         error_inputs=lambda: errors,
         dtypes=FLOATS_AND_INT,
+        supports_gradgrad=True,
     )
 
 
@@ -488,6 +513,7 @@ def _accumulate_inplace(name, shapes):
                        f"{list(shapes[0])} should match"),
         ],
         dtypes=FLOATS_AND_INT,
+        supports_gradgrad=True,
     )
 
 
@@ -547,5 +573,6 @@ BLAS = [
                        "dimension 1 must have length 3. Got 2 and 2"),
         ],
         dtypes=FLOATS_AND_INT,
+        supports_gradgrad=True,
     ),
 ]
