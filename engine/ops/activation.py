@@ -1,57 +1,17 @@
 """Activation functions, each one graph node with an analytic backward: leaky_relu, gelu (exact and tanh),
 elu, selu, celu, silu, mish, softplus, hardtanh, relu6, hardsigmoid, hardswish, logsigmoid.
 
-Names, arguments, node names and errors follow ``torch.nn.functional``. NumPy has no ``erf``: ``erf``
-below evaluates Cephes' rational approximations (double-precision accurate) in the input's dtype.
+Names, arguments, node names and errors follow ``torch.nn.functional``; gelu's ``erf`` is ``special.erf``.
 """
 
 import math
 
 from ..dtypes import legacy_name
+from ..tensor import make_tensor
 from .inplace import apply_inplace
 from .op import Op, xp_of
-
-# Cephes ndtr.c: erf(x) = x T(x^2) / U(x^2) for |x| <= 1; erfc(x) = exp(-x^2) P(x) / Q(x) for 1 < x < 8.
-_T = (9.60497373987051638749e0, 9.00260197203842689217e1, 2.23200534594684319226e3,
-      7.00332514112805075473e3, 5.55923013010394962768e4)
-_U = (1.0, 3.35617141647503099647e1, 5.21357949780152679795e2, 4.59432382970980127987e3,
-      2.26290000613890934246e4, 4.92673942608635921086e4)
-_P = (2.46196981473530512524e-10, 5.64189564831068821977e-1, 7.46321056442269912687e0,
-      4.86371970985681366614e1, 1.96520832956077098242e2, 5.26445194995477358631e2,
-      9.34528527171957607540e2, 1.02755188689515710272e3, 5.57535335369399327526e2)
-_Q = (1.0, 1.32281951154744992508e1, 8.67072140885989742329e1, 3.54937778887819891062e2,
-      9.75708501743205489753e2, 1.82390916687909736289e3, 2.24633760818710981792e3,
-      1.65666309194161350182e3, 5.57535340817727675546e2)
-# For float32 and below, |x| <= 1: erf(x) = x + x S(x^2), S fitted to erf(x)/x - 1 within 4e-11: the
-# small correction term keeps the rounding of the evaluation near half an ulp (about 1.4 ulp at worst).
-_S = (-9.67359405584392872e-06, 1.12682583367299213e-04, -8.48439770087493325e-04, 5.22105353736843428e-03,
-      -2.68654383767024454e-02, 1.12837826237695740e-01, -3.76126384761788057e-01, 1.28379167062419086e-01)
-
-
-def _polevl(x, coefs):
-    t = x.dtype.type
-    y = x * t(coefs[0]) + t(coefs[1])
-    for c in coefs[2:]:
-        y *= x
-        y += t(c)
-    return y
-
-
-def erf(x):
-    """The error function of a floating array, elementwise, in its dtype: within 3 ulp in float64,
-    1.5 ulp in float32 (no wider temporaries)."""
-    xp = xp_of(x)
-    small = xp.clip(x, -1, 1)
-    z = small * small
-    if x.dtype.itemsize >= 8:
-        inner = small * _polevl(z, _T) / _polevl(z, _U)
-    else:
-        inner = small + small * _polevl(z, _S)
-    # Beyond 6, erfc < 3e-17: erf rounds to +-1 in float64 already.
-    a = xp.clip(xp.abs(x), 1, 6)
-    erfc = xp.exp(-(a * a)) * _polevl(a, _P) / _polevl(a, _Q)
-    outer = xp.copysign(1 - erfc, x)
-    return xp.where(xp.abs(x) <= 1, inner, outer)
+from .piecewise import constant_in
+from .special import Erf, erf
 
 
 def _check_float(x, kernel):
@@ -59,8 +19,14 @@ def _check_float(x, kernel):
         raise NotImplementedError(f'"{kernel}" not implemented for \'{legacy_name(x._data.dtype)}\'')
 
 
+def _mask(condition, like):
+    """A boolean array as a constant tensor of ``like``'s dtype and device."""
+    return make_tensor(condition.astype(like._data.dtype), like._device)
+
+
 class _Activation(Op):
-    """y = f(x) elementwise; backward ``df(g, x, *args)``, from the saved input."""
+    """y = f(x) elementwise; backward ``df(g, x, *args)``, from the saved input; with ``create_graph``,
+    ``df_graph(g, x, *args)``, the same in tensor ops."""
 
     __slots__ = ("args", "x")
     saves = 1
@@ -71,6 +37,19 @@ class _Activation(Op):
 
     def backward(self, g):
         return (self.df(g, self.x, *self.args),)
+
+    def backward_graph(self, g):
+        return (self.df_graph(g, self.saved_input(0, self.x), *self.args),)
+
+
+class _PiecewiseLinear(_Activation):
+    """An activation whose derivative is piecewise constant: ``df`` of ones is the factor, constant in x."""
+
+    __slots__ = ()
+
+    def df_graph(self, g, x, *args):
+        factor = self.df(xp_of(self.x).ones_like(self.x), self.x, *args)
+        return constant_in(g * make_tensor(factor, x._device), x)
 
 
 def stable_sigmoid(x):
@@ -92,7 +71,7 @@ def _softplus(x):
     return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
 
 
-class LeakyRelu(_Activation):
+class LeakyRelu(_PiecewiseLinear):
     __slots__ = ()
     _name = "LeakyReluBackward0"
 
@@ -138,6 +117,17 @@ class Gelu(_Activation):
         pdf = xp.exp(x * x * t(-0.5)) * t(_INV_SQRT_2PI)
         return g * (cdf + x * pdf)
 
+    @staticmethod
+    def df_graph(g, x, approximate):
+        if approximate == "tanh":
+            x_sq = x * x
+            th = ((x + x_sq * x * _K_KAPPA) * _K_BETA).tanh()
+            right = x * 0.5 * (1 - th * th) * ((x_sq * (3 * _K_KAPPA) + 1) * _K_BETA)
+            return g * ((th + 1) * 0.5 + right)
+        cdf = (Erf.apply(x * _SQRT1_2) + 1) * 0.5
+        pdf = (x * x * -0.5).exp() * _INV_SQRT_2PI
+        return g * (cdf + x * pdf)
+
 
 class Elu(_Activation):
     """ELU, SELU and CELU: ``scale * (x if x > 0 else alpha * (exp(x * input_scale) - 1))``."""
@@ -160,6 +150,12 @@ class Elu(_Activation):
         neg = xp.exp(xp.minimum(x, 0) * t(input_scale)) * t(alpha * scale * input_scale)
         return g * xp.where(x > 0, t(scale), neg)
 
+    @staticmethod
+    def df_graph(g, x, alpha, scale, input_scale):
+        pos = x._data > 0
+        neg = (x.clamp(max=0) * input_scale).exp() * _mask(~pos, x) * (alpha * scale * input_scale)
+        return g * (neg + _mask(pos, x) * scale)
+
 
 class Celu(Elu):
     __slots__ = ()
@@ -179,6 +175,11 @@ class Silu(_Activation):
         s = stable_sigmoid(x)
         return g * s * (1 + x * (1 - s))
 
+    @staticmethod
+    def df_graph(g, x):
+        s = x.sigmoid()
+        return g * (s * (x * (1 - s) + 1))
+
 
 class Mish(_Activation):
     __slots__ = ()
@@ -192,6 +193,11 @@ class Mish(_Activation):
     def df(g, x):
         th = xp_of(x).tanh(_softplus(x))
         return g * (th + x * stable_sigmoid(x) * (1 - th * th))
+
+    @staticmethod
+    def df_graph(g, x):
+        th = softplus(x).tanh()
+        return g * (th + x * x.sigmoid() * (1 - th * th))
 
 
 class Softplus(_Activation):
@@ -210,8 +216,13 @@ class Softplus(_Activation):
         bx = x * x.dtype.type(beta)
         return xp_of(x).where(bx > threshold, g, g * stable_sigmoid(bx))
 
+    @staticmethod
+    def df_graph(g, x, beta, threshold):
+        over = x._data * x._data.dtype.type(beta) > threshold
+        return g * ((x * beta).sigmoid() * _mask(~over, x) + _mask(over, x))
 
-class Hardtanh(_Activation):
+
+class Hardtanh(_PiecewiseLinear):
     __slots__ = ()
     _name = "HardtanhBackward0"
 
@@ -227,6 +238,7 @@ class Hardtanh(_Activation):
 class Hardsigmoid(_Activation):
     __slots__ = ()
     _name = "HardsigmoidBackward0"
+    backward_graph = None  # PyTorch has no derivative of hardsigmoid_backward either
 
     @staticmethod
     def f(x):
@@ -254,6 +266,11 @@ class Hardswish(_Activation):
         mid = x * t(1 / 3) + t(0.5)
         return g * xp.where(x < -3, t(0), xp.where(x <= 3, mid, t(1)))
 
+    @staticmethod
+    def df_graph(g, x):
+        a = x._data
+        return g * ((x * (1 / 3) + 0.5) * _mask((a >= -3) & (a <= 3), x) + _mask(a > 3, x))
+
 
 class LogSigmoid(_Activation):
     __slots__ = ()
@@ -264,6 +281,10 @@ class LogSigmoid(_Activation):
     @staticmethod
     def df(g, x):
         return g * stable_sigmoid(-x)
+
+    @staticmethod
+    def df_graph(g, x):
+        return g * (-x).sigmoid()
 
 
 def _run(op, input, inplace, kernel, *args):

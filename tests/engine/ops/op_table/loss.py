@@ -691,6 +691,8 @@ ACTIVATIONS = [
     ("hardswish", [{}]),
     ("logsigmoid", [{}]),
 ]
+# PyTorch has no double backward of hardsigmoid ("derivative for aten::hardsigmoid_backward is not implemented").
+_NO_GRADGRAD = {"hardsigmoid"}
 _INPLACE = {"leaky_relu", "elu", "silu", "hardtanh", "relu6", "mish", "hardswish"}
 _ACT_ERRORS = {
     "gelu": [
@@ -737,7 +739,13 @@ def _activation(name, options):
         return getattr(F(m), name)(x, **kw)
 
     errors = _ACT_ERRORS.get(name, [])
-    return OpInfo(name, with_call_errors(fn), _act_samples(name, options), error_inputs=lambda: errors)
+    return OpInfo(
+        name,
+        with_call_errors(fn),
+        _act_samples(name, options),
+        error_inputs=lambda: errors,
+        supports_gradgrad=name not in _NO_GRADGRAD,
+    )
 
 
 ACTIVATION = [_activation(name, options) for name, options in ACTIVATIONS]

@@ -1,0 +1,27 @@
+"""``torch.special``: the error function family (``erf``, ``erfc``, ``erfinv``), also ``torch.erf`` etc. and
+Tensor methods. Integer and bool inputs compute in the default float dtype, as in PyTorch."""
+
+from . import dtypes
+from .ops.op import write_out
+from .ops.special import Erf, Erfc, Erfinv
+
+
+def _float_input(input):
+    if input._data.dtype.kind in "biu":
+        return input.to(dtypes.get_default_dtype())
+    return input
+
+
+def erf(input, *, out=None):
+    return write_out(Erf.apply(_float_input(input)), out, "erf")
+
+
+def erfc(input, *, out=None):
+    return write_out(Erfc.apply(_float_input(input)), out, "erfc")
+
+
+def erfinv(input, *, out=None):
+    return write_out(Erfinv.apply(_float_input(input)), out, "erfinv")
+
+
+__all__ = ["erf", "erfc", "erfinv"]
