@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 
 from .. import dtypes
-from ..tensor import Tensor, wrap_dim
+from ..tensor import Tensor, make_tensor, wrap_dim
 from .convert import cast
 from .elementwise import maximum, minimum
 from .op import Op, compute, xp_of
@@ -114,7 +114,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
 def _float_only(name, input, dtype):
     if dtype is not None:
         return cast(input, dtypes.to_dtype(dtype))
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in dtypes.FLOAT_KINDS:
         raise RuntimeError(
             f"{name}(): could not infer output dtype. Input dtype must be either a floating point or "
             f"complex dtype. Got: {dtypes.legacy_name(input._data.dtype)}"
@@ -129,13 +129,14 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
 
 
 class Var(Op):
-    __slots__ = ("centered", "dims", "divisor", "keepdim")
+    __slots__ = ("centered", "dims", "divisor", "keepdim", "x")
     _name = "VarBackward0"
+    saves = 1
 
     def forward(self, x, dims=None, correction=1, keepdim=False):
         axis = _axis(dims, x.ndim)
         n = x.size if axis is None else math.prod(x.shape[d] for d in axis)
-        self.dims, self.keepdim = dims, keepdim
+        self.x, self.dims, self.keepdim = x, dims, keepdim
         self.divisor = n - correction if n > correction else 0
         if not self.divisor:
             warnings.warn(f"{self._name[:3].lower()}(): degrees of freedom is <= 0. Correction should be strictly "
@@ -149,6 +150,14 @@ class Var(Op):
         c = self.centered
         g = expand_grad(g, c.shape, self.dims, self.keepdim)
         return (g * c * (2 / self.divisor) if self.divisor else g * c * np.nan,)
+
+    def _centered_graph(self):
+        x = self.saved_input(0, self.x)
+        return x - x.mean(self.dims, keepdim=True)
+
+    def backward_graph(self, g):
+        g = expand_grad_graph(g, self.x.shape, self.dims, self.keepdim) * self._centered_graph()
+        return (g * (2 / self.divisor) if self.divisor else g * np.nan,)
 
 
 def _correction(unbiased, correction):
@@ -168,6 +177,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 class Std(Var):
     __slots__ = ("out",)
     _name = "StdBackward0"
+    saves = 3
 
     def forward(self, x, dims=None, correction=1, keepdim=False):
         self.out = xp_of(x).sqrt(Var.forward(self, x, dims, correction, keepdim))
@@ -182,6 +192,15 @@ class Std(Var):
             return (g * c * np.nan,)
         return (xp.where(zero, 0, g * c / self.divisor),)
 
+    def backward_graph(self, g):
+        c = self._centered_graph()
+        if not self.divisor:
+            return (expand_grad_graph(g, c.shape, self.dims, self.keepdim) * c * np.nan,)
+        zero = (self.out == 0).astype(self.out.dtype)
+        g = g / (self.saved_output(self.out) + zero)
+        keep = expand_grad(1 - zero, c.shape, self.dims, self.keepdim) / self.divisor
+        return (expand_grad_graph(g, c.shape, self.dims, self.keepdim) * c * keep,)
+
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     if isinstance(dim, bool):
@@ -195,7 +214,7 @@ def _with_mean(name, spread, input, dim, unbiased, keepdim, correction):
     """``(spread(input), mean(input))`` over the same dims; a bool in ``dim``'s place is ``unbiased``."""
     if isinstance(dim, bool):
         dim, unbiased = None, dim
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in dtypes.FLOAT_KINDS:
         raise RuntimeError(f"{name} only support floating point and complex dtypes")
     return spread(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
 
@@ -232,6 +251,28 @@ class Prod(Op):
         gk = g if self.keepdim else xp.expand_dims(g, axis)
         return (xp.moveaxis(others, -1, axis) * gk,)
 
+    def backward_graph(self, g):
+        x, axis = self.saved_input(0, self.x), self.axis
+        if not x.ndim:
+            return (g,)
+        lines = x.reshape(-1) if axis is None else x.movedim(axis, -1)
+        others = _exclusive_cumprod(lines) * _exclusive_cumprod(lines.flip(-1)).flip(-1)
+        if axis is None:
+            return ((g.reshape(()) * others).reshape(x.shape),)
+        return (others.movedim(-1, axis) * (g if self.keepdim else g.unsqueeze(axis)),)
+
+
+def _exclusive_cumprod(lines):
+    """The products of the elements before each one along the last axis, in tensor ops (exact with zeros)."""
+    n = lines.shape[-1]
+    xp = xp_of(lines._data)
+    if n < 2:
+        return make_tensor(xp.ones(lines.shape, dtype=lines._data.dtype), lines._device)
+    first = xp.zeros(n, dtype=lines._data.dtype)
+    first[0] = 1
+    shifted = lines[..., xp.maximum(xp.arange(n) - 1, 0)] * (1 - first) + first
+    return shifted.cumprod(-1)
+
 
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     x = cast(input, dtypes.to_dtype(dtype)) if dtype is not None else _int_to_long(input)
@@ -259,7 +300,7 @@ class _Extreme(Op):
         xp = xp_of(x)
         y = (x.max if self.is_max else x.min)(axis=axis, keepdims=True)
         mask = (x == y)
-        if self.nan_takes_grad and x.dtype.kind == "f":
+        if self.nan_takes_grad and x.dtype.kind in dtypes.FLOAT_KINDS:
             mask |= xp.isnan(x) & xp.isnan(y)
         mask = mask.astype(x.dtype)
         self.mask = mask / mask.sum(axis=axis, keepdims=True)
@@ -269,6 +310,9 @@ class _Extreme(Op):
 
     def backward(self, g):
         return (expand_grad(g, self.mask.shape, self.dims, self.keepdim) * self.mask,)
+
+    def backward_graph(self, g):
+        return (expand_grad_graph(g, self.mask.shape, self.dims, self.keepdim) * self.mask,)
 
 
 class Amax(_Extreme):
@@ -334,6 +378,14 @@ class MaxDim(Op):
         gk = g if self.keepdim else xp.expand_dims(g, self.axis)
         xp.put_along_axis(out, self.indices, gk, axis=self.axis)
         return (out,)
+
+    def backward_graph(self, g, g_idx=None):
+        if len(self.shape) == 0:
+            return (g,)
+        picked = xp_of(self.indices).zeros(self.shape, dtype=g._data.dtype)
+        xp_of(picked).put_along_axis(picked, self.indices, 1, axis=self.axis)
+        gk = g if self.keepdim else g.unsqueeze(self.axis)
+        return (gk.expand(self.shape) * picked,)
 
 
 class MinDim(MaxDim):
@@ -426,6 +478,24 @@ class Norm(Op):
         safe = xp.where(o == 0, 1, o)
         return (xp.where(o == 0, 0, g * xp.sign(x) * xp.abs(x) ** (p - 1) / safe ** (p - 1)),)
 
+    def backward_graph(self, g):
+        x, p, out = self.x, self.p, self.out
+        xp = xp_of(x)
+        g = expand_grad_graph(g, x.shape, self.dims, self.keepdim)
+        if p == 0:
+            return (g * 0,)
+        if p == 1:
+            return (g * xp.sign(x),)
+        if p in (math.inf, -math.inf):
+            return (g * self.backward(xp.ones(out.shape, dtype=x.dtype))[0],)  # the constant weights
+        zero = (out == 0).astype(x.dtype)
+        o = expand_grad_graph(self.saved_output(out) + zero, x.shape, self.dims, self.keepdim)
+        keep = expand_grad(1 - zero, x.shape, self.dims, self.keepdim)
+        xs = self.saved_input(0, x)
+        if p == 2:
+            return (g * xs / o * keep,)
+        return (g * xp.sign(x) * xs.abs() ** (p - 1) / o ** (p - 1) * keep,)
+
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     x = _float_only("linalg.vector_norm", input, dtype)
@@ -458,9 +528,15 @@ class LogSumExp(Op):
         g = expand_grad(g, x.shape, self.dims, self.keepdim)
         return (g * xp_of(x).exp(x - self.out),)
 
+    def backward_graph(self, g):
+        x = self.saved_input(0, self.x)
+        out = self.saved_output(self.out if self.keepdim else self.out.reshape(g.shape))
+        g, out = (expand_grad_graph(t, x.shape, self.dims, self.keepdim) for t in (g, out))
+        return (g * (x - out).exp(),)
+
 
 def logsumexp(input, dim, keepdim=False):
-    x = cast(input, dtypes.get_default_dtype()) if input._data.dtype.kind != "f" else input
+    x = input if input._data.dtype.kind in dtypes.FLOAT_KINDS else cast(input, dtypes.get_default_dtype())
     return LogSumExp.apply(x, dims=normalize_dims(dim, x._data.ndim), keepdim=keepdim)
 
 

@@ -9,7 +9,7 @@ from ..backend import Implementation, is_host
 from ..tensor import wrap_dim
 from .convert import cast
 from .op import Op, compute, xp_of
-from .reduce import _axis, _int_to_long, expand_grad, normalize_dims
+from .reduce import _axis, _int_to_long, expand_grad, expand_grad_graph, normalize_dims
 
 aminmax_result = collections.namedtuple("aminmax", ["min", "max"])
 
@@ -53,13 +53,17 @@ class NanSum(Op):
     def forward(self, x, dims=None, keepdim=False):
         self.x, self.dims, self.keepdim = x, dims, keepdim
         axis = _axis(dims, x.ndim)
-        if x.dtype.kind != "f":
+        if x.dtype.kind not in dtypes.FLOAT_KINDS:
             return x.sum(axis=axis, keepdims=keepdim)
         return self._impl.sum(x, axis, keepdim)
 
     def backward(self, g):
         x = self.x
         return (expand_grad(g, x.shape, self.dims, self.keepdim) * ~xp_of(x).isnan(x),)
+
+    def backward_graph(self, g):
+        x = self.x
+        return (expand_grad_graph(g, x.shape, self.dims, self.keepdim) * ~xp_of(x).isnan(x),)
 
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
@@ -69,7 +73,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
 
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     x = cast(input, dtypes.to_dtype(dtype)) if dtype is not None else input
-    if x._data.dtype.kind != "f":
+    if x._data.dtype.kind not in dtypes.FLOAT_KINDS:
         raise RuntimeError("nanmean(): expected input to have floating point or complex dtype but got "
                            f"{dtypes.legacy_name(x._data.dtype)}")
     dims = normalize_dims(dim, x._data.ndim)
@@ -97,13 +101,19 @@ class AminMax(Op):
         return self.lo.reshape(shape), self.hi.reshape(shape)
 
     def backward(self, g_lo, g_hi=None):
+        return (self._shared(g_lo, g_hi, expand_grad),)
+
+    def backward_graph(self, g_lo, g_hi=None):
+        return (self._shared(g_lo, g_hi, expand_grad_graph),)
+
+    def _shared(self, g_lo, g_hi, expand):
         x, out = self.x, 0
         for g, extreme in ((g_lo, self.lo), (g_hi, self.hi)):
             if g is not None:
                 mask = (x == extreme).astype(x.dtype)
-                out = out + expand_grad(g, x.shape, self.dims, self.keepdim) * (
-                    mask / mask.sum(axis=self.axis, keepdims=True))
-        return (out,)
+                shares = mask / mask.sum(axis=self.axis, keepdims=True)
+                out = expand(g, x.shape, self.dims, self.keepdim) * shares + out
+        return out
 
 
 def aminmax(input, *, dim=None, keepdim=False):

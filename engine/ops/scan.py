@@ -10,13 +10,14 @@ import numpy as np
 
 from .. import dtypes
 from ..backend import Implementation, is_host
-from ..tensor import wrap_dim
+from ..tensor import make_tensor, wrap_dim
 from . import jit
 from .convert import cast
 from .inplace import apply_inplace
 from .op import Op, xp_of
 from .reduce import _int_to_long, values_indices
 from .scan_kernels import running_extreme
+from .scatter import scatter_add
 
 
 def prefix_scan(op, x):
@@ -41,7 +42,7 @@ class Doubling(Implementation):
         xp = xp_of(x)
         values = cls.scan(xp.maximum if is_max else xp.minimum, x)
         record = values == x
-        if x.dtype.kind == "f":
+        if x.dtype.kind in dtypes.FLOAT_KINDS:
             record |= xp.isnan(x)
         positions = xp.arange(x.shape[-1], dtype=np.int64)
         return values, cls.scan(xp.maximum, xp.where(record, positions, 0))
@@ -78,6 +79,11 @@ class Compiled(Accumulate):
 def _reverse(op, x):
     xp = xp_of(x)
     return xp.flip(op(xp.flip(x, -1)), -1)
+
+
+def _reversed(scan, t, axis):
+    """A tensor scan run from the end of ``axis`` back to its start."""
+    return scan(t.flip(axis)).flip(axis)
 
 
 def _shift_right(x, first):
@@ -124,6 +130,11 @@ class Cumsum(_Scan):
     def grad(self, g):
         return _reverse(lambda a: xp_of(a).cumsum(a, axis=-1), g)
 
+    def backward_graph(self, g):
+        if not self.shape:
+            return (g,)
+        return (_reversed(lambda t: Cumsum.apply(t, axis=self.axis), g, self.axis),)
+
 
 class Cumprod(_Scan):
     """The gradient is exact with zeros in the input: for ``y_i = x_0 ... x_i``,
@@ -151,6 +162,24 @@ class Cumprod(_Scan):
             a[..., s:] = a[..., s:] * a[..., :-s]
             s *= 2
         return before * xp.flip(b, -1)
+
+    def backward_graph(self, g):
+        """PyTorch's formula: the reversed cumulative sum of ``g * y`` over ``x`` without zeros; with zeros,
+        ``dL/dx_j = sum_{i >= j} g_i prod_{m <= i, m != j} x_m`` from one cumprod per ``j`` (``n`` times the
+        memory, as only a double backward needs it)."""
+        axis = self.axis
+        if not self.shape or self.shape[axis] < 2:
+            return (g,)
+        x = self.saved_input(0, self._back(self.x))
+        xp = xp_of(self.x)
+        if xp.all(self.x != 0):
+            y = Cumprod.apply(x, axis=axis)
+            return (_reversed(lambda t: Cumsum.apply(t, axis=axis), g * y, axis) / x,)
+        n = self.shape[axis]
+        eye = xp.eye(n, dtype=self.x.dtype)
+        without = (x.movedim(axis, -1).unsqueeze(-2) * (1 - eye) + eye).cumprod(-1)  # [..., j, i]
+        later = xp.triu(xp.ones((n, n), dtype=self.x.dtype))  # i >= j
+        return ((without * later * g.movedim(axis, -1).unsqueeze(-2)).sum(-1).movedim(-1, axis),)
 
 
 class Cummax(_Scan):
@@ -181,6 +210,12 @@ class Cummax(_Scan):
         totals = xp.concatenate([zero, xp.cumsum(g, axis=-1)], axis=-1)  # totals[k]: the sum of g before k
         run = xp.take_along_axis(totals, ends, axis=-1) - totals[..., :-1]
         return xp.where(idx == positions, run, 0).astype(g.dtype)
+
+    def backward_graph(self, g, *ignored):
+        if not self.shape:
+            return (g,)
+        zeros = make_tensor(xp_of(g._data).zeros(self.shape, dtype=g._data.dtype), g._device)
+        return (scatter_add(zeros, self.axis, make_tensor(self._back(self.indices), g._device), g),)
 
 
 class Cummin(Cummax):
@@ -214,6 +249,22 @@ class LogCumSumExp(_Scan):
 
         return part(g > 0, g) - part(g < 0, -g)
 
+    def backward_graph(self, g):
+        """PyTorch's formula, the signs' masks as constants (the smallest float, not -inf, where a part
+        is empty, so that no 0 * inf reaches the graph)."""
+        if not self.shape:
+            return (g,)
+        axis, data = self.axis, g._data
+        x, out = self.saved_input(0, self._back(self.x)), self.saved_output(self._back(self.out))
+        lowest = np.finfo(data.dtype).min
+
+        def part(mask):
+            mask = mask.astype(data.dtype)
+            log_g = (g.abs() * mask + (1 - mask)).log() + (1 - mask) * lowest
+            return (_reversed(lambda t: LogCumSumExp.apply(t, axis=axis), log_g - out, axis) + x).exp()
+
+        return (part(data > 0) - part(data < 0),)
+
 
 def _dim(input, dim):
     return wrap_dim(dim, input._data.ndim)
@@ -241,7 +292,7 @@ def cummin(input, dim):
 
 
 def logcumsumexp(input, dim):
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in dtypes.FLOAT_KINDS:
         raise NotImplementedError(
             f'"logcumsumexp_out_cpu" not implemented for \'{dtypes.legacy_name(input._data.dtype)}\'')
     return LogCumSumExp.apply(input, axis=_dim(input, dim))

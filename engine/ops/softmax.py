@@ -27,6 +27,10 @@ class Softmax(Op):
         y = self.y
         return (y * (g - (g * y).sum(axis=self.axis, keepdims=True)),)
 
+    def backward_graph(self, g):
+        y = self.saved_output(self.y)
+        return (y * (g - (g * y).sum(self.axis, keepdim=True)),)
+
 
 class LogSoftmax(Op):
     __slots__ = ("axis", "y")
@@ -43,11 +47,14 @@ class LogSoftmax(Op):
     def backward(self, g):
         return (g - xp_of(g).exp(self.y) * g.sum(axis=self.axis, keepdims=True),)
 
+    def backward_graph(self, g):
+        return (g - self.saved_output(self.y).exp() * g.sum(self.axis, keepdim=True),)
+
 
 def _prepare(input, dim, dtype):
     if dtype is not None:
         input = cast(input, dtypes.to_dtype(dtype))
-    elif input._data.dtype.kind != "f":
+    elif input._data.dtype.kind not in dtypes.FLOAT_KINDS:
         raise RuntimeError('"softmax_lastdim_kernel_impl" not implemented for '
                            f"'{dtypes.legacy_name(input._data.dtype)}'")
     if dim is None:

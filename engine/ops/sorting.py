@@ -14,9 +14,10 @@ import math
 import numpy as np
 
 from .. import dtypes
-from ..tensor import Tensor, wrap_dim
+from ..tensor import Tensor, make_tensor, wrap_dim
 from .op import Op, compute, xp_of
 from .reduce import values_indices
+from .scatter import scatter
 
 
 def _argsort(x, axis, descending=False):
@@ -91,6 +92,12 @@ class _Select(Op):
         xp = xp_of(g)
         out = xp.zeros(self.shape or (1,), dtype=g.dtype)
         xp.put_along_axis(out, self.indices, g.reshape(self.indices.shape), axis=self.axis)
+        return (out.reshape(self.shape),)
+
+    def backward_graph(self, g, g_idx=None):
+        dev, data = g._device, g._data
+        zeros = make_tensor(xp_of(data).zeros(self.shape or (1,), dtype=data.dtype), dev)
+        out = scatter(zeros, self.axis, make_tensor(self.indices, dev), g.reshape(self.indices.shape))
         return (out.reshape(self.shape),)
 
 
@@ -208,8 +215,15 @@ class MedianAll(Op):
         return xp.where(has_nan, flat[first_nan], xp.partition(flat, mid)[mid:mid + 1]).reshape(())
 
     def backward(self, g):
+        return (g * self._shares(g.dtype),)
+
+    def backward_graph(self, g):
+        return (g * self._shares(g._data.dtype),)
+
+    def _shares(self, dtype):
+        """Each element's share of the gradient: an even split between those equal to the median."""
         mask = self.mask
-        return (g * mask / xp_of(mask).maximum(mask.sum(), 1).astype(g.dtype),)
+        return mask / xp_of(mask).maximum(mask.sum(), 1).astype(dtype)
 
 
 class NanMedianAll(MedianAll):

@@ -122,6 +122,7 @@ REDUCE = [
                 ErrorInput(S("empty", (0, 3), args=(0,)), IndexError, "Expected reduction dim 0 to have non-zero size"),
             ],
             dtypes=FLOATS_AND_INT,
+            supports_gradgrad=True,
         )
         for name in ("amax", "amin")
     ),
@@ -143,6 +144,7 @@ REDUCE = [
             high=1.5,
         ),
         dtypes=FLOATS_AND_INT,
+        supports_gradgrad=True,
     ),
 ]
 
@@ -161,7 +163,10 @@ VAR_CALLS = [
     ((1,), {}),
     ((), {"dim": 0, "unbiased": False, "keepdim": True}),
 ]
-REDUCE += [_reduction(name, _reduce_samples(VAR_CALLS, zero_d=[((), {"unbiased": False})])) for name in ("var", "std")]
+REDUCE += [
+    _reduction(name, _reduce_samples(VAR_CALLS, zero_d=[((), {"unbiased": False})]), supports_gradgrad=True)
+    for name in ("var", "std")
+]
 
 MAX_CALLS = [
     ((), {}),
@@ -184,6 +189,7 @@ REDUCE += [
         ],
         error_inputs=lambda: [ErrorInput(S("empty", (0, 3)), RuntimeError, "numel() == 0")],
         dtypes=FLOATS_AND_INT,
+        supports_gradgrad=True,
     )
     for name in ("max", "min")
 ]
@@ -259,6 +265,7 @@ SOFTMAX = [
         ],
         variants={"method": _method(name)},
         error_inputs=lambda: _INT_SOFTMAX,
+        supports_gradgrad=True,
     )
     for name in ("softmax", "log_softmax")
 ]
@@ -268,5 +275,6 @@ REDUCE.append(
         _function("logsumexp"),
         _softmax_samples([((0,), {}), ((), {"dim": 1}), ((-1,), {"keepdim": True}), (((0, 2),), {})]),
         variants={"method": _method("logsumexp")},
+        supports_gradgrad=True,
     )
 )

@@ -59,6 +59,7 @@ SCAN = [
         ),
         error_inputs=lambda: _DIM_OUT_OF_RANGE,
         dtypes=FLOATS_AND_INT,
+        supports_gradgrad=True,
     ),
     _both(
         "cumprod",
@@ -75,6 +76,7 @@ SCAN = [
         ),
         error_inputs=lambda: _DIM_OUT_OF_RANGE,
         dtypes=FLOATS_AND_INT,
+        supports_gradgrad=True,
     ),
     *(
         _both(
@@ -91,6 +93,7 @@ SCAN = [
             error_inputs=lambda: _DIM_OUT_OF_RANGE,
             dtypes=FLOATS_AND_INT,
             implementations=("numba", *_SCAN_IMPLEMENTATIONS),
+            supports_gradgrad=True,
         )
         for name in ("cummax", "cummin")
     ),
@@ -110,6 +113,7 @@ SCAN = [
                        "not implemented for 'Long'"),
         ],
         implementations=_SCAN_IMPLEMENTATIONS,
+        supports_gradgrad=True,
     ),
     *(
         OpInfo(
@@ -147,6 +151,7 @@ SCAN.append(
         "scans of a view",
         _on_views,
         lambda dtype: [S(f"dim={d}", (4, 3, 2), args=(d,), low=0.5, high=1.5) for d in (0, 1, -1)],
+        supports_gradgrad=True,
     )
 )
 
@@ -175,6 +180,7 @@ REDUCE_EXTRA = [
                                          "Dimension out of range")],
         dtypes=FLOATS_AND_INT,
         implementations=("sum_first", "masked"),
+        supports_gradgrad=True,
     ),
     _both(
         "nanmean",
@@ -183,6 +189,7 @@ REDUCE_EXTRA = [
             ErrorInput(S("int64", (3,), dtypes=("int64",)), RuntimeError,
                        "nanmean(): expected input to have floating point or complex dtype but got Long"),
         ],
+        supports_gradgrad=True,
     ),
     _both(
         "aminmax",
@@ -202,6 +209,7 @@ REDUCE_EXTRA = [
                        "aminmax: Expected reduction dim 0 to have non-zero size."),
         ],
         dtypes=FLOATS_AND_INT,
+        supports_gradgrad=True,
     ),
     _both(
         "count_nonzero",

@@ -134,7 +134,8 @@ def _selection_errors(name, args, k_errors=()):
 
 
 SORTING = [
-    _entry("sort", _samples(SORT_CALLS, **_SORT_EDGES), dtypes=FLOATS_AND_INT, error_inputs=lambda: [_DIM_ERROR]),
+    _entry("sort", _samples(SORT_CALLS, **_SORT_EDGES), dtypes=FLOATS_AND_INT, error_inputs=lambda: [_DIM_ERROR],
+           supports_gradgrad=True),
     _entry(
         "argsort",
         _samples(SORT_CALLS, **_SORT_EDGES),
@@ -146,6 +147,7 @@ SORTING = [
         "sort(x.mT)",
         lambda m, x, *args, **kw: m.sort(x.mT, *args, **kw),
         _samples([((), {}), ((0, True), {}), ((), {"dim": -1, "stable": True})], shape=(4, 6)),
+        supports_gradgrad=True,
     ),
     OpInfo(
         "sort(special values)",
@@ -175,8 +177,11 @@ SORTING = [
             ]
         ),
         variants={"argsort": _function("argsort")},
+        supports_gradgrad=True,
     ),
-    _entry("msort", _samples([((), {})], ties=[((), {})], nan=[((), {})]), dtypes=FLOATS_AND_INT),
+    _entry(
+        "msort", _samples([((), {})], ties=[((), {})], nan=[((), {})]), dtypes=FLOATS_AND_INT, supports_gradgrad=True
+    ),
     _entry(
         "topk",
         _samples(TOPK_CALLS, zero_d=_TOPK_EDGES["zero_d"], empty=[((0, 0), {}), ((2,), {})]),
@@ -185,6 +190,7 @@ SORTING = [
             ErrorInput(S("k too large", (2, 3), args=(4,)), RuntimeError, "selected index k out of range"),
             ErrorInput(S("k negative", (2, 3), args=(-1,)), RuntimeError, "selected index k out of range"),
         ],
+        supports_gradgrad=True,
     ),
     OpInfo(
         "topk.values",
@@ -197,6 +203,7 @@ SORTING = [
         "topk(sorted=False)",
         lambda m, x, k, dim=-1, largest=True: m.sort(m.topk(x, k, dim, largest, False).values, dim).values,
         _samples([((2,), {}), ((3, 0, False), {})]),
+        supports_gradgrad=True,
     ),
     _entry(
         "kthvalue",
@@ -213,6 +220,7 @@ SORTING = [
                 ErrorInput(S("k zero", (2, 3), args=(0, 0)), RuntimeError, "selected number k out of range"),
             ],
         ),
+        supports_gradgrad=True,
     ),
     OpInfo(
         "kthvalue.values",
@@ -222,7 +230,7 @@ SORTING = [
         supports_grad=False,
     ),
     *(
-        _entry(name, _samples(MEDIAN_CALLS, zero_d=_MEDIAN_EDGES["zero_d"], empty=[((1,), {})]))
+        _entry(name, _samples(MEDIAN_CALLS, zero_d=_MEDIAN_EDGES["zero_d"], empty=[((1,), {})]), supports_gradgrad=True)
         for name in ("median", "nanmedian")
     ),
     *(
@@ -256,6 +264,7 @@ SORTING = [
                 ),
             ],
             dtypes=FLOATS_AND_INT,
+            supports_gradgrad=True,
         )
         for name in ("median", "nanmedian")
     ),
@@ -263,6 +272,7 @@ SORTING = [
         "mode",
         _samples(MODE_CALLS, zero_d=_MODE_EDGES["zero_d"], empty=[((1,), {})]),
         error_inputs=_selection_errors("mode", (0,)),
+        supports_gradgrad=True,
     ),
     OpInfo(
         "mode.values",
