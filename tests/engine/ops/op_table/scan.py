@@ -132,6 +132,7 @@ SCAN = [
                 ErrorInput(S("dtype=float64", (3,), args=(0,), kwargs={"dtype": DType("float64")}), RuntimeError,
                            "Bad in-place call: input tensor dtype float and output tensor dtype double should match"),
             ],
+            supports_gradgrad=True,
         )
         for name in ("cumsum_", "cumprod_")
     ),
@@ -243,6 +244,7 @@ REDUCE_EXTRA = [
                 ErrorInput(S("dim out of range", (2, 3), kwargs={"dim": 3}), IndexError, "Dimension out of range"),
                 ErrorInput(S("int input", (2, 3), dtypes=("int64",)), RuntimeError,
                            f"{name} only support floating point and complex dtypes")],
+            supports_gradgrad=True,
         )
         for name in ("var_mean", "std_mean")
     ),
