@@ -111,21 +111,38 @@ def _columns(x, geom, kernel):
     return _im2col(xp, xc, kernel, dilation, stride, out_hw)
 
 
-def _generic_grads(g, col, w, geom, need_x, need_w):
-    """(input gradient, weight gradient) through the column matrix ``col``; None where not needed."""
+def _out_grad_rows(g):
+    """The output gradient (N, K, oh, ow) as rows (K, N*oh*ow)."""
+    return xp_of(g).ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(g.shape[1], -1)
+
+
+def _input_grad(g2, w, geom):
+    """The input gradient from output-gradient rows ``g2``: ``W.T @ g2``, then col2im."""
     (n, c, h, wd), (oh, ow), stride, (pt, pb, pl, pr), dilation, groups = geom
     k, _, kh, kw = w.shape
-    xp = xp_of(g)
-    g2 = xp.ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(k, n * oh * ow)
-    gx = gw = None
-    if need_w:
-        gw = _weight_grad(g2, col, groups).reshape(w.shape)
-    if need_x:
-        gcol = _col_grad(w.reshape(k, -1), g2, groups).reshape(c, kh, kw, n, oh, ow)
-        gpad = xp.zeros((c, n, h + pt + pb, wd + pl + pr), dtype=g.dtype)
-        _col2im(gcol, gpad, (kh, kw), dilation, stride, (oh, ow))
-        gx = gpad[:, :, pt:pt + h, pl:pl + wd].transpose(1, 0, 2, 3)
-    return gx, gw
+    gcol = _col_grad(w.reshape(k, -1), g2, groups).reshape(c, kh, kw, n, oh, ow)
+    gpad = xp_of(g2).zeros((c, n, h + pt + pb, wd + pl + pr), dtype=g2.dtype)
+    _col2im(gcol, gpad, (kh, kw), dilation, stride, (oh, ow))
+    return gpad[:, :, pt:pt + h, pl:pl + wd].transpose(1, 0, 2, 3)
+
+
+def _generic_grads(g, col, w, geom, need_x, need_w):
+    """(input gradient, weight gradient) through the column matrix ``col``; None where not needed."""
+    g2 = _out_grad_rows(g)
+    gw = _weight_grad(g2, col, geom[5]).reshape(w.shape) if need_w else None
+    return _input_grad(g2, w, geom) if need_x else None, gw
+
+
+def _convolve(x, w, geom):
+    """The convolution of ``x`` with ``w`` without bias as rows (K, N*oh*ow), and the column matrix."""
+    col = _columns(x, geom, w.shape[2:])
+    return _product(w.reshape(w.shape[0], -1), col, geom[5]), col
+
+
+def _batch_first(rows, geom):
+    """Rows (K, N*oh*ow) as PyTorch's contiguous (N, K, oh, ow), so that .view() works downstream."""
+    (n, *_), (oh, ow) = geom[:2]
+    return xp_of(rows).ascontiguousarray(rows.reshape(-1, n, oh, ow).transpose(1, 0, 2, 3))
 
 
 def _finite(a):
@@ -191,10 +208,14 @@ class _Compiled(Implementation):
             gw, gb = conv_kernels.weight_grad(g, node.flat, w.shape, pads, x_shape) if need_w else (None, None)
             return gx, gw, gb
 
-        # The input, as a view of the padded copy that forward kept.
-        (n, c, h, wd), (pt, pb, pl, pr) = x_shape, pads
+        return _full_width_grads(node, g, _Compiled.input_of(node), fast)
+
+    @staticmethod
+    def input_of(node):
+        """The input, as a view of the padded copy that forward kept."""
+        (n, c, h, wd), (pt, pb, pl, pr) = node.geom[0], node.geom[3]
         x = node.flat[:n * c * (h + pt + pb) * (wd + pl + pr)].reshape(n, c, h + pt + pb, wd + pl + pr)
-        return _full_width_grads(node, g, x[:, :, pt:pt + h, pl:pl + wd], fast)
+        return x[:, :, pt:pt + h, pl:pl + wd]
 
 
 class _Wide(Implementation):
@@ -226,28 +247,32 @@ class _Wide(Implementation):
 
         return _full_width_grads(node, g, node.x, fast)
 
+    @staticmethod
+    def input_of(node):
+        return node.x
+
 
 class _Generic(Implementation):
     """im2col plus one matrix product, on NumPy or CuPy arrays alike."""
 
     @staticmethod
     def forward(node, x, w, b=None, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1), groups=1):
-        node.w = w
+        node.w, node.x = w, x
         node.geom = geom = _geometry(x.shape, w.shape, stride, pads, dilation, groups)
-        n, k = x.shape[0], w.shape[0]
-        oh, ow = geom[1]
-        node.col = col = _columns(x, geom, w.shape[2:])
-        out = _product(w.reshape(k, -1), col, groups)
+        out, node.col = _convolve(x, w, geom)
         if b is not None:
             out += b[:, None]
-        # (K, N, oh, ow) -> (N, K, oh, ow) contiguous: PyTorch's layout, so that .view() works downstream
-        return xp_of(x).ascontiguousarray(out.reshape(k, n, oh, ow).transpose(1, 0, 2, 3))
+        return _batch_first(out, geom)
 
     @staticmethod
     def backward(node, g):
         need_x, need_w, need_b = _needs(node)
         gx, gw = _generic_grads(g, node.col, node.w, node.geom, need_x, need_w)
         return _grads(node, gx, gw, channel_sum(g) if need_b else None)
+
+    @staticmethod
+    def input_of(node):
+        return node.x
 
 
 def _geometry(x_shape, w_shape, stride, pads, dilation, groups):
@@ -266,6 +291,74 @@ class Conv2d(Op):
     _name = "ConvolutionBackward0"
     saves = 1
     implementations = (_Compiled, _Wide, _Generic)
+
+    def backward_graph(self, g):
+        need_x, need_w, need_b = _needs(self)
+        geom = self.geom
+        x, w = self.saved_input(0, self._impl.input_of(self)), self.saved_input(1, self.w)
+        gx = ConvInputGrad.apply(g, x, w, geom=geom) if need_x else None
+        gw = ConvWeightGrad.apply(g, x, w, geom=geom) if need_w else None
+        return _grads(self, gx, gw, g.sum((0, 2, 3)) if need_b else None)
+
+
+def _convolved(x, w, geom):
+    """``Conv2d`` of tensors ``x`` and ``w`` in geometry ``geom``, without bias."""
+    _, _, stride, pads, dilation, groups = geom
+    return Conv2d.apply(x, w, stride=stride, pads=pads, dilation=dilation, groups=groups)
+
+
+def _weight_grad_of(x, g, w_shape, geom):
+    """The weight gradient (shape ``w_shape``) of a convolution of ``x`` with output gradient ``g``."""
+    return _weight_grad(_out_grad_rows(g), _columns(x, geom, w_shape[2:]), geom[5]).reshape(w_shape)
+
+
+class ConvInputGrad(Op):
+    """A convolution's input gradient from output gradient ``g`` and weight ``w`` (a transposed
+    convolution), differentiable again. The result depends on the convolution's input ``x`` with zero
+    derivative, as PyTorch's ``convolution_backward`` result does."""
+
+    __slots__ = ("g", "geom", "w")
+    _name = "ConvolutionBackwardBackward0"
+    saves = 1
+
+    def forward(self, g, x, w, geom=None):
+        self.g, self.w, self.geom = g, w, geom
+        return _input_grad(_out_grad_rows(g), w, geom)
+
+    def backward(self, gg):
+        eg, _, ew = self._edges
+        return (None if eg is None else _batch_first(_convolve(gg, self.w, self.geom)[0], self.geom), None,
+                None if ew is None else _weight_grad_of(gg, self.g, self.w.shape, self.geom))
+
+    def backward_graph(self, gg):
+        eg, _, ew = self._edges
+        g, w = self.saved_input(0, self.g), self.saved_input(2, self.w)
+        return (None if eg is None else _convolved(gg, w, self.geom), None,
+                None if ew is None else ConvWeightGrad.apply(g, gg, w, geom=self.geom))
+
+
+class ConvWeightGrad(Op):
+    """A convolution's weight gradient from output gradient ``g`` and input ``x``, differentiable again;
+    the weight ``w`` gives its shape, and the result depends on it with zero derivative."""
+
+    __slots__ = ("g", "geom", "x")
+    _name = "ConvolutionBackwardBackward0"
+    saves = 1
+
+    def forward(self, g, x, w, geom=None):
+        self.g, self.x, self.geom = g, x, geom
+        return _weight_grad_of(x, g, w.shape, geom)
+
+    def backward(self, gw):
+        eg, ex, _ = self._edges
+        return (None if eg is None else _batch_first(_convolve(self.x, gw, self.geom)[0], self.geom),
+                None if ex is None else _input_grad(_out_grad_rows(self.g), gw, self.geom), None)
+
+    def backward_graph(self, gw):
+        eg, ex, _ = self._edges
+        g, x = self.saved_input(0, self.g), self.saved_input(1, self.x)
+        return (None if eg is None else _convolved(x, gw, self.geom),
+                None if ex is None else ConvInputGrad.apply(g, x, gw, geom=self.geom), None)
 
 
 def _conv_padding(padding, kernel, dilation, stride):

@@ -186,6 +186,7 @@ CONV = [
         error_inputs=lambda: _CONV_ERRORS,
         implementations=("compiled", "wide", "generic"),
         tolerances=_TOL,
+        supports_gradgrad=True,
     ),
 ]
 
