@@ -88,6 +88,9 @@ class BlockDiag(Op):
     def backward(self, g):
         return tuple(g[r:r + s[0], c:c + s[1]].copy() for r, c, s in self.corners)
 
+    def backward_graph(self, g):
+        return tuple(g[r:r + s[0], c:c + s[1]] for r, c, s in self.corners)
+
 
 def block_diag(*tensors):
     if not tensors:

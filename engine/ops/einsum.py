@@ -10,6 +10,7 @@ size-1 broadcast axes and its repeated letters (a diagonal).
 import string
 
 from .. import dtypes
+from .index import Index
 from .op import Op, xp_of
 from .strides import as_strided
 
@@ -110,19 +111,17 @@ class Einsum(Op):
     def backward(self, g):
         return tuple(self._grad(g, i) for i in range(len(self.arrays)))
 
+    def backward_graph(self, g):
+        return tuple(None if e is None else self._grad_graph(g, i) for i, e in enumerate(self._edges))
+
     def _grad(self, g, i):
         xp = xp_of(g)
         x, sub = self.arrays[i], self.subs[i]
-        others = [s for j, s in enumerate(self.subs) if j != i]
-        seen = set(self.out).union(*others)
-        letters = "".join(dict.fromkeys(sub))
-        kept = "".join(c for c in letters if c in seen)
+        others, letters, kept, squeezed = self._letters(i)
         grad = _einsum(xp, [self.out, *others], kept, [g, *(a for j, a in enumerate(self.arrays) if j != i)],
                        self.sizes)
-        own = dict(zip(sub, x.shape))
         grad = grad.reshape([self.sizes[c] if c in kept else 1 for c in letters])
         grad = xp.broadcast_to(grad, [self.sizes[c] for c in letters])
-        squeezed = tuple(k for k, c in enumerate(letters) if own[c] == 1 and self.sizes[c] != 1)
         if squeezed:
             grad = grad.sum(axis=squeezed, keepdims=True)
         if len(letters) == len(sub):
@@ -130,6 +129,49 @@ class Einsum(Op):
         full = xp.zeros(x.shape, dtype=grad.dtype)
         _repeated_view(full, sub, letters)[...] = grad
         return full
+
+    def _grad_graph(self, g, i):
+        """``_grad`` as a graph: the same einsum, its result spread back with differentiable ops."""
+        x, sub = self.arrays[i], self.subs[i]
+        others, letters, kept, squeezed = self._letters(i)
+        operands = [g, *(self.saved_input(j, a) for j, a in enumerate(self.arrays) if j != i)]
+        grad = Einsum.apply(*operands, subs=(self.out, *others), out=kept, sizes=self.sizes)
+        grad = grad.reshape([self.sizes[c] if c in kept else 1 for c in letters])
+        grad = grad.expand([self.sizes[c] for c in letters])
+        if squeezed:
+            grad = grad.sum(squeezed, keepdim=True)
+        if len(letters) == len(sub):
+            return grad.permute([letters.index(c) for c in sub])
+        return _on_diagonals(grad, sub, letters, x.shape)
+
+    def _letters(self, i):
+        """For operand ``i``: the other operands' subscripts, its distinct letters, those the gradient's einsum
+        keeps (the others it had alone), and the positions of its size-1 broadcast letters."""
+        sub = self.subs[i]
+        others = [s for j, s in enumerate(self.subs) if j != i]
+        seen = set(self.out).union(*others)
+        letters = "".join(dict.fromkeys(sub))
+        kept = "".join(c for c in letters if c in seen)
+        own = dict(zip(sub, self.arrays[i].shape))
+        squeezed = tuple(k for k, c in enumerate(letters) if own[c] == 1 and self.sizes[c] != 1)
+        return others, letters, kept, squeezed
+
+
+def _on_diagonals(grad, sub, letters, shape):
+    """Tensor ``grad`` (one axis per letter of ``letters``) spread over an operand of ``shape`` labelled ``sub``
+    (a repeated letter names a diagonal): read at each letter's index, zero off the diagonals."""
+    xp = xp_of(grad._data)
+    ndim = len(sub)
+
+    def along(k):
+        return xp.arange(shape[k]).reshape([shape[k] if j == k else 1 for j in range(ndim)])
+
+    picked = Index.apply(grad, index=(tuple(along(sub.index(c)) for c in letters),), basic=False)
+    on_diagonal = xp.ones((1,) * ndim, dtype=bool)
+    for k, c in enumerate(sub):
+        if sub.index(c) != k:
+            on_diagonal = on_diagonal & (along(k) == along(sub.index(c)))
+    return picked * on_diagonal.astype(grad._data.dtype)
 
 
 def _repeated_view(a, sub, letters):

@@ -6,8 +6,8 @@ import numbers
 import numpy as np
 
 from ..backend import CPU, transfer
-from ..tensor import Tensor
-from .op import Op, unbroadcast, xp_of
+from ..tensor import Tensor, make_tensor
+from .op import Op, sum_to, unbroadcast, xp_of
 from .shape import mark_view
 
 
@@ -161,6 +161,9 @@ class Index(Op):
             add_at(out, self.index, g)
         return (out,)
 
+    def backward_graph(self, g):
+        return (placed(g, self.shape, self.index, self.basic),)
+
 
 class Slice(Index):
     __slots__ = ()
@@ -189,16 +192,17 @@ def getitem(input, index):
 
 
 class IndexPut(Op):
-    """``x[index] = value`` computed out of place: the new ``x`` with the value written in."""
+    """``x[index] = value`` computed out of place: the new ``x`` with the value written in (added in with
+    ``accumulate``, repeated positions adding up, as ``index_put(accumulate=True)``)."""
 
-    __slots__ = ("basic", "index", "value_shape")
+    __slots__ = ("accumulate", "basic", "index", "value_shape")
     _name = "IndexPutBackward0"
     saves_tensors = False
 
-    def forward(self, x, value, index=(), basic=False):
-        self.index, self.basic, self.value_shape = index, basic, value.shape
+    def forward(self, x, value, index=(), basic=False, accumulate=False):
+        self.index, self.basic, self.value_shape, self.accumulate = index, basic, value.shape, accumulate
         out = x.copy()
-        put(out, index, value)
+        (add_at if accumulate else put)(out, index, value)
         return out
 
     def backward(self, g):
@@ -206,11 +210,32 @@ class IndexPut(Op):
         gx = gv = None
         if ex is not None:
             gx = g.copy()
-            put(gx, self.index, 0)
+            if not self.accumulate:
+                put(gx, self.index, 0)
         if ev is not None:
             picked = take(g, self.index)
             gv = unbroadcast(picked, self.value_shape) if picked.shape != self.value_shape else picked
         return gx, gv
+
+    def backward_graph(self, g):
+        ex, ev = self._edges
+        gx = gv = None
+        if ex is not None:
+            gx = g
+            if not self.accumulate:
+                zero = make_tensor(xp_of(g._data).zeros((), dtype=g._data.dtype), g._device)
+                gx = IndexPut.apply(g, zero, index=self.index, basic=self.basic)
+        if ev is not None:
+            gv = sum_to(Index.apply(g, index=self.index, basic=self.basic), self.value_shape)
+        return gx, gv
+
+
+def placed(value, shape, steps, basic):
+    """Zeros of ``shape`` with tensor ``value`` written at index ``steps`` (added up where an advanced index
+    repeats a position): the gradient of reading ``steps``, differentiable."""
+    data = value._data
+    zeros = make_tensor(xp_of(data).zeros(shape, dtype=data.dtype), value._device)
+    return IndexPut.apply(zeros, value, index=steps, basic=basic, accumulate=not basic)
 
 
 class CopySlices(IndexPut):

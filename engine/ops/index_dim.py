@@ -7,7 +7,7 @@ several times faster than ``add.at`` along an axis. A 0-d tensor acts as a 1-d t
 """
 
 from .. import dtypes
-from ..tensor import wrap_dim
+from ..tensor import make_tensor, wrap_dim
 from .op import Op, xp_of
 from .scatter import as_1d, check_range, fill_value, index_array, inplace_with, linear_positions, out_of_range
 
@@ -40,6 +40,11 @@ class IndexSelect(Op):
         xp_of(g).add.at(gx.reshape(-1), positions, g.reshape(-1))
         return (gx,)
 
+    def backward_graph(self, g):
+        data = g._data
+        zeros = make_tensor(xp_of(data).zeros(self.shape, dtype=data.dtype), g._device)
+        return (IndexAdd.apply(zeros, g, index=self.index, dim=self.dim),)
+
 
 class IndexAdd(Op):
     __slots__ = ("alpha", "dim", "index")
@@ -62,6 +67,16 @@ class IndexAdd(Op):
                 gs = gs * self.alpha
         return g, gs
 
+    def backward_graph(self, g):
+        return g, self._source_grad(g)
+
+    def _source_grad(self, g):
+        """The gradient of ``source``: the slices of ``g`` at the index, as a graph."""
+        if self._edges[1] is None:
+            return None
+        gs = IndexSelect.apply(g, index=self.index, dim=self.dim)
+        return gs * self.alpha if self.alpha != 1 else gs
+
     def _source_shape(self, g):
         shape = list(as_1d(g).shape)
         shape[self.dim] = self.index.size
@@ -82,6 +97,9 @@ class IndexCopy(IndexAdd):
         gx = g.copy()
         _rows(gx, self.dim)[self.index] = 0
         return gx, super().backward(g)[1]
+
+    def backward_graph(self, g):
+        return g * _kept(g._data, self.index, self.dim), self._source_grad(g)
 
 
 class IndexFill(Op):
@@ -108,6 +126,20 @@ class IndexFill(Op):
             chosen[self.index] = True
             gv = xp.sum(_rows(g, self.dim)[chosen], keepdims=True).reshape(())
         return gx, gv
+
+    def backward_graph(self, g):
+        keep = _kept(g._data, self.index, self.dim)
+        gv = None
+        if self._edges[1] is not None:
+            gv = (g * (1 - keep)).sum()
+        return g * keep, gv
+
+
+def _kept(g, index, dim):
+    """1 where a slice of ``g``'s shape is not at ``index`` along ``dim``, 0 where it is (g's dtype)."""
+    keep = xp_of(g).ones(g.shape, dtype=g.dtype)
+    _rows(keep, dim)[index] = 0
+    return keep
 
 
 def _index(index, x, name, kinds="iu"):

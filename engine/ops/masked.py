@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import dtypes
 from .elementwise import where
-from .index import getitem
+from .index import Index, getitem, placed
 from .op import Op, broadcast_mismatch, compute, xp_of
 from .scatter import fill_value, inplace_with, on_device
 from .shape import expand
@@ -80,6 +80,18 @@ class MaskedScatter(Op):
         if self._edges[1] is not None:
             gs = xp.zeros(int(np.prod(self.source_shape)), dtype=g.dtype)
             gs[:self.count] = g[self.mask]
+            gs = gs.reshape(self.source_shape)
+        return gx, gs
+
+    def backward_graph(self, g):
+        data = g._data
+        gx = g * (~self.mask).astype(data.dtype)
+        gs = None
+        if self._edges[1] is not None:
+            gs = Index.apply(g, index=((self.mask,),), basic=False)
+            size = int(np.prod(self.source_shape))
+            if self.count < size:
+                gs = placed(gs, (size,), ((slice(0, self.count),),), True)
             gs = gs.reshape(self.source_shape)
         return gx, gs
 

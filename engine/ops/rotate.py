@@ -18,6 +18,9 @@ class Roll(Op):
     def backward(self, g):
         return (xp_of(g).roll(g, tuple(-s for s in self.shifts), self.axes),)
 
+    def backward_graph(self, g):
+        return (Roll.apply(g, shifts=tuple(-s for s in self.shifts), axes=self.axes),)
+
 
 def roll(input, shifts, dims=None):
     shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)

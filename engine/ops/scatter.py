@@ -11,9 +11,11 @@ of unique positions elsewhere (CuPy has no ``multiply.at``): ``ScatterReduce``'s
 import numpy as np
 
 from .. import dtypes
+from ..autograd.double_backward import backward_without_graph
 from ..backend import CPU, Implementation, is_host, transfer
 from ..creation import tensor
 from ..tensor import Tensor, make_tensor, wrap_dim
+from .index import placed
 from .inplace import apply_inplace
 from .op import Op, broadcast_mismatch, xp_of
 from .shape import expand
@@ -165,13 +167,19 @@ class Gather(Op):
         xp_of(g).add.at(gx.reshape(-1), linear_positions(index, self.dim, gx.shape), g.reshape(-1))
         return (gx.reshape(self.shape),)
 
+    def backward_graph(self, g):
+        data = g._data
+        zeros = make_tensor(xp_of(data).zeros(self.shape, dtype=data.dtype), g._device)
+        return (ScatterReduce.apply(zeros, g, index=self.index, dim=self.dim, reduce="sum"),)
+
 
 class ScatterReduce(Op):
     """``x`` with ``src`` (read where the index is) written or reduced in at the index's positions. The
     extremes and products keep copies of what their gradients read, so later in-place changes cannot
     alter them."""
 
-    __slots__ = ("count", "include_self", "index_shape", "pos", "reduce", "result", "src", "src_shape", "x")
+    __slots__ = ("count", "dim", "include_self", "index", "index_shape", "pos", "reduce", "result", "src", "src_shape",
+                 "x")
     _name = "ScatterReduceBackward0"
     saves_tensors = True
     implementations = (_HostProducts, _ProductRounds)
@@ -184,6 +192,7 @@ class ScatterReduce(Op):
         values = as_1d(src)[_leading(index.shape)].reshape(-1)
         out, count = _reduce_into(x, pos, values, reduce, include_self, self._impl.multiply_at)
         self.pos, self.index_shape, self.src_shape = pos, index.shape, src.shape
+        self.index, self.dim = index, dim
         self.reduce, self.include_self, self.count = reduce, include_self, count
         if reduce in ("prod", "amax", "amin"):
             self.x, self.src, self.result = x.copy(), values.copy(), out.copy()
@@ -227,12 +236,54 @@ class ScatterReduce(Op):
             gvalues = xp.where(single_zero, (g * without_zero)[pos],
                                (g * result)[pos] / xp.where(zero, 1, values).astype(x.dtype))
             return gx, gvalues
-        x_is_result = (x == result).astype(g.dtype)
-        value_is_result = (values == result[pos]).astype(g.dtype)
-        n = x_is_result.copy()
-        xp.add.at(n, pos, value_is_result)
+        x_is_result, value_is_result, n = self._extremes(g.dtype)
         shared = g / n
         return x_is_result * shared, value_is_result * shared[pos]
+
+    def _extremes(self, dtype):
+        """Where ``x`` and the values read from ``src`` reach the extreme of their position (1 or 0), and how
+        many elements reach each position's extreme (they share its gradient)."""
+        xp = xp_of(self.x)
+        result = self.result
+        x_is_result = (self.x == result).astype(dtype)
+        value_is_result = (self.src == result[self.pos]).astype(dtype)
+        n = x_is_result.copy()
+        xp.add.at(n, self.pos, value_is_result)
+        return x_is_result, value_is_result, n
+
+    def backward_graph(self, g):
+        """Linear in ``g`` with constant weights (products excepted): which elements reach an extreme, and the
+        counts of a mean, are piecewise constant."""
+        if self.reduce == "prod":
+            return backward_without_graph(self, (g,), g._device)
+        wx, wv = self._weights(g._data)
+        gx = g if wx is None else g * wx.reshape(g.shape)
+        gsrc = None
+        if self._edges[1] is not None:
+            values = Gather.apply(g, index=self.index, dim=self.dim)
+            if wv is not None:
+                values = values * wv.reshape(values.shape)
+            src_shape = self.src_shape or (1,)
+            if self.index_shape != src_shape:  # the values come from the leading block of src
+                values = placed(values.reshape(self.index_shape), src_shape, (_leading(self.index_shape),), True)
+            gsrc = values.reshape(self.src_shape)
+        return gx, gsrc
+
+    def _weights(self, g):
+        """The flat weights of gradient array ``g`` in ``x``'s gradient and, at the index's positions, in the
+        values' (None for all ones)."""
+        reduce, pos = self.reduce, self.pos
+        wx = wv = None
+        if reduce == "mean":
+            wx = (1 / self.count).astype(g.dtype, copy=False)
+            wv = wx[pos]
+        elif reduce in ("amax", "amin"):
+            x_is_result, value_is_result, n = self._extremes(g.dtype)
+            wx, wv = x_is_result / n, value_is_result / n[pos]
+        if not self.include_self or reduce is None:
+            wx = xp_of(g).ones(g.size, dtype=g.dtype) if wx is None else wx.copy()
+            wx[pos] = 0
+        return wx, wv
 
 
 def _check_shapes(x, index, dim, src=None):

@@ -11,9 +11,9 @@ import numpy as np
 
 from .. import dtypes
 from ..backend import is_host
-from ..tensor import Tensor, wrap_dim
+from ..tensor import Tensor, make_tensor, wrap_dim
 from .convert import cast, clone
-from .op import Op, compute, unbroadcast, xp_of
+from .op import Op, compute, sum_to, unbroadcast, xp_of
 from .reduce import normalize_dims
 
 
@@ -94,6 +94,8 @@ class View(Op):
     def backward(self, g):
         return (g.reshape(self.in_shape),)
 
+    backward_graph = backward
+
 
 class ReshapeCopy(View):
     __slots__ = ()
@@ -171,6 +173,8 @@ class Squeeze(Op):
     def backward(self, g):
         return (g.reshape(self.in_shape),)
 
+    backward_graph = backward
+
 
 class SqueezeDim(Squeeze):
     __slots__ = ()
@@ -201,6 +205,8 @@ class Unsqueeze(Op):
     def backward(self, g):
         return (g.squeeze(self.axis),)
 
+    backward_graph = backward
+
 
 def unsqueeze(input, dim):
     axis = wrap_dim(dim, input._data.ndim + 1)
@@ -218,6 +224,9 @@ class Permute(Op):
 
     def backward(self, g):
         return (g.transpose(self.inverse),)
+
+    def backward_graph(self, g):
+        return (g.permute(self.inverse),)
 
 
 class Transpose(Permute):
@@ -291,6 +300,9 @@ class Expand(Op):
     def backward(self, g):
         return (unbroadcast(g, self.in_shape),)
 
+    def backward_graph(self, g):
+        return (sum_to(g, self.in_shape),)
+
 
 def expand(input, *sizes):
     sizes = _shape_arg(sizes)
@@ -337,12 +349,17 @@ class Repeat(Op):
         return xp_of(x).tile(x.reshape(self.in_shape), reps)
 
     def backward(self, g):
-        # Split every axis into (repeat, size) and sum over the repeats.
-        split = []
-        for r, s in zip(self.reps, self.in_shape):
-            split += [r, s]
-        g = g.reshape(split).sum(axis=tuple(range(0, len(split), 2)))
-        return (g.reshape(self.orig_shape),)
+        return (g.reshape(self._split()).sum(axis=self._repeats()).reshape(self.orig_shape),)
+
+    def backward_graph(self, g):
+        return (g.reshape(self._split()).sum(self._repeats()).reshape(self.orig_shape),)
+
+    def _split(self):
+        """Every axis split into (repeat, size): the gradient sums over the repeats."""
+        return tuple(n for r, s in zip(self.reps, self.in_shape) for n in (r, s))
+
+    def _repeats(self):
+        return tuple(range(0, 2 * len(self.reps), 2))
 
 
 def repeat(input, *sizes):
@@ -366,6 +383,9 @@ class Cat(Op):
     def backward(self, g):
         bounds = np.cumsum(self.sizes)[:-1]
         return tuple(xp_of(g).split(g, bounds, axis=self.axis))
+
+    def backward_graph(self, g):
+        return Split.apply(g, sizes=tuple(self.sizes), axis=self.axis)
 
 
 def _promote_all(tensors):
@@ -420,6 +440,10 @@ class Stack(Op):
         xp = xp_of(g)
         return tuple(xp.take(g, i, axis=self.axis) for i in range(g.shape[self.axis]))
 
+    def backward_graph(self, g):
+        n = g.shape[self.axis]
+        return Unbind.apply(g, sizes=(1,) * n, axis=self.axis)
+
 
 def stack(tensors, dim=0, *, out=None):
     tensors = list(tensors)
@@ -472,6 +496,22 @@ class Split(Op):
                 g = xp.zeros(shape, dtype=next(g for g in grads if g is not None).dtype)
             parts.append(g)
         return (xp.concatenate(parts, axis=self.axis),)
+
+    def backward_graph(self, *grads):
+        return (Cat.apply(*self._filled(grads), axis=self.axis),)
+
+    def _filled(self, grads):
+        """The gradient tensors, zeros where an output got none."""
+        ref = next(g for g in grads if g is not None)
+        xp = xp_of(ref._data)
+        parts = []
+        for g, size in zip(grads, self.sizes):
+            if g is None:
+                shape = list(self.in_shape)
+                shape[self.axis] = size
+                g = make_tensor(xp.zeros(shape, dtype=ref._data.dtype), ref._device)
+            parts.append(g)
+        return parts
 
 
 def _split_views(input, sizes, axis, op=Split):
@@ -530,6 +570,11 @@ class Unbind(Split):
         xp = xp_of(ref)
         full = [xp.zeros_like(ref) if g is None else g for g in grads]
         return (xp.stack(full, axis=self.axis),)
+
+    def backward_graph(self, *grads):
+        ref = next(g for g in grads if g is not None)
+        zeros = make_tensor(xp_of(ref._data).zeros_like(ref._data), ref._device)
+        return (Stack.apply(*[zeros if g is None else g for g in grads], axis=self.axis),)
 
 
 def unbind(input, dim=0):
@@ -591,6 +636,9 @@ class Flip(Op):
 
     def backward(self, g):
         return (xp_of(g).flip(g, self.axes),)
+
+    def backward_graph(self, g):
+        return (Flip.apply(g, axes=self.axes),)
 
 
 def contiguous(input, memory_format=None):

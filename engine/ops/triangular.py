@@ -48,6 +48,9 @@ class Tril(Op):
     def backward(self, g):
         return (xp_of(g).tril(g, self.k),)
 
+    def backward_graph(self, g):
+        return (Tril.apply(g, k=self.k),)
+
 
 class Triu(Tril):
     __slots__ = ()
@@ -59,6 +62,9 @@ class Triu(Tril):
 
     def backward(self, g):
         return (xp_of(g).triu(g, self.k),)
+
+    def backward_graph(self, g):
+        return (Triu.apply(g, k=self.k),)
 
 
 def _triangle(op, name, input, diagonal):
@@ -113,6 +119,9 @@ class Diagonal(Op):
         diagonal_view(out, self.offset, *self.axes)[...] = g
         return (out,)
 
+    def backward_graph(self, g):
+        return (DiagEmbed.apply(g, offset=self.offset, axes=self.axes, shape=self.in_shape),)
+
 
 def _two_dims(dim1, dim2, ndim):
     d1, d2 = wrap_dim(dim1, ndim), wrap_dim(dim2, ndim)
@@ -131,21 +140,28 @@ _diagonal = diagonal  # for ``diag``, whose argument of that name hides it
 
 
 class DiagEmbed(Op):
+    """``x`` along a diagonal of zeros: a square one by default, or of ``shape`` (the gradient of
+    ``diagonal``)."""
+
     __slots__ = ("axes", "offset")
     _name = "DiagEmbedBackward0"
     saves_tensors = False
 
-    def forward(self, x, offset=0, axes=(0, 1)):
+    def forward(self, x, offset=0, axes=(0, 1), shape=None):
         self.offset, self.axes = offset, axes
-        n = x.shape[-1] + abs(offset)
-        lead = iter(x.shape[:-1])
-        shape = tuple(n if i in axes else next(lead) for i in range(x.ndim + 1))
+        if shape is None:
+            n = x.shape[-1] + abs(offset)
+            lead = iter(x.shape[:-1])
+            shape = tuple(n if i in axes else next(lead) for i in range(x.ndim + 1))
         out = xp_of(x).zeros(shape, dtype=x.dtype)
         diagonal_view(out, offset, *axes)[...] = x
         return out
 
     def backward(self, g):
         return (diagonal_view(g, self.offset, *self.axes).copy(),)
+
+    def backward_graph(self, g):
+        return (Diagonal.apply(g, offset=self.offset, axes=self.axes),)
 
 
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):
@@ -178,6 +194,9 @@ class Trace(Op):
 
     def backward(self, g):
         return (xp_of(g).eye(*self.in_shape, dtype=g.dtype) * g,)
+
+    def backward_graph(self, g):
+        return (g * xp_of(g._data).eye(*self.in_shape, dtype=g._data.dtype),)
 
 
 def trace(input):

@@ -26,15 +26,40 @@ class Unfold(Op):
         return windows(x, axis, size, step)
 
     def backward(self, g):
-        xp = xp_of(g)
-        if not self.in_shape:
-            return (g.sum(keepdims=True).reshape(()),)
-        out = xp.zeros(self.in_shape, dtype=g.dtype)
-        count = g.shape[self.axis]
-        lead = (slice(None),) * self.axis
-        for k in range(self.size):
-            out[(*lead, slice(k, k + self.step * (count - 1) + 1, self.step))] += g[..., k]
-        return (out,)
+        return (fold(g, self.in_shape, self.axis, self.size, self.step),)
+
+    def backward_graph(self, g):
+        return (Fold.apply(g, in_shape=self.in_shape, axis=self.axis, size=self.size, step=self.step),)
+
+
+def fold(g, in_shape, axis, size, step):
+    """The windows ``g`` added back into an array of ``in_shape`` (the gradient of ``windows``)."""
+    if not in_shape:
+        return g.sum(keepdims=True).reshape(())
+    out = xp_of(g).zeros(in_shape, dtype=g.dtype)
+    count = g.shape[axis]
+    lead = (slice(None),) * axis
+    for k in range(size):
+        out[(*lead, slice(k, k + step * (count - 1) + 1, step))] += g[..., k]
+    return out
+
+
+class Fold(Op):
+    """``fold`` as an op, for double backward: its gradient reads the windows again."""
+
+    __slots__ = ("axis", "size", "step")
+    _name = "UnfoldBackwardBackward0"
+    saves_tensors = False
+
+    def forward(self, g, in_shape=(), axis=0, size=1, step=1):
+        self.axis, self.size, self.step = axis, size, step
+        return fold(g, in_shape, axis, size, step)
+
+    def backward(self, gg):
+        return (windows(gg, self.axis, self.size, self.step).copy(),)
+
+    def backward_graph(self, gg):
+        return (Unfold.apply(gg, axis=self.axis, size=self.size, step=self.step),)
 
 
 def unfold(input, dimension, size, step):

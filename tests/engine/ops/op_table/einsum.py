@@ -61,6 +61,7 @@ EINSUM = [
         _samples,
         variants={"list": lambda m, *xs, equation: m.einsum(equation, list(xs))},
         dtypes=FLOATS_AND_INT,
+        supports_gradgrad=True,
         error_inputs=lambda: [
             _error("too few operands", "ij,jk", (2, 3), match="fewer operands were provided"),
             _error("too many operands", "ij", (2, 3), (3, 4), match="more operands were provided"),

@@ -128,6 +128,7 @@ INDEX = [
             ),
         ],
         dtypes=FLOATS_AND_INT,
+        supports_gradgrad=True,
     ),
     OpInfo(
         "__setitem__",
@@ -139,5 +140,6 @@ INDEX = [
             )
         ],
         dtypes=FLOATS_AND_INT,
+        supports_gradgrad=True,
     ),
 ]

@@ -37,6 +37,7 @@ def _shape_op(name, samples, errors=(), function=True, **options):
         variants=variants,
         error_inputs=lambda: errors,
         dtypes=FLOATS_AND_INT,
+        supports_gradgrad=True,
         **options,
     )
 
@@ -107,6 +108,7 @@ SHAPE = [
             lambda m, x, other, name=name: getattr(x, name)(other),
             _shape_samples(S(f"{a}&{b}", a, b, grad=(True, False))),
             dtypes=FLOATS_AND_INT,
+            supports_gradgrad=True,
         )
         for name, a, b in [("view_as", _P, (4, 3)), ("reshape_as", _P, (2, 6)), ("expand_as", (4,), _X3)]
     ],
@@ -161,8 +163,8 @@ SHAPE = [
         _shape_samples(S("2d", _P), S("1d", (4,))),
         [_shape_error("3d", [_X3], (), RuntimeError, "expects a tensor with <= 2 dimensions")],
     ),
-    OpInfo("T", lambda m, x: x.T, _shape_samples(S("2d", _P)), dtypes=FLOATS_AND_INT),
-    OpInfo("mT", lambda m, x: x.mT, _shape_samples(S("3d", _X3)), dtypes=FLOATS_AND_INT),
+    OpInfo("T", lambda m, x: x.T, _shape_samples(S("2d", _P)), dtypes=FLOATS_AND_INT, supports_gradgrad=True),
+    OpInfo("mT", lambda m, x: x.mT, _shape_samples(S("3d", _X3)), dtypes=FLOATS_AND_INT, supports_gradgrad=True),
     _shape_op("contiguous", _shape_samples(S("2d", _P)), function=False),
     _shape_op(
         "expand",
@@ -214,9 +216,14 @@ SHAPE = [
             ErrorInput(S("empty list"), ValueError, "expected a non-empty list of Tensors"),
         ],
         dtypes=FLOATS_AND_INT,
+        supports_gradgrad=True,
     ),
     OpInfo(
-        "concat", lambda m, *xs: m.concat(list(xs), 0), _shape_samples(S("dim0", (1, 3), (2, 3))), dtypes=FLOATS_AND_INT
+        "concat",
+        lambda m, *xs: m.concat(list(xs), 0),
+        _shape_samples(S("dim0", (1, 3), (2, 3))),
+        dtypes=FLOATS_AND_INT,
+        supports_gradgrad=True,
     ),
     OpInfo(
         "stack",
@@ -233,6 +240,7 @@ SHAPE = [
             ErrorInput(S("mismatch", (2, 3), (3, 2)), RuntimeError, "stack expects each tensor to be equal size")
         ],
         dtypes=FLOATS_AND_INT,
+        supports_gradgrad=True,
     ),
     _shape_op(
         "split",

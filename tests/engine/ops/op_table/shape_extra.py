@@ -24,6 +24,7 @@ def _op(name, samples, errors=(), method=True, function=True, **options):
         variants=variants,
         error_inputs=lambda: errors,
         dtypes=FLOATS_AND_INT,
+        supports_gradgrad=True,
         **options,
     )
 
@@ -204,6 +205,7 @@ SHAPE_EXTRA = [
         ),
         variants={"list": lambda m, *xs, **k: m.meshgrid(list(xs), **k)},
         dtypes=FLOATS_AND_INT,
+        supports_gradgrad=True,
         error_inputs=lambda: [
             ErrorInput(
                 S("bad indexing", (2,), (3,), kwargs={"indexing": "foo"}),
@@ -223,6 +225,7 @@ SHAPE_EXTRA = [
         lambda m, *xs: m.cartesian_prod(*xs),
         _samples(S("two", (2,), (3,)), S("three", (2,), (1,), (3,)), S("one", (4,)), S("empty", (0,), (3,))),
         dtypes=FLOATS_AND_INT,
+        supports_gradgrad=True,
         error_inputs=lambda: [ErrorInput(S("2d", (2, 2)), RuntimeError, "Expect a 1D vector, but got shape [2, 2]")],
     ),
     _op(
@@ -252,6 +255,7 @@ SHAPE_EXTRA = [
             S("promotion", (2, 2), (1, 2), dtypes=(None, "float64")),
         ),
         dtypes=FLOATS_AND_INT,
+        supports_gradgrad=True,
         error_inputs=lambda: [
             ErrorInput(S("3d", (2, 2, 2)), RuntimeError, "Input tensors must have 2 or fewer dimensions. Input 0 has 3")
         ],
@@ -263,6 +267,7 @@ SHAPE_EXTRA = [
             _samples(S("0d", ()), S("1d", (3,)), S("2d", (2, 3)), S("3d", (2, 1, 3)), S("several", (), (3,), (2, 3))),
             variants={"list": lambda m, *xs, name=name: getattr(m, name)(list(xs))},
             dtypes=FLOATS_AND_INT,
+            supports_gradgrad=True,
         )
         for name in ("atleast_1d", "atleast_2d", "atleast_3d")
     ],
@@ -273,6 +278,7 @@ SHAPE_EXTRA = [
             _samples(*samples),
             variants={"tuple": lambda m, *xs, name=name: getattr(m, name)(tuple(xs))},
             dtypes=FLOATS_AND_INT,
+            supports_gradgrad=True,
         )
         for name, samples in [
             ("dstack", [S("1d", (3,), (3,)), S("2d", (2, 3), (2, 3)), S("3d", (2, 3, 1), (2, 3, 2)), S("0d", (), ())]),
@@ -303,6 +309,7 @@ SHAPE_EXTRA = [
         lambda m, *xs: m.broadcast_tensors(*xs),
         _samples(S("two", (3,), (2, 1)), S("three", (1, 3), (2, 1), ()), S("one", (2, 3)), S("empty", (0, 1), (3,))),
         dtypes=FLOATS_AND_INT,
+        supports_gradgrad=True,
         error_inputs=lambda: [
             ErrorInput(
                 S("mismatch", (3,), (2, 4)),

@@ -19,6 +19,7 @@ def _op(name, samples, errors=(), method=True):
         variants=variants,
         error_inputs=lambda: errors,
         dtypes=FLOATS_AND_INT,
+        supports_gradgrad=True,
     )
 
 
@@ -31,6 +32,7 @@ def _inplace(name):
             S("3x4", (3, 4)), S("k=-1 batch", (2, 3, 3), args=(-1,)), S("diagonal=2", (4, 3), kwargs={"diagonal": 2})
         ),
         dtypes=FLOATS_AND_INT,
+        supports_gradgrad=True,
     )
 
 
