@@ -8,8 +8,9 @@ identity dropout (eval mode, ``p == 0``, an empty input) returns the input tenso
 import warnings
 
 from ..backend import array_module, device_context
-from ..dtypes import legacy_name
+from ..dtypes import FLOAT_KINDS, legacy_name
 from ..random import uniform_array
+from ..tensor import make_tensor
 from .inplace import apply_inplace
 from .op import Op
 
@@ -34,6 +35,10 @@ class Dropout(Op):
             gx *= g.dtype.type(self.scale)
         return (gx,)
 
+    def backward_graph(self, g):
+        gx = g * make_tensor(self.keep, g._device)
+        return (gx * self.scale if self.scale != 1 else gx,)
+
 
 def _check_p(p):
     if p < 0.0 or p > 1.0:
@@ -43,7 +48,7 @@ def _check_p(p):
 def _dropout(input, p, training, inplace, mask_shape):
     if not training or p == 0 or input._data.size == 0:
         return input
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in FLOAT_KINDS:
         raise RuntimeError(f"result type Float can't be cast to the desired output type "
                            f"{legacy_name(input._data.dtype)}")
     if p == 1:

@@ -10,10 +10,12 @@ import warnings
 import numpy as np
 
 from ..backend import transfer
-from ..dtypes import legacy_name
-from .activation import log_sigmoid, stable_sigmoid
+from ..dtypes import FLOAT_KINDS, legacy_name
+from ..tensor import make_tensor
+from .activation import log_sigmoid, logsigmoid, stable_sigmoid
 from .convert import promote_pair
-from .op import Op, unbroadcast, xp_of
+from .op import Op, sum_to, unbroadcast, xp_of
+from .piecewise import constant_in
 
 
 # ----- shared helpers -----
@@ -49,8 +51,14 @@ def _reduce(loss, reduction):
     return xp.asarray(s / loss.dtype.type(loss.size) if loss.size else s * np.nan, dtype=loss.dtype)
 
 
+def _const(array, like):
+    """An array (a mask, weights, indices turned one-hot) as a constant tensor of ``like``'s dtype and device."""
+    return make_tensor(array.astype(like._data.dtype, copy=False), like._device)
+
+
 def _grad_of_reduced(g, shape, reduction, dtype):
-    """The upstream gradient of each element of an unreduced loss of ``shape``."""
+    """The upstream gradient (an array, or a tensor in a double backward) of each element of an unreduced
+    loss of ``shape``."""
     if reduction == "none":
         return g
     n = 1
@@ -143,6 +151,25 @@ def _log_softmax(x):
 
 
 
+def _onehot(safe, c):
+    """(N, C, d1, ...) booleans: the target class of each row."""
+    return xp_of(safe).arange(c).reshape(_class_shape(safe.ndim + 1)) == safe[:, None]
+
+
+def _row_grad(node, g):
+    """The gradient of each row's loss of a class-index loss (N, d1, ...), from the upstream array ``g``."""
+    if node.reduction == "none":
+        return g.reshape(node.wt.shape)
+    return g / _mean_divisor(node.denom) if node.reduction == "mean" else g
+
+
+def _row_grad_graph(node, g):
+    """``_row_grad`` of the upstream tensor ``g``, shaped to broadcast over the class axis."""
+    if node.reduction == "none":
+        return g.reshape(node.wt.shape).unsqueeze(1)
+    return g / make_tensor(_mean_divisor(node.denom), g._device) if node.reduction == "mean" else g
+
+
 def _mean_divisor(total_weight):
     """The weight sum a 'mean' loss's gradient divides by; 1 where it is 0 (every target ignored), where the
     gradient is zero, as PyTorch's is (the weights that multiply it are all zero), not 0/0."""
@@ -151,12 +178,13 @@ def _mean_divisor(total_weight):
 class CrossEntropy(Op):
     """log_softmax over the class axis and the weighted NLL of class-index targets, with smoothing."""
 
-    __slots__ = ("denom", "logp", "ls", "reduction", "safe", "shape", "valid", "w", "wt")
+    __slots__ = ("denom", "logp", "ls", "reduction", "safe", "shape", "valid", "w", "wt", "x")
     _name = "NllLossBackward0"
-    saves_tensors = True
+    saves = 1
 
     def forward(self, x, target=None, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
         shape = x.shape
+        self.x = x  # for the double backward
         x, t = _as_batched(x, target)
         c = x.shape[1]
         dtype = x.dtype
@@ -183,38 +211,53 @@ class CrossEntropy(Op):
         self.denom = denom = wt.sum()
         return xp_of(x).asarray(total / denom, dtype=dtype)
 
-    def backward(self, g):
-        logp, safe, wt, w, ls = self.logp, self.safe, self.wt, self.w, self.ls
-        xp = xp_of(logp)
+    def _smoothing_terms(self, onehot):
+        """With label smoothing the input's gradient is ``softmax(x) * scale - shift``: (scale, shift)."""
+        logp, wt, w, ls = self.logp, self.wt, self.w, self.ls
         dtype = logp.dtype
         c = logp.shape[1]
-        if self.reduction == "none":
-            gi = g.reshape(wt.shape)
-        else:
-            gi = g / _mean_divisor(self.denom) if self.reduction == "mean" else g
-        p = xp.exp(logp)
-        onehot = xp.arange(c).reshape(_class_shape(logp.ndim)) == safe[:, None]
-        if ls > 0:
-            valid = self.valid[:, None]
-            a = (wt * dtype.type(1 - ls))[:, None]
-            k = dtype.type(ls / c)
-            wsum = dtype.type(c) if w is None else w.sum()
-            grad = p * (a + valid * (wsum * k))
-            grad -= onehot * a
-            grad -= valid * (k if w is None else w.reshape(_class_shape(logp.ndim)) * k)
+        valid = self.valid[:, None]
+        a = (wt * dtype.type(1 - ls))[:, None]
+        k = dtype.type(ls / c)
+        wsum = dtype.type(c) if w is None else w.sum()
+        shift = onehot * a
+        shift += valid * (k if w is None else w.reshape(_class_shape(logp.ndim)) * k)
+        return a + valid * (wsum * k), shift
+
+    def backward(self, g):
+        logp, wt = self.logp, self.wt
+        gi = _row_grad(self, g)
+        p = xp_of(logp).exp(logp)
+        onehot = _onehot(self.safe, logp.shape[1])
+        if self.ls > 0:
+            scale, shift = self._smoothing_terms(onehot)
+            grad = p * scale
+            grad -= shift
         else:
             grad = (p - onehot) * wt[:, None]
         grad *= gi if gi.ndim == 0 else gi[:, None]
         return (grad.reshape(self.shape),)
 
+    def backward_graph(self, g):
+        x = self.saved_input(0, self.x)
+        p = x.reshape(self.logp.shape).softmax(1)
+        onehot = _onehot(self.safe, self.logp.shape[1])
+        if self.ls > 0:
+            scale, shift = self._smoothing_terms(onehot)
+            grad = p * _const(scale, x) - _const(shift, x)
+        else:
+            grad = (p - _const(onehot, x)) * _const(self.wt[:, None], x)
+        return ((grad * _row_grad_graph(self, g)).reshape(self.shape),)
+
 
 class NllLoss(Op):
-    __slots__ = ("c", "denom", "reduction", "safe", "shape", "wt")
+    __slots__ = ("c", "denom", "reduction", "safe", "shape", "wt", "x")
     _name = "NllLossBackward0"
-    saves_tensors = False
+    saves = 1
 
     def forward(self, x, target=None, weight=None, ignore_index=-100, reduction="mean"):
         shape = x.shape
+        self.x = x  # the double backward's zero derivative reaches it, as in PyTorch
         x, t = _as_batched(x, target)
         dtype = x.dtype
         safe, wt = _picked(t, ignore_index, x.shape[1], weight, dtype)
@@ -230,26 +273,26 @@ class NllLoss(Op):
         return xp.asarray(total / denom, dtype=dtype)
 
     def backward(self, g):
-        safe, wt = self.safe, self.wt
-        xp = xp_of(wt)
-        if self.reduction == "none":
-            gi = g.reshape(wt.shape)
-        else:
-            gi = g / _mean_divisor(self.denom) if self.reduction == "mean" else g
-        coef = -wt * gi
-        onehot = xp.arange(self.c).reshape(_class_shape(safe.ndim + 1)) == safe[:, None]
-        return ((onehot * coef[:, None]).astype(wt.dtype, copy=False).reshape(self.shape),)
+        coef = -self.wt * _row_grad(self, g)
+        return ((_onehot(self.safe, self.c) * coef[:, None]).astype(coef.dtype, copy=False).reshape(self.shape),)
+
+    def backward_graph(self, g):
+        """Linear in ``g``: the same one-hot rows, tied to the input with a zero derivative."""
+        x = self.saved_input(0, self.x)
+        grad = _const(_onehot(self.safe, self.c) * -self.wt[:, None], x) * _row_grad_graph(self, g)
+        return (constant_in(grad.reshape(self.shape), x),)
 
 
 class CrossEntropyProb(Op):
     """Cross entropy against class probabilities (target of the input's shape), with smoothing."""
 
-    __slots__ = ("logp", "ls", "reduction", "shape", "ts", "w")
+    __slots__ = ("logp", "ls", "reduction", "shape", "t", "ts", "w", "x")
     _name = "CrossEntropyBackward0"
-    saves = 0
+    saves = 1
 
     def forward(self, x, t, weight=None, reduction="mean", label_smoothing=0.0):
         shape = x.shape
+        self.x, self.t = x, t  # for the double backward
         if x.ndim == 1:
             x, t = x.reshape(1, -1), t.reshape(1, -1)
         c = x.shape[1]
@@ -294,9 +337,34 @@ class CrossEntropyProb(Op):
             gt = gt.reshape(self.shape)
         return gx, gt
 
+    def backward_graph(self, g):
+        shape = self.logp.shape
+        c = shape[1]
+        ls, w = self.ls, self.w
+        logp = self.saved_input(0, self.x).reshape(shape).log_softmax(1)
+        t = self.saved_input(1, self.t).reshape(shape)
+        ts = t * (1 - ls) + ls / c if ls > 0 else t
+        cw = None if w is None else _const(w.reshape(_class_shape(len(shape))), logp)
+        if cw is not None:
+            ts = ts * cw
+        if self.reduction == "none":
+            gi = g.reshape(shape[:1] + shape[2:]).unsqueeze(1)
+        else:
+            gi = g / (self.logp.size // c) if self.reduction == "mean" else g
+        ex, et = self._edges
+        gx = gt = None
+        if ex is not None:
+            gx = ((logp.exp() * ts.sum(1, keepdim=True) - ts) * gi).reshape(self.shape)
+        if et is not None:
+            gt = -logp * gi
+            if cw is not None:
+                gt = gt * cw
+            gt = (gt * (1 - ls) if ls > 0 else gt).reshape(self.shape)
+        return gx, gt
+
 
 def _float_input(input, kernel):
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in FLOAT_KINDS:
         raise NotImplementedError(f'"{kernel}" not implemented for \'{legacy_name(input._data.dtype)}\'')
 
 
@@ -307,7 +375,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     reduction = _reduction(reduction, size_average, reduce)
     x, t = input._data, target._data
     if x.shape == t.shape:
-        if t.dtype.kind != "f":
+        if t.dtype.kind not in FLOAT_KINDS:
             raise RuntimeError(f"Expected floating point type for target with class probabilities, got "
                                f"{legacy_name(t.dtype)}")
         if label_smoothing < 0 or label_smoothing > 1:
@@ -341,10 +409,11 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 class _PointwiseLoss(Op):
     """``reduce(weight * f(input - target))``; backward through ``df``. Inputs: input, target[, weight]."""
 
-    __slots__ = ("d", "denom", "param", "reduction", "shapes", "w", "wl")
-    saves = 0
+    __slots__ = ("d", "denom", "param", "reduction", "shapes", "t", "w", "wl", "x")
+    saves = 1
 
     def forward(self, x, t, w=None, reduction="mean", param=None, weighted_mean=True):
+        self.x, self.t = x, t  # for the double backward
         d = x - t
         self.d, self.param, self.reduction = d, param, reduction
         self.shapes = (x.shape, t.shape, None if w is None else w.shape)
@@ -393,6 +462,29 @@ class _PointwiseLoss(Op):
                 out.append(unbroadcast(gwt, sw))
         return tuple(out)
 
+    def backward_graph(self, g):
+        d = self.saved_input(0, self.x) - self.saved_input(1, self.t)
+        w = None if self.w is None else self.saved_input(2, self.w)
+        if self.denom is not None:
+            gi = g / w.sum()
+        else:
+            shape = d.shape if w is None else np.broadcast_shapes(tuple(d.shape), tuple(w.shape))
+            gi = _grad_of_reduced(g, shape, self.reduction, self.d.dtype)
+        gd = self.df_graph(d, self.param) * (gi if w is None else gi * w)
+        sx, st, sw = self.shapes
+        ex, et = self._edges[0], self._edges[1]
+        out = [None if ex is None else sum_to(gd, sx), None if et is None else sum_to(-gd, st)]
+        if sw is not None:
+            gwt = None
+            if self._edges[2] is not None:
+                wl = self.f_graph(d, self.param)
+                gwt = wl * gi
+                if self.denom is not None:
+                    gwt = gwt - (wl * w).sum() / w.sum() * gi
+                gwt = sum_to(gwt, sw)
+            out.append(gwt)
+        return tuple(out)
+
 
 class MseLoss(_PointwiseLoss):
     __slots__ = ()
@@ -406,6 +498,14 @@ class MseLoss(_PointwiseLoss):
     def df(d, param):
         return d * d.dtype.type(2)
 
+    @staticmethod
+    def f_graph(d, param):
+        return d * d
+
+    @staticmethod
+    def df_graph(d, param):
+        return d * 2
+
 
 class L1Loss(_PointwiseLoss):
     __slots__ = ()
@@ -418,6 +518,14 @@ class L1Loss(_PointwiseLoss):
     @staticmethod
     def df(d, param):
         return xp_of(d).sign(d)
+
+    @staticmethod
+    def f_graph(d, param):
+        return d.abs()
+
+    @staticmethod
+    def df_graph(d, param):
+        return d.sign()  # zero derivative, in the graph of d
 
 
 class SmoothL1Loss(_PointwiseLoss):
@@ -435,6 +543,10 @@ class SmoothL1Loss(_PointwiseLoss):
         xp = xp_of(d)
         return xp.clip(d * d.dtype.type(1 / beta), -1, 1)
 
+    @staticmethod
+    def df_graph(d, beta):
+        return (d * (1 / beta)).clamp(-1, 1)
+
 
 class HuberLoss(_PointwiseLoss):
     __slots__ = ()
@@ -449,6 +561,16 @@ class HuberLoss(_PointwiseLoss):
     @staticmethod
     def df(d, delta):
         return xp_of(d).clip(d, -delta, delta)
+
+    @staticmethod
+    def f_graph(d, delta):
+        a = d.abs()
+        near = a._data < delta
+        return d * d * _const(near * 0.5, d) + (a - 0.5 * delta) * _const(~near * delta, d)
+
+    @staticmethod
+    def df_graph(d, delta):
+        return d.clamp(-delta, delta)
 
 
 def _pointwise(op, input, target, reduction, weight, param=None, weighted_mean=True, kernel=""):
@@ -540,6 +662,28 @@ class BinaryCrossEntropyWithLogits(Op):
             gt = unbroadcast(gt * gi, st)
         return gx, gt
 
+    def backward_graph(self, g):
+        x, t = self.saved_input(0, self.x), self.saved_input(1, self.t)
+        sx, st, sl = self.shapes
+        gi = _grad_of_reduced(g, sl, self.reduction, self.x.dtype)
+        if self.w is not None:
+            gi = gi * _const(self.w, x)
+        pw = None if self.pw is None else _const(self.pw - 1, x)
+        ex, et = self._edges
+        gx = gt = None
+        if ex is not None:
+            sig = x.sigmoid()
+            if pw is None:
+                gx = (sig - t) * gi
+            else:
+                lw = t * pw + 1
+                gx = (lw * sig - lw - t + 1) * gi
+            gx = sum_to(gx, sx)
+        if et is not None:
+            gt = -x if pw is None else -x - logsigmoid(x) * pw
+            gt = sum_to(gt * gi, st)
+        return gx, gt
+
 
 class BinaryCrossEntropy(Op):
     __slots__ = ("reduction", "shapes", "t", "w", "x")
@@ -570,6 +714,17 @@ class BinaryCrossEntropy(Op):
             gx = unbroadcast((x - t) / xp.maximum((1 - x) * x, x.dtype.type(1e-12)) * gi, sx)
         if et is not None:
             gt = unbroadcast((xp.log1p(-x) - xp.log(x)) * gi, st)
+        return gx, gt
+
+    def backward_graph(self, g):
+        x, t = self.saved_input(0, self.x), self.saved_input(1, self.t)
+        sx, st, sl = self.shapes
+        gi = _grad_of_reduced(g, sl, self.reduction, self.x.dtype)
+        if self.w is not None:
+            gi = gi * _const(self.w, x)
+        ex, et = self._edges
+        gx = None if ex is None else sum_to((x - t) / ((1 - x) * x).clamp(min=1e-12) * gi, sx)
+        gt = None if et is None else sum_to(((-x).log1p() - x.log()) * gi, st)
         return gx, gt
 
 

@@ -9,9 +9,12 @@ times faster than reducing over axes (0, 2, 3), with no temporary for products, 
 import numpy as np
 
 from ..backend import Implementation
+from ..dtypes import FLOAT_KINDS
+from ..tensor import make_tensor
 from . import jit, norm_kernels
 from .channel_sums import channel_dot, channel_sum
 from .op import Op, xp_of
+from .piecewise import constant_in
 
 
 def _size(shape):
@@ -135,7 +138,7 @@ class BatchNorm(Op):
     """y = (x - mean) * invstd * weight + bias over channel axis 1; statistics from the batch
     (training) or the running estimates (eval)."""
 
-    __slots__ = ("bshape", "has_bias", "has_weight", "invstd", "mean", "training", "w", "x")
+    __slots__ = ("bshape", "eps", "has_bias", "has_weight", "invstd", "mean", "training", "w", "x")
     _name = "NativeBatchNormBackward0"
     saves = 1
     implementations = (_CompiledBatchNorm, _GenericBatchNorm)
@@ -167,9 +170,32 @@ class BatchNorm(Op):
         scale = invstd if w is None else invstd * w
         y = impl.normalize(x, mean, scale, b, xc, bshape)
         self.x, self.w, self.mean, self.invstd = x, w, mean, invstd
-        self.bshape, self.training = bshape, training
+        self.bshape, self.training, self.eps = bshape, training, eps
         self.has_weight, self.has_bias = has_weight, has_bias
         return y
+
+    def backward_graph(self, g):
+        """In training, the statistics recomputed from the input in tensor ops, so that they are differentiated
+        too; in eval, constants (and the input's gradient constant in it)."""
+        x = self.saved_input(0, self.x)
+        bshape = self.bshape
+        dims = (0, *range(2, x.ndim))
+        if self.training:
+            xc = x - x.mean(dims, keepdim=True)
+            invstd = ((xc * xc).mean(dims, keepdim=True) + self.eps).rsqrt()
+        else:
+            xc = x - make_tensor(self.mean.reshape(bshape), x._device)
+            invstd = make_tensor(self.invstd.reshape(bshape), x._device)
+        xhat = xc * invstd
+        need_x = self._edges[0] is not None
+        gx = None
+        if need_x:
+            k = invstd if self.w is None else invstd * self.saved_input(1, self.w).reshape(bshape)
+            if self.training:
+                gx = (g - g.mean(dims, keepdim=True) - xhat * (g * xhat).mean(dims, keepdim=True)) * k
+            else:
+                gx = constant_in(g * k, x)
+        return (gx, *_affine_grads(self, lambda: (g * xhat).sum(dims), lambda: g.sum(dims)))
 
 
 def _check_channels(name, t, c):
@@ -202,7 +228,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     _check_channels("running_var", running_var, c)
     _check_channels("weight", weight, c)
     _check_channels("bias", bias, c)
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in FLOAT_KINDS:
         raise NotImplementedError(f'"batch_norm" not implemented for \'{input._data.dtype.name}\'')
     rm = None if running_mean is None else running_mean._data
     rv = None if running_var is None else running_var._data
@@ -214,11 +240,12 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 class _RowNorm(Op):
     """Normalise each row of a (rows, M) view over its M values; affine parameters of ``pshape``."""
 
-    __slots__ = ("has_bias", "has_weight", "invstd", "wb", "xhat")
+    __slots__ = ("eps", "has_bias", "has_weight", "invstd", "w", "wb", "x", "xhat")
     saves = 1
 
     def _normalise(self, rows, eps, shape):
         """Keep ``xhat`` and ``invstd`` of the (rows, M) array ``rows``; return ``xhat`` in ``shape``."""
+        self.eps = eps
         dt = rows.dtype
         mean = rows.mean(axis=-1, keepdims=True, dtype=dt)
         xc = rows - mean
@@ -227,9 +254,13 @@ class _RowNorm(Op):
         self.xhat = xhat = xc * invstd
         return xhat.reshape(shape)
 
-    def _affine(self, y, params, has_weight, has_bias):
-        """``y`` scaled by the weight and shifted by the bias in ``params`` (either may be absent)."""
+    def _affine(self, y, params, has_weight, has_bias, pshape=None):
+        """``y`` scaled by the weight and shifted by the bias in ``params`` (either may be absent), taken in
+        ``pshape`` when given."""
         self.has_weight, self.has_bias = has_weight, has_bias
+        self.w = params[0] if has_weight else None
+        if pshape is not None:
+            params = [p.reshape(pshape) for p in params]
         self.wb = params[0] if has_weight else None
         if has_weight:
             y = y * self.wb
@@ -253,19 +284,37 @@ class _RowNorm(Op):
         return (gx, *_affine_grads(self, lambda: self._param_sum(g * xhat.reshape(g.shape)),
                                    lambda: self._param_sum(g)))
 
+    def backward_graph(self, g):
+        """The same formula in tensor ops, with the statistics recomputed from the input so that they are
+        differentiated too."""
+        rows, m = self.xhat.shape
+        x = self.saved_input(0, self.x)
+        xc = x.reshape(rows, m)
+        xc = xc - xc.mean(-1, keepdim=True)
+        invstd = ((xc * xc).mean(-1, keepdim=True) + self.eps).rsqrt()
+        xhat = xc * invstd
+        gx = None
+        if self._edges[0] is not None:
+            gh = (g if self.w is None else g * self.saved_input(1, self.w).reshape(self.wb.shape)).reshape(rows, m)
+            gx = (gh - gh.mean(-1, keepdim=True) - xhat * (gh * xhat).mean(-1, keepdim=True)) * invstd
+            gx = gx.reshape(g.shape)
+        return (gx, *_affine_grads(self, lambda: self._param_sum(g * xhat.reshape(g.shape)),
+                                   lambda: self._param_sum(g)))
+
 
 class LayerNorm(_RowNorm):
     __slots__ = ("k",)
     _name = "NativeLayerNormBackward0"
 
     def forward(self, x, *params, k=1, has_weight=False, has_bias=False, eps=1e-5):
-        self.k = k
+        self.k, self.x = k, x
         y = self._normalise(x.reshape(-1, _prod(x.shape[x.ndim - k:])), eps, x.shape)
         return self._affine(y, params, has_weight, has_bias)
 
     def _param_sum(self, a):
+        """The sum over the leading axes of an array or tensor ``a``."""
         lead = a.ndim - self.k
-        return a.sum(axis=tuple(range(lead))) if lead else a
+        return a.sum(tuple(range(lead))) if lead else a
 
 
 def _prod(shape):
@@ -299,13 +348,14 @@ class GroupNorm(_RowNorm):
 
     def forward(self, x, *params, num_groups=1, has_weight=False, has_bias=False, eps=1e-5):
         n, c = x.shape[0], x.shape[1]
+        self.x = x
         rows = x.reshape(n * num_groups, -1) if x.size else x.reshape(n * num_groups, 0)
         y = self._normalise(rows, eps, x.shape)
-        cshape = (1, c) + (1,) * (x.ndim - 2)
-        return self._affine(y, [p.reshape(cshape) for p in params], has_weight, has_bias)
+        return self._affine(y, params, has_weight, has_bias, (1, c) + (1,) * (x.ndim - 2))
 
     def _param_sum(self, a):
-        return a.sum(axis=(0, *range(2, a.ndim)))
+        """The sum over all axes but the channels of an array or tensor ``a``."""
+        return a.sum((0, *range(2, a.ndim)))
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):

@@ -494,12 +494,14 @@ LOSS = [
         with_call_errors(lambda m, *a, **kw: F(m).cross_entropy(*a, **kw)),
         _class_samples(smoothing=(0.0, 0.15), ignore_index=-100, seed=0, probabilities=True),
         error_inputs=lambda: _CE_ERRORS,
+        supports_gradgrad=True,
     ),
     OpInfo(
         "nll_loss",
         with_call_errors(lambda m, *a, **kw: F(m).nll_loss(*a, **kw)),
         _class_samples(smoothing=(0.0,), ignore_index=2, seed=2),
         error_inputs=lambda: _NLL_ERRORS,
+        supports_gradgrad=True,
     ),
     OpInfo(
         "mse_loss",
@@ -528,6 +530,7 @@ LOSS = [
                 "Weights and input must have the same size.",
             ),
         ],
+        supports_gradgrad=True,
     ),
     OpInfo("l1_loss", _weighted("l1_loss"), _pointwise_samples({}, weighted=True)),
     OpInfo(
@@ -557,6 +560,7 @@ LOSS = [
                 "huber_loss does not support non-positive values for delta.",
             )
         ],
+        supports_gradgrad=True,
     ),
     OpInfo(
         "binary_cross_entropy_with_logits",
@@ -573,6 +577,7 @@ LOSS = [
                 "Target size (torch.Size([3])) must be the same as input size (torch.Size([3, 5]))",
             )
         ],
+        supports_gradgrad=True,
     ),
     OpInfo(
         "binary_cross_entropy",
@@ -595,6 +600,7 @@ LOSS = [
                 "is deprecated. Please ensure they have the same size.",
             ),
         ],
+        supports_gradgrad=True,
     ),
 ]
 
@@ -606,9 +612,24 @@ NORM = [
         error_inputs=lambda: _BN_ERRORS,
         implementations=("compiled", "generic"),
         tolerances=_NORM_TOL,
+        supports_gradgrad=True,
     ),
-    OpInfo("layer_norm", with_call_errors(_ln), _ln_samples, error_inputs=lambda: _LN_ERRORS, tolerances=_NORM_TOL),
-    OpInfo("group_norm", with_call_errors(_gn), _gn_samples, error_inputs=lambda: _GN_ERRORS, tolerances=_NORM_TOL),
+    OpInfo(
+        "layer_norm",
+        with_call_errors(_ln),
+        _ln_samples,
+        error_inputs=lambda: _LN_ERRORS,
+        tolerances=_NORM_TOL,
+        supports_gradgrad=True,
+    ),
+    OpInfo(
+        "group_norm",
+        with_call_errors(_gn),
+        _gn_samples,
+        error_inputs=lambda: _GN_ERRORS,
+        tolerances=_NORM_TOL,
+        supports_gradgrad=True,
+    ),
 ]
 
 
@@ -630,6 +651,7 @@ def _dropout(name, spatial, errors):
         with_call_errors(lambda m, *a, **kw: getattr(F(m), name)(*a, **kw)),
         _dropout_samples(spatial),
         error_inputs=lambda: errors,
+        supports_gradgrad=True,
     )
 
 
