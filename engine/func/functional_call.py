@@ -13,12 +13,14 @@ def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, 
         values = parameter_and_buffer_dicts
     elif isinstance(parameter_and_buffer_dicts, (list, tuple)):
         values = {}
+        repeated = []
         for d in parameter_and_buffer_dicts:
             for key, value in d.items():
-                if key in values:
-                    raise ValueError(f"{key} appeared in multiple dictionaries; behavior of functional call is "
-                                     "ambiguous")
+                if key in values and key not in repeated:
+                    repeated.append(key)
                 values[key] = value
+        if repeated:
+            raise ValueError(f"{repeated} appeared in multiple dictionaries; behavior of functional call is ambiguous")
     else:
         raise ValueError(f"Expected parameter_and_buffer_dicts to be a dict, or a list/tuple of dicts, but got "
                          f"{type(parameter_and_buffer_dicts)}")

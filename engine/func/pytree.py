@@ -18,10 +18,13 @@ class TreeSpec:
 
     __hash__ = None
 
-    def __repr__(self):
+    def __repr__(self, indent=0):
+        """PyTorch's layout: children after the first on their own lines, indented by depth."""
         if self.type is None:
             return "*"
-        return f"TreeSpec({self.type.__name__}, {self.context}, [{', '.join(map(repr, self.children))}])"
+        indent += 2
+        children = [c.__repr__(indent) for c in self.children]
+        return f"TreeSpec({self.type.__name__}, {self.context}, [{(',' + chr(10) + ' ' * indent).join(children)}])"
 
 
 LEAF = TreeSpec(None, None, ())
