@@ -1,5 +1,6 @@
 """``Normal(loc, scale)``: the univariate Gaussian."""
 
+import math
 from typing import ClassVar
 
 from ..creation import randn
@@ -51,6 +52,14 @@ class Normal(Distribution):
         if self._validate_args:
             self._validate_sample(value)
         return -((value - self.loc) ** 2) / (2 * self.variance) - self.scale.log() - HALF_LOG_2PI
+
+    def cdf(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        return 0.5 * (1 + ((value - self.loc) * self.scale.reciprocal() / math.sqrt(2)).erf())
+
+    def icdf(self, value):
+        return self.loc + self.scale * (2 * value - 1).erfinv() * math.sqrt(2)
 
     def entropy(self):
         return 0.5 + HALF_LOG_2PI + self.scale.log()
