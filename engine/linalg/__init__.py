@@ -9,6 +9,9 @@ from ..ops.blas import linalg_cross as cross
 from .checks import LinAlgError
 from .factorizations import cholesky, eigh, eigvalsh, qr, svd, svdvals
 from .inverse import det, inv, matrix_power, slogdet, solve
+from .lstsq import lstsq
+from .lu import lu, lu_factor, lu_factor_ex, lu_solve
+from .matrix_exp import matrix_exp
 from .norms import matrix_norm, norm, vector_norm
 from .products import matrix_rank, multi_dot, vecdot
 from .pseudo_inverse import pinv
@@ -22,6 +25,12 @@ __all__ = [
     "eigh",
     "eigvalsh",
     "inv",
+    "lstsq",
+    "lu",
+    "lu_factor",
+    "lu_factor_ex",
+    "lu_solve",
+    "matrix_exp",
     "matrix_norm",
     "matrix_power",
     "matrix_rank",

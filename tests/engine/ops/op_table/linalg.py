@@ -44,6 +44,11 @@ def _singular(n=3):
     return a
 
 
+# rank 2 with distinct singular values, det exactly 0: det's gradient takes the SVD route
+_RANK_2 = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]])
+
+_DISTINCT = np.array([[2.0, 0.3, 0.0], [0.1, 3.0, 0.2], [0.0, 0.5, 4.0]])  # distinct singular values
+
 SQUARE = [S("3x3", (3, 3)), S("batch 2x4x4", (2, 4, 4)), S("batch 2x1x3x3", (2, 1, 3, 3)), S("1x1", (1, 1))]
 RECT = [S("4x3", (4, 3)), S("3x4", (3, 4)), S("batch 2x3x3", (2, 3, 3)), S("batch 2x2x4x3", (2, 2, 4, 3))]
 
@@ -190,6 +195,79 @@ def _with_dtype(fn):
     return op
 
 
+def _lu_solve(m, a, b, **kw):
+    return m.linalg.lu_solve(*m.linalg.lu_factor(_dominant(m, a)), b, **kw)
+
+
+def _lu_solve_samples(dtype):
+    return [
+        S("3x3 & 3x2", (3, 3), (3, 2)),
+        S("batch A, broadcast B", (2, 3, 3), (3, 2)),
+        S("broadcast A", (3, 3), (2, 3, 4)),
+        S("adjoint", (2, 3, 3), (2, 3, 1), kwargs={"adjoint": True}),
+        S("left=False", (3, 3), (2, 3), kwargs={"left": False}),
+        S("left=False adjoint", (2, 3, 3), (4, 3), kwargs={"left": False, "adjoint": True}),
+    ]
+
+
+def _lstsq(m, a, b, fields=("solution", "rank"), **kw):
+    """``lstsq``'s fields; by default those with a meaning for the gradient (the others carry none, in PyTorch
+    too: their gradient is dropped)."""
+    out = m.linalg.lstsq(a, b, **kw)
+    return tuple(getattr(out, f) for f in fields)
+
+
+_ALL_FIELDS = {"fields": ("solution", "residuals", "rank", "singular_values")}
+
+
+def _lstsq_samples(dtype):
+    deficient = np.array([[1.0, 2.0, 2.0], [0.5, -1.0, -1.0], [2.0, 0.0, 0.0], [1.0, 1.0, 1.0]])
+    return [
+        S("tall", (4, 3), (4, 2)),
+        S("wide", (3, 4), (3, 2)),
+        S("batch, vector B", (2, 4, 3), (2, 4)),
+        S("broadcast B", (2, 5, 3), (1, 5, 2)),
+        # singular values cut by rcond: PyTorch's gradient is still that of the whole pinv(A) B, not the derivative
+        S("rcond gelsd", (3, 4), (3, 2), kwargs={"rcond": 0.5, "driver": "gelsd"}, grad=False),
+        *(S(f"{d} fields", (2, 5, 3), (2, 5, 2), kwargs={"driver": d, **_ALL_FIELDS}, grad=False)
+          for d in ("gels", "gelsy", "gelsd", "gelss")),
+        S("gelsd wide fields", (3, 4), (3, 2), kwargs={"driver": "gelsd", **_ALL_FIELDS}, grad=False),
+        S("rank-deficient gelss", deficient, (4, 2), kwargs={"driver": "gelss", **_ALL_FIELDS}, grad=False),
+    ]
+
+
+def _lstsq_errors():
+    def err(name, inputs, match, **kw):
+        return ErrorInput(S(name, *inputs, kwargs=kw), RuntimeError, match)
+
+    return [
+        err("1d A", ((3,), (3,)), "torch.linalg.lstsq: input must have at least 2 dimensions."),
+        err("dims", ((5, 3), (2, 5, 2)), "torch.linalg.lstsq: input.dim() must be greater or equal to other.dim() "
+            "and (input.dim() - other.dim()) <= 1"),
+        err("rows", ((4, 3), (3, 2)), "torch.linalg.lstsq: input.size(-2) should match other.size(-2)"),
+        err("vector rows", ((4, 3), (3,)), "torch.linalg.lstsq: input.size(-2) should match other.size(-1)"),
+        err("driver", ((4, 3), (4, 2)), "torch.linalg.lstsq: parameter `driver` should be one of (gels, gelsy, "
+            "gelsd, gelss)", driver="x"),
+        ErrorInput(S("dtypes", (4, 3), (4, 2), dtypes=("float32", "float64")), RuntimeError, "torch.linalg.lstsq: "
+                   "Expected input and other to have the same dtype, but got input's dtype Float and other's dtype "
+                   "Double"),
+    ]
+
+
+def _lu_errors(name):
+    prefix = "linalg.lu" if name == "lu" else "torch.lu_factor"
+    return [
+        _err("1d", (3,), f"{prefix}: Expected tensor with 2 or more dimensions. Got size: [3] instead"),
+        ErrorInput(S("int64", (3, 3), dtypes=("int64",)), NotImplementedError, "\"lu_cpu\" not implemented for "
+                   "'Long'"),
+        _err("pivot=False", (3, 3), "linalg.lu_factor: LU without pivoting is not implemented on the CPU",
+             kwargs={"pivot": False}),
+    ]
+
+
+LU_SAMPLES = [*SQUARE, S("wide", (3, 5)), S("tall", (5, 3)), S("batch tall", (2, 5, 3)), S("batch wide", (2, 3, 4))]
+
+
 LINALG = [
     OpInfo(
         "linalg.inv",
@@ -210,7 +288,8 @@ LINALG = [
     OpInfo(
         "linalg.det",
         lambda m, x: m.linalg.det(x),
-        lambda dtype: [*SQUARE, S("empty batch", (0, 3, 3))],
+        lambda dtype: [*SQUARE, S("empty batch", (0, 3, 3)), S("singular", _RANK_2),
+                       S("batch with a singular", np.stack([_RANK_2, _DISTINCT]))],
         variants={"method": lambda m, x: x.det(), "torch.det": lambda m, x: m.det(x)},
         error_inputs=lambda: _matrix_errors("linalg.det"),
         tolerances=TOL,
@@ -471,6 +550,82 @@ LINALG = [
                        "3. Got 2 and 2"),
         ],
         dtypes=FLOATS_AND_INT,
+        supports_gradgrad=True,
+    ),
+    OpInfo(
+        "linalg.lu_factor",
+        lambda m, x, **kw: tuple(m.linalg.lu_factor(x, **kw)),
+        lambda dtype: LU_SAMPLES,
+        error_inputs=lambda: [
+            *_lu_errors("lu_factor"),
+            _err("singular", _singular(), "torch.linalg.lu_factor: U[2,2] is zero and using it on lu_solve would "
+                 "result in a division by zero."),
+            _err("singular in a batch", _singular_batch(), "torch.linalg.lu_factor: (Batch element 1): U[2,2] is "
+                 "zero"),
+        ],
+        tolerances=TOL,
+        supports_gradgrad=True,
+    ),
+    OpInfo(
+        "linalg.lu_factor_ex",
+        lambda m, x, **kw: tuple(m.linalg.lu_factor_ex(x, **kw)),
+        lambda dtype: [*LU_SAMPLES, S("singular", _singular(), grad=False),
+                       S("singular in a batch", _singular_batch(), grad=False)],
+        error_inputs=lambda: _lu_errors("lu_factor_ex"),
+        tolerances=TOL,
+        supports_gradgrad=True,
+    ),
+    OpInfo(
+        "linalg.lu",
+        lambda m, x, **kw: tuple(m.linalg.lu(x, **kw)),
+        lambda dtype: LU_SAMPLES,
+        error_inputs=lambda: _lu_errors("lu"),
+        tolerances=TOL,
+        supports_gradgrad=True,
+    ),
+    OpInfo(
+        "lu_unpack",
+        lambda m, x, **kw: tuple(m.lu_unpack(*m.linalg.lu_factor(x), **kw)),
+        lambda dtype: [
+            S("3x3", (3, 3)), S("batch wide", (2, 3, 4)), S("tall", (5, 3)),
+            # PyTorch's own backward fails on the empty L and U ("triu: input tensor must have at least 2 dimensions")
+            S("unpack_data=False", (2, 3, 3), kwargs={"unpack_data": False}, grad=False),
+            S("unpack_pivots=False", (3, 3), kwargs={"unpack_pivots": False}),
+        ],
+        tolerances=TOL,
+        supports_gradgrad=True,
+    ),
+    OpInfo(
+        "linalg.lu_solve",
+        with_call_errors(_lu_solve),
+        _lu_solve_samples,
+        error_inputs=lambda: [
+            _call_err("B 1d", _lu_solve, ((3, 3), (3,)), "linalg.lu_solve: The input tensor B must have at least 2 "
+                      "dimensions."),
+            _call_err("shapes", _lu_solve, ((3, 3), (2, 2)), "linalg.lu_solve: Incompatible shapes of A and B for the "
+                      "equation AX = B (3x3 and 2x2)"),
+            ErrorInput(S("dtypes", (3, 3), (3, 2), dtypes=("float32", "float64"), kwargs={"call": _lu_solve}),
+                       RuntimeError, "linalg.lu_solve: Expected LU and B to have the same dtype, but found LU of type "
+                       "Float and B of type Double instead"),
+        ],
+        tolerances=TOL,
+        supports_gradgrad=True,
+    ),
+    OpInfo(
+        "linalg.matrix_exp",
+        lambda m, x: m.linalg.matrix_exp(x),
+        lambda dtype: [*SQUARE, S("large norm (squarings)", (2, 3, 3), low=-3, high=3), S("empty batch", (0, 2, 2))],
+        variants={"method": lambda m, x: x.matrix_exp(), "torch.matrix_exp": lambda m, x: m.matrix_exp(x)},
+        error_inputs=lambda: _matrix_errors("linalg.matrix_exp"),
+        tolerances=TOL,
+        supports_gradgrad=True,
+    ),
+    OpInfo(
+        "linalg.lstsq",
+        _lstsq,
+        _lstsq_samples,
+        error_inputs=_lstsq_errors,
+        tolerances=TOL,
         supports_gradgrad=True,
     ),
 ]
