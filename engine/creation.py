@@ -254,7 +254,7 @@ def normal(mean, std, size=None, *, generator=None, dtype=None, device=None):
         dev = _explicit_device(device)
         return make_tensor(_random.normal_array(_size_args((size,)), mean, std, dev, generator, dt.np), dev)
     for t in params:
-        if t._data.dtype.kind != "f":
+        if t._data.dtype.kind not in dtypes.FLOAT_KINDS:
             raise NotImplementedError(
                 f"\"normal_kernel_cpu\" not implemented for '{dtypes.legacy_name(t._data.dtype)}'")
     if not isinstance(std, Tensor) and std < 0:

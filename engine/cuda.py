@@ -1,6 +1,7 @@
 """``engine.cuda``: whether CUDA devices (through CuPy) are present, and how many."""
 
 from . import backend
+from .amp import cuda as amp  # noqa: F401  (torch.cuda.amp)
 from .random import manual_seed as _seed
 
 

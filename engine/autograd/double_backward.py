@@ -7,6 +7,7 @@ for derivatives it does not implement.
 """
 
 from ..backend import CPU, device_context, device_of
+from ..dtypes import FLOAT_KINDS
 from ..tensor import Tensor, make_tensor
 from .grad_mode import no_grad
 from .graph import Node
@@ -55,7 +56,7 @@ def backward_without_graph(node, grads, dev):
 
 def _ending_at(array, stop):
     t = make_tensor(array, device_of(array))
-    if array.dtype.kind == "f":
+    if array.dtype.kind in FLOAT_KINDS:
         t._requires_grad = True
         t.grad_fn = stop
     return t

@@ -1,6 +1,7 @@
 """User-defined differentiable functions: ``engine.autograd.Function`` with ``forward(ctx, ...)`` and
 ``backward(ctx, ...)`` as static methods, exactly as in PyTorch."""
 
+from ..dtypes import FLOAT_KINDS
 from ..tensor import Tensor, make_tensor
 from .double_backward import backward_without_graph
 from .grad_mode import no_grad
@@ -135,7 +136,7 @@ def _link(ctx, args, tensor_args, outs, to_save):
         if id(o) in by_input and id(o) not in dirty:
             o = make_tensor(o._data, o._device)  # an input returned as is: a new alias carries the graph
         zeros.append(lambda o=o: o.xp.zeros_like(o._data))
-        if id(o) not in non_diff and o._data.dtype.kind == "f":
+        if id(o) not in non_diff and o._data.dtype.kind in FLOAT_KINDS:
             o._requires_grad = True
             o.grad_fn = ctx
             o._output_nr = i

@@ -353,7 +353,7 @@ class Optimizer:
             return make_tensor(data.copy(), value._device)
         dev = param._device
         moved = transfer(data, value._device, dev)
-        target = param._data.dtype if param._data.dtype.kind == "f" else moved.dtype
+        target = param._data.dtype if param._data.dtype.kind in dtypes.FLOAT_KINDS else moved.dtype
         if dev is CPU:
             moved = moved.astype(target, copy=moved is data)
         else:
