@@ -42,14 +42,15 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         arg_spec = tree_flatten(args)[1]
         start = get_rng_state() if randomness != "different" else None
         results = []
-        for b in range(size):
+        for b in range(max(size, 1)):  # an empty batch still runs once, on zeros, for the outputs' shapes
             if randomness == "same":
                 set_rng_state(start)
-            sliced = [x if d is None else x.select(d, b) for x, d in zip(flat_args, flat_dims)]
+            sliced = [x if d is None else x.select(d, b) if size else x.new_zeros(x.shape[:d] + x.shape[d + 1:])
+                      for x, d in zip(flat_args, flat_dims)]
             results.append(func(*tree_unflatten(sliced, arg_spec), **kwargs))
             if randomness == "error" and not np.array_equal(get_rng_state().numpy(), start.numpy()):
                 raise RuntimeError(_RANDOM_ERROR)
-        return _stacked(func, out_dims, results)
+        return _stacked(func, out_dims, results, size)
 
     return wrapped
 
@@ -96,7 +97,7 @@ def _batch_size(flat_dims, flat_args):
     return sizes[0]
 
 
-def _stacked(func, out_dims, results):
+def _stacked(func, out_dims, results, size):
     """The per-element results stacked at their out_dims (an output with out_dim None must not vary)."""
     name = _name(func)
     spec = tree_flatten(results[0])[1]
@@ -124,7 +125,7 @@ def _stacked(func, out_dims, results):
             if not isinstance(c, Tensor):
                 raise ValueError(f"vmap({name}, ...): `{name}` must only return Tensors, got type {type(c)}. Did you "
                                  "mean to set out_dims= to None for output?")
-        out.append(stack(column, dim=d))
+        out.append(stack(column, dim=d) if size else stack(column, dim=d).narrow(d, 0, 0))
     return tree_unflatten(out, spec)
 
 

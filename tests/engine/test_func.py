@@ -111,6 +111,7 @@ def test_vmap_dims():
         lambda m, a, b, c: m.func.vmap(lambda p, q: p + q, in_dims=(0, None), out_dims=0)(a, 2.0),
         lambda m, a, b, c: m.func.vmap(lambda p, k: p * k)(a, k=3),
         lambda m, a, b, c: m.func.vmap(lambda p: (p.sum(), b), out_dims=(0, None))(a),
+        lambda m, a, b, c: m.func.vmap(lambda p: (p * 2, p.sum()), out_dims=(1, 0))(a[:0]),
     ]
     for case in cases:
         assert_same(*both(lambda m, a, b, c, case=case: case(m, a, b, c), x, y, z))
