@@ -6,8 +6,11 @@ The other modes gather each padded axis through an index array (forward) and sca
 through the transposed one-hot matrix of that index (backward: one small matrix product per axis).
 """
 
+import functools
+
 import numpy as np
 
+from .linear_map import input_gradient
 from .op import Op, xp_of
 
 
@@ -29,7 +32,7 @@ def _regions(shape, pairs):
 
 
 class ConstantPad(Op):
-    __slots__ = ("dst", "shape", "src")
+    __slots__ = ("dst", "pairs", "shape", "src")
     _name = "ConstantPadNdBackward0"
     saves_tensors = False
 
@@ -38,7 +41,7 @@ class ConstantPad(Op):
         out_shape, dst, src = _regions(x.shape, pairs)
         out = xp.full(out_shape, value, dtype=x.dtype)
         out[dst] = x[src]
-        self.dst, self.src, self.shape = dst, src, x.shape
+        self.dst, self.src, self.shape, self.pairs = dst, src, x.shape, pairs
         return out
 
     def backward(self, g):
@@ -46,6 +49,10 @@ class ConstantPad(Op):
         gx = xp.zeros(self.shape, dtype=g.dtype)
         gx[self.src] = g[self.dst]
         return (gx,)
+
+    def backward_graph(self, g):
+        """The gradient is ``g`` padded by the opposite amounts: crop where forward padded, zeros where it cropped."""
+        return (ConstantPad.apply(g, pairs=tuple((-lo, -hi) for lo, hi in self.pairs), value=0),)
 
 
 def _index(size, lo, hi, mode):
@@ -61,37 +68,47 @@ def _index(size, lo, hi, mode):
     return start + np.arange(-max(lo, 0), stop - start + max(hi, 0)) % (stop - start)
 
 
+def _take_axes(x, axes):
+    """``x`` gathered along each (axis, index) of ``axes`` in turn."""
+    xp = xp_of(x)
+    for axis, idx in axes:
+        x = xp.take(x, xp.asarray(idx), axis=axis)
+    return x if axes else x.copy()
+
+
+def _scatter_axes(g, axes, shape):
+    """The adjoint of ``_take_axes`` back to ``shape``: per axis, a product with the index's one-hot matrix."""
+    xp = xp_of(g)
+    for axis, idx in reversed(axes):
+        size = shape[axis]
+        onehot = np.zeros((idx.size, size), dtype=g.dtype)
+        onehot[np.arange(idx.size), idx] = 1
+        onehot = xp.asarray(onehot)
+        moved = xp.moveaxis(g, axis, -1)
+        lead = moved.shape[:-1]
+        g = xp.moveaxis((moved.reshape(-1, idx.size) @ onehot).reshape(*lead, size), -1, axis)
+    return g
+
+
 class IndexPad(Op):
     __slots__ = ("axes", "shape")
     _name = "ReflectionPad2DBackward0"
     saves_tensors = False
+    grad_reads_input = True  # PyTorch's reflection and replication gradients take the input; circular's not
 
     def forward(self, x, pairs=(), mode="reflect"):
-        xp = xp_of(x)
         self.shape = x.shape
-        axes = []
-        out = x
-        for k, (lo, hi) in enumerate(pairs):
-            if lo == 0 and hi == 0:
-                continue
-            axis = x.ndim - 1 - k
-            idx = _index(x.shape[axis], lo, hi, mode)
-            out = xp.take(out, xp.asarray(idx), axis=axis)
-            axes.append((axis, idx))
-        self.axes = axes
-        return out if axes else out.copy()
+        self.axes = [(x.ndim - 1 - k, _index(x.shape[x.ndim - 1 - k], lo, hi, mode))
+                     for k, (lo, hi) in enumerate(pairs) if lo or hi]
+        return _take_axes(x, self.axes)
 
     def backward(self, g):
-        xp = xp_of(g)
-        for axis, idx in reversed(self.axes):
-            size = self.shape[axis]
-            onehot = np.zeros((idx.size, size), dtype=g.dtype)
-            onehot[np.arange(idx.size), idx] = 1
-            onehot = xp.asarray(onehot)
-            moved = xp.moveaxis(g, axis, -1)
-            lead = moved.shape[:-1]
-            g = xp.moveaxis((moved.reshape(-1, idx.size) @ onehot).reshape(*lead, size), -1, axis)
-        return (g,)
+        return (_scatter_axes(g, self.axes, self.shape),)
+
+    def backward_graph(self, g):
+        axes, shape = self.axes, self.shape
+        return (input_gradient(self, g, functools.partial(_scatter_axes, axes=axes, shape=shape),
+                               functools.partial(_take_axes, axes=axes), shape if self.grad_reads_input else None),)
 
 
 def _named(mode, k):
@@ -101,7 +118,8 @@ def _named(mode, k):
         name = f"{'Reflection' if mode == 'reflect' else 'Replication'}Pad{k}DBackward0"
     cls = _pad_classes.get(name)
     if cls is None:
-        cls = _pad_classes[name] = type(f"IndexPad_{name}", (IndexPad,), {"__slots__": (), "_name": name})
+        cls = _pad_classes[name] = type(f"IndexPad_{name}", (IndexPad,), {
+            "__slots__": (), "_name": name, "grad_reads_input": mode != "circular"})
     return cls
 
 

@@ -8,6 +8,7 @@ averaging matrices (oh x H and ow x W), so two matrix products, and their transp
 """
 
 import functools
+import math
 import numbers
 
 import numpy as np
@@ -15,6 +16,7 @@ import numpy as np
 from ..backend import Implementation
 from ..dtypes import legacy_name
 from . import jit, pool_kernels
+from .linear_map import input_gradient
 from .op import Op, xp_of
 
 
@@ -172,6 +174,10 @@ class _CompiledMax(Implementation):
         gx = pool_kernels.backward(g.reshape(index.shape), index, (index.shape[0], *shape[-3:]))
         return (gx.reshape(shape),)
 
+    @staticmethod
+    def indices(node):
+        return node.index
+
 
 class _GenericMax(Implementation):
     """A maximum over the kh*kw strided slices of the padded input, on NumPy or CuPy arrays."""
@@ -222,6 +228,35 @@ class _GenericMax(Implementation):
                 gpad[..., r, c] += g * hit
         return (_unpad(xp, gpad, padding, spans, shape),)
 
+    @staticmethod
+    def indices(node):
+        _, kernel, stride, _, dilation, out_size, _ = node.geom
+        return _first_max_indices(node, _Windows.offsets(kernel, stride, dilation, out_size))
+
+
+def _plane_scatter(g, index, shape):
+    """Zeros of ``shape`` (..., H, W) with ``g`` (..., oh, ow) added at the flat H*W positions ``index``."""
+    xp = xp_of(g)
+    planes, hw, n = math.prod(shape[:-2]), shape[-2] * shape[-1], g.shape[-2] * g.shape[-1]
+    flat = index.reshape(planes, n) + xp.arange(0, planes * hw, hw, dtype=index.dtype)[:, None]
+    out = xp.zeros(planes * hw, dtype=g.dtype)
+    xp.add.at(out, flat.reshape(-1), g.reshape(-1))
+    return out.reshape(shape)
+
+
+def _plane_gather(gx, index):
+    """The values of ``gx`` (..., H, W) at the flat H*W positions ``index`` (..., oh, ow): ``_plane_scatter``'s
+    adjoint."""
+    planes, n = math.prod(index.shape[:-2]), index.shape[-2] * index.shape[-1]
+    flat = gx.reshape(planes, gx.shape[-2] * gx.shape[-1])
+    return xp_of(gx).take_along_axis(flat, index.reshape(planes, n), axis=1).reshape(index.shape)
+
+
+def _max_input_gradient(node, g, index, shape):
+    """A max pool's input gradient (each window's gradient at its maximum) as a differentiable op."""
+    return input_gradient(node, g, functools.partial(_plane_scatter, index=index, shape=shape),
+                          functools.partial(_plane_gather, index=index), shape)
+
 
 class MaxPool2d(Op):
     """Max pooling; a window's gradient goes to its first maximal element in scan order, as in PyTorch."""
@@ -230,6 +265,9 @@ class MaxPool2d(Op):
     _name = "MaxPool2DWithIndicesBackward0"
     saves = 1
     implementations = (_CompiledMax, _GenericMax)
+
+    def backward_graph(self, g, *_):
+        return (_max_input_gradient(self, g, self._impl.indices(self), self.geom[0]),)
 
 
 class MaxPool2dWithIndices(MaxPool2d):
@@ -272,43 +310,57 @@ def _avg_counts(size, k, s, p, out, count_include_pad):
     return np.minimum(end, size) - np.maximum(start, 0)
 
 
+def _window_mean(x, geom, scale):
+    """Average pooling of ``x`` in geometry ``geom``: the window sums times ``scale``."""
+    _, kernel, stride, padding, out_size, spans = geom
+    offsets = _Windows.offsets(kernel, stride, (1, 1), out_size)
+    xs = _padded(x, padding, spans, 0)
+    _, _, r0, c0 = offsets[0]
+    if len(offsets) == 1:
+        out = xs[..., r0, c0].copy()
+    else:
+        _, _, r1, c1 = offsets[1]
+        out = xs[..., r0, c0] + xs[..., r1, c1]
+        for _, _, r, c in offsets[2:]:
+            out += xs[..., r, c]
+    out *= scale
+    return out
+
+
+def _window_spread(g, geom, scale):
+    """``_window_mean``'s adjoint: each output's ``g`` times ``scale``, added over its window."""
+    shape, kernel, stride, padding, out_size, spans = geom
+    xp = xp_of(g)
+    gs = g * scale
+    offsets = _Windows.offsets(kernel, stride, (1, 1), out_size)
+    disjoint = stride[0] >= kernel[0] and stride[1] >= kernel[1]
+    gpad = xp.zeros((*shape[:-2], *spans), dtype=g.dtype)
+    for _, _, r, c in offsets:
+        if disjoint:
+            gpad[..., r, c] = gs
+        else:
+            gpad[..., r, c] += gs
+    return _unpad(xp, gpad, padding, spans, shape)
+
+
 class AvgPool2d(Op):
     __slots__ = ("geom", "scale")
     _name = "AvgPool2DBackward0"
     saves_tensors = False
 
     def forward(self, x, kernel=(1, 1), stride=(1, 1), padding=(0, 0), out_size=(1, 1), scale=None):
-        xp = xp_of(x)
-        offsets = _Windows.offsets(kernel, stride, (1, 1), out_size)
         spans = ((out_size[0] - 1) * stride[0] + kernel[0], (out_size[1] - 1) * stride[1] + kernel[1])
-        xs = _padded(x, padding, spans, 0)
-        _, _, r0, c0 = offsets[0]
-        if len(offsets) == 1:
-            out = xs[..., r0, c0].copy()
-        else:
-            _, _, r1, c1 = offsets[1]
-            out = xs[..., r0, c0] + xs[..., r1, c1]
-            for _, _, r, c in offsets[2:]:
-                out += xs[..., r, c]
-        scale = xp.asarray(scale) if not isinstance(scale, float) else scale
-        out *= scale
-        self.scale = scale
-        self.geom = (x.shape, kernel, stride, padding, out_size, spans)
-        return out
+        self.scale = scale = xp_of(x).asarray(scale) if not isinstance(scale, float) else scale
+        self.geom = geom = (x.shape, kernel, stride, padding, out_size, spans)
+        return _window_mean(x, geom, scale)
 
     def backward(self, g):
-        shape, kernel, stride, padding, out_size, spans = self.geom
-        xp = xp_of(g)
-        gs = g * self.scale
-        offsets = _Windows.offsets(kernel, stride, (1, 1), out_size)
-        disjoint = stride[0] >= kernel[0] and stride[1] >= kernel[1]
-        gpad = xp.zeros((*shape[:-2], *spans), dtype=g.dtype)
-        for _, _, r, c in offsets:
-            if disjoint:
-                gpad[..., r, c] = gs
-            else:
-                gpad[..., r, c] += gs
-        return (_unpad(xp, gpad, padding, spans, shape),)
+        return (_window_spread(g, self.geom, self.scale),)
+
+    def backward_graph(self, g):
+        geom, scale = self.geom, self.scale
+        return (input_gradient(self, g, functools.partial(_window_spread, geom=geom, scale=scale),
+                               functools.partial(_window_mean, geom=geom, scale=scale), geom[0]),)
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
@@ -375,6 +427,21 @@ def _averaging_matrix(size, out, dtype_name):
     return (inside / (end - start)[:, None]).astype(dtype_name)
 
 
+def _separable_mean(x, ah, aw):
+    """``ah @ x @ aw.T`` over the trailing (H, W) planes: one product over the width, one over the height."""
+    *lead, h, w = x.shape
+    oh, ow = ah.shape[0], aw.shape[0]
+    t = x.reshape(-1, w) @ aw.T  # (N*C*H, ow)
+    return (ah @ t.reshape(-1, h, ow)).reshape(*lead, oh, ow)
+
+
+def _separable_spread(g, ah, aw, shape):
+    """``_separable_mean``'s adjoint: ``ah.T @ g @ aw`` back to ``shape``."""
+    oh, ow = g.shape[-2:]
+    t = ah.T @ g.reshape(-1, oh, ow)  # (N*C, H, ow)
+    return (t.reshape(-1, ow) @ aw).reshape(shape)
+
+
 class AdaptiveAvgPool2d(Op):
     __slots__ = ("ah", "aw", "shape")
     _name = "AdaptiveAvgPool2DBackward0"
@@ -383,27 +450,28 @@ class AdaptiveAvgPool2d(Op):
     def forward(self, x, out_size=(1, 1)):
         xp = xp_of(x)
         self.shape = x.shape
-        *lead, h, w = x.shape
+        h, w = x.shape[-2:]
         oh, ow = out_size
         if (oh, ow) == (1, 1):
             self.ah = self.aw = None
             return x.mean(axis=(-2, -1), keepdims=True)
-        ah = _averaging_matrix(h, oh, x.dtype.name)
-        aw = _averaging_matrix(w, ow, x.dtype.name)
-        ah, aw = xp.asarray(ah), xp.asarray(aw)
-        self.ah, self.aw = ah, aw
-        t = x.reshape(-1, w) @ aw.T  # (N*C*H, ow): one product over the width
-        return (ah @ t.reshape(-1, h, ow)).reshape(*lead, oh, ow)
+        self.ah = xp.asarray(_averaging_matrix(h, oh, x.dtype.name))
+        self.aw = xp.asarray(_averaging_matrix(w, ow, x.dtype.name))
+        return _separable_mean(x, self.ah, self.aw)
 
     def backward(self, g):
         h, w = self.shape[-2:]
-        xp = xp_of(g)
         if self.ah is None:
-            return (xp.broadcast_to(g * (1.0 / (h * w)), self.shape),)
-        ah, aw = self.ah, self.aw
-        oh, ow = g.shape[-2:]
-        t = ah.T @ g.reshape(-1, oh, ow)  # (N*C, H, ow)
-        return ((t.reshape(-1, ow) @ aw).reshape(self.shape),)
+            return (xp_of(g).broadcast_to(g * (1.0 / (h * w)), self.shape),)
+        return (_separable_spread(g, self.ah, self.aw, self.shape),)
+
+    def backward_graph(self, g):
+        h, w = self.shape[-2:]
+        if self.ah is None:  # a mean, whose gradient PyTorch computes from ``g`` alone
+            return ((g * (1.0 / (h * w))).expand(self.shape),)
+        ah, aw, shape = self.ah, self.aw, self.shape
+        return (input_gradient(self, g, functools.partial(_separable_spread, ah=ah, aw=aw, shape=shape),
+                               functools.partial(_separable_mean, ah=ah, aw=aw), shape),)
 
 
 class _GlobalAvgPool2d(AdaptiveAvgPool2d):
@@ -456,15 +524,19 @@ class AdaptiveMaxPool2dGeneral(Op):
                 v = xp.take(xr, c, axis=-1)
                 out = v if out is None else xp.maximum(out, v, out=out)
         self.x, self.out, self.rows, self.cols, self.shape = x, out, rows, cols, x.shape
-        if return_indices:
-            idx = xp.zeros(out.shape, dtype=np.int64)
-            for r in reversed(rows):
-                xr = xp.take(x, r, axis=-2)
-                for c in reversed(cols):
-                    hit = xp.take(xr, c, axis=-1) == out
-                    idx[hit] = xp.broadcast_to(r[:, None] * w + c[None, :], out.shape)[hit]
-            return out, idx
-        return out
+        return (out, self.indices()) if return_indices else out
+
+    def indices(self):
+        """Flat H*W index of each window's first maximum in scan order."""
+        x, out, w = self.x, self.out, self.shape[-1]
+        xp = xp_of(x)
+        idx = xp.zeros(out.shape, dtype=np.int64)
+        for r in reversed(self.rows):
+            xr = xp.take(x, r, axis=-2)
+            for c in reversed(self.cols):
+                hit = xp.take(xr, c, axis=-1) == out
+                idx[hit] = xp.broadcast_to(r[:, None] * w + c[None, :], out.shape)[hit]
+        return idx
 
     def backward(self, g, *_):
         x, out, rows, cols = self.x, self.out, self.rows, self.cols
@@ -482,6 +554,9 @@ class AdaptiveMaxPool2dGeneral(Op):
                     taken |= hit
                 xp.add.at(gx, (Ellipsis, r[:, None], c[None, :]), g * hit)
         return (gx,)
+
+    def backward_graph(self, g, *_):
+        return (_max_input_gradient(self, g, self.indices(), self.shape),)
 
 
 class AdaptiveMaxPool2dGeneralWithIndices(AdaptiveMaxPool2dGeneral):

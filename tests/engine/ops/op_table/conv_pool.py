@@ -387,20 +387,23 @@ POOL = [
         error_inputs=lambda: _MAX_ERRORS,
         dtypes=FLOATS_AND_INT,
         implementations=("compiled", "generic"),
+        supports_gradgrad=True,
     ),
     OpInfo(
         "avg_pool2d",
         _fn("avg_pool2d"),
         lambda dtype: [S(name, shape, kwargs=kw) for name, shape, kw in _AVG_CASES],
         error_inputs=lambda: _AVG_ERRORS,
+        supports_gradgrad=True,
     ),
     OpInfo(
         "adaptive_avg_pool2d",
         _fn("adaptive_avg_pool2d"),
         lambda dtype: [S(name, shape, args=(size,)) for name, shape, size in _ADAPTIVE_CASES],
         error_inputs=lambda: _ADAPTIVE_ERRORS,
+        supports_gradgrad=True,
     ),
-    OpInfo("adaptive_max_pool2d", _fn("adaptive_max_pool2d"), _adaptive_max_samples),
+    OpInfo("adaptive_max_pool2d", _fn("adaptive_max_pool2d"), _adaptive_max_samples, supports_gradgrad=True),
 ]
 
 # ----------------------------------------------------------------------------------------------
@@ -485,6 +488,6 @@ _PAD_ERRORS = [
     ),
 ]
 
-PAD = [OpInfo("pad", _fn("pad"), _pad_samples, error_inputs=lambda: _PAD_ERRORS)]
+PAD = [OpInfo("pad", _fn("pad"), _pad_samples, error_inputs=lambda: _PAD_ERRORS, supports_gradgrad=True)]
 
 __all__ = ["CONV", "EF", "FLOATS", "PAD", "POOL", "F", "np_conv"]
