@@ -13,6 +13,7 @@ R = (3, 4, 5)
 _TIES = np.array([[1.0, 3.0, 3.0, -1.0, 3.0], [2.0, 2.0, 2.0, 2.0, 2.0], [0.5, -4.0, 0.5, -4.0, 7.0]])
 _NANS = np.array([[1.0, np.nan, 3.0, np.nan, 2.0], [np.nan, 0.5, -1.0, 4.0, np.nan], [1.0, 2.0, 3.0, 4.0, 5.0]])
 _ALL_NAN_COL = np.array([[1.0, np.nan, 3.0], [np.nan, np.nan, 2.0]])
+_BIG_NANS = np.where(np.arange(10000).reshape(100, 100) % 7 == 3, np.nan, np.sin(np.arange(10000.0)).reshape(100, 100))
 _ZEROS = np.array([[2.0, 0.0, 3.0, 0.0, 1.5], [0.0, 1.2, 0.7, 1.1, 0.9], [1.3, 0.8, 1.1, 0.6, 0.0]])
 _DIM_OUT_OF_RANGE = [ErrorInput(S("dim out of range", (2, 3), args=(2,)), IndexError, "Dimension out of range")]
 
@@ -166,6 +167,8 @@ def _nan_samples(dtype):
         out += [S(f"nan,{_name((), k)}", _NANS, kwargs=k, gradcheck=False) for k in _NAN_DIMS]
         out.append(S("all-nan column,dim=0", _ALL_NAN_COL, kwargs={"dim": 0}, gradcheck=False))
         out.append(S("dtype=float64", _NANS, kwargs={"dim": 1, "dtype": DType("float64")}, gradcheck=False))
+        out += [S(f"nan 100x100,{_name((), k)}", _BIG_NANS, kwargs=k, gradcheck=False)  # numba's size
+                for k in ({}, {"dim": 1}, {"dim": 0, "keepdim": True})]
     return out
 
 
@@ -180,7 +183,7 @@ REDUCE_EXTRA = [
         error_inputs=lambda: [ErrorInput(S("dim out of range", (2, 3), kwargs={"dim": 2}), IndexError,
                                          "Dimension out of range")],
         dtypes=FLOATS_AND_INT,
-        implementations=("sum_first", "masked"),
+        implementations=("numba", "sum_first", "masked"),
         supports_gradgrad=True,
     ),
     _both(
