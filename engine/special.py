@@ -1,7 +1,9 @@
 """``torch.special``: the error function family (``erf``, ``erfc``, ``erfinv``), also ``torch.erf`` etc. and
-Tensor methods. Integer and bool inputs compute in the default float dtype, as in PyTorch."""
+Tensor methods (with in-place ``erf_`` etc.). Integer and bool inputs compute in the default float dtype, as in
+PyTorch."""
 
 from . import dtypes
+from .ops.inplace import apply_inplace
 from .ops.op import write_out
 from .ops.special import Erf, Erfc, Erfinv
 
@@ -22,6 +24,18 @@ def erfc(input, *, out=None):
 
 def erfinv(input, *, out=None):
     return write_out(Erfinv.apply(_float_input(input)), out, "erfinv")
+
+
+def erf_(self):
+    return apply_inplace(self, erf)
+
+
+def erfc_(self):
+    return apply_inplace(self, erfc)
+
+
+def erfinv_(self):
+    return apply_inplace(self, erfinv)
 
 
 __all__ = ["erf", "erfc", "erfinv"]

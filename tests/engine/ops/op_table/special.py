@@ -30,7 +30,11 @@ def _entry(name, ref, *, low=-3, high=3, specials=_TAILS):
         name,
         lambda m, x: getattr(m, name)(x),
         _samples(low=low, high=high, specials=specials),
-        variants={"method": lambda m, x: getattr(x, name)(), "special": lambda m, x: getattr(m.special, name)(x)},
+        variants={
+            "method": lambda m, x: getattr(x, name)(),
+            "special": lambda m, x: getattr(m.special, name)(x),
+            "in place": lambda m, x: getattr(x * 1, f"{name}_")(),
+        },
         ref=ref,
         dtypes=FLOATS_AND_INT,
         supports_gradgrad=True,
