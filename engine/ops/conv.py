@@ -5,6 +5,8 @@ stride), and the generic im2col plus one matrix product, on NumPy or CuPy arrays
 im2col's column matrix is (C*kh*kw, N*oh*ow), kernel axes outermost, built with one copy from a strided
 view of the padded input read channel-first; groups are a batched product. Backward: weight gradient
 ``g2 @ col.T``, input gradient by col2im (strided additions per kernel offset), bias gradient by a sum.
+With ``create_graph`` those two gradients are ops themselves (``ConvInputGrad``, ``ConvWeightGrad``, on the
+generic path), each differentiated through the other and ``Conv2d``, so derivatives of any order follow.
 """
 
 import math

@@ -4,6 +4,7 @@ The pad tuple is PyTorch's: (left, right) of the last dimension first, then of t
 on; negative amounts crop. Constant padding is one fill and one slice assignment (backward: a slice).
 The other modes gather each padded axis through an index array (forward) and scatter the gradient back
 through the transposed one-hot matrix of that index (backward: one small matrix product per axis).
+With ``create_graph`` the constant mode's gradient is the opposite padding, the others' a ``LinearMap``.
 """
 
 import functools

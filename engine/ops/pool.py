@@ -5,6 +5,8 @@ kernel offset (reducing over tiny trailing window axes is about ten times slower
 routes each output's gradient to the first maximal element of its window in scan order, as PyTorch
 does when values tie; overlapping windows accumulate. Adaptive average pooling is separable: two small
 averaging matrices (oh x H and ow x W), so two matrix products, and their transposes for backward.
+Every pool is linear in the gradient: with ``create_graph`` its backward is a ``LinearMap`` (max pools: a
+scatter at each window's flat index and its gather; average pools: the spread and the average again).
 """
 
 import functools

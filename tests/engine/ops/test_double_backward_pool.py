@@ -59,3 +59,17 @@ def test_gradient_map_third_derivatives(name):
                          for graph in (True, False))
     assert with_graph.requires_grad
     np.testing.assert_allclose(with_graph.detach().numpy(), plain.numpy(), atol=1e-12, rtol=1e-12)
+
+
+@pytest.mark.parametrize("impl", ["compiled", "generic"])
+@pytest.mark.parametrize("kwargs", [{"kernel_size": 2}, {"kernel_size": 3, "stride": 1, "padding": 1}])
+def test_max_pool_ties_with_graph(impl, kwargs):
+    """With ties, create_graph's first derivatives route each window's gradient to its first maximum too."""
+    rng = np.random.default_rng(2)
+    x = engine.tensor(rng.integers(0, 3, size=(2, 2, 6, 7)).astype(np.float64), requires_grad=True)
+    with backend.prefer(impl):
+        y = F.max_pool2d(x, **kwargs)
+    up = engine.tensor(rng.standard_normal(tuple(y.shape)))
+    with_graph, plain = (engine.autograd.grad(y, x, up, retain_graph=True, create_graph=graph)[0]
+                         for graph in (True, False))
+    np.testing.assert_allclose(with_graph.detach().numpy(), plain.numpy(), atol=1e-12, rtol=1e-12)
