@@ -3,14 +3,15 @@
 
 Each call makes the arguments it differentiates into fresh graph inputs: a new leaf for a tensor that does not
 require grad, an alias joined to the original for one that does (so an outer transform, or plain autograd,
-sees through). Gradients are taken with ``create_graph`` whenever grad mode is on, which is what makes
-``grad(grad(f))`` work. Results that depend on nothing but this call's own leaves are detached, as functorch
-unwraps them; those that reach tensors outside it (an outer transform's inputs, parameters in a closure)
-keep their graph.
+sees through; the call's own backward stops at the alias, see ``engine.autograd.boundary``). Gradients are
+taken with ``create_graph`` whenever grad mode is on, which is what makes ``grad(grad(f))`` work. Results that
+depend on nothing but this call's own leaves are detached, as functorch unwraps them; those that reach tensors
+outside it (an outer transform's inputs, parameters in a closure) keep their graph.
 """
 
 import functools
 
+from ..autograd.boundary import boundary_alias, cut
 from ..autograd.double_backward import NotTwiceDifferentiable
 from ..autograd.engine import grad as _autograd_grad
 from ..autograd.grad_mode import enable_grad, is_grad_enabled
@@ -64,8 +65,9 @@ class _Differentiated:
         arranged them."""
         outs = [(o, g) for o, g in zip(outputs, grad_outputs) if o.requires_grad]
         if outs:
-            grads = _autograd_grad([o for o, _ in outs], self.inputs, [g for _, g in outs], allow_unused=True,
-                                   create_graph=create_graph, retain_graph=retain_graph)
+            with cut(self.inputs):
+                grads = _autograd_grad([o for o, _ in outs], self.inputs, [g for _, g in outs], allow_unused=True,
+                                       create_graph=create_graph, retain_graph=retain_graph)
         else:
             grads = (None,) * len(self.inputs)
         grads = [zeros_like(t) if g is None else g for g, t in zip(grads, self.inputs)]
@@ -86,7 +88,7 @@ def _fresh_input(x, create_graph):
     if not isinstance(x, Tensor):
         raise ValueError(f"Thing passed to transform API must be Tensor, got {type(x)}")
     if x.requires_grad and create_graph:
-        return x.view_as(x)
+        return boundary_alias(x)
     return x.detach().requires_grad_(True)
 
 

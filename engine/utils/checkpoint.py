@@ -18,6 +18,7 @@ The random state replayed is the CPU generator's (the engine's CUDA generators a
 import contextlib
 import warnings
 
+from ..autograd.boundary import boundary_alias, cut
 from ..autograd.engine import backward as _backward
 from ..autograd.engine import grad as _grad
 from ..autograd.function import Function
@@ -162,33 +163,9 @@ class CheckpointFunction(Function):
         return (None, None, *(inp.grad if isinstance(inp, Tensor) else None for inp in detached))
 
 
-class _Boundary(Node):
-    """Where a checkpointed function's recorded graph meets one of its tensor arguments: an identity whose
-    edge is attached only when the gradients computed through it must reach the argument (``create_graph``),
-    so a recomputation's backward stops here."""
-
-    _name = "CheckpointInputBackward"
-    saves_tensors = False
-    _edges = (None,)
-
-    def backward(self, g):
-        return (g,)
-
-    def backward_graph(self, g):
-        return (g,)
-
-
 def _boundary_args(args):
-    """``args`` with each tensor requiring grad replaced by an alias behind its own ``_Boundary`` node."""
-    out = []
-    for a in args:
-        if isinstance(a, Tensor) and a.requires_grad:
-            alias = make_tensor(a._data, a._device)
-            alias._requires_grad = True
-            alias.grad_fn = _Boundary()
-            a = alias
-        out.append(a)
-    return out
+    """``args`` with each tensor that requires grad replaced by a boundary alias of it."""
+    return [boundary_alias(a) if isinstance(a, Tensor) and a.requires_grad else a for a in args]
 
 
 def _checkpoint_without_reentrant(function, preserve, context_fn, args, kwargs):
@@ -277,15 +254,12 @@ class CheckpointBackward(Node):
         for t in self._leaves:  # the leaves' hooks run once, when the outer backward delivers to them
             t._hooks = None
         try:
-            result = _grad([o for o, _ in roots], inputs, [g for _, g in roots], retain_graph=True,
-                           create_graph=create_graph, allow_unused=True)
+            with cut(inputs[:len(self._arg_indices)]):
+                return _grad([o for o, _ in roots], inputs, [g for _, g in roots], retain_graph=True,
+                             create_graph=create_graph, allow_unused=True)
         finally:
             for t, h in zip(self._leaves, hooks):
                 t._hooks = h
-        if create_graph:
-            for i in self._arg_indices:
-                call_args[i].grad_fn._edges = [edge_to(self._args[i])]
-        return result
 
     def release(self):
         self._function = self._args = self._kwargs = None

@@ -81,6 +81,23 @@ def test_grad_composes_with_autograd():
     assert_same(ours.grad, theirs.grad)
 
 
+def test_inner_backward_stops_at_the_call():
+    """The transform's own backward does not run on into the graph its input came from (a hook there sees
+    nothing); the outer backward through the result then reaches it once."""
+    got = []
+    for mod in (engine, torch):
+        x = mod.tensor([0.5, 1.0], dtype=mod.float64, requires_grad=True)
+        y = x.exp()
+        calls = []
+        y.register_hook(lambda g, calls=calls: calls.append(1))
+        g = mod.func.grad(lambda t: (t.sin() * t).sum())(y)
+        assert calls == []
+        g.sum().backward()
+        assert calls == [1]
+        got.append(x.grad)
+    assert_same(*got)
+
+
 def test_vjp_jacrev_hessian():
     x, y = RNG.standard_normal((2, 3)), RNG.standard_normal(3)
     pair = lambda m: lambda p, q: (p * q.tanh(), (p @ q).exp())  # noqa: E731
