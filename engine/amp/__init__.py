@@ -1,7 +1,7 @@
 """``engine.amp``: automatic mixed precision, PyTorch's ``torch.amp``: ``autocast`` casts the inputs of the ops
 on ``policy``'s lists, ``GradScaler`` scales the loss so small float16 gradients do not flush to zero."""
 
-from . import cpu, cuda, policy
+from . import cpu, cuda, opmath, policy
 from .autocast_mode import (
     autocast,
     clear_autocast_cache,
@@ -25,6 +25,7 @@ __all__ = [
     "is_autocast_available",
     "is_autocast_cache_enabled",
     "is_autocast_enabled",
+    "opmath",
     "policy",
     "set_autocast_cache_enabled",
     "set_autocast_dtype",

@@ -122,3 +122,36 @@ def test_refused_on_cuda(fake_cuda):
     with pytest.raises(TypeError, match="bfloat16 is not supported on device cuda:0"):
         engine.tensor([1.0], dtype=engine.bfloat16, device="cuda")
     assert engine.ones(2).cuda().half().dtype is engine.float16
+
+
+# Ops that accumulate compute in float32 and round, as PyTorch's CPU kernels do (engine.amp.opmath): sizes large
+# enough that a bfloat16 accumulator would stall.
+_ACCUMULATING = {
+    "sum": (lambda L, F, x: x.sum(), (4096,)),
+    "mean": (lambda L, F, x: x.mean(0), (2048, 4)),
+    "var": (lambda L, F, x: x.var(0), (2048, 4)),
+    "softmax": (lambda L, F, x: L.softmax(x, 1), (4, 1024)),
+    "log_softmax": (lambda L, F, x: L.log_softmax(x, 1), (4, 1024)),
+    "logsumexp": (lambda L, F, x: L.logsumexp(x, 1), (4, 1024)),
+    "cumsum": (lambda L, F, x: x.cumsum(0), (2048,)),
+    "norm": (lambda L, F, x: x.norm(), (4096,)),
+    "linear": (lambda L, F, x: F.linear(x, x[:8], x[0, :8]), (512, 512)),
+    "conv2d": (lambda L, F, x: F.conv2d(x, x[:4, :, :3, :3], x[0, 0, 0, :4]), (4, 3, 16, 16)),
+    "avg_pool2d": (lambda L, F, x: F.avg_pool2d(x, 2), (2, 3, 8, 8)),
+    "batch_norm": (lambda L, F, x: F.batch_norm(x, None, None, training=True), (64, 3, 4, 4)),
+    "cross_entropy": (lambda L, F, x: F.cross_entropy(x, L.zeros(512, dtype=L.long)), (512, 10)),
+    "mse_loss": (lambda L, F, x: F.mse_loss(x, x * 0), (4096,)),
+    "gelu": (lambda L, F, x: F.gelu(x), (64,)),
+}
+
+
+@pytest.mark.parametrize("name", list(_ACCUMULATING))
+def test_accumulating_ops_as_torch(name):
+    fn, shape = _ACCUMULATING[name]
+    x, tx = _pair(*shape, seed=4, requires_grad=True)
+    y, ty = fn(engine, engine.nn.functional, x), fn(torch, torch.nn.functional, tx)
+    _close(y, ty, rtol=2e-2, atol=2e-2 * float(ty.detach().float().abs().max()))
+    weights = np.random.default_rng(5).standard_normal(tuple(ty.shape)).astype(np.float32)
+    (y.float() * engine.tensor(weights)).sum().backward()
+    (ty.float() * torch.tensor(weights)).sum().backward()
+    _close(x.grad, tx.grad, rtol=2e-2, atol=2e-2 * float(tx.grad.float().abs().max()))
