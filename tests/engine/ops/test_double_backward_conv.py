@@ -59,3 +59,20 @@ def test_conv2d_third_derivatives(kwargs):
                for graph in (True, False)]
     for a, b in zip(*seconds):
         np.testing.assert_allclose(a.detach().numpy(), b.numpy(), atol=1e-12, rtol=1e-12)
+
+
+def test_gradient_penalty_matches_torch():
+    """A gradient penalty through conv, pad, pooling and linear: the weights' gradients of ``|d out / d x|^2``."""
+    rng = np.random.default_rng(2)
+    arrays = [rng.standard_normal(s) for s in [(2, 3, 8, 8), (4, 3, 3, 3), (4,), (5, 16), (5,)]]
+
+    def weight_grads(m):
+        x, w, b, lw, lb = (m.tensor(a, requires_grad=True) for a in arrays)
+        F = m.nn.functional
+        h = F.avg_pool2d(F.conv2d(F.pad(x, (1, 1, 1, 1), mode="reflect"), w, b, stride=2).tanh(), 2)
+        out = F.linear(F.max_pool2d(h, 1).reshape(2, -1), lw, lb)
+        (gx,) = m.autograd.grad(out.sum(), x, create_graph=True)
+        return [g.detach().numpy() for g in m.autograd.grad((gx * gx).sum(), (w, b, lw))]
+
+    for ours, theirs in zip(weight_grads(engine), weight_grads(torch)):
+        np.testing.assert_allclose(ours, theirs, atol=1e-10, rtol=1e-8)
