@@ -12,6 +12,7 @@ Registered from ``engine/__init__.py``: it needs ``engine.ops``, which load afte
 from ..creation import zeros_like
 from ..ops.shape import stack
 from ..tensor import Tensor
+from .boundary import boundary_alias, cut
 from .engine import grad as _grad
 from .grad_mode import enable_grad, is_grad_enabled, set_grad_enabled
 
@@ -44,9 +45,9 @@ def _tuple_postprocess(res, to_unpack):
 
 
 def _grad_preprocess(inputs, create_graph, need_graph):
-    """Inputs the function sees: with ``create_graph`` still joined to their graph (as new views), else
-    detached and requiring grad as ``need_graph`` says."""
-    return tuple(inp.view_as(inp) if create_graph and inp.requires_grad
+    """Inputs the function sees: with ``create_graph`` still joined to their graph (through boundary aliases,
+    where this call's own backward passes stop), else detached and requiring grad as ``need_graph`` says."""
+    return tuple(boundary_alias(inp) if create_graph and inp.requires_grad
                  else inp.detach().requires_grad_(need_graph) for inp in inputs)
 
 
@@ -93,15 +94,17 @@ def _check_requires_grad(inputs, input_type, strict):
             raise RuntimeError(_INDEPENDENT[input_type].format(i=i))
 
 
-def _autograd_grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=None):
-    """``autograd.grad`` over the outputs that require grad (None for every input when none does)."""
+def _autograd_grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=None, stop=None):
+    """``autograd.grad`` over the outputs that require grad (None for every input when none does), stopping
+    at the boundary aliases among ``stop`` (default: ``inputs``)."""
     if grad_outputs is None:
         grad_outputs = (None,) * len(outputs)
     pairs = [(out, g) for out, g in zip(outputs, grad_outputs) if out is not None and out.requires_grad]
     if not pairs:
         return (None,) * len(inputs)
-    return _grad([o for o, _ in pairs], inputs, [g for _, g in pairs], allow_unused=True,
-                 create_graph=create_graph, retain_graph=retain_graph)
+    with cut(inputs if stop is None else stop):
+        return _grad([o for o, _ in pairs], inputs, [g for _, g in pairs], allow_unused=True,
+                     create_graph=create_graph, retain_graph=retain_graph)
 
 
 _ZERO_MESSAGES = {
@@ -189,7 +192,7 @@ def _jvp_tuples(func, inputs, v, create_graph, strict):
         grad_inputs = _autograd_grad(outputs, inputs, grad_outputs, create_graph=True)
         _check_requires_grad(grad_inputs, "grad_inputs", strict=strict)
     with set_grad_enabled(True if create_graph else is_grad_enabled()):
-        grad_res = _autograd_grad(grad_inputs, grad_outputs, v, create_graph=create_graph)
+        grad_res = _autograd_grad(grad_inputs, grad_outputs, v, create_graph=create_graph, stop=inputs)
         result = _fill_in_zeros(grad_res, outputs, strict, create_graph, "back_trick")
     return is_outputs_tuple, _grad_postprocess(outputs, create_graph), _grad_postprocess(result, create_graph)
 
@@ -329,7 +332,7 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
         double_back = _autograd_grad(jac, inputs, grad_jac, create_graph=True)
         _check_requires_grad(jac, "hessian", strict=strict)
     with set_grad_enabled(True if create_graph else is_grad_enabled()):
-        grad_res = _autograd_grad(double_back, grad_jac, v, create_graph=create_graph)
+        grad_res = _autograd_grad(double_back, grad_jac, v, create_graph=create_graph, stop=inputs)
         result = _fill_in_zeros(grad_res, inputs, strict, create_graph, "double_back_trick")
     return (_tuple_postprocess(_grad_postprocess(outputs, create_graph), is_outputs_tuple),
             _tuple_postprocess(_grad_postprocess(result, create_graph), is_inputs_tuple))

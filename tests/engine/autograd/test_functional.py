@@ -202,3 +202,22 @@ def test_zeros_for_unused_inputs_and_grad_mode():
         with mod.no_grad():
             h = mod.autograd.functional.hessian(lambda p: (p**3).sum(), mod.tensor([1.0, 2.0]))
         assert h.tolist() == [[6.0, 0.0], [0.0, 12.0]]
+
+
+def test_create_graph_stops_at_the_inputs():
+    """With create_graph the inputs stay joined to their graph, but the call's own backward passes do not run on
+    into it (a hook there sees nothing until the results are differentiated)."""
+    got = []
+    for mod in (engine, torch):
+        x = mod.tensor([0.5, 1.0], dtype=mod.float64, requires_grad=True)
+        y = x.exp()
+        calls = []
+        y.register_hook(lambda g, calls=calls: calls.append(1))
+        _, h = mod.autograd.functional.hvp(lambda t: (t.sin() * t).sum(), y, mod.ones(2, dtype=mod.float64),
+                                           create_graph=True)
+        jac = mod.autograd.functional.jacobian(lambda t: t.sin() * t, y, create_graph=True)
+        assert calls == []
+        (h.sum() + jac.sum()).backward()
+        assert calls == [1]
+        got.append(x.grad)
+    assert_same(*got)
