@@ -13,7 +13,7 @@ import optest
 import pytest
 import torch
 from op_table import OPS
-from op_table.loss import ACTIVATION, DROPOUT, LOSS, NORM
+from op_table.loss import ACTIVATION, DROPOUT, LOSS, NORM, F
 from op_table.special import SPECIAL
 from optest import make_arrays, run_double_backward
 
@@ -115,3 +115,12 @@ def test_double_backward_on_the_cuda_device(op, sample, fake_cuda):
     fn = op.call(op.op, sample)
     for a, b in zip(_second_derivatives(fn, arrays, flags, "cuda"), _second_derivatives(fn, arrays, flags, "cpu")):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+def test_hardsigmoid_has_no_double_backward_as_in_pytorch():
+    for m, match in ((torch, "derivative for aten::hardsigmoid_backward is not implemented"),
+                     (engine, "the derivative of HardsigmoidBackward0's backward is not implemented")):
+        x = m.tensor([-4.0, -1.0, 2.0, 5.0], requires_grad=True)
+        (g,) = m.autograd.grad(F(m).hardsigmoid(x).sum(), x, create_graph=True)
+        with pytest.raises(RuntimeError, match=match):
+            m.autograd.grad(g.sum(), x)
