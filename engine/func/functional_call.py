@@ -66,8 +66,8 @@ def _untied(named, values):
 
 
 def _check_keys(module, named, values):
-    unexpected = [k for k in values if k not in named]
-    missing = [k for k in named if k not in values]
+    unexpected = sorted(k for k in values if k not in named)
+    missing = sorted(k for k in named if k not in values)
     errors = []
     if unexpected:
         errors.append(f"Unexpected key(s): {', '.join(map(repr, unexpected))}.")

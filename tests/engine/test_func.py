@@ -258,6 +258,8 @@ FUNCTIONAL_CALL_ERRORS = {
                                                                    "b.weight": m.zeros(2, 2)}, m.ones(1, 2)),
     "strict": lambda m, model: m.func.functional_call(model, {"a.weight": m.ones(2, 2), "extra": m.ones(1)},
                                                       m.ones(1, 2), strict=True, tie_weights=False),
+    "strict_sorted": lambda m, model: m.func.functional_call(model, {"z": m.ones(1), "b": m.ones(1)}, m.ones(1, 2),
+                                                             strict=True),
     "repeated_key": lambda m, model: m.func.functional_call(model, ({"shift": m.ones(2)}, {"shift": m.ones(2)}),
                                                             m.ones(1, 2)),
 }
