@@ -316,6 +316,9 @@ class Module:
     def half(self):
         return self._cast_floats(dtypes.float16)
 
+    def bfloat16(self):
+        return self._cast_floats(dtypes.bfloat16)
+
     def type(self, dst_type):
         return self._apply(lambda t: t.type(dst_type))
 

@@ -278,3 +278,25 @@ def test_grad_scaler_state_and_disabled():
         assert engine.cpu.amp.GradScaler(init_scale=2.0).get_scale() == 2.0
     scaled = scaler.scale([engine.ones(2), (engine.ones(1),)])
     assert scaled[0].tolist() == [16.0, 16.0] and scaled[1][0].tolist() == [16.0]
+
+
+def test_cpu_autocast_cnn_as_torch():
+    x = np.random.default_rng(1).standard_normal((6, 3, 8, 8)).astype(np.float32)
+    results = []
+    for lib in (engine, torch):
+        model = lib.nn.Sequential(lib.nn.Conv2d(3, 4, 3, padding=1), lib.nn.BatchNorm2d(4), lib.nn.ReLU(),
+                                  lib.nn.MaxPool2d(2), lib.nn.Flatten(), lib.nn.Linear(64, 5))
+        rng = np.random.default_rng(0)
+        with lib.no_grad():
+            for p in model.parameters():
+                p.copy_(lib.tensor(rng.standard_normal(tuple(p.shape)).astype(np.float32) * 0.3))
+        with lib.autocast("cpu"):
+            out = model(lib.tensor(x))
+            loss = lib.nn.functional.cross_entropy(out, lib.tensor([0, 1, 2, 3, 4, 0]))
+        loss.backward()
+        results.append((out, loss, list(model.parameters())))
+    _assert_close(results[0][0], results[1][0])
+    _assert_close(results[0][1], results[1][1])
+    for p, tp in zip(results[0][2], results[1][2]):
+        assert p.grad.dtype is engine.float32
+        _assert_close(p.grad, tp.grad, rtol=5e-2, atol=5e-2 * max(float(tp.grad.abs().max()), 1e-2))

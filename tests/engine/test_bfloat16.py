@@ -155,3 +155,33 @@ def test_accumulating_ops_as_torch(name):
     (y.float() * engine.tensor(weights)).sum().backward()
     (ty.float() * torch.tensor(weights)).sum().backward()
     _close(x.grad, tx.grad, rtol=2e-2, atol=2e-2 * float(tx.grad.float().abs().max()))
+
+
+def _cnn(lib):
+    model = lib.nn.Sequential(lib.nn.Conv2d(3, 4, 3, padding=1), lib.nn.BatchNorm2d(4), lib.nn.ReLU(),
+                              lib.nn.MaxPool2d(2), lib.nn.Flatten(), lib.nn.Linear(64, 5))
+    rng = np.random.default_rng(0)
+    with lib.no_grad():
+        for p in model.parameters():
+            p.copy_(lib.tensor(rng.standard_normal(tuple(p.shape)).astype(np.float32) * 0.3))
+    return model
+
+
+def test_module_in_bfloat16_trains_as_torch():
+    x = np.random.default_rng(1).standard_normal((6, 3, 8, 8)).astype(np.float32)
+    results = []
+    for lib in (engine, torch):
+        model = _cnn(lib).bfloat16()
+        opt = lib.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        for _ in range(2):
+            opt.zero_grad()
+            loss = lib.nn.functional.cross_entropy(model(lib.tensor(x).bfloat16()), lib.tensor([0, 1, 2, 3, 4, 0]))
+            loss.backward()
+            opt.step()
+        results.append((loss, list(model.parameters())))
+    _close(results[0][0], results[1][0])
+    for p, tp in zip(results[0][1], results[1][1]):
+        assert p.dtype is engine.bfloat16 and p.grad.dtype is engine.bfloat16
+        # (the conv bias before BatchNorm has a zero gradient up to rounding: hence the floor on atol)
+        _close(p.grad, tp.grad, rtol=5e-2, atol=5e-2 * max(float(tp.grad.float().abs().max()), 1e-2))
+        _close(p, tp, rtol=3e-2, atol=3e-2)
