@@ -7,7 +7,8 @@ are arbitrary.
 
 Double backward is claimed by every differentiable entry but these: ``cdist``, whose double backward PyTorch does
 not implement (``_cdist_backward``), so there is nothing to compare ours with; the norms, whose ord=1/inf samples
-have a second derivative that PyTorch returns as a ZeroTensor, which the comparison cannot read.
+have a second derivative that PyTorch returns as a ZeroTensor, which the comparison cannot read. Both are checked
+in ``tests/engine/ops/test_linalg_double_backward.py`` instead.
 """
 
 from __future__ import annotations
