@@ -49,7 +49,7 @@ class _Differentiated:
     """The arguments of one transform call, those at ``argnums`` replaced by fresh graph inputs."""
 
     def __init__(self, args, argnums, create_graph):
-        self.argnums = argnums = _wrap_argnums(argnums, len(args))
+        argnums = _wrap_argnums(argnums, len(args))
         picked = args[argnums] if isinstance(argnums, int) else tuple(args[i] for i in argnums)
         leaves, self.spec = tree_flatten(picked)
         self.inputs = [_fresh_input(x, create_graph) for x in leaves]
@@ -60,17 +60,19 @@ class _Differentiated:
         else:
             self.args = tuple(new[argnums.index(i)] if i in argnums else a for i, a in enumerate(args))
 
-    def gradients(self, outputs, grad_outputs, create_graph, retain_graph=None):
-        """The gradients with respect to the differentiated arguments, zeros where unused, as ``argnums``
-        arranged them."""
+    def flat_gradients(self, outputs, grad_outputs, create_graph, retain_graph=None):
+        """The gradients with respect to the fresh inputs, zeros where unused, in their graph."""
         outs = [(o, g) for o, g in zip(outputs, grad_outputs) if o.requires_grad]
-        if outs:
-            with cut(self.inputs):
-                grads = _autograd_grad([o for o, _ in outs], self.inputs, [g for _, g in outs], allow_unused=True,
-                                       create_graph=create_graph, retain_graph=retain_graph)
-        else:
-            grads = (None,) * len(self.inputs)
-        grads = [zeros_like(t) if g is None else g for g, t in zip(grads, self.inputs)]
+        if not outs:
+            return [zeros_like(t) for t in self.inputs]
+        with cut(self.inputs):
+            grads = _autograd_grad([o for o, _ in outs], self.inputs, [g for _, g in outs], allow_unused=True,
+                                   create_graph=create_graph, retain_graph=retain_graph)
+        return [zeros_like(t) if g is None else g for g, t in zip(grads, self.inputs)]
+
+    def gradients(self, outputs, grad_outputs, create_graph, retain_graph=None):
+        """The gradients as the caller sees them, arranged as ``argnums`` arranged the arguments."""
+        grads = self.flat_gradients(outputs, grad_outputs, create_graph, retain_graph)
         return tree_unflatten([self.undo(g) for g in grads], self.spec)
 
     def undo(self, t):
@@ -99,9 +101,9 @@ def _reaches_outside(t, own):
     if fn is None:
         return id(t) not in own
     seen = {id(fn)}
-    stack_ = [fn]
-    while stack_:
-        node = stack_.pop()
+    pending = [fn]
+    while pending:
+        node = pending.pop()
         if isinstance(node, NotTwiceDifferentiable):
             return True
         for edge in node._edges:
@@ -113,7 +115,7 @@ def _reaches_outside(t, own):
                     return True
             elif id(target) not in seen:
                 seen.add(id(target))
-                stack_.append(target)
+                pending.append(target)
     return False
 
 
@@ -223,15 +225,14 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
 def _jacobian_of(call, out, create_graph):
     """One output's Jacobian blocks, arranged as the differentiated arguments."""
     flat = out.reshape(-1)
-    rows = [tree_flatten(call.gradients([flat[j]], [None], create_graph, retain_graph=True))[0]
-            for j in range(out.numel())]
+    rows = [call.flat_gradients([flat[j]], [None], create_graph, retain_graph=True) for j in range(out.numel())]
     blocks = []
     for k, inp in enumerate(call.inputs):
         if rows:
             block = stack([r[k] for r in rows]).view(tuple(out.shape) + tuple(inp.shape))
         else:
             block = out.new_zeros(tuple(out.shape) + tuple(inp.shape), dtype=inp.dtype)
-        blocks.append(block)
+        blocks.append(call.undo(block))
     return tree_unflatten(blocks, call.spec)
 
 
