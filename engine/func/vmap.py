@@ -37,9 +37,8 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
 
     @functools.wraps(func)
     def wrapped(*args, **kwargs):
-        flat_args, flat_dims = _flat_inputs(func, in_dims, args)
+        flat_args, arg_spec, flat_dims = _flat_inputs(func, in_dims, args)
         size = _batch_size(flat_dims, flat_args)
-        arg_spec = tree_flatten(args)[1]
         start = get_rng_state() if randomness != "different" else None
         results = []
         for b in range(max(size, 1)):  # an empty batch still runs once, on zeros, for the outputs' shapes
@@ -56,7 +55,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
 
 
 def _flat_inputs(func, in_dims, args):
-    """The flat inputs and one in_dim (or None) for each, checked as PyTorch checks them."""
+    """The flat inputs, their structure and one in_dim (or None) for each, checked as PyTorch checks them."""
     name = _name(func)
     if not isinstance(in_dims, (int, tuple)):
         raise ValueError(f"vmap({name}, in_dims={in_dims}, ...)(<inputs>): expected `in_dims` to be int or a "
@@ -84,7 +83,7 @@ def _flat_inputs(func, in_dims, args):
                              f"that input is a Tensor of dimensionality {arg.dim()} so expected in_dim to satisfy "
                              f"-{arg.dim()} <= in_dim < {arg.dim()}.")
         dims.append(None if d is None else d % arg.dim())
-    return flat_args, dims
+    return flat_args, spec, dims
 
 
 def _batch_size(flat_dims, flat_args):
