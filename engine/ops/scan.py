@@ -16,7 +16,7 @@ from .convert import cast
 from .inplace import apply_inplace
 from .op import Op, xp_of
 from .reduce import _int_to_long, values_indices
-from .scan_kernels import running_extreme
+from .scan_kernels import running, running_extreme
 from .scatter import scatter_add
 
 
@@ -76,6 +76,31 @@ class Compiled(Accumulate):
         return running_extreme(x, is_max)
 
 
+class Running(Implementation):
+    """cumsum and cumprod (forwards, or from the end) by NumPy's or CuPy's own, on any device."""
+
+    name = "generic"
+
+    @staticmethod
+    def running(x, product, reverse=False):
+        xp = xp_of(x)
+        fn = xp.cumprod if product else xp.cumsum
+        if reverse:
+            return xp.flip(fn(xp.flip(x, -1), axis=-1, dtype=x.dtype), -1)
+        return fn(x, axis=-1, dtype=x.dtype)  # NumPy would widen small integers
+
+
+class CompiledRunning(Running):
+    """The same in one compiled pass (float CPU arrays, with numba), from a size where it pays."""
+
+    name = "numba"
+    running = staticmethod(running)
+
+    @staticmethod
+    def applies(x, **options):
+        return x.size >= 4096 and jit.takes_floats(x)
+
+
 def _reverse(op, x):
     xp = xp_of(x)
     return xp.flip(op(xp.flip(x, -1)), -1)
@@ -123,12 +148,13 @@ class _Scan(Op):
 class Cumsum(_Scan):
     __slots__ = ()
     _name = "CumsumBackward0"
+    implementations = (CompiledRunning, Running)
 
     def scan(self, x):
-        return xp_of(x).cumsum(x, axis=-1, dtype=x.dtype)  # NumPy would widen small integers
+        return self._impl.running(x, False)
 
     def grad(self, g):
-        return _reverse(lambda a: xp_of(a).cumsum(a, axis=-1), g)
+        return self._impl.running(g, False, reverse=True)
 
     def backward_graph(self, g):
         if not self.shape:
@@ -137,31 +163,29 @@ class Cumsum(_Scan):
 
 
 class Cumprod(_Scan):
-    """The gradient is exact with zeros in the input: for ``y_i = x_0 ... x_i``,
-    ``dL/dx_j = (x_0 ... x_{j-1}) * S_j`` with ``S_j = g_j + x_{j+1} S_{j+1}``, a linear recurrence
-    solved by a scan over affine maps rather than by dividing by ``x``."""
+    """The gradient is PyTorch's ``reversed_cumsum(g * y) / x`` on lines without zeros, and exact on lines
+    with zeros: for ``y_i = x_0 ... x_i``, ``dL/dx_j = (x_0 ... x_{j-1}) * S_j`` with
+    ``S_j = g_j + x_{j+1} S_{j+1}``, a linear recurrence solved by a scan over affine maps."""
 
     __slots__ = ("x",)
     _name = "CumprodBackward0"
     saves_tensors = True
     saves = 1
+    implementations = (CompiledRunning, Running)
 
     def scan(self, x):
         self.x = x
-        return xp_of(x).cumprod(x, axis=-1, dtype=x.dtype)
+        return self._impl.running(x, True)
 
     def grad(self, g):
-        x = self.x
+        x, run = self.x, self._impl.running
         xp = xp_of(x)
-        before = _shift_right(xp.cumprod(x, axis=-1), 1)
-        a = _shift_right(xp.flip(x, -1), 0)
-        b = xp.flip(g, -1).copy()
-        n, s = x.shape[-1], 1
-        while s < n:
-            b[..., s:] = b[..., s:] + a[..., s:] * b[..., :-s]
-            a[..., s:] = a[..., s:] * a[..., :-s]
-            s *= 2
-        return before * xp.flip(b, -1)
+        with_zeros = (x == 0).any(axis=-1)
+        if not with_zeros.any():
+            return run(run(x, True) * g, False, reverse=True) / x
+        out = run(run(x, True) * g, False, reverse=True) / xp.where(x == 0, 1, x)
+        out[with_zeros] = _exact_cumprod_grad(x[with_zeros], g[with_zeros])
+        return out
 
     def backward_graph(self, g):
         """PyTorch's formula: the reversed cumulative sum of ``g * y`` over ``x`` without zeros; with zeros,
@@ -180,6 +204,20 @@ class Cumprod(_Scan):
         without = (x.movedim(axis, -1).unsqueeze(-2) * (1 - eye) + eye).cumprod(-1)  # [..., j, i]
         later = xp.triu(xp.ones((n, n), dtype=self.x.dtype))  # i >= j
         return ((without * later * g.movedim(axis, -1).unsqueeze(-2)).sum(-1).movedim(-1, axis),)
+
+
+def _exact_cumprod_grad(x, g):
+    """Cumprod's gradient along the last axis by the affine-map scan, exact with zeros in ``x``."""
+    xp = xp_of(x)
+    before = _shift_right(xp.cumprod(x, axis=-1), 1)
+    a = _shift_right(xp.flip(x, -1), 0)
+    b = xp.flip(g, -1).copy()
+    n, s = x.shape[-1], 1
+    while s < n:
+        b[..., s:] = b[..., s:] + a[..., s:] * b[..., :-s]
+        a[..., s:] = a[..., s:] * a[..., :-s]
+        s *= 2
+    return before * xp.flip(b, -1)
 
 
 class Cummax(_Scan):

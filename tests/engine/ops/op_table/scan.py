@@ -47,6 +47,9 @@ def _own_dtype(in_dtype, *args, low=0, high=3, **kwargs):
 
 
 _SCAN_IMPLEMENTATIONS = ("accumulate", "doubling")
+_RUNNING_IMPLEMENTATIONS = ("numba", "generic")
+# Large enough for the compiled cumsum/cumprod (values about 1, so that products of 80 stay in range).
+_COMPILED_SIZE = [S(f"64x80,{d}", (64, 80), args=(d,), low=0.5, high=1.5, gradcheck=False) for d in (1, 0)]
 _INT_CASES = [_own_dtype("int32", 1), _own_dtype("uint8", 0), _own_dtype("bool", 1), _own_dtype("int64", -1)]
 
 SCAN = [
@@ -54,13 +57,15 @@ SCAN = [
         "cumsum",
         _dim_samples(
             floats=[S("nan,1", _NANS, args=(1,), gradcheck=False), S("dtype=float64", R, args=(1,),
-                                                                    kwargs={"dtype": DType("float64")})],
+                                                                    kwargs={"dtype": DType("float64")}),
+                    *_COMPILED_SIZE],
             ints=[*_INT_CASES, _own_dtype("int32", 0, dtype=DType("float32")), _own_dtype("int64", 1,
                                                                                         dtype=DType("int32"))],
         ),
         error_inputs=lambda: _DIM_OUT_OF_RANGE,
         dtypes=FLOATS_AND_INT,
         supports_gradgrad=True,
+        implementations=_RUNNING_IMPLEMENTATIONS,
     ),
     _both(
         "cumprod",
@@ -70,6 +75,9 @@ SCAN = [
                 S("zeros,0", _ZEROS, args=(0,)),
                 S("zeros,-1", _ZEROS, args=(-1,)),
                 S("dtype=float64", R, args=(0,), kwargs={"dtype": DType("float64")}, low=0.5, high=1.5),
+                *_COMPILED_SIZE,
+                S("zeros 90x100,1", np.tile(_ZEROS, (30, 20)), args=(1,), gradcheck=False),
+                S("zeros 90x100,0", np.tile(_ZEROS, (30, 20)), args=(0,), gradcheck=False),
             ],
             ints=_INT_CASES,
             low=0.5,
@@ -78,6 +86,7 @@ SCAN = [
         error_inputs=lambda: _DIM_OUT_OF_RANGE,
         dtypes=FLOATS_AND_INT,
         supports_gradgrad=True,
+        implementations=_RUNNING_IMPLEMENTATIONS,
     ),
     *(
         _both(
