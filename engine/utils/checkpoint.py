@@ -11,6 +11,8 @@ recomputed graph.
   arguments, the leaves it used, such as parameters) and keeps a single ``CheckpointBackward`` node in place of
   the graph in between. Its gradients flow through the engine like any node's, ``autograd.grad`` works, and with
   ``create_graph`` the recomputed gradients carry their own graph, so checkpointed code is twice differentiable.
+  A non-leaf tensor the function reads from outside (not an argument) is followed back to its leaves: right,
+  but that part of the graph is walked and backpropagated again; pass such tensors as arguments.
 
 The random state replayed is the CPU generator's (the engine's CUDA generators are not saved).
 """
