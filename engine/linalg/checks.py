@@ -33,7 +33,7 @@ def check_matrix(name, input, square=True, floating=True):
         check_float(name, input)
 
 
-def _batch_prefix(index, batch_shape):
+def batch_prefix(index, batch_shape):
     if not batch_shape:
         return ""
     return f"(Batch element {int(np.ravel_multi_index(index, batch_shape))}): "
@@ -85,16 +85,16 @@ def _lapack(fn, a, *args):
     return out
 
 
-def _host(a):
+def to_host(a):
     return a.get() if hasattr(a, "get") else np.asarray(a)
 
 
 def inv_or_raise(xp, a):
     out = _lapack(xp.linalg.inv, a)
     if out is None:
-        host = _host(a)
+        host = to_host(a)
         index, k = _first_failure(host, _zero_pivot)
-        raise LinAlgError(f"linalg.inv: {_batch_prefix(index, host.shape[:-2]) if k else ''}The diagonal element "
+        raise LinAlgError(f"linalg.inv: {batch_prefix(index, host.shape[:-2]) if k else ''}The diagonal element "
                           f"{k} is zero, the inversion could not be completed because the input matrix is singular.")
     return out
 
@@ -111,9 +111,9 @@ def cholesky_or_raise(xp, a):
     there) is a failure too."""
     out = _lapack(xp.linalg.cholesky, a)
     if out is None or not bool((xp.diagonal(out, axis1=-2, axis2=-1) > 0).all()):
-        host = _host(a)
+        host = to_host(a)
         index, k = _first_failure(host, _not_positive_definite)
-        raise LinAlgError(f"linalg.cholesky: {_batch_prefix(index, host.shape[:-2]) if k else ''}The factorization "
+        raise LinAlgError(f"linalg.cholesky: {batch_prefix(index, host.shape[:-2]) if k else ''}The factorization "
                           f"could not be completed because the input is not positive-definite (the leading minor of "
                           f"order {k} is not positive-definite).")
     return out

@@ -9,12 +9,14 @@ higher derivatives follow.
 
 import collections
 
+import numpy as np
+
 from ..creation import eye
 from ..dtypes import legacy_name
 from ..ops.op import Op, xp_of
 from ..ops.shape import cat
 from ..tensor import make_tensor
-from .checks import LinAlgError, _batch_prefix, _host
+from .checks import LinAlgError, batch_prefix, to_host
 from .tensor_backward import array_backward
 from .triangular import SolveTriangular
 
@@ -146,11 +148,11 @@ def lu_factor(A, *, pivot=True):
 
 
 def _raise_singular(name, info):
-    host = _host(info._data)
+    host = to_host(info._data)
     if host.any():
-        index = next(i for i in zip(*host.nonzero())) if host.ndim else ()
+        index = np.unravel_index(int(np.argmax(host != 0)), host.shape)
         k = int(host[index])
-        raise LinAlgError(f"{name}: {_batch_prefix(index, host.shape)}U[{k},{k}] is zero and using it on lu_solve "
+        raise LinAlgError(f"{name}: {batch_prefix(index, host.shape)}U[{k},{k}] is zero and using it on lu_solve "
                           "would result in a division by zero. If you still want to perform the factorization, "
                           "consider calling linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)")
 
