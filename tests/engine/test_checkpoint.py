@@ -205,3 +205,15 @@ def test_use_reentrant_left_out_warns_and_defaults_to_reentrant():
                     if "use_reentrant" in str(w.message)] == [prefix]
         y = mod.utils.checkpoint.checkpoint(lambda a: a * 2, x, use_reentrant=True)
         assert y.grad_fn.name() == "CheckpointFunctionBackward"
+
+
+def test_non_leaf_read_from_outside():
+    """A non-leaf tensor the function reads from a closure: its leaves get the right gradients."""
+    res = []
+    for mod in (engine, torch):
+        p, x = mod.tensor([1.0, 2.0], requires_grad=True), mod.tensor([3.0, 4.0], requires_grad=True)
+        z = p * 2
+        out = mod.utils.checkpoint.checkpoint(lambda a, z=z: (a * z).exp(), x, use_reentrant=False)
+        (out.sum() + (z * z).sum()).backward()
+        res.append([p.grad.numpy(), x.grad.numpy()])
+    assert_all_close(*res, atol=1e-4)
