@@ -382,6 +382,7 @@ _LEGACY = {
     "FloatTensor": dtypes.float32, "DoubleTensor": dtypes.float64, "HalfTensor": dtypes.float16,
     "LongTensor": dtypes.int64, "IntTensor": dtypes.int32, "ShortTensor": dtypes.int16,
     "CharTensor": dtypes.int8, "ByteTensor": dtypes.uint8, "BoolTensor": dtypes.bool_,
+    "BFloat16Tensor": dtypes.bfloat16,
 }
 _LEGACY_BY_DTYPE = {dt.name: name for name, dt in _LEGACY.items()}
 
@@ -402,7 +403,7 @@ def _legacy_class(name, dt, is_cuda):
 
 
 FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, ShortTensor, CharTensor, ByteTensor, \
-    BoolTensor = (_legacy_class(name, dt, False) for name, dt in _LEGACY.items())
+    BoolTensor, BFloat16Tensor = (_legacy_class(name, dt, False) for name, dt in _LEGACY.items())
 cuda_legacy_types = {name: _legacy_class(name, dt, True) for name, dt in _LEGACY.items()}
 
 

@@ -284,8 +284,10 @@ def test_cpu_autocast_cnn_as_torch():
     x = np.random.default_rng(1).standard_normal((6, 3, 8, 8)).astype(np.float32)
     results = []
     for lib in (engine, torch):
+        # conv after conv: the second takes the first's bfloat16 output with float32 weights
         model = lib.nn.Sequential(lib.nn.Conv2d(3, 4, 3, padding=1), lib.nn.BatchNorm2d(4), lib.nn.ReLU(),
-                                  lib.nn.MaxPool2d(2), lib.nn.Flatten(), lib.nn.Linear(64, 5))
+                                  lib.nn.Conv2d(4, 4, 3, padding=1), lib.nn.MaxPool2d(2), lib.nn.Flatten(),
+                                  lib.nn.Linear(64, 5))
         rng = np.random.default_rng(0)
         with lib.no_grad():
             for p in model.parameters():

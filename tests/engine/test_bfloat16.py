@@ -185,3 +185,10 @@ def test_module_in_bfloat16_trains_as_torch():
         # (the conv bias before BatchNorm has a zero gradient up to rounding: hence the floor on atol)
         _close(p.grad, tp.grad, rtol=5e-2, atol=5e-2 * max(float(tp.grad.float().abs().max()), 1e-2))
         _close(p, tp, rtol=3e-2, atol=3e-2)
+
+
+def test_legacy_type_names():
+    t = engine.ones(2).bfloat16()
+    assert t.type() == torch.ones(2).bfloat16().type() == "torch.BFloat16Tensor"
+    assert isinstance(t, engine.BFloat16Tensor) and not isinstance(t, engine.HalfTensor)
+    assert engine.ones(2).type("torch.BFloat16Tensor").dtype is engine.bfloat16
