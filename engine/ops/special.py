@@ -9,6 +9,8 @@ single-precision approximation ("Approximating the erfinv function", 2010) and t
 
 import math
 
+import numpy as np
+
 from .op import Op, xp_of
 
 # Cephes ndtr.c: erf(x) = x T(x^2) / U(x^2) for |x| <= 1; erfc(x) = exp(-x^2) P(x) / Q(x) for 1 < x < 8,
@@ -38,6 +40,19 @@ _GILES_TAIL = (-0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844, 0
                0.00943887047, 1.00167406, 2.83297682)
 _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
 _SQRT_PI_OVER_2 = math.sqrt(math.pi) / 2
+
+
+def _at_least_float32(fn):
+    """``fn`` for half-precision arrays evaluated in float32 (its polynomials overflow float16), as PyTorch's
+    CPU kernels compute half types, and rounded back."""
+
+    def wrapped(x):
+        if x.dtype.itemsize < 4:
+            return fn(x.astype(np.float32)).astype(x.dtype)
+        return fn(x)
+
+    wrapped.__name__, wrapped.__doc__ = fn.__name__, fn.__doc__
+    return wrapped
 
 
 def _polevl(x, coefs):
@@ -72,6 +87,7 @@ def _erf_inner(x):
     return small + small * _polevl(z, _S)
 
 
+@_at_least_float32
 def erf(x):
     """The error function of a floating array, elementwise, in its dtype: within 3 ulp in float64,
     1.5 ulp in float32 (no wider temporaries)."""
@@ -83,6 +99,7 @@ def erf(x):
     return xp.where(xp.abs(x) <= 1, _erf_inner(x), outer)
 
 
+@_at_least_float32
 def erfc(x):
     """1 - erf(x), elementwise, keeping its relative precision in the right tail."""
     xp = xp_of(x)
@@ -91,6 +108,7 @@ def erfc(x):
     return xp.where(xp.abs(x) <= 1, 1 - _erf_inner(x), xp.where(x > 0, tail, 2 - tail))
 
 
+@_at_least_float32
 def erfinv(y):
     """The inverse of erf on [-1, 1] (+-inf at +-1, NaN outside), elementwise, in the dtype of ``y``."""
     xp = xp_of(y)

@@ -20,6 +20,9 @@ def _samples(*, low, high, specials):
             out.append(S("specials", specials, gradcheck=False))
         else:
             out.append(S("ints", np.array([-2, -1, 0, 1, 2]), grad=False))
+        if dtype == "float32":  # half precision computes in float32, as PyTorch's CPU kernels do
+            half = {"dtypes": ("float16",), "grad": False, "atol": 1e-3, "rtol": 1e-3}
+            out += [S("float16", (4, 5), low=low, high=high, **half), S("float16 specials", specials, **half)]
         return out
 
     return samples
