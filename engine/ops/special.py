@@ -90,7 +90,7 @@ def _erf_inner(x):
 @_at_least_float32
 def erf(x):
     """The error function of a floating array, elementwise, in its dtype: within 3 ulp in float64,
-    1.5 ulp in float32 (no wider temporaries)."""
+    1.5 ulp in float32 (no wider temporaries there)."""
     xp = xp_of(x)
     # Beyond 6, erfc < 3e-17: erf rounds to +-1 in float64 already; erfc's rounding errors are far below
     # erf's ulp, so its plain exp(-a^2) serves.
