@@ -13,6 +13,7 @@ from .autocast_mode import (
     set_autocast_dtype,
     set_autocast_enabled,
 )
+from .custom_function import custom_bwd, custom_fwd
 from .grad_scaler import GradScaler
 
 __all__ = [
@@ -21,6 +22,8 @@ __all__ = [
     "clear_autocast_cache",
     "cpu",
     "cuda",
+    "custom_bwd",
+    "custom_fwd",
     "get_autocast_dtype",
     "is_autocast_available",
     "is_autocast_cache_enabled",

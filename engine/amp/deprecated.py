@@ -1,10 +1,12 @@
-"""The deprecated spellings ``torch.cpu.amp.autocast``, ``torch.cuda.amp.autocast`` and their ``GradScaler``s:
-the device-specific classes, each warning with PyTorch's FutureWarning and naming its replacement."""
+"""The deprecated spellings ``torch.cpu.amp.autocast``, ``torch.cuda.amp.autocast``, their ``GradScaler``s and
+``torch.cuda.amp.custom_fwd/custom_bwd``, each warning with PyTorch's FutureWarning and naming its replacement."""
 
+import functools
 import warnings
 
 from .. import dtypes
 from .autocast_mode import autocast
+from .custom_function import custom_bwd, custom_fwd
 from .grad_scaler import GradScaler
 
 
@@ -33,3 +35,15 @@ cpu_autocast = _deprecated("autocast", "cpu", autocast_dtype=dtypes.bfloat16)
 cuda_autocast = _deprecated("autocast", "cuda", autocast_dtype=dtypes.float16)
 cpu_grad_scaler = _deprecated("GradScaler", "cpu")
 cuda_grad_scaler = _deprecated("GradScaler", "cuda")
+
+
+def cuda_custom_fwd(fwd=None, *, cast_inputs=None):
+    warnings.warn("`torch.cuda.amp.custom_fwd(args...)` is deprecated. Please use "
+                  "`torch.amp.custom_fwd(args..., device_type='cuda')` instead.", FutureWarning, stacklevel=2)
+    return functools.partial(custom_fwd, device_type="cuda")(fwd=fwd, cast_inputs=cast_inputs)
+
+
+def cuda_custom_bwd(bwd):
+    warnings.warn("`torch.cuda.amp.custom_bwd(args...)` is deprecated. Please use "
+                  "`torch.amp.custom_bwd(args..., device_type='cuda')` instead.", FutureWarning, stacklevel=2)
+    return functools.partial(custom_bwd, device_type="cuda")(bwd)

@@ -302,3 +302,46 @@ def test_cpu_autocast_cnn_as_torch():
     for p, tp in zip(results[0][2], results[1][2]):
         assert p.grad.dtype is engine.float32
         _assert_close(p.grad, tp.grad, rtol=5e-2, atol=5e-2 * max(float(tp.grad.abs().max()), 1e-2))
+
+
+def _custom_product(lib, cast_inputs):
+    class Product(lib.autograd.Function):
+        @staticmethod
+        @lib.amp.custom_fwd(device_type="cpu", cast_inputs=cast_inputs)
+        def forward(ctx, a, b):
+            ctx.save_for_backward(a, b)
+            ctx.autocast_in_forward = lib.is_autocast_enabled("cpu")
+            return a.mm(b)
+
+        @staticmethod
+        @lib.amp.custom_bwd(device_type="cpu")
+        def backward(ctx, g):
+            a, b = ctx.saved_tensors
+            ctx.autocast_in_backward = lib.is_autocast_enabled("cpu")
+            return g.mm(b.t()), a.t().mm(g)
+
+    return Product
+
+
+@pytest.mark.parametrize("cast_inputs", [None, "float32"])
+def test_custom_fwd_bwd_as_torch(cast_inputs):
+    results = []
+    for lib in (engine, torch):
+        product = _custom_product(lib, None if cast_inputs is None else getattr(lib, cast_inputs))
+        a = lib.nn.Parameter(lib.tensor(np.linspace(-1, 1, 12, dtype=np.float32).reshape(3, 4)))
+        b = lib.nn.Parameter(lib.tensor(np.linspace(0, 2, 8, dtype=np.float32).reshape(4, 2)))
+        with lib.autocast("cpu"):
+            out = product.apply(a, b)
+            flags = [out.grad_fn.autocast_in_forward]
+            out.float().sum().backward()
+        flags.append(out.grad_fn.autocast_in_backward)
+        results.append((out, a.grad, b.grad, flags))
+    ours, theirs = results
+    _assert_close(ours[0], theirs[0])
+    _assert_close(ours[1], theirs[1])
+    _assert_close(ours[2], theirs[2])
+    assert ours[3] == theirs[3]
+    with pytest.raises(ValueError, match="Expected `device_type` of type `str`"):
+        engine.amp.custom_fwd(device_type=None)
+    with pytest.warns(FutureWarning, match=r"torch.cuda.amp.custom_fwd\(args...\)` is deprecated"):
+        engine.cuda.amp.custom_fwd(lambda ctx, x: x)
