@@ -45,7 +45,7 @@ def _wrap_argnums(argnums, num_args):
     return tuple(_validate_argnum(a, num_args) for a in argnums)
 
 
-class _Differentiated:
+class Differentiated:
     """The arguments of one transform call, those at ``argnums`` replaced by fresh graph inputs."""
 
     def __init__(self, args, argnums, create_graph):
@@ -119,7 +119,7 @@ def _reaches_outside(t, own):
     return False
 
 
-def _split_aux(output, has_aux, api):
+def split_aux(output, has_aux, api):
     if not has_aux:
         return output, None
     if not (isinstance(output, tuple) and len(output) == 2):
@@ -136,8 +136,8 @@ def grad_and_value(func, argnums=0, has_aux=False):
         api = "grad_and_value(f)(*args)"
         create_graph = is_grad_enabled()
         with enable_grad():
-            call = _Differentiated(args, argnums, create_graph)
-            output, aux = _split_aux(func(*call.args, **kwargs), has_aux, api)
+            call = Differentiated(args, argnums, create_graph)
+            output, aux = split_aux(func(*call.args, **kwargs), has_aux, api)
             if not isinstance(output, Tensor):
                 raise RuntimeError(f"{api}: Expected f(*args) to return a Tensor, got {type(output)}")
             if output.dim() != 0:
@@ -171,8 +171,8 @@ def vjp(func, *primals, has_aux=False):
         raise RuntimeError(f"{api}: Expected primals to be a non-empty tuple of Tensors.")
     create_graph = is_grad_enabled()
     with enable_grad():
-        call = _Differentiated(primals, tuple(range(len(primals))), create_graph)
-        output, aux = _split_aux(func(*call.args), has_aux, api)
+        call = Differentiated(primals, tuple(range(len(primals))), create_graph)
+        output, aux = split_aux(func(*call.args), has_aux, api)
         flat_out, out_spec = tree_flatten(output)
         if not flat_out:
             raise RuntimeError(f"{api}: Expected f to be a function that has non-empty output (got output = "
@@ -209,8 +209,8 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
     def wrapper(*args, **kwargs):
         create_graph = is_grad_enabled()
         with enable_grad():
-            call = _Differentiated(args, argnums, create_graph)
-            output, aux = _split_aux(func(*call.args, **kwargs), has_aux, "jacrev(f, ...)(*args)")
+            call = Differentiated(args, argnums, create_graph)
+            output, aux = split_aux(func(*call.args, **kwargs), has_aux, "jacrev(f, ...)(*args)")
             flat_out, out_spec = tree_flatten(output)
             for o in flat_out:
                 if not isinstance(o, Tensor):

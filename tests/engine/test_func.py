@@ -114,6 +114,18 @@ def test_vjp_jacrev_hessian():
     assert_same(*both(lambda m, a, b: m.func.jacrev(with_aux(m), has_aux=True)(b), x, y))
 
 
+def test_jvp_and_jacfwd():
+    """Forward mode by the double-backward trick: jvp, jacfwd, forward-over-reverse Hessians and hvp."""
+    x, y = RNG.standard_normal(3), RNG.standard_normal((2, 3))
+    pair = lambda m: lambda p, q: (p.sin() * q, (p * q).sum())  # noqa: E731
+    assert_same(*both(lambda m, a, b: m.func.jvp(pair(m), (a, b), (m.ones_like(a), b)), x, y))
+    assert_same(*both(lambda m, a, b: m.func.jvp(lambda p: (p.exp(), {"k": p}), (a,), (a,), has_aux=True), x, y))
+    assert_same(*both(lambda m, a, b: m.func.jacfwd(pair(m), argnums=(0, 1))(a, b), x, y))
+    assert_same(*both(lambda m, a, b: m.func.jacfwd(m.func.jacrev(lambda p: (p.sin() * p).sum()))(a), x, y))
+    hvp = lambda m: lambda p, v: m.func.jvp(m.func.grad(lambda t: (t.sin() * t.exp()).sum()), (p,), (v,))[1]  # noqa: E731
+    assert_same(*both(lambda m, a, b: hvp(m)(a, b[0]), x, y))
+
+
 def test_vmap_dims():
     x, y, z = RNG.standard_normal((4, 3)), RNG.standard_normal(3), RNG.standard_normal((3, 4))
     cases = [
@@ -197,6 +209,8 @@ VMAP_ERRORS = {
     "argnums_repeat": lambda m: m.func.grad(lambda a, b: a.sum(), argnums=(0, 0))(m.ones(2), m.ones(2)),
     "grad_non_tensor_arg": lambda m: m.func.grad(lambda a: 1.0)(2.0),
     "vjp_int_output": lambda m: m.func.vjp(lambda a: a.long(), m.ones(2)),
+    "jvp_primals_tuple": lambda m: m.func.jvp(lambda a: a, m.ones(2), (m.ones(2),)),
+    "jvp_structure": lambda m: m.func.jvp(lambda a, b: a, (m.ones(2), m.ones(2)), (m.ones(2),)),
 }
 
 
