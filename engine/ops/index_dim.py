@@ -7,7 +7,10 @@ several times faster than ``add.at`` along an axis. A 0-d tensor acts as a 1-d t
 """
 
 from .. import dtypes
+from ..backend import Implementation
 from ..tensor import make_tensor, wrap_dim
+from . import scatter_kernels
+from .jit import takes_floats
 from .op import Op, xp_of
 from .scatter import as_1d, check_range, fill_value, index_array, inplace_with, linear_positions, out_of_range
 
@@ -46,20 +49,43 @@ class IndexSelect(Op):
         return (IndexAdd.apply(zeros, g, index=self.index, dim=self.dim),)
 
 
-class IndexAdd(Op):
-    __slots__ = ("alpha", "dim", "index")
-    _name = "IndexAddBackward0"
-    saves_tensors = False
+class _CompiledIndexAdd(Implementation):
+    """``scatter_kernels``: the slices added in one pass, without the flat positions."""
 
-    def forward(self, x, source, index=None, dim=0, alpha=1):
-        self.index, self.dim, self.alpha = index, dim, alpha
+    name = "compiled"
+
+    @staticmethod
+    def applies(x, source, index=None, dim=0, alpha=1):
+        return takes_floats(x) and x.ndim >= 1 and source.ndim == x.ndim
+
+    @staticmethod
+    def forward(node, x, source, index=None, dim=0, alpha=1):
+        node.index, node.dim, node.alpha = index, dim, alpha
+        out = x.copy()
+        scatter_kernels.index_add_into(out, index, source, dim, alpha)
+        return out
+
+
+class _GenericIndexAdd(Implementation):
+    """Flat positions and one ``add.at``, on NumPy or CuPy."""
+
+    @staticmethod
+    def forward(node, x, source, index=None, dim=0, alpha=1):
+        node.index, node.dim, node.alpha = index, dim, alpha
         out = x.copy()
         values = as_1d(source).reshape(-1)
         xp_of(x).add.at(out.reshape(-1), _flat_positions(index, dim, as_1d(source).shape, as_1d(out).shape),
                         values * alpha if alpha != 1 else values)
         return out
 
-    def backward(self, g):
+
+class IndexAdd(Op):
+    __slots__ = ("alpha", "dim", "index")
+    _name = "IndexAddBackward0"
+    saves_tensors = False
+    implementations = (_CompiledIndexAdd, _GenericIndexAdd)
+
+    def backward(self, g):  # one ``take`` on either path
         gs = None
         if self._edges[1] is not None:
             gs = xp_of(g).take(as_1d(g), self.index, axis=self.dim).reshape(self._source_shape(g))
@@ -86,6 +112,7 @@ class IndexAdd(Op):
 class IndexCopy(IndexAdd):
     __slots__ = ()
     _name = "IndexCopyBackward0"
+    implementations = ()
 
     def forward(self, x, source, index=None, dim=0):
         self.index, self.dim, self.alpha = index, dim, 1

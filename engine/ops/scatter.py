@@ -15,6 +15,7 @@ from ..autograd.double_backward import backward_without_graph
 from ..backend import CPU, Implementation, is_host, transfer
 from ..creation import tensor
 from ..tensor import Tensor, make_tensor, wrap_dim
+from . import scatter_kernels
 from .index import placed
 from .inplace import apply_inplace
 from .op import Op, broadcast_mismatch, xp_of
@@ -109,7 +110,72 @@ def _host_multiply_at(out, linear, values):
     np.multiply.at(out, linear, values)
 
 
-class _HostProducts(Implementation):
+class _Generic(Implementation):
+    """Flat positions and one ``ufunc.at`` (or an assignment) for every reduction, on NumPy or CuPy; products
+    by the subclass's ``multiply_at``."""
+
+    @staticmethod
+    def forward(node, x, src, index=None, dim=0, reduce=None, include_self=True):
+        shape = x.shape
+        index, x = as_1d(index), as_1d(x)
+        check_range(index, x.shape[dim], dim)
+        pos = linear_positions(index, dim, x.shape)
+        x = x.reshape(-1)
+        values = as_1d(src)[_leading(index.shape)].reshape(-1)
+        out, count = _reduce_into(x, pos, values, reduce, include_self, node._impl.multiply_at)
+        node.pos, node.index_shape, node.src_shape = pos, index.shape, src.shape
+        node.index, node.dim = index, dim
+        node.reduce, node.include_self, node.count = reduce, include_self, count
+        if reduce in ("prod", "amax", "amin"):
+            node.x, node.src, node.result = x.copy(), values.copy(), out.copy()
+        return out.reshape(shape)
+
+    @staticmethod
+    def backward(node, g):
+        shape = g.shape
+        g = g.reshape(-1)
+        pos = node.pos
+        gx, gvalues = node._grads(g, pos)
+        if not node.include_self or node.reduce is None:
+            gx[pos] = 0
+        gsrc = None
+        if node._edges[1] is not None:
+            gsrc = xp_of(g).zeros(node.src_shape or (1,), dtype=g.dtype)
+            gsrc[_leading(node.index_shape)] = gvalues.reshape(node.index_shape)
+            gsrc = gsrc.reshape(node.src_shape)
+        return gx.reshape(shape), gsrc
+
+
+class _CompiledSum(Implementation):
+    """``scatter_kernels`` for a sum into ``x`` (``scatter_add``) where ``src`` is shaped as the index: the range
+    check and the sum in one pass; backward reads ``src``'s gradient in one pass."""
+
+    name = "compiled"
+
+    @staticmethod
+    def applies(x, src, index=None, dim=0, reduce=None, include_self=True):
+        return (reduce == "sum" and include_self and index.shape == src.shape
+                and scatter_kernels.fits(x, index, dim))
+
+    @staticmethod
+    def forward(node, x, src, index=None, dim=0, reduce=None, include_self=True):
+        node.index, node.dim, node.index_shape, node.src_shape = index, dim, index.shape, src.shape
+        node.reduce, node.include_self = reduce, include_self
+        out = x.copy()
+        bad = scatter_kernels.scatter_add_into(out, index, src, dim)
+        if bad is not None:
+            raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size {x.shape[dim]}")
+        return out
+
+    @staticmethod
+    def backward(node, g):
+        gsrc = None
+        if node._edges[1] is not None:
+            gsrc = scatter_kernels.gather(g, node.index, node.dim)[0]
+        return g, gsrc
+
+
+class _HostProducts(_Generic):
     name = "multiply.at"
     multiply_at = staticmethod(_host_multiply_at)
 
@@ -118,7 +184,7 @@ class _HostProducts(Implementation):
         return is_host(x)
 
 
-class _ProductRounds(Implementation):
+class _ProductRounds(_Generic):
     name = "rounds"
     multiply_at = staticmethod(_multiply_in_rounds)
 
@@ -151,21 +217,53 @@ def _reduce_into(x, pos, values, reduce, include_self, multiply_at):
     return out, count
 
 
+class _CompiledGather(Implementation):
+    """``scatter_kernels``: the range check, the read and, backward, the sum in one pass each."""
+
+    name = "compiled"
+
+    @staticmethod
+    def applies(x, index=None, dim=0):
+        return scatter_kernels.fits(x, index, dim)
+
+    @staticmethod
+    def forward(node, x, index=None, dim=0):
+        node.index, node.dim, node.shape = index, dim, x.shape
+        out, bad = scatter_kernels.gather(x, index, dim)
+        if bad is not None:
+            raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size {x.shape[dim]}")
+        return out
+
+    @staticmethod
+    def backward(node, g):
+        gx = np.zeros(node.shape, dtype=g.dtype)
+        scatter_kernels.scatter_add_into(gx, node.index, g, node.dim)
+        return (gx,)
+
+
+class _GenericGather(Implementation):
+    """A range check, the flat positions, one fancy index (and ``add.at`` backward): NumPy or CuPy."""
+
+    @staticmethod
+    def forward(node, x, index=None, dim=0):
+        node.index, node.dim, node.shape = index, dim, x.shape
+        x = as_1d(x)
+        check_range(index, x.shape[dim], dim)
+        return x.reshape(-1)[linear_positions(as_1d(index), dim, x.shape)].reshape(index.shape)
+
+    @staticmethod
+    def backward(node, g):
+        index = as_1d(node.index)
+        gx = xp_of(g).zeros(node.shape or (1,), dtype=g.dtype)
+        xp_of(g).add.at(gx.reshape(-1), linear_positions(index, node.dim, gx.shape), g.reshape(-1))
+        return (gx.reshape(node.shape),)
+
+
 class Gather(Op):
     __slots__ = ("dim", "index", "shape")
     _name = "GatherBackward0"
     saves_tensors = False
-
-    def forward(self, x, index=None, dim=0):
-        self.index, self.dim, self.shape = index, dim, x.shape
-        x = as_1d(x)
-        return x.reshape(-1)[linear_positions(as_1d(index), dim, x.shape)].reshape(index.shape)
-
-    def backward(self, g):
-        index = as_1d(self.index)
-        gx = xp_of(g).zeros(self.shape or (1,), dtype=g.dtype)
-        xp_of(g).add.at(gx.reshape(-1), linear_positions(index, self.dim, gx.shape), g.reshape(-1))
-        return (gx.reshape(self.shape),)
+    implementations = (_CompiledGather, _GenericGather)
 
     def backward_graph(self, g):
         data = g._data
@@ -182,35 +280,7 @@ class ScatterReduce(Op):
                  "x")
     _name = "ScatterReduceBackward0"
     saves_tensors = True
-    implementations = (_HostProducts, _ProductRounds)
-
-    def forward(self, x, src, index=None, dim=0, reduce=None, include_self=True):
-        shape = x.shape
-        index, x = as_1d(index), as_1d(x)
-        pos = linear_positions(index, dim, x.shape)
-        x = x.reshape(-1)
-        values = as_1d(src)[_leading(index.shape)].reshape(-1)
-        out, count = _reduce_into(x, pos, values, reduce, include_self, self._impl.multiply_at)
-        self.pos, self.index_shape, self.src_shape = pos, index.shape, src.shape
-        self.index, self.dim = index, dim
-        self.reduce, self.include_self, self.count = reduce, include_self, count
-        if reduce in ("prod", "amax", "amin"):
-            self.x, self.src, self.result = x.copy(), values.copy(), out.copy()
-        return out.reshape(shape)
-
-    def backward(self, g):
-        shape = g.shape
-        g = g.reshape(-1)
-        pos = self.pos
-        gx, gvalues = self._grads(g, pos)
-        if not self.include_self or self.reduce is None:
-            gx[pos] = 0
-        gsrc = None
-        if self._edges[1] is not None:
-            gsrc = xp_of(g).zeros(self.src_shape or (1,), dtype=g.dtype)
-            gsrc[_leading(self.index_shape)] = gvalues.reshape(self.index_shape)
-            gsrc = gsrc.reshape(self.src_shape)
-        return gx.reshape(shape), gsrc
+    implementations = (_CompiledSum, _HostProducts, _ProductRounds)
 
     def _grads(self, g, pos):
         """The gradient of ``x`` (before zeroing what was overwritten) and of the values read from ``src``,
@@ -271,8 +341,11 @@ class ScatterReduce(Op):
 
     def _weights(self, g):
         """The flat weights of gradient array ``g`` in ``x``'s gradient and, at the index's positions, in the
-        values' (None for all ones)."""
-        reduce, pos = self.reduce, self.pos
+        values' (None for all ones: a sum into ``x``, whose compiled path keeps no flat positions)."""
+        reduce = self.reduce
+        if reduce == "sum" and self.include_self:
+            return None, None
+        pos = self.pos
         wx = wv = None
         if reduce == "mean":
             wx = (1 / self.count).astype(g.dtype, copy=False)
@@ -309,7 +382,6 @@ def gather(input, dim, index, *, sparse_grad=False):
     dim = wrap_dim(dim, input._data.ndim)
     idx = index_array(index, input, "gather")
     _check_shapes(input._data, idx, dim)
-    check_range(idx, as_1d(input._data).shape[dim], dim)
     return Gather.apply(input, index=idx, dim=dim)
 
 
@@ -321,7 +393,6 @@ def _scatter(name, input, dim, index, src, reduce, include_self=True):
     elif src._data.dtype != input._data.dtype:
         raise RuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")
     _check_shapes(input._data, idx, dim, src._data)
-    check_range(idx, as_1d(input._data).shape[dim], dim)
     return ScatterReduce.apply(input, src, index=idx, dim=dim, reduce=reduce, include_self=include_self)
 
 

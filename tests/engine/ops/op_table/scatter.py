@@ -368,7 +368,7 @@ def _no_grad(name, op, samples, **options):
 SCATTER = [
     OpInfo("gather", lambda m, x, dim, index: m.gather(x, dim, index), _gather_samples,
            variants={"method": _method("gather")}, error_inputs=_gather_errors, dtypes=FLOATS_AND_INT,
-           supports_gradgrad=True),
+           supports_gradgrad=True, implementations=("compiled", "generic")),
     OpInfo("take_along_dim", lambda m, x, *args: m.take_along_dim(x, *args), _take_along_dim_samples,
            variants={"method": _method("take_along_dim")}, error_inputs=_take_along_dim_errors,
            dtypes=FLOATS_AND_INT, supports_gradgrad=True),
@@ -380,6 +380,7 @@ SCATTER = [
            variants={"keyword": lambda m, x, dim, index, value, **kw: m.scatter(x, dim, index, value=value, **kw),
                      "inplace": lambda m, x, dim, index, value, **kw: (x * 1).scatter_(dim, index, value, **kw)}),
     OpInfo("scatter_add", _scatter_add, _accumulating_samples(), dtypes=FLOATS_AND_INT, supports_gradgrad=True,
+           implementations=("compiled", "multiply.at"),
            variants={"method": lambda m, x, src, dim, index: x.scatter_add(dim, index, src),
                      "inplace": lambda m, x, src, dim, index: (x * 1).scatter_add_(dim, index, src)},
            error_inputs=lambda: [ErrorInput(S("out of range", X, X, args=(0, Tensor([[3]]))), RuntimeError,
@@ -392,7 +393,7 @@ SCATTER = [
                error_inputs=lambda: [ErrorInput(S("reduce", X, X, args=(1, Tensor([[0]]), "foo")), RuntimeError,
                                                 _REDUCE_MESSAGE)],
                tolerances={"float32": (1e-5, 1e-3)},
-               implementations=("multiply.at", "rounds") if reduce == "prod" else (),
+               implementations={"prod": ("multiply.at", "rounds"), "sum": ("compiled", "multiply.at")}.get(reduce, ()),
                supports_gradgrad=reduce != "prod")
         for reduce in ("sum", "prod", "mean", "amax", "amin")
     ],
@@ -400,6 +401,7 @@ SCATTER = [
            variants={"method": _method("index_select")}, error_inputs=_index_select_errors, dtypes=FLOATS_AND_INT,
            supports_gradgrad=True),
     OpInfo("index_add", _index_add, _index_add_samples, dtypes=FLOATS_AND_INT, supports_gradgrad=True,
+           implementations=("compiled", "generic"),
            variants={"method": lambda m, x, s, dim, index, **kw: x.index_add(dim, index, s, **kw),
                      "inplace": lambda m, x, s, dim, index, **kw: (x * 1).index_add_(dim, index, s, **kw)},
            error_inputs=lambda: _index_source_errors("index_add")),
