@@ -74,7 +74,7 @@ def _source(t):
 def test_sample_shapes_match_torch(case, sample_shape):
     (d, _), (td, _) = CASES[case](engine, "float32"), CASES[case](torch, "float32")
     s, ts = d.sample(sample_shape), td.sample(sample_shape)
-    assert s.shape == tuple(ts.shape) and str(s.dtype)[7:] == str(ts.dtype)[6:]
+    assert s.shape == tuple(ts.shape) and str(s.dtype) == str(ts.dtype)
     assert not s.requires_grad
     if td.has_rsample:
         assert d.rsample(sample_shape).shape == tuple(td.rsample(sample_shape).shape)
