@@ -68,6 +68,8 @@ class Clone(Op):
     def backward(self, g):
         return (g,)
 
+    backward_graph = backward
+
 
 def clone(input, memory_format=None):
     return Clone.apply(input)

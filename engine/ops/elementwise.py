@@ -51,6 +51,17 @@ def _binary(tensor_op, scalar_op, a, b):
     return scalar_op.apply(a, other=b)
 
 
+def _times_constant(g, factor):
+    """``g`` times a piecewise-constant ``factor`` (an array: a mask, a sign), a constant in ``g``'s graph."""
+    return g * make_tensor(factor.astype(g._data.dtype, copy=False), g._device)
+
+
+def _zero_where(cond, t):
+    """``t`` with zeros where the array ``cond`` holds, differentiable in ``t``."""
+    zero = make_tensor(xp_of(t._data).zeros((), dtype=t._data.dtype), t._device)
+    return Where.apply(zero, t, cond=cond)
+
+
 def _float_operand(a):
     """Math functions on integer tensors compute in the default float type, as PyTorch does."""
     if a._data.dtype.kind in "biu":
@@ -178,6 +189,13 @@ class Div(Op):
         gb = None if eb is None else unbroadcast(-g * a / (b * b), b.shape)
         return ga, gb
 
+    def backward_graph(self, g):
+        ea, eb = self._edges
+        b = self.saved_input(1, self.b)
+        ga = None if ea is None else sum_to(g / b, self.a.shape)
+        gb = None if eb is None else sum_to(-g * self.saved_input(0, self.a) / (b * b), self.b.shape)
+        return ga, gb
+
 
 class DivScalar(Op):
     __slots__ = ("other",)
@@ -190,6 +208,8 @@ class DivScalar(Op):
 
     def backward(self, g):
         return (g / self.other,)
+
+    backward_graph = backward
 
 
 class RDivScalar(Op):
@@ -205,6 +225,12 @@ class RDivScalar(Op):
     def backward(self, g):
         out = self.out
         return (-g * out * out / self.other if self.other != 0 else g * 0,)
+
+    def backward_graph(self, g):
+        if self.other == 0:
+            return (g * 0,)
+        out = self.saved_output(self.out)
+        return (-g * out * out / self.other,)
 
 
 class Pow(Op):
@@ -228,6 +254,21 @@ class Pow(Op):
             gb = unbroadcast(g * out * xp.log(xp.where(a > 0, a, 1)) * (a > 0), b.shape)
         return ga, gb
 
+    def backward_graph(self, g):
+        ea, eb = self._edges
+        a, b = self.a, self.b
+        at = self.saved_input(0, a)
+        ga = gb = None
+        if ea is not None:
+            bt = self.saved_input(1, b)
+            ga = sum_to(_zero_where(b == 0, g * bt * at ** (bt - 1)), a.shape)
+        if eb is not None:
+            # log(a) where a > 0, else log(1) = 0: the array formula's mask, differentiable in a
+            one = make_tensor(xp_of(a).ones((), dtype=a.dtype), g._device)
+            log_a = Where.apply(at, one, cond=a > 0).log()
+            gb = sum_to(g * self.saved_output(self.out) * log_a, b.shape)
+        return ga, gb
+
 
 class PowScalar(Op):
     __slots__ = ("a", "other")
@@ -248,6 +289,12 @@ class PowScalar(Op):
             return (g * 2 * self.a,)
         return (g * p * self.a ** (p - 1),)
 
+    def backward_graph(self, g):
+        p = self.other
+        if p == 0:
+            return (g * 0,)
+        return (g * (self.saved_input(0, self.a) ** (p - 1) * p),)
+
 
 class RPowScalar(Op):
     """``scalar ** tensor``."""
@@ -263,6 +310,11 @@ class RPowScalar(Op):
 
     def backward(self, g):
         return (g * self.out * float(np.log(self.base)) if self.base > 0 else g * 0,)
+
+    def backward_graph(self, g):
+        if self.base > 0:
+            return (g * self.saved_output(self.out) * float(np.log(self.base)),)
+        return (g * 0,)
 
 
 def _fast(ufunc, general, tensor_op, scalar_op, kinds="fiub"):
@@ -442,29 +494,55 @@ def _unary(name, f, df, saves=1, torch_name=None, df_graph=None):
     return cls
 
 
-Neg = _unary("Neg", lambda x: -x, lambda x, y: -1)
-Neg.backward = lambda self, g: (-g,)
-Neg.saves_tensors = False
+_LN2, _LN10 = float(np.log(2)), float(np.log(10))
+
+
+def _sign(x):
+    """PyTorch's ``sign``, 0 at NaN: also ``abs``'s derivative."""
+    return xp_of(x).nan_to_num(xp_of(x).sign(x))
+
+
+class Neg(Op):
+    __slots__ = ()
+    _name = "NegBackward0"
+    saves_tensors = False
+
+    def forward(self, x):
+        return -x
+
+    def backward(self, g):
+        return (-g,)
+
+    backward_graph = backward
+
+
 Exp = _unary("Exp", lambda x: xp_of(x).exp(x), lambda x, y: y, saves=2, df_graph=lambda x, y: y)
-Log = _unary("Log", lambda x: xp_of(x).log(x), lambda x, y: 1 / x)
-Log2 = _unary("Log2", lambda x: xp_of(x).log2(x), lambda x, y: 1 / (x * np.log(2)))
-Log10 = _unary("Log10", lambda x: xp_of(x).log10(x), lambda x, y: 1 / (x * np.log(10)))
-Log1p = _unary("Log1p", lambda x: xp_of(x).log1p(x), lambda x, y: 1 / (1 + x))
-Expm1 = _unary("Expm1", lambda x: xp_of(x).expm1(x), lambda x, y: y + 1, saves=2)
-Sqrt = _unary("Sqrt", lambda x: xp_of(x).sqrt(x), lambda x, y: 0.5 / y, saves=2)
-Rsqrt = _unary("Rsqrt", lambda x: 1 / xp_of(x).sqrt(x), lambda x, y: -0.5 * y * y * y, saves=2)
+Log = _unary("Log", lambda x: xp_of(x).log(x), lambda x, y: 1 / x, df_graph=lambda x, y: 1 / x)
+Log2 = _unary("Log2", lambda x: xp_of(x).log2(x), lambda x, y: 1 / (x * np.log(2)),
+              df_graph=lambda x, y: 1 / (x * _LN2))
+Log10 = _unary("Log10", lambda x: xp_of(x).log10(x), lambda x, y: 1 / (x * np.log(10)),
+               df_graph=lambda x, y: 1 / (x * _LN10))
+Log1p = _unary("Log1p", lambda x: xp_of(x).log1p(x), lambda x, y: 1 / (1 + x), df_graph=lambda x, y: 1 / (1 + x))
+Expm1 = _unary("Expm1", lambda x: xp_of(x).expm1(x), lambda x, y: y + 1, saves=2, df_graph=lambda x, y: y + 1)
+Sqrt = _unary("Sqrt", lambda x: xp_of(x).sqrt(x), lambda x, y: 0.5 / y, saves=2, df_graph=lambda x, y: 0.5 / y)
+Rsqrt = _unary("Rsqrt", lambda x: 1 / xp_of(x).sqrt(x), lambda x, y: -0.5 * y * y * y, saves=2,
+               df_graph=lambda x, y: -0.5 * y * y * y)
 Sin = _unary("Sin", lambda x: xp_of(x).sin(x), lambda x, y: xp_of(x).cos(x), df_graph=lambda x, y: x.cos())
 Cos = _unary("Cos", lambda x: xp_of(x).cos(x), lambda x, y: -xp_of(x).sin(x), df_graph=lambda x, y: -x.sin())
-Tan = _unary("Tan", lambda x: xp_of(x).tan(x), lambda x, y: 1 + y * y, saves=2)
+Tan = _unary("Tan", lambda x: xp_of(x).tan(x), lambda x, y: 1 + y * y, saves=2, df_graph=lambda x, y: 1 + y * y)
 Tanh = _unary("Tanh", lambda x: xp_of(x).tanh(x), lambda x, y: 1 - y * y, saves=2, df_graph=lambda x, y: 1 - y * y)
-Abs = _unary("Abs", lambda x: xp_of(x).abs(x), lambda x, y: xp_of(x).nan_to_num(xp_of(x).sign(x)))
-Reciprocal = _unary("Reciprocal", lambda x: 1 / x, lambda x, y: -y * y, saves=2)
-Square = _unary("Square", lambda x: x * x, lambda x, y: 2 * x, torch_name="PowBackward0")
-Atan = _unary("Atan", lambda x: xp_of(x).arctan(x), lambda x, y: 1 / (1 + x * x))
-Asin = _unary("Asin", lambda x: xp_of(x).arcsin(x), lambda x, y: 1 / xp_of(x).sqrt(1 - x * x))
-Acos = _unary("Acos", lambda x: xp_of(x).arccos(x), lambda x, y: -1 / xp_of(x).sqrt(1 - x * x))
-Sinh = _unary("Sinh", lambda x: xp_of(x).sinh(x), lambda x, y: xp_of(x).cosh(x))
-Cosh = _unary("Cosh", lambda x: xp_of(x).cosh(x), lambda x, y: xp_of(x).sinh(x))
+Abs = _unary("Abs", lambda x: xp_of(x).abs(x), lambda x, y: _sign(x), df_graph=lambda x, y: Sign.apply(x))
+Reciprocal = _unary("Reciprocal", lambda x: 1 / x, lambda x, y: -y * y, saves=2, df_graph=lambda x, y: -(y * y))
+Square = _unary("Square", lambda x: x * x, lambda x, y: 2 * x, torch_name="PowBackward0",
+                df_graph=lambda x, y: 2 * x)
+Atan = _unary("Atan", lambda x: xp_of(x).arctan(x), lambda x, y: 1 / (1 + x * x),
+              df_graph=lambda x, y: 1 / (1 + x * x))
+Asin = _unary("Asin", lambda x: xp_of(x).arcsin(x), lambda x, y: 1 / xp_of(x).sqrt(1 - x * x),
+              df_graph=lambda x, y: 1 / (1 - x * x).sqrt())
+Acos = _unary("Acos", lambda x: xp_of(x).arccos(x), lambda x, y: -1 / xp_of(x).sqrt(1 - x * x),
+              df_graph=lambda x, y: -1 / (1 - x * x).sqrt())
+Sinh = _unary("Sinh", lambda x: xp_of(x).sinh(x), lambda x, y: xp_of(x).cosh(x), df_graph=lambda x, y: x.cosh())
+Cosh = _unary("Cosh", lambda x: xp_of(x).cosh(x), lambda x, y: xp_of(x).sinh(x), df_graph=lambda x, y: x.sinh())
 
 
 def _sigmoid(x):
@@ -477,7 +555,7 @@ def _sigmoid(x):
     return np.reciprocal(t, out=t)
 
 
-Sigmoid = _unary("Sigmoid", _sigmoid, lambda x, y: y * (1 - y), saves=2)
+Sigmoid = _unary("Sigmoid", _sigmoid, lambda x, y: y * (1 - y), saves=2, df_graph=lambda x, y: y * (1 - y))
 
 
 class _CompiledRelu(Implementation):
@@ -516,6 +594,9 @@ class Relu(Op):
     saves = 2
     implementations = (_CompiledRelu, _GenericRelu)
 
+    def backward_graph(self, g):
+        return (g * ReluMask.apply(self.saved_output(self.y)),)
+
 
 class _NoGrad(Op):
     """Piecewise-constant functions: their gradient is zero everywhere (as PyTorch defines it)."""
@@ -529,16 +610,21 @@ class _NoGrad(Op):
     def backward(self, g):
         return (g * 0,)
 
+    backward_graph = backward
+
 
 def _piecewise(name, f):
     return type(name, (_NoGrad,), {"__slots__": (), "_name": f"{name}Backward0", "f": staticmethod(f)})
 
 
-Sign = _piecewise("Sign", lambda x: xp_of(x).sign(x))
+Sign = _piecewise("Sign", _sign)
 Floor = _piecewise("Floor", lambda x: xp_of(x).floor(x))
 Ceil = _piecewise("Ceil", lambda x: xp_of(x).ceil(x))
 Round = _piecewise("Round", lambda x: xp_of(x).round(x))
 Trunc = _piecewise("Trunc", lambda x: xp_of(x).trunc(x))
+# relu's derivative as a function of its output with zero derivative, for relu's double backward (PyTorch's
+# formula reads the output through a comparison there); NaN passes, as in relu's backward
+ReluMask = _piecewise("Threshold", lambda y: (~(y <= 0)).astype(y.dtype))
 
 
 def _float_unary(op):
@@ -620,6 +706,9 @@ class Clamp(Op):
     def backward(self, g):
         return (g * self.mask,)
 
+    def backward_graph(self, g):
+        return (_times_constant(g, self.mask),)
+
 
 def clamp(input, min=None, max=None):
     if min is None and max is None:
@@ -662,6 +751,11 @@ class Maximum(Op):
         g = g * self.scale
         return unbroadcast(g * self.wins_a, self.sa), unbroadcast(g * self.wins_b, self.sb)
 
+    def backward_graph(self, g):
+        ea, eb = self._edges
+        return (None if ea is None else sum_to(_times_constant(g, self.scale * self.wins_a), self.sa),
+                None if eb is None else sum_to(_times_constant(g, self.scale * self.wins_b), self.sb))
+
 
 class Minimum(Maximum):
     __slots__ = ()
@@ -693,6 +787,11 @@ class Where(Op):
         zero = g.dtype.type(0)
         xp = xp_of(g)
         return (unbroadcast(xp.where(c, g, zero), self.sa), unbroadcast(xp.where(c, zero, g), self.sb))
+
+    def backward_graph(self, g):
+        ea, eb = self._edges
+        return (None if ea is None else sum_to(_zero_where(~self.cond, g), self.sa),
+                None if eb is None else sum_to(_zero_where(self.cond, g), self.sb))
 
 
 def where(condition, input=None, other=None):

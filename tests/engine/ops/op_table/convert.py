@@ -22,7 +22,9 @@ def _cast_samples(*args_list):
 
 
 def _cast(name):
-    return OpInfo(name, lambda m, x: getattr(x, name)(), _cast_samples(()), dtypes=FLOATS_AND_INT)
+    return OpInfo(
+        name, lambda m, x: getattr(x, name)(), _cast_samples(()), supports_gradgrad=True, dtypes=FLOATS_AND_INT
+    )
 
 
 CASTS = [
@@ -41,6 +43,16 @@ CASTS = [
             ),
         ],
         variants={"type": lambda m, x, d: x.type(d)},
+        supports_gradgrad=True,
+        dtypes=FLOATS_AND_INT,
+    ),
+    OpInfo(
+        "clone",
+        lambda m, x: m.clone(x),
+        lambda dtype: [S("3x4", (3, 4)), S("0d", ()), S("empty", (0, 2))],
+        variants={"method": lambda m, x: x.clone()},
+        ref=np.copy,
+        supports_gradgrad=True,
         dtypes=FLOATS_AND_INT,
     ),
 ]
