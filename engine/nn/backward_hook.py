@@ -24,7 +24,13 @@ class _Identity(Op):
         return tuple(arrays)
 
     def backward(self, *grads):
-        result = self.callback(grads)
+        return self._through_hooks(grads, False)
+
+    def backward_graph(self, *grads):
+        return self._through_hooks(grads, True)
+
+    def _through_hooks(self, grads, graph):
+        result = self.callback(grads, graph)
         return tuple(grads) if result is None else tuple(result)
 
 
@@ -77,23 +83,31 @@ class BackwardHook:
         return _replace(output, self._wrap(tensors, self._on_grad_output))
 
     def _as_tensors(self, grads):
-        return tuple(None if g is None else make_tensor(g, self.device) for g in grads)
+        """The gradients as the hooks see them: tensors (already so under ``create_graph``)."""
+        return tuple(g if g is None or isinstance(g, Tensor) else make_tensor(g, self.device) for g in grads)
 
-    def _on_grad_output(self, grads):
+    def _on_grad_output(self, grads, graph):
         self.grad_output = self._as_tensors(grads)
         if not self.inputs_need_grad:
             self._call_hooks((None,) * self.n_inputs)
         return None
 
-    def _on_grad_input(self, grads):
+    def _on_grad_input(self, grads, graph):
+        """The hooks' grad_input for the input node: arrays, or tensors with their graph under ``create_graph``.
+        A gradient that reaches the inputs without passing the outputs (a double backward through the
+        first one's graph) runs no hooks, as in PyTorch."""
+        if self.grad_output is None:
+            return None
         full = []
         it = iter(grads)
         for needs in self.input_mask:
             full.append(next(it) if needs else None)
         new = self._call_hooks(self._as_tensors(full))
+        self.grad_output = None
         if new is None:
             return None
-        return [g._data if isinstance(g, Tensor) else g for g, needs in zip(new, self.input_mask) if needs]
+        new = [g for g, needs in zip(new, self.input_mask) if needs]
+        return new if graph else [g._data if isinstance(g, Tensor) else g for g in new]
 
     def _call_hooks(self, grad_input):
         result = None

@@ -115,6 +115,17 @@ class _ViewWrite(Op):
         self.view_fn(gb)[...] = 0
         return gb, self.view_fn(g).reshape(self.value_shape)
 
+    def backward_graph(self, g):
+        eb, ev = self._edges
+        gb = gv = None
+        if eb is not None:
+            outside = xp_of(g._data).ones(g._data.shape, dtype=g._data.dtype)
+            self.view_fn(outside)[...] = 0
+            gb = g * make_tensor(outside, g._device)
+        if ev is not None:
+            gv = _ViewOfBase.apply(g, view_fn=self.view_fn).reshape(self.value_shape)
+        return gb, gv
+
 
 class _ViewOfBase(Op):
     __slots__ = ("shape", "view_fn")
@@ -126,9 +137,35 @@ class _ViewOfBase(Op):
         return view_fn(base)
 
     def backward(self, g):
-        out = xp_of(g).zeros(self.shape, dtype=g.dtype)
-        self.view_fn(out)[...] = g
-        return (out,)
+        return (_into_zeros(g, self.view_fn, self.shape),)
+
+    def backward_graph(self, g):
+        return (_IntoZeros.apply(g, view_fn=self.view_fn, shape=self.shape),)
+
+
+def _into_zeros(g, view_fn, shape):
+    """Zeros of the base's ``shape`` with ``g`` written through ``view_fn``: the transpose of taking the view."""
+    out = xp_of(g).zeros(shape, dtype=g.dtype)
+    view_fn(out)[...] = g
+    return out
+
+
+class _IntoZeros(Op):
+    """``_ViewOfBase``'s backward as a node, for double backward; its own backward takes the view again."""
+
+    __slots__ = ("view_fn",)
+    _name = "AsStridedScatterBackward0"
+    saves_tensors = False
+
+    def forward(self, g, view_fn=None, shape=None):
+        self.view_fn = view_fn
+        return _into_zeros(g, view_fn, shape)
+
+    def backward(self, g):
+        return (self.view_fn(g),)
+
+    def backward_graph(self, g):
+        return (_ViewOfBase.apply(g, view_fn=self.view_fn),)
 
 
 # ----- the in-place methods -----
@@ -224,6 +261,8 @@ class _Overwrite(Op):
 
     def backward(self, g):
         return g * 0, g
+
+    backward_graph = backward
 
 
 def fill_(self, value):
