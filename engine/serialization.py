@@ -175,7 +175,7 @@ class _Encoder:
         blob = self._blob_of.get(id(array))
         if blob is None:
             name = np.dtype(array.dtype).name
-            if name not in _DTYPES or array.dtype.kind not in "biuf":
+            if name not in _DTYPES or array.dtype.kind not in "biu" + dtypes.FLOAT_KINDS:
                 raise TypeError(f"cannot save {path}: dtype {array.dtype} is not supported (supported: "
                                 f"{', '.join(_DTYPES)})")
             host = array if dev is CPU else transfer(array, dev, CPU)

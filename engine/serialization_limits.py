@@ -54,7 +54,8 @@ def require_file(path, what):
 def supported_dtype(dtype):
     """The engine's name for NumPy ``dtype`` (any byte order), or None when the engine has no such dtype."""
     name = dtype.name
-    return name if name in SUPPORTED_DTYPES and dtype.kind in "biuf" and dtype.fields is None else None
+    return name if name in SUPPORTED_DTYPES and dtype.kind in "biu" + dtypes.FLOAT_KINDS and dtype.fields is None \
+        else None
 
 
 def valid_shape(shape, itemsize):

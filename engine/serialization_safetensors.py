@@ -36,7 +36,7 @@ METADATA = "__metadata__"
 _MAX_INT = (1 << 63) - 1  # the library reads sizes as 64-bit integers
 # safetensors dtype name -> engine dtype name; the format's other dtypes are named in the refusal
 _DTYPES = {"BOOL": "bool", "U8": "uint8", "I8": "int8", "I16": "int16", "I32": "int32", "I64": "int64",
-           "F16": "float16", "F32": "float32", "F64": "float64"}
+           "F16": "float16", "F32": "float32", "F64": "float64", "BF16": "bfloat16"}
 
 
 def save_safetensors(state_dict, path, metadata=None):

@@ -6,7 +6,7 @@ holding ``<name>/data.pkl``, a pickle whose tensors point by persistent id at ra
 PyTorch's ``weights_only`` unpickler admits resolve to engine objects (tensor and parameter rebuilds, storage
 types, ``torch.Size``, ``torch.device``, dtypes, ``OrderedDict``, ``Counter``, ``set``, ``complex``, bytes), and
 every other global is refused by name with PyTorch's message, before anything of it runs. Of the admitted globals
-the engine has no counterpart for some (bfloat16, complex and quantized dtypes, sparse and nested tensors); they
+the engine has no counterpart for some (complex and quantized dtypes, sparse and nested tensors); they
 are refused by name too.
 
 ``weights_only=False`` uses Python's own unpickler, which imports and calls whatever the file names: **it runs
@@ -55,7 +55,7 @@ _STORAGE_DTYPES = {"Double": "float64", "Float": "float32", "Half": "float16", "
 _TENSOR_KINDS = ("Double", "Float", "Half", "Long", "Int", "Short", "Char", "Byte", "Bool", "BFloat16")
 # The globals PyTorch's weights_only unpickler admits that the engine has nothing for (torch 2.13).
 _ADMITTED_UNSUPPORTED = frozenset(
-    [f"torch.{n}" for n in ("bfloat16", "complex32", "complex64", "complex128", "qint8", "qint32", "quint8",
+    [f"torch.{n}" for n in ("complex32", "complex64", "complex128", "qint8", "qint32", "quint8",
                             "quint2x4", "quint4x2", "float8_e4m3fn", "float8_e4m3fnuz", "float8_e5m2",
                             "float8_e5m2fnuz", "float8_e8m0fnu", "float4_e2m1fn_x2", "bits1x8", "bits2x4",
                             "bits4x2", "bits8", "bits16", "uint16", "uint32", "uint64", "per_tensor_affine",

@@ -192,3 +192,20 @@ def test_legacy_type_names():
     assert t.type() == torch.ones(2).bfloat16().type() == "torch.BFloat16Tensor"
     assert isinstance(t, engine.BFloat16Tensor) and not isinstance(t, engine.HalfTensor)
     assert engine.ones(2).type("torch.BFloat16Tensor").dtype is engine.bfloat16
+
+
+def test_files_keep_bfloat16(tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    values = engine.arange(6.0).bfloat16() / 3
+    engine.save({"w": values}, tmp_path / "w.pt")
+    assert engine.equal(engine.load(tmp_path / "w.pt")["w"], values)
+    engine.save_safetensors({"w": values}, tmp_path / "ours.safetensors")
+    theirs = load_file(str(tmp_path / "ours.safetensors"))["w"]
+    assert theirs.dtype is torch.bfloat16 and theirs.float().tolist() == values.float().tolist()
+    expected = torch.arange(4.0).bfloat16() / 3
+    save_file({"w": expected}, str(tmp_path / "theirs.safetensors"))
+    back = engine.load_safetensors(tmp_path / "theirs.safetensors")["w"]
+    assert back.dtype is engine.bfloat16 and back.float().tolist() == expected.float().tolist()
+    torch.save({"w": expected}, tmp_path / "torch.pt")
+    assert engine.load(tmp_path / "torch.pt")["w"].float().tolist() == back.float().tolist()
