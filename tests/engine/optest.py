@@ -98,7 +98,7 @@ def _as_list(out) -> list:
 
 def _to_numpy(t) -> np.ndarray:
     if torch is not None and isinstance(t, torch.Tensor):
-        return t.detach().cpu().numpy()
+        return t.detach().cpu().numpy(force=True)  # force: torch gives some zero derivatives as a ZeroTensor
     return np.asarray(t.detach().cpu().numpy())
 
 
@@ -239,27 +239,30 @@ def run_gradcheck(fn: Callable, arrays: Sequence[np.ndarray], grad_mask: Sequenc
     assert engine.autograd.gradcheck(differentiable, tuple(inputs), eps=1e-6, atol=1e-5, rtol=1e-3)
 
 
-def _double_backward(m, fn, arrays, grad_mask):
-    """The gradients, with respect to the inputs, of ``sum(first derivatives * fixed weights)`` under module
-    ``m``: one random direction through the op's double backward (float64, CPU)."""
+def _double_backward(m, fn, arrays, grad_mask, create_graph=True):
+    """Under module ``m`` (float64, CPU): the first derivatives for a fixed random upstream gradient, and the
+    gradients with respect to the inputs of ``sum(first derivatives * fixed weights)``, one random direction
+    through the op's double backward (None when the first derivatives do not depend on the inputs)."""
     rng = np.random.default_rng(1)
     inputs = [m.tensor(a.astype(np.float64), requires_grad=g) if _is_float(a) else m.tensor(a.copy())
               for a, g in zip(arrays, grad_mask)]
     outs = [o for o in _as_list(fn(m, *inputs)) if o.dtype.is_floating_point and o.requires_grad]
     diff = [t for t in inputs if t.requires_grad]
     upstream = [m.tensor(rng.standard_normal(tuple(o.shape))) for o in outs]
-    firsts = m.autograd.grad(outs, diff, upstream, create_graph=True, allow_unused=True)
-    total = sum((g * m.tensor(rng.standard_normal(tuple(g.shape)))).sum()
-                for g in firsts if g is not None and g.requires_grad)
+    firsts = m.autograd.grad(outs, diff, upstream, create_graph=create_graph, allow_unused=True,
+                             materialize_grads=True)
+    values = [_to_numpy(g) for g in firsts]
+    total = sum((g * m.tensor(rng.standard_normal(tuple(g.shape)))).sum() for g in firsts if g.requires_grad)
     if not isinstance(total, (engine.Tensor, getattr(torch, "Tensor", engine.Tensor))):
-        return None  # first derivatives that do not depend on the inputs (a linear op): nothing to compare
+        return values, None  # first derivatives that do not depend on the inputs (a linear op)
     seconds = m.autograd.grad(total, diff, allow_unused=True, materialize_grads=True)
-    return [_to_numpy(g) for g in seconds]
+    return values, [_to_numpy(g) for g in seconds]
 
 
 def run_double_backward(fn: Callable, arrays: Sequence[np.ndarray], grad_mask: Sequence[bool]) -> None:
-    """The op's second derivatives: ``gradgradcheck`` (finite differences of the first derivatives), and
-    with torch present one random direction compared with torch's double backward."""
+    """The op's second derivatives: the first derivatives computed with ``create_graph`` equal the plain ones
+    (a wrong linear formula would pass the rest), ``gradgradcheck`` (finite differences of those first
+    derivatives), and with torch present one random direction compared with torch's double backward."""
     inputs = [engine.tensor(a.astype(np.float64), requires_grad=g) if _is_float(a) else engine.tensor(a.copy())
               for a, g in zip(arrays, grad_mask)]
 
@@ -271,11 +274,14 @@ def run_double_backward(fn: Callable, arrays: Sequence[np.ndarray], grad_mask: S
         outs = _as_list(differentiable(*inputs))
     if not outs or any(dtype_name(o.dtype) != "float64" for o in outs):
         return
+    plain, _ = _double_backward(engine, fn, arrays, grad_mask, create_graph=False)
+    firsts, ours = _double_backward(engine, fn, arrays, grad_mask)
+    for k, (a, b) in enumerate(zip(firsts, plain)):
+        np.testing.assert_allclose(a, b, atol=1e-12, rtol=1e-10, err_msg=f"create_graph gradient of input {k}")
     assert engine.autograd.gradgradcheck(differentiable, tuple(inputs), eps=1e-6, atol=1e-5, rtol=1e-3)
     if torch is None:
         return
-    ours = _double_backward(engine, fn, arrays, grad_mask)
-    theirs = _double_backward(torch, fn, arrays, grad_mask)
+    _, theirs = _double_backward(torch, fn, arrays, grad_mask)
     if theirs is None:
         assert ours is None or all(not np.any(g) for g in ours)
         return

@@ -1,7 +1,5 @@
-"""Double backward of the norms and cdist, which the op table's comparison cannot take: PyTorch returns the second
-derivative of its piecewise-linear norms (ord 1 and inf) as a ZeroTensor, which does not convert to NumPy, and has
-no double backward for cdist (``_cdist_backward``), so cdist is compared with the same distances written as a
-norm of differences."""
+"""Double backward of cdist, which the op table's comparison cannot take: PyTorch has no double backward for it
+(``_cdist_backward``), so cdist is compared with the same distances written as a norm of differences."""
 
 import math
 
@@ -19,12 +17,6 @@ def _cdist_as_norm(m, a, b, p):
 
 # name: (engine call, torch call or None for the same, input shapes)
 CASES = {
-    "vector_norm ord=1": (lambda m, x: m.linalg.vector_norm(x, 1, dim=0), None, [(3, 4)]),
-    "vector_norm ord=inf": (lambda m, x: m.linalg.vector_norm(x, math.inf, dim=-1), None, [(3, 4)]),
-    "vector_norm ord=-inf": (lambda m, x: m.linalg.vector_norm(x, -math.inf), None, [(3, 4)]),
-    "matrix_norm ord=1": (lambda m, x: m.linalg.matrix_norm(x, 1), None, [(2, 3, 4)]),
-    "matrix_norm ord=-inf": (lambda m, x: m.linalg.matrix_norm(x, -math.inf), None, [(2, 3, 4)]),
-    "norm ord=inf dim=-1 keepdim": (lambda m, x: m.linalg.norm(x, math.inf, -1, True), None, [(3, 4)]),
     "cdist p=2": (lambda m, a, b: m.cdist(a, b), lambda m, a, b: _cdist_as_norm(m, a, b, 2), [(4, 3), (5, 3)]),
     "cdist p=2 by matmul": (lambda m, a, b: m.cdist(a, b), lambda m, a, b: _cdist_as_norm(m, a, b, 2),
                             [(2, 30, 3), (2, 5, 3)]),

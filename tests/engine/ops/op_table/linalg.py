@@ -5,10 +5,9 @@ Random samples are made well-conditioned inside the call, so gradients and finit
 Singular and eigen vectors are compared through sign-invariant functions (``U @ Vh``, ``V * V``), as their signs
 are arbitrary.
 
-Double backward is claimed by every differentiable entry but these: ``cdist``, whose double backward PyTorch does
-not implement (``_cdist_backward``), so there is nothing to compare ours with; the norms, whose ord=1/inf samples
-have a second derivative that PyTorch returns as a ZeroTensor, which the comparison cannot read. Both are checked
-in ``tests/engine/ops/test_linalg_double_backward.py`` instead.
+Double backward is claimed by every differentiable entry but ``cdist``, whose double backward PyTorch does not
+implement (``_cdist_backward``), so there is nothing to compare ours with: it is checked in
+``tests/engine/ops/test_linalg_double_backward.py`` instead.
 """
 
 from __future__ import annotations
@@ -476,6 +475,7 @@ LINALG = [
         error_inputs=lambda: [_err("3d with ord", (2, 2, 2), "linalg.norm: If dim is not specified but ord is, the "
                                    "input must be 1D or 2D. Got 3D.", kwargs={"ord": 2})],
         tolerances=TOL,
+        supports_gradgrad=True,
     ),
     OpInfo(
         "linalg.vector_norm",
@@ -484,6 +484,7 @@ LINALG = [
         error_inputs=lambda: [_err("int64", (3,), "linalg.vector_norm: Expected a floating point or complex tensor "
                                    "as input. Got Long", dtypes=("int64",))],
         tolerances=TOL,
+        supports_gradgrad=True,
     ),
     OpInfo(
         "linalg.matrix_norm",
@@ -497,6 +498,7 @@ LINALG = [
                  kwargs={"dim": (0, -2)}),
         ],
         tolerances=TOL,
+        supports_gradgrad=True,
     ),
     OpInfo(
         "linalg.multi_dot",

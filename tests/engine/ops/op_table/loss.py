@@ -532,7 +532,7 @@ LOSS = [
         ],
         supports_gradgrad=True,
     ),
-    OpInfo("l1_loss", _weighted("l1_loss"), _pointwise_samples({}, weighted=True)),
+    OpInfo("l1_loss", _weighted("l1_loss"), _pointwise_samples({}, weighted=True), supports_gradgrad=True),
     OpInfo(
         "smooth_l1_loss",
         with_call_errors(lambda m, *a, **kw: F(m).smooth_l1_loss(*a, **kw)),
@@ -546,6 +546,7 @@ LOSS = [
                 "smooth_l1_loss does not support negative values for beta.",
             )
         ],
+        supports_gradgrad=True,
     ),
     OpInfo(
         "huber_loss",
