@@ -98,3 +98,32 @@ def test_module_backward_hook_under_create_graph():
         return g[0] * g[1]
 
     check(fn, (3, 4), (3, 4))
+
+
+def many_ops(m, x, w):
+    """A function through most elementwise nodes: arithmetic with broadcasting and scalars, unary
+    functions, relu, clamp, maximum, where, and an in-place write through a view."""
+    y = (x / w + 2 / x.abs() - 0.5**w) * x.abs().pow(w.abs()) + (x.abs() + 1) ** 2.5
+    y = y.sigmoid() * x.relu() + x.clamp(-0.5, 0.5) * m.maximum(x, w) + m.where(x > w, x.exp(), w.abs().sqrt())
+    z = y.clone()
+    z[:, :2].mul_(w[:2].cos())
+    return z
+
+
+def test_many_ops_together():
+    check(many_ops, (3, 4), (4,))
+
+
+def test_on_the_cuda_stand_in_as_on_the_cpu(fake_cuda):
+    rng = np.random.default_rng(2)
+    x, w, up, v = rng.uniform(0.3, 1.5, (3, 4)), rng.uniform(0.3, 1.5, 4), rng.standard_normal((3, 4)), \
+        rng.standard_normal((3, 4))
+    results = []
+    for dev in ("cpu", "cuda"):
+        xs = [engine.tensor(a, device=dev, requires_grad=True) for a in (x, w)]
+        gx, gw = engine.autograd.grad(many_ops(engine, *xs), xs, engine.tensor(up, device=dev), create_graph=True)
+        seconds = engine.autograd.grad((gx * engine.tensor(v, device=dev)).sum() + gw.sum(), xs)
+        assert all(s.device.type == dev for s in seconds)
+        results.append([s.detach().cpu().numpy() for s in (gx, gw, *seconds)])
+    for ours, cpu in zip(results[1], results[0]):
+        np.testing.assert_allclose(ours, cpu, rtol=1e-12)
