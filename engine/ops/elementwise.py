@@ -441,11 +441,41 @@ def floor_divide(input, other):
     return _rounded_div(input, other, "floor")
 
 
+class Remainder(Op):
+    """``a % b`` with the sign of ``b``, as Python and PyTorch define it: ``a - floor(a / b) * b``."""
+
+    __slots__ = ("a", "b")
+    _name = "RemainderBackward1"
+    saves = 1
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return binary(np.mod, a, b)
+
+    def backward(self, g):
+        ea, eb = self._edges
+        a, b = self.a, self.b
+        return (None if ea is None else unbroadcast(g, a.shape),
+                None if eb is None else unbroadcast(-g * xp_of(g).floor(a / b), b.shape))
+
+    def backward_graph(self, g):
+        ea, eb = self._edges
+        if eb is None:
+            return sum_to(g, self.a.shape), None
+        quotient = (self.saved_input(0, self.a) / self.saved_input(1, self.b)).floor()  # zero derivative
+        return None if ea is None else sum_to(g, self.a.shape), sum_to(-g * quotient, self.b.shape)
+
+
+class RemainderScalar(AddScalar):
+    """``a % scalar``: the gradient passes unchanged."""
+
+    __slots__ = ()
+    _name = "RemainderBackward0"
+    ufunc = np.mod
+
+
 def remainder(input, other):
-    a, b = _promoted(input, other)
-    if isinstance(b, Tensor):
-        return compute(np.mod, a, b)
-    return compute(lambda x: np.mod(x, b), a)
+    return _binary(Remainder, RemainderScalar, input, other)
 
 
 def pow(input, exponent):

@@ -190,6 +190,24 @@ ELEMENTWISE = [
 ]
 
 
+ELEMENTWISE += [
+    OpInfo(
+        "remainder",
+        lambda m, a, b: m.remainder(a, b),
+        _binary_samples(
+            positive=True,
+            scalars=(2, 0.75),
+            specials=[S("negative operands", _a(1.5, -2.5, 3.2, -0.7), _a(2.0, 1.5, -1.25, -0.5))],
+            promotions=[_promote("int64%2.5", ["int64"], args=(2.5,)), _promote("int64%int32", ["int64", "int32"])],
+        ),
+        variants={"method": lambda m, a, b: a.remainder(b), "operator": lambda m, a, b: a % b},
+        ref=np.mod,
+        supports_gradgrad=True,
+        dtypes=FLOATS_AND_INT,
+    ),
+]
+
+
 def _reflected_samples(*values, positive=False, promotions=()):
     def samples(dtype):
         out = [S(f"{v!r},x", (3, 4), args=(v,), positive=positive) for v in values]
