@@ -10,7 +10,7 @@ from ..backend import CPU, device_context, device_of
 from ..dtypes import FLOAT_KINDS
 from ..tensor import Tensor, make_tensor
 from .grad_mode import no_grad
-from .graph import Node
+from .graph import Node, edge_to
 
 
 class NotTwiceDifferentiable(Node):
@@ -51,6 +51,8 @@ def backward_without_graph(node, grads, dev):
             with device_context(dev):
                 out = node.backward(*arrays)
     stop = NotTwiceDifferentiable(node.name())
+    # Edges to what the missing derivative depends on, so that a later grad() reaches it and says so.
+    stop._edges = [*node._edges, *(edge_to(g) for g in grads if g is not None)]
     return tuple(None if a is None else _ending_at(a, stop) for a in out)
 
 

@@ -161,6 +161,8 @@ def run(roots, retain_graph, capture, accumulate, capture_tensors=(), create_gra
         if t.grad_fn is not None:
             nonleaf_capture.setdefault(t.grad_fn, []).append(t)
     ready = [fn for fn, n in deps.items() if n == 0]
+    # grad() runs only the nodes through which a gradient reaches one of its inputs, as PyTorch does.
+    reaching = None if accumulate else _reaching(ready, deps, capture, nonleaf_capture)
     deliver = deliver_graph_to_leaf if create_graph else _deliver_to_leaf
     with set_grad_enabled(create_graph):
         for t, g in leaf_roots:
@@ -168,6 +170,9 @@ def run(roots, retain_graph, capture, accumulate, capture_tensors=(), create_gra
         while ready:
             node = ready.pop()
             grads = buffers.pop(node)
+            if reaching is not None and node not in reaching and node not in nonleaf_capture:
+                _skip(node, deps, buffers, ready)
+                continue
             if node._pre_hooks:
                 grads = _run_pre_hooks(node, node._pre_hooks, grads, create_graph)
             if node._retained:
@@ -175,6 +180,9 @@ def run(roots, retain_graph, capture, accumulate, capture_tensors=(), create_gra
             if nonleaf_capture and node in nonleaf_capture:
                 for t in nonleaf_capture[node]:
                     capture[id(t)] = grads[t._output_nr]
+                if reaching is not None and node not in reaching:
+                    _skip(node, deps, buffers, ready)
+                    continue
             if node._node_pre_hooks:
                 grads = _run_node_hooks(node._node_pre_hooks, grads, create_graph)
             if node._freed:
@@ -202,7 +210,7 @@ def run(roots, retain_graph, capture, accumulate, capture_tensors=(), create_gra
                     continue
                 target = edge[0]
                 if target.__class__ is Tensor or isinstance(target, Tensor):
-                    if g is not None:
+                    if g is not None and (accumulate or id(target) in capture):
                         deliver(target, g, capture, accumulate)
                     continue
                 if g is not None:
@@ -223,6 +231,32 @@ def run(roots, retain_graph, capture, accumulate, capture_tensors=(), create_gra
                         ready.append(target)
                     else:  # nothing flowed in: skip it, and what only it feeds
                         _skip(target, deps, buffers, ready)
+
+
+def _reaching(starts, deps, capture, nonleaf_capture):
+    """The nodes from which an edge path leads to a captured leaf or to a captured non-leaf's node."""
+    remaining = dict(deps)
+    order = []
+    stack = list(starts)
+    while stack:  # parents before children
+        node = stack.pop()
+        order.append(node)
+        for edge in node._edges:
+            if edge is not None and isinstance(edge[0], Node):
+                remaining[edge[0]] -= 1
+                if remaining[edge[0]] == 0:
+                    stack.append(edge[0])
+    reaching = set()
+    for node in reversed(order):
+        for edge in node._edges:
+            if edge is None:
+                continue
+            target = edge[0]
+            if (target in reaching or target in nonleaf_capture) if isinstance(target, Node) \
+                    else id(target) in capture:
+                reaching.add(node)
+                break
+    return reaching
 
 
 def _skip(node, deps, buffers, ready):

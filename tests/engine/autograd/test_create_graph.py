@@ -139,3 +139,17 @@ def test_missing_second_derivative_names_the_op():
     np.testing.assert_allclose(g.detach().numpy(), [8.0, 16.0])
     with pytest.raises(RuntimeError, match="derivative of FloorishBackward's backward is not implemented"):
         engine.autograd.grad(g.sum(), x)
+
+
+def test_grad_runs_only_the_nodes_that_lead_to_its_inputs():
+    fired = {}
+    for m in (engine, torch):
+        x, y = m.randn(3, requires_grad=True), m.randn(3, requires_grad=True)
+        seen = []
+        y.register_hook(lambda g, seen=seen: seen.append("y"))
+        z = (x * 2).exp() + y.sin()
+        z.grad_fn.register_prehook(lambda g, seen=seen: seen.append("add"))
+        gx, = m.autograd.grad(z.sum(), x)
+        assert gx.shape == (3,)
+        fired[m.__name__] = seen
+    assert fired["engine"] == fired["torch"] == ["add"]
