@@ -46,6 +46,12 @@ def expand_grad(g, in_shape, dims, keepdim):
     return xp_of(g).broadcast_to(g, in_shape)
 
 
+def constant(array, like):
+    """``array`` (a mask, weights, signs) as a tensor without a graph on the device of tensor ``like``, to
+    multiply into gradient tensors in a double backward: tensor operators take NumPy arrays but not CuPy's."""
+    return make_tensor(array, like._device)
+
+
 def expand_grad_graph(g, in_shape, dims, keepdim):
     """``expand_grad`` for gradient tensors in a double backward."""
     if dims is not None and not keepdim and len(in_shape):
@@ -180,7 +186,7 @@ class Std(Var):
     saves = 3
 
     def forward(self, x, dims=None, correction=1, keepdim=False):
-        self.out = xp_of(x).sqrt(Var.forward(self, x, dims, correction, keepdim))
+        self.out = xp_of(x).sqrt(Var.forward(self, x, dims=dims, correction=correction, keepdim=keepdim))
         return self.out
 
     def backward(self, g):
@@ -197,8 +203,8 @@ class Std(Var):
         if not self.divisor:
             return (expand_grad_graph(g, c.shape, self.dims, self.keepdim) * c * np.nan,)
         zero = (self.out == 0).astype(self.out.dtype)
-        g = g / (self.saved_output(self.out) + zero)
-        keep = expand_grad(1 - zero, c.shape, self.dims, self.keepdim) / self.divisor
+        g = g / (self.saved_output(self.out) + constant(zero, g))
+        keep = constant(expand_grad(1 - zero, c.shape, self.dims, self.keepdim) / self.divisor, g)
         return (expand_grad_graph(g, c.shape, self.dims, self.keepdim) * c * keep,)
 
 
@@ -267,10 +273,10 @@ def _exclusive_cumprod(lines):
     n = lines.shape[-1]
     xp = xp_of(lines._data)
     if n < 2:
-        return make_tensor(xp.ones(lines.shape, dtype=lines._data.dtype), lines._device)
+        return constant(xp.ones(lines.shape, dtype=lines._data.dtype), lines)
     first = xp.zeros(n, dtype=lines._data.dtype)
     first[0] = 1
-    shifted = lines[..., xp.maximum(xp.arange(n) - 1, 0)] * (1 - first) + first
+    shifted = lines[..., np.maximum(np.arange(n) - 1, 0)] * constant(1 - first, lines) + constant(first, lines)
     return shifted.cumprod(-1)
 
 
@@ -312,7 +318,7 @@ class _Extreme(Op):
         return (expand_grad(g, self.mask.shape, self.dims, self.keepdim) * self.mask,)
 
     def backward_graph(self, g):
-        return (expand_grad_graph(g, self.mask.shape, self.dims, self.keepdim) * self.mask,)
+        return (expand_grad_graph(g, self.mask.shape, self.dims, self.keepdim) * constant(self.mask, g),)
 
 
 class Amax(_Extreme):
@@ -385,7 +391,7 @@ class MaxDim(Op):
         picked = xp_of(self.indices).zeros(self.shape, dtype=g._data.dtype)
         xp_of(picked).put_along_axis(picked, self.indices, 1, axis=self.axis)
         gk = g if self.keepdim else g.unsqueeze(self.axis)
-        return (gk.expand(self.shape) * picked,)
+        return (gk.expand(self.shape) * constant(picked, g),)
 
 
 class MinDim(MaxDim):
@@ -469,10 +475,7 @@ class Norm(Op):
         if p == 1:
             return (g * xp.sign(x),)
         if p in (math.inf, -math.inf):
-            mask = (xp.abs(x) == o).astype(x.dtype)
-            count = expand_grad(mask.sum(axis=_axis(self.dims, x.ndim), keepdims=self.keepdim), x.shape,
-                                self.dims, self.keepdim)
-            return (g * xp.sign(x) * mask / count,)
+            return (g * xp.sign(x) * self._tied(),)
         if p == 0:
             return (g * 0,)
         safe = xp.where(o == 0, 1, o)
@@ -484,17 +487,25 @@ class Norm(Op):
         g = expand_grad_graph(g, x.shape, self.dims, self.keepdim)
         if p == 0:
             return (g * 0,)
-        if p == 1:
-            return (g * xp.sign(x),)
-        if p in (math.inf, -math.inf):
-            return (g * self.backward(xp.ones(out.shape, dtype=x.dtype))[0],)  # the constant weights
-        zero = (out == 0).astype(x.dtype)
-        o = expand_grad_graph(self.saved_output(out) + zero, x.shape, self.dims, self.keepdim)
-        keep = expand_grad(1 - zero, x.shape, self.dims, self.keepdim)
         xs = self.saved_input(0, x)
+        if p == 1:
+            return (g * xs.sign(),)  # sign(x) in the graph (zero derivative), as PyTorch has it
+        if p in (math.inf, -math.inf):
+            return (g * xs.sign() * constant(self._tied(), g),)
+        zero = (out == 0).astype(x.dtype)
+        o = expand_grad_graph(self.saved_output(out) + constant(zero, g), x.shape, self.dims, self.keepdim)
+        keep = constant(expand_grad(1 - zero, x.shape, self.dims, self.keepdim), g)
         if p == 2:
             return (g * xs / o * keep,)
-        return (g * xp.sign(x) * xs.abs() ** (p - 1) / o ** (p - 1) * keep,)
+        return (g * constant(xp.sign(x), g) * xs.abs() ** (p - 1) / o ** (p - 1) * keep,)
+
+
+    def _tied(self):
+        """For p=±inf: the gradient's even shares between the elements whose magnitude is the norm."""
+        x = self.x
+        mask = (xp_of(x).abs(x) == expand_grad(self.out, x.shape, self.dims, self.keepdim)).astype(x.dtype)
+        count = mask.sum(axis=_axis(self.dims, x.ndim), keepdims=self.keepdim)
+        return mask / expand_grad(count, x.shape, self.dims, self.keepdim)
 
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):

@@ -10,7 +10,7 @@ from ..tensor import wrap_dim
 from . import jit
 from .convert import cast
 from .op import Op, compute, xp_of
-from .reduce import _axis, _int_to_long, expand_grad, expand_grad_graph, normalize_dims
+from .reduce import _axis, _int_to_long, constant, expand_grad, expand_grad_graph, normalize_dims
 from .reduce_extra_kernels import nan_skipping_sum
 
 aminmax_result = collections.namedtuple("aminmax", ["min", "max"])
@@ -77,7 +77,7 @@ class NanSum(Op):
 
     def backward_graph(self, g):
         x = self.x
-        return (expand_grad_graph(g, x.shape, self.dims, self.keepdim) * ~xp_of(x).isnan(x),)
+        return (expand_grad_graph(g, x.shape, self.dims, self.keepdim) * constant(~xp_of(x).isnan(x), g),)
 
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
@@ -115,17 +115,17 @@ class AminMax(Op):
         return self.lo.reshape(shape), self.hi.reshape(shape)
 
     def backward(self, g_lo, g_hi=None):
-        return (self._shared(g_lo, g_hi, expand_grad),)
+        return (self._shared(g_lo, g_hi, expand_grad, lambda a, g: a),)
 
     def backward_graph(self, g_lo, g_hi=None):
-        return (self._shared(g_lo, g_hi, expand_grad_graph),)
+        return (self._shared(g_lo, g_hi, expand_grad_graph, constant),)
 
-    def _shared(self, g_lo, g_hi, expand):
+    def _shared(self, g_lo, g_hi, expand, constant):
         x, out = self.x, 0
         for g, extreme in ((g_lo, self.lo), (g_hi, self.hi)):
             if g is not None:
                 mask = (x == extreme).astype(x.dtype)
-                shares = mask / mask.sum(axis=self.axis, keepdims=True)
+                shares = constant(mask / mask.sum(axis=self.axis, keepdims=True), g)
                 out = expand(g, x.shape, self.dims, self.keepdim) * shares + out
         return out
 

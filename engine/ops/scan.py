@@ -10,12 +10,12 @@ import numpy as np
 
 from .. import dtypes
 from ..backend import Implementation, is_host
-from ..tensor import make_tensor, wrap_dim
+from ..tensor import wrap_dim
 from . import jit
 from .convert import cast
 from .inplace import apply_inplace
 from .op import Op, xp_of
-from .reduce import _int_to_long, values_indices
+from .reduce import _int_to_long, constant, values_indices
 from .scan_kernels import running, running_extreme
 from .scatter import scatter_add
 
@@ -201,8 +201,8 @@ class Cumprod(_Scan):
             return (_reversed(lambda t: Cumsum.apply(t, axis=axis), g * y, axis) / x,)
         n = self.shape[axis]
         eye = xp.eye(n, dtype=self.x.dtype)
-        without = (x.movedim(axis, -1).unsqueeze(-2) * (1 - eye) + eye).cumprod(-1)  # [..., j, i]
-        later = xp.triu(xp.ones((n, n), dtype=self.x.dtype))  # i >= j
+        without = (x.movedim(axis, -1).unsqueeze(-2) * constant(1 - eye, g) + constant(eye, g)).cumprod(-1)
+        later = constant(xp.triu(xp.ones((n, n), dtype=self.x.dtype)), g)  # [j, i]: i >= j
         return ((without * later * g.movedim(axis, -1).unsqueeze(-2)).sum(-1).movedim(-1, axis),)
 
 
@@ -252,8 +252,8 @@ class Cummax(_Scan):
     def backward_graph(self, g, *ignored):
         if not self.shape:
             return (g,)
-        zeros = make_tensor(xp_of(g._data).zeros(self.shape, dtype=g._data.dtype), g._device)
-        return (scatter_add(zeros, self.axis, make_tensor(self._back(self.indices), g._device), g),)
+        zeros = constant(xp_of(g._data).zeros(self.shape, dtype=g._data.dtype), g)
+        return (scatter_add(zeros, self.axis, constant(self._back(self.indices), g), g),)
 
 
 class Cummin(Cummax):
@@ -298,7 +298,7 @@ class LogCumSumExp(_Scan):
 
         def part(mask):
             mask = mask.astype(data.dtype)
-            log_g = (g.abs() * mask + (1 - mask)).log() + (1 - mask) * lowest
+            log_g = (g.abs() * constant(mask, g) + constant(1 - mask, g)).log() + constant((1 - mask) * lowest, g)
             return (_reversed(lambda t: LogCumSumExp.apply(t, axis=axis), log_g - out, axis) + x).exp()
 
         return (part(data > 0) - part(data < 0),)

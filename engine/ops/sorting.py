@@ -14,9 +14,9 @@ import math
 import numpy as np
 
 from .. import dtypes
-from ..tensor import Tensor, make_tensor, wrap_dim
+from ..tensor import Tensor, wrap_dim
 from .op import Op, compute, xp_of
-from .reduce import values_indices
+from .reduce import constant, values_indices
 from .scatter import scatter
 
 
@@ -98,9 +98,9 @@ class _Select(Op):
         return (out.reshape(self.shape),)
 
     def backward_graph(self, g, g_idx=None):
-        dev, data = g._device, g._data
-        zeros = make_tensor(xp_of(data).zeros(self.shape or (1,), dtype=data.dtype), dev)
-        out = scatter(zeros, self.axis, make_tensor(self.indices, dev), g.reshape(self.indices.shape))
+        data = g._data
+        zeros = constant(xp_of(data).zeros(self.shape or (1,), dtype=data.dtype), g)
+        out = scatter(zeros, self.axis, constant(self.indices, g), g.reshape(self.indices.shape))
         return (out.reshape(self.shape),)
 
 
@@ -221,7 +221,7 @@ class MedianAll(Op):
         return (g * self._shares(g.dtype),)
 
     def backward_graph(self, g):
-        return (g * self._shares(g._data.dtype),)
+        return (g * constant(self._shares(g._data.dtype), g),)
 
     def _shares(self, dtype):
         """Each element's share of the gradient: an even split between those equal to the median."""
