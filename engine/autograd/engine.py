@@ -4,6 +4,8 @@ Gradients arriving at a node are summed in a buffer; the node runs when every co
 has delivered. No recursion, so graphs of any depth work; saved values are freed as nodes finish.
 """
 
+import warnings
+
 import numpy as np
 
 from ..backend import CPU, device_context, device_of, transfer
@@ -39,6 +41,13 @@ def _as_grad_array(root, grad):
     return data
 
 
+REFERENCE_CYCLE_WARNING = (
+    "Using backward() with create_graph=True will create a reference cycle between the parameter and its gradient "
+    "which can cause a memory leak. We recommend using autograd.grad when creating the graph to avoid this. If you "
+    "have to use this function, make sure to reset the .grad fields of your parameters to None after use to break "
+    "the cycle and avoid the leak.")
+
+
 def _root_grad(root, grad, create_graph):
     """The gradient a root starts with: an array, or with ``create_graph`` a tensor (the given one when it
     carries a graph of its own, so results can be differentiated with respect to it)."""
@@ -69,6 +78,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
         capture = {id(t): None for t in inputs}
     retain = create_graph if retain_graph is None else retain_graph
+    if create_graph:
+        warnings.warn(REFERENCE_CYCLE_WARNING, UserWarning, stacklevel=3)
     run(roots, bool(retain), capture, accumulate=True, create_graph=create_graph)
 
 

@@ -153,3 +153,10 @@ def test_grad_runs_only_the_nodes_that_lead_to_its_inputs():
         assert gx.shape == (3,)
         fired[m.__name__] = seen
     assert fired["engine"] == fired["torch"] == ["add"]
+
+
+def test_backward_with_create_graph_warns_of_the_reference_cycle_as_torch_does():
+    """torch's text; torch itself warns once per process, so it cannot be asked again here."""
+    x = engine.randn(3, requires_grad=True)
+    with pytest.warns(UserWarning, match="create_graph=True will create a reference cycle"):
+        (x * x).sum().backward(create_graph=True)
