@@ -46,6 +46,21 @@ def set_autocast_dtype(device_type, dtype):
     state.dtype[_checked(device_type)] = dtypes.to_dtype(dtype)
 
 
+def _deprecated_getter(name, getter, device_type):
+    def get():
+        warnings.warn(f"torch.{name}() is deprecated. Please use torch.{getter.__name__}('{device_type}') instead.",
+                      DeprecationWarning, stacklevel=2)
+        return getter(device_type)
+
+    get.__name__ = name
+    return get
+
+
+is_autocast_cpu_enabled = _deprecated_getter("is_autocast_cpu_enabled", is_autocast_enabled, "cpu")
+get_autocast_cpu_dtype = _deprecated_getter("get_autocast_cpu_dtype", get_autocast_dtype, "cpu")
+get_autocast_gpu_dtype = _deprecated_getter("get_autocast_gpu_dtype", get_autocast_dtype, "cuda")
+
+
 def is_autocast_cache_enabled():
     return state.cache_enabled
 

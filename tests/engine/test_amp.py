@@ -345,3 +345,12 @@ def test_custom_fwd_bwd_as_torch(cast_inputs):
         engine.amp.custom_fwd(device_type=None)
     with pytest.warns(FutureWarning, match=r"torch.cuda.amp.custom_fwd\(args...\)` is deprecated"):
         engine.cuda.amp.custom_fwd(lambda ctx, x: x)
+
+
+def test_deprecated_state_getters_as_torch():
+    for name in ("is_autocast_cpu_enabled", "get_autocast_cpu_dtype", "get_autocast_gpu_dtype"):
+        with pytest.warns(DeprecationWarning, match=rf"torch.{name}\(\) is deprecated. Please use torch\."):
+            ours = getattr(engine, name)()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            assert str(ours) == str(getattr(torch, name)())
