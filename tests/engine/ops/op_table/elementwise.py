@@ -334,8 +334,7 @@ ELEMENTWISE += [
         _unary_samples(specials=[_KINK]),
         variants={"method": lambda m, x: x.abs(), "builtin": lambda m, x: abs(x)},
         ref=np.abs,
-        # Abs has its formula, but torch's second derivative here is a ZeroTensor that optest's _to_numpy cannot
-        # convert (it needs numpy(force=True)): test_double_backward_elementwise checks abs meanwhile.
+        supports_gradgrad=True,
         dtypes=FLOATS_AND_INT,
     ),
     _unary("exp", np.exp, positive=False, specials=[_EXTREMES], supports_gradgrad=True),
