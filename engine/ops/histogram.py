@@ -62,7 +62,7 @@ def _edge(v):
 
 
 def histc(input, bins=100, min=0, max=0):
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in dtypes.FLOAT_KINDS:
         raise NotImplementedError(
             f'"histogram_cpu" not implemented for \'{dtypes.legacy_name(input._data.dtype)}\'')
     if bins <= 0:

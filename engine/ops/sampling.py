@@ -8,6 +8,7 @@ from parameters that require grad requires grad too, with a zero gradient (repar
 
 import math
 
+import ml_dtypes
 import numpy as np
 
 from .. import creation, dtypes
@@ -46,7 +47,7 @@ class _PoissonDraw(_Draw):
 
 
 def _floating(t, name):
-    if t._data.dtype.kind != "f":
+    if t._data.dtype.kind not in dtypes.FLOAT_KINDS:
         raise NotImplementedError(f'"{name}" not implemented for \'{dtypes.legacy_name(t._data.dtype)}\'')
 
 
@@ -57,7 +58,7 @@ def _draw_like(op, input, sample):
 def multinomial(input, num_samples, replacement=False, *, generator=None):
     """Indices drawn from the rows of ``input`` (unnormalised, non-negative weights)."""
     p = input._data
-    if p.dtype.kind != "f":
+    if p.dtype.kind not in dtypes.FLOAT_KINDS:
         raise RuntimeError(
             f"multinomial only supports floating-point dtypes for input, got: {dtypes.legacy_name(p.dtype)}")
     if p.ndim not in (1, 2):
@@ -125,7 +126,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, de
 
 
 def _draw_dtype(t):
-    return t._data.dtype.type if t._data.dtype.kind == "f" else np.float64
+    return t._data.dtype.type if t._data.dtype.kind in dtypes.FLOAT_KINDS else np.float64
 
 
 def _check_p(name, p):
@@ -134,7 +135,7 @@ def _check_p(name, p):
 
 
 def _continuous(self, name):
-    if self._data.dtype.kind != "f":
+    if self._data.dtype.kind not in dtypes.FLOAT_KINDS:
         raise RuntimeError(f"{name} distribution is a continuous probability distribution. dtype must be a "
                            f"floating point but you specified {dtypes.legacy_name(self._data.dtype)}")
 
@@ -185,8 +186,8 @@ def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
 
 def _random_top(np_dtype):
     """The largest value ``random_()`` draws: every integer the dtype holds exactly."""
-    if np_dtype.kind == "f":
-        return 2 ** (np.finfo(np_dtype).nmant + 1)
+    if np_dtype.kind in dtypes.FLOAT_KINDS:
+        return 2 ** (ml_dtypes.finfo(np_dtype).nmant + 1)
     if np_dtype.kind == "b":
         return 1
     return int(np.iinfo(np_dtype).max)

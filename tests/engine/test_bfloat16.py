@@ -209,3 +209,13 @@ def test_files_keep_bfloat16(tmp_path):
     assert back.dtype is engine.bfloat16 and back.float().tolist() == expected.float().tolist()
     torch.save({"w": expected}, tmp_path / "torch.pt")
     assert engine.load(tmp_path / "torch.pt")["w"].float().tolist() == back.float().tolist()
+
+
+def test_random_fills_and_draws():
+    t = engine.empty(2000, dtype=engine.bfloat16)
+    assert t.random_().max().item() == torch.empty(2000, dtype=torch.bfloat16).random_().max().item() == 256
+    for fill in ("normal_", "uniform_", "exponential_", "log_normal_", "cauchy_"):
+        assert getattr(t, fill)().dtype is engine.bfloat16
+    assert 0.4 < engine.bernoulli(t.fill_(0.5)).float().mean().item() < 0.6
+    assert engine.multinomial(engine.ones(4, dtype=engine.bfloat16), 2).dtype is engine.int64
+    assert engine.histc(t.uniform_(), bins=4).dtype is engine.bfloat16
