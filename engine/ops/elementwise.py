@@ -400,7 +400,7 @@ def div(input, other, *, rounding_mode=None, out=None):
     if not isinstance(input, Tensor):
         return write_out(rdiv(other, input), out, "div")
     if rounding_mode is not None:
-        return write_out(_rounded_div(input, other, rounding_mode), out, "div")
+        return write_out(_rounded_div(input, other, rounding_mode, differentiable=True), out, "div")
     a, b = _promoted(input, other)
     if a._data.dtype.kind in "biu" and (not isinstance(b, Tensor) or b._data.dtype.kind in "biu"):
         default = dtypes.get_default_dtype()
@@ -409,7 +409,29 @@ def div(input, other, *, rounding_mode=None, out=None):
     return write_out(Div.apply(a, b) if isinstance(b, Tensor) else DivScalar.apply(a, other=b), out, "div")
 
 
-def _rounded_div(a, b, mode):
+class RoundedDiv(Op):
+    """``div`` with a ``rounding_mode``: piecewise constant, so its gradients are zeros (PyTorch's DivBackward2)."""
+
+    __slots__ = ("shapes",)
+    _name = "DivBackward2"
+    saves_tensors = False
+
+    def forward(self, *arrays, divide=None):
+        self.shapes = [a.shape for a in arrays]
+        return divide(*arrays)
+
+    def backward(self, g):
+        zero = g * 0
+        return tuple(unbroadcast(zero, shape) for shape in self.shapes)
+
+    def backward_graph(self, g):
+        zero = g * 0
+        return tuple(sum_to(zero, shape) for shape in self.shapes)
+
+
+def _rounded_div(a, b, mode, differentiable=False):
+    """``a / b`` rounded by ``mode``; outside the graph unless ``differentiable`` (``floor_divide`` has no
+    derivative in PyTorch; ``div``'s rounding modes have zeros)."""
     if mode not in ("trunc", "floor"):
         raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
                            f"'{mode}'")
@@ -419,7 +441,10 @@ def _rounded_div(a, b, mode):
     def divide(x, y=b):
         return rounding(np.true_divide(x, y)).astype(x.dtype, copy=False)
 
-    return compute(divide, a, b) if isinstance(b, Tensor) else compute(divide, a)
+    tensors = (a, b) if isinstance(b, Tensor) else (a,)
+    if differentiable:
+        return RoundedDiv.apply(*tensors, divide=divide)
+    return compute(divide, *tensors)
 
 
 def rdiv(input, other):

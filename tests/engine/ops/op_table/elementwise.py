@@ -208,6 +208,43 @@ ELEMENTWISE += [
 ]
 
 
+def _rounding_div_samples(dtype):
+    out = []
+    for mode in ("floor", "trunc"):
+        mode_kw = {"rounding_mode": mode}
+        out += [S(f"{s.name},{mode}", *s.inputs, kwargs=mode_kw, positive=not is_float(dtype)) for s in BROADCAST]
+        out.append(S(f"x,2,{mode}", (3, 4), args=(2,), kwargs=mode_kw))
+        out.append(S(f"signs,{mode}", _a(7.0, -7.0, 7.5, -7.5), _a(2.0, 2.0, -2.0, -2.0), kwargs=mode_kw))
+    return out
+
+
+ELEMENTWISE += [
+    OpInfo(
+        "div rounding_mode",
+        lambda m, a, b, **kw: m.div(a, b, **kw),
+        _rounding_div_samples,
+        variants={"method": lambda m, a, b, **kw: a.div(b, **kw)},
+        supports_gradgrad=True,
+        error_inputs=lambda: [
+            ErrorInput(
+                S("round", (3,), (3,), kwargs={"rounding_mode": "round"}),
+                RuntimeError,
+                "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found 'round'",
+            )
+        ],
+        dtypes=FLOATS_AND_INT,
+    ),
+    OpInfo(
+        "floor_divide",
+        lambda m, a, b: m.floor_divide(a, b),
+        lambda dtype: [S(s.name, *s.inputs, positive=True) for s in BROADCAST] + [S("x,2", (3, 4), args=(2,))],
+        variants={"method": lambda m, a, b: a.floor_divide(b), "operator": lambda m, a, b: a // b},
+        supports_grad=False,  # PyTorch has no derivative for it
+        dtypes=FLOATS_AND_INT,
+    ),
+]
+
+
 def _reflected_samples(*values, positive=False, promotions=()):
     def samples(dtype):
         out = [S(f"{v!r},x", (3, 4), args=(v,), positive=positive) for v in values]
