@@ -2,13 +2,15 @@
 
 import math
 
+from ..autocast_state import state as _autocast
+from ..autograd.graph import Node
 from ..dtypes import legacy_name
 from ..threads import cpu_matmul
 from .op import Op, broadcast_mismatch, sum_to, unbroadcast, write_out, xp_of
 
 
 def _check_same_dtype(a, b):
-    if a._data.dtype != b._data.dtype:
+    if a._data.dtype != b._data.dtype and not _autocast.active:  # autocast casts both in Op.apply
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
                            f"{legacy_name(a._data.dtype).lower()} != {legacy_name(b._data.dtype).lower()}")
 
@@ -158,7 +160,7 @@ def mv(input, vec):
 def dot(input, other):
     if input._data.ndim != 1 or other._data.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input._data.ndim}D and {other._data.ndim}D tensors")
-    if input._data.dtype != other._data.dtype:
+    if input._data.dtype != other._data.dtype and not _autocast.active:
         raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
                            f"{input.dtype} and {other.dtype}")
     return matmul(input, other)
@@ -168,12 +170,32 @@ def outer(input, vec2):
     return input.reshape(-1, 1) * vec2.reshape(1, -1)
 
 
+class _WeightTranspose(Node):
+    """What ``Linear``'s ``next_functions`` shows for the weight: PyTorch's ``TBackward0`` of ``weight.t()``.
+    Only for looking at the graph; gradients flow from ``Linear`` to the weight directly."""
+
+    _name = "TBackward0"
+
+    def __init__(self, weight_edge):
+        self._edges = [weight_edge]
+
+
 class Linear(Op):
     """``x @ W.T + b`` as one node (PyTorch's ``AddmmBackward0`` for 2-D input)."""
 
     __slots__ = ("has_bias", "w", "x")
     _name = "AddmmBackward0"
     saves = 1
+
+    def name(self):
+        return "AddmmBackward0" if len(self._edges) == 3 else "MmBackward0"
+
+    @property
+    def next_functions(self):
+        """As PyTorch's ``addmm(bias, input, weight.t())`` lists them: the bias first, then the input, then the
+        weight behind a ``TBackward0`` (printing tutorials walk this list by position)."""
+        x, w, *bias = Node.next_functions.fget(self)
+        return (*bias, x, (None, 0) if w[0] is None else (_WeightTranspose(self._edges[1]), 0))
 
     def forward(self, x, w, b=None):
         self.x, self.w, self.has_bias = x, w, b is not None

@@ -180,9 +180,6 @@ def test_blitz_autograd_tutorial():
     assert_prints_match(on_engine[:until_grad], on_torch[:until_grad])
 
 
-@pytest.mark.xfail(strict=True, reason="print(loss.grad_fn.next_functions[0][0].next_functions[0][0]): the engine's "
-                   "AddmmBackward0 lists (ReluBackward0, AccumulateGrad, AccumulateGrad); PyTorch's lists the "
-                   "bias first, so PyTorch prints <AccumulateGrad ...> where the engine prints <ReluBackward0 ...>")
 def test_blitz_neural_networks_tutorial():
     on_engine, on_torch = run_on_both("blitz/neural_networks_tutorial.py", {})
     assert skeleton(on_engine) == skeleton(on_torch)

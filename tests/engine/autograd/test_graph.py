@@ -98,3 +98,21 @@ def test_grad_fn_hooks_match_pytorch():
     for (a_in, a_out), (b_in, b_out) in zip(ours_seen, theirs_seen):
         np.testing.assert_array_equal(a_in, b_in)
         np.testing.assert_array_equal(a_out, b_out)
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_lists_its_inputs_as_torchs_addmm_and_mm_do(bias):
+    """Tutorials walk ``next_functions`` by position: bias, input, then the weight behind a TBackward0."""
+    torch = pytest.importorskip("torch")
+    names = []
+    for m in (engine, torch):
+        layer = m.nn.Linear(3, 2, bias=bias)
+        y = layer(m.randn(4, 3, requires_grad=True).relu())
+        nxt = y.grad_fn.next_functions
+        leaf = nxt[-1][0].next_functions[0][0]
+        short = [fn.name().rsplit(":", 1)[-1] for fn, _ in nxt]  # torch's leaf: torch::autograd::AccumulateGrad
+        names.append((y.grad_fn.name(), short, leaf.name().rsplit(":", 1)[-1]))
+        assert leaf.variable is layer.weight
+        if bias:
+            assert nxt[0][0].variable is layer.bias
+    assert names[0] == names[1]
