@@ -13,6 +13,7 @@ from ..tensor import Tensor, make_tensor
 from . import jit, relu_kernels
 from .convert import cast, promote_pair
 from .op import Op, binary, common_device, compute, sum_to, translate_array_error, unbroadcast, write_out, xp_of
+from .piecewise import constant_in
 
 _Scalar = (numbers.Number, np.number, np.bool_)
 
@@ -650,7 +651,8 @@ class Relu(Op):
     implementations = (_CompiledRelu, _GenericRelu)
 
     def backward_graph(self, g):
-        return (g * ReluMask.apply(self.saved_output(self.y)),)
+        # tied to the output with a zero derivative, as PyTorch's threshold_backward reads it; NaN passes
+        return (constant_in(_times_constant(g, ~(self.y <= 0)), self.saved_output(self.y)),)
 
 
 class _NoGrad(Op):
@@ -677,9 +679,6 @@ Floor = _piecewise("Floor", lambda x: xp_of(x).floor(x))
 Ceil = _piecewise("Ceil", lambda x: xp_of(x).ceil(x))
 Round = _piecewise("Round", lambda x: xp_of(x).round(x))
 Trunc = _piecewise("Trunc", lambda x: xp_of(x).trunc(x))
-# relu's derivative as a function of its output with zero derivative, for relu's double backward (PyTorch's
-# formula reads the output through a comparison there); NaN passes, as in relu's backward
-ReluMask = _piecewise("Threshold", lambda y: (~(y <= 0)).astype(y.dtype))
 
 
 def _float_unary(op):
