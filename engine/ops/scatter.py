@@ -11,12 +11,12 @@ of unique positions elsewhere (CuPy has no ``multiply.at``): ``ScatterReduce``'s
 import numpy as np
 
 from .. import dtypes
-from ..autograd.double_backward import backward_without_graph
+from ..autograd.graph import Node, link
 from ..backend import CPU, Implementation, is_host, transfer
 from ..creation import tensor
 from ..tensor import Tensor, make_tensor, wrap_dim
 from . import scatter_kernels
-from .index import placed
+from .index import Index, placed
 from .inplace import apply_inplace
 from .op import Op, broadcast_mismatch, xp_of
 from .shape import expand
@@ -205,7 +205,7 @@ def _reduce_into(x, pos, values, reduce, include_self, multiply_at):
             count = xp.full(x.shape, 1 if include_self else 0, dtype=x.dtype)
             xp.add.at(count, pos, 1)
             count[count == 0] = 1
-            out = out / count if x.dtype.kind == "f" else out // count
+            out = out / count if x.dtype.kind in dtypes.FLOAT_KINDS else out // count
     elif reduce == "prod":
         if not include_self:
             out[pos] = 1
@@ -322,22 +322,63 @@ class ScatterReduce(Op):
         return x_is_result, value_is_result, n
 
     def backward_graph(self, g):
-        """Linear in ``g`` with constant weights (products excepted): which elements reach an extreme, and the
+        """Linear in ``g`` with constant weights, products excepted: which elements reach an extreme, and the
         counts of a mean, are piecewise constant."""
         if self.reduce == "prod":
-            return backward_without_graph(self, (g,), g._device)
-        wx, wv = self._weights(g._data)
-        gx = g if wx is None else g * wx.reshape(g.shape)
+            gx, gvalues = self._product_grads(g)
+        else:
+            wx, wv = self._weights(g._data)
+            gx = g if wx is None else g * wx.reshape(g.shape)
+            gvalues = None
+            if self._edges[1] is not None:
+                gvalues = Gather.apply(g, index=self.index, dim=self.dim)
+                if wv is not None:
+                    gvalues = gvalues * wv.reshape(gvalues.shape)
         gsrc = None
         if self._edges[1] is not None:
-            values = Gather.apply(g, index=self.index, dim=self.dim)
-            if wv is not None:
-                values = values * wv.reshape(values.shape)
+            gvalues = gvalues.reshape(self.index_shape)
             src_shape = self.src_shape or (1,)
             if self.index_shape != src_shape:  # the values come from the leading block of src
-                values = placed(values.reshape(self.index_shape), src_shape, (_leading(self.index_shape),), True)
-            gsrc = values.reshape(self.src_shape)
+                gvalues = placed(gvalues, src_shape, (_leading(self.index_shape),), True)
+            gsrc = gvalues.reshape(self.src_shape)
         return gx, gsrc
+
+    def _product_grads(self, g):
+        """``_grads`` of a product as a graph, flat: the products without ``x``'s zeros (and without a value
+        that is its position's only zero) are products of the saved input and values, and the result is
+        this node's output."""
+        xp, dtype, pos, shape = xp_of(self.x), self.x.dtype, self.pos, g.shape
+        g = g.reshape(-1)
+        x = self.saved_input(0, self.x.reshape(shape)).reshape(-1)
+        src = xp.zeros(self.src_shape or (1,), dtype=dtype)
+        src[_leading(self.index_shape)] = self.src.reshape(self.index_shape)
+        src = self.saved_input(1, src.reshape(self.src_shape))
+        values = src.reshape(self.src_shape or (1,))[_leading(self.index_shape)].reshape(-1)
+        x_zero = (self.x == 0).astype(dtype)
+        masked_x = x * (1 - x_zero) + x_zero
+        gx = g * self._product(masked_x, values) / masked_x
+        if not self.include_self:
+            keep = xp.ones(self.x.shape, dtype=dtype)
+            keep[pos] = 0
+            gx = gx * keep
+        zero = self.src == 0
+        zeros_per_position = xp.zeros(self.x.shape, dtype=dtype)
+        xp.add.at(zeros_per_position, pos, zero.astype(dtype))
+        single = (zero & (zeros_per_position[pos] == 1)).astype(dtype)
+        without_zero = self._product(x, values * (1 - single) + single)
+        result = self.saved_output(self.result.reshape(shape)).reshape(-1)
+        zero = zero.astype(dtype)
+        at = ((pos,),)
+        gvalues = (Index.apply(g * without_zero, index=at, basic=False) * single
+                   + Index.apply(g * result, index=at, basic=False) / (values * (1 - zero) + zero) * (1 - single))
+        if (zeros_per_position > 1).any():
+            gvalues = _refused(gvalues, "scatter_reduce(): Double backward is unsupported for src when >1 zeros in "
+                                        "src are scattered to the same position in self")
+        return gx.reshape(shape), gvalues
+
+    def _product(self, x, values):
+        """Tensor ``x`` (flat) with tensor ``values`` multiplied in at the saved positions, as a graph."""
+        return ScatterReduce.apply(x, values, index=self.pos, dim=0, reduce="prod", include_self=self.include_self)
 
     def _weights(self, g):
         """The flat weights of gradient array ``g`` in ``x``'s gradient and, at the index's positions, in the
@@ -357,6 +398,27 @@ class ScatterReduce(Op):
             wx = xp_of(g).ones(g.size, dtype=g.dtype) if wx is None else wx.copy()
             wx[pos] = 0
         return wx, wv
+
+
+class _Refused(Node):
+    """Stands for a second derivative that PyTorch refuses: reaching it in a backward raises its message."""
+
+    saves = 0
+    saves_tensors = False
+    _name = "DelayedError"
+
+    def __init__(self, message):
+        self.message = message
+
+    def backward(self, *grads):
+        raise RuntimeError(self.message)
+
+    backward_graph = backward
+
+
+def _refused(t, message):
+    """Gradient tensor ``t``'s values, through a node that raises ``message`` when a backward reaches it."""
+    return link(_Refused(message), (t,), t._data, t._device)
 
 
 def _check_shapes(x, index, dim, src=None):

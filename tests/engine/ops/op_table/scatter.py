@@ -147,7 +147,8 @@ def _scatter_reduce(m, x, src, dim, index, reduce, **kw):
 
 
 _ZEROS = np.array([[0.0, 1.5, 2.0, -1.0], [0.5, 0.0, 3.0, 0.5], [2.0, -0.5, 0.0, 1.5]])
-_SRC_ZEROS = np.array([[1.0, 0.0, 2.0], [0.0, 0.0, -1.5], [0.5, 1.0, 0.0]])
+_SRC_ZEROS = np.array([[1.0, 0.0, 2.0], [0.0, 0.0, -1.5], [0.5, 1.0, 0.0]])  # two zeros reach [1, 1]
+_SRC_ONE_ZERO = np.array([[1.0, 0.0, 2.0], [0.0, 0.5, -1.5], [0.5, 1.0, 0.0]])  # at most one per position
 
 
 def _scatter_reduce_samples(reduce):
@@ -158,10 +159,18 @@ def _scatter_reduce_samples(reduce):
             out += [S(f"{name} self={include_self}", *s.inputs, args=(*s.args, reduce), kwargs=kw, grad=s.grad)
                     for s in _accumulating_samples()(dtype) for name in [s.name]]
             if reduce == "prod":
-                out.append(S(f"zeros self={include_self}", _ZEROS, _SRC_ZEROS, args=(1, _REPEATED, reduce), kwargs=kw))
+                out.append(S(f"zeros self={include_self}", _ZEROS, _SRC_ONE_ZERO, args=(1, _REPEATED, reduce),
+                             kwargs=kw))
         return out
 
     return samples
+
+
+def _two_zeros_samples(dtype):
+    """Products where two zeros of src reach one position: first derivatives only (PyTorch refuses the second,
+    and so do we, with its message)."""
+    return [S(f"self={include_self}", _ZEROS, _SRC_ZEROS, args=(1, _REPEATED, "prod"),
+              kwargs={"include_self": include_self}) for include_self in (True, False)]
 
 
 # ----- index_select, index_add, index_copy, index_fill -----
@@ -394,9 +403,11 @@ SCATTER = [
                                                 _REDUCE_MESSAGE)],
                tolerances={"float32": (1e-5, 1e-3)},
                implementations={"prod": ("multiply.at", "rounds"), "sum": ("compiled", "multiply.at")}.get(reduce, ()),
-               supports_gradgrad=reduce != "prod")
+               supports_gradgrad=True)
         for reduce in ("sum", "prod", "mean", "amax", "amin")
     ],
+    OpInfo("scatter_reduce prod two zeros", _scatter_reduce, _two_zeros_samples,
+           implementations=("multiply.at", "rounds")),
     OpInfo("index_select", lambda m, x, dim, index: m.index_select(x, dim, index), _index_select_samples,
            variants={"method": _method("index_select")}, error_inputs=_index_select_errors, dtypes=FLOATS_AND_INT,
            supports_gradgrad=True),
