@@ -426,10 +426,11 @@ SCATTER = [
                      "inplace": lambda m, x, *v, dim, index, const=None:
                      (x * 1).index_fill_(dim, index, v[0] if v else const)}),
     OpInfo("masked_fill", with_call_errors(_masked_fill), _masked_fill_samples, dtypes=FLOATS_AND_INT,
-           error_inputs=_masked_fill_errors,
+           error_inputs=_masked_fill_errors, supports_gradgrad=True,
            variants={"method": lambda m, x, *v, mask, const=None: x.masked_fill(mask, v[0] if v else const),
                      "inplace": lambda m, x, *v, mask, const=None: (x * 1).masked_fill_(mask, v[0] if v else const)}),
-    OpInfo("masked_fill broadcast", _masked_fill, _masked_fill_broadcast_samples, dtypes=FLOATS_AND_INT),
+    OpInfo("masked_fill broadcast", _masked_fill, _masked_fill_broadcast_samples, dtypes=FLOATS_AND_INT,
+           supports_gradgrad=True),
     OpInfo("masked_select", lambda m, x, mask: m.masked_select(x, mask), _masked_select_samples,
            variants={"method": _method("masked_select")}, dtypes=FLOATS_AND_INT, supports_gradgrad=True,
            error_inputs=lambda: [ErrorInput(S("float mask", X, args=(Tensor([[1.0]]),)), RuntimeError,
