@@ -91,14 +91,14 @@ class Running(Implementation):
 
 
 class CompiledRunning(Running):
-    """The same in one compiled pass (float CPU arrays, with numba), from a size where it pays."""
+    """The same in one compiled pass (float CPU arrays, with numba), from 256 elements, where it starts to pay."""
 
     name = "numba"
     running = staticmethod(running)
 
     @staticmethod
     def applies(x, **options):
-        return x.size >= 4096 and jit.takes_floats(x)
+        return x.size >= 256 and jit.takes_floats(x)
 
 
 def _reverse(op, x):
