@@ -228,6 +228,7 @@ REDUCE.append(
                 S("zero row,dim=1", np.array([[0.0, 0.0], [3.0, 4.0]]), kwargs={"dim": 1}, gradcheck=False),
             ],
         ),
+        supports_gradgrad=True,
     )
 )
 
