@@ -2,8 +2,10 @@
 ``index_fill``, and the in-place variants.
 
 Reading is one ``xp.take``; writing is one assignment into a view with ``dim`` moved to the front (a
-slice is one row); accumulating is one ``add.at`` over flat positions (``scatter.linear_positions``),
-several times faster than ``add.at`` along an axis. A 0-d tensor acts as a 1-d tensor of one element.
+slice is one row); accumulating (``index_add``, and ``index_select``'s gradient) is one compiled pass on
+host float arrays (``scatter_kernels``), elsewhere one ``add.at`` over flat positions
+(``scatter.linear_positions``), several times faster than ``add.at`` along an axis. A 0-d tensor acts as a
+1-d tensor of one element.
 """
 
 from .. import dtypes
@@ -27,10 +29,40 @@ def _rows(array, dim):
     return xp_of(array).moveaxis(as_1d(array), dim, 0)
 
 
+class _SliceSums(Implementation):
+    """How slices are added in at an index along ``dim`` (``index_add``, and ``index_select``'s gradient):
+    ``add_into`` here with flat positions and one ``add.at``, on NumPy or CuPy."""
+
+    @staticmethod
+    def add_into(out, index, source, dim, alpha=1):
+        values = as_1d(source).reshape(-1)
+        xp_of(out).add.at(out.reshape(-1), _flat_positions(index, dim, as_1d(source).shape, as_1d(out).shape),
+                          values * alpha if alpha != 1 else values)
+
+    @staticmethod
+    def forward(node, x, source, index=None, dim=0, alpha=1):
+        node.index, node.dim, node.alpha = index, dim, alpha
+        out = x.copy()
+        node._impl.add_into(out, index, source, dim, alpha)
+        return out
+
+
+class _CompiledSliceSums(_SliceSums):
+    """``scatter_kernels``: the slices added in one pass, without the flat positions."""
+
+    name = "compiled"
+    add_into = staticmethod(scatter_kernels.index_add_into)
+
+    @staticmethod
+    def applies(x, *source, **options):
+        return takes_floats(x) and x.ndim >= 1 and all(s.ndim == x.ndim for s in source)
+
+
 class IndexSelect(Op):
     __slots__ = ("dim", "index", "shape")
     _name = "IndexSelectBackward0"
     saves_tensors = False
+    implementations = (_CompiledSliceSums, _SliceSums)
 
     def forward(self, x, index=None, dim=0):
         self.index, self.dim, self.shape = index, dim, x.shape
@@ -39,8 +71,7 @@ class IndexSelect(Op):
 
     def backward(self, g):
         gx = xp_of(g).zeros(self.shape, dtype=g.dtype)
-        positions = _flat_positions(self.index, self.dim, as_1d(g).shape, as_1d(gx).shape)
-        xp_of(g).add.at(gx.reshape(-1), positions, g.reshape(-1))
+        self._impl.add_into(gx, self.index, g, self.dim)
         return (gx,)
 
     def backward_graph(self, g):
@@ -49,41 +80,11 @@ class IndexSelect(Op):
         return (IndexAdd.apply(zeros, g, index=self.index, dim=self.dim),)
 
 
-class _CompiledIndexAdd(Implementation):
-    """``scatter_kernels``: the slices added in one pass, without the flat positions."""
-
-    name = "compiled"
-
-    @staticmethod
-    def applies(x, source, index=None, dim=0, alpha=1):
-        return takes_floats(x) and x.ndim >= 1 and source.ndim == x.ndim
-
-    @staticmethod
-    def forward(node, x, source, index=None, dim=0, alpha=1):
-        node.index, node.dim, node.alpha = index, dim, alpha
-        out = x.copy()
-        scatter_kernels.index_add_into(out, index, source, dim, alpha)
-        return out
-
-
-class _GenericIndexAdd(Implementation):
-    """Flat positions and one ``add.at``, on NumPy or CuPy."""
-
-    @staticmethod
-    def forward(node, x, source, index=None, dim=0, alpha=1):
-        node.index, node.dim, node.alpha = index, dim, alpha
-        out = x.copy()
-        values = as_1d(source).reshape(-1)
-        xp_of(x).add.at(out.reshape(-1), _flat_positions(index, dim, as_1d(source).shape, as_1d(out).shape),
-                        values * alpha if alpha != 1 else values)
-        return out
-
-
 class IndexAdd(Op):
     __slots__ = ("alpha", "dim", "index")
     _name = "IndexAddBackward0"
     saves_tensors = False
-    implementations = (_CompiledIndexAdd, _GenericIndexAdd)
+    implementations = (_CompiledSliceSums, _SliceSums)
 
     def backward(self, g):  # one ``take`` on either path
         gs = None

@@ -117,7 +117,7 @@ def scatter_add_into(out, index, src, dim):
     return _sweep(_kernels()[1], out, index, src, dim, out.dtype.type(1))
 
 
-def index_add_into(out, index, src, dim, alpha):
+def index_add_into(out, index, src, dim, alpha=1):
     """``src * alpha`` added into ``out`` (in place) at the slices ``index`` (1-d) along ``dim``."""
     spread = [1] * src.ndim
     spread[dim] = -1

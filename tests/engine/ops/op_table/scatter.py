@@ -410,7 +410,7 @@ SCATTER = [
            implementations=("multiply.at", "rounds")),
     OpInfo("index_select", lambda m, x, dim, index: m.index_select(x, dim, index), _index_select_samples,
            variants={"method": _method("index_select")}, error_inputs=_index_select_errors, dtypes=FLOATS_AND_INT,
-           supports_gradgrad=True),
+           supports_gradgrad=True, implementations=("compiled", "generic")),
     OpInfo("index_add", _index_add, _index_add_samples, dtypes=FLOATS_AND_INT, supports_gradgrad=True,
            implementations=("compiled", "generic"),
            variants={"method": lambda m, x, s, dim, index, **kw: x.index_add(dim, index, s, **kw),
