@@ -11,22 +11,43 @@ _np.seterr(all="ignore")
 from . import (
     _methods,
     accelerator,
+    amp,
     autograd,
     backend,
+    backends,
+    cpu,
     cuda,
     distributions,
     dtypes,
+    func,
     linalg,
     nn,
     optim,
     random,
+    return_types,
+    special,
     training,
     utils,
     vision,
 )
+from .amp import (
+    autocast,
+    clear_autocast_cache,
+    get_autocast_cpu_dtype,
+    get_autocast_dtype,
+    get_autocast_gpu_dtype,
+    is_autocast_cache_enabled,
+    is_autocast_cpu_enabled,
+    is_autocast_enabled,
+    set_autocast_cache_enabled,
+    set_autocast_dtype,
+    set_autocast_enabled,
+)
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import functional as _autograd_functional  # registers engine.autograd.functional, which needs ops
 from .backend import device, get_default_device, set_default_device
 from .creation import (
+    BFloat16Tensor,
     BoolTensor,
     ByteTensor,
     CharTensor,
@@ -63,11 +84,14 @@ from .creation import (
     zeros_like,
 )
 from .dtypes import dtype, get_default_dtype, set_default_dtype
+from .func import vmap
 from .linalg.factorizations import legacy_cholesky as cholesky
 from .linalg.factorizations import legacy_qr as qr
 from .linalg.factorizations import legacy_svd as svd
 from .linalg.inverse import det, logdet, matrix_power, slogdet
 from .linalg.inverse import inv as inverse
+from .linalg.lu import lu_unpack
+from .linalg.matrix_exp import matrix_exp
 from .linalg.pseudo_inverse import pinverse
 from .ops.blas import addbmm, addmm, addmv, baddbmm, cdist, cross
 from .ops.combine import block_diag, cartesian_prod, combinations, meshgrid
@@ -231,9 +255,11 @@ from .ops.triangular import (
 )
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .serialization import load, load_safetensors, save, save_safetensors
+from .special import erf, erfc, erfinv
 from .tensor import Size, Tensor
 from .tensor_str import set_printoptions
 from .threads import get_num_threads, set_num_threads
+from .type_info import finfo, iinfo
 
 multiply, subtract, negative, divide = mul, sub, neg, div
 moveaxis = movedim
@@ -242,6 +268,7 @@ bool = dtypes.bool_
 uint8, int8, int16, int32, int64 = dtypes.uint8, dtypes.int8, dtypes.int16, dtypes.int32, dtypes.int64
 float16, float32, float64 = dtypes.float16, dtypes.float32, dtypes.float64
 half, float, double = float16, float32, float64
+bfloat16 = dtypes.bfloat16
 short, int, long = int16, int32, int64
 
 __version__ = "0.1.0"

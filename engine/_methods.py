@@ -7,10 +7,11 @@ each is used as the method itself, with no wrapper in between (per-op Python ove
 on small tensors).
 """
 
-from . import creation
+from . import creation, special
 from .autograd import engine as autograd_engine
 from .autograd import hooks
 from .linalg import factorizations, inverse, pseudo_inverse
+from .linalg.matrix_exp import matrix_exp
 from .ops import (
     blas,
     convert,
@@ -77,6 +78,8 @@ _METHODS = {
     "logical_not": elementwise.logical_not, "isnan": elementwise.isnan, "isinf": elementwise.isinf,
     "isfinite": elementwise.isfinite, "equal": elementwise.equal, "allclose": elementwise.allclose,
     "isclose": elementwise.isclose,
+    "erf": special.erf, "erfc": special.erfc, "erfinv": special.erfinv, "erf_": special.erf_,
+    "erfc_": special.erfc_, "erfinv_": special.erfinv_,
     # reductions
     "sum": reduce.sum, "mean": reduce.mean, "var": reduce.var, "std": reduce.std, "prod": reduce.prod,
     "amax": reduce.amax, "amin": reduce.amin, "max": reduce.max, "min": reduce.min,
@@ -118,8 +121,10 @@ _METHODS = {
     "det": inverse.det, "inverse": inverse.inv, "logdet": inverse.logdet, "slogdet": inverse.slogdet,
     "matrix_power": inverse.matrix_power, "cholesky": factorizations.legacy_cholesky,
     "svd": factorizations.legacy_svd, "qr": factorizations.legacy_qr, "pinverse": pseudo_inverse.pinverse,
+    "matrix_exp": matrix_exp,
     # conversions
     "float": convert.float, "double": convert.double, "half": convert.half, "long": convert.long,
+    "bfloat16": convert.bfloat16,
     "int": convert.int, "short": convert.short, "char": convert.char, "byte": convert.byte,
     "bool": convert.bool, "clone": convert.clone, "type_as": convert.type_as,
     # in place

@@ -6,7 +6,7 @@ Names, arguments, node names and errors follow ``torch.nn.functional``; gelu's `
 
 import math
 
-from ..dtypes import legacy_name
+from ..dtypes import FLOAT_KINDS, legacy_name
 from ..tensor import make_tensor
 from .inplace import apply_inplace
 from .op import Op, xp_of
@@ -15,7 +15,7 @@ from .special import Erf, erf
 
 
 def _check_float(x, kernel):
-    if x._data.dtype.kind != "f":
+    if x._data.dtype.kind not in FLOAT_KINDS:
         raise NotImplementedError(f'"{kernel}" not implemented for \'{legacy_name(x._data.dtype)}\'')
 
 

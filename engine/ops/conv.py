@@ -14,6 +14,7 @@ import numbers
 
 import numpy as np
 
+from ..autocast_state import state as _autocast
 from ..backend import Implementation, is_host
 from ..dtypes import legacy_name
 from ..threads import cpu_map, cpu_matmul, cpu_shares
@@ -425,9 +426,9 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     if hp < eh or wp < ew:
         raise RuntimeError(f"Calculated padded input size per channel: ({hp} x {wp}). Kernel size: ({eh} x {ew}). "
                            "Kernel size can't be greater than actual input size")
-    if x.dtype != w.dtype:
+    if x.dtype != w.dtype and not _autocast.active:  # autocast casts them in Op.apply
         raise RuntimeError(f"expected scalar type {legacy_name(x.dtype)} but found {legacy_name(w.dtype)}")
-    if bias is not None and bias._data.dtype != x.dtype:
+    if bias is not None and bias._data.dtype != x.dtype and not _autocast.active:
         raise RuntimeError(f"Input type ({legacy_name(x.dtype).lower()}) and bias type "
                            f"({legacy_name(bias._data.dtype).lower()}) should be the same")
     if unbatched:

@@ -49,6 +49,7 @@ def _caster(dt):
 float = _caster(dtypes.float32)
 double = _caster(dtypes.float64)
 half = _caster(dtypes.float16)
+bfloat16 = _caster(dtypes.bfloat16)
 long = _caster(dtypes.int64)
 int = _caster(dtypes.int32)
 short = _caster(dtypes.int16)

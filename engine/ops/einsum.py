@@ -78,6 +78,8 @@ def _pays_to_optimize(subs, out, sizes):
 
 
 def _einsum(xp, subs, out, arrays, sizes):
+    if arrays[0].dtype.kind == "V":  # bfloat16: NumPy's einsum has no loop for it; float32, then rounded
+        return _einsum(xp, subs, out, [a.astype("float32") for a in arrays], sizes).astype(arrays[0].dtype)
     if len(subs) == 1:
         return _one_operand(xp, subs[0], out, arrays[0])
     optimize = _pays_to_optimize(subs, out, sizes)

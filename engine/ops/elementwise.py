@@ -754,7 +754,7 @@ class Clamp(Op):
     def forward(self, x, min=None, max=None):
         xp = xp_of(x)
         y = xp.clip(x, min, max)
-        self.mask = (y == x) if x.dtype.kind == "f" else None
+        self.mask = (y == x) if x.dtype.kind in dtypes.FLOAT_KINDS else None
         return y
 
     def backward(self, g):

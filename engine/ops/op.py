@@ -10,6 +10,7 @@ device of the other inputs.
 import numpy as np
 
 from .. import dtypes
+from ..autocast_state import state as _autocast
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import Node, link
 from ..backend import CPU, array_module, choose, device_context, device_of, is_host, transfer
@@ -51,6 +52,8 @@ class Op(Node):
     @classmethod
     def apply(cls, *inputs, **options):
         """Run the op on tensors ``inputs`` (all on one device); ``options`` go to forward as is."""
+        if _autocast.active:
+            inputs = _autocast.cast_inputs(cls, inputs)
         node = _new(cls)
         x = inputs[0]
         dev = x._device
@@ -122,13 +125,15 @@ def to_copy(t, dev=None, dt=None, copy=False):
     np_dt = t._data.dtype if dt is None else dt.np
     if dev is src_dev and np_dt == t._data.dtype and not copy:
         return t
+    if dev is not CPU:
+        dtypes.check_device(dtypes.from_numpy(np_dt), dev)
     data = transfer(t._data, src_dev, dev)
     with device_context(dev):
         if np_dt != data.dtype:
             data = data.astype(np_dt)
         elif copy and data is t._data:
             data = data.copy()
-    if t._requires_grad and _grad_state.enabled and np_dt.kind == "f":
+    if t._requires_grad and _grad_state.enabled and np_dt.kind in dtypes.FLOAT_KINDS:
         node = _new(ToCopy)
         node.src_device = src_dev
         node.src_dtype = t._data.dtype if np_dt != t._data.dtype else None

@@ -16,7 +16,7 @@ import numbers
 import numpy as np
 
 from ..backend import Implementation
-from ..dtypes import legacy_name
+from ..dtypes import FLOAT_KINDS, legacy_name
 from . import jit, pool_kernels
 from .linear_map import input_gradient
 from .op import Op, xp_of
@@ -103,7 +103,7 @@ def _padded(x, pads, spans, fill):
 
 
 def _fill_low(dtype):
-    if dtype.kind == "f":
+    if dtype.kind in FLOAT_KINDS:
         return -np.inf
     if dtype.kind == "b":
         return False
@@ -373,7 +373,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     stride = kernel if stride is None else (_pool_pair(stride, fn, "stride", allow_empty=True) or kernel)
     padding = _pool_pair(padding, fn, "padding")
     x = input._data
-    if x.dtype.kind != "f":
+    if x.dtype.kind not in FLOAT_KINDS:
         raise RuntimeError(f'"avg_pool2d" not implemented for \'{legacy_name(x.dtype)}\'')
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")

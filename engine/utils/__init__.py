@@ -1,4 +1,5 @@
-"""Utilities that mirror ``torch.utils``: ``data`` and ``hooks``."""
+"""Utilities that mirror ``torch.utils``: ``checkpoint``, ``data`` and ``hooks``."""
 
+from . import checkpoint as checkpoint
 from . import data as data
 from . import hooks as hooks

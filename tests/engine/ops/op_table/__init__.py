@@ -21,10 +21,12 @@ from .scatter import SCATTER
 from .shape import SHAPE
 from .shape_extra import SHAPE_EXTRA
 from .sorting import SORTING
+from .special import SPECIAL
 from .triangular import TRIANGULAR
 
 OPS: list[OpInfo] = [
     *ELEMENTWISE,
+    *SPECIAL,
     *CASTS,
     *REDUCE,
     *SOFTMAX,
