@@ -62,6 +62,12 @@ def check_range(index, size, dim, prefix="", exc=RuntimeError, low=0):
         raise exc(f"{prefix}index {bad} is out of bounds for dimension {dim} with size {size}")
 
 
+def check_found(bad, size, dim):
+    """``check_range``'s error for the index ``bad`` that a compiled kernel met out of range (None: none)."""
+    if bad is not None:
+        check_range(np.asarray([bad]), size, dim)
+
+
 def as_1d(array):
     """A 0-d array as one of one element; others as they are."""
     return array.reshape(1) if array.ndim == 0 else array
@@ -162,9 +168,7 @@ class _CompiledSum(Implementation):
         node.index, node.dim, node.index_shape, node.src_shape = index, dim, index.shape, src.shape
         node.reduce, node.include_self = reduce, include_self
         out = x.copy()
-        bad = scatter_kernels.scatter_add_into(out, index, src, dim)
-        if bad is not None:
-            raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size {x.shape[dim]}")
+        check_found(scatter_kernels.scatter_add_into(out, index, src, dim), x.shape[dim], dim)
         return out
 
     @staticmethod
@@ -230,8 +234,7 @@ class _CompiledGather(Implementation):
     def forward(node, x, index=None, dim=0):
         node.index, node.dim, node.shape = index, dim, x.shape
         out, bad = scatter_kernels.gather(x, index, dim)
-        if bad is not None:
-            raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size {x.shape[dim]}")
+        check_found(bad, x.shape[dim], dim)
         return out
 
     @staticmethod
@@ -297,9 +300,7 @@ class ScatterReduce(Op):
             masked_x = xp.where(x == 0, 1, x).astype(x.dtype)
             multiply_at = self._impl.multiply_at
             gx = g * _reduce_into(masked_x, pos, values, "prod", self.include_self, multiply_at)[0] / masked_x
-            zero = values == 0
-            zeros_per_position = xp.zeros(x.shape, dtype=x.dtype)
-            xp.add.at(zeros_per_position, pos, zero.astype(x.dtype))
+            zero, zeros_per_position = self._zeros()
             single_zero = zero & (zeros_per_position[pos] == 1)
             masked_values = xp.where(single_zero, 1, values).astype(x.dtype)
             without_zero = _reduce_into(x, pos, masked_values, "prod", self.include_self, multiply_at)[0]
@@ -309,6 +310,13 @@ class ScatterReduce(Op):
         x_is_result, value_is_result, n = self._extremes(g.dtype)
         shared = g / n
         return x_is_result * shared, value_is_result * shared[pos]
+
+    def _zeros(self):
+        """Where the values read from ``src`` are 0, and how many zeros reach each position of a product."""
+        zero = self.src == 0
+        zeros_per_position = xp_of(zero).zeros(self.x.shape, dtype=self.x.dtype)
+        xp_of(zero).add.at(zeros_per_position, self.pos, zero.astype(self.x.dtype))
+        return zero, zeros_per_position
 
     def _extremes(self, dtype):
         """Where ``x`` and the values read from ``src`` reach the extreme of their position (1 or 0), and how
@@ -361,9 +369,7 @@ class ScatterReduce(Op):
             keep = xp.ones(self.x.shape, dtype=dtype)
             keep[pos] = 0
             gx = gx * keep
-        zero = self.src == 0
-        zeros_per_position = xp.zeros(self.x.shape, dtype=dtype)
-        xp.add.at(zeros_per_position, pos, zero.astype(dtype))
+        zero, zeros_per_position = self._zeros()
         single = (zero & (zeros_per_position[pos] == 1)).astype(dtype)
         without_zero = self._product(x, values * (1 - single) + single)
         result = self.saved_output(self.result.reshape(shape)).reshape(-1)
