@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from ..threads import cpu_map, cpu_shares
+from ..threads import PARALLEL_MIN_SIZE, cpu_map, cpu_shares
 from . import jit
 
 
@@ -88,18 +88,20 @@ def fits(x, index, dim):
 
 def _sweep(kernel, target, index, values, dim, *extra):
     """``kernel`` over ``target`` (the input read, or the output added into) with ``index`` and ``values``
-    shaped alike, all seen as blocks around ``dim``, split over the CPU threads; the first index out of
-    range, or None."""
+    shaped alike, all seen as blocks around ``dim``, split over the CPU threads when the work pays for it;
+    the first index out of range, or None."""
     if not index.size:
         return None
-    target = target.reshape(blocks(target.shape, dim))
-    shape = blocks(index.shape, dim)
+    outer, _, inner = shape = blocks(index.shape, dim)
+    target = target.reshape(outer, target.shape[dim], inner)
     index, values = index.reshape(shape), values.reshape(shape)
-    outer, _, inner = shape
+    if index.size < PARALLEL_MIN_SIZE:
+        failed, bad = kernel(target, index, values, *extra, 0, outer, 0, inner)
+        return int(bad) if failed else None
     if outer > 1 or inner == 1:
-        shares = [(a0, a1, 0, inner) for a0, a1 in cpu_shares(outer, index.size)]
+        shares = [(a0, a1, 0, inner) for a0, a1 in cpu_shares(outer)]
     else:
-        shares = [(0, 1, b0, b1) for b0, b1 in cpu_shares(inner, index.size)]
+        shares = [(0, 1, b0, b1) for b0, b1 in cpu_shares(inner)]
     results = cpu_map(lambda s: kernel(target, index, values, *extra, *s), shares)
     return next((int(bad) for failed, bad in results if failed), None)
 
