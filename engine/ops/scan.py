@@ -16,7 +16,7 @@ from .convert import cast
 from .inplace import apply_inplace
 from .op import Op, xp_of
 from .reduce import _int_to_long, constant, values_indices
-from .scan_kernels import running, running_extreme
+from .scan_kernels import running, running_extreme, running_extreme_grad
 from .scatter import scatter_add
 
 
@@ -47,6 +47,21 @@ class Doubling(Implementation):
         positions = xp.arange(x.shape[-1], dtype=np.int64)
         return values, cls.scan(xp.maximum, xp.where(record, positions, 0))
 
+    @classmethod
+    def extremes_grad(cls, g, idx):
+        """cummax/cummin's gradient: each output's to its index. Each index's run of outputs is contiguous:
+        it lasts until the next position that is its own index."""
+        xp = xp_of(g)
+        n = idx.shape[-1]
+        positions = xp.arange(n, dtype=np.int64)
+        starts = xp.where(idx == positions, positions, n)
+        ends = _reverse(lambda a: cls.scan(xp.minimum, a), xp.concatenate(
+            [starts[..., 1:], xp.full((*idx.shape[:-1], 1), n, dtype=np.int64)], axis=-1))
+        zero = xp.zeros((*g.shape[:-1], 1), dtype=g.dtype)
+        totals = xp.concatenate([zero, xp.cumsum(g, axis=-1)], axis=-1)  # totals[k]: the sum of g before k
+        run = xp.take_along_axis(totals, ends, axis=-1) - totals[..., :-1]
+        return xp.where(idx == positions, run, 0).astype(g.dtype)
+
 
 class Accumulate(Doubling):
     """One pass of NumPy's ``ufunc.accumulate``; CPU arrays only."""
@@ -63,7 +78,8 @@ class Accumulate(Doubling):
 
 
 class Compiled(Accumulate):
-    """cummax/cummin's values and indices in one compiled pass (float CPU arrays, with numba)."""
+    """cummax/cummin's values and indices in one compiled pass, and their gradient in one more (float CPU
+    arrays, with numba)."""
 
     name = "numba"
 
@@ -71,9 +87,8 @@ class Compiled(Accumulate):
     def applies(x, **options):
         return jit.takes_floats(x)
 
-    @staticmethod
-    def extremes(x, is_max):
-        return running_extreme(x, is_max)
+    extremes = staticmethod(running_extreme)
+    extremes_grad = staticmethod(running_extreme_grad)
 
 
 class Running(Implementation):
@@ -236,18 +251,7 @@ class Cummax(_Scan):
         return values, self.indices
 
     def grad(self, g):
-        # Each index's run of outputs is contiguous: it lasts until the next position that is its own index.
-        xp = xp_of(g)
-        idx = self.indices
-        n = idx.shape[-1]
-        positions = xp.arange(n, dtype=np.int64)
-        starts = xp.where(idx == positions, positions, n)
-        ends = _reverse(lambda a: self._impl.scan(xp.minimum, a), xp.concatenate(
-            [starts[..., 1:], xp.full((*idx.shape[:-1], 1), n, dtype=np.int64)], axis=-1))
-        zero = xp.zeros((*g.shape[:-1], 1), dtype=g.dtype)
-        totals = xp.concatenate([zero, xp.cumsum(g, axis=-1)], axis=-1)  # totals[k]: the sum of g before k
-        run = xp.take_along_axis(totals, ends, axis=-1) - totals[..., :-1]
-        return xp.where(idx == positions, run, 0).astype(g.dtype)
+        return self._impl.extremes_grad(g, self.indices)
 
     def backward_graph(self, g, *ignored):
         if not self.shape:

@@ -1,7 +1,7 @@
 """Compiled CPU kernels (numba) for the scans of float arrays, rows split over the engine's threads.
 
-cummax/cummin: values and indices in one pass over each row. PyTorch's rule: a later element ties in
-(``>=``/``<=``), and a NaN wins over every number and over an earlier NaN.
+cummax/cummin: values and indices in one pass over each row, and the gradient in one more. PyTorch's rule:
+a later element ties in (``>=``/``<=``), and a NaN wins over every number and over an earlier NaN.
 cumsum/cumprod (forwards or from the end): NumPy's ``accumulate`` is a serial loop with strided access, one
 dependent addition after another; here four rows advance together, so four independent chains hide each
 addition's latency (3-8x NumPy on rows of 1000). The order of operations is NumPy's, so the results are
@@ -16,21 +16,57 @@ from . import jit
 
 
 @functools.cache
-def _kernel():
-    @jit.numba().njit(nogil=True, cache=True)
-    def running_extreme(x, values, indices, is_max):
-        for r in range(x.shape[0]):
-            best = x[r, 0]
-            where = 0
-            for i in range(x.shape[1]):
-                v = x[r, i]
-                if v != v or (best == best and (v >= best if is_max else v <= best)):
-                    best = v
-                    where = i
-                values[r, i] = best
-                indices[r, i] = where
+def _kernels():
+    njit = jit.numba().njit
 
-    return running_extreme
+    @njit(inline="always")
+    def step(v, i, best, where, is_max):
+        if v != v or (best == best and (v >= best if is_max else v <= best)):
+            return v, i
+        return best, where
+
+    @njit(nogil=True, cache=True)
+    def running_extreme(x, values, indices, is_max):
+        rows, n = x.shape
+        r = 0
+        while r + 4 <= rows:  # four rows together: four independent chains of comparisons
+            b0, b1, b2, b3 = x[r, 0], x[r + 1, 0], x[r + 2, 0], x[r + 3, 0]
+            w0 = w1 = w2 = w3 = 0
+            for i in range(n):
+                b0, w0 = step(x[r, i], i, b0, w0, is_max)
+                b1, w1 = step(x[r + 1, i], i, b1, w1, is_max)
+                b2, w2 = step(x[r + 2, i], i, b2, w2, is_max)
+                b3, w3 = step(x[r + 3, i], i, b3, w3, is_max)
+                values[r, i], values[r + 1, i], values[r + 2, i], values[r + 3, i] = b0, b1, b2, b3
+                indices[r, i], indices[r + 1, i], indices[r + 2, i], indices[r + 3, i] = w0, w1, w2, w3
+            r += 4
+        for q in range(r, rows):
+            best, where = x[q, 0], 0
+            for i in range(n):
+                best, where = step(x[q, i], i, best, where, is_max)
+                values[q, i] = best
+                indices[q, i] = where
+
+    @njit(nogil=True, cache=True)
+    def extremes_grad(g, indices, out):
+        """The indices of a row never decrease, so each one's run of gradients is summed in a register."""
+        for r in range(g.shape[0]):
+            at = indices[r, 0]
+            total = 0.0
+            for i in range(g.shape[1]):
+                out[r, i] = 0
+                if indices[r, i] != at:
+                    out[r, at] = total
+                    at = indices[r, i]
+                    total = 0.0
+                total += g[r, i]
+            out[r, at] = total
+
+    return running_extreme, extremes_grad
+
+
+def _rows(a, n):
+    return np.ascontiguousarray(a).reshape(-1, n)
 
 
 def running_extreme(x, is_max):
@@ -40,13 +76,25 @@ def running_extreme(x, is_max):
     indices = np.empty(x.shape, dtype=np.int64)
     if not x.size:
         return values, indices
-    rows = np.ascontiguousarray(x).reshape(-1, n)
-    flat_values, flat_indices = values.reshape(-1, n), indices.reshape(-1, n)
-    kernel = _kernel()
+    rows, flat_values, flat_indices = _rows(x, n), values.reshape(-1, n), indices.reshape(-1, n)
+    kernel = _kernels()[0]
     cpu_map(lambda part: kernel(rows[part[0]:part[1]], flat_values[part[0]:part[1]],
                                 flat_indices[part[0]:part[1]], is_max),
             cpu_shares(rows.shape[0], x.size))
     return values, indices
+
+
+def running_extreme_grad(g, indices):
+    """cummax/cummin's gradient along the last axis: each of ``g``'s entries added at its index."""
+    n = g.shape[-1]
+    out = np.empty(g.shape, dtype=g.dtype)
+    if not g.size:
+        return out
+    rows, flat_indices, flat = _rows(g, n), _rows(indices, n), out.reshape(-1, n)
+    kernel = _kernels()[1]
+    cpu_map(lambda part: kernel(rows[part[0]:part[1]], flat_indices[part[0]:part[1]], flat[part[0]:part[1]]),
+            cpu_shares(rows.shape[0], g.size))
+    return out
 
 
 @functools.cache
