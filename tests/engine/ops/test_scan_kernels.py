@@ -1,0 +1,71 @@
+"""The compiled cumsum/cumprod, cummax/cummin and nansum kernels where the op table's small samples do not
+reach: work split over the threads (by rows, or by parts of one long line for nansum), against the
+generic path (bit for bit for the scans, whose order of operations is NumPy's)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import engine
+from engine import backend
+from engine.threads import PARALLEL_MIN_SIZE
+
+_ROWS = (2 * PARALLEL_MIN_SIZE // 250 + 3, 250)  # rows not a multiple of 4: the kernels' remainder loop too
+
+
+def _run(fn, impl):
+    with backend.prefer(impl):
+        return [t.detach().numpy().copy() for t in fn()]
+
+
+def _input(shape, nans=False, ties=False):
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0.5, 1.5, shape).astype(np.float32)
+    if ties:
+        x = np.round(4 * x) / 4
+    if nans:
+        x[rng.random(shape) < 0.05] = np.nan
+    return engine.tensor(x, requires_grad=True), engine.tensor(rng.standard_normal(shape, dtype=np.float32))
+
+
+@pytest.mark.parametrize("dim", [1, 0])
+def test_threaded_cumsum_cumprod(dim):
+    x, upstream = _input(_ROWS)
+
+    def ops():
+        s, p = engine.cumsum(x, dim), engine.cumprod(x, dim)
+        return [s, p, *engine.autograd.grad(((s + p) * upstream).sum(), x)]
+
+    ours, generic = _run(ops, "numba"), _run(ops, "generic")
+    for a, b in zip(ours[:2], generic[:2]):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(ours[2], generic[2], rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("nans, ties", [(False, False), (True, False), (False, True)])
+def test_threaded_cummax_cummin(nans, ties):
+    x, upstream = _input(_ROWS, nans, ties)
+
+    def ops():
+        (hi, hi_at), (lo, lo_at) = engine.cummax(x, 1), engine.cummin(x, 1)
+        return [hi, hi_at, lo, lo_at, *engine.autograd.grad(((hi + lo) * upstream).sum(), x)]
+
+    ours, generic = _run(ops, "numba"), _run(ops, "accumulate")
+    for a, b in zip(ours[:4], generic[:4]):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(ours[4], generic[4], rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"dim": 1}, {"dim": 0, "keepdim": True}])
+def test_threaded_nansum(kwargs):
+    x, _ = _input(_ROWS, nans=True)
+
+    def ops():
+        return [engine.nansum(x, **kwargs)]
+
+    exact = x.detach().numpy().astype(np.float64)
+    want = np.nansum(exact, axis=kwargs.get("dim"), keepdims=kwargs.get("keepdim", False))
+    (ours,), (generic,) = _run(ops, "numba"), _run(ops, "masked")
+    np.testing.assert_allclose(ours, want, rtol=1e-6)
+    np.testing.assert_allclose(generic, want, rtol=1e-4)
