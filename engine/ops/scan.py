@@ -195,10 +195,11 @@ class Cumprod(_Scan):
     def grad(self, g):
         x, run = self.x, self._impl.running
         xp = xp_of(x)
+        sums = run(run(x, True) * g, False, reverse=True)
         with_zeros = (x == 0).any(axis=-1)
         if not with_zeros.any():
-            return run(run(x, True) * g, False, reverse=True) / x
-        out = run(run(x, True) * g, False, reverse=True) / xp.where(x == 0, 1, x)
+            return sums / x
+        out = sums / xp.where(x == 0, 1, x)
         out[with_zeros] = _exact_cumprod_grad(x[with_zeros], g[with_zeros])
         return out
 
