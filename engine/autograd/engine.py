@@ -114,7 +114,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         g = capture[id(t)]
         if g is None:
             if materialize_grads:
-                g = t.xp.zeros_like(t._data)
+                g = make_tensor(t.xp.zeros_like(t._data), t._device)
+                if create_graph:  # as PyTorch: zeros that can take part in the next differentiation
+                    g.requires_grad_(True)
             elif not allow_unused:
                 raise RuntimeError("One of the differentiated Tensors appears to not have been used in the "
                                    "graph. Set allow_unused=True if this is the desired behavior.")
