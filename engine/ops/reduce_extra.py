@@ -115,17 +115,19 @@ class AminMax(Op):
         return self.lo.reshape(shape), self.hi.reshape(shape)
 
     def backward(self, g_lo, g_hi=None):
-        return (self._shared(g_lo, g_hi, expand_grad, lambda a, g: a),)
+        return (self._shared(g_lo, g_hi, expand_grad, lambda shares, g: shares),)
 
     def backward_graph(self, g_lo, g_hi=None):
         return (self._shared(g_lo, g_hi, expand_grad_graph, constant),)
 
-    def _shared(self, g_lo, g_hi, expand, constant):
+    def _shared(self, g_lo, g_hi, expand, factor):
+        """The gradients spread over the tied extremes; ``expand`` and ``factor`` (the shares as something
+        that multiplies ``g``) for arrays or for tensors."""
         x, out = self.x, 0
         for g, extreme in ((g_lo, self.lo), (g_hi, self.hi)):
             if g is not None:
                 mask = (x == extreme).astype(x.dtype)
-                shares = constant(mask / mask.sum(axis=self.axis, keepdims=True), g)
+                shares = factor(mask / mask.sum(axis=self.axis, keepdims=True), g)
                 out = expand(g, x.shape, self.dims, self.keepdim) * shares + out
         return out
 
