@@ -5,7 +5,10 @@ import math
 import numpy as np
 
 from .. import dtypes
+from ..backend import Implementation, choose
 from ..tensor import Tensor
+from . import jit
+from .histogram_kernels import bin_counts
 from .op import compute, xp_of
 
 
@@ -46,15 +49,40 @@ def _histc(x, bins, lo, hi):
     if lo > hi:
         raise RuntimeError("torch.histc: max must be larger than min")
     edges = xp.linspace(lo, hi, bins + 1).astype(x.dtype)
-    first, last = edges[0], edges[-1]
     flat = x.reshape(-1)
-    inside = (flat >= first) & (flat <= last)
-    v = xp.where(inside, flat, first)
-    # PyTorch's linear estimate of the bin, then one step either way to agree with the edges exactly.
-    pos = xp.minimum(((v - first) * bins / (last - first)).astype(np.int64), bins - 1)
-    pos -= v < edges[pos]
-    pos += (pos < bins - 1) & (v >= edges[pos + 1])
-    return xp.bincount(xp.where(inside, pos, bins), minlength=bins + 1)[:bins].astype(x.dtype)
+    return choose(_COUNTERS, [flat], {}).count(flat, edges, bins).astype(x.dtype)
+
+
+class _Bins(Implementation):
+    """Counts by whole-array passes, on any device."""
+
+    name = "generic"
+
+    @staticmethod
+    def count(flat, edges, bins):
+        xp = xp_of(flat)
+        first, last = edges[0], edges[-1]
+        inside = (flat >= first) & (flat <= last)
+        v = xp.where(inside, flat, first)
+        # PyTorch's linear estimate of the bin, then one step either way to agree with the edges exactly.
+        pos = xp.minimum(((v - first) * bins / (last - first)).astype(np.int64), bins - 1)
+        pos -= v < edges[pos]
+        pos += (pos < bins - 1) & (v >= edges[pos + 1])
+        return xp.bincount(xp.where(inside, pos, bins), minlength=bins + 1)[:bins]
+
+
+class _CompiledBins(_Bins):
+    """The same bins in one compiled pass (float CPU arrays, with numba)."""
+
+    name = "numba"
+    count = staticmethod(bin_counts)
+
+    @staticmethod
+    def applies(flat, **options):
+        return jit.takes_floats(flat)
+
+
+_COUNTERS = (_CompiledBins, _Bins)
 
 
 def _edge(v):

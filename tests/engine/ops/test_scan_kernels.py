@@ -1,6 +1,6 @@
-"""The compiled cumsum/cumprod, cummax/cummin and nansum kernels where the op table's small samples do not
-reach: work split over the threads (by rows, or by parts of one long line for nansum), against the
-generic path (bit for bit for the scans, whose order of operations is NumPy's)."""
+"""The compiled cumsum/cumprod, cummax/cummin, nansum and histc kernels where the op table's small samples
+do not reach: work split over the threads (by rows, or by parts of one long line for nansum and histc),
+against the generic path (bit for bit for the scans, whose order of operations is NumPy's, and histc)."""
 
 from __future__ import annotations
 
@@ -69,3 +69,14 @@ def test_threaded_nansum(kwargs):
     (ours,), (generic,) = _run(ops, "numba"), _run(ops, "masked")
     np.testing.assert_allclose(ours, want, rtol=1e-6)
     np.testing.assert_allclose(generic, want, rtol=1e-4)
+
+
+@pytest.mark.parametrize("nans, bins, lo, hi", [(False, 100, 0, 0), (True, 7, 0.6, 1.4), (True, 1000, -1.0, 1.25)])
+def test_threaded_histc(nans, bins, lo, hi):
+    x, _ = _input(_ROWS, nans=nans)
+
+    def ops():
+        return [engine.histc(x.detach(), bins, lo, hi)]
+
+    (ours,), (generic,) = _run(ops, "numba"), _run(ops, "generic")
+    np.testing.assert_array_equal(ours, generic)

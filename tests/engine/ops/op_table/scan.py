@@ -306,6 +306,7 @@ HISTOGRAM = [
             S("empty", (0,), kwargs={"bins": 4}),
             S("0d", (), kwargs={"bins": 5}),
             S("nan and inf in range", np.array([np.nan, 1.0, np.inf, 0.2]), kwargs={"bins": 4, "min": 0, "max": 1}),
+            S("300x40,bins=37,min=-1.3,max=2.1", (300, 40), kwargs={"bins": 37, "min": -1.3, "max": 2.1}),
         ],
         error_inputs=lambda: [
             ErrorInput(S("int64", np.array([1, 2]), dtypes=("int64",)), NotImplementedError,
@@ -319,5 +320,6 @@ HISTOGRAM = [
         ],
         dtypes=FLOATS,
         supports_grad=False,
+        implementations=("numba", "generic"),
     ),
 ]
