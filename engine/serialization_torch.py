@@ -179,14 +179,13 @@ class Rebuilder:
         if full in _ADMITTED_UNSUPPORTED:
             raise Refused(f"the checkpoint uses {full}, which this engine does not support")
         shown = full.removeprefix("builtins.")
-        name = shown.rsplit(".", 1)[-1]
         raise WeightsOnlyError("", f"Weights only load failed. This file can still be loaded, to do so you have "
                                    f"two options, do those steps only if you trust the source of the checkpoint. "
                                    f"\n\t(1) {UNSAFE_MESSAGE}\n\t(2) Alternatively, to load with `weights_only=True` "
                                    f"please check the recommended steps in the following error message.\n\t"
                                    f"WeightsUnpickler error: Unsupported global: GLOBAL {shown} was not an allowed "
-                                   f"global by default. Please use `torch.serialization.add_safe_globals([{name}])` "
-                                   f"or the `torch.serialization.safe_globals([{name}])` context manager to "
+                                   f"global by default. Please use `torch.serialization.add_safe_globals([{shown}])` "
+                                   f"or the `torch.serialization.safe_globals([{shown}])` context manager to "
                                    f"allowlist this global if you trust this class/function.")
 
     def reference(self, pid):

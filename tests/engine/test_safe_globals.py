@@ -50,9 +50,9 @@ def checkpoint(tmp_path):
 
 def test_refused_until_allowlisted_with_torchs_advice(checkpoint):
     path, _ = checkpoint
-    with pytest.raises(pickle.UnpicklingError, match=r"Unsupported global: GLOBAL test_safe_globals\.Config was not an allowed "
-                                        r"global by default\. Please use `torch\.serialization\.add_safe_globals"
-                                        r"\(\[Config\]\)`") as ours:
+    advice = (r"Unsupported global: GLOBAL test_safe_globals\.Config was not an allowed global by default\. Please "
+              r"use `torch\.serialization\.add_safe_globals\(\[test_safe_globals\.Config\]\)`")
+    with pytest.raises(pickle.UnpicklingError, match=advice) as ours:
         engine.load(path)
     with pytest.raises(pickle.UnpicklingError, match="add_safe_globals") as theirs:
         torch.load(path)
