@@ -10,10 +10,16 @@ def _repr(self):
 
 
 def _type(name, fields):
-    cls = collections.namedtuple(name, fields)
-    cls.__module__ = __name__
-    cls.__repr__ = _repr
-    cls.n_fields = cls.n_sequence_fields = len(cls._fields)
+    base = collections.namedtuple(name, fields)
+
+    def __new__(cls, *values):
+        """``max(values, indices)``, or from one sequence as PyTorch's ``torch.return_types.max((v, i))``."""
+        if len(values) == 1 and len(fields) > 1:
+            values = tuple(values[0])
+        return base.__new__(cls, *values)
+
+    cls = type(name, (base,), {"__slots__": (), "__new__": __new__, "__repr__": _repr, "__module__": __name__})
+    cls.n_fields = cls.n_sequence_fields = len(fields)
     return cls
 
 
@@ -41,6 +47,7 @@ linalg_inv_ex = _type("linalg_inv_ex", ("inverse", "info"))
 linalg_cholesky_ex = _type("linalg_cholesky_ex", ("L", "info"))
 linalg_lstsq = _type("linalg_lstsq", ("solution", "residuals", "rank", "singular_values"))
 linalg_lu_factor = _type("linalg_lu_factor", ("LU", "pivots"))
+linalg_lu_factor_ex = _type("linalg_lu_factor_ex", ("LU", "pivots", "info"))
 linalg_lu = _type("linalg_lu", ("P", "L", "U"))
 lu_unpack = _type("lu_unpack", ("P", "L", "U"))
 histogram = _type("histogram", ("hist", "bin_edges"))

@@ -6,20 +6,14 @@ sign of each singular or eigen vector is arbitrary, so only functions invariant 
 gradients.
 """
 
-import collections
 import warnings
 
+from .. import return_types
 from ..ops.op import Op, xp_of
 from ..ops.shape import cat, mT
 from ..threads import cpu_matmul
 from .checks import check_matrix, cholesky_or_raise, inv_or_raise
 from .triangular import SolveTriangular
-
-qr_result = collections.namedtuple("linalg_qr", ["Q", "R"])
-svd_result = collections.namedtuple("linalg_svd", ["U", "S", "Vh"])
-eigh_result = collections.namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])
-legacy_svd_result = collections.namedtuple("svd", ["U", "S", "V"])
-legacy_qr_result = collections.namedtuple("qr", ["Q", "R"])
 
 
 def _t(a):
@@ -270,12 +264,12 @@ def qr(A, mode="reduced"):
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), 'r', "
                            "or 'complete'")
     check_matrix("linalg.qr", A, square=False)
-    return qr_result(*QR.apply(A, mode=mode))
+    return return_types.linalg_qr(*QR.apply(A, mode=mode))
 
 
 def svd(A, full_matrices=True, *, driver=None):
     check_matrix("linalg.svd", A, square=False)
-    return svd_result(*SVD.apply(A, full_matrices=full_matrices))
+    return return_types.linalg_svd(*SVD.apply(A, full_matrices=full_matrices))
 
 
 def svdvals(A, *, driver=None):
@@ -288,16 +282,16 @@ def legacy_svd(input, some=True, compute_uv=True):
     if not compute_uv:
         m, n = input.shape[-2:]
         batch = tuple(input.shape[:-2])
-        return legacy_svd_result(input.new_zeros(*batch, m, m), svdvals(input), input.new_zeros(*batch, n, n))
+        return return_types.svd(input.new_zeros(*batch, m, m), svdvals(input), input.new_zeros(*batch, n, n))
     u, s, vh = svd(input, full_matrices=not some)
-    return legacy_svd_result(u, s, mT(vh))
+    return return_types.svd(u, s, mT(vh))
 
 
 def legacy_qr(input, some=True):
     """``torch.qr`` and ``Tensor.qr``: ``some`` for linalg.qr's ``mode`` (deprecated in PyTorch, which warns)."""
     warnings.warn("torch.qr is deprecated in favor of torch.linalg.qr and will be removed in a future PyTorch "
                   "release.", UserWarning, stacklevel=2)
-    return legacy_qr_result(*qr(input, "reduced" if some else "complete"))
+    return return_types.qr(*qr(input, "reduced" if some else "complete"))
 
 
 def _check_uplo(UPLO):
@@ -308,7 +302,7 @@ def _check_uplo(UPLO):
 def eigh(A, UPLO="L"):
     check_matrix("linalg.eigh", A)
     _check_uplo(UPLO)
-    return eigh_result(*Eigh.apply(A, UPLO=UPLO))
+    return return_types.linalg_eigh(*Eigh.apply(A, UPLO=UPLO))
 
 
 def eigvalsh(A, UPLO="L"):

@@ -1,10 +1,10 @@
 """Inverses and determinants: inv, det, slogdet, solve, matrix_power, with PyTorch's analytic backward."""
 
-import collections
 import math
 
 import numpy as np
 
+from .. import return_types
 from ..creation import eye
 from ..dtypes import bool_, legacy_name
 from ..ops.elementwise import where
@@ -14,8 +14,6 @@ from ..ops.shape import mT, stack
 from ..threads import cpu_matmul
 from .checks import check_matrix, inv_or_raise, solve_or_raise
 from .factorizations import SVD
-
-slogdet_result = collections.namedtuple("linalg_slogdet", ["sign", "logabsdet"])
 
 
 def _t(a):
@@ -157,7 +155,7 @@ def det(A):
 
 def slogdet(A):
     check_matrix("linalg.slogdet", A)
-    return slogdet_result(*Slogdet.apply(A))
+    return return_types.linalg_slogdet(*Slogdet.apply(A))
 
 
 def logdet(input):

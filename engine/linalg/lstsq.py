@@ -6,17 +6,16 @@ every matrix has full rank; what a driver does not compute is an empty tensor. T
 PyTorch's (that of ``pinv(A) B``); ``rank``, ``singular_values`` and ``residuals`` carry none.
 """
 
-import collections
 
 import numpy as np
 
+from .. import return_types
 from ..autograd.grad_mode import no_grad
 from ..dtypes import int64, legacy_name
 from ..ops.convert import cast
 from .factorizations import svdvals
 from .pseudo_inverse import pinv
 
-lstsq_result = collections.namedtuple("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
 _DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
 
 
@@ -64,4 +63,4 @@ def lstsq(A, B, rcond=None, *, driver=None):
         if driver != "gelsy" and m > n and (driver == "gels" or bool((rank == n).all())):
             residuals = (A @ solution - rhs).pow(2).sum(-2)
         singular_values = values if driver in ("gelsd", "gelss") else empty
-    return lstsq_result(solution.squeeze(-1) if vector else solution, residuals, rank, singular_values)
+    return return_types.linalg_lstsq(solution.squeeze(-1) if vector else solution, residuals, rank, singular_values)

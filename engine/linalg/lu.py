@@ -7,10 +7,10 @@ largest magnitude, 1-based int32 pivots). Only ``lu_factor`` is an op with its o
 higher derivatives follow.
 """
 
-import collections
 
 import numpy as np
 
+from .. import return_types
 from ..creation import eye
 from ..dtypes import legacy_name
 from ..ops.op import Op, xp_of
@@ -19,11 +19,6 @@ from ..tensor import make_tensor
 from .checks import LinAlgError, batch_prefix, to_host
 from .tensor_backward import array_backward
 from .triangular import SolveTriangular
-
-lu_factor_result = collections.namedtuple("linalg_lu_factor", ["LU", "pivots"])
-lu_factor_ex_result = collections.namedtuple("linalg_lu_factor_ex", ["LU", "pivots", "info"])
-lu_result = collections.namedtuple("linalg_lu", ["P", "L", "U"])
-lu_unpack_result = collections.namedtuple("lu_unpack", ["P", "L", "U"])
 
 
 def getrf(xp, a):
@@ -136,7 +131,7 @@ def lu_factor_ex(A, *, pivot=True, check_errors=False):
     lu, pivots, info = LUFactor.apply(A)
     if check_errors:
         _raise_singular("torch.linalg.lu_factor_ex", info)
-    return lu_factor_ex_result(lu, pivots, info)
+    return return_types.linalg_lu_factor_ex(lu, pivots, info)
 
 
 def lu_factor(A, *, pivot=True):
@@ -144,7 +139,7 @@ def lu_factor(A, *, pivot=True):
     _check_lu_input("linalg.lu_factor", A, pivot)
     lu, pivots, info = LUFactor.apply(A)
     _raise_singular("torch.linalg.lu_factor", info)
-    return lu_factor_result(lu, pivots)
+    return return_types.linalg_lu_factor(lu, pivots)
 
 
 def _raise_singular(name, info):
@@ -165,14 +160,14 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):
     if unpack_pivots:
         pivots = LU_pivots._data
         p = make_tensor(permutation(xp_of(pivots), pivots, LU_data.shape[-2], LU_data._data.dtype), LU_data.device)
-    return lu_unpack_result(p, low, up)
+    return return_types.lu_unpack(p, low, up)
 
 
 def lu(A, *, pivot=True):
     """``(P, L, U)`` with ``A = P L U``; singular matrices are factorized too."""
     _check_lu_input("linalg.lu", A, pivot)
     lu_data, pivots, _ = LUFactor.apply(A)
-    return lu_result(*lu_unpack(lu_data, pivots))
+    return return_types.linalg_lu(*lu_unpack(lu_data, pivots))
 
 
 def lu_solve(LU, pivots, B, *, left=True, adjoint=False):

@@ -1,22 +1,15 @@
 """Reductions: sum, mean, var, std, prod, amax/amin, max/min, argmax/argmin, norm, logsumexp."""
 
-import collections
 import math
 import warnings
 
 import numpy as np
 
-from .. import dtypes
+from .. import dtypes, return_types
 from ..tensor import Tensor, make_tensor, wrap_dim
 from .convert import cast
 from .elementwise import maximum, minimum
 from .op import Op, compute, xp_of
-
-values_indices = collections.namedtuple("values_indices", ["values", "indices"])
-
-
-class torch_return_types:
-    max = min = mode = median = kthvalue = sort = topk = values_indices
 
 
 def normalize_dims(dim, ndim):
@@ -400,22 +393,22 @@ class MinDim(MaxDim):
     pick = "argmin"
 
 
-def _max_min(full_op, dim_op, binary, input, dim, keepdim):
+def _max_min(full_op, dim_op, binary, result, input, dim, keepdim):
     if isinstance(dim, Tensor):
         return binary(input, dim)
     if dim is None:
         return full_op.apply(input, dims=None, keepdim=False)
     axis = normalize_dims(dim, input._data.ndim)[0]
     values, indices = dim_op.apply(input, axis=axis, keepdim=keepdim)
-    return values_indices(values, indices)
+    return result(values, indices)
 
 
 def max(input, dim=None, keepdim=False):
-    return _max_min(MaxAll, MaxDim, maximum, input, dim, keepdim)
+    return _max_min(MaxAll, MaxDim, maximum, return_types.max, input, dim, keepdim)
 
 
 def min(input, dim=None, keepdim=False):
-    return _max_min(MinAll, MinDim, minimum, input, dim, keepdim)
+    return _max_min(MinAll, MinDim, minimum, return_types.min, input, dim, keepdim)
 
 
 def _arg(name, input, dim, keepdim):

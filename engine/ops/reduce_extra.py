@@ -1,10 +1,9 @@
 """Reductions built on ``reduce``'s helpers: nansum, nanmean, aminmax."""
 
-import collections
 
 import numpy as np
 
-from .. import dtypes
+from .. import dtypes, return_types
 from ..backend import Implementation, is_host
 from ..tensor import wrap_dim
 from . import jit
@@ -12,8 +11,6 @@ from .convert import cast
 from .op import Op, compute, xp_of
 from .reduce import _axis, _int_to_long, constant, expand_grad, expand_grad_graph, normalize_dims
 from .reduce_extra_kernels import nan_skipping_sum
-
-aminmax_result = collections.namedtuple("aminmax", ["min", "max"])
 
 
 class MaskedSum(Implementation):
@@ -143,4 +140,4 @@ def aminmax(input, *, dim=None, keepdim=False):
         dims = (wrap_dim(dim, len(shape)),)
         if shape and not shape[dims[0]]:
             raise IndexError(f"aminmax: Expected reduction dim {dims[0]} to have non-zero size.")
-    return aminmax_result(*AminMax.apply(input, dims=dims, keepdim=keepdim))
+    return return_types.aminmax(*AminMax.apply(input, dims=dims, keepdim=keepdim))

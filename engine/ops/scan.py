@@ -8,14 +8,14 @@ element.
 
 import numpy as np
 
-from .. import dtypes
+from .. import dtypes, return_types
 from ..backend import Implementation, is_host
 from ..tensor import wrap_dim
 from . import jit
 from .convert import cast
 from .inplace import apply_inplace
 from .op import Op, xp_of
-from .reduce import _int_to_long, constant, values_indices
+from .reduce import _int_to_long, constant
 from .scan_kernels import running, running_extreme, running_extreme_grad
 from .scatter import scatter_add
 
@@ -327,11 +327,11 @@ def cumprod(input, dim, *, dtype=None):
 
 
 def cummax(input, dim):
-    return values_indices(*Cummax.apply(input, axis=_dim(input, dim)))
+    return return_types.cummax(*Cummax.apply(input, axis=_dim(input, dim)))
 
 
 def cummin(input, dim):
-    return values_indices(*Cummin.apply(input, axis=_dim(input, dim)))
+    return return_types.cummin(*Cummin.apply(input, axis=_dim(input, dim)))
 
 
 def logcumsumexp(input, dim):

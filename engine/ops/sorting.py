@@ -13,10 +13,10 @@ import math
 
 import numpy as np
 
-from .. import dtypes
+from .. import dtypes, return_types
 from ..tensor import Tensor, wrap_dim
 from .op import Op, compute, xp_of
-from .reduce import constant, values_indices
+from .reduce import constant
 from .scatter import scatter
 
 
@@ -253,7 +253,7 @@ def _nonempty(name, input, axis):
 def sort(input, dim=-1, descending=False, *, stable=False):
     """Always stable (``stable`` changes nothing): equal values keep their input order."""
     values, indices = Sort.apply(input, axis=wrap_dim(dim, input._data.ndim), descending=descending)
-    return values_indices(values, indices)
+    return return_types.sort(values, indices)
 
 
 def argsort(input, dim=-1, descending=False, stable=False):
@@ -277,7 +277,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     if not 0 <= k <= _size(input, axis):
         raise RuntimeError("selected index k out of range")
     values, indices = TopK.apply(input, axis=axis, k=k, largest=largest)
-    return values_indices(values, indices)
+    return return_types.topk(values, indices)
 
 
 def kthvalue(input, k, dim=-1, keepdim=False):
@@ -286,31 +286,31 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     if not 1 <= k <= _size(input, axis):
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {axis}")
     values, indices = KthValue.apply(input, axis=axis, keepdim=keepdim, k=k)
-    return values_indices(values, indices)
+    return return_types.kthvalue(values, indices)
 
 
-def _median(all_op, dim_op, input, dim, keepdim):
+def _median(all_op, dim_op, result, input, dim, keepdim):
     if dim is None:
         return all_op.apply(input)
     axis = wrap_dim(dim, input._data.ndim)
     _nonempty("median", input, axis)  # nanmedian's message too, as in PyTorch
     values, indices = dim_op.apply(input, axis=axis, keepdim=keepdim)
-    return values_indices(values, indices)
+    return result(values, indices)
 
 
 def median(input, dim=None, keepdim=False):
-    return _median(MedianAll, MedianDim, input, dim, keepdim)
+    return _median(MedianAll, MedianDim, return_types.median, input, dim, keepdim)
 
 
 def nanmedian(input, dim=None, keepdim=False):
-    return _median(NanMedianAll, NanMedianDim, input, dim, keepdim)
+    return _median(NanMedianAll, NanMedianDim, return_types.nanmedian, input, dim, keepdim)
 
 
 def mode(input, dim=-1, keepdim=False):
     axis = wrap_dim(dim, input._data.ndim)
     _nonempty("mode", input, axis)
     values, indices = Mode.apply(input, axis=axis, keepdim=keepdim)
-    return values_indices(values, indices)
+    return return_types.mode(values, indices)
 
 
 def _lexical_order(lines):
