@@ -74,16 +74,25 @@ def checked_hook_result(out, g, create_graph):
     return out if create_graph else out._data
 
 
-def deliver_graph_to_leaf(t, g, capture, accumulate):
-    """A leaf's gradient tensor ``g``: through its hooks, into ``capture`` and, when accumulating, ``.grad``
-    (kept with its graph; an existing ``.grad`` is replaced by the sum, not changed in place)."""
-    for hook in list((t._hooks or {}).values()):
-        out = hook(g)
-        if out is not None:
-            g = checked_hook_result(out, g, True)
+def through_leaf_hooks(t, g, capture, create_graph):
+    """A leaf's gradient after the leaf's hooks, also added into ``grad()``'s ``capture`` when it asks for this
+    leaf: an array, or with ``create_graph`` a tensor."""
+    hooks = t._hooks
+    if hooks:
+        for hook in list(hooks.values()):
+            out = hook(g if create_graph else make_tensor(g, t._device))
+            if out is not None:
+                g = checked_hook_result(out, g, create_graph)
     if capture is not None and id(t) in capture:
         prev = capture[id(t)]
         capture[id(t)] = g if prev is None else prev + g
+    return g
+
+
+def deliver_graph_to_leaf(t, g, capture, accumulate):
+    """A leaf's gradient tensor ``g``: through its hooks, into ``capture`` and, when accumulating, ``.grad``
+    (kept with its graph; an existing ``.grad`` is replaced by the sum, not changed in place)."""
+    g = through_leaf_hooks(t, g, capture, True)
     if not accumulate:
         return
     if g._device is not t._device or g._data.dtype != t._data.dtype:

@@ -12,7 +12,7 @@ from ..backend import CPU, device_context, device_of, transfer
 from ..creation import tensor
 from ..dtypes import FLOAT_KINDS
 from ..tensor import Tensor, make_tensor
-from .double_backward import backward_with_graph, checked_hook_result, deliver_graph_to_leaf
+from .double_backward import backward_with_graph, checked_hook_result, deliver_graph_to_leaf, through_leaf_hooks
 from .grad_mode import set_grad_enabled
 from .graph import Node
 
@@ -344,15 +344,8 @@ def _store_retained(retained, grads, create_graph):
 
 
 def _deliver_to_leaf(t, g, capture, accumulate):
-    hooks = t._hooks
-    if hooks:
-        for hook in list(hooks.values()):
-            out = hook(make_tensor(g, t._device))
-            if out is not None:
-                g = checked_hook_result(out, g, False)
-    if capture is not None and id(t) in capture:
-        prev = capture[id(t)]
-        capture[id(t)] = g if prev is None else prev + g
+    if t._hooks or capture is not None:
+        g = through_leaf_hooks(t, g, capture, False)
     if not accumulate:
         return
     if g.__class__ is not np.ndarray or t._device is not CPU:
