@@ -432,6 +432,16 @@ def argmin(input, dim=None, keepdim=False):
     return _arg("argmin", input, dim, keepdim)
 
 
+def _sum_of_squares(xp, x, axis, keepdim):
+    """``(x * x).sum(axis)`` in one pass where it can be: a dot product of the flat array with itself for a
+    whole-array sum (BLAS, no squared copy)."""
+    if axis is None and x.dtype.kind == "f" and x.size:
+        flat = x.reshape(-1)
+        total = xp.dot(flat, flat)
+        return total.reshape((1,) * x.ndim) if keepdim else total
+    return (x * x).sum(axis=axis, keepdims=keepdim)
+
+
 class Norm(Op):
     __slots__ = ("dims", "keepdim", "out", "p", "x")
     _name = "NormBackward1"
@@ -441,10 +451,11 @@ class Norm(Op):
         xp = xp_of(x)
         axis = _axis(dims, x.ndim)
         self.x, self.p, self.dims, self.keepdim = x, p, dims, keepdim
-        a = xp.abs(x)
         if p == 2:
-            out = xp.sqrt((x * x).sum(axis=axis, keepdims=keepdim))
-        elif p == 1:
+            self.out = out = xp.sqrt(_sum_of_squares(xp, x, axis, keepdim))
+            return out
+        a = xp.abs(x)
+        if p == 1:
             out = a.sum(axis=axis, keepdims=keepdim)
         elif p == math.inf:
             out = a.max(axis=axis, keepdims=keepdim)
