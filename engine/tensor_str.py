@@ -28,10 +28,7 @@ __all__ = ["format_tensor", "get_printoptions", "printoptions", "set_printoption
 # do not print a ``dtype=`` suffix (empty tensors only omit it for this one).
 _DEFAULT_DTYPE = "float32"
 _IMPLICIT_DTYPES = frozenset({_DEFAULT_DTYPE, "int64", "bool"})
-_DTYPE_PREFIX = "engine."
-# Line-wrap decisions measure the dtype suffix as PyTorch spells it ("torch.float16"),
-# so the layout is PyTorch's exactly, with only the dtype text differing.
-_TORCH_DTYPE_PREFIX = "torch."
+_DTYPE_PREFIX = "torch."  # dtypes print with PyTorch's names, as ``repr(engine.float16)`` does
 _PREFIX = "tensor("
 
 
@@ -300,8 +297,7 @@ def format_tensor(values: Any, dtype_name: str, suffixes: list[str]) -> str:
         size = f"size={tuple(values.shape)}"
         measured.append((size, len(size)))
     if show_dtype:
-        measured.append(
-            (f"dtype={_DTYPE_PREFIX}{dtype_name}", len(f"dtype={_TORCH_DTYPE_PREFIX}{dtype_name}"))
-        )
+        dtype_text = f"dtype={_DTYPE_PREFIX}{dtype_name}"
+        measured.append((dtype_text, len(dtype_text)))
     measured += [(s, len(s)) for s in suffixes if not s.startswith("device=")]
     return _add_suffixes(_PREFIX + body, measured, indent)

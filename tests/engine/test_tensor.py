@@ -186,7 +186,7 @@ def test_pickle_and_deepcopy():
 
 def test_printing():
     assert repr(engine.ones(2, 2) * 4.5) == "tensor([[4.5000, 4.5000],\n        [4.5000, 4.5000]])"
-    assert repr(engine.from_numpy(np.ones(5) * 2)) == "tensor([2., 2., 2., 2., 2.], dtype=engine.float64)"
+    assert repr(engine.from_numpy(np.ones(5) * 2)) == "tensor([2., 2., 2., 2., 2.], dtype=torch.float64)"
     x = engine.ones(2, 2, requires_grad=True)
     assert repr(x) == "tensor([[1., 1.],\n        [1., 1.]], requires_grad=True)"
     assert repr(((x + 2) * (x + 2) * 3).mean()) == "tensor(27., grad_fn=<MeanBackward0>)"

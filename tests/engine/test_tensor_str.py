@@ -30,10 +30,6 @@ def _rng() -> np.random.Generator:
     return np.random.default_rng(1234)
 
 
-def _torch_repr(tensor) -> str:
-    return repr(tensor).replace("dtype=torch.", "dtype=engine.")
-
-
 def _dtype_name(arr: np.ndarray) -> str:
     return "bool" if arr.dtype == np.bool_ else str(arr.dtype)
 
@@ -48,7 +44,7 @@ def _assert_matches_torch(arr: np.ndarray, suffix_kind: str | None = None) -> No
     elif suffix_kind == "mul":
         tensor = tensor.requires_grad_() * 1
         suffixes = ["grad_fn=<MulBackward0>"]
-    expected = _torch_repr(tensor)
+    expected = repr(tensor)
     assert format_tensor(arr, _dtype_name(arr), suffixes) == expected
 
 
@@ -131,7 +127,7 @@ _ALL_CASES = {**_random_float32_cases(), **_special_cases()}
             [],
             "tensor([[4.5000, 4.5000],\n        [4.5000, 4.5000]])",
         ),
-        (np.full(5, 2.0), "float64", [], "tensor([2., 2., 2., 2., 2.], dtype=engine.float64)"),
+        (np.full(5, 2.0), "float64", [], "tensor([2., 2., 2., 2., 2.], dtype=torch.float64)"),
         (
             np.array(27.0, np.float32),
             "float32",
@@ -140,10 +136,10 @@ _ALL_CASES = {**_random_float32_cases(), **_special_cases()}
         ),
         (np.array([True, False]), "bool", [], "tensor([ True, False])"),
         (np.array([1, 2, 3]), "int64", [], "tensor([1, 2, 3])"),
-        (np.array([1, -20, 3], np.int32), "int32", [], "tensor([  1, -20,   3], dtype=engine.int32)"),
+        (np.array([1, -20, 3], np.int32), "int32", [], "tensor([  1, -20,   3], dtype=torch.int32)"),
         (np.zeros((0, 3), np.float32), "float32", [], "tensor([], size=(0, 3))"),
         (np.zeros((0,), np.float32), "float32", [], "tensor([])"),
-        (np.zeros((0,), np.int64), "int64", [], "tensor([], dtype=engine.int64)"),
+        (np.zeros((0,), np.int64), "int64", [], "tensor([], dtype=torch.int64)"),
         (np.array([1.5, np.nan, np.inf], np.float32), "float32", [], "tensor([1.5000,    nan,    inf])"),
         (np.array([1.0, np.nan, -np.inf], np.float32), "float32", [], "tensor([1., nan, -inf])"),
         (np.array([1e-5, 1.0], np.float32), "float32", [], "tensor([1.0000e-05, 1.0000e+00])"),
@@ -158,7 +154,7 @@ _ALL_CASES = {**_random_float32_cases(), **_special_cases()}
             np.array([1.0, 2.0]),
             "float64",
             ["device='cuda:0'", "grad_fn=<AddBackward0>"],
-            "tensor([1., 2.], device='cuda:0', dtype=engine.float64, grad_fn=<AddBackward0>)",
+            "tensor([1., 2.], device='cuda:0', dtype=torch.float64, grad_fn=<AddBackward0>)",
         ),
         (
             np.arange(2000, dtype=np.int64),
@@ -242,7 +238,7 @@ def test_matches_torch_mean_grad_fn():
     arr = np.full((3, 3), 27.0, np.float32)
     tensor = torch.from_numpy(arr).requires_grad_().mean()
     value = tensor.detach().numpy()
-    assert format_tensor(value, "float32", ["grad_fn=<MeanBackward0>"]) == _torch_repr(tensor)
+    assert format_tensor(value, "float32", ["grad_fn=<MeanBackward0>"]) == repr(tensor)
 
 
 def test_matches_torch_suffix_wraps_to_new_line():
@@ -250,7 +246,7 @@ def test_matches_torch_suffix_wraps_to_new_line():
     for length in range(1, 30):
         arr = (np.arange(length, dtype=np.float64) + 0.5) * 3
         tensor = torch.from_numpy(arr.copy()).requires_grad_() * 1
-        expected = _torch_repr(tensor)
+        expected = repr(tensor)
         assert format_tensor(arr, "float64", ["grad_fn=<MulBackward0>"]) == expected
 
 
@@ -279,7 +275,7 @@ def test_matches_torch_with_printoptions(options):
     torch.set_printoptions(**options)
     for name in sorted(_ALL_CASES):
         arr = _ALL_CASES[name]
-        expected = _torch_repr(torch.from_numpy(arr.copy()))
+        expected = repr(torch.from_numpy(arr.copy()))
         assert format_tensor(arr, _dtype_name(arr), []) == expected, name
 
 
@@ -288,7 +284,7 @@ def test_set_printoptions_precision_2_matches_torch():
     set_printoptions(precision=2)
     torch.set_printoptions(precision=2)
     arr = _rng().standard_normal((5, 3)).astype(np.float32)
-    expected = _torch_repr(torch.from_numpy(arr))
+    expected = repr(torch.from_numpy(arr))
     assert format_tensor(arr, "float32", []) == expected
     assert "0000" not in expected
     assert get_printoptions() == {
@@ -316,19 +312,19 @@ def test_random_fuzz_matches_torch():
         dtype = (np.float16, np.float32, np.float64)[int(rng.integers(0, 3))]
         with np.errstate(over="ignore"):
             arr = arr.astype(dtype)
-        expected = _torch_repr(torch.from_numpy(arr.copy()))
+        expected = repr(torch.from_numpy(arr.copy()))
         assert format_tensor(arr, str(arr.dtype), []) == expected, repr(arr)
 
 
 def test_dtype_suffix_wraps_like_torch():
-    """The wrap decision measures ``dtype=torch.<name>``, so only the dtype text differs."""
+    """The ``dtype=`` suffix wraps onto its own line where torch's does."""
     torch = pytest.importorskip("torch")
     for width in range(40, 90):
         torch.set_printoptions(linewidth=width)
         set_printoptions(linewidth=width)
         for length in range(1, 12):
             arr = np.arange(length, dtype=np.float16) + np.float16(0.5)
-            expected = _torch_repr(torch.from_numpy(arr))
+            expected = repr(torch.from_numpy(arr))
             assert format_tensor(arr, "float16", []) == expected, (width, length)
 
 

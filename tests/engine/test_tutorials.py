@@ -101,7 +101,7 @@ def test_numpy_bridge():
         "tensor([2., 2., 2., 2., 2.])",
         "[2. 2. 2. 2. 2.]",
         "[2. 2. 2. 2. 2.]",
-        "tensor([2., 2., 2., 2., 2.], dtype=engine.float64)",
+        "tensor([2., 2., 2., 2., 2.], dtype=torch.float64)",
         "tensor(-1000.)",
     ]
 
