@@ -2,20 +2,22 @@
 softmax, products with a bias) compute in float32 and round their results to bfloat16.
 
 NumPy runs ml_dtypes' bfloat16 loops with a bfloat16 accumulator, so a sum of a few hundred values already
-stalls (256 + 0.5 rounds to 256); PyTorch's CPU kernels accumulate in float32 (its "opmath" type). The op
-classes below get their ``forward`` and ``backward`` wrapped once, here: with a bfloat16 array among their
-arguments, they run on float32 copies (what forward keeps for backward is float32 too) and round what they
-return; any other call goes straight through. Elementwise ops need nothing: ml_dtypes evaluates each element
-in float32 already.
+stalls (256 + 0.5 rounds to 256); PyTorch's CPU kernels accumulate in float32 (its "opmath" type). Each op
+class below (and its subclasses) gets a subclass, made once here, whose ``forward`` and ``backward`` run on
+float32 copies of the bfloat16 arrays (what forward keeps for backward is float32 too) and round what they
+return; ``Op.apply`` makes that subclass's node when the first input is bfloat16, so other dtypes pay one
+dtype check. Elementwise ops need nothing: ml_dtypes evaluates each element in float32 already.
 """
 
 import functools
 
 import numpy as np
 
+from .. import dtypes
 from ..ops import activation, loss, norm, pool, reduce, reduce_extra, scan, softmax
 from ..ops.conv import Conv2d
 from ..ops.matmul import Linear
+from ..ops.op import in_float32
 
 IN_FLOAT32 = (
     reduce.Sum, reduce.SumDim, reduce.Mean, reduce.MeanDim, reduce.Var, reduce.Std, reduce.Norm, reduce.Prod,
@@ -29,6 +31,7 @@ IN_FLOAT32 = (
 )
 
 _FLOAT32 = np.dtype(np.float32)
+_BFLOAT16 = dtypes.bfloat16.np
 
 
 def _rounded(out, dtype):
@@ -42,18 +45,23 @@ def _rounded(out, dtype):
 def _in_float32(method):
     @functools.wraps(method)
     def run(self, *arrays, **options):
-        for a in arrays:
-            if a is not None and a.dtype.kind == "V":  # bfloat16, the engine's only "V" arrays
-                widened = [b.astype(_FLOAT32) if b is not None and b.dtype.kind == "V" else b for b in arrays]
-                return _rounded(method(self, *widened, **options), a.dtype)
-        return method(self, *arrays, **options)
+        widened = [a.astype(_FLOAT32) if a is not None and a.dtype.kind == "V" else a for a in arrays]
+        return _rounded(method(self, *widened, **options), _BFLOAT16)
 
-    run.in_float32 = True
     return run
 
 
+def _register(cls):
+    """``cls`` and its subclasses each get a subclass (same node name) whose forward and backward widen
+    bfloat16 arrays to float32 and round what they return; ``Op.apply`` picks it for bfloat16 inputs."""
+    if cls not in in_float32:
+        in_float32[cls] = type(cls.__name__, (cls,), {
+            "__slots__": (), "__module__": cls.__module__,
+            "forward": _in_float32(cls.forward), "backward": _in_float32(cls.backward)})
+    for sub in cls.__subclasses__():
+        if sub not in in_float32.values():
+            _register(sub)
+
+
 for _cls in IN_FLOAT32:
-    for _name in ("forward", "backward"):
-        _method = getattr(_cls, _name)
-        if not getattr(_method, "in_float32", False):
-            setattr(_cls, _name, _in_float32(_method))
+    _register(_cls)

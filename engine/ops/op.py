@@ -19,6 +19,9 @@ from ..threads import cpu_binary
 
 _new = object.__new__
 _release_names = {}
+# op class -> its subclass that computes bfloat16 in float32 and rounds (filled by ``engine.amp.opmath``, which
+# ``Op.apply`` cannot import: the amp package imports the ops)
+in_float32 = {}
 
 
 class Op(Node):
@@ -73,6 +76,8 @@ class Op(Node):
                 arrays = [t._data for t in inputs]
             else:
                 arrays = [t._data for t in inputs]
+        if arrays[0].dtype.kind == "V" and cls in in_float32:  # bfloat16 into an accumulating op
+            node = _new(in_float32[cls])
         if cls.implementations:
             node._impl = choose(cls.implementations, arrays, options)
         try:
