@@ -151,6 +151,25 @@ def cpu_shares(n, work=None, min_work=PARALLEL_MIN_SIZE):
     return list(itertools.pairwise(bounds))
 
 
+def cpu_batched(fn, a, *rest):
+    """``fn(a, *rest)`` for a NumPy stack of matrices ``a`` (LAPACK through ``np.linalg``), its leading batch
+    split over the CPU threads: NumPy's linalg loops release the GIL but take one matrix after another.
+    Arguments of ``rest`` with the same leading batch are split with it; others go whole to every share."""
+    n = a.shape[0] if a.ndim >= 3 else 0
+    if _num_threads < 2 or n < 2 or not is_host(a) or a.size < PARALLEL_MIN_SIZE:
+        return fn(a, *rest)
+
+    def share(bounds):
+        lo, hi = bounds
+        return fn(a[lo:hi], *(r[lo:hi] if is_host(r) and r.ndim == a.ndim and r.shape[0] == n else r
+                               for r in rest))
+
+    parts = cpu_map(share, cpu_shares(n))
+    if isinstance(parts[0], tuple):
+        return tuple(np.concatenate(outs) for outs in zip(*parts))
+    return np.concatenate(parts)
+
+
 def cpu_matmul(a, b):
     """``a @ b``, where two NumPy matrices with enough work are split over the CPU threads: by rows of ``a``,
     or by columns of ``b`` when it has more of them. bfloat16 (NumPy kind "V") is multiplied in float32 and

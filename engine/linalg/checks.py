@@ -9,6 +9,7 @@ such results are treated as the same failure.
 import numpy as np
 
 from ..dtypes import legacy_name
+from ..threads import cpu_batched
 
 
 class LinAlgError(RuntimeError):
@@ -76,7 +77,7 @@ def _first_failure(host, find):
 def _lapack(fn, a, *args):
     """``fn(a, *args)``, or None when it fails (NumPy's exception, or CuPy's NaN for finite ``a``)."""
     try:
-        out = fn(a, *args)
+        out = cpu_batched(fn, a, *args)
     except np.linalg.LinAlgError:
         return None
     first = out[0] if isinstance(out, tuple) else out

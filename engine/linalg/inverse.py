@@ -11,7 +11,7 @@ from ..ops.elementwise import where
 from ..ops.matmul import matmul
 from ..ops.op import Op, sum_to, unbroadcast, xp_of
 from ..ops.shape import mT, stack
-from ..threads import cpu_matmul
+from ..threads import cpu_batched, cpu_matmul
 from .checks import check_matrix, inv_or_raise, solve_or_raise
 from .factorizations import SVD
 
@@ -45,14 +45,14 @@ class Det(Op):
 
     def forward(self, a):
         self.a = a
-        self.out = xp_of(a).linalg.det(a)
+        self.out = cpu_batched(xp_of(a).linalg.det, a)
         return self.out
 
     def backward(self, g):
         xp = xp_of(g)
         if bool((self.out == 0).any()):
             return (g[..., None, None] * _adjugate_t(xp, self.a),)
-        return ((g * self.out)[..., None, None] * _t(xp.linalg.inv(self.a)),)
+        return ((g * self.out)[..., None, None] * _t(cpu_batched(xp.linalg.inv, self.a)),)
 
     def backward_graph(self, g):
         a = self.saved_input(0, self.a)
@@ -99,7 +99,7 @@ class Slogdet(Op):
 
     def forward(self, a):
         self.a = a
-        sign, logabs = xp_of(a).linalg.slogdet(a)
+        sign, logabs = cpu_batched(xp_of(a).linalg.slogdet, a)
         return sign.astype(a.dtype), logabs.astype(a.dtype)
 
     def backward(self, g_sign, g_logabs):

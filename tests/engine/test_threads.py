@@ -127,3 +127,25 @@ def test_set_num_threads_resizes_the_team():
             assert len(set(names)) == count
     finally:
         threads.set_num_threads(before)
+
+
+def test_batched_linalg_splits_the_stack_and_gives_numpys_results():
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((300, 24, 24)) + 6 * np.eye(24)
+    b = rng.standard_normal((300, 24, 2))
+    whole = rng.standard_normal((24, 2))
+    seen = []
+
+    def solve(x, y):
+        seen.append(x.shape[0])
+        return np.linalg.solve(x, y)
+
+    np.testing.assert_array_equal(threads.cpu_batched(solve, a, b), np.linalg.solve(a, b))
+    assert len(seen) == engine.get_num_threads() and sum(seen) == 300
+    np.testing.assert_array_equal(threads.cpu_batched(np.linalg.solve, a, whole[None]), np.linalg.solve(a, whole[None]))
+    for ours, numpys in zip(threads.cpu_batched(np.linalg.slogdet, a), np.linalg.slogdet(a)):
+        np.testing.assert_array_equal(ours, numpys)
+    singular = a.copy()
+    singular[250] = 0
+    with pytest.raises(np.linalg.LinAlgError):
+        threads.cpu_batched(np.linalg.inv, singular)
