@@ -140,7 +140,7 @@ class _Generic(Implementation):
     def backward(node, g):
         shape = g.shape
         g = g.reshape(-1)
-        pos = node.pos
+        pos = node.positions()
         gx, gvalues = node._grads(g, pos)
         if not node.include_self or node.reduce is None:
             gx[pos] = 0
@@ -186,6 +186,44 @@ class _HostProducts(_Generic):
     @staticmethod
     def applies(x, src, **options):
         return is_host(x)
+
+
+class _CompiledScatter(_HostProducts):
+    """``scatter_kernels`` for an overwrite, a product or an extreme that includes ``x``: the range check and
+    the writes in one pass, no flat positions until a gradient that needs them. An overwrite's backward is
+    one pass for each gradient; the others' is the generic one."""
+
+    name = "compiled"
+
+    @staticmethod
+    def applies(x, src, index=None, dim=0, reduce=None, include_self=True):
+        return (reduce in scatter_kernels.REDUCTIONS and (include_self or reduce is None)
+                and src.ndim == index.ndim and scatter_kernels.fits(x, index, dim))
+
+    @staticmethod
+    def forward(node, x, src, index=None, dim=0, reduce=None, include_self=True):
+        values = src[_leading(index.shape)]
+        out = x.copy()
+        check_found(scatter_kernels.scatter_into(out, index, values, dim, reduce), x.shape[dim], dim)
+        node.pos, node.shape, node.index_shape, node.src_shape = None, x.shape, index.shape, src.shape
+        node.index, node.dim, node.reduce, node.include_self, node.count = index, dim, reduce, include_self, None
+        if reduce is not None:
+            node.x, node.src, node.result = x.reshape(-1).copy(), values.reshape(-1).copy(), out.reshape(-1).copy()
+        return out
+
+    @staticmethod
+    def backward(node, g):
+        if node.reduce is not None:
+            return _Generic.backward(node, g)
+        gx = g.copy()
+        scatter_kernels.scatter_into(gx, node.index, g.dtype.type(0), node.dim)
+        gsrc = None
+        if node._edges[1] is not None:
+            gsrc = scatter_kernels.gather(g, node.index, node.dim)[0]
+            if node.index_shape != node.src_shape:
+                gvalues, gsrc = gsrc, np.zeros(node.src_shape, dtype=g.dtype)
+                gsrc[_leading(node.index_shape)] = gvalues
+        return gx, gsrc
 
 
 class _ProductRounds(_Generic):
@@ -279,11 +317,17 @@ class ScatterReduce(Op):
     extremes and products keep copies of what their gradients read, so later in-place changes cannot
     alter them."""
 
-    __slots__ = ("count", "dim", "include_self", "index", "index_shape", "pos", "reduce", "result", "src", "src_shape",
-                 "x")
+    __slots__ = ("count", "dim", "include_self", "index", "index_shape", "pos", "reduce", "result", "shape", "src",
+                 "src_shape", "x")
     _name = "ScatterReduceBackward0"
     saves_tensors = True
-    implementations = (_CompiledSum, _HostProducts, _ProductRounds)
+    implementations = (_CompiledSum, _CompiledScatter, _HostProducts, _ProductRounds)
+
+    def positions(self):
+        """The index's flat positions in ``x`` (the compiled path finds them only when a gradient needs them)."""
+        if self.pos is None:
+            self.pos = linear_positions(self.index, self.dim, self.shape)
+        return self.pos
 
     def _grads(self, g, pos):
         """The gradient of ``x`` (before zeroing what was overwritten) and of the values read from ``src``,
@@ -315,7 +359,7 @@ class ScatterReduce(Op):
         """Where the values read from ``src`` are 0, and how many zeros reach each position of a product."""
         zero = self.src == 0
         zeros_per_position = xp_of(zero).zeros(self.x.shape, dtype=self.x.dtype)
-        xp_of(zero).add.at(zeros_per_position, self.pos, zero.astype(self.x.dtype))
+        xp_of(zero).add.at(zeros_per_position, self.positions(), zero.astype(self.x.dtype))
         return zero, zeros_per_position
 
     def _extremes(self, dtype):
@@ -324,9 +368,10 @@ class ScatterReduce(Op):
         xp = xp_of(self.x)
         result = self.result
         x_is_result = (self.x == result).astype(dtype)
-        value_is_result = (self.src == result[self.pos]).astype(dtype)
+        pos = self.positions()
+        value_is_result = (self.src == result[pos]).astype(dtype)
         n = x_is_result.copy()
-        xp.add.at(n, self.pos, value_is_result)
+        xp.add.at(n, pos, value_is_result)
         return x_is_result, value_is_result, n
 
     def backward_graph(self, g):
@@ -355,7 +400,7 @@ class ScatterReduce(Op):
         """``_grads`` of a product as a graph, flat: the products without ``x``'s zeros (and without a value
         that is its position's only zero) are products of the saved input and values, and the result is
         this node's output."""
-        xp, dtype, pos, shape = xp_of(self.x), self.x.dtype, self.pos, g.shape
+        xp, dtype, pos, shape = xp_of(self.x), self.x.dtype, self.positions(), g.shape
         g = g.reshape(-1)
         x = self.saved_input(0, self.x.reshape(shape)).reshape(-1)
         src = xp.zeros(self.src_shape or (1,), dtype=dtype)
@@ -384,7 +429,8 @@ class ScatterReduce(Op):
 
     def _product(self, x, values):
         """Tensor ``x`` (flat) with tensor ``values`` multiplied in at the saved positions, as a graph."""
-        return ScatterReduce.apply(x, values, index=self.pos, dim=0, reduce="prod", include_self=self.include_self)
+        return ScatterReduce.apply(x, values, index=self.positions(), dim=0, reduce="prod",
+                                   include_self=self.include_self)
 
     def _weights(self, g):
         """The flat weights of gradient array ``g`` in ``x``'s gradient and, at the index's positions, in the
@@ -392,7 +438,7 @@ class ScatterReduce(Op):
         reduce = self.reduce
         if reduce == "sum" and self.include_self:
             return None, None
-        pos = self.pos
+        pos = self.positions()
         wx = wv = None
         if reduce == "mean":
             wx = (1 / self.count).astype(g.dtype, copy=False)

@@ -1,12 +1,15 @@
-"""Compiled CPU kernels (numba) for gather, scatter_add and index_add on host float32/float64 arrays.
+"""Compiled CPU kernels (numba) for gather, scatter, scatter_add, scatter_reduce (prod, amax, amin) and
+index_add on host float32/float64 arrays.
 
 The generic path makes three whole-array passes (the index's range check, its flat positions, the fancy index
 or ``add.at``); these read each index once, check its range and move the value in the same pass. Arrays are
 seen as ``(outer, dim, inner)`` blocks, so the index must span the input's other dimensions
 (``fits``); the work is split over the engine's threads by outer rows, or by inner columns when there is one
 row, so each thread writes its own part. Sums add in the index's order, as ``add.at`` does: the results are
-the generic path's, bit for bit (no fast-math flags). ``index_add`` is a ``scatter_add`` whose index is the
-1-d index broadcast over the source (a view with zero strides) and whose values are scaled by ``alpha``.
+the generic path's, bit for bit (no fast-math flags); so do the overwrites (the last write of a position
+wins) and the products and extremes (as ``multiply.at``/``maximum.at``/``minimum.at``). ``index_add`` is a
+``scatter_add`` whose index is the 1-d index broadcast over the source (a view with zero strides) and whose
+values are scaled by ``alpha``.
 """
 
 import functools
@@ -71,7 +74,46 @@ def _kernels():
                     out[a, i, b] += src[a, m, b] * alpha
         return False, 0
 
-    return gather, scatter_add
+    @njit(nogil=True, cache=True)
+    def combine(o, v, op):
+        """``v`` written (``op`` 0), multiplied (1) or kept if larger (2) or smaller (3) into ``o``; a NaN wins
+        an extreme, as in ``np.maximum``."""
+        if op == 0:
+            return v
+        if op == 1:
+            return o * v
+        if op == 2:
+            return v if v > o or v != v else o
+        return v if v < o or v != v else o
+
+    @njit(nogil=True, cache=True)
+    def scatter(out, index, src, op, a0, a1, b0, b1):
+        """``out[a, index[a, m, b], b]`` combined with ``src[a, m, b]`` by ``combine``'s ``op``, in the
+        index's order, checked as ``gather``."""
+        n = out.shape[1]
+        if b1 - b0 == 1:
+            b = b0
+            for a in range(a0, a1):
+                for m in range(index.shape[1]):
+                    i = index[a, m, b]
+                    if i < 0 or i >= n:
+                        return True, i
+                    out[a, i, b] = combine(out[a, i, b], src[a, m, b], op)
+            return False, 0
+        for a in range(a0, a1):
+            for m in range(index.shape[1]):
+                for b in range(b0, b1):
+                    i = index[a, m, b]
+                    if i < 0 or i >= n:
+                        return True, i
+                    out[a, i, b] = combine(out[a, i, b], src[a, m, b], op)
+        return False, 0
+
+    return gather, scatter_add, scatter
+
+
+# ``scatter_into``'s reductions: their ``op`` codes in the ``scatter`` kernel.
+REDUCTIONS = {None: 0, "prod": 1, "amax": 2, "amin": 3}
 
 
 def blocks(shape, dim):
@@ -125,3 +167,11 @@ def index_add_into(out, index, src, dim, alpha=1):
     spread[dim] = -1
     index = np.broadcast_to(index.reshape(spread), src.shape)
     return _sweep(_kernels()[1], out, index, src, dim, out.dtype.type(alpha))
+
+
+def scatter_into(out, index, src, dim, reduce=None):
+    """``src`` written into ``out`` (in place) at ``index`` along ``dim``, or multiplied in or its extremes
+    kept (``reduce`` of ``REDUCTIONS``), ``src`` shaped as ``index`` (a 0-d array: one value everywhere); the
+    first index out of range, or None."""
+    src = np.broadcast_to(src, index.shape)
+    return _sweep(_kernels()[2], out, index, src, dim, REDUCTIONS[reduce])
