@@ -5,6 +5,8 @@
 through it reach the input; ``diag`` of a matrix is a copy, as in PyTorch.
 """
 
+import functools
+
 import numpy as np
 
 from .. import dtypes
@@ -13,7 +15,7 @@ from ..tensor import wrap_dim
 from .convert import clone
 from .inplace import apply_inplace
 from .op import Op, xp_of
-from .shape import mark_view, reshape
+from .shape import expand, mark_view, reshape
 from .strides import as_strided
 
 
@@ -36,35 +38,43 @@ def diagonal_view(a, offset, d1, d2):
     return as_strided(xp_of(a), a, shape, strides)
 
 
+@functools.lru_cache(maxsize=16)
+def _kept(xp, rows, cols, k, lower):
+    """The boolean mask of the triangle that ``tril``/``triu`` keep, made once per shape: building it costs
+    about a third of the op at 1000x1000."""
+    mask = xp.tri(rows, cols, k if lower else k - 1, dtype=bool)
+    return mask if lower else ~mask
+
+
+def _triangle_copy(x, k, lower):
+    """One masked copy into zeros (``np.tril`` builds its mask each call and then selects with ``where``)."""
+    xp = xp_of(x)
+    out = xp.zeros_like(x)
+    xp.copyto(out, x, where=_kept(xp, *x.shape[-2:], k, lower))
+    return out
+
+
 class Tril(Op):
     __slots__ = ("k",)
     _name = "TrilBackward0"
     saves_tensors = False
+    lower = True
 
     def forward(self, x, k=0):
         self.k = k
-        return xp_of(x).tril(x, k)
+        return _triangle_copy(x, k, self.lower)
 
     def backward(self, g):
-        return (xp_of(g).tril(g, self.k),)
+        return (_triangle_copy(g, self.k, self.lower),)
 
     def backward_graph(self, g):
-        return (Tril.apply(g, k=self.k),)
+        return (type(self).apply(g, k=self.k),)
 
 
 class Triu(Tril):
     __slots__ = ()
     _name = "TriuBackward0"
-
-    def forward(self, x, k=0):
-        self.k = k
-        return xp_of(x).triu(x, k)
-
-    def backward(self, g):
-        return (xp_of(g).triu(g, self.k),)
-
-    def backward_graph(self, g):
-        return (Triu.apply(g, k=self.k),)
+    lower = False
 
 
 def _triangle(op, name, input, diagonal):
@@ -190,13 +200,15 @@ class Trace(Op):
     def forward(self, x):
         self.in_shape = x.shape
         # Integers and bools sum to int64, as PyTorch's trace does.
-        return xp_of(x).asarray(x.trace(dtype="int64" if x.dtype.kind in "biu" else x.dtype))
+        return xp_of(x).asarray(x.diagonal().sum(dtype="int64" if x.dtype.kind in "biu" else x.dtype))
 
     def backward(self, g):
-        return (xp_of(g).eye(*self.in_shape, dtype=g.dtype) * g,)
+        out = xp_of(g).zeros(self.in_shape, dtype=g.dtype)
+        xp_of(g).fill_diagonal(out, g)
+        return (out,)
 
     def backward_graph(self, g):
-        return (g * xp_of(g._data).eye(*self.in_shape, dtype=g._data.dtype),)
+        return (DiagEmbed.apply(expand(g, min(self.in_shape)), shape=self.in_shape),)
 
 
 def trace(input):
