@@ -6,11 +6,12 @@ import numpy as np
 from .. import dtypes, return_types
 from ..backend import Implementation, is_host
 from ..tensor import wrap_dim
+from ..threads import PARALLEL_MIN_SIZE, get_num_threads
 from . import jit
 from .convert import cast
 from .op import Op, compute, xp_of
 from .reduce import _axis, _int_to_long, constant, expand_grad, expand_grad_graph, normalize_dims
-from .reduce_extra_kernels import nan_skipping_sum
+from .reduce_extra_kernels import extremes, nan_skipping_sum
 
 
 class MaskedSum(Implementation):
@@ -93,6 +94,27 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     return nansum(x, dim, keepdim) / count
 
 
+class TwoPasses(Implementation):
+    """min then max; on any device and dtype."""
+
+    name = "two_passes"
+
+    @staticmethod
+    def extremes(x, axis, keepdim):
+        return x.min(axis=axis, keepdims=keepdim), x.max(axis=axis, keepdims=keepdim)
+
+
+class ThreadedExtremes(Implementation):
+    """On the CPU, from a size where threads pay: min and max of parts of the lines on each thread."""
+
+    name = "threaded"
+    extremes = staticmethod(extremes)
+
+    @staticmethod
+    def applies(x, **options):
+        return is_host(x) and x.size >= PARALLEL_MIN_SIZE and get_num_threads() > 1
+
+
 class AminMax(Op):
     """Both extremes in one node; each output's gradient is shared evenly between its tied extremes, as
     amin/amax do. The tie masks are made in backward, from the saved input."""
@@ -101,11 +123,12 @@ class AminMax(Op):
     _name = "AminmaxBackward0"
     num_outputs = 2
     saves = 1
+    implementations = (ThreadedExtremes, TwoPasses)
 
     def forward(self, x, dims=None, keepdim=False):
         axis = _axis(dims, x.ndim)
         self.x, self.dims, self.keepdim, self.axis = x, dims, keepdim, axis
-        self.lo, self.hi = x.min(axis=axis, keepdims=True), x.max(axis=axis, keepdims=True)
+        self.lo, self.hi = self._impl.extremes(x, axis, True)
         if keepdim:
             return self.lo, self.hi
         shape = [s for i, s in enumerate(x.shape) if axis is not None and i not in axis]

@@ -1,6 +1,7 @@
-"""Compiled CPU kernel (numba) for nansum on float arrays: one pass that skips NaNs, where NumPy needs a
-``where`` over a random mask (about 20x a plain sum at 10% NaNs). Sums accumulate in float64, lines (or
-parts of one long line) split over the engine's threads."""
+"""Compiled CPU kernels (numba) for nansum and aminmax on float arrays. nansum: one pass that skips NaNs,
+where NumPy needs a ``where`` over a random mask (about 20x a plain sum at 10% NaNs); sums accumulate in
+float64. aminmax: NumPy's min and max. Lines (or parts of one long line) are split over the engine's
+threads."""
 
 import functools
 import math
@@ -12,7 +13,7 @@ from . import jit
 
 
 @functools.cache
-def _kernel():
+def _sum_kernel():
     @jit.numba().njit(nogil=True, cache=True, fastmath=set(jit.FLAGS))
     def nan_skipping_sums(lines, out):
         for r in range(lines.shape[0]):
@@ -25,25 +26,56 @@ def _kernel():
     return nan_skipping_sums
 
 
-def nan_skipping_sum(x, axis, keepdim):
-    """The sum of float ``x`` over the axes ``axis`` (a tuple, or None for all) with NaNs left out."""
-    axes = tuple(range(x.ndim)) if axis is None else axis
+def _line_extremes(lines, lo, hi):
+    """NumPy's SIMD min and max of each line (a compiled select loop does not vectorise without assuming
+    no NaN); they leave the GIL, so threads run them side by side."""
+    lines.min(axis=1, out=lo)
+    lines.max(axis=1, out=hi)
+
+
+def _lines(x, axes):
+    """``x`` as a C-contiguous 2-d array, the axes ``axes`` (a tuple, or None for all) along its lines, and
+    the shape of what is kept."""
+    axes = tuple(range(x.ndim)) if axes is None else axes
     kept = [s for i, s in enumerate(x.shape) if i not in axes]
     moved = np.moveaxis(x, axes, range(x.ndim - len(axes), x.ndim))
-    lines = np.ascontiguousarray(moved).reshape(math.prod(kept), -1)
-    kernel = _kernel()
-    if len(lines) == 1:  # one long line: parts of it on each thread, then their sum
+    return np.ascontiguousarray(moved).reshape(math.prod(kept), -1), axes, kept
+
+
+def _per_line(kernel, lines, dtypes):
+    """``kernel(lines, *outs)`` with one output of each of ``dtypes`` per line, the lines split over the
+    threads; one long line is cut into parts, giving one row of outputs per part."""
+    if len(lines) == 1:
         flat = lines[0]
-        shares = cpu_shares(flat.size, flat.size)
-        partial = np.empty(len(shares))
-        cpu_map(lambda k: kernel(flat[shares[k][0]:shares[k][1]].reshape(1, -1), partial[k:k + 1]),
-                range(len(shares)))
-        sums = np.asarray(partial.sum()).reshape(1)
+        lines = [flat[a:b].reshape(1, -1) for a, b in cpu_shares(flat.size, flat.size)]
+        outs = [np.empty(len(lines), dtype) for dtype in dtypes]
+        cpu_map(lambda k: kernel(lines[k], *[o[k:k + 1] for o in outs]), range(len(lines)))
     else:
-        sums = np.empty(len(lines))
-        cpu_map(lambda part: kernel(lines[part[0]:part[1]], sums[part[0]:part[1]]),
-                cpu_shares(len(lines), x.size))
-    out = sums.astype(x.dtype).reshape(kept)
-    if keepdim:
-        out = out.reshape([1 if i in axes else s for i, s in enumerate(x.shape)])
-    return out
+        outs = [np.empty(len(lines), dtype) for dtype in dtypes]
+        cpu_map(lambda part: kernel(lines[part[0]:part[1]], *[o[part[0]:part[1]] for o in outs]),
+                cpu_shares(len(lines), lines.size))
+    return outs
+
+
+def _shaped(out, x, axes, kept, keepdim):
+    out = out.reshape(kept)
+    return out.reshape([1 if i in axes else s for i, s in enumerate(x.shape)]) if keepdim else out
+
+
+def nan_skipping_sum(x, axis, keepdim):
+    """The sum of float ``x`` over the axes ``axis`` (a tuple, or None for all) with NaNs left out."""
+    lines, axes, kept = _lines(x, axis)
+    (sums,) = _per_line(_sum_kernel(), lines, [np.float64])
+    if len(lines) == 1:
+        sums = np.asarray(sums.sum()).reshape(1)
+    return _shaped(sums.astype(x.dtype), x, axes, kept, keepdim)
+
+
+def extremes(x, axis, keepdim):
+    """The least and the greatest of float ``x`` over the axes ``axis`` (a tuple, or None for all), NaN
+    where a NaN is among them."""
+    lines, axes, kept = _lines(x, axis)
+    lo, hi = _per_line(_line_extremes, lines, [x.dtype, x.dtype])
+    if len(lines) == 1:
+        lo, hi = np.asarray(lo.min()).reshape(1), np.asarray(hi.max()).reshape(1)
+    return _shaped(lo, x, axes, kept, keepdim), _shaped(hi, x, axes, kept, keepdim)

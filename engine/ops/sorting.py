@@ -14,10 +14,14 @@ import math
 import numpy as np
 
 from .. import dtypes, return_types
+from ..backend import is_host
 from ..tensor import Tensor, wrap_dim
+from ..threads import cpu_map, cpu_shares
+from . import jit
 from .op import Op, compute, xp_of
 from .reduce import constant
 from .scatter import scatter
+from .search_kernels import search_lines
 
 
 def _argsort(x, axis, descending=False):
@@ -123,11 +127,27 @@ def _partition(x, axis, kth):
     return xp_of(x).argpartition(x, kth, axis=axis)
 
 
+def _split_lines(fn, x, axis):
+    """``fn(x)`` for a function of lines along ``axis``, on CPU arrays split over the threads along another
+    axis (NumPy's partitions and sorts leave the GIL, but take one line after another)."""
+    across = 1 if axis == 0 else 0
+    if not is_host(x) or x.ndim < 2:
+        return fn(x)
+    shares = cpu_shares(x.shape[across], x.size)
+    if len(shares) < 2:
+        return fn(x)
+    return np.concatenate(cpu_map(lambda s: fn(_part(x, across, *s)), shares), axis=across)
+
+
 class TopK(_Select):
     __slots__ = ()
     _name = "TopkBackward0"
 
     def pick(self, x, axis, k=1, largest=True):
+        return _split_lines(lambda part: self._pick(part, axis, k, largest), x, axis)
+
+    @staticmethod
+    def _pick(x, axis, k, largest):
         n = x.shape[axis]
         if k in (0, n):
             return _part(_argsort(x, axis, largest), axis, 0, k)
@@ -418,6 +438,8 @@ def _search(seq, values, right, out_int32, sorter=None):
     values = xp.asarray(values)
     if seq.ndim == 1:
         out = xp.searchsorted(seq, values, side="right" if right else "left")
+    elif jit.takes_floats(seq) and values.dtype == seq.dtype:
+        out = search_lines(seq, values, right)
     else:
         out = _search_lines(seq, values, right)
     return xp.asarray(out).astype(np.int32 if out_int32 else np.int64, copy=False)

@@ -1,0 +1,63 @@
+"""topk, aminmax and searchsorted where the op table's small samples do not reach: work split over two
+threads (by lines, or by parts of one long line for aminmax), against PyTorch."""
+
+import numpy as np
+import pytest
+import torch
+
+import engine
+from engine.threads import PARALLEL_MIN_SIZE
+
+_SHAPE = (2 * PARALLEL_MIN_SIZE // 250 + 3, 250)
+
+
+@pytest.fixture(autouse=True)
+def _two_threads():
+    before = engine.get_num_threads()
+    engine.set_num_threads(2)
+    yield
+    engine.set_num_threads(before)
+
+
+def _input(dtype=np.float32, nans=False):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(_SHAPE).astype(dtype)
+    if nans:
+        x[rng.random(_SHAPE) < 0.01] = np.nan
+    return x
+
+
+@pytest.mark.parametrize("dim", [0, 1])
+@pytest.mark.parametrize("largest", [True, False])
+def test_topk(dim, largest):
+    x = _input()
+    ours = engine.topk(engine.tensor(x), 5, dim=dim, largest=largest)
+    theirs = torch.topk(torch.tensor(x), 5, dim=dim, largest=largest)
+    np.testing.assert_array_equal(ours.values.numpy(), theirs.values.numpy())
+    np.testing.assert_array_equal(ours.indices.numpy(), theirs.indices.numpy())
+
+
+@pytest.mark.parametrize("dim", [None, 0, 1])
+@pytest.mark.parametrize("nans", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_aminmax(dim, nans, dtype):
+    x = _input(dtype, nans)
+    ours = engine.aminmax(engine.tensor(x), dim=dim)
+    theirs = torch.aminmax(torch.tensor(x), dim=dim)
+    for a, b in zip(ours, theirs, strict=True):
+        assert a.dtype == engine.tensor(b.numpy()).dtype
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+@pytest.mark.parametrize("right", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_searchsorted_lines(right, dtype):
+    rng = np.random.default_rng(1)
+    seq = np.sort(rng.integers(0, 50, _SHAPE).astype(dtype), axis=1)  # ties
+    seq[0, -3:] = np.nan
+    values = rng.integers(-2, 53, _SHAPE).astype(dtype)
+    values[:2, :5] = np.nan
+    ours = engine.searchsorted(engine.tensor(seq), engine.tensor(values), right=right)
+    theirs = torch.searchsorted(torch.tensor(seq), torch.tensor(values), right=right)
+    assert ours.dtype == engine.int64
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
