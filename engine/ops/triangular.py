@@ -10,6 +10,7 @@ import functools
 import numpy as np
 
 from .. import dtypes
+from ..backend import is_host
 from ..creation import tensor
 from ..tensor import wrap_dim
 from .convert import clone
@@ -38,19 +39,23 @@ def diagonal_view(a, offset, d1, d2):
     return as_strided(xp_of(a), a, shape, strides)
 
 
-@functools.lru_cache(maxsize=16)
 def _kept(xp, rows, cols, k, lower):
-    """The boolean mask of the triangle that ``tril``/``triu`` keep, made once per shape: building it costs
-    about a third of the op at 1000x1000."""
+    """The boolean mask of the triangle that ``tril``/``triu`` keep."""
     mask = xp.tri(rows, cols, k if lower else k - 1, dtype=bool)
     return mask if lower else ~mask
+
+
+# Host masks are made once per shape: building one costs about a third of the op at 1000x1000. Device masks
+# are not cached, as an array cached on one GPU cannot serve another.
+_kept_on_host = functools.lru_cache(maxsize=16)(functools.partial(_kept, np))
 
 
 def _triangle_copy(x, k, lower):
     """One masked copy into zeros (``np.tril`` builds its mask each call and then selects with ``where``)."""
     xp = xp_of(x)
+    mask = _kept_on_host(*x.shape[-2:], k, lower) if is_host(x) else _kept(xp, *x.shape[-2:], k, lower)
     out = xp.zeros_like(x)
-    xp.copyto(out, x, where=_kept(xp, *x.shape[-2:], k, lower))
+    xp.copyto(out, x, where=mask)
     return out
 
 
