@@ -4,6 +4,7 @@ Comparisons as PyTorch's CPU kernel makes them (so NaNs land where its binary se
 split over the threads."""
 
 import functools
+import math
 
 import numpy as np
 
@@ -35,9 +36,9 @@ def _kernel():
 
 def search_lines(seq, values, right):
     """The insertion places of each line of ``values`` in the same line of ``seq`` (2-d or more, float)."""
-    lead = seq.shape[:-1]
-    seq2 = np.ascontiguousarray(seq).reshape(-1, seq.shape[-1])
-    values2 = np.ascontiguousarray(values, dtype=seq.dtype).reshape(len(seq2), -1)
+    lead, lines = seq.shape[:-1], math.prod(seq.shape[:-1])
+    seq2 = np.ascontiguousarray(seq).reshape(lines, seq.shape[-1])
+    values2 = np.ascontiguousarray(values, dtype=seq.dtype).reshape(lines, values.shape[-1])
     out = np.empty(values2.shape, np.int64)
     kernel = _kernel()
     cpu_map(lambda p: kernel(seq2[p[0]:p[1]], values2[p[0]:p[1]], right, out[p[0]:p[1]]),

@@ -61,3 +61,12 @@ def test_searchsorted_lines(right, dtype):
     theirs = torch.searchsorted(torch.tensor(seq), torch.tensor(values), right=right)
     assert ours.dtype == engine.int64
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+@pytest.mark.parametrize(("seq_shape", "values_shape"), [((0, 5), (0, 3)), ((3, 0), (3, 2)), ((2, 0, 4), (2, 0, 5))])
+def test_searchsorted_empty(seq_shape, values_shape):
+    seq, values = np.zeros(seq_shape, np.float32), np.zeros(values_shape, np.float32)
+    ours = engine.searchsorted(engine.tensor(seq), engine.tensor(values))
+    theirs = torch.searchsorted(torch.tensor(seq), torch.tensor(values))
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    assert ours.shape == theirs.shape
