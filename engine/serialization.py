@@ -61,6 +61,7 @@ from .nn.module import Module
 from .serialization_allowlist import add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals
 from .serialization_limits import (
     MAX_WEIGHT_FILE_BYTES,
+    ZIP_DATE,
     ZIP_ERRORS,
     WeightFileError,
     bytes_view,
@@ -88,7 +89,6 @@ _DTYPES = {d.name: d for d in dtypes.ALL}
 _MAX_DEPTH = 200  # nesting of containers; keeps loading free of RecursionError
 _MAX_MANIFEST_BYTES = 256 << 20
 _CHUNK = 16 << 20
-_ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed, so equal objects give byte-identical files
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -216,7 +216,7 @@ def _chunks(view):
 
 
 def _write_member(zf, name, chunks, size):
-    info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
+    info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
     info.compress_type = zipfile.ZIP_STORED
     info.external_attr = 0o644 << 16
     info.file_size = size  # lets zipfile pick ZIP64 headers up front for large members

@@ -13,6 +13,8 @@ import numpy as np
 from . import dtypes
 from .utils.files import FileError
 
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the date of every member we write: equal objects give byte-identical files
+
 MAX_WEIGHT_FILE_BYTES = 64 << 30  # any weight file or checkpoint on disk
 MAX_INFLATED_BYTES = 16 << 30  # all arrays of a compressed .npz together, once inflated
 DEFLATE_MAX_RATIO = 1032  # deflate cannot expand data more than this (a longer claim is a lie)

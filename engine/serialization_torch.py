@@ -34,7 +34,7 @@ from . import dtypes
 from .backend import CPU, device
 from .nn.parameter import Parameter
 from .serialization_allowlist import allowed_global
-from .serialization_limits import SUPPORTED_DTYPES, WeightFileError, bytes_view, read_into, valid_shape
+from .serialization_limits import SUPPORTED_DTYPES, ZIP_DATE, WeightFileError, bytes_view, read_into, valid_shape
 from .serialization_unpickler import RestrictedUnpickler, UnpicklingError
 from .tensor import Size, Tensor, make_tensor
 
@@ -231,7 +231,7 @@ class Rebuilder:
             raise Refused(f"a tensor carries metadata {metadata!r:.80} (a conjugate or negative view?), which this "
                            "engine does not restore; save it resolved (.resolve_conj().resolve_neg())")
         arr = self.view(storage, offset, size, stride)
-        if type(requires_grad) is not bool or (requires_grad and arr.dtype.kind != "f"):
+        if type(requires_grad) is not bool or (requires_grad and arr.dtype.kind not in dtypes.FLOAT_KINDS):
             raise Refused(f"a tensor of {arr.dtype} has requires_grad={requires_grad!r}")
         try:
             t = self.placer(make_tensor(arr, CPU), storage.location)
@@ -369,4 +369,4 @@ def write_pickled(fileobj, obj, protocol):
     data = pickle.dumps(obj, protocol=2 if protocol is None else protocol)
     with zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_STORED) as zf:
         for member, content in ((PICKLE, data), ("byteorder", b"little"), ("version", b"3")):
-            zf.writestr(zipfile.ZipInfo(f"{_ARCHIVE}/{member}", date_time=(1980, 1, 1, 0, 0, 0)), content)
+            zf.writestr(zipfile.ZipInfo(f"{_ARCHIVE}/{member}", date_time=ZIP_DATE), content)
