@@ -59,7 +59,7 @@ def _times_constant(g, factor):
 
 def _zero_where(cond, t):
     """``t`` with zeros where the array ``cond`` holds, differentiable in ``t``."""
-    zero = make_tensor(xp_of(t._data).zeros((), dtype=t._data.dtype), t._device)
+    zero = t.new_zeros(())
     return Where.apply(zero, t, cond=cond)
 
 

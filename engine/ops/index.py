@@ -6,7 +6,7 @@ import numbers
 import numpy as np
 
 from ..backend import CPU, transfer
-from ..tensor import Tensor, make_tensor
+from ..tensor import Tensor
 from .op import Op, sum_to, unbroadcast, xp_of
 from .shape import mark_view
 
@@ -223,7 +223,7 @@ class IndexPut(Op):
         if ex is not None:
             gx = g
             if not self.accumulate:
-                zero = make_tensor(xp_of(g._data).zeros((), dtype=g._data.dtype), g._device)
+                zero = g.new_zeros(())
                 gx = IndexPut.apply(g, zero, index=self.index, basic=self.basic)
         if ev is not None:
             gv = sum_to(Index.apply(g, index=self.index, basic=self.basic), self.value_shape)
@@ -233,8 +233,7 @@ class IndexPut(Op):
 def placed(value, shape, steps, basic):
     """Zeros of ``shape`` with tensor ``value`` written at index ``steps`` (added up where an advanced index
     repeats a position): the gradient of reading ``steps``, differentiable."""
-    data = value._data
-    zeros = make_tensor(xp_of(data).zeros(shape, dtype=data.dtype), value._device)
+    zeros = value.new_zeros(shape)
     return IndexPut.apply(zeros, value, index=steps, basic=basic, accumulate=not basic)
 
 

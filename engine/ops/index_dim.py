@@ -10,7 +10,7 @@ host float arrays (``scatter_kernels``), elsewhere one ``add.at`` over flat posi
 
 from .. import dtypes
 from ..backend import Implementation
-from ..tensor import make_tensor, wrap_dim
+from ..tensor import wrap_dim
 from . import scatter_kernels
 from .jit import takes_floats
 from .op import Op, xp_of
@@ -75,8 +75,7 @@ class IndexSelect(Op):
         return (gx,)
 
     def backward_graph(self, g):
-        data = g._data
-        zeros = make_tensor(xp_of(data).zeros(self.shape, dtype=data.dtype), g._device)
+        zeros = g.new_zeros(self.shape)
         return (IndexAdd.apply(zeros, g, index=self.index, dim=self.dim),)
 
 

@@ -307,8 +307,7 @@ class Gather(Op):
     implementations = (_CompiledGather, _GenericGather)
 
     def backward_graph(self, g):
-        data = g._data
-        zeros = make_tensor(xp_of(data).zeros(self.shape, dtype=data.dtype), g._device)
+        zeros = g.new_zeros(self.shape)
         return (ScatterReduce.apply(zeros, g, index=self.index, dim=self.dim, reduce="sum"),)
 
 

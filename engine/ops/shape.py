@@ -348,11 +348,10 @@ class Repeat(Op):
         self.reps = reps
         return xp_of(x).tile(x.reshape(self.in_shape), reps)
 
-    def backward(self, g):
-        return (g.reshape(self._split()).sum(axis=self._repeats()).reshape(self.orig_shape),)
-
-    def backward_graph(self, g):
+    def backward(self, g):  # the same for arrays and, with create_graph, tensors
         return (g.reshape(self._split()).sum(self._repeats()).reshape(self.orig_shape),)
+
+    backward_graph = backward
 
     def _split(self):
         """Every axis split into (repeat, size): the gradient sums over the repeats."""
@@ -573,7 +572,7 @@ class Unbind(Split):
 
     def backward_graph(self, *grads):
         ref = next(g for g in grads if g is not None)
-        zeros = make_tensor(xp_of(ref._data).zeros_like(ref._data), ref._device)
+        zeros = ref.new_zeros(ref.shape)
         return (Stack.apply(*[zeros if g is None else g for g in grads], axis=self.axis),)
 
 
