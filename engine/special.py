@@ -2,28 +2,22 @@
 Tensor methods (with in-place ``erf_`` etc.). Integer and bool inputs compute in the default float dtype, as in
 PyTorch."""
 
-from . import dtypes
+from .ops.elementwise import _float_operand
 from .ops.inplace import apply_inplace
 from .ops.op import write_out
 from .ops.special import Erf, Erfc, Erfinv
 
 
-def _float_input(input):
-    if input._data.dtype.kind in "biu":
-        return input.to(dtypes.get_default_dtype())
-    return input
-
-
 def erf(input, *, out=None):
-    return write_out(Erf.apply(_float_input(input)), out, "erf")
+    return write_out(Erf.apply(_float_operand(input)), out, "erf")
 
 
 def erfc(input, *, out=None):
-    return write_out(Erfc.apply(_float_input(input)), out, "erfc")
+    return write_out(Erfc.apply(_float_operand(input)), out, "erfc")
 
 
 def erfinv(input, *, out=None):
-    return write_out(Erfinv.apply(_float_input(input)), out, "erfinv")
+    return write_out(Erfinv.apply(_float_operand(input)), out, "erfinv")
 
 
 def erf_(self):

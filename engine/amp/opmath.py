@@ -17,7 +17,7 @@ from .. import dtypes
 from ..ops import activation, loss, norm, pool, reduce, reduce_extra, scan, softmax
 from ..ops.conv import Conv2d
 from ..ops.matmul import Linear
-from ..ops.op import in_float32
+from ..ops.op import in_float32, to_copy
 
 IN_FLOAT32 = (
     reduce.Sum, reduce.SumDim, reduce.Mean, reduce.MeanDim, reduce.Var, reduce.Std, reduce.Norm, reduce.Prod,
@@ -45,8 +45,19 @@ def _rounded(out, dtype):
 def _in_float32(method):
     @functools.wraps(method)
     def run(self, *arrays, **options):
-        widened = [a.astype(_FLOAT32) if a is not None and a.dtype.kind == "V" else a for a in arrays]
+        widened = [a.astype(_FLOAT32) if a is not None and a.dtype == _BFLOAT16 else a for a in arrays]
         return _rounded(method(self, *widened, **options), _BFLOAT16)
+
+    return run
+
+
+def _graph_in_float32(formula):
+    """``backward_graph`` of the float32 subclass: its saved arrays are float32, so its gradient tensors are
+    too; they go back to bfloat16 in the graph, as ``backward`` rounds its arrays."""
+    @functools.wraps(formula)
+    def run(self, *grads):
+        return tuple(to_copy(t, dt=dtypes.bfloat16) if t is not None and t._data.dtype == _FLOAT32 else t
+                     for t in formula(self, *grads))
 
     return run
 
@@ -55,9 +66,10 @@ def _register(cls):
     """``cls`` and its subclasses each get a subclass (same node name) whose forward and backward widen
     bfloat16 arrays to float32 and round what they return; ``Op.apply`` picks it for bfloat16 inputs."""
     if cls not in in_float32:
+        graph = None if cls.backward_graph is None else _graph_in_float32(cls.backward_graph)
         in_float32[cls] = type(cls.__name__, (cls,), {
-            "__slots__": (), "__module__": cls.__module__,
-            "forward": _in_float32(cls.forward), "backward": _in_float32(cls.backward)})
+            "__slots__": (), "__module__": cls.__module__, "forward": _in_float32(cls.forward),
+            "backward": _in_float32(cls.backward), "backward_graph": graph})
     for sub in cls.__subclasses__():
         if sub not in in_float32.values():
             _register(sub)

@@ -120,7 +120,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             elif not allow_unused:
                 raise RuntimeError("One of the differentiated Tensors appears to not have been used in the "
                                    "graph. Set allow_unused=True if this is the desired behavior.")
-        result.append(g if g is None or isinstance(g, Tensor) else make_tensor(g, t._device))
+        if g is not None and not isinstance(g, Tensor):
+            g = make_tensor(g, t._device)
+        if g is not None and g._data.dtype != t._data.dtype:  # each input's gradient in its own dtype, as
+            g = g.to(t.dtype)  # PyTorch's engine casts it (a bfloat16 op that computed in float32)
+        result.append(g)
     return tuple(result)
 
 
