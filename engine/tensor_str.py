@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from .dtypes import FLOAT_KINDS
+
 __all__ = ["format_tensor", "get_printoptions", "printoptions", "set_printoptions"]
 
 # The engine's default floating dtype: tensors of this dtype, of int64 and of bool
@@ -108,7 +110,7 @@ class _Formatter:
     """
 
     def __init__(self, sample: np.ndarray) -> None:
-        self.floating = sample.dtype.kind in "fV"  # "V": ml_dtypes' bfloat16
+        self.floating = sample.dtype.kind in FLOAT_KINDS
         self.int_mode = True
         self.sci_mode = False
         self.max_width = 1

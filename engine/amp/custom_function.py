@@ -7,14 +7,14 @@ from collections import abc
 
 from ..tensor import Tensor
 from .autocast_mode import autocast, get_autocast_dtype, is_autocast_enabled
+from .policy import eligible
 
 
 def _cast(value, device_type, dtype):
     """``value`` with its floating tensors of ``device_type`` (float64 excepted) cast to ``dtype``; containers
     are walked as PyTorch's ``autocast_mode._cast`` walks them."""
     if isinstance(value, Tensor):
-        eligible = value.is_floating_point() and value.device.type == device_type and value.dtype.name != "float64"
-        return value.to(dtype) if eligible else value
+        return value.to(dtype) if eligible(value, device_type) else value
     if isinstance(value, (str, bytes)):
         return value
     if isinstance(value, abc.Mapping):

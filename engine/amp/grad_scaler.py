@@ -13,6 +13,7 @@ import numpy as np
 from .. import backend, dtypes
 from ..autograd.grad_mode import no_grad
 from ..creation import full
+from ..ops.op import xp_of
 from ..tensor import Tensor
 
 
@@ -31,7 +32,7 @@ def _unscale_and_check(grads, inv_scale):
     1.0 when any of them held an inf or a NaN, else 0.0."""
     found = 0.0
     for g in grads:
-        xp = np if backend.is_host(g) else backend.array_module(backend.device_of(g))
+        xp = xp_of(g)
         if not bool(xp.isfinite(g).all()):
             found = 1.0
         if g.dtype.itemsize < 4:

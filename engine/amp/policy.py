@@ -58,7 +58,7 @@ _BANNED_MESSAGE = (
     "safe to autocast.")
 
 
-def _eligible(t, device_type):
+def eligible(t, device_type):
     """A floating tensor of the autocast device type, not float64: the tensors autocast casts."""
     kind = t._data.dtype.kind
     return (kind == "V" or (kind == "f" and t._data.dtype.itemsize < 8)) and t._device.type == device_type
@@ -68,7 +68,7 @@ def _widest(inputs, device_type, lower):
     """PyTorch's ``promote`` policy: float32 if any eligible input is float32, else the autocast dtype."""
     widest = lower
     for t in inputs:
-        if _eligible(t, device_type):
+        if eligible(t, device_type):
             dt = dtypes.from_numpy(t._data.dtype)
             if dt is dtypes.float32:
                 return dtypes.float32
@@ -79,7 +79,7 @@ def _widest(inputs, device_type, lower):
 
 def _cast(t, target, device_type, lower):
     """``t`` in dtype ``target``; a leaf parameter's cast to the autocast dtype is made once per region."""
-    if not _eligible(t, device_type) or t._data.dtype == target.np:
+    if not eligible(t, device_type) or t._data.dtype == target.np:
         return t
     cacheable = (state.cache_enabled and target is lower and t._requires_grad and t.grad_fn is None
                  and t._base is None and t._data.dtype == dtypes.float32.np)
