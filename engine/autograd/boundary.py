@@ -1,9 +1,9 @@
 """Aliases that mark where a nested computation's graph meets the tensors it was given.
 
 ``torch.func`` transforms and ``checkpoint`` take gradients with respect to their own inputs in the middle of
-a larger graph. ``autograd.grad`` here walks everything reachable from its outputs, so an input joined to the
-graph it came from would send that inner backward on through the whole outer graph: wasted work, and the outer
-tensors' hooks and retained grads would see gradients that are not theirs. Each input is instead an alias
+a larger graph. ``autograd.grad`` runs only the nodes that lead to its inputs, but it still walks everything
+reachable from its outputs to find them, so an input joined to the graph it came from would make every inner
+backward walk the whole outer graph. Each input is instead an alias
 behind a ``Boundary`` node, whose edge to the original is cut while the inner backward runs (``cut``) and is
 there otherwise, so the inner results stay differentiable with respect to the original.
 """
@@ -11,20 +11,11 @@ there otherwise, so the inner results stay differentiable with respect to the or
 import contextlib
 
 from ..tensor import make_tensor
-from .graph import Node, edge_to
+from .graph import Alias, edge_to
 
 
-class Boundary(Node):
-    """The identity from an alias to the tensor it stands for."""
-
-    _name = "AliasBackward0"
-    saves_tensors = False
-
-    def backward(self, g):
-        return (g,)
-
-    def backward_graph(self, g):
-        return (g,)
+class Boundary(Alias):
+    """The alias at a nested computation's input, whose edge ``cut`` removes for the inner backward."""
 
 
 def boundary_alias(t):

@@ -83,7 +83,7 @@ class Node:
         if isinstance(source, Tensor):
             if source._data is data:
                 return source
-            return link(_Alias(), (source,), data, dev)
+            return link(Alias(), (source,), data, dev)
         t = make_tensor(data, dev)
         t._requires_grad = True
         t.grad_fn = source
@@ -136,8 +136,9 @@ class AccumulateGrad(Node):
         return acc
 
 
-class _Alias(Node):
-    """A saved copy of a leaf (say, made contiguous) standing for the leaf in a double backward."""
+class Alias(Node):
+    """The identity from a tensor to the one it stands for: a saved copy of a leaf (say, made contiguous) in a
+    double backward, or an input at the edge of a nested computation (``boundary``)."""
 
     _name = "AliasBackward0"
     saves = 0
