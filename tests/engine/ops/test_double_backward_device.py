@@ -39,5 +39,5 @@ def test_double_backward_on_device(fake_cuda, name):
     x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
     y_shape = tuple(f(engine.tensor(x), engine.tensor(w)).shape)
     arrays = [x, w, rng.standard_normal(y_shape), rng.standard_normal(x_shape), rng.standard_normal(w_shape)]
-    for a, b in zip(_second_derivatives(f, arrays, "cuda"), _second_derivatives(f, arrays, "cpu")):
+    for a, b in zip(_second_derivatives(f, arrays, "cuda"), _second_derivatives(f, arrays, "cpu"), strict=True):
         np.testing.assert_allclose(a, b, atol=1e-12, rtol=1e-10)

@@ -49,7 +49,8 @@ def test_double_backward_on_the_cuda_device(op, sample, fake_cuda):
     )
     flags = [sample.grad] * len(arrays) if isinstance(sample.grad, bool) else list(sample.grad)
     fn = op.call(op.op, sample)
-    for a, b in zip(_second_derivatives(fn, arrays, flags, "cuda"), _second_derivatives(fn, arrays, flags, "cpu")):
+    for a, b in zip(_second_derivatives(fn, arrays, flags, "cuda"), _second_derivatives(fn, arrays, flags, "cpu"),
+                    strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
 
 

@@ -243,8 +243,10 @@ def test_errors_match_torch(build):
 
 def test_int_betas_are_accepted_as_in_torch():
     p = Parameter(np.ones(2, np.float32))
-    for name in ("Adamax", "NAdam", "RAdam"):
-        getattr(optim, name)([p], betas=(0, 0.5))  # Adam refuses mixed float/int betas; these do not
+    for name in ("Adamax", "NAdam", "RAdam"):  # Adam refuses mixed float/int betas; these do not
+        ours = getattr(optim, name)([p], betas=(0, 0.5))
+        theirs = getattr(torch.optim, name)([torch.ones(2, requires_grad=True)], betas=(0, 0.5))
+        assert ours.param_groups[0]["betas"] == theirs.param_groups[0]["betas"] == (0, 0.5)
 
 
 @pytest.mark.parametrize("name", NAMES)
