@@ -2,6 +2,7 @@
 
 import pytest
 from fake_cupy import FakeCupy
+from http_server_support import closed_port_url, http_server  # noqa: F401 (fixtures)
 
 from engine import backend
 from engine import random as engine_random

@@ -7,15 +7,12 @@ devices) and the result renamed into place. Interrupted or failed work leaves no
 """
 
 import gzip
-import hashlib
 import os
 import shutil
-import sys
 import tarfile
 import tempfile
-import urllib.error
-import urllib.request
 
+from ...utils.download import CHUNK, fetch, file_digest
 from ...utils.files import FileError, temporary_file_beside
 
 __all__ = [
@@ -34,8 +31,6 @@ __all__ = [
 
 ENV_VAR = "LAYERLAB_DATA"
 DEFAULT_DATA_DIR = os.path.join("~", ".cache", "layerlab", "data")
-USER_AGENT = "layerlab"
-_CHUNK = 1 << 20
 
 
 class DatasetNotFoundError(RuntimeError):
@@ -76,12 +71,8 @@ def dataset_not_found(name, missing, looked_in, urls, manual, cause=None):
     return DatasetNotFoundError("\n".join(lines))
 
 
-def calculate_md5(fpath, chunk_size=_CHUNK):
-    md5 = hashlib.md5(usedforsecurity=False)
-    with open(fpath, "rb") as f:
-        for chunk in iter(lambda: f.read(chunk_size), b""):
-            md5.update(chunk)
-    return md5.hexdigest()
+def calculate_md5(fpath, chunk_size=CHUNK):
+    return file_digest(fpath, "md5", chunk_size)
 
 
 def check_md5(fpath, md5, **kwargs):
@@ -95,65 +86,6 @@ def check_integrity(fpath, md5=None):
     if md5 is None:
         return True
     return check_md5(fpath, md5)
-
-
-class _TextProgress:
-    """A stand-in for tqdm when it is not installed: a percentage line on stderr."""
-
-    def __init__(self, total=None, desc="", **_):
-        self.total, self.desc, self.n, self._last = total, desc, 0, -1
-
-    def update(self, n):
-        self.n += n
-        if self.total:
-            pct = int(100 * self.n / self.total)
-            if pct != self._last:
-                self._last = pct
-                sys.stderr.write(f"\r{self.desc}: {pct:3d}% {self.n}/{self.total} B")
-        else:
-            sys.stderr.write(f"\r{self.desc}: {self.n} B")
-
-    def close(self):
-        sys.stderr.write("\n")
-        sys.stderr.flush()
-
-
-def _progress_bar(total, desc, enabled):
-    if not enabled:
-        return None
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        return _TextProgress(total=total, desc=desc)
-    return tqdm(total=total, desc=desc, unit="B", unit_scale=True, unit_divisor=1024, file=sys.stderr)
-
-
-def _fetch(url, dest, progress, timeout):
-    """Stream ``url`` into the file ``dest``; raise if the transfer ends short of its Content-Length.
-    ``progress``: True for a console bar, False for none, or ``progress(received, total)``."""
-    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
-    with urllib.request.urlopen(request, timeout=timeout) as response, open(dest, "wb") as out:
-        length = response.headers.get("Content-Length")
-        total = int(length) if length and length.isdigit() else None
-        report = progress if callable(progress) else None
-        bar = None if report else _progress_bar(total, os.path.basename(dest).split(".part")[0].lstrip("."), progress)
-        received = 0
-        try:
-            while True:
-                chunk = response.read(_CHUNK // 4)
-                if not chunk:
-                    break
-                out.write(chunk)
-                received += len(chunk)
-                if bar is not None:
-                    bar.update(len(chunk))
-                if report is not None:
-                    report(received, total)
-        finally:
-            if bar is not None:
-                bar.close()
-        if total is not None and received != total:
-            raise OSError(f"transfer interrupted: received {received} of {total} bytes from {url}")
 
 
 def download_url(url, root, filename=None, md5=None, max_redirect_hops=3, *, progress=True, timeout=60):
@@ -175,7 +107,7 @@ def download_url(url, root, filename=None, md5=None, max_redirect_hops=3, *, pro
         return fpath
     print(f"Downloading {url} to {fpath}")
     with temporary_file_beside(fpath) as tmp:
-        _fetch(url, tmp, progress, timeout)
+        fetch(url, tmp, progress, timeout)
         if md5 is not None:
             actual = calculate_md5(tmp)
             if actual != md5:
@@ -208,7 +140,7 @@ def _extract_tar(from_path, to_path):
                 os.makedirs(os.path.dirname(target), exist_ok=True)
                 src = tar.extractfile(member)
                 with src, open(target, "wb") as dst:
-                    shutil.copyfileobj(src, dst, _CHUNK)
+                    shutil.copyfileobj(src, dst, CHUNK)
     except (tarfile.TarError, EOFError, OSError, gzip.BadGzipFile) as e:
         if isinstance(e, CorruptFileError):
             raise
@@ -231,7 +163,7 @@ def extract_archive(from_path, to_path=None, remove_finished=False):
         with temporary_file_beside(target) as tmp:
             try:
                 with gzip.open(from_path, "rb") as src, open(tmp, "wb") as dst:
-                    shutil.copyfileobj(src, dst, _CHUNK)
+                    shutil.copyfileobj(src, dst, CHUNK)
             except (OSError, EOFError) as e:
                 raise CorruptFileError(from_path, f"cannot decompress ({e})") from e
             os.replace(tmp, target)

@@ -1,4 +1,4 @@
-"""A local HTTP server to download from, and a URL where nothing listens."""
+"""Fixtures for download tests: a local HTTP server to download from, and a URL where nothing listens."""
 
 import http.server
 import socket
