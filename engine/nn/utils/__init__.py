@@ -1,6 +1,7 @@
 """``engine.nn.utils``: gradient clipping, flattening parameters to a vector and ``stateless``, as
 ``torch.nn.utils``."""
 
+from . import rnn as rnn
 from . import stateless as stateless
 from .clip_grad import clip_grad_norm_, clip_grad_value_
 from .convert_parameters import parameters_to_vector, vector_to_parameters
