@@ -16,6 +16,8 @@ def normalize_dims(dim, ndim):
     """``dim`` (None, int or sequence, negative allowed) as a sorted tuple of axes, or None for all."""
     if dim is None:
         return None
+    if dim.__class__ is int:
+        return (wrap_dim(dim, ndim),)
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
     if not dims:
         return None

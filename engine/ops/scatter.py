@@ -29,10 +29,11 @@ def index_array(index, x, name, kinds="iu"):
     """The raw array of index tensor ``index`` for an op on ``x``, after PyTorch's dtype and device checks."""
     if not isinstance(index, Tensor):
         raise TypeError(f"{name}(): argument 'index' must be Tensor, not {type(index).__name__}")
-    if index._data.dtype.kind not in kinds or index._data.dtype.kind == "b":
+    data = index._data
+    if data.dtype.kind not in kinds:
         wanted = "int32/int64" if kinds == "iu" else "int64"
         raise RuntimeError(f"{name}(): Expected dtype {wanted} for index")
-    return on_device(index, x._device)._data
+    return data if index._device is x._device else on_device(index, x._device)._data
 
 
 def on_device(t, dev):
@@ -202,7 +203,7 @@ class _CompiledScatter(_HostProducts):
 
     @staticmethod
     def forward(node, x, src, index=None, dim=0, reduce=None, include_self=True):
-        values = src[_leading(index.shape)]
+        values = src if src.shape == index.shape else src[_leading(index.shape)]
         out = x.copy()
         check_found(scatter_kernels.scatter_into(out, index, values, dim, reduce), x.shape[dim], dim)
         node.pos, node.shape, node.index_shape, node.src_shape = None, x.shape, index.shape, src.shape
@@ -492,9 +493,11 @@ def _check_shapes(x, index, dim, src=None):
 
 def gather(input, dim, index, *, sparse_grad=False):
     """``input``'s values at ``index`` along ``dim``; ``sparse_grad`` is accepted, the gradient is dense."""
-    dim = wrap_dim(dim, input._data.ndim)
+    x = input._data
+    dim = wrap_dim(dim, x.ndim)
     idx = index_array(index, input, "gather")
-    _check_shapes(input._data, idx, dim)
+    if idx.shape != x.shape:  # an index of the input's shape passes every check
+        _check_shapes(x, idx, dim)
     return Gather.apply(input, index=idx, dim=dim)
 
 
@@ -505,7 +508,8 @@ def _scatter(name, input, dim, index, src, reduce, include_self=True):
         src = make_tensor(xp_of(idx).full(idx.shape, src, dtype=input._data.dtype), input._device)
     elif src._data.dtype != input._data.dtype:
         raise RuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")
-    _check_shapes(input._data, idx, dim, src._data)
+    if not idx.shape == input._data.shape == src._data.shape:  # equal shapes pass every check
+        _check_shapes(input._data, idx, dim, src._data)
     return ScatterReduce.apply(input, src, index=idx, dim=dim, reduce=reduce, include_self=include_self)
 
 

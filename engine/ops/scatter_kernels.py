@@ -116,28 +116,27 @@ def _kernels():
 REDUCTIONS = {None: 0, "prod": 1, "amax": 2, "amin": 3}
 
 
-def blocks(shape, dim):
-    """``shape`` as ``(outer, size along dim, inner)``."""
-    return math.prod(shape[:dim]), shape[dim], math.prod(shape[dim + 1:])
-
-
 def fits(x, index, dim):
     """Whether the kernels take ``x`` with ``index`` along ``dim``: a host float array of at least one
     dimension, and an index of its rank with its sizes outside ``dim``."""
-    return (jit.takes_floats(x) and x.ndim >= 1 and index.ndim == x.ndim and index.dtype.kind == "i"
-            and index.shape[:dim] == x.shape[:dim] and index.shape[dim + 1:] == x.shape[dim + 1:])
+    return (index.ndim == x.ndim and x.ndim >= 1 and index.dtype.kind == "i" and jit.takes_floats(x)
+            and (index.shape == x.shape
+                 or (index.shape[:dim] == x.shape[:dim] and index.shape[dim + 1:] == x.shape[dim + 1:])))
 
 
 def _sweep(kernel, target, index, values, dim, *extra):
     """``kernel`` over ``target`` (the input read, or the output added into) with ``index`` and ``values``
     shaped alike, all seen as blocks around ``dim``, split over the CPU threads when the work pays for it;
     the first index out of range, or None."""
-    if not index.size:
+    size = index.size
+    if not size:
         return None
-    outer, _, inner = shape = blocks(index.shape, dim)
+    n = index.shape[dim]
+    inner = math.prod(index.shape[dim + 1:])
+    outer = size // (n * inner)
     target = target.reshape(outer, target.shape[dim], inner)
-    index, values = index.reshape(shape), values.reshape(shape)
-    if index.size < PARALLEL_MIN_SIZE:
+    index, values = index.reshape(outer, n, inner), values.reshape(outer, n, inner)
+    if size < PARALLEL_MIN_SIZE:
         failed, bad = kernel(target, index, values, *extra, 0, outer, 0, inner)
         return int(bad) if failed else None
     if outer > 1 or inner == 1:
@@ -173,5 +172,6 @@ def scatter_into(out, index, src, dim, reduce=None):
     """``src`` written into ``out`` (in place) at ``index`` along ``dim``, or multiplied in or its extremes
     kept (``reduce`` of ``REDUCTIONS``), ``src`` shaped as ``index`` (a 0-d array: one value everywhere); the
     first index out of range, or None."""
-    src = np.broadcast_to(src, index.shape)
+    if src.shape != index.shape:
+        src = np.broadcast_to(src, index.shape)
     return _sweep(_kernels()[2], out, index, src, dim, REDUCTIONS[reduce])
