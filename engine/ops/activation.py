@@ -1,5 +1,6 @@
 """Activation functions, each one graph node with an analytic backward: leaky_relu, gelu (exact and tanh),
-elu, selu, celu, silu, mish, softplus, hardtanh, relu6, hardsigmoid, hardswish, logsigmoid.
+elu, selu, celu, silu, mish, softplus, hardtanh, relu6, hardsigmoid, hardswish, logsigmoid, threshold, prelu;
+and those PyTorch itself composes of other ops: softsign, tanhshrink, softmin, glu.
 
 Names, arguments, node names and errors follow ``torch.nn.functional``; gelu's ``erf`` is ``special.erf``.
 """
@@ -7,10 +8,11 @@ Names, arguments, node names and errors follow ``torch.nn.functional``; gelu's `
 import math
 
 from ..dtypes import FLOAT_KINDS, legacy_name
-from ..tensor import make_tensor
+from ..tensor import make_tensor, wrap_dim
 from .inplace import apply_inplace
-from .op import Op, xp_of
+from .op import Op, sum_to, unbroadcast, xp_of
 from .piecewise import constant_in
+from .softmax import softmax
 from .special import Erf, erf
 
 
@@ -287,6 +289,59 @@ class LogSigmoid(_Activation):
         return g * (-x).sigmoid()
 
 
+class Threshold(_PiecewiseLinear):
+    __slots__ = ()
+    _name = "ThresholdBackward0"
+
+    @staticmethod
+    def f(x, threshold, value):
+        return xp_of(x).where(x > threshold, x, x.dtype.type(value))
+
+    @staticmethod
+    def df(g, x, threshold, value):
+        return g * (x > threshold)
+
+
+class Prelu(Op):
+    """``x if x > 0 else weight * x``, one weight per channel (axis 1) or one for all."""
+
+    __slots__ = ("w", "x")
+    _name = "PreluKernelBackward0"
+    saves = 1
+
+    def forward(self, x, w):
+        self.x, self.w = x, w
+        return xp_of(x).where(x > 0, x, x * _channel_shaped(w, x.ndim))
+
+    def backward(self, g):
+        x, w = self.x, self.w
+        xp = xp_of(x)
+        pos = x > 0
+        ex, ew = self._edges
+        gx = None if ex is None else xp.where(pos, g, g * _channel_shaped(w, x.ndim))
+        gw = None if ew is None else unbroadcast(xp.where(pos, 0, g * x), _channel_shape(w.size, x.ndim))
+        return gx, None if gw is None else gw.reshape(w.shape)
+
+    def backward_graph(self, g):
+        x, w = self.saved_input(0, self.x), self.saved_input(1, self.w)
+        pos = x._data > 0
+        shape = _channel_shape(w.numel(), x.ndim)
+        ex, ew = self._edges
+        # tied to both inputs, as PyTorch's backward is, though the mask's derivative is zero
+        gx = None if ex is None else constant_in(g * (_mask(pos, x) + _mask(~pos, x) * w.reshape(shape)), x)
+        gw = None if ew is None else constant_in(sum_to(g * x * _mask(~pos, x), shape).reshape(w.shape), w)
+        return gx, gw
+
+
+def _channel_shape(n, ndim):
+    """The shape that broadcasts prelu's ``n`` weights over axis 1 of an ``ndim``-dimensional input."""
+    return (1, n) + (1,) * (ndim - 2) if ndim > 1 and n > 1 else (1,) * min(ndim, 1)
+
+
+def _channel_shaped(w, ndim):
+    return w.reshape(_channel_shape(w.size, ndim))
+
+
 def _run(op, input, inplace, kernel, *args):
     _check_float(input, kernel)
     if inplace:
@@ -356,5 +411,56 @@ def logsigmoid(input):
     return _run(LogSigmoid, input, False, "log_sigmoid_cpu")
 
 
-__all__ = ["celu", "elu", "erf", "gelu", "hardsigmoid", "hardswish", "hardtanh", "leaky_relu", "logsigmoid",
-           "mish", "relu6", "selu", "silu", "softplus"]
+def threshold(input, threshold, value, inplace=False):
+    """``value`` where ``input <= threshold``, ``input`` elsewhere."""
+    if inplace:
+        return apply_inplace(input, lambda s: Threshold.apply(s, args=(threshold, value)))
+    return Threshold.apply(input, args=(threshold, value))
+
+
+def prelu(input, weight):
+    """leaky_relu with a learnt slope: ``weight`` has one element or one per channel (axis 1)."""
+    _check_float(input, "prelu_cpu")
+    ndim, n = input._data.ndim, weight._data.size
+    if ndim == 0 and n == 1:
+        return Prelu.apply(input, weight)
+    if ndim == 0:
+        raise RuntimeError("Not allow zero-dim input tensor.")
+    if n != 1:
+        channels = input._data.shape[1] if ndim > 1 else 1
+        if channels != n:
+            raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
+                               f"{n} and channel size = {channels}.")
+    if weight._data.ndim > 1:
+        raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = "
+                           f"{weight._data.ndim}")
+    return Prelu.apply(input, weight)
+
+
+def softsign(input):
+    return input / (input.abs() + 1)
+
+
+def tanhshrink(input):
+    return input - input.tanh()
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    return softmax(-input, dim, dtype)
+
+
+def glu(input, dim=-1):
+    """The first half of ``input`` along ``dim`` gated by the sigmoid of the second."""
+    shape = input._data.shape
+    if not shape:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    axis = wrap_dim(dim, len(shape))
+    if shape[axis] % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {axis} is size {shape[axis]}")
+    a, b = input.chunk(2, axis)
+    return a * b.sigmoid()
+
+
+__all__ = ["celu", "elu", "erf", "gelu", "glu", "hardsigmoid", "hardswish", "hardtanh", "leaky_relu",
+           "logsigmoid", "mish", "prelu", "relu6", "selu", "silu", "softmin", "softplus", "softsign", "tanhshrink",
+           "threshold"]

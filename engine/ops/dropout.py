@@ -1,10 +1,12 @@
-"""Dropout: ``dropout`` (elements) and ``dropout1d``/``dropout2d``/``dropout3d`` (whole channels), one graph
-node each, the mask drawn from the engine's generator (``engine.random``) on the input's device.
+"""Dropout: ``dropout`` (elements), ``dropout1d``/``dropout2d``/``dropout3d`` (whole channels) and the
+self-normalising ``alpha_dropout``/``feature_alpha_dropout``, one graph node each, the mask drawn from the
+engine's generator (``engine.random``) on the input's device.
 
 Names, arguments, warnings and errors follow ``torch.nn.functional``; as PyTorch does on the CPU, an
 identity dropout (eval mode, ``p == 0``, an empty input) returns the input tensor itself.
 """
 
+import math
 import warnings
 
 from ..backend import array_module, device_context
@@ -12,21 +14,25 @@ from ..dtypes import FLOAT_KINDS, legacy_name
 from ..random import uniform_array
 from ..tensor import make_tensor
 from .inplace import apply_inplace
-from .op import Op
+from .op import Op, xp_of
 
 
 class Dropout(Op):
-    """``x * keep * scale``; backward multiplies by the same mask."""
+    """``x * keep * scale``, plus ``shift = (where dropped, where kept)`` if given; backward multiplies by the
+    same mask."""
 
     __slots__ = ("keep", "scale")
     _name = "MulBackward0"
     saves_tensors = True
 
-    def forward(self, x, keep=None, scale=1.0):
+    def forward(self, x, keep=None, scale=1.0, shift=None):
         self.keep, self.scale = keep, scale
         y = x * keep
         if scale != 1:
             y *= x.dtype.type(scale)
+        if shift is not None:
+            t = y.dtype.type
+            y += xp_of(y).where(keep, t(shift[1]), t(shift[0]))
         return y
 
     def backward(self, g):
@@ -45,7 +51,11 @@ def _check_p(p):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
-def _dropout(input, p, training, inplace, mask_shape):
+# SELU's negative saturation value, -scale * alpha: alpha dropout sets dropped units to it
+_ALPHA = 1.7580993408473766
+
+
+def _dropout(input, p, training, inplace, mask_shape, alpha=False):
     if not training or p == 0 or input._data.size == 0:
         return input
     if input._data.dtype.kind not in FLOAT_KINDS:
@@ -55,12 +65,17 @@ def _dropout(input, p, training, inplace, mask_shape):
         with device_context(input._device):
             keep = array_module(input._device).zeros(mask_shape, dtype=bool)
         scale = 1.0
+        shift = None
     else:
         keep = uniform_array(mask_shape, 0, 1, input._device) >= p
         scale = 1.0 / (1.0 - p)
+        shift = None
+        if alpha:  # keep the mean and variance of a unit normal input, as PyTorch's formula does
+            scale = 1.0 / math.sqrt((_ALPHA * _ALPHA * p + 1) * (1 - p))
+            shift = (_ALPHA * scale * (p - 1), _ALPHA * scale * p)
     if inplace:
-        return apply_inplace(input, lambda s: Dropout.apply(s, keep=keep, scale=scale))
-    return Dropout.apply(input, keep=keep, scale=scale)
+        return apply_inplace(input, lambda s: Dropout.apply(s, keep=keep, scale=scale, shift=shift))
+    return Dropout.apply(input, keep=keep, scale=scale, shift=shift)
 
 
 def dropout(input, p=0.5, training=True, inplace=False):
@@ -69,11 +84,11 @@ def dropout(input, p=0.5, training=True, inplace=False):
     return _dropout(input, p, training, inplace, input._data.shape)
 
 
-def _feature_dropout(input, p, training, inplace):
+def _feature_dropout(input, p, training, inplace, alpha=False):
     shape = input._data.shape
     if len(shape) < 2:
         raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
-    return _dropout(input, p, training, inplace, shape[:2] + (1,) * (len(shape) - 2))
+    return _dropout(input, p, training, inplace, shape[:2] + (1,) * (len(shape) - 2), alpha)
 
 
 def dropout1d(input, p=0.5, training=True, inplace=False):
@@ -125,4 +140,17 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
     return _feature_dropout(input, p, training, inplace)
 
 
-__all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d"]
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """Dropout for SELU networks: dropped units take SELU's saturation value and an affine map keeps a unit
+    normal input's mean and variance."""
+    _check_p(p)
+    return _dropout(input, p, training, inplace, input._data.shape, alpha=True)
+
+
+def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """``alpha_dropout`` of whole channels (axis 1)."""
+    _check_p(p)
+    return _feature_dropout(input, p, training, inplace, alpha=True)
+
+
+__all__ = ["alpha_dropout", "dropout", "dropout1d", "dropout2d", "dropout3d", "feature_alpha_dropout"]
