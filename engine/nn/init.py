@@ -3,6 +3,8 @@
 import math
 import warnings
 
+import numpy as np
+
 from ..autograd.grad_mode import no_grad
 from ..random import normal_array, uniform_array
 
@@ -84,6 +86,60 @@ def eye_(tensor):
     if tensor.dim() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     return _fill(tensor, tensor.xp.eye(*tensor.shape, dtype=tensor._data.dtype))
+
+
+def dirac_(tensor, groups=1):
+    """The identity convolution: output channel ``g * (C_out / groups) + d`` copies input channel ``d`` at the
+    kernel's centre, so a conv layer starts by passing its input through."""
+    ndim = tensor.dim()
+    if ndim not in (3, 4, 5):
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    sizes = tensor.shape
+    if sizes[0] % groups != 0:
+        raise ValueError("dim 0 must be divisible by groups")
+    per_group = sizes[0] // groups
+    xp = tensor.xp
+    out = xp.zeros(sizes, dtype=tensor._data.dtype)
+    d = xp.arange(min(per_group, sizes[1]))
+    rows = (xp.arange(groups)[:, None] * per_group + d).reshape(-1)
+    centre = tuple(k // 2 for k in sizes[2:])
+    out[(rows, xp.tile(d, groups), *centre)] = 1
+    return _fill(tensor, out)
+
+
+def orthogonal_(tensor, gain=1, generator=None):
+    """A (semi-)orthogonal matrix (the tensor flattened to rows x rest): the Q of a normal matrix's QR
+    decomposition, signs fixed by R's diagonal so that Q is uniformly distributed."""
+    if tensor.dim() < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if tensor.numel() == 0:
+        return tensor
+    rows = tensor.shape[0]
+    cols = tensor.numel() // rows
+    draw_dtype = np.float64 if tensor._data.dtype == np.float64 else np.float32
+    flat = normal_array((rows, cols), 0.0, 1.0, tensor.device, generator, draw_dtype)
+    if rows < cols:
+        flat = flat.T
+    q, r = tensor.xp.linalg.qr(flat)
+    q *= tensor.xp.sign(tensor.xp.diagonal(r))
+    if rows < cols:
+        q = q.T
+    if gain != 1:
+        q *= draw_dtype(gain)
+    return _fill(tensor, q.reshape(tensor.shape))
+
+
+def sparse_(tensor, sparsity, std=0.01, generator=None):
+    """Normal values (0, ``std``) with ``ceil(sparsity * rows)`` random entries of each column set to zero."""
+    if tensor.dim() != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    rows, cols = tensor.shape
+    num_zeros = math.ceil(sparsity * rows)
+    xp = tensor.xp
+    values = normal_array((rows, cols), 0.0, std, tensor.device, generator, tensor._data.dtype)
+    order = xp.argsort(uniform_array((rows, cols), 0, 1, tensor.device, generator), axis=0)
+    rank = xp.argsort(order, axis=0)  # each entry's place in its column's random permutation
+    return _fill(tensor, xp.where(rank < num_zeros, values.dtype.type(0), values))
 
 
 def xavier_uniform_(tensor, gain=1.0, generator=None):
