@@ -42,12 +42,12 @@ class Embedding(Op):
         return (IndexAdd.apply(g.new_zeros(self.shape), g, index=self.index, dim=0),)
 
 
-def padding_index(padding_idx, rows, message="Padding_idx must be within num_embeddings"):
+def padding_index(padding_idx, rows, message="Padding_idx must be within num_embeddings", exc=AssertionError):
     """``padding_idx`` as a row number (negative counts from the end), -1 for none."""
     if padding_idx is None:
         return -1
     if padding_idx >= rows or padding_idx < -rows:
-        raise AssertionError(message)
+        raise exc(message)
     return padding_idx + rows if padding_idx < 0 else padding_idx
 
 
@@ -133,7 +133,7 @@ def _bags(input, offsets, per_sample_weights, include_last_offset):
             raise ValueError("offsets has to be a 1D Tensor but got None")
         if offsets.dim() != 1:
             raise ValueError("offsets has to be a 1D Tensor")
-        offsets = offsets._data
+        offsets = offsets.to(input.device)._data
     else:
         raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.dim()}")
     return input, offsets, per_sample_weights, include_last_offset
@@ -176,7 +176,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
                            "checking arguments for embedding_bag)")
     rows = weight._data.shape[0]
     padding_idx = padding_index(padding_idx, rows, f"padding_idx must be within the number of embeddings, {-rows} "
-                                                    f"through {rows - 1}, but got {padding_idx}")
+                                                    f"through {rows - 1}, but got {padding_idx}", RuntimeError)
     idx = _indices(input, weight, "embedding_bag")
     bag, bags = _bag_of_each(offsets, idx.size, include_last_offset)
     keep = bag < bags if padding_idx < 0 else (bag < bags) & (idx != padding_idx)
