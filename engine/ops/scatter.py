@@ -46,10 +46,19 @@ def on_device(t, dev):
     return make_tensor(transfer(t._data, CPU, dev), dev)
 
 
+# Signed index dtypes and the unsigned ones of their size, in which a negative index reads as a huge one.
+_UNSIGNED = {np.dtype(f"i{n}"): np.dtype(f"u{n}") for n in (1, 2, 4, 8)}
+
+
 def out_of_range(index, low, high):
-    """An element of ``index`` outside ``[low, high)``, or None (one pass for each bound)."""
+    """An element of ``index`` outside ``[low, high)``, or None: from 0, one pass over the index as unsigned
+    finds that all are in range; otherwise one pass for each bound."""
     if index.size == 0:
         return None
+    if low == 0:
+        unsigned = _UNSIGNED.get(index.dtype)
+        if int((index if unsigned is None else index.view(unsigned)).max()) < high:
+            return None
     smallest, largest = int(index.min()), int(index.max())
     if smallest < low:
         return smallest
