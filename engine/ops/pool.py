@@ -1,4 +1,5 @@
-"""2-D pooling as single graph nodes: max_pool2d, avg_pool2d, adaptive_avg_pool2d, adaptive_max_pool2d.
+"""2-D pooling as single graph nodes: max_pool2d, avg_pool2d, adaptive_avg_pool2d, adaptive_max_pool2d; their
+1-d forms run the same nodes over a unit height, and lp_pool1d/2d compose them with elementwise ops as PyTorch does.
 
 Max and average pooling reduce over the kh*kw strided slices of the (padded) input, one array call per
 kernel offset (reducing over tiny trailing window axes is about ten times slower). Max-pool backward
@@ -18,6 +19,7 @@ import numpy as np
 from ..backend import Implementation
 from ..dtypes import FLOAT_KINDS, legacy_name
 from . import jit, pool_kernels
+from .elementwise import relu
 from .linear_map import input_gradient
 from .op import Op, xp_of
 
@@ -67,18 +69,19 @@ def _geometry(shape, kernel, stride, padding, dilation, ceil_mode, fn):
     sh, sw = stride
     ph, pw = padding
     dh, dw = dilation
-    if kh <= 0 or kw <= 0:
-        raise RuntimeError(f"kernel_size should be greater than zero, but got kH: {kh} kW: {kw}")
+    # PyTorch's order: the output-size checks (stride, padding) come before the shape checks
     if sh <= 0 or sw <= 0:
         raise RuntimeError("stride should not be zero")
-    if dh <= 0 or dw <= 0:
-        raise RuntimeError(f"dilation should be greater than zero, but got dilationH: {dh} dilationW: {dw}")
     if ph < 0 or pw < 0:
         raise RuntimeError(f"pad must be non-negative, but got pad: {min(ph, pw)}")
     if ph > ((kh - 1) * dh + 1) // 2 or pw > ((kw - 1) * dw + 1) // 2:
         p, k, d = (ph, kh, dh) if ph > ((kh - 1) * dh + 1) // 2 else (pw, kw, dw)
         raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={p}, "
                            f"kernel_size={k} and dilation={d}")
+    if kh <= 0 or kw <= 0:
+        raise RuntimeError(f"kernel size should be greater than zero, but got kH: {kh} kW: {kw}")
+    if dh <= 0 or dw <= 0:
+        raise RuntimeError(f"dilation should be greater than zero, but got dilationH: {dh} dilationW: {dw}")
     h, w = shape[-2:]
     oh = _out_size(h, kh, sh, ph, dh, ceil_mode)
     ow = _out_size(w, kw, sw, pw, dw, ceil_mode)
@@ -584,8 +587,137 @@ def adaptive_max_pool2d_with_indices(input, output_size, return_indices=True):
     return adaptive_max_pool2d(input, output_size, return_indices=True)
 
 
+
+# ----- 1-d pooling: the 2-d ops over a unit height -----
+def _one(value, fn, name, rule, default=None):
+    """A 1-d pooling argument as an int (``default`` for an empty tuple), with PyTorch's error for longer ones."""
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    value = tuple(value)
+    if not value and default is not None:
+        return default
+    if len(value) != 1:
+        raise RuntimeError(f"{fn}() {name} must be {rule} of size 1 but got size {len(value)}")
+    return int(value[0])
+
+
+def _one_arg(value, fn, name):
+    """A 1-d argument the way PyTorch's argument parser takes it (``max_pool1d_with_indices``, ``avg_pool1d``)."""
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    value = tuple(value)
+    if len(value) != 1:
+        raise RuntimeError(f"{fn}() argument '{name}' should contain one int (got {len(value)})")
+    return int(value[0])
+
+
+def _check_1d_dims(x, fn):
+    if x.ndim not in (2, 3):
+        raise RuntimeError(f"Expected 2 to 3 dimensions, but got {x.ndim}-dimensional tensor for argument #1 "
+                           f"'self' (while checking arguments for {fn})")
+
+
+def _squeezed(out):
+    return tuple(o.squeeze(-2) for o in out) if isinstance(out, tuple) else out.squeeze(-2)
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """``torch.nn.functional.max_pool1d``: max_pool2d over a unit height, with max_pool1d's own checks."""
+    fn = "max_pool1d"
+    x = input._data
+    if return_indices:
+        _check_1d_dims(x, fn)
+        kernel = _one_arg(kernel_size, fn, "kernel_size")
+        stride = kernel if stride is None or stride == () else _one_arg(stride, fn, "stride")
+        padding, dilation = _one_arg(padding, fn, "padding"), _one_arg(dilation, fn, "dilation")
+    else:
+        if x.ndim not in (2, 3) or 0 in x.shape[-2:]:
+            raise RuntimeError(f"{fn}: Expected 2D or 3D (batch mode) tensor with optional 0 dim batch size for "
+                               f"input, but got:{_dims(x.shape)}")
+        kernel = _one(kernel_size, fn, "kernel_size", "an int, list of ints or tuple of ints")
+        stride = kernel if stride is None else _one(stride, fn, "stride", "None, an int, list of ints, or tuple of "
+                                                    "ints", default=kernel)
+        padding = _one(padding, fn, "padding", "an int, list of ints, or tuple of ints")
+        dilation = _one(dilation, fn, "dilation", "an int, list of ints or tuple of ints")
+        for name, value, low in (("kernel_size", kernel, 1), ("stride", stride, 1), ("padding", padding, 0),
+                                 ("dilation", dilation, 1)):
+            if value < low:
+                raise RuntimeError(f"{fn}() {name} must be {'non-negative' if low == 0 else 'greater than zero'}, "
+                                   f"but got {value}")
+        if padding > kernel // 2:
+            raise RuntimeError(f"{fn}() padding should be at most half of kernel size, but got padding={padding} "
+                               f"and kernel_size={kernel}")
+        out = _out_size(x.shape[-1], kernel, stride, padding, dilation, bool(ceil_mode))
+        if out < 1:
+            raise RuntimeError(f"{fn}() Invalid computed output size: {out}")
+    return _squeezed(max_pool2d(input.unsqueeze(-2), (1, kernel), (1, stride), (0, padding), (1, dilation),
+                                ceil_mode, return_indices))
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    """``torch.nn.functional.avg_pool1d``: avg_pool2d over a unit height."""
+    fn = "avg_pool1d"
+    _check_1d_dims(input._data, fn)
+    kernel = _one_arg(kernel_size, fn, "kernel_size")
+    stride = kernel if stride is None or stride == () else _one_arg(stride, fn, "stride")
+    padding = _one_arg(padding, fn, "padding")
+    return avg_pool2d(input.unsqueeze(-2), (1, kernel), (1, stride), (0, padding), ceil_mode,
+                      count_include_pad).squeeze(-2)
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """``torch.nn.functional.adaptive_avg_pool1d``: adaptive_avg_pool2d over a unit height."""
+    fn = "adaptive_avg_pool1d"
+    _check_1d_dims(input._data, fn)
+    return adaptive_avg_pool2d(input.unsqueeze(-2), (1, _one_arg(output_size, fn, "output_size"))).squeeze(-2)
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    """``torch.nn.functional.adaptive_max_pool1d``: adaptive_max_pool2d over a unit height."""
+    fn = "adaptive_max_pool1d"
+    x = input._data
+    _check_1d_dims(x, fn)
+    size = _one_arg(output_size, fn, "output_size")
+    for d in range(x.ndim - 2, x.ndim):
+        if x.shape[d] == 0:
+            raise RuntimeError(f"{fn}(): Expected input to have non-zero size for non-batch dimensions, but input "
+                               f"has sizes {_dims(x.shape)} with dimension {d} being empty")
+    return _squeezed(adaptive_max_pool2d(input.unsqueeze(-2), (1, size), return_indices))
+
+
+def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=True):
+    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices=True)
+
+
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=True):
+    return adaptive_max_pool1d(input, output_size, return_indices=True)
+
+
+# ----- power-average pooling: compositions, as in PyTorch -----
+def _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, max_pool, avg_pool, window):
+    if norm_type == float("inf"):
+        return max_pool(input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    if norm_type == -float("inf"):
+        return -max_pool(-input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    out = avg_pool(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    return (out.sign() * relu(out.abs())).mul(window).pow(1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """``torch.nn.functional.lp_pool1d``: (sum of x**p over each window) ** (1/p)."""
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, max_pool1d, avg_pool1d, kernel_size)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """``torch.nn.functional.lp_pool2d``: (sum of x**p over each window) ** (1/p)."""
+    kh, kw = _pool_pair(kernel_size, "lp_pool2d", "kernel_size")
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, max_pool2d, avg_pool2d, kh * kw)
+
+
 __all__ = [
-    "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool2d", "MaxPool2d", "adaptive_avg_pool2d",
-    "adaptive_max_pool2d", "adaptive_max_pool2d_with_indices", "avg_pool2d", "max_pool2d",
-    "max_pool2d_with_indices",
+    "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool2d", "MaxPool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
+    "adaptive_max_pool1d", "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d",
+    "adaptive_max_pool2d_with_indices", "avg_pool1d", "avg_pool2d", "lp_pool1d", "lp_pool2d", "max_pool1d",
+    "max_pool1d_with_indices", "max_pool2d", "max_pool2d_with_indices",
 ]

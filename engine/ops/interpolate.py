@@ -1,0 +1,252 @@
+"""``interpolate`` (modes nearest, nearest-exact, linear, bilinear, bicubic, trilinear, area) as one graph node.
+
+Without antialiasing every mode is separable: each output position along an axis is a fixed weighted sum of
+input positions along that axis. So each resized axis gets a small (out, in) weight matrix (cached on the
+host), forward is one matrix product per axis and backward the products with the transposes; the op is
+linear in its input, so with ``create_graph`` its gradient is a ``LinearMap``. Source positions and weights
+follow PyTorch's CPU formulas in the input's precision, so the nearest modes pick PyTorch's indices exactly.
+Measurements: bench/NOTES.md.
+"""
+
+import functools
+import math
+import numbers
+
+import numpy as np
+
+from ..dtypes import FLOAT_KINDS, legacy_name
+from .linear_map import input_gradient
+from .op import Op, xp_of
+from .pool import _averaging_matrix
+
+_CUBIC_A = -0.75
+_MODES = ("nearest", "linear", "bilinear", "bicubic", "trilinear", "area", "nearest-exact")
+_LINEAR_DIMS = {"linear": 1, "bilinear": 2, "trilinear": 3}
+
+
+def _source_scale(t, size, out, scale, align_corners):
+    """PyTorch's ``area_pixel_compute_scale``: input positions per output position, in precision ``t``."""
+    if align_corners:
+        return t(size - 1) / t(out - 1) if out > 1 else t(0)
+    if scale is not None and scale > 0:
+        return t(1.0 / scale)
+    return t(size) / t(out)
+
+
+def _source_index(t, s, out, align_corners, cubic):
+    """PyTorch's ``area_pixel_compute_source_index`` for every output position."""
+    dst = np.arange(out).astype(t)
+    if align_corners:
+        return s * dst
+    src = s * (dst + t(0.5)) - t(0.5)
+    return src if cubic else np.maximum(src, t(0))
+
+
+def _guarded(src, size):
+    """PyTorch's ``guard_index_and_lambda``: the left neighbour and the fraction past it, in [0, 1]."""
+    index = np.minimum(np.floor(src).astype(np.int64), size - 1)
+    return index, np.clip(src - index, 0, 1)
+
+
+def _cubic_weights(t):
+    """The four cubic-convolution coefficients (A = -0.75) at fractions ``t``."""
+    a = _CUBIC_A
+
+    def near(x):
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    return (far(t + 1), near(t), near(1 - t), far(2 - t))
+
+
+@functools.lru_cache(maxsize=256)
+def _matrix(mode, size, out, scale, align_corners, dtype_name):
+    """The (out, size) weights of one axis (a host array of ``dtype_name``), or None when it is the identity."""
+    if mode == "area":
+        return None if out == size else _averaging_matrix(size, out, dtype_name)
+    t = np.dtype(dtype_name).type
+    rows = np.arange(out)
+    m = np.zeros((out, size), dtype=dtype_name)
+    if mode in ("nearest", "nearest-exact"):
+        s = _source_scale(t, size, out, scale, False)
+        dst = rows.astype(t) + (t(0.5) if mode == "nearest-exact" else t(0))
+        m[rows, np.minimum(np.floor(dst * s).astype(np.int64), size - 1)] = 1
+    elif mode == "bicubic":
+        src = _source_index(t, _source_scale(t, size, out, scale, align_corners), out, align_corners, True)
+        index, frac = _guarded(src, size)
+        for k, w in enumerate(_cubic_weights(frac)):
+            np.add.at(m, (rows, np.clip(index - 1 + k, 0, size - 1)), w)
+    else:
+        src = _source_index(t, _source_scale(t, size, out, scale, align_corners), out, align_corners, False)
+        index, frac = _guarded(src, size)
+        np.add.at(m, (rows, index), 1 - frac)
+        np.add.at(m, (rows, index + (index < size - 1)), frac)
+    if out == size and np.array_equal(m, np.eye(size, dtype=dtype_name)):
+        return None
+    return m
+
+
+def _along_axes(x, mats):
+    """``x`` with its trailing ``len(mats)`` axes each multiplied by its matrix (None: left as is)."""
+    first = x.ndim - len(mats)
+    for i in reversed(range(len(mats))):
+        m = mats[i]
+        if m is None:
+            continue
+        shape = x.shape
+        axis = first + i
+        pre, n, post = math.prod(shape[:axis]), shape[axis], math.prod(shape[axis + 1:])
+        y = x.reshape(pre, n) @ m.T if post == 1 else m @ x.reshape(pre, n, post)
+        x = y.reshape(*shape[:axis], m.shape[0], *shape[axis + 1:])
+    return x
+
+
+def _along_axes_adjoint(g, mats, shape):
+    """``_along_axes``' adjoint: the products with the transposed matrices, back to ``shape``."""
+    out = _along_axes(g, tuple(None if m is None else m.T for m in mats))
+    return out if out.shape == shape else out.reshape(shape)
+
+
+class Interpolate(Op):
+    __slots__ = ("mats", "shape")
+    _name = "UpsampleBilinear2DBackward0"
+    saves_tensors = False
+    grad_reads_input = False  # PyTorch's upsample gradients take sizes only; area's (adaptive pooling) the input
+
+    def forward(self, x, mats=()):
+        xp = xp_of(x)
+        self.shape = x.shape
+        self.mats = mats = tuple(None if m is None else xp.asarray(m) for m in mats)
+        out = _along_axes(x, mats)
+        return out.copy() if out is x else out
+
+    def backward(self, g):
+        return (_along_axes_adjoint(g, self.mats, self.shape),)
+
+    def backward_graph(self, g):
+        mats, shape = self.mats, self.shape
+        return (input_gradient(self, g, functools.partial(_along_axes_adjoint, mats=mats, shape=shape),
+                               functools.partial(_along_axes, mats=mats), shape if self.grad_reads_input else None),)
+
+
+def _node_name(mode, k):
+    if mode == "area":
+        return f"AdaptiveAvgPool{k}DBackward0"
+    kind = {"nearest": "Nearest", "nearest-exact": "NearestExact", "linear": "Linear", "bilinear": "Bilinear",
+            "bicubic": "Bicubic", "trilinear": "Trilinear"}[mode]
+    return f"Upsample{kind}{k}DBackward0"
+
+
+_op_classes = {}
+
+
+def _op_class(mode, k):
+    name = _node_name(mode, k)
+    cls = _op_classes.get(name)
+    if cls is None:
+        cls = _op_classes[name] = type(f"Interpolate_{name}", (Interpolate,), {
+            "__slots__": (), "_name": name, "grad_reads_input": mode == "area"})
+    return cls
+
+
+def _check_mode(mode, ndim, antialias):
+    if mode not in _MODES or ndim not in (3, 4, 5):
+        raise NotImplementedError(
+            f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {ndim}D) for the modes: nearest | linear "
+            f"| bilinear | bicubic | trilinear | lanczos | area | nearest-exact (got {mode})")
+    if antialias:
+        if mode not in ("bilinear", "bicubic") or ndim != 4:
+            raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and requires "
+                             "a 4-D tensor as input")
+        raise NotImplementedError("interpolate: antialias=True is not supported")
+    need = _LINEAR_DIMS.get(mode, 2 if mode == "bicubic" else None)
+    if need is not None and need != ndim - 2:
+        wanted = {1: "3D", 2: "4D", 3: "5D"}[need]
+        if mode == "bicubic":
+            raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {ndim}D) for "
+                                      "the modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | area "
+                                      f"| nearest-exact (got {mode})")
+        raise NotImplementedError(f"Got {ndim}D input, but {mode} mode needs {wanted} input")
+
+
+def _sizes_and_scales(shape, size, scale_factor, recompute_scale_factor):
+    """(output sizes, scale factors handed to the kernel or Nones), with PyTorch's checks."""
+    dim = len(shape) - 2
+    spatial = list(shape[2:])
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    if size is not None:
+        if recompute_scale_factor:
+            raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
+        if isinstance(size, (list, tuple)):
+            if len(size) != dim:
+                raise ValueError(
+                    "Input and output must have the same number of spatial dimensions, but got input with spatial "
+                    f"dimensions of {spatial} and output size of {size}. Please provide input tensor in (N, C, d1, "
+                    "d2, ...,dK) format and output size in (o1, o2, ...,oK) format.")
+            if not all(isinstance(s, numbers.Integral) for s in size):
+                raise TypeError("expected size to be one of int or Tuple[int] or Tuple[int, int] or Tuple[int, int, "
+                                f"int], but got size with types {[type(s) for s in size]}")
+            return tuple(int(s) for s in size), (None,) * dim
+        return (int(size),) * dim, (None,) * dim
+    if scale_factor is None:
+        raise ValueError("either size or scale_factor should be defined")
+    if isinstance(scale_factor, (list, tuple)):
+        if len(scale_factor) != dim:
+            raise ValueError(
+                "Input and scale_factor must have the same number of spatial dimensions, but got input with spatial "
+                f"dimensions of {spatial} and scale_factor of shape {scale_factor}. Please provide input tensor in "
+                "(N, C, d1, d2, ...,dK) format and scale_factor in (s1, s2, ...,sK) format.")
+        scales = tuple(float(s) for s in scale_factor)
+    else:
+        scales = (float(scale_factor),) * dim
+    out = tuple(int(n * s) for n, s in zip(spatial, scales))
+    return out, (None,) * dim if recompute_scale_factor else scales
+
+
+def _check_sizes(shape, out):
+    if all(s > 0 for s in shape[2:]) and all(o > 0 for o in out):
+        return
+    names = ("D", "H", "W")[3 - len(out):]
+    given = ", ".join(f"{n}: {s}" for n, s in zip(names, shape[2:]))
+    wanted = ", ".join(f"{n}: {o}" for n, o in zip(names, out))
+    raise RuntimeError(f"Input and output sizes should be greater than 0, but got input ({given}) and output "
+                       f"({wanted})")
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None, antialias=False):
+    """``torch.nn.functional.interpolate`` (no antialiasing)."""
+    x = input._data
+    if mode in ("nearest", "area", "nearest-exact") and align_corners is not None:
+        raise ValueError("align_corners option can only be set with the interpolating modes: linear | bilinear | "
+                         "bicubic | trilinear")
+    align_corners = bool(align_corners)
+    if mode == "area" and scale_factor is not None:
+        recompute_scale_factor = True
+    out, scales = _sizes_and_scales(x.shape, size, scale_factor, recompute_scale_factor)
+    _check_mode(mode, x.ndim, antialias)
+    _check_sizes(x.shape, out)
+    if x.dtype.kind not in FLOAT_KINDS:
+        raise NotImplementedError(f'"upsample_{mode}{x.ndim - 2}d" not implemented for \'{legacy_name(x.dtype)}\'')
+    dtype = x.dtype.name
+    mats = tuple(_matrix(mode, n, o, s, align_corners, dtype) for n, o, s in zip(x.shape[2:], out, scales))
+    return _op_class(mode, x.ndim - 2).apply(input, mats=mats)
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    """``torch.nn.functional.upsample`` (deprecated there in favour of ``interpolate``)."""
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+__all__ = ["Interpolate", "interpolate", "upsample", "upsample_bilinear", "upsample_nearest"]
