@@ -276,7 +276,8 @@ def _affine(m, theta, size, align_corners):
 
 
 def _affine_samples(dtype):
-    return [S(f"{'x'.join(map(str, size))}-align{int(align)}", (size[0], len(size) - 2, len(size) - 1), args=(size, align))
+    return [S(f"{'x'.join(map(str, size))}-align{int(align)}", (size[0], len(size) - 2, len(size) - 1),
+              args=(size, align))
             for size in ([2, 3, 4, 5], [1, 1, 3, 2], [2, 1, 2, 3, 4]) for align in (False, True)]
 
 
