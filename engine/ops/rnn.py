@@ -81,12 +81,13 @@ class _RecurrentLayer(Op):
     def backward(self, g_out, *g_states):
         xp = xp_of(self.acts)
         ds = [g.copy() if g is not None else xp.zeros_like(s) for g, s in zip(g_states, self.final)]
-        d_in, d_hid = self.backprop(xp, g_out, ds)
-        return tuple(self.input_and_weight_grads(d_in, d_hid, ds))
+        d_in, d_hid, g_out_hr = self.backprop(xp, g_out, ds)
+        return tuple(self.input_and_weight_grads(d_in, d_hid, ds, g_out_hr))
 
-    def input_and_weight_grads(self, d_in, d_hid, ds):
+    def input_and_weight_grads(self, d_in, d_hid, ds, g_out_hr):
         """Gradients of all inputs in order, from the gates' gradients over all steps: ``d_in`` of the input
-        projection's pre-activations and ``d_hid`` of the hidden one's (the same array except in GRU)."""
+        projection's pre-activations and ``d_hid`` of the hidden one's (the same array except in GRU);
+        ``g_out_hr``, with a projection, those of the projected outputs."""
         edges = self._edges
         k = self.n_states
         need = [e is not None for e in edges]
@@ -98,7 +99,7 @@ class _RecurrentLayer(Op):
             grads.append(d_in.sum(axis=0) if need[k + 3] else None)
             grads.append(d_hid.sum(axis=0) if need[k + 4] else None)
         if self.has_proj:
-            grads.append(cpu_matmul(self.extra[-1].T, self.extra[-2]) if need[-1] else None)
+            grads.append(cpu_matmul(g_out_hr.T, self.extra[-1]) if need[-1] else None)
         return grads
 
 
@@ -141,7 +142,7 @@ class RNNLayer(_RecurrentLayer):
                 xp.add(dh_state[:b], g_out[start:start + b], out=dg)
                 dg *= slope[start:start + b]
             dh_state[:b] = dg @ w_hh
-        return d, d
+        return d, d, None
 
 
 class LSTMLayer(_RecurrentLayer):
@@ -191,7 +192,7 @@ class LSTMLayer(_RecurrentLayer):
 
     def backprop(self, xp, g_out, ds):
         acts = self.acts
-        tanh_c, cprev, full = self.extra
+        tanh_c, cprev, _ = self.extra
         hidden = tanh_c.shape[1]
         h2, h3 = 2 * hidden, 3 * hidden
         slope = acts * (1 - acts)  # the sigmoids' derivatives; the g gate's is 1 - g^2
@@ -221,9 +222,7 @@ class LSTMLayer(_RecurrentLayer):
             dg *= slope[r]
             xp.multiply(dc, gates[:, hidden:h2], out=dc_state[:b])
             dh_state[:b] = dg @ w_hh
-        if self.has_proj:
-            self.extra = (full, g_full)
-        return d, d
+        return d, d, g_full
 
 
 class GRULayer(_RecurrentLayer):
@@ -312,4 +311,4 @@ class GRULayer(_RecurrentLayer):
             dh *= z
             dh += dhd @ w_hh
             dh_state[:b] = dh
-        return d_in, d_hid
+        return d_in, d_hid, None
