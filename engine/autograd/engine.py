@@ -4,6 +4,7 @@ Gradients arriving at a node are summed in a buffer; the node runs when every co
 has delivered. No recursion, so graphs of any depth work; saved values are freed as nodes finish.
 """
 
+import sys
 import warnings
 
 import numpy as np
@@ -152,6 +153,17 @@ def _collect(roots):
     return deps
 
 
+def _walk_refs():
+    """The references ``run``'s loop over a node's gradients holds to one that occurs once among them (the
+    sequence, zip's result tuple, the loop variable, getrefcount's argument: the count differs between
+    Python versions, so it is measured with the same statement): a count no higher means nothing else does."""
+    for _, g in zip((None,), [np.empty(0)]):
+        return sys.getrefcount(g)
+
+
+_WALK_REFS = _walk_refs()
+
+
 def _add(buffer, index, g):
     prev = buffer[index]
     buffer[index] = g if prev is None else prev + g
@@ -183,7 +195,8 @@ def run(roots, retain_graph, capture, accumulate, capture_tensors=(), create_gra
     deliver = deliver_graph_to_leaf if create_graph else _deliver_to_leaf
     with set_grad_enabled(create_graph):
         for t, g in leaf_roots:
-            deliver(t, g, capture, accumulate)
+            if capture is None or id(t) in capture:
+                deliver(t, g, capture, accumulate)
         while ready:
             node = ready.pop()
             grads = buffers.pop(node)
@@ -227,8 +240,13 @@ def run(roots, retain_graph, capture, accumulate, capture_tensors=(), create_gra
                     continue
                 target = edge[0]
                 if target.__class__ is Tensor or isinstance(target, Tensor):
-                    if g is not None and (accumulate or id(target) in capture):
+                    if g is None or not (capture is None or id(target) in capture):
+                        continue  # backward(inputs=...) and grad() reach only the leaves they name
+                    if create_graph:
                         deliver(target, g, capture, accumulate)
+                    else:
+                        owned = sys.getrefcount(g) <= _WALK_REFS
+                        deliver(target, g, capture, accumulate, owned)
                     continue
                 if g is not None:
                     buf = buffers.get(target)
@@ -347,20 +365,30 @@ def _store_retained(retained, grads, create_graph):
             t._grad = make_tensor(t._grad._data + g, t._device)
 
 
-def _deliver_to_leaf(t, g, capture, accumulate):
+def _deliver_to_leaf(t, g, capture, accumulate, owned=False):
+    """A leaf's gradient array through its hooks into ``capture`` and, when accumulating, ``.grad``.
+    ``owned``: nothing but this call holds ``g``, so a new ``.grad`` takes it instead of a copy (PyTorch's
+    AccumulateGrad steals a gradient whose use count is 1); a copy would cost a pass over memory per leaf."""
     if t._hooks or capture is not None:
         g = through_leaf_hooks(t, g, capture, False)
+        owned = False  # a hook saw it (and may keep it), or capture holds it
     if not accumulate:
         return
     if g.__class__ is not np.ndarray or t._device is not CPU:
         g = transfer(g, device_of(g), t._device)
+        owned = False
     if g.dtype != t._data.dtype:
         g = g.astype(t._data.dtype)
+        owned = True  # a new array
     if g.shape != t._data.shape:
         g = g.reshape(t._data.shape) if g.size == t._data.size else g
+        owned = False
     current = t._grad
     if current is None:
-        # A copy: the same array may flow to several leaves, and users modify .grad in place.
-        t._grad = make_tensor(g.copy(), t._device)
+        # Otherwise a copy: the same array may flow to several leaves or be kept elsewhere, and users
+        # modify .grad in place.
+        if not (owned and g.base is None and g.flags.c_contiguous and g.flags.writeable):
+            g = g.copy()
+        t._grad = make_tensor(g, t._device)
     else:
         current._data += g
