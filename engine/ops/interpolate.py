@@ -5,7 +5,7 @@ input positions along that axis. So each resized axis gets a small (out, in) wei
 host), forward is one matrix product per axis and backward the products with the transposes; the op is
 linear in its input, so with ``create_graph`` its gradient is a ``LinearMap``. Source positions and weights
 follow PyTorch's CPU formulas in the input's precision, so the nearest modes pick PyTorch's indices exactly.
-Measurements: bench/NOTES.md.
+Bilinear 2x of (64, 32, 16, 16) is two BLAS products (bench/layers.py).
 """
 
 import functools

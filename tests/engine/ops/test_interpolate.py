@@ -1,0 +1,70 @@
+"""``interpolate`` against PyTorch over many sizes and scale factors: the nearest modes must pick exactly PyTorch's
+source indices (computed in float32 for float32 inputs) and the linear modes its weights, in both precisions,
+forward and backward."""
+
+import numpy as np
+import pytest
+
+import engine
+from engine.ops.interpolate import interpolate
+
+torch = pytest.importorskip("torch")
+
+MODES = [("nearest", 1), ("nearest", 2), ("nearest-exact", 1), ("nearest-exact", 2), ("linear", 1),
+         ("bilinear", 2), ("bicubic", 2), ("trilinear", 3), ("area", 2)]
+SIZES = [1, 3, 5, 7, 16]
+RESIZES = [{"scale_factor": 2}, {"scale_factor": 0.5}, {"scale_factor": 1.7}, {"scale_factor": 0.3},
+           {"scale_factor": 3.3, "recompute_scale_factor": True}, {"size": 1}, {"size": 6}, {"size": 13}]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("mode, dims", MODES, ids=[f"{m}-{d}d" for m, d in MODES])
+def test_matches_pytorch_over_sizes(mode, dims, dtype):
+    rng = np.random.default_rng(0)
+    aligns = [None] if mode in ("nearest", "nearest-exact", "area") else [False, True]
+    tol = 2e-5 if dtype == "float32" else 1e-12
+    checked = 0
+    for n in SIZES if dims < 3 else SIZES[:3]:
+        for kw in RESIZES:
+            if int(n * kw.get("scale_factor", 1)) == 0:
+                continue
+            for align in aligns:
+                x = rng.standard_normal((2, 3, *(n,) * dims)).astype(dtype)
+                tx, ex = torch.tensor(x, requires_grad=True), engine.tensor(x, requires_grad=True)
+                t = torch.nn.functional.interpolate(tx, mode=mode, align_corners=align, **kw)
+                e = interpolate(ex, mode=mode, align_corners=align, **kw)
+                assert tuple(e.shape) == tuple(t.shape) and str(e.dtype) == str(t.dtype)
+                np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), atol=tol, rtol=tol,
+                                           err_msg=f"{n} {kw} {align}")
+                g = rng.standard_normal(tuple(t.shape)).astype(dtype)
+                t.backward(torch.tensor(g))
+                e.backward(engine.tensor(g))
+                np.testing.assert_allclose(ex.grad.numpy(), tx.grad.numpy(), atol=tol * 20, rtol=tol,
+                                           err_msg=f"{n} {kw} {align}")
+                checked += 1
+    assert checked > 20
+
+
+def test_one_node_and_pytorch_name():
+    x = engine.randn(2, 3, 4, 4, requires_grad=True)
+    y = interpolate(x, scale_factor=2, mode="bilinear")
+    assert y.grad_fn.name() == "UpsampleBilinear2DBackward0"
+    assert y.grad_fn.next_functions[0][0].name() == "AccumulateGrad"
+
+
+def test_float32_stays_float32():
+    y = interpolate(engine.randn(1, 2, 5, 5), scale_factor=1.5, mode="bicubic")
+    assert y.dtype == engine.float32 and y.numpy().dtype == np.float32
+
+
+def test_same_size_is_a_copy():
+    x = engine.randn(1, 2, 4, 4)
+    y = interpolate(x, size=(4, 4), mode="bilinear")
+    np.testing.assert_array_equal(y.numpy(), x.numpy())
+    y.add_(1)
+    assert not np.array_equal(y.numpy(), x.numpy())
+
+
+def test_integer_input_rejected():
+    with pytest.raises(NotImplementedError, match="not implemented for 'Long'"):
+        interpolate(engine.arange(16).reshape(1, 1, 4, 4), scale_factor=2)
