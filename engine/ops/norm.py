@@ -11,7 +11,7 @@ import numpy as np
 from ..backend import Implementation
 from ..dtypes import FLOAT_KINDS
 from ..tensor import make_tensor
-from . import jit, norm_kernels
+from . import jit, norm_kernels, row_norm_kernels
 from .channel_sums import channel_dot, channel_sum
 from .op import Op, xp_of
 from .piecewise import constant_in
@@ -237,65 +237,127 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                            momentum=float(momentum), eps=float(eps))
 
 
-class _RowNorm(Op):
-    """Normalise each row of a (rows, M) view over its M values; affine parameters of ``pshape``."""
+def _row_stats(rows, eps):
+    """(mean, invstd) of each row of the 2-d array ``rows``, two passes in its dtype."""
+    dt = rows.dtype
+    mean = rows.mean(axis=-1, dtype=dt)
+    xc = rows - mean[:, None]
+    var = (xc * xc).mean(axis=-1, dtype=dt)
+    return mean, 1 / xp_of(rows).sqrt(var + dt.type(eps))
 
-    __slots__ = ("eps", "has_bias", "has_weight", "invstd", "w", "wb", "x", "xhat")
-    saves = 1
 
-    def _normalise(self, rows, eps, shape):
-        """Keep ``xhat`` and ``invstd`` of the (rows, M) array ``rows``; return ``xhat`` in ``shape``."""
-        self.eps = eps
-        dt = rows.dtype
-        mean = rows.mean(axis=-1, keepdims=True, dtype=dt)
-        xc = rows - mean
-        var = (xc * xc).mean(axis=-1, keepdims=True, dtype=dt)
-        self.invstd = invstd = 1 / xp_of(rows).sqrt(var + dt.type(eps))
-        self.xhat = xhat = xc * invstd
-        return xhat.reshape(shape)
+class _CompiledRowNorm(Implementation):
+    """``row_norm_kernels``: host float32/float64 inputs; one read and one write of the data each way."""
 
-    def _affine(self, y, params, has_weight, has_bias, pshape=None):
-        """``y`` scaled by the weight and shifted by the bias in ``params`` (either may be absent), taken in
-        ``pshape`` when given."""
-        self.has_weight, self.has_bias = has_weight, has_bias
-        self.w = params[0] if has_weight else None
-        if pshape is not None:
-            params = [p.reshape(pshape) for p in params]
-        self.wb = params[0] if has_weight else None
-        if has_weight:
-            y = y * self.wb
-        if has_bias:
-            y = y + params[-1]
-        return y
+    name = "compiled"
+    layer_forward = staticmethod(row_norm_kernels.layer_forward)
+    layer_backward = staticmethod(row_norm_kernels.layer_backward)
+    group_forward = staticmethod(row_norm_kernels.group_forward)
+    group_backward = staticmethod(row_norm_kernels.group_backward)
 
-    def backward(self, g):
-        xhat, invstd = self.xhat, self.invstd
+    @staticmethod
+    def applies(x, *params, **_):
+        return x.size > 0 and jit.takes_floats(x)
+
+
+class _GenericRowNorm(Implementation):
+    """Array code for NumPy or CuPy, with the compiled kernels' formulas."""
+
+    @staticmethod
+    def layer_forward(x, w, b, m, eps):
+        rows = x.reshape(x.size // m if m else 0, m)
+        mean, invstd = _row_stats(rows, eps)
+        y = rows - mean[:, None]
+        y *= invstd[:, None]
+        if w is not None:
+            y *= w.reshape(m)
+        if b is not None:
+            y += b.reshape(m)
+        return y.reshape(x.shape), mean, invstd
+
+    @staticmethod
+    def layer_backward(g, x, mean, invstd, w, need_x, need_params):
+        m = x.size // mean.size if mean.size else x.size
+        rows, g2 = x.reshape(mean.size, m), g.reshape(mean.size, m)
+        xhat = (rows - mean[:, None]) * invstd[:, None]
         gx = None
-        if self._edges[0] is not None:
-            gh = (g if self.wb is None else g * self.wb).reshape(xhat.shape)
-            m = xhat.shape[-1]
-            a = gh.sum(axis=-1, keepdims=True)
-            b = (gh * xhat).sum(axis=-1, keepdims=True)
-            gx = gh * xhat.dtype.type(m)
-            gx -= a
-            gx -= xhat * b
-            gx *= invstd * xhat.dtype.type(1 / m)
-            gx = gx.reshape(g.shape)
-        return (gx, *_affine_grads(self, lambda: self._param_sum(g * xhat.reshape(g.shape)),
-                                   lambda: self._param_sum(g)))
+        if need_x:
+            gh = g2 if w is None else g2 * w.reshape(m)
+            gx = gh - gh.mean(axis=-1, keepdims=True)
+            gx -= xhat * (gh * xhat).mean(axis=-1, keepdims=True)
+            gx *= invstd[:, None]
+            gx = gx.reshape(x.shape)
+        sums = xp_of(x).stack(((g2 * xhat).sum(axis=0), g2.sum(axis=0))) if need_params else None
+        return gx, sums
+
+    @staticmethod
+    def group_forward(x, w, b, groups, eps):
+        n, c = x.shape[0], x.shape[1]
+        rows = x.reshape(n * groups, c // groups * _prod(x.shape[2:]))
+        mean, invstd = _row_stats(rows, eps)
+        y = rows - mean[:, None]
+        y *= invstd[:, None]
+        y = y.reshape(x.shape)
+        bshape = (1, c) + (1,) * (x.ndim - 2)
+        if w is not None:
+            y *= w.reshape(bshape)
+        if b is not None:
+            y += b.reshape(bshape)
+        return y, mean, invstd
+
+    @staticmethod
+    def group_backward(g, x, mean, invstd, w, groups, need_x):
+        n, c = x.shape[0], x.shape[1]
+        vshape = (n, groups, c // groups, _prod(x.shape[2:]))
+        gv, xv = g.reshape(vshape), x.reshape(vshape)
+        mu, rs = mean.reshape(n, groups, 1, 1), invstd.reshape(n, groups, 1, 1)
+        xc = xv - mu
+        gsum, gdot = gv.sum(axis=-1), (gv * xc).sum(axis=-1)
+        gx = None
+        if need_x:
+            wv = xp_of(x).ones((1, groups, c // groups, 1), dtype=x.dtype) if w is None else w.reshape(1, groups, -1, 1)
+            m = x.dtype.type(xv.shape[2] * xv.shape[3])
+            a = (gsum[..., None] * wv).sum(axis=2, keepdims=True)
+            d = (gdot[..., None] * wv).sum(axis=2, keepdims=True)
+            gx = gv * (rs * wv)
+            xc *= -rs * rs * rs * d / m
+            gx += xc
+            gx -= rs * a / m
+            gx = gx.reshape(x.shape)
+        return gx, gsum.reshape(n, c), gdot.reshape(n, c)
+
+
+class _RowNorm(Op):
+    """Normalise each row of a (rows, M) view of the input over its M values (rows: a sample's trailing values,
+    or a sample's group of channels), then scale and shift with the affine parameters."""
+
+    __slots__ = ("eps", "has_bias", "has_weight", "invstd", "mean", "w", "x")
+    saves = 1
+    implementations = (_CompiledRowNorm, _GenericRowNorm)
+
+    def _keep(self, x, params, has_weight, has_bias, eps):
+        """Keep what backward reads; the weight and bias arrays among ``params`` (either may be absent)."""
+        self.x, self.eps, self.has_weight, self.has_bias = x, eps, has_weight, has_bias
+        self.w = params[0] if has_weight else None
+        return self.w, (params[-1] if has_bias else None)
+
+    def _need_params(self):
+        return (self.has_weight and self._edges[1] is not None) or (self.has_bias and self._edges[-1] is not None)
 
     def backward_graph(self, g):
         """The same formula in tensor ops, with the statistics recomputed from the input so that they are
         differentiated too."""
-        rows, m = self.xhat.shape
         x = self.saved_input(0, self.x)
+        rows = self.mean.size
+        m = x.numel() // rows if rows else 0
         xc = x.reshape(rows, m)
         xc = xc - xc.mean(-1, keepdim=True)
         invstd = ((xc * xc).mean(-1, keepdim=True) + self.eps).rsqrt()
         xhat = xc * invstd
         gx = None
         if self._edges[0] is not None:
-            gh = (g if self.w is None else g * self.saved_input(1, self.w).reshape(self.wb.shape)).reshape(rows, m)
+            gh = (g if self.w is None else g * self.saved_input(1, self.w).reshape(self._param_view(x.ndim)))
+            gh = gh.reshape(rows, m)
             gx = (gh - gh.mean(-1, keepdim=True) - xhat * (gh * xhat).mean(-1, keepdim=True)) * invstd
             gx = gx.reshape(g.shape)
         return (gx, *_affine_grads(self, lambda: self._param_sum(g * xhat.reshape(g.shape)),
@@ -307,12 +369,24 @@ class LayerNorm(_RowNorm):
     _name = "NativeLayerNormBackward0"
 
     def forward(self, x, *params, k=1, has_weight=False, has_bias=False, eps=1e-5):
-        self.k, self.x = k, x
-        y = self._normalise(x.reshape(-1, _prod(x.shape[x.ndim - k:])), eps, x.shape)
-        return self._affine(y, params, has_weight, has_bias)
+        w, b = self._keep(x, params, has_weight, has_bias, eps)
+        self.k = k
+        y, self.mean, self.invstd = self._impl.layer_forward(x, w, b, _prod(x.shape[x.ndim - k:]), eps)
+        return y
+
+    def backward(self, g):
+        x = self.x
+        gx, sums = self._impl.layer_backward(g, x, self.mean, self.invstd, self.w, self._edges[0] is not None,
+                                             self._need_params())
+        pshape = x.shape[x.ndim - self.k:]
+        return (gx, *_affine_grads(self, lambda: sums[0].astype(x.dtype, copy=False).reshape(pshape),
+                                   lambda: sums[1].astype(x.dtype, copy=False).reshape(pshape)))
+
+    def _param_view(self, ndim):
+        return self.w.shape
 
     def _param_sum(self, a):
-        """The sum over the leading axes of an array or tensor ``a``."""
+        """The sum over the leading axes of a tensor ``a``."""
         lead = a.ndim - self.k
         return a.sum(tuple(range(lead))) if lead else a
 
@@ -326,35 +400,65 @@ def _prod(shape):
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalise over the trailing ``normalized_shape`` dimensions, then scale and shift elementwise."""
-    if isinstance(normalized_shape, int):
-        normalized_shape = (normalized_shape,)
-    ns = tuple(int(s) for s in normalized_shape)
-    shape = input._data.shape
-    k = len(ns)
-    if k == 0 or len(shape) < k or shape[len(shape) - k:] != ns:
-        raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape [*, "
-                           f"{', '.join(str(s) for s in ns)}], but got input of size{list(shape)}")
-    for name, t in (("weight", weight), ("bias", bias)):
-        if t is not None and t._data.shape != ns:
-            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
-                               f"{list(t._data.shape)} and normalized_shape = {list(ns)}")
-    return LayerNorm.apply(*_param_arrays(input, weight, bias), k=k, has_weight=weight is not None,
+    ns = checked_normalized_shape("layer_norm", input, normalized_shape, weight=weight, bias=bias)
+    return LayerNorm.apply(*_param_arrays(input, weight, bias), k=len(ns), has_weight=weight is not None,
                            has_bias=bias is not None, eps=float(eps))
 
 
+def checked_normalized_shape(name, input, normalized_shape, **params):
+    """``normalized_shape`` (a sequence of ints, or an int as the modules take it) as a tuple, checked against the
+    input's trailing sizes and the shapes of the affine ``params`` given, with PyTorch's errors for ``name``."""
+    if isinstance(normalized_shape, (int, np.integer)):
+        normalized_shape = (normalized_shape,)
+    for pos, s in enumerate(normalized_shape):
+        if not isinstance(s, (int, np.integer)):
+            raise TypeError(f"{name}(): argument 'normalized_shape' (position 2) must be tuple of ints, but found "
+                            f"element of type {type(s).__name__} at pos {pos}")
+    ns = tuple(int(s) for s in normalized_shape)
+    if not ns:
+        raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one "
+                           "element, but got normalized_shape = []")
+    shape = input._data.shape
+    k = len(ns)
+    if len(shape) < k or shape[len(shape) - k:] != ns:
+        star = "*, " if name == "layer_norm" else "*"  # the two messages differ there
+        raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape [{star}"
+                           f"{', '.join(str(s) for s in ns)}], but got input of size{list(shape)}")
+    for pname, t in params.items():
+        if t is not None and t._data.shape != ns:
+            raise RuntimeError(f"Expected {pname} to be of same shape as normalized_shape, but got {pname} of shape "
+                               f"{list(t._data.shape)} and normalized_shape = {list(ns)}")
+    return ns
+
+
 class GroupNorm(_RowNorm):
-    __slots__ = ()
+    __slots__ = ("groups",)
     _name = "NativeGroupNormBackward0"
 
     def forward(self, x, *params, num_groups=1, has_weight=False, has_bias=False, eps=1e-5):
-        n, c = x.shape[0], x.shape[1]
-        self.x = x
-        rows = x.reshape(n * num_groups, -1) if x.size else x.reshape(n * num_groups, 0)
-        y = self._normalise(rows, eps, x.shape)
-        return self._affine(y, params, has_weight, has_bias, (1, c) + (1,) * (x.ndim - 2))
+        w, b = self._keep(x, params, has_weight, has_bias, eps)
+        self.groups = num_groups
+        y, self.mean, self.invstd = self._impl.group_forward(x, w, b, num_groups, eps)
+        return y
+
+    def backward(self, g):
+        x, invstd = self.x, self.invstd
+        groups = self.groups
+        gx, gsum, gdot = self._impl.group_backward(g, x, self.mean, invstd, self.w, groups,
+                                                   self._edges[0] is not None)
+        n, c = gsum.shape
+
+        def gw():
+            return (gdot.reshape(n, groups, c // groups) * invstd.reshape(n, groups, 1)).sum(axis=0).reshape(c)
+
+        return (gx, *_affine_grads(self, lambda: gw().astype(x.dtype, copy=False),
+                                   lambda: gsum.sum(axis=0).astype(x.dtype, copy=False)))
+
+    def _param_view(self, ndim):
+        return (1, self.w.size) + (1,) * (ndim - 2)
 
     def _param_sum(self, a):
-        """The sum over all axes but the channels of an array or tensor ``a``."""
+        """The sum over all axes but the channels of a tensor ``a``."""
         return a.sum((0, *range(2, a.ndim)))
 
 

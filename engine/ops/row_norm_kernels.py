@@ -1,0 +1,212 @@
+"""Compiled CPU kernels (numba) for layer and group normalisation: each normalised row (a sample's trailing
+values, or a sample's group of channels) is read and written while it sits in cache, so the forward pass
+is one read and one write of the data, and the backward pass one read of ``g`` and ``x`` and one write.
+Threads take shares of the rows. The moments take one pass, shifted by the row's first value; row sums run
+in the input's dtype (vectorised lanes), their totals over a group's channels and the parameters' gradient
+sums in float64. Measurements: bench/NOTES.md.
+"""
+
+import functools
+
+import numpy as np
+
+from ..threads import cpu_map, cpu_shares
+from . import jit
+
+
+@functools.cache
+def _kernels():
+    njit = jit.numba().njit
+    flags = set(jit.FLAGS)
+
+    @njit(nogil=True, fastmath=flags, cache=True)
+    def shifted_moments(row, lo, hi, shift):
+        """Sums of (row - shift) and of its squares over row[lo:hi], in the row's dtype: one pass, and with the
+        shift near the mean, no cancellation in the variance."""
+        acc = row.dtype.type(0)
+        acc2 = row.dtype.type(0)
+        for i in range(lo, hi):
+            d = row[i] - shift
+            acc += d
+            acc2 += d * d
+        return acc, acc2
+
+    @njit(nogil=True, fastmath=flags, cache=True)
+    def layer_forward(x, w, b, eps, y, mean, invstd, r0, r1):
+        """y = (x - mean) * invstd * w + b over each row r0:r1 of x (R, M); keeps each row's statistics."""
+        m = x.shape[1]
+        for r in range(r0, r1):
+            row, out = x[r], y[r]
+            shift = row[0]
+            s1, s2 = shifted_moments(row, 0, m, shift)
+            d = s1 / x.dtype.type(m)
+            mu = shift + d
+            rs = x.dtype.type(1) / np.sqrt(max(s2 / x.dtype.type(m) - d * d, x.dtype.type(0)) + eps)
+            for i in range(m):
+                out[i] = (row[i] - mu) * (rs * w[i]) + b[i]
+            mean[r], invstd[r] = mu, rs
+
+    @njit(nogil=True, fastmath=flags, cache=True)
+    def layer_backward(g, x, mean, invstd, w, gx, gw, gb, r0, r1):
+        """Rows r0:r1: gx = invstd * (g w - mean(g w) - xhat mean(g w xhat)) when ``gx`` has rows, and the
+        sums of g * xhat and of g over the rows added to ``gw`` and ``gb`` (float64) when they have values
+        (in the input's dtype over blocks of rows, then in float64)."""
+        m = x.shape[1]
+        sums = gw.size > 0
+        bw = np.zeros(m if sums else 0, dtype=x.dtype)
+        bb = np.zeros(m if sums else 0, dtype=x.dtype)
+        inv_m = x.dtype.type(1) / x.dtype.type(m)
+        for r in range(r0, r1):
+            grow, row, mu, rs = g[r], x[r], mean[r], invstd[r]
+            a = x.dtype.type(0)
+            c = x.dtype.type(0)
+            if sums:
+                for i in range(m):
+                    v = grow[i]
+                    xh = (row[i] - mu) * rs
+                    gh = v * w[i]
+                    a += gh
+                    c += gh * xh
+                    bw[i] += v * xh
+                    bb[i] += v
+                if (r - r0) % 64 == 63 or r == r1 - 1:
+                    for i in range(m):
+                        gw[i] += bw[i]
+                        gb[i] += bb[i]
+                        bw[i] = 0
+                        bb[i] = 0
+            else:
+                for i in range(m):
+                    gh = grow[i] * w[i]
+                    a += gh
+                    c += gh * ((row[i] - mu) * rs)
+            if gx.shape[0] > 0:
+                a *= inv_m
+                c *= inv_m
+                for i in range(m):
+                    gx[r, i] = (grow[i] * w[i] - a - (row[i] - mu) * rs * c) * rs
+
+    @njit(nogil=True, fastmath=flags, cache=True)
+    def group_forward(x, flat, w, b, eps, y, mean, invstd, p0, p1):
+        """Rows p0:p1 of ``flat`` (N * G, C / G * L), each a sample's group of channels of x (N, C, L):
+        y = (x - mean) * invstd * w[c] + b[c]; keeps each row's statistics."""
+        groups = flat.shape[0] // x.shape[0]
+        cg, m, length = x.shape[1] // groups, flat.shape[1], x.shape[2]
+        for p in range(p0, p1):
+            row = flat[p]
+            shift = row[0]
+            t1 = 0.0
+            t2 = 0.0
+            for c in range(cg):
+                s1, s2 = shifted_moments(row, c * length, (c + 1) * length, shift)
+                t1 += s1
+                t2 += s2
+            d = t1 / m
+            mu = x.dtype.type(shift + d)
+            rs = x.dtype.type(1 / np.sqrt(max(t2 / m - d * d, 0.0) + eps))
+            n, c0 = p // groups, (p % groups) * cg
+            for c in range(c0, c0 + cg):
+                s, t, xr, out = rs * w[c], b[c], x[n, c], y[n, c]
+                for i in range(length):
+                    out[i] = (xr[i] - mu) * s + t
+            mean[p], invstd[p] = mu, rs
+
+    @njit(nogil=True, fastmath=flags, cache=True)
+    def group_backward(g, x, mean, invstd, w, gx, gsum, gdot, p0, p1):
+        """Rows p0:p1 (sample n, group): per channel the sums of g and of g * (x - mean) into ``gsum`` and
+        ``gdot`` (N, C, float64), then, when ``gx`` has values, gx = invstd * (g w - mean(g w) - xhat
+        mean(g w xhat)) over the group."""
+        groups = mean.size // x.shape[0]
+        cg = x.shape[1] // groups
+        m = cg * x.shape[2]
+        for p in range(p0, p1):
+            n, c0, mu, rs = p // groups, (p % groups) * cg, mean[p], invstd[p]
+            a = 0.0
+            d = 0.0
+            for c in range(c0, c0 + cg):
+                grow, xr = g[n, c], x[n, c]
+                acc = x.dtype.type(0)
+                accd = x.dtype.type(0)
+                for i in range(xr.size):
+                    v = grow[i]
+                    acc += v
+                    accd += v * (xr[i] - mu)
+                gsum[n, c], gdot[n, c] = acc, accd
+                a += w[c] * acc
+                d += w[c] * accd
+            if gx.size > 0:
+                k0 = x.dtype.type(-rs * a / m)
+                kx = x.dtype.type(-rs * rs * rs * d / m)
+                for c in range(c0, c0 + cg):
+                    s, grow, xr, out = rs * w[c], g[n, c], x[n, c], gx[n, c]
+                    for i in range(xr.size):
+                        out[i] = grow[i] * s + (xr[i] - mu) * kx + k0
+
+    return layer_forward, layer_backward, group_forward, group_backward
+
+
+def _contiguous(a):
+    return a if a.flags.c_contiguous else np.ascontiguousarray(a)
+
+
+def _vector(p, n, dtype, fill):
+    """An affine parameter flattened to ``n`` values, or ``fill`` (0 or 1) where it is absent."""
+    if p is None:
+        return np.full(n, fill, dtype=dtype)
+    return _contiguous(p).reshape(n).astype(dtype, copy=False)
+
+
+def layer_forward(x, w, b, m, eps):
+    """Layer norm of ``x`` over rows of its last ``m`` values: (y shaped like x, row means, row invstds)."""
+    rows = _contiguous(x).reshape(-1, m)
+    dt = x.dtype
+    y = np.empty(rows.shape, dtype=dt)
+    mean = np.empty(rows.shape[0], dtype=dt)
+    invstd = np.empty(rows.shape[0], dtype=dt)
+    kernel = _kernels()[0]
+    args = (rows, _vector(w, m, dt, 1), _vector(b, m, dt, 0), dt.type(eps), y, mean, invstd)
+    cpu_map(lambda part: kernel(*args, *part), cpu_shares(rows.shape[0], x.size))
+    return y.reshape(x.shape), mean, invstd
+
+
+def layer_backward(g, x, mean, invstd, w, need_x, need_params):
+    """(gx shaped like x or None, float64 sums over rows of g * xhat and of g, or None) of layer norm."""
+    m = x.size // mean.size if mean.size else 1
+    rows, grows = _contiguous(x).reshape(-1, m), _contiguous(g).reshape(-1, m)
+    dt = x.dtype
+    gx = np.empty(rows.shape if need_x else (0, m), dtype=dt)
+    shares = cpu_shares(rows.shape[0], x.size)
+    parts = np.zeros((len(shares), 2, m if need_params else 0))
+    kernel = _kernels()[1]
+    wv = _vector(w, m, dt, 1)
+    cpu_map(lambda k: kernel(grows, rows, mean, invstd, wv, gx, parts[k, 0], parts[k, 1], *shares[k]),
+            range(len(shares)))
+    sums = parts.sum(0) if need_params else None
+    return (gx.reshape(x.shape) if need_x else None), sums
+
+
+def group_forward(x, w, b, groups, eps):
+    """Group norm of ``x`` (N, C, ...): (y shaped like x, means and invstds of the N * G rows)."""
+    xc = _contiguous(x)
+    n, c = x.shape[0], x.shape[1]
+    x3, flat = xc.reshape(n, c, -1), xc.reshape(n * groups, -1)
+    dt = x.dtype
+    y = np.empty(x3.shape, dtype=dt)
+    mean = np.empty(n * groups, dtype=dt)
+    invstd = np.empty(n * groups, dtype=dt)
+    kernel = _kernels()[2]
+    args = (x3, flat, _vector(w, c, dt, 1), _vector(b, c, dt, 0), dt.type(eps), y, mean, invstd)
+    cpu_map(lambda part: kernel(*args, *part), cpu_shares(n * groups, x.size))
+    return y.reshape(x.shape), mean, invstd
+
+
+def group_backward(g, x, mean, invstd, w, groups, need_x):
+    """(gx shaped like x or None, per-(sample, channel) float64 sums of g and of g * (x - mean)) of group norm."""
+    n, c = x.shape[0], x.shape[1]
+    x3, g3 = _contiguous(x).reshape(n, c, -1), _contiguous(g).reshape(n, c, -1)
+    gx = np.empty(x3.shape if need_x else (0, 0, 0), dtype=x.dtype)
+    gsum, gdot = np.empty((n, c)), np.empty((n, c))
+    kernel = _kernels()[3]
+    args = (g3, x3, mean, invstd, _vector(w, c, x.dtype, 1), gx, gsum, gdot)
+    cpu_map(lambda part: kernel(*args, *part), cpu_shares(mean.size, x.size))
+    return (gx.reshape(x.shape) if need_x else None), gsum, gdot
