@@ -2,7 +2,7 @@
 
 ``affine_grid`` is a product of a constant base grid with the transposed matrices, so autograd differentiates
 it to any order. ``grid_sample`` is one node: forward gathers the four corners (one for nearest) of every
-sampling point from the (N, C, H*W) planes at once, backward scatters the weighted gradient back to the input
+sampling point as rows of the channels-last input at once, backward scatters the weighted gradient back to the input
 and, for bilinear, sums corner values times the weights' derivatives into the grid's gradient, chained through
 the padding mode's coordinate map as PyTorch's ``*_set_grad`` helpers do (borders count as outside, so the
 clip's derivative is zero there). Like PyTorch's, its backward is not differentiable again.
@@ -15,7 +15,7 @@ import numpy as np
 from ..dtypes import FLOAT_KINDS, legacy_name
 from ..tensor import make_tensor
 from .op import Op, xp_of
-from .pool import _dims, _plane_gather, _plane_scatter
+from .pool import _dims, _plane_scatter
 
 _ALIGN_WARNING = ("Default grid_sample and affine_grid behavior has changed to align_corners=False since 1.3.0. Please "
                   "specify align_corners=True if the old behavior is desired. See the documentation of grid_sample for "
@@ -62,8 +62,14 @@ def _corner(xp, rows, cols, h, w):
     return rows.clip(0, h - 1).astype(np.int64) * w + cols.clip(0, w - 1).astype(np.int64), inside
 
 
+def _rows(x):
+    """(N, C, H, W) as (N*H*W, C): each pixel's channels one row, so a sampling point's corner is one row gather."""
+    n, c = x.shape[:2]
+    return x.reshape(n, c, -1).transpose(0, 2, 1).reshape(-1, c)
+
+
 class GridSample(Op):
-    __slots__ = ("deriv", "index", "mults", "shape", "weights", "x")
+    __slots__ = ("deriv", "index", "mults", "rows", "shape", "weights")
     _name = "GridSampler2DBackward0"
     saves = 1
 
@@ -87,9 +93,18 @@ class GridSample(Op):
             # d(weight)/d(ix) and d(weight)/d(iy) of the four corners, zero outside the input
             self.deriv = (xp.stack([-sy, sy, -ty, ty], axis=-1) * inside,
                           xp.stack([-sx, -tx, sx, tx], axis=-1) * inside)
-        self.x, self.shape, self.index, self.weights, self.mults = x, x.shape, index, weights, (mx, my)
-        values = _plane_gather(x, xp.broadcast_to(index[:, None], (n, c, *index.shape[1:])).reshape(n, c, -1, 1))
-        return (values.reshape(n, c, *weights.shape[1:]) * weights[:, None]).sum(axis=-1)
+        self.rows, self.shape, self.index, self.weights, self.mults = _rows(x), x.shape, index, weights, (mx, my)
+        values = self._corner_values()
+        out = values[:, :, 0] * weights.reshape(n, -1, weights.shape[-1], 1)[:, :, 0]
+        for k in range(1, weights.shape[-1]):
+            out += values[:, :, k] * weights.reshape(n, -1, weights.shape[-1], 1)[:, :, k]
+        return out.transpose(0, 2, 1).reshape(n, c, *grid.shape[1:-1])
+
+    def _corner_values(self):
+        """(N, points, corners, C): the input's channels at every corner (zero weight marks those outside)."""
+        index, (n, c, h, w) = self.index, self.shape
+        flat = index + (xp_of(index).arange(n, dtype=np.int64) * (h * w)).reshape(n, *(1,) * (index.ndim - 1))
+        return xp_of(index).take(self.rows, flat.reshape(-1), axis=0).reshape(n, -1, index.shape[-1], c)
 
     def backward(self, g):
         xp = xp_of(g)
@@ -99,8 +114,8 @@ class GridSample(Op):
         gx = _plane_scatter((g[..., None] * weights[:, None]).reshape(full.shape), full, self.shape)
         if self.deriv is None:
             return gx, xp.zeros((*index.shape[:-1], 2), dtype=g.dtype)
-        values = _plane_gather(self.x, full).reshape(n, c, *index.shape[1:])
-        per_corner = (values * g[..., None]).sum(axis=1)
+        rows_g = g.reshape(n, c, -1).transpose(0, 2, 1)[:, :, None, :]  # (N, points, 1, C)
+        per_corner = (self._corner_values() * rows_g).sum(axis=-1).reshape(index.shape)
         (dx, dy), (mx, my) = self.deriv, self.mults
         ggrid = xp.stack([(per_corner * dx).sum(axis=-1) * mx, (per_corner * dy).sum(axis=-1) * my], axis=-1)
         return gx, ggrid.astype(g.dtype, copy=False)
