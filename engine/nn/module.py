@@ -364,7 +364,8 @@ class Module:
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict).__name__}.")
         entries = self._state_entries()
         own_keys = {key for key, *_ in entries}
-        missing = [key for key, *_ in entries if key not in state_dict]
+        missing = [key for key, _, name, _ in entries
+                   if key not in state_dict and not _counter_predates_file(state_dict, key, name)]
         unexpected = [key for key in state_dict if key not in own_keys]
         errors = []
         for key, module, name, is_param in entries:
@@ -510,3 +511,12 @@ def _register(hooks, hook, prepend):
         hooks.move_to_end(handle.id, last=False)
     return handle
 
+
+def _counter_predates_file(state_dict, key, name):
+    """Whether ``key`` is a batch norm's ``num_batches_tracked`` that a file saved before the counter existed
+    (no ``_metadata`` version 2 or later for its module) lacks: PyTorch keeps the module's own count then."""
+    if name != "num_batches_tracked":
+        return False
+    module_prefix = key[: -len(name) - 1]
+    version = (getattr(state_dict, "_metadata", None) or {}).get(module_prefix, {}).get("version")
+    return version is None or version < 2

@@ -1,6 +1,7 @@
 """``torchvision`` on the engine: ``from engine import vision as torchvision``."""
 
 from . import datasets as datasets
+from . import models as models
 from . import transforms as transforms
 from . import utils as utils
 from .image_file import ImageFileError as ImageFileError

@@ -349,3 +349,20 @@ def test_forward_hooks_with_kwargs_and_always_call():
     with pytest.raises(ValueError, match="negative factor"):
         m(engine.ones(2), factor=-1.0)
     assert calls[-1] is None  # always_call ran with no output
+
+
+def test_batch_norm_file_from_before_the_counter_loads_as_in_pytorch():
+    """A state dict without ``num_batches_tracked`` loads (the module keeps its count) unless its metadata says
+    it was saved by a version of the module that had the counter."""
+    torch = pytest.importorskip("torch")
+    theirs = torch.nn.BatchNorm2d(3)
+    old = {k: v for k, v in theirs.state_dict().items() if k != "num_batches_tracked"}
+    ours = engine.nn.BatchNorm2d(3)
+    ours.num_batches_tracked.fill_(5)
+    ours.load_state_dict({k: engine.tensor(v.numpy()) for k, v in old.items()})
+    theirs.load_state_dict(old)
+    assert ours.num_batches_tracked.item() == 5
+    versioned = OrderedDict((k, engine.tensor(v.numpy())) for k, v in old.items())
+    versioned._metadata = {"": {"version": 2}}
+    with pytest.raises(RuntimeError, match='Missing key\\(s\\) in state_dict: "num_batches_tracked"'):
+        ours.load_state_dict(versioned)
