@@ -16,7 +16,7 @@ from .convert import cast
 from .inplace import apply_inplace
 from .op import Op, xp_of
 from .reduce import _int_to_long, constant
-from .scan_kernels import running, running_extreme, running_extreme_grad
+from .scan_kernels import log_cum_sum_exp, running, running_extreme, running_extreme_grad
 from .scatter import scatter_add
 
 
@@ -36,6 +36,16 @@ class Doubling(Implementation):
 
     name = "doubling"
     scan = staticmethod(prefix_scan)
+
+    @classmethod
+    def logcumsumexp(cls, x, reverse=False):
+        """The scan of ``logaddexp`` along the last axis; ``reverse`` runs from the end."""
+        xp = xp_of(x)
+
+        def scan(a):
+            return cls.scan(xp.logaddexp, a)
+
+        return _reverse(scan, x) if reverse else scan(x)
 
     @classmethod
     def extremes(cls, x, is_max):
@@ -78,8 +88,8 @@ class Accumulate(Doubling):
 
 
 class Compiled(Accumulate):
-    """cummax/cummin's values and indices in one compiled pass, and their gradient in one more (float CPU
-    arrays, with numba)."""
+    """cummax/cummin's values and indices in one compiled pass, and their gradient in one more;
+    logcumsumexp in one pass with a running maximum (float CPU arrays, with numba)."""
 
     name = "numba"
 
@@ -89,6 +99,7 @@ class Compiled(Accumulate):
 
     extremes = staticmethod(running_extreme)
     extremes_grad = staticmethod(running_extreme_grad)
+    logcumsumexp = staticmethod(log_cum_sum_exp)
 
 
 class Running(Implementation):
@@ -275,11 +286,11 @@ class LogCumSumExp(_Scan):
     _name = "LogcumsumexpBackward0"
     saves_tensors = True
     saves = 3
-    implementations = (Accumulate, Doubling)
+    implementations = (Compiled, Accumulate, Doubling)
 
     def scan(self, x):
         self.x = x
-        self.out = self._impl.scan(xp_of(x).logaddexp, x)
+        self.out = self._impl.logcumsumexp(x)
         return self.out
 
     def grad(self, g):
@@ -288,7 +299,7 @@ class LogCumSumExp(_Scan):
 
         def part(mask, magnitude):
             log_g = xp.where(mask, xp.log(xp.where(mask, magnitude, 1)), -np.inf).astype(g.dtype)
-            return xp.exp(_reverse(lambda a: self._impl.scan(xp.logaddexp, a), log_g - out) + x)
+            return xp.exp(self._impl.logcumsumexp(log_g - out, reverse=True) + x)
 
         return part(g > 0, g) - part(g < 0, -g)
 

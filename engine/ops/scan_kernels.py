@@ -128,18 +128,74 @@ def _running_kernel():
     return running
 
 
-def running(x, product, reverse=False):
-    """The cumulative sum (or product) along the last axis of float ``x``; ``reverse`` runs from the end."""
+def _row_scan(kernel, x, *options):
+    """A new array from ``kernel(rows, out, *options)`` over the rows of ``x`` along its last axis, the rows
+    split over the CPU threads when there are enough elements."""
     n = x.shape[-1]
     out = np.empty(x.shape, dtype=x.dtype)
     if not x.size:
         return out
     rows = np.ascontiguousarray(x).reshape(-1, n)
     flat = out.reshape(-1, n)
-    kernel = _running_kernel()
     shares = cpu_shares(rows.shape[0], x.size)
     if len(shares) == 1:  # small: no closure, no thread team (a third of the call's cost at 1e3 elements)
-        kernel(rows, flat, product, reverse)
+        kernel(rows, flat, *options)
     else:
-        cpu_map(lambda part: kernel(rows[part[0]:part[1]], flat[part[0]:part[1]], product, reverse), shares)
+        cpu_map(lambda part: kernel(rows[part[0]:part[1]], flat[part[0]:part[1]], *options), shares)
     return out
+
+
+def running(x, product, reverse=False):
+    """The cumulative sum (or product) along the last axis of float ``x``; ``reverse`` runs from the end."""
+    return _row_scan(_running_kernel(), x, product, reverse)
+
+
+@functools.cache
+def _log_sum_exp_kernel():
+    njit = jit.numba().njit
+
+    @njit(inline="always")
+    def step(v, top, total):
+        """The running maximum and the sum of exp(x - maximum) after ``v``: the sum is rescaled only when
+        the maximum moves; equal values add 1 (so equal infinities give no inf - inf); NaN stays NaN."""
+        if v > top:
+            return v, total * np.exp(top - v) + 1.0
+        if v == top:
+            return top, total + 1.0
+        return top, total + np.exp(v - top)
+
+    @njit(nogil=True, cache=True)
+    def log_sum_exp(x, out, reverse):
+        rows, n = x.shape
+        last = n - 1
+        r = 0
+        while r + 4 <= rows:  # four rows together: four independent chains
+            c = last if reverse else 0
+            m0, m1, m2, m3 = x[r, c], x[r + 1, c], x[r + 2, c], x[r + 3, c]
+            s0 = s1 = s2 = s3 = 1.0
+            out[r, c], out[r + 1, c], out[r + 2, c], out[r + 3, c] = m0, m1, m2, m3
+            for i in range(1, n):
+                c = last - i if reverse else i
+                m0, s0 = step(x[r, c], m0, s0)
+                m1, s1 = step(x[r + 1, c], m1, s1)
+                m2, s2 = step(x[r + 2, c], m2, s2)
+                m3, s3 = step(x[r + 3, c], m3, s3)
+                out[r, c], out[r + 1, c] = m0 + np.log(s0), m1 + np.log(s1)
+                out[r + 2, c], out[r + 3, c] = m2 + np.log(s2), m3 + np.log(s3)
+            r += 4
+        for q in range(r, rows):
+            c = last if reverse else 0
+            m, s = x[q, c], 1.0
+            out[q, c] = m
+            for i in range(1, n):
+                c = last - i if reverse else i
+                m, s = step(x[q, c], m, s)
+                out[q, c] = m + np.log(s)
+
+    return log_sum_exp
+
+
+def log_cum_sum_exp(x, reverse=False):
+    """logcumsumexp along the last axis of float ``x`` in one pass (one exp and one log an element, where
+    NumPy's ``logaddexp.accumulate`` takes a strided serial loop); ``reverse`` runs from the end."""
+    return _row_scan(_log_sum_exp_kernel(), x, reverse)

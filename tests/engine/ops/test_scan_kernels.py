@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 import engine
 from engine import backend
@@ -55,6 +56,32 @@ def test_threaded_cummax_cummin(nans, ties):
     for a, b in zip(ours[:4], generic[:4]):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_allclose(ours[4], generic[4], rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize("dim", [1, 0])
+def test_threaded_logcumsumexp(dim):
+    """Against PyTorch, with wide values (the running maximum moves often), infinities and NaNs."""
+    x, upstream = _input(_ROWS)
+    data = x.detach().numpy()
+    data *= 40
+    data[::7, ::11] = -np.inf
+    data[3, 5] = np.inf
+    data[5, 7] = np.nan
+
+    def ops():
+        out = engine.logcumsumexp(x, dim)
+        return [out, *engine.autograd.grad((out * upstream).sum(), x)]
+
+    (ours, ours_grad), (generic, generic_grad) = _run(ops, "numba"), _run(ops, "accumulate")
+    tx = torch.tensor(data, dtype=torch.float64, requires_grad=True)  # exact, to judge both paths' rounding
+    want = torch.logcumsumexp(tx, dim)
+    (want_grad,) = torch.autograd.grad((want * torch.tensor(upstream.numpy())).sum(), tx)
+    want, want_grad = want.detach().numpy(), want_grad.numpy()
+    np.testing.assert_allclose(ours, want, rtol=1e-6, atol=1e-5)
+    np.testing.assert_allclose(generic, want, rtol=1e-5, atol=1e-4)
+    # The gradient is the difference of the upstream's positive and negative parts, each rounded to float32.
+    np.testing.assert_allclose(ours_grad, want_grad, rtol=1e-4, atol=3e-4)
+    np.testing.assert_allclose(generic_grad, want_grad, rtol=1e-3, atol=2e-3)
 
 
 @pytest.mark.parametrize("kwargs", [{}, {"dim": 1}, {"dim": 0, "keepdim": True}])

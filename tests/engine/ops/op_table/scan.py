@@ -115,6 +115,9 @@ SCAN = [
                   gradcheck=False, atol=1e-3),
                 S("-inf first,0", np.array([-np.inf, 0.0, -1000.0, 2.0]), args=(0,), gradcheck=False),
                 S("nan,1", _NANS, args=(1,), gradcheck=False),
+                S("infinities,1", np.array([[np.inf, -np.inf, 0.0, np.inf], [-np.inf, -np.inf, 1.0, 2.0]]),
+                  args=(1,), gradcheck=False),
+                S("rows of 4 and more,0", (9, 5), args=(0,)),
             ],
         ),
         error_inputs=lambda: [
@@ -122,7 +125,7 @@ SCAN = [
             ErrorInput(S("int64", (3,), args=(0,), dtypes=("int64",)), NotImplementedError,
                        "not implemented for 'Long'"),
         ],
-        implementations=_SCAN_IMPLEMENTATIONS,
+        implementations=("numba", *_SCAN_IMPLEMENTATIONS),
         supports_gradgrad=True,
     ),
     *(
