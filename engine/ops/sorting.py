@@ -14,10 +14,10 @@ import math
 import numpy as np
 
 from .. import dtypes, return_types
-from ..backend import is_host
+from ..backend import Implementation, is_host
 from ..tensor import Tensor, wrap_dim
 from ..threads import cpu_map, cpu_shares
-from . import jit
+from . import jit, scatter_kernels, select_kernels
 from .op import Op, compute, xp_of
 from .reduce import constant
 from .scatter import scatter
@@ -26,13 +26,17 @@ from .search_kernels import search_lines
 
 def _argsort(x, axis, descending=False):
     """A stable argsort along ``axis``; descending keeps ties in input order too (and NaN first)."""
-    xp = xp_of(x)
     n = x.shape[axis]
     if x.size >= _KEYED_FROM and n < 2**32 and x.dtype.itemsize <= 4:
         return _keyed_argsort(x, axis, descending)
     if not descending:
-        return xp.argsort(x, axis=axis, kind="stable")
-    return n - 1 - xp.flip(xp.argsort(xp.flip(x, axis), axis=axis, kind="stable"), axis)
+        return x.argsort(axis=axis, kind="stable")
+    return n - 1 - _reversed(_reversed(x, axis).argsort(axis=axis, kind="stable"), axis)
+
+
+def _reversed(a, axis):
+    """``a`` reversed along ``axis``: a view by basic slicing (``xp.flip`` costs a Python-level axis check)."""
+    return a[(slice(None),) * axis + (slice(None, None, -1),)]
 
 
 # Elements in all, not per line: below, the keys' fixed cost (~15 us) outweighs what the faster sort saves
@@ -68,6 +72,14 @@ def _ordered_bits(x):
     return xp.where(bits & sign, ~bits, bits | sign)
 
 
+def _take_along(a, indices, axis):
+    """``take_along_axis``, through the compiled gather where it takes ``a`` (host floats): NumPy's
+    Python-level index building costs more than the gather itself at 1e3 elements."""
+    if scatter_kernels.fits(a, indices, axis):
+        return scatter_kernels.gather(a, indices, axis)[0]
+    return xp_of(a).take_along_axis(a, indices, axis=axis)
+
+
 def _at(order, axis, positions):
     """``order``'s entries at ``positions`` (one per line along ``axis``), the axis kept with size 1."""
     xp = xp_of(order)
@@ -86,8 +98,7 @@ class _Select(Op):
         scalar = x.ndim == 0
         if scalar:
             x = x.reshape(1)
-        indices = self.pick(x, axis, **options)
-        values = xp_of(x).take_along_axis(x, indices, axis=axis)
+        indices, values = self.select(x, axis, **options)
         self.axis, self.keepdim, self.indices = axis, keepdim, indices
         if scalar:
             values, indices = values.reshape(()), indices.reshape(())
@@ -95,10 +106,19 @@ class _Select(Op):
             values, indices = values.squeeze(axis), indices.squeeze(axis)
         return values, indices.astype(np.int64)
 
+    def select(self, x, axis, **options):
+        """The indices ``pick`` gives and the values there."""
+        indices = self.pick(x, axis, **options)
+        return indices, _take_along(x, indices, axis)
+
     def backward(self, g, g_idx=None):
         xp = xp_of(g)
         out = xp.zeros(self.shape or (1,), dtype=g.dtype)
-        xp.put_along_axis(out, self.indices, g.reshape(self.indices.shape), axis=self.axis)
+        g = g.reshape(self.indices.shape)
+        if scatter_kernels.fits(out, self.indices, self.axis):
+            scatter_kernels.scatter_into(out, self.indices, g, self.axis)
+        else:
+            xp.put_along_axis(out, self.indices, g, axis=self.axis)
         return (out.reshape(self.shape),)
 
     def backward_graph(self, g, g_idx=None):
@@ -139,22 +159,47 @@ def _split_lines(fn, x, axis):
     return np.concatenate(cpu_map(lambda s: fn(_part(x, across, *s)), shares), axis=across)
 
 
-class TopK(_Select):
-    __slots__ = ()
-    _name = "TopkBackward0"
-
-    def pick(self, x, axis, k=1, largest=True):
-        return _split_lines(lambda part: self._pick(part, axis, k, largest), x, axis)
+class _PartitionTopK(Implementation):
+    """An argpartition, then a stable sort of the chosen, lines split over the threads: NumPy or CuPy."""
 
     @staticmethod
-    def _pick(x, axis, k, largest):
+    def select(x, axis, k=1, largest=True):
+        indices = _split_lines(lambda part: _PartitionTopK.pick(part, axis, k, largest), x, axis)
+        return indices, _take_along(x, indices, axis)
+
+    @staticmethod
+    def pick(x, axis, k, largest):
         n = x.shape[axis]
         if k in (0, n):
             return _part(_argsort(x, axis, largest), axis, 0, k)
         chosen = _part(_partition(x, axis, n - k), axis, n - k, n) if largest else \
             _part(_partition(x, axis, k - 1), axis, 0, k)
         xp = xp_of(x)
-        return xp.take_along_axis(chosen, _argsort(xp.take_along_axis(x, chosen, axis=axis), axis, largest), axis=axis)
+        return xp.take_along_axis(chosen, _argsort(_take_along(x, chosen, axis), axis, largest), axis=axis)
+
+
+class _CompiledTopK(Implementation):
+    """``select_kernels``: one pass over each line keeping its best ``k`` (a small ``k``, host floats)."""
+
+    name = "compiled"
+
+    @staticmethod
+    def applies(x, axis=0, k=1, largest=True):
+        return (0 < k <= select_kernels.MAX_K and x.size <= select_kernels.MAX_SIZE and x.ndim >= 1
+                and jit.takes_floats(x))
+
+    @staticmethod
+    def select(x, axis, k=1, largest=True):
+        return select_kernels.topk(x, axis, k, largest)
+
+
+class TopK(_Select):
+    __slots__ = ()
+    _name = "TopkBackward0"
+    implementations = (_CompiledTopK, _PartitionTopK)
+
+    def select(self, x, axis, **options):
+        return self._impl.select(x, axis, **options)
 
 
 class KthValue(_Select):
@@ -201,7 +246,7 @@ class Mode(_Select):
     def pick(self, x, axis):
         xp = xp_of(x)
         order = _argsort(x, axis)
-        ordered = xp.moveaxis(xp.take_along_axis(x, order, axis=axis), axis, -1)
+        ordered = xp.moveaxis(_take_along(x, order, axis), axis, -1)
         lines = ordered.reshape(-1, ordered.shape[-1])
         new = xp.ones(lines.shape, dtype=bool)
         after, before = lines[:, 1:], lines[:, :-1]

@@ -190,6 +190,7 @@ SORTING = [
             ErrorInput(S("k too large", (2, 3), args=(4,)), RuntimeError, "selected index k out of range"),
             ErrorInput(S("k negative", (2, 3), args=(-1,)), RuntimeError, "selected index k out of range"),
         ],
+        implementations=("compiled", "generic"),
         supports_gradgrad=True,
     ),
     OpInfo(
@@ -197,6 +198,7 @@ SORTING = [
         _values("topk"),
         _samples(TOPK_CALLS[:5], ties=_TOPK_EDGES["ties"], nan=_TOPK_EDGES["nan"], grad=False),
         dtypes=FLOATS_AND_INT,
+        implementations=("compiled", "generic"),
         supports_grad=False,
     ),
     OpInfo(

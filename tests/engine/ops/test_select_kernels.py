@@ -1,0 +1,44 @@
+"""The compiled small-k topk (``select_kernels``): the same values as PyTorch and, among equal values, the
+first indices (the stable order), NaN as the largest value, on any axis and on sorted lines (every element
+inserted)."""
+
+import numpy as np
+import pytest
+import torch
+
+import engine
+from engine import backend
+from engine.ops.sorting import _argsort
+
+
+@pytest.mark.parametrize("shape, axis", [((7, 30), 1), ((30, 7), 0), ((3, 20, 4), 1), ((2, 3, 17), 2)])
+@pytest.mark.parametrize("k", [1, 3, 8])
+@pytest.mark.parametrize("largest", [True, False])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_compiled_topk_is_the_stable_choice(shape, axis, k, largest, dtype):
+    rng = np.random.default_rng(k)
+    a = np.floor(rng.standard_normal(shape) * 2).astype(dtype)  # many ties
+    a[rng.random(shape) < 0.1] = np.nan
+    with backend.prefer("compiled"):
+        out = engine.topk(engine.tensor(a), k, axis, largest)
+    ref = torch.topk(torch.tensor(a), k, axis, largest)
+    np.testing.assert_array_equal(out.values.numpy(), ref.values.numpy())
+    assert out.values.dtype == engine.tensor(a).dtype
+    stable = np.take(_argsort(a, axis, largest), np.arange(k), axis=axis)
+    np.testing.assert_array_equal(out.indices.numpy(), stable)
+
+
+@pytest.mark.parametrize("largest", [True, False])
+def test_compiled_topk_on_sorted_lines(largest):
+    a = np.sort(np.random.default_rng(0).standard_normal((4, 50)).astype(np.float32), axis=1)
+    a = a if largest else a[:, ::-1].copy()
+    x = engine.tensor(a, requires_grad=True)
+    with backend.prefer("compiled"):
+        out = engine.topk(x, 8, 1, largest)
+    out.values.sum().backward()
+    ref = torch.topk(torch.tensor(a), 8, 1, largest)
+    np.testing.assert_array_equal(out.values.detach().numpy(), ref.values.numpy())
+    np.testing.assert_array_equal(out.indices.numpy(), ref.indices.numpy())
+    expected = np.zeros_like(a)
+    np.put_along_axis(expected, ref.indices.numpy(), 1, axis=1)
+    np.testing.assert_array_equal(x.grad.numpy(), expected)
