@@ -1,6 +1,7 @@
-"""``interpolate`` (modes nearest, nearest-exact, linear, bilinear, bicubic, trilinear, area) as one graph node.
+"""``interpolate`` (modes nearest, nearest-exact, linear, bilinear, bicubic, trilinear, area; antialiasing for
+bilinear and bicubic) as one graph node.
 
-Without antialiasing every mode is separable: each output position along an axis is a fixed weighted sum of
+Every mode is separable: each output position along an axis is a fixed weighted sum of
 input positions along that axis. So each resized axis gets a small (out, in) weight matrix (cached on the
 host), forward is one matrix product per axis and backward the products with the transposes; the op is
 linear in its input, so with ``create_graph`` its gradient is a ``LinearMap``. Source positions and weights
@@ -61,12 +62,43 @@ def _cubic_weights(t):
     return (far(t + 1), near(t), near(1 - t), far(2 - t))
 
 
+def _antialiased(mode, size, out, s, t):
+    """PyTorch's antialiased weights (``_compute_weights_aa``): the filter (triangle, or Keys' cubic with a = -0.5)
+    stretched by the downscaling factor, cut to the input and normalised per output."""
+    a = t(-0.5)
+
+    def cubic(x):
+        x = np.abs(x)
+        near = ((a + 2) * x - (a + 3)) * x * x + 1
+        far = ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+        return np.where(x < 1, near, np.where(x < 2, far, 0))
+
+    def triangle(x):
+        return np.maximum(1 - np.abs(x), 0)
+
+    half = t(2 if mode == "bicubic" else 1)
+    support = half * s if s >= 1 else half
+    inv = t(1) / s if s >= 1 else t(1)
+    center = s * (np.arange(out).astype(t) + t(0.5))
+    lo = np.maximum((center - support + t(0.5)).astype(np.int64), 0)
+    hi = np.minimum((center + support + t(0.5)).astype(np.int64), size)
+    cols = np.arange(size)
+    inside = (cols[None, :] >= lo[:, None]) & (cols[None, :] < hi[:, None])
+    kernel = cubic if mode == "bicubic" else triangle
+    m = np.where(inside, kernel((cols[None, :] - center[:, None] + t(0.5)) * inv), 0)
+    total = m.sum(axis=1, keepdims=True)
+    return np.divide(m, total, out=np.zeros_like(m), where=total != 0)
+
+
 @functools.lru_cache(maxsize=256)
-def _matrix(mode, size, out, scale, align_corners, dtype_name):
+def _matrix(mode, size, out, scale, align_corners, dtype_name, antialias=False):
     """The (out, size) weights of one axis (a host array of ``dtype_name``), or None when it is the identity."""
     if mode == "area":
         return None if out == size else _averaging_matrix(size, out, dtype_name)
     t = np.dtype(dtype_name).type
+    if antialias:
+        m = _antialiased(mode, size, out, _source_scale(t, size, out, scale, align_corners), t).astype(dtype_name)
+        return None if out == size and np.array_equal(m, np.eye(size, dtype=dtype_name)) else m
     rows = np.arange(out)
     m = np.zeros((out, size), dtype=dtype_name)
     if mode in ("nearest", "nearest-exact"):
@@ -131,19 +163,19 @@ class Interpolate(Op):
                                functools.partial(_along_axes, mats=mats), shape if self.grad_reads_input else None),)
 
 
-def _node_name(mode, k):
+def _node_name(mode, k, antialias):
     if mode == "area":
         return f"AdaptiveAvgPool{k}DBackward0"
     kind = {"nearest": "Nearest", "nearest-exact": "NearestExact", "linear": "Linear", "bilinear": "Bilinear",
             "bicubic": "Bicubic", "trilinear": "Trilinear"}[mode]
-    return f"Upsample{kind}{k}DBackward0"
+    return f"Upsample{kind}{k}D{'Aa' * antialias}Backward0"
 
 
 _op_classes = {}
 
 
-def _op_class(mode, k):
-    name = _node_name(mode, k)
+def _op_class(mode, k, antialias):
+    name = _node_name(mode, k, antialias)
     cls = _op_classes.get(name)
     if cls is None:
         cls = _op_classes[name] = type(f"Interpolate_{name}", (Interpolate,), {
@@ -156,11 +188,9 @@ def _check_mode(mode, ndim, antialias):
         raise NotImplementedError(
             f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {ndim}D) for the modes: nearest | linear "
             f"| bilinear | bicubic | trilinear | lanczos | area | nearest-exact (got {mode})")
-    if antialias:
-        if mode not in ("bilinear", "bicubic") or ndim != 4:
-            raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and requires "
-                             "a 4-D tensor as input")
-        raise NotImplementedError("interpolate: antialias=True is not supported")
+    if antialias and (mode not in ("bilinear", "bicubic") or ndim != 4):
+        raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and requires a "
+                         "4-D tensor as input")
     need = _LINEAR_DIMS.get(mode, 2 if mode == "bicubic" else None)
     if need is not None and need != ndim - 2:
         wanted = {1: "3D", 2: "4D", 3: "5D"}[need]
@@ -216,24 +246,36 @@ def _check_sizes(shape, out):
                        f"({wanted})")
 
 
-def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
-                recompute_scale_factor=None, antialias=False):
-    """``torch.nn.functional.interpolate`` (no antialiasing)."""
-    x = input._data
+@functools.lru_cache(maxsize=256)
+def _plan(shape, dtype, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias):
+    """The validated node class and per-axis matrices of one call (cached: a layer repeats its call)."""
     if mode in ("nearest", "area", "nearest-exact") and align_corners is not None:
         raise ValueError("align_corners option can only be set with the interpolating modes: linear | bilinear | "
                          "bicubic | trilinear")
     align_corners = bool(align_corners)
     if mode == "area" and scale_factor is not None:
         recompute_scale_factor = True
-    out, scales = _sizes_and_scales(x.shape, size, scale_factor, recompute_scale_factor)
-    _check_mode(mode, x.ndim, antialias)
-    _check_sizes(x.shape, out)
-    if x.dtype.kind not in FLOAT_KINDS:
-        raise NotImplementedError(f'"upsample_{mode}{x.ndim - 2}d" not implemented for \'{legacy_name(x.dtype)}\'')
-    dtype = x.dtype.name
-    mats = tuple(_matrix(mode, n, o, s, align_corners, dtype) for n, o, s in zip(x.shape[2:], out, scales))
-    return _op_class(mode, x.ndim - 2).apply(input, mats=mats)
+    out, scales = _sizes_and_scales(shape, size, scale_factor, recompute_scale_factor)
+    _check_mode(mode, len(shape), antialias)
+    _check_sizes(shape, out)
+    if dtype.kind not in FLOAT_KINDS:
+        raise NotImplementedError(f'"upsample_{mode}{len(shape) - 2}d" not implemented for \'{legacy_name(dtype)}\'')
+    mats = tuple(_matrix(mode, n, o, s, align_corners, dtype.name, bool(antialias))
+                 for n, o, s in zip(shape[2:], out, scales))
+    return _op_class(mode, len(shape) - 2, bool(antialias)), mats
+
+
+def _hashable(value):
+    return tuple(value) if isinstance(value, list) else value
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None, antialias=False):
+    """``torch.nn.functional.interpolate``."""
+    x = input._data
+    cls, mats = _plan(x.shape, x.dtype, _hashable(size), _hashable(scale_factor), mode, align_corners,
+                      recompute_scale_factor, antialias)
+    return cls.apply(input, mats=mats)
 
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):

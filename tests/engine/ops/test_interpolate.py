@@ -1,6 +1,6 @@
 """``interpolate`` against PyTorch over many sizes and scale factors: the nearest modes must pick exactly PyTorch's
-source indices (computed in float32 for float32 inputs) and the linear modes its weights, in both precisions,
-forward and backward."""
+source indices (computed in float32 for float32 inputs) and the linear modes (also antialiased) its weights, in
+both precisions, forward and backward."""
 
 import numpy as np
 import pytest
@@ -10,16 +10,17 @@ from engine.ops.interpolate import interpolate
 
 torch = pytest.importorskip("torch")
 
-MODES = [("nearest", 1), ("nearest", 2), ("nearest-exact", 1), ("nearest-exact", 2), ("linear", 1),
-         ("bilinear", 2), ("bicubic", 2), ("trilinear", 3), ("area", 2)]
+MODES = [("nearest", 1, False), ("nearest", 2, False), ("nearest-exact", 1, False), ("nearest-exact", 2, False),
+         ("linear", 1, False), ("bilinear", 2, False), ("bicubic", 2, False), ("trilinear", 3, False),
+         ("area", 2, False), ("bilinear", 2, True), ("bicubic", 2, True)]
 SIZES = [1, 3, 5, 7, 16]
 RESIZES = [{"scale_factor": 2}, {"scale_factor": 0.5}, {"scale_factor": 1.7}, {"scale_factor": 0.3},
            {"scale_factor": 3.3, "recompute_scale_factor": True}, {"size": 1}, {"size": 6}, {"size": 13}]
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("mode, dims", MODES, ids=[f"{m}-{d}d" for m, d in MODES])
-def test_matches_pytorch_over_sizes(mode, dims, dtype):
+@pytest.mark.parametrize("mode, dims, antialias", MODES, ids=[f"{m}-{d}d{'-aa' * a}" for m, d, a in MODES])
+def test_matches_pytorch_over_sizes(mode, dims, antialias, dtype):
     rng = np.random.default_rng(0)
     aligns = [None] if mode in ("nearest", "nearest-exact", "area") else [False, True]
     tol = 2e-5 if dtype == "float32" else 1e-12
@@ -31,8 +32,8 @@ def test_matches_pytorch_over_sizes(mode, dims, dtype):
             for align in aligns:
                 x = rng.standard_normal((2, 3, *(n,) * dims)).astype(dtype)
                 tx, ex = torch.tensor(x, requires_grad=True), engine.tensor(x, requires_grad=True)
-                t = torch.nn.functional.interpolate(tx, mode=mode, align_corners=align, **kw)
-                e = interpolate(ex, mode=mode, align_corners=align, **kw)
+                t = torch.nn.functional.interpolate(tx, mode=mode, align_corners=align, antialias=antialias, **kw)
+                e = interpolate(ex, mode=mode, align_corners=align, antialias=antialias, **kw)
                 assert tuple(e.shape) == tuple(t.shape) and str(e.dtype) == str(t.dtype)
                 np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), atol=tol, rtol=tol,
                                            err_msg=f"{n} {kw} {align}")

@@ -168,6 +168,11 @@ _INTERP_CASES = [
     ("area-1d", (2, 3, 9), {"size": 4, "mode": "area"}),
     ("area-2d-scale", (2, 3, 8, 9), {"scale_factor": 0.5, "mode": "area"}),
     ("unchanged-size", (2, 3, 4, 5), {"size": (4, 5), "mode": "bilinear"}),
+    ("bilinear-antialias-down", (2, 3, 9, 8), {"size": (4, 3), "mode": "bilinear", "antialias": True}),
+    ("bilinear-antialias-align", (2, 3, 8, 8), {"scale_factor": 0.3, "mode": "bilinear", "antialias": True,
+                                                "align_corners": True}),
+    ("bicubic-antialias-down", (2, 3, 9, 8), {"scale_factor": 0.5, "mode": "bicubic", "antialias": True}),
+    ("bicubic-antialias-up", (2, 3, 3, 4), {"size": (5, 7), "mode": "bicubic", "antialias": True}),
 ]
 
 
