@@ -72,21 +72,33 @@ def _shape_check(query, key, value, key_padding_mask, attn_mask, num_heads):
     raise AssertionError(f"query should be unbatched 2D or batched 3D tensor but received {qd}-D query tensor")
 
 
-def _in_projection_packed(q, k, v, w, b):
-    """q, k, v projected by the rows of ``w`` (and ``b``) in thirds; one product when they are one tensor."""
-    E = q.shape[-1]
+def _heads(t, w, b, parts, num_heads):
+    """``parts`` projections of ``t`` (S, N, ·) by consecutive row blocks of ``w`` (and ``b``), as (N, H, S, D)
+    heads: one product, then views."""
+    d = w.shape[0] // (parts * num_heads)
+    proj = linear(t, w, b)
+    if parts == 1:
+        return (proj.reshape(t.shape[0], t.shape[1], num_heads, d).permute(1, 2, 0, 3),)
+    return proj.reshape(t.shape[0], t.shape[1], parts, num_heads, d).permute(2, 1, 3, 0, 4).unbind(0)
+
+
+def _in_projection_packed(q, k, v, w, b, num_heads):
+    """q, k, v projected by the rows of ``w`` (and ``b``) in thirds, as heads; one product when they are one tensor,
+    two when key and value are."""
     if k is v and q is k:
-        proj = linear(q, w, b).unflatten(-1, (3, E))
-        return proj.select(-2, 0), proj.select(-2, 1), proj.select(-2, 2)
-    w_q, w_k, w_v = w.chunk(3)
-    b_q, b_k, b_v = (None, None, None) if b is None else b.chunk(3)
+        return _heads(q, w, b, 3, num_heads)
+    E = q.shape[-1]
+    w_q, w_kv = w.split([E, 2 * E])
+    b_q, b_kv = (None, None) if b is None else b.split([E, 2 * E])
     if k is v:
-        kv = linear(k, w[E:], None if b is None else b[E:]).unflatten(-1, (2, E))
-        return linear(q, w_q, b_q), kv.select(-2, 0), kv.select(-2, 1)
-    return linear(q, w_q, b_q), linear(k, w_k, b_k), linear(v, w_v, b_v)
+        return (*_heads(q, w_q, b_q, 1, num_heads), *_heads(k, w_kv, b_kv, 2, num_heads))
+    w_k, w_v = w_kv.chunk(2)
+    b_k, b_v = (None, None) if b is None else b_kv.chunk(2)
+    return (*_heads(q, w_q, b_q, 1, num_heads), *_heads(k, w_k, b_k, 1, num_heads),
+            *_heads(v, w_v, b_v, 1, num_heads))
 
 
-def _in_projection(q, k, v, w_q, w_k, w_v, b_q, b_k, b_v):
+def _in_projection(q, k, v, w_q, w_k, w_v, b_q, b_k, b_v, num_heads):
     eq, ek, ev = q.shape[-1], k.shape[-1], v.shape[-1]
     for name, w, shape in (("query", w_q, (eq, eq)), ("key", w_k, (eq, ek)), ("value", w_v, (eq, ev))):
         if tuple(w.shape) != shape:
@@ -94,7 +106,7 @@ def _in_projection(q, k, v, w_q, w_k, w_v, b_q, b_k, b_v):
     for name, b in (("query", b_q), ("key", b_k), ("value", b_v)):
         if b is not None and tuple(b.shape) != (eq,):
             raise AssertionError(f"expecting {name} bias shape of {(eq,)}, but got {b.shape}")
-    return linear(q, w_q, b_q), linear(k, w_k, b_k), linear(v, w_v, b_v)
+    return _heads(q, w_q, b_q, 1, num_heads) + _heads(k, w_k, b_k, 1, num_heads) + _heads(v, w_v, b_v, 1, num_heads)
 
 
 def _attn_mask_3d(attn_mask, bsz, num_heads, tgt_len, src_len):
@@ -156,13 +168,14 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
             if w is None:
                 raise AssertionError(f"use_separate_proj_weight is True but {name}_proj_weight is None")
         b_q, b_k, b_v = (None, None, None) if in_proj_bias is None else in_proj_bias.chunk(3)
-        q, k, v = _in_projection(query, key, value, q_proj_weight, k_proj_weight, v_proj_weight, b_q, b_k, b_v)
+        q, k, v = _in_projection(query, key, value, q_proj_weight, k_proj_weight, v_proj_weight, b_q, b_k, b_v,
+                                 num_heads)
     else:
         if key.shape != value.shape:
             raise AssertionError(f"key shape {key.shape} does not match value shape {value.shape}")
         if in_proj_weight is None:
             raise AssertionError("use_separate_proj_weight is False but in_proj_weight is None")
-        q, k, v = _in_projection_packed(query, key, value, in_proj_weight, in_proj_bias)
+        q, k, v = _in_projection_packed(query, key, value, in_proj_weight, in_proj_bias, num_heads)
     if attn_mask is not None:
         if attn_mask.dim() not in (2, 3):
             raise RuntimeError(f"attn_mask's dimension {attn_mask.dim()} is not supported")
@@ -172,19 +185,18 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
             raise AssertionError("bias cannot be added to static key.")
         if static_v is not None:
             raise AssertionError("bias cannot be added to static value.")
-        k = cat([k, bias_k.repeat(1, bsz, 1)])
-        v = cat([v, bias_v.repeat(1, bsz, 1)])
+        k = cat([k, bias_k.reshape(1, num_heads, 1, head_dim).expand(bsz, -1, -1, -1)], dim=2)
+        v = cat([v, bias_v.reshape(1, num_heads, 1, head_dim).expand(bsz, -1, -1, -1)], dim=2)
         attn_mask = None if attn_mask is None else pad(attn_mask, (0, 1))
         key_padding_mask = None if key_padding_mask is None else pad(key_padding_mask, (0, 1))
     elif bias_k is not None:
         raise AssertionError("bias_k is set but bias_v is None")
     elif bias_v is not None:
         raise AssertionError("bias_v is set but bias_k is None")
-    q = _heads(q, bsz, num_heads, head_dim)
-    k = _heads(k, bsz, num_heads, head_dim) if static_k is None else _static(static_k, "static_k", bsz, num_heads,
-                                                                              head_dim)
-    v = _heads(v, bsz, num_heads, head_dim) if static_v is None else _static(static_v, "static_v", bsz, num_heads,
-                                                                              head_dim)
+    if static_k is not None:
+        k = _static(static_k, "static_k", bsz, num_heads, head_dim)
+    if static_v is not None:
+        v = _static(static_v, "static_v", bsz, num_heads, head_dim)
     if add_zero_attn:
         zeros = creation.zeros((bsz, num_heads, 1, head_dim), dtype=k.dtype, device=k.device)
         k, v = cat([k, zeros], dim=2), cat([v, zeros], dim=2)
@@ -224,11 +236,6 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         out = out.squeeze(1)
         weights = None if weights is None else weights.squeeze(0)
     return out, weights
-
-
-def _heads(t, bsz, num_heads, head_dim):
-    """(S, N, E) projections as (N, H, S, D) heads: a view, no copy."""
-    return t.reshape(t.shape[0], bsz, num_heads, head_dim).permute(1, 2, 0, 3)
 
 
 __all__ = ["multi_head_attention_forward"]
