@@ -1,19 +1,25 @@
-"""``affine_grid`` and ``grid_sample`` (4-D input; bilinear and nearest; zeros, border and reflection padding).
+"""``affine_grid`` and ``grid_sample`` (4-D and 5-D inputs; bilinear, nearest and, for 4-D, bicubic; zeros,
+border and reflection padding).
 
 ``affine_grid`` is a product of a constant base grid with the transposed matrices, so autograd differentiates
-it to any order. ``grid_sample`` is one node: forward gathers the four corners (one for nearest) of every
-sampling point as rows of the channels-last input at once, backward scatters the weighted gradient back to the input
-and, for bilinear, sums corner values times the weights' derivatives into the grid's gradient, chained through
-the padding mode's coordinate map as PyTorch's ``*_set_grad`` helpers do (borders count as outside, so the
-clip's derivative is zero there). Like PyTorch's, its backward is not differentiable again.
+it to any order. ``grid_sample`` is one node: every sampling point has taps (its 2**k corners, one nearest pixel,
+or 4x4 for bicubic), each a product of per-axis weights; forward gathers all taps as rows of the channels-last
+input at once, backward scatters the weighted gradient back to the input and sums tap values times the weights'
+derivatives into the grid's gradient, chained through the padding mode's coordinate map as PyTorch's
+``*_set_grad`` helpers do (borders count as outside, so the clip's derivative is zero there; bicubic maps each
+tap's integer position, without derivative). Like PyTorch's, its backward is not differentiable again.
 """
 
+import functools
+import itertools
+import math
 import warnings
 
 import numpy as np
 
 from ..dtypes import FLOAT_KINDS, legacy_name
 from ..tensor import make_tensor
+from .interpolate import _CUBIC_A, _cubic_weights
 from .op import Op, xp_of
 from .pool import _dims, _plane_scatter
 
@@ -41,88 +47,129 @@ def _reflect(x, twice_low, twice_high):
     return xp.where(even, extra + low, span - extra + low), xp.where(even, sign, -sign)
 
 
-def _source(coord, size, padding_mode, align_corners):
-    """Source pixel coordinates along one axis for normalised ``coord``, and d(source)/d(coord)."""
+def _unnormalize(coord, size, align_corners):
+    """PyTorch's ``grid_sampler_unnormalize``: pixel coordinates of normalised ``coord`` and their derivative."""
     if align_corners:
-        x, mult = (coord + 1) / 2 * (size - 1), (size - 1) / 2
-    else:
-        x, mult = ((coord + 1) * size - 1) / 2, size / 2
+        return (coord + 1) / 2 * (size - 1), (size - 1) / 2
+    return ((coord + 1) * size - 1) / 2, size / 2
+
+
+def _padded(x, size, padding_mode, align_corners):
+    """PyTorch's ``compute_coordinates``: coordinates mapped by the padding mode, and the map's derivative."""
     if padding_mode == "zeros":
-        return x, mult
+        return x, 1
+    mult = 1
     if padding_mode == "reflection":
-        x, d = _reflect(x, 0, 2 * (size - 1)) if align_corners else _reflect(x, -1, 2 * size - 1)
-        mult = mult * d
+        x, mult = _reflect(x, 0, 2 * (size - 1)) if align_corners else _reflect(x, -1, 2 * size - 1)
     x, d = _clip(x, size)
     return x, mult * d
 
 
-def _corner(xp, rows, cols, h, w):
-    """Flat H*W index of each (row, col) (clamped inside) and whether it lies inside the input."""
-    inside = (rows >= 0) & (rows < h) & (cols >= 0) & (cols < w)
-    return rows.clip(0, h - 1).astype(np.int64) * w + cols.clip(0, w - 1).astype(np.int64), inside
+def _cubic_grads(t):
+    """d/dt of ``_cubic_weights(t)`` (PyTorch's ``get_cubic_coefficients_grad`` is its negative)."""
+    a = _CUBIC_A
+    x0, x1, x2, x3 = -1 - t, -t, 1 - t, 2 - t
+    return ((3 * a * x0 + 10 * a) * x0 + 8 * a, (3 * (a + 2) * x1 + 2 * (a + 3)) * x1,
+            (-3 * (a + 2) * x2 + 2 * (a + 3)) * x2, (-3 * a * x3 + 10 * a) * x3 - 8 * a)
+
+
+def _axis_taps(coord, size, mode, padding_mode, align_corners):
+    """The taps of one axis: (integer-valued position, weight, d(weight)/d(coord)) per tap."""
+    xp = xp_of(coord)
+    if mode == "bicubic":  # the padding maps each tap's position, which has no derivative
+        x, mult = _unnormalize(coord, size, align_corners)
+        x0 = xp.floor(x)
+        t = x - x0
+        return [(_padded(x0 + (k - 1), size, padding_mode, align_corners)[0], w, d * mult)
+                for k, (w, d) in enumerate(zip(_cubic_weights(t), _cubic_grads(t)))]
+    x, mult = _unnormalize(coord, size, align_corners)
+    x, d = _padded(x, size, padding_mode, align_corners)
+    if mode == "nearest":
+        return [(xp.rint(x), 1, None)]
+    x0 = xp.floor(x)
+    t = x - x0
+    mult = mult * d
+    return [(x0, 1 - t, -mult), (x0 + 1, t, mult)]
+
+
+def _taps(grid, spatial, mode, padding_mode, align_corners):
+    """Every tap of every sampling point, stacked last: flat index into the spatial plane, weight (zero outside
+    the input), and per grid coordinate the weight's derivative (None for nearest)."""
+    xp = xp_of(grid)
+    sizes = spatial[::-1]  # grid coordinate a (x, y, z) indexes spatial axis -1 - a
+    axes = [_axis_taps(grid[..., a], size, mode, padding_mode, align_corners) for a, size in enumerate(sizes)]
+    strides = [math.prod(sizes[:a]) for a in range(len(sizes))]
+    index, weights, derivs = [], [], [[] for _ in sizes]
+    for combo in itertools.product(*axes):
+        inside, flat, weight = True, 0, 1
+        for (pos, w, _), size, stride in zip(combo, sizes, strides):
+            inside = inside & (pos >= 0) & (pos < size)
+            flat = flat + pos.clip(0, size - 1).astype(np.int64) * stride
+            weight = weight * w
+        index.append(flat)
+        weights.append(xp.broadcast_to(weight * inside, flat.shape))
+        if combo[0][2] is not None:
+            for a, d in enumerate(derivs):
+                others = math.prod([w for b, (_, w, _) in enumerate(combo) if b != a])
+                d.append(combo[a][2] * others * inside)
+    stack = functools.partial(xp.stack, axis=-1)
+    return stack(index), stack(weights).astype(grid.dtype, copy=False), (
+        None if not derivs[0] else [stack(d) for d in derivs])
 
 
 def _rows(x):
-    """(N, C, H, W) as (N*H*W, C): each pixel's channels one row, so a sampling point's corner is one row gather."""
+    """(N, C, *spatial) as (N*prod(spatial), C): each pixel's channels one row, so a tap is one row gather."""
     n, c = x.shape[:2]
     return x.reshape(n, c, -1).transpose(0, 2, 1).reshape(-1, c)
 
 
 class GridSample(Op):
-    __slots__ = ("deriv", "index", "mults", "rows", "shape", "weights")
+    __slots__ = ("derivs", "index", "rows", "shape", "weights")
     _name = "GridSampler2DBackward0"
     saves = 1
 
     def forward(self, x, grid, mode="bilinear", padding_mode="zeros", align_corners=False):
-        xp = xp_of(x)
-        n, c, h, w = x.shape
-        ix, mx = _source(grid[..., 0], w, padding_mode, align_corners)
-        iy, my = _source(grid[..., 1], h, padding_mode, align_corners)
-        if mode == "nearest":
-            index, inside = _corner(xp, xp.rint(iy), xp.rint(ix), h, w)
-            index, weights = index[..., None], inside[..., None].astype(x.dtype)
-            self.deriv = None
-        else:
-            x0, y0 = xp.floor(ix), xp.floor(iy)
-            tx, ty = ix - x0, iy - y0
-            sx, sy = 1 - tx, 1 - ty
-            corners = [_corner(xp, r, s, h, w) for r, s in ((y0, x0), (y0, x0 + 1), (y0 + 1, x0), (y0 + 1, x0 + 1))]
-            index = xp.stack([i for i, _ in corners], axis=-1)
-            inside = xp.stack([m for _, m in corners], axis=-1)
-            weights = xp.stack([sx * sy, tx * sy, sx * ty, tx * ty], axis=-1) * inside
-            # d(weight)/d(ix) and d(weight)/d(iy) of the four corners, zero outside the input
-            self.deriv = (xp.stack([-sy, sy, -ty, ty], axis=-1) * inside,
-                          xp.stack([-sx, -tx, sx, tx], axis=-1) * inside)
-        self.rows, self.shape, self.index, self.weights, self.mults = _rows(x), x.shape, index, weights, (mx, my)
-        values = self._corner_values()
-        out = values[:, :, 0] * weights.reshape(n, -1, weights.shape[-1], 1)[:, :, 0]
-        for k in range(1, weights.shape[-1]):
-            out += values[:, :, k] * weights.reshape(n, -1, weights.shape[-1], 1)[:, :, k]
+        n, c = x.shape[:2]
+        self.index, self.weights, self.derivs = _taps(grid, x.shape[2:], mode, padding_mode, align_corners)
+        self.rows, self.shape = _rows(x), x.shape
+        values = self._tap_values()
+        taps = self.weights.reshape(n, -1, self.weights.shape[-1], 1)
+        out = values[:, :, 0] * taps[:, :, 0]
+        for k in range(1, taps.shape[2]):
+            out += values[:, :, k] * taps[:, :, k]
         return out.transpose(0, 2, 1).reshape(n, c, *grid.shape[1:-1])
 
-    def _corner_values(self):
-        """(N, points, corners, C): the input's channels at every corner (zero weight marks those outside)."""
-        index, (n, c, h, w) = self.index, self.shape
-        flat = index + (xp_of(index).arange(n, dtype=np.int64) * (h * w)).reshape(n, *(1,) * (index.ndim - 1))
-        return xp_of(index).take(self.rows, flat.reshape(-1), axis=0).reshape(n, -1, index.shape[-1], c)
+    def _tap_values(self):
+        """(N, points, taps, C): the input's channels at every tap (zero weight marks those outside)."""
+        index, n, c = self.index, self.shape[0], self.shape[1]
+        xp = xp_of(index)
+        plane = math.prod(self.shape[2:])
+        flat = index + (xp.arange(n, dtype=np.int64) * plane).reshape(n, *(1,) * (index.ndim - 1))
+        return xp.take(self.rows, flat.reshape(-1), axis=0).reshape(n, -1, index.shape[-1], c)
 
     def backward(self, g):
         xp = xp_of(g)
         n, c = self.shape[:2]
         index, weights = self.index, self.weights
         full = xp.broadcast_to(index[:, None], (n, c, *index.shape[1:])).reshape(n, c, -1, 1)
-        gx = _plane_scatter((g[..., None] * weights[:, None]).reshape(full.shape), full, self.shape)
-        if self.deriv is None:
-            return gx, xp.zeros((*index.shape[:-1], 2), dtype=g.dtype)
+        flat_shape = (n, c, math.prod(self.shape[2:]), 1)
+        gx = _plane_scatter((g[..., None] * weights[:, None]).reshape(full.shape), full, flat_shape)
+        gx = gx.reshape(self.shape)
+        if self.derivs is None:
+            return gx, xp.zeros((*index.shape[:-1], len(self.shape) - 2), dtype=g.dtype)
         rows_g = g.reshape(n, c, -1).transpose(0, 2, 1)[:, :, None, :]  # (N, points, 1, C)
-        per_corner = (self._corner_values() * rows_g).sum(axis=-1).reshape(index.shape)
-        (dx, dy), (mx, my) = self.deriv, self.mults
-        ggrid = xp.stack([(per_corner * dx).sum(axis=-1) * mx, (per_corner * dy).sum(axis=-1) * my], axis=-1)
+        per_tap = (self._tap_values() * rows_g).sum(axis=-1).reshape(index.shape)
+        ggrid = xp.stack([(per_tap * d).sum(axis=-1) for d in self.derivs], axis=-1)
         return gx, ggrid.astype(g.dtype, copy=False)
 
 
+class GridSample3d(GridSample):
+    __slots__ = ()
+    _name = "GridSampler3DBackward0"
+
+
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
-    """``torch.nn.functional.grid_sample`` for 4-D inputs, modes bilinear and nearest."""
+    """``torch.nn.functional.grid_sample``."""
     if mode not in ("bilinear", "nearest", "bicubic"):
         raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or 'bicubic', but "
                          f"got: '{mode}'")
@@ -147,9 +194,10 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
                                f"sizes {_dims(x.shape)} with dimension {d} being empty")
     if x.dtype != g.dtype:
         raise RuntimeError(f"expected scalar type {legacy_name(x.dtype)} but found {legacy_name(g.dtype)}")
-    if x.ndim == 5 or mode == "bicubic":
-        raise NotImplementedError(f"grid_sample: {'5-D inputs' if x.ndim == 5 else 'bicubic mode'} not supported")
-    return GridSample.apply(input, grid, mode=mode, padding_mode=padding_mode, align_corners=bool(align_corners))
+    if x.ndim == 5 and mode == "bicubic":
+        raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
+    op = GridSample3d if x.ndim == 5 else GridSample
+    return op.apply(input, grid, mode=mode, padding_mode=padding_mode, align_corners=bool(align_corners))
 
 
 def _base_axis(xp, size, align_corners, dtype):

@@ -1,5 +1,5 @@
-"""``affine_grid`` and ``grid_sample`` beyond the op table: random grids far outside [-1, 1] in every mode against
-PyTorch (values, input and grid gradients), the identity transform reproducing the input, the align_corners
+"""``affine_grid`` and ``grid_sample`` beyond the op table: random grids far outside [-1, 1] in every mode, 4-D and
+5-D, against PyTorch (values, input and grid gradients), the identity transform reproducing the input, the align_corners
 warning, and the not-twice-differentiable backward PyTorch also has."""
 
 import warnings
@@ -12,17 +12,19 @@ from engine.ops.grid_sample import affine_grid, grid_sample
 
 torch = pytest.importorskip("torch")
 
-CASES = [(mode, padding, align) for mode in ("bilinear", "nearest") for padding in ("zeros", "border", "reflection")
-         for align in (False, True)]
+CASES = [(mode, padding, align, dims) for mode in ("bilinear", "nearest", "bicubic")
+         for padding in ("zeros", "border", "reflection") for align in (False, True) for dims in (2, 3)
+         if not (mode == "bicubic" and dims == 3)]
+SPATIAL = {2: [(1, 1), (1, 5), (4, 6), (7, 3)], 3: [(1, 1, 1), (2, 1, 4), (3, 4, 2)]}
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("mode, padding, align", CASES, ids=[f"{m}-{p}-{int(a)}" for m, p, a in CASES])
-def test_matches_pytorch_far_outside(mode, padding, align, dtype):
+@pytest.mark.parametrize("mode, padding, align, dims", CASES, ids=[f"{m}-{p}-{int(a)}-{d}d" for m, p, a, d in CASES])
+def test_matches_pytorch_far_outside(mode, padding, align, dims, dtype):
     rng = np.random.default_rng(1)
-    for hw in [(1, 1), (1, 5), (4, 6), (7, 3)]:
+    for hw in SPATIAL[dims]:
         x = rng.standard_normal((2, 3, *hw)).astype(dtype)
-        g = (rng.standard_normal((2, 5, 4, 2)) * 2.5).astype(dtype)  # reflections over several periods
+        g = (rng.standard_normal((2, 5, *(4,) * (dims - 1), dims)) * 2.5).astype(dtype)  # reflections, many periods
         tx, tg = torch.tensor(x, requires_grad=True), torch.tensor(g, requires_grad=True)
         ex, eg = engine.tensor(x, requires_grad=True), engine.tensor(g, requires_grad=True)
         t = torch.nn.functional.grid_sample(tx, tg, mode=mode, padding_mode=padding, align_corners=align)

@@ -249,6 +249,13 @@ def _grid_samples(dtype):
                 kw = {"mode": mode, "padding_mode": padding, "align_corners": align}
                 out.append(S(f"{mode}-{padding}-align{int(align)}", (2, 3, 4, 5), (2, 3, 4, 2), kwargs=kw, low=-1.4,
                              high=1.4, grad=(True, mode == "bilinear")))
+    for padding in ("zeros", "border", "reflection"):
+        out.append(S(f"bicubic-{padding}", (2, 3, 4, 5), (2, 3, 4, 2), low=-1.4, high=1.4,
+                     kwargs={"mode": "bicubic", "padding_mode": padding, "align_corners": padding == "border"}))
+    for mode in ("bilinear", "nearest"):
+        out.append(S(f"{mode}-5d", (2, 2, 3, 4, 3), (2, 2, 3, 2, 3), low=-1.3, high=1.3,
+                     grad=(True, mode == "bilinear"),
+                     kwargs={"mode": mode, "padding_mode": "reflection", "align_corners": False}))
     return [*out, S("one-row", (1, 2, 1, 4), (1, 2, 3, 2), kwargs={"align_corners": False}, low=-1.2, high=1.2)]
 
 
@@ -271,6 +278,8 @@ _GRID_ERRORS = [
     _grid_error("padding", [(2, 3, 4, 4), (2, 3, 3, 2)], {"padding_mode": "foo"}, ValueError,
                 "nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or 'reflection', but "
                 "got: 'foo'"),
+    _grid_error("bicubic-5d", [(1, 2, 3, 3, 3), (1, 2, 2, 2, 3)], {"mode": "bicubic", "align_corners": False},
+                RuntimeError, "grid_sampler(): bicubic interpolation only supports 4D input"),
     _grid_error("dtype", [(2, 3, 4, 4), (2, 3, 3, 2)], {"align_corners": False}, RuntimeError,
                 "expected scalar type Float but found Double", dtypes=("float32", "float64")),
 ]
