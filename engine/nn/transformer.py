@@ -204,6 +204,9 @@ class TransformerEncoder(Module):
         first = self.layers[0]
         padded = None if src_key_padding_mask is None else src_key_padding_mask != 0
         nested = self._runs_nested(first, src, mask, padded)
+        if nested:  # PyTorch keeps each sequence's first (number of unpadded) tokens, trusting right padding
+            padded = creation.arange(padded.shape[1], device=src.device) >= (~padded).sum(-1, keepdim=True)
+            src_key_padding_mask = canonical_mask(padded, "src_key_padding_mask", None, "", src.dtype)
         seq_len = _get_seq_len(src, first.self_attn.batch_first)
         is_causal = _detect_is_causal_mask(mask, is_causal, seq_len)
         output = src

@@ -186,3 +186,41 @@ def test_module_dropout_in_training_only():
     dropped = weights.detach().numpy()
     assert 0.3 < (dropped == 0).mean() < 0.7  # the returned weights are after dropout, as PyTorch's
     assert not np.allclose(out.detach().numpy(), a.detach().numpy())
+
+
+INFERENCE = [
+    ("padding", {"key_padding_mask": KPM[:, :5]}),
+    ("padding no weights", {"key_padding_mask": KPM[:, :5], "need_weights": False}),
+    ("mask per head", {"attn_mask": np.triu(np.ones((5, 5), bool), 1), "average_attn_weights": False}),
+]
+
+
+@pytest.mark.parametrize("name, options", INFERENCE, ids=[c[0] for c in INFERENCE])
+def test_inference_matches_pytorch(name, options):
+    """Eval without gradients, batch_first and an even head count: PyTorch's native fast path."""
+    emod, tmod = same_module(_mha(embed_dim=8, num_heads=2, batch_first=True))
+    x = _x(*BATCH)
+    outs = []
+    for m, mod in ((engine, emod), (torch, tmod)):
+        mod.eval()
+        with m.no_grad():
+            t = m.tensor(x)
+            outs.append([o.numpy() for o in mod(t, t, t, **_masks(m, options)) if o is not None])
+    for ours, theirs in zip(*outs, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+
+
+def test_static_key_and_value():
+    """``static_k``/``static_v`` (N * H, S, D) replace the projected key and value."""
+    emod, tmod = same_module(_mha(embed_dim=8, num_heads=2))
+    x, sk, sv = _x(*SEQ), _x(6, 7, 4), _x(6, 7, 4)
+    results = []
+    for m, mod in ((engine, emod), (torch, tmod)):
+        t, k, v = m.tensor(x, requires_grad=True), m.tensor(sk, requires_grad=True), m.tensor(sv, requires_grad=True)
+        out, weights = m.nn.functional.multi_head_attention_forward(
+            t, t, t, 8, 2, mod.in_proj_weight, mod.in_proj_bias, None, None, False, 0.0, mod.out_proj.weight,
+            mod.out_proj.bias, static_k=k, static_v=v)
+        (out.sum() + weights.square().sum()).backward()
+        results.append([a.detach().numpy() for a in (out, weights, t.grad, k.grad, v.grad)])
+    for ours, theirs in zip(*results, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-6)

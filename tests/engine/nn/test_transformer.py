@@ -99,19 +99,42 @@ def test_single_layer_stack_repr(make):
     same_module(make)
 
 
-def test_eval_with_padding_zeroes_padded_positions_like_pytorch():
-    """In eval without gradients PyTorch runs right-padded batches as nested tensors: padded positions come out
-    as zeros before the final norm. The engine gives the same output."""
-    emod, tmod = same_module(_encoder(batch_first=True, layers=1))
+def _bf_layer(**kw):
+    return lambda m: m.nn.TransformerEncoderLayer(8, 2, 16, batch_first=True, **kw)
+
+
+def _bf_encoder(**kw):
+    return lambda m: m.nn.TransformerEncoder(m.nn.TransformerEncoderLayer(8, 2, 16, batch_first=True), 2,
+                                             norm=m.nn.LayerNorm(8), **kw)
+
+
+LEFT = PAD[:, ::-1].copy()  # padding first: not what the nested path takes
+INFERENCE = [
+    ("layer padding", _bf_layer(), {"src_key_padding_mask": PAD}),
+    ("layer mask", _bf_layer(), {"src_mask": _causal(6) == -np.inf}),
+    ("layer both gelu", _bf_layer(activation="gelu"), {"src_mask": _causal(6), "src_key_padding_mask": PAD}),
+    ("encoder nested", _bf_encoder(), {"src_key_padding_mask": PAD}),
+    ("encoder left padding", _bf_encoder(), {"src_key_padding_mask": LEFT}),
+    ("encoder unchecked left padding", _bf_encoder(mask_check=False), {"src_key_padding_mask": LEFT}),
+]
+
+
+@pytest.mark.parametrize("name, make, options", INFERENCE, ids=[c[0] for c in INFERENCE])
+def test_inference_matches_pytorch(name, make, options):
+    """In eval without gradients PyTorch takes its fast paths; the encoder runs right-padded batches as nested
+    tensors (padded positions come out as zeros before the final norm, and with ``mask_check=False`` each sequence
+    is taken as its first unpadded-count tokens). The engine gives the same outputs."""
+    emod, tmod = same_module(make, check_repr=name.startswith("layer"))  # (stacks: see STACKS)
     x = _x(3, 6, 8)
     outs = []
     for m, mod in ((engine, emod), (torch, tmod)):
         mod.eval()
         with m.no_grad():
-            outs.append(mod(m.tensor(x), src_key_padding_mask=m.tensor(PAD)).numpy())
+            outs.append(mod(m.tensor(x), **_tensors(m, options)).numpy())
     np.testing.assert_allclose(outs[0], outs[1], rtol=1e-4, atol=1e-5)
-    bias = tmod.norm.bias.detach().numpy()
-    np.testing.assert_allclose(outs[0][2, 2:], np.broadcast_to(bias, (4, 8)), atol=1e-6)
+    if name == "encoder nested":
+        bias = tmod.norm.bias.detach().numpy()
+        np.testing.assert_allclose(outs[0][2, 2:], np.broadcast_to(bias, (4, 8)), atol=1e-6)
 
 
 def test_nested_tensor_notice():
