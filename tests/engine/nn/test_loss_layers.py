@@ -154,3 +154,35 @@ def test_normalize_out_and_zero_rows():
     result = engine.nn.functional.normalize(engine.tensor(x), out=out)
     assert result is out
     np.testing.assert_allclose(out.numpy(), torch.nn.functional.normalize(torch.tensor(x)).numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("impl", ["compiled", "generic"])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_ctc_loss_module_matches_pytorch_at_speech_like_sizes(impl, reduction):
+    """T=50 frames, a batch of 8, 20 labels, targets up to 12 long (repeats included), blank 0."""
+    rng = np.random.default_rng(11)
+    t_max, n, c = 50, 8, 20
+    logits = rng.standard_normal((t_max, n, c)).astype(np.float32) * 2
+    tg_len = rng.integers(0, 13, n)
+    targets = rng.integers(1, 3, (n, 12))  # few labels: many repeats
+    in_len = rng.integers(30, t_max + 1, n)
+    results = []
+    for m in (engine, torch):
+        x = m.tensor(logits, requires_grad=True)
+        loss_fn = m.nn.CTCLoss(reduction=reduction, zero_infinity=True)
+        with engine.backend.prefer(impl):
+            loss = loss_fn(x.log_softmax(2), m.tensor(targets), m.tensor(in_len), m.tensor(tg_len))
+            loss.sum().backward()
+        results.append((repr(loss_fn), loss.detach().numpy(), x.grad.numpy()))
+    (erepr, eloss, egrad), (trepr, tloss, tgrad) = results
+    assert erepr == trepr == "CTCLoss()"
+    np.testing.assert_allclose(eloss, tloss, rtol=2e-5, atol=1e-5)
+    np.testing.assert_allclose(egrad, tgrad, rtol=1e-4, atol=2e-5)  # float32 over 50 log-space steps
+
+
+def test_ctc_loss_has_no_double_backward():
+    x = engine.randn(6, 1, 4, requires_grad=True)
+    loss = engine.nn.functional.ctc_loss(x.log_softmax(2), engine.tensor([[1, 2]]), [6], [2])
+    (g,) = engine.autograd.grad(loss, x, create_graph=True)
+    with pytest.raises(RuntimeError):
+        engine.autograd.grad(g.sum(), x)
