@@ -224,3 +224,17 @@ def test_static_key_and_value():
         results.append([a.detach().numpy() for a in (out, weights, t.grad, k.grad, v.grad)])
     for ours, theirs in zip(*results, strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-6)
+
+
+def test_bfloat16_accumulates_in_float32():
+    """bfloat16 attention as accurate as PyTorch's (which accumulates in float32), gradients in bfloat16."""
+    x = _x(2, 3, 64, 16)
+    errors = []
+    for m in (engine, torch):
+        t = m.tensor(x).bfloat16().requires_grad_()
+        out = m.nn.functional.scaled_dot_product_attention(t, t, t, is_causal=True)
+        out.sum().backward()
+        assert out.dtype == t.grad.dtype == m.bfloat16
+        causal = m.nn.functional.scaled_dot_product_attention(*(m.tensor(x),) * 3, is_causal=True)
+        errors.append(np.abs(out.float().detach().numpy() - causal.numpy()).max())
+    assert errors[0] <= 2 * errors[1] + 1e-3, errors
