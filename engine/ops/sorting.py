@@ -239,11 +239,23 @@ class NanMedianDim(_Select):
         return _at(_argsort(x, axis), axis, xp_of(x).maximum((valid - 1) // 2, 0))
 
 
-class Mode(_Select):
-    __slots__ = ()
-    _name = "ModeBackward0"
+class _CompiledMode(Implementation):
+    """``select_kernels``: each line sorted and its runs walked in one compiled pass (host floats)."""
 
-    def pick(self, x, axis):
+    name = "compiled"
+
+    @staticmethod
+    def applies(x, axis=0, keepdim=True):
+        return x.size <= select_kernels.MAX_SIZE and x.ndim >= 1 and jit.takes_floats(x)
+
+    pick = staticmethod(select_kernels.mode)
+
+
+class _SortedRuns(Implementation):
+    """A stable sort, then the run lengths of the sorted lines, all lines at once: NumPy or CuPy."""
+
+    @staticmethod
+    def pick(x, axis):
         xp = xp_of(x)
         order = _argsort(x, axis)
         ordered = xp.moveaxis(_take_along(x, order, axis), axis, -1)
@@ -258,6 +270,15 @@ class Mode(_Select):
         best = run_length.argmax(axis=1)  # the first longest run: the smallest of the most frequent values
         last = best + run_length[xp.arange(len(lines)), best] - 1  # the stable order puts its last index last
         return _at(order, axis, last.reshape(ordered.shape[:-1]))
+
+
+class Mode(_Select):
+    __slots__ = ()
+    _name = "ModeBackward0"
+    implementations = (_CompiledMode, _SortedRuns)
+
+    def pick(self, x, axis):
+        return self._impl.pick(x, axis)
 
 
 class MedianAll(Op):

@@ -274,6 +274,7 @@ SORTING = [
         "mode",
         _samples(MODE_CALLS, zero_d=_MODE_EDGES["zero_d"], empty=[((1,), {})]),
         error_inputs=_selection_errors("mode", (0,)),
+        implementations=("compiled", "generic"),
         supports_gradgrad=True,
     ),
     OpInfo(
@@ -281,6 +282,7 @@ SORTING = [
         _values("mode"),
         _samples(MODE_CALLS, ties=_MODE_EDGES["ties"], grad=False),
         dtypes=FLOATS_AND_INT,
+        implementations=("compiled", "generic"),
         supports_grad=False,
     ),
 ]
