@@ -59,15 +59,41 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
-    """Normal values redrawn until they fall in [a, b]."""
-    xp = tensor.xp
-    out = normal_array(tensor.shape, mean, std, tensor.device, generator, tensor._data.dtype)
-    bad = (out < a) | (out > b)
-    while bool(bad.any()):
-        fresh = normal_array(tensor.shape, mean, std, tensor.device, generator, tensor._data.dtype)
-        out = xp.where(bad, fresh, out)
-        bad = (out < a) | (out > b)
+    """Normal values in [a, b], by PyTorch's two rejection samplers: normal draws redrawn outside [a, b] where
+    most fall inside (p > 0.3), else uniform draws in [a, b] kept with the normal's density relative to its
+    peak there, so that a window far in a tail still fills in a few rounds."""
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The distribution of values "
+                      "may be incorrect.", stacklevel=2)
+    xp, shape, dev, dt = tensor.xp, tensor.shape, tensor.device, tensor._data.dtype
+    p = _norm_cdf((b - mean) / std) - _norm_cdf((a - mean) / std)
+    if p > 0.3:
+        def draw():
+            return normal_array(shape, mean, std, dev, generator, dt)
+
+        def accepted(v):
+            return (v >= a) & (v <= b)
+    else:
+        mode = max(a, min(mean, b))
+        log_peak = -0.5 * ((mode - mean) / std) ** 2
+
+        def draw():
+            return uniform_array(shape, a, b, dev, generator, dt)
+
+        def accepted(v):
+            z = (v - mean) / std
+            return xp.log(uniform_array(shape, 0, 1, dev, generator, dt)) <= z * z * -0.5 - log_peak
+    out = draw()
+    pending = ~accepted(out)
+    while bool(pending.any()):
+        fresh = draw()
+        out = xp.where(pending, fresh, out)
+        pending &= ~accepted(fresh)
     return _fill(tensor, out)
+
+
+def _norm_cdf(x):
+    return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
 
 
 def constant_(tensor, val):

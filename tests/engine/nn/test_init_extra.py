@@ -45,6 +45,17 @@ def test_trunc_normal_bounds_and_moments_match_torch(a, b, mean, std):
     assert abs(ours.mean() - theirs.mean()) < 0.02 * std and abs(ours.std() - theirs.std()) < 0.02 * std
 
 
+def test_trunc_normal_far_in_a_tail_fills_and_warns_as_torch():
+    """A window 10 std out: the uniform-proposal sampler, not endless normal redraws."""
+    with pytest.warns(UserWarning) as ours_warning:
+        ours = _fill(engine, "trunc_normal_", (100, 100), 0.0, 1.0, 10.0, 11.0)
+    with pytest.warns(UserWarning) as theirs_warning:
+        theirs = _fill(torch, "trunc_normal_", (100, 100), 0.0, 1.0, 10.0, 11.0)
+    assert str(ours_warning[0].message) == str(theirs_warning[0].message)
+    assert ours.min() >= 10 and ours.max() <= 11
+    assert abs(ours.mean() - theirs.mean()) < 0.01 and abs(ours.std() - theirs.std()) < 0.01
+
+
 @pytest.mark.parametrize("shape, sparsity", [((10, 40), 0.3), ((7, 5), 0.5), ((4, 6), 0.0), ((5, 3), 1.0)])
 def test_sparse_zeros_per_column_match_torch(shape, sparsity):
     ours = _fill(engine, "sparse_", shape, sparsity, std=0.05)
