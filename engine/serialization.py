@@ -73,8 +73,9 @@ from .serialization_limits import (
 )
 from .serialization_placement import placer as _placer
 from .serialization_safetensors import load_safetensors, save_safetensors
-from .serialization_torch import load_torch_zip, pickle_prefix, write_pickled
+from .serialization_torch import load_torch_zip, pickle_prefix
 from .serialization_torch_legacy import is_legacy, load_legacy
+from .serialization_torch_writer import write_pickled
 from .tensor import Size, Tensor, make_tensor
 from .utils.files import atomic_write, open_regular
 

@@ -34,7 +34,7 @@ from . import dtypes
 from .backend import CPU, device
 from .nn.parameter import Parameter
 from .serialization_allowlist import allowed_global
-from .serialization_limits import SUPPORTED_DTYPES, ZIP_DATE, WeightFileError, bytes_view, read_into, valid_shape
+from .serialization_limits import SUPPORTED_DTYPES, WeightFileError, bytes_view, read_into, valid_shape
 from .serialization_unpickler import RestrictedUnpickler, UnpicklingError
 from .tensor import Size, Tensor, make_tensor
 
@@ -362,11 +362,3 @@ def guarded(name, run):
     except (IndexError, KeyError, TypeError, ValueError, AttributeError, ArithmeticError, RuntimeError,
             struct.error, EOFError, zipfile.BadZipFile, OSError) as e:  # RuntimeError: RecursionError too
         raise WeightFileError(name, f"the pickle is damaged ({type(e).__name__}: {e})") from None
-
-
-def write_pickled(fileobj, obj, protocol):
-    """Write ``obj`` (a whole module) pickled inside a PyTorch-layout ZIP, as ``torch.save`` does."""
-    data = pickle.dumps(obj, protocol=2 if protocol is None else protocol)
-    with zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_STORED) as zf:
-        for member, content in ((PICKLE, data), ("byteorder", b"little"), ("version", b"3")):
-            zf.writestr(zipfile.ZipInfo(f"{_ARCHIVE}/{member}", date_time=ZIP_DATE), content)

@@ -363,3 +363,23 @@ def test_contiguous_views_of_one_storage_share_memory_again(tmp_path):
     assert out["cols"].tolist() == [1.0, 5.0, 9.0]  # a strided view comes back as a copy
     out["all"].add_(1)
     assert out["tail"].tolist() == [5.0, 0.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0]
+
+
+def test_whole_module_keeps_its_tensors_out_of_the_pickle(tmp_path, monkeypatch):
+    """As torch.save lays it out: each tensor a storage member of its own, the pickle only structure, so a model
+    of any size loads back (here past a pickle budget lowered to 64 KiB); views, bfloat16 and buffers survive."""
+    model = engine.nn.Sequential(engine.nn.Linear(300, 400), engine.nn.BatchNorm1d(400))
+    model.register_buffer("table", engine.arange(12.0).reshape(3, 4).t())  # not contiguous
+    model.register_buffer("brain", engine.ones(5, dtype=engine.bfloat16))
+    path = tmp_path / "model.pt"
+    save(model, path)
+    with zipfile.ZipFile(path) as zf:
+        assert zf.getinfo("archive/data.pkl").file_size < 8192
+        weight_bytes = [zf.getinfo(n).file_size for n in zf.namelist() if "/data/" in n]
+    assert 300 * 400 * 4 in weight_bytes
+    monkeypatch.setattr(serialization_torch, "MAX_PICKLE_BYTES", 64 << 10)
+    back = load(path, weights_only=False)
+    assert isinstance(back[0].weight, engine.nn.Parameter) and back[0].weight.requires_grad
+    for (key, a), (_, b) in zip(model.state_dict().items(), back.state_dict().items()):
+        assert a.dtype == b.dtype and tuple(a.shape) == tuple(b.shape), key
+        np.testing.assert_array_equal(a.float().numpy(), b.float().numpy(), err_msg=key)
