@@ -74,9 +74,9 @@ def _shape_check(query, key, value, key_padding_mask, attn_mask, num_heads):
 
 def _heads(t, w, b, parts, num_heads):
     """``parts`` projections of ``t`` (S, N, ·) by consecutive row blocks of ``w`` (and ``b``), as (N, H, S, D)
-    heads: one product, then views."""
+    heads: one product of (S * N)-row matrices (which the CPU threads share), then views."""
     d = w.shape[0] // (parts * num_heads)
-    proj = linear(t, w, b)
+    proj = linear(t.reshape(-1, t.shape[-1]), w, b)
     if parts == 1:
         return (proj.reshape(t.shape[0], t.shape[1], num_heads, d).permute(1, 2, 0, 3),)
     return proj.reshape(t.shape[0], t.shape[1], parts, num_heads, d).permute(2, 1, 3, 0, 4).unbind(0)
