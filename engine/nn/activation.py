@@ -76,7 +76,7 @@ class LogSoftmax(_DimModule):
 
 class Softmin(_DimModule):
     def forward(self, input):
-        return F.softmin(input, self.dim)
+        return F.softmin(input, self.dim, _stacklevel=5)
 
 
 class GLU(Module):

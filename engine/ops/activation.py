@@ -6,6 +6,7 @@ Names, arguments, node names and errors follow ``torch.nn.functional``; gelu's `
 """
 
 import math
+import warnings
 
 from ..dtypes import FLOAT_KINDS, legacy_name
 from ..tensor import make_tensor, wrap_dim
@@ -446,6 +447,9 @@ def tanhshrink(input):
 
 
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        warnings.warn("Implicit dimension choice for softmin has been deprecated. Change the call to include dim=X "
+                      "as an argument.", stacklevel=_stacklevel - 1)  # PyTorch warns from a helper, a frame deeper
     return softmax(-input, dim, dtype)
 
 

@@ -105,6 +105,19 @@ def test_bad_arguments_raise_as_pytorch(name, make):
     assert str(ours.value) == str(theirs.value)
 
 
+def test_softmin_without_dim_warns_as_torch():
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    with pytest.warns(UserWarning) as ours:
+        out = engine.nn.Softmin()(engine.tensor(x))
+    with pytest.warns(UserWarning) as theirs:
+        expected = torch.nn.Softmin()(torch.tensor(x))
+    assert str(ours[0].message) == str(theirs[0].message)
+    np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-6)
+    with pytest.warns(UserWarning) as functional:
+        engine.nn.functional.softmin(engine.tensor(x))
+    assert functional[0].filename == __file__
+
+
 def test_hardtanh_deprecated_names_warn():
     with pytest.warns(FutureWarning, match="`min_value` is deprecated"):
         layer = engine.nn.Hardtanh(min_value=-3.0)
