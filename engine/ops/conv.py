@@ -1,6 +1,7 @@
-"""2-D convolution as one graph node with an analytic backward, in three implementations: the compiled
-kernels of ``conv_kernels`` (host float32, stride 1), the full-row path of ``conv_wide`` (host, unit column
-stride), and the generic im2col plus one matrix product, on NumPy or CuPy arrays alike.
+"""2-D convolution as one graph node with an analytic backward, in four implementations: the compiled
+kernels of ``conv_kernels`` (host float32, stride 1), those of ``conv_depthwise`` (host, one group per input
+channel), the full-row path of ``conv_wide`` (host, unit column stride), and the generic im2col plus one
+matrix product, on NumPy or CuPy arrays alike.
 
 im2col's column matrix is (C*kh*kw, N*oh*ow), kernel axes outermost, built with one copy from a strided
 view of the padded input read channel-first; groups are a batched product. Backward: weight gradient
@@ -18,7 +19,7 @@ from ..autocast_state import state as _autocast
 from ..backend import Implementation, is_host
 from ..dtypes import legacy_name
 from ..threads import cpu_map, cpu_matmul, cpu_shares
-from . import conv_kernels, conv_wide, jit
+from . import conv_depthwise, conv_kernels, conv_wide, jit
 from .channel_sums import channel_sum
 from .op import Op, xp_of
 from .strides import as_strided
@@ -221,6 +222,36 @@ class _Compiled(Implementation):
         return x[:, :, pt:pt + h, pl:pl + wd]
 
 
+class _Depthwise(Implementation):
+    """``conv_depthwise``: host floating arrays, one group per input channel, any stride, dilation, padding."""
+
+    name = "depthwise"
+
+    @staticmethod
+    def applies(x, w, b=None, groups=1, **_):
+        return groups > 1 and groups == x.shape[1] and w.shape[1] == 1 and jit.takes_floats(x) and x.size > 0
+
+    @staticmethod
+    def forward(node, x, w, b=None, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1), groups=1):
+        node.w, node.x = w, x
+        node.geom = geom = _geometry(x.shape, w.shape, stride, pads, dilation, groups)
+        node.wide = conv_depthwise.Phases(x.shape, stride, pads, dilation, geom[1])
+        return conv_depthwise.forward(x, w, b, node.wide, stride, dilation)
+
+    @staticmethod
+    def backward(node, g):
+        stride, dilation = node.geom[2], node.geom[4]
+
+        def fast(need_x, need_w):
+            return (*conv_depthwise.backward(g, node.x, node.w, node.wide, stride, dilation, need_x, need_w), None)
+
+        return _full_width_grads(node, g, node.x, fast)
+
+    @staticmethod
+    def input_of(node):
+        return node.x
+
+
 class _Wide(Implementation):
     """``conv_wide``: host floating arrays with unit column stride."""
 
@@ -293,7 +324,7 @@ class Conv2d(Op):
     __slots__ = ("col", "flat", "geom", "w", "wide", "x")
     _name = "ConvolutionBackward0"
     saves = 1
-    implementations = (_Compiled, _Wide, _Generic)
+    implementations = (_Compiled, _Depthwise, _Wide, _Generic)
 
     def backward_graph(self, g):
         need_x, need_w, need_b = _needs(self)
@@ -365,10 +396,11 @@ class ConvWeightGrad(Op):
 
 
 def _conv_padding(padding, kernel, dilation, stride):
-    """(top, bottom, left, right) from an int, a tuple, 'valid' or 'same' (extra padding at the end)."""
+    """(before, after) per spatial dimension, flat, from an int, a tuple, 'valid' or 'same' (extra padding at
+    the end)."""
     if isinstance(padding, str):
         if padding == "valid":
-            return (0, 0, 0, 0)
+            return (0, 0) * len(kernel)
         if padding == "same":
             if any(s != 1 for s in stride):
                 raise RuntimeError("padding='same' is not supported for strided convolutions")
@@ -378,33 +410,29 @@ def _conv_padding(padding, kernel, dilation, stride):
                 pads += [total // 2, total - total // 2]
             return tuple(pads)
         raise RuntimeError(f"Invalid padding string: '{padding}'")
-    ph, pw = _pair(padding, "padding")
-    return (ph, ph, pw, pw)
+    return tuple(p for v in _pair(padding, "padding", len(kernel)) for p in (v, v))
 
 
-def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """``torch.nn.functional.conv2d``: (N, C, H, W) or unbatched (C, H, W) input, weight (K, C/groups, kh, kw)."""
-    x, w = input._data, weight._data
-    if x.ndim not in (3, 4):
-        raise RuntimeError(f"Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: "
-                           f"{_dims(x.shape)}")
-    stride = _pair(stride, "stride", w.ndim - 2 if w.ndim > 2 else 2)
-    dilation = _pair(dilation, "dilation", w.ndim - 2 if w.ndim > 2 else 2)
-    if w.ndim != 4:
-        raise RuntimeError(f"Expected 4-dimensional weight for 4-dimensional input {_dims((1, *x.shape[-3:]))}, "
-                           f"but got {w.ndim}-dimensional weight of size {_dims(w.shape)} instead")
-    groups = int(groups)
+def _dims_of(name, x, dims):
+    """Whether ``x`` is unbatched, or PyTorch's error for an input of neither rank."""
+    if x.ndim not in (dims + 1, dims + 2):
+        raise RuntimeError(f"Expected {dims + 1}D (unbatched) or {dims + 2}D (batched) input to {name}, but got "
+                           f"input of size: {_dims(x.shape)}")
+    return x.ndim == dims + 1
+
+
+def _check_options(stride, dilation, groups, pads):
     if groups <= 0:
         raise RuntimeError("non-positive groups is not supported")
     if any(s <= 0 for s in stride):
         raise RuntimeError("non-positive stride is not supported")
     if any(d <= 0 for d in dilation):
         raise RuntimeError("non-positive dilation is not supported")
-    pads = _conv_padding(padding, w.shape[2:], dilation, stride)
     if any(p < 0 for p in pads):
         raise RuntimeError("negative padding is not supported")
-    unbatched = x.ndim == 3
-    shape4 = (1, *x.shape) if unbatched else x.shape
+
+
+def _check_groups(w, groups):
     k = w.shape[0]
     if k < groups:
         raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, but "
@@ -412,25 +440,53 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     if k % groups:
         raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
                            f"but got weight of size [{_dims(w.shape)}] instead")
-    if shape4[1] != w.shape[1] * groups:
+
+
+def _convolution_args(name, input, weight, bias, stride, padding, dilation, groups, dims):
+    """Checked (stride, pads, dilation, groups) of a ``dims``-dimensional convolution, and whether the input
+    is unbatched, with PyTorch's errors."""
+    x, w = input._data, weight._data
+    unbatched = _dims_of(name, x, dims)
+    if w.ndim < 3:
+        raise RuntimeError("weight should have at least three dimensions")
+    stride = _pair(stride, "stride", w.ndim - 2)
+    dilation = _pair(dilation, "dilation", w.ndim - 2)
+    shape = (1, *x.shape) if unbatched else x.shape
+    if w.ndim != len(shape):
+        if dims == 2:
+            raise RuntimeError(f"Expected 4-dimensional weight for 4-dimensional input {_dims(shape)}, but got "
+                               f"{w.ndim}-dimensional weight of size {_dims(w.shape)} instead")
+        raise RuntimeError(f"Expected {w.ndim}-dimensional input for {w.ndim}-dimensional weight {_dims(w.shape)}, "
+                           f"but got {x.ndim}-dimensional input of size {_dims(x.shape)} instead")
+    groups = int(groups)
+    pads = _conv_padding(padding, w.shape[2:], dilation, stride)
+    _check_options(stride, dilation, groups, pads)
+    k = w.shape[0]
+    _check_groups(w, groups)
+    if shape[1] != w.shape[1] * groups:
         raise RuntimeError(f"Given groups={groups}, weight of size {_dims(w.shape)}, expected input"
-                           f"{_dims(shape4)} to have {w.shape[1] * groups} channels, but got {shape4[1]} channels "
+                           f"{_dims(shape)} to have {w.shape[1] * groups} channels, but got {shape[1]} channels "
                            f"instead")
     if bias is not None and (bias._data.ndim != 1 or bias._data.shape[0] != k):
         raise RuntimeError(f"Given weight of size {_dims(w.shape)}, expected bias to be 1-dimensional with {k} "
                            f"elements, but got bias of size {_dims(bias._data.shape)} instead")
-    hp = shape4[2] + pads[0] + pads[1]
-    wp = shape4[3] + pads[2] + pads[3]
-    eh = dilation[0] * (w.shape[2] - 1) + 1
-    ew = dilation[1] * (w.shape[3] - 1) + 1
-    if hp < eh or wp < ew:
-        raise RuntimeError(f"Calculated padded input size per channel: ({hp} x {wp}). Kernel size: ({eh} x {ew}). "
-                           "Kernel size can't be greater than actual input size")
+    padded = [shape[2 + i] + pads[2 * i] + pads[2 * i + 1] for i in range(dims)]
+    extent = [dilation[i] * (w.shape[2 + i] - 1) + 1 for i in range(dims)]
+    if any(p < e for p, e in zip(padded, extent)):
+        raise RuntimeError(f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). Kernel size: "
+                           f"({' x '.join(map(str, extent))}). Kernel size can't be greater than actual input size")
     if x.dtype != w.dtype and not _autocast.active:  # autocast casts them in Op.apply
         raise RuntimeError(f"expected scalar type {legacy_name(x.dtype)} but found {legacy_name(w.dtype)}")
     if bias is not None and bias._data.dtype != x.dtype and not _autocast.active:
         raise RuntimeError(f"Input type ({legacy_name(x.dtype).lower()}) and bias type "
                            f"({legacy_name(bias._data.dtype).lower()}) should be the same")
+    return stride, pads, dilation, groups, unbatched
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """``torch.nn.functional.conv2d``: (N, C, H, W) or unbatched (C, H, W) input, weight (K, C/groups, kh, kw)."""
+    stride, pads, dilation, groups, unbatched = _convolution_args(
+        "conv2d", input, weight, bias, stride, padding, dilation, groups, 2)
     if unbatched:
         input = input.unsqueeze(0)
     inputs = (input, weight) if bias is None else (input, weight, bias)
@@ -438,4 +494,17 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return out.squeeze(0) if unbatched else out
 
 
-__all__ = ["Conv2d", "as_strided", "conv2d"]
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """``torch.nn.functional.conv1d``: (N, C, L) or unbatched (C, L) input, weight (K, C/groups, k); a conv2d
+    of unit height."""
+    stride, pads, dilation, groups, unbatched = _convolution_args(
+        "conv1d", input, weight, bias, stride, padding, dilation, groups, 1)
+    x = input.unsqueeze(-2)
+    if unbatched:
+        x = x.unsqueeze(0)
+    inputs = (x, weight.unsqueeze(-2)) if bias is None else (x, weight.unsqueeze(-2), bias)
+    out = Conv2d.apply(*inputs, stride=(1, *stride), pads=(0, 0, *pads), dilation=(1, *dilation), groups=groups)
+    return out.squeeze(-2).squeeze(0) if unbatched else out.squeeze(-2)
+
+
+__all__ = ["Conv2d", "as_strided", "conv1d", "conv2d"]

@@ -1,0 +1,189 @@
+"""Compiled CPU kernels (numba) for depthwise convolution: groups == input channels, each input channel
+convolved with its own ``multiplier`` filters (MobileNet, ConvNeXt), any kernel, stride, dilation, padding.
+
+im2col per group moves kh*kw copies of every plane to multiply a single row; here each (image, channel)
+plane is convolved directly. The padded plane is stored split into its ``sh * sw`` stride phases
+(``padded[pr::sh, pc::sw]``, each ``hp2 x wp2``), so that every kernel tap reads one contiguous run of the
+phase plane it falls in: output row ``r`` and column ``q`` of tap ``(i, j)`` read phase row ``r + i*dh//sh``
+and column ``q + j*dw//sw``. Outputs are computed on the phase width ``wp2`` (the ``wp2 - ow`` wrapped columns
+per row are dropped), so each tap is a vectorised pass over ``oh * wp2`` values. The input gradient scatters
+each tap back into the phase layout; the weight gradient is one dot product per tap. Planes are split over
+the engine's threads. The dropped columns multiply input values by zero in the weight gradient and padding
+zeros by the weight in the input gradient: the caller handles a non-finite weight or weight gradient.
+"""
+
+import functools
+
+import numpy as np
+
+from ..threads import PRODUCT_MIN_MACS, cpu_map, cpu_shares
+from . import jit
+
+
+class Phases:
+    """The phase layout of a call: sizes of each plane's buffer, and the geometry the kernels take."""
+
+    __slots__ = ("args", "shape", "size")
+
+    def __init__(self, shape, stride, pads, dilation, out_hw):
+        (sh, sw), (pt, pb, pl, pr) = stride, pads
+        self.shape = shape
+        hp2 = -(-(shape[2] + pt + pb) // sh)
+        wp2 = -(-(shape[3] + pl + pr) // sw)
+        self.size = sh * sw * hp2 * wp2 + wp2  # the phases, then a row of slack for wrapped reads
+        self.args = (pt, pl, sh, dilation[0], hp2, wp2, out_hw[0], out_hw[1])
+
+
+@functools.cache
+def _kernels(kw, sw, dw):
+    """(forward, backward) compiled for kernel width ``kw``, column stride ``sw`` and column dilation ``dw``
+    (constants, so the taps of a row unroll into reads at fixed offsets)."""
+    njit = jit.numba().njit
+    flags = set(jit.FLAGS)
+
+    @njit(nogil=True, fastmath=flags, cache=True)
+    def fill(plane, buf, pt, pl, sh, hp2, wp2):
+        """``plane`` (H, W) into the interior of phase buffer ``buf``, whose padding is never written (zeroed
+        once, it serves every plane). Loops over slices: NumPy-style slice assignment costs about 80 ns a row
+        in numba, more than the row's copy."""
+        h, wd = plane.shape
+        for y in range(h):
+            py = y + pt
+            row = ((py % sh) * sw * hp2 + py // sh) * wp2
+            line = plane[y]
+            for pc in range(sw):
+                x0 = (pc - pl) % sw
+                start = row + pc * hp2 * wp2 + (x0 + pl) // sw
+                dst = buf[start:start + (wd - x0 + sw - 1) // sw]
+                for m in range(dst.size):
+                    dst[m] = line[x0 + m * sw]
+
+    @njit(nogil=True, fastmath=flags, cache=True)
+    def unfill(buf, plane, pt, pl, sh, hp2, wp2):
+        """The inverse of ``fill``: ``plane`` (H, W) from the interior of phase buffer ``buf``."""
+        h, wd = plane.shape
+        for y in range(h):
+            py = y + pt
+            row = ((py % sh) * sw * hp2 + py // sh) * wp2
+            line = plane[y]
+            for pc in range(sw):
+                x0 = (pc - pl) % sw
+                start = row + pc * hp2 * wp2 + (x0 + pl) // sw
+                src = buf[start:start + (wd - x0 + sw - 1) // sw]
+                for m in range(src.size):
+                    line[x0 + m * sw] = src[m]
+
+    @njit(nogil=True, fastmath=flags, cache=True)
+    def forward(x, w, bias, out, p0, p1, pt, pl, sh, dh, hp2, wp2, oh, ow):
+        """out (N, C*M, oh, ow) for planes p0:p1 of x (N, C, H, W); w (C*M, kh, kw)."""
+        c_in = x.shape[1]
+        mult, kh = w.shape[0] // c_in, w.shape[1]
+        ph = hp2 * wp2
+        size = sh * sw * ph + wp2
+        length = oh * wp2
+        acc = np.empty(length, x.dtype)
+        buf = np.zeros(size, x.dtype)
+        for p in range(p0, p1):
+            n, c = p // c_in, p % c_in
+            fill(x[n, c], buf, pt, pl, sh, hp2, wp2)
+            for m in range(mult):
+                k = c * mult + m
+                bk = bias[k]
+                for t in range(length):
+                    acc[t] = bk
+                for i in range(kh):
+                    wr = w[k, i]
+                    src = buf[((i * dh) % sh * sw * hp2 + (i * dh) // sh) * wp2:]
+                    for t in range(length):
+                        a = acc[t]
+                        for j in range(kw):
+                            a += wr[j] * src[(j * dw) % sw * ph + (j * dw) // sw + t]
+                        acc[t] = a
+                for r in range(oh):
+                    line = out[n, k, r]
+                    run = acc[r * wp2:r * wp2 + ow]
+                    for q in range(ow):
+                        line[q] = run[q]
+
+    @njit(nogil=True, fastmath=flags, cache=True)
+    def backward(g, w, x, gx, gw, p0, p1, pt, pl, sh, dh, hp2, wp2, oh, ow):
+        """Planes p0:p1's input gradient into gx (N, C, H, W) and their weight gradient added to gw
+        (C*M, kh, kw), from g (N, C*M, oh, ow) and the input x; a gradient array of size 0 is not wanted."""
+        c_in = x.shape[1]
+        mult, kh = w.shape[0] // c_in, w.shape[1]
+        need_x, need_w = gx.size > 0, gw.size > 0
+        ph = hp2 * wp2
+        size = sh * sw * ph + wp2
+        length = oh * wp2
+        gwide = np.zeros(length, g.dtype)  # the dropped columns stay zero
+        buf = np.zeros(size, g.dtype)
+        gbuf = np.empty(size, g.dtype)
+        zero = gwide[0]
+        for p in range(p0, p1):
+            n, c = p // c_in, p % c_in
+            if need_w:
+                fill(x[n, c], buf, pt, pl, sh, hp2, wp2)
+            for q in range(size):
+                gbuf[q] = 0
+            for m in range(mult):
+                k = c * mult + m
+                for r in range(oh):
+                    line = g[n, k, r]
+                    run = gwide[r * wp2:r * wp2 + ow]
+                    for q in range(ow):
+                        run[q] = line[q]
+                for i in range(kh):
+                    for j in range(kw):
+                        s = (((i * dh) % sh * sw + (j * dw) % sw) * hp2 + (i * dh) // sh) * wp2 + (j * dw) // sw
+                        if need_w:
+                            src = buf[s:s + length]
+                            a = zero
+                            for t in range(length):
+                                a += gwide[t] * src[t]
+                            gw[k, i, j] += a
+                        if need_x:
+                            dst = gbuf[s:s + length]
+                            v = w[k, i, j]
+                            for t in range(length):
+                                dst[t] += v * gwide[t]
+            if need_x:
+                unfill(gbuf, gx[n, c], pt, pl, sh, hp2, wp2)
+
+    return forward, backward
+
+
+def _shares(planes, macs):
+    return cpu_shares(planes, macs, PRODUCT_MIN_MACS)
+
+
+def forward(x, w, b, phases, stride, dilation):
+    """The output (N, C*M, oh, ow)."""
+    n, c = x.shape[:2]
+    k, _, kh, kw = w.shape
+    oh, ow = phases.args[6:]
+    x = np.ascontiguousarray(x)
+    weight = np.ascontiguousarray(w.reshape(k, kh, kw))
+    bias = np.zeros(k, x.dtype) if b is None else np.ascontiguousarray(b)
+    out = np.empty((n, k, oh, ow), dtype=x.dtype)
+    run = _kernels(kw, stride[1], dilation[1])[0]
+    cpu_map(lambda part: run(x, weight, bias, out, *part, *phases.args), _shares(n * c, out.size * kh * kw))
+    return out
+
+
+def backward(g, x, w, phases, stride, dilation, need_x, need_w):
+    """(input gradient or None, weight gradient or None) from the output gradient ``g`` and the input ``x``."""
+    n, c = phases.shape[:2]
+    k, _, kh, kw = w.shape
+    g, x = np.ascontiguousarray(g), np.ascontiguousarray(x)
+    weight = np.ascontiguousarray(w.reshape(k, kh, kw))
+    gx = np.empty(phases.shape if need_x else (0, c, 0, 0), dtype=g.dtype)
+    run = _kernels(kw, stride[1], dilation[1])[1]
+
+    def share(part):
+        gw = np.zeros((k, kh, kw) if need_w else (0, 0, 0), dtype=g.dtype)
+        run(g, weight, x, gx, gw, *part, *phases.args)
+        return gw
+
+    parts = cpu_map(share, _shares(n * c, g.size * kh * kw * (need_x + need_w)))
+    gw = functools.reduce(np.add, parts).reshape(w.shape) if need_w else None
+    return gx if need_x else None, gw

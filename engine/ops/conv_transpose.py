@@ -1,0 +1,135 @@
+"""Transposed convolution (``conv_transpose1d``/``2d``): the input gradient of the convolution whose weight
+it shares, as one graph node. Its input plays the convolution's output gradient, so forward is ``conv``'s
+``_input_grad`` (``W.T @ x``, then col2im) in the geometry of that convolution (input size the transposed
+output, output size the transposed input); backward is that convolution's forward (input gradient) and
+weight gradient, and double backward goes through ``Conv2d`` and ``ConvWeightGrad``.
+"""
+
+from ..autocast_state import state as _autocast
+from ..dtypes import legacy_name
+from .channel_sums import channel_sum
+from .conv import (
+    ConvWeightGrad,
+    _batch_first,
+    _check_groups,
+    _check_options,
+    _convolve,
+    _convolved,
+    _dims,
+    _dims_of,
+    _grads,
+    _input_grad,
+    _needs,
+    _out_grad_rows,
+    _pair,
+    _weight_grad_of,
+)
+from .op import Op, xp_of
+
+
+class ConvTranspose2d(Op):
+    """``conv_transpose2d`` on a batched channel-first input in ``conv``'s geometry ``geom``; bias optional."""
+
+    __slots__ = ("geom", "w", "x")
+    _name = "ConvolutionBackward0"
+    saves = 1
+
+    def forward(self, x, w, b=None, geom=None):
+        self.x, self.w, self.geom = x, w, geom
+        out = xp_of(x).ascontiguousarray(_input_grad(_out_grad_rows(x), w, geom))
+        if b is not None:
+            out += b[:, None, None]
+        return out
+
+    def backward(self, g):
+        need_x, need_w, need_b = _needs(self)
+        gx = _batch_first(_convolve(g, self.w, self.geom)[0], self.geom) if need_x else None
+        gw = _weight_grad_of(g, self.x, self.w.shape, self.geom) if need_w else None
+        return _grads(self, gx, gw, channel_sum(g) if need_b else None)
+
+    def backward_graph(self, g):
+        need_x, need_w, need_b = _needs(self)
+        x, w = self.saved_input(0, self.x), self.saved_input(1, self.w)
+        oh, ow = self.geom[1]
+        gx = _convolved(g, w, self.geom)[:, :, :oh, :ow] if need_x else None
+        gw = ConvWeightGrad.apply(x, g, w, geom=self.geom) if need_w else None
+        return _grads(self, gx, gw, g.sum((0, 2, 3)) if need_b else None)
+
+
+def _check_output_padding(out_pad, stride, dilation):
+    """PyTorch's checks of the output padding, all arguments as 2-d (a 1-d call has unit height)."""
+    if any(p < 0 for p in out_pad):
+        raise RuntimeError("negative output_padding is not supported")
+    if any(p >= s and p >= d for p, s, d in zip(out_pad, stride, dilation)):
+        raise RuntimeError(f"output padding must be smaller than either stride or dilation, but got "
+                           f"output_padding_height: {out_pad[0]} output_padding_width: {out_pad[1]} stride_height: "
+                           f"{stride[0]} stride_width: {stride[1]} dilation_height: {dilation[0]} dilation_width: "
+                           f"{dilation[1]}")
+
+
+def _transposed(name, input, weight, bias, stride, padding, output_padding, groups, dilation, dims):
+    """The checked call of a ``dims``-dimensional transposed convolution as (batched input, weight, bias, geom,
+    unbatched), with PyTorch's errors; 1-d calls become 2-d ones of unit height."""
+    x, w = input._data, weight._data
+    unbatched = _dims_of(name, x, dims)
+    if w.ndim < 3:
+        raise RuntimeError("weight should have at least three dimensions")
+    if isinstance(padding, str):
+        raise TypeError(f"{name}(): argument 'padding' must be tuple of ints, not str")
+    shape = (1, *x.shape) if unbatched else x.shape
+    if w.ndim != len(shape):
+        raise RuntimeError(f"Expected {w.ndim}-dimensional input for {w.ndim}-dimensional weight {_dims(w.shape)}, "
+                           f"but got {len(shape)}-dimensional input of size {_dims(shape)} instead")
+    stride, padding, out_pad, dilation = (_pair(v, what, w.ndim - 2) for v, what in (
+        (stride, "stride"), (padding, "padding"), (output_padding, "output_padding"), (dilation, "dilation")))
+    groups = int(groups)
+    _check_options(stride, dilation, groups, padding)
+    if dims == 1:
+        stride, padding, out_pad, dilation = ((unit, *v) for unit, v in zip(
+            (1, 0, 0, 1), (stride, padding, out_pad, dilation)))
+    _check_output_padding(out_pad, stride, dilation)
+    _check_groups(w, groups)
+    if shape[1] != w.shape[0]:
+        raise RuntimeError(f"Given transposed=1, weight of size {_dims(w.shape)}, expected input{_dims(shape)} to "
+                           f"have {w.shape[0]} channels, but got {shape[1]} channels instead")
+    k = w.shape[1] * groups
+    if bias is not None and (bias._data.ndim != 1 or bias._data.shape[0] != k):
+        raise RuntimeError(f"Given transposed=1, weight of size {_dims(w.shape)}, expected bias to be 1-dimensional "
+                           f"with {k} elements, but got bias of size {_dims(bias._data.shape)} instead")
+    for other, what in ((weight, "weight"), (bias, "bias")):
+        if other is not None and other._data.dtype != x.dtype and not _autocast.active:
+            raise RuntimeError(f"Input type (torch.{legacy_name(x.dtype)}Tensor) and {what} type "
+                               f"(torch.{legacy_name(other._data.dtype)}Tensor) should be the same or input should "
+                               f"be a MKLDNN tensor and {what} is a dense tensor")
+    if unbatched:
+        input = input.unsqueeze(0)
+    if dims == 1:
+        input, weight = input.unsqueeze(-2), weight.unsqueeze(-2)
+    size_in = input._data.shape[2:]
+    size_out = [(i - 1) * s - 2 * p + d * (kk - 1) + o + 1
+                for i, s, p, d, kk, o in zip(size_in, stride, padding, dilation, weight._data.shape[2:], out_pad)]
+    pads = (padding[0], padding[0], padding[1], padding[1])
+    geom = ((shape[0], k, *size_out), tuple(size_in), stride, pads, dilation, groups)
+    return input, weight, bias, geom, unbatched
+
+
+def _apply(name, dims, input, weight, bias, stride, padding, output_padding, groups, dilation):
+    x, w, b, geom, unbatched = _transposed(name, input, weight, bias, stride, padding, output_padding, groups,
+                                           dilation, dims)
+    out = ConvTranspose2d.apply(*((x, w) if b is None else (x, w, b)), geom=geom)
+    if dims == 1:
+        out = out.squeeze(-2)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """``torch.nn.functional.conv_transpose2d``: (N, C, H, W) or unbatched input, weight (C, K/groups, kh, kw)."""
+    return _apply("conv_transpose2d", 2, input, weight, bias, stride, padding, output_padding, groups, dilation)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """``torch.nn.functional.conv_transpose1d``: (N, C, L) or unbatched input, weight (C, K/groups, k)."""
+    return _apply("conv_transpose1d", 1, input, weight, bias, stride, padding, output_padding, groups, dilation)
+
+
+__all__ = ["ConvTranspose2d", "conv_transpose1d", "conv_transpose2d"]
