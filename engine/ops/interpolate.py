@@ -12,6 +12,7 @@ Bilinear 2x of (64, 32, 16, 16) is two BLAS products (bench/layers.py).
 import functools
 import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -278,16 +279,24 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     return cls.apply(input, mats=mats)
 
 
+def _deprecated(name):
+    warnings.warn(f"`nn.functional.{name}` is deprecated. Use `nn.functional.interpolate` instead.", UserWarning,
+                  stacklevel=3)
+
+
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
-    """``torch.nn.functional.upsample`` (deprecated there in favour of ``interpolate``)."""
+    """``torch.nn.functional.upsample``, deprecated there in favour of ``interpolate``."""
+    _deprecated("upsample")
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
 def upsample_nearest(input, size=None, scale_factor=None):
+    _deprecated("upsample_nearest")
     return interpolate(input, size, scale_factor, mode="nearest")
 
 
 def upsample_bilinear(input, size=None, scale_factor=None):
+    _deprecated("upsample_bilinear")
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 

@@ -17,7 +17,7 @@ import numbers
 import numpy as np
 
 from ..backend import Implementation
-from ..dtypes import FLOAT_KINDS, legacy_name
+from ..dtypes import FLOAT_KINDS, int64, legacy_name
 from . import jit, pool_kernels
 from .elementwise import relu
 from .linear_map import input_gradient
@@ -175,7 +175,7 @@ class _CompiledMax(Implementation):
     @staticmethod
     def backward(node, g, *_):
         shape = node.geom[0]
-        index = node.index.reshape(-1, *node.index.shape[-3:])
+        index = node.index.reshape(math.prod(node.index.shape[:-3]), *node.index.shape[-3:])
         gx = pool_kernels.backward(g.reshape(index.shape), index, (index.shape[0], *shape[-3:]))
         return (gx.reshape(shape),)
 
@@ -405,7 +405,8 @@ def _adaptive_size(output_size, shape, fn):
         output_size = (output_size, output_size)
     output_size = tuple(output_size)
     if len(output_size) != 2:
-        raise RuntimeError(f"{fn}: output_size must be 2")
+        raise RuntimeError(f"{fn}(): internal error: output_size.size() must be 2" if fn == "adaptive_max_pool2d"
+                           else f"{fn}: output_size must be 2")
     return tuple(shape[i] if s is None else int(s) for i, s in zip((-2, -1), output_size))
 
 
@@ -575,7 +576,10 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     _check_adaptive_input(x, "adaptive_max_pool2d")
     oh, ow = _adaptive_size(output_size, x.shape, "adaptive_max_pool2d")
     h, w = x.shape[-2:]
-    if oh > 0 and ow > 0 and h % oh == 0 and w % ow == 0:
+    if oh == 0 or ow == 0:  # an empty result, as PyTorch allows
+        out = input[..., :oh, :ow]
+        return (out, out.new_zeros(out.shape, dtype=int64)) if return_indices else out
+    if h % oh == 0 and w % ow == 0:
         kernel = (h // oh, w // ow)
         op = AdaptiveMaxPool2dWithIndices if return_indices else AdaptiveMaxPool2d
         return _max_pool(input, kernel, kernel, (0, 0), (1, 1), (oh, ow), return_indices, op=op)

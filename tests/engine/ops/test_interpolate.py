@@ -69,3 +69,13 @@ def test_same_size_is_a_copy():
 def test_integer_input_rejected():
     with pytest.raises(NotImplementedError, match="not implemented for 'Long'"):
         interpolate(engine.arange(16).reshape(1, 1, 4, 4), scale_factor=2)
+
+
+@pytest.mark.parametrize("name", ["upsample", "upsample_nearest", "upsample_bilinear"])
+def test_deprecated_spellings_warn_and_match_pytorch(name):
+    x = np.random.default_rng(4).standard_normal((1, 2, 3, 4)).astype(np.float32)
+    with pytest.warns(UserWarning, match=f"`nn.functional.{name}` is deprecated"):
+        ours = getattr(engine.nn.functional, name)(engine.tensor(x), scale_factor=2)
+    with pytest.warns(UserWarning):
+        theirs = getattr(torch.nn.functional, name)(torch.tensor(x), scale_factor=2)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), atol=1e-6)

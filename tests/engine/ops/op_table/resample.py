@@ -105,6 +105,7 @@ _ADAPTIVE1_CASES = [("divisible", (2, 3, 8), 4), ("uneven", (2, 3, 9), 4), ("ups
 
 def _adaptive_max1_samples(dtype):
     out = [S(name, shape, args=(size,)) for name, shape, size in _ADAPTIVE1_CASES]
+    out.append(S("empty-out", (2, 3, 5), args=(0,), grad=False))  # torch's backward refuses empty outputs
     return out + [S(f"{name}-indices", shape, args=(size, True)) for name, shape, size in _ADAPTIVE1_CASES]
 
 
@@ -113,6 +114,8 @@ _ADAPTIVE1_ERRORS = [
            "4-dimensional tensor for argument #1 'self' (while checking arguments for adaptive_avg_pool1d)"),
     _error("adaptive_avg_pool1d", "size-tuple", (2, 3, 5), ((2, 2),), {}, RuntimeError,
            "adaptive_avg_pool1d() argument 'output_size' should contain one int (got 2)"),
+    _error("adaptive_max_pool2d", "size-length", (2, 3, 4, 4), ((2, 2, 2),), {}, RuntimeError,
+           "adaptive_max_pool2d(): internal error: output_size.size() must be 2"),
     _error("adaptive_max_pool1d", "empty", (2, 3, 0), (2,), {}, RuntimeError, "adaptive_max_pool1d(): Expected input "
            "to have non-zero size for non-batch dimensions, but input has sizes [2, 3, 0] with dimension 2 being "
            "empty"),
