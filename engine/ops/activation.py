@@ -1,6 +1,6 @@
 """Activation functions, each one graph node with an analytic backward: leaky_relu, gelu (exact and tanh),
-elu, selu, celu, silu, mish, softplus, hardtanh, relu6, hardsigmoid, hardswish, logsigmoid, threshold, prelu;
-and those PyTorch itself composes of other ops: softsign, tanhshrink, softmin, glu.
+elu, selu, celu, silu, mish, softplus, hardtanh, relu6, hardsigmoid, hardswish, logsigmoid, threshold, prelu,
+softsign, tanhshrink, glu; and softmin, softmax of the negated input.
 
 Names, arguments, node names and errors follow ``torch.nn.functional``; gelu's ``erf`` is ``special.erf``.
 """
@@ -8,11 +8,13 @@ Names, arguments, node names and errors follow ``torch.nn.functional``; gelu's `
 import math
 import warnings
 
-from ..dtypes import FLOAT_KINDS, legacy_name
+from ..dtypes import FLOAT_KINDS, get_default_dtype, legacy_name
 from ..tensor import make_tensor, wrap_dim
+from .convert import cast
 from .inplace import apply_inplace
 from .op import Op, sum_to, unbroadcast, xp_of
 from .piecewise import constant_in
+from .shape import cat
 from .softmax import softmax
 from .special import Erf, erf
 
@@ -343,6 +345,77 @@ def _channel_shaped(w, ndim):
     return w.reshape(_channel_shape(w.size, ndim))
 
 
+class Softsign(_Activation):
+    __slots__ = ()
+    _name = "SoftsignBackward0"
+
+    @staticmethod
+    def f(x):
+        return x / (xp_of(x).abs(x) + 1)
+
+    @staticmethod
+    def df(g, x):
+        d = xp_of(x).abs(x) + 1
+        return g / (d * d)
+
+    @staticmethod
+    def df_graph(g, x):
+        d = x.abs() + 1
+        return g / (d * d)
+
+
+class Tanhshrink(_Activation):
+    __slots__ = ()
+    _name = "TanhshrinkBackward0"
+
+    @staticmethod
+    def f(x):
+        return x - xp_of(x).tanh(x)
+
+    @staticmethod
+    def df(g, x):
+        th = xp_of(x).tanh(x)
+        return g * (th * th)
+
+    @staticmethod
+    def df_graph(g, x):
+        th = x.tanh()
+        return g * (th * th)
+
+
+class Glu(Op):
+    """``a * sigmoid(b)`` of the halves ``a``, ``b`` of the input along ``axis``."""
+
+    __slots__ = ("axis", "x")
+    _name = "GluBackward0"
+    saves = 1
+
+    def forward(self, x, axis=-1):
+        self.x, self.axis = x, axis
+        a, b = _halves(x, axis)
+        return a * stable_sigmoid(b)
+
+    def backward(self, g):
+        xp = xp_of(g)
+        a, b = _halves(self.x, self.axis)
+        s = stable_sigmoid(b)
+        ga = g * s
+        return (xp.concatenate([ga, ga * a * (1 - s)], axis=self.axis),)
+
+    def backward_graph(self, g):
+        a, b = self.saved_input(0, self.x).chunk(2, self.axis)
+        s = b.sigmoid()
+        ga = g * s
+        return (cat([ga, ga * a * (1 - s)], self.axis),)
+
+
+def _halves(x, axis):
+    """The two halves of array ``x`` along ``axis``, as views (``np.split`` costs several times more)."""
+    half = x.shape[axis] // 2
+    before = (slice(None),) * axis
+    return x[(*before, slice(None, half))], x[(*before, slice(half, None))]
+
+
 def _run(op, input, inplace, kernel, *args):
     _check_float(input, kernel)
     if inplace:
@@ -438,12 +511,17 @@ def prelu(input, weight):
     return Prelu.apply(input, weight)
 
 
+def _as_float(input):
+    """An integer input in the default float dtype, as PyTorch's composite softsign and tanhshrink compute it."""
+    return input if input._data.dtype.kind in FLOAT_KINDS else cast(input, get_default_dtype())
+
+
 def softsign(input):
-    return input / (input.abs() + 1)
+    return Softsign.apply(_as_float(input))
 
 
 def tanhshrink(input):
-    return input - input.tanh()
+    return Tanhshrink.apply(_as_float(input))
 
 
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
@@ -461,8 +539,8 @@ def glu(input, dim=-1):
     axis = wrap_dim(dim, len(shape))
     if shape[axis] % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {axis} is size {shape[axis]}")
-    a, b = input.chunk(2, axis)
-    return a * b.sigmoid()
+    _check_float(input, "glu_cpu")
+    return Glu.apply(input, axis=axis)
 
 
 __all__ = ["celu", "elu", "erf", "gelu", "glu", "hardsigmoid", "hardswish", "hardtanh", "leaky_relu",

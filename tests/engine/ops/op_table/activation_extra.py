@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import DType, OpInfo, S, call_error, is_float, with_call_errors
+from .core import FLOATS_AND_INT, DType, OpInfo, S, call_error, is_float, with_call_errors
 
 _KINKS = np.array([-1e4, -30.0, -1.0, -1e-8, 0.0, 1e-8, 0.5, 1.0, 30.0, 1e4])
 
@@ -83,8 +83,8 @@ def _alpha_dropout_samples(dtype):
 
 
 ACTIVATION_EXTRA = [
-    _unary("softsign", [{}], supports_gradgrad=True),
-    _unary("tanhshrink", [{}], supports_gradgrad=True),
+    _unary("softsign", [{}], dtypes=FLOATS_AND_INT, supports_gradgrad=True),
+    _unary("tanhshrink", [{}], dtypes=FLOATS_AND_INT, supports_gradgrad=True),
     OpInfo(
         "threshold",
         _fn("threshold"),
@@ -135,6 +135,13 @@ ACTIVATION_EXTRA = [
                 [(4, 3)],
                 RuntimeError,
                 "Halving dimension must be even, but dimension 1 is size 3",
+            ),
+            call_error(
+                "int",
+                lambda m, x: m.nn.functional.glu(x.long()),
+                [(4, 2)],
+                NotImplementedError,
+                "\"glu_cpu\" not implemented for 'Long'",
             ),
             call_error(
                 "scalar",
