@@ -1,11 +1,15 @@
-"""Compiled CPU kernels (numba) for ``topk`` with a small ``k`` and for ``mode``, on host float32/float64
-arrays.
+"""Compiled CPU kernels (numba) for ``topk`` with a small ``k``, ``kthvalue``, ``median`` with a dim and
+``mode``, on small host float32/float64 arrays (``MAX_SIZE``), where NumPy's Python-level calls cost more
+than the work.
 
 One pass over each line keeps its ``k`` best elements in order by insertion: on most data an element is one
 comparison with the worst kept, so a line costs about its length, where the partition path makes an
 argpartition, two gathers and a sort of the chosen (NumPy's Python-level cost dominates at 1e3 elements).
 Only a strictly better element enters, so equal values keep their input order, as the stable sorts do, and
-NaN counts as the largest value. Small inputs only (``MAX_SIZE``), so one thread.
+NaN counts as the largest value.
+
+``kthvalue`` and ``median`` copy each line with its positions and quickselect the ``k``-th (NaN largest; a
+median line holding a NaN gives its first NaN), as the argpartition path does, any one of equal values.
 
 ``mode`` sorts each line stably (numba's mergesort: NaN last, as NumPy's) and walks its runs in the same
 pass, where the NumPy path builds run lengths over the whole array in a dozen Python-level calls (on large
@@ -79,7 +83,55 @@ def _kernel():
                     start = j
                 out[a, b] = order[best + longest - 1]
 
-    return topk, mode
+    @njit(nogil=True, cache=True)
+    def less(v, w):
+        """``v < w`` with NaN the largest value."""
+        return v < w or (w != w and v == v)
+
+    @njit(nogil=True, cache=True)
+    def kth(x, k, nan_wins, values, indices):
+        """The ``k``-th smallest (from 0) of each line ``x[a, :, b]`` and its index into ``values`` and
+        ``indices`` (``(outer, inner)``); with ``nan_wins``, a line's first NaN instead where it has one."""
+        n = x.shape[1]
+        line = np.empty(n, dtype=x.dtype)
+        at = np.empty(n, dtype=np.int64)
+        for a in range(x.shape[0]):
+            for b in range(x.shape[2]):
+                first_nan = -1
+                for j in range(n):
+                    v = x[a, j, b]
+                    line[j] = v
+                    at[j] = j
+                    if first_nan < 0 and v != v:
+                        first_nan = j
+                if nan_wins and first_nan >= 0:
+                    values[a, b] = line[first_nan]
+                    indices[a, b] = first_nan
+                    continue
+                lo, hi = 0, n - 1
+                while lo < hi:  # Hoare's selection: the pivot stops both scans, so they stay in [lo, hi]
+                    pivot = line[(lo + hi) >> 1]
+                    i, j = lo, hi
+                    while i <= j:
+                        while less(line[i], pivot):
+                            i += 1
+                        while less(pivot, line[j]):
+                            j -= 1
+                        if i <= j:
+                            line[i], line[j] = line[j], line[i]
+                            at[i], at[j] = at[j], at[i]
+                            i += 1
+                            j -= 1
+                    if k <= j:
+                        hi = j
+                    elif k >= i:
+                        lo = i
+                    else:
+                        break
+                values[a, b] = line[k]
+                indices[a, b] = at[k]
+
+    return topk, mode, kth
 
 
 def topk(x, axis, k, largest):
@@ -95,6 +147,22 @@ def topk(x, axis, k, largest):
         x3 = x.reshape(outer, shape[axis], inner)
         v3, i3 = values.reshape(outer, k, inner), indices.reshape(outer, k, inner)
         _kernel()[0](x3, k, largest, v3, i3)
+    return indices, values
+
+
+def kth(x, axis, k, nan_wins=False):
+    """The indices (int64) and values of the ``k``-th smallest (from 0) of each line of ``x`` along ``axis``
+    (a line of more than ``k`` elements), the axis kept with size 1; with ``nan_wins`` a line's first NaN
+    where it has one."""
+    shape = x.shape
+    out_shape = (*shape[:axis], 1, *shape[axis + 1:])
+    values = np.empty(out_shape, dtype=x.dtype)
+    indices = np.empty(out_shape, dtype=np.int64)
+    if values.size:
+        inner = math.prod(shape[axis + 1:])
+        outer = x.size // (shape[axis] * inner)
+        _kernel()[2](x.reshape(outer, shape[axis], inner), k, nan_wins, values.reshape(outer, inner),
+                     indices.reshape(outer, inner))
     return indices, values
 
 

@@ -80,6 +80,11 @@ def _take_along(a, indices, axis):
     return xp_of(a).take_along_axis(a, indices, axis=axis)
 
 
+def _with_values(indices, x, axis):
+    """``indices`` and the values of ``x`` there."""
+    return indices, _take_along(x, indices, axis)
+
+
 def _at(order, axis, positions):
     """``order``'s entries at ``positions`` (one per line along ``axis``), the axis kept with size 1."""
     xp = xp_of(order)
@@ -87,7 +92,7 @@ def _at(order, axis, positions):
 
 
 class _Select(Op):
-    """Values taken along one axis at the indices ``pick`` gives; the gradient goes back to those places.
+    """Values taken along one axis at the indices ``select`` chooses; the gradient goes back to those places.
     A 0-d input is treated as one element along axis 0."""
 
     __slots__ = ("axis", "indices", "keepdim", "shape")
@@ -107,9 +112,11 @@ class _Select(Op):
         return values, indices.astype(np.int64)
 
     def select(self, x, axis, **options):
-        """The indices ``pick`` gives and the values there."""
-        indices = self.pick(x, axis, **options)
-        return indices, _take_along(x, indices, axis)
+        """The indices chosen and the values there: by the op's implementation where it lists several,
+        else by its ``pick``."""
+        if self._impl is not None:
+            return self._impl.select(x, axis, **options)
+        return _with_values(self.pick(x, axis, **options), x, axis)
 
     def backward(self, g, g_idx=None):
         xp = xp_of(g)
@@ -144,7 +151,7 @@ def _part(a, axis, start, stop):
 def _partition(x, axis, kth):
     """An argpartition at ``kth`` (NaN counts as the largest value): a selection in linear time, where the
     element taken among equal ones is left open, as PyTorch leaves it."""
-    return xp_of(x).argpartition(x, kth, axis=axis)
+    return x.argpartition(kth, axis=axis)
 
 
 def _split_lines(fn, x, axis):
@@ -164,8 +171,7 @@ class _PartitionTopK(Implementation):
 
     @staticmethod
     def select(x, axis, k=1, largest=True):
-        indices = _split_lines(lambda part: _PartitionTopK.pick(part, axis, k, largest), x, axis)
-        return indices, _take_along(x, indices, axis)
+        return _with_values(_split_lines(lambda part: _PartitionTopK.pick(part, axis, k, largest), x, axis), x, axis)
 
     @staticmethod
     def pick(x, axis, k, largest):
@@ -198,16 +204,33 @@ class TopK(_Select):
     _name = "TopkBackward0"
     implementations = (_CompiledTopK, _PartitionTopK)
 
-    def select(self, x, axis, **options):
-        return self._impl.select(x, axis, **options)
+
+class _CompiledKth(Implementation):
+    """``select_kernels``: each line copied and the element selected in one compiled pass (host floats)."""
+
+    name = "compiled"
+
+    @staticmethod
+    def applies(x, axis=0, keepdim=True, **options):
+        return x.size <= select_kernels.MAX_SIZE and x.ndim >= 1 and jit.takes_floats(x)
+
+
+class _CompiledKthValue(_CompiledKth):
+    @staticmethod
+    def select(x, axis, k=1):
+        return select_kernels.kth(x, axis, k - 1)
+
+
+class _PartitionKthValue(Implementation):
+    @staticmethod
+    def select(x, axis, k=1):
+        return _with_values(_part(_partition(x, axis, k - 1), axis, k - 1, k), x, axis)
 
 
 class KthValue(_Select):
     __slots__ = ()
     _name = "KthvalueBackward0"
-
-    def pick(self, x, axis, k=1):
-        return _part(_partition(x, axis, k - 1), axis, k - 1, k)
+    implementations = (_CompiledKthValue, _PartitionKthValue)
 
 
 def _first_nan(x, axis):
@@ -216,16 +239,29 @@ def _first_nan(x, axis):
     return nan.any(axis=axis, keepdims=True), nan.argmax(axis=axis, keepdims=True)
 
 
+class _CompiledMedian(_CompiledKth):
+    @staticmethod
+    def select(x, axis):
+        return select_kernels.kth(x, axis, (x.shape[axis] - 1) // 2, nan_wins=True)
+
+
+class _PartitionMedian(Implementation):
+    @staticmethod
+    def select(x, axis):
+        mid = (x.shape[axis] - 1) // 2
+        chosen = _part(_partition(x, axis, mid), axis, mid, mid + 1)
+        if (x != x).any():  # one reduction spares the lines' NaN search in the common case
+            has_nan, first_nan = _first_nan(x, axis)
+            chosen = xp_of(x).where(has_nan, first_nan, chosen)
+        return _with_values(chosen, x, axis)
+
+
 class MedianDim(_Select):
     """The lower median along an axis, NaN where the line holds one."""
 
     __slots__ = ()
     _name = "MedianBackward1"
-
-    def pick(self, x, axis):
-        mid = (x.shape[axis] - 1) // 2
-        has_nan, first_nan = _first_nan(x, axis)
-        return xp_of(x).where(has_nan, first_nan, _part(_partition(x, axis, mid), axis, mid, mid + 1))
+    implementations = (_CompiledMedian, _PartitionMedian)
 
 
 class NanMedianDim(_Select):
@@ -248,14 +284,16 @@ class _CompiledMode(Implementation):
     def applies(x, axis=0, keepdim=True):
         return x.size <= select_kernels.MAX_SIZE and x.ndim >= 1 and jit.takes_floats(x)
 
-    pick = staticmethod(select_kernels.mode)
+    @staticmethod
+    def select(x, axis):
+        return _with_values(select_kernels.mode(x, axis), x, axis)
 
 
 class _SortedRuns(Implementation):
     """A stable sort, then the run lengths of the sorted lines, all lines at once: NumPy or CuPy."""
 
     @staticmethod
-    def pick(x, axis):
+    def select(x, axis):
         xp = xp_of(x)
         order = _argsort(x, axis)
         ordered = xp.moveaxis(_take_along(x, order, axis), axis, -1)
@@ -269,16 +307,13 @@ class _SortedRuns(Implementation):
         run_length = run_length.reshape(lines.shape)
         best = run_length.argmax(axis=1)  # the first longest run: the smallest of the most frequent values
         last = best + run_length[xp.arange(len(lines)), best] - 1  # the stable order puts its last index last
-        return _at(order, axis, last.reshape(ordered.shape[:-1]))
+        return _with_values(_at(order, axis, last.reshape(ordered.shape[:-1])), x, axis)
 
 
 class Mode(_Select):
     __slots__ = ()
     _name = "ModeBackward0"
     implementations = (_CompiledMode, _SortedRuns)
-
-    def pick(self, x, axis):
-        return self._impl.pick(x, axis)
 
 
 class MedianAll(Op):

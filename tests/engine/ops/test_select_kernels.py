@@ -60,3 +60,31 @@ def test_compiled_mode_matches_the_sorted_runs(shape, axis, dtype):
         ref = engine.mode(x, axis)
     np.testing.assert_array_equal(out.values.numpy(), ref.values.numpy())
     np.testing.assert_array_equal(out.indices.numpy(), ref.indices.numpy())
+
+
+@pytest.mark.parametrize("shape, axis", [((7, 31), 1), ((30, 7), 0), ((3, 20, 4), 1), ((5, 1), 1)])
+@pytest.mark.parametrize("op", ["kthvalue first", "kthvalue middle", "kthvalue last", "median"])
+@pytest.mark.parametrize("nan", [False, True])
+def test_compiled_selection(shape, axis, op, nan):
+    """kthvalue and median through the compiled quickselect: PyTorch's values, and indices that point at them
+    (PyTorch leaves which of equal values open); a median line holding a NaN gives its first NaN."""
+    rng = np.random.default_rng(shape[axis])
+    a = np.floor(rng.standard_normal(shape) * 3).astype(np.float32)
+    if nan:
+        a[rng.random(shape) < 0.1] = np.nan
+    n = shape[axis]
+    k = {"kthvalue first": 1, "kthvalue middle": (n + 1) // 2, "kthvalue last": n}.get(op)
+
+    def call(m, x):
+        return m.median(x, axis) if k is None else m.kthvalue(x, k, axis)
+
+    with backend.prefer("compiled"):
+        out = call(engine, engine.tensor(a))
+    ref = call(torch, torch.tensor(a))
+    np.testing.assert_array_equal(out.values.numpy(), ref.values.numpy())
+    picked = np.take_along_axis(a, np.expand_dims(out.indices.numpy(), axis), axis).squeeze(axis)
+    np.testing.assert_array_equal(picked, ref.values.numpy())
+    if k is None and nan:
+        first_nan = np.isnan(a).argmax(axis)
+        has_nan = np.isnan(a).any(axis)
+        np.testing.assert_array_equal(out.indices.numpy()[has_nan], first_nan[has_nan])

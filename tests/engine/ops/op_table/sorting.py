@@ -99,6 +99,8 @@ _TOPK_EDGES = {
     "nan": [((2,), {}), ((2, 0, False), {})],
     "zero_d": [((1,), {}), ((1, -1), {})],  # k=0 on a 0-d input: PyTorch returns the element
 }
+# median with a dim has a compiled path and a partition path; nanmedian one path
+_MEDIAN_IMPLEMENTATIONS = {"median": ("compiled", "generic"), "nanmedian": ()}
 KTH_CALLS = [
     ((1,), {}),
     ((3,), {}),
@@ -222,6 +224,7 @@ SORTING = [
                 ErrorInput(S("k zero", (2, 3), args=(0, 0)), RuntimeError, "selected number k out of range"),
             ],
         ),
+        implementations=("compiled", "generic"),
         supports_gradgrad=True,
     ),
     OpInfo(
@@ -229,10 +232,12 @@ SORTING = [
         _values("kthvalue"),
         _samples(KTH_CALLS[:4], ties=_KTH_EDGES["ties"], nan=_KTH_EDGES["nan"], grad=False),
         dtypes=FLOATS_AND_INT,
+        implementations=("compiled", "generic"),
         supports_grad=False,
     ),
     *(
-        _entry(name, _samples(MEDIAN_CALLS, zero_d=_MEDIAN_EDGES["zero_d"], empty=[((1,), {})]), supports_gradgrad=True)
+        _entry(name, _samples(MEDIAN_CALLS, zero_d=_MEDIAN_EDGES["zero_d"], empty=[((1,), {})]),
+               implementations=_MEDIAN_IMPLEMENTATIONS[name], supports_gradgrad=True)
         for name in ("median", "nanmedian")
     ),
     *(
@@ -241,6 +246,7 @@ SORTING = [
             _values(name),
             _samples(MEDIAN_CALLS, ties=_MEDIAN_EDGES["ties"], nan=_MEDIAN_EDGES["nan"], grad=False),
             dtypes=FLOATS_AND_INT,
+            implementations=_MEDIAN_IMPLEMENTATIONS[name],
             supports_grad=False,
             error_inputs=_selection_errors("median", (0,)),
         )
