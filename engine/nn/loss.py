@@ -2,26 +2,20 @@
 KLDivLoss, PoissonNLLLoss, GaussianNLLLoss, MultiLabelSoftMarginLoss, MarginRankingLoss, TripletMarginLoss,
 CosineEmbeddingLoss, CTCLoss."""
 
+from ..ops.loss import _reduction
 from . import functional as F
 from .module import Module
 
 
 class _Loss(Module):
-    """A loss with a ``reduction``, which the functional form checks when called (as in PyTorch)."""
+    """A loss with a ``reduction``, which the functional form checks when called (as in PyTorch); the legacy
+    ``size_average``/``reduce`` give it, with PyTorch's deprecation warning."""
 
     def __init__(self, size_average=None, reduce=None, reduction="mean"):
         super().__init__()
         if size_average is not None or reduce is not None:
-            reduction = _legacy_reduction(size_average, reduce)
+            reduction = _reduction(reduction, size_average, reduce, stacklevel=4)
         self.reduction = reduction
-
-
-def _legacy_reduction(size_average, reduce):
-    size_average = True if size_average is None else size_average
-    reduce = True if reduce is None else reduce
-    if not reduce:
-        return "none"
-    return "mean" if size_average else "sum"
 
 
 class _WeightedLoss(_Loss):

@@ -488,8 +488,12 @@ def logsigmoid(input):
 def threshold(input, threshold, value, inplace=False):
     """``value`` where ``input <= threshold``, ``input`` elsewhere."""
     if inplace:
-        return apply_inplace(input, lambda s: Threshold.apply(s, args=(threshold, value)))
+        return _threshold_inplace(input, (threshold, value))
     return Threshold.apply(input, args=(threshold, value))
+
+
+def _threshold_inplace(input, args):
+    return apply_inplace(input, lambda s: Threshold.apply(s, args=args))
 
 
 def prelu(input, weight):
@@ -509,6 +513,30 @@ def prelu(input, weight):
         raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = "
                            f"{weight._data.ndim}")
     return Prelu.apply(input, weight)
+
+
+def threshold_(input, threshold, value):
+    return _threshold_inplace(input, (threshold, value))
+
+
+def elu_(input, alpha=1.0):
+    return elu(input, alpha, inplace=True)
+
+
+def selu_(input):
+    return selu(input, inplace=True)
+
+
+def celu_(input, alpha=1.0):
+    return celu(input, alpha, inplace=True)
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    return hardtanh(input, min_val, max_val, inplace=True)
 
 
 def _as_float(input):
@@ -543,6 +571,6 @@ def glu(input, dim=-1):
     return Glu.apply(input, axis=axis)
 
 
-__all__ = ["celu", "elu", "erf", "gelu", "glu", "hardsigmoid", "hardswish", "hardtanh", "leaky_relu",
-           "logsigmoid", "mish", "prelu", "relu6", "selu", "silu", "softmin", "softplus", "softsign", "tanhshrink",
-           "threshold"]
+__all__ = ["celu", "celu_", "elu", "elu_", "erf", "gelu", "glu", "hardsigmoid", "hardswish", "hardtanh", "hardtanh_",
+           "leaky_relu", "leaky_relu_", "logsigmoid", "mish", "prelu", "relu6", "selu", "selu_", "silu", "softmin",
+           "softplus", "softsign", "tanhshrink", "threshold", "threshold_"]

@@ -159,3 +159,21 @@ def test_alpha_dropout_keeps_mean_and_variance_and_is_seeded():
     engine.manual_seed(3)
     x2 = engine.randn(200_000)
     np.testing.assert_array_equal(engine.nn.AlphaDropout(0.2)(x2).numpy(), y.numpy())
+
+
+@pytest.mark.parametrize("name, args", [
+    ("threshold_", (0.2, -1.0)), ("elu_", (0.5,)), ("selu_", ()), ("celu_", (2.0,)), ("leaky_relu_", (0.3,)),
+    ("hardtanh_", (-0.5, 0.7)), ("relu_", ()),
+])
+def test_inplace_functional_forms_match_pytorch(name, args):
+    x = np.random.default_rng(2).uniform(-3, 3, (4, 5)).astype(np.float32)
+    results = []
+    for m in (engine, torch):
+        leaf = m.tensor(x, requires_grad=True)
+        y = leaf * 1
+        out = getattr(m.nn.functional, name)(y, *args)
+        assert out is y
+        out.backward(m.ones(4, 5))
+        results.append((y.detach().numpy(), leaf.grad.numpy()))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-6, atol=1e-7)

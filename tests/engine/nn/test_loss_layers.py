@@ -186,3 +186,17 @@ def test_ctc_loss_has_no_double_backward():
     (g,) = engine.autograd.grad(loss, x, create_graph=True)
     with pytest.raises(RuntimeError):
         engine.autograd.grad(g.sum(), x)
+
+
+@pytest.mark.parametrize("make", [
+    lambda m: m.nn.KLDivLoss(size_average=False),
+    lambda m: m.nn.MarginRankingLoss(reduce=False),
+    lambda m: m.nn.MultiLabelSoftMarginLoss(size_average=True, reduce=True),
+])
+def test_legacy_reduction_arguments_warn_as_pytorch(make):
+    with pytest.warns(UserWarning) as ours:
+        eloss = make(engine)
+    with pytest.warns(UserWarning) as theirs:
+        tloss = make(torch)
+    assert eloss.reduction == tloss.reduction
+    assert str(ours[0].message) == str(theirs[0].message)
