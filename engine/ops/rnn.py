@@ -7,10 +7,15 @@ gradients to one matmul each over all steps. Inputs are packed (``batch_sizes``,
 rows ``offsets[t]:offsets[t] + batch_sizes[t]`` of the input and updates the first ``batch_sizes[t]`` rows of
 the state, so a padded batch is the case of equal sizes and each sequence's last state stays where it ended.
 Sigmoids are ``0.5 * tanh(x / 2) + 0.5`` with the halving folded into the weights, so a step's gates take one
-tanh call and no exp that can overflow.
+tanh call and no exp that can overflow. Sequences do not interact, so on the host the batch is split over the CPU
+threads, each running the whole time loop on its rows (matmuls and compiled kernels release the GIL).
 """
 
-from ..threads import cpu_matmul
+import numpy as np
+
+from ..backend import Implementation, is_host
+from ..threads import PRODUCT_MIN_MACS, cpu_map, cpu_matmul, cpu_shares
+from . import jit, rnn_kernels
 from .op import Op, xp_of
 
 
@@ -22,6 +27,14 @@ def _steps(batch_sizes, reverse):
         steps.append((start, b))
         start += b
     return steps[::-1] if reverse else steps
+
+
+def _active(steps, lo, hi):
+    """(packed rows, state rows) of each step for sequences ``lo:hi``, skipping steps that none of them reaches."""
+    for start, b in steps:
+        stop = min(hi, b)
+        if stop > lo:
+            yield slice(start + lo, start + stop), slice(lo, stop)
 
 
 def _gate_scale(xp, n, sigmoid_rows, dtype):
@@ -42,10 +55,12 @@ class _RecurrentLayer(Op):
     """Inputs ``(x, h0, [c0], w_ih, w_hh, [b_ih, b_hh], [w_hr])``; outputs ``(output, h_n, [c_n])``.
 
     ``x`` is (rows, input_size), packed by ``batch_sizes``; ``h0`` (and ``c0``) hold one row per sequence.
-    Subclasses give ``n_states``, ``chunks`` and ``run``/``backprop`` over the steps; the input's projection
-    and the weights' gradients are shared here."""
+    Subclasses give ``n_states``, ``chunks``, the buffers (``setup``, ``grad_buffers``) and the loops over the
+    steps for the sequences ``lo:hi`` (``run``, ``backprop``); the input's projection, the split of the batch
+    and the weights' gradients are shared here. ``final`` holds the states, updated in place by the loop."""
 
-    __slots__ = ("acts", "extra", "has_bias", "has_proj", "hprev", "steps", "w_hh", "w_hr", "w_ih", "x")
+    __slots__ = ("acts", "extra", "final", "has_bias", "has_proj", "hprev", "out", "relu", "steps", "w_hh",
+                 "w_hr", "w_ih", "x")
     saves = 1
     n_states = 1
     sigmoid_rows = ()  # slices of the gate rows that are sigmoids, in multiples of hidden_size
@@ -61,7 +76,7 @@ class _RecurrentLayer(Op):
         rows = [slice(a * hidden, b * hidden) for a, b in self.sigmoid_rows]
         scale = _gate_scale(xp, w_ih.shape[0], rows, w_ih.dtype)[:, None] if rows else None
         self.x, self.w_ih, self.w_hh, self.w_hr = x, w_ih, w_hh, w_hr
-        self.has_bias, self.has_proj = has_bias, has_proj
+        self.has_bias, self.has_proj, self.relu = has_bias, has_proj, relu
         self.steps = _steps(batch_sizes, reverse)
         w_ih_s = w_ih if scale is None else w_ih * scale
         acts = cpu_matmul(x, w_ih_s.T)
@@ -70,8 +85,22 @@ class _RecurrentLayer(Op):
             acts += bias if scale is None else bias * scale[:, 0]
         self.acts = acts
         self.hprev = xp.empty((x.shape[0], states[0].shape[1]), dtype=x.dtype)
+        self.final = tuple(s.copy() for s in states)
+        self.setup(xp, hidden)
         w_hh_t = (w_hh if scale is None else w_hh * scale).T
-        return self.run(xp, states, w_hh_t, b_hh, hidden, relu)
+        b_hn = None if b_hh is None else b_hh[2 * hidden:]  # GRU's, inside its reset gate's product
+        self._each_share(lambda lo, hi: self.run(xp, w_hh_t, b_hn, lo, hi))
+        return (self.out, *self.final)
+
+    def _each_share(self, fn):
+        """``fn(lo, hi)`` for shares of the batch: one per CPU thread on the host when a step's matmul is large
+        enough to pay for a thread's share of the Python loop, else the whole batch."""
+        batch = self.final[0].shape[0]
+        if not is_host(self.acts):
+            fn(0, batch)
+            return
+        work = batch * self.acts.shape[1] * self.hprev.shape[1]
+        cpu_map(lambda share: fn(*share), cpu_shares(batch, work, PRODUCT_MIN_MACS))
 
     @staticmethod
     def input_bias(b_ih, b_hh, hidden):
@@ -81,8 +110,9 @@ class _RecurrentLayer(Op):
     def backward(self, g_out, *g_states):
         xp = xp_of(self.acts)
         ds = [g.copy() if g is not None else xp.zeros_like(s) for g, s in zip(g_states, self.final)]
-        d_in, d_hid, g_out_hr = self.backprop(xp, g_out, ds)
-        return tuple(self.input_and_weight_grads(d_in, d_hid, ds, g_out_hr))
+        buffers = self.grad_buffers(xp)
+        self._each_share(lambda lo, hi: self.backprop(xp, g_out, ds, buffers, lo, hi))
+        return tuple(self.input_and_weight_grads(*buffers[:2], ds, buffers[2]))
 
     def input_and_weight_grads(self, d_in, d_hid, ds, g_out_hr):
         """Gradients of all inputs in order, from the gates' gradients over all steps: ``d_in`` of the input
@@ -106,130 +136,178 @@ class _RecurrentLayer(Op):
 class RNNLayer(_RecurrentLayer):
     """h' = act(W_ih x + b_ih + W_hh h + b_hh), act tanh or ReLU; ``acts`` holds the outputs."""
 
-    __slots__ = ("final", "relu")
+    __slots__ = ()
     _name = "RnnBackward0"
     num_outputs = 2
     chunks = 1
 
-    def run(self, xp, states, w_hh_t, b_hh, hidden, relu):
-        self.relu = relu
-        acts, hprev = self.acts, self.hprev
-        state = states[0].copy()
-        for start, b in self.steps:
-            a = acts[start:start + b]
-            hp = hprev[start:start + b]
-            hp[...] = state[:b]
+    def setup(self, xp, hidden):
+        self.out = self.acts
+
+    def run(self, xp, w_hh_t, b_hn, lo, hi):
+        acts, hprev, (state,) = self.acts, self.hprev, self.final
+        for r, s in _active(self.steps, lo, hi):
+            a = acts[r]
+            hp = hprev[r]
+            hp[...] = state[s]
             a += hp @ w_hh_t
-            if relu:
+            if self.relu:
                 xp.maximum(a, 0, out=a)
             else:
                 xp.tanh(a, out=a)
-            state[:b] = a
-        self.final = (state,)
-        return acts.copy(), state
+            state[s] = a
 
-    def backprop(self, xp, g_out, ds):
+    def forward(self, x, *arrays, **options):
+        out, state = super().forward(x, *arrays, **options)
+        return out.copy(), state  # the caller may write into the output; backward reads the saved one
+
+    def grad_buffers(self, xp):
         acts = self.acts
         slope = (acts > 0).astype(acts.dtype) if self.relu else 1 - acts * acts
         d = xp.empty_like(acts)
-        dh_state = ds[0]
+        return d, d, None, slope
+
+    def backprop(self, xp, g_out, ds, buffers, lo, hi):
+        d, _, _, slope = buffers
+        (dh_state,) = ds
         w_hh = self.w_hh
-        for start, b in reversed(self.steps):
-            dg = d[start:start + b]
+        for r, s in _active(reversed(self.steps), lo, hi):
+            dg = d[r]
             if g_out is None:
-                xp.multiply(dh_state[:b], slope[start:start + b], out=dg)
+                xp.multiply(dh_state[s], slope[r], out=dg)
             else:
-                xp.add(dh_state[:b], g_out[start:start + b], out=dg)
-                dg *= slope[start:start + b]
-            dh_state[:b] = dg @ w_hh
-        return d, d, None
+                xp.add(dh_state[s], g_out[r], out=dg)
+                dg *= slope[r]
+            dh_state[s] = dg @ w_hh
+
+
+class _LSTMStepArrays(Implementation):
+    """An LSTM step's elementwise work in array calls, for NumPy or CuPy."""
+
+    @staticmethod
+    def step(gates, c, cprev, tanh_c, h):
+        """Gates (with the sigmoids' pre-activations halved) to activations in place, the cell ``c`` saved to
+        ``cprev`` and updated, tanh(c) and h = o tanh(c) written."""
+        xp = xp_of(gates)
+        hidden = c.shape[1]
+        h2, h3 = 2 * hidden, 3 * hidden
+        cprev[...] = c
+        xp.tanh(gates, out=gates)
+        _sigmoid_from_tanh_(gates[:, :h2])
+        _sigmoid_from_tanh_(gates[:, h3:])
+        c *= gates[:, hidden:h2]
+        c += gates[:, :hidden] * gates[:, h2:h3]
+        xp.tanh(c, out=tanh_c)
+        xp.multiply(gates[:, h3:], tanh_c, out=h)
+
+    @staticmethod
+    def backward_context(acts, tanh_c):
+        """The activations' derivatives over all steps at once: sigmoid', tanh' of g, and tanh' of c."""
+        xp = xp_of(acts)
+        hidden = tanh_c.shape[1]
+        h2, h3 = 2 * hidden, 3 * hidden
+        slope = acts * (1 - acts)
+        g = acts[:, h2:h3]
+        xp.multiply(g, g, out=slope[:, h2:h3])
+        xp.subtract(1, slope[:, h2:h3], out=slope[:, h2:h3])
+        return slope, 1 - tanh_c * tanh_c
+
+    @staticmethod
+    def step_backward(context, r, dh, dc, acts, tanh_c, cprev, d):
+        """Rows ``r``' gate gradients into ``d`` from dh and the carried cell gradient ``dc`` (updated)."""
+        xp = xp_of(acts)
+        slope, dtanh = context
+        gates, dg = acts[r], d[r]
+        hidden = dc.shape[1]
+        h2, h3 = 2 * hidden, 3 * hidden
+        c_grad = dh * gates[:, h3:]
+        c_grad *= dtanh[r]
+        c_grad += dc
+        xp.multiply(c_grad, gates[:, h2:h3], out=dg[:, :hidden])
+        xp.multiply(c_grad, cprev[r], out=dg[:, hidden:h2])
+        xp.multiply(c_grad, gates[:, :hidden], out=dg[:, h2:h3])
+        xp.multiply(dh, tanh_c[r], out=dg[:, h3:])
+        dg *= slope[r]
+        xp.multiply(c_grad, gates[:, hidden:h2], out=dc)
+
+
+class _CompiledLSTMStep(_LSTMStepArrays):
+    """``rnn_kernels``: each step's elementwise work in one compiled pass, for host float32."""
+
+    name = "compiled"
+    step = staticmethod(rnn_kernels.lstm_forward)
+
+    @staticmethod
+    def applies(x, *arrays, **options):
+        return x.dtype == np.float32 and jit.takes_floats(x)
+
+    @staticmethod
+    def backward_context(acts, tanh_c):
+        return None
+
+    @staticmethod
+    def step_backward(context, r, dh, dc, acts, tanh_c, cprev, d):
+        rnn_kernels.lstm_backward(dh, dc, acts[r], tanh_c[r], cprev[r], d[r])
 
 
 class LSTMLayer(_RecurrentLayer):
     """Gates i, f, g, o (PyTorch's order); c' = f c + i g, h' = o tanh(c'), projected by ``w_hr`` when given.
-    ``extra`` holds tanh(c'), the previous cells, and with a projection the gradients at and values of the
-    unprojected h'."""
+    ``extra`` holds tanh(c'), the previous cells and the unprojected h'."""
 
-    __slots__ = ("final",)
+    __slots__ = ()
     _name = "LstmBackward0"
     num_outputs = 3
     n_states = 2
     chunks = 4
     sigmoid_rows = ((0, 2), (3, 4))
+    implementations = (_CompiledLSTMStep, _LSTMStepArrays)
 
-    def run(self, xp, states, w_hh_t, b_hh, hidden, relu):
-        acts, hprev = self.acts, self.hprev
-        n = acts.shape[0]
-        h_state, c_state = states[0].copy(), states[1].copy()
-        tanh_c = xp.empty((n, hidden), dtype=acts.dtype)
-        cprev = xp.empty_like(tanh_c)
-        out = xp.empty((n, h_state.shape[1]), dtype=acts.dtype)
-        full = xp.empty_like(tanh_c) if self.has_proj else out
+    def setup(self, xp, hidden):
+        n = self.acts.shape[0]
+        tanh_c = xp.empty((n, hidden), dtype=self.acts.dtype)
+        self.out = xp.empty((n, self.final[0].shape[1]), dtype=self.acts.dtype)
+        self.extra = (tanh_c, xp.empty_like(tanh_c), xp.empty_like(tanh_c) if self.has_proj else self.out)
+
+    def run(self, xp, w_hh_t, b_hn, lo, hi):
+        acts, hprev, step, out = self.acts, self.hprev, self._impl.step, self.out
+        h_state, c_state = self.final
+        tanh_c, cprev, full = self.extra
         w_hr_t = self.w_hr.T if self.has_proj else None
-        h2, h3 = 2 * hidden, 3 * hidden
-        for start, b in self.steps:
-            r = slice(start, start + b)
+        for r, s in _active(self.steps, lo, hi):
             gates = acts[r]
             hp = hprev[r]
-            hp[...] = h_state[:b]
-            cp = cprev[r]
-            cp[...] = c_state[:b]
+            hp[...] = h_state[s]
             gates += hp @ w_hh_t
-            xp.tanh(gates, out=gates)
-            _sigmoid_from_tanh_(gates[:, :h2])
-            _sigmoid_from_tanh_(gates[:, h3:])
-            c = c_state[:b]
-            c *= gates[:, hidden:h2]
-            c += gates[:, :hidden] * gates[:, h2:h3]
-            tc = xp.tanh(c, out=tanh_c[r])
-            h = xp.multiply(gates[:, h3:], tc, out=full[r])
+            step(gates, c_state[s], cprev[r], tanh_c[r], full[r])
             if w_hr_t is not None:
-                h = xp.matmul(h, w_hr_t, out=out[r])
-            h_state[:b] = h
-        self.extra = (tanh_c, cprev, full)
-        self.final = (h_state, c_state)
-        return out, h_state, c_state
+                out[r] = full[r] @ w_hr_t  # (not matmul's out=, which NumPy runs without BLAS)
+            h_state[s] = out[r]
 
-    def backprop(self, xp, g_out, ds):
-        acts = self.acts
-        tanh_c, cprev, _ = self.extra
-        hidden = tanh_c.shape[1]
-        h2, h3 = 2 * hidden, 3 * hidden
-        slope = acts * (1 - acts)  # the sigmoids' derivatives; the g gate's is 1 - g^2
-        g = acts[:, h2:h3]
-        xp.multiply(g, g, out=slope[:, h2:h3])
-        xp.subtract(1, slope[:, h2:h3], out=slope[:, h2:h3])
-        dtanh = 1 - tanh_c * tanh_c
-        d = xp.empty_like(acts)
+    def grad_buffers(self, xp):
+        context = self._impl.backward_context(self.acts, self.extra[0])
+        d = xp.empty_like(self.acts)
+        return d, d, xp.empty_like(self.hprev) if self.has_proj else None, context
+
+    def backprop(self, xp, g_out, ds, buffers, lo, hi):
+        d, _, g_full, context = buffers
+        acts, (tanh_c, cprev, _) = self.acts, self.extra
+        step_backward = self._impl.step_backward
         dh_state, dc_state = ds
         w_hh, w_hr = self.w_hh, self.w_hr
-        g_full = xp.empty_like(self.hprev) if self.has_proj else None
-        for start, b in reversed(self.steps):
-            r = slice(start, start + b)
-            gates = acts[r]
-            dg = d[r]
-            dh = dh_state[:b] if g_out is None else dh_state[:b] + g_out[r]
+        for r, s in _active(reversed(self.steps), lo, hi):
+            dh = dh_state[s] if g_out is None else dh_state[s] + g_out[r]
             if g_full is not None:
                 g_full[r] = dh
                 dh = dh @ w_hr
-            dc = dh * gates[:, 3 * hidden:]
-            dc *= dtanh[r]
-            dc += dc_state[:b]
-            xp.multiply(dc, gates[:, h2:h3], out=dg[:, :hidden])
-            xp.multiply(dc, cprev[r], out=dg[:, hidden:h2])
-            xp.multiply(dc, gates[:, :hidden], out=dg[:, h2:h3])
-            xp.multiply(dh, tanh_c[r], out=dg[:, h3:])
-            dg *= slope[r]
-            xp.multiply(dc, gates[:, hidden:h2], out=dc_state[:b])
-            dh_state[:b] = dg @ w_hh
-        return d, d, g_full
+            step_backward(context, r, dh, dc_state[s], acts, tanh_c, cprev, d)
+            dh_state[s] = d[r] @ w_hh
 
 
 class GRULayer(_RecurrentLayer):
     """Gates r, z, n (PyTorch's order): n = tanh(W_in x + b_in + r (W_hn h + b_hn)), h' = n + z (h - n).
     ``extra`` holds W_hn h + b_hn of each step."""
 
-    __slots__ = ("final",)
+    __slots__ = ()
     _name = "GruBackward0"
     num_outputs = 2
     chunks = 3
@@ -244,19 +322,19 @@ class GRULayer(_RecurrentLayer):
         bias[:2 * hidden] += b_hh[:2 * hidden]
         return bias
 
-    def run(self, xp, states, w_hh_t, b_hh, hidden, relu):
-        acts, hprev = self.acts, self.hprev
-        n = acts.shape[0]
-        h_state = states[0].copy()
-        hn = xp.empty((n, hidden), dtype=acts.dtype)
-        out = xp.empty_like(hn)
-        b_hn = None if b_hh is None else b_hh[2 * hidden:]
+    def setup(self, xp, hidden):
+        hn = xp.empty((self.acts.shape[0], hidden), dtype=self.acts.dtype)
+        self.extra = (hn,)
+        self.out = xp.empty_like(hn)
+
+    def run(self, xp, w_hh_t, b_hn, lo, hi):
+        acts, hprev, out, (hn,), (h_state,) = self.acts, self.hprev, self.out, self.extra, self.final
+        hidden = hn.shape[1]
         h2 = 2 * hidden
-        for start, b in self.steps:
-            r = slice(start, start + b)
+        for r, s in _active(self.steps, lo, hi):
             gates = acts[r]
             hp = hprev[r]
-            hp[...] = h_state[:b]
+            hp[...] = h_state[s]
             gh = hp @ w_hh_t
             rz = gates[:, :h2]
             rz += gh[:, :h2]
@@ -273,29 +351,27 @@ class GRULayer(_RecurrentLayer):
             h = xp.subtract(hp, new, out=out[r])
             h *= rz[:, hidden:]
             h += new
-            h_state[:b] = h
-        self.extra = (hn,)
-        self.final = (h_state,)
-        return out, h_state
+            h_state[s] = h
 
-    def backprop(self, xp, g_out, ds):
-        acts, hprev = self.acts, self.hprev
-        (hn,) = self.extra
+    def grad_buffers(self, xp):
+        acts = self.acts
+        h2 = 2 * self.extra[0].shape[1]
+        slope = acts * (1 - acts)
+        new = acts[:, h2:]
+        xp.multiply(new, new, out=slope[:, h2:])
+        xp.subtract(1, slope[:, h2:], out=slope[:, h2:])
+        return xp.empty_like(acts), xp.empty_like(acts), None, slope
+
+    def backprop(self, xp, g_out, ds, buffers, lo, hi):
+        d_in, d_hid, _, slope = buffers
+        acts, hprev, (hn,), (dh_state,) = self.acts, self.hprev, self.extra, ds
         hidden = hn.shape[1]
         h2 = 2 * hidden
-        slope = acts * (1 - acts)
-        nn = acts[:, h2:]
-        xp.multiply(nn, nn, out=slope[:, h2:])
-        xp.subtract(1, slope[:, h2:], out=slope[:, h2:])
-        d_in = xp.empty_like(acts)
-        d_hid = xp.empty_like(acts)
-        dh_state = ds[0]
         w_hh = self.w_hh
-        for start, b in reversed(self.steps):
-            r = slice(start, start + b)
+        for r, s in _active(reversed(self.steps), lo, hi):
             gates = acts[r]
             di, dhd = d_in[r], d_hid[r]
-            dh = dh_state[:b] if g_out is None else dh_state[:b] + g_out[r]
+            dh = dh_state[s] if g_out is None else dh_state[s] + g_out[r]
             z = gates[:, hidden:h2]
             new = gates[:, h2:]
             xp.subtract(hprev[r], new, out=di[:, hidden:h2])
@@ -310,5 +386,4 @@ class GRULayer(_RecurrentLayer):
             xp.multiply(di[:, h2:], gates[:, :hidden], out=dhd[:, h2:])
             dh *= z
             dh += dhd @ w_hh
-            dh_state[:b] = dh
-        return d_in, d_hid, None
+            dh_state[s] = dh

@@ -88,10 +88,10 @@ def test_layer_matches_pytorch(name, kw, dtype, batch_first):
     _check(_maker(name, batch_first=batch_first, **kw), [_rand(3, 2, 4)], dtype=dtype)
 
 
-def _states(name, kw, batch, seed=1):
+def _states(name, kw, batch, seed=1, hidden=5):
     layers = kw.get("num_layers", 1) * (2 if kw.get("bidirectional") else 1)
-    h = _rand(layers, *batch, kw.get("proj_size") or 5, seed=seed)
-    return [h, _rand(layers, *batch, 5, seed=seed + 1)] if name == "LSTM" else [h]
+    h = _rand(layers, *batch, kw.get("proj_size") or hidden, seed=seed)
+    return [h, _rand(layers, *batch, hidden, seed=seed + 1)] if name == "LSTM" else [h]
 
 
 def _with_states(name):
@@ -340,3 +340,31 @@ def test_on_cuda_device(name, fake_cuda):
                        + [p.grad.cpu().numpy() for p in mod.parameters()])
     for a, b in zip(*results, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name, hidden", [("RNN", 256), ("LSTM", 128), ("GRU", 192)])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_batch_split_over_threads(name, hidden, dtype, monkeypatch):
+    """Batches whose steps are large enough are split over the CPU threads (two here), packed sequences of
+    uneven lengths included, with the outputs and gradients of one thread."""
+    from engine.ops import rnn as rnn_ops
+
+    shares = []
+
+    def recording_map(fn, items):
+        shares.append(len(items))
+        return engine.threads.cpu_map(fn, items)
+
+    monkeypatch.setattr(rnn_ops, "cpu_map", recording_map)
+    previous = engine.get_num_threads()
+    engine.set_num_threads(2)
+    try:
+        lengths = sorted(np.random.default_rng(0).integers(1, 7, 32).tolist(), reverse=True)
+        make = lambda m: getattr(m.nn, name)(3, hidden, bidirectional=True)  # noqa: E731
+        x = _rand(32, 6, 3)
+        _check(make, [x, *_states(name, {"bidirectional": True}, (32,), hidden=hidden)],
+               _packed(None, lengths, True), dtype=dtype)
+        _check(make, [x], lambda m, mod, x: mod(x.transpose(0, 1)), dtype=dtype)
+    finally:
+        engine.set_num_threads(previous)
+    assert shares and set(shares) == {2}
