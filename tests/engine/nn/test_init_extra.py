@@ -113,3 +113,21 @@ def test_manual_seed_governs(fn, args):
 def test_orthogonal_of_an_empty_tensor_is_a_no_op():
     t = engine.empty(0, 3)
     assert init.orthogonal_(t) is t
+
+
+@pytest.mark.parametrize("fn, shape, args", [
+    ("orthogonal_", (4, 6), ()), ("sparse_", (6, 4), (0.5,)), ("dirac_", (4, 2, 3, 3), (2,)),
+    ("trunc_normal_", (50, 40), (0.0, 1.0, -0.5, 0.5)), ("trunc_normal_", (50, 40), (0.0, 1.0, 1.5, 2.5)),
+])
+def test_on_the_cupy_stand_in(fake_cuda, fn, shape, args):
+    t = engine.empty(*shape, device="cuda")
+    assert getattr(init, fn)(t, *args) is t and t.device.type == "cuda"
+    w = t.cpu().numpy()
+    if fn == "orthogonal_":
+        np.testing.assert_allclose(w @ w.T, np.eye(4), atol=1e-5)
+    elif fn == "sparse_":
+        assert ((w == 0).sum(axis=0) == 3).all()
+    elif fn == "dirac_":
+        np.testing.assert_array_equal(w, _fill(torch, "dirac_", shape, *args))
+    else:
+        assert w.min() >= args[2] and w.max() <= args[3]
