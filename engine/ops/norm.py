@@ -1,7 +1,9 @@
 """Normalisation layers as single graph nodes with analytic backward: batch_norm, layer_norm, group_norm.
 
 Names, arguments and errors follow ``torch.nn.functional``. Statistics are computed in the input's
-dtype (two passes: the mean, then the mean of squared deviations). Batch norm's per-channel sums
+dtype (in the array code two passes: the mean, then the mean of squared deviations; layer and group
+norm's compiled kernels, ``row_norm_kernels``, take one pass shifted by each row's first value, and
+keep the data in cache between reading and writing it). Batch norm's per-channel sums
 (the mean, the variance, the gradient's sums) go through ``channel_sums`` (``einsum``): two to three
 times faster than reducing over axes (0, 2, 3), with no temporary for products, and as accurate.
 """
@@ -410,11 +412,13 @@ def checked_normalized_shape(name, input, normalized_shape, **params):
     input's trailing sizes and the shapes of the affine ``params`` given, with PyTorch's errors for ``name``."""
     if isinstance(normalized_shape, (int, np.integer)):
         normalized_shape = (normalized_shape,)
-    for pos, s in enumerate(normalized_shape):
-        if not isinstance(s, (int, np.integer)):
-            raise TypeError(f"{name}(): argument 'normalized_shape' (position 2) must be tuple of ints, but found "
-                            f"element of type {type(s).__name__} at pos {pos}")
-    ns = tuple(int(s) for s in normalized_shape)
+    ns = tuple(normalized_shape)
+    for pos, s in enumerate(ns):
+        if s.__class__ is not int:
+            if not isinstance(s, (int, np.integer)):
+                raise TypeError(f"{name}(): argument 'normalized_shape' (position 2) must be tuple of ints, but "
+                                f"found element of type {type(s).__name__} at pos {pos}")
+            ns = tuple(int(s) for s in ns)
     if not ns:
         raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one "
                            "element, but got normalized_shape = []")

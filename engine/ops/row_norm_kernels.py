@@ -3,7 +3,7 @@ values, or a sample's group of channels) is read and written while it sits in ca
 is one read and one write of the data, and the backward pass one read of ``g`` and ``x`` and one write.
 Threads take shares of the rows. The moments take one pass, shifted by the row's first value; row sums run
 in the input's dtype (vectorised lanes), their totals over a group's channels and the parameters' gradient
-sums in float64. Measurements: bench/NOTES.md.
+sums in float64.
 """
 
 import functools
@@ -160,13 +160,13 @@ def layer_forward(x, w, b, m, eps):
     """Layer norm of ``x`` over rows of its last ``m`` values: (y shaped like x, row means, row invstds)."""
     rows = _contiguous(x).reshape(-1, m)
     dt = x.dtype
-    y = np.empty(rows.shape, dtype=dt)
+    y = np.empty(x.shape, dtype=dt)  # the output owns its memory (not a view of a (rows, m) array)
     mean = np.empty(rows.shape[0], dtype=dt)
     invstd = np.empty(rows.shape[0], dtype=dt)
     kernel = _kernels()[0]
-    args = (rows, _vector(w, m, dt, 1), _vector(b, m, dt, 0), dt.type(eps), y, mean, invstd)
+    args = (rows, _vector(w, m, dt, 1), _vector(b, m, dt, 0), dt.type(eps), y.reshape(rows.shape), mean, invstd)
     cpu_map(lambda part: kernel(*args, *part), cpu_shares(rows.shape[0], x.size))
-    return y.reshape(x.shape), mean, invstd
+    return y, mean, invstd
 
 
 def layer_backward(g, x, mean, invstd, w, need_x, need_params):
@@ -174,15 +174,16 @@ def layer_backward(g, x, mean, invstd, w, need_x, need_params):
     m = x.size // mean.size if mean.size else 1
     rows, grows = _contiguous(x).reshape(-1, m), _contiguous(g).reshape(-1, m)
     dt = x.dtype
-    gx = np.empty(rows.shape if need_x else (0, m), dtype=dt)
+    gx = np.empty(x.shape, dtype=dt) if need_x else None  # owning its memory, autograd's .grad can take it
+    out = gx.reshape(rows.shape) if need_x else np.empty((0, m), dtype=dt)
     shares = cpu_shares(rows.shape[0], x.size)
     parts = np.zeros((len(shares), 2, m if need_params else 0))
     kernel = _kernels()[1]
     wv = _vector(w, m, dt, 1)
-    cpu_map(lambda k: kernel(grows, rows, mean, invstd, wv, gx, parts[k, 0], parts[k, 1], *shares[k]),
+    cpu_map(lambda k: kernel(grows, rows, mean, invstd, wv, out, parts[k, 0], parts[k, 1], *shares[k]),
             range(len(shares)))
-    sums = parts.sum(0) if need_params else None
-    return (gx.reshape(x.shape) if need_x else None), sums
+    sums = (parts[0] if len(shares) == 1 else parts.sum(0)) if need_params else None
+    return gx, sums
 
 
 def group_forward(x, w, b, groups, eps):
@@ -191,22 +192,23 @@ def group_forward(x, w, b, groups, eps):
     n, c = x.shape[0], x.shape[1]
     x3, flat = xc.reshape(n, c, -1), xc.reshape(n * groups, -1)
     dt = x.dtype
-    y = np.empty(x3.shape, dtype=dt)
+    y = np.empty(x.shape, dtype=dt)
     mean = np.empty(n * groups, dtype=dt)
     invstd = np.empty(n * groups, dtype=dt)
     kernel = _kernels()[2]
-    args = (x3, flat, _vector(w, c, dt, 1), _vector(b, c, dt, 0), dt.type(eps), y, mean, invstd)
+    args = (x3, flat, _vector(w, c, dt, 1), _vector(b, c, dt, 0), dt.type(eps), y.reshape(x3.shape), mean, invstd)
     cpu_map(lambda part: kernel(*args, *part), cpu_shares(n * groups, x.size))
-    return y.reshape(x.shape), mean, invstd
+    return y, mean, invstd
 
 
 def group_backward(g, x, mean, invstd, w, groups, need_x):
     """(gx shaped like x or None, per-(sample, channel) float64 sums of g and of g * (x - mean)) of group norm."""
     n, c = x.shape[0], x.shape[1]
     x3, g3 = _contiguous(x).reshape(n, c, -1), _contiguous(g).reshape(n, c, -1)
-    gx = np.empty(x3.shape if need_x else (0, 0, 0), dtype=x.dtype)
+    gx = np.empty(x.shape, dtype=x.dtype) if need_x else None
+    out = gx.reshape(x3.shape) if need_x else np.empty((0, 0, 0), dtype=x.dtype)
     gsum, gdot = np.empty((n, c)), np.empty((n, c))
     kernel = _kernels()[3]
-    args = (g3, x3, mean, invstd, _vector(w, c, x.dtype, 1), gx, gsum, gdot)
+    args = (g3, x3, mean, invstd, _vector(w, c, x.dtype, 1), out, gsum, gdot)
     cpu_map(lambda part: kernel(*args, *part), cpu_shares(mean.size, x.size))
-    return (gx.reshape(x.shape) if need_x else None), gsum, gdot
+    return gx, gsum, gdot
