@@ -129,7 +129,9 @@ class GridSample(Op):
     saves = 1
 
     def forward(self, x, grid, mode="bilinear", padding_mode="zeros", align_corners=False):
-        n, c = x.shape[:2]
+        dtype, (n, c) = x.dtype, x.shape[:2]
+        if dtype.itemsize < 4:  # half precisions sample in float32 and round, as PyTorch's opmath does
+            x, grid = x.astype(np.float32), grid.astype(np.float32)
         self.index, self.weights, self.derivs = _taps(grid, x.shape[2:], mode, padding_mode, align_corners)
         self.rows, self.shape = _rows(x), x.shape
         values = self._tap_values()
@@ -137,7 +139,7 @@ class GridSample(Op):
         out = values[:, :, 0] * taps[:, :, 0]
         for k in range(1, taps.shape[2]):
             out += values[:, :, k] * taps[:, :, k]
-        return out.transpose(0, 2, 1).reshape(n, c, *grid.shape[1:-1])
+        return out.transpose(0, 2, 1).reshape(n, c, *grid.shape[1:-1]).astype(dtype, copy=False)
 
     def _tap_values(self):
         """(N, points, taps, C): the input's channels at every tap (zero weight marks those outside)."""
@@ -151,16 +153,17 @@ class GridSample(Op):
         xp = xp_of(g)
         n, c = self.shape[:2]
         index, weights = self.index, self.weights
+        dtype, g = g.dtype, g.astype(weights.dtype, copy=False)
         full = xp.broadcast_to(index[:, None], (n, c, *index.shape[1:])).reshape(n, c, -1, 1)
         flat_shape = (n, c, math.prod(self.shape[2:]), 1)
         gx = _plane_scatter((g[..., None] * weights[:, None]).reshape(full.shape), full, flat_shape)
-        gx = gx.reshape(self.shape)
+        gx = gx.reshape(self.shape).astype(dtype, copy=False)
         if self.derivs is None:
-            return gx, xp.zeros((*index.shape[:-1], len(self.shape) - 2), dtype=g.dtype)
+            return gx, xp.zeros((*index.shape[:-1], len(self.shape) - 2), dtype=dtype)
         rows_g = g.reshape(n, c, -1).transpose(0, 2, 1)[:, :, None, :]  # (N, points, 1, C)
         per_tap = (self._tap_values() * rows_g).sum(axis=-1).reshape(index.shape)
         ggrid = xp.stack([(per_tap * d).sum(axis=-1) for d in self.derivs], axis=-1)
-        return gx, ggrid.astype(g.dtype, copy=False)
+        return gx, ggrid.astype(dtype, copy=False)
 
 
 class GridSample3d(GridSample):

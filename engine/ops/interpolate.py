@@ -122,8 +122,9 @@ def _matrix(mode, size, out, scale, align_corners, dtype_name, antialias=False):
 
 
 def _along_axes(x, mats):
-    """``x`` with its trailing ``len(mats)`` axes each multiplied by its matrix (None: left as is)."""
-    first = x.ndim - len(mats)
+    """``x`` with its trailing ``len(mats)`` axes each multiplied by its matrix (None: left as is), in ``x``'s dtype
+    (half-precision inputs meet float32 matrices, so they accumulate in float32 as PyTorch's do, then round)."""
+    dtype, first = x.dtype, x.ndim - len(mats)
     for i in reversed(range(len(mats))):
         m = mats[i]
         if m is None:
@@ -133,7 +134,7 @@ def _along_axes(x, mats):
         pre, n, post = math.prod(shape[:axis]), shape[axis], math.prod(shape[axis + 1:])
         y = x.reshape(pre, n) @ m.T if post == 1 else m @ x.reshape(pre, n, post)
         x = y.reshape(*shape[:axis], m.shape[0], *shape[axis + 1:])
-    return x
+    return x if x.dtype == dtype else x.astype(dtype)
 
 
 def _along_axes_adjoint(g, mats, shape):
@@ -261,7 +262,8 @@ def _plan(shape, dtype, size, scale_factor, mode, align_corners, recompute_scale
     _check_sizes(shape, out)
     if dtype.kind not in FLOAT_KINDS:
         raise NotImplementedError(f'"upsample_{mode}{len(shape) - 2}d" not implemented for \'{legacy_name(dtype)}\'')
-    mats = tuple(_matrix(mode, n, o, s, align_corners, dtype.name, bool(antialias))
+    precision = dtype.name if dtype.itemsize >= 4 else "float32"  # PyTorch's opmath type for half precisions
+    mats = tuple(_matrix(mode, n, o, s, align_corners, precision, bool(antialias))
                  for n, o, s in zip(shape[2:], out, scales))
     return _op_class(mode, len(shape) - 2, bool(antialias)), mats
 

@@ -76,3 +76,23 @@ def test_backward_is_not_differentiable_again():
     (gx,) = engine.autograd.grad(out, (x,), create_graph=True)
     with pytest.raises(RuntimeError):
         engine.autograd.grad(gx.sum(), (x,))
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("mode", ["nearest", "bilinear", "bicubic"])
+def test_half_precision_samples_in_float32(mode, dtype):
+    """The result keeps the dtype and equals the float32 computation on the same rounded values, rounded once
+    (PyTorch's half-precision kernels round every step, so their grid gradients drift further)."""
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((2, 3, 5, 6)).astype(np.float32)
+    g = (rng.random((2, 4, 3, 2)) * 2.4 - 1.2).astype(np.float32)
+    half = getattr(engine, dtype)
+    ex, eg = engine.tensor(x).to(half).requires_grad_(), engine.tensor(g).to(half).requires_grad_()
+    rx, rg = ex.detach().float().requires_grad_(), eg.detach().float().requires_grad_()
+    out, ref = grid_sample(ex, eg, mode=mode, align_corners=False), grid_sample(rx, rg, mode=mode, align_corners=False)
+    assert out.dtype == half
+    np.testing.assert_array_equal(out.detach().float().numpy(), ref.detach().to(half).float().numpy())
+    out.float().sum().backward()
+    ref.sum().backward()
+    assert ex.grad.dtype == half and eg.grad.dtype == half
+    np.testing.assert_array_equal(eg.grad.float().numpy(), rg.grad.to(half).float().numpy())

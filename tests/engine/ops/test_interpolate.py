@@ -79,3 +79,20 @@ def test_deprecated_spellings_warn_and_match_pytorch(name):
     with pytest.warns(UserWarning):
         theirs = getattr(torch.nn.functional, name)(torch.tensor(x), scale_factor=2)
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("mode", ["nearest", "bilinear", "bicubic"])
+def test_half_precision_keeps_its_dtype_and_accumulates_in_float32(mode, dtype):
+    x = np.random.default_rng(5).standard_normal((2, 3, 5, 5)).astype(np.float32)
+    ex = engine.tensor(x).to(getattr(engine, dtype)).requires_grad_()
+    tx = torch.tensor(x).to(getattr(torch, dtype)).requires_grad_()
+    e = interpolate(ex, scale_factor=1.6, mode=mode)
+    t = torch.nn.functional.interpolate(tx, scale_factor=1.6, mode=mode)
+    assert str(e.dtype) == str(t.dtype)
+    e.float().square().sum().backward()
+    t.float().square().sum().backward()
+    assert str(ex.grad.dtype) == str(tx.grad.dtype)
+    ulp = 2.0 ** -7 if dtype == "bfloat16" else 2.0 ** -10  # one rounding apart at most, relative
+    np.testing.assert_allclose(e.float().detach().numpy(), t.float().detach().numpy(), rtol=2 * ulp, atol=2 * ulp)
+    np.testing.assert_allclose(ex.grad.float().numpy(), tx.grad.float().numpy(), rtol=4 * ulp, atol=4 * ulp)
