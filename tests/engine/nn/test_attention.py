@@ -238,3 +238,21 @@ def test_bfloat16_accumulates_in_float32():
         causal = m.nn.functional.scaled_dot_product_attention(*(m.tensor(x),) * 3, is_causal=True)
         errors.append(np.abs(out.float().detach().numpy() - causal.numpy()).max())
     assert errors[0] <= 2 * errors[1] + 1e-3, errors
+
+
+@pytest.mark.parametrize("masks", [(), ("attn",), ("padding",), ("attn", "padding"), ("attn3d", "padding")])
+def test_merge_masks(masks):
+    x, pad = _x(2, 4, 8), RNG.standard_normal((2, 4)).astype(np.float32)
+    attn = RNG.standard_normal((4, 4)).astype(np.float32)
+    attn3d = RNG.standard_normal((4, 4, 4)).astype(np.float32)
+    results = []
+    for m in (engine, torch):
+        mod = m.nn.MultiheadAttention(8, 2, batch_first=True)
+        a = m.tensor(attn3d) if "attn3d" in masks else m.tensor(attn) if "attn" in masks else None
+        merged, kind = mod.merge_masks(a, m.tensor(pad) if "padding" in masks else None, m.tensor(x))
+        results.append((None if merged is None else merged.numpy(), kind))
+    assert results[0][1] == results[1][1]
+    if results[1][0] is None:
+        assert results[0][0] is None
+    else:
+        np.testing.assert_allclose(results[0][0], results[1][0])
