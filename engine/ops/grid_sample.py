@@ -30,7 +30,7 @@ _ALIGN_WARNING = ("Default grid_sample and affine_grid behavior has changed to a
 
 def _clip(x, size):
     """PyTorch's ``clip_coordinates_set_grad``: ``x`` clipped to [0, size - 1] and its derivative."""
-    return x.clip(0, size - 1), (x > 0) & (x < size - 1)
+    return x.clip(0, size - 1), ((x > 0) & (x < size - 1)).astype(x.dtype)
 
 
 def _reflect(x, twice_low, twice_high):
