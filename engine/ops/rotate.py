@@ -3,7 +3,7 @@
 from ..tensor import wrap_dim
 from .convert import clone
 from .op import Op, xp_of
-from .shape import flip, transpose
+from .shape import flip, reversed_view
 
 
 class Roll(Op):
@@ -34,6 +34,33 @@ def roll(input, shifts, dims=None):
     return Roll.apply(input, shifts=tuple(int(s) for s in shifts), axes=axes)
 
 
+def _rotated(a, k, d0, d1, copy=False):
+    """Array ``a`` turned ``k`` (0 to 3) quarter turns from ``d0`` towards ``d1``, as PyTorch lays it out: the
+    flipped array (copied with ``copy``), transposed for an odd ``k``."""
+    out = reversed_view(a, ((), (d1,), (d0, d1), (d0,))[k])
+    if copy:
+        out = out.copy()
+    return out.swapaxes(d0, d1) if k % 2 else out
+
+
+class Rot90(Op):
+    """One node for PyTorch's flip-and-transpose; backward turns the gradient back."""
+
+    __slots__ = ("dims", "k")
+    _name = "Rot90Backward0"
+    saves_tensors = False
+
+    def forward(self, x, k=1, dims=(0, 1)):
+        self.k, self.dims = k, dims
+        return _rotated(x, k, *dims, copy=True)
+
+    def backward(self, g):
+        return (_rotated(g, -self.k % 4, *self.dims),)
+
+    def backward_graph(self, g):
+        return (Rot90.apply(g, k=-self.k % 4, dims=self.dims),)
+
+
 def rot90(input, k=1, dims=(0, 1)):
     dims = tuple(dims)
     if len(dims) != 2:
@@ -44,14 +71,7 @@ def rot90(input, k=1, dims=(0, 1)):
     d0, d1 = (wrap_dim(d, ndim) for d in dims)
     if d0 == d1:
         raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {dims[0]} and dim1 = {dims[1]}")
-    k %= 4
-    if k == 1:
-        return transpose(flip(input, (d1,)), d0, d1)
-    if k == 2:
-        return flip(input, (d0, d1))
-    if k == 3:
-        return transpose(flip(input, (d0,)), d0, d1)
-    return clone(input)
+    return Rot90.apply(input, k=k % 4, dims=(d0, d1))
 
 
 def fliplr(input):

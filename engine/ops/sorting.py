@@ -22,6 +22,7 @@ from .op import Op, compute, xp_of
 from .reduce import constant
 from .scatter import scatter
 from .search_kernels import search_lines
+from .shape import reversed_view
 
 
 def _argsort(x, axis, descending=False):
@@ -31,12 +32,7 @@ def _argsort(x, axis, descending=False):
         return _keyed_argsort(x, axis, descending)
     if not descending:
         return x.argsort(axis=axis, kind="stable")
-    return n - 1 - _reversed(_reversed(x, axis).argsort(axis=axis, kind="stable"), axis)
-
-
-def _reversed(a, axis):
-    """``a`` reversed along ``axis``: a view by basic slicing (``xp.flip`` costs a Python-level axis check)."""
-    return a[(slice(None),) * axis + (slice(None, None, -1),)]
+    return n - 1 - reversed_view(reversed_view(x, (axis,)).argsort(axis=axis, kind="stable"), (axis,))
 
 
 # Elements in all, not per line: below, the keys' fixed cost (~15 us) outweighs what the faster sort saves
