@@ -1,6 +1,6 @@
 """Compiled CPU kernels (numba) for one float32 LSTM time step's elementwise work, forward and backward: one
 pass over the step's rows where the array code makes about ten NumPy calls (each a few microseconds at 64 x 128),
-which in a Python loop over time steps cost as much as the step's matmul. Measurements: bench/NOTES.md.
+which in a Python loop over time steps cost as much as the step's matmul.
 
 The gate pre-activations arrive with the sigmoid gates' halved (``ops.rnn`` folds the halving into the weights),
 so a sigmoid is ``0.5 * tanh(x) + 0.5``. numba has no vector tanh here (no SVML), and a scalar libm call per

@@ -315,13 +315,34 @@ def test_gradcheck_packed_bidirectional():
     assert engine.autograd.gradcheck(fn, (x, h, c, *params))
 
 
-def test_double_backward_is_refused():
-    """First derivatives with create_graph are right; differentiating them again raises PyTorch's kind of error."""
-    gru = engine.nn.GRU(2, 3).double()
-    x = engine.tensor(_rand(3, 1, 2), requires_grad=True)
-    (g,) = engine.autograd.grad(gru(x)[0].sum(), x, create_graph=True)
-    with pytest.raises(RuntimeError, match="cannot be differentiated again"):
-        g.sum().backward()
+@pytest.mark.parametrize("name, kw", CONFIGS, ids=CONFIG_IDS)
+def test_double_backward_matches_pytorch(name, kw):
+    """A gradient taken with create_graph differentiated again: the layer's graph recomputed per step."""
+    emod, tmod = _pair(_maker(name, **kw))
+    x = _rand(3, 2, 4)
+    results = []
+    for m, mod in ((engine, emod), (torch, tmod)):
+        xt = m.tensor(x, requires_grad=True)
+        out, hidden = mod(xt)
+        hidden = hidden if isinstance(hidden, tuple) else (hidden,)
+        loss = (out * out).sum() + sum((h * h * h).sum() for h in hidden)
+        (g,) = m.autograd.grad(loss, xt, create_graph=True)
+        (g * g).sum().backward()
+        results.append([g.detach().numpy(), xt.grad.numpy()] + [p.grad.numpy() for p in mod.parameters()])
+    for ours, theirs in zip(*results, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12)
+
+
+def test_gradgradcheck_packed():
+    gru = engine.nn.GRU(2, 3, bidirectional=True).double()
+    x = engine.tensor(_rand(4, 2), requires_grad=True)
+    h = engine.tensor(_rand(2, 2, 3, seed=1), requires_grad=True)
+
+    def fn(x, h, *_):
+        out, hn = gru(eru.PackedSequence(x, engine.tensor([2, 1, 1])), h)
+        return out.data, hn
+
+    assert engine.autograd.gradgradcheck(fn, (x, h, *gru.parameters()))
 
 
 @pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
