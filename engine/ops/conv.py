@@ -235,15 +235,13 @@ class _Depthwise(Implementation):
     def forward(node, x, w, b=None, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1), groups=1):
         node.w, node.x = w, x
         node.geom = geom = _geometry(x.shape, w.shape, stride, pads, dilation, groups)
-        node.wide = conv_depthwise.Phases(x.shape, stride, pads, dilation, geom[1])
-        return conv_depthwise.forward(x, w, b, node.wide, stride, dilation)
+        node.wide = conv_depthwise.Phases(x.shape, w.shape[2:], stride, pads, dilation, geom[1])
+        return conv_depthwise.forward(x, w, b, node.wide)
 
     @staticmethod
     def backward(node, g):
-        stride, dilation = node.geom[2], node.geom[4]
-
         def fast(need_x, need_w):
-            return (*conv_depthwise.backward(g, node.x, node.w, node.wide, stride, dilation, need_x, need_w), None)
+            return (*conv_depthwise.backward(g, node.x, node.w, node.wide, need_x, need_w), None)
 
         return _full_width_grads(node, g, node.x, fast)
 

@@ -21,17 +21,23 @@ from . import jit
 
 
 class Phases:
-    """The phase layout of a call: sizes of each plane's buffer, and the geometry the kernels take."""
+    """The phase layout of a call, as the kernels take it: where each input row's phase row starts
+    (``rows``), where each kernel row's taps start reading (``taps``), the left padding, the size of a phase
+    plane, the phase width and the size of a plane's buffer (its phases, then a row of slack for the wrapped
+    reads of the last row)."""
 
-    __slots__ = ("args", "shape", "size")
+    __slots__ = ("args", "compiled", "out_hw", "shape")
 
-    def __init__(self, shape, stride, pads, dilation, out_hw):
+    def __init__(self, shape, kernel, stride, pads, dilation, out_hw):
         (sh, sw), (pt, pb, pl, pr) = stride, pads
-        self.shape = shape
+        self.compiled = (kernel[1], sw, dilation[1])  # the constants ``_kernels`` compiles for
         hp2 = -(-(shape[2] + pt + pb) // sh)
         wp2 = -(-(shape[3] + pl + pr) // sw)
-        self.size = sh * sw * hp2 * wp2 + wp2  # the phases, then a row of slack for wrapped reads
-        self.args = (pt, pl, sh, dilation[0], hp2, wp2, out_hw[0], out_hw[1])
+        rows = np.arange(pt, pt + shape[2])
+        taps = np.arange(kernel[0]) * dilation[0]
+        self.shape, self.out_hw = shape, out_hw
+        self.args = (((rows % sh) * sw * hp2 + rows // sh) * wp2, ((taps % sh) * sw * hp2 + taps // sh) * wp2, pl,
+                     hp2 * wp2, wp2, sh * sw * hp2 * wp2 + wp2)
 
 
 @functools.cache
@@ -42,50 +48,47 @@ def _kernels(kw, sw, dw):
     flags = set(jit.FLAGS)
 
     @njit(nogil=True, fastmath=flags, cache=True)
-    def fill(plane, buf, pt, pl, sh, hp2, wp2):
+    def fill(plane, buf, rows, pl, ph):
         """``plane`` (H, W) into the interior of phase buffer ``buf``, whose padding is never written (zeroed
-        once, it serves every plane). Loops over slices: NumPy-style slice assignment costs about 80 ns a row
-        in numba, more than the row's copy."""
+        once, it serves every plane); ``rows[y]`` is where row ``y``'s phase row starts. Loops over slices:
+        NumPy-style slice assignment costs about 80 ns a row in numba, more than the row's copy."""
         h, wd = plane.shape
-        for y in range(h):
-            py = y + pt
-            row = ((py % sh) * sw * hp2 + py // sh) * wp2
-            line = plane[y]
-            for pc in range(sw):
-                x0 = (pc - pl) % sw
-                start = row + pc * hp2 * wp2 + (x0 + pl) // sw
-                dst = buf[start:start + (wd - x0 + sw - 1) // sw]
-                for m in range(dst.size):
+        for pc in range(sw):
+            x0 = (pc - pl) % sw
+            start = pc * ph + (x0 + pl) // sw
+            count = (wd - x0 + sw - 1) // sw
+            for y in range(h):
+                line = plane[y]
+                dst = buf[rows[y] + start:rows[y] + start + count]
+                for m in range(count):
                     dst[m] = line[x0 + m * sw]
 
     @njit(nogil=True, fastmath=flags, cache=True)
-    def unfill(buf, plane, pt, pl, sh, hp2, wp2):
+    def unfill(buf, plane, rows, pl, ph):
         """The inverse of ``fill``: ``plane`` (H, W) from the interior of phase buffer ``buf``."""
         h, wd = plane.shape
-        for y in range(h):
-            py = y + pt
-            row = ((py % sh) * sw * hp2 + py // sh) * wp2
-            line = plane[y]
-            for pc in range(sw):
-                x0 = (pc - pl) % sw
-                start = row + pc * hp2 * wp2 + (x0 + pl) // sw
-                src = buf[start:start + (wd - x0 + sw - 1) // sw]
-                for m in range(src.size):
+        for pc in range(sw):
+            x0 = (pc - pl) % sw
+            start = pc * ph + (x0 + pl) // sw
+            count = (wd - x0 + sw - 1) // sw
+            for y in range(h):
+                line = plane[y]
+                src = buf[rows[y] + start:rows[y] + start + count]
+                for m in range(count):
                     line[x0 + m * sw] = src[m]
 
     @njit(nogil=True, fastmath=flags, cache=True)
-    def forward(x, w, bias, out, p0, p1, pt, pl, sh, dh, hp2, wp2, oh, ow):
+    def forward(x, w, bias, out, p0, p1, rows, taps, pl, ph, wp2, size):
         """out (N, C*M, oh, ow) for planes p0:p1 of x (N, C, H, W); w (C*M, kh, kw)."""
         c_in = x.shape[1]
         mult, kh = w.shape[0] // c_in, w.shape[1]
-        ph = hp2 * wp2
-        size = sh * sw * ph + wp2
+        oh, ow = out.shape[2], out.shape[3]
         length = oh * wp2
         acc = np.empty(length, x.dtype)
         buf = np.zeros(size, x.dtype)
         for p in range(p0, p1):
             n, c = p // c_in, p % c_in
-            fill(x[n, c], buf, pt, pl, sh, hp2, wp2)
+            fill(x[n, c], buf, rows, pl, ph)
             for m in range(mult):
                 k = c * mult + m
                 bk = bias[k]
@@ -93,7 +96,7 @@ def _kernels(kw, sw, dw):
                     acc[t] = bk
                 for i in range(kh):
                     wr = w[k, i]
-                    src = buf[((i * dh) % sh * sw * hp2 + (i * dh) // sh) * wp2:]
+                    src = buf[taps[i]:]
                     for t in range(length):
                         a = acc[t]
                         for j in range(kw):
@@ -106,14 +109,13 @@ def _kernels(kw, sw, dw):
                         line[q] = run[q]
 
     @njit(nogil=True, fastmath=flags, cache=True)
-    def backward(g, w, x, gx, gw, p0, p1, pt, pl, sh, dh, hp2, wp2, oh, ow):
+    def backward(g, w, x, gx, gw, p0, p1, rows, taps, pl, ph, wp2, size):
         """Planes p0:p1's input gradient into gx (N, C, H, W) and their weight gradient added to gw
         (C*M, kh, kw), from g (N, C*M, oh, ow) and the input x; a gradient array of size 0 is not wanted."""
         c_in = x.shape[1]
         mult, kh = w.shape[0] // c_in, w.shape[1]
         need_x, need_w = gx.size > 0, gw.size > 0
-        ph = hp2 * wp2
-        size = sh * sw * ph + wp2
+        oh, ow = g.shape[2], g.shape[3]
         length = oh * wp2
         gwide = np.zeros(length, g.dtype)  # the dropped columns stay zero
         buf = np.zeros(size, g.dtype)
@@ -122,7 +124,7 @@ def _kernels(kw, sw, dw):
         for p in range(p0, p1):
             n, c = p // c_in, p % c_in
             if need_w:
-                fill(x[n, c], buf, pt, pl, sh, hp2, wp2)
+                fill(x[n, c], buf, rows, pl, ph)
             for q in range(size):
                 gbuf[q] = 0
             for m in range(mult):
@@ -134,7 +136,7 @@ def _kernels(kw, sw, dw):
                         run[q] = line[q]
                 for i in range(kh):
                     for j in range(kw):
-                        s = (((i * dh) % sh * sw + (j * dw) % sw) * hp2 + (i * dh) // sh) * wp2 + (j * dw) // sw
+                        s = taps[i] + (j * dw) % sw * ph + (j * dw) // sw
                         if need_w:
                             src = buf[s:s + length]
                             a = zero
@@ -147,7 +149,7 @@ def _kernels(kw, sw, dw):
                             for t in range(length):
                                 dst[t] += v * gwide[t]
             if need_x:
-                unfill(gbuf, gx[n, c], pt, pl, sh, hp2, wp2)
+                unfill(gbuf, gx[n, c], rows, pl, ph)
 
     return forward, backward
 
@@ -156,28 +158,28 @@ def _shares(planes, macs):
     return cpu_shares(planes, macs, PRODUCT_MIN_MACS)
 
 
-def forward(x, w, b, phases, stride, dilation):
+def forward(x, w, b, phases):
     """The output (N, C*M, oh, ow)."""
     n, c = x.shape[:2]
     k, _, kh, kw = w.shape
-    oh, ow = phases.args[6:]
+    oh, ow = phases.out_hw
     x = np.ascontiguousarray(x)
     weight = np.ascontiguousarray(w.reshape(k, kh, kw))
     bias = np.zeros(k, x.dtype) if b is None else np.ascontiguousarray(b)
     out = np.empty((n, k, oh, ow), dtype=x.dtype)
-    run = _kernels(kw, stride[1], dilation[1])[0]
+    run = _kernels(*phases.compiled)[0]
     cpu_map(lambda part: run(x, weight, bias, out, *part, *phases.args), _shares(n * c, out.size * kh * kw))
     return out
 
 
-def backward(g, x, w, phases, stride, dilation, need_x, need_w):
+def backward(g, x, w, phases, need_x, need_w):
     """(input gradient or None, weight gradient or None) from the output gradient ``g`` and the input ``x``."""
     n, c = phases.shape[:2]
     k, _, kh, kw = w.shape
     g, x = np.ascontiguousarray(g), np.ascontiguousarray(x)
     weight = np.ascontiguousarray(w.reshape(k, kh, kw))
     gx = np.empty(phases.shape if need_x else (0, c, 0, 0), dtype=g.dtype)
-    run = _kernels(kw, stride[1], dilation[1])[1]
+    run = _kernels(*phases.compiled)[1]
 
     def share(part):
         gw = np.zeros((k, kh, kw) if need_w else (0, 0, 0), dtype=g.dtype)

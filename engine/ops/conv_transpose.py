@@ -13,6 +13,7 @@ from .conv import (
     _batch_first,
     _check_groups,
     _check_options,
+    _columns,
     _convolve,
     _convolved,
     _dims,
@@ -22,7 +23,7 @@ from .conv import (
     _needs,
     _out_grad_rows,
     _pair,
-    _weight_grad_of,
+    _weight_grad,
 )
 from .op import Op, xp_of
 
@@ -42,9 +43,17 @@ class ConvTranspose2d(Op):
         return out
 
     def backward(self, g):
+        """The input's gradient is the convolution of ``g``, the weight's that convolution's weight gradient
+        for output gradient ``x``: both multiply ``g``'s column matrix, built once."""
         need_x, need_w, need_b = _needs(self)
-        gx = _batch_first(_convolve(g, self.w, self.geom)[0], self.geom) if need_x else None
-        gw = _weight_grad_of(g, self.x, self.w.shape, self.geom) if need_w else None
+        gx = gw = None
+        if need_x:
+            rows, col = _convolve(g, self.w, self.geom)
+            gx = _batch_first(rows, self.geom)
+        elif need_w:
+            col = _columns(g, self.geom, self.w.shape[2:])
+        if need_w:
+            gw = _weight_grad(_out_grad_rows(self.x), col, self.geom[5]).reshape(self.w.shape)
         return _grads(self, gx, gw, channel_sum(g) if need_b else None)
 
     def backward_graph(self, g):
