@@ -4,7 +4,7 @@ which in a Python loop over time steps cost as much as the step's matmul.
 
 The gate pre-activations arrive with the sigmoid gates' halved (``ops.rnn`` folds the halving into the weights),
 so a sigmoid is ``0.5 * tanh(x) + 0.5``. numba has no vector tanh here (no SVML), and a scalar libm call per
-element is ten times slower than NumPy's; ``_tanh`` is a clamped rational approximation (Eigen's float tanh,
+element is ten times slower than NumPy's; ``tanh`` below is a clamped rational approximation (Eigen's float tanh,
 within 3e-7 of the exact value, NaN kept) that LLVM vectorises, with ``error_model="numpy"`` so the division
 carries no zero check.
 """
