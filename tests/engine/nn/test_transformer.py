@@ -193,3 +193,24 @@ def test_dropout_in_training():
     assert not np.allclose(a.detach().numpy(), b.detach().numpy())
     layer.eval()
     np.testing.assert_array_equal(layer(x).detach().numpy(), layer(x).detach().numpy())
+
+
+def test_transformer_on_fake_gpu_matches_cpu(fake_cuda):
+    """The whole model (attention with causal and padding masks) on the CuPy stand-in gives the CPU's outputs and
+    gradients: masks and every intermediate are made on the device; with dropout, its masks are drawn there."""
+    src, tgt, pad = engine.tensor(_x(*SRC)), engine.tensor(_x(*TGT)), engine.tensor(PAD)
+    results = []
+    for dev in ("cpu", "cuda"):
+        engine.manual_seed(0)
+        model = engine.nn.Transformer(8, 2, 1, 1, 16, dropout=0.0).to(dev)
+        mask = model.generate_square_subsequent_mask(4, device=dev)
+        out = model(src.to(dev), tgt.to(dev), tgt_mask=mask, src_key_padding_mask=pad.to(dev))
+        assert out.device.type == dev
+        out.square().sum().backward()
+        results.append([out.detach().cpu().numpy()] + [p.grad.cpu().numpy() for p in model.parameters()])
+    for ours, theirs in zip(*results, strict=True):  # (the CPU takes compiled kernels, the stand-in NumPy's)
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)
+    for layer in (*model.encoder.layers, *model.decoder.layers):
+        layer.self_attn.dropout = 0.5
+    dropped = model(src.to("cuda"), tgt.to("cuda"), tgt_mask=mask, src_key_padding_mask=pad.to("cuda"))
+    assert dropped.device.type == "cuda" and not np.allclose(dropped.detach().cpu().numpy(), results[1][0])
