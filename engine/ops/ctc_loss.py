@@ -15,7 +15,7 @@ from .. import dtypes
 from ..backend import CPU, Implementation, transfer
 from ..tensor import Tensor
 from . import ctc_kernels, jit
-from .loss import _reduction
+from .loss import _reduction, reduce_loss
 from .op import Op, xp_of
 
 _C = "ctc_loss_allocate_outputs"
@@ -237,11 +237,10 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     nll = CtcLoss.apply(log_probs, targets=lens[0], in_len=lens[1], tg_len=lens[2], blank=int(blank),
                         zero_infinity=bool(zero_infinity))
     if reduction == "mean":
-        divisor = log_probs.new_tensor(np.maximum(tg_len, 1)) if n else log_probs.new_ones(0)
-        return (nll / divisor).mean()
-    if reduction == "sum":
-        return nll.sum()
-    return nll[0] if unbatched else nll
+        nll = nll / (log_probs.new_tensor(np.maximum(tg_len, 1)) if n else log_probs.new_ones(0))
+    elif reduction == "none" and unbatched:
+        return nll[0]
+    return reduce_loss(nll, reduction)
 
 
 __all__ = ["ctc_loss"]

@@ -1,6 +1,8 @@
 """Distances between vectors along a dimension, composed of differentiable tensor ops as PyTorch composes
 them (so double backward comes with them): ``pairwise_distance``, ``cosine_similarity``, ``normalize``."""
 
+import numpy as np
+
 from .. import dtypes
 from ..linalg import vector_norm
 from ..tensor import wrap_dim
@@ -14,11 +16,11 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     return (x1 - x2 + eps).norm(p, innermost, keepdim)
 
 
-def _floor_value(norm, eps):
-    """``norm`` raised to at least ``eps`` in value only: the gradient passes as if unclamped, as PyTorch's
-    in-place clamp under no_grad leaves it."""
-    n = norm.detach()
-    return norm + (n.clamp(min=eps) - n)
+def floor_value(t, eps):
+    """``t`` raised to at least ``eps`` in value only: the gradient passes as if unclamped, as PyTorch's
+    in-place clamp (of a clone) under no_grad leaves it."""
+    d = t.detach()
+    return t + (d.clamp(min=eps) - d)
 
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
@@ -32,13 +34,11 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
         err = broadcast_mismatch(s1, s2)
         if err is not None:
             raise err
-        ndim = max(len(s1), len(s2))
-        shape = [max(a, b) for a, b in zip((1,) * (ndim - len(s1)) + s1, (1,) * (ndim - len(s2)) + s2,
-                                           strict=True)]
+        shape = np.broadcast_shapes(s1, s2)
         x1, x2 = x1.expand(*shape), x2.expand(*shape)
     dim = wrap_dim(dim, x1._data.ndim)
-    n1 = _floor_value(vector_norm(x1, 2, dim, keepdim=True), eps)
-    n2 = _floor_value(vector_norm(x2, 2, dim, keepdim=True), eps)
+    n1 = floor_value(vector_norm(x1, 2, dim, keepdim=True), eps)
+    n2 = floor_value(vector_norm(x2, 2, dim, keepdim=True), eps)
     return ((x1 / n1) * (x2 / n2)).sum(dim)
 
 

@@ -5,18 +5,9 @@ comes with them). Names, arguments, reductions and errors follow ``torch.nn.func
 from .. import creation
 from .distance import pairwise_distance
 from .elementwise import where
-from .loss import _reduction
+from .loss import _reduction, reduce_loss
 
 _EPSILON = 1e-12  # ATen's guard on the squared magnitudes of cosine_embedding_loss
-
-
-def reduce_loss(loss, reduction):
-    """ATen's apply_loss_reduction on a tensor of per-element losses."""
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    return loss
 
 
 def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):

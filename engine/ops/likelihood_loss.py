@@ -7,8 +7,8 @@ import math
 import warnings
 
 from .activation import logsigmoid
-from .embedding_loss import reduce_loss
-from .loss import _reduction
+from .distance import floor_value
+from .loss import _reduction, reduce_loss
 
 
 def _xlogy_self(t):
@@ -60,13 +60,6 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
     return reduce_loss(loss, reduction)
 
 
-def _straight_through_floor(t, eps):
-    """``t`` raised to at least ``eps`` in value only: the gradient passes as if unclamped, as PyTorch's
-    in-place clamp of a clone under no_grad leaves it."""
-    d = t.detach()
-    return t + (d.clamp(min=eps) - d)
-
-
 def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
     """Negative log-likelihood of ``target`` under normals of mean ``input`` and variance ``var`` (one per
     element, one per row, or a float), the variance floored at ``eps``."""
@@ -84,7 +77,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
                   and sum(y for x, y in zip(in_shape, var_shape, strict=True) if x != y) == 1):
             raise ValueError("var is of incorrect size")
     _check_reduction(reduction, " is not valid")
-    var = _straight_through_floor(var, eps)
+    var = floor_value(var, eps)
     loss = 0.5 * (var.log() + (input - target) ** 2 / var)
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)

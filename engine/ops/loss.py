@@ -41,6 +41,15 @@ def _reduction(reduction, size_average=None, reduce=None, stacklevel=3):
     raise ValueError(f"{reduction} is not a valid value for reduction")
 
 
+def reduce_loss(loss, reduction):
+    """ATen's apply_loss_reduction on a tensor of per-element losses (the composite losses' last step)."""
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
 def _reduce(loss, reduction):
     if reduction == "none":
         return loss
