@@ -226,15 +226,16 @@ def test_static_key_and_value():
         np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-6)
 
 
-def test_bfloat16_accumulates_in_float32():
-    """bfloat16 attention as accurate as PyTorch's (which accumulates in float32), gradients in bfloat16."""
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_half_precision_accumulates_in_float32(dtype):
+    """Half-precision attention as accurate as PyTorch's (which accumulates in float32), gradients in that dtype."""
     x = _x(2, 3, 64, 16)
     errors = []
     for m in (engine, torch):
-        t = m.tensor(x).bfloat16().requires_grad_()
+        t = m.tensor(x).to(getattr(m, dtype)).requires_grad_()
         out = m.nn.functional.scaled_dot_product_attention(t, t, t, is_causal=True)
         out.sum().backward()
-        assert out.dtype == t.grad.dtype == m.bfloat16
+        assert out.dtype == t.grad.dtype == getattr(m, dtype)
         causal = m.nn.functional.scaled_dot_product_attention(*(m.tensor(x),) * 3, is_causal=True)
         errors.append(np.abs(out.float().detach().numpy() - causal.numpy()).max())
     assert errors[0] <= 2 * errors[1] + 1e-3, errors
