@@ -90,20 +90,28 @@ def to_host(a):
     return a.get() if hasattr(a, "get") else np.asarray(a)
 
 
+def singular_inverse(index, batch_shape, k):
+    """PyTorch's error for an inverse whose LU met a zero pivot in column ``k`` of batch element ``index``."""
+    return LinAlgError(f"linalg.inv: {batch_prefix(index, batch_shape) if k else ''}The diagonal element {k} is "
+                       f"zero, the inversion could not be completed because the input matrix is singular.")
+
+
+SINGULAR_SOLVE = "torch.linalg.solve: The solver failed because the input matrix is singular."
+
+
 def inv_or_raise(xp, a):
     out = _lapack(xp.linalg.inv, a)
     if out is None:
         host = to_host(a)
         index, k = _first_failure(host, _zero_pivot)
-        raise LinAlgError(f"linalg.inv: {batch_prefix(index, host.shape[:-2]) if k else ''}The diagonal element "
-                          f"{k} is zero, the inversion could not be completed because the input matrix is singular.")
+        raise singular_inverse(index, host.shape[:-2], k)
     return out
 
 
 def solve_or_raise(xp, a, b):
     out = _lapack(xp.linalg.solve, a, b)
     if out is None:
-        raise LinAlgError("torch.linalg.solve: The solver failed because the input matrix is singular.")
+        raise LinAlgError(SINGULAR_SOLVE)
     return out
 
 

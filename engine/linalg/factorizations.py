@@ -12,7 +12,8 @@ from .. import return_types
 from ..ops.op import Op, xp_of
 from ..ops.shape import cat, mT
 from ..threads import cpu_matmul
-from .checks import check_matrix, cholesky_or_raise, inv_or_raise
+from .checks import check_matrix, cholesky_or_raise
+from .solvers import SOLVERS
 from .triangular import SolveTriangular
 
 
@@ -32,6 +33,7 @@ class Cholesky(Op):
     __slots__ = ("out", "upper")
     _name = "LinalgCholeskyExBackward0"
     saves = 2
+    implementations = SOLVERS
 
     def forward(self, a, upper=False):
         xp = xp_of(a)
@@ -47,7 +49,7 @@ class Cholesky(Op):
             low, g = _t(low), _t(g)
         phi = xp.tril(_mm(_t(low), g))
         phi = 0.5 * (phi + _t(xp.tril(phi, -1)))
-        inv_low = inv_or_raise(xp, low)
+        inv_low = self._impl.inv(low)
         return (_mm(_mm(_t(inv_low), phi), inv_low),)
 
     def backward_graph(self, g):

@@ -12,8 +12,9 @@ from ..ops.matmul import matmul
 from ..ops.op import Op, sum_to, unbroadcast, xp_of
 from ..ops.shape import mT, stack
 from ..threads import cpu_batched, cpu_matmul
-from .checks import check_matrix, inv_or_raise, solve_or_raise
+from .checks import check_matrix
 from .factorizations import SVD
+from .solvers import SOLVERS
 
 
 def _t(a):
@@ -24,9 +25,10 @@ class Inv(Op):
     __slots__ = ("out",)
     _name = "LinalgInvExBackward0"
     saves = 2
+    implementations = SOLVERS
 
     def forward(self, a):
-        self.out = inv_or_raise(xp_of(a), a)
+        self.out = self._impl.inv(a)
         return self.out
 
     def backward(self, g):
@@ -39,20 +41,21 @@ class Inv(Op):
 
 
 class Det(Op):
-    __slots__ = ("a", "out")
+    __slots__ = ("a", "factors", "out")
     _name = "LinalgDetBackward0"
     saves = 3
+    implementations = SOLVERS
 
     def forward(self, a):
         self.a = a
-        self.out = cpu_batched(xp_of(a).linalg.det, a)
+        self.out, self.factors = self._impl.det(a)
         return self.out
 
     def backward(self, g):
         xp = xp_of(g)
         if bool((self.out == 0).any()):
             return (g[..., None, None] * _adjugate_t(xp, self.a),)
-        return ((g * self.out)[..., None, None] * _t(cpu_batched(xp.linalg.inv, self.a)),)
+        return ((g * self.out)[..., None, None] * _t(self._impl.inv_of(self.factors)),)
 
     def backward_graph(self, g):
         a = self.saved_input(0, self.a)
@@ -96,6 +99,7 @@ class Slogdet(Op):
     _name = "LinalgSlogdetBackward0"
     saves = 1
     num_outputs = 2
+    implementations = SOLVERS
 
     def forward(self, a):
         self.a = a
@@ -105,7 +109,7 @@ class Slogdet(Op):
     def backward(self, g_sign, g_logabs):
         if g_logabs is None:
             return (None,)
-        return (g_logabs[..., None, None] * _t(inv_or_raise(xp_of(g_logabs), self.a)),)
+        return (g_logabs[..., None, None] * _t(self._impl.inv(self.a)),)
 
     def backward_graph(self, g_sign, g_logabs):
         if g_logabs is None:
@@ -116,23 +120,22 @@ class Slogdet(Op):
 class Solve(Op):
     """``A X = B`` for B a batch of matrices (vectors arrive here as one-column matrices), batches broadcast."""
 
-    __slots__ = ("a", "b_shape", "out")
+    __slots__ = ("a", "b_shape", "factors", "out")
     _name = "LinalgSolveExBackward0"
     saves = 3
+    implementations = SOLVERS
 
     def forward(self, a, b):
         xp = xp_of(a)
         batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
         self.a, self.b_shape = a, b.shape
-        self.out = solve_or_raise(xp, xp.broadcast_to(a, (*batch, *a.shape[-2:])),
-                                  xp.broadcast_to(b, (*batch, *b.shape[-2:])))
+        self.out, self.factors = self._impl.solve(xp.broadcast_to(a, (*batch, *a.shape[-2:])),
+                                                  xp.broadcast_to(b, (*batch, *b.shape[-2:])))
         return self.out
 
     def backward(self, g):
-        xp = xp_of(g)
         ea, eb = self._edges
-        a = xp.broadcast_to(self.a, (*g.shape[:-2], *self.a.shape[-2:]))
-        gb = solve_or_raise(xp, _t(a), g)
+        gb = self._impl.solve_transposed(self.factors, g)
         ga = None if ea is None else unbroadcast(-cpu_matmul(gb, _t(self.out)), self.a.shape)
         return ga, None if eb is None else unbroadcast(gb, self.b_shape)
 

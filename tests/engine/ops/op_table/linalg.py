@@ -268,6 +268,8 @@ def _lu_errors(name):
 LU_SAMPLES = [*SQUARE, S("wide", (3, 5)), S("tall", (5, 3)), S("batch tall", (2, 5, 3)), S("batch wide", (2, 3, 4))]
 
 
+_SOLVERS = ("numba", "lapack")  # engine.linalg.solvers: compiled LU for small host matrices, LAPACK
+
 LINALG = [
     OpInfo(
         "linalg.inv",
@@ -282,6 +284,7 @@ LINALG = [
             _call_err("singular in a batch", _inv, (_singular_batch(),), "linalg.inv: (Batch element 1): The "
                       "diagonal element 2 is zero"),
         ],
+        implementations=_SOLVERS,
         tolerances=TOL,
         supports_gradgrad=True,
     ),
@@ -292,6 +295,7 @@ LINALG = [
                        S("batch with a singular", np.stack([_RANK_2, _DISTINCT]))],
         variants={"method": lambda m, x: x.det(), "torch.det": lambda m, x: m.det(x)},
         error_inputs=lambda: _matrix_errors("linalg.det"),
+        implementations=_SOLVERS,
         tolerances=TOL,
         supports_gradgrad=True,
     ),
@@ -301,6 +305,7 @@ LINALG = [
         _square,
         variants={"method": lambda m, x: tuple(x.slogdet())},
         error_inputs=lambda: _matrix_errors("linalg.slogdet"),
+        implementations=_SOLVERS,
         tolerances=TOL,
         supports_gradgrad=True,
     ),
@@ -309,6 +314,7 @@ LINALG = [
         lambda m, x: m.logdet(_spd(m, x)),
         _square,
         variants={"method": lambda m, x: _spd(m, x).logdet()},
+        implementations=_SOLVERS,
         tolerances=TOL,
         supports_gradgrad=True,
     ),
@@ -322,6 +328,7 @@ LINALG = [
             _call_err("singular", _solve, (_singular(), (3,)), "torch.linalg.solve: The solver failed because the "
                       "input matrix is singular."),
         ],
+        implementations=_SOLVERS,
         tolerances=TOL,
         supports_gradgrad=True,
     ),
@@ -358,6 +365,7 @@ LINALG = [
             _call_err("batch", _cholesky, (np.stack([np.eye(2), -np.eye(2)]),),
                       "linalg.cholesky: (Batch element 1): The factorization could not be completed"),
         ],
+        implementations=_SOLVERS,
         tolerances=TOL,
         supports_gradgrad=True,
     ),
