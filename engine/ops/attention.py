@@ -36,7 +36,9 @@ def _in_shares(body, work, n, ndim, *arrays):
 
 
 def _safe_softmax_(s):
-    """Softmax over the last axis of ``s``, in place; a row that is all -inf gives zeros."""
+    """Softmax over the last axis of ``s``, in place; a row that is all -inf (or empty) gives zeros."""
+    if s.size == 0:
+        return
     xp = xp_of(s)
     m = s.max(axis=-1, keepdims=True)
     s -= xp.where(xp.isfinite(m), m, 0)

@@ -34,6 +34,8 @@ def _samples(dtype):
         S("broadcast batch", q, (1, 3, 6, 5), (3, 6, 7)),
         S("gqa", (2, 4, 4, 5), (2, 2, 6, 5), (2, 1, 6, 7), kwargs={"enable_gqa": True}),
         S("wide scores", q, k, v, low=-6, high=6, gradcheck=False),
+        S("no keys", (2, 4, 5), (2, 0, 5), (2, 0, 5)),
+        S("no queries", (2, 0, 5), (2, 6, 5), (2, 6, 5)),
     ]
 
 
