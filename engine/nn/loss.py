@@ -1,6 +1,6 @@
 """Loss modules: CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, SmoothL1Loss, HuberLoss, BCEWithLogitsLoss, BCELoss,
 KLDivLoss, PoissonNLLLoss, GaussianNLLLoss, MultiLabelSoftMarginLoss, MarginRankingLoss, TripletMarginLoss,
-CosineEmbeddingLoss, CTCLoss."""
+CosineEmbeddingLoss, HingeEmbeddingLoss, SoftMarginLoss, CTCLoss."""
 
 from ..ops.loss import _reduction
 from . import functional as F
@@ -136,6 +136,20 @@ class MarginRankingLoss(_Loss):
 class CosineEmbeddingLoss(MarginRankingLoss):
     def forward(self, input1, input2, target):
         return F.cosine_embedding_loss(input1, input2, target, margin=self.margin, reduction=self.reduction)
+
+
+class HingeEmbeddingLoss(_Loss):
+    def __init__(self, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input, target):
+        return F.hinge_embedding_loss(input, target, margin=self.margin, reduction=self.reduction)
+
+
+class SoftMarginLoss(_Loss):
+    def forward(self, input, target):
+        return F.soft_margin_loss(input, target, reduction=self.reduction)
 
 
 class TripletMarginLoss(_Loss):

@@ -1,8 +1,10 @@
 """Margin losses on pairs and triplets of embeddings: ``margin_ranking_loss``, ``triplet_margin_loss``,
-``cosine_embedding_loss``, composed of differentiable tensor ops as ATen composes them (so double backward
-comes with them). Names, arguments, reductions and errors follow ``torch.nn.functional``."""
+``cosine_embedding_loss``, ``hinge_embedding_loss``, ``soft_margin_loss``, composed of differentiable tensor
+ops as ATen composes them (so double backward comes with them). Names, arguments, reductions and errors
+follow ``torch.nn.functional``."""
 
 from .. import creation
+from ..autograd.grad_mode import state as _grad_state
 from .distance import pairwise_distance
 from .elementwise import where
 from .loss import _reduction, reduce_loss
@@ -58,4 +60,22 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
     return reduce_loss(output, reduction)
 
 
-__all__ = ["cosine_embedding_loss", "margin_ranking_loss", "triplet_margin_loss"]
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+    """``input`` (a distance) where ``target`` is 1, ``max(0, margin - input)`` where it is -1."""
+    reduction = _reduction(reduction, size_average, reduce)
+    zeros = creation.zeros_like(input)
+    output = where(target != 1, (margin - input).clamp(min=0), zeros) + where(target != -1, input, zeros)
+    return reduce_loss(output, reduction)
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """The logistic loss ``log(1 + exp(-target * input))`` of targets 1 or -1."""
+    reduction = _reduction(reduction, size_average, reduce)
+    if target.requires_grad and _grad_state.enabled:
+        raise RuntimeError("The function 'soft_margin_loss' is not differentiable with respect to argument 'target'. "
+                           "This input cannot have requires_grad True.")
+    return reduce_loss((-input * target).exp().log1p(), reduction)
+
+
+__all__ = ["cosine_embedding_loss", "hinge_embedding_loss", "margin_ranking_loss", "soft_margin_loss",
+           "triplet_margin_loss"]

@@ -84,6 +84,20 @@ def _kl_div(m, *a, **kw):
         return m.nn.functional.kl_div(*a, **kw)
 
 
+def _hinge_samples(dtype):
+    out = [S(f"{r}", (6, 4), np.repeat(_SIGNS[:, None], 4, 1), kwargs={"reduction": r}, grad=(True, False))
+           for r in REDUCTIONS]
+    out.append(S("margin,1-d", (6,), _SIGNS, kwargs={"margin": 0.5}, grad=(True, False)))
+    return out
+
+
+def _soft_margin_samples(dtype):
+    out = [S(f"{r}", (6, 4), np.repeat(_SIGNS[:, None], 4, 1), kwargs={"reduction": r}, grad=(True, False))
+           for r in REDUCTIONS]
+    out.append(S("float targets", (6,), (6,), grad=(True, False)))
+    return out
+
+
 def _prob_rows(shape):
     p = _RNG.random(shape) + 0.05
     return p / p.sum(axis=-1, keepdims=True)
@@ -222,6 +236,27 @@ DISTANCE_LOSS = [
                 [(3,)],
                 RuntimeError,
                 "1D target tensor expects 2D input tensors, but found inputs with sizes [3] and [3].",
+            ),
+        ],
+    ),
+    _entry("hinge_embedding_loss", _hinge_samples),
+    _entry(
+        "soft_margin_loss",
+        _soft_margin_samples,
+        [
+            call_error(
+                "target grad",
+                lambda m, x: m.nn.functional.soft_margin_loss(x, x.detach().requires_grad_()),
+                [(3,)],
+                RuntimeError,
+                "The function 'soft_margin_loss' is not differentiable with respect to argument 'target'.",
+            ),
+            call_error(
+                "reduction",
+                lambda m, x: m.nn.functional.soft_margin_loss(x, x, reduction="foo"),
+                [(3,)],
+                ValueError,
+                "foo is not a valid value for reduction",
             ),
         ],
     ),
