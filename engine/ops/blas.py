@@ -8,6 +8,7 @@ import numpy as np
 from ..creation import ones_like
 from ..dtypes import bool_, legacy_name
 from ..tensor import wrap_dim
+from ..threads import cpu_matmul
 from .elementwise import where
 from .inplace import apply_inplace
 from .matmul import bmm, matmul, mm, mv
@@ -30,7 +31,60 @@ def _accumulate(input, product, beta, alpha, mat):
     return product + (base if beta == 1 else base * beta)
 
 
+class Addmm(Op):
+    """``beta * input + alpha * (mat1 @ mat2)`` as one node, for a float ``input`` of the product's shape: the
+    product's fresh array takes the scaling and the sum in place (three graph nodes and two temporaries
+    fewer than the composition, which serves the other cases)."""
+
+    __slots__ = ("alpha", "beta", "m1", "m2")
+    _name = "AddmmBackward0"
+    saves = 1
+
+    def forward(self, input, m1, m2, beta=1, alpha=1):
+        self.m1, self.m2, self.beta, self.alpha = m1, m2, beta, alpha
+        out = cpu_matmul(m1, m2)
+        if alpha != 1:
+            out *= alpha
+        if beta == 1:
+            out += input
+        elif beta != 0:  # with beta == 0 the input is ignored, NaN and inf included
+            out += input * beta
+        return out
+
+    def backward(self, g):
+        e0, e1, e2 = self._edges
+        gi = None
+        if e0 is not None:
+            gi = g if self.beta == 1 else xp_of(g).zeros_like(g) if self.beta == 0 else g * self.beta
+        scaled = g if self.alpha == 1 else g * self.alpha
+        g1 = None if e1 is None else cpu_matmul(scaled, self.m2.swapaxes(-1, -2))
+        g2 = None if e2 is None else cpu_matmul(self.m1.swapaxes(-1, -2), scaled)
+        return gi, g1, g2
+
+    def backward_graph(self, g):
+        e0, e1, e2 = self._edges
+        gi = None if e0 is None else g if self.beta == 1 else g * self.beta
+        scaled = g if self.alpha == 1 else g * self.alpha
+        g1 = None if e1 is None else scaled.matmul(self.saved_input(2, self.m2).mT)
+        g2 = None if e2 is None else self.saved_input(1, self.m1).mT.matmul(scaled)
+        return gi, g1, g2
+
+
+class Baddbmm(Addmm):
+    __slots__ = ()
+    _name = "BaddbmmBackward0"
+
+
+def _fused(input, a, b):
+    """Whether ``Addmm``'s single node takes the call: float operands, ``input`` of the product's shape."""
+    x, m1, m2 = input._data, a._data, b._data
+    return (x.dtype.kind == "f" and x.dtype == m1.dtype == m2.dtype and x.shape == (*m1.shape[:-1], m2.shape[-1])
+            and m1.shape[-1] == m2.shape[-2] and m1.shape[:-2] == m2.shape[:-2])
+
+
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    if mat1._data.ndim == 2 and mat2._data.ndim == 2 and _fused(input, mat1, mat2):
+        return Addmm.apply(input, mat1, mat2, beta=beta, alpha=alpha)
     return _accumulate(input, mm(mat1, mat2), beta, alpha, mat2)
 
 
@@ -39,6 +93,8 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    if batch1._data.ndim == 3 and batch2._data.ndim == 3 and _fused(input, batch1, batch2):
+        return Baddbmm.apply(input, batch1, batch2, beta=beta, alpha=alpha)
     return _accumulate(input, bmm(batch1, batch2), beta, alpha, batch2)
 
 
