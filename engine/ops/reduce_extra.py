@@ -9,7 +9,7 @@ from ..tensor import wrap_dim
 from ..threads import PARALLEL_MIN_SIZE, get_num_threads
 from . import jit
 from .convert import cast
-from .op import Op, compute, xp_of
+from .op import Op, xp_of
 from .reduce import _axis, _int_to_long, constant, expand_grad, expand_grad_graph, normalize_dims
 from .reduce_extra_kernels import extremes, nan_skipping_sum
 
@@ -78,6 +78,26 @@ class NanSum(Op):
         return (expand_grad_graph(g, x.shape, self.dims, self.keepdim) * constant(~xp_of(x).isnan(x), g),)
 
 
+class NanMean(NanSum):
+    """``NanSum`` divided by the count of values that are not NaN, in one node (PyTorch's is the division's)."""
+
+    __slots__ = ("count",)
+    _name = "DivBackward0"
+    # the count's mask is read anyway, so no sum-first attempt (a second sum where NaNs are, as usual here)
+    implementations = (Compiled, MaskedSum)
+
+    def forward(self, x, dims=None, keepdim=False):
+        total = super().forward(x, dims, keepdim)
+        self.count = (x == x).sum(axis=_axis(dims, x.ndim), keepdims=keepdim).astype(x.dtype)
+        return total / self.count
+
+    def backward(self, g):
+        return super().backward(g / self.count)
+
+    def backward_graph(self, g):
+        return super().backward_graph(g / constant(self.count, g))
+
+
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     x = cast(input, dtypes.to_dtype(dtype)) if dtype is not None else _int_to_long(input)
     return NanSum.apply(x, dims=normalize_dims(dim, x._data.ndim), keepdim=keepdim)
@@ -88,10 +108,7 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     if x._data.dtype.kind not in dtypes.FLOAT_KINDS:
         raise RuntimeError("nanmean(): expected input to have floating point or complex dtype but got "
                            f"{dtypes.legacy_name(x._data.dtype)}")
-    dims = normalize_dims(dim, x._data.ndim)
-    count = compute(lambda a: (~xp_of(a).isnan(a)).sum(axis=_axis(dims, a.ndim), keepdims=keepdim)
-                    .astype(a.dtype), x)
-    return nansum(x, dim, keepdim) / count
+    return NanMean.apply(x, dims=normalize_dims(dim, x._data.ndim), keepdim=keepdim)
 
 
 class TwoPasses(Implementation):

@@ -205,6 +205,7 @@ REDUCE_EXTRA = [
             ErrorInput(S("int64", (3,), dtypes=("int64",)), RuntimeError,
                        "nanmean(): expected input to have floating point or complex dtype but got Long"),
         ],
+        implementations=("numba", "masked"),
         supports_gradgrad=True,
     ),
     _both(
