@@ -1,12 +1,14 @@
 """Activation functions, each one graph node with an analytic backward: leaky_relu, gelu (exact and tanh),
 elu, selu, celu, silu, mish, softplus, hardtanh, relu6, hardsigmoid, hardswish, logsigmoid, threshold, prelu,
-softsign, tanhshrink, glu; and softmin, softmax of the negated input.
+softsign, tanhshrink, hardshrink, softshrink, glu; and softmin, softmax of the negated input.
 
 Names, arguments, node names and errors follow ``torch.nn.functional``; gelu's ``erf`` is ``special.erf``.
 """
 
 import math
 import warnings
+
+import numpy as np
 
 from ..dtypes import FLOAT_KINDS, get_default_dtype, legacy_name
 from ..tensor import make_tensor, wrap_dim
@@ -305,6 +307,30 @@ class Threshold(_PiecewiseLinear):
         return g * (x > threshold)
 
 
+class Hardshrink(_PiecewiseLinear):
+    __slots__ = ()
+    _name = "HardshrinkBackward0"
+
+    @staticmethod
+    def f(x, lambd):
+        return xp_of(x).where(xp_of(x).abs(x) > lambd, x, x.dtype.type(0))
+
+    @staticmethod
+    def df(g, x, lambd):
+        return g * (xp_of(x).abs(x) > lambd)
+
+
+class Softshrink(Hardshrink):
+    __slots__ = ()
+    _name = "SoftshrinkBackward0"
+
+    @staticmethod
+    def f(x, lambd):
+        xp = xp_of(x)
+        t = x.dtype.type
+        return xp.where(x > lambd, x - t(lambd), xp.where(x < -lambd, x + t(lambd), t(0)))
+
+
 class Prelu(Op):
     """``x if x > 0 else weight * x``, one weight per channel (axis 1) or one for all."""
 
@@ -492,6 +518,21 @@ def threshold(input, threshold, value, inplace=False):
     return Threshold.apply(input, args=(threshold, value))
 
 
+def hardshrink(input, lambd=0.5):
+    """``input`` where ``|input| > lambd``, 0 elsewhere."""
+    return _run(Hardshrink, input, False, "hardshrink_cpu", float(lambd))
+
+
+def softshrink(input, lambd=0.5):
+    """``input`` moved ``lambd`` towards 0, and 0 within ``lambd`` of it."""
+    _check_float(input, "softshrink_check")
+    dt = input._data.dtype
+    if lambd < 0:
+        raise RuntimeError(f"lambda must be in range [0, {np.finfo(dt).max:.6g}] for input dtype "
+                           f"{legacy_name(dt)}, but found {lambd}")
+    return Softshrink.apply(input, args=(float(lambd),))
+
+
 def _threshold_inplace(input, args):
     return apply_inplace(input, lambda s: Threshold.apply(s, args=args))
 
@@ -571,6 +612,6 @@ def glu(input, dim=-1):
     return Glu.apply(input, axis=axis)
 
 
-__all__ = ["celu", "celu_", "elu", "elu_", "erf", "gelu", "glu", "hardsigmoid", "hardswish", "hardtanh", "hardtanh_",
-           "leaky_relu", "leaky_relu_", "logsigmoid", "mish", "prelu", "relu6", "selu", "selu_", "silu", "softmin",
-           "softplus", "softsign", "tanhshrink", "threshold", "threshold_"]
+__all__ = ["celu", "celu_", "elu", "elu_", "erf", "gelu", "glu", "hardshrink", "hardsigmoid", "hardswish",
+           "hardtanh", "hardtanh_", "leaky_relu", "leaky_relu_", "logsigmoid", "mish", "prelu", "relu6", "selu",
+           "selu_", "silu", "softmin", "softplus", "softshrink", "softsign", "tanhshrink", "threshold", "threshold_"]

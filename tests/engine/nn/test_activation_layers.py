@@ -34,6 +34,10 @@ LAYERS = [
     ("GLU dim", lambda m: m.nn.GLU(dim=1), (2, 4, 3)),
     ("Softmin", lambda m: m.nn.Softmin(dim=1), (4, 5)),
     ("Tanhshrink", lambda m: m.nn.Tanhshrink(), (4, 5)),
+    ("Hardshrink", lambda m: m.nn.Hardshrink(), (4, 5)),
+    ("Softshrink", lambda m: m.nn.Softshrink(lambd=1.0), (4, 5)),
+    ("Softmax2d", lambda m: m.nn.Softmax2d(), (2, 3, 4, 4)),
+    ("Softmax2d unbatched", lambda m: m.nn.Softmax2d(), (3, 4, 4)),
     ("Dropout1d p=0", lambda m: m.nn.Dropout1d(0.0), (2, 3, 5)),
     ("Dropout2d p=1", lambda m: m.nn.Dropout2d(1.0), (2, 3, 4, 4)),
     ("Dropout3d p=0", lambda m: m.nn.Dropout3d(p=0.0, inplace=True), (2, 3, 2, 2, 2)),
@@ -96,6 +100,7 @@ def test_prelu_parameter_defaults_and_dtype():
     ("Hardtanh", lambda m: m.nn.Hardtanh(1.0, -1.0)),
     ("Dropout1d", lambda m: m.nn.Dropout1d(1.5)),
     ("AlphaDropout", lambda m: m.nn.AlphaDropout(-0.1)),
+    ("Softmax2d", lambda m: m.nn.Softmax2d()(m.ones(4, 5))),
 ])
 def test_bad_arguments_raise_as_pytorch(name, make):
     with pytest.raises(Exception) as theirs:

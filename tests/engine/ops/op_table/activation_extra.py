@@ -7,7 +7,7 @@ import numpy as np
 
 from .core import FLOATS_AND_INT, DType, OpInfo, S, call_error, is_float, with_call_errors
 
-_KINKS = np.array([-1e4, -30.0, -1.0, -1e-8, 0.0, 1e-8, 0.5, 1.0, 30.0, 1e4])
+_KINKS = np.array([-1e4, -30.0, -1.5, -1.0, -0.5, -1e-8, 0.0, 1e-8, 0.5, 1.0, 1.5, 30.0, 1e4])
 
 
 def _fn(name):
@@ -83,6 +83,20 @@ def _alpha_dropout_samples(dtype):
 
 
 ACTIVATION_EXTRA = [
+    _unary(
+        "hardshrink",
+        [{}, {"lambd": 1.5}],
+        [call_error("int", lambda m, x: m.nn.functional.hardshrink(x.long()), [(3,)], NotImplementedError,
+                    "\"hardshrink_cpu\" not implemented for 'Long'")],
+        supports_gradgrad=True,
+    ),
+    _unary(
+        "softshrink",
+        [{}, {"lambd": 1.0}],
+        [call_error("lambda", lambda m, x: m.nn.functional.softshrink(x, -0.5), [(3,)], RuntimeError,
+                    "lambda must be in range [0, 3.40282e+38] for input dtype Float, but found -0.5")],
+        supports_gradgrad=True,
+    ),
     _unary("softsign", [{}], dtypes=FLOATS_AND_INT, supports_gradgrad=True),
     _unary("tanhshrink", [{}], dtypes=FLOATS_AND_INT, supports_gradgrad=True),
     OpInfo(
