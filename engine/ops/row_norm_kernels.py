@@ -1,9 +1,9 @@
 """Compiled CPU kernels (numba) for layer and group normalisation: each normalised row (a sample's trailing
 values, or a sample's group of channels) is read and written while it sits in cache, so the forward pass
 is one read and one write of the data, and the backward pass one read of ``g`` and ``x`` and one write.
-Threads take shares of the rows. The moments take one pass, shifted by the row's first value; row sums run
-in the input's dtype (vectorised lanes), their totals over a group's channels and the parameters' gradient
-sums in float64.
+Threads take shares of the rows. The moments take one pass, shifted by the row's first value; sums run in
+the input's dtype over short spans (vectorised lanes: 1024 values, a channel's positions, a block of rows)
+and in float64 across them.
 """
 
 import functools
@@ -20,29 +20,33 @@ def _kernels():
     flags = set(jit.FLAGS)
 
     @njit(nogil=True, fastmath=flags, cache=True)
-    def shifted_moments(row, lo, hi, shift):
-        """Sums of (row - shift) and of its squares over row[lo:hi], in the row's dtype: one pass, and with the
-        shift near the mean, no cancellation in the variance."""
-        acc = row.dtype.type(0)
-        acc2 = row.dtype.type(0)
-        for i in range(lo, hi):
-            d = row[i] - shift
-            acc += d
-            acc2 += d * d
-        return acc, acc2
+    def moments(row, eps):
+        """The (mean, invstd) of a row, in its dtype, from the sums of d = row - row[0] and of d^2: one pass, in
+        the row's dtype over chunks of 1024 values (vectorised lanes) and in float64 across chunks; with the
+        shift near the mean, the variance E[d^2] - E[d]^2 cancels no digits."""
+        shift = row[0]
+        t1 = 0.0
+        t2 = 0.0
+        for lo in range(0, row.size, 1024):
+            chunk = row[lo:lo + 1024]  # a slice: loops over computed offsets do not vectorise
+            acc = row.dtype.type(0)
+            acc2 = row.dtype.type(0)
+            for i in range(chunk.size):
+                d = chunk[i] - shift
+                acc += d
+                acc2 += d * d
+            t1 += acc
+            t2 += acc2
+        d = t1 / row.size
+        return row.dtype.type(shift + d), row.dtype.type(1 / np.sqrt(max(t2 / row.size - d * d, 0.0) + eps))
 
     @njit(nogil=True, fastmath=flags, cache=True)
     def layer_forward(x, w, b, eps, y, mean, invstd, r0, r1):
         """y = (x - mean) * invstd * w + b over each row r0:r1 of x (R, M); keeps each row's statistics."""
-        m = x.shape[1]
         for r in range(r0, r1):
             row, out = x[r], y[r]
-            shift = row[0]
-            s1, s2 = shifted_moments(row, 0, m, shift)
-            d = s1 / x.dtype.type(m)
-            mu = shift + d
-            rs = x.dtype.type(1) / np.sqrt(max(s2 / x.dtype.type(m) - d * d, x.dtype.type(0)) + eps)
-            for i in range(m):
+            mu, rs = moments(row, eps)
+            for i in range(row.size):
                 out[i] = (row[i] - mu) * (rs * w[i]) + b[i]
             mean[r], invstd[r] = mu, rs
 
@@ -91,23 +95,13 @@ def _kernels():
         """Rows p0:p1 of ``flat`` (N * G, C / G * L), each a sample's group of channels of x (N, C, L):
         y = (x - mean) * invstd * w[c] + b[c]; keeps each row's statistics."""
         groups = flat.shape[0] // x.shape[0]
-        cg, m, length = x.shape[1] // groups, flat.shape[1], x.shape[2]
+        cg = x.shape[1] // groups
         for p in range(p0, p1):
-            row = flat[p]
-            shift = row[0]
-            t1 = 0.0
-            t2 = 0.0
-            for c in range(cg):
-                s1, s2 = shifted_moments(row, c * length, (c + 1) * length, shift)
-                t1 += s1
-                t2 += s2
-            d = t1 / m
-            mu = x.dtype.type(shift + d)
-            rs = x.dtype.type(1 / np.sqrt(max(t2 / m - d * d, 0.0) + eps))
+            mu, rs = moments(flat[p], eps)
             n, c0 = p // groups, (p % groups) * cg
             for c in range(c0, c0 + cg):
                 s, t, xr, out = rs * w[c], b[c], x[n, c], y[n, c]
-                for i in range(length):
+                for i in range(xr.size):
                     out[i] = (xr[i] - mu) * s + t
             mean[p], invstd[p] = mu, rs
 

@@ -144,6 +144,7 @@ KERNEL_CASES = [
     ("layer_norm (N,C)", lambda m, x, w, b: m.nn.functional.layer_norm(x, (96,), w, b), (300, 96), (96,)),
     ("layer_norm (N,L,C)", lambda m, x, w, b: m.nn.functional.layer_norm(x, (48,), w, b), (8, 70, 48), (48,)),
     ("layer_norm 2 dims", lambda m, x, w, b: m.nn.functional.layer_norm(x, (6, 50), w, b), (130, 6, 50), (6, 50)),
+    ("layer_norm long rows", lambda m, x, w, b: m.nn.functional.layer_norm(x, (3000,), w, b), (50, 3000), (3000,)),
     ("group_norm", lambda m, x, w, b: m.nn.functional.group_norm(x, 4, w, b), (6, 16, 30, 30), (16,)),
     ("group_norm (N,C)", lambda m, x, w, b: m.nn.functional.group_norm(x, 8, w, b), (2000, 64), (64,)),
     ("group_norm G=C", lambda m, x, w, b: m.nn.functional.group_norm(x, 12, w, b), (3, 12, 40, 40), (12,)),
