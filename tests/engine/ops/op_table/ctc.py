@@ -78,6 +78,10 @@ _ERRORS = [
            TypeError, "ctc_loss() received an invalid combination of arguments"),
     _error("int log_probs", lambda m, x: m.nn.functional.ctc_loss(x.long(), m.tensor(_PADDED), _IN, _TG),
            NotImplementedError, "\"ctc_loss_cpu\" not implemented for 'Long'"),
+    _error("bfloat16", lambda m, x: m.nn.functional.ctc_loss(x.cpu().bfloat16(), m.tensor(_PADDED), _IN, _TG),
+           NotImplementedError, "\"ctc_loss_cpu\" not implemented for 'BFloat16'"),
+    _error("float16", lambda m, x: m.nn.functional.ctc_loss(x.half(), m.tensor(_PADDED), _IN, _TG),
+           NotImplementedError, "\"ctc_loss_cpu\" not implemented for 'Half'"),
     _error("reduction", lambda m, x: m.nn.functional.ctc_loss(x, m.tensor(_PADDED), _IN, _TG, reduction="foo"),
            ValueError, "foo is not a valid value for reduction"),
 ]
