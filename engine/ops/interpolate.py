@@ -19,12 +19,13 @@ import numpy as np
 
 from ..dtypes import FLOAT_KINDS, legacy_name
 from .linear_map import input_gradient
-from .op import Op, xp_of
+from .op import Op, compute, xp_of
 from .pool import _averaging_matrix
 
 _CUBIC_A = -0.75
 _MODES = ("nearest", "linear", "bilinear", "bicubic", "trilinear", "area", "nearest-exact")
 _LINEAR_DIMS = {"linear": 1, "bilinear": 2, "trilinear": 3}
+_UINT8_MODES = ("nearest", "nearest-exact", "bilinear", "bicubic")  # as PyTorch's CPU kernels take uint8
 
 
 def _source_scale(t, size, out, scale, align_corners):
@@ -259,12 +260,38 @@ def _plan(shape, dtype, size, scale_factor, mode, align_corners, recompute_scale
     out, scales = _sizes_and_scales(shape, size, scale_factor, recompute_scale_factor)
     _check_mode(mode, len(shape), antialias)
     _check_sizes(shape, out)
-    if dtype.kind not in FLOAT_KINDS:
+    fixed_point = dtype == np.uint8 and mode in ("bilinear", "bicubic")
+    if dtype.kind not in FLOAT_KINDS and not (dtype == np.uint8 and mode in _UINT8_MODES):
         raise NotImplementedError(f'"upsample_{mode}{len(shape) - 2}d" not implemented for \'{legacy_name(dtype)}\'')
-    precision = dtype.name if dtype.itemsize >= 4 else "float32"  # PyTorch's opmath type for half precisions
+    precision = dtype.name if dtype.itemsize >= 4 and not fixed_point else "float64" if fixed_point else "float32"
     mats = tuple(_matrix(mode, n, o, s, align_corners, precision, bool(antialias))
                  for n, o, s in zip(shape[2:], out, scales))
+    if fixed_point:
+        return None, tuple(None if m is None else _fixed_point(m) for m in mats)
     return _op_class(mode, len(shape) - 2, bool(antialias)), mats
+
+
+def _fixed_point(m):
+    """PyTorch's int16 weights for uint8 images: ``m`` times 2**p, rounded half away from zero, with the largest p
+    (below 22) that keeps twice the largest weight under 2**15; (weights as float64, p)."""
+    top = float(m.max())
+    p = next((p for p in range(22) if int(0.5 + top * (1 << (p + 1))) >= 1 << 15), 22)
+    scaled = m * float(1 << p)
+    return np.trunc(scaled + np.copysign(0.5, scaled)), p
+
+
+def _fixed_point_resize(x, mats=()):
+    """uint8 resizing as PyTorch's separable uint8 kernels do it: one axis at a time from the last, each pass an
+    integer weighted sum (exact in float64) rounded by its precision and clamped to [0, 255]."""
+    xp = xp_of(x)
+    y, k = x.astype(np.float64), len(mats)
+    for i in reversed(range(k)):
+        if mats[i] is None:
+            continue
+        weights, p = mats[i]
+        y = _along_axes(y, (None,) * i + (xp.asarray(weights),) + (None,) * (k - 1 - i))
+        y = xp.floor((y + float(1 << (p - 1))) * (1.0 / (1 << p))).clip(0, 255)
+    return y.astype(np.uint8)
 
 
 def _hashable(value):
@@ -277,6 +304,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     x = input._data
     cls, mats = _plan(x.shape, x.dtype, _hashable(size), _hashable(scale_factor), mode, align_corners,
                       recompute_scale_factor, antialias)
+    if cls is None:
+        return compute(_fixed_point_resize, input, mats=mats)
     return cls.apply(input, mats=mats)
 
 

@@ -96,3 +96,38 @@ def test_half_precision_keeps_its_dtype_and_accumulates_in_float32(mode, dtype):
     ulp = 2.0 ** -7 if dtype == "bfloat16" else 2.0 ** -10  # one rounding apart at most, relative
     np.testing.assert_allclose(e.float().detach().numpy(), t.float().detach().numpy(), rtol=2 * ulp, atol=2 * ulp)
     np.testing.assert_allclose(ex.grad.float().numpy(), tx.grad.float().numpy(), rtol=4 * ulp, atol=4 * ulp)
+
+
+UINT8 = [(mode, aa, align) for mode in ("nearest", "nearest-exact", "bilinear", "bicubic")
+         for aa in ((False, True) if mode in ("bilinear", "bicubic") else (False,))
+         for align in ((False, True) if mode in ("bilinear", "bicubic") else (None,))]
+
+
+@pytest.mark.parametrize("mode, antialias, align", UINT8, ids=[f"{m}-aa{int(a)}-{c}" for m, a, c in UINT8])
+def test_uint8_images_match_pytorch_exactly(mode, antialias, align):
+    """uint8 resizing rounds and clamps after each axis with PyTorch's int16 fixed-point weights: bit for bit."""
+    rng = np.random.default_rng(7)
+    for shape, kw in [((2, 3, 17, 13), {"scale_factor": 2}), ((2, 3, 17, 13), {"size": (7, 5)}),
+                      ((1, 3, 32, 32), {"size": (24, 40)}), ((1, 1, 9, 9), {"scale_factor": 0.4})]:
+        x = rng.integers(0, 256, shape).astype(np.uint8)
+        t = torch.nn.functional.interpolate(torch.tensor(x), mode=mode, antialias=antialias, align_corners=align, **kw)
+        e = interpolate(engine.tensor(x), mode=mode, antialias=antialias, align_corners=align, **kw)
+        assert e.dtype == engine.uint8
+        np.testing.assert_array_equal(e.numpy(), t.numpy(), err_msg=f"{shape} {kw}")
+
+
+@pytest.mark.parametrize("mode, dims", [("linear", 1), ("area", 2), ("trilinear", 3)])
+def test_uint8_modes_pytorch_refuses(mode, dims):
+    x = np.zeros((1, 1, *(4,) * dims), dtype=np.uint8)
+    with pytest.raises(NotImplementedError, match="not implemented for 'Byte'"):
+        torch.nn.functional.interpolate(torch.tensor(x), scale_factor=2 if mode != "area" else 0.5, mode=mode)
+    with pytest.raises(NotImplementedError, match="not implemented for 'Byte'"):
+        interpolate(engine.tensor(x), scale_factor=2 if mode != "area" else 0.5, mode=mode)
+
+
+def test_uint8_on_the_cuda_stand_in(fake_cuda):
+    x = np.random.default_rng(8).integers(0, 256, (1, 3, 9, 7)).astype(np.uint8)
+    cpu = interpolate(engine.tensor(x), size=(5, 11), mode="bicubic", antialias=True)
+    dev = interpolate(engine.tensor(x, device="cuda"), size=(5, 11), mode="bicubic", antialias=True)
+    assert dev.device.type == "cuda" and dev.dtype == engine.uint8
+    np.testing.assert_array_equal(dev.cpu().numpy(), cpu.numpy())
