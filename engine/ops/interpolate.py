@@ -6,8 +6,9 @@ input positions along that axis. So each resized axis gets a small (out, in) wei
 host), forward is one matrix product per axis and backward the products with the transposes; the op is
 linear in its input, so with ``create_graph`` its gradient is a ``LinearMap``. Source positions and weights
 follow PyTorch's CPU formulas in the input's precision (float32 for half precisions, PyTorch's opmath type), so
-the nearest modes pick PyTorch's indices exactly.
-Bilinear 2x of (64, 32, 16, 16) is two BLAS products (bench/layers.py).
+the nearest modes pick PyTorch's indices exactly. uint8 images take PyTorch's integer path (no gradient): the
+same matrices in int16 fixed point, rounded and clamped after each axis. Bilinear 2x of (64, 32, 16, 16) is two
+BLAS products (bench/layers.py).
 """
 
 import functools
