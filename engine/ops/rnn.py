@@ -95,7 +95,7 @@ class _RecurrentLayer(Op):
         self.hprev = xp.empty((x.shape[0], states[0].shape[1]), dtype=x.dtype)
         self.final = tuple(s.copy() for s in states)
         self.setup(xp, hidden)
-        w_hh_t = (w_hh if scale is None else w_hh * scale).T
+        w_hh_t = xp.ascontiguousarray((w_hh if scale is None else w_hh * scale).T)  # BLAS's faster layout per step
         b_hn = None if b_hh is None else b_hh[2 * hidden:]  # GRU's, inside its reset gate's product
         self._each_share(lambda lo, hi: self.run(xp, w_hh_t, b_hn, lo, hi))
         return (self.out, *self.final)
