@@ -13,7 +13,7 @@ from .elementwise import where
 from .inplace import apply_inplace
 from .matmul import bmm, matmul, mm, mv
 from .op import Op, sum_to, unbroadcast, xp_of
-from .reduce import Norm
+from .reduce import Norm, constant
 from .shape import cat
 
 
@@ -134,6 +134,7 @@ def baddbmm_(self, batch1, batch2, *, beta=1, alpha=1):
     return _accumulate_(baddbmm, self, batch1, batch2, beta, alpha)
 
 
+_FLOAT32_64 = (np.dtype(np.float32), np.dtype(np.float64))
 _COMPUTE_MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist")
 _MM_ROWS = 25  # PyTorch's threshold: above it, Euclidean distances come from one matrix product
 
@@ -161,13 +162,62 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     return Norm.apply(diff, p=float(p), dims=(diff._data.ndim - 1,), keepdim=False)
 
 
+_FLOOR = 1e-30  # PyTorch's clamp of squared distances before the square root
+
+
+class EuclideanDistance(Op):
+    """``_euclidean_by_matmul`` as one node for float32/float64 rows: the product ``a.b`` takes ``-2``, the
+    squared norms and the clamp in place, and the backward is two products (a dozen graph nodes and their
+    whole-size temporaries fewer)."""
+
+    __slots__ = ("out", "x1", "x2")
+    _name = "CdistBackward0"
+    saves = 3
+
+    def forward(self, x1, x2):
+        xp = xp_of(x1)
+        self.x1, self.x2 = x1, x2
+        d2 = xp.matmul(x1, x2.swapaxes(-1, -2))
+        d2 *= -2
+        d2 += (x1 * x1).sum(-1)[..., :, None]
+        d2 += (x2 * x2).sum(-1)[..., None, :]
+        xp.maximum(d2, _FLOOR, out=d2)
+        self.out = xp.sqrt(d2, out=d2)
+        return self.out
+
+    def _unclamped(self):
+        """Where the clamp let the squared distance through (its gradient is zero elsewhere)."""
+        return self.out > xp_of(self.out).sqrt(self.out.dtype.type(_FLOOR))
+
+    def backward(self, g):
+        xp = xp_of(g)
+        x1, x2 = self.x1, self.x2
+        half = xp.where(self._unclamped(), g / self.out, 0)  # d out / d d2 = 1 / (2 out); d2 brings the 2 back
+        e1, e2 = self._edges
+        g1 = None if e1 is None else unbroadcast(
+            x1 * half.sum(-1)[..., None] - xp.matmul(half, x2), x1.shape)
+        g2 = None if e2 is None else unbroadcast(
+            x2 * half.sum(-2)[..., None] - xp.matmul(half.swapaxes(-1, -2), x1), x2.shape)
+        return g1, g2
+
+    def backward_graph(self, g):
+        x1, x2 = self.saved_input(0, self.x1), self.saved_input(1, self.x2)
+        half = g * constant(self._unclamped().astype(self.out.dtype), g) / self.saved_output(self.out)
+        e1, e2 = self._edges
+        g1 = None if e1 is None else sum_to(x1 * half.sum(-1, keepdim=True) - half.matmul(x2), x1.shape)
+        g2 = None if e2 is None else sum_to(x2 * half.sum(-2).unsqueeze(-1) - half.mT.matmul(x1), x2.shape)
+        return g1, g2
+
+
 def _euclidean_by_matmul(x1, x2):
     """PyTorch's ``_euclidean_dist``: one product of ``[-2a, |a|^2, 1]`` with ``[b, 1, |b|^2]``, clamped at 1e-30
     before the square root (so the gradient stays finite where two rows coincide)."""
+    if x1._data.dtype == x2._data.dtype and x1._data.dtype in _FLOAT32_64:
+        return EuclideanDistance.apply(x1, x2)
     n1, n2 = x1.pow(2).sum(-1, keepdim=True), x2.pow(2).sum(-1, keepdim=True)
     left = cat([x1 * -2, n1, ones_like(n1)], dim=-1)
     right = cat([x2, ones_like(n2), n2], dim=-1)
-    return matmul(left, right.mT).clamp(min=1e-30).sqrt()
+    return matmul(left, right.mT).clamp(min=_FLOOR).sqrt()
 
 
 class Cross(Op):

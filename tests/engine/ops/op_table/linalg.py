@@ -728,6 +728,19 @@ BLAS = [
         ],
         tolerances=TOL,
     ),
+    OpInfo(  # Euclidean distances from a product: PyTorch differentiates these twice (not the others)
+        "cdist by a product",
+        lambda m, a, b, **kw: m.cdist(a, b, **kw),
+        lambda dtype: [
+            S("use_mm", (4, 3), (5, 3), kwargs={"compute_mode": "use_mm_for_euclid_dist"}),
+            S("use_mm broadcast batch", (2, 1, 4, 3), (3, 5, 3), kwargs={"compute_mode": "use_mm_for_euclid_dist"}),
+            S("more than 25 rows", (2, 30, 3), (2, 27, 3)),
+            S("use_mm zero distance", np.array([[1.0, 2.0], [0.0, 1.0]]), np.array([[1.0, 2.0]]),
+              kwargs={"compute_mode": "use_mm_for_euclid_dist"}, gradcheck=False),
+        ],
+        tolerances=TOL,
+        supports_gradgrad=True,
+    ),
     OpInfo(
         "cross",
         lambda m, a, b, **kw: m.cross(a, b, **kw),
