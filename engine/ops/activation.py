@@ -10,8 +10,10 @@ import warnings
 
 import numpy as np
 
+from ..backend import Implementation
 from ..dtypes import FLOAT_KINDS, get_default_dtype, legacy_name
 from ..tensor import make_tensor, wrap_dim
+from . import activation_kernels, jit
 from .convert import cast
 from .inplace import apply_inplace
 from .op import Op, sum_to, unbroadcast, xp_of
@@ -331,25 +333,56 @@ class Softshrink(Hardshrink):
         return xp.where(x > lambd, x - t(lambd), xp.where(x < -lambd, x + t(lambd), t(0)))
 
 
+class _GenericPrelu(Implementation):
+    """Array code for NumPy or CuPy: the weight broadcast over the channel axis."""
+
+    @staticmethod
+    def forward(node, x, w):
+        return xp_of(x).where(x > 0, x, x * _channel_shaped(w, x.ndim))
+
+    @staticmethod
+    def backward(node, g):
+        x, w = node.x, node.w
+        xp = xp_of(x)
+        pos = x > 0
+        ex, ew = node._edges
+        gx = None if ex is None else xp.where(pos, g, g * _channel_shaped(w, x.ndim))
+        gw = None if ew is None else unbroadcast(xp.where(pos, 0, g * x), _channel_shape(w.size, x.ndim))
+        return gx, None if gw is None else gw.reshape(w.shape)
+
+
+class _CompiledPrelu(Implementation):
+    """``activation_kernels``: host float32/float64 with a weight of the same dtype; one threaded pass each way,
+    the weight's gradient summed per thread in float64."""
+
+    name = "compiled"
+
+    @staticmethod
+    def applies(x, w, **_):
+        return x.size > 0 and x.ndim >= 1 and w.dtype == x.dtype and jit.takes_floats(x)
+
+    @staticmethod
+    def forward(node, x, w):
+        return activation_kernels.forward(x, w.reshape(-1))
+
+    @staticmethod
+    def backward(node, g):
+        x, w = node.x, node.w
+        gx, gw = activation_kernels.backward(x, w.reshape(-1), g, node._edges[1] is not None)
+        return (gx if node._edges[0] is not None else None), (None if gw is None else gw.reshape(w.shape))
+
+
 class Prelu(Op):
     """``x if x > 0 else weight * x``, one weight per channel (axis 1) or one for all."""
 
     __slots__ = ("w", "x")
     _name = "PreluKernelBackward0"
     saves = 1
+    implementations = (_CompiledPrelu, _GenericPrelu)
 
     def forward(self, x, w):
         self.x, self.w = x, w
-        return xp_of(x).where(x > 0, x, x * _channel_shaped(w, x.ndim))
-
-    def backward(self, g):
-        x, w = self.x, self.w
-        xp = xp_of(x)
-        pos = x > 0
-        ex, ew = self._edges
-        gx = None if ex is None else xp.where(pos, g, g * _channel_shaped(w, x.ndim))
-        gw = None if ew is None else unbroadcast(xp.where(pos, 0, g * x), _channel_shape(w.size, x.ndim))
-        return gx, None if gw is None else gw.reshape(w.shape)
+        return self._impl.forward(self, x, w)
 
     def backward_graph(self, g):
         x, w = self.saved_input(0, self.x), self.saved_input(1, self.w)

@@ -52,6 +52,8 @@ def _prelu_samples(dtype):
         S("1-d shared", (6,), np.array([0.1]), low=-3, high=3),
         S("0-d", np.array(-1.5), np.array([0.3])),
         S("weight only", (2, 3), rng.uniform(0.05, 0.5, 3), grad=(False, True), low=-3, high=3),
+        S("empty batch", (0, 3, 2), rng.uniform(0.05, 0.5, 3)),
+        S("(N,C,D,H,W) wide", (3, 4, 2, 3, 5), rng.uniform(0.05, 0.5, 4), low=-3, high=3),
     ]
 
 
@@ -135,6 +137,7 @@ ACTIVATION_EXTRA = [
                 "prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = 2",
             ),
         ],
+        implementations=("compiled", "generic"),
         supports_gradgrad=True,
     ),
     OpInfo("softmin", _fn("softmin"), _softmin_samples, supports_gradgrad=True),
