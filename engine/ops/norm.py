@@ -11,7 +11,7 @@ times faster than reducing over axes (0, 2, 3), with no temporary for products, 
 import numpy as np
 
 from ..backend import Implementation
-from ..dtypes import FLOAT_KINDS
+from ..dtypes import FLOAT_KINDS, legacy_name
 from ..tensor import make_tensor
 from . import jit, norm_kernels, row_norm_kernels
 from .channel_sums import channel_dot, channel_sum
@@ -231,7 +231,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     _check_channels("weight", weight, c)
     _check_channels("bias", bias, c)
     if input._data.dtype.kind not in FLOAT_KINDS:
-        raise NotImplementedError(f'"batch_norm" not implemented for \'{input._data.dtype.name}\'')
+        raise NotImplementedError(f'"batch_norm" not implemented for \'{legacy_name(input._data.dtype)}\'')
     rm = None if running_mean is None else running_mean._data
     rv = None if running_var is None else running_var._data
     return BatchNorm.apply(*_param_arrays(input, weight, bias), running_mean=rm, running_var=rv,
@@ -403,8 +403,23 @@ def _prod(shape):
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalise over the trailing ``normalized_shape`` dimensions, then scale and shift elementwise."""
     ns = checked_normalized_shape("layer_norm", input, normalized_shape, weight=weight, bias=bias)
+    _check_dtypes("LayerNormKernelImpl", input, weight, bias)
     return LayerNorm.apply(*_param_arrays(input, weight, bias), k=len(ns), has_weight=weight is not None,
                            has_bias=bias is not None, eps=float(eps))
+
+
+def _check_dtypes(kernel, input, *params):
+    """PyTorch's CPU errors for a non-float input, and for parameters of another dtype than the input's (allowed
+    only as float32 parameters of a bfloat16 or float16 input)."""
+    dt = input._data.dtype
+    if dt.kind not in FLOAT_KINDS:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{legacy_name(dt)}\'')
+    given = [p._data.dtype for p in params if p is not None]
+    if given and given[0] != dt:
+        if any(p != np.float32 for p in given):
+            raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
+        if dt.itemsize != 2:
+            raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
 
 
 def checked_normalized_shape(name, input, normalized_shape, **params):
@@ -480,6 +495,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         if t is not None and (t._data.ndim != 1 or t._data.size != c):
             raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in input, "
                                f"but got {name} of shape {list(t._data.shape)} and input of shape {list(shape)}")
+    _check_dtypes("GroupNormKernelImpl", input, weight, bias)
     return GroupNorm.apply(*_param_arrays(input, weight, bias), num_groups=int(num_groups),
                            has_weight=weight is not None, has_bias=bias is not None, eps=float(eps))
 

@@ -7,7 +7,7 @@ Names, arguments and errors follow ``torch.nn.functional``.
 
 import numpy as np
 
-from ..dtypes import FLOAT_KINDS
+from ..dtypes import FLOAT_KINDS, legacy_name
 from .norm import _size, batch_norm, checked_normalized_shape
 from .pad import pad
 from .pool import avg_pool2d
@@ -63,7 +63,9 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     PyTorch."""
     ns = checked_normalized_shape("rms_norm", input, normalized_shape, weight=weight)
     dt = input._data.dtype
-    wide = dt.kind in FLOAT_KINDS and dt.itemsize < 4
+    if dt.kind not in FLOAT_KINDS:
+        raise NotImplementedError(f'"rms_norm" not implemented for \'{legacy_name(dt)}\'')
+    wide = dt.itemsize < 4
     x = input.float() if wide else input
     if eps is None:
         eps = float(np.finfo(np.float64 if dt == np.float64 else np.float32).eps)

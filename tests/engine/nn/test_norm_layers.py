@@ -114,6 +114,19 @@ ERRORS = [
      "Given normalized_shape=[4], expected input with shape [*4], but got input of size[2, 5]"),
     (lambda m: m.nn.LocalResponseNorm(2)(m.zeros(2, 5)), ValueError,
      "Expected 3D or higher dimensionality                          input (got 2 dimensions)"),
+    (lambda m: m.nn.functional.layer_norm(m.ones(2, 3, dtype=m.int64), (3,)), NotImplementedError,
+     "\"LayerNormKernelImpl\" not implemented for 'Long'"),
+    (lambda m: m.nn.functional.group_norm(m.ones(2, 4, 3, dtype=m.int32), 2), NotImplementedError,
+     "\"GroupNormKernelImpl\" not implemented for 'Int'"),
+    (lambda m: m.nn.functional.rms_norm(m.ones(2, 3, dtype=m.int64), (3,)), NotImplementedError,
+     "\"rms_norm\" not implemented for 'Long'"),
+    (lambda m: m.nn.functional.instance_norm(m.ones(2, 3, 4, dtype=m.int64)), NotImplementedError,
+     "\"batch_norm\" not implemented for 'Long'"),
+    (lambda m: m.nn.functional.layer_norm(m.ones(2, 3), (3,), m.ones(3, dtype=m.float64)), RuntimeError,
+     "mixed dtype (CPU): expect parameter to have scalar type of Float"),
+    (lambda m: m.nn.functional.group_norm(m.ones(2, 4, 3, dtype=m.float64), 2, m.ones(4)), RuntimeError,
+     "mixed dtype (CPU): all inputs must share same datatype."),
+    (lambda m: m.nn.functional.layer_norm(m.ones(2, 3, dtype=m.bfloat16), (3,), m.ones(3), m.zeros(3)), None, None),
 ]
 
 
