@@ -134,11 +134,8 @@ class GridSample(Op):
             x, grid = x.astype(np.float32), grid.astype(np.float32)
         self.index, self.weights, self.derivs = _taps(grid, x.shape[2:], mode, padding_mode, align_corners)
         self.rows, self.shape = _rows(x), x.shape
-        values = self._tap_values()
-        taps = self.weights.reshape(n, -1, self.weights.shape[-1], 1)
-        out = values[:, :, 0] * taps[:, :, 0]
-        for k in range(1, taps.shape[2]):
-            out += values[:, :, k] * taps[:, :, k]
+        xp = xp_of(x)
+        out = xp.einsum("npk,npkc->npc", self.weights.reshape(n, -1, self.weights.shape[-1]), self._tap_values())
         return out.transpose(0, 2, 1).reshape(n, c, *grid.shape[1:-1]).astype(dtype, copy=False)
 
     def _tap_values(self):
@@ -160,8 +157,7 @@ class GridSample(Op):
         gx = gx.reshape(self.shape).astype(dtype, copy=False)
         if self.derivs is None:
             return gx, xp.zeros((*index.shape[:-1], len(self.shape) - 2), dtype=dtype)
-        rows_g = g.reshape(n, c, -1).transpose(0, 2, 1)[:, :, None, :]  # (N, points, 1, C)
-        per_tap = (self._tap_values() * rows_g).sum(axis=-1).reshape(index.shape)
+        per_tap = xp.einsum("npkc,ncp->npk", self._tap_values(), g.reshape(n, c, -1)).reshape(index.shape)
         ggrid = xp.stack([(per_tap * d).sum(axis=-1) for d in self.derivs], axis=-1)
         return gx, ggrid.astype(dtype, copy=False)
 
