@@ -2,6 +2,7 @@
 
 from . import datasets as datasets
 from . import models as models
+from . import ops as ops
 from . import transforms as transforms
 from . import utils as utils
 from .image_file import ImageFileError as ImageFileError
