@@ -9,9 +9,9 @@ boolean indexing, so they share those ops' gradients.
 import numpy as np
 
 from .. import dtypes
-from .elementwise import where
+from .elementwise import Where, where
 from .index import Index, getitem, placed
-from .op import Op, broadcast_mismatch, compute, xp_of
+from .op import Op, broadcast_mismatch, compute, unbroadcast, xp_of
 from .scatter import fill_value, inplace_with, on_device
 from .shape import expand
 
@@ -42,10 +42,27 @@ def _mask(mask, input, message, lower=False):
     return on_device(mask, input._device)
 
 
+class MaskedFill(Where):
+    """``where(mask, value, input)`` under PyTorch's name, whose backward computes only the gradients asked
+    for: a fill value without one (a Python number, the usual case) skips a masked pass and a reduction over
+    the whole output."""
+
+    __slots__ = ()
+    _name = "MaskedFillBackward0"
+
+    def backward(self, g):
+        ev, ex = self._edges
+        cond, zero, xp = self.cond, g.dtype.type(0), xp_of(g)
+        return (None if ev is None else unbroadcast(xp.where(cond, g, zero), self.sa),
+                None if ex is None else unbroadcast(xp.where(cond, zero, g), self.sb))
+
+
 def masked_fill(input, mask, value):
     mask = _mask(mask, input, "masked_fill_ only supports boolean masks, but got mask with dtype {}", lower=True)
     value = fill_value(value, input, "masked_fill_")
-    return where(mask, value, input)
+    if value._device is not input._device:  # where() takes a CPU value to the input's device
+        return where(mask, value, input)
+    return MaskedFill.apply(value, input, cond=mask._data)
 
 
 def masked_fill_(self, mask, value):
@@ -55,6 +72,8 @@ def masked_fill_(self, mask, value):
 
 def masked_select(input, mask):
     mask = _mask(mask, input, "masked_select: expected BoolTensor for mask")
+    if input._data.shape == mask._data.shape:  # boolean indexing without getitem's parsing of the index
+        return Index.apply(input, index=((mask._data,),), basic=False)
     shape = _broadcast_shape(input._data.shape, mask._data.shape)
     return getitem(_expanded(input, shape), _expanded(mask, shape))
 
