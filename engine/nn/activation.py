@@ -79,16 +79,12 @@ class Softmin(_DimModule):
         return F.softmin(input, self.dim, _stacklevel=5)
 
 
-class GLU(Module):
+class GLU(_DimModule):
     def __init__(self, dim=-1):
-        super().__init__()
-        self.dim = dim
+        super().__init__(dim)
 
     def forward(self, input):
         return F.glu(input, self.dim)
-
-    def extra_repr(self):
-        return f"dim={self.dim}"
 
 
 class _Inplace(Module):

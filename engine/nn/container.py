@@ -9,15 +9,19 @@ from .module import Module
 from .parameter import Parameter
 
 
+def _absolute_index(idx, n):
+    """Integer ``idx`` into a sequence of ``n``, negative counting from the end, with PyTorch's IndexError."""
+    idx = operator.index(idx)
+    if not -n <= idx < n:
+        raise IndexError(f"index {idx} is out of range")
+    return idx % n
+
+
 class _ModuleSequence(Module):
     """What Sequential and ModuleList share: integer indexing, length, iteration, appending."""
 
     def _index(self, idx):
-        n = len(self._modules)
-        idx = operator.index(idx)
-        if not -n <= idx < n:
-            raise IndexError(f"index {idx} is out of range")
-        return idx % n
+        return _absolute_index(idx, len(self._modules))
 
     def __setitem__(self, idx, module):
         setattr(self, list(self._modules.keys())[self._index(idx)], module)
@@ -173,10 +177,7 @@ class ParameterList(Module):
             self += values
 
     def _get_abs_string_index(self, idx):
-        idx = operator.index(idx)
-        if not -len(self) <= idx < len(self):
-            raise IndexError(f"index {idx} is out of range")
-        return str(idx % len(self))
+        return str(_absolute_index(idx, len(self)))
 
     def __getitem__(self, idx):
         if isinstance(idx, slice):
