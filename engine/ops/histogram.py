@@ -13,12 +13,18 @@ from .op import compute, xp_of
 
 
 def _bincount(x, w=None, minlength=0):
+    """``xp.bincount``, whose own pass over ``x`` refuses a negative value (the caller has checked the rest)."""
     xp = xp_of(x)
-    size = max(int(x.max()) + 1 if x.size else 0, minlength)
-    if w is None:
-        return xp.bincount(x, minlength=size).astype(np.int64)
-    out_dtype = w.dtype if w.dtype.kind == "f" else np.float64
-    return xp.bincount(x, weights=w.astype(np.float64), minlength=size).astype(out_dtype)
+    try:
+        if w is None:
+            return xp.bincount(x, minlength=minlength).astype(np.int64, copy=False)
+        out_dtype = w.dtype if w.dtype.kind == "f" else np.float64
+        return xp.bincount(x, weights=w.astype(np.float64), minlength=minlength).astype(out_dtype, copy=False)
+    except ValueError:
+        raise RuntimeError(_NOT_1D_NON_NEGATIVE) from None
+
+
+_NOT_1D_NON_NEGATIVE = "bincount only supports 1-d non-negative integral inputs."
 
 
 def bincount(input, weights=None, minlength=0):
@@ -27,8 +33,8 @@ def bincount(input, weights=None, minlength=0):
         raise NotImplementedError(f'"bincount_cpu" not implemented for \'{dtypes.legacy_name(data.dtype)}\'')
     if minlength < 0:
         raise RuntimeError("minlength should be >= 0")
-    if data.ndim != 1 or (data.size and bool(data.min() < 0)):
-        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if data.ndim != 1:
+        raise RuntimeError(_NOT_1D_NON_NEGATIVE)
     if weights is None:
         return compute(_bincount, input, minlength=minlength)
     if not isinstance(weights, Tensor) or weights._data.shape != data.shape:
