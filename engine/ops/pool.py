@@ -574,6 +574,7 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     """``torch.nn.functional.adaptive_max_pool2d``."""
     x = input._data
     _check_adaptive_input(x, "adaptive_max_pool2d")
+    _check_float(x, "adaptive_max_pool2d")
     oh, ow = _adaptive_size(output_size, x.shape, "adaptive_max_pool2d")
     h, w = x.shape[-2:]
     if oh == 0 or ow == 0:  # an empty result, as PyTorch allows
@@ -615,6 +616,11 @@ def _one_arg(value, fn, name):
     return int(value[0])
 
 
+def _check_float(x, kernel):
+    if x.dtype.kind not in FLOAT_KINDS:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{legacy_name(x.dtype)}\'')
+
+
 def _check_1d_dims(x, fn):
     if x.ndim not in (2, 3):
         raise RuntimeError(f"Expected 2 to 3 dimensions, but got {x.ndim}-dimensional tensor for argument #1 "
@@ -638,6 +644,7 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         if x.ndim not in (2, 3) or 0 in x.shape[-2:]:
             raise RuntimeError(f"{fn}: Expected 2D or 3D (batch mode) tensor with optional 0 dim batch size for "
                                f"input, but got:{_dims(x.shape)}")
+        _check_float(x, "max_pool1d_impl")
         kernel = _one(kernel_size, fn, "kernel_size", "an int, list of ints or tuple of ints")
         stride = kernel if stride is None else _one(stride, fn, "stride", "None, an int, list of ints, or tuple of "
                                                     "ints", default=kernel)

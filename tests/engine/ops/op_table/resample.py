@@ -72,6 +72,8 @@ _MAX1_ERRORS = [
            "max_pool1d() kernel_size must be an int, list of ints or tuple of ints of size 1 but got size 2"),
     _error("max_pool1d", "stride-tuple", (2, 3, 5), (2, (1, 1)), {}, RuntimeError,
            "max_pool1d() stride must be None, an int, list of ints, or tuple of ints of size 1 but got size 2"),
+    ErrorInput(S("long", (2, 3, 5), dtypes=("int64",), kwargs={"call": lambda m, x: F(m).max_pool1d(x, 2)}),
+               NotImplementedError, "\"max_pool1d_impl\" not implemented for 'Long'"),
     _error("max_pool1d", "indices-4d", (1, 2, 3, 4), (2,), {"return_indices": True}, RuntimeError,
            "Expected 2 to 3 dimensions, but got 4-dimensional tensor for argument #1 'self' (while checking "
            "arguments for max_pool1d)"),
@@ -114,6 +116,8 @@ _ADAPTIVE1_ERRORS = [
            "4-dimensional tensor for argument #1 'self' (while checking arguments for adaptive_avg_pool1d)"),
     _error("adaptive_avg_pool1d", "size-tuple", (2, 3, 5), ((2, 2),), {}, RuntimeError,
            "adaptive_avg_pool1d() argument 'output_size' should contain one int (got 2)"),
+    ErrorInput(S("long", (2, 3, 5), dtypes=("int64",), kwargs={"call": lambda m, x: F(m).adaptive_max_pool1d(x, 2)}),
+               NotImplementedError, "\"adaptive_max_pool2d\" not implemented for 'Long'"),
     _error("adaptive_max_pool2d", "size-length", (2, 3, 4, 4), ((2, 2, 2),), {}, RuntimeError,
            "adaptive_max_pool2d(): internal error: output_size.size() must be 2"),
     _error("adaptive_max_pool1d", "empty", (2, 3, 0), (2,), {}, RuntimeError, "adaptive_max_pool1d(): Expected input "
