@@ -14,6 +14,7 @@ from .image_ops import (
     _adjust_hue,
     _adjust_saturation,
     _batch_axes,
+    _get_dimensions,
     _gray_tensor,
     _gray_uint8_pil,
     _normalize,
@@ -141,3 +142,20 @@ class ColorJitter(Module):
     def __repr__(self):
         return (f"{self.__class__.__name__}(brightness={self.brightness}, contrast={self.contrast}, "
                 f"saturation={self.saturation}, hue={self.hue})")
+
+
+class RandomGrayscale(Module):
+    """To grayscale with probability ``p``, keeping the number of channels (1 or 3)."""
+
+    def __init__(self, p=0.1):
+        super().__init__()
+        self.p = p
+
+    def forward(self, img):
+        num_output_channels, _, _ = _get_dimensions(img)
+        if current_rng().random() < self.p:
+            return _to_grayscale(img, num_output_channels)
+        return img
+
+    def __repr__(self):
+        return f"{self.__class__.__name__}(p={self.p})"

@@ -565,5 +565,5 @@ def _adjust_hue(img, hue_factor):
     hsv[..., 0, :, :] = np.fmod(hsv[..., 0, :, :] + np.float32(hue_factor), 1.0)
     out = _hsv_to_rgb(hsv).astype(np.float32)
     if dtype.kind != "f":
-        out = out * np.float32(255.0)
+        out = out * np.float32(255.0 + 1.0 - 1e-3)  # convert_image_dtype's float -> uint8 scale, then truncation
     return _from_float_parts(img, out, dtype)
