@@ -1,6 +1,7 @@
 """Activation functions, each one graph node with an analytic backward: leaky_relu, gelu (exact and tanh),
 elu, selu, celu, silu, mish, softplus, hardtanh, relu6, hardsigmoid, hardswish, logsigmoid, threshold, prelu,
-softsign, tanhshrink, hardshrink, softshrink, glu; and softmin, softmax of the negated input.
+softsign, tanhshrink, hardshrink, softshrink, glu; rrelu (a random slope in training, dropout's product node);
+and softmin, softmax of the negated input.
 
 Names, arguments, node names and errors follow ``torch.nn.functional``; gelu's ``erf`` is ``special.erf``.
 """
@@ -12,9 +13,11 @@ import numpy as np
 
 from ..backend import Implementation
 from ..dtypes import FLOAT_KINDS, get_default_dtype, legacy_name
+from ..random import uniform_array
 from ..tensor import make_tensor, wrap_dim
 from . import activation_kernels, jit
 from .convert import cast
+from .dropout import Dropout
 from .inplace import apply_inplace
 from .op import Op, sum_to, unbroadcast, xp_of
 from .piecewise import constant_in
@@ -554,6 +557,26 @@ def threshold(input, threshold, value, inplace=False):
     return Threshold.apply(input, args=(threshold, value))
 
 
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """leaky_relu with a random negative slope: uniform in [lower, upper] for each element in training (drawn
+    from the engine's generator), their mean in eval."""
+    _check_float(input, "rrelu_with_noise_out_cpu")
+    if lower > upper:
+        raise RuntimeError("Lower bound should be less than or equal to the upper bound")
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2, inplace)
+    x = input._data
+    slopes = uniform_array(x.shape, lower, upper, input._device, None, x.dtype)
+    noise = xp_of(x).where(x > 0, x.dtype.type(1), slopes)
+    if inplace:  # the product with a constant noise array: dropout's node
+        return apply_inplace(input, lambda s: Dropout.apply(s, keep=noise))
+    return Dropout.apply(input, keep=noise)
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    return rrelu(input, lower, upper, training, inplace=True)
+
+
 def hardshrink(input, lambd=0.5):
     """``input`` where ``|input| > lambd``, 0 elsewhere."""
     return _run(Hardshrink, input, False, "hardshrink_cpu", float(lambd))
@@ -649,5 +672,6 @@ def glu(input, dim=-1):
 
 
 __all__ = ["celu", "celu_", "elu", "elu_", "erf", "gelu", "glu", "hardshrink", "hardsigmoid", "hardswish",
-           "hardtanh", "hardtanh_", "leaky_relu", "leaky_relu_", "logsigmoid", "mish", "prelu", "relu6", "selu",
-           "selu_", "silu", "softmin", "softplus", "softshrink", "softsign", "tanhshrink", "threshold", "threshold_"]
+           "hardtanh", "hardtanh_", "leaky_relu", "leaky_relu_", "logsigmoid", "mish", "prelu", "relu6", "rrelu",
+           "rrelu_", "selu", "selu_", "silu", "softmin", "softplus", "softshrink", "softsign", "tanhshrink",
+           "threshold", "threshold_"]

@@ -168,7 +168,7 @@ def test_alpha_dropout_keeps_mean_and_variance_and_is_seeded():
 
 @pytest.mark.parametrize("name, args", [
     ("threshold_", (0.2, -1.0)), ("elu_", (0.5,)), ("selu_", ()), ("celu_", (2.0,)), ("leaky_relu_", (0.3,)),
-    ("hardtanh_", (-0.5, 0.7)), ("relu_", ()),
+    ("hardtanh_", (-0.5, 0.7)), ("relu_", ()), ("rrelu_", (0.1, 0.3)),
 ])
 def test_inplace_functional_forms_match_pytorch(name, args):
     x = np.random.default_rng(2).uniform(-3, 3, (4, 5)).astype(np.float32)
@@ -182,3 +182,24 @@ def test_inplace_functional_forms_match_pytorch(name, args):
         results.append((y.detach().numpy(), leaf.grad.numpy()))
     np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-6, atol=1e-7)
+
+
+def test_rrelu_eval_matches_pytorch_and_training_draws_seeded_slopes():
+    x = np.random.default_rng(4).uniform(-3, 3, (6, 50)).astype(np.float32)
+    elayer, tlayer = engine.nn.RReLU(0.1, 0.4), torch.nn.RReLU(0.1, 0.4)
+    assert repr(elayer) == repr(tlayer)
+    elayer.eval()
+    tlayer.eval()
+    ours, theirs = _run(elayer, engine, x, np.ones_like(x), False), _run(tlayer, torch, x, np.ones_like(x), False)
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-6)
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-6)
+    elayer.train()
+    engine.manual_seed(7)
+    y, grad = _run(elayer, engine, x, np.ones_like(x), False)
+    slopes = y / x
+    negative = x <= 0
+    np.testing.assert_allclose(slopes[~negative], 1.0, rtol=1e-6)
+    assert slopes[negative].min() >= 0.1 and slopes[negative].max() <= 0.4 and slopes[negative].std() > 0.05
+    np.testing.assert_allclose(grad, slopes, rtol=1e-5)  # the gradient is the slope each element drew
+    engine.manual_seed(7)
+    np.testing.assert_array_equal(_run(elayer, engine, x, np.ones_like(x), False)[0], y)

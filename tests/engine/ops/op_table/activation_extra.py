@@ -140,6 +140,17 @@ ACTIVATION_EXTRA = [
         implementations=("compiled", "generic"),
         supports_gradgrad=True,
     ),
+    _unary(
+        "rrelu",
+        [{}, {"lower": 0.2, "upper": 0.6}],
+        [
+            call_error("bounds", lambda m, x: m.nn.functional.rrelu(x, 0.5, 0.1), [(3,)], RuntimeError,
+                       "Lower bound should be less than or equal to the upper bound"),
+            call_error("int", lambda m, x: m.nn.functional.rrelu(x.long(), training=True), [(3,)],
+                       NotImplementedError, "\"rrelu_with_noise_out_cpu\" not implemented for 'Long'"),
+        ],
+        supports_gradgrad=True,
+    ),
     OpInfo("softmin", _fn("softmin"), _softmin_samples, supports_gradgrad=True),
     OpInfo(
         "glu",
