@@ -9,6 +9,7 @@ boolean indexing, so they share those ops' gradients.
 import numpy as np
 
 from .. import dtypes
+from . import masked_kernels
 from .elementwise import Where, where
 from .index import Index, getitem, placed
 from .op import Op, broadcast_mismatch, compute, unbroadcast, xp_of
@@ -134,6 +135,8 @@ def _nonzero_rows(a):
     xp = xp_of(a)
     if a.ndim == 0:
         return xp.zeros((int(a != 0), 0), dtype=np.int64)
+    if masked_kernels.takes(a):
+        return masked_kernels.nonzero_rows(a)
     return xp.stack(xp.nonzero(a), axis=1).astype(np.int64, copy=False)
 
 
