@@ -54,9 +54,25 @@ def _histc(x, bins, lo, hi):
         raise RuntimeError(f"torch.histc: range of [{_edge(lo)}, {_edge(hi)}] is not finite")
     if lo > hi:
         raise RuntimeError("torch.histc: max must be larger than min")
-    edges = xp.linspace(lo, hi, bins + 1).astype(x.dtype)
+    edges = _edges(xp, lo, hi, bins).astype(x.dtype)
     flat = x.reshape(-1)
     return choose(_COUNTERS, [flat], {}).count(flat, edges, bins).astype(x.dtype)
+
+
+def _edges(xp, lo, hi, bins):
+    """``xp.linspace(lo, hi, bins + 1)`` (float64), NumPy's arithmetic written out: its Python-level wrapper
+    costs more than the counting at 1e3 elements."""
+    delta = hi - lo
+    step = delta / bins
+    edges = xp.arange(bins + 1, dtype=np.float64)
+    if step == 0:  # a range too small for its bins: as linspace, scale by the range after dividing
+        edges /= bins
+        edges *= delta
+    else:
+        edges *= step
+    edges += lo
+    edges[-1] = hi
+    return edges
 
 
 class _Bins(Implementation):

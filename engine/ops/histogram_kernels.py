@@ -33,7 +33,11 @@ def _kernel():
 def bin_counts(flat, edges, bins):
     """How many values of float ``flat`` fall in each of the ``bins`` bins between ``edges`` (int64)."""
     shares = cpu_shares(flat.size, flat.size)
-    counts = np.zeros((len(shares), bins), dtype=np.int64)
     kernel, scale = _kernel(), flat.dtype.type(bins)
+    if len(shares) == 1:
+        counts = np.zeros(bins, dtype=np.int64)
+        kernel(flat, edges, scale, counts)
+        return counts
+    counts = np.zeros((len(shares), bins), dtype=np.int64)
     cpu_map(lambda k: kernel(flat[shares[k][0]:shares[k][1]], edges, scale, counts[k]), range(len(shares)))
     return counts.sum(axis=0)
