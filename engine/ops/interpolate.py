@@ -26,6 +26,7 @@ from .pool import _averaging_matrix
 _CUBIC_A = -0.75
 _MODES = ("nearest", "linear", "bilinear", "bicubic", "trilinear", "area", "nearest-exact")
 _LINEAR_DIMS = {"linear": 1, "bilinear": 2, "trilinear": 3}
+_DENSE_MAX, _BLOCK = 64, 64  # axes longer than _DENSE_MAX go block by block (bench: 224 -> 448 bilinear)
 _UINT8_MODES = ("nearest", "nearest-exact", "bilinear", "bicubic")  # as PyTorch's CPU kernels take uint8
 
 
@@ -123,6 +124,44 @@ def _matrix(mode, size, out, scale, align_corners, dtype_name, antialias=False):
     return m
 
 
+class _Blocked:
+    """A long axis's banded weight matrix as dense blocks down its band: output rows in blocks of ``_BLOCK``, each
+    with the contiguous input columns its weights reach. A block is one BLAS product over a slice of the axis, so
+    an output costs about the band's width in multiply-adds instead of the whole axis."""
+
+    __slots__ = ("T", "blocks", "rows")
+
+    def __init__(self, m, transposed=None):
+        self.rows = m.shape[0]
+        blocks = []
+        for start in range(0, m.shape[0], _BLOCK):
+            sub = m[start:start + _BLOCK]
+            cols = np.flatnonzero(sub.any(axis=0))
+            lo, hi = (int(cols[0]), int(cols[-1]) + 1) if cols.size else (0, 1)
+            blocks.append((slice(start, start + sub.shape[0]), slice(lo, hi), np.ascontiguousarray(sub[:, lo:hi])))
+        self.blocks = tuple(blocks)
+        self.T = _Blocked(m.T, self) if transposed is None else transposed
+
+    def apply(self, x, axis):
+        xp = xp_of(x)
+        shape = x.shape
+        pre, n, post = math.prod(shape[:axis]), shape[axis], math.prod(shape[axis + 1:])
+        x3 = x.reshape(pre, n, post)
+        out = xp.empty((pre, self.rows, post), dtype=np.result_type(x.dtype, self.blocks[0][2].dtype))
+        for rows, cols, sub in self.blocks:
+            sub = xp.asarray(sub)
+            if post == 1:
+                out[:, rows, 0] = x3[:, cols, 0] @ sub.T
+            else:
+                out[:, rows] = sub @ x3[:, cols]
+        return out.reshape(*shape[:axis], self.rows, *shape[axis + 1:])
+
+
+def _axis_map(m):
+    """``m`` as applied along its axis: one dense product up to ``_DENSE_MAX`` inputs, else ``_Blocked``."""
+    return m if m is None or m.shape[1] <= _DENSE_MAX else _Blocked(m)
+
+
 def _along_axes(x, mats):
     """``x`` with its trailing ``len(mats)`` axes each multiplied by its matrix (None: left as is), in ``x``'s dtype
     (half-precision inputs meet float32 matrices, so they accumulate in float32 as PyTorch's do, then round)."""
@@ -133,6 +172,9 @@ def _along_axes(x, mats):
             continue
         shape = x.shape
         axis = first + i
+        if isinstance(m, _Blocked):
+            x = m.apply(x, axis)
+            continue
         pre, n, post = math.prod(shape[:axis]), shape[axis], math.prod(shape[axis + 1:])
         y = x.reshape(pre, n) @ m.T if post == 1 else m @ x.reshape(pre, n, post)
         x = y.reshape(*shape[:axis], m.shape[0], *shape[axis + 1:])
@@ -153,7 +195,7 @@ class Interpolate(Op):
     def forward(self, x, mats=()):
         xp = xp_of(x)
         self.shape = x.shape
-        self.mats = mats = tuple(None if m is None else xp.asarray(m) for m in mats)
+        self.mats = mats = tuple(m if m is None or isinstance(m, _Blocked) else xp.asarray(m) for m in mats)
         out = _along_axes(x, mats)
         return out.copy() if out is x else out
 
@@ -268,8 +310,9 @@ def _plan(shape, dtype, size, scale_factor, mode, align_corners, recompute_scale
     mats = tuple(_matrix(mode, n, o, s, align_corners, precision, bool(antialias))
                  for n, o, s in zip(shape[2:], out, scales))
     if fixed_point:
-        return None, tuple(None if m is None else _fixed_point(m) for m in mats)
-    return _op_class(mode, len(shape) - 2, bool(antialias)), mats
+        return None, tuple(None if m is None else (_axis_map(weights), p) for m in mats
+                           for weights, p in [_fixed_point(m)])
+    return _op_class(mode, len(shape) - 2, bool(antialias)), tuple(_axis_map(m) for m in mats)
 
 
 def _fixed_point(m):
@@ -290,7 +333,8 @@ def _fixed_point_resize(x, mats=()):
         if mats[i] is None:
             continue
         weights, p = mats[i]
-        y = _along_axes(y, (None,) * i + (xp.asarray(weights),) + (None,) * (k - 1 - i))
+        weights = weights if isinstance(weights, _Blocked) else xp.asarray(weights)
+        y = _along_axes(y, (None,) * i + (weights,) + (None,) * (k - 1 - i))
         y = xp.floor((y + float(1 << (p - 1))) * (1.0 / (1 << p))).clip(0, 255)
     return y.astype(np.uint8)
 

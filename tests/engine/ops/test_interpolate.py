@@ -131,3 +131,28 @@ def test_uint8_on_the_cuda_stand_in(fake_cuda):
     dev = interpolate(engine.tensor(x, device="cuda"), size=(5, 11), mode="bicubic", antialias=True)
     assert dev.device.type == "cuda" and dev.dtype == engine.uint8
     np.testing.assert_array_equal(dev.cpu().numpy(), cpu.numpy())
+
+
+LONG = [(mode, kw, align, aa) for mode, kw, align in [
+    ("bilinear", {"scale_factor": 2}, False), ("bilinear", {"size": (150, 40)}, True),
+    ("bicubic", {"size": (97, 300)}, False), ("nearest", {"scale_factor": 1.5}, None),
+    ("bilinear", {"size": (30, 20)}, False)] for aa in (False, True) if not (aa and mode == "nearest")]
+
+
+@pytest.mark.parametrize("mode, kw, align, antialias", LONG, ids=[f"{m}-{kw}-aa{int(a)}" for m, kw, _, a in LONG])
+def test_long_axes_go_block_by_block(mode, kw, align, antialias):
+    """Axes longer than 64 take the blocked products (input and gradient, uint8 too); PyTorch's values."""
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((2, 3, 130, 77)).astype(np.float32)
+    tx, ex = torch.tensor(x, requires_grad=True), engine.tensor(x, requires_grad=True)
+    t = torch.nn.functional.interpolate(tx, mode=mode, align_corners=align, antialias=antialias, **kw)
+    e = interpolate(ex, mode=mode, align_corners=align, antialias=antialias, **kw)
+    np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), atol=2e-5, rtol=1e-5)
+    g = rng.standard_normal(tuple(t.shape)).astype(np.float32)
+    t.backward(torch.tensor(g))
+    e.backward(engine.tensor(g))
+    np.testing.assert_allclose(ex.grad.numpy(), tx.grad.numpy(), atol=1e-4, rtol=1e-5)
+    u = rng.integers(0, 256, (1, 3, 130, 77)).astype(np.uint8)
+    ours = interpolate(engine.tensor(u), mode=mode, align_corners=align, antialias=antialias, **kw)
+    theirs = torch.nn.functional.interpolate(torch.tensor(u), mode=mode, align_corners=align, antialias=antialias, **kw)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())

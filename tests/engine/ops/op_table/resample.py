@@ -175,6 +175,8 @@ _INTERP_CASES = [
     ("area-1d", (2, 3, 9), {"size": 4, "mode": "area"}),
     ("area-2d-scale", (2, 3, 8, 9), {"scale_factor": 0.5, "mode": "area"}),
     ("unchanged-size", (2, 3, 4, 5), {"size": (4, 5), "mode": "bilinear"}),
+    ("bilinear-long-axis", (1, 2, 3, 70), {"scale_factor": 2, "mode": "bilinear"}),
+    ("bicubic-antialias-long-axis", (1, 2, 67, 3), {"size": (30, 4), "mode": "bicubic", "antialias": True}),
     ("bilinear-antialias-down", (2, 3, 9, 8), {"size": (4, 3), "mode": "bilinear", "antialias": True}),
     ("bilinear-antialias-align", (2, 3, 8, 8), {"scale_factor": 0.3, "mode": "bilinear", "antialias": True,
                                                 "align_corners": True}),
