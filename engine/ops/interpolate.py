@@ -3,7 +3,8 @@ bilinear and bicubic) as one graph node.
 
 Every mode is separable: each output position along an axis is a fixed weighted sum of
 input positions along that axis. So each resized axis gets a small (out, in) weight matrix (cached on the
-host), forward is one matrix product per axis and backward the products with the transposes; the op is
+host), forward is one matrix product per axis (on axes longer than 64, one per block of 64 outputs over the
+input columns they reach) and backward the products with the transposes; the op is
 linear in its input, so with ``create_graph`` its gradient is a ``LinearMap``. Source positions and weights
 follow PyTorch's CPU formulas in the input's precision (float32 for half precisions, PyTorch's opmath type), so
 the nearest modes pick PyTorch's indices exactly. uint8 images take PyTorch's integer path (no gradient): the
