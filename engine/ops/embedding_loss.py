@@ -1,7 +1,7 @@
 """Margin losses on pairs and triplets of embeddings: ``margin_ranking_loss``, ``triplet_margin_loss``,
-``cosine_embedding_loss``, ``hinge_embedding_loss``, ``soft_margin_loss``, composed of differentiable tensor
-ops as ATen composes them (so double backward comes with them). Names, arguments, reductions and errors
-follow ``torch.nn.functional``."""
+``triplet_margin_with_distance_loss``, ``cosine_embedding_loss``, ``hinge_embedding_loss``, ``soft_margin_loss``,
+composed of differentiable tensor ops as ATen composes them (so double backward comes with them). Names,
+arguments, reductions and errors follow ``torch.nn.functional``."""
 
 from .. import creation
 from ..autograd.grad_mode import state as _grad_state
@@ -28,14 +28,29 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     reduction = _reduction(reduction, size_average, reduce)
     if margin <= 0:
         raise ValueError(f"margin must be greater than 0, got {margin}")
+    return _triplet(anchor, positive, negative, lambda a, b: pairwise_distance(a, b, p, eps), margin, swap,
+                    reduction)
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0,
+                                      swap=False, reduction="mean"):
+    """``triplet_margin_loss`` with any ``distance_function`` (pairwise_distance by default)."""
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    return _triplet(anchor, positive, negative, distance_function or pairwise_distance, margin, swap, reduction)
+
+
+def _triplet(anchor, positive, negative, distance, margin, swap, reduction):
     a_dim, p_dim, n_dim = anchor.dim(), positive.dim(), negative.dim()
     if not a_dim == p_dim == n_dim:
         raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the same number of "
                            f"dimensions, but got: anchor {a_dim}D, positive {p_dim}D, and negative {n_dim}D inputs")
-    dist_pos = pairwise_distance(anchor, positive, p, eps)
-    dist_neg = pairwise_distance(anchor, negative, p, eps)
+    dist_pos = distance(anchor, positive)
+    dist_neg = distance(anchor, negative)
     if swap:
-        dist_neg = dist_neg.minimum(pairwise_distance(positive, negative, p, eps))
+        dist_neg = dist_neg.minimum(distance(positive, negative))
     return reduce_loss((dist_pos - dist_neg + margin).clamp(min=0), reduction)
 
 
@@ -78,4 +93,4 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
 
 
 __all__ = ["cosine_embedding_loss", "hinge_embedding_loss", "margin_ranking_loss", "soft_margin_loss",
-           "triplet_margin_loss"]
+           "triplet_margin_loss", "triplet_margin_with_distance_loss"]

@@ -63,6 +63,11 @@ CASES = [
      (True, False)),
     ("TripletMarginLoss", lambda m, r: m.nn.TripletMarginLoss(margin=1.5, reduction=r),
      lambda: [_normal(5, 4), _normal(5, 4), _normal(5, 4)], (True, True, True)),
+    ("TripletMarginWithDistanceLoss", lambda m, r: m.nn.TripletMarginWithDistanceLoss(reduction=r),
+     lambda: [_normal(5, 4), _normal(5, 4), _normal(5, 4)], (True, True, True)),
+    ("TripletMarginWithDistanceLoss cosine swap", lambda m, r: m.nn.TripletMarginWithDistanceLoss(
+        distance_function=m.nn.CosineSimilarity(), margin=0.5, swap=True, reduction=r),
+     lambda: [_normal(5, 4), _normal(5, 4), _normal(5, 4)], (True, True, True)),
     ("TripletMarginLoss p=1 swap", lambda m, r: m.nn.TripletMarginLoss(p=1.0, swap=True, reduction=r),
      lambda: [_normal(5, 4), _normal(5, 4), _normal(5, 4)], (True, True, True)),
 ]
@@ -113,6 +118,7 @@ def test_kl_div_batchmean_and_the_mean_warning():
     ("TripletMarginLoss margin", lambda m: m.nn.TripletMarginLoss(margin=0.0)),
     ("HuberLoss delta", lambda m: m.nn.HuberLoss(delta="1")),
     ("GaussianNLLLoss positional", lambda m: m.nn.GaussianNLLLoss(True)),
+    ("TripletMarginWithDistanceLoss margin", lambda m: m.nn.TripletMarginWithDistanceLoss(margin=-0.5)),
 ])
 def test_bad_arguments_raise_as_pytorch(name, make):
     with pytest.raises(Exception) as theirs:

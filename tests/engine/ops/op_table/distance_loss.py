@@ -66,6 +66,24 @@ def _triplet_samples(dtype):
     return out
 
 
+def _triplet_distance(m, a, p, n, distance=None, **kw):
+    """With PyTorch's default distance, or one given by name: cosine distance, squared L2."""
+    fns = {
+        "cosine": lambda x, y: 1 - m.nn.functional.cosine_similarity(x, y),
+        "squared": lambda x, y: ((x - y) ** 2).sum(-1),
+    }
+    return m.nn.functional.triplet_margin_with_distance_loss(a, p, n, distance_function=fns.get(distance), **kw)
+
+
+def _triplet_distance_samples(dtype):
+    out = [S(f"default,{r}", (5, 4), (5, 4), (5, 4), kwargs={"reduction": r}) for r in REDUCTIONS]
+    out += [
+        S("cosine,swap", (5, 4), (5, 4), (5, 4), kwargs={"distance": "cosine", "swap": True, "margin": 0.5}),
+        S("squared", (5, 4), (5, 4), (5, 4), kwargs={"distance": "squared", "margin": 4.0}),
+    ]
+    return out
+
+
 def _cosine_embedding_samples(dtype):
     out = [
         S(f"{r}", (6, 4), (6, 4), _SIGNS, kwargs={"reduction": r}, grad=(True, True, False)) for r in REDUCTIONS
@@ -218,6 +236,28 @@ DISTANCE_LOSS = [
                 "margin must be greater than 0, got 0.0",
             ),
         ],
+    ),
+    OpInfo(
+        "triplet_margin_with_distance_loss",
+        with_call_errors(_triplet_distance),
+        _triplet_distance_samples,
+        error_inputs=lambda: [
+            call_error(
+                "reduction",
+                lambda m, x: m.nn.functional.triplet_margin_with_distance_loss(x, x, x, reduction="foo"),
+                [(3, 4)],
+                ValueError,
+                "foo is not a valid value for reduction",
+            ),
+            call_error(
+                "margin",
+                lambda m, x: m.nn.functional.triplet_margin_with_distance_loss(x, x, x, margin=-1.0),
+                [(3, 4)],
+                ValueError,
+                "margin must be greater than 0, got -1.0",
+            ),
+        ],
+        supports_gradgrad=True,
     ),
     _entry(
         "cosine_embedding_loss",
