@@ -446,21 +446,28 @@ def _runs(x, axis, in_order):
     """(values, inverse, counts) of the runs of equal slices along ``axis`` (all elements when None),
     sorted first unless ``in_order``. NaN equals nothing, so every NaN is a value of its own."""
     xp = xp_of(x)
-    moved = x.reshape(-1) if axis is None else xp.moveaxis(x, axis, 0)
-    lines = moved.reshape(len(moved), math.prod(moved.shape[1:]))
-    order = xp.arange(len(lines)) if in_order else _lexical_order(lines)
-    lines = lines[order]
-    new = xp.ones(len(lines), dtype=bool)
-    new[1:] = (lines[1:] != lines[:-1]).any(axis=1)
-    starts = xp.nonzero(new)[0]
-    inverse = xp.empty(len(lines), dtype=np.int64)
-    inverse[order] = xp.cumsum(new) - 1
-    values = moved[order[starts]]
-    if axis is None:
-        inverse = inverse.reshape(x.shape)
+    n = x.size if axis is None else x.shape[axis]
+    if axis is None:  # one column: no row comparisons, the order by one sort
+        order = xp.arange(n) if in_order else x.reshape(-1).argsort()
+        lines = x.reshape(-1)[order]
+        differs = lines[1:] != lines[:-1]
     else:
-        values = xp.moveaxis(values, 0, axis)
-    return values, inverse, xp.diff(starts, append=len(lines)).astype(np.int64)
+        moved = xp.moveaxis(x, axis, 0)
+        lines = moved.reshape(n, math.prod(moved.shape[1:]))
+        order = xp.arange(n) if in_order else _lexical_order(lines)
+        lines = lines[order]
+        differs = (lines[1:] != lines[:-1]).any(axis=1)
+    new = xp.ones(n, dtype=bool)
+    new[1:] = differs
+    starts = new.nonzero()[0]
+    inverse = xp.empty(n, dtype=np.int64)
+    inverse[order] = new.cumsum() - 1
+    counts = xp.empty(starts.size, dtype=np.int64)
+    counts[:-1] = starts[1:] - starts[:-1]
+    counts[-1:] = n - starts[-1:]
+    if axis is None:
+        return lines[starts], inverse.reshape(x.shape), counts
+    return xp.moveaxis(moved[order[starts]], 0, axis), inverse, counts
 
 
 class _Unique(Op):
