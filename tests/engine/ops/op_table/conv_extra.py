@@ -111,6 +111,8 @@ _TRANSPOSE2D_CASES = [
      {"stride": (2, 3), "padding": (1, 0), "output_padding": (1, 2), "groups": 2, "dilation": (1, 2)}),
     ("output-padding-below-dilation", (2, 3, 4, 4), (3, 2, 3, 3), 2, {"dilation": 2, "output_padding": 1}),
     ("depthwise", (2, 3, 5, 5), (3, 1, 3, 3), 3, {"groups": 3, "padding": 1}),
+    ("kernel-below-stride", (2, 3, 4, 4), (3, 2, 2, 1), 2, {"stride": (3, 2), "output_padding": (2, 1)}),
+    ("padding-beyond-stride", (2, 3, 5, 4), (3, 2, 3, 5), 2, {"stride": 2, "padding": (2, 3)}),
     ("unbatched", (4, 5, 5), (4, 2, 4, 4), 2, {"stride": 2, "padding": 1}),
 ]
 
