@@ -41,6 +41,9 @@ def search_lines(seq, values, right):
     values2 = np.ascontiguousarray(values, dtype=seq.dtype).reshape(lines, values.shape[-1])
     out = np.empty(values2.shape, np.int64)
     kernel = _kernel()
-    cpu_map(lambda p: kernel(seq2[p[0]:p[1]], values2[p[0]:p[1]], right, out[p[0]:p[1]]),
-            cpu_shares(len(seq2), values2.size * 16))
+    shares = cpu_shares(len(seq2), values2.size * 16)
+    if len(shares) == 1:
+        kernel(seq2, values2, right, out)
+    else:
+        cpu_map(lambda p: kernel(seq2[p[0]:p[1]], values2[p[0]:p[1]], right, out[p[0]:p[1]]), shares)
     return out.reshape(*lead, values2.shape[1])

@@ -541,12 +541,12 @@ def _search(seq, values, right, out_int32, sorter=None):
         seq = xp.take_along_axis(seq, sorter, axis=-1)
     values = xp.asarray(values)
     if seq.ndim == 1:
-        out = xp.searchsorted(seq, values, side="right" if right else "left")
+        out = xp.asarray(seq.searchsorted(values, side="right" if right else "left"))
     elif jit.takes_floats(seq) and values.dtype == seq.dtype:
         out = search_lines(seq, values, right)
     else:
         out = _search_lines(seq, values, right)
-    return xp.asarray(out).astype(np.int32 if out_int32 else np.int64, copy=False)
+    return out.astype(np.int32 if out_int32 else np.int64, copy=False)
 
 
 def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None):
