@@ -104,7 +104,7 @@ def _kernels():
     return factor, solve
 
 
-def _split(kernel, n, *stacks):
+def split(kernel, n, *stacks):
     """``kernel(*stacks, ...)`` over shares of the stacks' leading axis, one per CPU thread when the work
     (about ``n**3`` multiply-adds a matrix) is enough."""
     shares = cpu_shares(stacks[0].shape[0], stacks[0].shape[0] * n ** 3)
@@ -121,7 +121,7 @@ def getrf(a):
     pivots = np.empty((lu.shape[0], n), dtype=np.int32)
     info = np.empty(lu.shape[0], dtype=np.int32)
     factor = _kernels()[0]
-    _split(factor, n, lu, pivots, info)
+    split(factor, n, lu, pivots, info)
     return lu.reshape(a.shape), pivots.reshape(*batch, n), info.reshape(batch)
 
 
@@ -132,5 +132,5 @@ def getrs(lu, pivots, b, transpose=False):
     count = math.prod(batch)
     x = np.array(b, dtype=lu.dtype, order="C").reshape(count, n, m)
     solve = _kernels()[1]
-    _split(lambda f, p, y: solve(f, p, y, transpose), n, lu.reshape(count, n, n), pivots.reshape(count, n), x)
+    split(lambda f, p, y: solve(f, p, y, transpose), n, lu.reshape(count, n, n), pivots.reshape(count, n), x)
     return x.reshape(b.shape)

@@ -1,14 +1,15 @@
-"""The two ways inverses and solves run: LAPACK through the backend's ``linalg`` (any device, any order), and
-the compiled LU of ``lu_kernels`` for host stacks of small matrices, where NumPy's per-matrix calls cost
-most. Ops that invert or solve list both in ``implementations``."""
+"""The two ways inverses, solves and Cholesky factors run: LAPACK through the backend's ``linalg`` (any
+device, any order), and the compiled kernels of ``lu_kernels`` and ``cholesky_kernels`` for host stacks of
+small matrices, where NumPy's per-matrix calls cost most. Ops that use them list both in
+``implementations``."""
 
 import numpy as np
 
 from ..backend import Implementation
 from ..ops.op import xp_of
 from ..threads import cpu_batched
-from . import lu_kernels
-from .checks import SINGULAR_SOLVE, LinAlgError, inv_or_raise, singular_inverse, solve_or_raise
+from . import cholesky_kernels, lu_kernels
+from .checks import SINGULAR_SOLVE, LinAlgError, cholesky_or_raise, inv_or_raise, singular_inverse, solve_or_raise
 
 
 def _t(a):
@@ -23,6 +24,16 @@ class Lapack(Implementation):
     @staticmethod
     def inv(a):
         return inv_or_raise(xp_of(a), a)
+
+    @staticmethod
+    def cholesky(a):
+        """The lower Cholesky factor; PyTorch's error where a leading minor is not positive-definite."""
+        return cholesky_or_raise(xp_of(a), a)
+
+    @classmethod
+    def inv_lower(cls, low):
+        """The inverse of an invertible lower-triangular ``low``."""
+        return cls.inv(low)
 
     @staticmethod
     def det(a):
@@ -45,9 +56,9 @@ class Lapack(Implementation):
         return solve_or_raise(xp_of(g), _t(factors), g)
 
 
-class SmallLU(Lapack):
-    """The compiled LU, for float32/float64 host matrices up to ``lu_kernels.SMALL``: a solve keeps its
-    factors, so the backward's transposed solve costs no second factorization (as PyTorch keeps its LU)."""
+class SmallMatrices(Lapack):
+    """The compiled kernels, for float32/float64 host matrices up to ``lu_kernels.SMALL``: a solve keeps its
+    LU factors, so the backward's transposed solve costs no second factorization (as PyTorch keeps its LU)."""
 
     name = "numba"
 
@@ -61,7 +72,18 @@ class SmallLU(Lapack):
         if info.any():
             index = np.unravel_index(int(np.argmax(info != 0)), info.shape)
             raise singular_inverse(index, info.shape, int(info[index]))
-        return SmallLU.inv_of((lu, pivots))
+        return SmallMatrices.inv_of((lu, pivots))
+
+    @staticmethod
+    def cholesky(a):
+        low, info = cholesky_kernels.potrf(a)
+        if info.any():  # LAPACK's check finds the failing minor and raises PyTorch's error
+            return Lapack.cholesky(a)
+        return low
+
+    @staticmethod
+    def inv_lower(low):
+        return cholesky_kernels.lower_inverse(low)
 
     @staticmethod
     def det(a):
@@ -90,4 +112,4 @@ class SmallLU(Lapack):
         return lu_kernels.getrs(*factors, g, transpose=True)
 
 
-SOLVERS = (SmallLU, Lapack)
+SOLVERS = (SmallMatrices, Lapack)
