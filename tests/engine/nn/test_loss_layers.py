@@ -53,6 +53,11 @@ CASES = [
     ("MultiLabelSoftMarginLoss weight",
      lambda m, r: m.nn.MultiLabelSoftMarginLoss(weight=m.tensor([0.5, 1.0, 2.0, 1.5]), reduction=r),
      lambda: [_normal(5, 4), (_RNG.random((5, 4)) < 0.5).astype(np.float32)], (True, False)),
+    ("MultiMarginLoss", lambda m, r: m.nn.MultiMarginLoss(reduction=r), lambda: [_normal(6, 4), _RNG.integers(0, 4, 6)],
+     (True, False)),
+    ("MultiMarginLoss p=2 weight", lambda m, r: m.nn.MultiMarginLoss(
+        p=2, margin=0.7, weight=m.tensor([0.5, 1.0, 2.0, 1.5]), reduction=r),
+     lambda: [_normal(6, 4), _RNG.integers(0, 4, 6)], (True, False)),
     ("MarginRankingLoss", lambda m, r: m.nn.MarginRankingLoss(margin=0.3, reduction=r),
      lambda: [_normal(6), _normal(6), _signs(6)], (True, True, False)),
     ("CosineEmbeddingLoss", lambda m, r: m.nn.CosineEmbeddingLoss(margin=-0.2, reduction=r),
@@ -119,6 +124,8 @@ def test_kl_div_batchmean_and_the_mean_warning():
     ("HuberLoss delta", lambda m: m.nn.HuberLoss(delta="1")),
     ("GaussianNLLLoss positional", lambda m: m.nn.GaussianNLLLoss(True)),
     ("TripletMarginWithDistanceLoss margin", lambda m: m.nn.TripletMarginWithDistanceLoss(margin=-0.5)),
+    ("MultiMarginLoss p", lambda m: m.nn.MultiMarginLoss(p=3)),
+    ("MultiMarginLoss weight", lambda m: m.nn.MultiMarginLoss(weight=m.ones(2, 2))),
 ])
 def test_bad_arguments_raise_as_pytorch(name, make):
     with pytest.raises(Exception) as theirs:

@@ -116,6 +116,25 @@ def _soft_margin_samples(dtype):
     return out
 
 
+def _multi_margin(m, x, t, weighted=False, **kw):
+    w = m.linspace(0.5, 2.0, x.shape[-1], dtype=x.dtype, device=x.device) if weighted else None
+    return m.nn.functional.multi_margin_loss(x, t, weight=w, **kw)
+
+
+def _multi_margin_samples(dtype):
+    t = np.array([1, 0, 4, 2, 4, 3])
+    out = [S(f"{r}", (6, 5), t, kwargs={"reduction": r}, dtypes=(None, "int64"), grad=(True, False))
+           for r in REDUCTIONS]
+    out += [
+        S("p=2,margin,weight", (6, 5), t, kwargs={"p": 2, "margin": 0.5, "weighted": True}, dtypes=(None, "int64"),
+          grad=(True, False)),
+        S("1-d", (5,), np.array([3]), kwargs={"reduction": "none"}, dtypes=(None, "int64"), grad=(True, False)),
+        S("1-d,0-d target", (5,), np.array(3), kwargs={"reduction": "none"}, dtypes=(None, "int64"),
+          grad=(True, False)),
+    ]
+    return out
+
+
 def _prob_rows(shape):
     p = _RNG.random(shape) + 0.05
     return p / p.sum(axis=-1, keepdims=True)
@@ -299,6 +318,32 @@ DISTANCE_LOSS = [
                 "foo is not a valid value for reduction",
             ),
         ],
+    ),
+    OpInfo(
+        "multi_margin_loss",
+        with_call_errors(_multi_margin),
+        _multi_margin_samples,
+        error_inputs=lambda: [
+            call_error("p", lambda m, x: m.nn.functional.multi_margin_loss(x, m.tensor([0, 1, 2]), p=3), [(3, 4)],
+                       ValueError, "only p == 1 and p == 2 supported"),
+            call_error("weight dims", lambda m, x: m.nn.functional.multi_margin_loss(
+                x, m.tensor([0, 1, 2]), weight=m.ones(2, 4)), [(3, 4)], ValueError, "weight must be one-dimensional"),
+            call_error("weight size", lambda m, x: m.nn.functional.multi_margin_loss(
+                x, m.tensor([0, 1, 2]), weight=m.ones(3)), [(3, 4)], RuntimeError,
+                "inconsistent weight size, expected 4 but got [3]"),
+            call_error("target range", lambda m, x: m.nn.functional.multi_margin_loss(x, m.tensor([0, 4, 2])),
+                       [(3, 4)], RuntimeError, "target out of range"),
+            call_error("target size", lambda m, x: m.nn.functional.multi_margin_loss(x, m.tensor([0, 1])),
+                       [(3, 4)], RuntimeError, "multi_margin_loss: target tensor should be 1-D with size equal to the "
+                       "number of input samples (batch size). Expected target size [3], but got [2]. Input has shape "
+                       "[3, 4]."),
+            call_error("3-d", lambda m, x: m.nn.functional.multi_margin_loss(x, m.tensor([0, 1])), [(2, 3, 4)],
+                       RuntimeError, "Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+                       "[2, 3, 4]"),
+            call_error("float target", lambda m, x: m.nn.functional.multi_margin_loss(x, m.tensor([0.0, 1.0, 2.0])),
+                       [(3, 4)], RuntimeError, "expected scalar type Long but found Float"),
+        ],
+        supports_gradgrad=False,  # PyTorch has none to compare with (ours, a composition, has one)
     ),
     OpInfo(
         "kl_div",
