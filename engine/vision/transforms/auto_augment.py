@@ -74,6 +74,14 @@ def _augmentation_space(num_bins, image_size, wide=False):
     }
 
 
+def _auto_augment_space(image_size):
+    """AutoAugment's operations: RandAugment's, with Invert in place of Identity."""
+    space = _augmentation_space(10, image_size)
+    del space["Identity"]
+    space["Invert"] = (None, False)
+    return space
+
+
 class AutoAugmentPolicy(Enum):
     """The policies learned on ImageNet, CIFAR-10 and SVHN."""
 
@@ -154,7 +162,7 @@ class AutoAugment(Module):
         fill = _tensor_fill(img, self.fill)
         _, height, width = _get_dimensions(img)
         transform_id, probs, signs = self.get_params(len(self.policies))
-        op_meta = _augmentation_space(10, (height, width))
+        op_meta = _auto_augment_space((height, width))
         for i, (op_name, p, magnitude_id) in enumerate(self.policies[transform_id]):
             if probs[i] <= p:
                 magnitudes, signed = op_meta[op_name]

@@ -162,7 +162,8 @@ def _autocontrast_array(x):
     minimum = x.min(axis=(-2, -1), keepdims=True).astype(ft)
     maximum = x.max(axis=(-2, -1), keepdims=True).astype(ft)
     flat = maximum == minimum
-    scale = ft.type(bound) / xp.where(flat, ft.type(1), maximum - minimum)
+    # bound * (1 / range): torch evaluates a number over a tensor as the tensor's reciprocal times the number
+    scale = ft.type(bound) * (ft.type(1) / xp.where(flat, ft.type(1), maximum - minimum))
     minimum = xp.where(flat, ft.type(0), minimum)
     scale = xp.where(flat, ft.type(1), scale)
     return xp.clip((x - minimum) * scale, 0, bound).astype(x.dtype)

@@ -100,16 +100,25 @@ def _check_grid_inputs(arr, interpolation, fill):
 
 
 def _source_coords(xp, ft, matrix, w, h, ow, oh):
-    """Input pixel coordinates (x, y) each output pixel samples, computed in the order torchvision computes
-    them (grid in [-1, 1] from the rescaled matrix, then back to pixels), so that rounding agrees."""
-    theta = np.asarray(matrix, dtype=np.float64).reshape(2, 3) / np.array([[0.5 * w], [0.5 * h]])
-    theta = theta.astype(ft)
-    bx = xp.linspace(-ow * 0.5 + 0.5, ow * 0.5 - 0.5, ow, dtype=np.float64).astype(ft)[None, :]
-    by = xp.linspace(-oh * 0.5 + 0.5, oh * 0.5 - 0.5, oh, dtype=np.float64).astype(ft)[:, None]
-    one, two = ft.type(1), ft.type(2)
-    gx = bx * theta[0, 0] + by * theta[0, 1] + theta[0, 2]
-    gy = bx * theta[1, 0] + by * theta[1, 1] + theta[1, 2]
-    return ((gx + one) * ft.type(w) - one) / two, ((gy + one) * ft.type(h) - one) / two
+    """Input pixel coordinates (x, y) each output pixel samples, computed as torchvision computes them (the
+    matrix in the image's float dtype over the half sizes, one matrix product with the output pixels'
+    centred coordinates, then back from [-1, 1] to pixels), so that rounding agrees."""
+    theta = xp.asarray(np.asarray(matrix, dtype=ft).reshape(2, 3).T / np.array([0.5 * w, 0.5 * h], dtype=ft))
+    base = xp.empty((oh, ow, 3), dtype=ft)
+    base[..., 0] = xp.linspace(-ow * 0.5 + 0.5, ow * 0.5 - 0.5, ow, dtype=np.float64).astype(ft)
+    base[..., 1] = xp.linspace(-oh * 0.5 + 0.5, oh * 0.5 - 0.5, oh, dtype=np.float64).astype(ft)[:, None]
+    base[..., 2] = 1
+    grid = (base.reshape(-1, 3) @ theta).reshape(oh, ow, 2)
+    one = ft.type(1)
+    return _fma(grid[..., 0] + one, w / 2, -0.5, ft), _fma(grid[..., 1] + one, h / 2, -0.5, ft)
+
+
+def _fma(a, b, c, ft):
+    """``a * b + c`` rounded once, as PyTorch's CPU kernels compute it (their compiler fuses the two
+    vector operations): exact in float64 for float32 operands."""
+    if ft == np.float32:
+        return (a.astype(np.float64) * b + c).astype(ft)
+    return a * b + c
 
 
 def _warp_array(x, matrix, interpolation, fill, ow, oh):
@@ -126,16 +135,15 @@ def _warp_array(x, matrix, interpolation, fill, ow, oh):
         out = src[..., xp.clip(jy, 0, h - 1), xp.clip(jx, 0, w - 1)] * mask
     else:
         x0, y0 = xp.floor(ix), xp.floor(iy)
-        out = xp.zeros((*x.shape[:-2], oh, ow), dtype=ft)
-        mask = xp.zeros((oh, ow), dtype=ft)
-        for cy, wy in ((y0, y0 + 1 - iy), (y0 + 1, iy - y0)):
-            for cx, wx in ((x0, x0 + 1 - ix), (x0 + 1, ix - x0)):
-                inside = (cx >= 0) & (cx < w) & (cy >= 0) & (cy < h)
-                weight = wx * wy * inside
-                jy = xp.clip(cy, 0, h - 1).astype(np.int64)
-                jx = xp.clip(cx, 0, w - 1).astype(np.int64)
-                out += src[..., jy, jx] * weight
-                mask += weight
+        fx, fy = ix - x0, iy - y0
+        out = mask = None
+        for cy, wy in ((y0, 1 - fy), (y0 + 1, fy)):
+            for cx, wx in ((x0, 1 - fx), (x0 + 1, fx)):
+                weight = (wy * wx) * ((cx >= 0) & (cx < w) & (cy >= 0) & (cy < h))
+                values = src[..., xp.clip(cy, 0, h - 1).astype(np.int64), xp.clip(cx, 0, w - 1).astype(np.int64)]
+                # the first corner's product, then fused multiply-adds, in PyTorch's order (nw, ne, sw, se)
+                out = values * weight if out is None else _fma(values, weight, out, ft)
+                mask = weight if mask is None else mask + weight
     if fill is not None:
         fills = [float(fill)] if isinstance(fill, numbers.Number) else [float(f) for f in fill]
         fill_values = xp.asarray(fills, dtype=ft).reshape((len(fills), 1, 1)) if len(fills) > 1 \

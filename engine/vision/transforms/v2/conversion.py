@@ -6,7 +6,7 @@ from .... import dtypes
 from ....backend import CPU
 from ....nn.module import Module
 from ....tensor import Tensor, make_tensor
-from ..color_ops import _convert_image_dtype
+from ..color_ops import _convert_image_dtype, _max_value
 from ..image_ops import _is_pil, _pil_to_tensor
 
 
@@ -41,9 +41,16 @@ class ToDtype(Module):
     def forward(self, inpt):
         if not isinstance(inpt, Tensor):
             return inpt
-        if self.scale:
-            return _convert_image_dtype(inpt, self.dtype)
-        return inpt.to(self.dtype)
+        if not self.scale or inpt.dtype is self.dtype:
+            return inpt.to(self.dtype)
+        src, dst = inpt.dtype.np, self.dtype.np
+        if src.kind == "f" and ((src == np.float32 and dst in (np.int32, np.int64)) or
+                                (src == np.float64 and dst == np.int64)):
+            raise RuntimeError(f"The conversion from {inpt.dtype} to {self.dtype} cannot be performed safely.")
+        if src.kind != "f" and dst.kind == "f":
+            # v2 multiplies by the reciprocal of the largest value (v1 divides by it)
+            return inpt.to(self.dtype).mul(float(dst.type(1.0 / _max_value(src))))
+        return _convert_image_dtype(inpt, self.dtype)
 
     def __repr__(self):
         return f"{self.__class__.__name__}(scale={self.scale})"
