@@ -8,7 +8,7 @@ Names, arguments and errors follow ``torch.nn.functional``.
 import numpy as np
 
 from ..dtypes import FLOAT_KINDS, legacy_name
-from .norm import _size, batch_norm, checked_normalized_shape
+from .norm import _prod, _size, batch_norm, checked_normalized_shape
 from .pad import pad
 from .pool import avg_pool2d
 
@@ -20,10 +20,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     then take the mean of their N updated copies."""
     shape = input._data.shape
     if use_input_stats:
-        spatial = 1
-        for s in shape[2:]:
-            spatial *= s
-        if spatial == 1:
+        if _prod(shape[2:]) == 1:
             raise ValueError(f"Expected more than 1 spatial element when training, got input size {_size(shape)}")
     elif running_mean is None or running_var is None:
         raise RuntimeError("Expected running_mean and running_var to be defined when use_input_stats is false")

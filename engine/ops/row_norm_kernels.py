@@ -144,10 +144,20 @@ def _contiguous(a):
 
 
 def _vector(p, n, dtype, fill):
-    """An affine parameter flattened to ``n`` values, or ``fill`` (0 or 1) where it is absent."""
+    """An affine parameter (of the input's dtype) flattened to ``n`` values, or ``fill`` (0 or 1) where it is
+    absent."""
     if p is None:
         return np.full(n, fill, dtype=dtype)
-    return _contiguous(p).reshape(n).astype(dtype, copy=False)
+    return _contiguous(p).reshape(n)
+
+
+def _run(kernel, args, n, work):
+    """``kernel(*args, start, stop)`` over shares of ``range(n)`` on the CPU threads (directly for one share)."""
+    shares = cpu_shares(n, work)
+    if len(shares) == 1:
+        kernel(*args, 0, n)
+    else:
+        cpu_map(lambda part: kernel(*args, *part), shares)
 
 
 def layer_forward(x, w, b, m, eps):
@@ -155,11 +165,9 @@ def layer_forward(x, w, b, m, eps):
     rows = _contiguous(x).reshape(-1, m)
     dt = x.dtype
     y = np.empty(x.shape, dtype=dt)  # the output owns its memory (not a view of a (rows, m) array)
-    mean = np.empty(rows.shape[0], dtype=dt)
-    invstd = np.empty(rows.shape[0], dtype=dt)
-    kernel = _kernels()[0]
-    args = (rows, _vector(w, m, dt, 1), _vector(b, m, dt, 0), dt.type(eps), y.reshape(rows.shape), mean, invstd)
-    cpu_map(lambda part: kernel(*args, *part), cpu_shares(rows.shape[0], x.size))
+    mean, invstd = stats = np.empty((2, rows.shape[0]), dtype=dt)
+    args = (rows, _vector(w, m, dt, 1), _vector(b, m, dt, 0), dt.type(eps), y.reshape(rows.shape), *stats)
+    _run(_kernels()[0], args, rows.shape[0], x.size)
     return y, mean, invstd
 
 
@@ -174,8 +182,11 @@ def layer_backward(g, x, mean, invstd, w, need_x, need_params):
     parts = np.zeros((len(shares), 2, m if need_params else 0))
     kernel = _kernels()[1]
     wv = _vector(w, m, dt, 1)
-    cpu_map(lambda k: kernel(grows, rows, mean, invstd, wv, out, parts[k, 0], parts[k, 1], *shares[k]),
-            range(len(shares)))
+    if len(shares) == 1:
+        kernel(grows, rows, mean, invstd, wv, out, parts[0, 0], parts[0, 1], *shares[0])
+    else:
+        cpu_map(lambda k: kernel(grows, rows, mean, invstd, wv, out, parts[k, 0], parts[k, 1], *shares[k]),
+                range(len(shares)))
     sums = (parts[0] if len(shares) == 1 else parts.sum(0)) if need_params else None
     return gx, sums
 
@@ -187,11 +198,9 @@ def group_forward(x, w, b, groups, eps):
     x3, flat = xc.reshape(n, c, -1), xc.reshape(n * groups, -1)
     dt = x.dtype
     y = np.empty(x.shape, dtype=dt)
-    mean = np.empty(n * groups, dtype=dt)
-    invstd = np.empty(n * groups, dtype=dt)
-    kernel = _kernels()[2]
-    args = (x3, flat, _vector(w, c, dt, 1), _vector(b, c, dt, 0), dt.type(eps), y.reshape(x3.shape), mean, invstd)
-    cpu_map(lambda part: kernel(*args, *part), cpu_shares(n * groups, x.size))
+    mean, invstd = stats = np.empty((2, n * groups), dtype=dt)
+    args = (x3, flat, _vector(w, c, dt, 1), _vector(b, c, dt, 0), dt.type(eps), y.reshape(x3.shape), *stats)
+    _run(_kernels()[2], args, n * groups, x.size)
     return y, mean, invstd
 
 
@@ -202,7 +211,6 @@ def group_backward(g, x, mean, invstd, w, groups, need_x):
     gx = np.empty(x.shape, dtype=x.dtype) if need_x else None
     out = gx.reshape(x3.shape) if need_x else np.empty((0, 0, 0), dtype=x.dtype)
     gsum, gdot = np.empty((n, c)), np.empty((n, c))
-    kernel = _kernels()[3]
     args = (g3, x3, mean, invstd, _vector(w, c, x.dtype, 1), out, gsum, gdot)
-    cpu_map(lambda part: kernel(*args, *part), cpu_shares(mean.size, x.size))
+    _run(_kernels()[3], args, mean.size, x.size)
     return gx, gsum, gdot
