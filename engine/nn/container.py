@@ -5,7 +5,7 @@ from collections import OrderedDict
 from collections import abc as container_abcs
 
 from ..tensor import Tensor
-from .module import Module
+from .module import Module, _addindent
 from .parameter import Parameter
 
 
@@ -92,6 +92,21 @@ class ModuleList(_ModuleSequence):
         items = list(self._modules.values())
         items.insert(index, module)
         self._renumber(items)
+
+    def __repr__(self):
+        """PyTorch's: a run of modules that print alike prints once, as ``(0-5): 6 x Block(...)``."""
+        reprs = [repr(m) for m in self]
+        if not reprs:
+            return self._get_name() + "()"
+        runs = []  # [first index, last index, text]
+        for i, text in enumerate(reprs):
+            if runs and runs[-1][2] == text:
+                runs[-1][1] = i
+            else:
+                runs.append([i, i, text])
+        lines = [_addindent(f"({a}): {text}" if a == b else f"({a}-{b}): {b - a + 1} x {text}", 2)
+                 for a, b, text in runs]
+        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
 
 class ModuleDict(Module):

@@ -131,9 +131,24 @@ def test_module_dict_matches_pytorch():
 
 
 def test_unflatten_matches_pytorch():
-    ours, theirs = _both(lambda m: m.nn.Unflatten(1, (2, 3)))
-    assert repr(ours) == repr(theirs)
-    assert tuple(ours(engine.ones(4, 6)).shape) == tuple(theirs(torch.ones(4, 6)).shape)
+    for size in ((2, 3), [2, 3]):
+        ours, theirs = _both(lambda m, size=size: m.nn.Unflatten(1, size))
+        assert repr(ours) == repr(theirs)
+        assert tuple(ours(engine.ones(4, 6)).shape) == tuple(theirs(torch.ones(4, 6)).shape)
+    _same_errors(lambda m: m.nn.Unflatten(1, (2, 3.0)))
+    _same_errors(lambda m: m.nn.Unflatten(1, 6))
+
+
+def test_module_list_repr_folds_runs_as_pytorch():
+    def stack(m):
+        return m.nn.ModuleList([m.nn.Linear(2, 2), m.nn.Linear(2, 2), m.nn.ReLU(), m.nn.Linear(2, 2),
+                                m.nn.ModuleList([m.nn.Tanh()] * 3)])
+
+    for make in (stack, lambda m: m.nn.ModuleList(), lambda m: m.nn.ModuleList([m.nn.ReLU()]),
+                 lambda m: m.nn.TransformerEncoder(m.nn.TransformerEncoderLayer(8, 2, 16), 3,
+                                                   enable_nested_tensor=False)):
+        ours, theirs = _both(make)
+        assert repr(ours) == repr(theirs)
 
 
 def test_nn_parallel_is_torch_nn_parallel_path():
