@@ -61,7 +61,7 @@ class GraphModule(nn.Module):
             if lt.module is not None:
                 module = make_module(lt.module(node.params, inference.nodes[node.id].in_shapes))
                 self.add_module(node.name, module)
-                runners.append((_call_module(module), sources, free))
+                runners.append((_call_module(module, lt.apply), sources, free))
             elif lt.combine is not None:
                 runners.append((_combiner(lt.combine, node.params), sources, free))
             else:  # Input and Output pass their value on
@@ -82,7 +82,9 @@ class GraphModule(nn.Module):
         return result
 
 
-def _call_module(module):
+def _call_module(module, apply):
+    if apply is not None:
+        return lambda xs: apply(module, xs[0])
     return lambda xs: module(xs[0])
 
 

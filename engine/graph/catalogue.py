@@ -3,8 +3,9 @@
 A ``LayerType`` gives its parameters (``ParamSpec``), how many inputs it takes, how it infers its output
 shape, parameter count and multiply-accumulate count from its input shapes, and how it becomes engine
 code: either an ``engine.nn`` module (``module``: class name and constructor arguments, which also serve
-the PyTorch and engine code exporters) or a function of its inputs (``combine``, for merges). The GUI
-builds its palette and inspector from this catalogue, so a layer type added here appears there.
+the PyTorch and engine code exporters; ``apply`` when the node calls it other than as ``module(x)``) or a
+function of its inputs (``combine``, for merges and reshapes). The GUI builds its palette and inspector
+from this catalogue, so a layer type added here appears there.
 
 Shapes never include the batch dimension.
 """
@@ -42,8 +43,10 @@ class LayerType:
     inputs: tuple = (1, 1)  # (min, max); max None means any number
     prefix: str = ""  # default node name prefix: conv -> conv1, conv2...
     module: object = None  # (params, in_shapes) -> ModuleCall, or None for nodes without a module
-    combine: object = None  # merges: (xs, params) -> engine tensor
-    code: object = None  # merges: (input variable names, params) -> Python expression using ``torch``
+    apply: object = None  # module nodes not called as module(x): (module, x) -> tensor
+    apply_code: object = None  # the same as source: (module expression, input name) -> Python expression
+    combine: object = None  # merges and reshapes: (xs, params) -> engine tensor
+    code: object = None  # merges and reshapes: (input variable names, params) -> Python expression using ``torch``
     count_params: object = _no_params  # (params, in_shapes, out_shape) -> int
     count_macs: object = _no_params  # (params, in_shapes, out_shape) -> int
     summary: object = None  # (params) -> short text for the node face

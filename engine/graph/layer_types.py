@@ -167,6 +167,60 @@ register(LayerType(
     summary=_conv_summary, auto_params={"in_channels": lambda s: s[0][0]}))
 
 
+def _conv_transpose_infer(params, in_shapes, context):
+    c, h, w = _need_image("ConvTranspose2d", in_shapes[0])
+    _auto_check("ConvTranspose2d", "input channels", params["in_channels"], c, f"{c} (input {_dims(in_shapes[0])})")
+    out_c, groups = params["out_channels"], params["groups"]
+    if c % groups or out_c % groups:
+        raise ShapeError(f"ConvTranspose2d: groups={groups} must divide both the input channels ({c}) and "
+                         f"out_channels ({out_c})")
+    k, s, p, d, extra = (params[n] for n in ("kernel_size", "stride", "padding", "dilation", "output_padding"))
+    if any(e >= s[i] and e >= d[i] for i, e in enumerate(extra)):
+        raise ShapeError(f"ConvTranspose2d: output_padding {_dims(extra)} must be smaller than the stride "
+                         f"{_dims(s)} or the dilation {_dims(d)}")
+    oh, ow = ((n - 1) * s[i] - 2 * p[i] + d[i] * (k[i] - 1) + extra[i] + 1 for i, n in enumerate((h, w)))
+    if oh < 1 or ow < 1:
+        raise ShapeError(f"ConvTranspose2d: padding {_dims(p)} leaves no output from the input {h}×{w}")
+    return (out_c, oh, ow)
+
+
+def _conv_transpose_params(params, in_shapes, out_shape):
+    k = params["kernel_size"]
+    weights = in_shapes[0][0] * (out_shape[0] // params["groups"]) * k[0] * k[1]
+    return weights + (out_shape[0] if params["bias"] else 0)
+
+
+def _conv_transpose_macs(params, in_shapes, out_shape):
+    k = params["kernel_size"]
+    return _numel(in_shapes[0]) * (out_shape[0] // params["groups"]) * k[0] * k[1]
+
+
+def _conv_transpose_module(params, in_shapes):
+    p = params
+    kwargs = {"kernel_size": p["kernel_size"], "stride": p["stride"], "padding": p["padding"],
+              "output_padding": p["output_padding"], "groups": p["groups"], "bias": p["bias"],
+              "dilation": p["dilation"]}
+    return _call("ConvTranspose2d", (in_shapes[0][0], p["out_channels"]), kwargs,
+                 {"stride": 1, "padding": 0, "output_padding": 0, "groups": 1, "bias": True, "dilation": 1})
+
+
+register(LayerType(
+    "ConvTranspose2d", "Convolution", "Transposed 2-D convolution: learned upsampling (stride 2 doubles H and W).",
+    _specs(ParamSpec("in_channels", "int", None, minimum=1, maximum=65536,
+                     help="input channels; auto takes them from the input"),
+           ParamSpec("out_channels", "int", 16, minimum=1, maximum=65536, key=True),
+           ParamSpec("kernel_size", "pair", (2, 2), minimum=1, maximum=64, key=True),
+           ParamSpec("stride", "pair", (2, 2), minimum=1, maximum=64),
+           ParamSpec("padding", "pair", (0, 0), minimum=0, maximum=64),
+           ParamSpec("output_padding", "pair", (0, 0), minimum=0, maximum=63,
+                     help="rows and columns added at the end; smaller than the stride or the dilation"),
+           ParamSpec("dilation", "pair", (1, 1), minimum=1, maximum=64),
+           ParamSpec("groups", "int", 1, minimum=1, maximum=65536),
+           ParamSpec("bias", "bool", True)),
+    _conv_transpose_infer, prefix="deconv", module=_conv_transpose_module, count_params=_conv_transpose_params,
+    count_macs=_conv_transpose_macs, summary=_conv_summary, auto_params={"in_channels": lambda s: s[0][0]}))
+
+
 # ----- Pooling -----
 def _pool_out(size, k, s, p, ceil_mode):
     out = (size + 2 * p - k + ((s - 1) if ceil_mode else 0)) // s + 1
@@ -226,18 +280,77 @@ for _name, _prefix, _text in (("MaxPool2d", "pool", "Maximum over each window.")
                        module=_pool_module(_name), count_macs=_pool_macs, summary=_pool_summary))
 
 
-def _adaptive_infer(params, in_shapes, context):
-    channels = _need_image("AdaptiveAvgPool2d", in_shapes[0])[0]
-    return (channels, *params["output_size"])
+def _adaptive_infer(name):
+    def infer(params, in_shapes, context):
+        return (_need_image(name, in_shapes[0])[0], *params["output_size"])
+
+    return infer
+
+
+for _name, _prefix, _text in (
+        ("AdaptiveAvgPool2d", "gap", "Average pooling to a fixed output size (1×1: global average pool)."),
+        ("AdaptiveMaxPool2d", "gmp", "Max pooling to a fixed output size (1×1: global max pool).")):
+    register(LayerType(
+        _name, "Pooling", _text, _specs(ParamSpec("output_size", "pair", (1, 1), minimum=1, maximum=4096, key=True)),
+        _adaptive_infer(_name), prefix=_prefix,
+        module=lambda p, s, _n=_name: _call(_n, (p["output_size"],), {}, {}),
+        count_macs=lambda p, s, o: _numel(s[0]),
+        summary=lambda p: f"→{_dims(p['output_size'])}"))
+
+
+def _spatial_mean_infer(params, in_shapes, context):
+    c = _need_image("Mean", in_shapes[0])[0]
+    return (c, 1, 1) if params["keepdim"] else (c,)
 
 
 register(LayerType(
-    "AdaptiveAvgPool2d", "Pooling", "Average pooling to a fixed output size (1×1: global average pool).",
-    _specs(ParamSpec("output_size", "pair", (1, 1), minimum=1, maximum=4096, key=True)),
-    _adaptive_infer, prefix="gap",
-    module=lambda p, s: _call("AdaptiveAvgPool2d", (p["output_size"],), {}, {}),
+    "Mean", "Pooling", "Mean over the spatial positions of each channel (squeeze-and-excitation's squeeze).",
+    _specs(ParamSpec("keepdim", "bool", True, key=True, help="keep the spatial axes as size 1 (C×1×1)")),
+    _spatial_mean_infer, prefix="mean",
+    combine=lambda xs, p: xs[0].mean((2, 3), keepdim=p["keepdim"]),
+    code=lambda names, p: f"{names[0]}.mean((2, 3){', keepdim=True' if p['keepdim'] else ''})",
     count_macs=lambda p, s, o: _numel(s[0]),
-    summary=lambda p: f"→{_dims(p['output_size'])}"))
+    summary=lambda p: "H×W → 1×1" if p["keepdim"] else "H×W → vector"))
+
+
+def _upsample_infer(params, in_shapes, context):
+    c, h, w = _need_image("Upsample", in_shapes[0])
+    scale = params["scale_factor"]
+    return (c, h * scale[0], w * scale[1])
+
+
+def _upsample_module(params, in_shapes):
+    kwargs = {"scale_factor": params["scale_factor"], "mode": params["mode"]}
+    if params["mode"] == "bilinear":
+        kwargs["align_corners"] = params["align_corners"]
+    return _call("Upsample", (), kwargs, {"mode": "nearest", "align_corners": False})
+
+
+register(LayerType(
+    "Upsample", "Pooling", "Enlarges each map by a whole scale factor: nearest neighbour or bilinear.",
+    _specs(ParamSpec("scale_factor", "pair", (2, 2), minimum=1, maximum=32, key=True),
+           ParamSpec("mode", "choice", "nearest", choices=("nearest", "bilinear"), key=True),
+           ParamSpec("align_corners", "bool", False, applies=("mode", ("bilinear",)),
+                     help="corner pixels of input and output aligned")),
+    _upsample_infer, prefix="upsample", module=_upsample_module,
+    count_macs=lambda p, s, o: 4 * _numel(o) if p["mode"] == "bilinear" else 0,
+    summary=lambda p: f"×{ParamSpec('s', 'pair').format(p['scale_factor'])}, {p['mode']}"))
+
+
+def _pixel_shuffle_infer(params, in_shapes, context):
+    c, h, w = _need_image("PixelShuffle", in_shapes[0])
+    r = params["upscale_factor"]
+    if c % (r * r):
+        raise ShapeError(f"PixelShuffle: the channels ({c}) must be divisible by upscale_factor² ({r * r})")
+    return (c // (r * r), h * r, w * r)
+
+
+register(LayerType(
+    "PixelShuffle", "Pooling", "Rearranges C·r²×H×W into C×rH×rW (sub-pixel upsampling).",
+    _specs(ParamSpec("upscale_factor", "int", 2, minimum=1, maximum=16, key=True)),
+    _pixel_shuffle_infer, prefix="shuffle",
+    module=lambda p, s: ModuleCall("PixelShuffle", (p["upscale_factor"],)),
+    summary=lambda p: f"×{p['upscale_factor']}"))
 
 
 # ----- Linear -----
@@ -302,9 +415,92 @@ for _name, _ranks in (("BatchNorm1d", (1, 2)), ("BatchNorm2d", (3,))):
         count_macs=lambda p, s, o: _numel(o), summary=lambda p: ""))
 
 
+def _group_norm_infer(params, in_shapes, context):
+    shape = in_shapes[0]
+    _auto_check("GroupNorm", "channels", params["num_channels"], shape[0])
+    if shape[0] % params["num_groups"]:
+        raise ShapeError(f"GroupNorm: num_groups={params['num_groups']} must divide the channels ({shape[0]})")
+    return shape
+
+
+register(LayerType(
+    "GroupNorm", "Normalisation", "Normalises each sample over groups of channels (batch-size independent).",
+    _specs(ParamSpec("num_groups", "int", 1, minimum=1, maximum=65536, key=True,
+                     help="must divide the channels; 1 normalises each sample as a whole"),
+           ParamSpec("num_channels", "int", None, minimum=1, maximum=1 << 24,
+                     help="channels; auto takes them from the input"),
+           ParamSpec("eps", "float", 1e-5, minimum=1e-12, maximum=1.0),
+           ParamSpec("affine", "bool", True)),
+    _group_norm_infer, prefix="gn",
+    module=lambda p, s: _call("GroupNorm", (p["num_groups"], s[0][0]), {"eps": p["eps"], "affine": p["affine"]},
+                              {"eps": 1e-5, "affine": True}),
+    count_params=lambda p, s, o: 2 * s[0][0] if p["affine"] else 0,
+    count_macs=lambda p, s, o: _numel(o), summary=lambda p: f"{p['num_groups']} groups"))
+
+register(LayerType(
+    "InstanceNorm2d", "Normalisation", "Normalises each channel of each sample over its H×W positions.",
+    _specs(*list(_norm_specs().values())[:3], ParamSpec("affine", "bool", False),
+           ParamSpec("track_running_stats", "bool", False, help="keep running statistics for evaluation")),
+    _norm_infer("InstanceNorm2d", (3,)), prefix="in",
+    module=lambda p, s: _call("InstanceNorm2d", (s[0][0],),
+                              {"eps": p["eps"], "momentum": p["momentum"], "affine": p["affine"],
+                               "track_running_stats": p["track_running_stats"]},
+                              {"eps": 1e-5, "momentum": 0.1, "affine": False, "track_running_stats": False}),
+    count_params=lambda p, s, o: 2 * s[0][0] if p["affine"] else 0,
+    count_macs=lambda p, s, o: _numel(o),
+    summary=lambda p: "running stats" if p["track_running_stats"] else "per sample"))
+
+
+def _layer_norm_infer(name, axis, ranks):
+    def infer(params, in_shapes, context):
+        shape = in_shapes[0]
+        if len(shape) not in ranks:
+            raise ShapeError(f"{name} expects a C×H×W input but receives {_dims(shape)}")
+        _auto_check(name, "features", params["normalized_shape"], shape[axis])
+        return shape
+
+    return infer
+
+
+def _layer_norm_specs(what):
+    return _specs(ParamSpec("normalized_shape", "int", None, minimum=1, maximum=1 << 24,
+                            help=f"{what}; auto takes them from the input"),
+                  ParamSpec("eps", "float", 1e-5, minimum=1e-12, maximum=1.0),
+                  ParamSpec("elementwise_affine", "bool", True),
+                  ParamSpec("bias", "bool", True, applies=("elementwise_affine", (True,))))
+
+
+def _layer_norm(axis):
+    def module(p, s):
+        kwargs = {"eps": p["eps"], "elementwise_affine": p["elementwise_affine"],
+                  "bias": p["bias"] or not p["elementwise_affine"]}
+        return _call("LayerNorm", (s[0][axis],), kwargs, {"eps": 1e-5, "elementwise_affine": True, "bias": True})
+
+    def count(p, s, o):
+        return s[0][axis] * (1 + p["bias"]) if p["elementwise_affine"] else 0
+
+    return module, count
+
+
+_module, _count = _layer_norm(-1)
+register(LayerType(
+    "LayerNorm", "Normalisation", "Normalises each vector of the last dimension (transformers, MLP blocks).",
+    _layer_norm_specs("features of the last dimension"), _layer_norm_infer("LayerNorm", -1, range(1, 9)),
+    prefix="ln", module=_module, count_params=_count, count_macs=lambda p, s, o: _numel(o),
+    summary=lambda p: "last dimension"))
+_module, _count = _layer_norm(0)
+register(LayerType(
+    "LayerNorm2d", "Normalisation",
+    "LayerNorm of the C channels at each position of a C×H×W map (ConvNeXt): permute, LayerNorm, permute back.",
+    _layer_norm_specs("channels"), _layer_norm_infer("LayerNorm2d", 0, (3,)), prefix="ln2d", module=_module,
+    apply=lambda module, x: module(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2),
+    apply_code=lambda module, x: f"{module}({x}.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)",
+    count_params=_count, count_macs=lambda p, s, o: _numel(o), summary=lambda p: "channels"))
+
+
 # ----- Activations -----
-def _activation(name, description, specs=(), module=None, summary=None):
-    register(LayerType(name, "Activation", description, _specs(*specs), _same, prefix=name.lower(),
+def _activation(name, description, specs=(), module=None, summary=None, prefix=None):
+    register(LayerType(name, "Activation", description, _specs(*specs), _same, prefix=prefix or name.lower(),
                        module=module or (lambda p, s: ModuleCall(name)), summary=summary or (lambda p: "")))
 
 
@@ -317,6 +513,39 @@ _activation("GELU", "Gaussian error linear unit",
             lambda p, s: _call("GELU", (), {"approximate": p["approximate"]}, {"approximate": "none"}))
 _activation("Sigmoid", "1 / (1 + exp(-x))")
 _activation("Tanh", "hyperbolic tangent")
+_activation("SiLU", "x·sigmoid(x) (swish)")
+_activation("Hardswish", "x·hardsigmoid(x)")
+_activation("Hardsigmoid", "clamp(x/6 + 1/2, 0, 1)")
+_activation("ReLU6", "min(max(0, x), 6)", prefix="relu6_")
+_activation("Mish", "x·tanh(softplus(x))")
+_activation("ELU", "x for x > 0, alpha·(exp(x) - 1) otherwise",
+            [ParamSpec("alpha", "float", 1.0, minimum=0.0, maximum=100.0, key=True)],
+            lambda p, s: _call("ELU", (), {"alpha": p["alpha"]}, {"alpha": 1.0}), lambda p: f"alpha={p['alpha']:g}")
+_activation("SELU", "scale·ELU(x, alpha), self-normalising")
+_activation("Softplus", "log(1 + exp(beta·x)) / beta; x where beta·x > threshold",
+            [ParamSpec("beta", "float", 1.0, minimum=1e-3, maximum=1000.0, key=True),
+             ParamSpec("threshold", "float", 20.0, minimum=0.0, maximum=1000.0)],
+            lambda p, s: _call("Softplus", (), {"beta": p["beta"], "threshold": p["threshold"]},
+                               {"beta": 1.0, "threshold": 20.0}), lambda p: f"beta={p['beta']:g}")
+
+
+def _prelu_infer(params, in_shapes, context):
+    n, channels = params["num_parameters"], in_shapes[0][0]
+    if n not in (1, channels):
+        raise ShapeError(f"PReLU: num_parameters={n} must be 1 or the input channels ({channels})")
+    return in_shapes[0]
+
+
+register(LayerType(
+    "PReLU", "Activation", "x for x > 0, a·x otherwise, with a learned slope a (one, or one per channel).",
+    _specs(ParamSpec("num_parameters", "int", 1, minimum=1, maximum=65536, key=True,
+                     help="1 (one slope) or the input channels (a slope each)"),
+           ParamSpec("init", "float", 0.25, minimum=0.0, maximum=1.0, help="the slopes' initial value")),
+    _prelu_infer, prefix="prelu",
+    module=lambda p, s: _call("PReLU", (), {"num_parameters": p["num_parameters"], "init": p["init"]},
+                              {"num_parameters": 1, "init": 0.25}),
+    count_params=lambda p, s, o: p["num_parameters"],
+    summary=lambda p: f"{p['num_parameters']} slope{'s' if p['num_parameters'] > 1 else ''}"))
 
 
 def _softmax_infer(name):
@@ -345,6 +574,11 @@ register(LayerType(
     _specs(ParamSpec("p", "float", 0.5, minimum=0.0, maximum=1.0, key=True)),
     _same, prefix="dropout", module=lambda p, s: ModuleCall("Dropout", (p["p"],)),
     summary=lambda p: f"p={p['p']:g}"))
+register(LayerType(
+    "Dropout2d", "Regularisation", "Zeroes whole channels with probability p while training.",
+    _specs(ParamSpec("p", "float", 0.5, minimum=0.0, maximum=1.0, key=True)),
+    lambda p, s, c: _need_image("Dropout2d", s[0]), prefix="dropout2d_",
+    module=lambda p, s: ModuleCall("Dropout2d", (p["p"],)), summary=lambda p: f"p={p['p']:g}"))
 
 
 # ----- Merge -----
@@ -392,9 +626,69 @@ register(LayerType("Concat", "Merge", "Joins its inputs along a dimension (0: ch
                    summary=lambda p: f"dim {p['dim']}"))
 
 
+def _multiply_infer(params, in_shapes, context):
+    out = in_shapes[0]
+    for other in in_shapes[1:]:
+        if len(other) != len(out) or any(a != b and 1 not in (a, b) for a, b in zip(out, other)):
+            raise ShapeError(f"Multiply: inputs {_dims(out)} and {_dims(other)} do not broadcast (each "
+                             "dimension must agree or be 1)")
+        out = tuple(max(a, b) for a, b in zip(out, other))
+    return out
+
+
+def _multiply(xs, params):
+    product = xs[0]
+    for x in xs[1:]:
+        product = product * x
+    return product
+
+
+register(LayerType("Multiply", "Merge",
+                   "Element-wise product of its inputs, broadcasting size-1 dimensions (a C×1×1 gate times a "
+                   "C×H×W map: squeeze-and-excitation).", {}, _multiply_infer,
+                   inputs=(2, None), prefix="mul", combine=_multiply, code=lambda names, p: " * ".join(names),
+                   count_macs=lambda p, s, o: _numel(o) * (len(s) - 1), summary=lambda p: "×"))
+
+
 # ----- Reshape -----
 register(LayerType("Flatten", "Reshape", "Flattens each sample to a vector.", {},
                    lambda p, s, c: (_numel(s[0]),), prefix="flatten", module=lambda p, s: ModuleCall("Flatten"),
                    summary=lambda p: ""))
 register(LayerType("Identity", "Reshape", "Passes its input through unchanged.", {}, _same, prefix="identity",
                    module=lambda p, s: ModuleCall("Identity"), summary=lambda p: ""))
+
+
+def _reshape_infer(params, in_shapes, context):
+    shape, size = params["shape"], _numel(in_shapes[0])
+    if 0 in shape or shape.count(-1) > 1:
+        raise ShapeError(f"Reshape: the shape {_dims(shape)} may hold positive sizes and at most one -1")
+    known = -_numel(shape) if -1 in shape else _numel(shape)
+    if size % known or (-1 not in shape and known != size):
+        raise ShapeError(f"Reshape: {_dims(in_shapes[0])} ({size} values) does not fit the shape {_dims(shape)}")
+    return tuple(size // known if d == -1 else d for d in shape)
+
+
+register(LayerType("Reshape", "Reshape", "Gives each sample a new shape with the same values (-1: the rest).",
+                   _specs(ParamSpec("shape", "shape", (-1,), minimum=-1, maximum=1 << 24, key=True,
+                                    help="sizes without the batch; one may be -1")),
+                   _reshape_infer, prefix="reshape",
+                   combine=lambda xs, p: xs[0].reshape(xs[0].shape[0], *p["shape"]),
+                   code=lambda names, p: f"{names[0]}.reshape({names[0]}.shape[0], {', '.join(map(str, p['shape']))})",
+                   summary=lambda p: f"→{_dims(p['shape'])}"))
+
+
+def _permute_infer(params, in_shapes, context):
+    dims, rank = params["dims"], len(in_shapes[0])
+    if sorted(dims) != list(range(rank)):
+        raise ShapeError(f"Permute: dims {', '.join(map(str, dims))} must order the {rank} dimensions of "
+                         f"{_dims(in_shapes[0])}, each once (0 to {rank - 1}; the batch is not counted)")
+    return tuple(in_shapes[0][d] for d in dims)
+
+
+register(LayerType("Permute", "Reshape", "Reorders the dimensions of each sample (C×N patches to N×C tokens).",
+                   _specs(ParamSpec("dims", "ints", (1, 0), minimum=0, maximum=7, key=True,
+                                    help="the new order of the dimensions; 0 is the first after the batch")),
+                   _permute_infer, prefix="permute",
+                   combine=lambda xs, p: xs[0].permute(0, *(d + 1 for d in p["dims"])),
+                   code=lambda names, p: f"{names[0]}.permute(0, {', '.join(str(d + 1) for d in p['dims'])})",
+                   summary=lambda p: f"({', '.join(map(str, p['dims']))})"))

@@ -3,7 +3,9 @@
 The same source serves PyTorch (``from torch import nn``) and the engine (``import engine as torch``).
 Constructor lines come from each layer type's ``module`` description, the one ``GraphModule`` is built
 from; attributes are named after the nodes, assigned in execution order, so the class's ``state_dict``
-keys and their order are the ``GraphModule``'s. ``forward`` follows the DAG: a value whose only consumer
+keys and their order are the ``GraphModule``'s; a module applied other than as ``module(x)`` (the
+channel LayerNorm2d: permute, LayerNorm, permute back) is written with ``LayerType.apply_code``, so the
+PyTorch file needs no class of its own. ``forward`` follows the DAG: a value whose only consumer
 is the next line lives in ``x``, as in hand-written code; others keep their node's name. Merges are
 written with ``LayerType.code``.
 """
@@ -75,7 +77,9 @@ def model_class_source(network, inference, cls_name):
             forward.append(f"return {inputs[0]}")
         elif lt.module is not None:
             init.append(f"self.{node.name} = {format_call(lt.module(node.params, info.in_shapes), 'nn.')}")
-            forward.append(f"{names[k]} = self.{node.name}({inputs[0]}){_shape_comment(info.shape)}")
+            call = (lt.apply_code(f"self.{node.name}", inputs[0]) if lt.apply_code is not None
+                    else f"self.{node.name}({inputs[0]})")
+            forward.append(f"{names[k]} = {call}{_shape_comment(info.shape)}")
         elif lt.code is not None:
             forward.append(f"{names[k]} = {lt.code(inputs, node.params)}{_shape_comment(info.shape)}")
         else:

@@ -157,12 +157,151 @@ def _gelu(g, node, info, xs, out):
     return g.op("Mul", [x, gate], out)
 
 
-def _add(g, node, info, xs, out):
-    """A chain of Adds, left to right, as the engine sums (so rounding matches)."""
-    total = xs[0]
-    for k, x in enumerate(xs[1:], 2):
-        total = g.op("Add", [total, x], out if k == len(xs) else f"{node.name}/sum{k}")
-    return total
+def _conv_transpose(g, node, info, xs, out):
+    p = node.params
+    inputs = [xs[0], g.weight(f"{node.name}.weight")] + ([g.weight(f"{node.name}.bias")] if p["bias"] else [])
+    return g.op("ConvTranspose", inputs, out, kernel_shape=list(p["kernel_size"]), strides=list(p["stride"]),
+                dilations=list(p["dilation"]), group=p["groups"], pads=_pads(p["padding"]),
+                output_padding=list(p["output_padding"]))
+
+
+def _adaptive_max_pool(g, node, info, xs, out):
+    """GlobalMaxPool for 1×1, MaxPool when the windows tile the input evenly; otherwise each window row, then
+    each window column, is a Slice reduced by ReduceMax (the maximum over a rectangle is the maximum of
+    its rows' maxima), concatenated."""
+    (_, h, w), (oh, ow) = info.in_shapes[0], node.params["output_size"]
+    if (oh, ow) == (1, 1):
+        return g.op("GlobalMaxPool", xs, out)
+    if h % oh == 0 and w % ow == 0:
+        kernel = [h // oh, w // ow]
+        return g.op("MaxPool", xs, out, kernel_shape=kernel, strides=kernel)
+    value = xs[0]
+    for axis, size, count in ((2, h, oh), (3, w, ow)):
+        axes = g.const(f"{node.name}/axis{axis}", [axis], np.int64)
+        parts = []
+        for i in range(count):
+            start, stop = (i * size) // count, -(-((i + 1) * size) // count)
+            bounds = [g.const(f"{node.name}/{name}{axis}_{i}", [v], np.int64)
+                      for name, v in (("start", start), ("stop", stop))]
+            window = g.op("Slice", [value, *bounds, axes], f"{node.name}/window{axis}_{i}")
+            parts.append(g.op("ReduceMax", [window], f"{node.name}/max{axis}_{i}", axes=[axis], keepdims=1))
+        value = g.op("Concat", parts, out if axis == 3 else f"{node.name}/rows", axis=axis)
+    return value
+
+
+def _upsample(g, node, info, xs, out):
+    p, n = node.params, node.name
+    scales = g.const(f"{n}/scales", [1, 1, *p["scale_factor"]])
+    if p["mode"] == "nearest":  # PyTorch's nearest: source index floor(i / scale)
+        attrs = {"mode": "nearest", "coordinate_transformation_mode": "asymmetric", "nearest_mode": "floor"}
+    else:
+        attrs = {"mode": "linear",
+                 "coordinate_transformation_mode": "align_corners" if p["align_corners"] else "pytorch_half_pixel"}
+    return g.op("Resize", [xs[0], "", scales], out, **attrs)
+
+
+def _channel_shaped(g, key, rank):
+    """``state_dict[key]`` (one value per channel) shaped C×1×…, to broadcast over a sample of ``rank``."""
+    if rank == 1:
+        return g.weight(key)
+    return g.op("Unsqueeze", [g.weight(key), g.const(f"{key}/axes", list(range(1, rank)), np.int64)],
+                f"{key}/per_channel")
+
+
+def _affine(g, node, info, value, out):
+    """``value * weight + bias`` per channel, for norms whose ONNX operator has no per-channel scale."""
+    rank = len(info.in_shapes[0])
+    scaled = g.op("Mul", [value, _channel_shaped(g, f"{node.name}.weight", rank)], f"{node.name}/scaled")
+    return g.op("Add", [scaled, _channel_shaped(g, f"{node.name}.bias", rank)], out)
+
+
+def _group_norm(g, node, info, xs, out):
+    """GroupNormalization is opset 18: the groups are the channels of an N×G×(rest) view, normalised by
+    InstanceNormalization, then the per-channel affine."""
+    p, n, shape = node.params, node.name, info.in_shapes[0]
+    groups = p["num_groups"]
+    grouped = g.op("Reshape", [xs[0], g.const(f"{n}/grouped_shape", [0, groups, -1], np.int64)], f"{n}/grouped")
+    normed = g.op("InstanceNormalization", [grouped, g.const(f"{n}/ones", np.ones(groups)),
+                                            g.const(f"{n}/zeros", np.zeros(groups))], f"{n}/normed",
+                  epsilon=p["eps"])
+    back = g.op("Reshape", [normed, g.const(f"{n}/shape", [0, *shape], np.int64)], f"{n}/ungrouped" if p["affine"]
+                else out)
+    return _affine(g, node, info, back, out) if p["affine"] else back
+
+
+def _instance_norm(g, node, info, xs, out):
+    p, n, channels = node.params, node.name, info.in_shapes[0][0]
+    if p["track_running_stats"]:  # evaluation uses the running statistics, as batch norm does
+        return _batch_norm(g, node, info, xs, out)
+    if p["affine"]:
+        scale, shift = g.weight(f"{n}.weight"), g.weight(f"{n}.bias")
+    else:
+        scale, shift = g.const(f"{n}/scale", np.ones(channels)), g.const(f"{n}/shift", np.zeros(channels))
+    return g.op("InstanceNormalization", [xs[0], scale, shift], out, epsilon=p["eps"])
+
+
+def _layer_norm_last(g, node, info, x, out, size):
+    p, n = node.params, node.name
+    if p["elementwise_affine"]:
+        inputs = [x, g.weight(f"{n}.weight")] + ([g.weight(f"{n}.bias")] if p["bias"] else [])
+    else:
+        inputs = [x, g.const(f"{n}/scale", np.ones(size))]
+    return g.op("LayerNormalization", inputs, out, axis=-1, epsilon=p["eps"])
+
+
+def _layer_norm(g, node, info, xs, out):
+    return _layer_norm_last(g, node, info, xs[0], out, info.in_shapes[0][-1])
+
+
+def _layer_norm_2d(g, node, info, xs, out):
+    """Channels last, LayerNormalization over them, channels first again."""
+    n = node.name
+    last = g.op("Transpose", xs, f"{n}/channels_last", perm=[0, 2, 3, 1])
+    normed = _layer_norm_last(g, node, info, last, f"{n}/normed", info.in_shapes[0][0])
+    return g.op("Transpose", [normed], out, perm=[0, 3, 1, 2])
+
+
+def _prelu(g, node, info, xs, out):
+    slope = _channel_shaped(g, f"{node.name}.weight", len(info.in_shapes[0]) if node.params["num_parameters"] > 1
+                            else 1)
+    return g.op("PRelu", [xs[0], slope], out)
+
+
+def _silu(g, node, info, xs, out):
+    return g.op("Mul", [xs[0], g.op("Sigmoid", xs, f"{node.name}/sigmoid")], out)
+
+
+def _mish(g, node, info, xs, out):
+    """Mish is opset 18: x * tanh(softplus(x))."""
+    n = node.name
+    return g.op("Mul", [xs[0], g.op("Tanh", [g.op("Softplus", xs, f"{n}/softplus")], f"{n}/tanh")], out)
+
+
+def _relu6(g, node, info, xs, out):
+    n = node.name
+    return g.op("Clip", [xs[0], g.const(f"{n}/min", 0.0), g.const(f"{n}/max", 6.0)], out)
+
+
+def _softplus(g, node, info, xs, out):
+    """ONNX's Softplus has no beta or threshold: softplus(beta x) / beta, and x where beta x > threshold."""
+    p, n, x = node.params, node.name, xs[0]
+    scaled = g.op("Mul", [x, g.const(f"{n}/beta", p["beta"])], f"{n}/scaled")
+    soft = g.op("Div", [g.op("Softplus", [scaled], f"{n}/softplus"), g.const(f"{n}/beta_div", p["beta"])],
+                f"{n}/smooth")
+    linear = g.op("Greater", [scaled, g.const(f"{n}/threshold", p["threshold"])], f"{n}/linear")
+    return g.op("Where", [linear, x, soft], out)
+
+
+def _chain(op_type):
+    """A chain of ``op_type`` (Add, Mul), left to right, as the engine combines its inputs (so rounding
+    matches)."""
+    def rule(g, node, info, xs, out):
+        total = xs[0]
+        for k, x in enumerate(xs[1:], 2):
+            total = g.op(op_type, [total, x], out if k == len(xs) else f"{node.name}/{op_type.lower()}{k}")
+        return total
+
+    return rule
 
 
 def _simple(op_type, attrs=lambda params: {}):
@@ -173,24 +312,48 @@ RULES = {
     "Input": _input,
     "Output": _output,
     "Conv2d": _conv,
+    "ConvTranspose2d": _conv_transpose,
     "MaxPool2d": _pool("MaxPool"),
     "AvgPool2d": _pool("AveragePool", count_include_pad=1),  # PyTorch's AvgPool2d default
     "AdaptiveAvgPool2d": _adaptive_avg_pool,
+    "AdaptiveMaxPool2d": _adaptive_max_pool,
+    "Mean": lambda g, node, info, xs, out: g.op("ReduceMean", xs, out, axes=[2, 3],
+                                                 keepdims=int(node.params["keepdim"])),
+    "Upsample": _upsample,
+    "PixelShuffle": _simple("DepthToSpace", lambda p: {"blocksize": p["upscale_factor"], "mode": "CRD"}),
     "Linear": _linear,
     "BatchNorm1d": _batch_norm,
     "BatchNorm2d": _batch_norm,
+    "GroupNorm": _group_norm,
+    "InstanceNorm2d": _instance_norm,
+    "LayerNorm": _layer_norm,
+    "LayerNorm2d": _layer_norm_2d,
     "ReLU": _simple("Relu"),
     "LeakyReLU": _simple("LeakyRelu", lambda p: {"alpha": p["negative_slope"]}),
     "GELU": _gelu,
     "Sigmoid": _simple("Sigmoid"),
     "Tanh": _simple("Tanh"),
+    "SiLU": _silu,
+    "Hardswish": _simple("HardSwish"),
+    "Hardsigmoid": _simple("HardSigmoid", lambda p: {"alpha": 1 / 6, "beta": 0.5}),
+    "ReLU6": _relu6,
+    "Mish": _mish,
+    "ELU": _simple("Elu", lambda p: {"alpha": p["alpha"]}),
+    "SELU": _simple("Selu"),
+    "Softplus": _softplus,
+    "PReLU": _prelu,
     "Softmax": _simple("Softmax", lambda p: {"axis": p["dim"]}),
     "LogSoftmax": _simple("LogSoftmax", lambda p: {"axis": p["dim"]}),
     "Dropout": _simple("Identity"),  # inference
-    "Add": _add,
+    "Dropout2d": _simple("Identity"),
+    "Add": _chain("Add"),
+    "Multiply": _chain("Mul"),
     "Concat": _simple("Concat", lambda p: {"axis": p["dim"] + 1}),
     "Flatten": _simple("Flatten", lambda p: {"axis": 1}),
     "Identity": _simple("Identity"),
+    "Reshape": lambda g, node, info, xs, out: g.op(
+        "Reshape", [xs[0], g.const(f"{node.name}/shape", [0, *info.shape], np.int64)], out),
+    "Permute": _simple("Transpose", lambda p: {"perm": [0, *(d + 1 for d in p["dims"])]}),
 }
 
 

@@ -16,9 +16,13 @@ def template(request):
     return load_template(request.param)
 
 
+ACTIVATIONS = ["ReLU", "LeakyReLU", "GELU", "Sigmoid", "Tanh", "SiLU", "Hardswish", "Hardsigmoid", "ReLU6", "Mish",
+               "ELU", "SELU", "Softplus", "PReLU"]
+
+
 class RandomNetwork:
     """Builds a random valid network with ``seed``: an Input of random shape ("Image folder" takes any),
-    chains of Conv2d, pools, batch norm, activations, Dropout and Identity with random options, occasional
+    chains of Conv2d, pools, normalisations, activations, dropouts and Identity with random options, occasional
     two-branch Add (both branches keep the shape) and Concat merges (on channels, height or width), a dead
     branch now and then, then Flatten, Linear layers and an Output with CrossEntropyLoss or MSELoss.
 
@@ -64,6 +68,16 @@ class RandomNetwork:
         return {"kernel_size": k, "stride": r.choice([None, 1, 2, (2, 1)]), "padding": r.choice([0, 1]),
                 "ceil_mode": r.random() < 0.5}
 
+    def norm(self, src, channels):
+        """``(type, src, params)`` of a random normalisation of ``channels`` channels."""
+        r = self.rng
+        kind = r.choice(["BatchNorm2d", "BatchNorm2d", "GroupNorm", "InstanceNorm2d", "LayerNorm2d"])
+        if kind == "GroupNorm":
+            return kind, src, {"num_groups": r.choice([1, 2, 3]), "affine": r.random() < 0.8}
+        if kind == "LayerNorm2d":
+            return kind, src, {"normalized_shape": r.choice([None, channels]), "bias": r.random() < 0.8}
+        return kind, src, {"num_features": r.choice([None, channels]), "affine": r.random() < 0.8}
+
     def layer(self, src):
         """One random single-input layer after ``src``; returns the new tail (``src`` when all draws fail)."""
         r = self.rng
@@ -75,16 +89,15 @@ class RandomNetwork:
             elif kind == "pool":
                 made = self.try_add(r.choice(["MaxPool2d", "AvgPool2d"]), src, self.pool_params())
             elif kind == "bn":
-                made = self.try_add("BatchNorm2d", src, {"num_features": r.choice([None, channels]),
-                                                         "affine": r.random() < 0.8})
+                made = self.try_add(*self.norm(src, channels))
             elif kind == "act":
-                made = self.add(r.choice(["ReLU", "LeakyReLU", "GELU", "Sigmoid", "Tanh"]), src)
+                made = self.add(r.choice(ACTIVATIONS), src)
             elif kind == "dropout":
-                made = self.add("Dropout", src, {"p": r.choice([0.0, 0.25])})
+                made = self.add(r.choice(["Dropout", "Dropout2d"]), src, {"p": r.choice([0.0, 0.25])})
             elif kind == "adaptive":
                 size = self.shape(src)[1:]
-                made = self.try_add("AdaptiveAvgPool2d", src, {"output_size": (r.randint(1, size[0]),
-                                                                                r.randint(1, size[1]))})
+                made = self.try_add(r.choice(["AdaptiveAvgPool2d", "AdaptiveMaxPool2d"]), src,
+                                    {"output_size": (r.randint(1, size[0]), r.randint(1, size[1]))})
             else:
                 made = self.add("Identity", src)
             if made is not None:

@@ -44,6 +44,30 @@ def merges():
     return net
 
 
+def squeeze_excitation():
+    """A squeeze-and-excitation block: the spatial Mean of a map, two 1×1 convolutions and a Hardsigmoid gate,
+    multiplied back onto the map (C×1×1 times C×H×W), then a Mean without keepdim and a product of vectors."""
+    net = Network("squeeze excitation")
+    add = net.add_node
+    image = add("Input", {"shape": (4, 5, 6), "dataset": "Image folder"})
+    body = add("Conv2d", {"out_channels": 8, "kernel_size": 3, "padding": 1})
+    squeeze = add("Mean", {"keepdim": True})
+    reduce = add("Conv2d", {"out_channels": 2, "kernel_size": 1})
+    act = add("SiLU")
+    expand = add("Conv2d", {"out_channels": 8, "kernel_size": 1})
+    gate = add("Hardsigmoid")
+    scaled = add("Multiply")
+    pooled = add("Mean", {"keepdim": False})
+    features = add("Linear", {"out_features": 8})
+    product = add("Multiply")
+    for src, dst in ((image, body), (body, squeeze), (squeeze, reduce), (reduce, act), (act, expand),
+                     (expand, gate), (gate, scaled), (body, scaled), (scaled, pooled), (pooled, features),
+                     (features, product), (pooled, product)):
+        net.connect(src.id, dst.id)
+    net.connect(product.id, add("Output", {"loss": "MSELoss"}).id)
+    return net
+
+
 LAYER_CASES = {
     "conv": lambda: chain((4, 9, 10), [
         ("Conv2d", {"out_channels": 6, "kernel_size": (3, 2), "stride": (2, 1), "padding": (1, 2),
@@ -73,6 +97,36 @@ LAYER_CASES = {
         ("Sigmoid", {}), ("ReLU", {}), ("Identity", {}), ("Dropout", {"p": 0.5}), ("Softmax", {"dim": 2}),
         ("LogSoftmax", {"dim": -1})]),
     "softmax": lambda: chain((6,), [("Softmax", {"dim": 1})]),
+    "modern_activations": lambda: chain((3, 4, 5), [
+        ("SiLU", {}), ("Hardswish", {}), ("Mish", {}), ("ReLU6", {}), ("ELU", {"alpha": 0.5}), ("SELU", {}),
+        ("PReLU", {"num_parameters": 3, "init": 0.1}), ("Softplus", {"beta": 2.0, "threshold": 1.0}),
+        ("Hardsigmoid", {}), ("PReLU", {}), ("Softplus", {}), ("Dropout2d", {"p": 0.3})]),
+    "prelu_vector": lambda: chain((5,), [("PReLU", {"num_parameters": 5}), ("ELU", {})]),
+    "group_instance_norm": lambda: chain((6, 5, 4), [
+        ("GroupNorm", {"num_groups": 3}), ("GroupNorm", {"num_groups": 2, "affine": False, "eps": 1e-3}),
+        ("InstanceNorm2d", {}), ("InstanceNorm2d", {"affine": True, "eps": 1e-4}),
+        ("InstanceNorm2d", {"track_running_stats": True}), ("GroupNorm", {"num_groups": 6})]),
+    "group_norm_sequence": lambda: chain((4, 6), [("GroupNorm", {"num_groups": 2}), ("Flatten", {}),
+                                                  ("GroupNorm", {"num_groups": 1})]),
+    "layer_norms": lambda: chain((6, 3, 4), [
+        ("LayerNorm2d", {}), ("LayerNorm2d", {"eps": 1e-6, "bias": False}),
+        ("LayerNorm2d", {"elementwise_affine": False}),
+        ("LayerNorm", {}), ("LayerNorm", {"bias": False}), ("LayerNorm", {"elementwise_affine": False, "eps": 1e-3})]),
+    "resampling": lambda: chain((8, 3, 4), [
+        ("Upsample", {}), ("Upsample", {"scale_factor": (1, 3), "mode": "bilinear"}),
+        ("Upsample", {"scale_factor": 2, "mode": "bilinear", "align_corners": True}), ("PixelShuffle", {}),
+        ("AdaptiveMaxPool2d", {"output_size": (5, 7)}), ("AdaptiveMaxPool2d", {"output_size": (5, 1)}),
+        ("AdaptiveMaxPool2d", {"output_size": 1})]),
+    "conv_transpose": lambda: chain((4, 5, 6), [
+        ("ConvTranspose2d", {"out_channels": 6, "kernel_size": (3, 2), "stride": (2, 3), "padding": (1, 0),
+                             "output_padding": (1, 2), "groups": 2, "dilation": (1, 2)}),
+        ("ConvTranspose2d", {"out_channels": 3, "kernel_size": 3, "stride": 1, "bias": False}),
+        ("ConvTranspose2d", {"out_channels": 2})]),
+    "squeeze_excitation": squeeze_excitation,
+    "patch_embedding": lambda: chain((3, 8, 8), [
+        ("Conv2d", {"out_channels": 6, "kernel_size": 4, "stride": 4}), ("Reshape", {"shape": (6, -1)}),
+        ("Permute", {"dims": (1, 0)}), ("LayerNorm", {}), ("Linear", {"out_features": 5}),
+        ("Reshape", {"shape": (2, 2, 5)}), ("Permute", {"dims": (2, 0, 1)})]),
     "merges": merges,
 }
 

@@ -13,6 +13,8 @@ from engine.graph import Network, ShapeError, get_layer_type
 from engine.graph.build import make_module
 from engine.graph.params import validate_params
 
+from .export_cases import LAYER_CASES
+
 BATCH = 2
 
 
@@ -28,15 +30,24 @@ def infer_layer(type_name, params, in_shape):
 
 def run_layer(namespace, type_name, values, in_shape):
     """The output shape (without the batch) of the layer's module from ``namespace`` (``engine.nn`` or
-    ``torch.nn``) on a random batch, or the exception it raises on construction or call."""
+    ``torch.nn``) on a random batch, or the exception it raises on construction or call; layers without a
+    module run their ``combine`` (tensor methods, the same for both)."""
     lt = get_layer_type(type_name)
     x = np.random.default_rng(0).standard_normal((BATCH, *in_shape)).astype(np.float32)
     try:
-        module = make_module(lt.module(values, (in_shape,)), namespace)
         tensor = engine.tensor(x) if namespace is nn else __import__("torch").tensor(x)
-        return tuple(module(tensor).shape[1:])
+        if lt.module is None:
+            return tuple(lt.combine([tensor], values).shape[1:])
+        module = make_module(lt.module(values, (in_shape,)), namespace)
+        return tuple((lt.apply(module, tensor) if lt.apply else module(tensor)).shape[1:])
     except Exception as e:  # any refusal counts: ValueError, RuntimeError, IndexError...
         return e
+
+
+def refused(actual):
+    """A module refuses by raising, or (PyTorch's transposed convolution) by returning an empty output, which
+    the rules refuse on the node."""
+    return isinstance(actual, Exception) or 0 in actual
 
 
 def grid():
@@ -59,8 +70,24 @@ def grid():
         cases += [(n, {"dim": d}, shape) for n in ("Softmax", "LogSoftmax") for d in range(-6, 6)
                   if d not in batch_dims]
         cases += [(n, {}, shape) for n in ("ReLU", "GELU", "Sigmoid", "Tanh", "LeakyReLU")]
+        cases += [(n, {}, shape) for n in ("SiLU", "Hardswish", "Hardsigmoid", "ReLU6", "Mish", "ELU", "SELU",
+                                           "Softplus", "PReLU", "LayerNorm")]
+        cases += [("PReLU", {"num_parameters": n}, shape) for n in (2, 4, 5)]
+        cases += [("GroupNorm", {"num_groups": g}, shape) for g in (1, 2, 3, 4)]
+        cases += [("Reshape", {"shape": s}, shape) for s in ((-1,), (2, -1), (-1, 5), (5, 4, -1), (7, -1), (3, 4))]
+        cases += [("Permute", {"dims": d}, shape) for d in ((0,), (1, 0), (0, 2, 1), (2, 0, 1), (1, 1))]
         if len(shape) == 3:  # PyTorch takes other ranks too (unbatched, or extra leading dimensions)
-            cases += [("AdaptiveAvgPool2d", {"output_size": o}, shape) for o in (1, (2, 3), 9)]
+            cases += [(n, {"output_size": o}, shape) for n in ("AdaptiveAvgPool2d", "AdaptiveMaxPool2d")
+                      for o in (1, (2, 3), 9)]
+            cases += [(n, {}, shape) for n in ("InstanceNorm2d", "LayerNorm2d", "Dropout2d")]
+            cases += [("Mean", {"keepdim": k}, shape) for k in (False, True)]
+            cases += [("PixelShuffle", {"upscale_factor": r}, shape) for r in (1, 2, 3)]
+            cases += [("Upsample", {"scale_factor": f, "mode": m}, shape) for f in (1, 2, (3, 1))
+                      for m in ("nearest", "bilinear")]
+    for k, s, p, op, d, g in itertools.product([1, 2, 3], [1, 2, 3], [0, 1, 2], [0, 1, 2], [1, 2], [1, 2]):
+        cases.append(("ConvTranspose2d", {"out_channels": 4, "kernel_size": k, "stride": s, "padding": p,
+                                          "output_padding": op, "dilation": d, "groups": g}, (4, 3, 2)))
+    cases.append(("ConvTranspose2d", {"out_channels": 3, "groups": 2}, (4, 3, 3)))
     return cases
 
 
@@ -68,19 +95,19 @@ GRID = grid()
 
 
 def test_every_layer_rule_matches_the_engine_module():
-    checked = refused = 0
+    checked = refusals = 0
     for type_name, params, in_shape in GRID:
         values, inferred = infer_layer(type_name, params, in_shape)
         actual = run_layer(nn, type_name, values, in_shape)
         where = f"{type_name} {params} on {in_shape}: inferred {inferred!r}, engine {actual!r}"
         if isinstance(inferred, ShapeError):
-            assert isinstance(actual, Exception), where
+            assert refused(actual), where
             assert str(inferred), where
-            refused += 1
+            refusals += 1
         else:
             assert inferred == actual, where
             checked += 1
-    assert checked > 1000 and refused > 300  # the grid exercises both sides
+    assert checked > 1000 and refusals > 300  # the grid exercises both sides
 
 
 @pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel lengths")
@@ -94,7 +121,7 @@ def test_every_layer_rule_matches_pytorch():
             actual = run_layer(torch.nn, type_name, values, in_shape)
             where = f"{type_name} {params} on {in_shape}: inferred {inferred!r}, torch {actual!r}"
             if isinstance(inferred, ShapeError):
-                assert isinstance(actual, Exception), where
+                assert refused(actual), where
             else:
                 assert inferred == actual, where
     finally:
@@ -112,6 +139,8 @@ def shapes_while_running(net, model):
             macs = None
             if isinstance(module, nn.Conv2d):
                 macs = module.weight.numel() * output.shape[2] * output.shape[3]
+            elif isinstance(module, nn.ConvTranspose2d):  # each input value meets the whole kernel
+                macs = module.weight.numel() * x.shape[2] * x.shape[3]
             elif isinstance(module, nn.Linear):
                 macs = module.weight.numel() * (x.numel() // x.shape[0] // module.in_features)
             seen[name] = (tuple(x.shape[1:]), tuple(output.shape[1:]), macs)
@@ -139,7 +168,8 @@ def check_against_running_module(net):
         node, info = net.nodes[node_id], inference.nodes[node_id]
         if node.name in modules:
             in_shape, out_shape, macs = seen[node.name]
-            assert (in_shape, out_shape) == (info.in_shapes[0], info.shape), node.name
+            if node.layer_type.apply is None:  # LayerNorm2d's module sees its input channels last
+                assert (in_shape, out_shape) == (info.in_shapes[0], info.shape), node.name
             assert info.params == sum(p.numel() for p in modules[node.name].parameters()), node.name
             if macs is not None:
                 assert info.macs == macs, node.name
@@ -147,6 +177,10 @@ def check_against_running_module(net):
         else:
             assert node.layer_type.combine is not None or node.type in ("Input", "Output")
             assert info.params == 0
+            if node.layer_type.combine is not None:  # merges and reshapes on batches of the inferred shapes
+                xs = [engine.randn(BATCH, *shape) for shape in info.in_shapes]
+                assert tuple(node.layer_type.combine(xs, node.params).shape) == (BATCH, *info.shape), node.name
+                verified.add(node_id)
     assert verified == set(inference.used)
     assert set(modules) == {net.nodes[i].name for i in inference.used if net.nodes[i].layer_type.module}
     assert inference.total_params == sum(p.numel() for p in model.parameters())
@@ -162,6 +196,11 @@ def test_random_networks_match_the_running_module(seed, random_network):
 
 def test_templates_match_the_running_module(template):
     check_against_running_module(template)
+
+
+@pytest.mark.parametrize("case", sorted(LAYER_CASES))
+def test_export_cases_match_the_running_module(case):
+    check_against_running_module(LAYER_CASES[case]())
 
 
 @pytest.mark.parametrize("shape", [(10,), (4, 10), (3, 8, 8)])
@@ -246,6 +285,25 @@ def test_linear_after_an_image_tells_to_add_a_flatten():
     ([("Linear", {"in_features": 4})], 1, "Linear expects 4 input features but receives 3×32×32 (last dimension"),
     ([("Softmax", {"dim": 0})], 1, "Softmax: dim 0 must name a non-batch dimension of a 4-dimensional batch"),
     ([("LogSoftmax", {"dim": 4})], 1, "LogSoftmax: dim 4 must name a non-batch dimension"),
+    ([("GroupNorm", {"num_groups": 2})], 1, "GroupNorm: num_groups=2 must divide the channels (3)"),
+    ([("GroupNorm", {"num_channels": 4})], 1, "GroupNorm expects 4 channels but receives 3"),
+    ([("Flatten", {}), ("InstanceNorm2d", {})], 2, "InstanceNorm2d expects a C×H×W input but receives 3072"),
+    ([("Flatten", {}), ("LayerNorm2d", {})], 2, "LayerNorm2d expects a C×H×W input but receives 3072"),
+    ([("LayerNorm", {"normalized_shape": 3})], 1, "LayerNorm expects 3 features but receives 32"),
+    ([("PReLU", {"num_parameters": 4})], 1, "PReLU: num_parameters=4 must be 1 or the input channels (3)"),
+    ([("Flatten", {}), ("Dropout2d", {})], 2, "Dropout2d expects a C×H×W input but receives 3072"),
+    ([("PixelShuffle", {"upscale_factor": 2})], 1, "PixelShuffle: the channels (3) must be divisible by "
+                                                   "upscale_factor² (4)"),
+    ([("Flatten", {}), ("Upsample", {})], 2, "Upsample expects a C×H×W input but receives 3072"),
+    ([("Mean", {"keepdim": False}), ("Mean", {})], 2, "Mean expects a C×H×W input but receives 3"),
+    ([("ConvTranspose2d", {"output_padding": 2})], 1, "ConvTranspose2d: output_padding 2×2 must be smaller than "
+                                                      "the stride 2×2 or the dilation 1×1"),
+    ([("ConvTranspose2d", {"in_channels": 4})], 1, "ConvTranspose2d expects 4 input channels but receives 3"),
+    ([("ConvTranspose2d", {"kernel_size": 1, "stride": 1, "padding": 16})], 1,
+     "ConvTranspose2d: padding 16×16 leaves no output from the input 32×32"),
+    ([("Reshape", {"shape": (5, -1)})], 1, "Reshape: 3×32×32 (3072 values) does not fit the shape 5×-1"),
+    ([("Reshape", {"shape": (-1, -1)})], 1, "Reshape: the shape -1×-1 may hold positive sizes and at most one -1"),
+    ([("Permute", {"dims": (1, 0)})], 1, "Permute: dims 1, 0 must order the 3 dimensions of 3×32×32, each once"),
     ([("Flatten", {}), ("Linear", {"out_features": 7})], 3, "CrossEntropyLoss expects 10 class scores for CIFAR-10"),
     ([("Flatten", {})], 2, None),  # 3072 class scores: refused by the Output, not by the Flatten
     ([], 1, "CrossEntropyLoss expects one score per class (a vector) but receives 3×32×32"),
