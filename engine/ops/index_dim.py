@@ -55,7 +55,7 @@ class _CompiledSliceSums(_SliceSums):
 
     @staticmethod
     def applies(x, *source, **options):
-        return takes_floats(x) and x.ndim >= 1 and all(s.ndim == x.ndim for s in source)
+        return takes_floats(x) and x.ndim >= 1 and (not source or source[0].ndim == x.ndim)
 
 
 class IndexSelect(Op):

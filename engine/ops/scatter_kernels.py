@@ -162,9 +162,11 @@ def scatter_add_into(out, index, src, dim):
 
 def index_add_into(out, index, src, dim, alpha=1):
     """``src * alpha`` added into ``out`` (in place) at the slices ``index`` (1-d) along ``dim``."""
-    spread = [1] * src.ndim
-    spread[dim] = -1
-    index = np.broadcast_to(index.reshape(spread), src.shape)
+    index = np.ascontiguousarray(index)
+    strides = [0] * src.ndim
+    strides[dim] = index.itemsize
+    # the index spread over the source with zero strides, as np.broadcast_to does, without its Python-level cost
+    index = np.ndarray(src.shape, index.dtype, index, 0, tuple(strides))
     return _sweep(_kernels()[1], out, index, src, dim, out.dtype.type(alpha))
 
 
