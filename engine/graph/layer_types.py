@@ -37,6 +37,11 @@ def _need_image(name, shape):
     return shape
 
 
+def _pair_text(pair):
+    """``2`` for (2, 2), ``1×3`` otherwise."""
+    return str(pair[0]) if pair[0] == pair[1] else _dims(pair)
+
+
 def _auto_check(name, what, declared, actual, detail=""):
     if declared is not None and declared != actual:
         raise ShapeError(f"{name} expects {declared} {what} but receives {detail or actual}")
@@ -334,7 +339,7 @@ register(LayerType(
                      help="corner pixels of input and output aligned")),
     _upsample_infer, prefix="upsample", module=_upsample_module,
     count_macs=lambda p, s, o: 4 * _numel(o) if p["mode"] == "bilinear" else 0,
-    summary=lambda p: f"×{ParamSpec('s', 'pair').format(p['scale_factor'])}, {p['mode']}"))
+    summary=lambda p: f"×{_pair_text(p['scale_factor'])}, {p['mode']}"))
 
 
 def _pixel_shuffle_infer(params, in_shapes, context):
@@ -451,51 +456,37 @@ register(LayerType(
     summary=lambda p: "running stats" if p["track_running_stats"] else "per sample"))
 
 
-def _layer_norm_infer(name, axis, ranks):
+def _layer_norm_type(name, prefix, description, axis, what, **extra):
+    """LayerNorm over the sample's dimension ``axis`` (the last: LayerNorm; the channels of C×H×W:
+    LayerNorm2d, whose ``extra`` says how to apply ``nn.LayerNorm`` there)."""
     def infer(params, in_shapes, context):
-        shape = in_shapes[0]
-        if len(shape) not in ranks:
-            raise ShapeError(f"{name} expects a C×H×W input but receives {_dims(shape)}")
+        shape = _need_image(name, in_shapes[0]) if axis == 0 else in_shapes[0]
         _auto_check(name, "features", params["normalized_shape"], shape[axis])
         return shape
 
-    return infer
-
-
-def _layer_norm_specs(what):
-    return _specs(ParamSpec("normalized_shape", "int", None, minimum=1, maximum=1 << 24,
-                            help=f"{what}; auto takes them from the input"),
-                  ParamSpec("eps", "float", 1e-5, minimum=1e-12, maximum=1.0),
-                  ParamSpec("elementwise_affine", "bool", True),
-                  ParamSpec("bias", "bool", True, applies=("elementwise_affine", (True,))))
-
-
-def _layer_norm(axis):
     def module(p, s):
         kwargs = {"eps": p["eps"], "elementwise_affine": p["elementwise_affine"],
                   "bias": p["bias"] or not p["elementwise_affine"]}
         return _call("LayerNorm", (s[0][axis],), kwargs, {"eps": 1e-5, "elementwise_affine": True, "bias": True})
 
-    def count(p, s, o):
-        return s[0][axis] * (1 + p["bias"]) if p["elementwise_affine"] else 0
+    register(LayerType(
+        name, "Normalisation", description,
+        _specs(ParamSpec("normalized_shape", "int", None, minimum=1, maximum=1 << 24,
+                         help=f"{what}; auto takes them from the input"),
+               ParamSpec("eps", "float", 1e-5, minimum=1e-12, maximum=1.0),
+               ParamSpec("elementwise_affine", "bool", True),
+               ParamSpec("bias", "bool", True, applies=("elementwise_affine", (True,)))),
+        infer, prefix=prefix, module=module,
+        count_params=lambda p, s, o: s[0][axis] * (1 + p["bias"]) if p["elementwise_affine"] else 0,
+        count_macs=lambda p, s, o: _numel(o), summary=lambda p: what, **extra))
 
-    return module, count
 
-
-_module, _count = _layer_norm(-1)
-register(LayerType(
-    "LayerNorm", "Normalisation", "Normalises each vector of the last dimension (transformers, MLP blocks).",
-    _layer_norm_specs("features of the last dimension"), _layer_norm_infer("LayerNorm", -1, range(1, 9)),
-    prefix="ln", module=_module, count_params=_count, count_macs=lambda p, s, o: _numel(o),
-    summary=lambda p: "last dimension"))
-_module, _count = _layer_norm(0)
-register(LayerType(
-    "LayerNorm2d", "Normalisation",
-    "LayerNorm of the C channels at each position of a C×H×W map (ConvNeXt): permute, LayerNorm, permute back.",
-    _layer_norm_specs("channels"), _layer_norm_infer("LayerNorm2d", 0, (3,)), prefix="ln2d", module=_module,
-    apply=lambda module, x: module(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2),
-    apply_code=lambda module, x: f"{module}({x}.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)",
-    count_params=_count, count_macs=lambda p, s, o: _numel(o), summary=lambda p: "channels"))
+_layer_norm_type("LayerNorm", "ln", "Normalises each vector of the last dimension (transformers, MLP blocks).",
+                 -1, "last dimension")
+_layer_norm_type("LayerNorm2d", "ln2d", "LayerNorm of the C channels at each position of a C×H×W map (ConvNeXt): "
+                 "permute, LayerNorm, permute back.", 0, "channels",
+                 apply=lambda module, x: module(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2),
+                 apply_code=lambda module, x: f"{module}({x}.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)")
 
 
 # ----- Activations -----
@@ -629,7 +620,10 @@ register(LayerType("Concat", "Merge", "Joins its inputs along a dimension (0: ch
 def _multiply_infer(params, in_shapes, context):
     out = in_shapes[0]
     for other in in_shapes[1:]:
-        if len(other) != len(out) or any(a != b and 1 not in (a, b) for a, b in zip(out, other)):
+        if len(other) != len(out):
+            raise ShapeError(f"Multiply: inputs {_dims(out)} and {_dims(other)} differ in rank (a channel gate is "
+                             "C×1×1: a Mean with keepdim)")
+        if any(a != b and 1 not in (a, b) for a, b in zip(out, other)):
             raise ShapeError(f"Multiply: inputs {_dims(out)} and {_dims(other)} do not broadcast (each "
                              "dimension must agree or be 1)")
         out = tuple(max(a, b) for a, b in zip(out, other))

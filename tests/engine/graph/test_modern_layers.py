@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import engine
-from engine.graph import get_layer_type
+from engine.graph import Network, get_layer_type
 from engine.graph.build import make_module
 from engine.graph.params import validate_params
 
@@ -108,3 +108,30 @@ def test_constructor_calls_make_the_same_module_in_torch(type_name, params, shap
 def test_node_faces_name_the_key_options(type_name, params, in_shape, text):
     lt = get_layer_type(type_name)
     assert lt.describe(validate_params(lt.params, params), (in_shape,)) == text
+
+
+@pytest.mark.parametrize("keepdim, width, message", [
+    (True, 5, None),
+    (False, 5, "Multiply: inputs 4 and 4×5×5 differ in rank (a channel gate is C×1×1: a Mean with keepdim)"),
+    (True, 2, None),
+])
+def test_multiply_broadcasts_a_gate_and_refuses_other_shapes(keepdim, width, message):
+    net = Network()
+    image = net.add_node("Input", {"shape": (4, 5, width), "dataset": "Image folder"})
+    gate = net.add_node("Mean", {"keepdim": keepdim})
+    product = net.add_node("Multiply")
+    for src, dst in ((image, gate), (gate, product), (image, product)):
+        net.connect(src.id, dst.id)
+    info = net.infer().nodes[product.id]
+    assert info.error == message and (message or info.shape == (4, 5, width))
+
+
+def test_multiply_refuses_sizes_that_do_not_broadcast():
+    net = Network()
+    image = net.add_node("Input", {"shape": (4, 5, 5), "dataset": "Image folder"})
+    conv = net.add_node("Conv2d", {"out_channels": 3, "kernel_size": 1})
+    product = net.add_node("Multiply")
+    for src, dst in ((image, conv), (conv, product), (image, product)):
+        net.connect(src.id, dst.id)
+    assert net.infer().nodes[product.id].error == ("Multiply: inputs 3×5×5 and 4×5×5 do not broadcast (each "
+                                                   "dimension must agree or be 1)")
