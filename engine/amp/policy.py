@@ -15,9 +15,14 @@ from ..linalg.pseudo_inverse import Pinv
 from ..linalg.triangular import SolveTriangular
 from ..ops import elementwise as ew
 from ..ops import loss, norm, reduce, scan, softmax
+from ..ops.activation import Prelu
+from ..ops.attention import ScaledDotProductAttention
 from ..ops.blas import Cross
 from ..ops.conv import Conv2d
+from ..ops.conv_transpose import ConvTranspose2d
+from ..ops.ctc_loss import CtcLoss
 from ..ops.einsum import Einsum
+from ..ops.grid_sample import GridSample
 from ..ops.index_dim import IndexCopy
 from ..ops.matmul import BatchedMatMul, Bmm, Dot, Linear, MatMul, Mv
 from ..ops.op import to_copy
@@ -27,11 +32,13 @@ from ..ops.triangular import Trace
 LOWER, FP32, PROMOTE, BANNED = "lower_precision_fp", "fp32", "promote", "banned"
 
 _LOSSES = (loss.CrossEntropy, loss.CrossEntropyProb, loss.NllLoss, loss.MseLoss, loss.L1Loss, loss.SmoothL1Loss,
-           loss.HuberLoss, loss.BinaryCrossEntropyWithLogits)
+           loss.HuberLoss, loss.BinaryCrossEntropyWithLogits, CtcLoss)
+# conv1d and conv_transpose1d run through the 2-d nodes
+_LOWER = (MatMul, Bmm, BatchedMatMul, Linear, Conv2d, ConvTranspose2d, Einsum, Prelu, ScaledDotProductAttention)
 
 # "CUDA Ops that can autocast to float16 / to float32 / that promote to the widest input type"
 CUDA = {
-    **dict.fromkeys((MatMul, Mv, Bmm, BatchedMatMul, Linear, Conv2d, Einsum), LOWER),
+    **dict.fromkeys((*_LOWER, Mv), LOWER),
     **dict.fromkeys((ew.Acos, ew.Asin, ew.Cosh, ew.Sinh, ew.Tan, ew.Exp, ew.Expm1, ew.Log, ew.Log2, ew.Log10,
                      ew.Log1p, ew.Reciprocal, ew.Rsqrt, ew.Pow, ew.PowScalar, ew.RPowScalar, ew.RDivScalar,
                      softmax.Softmax, softmax.LogSoftmax, reduce.Sum, reduce.SumDim, reduce.Prod, reduce.Norm,
@@ -42,9 +49,9 @@ CUDA = {
 
 # "CPU Ops that can autocast to bfloat16 / to float32 / that promote to the widest input type"
 CPU = {
-    **dict.fromkeys((MatMul, Bmm, BatchedMatMul, Linear, Conv2d, Einsum), LOWER),
+    **dict.fromkeys(_LOWER, LOWER),
     **dict.fromkeys((reduce.Prod, Trace, Cholesky, QR, SVD, Eigh, Inv, Det, Slogdet, Solve, SolveTriangular, Pinv,
-                     loss.BinaryCrossEntropy, *_LOSSES), FP32),
+                     GridSample, loss.BinaryCrossEntropy, *_LOSSES), FP32),
     **dict.fromkeys((Cat, Stack, IndexCopy), PROMOTE),
 }
 

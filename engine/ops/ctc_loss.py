@@ -16,7 +16,7 @@ from ..backend import CPU, Implementation, transfer
 from ..tensor import Tensor
 from . import ctc_kernels, jit
 from .loss import _reduction, reduce_loss
-from .op import Op, xp_of
+from .op import Op, autocast_inputs, xp_of
 
 _C = "ctc_loss_allocate_outputs"
 
@@ -201,6 +201,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     """CTC loss of log-probabilities ``log_probs`` (T, N, C) or (T, C) against ``targets`` (N, S) padded or
     concatenated (sum(target_lengths),); 'mean' averages each loss divided by its target length."""
     reduction = _reduction(reduction)
+    (log_probs,) = autocast_inputs(CtcLoss, log_probs)
     x = log_probs._data
     if x.dtype not in (np.float32, np.float64):  # PyTorch's CPU kernel takes these two only
         raise NotImplementedError(f'"ctc_loss_cpu" not implemented for \'{dtypes.legacy_name(x.dtype)}\'')

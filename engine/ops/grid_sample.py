@@ -20,7 +20,7 @@ import numpy as np
 from ..dtypes import FLOAT_KINDS, legacy_name
 from ..tensor import make_tensor
 from .interpolate import _CUBIC_A, _cubic_weights
-from .op import Op, xp_of
+from .op import Op, autocast_inputs, xp_of
 from .pool import _dims, _plane_scatter
 
 _ALIGN_WARNING = ("Default grid_sample and affine_grid behavior has changed to align_corners=False since 1.3.0. Please "
@@ -177,6 +177,7 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
                          f"but got: '{padding_mode}'")
     if align_corners is None:
         warnings.warn(_ALIGN_WARNING, UserWarning, stacklevel=2)
+    input, grid = autocast_inputs(GridSample, input, grid)
     x, g = input._data, grid._data
     if x.ndim != g.ndim or x.ndim not in (4, 5):
         raise RuntimeError("grid_sampler(): expected 4D or 5D input and grid with same number of dimensions, but got "

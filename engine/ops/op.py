@@ -100,6 +100,12 @@ class Op(Node):
         return make_tensor(out, dev)
 
 
+def autocast_inputs(cls, *tensors):
+    """``tensors`` as autocast will run op ``cls`` on them, for a wrapper that checks dtypes before
+    ``cls.apply`` (which casts them again, at no cost): PyTorch casts before its kernels check."""
+    return _autocast.cast_inputs(cls, tensors) if _autocast.active else tensors
+
+
 def _moved(t, dev):
     """A CPU scalar tensor joining an op on another device, copied there in the graph (so its gradient
     comes back to the CPU)."""
