@@ -283,6 +283,13 @@ def test_v2_namespace(TV):
     assert repr(v2.ToImage()) == repr(tv2.ToImage())
     with pytest.raises(RuntimeError, match="The conversion from torch.float32 to torch.int32 cannot be performed"):
         v2.ToDtype(engine.int32, scale=True)(engine.tensor(image(np.float32)))
+    u = engine.tensor(a)
+    assert v2.ToDtype({engine.Tensor: engine.float32}, scale=True)(u).numpy().max() <= 1.0
+    assert v2.ToDtype({"others": engine.int32})(u).dtype is engine.int32
+    with pytest.warns(UserWarning, match="scale was set to True but no dtype was specified"):
+        assert v2.ToDtype({"others": None}, scale=True)(u) is u
+    with pytest.raises(ValueError, match="No dtype was specified for type"):
+        v2.ToDtype({str: engine.int32})(u)
     with pytest.raises(ValueError, match="dtype must be a dict or a torch.dtype, got <class 'str'> instead"):
         v2.ToDtype("float32")
     with pytest.raises(TypeError, match="Input can either be a pure Tensor, a numpy array, or a PIL image"):
