@@ -14,6 +14,8 @@ from ..backend import is_host
 from ..threads import cpu_map, cpu_shares
 from . import jit
 
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
 
 @functools.cache
 def _kernel():
@@ -48,8 +50,10 @@ def _kernel():
 
 
 def takes(a):
-    """Whether the kernel takes ``a``: a host array of at least one dim, with numba importable."""
-    return a.ndim >= 1 and is_host(a) and jit.numba() is not None
+    """Whether the kernel takes ``a``: a host array of at least one dim of a dtype numba compiles for (bool,
+    integers, float32, float64; not float16 or bfloat16), with numba importable."""
+    return (a.ndim >= 1 and (a.dtype.kind in "biu" or a.dtype in _FLOATS) and is_host(a)
+            and jit.numba() is not None)
 
 
 def nonzero_rows(a):

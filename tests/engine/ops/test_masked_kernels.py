@@ -13,7 +13,7 @@ _BIG = 2 * PARALLEL_MIN_SIZE
 
 @pytest.mark.parametrize("shape", [(_BIG,), (_BIG // 250, 250), (7, _BIG // 700, 100), (3, 5, 4, _BIG // 60),
                                    (10, 100), (1, 1), (4, 0, 3)])
-@pytest.mark.parametrize("dtype", ["bool", "float32", "int64"])
+@pytest.mark.parametrize("dtype", ["bool", "float32", "int64", "uint8", "float16"])  # float16: NumPy's path
 def test_nonzero_matches_torch(shape, dtype):
     rng = np.random.default_rng(0)
     values = rng.standard_normal(shape) * (rng.random(shape) < 0.4)
