@@ -11,11 +11,13 @@ higher derivatives follow.
 import numpy as np
 
 from .. import return_types
+from ..backend import Implementation
 from ..creation import eye
 from ..dtypes import legacy_name
 from ..ops.op import Op, xp_of
 from ..ops.shape import cat
 from ..tensor import make_tensor
+from . import lu_kernels
 from .checks import LinAlgError, batch_prefix, to_host
 from .tensor_backward import array_backward
 from .triangular import SolveTriangular
@@ -89,6 +91,29 @@ def _right_solve(t, b, upper):
     return SolveTriangular.apply(t, b.mT, upper=upper).mT
 
 
+class ColumnLoop(Implementation):
+    """``getrf`` above, on any device and shape."""
+
+    name = "generic"
+
+    @staticmethod
+    def getrf(a):
+        return getrf(xp_of(a), a)
+
+
+class CompiledLU(ColumnLoop):
+    """``lu_kernels.getrf`` for host stacks of small square float matrices: one compiled loop over the stack,
+    where the column loop makes a few whole-batch passes per column."""
+
+    name = "numba"
+
+    @staticmethod
+    def applies(a, **options):
+        return lu_kernels.takes(a)
+
+    getrf = staticmethod(lu_kernels.getrf)
+
+
 class LUFactor(Op):
     """``(LU, pivots, info)``; the gradient of ``LU`` is that of its parts ``L`` and ``U``."""
 
@@ -96,9 +121,10 @@ class LUFactor(Op):
     _name = "LinalgLuFactorExBackward0"
     saves = 2
     num_outputs = 3
+    implementations = (CompiledLU, ColumnLoop)
 
     def forward(self, a):
-        self.lu, self.pivots, info = getrf(xp_of(a), a)
+        self.lu, self.pivots, info = self._impl.getrf(a)
         return self.lu, self.pivots, info
 
     def backward(self, g, g_pivots=None, g_info=None):

@@ -574,6 +574,7 @@ LINALG = [
             _err("singular in a batch", _singular_batch(), "torch.linalg.lu_factor: (Batch element 1): U[2,2] is "
                  "zero"),
         ],
+        implementations=("numba", "generic"),  # linalg.lu: compiled getrf of small square matrices
         tolerances=TOL,
         supports_gradgrad=True,
     ),
@@ -583,6 +584,7 @@ LINALG = [
         lambda dtype: [*LU_SAMPLES, S("singular", _singular(), grad=False),
                        S("singular in a batch", _singular_batch(), grad=False)],
         error_inputs=lambda: _lu_errors("lu_factor_ex"),
+        implementations=("numba", "generic"),  # linalg.lu: compiled getrf of small square matrices
         tolerances=TOL,
         supports_gradgrad=True,
     ),
@@ -591,6 +593,7 @@ LINALG = [
         lambda m, x, **kw: tuple(m.linalg.lu(x, **kw)),
         lambda dtype: LU_SAMPLES,
         error_inputs=lambda: _lu_errors("lu"),
+        implementations=("numba", "generic"),  # linalg.lu: compiled getrf of small square matrices
         tolerances=TOL,
         supports_gradgrad=True,
     ),
