@@ -1,6 +1,9 @@
 """``torchvision.transforms.functional`` (``F``): the transforms' operations with explicit parameters, on PIL
 images and on image tensors (..., C, H, W) of any dtype and device."""
 
+from ... import dtypes
+from ...ops.interpolate import interpolate as _interpolate
+from ...tensor import Tensor
 from .color_ops import (
     _adjust_gamma,
     _adjust_sharpness,
@@ -21,6 +24,7 @@ from .image_ops import (
     _adjust_saturation,
     _center_crop,
     _check_image,
+    _compute_resized_output_size,
     _crop,
     _get_dimensions,
     _hflip,
@@ -101,8 +105,33 @@ def adjust_saturation(img, saturation_factor):
 
 
 def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None, antialias=True):
-    """Resize to ``size`` (Pillow's resampling, which antialiases, whatever ``antialias`` says)."""
-    return _resize(img, size, _interpolation_mode(interpolation), max_size)
+    """Resize to ``size``: PIL images and arrays with Pillow's resampling, tensors as torchvision's tensor path
+    (``interpolate`` in float, antialiased for bilinear and bicubic when ``antialias``, rounded back)."""
+    interpolation = _interpolation_mode(interpolation)
+    if not isinstance(img, Tensor):
+        return _resize(img, size, interpolation, max_size)
+    _, h, w = _get_dimensions(img)
+    out_size = _compute_resized_output_size((h, w), size, max_size)
+    if [h, w] == out_size:
+        return img
+    if interpolation not in _TENSOR_MODES:
+        raise ValueError(f"Interpolation mode '{interpolation.value}' is unsupported with Tensor input")
+    smooth = interpolation in (InterpolationMode.BILINEAR, InterpolationMode.BICUBIC)
+    x = img if img.ndim >= 4 else img.unsqueeze(0)
+    cast = x.dtype not in (dtypes.float32, dtypes.float64)
+    out = _interpolate(x.float() if cast else x, size=out_size, mode=interpolation.value,
+                       align_corners=False if smooth else None, antialias=bool(antialias) and smooth)
+    if interpolation == InterpolationMode.BICUBIC and img.dtype is dtypes.uint8:
+        out = out.clamp(0, 255)
+    if img.ndim < 4:
+        out = out.squeeze(0)
+    if cast:
+        out = (out.round() if not img.dtype.is_floating_point else out).to(img.dtype)
+    return out
+
+
+_TENSOR_MODES = (InterpolationMode.NEAREST, InterpolationMode.NEAREST_EXACT, InterpolationMode.BILINEAR,
+                 InterpolationMode.BICUBIC)
 
 
 def pad(img, padding, fill=0, padding_mode="constant"):

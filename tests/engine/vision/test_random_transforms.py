@@ -172,8 +172,7 @@ def test_geometric_transforms_give_torchvisions_image_for_their_parameters(TV, k
     t = T.RandomResizedCrop((9, 7), scale=(0.3, 0.9))
     out, (i, j, h, w) = seeded(t, ours_img, lambda: T.RandomResizedCrop.get_params(ours_img, t.scale, t.ratio))
     ref = tf.resized_crop(theirs_img, i, j, h, w, [9, 7])
-    np.testing.assert_allclose(np.asarray(as_np(out), np.float64), np.asarray(as_np(ref), np.float64),
-                               atol=1 if kind == "uint8" else 1e-6)  # tensors' resize: see test_resized_crop_and_resize
+    np.testing.assert_allclose(np.asarray(as_np(out), np.float64), np.asarray(as_np(ref), np.float64), atol=1e-6)
     t = T.RandomRotation(40, interpolation=T.InterpolationMode.BILINEAR, expand=True, fill=fill)
     out, angle = seeded(t, ours_img, lambda: T.RandomRotation.get_params(t.degrees))
     ref = tf.rotate(theirs_img, angle, tf.InterpolationMode.BILINEAR, True, None, list(fill))
