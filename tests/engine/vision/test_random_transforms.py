@@ -322,3 +322,19 @@ def test_color_jitter_matches_torchvision_for_fixed_factors(TV, dtype):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert repr(T.ColorJitter(0.1)) == repr(TV.ColorJitter(0.1))
+
+
+def test_random_transforms_stay_on_the_device(fake_cuda):
+    a = image()
+    for build in (lambda: T.RandomResizedCrop(9), lambda: T.RandomRotation(20, expand=True),
+                  lambda: T.RandomAffine(10, (0.1, 0.1), (0.9, 1.1), 5), lambda: T.GaussianBlur(3),
+                  lambda: T.RandomErasing(p=1.0, value="random"), lambda: T.RandAugment(num_ops=4),
+                  lambda: T.TrivialAugmentWide(), lambda: T.AutoAugment(T.AutoAugmentPolicy.SVHN),
+                  lambda: T.RandomGrayscale(p=1.0)):
+        for seed in range(3):
+            engine.manual_seed(seed)
+            cpu = build()(engine.tensor(a))
+            engine.manual_seed(seed)
+            gpu = build()(engine.tensor(a).to("cuda:1"))
+            assert gpu.device == engine.device("cuda:1") and gpu.dtype is engine.uint8
+            np.testing.assert_array_equal(gpu.cpu().numpy(), cpu.numpy())
