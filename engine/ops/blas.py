@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 
+from ..autocast_state import state as _autocast
 from ..creation import ones_like
 from ..dtypes import bool_, legacy_name
 from ..tensor import wrap_dim
@@ -76,10 +77,12 @@ class Baddbmm(Addmm):
 
 
 def _fused(input, a, b):
-    """Whether ``Addmm``'s single node takes the call: float operands, ``input`` of the product's shape."""
+    """Whether ``Addmm``'s single node takes the call: float operands, ``input`` of the product's shape, and
+    no autocast (whose policy lowers the product, a matmul, but does not list this node)."""
     x, m1, m2 = input._data, a._data, b._data
-    return (x.dtype.kind == "f" and x.dtype == m1.dtype == m2.dtype and x.shape == (*m1.shape[:-1], m2.shape[-1])
-            and m1.shape[-1] == m2.shape[-2] and m1.shape[:-2] == m2.shape[:-2])
+    return (not _autocast.active and x.dtype.kind == "f" and x.dtype == m1.dtype == m2.dtype
+            and x.shape == (*m1.shape[:-1], m2.shape[-1]) and m1.shape[-1] == m2.shape[-2]
+            and m1.shape[:-2] == m2.shape[:-2])
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
