@@ -19,6 +19,35 @@ import engine
 # name -> (make(m) -> module, input shape). ``make`` is written once for either framework (m is engine or
 # torch); a case whose module takes more than one input or returns a tuple gives ``call(module, x)``.
 LAYERS = {}
+LAYERS["Upsample bilinear x2"] = (lambda m: m.nn.Upsample(scale_factor=2, mode="bilinear"), (64, 32, 16, 16))
+LAYERS["LSTM batch_first"] = (lambda m: m.nn.LSTM(64, 128, batch_first=True), (64, 32, 64))
+LAYERS["GRU batch_first"] = (lambda m: m.nn.GRU(64, 128, batch_first=True), (64, 32, 64))
+LAYERS["LayerNorm (N,C)"] = (lambda m: m.nn.LayerNorm(512), (128, 512))
+LAYERS["LayerNorm ViT (N,L,C)"] = (lambda m: m.nn.LayerNorm(192), (128, 197, 192))
+LAYERS["LayerNorm ConvNeXt channels-last"] = (lambda m: m.nn.LayerNorm(64), (128, 32, 32, 64))
+LAYERS["GroupNorm"] = (lambda m: m.nn.GroupNorm(8, 64), (128, 64, 16, 16))
+LAYERS["Conv2d depthwise 3x3"] = (lambda m: m.nn.Conv2d(32, 32, 3, padding=1, groups=32), (128, 32, 32, 32))
+LAYERS["Conv2d depthwise 7x7"] = (lambda m: m.nn.Conv2d(96, 96, 7, padding=3, groups=96), (64, 96, 8, 8))
+LAYERS["ConvTranspose2d x2"] = (lambda m: m.nn.ConvTranspose2d(32, 16, 4, stride=2, padding=1), (64, 32, 16, 16))
+
+
+def self_attention(m, embed_dim=192, num_heads=3):
+    """MultiheadAttention(batch_first=True) as self-attention with one input, as a transformer layer calls it."""
+    class SelfAttention(m.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.attn = m.nn.MultiheadAttention(embed_dim, num_heads, batch_first=True)
+
+        def forward(self, x):
+            return self.attn(x, x, x, need_weights=False)[0]
+
+    return SelfAttention()
+
+
+# a small ViT on CIFAR: 4x4 patches and a class token (65 tokens of 192), 3 heads
+LAYERS["MultiheadAttention self"] = (self_attention, (128, 65, 192))
+LAYERS["TransformerEncoderLayer pre-norm"] = (
+    lambda m: m.nn.TransformerEncoderLayer(192, 3, 384, batch_first=True, norm_first=True), (128, 65, 192))
 
 
 def same_weights(ours, theirs):

@@ -20,6 +20,7 @@ from . import (
     distributions,
     dtypes,
     func,
+    hub,
     linalg,
     nn,
     optim,

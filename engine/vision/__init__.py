@@ -1,6 +1,7 @@
 """``torchvision`` on the engine: ``from engine import vision as torchvision``."""
 
 from . import datasets as datasets
+from . import io as io
 from . import models as models
 from . import ops as ops
 from . import transforms as transforms

@@ -93,7 +93,8 @@ def test_fuzzy_search_ranks_layers():
 def test_palette_filter_and_activation(editor):
     palette = editor.layer_palette
     palette.search.setText("pool")
-    assert palette.visible_types() == ["MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d"]
+    assert palette.visible_types() == ["MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Mean",
+                                       "Upsample", "PixelShuffle"]  # the Pooling category matches too
     palette.search.setText("")
     assert len(palette.visible_types()) == len(layer_types())
     palette.search.setText("conv")
@@ -108,10 +109,11 @@ def test_tab_opens_the_search_at_the_cursor(editor):
     popup = editor.view.search
     assert popup.isVisible() and len(popup.shown_types()) == len(layer_types())
     editor.qtbot.keyClicks(popup.field, "rel")
+    assert popup.shown_types()[:4] == ["ReLU", "ReLU6", "LeakyReLU", "PReLU"]
     editor.qtbot.keyClick(popup.field, Qt.Key_Down)
-    assert popup.list.currentItem().data(Qt.UserRole) == "LeakyReLU"
+    assert popup.list.currentItem().data(Qt.UserRole) == "ReLU6"
     editor.qtbot.keyClick(popup.field, Qt.Key_Return)
-    assert [n.type for n in editor.document.nodes.values()] == ["LeakyReLU"]
+    assert [n.type for n in editor.document.nodes.values()] == ["ReLU6"]
 
 
 def test_double_click_on_empty_canvas_opens_the_search(editor):

@@ -6,16 +6,24 @@ one module per op family (mirroring ``engine/ops``) holds that family's entries.
 
 from __future__ import annotations
 
+from .activation_extra import ACTIVATION_EXTRA
+from .attention import ATTENTION
+from .conv_extra import CONV_EXTRA
 from .conv_pool import CONV, PAD, POOL
 from .convert import CASTS
 from .core import OpInfo, SampleInput
+from .ctc import CTC
+from .distance_loss import DISTANCE_LOSS
 from .einsum import EINSUM
 from .elementwise import ELEMENTWISE
+from .embedding import EMBEDDING
 from .index import INDEX
 from .linalg import BLAS, LINALG
 from .loss import ACTIVATION, DROPOUT, LOSS, NORM
 from .matmul import MATMUL
+from .norm_layers import NORM_LAYERS
 from .reduce import REDUCE, SOFTMAX
+from .resample import RESAMPLE
 from .scan import HISTOGRAM, REDUCE_EXTRA, SCAN
 from .scatter import SCATTER
 from .shape import SHAPE
@@ -45,11 +53,19 @@ OPS: list[OpInfo] = [
     *SCATTER,
     *LOSS,
     *NORM,
+    *NORM_LAYERS,
     *DROPOUT,
     *ACTIVATION,
+    *ACTIVATION_EXTRA,
+    *DISTANCE_LOSS,
+    *CTC,
     *CONV,
+    *CONV_EXTRA,
     *POOL,
     *PAD,
+    *EMBEDDING,
+    *RESAMPLE,
+    *ATTENTION,
 ]
 
 __all__ = ["OPS", "OpInfo", "SampleInput"]
