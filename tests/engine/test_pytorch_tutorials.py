@@ -193,8 +193,6 @@ def test_transforms(small_fashion_mnist):
     assert ns["target_transform"](3).tolist() == [0.0, 0.0, 0.0, 1.0] + [0.0] * 6
 
 
-@pytest.mark.xfail(strict=True, reason="from torchvision.io import read_image: "
-                   "ModuleNotFoundError: No module named 'torchvision.io'")
 def test_data_tutorial(small_fashion_mnist, monkeypatch):
     if "pandas" not in sys.modules:
         monkeypatch.setitem(sys.modules, "pandas", mock.MagicMock())  # only named in a class the tutorial never uses
