@@ -1,5 +1,5 @@
 """Image datasets with torchvision's names and behaviour: ``CIFAR10``, ``MNIST``, ``FashionMNIST``,
-``ImageFolder`` (and its base ``DatasetFolder``).
+``CIFAR100``, ``KMNIST``, ``ImageFolder`` (and its base ``DatasetFolder``).
 
 Every ``root`` defaults (when None) to ``$LAYERLAB_DATA`` or ``~/.cache/layerlab/data``. Files are
 untrusted input, read in time and memory linear in their size: CIFAR pickles go through a restricted
@@ -9,15 +9,17 @@ open through ``engine.vision.image_file``; every refusal is a ``CorruptFileError
 Downloads are MD5-verified and moved into place only when whole.
 """
 
-from .cifar import CIFAR10
+from .cifar import CIFAR10, CIFAR100
 from .folder import IMG_EXTENSIONS, DatasetFolder, ImageFolder, default_loader, pil_loader
-from .mnist import MNIST, FashionMNIST
+from .mnist import KMNIST, MNIST, FashionMNIST
 from .utils import CorruptFileError, DatasetNotFoundError, default_root
 from .vision import StandardTransform, VisionDataset
 
 __all__ = [
     "CIFAR10",
+    "CIFAR100",
     "IMG_EXTENSIONS",
+    "KMNIST",
     "MNIST",
     "CorruptFileError",
     "DatasetFolder",

@@ -216,3 +216,17 @@ class CIFAR10(VisionDataset):
     def extra_repr(self):
         split = "Train" if self.train is True else "Test"
         return f"Split: {split}"
+
+
+class CIFAR100(CIFAR10):
+    """The CIFAR-100 dataset (torchvision's ``CIFAR100``): CIFAR-10's layout and rules, 100 classes; items carry
+    the fine label (``fine_labels``), and ``classes`` are the fine label names."""
+
+    base_folder = "cifar-100-python"
+    url = "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz"
+    filename = "cifar-100-python.tar.gz"
+    tgz_md5 = "eb9058c3a382ffc7106e4002c42a8d85"
+    train_list: ClassVar[list] = [["train", "16019d7e3df5f24257cddd939b257f8d"]]
+    test_list: ClassVar[list] = [["test", "f0ef6b0ae62326f3e7ffdfab6717acfc"]]
+    meta: ClassVar[dict] = {"filename": "meta", "key": "fine_label_names", "md5": "7973b15100ade9c7d40fb424638fde48"}
+    labels_key = "fine_labels"

@@ -11,6 +11,7 @@ from PIL import Image
 
 from engine.vision.datasets import (
     CIFAR10,
+    CIFAR100,
     CorruptFileError,
     DatasetNotFoundError,
 )
@@ -245,3 +246,47 @@ def test_real_cifar10():
     np.testing.assert_allclose(mean, [125.307, 122.950, 113.865], atol=1e-3)
     img, label = train[0]
     assert img.mode == "RGB" and img.size == (32, 32) and label == train.targets[0]
+
+
+def _make_cifar100(root, n=5):
+    """``root/cifar-100-python`` as the official archive lays it out: ``train``, ``test`` and ``meta``, with
+    fine and coarse labels."""
+    folder = root / "cifar-100-python"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(7)
+    made = {}
+    for name in ("train", "test"):
+        made[name] = {b"filenames": [f"{name}_{i}.png".encode() for i in range(n)], b"batch_label": name.encode(),
+                      b"fine_labels": [int(v) for v in rng.integers(0, 100, n)],
+                      b"coarse_labels": [int(v) for v in rng.integers(0, 20, n)],
+                      b"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8)}
+        (folder / name).write_bytes(pickle.dumps(made[name], protocol=2))
+    meta = {b"fine_label_names": [f"fine{i}".encode() for i in range(100)],
+            b"coarse_label_names": [f"coarse{i}".encode() for i in range(20)]}
+    (folder / "meta").write_bytes(pickle.dumps(meta, protocol=2))
+    return made
+
+
+def test_cifar100_reads_fine_labels_and_names(tmp_path):
+    made = _make_cifar100(tmp_path)
+    ds = CIFAR100(tmp_path, train=True)
+    assert len(ds) == 5 and ds.classes[:2] == ["fine0", "fine1"] and len(ds.classes) == 100
+    assert ds.targets == made["train"][b"fine_labels"]
+    img, label = ds[3]
+    expected = made["train"][b"data"][3].reshape(3, 32, 32).transpose(1, 2, 0)
+    assert isinstance(img, Image.Image) and np.array_equal(np.asarray(img), expected)
+    assert label == made["train"][b"fine_labels"][3]
+    assert CIFAR100(tmp_path, train=False).targets == made["test"][b"fine_labels"]
+    assert repr(ds).startswith("Dataset CIFAR100\n    Number of datapoints: 5")
+
+
+def test_cifar100_refuses_out_of_range_labels_and_says_what_is_missing(tmp_path):
+    made = _make_cifar100(tmp_path)
+    made["test"][b"fine_labels"][0] = 100
+    (tmp_path / "cifar-100-python" / "test").write_bytes(pickle.dumps(made["test"], protocol=2))
+    with pytest.raises(CorruptFileError, match=r"labels must lie in \[0, 99\], found .*100"):
+        CIFAR100(tmp_path, train=False)
+    (tmp_path / "cifar-100-python" / "meta").unlink()
+    with pytest.raises(DatasetNotFoundError,
+                       match="(?s)Dataset CIFAR100 not found.*Missing: meta.*cifar-100-python.tar.gz"):
+        CIFAR100(tmp_path)

@@ -7,6 +7,7 @@ from PIL import Image
 
 import engine
 from engine.vision.datasets import (
+    KMNIST,
     MNIST,
     DatasetNotFoundError,
     FashionMNIST,
@@ -20,10 +21,13 @@ from .dataset_files import (
     md5,
 )
 
+# torchvision's, romanised: the first of each Kuzushiji character's readings
+KMNIST_CLASSES = ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"]
+
 # ---------------------------------------------------------------------------------------- MNIST family
 
 @pytest.mark.parametrize("gz", [False, True])
-@pytest.mark.parametrize("cls", [MNIST, FashionMNIST])
+@pytest.mark.parametrize("cls", [MNIST, FashionMNIST, KMNIST])
 def test_mnist_family_reads_idx(tmp_path, cls, gz):
     made = make_mnist(tmp_path / cls.__name__ / "raw", gz=gz)
     ds = cls(tmp_path, train=True)
@@ -34,7 +38,7 @@ def test_mnist_family_reads_idx(tmp_path, cls, gz):
     img, label = ds[2]
     assert isinstance(img, Image.Image) and img.mode == "L" and img.size == (28, 28)
     assert np.array_equal(np.asarray(img), images[2]) and label == int(labels[2]) and type(label) is int
-    assert ds.classes == (FASHION_CLASSES if cls is FashionMNIST else MNIST.classes)
+    assert ds.classes == {FashionMNIST: FASHION_CLASSES, KMNIST: KMNIST_CLASSES}.get(cls, MNIST.classes)
     assert ds.class_to_idx[ds.classes[3]] == 3
     test = cls(tmp_path, train=False)
     assert len(test) == 3 and test.targets.tolist() == made["t10k"][1].tolist()
