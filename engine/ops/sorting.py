@@ -541,7 +541,7 @@ def _search(seq, values, right, out_int32, sorter=None):
         seq = xp.take_along_axis(seq, sorter, axis=-1)
     values = xp.asarray(values)
     if seq.ndim == 1:
-        out = xp.asarray(seq.searchsorted(values, side="right" if right else "left"))
+        out = xp.asarray(xp.searchsorted(seq, values, side="right" if right else "left"))
     elif jit.takes_floats(seq) and values.dtype == seq.dtype:
         out = search_lines(seq, values, right)
     else:
