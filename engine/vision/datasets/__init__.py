@@ -1,5 +1,5 @@
 """Image datasets with torchvision's names and behaviour: ``CIFAR10``, ``MNIST``, ``FashionMNIST``,
-``CIFAR100``, ``KMNIST``, ``ImageFolder`` (and its base ``DatasetFolder``).
+``CIFAR100``, ``KMNIST``, ``EMNIST``, ``ImageFolder`` (and its base ``DatasetFolder``).
 
 Every ``root`` defaults (when None) to ``$LAYERLAB_DATA`` or ``~/.cache/layerlab/data``. Files are
 untrusted input, read in time and memory linear in their size: CIFAR pickles go through a restricted
@@ -10,6 +10,7 @@ Downloads are MD5-verified and moved into place only when whole.
 """
 
 from .cifar import CIFAR10, CIFAR100
+from .emnist import EMNIST
 from .folder import IMG_EXTENSIONS, DatasetFolder, ImageFolder, default_loader, pil_loader
 from .mnist import KMNIST, MNIST, FashionMNIST
 from .utils import CorruptFileError, DatasetNotFoundError, default_root
@@ -18,6 +19,7 @@ from .vision import StandardTransform, VisionDataset
 __all__ = [
     "CIFAR10",
     "CIFAR100",
+    "EMNIST",
     "IMG_EXTENSIONS",
     "KMNIST",
     "MNIST",
