@@ -1,5 +1,5 @@
 """Image datasets with torchvision's names and behaviour: ``CIFAR10``, ``MNIST``, ``FashionMNIST``,
-``CIFAR100``, ``KMNIST``, ``EMNIST``, ``ImageFolder`` (and its base ``DatasetFolder``).
+``CIFAR100``, ``KMNIST``, ``EMNIST``, ``STL10``, ``ImageFolder`` (and its base ``DatasetFolder``).
 
 Every ``root`` defaults (when None) to ``$LAYERLAB_DATA`` or ``~/.cache/layerlab/data``. Files are
 untrusted input, read in time and memory linear in their size: CIFAR pickles go through a restricted
@@ -13,6 +13,7 @@ from .cifar import CIFAR10, CIFAR100
 from .emnist import EMNIST
 from .folder import IMG_EXTENSIONS, DatasetFolder, ImageFolder, default_loader, pil_loader
 from .mnist import KMNIST, MNIST, FashionMNIST
+from .stl10 import STL10
 from .utils import CorruptFileError, DatasetNotFoundError, default_root
 from .vision import StandardTransform, VisionDataset
 
@@ -23,6 +24,7 @@ __all__ = [
     "IMG_EXTENSIONS",
     "KMNIST",
     "MNIST",
+    "STL10",
     "CorruptFileError",
     "DatasetFolder",
     "DatasetNotFoundError",
