@@ -112,8 +112,9 @@ class MainWindow(QMainWindow):
     def default_dock_sizes(self):
         """The docks' first-run sizes, as shares of the window's (a saved layout replaces them)."""
         width = self.width()
+        palette = max(0.16 * width, self.layer_palette.sizeHint().width())  # every layer name whole
         self.resizeDocks([self.palette_dock, self.inspector_dock],
-                         [_clamp(0.16 * width, 170, 220), _clamp(0.22 * width, 240, 300)], Qt.Horizontal)
+                         [_clamp(palette, 170, 240), _clamp(0.22 * width, 240, 300)], Qt.Horizontal)
         self.resizeDocks([self.summary_dock], [round(BOTTOM_DOCK_SHARE * self.height())], Qt.Vertical)
 
     def eventFilter(self, watched, event):

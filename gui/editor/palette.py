@@ -1,7 +1,7 @@
 """The layer palette dock: the catalogue's layer types by category, filtered by a fuzzy search; drag one
 onto the canvas (or double-click it) to add it."""
 
-from PySide6.QtCore import QMimeData, Qt, Signal
+from PySide6.QtCore import QMimeData, QSize, Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from engine.graph import by_category, get_layer_type, layer_types
@@ -64,6 +64,13 @@ class Palette(QWidget):
         self.search.textChanged.connect(self.filter)
         self.search.returnPressed.connect(self._activate_first)
         self.tree.itemActivated.connect(self._activated)
+
+    def sizeHint(self):
+        """Wide enough for the longest layer name (AdaptiveMaxPool2d) beside its indentation and the scroll bar,
+        so the dock opens with every name whole."""
+        widest = max(self.tree.fontMetrics().horizontalAdvance(name) for name in self.items)
+        chrome = 2 * self.tree.indentation() + self.tree.verticalScrollBar().sizeHint().width() + 28
+        return QSize(widest + chrome, super().sizeHint().height())
 
     def filter(self, text):
         """Show the layer types matching ``text`` (all when empty)."""
