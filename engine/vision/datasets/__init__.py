@@ -1,5 +1,5 @@
 """Image datasets with torchvision's names and behaviour: ``CIFAR10``, ``MNIST``, ``FashionMNIST``,
-``CIFAR100``, ``KMNIST``, ``EMNIST``, ``STL10``, ``ImageFolder`` (and its base ``DatasetFolder``).
+``CIFAR100``, ``KMNIST``, ``EMNIST``, ``STL10``, ``SVHN``, ``ImageFolder`` (and its base ``DatasetFolder``).
 
 Every ``root`` defaults (when None) to ``$LAYERLAB_DATA`` or ``~/.cache/layerlab/data``. Files are
 untrusted input, read in time and memory linear in their size: CIFAR pickles go through a restricted
@@ -14,6 +14,7 @@ from .emnist import EMNIST
 from .folder import IMG_EXTENSIONS, DatasetFolder, ImageFolder, default_loader, pil_loader
 from .mnist import KMNIST, MNIST, FashionMNIST
 from .stl10 import STL10
+from .svhn import SVHN
 from .utils import CorruptFileError, DatasetNotFoundError, default_root
 from .vision import StandardTransform, VisionDataset
 
@@ -25,6 +26,7 @@ __all__ = [
     "KMNIST",
     "MNIST",
     "STL10",
+    "SVHN",
     "CorruptFileError",
     "DatasetFolder",
     "DatasetNotFoundError",
