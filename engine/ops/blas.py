@@ -6,10 +6,11 @@ import warnings
 import numpy as np
 
 from ..autocast_state import state as _autocast
+from ..backend import Implementation, is_host
 from ..creation import ones_like
 from ..dtypes import bool_, legacy_name
 from ..tensor import wrap_dim
-from ..threads import cpu_matmul
+from ..threads import PRODUCT_MIN_MACS, cpu_map, cpu_matmul, cpu_shares
 from .elementwise import where
 from .inplace import apply_inplace
 from .matmul import bmm, matmul, mm, mv
@@ -32,6 +33,53 @@ def _accumulate(input, product, beta, alpha, mat):
     return product + (base if beta == 1 else base * beta)
 
 
+def _scale_add(out, input, beta, alpha):
+    """``out = alpha * out + beta * input`` in place; with ``beta == 0`` the input is ignored, NaN and inf
+    included."""
+    if alpha != 1:
+        out *= alpha
+    if beta == 1:
+        out += input
+    elif beta != 0:
+        out += input * beta
+
+
+class _Product(Implementation):
+    """The product (threaded by rows for large host matrices), then the scaled input added in place."""
+
+    name = "generic"
+
+    @staticmethod
+    def accumulate(input, m1, m2, beta, alpha):
+        out = cpu_matmul(m1, m2)
+        _scale_add(out, input, beta, alpha)
+        return out
+
+
+class _StackShares(_Product):
+    """Host stacks of matrices (baddbmm): NumPy multiplies a stack's matrices one after another on one core,
+    so the stack is split over the CPU threads, each share also scaling and adding its part of the input."""
+
+    name = "threads"
+
+    @staticmethod
+    def applies(input, m1, m2, **options):
+        return m1.ndim == 3 and m1.shape[0] > 1 and is_host(m1)
+
+    @staticmethod
+    def accumulate(input, m1, m2, beta, alpha):
+        out = np.empty((m1.shape[0], m1.shape[1], m2.shape[2]), dtype=m1.dtype)
+
+        def share(bounds):
+            lo, hi = bounds
+            part = out[lo:hi]
+            np.matmul(m1[lo:hi], m2[lo:hi], out=part)
+            _scale_add(part, input[lo:hi], beta, alpha)
+
+        cpu_map(share, cpu_shares(m1.shape[0], out.size * m1.shape[2], PRODUCT_MIN_MACS))
+        return out
+
+
 class Addmm(Op):
     """``beta * input + alpha * (mat1 @ mat2)`` as one node, for a float ``input`` of the product's shape: the
     product's fresh array takes the scaling and the sum in place (three graph nodes and two temporaries
@@ -40,17 +88,11 @@ class Addmm(Op):
     __slots__ = ("alpha", "beta", "m1", "m2")
     _name = "AddmmBackward0"
     saves = 1
+    implementations = (_StackShares, _Product)
 
     def forward(self, input, m1, m2, beta=1, alpha=1):
         self.m1, self.m2, self.beta, self.alpha = m1, m2, beta, alpha
-        out = cpu_matmul(m1, m2)
-        if alpha != 1:
-            out *= alpha
-        if beta == 1:
-            out += input
-        elif beta != 0:  # with beta == 0 the input is ignored, NaN and inf included
-            out += input * beta
-        return out
+        return self._impl.accumulate(input, m1, m2, beta, alpha)
 
     def backward(self, g):
         e0, e1, e2 = self._edges

@@ -658,7 +658,7 @@ def _accumulate_samples(shapes):
     return samples
 
 
-def _accumulate(name, shapes, errors):
+def _accumulate(name, shapes, errors, implementations=()):
     return OpInfo(
         name,
         lambda m, x, a, b, **kw: getattr(m, name)(x, a, b, **kw),
@@ -667,6 +667,7 @@ def _accumulate(name, shapes, errors):
         error_inputs=lambda: errors,
         dtypes=FLOATS_AND_INT,
         supports_gradgrad=True,
+        implementations=implementations,
     )
 
 
@@ -705,7 +706,7 @@ BLAS = [
     _accumulate("baddbmm", ((3, 2, 4), (3, 2, 5), (3, 5, 4)), [
         ErrorInput(S("inner", (2, 2), (2, 2, 3), (2, 4, 2)), RuntimeError, "Expected size for first two dimensions "
                    "of batch2 tensor to be: [2, 3] but got: [2, 4]."),
-    ]),
+    ], implementations=("threads", "generic")),  # blas.Addmm: the stack in shares over the threads, or whole
     _accumulate_inplace("addmm", ((2, 4), (2, 3), (3, 4))),
     _accumulate_inplace("addmv", ((2,), (2, 3), (3,))),
     _accumulate_inplace("addbmm", ((2, 4), (3, 2, 5), (3, 5, 4))),
