@@ -4,7 +4,10 @@
 Every ``root`` defaults (when None) to ``$LAYERLAB_DATA`` or ``~/.cache/layerlab/data``. Files are
 untrusted input, read in time and memory linear in their size: CIFAR pickles go through a restricted
 unpickler, IDX headers are checked against the data (gzip decompressed no further than they claim), images
-open through ``engine.vision.image_file``; every refusal is a ``CorruptFileError`` naming the file.
+open through ``engine.vision.image_file``, SVHN's ``.mat`` files through a MATLAB v5 reader that allocates only
+for the values a file really holds, STL-10's binaries are sized against what they must hold before they are read, and
+EMNIST's zip is checked member by member (paths, links, declared sizes) before anything is inflated; every
+refusal is a ``CorruptFileError`` naming the file.
 ``ImageFolder(..., on_bad_sample="skip")`` leaves unreadable images out of batches and counts them.
 Downloads are MD5-verified and moved into place only when whole.
 """
