@@ -61,6 +61,9 @@ class _Worker:
                 self.result = [fn(item) for item in items]
             except BaseException as e:  # handed to the caller, which re-raises it
                 self.error = e
+            # Hold nothing of a finished job: its arrays would stay alive until the next one, and a gradient
+            # still referenced here cannot be taken over by a leaf's .grad (autograd copies it instead).
+            fn = items = self.job = None
             self.done.release()
 
     def run(self, fn, items):
@@ -73,7 +76,8 @@ class _Worker:
         error, self.error = self.error, None
         if error is not None:
             raise error
-        return self.result
+        result, self.result = self.result, None
+        return result
 
     def stop(self):
         self.job = None

@@ -4,6 +4,7 @@ behave like PyTorch's."""
 
 import os
 import threading
+import weakref
 
 import numpy as np
 import pytest
@@ -86,6 +87,19 @@ def test_cpu_map_returns_results_in_order_and_uses_the_workers(team_of):
 
     assert threads.cpu_map(work, list(range(7))) == [k * k for k in range(7)]
     assert len(set(names)) == team_of  # the caller and every worker took items
+
+
+def test_workers_hold_nothing_of_a_finished_job(team_of):
+    """A finished job's function, items and results are let go, so the arrays they hold are freed and a
+    gradient a threaded kernel made is the backward pass's alone (a leaf's .grad takes it without a copy)."""
+    blocks = [np.ones(1000) for _ in range(team_of)]
+    watched = [weakref.ref(b) for b in blocks]
+    results = threads.cpu_map(lambda b: b * 2, blocks)
+    del blocks
+    assert all(ref() is None for ref in watched)
+    produced = weakref.ref(results[-1])
+    del results
+    assert produced() is None
 
 
 def test_cpu_map_raises_a_workers_error_and_stays_usable(team_of):
