@@ -17,7 +17,7 @@ from ..ops import elementwise as ew
 from ..ops import loss, norm, reduce, scan, softmax
 from ..ops.activation import Prelu
 from ..ops.attention import ScaledDotProductAttention
-from ..ops.blas import Cross
+from ..ops.blas import Addmm, Baddbmm, Cross
 from ..ops.conv import Conv2d
 from ..ops.conv_transpose import ConvTranspose2d
 from ..ops.ctc_loss import CtcLoss
@@ -34,7 +34,8 @@ LOWER, FP32, PROMOTE, BANNED = "lower_precision_fp", "fp32", "promote", "banned"
 _LOSSES = (loss.CrossEntropy, loss.CrossEntropyProb, loss.NllLoss, loss.MseLoss, loss.L1Loss, loss.SmoothL1Loss,
            loss.HuberLoss, loss.BinaryCrossEntropyWithLogits, CtcLoss)
 # conv1d and conv_transpose1d run through the 2-d nodes
-_LOWER = (MatMul, Bmm, BatchedMatMul, Linear, Conv2d, ConvTranspose2d, Einsum, Prelu, ScaledDotProductAttention)
+_LOWER = (MatMul, Bmm, BatchedMatMul, Linear, Addmm, Baddbmm, Conv2d, ConvTranspose2d, Einsum, Prelu,
+          ScaledDotProductAttention)
 
 # "CUDA Ops that can autocast to float16 / to float32 / that promote to the widest input type"
 CUDA = {

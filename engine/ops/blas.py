@@ -5,16 +5,15 @@ import warnings
 
 import numpy as np
 
-from ..autocast_state import state as _autocast
 from ..backend import Implementation, is_host
 from ..creation import ones_like
-from ..dtypes import bool_, legacy_name
+from ..dtypes import FLOAT_KINDS, bool_, legacy_name
 from ..tensor import wrap_dim
 from ..threads import PRODUCT_MIN_MACS, cpu_map, cpu_matmul, cpu_shares
 from .elementwise import where
 from .inplace import apply_inplace
 from .matmul import bmm, matmul, mm, mv
-from .op import Op, sum_to, unbroadcast, xp_of
+from .op import Op, autocast_inputs, sum_to, unbroadcast, xp_of
 from .reduce import Norm, constant
 from .shape import cat
 
@@ -119,15 +118,16 @@ class Baddbmm(Addmm):
 
 
 def _fused(input, a, b):
-    """Whether ``Addmm``'s single node takes the call: float operands, ``input`` of the product's shape, and
-    no autocast (whose policy lowers the product, a matmul, but does not list this node)."""
+    """Whether ``Addmm``'s single node takes the call: float operands of one dtype (after autocast's cast), and
+    ``input`` of the product's shape."""
     x, m1, m2 = input._data, a._data, b._data
-    return (not _autocast.active and x.dtype.kind == "f" and x.dtype == m1.dtype == m2.dtype
+    return (x.dtype.kind in FLOAT_KINDS and x.dtype == m1.dtype == m2.dtype
             and x.shape == (*m1.shape[:-1], m2.shape[-1]) and m1.shape[-1] == m2.shape[-2]
             and m1.shape[:-2] == m2.shape[:-2])
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    input, mat1, mat2 = autocast_inputs(Addmm, input, mat1, mat2)
     if mat1._data.ndim == 2 and mat2._data.ndim == 2 and _fused(input, mat1, mat2):
         return Addmm.apply(input, mat1, mat2, beta=beta, alpha=alpha)
     return _accumulate(input, mm(mat1, mat2), beta, alpha, mat2)
@@ -138,6 +138,7 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    input, batch1, batch2 = autocast_inputs(Baddbmm, input, batch1, batch2)
     if batch1._data.ndim == 3 and batch2._data.ndim == 3 and _fused(input, batch1, batch2):
         return Baddbmm.apply(input, batch1, batch2, beta=beta, alpha=alpha)
     return _accumulate(input, bmm(batch1, batch2), beta, alpha, batch2)

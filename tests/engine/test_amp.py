@@ -63,6 +63,10 @@ _OPS = [
                                                                 align_corners=False), True),
     ("ctc_loss", lambda L, a, b: L.nn.functional.ctc_loss(a.reshape(4, 1, 4).log_softmax(2), L.tensor([[1, 2]]),
                                                           L.tensor([4]), L.tensor([2])), True),
+    ("addmm", lambda L, a, b: L.addmm(a, a, b, beta=0.5), False),
+    ("addmm_mixed", lambda L, a, b: L.addmm(b, a, b), True),
+    ("baddbmm", lambda L, a, b: L.baddbmm(a.reshape(2, 2, 4)[:, :, :2], a.reshape(2, 2, 4), b.reshape(2, 4, 2)),
+     False),
     ("add_mixed", lambda L, a, b: a + b, True),
     ("cat_mixed", lambda L, a, b: L.cat([a, b]), True),
 ]
