@@ -34,3 +34,18 @@ def test_named_tuple_fields_against_torch():
 def test_reductions_of_requires_grad_keep_graph():
     out = check(lambda m, x: (x.sum(0) * x.mean(1, keepdim=True)).std(), [(4, 4)])
     assert out.requires_grad
+
+
+def test_whole_array_two_norm_is_exact_and_its_gradient_one_scale():
+    """Squares summed in blocks whose sums add in float64: within a few ulps of the exact norm over a million
+    float32 values (a single running sum drifts by ~1e-6 there), and the gradient is x / norm (0 at 0)."""
+    x = np.random.default_rng(0).standard_normal((1000, 33, 31), dtype=np.float32)
+    exact = np.sqrt((x.astype(np.float64) ** 2).sum())
+    t = engine.tensor(x, requires_grad=True)
+    norm = engine.linalg.vector_norm(t)
+    assert abs(norm.item() / exact - 1) < 2e-7
+    norm.backward()
+    np.testing.assert_allclose(t.grad.numpy(), x / np.float32(exact), rtol=1e-6, atol=1e-12)
+    zero = engine.zeros(4, 5, requires_grad=True)
+    engine.linalg.vector_norm(zero, keepdim=True).backward()
+    assert not zero.grad.numpy().any()
