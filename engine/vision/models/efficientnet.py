@@ -11,6 +11,7 @@ from ..ops.misc import Conv2dNormActivation, SqueezeExcitation
 from ..ops.stochastic_depth import StochasticDepth
 from ..transforms.image_ops import InterpolationMode
 from .channels import make_divisible
+from .mobile_init import init_mobile
 from .weights import WeightsEnum, build, imagenet, register_model
 
 __all__ = ["EfficientNet", "EfficientNet_B0_Weights", "MBConvConfig", "efficientnet_b0"]
@@ -93,21 +94,16 @@ class EfficientNet(nn.Module):
         self.features = nn.Sequential(*layers)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.classifier = nn.Sequential(nn.Dropout(p=dropout, inplace=True), nn.Linear(last_out, num_classes))
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out")
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.Linear):
-                init_range = 1.0 / math.sqrt(m.out_features)
-                nn.init.uniform_(m.weight, -init_range, init_range)
-                nn.init.zeros_(m.bias)
+        init_mobile(self, _uniform_by_outputs)
 
     def forward(self, x):
         return self.classifier(flatten(self.avgpool(self.features(x)), 1))
+
+
+def _uniform_by_outputs(linear):
+    """U(-1/sqrt(out), 1/sqrt(out)) weights, EfficientNet's classifier initialisation."""
+    init_range = 1.0 / math.sqrt(linear.out_features)
+    nn.init.uniform_(linear.weight, -init_range, init_range)
 
 
 def _b_series(width_mult, depth_mult):

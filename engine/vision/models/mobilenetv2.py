@@ -5,6 +5,7 @@ from ...nn import functional as F
 from ...ops.shape import flatten
 from ..ops.misc import Conv2dNormActivation
 from .channels import make_divisible
+from .mobile_init import init_mobile, small_normal
 from .weights import WeightsEnum, build, imagenet, register_model
 
 __all__ = ["MobileNetV2", "MobileNet_V2_Weights", "mobilenet_v2"]
@@ -67,17 +68,7 @@ class MobileNetV2(nn.Module):
                                              activation_layer=nn.ReLU6))
         self.features = nn.Sequential(*features)
         self.classifier = nn.Sequential(nn.Dropout(p=dropout), nn.Linear(self.last_channel, num_classes))
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out")
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.Linear):
-                nn.init.normal_(m.weight, 0, 0.01)
-                nn.init.zeros_(m.bias)
+        init_mobile(self, small_normal)
 
     def forward(self, x):
         return self.classifier(flatten(F.adaptive_avg_pool2d(self.features(x), (1, 1)), 1))
