@@ -1,8 +1,6 @@
 """CIFAR-10, read from the layout of the official ``cifar-10-python.tar.gz``."""
 
 import os
-import shutil
-import tempfile
 import urllib.error
 from typing import ClassVar
 
@@ -11,7 +9,7 @@ from PIL import Image
 
 from ..image_batch import image_batch
 from . import safe_pickle
-from .utils import CorruptFileError, dataset_not_found, download_url, extract_archive, replace_dir
+from .utils import CorruptFileError, dataset_not_found, download_url, unpack_folder
 from .vision import VisionDataset
 
 
@@ -101,22 +99,9 @@ class CIFAR10(VisionDataset):
         os.makedirs(self.root, exist_ok=True)
         try:
             archive = download_url(self.url, self.root, self.filename, self.tgz_md5)
-            self._unpack(archive)
+            unpack_folder(archive, self.root, self.base_folder, self._all_files())
         except (urllib.error.URLError, OSError, CorruptFileError) as e:
             raise self._not_found(self._missing_files(), cause=e) from e
-
-    def _unpack(self, archive):
-        tmp = tempfile.mkdtemp(prefix=f".{self.base_folder}.", suffix=".tmp", dir=self.root)
-        try:
-            print(f"Extracting {archive} to {self.root}")
-            extract_archive(archive, tmp)
-            unpacked = os.path.join(tmp, self.base_folder)
-            lacking = [n for n in self._all_files() if not os.path.isfile(os.path.join(unpacked, n))]
-            if lacking:
-                raise CorruptFileError(archive, f"the archive lacks {self.base_folder}/" + ", ".join(lacking))
-            replace_dir(unpacked, self.folder)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
 
     # ------------------------------------------------------------------ reading
 

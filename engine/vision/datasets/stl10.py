@@ -1,8 +1,6 @@
 """STL-10, read from the binary files of the official ``stl10_binary.tar.gz``."""
 
 import os
-import shutil
-import tempfile
 import urllib.error
 from typing import ClassVar
 
@@ -10,7 +8,7 @@ import numpy as np
 from PIL import Image
 
 from ...utils.files import open_regular, read_limited
-from .utils import CorruptFileError, dataset_not_found, download_url, extract_archive, replace_dir
+from .utils import CorruptFileError, dataset_not_found, download_url, unpack_folder
 from .verify import verify_str_arg
 from .vision import VisionDataset
 
@@ -152,22 +150,9 @@ class STL10(VisionDataset):
         os.makedirs(self.root, exist_ok=True)
         try:
             archive = download_url(self.url, self.root, self.filename, self.tgz_md5)
-            self._unpack(archive)
+            unpack_folder(archive, self.root, self.base_folder, self._split_files())
         except (urllib.error.URLError, OSError, CorruptFileError) as e:
             raise self._not_found(self._missing_files(), cause=e) from e
-
-    def _unpack(self, archive):
-        tmp = tempfile.mkdtemp(prefix=f".{self.base_folder}.", suffix=".tmp", dir=self.root)
-        try:
-            print(f"Extracting {archive} to {self.root}")
-            extract_archive(archive, tmp)
-            unpacked = os.path.join(tmp, self.base_folder)
-            lacking = [n for n in self._split_files() if not os.path.isfile(os.path.join(unpacked, n))]
-            if lacking:
-                raise CorruptFileError(archive, f"the archive lacks {self.base_folder}/" + ", ".join(lacking))
-            replace_dir(unpacked, self.folder)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
 
     # ------------------------------------------------------------------ reading
 

@@ -27,6 +27,7 @@ __all__ = [
     "download_url",
     "extract_archive",
     "replace_dir",
+    "unpack_folder",
 ]
 
 ENV_VAR = "LAYERLAB_DATA"
@@ -200,3 +201,19 @@ def download_and_extract_archive(url, download_root, extract_root=None, filename
     print(f"Extracting {archive} to {extract_root}")
     extract_archive(archive, extract_root, remove_finished)
     return archive
+
+
+def unpack_folder(archive, root, base_folder, required):
+    """Unpack ``archive`` beside it and move its ``base_folder`` to ``root/base_folder``; an archive that lacks
+    any file named in ``required`` is refused and nothing half-unpacked stays."""
+    tmp = tempfile.mkdtemp(prefix=f".{base_folder}.", suffix=".tmp", dir=root)
+    try:
+        print(f"Extracting {archive} to {root}")
+        extract_archive(archive, tmp)
+        unpacked = os.path.join(tmp, base_folder)
+        lacking = [n for n in required if not os.path.isfile(os.path.join(unpacked, n))]
+        if lacking:
+            raise CorruptFileError(archive, f"the archive lacks {base_folder}/" + ", ".join(lacking))
+        replace_dir(unpacked, os.path.join(root, base_folder))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
