@@ -237,7 +237,11 @@ _disabled = frozenset()
 def choose(implementations, arrays, options):
     """The implementation of an op that runs this call: the first that applies, among those :func:`prefer`
     names when one of them applies, and never one that :func:`disable` names."""
-    if _preferred:
+    if not (_preferred or _disabled):  # the usual case, in a tight loop: this runs on every op call
+        for impl in implementations:
+            if impl.applies(*arrays, **options):
+                return impl
+    elif _preferred:
         for impl in implementations:
             if impl.name in _preferred and impl.applies(*arrays, **options):
                 return impl

@@ -76,7 +76,7 @@ class Op(Node):
                 arrays = [t._data for t in inputs]
             else:
                 arrays = [t._data for t in inputs]
-        if arrays[0].dtype.kind == "V" and cls in in_float32:  # bfloat16 into an accumulating op
+        if cls in in_float32 and arrays[0].dtype.kind == "V":  # bfloat16 into an accumulating op
             node = _new(in_float32[cls])
         if cls.implementations:
             node._impl = choose(cls.implementations, arrays, options)
