@@ -9,12 +9,21 @@ host float arrays (``scatter_kernels``), elsewhere one ``add.at`` over flat posi
 """
 
 from .. import dtypes
-from ..backend import Implementation
-from ..tensor import wrap_dim
+from ..backend import Implementation, is_host
+from ..tensor import make_tensor, wrap_dim
 from . import scatter_kernels
 from .jit import takes_floats
 from .op import Op, xp_of
-from .scatter import as_1d, check_range, fill_value, index_array, inplace_with, linear_positions, out_of_range
+from .scatter import (
+    as_1d,
+    check_range,
+    fill_value,
+    index_array,
+    inplace_with,
+    linear_positions,
+    out_of_range,
+    untracked,
+)
 
 
 def _flat_positions(index, dim, source_shape, shape):
@@ -174,17 +183,26 @@ def _index(index, x, name, kinds="iu"):
     idx = index_array(index, x, name, kinds)
     if idx.ndim > 1:
         raise IndexError(f"{name}(): Index is supposed to be a vector")
-    return idx.reshape(-1)
+    return idx if idx.ndim == 1 else idx.reshape(-1)
+
+
+def _direct(x, idx, input, *others):
+    """Whether ``x`` and ``idx`` may go to ``scatter_kernels`` without ``Op.apply``: a host float array of at
+    least one dimension, a signed index, no graph (``untracked``)."""
+    return x.ndim and idx.dtype.kind == "i" and takes_floats(x) and untracked(input, *others)
 
 
 def index_select(input, dim, index):
-    dim = wrap_dim(dim, input._data.ndim)
+    x = input._data
+    dim = wrap_dim(dim, x.ndim)
     if index._data.dtype.kind not in "iu":
         raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     idx = _index(index, input, "index_select")
-    if input._data.ndim == 0 and idx.size != 1:
+    if x.ndim == 0 and idx.size != 1:
         raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {idx.size} value(s)")
-    size = as_1d(input._data).shape[dim]
+    if _direct(x, idx, input) and scatter_kernels.within(idx, x.shape[dim]):
+        return make_tensor(x.take(idx, axis=dim))
+    size = as_1d(x).shape[dim]
     bad = out_of_range(idx, 0, size)
     if bad is not None:
         raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} axis_dim={size}")
@@ -223,7 +241,12 @@ def index_add(input, dim, index, source, *, alpha=1):
                            f"{dtypes.legacy_name(index._data.dtype)}")
     idx = _index(index, input, "index_add")
     _check_source("index_add", input, dim, idx, source)
-    check_range(idx, as_1d(input._data).shape[dim], dim)
+    x, s = input._data, source._data
+    if x.size and s.ndim == x.ndim and is_host(s) and _direct(x, idx, input, source):
+        out = x.copy()
+        if scatter_kernels.index_add_into(out, idx, s, dim, alpha) is None:
+            return make_tensor(out)
+    check_range(idx, as_1d(x).shape[dim], dim)
     return IndexAdd.apply(input, source, index=idx, dim=dim, alpha=alpha)
 
 

@@ -10,7 +10,9 @@ of unique positions elsewhere (CuPy has no ``multiply.at``): ``ScatterReduce``'s
 
 import numpy as np
 
-from .. import dtypes
+from .. import backend, dtypes
+from ..autocast_state import state as _autocast
+from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import Node, link
 from ..backend import CPU, Implementation, is_host, transfer
 from ..creation import tensor
@@ -70,6 +72,19 @@ def check_range(index, size, dim, prefix="", exc=RuntimeError, low=0):
     bad = out_of_range(index, low, size)
     if bad is not None:
         raise exc(f"{prefix}index {bad} is out of bounds for dimension {dim} with size {size}")
+
+
+def untracked(*tensors):
+    """Whether an op on host tensors ``tensors`` may run its compiled kernel straight away, without ``Op.apply``
+    (a few us of a small call): no gradient is recorded, autocast is off, and no block prefers or disables
+    implementations (tests choose them through ``backend``)."""
+    if _autocast.active or backend._preferred or backend._disabled:
+        return False
+    if _grad_state.enabled:
+        for t in tensors:
+            if t._requires_grad:
+                return False
+    return True
 
 
 def check_found(bad, size, dim):
@@ -169,17 +184,19 @@ class _CompiledSum(Implementation):
     name = "compiled"
 
     @staticmethod
+    def takes(reduce, include_self):
+        return reduce == "sum" and include_self
+
+    @staticmethod
     def applies(x, src, index=None, dim=0, reduce=None, include_self=True):
-        return (reduce == "sum" and include_self and index.shape == src.shape
+        return (_CompiledSum.takes(reduce, include_self) and index.shape == src.shape
                 and scatter_kernels.fits(x, index, dim))
 
     @staticmethod
     def forward(node, x, src, index=None, dim=0, reduce=None, include_self=True):
         node.index, node.dim, node.index_shape, node.src_shape = index, dim, index.shape, src.shape
         node.reduce, node.include_self = reduce, include_self
-        out = x.copy()
-        check_found(scatter_kernels.scatter_add_into(out, index, src, dim), x.shape[dim], dim)
-        return out
+        return _compiled_sum(x, src, index, dim)
 
     @staticmethod
     def backward(node, g):
@@ -206,15 +223,18 @@ class _CompiledScatter(_HostProducts):
     name = "compiled"
 
     @staticmethod
+    def takes(reduce, include_self):
+        return reduce in scatter_kernels.REDUCTIONS and (include_self or reduce is None)
+
+    @staticmethod
     def applies(x, src, index=None, dim=0, reduce=None, include_self=True):
-        return (reduce in scatter_kernels.REDUCTIONS and (include_self or reduce is None)
-                and src.ndim == index.ndim and scatter_kernels.fits(x, index, dim))
+        return (_CompiledScatter.takes(reduce, include_self) and src.ndim == index.ndim
+                and scatter_kernels.fits(x, index, dim))
 
     @staticmethod
     def forward(node, x, src, index=None, dim=0, reduce=None, include_self=True):
         values = src if src.shape == index.shape else src[_leading(index.shape)]
-        out = x.copy()
-        check_found(scatter_kernels.scatter_into(out, index, values, dim, reduce), x.shape[dim], dim)
+        out = _compiled_scatter(x, values, index, dim, reduce)
         node.pos, node.shape, node.index_shape, node.src_shape = None, x.shape, index.shape, src.shape
         node.index, node.dim, node.reduce, node.include_self, node.count = index, dim, reduce, include_self, None
         if reduce is not None:
@@ -234,6 +254,21 @@ class _CompiledScatter(_HostProducts):
                 gvalues, gsrc = gsrc, np.zeros(node.src_shape, dtype=g.dtype)
                 gsrc[_leading(node.index_shape)] = gvalues
         return gx, gsrc
+
+
+def _compiled_sum(x, src, index, dim):
+    """``x`` with ``src`` added in at ``index`` along ``dim`` by the compiled kernel (``_CompiledSum``)."""
+    out = x.copy()
+    check_found(scatter_kernels.scatter_add_into(out, index, src, dim), x.shape[dim], dim)
+    return out
+
+
+def _compiled_scatter(x, values, index, dim, reduce):
+    """``x`` with ``values`` (shaped as ``index``) written or reduced in by the compiled kernel
+    (``_CompiledScatter``)."""
+    out = x.copy()
+    check_found(scatter_kernels.scatter_into(out, index, values, dim, reduce), x.shape[dim], dim)
+    return out
 
 
 class _ProductRounds(_Generic):
@@ -281,15 +316,19 @@ class _CompiledGather(Implementation):
     @staticmethod
     def forward(node, x, index=None, dim=0):
         node.index, node.dim, node.shape = index, dim, x.shape
-        out, bad = scatter_kernels.gather(x, index, dim)
-        check_found(bad, x.shape[dim], dim)
-        return out
+        return _compiled_gather(x, index, dim)
 
     @staticmethod
     def backward(node, g):
         gx = np.zeros(node.shape, dtype=g.dtype)
         scatter_kernels.scatter_add_into(gx, node.index, g, node.dim)
         return (gx,)
+
+
+def _compiled_gather(x, index, dim):
+    out, bad = scatter_kernels.gather(x, index, dim)
+    check_found(bad, x.shape[dim], dim)
+    return out
 
 
 class _GenericGather(Implementation):
@@ -507,6 +546,8 @@ def gather(input, dim, index, *, sparse_grad=False):
     idx = index_array(index, input, "gather")
     if idx.shape != x.shape:  # an index of the input's shape passes every check
         _check_shapes(x, idx, dim)
+    if untracked(input) and scatter_kernels.fits(x, idx, dim):
+        return make_tensor(_compiled_gather(x, idx, dim))
     return Gather.apply(input, index=idx, dim=dim)
 
 
@@ -517,8 +558,14 @@ def _scatter(name, input, dim, index, src, reduce, include_self=True):
         src = make_tensor(xp_of(idx).full(idx.shape, src, dtype=input._data.dtype), input._device)
     elif src._data.dtype != input._data.dtype:
         raise RuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")
-    if not idx.shape == input._data.shape == src._data.shape:  # equal shapes pass every check
-        _check_shapes(input._data, idx, dim, src._data)
+    x, s = input._data, src._data
+    if not idx.shape == x.shape == s.shape:  # equal shapes pass every check
+        _check_shapes(x, idx, dim, s)
+    if s.shape == idx.shape and is_host(s) and untracked(input, src) and scatter_kernels.fits(x, idx, dim):
+        if _CompiledSum.takes(reduce, include_self):
+            return make_tensor(_compiled_sum(x, s, idx, dim))
+        if _CompiledScatter.takes(reduce, include_self):
+            return make_tensor(_compiled_scatter(x, s, idx, dim, reduce))
     return ScatterReduce.apply(input, src, index=idx, dim=dim, reduce=reduce, include_self=include_self)
 
 

@@ -7,9 +7,9 @@ seen as ``(outer, dim, inner)`` blocks, so the index must span the input's other
 (``fits``); the work is split over the engine's threads by outer rows, or by inner columns when there is one
 row, so each thread writes its own part. Sums add in the index's order, as ``add.at`` does: the results are
 the generic path's, bit for bit (no fast-math flags); so do the overwrites (the last write of a position
-wins) and the products and extremes (as ``multiply.at``/``maximum.at``/``minimum.at``). ``index_add`` is a
-``scatter_add`` whose index is the 1-d index broadcast over the source (a view with zero strides) and whose
-values are scaled by ``alpha``.
+wins) and the products and extremes (as ``multiply.at``/``maximum.at``/``minimum.at``). ``index_add`` has a
+kernel of its own for a 1-d index of whole slices (``take_add``, its values scaled by ``alpha``), which checks
+the index before it adds anything; ``within`` checks such an index alone.
 """
 
 import functools
@@ -109,7 +109,38 @@ def _kernels():
                     out[a, i, b] = combine(out[a, i, b], src[a, m, b], op)
         return False, 0
 
-    return gather, scatter_add, scatter
+    @njit(nogil=True, cache=True)
+    def outside(index, n):
+        """(True, the first element of the 1-d ``index`` outside ``[0, n)``), or (False, 0)."""
+        for m in range(index.shape[0]):
+            i = index[m]
+            if i < 0 or i >= n:
+                return True, i
+        return False, 0
+
+    @njit(nogil=True, cache=True)
+    def take_add(out, index, src, alpha, a0, a1, b0, b1):
+        """``out[a, index[m], b] += src[a, m, b] * alpha``: whole slices added at a 1-d index, in its order,
+        checked (first) as ``gather``."""
+        n = out.shape[1]
+        for m in range(index.shape[0]):
+            i = index[m]
+            if i < 0 or i >= n:
+                return True, i
+        if b1 - b0 == 1:
+            b = b0
+            for a in range(a0, a1):
+                for m in range(index.shape[0]):
+                    out[a, index[m], b] += src[a, m, b] * alpha
+            return False, 0
+        for a in range(a0, a1):
+            for m in range(index.shape[0]):
+                i = index[m]
+                for b in range(b0, b1):
+                    out[a, i, b] += src[a, m, b] * alpha
+        return False, 0
+
+    return gather, scatter_add, scatter, outside, take_add
 
 
 # ``scatter_into``'s reductions: their ``op`` codes in the ``scatter`` kernel.
@@ -124,18 +155,22 @@ def fits(x, index, dim):
                  or (index.shape[:dim] == x.shape[:dim] and index.shape[dim + 1:] == x.shape[dim + 1:])))
 
 
-def _sweep(kernel, target, index, values, dim, *extra):
+def _sweep(kernel, target, index, values, dim, *extra, sliced=False):
     """``kernel`` over ``target`` (the input read, or the output added into) with ``index`` and ``values``
-    shaped alike, all seen as blocks around ``dim``, split over the CPU threads when the work pays for it;
-    the first index out of range, or None."""
-    size = index.size
+    shaped alike (``sliced``: ``index`` 1-d, one entry per slice of ``values`` along ``dim``), all seen as
+    blocks around ``dim``, split over the CPU threads when the work pays for it; the first index out of
+    range, or None."""
+    shape = values.shape
+    size = values.size
     if not size:
         return None
-    n = index.shape[dim]
-    inner = math.prod(index.shape[dim + 1:])
+    n = shape[dim]
+    inner = 1 if dim == len(shape) - 1 else math.prod(shape[dim + 1:])
     outer = size // (n * inner)
     target = target.reshape(outer, target.shape[dim], inner)
-    index, values = index.reshape(outer, n, inner), values.reshape(outer, n, inner)
+    values = values.reshape(outer, n, inner)
+    if not sliced:
+        index = index.reshape(outer, n, inner)
     if size < PARALLEL_MIN_SIZE:
         failed, bad = kernel(target, index, values, *extra, 0, outer, 0, inner)
         return int(bad) if failed else None
@@ -160,14 +195,16 @@ def scatter_add_into(out, index, src, dim):
     return _sweep(_kernels()[1], out, index, src, dim, out.dtype.type(1))
 
 
+def within(index, n):
+    """Whether every element of the 1-d ``index`` is in ``[0, n)``: one compiled pass, a third of NumPy's
+    ``max`` and ``min``."""
+    return not _kernels()[3](index, n)[0]
+
+
 def index_add_into(out, index, src, dim, alpha=1):
-    """``src * alpha`` added into ``out`` (in place) at the slices ``index`` (1-d) along ``dim``."""
-    index = np.ascontiguousarray(index)
-    strides = [0] * src.ndim
-    strides[dim] = index.itemsize
-    # the index spread over the source with zero strides, as np.broadcast_to does, without its Python-level cost
-    index = np.ndarray(src.shape, index.dtype, index, 0, tuple(strides))
-    return _sweep(_kernels()[1], out, index, src, dim, out.dtype.type(alpha))
+    """``src * alpha`` added into ``out`` (in place) at the slices ``index`` (1-d) along ``dim``; the first
+    index out of range, or None."""
+    return _sweep(_kernels()[4], out, index, src, dim, out.dtype.type(alpha), sliced=True)
 
 
 def scatter_into(out, index, src, dim, reduce=None):
