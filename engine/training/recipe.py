@@ -21,6 +21,7 @@ from ..graph.settings import loader_options, optimizer_options, scheduler_call
 from ..utils.data import DataLoader, Subset
 from ..vision import datasets as vision_datasets
 from ..vision import transforms as T
+from ..vision.datasets.scan import check_readable
 from .checkpoint import read_checkpoint
 from .trainer import Trainer, check_fits
 
@@ -49,7 +50,7 @@ class TrainingSetup:
 
 
 def _transform(network, train):
-    return T.Compose([getattr(T, call.cls)(*call.args, **call.kwargs) for call in transform_calls(network, train)])
+    return T.Compose([getattr(T, call.cls)(*call.args, **call.kwargs) for call in transform_calls(network, train, T)])
 
 
 def eval_transform(network):
@@ -145,12 +146,17 @@ def check_resume(network, checkpoint_path):
 
 def prepare_training(network, *, data_dir=None, device=None, callbacks=(), monitor_gradients=False,
                      download=False, data=None):
-    """Everything a run needs, from the document; ``data`` reuses already loaded ``DataSplits``."""
+    """Everything a run needs, from the document; ``data`` reuses already loaded ``DataSplits``. Data it loads
+    itself is checked first: an image folder with unreadable files raises ``UnreadableFilesError`` naming them
+    (unless ``skip_bad_samples``), so a run refuses to start instead of failing in its middle."""
     random.manual_seed(network.settings["seed"])
     model = network.build()
     device = backend.device(device or network.settings["device"])
     model.to(device)
-    data = data or load_data(network, data_dir, download)
+    if data is None:
+        data = load_data(network, data_dir, download)
+        if not network.settings["skip_bad_samples"]:
+            check_readable(data.train, data.test)
     train_loader = make_loader(network, data.train, True)
     val_loader = make_loader(network, data.val, False)
     test_loader = val_loader if data.val is data.test else make_loader(network, data.test, False)
