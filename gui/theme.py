@@ -17,6 +17,7 @@ CATEGORY_COLOURS = {
     "Convolution": "#1e88e5",
     "Pooling": "#00897b",
     "Linear": "#f57c00",
+    "Attention": "#3949ab",
     "Normalisation": "#7cb342",
     "Activation": "#d81b60",
     "Regularisation": "#8d6e63",

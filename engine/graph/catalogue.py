@@ -12,8 +12,8 @@ Shapes never include the batch dimension.
 
 from dataclasses import dataclass, field
 
-CATEGORIES = ("Input/Output", "Convolution", "Pooling", "Linear", "Normalisation", "Activation", "Regularisation",
-              "Merge", "Reshape")
+CATEGORIES = ("Input/Output", "Convolution", "Pooling", "Linear", "Attention", "Normalisation", "Activation",
+              "Regularisation", "Merge", "Reshape")
 
 
 class ShapeError(ValueError):

@@ -386,6 +386,80 @@ register(LayerType(
     auto_params={"in_features": lambda s: s[0][-1]}))
 
 
+# ----- Attention (a sequence of N tokens of D features per sample: N×D) -----
+def _need_tokens(name, shape):
+    if len(shape) != 2:
+        raise ShapeError(f"{name} expects N×D tokens but receives {_dims(shape)}: a patch embedding makes them "
+                         "(Conv2d with stride = kernel size, Reshape to D×-1, Permute to (1, 0))")
+    return shape
+
+
+def _self_attention_infer(params, in_shapes, context):
+    n, d = _need_tokens("SelfAttention", in_shapes[0])
+    if d % params["num_heads"]:
+        raise ShapeError(f"SelfAttention: the {d} features must divide into num_heads={params['num_heads']} heads")
+    return (n, d)
+
+
+def _self_attention_macs(params, in_shapes, out_shape):
+    n, d = in_shapes[0]
+    return 4 * n * d * d + 2 * n * n * d  # the q, k, v and output projections, then scores and their sum
+
+
+register(LayerType(
+    "SelfAttention", "Attention", "Multi-head self-attention over the tokens (nn.MultiheadAttention with the "
+    "tokens as query, key and value).",
+    _specs(ParamSpec("num_heads", "int", 4, minimum=1, maximum=1024, key=True, help="must divide the features"),
+           ParamSpec("dropout", "float", 0.0, minimum=0.0, maximum=1.0, help="on the attention weights"),
+           ParamSpec("bias", "bool", True)),
+    _self_attention_infer, prefix="attn",
+    module=lambda p, s: _call("MultiheadAttention", (s[0][1], p["num_heads"]),
+                              {"dropout": p["dropout"], "bias": p["bias"], "batch_first": True},
+                              {"dropout": 0.0, "bias": True}),
+    apply=lambda module, x: module(x, x, x, need_weights=False)[0],
+    apply_code=lambda module, x: f"{module}({x}, {x}, {x}, need_weights=False)[0]",
+    count_params=lambda p, s, o: 4 * s[0][1] * (s[0][1] + p["bias"]),
+    count_macs=_self_attention_macs, summary=lambda p: f"{p['num_heads']} heads"))
+register(LayerType(
+    "PositionEmbedding", "Attention", "Adds a learned vector to each token position (the Embedding's weight, "
+    "N×D), so attention can tell the patches apart.",
+    {}, lambda p, s, c: _need_tokens("PositionEmbedding", s[0]), prefix="pos",
+    module=lambda p, s: ModuleCall("Embedding", s[0]),
+    apply=lambda module, x: x + module.weight,
+    apply_code=lambda module, x: f"{x} + {module}.weight",
+    count_params=lambda p, s, o: _numel(s[0]), count_macs=lambda p, s, o: _numel(o), summary=lambda p: "learned"))
+
+
+def _class_token_infer(params, in_shapes, context):
+    n, d = _need_tokens("ClassToken", in_shapes[0])
+    return (n + 1, d)
+
+
+register(LayerType(
+    "ClassToken", "Attention", "Puts a learned token before the others (the Embedding's 1×D weight); a "
+    "TokenPool taking the first token then reads the class from it (ViT).",
+    {}, _class_token_infer, prefix="cls",
+    module=lambda p, s: ModuleCall("Embedding", (1, s[0][1])),
+    apply=lambda module, x: cat([module.weight.expand(x.shape[0], 1, -1), x], 1),
+    apply_code=lambda module, x: f"torch.cat([{module}.weight.expand({x}.shape[0], 1, -1), {x}], 1)",
+    count_params=lambda p, s, o: s[0][1], summary=lambda p: "+1 token"))
+
+
+def _token_pool_infer(params, in_shapes, context):
+    return _need_tokens("TokenPool", in_shapes[0])[1:]
+
+
+register(LayerType(
+    "TokenPool", "Attention", "One D vector per sample from its N×D tokens: their mean, or the first (the "
+    "class token).",
+    _specs(ParamSpec("mode", "choice", "mean", choices=("mean", "first"), key=True)),
+    _token_pool_infer, prefix="pool_tokens",
+    combine=lambda xs, p: xs[0].mean(1) if p["mode"] == "mean" else xs[0][:, 0],
+    code=lambda names, p: f"{names[0]}.mean(1)" if p["mode"] == "mean" else f"{names[0]}[:, 0]",
+    count_macs=lambda p, s, o: _numel(s[0]) if p["mode"] == "mean" else 0,
+    summary=lambda p: "mean of tokens" if p["mode"] == "mean" else "first token"))
+
+
 # ----- Normalisation -----
 def _norm_infer(name, ranks):
     def infer(params, in_shapes, context):

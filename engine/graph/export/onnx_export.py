@@ -20,6 +20,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from ...utils.files import atomic_write
 from ..build import execution_plan, require_valid
+from . import onnx_attention
 from .errors import ExportError
 from .model_info import PRODUCER
 
@@ -354,6 +355,7 @@ RULES = {
     "Reshape": lambda g, node, info, xs, out: g.op(
         "Reshape", [xs[0], g.const(f"{node.name}/shape", [0, *info.shape], np.int64)], out),
     "Permute": _simple("Transpose", lambda p: {"perm": [0, *(d + 1 for d in p["dims"])]}),
+    **onnx_attention.RULES,
 }
 
 

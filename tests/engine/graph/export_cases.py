@@ -127,6 +127,12 @@ LAYER_CASES = {
         ("Conv2d", {"out_channels": 6, "kernel_size": 4, "stride": 4}), ("Reshape", {"shape": (6, -1)}),
         ("Permute", {"dims": (1, 0)}), ("LayerNorm", {}), ("Linear", {"out_features": 5}),
         ("Reshape", {"shape": (2, 2, 5)}), ("Permute", {"dims": (2, 0, 1)})]),
+    "vision_transformer": lambda: chain((3, 8, 8), [
+        ("Conv2d", {"out_channels": 8, "kernel_size": 4, "stride": 4}), ("Reshape", {"shape": (8, -1)}),
+        ("Permute", {"dims": (1, 0)}), ("ClassToken", {}), ("PositionEmbedding", {}), ("LayerNorm", {}),
+        ("SelfAttention", {"num_heads": 2}), ("SelfAttention", {"num_heads": 1, "bias": False, "dropout": 0.1}),
+        ("TokenPool", {"mode": "first"})]),
+    "token_mean": lambda: chain((5, 6), [("SelfAttention", {"num_heads": 3}), ("TokenPool", {})]),
     "merges": merges,
 }
 

@@ -76,6 +76,11 @@ def grid():
         cases += [("GroupNorm", {"num_groups": g}, shape) for g in (1, 2, 3, 4)]
         cases += [("Reshape", {"shape": s}, shape) for s in ((-1,), (2, -1), (-1, 5), (5, 4, -1), (7, -1), (3, 4))]
         cases += [("Permute", {"dims": d}, shape) for d in ((0,), (1, 0), (0, 2, 1), (2, 0, 1), (1, 1))]
+        if len(shape) > 1:  # a batch of vectors is one unbatched sequence to PyTorch's attention
+            cases += [("SelfAttention", {"num_heads": h}, shape) for h in (1, 2, 5)]
+            cases.append(("PositionEmbedding", {}, shape))
+        if len(shape) == 2:
+            cases += [("TokenPool", {"mode": m}, shape) for m in ("mean", "first")] + [("ClassToken", {}, shape)]
         if len(shape) == 3:  # PyTorch takes other ranks too (unbatched, or extra leading dimensions)
             cases += [(n, {"output_size": o}, shape) for n in ("AdaptiveAvgPool2d", "AdaptiveMaxPool2d")
                       for o in (1, (2, 3), 9)]
@@ -117,6 +122,8 @@ def test_every_layer_rule_matches_pytorch():
     torch.set_num_threads(1)  # tiny tensors: threads only add contention
     try:
         for type_name, params, in_shape in GRID:
+            if type_name == "ClassToken":  # its apply concatenates with engine.cat
+                continue
             values, inferred = infer_layer(type_name, params, in_shape)
             actual = run_layer(torch.nn, type_name, values, in_shape)
             where = f"{type_name} {params} on {in_shape}: inferred {inferred!r}, torch {actual!r}"
@@ -143,7 +150,8 @@ def shapes_while_running(net, model):
                 macs = module.weight.numel() * x.shape[2] * x.shape[3]
             elif isinstance(module, nn.Linear):
                 macs = module.weight.numel() * (x.numel() // x.shape[0] // module.in_features)
-            seen[name] = (tuple(x.shape[1:]), tuple(output.shape[1:]), macs)
+            if not isinstance(output, tuple):  # MultiheadAttention answers (output, weights): checked by apply
+                seen[name] = (tuple(x.shape[1:]), tuple(output.shape[1:]), macs)
         return record
 
     for name, module in model.named_children():
@@ -167,12 +175,17 @@ def check_against_running_module(net):
     for node_id in inference.used:
         node, info = net.nodes[node_id], inference.nodes[node_id]
         if node.name in modules:
-            in_shape, out_shape, macs = seen[node.name]
-            if node.layer_type.apply is None:  # LayerNorm2d's module sees its input channels last
+            module = modules[node.name]
+            if node.layer_type.apply is None:
+                in_shape, out_shape, macs = seen[node.name]
                 assert (in_shape, out_shape) == (info.in_shapes[0], info.shape), node.name
-            assert info.params == sum(p.numel() for p in modules[node.name].parameters()), node.name
-            if macs is not None:
-                assert info.macs == macs, node.name
+                if macs is not None:
+                    assert info.macs == macs, node.name
+            else:  # the module is called otherwise (LayerNorm2d channels last) or only its weight is read
+                with engine.no_grad():
+                    out = node.layer_type.apply(module, engine.randn(BATCH, *info.in_shapes[0]))
+                assert tuple(out.shape) == (BATCH, *info.shape), node.name
+            assert info.params == sum(p.numel() for p in module.parameters()), node.name
             verified |= {node_id, *sources[node_id]}  # the input seen is the producer's output
         else:
             assert node.layer_type.combine is not None or node.type in ("Input", "Output")

@@ -94,7 +94,7 @@ def test_palette_filter_and_activation(editor):
     palette = editor.layer_palette
     palette.search.setText("pool")
     assert palette.visible_types() == ["MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Mean",
-                                       "Upsample", "PixelShuffle"]  # the Pooling category matches too
+                                       "Upsample", "PixelShuffle", "TokenPool"]  # the Pooling category matches too
     palette.search.setText("")
     assert len(palette.visible_types()) == len(layer_types())
     palette.search.setText("conv")
