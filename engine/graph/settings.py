@@ -8,6 +8,8 @@ from .params import ParamSpec, validate_params
 OPTIMIZERS = ("SGD", "Adam", "AdamW", "RMSprop")
 SCHEDULERS = ("none", "StepLR", "MultiStepLR", "CosineAnnealingLR", "OneCycleLR", "ReduceLROnPlateau")
 STEP_SCHEDULERS = ("OneCycleLR",)  # step after every batch; the others after every epoch
+CROPS = ("pad and crop", "resized crop")
+POLICIES = ("none", "AutoAugment CIFAR-10", "RandAugment", "TrivialAugmentWide")
 
 
 SETTINGS_GROUPS = {
@@ -17,13 +19,34 @@ SETTINGS_GROUPS = {
                   help="fraction of the training images held out for validation"),
         ParamSpec("train_limit", "int", 0, minimum=0, maximum=1 << 30,
                   help="train on the first N images only (0: all)"),
-        ParamSpec("augment_crop_padding", "int", 0, minimum=0, maximum=16,
-                  help="random crop after reflect-padding by this many pixels (0: off)"),
-        ParamSpec("augment_hflip", "bool", False, help="random horizontal flips"),
         ParamSpec("normalize", "bool", True, help="subtract the dataset mean, divide by its std"),
         ParamSpec("num_workers", "int", 0, minimum=0, maximum=64),
         ParamSpec("skip_bad_samples", "bool", False,
                   help="skip unreadable images of an image folder (counted in the run) instead of stopping"),
+    ),
+    # in the order the training pipeline applies them (``datasets.transform_calls``); all off by default
+    "Augmentation": (
+        ParamSpec("augment_crop", "choice", "pad and crop", choices=CROPS,
+                  help="random crop: of the image reflect-padded, or of a random area resized to the input's size"),
+        ParamSpec("augment_crop_padding", "int", 0, minimum=0, maximum=16,
+                  help="random crop after reflect-padding by this many pixels (0: off)",
+                  applies=("augment_crop", ("pad and crop",))),
+        ParamSpec("augment_crop_scale", "float", 0.35, minimum=0.05, maximum=1.0,
+                  help="smallest share of the image's area a resized crop keeps",
+                  applies=("augment_crop", ("resized crop",))),
+        ParamSpec("augment_hflip", "bool", False, help="random horizontal flips"),
+        ParamSpec("augment_rotation", "float", 0.0, minimum=0.0, maximum=180.0,
+                  help="random rotation by up to this many degrees either way (0: off)"),
+        ParamSpec("augment_policy", "choice", "none", choices=POLICIES,
+                  help="an automatic augmentation policy: AutoAugment's learned CIFAR-10 policy, or random "
+                       "operations (RandAugment: two at magnitude 9; TrivialAugmentWide: one at a random one)"),
+        ParamSpec("augment_color_jitter", "float", 0.0, minimum=0.0, maximum=1.0,
+                  help="random brightness, contrast and saturation changes of up to this factor (0: off)"),
+        ParamSpec("augment_grayscale", "float", 0.0, minimum=0.0, maximum=1.0,
+                  help="probability of turning an image gray (0: off)"),
+        ParamSpec("augment_blur", "bool", False, help="Gaussian blur (3×3, σ drawn between 0.1 and 2) of every image"),
+        ParamSpec("augment_erasing", "float", 0.0, minimum=0.0, maximum=1.0,
+                  help="probability of erasing a random rectangle of the normalised tensor (0: off)"),
     ),
     "Optimiser": (
         ParamSpec("optimizer", "choice", "SGD", choices=OPTIMIZERS),

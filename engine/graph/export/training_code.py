@@ -8,14 +8,27 @@ from string import Template
 
 from ..build import loss_call
 from ..catalogue import ModuleCall
-from ..datasets import DATASETS, transform_calls
+from ..datasets import DATASETS, EnumMember, map_values, transform_calls
 from ..settings import RunLength, loader_options, optimizer_options, scheduler_call
 from .errors import ExportError
 from .model_code import format_call
 
 
+class _Code(str):
+    """Source text that a call's arguments are written as, unquoted (``repr`` gives the text itself)."""
+
+    def __repr__(self):
+        return str(self)
+
+
+def _as_code(value):
+    """An enum member of the transforms as code (``T.AutoAugmentPolicy.CIFAR10``; its ``repr`` is not code)."""
+    return _Code(f"T.{value.enum}.{value.name}") if isinstance(value, EnumMember) else value
+
+
 def _compose(network, train, indent):
-    steps = "".join(f"\n{indent}    {format_call(call, 'T.')}," for call in transform_calls(network, train))
+    steps = "".join(f"\n{indent}    {format_call(map_values(call, _as_code), 'T.')},"
+                    for call in transform_calls(network, train))
     return f"T.Compose([{steps}\n{indent}])"
 
 
