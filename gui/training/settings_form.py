@@ -5,7 +5,8 @@ The fields are the inspector's editors (``gui.editor.param_widgets``). Every edi
 (``set_settings``, or ``set_params`` on the Input node for the dataset): in the application window that is
 the editor's controller, so settings edits are undoable like any other. The form listens to the document
 and shows what it holds, so an undo or a file opened shows up here too. Options that do not apply to the
-chosen optimizer or schedule (their spec's ``applies``) are hidden.
+chosen optimizer, schedule or crop (their spec's ``applies``) are hidden. The augmentation settings end with
+"Preview batch…", which opens ``BatchPreview``: one training batch as those settings augment it.
 """
 
 import functools
@@ -29,15 +30,22 @@ from engine.graph import DATASETS, SETTINGS_GROUPS, NetworkError
 from gui.editor.param_widgets import editor_for
 from gui.widgets import wheel_only_when_focused
 
+from .batch_preview import BatchPreview
+
 LABELS = {
     "data_dir": "Data folder", "val_split": "Validation split", "train_limit": "Train images",
-    "augment_crop_padding": "Random crop padding", "augment_hflip": "Horizontal flips", "normalize": "Normalise",
+    "augment_crop": "Random crop", "augment_crop_padding": "Crop padding", "augment_crop_scale": "Smallest crop area",
+    "augment_hflip": "Horizontal flips", "augment_rotation": "Rotation (±°)", "augment_policy": "Auto policy",
+    "augment_color_jitter": "Colour jitter", "augment_grayscale": "Grayscale chance", "augment_blur": "Gaussian blur",
+    "augment_erasing": "Random erasing chance", "normalize": "Normalise",
     "num_workers": "Loader workers", "optimizer": "Optimizer", "lr": "Learning rate", "momentum": "Momentum",
     "nesterov": "Nesterov", "weight_decay": "Weight decay", "beta1": "β₁", "beta2": "β₂", "scheduler": "Schedule",
     "step_size": "Step size (epochs)", "milestones": "Milestones (epochs)", "gamma": "Decay factor γ",
     "warmup_fraction": "Warm-up fraction", "patience": "Patience (epochs)", "batch_size": "Batch size",
     "epochs": "Epochs", "device": "Device", "seed": "Seed",
 }
+OFF_AT_ZERO = ("augment_crop_padding", "augment_rotation", "augment_color_jitter", "augment_grayscale",
+               "augment_erasing")
 
 
 class DocumentEdits:
@@ -71,6 +79,7 @@ class SettingsForm(QScrollArea):
         super().__init__(parent)
         self.document = document
         self.edits = edits or DocumentEdits(document)
+        self.batch_preview = None  # the BatchPreview dialog, once opened
         self.editors = {}  # setting name -> ParamEditor
         self._rows = {}  # setting name -> (form layout, field widget)
         self.setWidgetResizable(True)
@@ -99,6 +108,11 @@ class SettingsForm(QScrollArea):
                 self.editors[spec.name] = editor
                 self._rows[spec.name] = (form, field)
                 form.addRow(LABELS.get(spec.name, spec.name.replace("_", " ").capitalize()), field)
+            if group == "Augmentation":
+                self.preview_button = QPushButton("Preview batch…")
+                self.preview_button.setToolTip("Show one training batch as the network will see it, augmented")
+                self.preview_button.clicked.connect(self.show_batch_preview)
+                form.addRow(self.preview_button)
             layout.addWidget(box)
         layout.addStretch(1)
         self.setWidget(body)
@@ -112,6 +126,10 @@ class SettingsForm(QScrollArea):
         if name == "train_limit":
             editor.spin.setSpecialValueText("all")
             editor.spin.setSingleStep(256)
+        elif name in OFF_AT_ZERO:
+            editor.spin.setSpecialValueText("off")
+            if name == "augment_rotation":
+                editor.spin.setSingleStep(5.0)
         elif name == "device" and not cuda.is_available():
             editor.combo.model().item(editor.spec.choices.index("cuda")).setEnabled(False)
             editor.setToolTip("CUDA is not available on this computer")
@@ -123,6 +141,14 @@ class SettingsForm(QScrollArea):
             browse.clicked.connect(self._browse)
             editor.layout().addWidget(browse)
         return editor
+
+    def show_batch_preview(self):
+        """Open (or raise) the batch preview and draw a batch with the current settings."""
+        if self.batch_preview is None:
+            self.batch_preview = BatchPreview(self.document, self)
+        self.batch_preview.show()
+        self.batch_preview.raise_()
+        self.batch_preview.redraw()
 
     def _browse(self):
         folder = QFileDialog.getExistingDirectory(self, "Dataset folder", self.document.settings["data_dir"])
