@@ -6,6 +6,7 @@ The ``DatasetSummary`` is made in a thread (loading CIFAR-10 or trying every fil
 and read from a timer; thumbnails are read only for the page on show.
 """
 
+import functools
 import os
 import threading
 import traceback
@@ -196,6 +197,8 @@ class DatasetView(QWidget):
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self._poll)
+        document.subscribe(self._on_document)
+        self.destroyed.connect(functools.partial(document.unsubscribe, self._on_document))
         self.reload()
 
     # ----- reading the dataset -----
@@ -215,6 +218,11 @@ class DatasetView(QWidget):
         self._set_status("Reading the dataset…")
         self._summarizer = _Summarizer(network)
         self._timer.start()
+
+    def _on_document(self, event, _payload):
+        """Another network was opened into the document: what is shown may be another dataset's."""
+        if event == "reset" and self.isVisible():
+            self.reload()
 
     def _poll(self):
         job = self._summarizer

@@ -154,6 +154,9 @@ def test_a_missing_dataset_is_explained_with_the_download_offer(open_view, qtbot
     assert view.document.settings["data_dir"] == data
     qtbot.waitUntil(lambda: not view.loading, timeout=20000)
     assert view.body.isVisible() and not view.status.isVisible() and view.summary.counts("train").sum() == 80
+    view.document.assign(load_template("mlp_fashion_mnist"))  # another network is opened into the window
+    assert view.windowTitle() == "Dataset: Fashion-MNIST"
+    qtbot.waitUntil(lambda: not view.loading, timeout=20000)
 
 
 def test_the_panel_opens_the_view_and_refuses_a_run_on_unreadable_files(make_panel, qtbot, bad_folder, runs_dir):
