@@ -4,8 +4,10 @@
 An index tensor addresses ``out[i][index[i][j][k]][k]`` (for ``dim=1``): ``linear_positions`` turns it into
 flat positions, so every op is one NumPy/CuPy indexing step or one ``ufunc.at``. A
 0-d tensor acts as a 1-d tensor of one element, as in PyTorch. Repeated positions accumulate with
-``add.at`` / ``maximum.at`` / ``minimum.at``; products use NumPy's ``multiply.at`` on the host and rounds
-of unique positions elsewhere (CuPy has no ``multiply.at``): ``ScatterReduce``'s two implementations.
+``add.at`` / ``maximum.at`` / ``minimum.at``; products use ``multiply.at`` on the host and rounds of unique
+positions elsewhere (CuPy has no ``multiply.at``): ``ScatterReduce``'s two implementations. On host floats
+the sums and products at flat positions are one compiled pass (``_at``), and a call that records no graph
+runs its compiled kernel without ``Op.apply`` (``untracked``).
 """
 
 import numpy as np
@@ -17,7 +19,7 @@ from ..autograd.graph import Node, link
 from ..backend import CPU, Implementation, is_host, transfer
 from ..creation import tensor
 from ..tensor import Tensor, make_tensor, wrap_dim
-from . import scatter_kernels
+from . import jit, scatter_kernels
 from .index import Index, placed
 from .inplace import apply_inplace
 from .op import Op, broadcast_mismatch, xp_of
@@ -137,8 +139,17 @@ def _multiply_in_rounds(out, linear, values):
         out[linear[chosen]] *= values[chosen]
 
 
+def _at(out, linear, values, product=False):
+    """``multiply.at(out, linear, values)`` (``product``) or ``add.at`` (1-d arrays), compiled for host floats
+    of one dtype."""
+    if jit.takes_floats(out) and values.dtype == out.dtype:
+        check_found(scatter_kernels.at(out, linear, values, product), out.size, 0)
+    else:
+        (xp_of(out).multiply if product else xp_of(out).add).at(out, linear, values)
+
+
 def _host_multiply_at(out, linear, values):
-    np.multiply.at(out, linear, values)
+    _at(out, linear, values, True)
 
 
 class _Generic(Implementation):
@@ -389,15 +400,15 @@ class ScatterReduce(Op):
             return gx, gx[pos]
         x, values, result = self.x, self.src, self.result
         if reduce == "prod":
-            masked_x = xp.where(x == 0, 1, x).astype(x.dtype)
+            masked_x = xp.where(x == 0, 1, x).astype(x.dtype, copy=False)
             multiply_at = self._impl.multiply_at
             gx = g * _reduce_into(masked_x, pos, values, "prod", self.include_self, multiply_at)[0] / masked_x
             zero, zeros_per_position = self._zeros()
             single_zero = zero & (zeros_per_position[pos] == 1)
-            masked_values = xp.where(single_zero, 1, values).astype(x.dtype)
+            masked_values = xp.where(single_zero, 1, values).astype(x.dtype, copy=False)
             without_zero = _reduce_into(x, pos, masked_values, "prod", self.include_self, multiply_at)[0]
             gvalues = xp.where(single_zero, (g * without_zero)[pos],
-                               (g * result)[pos] / xp.where(zero, 1, values).astype(x.dtype))
+                               (g * result)[pos] / xp.where(zero, 1, values).astype(x.dtype, copy=False))
             return gx, gvalues
         x_is_result, value_is_result, n = self._extremes(g.dtype)
         shared = g / n
@@ -407,19 +418,18 @@ class ScatterReduce(Op):
         """Where the values read from ``src`` are 0, and how many zeros reach each position of a product."""
         zero = self.src == 0
         zeros_per_position = xp_of(zero).zeros(self.x.shape, dtype=self.x.dtype)
-        xp_of(zero).add.at(zeros_per_position, self.positions(), zero.astype(self.x.dtype))
+        _at(zeros_per_position, self.positions(), zero.astype(self.x.dtype))
         return zero, zeros_per_position
 
     def _extremes(self, dtype):
         """Where ``x`` and the values read from ``src`` reach the extreme of their position (1 or 0), and how
         many elements reach each position's extreme (they share its gradient)."""
-        xp = xp_of(self.x)
         result = self.result
         x_is_result = (self.x == result).astype(dtype)
         pos = self.positions()
         value_is_result = (self.src == result[pos]).astype(dtype)
         n = x_is_result.copy()
-        xp.add.at(n, pos, value_is_result)
+        _at(n, pos, value_is_result)
         return x_is_result, value_is_result, n
 
     def backward_graph(self, g):

@@ -140,7 +140,23 @@ def _kernels():
                     out[a, i, b] += src[a, m, b] * alpha
         return False, 0
 
-    return gather, scatter_add, scatter, outside, take_add
+    @njit(nogil=True, cache=True)
+    def at(out, positions, values, product):
+        """``out[positions[k]] *= values[k]`` (``product``) or ``+=`` in order (1-d arrays), as
+        ``np.multiply.at``/``np.add.at``; (True, the first position out of range), checked before it is
+        written."""
+        n = out.shape[0]
+        for k in range(positions.shape[0]):
+            i = positions[k]
+            if i < 0 or i >= n:
+                return True, i
+            if product:
+                out[i] *= values[k]
+            else:
+                out[i] += values[k]
+        return False, 0
+
+    return gather, scatter_add, scatter, outside, take_add, at
 
 
 # ``scatter_into``'s reductions: their ``op`` codes in the ``scatter`` kernel.
@@ -205,6 +221,14 @@ def index_add_into(out, index, src, dim, alpha=1):
     """``src * alpha`` added into ``out`` (in place) at the slices ``index`` (1-d) along ``dim``; the first
     index out of range, or None."""
     return _sweep(_kernels()[4], out, index, src, dim, out.dtype.type(alpha), sliced=True)
+
+
+def at(out, positions, values, product):
+    """``np.multiply.at(out, positions, values)`` (``product``) or ``np.add.at`` for 1-d host float arrays of
+    one dtype, bit for bit, in one compiled pass (about half the time of NumPy's); the first position out of
+    range, or None."""
+    failed, bad = _kernels()[5](out, positions, values, product)
+    return int(bad) if failed else None
 
 
 def scatter_into(out, index, src, dim, reduce=None):
