@@ -1,12 +1,14 @@
 """The batch preview: a grid of one training batch as the network will see it (the settings' augmentations
 through the recipe, un-normalised for display), drawn anew on request or when a setting changes, without
-starting a run. The training images are loaded once and kept while the settings that choose them stay equal.
+starting a run. The training images are loaded once, in a thread (CIFAR-10 takes seconds), and kept while the
+settings that choose them stay equal; drawing a batch from them takes milliseconds and happens here.
 """
 
 import functools
+import threading
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication, QImage, QPixmap
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -18,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.graph import NetworkError
+from engine.graph import NetworkError, network_from_json, network_to_json
 from engine.training.batch_preview import data_key, preview_batch
 from engine.training.recipe import load_data
 from engine.utils.files import FileError
@@ -28,6 +30,16 @@ from . import style
 
 TILE = 64  # pixels: images up to this size are enlarged by a whole factor, larger ones shrunk to it
 COLUMNS = 16
+POLL_MS = 50  # how often a load in progress is looked at
+EXPECTED_ERRORS = (DatasetNotFoundError, NetworkError, FileError, OSError, ValueError)  # said in the preview
+
+
+def _load(network, result):
+    """The thread's work: ``result["data"]``, or ``result["error"]`` to raise on the GUI thread."""
+    try:
+        result["data"] = load_data(network)
+    except Exception as e:  # handed to the GUI thread, which reports or re-raises it
+        result["error"] = e
 
 
 def tile_pixmap(image):
@@ -51,6 +63,10 @@ class BatchPreview(QDialog):
         self.document = document
         self.setWindowTitle("Batch preview")
         self._data = None  # (data_key, DataSplits) of the last load
+        self._loading = None  # (data_key, thread, result) while a load runs
+        self._poll = QTimer(self)
+        self._poll.setInterval(POLL_MS)
+        self._poll.timeout.connect(self._check_loaded)
         self.tiles = []  # the tile labels shown, in batch order
         self.images = None  # the uint8 images they show
         self.caption = QLabel()
@@ -87,34 +103,74 @@ class BatchPreview(QDialog):
             self.redraw()
 
     def redraw(self):
-        """Load the training split if the settings choose other images than last time, and draw one batch."""
-        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            batch = self._batch()
-        except DatasetNotFoundError as e:
-            self._show_message("No batch to show: the dataset is missing (Start offers to download it).", str(e))
-            return
-        except (NetworkError, FileError, OSError, ValueError) as e:
-            self._show_message("No batch to show: the training images could not be loaded.", str(e))
-            return
-        finally:
-            QGuiApplication.restoreOverrideCursor()
-        self._show_batch(batch)
-
-    def _batch(self):
+        """Draw one batch; first load the training split (in a thread) if the settings choose other images."""
         network = self.document
         if network.input_node() is None:
-            raise NetworkError("the network has no Input node, so there is no dataset to preview")
+            self._show_message("No batch to show: the network has no Input node, so no dataset.", "")
+            return
         key = data_key(network)
-        if self._data is None or self._data[0] != key:
-            self._data = (key, load_data(network))
-        return preview_batch(network, self._data[1])
+        if self._data is not None and self._data[0] == key:
+            try:
+                self._show_batch(preview_batch(network, self._data[1]))
+            except EXPECTED_ERRORS as e:
+                self._report(e)
+        elif self._loading is None:  # (a load under way redraws once it ends)
+            self._data = None
+            result = {}
+            thread = threading.Thread(target=_load, args=(network_from_json(network_to_json(network)), result),
+                                      name="batch-preview-load", daemon=True)
+            self._loading = (key, thread, result)
+            thread.start()
+            self._poll.start()
+            self._clear()
+            self.message.hide()
+            self.caption.setText("Loading the training images…")
+
+    def _take_load(self):
+        """``(key, result)`` of the finished load, which is no longer under way; its data kept when it loaded."""
+        key, _thread, result = self._loading
+        self._poll.stop()
+        self._loading = None
+        if "data" in result:
+            self._data = (key, result["data"])
+        return key, result
+
+    def _check_loaded(self):
+        if self._loading[1].is_alive():
+            return
+        key, result = self._take_load()
+        error = result.get("error")
+        if error is not None and key == data_key(self.document):  # (else load what the settings choose now)
+            self._report(error)
+        else:
+            self.redraw()
+
+    def _report(self, error):
+        """Say why there is no batch; an error no one expects is raised."""
+        if isinstance(error, DatasetNotFoundError):
+            self._show_message("No batch to show: the dataset is missing (Start offers to download it).", str(error))
+        elif isinstance(error, EXPECTED_ERRORS):
+            self._show_message("No batch to show: the training images could not be loaded.", str(error))
+        else:
+            raise error
+
+    @property
+    def loading(self):
+        """Whether the training images are being loaded (the batch is drawn once they are)."""
+        return self._loading is not None
+
+    def hideEvent(self, event):
+        """Wait for a load under way: no thread outlives the dialog's window."""
+        if self._loading is not None:
+            self._loading[1].join()
+            self._take_load()
+        super().hideEvent(event)
 
     def _show_message(self, caption, text):
         self._clear()
         self.caption.setText(caption)
         self.message.setText(text)
-        self.message.show()
+        self.message.setVisible(bool(text))
 
     def _clear(self):
         for tile in self.tiles:

@@ -3,6 +3,7 @@ un-normalised, as N tiles; the same pixels on every redraw without augmentation,
 message when the dataset is missing."""
 
 import os
+import threading
 
 import numpy as np
 import pytest
@@ -28,6 +29,8 @@ def open_preview(qtbot, **settings):
     form.preview_button.click()
     preview = form.batch_preview
     qtbot.addWidget(preview)
+    assert preview.loading and preview.tiles == [] and "Loading" in preview.caption.text()
+    qtbot.waitUntil(lambda: not preview.loading, timeout=60000)
     return network, preview
 
 
@@ -96,3 +99,26 @@ def test_the_crop_choice_shows_only_its_own_option(qtbot):
     assert visible("augment_crop_padding") and not visible("augment_crop_scale")
     network.set_settings({"augment_crop": "resized crop"})
     assert not visible("augment_crop_padding") and visible("augment_crop_scale")
+
+
+@needs_cifar
+def test_a_new_data_folder_is_loaded_when_the_settings_name_it(qtbot, tmp_path):
+    network, preview = open_preview(qtbot, data_dir=str(tmp_path))
+    assert preview.message.isVisible()
+    network.set_settings({"data_dir": CIFAR})
+    assert preview.loading
+    qtbot.waitUntil(lambda: not preview.loading, timeout=60000)
+    assert len(preview.tiles) == 16 and not preview.message.isVisible()
+
+
+def test_closing_the_preview_while_it_loads_leaves_no_thread(qtbot):
+    network = load_template("lenet_cifar10")
+    network.set_settings({"data_dir": CIFAR})
+    form = SettingsForm(network)
+    qtbot.addWidget(form)
+    form.show()
+    form.show_batch_preview()
+    assert form.batch_preview.loading
+    form.batch_preview.close()
+    assert not form.batch_preview.loading
+    assert not [t for t in threading.enumerate() if t.name == "batch-preview-load"]
