@@ -1,18 +1,20 @@
 """The start page: a panel in the middle of an empty canvas that says how to begin and offers the
 templates as cards (as MATLAB's Deep Network Designer does). The canvas shows it while the network has
-no nodes; it takes only the room it needs, so drops and double-clicks around it still reach the canvas.
+no nodes; it takes only the room it needs, so drops and double-clicks around it still reach the canvas. Where
+even its most compact arrangement does not fit (a short canvas under a raised training panel), the cards
+scroll rather than shrink, so every title stays readable.
 """
 
-from PySide6.QtCore import QPoint, QRect, Qt, Signal
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QFont, QPalette
-from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QPushButton, QVBoxLayout
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 HOW_TO_START = "Drag layers from the palette, press Tab on the canvas, or start from a template:"
 MARGIN = 12  # between the panel and the canvas's edges
 # (columns, whether cards show their lead line, whether the how-to line shows), from the roomiest arrangement
 # to the most compact (a short canvas, under a raised training panel, keeps the templates' titles readable)
-ARRANGEMENTS = ((2, True, True), (1, True, True), (2, False, True), (1, False, True), (2, False, False),
-                (1, False, False), (4, False, False))
+ARRANGEMENTS = ((3, True, True), (2, True, True), (1, True, True), (3, False, True), (2, False, True),
+                (1, False, True), (3, False, False), (2, False, False), (1, False, False), (5, False, False))
 
 
 def lead(description):
@@ -49,6 +51,30 @@ class TemplateCard(QPushButton):
         return self.layout().minimumSize()
 
 
+class CardScroll(QScrollArea):
+    """The cards, asking for the room they need; given less, they scroll (vertically) instead of shrinking."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setFrameShape(QFrame.NoFrame)
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.viewport().setAutoFillBackground(False)
+        box = QWidget()
+        box.setAutoFillBackground(False)
+        self.grid = QGridLayout(box)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.grid.setSpacing(8)
+        self.setWidget(box)
+
+    def sizeHint(self):
+        return self.widget().sizeHint()
+
+    def minimumSizeHint(self):
+        hint = self.widget().sizeHint()
+        return QSize(hint.width() + self.verticalScrollBar().sizeHint().width(), 0)
+
+
 class StartPage(QFrame):
     templateChosen = Signal(str)  # a template's key
 
@@ -68,14 +94,14 @@ class StartPage(QFrame):
         self.cards = [TemplateCard(t) for t in templates]
         for card in self.cards:
             card.clicked.connect(lambda checked=False, key=card.key: self.templateChosen.emit(key))
-        self.grid = QGridLayout()
-        self.grid.setSpacing(8)
+        self.scroll = CardScroll()
+        self.grid = self.scroll.grid
         layout = QVBoxLayout(self)
         layout.setContentsMargins(18, 14, 18, 16)
         layout.setSpacing(8)
         layout.addWidget(heading)
         layout.addWidget(self.how_to)
-        layout.addLayout(self.grid)
+        layout.addWidget(self.scroll, 1)
         self.arrangement = None
         self._arrange(*ARRANGEMENTS[0])
 
@@ -87,6 +113,8 @@ class StartPage(QFrame):
         for k, card in enumerate(self.cards):
             self.grid.addWidget(card, k // columns, k % columns)
             card.lead.setVisible(leads)
+        self.grid.invalidate()
+        self.scroll.updateGeometry()
         self.layout().invalidate()
 
     def place(self, area):

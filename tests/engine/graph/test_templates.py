@@ -11,7 +11,9 @@ from engine.graph.templates import TEMPLATE_DIR, list_templates, load_template
 
 def test_the_templates_are_listed_with_their_titles():
     templates = {t.key: t for t in list_templates()}
-    assert set(templates) == {"lenet_cifar10", "mlp_fashion_mnist", "resnet_cifar10", "vgg_cifar10"}
+    assert set(templates) == {"lenet_cifar10", "mlp_fashion_mnist", "resnet_cifar10", "vgg_cifar10",
+                              "mobilenet_v2_cifar10", "convnext_cifar10", "vit_cifar10", "resnet18_cifar10",
+                              "se_resnet_cifar10"}
     for t in templates.values():
         assert t.title and t.description and t.path.startswith(TEMPLATE_DIR)
     assert templates["lenet_cifar10"].title == "LeNet (CIFAR-10 tutorial)"
@@ -19,7 +21,8 @@ def test_the_templates_are_listed_with_their_titles():
 
 def test_unknown_templates_are_refused_with_the_list():
     for key in ("alexnet", "../templates/lenet_cifar10", ""):
-        with pytest.raises(KeyError, match="the templates are lenet_cifar10, mlp_fashion_mnist, resnet_cifar10"):
+        with pytest.raises(KeyError, match="the templates are convnext_cifar10, lenet_cifar10, mlp_fashion_mnist, "
+                                           "mobilenet_v2_cifar10"):
             load_template(key)
 
 
