@@ -253,20 +253,24 @@ def normal(mean, std, size=None, *, generator=None, dtype=None, device=None):
         dt = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
         dev = _explicit_device(device)
         return make_tensor(_random.normal_array(_size_args((size,)), mean, std, dev, generator, dt.np), dev)
-    for t in params:
-        if t._data.dtype.kind not in dtypes.FLOAT_KINDS:
-            raise NotImplementedError(
-                f"\"normal_kernel_cpu\" not implemented for '{dtypes.legacy_name(t._data.dtype)}'")
-    if not isinstance(std, Tensor) and std < 0:
-        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
-    if isinstance(std, Tensor) and std._data.size and not bool((std._data >= 0).all()):
-        raise RuntimeError("normal expects all elements of std >= 0.0")
-    np_dtype = np.result_type(*[t._data.dtype for t in params])
-    dev = params[0]._device
+    arrays = [t._data for t in params]
+    for a in arrays:
+        if a.dtype.kind not in dtypes.FLOAT_KINDS:
+            raise NotImplementedError(f"\"normal_kernel_cpu\" not implemented for '{dtypes.legacy_name(a.dtype)}'")
     m = mean._data if isinstance(mean, Tensor) else mean
     s = std._data if isinstance(std, Tensor) else std
-    z = _random.normal_array(_broadcast_shape(*[t._data.shape for t in params]), 0.0, 1.0, dev, generator, np_dtype)
-    return make_tensor((z * s + m).astype(np_dtype, copy=False), dev)
+    if s is std:
+        if std < 0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
+    elif s.size and not s.min() >= 0:  # a NaN fails too
+        raise RuntimeError("normal expects all elements of std >= 0.0")
+    a, b = arrays[0], arrays[-1]
+    np_dtype = a.dtype if a.dtype == b.dtype else np.result_type(a.dtype, b.dtype)
+    shape = a.shape if a.shape == b.shape else _broadcast_shape(a.shape, b.shape)
+    z = _random.paired_normal_array(shape, params[0]._device, generator, np_dtype)
+    z *= s  # in place: the parameters' dtypes are at most the draw's
+    z += m
+    return make_tensor(z, params[0]._device)
 
 
 def _broadcast_shape(*shapes):

@@ -5,6 +5,7 @@ The CPU draws from a NumPy ``Generator``; CUDA devices draw from CuPy's, seeded 
 """
 
 import json
+import math
 
 import numpy as np
 
@@ -114,6 +115,30 @@ def normal_array(shape, mean, std, dev, generator=None, np_dtype=np.float32):
     if std != 1 or mean != 0:
         out = out * std + mean
     return out.astype(np_dtype, copy=False)
+
+
+def paired_normal_array(shape, dev, generator=None, np_dtype=np.float32):
+    """Standard normal draws as ``normal_array``'s, except that float32 and narrower ones on the CPU come by
+    Box-Muller from the generator's uniforms, as PyTorch's CPU normal fill does: NumPy's vectorised log, sqrt,
+    cos and sin make that about three times as fast as its float32 ziggurat (its float64 ziggurat, which
+    NumPy's float64 cos and sin would not beat, stays)."""
+    if dev is not CPU or np_dtype == np.float64:
+        return normal_array(shape, 0.0, 1.0, dev, generator, np_dtype)
+    size = math.prod(shape)
+    half = (size + 1) // 2
+    u = _generator_for(dev, generator).random(2 * half, dtype=np.float32)
+    radius, angle = u[:half], u[half:]
+    np.negative(radius, out=radius)
+    np.log1p(radius, out=radius)  # log(1 - u): u is in [0, 1), so the radius is finite
+    radius *= -2
+    np.sqrt(radius, out=radius)
+    angle *= 2 * math.pi
+    out = np.empty((2, half), np.float32)
+    np.cos(angle, out=out[0])
+    np.sin(angle, out=out[1])
+    out *= radius
+    out = out.reshape(-1)[:size].reshape(shape)
+    return out if np_dtype == np.float32 else out.astype(np_dtype)
 
 
 def exponential_array(shape, lambd, dev, generator=None, np_dtype=np.float32):

@@ -12,6 +12,7 @@ import ml_dtypes
 import numpy as np
 
 from .. import creation, dtypes
+from ..autograd.grad_mode import state as _grad_state
 from ..random import exponential_array, integers_array, normal_array, poisson_array, uniform_array
 from ..tensor import Tensor, make_tensor
 from .inplace import _fill_random
@@ -119,8 +120,8 @@ def poisson(input, generator=None):
 def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, device=None):
     """All of PyTorch's overloads (see ``creation.normal``); tensor parameters get zero gradients."""
     result = creation.normal(mean, std, size, generator=generator, dtype=dtype, device=device)
-    params = [t for t in (mean, std) if isinstance(t, Tensor)]
-    if params:
+    params = [t for t in (mean, std) if isinstance(t, Tensor) and t._requires_grad]
+    if params and _grad_state.enabled:  # the node only carries zero gradients to parameters that want one
         result = _Draw.apply(*params, sample=result._data)
     return result if out is None else out.copy_(result)
 
