@@ -2,16 +2,32 @@
 
 import math
 
+import numpy as np
+
+from ..autograd.grad_mode import state as _grad_state
+from ..backend import CPU
 from ..dtypes import to_dtype
 from ..ops.convert import cast
-from ..ops.reduce import Norm, amax, amin, normalize_dims
+from ..ops.reduce import Norm, _flat_sum_of_squares, amax, amin, normalize_dims
 from ..ops.shape import movedim
-from ..tensor import wrap_dim
+from ..tensor import Tensor, wrap_dim
 from .checks import check_float, check_matrix
 from .factorizations import svdvals
 
+_new = object.__new__
+# The dtypes whose whole-array 2-norm skips the node when no gradient is recorded (autocast leaves them alone).
+_WHOLE_NORM_DTYPES = frozenset({np.dtype(np.float32), np.dtype(np.float64)})
+
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
+    a = x._data
+    if (ord == 2 and dim is None and not keepdim and dtype is None and a.dtype in _WHOLE_NORM_DTYPES
+            and x._device is CPU and not (x._requires_grad and _grad_state.enabled)):
+        # The default call, computed here without ``Norm.apply``'s round (half of it at 1e3 elements)
+        t = _new(Tensor)
+        t._data = np.asarray(np.sqrt(_flat_sum_of_squares(np, a.reshape(-1))))
+        t._device = CPU
+        return t
     if dtype is not None:
         x = cast(x, to_dtype(dtype))
     check_float("linalg.vector_norm", x)
