@@ -94,13 +94,13 @@ def new_run(args, network):
 def prepare(args, network):
     """The run folder and the ready trainer (restored from the checkpoint when resuming)."""
     from engine.training import ConsoleProgress
-    from engine.training.recipe import load_data, prepare_training
+    from engine.training.recipe import load_checked_data, prepare_training
     from engine.utils.files import FileError
 
     device = resolve_device(network, args.device)
     run = resumed_run(args.resume, network, args.network) if args.resume else None
     with data_errors(network, args.data):
-        data = load_data(network, args.data, args.download)
+        data = load_checked_data(network, args.data, args.download)
     run = run or new_run(args, network)
     run.classes = list(data.classes)
     callbacks = [ConsoleProgress(report_end=False), *run.callbacks()]

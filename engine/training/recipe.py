@@ -144,19 +144,25 @@ def check_resume(network, checkpoint_path):
     check_fits(checkpoint_path, state, model, optimizer, scheduler)
 
 
+def load_checked_data(network, data_dir=None, download=False):
+    """``load_data``, then an image folder with unreadable files refused (``UnreadableFilesError`` naming each,
+    unless ``skip_bad_samples``), so that a run refuses to start instead of failing in its middle."""
+    data = load_data(network, data_dir, download)
+    if not network.settings["skip_bad_samples"]:
+        check_readable(data.train, data.test)
+    return data
+
+
 def prepare_training(network, *, data_dir=None, device=None, callbacks=(), monitor_gradients=False,
                      download=False, data=None):
-    """Everything a run needs, from the document; ``data`` reuses already loaded ``DataSplits``. Data it loads
-    itself is checked first: an image folder with unreadable files raises ``UnreadableFilesError`` naming them
-    (unless ``skip_bad_samples``), so a run refuses to start instead of failing in its middle."""
+    """Everything a run needs, from the document; ``data`` reuses already loaded ``DataSplits``, else
+    ``load_checked_data`` loads them."""
     random.manual_seed(network.settings["seed"])
     model = network.build()
     device = backend.device(device or network.settings["device"])
     model.to(device)
     if data is None:
-        data = load_data(network, data_dir, download)
-        if not network.settings["skip_bad_samples"]:
-            check_readable(data.train, data.test)
+        data = load_checked_data(network, data_dir, download)
     train_loader = make_loader(network, data.train, True)
     val_loader = make_loader(network, data.val, False)
     test_loader = val_loader if data.val is data.test else make_loader(network, data.test, False)

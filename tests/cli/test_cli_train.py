@@ -288,14 +288,13 @@ def image_folder_network(tmp_path):
     return tmp_path / "folder.llnet", bad
 
 
-def test_an_unreadable_image_fails_the_run_naming_it_or_is_skipped_and_counted(cli, tmp_path):
+def test_an_unreadable_image_stops_the_run_before_it_starts_naming_it_or_is_skipped_and_counted(cli, tmp_path):
     network, bad = image_folder_network(tmp_path)
     result = cli("train", network, "--out", tmp_path / "strict")
-    assert result.code == 1 and "Traceback" not in result.err, result
-    line = next(line for line in result.err.splitlines() if line.startswith("training failed: "))
-    assert line.startswith(f"training failed: {bad}: ")
-    run = load_run(tmp_path / "strict")
-    assert run.status == "failed" and run.message.startswith(f"{bad}: ")
+    assert result.code != 0 and "Traceback" not in result.err, result
+    assert "1 of its 17 images cannot be read" in result.err
+    assert "  train/cat/9.png: " in result.err and "skip_bad_samples" in result.err
+    assert not (tmp_path / "strict").exists()  # refused before a run folder was made
 
     result = cli("train", network, "--skip-bad-samples", "--out", tmp_path / "lenient")
     assert result.code == 0, result
