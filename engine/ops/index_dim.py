@@ -186,10 +186,10 @@ def _index(index, x, name, kinds="iu"):
     return idx if idx.ndim == 1 else idx.reshape(-1)
 
 
-def _direct(x, idx, input, *others):
+def _direct(x, idx, input, other=None):
     """Whether ``x`` and ``idx`` may go to ``scatter_kernels`` without ``Op.apply``: a host float array of at
     least one dimension, a signed index, no graph (``untracked``)."""
-    return x.ndim and idx.dtype.kind == "i" and takes_floats(x) and untracked(input, *others)
+    return x.ndim and idx.dtype.kind == "i" and takes_floats(x) and untracked(input, other)
 
 
 def index_select(input, dim, index):

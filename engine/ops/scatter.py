@@ -76,17 +76,12 @@ def check_range(index, size, dim, prefix="", exc=RuntimeError, low=0):
         raise exc(f"{prefix}index {bad} is out of bounds for dimension {dim} with size {size}")
 
 
-def untracked(*tensors):
-    """Whether an op on host tensors ``tensors`` may run its compiled kernel straight away, without ``Op.apply``
-    (a few us of a small call): no gradient is recorded, autocast is off, and no block prefers or disables
-    implementations (tests choose them through ``backend``)."""
-    if _autocast.active or backend._preferred or backend._disabled:
-        return False
-    if _grad_state.enabled:
-        for t in tensors:
-            if t._requires_grad:
-                return False
-    return True
+def untracked(input, other=None):
+    """Whether an op on host tensors ``input`` (and ``other``) may run its compiled kernel straight away,
+    without ``Op.apply`` (a few us of a small call): no gradient is recorded, autocast is off, and no block
+    prefers or disables implementations (tests choose them through ``backend``)."""
+    return not (_autocast.active or backend._preferred or backend._disabled
+                or (_grad_state.enabled and (input._requires_grad or (other is not None and other._requires_grad))))
 
 
 def check_found(bad, size, dim):

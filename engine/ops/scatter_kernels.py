@@ -23,7 +23,7 @@ from . import jit
 
 @functools.cache
 def _kernels():
-    """The two kernels. Each writes its element's step twice: with one inner column the loop over it goes,
+    """The kernels. Each sweep writes its element's step twice: with one inner column the loop over it goes,
     so that the innermost loop is long (with a loop of one inside, a gather of 1e6 took 1.0 ms, without
     0.62). They are apart because numba types a kernel for all its branches, and an array that one of them
     writes may be read-only where the other reads it."""
@@ -156,39 +156,61 @@ def _kernels():
                 out[i] += values[k]
         return False, 0
 
-    return gather, scatter_add, scatter, outside, take_add, at
+    # Each kernel over all its rows and columns, for a call that is one share: fewer arguments to type per call.
+    @njit(nogil=True, cache=True)
+    def gather_whole(x, index, out):
+        return gather(x, index, out, 0, x.shape[0], 0, x.shape[2])
+
+    @njit(nogil=True, cache=True)
+    def scatter_add_whole(out, index, src, alpha):
+        return scatter_add(out, index, src, alpha, 0, out.shape[0], 0, out.shape[2])
+
+    @njit(nogil=True, cache=True)
+    def scatter_whole(out, index, src, op):
+        return scatter(out, index, src, op, 0, out.shape[0], 0, out.shape[2])
+
+    @njit(nogil=True, cache=True)
+    def take_add_whole(out, index, src, alpha):
+        return take_add(out, index, src, alpha, 0, out.shape[0], 0, out.shape[2])
+
+    return ((gather, gather_whole), (scatter_add, scatter_add_whole), (scatter, scatter_whole), outside,
+            (take_add, take_add_whole), at)
 
 
 # ``scatter_into``'s reductions: their ``op`` codes in the ``scatter`` kernel.
 REDUCTIONS = {None: 0, "prod": 1, "amax": 2, "amin": 3}
+# The scale of a plain sum, of each dtype the kernels take (``dtype.type(1)`` costs a fifth of a small call).
+_ONES = {np.dtype(np.float32): np.float32(1), np.dtype(np.float64): np.float64(1)}
 
 
 def fits(x, index, dim):
     """Whether the kernels take ``x`` with ``index`` along ``dim``: a host float array of at least one
     dimension, and an index of its rank with its sizes outside ``dim``."""
-    return (index.ndim == x.ndim and x.ndim >= 1 and index.dtype.kind == "i" and jit.takes_floats(x)
+    return (x.ndim >= 1 and index.dtype.kind == "i" and jit.takes_floats(x)
             and (index.shape == x.shape
-                 or (index.shape[:dim] == x.shape[:dim] and index.shape[dim + 1:] == x.shape[dim + 1:])))
+                 or (index.ndim == x.ndim and index.shape[:dim] == x.shape[:dim]
+                     and index.shape[dim + 1:] == x.shape[dim + 1:])))
 
 
-def _sweep(kernel, target, index, values, dim, *extra, sliced=False):
-    """``kernel`` over ``target`` (the input read, or the output added into) with ``index`` and ``values``
-    shaped alike (``sliced``: ``index`` 1-d, one entry per slice of ``values`` along ``dim``), all seen as
-    blocks around ``dim``, split over the CPU threads when the work pays for it; the first index out of
-    range, or None."""
+def _sweep(kernels, target, index, values, dim, *extra, sliced=False):
+    """A kernel (``kernels``: it and its whole-array form) over ``target`` (the input read, or the output
+    added into) with ``index`` and ``values`` shaped alike (``sliced``: ``index`` 1-d, one entry per slice of
+    ``values`` along ``dim``), all seen as blocks around ``dim``, split over the CPU threads when the work
+    pays for it; the first index out of range, or None."""
     shape = values.shape
     size = values.size
     if not size:
         return None
-    n = shape[dim]
     inner = 1 if dim == len(shape) - 1 else math.prod(shape[dim + 1:])
-    outer = size // (n * inner)
+    outer = size // (shape[dim] * inner)
+    blocks = (outer, shape[dim], inner)
     target = target.reshape(outer, target.shape[dim], inner)
-    values = values.reshape(outer, n, inner)
+    values = values.reshape(blocks)
     if not sliced:
-        index = index.reshape(outer, n, inner)
+        index = index.reshape(blocks)
+    kernel, whole = kernels
     if size < PARALLEL_MIN_SIZE:
-        failed, bad = kernel(target, index, values, *extra, 0, outer, 0, inner)
+        failed, bad = whole(target, index, values, *extra)
         return int(bad) if failed else None
     if outer > 1 or inner == 1:
         shares = [(a0, a1, 0, inner) for a0, a1 in cpu_shares(outer)]
@@ -208,7 +230,7 @@ def gather(x, index, dim):
 def scatter_add_into(out, index, src, dim):
     """``src`` added into ``out`` (in place) at ``index`` along ``dim`` (``src`` shaped as ``index``); the
     first index out of range, or None."""
-    return _sweep(_kernels()[1], out, index, src, dim, out.dtype.type(1))
+    return _sweep(_kernels()[1], out, index, src, dim, _ONES[out.dtype])
 
 
 def within(index, n):
@@ -220,7 +242,8 @@ def within(index, n):
 def index_add_into(out, index, src, dim, alpha=1):
     """``src * alpha`` added into ``out`` (in place) at the slices ``index`` (1-d) along ``dim``; the first
     index out of range, or None."""
-    return _sweep(_kernels()[4], out, index, src, dim, out.dtype.type(alpha), sliced=True)
+    scale = _ONES[out.dtype] if alpha == 1 else out.dtype.type(alpha)
+    return _sweep(_kernels()[4], out, index, src, dim, scale, sliced=True)
 
 
 def at(out, positions, values, product):
