@@ -147,8 +147,9 @@ def random_weights(network, seed=0):
             array = np.asarray(rng.integers(0, 100), np.int64)
         elif key.endswith("running_var"):
             array = rng.uniform(0.5, 2.0, shape).astype(np.float32)
-        else:
-            array = rng.standard_normal(shape).astype(np.float32)
+        else:  # weights scaled by their fan-in, so deep templates keep activations (and rounding) moderate
+            scale = 1 / np.sqrt(np.prod(shape[1:])) if len(shape) > 1 else 1.0
+            array = (scale * rng.standard_normal(shape)).astype(np.float32)
         state[key] = engine.from_numpy(array)
     return state
 
