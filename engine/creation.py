@@ -8,6 +8,7 @@ not consult it."""
 import copy as _copy
 import math
 import numbers
+import operator
 import warnings
 
 import numpy as np
@@ -235,6 +236,11 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
 
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
+    if isinstance(n, (bool, float)):
+        raise TypeError(f"randperm(): argument 'n' (position 1) must be int, not {type(n).__name__}")
+    n = operator.index(n)
+    if n < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     dt = dtypes.to_dtype(dtype) if dtype is not None else dtypes.int64
     dev = _device(device)
     data = _random.permutation_array(n, dev, generator).astype(dt.np, copy=False)

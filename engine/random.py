@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from . import random_kernels
 from .backend import CPU, array_module, device_context
 from .backend import device as _device
 from .tensor import make_tensor
@@ -163,5 +164,7 @@ def integers_array(shape, low, high, dev, generator=None, np_dtype=np.int64, end
 
 def permutation_array(n, dev, generator=None):
     rng = _generator_for(dev, generator)
+    if dev is CPU:
+        return random_kernels.permutation(rng, n)
     with device_context(dev):
         return rng.permutation(n).astype(np.int64, copy=False)
