@@ -34,6 +34,7 @@ from gui.widgets import size_to_current_page
 
 from . import style
 from .controller import TrainingController
+from .dataset_view import DatasetView
 from .download_dialog import DatasetDownloadDialog
 from .evaluation import EvaluationView
 from .export_dialog import ExportDialog
@@ -81,6 +82,7 @@ class TrainingPanel(QWidget):
         self.controller = TrainingController(self)
         self.download_dialog = None
         self.export_dialog = None
+        self.dataset_view = None
         self._relaunch = None  # how to start again once a missing dataset is in place
         self._watched_window = None
         self._was_busy = False
@@ -106,6 +108,8 @@ class TrainingPanel(QWidget):
         self.toolbar = QToolBar()
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.toolbar.setIconSize(QSize(16, 16))
+        self.toolbar.addAction(self.dataset_action)
+        self.toolbar.addSeparator()
         for action in (self.start_action, self.pause_action, self.resume_action, self.step_action, self.stop_action,
                        self.continue_action):
             self.toolbar.addAction(action)
@@ -189,6 +193,9 @@ class TrainingPanel(QWidget):
                                             tip="Continue the selected (or last) run from its checkpoint, with the "
                                                 "optimizer state, up to the epochs in the settings (or that many "
                                                 "more when it has them)")
+        self.dataset_action = self._action("Dataset", sp.SP_DirIcon, self.open_dataset_view,
+                                           tip="Look at the dataset: images by class, class counts, the split and "
+                                               "unreadable files")
         self.export_model_action = self._action("Export trained model…", sp.SP_DialogSaveButton,
                                                 self.open_export_dialog)
         self.export_png_action = self._action("Export plots as PNG…", sp.SP_FileIcon, self._export_png)
@@ -196,9 +203,10 @@ class TrainingPanel(QWidget):
                                               self._export_csv)
 
     def actions(self):
-        """The Train menu: Start, Pause, Resume, Step, Stop, Continue, then the exports."""
+        """The Train menu: Start, Pause, Resume, Step, Stop, Continue, then the exports and the dataset view."""
         return [self.start_action, self.pause_action, self.resume_action, self.step_action, self.stop_action,
-                self.continue_action, self.export_model_action, self.export_png_action, self.export_csv_action]
+                self.continue_action, self.export_model_action, self.export_png_action, self.export_csv_action,
+                self.dataset_action]
 
     def _state_changed(self, state):
         idle = state == "idle"
@@ -416,6 +424,15 @@ class TrainingPanel(QWidget):
             return None, ""
         return c.setup.model.state_dict(), f"run {c.run.name}"
 
+    def open_dataset_view(self):
+        if self.dataset_view is None:
+            self.dataset_view = DatasetView(self.document, parent=self)
+        else:
+            self.dataset_view.reload()
+        self.dataset_view.show()
+        self.dataset_view.raise_()
+        return self.dataset_view
+
     def open_export_dialog(self):
         state_dict, source = self.trained_weights()
         classes = self.controller.setup.data.classes if state_dict is not None else None
@@ -471,4 +488,6 @@ class TrainingPanel(QWidget):
         """Stop any run and wait for its thread; cancel a download in progress. Safe to call more than once."""
         if self.download_dialog is not None:
             self.download_dialog.cancel_download()
+        if self.dataset_view is not None:
+            self.dataset_view.shutdown()
         self.controller.shutdown()
