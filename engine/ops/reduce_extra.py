@@ -5,13 +5,14 @@ import numpy as np
 
 from .. import dtypes, return_types
 from ..backend import Implementation, is_host
-from ..tensor import wrap_dim
+from ..tensor import make_tensor, wrap_dim
 from ..threads import PARALLEL_MIN_SIZE, get_num_threads
 from . import jit
 from .convert import cast
+from .direct import direct, first, new_pair
 from .op import Op, xp_of
 from .reduce import _axis, _int_to_long, constant, expand_grad, expand_grad_graph, normalize_dims
-from .reduce_extra_kernels import extremes, nan_skipping_sum
+from .reduce_extra_kernels import all_extremes, extremes, nan_skipping_sum
 
 
 class MaskedSum(Implementation):
@@ -37,20 +38,21 @@ class SumFirst(Implementation):
 
     @staticmethod
     def sum(x, axis, keepdim):
-        out = x.sum(axis=axis, keepdims=keepdim)
-        return MaskedSum.sum(x, axis, keepdim) if np.isnan(out).any() else out
+        out = np.add.reduce(x, axis, keepdims=keepdim)
+        seen = np.add.reduce(out, None) if out.ndim else out  # NaN where a sum is (np.isnan(...).any(): +1 us)
+        return MaskedSum.sum(x, axis, keepdim) if seen != seen else out
 
 
 class Compiled(Implementation):
-    """One compiled pass that skips the NaNs (float CPU arrays, with numba), from a size where it beats
-    summing first (``SumFirst``'s cost when no NaN is there)."""
+    """One compiled pass that skips the NaNs (float CPU arrays, with numba): at 1e3 elements as fast as
+    ``SumFirst`` without NaNs and a fifth of its time with them."""
 
     name = "numba"
     sum = staticmethod(nan_skipping_sum)
 
     @staticmethod
     def applies(x, **options):
-        return x.size >= 8192 and jit.takes_floats(x)
+        return x.size > 0 and jit.takes_floats(x)
 
 
 class NanSum(Op):
@@ -100,7 +102,11 @@ class NanMean(NanSum):
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     x = cast(input, dtypes.to_dtype(dtype)) if dtype is not None else _int_to_long(input)
-    return NanSum.apply(x, dims=normalize_dims(dim, x._data.ndim), keepdim=keepdim)
+    data = x._data
+    dims = normalize_dims(dim, data.ndim)
+    if data.dtype.kind in dtypes.FLOAT_KINDS and direct(x):  # NanSum's forward without its node
+        return make_tensor(first(NanSum.implementations, data).sum(data, _axis(dims, data.ndim), keepdim))
+    return NanSum.apply(x, dims=dims, keepdim=keepdim)
 
 
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
@@ -132,6 +138,20 @@ class ThreadedExtremes(Implementation):
         return is_host(x) and x.size >= PARALLEL_MIN_SIZE and get_num_threads() > 1
 
 
+class CompiledExtremes(Implementation):
+    """All elements' extremes in one compiled pass (float CPU arrays, with numba), below the threads' size."""
+
+    name = "numba"
+
+    @staticmethod
+    def applies(x, dims=None, **options):
+        return dims is None and 0 < x.size < PARALLEL_MIN_SIZE and jit.takes_floats(x)
+
+    @staticmethod
+    def extremes(x, axis, keepdim):
+        return all_extremes(x, keepdim)
+
+
 class AminMax(Op):
     """Both extremes in one node; each output's gradient is shared evenly between its tied extremes, as
     amin/amax do. The tie masks are made in backward, from the saved input."""
@@ -140,7 +160,7 @@ class AminMax(Op):
     _name = "AminmaxBackward0"
     num_outputs = 2
     saves = 1
-    implementations = (ThreadedExtremes, TwoPasses)
+    implementations = (CompiledExtremes, ThreadedExtremes, TwoPasses)  # the first two apply to no size alike
 
     def forward(self, x, dims=None, keepdim=False):
         axis = _axis(dims, x.ndim)
@@ -180,4 +200,9 @@ def aminmax(input, *, dim=None, keepdim=False):
         dims = (wrap_dim(dim, len(shape)),)
         if shape and not shape[dims[0]]:
             raise IndexError(f"aminmax: Expected reduction dim {dims[0]} to have non-zero size.")
+    if direct(input):  # AminMax's forward without its node
+        data = input._data
+        impl = first(AminMax.implementations, data, dims=dims, keepdim=keepdim)
+        lo, hi = impl.extremes(data, _axis(dims, data.ndim), keepdim)
+        return new_pair(return_types.aminmax, (make_tensor(lo), make_tensor(hi)))
     return return_types.aminmax(*AminMax.apply(input, dims=dims, keepdim=keepdim))

@@ -10,9 +10,10 @@ import numpy as np
 
 from .. import dtypes, return_types
 from ..backend import Implementation, is_host
-from ..tensor import wrap_dim
+from ..tensor import make_tensor, wrap_dim
 from . import jit
 from .convert import cast
+from .direct import direct, first, new_pair
 from .inplace import apply_inplace
 from .op import Op, xp_of
 from .reduce import _int_to_long, constant
@@ -144,6 +145,20 @@ def _shift_right(x, first):
     return xp.concatenate([head, x[..., :-1]], axis=-1)
 
 
+def _to_last(a, axis):
+    """``a`` with ``axis`` moved last (a 0-d array as one element)."""
+    if not a.ndim:
+        return a.reshape(1)
+    return a if axis == a.ndim - 1 else xp_of(a).moveaxis(a, axis, -1)
+
+
+def _from_last(y, axis, shape):
+    """``_to_last``'s inverse, for an input of shape ``shape``."""
+    if not shape:
+        return y.reshape(())
+    return y if axis == y.ndim - 1 else xp_of(y).moveaxis(y, -1, axis)
+
+
 class _Scan(Op):
     """Moves the dim last (a 0-d input becomes one element) around ``scan`` and ``grad``."""
 
@@ -152,23 +167,16 @@ class _Scan(Op):
 
     def forward(self, x, axis=0):
         self.axis, self.shape = axis, x.shape
-        out = self.scan(self._last(x))
+        out = self.scan(_to_last(x, axis))
         if out.__class__ is tuple:
             return tuple(self._back(o) for o in out)
-        return self._back(out)
+        return _from_last(out, axis, self.shape)
 
     def backward(self, g, *ignored):
-        return (self._back(self.grad(self._last(g))),)
-
-    def _last(self, a):
-        if not a.ndim:
-            return a.reshape(1)
-        return a if self.axis == a.ndim - 1 else xp_of(a).moveaxis(a, self.axis, -1)
+        return (self._back(self.grad(_to_last(g, self.axis))),)
 
     def _back(self, y):
-        if not self.shape:
-            return y.reshape(())
-        return y if self.axis == y.ndim - 1 else xp_of(y).moveaxis(y, -1, self.axis)
+        return _from_last(y, self.axis, self.shape)
 
 
 class Cumsum(_Scan):
@@ -329,19 +337,46 @@ def _accumulating(input, dtype):
     return cast(input, dtypes.to_dtype(dtype)) if dtype is not None else _int_to_long(input)
 
 
+def _running(input, dim, product):
+    """cumsum or cumprod of a tensor for which ``direct`` holds, as their node computes it."""
+    x = input._data
+    axis = wrap_dim(dim, x.ndim)
+    out = first(Cumsum.implementations, x).running(_to_last(x, axis), product)
+    return make_tensor(_from_last(out, axis, x.shape))
+
+
+def _extremes(result, input, dim, is_max):
+    """cummax or cummin of a tensor for which ``direct`` holds, as their node computes it."""
+    x = input._data
+    axis = wrap_dim(dim, x.ndim)
+    values, indices = first(Cummax.implementations, x).extremes(_to_last(x, axis), is_max)
+    return new_pair(result, (make_tensor(_from_last(values, axis, x.shape)),
+                             make_tensor(_from_last(indices, axis, x.shape))))
+
+
 def cumsum(input, dim, *, dtype=None):
-    return Cumsum.apply(_accumulating(input, dtype), axis=_dim(input, dim))
+    x = _accumulating(input, dtype)
+    if direct(x):
+        return _running(x, dim, False)
+    return Cumsum.apply(x, axis=_dim(input, dim))
 
 
 def cumprod(input, dim, *, dtype=None):
-    return Cumprod.apply(_accumulating(input, dtype), axis=_dim(input, dim))
+    x = _accumulating(input, dtype)
+    if direct(x):
+        return _running(x, dim, True)
+    return Cumprod.apply(x, axis=_dim(input, dim))
 
 
 def cummax(input, dim):
+    if direct(input):
+        return _extremes(return_types.cummax, input, dim, True)
     return return_types.cummax(*Cummax.apply(input, axis=_dim(input, dim)))
 
 
 def cummin(input, dim):
+    if direct(input):
+        return _extremes(return_types.cummin, input, dim, False)
     return return_types.cummin(*Cummin.apply(input, axis=_dim(input, dim)))
 
 

@@ -15,37 +15,45 @@ from ..threads import PARALLEL_MIN_SIZE, cpu_map, cpu_shares
 from . import jit
 
 
-@functools.cache
-def _kernels():
+def _running_extreme_kernel(is_max):
+    """The running maximum's kernel (or the minimum's): one compiled function for each, as a flag read in the
+    loop costs a tenth of a call at 1e3 elements."""
     njit = jit.numba().njit
 
     @njit(inline="always")
-    def step(v, i, best, where, is_max):
+    def step(v, i, best, where):
         if v != v or (best == best and (v >= best if is_max else v <= best)):
             return v, i
         return best, where
 
     @njit(nogil=True, cache=True)
-    def running_extreme(x, values, indices, is_max):
+    def running_extreme(x, values, indices):
         rows, n = x.shape
         r = 0
         while r + 4 <= rows:  # four rows together: four independent chains of comparisons
             b0, b1, b2, b3 = x[r, 0], x[r + 1, 0], x[r + 2, 0], x[r + 3, 0]
             w0 = w1 = w2 = w3 = 0
             for i in range(n):
-                b0, w0 = step(x[r, i], i, b0, w0, is_max)
-                b1, w1 = step(x[r + 1, i], i, b1, w1, is_max)
-                b2, w2 = step(x[r + 2, i], i, b2, w2, is_max)
-                b3, w3 = step(x[r + 3, i], i, b3, w3, is_max)
+                b0, w0 = step(x[r, i], i, b0, w0)
+                b1, w1 = step(x[r + 1, i], i, b1, w1)
+                b2, w2 = step(x[r + 2, i], i, b2, w2)
+                b3, w3 = step(x[r + 3, i], i, b3, w3)
                 values[r, i], values[r + 1, i], values[r + 2, i], values[r + 3, i] = b0, b1, b2, b3
                 indices[r, i], indices[r + 1, i], indices[r + 2, i], indices[r + 3, i] = w0, w1, w2, w3
             r += 4
         for q in range(r, rows):
             best, where = x[q, 0], 0
             for i in range(n):
-                best, where = step(x[q, i], i, best, where, is_max)
+                best, where = step(x[q, i], i, best, where)
                 values[q, i] = best
                 indices[q, i] = where
+
+    return running_extreme
+
+
+@functools.cache
+def _kernels():
+    njit = jit.numba().njit
 
     @njit(nogil=True, cache=True)
     def extremes_grad(g, indices, out):
@@ -62,7 +70,7 @@ def _kernels():
                 total += g[r, i]
             out[r, at] = total
 
-    return running_extreme, extremes_grad
+    return _running_extreme_kernel(True), _running_extreme_kernel(False), extremes_grad
 
 
 def _rows(a, n):
@@ -71,17 +79,7 @@ def _rows(a, n):
 
 def running_extreme(x, is_max):
     """``(values, indices)`` of the running maximum (or minimum) along the last axis of float ``x``."""
-    n = x.shape[-1]
-    values = np.empty(x.shape, dtype=x.dtype)
-    indices = np.empty(x.shape, dtype=np.int64)
-    if not x.size:
-        return values, indices
-    rows, flat_values, flat_indices = _rows(x, n), values.reshape(-1, n), indices.reshape(-1, n)
-    kernel = _kernels()[0]
-    cpu_map(lambda part: kernel(rows[part[0]:part[1]], flat_values[part[0]:part[1]],
-                                flat_indices[part[0]:part[1]], is_max),
-            cpu_shares(rows.shape[0], x.size))
-    return values, indices
+    return _row_scan(_kernels()[0 if is_max else 1], x, indices=True)
 
 
 def running_extreme_grad(g, indices):
@@ -91,7 +89,7 @@ def running_extreme_grad(g, indices):
     if not g.size:
         return out
     rows, flat_indices, flat = _rows(g, n), _rows(indices, n), out.reshape(-1, n)
-    kernel = _kernels()[1]
+    kernel = _kernels()[2]
     cpu_map(lambda part: kernel(rows[part[0]:part[1]], flat_indices[part[0]:part[1]], flat[part[0]:part[1]]),
             cpu_shares(rows.shape[0], g.size))
     return out
@@ -128,21 +126,23 @@ def _running_kernel():
     return running
 
 
-def _row_scan(kernel, x, *options):
-    """A new array from ``kernel(rows, out, *options)`` over the rows of ``x`` along its last axis, the rows
+def _row_scan(kernel, x, *options, indices=False):
+    """A new array from ``kernel(rows, out, *options)`` over the rows of ``x`` along its last axis (with
+    ``indices``, ``(out, indices)`` from ``kernel(rows, out, indices, *options)``, the indices int64), the rows
     split over the CPU threads when there are enough elements."""
-    n = x.shape[-1]
-    out = np.empty(x.shape, dtype=x.dtype)
-    if not x.size:
-        return out
-    rows = (x if x.flags.c_contiguous else np.ascontiguousarray(x)).reshape(-1, n)
-    flat = out.reshape(-1, n)
-    if x.size < PARALLEL_MIN_SIZE:  # small: no shares, closure or thread team (half the call's cost at 1e3)
-        kernel(rows, flat, *options)
-    else:
-        cpu_map(lambda part: kernel(rows[part[0]:part[1]], flat[part[0]:part[1]], *options),
-                cpu_shares(rows.shape[0], x.size))
-    return out
+    outs = (np.empty(x.shape, dtype=x.dtype), np.empty(x.shape, dtype=np.int64)) if indices else \
+        (np.empty(x.shape, dtype=x.dtype),)
+    if x.size:
+        rows, flat = np.ascontiguousarray(x), outs
+        if x.ndim != 2:  # a 2-d array already is its rows (two reshapes are a fifth of a call at 1e3)
+            n = x.shape[-1]
+            rows, flat = rows.reshape(-1, n), [o.reshape(-1, n) for o in outs]
+        if x.size < PARALLEL_MIN_SIZE:  # small: no shares, closure or thread team (half the call's cost at 1e3)
+            kernel(rows, *flat, *options)
+        else:
+            cpu_map(lambda part: kernel(rows[part[0]:part[1]], *[o[part[0]:part[1]] for o in flat], *options),
+                    cpu_shares(rows.shape[0], x.size))
+    return outs if indices else outs[0]
 
 
 def running(x, product, reverse=False):

@@ -15,9 +15,10 @@ import numpy as np
 
 from .. import dtypes, return_types
 from ..backend import Implementation, is_host
-from ..tensor import Tensor, wrap_dim
+from ..tensor import Tensor, make_tensor, wrap_dim
 from ..threads import cpu_map, cpu_shares
 from . import jit, scatter_kernels, select_kernels
+from .direct import direct, new_pair, run
 from .op import Op, compute, xp_of
 from .reduce import constant
 from .scatter import scatter
@@ -367,6 +368,14 @@ def _nonempty(name, input, axis):
         raise IndexError(f"{name}(): Expected reduction dim {axis} to have non-zero size.")
 
 
+def _selected(op, result, input, **options):
+    """``result(*op.apply(input, **options))``, the node left out where ``direct`` holds."""
+    if direct(input):
+        values, indices = run(op, input._data, **options)
+        return new_pair(result, (make_tensor(values), make_tensor(indices)))
+    return result(*op.apply(input, **options))
+
+
 def sort(input, dim=-1, descending=False, *, stable=False):
     """Always stable (``stable`` changes nothing): equal values keep their input order."""
     values, indices = Sort.apply(input, axis=wrap_dim(dim, input._data.ndim), descending=descending)
@@ -393,8 +402,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     axis = wrap_dim(dim, input._data.ndim)
     if not 0 <= k <= _size(input, axis):
         raise RuntimeError("selected index k out of range")
-    values, indices = TopK.apply(input, axis=axis, k=k, largest=largest)
-    return return_types.topk(values, indices)
+    return _selected(TopK, return_types.topk, input, axis=axis, k=k, largest=largest)
 
 
 def kthvalue(input, k, dim=-1, keepdim=False):
@@ -426,8 +434,7 @@ def nanmedian(input, dim=None, keepdim=False):
 def mode(input, dim=-1, keepdim=False):
     axis = wrap_dim(dim, input._data.ndim)
     _nonempty("mode", input, axis)
-    values, indices = Mode.apply(input, axis=axis, keepdim=keepdim)
-    return return_types.mode(values, indices)
+    return _selected(Mode, return_types.mode, input, axis=axis, keepdim=keepdim)
 
 
 def _lexical_order(lines):
