@@ -395,6 +395,8 @@ class ScatterReduce(Op):
             return gx, gx[pos]
         x, values, result = self.x, self.src, self.result
         if reduce == "prod":
+            if self._impl.multiply_at is _host_multiply_at and jit.takes_floats(x) and g.dtype == x.dtype:
+                return scatter_kernels.product_grads(x, values, result, g, pos, self.include_self)
             masked_x = xp.where(x == 0, 1, x).astype(x.dtype, copy=False)
             multiply_at = self._impl.multiply_at
             gx = g * _reduce_into(masked_x, pos, values, "prod", self.include_self, multiply_at)[0] / masked_x

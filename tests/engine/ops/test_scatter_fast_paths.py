@@ -166,3 +166,46 @@ def test_calls_without_graph_skip_op_apply(monkeypatch):
     engine.index_add(x, 1, sel, engine.ones(3, 2))
     with pytest.raises(AssertionError, match="Op.apply was called"):
         engine.gather(engine.ones(3, 4, requires_grad=True), 1, index)
+
+
+def _product_grads_reference(x, values, result, g, pos, include_self):
+    """``ScatterReduce._grads``' array formulas for a product, with NumPy's ``multiply.at``."""
+    def product(start, vals):
+        out = start.copy()
+        if not include_self:
+            out[pos] = 1
+        np.multiply.at(out, pos, vals)
+        return out
+
+    masked_x = np.where(x == 0, 1, x).astype(x.dtype)
+    gx = g * product(masked_x, values) / masked_x
+    zero = values == 0
+    zeros = np.zeros(x.shape, dtype=x.dtype)
+    np.add.at(zeros, pos, zero.astype(x.dtype))
+    single = zero & (zeros[pos] == 1)
+    without = product(x, np.where(single, 1, values).astype(x.dtype))
+    gvalues = np.where(single, (g * without)[pos], (g * result)[pos] / np.where(zero, 1, values).astype(x.dtype))
+    return gx, gvalues
+
+
+@pytest.mark.parametrize("include_self", [True, False])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_compiled_product_grads_are_the_array_formulas_bit_for_bit(dtype, include_self):
+    rng = np.random.default_rng(4)
+    x = rng.uniform(-2, 2, 40).astype(dtype)
+    x[[1, 5]] = 0
+    x[9] = np.nan
+    pos = rng.integers(0, 40, 300)
+    pos[:4] = [2, 2, 3, 3]
+    values = rng.uniform(-2, 2, 300).astype(dtype)
+    values[[0, 2, 3, 20]] = 0  # position 2: one zero; position 3: two zeros; and wherever pos[20] lands
+    values[30] = np.inf
+    result = x.copy()
+    if not include_self:
+        result[pos] = 1
+    np.multiply.at(result, pos, values)
+    g = rng.standard_normal(40).astype(dtype)
+    ours = scatter_kernels.product_grads(x, values, result, g, pos, include_self)
+    for a, b in zip(ours, _product_grads_reference(x, values, result, g, pos, include_self)):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
