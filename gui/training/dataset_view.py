@@ -134,7 +134,6 @@ class DatasetView(QWidget):
         self.chart.setMenuEnabled(False)
         self.chart.getViewBox().invertY(True)  # the first class on top, as in the list
         self.chart.getViewBox().setMouseEnabled(x=False, y=False)
-        style.legend(self.chart)
         self.bars = {}  # part name: BarGraphItem
         self.unreadable_label = QLabel()
         self.unreadable_label.setWordWrap(True)
@@ -291,7 +290,6 @@ class DatasetView(QWidget):
         for bar in self.bars.values():
             self.chart.removeItem(bar)
         self.bars = {}
-        self.chart.legend.clear()
         s = self.summary
         if s is None:
             return
@@ -302,13 +300,14 @@ class DatasetView(QWidget):
             bar = pg.BarGraphItem(x0=0, y=rows + shift, height=BAR_HEIGHT, width=s.counts(name).astype(np.float64),
                                   brush=color, pen=pg.mkPen(None))
             self.chart.addItem(bar)
-            label = "training" if name == "train" else "validation" + ("" if s.held_out else " (the test images)")
-            self.chart.legend.addItem(bar, label)
             self.bars[name] = bar
+        keys = (f"<span style='color:{style.TRAIN}'>■</span> training &nbsp; <span style='color:{style.VALIDATION}'>"
+                f"■</span> {'validation' if s.held_out else 'test (validation)'}")
+        self.styler.retitle(self.chart, f"Images per class &nbsp; {keys}")  # the key in the title: no bar hidden
         self.chart.getAxis("left").setTicks([list(enumerate(s.classes)), []])
         most = max(1, int(max(s.counts("train").max(initial=0), s.counts(validation).max(initial=0))))
         self.chart.setYRange(-0.6, len(s.classes) - 0.4, padding=0)
-        self.chart.setXRange(0, most * 1.45, padding=0)  # room on the right for the legend
+        self.chart.setXRange(0, most * 1.08, padding=0)
 
     def _show_unreadable(self):
         self.unreadable_list.clear()

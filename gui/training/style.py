@@ -90,6 +90,13 @@ class PlotStyler:
         self._plots.append((plot, title, left, bottom, options))
         return style_plot(plot, title, left, bottom, **options)
 
+    def retitle(self, plot, title):
+        """Give ``plot`` (styled here) a new title, kept across theme changes."""
+        for k, (styled, _title, left, bottom, options) in enumerate(self._plots):
+            if styled is plot:
+                self._plots[k] = (plot, title, left, bottom, options)
+                style_plot(plot, title, left, bottom, **options)
+
     def widget(self, title, left, bottom, axes=None, **options):
         """A new ``pg.PlotWidget`` and its styled ``PlotItem``; ``axes``: {side: AxisItem} in place of the sparse
         ones."""
