@@ -11,7 +11,7 @@ import functools
 import numpy as np
 
 from ..backend import is_host
-from ..threads import cpu_map, cpu_shares
+from ..threads import PARALLEL_MIN_SIZE, cpu_map, cpu_shares
 from . import jit
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
@@ -63,8 +63,8 @@ def nonzero_rows(a):
     rows = np.ascontiguousarray(a).reshape(-1, a.shape[-1])
     lead_shape = np.array(a.shape[:-1], dtype=np.int64)
     kernel = _kernel()
-    shares = cpu_shares(rows.shape[0], a.size)
-    if len(shares) == 1:  # small: no per-share bookkeeping
+    shares = cpu_shares(rows.shape[0], a.size) if a.size >= PARALLEL_MIN_SIZE else ()
+    if len(shares) < 2:  # small: no per-share bookkeeping
         out = np.empty((np.count_nonzero(rows), a.ndim), dtype=np.int64)
         kernel(rows, lead_shape, 0, out)
         return out

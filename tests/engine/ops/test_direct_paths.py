@@ -164,3 +164,13 @@ def test_bincount_matches_torch():
         ref = torch.bincount(torch.tensor(a), minlength=minlength).numpy()
         assert out._data.dtype == ref.dtype
         np.testing.assert_array_equal(out._data, ref)
+
+
+@pytest.mark.parametrize("shape", [(), (0,), (7,), (5, 9), (3, 0, 2), (3, 4, 6), (4, PARALLEL_MIN_SIZE // 4 + 3)])
+@pytest.mark.parametrize("dtype", ["bool", "float32", "int64", "float16"])
+def test_nonzero_matches_torch(shape, dtype):
+    a = np.asarray(RNG.random(shape) < 0.5).astype(dtype)
+    out = engine.nonzero(engine.tensor(a))
+    ref = torch.nonzero(torch.tensor(a)).numpy()
+    assert out._data.dtype == ref.dtype and out._data.shape == ref.shape
+    np.testing.assert_array_equal(out._data, ref)
