@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QListView,
     QListWidget,
     QListWidgetItem,
     QPushButton,
@@ -37,7 +36,7 @@ from engine.vision.image_file import ImageFileError
 
 from . import style
 from .download_dialog import DatasetDownloadDialog
-from .gallery import image_array, to_pixmap
+from .gallery import image_array, thumbnail_grid, to_pixmap
 
 PAGE = 48  # thumbnails a page
 THUMBNAIL = 64
@@ -157,13 +156,7 @@ class DatasetView(QWidget):
         classes_layout.addWidget(QLabel("Images of"))
         classes_layout.addWidget(self.part_combo)
         classes_layout.addWidget(self.class_list, 1)
-        self.thumbnails = QListWidget()
-        self.thumbnails.setViewMode(QListView.ViewMode.IconMode)
-        self.thumbnails.setIconSize(QSize(THUMBNAIL, THUMBNAIL))
-        self.thumbnails.setGridSize(CELL + QSize(4, 4))
-        self.thumbnails.setResizeMode(QListView.ResizeMode.Adjust)
-        self.thumbnails.setMovement(QListView.Movement.Static)
-        self.thumbnails.setUniformItemSizes(True)
+        self.thumbnails = thumbnail_grid(THUMBNAIL, CELL)
         self.previous_button = QPushButton("◀ Previous")
         self.previous_button.clicked.connect(lambda: self.show_page(self.page - 1))
         self.next_button = QPushButton("Next ▶")

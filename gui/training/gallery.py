@@ -46,19 +46,25 @@ def gallery_order(predictions, targets, limit):
     return np.concatenate([wrong, right])[:limit]
 
 
+def thumbnail_grid(thumbnail, cell):
+    """A list laid out as a grid of ``thumbnail``-sized images in cells of size ``cell``, reflowed on resize."""
+    grid = QListWidget()
+    grid.setViewMode(QListView.ViewMode.IconMode)
+    grid.setIconSize(QSize(thumbnail, thumbnail))
+    grid.setGridSize(cell + QSize(4, 4))
+    grid.setResizeMode(QListView.ResizeMode.Adjust)
+    grid.setMovement(QListView.Movement.Static)
+    grid.setUniformItemSizes(True)
+    return grid
+
+
 class Gallery(QWidget):
     def __init__(self, limit=60, parent=None):
         super().__init__(parent)
         self.limit = limit
         self.summary = QLabel()
-        self.view = QListWidget()
-        self.view.setViewMode(QListView.ViewMode.IconMode)
-        self.view.setIconSize(QSize(THUMBNAIL, THUMBNAIL))
-        self.view.setGridSize(CELL + QSize(4, 4))
-        self.view.setResizeMode(QListView.ResizeMode.Adjust)
-        self.view.setMovement(QListView.Movement.Static)
+        self.view = thumbnail_grid(THUMBNAIL, CELL)
         self.view.setWordWrap(True)
-        self.view.setUniformItemSizes(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.summary)
