@@ -5,7 +5,8 @@ Reading is one ``xp.take``; writing is one assignment into a view with ``dim`` m
 slice is one row); accumulating (``index_add``, and ``index_select``'s gradient) is one compiled pass on
 host float arrays (``scatter_kernels``), elsewhere one ``add.at`` over flat positions
 (``scatter.linear_positions``), several times faster than ``add.at`` along an axis. A 0-d tensor acts as a
-1-d tensor of one element.
+1-d tensor of one element. A host float call that records no graph checks its index in the same compiled
+pass (``index_add``) or one of its own (``index_select``) and skips ``Op.apply`` (``_direct``).
 """
 
 from .. import dtypes
