@@ -332,6 +332,7 @@ class _CompiledGather(Implementation):
 
 
 def _compiled_gather(x, index, dim):
+    """``x``'s values at ``index`` along ``dim`` by the compiled kernel (``_CompiledGather``)."""
     out, bad = scatter_kernels.gather(x, index, dim)
     check_found(bad, x.shape[dim], dim)
     return out
