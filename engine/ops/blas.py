@@ -9,7 +9,7 @@ from ..autograd.grad_mode import state as _grad_state
 from ..backend import CPU, Implementation, choose, is_host
 from ..creation import ones_like
 from ..dtypes import FLOAT_KINDS, bool_, legacy_name
-from ..tensor import make_tensor, wrap_dim
+from ..tensor import Tensor, wrap_dim
 from ..threads import PRODUCT_MIN_MACS, cpu_map, cpu_matmul, cpu_shares
 from .elementwise import where
 from .inplace import apply_inplace
@@ -17,6 +17,8 @@ from .matmul import bmm, matmul, mm, mv
 from .op import Op, autocast_inputs, sum_to, unbroadcast, xp_of
 from .reduce import Norm, constant
 from .shape import cat
+
+_new = object.__new__
 
 
 def _accumulate(input, product, beta, alpha, mat):
@@ -138,20 +140,32 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
     return _accumulate(input, mv(mat, vec), beta, alpha, vec)
 
 
-def _untracked_host(input, a, b):
-    """Whether ``Addmm``'s fused call on these operands (float32 or float64, see ``_fused``) can skip its node:
-    all on the CPU, and no gradient recorded."""
-    return (input._device is a._device is b._device is CPU and input._data.dtype in _FLOAT32_64
-            and not ((input._requires_grad or a._requires_grad or b._requires_grad) and _grad_state.enabled))
+def _untracked_stacks(input, batch1, batch2):
+    """The arrays of a ``baddbmm`` that ``Baddbmm``'s node may skip, else None: host float32/64 stacks of one dtype
+    whose product has ``input``'s shape (``_fused``'s test, without its slicing), and no gradient recorded."""
+    x, m1, m2 = input._data, batch1._data, batch2._data
+    if m1.ndim != 3 or m2.ndim != 3:
+        return None
+    dt = x.dtype
+    b1, n1, k1 = m1.shape
+    b2, k2, p2 = m2.shape
+    if (dt in _FLOAT32_64 and dt == m1.dtype == m2.dtype and x.shape == (b1, n1, p2) and k1 == k2 and b1 == b2
+            and input._device is batch1._device is batch2._device is CPU
+            and not ((input._requires_grad or batch1._requires_grad or batch2._requires_grad) and _grad_state.enabled)):
+        return x, m1, m2
+    return None
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     input, batch1, batch2 = autocast_inputs(Baddbmm, input, batch1, batch2)
+    arrays = _untracked_stacks(input, batch1, batch2)
+    if arrays is not None:
+        # The implementation that ``Baddbmm.apply`` would run, without the node (over half the call at 1x32x32)
+        t = _new(Tensor)
+        t._data = choose(Baddbmm.implementations, arrays, {}).accumulate(*arrays, beta, alpha)
+        t._device = CPU
+        return t
     if batch1._data.ndim == 3 and batch2._data.ndim == 3 and _fused(input, batch1, batch2):
-        if _untracked_host(input, batch1, batch2):
-            # The implementation that ``Baddbmm.apply`` would run, without the node (half the call at 1x32x32)
-            arrays = (input._data, batch1._data, batch2._data)
-            return make_tensor(choose(Baddbmm.implementations, arrays, {}).accumulate(*arrays, beta, alpha))
         return Baddbmm.apply(input, batch1, batch2, beta=beta, alpha=alpha)
     return _accumulate(input, bmm(batch1, batch2), beta, alpha, batch2)
 
