@@ -147,9 +147,7 @@ class CompiledExtremes(Implementation):
     def applies(x, dims=None, **options):
         return dims is None and 0 < x.size < PARALLEL_MIN_SIZE and jit.takes_floats(x)
 
-    @staticmethod
-    def extremes(x, axis, keepdim):
-        return all_extremes(x, keepdim)
+    extremes = staticmethod(all_extremes)
 
 
 class AminMax(Op):
@@ -202,7 +200,6 @@ def aminmax(input, *, dim=None, keepdim=False):
             raise IndexError(f"aminmax: Expected reduction dim {dims[0]} to have non-zero size.")
     if direct(input):  # AminMax's forward without its node
         data = input._data
-        impl = first(AminMax.implementations, data, dims=dims, keepdim=keepdim)
-        lo, hi = impl.extremes(data, _axis(dims, data.ndim), keepdim)
+        lo, hi = first(AminMax.implementations, data, dims=dims).extremes(data, _axis(dims, data.ndim), keepdim)
         return new_pair(return_types.aminmax, (make_tensor(lo), make_tensor(hi)))
     return return_types.aminmax(*AminMax.apply(input, dims=dims, keepdim=keepdim))

@@ -64,9 +64,9 @@ def _kernel():
                         kept += 1
 
     @njit(nogil=True, cache=True)
-    def mode(x, ordered, out):
-        """The index of the most frequent value of each line ``x[a, :, b]`` (NaNs counting as one value; the
-        smallest of equally frequent ones) at its last occurrence, from the lines sorted (``ordered``): equal
+    def mode(x, ordered, values, indices):
+        """The most frequent value of each line ``x[a, :, b]`` (NaNs counting as one value; the smallest of
+        equally frequent ones) and the index of its last occurrence, from the lines sorted (``ordered``): equal
         values are interchangeable, so the chosen value's last index is then looked up in the line."""
         n = x.shape[1]
         for a in range(x.shape[0]):
@@ -84,7 +84,7 @@ def _kernel():
                 j = n - 1
                 while not (x[a, j, b] == value or (value != value and x[a, j, b] != x[a, j, b])):
                     j -= 1
-                out[a, b] = j
+                values[a, b], indices[a, b] = x[a, j, b], j  # the line's own value (of -0.0 and 0.0)
 
     @njit(nogil=True, cache=True)
     def less(v, w):
@@ -170,13 +170,16 @@ def kth(x, axis, k, nan_wins=False):
 
 
 def mode(x, axis):
-    """The index (int64) of each line's mode along ``axis`` of ``x`` (a line of at least one element), the
-    axis kept with size 1."""
+    """The indices (int64) and values of each line's mode along ``axis`` of ``x`` (a line of at least one
+    element), the axis kept with size 1."""
     shape = x.shape
-    out = np.empty((*shape[:axis], 1, *shape[axis + 1:]), dtype=np.int64)
-    if out.size:
+    out_shape = (*shape[:axis], 1, *shape[axis + 1:])
+    values = np.empty(out_shape, dtype=x.dtype)
+    indices = np.empty(out_shape, dtype=np.int64)
+    if values.size:
         inner = math.prod(shape[axis + 1:])
         outer = x.size // (shape[axis] * inner)
         lines = (outer, shape[axis], inner)
-        _kernel()[1](x.reshape(lines), np.sort(x, axis=axis).reshape(lines), out.reshape(outer, inner))
-    return out
+        _kernel()[1](x.reshape(lines), np.sort(x, axis=axis).reshape(lines), values.reshape(outer, inner),
+                     indices.reshape(outer, inner))
+    return indices, values

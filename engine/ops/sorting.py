@@ -283,7 +283,7 @@ class _CompiledMode(Implementation):
 
     @staticmethod
     def select(x, axis):
-        return _with_values(select_kernels.mode(x, axis), x, axis)
+        return select_kernels.mode(x, axis)
 
 
 class _SortedRuns(Implementation):
