@@ -51,10 +51,11 @@ def _sum_kernels():
 @functools.cache
 def _extremes_kernel():
     @jit.numba().njit(nogil=True, cache=True)
-    def extremes_of(flat, out):
+    def extremes_of(x, out):
         """The least and the greatest element into ``out[0]`` and ``out[1]``, NaN for both where one is. The
         NaN check is its own vectorised pass; the extremes advance in four independent chains of selects (half
         the time of one chain of branches)."""
+        flat = x.ravel()  # a view of a contiguous array of any dims (no NumPy reshape call before)
         nan = False
         for i in range(flat.shape[0]):
             nan |= flat[i] != flat[i]
@@ -83,10 +84,10 @@ def all_extremes(x, axis, keepdim):
     Both are views of one buffer."""
     if keepdim:
         out = np.empty((2, *(1,) * x.ndim), dtype=x.dtype)
-        _extremes_kernel()(x.reshape(-1), out.reshape(2))
+        _extremes_kernel()(x, out.reshape(2))
     else:
         out = np.empty(2, dtype=x.dtype)
-        _extremes_kernel()(x.reshape(-1), out)
+        _extremes_kernel()(x, out)
     return out[0, ...], out[1, ...]
 
 
