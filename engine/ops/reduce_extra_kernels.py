@@ -15,37 +15,37 @@ _BLOCK = 512  # nansum's partial sums in the input's dtype, each short enough to
 
 
 @functools.cache
-def _sum_kernels():
-    """The NaN-skipping sums of the rows of a 2-d array, and the sum of a 1-d array (returned)."""
-    njit = jit.numba().njit
-
-    @njit(inline="always", fastmath=set(jit.FLAGS))
-    def line_sum(line):
-        n = line.shape[0]
-        full = n - n % _BLOCK
-        zero = line.dtype.type(0)
-        total = 0.0
-        for start in range(0, full, _BLOCK):  # whole blocks summed in the input's dtype: full SIMD width
-            block = zero
-            for i in range(_BLOCK):
-                v = line[start + i]
-                block += v if v == v else zero  # a select, which vectorises where an ``if`` does not
-            total += block
-        for i in range(full, n):
-            v = np.float64(line[i])
-            total += v if v == v else 0.0
-        return total
-
-    @njit(nogil=True, cache=True, fastmath=set(jit.FLAGS))
+def _sum_kernel():
+    @jit.numba().njit(nogil=True, cache=True, fastmath=set(jit.FLAGS))
     def nan_skipping_sums(lines, out):
+        """The sum of each row of ``lines`` into ``out`` (rows past its end only totalled), and the total of
+        them all returned. One kernel serves both: numba's cache cannot serve a kernel that calls a jitted
+        helper made in this factory, so every process would compile it again."""
+        n = lines.shape[1]
+        full = n - n % _BLOCK
+        zero = lines.dtype.type(0)
+        everything = 0.0
         for r in range(lines.shape[0]):
-            out[r] = line_sum(lines[r])
+            line = lines[r]
+            total = 0.0
+            for start in range(0, full, _BLOCK):  # whole blocks summed in the input's dtype: full SIMD width
+                block = zero
+                for i in range(_BLOCK):
+                    v = line[start + i]
+                    block += v if v == v else zero  # a select, which vectorises where an ``if`` does not
+                total += block
+            for i in range(full, n):
+                v = np.float64(line[i])
+                total += v if v == v else 0.0
+            if r < out.shape[0]:
+                out[r] = total
+            everything += total
+        return everything
 
-    @njit(nogil=True, cache=True, fastmath=set(jit.FLAGS))
-    def nan_skipping_total(flat):
-        return line_sum(flat)
+    return nan_skipping_sums
 
-    return nan_skipping_sums, nan_skipping_total
+
+_NO_ROWS = np.empty(0)  # an ``out`` for the total alone
 
 
 @functools.cache
@@ -130,10 +130,10 @@ def _shaped(out, x, axes, kept, keepdim):
 def nan_skipping_sum(x, axis, keepdim):
     """The sum of float ``x`` over the axes ``axis`` (a tuple, or None for all) with NaNs left out."""
     if axis is None and x.size < PARALLEL_MIN_SIZE:  # one share of one line: the sum alone (a tenth of the cost)
-        out = np.asarray(x.dtype.type(_sum_kernels()[1](np.ascontiguousarray(x).reshape(-1))))
+        out = np.asarray(x.dtype.type(_sum_kernel()(x.reshape(1, -1), _NO_ROWS)))
         return out.reshape((1,) * x.ndim) if keepdim else out
     lines, axes, kept = _lines(x, axis)
-    (sums,) = _per_line(_sum_kernels()[0], lines, [np.float64])
+    (sums,) = _per_line(_sum_kernel(), lines, [np.float64])
     if len(lines) == 1:
         sums = np.asarray(sums.sum()).reshape(1)
     return _shaped(sums.astype(x.dtype), x, axes, kept, keepdim)

@@ -17,16 +17,10 @@ from . import jit
 
 def _running_extreme_kernel(is_max):
     """The running maximum's kernel (or the minimum's): one compiled function for each, as a flag read in the
-    loop costs a tenth of a call at 1e3 elements."""
-    njit = jit.numba().njit
+    loop costs a tenth of a call at 1e3 elements. No jitted helper is called: a closure over one would keep
+    numba's cache from serving it, and every process would compile it again (0.8 s)."""
 
-    @njit(inline="always")
-    def step(v, i, best, where):
-        if v != v or (best == best and (v >= best if is_max else v <= best)):
-            return v, i
-        return best, where
-
-    @njit(nogil=True, cache=True)
+    @jit.numba().njit(nogil=True, cache=True)
     def running_extreme(x, values, indices):
         rows, n = x.shape
         r = 0
@@ -34,17 +28,24 @@ def _running_extreme_kernel(is_max):
             b0, b1, b2, b3 = x[r, 0], x[r + 1, 0], x[r + 2, 0], x[r + 3, 0]
             w0 = w1 = w2 = w3 = 0
             for i in range(n):
-                b0, w0 = step(x[r, i], i, b0, w0)
-                b1, w1 = step(x[r + 1, i], i, b1, w1)
-                b2, w2 = step(x[r + 2, i], i, b2, w2)
-                b3, w3 = step(x[r + 3, i], i, b3, w3)
+                v0, v1, v2, v3 = x[r, i], x[r + 1, i], x[r + 2, i], x[r + 3, i]
+                if v0 != v0 or (b0 == b0 and (v0 >= b0 if is_max else v0 <= b0)):
+                    b0, w0 = v0, i
+                if v1 != v1 or (b1 == b1 and (v1 >= b1 if is_max else v1 <= b1)):
+                    b1, w1 = v1, i
+                if v2 != v2 or (b2 == b2 and (v2 >= b2 if is_max else v2 <= b2)):
+                    b2, w2 = v2, i
+                if v3 != v3 or (b3 == b3 and (v3 >= b3 if is_max else v3 <= b3)):
+                    b3, w3 = v3, i
                 values[r, i], values[r + 1, i], values[r + 2, i], values[r + 3, i] = b0, b1, b2, b3
                 indices[r, i], indices[r + 1, i], indices[r + 2, i], indices[r + 3, i] = w0, w1, w2, w3
             r += 4
         for q in range(r, rows):
             best, where = x[q, 0], 0
             for i in range(n):
-                best, where = step(x[q, i], i, best, where)
+                v = x[q, i]
+                if v != v or (best == best and (v >= best if is_max else v <= best)):
+                    best, where = v, i
                 values[q, i] = best
                 indices[q, i] = where
 
