@@ -200,6 +200,6 @@ def aminmax(input, *, dim=None, keepdim=False):
             raise IndexError(f"aminmax: Expected reduction dim {dims[0]} to have non-zero size.")
     if direct(input):  # AminMax's forward without its node
         data = input._data
-        lo, hi = first(AminMax.implementations, data, dims=dims).extremes(data, _axis(dims, data.ndim), keepdim)
+        lo, hi = first(AminMax.implementations, data, {"dims": dims}).extremes(data, _axis(dims, data.ndim), keepdim)
         return new_pair(return_types.aminmax, (make_tensor(lo), make_tensor(hi)))
     return return_types.aminmax(*AminMax.apply(input, dims=dims, keepdim=keepdim))

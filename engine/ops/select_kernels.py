@@ -35,26 +35,26 @@ def _kernel():
     njit = jit.numba().njit
 
     @njit(nogil=True, cache=True)
-    def better(v, w, largest):
-        """Whether ``v`` goes before ``w``: larger (or smaller), NaN counting as the largest value."""
-        if largest:
-            return v > w or (v != v and w == w)
-        return v < w or (w != w and v == v)
-
-    @njit(nogil=True, cache=True)
     def topk(x, k, largest, values, indices):
         """The ``k`` best of each line ``x[a, :, b]``, best first, into ``values`` and ``indices``
-        (``(outer, k, inner)``)."""
+        (``(outer, k, inner)``). ``v`` goes before ``w`` where it is larger (or smaller), NaN counting as the
+        largest value (written out twice: a jitted helper made in this factory would keep numba's cache from
+        serving the kernel)."""
         n = x.shape[1]
         for a in range(x.shape[0]):
             for b in range(x.shape[2]):
                 kept = 0
                 for j in range(n):
                     v = x[a, j, b]
-                    if kept == k and not better(v, values[a, k - 1, b], largest):
-                        continue
+                    if kept == k:
+                        w = values[a, k - 1, b]
+                        if not ((v > w or (v != v and w == w)) if largest else (v < w or (w != w and v == v))):
+                            continue
                     p = kept if kept < k else k - 1
-                    while p > 0 and better(v, values[a, p - 1, b], largest):
+                    while p > 0:
+                        w = values[a, p - 1, b]
+                        if not ((v > w or (v != v and w == w)) if largest else (v < w or (w != w and v == v))):
+                            break
                         values[a, p, b] = values[a, p - 1, b]
                         indices[a, p, b] = indices[a, p - 1, b]
                         p -= 1

@@ -371,7 +371,7 @@ def _nonempty(name, input, axis):
 def _selected(op, result, input, **options):
     """``result(*op.apply(input, **options))``, the node left out where ``direct`` holds."""
     if direct(input):
-        values, indices = run(op, input._data, **options)
+        values, indices = run(op, input._data, options)
         return new_pair(result, (make_tensor(values), make_tensor(indices)))
     return result(*op.apply(input, **options))
 

@@ -133,9 +133,9 @@ def test_graph_and_preferences_take_the_node():
 def test_first_matches_choose():
     x = _array((10, 100), "float32")
     for options in ({"dims": None, "keepdim": False}, {"dims": (1,), "keepdim": False}):
-        assert direct.first(AminMax.implementations, x, **options) is backend.choose(
+        assert direct.first(AminMax.implementations, x, options) is backend.choose(
             AminMax.implementations, (x,), options)
-    assert direct.first(AminMax.implementations, x, dims=None) is CompiledExtremes
+    assert direct.first(AminMax.implementations, x, {"dims": None}) is CompiledExtremes
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
