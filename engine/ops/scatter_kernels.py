@@ -207,8 +207,26 @@ def _kernels():
     def take_add_whole(out, index, src, alpha):
         return take_add(out, index, src, alpha, 0, out.shape[0], 0, out.shape[2])
 
-    return ((gather, gather_whole), (scatter_add, scatter_add_whole), (scatter, scatter_whole), outside,
-            (take_add, take_add_whole), at, product_grads)
+    # ... and over the rows of matrices along their last dimension, the blocks made inside (no reshapes).
+    @njit(nogil=True, cache=True)
+    def gather_rows(x, index, out):
+        return gather(x[:, :, None], index[:, :, None], out[:, :, None], 0, x.shape[0], 0, 1)
+
+    @njit(nogil=True, cache=True)
+    def scatter_add_rows(out, index, src, alpha):
+        return scatter_add(out[:, :, None], index[:, :, None], src[:, :, None], alpha, 0, out.shape[0], 0, 1)
+
+    @njit(nogil=True, cache=True)
+    def scatter_rows(out, index, src, op):
+        return scatter(out[:, :, None], index[:, :, None], src[:, :, None], op, 0, out.shape[0], 0, 1)
+
+    @njit(nogil=True, cache=True)
+    def take_add_rows(out, index, src, alpha):
+        return take_add(out[:, :, None], index, src[:, :, None], alpha, 0, out.shape[0], 0, 1)
+
+    return ((gather, gather_whole, gather_rows), (scatter_add, scatter_add_whole, scatter_add_rows),
+            (scatter, scatter_whole, scatter_rows), outside, (take_add, take_add_whole, take_add_rows), at,
+            product_grads)
 
 
 # ``scatter_into``'s reductions: their ``op`` codes in the ``scatter`` kernel.
@@ -227,12 +245,16 @@ def fits(x, index, dim):
 
 
 def _sweep(kernels, target, index, values, dim, *extra, sliced=False):
-    """A kernel (``kernels``: it and its whole-array form) over ``target`` (the input read, or the output
-    added into) with ``index`` and ``values`` shaped alike (``sliced``: ``index`` 1-d, one entry per slice of
-    ``values`` along ``dim``), all seen as blocks around ``dim``, split over the CPU threads when the work
-    pays for it; the first index out of range, or None."""
+    """A kernel (``kernels``: it, its whole-array form, its form for the rows of matrices) over ``target``
+    (the input read, or the output added into) with ``index`` and ``values`` shaped alike (``sliced``:
+    ``index`` 1-d, one entry per slice of ``values`` along ``dim``), all seen as blocks around ``dim``, split
+    over the CPU threads when the work pays for it; the first index out of range, or None."""
     shape = values.shape
     size = values.size
+    kernel, whole, rows = kernels
+    if dim == 1 and len(shape) == 2 and size < PARALLEL_MIN_SIZE:
+        failed, bad = rows(target, index, values, *extra)
+        return int(bad) if failed else None
     if not size:
         return None
     inner = 1 if dim == len(shape) - 1 else math.prod(shape[dim + 1:])
@@ -242,7 +264,6 @@ def _sweep(kernels, target, index, values, dim, *extra, sliced=False):
     values = values.reshape(blocks)
     if not sliced:
         index = index.reshape(blocks)
-    kernel, whole = kernels
     if size < PARALLEL_MIN_SIZE:
         failed, bad = whole(target, index, values, *extra)
         return int(bad) if failed else None
