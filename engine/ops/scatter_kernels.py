@@ -110,13 +110,13 @@ def _kernels():
         return False, 0
 
     @njit(nogil=True, cache=True)
-    def outside(index, n):
-        """(True, the first element of the 1-d ``index`` outside ``[0, n)``), or (False, 0)."""
+    def within(index, n):
+        """Whether every element of the 1-d ``index`` is in ``[0, n)``."""
         for m in range(index.shape[0]):
             i = index[m]
             if i < 0 or i >= n:
-                return True, i
-        return False, 0
+                return False
+        return True
 
     @njit(nogil=True, cache=True)
     def take_add(out, index, src, alpha, a0, a1, b0, b1):
@@ -225,7 +225,7 @@ def _kernels():
         return take_add(out[:, :, None], index, src[:, :, None], alpha, 0, out.shape[0], 0, 1)
 
     return ((gather, gather_whole, gather_rows), (scatter_add, scatter_add_whole, scatter_add_rows),
-            (scatter, scatter_whole, scatter_rows), outside, (take_add, take_add_whole, take_add_rows), at,
+            (scatter, scatter_whole, scatter_rows), within, (take_add, take_add_whole, take_add_rows), at,
             product_grads)
 
 
@@ -291,7 +291,7 @@ def scatter_add_into(out, index, src, dim):
 def within(index, n):
     """Whether every element of the 1-d ``index`` is in ``[0, n)``: one compiled pass, a third of NumPy's
     ``max`` and ``min``."""
-    return not _kernels()[3](index, n)[0]
+    return _kernels()[3](index, n)
 
 
 def index_add_into(out, index, src, dim, alpha=1):
