@@ -9,10 +9,9 @@ import numpy as np
 
 @functools.cache
 def _kernel():
-    from .ops import jit  # (engine.ops imports this package's random module: import on first use)
-
-    numba = jit.numba()
-    if numba is None:
+    try:  # numba is optional (engine.ops.jit asks the same; importing it here would import engine.ops, a cycle)
+        import numba
+    except ImportError:
         return None
 
     @numba.njit(nogil=True, cache=True)

@@ -4,10 +4,10 @@ import math
 
 import numpy as np
 
-from ..autograd.grad_mode import state as _grad_state
 from ..backend import CPU
 from ..dtypes import to_dtype
 from ..ops.convert import cast
+from ..ops.op import untracked
 from ..ops.reduce import Norm, _flat_sum_of_squares, amax, amin, normalize_dims
 from ..ops.shape import movedim
 from ..tensor import Tensor, wrap_dim
@@ -22,7 +22,7 @@ _WHOLE_NORM_DTYPES = frozenset({np.dtype(np.float32), np.dtype(np.float64)})
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     a = x._data
     if (ord == 2 and dim is None and not keepdim and dtype is None and a.dtype in _WHOLE_NORM_DTYPES
-            and x._device is CPU and not (x._requires_grad and _grad_state.enabled)):
+            and untracked(x)):
         # The default call, computed here without ``Norm.apply``'s round (half of it at 1e3 elements)
         t = _new(Tensor)
         t._data = np.asarray(np.sqrt(_flat_sum_of_squares(np, a.reshape(-1))))

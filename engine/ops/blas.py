@@ -5,7 +5,6 @@ import warnings
 
 import numpy as np
 
-from ..autograd.grad_mode import state as _grad_state
 from ..backend import CPU, Implementation, choose, is_host
 from ..creation import ones_like
 from ..dtypes import FLOAT_KINDS, bool_, legacy_name
@@ -14,7 +13,7 @@ from ..threads import PRODUCT_MIN_MACS, cpu_map, cpu_matmul, cpu_shares
 from .elementwise import where
 from .inplace import apply_inplace
 from .matmul import bmm, matmul, mm, mv
-from .op import Op, autocast_inputs, sum_to, unbroadcast, xp_of
+from .op import Op, autocast_inputs, sum_to, unbroadcast, untracked, xp_of
 from .reduce import Norm, constant
 from .shape import cat
 
@@ -142,7 +141,7 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
 
 def _untracked_stacks(input, batch1, batch2):
     """The arrays of a ``baddbmm`` that ``Baddbmm``'s node may skip, else None: host float32/64 stacks of one dtype
-    whose product has ``input``'s shape (``_fused``'s test, without its slicing), and no gradient recorded."""
+    whose product has ``input``'s shape (``_fused``'s test, without its slicing), ``untracked``."""
     x, m1, m2 = input._data, batch1._data, batch2._data
     if m1.ndim != 3 or m2.ndim != 3:
         return None
@@ -150,8 +149,7 @@ def _untracked_stacks(input, batch1, batch2):
     b1, n1, k1 = m1.shape
     b2, k2, p2 = m2.shape
     if (dt in _FLOAT32_64 and dt == m1.dtype == m2.dtype and x.shape == (b1, n1, p2) and k1 == k2 and b1 == b2
-            and input._device is batch1._device is batch2._device is CPU
-            and not ((input._requires_grad or batch1._requires_grad or batch2._requires_grad) and _grad_state.enabled)):
+            and untracked(input, batch1, batch2)):
         return x, m1, m2
     return None
 

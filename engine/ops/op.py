@@ -9,7 +9,7 @@ device of the other inputs.
 
 import numpy as np
 
-from .. import dtypes
+from .. import backend, dtypes
 from ..autocast_state import state as _autocast
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import Node, link
@@ -98,6 +98,21 @@ class Op(Node):
         if out.__class__ is tuple:
             return tuple([make_tensor(o, dev) for o in out])
         return make_tensor(out, dev)
+
+
+def untracked(*tensors):
+    """Whether an op on ``tensors`` may compute its result straight away, without a node and ``Op.apply`` (about
+    a microsecond, half of a small call): all on the CPU, no gradient recorded, autocast off, and no implementation
+    preferred or disabled (tests and benchmarks steer implementations through ``backend``). Such a shortcut must
+    compute what the node's forward would, with the implementation ``backend.choose`` would pick; dtypes that an
+    op computes otherwise (bfloat16 widened to float32) are the caller's to leave out."""
+    if _autocast.active or backend._preferred or backend._disabled:
+        return False
+    recording = _grad_state.enabled
+    for t in tensors:  # noqa: SIM110 (all() over a generator costs more than these checks)
+        if t._device is not CPU or (recording and t._requires_grad):
+            return False
+    return True
 
 
 def autocast_inputs(cls, *tensors):
