@@ -103,9 +103,9 @@ class NanMean(NanSum):
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     x = cast(input, dtypes.to_dtype(dtype)) if dtype is not None else _int_to_long(input)
     data = x._data
-    dims = normalize_dims(dim, data.ndim)
-    if data.dtype.kind in dtypes.FLOAT_KINDS and direct(x):  # NanSum's forward without its node
-        return make_tensor(first(NanSum.implementations, data).sum(data, _axis(dims, data.ndim), keepdim))
+    dims = None if dim is None else normalize_dims(dim, data.ndim)
+    if data.dtype.kind == "f" and direct(x):  # NanSum's forward without its node (bfloat16 is not direct)
+        return make_tensor(first(NanSum.implementations, data).sum(data, dims and _axis(dims, data.ndim), keepdim))
     return NanSum.apply(x, dims=dims, keepdim=keepdim)
 
 
