@@ -14,7 +14,7 @@ from ..backend import Implementation, is_host
 from ..tensor import make_tensor, wrap_dim
 from . import scatter_kernels
 from .jit import takes_floats
-from .op import Op, xp_of
+from .op import Op, untracked, xp_of
 from .scatter import (
     as_1d,
     check_range,
@@ -23,7 +23,6 @@ from .scatter import (
     inplace_with,
     linear_positions,
     out_of_range,
-    untracked,
 )
 
 
@@ -190,7 +189,8 @@ def _index(index, x, name, kinds="iu"):
 def _direct(x, idx, input, other=None):
     """Whether ``x`` and ``idx`` may go to ``scatter_kernels`` without ``Op.apply``: a host float array of at
     least one dimension, a signed index, no graph (``untracked``)."""
-    return x.ndim and idx.dtype.kind == "i" and takes_floats(x) and untracked(input, other)
+    return (x.ndim and idx.dtype.kind == "i" and takes_floats(x)
+            and (untracked(input) if other is None else untracked(input, other)))
 
 
 def index_select(input, dim, index):

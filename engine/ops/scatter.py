@@ -12,9 +12,7 @@ runs its compiled kernel without ``Op.apply`` (``untracked``).
 
 import numpy as np
 
-from .. import backend, dtypes
-from ..autocast_state import state as _autocast
-from ..autograd.grad_mode import state as _grad_state
+from .. import dtypes
 from ..autograd.graph import Node, link
 from ..backend import CPU, Implementation, is_host, transfer
 from ..creation import tensor
@@ -22,7 +20,7 @@ from ..tensor import Tensor, make_tensor, wrap_dim
 from . import jit, scatter_kernels
 from .index import Index, placed
 from .inplace import apply_inplace
-from .op import Op, broadcast_mismatch, xp_of
+from .op import Op, broadcast_mismatch, untracked, xp_of
 from .shape import expand
 
 _REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
@@ -74,14 +72,6 @@ def check_range(index, size, dim, prefix="", exc=RuntimeError, low=0):
     bad = out_of_range(index, low, size)
     if bad is not None:
         raise exc(f"{prefix}index {bad} is out of bounds for dimension {dim} with size {size}")
-
-
-def untracked(input, other=None):
-    """Whether an op on host tensors ``input`` (and ``other``) may run its compiled kernel straight away,
-    without ``Op.apply`` (a few us of a small call): no gradient is recorded, autocast is off, and no block
-    prefers or disables implementations (tests choose them through ``backend``)."""
-    return not (_autocast.active or backend._preferred or backend._disabled
-                or (_grad_state.enabled and (input._requires_grad or (other is not None and other._requires_grad))))
 
 
 def check_found(bad, size, dim):
