@@ -9,8 +9,8 @@ from ..tensor import make_tensor, wrap_dim
 from ..threads import PARALLEL_MIN_SIZE, get_num_threads
 from . import jit
 from .convert import cast
-from .direct import direct, first, new_pair
-from .op import Op, xp_of
+from .direct import first, new_pair
+from .op import Op, untracked, xp_of
 from .reduce import _axis, _int_to_long, constant, expand_grad, expand_grad_graph, normalize_dims
 from .reduce_extra_kernels import all_extremes, extremes, nan_skipping_sum
 
@@ -104,7 +104,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
     x = cast(input, dtypes.to_dtype(dtype)) if dtype is not None else _int_to_long(input)
     data = x._data
     dims = None if dim is None else normalize_dims(dim, data.ndim)
-    if data.dtype.kind == "f" and direct(x):  # NanSum's forward without its node (bfloat16 is not direct)
+    if data.dtype.kind == "f" and untracked(x):  # NanSum's forward without its node (not bfloat16's, in float32)
         return make_tensor(first(NanSum.implementations, data).sum(data, dims and _axis(dims, data.ndim), keepdim))
     return NanSum.apply(x, dims=dims, keepdim=keepdim)
 
@@ -198,7 +198,7 @@ def aminmax(input, *, dim=None, keepdim=False):
         dims = (wrap_dim(dim, len(shape)),)
         if shape and not shape[dims[0]]:
             raise IndexError(f"aminmax: Expected reduction dim {dims[0]} to have non-zero size.")
-    if direct(input):  # AminMax's forward without its node
+    if untracked(input):  # AminMax's forward without its node
         data = input._data
         lo, hi = first(AminMax.implementations, data, {"dims": dims}).extremes(data, _axis(dims, data.ndim), keepdim)
         return new_pair(return_types.aminmax, (make_tensor(lo), make_tensor(hi)))

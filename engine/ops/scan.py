@@ -13,9 +13,9 @@ from ..backend import Implementation, is_host
 from ..tensor import make_tensor, wrap_dim
 from . import jit
 from .convert import cast
-from .direct import direct, first, new_pair
+from .direct import first, new_pair
 from .inplace import apply_inplace
-from .op import Op, xp_of
+from .op import Op, untracked, xp_of
 from .reduce import _int_to_long, constant
 from .scan_kernels import log_cum_sum_exp, running, running_extreme, running_extreme_grad
 from .scatter import scatter_add
@@ -338,7 +338,7 @@ def _accumulating(input, dtype):
 
 
 def _running(input, dim, product):
-    """cumsum or cumprod of a tensor for which ``direct`` holds, as their node computes it."""
+    """cumsum or cumprod of an untracked tensor, as their node computes it."""
     x = input._data
     axis = wrap_dim(dim, x.ndim)
     out = first(Cumsum.implementations, x).running(_to_last(x, axis), product)
@@ -346,7 +346,7 @@ def _running(input, dim, product):
 
 
 def _extremes(result, input, dim, is_max):
-    """cummax or cummin of a tensor for which ``direct`` holds, as their node computes it."""
+    """cummax or cummin of an untracked tensor, as their node computes it."""
     x = input._data
     axis = wrap_dim(dim, x.ndim)
     values, indices = first(Cummax.implementations, x).extremes(_to_last(x, axis), is_max)
@@ -356,26 +356,26 @@ def _extremes(result, input, dim, is_max):
 
 def cumsum(input, dim, *, dtype=None):
     x = _accumulating(input, dtype)
-    if direct(x):
+    if x._data.dtype.kind != "V" and untracked(x):  # bfloat16: computed in float32 by its node
         return _running(x, dim, False)
     return Cumsum.apply(x, axis=_dim(input, dim))
 
 
 def cumprod(input, dim, *, dtype=None):
     x = _accumulating(input, dtype)
-    if direct(x):
+    if x._data.dtype.kind != "V" and untracked(x):  # bfloat16: computed in float32 by its node
         return _running(x, dim, True)
     return Cumprod.apply(x, axis=_dim(input, dim))
 
 
 def cummax(input, dim):
-    if direct(input):
+    if untracked(input):
         return _extremes(return_types.cummax, input, dim, True)
     return return_types.cummax(*Cummax.apply(input, axis=_dim(input, dim)))
 
 
 def cummin(input, dim):
-    if direct(input):
+    if untracked(input):
         return _extremes(return_types.cummin, input, dim, False)
     return return_types.cummin(*Cummin.apply(input, axis=_dim(input, dim)))
 

@@ -18,8 +18,8 @@ from ..backend import Implementation, is_host
 from ..tensor import Tensor, make_tensor, wrap_dim
 from ..threads import cpu_map, cpu_shares
 from . import jit, scatter_kernels, select_kernels
-from .direct import direct, first, new_pair, run
-from .op import Op, compute, xp_of
+from .direct import first, new_pair, run
+from .op import Op, compute, untracked, xp_of
 from .reduce import constant
 from .scatter import scatter
 from .search_kernels import search_lines
@@ -369,8 +369,8 @@ def _nonempty(name, input, axis):
 
 
 def _selected(op, result, input, **options):
-    """``result(*op.apply(input, **options))``, the node left out where ``direct`` holds."""
-    if direct(input):
+    """``result(*op.apply(input, **options))``, the node left out where ``untracked`` allows."""
+    if untracked(input):
         values, indices = run(op, input._data, options)
         return new_pair(result, (make_tensor(values), make_tensor(indices)))
     return result(*op.apply(input, **options))
@@ -403,7 +403,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     if not 0 <= k <= _size(input, axis):
         raise RuntimeError("selected index k out of range")
     x = input._data
-    if x.ndim and direct(input):  # the implementation's own call: _Select.forward's work is for 0-d and the graph
+    if x.ndim and untracked(input):  # the implementation's own call: _Select.forward's work is for 0-d and the graph
         impl = first(TopK.implementations, x, {"axis": axis, "k": k, "largest": largest})
         indices, values = impl.select(x, axis, k=k, largest=largest)
         return new_pair(return_types.topk, (make_tensor(values), make_tensor(indices.astype(np.int64, copy=False))))

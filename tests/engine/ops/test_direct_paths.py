@@ -1,6 +1,7 @@
-"""The direct paths (engine.ops.direct) of cumsum, cumprod, cummax, cummin, nansum, aminmax, topk and mode:
-without a graph they skip the node, so each is checked against the node's own path (forced by disabling a
-name that no implementation has, which leaves the choice unchanged) bit for bit, and against PyTorch."""
+"""The direct paths of cumsum, cumprod, cummax, cummin, nansum, aminmax, topk and mode (engine.ops.direct's
+helpers): on untracked tensors (engine.ops.op.untracked) they skip the node, so each is checked against the
+node's own path (forced by disabling a name that no implementation has, which leaves the choice unchanged) bit
+for bit, and against PyTorch."""
 
 import numpy as np
 import pytest
@@ -174,3 +175,10 @@ def test_nonzero_matches_torch(shape, dtype):
     ref = torch.nonzero(torch.tensor(a)).numpy()
     assert out._data.dtype == ref.dtype and out._data.shape == ref.shape
     np.testing.assert_array_equal(out._data, ref)
+
+
+def test_bfloat16_takes_the_node_where_it_computes_in_float32():
+    t = engine.tensor(_array((3, 7), "float32"), dtype=engine.bfloat16)
+    for fn in (lambda x: engine.cumsum(x, 1), lambda x: engine.cumprod(x, 1), engine.nansum,
+               lambda x: engine.cummax(x, 1), engine.aminmax):
+        _same(fn(t), _node_path(fn, t))
