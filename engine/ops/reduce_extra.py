@@ -188,9 +188,10 @@ class AminMax(Op):
 
 
 def aminmax(input, *, dim=None, keepdim=False):
-    shape = input._data.shape
+    data = input._data
+    shape = data.shape
     if dim is None:
-        if not input._data.size:
+        if not data.size:
             raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the operation has "
                                "no identity.")
         dims = None
@@ -199,7 +200,7 @@ def aminmax(input, *, dim=None, keepdim=False):
         if shape and not shape[dims[0]]:
             raise IndexError(f"aminmax: Expected reduction dim {dims[0]} to have non-zero size.")
     if untracked(input):  # AminMax's forward without its node
-        data = input._data
-        lo, hi = first(AminMax.implementations, data, {"dims": dims}).extremes(data, _axis(dims, data.ndim), keepdim)
+        impl = first(AminMax.implementations, data, {"dims": dims})
+        lo, hi = impl.extremes(data, dims and _axis(dims, data.ndim), keepdim)
         return new_pair(return_types.aminmax, (make_tensor(lo), make_tensor(hi)))
     return return_types.aminmax(*AminMax.apply(input, dims=dims, keepdim=keepdim))
