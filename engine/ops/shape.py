@@ -13,8 +13,10 @@ from .. import dtypes
 from ..backend import is_host
 from ..tensor import Tensor, make_tensor, wrap_dim
 from .convert import cast, clone
-from .op import Op, compute, sum_to, unbroadcast, xp_of
+from .op import Op, compute, sum_to, unbroadcast, untracked, xp_of
 from .reduce import normalize_dims
+
+_new = object.__new__
 
 
 def mark_view(out, base, fn):
@@ -43,12 +45,14 @@ def _view(op, x, fn, **options):
 
 def _shape_arg(shape):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
-    return tuple(int(s) for s in shape)
+        shape = shape[0]
+    return tuple(map(int, shape))
 
 
 def infer_shape(shape, numel):
     """Resolve one -1 in ``shape``; PyTorch's error when the sizes cannot match."""
+    if -1 not in shape and math.prod(shape) == numel and (not shape or min(shape) >= 0):
+        return shape  # the usual call, checked in one pass
     neg = [i for i, s in enumerate(shape) if s == -1]
     if len(neg) > 1:
         raise RuntimeError("only one dimension can be inferred")
@@ -68,6 +72,8 @@ def infer_shape(shape, numel):
 def _reshape_view(x, shape):
     """``x`` reshaped without copying, or None when the strides do not allow it."""
     if is_host(x):
+        if x.flags.c_contiguous:  # always a view, without np.reshape's wrapper (0.5 us)
+            return x.reshape(shape)
         try:
             return np.reshape(x, shape, copy=False)
         except ValueError:
@@ -106,11 +112,26 @@ class ReshapeCopy(View):
         return x.reshape(shape)
 
 
+def _reshaped(input, shape, out):
+    """Tensor ``input`` viewed as ``shape`` (resolved), ``out`` its array so reshaped: the node only where a
+    gradient is recorded (``untracked``: the view's array is all there is to it)."""
+    if untracked(input):
+        t = _new(Tensor)
+        t._data = out
+        t._device = input._device
+    else:
+        t = View.apply(input, shape=shape)
+    return mark_view(t, input, lambda a: _reshape_view(a, shape))
+
+
 def view(input, *shape):
     if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):
         return _view_dtype(input, shape[0])
     shape = infer_shape(_shape_arg(shape), input._data.size)
-    return _view(View, input, lambda a: _reshape_view(a, shape), shape=shape)
+    out = _reshape_view(input._data, shape)
+    if out is None:
+        return View.apply(input, shape=shape)  # raises PyTorch's error
+    return _reshaped(input, shape, out)
 
 
 def _view_dtype(input, dtype):
@@ -128,8 +149,9 @@ def _view_dtype(input, dtype):
 
 def reshape(input, *shape):
     shape = infer_shape(_shape_arg(shape), input._data.size)
-    if _reshape_view(input._data, shape) is not None:
-        return _view(View, input, lambda a: _reshape_view(a, shape), shape=shape)
+    out = _reshape_view(input._data, shape)
+    if out is not None:
+        return _reshaped(input, shape, out)
     return ReshapeCopy.apply(input, shape=shape)
 
 
@@ -145,7 +167,7 @@ def flatten(input, start_dim=0, end_dim=-1):
     shape = input._data.shape
     if not shape:
         return reshape(input, (1,))
-    start, end = (normalize_dims(d, len(shape))[0] for d in (start_dim, end_dim))
+    start, end = wrap_dim(start_dim, len(shape)), wrap_dim(end_dim, len(shape))
     if start > end:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     if start == end:
