@@ -1,19 +1,12 @@
-"""Helpers of the wrappers that compute an op's result without its node where ``op.untracked`` allows: the
-implementation ``backend.choose`` would pick, the node's forward run bare, a structseq made cheaply."""
+"""Helpers of the wrappers that compute an op's result without its node where ``op.untracked`` allows (they take
+the implementation with ``backend.choose`` as ``Op.apply`` does): the node's forward run bare, a structseq made
+cheaply."""
 
+from ..backend import choose
 from .op import translate_array_error
 
 _new = object.__new__
-_NONE = {}
-
-
-def first(implementations, x, options=_NONE):
-    """The implementation that ``backend.choose`` picks for array ``x`` and the dict ``options`` where ``untracked``
-    holds (a dict, not keywords: each packing costs ~0.1 us)."""
-    for impl in implementations:
-        if impl.applies(x, **options):
-            return impl
-    raise RuntimeError("no implementation of this op takes the call")
+NO_OPTIONS = {}  # the options of a call that has none, for backend.choose (never changed)
 
 
 def run(op, x, options):
@@ -21,7 +14,7 @@ def run(op, x, options):
     holds, the node bare (for an op whose forward is more than one implementation call)."""
     node = _new(op)
     if op.implementations:
-        node._impl = first(op.implementations, x, options)
+        node._impl = choose(op.implementations, (x,), options)
     try:
         return node.forward(x, **options)
     except ValueError as e:  # as ``Op.apply`` reports it

@@ -4,12 +4,12 @@
 import numpy as np
 
 from .. import dtypes, return_types
-from ..backend import Implementation, is_host
+from ..backend import Implementation, choose, is_host
 from ..tensor import make_tensor, wrap_dim
 from ..threads import PARALLEL_MIN_SIZE, get_num_threads
 from . import jit
 from .convert import cast
-from .direct import first, new_pair
+from .direct import NO_OPTIONS, new_pair
 from .op import Op, untracked, xp_of
 from .reduce import _axis, _int_to_long, constant, expand_grad, expand_grad_graph, normalize_dims
 from .reduce_extra_kernels import all_extremes, extremes, nan_skipping_sum
@@ -105,7 +105,8 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
     data = x._data
     dims = None if dim is None else normalize_dims(dim, data.ndim)
     if data.dtype.kind == "f" and untracked(x):  # NanSum's forward without its node (not bfloat16's, in float32)
-        return make_tensor(first(NanSum.implementations, data).sum(data, dims and _axis(dims, data.ndim), keepdim))
+        impl = choose(NanSum.implementations, (data,), NO_OPTIONS)
+        return make_tensor(impl.sum(data, dims and _axis(dims, data.ndim), keepdim))
     return NanSum.apply(x, dims=dims, keepdim=keepdim)
 
 
@@ -200,7 +201,7 @@ def aminmax(input, *, dim=None, keepdim=False):
         if shape and not shape[dims[0]]:
             raise IndexError(f"aminmax: Expected reduction dim {dims[0]} to have non-zero size.")
     if untracked(input):  # AminMax's forward without its node
-        impl = first(AminMax.implementations, data, {"dims": dims})
+        impl = choose(AminMax.implementations, (data,), {"dims": dims})
         lo, hi = impl.extremes(data, dims and _axis(dims, data.ndim), keepdim)
         return new_pair(return_types.aminmax, (make_tensor(lo), make_tensor(hi)))
     return return_types.aminmax(*AminMax.apply(input, dims=dims, keepdim=keepdim))

@@ -9,11 +9,11 @@ element.
 import numpy as np
 
 from .. import dtypes, return_types
-from ..backend import Implementation, is_host
+from ..backend import Implementation, choose, is_host
 from ..tensor import make_tensor, wrap_dim
 from . import jit
 from .convert import cast
-from .direct import first, new_pair
+from .direct import NO_OPTIONS, new_pair
 from .inplace import apply_inplace
 from .op import Op, untracked, xp_of
 from .reduce import _int_to_long, constant
@@ -341,7 +341,7 @@ def _running(input, dim, product):
     """cumsum or cumprod of an untracked tensor, as their node computes it."""
     x = input._data
     axis = wrap_dim(dim, x.ndim)
-    out = first(Cumsum.implementations, x).running(_to_last(x, axis), product)
+    out = choose(Cumsum.implementations, (x,), NO_OPTIONS).running(_to_last(x, axis), product)
     return make_tensor(_from_last(out, axis, x.shape))
 
 
@@ -349,7 +349,7 @@ def _extremes(result, input, dim, is_max):
     """cummax or cummin of an untracked tensor, as their node computes it."""
     x = input._data
     axis = wrap_dim(dim, x.ndim)
-    values, indices = first(Cummax.implementations, x).extremes(_to_last(x, axis), is_max)
+    values, indices = choose(Cummax.implementations, (x,), NO_OPTIONS).extremes(_to_last(x, axis), is_max)
     return new_pair(result, (make_tensor(_from_last(values, axis, x.shape)),
                              make_tensor(_from_last(indices, axis, x.shape))))
 

@@ -14,11 +14,11 @@ import math
 import numpy as np
 
 from .. import dtypes, return_types
-from ..backend import Implementation, is_host
+from ..backend import Implementation, choose, is_host
 from ..tensor import Tensor, make_tensor, wrap_dim
 from ..threads import cpu_map, cpu_shares
 from . import jit, scatter_kernels, select_kernels
-from .direct import first, new_pair, run
+from .direct import new_pair, run
 from .op import Op, compute, untracked, xp_of
 from .reduce import constant
 from .scatter import scatter
@@ -404,7 +404,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
         raise RuntimeError("selected index k out of range")
     x = input._data
     if x.ndim and untracked(input):  # the implementation's own call: _Select.forward's work is for 0-d and the graph
-        impl = first(TopK.implementations, x, {"axis": axis, "k": k, "largest": largest})
+        impl = choose(TopK.implementations, (x,), {"axis": axis, "k": k, "largest": largest})
         indices, values = impl.select(x, axis, k=k, largest=largest)
         return new_pair(return_types.topk, (make_tensor(values), make_tensor(indices.astype(np.int64, copy=False))))
     return _selected(TopK, return_types.topk, input, axis=axis, k=k, largest=largest)

@@ -9,7 +9,6 @@ import torch
 
 import engine
 from engine import backend
-from engine.ops import direct
 from engine.ops.reduce_extra import AminMax, CompiledExtremes
 from engine.threads import PARALLEL_MIN_SIZE
 
@@ -131,12 +130,9 @@ def test_graph_and_preferences_take_the_node():
         two_passes.extremes = staticmethod(original)
 
 
-def test_first_matches_choose():
+def test_the_whole_array_extremes_take_the_compiled_pass():
     x = _array((10, 100), "float32")
-    for options in ({"dims": None, "keepdim": False}, {"dims": (1,), "keepdim": False}):
-        assert direct.first(AminMax.implementations, x, options) is backend.choose(
-            AminMax.implementations, (x,), options)
-    assert direct.first(AminMax.implementations, x, {"dims": None}) is CompiledExtremes
+    assert backend.choose(AminMax.implementations, (x,), {"dims": None}) is CompiledExtremes
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
