@@ -180,7 +180,7 @@ def cpu_matmul(a, b):
     rounded, as PyTorch does on CPUs without bfloat16 arithmetic."""
     if a.dtype.kind == "V":
         return cpu_matmul(a.astype(np.float32), b.astype(np.float32)).astype(a.dtype)
-    if (_num_threads < 2 or not is_host(a) or not is_host(b) or a.ndim != 2 or b.ndim != 2
+    if (a.ndim != 2 or b.ndim != 2 or _num_threads < 2 or not is_host(a) or not is_host(b)
             or a.shape[0] * a.shape[1] * b.shape[1] < PRODUCT_MIN_MACS):
         return a @ b
     m, p = a.shape[0], b.shape[1]
