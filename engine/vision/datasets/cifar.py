@@ -9,7 +9,7 @@ from PIL import Image
 
 from ..image_batch import image_batch
 from . import safe_pickle
-from .utils import CorruptFileError, dataset_not_found, download_url, unpack_folder
+from .utils import CorruptFileError, dataset_not_found, download_url, missing_files, unpack_folder
 from .vision import VisionDataset
 
 
@@ -71,16 +71,7 @@ class CIFAR10(VisionDataset):
         return [name for name, _ in self.train_list + self.test_list] + [self.meta["filename"]]
 
     def _missing_files(self):
-        """The files that are not there; one that is there but is no regular file (a FIFO, a device, a folder)
-        is ``CorruptFileError``, not missing: downloading again would not help."""
-        missing = []
-        for name in self._all_files():
-            path = os.path.join(self.folder, name)
-            if not os.path.isfile(path):
-                if os.path.lexists(path):
-                    raise CorruptFileError(path, "cannot read it: it is not a regular file (a folder, device or FIFO)")
-                missing.append(name)
-        return missing
+        return missing_files(self.folder, self._all_files())
 
     def _check_integrity(self):
         """Whether every batch file and the metadata file are present (contents are checked on load)."""

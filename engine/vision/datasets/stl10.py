@@ -8,7 +8,7 @@ import numpy as np
 from PIL import Image
 
 from ...utils.files import open_regular, read_limited
-from .utils import CorruptFileError, dataset_not_found, download_url, unpack_folder
+from .utils import CorruptFileError, dataset_not_found, download_url, missing_files, unpack_folder
 from .verify import verify_str_arg
 from .vision import VisionDataset
 
@@ -123,15 +123,7 @@ class STL10(VisionDataset):
         return names
 
     def _missing_files(self):
-        """The split's files that are not there; one that is there but is no regular file is refused."""
-        missing = []
-        for name in self._split_files():
-            path = os.path.join(self.folder, name)
-            if not os.path.isfile(path):
-                if os.path.lexists(path):
-                    raise CorruptFileError(path, "cannot read it: it is not a regular file (a folder, device or FIFO)")
-                missing.append(name)
-        return missing
+        return missing_files(self.folder, self._split_files())
 
     def _check_integrity(self):
         """Whether the split's files are present (their contents are checked on load)."""

@@ -8,7 +8,7 @@ import numpy as np
 from PIL import Image
 
 from .matfile import read_mat
-from .utils import CorruptFileError, dataset_not_found, download_url
+from .utils import CorruptFileError, dataset_not_found, download_url, missing_files
 from .verify import verify_str_arg
 from .vision import VisionDataset
 
@@ -44,12 +44,9 @@ class SVHN(VisionDataset):
         self.url, self.filename, self.file_md5 = self.split_list[split]
         if download:
             self.download()
-        path = os.path.join(self.root, self.filename)
-        if not os.path.isfile(path):
-            if os.path.lexists(path):
-                raise CorruptFileError(path, "cannot read it: it is not a regular file (a folder, device or FIFO)")
+        if missing_files(self.root, [self.filename]):
             raise self._not_found()
-        self.data, self.labels = self._load(path)
+        self.data, self.labels = self._load(os.path.join(self.root, self.filename))
 
     def _check_integrity(self):
         """Whether the split's file is present (its content is checked on load)."""

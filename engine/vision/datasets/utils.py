@@ -203,6 +203,19 @@ def download_and_extract_archive(url, download_root, extract_root=None, filename
     return archive
 
 
+def missing_files(folder, names):
+    """The ``names`` that are not files in ``folder``; one that is there but is no regular file (a folder, a device,
+    a FIFO) raises ``CorruptFileError``, not missing: downloading again would not help."""
+    missing = []
+    for name in names:
+        path = os.path.join(folder, name)
+        if not os.path.isfile(path):
+            if os.path.lexists(path):
+                raise CorruptFileError(path, "cannot read it: it is not a regular file (a folder, device or FIFO)")
+            missing.append(name)
+    return missing
+
+
 def unpack_folder(archive, root, base_folder, required):
     """Unpack ``archive`` beside it and move its ``base_folder`` to ``root/base_folder``; an archive that lacks
     any file named in ``required`` is refused and nothing half-unpacked stays."""
