@@ -127,6 +127,18 @@ def _check_member(member, archive):
         raise CorruptFileError(archive, f"archive member {name!r} is a link or special file; refusing to extract")
 
 
+def write_member(to_path, name, is_dir, open_member):
+    """One checked archive member ``name`` unpacked under ``to_path``: a folder, or the bytes of the file object
+    that ``open_member()`` gives."""
+    target = os.path.join(to_path, *name.replace("\\", "/").split("/"))
+    if is_dir:
+        os.makedirs(target, exist_ok=True)
+        return
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    with open_member() as src, open(target, "wb") as dst:
+        shutil.copyfileobj(src, dst, CHUNK)
+
+
 def _extract_tar(from_path, to_path):
     try:
         with tarfile.open(from_path, "r:*") as tar:
@@ -134,14 +146,7 @@ def _extract_tar(from_path, to_path):
             for member in members:
                 _check_member(member, from_path)
             for member in members:
-                target = os.path.join(to_path, *member.name.replace("\\", "/").split("/"))
-                if member.isdir():
-                    os.makedirs(target, exist_ok=True)
-                    continue
-                os.makedirs(os.path.dirname(target), exist_ok=True)
-                src = tar.extractfile(member)
-                with src, open(target, "wb") as dst:
-                    shutil.copyfileobj(src, dst, CHUNK)
+                write_member(to_path, member.name, member.isdir(), lambda m=member: tar.extractfile(m))
     except (tarfile.TarError, EOFError, OSError, gzip.BadGzipFile) as e:
         if isinstance(e, CorruptFileError):
             raise

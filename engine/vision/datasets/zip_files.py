@@ -6,15 +6,12 @@ inflated. ``zipfile`` inflates a member no further than its declared size and ch
 costs no more than the budget.
 """
 
-import os
-import shutil
 import stat
 import types
 import zipfile
 import zlib
 
-from ...utils.download import CHUNK
-from .utils import CorruptFileError, _check_member
+from .utils import CorruptFileError, _check_member, write_member
 
 MAX_UNPACKED = 4 << 30  # 4 GiB: EMNIST's gzip.zip unpacks to 0.56 GB
 
@@ -37,13 +34,7 @@ def extract_zip(from_path, to_path, limit=MAX_UNPACKED):
                 raise CorruptFileError(from_path, f"the archive declares {total:,} bytes unpacked, over the "
                                                   f"{limit:,} bytes allowed")
             for info in infos:
-                target = os.path.join(to_path, *info.filename.replace("\\", "/").split("/"))
-                if info.is_dir():
-                    os.makedirs(target, exist_ok=True)
-                    continue
-                os.makedirs(os.path.dirname(target), exist_ok=True)
-                with archive.open(info) as src, open(target, "wb") as dst:
-                    shutil.copyfileobj(src, dst, CHUNK)
+                write_member(to_path, info.filename, info.is_dir(), lambda i=info: archive.open(i))
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as e:
         raise CorruptFileError(from_path, f"cannot unpack archive ({type(e).__name__}: {e})") from e
     return to_path
