@@ -2,16 +2,15 @@
 that refuses a run on an image folder with unreadable files."""
 
 import io
-import itertools
 import os
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from image_folder_networks import folder_network
 from PIL import Image
 
-from engine.graph import Network
 from engine.graph.templates import load_template
 from engine.training.dataset_summary import summarize_dataset
 from engine.training.recipe import load_data, prepare_training
@@ -21,17 +20,6 @@ from engine.vision.datasets.scan import UnreadableFilesError, check_readable, un
 SHARED_CIFAR = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "cifar10"
 needs_cifar = pytest.mark.skipif(not (SHARED_CIFAR / "cifar-10-batches-py").is_dir(),
                                  reason="the real CIFAR-10 is not at ../shared/data/cifar10 (no shared data folder)")
-
-
-def folder_network(data_dir, **settings):
-    """Input (image folder, 3×8×8) → Flatten → Linear(3) → Output."""
-    net = Network(title="folder")
-    nodes = [net.add_node("Input", {"shape": (3, 8, 8), "dataset": "Image folder"}), net.add_node("Flatten"),
-             net.add_node("Linear", {"out_features": 3}), net.add_node("Output")]
-    for a, b in itertools.pairwise(nodes):
-        net.connect(a.id, b.id)
-    net.set_settings({"data_dir": str(data_dir), "batch_size": 4, "epochs": 1, **settings})
-    return net
 
 
 def write_images(root, counts):
@@ -63,7 +51,7 @@ def bad_folder(tmp_path):
 
 def test_the_unreadable_files_of_an_image_folder_are_listed_with_their_reasons(bad_folder):
     root, expected = bad_folder
-    summary = summarize_dataset(folder_network(root, val_split=0.0))
+    summary = summarize_dataset(folder_network(root, 3, val_split=0.0))
     assert sorted(f.path for f in summary.unreadable) == sorted(expected)
     for f in summary.unreadable:
         assert expected[f.path] in f.reason, f
@@ -75,7 +63,7 @@ def test_the_unreadable_files_of_an_image_folder_are_listed_with_their_reasons(b
 def test_a_run_refuses_to_start_naming_each_unreadable_file_unless_bad_samples_are_skipped(bad_folder):
     root, expected = bad_folder
     with pytest.raises(UnreadableFilesError) as caught:
-        prepare_training(folder_network(root))
+        prepare_training(folder_network(root, 3))
     error = caught.value
     assert error.path == str(root) and sorted(f.path for f in error.files) == sorted(expected)
     message = str(error)
@@ -83,15 +71,15 @@ def test_a_run_refuses_to_start_naming_each_unreadable_file_unless_bad_samples_a
     for path, reason in expected.items():
         line = next(line for line in message.splitlines() if line.strip().startswith(os.path.relpath(path, root)))
         assert reason in line
-    setup = prepare_training(folder_network(root, skip_bad_samples=True))  # the user chose to skip them
+    setup = prepare_training(folder_network(root, 3, skip_bad_samples=True))  # the user chose to skip them
     assert len(setup.data.train) == 13  # 15 less 10% held out for validation
 
 
 def test_readable_folders_and_datasets_in_memory_pass_the_check(tmp_path):
     write_images(tmp_path, {"train": {"a": 2, "b": 2}, "test": {"a": 1, "b": 1}})
-    summary = summarize_dataset(folder_network(tmp_path, val_split=0.0))
+    summary = summarize_dataset(folder_network(tmp_path, 3, val_split=0.0))
     assert summary.unreadable == [] and summary.files == 6
-    data = load_data(folder_network(tmp_path))
+    data = load_data(folder_network(tmp_path, 3))
     check_readable(data.train, data.val, data.test)
     check_readable([1, 2, 3])
 
@@ -101,7 +89,7 @@ def test_huge_or_hostile_files_are_refused_from_their_header_within_the_budgets(
     Image.new("1", (9_000, 9_000)).save(tmp_path / "train" / "a" / "bomb.png")  # 81 megapixels, a small file
     os.mkfifo(tmp_path / "train" / "a" / "pipe.png")  # would block a plain open()
     start = time.perf_counter()
-    bad = {f.path: f.reason for f in summarize_dataset(folder_network(tmp_path, val_split=0.0)).unreadable}
+    bad = {f.path: f.reason for f in summarize_dataset(folder_network(tmp_path, 3, val_split=0.0)).unreadable}
     assert time.perf_counter() - start < 10
     assert "over the 67,108,864 pixels" in bad[str(tmp_path / "train" / "a" / "bomb.png")]
     assert "not a regular file" in bad[str(tmp_path / "train" / "a" / "pipe.png")]
@@ -109,7 +97,7 @@ def test_huge_or_hostile_files_are_refused_from_their_header_within_the_budgets(
 
 def test_a_scan_reports_progress_and_stops_when_asked(bad_folder):
     root, _ = bad_folder
-    data = load_data(folder_network(root))
+    data = load_data(folder_network(root, 3))
     seen = []
     assert len(unreadable_files(data.test, lambda done, total: seen.append((done, total)))) == 1
     assert seen == [(k, 6) for k in range(1, 7)]
@@ -118,7 +106,7 @@ def test_a_scan_reports_progress_and_stops_when_asked(bad_folder):
 
 def test_the_split_follows_the_settings_and_the_recipe(bad_folder):
     root, _ = bad_folder
-    net = folder_network(root, val_split=0.25, seed=3, train_limit=5, skip_bad_samples=True)
+    net = folder_network(root, 3, val_split=0.25, seed=3, train_limit=5, skip_bad_samples=True)
     summary = summarize_dataset(net)
     train, val = summary.part("train"), summary.part("validation")
     data = load_data(net)

@@ -2,17 +2,16 @@
 an image folder's unreadable files, a missing dataset; and the panel's Dataset action and refused run."""
 
 import io
-import itertools
 import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
+from image_folder_networks import folder_network
 from panel_support import make_cifar, wait_idle
 from PIL import Image
 from PySide6.QtCore import Qt
 
-from engine.graph import Network
 from engine.graph.datasets import CIFAR10_CLASSES
 from engine.graph.templates import load_template
 from engine.vision.datasets import CIFAR10
@@ -49,16 +48,6 @@ def lenet(data_dir, **settings):
     network = load_template("lenet_cifar10")
     network.set_settings({"data_dir": str(data_dir), **settings})
     return network
-
-
-def folder_network(data_dir, **settings):
-    net = Network(title="folder")
-    nodes = [net.add_node("Input", {"shape": (3, 8, 8), "dataset": "Image folder"}), net.add_node("Flatten"),
-             net.add_node("Linear", {"out_features": 2}), net.add_node("Output")]
-    for a, b in itertools.pairwise(nodes):
-        net.connect(a.id, b.id)
-    net.set_settings({"data_dir": str(data_dir), "batch_size": 4, "epochs": 1, "val_split": 0.0, **settings})
-    return net
 
 
 @pytest.fixture
@@ -123,7 +112,7 @@ def test_thumbnails_page_through_one_class_reading_only_the_page(open_view, tmp_
 
 def test_an_image_folder_lists_exactly_its_unreadable_files_with_reasons(open_view, bad_folder):
     root, expected = bad_folder
-    view = open_view(folder_network(root))
+    view = open_view(folder_network(root, 2, val_split=0.0))
     lines = [view.unreadable_list.item(k).text().split("\n") for k in range(view.unreadable_list.count())]
     assert sorted(name for name, _ in lines) == sorted(expected)
     for name, reason in lines:
@@ -138,7 +127,7 @@ def test_a_readable_folder_says_so(open_view, bad_folder):
     root, _ = bad_folder
     for path in ("train/cat/cut.jpg", "train/dog/text.png", "test/cat/empty.png"):
         (root / path).unlink()
-    view = open_view(folder_network(root))
+    view = open_view(folder_network(root, 2, val_split=0.0))
     assert view.unreadable_label.text() == f"All 14 image files in {root} can be read."
     assert not view.unreadable_list.isVisible()
 
@@ -161,7 +150,7 @@ def test_a_missing_dataset_is_explained_with_the_download_offer(open_view, qtbot
 
 def test_the_panel_opens_the_view_and_refuses_a_run_on_unreadable_files(make_panel, qtbot, bad_folder, runs_dir):
     root, expected = bad_folder
-    network = folder_network(root)
+    network = folder_network(root, 2, val_split=0.0)
     panel = make_panel(network)
     panel.dataset_action.trigger()
     view = panel.dataset_view
