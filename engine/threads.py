@@ -8,7 +8,9 @@ spinning took a core from the engine's convolution kernels running next (LeNet's
 process that imports it.
 
 Work is handed to the team by ``cpu_map``: two lock operations per worker, about 16 microseconds a
-hand-off with the thread's wake-up (a ThreadPoolExecutor takes 20). A call made while the team is busy,
+hand-off with the thread's wake-up (a ThreadPoolExecutor takes 20) where idle cores poll, and about 70 on a
+virtual machine that halts them. Compiled kernels that cannot pay that run their loops on numba's spinning
+threads instead (``ops.jit.ThreadedKernel``). A call made while the team is busy,
 from another thread or from inside a job, runs its items itself rather than queue behind the team (a
 job waiting on its own pool would deadlock it). The work must release the GIL (compiled kernels, large
 NumPy calls) for the threads to run together.

@@ -6,13 +6,12 @@ import numpy as np
 from .. import dtypes, return_types
 from ..backend import Implementation, choose, is_host
 from ..tensor import make_tensor, wrap_dim
-from ..threads import PARALLEL_MIN_SIZE, get_num_threads
 from . import jit
 from .convert import cast
 from .direct import NO_OPTIONS, new_pair
 from .op import Op, untracked, xp_of
 from .reduce import _axis, _int_to_long, constant, expand_grad, expand_grad_graph, normalize_dims
-from .reduce_extra_kernels import all_extremes, extremes, nan_skipping_sum
+from .reduce_extra_kernels import extremes, nan_skipping_sum
 
 
 class MaskedSum(Implementation):
@@ -128,27 +127,15 @@ class TwoPasses(Implementation):
         return x.min(axis=axis, keepdims=keepdim), x.max(axis=axis, keepdims=keepdim)
 
 
-class ThreadedExtremes(Implementation):
-    """On the CPU, from a size where threads pay: min and max of parts of the lines on each thread."""
+class CompiledExtremes(Implementation):
+    """Both extremes in one compiled pass (float CPU arrays, with numba), on threads where that pays."""
 
-    name = "threaded"
+    name = "numba"
     extremes = staticmethod(extremes)
 
     @staticmethod
     def applies(x, **options):
-        return is_host(x) and x.size >= PARALLEL_MIN_SIZE and get_num_threads() > 1
-
-
-class CompiledExtremes(Implementation):
-    """All elements' extremes in one compiled pass (float CPU arrays, with numba), below the threads' size."""
-
-    name = "numba"
-
-    @staticmethod
-    def applies(x, dims=None, **options):
-        return dims is None and 0 < x.size < PARALLEL_MIN_SIZE and jit.takes_floats(x)
-
-    extremes = staticmethod(all_extremes)
+        return x.size > 0 and jit.takes_floats(x)
 
 
 class AminMax(Op):
@@ -159,7 +146,7 @@ class AminMax(Op):
     _name = "AminmaxBackward0"
     num_outputs = 2
     saves = 1
-    implementations = (CompiledExtremes, ThreadedExtremes, TwoPasses)  # the first two apply to no size alike
+    implementations = (CompiledExtremes, TwoPasses)
 
     def forward(self, x, dims=None, keepdim=False):
         axis = _axis(dims, x.ndim)
@@ -201,7 +188,7 @@ def aminmax(input, *, dim=None, keepdim=False):
         if shape and not shape[dims[0]]:
             raise IndexError(f"aminmax: Expected reduction dim {dims[0]} to have non-zero size.")
     if untracked(input):  # AminMax's forward without its node
-        impl = choose(AminMax.implementations, (data,), {"dims": dims})
+        impl = choose(AminMax.implementations, (data,), NO_OPTIONS)  # (none of them reads the options)
         lo, hi = impl.extremes(data, dims and _axis(dims, data.ndim), keepdim)
         return new_pair(return_types.aminmax, (make_tensor(lo), make_tensor(hi)))
     return return_types.aminmax(*AminMax.apply(input, dims=dims, keepdim=keepdim))

@@ -482,6 +482,38 @@ def _runs(x, axis, in_order):
     return xp.moveaxis(moved[order[starts]], 0, axis), inverse, counts
 
 
+class _SortedUnique(Implementation):
+    """The runs of the sorted elements or slices (``_runs``): NumPy or CuPy."""
+
+    runs = staticmethod(_runs)
+
+
+class _CountedUnique(Implementation):
+    """All the host integers (or bools) at once, their values spanning no more than twice their count (as a
+    class's labels or a small image's pixels do): counted (``bincount``) rather than sorted, in a few linear
+    passes. Wider spans are sorted."""
+
+    name = "counted"
+
+    @staticmethod
+    def applies(x, axis=None, in_order=False):
+        return axis is None and not in_order and x.size > 0 and x.dtype.kind in "biu" and is_host(x)
+
+    @staticmethod
+    def runs(x, axis, in_order):
+        flat = x.reshape(-1).view(np.uint8) if x.dtype.kind == "b" else x.reshape(-1)
+        lo, hi = int(flat.min()), int(flat.max())
+        span = 2 * x.size + 64
+        if hi - lo >= span:
+            return _runs(x, axis, in_order)
+        base = 0 if lo >= 0 and hi < span else lo  # counted from 0 where that costs no wider a tally
+        offsets = flat.astype(np.intp, copy=False) if base == 0 else np.subtract(flat, base, dtype=np.intp)
+        tally = np.bincount(offsets)
+        present = tally.nonzero()[0]
+        rank = np.cumsum(tally > 0) - 1
+        return (present + base).astype(x.dtype), rank[offsets].reshape(x.shape), tally[present]
+
+
 class _Unique(Op):
     """unique and unique_consecutive: in the graph only so that the values require grad, as in PyTorch,
     whose backward refuses too."""
@@ -489,9 +521,10 @@ class _Unique(Op):
     __slots__ = ()
     num_outputs = 3
     saves_tensors = False
+    implementations = (_CountedUnique, _SortedUnique)
 
     def forward(self, x, axis=None, in_order=False):
-        return _runs(x, axis, in_order)
+        return self._impl.runs(x, axis, in_order)
 
     def backward(self, *grads):
         raise NotImplementedError(f"the derivative for '{self.derivative}' is not implemented.")

@@ -70,3 +70,30 @@ def test_searchsorted_empty(seq_shape, values_shape):
     theirs = torch.searchsorted(torch.tensor(seq), torch.tensor(values))
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
     assert ours.shape == theirs.shape
+
+
+@pytest.mark.parametrize("size", [7, 1000, 2 * PARALLEL_MIN_SIZE + 1], ids=["tiny", "small", "threaded"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_aminmax_special_values(size, dtype):
+    """The extremes come from the floats' bits read as integers: every sign mix, infinities, both zeros,
+    subnormals and NaNs of either sign (in a line of their own each), on and off the threads."""
+    rng = np.random.default_rng(2)
+    rows = {
+        "mixed": rng.standard_normal(size),
+        "negative": -np.abs(rng.standard_normal(size)) - 1e-30,
+        "positive": np.abs(rng.standard_normal(size)),
+        "zeros": np.where(rng.random(size) < 0.5, 0.0, -0.0),
+        "infinities": np.where(rng.random(size) < 0.5, np.inf, -rng.random(size)),
+        "subnormal": rng.standard_normal(size) * np.finfo(dtype).smallest_subnormal * 4,
+        "nan": np.where(np.arange(size) == size // 2, np.nan, rng.standard_normal(size)),
+        "minus nan": np.where(np.arange(size) == size - 1, -np.nan, -np.abs(rng.standard_normal(size))),
+    }
+    for name, row in rows.items():
+        x = row.astype(dtype)
+        for dim, keepdim in ((None, False), (None, True), (0, False)):
+            kwargs = {} if dim is None else {"dim": dim}
+            ours = engine.aminmax(engine.tensor(x), keepdim=keepdim, **kwargs)
+            theirs = torch.aminmax(torch.tensor(x), keepdim=keepdim, **kwargs)
+            for a, b in zip(ours, theirs, strict=True):
+                assert a.shape == tuple(b.shape), name
+                np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=name)

@@ -1,7 +1,9 @@
 """Sorting and selection beyond the op table (``op_table/sorting.py`` compares the values with PyTorch):
-the named results and unique's place in the graph."""
+the named results, unique's place in the graph, and the integers that unique counts rather than sorts."""
 
+import numpy as np
 import pytest
+import torch
 
 import engine
 
@@ -40,3 +42,18 @@ def test_unique_counts_and_inverse_need_no_grad():
 def test_isin_needs_a_tensor():
     with pytest.raises(TypeError, match="isin"):
         engine.isin(1, 2)
+
+
+@pytest.mark.parametrize("values", [
+    np.array([[5, -3, 5], [7, -3, 0]], np.int64),  # negatives: counted from the least
+    np.array([-128, 127, 0, 127, -128], np.int8),  # the whole range of a narrow type
+    np.array([0, 10**12, 3, 3], np.int64),  # a span far wider than the count: sorted instead
+    np.array([True, False, True]),
+    np.random.default_rng(0).integers(200, 260, 5000).astype(np.uint8),
+], ids=["negative", "int8 range", "wide span", "bool", "uint8"])
+def test_unique_of_integers_counted(values):
+    ours = engine.unique(engine.tensor(values), return_inverse=True, return_counts=True)
+    theirs = torch.unique(torch.tensor(values), return_inverse=True, return_counts=True)
+    for a, b in zip(ours, theirs, strict=True):
+        assert a.dtype == engine.tensor(b.numpy()).dtype
+        np.testing.assert_array_equal(a.numpy(), b.numpy())

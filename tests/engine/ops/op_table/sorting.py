@@ -421,6 +421,7 @@ SORTING += [
         _unique_samples(UNIQUE_CALLS),
         dtypes=FLOATS_AND_INT,
         supports_grad=False,
+        implementations=("counted", "generic"),
         error_inputs=lambda: [
             ErrorInput(S("dim out of range", (2, 3), kwargs={"dim": 2}), IndexError, "Dimension out of range"),
             *_UNIQUE_DIM_ERRORS,
