@@ -28,6 +28,10 @@ LAYERS["LayerNorm ConvNeXt channels-last"] = (lambda m: m.nn.LayerNorm(64), (128
 LAYERS["GroupNorm"] = (lambda m: m.nn.GroupNorm(8, 64), (128, 64, 16, 16))
 LAYERS["Conv2d depthwise 3x3"] = (lambda m: m.nn.Conv2d(32, 32, 3, padding=1, groups=32), (128, 32, 32, 32))
 LAYERS["Conv2d depthwise 7x7"] = (lambda m: m.nn.Conv2d(96, 96, 7, padding=3, groups=96), (64, 96, 8, 8))
+# The ConvNeXt template's first and last stages
+LAYERS["Conv2d depthwise 7x7 stage 1"] = (lambda m: m.nn.Conv2d(48, 48, 7, padding=3, groups=48), (64, 48, 16, 16))
+LAYERS["Conv2d depthwise 7x7 stage 3"] = (lambda m: m.nn.Conv2d(192, 192, 7, padding=3, groups=192),
+                                          (64, 192, 4, 4))
 LAYERS["ConvTranspose2d x2"] = (lambda m: m.nn.ConvTranspose2d(32, 16, 4, stride=2, padding=1), (64, 32, 16, 16))
 
 

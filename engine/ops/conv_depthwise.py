@@ -17,7 +17,10 @@ import functools
 import numpy as np
 
 from ..threads import PRODUCT_MIN_MACS, cpu_map, cpu_shares
-from . import jit
+from . import conv_depthwise_lanes, jit
+
+LANES_MAX_WIDTH = 8  # output planes up to this wide take ``conv_depthwise_lanes`` (one filter per channel, unit
+# column stride)
 
 
 class Phases:
@@ -26,9 +29,10 @@ class Phases:
     plane, the phase width and the size of a plane's buffer (its phases, then a row of slack for the wrapped
     reads of the last row)."""
 
-    __slots__ = ("args", "compiled", "correlation", "out_hw", "shape")
+    __slots__ = ("args", "compiled", "correlation", "geometry", "out_hw", "shape")
 
     def __init__(self, shape, kernel, stride, pads, dilation, out_hw):
+        self.geometry = stride, pads, dilation
         (sh, sw), (pt, pb, pl, pr) = stride, pads
         self.correlation = _correlation(shape, kernel, stride, pads, dilation, out_hw)
         self.compiled = (kernel[1], sw, dilation[1])  # the constants ``_kernels`` compiles for
@@ -173,6 +177,8 @@ def forward(x, w, b, phases):
     n, c = x.shape[:2]
     k, _, kh, kw = w.shape
     oh, ow = phases.out_hw
+    if k == c and ow <= LANES_MAX_WIDTH and phases.geometry[0][1] == 1:
+        return conv_depthwise_lanes.forward(x, w, b, *phases.geometry, phases.out_hw)
     x = np.ascontiguousarray(x)
     weight = np.ascontiguousarray(w.reshape(k, kh, kw))
     bias = np.zeros(k, x.dtype) if b is None else np.ascontiguousarray(b)

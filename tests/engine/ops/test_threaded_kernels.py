@@ -7,6 +7,7 @@ import threading
 
 import numpy as np
 import pytest
+import torch
 
 import engine
 from engine.ops import jit
@@ -75,3 +76,21 @@ def test_forked_child_runs_the_serial_twin():
     assert child.exitcode == 0
     assert threads == 1
     assert total == pytest.approx(parent, rel=1e-6)
+
+
+def test_threaded_depthwise_lanes_match_pytorch():
+    """conv_depthwise_lanes on two threads (narrow planes, one filter per channel), forward and input
+    gradient (a forward pass of the flipped kernel over the output gradient), against PyTorch."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((4, 64, 8, 8)).astype(np.float32)
+    w = rng.standard_normal((64, 1, 7, 7)).astype(np.float32) * 0.1
+    b = rng.standard_normal(64).astype(np.float32)
+    assert jit.kernel_threads(x.size * 49) == min(2, jit.numba().config.NUMBA_NUM_THREADS)
+    ours_x = engine.tensor(x, requires_grad=True)
+    ours = engine.nn.functional.conv2d(ours_x, engine.tensor(w), engine.tensor(b), padding=3, groups=64)
+    ours.sum().backward()
+    theirs_x = torch.tensor(x, requires_grad=True)
+    theirs = torch.nn.functional.conv2d(theirs_x, torch.tensor(w), torch.tensor(b), padding=3, groups=64)
+    theirs.sum().backward()
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(ours_x.grad.numpy(), theirs_x.grad.numpy(), rtol=1e-5, atol=1e-5)

@@ -96,6 +96,9 @@ _DEPTHWISE_CASES = [
     ("padding-beyond-kernel", (1, 2, 5, 5), (2, 1, 3, 3), 2, {"padding": 4, "groups": 2}),
     ("no-padding", (2, 3, 6, 7), (3, 1, 3, 3), 3, {"groups": 3}),
     ("unbatched", (3, 6, 6), (6, 1, 3, 3), 6, {"padding": 1, "groups": 3}),
+    # planes wider than conv_depthwise.LANES_MAX_WIDTH, for the plane kernel (the cases above run along channels)
+    ("3x3-wide", (2, 3, 5, 19), (3, 1, 3, 3), 3, {"padding": 1, "groups": 3}),
+    ("7x7-stride2-wide", (1, 2, 9, 40), (2, 1, 7, 7), None, {"padding": 3, "stride": 2, "groups": 2}),
 ]
 
 # ----------------------------------------------------------------------------------------------
