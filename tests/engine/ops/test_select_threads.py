@@ -11,12 +11,7 @@ from engine.threads import PARALLEL_MIN_SIZE
 _SHAPE = (2 * PARALLEL_MIN_SIZE // 250 + 3, 250)
 
 
-@pytest.fixture(autouse=True)
-def _two_threads():
-    before = engine.get_num_threads()
-    engine.set_num_threads(2)
-    yield
-    engine.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("two_threads")
 
 
 def _input(dtype=np.float32, nans=False):

@@ -13,15 +13,8 @@ import engine
 from engine.ops import jit
 from engine.threads import PARALLEL_MIN_SIZE
 
-pytestmark = pytest.mark.skipif(jit.numba() is None, reason="numba is not installed")
-
-
-@pytest.fixture(autouse=True)
-def _two_threads():
-    before = engine.get_num_threads()
-    engine.set_num_threads(2)
-    yield
-    engine.set_num_threads(before)
+pytestmark = [pytest.mark.skipif(jit.numba() is None, reason="numba is not installed"),
+              pytest.mark.usefixtures("two_threads")]
 
 
 def _large(seed=0):
