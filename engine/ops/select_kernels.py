@@ -87,14 +87,10 @@ def _kernel():
                 values[a, b], indices[a, b] = x[a, j, b], j  # the line's own value (of -0.0 and 0.0)
 
     @njit(nogil=True, cache=True)
-    def less(v, w):
-        """``v < w`` with NaN the largest value."""
-        return v < w or (w != w and v == v)
-
-    @njit(nogil=True, cache=True)
     def kth(x, k, nan_wins, values, indices):
         """The ``k``-th smallest (from 0) of each line ``x[a, :, b]`` and its index into ``values`` and
-        ``indices`` (``(outer, inner)``); with ``nan_wins``, a line's first NaN instead where it has one."""
+        ``indices`` (``(outer, inner)``); with ``nan_wins``, a line's first NaN instead where it has one. NaN
+        counts as the largest value (the comparisons written out, as in ``topk``)."""
         n = x.shape[1]
         line = np.empty(n, dtype=x.dtype)
         at = np.empty(n, dtype=np.int64)
@@ -116,9 +112,9 @@ def _kernel():
                     pivot = line[(lo + hi) >> 1]
                     i, j = lo, hi
                     while i <= j:
-                        while less(line[i], pivot):
+                        while line[i] < pivot or (pivot != pivot and line[i] == line[i]):
                             i += 1
-                        while less(pivot, line[j]):
+                        while pivot < line[j] or (line[j] != line[j] and pivot == pivot):
                             j -= 1
                         if i <= j:
                             line[i], line[j] = line[j], line[i]
