@@ -72,7 +72,7 @@ def forward(x, w, b, stride, pads, dilation, out_hw):
     out = np.empty((n, c, *out_hw), dtype=x.dtype)
     taps = np.ascontiguousarray(w.reshape(c, kh, kw).transpose(1, 2, 0)).reshape(kh, kw * c)
     bias = np.zeros(c, x.dtype) if b is None else np.ascontiguousarray(b)
-    threads = jit.kernel_threads(out.size * kh * kw)
+    threads = jit.kernel_threads(out.size * kh * kw) if n > 1 else 1  # (the images are what is split)
     _kernel(kw, dilation[1])(threads, np.ascontiguousarray(x), taps, bias, out, min(threads, n), pads[0], pads[2],
                              stride[0], dilation[0])
     return out

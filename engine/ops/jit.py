@@ -7,15 +7,16 @@ Importing numba costs about a third of a second, so processes that never convolv
 
 ``ThreadedKernel`` runs a kernel's ``prange`` loops on numba's own threads. Those wait for work by spinning
 in compiled code, so a hand-off takes microseconds, where ``threads.cpu_map`` wakes a sleeping Python thread
-that must then take the GIL (tens of microseconds on a virtual machine that halts idle cores). numba is set
-to a thread-safe layer (TBB or OpenMP, never its workqueue, which aborts when two threads launch kernels at
-once); GNU OpenMP cannot run in a child forked after its threads started, so such a child runs the serial
-twin.
+that must then take the GIL (tens of microseconds on a virtual machine that halts idle cores). They are used
+only where numba's pool starts on a thread-safe layer (TBB or OpenMP; its workqueue aborts when two threads
+launch at once), and never in a child forked after the pool started, whoever started it (GNU OpenMP ends
+such a child on its first launch): such calls run the serial twin.
 """
 
 import functools
 import importlib
 import os
+import sys
 import types
 
 import numpy as np
@@ -44,8 +45,6 @@ def numba():
         import numba
     except ImportError:
         return None
-    if numba.config.THREADING_LAYER == "default":  # (an explicit NUMBA_THREADING_LAYER is the user's choice)
-        numba.config.THREADING_LAYER = "threadsafe"
     return numba
 
 
@@ -71,33 +70,36 @@ class ThreadedKernel:
         return self.threaded(*args)
 
 
-_threads_pid = None  # the process that first chose numba's threads: only it may run them
+_forked_child = False  # forked after numba's pool started: its threads must not run here
+
+
+def _after_fork_in_child():
+    global _forked_child
+    parallel = sys.modules.get("numba.np.ufunc.parallel")
+    if parallel is not None and getattr(parallel, "_is_initialized", True):
+        _forked_child = True
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)  # (at import: other code may start the pool first)
 
 
 def kernel_threads(work, min_work=PARALLEL_MIN_SIZE):
     """How many threads a ``ThreadedKernel`` is to run on for ``work`` elements: the engine's threads (at
-    most numba's) from ``min_work`` on, where a thread-safe layer loads and this process may run it; else 1."""
-    global _threads_pid
-    if work < min_work:
+    most numba's pool) from ``min_work`` on, where the pool runs on a thread-safe layer in this process;
+    else 1."""
+    if work < min_work or _forked_child or get_num_threads() < 2:
         return 1
-    threads = min(get_num_threads(), numba().config.NUMBA_NUM_THREADS)
-    if threads < 2 or not _threadsafe_layer():
-        return 1
-    if _threads_pid is None:
-        _threads_pid = os.getpid()
-    return threads if _threads_pid == os.getpid() else 1
-
-
-_SAFE_POOLS = {"threadsafe": ("tbbpool", "omppool"), "safe": ("tbbpool",), "tbb": ("tbbpool",), "omp": ("omppool",)}
+    pool = _thread_safe_pool()
+    return 1 if pool is None else min(get_num_threads(), pool.NUM_THREADS)
 
 
 @functools.cache
-def _threadsafe_layer():
-    """Whether numba is set to a thread-safe threading layer and one that the setting allows loads here."""
-    for pool in _SAFE_POOLS.get(numba().config.THREADING_LAYER, ()):
-        try:
-            importlib.import_module(f"numba.np.ufunc.{pool}")
-        except ImportError:
-            continue
-        return True
-    return False
+def _thread_safe_pool():
+    """numba's thread pool module, its threads started, where they run on TBB or OpenMP; else None."""
+    try:
+        parallel = importlib.import_module("numba.np.ufunc.parallel")
+        parallel._launch_threads()
+        layer = numba().threading_layer()
+    except (ImportError, AttributeError, ValueError, RuntimeError):  # no layer loads, or another numba
+        return None
+    return parallel if layer in ("tbb", "omp") else None
