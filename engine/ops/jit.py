@@ -87,10 +87,11 @@ def kernel_threads(work, min_work=PARALLEL_MIN_SIZE):
     """How many threads a ``ThreadedKernel`` is to run on for ``work`` elements: the engine's threads (at
     most numba's pool) from ``min_work`` on, where the pool runs on a thread-safe layer in this process;
     else 1."""
-    if work < min_work or _forked_child or get_num_threads() < 2:
+    threads = get_num_threads()
+    if work < min_work or _forked_child or threads < 2:
         return 1
     pool = _thread_safe_pool()
-    return 1 if pool is None else min(get_num_threads(), pool.NUM_THREADS)
+    return 1 if pool is None else min(threads, pool.NUM_THREADS)
 
 
 @functools.cache

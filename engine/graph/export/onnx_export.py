@@ -124,7 +124,7 @@ def _adaptive_avg_pool(g, node, info, xs, out):
     """GlobalAveragePool for 1×1, AveragePool when the windows tile the input evenly; otherwise the windows
     overlap or differ in size, and the pooling is written as the linear map it is: A_h @ x @ A_w^T."""
     (_, h, w), (oh, ow) = info.in_shapes[0], node.params["output_size"]
-    if (oh, ow) == (1, 1) or (h % oh == 0 and w % ow == 0):
+    if h % oh == 0 and w % ow == 0:  # (1×1 among them)
         return _tiling_pool(g, "AveragePool", info, node, xs, out)
     rows = g.op("MatMul", [xs[0], g.const(f"{node.name}/width_t", _adaptive_matrix(w, ow).T)], f"{node.name}/rows")
     return g.op("MatMul", [g.const(f"{node.name}/height", _adaptive_matrix(h, oh)), rows], out)
@@ -178,7 +178,7 @@ def _adaptive_max_pool(g, node, info, xs, out):
     each window column, is a Slice reduced by ReduceMax (the maximum over a rectangle is the maximum of
     its rows' maxima), concatenated."""
     (_, h, w), (oh, ow) = info.in_shapes[0], node.params["output_size"]
-    if (oh, ow) == (1, 1) or (h % oh == 0 and w % ow == 0):
+    if h % oh == 0 and w % ow == 0:  # (1×1 among them)
         return _tiling_pool(g, "MaxPool", info, node, xs, out)
     value = xs[0]
     for axis, size, count in ((2, h, oh), (3, w, ow)):
