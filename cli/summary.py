@@ -17,7 +17,7 @@ def _shape(info):
         return "error"
     if info.shape is None:
         return "?"
-    return dims(info.shape)
+    return ", ".join(dims(shape) for shape in info.outputs)
 
 
 def layer_rows(network, inference):

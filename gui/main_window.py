@@ -265,7 +265,7 @@ class MainWindow(QMainWindow):
     def _connect(self):
         self.scene.inferenceUpdated.connect(self._on_inference)
         self.scene.selectionChanged.connect(self._on_selection)
-        self.scene.connectionRequested.connect(lambda s, d, p, old: self.controller.connect(s, d, p, old))
+        self.scene.connectionRequested.connect(lambda s, d, p, o, old: self.controller.connect(s, d, p, old, o))
         self.scene.disconnectRequested.connect(self.controller.disconnect)
         self.scene.connectionDroppedOnEmpty.connect(lambda anchor, pos: self.view.open_search(pos, anchor))
         self.scene.nodesMoved.connect(self.controller.move_nodes)

@@ -30,15 +30,18 @@ def make_module(call, namespace=nn):
 
 
 def execution_plan(network, inference):
-    """``[(node, input slots, slots to free after it)]`` for the nodes the Output needs, in order."""
+    """``[(node, inputs, slots to free after it)]`` for the nodes the Output needs, in order. An input is
+    ``(slot, output)``: the value of an earlier step, and which of its outputs (None for a node with one
+    output, whose value is the tensor itself; a node with several holds a tuple)."""
     order = [i for i in network.topological_order() if i in inference.used]
     slot = {node_id: k for k, node_id in enumerate(order)}
-    incoming = network.sources()
+    incoming = network.feeds()
     last_use = {}
     steps = []
     for k, node_id in enumerate(order):
-        sources = [slot[s] for s in incoming[node_id]]
-        for s in sources:
+        sources = [(slot[e.src], e.out_port if network.nodes[e.src].layer_type.multi_output else None)
+                   for e in incoming[node_id]]
+        for s, _output in sources:
             last_use[s] = k
         steps.append([network.nodes[node_id], sources, []])
     for source, k in last_use.items():
@@ -72,10 +75,11 @@ class GraphModule(nn.Module):
         values = [None] * len(self._runners)
         result = x
         for k, (run, sources, free) in enumerate(self._runners):
+            inputs = [values[s] if output is None else values[s][output] for s, output in sources]
             if run is None:
-                result = x if not sources else values[sources[0]]
+                result = inputs[0] if inputs else x
             else:
-                result = run([values[s] for s in sources])
+                result = run(inputs)
             values[k] = result
             for s in free:
                 values[s] = None

@@ -4,13 +4,18 @@ A ``LayerType`` gives its parameters (``ParamSpec``), how many inputs it takes, 
 shape, parameter count and multiply-accumulate count from its input shapes, and how it becomes engine
 code: either an ``engine.nn`` module (``module``: class name and constructor arguments, which also serve
 the PyTorch and engine code exporters; ``apply`` when the node calls it other than as ``module(x)``) or a
-function of its inputs (``combine``, for merges and reshapes). The GUI builds its palette and inspector
+function of its inputs (``combine``, for merges and reshapes). A layer type with several outputs (Split,
+Chunk) says how many its parameters give (``outputs``); its ``infer`` returns one shape per output, its
+``combine`` a tuple of tensors and its ``code`` an expression that gives that tuple, and connections name
+the output they take (``Edge.out_port``). The GUI builds its palette and inspector
 from this catalogue, so a layer type added here appears there.
 
 Shapes never include the batch dimension.
 """
 
 from dataclasses import dataclass, field
+
+MAX_OUTPUTS = 16  # the most outputs a layer may have (ports on one node)
 
 CATEGORIES = ("Input/Output", "Convolution", "Pooling", "Linear", "Attention", "Normalisation", "Activation",
               "Regularisation", "Merge", "Reshape")
@@ -39,7 +44,7 @@ class LayerType:
     category: str
     description: str
     params: dict  # name -> ParamSpec, in display order
-    infer: object  # (params, in_shapes, context) -> out_shape; raises ShapeError
+    infer: object  # (params, in_shapes, context) -> out_shape (one per output with ``outputs``); raises ShapeError
     inputs: tuple = (1, 1)  # (min, max); max None means any number
     prefix: str = ""  # default node name prefix: conv -> conv1, conv2...
     module: object = None  # (params, in_shapes) -> ModuleCall, or None for nodes without a module
@@ -47,6 +52,7 @@ class LayerType:
     apply_code: object = None  # the same as source: (module expression, input name) -> Python expression
     combine: object = None  # merges and reshapes: (xs, params) -> engine tensor
     code: object = None  # merges and reshapes: (input variable names, params) -> Python expression using ``torch``
+    outputs: object = None  # several outputs: (params) -> how many (at most MAX_OUTPUTS); None: one
     count_params: object = _no_params  # (params, in_shapes, out_shape) -> int
     count_macs: object = _no_params  # (params, in_shapes, out_shape) -> int
     summary: object = None  # (params) -> short text for the node face
@@ -63,6 +69,16 @@ class LayerType:
     @property
     def has_output(self):
         return self.name != "Output"
+
+    @property
+    def multi_output(self):
+        return self.outputs is not None
+
+    def output_count(self, params):
+        """How many outputs a node of this type with ``params`` has (0 for the Output)."""
+        if not self.has_output:
+            return 0
+        return self.outputs(params) if self.multi_output else 1
 
     def accepts_more_inputs(self, current):
         return self.max_inputs is None or current < self.max_inputs

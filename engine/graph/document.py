@@ -51,6 +51,12 @@ class Edge:
     src: str  # node id whose output is used
     dst: str  # node id that receives it
     port: int = 0  # input slot of dst; merges order their inputs by port
+    out_port: int = 0  # which output of src (Split and Chunk have several)
+
+    def describe(self, network):
+        """``conv1 → relu1`` (``split1:1 → conv2`` from a second output), for messages."""
+        source = network.nodes[self.src].name + (f":{self.out_port}" if self.out_port else "")
+        return f"{source} → {network.nodes[self.dst].name}"
 
 
 @dataclass
@@ -114,7 +120,8 @@ def _name_taken(name, owner):
 
 
 class _Inputs:
-    """What the connection checks need to know of a node's inputs: their sources, their ports, how many."""
+    """What the connection checks need to know of a node's inputs: their sources (node id, output), their
+    ports, how many."""
 
     def __init__(self, edges=()):
         self.sources, self.ports, self.free = set(), set(), 0
@@ -122,7 +129,7 @@ class _Inputs:
             self.add(e)
 
     def add(self, edge):
-        self.sources.add(edge.src)
+        self.sources.add((edge.src, edge.out_port))
         self.ports.add(edge.port)
 
     def lowest_free(self):
@@ -132,18 +139,31 @@ class _Inputs:
         return self.free
 
 
-def _connection_problem(a, b, inputs, port, makes_cycle):
-    """Why ``a → b`` cannot be connected given ``b``'s current ``inputs`` (``makes_cycle()`` is asked in its
-    turn, as it is the costly question), or None."""
+def _output_problem(node, out_port):
+    """Why ``node`` has no output ``out_port``, or None."""
+    count = node.layer_type.output_count(node.params)
+    if isinstance(out_port, bool) or not isinstance(out_port, int) or not 0 <= out_port < count:
+        outputs = "one output (0)" if count == 1 else f"{count} outputs, numbered 0 to {count - 1}"
+        return f"{node.label()} has no output {out_port!r:.40}: it has {outputs}"
+    return None
+
+
+def _connection_problem(a, b, inputs, port, makes_cycle, out_port=0):
+    """Why output ``out_port`` of ``a`` cannot feed ``b`` given ``b``'s current ``inputs`` (``makes_cycle()`` is
+    asked in its turn, as it is the costly question), or None."""
     if a.id == b.id:
         return "a node cannot feed itself"
     if not a.layer_type.has_output:
         return f"{a.label()} has no output to connect from"
+    problem = _output_problem(a, out_port)
+    if problem:
+        return problem
     most = b.layer_type.max_inputs
     if most == 0:
         return f"{b.label()} takes no inputs"
-    if a.id in inputs.sources:
-        return f"{a.label()} already feeds {b.label()}"
+    if (a.id, out_port) in inputs.sources:
+        which = f"output {out_port} of " if a.layer_type.multi_output else ""
+        return f"{which}{a.label()} already feeds {b.label()}"
     if makes_cycle():
         return f"connecting {a.label()} to {b.label()} would make a cycle"
     if not b.layer_type.accepts_more_inputs(len(inputs.ports)):
@@ -271,9 +291,13 @@ class Network:
 
     def sources(self):
         """``{node id: [ids of its inputs in port order]}`` for every node at once (linear time)."""
+        return {node_id: [e.src for e in edges] for node_id, edges in self.feeds().items()}
+
+    def feeds(self):
+        """``{node id: [its input Edges in port order]}`` for every node at once (linear time)."""
         incoming = {node_id: [] for node_id in self.nodes}
         for e in sorted(self.edges, key=lambda e: e.port):
-            incoming[e.dst].append(e.src)
+            incoming[e.dst].append(e)
         return incoming
 
     def topological_order(self):
@@ -389,13 +413,13 @@ class Network:
                 break
             current = inputs.setdefault(edge.dst, _Inputs())
             a, b = every[edge.src], every[edge.dst]
-            problem = _connection_problem(a, b, current, edge.port, lambda: False)
+            problem = _connection_problem(a, b, current, edge.port, lambda: False, edge.out_port)
             if problem:
                 failed = (index, problem)
-                if _connection_problem(a, b, current, edge.port, lambda: True) != problem:
+                if _connection_problem(a, b, current, edge.port, lambda: True, edge.out_port) != problem:
                     new_edges.append(edge)  # a cycle would be its first problem: ask below
                 break
-            edge = Edge(edge.src, edge.dst, current.lowest_free() if edge.port is None else edge.port)
+            edge = Edge(edge.src, edge.dst, current.lowest_free() if edge.port is None else edge.port, edge.out_port)
             current.add(edge)
             new_edges.append(edge)
         closing = _first_closing(list(every), self.edges, new_edges)
@@ -448,27 +472,28 @@ class Network:
                 items.insert(index, items.pop())
                 self.nodes = dict(items)
             for k, e in places:
-                self.connect(e.src, e.dst, e.port)
+                self.connect(e.src, e.dst, e.port, e.out_port)
                 if k is not None and k < len(self.edges) - 1:
                     self.edges.insert(k, self.edges.pop())
         return self.nodes[node.id]
 
-    def can_connect(self, src, dst, port=None):
-        """Why ``src → dst`` cannot be connected, or None when it can."""
+    def can_connect(self, src, dst, port=None, out_port=0):
+        """Why output ``out_port`` of ``src`` cannot feed ``dst``, or None when it can."""
         if src not in self.nodes or dst not in self.nodes:
             return "both ends must be nodes of this network"
         inputs = _Inputs(e for e in self.edges if e.dst == dst)
-        return _connection_problem(self.nodes[src], self.nodes[dst], inputs, port, lambda: self._reaches(dst, src))
+        return _connection_problem(self.nodes[src], self.nodes[dst], inputs, port, lambda: self._reaches(dst, src),
+                                   out_port)
 
-    def connect(self, src, dst, port=None):
-        """Feed ``src``'s output into input ``port`` of ``dst`` (default: its lowest free input); returns the
-        Edge or raises ``ConnectionRefused`` with ``can_connect``'s reason."""
-        reason = self.can_connect(src, dst, port)
+    def connect(self, src, dst, port=None, out_port=0):
+        """Feed output ``out_port`` of ``src`` into input ``port`` of ``dst`` (default: its lowest free input);
+        returns the Edge or raises ``ConnectionRefused`` with ``can_connect``'s reason."""
+        reason = self.can_connect(src, dst, port, out_port)
         if reason:
             raise ConnectionRefused(reason)
         if port is None:  # the lowest free input, so a merge's replaced input keeps its place
             port = _Inputs(e for e in self.edges if e.dst == dst).lowest_free()
-        edge = Edge(src, dst, port)
+        edge = Edge(src, dst, port, out_port)
         self.edges.append(edge)
         self._emit("edge_added", edge)
         self._changed()
@@ -481,7 +506,8 @@ class Network:
 
     def disconnect(self, edge):
         if edge not in self.edges:
-            raise NetworkError(f"no connection from {edge.src!r} to {edge.dst!r} (input {edge.port})")
+            output = f" (output {edge.out_port})" if edge.out_port else ""
+            raise NetworkError(f"no connection from {edge.src!r}{output} to {edge.dst!r} (input {edge.port})")
         self._remove_edge(edge)
 
     def set_params(self, node_id, changes):
@@ -492,6 +518,12 @@ class Network:
             values = validate_params(node.layer_type.params, merged)
         except ValueError as e:
             raise NetworkError(f"{node.label()}: {e}") from None
+        lost = [e for e in self.output_edges(node_id)
+                if e.out_port >= node.layer_type.output_count(values)]
+        if lost:
+            count = node.layer_type.output_count(values)
+            raise NetworkError(f"{node.label()}: the new parameters give it {count} output{'s' if count != 1 else ''}"
+                               f", but {lost[0].describe(self)} uses output {lost[0].out_port}; disconnect it first")
         old = {k: node.params[k] for k in changes}
         node.params = values
         self._emit("node_changed", node)

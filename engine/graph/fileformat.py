@@ -8,8 +8,11 @@ Version 2 (current)::
      "training": {...}}
 
 ``port`` is the input of the receiving node (merges order their inputs by it); when left out, connections
-fill a node's inputs in file order. Missing ``title``, ``description``, ``params``, ``position`` and
-``training`` (or settings within it) take their defaults.
+fill a node's inputs in file order. ``output`` is the output of the sending node that a connection takes
+(Split and Chunk have several, numbered from 0); it is written only when it is not 0, so files of networks
+without such layers read as before, and a LayerLab that knows no layer with several outputs refuses such a
+file for its unknown layer type instead of reading ``output`` wrongly. Missing ``title``, ``description``,
+``params``, ``position`` and ``training`` (or settings within it) take their defaults.
 
 Version 1 kept each node's inputs in the node (``"inputs": [ids]``), its position as ``"x"``/``"y"`` and
 the settings under ``"settings"``; it is upgraded on load. Any problem raises ``NetworkFileError`` naming
@@ -50,7 +53,7 @@ INT_LIMIT = 2 ** 63
 TOP_KEYS = ("format", "version", "title", "description", "nodes", "edges", "training")
 FRAGMENT_KEYS = ("nodes", "edges")
 NODE_KEYS = ("id", "type", "name", "params", "position")
-EDGE_KEYS = ("from", "to", "port")
+EDGE_KEYS = ("from", "output", "to", "port")
 
 
 class NetworkFileError(FileError, NetworkError):
@@ -69,7 +72,8 @@ def node_to_json(node):
 
 
 def edge_to_json(edge):
-    return {"from": edge.src, "to": edge.dst, "port": edge.port}
+    source = {"from": edge.src, "output": edge.out_port} if edge.out_port else {"from": edge.src}
+    return {**source, "to": edge.dst, "port": edge.port}
 
 
 def network_to_json(network):
@@ -174,12 +178,13 @@ def edges_from_json(data, source, node_ids):
         src = _require(raw, "from", str, where, source)
         dst = _require(raw, "to", str, where, source)
         port = _require(raw, "port", int, where, source) if isinstance(raw, dict) and "port" in raw else None
+        out_port = _require(raw, "output", int, where, source) if "output" in raw else 0
         where = f"connection {index + 1} ({src:.60} → {dst:.60})"
         for end in (src, dst):
             if end not in node_ids:
                 raise NetworkFileError(source, f"{where}: dangling connection, there is no node {_shown(end)}")
         unknown[str(index + 1)] = _unknown(raw, EDGE_KEYS)
-        edges.append(Edge(src, dst, port))
+        edges.append(Edge(src, dst, port, out_port))
     _warn_unknown(source, "connections", unknown)
     return edges
 
@@ -335,7 +340,7 @@ def paste_fragment(network, fragment, offset=(40.0, 40.0)):
         mapping[node.id] = network.new_id()
         x, y = node.position
         nodes.append(Node(mapping[node.id], node.type, name, node.params, (x + offset[0], y + offset[1])))
-    return network.add_many(nodes, [Edge(mapping[e.src], mapping[e.dst], e.port) for e in part.edges])
+    return network.add_many(nodes, [Edge(mapping[e.src], mapping[e.dst], e.port, e.out_port) for e in part.edges])
 
 
 def network_from_json(data, source="<document>"):

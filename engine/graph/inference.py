@@ -14,7 +14,8 @@ from .datasets import DATASETS
 
 @dataclass
 class NodeInfo:
-    shape: tuple | None = None  # output shape without the batch dimension
+    shape: tuple | None = None  # output shape without the batch dimension (the first output's)
+    outputs: tuple = ()  # the shape of each output (Split and Chunk have several)
     params: int = 0
     macs: int = 0
     error: str | None = None
@@ -60,7 +61,7 @@ def _ancestors(incoming, node_id):
         current = stack.pop()
         if current not in seen:
             seen.add(current)
-            stack.extend(incoming[current])
+            stack.extend(e.src for e in incoming[current])
     return seen
 
 
@@ -90,36 +91,49 @@ def _graph_problems(network, result, incoming):
     return problems
 
 
+def _output_shapes(lt, params, in_shapes, context):
+    """One shape per output of a node (``lt.infer``'s result, checked against ``lt.output_count``)."""
+    shape = lt.infer(params, in_shapes, context)
+    if not lt.multi_output:
+        return (tuple(shape),)
+    shapes = tuple(tuple(s) for s in shape)
+    if len(shapes) != lt.output_count(params):
+        raise AssertionError(f"{lt.name}: infer gave {len(shapes)} outputs, not {lt.output_count(params)}")
+    return shapes
+
+
 def infer(network):
     result = Inference(network.revision)
     first_input = network.input_node()
     dataset = DATASETS[first_input.params["dataset"]] if first_input is not None else None
     context = {"dataset": dataset.name if dataset else None, "num_classes": dataset.num_classes if dataset else None}
-    incoming = network.sources()
+    incoming = network.feeds()
     node_problems = []
     for node_id in network.topological_order():
         node = network.nodes[node_id]
         lt = node.layer_type
         info = result.nodes[node_id] = NodeInfo()
-        sources = incoming[node_id]
-        if len(sources) < lt.min_inputs:
+        edges = incoming[node_id]
+        if len(edges) < lt.min_inputs:
             need = "an input" if lt.min_inputs == 1 else f"at least {lt.min_inputs} inputs"
-            info.error = f"needs {need}" + (f" (has {len(sources)})" if sources else "")
+            info.error = f"needs {need}" + (f" (has {len(edges)})" if edges else "")
             node_problems.append(Problem(node_id, f"{node.label()} {info.error}"))
             continue
-        in_shapes = tuple(result.nodes[s].shape for s in sources)
+        in_shapes = tuple(result.nodes[e.src].outputs[e.out_port] if result.nodes[e.src].outputs else None
+                          for e in edges)
         if any(s is None for s in in_shapes):
             info.blocked = True
             continue
         info.in_shapes = in_shapes
         try:
-            shape = tuple(lt.infer(node.params, in_shapes, context))
+            outputs = _output_shapes(lt, node.params, in_shapes, context)
         except ShapeError as e:
             info.error = str(e)
             node_problems.append(Problem(node_id, f"{node.label()}: {e}"))
             continue
-        info.shape = shape
-        info.params = lt.count_params(node.params, in_shapes, shape)
-        info.macs = lt.count_macs(node.params, in_shapes, shape)
+        info.outputs, info.shape = outputs, outputs[0]
+        out_shape = outputs if lt.multi_output else info.shape
+        info.params = lt.count_params(node.params, in_shapes, out_shape)
+        info.macs = lt.count_macs(node.params, in_shapes, out_shape)
     result.problems = _graph_problems(network, result, incoming) + node_problems
     return result

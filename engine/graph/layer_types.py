@@ -8,8 +8,8 @@ window elements and additions, and nothing for activations.
 
 import math
 
-from ..ops.shape import cat
-from .catalogue import LayerType, ModuleCall, ShapeError, register
+from ..ops.shape import cat, chunk, split
+from .catalogue import MAX_OUTPUTS, LayerType, ModuleCall, ShapeError, register
 from .datasets import DATASETS
 from .params import ParamSpec
 
@@ -45,6 +45,17 @@ def _pair_text(pair):
 def _auto_check(name, what, declared, actual, detail=""):
     if declared is not None and declared != actual:
         raise ShapeError(f"{name} expects {declared} {what} but receives {detail or actual}")
+
+
+def _dim_of(name, params, shape):
+    dim = params["dim"]
+    if not 0 <= dim < len(shape):
+        raise ShapeError(f"{name}: dim {dim} is not a dimension of {_dims(shape)} (0 is the channels)")
+    return dim
+
+
+_DIM = ParamSpec("dim", "int", 0, minimum=0, maximum=7, key=True,
+                 help="0 is the channel dimension (the batch is not counted)")
 
 
 # ----- Input / Output -----
@@ -657,9 +668,7 @@ def _add_infer(params, in_shapes, context):
 
 def _concat_infer(params, in_shapes, context):
     rank = len(in_shapes[0])
-    dim = params["dim"]
-    if not 0 <= dim < rank:
-        raise ShapeError(f"Concat: dim {dim} is not a dimension of {_dims(in_shapes[0])} (0 is the channels)")
+    dim = _dim_of("Concat", params, in_shapes[0])
     for other in in_shapes[1:]:
         if len(other) != rank or any(a != b for i, (a, b) in enumerate(zip(in_shapes[0], other)) if i != dim):
             raise ShapeError(f"Concat: inputs {_dims(in_shapes[0])} and {_dims(other)} differ outside dim {dim}")
@@ -684,9 +693,7 @@ register(LayerType("Add", "Merge", "Element-wise sum of its inputs (residual con
                    code=lambda names, p: " + ".join(names),
                    count_macs=lambda p, s, o: _numel(o) * (len(s) - 1), summary=lambda p: "+"))
 register(LayerType("Concat", "Merge", "Joins its inputs along a dimension (0: channels).",
-                   _specs(ParamSpec("dim", "int", 0, minimum=0, maximum=7, key=True,
-                                    help="0 is the channel dimension (the batch is not counted)")),
-                   _concat_infer, inputs=(2, None), prefix="cat", combine=_concat,
+                   _specs(_DIM), _concat_infer, inputs=(2, None), prefix="cat", combine=_concat,
                    code=lambda names, p: f"torch.cat([{', '.join(names)}], {p['dim'] + 1})",
                    summary=lambda p: f"dim {p['dim']}"))
 
@@ -760,3 +767,52 @@ register(LayerType("Permute", "Reshape", "Reorders the dimensions of each sample
                    combine=lambda xs, p: xs[0].permute(0, *(d + 1 for d in p["dims"])),
                    code=lambda names, p: f"{names[0]}.permute(0, {', '.join(str(d + 1) for d in p['dims'])})",
                    summary=lambda p: f"({', '.join(map(str, p['dims']))})"))
+
+
+def _pieces(shape, dim, sizes):
+    return [(*shape[:dim], size, *shape[dim + 1:]) for size in sizes]
+
+
+def _split_infer(params, in_shapes, context):
+    shape, sizes = in_shapes[0], params["sizes"]
+    dim = _dim_of("Split", params, shape)
+    if sum(sizes) != shape[dim]:
+        raise ShapeError(f"Split: the sizes {', '.join(map(str, sizes))} add up to {sum(sizes)}, but dim {dim} of "
+                         f"{_dims(shape)} has {shape[dim]}")
+    return _pieces(shape, dim, sizes)
+
+
+def chunk_sizes(length, chunks):
+    """The pieces ``torch.chunk`` cuts ``length`` into: ``ceil(length / chunks)`` each, the last one the rest;
+    there can be fewer than ``chunks`` (6 in 4 chunks is 2, 2, 2)."""
+    size = -(-length // chunks)
+    return [min(size, length - start) for start in range(0, length, size)]
+
+
+def _chunk_infer(params, in_shapes, context):
+    shape, chunks = in_shapes[0], params["chunks"]
+    dim = _dim_of("Chunk", params, shape)
+    sizes = chunk_sizes(shape[dim], chunks)
+    if len(sizes) != chunks:
+        raise ShapeError(f"Chunk: dim {dim} of {_dims(shape)} has {shape[dim]}, which torch.chunk cuts into "
+                         f"{len(sizes)} pieces ({', '.join(map(str, sizes))}), not {chunks}; use Split for "
+                         "pieces of your own sizes")
+    return _pieces(shape, dim, sizes)
+
+
+register(LayerType("Split", "Reshape", "Cuts its input into pieces of the given sizes along a dimension, one "
+                   "output each (torch.split).",
+                   _specs(ParamSpec("sizes", "ints", (1, 1), minimum=1, maximum=1 << 24, key=True,
+                                    length=(1, MAX_OUTPUTS), help="the size of each piece; they add up to the "
+                                    "dimension's size"), _DIM),
+                   _split_infer, prefix="split", outputs=lambda p: len(p["sizes"]),
+                   combine=lambda xs, p: split(xs[0], list(p["sizes"]), p["dim"] + 1),
+                   code=lambda names, p: f"torch.split({names[0]}, {list(p['sizes'])!r}, {p['dim'] + 1})",
+                   summary=lambda p: f"{', '.join(map(str, p['sizes']))} on dim {p['dim']}"))
+register(LayerType("Chunk", "Reshape", "Cuts its input into equal pieces along a dimension, one output each "
+                   "(torch.chunk: the last piece may be smaller).",
+                   _specs(ParamSpec("chunks", "int", 2, minimum=1, maximum=MAX_OUTPUTS, key=True), _DIM),
+                   _chunk_infer, prefix="chunk", outputs=lambda p: p["chunks"],
+                   combine=lambda xs, p: chunk(xs[0], p["chunks"], p["dim"] + 1),
+                   code=lambda names, p: f"torch.chunk({names[0]}, {p['chunks']}, {p['dim'] + 1})",
+                   summary=lambda p: f"{p['chunks']} on dim {p['dim']}"))

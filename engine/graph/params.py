@@ -25,6 +25,7 @@ class ParamSpec:
     help: str = ""
     key: bool = False  # shown on the node in the editor
     applies: tuple = ()  # (other parameter, its choices): used only while that parameter holds one of them
+    length: tuple = (0, None)  # ints: the fewest and most items (None: no limit)
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -109,7 +110,12 @@ class ParamSpec:
                 raise ValueError(f"'{self.name}' must have at least one dimension")
             return tuple(self._int(v) for v in items)
         if kind == "ints":
-            return tuple(self._int(v) for v in self._sequence(value, None))
+            items = self._sequence(value, None)
+            fewest, most = self.length
+            if len(items) < fewest or (most is not None and len(items) > most):
+                count = f"{fewest} to {most}" if most is not None else f"at least {fewest}"
+                raise ValueError(f"'{self.name}' must have {count} items, got {len(items)}")
+            return tuple(self._int(v) for v in items)
         raise AssertionError(kind)
 
     def _sequence(self, value, length):

@@ -113,14 +113,15 @@ class RemoveNodes(DocumentCommand):
 
 
 class Connect(DocumentCommand):
-    def __init__(self, document, src, dst, port=None):
+    def __init__(self, document, src, dst, port=None, out_port=0):
         super().__init__(document, f"Connect {document.node(src).name} → {document.node(dst).name}")
-        self._args = (src, dst, port)
+        self._args = (src, dst, port, out_port)
         self.edge = None
 
     def apply(self):
         self.edge = self.document.connect(*self._args)
-        self._args = (self.edge.src, self.edge.dst, self.edge.port)  # replay into the same input slot
+        edge = self.edge
+        self._args = (edge.src, edge.dst, edge.port, edge.out_port)  # replay into the same input slot
 
     def revert(self):
         self.document.disconnect(self.edge)
@@ -139,7 +140,7 @@ class Disconnect(DocumentCommand):
     def revert(self):
         with self.document.batch():
             for edge in reversed(self.edges):
-                self.document.connect(edge.src, edge.dst, edge.port)
+                self.document.connect(edge.src, edge.dst, edge.port, edge.out_port)
 
 
 class SetParams(DocumentCommand):

@@ -12,17 +12,18 @@ from engine.graph import Network, NetworkError, layer_types
 
 @dataclass(frozen=True)
 class Anchor:
-    """Where a new node attaches: after a node's output (``out``), into an input slot (``in``, port None
-    for a free slot) or into an existing connection (``edge``)."""
+    """Where a new node attaches: after a node's output ``out_port`` (``out``), into an input slot (``in``,
+    port None for a free slot) or into an existing connection (``edge``)."""
 
     kind: str
     node_id: str | None = None
     port: int | None = None
     edge: object = None
+    out_port: int = 0
 
     @classmethod
-    def output_of(cls, node_id):
-        return cls("out", node_id)
+    def output_of(cls, node_id, out_port=0):
+        return cls("out", node_id, out_port=out_port)
 
     @classmethod
     def input_of(cls, node_id, port=None):
@@ -57,8 +58,9 @@ def compatible_types(document, anchor):
     takes_input = [lt for lt in types if lt.max_inputs != 0]
     if anchor.kind == "edge":
         takes_input = [lt for lt in takes_input if lt.has_output]
-    source = anchor.node_id if anchor.kind == "out" else anchor.edge.src
+    source, output = (anchor.node_id, anchor.out_port) if anchor.kind == "out" else (anchor.edge.src,
+                                                                                      anchor.edge.out_port)
     info = document.infer().nodes.get(source)
-    if info is None or info.shape is None:
+    if info is None or output >= len(info.outputs):
         return takes_input
-    return [lt for lt in takes_input if fits_shape(lt, info.shape)]
+    return [lt for lt in takes_input if fits_shape(lt, info.outputs[output])]

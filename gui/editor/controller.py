@@ -104,7 +104,7 @@ class EditorController(QObject):
             if anchor is None:
                 return
             if anchor.kind == "out":
-                do(Connect(self.document, anchor.node_id, node_id))
+                do(Connect(self.document, anchor.node_id, node_id, out_port=anchor.out_port))
             elif anchor.kind == "in":
                 do(Connect(self.document, node_id, anchor.node_id, anchor.port))
             elif anchor.kind == "edge" and _insertable(type_name):
@@ -118,7 +118,7 @@ class EditorController(QObject):
 
     def _insert(self, do, node_id, edge):
         do(Disconnect(self.document, [edge]))
-        do(Connect(self.document, edge.src, node_id))
+        do(Connect(self.document, edge.src, node_id, out_port=edge.out_port))
         do(Connect(self.document, node_id, edge.dst, edge.port))
 
     def delete(self, node_ids, edges=()):
@@ -168,12 +168,13 @@ class EditorController(QObject):
         return self._run("Auto-layout", lambda do: do(Layout(self.document)))
 
     # ----- connections -----
-    def connect(self, src, dst, port=None, replacing=None):
-        """Connect ``src`` to ``dst`` (into slot ``port``, or a free one), re-routing ``replacing``."""
+    def connect(self, src, dst, port=None, replacing=None, out_port=0):
+        """Connect output ``out_port`` of ``src`` to ``dst`` (into slot ``port``, or a free one), re-routing
+        ``replacing``."""
         def steps(do):
             if replacing is not None:
                 do(Disconnect(self.document, [replacing]))
-            do(Connect(self.document, src, dst, port))
+            do(Connect(self.document, src, dst, port, out_port))
 
         return self._run("Re-route connection" if replacing else "", steps, dst)
 

@@ -66,8 +66,8 @@ class EdgeItem(HoverHighlight, QGraphicsPathItem):
         self.update_path()
 
     def update_path(self):
-        self.setPath(routed_curve(self.src_item.output_anchor(), self.dst_item.input_anchor(self.edge.port),
-                                  self._nodes_crossed))
+        self.setPath(routed_curve(self.src_item.output_anchor(self.edge.out_port),
+                                  self.dst_item.input_anchor(self.edge.port), self._nodes_crossed))
 
     def _nodes_crossed(self, path):
         scene = self.scene()

@@ -20,3 +20,8 @@ def short_count(n):
 def shape(dims):
     """``6×28×28``, or an em dash when there is no shape."""
     return "×".join(str(d) for d in dims) if dims else "—"
+
+
+def outputs(info):
+    """A node's output shapes: ``6×28×28``, ``2×4×5, 4×4×5`` for a layer with several, or an em dash."""
+    return ", ".join(shape(s) for s in info.outputs) if info.outputs else shape(None)

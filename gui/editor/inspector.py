@@ -114,8 +114,8 @@ class Inspector(QScrollArea):
         if info.in_shapes:
             rows.append(("input", ", ".join(formatting.shape(s) for s in info.in_shapes)))
         if info.shape is not None:
-            rows += [("output", formatting.shape(info.shape)), ("parameters", formatting.count(info.params)),
-                     ("MACs", formatting.count(info.macs))]
+            rows += [("outputs" if len(info.outputs) > 1 else "output", formatting.outputs(info)),
+                     ("parameters", formatting.count(info.params)), ("MACs", formatting.count(info.macs))]
         html = "".join(f"<tr><td style='padding-right:12px'>{k}</td><td><b>{v}</b></td></tr>" for k, v in rows)
         html = f"<table>{html}</table>"
         if info.error:

@@ -50,8 +50,12 @@ class NodeFace:
     blocked: bool
     description: str  # shown where a layer has no key parameters (ReLU: "max(0, x)")
     slots: tuple  # input slots: connection port numbers, None for a free slot
-    has_output: bool
+    outputs: tuple  # one tooltip per output port: "output 1: 4×4×5" (none for the Output)
     tooltip: str
+
+    @property
+    def has_output(self):
+        return bool(self.outputs)
 
 
 def node_face(node, info, connected):
@@ -59,18 +63,27 @@ def node_face(node, info, connected):
     lt = node.layer_type
     connected = tuple(connected)
     free = (None,) if lt.max_inputs != 0 and lt.accepts_more_inputs(len(connected)) else ()
-    shape = formatting.shape(info.shape) if info and info.shape is not None else ""
+    shape = formatting.outputs(info) if info and info.shape is not None else ""
     params = f"{formatting.short_count(info.params)} params" if info and info.shape is not None and info.params else ""
     tip = [f"<b>{node.name}</b> · {lt.name}", lt.description]
     if info and info.in_shapes:
         tip.append("in: " + ", ".join(formatting.shape(s) for s in info.in_shapes))
     if info and info.shape is not None:
-        tip.append(f"out: {formatting.shape(info.shape)} · {formatting.count(info.params)} parameters · "
+        tip.append(f"out: {formatting.outputs(info)} · {formatting.count(info.params)} parameters · "
                    f"{formatting.count(info.macs)} MACs")
     key_params = lt.describe(node.params, info.in_shapes if info else ())
     return NodeFace(node.name, lt.name, lt.category, key_params, shape, params,
                     info.error if info else None, info.warning if info else None, bool(info and info.blocked),
-                    lt.description, connected + free, lt.has_output, "<br>".join(tip))
+                    lt.description, connected + free, _output_tips(lt, node.params, info), "<br>".join(tip))
+
+
+def _output_tips(lt, params, info):
+    """The tooltip of each output port; a layer with several outputs numbers them, as connections do."""
+    count = lt.output_count(params)
+    shapes = [formatting.shape(s) for s in info.outputs] if info and len(info.outputs) == count else [""] * count
+    if not lt.multi_output:
+        return tuple(f"output: {s}" if s else "output" for s in shapes)
+    return tuple(f"output {k}: {s}" if s else f"output {k}" for k, s in enumerate(shapes))
 
 
 SHADOW = QColor(0, 0, 0, 38)
@@ -192,7 +205,7 @@ class NodeItem(QGraphicsItem):
         self.face = None
         self._runs = None  # laid-out text of the face
         self.edges = set()  # EdgeItems attached to this node, kept by the scene
-        self.input_ports, self.output_port = [], None
+        self.input_ports, self.output_ports = [], []
         self.badge = BadgeItem(self)
         self.badge.setPos(WIDTH - 4, 2)
         self.setFlags(QGraphicsItem.ItemIsSelectable | QGraphicsItem.ItemIsMovable
@@ -209,8 +222,8 @@ class NodeItem(QGraphicsItem):
 
     @property
     def height(self):
-        slots = len(self.face.slots) if self.face else 1
-        body = max(2 * ROW + 2 * PAD - 4, slots * SLOT_SPACING + PAD)
+        ports = max(len(self.face.slots), len(self.face.outputs)) if self.face else 1
+        body = max(2 * ROW + 2 * PAD - 4, ports * SLOT_SPACING + PAD)
         return HEADER + body
 
     def sync(self, face):
@@ -218,12 +231,14 @@ class NodeItem(QGraphicsItem):
         if face == self.face:
             return False
         old = self.face
-        if old is None or old.slots != face.slots or old.has_output != face.has_output:
+        if old is None or old.slots != face.slots or len(old.outputs) != len(face.outputs):
             self.prepareGeometryChange()
             self.face = face
             self._build_ports()
         else:
             self.face = face
+        for port, tip in zip(self.output_ports, face.outputs):
+            port.setToolTip(tip)
         self._runs = None
         self.setToolTip(face.tooltip)
         if face.error:
@@ -235,22 +250,30 @@ class NodeItem(QGraphicsItem):
 
     def _build_ports(self):
         scene = self.scene()
-        for port in [*self.input_ports, self.output_port]:
-            if port is not None:
-                port.setParentItem(None)
-                if scene is not None:
-                    scene.removeItem(port)
-        top = HEADER + (self.height - HEADER - SLOT_SPACING * (len(self.face.slots) - 1)) / 2
+        for port in [*self.input_ports, *self.output_ports]:
+            port.setParentItem(None)
+            if scene is not None:
+                scene.removeItem(port)
         self.input_ports = []
         for k, number in enumerate(self.face.slots):
             port = PortItem(self, "in", number)
             port.connected = number is not None
-            port.setPos(0, top + k * SLOT_SPACING)
+            port.setPos(0, self._port_y(k, len(self.face.slots)))
             self.input_ports.append(port)
-        self.output_port = None
-        if self.face.has_output:
-            self.output_port = PortItem(self, "out")
-            self.output_port.setPos(WIDTH, HEADER + (self.height - HEADER) / 2)
+        self.output_ports = []
+        for k in range(len(self.face.outputs)):
+            port = PortItem(self, "out", k)
+            port.setPos(WIDTH, self._port_y(k, len(self.face.outputs)))
+            self.output_ports.append(port)
+
+    @property
+    def output_port(self):
+        """The first output's port (the only one of most layers), or None for the Output."""
+        return self.output_ports[0] if self.output_ports else None
+
+    def _port_y(self, k, count):
+        """The height of port ``k`` of ``count`` on one side: centred on the body, ``SLOT_SPACING`` apart."""
+        return HEADER + (self.height - HEADER - SLOT_SPACING * (count - 1)) / 2 + k * SLOT_SPACING
 
     def input_anchor(self, port):
         """Scene position of the input slot holding connection ``port``."""
@@ -259,8 +282,10 @@ class NodeItem(QGraphicsItem):
                 return item.scenePos()
         return self.mapToScene(QPointF(0, HEADER + (self.height - HEADER) / 2))
 
-    def output_anchor(self):
-        return self.mapToScene(QPointF(WIDTH, HEADER + (self.height - HEADER) / 2))
+    def output_anchor(self, out_port=0):
+        """Scene position of output ``out_port``."""
+        count = len(self.face.outputs) if self.face else 1
+        return self.mapToScene(QPointF(WIDTH, self._port_y(min(out_port, max(count - 1, 0)), max(count, 1))))
 
     def header_rect(self):
         return QRectF(0, 0, WIDTH, HEADER)
@@ -308,8 +333,8 @@ class NodeItem(QGraphicsItem):
         dot = QRectF(-r, -r, 2 * r, 2 * r)
         painter.setPen(QPen(style.node_body, 1.6))
         painter.setBrush(colour)
-        if self.output_port is not None:
-            painter.drawEllipse(dot.translated(self.output_port.pos()))
+        for port in self.output_ports:
+            painter.drawEllipse(dot.translated(port.pos()))
         for port in self.input_ports:
             if port.connected:
                 painter.setPen(QPen(style.node_body, 1.6))

@@ -1,4 +1,5 @@
-"""The connection points of a node: one output on the right, input slots on the left.
+"""The connection points of a node: its outputs on the right (one, or one per piece of a Split), input
+slots on the left.
 
 A port item is the target of the mouse: it starts and ends connection drags (the scene decides what they
 mean, see ``NetworkScene.begin_connection``) and rings itself under the cursor. The dots themselves are
@@ -17,7 +18,7 @@ HIT_RADIUS = 10.0
 
 class PortItem(HoverHighlight, QGraphicsItem):
     """``kind`` is ``'in'`` or ``'out'``; an input slot's ``port`` is its connection's port number, or
-    None for a free slot (connecting there appends)."""
+    None for a free slot (connecting there appends); an output's is the output's number."""
 
     def __init__(self, parent, kind, port=None):
         super().__init__(parent)

@@ -25,18 +25,19 @@ EXTENT = 100_000.0
 
 @dataclass
 class _Pending:
-    """A connection being dragged: from a node's output (``out``) or backwards from a free input slot
-    (``in``); ``detached`` is the edge picked up from a connected input slot, to be re-routed."""
+    """A connection being dragged: from a node's output ``out_port`` (``out``) or backwards from a free input
+    slot (``in``); ``detached`` is the edge picked up from a connected input slot, to be re-routed."""
 
     kind: str
     node_id: str
     port: int | None = None
     detached: object = None
+    out_port: int = 0
 
 
 class NetworkScene(QGraphicsScene):
     inferenceUpdated = Signal(object)  # Inference, after every edit
-    connectionRequested = Signal(str, str, object, object)  # src, dst, port, edge it replaces (or None)
+    connectionRequested = Signal(str, str, object, int, object)  # src, dst, port, src's output, edge replaced
     connectionDroppedOnEmpty = Signal(object, QPointF)  # Anchor, scene position
     disconnectRequested = Signal(list)  # [Edge]
     nodesMoved = Signal(dict, dict, object)  # old positions, new positions, Edge to insert into (or None)
@@ -210,10 +211,10 @@ class NetworkScene(QGraphicsScene):
     # ----- dragging a connection -----
     def begin_connection(self, port_item, scene_pos):
         if port_item.kind == "out":
-            self._pending = _Pending("out", port_item.node_id)
+            self._pending = _Pending("out", port_item.node_id, out_port=port_item.port)
         elif port_item.port is not None:  # pick up the connection in this slot and re-route it
             edge = next(e for e in self.document.input_edges(port_item.node_id) if e.port == port_item.port)
-            self._pending = _Pending("out", edge.src, detached=edge)
+            self._pending = _Pending("out", edge.src, detached=edge, out_port=edge.out_port)
             self.edge_items[edge].setVisible(False)
         else:
             self._pending = _Pending("in", port_item.node_id)
@@ -224,10 +225,11 @@ class NetworkScene(QGraphicsScene):
     def _pending_anchor(self):
         pending = self._pending
         item = self.node_items[pending.node_id]
-        return item.output_anchor() if pending.kind == "out" else item.input_anchor(pending.port)
+        return item.output_anchor(pending.out_port) if pending.kind == "out" else item.input_anchor(pending.port)
 
     def connection_target(self, scene_pos):
-        """``(src, dst, port, reason, anchor point)`` for the port or node under ``scene_pos``, or None."""
+        """``(src, dst, port, src's output, reason, anchor point)`` for the port or node under ``scene_pos``, or
+        None."""
         pending = self._pending
         near = self.items(QRectF(scene_pos - QPointF(4, 4), scene_pos + QPointF(4, 4)))
         wanted = "in" if pending.kind == "out" else "out"
@@ -239,17 +241,17 @@ class NetworkScene(QGraphicsScene):
         if port is None and any(p.parentItem() is node for p in ports):  # an output onto an output...
             reason = ("an output connects to an input (a port on the left of a node)" if wanted == "in"
                       else "an input takes its value from an output (a port on the right of a node)")
-            return None, None, None, reason, scene_pos
+            return None, None, None, 0, reason, scene_pos
         if pending.kind == "out":
-            src, dst, slot = pending.node_id, node.node_id, port.port if port else None
+            src, dst, slot, output = pending.node_id, node.node_id, port.port if port else None, pending.out_port
             point = port.scenePos() if port else node.input_anchor(slot)
         else:
-            src, dst, slot = node.node_id, pending.node_id, pending.port
-            point = node.output_anchor()
+            src, dst, slot, output = node.node_id, pending.node_id, pending.port, port.port if port else 0
+            point = node.output_anchor(output)
         detached = pending.detached
         if detached is not None and (src, dst) == (detached.src, detached.dst):  # put back where it was
-            return src, dst, detached.port, None, node.input_anchor(detached.port)
-        return src, dst, slot, self.document.can_connect(src, dst, slot), point
+            return src, dst, detached.port, output, None, node.input_anchor(detached.port)
+        return src, dst, slot, output, self.document.can_connect(src, dst, slot, output), point
 
     def drag_connection(self, scene_pos):
         if self._pending is None:
@@ -274,17 +276,17 @@ class NetworkScene(QGraphicsScene):
         target = self.connection_target(scene_pos)
         self.cancel_connection()
         if target is not None:
-            src, dst, port, reason, point = target
+            src, dst, port, output, reason, point = target
             if reason:
                 self.show_refusal(reason, point)
                 self.refused.emit(reason)
             elif pending.detached is None or (src, dst, port) != (pending.detached.src, pending.detached.dst,
                                                                    pending.detached.port):
-                self.connectionRequested.emit(src, dst, port, pending.detached)
+                self.connectionRequested.emit(src, dst, port, output, pending.detached)
         elif pending.detached is not None:
             self.disconnectRequested.emit([pending.detached])
         elif pending.kind == "out":
-            self.connectionDroppedOnEmpty.emit(Anchor.output_of(pending.node_id), scene_pos)
+            self.connectionDroppedOnEmpty.emit(Anchor.output_of(pending.node_id, pending.out_port), scene_pos)
         else:
             self.connectionDroppedOnEmpty.emit(Anchor.input_of(pending.node_id, pending.port), scene_pos)
 

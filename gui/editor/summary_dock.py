@@ -83,7 +83,7 @@ class SummaryWidget(QWidget):
         for row, node_id in enumerate(order):
             node, info = doc.nodes[node_id], inference.nodes[node_id]
             used = node_id in inference.used
-            shape = "error" if info.error else formatting.shape(info.shape)
+            shape = "error" if info.error else formatting.outputs(info)
             cells = (_cell(node.name, node_id), _cell(node.type, node_id), _cell(shape, node_id),
                      _cell(formatting.count(info.params), node_id, Qt.AlignRight),
                      _cell(formatting.count(info.macs), node_id, Qt.AlignRight))

@@ -7,7 +7,8 @@ keys and their order are the ``GraphModule``'s; a module applied other than as `
 channel LayerNorm2d: permute, LayerNorm, permute back) is written with ``LayerType.apply_code``, so the
 PyTorch file needs no class of its own. ``forward`` follows the DAG: a value whose only consumer
 is the next line lives in ``x``, as in hand-written code; others keep their node's name. Merges are
-written with ``LayerType.code``.
+written with ``LayerType.code``. A node with several outputs (Split) holds a tuple, always under its name,
+and its consumers take ``split1[1]``.
 """
 
 import re
@@ -43,12 +44,12 @@ def docstring_text(text):
 def _variables(plan):
     consumers = defaultdict(list)
     for k, (_node, sources, _free) in enumerate(plan):
-        for s in sources:
+        for s, _output in sources:
             consumers[s].append(k)
     node_names = {node.name for node, _sources, _free in plan}
     names = []
     for k, (node, _sources, _free) in enumerate(plan):
-        if consumers[k] == [k + 1]:
+        if consumers[k] == [k + 1] and not node.layer_type.multi_output:
             names.append("x")
             continue
         name = node.name
@@ -58,8 +59,8 @@ def _variables(plan):
     return names
 
 
-def _shape_comment(shape):
-    return f"  # {'x'.join(map(str, shape))}" if shape else ""
+def _shape_comment(info):
+    return f"  # {', '.join('x'.join(map(str, shape)) for shape in info.outputs)}" if info.shape else ""
 
 
 def model_class_source(network, inference, cls_name):
@@ -69,7 +70,7 @@ def model_class_source(network, inference, cls_name):
     init, forward = [], []
     for k, (node, sources, _free) in enumerate(plan):
         lt, info = node.layer_type, inference.nodes[node.id]
-        inputs = [names[s] for s in sources]
+        inputs = [names[s] if output is None else f"{names[s]}[{output}]" for s, output in sources]
         if node.type == "Input":
             if names[k] != "x":
                 forward.append(f"{names[k]} = x")
@@ -79,9 +80,9 @@ def model_class_source(network, inference, cls_name):
             init.append(f"self.{node.name} = {format_call(lt.module(node.params, info.in_shapes), 'nn.')}")
             call = (lt.apply_code(f"self.{node.name}", inputs[0]) if lt.apply_code is not None
                     else f"self.{node.name}({inputs[0]})")
-            forward.append(f"{names[k]} = {call}{_shape_comment(info.shape)}")
+            forward.append(f"{names[k]} = {call}{_shape_comment(info)}")
         elif lt.code is not None:
-            forward.append(f"{names[k]} = {lt.code(inputs, node.params)}{_shape_comment(info.shape)}")
+            forward.append(f"{names[k]} = {lt.code(inputs, node.params)}{_shape_comment(info)}")
         else:
             raise ExportError(f"{node.label()}: layer type {node.type!r} has neither a module nor code to export")
     body = ["    def __init__(self):", "        super().__init__()", *(f"        {line}" for line in init), "",

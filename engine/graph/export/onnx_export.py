@@ -9,7 +9,8 @@ inference) before it is written.
 
 A rule is ``rule(graph, node, info, inputs, out) -> value name``: it adds the ONNX nodes computing
 ``node`` (``info`` is its ``NodeInfo``; ``inputs`` the names of its input values) and returns the name of
-its result, normally ``out``.
+its result, normally ``out``; a node with several outputs (Split) returns the list of their names,
+``out:0``, ``out:1``...
 """
 
 import math
@@ -44,6 +45,12 @@ class _Graph:
     def op(self, op_type, inputs, output, **attrs):
         self.nodes.append(helper.make_node(op_type, list(inputs), [output], name=output, **attrs))
         return output
+
+    def op_outputs(self, op_type, inputs, name, count, **attrs):
+        """An ONNX node with ``count`` outputs, named ``name:0``, ``name:1``...; returns their names."""
+        outputs = [f"{name}:{k}" for k in range(count)]
+        self.nodes.append(helper.make_node(op_type, list(inputs), outputs, name=name, **attrs))
+        return outputs
 
     def weight(self, key):
         """The initializer holding ``state_dict[key]``, added on first use."""
@@ -313,6 +320,14 @@ def _simple(op_type, attrs=lambda params: {}):
     return lambda g, node, info, xs, out: g.op(op_type, xs, out, **attrs(node.params))
 
 
+def _split(g, node, info, xs, out):
+    """Split and Chunk: ONNX ``Split`` with the sizes of the pieces inference found."""
+    axis = node.params["dim"] + 1
+    sizes = [shape[axis - 1] for shape in info.outputs]
+    return g.op_outputs("Split", [xs[0], g.const(f"{node.name}/sizes", sizes, np.int64)], out, len(sizes),
+                        axis=axis)
+
+
 RULES = {
     "Input": _input,
     "Output": _output,
@@ -359,6 +374,8 @@ RULES = {
     "Reshape": lambda g, node, info, xs, out: g.op(
         "Reshape", [xs[0], g.const(f"{node.name}/shape", [0, *info.shape], np.int64)], out),
     "Permute": _simple("Transpose", lambda p: {"perm": [0, *(d + 1 for d in p["dims"])]}),
+    "Split": _split,
+    "Chunk": _split,
     **onnx_attention.RULES,
 }
 
@@ -378,7 +395,8 @@ def onnx_model(network, arrays, info):
         if rule is None:
             raise NoOnnxRuleError(f"{node.label()}: the ONNX exporter has no rule for layer type {node.type!r}; "
                                   f"add one to RULES in {__name__}")
-        values.append(rule(g, node, inference.nodes[node.id], [values[s] for s in sources], _value_name(node)))
+        inputs = [values[s] if output is None else values[s][output] for s, output in sources]
+        values.append(rule(g, node, inference.nodes[node.id], inputs, _value_name(node)))
     in_shape = network.input_node().params["shape"]
     out_shape = inference.nodes[network.output_node().id].shape
     graph = helper.make_graph(

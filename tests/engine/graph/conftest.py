@@ -119,8 +119,32 @@ class RandomNetwork:
                 tail = self.add("ReLU" if choice == "act" else "Identity", tail)
         return tail
 
+    def pieces(self, src):
+        """``src`` cut by a Split or a Chunk along a random dimension, its pieces joined again in a shuffled
+        order by a Concat on that dimension; returns the Concat (``src`` when the dimension is too short)."""
+        r = self.rng
+        shape = self.shape(src)
+        dim = r.randrange(len(shape))
+        if shape[dim] < 2:
+            return src
+        if r.random() < 0.5:
+            cut = self.net.add_node("Chunk", {"chunks": 2, "dim": dim})
+        else:
+            first = r.randint(1, shape[dim] - 1)
+            cut = self.net.add_node("Split", {"sizes": (first, shape[dim] - first), "dim": dim})
+        self.net.connect(src, cut.id)
+        if self.shape(cut.id) is None:  # a length Chunk cannot halve
+            self.net.remove_node(cut.id)
+            return src
+        joined = self.net.add_node("Concat", {"dim": dim})
+        for port, output in enumerate(r.sample([0, 1], 2)):
+            self.net.connect(cut.id, joined.id, port, output)
+        return joined.id
+
     def merge(self, src):
         r = self.rng
+        if r.random() < 0.25:
+            return self.pieces(src)
         if r.random() < 0.5:
             a, b = self.same_shape_branch(src), self.same_shape_branch(src)
             if a == b:  # both branches empty: one edge each is all Add can have from one source

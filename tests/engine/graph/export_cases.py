@@ -68,6 +68,29 @@ def squeeze_excitation():
     return net
 
 
+def splits():
+    """Layers with several outputs: a Split whose pieces are used out of order (a convolution on the second,
+    joined before the first), a Chunk as a gate (its first half times the sigmoid of its second), a piece
+    that feeds two nodes, and a last Split whose second output is the network's output (its first unused)."""
+    net = Network("splits")
+    add = net.add_node
+    image = add("Input", {"shape": (6, 4, 5), "dataset": "Image folder"})
+    split = add("Split", {"sizes": (2, 4), "dim": 0})
+    conv = add("Conv2d", {"out_channels": 2, "kernel_size": 1})
+    joined = add("Concat", {"dim": 0})
+    halves = add("Chunk", {"chunks": 2, "dim": 1})
+    gate = add("Sigmoid")
+    gated = add("Multiply")
+    total = add("Add")
+    last = add("Split", {"sizes": (3, 2), "dim": 2})
+    for src, dst, output in ((image, split, 0), (split, conv, 1), (conv, joined, 0), (split, joined, 0),
+                             (joined, halves, 0), (halves, gate, 1), (halves, gated, 0), (gate, gated, 0),
+                             (gated, total, 0), (halves, total, 0), (total, last, 0)):
+        net.connect(src.id, dst.id, out_port=output)
+    net.connect(last.id, add("Output", {"loss": "MSELoss"}).id, out_port=1)
+    return net
+
+
 LAYER_CASES = {
     "conv": lambda: chain((4, 9, 10), [
         ("Conv2d", {"out_channels": 6, "kernel_size": (3, 2), "stride": (2, 1), "padding": (1, 2),
@@ -134,6 +157,7 @@ LAYER_CASES = {
         ("TokenPool", {"mode": "first"})]),
     "token_mean": lambda: chain((5, 6), [("SelfAttention", {"num_heads": 3}), ("TokenPool", {})]),
     "merges": merges,
+    "splits": splits,
 }
 
 

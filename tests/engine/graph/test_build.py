@@ -11,6 +11,8 @@ from engine.graph import Network, NetworkError, load_network, save_network
 from engine.graph.build import GraphModule, execution_plan, loss_call
 from engine.graph.templates import load_template
 
+from .export_cases import LAYER_CASES
+
 LENET_KEYS = ["conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "fc1.weight", "fc1.bias", "fc2.weight",
               "fc2.bias", "fc3.weight", "fc3.bias"]
 
@@ -142,7 +144,19 @@ def test_execution_plan_frees_each_value_after_its_last_use():
     freed = [slot for _, _, free in plan for slot in free]
     assert sorted(freed) == list(range(len(plan) - 1))  # every value but the output, exactly once
     for k, (_, sources, free) in enumerate(plan):
-        assert all(s < k for s in sources) and set(free) <= set(sources)
+        slots = {s for s, _output in sources}
+        assert all(s < k for s in slots) and set(free) <= slots
+        assert all(output is None for _s, output in sources)  # no layer of the template has several outputs
+
+
+def test_execution_plan_names_the_output_a_layer_with_several_takes():
+    net = LAYER_CASES["splits"]()
+    plan = execution_plan(net, net.infer())
+    slot = {node.name: k for k, (node, _, _) in enumerate(plan)}
+    inputs = {node.name: sources for node, sources, _ in plan}
+    assert inputs["conv1"] == [(slot["split1"], 1)]
+    assert inputs["cat1"] == [(slot["conv1"], None), (slot["split1"], 0)]
+    assert inputs["output1"] == [(slot["split2"], 1)]
 
 
 def test_dropout_and_batch_norm_follow_train_and_eval():

@@ -197,6 +197,11 @@ BROKEN = {
                          "connection 14 (conv1 → input): Input 'input' takes no inputs"),
     "from the Output": (edit(lambda d: d["edges"].append({"from": "n14", "to": "n1"})),
                         "Output 'output' has no output to connect from"),
+    "output of a one-output layer": (edit(lambda d: d["edges"][0].update(output=1)),
+                                     "connection 1 (input → conv1): Input 'input' has no output 1: it has one "
+                                     "output (0)"),
+    "output not a number": (edit(lambda d: d["edges"][0].update(output="1")),
+                            "connection 1: 'output' must be int, got '1'"),
     "duplicate edge": (edit(lambda d: d["edges"].append({"from": "n1", "to": "n2"})),
                        "Input 'input' already feeds Conv2d 'conv1'"),
     "bad setting": (edit(lambda d: d["training"].update(lr=-1)), "training settings: 'lr' must be between"),

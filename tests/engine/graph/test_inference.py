@@ -192,7 +192,9 @@ def check_against_running_module(net):
             assert info.params == 0
             if node.layer_type.combine is not None:  # merges and reshapes on batches of the inferred shapes
                 xs = [engine.randn(BATCH, *shape) for shape in info.in_shapes]
-                assert tuple(node.layer_type.combine(xs, node.params).shape) == (BATCH, *info.shape), node.name
+                out = node.layer_type.combine(xs, node.params)
+                outs = out if node.layer_type.multi_output else (out,)
+                assert [tuple(o.shape) for o in outs] == [(BATCH, *shape) for shape in info.outputs], node.name
                 verified.add(node_id)
     assert verified == set(inference.used)
     assert set(modules) == {net.nodes[i].name for i in inference.used if net.nodes[i].layer_type.module}
