@@ -1,6 +1,8 @@
 """Depthwise convolution of narrow planes (one filter per channel; ConvNeXt's and MobileNet's late stages),
 vectorised across the channels: each image is copied channels-last into a zero-padded buffer, and every tap
-is then one multiply-add of a channel vector per output column.
+is then one multiply-add of a channel vector per output column. Tap rows that fall in the top or bottom padding
+are skipped (a 7x7 kernel over a 4x4 plane padded by 3 reads input in 4 of its 7 rows); the padding columns
+are read as zeros, since a column range that changes with the output column stops the taps' unrolling.
 
 ``conv_depthwise``'s plane kernel vectorises along a plane's rows instead; on an 8x8 plane under a 7x7 kernel
 those rows are 14 columns wide, 8 of them kept, and a 4x4 plane keeps 4 of 10, where the channels (64 to 768
@@ -47,7 +49,8 @@ def _kernel(kw, dw):
                     for q in range(ow):
                         for c in range(c_in):
                             acc[q * c_in + c] = bias[c]
-                    for i in range(kh):
+                    top = r * sh - pt  # the input row of tap row 0; rows of the padding add nothing
+                    for i in range(max(0, -(top // dh)), min(kh, (h - 1 - top) // dh + 1)):
                         src, weights = buf[r * sh + i * dh], taps[i]
                         for q in range(np.uint64(ow)):
                             first = q * lanes
