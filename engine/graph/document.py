@@ -53,10 +53,10 @@ class Edge:
     port: int = 0  # input slot of dst; merges order their inputs by port
     out_port: int = 0  # which output of src (Split and Chunk have several)
 
-    def describe(self, network):
-        """``conv1 → relu1`` (``split1:1 → conv2`` from a second output), for messages."""
-        source = network.nodes[self.src].name + (f":{self.out_port}" if self.out_port else "")
-        return f"{source} → {network.nodes[self.dst].name}"
+    def describe(self, names):
+        """``conv1 → relu1`` (``split1:1 → conv2`` from a second output), for messages; ``names``: node id ->
+        name."""
+        return f"{names[self.src]}{f':{self.out_port}' if self.out_port else ''} → {names[self.dst]}"
 
 
 @dataclass
@@ -275,6 +275,10 @@ class Network:
             if node.name == name:
                 return node
         raise NetworkError(f"no node named {name!r}")
+
+    def names(self):
+        """``{node id: node name}``."""
+        return {node_id: node.name for node_id, node in self.nodes.items()}
 
     def nodes_of_type(self, type_name):
         return [n for n in self.nodes.values() if n.type == type_name]
@@ -522,8 +526,9 @@ class Network:
                 if e.out_port >= node.layer_type.output_count(values)]
         if lost:
             count = node.layer_type.output_count(values)
-            raise NetworkError(f"{node.label()}: the new parameters give it {count} output{'s' if count != 1 else ''}"
-                               f", but {lost[0].describe(self)} uses output {lost[0].out_port}; disconnect it first")
+            outputs = f"{count} output{'s' if count != 1 else ''}"
+            raise NetworkError(f"{node.label()}: the new parameters give it {outputs}, but "
+                               f"{lost[0].describe(self.names())} uses output {lost[0].out_port}; disconnect it first")
         old = {k: node.params[k] for k in changes}
         node.params = values
         self._emit("node_changed", node)

@@ -177,9 +177,9 @@ def edges_from_json(data, source, node_ids):
         where = f"connection {index + 1}"
         src = _require(raw, "from", str, where, source)
         dst = _require(raw, "to", str, where, source)
-        port = _require(raw, "port", int, where, source) if isinstance(raw, dict) and "port" in raw else None
-        out_port = _require(raw, "output", int, where, source) if "output" in raw else 0
         where = f"connection {index + 1} ({src:.60} → {dst:.60})"
+        port = _require(raw, "port", int, where, source) if "port" in raw else None
+        out_port = _require(raw, "output", int, where, source) if "output" in raw else 0
         for end in (src, dst):
             if end not in node_ids:
                 raise NetworkFileError(source, f"{where}: dangling connection, there is no node {_shown(end)}")
@@ -294,8 +294,7 @@ def _assemble(network, data, source):
         if isinstance(e.part, Node):
             raise NetworkFileError(source, f"node {_shown(e.part.name)} ({e.part.type}): {e}") from None
         names = {n.id: n.name for n in nodes}
-        where = f"{names[e.part.src]} → {names[e.part.dst]}"
-        raise NetworkFileError(source, f"connection {e.index + 1} ({where}): {e}") from None
+        raise NetworkFileError(source, f"connection {e.index + 1} ({e.part.describe(names)}): {e}") from None
     network.revision = 0
     return network
 

@@ -8,7 +8,7 @@ nodes come back with their old ids, so the commands above them in the stack stay
 
 from PySide6.QtGui import QUndoCommand
 
-from engine.graph import paste_fragment
+from engine.graph import Edge, paste_fragment
 
 
 class DocumentCommand(QUndoCommand):
@@ -114,7 +114,8 @@ class RemoveNodes(DocumentCommand):
 
 class Connect(DocumentCommand):
     def __init__(self, document, src, dst, port=None, out_port=0):
-        super().__init__(document, f"Connect {document.node(src).name} → {document.node(dst).name}")
+        names = {node_id: document.node(node_id).name for node_id in (src, dst)}
+        super().__init__(document, f"Connect {Edge(src, dst, 0, out_port).describe(names)}")
         self._args = (src, dst, port, out_port)
         self.edge = None
 

@@ -36,8 +36,8 @@ class Anchor:
 
 def fits_shape(layer_type, shape):
     """Whether a node of ``layer_type`` with default parameters accepts an input of ``shape``."""
-    if layer_type.min_inputs > 1:  # merges take several inputs; any single shape could be joined
-        return True
+    if layer_type.min_inputs > 1 or layer_type.multi_output:  # merges join any shape; a Split's pieces are
+        return True  # set once it is placed (its default cuts 2 channels)
     scratch = Network()
     try:
         source = scratch.add_node("Input", {"shape": shape, "dataset": "Image folder"})

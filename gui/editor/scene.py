@@ -234,7 +234,8 @@ class NetworkScene(QGraphicsScene):
         near = self.items(QRectF(scene_pos - QPointF(4, 4), scene_pos + QPointF(4, 4)))
         wanted = "in" if pending.kind == "out" else "out"
         ports = [i for i in near if isinstance(i, PortItem)]
-        port = next((i for i in ports if i.kind == wanted), None)
+        port = min((i for i in ports if i.kind == wanted), key=lambda i: QLineF(i.scenePos(), scene_pos).length(),
+                   default=None)  # ports' hit areas overlap: the nearest one
         node = port.parentItem() if port else next((i for i in near if isinstance(i, NodeItem)), None)
         if node is None or node.node_id == pending.node_id:
             return None
@@ -242,6 +243,8 @@ class NetworkScene(QGraphicsScene):
             reason = ("an output connects to an input (a port on the left of a node)" if wanted == "in"
                       else "an input takes its value from an output (a port on the right of a node)")
             return None, None, None, 0, reason, scene_pos
+        if port is None and wanted == "out" and len(node.output_ports) > 1:
+            return None, None, None, 0, f"{node.face.name} has several outputs: drop on the one to connect", scene_pos
         if pending.kind == "out":
             src, dst, slot, output = pending.node_id, node.node_id, port.port if port else None, pending.out_port
             point = port.scenePos() if port else node.input_anchor(slot)

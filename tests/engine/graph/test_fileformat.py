@@ -186,7 +186,7 @@ BROKEN = {
     "dangling edge": (edit(lambda d: d["edges"].append({"from": "n3", "to": "n99"})),
                       "connection 14 (n3 → n99): dangling connection, there is no node 'n99'"),
     "edge without from": (edit(lambda d: d["edges"].append({"to": "n2"})), "connection 14 has no 'from' field"),
-    "bad port": (edit(lambda d: d["edges"][0].update(port="0")), "connection 1: 'port' must be int, got '0'"),
+    "bad port": (edit(lambda d: d["edges"][0].update(port="0")), "connection 1 (n1 → n2): 'port' must be int, got '0'"),
     "negative port": (edit(lambda d: d["edges"][0].update(port=-1)),
                       "connection 1 (input → conv1): input -1 of Conv2d 'conv1' is not an input number"),
     "second input": (edit(lambda d: d["edges"].append({"from": "n1", "to": "n3", "port": 1})),
@@ -198,10 +198,10 @@ BROKEN = {
     "from the Output": (edit(lambda d: d["edges"].append({"from": "n14", "to": "n1"})),
                         "Output 'output' has no output to connect from"),
     "output of a one-output layer": (edit(lambda d: d["edges"][0].update(output=1)),
-                                     "connection 1 (input → conv1): Input 'input' has no output 1: it has one "
+                                     "connection 1 (input:1 → conv1): Input 'input' has no output 1: it has one "
                                      "output (0)"),
     "output not a number": (edit(lambda d: d["edges"][0].update(output="1")),
-                            "connection 1: 'output' must be int, got '1'"),
+                            "connection 1 (n1 → n2): 'output' must be int, got '1'"),
     "duplicate edge": (edit(lambda d: d["edges"].append({"from": "n1", "to": "n2"})),
                        "Input 'input' already feeds Conv2d 'conv1'"),
     "bad setting": (edit(lambda d: d["training"].update(lr=-1)), "training settings: 'lr' must be between"),

@@ -59,6 +59,33 @@ def test_dragging_back_from_an_input_onto_an_output_takes_that_output(chunked):
     assert editor.document.input_edges(ids["conv"]) == [Edge(ids["chunk"], ids["conv"], 0, 1)]
 
 
+def test_a_drop_between_two_outputs_takes_the_nearer_one(chunked):
+    editor, ids = chunked
+    chunk, conv = editor.scene.node_items[ids["chunk"]], editor.scene.node_items[ids["conv"]]
+    editor.drag(conv.input_ports[0].scenePos(), chunk.output_ports[0].scenePos() + QPointF(0, 9))
+    assert editor.document.input_edges(ids["conv"]) == [Edge(ids["chunk"], ids["conv"], 0, 0)]
+
+
+def test_a_drop_on_the_body_of_a_node_with_several_outputs_asks_for_one(chunked):
+    editor, ids = chunked
+    chunk, conv = editor.scene.node_items[ids["chunk"]], editor.scene.node_items[ids["conv"]]
+    before = editor.snapshot()
+    editor.drag(conv.input_ports[0].scenePos(), chunk.sceneBoundingRect().center())
+    assert editor.snapshot() == before
+    assert "chunk1 has several outputs: drop on the one to connect" in editor.statusBar().currentMessage()
+
+
+def test_split_and_chunk_are_offered_after_any_output(chunked):
+    editor, ids = chunked
+    relu = editor.scene.node_items[ids["relu"]]
+    editor.controller.connect(ids["input"], ids["relu"])
+    start = relu.output_port.scenePos()
+    editor.drag(start, start + QPointF(60, 200))
+    offered = editor.view.search.shown_types()
+    assert "Split" in offered and "Chunk" in offered
+    editor.view.search.hide()
+
+
 def test_an_output_dropped_on_empty_canvas_offers_what_fits_that_output(chunked):
     editor, ids = chunked
     editor.set_param(ids["chunk"], "dim", 1)  # 3×16×32 twice
@@ -98,6 +125,7 @@ def test_fewer_outputs_than_the_connections_use_is_refused_and_said(chunked):
     editor, ids = chunked
     editor.controller.connect(ids["chunk"], ids["relu"], out_port=1)
     before = editor.snapshot()
+    assert editor.undo_stack.undoText() == "Connect chunk1:1 → relu1"
     refusal = editor.controller.set_params(ids["chunk"], {"chunks": 1})
     assert "give it 1 output, but chunk1:1 → relu1 uses output 1; disconnect it first" in refusal
     assert editor.snapshot() == before
