@@ -10,9 +10,12 @@ implementation: ``W.T @ x`` and col2im (``conv._input_grad``, kept for dilated c
 of kh*kw times the input's size and add it back with one strided pass per tap, about 3x the time.
 """
 
+import numpy as np
+
 from ..autocast_state import state as _autocast
-from ..backend import choose
+from ..backend import Implementation, choose
 from ..dtypes import legacy_name
+from . import conv_transpose_kernels, jit
 from .channel_sums import channel_sum
 from .conv import Conv2d as _Conv2d
 from .conv import (
@@ -61,27 +64,69 @@ def _phases(size, pad, stride, extent, taps):
     return out
 
 
-def _by_phases(x, w, geom):
-    """The transposed convolution of ``x`` (N, C, H, W) with ``w`` (C, K/G, kh, kw), without dilation, as one
-    unit-stride convolution per output phase: rows ``a::sh`` of the output take the taps ``a::sh`` of the
-    kernel, flipped, over ``x`` padded by that sub-kernel's size - 1 before (and after, as far as the
-    output reaches). Ungrouped phases whose sub-kernels have one size (the kernel a multiple of the stride)
-    are one convolution with their output channels stacked: the input is read and padded once."""
-    (n, k, ho, wo), (h, wd), (sh, sw), (ph, _, pw, _), _, groups = geom
+def _by_phases(x, w, b, geom):
+    """The transposed convolution of ``x`` (N, C, H, W) with ``w`` (C, K/G, kh, kw) and bias ``b`` (or None),
+    without dilation, as one unit-stride convolution per output phase: rows ``a::sh`` of the output take the
+    taps ``a::sh`` of the kernel, flipped, over ``x`` padded by that sub-kernel's size - 1 before (and after,
+    as far as the output reaches). Ungrouped phases whose sub-kernels have one size (the kernel a multiple of
+    the stride) are one convolution with their output channels stacked: the input is read and padded once,
+    and the result placed in one pass (``_PLACEMENTS``)."""
+    (_, _, ho, wo), (h, wd), (sh, sw), (ph, _, pw, _), _, groups = geom
     xp = xp_of(x)
-    out = xp.zeros((n, k, ho, wo), dtype=x.dtype)
     flipped = _flipped_transpose(w, groups)
     pairs = [(r, c) for r in _phases(h, ph, sh, ho, w.shape[2]) for c in _phases(wd, pw, sw, wo, w.shape[3])]
     subs = [flipped[:, :, r[0], c[0]] for r, c in pairs]
     if groups == 1 and len({sub.shape for sub in subs}) == 1:
         pads = (pairs[0][0][1][0], max(r[1][1] for r, _ in pairs), pairs[0][1][1][0], max(c[1][1] for _, c in pairs))
         stacked = _convolution(x, xp.ascontiguousarray(xp.concatenate(subs)), pads, 1)
-        parts = [stacked[:, i * k:(i + 1) * k] for i in range(len(pairs))]
-    else:
-        parts = [_convolution(x, xp.ascontiguousarray(sub), (*r[1], *c[1]), groups) for (r, c), sub in zip(pairs, subs)]
+        return choose(_PLACEMENTS, (stacked,), {}).place(stacked, b, pairs, geom)
+    parts = [_convolution(x, xp.ascontiguousarray(sub), (*r[1], *c[1]), groups) for (r, c), sub in zip(pairs, subs)]
+    return _placed(parts, b, pairs, geom)
+
+
+def _placed(parts, b, pairs, geom):
+    """The output from the phases' outputs ``parts`` by NumPy: zeros, a strided assignment per phase, the bias."""
+    (n, k, ho, wo), _, (sh, sw), *_ = geom
+    out = xp_of(parts[0]).zeros((n, k, ho, wo), dtype=parts[0].dtype)
     for (r, c), part in zip(pairs, parts):
         out[:, :, r[3]::sh, c[3]::sw] = part[:, :, r[2], c[2]]
+    if b is not None:
+        out += b[:, None, None]
     return out
+
+
+class _StridedPlacement(Implementation):
+    """The phases placed by NumPy (``_placed``)."""
+
+    @staticmethod
+    def place(stacked, b, pairs, geom):
+        k = geom[0][1]
+        return _placed([stacked[:, i * k:(i + 1) * k] for i in range(len(pairs))], b, pairs, geom)
+
+
+class _CompiledPlacement(Implementation):
+    """The phases placed by one compiled pass that adds the bias (``conv_transpose_kernels``; host floats)."""
+
+    name = "compiled"
+
+    @staticmethod
+    def applies(stacked):
+        return jit.takes_floats(stacked) and stacked.flags.c_contiguous
+
+    @staticmethod
+    def place(stacked, b, pairs, geom):
+        (n, k, ho, wo), _, strides, *_ = geom
+        out = np.empty((n, k, ho, wo), dtype=stacked.dtype)
+        rows = {r[3]: r[2].stop - r[2].start for r, _ in pairs}
+        cols = {c[3]: c[2].stop - c[2].start for _, c in pairs}
+        if sum(rows.values()) < ho or sum(cols.values()) < wo:  # a kernel smaller than the stride misses some
+            out[...] = 0 if b is None else b[:, None, None]
+        table = [(r[3], r[2].start, r[2].stop - r[2].start, c[3], c[2].start, c[2].stop - c[2].start)
+                 for r, c in pairs]
+        return conv_transpose_kernels.interleave(stacked, b, np.array(table, np.int64), out, strides)
+
+
+_PLACEMENTS = (_CompiledPlacement, _StridedPlacement)
 
 
 class ConvTranspose2d(Op):
@@ -94,9 +139,8 @@ class ConvTranspose2d(Op):
     def forward(self, x, w, b=None, geom=None):
         self.x, self.w, self.geom = x, w, geom
         if geom[4] == (1, 1):
-            out = _by_phases(x, w, geom)
-        else:
-            out = xp_of(x).ascontiguousarray(_input_grad(_out_grad_rows(x), w, geom))
+            return _by_phases(x, w, b, geom)
+        out = xp_of(x).ascontiguousarray(_input_grad(_out_grad_rows(x), w, geom))
         if b is not None:
             out += b[:, None, None]
         return out
