@@ -25,6 +25,7 @@ ERROR = QColor("#d32f2f")
 
 def _cell(text, node_id, align=Qt.AlignLeft):
     item = QTableWidgetItem(text)
+    item.setToolTip(text)  # the whole text where the column elides it (a Split's several shapes)
     item.setData(Qt.UserRole, node_id)
     item.setTextAlignment(align | Qt.AlignVCenter)
     item.setFlags(Qt.ItemIsSelectable | Qt.ItemIsEnabled)

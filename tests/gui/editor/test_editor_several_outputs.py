@@ -29,6 +29,11 @@ def test_a_port_per_output_with_its_shape(chunked):
     first, second = (p.scenePos() for p in item.output_ports)
     assert first.x() == second.x() and second.y() - first.y() > 15
     assert item.face.shape == "2×32×32, 1×32×32"
+    table = editor.summary.table
+    (row,) = [r for r in range(table.rowCount()) if table.item(r, 0).text() == "chunk1"]
+    assert table.item(row, 2).text() == table.item(row, 2).toolTip() == "2×32×32, 1×32×32"
+    editor.select_node(ids["chunk"])
+    assert "outputs" in editor.inspector.info.text() and "2×32×32, 1×32×32" in editor.inspector.info.text()
     editor.set_param(ids["chunk"], "chunks", 3)
     assert [p.port for p in item.output_ports] == [0, 1, 2]
     assert [p.toolTip() for p in item.output_ports] == [f"output {k}: 1×32×32" for k in range(3)]
