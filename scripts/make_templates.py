@@ -195,7 +195,7 @@ TEMPLATES = {
     "mobilenet_v2_cifar10": (mobilenet_v2, "69.9 % test accuracy on CIFAR-10 after its 2 epochs."),
     "convnext_cifar10": (convnext, "65.2 % test accuracy on CIFAR-10 after its 2 epochs."),
     "vit_cifar10": (vision_transformer, "52.1 % test accuracy on CIFAR-10 after its 2 epochs."),
-    "resnet18_cifar10": (resnet18, "Not yet measured after 2 epochs."),
+    "resnet18_cifar10": (resnet18, "75.3 % test accuracy on CIFAR-10 after its 2 epochs."),
     "se_resnet_cifar10": (se_resnet, "74.0 % test accuracy on CIFAR-10 after its 2 epochs."),
 }
 
