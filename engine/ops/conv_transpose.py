@@ -81,13 +81,15 @@ def _by_phases(x, w, b, geom):
         stacked = _convolution(x, xp.ascontiguousarray(xp.concatenate(subs)), pads, 1)
         return choose(_PLACEMENTS, (stacked,), {}).place(stacked, b, pairs, geom)
     parts = [_convolution(x, xp.ascontiguousarray(sub), (*r[1], *c[1]), groups) for (r, c), sub in zip(pairs, subs)]
-    return _placed(parts, b, pairs, geom)
+    return _placed(x, parts, b, pairs, geom)
 
 
-def _placed(parts, b, pairs, geom):
-    """The output from the phases' outputs ``parts`` by NumPy: zeros, a strided assignment per phase, the bias."""
+def _placed(x, parts, b, pairs, geom):
+    """The output from the phases' outputs ``parts`` by NumPy (on ``x``'s array type and dtype): zeros, a
+    strided assignment per phase, the bias. There may be no phase at all: a 1x1 kernel padded by 1 at stride 2
+    reaches no output column of a 2-wide input, which then holds only the bias."""
     (n, k, ho, wo), _, (sh, sw), *_ = geom
-    out = xp_of(parts[0]).zeros((n, k, ho, wo), dtype=parts[0].dtype)
+    out = xp_of(x).zeros((n, k, ho, wo), dtype=x.dtype)
     for (r, c), part in zip(pairs, parts):
         out[:, :, r[3]::sh, c[3]::sw] = part[:, :, r[2], c[2]]
     if b is not None:
@@ -101,7 +103,7 @@ class _StridedPlacement(Implementation):
     @staticmethod
     def place(stacked, b, pairs, geom):
         k = geom[0][1]
-        return _placed([stacked[:, i * k:(i + 1) * k] for i in range(len(pairs))], b, pairs, geom)
+        return _placed(stacked, [stacked[:, i * k:(i + 1) * k] for i in range(len(pairs))], b, pairs, geom)
 
 
 class _CompiledPlacement(Implementation):

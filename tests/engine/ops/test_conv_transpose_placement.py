@@ -16,6 +16,7 @@ CASES = [  # input, weight, options
     ((2, 3, 4, 4), (3, 2, 2, 1), {"stride": (3, 2), "output_padding": (2, 1)}),
     ((2, 2, 5, 4), (2, 3, 6, 3), {"stride": (3, 3), "padding": (2, 1)}),
     ((16, 32, 16, 16), (32, 16, 4, 4), {"stride": 2, "padding": 1}),  # large enough for two threads
+    ((2, 3, 3, 2), (3, 4, 1, 1), {"stride": 2, "padding": 1}),  # no phase reaches the one output column
 ]
 
 
