@@ -8,7 +8,7 @@ window elements and additions, and nothing for activations.
 
 import math
 
-from ..ops.shape import cat, chunk, split
+from ..ops.shape import cat, chunk, chunk_sizes, split
 from .catalogue import MAX_OUTPUTS, LayerType, ModuleCall, ShapeError, register
 from .datasets import DATASETS
 from .params import ParamSpec
@@ -780,13 +780,6 @@ def _split_infer(params, in_shapes, context):
         raise ShapeError(f"Split: the sizes {', '.join(map(str, sizes))} add up to {sum(sizes)}, but dim {dim} of "
                          f"{_dims(shape)} has {shape[dim]}")
     return _pieces(shape, dim, sizes)
-
-
-def chunk_sizes(length, chunks):
-    """The pieces ``torch.chunk`` cuts ``length`` into: ``ceil(length / chunks)`` each, the last one the rest;
-    there can be fewer than ``chunks`` (6 in 4 chunks is 2, 2, 2)."""
-    size = -(-length // chunks)
-    return [min(size, length - start) for start in range(0, length, size)]
 
 
 def _chunk_infer(params, in_shapes, context):

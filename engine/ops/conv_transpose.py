@@ -119,13 +119,13 @@ class _CompiledPlacement(Implementation):
     def place(stacked, b, pairs, geom):
         (n, k, ho, wo), _, strides, *_ = geom
         out = np.empty((n, k, ho, wo), dtype=stacked.dtype)
-        rows = {r[3]: r[2].stop - r[2].start for r, _ in pairs}
-        cols = {c[3]: c[2].stop - c[2].start for _, c in pairs}
-        if sum(rows.values()) < ho or sum(cols.values()) < wo:  # a kernel smaller than the stride misses some
-            out[...] = 0 if b is None else b[:, None, None]
         table = [(r[3], r[2].start, r[2].stop - r[2].start, c[3], c[2].start, c[2].stop - c[2].start)
                  for r, c in pairs]
-        return conv_transpose_kernels.interleave(stacked, b, np.array(table, np.int64), out, strides)
+        rows = {row: count for row, _, count, *_ in table}  # each row phase once
+        cols = {col: count for *_, col, _, count in table}
+        if sum(rows.values()) < ho or sum(cols.values()) < wo:  # a kernel smaller than the stride misses some
+            out[...] = 0 if b is None else b[:, None, None]
+        return conv_transpose_kernels.interleave(stacked, b, table, out, strides)
 
 
 _PLACEMENTS = (_CompiledPlacement, _StridedPlacement)

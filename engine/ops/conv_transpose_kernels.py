@@ -41,5 +41,5 @@ def interleave(stacked, bias, table, out, strides):
     k = out.shape[1]
     bias = np.zeros(k, out.dtype) if bias is None else np.ascontiguousarray(bias, out.dtype)
     threads = jit.kernel_threads(out.size) if out.shape[0] > 1 else 1
-    _kernel(*strides)(threads, stacked, bias, np.ascontiguousarray(table, np.int64), out, min(threads, out.shape[0]))
+    _kernel(*strides)(threads, stacked, bias, np.asarray(table, np.int64), out, min(threads, out.shape[0]))
     return out

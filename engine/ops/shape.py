@@ -562,13 +562,20 @@ def split(input, split_size_or_sections, dim=0):
     return _split_views(input, sizes, axis)
 
 
+def chunk_sizes(length, chunks):
+    """The pieces ``chunk`` cuts ``length`` into: ``ceil(length / chunks)`` each, the last one the rest; there can
+    be fewer than ``chunks`` (6 in 4 chunks is 2, 2, 2), and an empty dimension is one empty piece."""
+    if not length:
+        return [0]
+    step = -(-length // chunks)
+    return [min(step, length - start) for start in range(0, length, step)]
+
+
 def chunk(input, chunks, dim=0):
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
     axis = normalize_dims(dim, input._data.ndim)[0]
-    n = input._data.shape[axis]
-    step = -(-n // chunks) if n else 1
-    return split(input, step, axis)
+    return _split_views(input, chunk_sizes(input._data.shape[axis], chunks), axis)
 
 
 def tensor_split(input, sections, dim=0):

@@ -10,7 +10,7 @@ import torch
 import engine
 from engine.graph import ConnectionRefused, Edge, Network, NetworkError, copy_fragment, load_network, paste_fragment
 from engine.graph.fileformat import network_to_json
-from engine.graph.layer_types import chunk_sizes
+from engine.ops.shape import chunk_sizes
 
 from .export_cases import LAYER_CASES, random_weights
 
