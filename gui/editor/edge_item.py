@@ -63,7 +63,6 @@ class EdgeItem(HoverHighlight, QGraphicsPathItem):
         self.setFlag(QGraphicsItem.ItemIsSelectable)
         self.setAcceptHoverEvents(True)
         self.setZValue(0)
-        self.update_path()
 
     def update_path(self):
         self.setPath(routed_curve(self.src_item.output_anchor(self.edge.out_port),
@@ -75,9 +74,10 @@ class EdgeItem(HoverHighlight, QGraphicsPathItem):
             return []
         stroker = QPainterPathStroker()
         stroker.setWidth(4)
-        ends = (self.src_item, self.dst_item)
-        return [item.sceneBoundingRect() for item in scene.items(stroker.createStroke(path), Qt.IntersectsItemShape)
-                if isinstance(item, NodeItem) and item not in ends]
+        stroke, ends = stroker.createStroke(path), (self.src_item, self.dst_item)
+        near = scene.items(stroke.boundingRect(), Qt.IntersectsItemBoundingRect)  # the index's cheap question
+        return [item.sceneBoundingRect() for item in near
+                if isinstance(item, NodeItem) and item not in ends and stroke.intersects(item.body_rect())]
 
     def set_highlighted(self, on):
         if on != self.highlighted:

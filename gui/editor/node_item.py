@@ -12,7 +12,7 @@ alone, then only its coloured box.
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, QSizeF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
 
@@ -286,6 +286,10 @@ class NodeItem(QGraphicsItem):
         """Scene position of output ``out_port``."""
         count = len(self.face.outputs) if self.face else 1
         return self.mapToScene(QPointF(WIDTH, self._port_y(min(out_port, max(count - 1, 0)), max(count, 1))))
+
+    def body_rect(self):
+        """The node's rounded body in scene coordinates (without shadow and port dots)."""
+        return QRectF(self.scenePos(), QSizeF(WIDTH, self.height))
 
     def header_rect(self):
         return QRectF(0, 0, WIDTH, HEADER)

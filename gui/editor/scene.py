@@ -55,6 +55,7 @@ class NetworkScene(QGraphicsScene):
         self._drag_start = None
         self._insert_target = None
         self._moved = False  # nodes moved since the last "changed": connections are re-routed then
+        self._unrouted = False  # items were rebuilt: every connection is routed once, at the next refresh
         self._refusal_timer = QTimer(self, singleShot=True, interval=REFUSAL_MS)
         self._refusal_timer.timeout.connect(self.hide_refusal)
         self.setSceneRect(-EXTENT, -EXTENT, 2 * EXTENT, 2 * EXTENT)
@@ -80,6 +81,7 @@ class NetworkScene(QGraphicsScene):
             self._remove_edge_item(payload)
         elif event == "node_moved":
             self.node_items[payload.id].setPos(*payload.position)
+            self._cover(payload.position)
             self._moved = True
         elif event == "reset":  # a "changed" follows, which refreshes the faces
             self._rebuild(refresh=False)
@@ -89,29 +91,44 @@ class NetworkScene(QGraphicsScene):
                 self._reroute_edges()
 
     def _reroute_edges(self):
-        """After moves: a node moved into (or out of) a connection's way changes that connection's detour."""
-        self._moved = False
+        """After moves: a node moved into (or out of) a connection's way changes that connection's detour.
+        After a rebuild: the first routing of every connection."""
+        self._moved = self._unrouted = False
         for item in self.edge_items.values():
             item.update_path()
 
     def _rebuild(self, refresh):
+        """New items for the whole document. Faces are drawn and connections routed once each, at the refresh
+        that follows, rather than as each item arrives (which routed each connection several times)."""
         self.cancel_connection()
         self.clear()  # deletes every item
         self.node_items, self.edge_items = {}, {}
         self._pending_edge, self._tip = PendingEdge(), TipItem()  # added while a connection is dragged
         self.refusal_bubble = TipItem()  # added while a refusal is shown
+        self.inference = None  # so that the refresh gives every node its face
         for node in self.document.nodes.values():
-            self._add_node_item(node)
+            self._add_node_item(node, with_face=False)
+        self._unrouted = True
         for edge in self.document.edges:
             self._add_edge_item(edge)
         if refresh:
             self.refresh()
 
-    def _add_node_item(self, node):
+    def _cover(self, position):
+        """Grow the scene (by a whole ``EXTENT``) to reach ``position``. The scene's spatial index only
+        divides its rectangle: items outside it are found by a scan of every item, which made routing the
+        connections of a long network quadratic."""
+        x, y = position
+        if not self.sceneRect().contains(x, y):
+            self.setSceneRect(self.sceneRect().united(QRectF(x - EXTENT, y - EXTENT, 2 * EXTENT, 2 * EXTENT)))
+
+    def _add_node_item(self, node, with_face=True):
         item = NodeItem(node.id)
         item.setPos(*node.position)
+        self._cover(node.position)
         self.addItem(item)
-        item.sync(node_face(node, None, ()))
+        if with_face:
+            item.sync(node_face(node, None, ()))
         self.node_items[node.id] = item
 
     def _add_edge_item(self, edge):
@@ -121,8 +138,9 @@ class NetworkScene(QGraphicsScene):
         dst.edges.add(item)
         self.edge_items[edge] = item
         self.addItem(item)
-        self._sync_slots(dst)
-        item.update_path()
+        if not self._unrouted:
+            self._sync_slots(dst)
+            item.update_path()
 
     def _remove_edge_item(self, edge):
         item = self.edge_items.pop(edge)
@@ -132,7 +150,7 @@ class NetworkScene(QGraphicsScene):
         self._sync_slots(item.dst_item)
 
     def _sync(self, item, info, connected):
-        if item.sync(node_face(self.document.nodes[item.node_id], info, connected)):
+        if item.sync(node_face(self.document.nodes[item.node_id], info, connected)) and not self._unrouted:
             for edge in item.edges:
                 edge.update_path()
 
@@ -146,15 +164,16 @@ class NetworkScene(QGraphicsScene):
         """Re-read the inference and update the nodes whose face changed. The document keeps its inference
         until an edit that can change it: after a move it is the same object, and nothing is redone."""
         inference = self.document.infer()
-        if inference is self.inference:
-            return
-        self.inference = inference
-        ports = {node_id: [] for node_id in self.node_items}
-        for edge in self.document.edges:
-            ports[edge.dst].append(edge.port)
-        for node_id, item in self.node_items.items():
-            self._sync(item, self.inference.nodes.get(node_id), sorted(ports[node_id]))
-        self.inferenceUpdated.emit(self.inference)
+        if inference is not self.inference:
+            self.inference = inference
+            ports = {node_id: [] for node_id in self.node_items}
+            for edge in self.document.edges:
+                ports[edge.dst].append(edge.port)
+            for node_id, item in self.node_items.items():
+                self._sync(item, self.inference.nodes.get(node_id), sorted(ports[node_id]))
+            self.inferenceUpdated.emit(self.inference)
+        if self._unrouted:
+            self._reroute_edges()
 
     # ----- queries for the editor -----
     def selected_node_ids(self):
