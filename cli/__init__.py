@@ -1,5 +1,5 @@
-"""LayerLab's command line: ``train``, ``eval``, ``summary``, ``export`` and ``predict`` on network files,
-headless, with the same training loop and run folders as the GUI. A file that cannot be used (any
+"""LayerLab's command line: ``train``, ``eval``, ``summary``, ``export``, ``predict`` and ``import`` (an ONNX model
+as a network file), headless, with the same training loop and run folders as the GUI. A file that cannot be used (any
 ``FileError``, or an ``OSError`` reading or writing one) ends a command with one line naming the file, never a
 traceback; a ``FileWarning`` becomes a 'warning:' line."""
 
@@ -10,10 +10,10 @@ import warnings
 
 from engine.utils.files import FileError, FileWarning
 
-from . import evaluate, export, predict, summary, train
+from . import evaluate, export, import_model, predict, summary, train
 from .common import CliError
 
-COMMANDS = (train, evaluate, summary, export, predict)
+COMMANDS = (train, evaluate, summary, export, predict, import_model)
 PROG = "main.py"
 
 

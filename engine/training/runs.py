@@ -43,7 +43,7 @@ MAX_LOG_BYTES = 1 << 30  # metrics.csv and steps.jsonl: about 200 bytes a step
 STATUSES = ("created", "running", "finished", "stopped", "failed")
 
 
-def _now():
+def timestamp():
     return datetime.now().astimezone().isoformat(timespec="seconds")
 
 
@@ -160,7 +160,7 @@ class Run:
             self.test_accuracy = float(test_accuracy)
         if message is not None:
             self.message = message
-        self.finished = _now()
+        self.finished = timestamp()
         self.save()
 
     # ----- reading -----
@@ -203,7 +203,7 @@ class RunRecorder(Callback):
     def on_fit_start(self, trainer):
         run = self.run
         run.status, run.message, run.finished = "running", "", None
-        run.started = run.started or _now()
+        run.started = run.started or timestamp()
         self._progress(trainer)
         run.save()
 
@@ -218,7 +218,7 @@ class RunRecorder(Callback):
     def on_fit_end(self, trainer, info):
         self._progress(trainer)
         self.run.record_skipped(trainer.train_loader, trainer.val_loader)
-        self.run.status, self.run.message, self.run.finished = info.status, info.message, _now()
+        self.run.status, self.run.message, self.run.finished = info.status, info.message, timestamp()
         self.run.save()
 
 

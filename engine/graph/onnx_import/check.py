@@ -1,0 +1,31 @@
+"""How closely an imported network agrees with the ONNX model it came from: both run by their own runtimes
+(the engine, onnxruntime) on one random batch."""
+
+import numpy as np
+import onnxruntime
+
+from ...autograd.grad_mode import no_grad
+from ...creation import from_numpy
+
+BATCH = 2  # unless the file fixes the batch size
+
+
+def weighted_module(imported):
+    """The imported network's module holding the imported weights, in evaluation mode."""
+    module = imported.network.build()
+    module.load_state_dict({key: from_numpy(array) for key, array in imported.arrays.items()})
+    return module.eval()
+
+
+def max_difference(model_bytes, imported, seed=0):
+    """The largest absolute difference between onnxruntime's outputs for the serialised ONNX model and the
+    imported network's, on one batch of standard normal inputs."""
+    session = onnxruntime.InferenceSession(model_bytes, providers=["CPUExecutionProvider"])
+    graph_input = session.get_inputs()[0]
+    batch = graph_input.shape[0] if isinstance(graph_input.shape[0], int) else BATCH
+    shape = (batch, *imported.network.input_node().params["shape"])
+    x = np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+    expected = session.run(None, {graph_input.name: x})[0]
+    with no_grad():
+        got = weighted_module(imported)(from_numpy(x)).numpy()
+    return float(np.abs(got - expected).max())

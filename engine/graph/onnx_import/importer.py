@@ -1,0 +1,343 @@
+"""ONNX graph -> network document and weights.
+
+The nodes are read in the file's (topological) order. A node whose inputs are all constants is folded; any
+other is turned into layers by the rule for its operator (``rules.RULES``), which may take the nodes after it
+that complete a pattern (MatMul + Add as one Linear, x · sigmoid(x) as SiLU...). A node no rule takes, or a
+rule's missing piece, raises ``OnnxImportError`` naming the node, its operator and what is missing: the
+import never builds a network that computes something else. Weights keep the names of the document's
+``state_dict`` (``<node name>.weight``...), and the finished network is checked: its shapes are inferred,
+and its output shape must be the one the ONNX graph declares.
+"""
+
+import json
+import re
+from collections import OrderedDict, defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+from onnx import helper, numpy_helper
+
+from ..catalogue import get_layer_type
+from ..datasets import DATASETS
+from ..document import Edge, Network, NetworkError, Node, name_problem
+from ..export.errors import ExportError
+from ..export.weights import checked_arrays
+from . import folding
+from .errors import OnnxImportError
+from .model_file import declared_shapes, default_opset, read_model
+from .rules import RULES
+from .values import Value, holds_batch
+
+MAX_METADATA_CHARS = 1 << 20
+
+_SCOPE_SPLIT = re.compile(r"[/:]")
+
+
+@dataclass
+class Imported:
+    """An imported model: the document, its weights (``state_dict`` names -> arrays), the class names the file
+    gave (empty when none) and notes on what the import changed or could not carry."""
+
+    network: Network
+    arrays: OrderedDict
+    classes: tuple
+    notes: list
+
+
+def _identifier(text):
+    return re.sub(r"\W+", "_", text).strip("_")
+
+
+def _candidate_name(onnx_node):
+    """A readable name from an ONNX node's scoped name: PyTorch's ``/layer1/layer1.0/conv1/Conv`` gives
+    ``layer1_0_conv1`` (the operator dropped, and each scope that the next one extends), LayerLab's own
+    ``conv1`` stays ``conv1``."""
+    parts = [p for p in _SCOPE_SPLIT.split(onnx_node.name) if p]
+    if parts and re.fullmatch(rf"{re.escape(onnx_node.op_type)}(_\d+)?", parts[-1]):
+        parts.pop()
+    kept = [p for k, p in enumerate(parts) if not (k + 1 < len(parts) and parts[k + 1].startswith(p + "."))]
+    return _identifier("_".join(kept))
+
+
+class GraphImport:
+    """The state of one import; rules call its methods to read inputs and add layers."""
+
+    def __init__(self, model, source):
+        self.model, self.source, self.graph, self.opset = model, source, model.graph, default_opset(model)
+        self.shapes = declared_shapes(model.graph)
+        self.values = {}  # ONNX value name -> Value
+        self.consumers = defaultdict(list)  # ONNX value name -> the nodes reading it
+        for node in self.graph.node:
+            for name in node.input:
+                self.consumers[name].append(node)
+        self.graph_outputs = {v.name for v in self.graph.output}
+        self.taken = set()  # ids of ONNX nodes a pattern has already turned into layers
+        self.nodes, self.edges, self.arrays, self.notes = [], [], OrderedDict(), []
+        self.used_names = set()
+
+    # ----- errors -----
+    def refuse(self, onnx_node, problem):
+        raise OnnxImportError(self.source, f"node {onnx_node.name or onnx_node.output[0]!r} ({onnx_node.op_type}): "
+                                           f"{problem}")
+
+    # ----- reading the graph -----
+    def attr(self, onnx_node, name, default=None):
+        for attribute in onnx_node.attribute:
+            if attribute.name == name:
+                value = helper.get_attribute_value(attribute)
+                return value.decode() if isinstance(value, bytes) else value
+        return default
+
+    def value(self, name):
+        return self.values.get(name) if name else None
+
+    def computed(self, onnx_node, k, what="input"):
+        """Input ``k`` of ``onnx_node``, which must be computed by the network (not a constant)."""
+        value = self.value(onnx_node.input[k]) if k < len(onnx_node.input) else None
+        if value is None or value.node is None:
+            self.refuse(onnx_node, f"its {what} must be computed by the network, not a constant")
+        return value
+
+    def const(self, onnx_node, k, what, optional=False):
+        """Input ``k`` of ``onnx_node`` as an array; it must be a constant (an initializer or folded)."""
+        value = self.value(onnx_node.input[k]) if k < len(onnx_node.input) else None
+        if value is None and optional:
+            return None
+        if value is None or not value.is_const:
+            self.refuse(onnx_node, f"its {what} must be a constant (an initializer); LayerLab layers hold their "
+                                   "weights and options themselves")
+        return value.const
+
+    def sample_shape(self, onnx_node, name):
+        """The declared shape of value ``name`` without the batch; refused when unknown."""
+        shape = self.shapes.get(name)
+        if shape is None or any(d is None for d in shape[1:]) or not shape:
+            self.refuse(onnx_node, f"the shape of {name!r} is unknown (shape inference found none); LayerLab "
+                                   "needs every size but the batch")
+        return tuple(shape[1:])
+
+    def sole_consumer(self, name, op_type=None):
+        """The one node reading value ``name`` (of ``op_type`` when given), or None when several read it, it
+        is an output of the graph, or the one reader is of another type."""
+        readers = self.consumers.get(name, [])
+        if len(readers) != 1 or name in self.graph_outputs or id(readers[0]) in self.taken:
+            return None
+        if op_type is not None and readers[0].op_type != op_type:
+            return None
+        return readers[0]
+
+    def take(self, *onnx_nodes):
+        """Mark nodes after the current one as part of its pattern: they are not visited again."""
+        self.taken.update(id(n) for n in onnx_nodes)
+
+    def is_constant_input(self, onnx_node, k, expected):
+        """Whether input ``k`` of ``onnx_node`` is a constant equal to ``expected`` (a scalar, to float32)."""
+        value = self.value(onnx_node.input[k]) if k < len(onnx_node.input) else None
+        return (value is not None and value.is_const and value.const.size == 1
+                and np.isclose(float(value.const.ravel()[0]), expected, rtol=1e-5, atol=1e-7))
+
+    def is_parameter(self, onnx_node, k):
+        """Whether input ``k`` of ``onnx_node`` is a named weight of the file (an initializer named like a
+        ``state_dict`` key, as exporters name parameters) rather than a constant an exporter made up (an
+        anonymous ``onnx::...`` or a scoped ``.../scale``): a norm's scale of ones is learned only then."""
+        name = onnx_node.input[k] if k < len(onnx_node.input) else ""
+        return name in self.initializers and "/" not in name and not name.startswith("onnx::")
+
+    # ----- writing the document -----
+    def layer(self, onnx_node, type_name, params, inputs, weights=None, outputs=1):
+        """Add a ``type_name`` node fed by ``inputs`` (Values), with ``weights`` ({key: array}) as
+        ``<name>.<key>``; its name comes from ``onnx_node``. Returns its Value (a list for several outputs)."""
+        name = self._name(onnx_node, type_name)
+        node_id = f"n{len(self.nodes) + 1}"
+        self.nodes.append(Node(node_id, type_name, name, params))
+        for port, value in enumerate(inputs):
+            self.edges.append(Edge(value.node, node_id, port, value.out_port))
+        for key, array in (weights or {}).items():
+            dtype = np.int64 if key == "num_batches_tracked" else np.float32
+            self.arrays[f"{name}.{key}"] = np.array(array, dtype=dtype, order="C")
+        if outputs == 1:
+            return Value(node_id)
+        return [Value(node_id, k) for k in range(outputs)]
+
+    def _name(self, onnx_node, type_name):
+        candidate = _candidate_name(onnx_node) if onnx_node is not None else ""
+        if candidate and not name_problem(candidate) and candidate not in self.used_names:
+            name = candidate
+        else:
+            prefix = get_layer_type(type_name).prefix or "layer"
+            k = 1
+            while f"{prefix}{k}" in self.used_names:
+                k += 1
+            name = f"{prefix}{k}"
+        self.used_names.add(name)
+        return name
+
+    # ----- the walk -----
+    def run(self):
+        self.initializers = {t.name for t in self.graph.initializer}
+        for tensor in self.graph.initializer:
+            self.values[tensor.name] = Value(const=numpy_helper.to_array(tensor))
+        self._add_input()
+        self._fold_constants()
+        for onnx_node in self.graph.node:
+            if id(onnx_node) in self.taken:
+                continue
+            if onnx_node.domain not in ("", "ai.onnx"):
+                self.refuse(onnx_node, f"operator domain {onnx_node.domain!r} is not ONNX's own; LayerLab has no "
+                                       "layer for it")
+            inputs = [self.value(name) for name in onnx_node.input]
+            if all(v is None or v.is_const for v in inputs) and not self._batched_constant(onnx_node, inputs):
+                self._fold(onnx_node, inputs, refuse=True)  # what the first pass left: its problem is the error
+                continue
+            rule = RULES.get(onnx_node.op_type)
+            if rule is None:
+                self.refuse(onnx_node, f"LayerLab has no layer for the operator {onnx_node.op_type} (nor a "
+                                       "pattern that contains it here)")
+            self.values.update(rule(self, onnx_node))
+
+    def _fold_constants(self):
+        """First pass: every node computable from constants (and declared shapes) is computed, so that a rule
+        seeing the start of a pattern finds the weights of its later nodes already folded (an exporter may
+        write a weight's Transpose after the nodes that come before its product)."""
+        for onnx_node in self.graph.node:
+            inputs = [self.value(name) for name in onnx_node.input]
+            if onnx_node.op_type == "Shape" and onnx_node.input[0] not in self.values:
+                shape = self.shapes.get(onnx_node.input[0])
+                if shape is not None and None not in shape[1:]:
+                    self.values.update(self._shape_of(onnx_node, shape))
+                    self.taken.add(id(onnx_node))
+            elif all(name == "" or (v is not None and v.is_const) for name, v in zip(onnx_node.input, inputs)) \
+                    and not self._batched_constant(onnx_node, inputs):
+                self._fold(onnx_node, inputs, refuse=False)
+
+    @staticmethod
+    def _batched_constant(onnx_node, inputs):
+        """An Expand of a constant to the batch size (a class token): for its rule, not for folding."""
+        return onnx_node.op_type == "Expand" and holds_batch(inputs[1].const)
+
+    def _add_input(self):
+        initialized = {t.name for t in self.graph.initializer}
+        inputs = [v for v in self.graph.input if v.name not in initialized]
+        if len(inputs) != 1:
+            raise OnnxImportError(self.source, f"the graph has {len(inputs)} inputs "
+                                               f"({', '.join(v.name for v in inputs) or 'none'}); a LayerLab "
+                                               "network takes one")
+        graph_input = inputs[0]
+        if graph_input.type.tensor_type.elem_type != 1:  # TensorProto.FLOAT
+            raise OnnxImportError(self.source, f"the input {graph_input.name!r} is not float32; LayerLab networks "
+                                               "take float32 images or features")
+        shape = self.shapes.get(graph_input.name)
+        if not shape or len(shape) < 2 or any(d is None or d < 1 for d in shape[1:]):
+            raise OnnxImportError(self.source, f"the input {graph_input.name!r} has shape {shape}; import needs a "
+                                               "batch dimension and then fixed sizes")
+        self.input_shape = tuple(shape[1:])
+        params = {"shape": self.input_shape, "dataset": "Image folder"}  # the dataset is chosen at the end
+        self.values[graph_input.name] = self.layer(None, "Input", params, [])
+
+    def _shape_of(self, onnx_node, shape):
+        folded = folding.shape_constant(shape)
+        start, end = self.attr(onnx_node, "start", 0), self.attr(onnx_node, "end", None)
+        return {onnx_node.output[0]: Value(const=folded[start:end])}
+
+    def _fold(self, onnx_node, inputs, refuse):
+        """Compute ``onnx_node`` from its constant ``inputs``; where that cannot be done, refuse the node
+        (``refuse``) or leave it to the second pass."""
+        arrays = [None if v is None else v.const for v in inputs]
+        problem = folding.fold_problem(onnx_node, arrays)
+        if problem is None:
+            try:
+                results = folding.fold(onnx_node, arrays, self.opset)
+            except Exception as e:  # the reference implementation raises what numpy raises
+                problem = f"cannot be computed from its constants ({type(e).__name__}: {e})"
+        if problem is not None:
+            if refuse:
+                self.refuse(onnx_node, problem)
+            return
+        self.values.update({name: Value(const=r) for name, r in zip(onnx_node.output, results) if name})
+        self.taken.add(id(onnx_node))
+
+    # ----- the end -----
+    def metadata(self, model):
+        """``(classes, notes)`` from LayerLab's (and others') ``metadata_props``: ``class_names`` as a JSON
+        list; ``normalize_mean``/``normalize_std`` are reported, since a document's normalisation is its
+        dataset's."""
+        props = {p.key: p.value for p in model.metadata_props}
+        classes, notes = (), []
+        text = props.get("class_names", "")
+        if text and len(text) <= MAX_METADATA_CHARS:
+            try:
+                names = json.loads(text)
+            except ValueError:
+                names = None
+            if isinstance(names, list) and all(isinstance(n, str) for n in names):
+                classes = tuple(names)
+            else:
+                notes.append("metadata 'class_names' is not a JSON list of names; ignored")
+        if "normalize_mean" in props:
+            notes.append(f"the model's inputs were normalised with mean {props['normalize_mean']} and std "
+                         f"{props.get('normalize_std', '?')} (metadata); a LayerLab document normalises with its "
+                         "dataset's values")
+        return classes, notes
+
+    def finish(self, title, description, classes):
+        outputs = list(self.graph.output)
+        if len(outputs) != 1:
+            raise OnnxImportError(self.source, f"the graph has {len(outputs)} outputs; a LayerLab network has one")
+        name = outputs[0].name
+        value = self.values.get(name)
+        if value is None or value.node is None:
+            raise OnnxImportError(self.source, f"the output {name!r} is a constant, not computed from the input")
+        shape = self.shapes.get(name)
+        sample = tuple(shape[1:]) if shape else None
+        last_type = next(n.type for n in self.nodes if n.id == value.node)
+        loss = ("NLLLoss" if last_type == "LogSoftmax" else "CrossEntropyLoss") if sample and len(sample) == 1 \
+            else "MSELoss"
+        self.layer(None, "Output", {"loss": loss}, [value])
+        self.nodes[0].params["dataset"] = _dataset(self.input_shape, classes, sample)
+        network = Network(title=title, description=description)
+        try:
+            network.add_many(self.nodes, self.edges)
+        except NetworkError as e:
+            raise OnnxImportError(self.source, f"the imported layers do not make a network: {e}") from None
+        inference = network.infer()
+        if not inference.ok:
+            problem = inference.errors[0]
+            where = f"{network.node(problem.node_id).label()}: " if problem.node_id else ""
+            raise OnnxImportError(self.source, f"the imported network does not infer ({where}{problem.message}); "
+                                               "this is a gap in the importer, please report it with the file")
+        got = tuple(inference.nodes[network.output_node().id].shape)
+        if sample is not None and None not in sample and got != sample:
+            raise OnnxImportError(self.source, f"the imported network gives {got} per sample but the ONNX graph "
+                                               f"declares {sample}; refusing a network that computes something else")
+        network.layout()
+        try:
+            arrays = checked_arrays(network, self.arrays)
+        except ExportError as e:
+            raise OnnxImportError(self.source, f"the imported weights do not fit: {e}") from None
+        return network, arrays
+
+
+def _dataset(shape, classes, sample):
+    """The dataset whose images have ``shape`` and whose classes are ``classes`` (or as many as the outputs);
+    else an image folder, which takes any shape."""
+    for key, info in DATASETS.items():
+        if info.shape != shape:
+            continue
+        if tuple(classes) == info.classes or (not classes and sample == (len(info.classes),)):
+            return key
+    return "Image folder"
+
+
+def import_onnx_model(model, source):
+    """``Imported`` from a checked ``ModelProto`` (as ``read_model`` gives) named ``source`` in messages."""
+    state = GraphImport(model, source)
+    state.run()
+    classes, notes = state.metadata(model)
+    title = model.graph.name or "Imported model"
+    network, arrays = state.finish(title, model.doc_string, classes)
+    return Imported(network, arrays, classes, notes + state.notes)
+
+
+def import_onnx(path):
+    """``Imported`` from the ONNX file ``path``; ``OnnxImportError`` naming the file (and node) otherwise."""
+    return import_onnx_model(read_model(path), path)

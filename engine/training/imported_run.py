@@ -1,0 +1,30 @@
+"""An imported model's weights as a finished run (``<network>.runs/imported/``), so evaluation, prediction,
+export and fine-tuning start from them as from any trained run."""
+
+import os
+import shutil
+
+from ..creation import from_numpy
+from .runs import create_run, runs_folder, timestamp
+
+IMPORTED_RUN = "imported"
+
+
+def imported_run_folder(network_path):
+    return os.path.join(runs_folder(network_path), IMPORTED_RUN)
+
+
+def save_imported_run(network, arrays, network_path, source, classes=(), replace=False):
+    """Write the run folder of an import of ``source`` saved as ``network_path``: the document, its weights
+    (``arrays``: ``state_dict`` name -> array) and ``classes``; an existing one is replaced only with
+    ``replace``. Returns the ``Run``."""
+    folder = imported_run_folder(network_path)
+    if replace and os.path.isdir(folder):
+        shutil.rmtree(folder)
+    run = create_run(network, folder=folder)
+    module = network.build()
+    module.load_state_dict({key: from_numpy(array) for key, array in arrays.items()})
+    run.save_weights(module)
+    run.status, run.classes, run.started = "finished", list(classes), timestamp()
+    run.finish(message=f"imported from {os.path.basename(os.fspath(source))}")
+    return run
