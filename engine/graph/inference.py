@@ -91,7 +91,7 @@ def _graph_problems(network, result, incoming):
     return problems
 
 
-def _output_shapes(lt, params, in_shapes, context):
+def output_shapes(lt, params, in_shapes, context):
     """One shape per output of a node (``lt.infer``'s result, checked against ``lt.output_count``)."""
     shape = lt.infer(params, in_shapes, context)
     if not lt.multi_output:
@@ -126,7 +126,7 @@ def infer(network):
             continue
         info.in_shapes = in_shapes
         try:
-            outputs = _output_shapes(lt, node.params, in_shapes, context)
+            outputs = output_shapes(lt, node.params, in_shapes, context)
         except ShapeError as e:
             info.error = str(e)
             node_problems.append(Problem(node_id, f"{node.label()}: {e}"))

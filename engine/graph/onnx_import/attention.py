@@ -10,10 +10,13 @@ refused by the rules as before; a match becomes one SelfAttention layer.
 
 import numpy as np
 import onnxruntime
-from onnx.utils import Extractor
+from onnx import TensorProto, helper, numpy_helper
+
+from .values import BATCH as BATCH_SENTINEL
+from .values import holds_batch
 
 MAX_REGION = 400  # ONNX nodes between the two projections
-BATCH = 2
+BATCH = 2  # the batch size the region is run at
 TOLERANCE = 1e-4
 
 
@@ -64,24 +67,38 @@ def _reference(qkv, heads):
     return (weights @ v).transpose(0, 2, 1, 3).reshape(batch, tokens, dim)
 
 
-def heads_of_region(imp, qkv_name, joined_name, tokens, dim):
-    """The head count for which the ONNX region from ``qkv_name`` to ``joined_name`` computes multi-head
+def _region_model(imp, region, qkv_name, joined_name, tokens, dim):
+    """The region as a model of its own: input q, k, v (BATCH×tokens×3·D), output ``joined_name``, and every
+    other value it reads as an initializer (folded shapes with the batch size made BATCH). None when it reads
+    a value the network computes elsewhere."""
+    order = {id(n): k for k, n in enumerate(imp.graph.node)}
+    nodes = sorted(region, key=lambda n: order[id(n)])
+    made = {o for n in nodes for o in n.output}
+    initializers = []
+    for name in dict.fromkeys(i for n in nodes for i in n.input if i and i not in made and i != qkv_name):
+        value = imp.value(name)
+        if value is None or not value.is_const:
+            return None
+        array = np.where(value.const == BATCH_SENTINEL, BATCH, value.const) if holds_batch(value.const) \
+            else value.const
+        initializers.append(numpy_helper.from_array(np.asarray(array), name))
+    graph = helper.make_graph(nodes, "attention", [helper.make_tensor_value_info(qkv_name, TensorProto.FLOAT,
+                                                                                 [BATCH, tokens, 3 * dim])],
+                              [helper.make_empty_tensor_value_info(joined_name)], initializer=initializers)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", imp.opset)], ir_version=8)
+
+
+def heads_of_region(imp, region, qkv_name, joined_name, tokens, dim):
+    """The head count for which ``region`` (from ``qkv_name`` to ``joined_name``) computes multi-head
     attention, or None."""
-    try:
-        sub = Extractor(imp.model).extract_model([qkv_name], [joined_name])
-        session = onnxruntime.InferenceSession(sub.SerializeToString(), providers=["CPUExecutionProvider"])
-    except Exception:  # a region onnx cannot cut out or onnxruntime cannot run is not attention we can read
+    model = _region_model(imp, region, qkv_name, joined_name, tokens, dim)
+    if model is None:
         return None
-    rng = np.random.default_rng(0)
-    feeds = {}
-    for spec in session.get_inputs():
-        shape = [BATCH if not isinstance(d, int) else d for d in spec.shape]
-        feeds[spec.name] = rng.standard_normal(shape).astype(np.float32)
-    qkv = rng.standard_normal((BATCH, tokens, 3 * dim)).astype(np.float32)
-    feeds[qkv_name] = qkv
+    qkv = np.random.default_rng(0).standard_normal((BATCH, tokens, 3 * dim)).astype(np.float32)
     try:
-        got = session.run(None, feeds)[0]
-    except Exception:
+        session = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+        got = session.run(None, {qkv_name: qkv})[0]
+    except Exception:  # a region onnxruntime cannot run is not attention we can read
         return None
     if got.shape != (BATCH, tokens, dim):
         return None
@@ -108,7 +125,7 @@ def match(imp, qkv_name, x, weight, bias):
     out_weight = imp.value(closing.input[1]).const
     if out_weight.shape != (dim, dim):
         return None
-    heads = heads_of_region(imp, qkv_name, joined, tokens, dim)
+    heads = heads_of_region(imp, region, qkv_name, joined, tokens, dim)
     if heads is None:
         return None
     add = imp.sole_consumer(closing.output[0], "Add")

@@ -14,7 +14,7 @@ from .values import BATCH, holds_batch
 
 MAX_FOLDED = 1 << 26  # elements a folded constant may have (256 MiB of float32)
 MOVES_VALUES = frozenset(("Gather", "Concat", "Unsqueeze", "Squeeze", "Slice", "Identity", "Cast", "Reshape",
-                          "Flatten", "Shape"))
+                          "Flatten", "Shape", "Where"))
 GROWS = {"ConstantOfShape": lambda xs: math.prod(int(v) for v in xs[0].ravel()),
          "Expand": lambda xs: math.prod(np.broadcast_shapes(xs[0].shape, tuple(int(v) for v in xs[1].ravel()))),
          "Tile": lambda xs: xs[0].size * math.prod(int(v) for v in xs[1].ravel()),
@@ -24,7 +24,9 @@ GROWS = {"ConstantOfShape": lambda xs: math.prod(int(v) for v in xs[0].ravel()),
 def fold_problem(node, arrays):
     """Why ``node`` cannot be folded on ``arrays`` (its input constants, None for an absent one), or None."""
     present = [a for a in arrays if a is not None]
-    if node.op_type not in MOVES_VALUES and any(holds_batch(a) for a in present):
+    if node.op_type == "Equal" and _certain_comparison(*arrays):
+        pass
+    elif node.op_type not in MOVES_VALUES and any(holds_batch(a) for a in present):
         return f"computes with the batch size ({node.op_type} of a shape); a layer's shape cannot depend on it"
     grows = GROWS.get(node.op_type)
     if grows is not None:
@@ -35,6 +37,16 @@ def fold_problem(node, arrays):
         if not 0 <= size <= MAX_FOLDED:
             return f"would make a constant of {size:,} elements (at most {MAX_FOLDED:,})"
     return None
+
+
+def _certain_comparison(a, b):
+    """Whether Equal of ``a`` and ``b`` has the same answer for every batch size: the batch is only compared
+    with negative numbers (PyTorch's expand writes Equal(shape, -1))."""
+    try:
+        a, b = np.broadcast_arrays(a, b)
+    except ValueError:
+        return False
+    return bool(np.all(b[a == BATCH] < 0) and np.all(a[b == BATCH] < 0))
 
 
 def fold(node, arrays, opset):

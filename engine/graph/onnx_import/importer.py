@@ -17,18 +17,21 @@ from dataclasses import dataclass
 import numpy as np
 from onnx import helper, numpy_helper
 
-from ..catalogue import get_layer_type
+from ..catalogue import ShapeError, get_layer_type
 from ..datasets import DATASETS
 from ..document import Edge, Network, NetworkError, Node, name_problem
 from ..export.errors import ExportError
 from ..export.weights import checked_arrays
+from ..inference import output_shapes
+from ..params import validate_params
 from . import folding
 from .errors import OnnxImportError
-from .model_file import declared_shapes, default_opset, read_model
+from .model_file import default_opset, known_shapes, read_model
 from .rules import RULES
 from .values import Value, holds_batch
 
 MAX_METADATA_CHARS = 1 << 20
+_NO_DATASET = {"dataset": None, "num_classes": None}  # while importing, the dataset is not chosen yet
 
 _SCOPE_SPLIT = re.compile(r"[/:]")
 
@@ -64,7 +67,7 @@ class GraphImport:
 
     def __init__(self, model, source):
         self.model, self.source, self.graph, self.opset = model, source, model.graph, default_opset(model)
-        self.shapes = declared_shapes(model.graph)
+        self.shapes = known_shapes(model)
         self.values = {}  # ONNX value name -> Value
         self.consumers = defaultdict(list)  # ONNX value name -> the nodes reading it
         for node in self.graph.node:
@@ -73,6 +76,7 @@ class GraphImport:
         self.graph_outputs = {v.name for v in self.graph.output}
         self.taken = set()  # ids of ONNX nodes a pattern has already turned into layers
         self.nodes, self.edges, self.arrays, self.notes = [], [], OrderedDict(), []
+        self.layer_shapes = {}  # document node id -> its output shapes, as the catalogue infers them
         self.used_names = set()
 
     # ----- errors -----
@@ -109,7 +113,11 @@ class GraphImport:
         return value.const
 
     def sample_shape(self, onnx_node, name):
-        """The declared shape of value ``name`` without the batch; refused when unknown."""
+        """The shape of value ``name`` without the batch: the layer's computing it where the import has made
+        one (the catalogue's inference), else what ONNX shape inference found; refused when unknown."""
+        value = self.value(name)
+        if value is not None and value.node is not None and not value.batched:
+            return self.layer_shapes[value.node][value.out_port]
         shape = self.shapes.get(name)
         if shape is None or any(d is None for d in shape[1:]) or not shape:
             self.refuse(onnx_node, f"the shape of {name!r} is unknown (shape inference found none); LayerLab "
@@ -149,6 +157,16 @@ class GraphImport:
         ``<name>.<key>``; its name comes from ``onnx_node``. Returns its Value (a list for several outputs)."""
         name = self._name(onnx_node, type_name)
         node_id = f"n{len(self.nodes) + 1}"
+        layer_type = get_layer_type(type_name)
+        try:
+            params = validate_params(layer_type.params, dict(params))
+            in_shapes = tuple(self.layer_shapes[v.node][v.out_port] for v in inputs)
+            self.layer_shapes[node_id] = output_shapes(layer_type, params, in_shapes, _NO_DATASET) if inputs else \
+                (tuple(params["shape"]),)
+        except (ShapeError, ValueError) as e:
+            if onnx_node is None:
+                raise OnnxImportError(self.source, f"{type_name}: {e}") from None
+            self.refuse(onnx_node, f"as a {type_name} layer: {e}")
         self.nodes.append(Node(node_id, type_name, name, params))
         for port, value in enumerate(inputs):
             self.edges.append(Edge(value.node, node_id, port, value.out_port))
@@ -201,7 +219,7 @@ class GraphImport:
         write a weight's Transpose after the nodes that come before its product)."""
         for onnx_node in self.graph.node:
             inputs = [self.value(name) for name in onnx_node.input]
-            if onnx_node.op_type == "Shape" and onnx_node.input[0] not in self.values:
+            if onnx_node.op_type == "Shape" and (inputs[0] is None or not inputs[0].is_const):  # a computed value
                 shape = self.shapes.get(onnx_node.input[0])
                 if shape is not None and None not in shape[1:]:
                     self.values.update(self._shape_of(onnx_node, shape))

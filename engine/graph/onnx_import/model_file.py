@@ -51,6 +51,33 @@ def default_opset(model):
     return 1
 
 
+PROBE_BATCH = 7  # a batch size to infer shapes with: exporters' Reshape(..., [batch, -1]) only resolves then
+
+
+def known_shapes(model):
+    """``declared_shapes`` of the model, with the sizes that stay unknown behind a symbolic batch (a Reshape
+    whose target holds the batch and a -1) taken from shape inference at a concrete batch size. The batch
+    itself is None in both."""
+    shapes = declared_shapes(model.graph)
+    probe = onnx.ModelProto()
+    probe.CopyFrom(model)
+    del probe.graph.value_info[:]
+    initialized = {t.name for t in probe.graph.initializer}
+    for graph_input in probe.graph.input:
+        if graph_input.name not in initialized and graph_input.type.tensor_type.shape.dim:
+            graph_input.type.tensor_type.shape.dim[0].dim_value = PROBE_BATCH
+    for graph_output in probe.graph.output:
+        graph_output.type.tensor_type.ClearField("shape")
+    try:
+        probed = shape_inference.infer_shapes(probe, strict_mode=True, data_prop=True)
+    except (shape_inference.InferenceError, RuntimeError):
+        return shapes  # a file that fixes its batch size in its reshapes: the declared shapes are all there is
+    for name, shape in declared_shapes(probed.graph).items():
+        if shape and (name not in shapes or None in shapes[name][1:]):
+            shapes[name] = (None, *shape[1:])
+    return shapes
+
+
 def declared_shapes(graph):
     """``{value name: (dim, ...)}`` for every value whose type shape inference or the file declares; a
     symbolic dimension (the batch) is None."""

@@ -137,9 +137,7 @@ def _global_pool(type_name):
 
 
 def _reduce_axes(imp, node):
-    axes = imp.attr(node, "axes")
-    if axes is None and len(node.input) > 1 and node.input[1]:
-        axes = imp.const(node, 1, "axes").ravel().tolist()
+    axes = _axes(imp, node)
     if axes is None:
         imp.refuse(node, "a reduction over every axis (the batch included) has no layer")
     return sorted(_axis(imp, node, int(a)) for a in axes)
@@ -335,13 +333,35 @@ def _reshaped(imp, node, x, sample, rest):
     return imp.layer(node, "Reshape", {"shape": tuple(rest)}, [x])
 
 
-def squeeze_like(imp, node):
-    """Squeeze and Unsqueeze of sample axes: a Reshape to the declared result."""
-    out = imp.shapes.get(node.output[0])
-    if not out or (out[0] is not None and imp.shapes.get(node.input[0], (None,))[0] != out[0]):
-        imp.refuse(node, "its result's shape is unknown, or it changes the batch axis")
-    sample = imp.sample_shape(node, node.input[0])
-    return _one(node, _reshaped(imp, node, imp.computed(node, 0), sample, list(out[1:])))
+def _axes(imp, node):
+    axes = imp.attr(node, "axes")
+    if axes is None and len(node.input) > 1 and node.input[1]:
+        axes = imp.const(node, 1, "axes").ravel().tolist()
+    return axes
+
+
+def squeeze(imp, node):
+    """Squeeze of sample axes of size 1: a Reshape."""
+    x, sample = imp.computed(node, 0), imp.sample_shape(node, node.input[0])
+    axes = _axes(imp, node)
+    axes = [k for k, d in enumerate(sample, 1) if d == 1] if axes is None else [
+        a + len(sample) + 1 if a < 0 else a for a in axes]
+    if 0 in axes or any(sample[a - 1] != 1 for a in axes):
+        imp.refuse(node, f"squeezing axes {axes} of {sample} (the batch, or a size other than 1) has no layer")
+    return _one(node, _reshaped(imp, node, x, sample, [d for k, d in enumerate(sample, 1) if k not in axes]))
+
+
+def unsqueeze(imp, node):
+    """Unsqueeze after the batch: a Reshape."""
+    x, sample = imp.computed(node, 0), imp.sample_shape(node, node.input[0])
+    rank = len(sample) + 1 + len(_axes(imp, node) or ())
+    axes = sorted(a + rank if a < 0 else a for a in _axes(imp, node) or ())
+    if not axes or 0 in axes:
+        imp.refuse(node, "unsqueezing in front of the batch has no layer")
+    shape = list(sample)
+    for a in axes:
+        shape.insert(a - 1, 1)
+    return _one(node, _reshaped(imp, node, x, sample, shape))
 
 
 def transpose(imp, node):
@@ -539,7 +559,7 @@ RULES = {
     "ReduceMean": reduce_mean, "Gather": gather,
     "Gemm": gemm, "MatMul": matmul,
     "Add": add, "Mul": mul, "Div": div, "Concat": concat, "Expand": expand, "Split": split,
-    "Flatten": flatten, "Reshape": reshape, "Squeeze": squeeze_like, "Unsqueeze": squeeze_like,
+    "Flatten": flatten, "Reshape": reshape, "Squeeze": squeeze, "Unsqueeze": unsqueeze,
     "Transpose": transpose,
     "BatchNormalization": batch_norm, "InstanceNormalization": instance_norm, "LayerNormalization": layer_norm,
     "Relu": _simple("ReLU"), "Tanh": _simple("Tanh"), "Sigmoid": sigmoid, "Softplus": softplus,
