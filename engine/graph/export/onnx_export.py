@@ -108,7 +108,7 @@ def _pool(op_type, **extra):
     return rule
 
 
-def _adaptive_matrix(size, out):
+def adaptive_matrix(size, out):
     """``(out, size)`` averaging matrix of PyTorch's adaptive windows [floor(i*size/out), ceil((i+1)*size/out))."""
     matrix = np.zeros((out, size), np.float32)
     for i in range(out):
@@ -133,8 +133,8 @@ def _adaptive_avg_pool(g, node, info, xs, out):
     (_, h, w), (oh, ow) = info.in_shapes[0], node.params["output_size"]
     if h % oh == 0 and w % ow == 0:  # (1×1 among them)
         return _tiling_pool(g, "AveragePool", info, node, xs, out)
-    rows = g.op("MatMul", [xs[0], g.const(f"{node.name}/width_t", _adaptive_matrix(w, ow).T)], f"{node.name}/rows")
-    return g.op("MatMul", [g.const(f"{node.name}/height", _adaptive_matrix(h, oh)), rows], out)
+    rows = g.op("MatMul", [xs[0], g.const(f"{node.name}/width_t", adaptive_matrix(w, ow).T)], f"{node.name}/rows")
+    return g.op("MatMul", [g.const(f"{node.name}/height", adaptive_matrix(h, oh)), rows], out)
 
 
 def _linear(g, node, info, xs, out):

@@ -9,11 +9,8 @@ refused by the rules as before; a match becomes one SelfAttention layer.
 """
 
 import numpy as np
-import onnxruntime
-from onnx import TensorProto, helper, numpy_helper
 
-from .values import BATCH as BATCH_SENTINEL
-from .values import holds_batch
+from .regions import run_region
 
 MAX_REGION = 400  # ONNX nodes between the two projections
 BATCH = 2  # the batch size the region is run at
@@ -67,40 +64,12 @@ def _reference(qkv, heads):
     return (weights @ v).transpose(0, 2, 1, 3).reshape(batch, tokens, dim)
 
 
-def _region_model(imp, region, qkv_name, joined_name, tokens, dim):
-    """The region as a model of its own: input q, k, v (BATCH×tokens×3·D), output ``joined_name``, and every
-    other value it reads as an initializer (folded shapes with the batch size made BATCH). None when it reads
-    a value the network computes elsewhere."""
-    order = {id(n): k for k, n in enumerate(imp.graph.node)}
-    nodes = sorted(region, key=lambda n: order[id(n)])
-    made = {o for n in nodes for o in n.output}
-    initializers = []
-    for name in dict.fromkeys(i for n in nodes for i in n.input if i and i not in made and i != qkv_name):
-        value = imp.value(name)
-        if value is None or not value.is_const:
-            return None
-        array = np.where(value.const == BATCH_SENTINEL, BATCH, value.const) if holds_batch(value.const) \
-            else value.const
-        initializers.append(numpy_helper.from_array(np.asarray(array), name))
-    graph = helper.make_graph(nodes, "attention", [helper.make_tensor_value_info(qkv_name, TensorProto.FLOAT,
-                                                                                 [BATCH, tokens, 3 * dim])],
-                              [helper.make_empty_tensor_value_info(joined_name)], initializer=initializers)
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", imp.opset)], ir_version=8)
-
-
 def heads_of_region(imp, region, qkv_name, joined_name, tokens, dim):
     """The head count for which ``region`` (from ``qkv_name`` to ``joined_name``) computes multi-head
     attention, or None."""
-    model = _region_model(imp, region, qkv_name, joined_name, tokens, dim)
-    if model is None:
-        return None
     qkv = np.random.default_rng(0).standard_normal((BATCH, tokens, 3 * dim)).astype(np.float32)
-    try:
-        session = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-        got = session.run(None, {qkv_name: qkv})[0]
-    except Exception:  # a region onnxruntime cannot run is not attention we can read
-        return None
-    if got.shape != (BATCH, tokens, dim):
+    got = run_region(imp, region, qkv_name, qkv, joined_name, batch=BATCH)
+    if got is None or got.shape != (BATCH, tokens, dim):
         return None
     for heads in (h for h in range(1, dim + 1) if dim % h == 0):
         if np.allclose(got, _reference(qkv, heads), rtol=TOLERANCE, atol=TOLERANCE):
@@ -131,7 +100,7 @@ def match(imp, qkv_name, x, weight, bias):
     add = imp.sole_consumer(closing.output[0], "Add")
     out_bias, last = None, closing
     if add is not None:
-        other = imp.value(add.input[1] if add.input[0] == closing.output[0] else add.input[0])
+        other = imp.value(add.input[1] if add.input[0] == closing.output[0] else add.input[0])  # the bias
         if other is not None and other.is_const and other.const.size == dim:
             out_bias, last = other.const.reshape(dim), add
     if (bias is None) != (out_bias is None):

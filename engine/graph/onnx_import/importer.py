@@ -70,7 +70,10 @@ class GraphImport:
         self.shapes = known_shapes(model)
         self.values = {}  # ONNX value name -> Value
         self.consumers = defaultdict(list)  # ONNX value name -> the nodes reading it
-        for node in self.graph.node:
+        # the nodes as one list of Python objects, kept: the object identities below (id) stay valid only so
+        self.onnx_nodes = list(self.graph.node)
+        self.order = {id(node): k for k, node in enumerate(self.onnx_nodes)}  # file (topological) order
+        for node in self.onnx_nodes:
             for name in node.input:
                 self.consumers[name].append(node)
         self.graph_outputs = {v.name for v in self.graph.output}
@@ -138,11 +141,12 @@ class GraphImport:
         """Mark nodes after the current one as part of its pattern: they are not visited again."""
         self.taken.update(id(n) for n in onnx_nodes)
 
-    def is_constant_input(self, onnx_node, k, expected):
-        """Whether input ``k`` of ``onnx_node`` is a constant equal to ``expected`` (a scalar, to float32)."""
-        value = self.value(onnx_node.input[k]) if k < len(onnx_node.input) else None
-        return (value is not None and value.is_const and value.const.size == 1
-                and np.isclose(float(value.const.ravel()[0]), expected, rtol=1e-5, atol=1e-7))
+    def is_constant(self, name):
+        value = self.value(name)
+        return value is not None and value.is_const
+
+    def is_scalar(self, name):
+        return self.is_constant(name) and self.values[name].const.size == 1
 
     def is_parameter(self, onnx_node, k):
         """Whether input ``k`` of ``onnx_node`` is a named weight of the file (an initializer named like a
@@ -155,6 +159,7 @@ class GraphImport:
     def layer(self, onnx_node, type_name, params, inputs, weights=None, outputs=1):
         """Add a ``type_name`` node fed by ``inputs`` (Values), with ``weights`` ({key: array}) as
         ``<name>.<key>``; its name comes from ``onnx_node``. Returns its Value (a list for several outputs)."""
+        inputs = self._distinct(onnx_node, inputs)
         name = self._name(onnx_node, type_name)
         node_id = f"n{len(self.nodes) + 1}"
         layer_type = get_layer_type(type_name)
@@ -177,6 +182,18 @@ class GraphImport:
             return Value(node_id)
         return [Value(node_id, k) for k in range(outputs)]
 
+    def _distinct(self, onnx_node, inputs):
+        """``inputs`` with a value repeated (x + x, or x + dropout(x) once the dropout is read as the identity
+        it is in inference) passed through an Identity layer, since a document connects an output to a node
+        once."""
+        seen, distinct = set(), []
+        for value in inputs:
+            if (value.node, value.out_port) in seen:
+                value = self.layer(onnx_node, "Identity", {}, [value])
+            seen.add((value.node, value.out_port))
+            distinct.append(value)
+        return distinct
+
     def _name(self, onnx_node, type_name):
         candidate = _candidate_name(onnx_node) if onnx_node is not None else ""
         if candidate and not name_problem(candidate) and candidate not in self.used_names:
@@ -197,7 +214,7 @@ class GraphImport:
             self.values[tensor.name] = Value(const=numpy_helper.to_array(tensor))
         self._add_input()
         self._fold_constants()
-        for onnx_node in self.graph.node:
+        for onnx_node in self.onnx_nodes:
             if id(onnx_node) in self.taken:
                 continue
             if onnx_node.domain not in ("", "ai.onnx"):
@@ -217,7 +234,7 @@ class GraphImport:
         """First pass: every node computable from constants (and declared shapes) is computed, so that a rule
         seeing the start of a pattern finds the weights of its later nodes already folded (an exporter may
         write a weight's Transpose after the nodes that come before its product)."""
-        for onnx_node in self.graph.node:
+        for onnx_node in self.onnx_nodes:
             inputs = [self.value(name) for name in onnx_node.input]
             if onnx_node.op_type == "Shape" and (inputs[0] is None or not inputs[0].is_const):  # a computed value
                 shape = self.shapes.get(onnx_node.input[0])

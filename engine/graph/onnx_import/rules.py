@@ -8,12 +8,18 @@ import math
 
 import numpy as np
 
-from . import attention
+from ..export.onnx_export import adaptive_matrix
+from . import attention, elementwise, regions
 from .values import BATCH
 
 
 def _one(node, value):
     return {node.output[0]: value}
+
+
+def other_input(node, name):
+    """The input of the two-input ``node`` that is not the value ``name``."""
+    return node.input[1] if node.input[0] == name else node.input[0]
 
 
 def _rank(imp, node, k=0):
@@ -111,21 +117,42 @@ def _pool(type_name):
             imp.refuse(node, "averaging that leaves the padding out of the count has no layer (AvgPool2d counts "
                              "it)")
         torch_size = tuple(_pooled(n, k, s, p, ceil) for n, k, s, p in zip(spatial, kernel, strides, padding))
-        declared = imp.shapes.get(node.output[0])
-        if declared and tuple(declared[2:]) != torch_size:
-            imp.refuse(node, f"gives {declared[2:]} where PyTorch's {type_name} gives {torch_size} (a ceil_mode "
-                             "window that starts in the padding)")
+        onnx_size = tuple(_pooled(n, k, s, p, ceil, onnx=True) for n, k, s, p in zip(spatial, kernel, strides, padding))
+        last = node
+        if onnx_size != torch_size:  # ONNX keeps a last window that starts in the padding: a crop must follow
+            last = _crop_to(imp, node, torch_size)
+            if last is None:
+                imp.refuse(node, f"gives {onnx_size} where PyTorch's {type_name} gives {torch_size} (a ceil_mode "
+                                 "window that starts in the padding), and no crop follows")
         params = {"kernel_size": kernel, "stride": strides, "padding": padding, "ceil_mode": ceil}
-        return _one(node, imp.layer(node, type_name, params, [x]))
+        return _one(last, imp.layer(last, type_name, params, [x]))
 
     return rule
 
 
-def _pooled(n, k, s, p, ceil):
+def _pooled(n, k, s, p, ceil, onnx=False):
     size = (n + 2 * p - k + (s - 1 if ceil else 0)) // s + 1
-    if ceil and (size - 1) * s >= n + p:  # PyTorch: the last window must start inside the input or left padding
-        size -= 1
+    if ceil and not onnx and (size - 1) * s >= n + p:  # PyTorch: the last window starts inside the input or left
+        size -= 1  # padding
     return size
+
+
+def _crop_to(imp, node, size):
+    """The Slice after ``node`` that keeps the first ``size`` (H, W) positions, taken; None when there is none."""
+    crop = imp.sole_consumer(node.output[0], "Slice")
+    if crop is None:
+        return None
+    starts, ends = imp.const(crop, 1, "starts"), imp.const(crop, 2, "ends")
+    axes = imp.const(crop, 3, "axes", optional=True) if len(crop.input) > 3 else None
+    steps = imp.const(crop, 4, "steps", optional=True) if len(crop.input) > 4 else None
+    rank = 4
+    axes = [a + rank if a < 0 else a for a in (range(len(starts)) if axes is None else axes.ravel().tolist())]
+    bounds = {a: (int(b), int(e)) for a, b, e in zip(axes, starts.ravel(), ends.ravel())}
+    wanted = {2: (0, size[0]), 3: (0, size[1])}
+    if (steps is not None and np.any(steps != 1)) or any(wanted.get(a) != v for a, v in bounds.items()):
+        return None
+    imp.take(crop)
+    return crop
 
 
 def _global_pool(type_name):
@@ -162,6 +189,43 @@ def gather(imp, node):
     imp.refuse(node, "only taking the first token (index 0 of axis 1 of N×T×D) has a layer (TokenPool)")
 
 
+def slice_(imp, node):
+    """Adaptive max pooling with windows of different sizes, as window Slices reduced by ReduceMax and joined by
+    Concat: recognised by running the region on a random map and comparing with PyTorch's windows."""
+    x_name = node.input[0]
+    channels, h, w = _spatial_shape(imp, node)
+    nodes = regions.grow(imp, node, x_name, ("Slice", "ReduceMax", "Concat"), imp.is_constant, 4 * (h + w) + 4,
+                         siblings=True)
+    out = regions.single_exit(imp, nodes)
+    x = np.random.default_rng(0).standard_normal((1, channels, h, w)).astype(np.float32)
+    got = None if out is None else regions.run_region(imp, nodes, x_name, x, out)
+    if got is not None and got.ndim == 4 and got.shape[:2] == (1, channels) and \
+            np.array_equal(got, _adaptive_max(x, got.shape[2:])):
+        imp.take(*nodes[1:])
+        return _one(nodes[-1], imp.layer(nodes[-1], "AdaptiveMaxPool2d", {"output_size": got.shape[2:]},
+                                         [imp.computed(node, 0)]))
+    imp.refuse(node, "Slice has no layer (except in PyTorch's adaptive max pooling written as window slices)")
+
+
+def _spatial_shape(imp, node):
+    shape = imp.sample_shape(node, node.input[0])
+    if len(shape) != 3:
+        imp.refuse(node, "Slice has no layer (except in adaptive max pooling of C×H×W maps)")
+    return shape
+
+
+def _adaptive_max(x, size):
+    """PyTorch's adaptive max pooling of ``x`` (N×C×H×W) to ``size``: windows [floor(i·n/o), ceil((i+1)·n/o))."""
+    (h, w), (oh, ow) = x.shape[2:], size
+    out = np.empty((*x.shape[:2], oh, ow), x.dtype)
+    for i in range(oh):
+        for j in range(ow):
+            rows = slice(i * h // oh, -(-(i + 1) * h // oh))
+            cols = slice(j * w // ow, -(-(j + 1) * w // ow))
+            out[:, :, i, j] = x[:, :, rows, cols].max(axis=(2, 3))
+    return out
+
+
 # ----- linear -----
 def _linear(imp, node, x, weight, bias, last):
     params = {"in_features": weight.shape[1], "out_features": weight.shape[0], "bias": bias is not None}
@@ -192,13 +256,15 @@ def gemm(imp, node):
 def matmul(imp, node):
     """x @ W with a constant W is a Linear (W transposed), and the Add of a constant bias after it joins it."""
     x, w = imp.computed(node, 0), imp.const(node, 1, "second factor")
+    pooled = _adaptive_average(imp, node, x, w)
+    if pooled is not None:
+        return pooled
     if w.ndim != 2:
         imp.refuse(node, f"a product with a constant of rank {w.ndim} has no layer; Linear's weight is a matrix")
     add = imp.sole_consumer(node.output[0], "Add")
     bias, last = None, node
     if add is not None:
-        other = 1 if add.input[0] == node.output[0] else 0
-        value = imp.value(add.input[other])
+        value = imp.value(other_input(add, node.output[0]))
         if value is not None and value.is_const and value.const.size == w.shape[1]:
             bias, last = value.const.reshape(w.shape[1]), add
             imp.take(add)
@@ -209,59 +275,56 @@ def matmul(imp, node):
     return _linear(imp, node, x, w.T, bias, last)
 
 
+def _adaptive_average(imp, node, x, width_t):
+    """Adaptive average pooling written as its linear map, A_h @ x @ A_wᵀ (windows that overlap or differ in
+    size): AdaptiveAvgPool2d, when both matrices are PyTorch's averaging windows."""
+    shape = imp.sample_shape(node, node.input[0])
+    rows = imp.sole_consumer(node.output[0], "MatMul")
+    if len(shape) != 3 or width_t.ndim != 2 or rows is None or rows.input[1] != node.output[0]:
+        return None
+    height = imp.value(rows.input[0])
+    (_, h, w), (ow, oh) = shape, (width_t.shape[1], height.const.shape[0] if height.is_const else 0)
+    if not (height.is_const and height.const.shape == (oh, h) and width_t.shape[0] == w
+            and np.allclose(width_t, adaptive_matrix(w, ow).T) and np.allclose(height.const, adaptive_matrix(h, oh))):
+        return None
+    imp.take(rows)
+    return _one(rows, imp.layer(rows, "AdaptiveAvgPool2d", {"output_size": (oh, ow)}, [x]))
+
+
 # ----- merges and constants -----
 def add(imp, node):
     a, b = (imp.value(name) for name in node.input)
-    if a.node is not None and b.node is not None:
+    if a.node is not None and b.node is not None and node.input[0] != node.input[1]:
         return _one(node, imp.layer(node, "Add", {}, [a, b]))
     x, c = (a, b) if a.node is not None else (b, a)
     shape = imp.sample_shape(node, node.input[0] if x is a else node.input[1])
     if c.is_const and len(shape) == 2 and c.const.shape[-2:] == shape and c.const.size == math.prod(shape):
         return _one(node, imp.layer(node, "PositionEmbedding", {}, [x], {"weight": c.const.reshape(shape)}))
+    if c.is_const and c.const.size == 1:
+        return formula(imp, node)
     imp.refuse(node, f"adding a constant of shape {c.const.shape if c.is_const else '?'} has no layer (only a "
                      "bias after a product, or a position embedding N×D on tokens)")
 
 
 def mul(imp, node):
     a, b = (imp.value(name) for name in node.input)
-    if a.node is not None and b.node is not None:
+    if a.node is not None and b.node is not None and node.input[0] != node.input[1]:
         return _one(node, imp.layer(node, "Multiply", {}, [a, b]))
-    return _gelu_from_scale(imp, node, 1 / math.sqrt(2))
+    return formula(imp, node)
 
 
-def div(imp, node):
-    return _gelu_from_scale(imp, node, math.sqrt(2))
-
-
-def _gelu_from_scale(imp, node, scale):
-    """GELU written out: x·0.5·(1 + erf(x/√2)), in the orders exporters write it (the scaling of x by 1/√2 or
-    division by √2, then Erf, Add 1, and the Muls by 0.5 and by x)."""
-    x_name = node.input[0]
-    if not (imp.value(x_name).node is not None and imp.is_constant_input(node, 1, scale)):
-        imp.refuse(node, f"{node.op_type} by a constant has no layer (except in GELU's formula)")
-    erf = imp.sole_consumer(node.output[0], "Erf")
-    plus = erf and imp.sole_consumer(erf.output[0], "Add")
-    if not (plus and imp.is_constant_input(plus, 1 if plus.input[0] == erf.output[0] else 0, 1.0)):
-        imp.refuse(node, f"{node.op_type} by a constant has no layer (except in GELU's formula, which continues "
-                         "with Erf and Add 1 here)")
-    chain, current, times_x, half = [erf, plus], plus, False, False
-    while not (times_x and half):
-        step = imp.sole_consumer(current.output[0], "Mul")
-        if step is None:
-            break
-        other = step.input[1] if step.input[0] == current.output[0] else step.input[0]
-        if other == x_name and not times_x:
-            times_x = True
-        elif imp.is_constant_input(step, list(step.input).index(other), 0.5) and not half:
-            half = True
-        else:
-            break
-        chain.append(step)
-        current = step
-    if not (times_x and half):
-        imp.refuse(node, "the start of GELU's formula (x/√2, Erf, Add 1) is not followed by the Muls by x and 0.5")
-    imp.take(*chain)
-    return _one(current, imp.layer(current, "GELU", {"approximate": "none"}, [imp.value(x_name)]))
+def formula(imp, node):
+    """An element-wise node on one computed value, read with the nodes after it as the activation they
+    compute together (``elementwise``)."""
+    computed = {name for name in node.input if name and imp.value(name).node is not None}
+    if len(computed) == 1:
+        (x_name,) = computed
+        found = elementwise.match(imp, node, x_name)
+        if found is not None:
+            type_name, params, last = found
+            return _one(last, imp.layer(last, type_name, params, [imp.value(x_name)]))
+    imp.refuse(node, f"{node.op_type} here has no layer: it does not start a formula that computes an activation "
+                     "(GELU, SiLU, Mish, Softplus, hard sigmoid or swish, ...) on one value")
 
 
 def concat(imp, node):
@@ -311,15 +374,24 @@ def flatten(imp, node):
     return _one(node, imp.layer(node, "Flatten", {}, [imp.computed(node, 0)]))
 
 
-def reshape(imp, node):
-    x, target = imp.computed(node, 0), imp.const(node, 1, "target shape").ravel().tolist()
-    sample = imp.sample_shape(node, node.input[0])
+def _target(imp, node, sample):
+    """The Reshape's target (batch first) with its zeros made the sizes they copy."""
+    target = imp.const(node, 1, "target shape").ravel().tolist()
     if not imp.attr(node, "allowzero", 0):
         full = (None, *sample)
         target = [full[k] if v == 0 and k < len(full) else v for k, v in enumerate(target)]
     if not target or target[0] not in (None, BATCH, -1):
         imp.refuse(node, f"a target shape {target} that does not keep the batch first has no layer")
+    return target
+
+
+def reshape(imp, node):
+    x, sample = imp.computed(node, 0), imp.sample_shape(node, node.input[0])
+    target = _target(imp, node, sample)
     rest = [int(v) for v in target[1:]]
+    grouped = _group_norm(imp, node, x, sample, rest)
+    if grouped is not None:
+        return grouped
     if target[0] == -1 and (-1 in rest or math.prod(rest) != math.prod(sample)):
         imp.refuse(node, f"the target shape {target} leaves the batch to be computed from other sizes")
     return _one(node, _reshaped(imp, node, x, sample, rest))
@@ -390,6 +462,31 @@ def _layer_norm_2d(imp, node, x, perm):
 
 
 # ----- normalisation -----
+def _group_norm(imp, node, x, sample, rest):
+    """GroupNorm as exporters write it: channels grouped (N×G×rest), InstanceNormalization without affine, the
+    shape restored, then the per-channel scale (Mul) and shift (Add)."""
+    norm = imp.sole_consumer(node.output[0], "InstanceNormalization")
+    back = norm and imp.sole_consumer(norm.output[0], "Reshape")
+    if not back or len(rest) != 2 or sample[0] % rest[0]:
+        return None
+    groups, channels = rest[0], sample[0]
+    scale, shift = imp.value(norm.input[1]), imp.value(norm.input[2])
+    if not (scale.is_const and shift.is_const and np.all(scale.const == 1) and np.all(shift.const == 0)) or \
+            [int(v) for v in _target(imp, back, (groups, math.prod(sample) // groups))[1:]] != list(sample):
+        return None
+    times = imp.sole_consumer(back.output[0], "Mul")
+    plus = times and imp.sole_consumer(times.output[0], "Add")
+    weights, last = {}, back
+    if plus:
+        gamma, beta = imp.value(other_input(times, back.output[0])), imp.value(other_input(plus, times.output[0]))
+        if gamma.is_const and beta.is_const and gamma.const.size == beta.const.size == channels:
+            weights, last = {"weight": gamma.const.reshape(channels), "bias": beta.const.reshape(channels)}, plus
+    imp.take(norm, back, *((times, plus) if weights else ()))
+    params = {"num_groups": groups, "num_channels": channels, "eps": float(imp.attr(norm, "epsilon", 1e-5)),
+              "affine": bool(weights)}
+    return _one(last, imp.layer(last, "GroupNorm", params, [x], weights))
+
+
 def _affine(imp, node, scale, shift):
     """Whether a norm's scale and shift are learned: not the identity, or named as weights of the file."""
     identity = np.all(scale == 1) and (shift is None or np.all(shift == 0))
@@ -450,27 +547,6 @@ def _simple(type_name, params=lambda imp, node: {}):
         return _one(node, imp.layer(node, type_name, params(imp, node), [imp.computed(node, 0)]))
 
     return rule
-
-
-def sigmoid(imp, node):
-    """x · sigmoid(x) is SiLU."""
-    x = imp.computed(node, 0)
-    times = imp.sole_consumer(node.output[0], "Mul")
-    if times is not None and node.input[0] in times.input:
-        imp.take(times)
-        return _one(times, imp.layer(times, "SiLU", {}, [x]))
-    return _one(node, imp.layer(node, "Sigmoid", {}, [x]))
-
-
-def softplus(imp, node):
-    """x · tanh(softplus(x)) is Mish."""
-    x = imp.computed(node, 0)
-    tanh = imp.sole_consumer(node.output[0], "Tanh")
-    times = tanh and imp.sole_consumer(tanh.output[0], "Mul")
-    if times is not None and node.input[0] in times.input:
-        imp.take(tanh, times)
-        return _one(times, imp.layer(times, "Mish", {}, [x]))
-    return _one(node, imp.layer(node, "Softplus", {}, [x]))
 
 
 def clip(imp, node):
@@ -558,16 +634,18 @@ RULES = {
     "GlobalAveragePool": _global_pool("AdaptiveAvgPool2d"), "GlobalMaxPool": _global_pool("AdaptiveMaxPool2d"),
     "ReduceMean": reduce_mean, "Gather": gather,
     "Gemm": gemm, "MatMul": matmul,
-    "Add": add, "Mul": mul, "Div": div, "Concat": concat, "Expand": expand, "Split": split,
+    "Add": add, "Mul": mul, "Concat": concat, "Expand": expand, "Split": split,
     "Flatten": flatten, "Reshape": reshape, "Squeeze": squeeze, "Unsqueeze": unsqueeze,
     "Transpose": transpose,
     "BatchNormalization": batch_norm, "InstanceNormalization": instance_norm, "LayerNormalization": layer_norm,
-    "Relu": _simple("ReLU"), "Tanh": _simple("Tanh"), "Sigmoid": sigmoid, "Softplus": softplus,
+    "Relu": _simple("ReLU"),
     "LeakyRelu": _simple("LeakyReLU", lambda imp, node: {"negative_slope": float(imp.attr(node, "alpha", 0.01))}),
     "Elu": _simple("ELU", lambda imp, node: {"alpha": float(imp.attr(node, "alpha", 1.0))}),
     "Selu": selu, "HardSwish": _simple("Hardswish"), "HardSigmoid": hard_sigmoid, "Clip": clip, "PRelu": prelu,
     "Gelu": gelu,
     "Softmax": _simple("Softmax", _softmax_params), "LogSoftmax": _simple("LogSoftmax", _softmax_params),
     "Identity": passthrough, "Dropout": passthrough,
-    "Resize": resize, "DepthToSpace": depth_to_space,
+    "Resize": resize, "DepthToSpace": depth_to_space, "Slice": slice_,
+    **{op: formula for op in ("Sigmoid", "Tanh", "Softplus", "Div", "Sub", "Pow", "Erf", "Exp", "Log", "Neg", "Sqrt",
+                              "Reciprocal", "Abs", "Greater", "Less", "Where", "Min", "Max")},
 }
