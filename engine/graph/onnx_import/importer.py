@@ -18,7 +18,7 @@ import numpy as np
 from onnx import helper, numpy_helper
 
 from ..catalogue import ShapeError, get_layer_type
-from ..datasets import DATASETS
+from ..datasets import DATASETS, normalization
 from ..document import Edge, Network, NetworkError, Node, name_problem
 from ..export.errors import ExportError
 from ..export.weights import checked_arrays
@@ -293,26 +293,26 @@ class GraphImport:
 
     # ----- the end -----
     def metadata(self, model):
-        """``(classes, notes)`` from LayerLab's (and others') ``metadata_props``: ``class_names`` as a JSON
-        list; ``normalize_mean``/``normalize_std`` are reported, since a document's normalisation is its
-        dataset's."""
+        """``(classes, (mean, std) or None)`` from LayerLab's (and others') ``metadata_props``: ``class_names``,
+        ``normalize_mean`` and ``normalize_std`` as JSON lists; a value that is not one is noted and ignored."""
         props = {p.key: p.value for p in model.metadata_props}
-        classes, notes = (), []
-        text = props.get("class_names", "")
-        if text and len(text) <= MAX_METADATA_CHARS:
-            try:
-                names = json.loads(text)
-            except ValueError:
-                names = None
-            if isinstance(names, list) and all(isinstance(n, str) for n in names):
-                classes = tuple(names)
-            else:
-                notes.append("metadata 'class_names' is not a JSON list of names; ignored")
-        if "normalize_mean" in props:
-            notes.append(f"the model's inputs were normalised with mean {props['normalize_mean']} and std "
-                         f"{props.get('normalize_std', '?')} (metadata); a LayerLab document normalises with its "
-                         "dataset's values")
-        return classes, notes
+        names = self._json_list(props, "class_names", str)
+        mean, std = self._json_list(props, "normalize_mean", float), self._json_list(props, "normalize_std", float)
+        return tuple(names or ()), ((tuple(mean), tuple(std)) if mean and std else None)
+
+    def _json_list(self, props, key, kind):
+        text = props.get(key)
+        if text is None:
+            return None
+        try:
+            value = json.loads(text) if len(text) <= MAX_METADATA_CHARS else None
+        except ValueError:
+            value = None
+        if isinstance(value, list) and all(isinstance(v, kind) or (kind is float and isinstance(v, int))
+                                           for v in value):
+            return value
+        self.notes.append(f"metadata {key!r} is not a JSON list of {kind.__name__} values; ignored")
+        return None
 
     def finish(self, title, description, classes):
         outputs = list(self.graph.output)
@@ -353,24 +353,27 @@ class GraphImport:
 
 
 def _dataset(shape, classes, sample):
-    """The dataset whose images have ``shape`` and whose classes are ``classes`` (or as many as the outputs);
-    else an image folder, which takes any shape."""
-    for key, info in DATASETS.items():
-        if info.shape != shape:
-            continue
-        if tuple(classes) == info.classes or (not classes and sample == (len(info.classes),)):
-            return key
-    return "Image folder"
+    """The dataset whose images have ``shape`` and which has as many classes as the outputs, the one whose class
+    names are ``classes`` first (MNIST and Fashion-MNIST share a shape); else an image folder, which takes any
+    shape."""
+    fits = [key for key, info in DATASETS.items() if info.shape == shape and sample == (len(info.classes),)]
+    named = [key for key in fits if [c.lower() for c in DATASETS[key].classes] == [c.lower() for c in classes]]
+    return (named or fits or ["Image folder"])[0]
 
 
 def import_onnx_model(model, source):
     """``Imported`` from a checked ``ModelProto`` (as ``read_model`` gives) named ``source`` in messages."""
     state = GraphImport(model, source)
     state.run()
-    classes, notes = state.metadata(model)
+    classes, mean_std = state.metadata(model)
     title = model.graph.name or "Imported model"
     network, arrays = state.finish(title, model.doc_string, classes)
-    return Imported(network, arrays, classes, notes + state.notes)
+    used = normalization(network) if network.input_node().params["dataset"] != "Image folder" else None
+    if mean_std is not None and (used is None or not np.allclose(mean_std, used, atol=1e-3)):
+        state.notes.append(f"the model was trained on inputs normalised with mean {list(mean_std[0])} and std "
+                           f"{list(mean_std[1])}; the document normalises as its dataset "
+                           f"({network.input_node().params['dataset']}) does: check its settings")
+    return Imported(network, arrays, classes, state.notes)
 
 
 def import_onnx(path):
