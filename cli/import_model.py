@@ -19,13 +19,9 @@ def add_parser(subparsers):
 
 
 def main(args):
-    from engine.graph import EXTENSIONS, save_network
-    from engine.graph.onnx_import import import_onnx_model, parse_model
-    from engine.graph.onnx_import.check import max_difference
-    from engine.graph.onnx_import.errors import OnnxImportError
-    from engine.graph.onnx_import.model_file import MAX_BYTES
-    from engine.training.imported_run import imported_run_folder, save_imported_run
-    from engine.utils.files import read_limited
+    from engine.graph import EXTENSIONS
+    from engine.graph.onnx_import.check import import_checked
+    from engine.training.imported_run import imported_run_folder, save_import
 
     if not args.model.lower().endswith(".onnx"):
         raise CliError(f"{args.model}: import reads ONNX files (.onnx)")
@@ -37,12 +33,9 @@ def main(args):
     if existing and not args.force:
         raise CliError(f"{' and '.join(existing)} exist{'s' if len(existing) == 1 else ''} already; pass --force to "
                        "replace or --out to write elsewhere")
-    data = read_limited(args.model, MAX_BYTES, OnnxImportError)
-    imported = import_onnx_model(parse_model(data, args.model), args.model)
+    imported, difference = import_checked(args.model)
     inference = imported.network.infer()
-    difference = max_difference(data, imported)
-    save_network(imported.network, out)
-    run = save_imported_run(imported.network, imported.arrays, out, args.model, imported.classes, replace=True)
+    run = save_import(imported, out, args.model, replace=True)
     out_shape = "×".join(map(str, inference.nodes[imported.network.output_node().id].shape))
     print(f"imported {args.model}: {len(imported.network.nodes)} layers, {inference.total_params:,} parameters, "
           f"input {'×'.join(map(str, imported.network.input_node().params['shape']))}, output {out_shape}")

@@ -37,6 +37,7 @@ from gui.editor.palette import Palette
 from gui.editor.scene import NetworkScene
 from gui.editor.summary_dock import SummaryWidget
 from gui.editor.view import NetworkView
+from gui.model_import import ONNX_FILTER, import_model
 
 APP_NAME = "LayerLab"
 DEFAULT_SIZE = (1440, 900)  # the window on first run, where the screen has room for it
@@ -166,6 +167,8 @@ class MainWindow(QMainWindow):
         self.open_action = a("&Open…", self.open_dialog, QKeySequence.Open, icon="open")
         self.save_action = a("&Save", self.save_file, QKeySequence.Save, icon="save")
         self.save_as_action = a("Save &As…", self.save_as, QKeySequence.SaveAs)
+        self.import_action = a("&Import Model…", lambda: import_model(self), "Ctrl+I",
+                               tip="Import an ONNX model as a network, with its weights as a finished run")
         self.export_action = QAction("&Export…", self)
         self.export_action.setShortcut(QKeySequence("Ctrl+E"))
         self.export_action.setStatusTip("Export the trained model (weights, ONNX, code): needs the training panel")
@@ -192,7 +195,7 @@ class MainWindow(QMainWindow):
         self.about_action = a("&About LayerLab", self.show_about)
         self.edit_actions = [self.cut_action, self.paste_action, self.duplicate_action, self.delete_action,
                              self.rename_action, self.add_layer_action, self.layout_action]
-        self.file_actions = [self.new_action, self.open_action]  # they replace the network
+        self.file_actions = [self.new_action, self.open_action, self.import_action]  # they replace the network
         self.theme_group = QActionGroup(self)
         self.theme_actions = {}
         for name in theme.THEMES:
@@ -217,6 +220,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.open_action)
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addAction(self.import_action)
         file_menu.addSeparator()
         for action in (self.save_action, self.save_as_action, self.export_action):
             file_menu.addAction(action)
@@ -523,6 +527,19 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getSaveFileName(self, "Save network", start, FILE_FILTER)
         return path or None
 
+    def ask_import_path(self):
+        path, _ = QFileDialog.getOpenFileName(self, "Import model", self._dialog_dir(), ONNX_FILTER)
+        return path or None
+
+    def ask_import_save_path(self, default):
+        path, _ = QFileDialog.getSaveFileName(self, "Save the imported network", default, FILE_FILTER)
+        return path or None
+
+    def ask_replace_imported_run(self, folder):
+        answer = QMessageBox.question(self, APP_NAME, f"{folder} holds an earlier import. Replace it?",
+                                      QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
+        return answer == QMessageBox.Yes
+
     def ask_restore(self, recovery):
         where = f" (last saved as {recovery.original_path})" if recovery.original_path else ""
         when = f" from {recovery.saved_label}" if recovery.saved_label else ""
@@ -540,21 +557,24 @@ class MainWindow(QMainWindow):
 
     # ----- drag a file onto the window -----
     @staticmethod
-    def _network_files(event):
+    def _dropped_files(event):
         urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
-        return [u.toLocalFile() for u in urls if u.isLocalFile() and u.toLocalFile().lower().endswith(EXTENSIONS)]
+        return [u.toLocalFile() for u in urls
+                if u.isLocalFile() and u.toLocalFile().lower().endswith((*EXTENSIONS, ".onnx"))]
 
     def dragEnterEvent(self, event):
-        if self._network_files(event) and self.editing_enabled:
+        if self._dropped_files(event) and self.editing_enabled:
             event.acceptProposedAction()
         else:
             event.ignore()
 
     def dropEvent(self, event):
-        files = self._network_files(event)
+        files = self._dropped_files(event)
         if files and self.editing_enabled:
             event.acceptProposedAction()
-            if self.maybe_save():
+            if files[0].lower().endswith(".onnx"):
+                import_model(self, files[0])  # it asks about unsaved changes itself
+            elif self.maybe_save():
                 self.open_file(files[0])
 
     # ----- look and layout -----

@@ -5,6 +5,7 @@ import os
 import shutil
 
 from ..creation import from_numpy
+from ..graph.fileformat import save_network
 from .runs import create_run, runs_folder, timestamp
 
 IMPORTED_RUN = "imported"
@@ -28,3 +29,10 @@ def save_imported_run(network, arrays, network_path, source, classes=(), replace
     run.status, run.classes, run.started = "finished", list(classes), timestamp()
     run.finish(message=f"imported from {os.path.basename(os.fspath(source))}")
     return run
+
+
+def save_import(imported, network_path, source, replace=False):
+    """Write an ``Imported`` model: the document as ``network_path`` and its weights as the finished run
+    ``imported_run_folder(network_path)`` (replaced only with ``replace``). Returns the ``Run``."""
+    save_network(imported.network, network_path)
+    return save_imported_run(imported.network, imported.arrays, network_path, source, imported.classes, replace)

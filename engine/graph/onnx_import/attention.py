@@ -10,6 +10,7 @@ refused by the rules as before; a match becomes one SelfAttention layer.
 
 import numpy as np
 
+from .names import candidate_name
 from .regions import run_region
 
 MAX_REGION = 400  # ONNX nodes between the two projections
@@ -77,9 +78,9 @@ def heads_of_region(imp, region, qkv_name, joined_name, tokens, dim):
     return None
 
 
-def match(imp, qkv_name, x, weight, bias):
-    """SelfAttention for a projection of ``x`` to q, k and v (``weight`` 3·D×D, ``bias``; its result
-    ``qkv_name``), or None when what follows is not attention: ``{value name: Value}`` as rules return."""
+def match(imp, start_node, qkv_name, x, weight, bias):
+    """SelfAttention for a projection of ``x`` to q, k and v (``start_node``: x @ ``weight``ᵀ + ``bias``, its
+    result ``qkv_name``), or None when what follows is not attention: ``{value name: Value}`` as rules return."""
     tokens_dim = imp.shapes.get(qkv_name)
     if tokens_dim is None or len(tokens_dim) != 3 or None in tokens_dim[1:]:
         return None
@@ -109,5 +110,6 @@ def match(imp, qkv_name, x, weight, bias):
     weights = {"in_proj_weight": weight, "out_proj.weight": out_weight.T}
     if bias is not None:
         weights.update({"in_proj_bias": bias, "out_proj.bias": out_bias})
-    value = imp.layer(last, "SelfAttention", {"num_heads": heads, "bias": bias is not None}, [x], weights)
+    value = imp.layer(last, "SelfAttention", {"num_heads": heads, "bias": bias is not None}, [x], weights,
+                      name=candidate_name(start_node, last))
     return {last.output[0]: value}

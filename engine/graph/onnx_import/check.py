@@ -6,6 +6,10 @@ import onnxruntime
 
 from ...autograd.grad_mode import no_grad
 from ...creation import from_numpy
+from ...utils.files import read_limited
+from .errors import OnnxImportError
+from .importer import import_onnx_model
+from .model_file import MAX_BYTES, parse_model
 
 BATCH = 2  # unless the file fixes the batch size
 
@@ -29,3 +33,10 @@ def max_difference(model_bytes, imported, seed=0):
     with no_grad():
         got = weighted_module(imported)(from_numpy(x)).numpy()
     return float(np.abs(got - expected).max())
+
+
+def import_checked(path):
+    """``(Imported, largest difference from onnxruntime)`` for the ONNX file ``path``, read once."""
+    data = read_limited(path, MAX_BYTES, OnnxImportError)
+    imported = import_onnx_model(parse_model(data, path), path)
+    return imported, max_difference(data, imported)

@@ -10,7 +10,6 @@ and its output shape must be the one the ONNX graph declares.
 """
 
 import json
-import re
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 
@@ -27,13 +26,13 @@ from ..params import validate_params
 from . import folding
 from .errors import OnnxImportError
 from .model_file import default_opset, known_shapes, read_model
+from .names import candidate_name
 from .rules import RULES
 from .values import Value, holds_batch
 
 MAX_METADATA_CHARS = 1 << 20
 _NO_DATASET = {"dataset": None, "num_classes": None}  # while importing, the dataset is not chosen yet
 
-_SCOPE_SPLIT = re.compile(r"[/:]")
 
 
 @dataclass
@@ -45,21 +44,6 @@ class Imported:
     arrays: OrderedDict
     classes: tuple
     notes: list
-
-
-def _identifier(text):
-    return re.sub(r"\W+", "_", text).strip("_")
-
-
-def _candidate_name(onnx_node):
-    """A readable name from an ONNX node's scoped name: PyTorch's ``/layer1/layer1.0/conv1/Conv`` gives
-    ``layer1_0_conv1`` (the operator dropped, and each scope that the next one extends), LayerLab's own
-    ``conv1`` stays ``conv1``."""
-    parts = [p for p in _SCOPE_SPLIT.split(onnx_node.name) if p]
-    if parts and re.fullmatch(rf"{re.escape(onnx_node.op_type)}(_\d+)?", parts[-1]):
-        parts.pop()
-    kept = [p for k, p in enumerate(parts) if not (k + 1 < len(parts) and parts[k + 1].startswith(p + "."))]
-    return _identifier("_".join(kept))
 
 
 class GraphImport:
@@ -156,11 +140,12 @@ class GraphImport:
         return name in self.initializers and "/" not in name and not name.startswith("onnx::")
 
     # ----- writing the document -----
-    def layer(self, onnx_node, type_name, params, inputs, weights=None, outputs=1):
+    def layer(self, onnx_node, type_name, params, inputs, weights=None, outputs=1, name=None, fallback=None):
         """Add a ``type_name`` node fed by ``inputs`` (Values), with ``weights`` ({key: array}) as
-        ``<name>.<key>``; its name comes from ``onnx_node``. Returns its Value (a list for several outputs)."""
+        ``<name>.<key>``; its name is ``name`` when given and free, else comes from ``onnx_node``'s scope, else
+        is ``fallback``. Returns its Value (a list for several outputs)."""
         inputs = self._distinct(onnx_node, inputs)
-        name = self._name(onnx_node, type_name)
+        name = self._name(onnx_node, type_name, name, fallback)
         node_id = f"n{len(self.nodes) + 1}"
         layer_type = get_layer_type(type_name)
         try:
@@ -194,11 +179,10 @@ class GraphImport:
             distinct.append(value)
         return distinct
 
-    def _name(self, onnx_node, type_name):
-        candidate = _candidate_name(onnx_node) if onnx_node is not None else ""
-        if candidate and not name_problem(candidate) and candidate not in self.used_names:
-            name = candidate
-        else:
+    def _name(self, onnx_node, type_name, proposed, fallback):
+        candidates = [proposed, candidate_name(onnx_node) if onnx_node is not None else None, fallback]
+        name = next((c for c in candidates if c and not name_problem(c) and c not in self.used_names), None)
+        if name is None:
             prefix = get_layer_type(type_name).prefix or "layer"
             k = 1
             while f"{prefix}{k}" in self.used_names:
@@ -267,7 +251,7 @@ class GraphImport:
                                                "batch dimension and then fixed sizes")
         self.input_shape = tuple(shape[1:])
         params = {"shape": self.input_shape, "dataset": "Image folder"}  # the dataset is chosen at the end
-        self.values[graph_input.name] = self.layer(None, "Input", params, [])
+        self.values[graph_input.name] = self.layer(None, "Input", params, [], name="input")
 
     def _shape_of(self, onnx_node, shape):
         folded = folding.shape_constant(shape)
@@ -327,7 +311,7 @@ class GraphImport:
         last_type = next(n.type for n in self.nodes if n.id == value.node)
         loss = ("NLLLoss" if last_type == "LogSoftmax" else "CrossEntropyLoss") if sample and len(sample) == 1 \
             else "MSELoss"
-        self.layer(None, "Output", {"loss": loss}, [value])
+        self.layer(None, "Output", {"loss": loss}, [value], name="output")
         self.nodes[0].params["dataset"] = _dataset(self.input_shape, classes, sample)
         network = Network(title=title, description=description)
         try:

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..export.onnx_export import adaptive_matrix
 from . import attention, elementwise, regions
+from .names import parameter_name
 from .values import BATCH
 
 
@@ -269,7 +270,7 @@ def matmul(imp, node):
             bias, last = value.const.reshape(w.shape[1]), add
             imp.take(add)
     if w.shape[1] == 3 * w.shape[0]:
-        found = attention.match(imp, last.output[0], x, w.T, bias)
+        found = attention.match(imp, node, last.output[0], x, w.T, bias)
         if found is not None:
             return found
     return _linear(imp, node, x, w.T, bias, last)
@@ -299,7 +300,9 @@ def add(imp, node):
     x, c = (a, b) if a.node is not None else (b, a)
     shape = imp.sample_shape(node, node.input[0] if x is a else node.input[1])
     if c.is_const and len(shape) == 2 and c.const.shape[-2:] == shape and c.const.size == math.prod(shape):
-        return _one(node, imp.layer(node, "PositionEmbedding", {}, [x], {"weight": c.const.reshape(shape)}))
+        name = parameter_name(node.input[1] if x is a else node.input[0])
+        return _one(node, imp.layer(node, "PositionEmbedding", {}, [x], {"weight": c.const.reshape(shape)},
+                                    fallback=name))
     if c.is_const and c.const.size == 1:
         return formula(imp, node)
     imp.refuse(node, f"adding a constant of shape {c.const.shape if c.is_const else '?'} has no layer (only a "
@@ -334,8 +337,9 @@ def concat(imp, node):
     if full_axis == 0:
         imp.refuse(node, "joining along the batch has no layer")
     if len(values) == 2 and values[0].batched and values[1].node is not None and full_axis == 1:
-        token = values[0].const
-        return _one(node, imp.layer(node, "ClassToken", {}, [values[1]], {"weight": token.reshape(1, -1)}))
+        token = values[0]
+        return _one(node, imp.layer(node, "ClassToken", {}, [values[1]], {"weight": token.const.reshape(1, -1)},
+                                    fallback=token.source and parameter_name(token.source)))
     if any(v.node is None for v in values):
         imp.refuse(node, "joining a constant to computed values has no layer (except a class token before the "
                          "tokens)")
@@ -345,7 +349,7 @@ def concat(imp, node):
 def expand(imp, node):
     value, shape = imp.value(node.input[0]), imp.const(node, 1, "shape")
     if value.is_const and shape.size >= 1 and int(shape[0]) == BATCH and value.const.shape[0] == 1:
-        return _one(node, type(value)(const=value.const, batched=True))
+        return _one(node, type(value)(const=value.const, batched=True, source=node.input[0]))
     imp.refuse(node, "only repeating a constant over the batch (a class token) has a layer")
 
 

@@ -17,6 +17,7 @@ class Value:
     out_port: int = 0
     const: np.ndarray | None = None
     batched: bool = False
+    source: str | None = None  # for a batched constant: the name of the weight in the file
 
     @property
     def is_const(self):

@@ -8,7 +8,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from engine.graph.onnx_import import OnnxImportError, import_onnx, import_onnx_model, parse_model
-from engine.graph.onnx_import.importer import _candidate_name
+from engine.graph.onnx_import.names import candidate_name
 from engine.utils.files import FileError
 
 pytest.importorskip("onnxruntime")
@@ -140,4 +140,4 @@ def test_a_missing_file_is_named():
     ("Conv_12", "Conv", ""),
 ])
 def test_node_names_come_from_the_scopes(node_name, op, expected):
-    assert _candidate_name(helper.make_node(op, [], ["out"], name=node_name)) == expected
+    assert candidate_name(helper.make_node(op, [], ["out"], name=node_name)) == expected
