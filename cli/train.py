@@ -40,6 +40,8 @@ def add_parser(subparsers):
     where.add_argument("--out", metavar="RUN_DIR", help="the run folder (default: a new time-stamped folder in "
                                                         "NET.runs/ next to the network file)")
     where.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its checkpoint")
+    p.add_argument("--init", metavar="WEIGHTS", help="fine-tune: start from these weights (a weight file or a run "
+                                                    "folder, such as NET.runs/imported) where they fit the layers")
     p.set_defaults(handler=main)
 
 
@@ -94,10 +96,15 @@ def new_run(args, network):
 def prepare(args, network):
     """The run folder and the ready trainer (restored from the checkpoint when resuming)."""
     from engine.training import ConsoleProgress
+    from engine.training.initial_weights import load_initial_weights
     from engine.training.recipe import load_checked_data, prepare_training
     from engine.utils.files import FileError
 
     device = resolve_device(network, args.device)
+    if args.init and args.resume:
+        raise CliError("--init starts a new run from other weights; --resume continues a run: give one of them")
+    if args.init:  # checked before the data is loaded and the run folder made
+        load_initial_weights(network.build(), args.init)
     run = resumed_run(args.resume, network, args.network) if args.resume else None
     with data_errors(network, args.data):
         data = load_checked_data(network, args.data, args.download)
@@ -105,6 +112,8 @@ def prepare(args, network):
     run.classes = list(data.classes)
     callbacks = [ConsoleProgress(report_end=False), *run.callbacks()]
     setup = prepare_training(network, data=data, device=device, callbacks=callbacks)
+    if args.init:
+        print(load_initial_weights(setup.model, args.init).summary())
     if args.resume:
         try:
             setup.trainer.load_checkpoint(run.checkpoint_path)

@@ -125,10 +125,11 @@ class TrainingController(QObject):
         return self._elapsed_before + extra
 
     # ----- starting -----
-    def start(self, network, network_path=None, data_dir=None):
-        """Train a new run of ``network`` (an ``engine.graph.Network``; a copy is trained)."""
+    def start(self, network, network_path=None, data_dir=None, initial_weights=None):
+        """Train a new run of ``network`` (an ``engine.graph.Network``; a copy is trained), from the weights in
+        ``initial_weights`` (a file or run folder) where they fit, else from the seed's initial ones."""
         self._launch(Job(network_to_json(network), network_path, data_dir=data_dir or None,
-                         extra_callbacks=tuple(self.extra_callbacks)))
+                         extra_callbacks=tuple(self.extra_callbacks), initial_weights=initial_weights))
 
     def continue_run(self, folder, epochs, data_dir=None):
         """Continue the run in ``folder`` from its checkpoint (weights and optimizer state) up to ``epochs``."""

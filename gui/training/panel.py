@@ -157,6 +157,7 @@ class TrainingPanel(QWidget):
         c.runsMoved.connect(self._runs_moved)
         self.plots.layerActivated.connect(self.layerActivated)
         self.runs_view.continueRequested.connect(self.continue_run)
+        self.runs_view.tree.currentItemChanged.connect(lambda *_: self._update_continue())
         self.runs_view.predictRequested.connect(self._predict_with_run)
         app = QApplication.instance()
         if app is not None:
@@ -192,7 +193,8 @@ class TrainingPanel(QWidget):
         self.continue_action = self._action("Continue", sp.SP_BrowserReload, self.continue_run,
                                             tip="Continue the selected (or last) run from its checkpoint, with the "
                                                 "optimizer state, up to the epochs in the settings (or that many "
-                                                "more when it has them)")
+                                                "more when it has them); a run without checkpoint (an imported "
+                                                "model) is fine-tuned: a new run starts from its weights")
         self.dataset_action = self._action("Dataset", sp.SP_DirIcon, self.open_dataset_view,
                                            tip="Look at the dataset: images by class, class counts, the split and "
                                                "unreadable files")
@@ -215,7 +217,7 @@ class TrainingPanel(QWidget):
         self.resume_action.setEnabled(state == "paused")
         self.step_action.setEnabled(state == "paused")
         self.stop_action.setEnabled(state in ("starting", "running", "paused"))
-        self.continue_action.setEnabled(idle and self._run_to_continue() is not None)
+        self._update_continue()
         self.export_model_action.setEnabled(idle)
         has_data = len(self.controller.history) > 0
         self.export_png_action.setEnabled(has_data)
@@ -247,9 +249,16 @@ class TrainingPanel(QWidget):
         self._launch(lambda: self.controller.start(self.document, self.network_path()))
 
     def continue_run(self, run=None):
-        """Continue ``run`` (default: the one selected in the runs list, else the last) from its checkpoint."""
+        """Continue ``run`` (default: the one selected in the runs list, else the last) from its checkpoint; a
+        run with weights but no checkpoint (an imported model) is fine-tuned: a new run of the document starts
+        from its weights."""
         run = run or self._run_to_continue()
         if run is None or self.controller.busy:
+            return
+        if not run.has_checkpoint:
+            weights = run.trained_weights_path
+            self._launch(lambda: self.controller.start(self.document, self.network_path(),
+                                                       self.document.settings["data_dir"], initial_weights=weights))
             return
         wanted = self.document.settings["epochs"]
         epochs = wanted if wanted > run.epochs_completed else run.epochs_completed + wanted
@@ -266,7 +275,7 @@ class TrainingPanel(QWidget):
 
     def _run_to_continue(self):
         selected = self.runs_view.selected_run()
-        if selected is not None and selected.status != "damaged" and selected.has_checkpoint:
+        if selected is not None and selected.status != "damaged" and selected.trained_weights_path is not None:
             return selected
         runs = [r for r in self.runs_view.runs if r.status != "damaged" and r.has_checkpoint]
         return runs[-1] if runs else None
@@ -367,6 +376,9 @@ class TrainingPanel(QWidget):
     # ----- runs, prediction, exports -----
     def refresh_runs(self):
         self.runs_view.refresh(runs_folder(self.network_path()), self.controller.document_runs.earlier_runs)
+        self._update_continue()
+
+    def _update_continue(self):
         self.continue_action.setEnabled(not self.controller.busy and self._run_to_continue() is not None)
 
     def network_file_changed(self):

@@ -54,6 +54,11 @@ def last_run_text(run):
             f"this network in {os.path.dirname(run.folder)} (Runs tab)")
 
 
+CONTINUE_TIP = "Continue the selected run from its checkpoint, with the optimizer state"
+FINE_TUNE_TIP = ("Train a new run of this network starting from the selected run's weights (an imported model's, "
+                 "say) where they fit its layers")
+
+
 class RunsView(QWidget):
     continueRequested = Signal(object)  # Run
     predictRequested = Signal(object)  # Run
@@ -74,7 +79,7 @@ class RunsView(QWidget):
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.clicked.connect(self.refresh)
         self.continue_button = QPushButton("Continue training")
-        self.continue_button.setToolTip("Continue the selected run from its checkpoint, with the optimizer state")
+        self.continue_button.setToolTip(CONTINUE_TIP)
         self.continue_button.clicked.connect(lambda: self._emit_selected(self.continueRequested))
         self.predict_button = QPushButton("Use for prediction")
         self.predict_button.clicked.connect(lambda: self._emit_selected(self.predictRequested))
@@ -160,7 +165,11 @@ class RunsView(QWidget):
 
     def _update_buttons(self):
         run = self.selected_run()
-        self.continue_button.setEnabled(run is not None and run.status != "damaged" and run.has_checkpoint)
+        usable = run is not None and run.status != "damaged"
+        fine_tune = usable and not run.has_checkpoint and run.trained_weights_path is not None
+        self.continue_button.setText("Fine-tune from this run" if fine_tune else "Continue training")
+        self.continue_button.setToolTip(FINE_TUNE_TIP if fine_tune else CONTINUE_TIP)
+        self.continue_button.setEnabled(usable and (run.has_checkpoint or fine_tune))
         self.predict_button.setEnabled(run is not None and run.status != "damaged"
                                        and run.trained_weights_path is not None)
 

@@ -26,6 +26,7 @@ import numpy as np
 
 from engine.graph import NetworkError, network_from_json
 from engine.training import EpochInfo, RunInfo, StepInfo
+from engine.training.initial_weights import load_initial_weights
 from engine.training.recipe import check_resume, prepare_training
 from engine.training.runs import RunFileError, create_run, load_run
 from engine.training.trainer import expected_failure
@@ -88,8 +89,8 @@ class Done:
 
 @dataclass
 class Job:
-    """What to train: a new run of ``network`` (a document dict), or the run in ``continue_folder`` from its
-    checkpoint up to ``epochs``."""
+    """What to train: a new run of ``network`` (a document dict), from ``initial_weights`` (fine-tuning) or its
+    initial weights, or the run in ``continue_folder`` from its checkpoint up to ``epochs``."""
 
     network: dict
     network_path: str | None = None
@@ -97,6 +98,7 @@ class Job:
     continue_folder: str | None = None
     data_dir: str | None = None
     extra_callbacks: tuple = ()
+    initial_weights: str | None = None
 
 
 class _Reporter:
@@ -223,7 +225,11 @@ class TrainingWorker:
             if not run.has_checkpoint:
                 raise RunFileError(run.checkpoint_path, "no checkpoint to continue from")
             check_resume(network, run.checkpoint_path)
+        if job.initial_weights:  # checked before the data is loaded
+            load_initial_weights(network.build(), job.initial_weights)
         setup = prepare_training(network, data_dir=job.data_dir, monitor_gradients=True)
+        if job.initial_weights:
+            load_initial_weights(setup.model, job.initial_weights)
         trainer = setup.trainer
         with self._lock:
             if self._stopped:  # stopped while the data was loading: nothing to record

@@ -80,3 +80,15 @@ def test_a_bad_file_is_one_line_naming_it(cli, tmp_path):
     assert "Traceback" not in result.err and not (tmp_path / "bad.llnet").exists()
     other = cli("import", tmp_path / "model.pt")
     assert other.code == 2 and "import reads ONNX files" in other.err
+
+
+def test_training_can_start_from_the_imported_weights(cli, exported, tmp_path, cifar_root):
+    model, _, _ = exported
+    assert cli("import", model, "--out", tmp_path / "net.llnet").code == 0
+    result = cli("train", tmp_path / "net.llnet", "--data", cifar_root, "--epochs", "1", "--batch-size", "20",
+                 "--init", tmp_path / "net.runs" / "imported")
+    assert result.code == 0, result
+    assert f"starting from {tmp_path / 'net.runs' / 'imported' / 'weights.safetensors'}: 10 of 10 weights" in result.out
+    both = cli("train", tmp_path / "net.llnet", "--init", tmp_path / "net.runs" / "imported", "--resume",
+               tmp_path / "net.runs" / "imported")
+    assert both.code == 2 and "give one of them" in both.err

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QMainWindow
 from engine.graph import save_network
 from engine.graph.export import load_weights
 from engine.graph.templates import load_template
+from engine.training.imported_run import save_imported_run
 from engine.training.runs import list_runs, load_run
 from engine.vision.datasets import FashionMNIST
 
@@ -241,3 +242,31 @@ def test_a_network_with_errors_is_not_started(make_panel, fashion_doc):
     panel.start_action.trigger()
     assert not panel.controller.busy
     assert panel.banner.isVisible() and "Cannot train" in panel.banner.text() and "fc2" in panel.banner.text()
+
+
+def test_a_run_without_checkpoint_is_fine_tuned_from_its_weights(make_panel, fashion_doc, qtbot, tmp_path):
+    """An imported model's run has weights but no checkpoint: Continue starts a new run from those weights."""
+    path = tmp_path / "mlp.llnet"
+    save_network(fashion_doc, path)
+    rng = np.random.default_rng(0)
+    weights = {k: rng.standard_normal(tuple(v.shape)).astype(np.float32)
+               for k, v in fashion_doc.build().state_dict().items()}
+    save_imported_run(fashion_doc, weights, path, "mlp.onnx")
+    panel = make_panel(fashion_doc, path=str(path), slow=0.02)
+    panel.refresh_runs()
+    view = panel.runs_view
+    view.tree.setCurrentItem(view.tree.topLevelItem(0))
+    assert view.continue_button.text() == "Fine-tune from this run" and view.continue_button.isEnabled()
+    assert panel.continue_action.isEnabled()
+
+    c = panel.controller
+    view.continue_button.click()
+    panel.pause_action.trigger()
+    qtbot.waitUntil(lambda: c.run_start is not None and c.worker.setup.trainer.status == "paused", timeout=20000)
+    started = {k: v.numpy() for k, v in c.worker.setup.model.state_dict().items()}
+    for key, array in weights.items():
+        np.testing.assert_array_equal(started[key], array)
+    panel.stop_action.trigger()
+    wait_idle(qtbot, panel)
+    assert c.run.folder != str(tmp_path / "mlp.runs" / "imported")
+    assert load_run(tmp_path / "mlp.runs" / "imported").status == "finished"  # the imported run is untouched
