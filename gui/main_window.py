@@ -183,6 +183,9 @@ class MainWindow(QMainWindow):
         self.delete_action = a("De&lete", c.delete_selection, [QKeySequence.Delete, "Backspace"], canvas=True)
         self.select_all_action = a("Select &All", c.select_all, QKeySequence.SelectAll, canvas=True)
         self.rename_action = a("Re&name", self._rename_selected, "F2", canvas=True)
+        self.freeze_action = a("&Freeze / Thaw", c.toggle_frozen, "Ctrl+Shift+F", canvas=True,
+                               tip="Keep the selected layers' parameters as they are in training (or train them "
+                                   "again)")
         self.add_layer_action = a("Add &Layer…", lambda: v.open_search(v.cursor_scene_pos() or v.view_centre()),
                                   tip="Search the layers (Tab on the canvas)")
         self.layout_action = a("Auto-&layout", c.layout, "Ctrl+L", icon="layout",
@@ -194,7 +197,7 @@ class MainWindow(QMainWindow):
         self.shortcuts_action = a("&Keyboard Shortcuts", self.show_shortcuts, "F1")
         self.about_action = a("&About LayerLab", self.show_about)
         self.edit_actions = [self.cut_action, self.paste_action, self.duplicate_action, self.delete_action,
-                             self.rename_action, self.add_layer_action, self.layout_action]
+                             self.rename_action, self.freeze_action, self.add_layer_action, self.layout_action]
         self.file_actions = [self.new_action, self.open_action, self.import_action]  # they replace the network
         self.theme_group = QActionGroup(self)
         self.theme_actions = {}
@@ -229,7 +232,7 @@ class MainWindow(QMainWindow):
         edit = bar.addMenu("&Edit")
         for action in (self.undo_action, self.redo_action, None, self.cut_action, self.copy_action,
                        self.paste_action, self.duplicate_action, self.delete_action, None, self.select_all_action,
-                       self.rename_action, self.add_layer_action, self.layout_action):
+                       self.rename_action, self.freeze_action, self.add_layer_action, self.layout_action):
             edit.addAction(action) if action else edit.addSeparator()
         self.view_menu = bar.addMenu("&View")
         for action in (self.fit_action, self.zoom_in_action, self.zoom_out_action, self.zoom_reset_action):

@@ -3,7 +3,9 @@
 Each layer node is a sub-module registered under the node's name, so ``state_dict`` keys are
 ``conv1.weight``, ``bn1.running_mean``...: weights saved from the module load back into a module built
 from the same document, and into the PyTorch code the exporter writes. Only the nodes the Output depends
-on are built. Intermediate values are dropped as soon as their last consumer has run.
+on are built. Intermediate values are dropped as soon as their last consumer has run. A frozen node's
+parameters do not require gradients, so optimizers leave them as they are (its batch-norm statistics still
+follow the data in training mode, as in PyTorch).
 """
 
 from .. import nn
@@ -63,6 +65,8 @@ class GraphModule(nn.Module):
             lt = node.layer_type
             if lt.module is not None:
                 module = make_module(lt.module(node.params, inference.nodes[node.id].in_shapes))
+                if node.frozen:
+                    module.requires_grad_(False)
                 self.add_module(node.name, module)
                 runners.append((_call_module(module, lt.apply), sources, free))
             elif lt.combine is not None:

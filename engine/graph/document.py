@@ -4,7 +4,7 @@ every change and tell listeners what changed.
 This is the one model of a network. The command line builds, trains and exports it; the node editor
 draws it and sends it edits (every undoable command is a pair of calls here); tests drive it directly.
 Listeners are called as ``listener(event, payload)`` with events ``node_added``, ``node_removed``,
-``edge_added``, ``edge_removed`` (payload: the Node or Edge), ``node_changed`` (params or name),
+``edge_added``, ``edge_removed`` (payload: the Node or Edge), ``node_changed`` (params, name or frozen),
 ``node_moved``, ``settings_changed`` (payload None), ``reset`` (the whole document was replaced) and
 ``changed`` (after every edit, moves included, or once at the end of a ``batch()``).
 
@@ -37,6 +37,7 @@ class Node:
     name: str
     params: dict
     position: tuple = (0.0, 0.0)
+    frozen: bool = False  # its parameters take no updates in training (transfer learning)
 
     @property
     def layer_type(self):
@@ -383,7 +384,7 @@ class Network:
             values = validate_params(get_layer_type(node.type).params, dict(node.params))
         except ValueError as e:
             raise NetworkError(f"{node.type} '{node.name}': {e}") from None
-        return Node(node.id, node.type, node.name, values, _position(node.position))
+        return Node(node.id, node.type, node.name, values, _position(node.position), bool(node.frozen))
 
     def _insert(self, node):
         self.nodes[node.id] = node
@@ -533,6 +534,19 @@ class Network:
         node.params = values
         self._emit("node_changed", node)
         self._changed()
+        return old
+
+    def set_frozen(self, node_ids, frozen):
+        """Freeze (or thaw) nodes: their parameters keep their values in training. Returns ``{node id: old
+        value}`` (for undo)."""
+        nodes = [self.node(node_id) for node_id in node_ids]
+        old = {node.id: node.frozen for node in nodes}
+        with self.batch():
+            for node in nodes:
+                if node.frozen != bool(frozen):
+                    node.frozen = bool(frozen)
+                    self._emit("node_changed", node)
+                    self._changed()  # the inference counts the frozen parameters
         return old
 
     def rename(self, node_id, name):

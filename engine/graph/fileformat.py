@@ -52,7 +52,7 @@ INT_LIMIT = 2 ** 63
 
 TOP_KEYS = ("format", "version", "title", "description", "nodes", "edges", "training")
 FRAGMENT_KEYS = ("nodes", "edges")
-NODE_KEYS = ("id", "type", "name", "params", "position")
+NODE_KEYS = ("id", "type", "name", "params", "position", "frozen")
 EDGE_KEYS = ("from", "output", "to", "port")
 
 
@@ -66,9 +66,10 @@ class NetworkFileError(FileError, NetworkError):
 
 def node_to_json(node):
     lt = node.layer_type
-    return {"id": node.id, "type": node.type, "name": node.name,
+    data = {"id": node.id, "type": node.type, "name": node.name,
             "params": {k: lt.params[k].to_json(v) for k, v in node.params.items()},
             "position": [round(node.position[0], 1), round(node.position[1], 1)]}
+    return {**data, "frozen": True} if node.frozen else data  # files without frozen layers stay as they were
 
 
 def edge_to_json(edge):
@@ -161,7 +162,10 @@ def nodes_from_json(data, source):
                 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
                            for v in position)):
             raise NetworkFileError(source, f"{where}: 'position' must be [x, y], got {_shown(position)}")
-        nodes.append(Node(node_id, type_name, name, params, (float(position[0]), float(position[1]))))
+        frozen = raw.get("frozen", False)
+        if not isinstance(frozen, bool):
+            raise NetworkFileError(source, f"{where}: 'frozen' must be true or false, got {_shown(frozen)}")
+        nodes.append(Node(node_id, type_name, name, params, (float(position[0]), float(position[1])), frozen))
     _warn_unknown(source, "nodes", unknown)
     return nodes
 
@@ -338,7 +342,7 @@ def paste_fragment(network, fragment, offset=(40.0, 40.0)):
         used.add(name)
         mapping[node.id] = network.new_id()
         x, y = node.position
-        nodes.append(Node(mapping[node.id], node.type, name, node.params, (x + offset[0], y + offset[1])))
+        nodes.append(Node(mapping[node.id], node.type, name, node.params, (x + offset[0], y + offset[1]), node.frozen))
     return network.add_many(nodes, [Edge(mapping[e.src], mapping[e.dst], e.port, e.out_port) for e in part.edges])
 
 

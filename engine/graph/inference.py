@@ -22,6 +22,7 @@ class NodeInfo:
     warning: str | None = None
     blocked: bool = False  # an input has no shape because of a problem upstream
     in_shapes: tuple = ()
+    frozen: bool = False  # the node's parameters take no updates in training
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,10 @@ class Inference:
     @property
     def total_params(self):
         return sum(self.nodes[i].params for i in self.used)
+
+    @property
+    def frozen_params(self):
+        return sum(self.nodes[i].params for i in self.used if self.nodes[i].frozen)
 
     @property
     def total_macs(self):
@@ -112,7 +117,7 @@ def infer(network):
     for node_id in network.topological_order():
         node = network.nodes[node_id]
         lt = node.layer_type
-        info = result.nodes[node_id] = NodeInfo()
+        info = result.nodes[node_id] = NodeInfo(frozen=node.frozen)
         edges = incoming[node_id]
         if len(edges) < lt.min_inputs:
             need = "an input" if lt.min_inputs == 1 else f"at least {lt.min_inputs} inputs"

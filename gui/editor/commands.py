@@ -175,6 +175,25 @@ class SetParams(DocumentCommand):
         return True
 
 
+class SetFrozen(DocumentCommand):
+    """Freeze or thaw nodes (their parameters take no updates in training)."""
+
+    def __init__(self, document, node_ids, frozen):
+        what = document.node(node_ids[0]).name if len(node_ids) == 1 else f"{len(node_ids)} nodes"
+        super().__init__(document, f"{'Freeze' if frozen else 'Thaw'} {what}")
+        self.node_ids, self.frozen, self.old = list(node_ids), bool(frozen), None
+
+    def apply(self):
+        old = self.document.set_frozen(self.node_ids, self.frozen)
+        if self.old is None:
+            self.old = old
+
+    def revert(self):
+        with self.document.batch():
+            for node_id, frozen in self.old.items():
+                self.document.set_frozen([node_id], frozen)
+
+
 class SetSettings(DocumentCommand):
     """Training settings; consecutive edits of the same settings merge like ``SetParams``."""
 

@@ -25,6 +25,7 @@ from .commands import (
     Paste,
     RemoveNodes,
     Rename,
+    SetFrozen,
     SetParams,
     SetSettings,
 )
@@ -146,6 +147,16 @@ class EditorController(QObject):
 
     def rename(self, node_id, name):
         return self._run("", lambda do: do(Rename(self.document, node_id, name)), node_id)
+
+    def set_frozen(self, node_ids, frozen):
+        """Freeze (or thaw) nodes, one undo step; None, or the refusal."""
+        return self._run("", lambda do: do(SetFrozen(self.document, node_ids, frozen)), on_canvas=False)
+
+    def toggle_frozen(self):
+        """Freeze the selected nodes, or thaw them when all are frozen already."""
+        ids = self.scene.selected_node_ids()
+        if ids:
+            self.set_frozen(ids, not all(self.document.nodes[i].frozen for i in ids))
 
     def move_nodes(self, old, new, insert_into=None):
         """Record a move made on the canvas (optionally dropping a lone node into connection ``insert_into``)."""

@@ -3,7 +3,7 @@ catalogue, and what inference says about it. Edits go through the editor's actio
 under the form and the widget goes back to the document's value."""
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFormLayout, QFrame, QLabel, QLineEdit, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QFormLayout, QFrame, QLabel, QLineEdit, QScrollArea, QVBoxLayout, QWidget
 
 from gui.theme import category_colour
 
@@ -71,7 +71,7 @@ class Inspector(QScrollArea):
         self._form_key = key
         while self.form.rowCount():
             self.form.removeRow(0)  # deletes the row's widgets
-        self.editors, self.name_field = {}, None
+        self.editors, self.name_field, self.frozen_box = {}, None, None
         if node is None:
             self.form_host.hide()
             return
@@ -85,6 +85,12 @@ class Inspector(QScrollArea):
             editor.invalid.connect(self._show_refusal)
             self.form.addRow(name, editor)
             self.editors[name] = editor
+        if lt.module is not None:
+            self.frozen_box = QCheckBox("keep its parameters as they are")
+            self.frozen_box.setToolTip("Frozen: training leaves this layer's parameters unchanged (transfer "
+                                       "learning); Edit ▸ Freeze toggles the selected layers")
+            self.frozen_box.toggled.connect(self._freeze)
+            self.form.addRow("frozen", self.frozen_box)
         self.form_host.show()
 
     def refresh(self, inference=None):
@@ -105,6 +111,10 @@ class Inspector(QScrollArea):
             self.name_field.setText(node.name)
         for name, editor in self.editors.items():
             editor.set_value(node.params[name])
+        if self.frozen_box is not None:
+            self.frozen_box.blockSignals(True)
+            self.frozen_box.setChecked(node.frozen)
+            self.frozen_box.blockSignals(False)
         self.info.setText(self._info_html(node, (inference or self.document.infer()).nodes.get(node.id)))
 
     def _info_html(self, node, info):
@@ -137,6 +147,14 @@ class Inspector(QScrollArea):
             self.refresh()
         else:
             self.message.clear()
+
+    def _freeze(self, frozen):
+        node = self.document.nodes.get(self.node_id)
+        if node is not None and node.frozen != frozen:
+            refusal = self.controller.set_frozen([self.node_id], frozen)
+            if refusal:
+                self._show_refusal(refusal)
+                self.refresh()
 
     def _rename(self):
         node = self.document.nodes.get(self.node_id)

@@ -65,7 +65,10 @@ def node_face(node, info, connected):
     free = (None,) if lt.max_inputs != 0 and lt.accepts_more_inputs(len(connected)) else ()
     shape = formatting.outputs(info) if info and info.shape is not None else ""
     params = f"{formatting.short_count(info.params)} params" if info and info.shape is not None and info.params else ""
-    tip = [f"<b>{node.name}</b> · {lt.name}", lt.description]
+    if node.frozen:
+        params = "frozen"  # its count is in the tooltip and the summary
+    tip = [f"<b>{node.name}</b> · {lt.name}" + (" · frozen: its parameters take no updates" if node.frozen else ""),
+           lt.description]
     if info and info.in_shapes:
         tip.append("in: " + ", ".join(formatting.shape(s) for s in info.in_shapes))
     if info and info.shape is not None:

@@ -86,7 +86,7 @@ class SummaryWidget(QWidget):
             used = node_id in inference.used
             shape = "error" if info.error else formatting.outputs(info)
             cells = (_cell(node.name, node_id), _cell(node.type, node_id), _cell(shape, node_id),
-                     _cell(formatting.count(info.params), node_id, Qt.AlignRight),
+                     _cell(formatting.count(info.params) + (" frozen" if info.frozen else ""), node_id, Qt.AlignRight),
                      _cell(formatting.count(info.macs), node_id, Qt.AlignRight))
             for column, cell in enumerate(cells):
                 if info.error:
@@ -94,8 +94,10 @@ class SummaryWidget(QWidget):
                 elif not used:
                     cell.setForeground(QBrush(self.palette().placeholderText().color()))
                 self.table.setItem(row, column, cell)
+        frozen = inference.frozen_params
+        frozen_text = f" ({formatting.count(frozen)} frozen)" if frozen else ""
         self.totals.setText(f"<b>{len(doc.nodes)}</b> layers · <b>{formatting.count(inference.total_params)}</b> "
-                            f"parameters · <b>{formatting.count(inference.total_macs)}</b> MACs per image")
+                            f"parameters{frozen_text} · <b>{formatting.count(inference.total_macs)}</b> MACs per image")
         self.problems.clear()
         style = self.style()
         if not doc.nodes:

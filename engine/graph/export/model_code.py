@@ -77,7 +77,8 @@ def model_class_source(network, inference, cls_name):
         elif node.type == "Output":
             forward.append(f"return {inputs[0]}")
         elif lt.module is not None:
-            init.append(f"self.{node.name} = {format_call(lt.module(node.params, info.in_shapes), 'nn.')}")
+            frozen = ".requires_grad_(False)" if node.frozen else ""
+            init.append(f"self.{node.name} = {format_call(lt.module(node.params, info.in_shapes), 'nn.')}{frozen}")
             call = (lt.apply_code(f"self.{node.name}", inputs[0]) if lt.apply_code is not None
                     else f"self.{node.name}({inputs[0]})")
             forward.append(f"{names[k]} = {call}{_shape_comment(info)}")
