@@ -33,6 +33,7 @@ from gui.editor.controller import LOCKED, EditorController
 from gui.editor.files import AUTOSAVE_MS, Autosave, RecentFiles
 from gui.editor.icons import glyph_icon
 from gui.editor.inspector import Inspector
+from gui.editor.node_item import READABLE_ZOOM
 from gui.editor.palette import Palette
 from gui.editor.scene import NetworkScene
 from gui.editor.summary_dock import SummaryWidget
@@ -191,6 +192,10 @@ class MainWindow(QMainWindow):
         self.layout_action = a("Auto-&layout", c.layout, "Ctrl+L", icon="layout",
                                tip="Arrange the nodes in layers from left to right")
         self.fit_action = a("&Fit to Window", v.fit, "F", icon="fit", canvas=True)
+        self.find_action = a("&Find Layer…", v.open_find, QKeySequence.Find, tip="Find a layer by name or type")
+        self.minimap_action = QAction("&Minimap", self, checkable=True, checked=True)
+        self.minimap_action.setStatusTip("The whole network in the canvas's corner while it does not fit")
+        self.minimap_action.toggled.connect(v.minimap.set_enabled)
         self.zoom_in_action = a("Zoom &In", lambda: v.zoom_by(1.25), QKeySequence.ZoomIn)
         self.zoom_out_action = a("Zoom &Out", lambda: v.zoom_by(0.8), QKeySequence.ZoomOut)
         self.zoom_reset_action = a("&Actual Size", lambda: v.zoom_by(1.0 / v.zoom()), "Ctrl+0")
@@ -235,7 +240,8 @@ class MainWindow(QMainWindow):
                        self.rename_action, self.freeze_action, self.add_layer_action, self.layout_action):
             edit.addAction(action) if action else edit.addSeparator()
         self.view_menu = bar.addMenu("&View")
-        for action in (self.fit_action, self.zoom_in_action, self.zoom_out_action, self.zoom_reset_action):
+        for action in (self.find_action, self.fit_action, self.zoom_in_action, self.zoom_out_action,
+                       self.zoom_reset_action, self.minimap_action):
             self.view_menu.addAction(action)
         self.view_menu.addSeparator()
         theme_menu = self.view_menu.addMenu("&Theme")
@@ -284,6 +290,7 @@ class MainWindow(QMainWindow):
         self.view.start_page.templateChosen.connect(self.new_from_template)
         self.layer_palette.layerActivated.connect(lambda name: self.controller.add_node(name, self._free_spot()))
         self.summary.nodeActivated.connect(self.select_node)
+        self.view.findChosen.connect(self.show_node)
         self.autosave.failed.connect(lambda message: self.statusBar().showMessage(message, 15000))
         self.undo_stack.cleanChanged.connect(self._update_title)
         self.undo_stack.indexChanged.connect(self._update_undo_actions)
@@ -305,6 +312,12 @@ class MainWindow(QMainWindow):
     def select_node(self, node_id):
         self.scene.select_nodes([node_id])
         self.view.centre_on_node(node_id)
+
+    def show_node(self, node_id):
+        """Select a node and bring it to the middle of the canvas, readable (Find's choice)."""
+        self.view.zoom_by(max(1.0, READABLE_ZOOM / self.view.zoom()))
+        self.scene.select_nodes([node_id])
+        self.view.centerOn(self.scene.node_items[node_id])
 
     def _on_selection(self):
         ids = self.scene.selected_node_ids()
@@ -586,6 +599,7 @@ class MainWindow(QMainWindow):
         theme.save_theme(name)
         self.theme_actions[name].setChecked(True)
         self.scene.set_style(theme.canvas_style(name))
+        self.view.minimap.invalidate()
         self._draw_icons()
 
     def _draw_icons(self):

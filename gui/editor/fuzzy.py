@@ -40,3 +40,13 @@ def rank_layer_types(query, layer_types):
     """The layer types matching ``query``, best first (catalogue order among equals)."""
     scored = [(layer_score(query, lt), k, lt) for k, lt in enumerate(layer_types)]
     return [lt for score, k, lt in sorted((s for s in scored if s[0] is not None), key=lambda s: (-s[0], s[1]))]
+
+
+def rank_nodes(query, nodes):
+    """The nodes whose name or layer type matches ``query``, best first (document order among equals)."""
+    scored = []
+    for k, node in enumerate(nodes):
+        found = [s for s in (fuzzy_score(query, node.name), fuzzy_score(query, node.type)) if s is not None]
+        if found:
+            scored.append((-max(found), k, node))
+    return [node for _, _, node in sorted(scored, key=lambda s: s[:2])]

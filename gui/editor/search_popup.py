@@ -1,5 +1,8 @@
-"""The fuzzy layer search that opens at the cursor (Tab, double-click on the canvas, or a connection
-dropped on empty canvas): type a few letters, Enter adds the best match."""
+"""The fuzzy search popups: the layer search that opens at the cursor (Tab, double-click on the canvas, or a
+connection dropped on empty canvas: type a few letters, Enter adds the best match) and Find (Ctrl+F: the
+network's nodes by name or type, Enter shows the best match)."""
+
+from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
@@ -7,7 +10,27 @@ from PySide6.QtWidgets import QFrame, QLabel, QLineEdit, QListWidget, QListWidge
 
 from gui.theme import category_colour
 
-from .fuzzy import rank_layer_types
+from .fuzzy import rank_layer_types, rank_nodes
+
+MAX_SHOWN = 200  # rows of a search (a 10,000-node network lists its best matches)
+
+
+@dataclass(frozen=True)
+class Choice:
+    key: str  # what ``chosen`` reports
+    text: str
+    category: str  # the colour of its swatch
+    tooltip: str = ""
+
+
+def layer_choices(query, layer_types):
+    return [Choice(lt.name, f"{lt.name}    ·  {lt.category}", lt.category, lt.description)
+            for lt in rank_layer_types(query, layer_types)]
+
+
+def node_choices(query, nodes):
+    return [Choice(node.id, f"{node.name}    ·  {node.type}", node.layer_type.category)
+            for node in rank_nodes(query, nodes)[:MAX_SHOWN]]
 
 
 def category_icon(category, size=12):
@@ -24,7 +47,7 @@ def category_icon(category, size=12):
 
 
 class SearchPopup(QFrame):
-    chosen = Signal(str)  # layer type name
+    chosen = Signal(str)  # the chosen Choice's key: a layer type name, or a node id
 
     def __init__(self, parent=None):
         super().__init__(parent, Qt.Popup)
@@ -33,7 +56,6 @@ class SearchPopup(QFrame):
         self.title = QLabel()
         self.title.setStyleSheet("font-weight: 600; padding: 2px 2px 0 2px;")
         self.field = QLineEdit()
-        self.field.setPlaceholderText("Search layers…")
         self.field.setClearButtonEnabled(True)
         self.list = QListWidget()
         self.list.setUniformItemSizes(True)
@@ -43,17 +65,19 @@ class SearchPopup(QFrame):
         layout.setSpacing(4)
         for widget in (self.title, self.field, self.list):
             layout.addWidget(widget)
-        self._types = []
+        self._items, self._choices = [], layer_choices
         self.field.textChanged.connect(self._filter)
         self.field.installEventFilter(self)
         self.field.returnPressed.connect(self.accept_current)
         self.list.itemActivated.connect(lambda item: self._choose(item.data(Qt.UserRole)))
         self.list.itemClicked.connect(lambda item: self._choose(item.data(Qt.UserRole)))
 
-    def open_at(self, global_pos, layer_types, title="Add a layer"):
-        """Show the search at ``global_pos`` over ``layer_types`` (catalogue order)."""
-        self._types = list(layer_types)
+    def open_at(self, global_pos, items, title="Add a layer", choices=layer_choices, placeholder="Search layers…"):
+        """Show the search at ``global_pos`` over ``items`` (layer types in catalogue order, or nodes), listed
+        as ``choices(query, items)`` ranks them."""
+        self._items, self._choices = list(items), choices
         self.title.setText(title)
+        self.field.setPlaceholderText(placeholder)
         self.field.clear()
         self._filter("")
         self.adjustSize()
@@ -62,14 +86,15 @@ class SearchPopup(QFrame):
         self.field.setFocus()
 
     def shown_types(self):
+        """The keys listed, in order (layer type names, or node ids)."""
         return [self.list.item(k).data(Qt.UserRole) for k in range(self.list.count())]
 
     def _filter(self, text):
         self.list.clear()
-        for lt in rank_layer_types(text, self._types):
-            item = QListWidgetItem(category_icon(lt.category), f"{lt.name}    ·  {lt.category}")
-            item.setData(Qt.UserRole, lt.name)
-            item.setToolTip(lt.description)
+        for choice in self._choices(text, self._items):
+            item = QListWidgetItem(category_icon(choice.category), choice.text)
+            item.setData(Qt.UserRole, choice.key)
+            item.setToolTip(choice.tooltip)
             self.list.addItem(item)
         self.list.setCurrentRow(0)
 

@@ -9,11 +9,13 @@ from PySide6.QtWidgets import QGraphicsView, QLineEdit
 from engine.graph.templates import list_templates
 
 from .compatibility import Anchor
+from .minimap import Minimap
 from .node_item import READABLE_ZOOM, NodeItem
-from .search_popup import SearchPopup
+from .search_popup import SearchPopup, node_choices
 from .start_page import StartPage
 
 LAYER_MIME = "application/x-layerlab-layer-type"
+FIND = "find"  # the search context of Find, instead of an Anchor
 MIN_ZOOM, MAX_ZOOM = 0.08, 3.0
 FIT_MARGIN = 60.0
 
@@ -39,6 +41,7 @@ class _RenameField(QLineEdit):
 class NetworkView(QGraphicsView):
     addRequested = Signal(str, QPointF, object)  # layer type, scene position, Anchor or None
     renameCommitted = Signal(str, str)  # node id, new name
+    findChosen = Signal(str)  # node id
 
     def __init__(self, scene, candidates, parent=None):
         """``candidates(anchor)`` lists the layer types the search offers at an anchor."""
@@ -65,6 +68,7 @@ class NetworkView(QGraphicsView):
         self.start_page = StartPage(list_templates(), self.viewport())
         scene.inferenceUpdated.connect(self._update_start_page)
         self._update_start_page()
+        self.minimap = Minimap(self)
 
     # ----- zoom and pan -----
     def zoom(self):
@@ -78,6 +82,7 @@ class NetworkView(QGraphicsView):
         self.scale(factor, factor)
         moved = self.mapFromScene(fixed) - view_pos
         self.pan_by(moved.x(), moved.y())
+        self.minimap.follow_view()
 
     def wheelEvent(self, event):
         """The wheel zooms; Shift+wheel (or a sideways swipe) scrolls sideways, along a long network."""
@@ -105,6 +110,7 @@ class NetworkView(QGraphicsView):
         x = framed.left() + width / 2 if framed.width() > width else rect.center().x()
         y = framed.top() + height / 2 if framed.height() > height else rect.center().y()
         self.centerOn(x, y)
+        self.minimap.follow_view()
 
     def pan_by(self, dx, dy):
         self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + round(dx))
@@ -184,10 +190,12 @@ class NetworkView(QGraphicsView):
     def resizeEvent(self, event):
         super().resizeEvent(event)
         self._place_start_page()
+        self.minimap.follow_view()
 
     def scrollContentsBy(self, dx, dy):
         super().scrollContentsBy(dx, dy)  # this moves the viewport's children too: put the start page back
         self._place_start_page()
+        self.minimap.follow_view()
 
     # ----- search -----
     def open_search(self, scene_pos, anchor=None):
@@ -200,9 +208,19 @@ class NetworkView(QGraphicsView):
         global_pos = self.viewport().mapToGlobal(self.mapFromScene(scene_pos))
         self.search.open_at(global_pos, self._candidates(anchor), title)
 
-    def _search_chosen(self, type_name):
+    def _search_chosen(self, key):
         scene_pos, anchor = self._search_context
-        self.addRequested.emit(type_name, scene_pos, anchor)
+        if anchor == FIND:
+            self.findChosen.emit(key)
+        else:
+            self.addRequested.emit(key, scene_pos, anchor)
+
+    def open_find(self):
+        """Find a node by name or type (Ctrl+F), at the top of the canvas; the choice is shown and selected."""
+        self._search_context = (QPointF(), FIND)
+        top = self.viewport().mapToGlobal(QPoint(max(0, self.viewport().width() // 2 - 150), 12))
+        self.search.open_at(top, self.scene().document.nodes.values(), "Find a layer", node_choices,
+                            "Name or type…")
 
     # ----- palette drops -----
     def _layer_drag(self, event):
