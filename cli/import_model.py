@@ -1,31 +1,107 @@
-"""Import a model made elsewhere as a network document: an ONNX file (MODEL.onnx). Writes NET.llnet (default:
-beside the model, named after it) and the run folder NET.runs/imported/ holding the model's weights as a
-finished run, so eval, predict, export and training (fine-tuning) start from them. The imported network is run
-beside onnxruntime on a random batch and the largest difference printed. Existing files are replaced only
-with --force."""
+"""Import a model made elsewhere as a network document, with its weights:
 
+  MODEL.onnx             an ONNX file (checked against onnxruntime on a random batch)
+  model.py:ClassName     a PyTorch model class, run with LayerLab's engine as torch (the file's code runs, as
+                         'python model.py' would); --args gives its arguments as JSON, --weights a checkpoint
+                         (PyTorch's .pth or the engine's; nothing in it runs)
+  vision:NAME            an architecture of the engine's vision.models (resnet18, mobilenet_v2, ...)
+
+Writes NET.llnet (default: beside the model, named after it) and the run folder NET.runs/imported/ holding the
+weights as a finished run, so eval, predict, export and training (train --init, fine-tuning) start from them.
+Existing files are replaced only with --force."""
+
+import json
 import os
 
 from .common import CliError
 
+VISION = "vision:"
+
 
 def add_parser(subparsers):
-    p = subparsers.add_parser("import", help="import an ONNX model as a network with its weights",
-                              description=__doc__)
-    p.add_argument("model", metavar="MODEL.onnx", help="the model to import")
+    p = subparsers.add_parser("import", help="import an ONNX model or a PyTorch model class as a network",
+                              description=__doc__, formatter_class=_raw())
+    p.add_argument("model", metavar="MODEL", help="MODEL.onnx, model.py:ClassName or vision:NAME")
     p.add_argument("--out", metavar="NET.llnet", help="the network file to write (default: beside the model)")
+    p.add_argument("--args", metavar="JSON", default="{}", help="the model class's arguments, as a JSON object")
+    p.add_argument("--weights", metavar="W.pth", help="weights for a model class (a state dict checkpoint)")
+    p.add_argument("--input", metavar="CxHxW", default="3x32x32", help="the shape of one sample (default 3x32x32)")
     p.add_argument("--force", action="store_true", help="replace the network file and its imported run")
     p.set_defaults(handler=main)
 
 
+def _raw():
+    import argparse
+
+    return argparse.RawDescriptionHelpFormatter
+
+
+def _input_shape(text):
+    try:
+        shape = tuple(int(v) for v in text.lower().split("x"))
+    except ValueError:
+        shape = ()
+    if not shape or any(v < 1 for v in shape):
+        raise CliError(f"--input {text!r}: give the sizes of one sample, such as 3x32x32")
+    return shape
+
+
+def _class_arguments(text):
+    try:
+        value = json.loads(text)
+    except ValueError as e:
+        raise CliError(f"--args is not JSON: {e}") from None
+    if not isinstance(value, dict):
+        raise CliError("--args must be a JSON object of keyword arguments, such as '{\"num_classes\": 10}'")
+    return value
+
+
+def import_class(args):
+    """``(Imported, difference, default network path)`` for ``model.py:Class`` or ``vision:NAME``."""
+    from engine.graph.module_import import import_module
+    from engine.graph.module_import.source import build, load_weights, model_class
+    from engine.vision import models
+
+    kwargs, shape = _class_arguments(args.args), _input_shape(args.input)
+    if args.model.startswith(VISION):
+        name = args.model[len(VISION):]
+        if name not in models.list_models():
+            raise CliError(f"{args.model}: no such architecture; vision.models has {', '.join(models.list_models())}")
+        model = build(lambda **kw: models.get_model(name, **kw), kwargs, args.model)
+        title, default = name, name
+    else:
+        path, _, class_name = args.model.rpartition(":")
+        if not path or not class_name:
+            raise CliError(f"{args.model}: give MODEL.onnx, model.py:ClassName or vision:NAME")
+        cls = model_class(path, class_name)
+        model = build(cls, kwargs, args.model)
+        title, default = class_name, os.path.join(os.path.dirname(path), class_name)
+    if args.weights:
+        load_weights(model, args.weights)
+    imported, difference = import_module(model, shape, title)
+    return imported, difference, default, "the model itself"
+
+
 def main(args):
     from engine.graph import EXTENSIONS
+    from engine.graph.module_import import TraceRefused
     from engine.graph.onnx_import.check import import_checked
     from engine.training.imported_run import imported_run_folder, save_import
 
-    if not args.model.lower().endswith(".onnx"):
-        raise CliError(f"{args.model}: import reads ONNX files (.onnx)")
-    out = args.out or os.path.splitext(args.model)[0] + EXTENSIONS[0]
+    if args.model.lower().endswith((".pt", ".pth", ".safetensors")):
+        raise CliError(f"{args.model}: a weights file holds no network; import the class that defines it "
+                       f"(model.py:ClassName) and pass the weights with --weights {args.model}")
+    if args.model.lower().endswith(".onnx"):
+        if args.weights or args.args != "{}":
+            raise CliError("--weights and --args are for model classes; an ONNX file holds its weights")
+        imported, difference = import_checked(args.model)
+        default, reference = os.path.splitext(args.model)[0], "onnxruntime"
+    else:
+        try:
+            imported, difference, default, reference = import_class(args)
+        except TraceRefused as e:
+            raise CliError(f"{args.model}: {e}") from None
+    out = args.out or default + EXTENSIONS[0]
     if not out.lower().endswith(EXTENSIONS):
         raise CliError(f"{out}: the network file must end with {EXTENSIONS[0]}")
     run_folder = imported_run_folder(out)
@@ -33,13 +109,12 @@ def main(args):
     if existing and not args.force:
         raise CliError(f"{' and '.join(existing)} exist{'s' if len(existing) == 1 else ''} already; pass --force to "
                        "replace or --out to write elsewhere")
-    imported, difference = import_checked(args.model)
     inference = imported.network.infer()
     run = save_import(imported, out, args.model, replace=True)
     out_shape = "×".join(map(str, inference.nodes[imported.network.output_node().id].shape))
     print(f"imported {args.model}: {len(imported.network.nodes)} layers, {inference.total_params:,} parameters, "
           f"input {'×'.join(map(str, imported.network.input_node().params['shape']))}, output {out_shape}")
-    print(f"checked against onnxruntime on a random batch: largest difference {difference:.3g}")
+    print(f"checked against {reference} on a random batch: largest difference {difference:.3g}")
     for note in imported.notes:
         print(f"note: {note}")
     print(f"wrote {out}")

@@ -2,7 +2,7 @@
 and export like a trained run's; existing files are kept unless forced; a bad file is one line naming it."""
 
 import pytest
-from cli_helpers import copy_template
+from cli_helpers import REPO, copy_template
 
 import main as entry
 from engine.graph import load_network
@@ -79,7 +79,7 @@ def test_a_bad_file_is_one_line_naming_it(cli, tmp_path):
     assert result.err.startswith(f"main.py import: error: {bad}: not an ONNX model")
     assert "Traceback" not in result.err and not (tmp_path / "bad.llnet").exists()
     other = cli("import", tmp_path / "model.pt")
-    assert other.code == 2 and "import reads ONNX files" in other.err
+    assert other.code == 2 and "a weights file holds no network" in other.err
 
 
 def test_training_can_start_from_the_imported_weights(cli, exported, tmp_path, cifar_root):
@@ -92,3 +92,37 @@ def test_training_can_start_from_the_imported_weights(cli, exported, tmp_path, c
     both = cli("train", tmp_path / "net.llnet", "--init", tmp_path / "net.runs" / "imported", "--resume",
                tmp_path / "net.runs" / "imported")
     assert both.code == 2 and "give one of them" in both.err
+
+
+MODELS = REPO / "tests" / "engine" / "graph" / "onnx_import" / "torch_models.py"
+
+
+def test_a_pytorch_class_imports_with_its_checkpoint(cli, tmp_path):
+    torch = pytest.importorskip("torch")
+    torch_models = pytest.importorskip("tests.engine.graph.onnx_import.torch_models")
+    torch.manual_seed(0)
+    torch.save(torch_models.ResNet18().state_dict(), tmp_path / "resnet.pth")
+    result = cli("import", f"{MODELS}:ResNet18", "--weights", tmp_path / "resnet.pth", "--out",
+                 tmp_path / "resnet.llnet")
+    assert result.code == 0, result
+    assert "checked against the model itself" in result.out and "11,181,642 parameters" in result.out
+    assert load_run(tmp_path / "resnet.runs" / "imported").status == "finished"
+
+
+def test_a_known_architecture_imports(cli, tmp_path):
+    result = cli("import", "vision:resnet18", "--args", '{"num_classes": 10}', "--out", tmp_path / "r18.llnet")
+    assert result.code == 0, result
+    assert load_network(tmp_path / "r18.llnet").input_node().params["dataset"] == "CIFAR-10"
+
+
+@pytest.mark.parametrize("args, message", [
+    (("vision:nope",), "no such architecture; vision.models has"),
+    (("vision:resnet18", "--args", "[1]"), "--args must be a JSON object"),
+    (("vision:resnet18", "--args", "{bad"), "--args is not JSON"),
+    (("vision:resnet18", "--input", "3xbig"), "--input '3xbig'"),
+    ((f"{MODELS}:Nothing",), "no nn.Module class 'Nothing'"),
+    (("model.py",), "give MODEL.onnx, model.py:ClassName or vision:NAME"),
+])
+def test_bad_class_imports_are_one_line(cli, tmp_path, args, message):
+    result = cli("import", *args, "--out", tmp_path / "x.llnet")
+    assert result.code == 2 and message in result.err, result

@@ -10,19 +10,13 @@ and its output shape must be the one the ONNX graph declares.
 """
 
 import json
-from collections import OrderedDict, defaultdict
-from dataclasses import dataclass
+from collections import defaultdict
 
 import numpy as np
 from onnx import helper, numpy_helper
 
-from ..catalogue import ShapeError, get_layer_type
-from ..datasets import DATASETS, normalization
-from ..document import Edge, Network, NetworkError, Node, name_problem
-from ..export.errors import ExportError
-from ..export.weights import checked_arrays
-from ..inference import output_shapes
-from ..params import validate_params
+from ..datasets import normalization
+from ..import_builder import DocumentBuilder, Imported, Output
 from . import folding
 from .errors import OnnxImportError
 from .model_file import default_opset, known_shapes, read_model
@@ -31,19 +25,7 @@ from .rules import RULES
 from .values import Value, holds_batch
 
 MAX_METADATA_CHARS = 1 << 20
-_NO_DATASET = {"dataset": None, "num_classes": None}  # while importing, the dataset is not chosen yet
 
-
-
-@dataclass
-class Imported:
-    """An imported model: the document, its weights (``state_dict`` names -> arrays), the class names the file
-    gave (empty when none) and notes on what the import changed or could not carry."""
-
-    network: Network
-    arrays: OrderedDict
-    classes: tuple
-    notes: list
 
 
 class GraphImport:
@@ -62,9 +44,7 @@ class GraphImport:
                 self.consumers[name].append(node)
         self.graph_outputs = {v.name for v in self.graph.output}
         self.taken = set()  # ids of ONNX nodes a pattern has already turned into layers
-        self.nodes, self.edges, self.arrays, self.notes = [], [], OrderedDict(), []
-        self.layer_shapes = {}  # document node id -> its output shapes, as the catalogue infers them
-        self.used_names = set()
+        self.doc, self.notes = DocumentBuilder(), []
 
     # ----- errors -----
     def refuse(self, onnx_node, problem):
@@ -104,7 +84,7 @@ class GraphImport:
         one (the catalogue's inference), else what ONNX shape inference found; refused when unknown."""
         value = self.value(name)
         if value is not None and value.node is not None and not value.batched:
-            return self.layer_shapes[value.node][value.out_port]
+            return self.doc.shape(value)
         shape = self.shapes.get(name)
         if shape is None or any(d is None for d in shape[1:]) or not shape:
             self.refuse(onnx_node, f"the shape of {name!r} is unknown (shape inference found none); LayerLab "
@@ -144,52 +124,18 @@ class GraphImport:
         """Add a ``type_name`` node fed by ``inputs`` (Values), with ``weights`` ({key: array}) as
         ``<name>.<key>``; its name is ``name`` when given and free, else comes from ``onnx_node``'s scope, else
         is ``fallback``. Returns its Value (a list for several outputs)."""
-        inputs = self._distinct(onnx_node, inputs)
-        name = self._name(onnx_node, type_name, name, fallback)
-        node_id = f"n{len(self.nodes) + 1}"
-        layer_type = get_layer_type(type_name)
-        try:
-            params = validate_params(layer_type.params, dict(params))
-            in_shapes = tuple(self.layer_shapes[v.node][v.out_port] for v in inputs)
-            self.layer_shapes[node_id] = output_shapes(layer_type, params, in_shapes, _NO_DATASET) if inputs else \
-                (tuple(params["shape"]),)
-        except (ShapeError, ValueError) as e:
+        built = self.doc.layer(type_name, params, [Output(v.node, v.out_port) for v in inputs],
+                               self._refusal(onnx_node), weights, outputs,
+                               (name, candidate_name(onnx_node) if onnx_node is not None else None, fallback))
+        return Value(built.node) if outputs == 1 else [Value(o.node, o.out_port) for o in built]
+
+    def _refusal(self, onnx_node):
+        def refuse(problem):
             if onnx_node is None:
-                raise OnnxImportError(self.source, f"{type_name}: {e}") from None
-            self.refuse(onnx_node, f"as a {type_name} layer: {e}")
-        self.nodes.append(Node(node_id, type_name, name, params))
-        for port, value in enumerate(inputs):
-            self.edges.append(Edge(value.node, node_id, port, value.out_port))
-        for key, array in (weights or {}).items():
-            dtype = np.int64 if key == "num_batches_tracked" else np.float32
-            self.arrays[f"{name}.{key}"] = np.array(array, dtype=dtype, order="C")
-        if outputs == 1:
-            return Value(node_id)
-        return [Value(node_id, k) for k in range(outputs)]
+                raise OnnxImportError(self.source, problem)
+            self.refuse(onnx_node, problem)
 
-    def _distinct(self, onnx_node, inputs):
-        """``inputs`` with a value repeated (x + x, or x + dropout(x) once the dropout is read as the identity
-        it is in inference) passed through an Identity layer, since a document connects an output to a node
-        once."""
-        seen, distinct = set(), []
-        for value in inputs:
-            if (value.node, value.out_port) in seen:
-                value = self.layer(onnx_node, "Identity", {}, [value])
-            seen.add((value.node, value.out_port))
-            distinct.append(value)
-        return distinct
-
-    def _name(self, onnx_node, type_name, proposed, fallback):
-        candidates = [proposed, candidate_name(onnx_node) if onnx_node is not None else None, fallback]
-        name = next((c for c in candidates if c and not name_problem(c) and c not in self.used_names), None)
-        if name is None:
-            prefix = get_layer_type(type_name).prefix or "layer"
-            k = 1
-            while f"{prefix}{k}" in self.used_names:
-                k += 1
-            name = f"{prefix}{k}"
-        self.used_names.add(name)
-        return name
+        return refuse
 
     # ----- the walk -----
     def run(self):
@@ -307,42 +253,8 @@ class GraphImport:
         if value is None or value.node is None:
             raise OnnxImportError(self.source, f"the output {name!r} is a constant, not computed from the input")
         shape = self.shapes.get(name)
-        sample = tuple(shape[1:]) if shape else None
-        last_type = next(n.type for n in self.nodes if n.id == value.node)
-        loss = ("NLLLoss" if last_type == "LogSoftmax" else "CrossEntropyLoss") if sample and len(sample) == 1 \
-            else "MSELoss"
-        self.layer(None, "Output", {"loss": loss}, [value], name="output")
-        self.nodes[0].params["dataset"] = _dataset(self.input_shape, classes, sample)
-        network = Network(title=title, description=description)
-        try:
-            network.add_many(self.nodes, self.edges)
-        except NetworkError as e:
-            raise OnnxImportError(self.source, f"the imported layers do not make a network: {e}") from None
-        inference = network.infer()
-        if not inference.ok:
-            problem = inference.errors[0]
-            where = f"{network.node(problem.node_id).label()}: " if problem.node_id else ""
-            raise OnnxImportError(self.source, f"the imported network does not infer ({where}{problem.message}); "
-                                               "this is a gap in the importer, please report it with the file")
-        got = tuple(inference.nodes[network.output_node().id].shape)
-        if sample is not None and None not in sample and got != sample:
-            raise OnnxImportError(self.source, f"the imported network gives {got} per sample but the ONNX graph "
-                                               f"declares {sample}; refusing a network that computes something else")
-        network.layout()
-        try:
-            arrays = checked_arrays(network, self.arrays)
-        except ExportError as e:
-            raise OnnxImportError(self.source, f"the imported weights do not fit: {e}") from None
-        return network, arrays
-
-
-def _dataset(shape, classes, sample):
-    """The dataset whose images have ``shape`` and which has as many classes as the outputs, the one whose class
-    names are ``classes`` first (MNIST and Fashion-MNIST share a shape); else an image folder, which takes any
-    shape."""
-    fits = [key for key, info in DATASETS.items() if info.shape == shape and sample == (len(info.classes),)]
-    named = [key for key in fits if [c.lower() for c in DATASETS[key].classes] == [c.lower() for c in classes]]
-    return (named or fits or ["Image folder"])[0]
+        return self.doc.finish(title, description, Output(value.node, value.out_port), classes,
+                               tuple(shape[1:]) if shape else None, self._refusal(None))
 
 
 def import_onnx_model(model, source):

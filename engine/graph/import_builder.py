@@ -1,0 +1,135 @@
+"""What every importer shares: layers added one by one with their shapes inferred as they come (so a rule can
+ask the shape of what it reads), readable unique names, and the finished document checked before it is
+returned: an Output with a loss that fits, the dataset the input's shape and classes say, shapes inferred,
+the output shape the source declares, and weights that fit the built module."""
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from .catalogue import ShapeError, get_layer_type
+from .datasets import DATASETS
+from .document import Edge, Network, NetworkError, Node, name_problem
+from .export.errors import ExportError
+from .export.weights import checked_arrays
+from .inference import output_shapes
+from .params import validate_params
+
+_NO_DATASET = {"dataset": None, "num_classes": None}  # while importing, the dataset is not chosen yet
+
+
+@dataclass
+class Imported:
+    """An imported model: the document, its weights (``state_dict`` names -> arrays), the class names the source
+    gave (empty when none) and notes on what the import changed or could not carry."""
+
+    network: Network
+    arrays: OrderedDict
+    classes: tuple
+    notes: list
+
+
+@dataclass(frozen=True)
+class Output:
+    """An output of a document node being built: the node's id and which of its outputs."""
+
+    node: str
+    out_port: int = 0
+
+
+class DocumentBuilder:
+    """Nodes, edges and weights of a document being imported. ``refuse(message)`` callbacks raise the
+    importer's own error naming what in its source is to blame."""
+
+    def __init__(self):
+        self.nodes, self.edges, self.arrays = [], [], OrderedDict()
+        self.shapes = {}  # node id -> its output shapes, as the catalogue infers them
+        self.used_names = set()
+
+    def shape(self, value):
+        """The shape (without the batch) of a built node's output ``value`` (anything with ``node`` and
+        ``out_port``)."""
+        return self.shapes[value.node][value.out_port]
+
+    def layer(self, type_name, params, inputs, refuse, weights=None, outputs=1, names=()):
+        """Add a ``type_name`` node fed by ``inputs`` (``Output``-like values), with ``weights`` ({key: array})
+        as ``<name>.<key>``; its name is the first free, valid one of ``names``, else the layer's prefix and a
+        number. A value fed twice (x + x) passes through an Identity first, since a document connects an output
+        to a node once. Returns its ``Output`` (a list of them for several outputs)."""
+        inputs = self._distinct(inputs, refuse)
+        name = self._name(type_name, names)
+        node_id = f"n{len(self.nodes) + 1}"
+        layer_type = get_layer_type(type_name)
+        try:
+            params = validate_params(layer_type.params, dict(params))
+            in_shapes = tuple(self.shape(v) for v in inputs)
+            self.shapes[node_id] = (output_shapes(layer_type, params, in_shapes, _NO_DATASET) if inputs else
+                                    (tuple(params["shape"]),))
+        except (ShapeError, ValueError) as e:
+            refuse(f"as a {type_name} layer: {e}")
+        self.nodes.append(Node(node_id, type_name, name, params))
+        for port, value in enumerate(inputs):
+            self.edges.append(Edge(value.node, node_id, port, value.out_port))
+        for key, array in (weights or {}).items():
+            dtype = np.int64 if key == "num_batches_tracked" else np.float32
+            self.arrays[f"{name}.{key}"] = np.array(array, dtype=dtype, order="C")
+        return Output(node_id) if outputs == 1 else [Output(node_id, k) for k in range(outputs)]
+
+    def _distinct(self, inputs, refuse):
+        seen, distinct = set(), []
+        for value in inputs:
+            if (value.node, value.out_port) in seen:
+                value = self.layer("Identity", {}, [value], refuse)
+            seen.add((value.node, value.out_port))
+            distinct.append(value)
+        return distinct
+
+    def _name(self, type_name, names):
+        name = next((c for c in names if c and not name_problem(c) and c not in self.used_names), None)
+        if name is None:
+            prefix = get_layer_type(type_name).prefix or "layer"
+            k = 1
+            while f"{prefix}{k}" in self.used_names:
+                k += 1
+            name = f"{prefix}{k}"
+        self.used_names.add(name)
+        return name
+
+    def finish(self, title, description, output, classes, declared, refuse):
+        """The checked document and weights, with an Output fed by ``output``; ``declared``: the output shape
+        per sample the source states (None when it states none)."""
+        sample = self.shape(output)
+        last_type = next(n.type for n in self.nodes if n.id == output.node)
+        loss = ("NLLLoss" if last_type == "LogSoftmax" else "CrossEntropyLoss") if len(sample) == 1 else "MSELoss"
+        self.layer("Output", {"loss": loss}, [output], refuse, names=("output",))
+        self.nodes[0].params["dataset"] = _dataset(self.shapes[self.nodes[0].id][0], classes, sample)
+        network = Network(title=title, description=description)
+        try:
+            network.add_many(self.nodes, self.edges)
+        except NetworkError as e:
+            refuse(f"the imported layers do not make a network: {e}")
+        inference = network.infer()
+        if not inference.ok:
+            problem = inference.errors[0]
+            where = f"{network.node(problem.node_id).label()}: " if problem.node_id else ""
+            refuse(f"the imported network does not infer ({where}{problem.message}); this is a gap in the importer, "
+                   "please report it with the file")
+        if declared is not None and None not in declared and tuple(declared) != sample:
+            refuse(f"the imported network gives {sample} per sample but the source declares {tuple(declared)}; "
+                   "refusing a network that computes something else")
+        network.layout()
+        try:
+            arrays = checked_arrays(network, self.arrays)
+        except ExportError as e:
+            refuse(f"the imported weights do not fit: {e}")
+        return network, arrays
+
+
+def _dataset(shape, classes, sample):
+    """The dataset whose images have ``shape`` and which has as many classes as the outputs, the one whose class
+    names are ``classes`` first (MNIST and Fashion-MNIST share a shape); else an image folder, which takes any
+    shape."""
+    fits = [key for key, info in DATASETS.items() if info.shape == shape and sample == (len(info.classes),)]
+    named = [key for key in fits if [c.lower() for c in DATASETS[key].classes] == [c.lower() for c in classes]]
+    return (named or fits or ["Image folder"])[0]
