@@ -10,17 +10,16 @@ Writes NET.llnet (default: beside the model, named after it) and the run folder 
 weights as a finished run, so eval, predict, export and training (train --init, fine-tuning) start from them.
 Existing files are replaced only with --force."""
 
+import argparse
 import json
 import os
 
 from .common import CliError
 
-VISION = "vision:"
-
 
 def add_parser(subparsers):
     p = subparsers.add_parser("import", help="import an ONNX model or a PyTorch model class as a network",
-                              description=__doc__, formatter_class=_raw())
+                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model", metavar="MODEL", help="MODEL.onnx, model.py:ClassName or vision:NAME")
     p.add_argument("--out", metavar="NET.llnet", help="the network file to write (default: beside the model)")
     p.add_argument("--args", metavar="JSON", default="{}", help="the model class's arguments, as a JSON object")
@@ -28,12 +27,6 @@ def add_parser(subparsers):
     p.add_argument("--input", metavar="CxHxW", default="3x32x32", help="the shape of one sample (default 3x32x32)")
     p.add_argument("--force", action="store_true", help="replace the network file and its imported run")
     p.set_defaults(handler=main)
-
-
-def _raw():
-    import argparse
-
-    return argparse.RawDescriptionHelpFormatter
 
 
 def _input_shape(text):
@@ -56,36 +49,11 @@ def _class_arguments(text):
     return value
 
 
-def import_class(args):
-    """``(Imported, difference, default network path)`` for ``model.py:Class`` or ``vision:NAME``."""
-    from engine.graph.module_import import import_module
-    from engine.graph.module_import.source import build, load_weights, model_class
-    from engine.vision import models
-
-    kwargs, shape = _class_arguments(args.args), _input_shape(args.input)
-    if args.model.startswith(VISION):
-        name = args.model[len(VISION):]
-        if name not in models.list_models():
-            raise CliError(f"{args.model}: no such architecture; vision.models has {', '.join(models.list_models())}")
-        model = build(lambda **kw: models.get_model(name, **kw), kwargs, args.model)
-        title, default = name, name
-    else:
-        path, _, class_name = args.model.rpartition(":")
-        if not path or not class_name:
-            raise CliError(f"{args.model}: give MODEL.onnx, model.py:ClassName or vision:NAME")
-        cls = model_class(path, class_name)
-        model = build(cls, kwargs, args.model)
-        title, default = class_name, os.path.join(os.path.dirname(path), class_name)
-    if args.weights:
-        load_weights(model, args.weights)
-    imported, difference = import_module(model, shape, title)
-    return imported, difference, default, "the model itself"
-
-
 def main(args):
     from engine.graph import EXTENSIONS
     from engine.graph.module_import import TraceRefused
     from engine.graph.onnx_import.check import import_checked
+    from engine.training.class_import import import_class
     from engine.training.imported_run import imported_run_folder, save_import
 
     if args.model.lower().endswith((".pt", ".pth", ".safetensors")):
@@ -97,10 +65,12 @@ def main(args):
         imported, difference = import_checked(args.model)
         default, reference = os.path.splitext(args.model)[0], "onnxruntime"
     else:
+        kwargs, shape = _class_arguments(args.args), _input_shape(args.input)
         try:
-            imported, difference, default, reference = import_class(args)
+            done = import_class(args.model, kwargs, shape, args.weights)
         except TraceRefused as e:
-            raise CliError(f"{args.model}: {e}") from None
+            raise CliError(str(e) if str(e).startswith(args.model) else f"{args.model}: {e}") from None
+        imported, difference, default, reference = done.imported, done.difference, done.default_path, "the model itself"
     out = args.out or default + EXTENSIONS[0]
     if not out.lower().endswith(EXTENSIONS):
         raise CliError(f"{out}: the network file must end with {EXTENSIONS[0]}")

@@ -14,6 +14,7 @@ from PySide6.QtCore import QByteArray, QEvent, QPoint, QPointF, QSettings, Qt, S
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QPalette, QUndoStack
 from PySide6.QtWidgets import (
     QApplication,
+    QDialog,
     QDockWidget,
     QFileDialog,
     QLabel,
@@ -27,6 +28,7 @@ from engine.graph import EXTENSIONS, Network, NetworkFileError, load_network, sa
 from engine.graph.templates import list_templates, load_template
 from engine.utils.files import FileError, FileWarning
 from gui import theme
+from gui.class_import_dialog import ClassImportDialog
 from gui.editor import formatting
 from gui.editor.compatibility import compatible_types
 from gui.editor.controller import LOCKED, EditorController
@@ -38,7 +40,7 @@ from gui.editor.palette import Palette
 from gui.editor.scene import NetworkScene
 from gui.editor.summary_dock import SummaryWidget
 from gui.editor.view import NetworkView
-from gui.model_import import ONNX_FILTER, import_model
+from gui.model_import import MODEL_FILTER, import_architecture, import_model
 
 APP_NAME = "LayerLab"
 DEFAULT_SIZE = (1440, 900)  # the window on first run, where the screen has room for it
@@ -169,7 +171,11 @@ class MainWindow(QMainWindow):
         self.save_action = a("&Save", self.save_file, QKeySequence.Save, icon="save")
         self.save_as_action = a("Save &As…", self.save_as, QKeySequence.SaveAs)
         self.import_action = a("&Import Model…", lambda: import_model(self), "Ctrl+I",
-                               tip="Import an ONNX model as a network, with its weights as a finished run")
+                               tip="Import an ONNX model or a PyTorch model class as a network, with its weights "
+                                   "as a finished run")
+        self.import_architecture_action = a("Import &Known Architecture…", lambda: import_architecture(self),
+                                            tip="Import an architecture of the engine's vision models (ResNet, "
+                                                "MobileNet, ViT...) as a network")
         self.export_action = QAction("&Export…", self)
         self.export_action.setShortcut(QKeySequence("Ctrl+E"))
         self.export_action.setStatusTip("Export the trained model (weights, ONNX, code): needs the training panel")
@@ -203,7 +209,8 @@ class MainWindow(QMainWindow):
         self.about_action = a("&About LayerLab", self.show_about)
         self.edit_actions = [self.cut_action, self.paste_action, self.duplicate_action, self.delete_action,
                              self.rename_action, self.freeze_action, self.add_layer_action, self.layout_action]
-        self.file_actions = [self.new_action, self.open_action, self.import_action]  # they replace the network
+        self.file_actions = [self.new_action, self.open_action, self.import_action,
+                             self.import_architecture_action]  # they replace the network
         self.theme_group = QActionGroup(self)
         self.theme_actions = {}
         for name in theme.THEMES:
@@ -229,6 +236,7 @@ class MainWindow(QMainWindow):
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         file_menu.addAction(self.import_action)
+        file_menu.addAction(self.import_architecture_action)
         file_menu.addSeparator()
         for action in (self.save_action, self.save_as_action, self.export_action):
             file_menu.addAction(action)
@@ -535,17 +543,23 @@ class MainWindow(QMainWindow):
         return {QMessageBox.Save: "save", QMessageBox.Discard: "discard"}.get(answer, "cancel")
 
     def ask_open_path(self):
-        path, _ = QFileDialog.getOpenFileName(self, "Open network", self._dialog_dir(), FILE_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, "Open network", self.dialog_dir(), FILE_FILTER)
         return path or None
 
     def ask_save_path(self):
-        start = self.current_path or os.path.join(self._dialog_dir(), "network.llnet")
+        start = self.current_path or os.path.join(self.dialog_dir(), "network.llnet")
         path, _ = QFileDialog.getSaveFileName(self, "Save network", start, FILE_FILTER)
         return path or None
 
     def ask_import_path(self):
-        path, _ = QFileDialog.getOpenFileName(self, "Import model", self._dialog_dir(), ONNX_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, "Import model", self.dialog_dir(), MODEL_FILTER)
         return path or None
+
+    def ask_model_class(self, path):
+        """``(spec, kwargs, input shape, weights)`` for a class of the Python file ``path`` (None: a known
+        architecture), or None when cancelled."""
+        dialog = ClassImportDialog(self, path)
+        return dialog.choice if dialog.exec() == QDialog.Accepted else None
 
     def ask_import_save_path(self, default):
         path, _ = QFileDialog.getSaveFileName(self, "Save the imported network", default, FILE_FILTER)
@@ -567,7 +581,7 @@ class MainWindow(QMainWindow):
     def show_error(self, title, message):
         QMessageBox.critical(self, title, message)
 
-    def _dialog_dir(self):
+    def dialog_dir(self):
         recent = self.recent.paths()
         return os.path.dirname(recent[0]) if recent else os.path.expanduser("~")
 
@@ -576,7 +590,7 @@ class MainWindow(QMainWindow):
     def _dropped_files(event):
         urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
         return [u.toLocalFile() for u in urls
-                if u.isLocalFile() and u.toLocalFile().lower().endswith((*EXTENSIONS, ".onnx"))]
+                if u.isLocalFile() and u.toLocalFile().lower().endswith((*EXTENSIONS, ".onnx", ".py"))]
 
     def dragEnterEvent(self, event):
         if self._dropped_files(event) and self.editing_enabled:
@@ -588,7 +602,7 @@ class MainWindow(QMainWindow):
         files = self._dropped_files(event)
         if files and self.editing_enabled:
             event.acceptProposedAction()
-            if files[0].lower().endswith(".onnx"):
+            if files[0].lower().endswith((".onnx", ".py")):
                 import_model(self, files[0])  # it asks about unsaved changes itself
             elif self.maybe_save():
                 self.open_file(files[0])
