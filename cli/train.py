@@ -97,10 +97,12 @@ def prepare(args, network):
     """The run folder and the ready trainer (restored from the checkpoint when resuming)."""
     from engine.training import ConsoleProgress
     from engine.training.initial_weights import load_initial_weights
-    from engine.training.recipe import load_checked_data, prepare_training
+    from engine.training.recipe import load_checked_data, prepare_training, trainable_problem
     from engine.utils.files import FileError
 
     device = resolve_device(network, args.device)
+    if trainable_problem(network):
+        raise CliError(f"{args.network}: cannot train: {trainable_problem(network)}")
     if args.init and args.resume:
         raise CliError("--init starts a new run from other weights; --resume continues a run: give one of them")
     if args.init:  # checked before the data is loaded and the run folder made

@@ -540,6 +540,9 @@ class Network:
         """Freeze (or thaw) nodes: their parameters keep their values in training. Returns ``{node id: old
         value}`` (for undo)."""
         nodes = [self.node(node_id) for node_id in node_ids]
+        for node in nodes:
+            if frozen and node.layer_type.module is None:
+                raise NetworkError(f"{node.label()} has no parameters to freeze")
         old = {node.id: node.frozen for node in nodes}
         with self.batch():
             for node in nodes:

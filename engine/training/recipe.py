@@ -153,10 +153,22 @@ def load_checked_data(network, data_dir=None, download=False):
     return data
 
 
+def trainable_problem(network):
+    """Why ``network`` has nothing to train (every layer with parameters frozen, or none has any), or None."""
+    inference = network.infer()
+    if inference.total_params - inference.frozen_params > 0:
+        return None
+    what = "every layer with parameters is frozen" if inference.total_params else "no layer has parameters"
+    return f"the network '{network.title}' has nothing to train: {what}"
+
+
 def prepare_training(network, *, data_dir=None, device=None, callbacks=(), monitor_gradients=False,
                      download=False, data=None):
     """Everything a run needs, from the document; ``data`` reuses already loaded ``DataSplits``, else
     ``load_checked_data`` loads them."""
+    problem = trainable_problem(network)
+    if problem:
+        raise NetworkError(problem)
     random.manual_seed(network.settings["seed"])
     model = network.build()
     device = backend.device(device or network.settings["device"])

@@ -153,8 +153,9 @@ class EditorController(QObject):
         return self._run("", lambda do: do(SetFrozen(self.document, node_ids, frozen)), on_canvas=False)
 
     def toggle_frozen(self):
-        """Freeze the selected nodes, or thaw them when all are frozen already."""
-        ids = self.scene.selected_node_ids()
+        """Freeze the selected layers that have parameters, or thaw them when all are frozen already."""
+        inference = self.document.infer()
+        ids = [i for i in self.scene.selected_node_ids() if i in inference.nodes and inference.nodes[i].params]
         if ids:
             self.set_frozen(ids, not all(self.document.nodes[i].frozen for i in ids))
 

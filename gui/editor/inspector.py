@@ -85,7 +85,8 @@ class Inspector(QScrollArea):
             editor.invalid.connect(self._show_refusal)
             self.form.addRow(name, editor)
             self.editors[name] = editor
-        if lt.module is not None:
+        info = self.document.infer().nodes.get(node.id)
+        if lt.module is not None and info is not None and info.params:
             self.frozen_box = QCheckBox("keep its parameters as they are")
             self.frozen_box.setToolTip("Frozen: training leaves this layer's parameters unchanged (transfer "
                                        "learning); Edit ▸ Freeze toggles the selected layers")

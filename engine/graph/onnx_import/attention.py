@@ -10,6 +10,7 @@ refused by the rules as before; a match becomes one SelfAttention layer.
 
 import numpy as np
 
+from .broadcast import last_axis_vector
 from .names import candidate_name
 from .regions import run_region
 
@@ -102,8 +103,9 @@ def match(imp, start_node, qkv_name, x, weight, bias):
     out_bias, last = None, closing
     if add is not None:
         other = imp.value(add.input[1] if add.input[0] == closing.output[0] else add.input[0])  # the bias
-        if other is not None and other.is_const and other.const.size == dim:
-            out_bias, last = other.const.reshape(dim), add
+        vector = last_axis_vector(other.const, dim) if other is not None and other.is_const else None
+        if vector is not None:
+            out_bias, last = vector, add
     if (bias is None) != (out_bias is None):
         return None  # SelfAttention has biases on both projections or on neither
     imp.take(*region, closing, *([add] if last is add else []))

@@ -7,7 +7,7 @@ layer and is refused."""
 import math
 
 import numpy as np
-from onnx import helper
+from onnx import AttributeProto, helper, numpy_helper, shape_inference
 from onnx.reference import ReferenceEvaluator
 
 from .values import BATCH, holds_batch
@@ -21,8 +21,12 @@ GROWS = {"ConstantOfShape": lambda xs: math.prod(int(v) for v in xs[0].ravel()),
          "Range": lambda xs: math.ceil((float(xs[1]) - float(xs[0])) / float(xs[2]) if float(xs[2]) else math.inf)}
 
 
-def fold_problem(node, arrays):
-    """Why ``node`` cannot be folded on ``arrays`` (its input constants, None for an absent one), or None."""
+def fold_problem(node, arrays, opset):
+    """Why ``node`` cannot be folded on ``arrays`` (its input constants, None for an absent one), or None: it
+    computes with the batch size, holds a subgraph (a Loop could run for ever), or would make (or could not be
+    shown not to make) a constant over ``MAX_FOLDED`` elements."""
+    if any(a.type in (AttributeProto.GRAPH, AttributeProto.GRAPHS) for a in node.attribute):
+        return "a loop or branch of constants is not computed at import; LayerLab has no layer for it"
     present = [a for a in arrays if a is not None]
     if node.op_type == "Equal" and _certain_comparison(*arrays):
         pass
@@ -36,7 +40,35 @@ def fold_problem(node, arrays):
             return "its constant inputs do not fit together"
         if not 0 <= size <= MAX_FOLDED:
             return f"would make a constant of {size:,} elements (at most {MAX_FOLDED:,})"
+    else:
+        sizes = _output_sizes(node, arrays, opset)
+        if sizes is None or any(not 0 <= n <= MAX_FOLDED for n in sizes):
+            shown = "an unknown number of" if sizes is None else f"{max(sizes):,}"
+            return f"would make a constant of {shown} elements (at most {MAX_FOLDED:,})"
     return None
+
+
+def _output_sizes(node, arrays, opset):
+    """The element counts of ``node``'s outputs on the constants ``arrays``, by shape inference (nothing is
+    computed), or None when inference cannot tell."""
+    names = [name for name, a in zip(node.input, arrays) if a is not None and name]
+    if any(holds_batch(a) for a in arrays if a is not None):
+        arrays = [None if a is None else np.where(a == BATCH, 1, a) for a in arrays]  # the sizes, not the values
+    initializers = [numpy_helper.from_array(np.asarray(a), n) for n, a in zip(node.input, arrays) if n in names]
+    graph = helper.make_graph([node], "size", [], [helper.make_empty_tensor_value_info(o) for o in node.output if o],
+                              initializer=initializers)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    try:
+        inferred = shape_inference.infer_shapes(model, data_prop=True).graph.output
+    except Exception:  # inference refuses what it cannot type: then the size is unknown
+        return None
+    sizes = []
+    for info in inferred:
+        dims = info.type.tensor_type.shape.dim if info.type.tensor_type.HasField("shape") else None
+        if dims is None or any(not d.HasField("dim_value") for d in dims):
+            return None
+        sizes.append(math.prod(d.dim_value for d in dims))
+    return sizes
 
 
 def _certain_comparison(a, b):

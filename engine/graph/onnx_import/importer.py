@@ -151,6 +151,9 @@ class GraphImport:
                 self.refuse(onnx_node, f"operator domain {onnx_node.domain!r} is not ONNX's own; LayerLab has no "
                                        "layer for it")
             inputs = [self.value(name) for name in onnx_node.input]
+            missing = [name for name, v in zip(onnx_node.input, inputs) if name and v is None]
+            if missing:  # an output of a node taken as a layer that computes only its first output
+                self.refuse(onnx_node, f"it reads {missing[0]!r}, which the layers before it do not compute")
             if all(v is None or v.is_const for v in inputs) and not self._batched_constant(onnx_node, inputs):
                 self._fold(onnx_node, inputs, refuse=True)  # what the first pass left: its problem is the error
                 continue
@@ -158,7 +161,13 @@ class GraphImport:
             if rule is None:
                 self.refuse(onnx_node, f"LayerLab has no layer for the operator {onnx_node.op_type} (nor a "
                                        "pattern that contains it here)")
-            self.values.update(rule(self, onnx_node))
+            try:
+                self.values.update(rule(self, onnx_node))
+            except OnnxImportError:
+                raise
+            except (ValueError, TypeError, KeyError, IndexError, AttributeError) as e:  # a form no rule foresaw
+                self.refuse(onnx_node, f"its inputs or attributes have a form the importer does not read "
+                                       f"({type(e).__name__}: {e})")
 
     def _fold_constants(self):
         """First pass: every node computable from constants (and declared shapes) is computed, so that a rule
@@ -208,7 +217,7 @@ class GraphImport:
         """Compute ``onnx_node`` from its constant ``inputs``; where that cannot be done, refuse the node
         (``refuse``) or leave it to the second pass."""
         arrays = [None if v is None else v.const for v in inputs]
-        problem = folding.fold_problem(onnx_node, arrays)
+        problem = folding.fold_problem(onnx_node, arrays, self.opset)
         if problem is None:
             try:
                 results = folding.fold(onnx_node, arrays, self.opset)

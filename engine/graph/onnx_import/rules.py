@@ -10,6 +10,7 @@ import numpy as np
 
 from ..export.onnx_export import adaptive_matrix
 from . import attention, elementwise, regions
+from .broadcast import channel_vector, last_axis_vector
 from .names import parameter_name
 from .values import BATCH
 
@@ -239,9 +240,10 @@ def _bias_vector(imp, node, array, features):
         return None
     if array.size == 1:
         return np.full(features, float(array.ravel()[0]), np.float32)
-    if array.size != features or array.shape[-1] != features:
+    vector = last_axis_vector(array, features)
+    if vector is None:
         imp.refuse(node, f"a bias of shape {array.shape} is not one value per output feature ({features})")
-    return array.reshape(features)
+    return vector
 
 
 def gemm(imp, node):
@@ -266,8 +268,9 @@ def matmul(imp, node):
     bias, last = None, node
     if add is not None:
         value = imp.value(other_input(add, node.output[0]))
-        if value is not None and value.is_const and value.const.size == w.shape[1]:
-            bias, last = value.const.reshape(w.shape[1]), add
+        vector = last_axis_vector(value.const, w.shape[1]) if value is not None and value.is_const else None
+        if vector is not None:
+            bias, last = vector, add
             imp.take(add)
     if w.shape[1] == 3 * w.shape[0]:
         found = attention.match(imp, node, last.output[0], x, w.T, bias)
@@ -348,9 +351,11 @@ def concat(imp, node):
 
 def expand(imp, node):
     value, shape = imp.value(node.input[0]), imp.const(node, 1, "shape")
-    if value.is_const and shape.size >= 1 and int(shape[0]) == BATCH and value.const.shape[0] == 1:
-        return _one(node, type(value)(const=value.const, batched=True, source=node.input[0]))
-    imp.refuse(node, "only repeating a constant over the batch (a class token) has a layer")
+    token = value.const if value.is_const else None
+    if token is not None and token.ndim == 3 and token.shape[:2] == (1, 1) and shape.size == 3 \
+            and int(shape[0]) == BATCH and all(int(d) == 1 or int(d) == t for d, t in zip(shape[1:], token.shape[1:])):
+        return _one(node, type(value)(const=token, batched=True, source=node.input[0]))
+    imp.refuse(node, "only repeating one token (1×1×D) over the batch (a class token) has a layer")
 
 
 def split(imp, node):
@@ -483,8 +488,11 @@ def _group_norm(imp, node, x, sample, rest):
     weights, last = {}, back
     if plus:
         gamma, beta = imp.value(other_input(times, back.output[0])), imp.value(other_input(plus, times.output[0]))
-        if gamma.is_const and beta.is_const and gamma.const.size == beta.const.size == channels:
-            weights, last = {"weight": gamma.const.reshape(channels), "bias": beta.const.reshape(channels)}, plus
+        if gamma is not None and beta is not None and gamma.is_const and beta.is_const:
+            scale = channel_vector(gamma.const, len(sample), channels)
+            shift = channel_vector(beta.const, len(sample), channels)
+            if scale is not None and shift is not None:
+                weights, last = {"weight": scale, "bias": shift}, plus
     imp.take(norm, back, *((times, plus) if weights else ()))
     params = {"num_groups": groups, "num_channels": channels, "eps": float(imp.attr(norm, "epsilon", 1e-5)),
               "affine": bool(weights)}
@@ -525,9 +533,13 @@ def instance_norm(imp, node):
 
 
 def _layer_norm_params(imp, node, size):
+    if any(imp.consumers.get(name) or name in imp.graph_outputs for name in node.output[1:] if name):
+        imp.refuse(node, "its mean and inverse deviation outputs have no layer")
     scale, shift = imp.const(node, 1, "scale"), imp.const(node, 2, "bias", optional=True)
-    if scale.size != size:
-        imp.refuse(node, f"a layer norm over more than the last dimension ({scale.shape}) has no layer")
+    for what, array in (("scale", scale), ("bias", shift)):
+        if array is not None and last_axis_vector(array, size) is None:
+            imp.refuse(node, f"a {what} of shape {array.shape} is not one value per feature of the last dimension "
+                             f"({size})")
     affine = _affine(imp, node, scale, shift)
     params = {"normalized_shape": size, "eps": float(imp.attr(node, "epsilon", 1e-5)), "elementwise_affine": affine,
               "bias": shift is not None}
@@ -576,13 +588,25 @@ def hard_sigmoid(imp, node):
 
 def prelu(imp, node):
     x, slope = imp.computed(node, 0), imp.const(node, 1, "slope")
-    return _one(node, imp.layer(node, "PReLU", {"num_parameters": slope.size}, [x],
-                                {"weight": slope.reshape(slope.size)}))
+    sample = imp.sample_shape(node, node.input[0])
+    vector = slope.reshape(1) if slope.size == 1 else channel_vector(slope, len(sample), sample[0])
+    if vector is None:
+        imp.refuse(node, f"a slope of shape {slope.shape} is not one per channel of {sample} (PReLU's slopes are "
+                         "one, or one per channel)")
+    return _one(node, imp.layer(node, "PReLU", {"num_parameters": vector.size}, [x], {"weight": vector}))
 
 
 def _softmax_params(imp, node):
-    default = 1 if imp.opset < 13 else -1
-    return {"dim": _axis(imp, node, int(imp.attr(node, "axis", default)))}
+    """Before opset 13 the operator takes everything from ``axis`` on as one axis: that is a softmax along one
+    dimension only when the others from there on have size 1."""
+    if imp.opset >= 13:
+        return {"dim": _axis(imp, node, int(imp.attr(node, "axis", -1)))}
+    axis, sample = _axis(imp, node, int(imp.attr(node, "axis", 1))), imp.sample_shape(node, node.input[0])
+    wide = [k for k in range(axis, len(sample) + 1) if sample[k - 1] != 1]
+    if len(wide) > 1:
+        imp.refuse(node, f"before opset 13 it normalises over axes {axis} to {len(sample)} together, which no "
+                         "layer does (Softmax takes one dimension)")
+    return {"dim": wide[0] if wide else axis}
 
 
 def gelu(imp, node):
@@ -600,6 +624,9 @@ def passthrough(imp, node):
     """Identity, and Dropout (the identity in inference)."""
     if len(node.output) > 1 and imp.consumers.get(node.output[1]):
         imp.refuse(node, "its mask output has no layer")
+    training = imp.const(node, 2, "training mode", optional=True) if len(node.input) > 2 and node.input[2] else None
+    if training is not None and bool(training):
+        imp.refuse(node, "dropout in training mode is random; only its inference (the identity) has a layer")
     return _one(node, imp.computed(node, 0))
 
 

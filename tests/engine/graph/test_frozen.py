@@ -9,10 +9,11 @@ import pytest
 import torch
 
 import engine
-from engine.graph import NetworkFileError, copy_fragment, load_network, network_from_json, paste_fragment
+from engine.graph import NetworkError, NetworkFileError, copy_fragment, load_network, network_from_json, paste_fragment
 from engine.graph.export.model_code import model_class_source
 from engine.graph.fileformat import network_to_json
 from engine.graph.templates import load_template
+from engine.training.recipe import prepare_training, trainable_problem
 
 
 @pytest.fixture
@@ -85,3 +86,13 @@ def test_the_exported_pytorch_code_freezes_the_same_layers(lenet):
     model = namespace["Frozen"]()
     assert not any(p.requires_grad for p in model.conv1.parameters())
     assert all(p.requires_grad for p in model.conv2.parameters())
+
+
+def test_only_layers_with_parameters_freeze_and_a_fully_frozen_network_does_not_train(lenet):
+    with pytest.raises(NetworkError, match="Input 'input' has no parameters to freeze"):
+        lenet.set_frozen([lenet.input_node().id], True)
+    assert trainable_problem(lenet) is None
+    lenet.set_frozen([n.id for n in lenet.nodes.values() if n.layer_type.module is not None], True)
+    assert "every layer with parameters is frozen" in trainable_problem(lenet)
+    with pytest.raises(NetworkError, match="nothing to train"):
+        prepare_training(lenet)

@@ -141,3 +141,61 @@ def test_a_missing_file_is_named():
 ])
 def test_node_names_come_from_the_scopes(node_name, op, expected):
     assert candidate_name(helper.make_node(op, [], ["out"], name=node_name)) == expected
+
+
+def constants(*pairs):
+    return [(name, np.asarray(value)) for name, value in pairs]
+
+
+RNG = np.random.default_rng(0)
+
+
+def tokens_input(tokens=4, dim=6):
+    return [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", tokens, dim])]
+
+
+@pytest.mark.parametrize("case, expected", [
+    # a constant of the right size that broadcasts another way is not a layer's weight
+    ((lambda: model([helper.make_node("MatMul", ["x", "w"], ["h"]), helper.make_node("Add", ["h", "b"], ["y"])],
+                    constants(("w", RNG.standard_normal((6, 4)).astype(np.float32)),
+                              ("b", RNG.standard_normal((4, 1)).astype(np.float32))),
+                    inputs=tokens_input(), output=("y", ["batch", 4, 4]))), "adding a constant of shape (4, 1)"),
+    ((lambda: model([helper.make_node("PRelu", ["x", "s"], ["y"], name="p")],
+                    constants(("s", np.ones(8, np.float32))),
+                    inputs=[helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 8, 4, 8])],
+                    output=("y", ["batch", 8, 4, 8]))), "'p' (PRelu): a slope of shape (8,) is not one per channel"),
+    # before opset 13, Softmax normalises over every axis from 'axis' on
+    ((lambda: model([helper.make_node("Softmax", ["x"], ["y"], name="s", axis=1)], opset=11)),
+     "'s' (Softmax): before opset 13 it normalises over axes 1 to 3 together"),
+    # a clamp is no ReLU, however alike they look near 0
+    ((lambda: model([helper.make_node("Max", ["x", "z"], ["r"]), helper.make_node("Min", ["r", "c"], ["y"], name="m")],
+                    constants(("z", np.float32(0)), ("c", np.float32(50))))), "'m' (Min): Min here has no layer"),
+    ((lambda: model([helper.make_node("LayerNormalization", ["x", "g"], ["y", "mean"], name="n")],
+                    constants(("g", np.ones(8, np.float32))),
+                    output=("mean", ["batch", 3, 8, 1]))), "'n' (LayerNormalization): its mean and inverse deviation"),
+])
+def test_lookalikes_are_refused(case, expected):
+    assert expected in refusal(case())
+
+
+def test_a_loop_of_constants_is_not_run():
+    body = helper.make_graph(
+        [helper.make_node("Identity", ["cin"], ["cout"]), helper.make_node("Add", ["v", "one"], ["vout"])], "body",
+        [helper.make_tensor_value_info("i", TensorProto.INT64, []),
+         helper.make_tensor_value_info("cin", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("v", TensorProto.FLOAT, [1])],
+        [helper.make_tensor_value_info("cout", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("vout", TensorProto.FLOAT, [1])],
+        initializer=[numpy_helper.from_array(np.ones(1, np.float32), "one")])
+    nodes = [helper.make_node("Loop", ["n", "go", "v0"], ["vf"], name="forever", body=body),
+             helper.make_node("Add", ["x", "vf"], ["y"])]
+    m = model(nodes, constants(("n", np.array(10 ** 12, np.int64)), ("go", np.array(True)),
+                               ("v0", np.zeros(1, np.float32))))
+    assert "'forever' (Loop): a loop or branch of constants is not computed" in refusal(m)
+
+
+def test_a_broadcast_of_constants_too_large_is_refused_before_it_is_made():
+    nodes = [helper.make_node("Add", ["a", "b"], ["c"], name="square"), helper.make_node("ReduceSum", ["c"], ["s"]),
+             helper.make_node("Add", ["x", "s"], ["y"])]
+    m = model(nodes, constants(("a", np.ones((20000, 1), np.float32)), ("b", np.ones((1, 20000), np.float32))))
+    assert "'square' (Add): would make a constant of 400,000,000 elements" in refusal(m)

@@ -10,8 +10,9 @@ from engine.graph import load_network, save_network
 from engine.graph.export.model_info import model_info
 from engine.graph.export.onnx_export import onnx_model
 from engine.graph.export.weights import checked_arrays
-from engine.graph.onnx_import import import_onnx, import_onnx_model, parse_model
-from engine.graph.onnx_import.check import max_difference, weighted_module
+from engine.graph.onnx_import import OnnxImportError, import_onnx, import_onnx_model, parse_model
+from engine.graph.onnx_import.check import import_checked, max_difference, weighted_module
+from engine.graph.onnx_import.rules import RULES
 from engine.graph.templates import load_template
 
 from ..export_cases import LAYER_CASES, assert_close, engine_outputs, random_weights, sample_input
@@ -95,3 +96,14 @@ def test_a_normalisation_other_than_the_datasets_is_noted():
     network.set_settings({"normalize": False})
     notes = import_onnx_model(parse_model(exported(network)[0], "m.onnx"), "m.onnx").notes
     assert len(notes) == 1 and "mean [0.0, 0.0, 0.0] and std [1.0, 1.0, 1.0]" in notes[0]
+
+
+def test_an_import_onnxruntime_disagrees_with_is_refused(tmp_path, monkeypatch):
+    """The last guard: were a rule wrong (here ReLU read as the identity), the check against onnxruntime refuses."""
+    data, _ = exported(load_template("lenet_cifar10"))
+    path = tmp_path / "lenet.onnx"
+    path.write_bytes(data)
+    assert import_checked(path)[1] < 1e-5
+    monkeypatch.setitem(RULES, "Relu", RULES["Identity"])
+    with pytest.raises(OnnxImportError, match="differs from onnxruntime's run of the file"):
+        import_checked(path)
