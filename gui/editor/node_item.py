@@ -379,8 +379,9 @@ class NodeItem(QGraphicsItem):
                              metrics.elidedText(text, Qt.ElideRight, body.width()))
 
     def itemChange(self, change, value):
-        if change == QGraphicsItem.ItemPositionHasChanged:
-            for edge in self.edges:
+        scene = self.scene()
+        if change == QGraphicsItem.ItemPositionHasChanged and scene is not None and not scene.routing_deferred:
+            for edge in self.edges:  # dragged: its connections follow at once
                 edge.update_path()
         return super().itemChange(change, value)
 

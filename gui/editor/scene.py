@@ -56,6 +56,7 @@ class NetworkScene(QGraphicsScene):
         self._insert_target = None
         self._moved = False  # nodes moved since the last "changed": connections are re-routed then
         self._unrouted = False  # items were rebuilt: every connection is routed once, at the next refresh
+        self.routing_deferred = False  # a node is being moved by the document: the refresh routes its connections
         self._refusal_timer = QTimer(self, singleShot=True, interval=REFUSAL_MS)
         self._refusal_timer.timeout.connect(self.hide_refusal)
         self.setSceneRect(-EXTENT, -EXTENT, 2 * EXTENT, 2 * EXTENT)
@@ -79,8 +80,12 @@ class NetworkScene(QGraphicsScene):
             self._add_edge_item(payload)
         elif event == "edge_removed":
             self._remove_edge_item(payload)
-        elif event == "node_moved":
-            self.node_items[payload.id].setPos(*payload.position)
+        elif event == "node_moved":  # its connections are re-routed once, at the "changed" that follows
+            self.routing_deferred = True
+            try:
+                self.node_items[payload.id].setPos(*payload.position)
+            finally:
+                self.routing_deferred = False
             self._cover(payload.position)
             self._moved = True
         elif event == "reset":  # a "changed" follows, which refreshes the faces
