@@ -4,9 +4,10 @@ default), its weights the finished run ``imported`` of that network, and the win
 the network beside its source once (onnxruntime, or the model itself) and says how closely they agree."""
 
 import os
+import threading
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QEventLoop, Qt
+from PySide6.QtWidgets import QApplication, QProgressDialog
 
 from engine.graph import EXTENSIONS
 from engine.graph.module_import import TraceRefused
@@ -45,21 +46,47 @@ def import_architecture(window):
     return _import(window, choice, choice[0]) if choice else None
 
 
+def run_busy(window, text, work):
+    """``work()`` run in a thread while the window shows that it is busy and keeps painting (a large model takes
+    seconds); returns its result or raises its exception. The dialog is modal, so nothing else starts meanwhile.
+    ``work`` touches no Qt object."""
+    busy = QProgressDialog(text, None, 0, 0, window)
+    busy.setWindowModality(Qt.WindowModal)
+    busy.setMinimumDuration(400)
+    busy.setWindowTitle("Importing")
+    outcome = {}
+
+    def target():
+        try:
+            outcome["result"] = work()
+        except BaseException as e:  # handed to the GUI thread, which raises it
+            outcome["error"] = e
+
+    thread = threading.Thread(target=target, name="layerlab-import", daemon=True)
+    thread.start()
+    while thread.is_alive():
+        QApplication.processEvents(QEventLoop.AllEvents, 30)
+        thread.join(0.02)
+    busy.close()
+    busy.deleteLater()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
+
+
 def _imported(window, choice, source):
     """``(Imported, difference, default network path, what it was checked against)``, or None when refused."""
-    QApplication.setOverrideCursor(Qt.WaitCursor)
+    name = os.path.basename(source.rpartition(":")[0] if choice and ":" in source else source)
     try:
         if choice is None:
-            imported, difference = import_checked(source)
+            imported, difference = run_busy(window, f"Importing {name}…", lambda: import_checked(source))
             return imported, difference, default_network_path(source), "onnxruntime"
-        done = import_class(*choice)
+        done = run_busy(window, f"Importing {source.rpartition(':')[2]} from {name}…", lambda: import_class(*choice))
         default = os.path.join(window.dialog_dir(), done.default_path)  # an architecture: where files were opened
         return done.imported, done.difference, default + EXTENSIONS[0], "the model itself"
     except (FileError, OSError, TraceRefused) as e:
         window.show_error("Cannot import the model", f"{source}: {e}" if isinstance(e, OSError) else str(e))
         return None
-    finally:
-        QApplication.restoreOverrideCursor()
 
 
 def _import(window, choice, source):
