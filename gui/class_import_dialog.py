@@ -46,6 +46,8 @@ class ClassImportDialog(QDialog):
         self.classes = QComboBox()
         self.classes.setEditable(path is not None)
         self.classes.addItems(module_classes(path) if path else known_architectures())
+        # a file defines its blocks first and the model last; of the architectures, the first of the tutorials
+        self.classes.setCurrentIndex(self.classes.count() - 1 if path else max(0, self.classes.findText("resnet18")))
         self.arguments = QLineEdit("{}" if path else '{"num_classes": 10}')
         self.arguments.setPlaceholderText('{"num_classes": 10}')
         self.input = QLineEdit("3x32x32")
