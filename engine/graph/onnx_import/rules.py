@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from ..export.onnx_export import adaptive_matrix
-from . import attention, elementwise, regions
+from . import attention, attention_sequence_first, elementwise, regions
 from .broadcast import channel_vector, last_axis_vector
 from .names import parameter_name
 from .values import BATCH
@@ -447,6 +447,10 @@ def unsqueeze(imp, node):
 
 def transpose(imp, node):
     x, perm = imp.computed(node, 0), [int(p) for p in imp.attr(node, "perm", [])]
+    if perm == [1, 0, 2]:  # tokens before the batch: PyTorch's MultiheadAttention, when it computes it
+        found = attention_sequence_first.match(imp, node)
+        if found is not None:
+            return found
     if not perm or perm[0] != 0:
         imp.refuse(node, f"a permutation {perm} that moves the batch has no layer")
     fused = _layer_norm_2d(imp, node, x, perm)

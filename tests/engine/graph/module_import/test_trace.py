@@ -25,7 +25,8 @@ def outputs(imported, x):
 
 @pytest.mark.parametrize("name, layers", [("ResNet18", {"Conv2d": 20, "BatchNorm2d": 20, "Add": 8}),
                                           ("MobileNetV2", {"Conv2d": 52, "ReLU6": 35, "Add": 10}),
-                                          ("ViT", {"SelfAttention": 2, "ClassToken": 1, "PositionEmbedding": 1})])
+                                          ("ViT", {"SelfAttention": 2, "ClassToken": 1, "PositionEmbedding": 1}),
+                                          ("ViTMultiheadAttention", {"SelfAttention": 2, "ClassToken": 1})])
 def test_pytorch_source_runs_on_the_engine_and_is_traced_into_layers(name, layers):
     engine.manual_seed(0)
     model = build(model_class(MODELS, name), {}, name)
@@ -37,7 +38,7 @@ def test_pytorch_source_runs_on_the_engine_and_is_traced_into_layers(name, layer
     assert imported.network.infer().total_params == sum(p.numel() for p in model.parameters())
 
 
-@pytest.mark.parametrize("name", ["ResNet18", "MobileNetV2", "ViT"])
+@pytest.mark.parametrize("name", ["ResNet18", "MobileNetV2", "ViT", "ViTMultiheadAttention"])
 def test_with_a_pytorch_checkpoint_the_import_computes_what_pytorch_computes(name, tmp_path):
     torch = pytest.importorskip("torch")
     torch_models = pytest.importorskip("tests.engine.graph.onnx_import.torch_models")

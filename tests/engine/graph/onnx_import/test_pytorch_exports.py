@@ -17,7 +17,7 @@ torch = pytest.importorskip("torch")
 ort = pytest.importorskip("onnxruntime")
 torch_models = pytest.importorskip("tests.engine.graph.onnx_import.torch_models")
 
-MODELS = ("ResNet18", "MobileNetV2", "ViT")
+MODELS = ("ResNet18", "MobileNetV2", "ViT", "ViTMultiheadAttention")
 
 
 def torch_export(model, dynamic=True):
@@ -64,9 +64,13 @@ def test_pytorch_exports_import_and_compute_what_pytorch_and_onnxruntime_compute
     assert imported.network.infer().ok
 
 
-def test_the_vit_attention_becomes_self_attention_layers():
+@pytest.mark.parametrize("name", ["ViT", "ViTMultiheadAttention"])
+def test_the_vit_attention_becomes_self_attention_layers(name):
+    """timm's attention (q, k, v by reshape and permute) and PyTorch's own nn.MultiheadAttention (exported with
+    the tokens before the batch) both become SelfAttention layers."""
     torch.manual_seed(0)
-    imported = import_onnx_model(parse_model(torch_export(torch_models.ViT().eval()), "vit.onnx"), "vit.onnx")
+    model = getattr(torch_models, name)().eval()
+    imported = import_onnx_model(parse_model(torch_export(model), "vit.onnx"), "vit.onnx")
     types = [n.type for n in imported.network.nodes.values()]
     assert types.count("SelfAttention") == 2
     assert {"ClassToken", "PositionEmbedding", "TokenPool", "GELU"} <= set(types)

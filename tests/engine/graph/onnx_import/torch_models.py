@@ -136,3 +136,27 @@ class ViT(nn.Module):
         x = torch.cat((self.cls_token.expand(x.shape[0], -1, -1), x), dim=1)
         x = self.blocks(x + self.pos_embed)
         return self.head(self.norm(x)[:, 0])
+
+
+class EncoderBlock(nn.Module):
+    """torchvision's ViT block: ``nn.MultiheadAttention`` on the normalised tokens."""
+
+    def __init__(self, dim, num_heads, mlp_ratio=2):
+        super().__init__()
+        self.ln_1 = nn.LayerNorm(dim)
+        self.self_attention = nn.MultiheadAttention(dim, num_heads, batch_first=True)
+        self.ln_2 = nn.LayerNorm(dim)
+        self.mlp = nn.Sequential(nn.Linear(dim, dim * mlp_ratio), nn.GELU(), nn.Linear(dim * mlp_ratio, dim))
+
+    def forward(self, x):
+        y = self.ln_1(x)
+        x = x + self.self_attention(y, y, y, need_weights=False)[0]
+        return x + self.mlp(self.ln_2(x))
+
+
+class ViTMultiheadAttention(ViT):
+    """The small ViT with torchvision's blocks (``nn.MultiheadAttention``) instead of timm's."""
+
+    def __init__(self, num_classes=10, dim=64, depth=2, heads=4):
+        super().__init__(num_classes=num_classes, dim=dim, depth=depth, heads=heads)
+        self.blocks = nn.Sequential(*(EncoderBlock(dim, heads) for _ in range(depth)))
