@@ -6,6 +6,7 @@ operation mixing a traced tensor with one the trace cannot explain is refused at
 import contextlib
 import functools
 import math
+import threading
 
 from ...nn import functional as F
 from ...ops import shape as shape_ops
@@ -31,7 +32,9 @@ def _axis(axis, rank):
 
 def _binary(type_name):
     def record(trace, args, kwargs, what):
-        a, b = args[0], args[1]
+        if kwargs.get("alpha", 1) != 1 or len(args) > 2:
+            raise TraceRefused(f"{what}: an add with a scale (alpha) has no layer")
+        a, b = args[0], _arg(args, kwargs, 1, "other")
         va, vb = trace.traced(a), trace.traced(b)
         if va is not None and vb is not None:
             return trace.add(type_name, {}, [va, vb], what)
@@ -90,7 +93,7 @@ def _permute(trace, args, kwargs, what):
 def _transpose(trace, args, kwargs, what):
     x = trace.require(args[0], what)
     rank = len(trace.doc.shape(x)) + 1
-    a, b = _axis(args[1], rank), _axis(args[2], rank)
+    a, b = _axis(_arg(args, kwargs, 1, "dim0"), rank), _axis(_arg(args, kwargs, 2, "dim1"), rank)
     dims = list(range(rank))
     dims[a], dims[b] = dims[b], dims[a]
     return _permute(trace, (args[0], *dims), {}, what)
@@ -110,7 +113,7 @@ def _mean(trace, args, kwargs, what):
 
 
 def _cat(trace, args, kwargs, what):
-    tensors, dim = list(args[0]), _arg(args, kwargs, 1, "dim", 0)
+    tensors, dim = list(_arg(args, kwargs, 0, "tensors")), _arg(args, kwargs, 1, "dim", 0)
     traced = [trace.traced(t) for t in tensors]
     rank = len(trace.doc.shape(next(v for v in traced if v is not None))) + 1
     axis = _axis(dim, rank)
@@ -146,6 +149,8 @@ def _pair(value):
 
 
 def _max_pool(args, kwargs):
+    if _pair(_arg(args, kwargs, 4, "dilation", 1)) != (1, 1) or _arg(args, kwargs, 6, "return_indices", False):
+        raise TraceRefused("max_pool2d with dilation or indices has no layer")
     kernel = _pair(_arg(args, kwargs, 1, "kernel_size"))
     stride = _arg(args, kwargs, 2, "stride") or kernel
     return {"kernel_size": kernel, "stride": _pair(stride), "padding": _pair(_arg(args, kwargs, 3, "padding", 0)),
@@ -194,21 +199,24 @@ FOLLOWED = (
 def _wrapped(trace, original, recorder, what):
     @functools.wraps(original)
     def run(*args, **kwargs):
-        if trace.inside_operation:  # F.relu calling x.relu(): the outer call records
-            return original(*args, **kwargs)
+        if trace.inside_operation or threading.get_ident() != trace.thread:  # F.relu calling x.relu(): the outer
+            return original(*args, **kwargs)  # call records; other threads' engine work is not the model's
+        value, before = None, None
+        if trace.active and recorder != "expand" and \
+                any(trace.traced(a) is not None for a in _tensors((*args, *kwargs.values()))):
+            value = RECORDERS[recorder](trace, args, kwargs, what)  # read before an in-place operation runs
+            before = args[0]._version if isinstance(args[0], Tensor) else None
         trace.inside_operation = True
         try:
             result = original(*args, **kwargs)
         finally:
             trace.inside_operation = False
-        if not trace.active:
-            return result
-        if recorder == "expand":
+        if recorder == "expand" and trace.active:
             trace.expanded(args[0], result, _sizes(args, 1))
-        elif any(trace.traced(a) is not None for a in _tensors(args)):
-            value = RECORDERS[recorder](trace, args, kwargs, what)
-            if value is not None and isinstance(result, Tensor):
-                trace.set_value(result, value)
+        elif value is not None and isinstance(result, Tensor):
+            if result is args[0] and result._version == before:
+                result = trace.alias(result)  # F.dropout in evaluation returns its input itself
+            trace.set_value(result, value)
         return result
 
     return run
@@ -227,10 +235,10 @@ TOP_LEVEL = ("flatten", "cat", "relu", "sigmoid", "tanh", "mean", "add", "mul", 
 
 
 @contextlib.contextmanager
-def followed(trace, top, code_modules):
+def followed(trace, top, namespaces):
     """While the block runs, the ``FOLLOWED`` operations record into ``trace``: as attributes of their owners,
-    as ``TOP_LEVEL`` names of the engine module ``top``, and as names the modules ``code_modules`` (the model's
-    code) imported directly (``from ...ops.shape import cat``)."""
+    as ``TOP_LEVEL`` names of the engine module ``top``, and as names the global ``namespaces`` of the model's
+    code imported directly (``from ...ops.shape import cat``)."""
     saved, wrappers = [], {}
 
     def replace(owner, name, recorder):
@@ -245,12 +253,15 @@ def followed(trace, top, code_modules):
             replace(owner, name, recorder)
         for name in TOP_LEVEL:
             replace(top, name, name)
-        for module in code_modules:
-            for name, value in list(vars(module).items()):
+        for space in namespaces:
+            for name, value in list(space.items()):
                 if callable(value) and not isinstance(value, type) and value in wrappers:
-                    saved.append((module, name, value))
-                    setattr(module, name, wrappers[value])
+                    saved.append((space, name, value))
+                    space[name] = wrappers[value]
         yield
     finally:
         for owner, name, original in reversed(saved):
-            setattr(owner, name, original)
+            if isinstance(owner, dict):
+                owner[name] = original
+            else:
+                setattr(owner, name, original)

@@ -11,6 +11,7 @@ Operations are followed by wrapping a set of engine functions and tensor methods
 """
 
 import sys
+import threading
 
 import numpy as np
 
@@ -35,16 +36,26 @@ class Trace:
     def __init__(self, model, input_shape):
         self.model, self.input_shape = model, tuple(input_shape)
         self.doc = DocumentBuilder()
-        self.values = {}  # id(tensor) -> Output of the node computing it
+        self.values = {}  # id(tensor) -> (Output of the node computing it, the tensor's version then)
         self.constants = {}  # id(tensor) -> (array, batched, name): parameters, and their expansion over the batch
         self.keep = []  # every tensor seen, alive, so that no id is reused while tracing
         self.opaque = []  # the modules being recorded as one layer: nothing inside them is traced
         self.names = {id(m): name for name, m in model.named_modules()}
         self.scope = []  # qualified names of the modules being traced into
-        self.inside_operation = False  # a followed operation is running (its own calls are not recorded)
+        self.local = threading.local()  # .inside: a followed operation runs (its own calls are not recorded)
+        self.thread = threading.get_ident()  # only the tracing thread records
         self.recorded, self.notes = set(), []
-        for name, p in (*model.named_parameters(), *model.named_buffers()):
+        self.entering = []  # (tensor, its node output, its version) for each argument of the module being recorded
+        for name, p in model.named_parameters():
             self._constant(p, p.detach().numpy(), False, name)
+
+    @property
+    def inside_operation(self):
+        return getattr(self.local, "inside", False)
+
+    @inside_operation.setter
+    def inside_operation(self, value):
+        self.local.inside = value
 
     # ----- bookkeeping -----
     def _constant(self, tensor, array, batched, name):
@@ -57,15 +68,34 @@ class Trace:
     def expanded(self, source, result, sizes):
         """A parameter repeated over the batch (``cls_token.expand(x.shape[0], -1, -1)``) stays a constant."""
         constant = self.constants.get(id(source))
-        if constant is not None and sizes and sizes[0] == BATCH and source.shape[0] == 1:
+        if constant is not None and tuple(source.shape)[:2] == (1, 1) and source.dim() == 3 and len(sizes) == 3 \
+                and sizes[0] == BATCH and all(s in (-1, 1, d) for s, d in zip(sizes[1:], source.shape[1:])):
             self._constant(result, constant[0], True, constant[2])
 
     def traced(self, tensor):
-        return self.values.get(id(tensor)) if isinstance(tensor, Tensor) else None
+        """The node output a traced tensor holds, or None; a traced tensor changed in place by an operation the
+        trace did not follow (``clamp_``, ``x[mask] = 0``) is refused rather than read as it was."""
+        entry = self.values.get(id(tensor)) if isinstance(tensor, Tensor) else None
+        if entry is None:
+            return None
+        value, version = entry
+        if tensor._version != version:
+            raise TraceRefused("a traced value is changed in place by an operation LayerLab cannot trace (such as "
+                               "clamp_, masked_fill_ or x[...] = v)")
+        return value
 
     def set_value(self, tensor, value):
         self.keep.append(tensor)
-        self.values[id(tensor)] = value
+        self.values[id(tensor)] = (value, tensor._version)
+
+    def alias(self, tensor):
+        """A new tensor object for ``tensor``'s values (a module that returns its input, such as Dropout in
+        evaluation, must not re-point the input's other uses at its node)."""
+        self.inside_operation = True
+        try:
+            return tensor.view(tensor.shape)
+        finally:
+            self.inside_operation = False
 
     def require(self, tensor, what):
         value = self.traced(tensor)
@@ -91,23 +121,30 @@ class Trace:
         return not self.opaque
 
     # ----- modules -----
-    def pre_hook(self, module, args):
+    def pre_hook(self, module, args, kwargs):
         if not self.active:
             return
         if layer_of(module) is not None or _attention_parts(module) is not None:
             self.opaque.append(module)
+            # what goes in, read before the module runs (an in-place layer changes it)
+            self.entering = [(a, self.traced(a), a._version if isinstance(a, Tensor) else None) for a in args]
         else:
             self.scope.append(self.names.get(id(module), ""))
 
-    def post_hook(self, module, args, output):
+    def post_hook(self, module, args, kwargs, output):
         if self.opaque and self.opaque[-1] is module:
-            if len(self.opaque) == 1:  # recorded while still opaque: checking attention runs modules too
-                self._record_module(module, args, output)
-            self.opaque.pop()
+            try:
+                if len(self.opaque) == 1:  # recorded while still opaque: checking attention runs modules too
+                    return self._record_module(module, args, kwargs, output)
+            finally:
+                self.opaque.pop()
         elif self.active and self.scope:
             self.scope.pop()
+        return None
 
-    def _record_module(self, module, args, output):
+    def _record_module(self, module, args, kwargs, output):
+        """Record a module of the catalogue (or an attention block) as one layer; returns the output the model
+        goes on with (a new object where the module returned its unchanged input)."""
         name = _identifier(self.names.get(id(module), "")) or None
         what = f"module {self.names.get(id(module), type(module).__name__)!r} ({type(module).__name__})"
         if id(module) in self.recorded and list(module.parameters()):
@@ -116,29 +153,46 @@ class Trace:
         self.recorded.add(id(module))
         if not isinstance(output, Tensor):
             if isinstance(module, nn.MultiheadAttention) and isinstance(output, tuple):
-                return self._attention_module(module, args, output[0], name, what)
+                self._attention_module(module, args, kwargs, output[0], name, what)
+                return None
             raise TraceRefused(f"{what} returns {type(output).__name__}, not one tensor")
+        if len(args) != 1 or not isinstance(args[0], Tensor) or kwargs:
+            raise TraceRefused(f"{what} is called with other than one tensor (its layer takes one input)")
+        x, value, version = self.entering[0]
+        if value is None:
+            self.require(x, what)  # refuses, naming the module
         found = layer_of(module)
         if found is None:
-            return self._attention_block(module, args, output, name, what)
-        if not args or not isinstance(args[0], Tensor) or len([a for a in args if isinstance(a, Tensor)]) != 1:
-            raise TraceRefused(f"{what} is called with other than one tensor")
-        type_name, params = found
-        weights = {k: v.detach().numpy() for k, v in module.state_dict().items()}
-        self.set_value(output, self.add(type_name, params, [self.require(args[0], what)], what, weights, name))
-
-    def _attention_module(self, module, args, output, name, what):
-        query = args[0]
-        if len(args) < 3 or args[1] is not query or args[2] is not query:
-            raise TraceRefused(f"{what}: only self-attention (the same tensor as query, key and value) has a layer")
-        type_name, params = layer_of(module)
-        weights = {k: v.detach().numpy() for k, v in module.state_dict().items()}
-        self.set_value(output, self.add(type_name, params, [self.require(query, what)], what, weights, name))
+            value = self._attention_block(module, x, value, output, name, what)
+        else:
+            type_name, params = found
+            weights = {k: v.detach().numpy() for k, v in module.state_dict().items()}
+            value = self.add(type_name, params, [value], what, weights, name)
+        if output is x and x._version == version:  # its input returned unchanged: not an in-place layer
+            output = self.alias(output)
+            self.set_value(output, value)
+            return output
+        self.set_value(output, value)
         return None
 
-    def _attention_block(self, module, args, output, name, what):
+    def _attention_module(self, module, args, kwargs, output, name, what):
+        query, value, _ = self.entering[0]
+        if len(args) != 3 or args[1] is not query or args[2] is not query:
+            raise TraceRefused(f"{what}: only self-attention (the same tensor as query, key and value) has a layer")
+        masks = [k for k, v in kwargs.items() if k not in ("need_weights", "average_attn_weights") and
+                 v is not None and v is not False]
+        if masks:
+            raise TraceRefused(f"{what}: attention with {', '.join(masks)} has no layer (SelfAttention attends to "
+                               "every token)")
+        type_name, params = layer_of(module)
+        weights = {k: v.detach().numpy() for k, v in module.state_dict().items()}
+        if value is None:
+            self.require(query, what)  # refuses, naming the module
+        self.set_value(output, self.add(type_name, params, [value], what, weights, name))
+        return None
+
+    def _attention_block(self, module, x, value, output, name, what):
         qkv, proj = _attention_parts(module)
-        x = args[0]
         heads = _heads(x, output, qkv, proj)
         if heads is None:
             raise TraceRefused(f"{what} holds a projection to q, k and v and an output projection but does not "
@@ -148,7 +202,7 @@ class Trace:
             weights.update({"in_proj_bias": qkv.bias, "out_proj.bias": proj.bias})
         weights = {k: v.detach().numpy() for k, v in weights.items()}
         params = {"num_heads": heads, "bias": qkv.bias is not None}
-        self.set_value(output, self.add("SelfAttention", params, [self.require(x, what)], what, weights, name))
+        return self.add("SelfAttention", params, [value], what, weights, name)
 
     # ----- the run -----
     def run(self):
@@ -157,11 +211,15 @@ class Trace:
                                               self.refuse("the input"), names=("input",)))
         handles = []
         for module in self.model.modules():
-            handles.append(module.register_forward_pre_hook(self.pre_hook))
-            handles.append(module.register_forward_hook(self.post_hook))
+            handles.append(module.register_forward_pre_hook(self.pre_hook, with_kwargs=True))
+            handles.append(module.register_forward_hook(self.post_hook, with_kwargs=True))
         try:
-            with no_grad(), followed(self, sys.modules[ROOT], _code_modules(self.model)):
+            with no_grad(), followed(self, sys.modules[ROOT], _code_namespaces(self.model)):
                 output = self.model(sample)
+        except TraceRefused:
+            raise
+        except Exception as e:  # the model's own code, or an operation called in a form no recorder reads
+            raise TraceRefused(f"running the model while tracing it failed: {type(e).__name__}: {e}") from None
         finally:
             for handle in handles:
                 handle.remove()
@@ -173,11 +231,16 @@ class Trace:
 ROOT = __name__.split(".")[0]  # the engine package
 
 
-def _code_modules(model):
-    """The Python modules defining the model's classes (the user's file, the engine's vision models): the
-    functions they imported by name are followed there too."""
-    names = {type(m).__module__ for m in model.modules()}
-    return [sys.modules[n] for n in names if n in sys.modules and not n.startswith((f"{ROOT}.nn", f"{ROOT}.ops"))]
+def _code_namespaces(model):
+    """The global namespaces of the model's classes' code (the user's file, the engine's vision models): the
+    functions they imported by name (``from torch import flatten``) are followed there too."""
+    spaces = {}
+    for module in model.modules():
+        space = getattr(type(module).forward, "__globals__", None)
+        name = space.get("__name__", "") if space is not None else ""
+        if space is not None and not name.startswith((f"{ROOT}.nn", f"{ROOT}.ops")):
+            spaces[id(space)] = space
+    return list(spaces.values())
 
 
 def _attention_parts(module):

@@ -15,6 +15,11 @@ from .names import candidate_name
 from .regions import run_region
 
 MAX_REGION = 400  # ONNX nodes between the two projections
+# what exporters write attention with: products, the scale, softmax, and moving the heads about. Anything else
+# (a clamp, a mask computed from the data) could agree with attention on one random batch and not on another.
+ATTENTION_OPS = frozenset(("MatMul", "Gemm", "Add", "Sub", "Mul", "Div", "Sqrt", "Softmax", "Reshape", "Transpose",
+                           "Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Slice", "Split", "Constant", "Cast",
+                           "Identity", "Dropout", "Mod", "Expand"))
 BATCH = 2  # the batch size the region is run at
 TOLERANCE = 1e-4
 
@@ -39,7 +44,7 @@ def _region(imp, start):
             if len(region) > MAX_REGION:
                 return None
             frontier.extend(o for o in reader.output if o)
-    if len(ends) != 1:
+    if len(ends) != 1 or any(n.op_type not in ATTENTION_OPS for n in region):
         return None
     inside = {id(n) for n in region} | ends
     for node in region:  # nothing of the region may be read elsewhere (attention weights as an output...)

@@ -9,7 +9,7 @@ import itertools
 
 import numpy as np
 
-from .attention import BATCH, MAX_REGION, TOLERANCE, _reference
+from .attention import ATTENTION_OPS, BATCH, MAX_REGION, TOLERANCE, _reference
 from .names import candidate_name
 from .regions import run_region
 
@@ -34,7 +34,7 @@ def _region(imp, start_node, sample):
             if len(region) > MAX_REGION:
                 return None
             frontier.extend(o for o in reader.output if o)
-    if len(closers) != 1:
+    if len(closers) != 1 or any(n.op_type not in ATTENTION_OPS for n in region):
         return None
     (closing,) = closers.values()
     inside = {id(n) for n in region} | {id(closing)}

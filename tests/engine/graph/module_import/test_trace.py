@@ -161,3 +161,86 @@ def test_a_module_called_twice_is_noted(tmp_path):
     imported, _ = import_module(build(model_class(path, "Twice"), {}, "Twice"), (4,), "Twice")
     assert [n.type for n in imported.network.nodes.values()].count("Linear") == 2
     assert imported.notes and "called more than once" in imported.notes[0]
+
+
+def traced(tmp_path, source, class_name, shape):
+    model = build(model_class(write(tmp_path, source), class_name), {}, class_name)
+    return import_module(model, shape, class_name)[0]
+
+
+@pytest.mark.parametrize("body, expected", [
+    ("y = self.fc(x); y.clamp_(-3, 3); return y", "changed in place by an operation"),
+    ("y = self.fc(x); y[y > 5] = 0; return y", "changed in place by an operation"),
+    ("return self.fc(x, x)", "running the model while tracing it failed"),
+])
+def test_what_the_trace_cannot_follow_is_refused(tmp_path, body, expected):
+    source = f"""
+        from torch import nn
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(4, 4)
+
+            def forward(self, x):
+                {body}
+    """
+    with pytest.raises(TraceRefused, match=expected):
+        traced(tmp_path, source, "Net", (4,))
+
+
+def test_attention_with_a_mask_is_refused(tmp_path):
+    source = """
+        import torch
+        from torch import nn
+
+        class Masked(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.a = nn.MultiheadAttention(8, 2, batch_first=True)
+
+            def forward(self, x):
+                pad = x.abs().sum(-1) == 0
+                return self.a(x, x, x, key_padding_mask=pad, need_weights=False)[0]
+    """
+    with pytest.raises(TraceRefused, match="attention with key_padding_mask has no layer"):
+        traced(tmp_path, source, "Masked", (5, 8))
+
+
+def test_a_module_returning_its_input_leaves_the_inputs_other_uses_alone(tmp_path):
+    """Dropout in evaluation returns its input itself; the skip path must still read the layer before it."""
+    source = """
+        from torch import nn
+
+        class Skip(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc, self.d, self.g = nn.Linear(4, 4), nn.Dropout(0.5), nn.Linear(4, 4)
+
+            def forward(self, x):
+                h = self.fc(x)
+                return self.g(self.d(h)) + h
+    """
+    network = traced(tmp_path, source, "Skip", (4,)).network
+    names = network.names()
+    add = network.nodes_of_type("Add")[0]
+    assert sorted(names[e.src] for e in network.input_edges(add.id)) == ["fc", "g"]
+
+
+def test_functions_imported_by_name_and_keyword_arguments_are_followed(tmp_path):
+    source = """
+        from torch import flatten, nn
+        from torch.nn.functional import relu
+
+        class Named(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv = nn.Conv2d(3, 4, 3)
+                self.fc = nn.Linear(4 * 6 * 6, 2)
+
+            def forward(self, x):
+                return self.fc(flatten(relu(self.conv(x)).transpose(dim0=2, dim1=3), 1))
+    """
+    network = traced(tmp_path, source, "Named", (3, 8, 8)).network
+    assert [n.type for n in network.nodes.values()] == ["Input", "Conv2d", "ReLU", "Permute", "Flatten", "Linear",
+                                                         "Output"]

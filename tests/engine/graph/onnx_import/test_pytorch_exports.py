@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import engine
-from engine.graph.onnx_import import import_onnx_model, parse_model
+from engine.graph.onnx_import import OnnxImportError, import_onnx_model, parse_model
 from engine.graph.onnx_import.check import max_difference, weighted_module
 
 from ..export_cases import assert_close
@@ -95,3 +95,26 @@ def test_names_come_from_the_module_paths():
     imported = import_onnx_model(parse_model(torch_export(torch_models.ResNet18().eval()), "r.onnx"), "r.onnx")
     names = {n.name for n in imported.network.nodes.values()}
     assert {"conv1", "maxpool", "layer1_0_conv1", "layer4_1_conv2", "fc"} <= names
+
+
+def test_attention_with_something_else_inside_is_refused():
+    """A clamp inside the region between the token swaps agrees with attention on one random batch, not on all:
+    the region may hold only what attention is written with."""
+
+    class ClampedAttention(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inp, self.attn = torch.nn.Linear(8, 8), torch.nn.MultiheadAttention(8, 2)
+
+        def forward(self, x):
+            t = self.inp(x).transpose(0, 1)
+            return self.attn(t, t, t, need_weights=False)[0].clamp(-3, 3).transpose(0, 1)
+
+    torch.manual_seed(0)
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(ClampedAttention().eval(), (torch.randn(1, 5, 8),), buffer, dynamo=False, opset_version=17,
+                          input_names=["x"], dynamic_axes={"x": {0: "batch"}})
+    with pytest.raises(OnnxImportError, match="moves the batch has no layer"):
+        import_onnx_model(parse_model(buffer.getvalue(), "m.onnx"), "m.onnx")
