@@ -64,6 +64,8 @@ def build(cls, kwargs, where):
             return cls(**kwargs)
         except TypeError as e:
             raise TraceRefused(f"{where}: {e}; give the class's arguments with --args") from None
+        except Exception as e:  # the class's own code refused its arguments
+            raise TraceRefused(f"{where}: building it failed: {type(e).__name__}: {e}") from None
 
 
 def load_weights(model, path):
