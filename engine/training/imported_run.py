@@ -26,7 +26,7 @@ def save_imported_run(network, arrays, network_path, source, classes=(), replace
     module = network.build()
     module.load_state_dict({key: from_numpy(array) for key, array in arrays.items()})
     run.save_weights(module)
-    run.status, run.classes, run.started = "finished", list(classes), timestamp()
+    run.status, run.classes, run.started, run.epochs = "finished", list(classes), timestamp(), 0  # none trained
     run.finish(message=f"imported from {os.path.basename(os.fspath(source))}")
     return run
 
