@@ -24,21 +24,18 @@ BATCH = 2  # the batch size the region is run at
 TOLERANCE = 1e-4
 
 
-def _region(imp, start):
-    """The nodes reading (transitively) the value ``start`` up to the first Linear-like MatMul/Gemm (constant
-    weight) on every path: ``(region nodes, the closing product)``, or None when the paths close at more than
-    one product or the region grows too large."""
-    region, ends, frontier = [], set(), [start]
-    seen = set()
+def closed_region(imp, starts, closes):
+    """The nodes reading (transitively) the values ``starts``, up to the node ``closes(node)`` accepts on every
+    path: ``(region nodes, the closing node)``, or None when the paths close at more than one node, the region
+    grows too large, holds an operator attention is not written with, or is read from outside."""
+    region, ends, frontier, seen = [], {}, list(starts), set()
     while frontier:
-        name = frontier.pop()
-        for reader in imp.consumers.get(name, []):
+        for reader in imp.consumers.get(frontier.pop(), []):
             if id(reader) in seen:
                 continue
             seen.add(id(reader))
-            if reader.op_type in ("MatMul", "Gemm") and _has_constant_weight(imp, reader):
-                ends.add(id(reader))
-                closing = reader
+            if closes(reader):
+                ends[id(reader)] = reader
                 continue
             region.append(reader)
             if len(region) > MAX_REGION:
@@ -46,12 +43,18 @@ def _region(imp, start):
             frontier.extend(o for o in reader.output if o)
     if len(ends) != 1 or any(n.op_type not in ATTENTION_OPS for n in region):
         return None
-    inside = {id(n) for n in region} | ends
+    inside = {id(n) for n in region} | set(ends)
     for node in region:  # nothing of the region may be read elsewhere (attention weights as an output...)
         for name in node.output:
             if name in imp.graph_outputs or any(id(r) not in inside for r in imp.consumers.get(name, [])):
                 return None
-    return region, closing
+    return region, next(iter(ends.values()))
+
+
+def _region(imp, start):
+    """The region from ``start`` to the first Linear-like MatMul/Gemm (a constant weight) on every path."""
+    return closed_region(imp, [start], lambda node: node.op_type in ("MatMul", "Gemm") and
+                         _has_constant_weight(imp, node))
 
 
 def _has_constant_weight(imp, node):
@@ -59,7 +62,7 @@ def _has_constant_weight(imp, node):
     return value is not None and value.is_const and value.const.ndim == 2
 
 
-def _reference(qkv, heads):
+def reference_attention(qkv, heads):
     """softmax(q kᵀ / √d) v for ``qkv`` (batch, tokens, 3·D), heads joined again: (batch, tokens, D)."""
     batch, tokens, triple = qkv.shape
     dim = triple // 3
@@ -79,7 +82,7 @@ def heads_of_region(imp, region, qkv_name, joined_name, tokens, dim):
     if got is None or got.shape != (BATCH, tokens, dim):
         return None
     for heads in (h for h in range(1, dim + 1) if dim % h == 0):
-        if np.allclose(got, _reference(qkv, heads), rtol=TOLERANCE, atol=TOLERANCE):
+        if np.allclose(got, reference_attention(qkv, heads), rtol=TOLERANCE, atol=TOLERANCE):
             return heads
     return None
 

@@ -9,7 +9,7 @@ import itertools
 
 import numpy as np
 
-from .attention import ATTENTION_OPS, BATCH, MAX_REGION, TOLERANCE, _reference
+from .attention import BATCH, TOLERANCE, closed_region, reference_attention
 from .names import candidate_name
 from .regions import run_region
 
@@ -17,32 +17,14 @@ SWAP = [1, 0, 2]
 
 
 def _region(imp, start_node, sample):
-    """The nodes reading what ``start_node`` makes, up to the Transpose that swaps the batch back to tokens of
-    ``sample`` (tokens, D) on every path: ``(region, closing transpose)``, or None."""
-    region, closers, frontier, seen = [], {}, list(start_node.output), set()
-    while frontier:
-        for reader in imp.consumers.get(frontier.pop(), []):
-            if id(reader) in seen:
-                continue
-            seen.add(id(reader))
-            shape = imp.shapes.get(reader.output[0])
-            if reader.op_type == "Transpose" and [int(p) for p in imp.attr(reader, "perm", [])] == SWAP and \
-                    shape is not None and tuple(shape[1:]) == tuple(sample):
-                closers[id(reader)] = reader  # (the heads' own swaps have head-sized features)
-                continue
-            region.append(reader)
-            if len(region) > MAX_REGION:
-                return None
-            frontier.extend(o for o in reader.output if o)
-    if len(closers) != 1 or any(n.op_type not in ATTENTION_OPS for n in region):
-        return None
-    (closing,) = closers.values()
-    inside = {id(n) for n in region} | {id(closing)}
-    for node in region:
-        for name in node.output:
-            if name in imp.graph_outputs or any(id(r) not in inside for r in imp.consumers.get(name, [])):
-                return None
-    return region, closing
+    """The region from ``start_node`` to the Transpose that swaps the batch back to tokens of ``sample`` (tokens,
+    D) on every path (the heads' own swaps have head-sized features)."""
+    def closes(node):
+        shape = imp.shapes.get(node.output[0])
+        return node.op_type == "Transpose" and [int(p) for p in imp.attr(node, "perm", [])] == SWAP and \
+            shape is not None and tuple(shape[1:]) == tuple(sample)
+
+    return closed_region(imp, start_node.output, closes)
 
 
 def _constants(imp, region, shape):
@@ -60,7 +42,7 @@ def _attention(x, w_in, b_in, w_out, b_out, heads):
     """Multi-head self-attention of ``x`` (batch, tokens, D) with PyTorch's projection weights (float64)."""
     x = x.astype(np.float64)
     qkv = x @ w_in.T + (0 if b_in is None else b_in)
-    mixed = _reference(qkv, heads)
+    mixed = reference_attention(qkv, heads)
     return mixed @ w_out.T + (0 if b_out is None else b_out)
 
 
