@@ -23,7 +23,7 @@ from engine.graph.export.weights import checked_arrays
 from engine.graph.onnx_import import import_onnx_model, parse_model
 from engine.graph.onnx_import.check import max_difference
 from engine.graph.templates import list_templates, load_template
-from engine.training.class_import import import_class
+from engine.training.model_import import import_class
 
 MODELS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "engine", "graph",
                       "onnx_import", "torch_models.py")

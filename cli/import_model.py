@@ -11,7 +11,6 @@ weights as a finished run, so eval, predict, export and training (train --init, 
 Existing files are replaced only with --force."""
 
 import argparse
-import json
 import os
 
 from .common import CliError
@@ -29,32 +28,11 @@ def add_parser(subparsers):
     p.set_defaults(handler=main)
 
 
-def _input_shape(text):
-    try:
-        shape = tuple(int(v) for v in text.lower().split("x"))
-    except ValueError:
-        shape = ()
-    if not shape or any(v < 1 for v in shape):
-        raise CliError(f"--input {text!r}: give the sizes of one sample, such as 3x32x32")
-    return shape
-
-
-def _class_arguments(text):
-    try:
-        value = json.loads(text)
-    except ValueError as e:
-        raise CliError(f"--args is not JSON: {e}") from None
-    if not isinstance(value, dict):
-        raise CliError("--args must be a JSON object of keyword arguments, such as '{\"num_classes\": 10}'")
-    return value
-
-
 def main(args):
     from engine.graph import EXTENSIONS
     from engine.graph.module_import import TraceRefused
-    from engine.graph.onnx_import.check import import_checked
-    from engine.training.class_import import import_class
     from engine.training.imported_run import imported_run_folder, save_import
+    from engine.training.model_import import import_class, import_file, parse_arguments, parse_sample_shape
 
     if args.model.lower().endswith((".pt", ".pth", ".safetensors")):
         raise CliError(f"{args.model}: a weights file holds no network; import the class that defines it "
@@ -62,16 +40,22 @@ def main(args):
     if args.model.lower().endswith(".onnx"):
         if args.weights or args.args != "{}":
             raise CliError("--weights and --args are for model classes; an ONNX file holds its weights")
-        imported, difference = import_checked(args.model)
-        default, reference = os.path.splitext(args.model)[0], "onnxruntime"
+        done = import_file(args.model)
     else:
-        kwargs, shape = _class_arguments(args.args), _input_shape(args.input)
+        try:
+            kwargs = parse_arguments(args.args)
+        except ValueError as e:
+            raise CliError(f"--args {e}") from None
+        try:
+            shape = parse_sample_shape(args.input)
+        except ValueError as e:
+            raise CliError(f"--input {args.input!r} {e}") from None
         try:
             done = import_class(args.model, kwargs, shape, args.weights)
         except TraceRefused as e:
             raise CliError(str(e) if str(e).startswith(args.model) else f"{args.model}: {e}") from None
-        imported, difference, default, reference = done.imported, done.difference, done.default_path, "the model itself"
-    out = args.out or default + EXTENSIONS[0]
+    imported = done.imported
+    out = args.out or done.default_path + EXTENSIONS[0]
     if not out.lower().endswith(EXTENSIONS):
         raise CliError(f"{out}: the network file must end with {EXTENSIONS[0]}")
     run_folder = imported_run_folder(out)
@@ -84,7 +68,7 @@ def main(args):
     out_shape = "×".join(map(str, inference.nodes[imported.network.output_node().id].shape))
     print(f"imported {args.model}: {len(imported.network.nodes)} layers, {inference.total_params:,} parameters, "
           f"input {'×'.join(map(str, imported.network.input_node().params['shape']))}, output {out_shape}")
-    print(f"checked against {reference} on a random batch: largest difference {difference:.3g}")
+    print(f"checked against {done.reference} on a random batch: largest difference {done.difference:.3g}")
     for note in imported.notes:
         print(f"note: {note}")
     print(f"wrote {out}")

@@ -3,7 +3,6 @@ without running it) or a known architecture of the engine's vision models, its a
 one sample and, optionally, a checkpoint with its weights."""
 
 import ast
-import json
 import os
 
 from PySide6.QtWidgets import (
@@ -20,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.training.class_import import VISION, known_architectures
+from engine.training.model_import import VISION, known_architectures, parse_arguments, parse_sample_shape
 
 WEIGHTS_FILTER = "Checkpoints (*.pth *.pt *.llw);;All files (*)"
 
@@ -98,17 +97,13 @@ class ClassImportDialog(QDialog):
         if not name:
             raise ValueError("choose a class")
         try:
-            kwargs = json.loads(self.arguments.text() or "{}")
+            kwargs = parse_arguments(self.arguments.text())
         except ValueError as e:
-            raise ValueError(f"the arguments are not JSON: {e}") from None
-        if not isinstance(kwargs, dict):
-            raise ValueError('the arguments must be a JSON object, such as {"num_classes": 10}')
+            raise ValueError(f"the arguments {e}") from None
         try:
-            shape = tuple(int(v) for v in self.input.text().lower().split("x"))
-        except ValueError:
-            shape = ()
-        if not shape or any(v < 1 for v in shape):
-            raise ValueError("one sample's shape is sizes joined by x, such as 3x32x32")
+            shape = parse_sample_shape(self.input.text())
+        except ValueError as e:
+            raise ValueError(f"the sample shape {self.input.text()!r} {e}") from None
         spec = f"{self.path}:{name}" if self.path else f"{VISION}{name}"
         return spec, kwargs, shape, self.weights.text().strip() or None
 

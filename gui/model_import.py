@@ -11,16 +11,11 @@ from PySide6.QtWidgets import QApplication, QProgressDialog
 
 from engine.graph import EXTENSIONS
 from engine.graph.module_import import TraceRefused
-from engine.graph.onnx_import.check import import_checked
-from engine.training.class_import import import_class
 from engine.training.imported_run import imported_run_folder, save_import
+from engine.training.model_import import import_class, import_file
 from engine.utils.files import FileError
 
 MODEL_FILTER = "Models (*.onnx *.py);;ONNX models (*.onnx);;PyTorch model classes (*.py);;All files (*)"
-
-
-def default_network_path(model_path):
-    return os.path.splitext(model_path)[0] + EXTENSIONS[0]
 
 
 def import_model(window, model_path=None):
@@ -75,15 +70,11 @@ def run_busy(window, text, work):
 
 
 def _imported(window, choice, source):
-    """``(Imported, difference, default network path, what it was checked against)``, or None when refused."""
-    name = os.path.basename(source.rpartition(":")[0] if choice and ":" in source else source)
+    """The ``ModelImport`` of ``source``, or None when refused (the window says why)."""
     try:
         if choice is None:
-            imported, difference = run_busy(window, f"Importing {name}…", lambda: import_checked(source))
-            return imported, difference, default_network_path(source), "onnxruntime"
-        done = run_busy(window, f"Importing {source.rpartition(':')[2]} from {name}…", lambda: import_class(*choice))
-        default = os.path.join(window.dialog_dir(), done.default_path)  # an architecture: where files were opened
-        return done.imported, done.difference, default + EXTENSIONS[0], "the model itself"
+            return run_busy(window, f"Importing {os.path.basename(source)}…", lambda: import_file(source))
+        return run_busy(window, f"Importing {source}…", lambda: import_class(*choice))
     except (FileError, OSError, TraceRefused) as e:
         window.show_error("Cannot import the model", f"{source}: {e}" if isinstance(e, OSError) else str(e))
         return None
@@ -92,11 +83,12 @@ def _imported(window, choice, source):
 def _import(window, choice, source):
     """Import ``source`` (an ONNX path, or with ``choice``, a class's ``(spec, kwargs, shape, weights)``), ask
     where to save it and open it."""
-    result = _imported(window, choice, source)
-    if result is None:
+    done = _imported(window, choice, source)
+    if done is None:
         return None
-    imported, difference, default, reference = result
-    model_path = source
+    imported = done.imported
+    # beside the model file; an architecture's, where files were last opened
+    default = os.path.join(window.dialog_dir(), done.default_path) + EXTENSIONS[0]
     network_path = window.ask_import_save_path(default)
     if not network_path:
         return None
@@ -106,13 +98,13 @@ def _import(window, choice, source):
     if os.path.exists(folder) and not window.ask_replace_imported_run(folder):
         return None
     try:
-        save_import(imported, network_path, model_path, replace=True)
+        save_import(imported, network_path, source, replace=True)
     except (FileError, OSError) as e:
         window.show_error("Cannot save the imported network", str(e))
         return None
     window.open_file(network_path)
     notes = " ".join(f"Note: {note}." for note in imported.notes)
     window.statusBar().showMessage(
-        f"Imported {os.path.basename(model_path)}: {len(imported.network.nodes)} layers, agreeing with {reference} "
-        f"to {difference:.2g}; its weights are the run 'imported'. {notes}", 20000)
+        f"Imported {os.path.basename(source)}: {len(imported.network.nodes)} layers, agreeing with {done.reference} "
+        f"to {done.difference:.2g}; its weights are the run 'imported'. {notes}", 20000)
     return network_path

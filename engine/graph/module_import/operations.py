@@ -13,7 +13,7 @@ from ...ops import shape as shape_ops
 from ...tensor import Tensor
 from .errors import TraceRefused
 
-BATCH_SIZE = 2  # the trace's batch (see tracer.BATCH)
+BATCH = 2  # the trace's sample batch: a size 2 in a shape is the batch, told apart from the sample's sizes 1
 
 
 def _sizes(args, start):
@@ -70,7 +70,7 @@ def _reshape(trace, args, kwargs, what):
     x = trace.require(args[0], what)
     sample = trace.doc.shape(x)
     target = list(_sizes(args, 1) or kwargs.get("shape", ()))
-    if not target or target[0] not in (BATCH_SIZE, -1) or (target[0] == -1 and (
+    if not target or target[0] not in (BATCH, -1) or (target[0] == -1 and (
             -1 in target[1:] or math.prod(target[1:]) != math.prod(sample))):
         raise TraceRefused(f"{what}: a shape {tuple(target)} that does not keep the batch first has no layer")
     rest = target[1:]

@@ -22,9 +22,8 @@ from ...tensor import Tensor
 from ..import_builder import DocumentBuilder
 from .errors import TraceRefused
 from .layers import layer_of
-from .operations import BATCH_SIZE, followed
+from .operations import BATCH, followed
 
-BATCH = BATCH_SIZE  # the sample batch: a size 2 in a shape is the batch, told apart from the sizes 1 of the sample
 TOLERANCE = 1e-4
 
 

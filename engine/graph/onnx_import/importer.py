@@ -16,7 +16,7 @@ import numpy as np
 from onnx import helper, numpy_helper
 
 from ..datasets import normalization
-from ..import_builder import DocumentBuilder, Imported, Output
+from ..import_builder import DocumentBuilder, Imported
 from . import folding
 from .errors import OnnxImportError
 from .model_file import default_opset, known_shapes, read_model
@@ -124,7 +124,7 @@ class GraphImport:
         """Add a ``type_name`` node fed by ``inputs`` (Values), with ``weights`` ({key: array}) as
         ``<name>.<key>``; its name is ``name`` when given and free, else comes from ``onnx_node``'s scope, else
         is ``fallback``. Returns its Value (a list for several outputs)."""
-        built = self.doc.layer(type_name, params, [Output(v.node, v.out_port) for v in inputs],
+        built = self.doc.layer(type_name, params, inputs,
                                self._refusal(onnx_node), weights, outputs,
                                (name, candidate_name(onnx_node) if onnx_node is not None else None, fallback))
         return Value(built.node) if outputs == 1 else [Value(o.node, o.out_port) for o in built]
@@ -262,7 +262,7 @@ class GraphImport:
         if value is None or value.node is None:
             raise OnnxImportError(self.source, f"the output {name!r} is a constant, not computed from the input")
         shape = self.shapes.get(name)
-        return self.doc.finish(title, description, Output(value.node, value.out_port), classes,
+        return self.doc.finish(title, description, value, classes,
                                tuple(shape[1:]) if shape else None, self._refusal(None))
 
 

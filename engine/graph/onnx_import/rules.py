@@ -55,12 +55,17 @@ def _pads(imp, node, spatial, kernel, strides, dilations, allow_same=False):
                      "sides alike")
 
 
-def _spatial(imp, node):
+def _image(imp, node, problem=None):
+    """The C×H×W shape of the node's input; refused (with ``problem``, or saying what it is) otherwise."""
     shape = imp.sample_shape(node, node.input[0])
     if len(shape) != 3:
-        imp.refuse(node, f"only 2-D images (C×H×W) have a layer for {node.op_type}; the input is "
-                         f"{'×'.join(map(str, shape))}")
-    return shape[1:]
+        imp.refuse(node, problem or f"only 2-D images (C×H×W) have a layer for {node.op_type}; the input is "
+                                    f"{'×'.join(map(str, shape))}")
+    return shape
+
+
+def _spatial(imp, node):
+    return _image(imp, node)[1:]
 
 
 def _ints(imp, node, name, default):
@@ -195,7 +200,7 @@ def slice_(imp, node):
     """Adaptive max pooling with windows of different sizes, as window Slices reduced by ReduceMax and joined by
     Concat: recognised by running the region on a random map and comparing with PyTorch's windows."""
     x_name = node.input[0]
-    channels, h, w = _spatial_shape(imp, node)
+    channels, h, w = _image(imp, node, "Slice has no layer (except in adaptive max pooling of C×H×W maps)")
     nodes = regions.grow(imp, node, x_name, ("Slice", "ReduceMax", "Concat"), imp.is_constant, 4 * (h + w) + 4,
                          siblings=True)
     out = regions.single_exit(imp, nodes)
@@ -207,13 +212,6 @@ def slice_(imp, node):
         return _one(nodes[-1], imp.layer(nodes[-1], "AdaptiveMaxPool2d", {"output_size": got.shape[2:]},
                                          [imp.computed(node, 0)]))
     imp.refuse(node, "Slice has no layer (except in PyTorch's adaptive max pooling written as window slices)")
-
-
-def _spatial_shape(imp, node):
-    shape = imp.sample_shape(node, node.input[0])
-    if len(shape) != 3:
-        imp.refuse(node, "Slice has no layer (except in adaptive max pooling of C×H×W maps)")
-    return shape
 
 
 def _adaptive_max(x, size):
