@@ -25,15 +25,19 @@ WEIGHTS_FILTER = "Checkpoints (*.pth *.pt *.llw);;All files (*)"
 
 
 def module_classes(path):
-    """The classes a Python file defines whose bases name a Module (``nn.Module``, ``torch.nn.Module``), read from
-    its syntax tree: listing them runs nothing."""
+    """The classes a Python file defines whose bases name a Module (``nn.Module``, ``torch.nn.Module``) or a class
+    of the file found so (``class Big(Small)``), read from its syntax tree: listing them runs nothing."""
     try:
         with open(path, encoding="utf-8") as fh:
             tree = ast.parse(fh.read(), filename=path)
     except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
         return []
-    return [node.name for node in tree.body if isinstance(node, ast.ClassDef)
-            and any("Module" in ast.unparse(base) for base in node.bases)]
+    found = []
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and any("Module" in ast.unparse(base) or ast.unparse(base) in found
+                                                  for base in node.bases):
+            found.append(node.name)
+    return found
 
 
 class ClassImportDialog(QDialog):

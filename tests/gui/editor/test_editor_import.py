@@ -8,7 +8,7 @@ from PySide6.QtGui import QDropEvent
 from engine.graph.export import export_network
 from engine.graph.templates import load_template
 from engine.training import load_run
-from gui.class_import_dialog import ClassImportDialog
+from gui.class_import_dialog import ClassImportDialog, module_classes
 from gui.model_import import import_model
 
 pytest.importorskip("onnxruntime")
@@ -147,3 +147,10 @@ def test_a_class_that_cannot_be_traced_is_shown(lenet, tmp_path):
     assert import_model(lenet.window, str(path)) is None
     assert lenet.errors and "cannot trace" in lenet.errors[0]
     assert lenet.document.nodes == nodes and not (tmp_path / "odd.llnet").exists()
+
+
+def test_subclasses_of_the_files_own_modules_are_listed(tmp_path):
+    path = tmp_path / "nets.py"
+    path.write_text("from torch import nn\n\nclass Small(nn.Module):\n    pass\n\nclass Big(Small):\n    pass\n\n"
+                    "class Helper:\n    pass\n")
+    assert module_classes(str(path)) == ["Small", "Big"]
