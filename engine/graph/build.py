@@ -31,10 +31,12 @@ def make_module(call, namespace=nn):
     return getattr(namespace, call.cls)(*call.args, **call.kwargs)
 
 
-def execution_plan(network, inference):
-    """``[(node, inputs, slots to free after it)]`` for the nodes the Output needs, in order. An input is
-    ``(slot, output)``: the value of an earlier step, and which of its outputs (None for a node with one
-    output, whose value is the tensor itself; a node with several holds a tuple)."""
+def execution_plan(inference):
+    """``[(node, inputs, slots to free after it)]`` for the nodes the Output needs, in order (repeated groups
+    copied, as ``inference.flat`` has them). An input is ``(slot, output)``: the value of an earlier step, and
+    which of its outputs (None for a node with one output, whose value is the tensor itself; a node with
+    several holds a tuple)."""
+    network = inference.flat  # with the copies of repeated groups
     order = [i for i in network.topological_order() if i in inference.used]
     slot = {node_id: k for k, node_id in enumerate(order)}
     incoming = network.feeds()
@@ -61,7 +63,7 @@ class GraphModule(nn.Module):
         inference = require_valid(network)
         self.input_shape = network.input_node().params["shape"]
         runners = []
-        for node, sources, free in execution_plan(network, inference):
+        for node, sources, free in execution_plan(inference):
             lt = node.layer_type
             if lt.module is not None:
                 module = make_module(lt.module(node.params, inference.nodes[node.id].in_shapes))

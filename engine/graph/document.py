@@ -5,8 +5,9 @@ This is the one model of a network. The command line builds, trains and exports 
 draws it and sends it edits (every undoable command is a pair of calls here); tests drive it directly.
 Listeners are called as ``listener(event, payload)`` with events ``node_added``, ``node_removed``,
 ``edge_added``, ``edge_removed`` (payload: the Node or Edge), ``node_changed`` (params, name or frozen),
-``node_moved``, ``settings_changed`` (payload None), ``reset`` (the whole document was replaced) and
-``changed`` (after every edit, moves included, or once at the end of a ``batch()``).
+``node_moved``, ``group_added``, ``group_removed``, ``group_changed`` (payload: the Group; its members, name,
+repeat, collapsed state or position changed), ``settings_changed`` (payload None), ``reset`` (the whole
+document was replaced) and ``changed`` (after every edit, moves included, or once at the end of a ``batch()``).
 
 ``revision`` grows with every edit; the inference is cached until an edit that can change it (moves
 cannot). Node and edge order is the order of the file and of ties in ``topological_order``; undoing a
@@ -24,8 +25,10 @@ from ..nn.module import Module
 from .build import GraphModule, build_loss
 from .catalogue import get_layer_type, has_layer_type
 from .errors import ConnectionRefused, NetworkError
+from .groups import MAX_REPEAT, Group, membership
 from .inference import infer
-from .layout import layered_positions
+from .layout import grouped_positions
+from .limits import MAX_NAME_LENGTH
 from .params import validate_params
 from .settings import default_settings, validate_settings
 
@@ -81,9 +84,6 @@ class PartRefused(NetworkError):
     def __init__(self, problem, part, index):
         super().__init__(problem)
         self.part, self.index = part, index
-
-
-MAX_NAME_LENGTH = 200
 
 
 @functools.cache
@@ -221,6 +221,7 @@ class Network:
     nodes: dict = field(default_factory=dict)  # id -> Node, in insertion order
     edges: list = field(default_factory=list)
     settings: dict = field(default_factory=default_settings)
+    groups: dict = field(default_factory=dict)  # id -> Group, in insertion order
 
     def __post_init__(self):
         self.revision = 0
@@ -228,7 +229,9 @@ class Network:
         self._batch = _Batch()
         self._inference = None
         self._next_id = 1 + max((_id_number(i) for i in self.nodes), default=0)
-        self._removed = {}  # node id -> (its index, [(index, edge)]) while a removal may be undone
+        self._removed = {}  # node id -> (its index, [(index, edge)], its group's record) while it may be undone
+        self._removed_groups = {}  # group id -> its index, while a removal may be undone
+        self._owners = None  # node id -> group id, until the groups change
 
     # ----- events -----
     def subscribe(self, listener):
@@ -342,7 +345,7 @@ class Network:
 
     # ----- names -----
     def unique_name(self, prefix):
-        used = {n.name for n in self.nodes.values()}
+        used = {n.name for n in self.nodes.values()} | {g.name for g in self.groups.values()}
         i = 1
         while f"{prefix}{i}" in used:
             i += 1
@@ -350,12 +353,16 @@ class Network:
 
     def check_name(self, name, node_id=None):
         """The reason ``name`` cannot name a node, or None."""
+        return self._name_problem(name, self.nodes.get(node_id))
+
+    def _name_problem(self, name, exempt):
+        """Why ``name`` cannot name a node or group (``exempt``, the one being renamed, may keep it), or None."""
         problem = name_problem(name)
         if problem:
             return problem
-        for node in self.nodes.values():
-            if node.name == name and node.id != node_id:
-                return _name_taken(name, node)
+        for owner in (*self.nodes.values(), *self.groups.values()):
+            if owner.name == name and owner is not exempt:
+                return _name_taken(name, owner)
         return None
 
     # ----- edits -----
@@ -364,20 +371,23 @@ class Network:
             raise NetworkError(f"unknown layer type {type_name!r:.80}")
         node_id = node_id or self.new_id()
         name = name or self.unique_name(get_layer_type(type_name).prefix)
-        node = self._checked_node(Node(node_id, type_name, name, params or {}, position), self.nodes,
+        node = self._checked_node(Node(node_id, type_name, name, params or {}, position), self.nodes, self.groups,
                                   self.check_name(name))
         self._insert(node)
         self._changed()
         return node
 
     @staticmethod
-    def _checked_node(node, nodes, name_trouble):
+    def _checked_node(node, nodes, groups, name_trouble):
         """``node`` in normal form (its params validated, its position rounded), or ``NetworkError`` with
-        ``add_node``'s message; ``nodes``: the ids taken, ``name_trouble``: the name's problem or None."""
+        ``add_node``'s message; ``nodes``, ``groups``: the ids taken, ``name_trouble``: the name's problem or
+        None."""
         if not has_layer_type(node.type):
             raise NetworkError(f"unknown layer type {node.type!r:.80}")
         if node.id in nodes:
             raise NetworkError(f"a node with id {node.id!r:.80} already exists")
+        if node.id in groups:  # a problem's id names a node or a group, never both
+            raise NetworkError(f"the id {node.id!r:.80} is a group's; a node needs another")
         if name_trouble:
             raise NetworkError(name_trouble)
         try:
@@ -398,12 +408,12 @@ class Network:
         instead of a search per edge, and a binary search over prefixes only when there is a cycle. All or
         nothing: a refusal raises ``PartRefused`` naming the part and changes nothing. Returns the added nodes,
         in order."""
-        owners = {n.name: n for n in self.nodes.values()}
+        owners = {n.name: n for n in (*self.nodes.values(), *self.groups.values())}
         added = {}
         for index, node in enumerate(nodes):
             taken = owners.get(node.name)
             try:
-                checked = self._checked_node(node, _Either(self.nodes, added), name_problem(node.name) or (
+                checked = self._checked_node(node, _Either(self.nodes, added), self.groups, name_problem(node.name) or (
                     _name_taken(node.name, taken) if taken is not None else None))
             except NetworkError as e:
                 raise PartRefused(str(e), node, index) from None
@@ -445,7 +455,7 @@ class Network:
 
     def new_id(self):
         """An id no node has (and none handed out before)."""
-        while f"n{self._next_id}" in self.nodes:
+        while f"n{self._next_id}" in self.nodes or f"n{self._next_id}" in self.groups:
             self._next_id += 1
         self._next_id += 1
         return f"n{self._next_id - 1}"
@@ -455,8 +465,9 @@ class Network:
         node = self.node(node_id)
         places = [(k, e) for k, e in enumerate(self.edges) if node_id in (e.src, e.dst)]
         edges = [e for _, e in places]
-        self._removed[node_id] = (list(self.nodes).index(node_id), places)
         with self.batch():
+            group_record = self._leave_group(node_id)
+            self._removed[node_id] = (list(self.nodes).index(node_id), places, group_record)
             for e in edges:
                 self._remove_edge(e)
             del self.nodes[node_id]
@@ -464,14 +475,27 @@ class Network:
             self._changed()
         return node, edges
 
+    def _leave_group(self, node_id):
+        """Take a node out of its group (removing the group it leaves empty); returns ``(group, place in its
+        members, whether the group went too)`` for ``restore_node``, or None."""
+        group = self.group_of(node_id)
+        if group is None:
+            return None
+        place = group.members.index(node_id)
+        if len(group.members) == 1:
+            self.remove_group(group.id)
+            return group, place, True
+        self._set_members(group, [m for m in group.members if m != node_id])
+        return group, place, False
+
     def restore_node(self, node, edges=()):
         """Put back a node removed by ``remove_node`` (undo), with its connections; when nothing else
         changed since, the node and its edges go back to their places, so the document is as before."""
-        index, places = self._removed.pop(node.id, (None, []))
+        index, places, group_record = self._removed.pop(node.id, (None, [], None))
         if [e for _, e in places] != list(edges):
             index, places = None, [(None, e) for e in edges]
         with self.batch():
-            self.add_node(node.type, node.params, name=node.name, position=node.position, node_id=node.id)
+            self._restore_membership(node, group_record)
             if index is not None and index < len(self.nodes) - 1:
                 items = list(self.nodes.items())
                 items.insert(index, items.pop())
@@ -481,6 +505,20 @@ class Network:
                 if k is not None and k < len(self.edges) - 1:
                     self.edges.insert(k, self.edges.pop())
         return self.nodes[node.id]
+
+    def _restore_membership(self, node, group_record):
+        """Put a node being restored back into the group it left (``_leave_group``'s record), first adding
+        the node itself, when that group is as the removal left it."""
+        self.add_node(node.type, node.params, name=node.name, position=node.position, node_id=node.id)
+        self.nodes[node.id].frozen = node.frozen
+        if group_record is None:
+            return
+        group, place, went = group_record
+        if went and group.id not in self.groups:
+            group.members = [node.id]
+            self.restore_group(group)
+        elif not went and self.groups.get(group.id) is group:
+            self._set_members(group, [*group.members[:place], node.id, *group.members[place:]])
 
     def can_connect(self, src, dst, port=None, out_port=0):
         """Why output ``out_port`` of ``src`` cannot feed ``dst``, or None when it can."""
@@ -592,11 +630,194 @@ class Network:
         and edges are taken over, not copied: ``other`` is not to be edited afterwards."""
         self.title, self.description = other.title, other.description
         self.nodes, self.edges, self.settings = other.nodes, other.edges, other.settings
+        self.groups, self._owners = other.groups, None
         self._next_id = other._next_id
-        self._removed = {}
+        self._removed, self._removed_groups = {}, {}
         self._inference = None  # listeners of "reset" may infer the new content at once
         self._emit("reset")
         self._changed()
+
+    # ----- groups -----
+    def group(self, group_id):
+        try:
+            return self.groups[group_id]
+        except KeyError:
+            raise NetworkError(f"no group with id {group_id!r:.80}") from None
+
+    def group_of(self, node_id):
+        """The Group holding ``node_id``, or None."""
+        if self._owners is None:
+            self._owners = membership(self.groups)
+        group_id = self._owners.get(node_id)
+        return self.groups[group_id] if group_id is not None else None
+
+    def new_group_id(self):
+        k = len(self.groups) + 1
+        while f"g{k}" in self.groups or f"g{k}" in self.nodes:
+            k += 1
+        return f"g{k}"
+
+    def members_problem(self, node_ids, group_id=None):
+        """Why ``node_ids`` cannot be the members of a group (``group_id``, when it is an existing one), or
+        None."""
+        if not node_ids:
+            return "a group needs at least one layer"
+        if len(set(node_ids)) != len(node_ids):
+            return "a group lists a layer twice"
+        for node_id in node_ids:
+            node = self.nodes.get(node_id)
+            if node is None:
+                return f"a group's member {node_id!r:.80} is not a node of this network"
+            if node.type in ("Input", "Output"):
+                return f"{node.label()} stays outside groups: a group holds layers between the Input and the Output"
+            owner = self.group_of(node_id)
+            if owner is not None and owner.id != group_id:
+                return f"{node.label()} already belongs to {owner.label()}; a layer is in one group at most"
+        return None
+
+    @staticmethod
+    def group_fields_problem(repeat, collapsed, position):
+        """Why a group's repeat count, collapsed flag or position is not valid, or None."""
+        if isinstance(repeat, bool) or not isinstance(repeat, int) or not 1 <= repeat <= MAX_REPEAT:
+            return f"a group's repeat count is a whole number from 1 to {MAX_REPEAT}, got {repeat!r:.40}"
+        if not isinstance(collapsed, bool):
+            return f"a group is collapsed or not (true or false), got {collapsed!r:.40}"
+        try:
+            _position(position)
+        except NetworkError as e:
+            return str(e)
+        return None
+
+    def add_group(self, node_ids, *, name=None, group_id=None, repeat=1, collapsed=True, position=None):
+        """Group layer nodes (each in no other group) under a new name; the collapsed box sits at
+        ``position``, by default where its first member is. Returns the Group."""
+        name = name or self.unique_name("group")
+        group = Group(group_id or self.new_group_id(), name, list(node_ids), repeat, collapsed, position)
+        return self._add_group(group, self.check_name(name))
+
+    def add_groups(self, groups):
+        """Add ``Group`` objects (their ids, names and fields given; an id of None takes a new one) one after
+        the other with ``add_group``'s checks and messages, in linear time (loading a file, pasting): the names
+        taken are looked up once, not searched for each group. A refusal raises ``PartRefused`` naming the
+        group; those before it stay. Returns the added groups."""
+        owners = {o.name: o for o in (*self.nodes.values(), *self.groups.values())}
+        added = []
+        with self.batch():
+            for index, group in enumerate(groups):
+                taken = owners.get(group.name)
+                trouble = name_problem(group.name) or (_name_taken(group.name, taken) if taken is not None else None)
+                group = Group(group.id or self.new_group_id(), group.name, list(group.members), group.repeat,
+                              group.collapsed, group.position)
+                try:
+                    added.append(self._add_group(group, trouble))
+                except NetworkError as e:
+                    raise PartRefused(str(e), group, index) from None
+                owners[group.name] = group
+        return added
+
+    def _add_group(self, group, name_trouble):
+        """Check and insert a new Group; ``name_trouble``: its name's problem, or None."""
+        problem = (self.members_problem(group.members) or name_trouble
+                   or self.group_fields_problem(group.repeat, group.collapsed, group.position or (0, 0)))
+        if problem:
+            raise NetworkError(problem)
+        if group.id in self.groups:
+            raise NetworkError(f"a group with id {group.id!r:.80} already exists")
+        if group.id in self.nodes:
+            raise NetworkError(f"the id {group.id!r:.80} is a node's; a group needs another")
+        group.position = _position(group.position or self.nodes[group.members[0]].position)
+        self._insert_group(group)
+        return group
+
+    def _insert_group(self, group, index=None):
+        self.groups[group.id] = group
+        if index is not None and index < len(self.groups) - 1:
+            items = list(self.groups.items())
+            items.insert(index, items.pop())
+            self.groups = dict(items)
+        if self._owners is not None:  # kept up to date, so that adding many groups stays linear
+            self._owners.update(dict.fromkeys(group.members, group.id))
+        self._emit("group_added", group)
+        self._changed()
+
+    def remove_group(self, group_id):
+        """Ungroup: the members stay where they are. Returns the Group (for ``restore_group``)."""
+        group = self.group(group_id)
+        self._removed_groups[group_id] = list(self.groups).index(group_id)
+        del self.groups[group_id]
+        self._owners = None
+        self._emit("group_removed", group)
+        self._changed()
+        return group
+
+    def restore_group(self, group):
+        """Put back a group removed by ``remove_group`` (undo), in its place when nothing else changed. The
+        Group object itself goes back, so that the records holding it (``restore_node``'s, the editor's
+        commands') still find it in the document."""
+        index = self._removed_groups.pop(group.id, None)
+        problem = (self.members_problem(group.members) or self.check_name(group.name)
+                   or self.group_fields_problem(group.repeat, group.collapsed, group.position))
+        if problem:
+            raise NetworkError(problem)
+        if group.id in self.groups:
+            raise NetworkError(f"a group with id {group.id!r:.80} already exists")
+        if group.id in self.nodes:
+            raise NetworkError(f"the id {group.id!r:.80} is a node's; a group needs another")
+        group.members, group.position = list(group.members), _position(group.position)
+        self._insert_group(group, index)
+        return group
+
+    def _set_members(self, group, members):
+        group.members = members
+        self._owners = None
+        self._emit("group_changed", group)
+        self._changed()
+
+    def set_members(self, group_id, node_ids):
+        """Make ``node_ids`` the members of a group; returns the old members."""
+        group = self.group(group_id)
+        node_ids = list(node_ids)
+        problem = self.members_problem(node_ids, group_id)
+        if problem:
+            raise NetworkError(f"{group.label()}: {problem}")
+        old = list(group.members)
+        self._set_members(group, node_ids)
+        return old
+
+    def move_group(self, group_id, position, carry=True):
+        """Move a group's box; with ``carry`` its members move as much, so that expanding shows them beside it.
+        Returns the old position."""
+        group = self.group(group_id)
+        old, new = group.position, _position(position)
+        with self.batch():
+            if carry:
+                dx, dy = new[0] - old[0], new[1] - old[1]
+                for member in group.members:
+                    x, y = self.nodes[member].position
+                    self.move(member, (x + dx, y + dy))
+            group.position = new
+            self._emit("group_changed", group)
+            self._changed(shapes=False)
+        return old
+
+    def set_group(self, group_id, **changes):
+        """Change a group's ``name``, ``repeat``, ``collapsed`` or ``position``; returns the old values."""
+        group = self.group(group_id)
+        unknown = set(changes) - {"name", "repeat", "collapsed", "position"}
+        if unknown:
+            raise NetworkError(f"a group has no field {sorted(unknown)[0]!r}")
+        merged = {"name": group.name, "repeat": group.repeat, "collapsed": group.collapsed,
+                  "position": group.position, **changes}
+        problem = ((self._name_problem(merged["name"], group) if "name" in changes else None)
+                   or self.group_fields_problem(merged["repeat"], merged["collapsed"], merged["position"]))
+        if problem:
+            raise NetworkError(f"{group.label()}: {problem}")
+        old = {k: getattr(group, k) for k in changes}
+        group.name, group.repeat, group.collapsed = merged["name"], merged["repeat"], merged["collapsed"]
+        group.position = _position(merged["position"])
+        self._emit("group_changed", group)
+        self._changed(shapes=bool({"name", "repeat"} & set(changes)))  # names number the copies
+        return old
 
     # ----- whole-graph work -----
     def infer(self):
@@ -622,9 +843,12 @@ class Network:
         return outputs[0] if outputs else None
 
     def layout(self):
-        """Arrange the nodes in layers from left to right; returns the old positions (for undo)."""
+        """Arrange the nodes in layers from left to right, each collapsed group as one box; returns the old
+        positions of the nodes and of the groups (for undo)."""
+        nodes, groups = grouped_positions(self)
         with self.batch():
-            return self.move_many(layered_positions(self))
+            old_groups = {gid: self.move_group(gid, pos, carry=False) for gid, pos in groups.items()}
+            return self.move_many(nodes), old_groups
 
 
 class _Either:

@@ -1,11 +1,17 @@
 """The ``.llnet`` file: versioned, readable, diffable JSON, checked completely before a Network exists.
 
-Version 2 (current)::
+Version 3 (current)::
 
-    {"format": "layerlab.network", "version": 2, "title": ..., "description": ...,
+    {"format": "layerlab.network", "version": 3, "title": ..., "description": ...,
      "nodes": [{"id": "n1", "type": "Conv2d", "name": "conv1", "params": {...}, "position": [x, y]}, ...],
      "edges": [{"from": "n1", "to": "n2", "port": 0}, ...],
+     "groups": [{"id": "g1", "name": "stage1", "members": ["n1", ...], "repeat": 1, "collapsed": true,
+                 "position": [x, y]}, ...],
      "training": {...}}
+
+``groups`` (version 3) name sets of layers drawn as one box; a group's ``repeat`` stacks that many copies of
+it when the network is computed, so an older LayerLab, which would compute one copy, refuses the version.
+Version 2 is version 3 without groups and reads as it is.
 
 ``port`` is the input of the receiving node (merges order their inputs by it); when left out, connections
 fill a node's inputs in file order. ``output`` is the output of the sending node that a connection takes
@@ -34,15 +40,16 @@ from ..utils import json_text
 from ..utils.files import FileError, FileWarning, atomic_write_text, read_limited
 from .catalogue import get_layer_type, has_layer_type
 from .document import Edge, Network, NetworkError, Node, PartRefused
+from .groups import Group
+from .limits import MAX_NODES
 from .params import validate_params
 from .settings import SETTINGS_SPECS, validate_settings
 
 FORMAT = "layerlab.network"
-VERSION = 2
+VERSION = 3
 EXTENSIONS = (".llnet", ".json")
 
 MAX_BYTES = 64 * 1024 * 1024  # a 20,000-node network is about 3 MiB
-MAX_NODES = 100_000
 MAX_EDGES = 400_000
 MAX_DEPTH = 64  # a document nests 5 deep
 MAX_TEXT = 65_536  # characters of any one text (a description included)
@@ -50,8 +57,9 @@ MAX_ID_LENGTH = 200
 MAX_KEY_LENGTH = 200
 INT_LIMIT = 2 ** 63
 
-TOP_KEYS = ("format", "version", "title", "description", "nodes", "edges", "training")
-FRAGMENT_KEYS = ("nodes", "edges")
+TOP_KEYS = ("format", "version", "title", "description", "nodes", "edges", "groups", "training")
+FRAGMENT_KEYS = ("nodes", "edges", "groups")
+GROUP_KEYS = ("id", "name", "members", "repeat", "collapsed", "position")
 NODE_KEYS = ("id", "type", "name", "params", "position", "frozen")
 EDGE_KEYS = ("from", "output", "to", "port")
 
@@ -77,10 +85,16 @@ def edge_to_json(edge):
     return {**source, "to": edge.dst, "port": edge.port}
 
 
+def group_to_json(group):
+    return {"id": group.id, "name": group.name, "members": list(group.members), "repeat": group.repeat,
+            "collapsed": group.collapsed, "position": [round(group.position[0], 1), round(group.position[1], 1)]}
+
+
 def network_to_json(network):
     return {"format": FORMAT, "version": VERSION, "title": network.title, "description": network.description,
             "nodes": [node_to_json(n) for n in network.nodes.values()],
             "edges": [edge_to_json(e) for e in network.edges],
+            "groups": [group_to_json(g) for g in network.groups.values()],
             "training": {k: SETTINGS_SPECS[k].to_json(v) for k, v in network.settings.items()}}
 
 
@@ -127,6 +141,16 @@ def _unknown(raw, known):
     return {k for k in raw if k not in known} if isinstance(raw, dict) else set()
 
 
+def _position_field(raw, where, source):
+    """The ``position`` of a node or group (``[0, 0]`` when left out) as ``(x, y)`` floats."""
+    position = raw.get("position", [0, 0])
+    if (not isinstance(position, list) or len(position) != 2
+            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                       for v in position)):
+        raise NetworkFileError(source, f"{where}: 'position' must be [x, y], got {_shown(position)}")
+    return float(position[0]), float(position[1])
+
+
 def nodes_from_json(data, source):
     raw_nodes = _require(data, "nodes", list, "the document", source)
     if len(raw_nodes) > MAX_NODES:
@@ -157,15 +181,11 @@ def nodes_from_json(data, source):
             params = validate_params(get_layer_type(type_name).params, params)
         except ValueError as e:
             raise NetworkFileError(source, f"{where}: {_clipped(str(e))}") from None
-        position = raw.get("position", [0, 0])
-        if (not isinstance(position, list) or len(position) != 2
-                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-                           for v in position)):
-            raise NetworkFileError(source, f"{where}: 'position' must be [x, y], got {_shown(position)}")
+        position = _position_field(raw, where, source)
         frozen = raw.get("frozen", False)
         if not isinstance(frozen, bool):
             raise NetworkFileError(source, f"{where}: 'frozen' must be true or false, got {_shown(frozen)}")
-        nodes.append(Node(node_id, type_name, name, params, (float(position[0]), float(position[1])), frozen))
+        nodes.append(Node(node_id, type_name, name, params, position, frozen))
     _warn_unknown(source, "nodes", unknown)
     return nodes
 
@@ -191,6 +211,44 @@ def edges_from_json(data, source, node_ids):
         edges.append(Edge(src, dst, port, out_port))
     _warn_unknown(source, "connections", unknown)
     return edges
+
+
+def groups_from_json(data, source):
+    """The groups of a document (none when it has no ``groups``), checked for form; whether their members
+    and names fit the network is ``Network.add_groups``'s question."""
+    raw_groups = data.get("groups", [])
+    if not isinstance(raw_groups, list):
+        raise NetworkFileError(source, f"'groups' must be a list, got {_shown(raw_groups)}")
+    groups, unknown = [], {}
+    for index, raw in enumerate(raw_groups):
+        where = f"group {index + 1}"
+        group_id = _require(raw, "id", str, where, source)
+        if not group_id or len(group_id) > MAX_ID_LENGTH:
+            raise NetworkFileError(source, f"{where}: an id has 1 to {MAX_ID_LENGTH} characters, "
+                                           f"got {_shown(group_id)}")
+        name = _require(raw, "name", str, where, source)
+        where = f"group {_shown(name)}"
+        members = _require(raw, "members", list, where, source)
+        if not all(isinstance(m, str) for m in members):
+            raise NetworkFileError(source, f"{where}: 'members' must be a list of node ids")
+        repeat = _require(raw, "repeat", int, where, source) if "repeat" in raw else 1
+        collapsed = _require(raw, "collapsed", bool, where, source) if "collapsed" in raw else True
+        position = _position_field(raw, where, source)
+        problem = Network.group_fields_problem(repeat, collapsed, position)
+        if problem:
+            raise NetworkFileError(source, f"{where}: {problem}")
+        unknown[f"{name!r:.60}"] = _unknown(raw, GROUP_KEYS)
+        groups.append(Group(group_id, name, members, repeat, collapsed, position))
+    _warn_unknown(source, "groups", unknown)
+    return groups
+
+
+def add_groups(network, groups, source):
+    """Add checked groups to ``network`` (``NetworkFileError`` naming the group when one does not fit)."""
+    try:
+        network.add_groups(groups)
+    except PartRefused as e:
+        raise NetworkFileError(source, f"group {_shown(e.part.name)}: {e}") from None
 
 
 def upgrade(data, source):
@@ -299,6 +357,7 @@ def _assemble(network, data, source):
             raise NetworkFileError(source, f"node {_shown(e.part.name)} ({e.part.type}): {e}") from None
         names = {n.id: n.name for n in nodes}
         raise NetworkFileError(source, f"connection {e.index + 1} ({e.part.describe(names)}): {e}") from None
+    add_groups(network, groups_from_json(data, source), source)
     network.revision = 0
     return network
 
@@ -317,33 +376,47 @@ def fragment_from_text(text, source="clipboard"):
 
 
 def copy_fragment(network, node_ids):
-    """A JSON-ready fragment of the given nodes and the connections among them (the clipboard)."""
+    """A JSON-ready fragment of the given nodes, the connections among them and the groups all of whose
+    members they hold (the clipboard, a user block)."""
     wanted = set(node_ids)
     ids = [i for i in network.nodes if i in wanted]
     inside = set(ids)
     return {"nodes": [node_to_json(network.nodes[i]) for i in ids],
-            "edges": [edge_to_json(e) for e in network.edges if e.src in inside and e.dst in inside]}
+            "edges": [edge_to_json(e) for e in network.edges if e.src in inside and e.dst in inside],
+            "groups": [group_to_json(g) for g in network.groups.values() if inside.issuperset(g.members)]}
 
 
 def paste_fragment(network, fragment, offset=(40.0, 40.0)):
     """Add a copied fragment to ``network`` with new ids and fresh names where they clash; returns the new
     nodes. The whole fragment is checked first (``NetworkFileError`` naming 'clipboard'): all or nothing."""
     part = fragment_from_json(fragment, "clipboard")
-    used = {n.name for n in network.nodes.values()}
-    counters, mapping, nodes = {}, {}, []
-    for node in part.nodes.values():
-        name = node.name
-        if name in used:  # the lowest free name of its kind; names are only added, so each search goes on
-            prefix = node.layer_type.prefix
+    used = {n.name for n in network.nodes.values()} | {g.name for g in network.groups.values()}
+    counters = {}
+
+    def fresh(name, prefix):
+        """``name``, or when it is taken the lowest free ``prefix{k}``; names are only added, so each search
+        goes on where the last one with that prefix stopped."""
+        if name in used:
             k = counters.get(prefix, 1)
             while f"{prefix}{k}" in used:
                 k += 1
             counters[prefix], name = k, f"{prefix}{k}"
         used.add(name)
+        return name
+
+    mapping, nodes = {}, []
+    for node in part.nodes.values():
+        name = fresh(node.name, node.layer_type.prefix)
         mapping[node.id] = network.new_id()
         x, y = node.position
         nodes.append(Node(mapping[node.id], node.type, name, node.params, (x + offset[0], y + offset[1]), node.frozen))
-    return network.add_many(nodes, [Edge(mapping[e.src], mapping[e.dst], e.port, e.out_port) for e in part.edges])
+    edges = [Edge(mapping[e.src], mapping[e.dst], e.port, e.out_port) for e in part.edges]
+    groups = [Group(None, fresh(g.name, g.name.rstrip("0123456789")), [mapping[m] for m in g.members], g.repeat,
+                    g.collapsed, (g.position[0] + offset[0], g.position[1] + offset[1])) for g in part.groups.values()]
+    with network.batch():
+        added = network.add_many(nodes, edges)
+        network.add_groups(groups)
+    return added
 
 
 def network_from_json(data, source="<document>"):

@@ -4,12 +4,27 @@ Every node gets a ``NodeInfo``: its output shape, parameter count and MACs, or t
 An error stays on its node; nodes downstream of it get no shape (``blocked``) but no error of their own,
 and the rest of the graph is inferred as usual. Graph-level problems (no Input, two Outputs, layers
 that do not reach the Output) are listed too. One pass in topological order: linear in the graph size.
+
+Groups with a repeat count are checked on the document as drawn (one copy), then the network is inferred
+again with their copies (``groups.repeated_network``): ``Inference.flat`` is the network that computes the
+document, which the build and the exporters run. A group that cannot repeat gets an error and is not
+copied. Every group gets a ``GroupInfo``.
 """
 
 from dataclasses import dataclass, field
 
 from .catalogue import ShapeError
 from .datasets import DATASETS
+from .groups import (
+    GroupInfo,
+    RepeatPlan,
+    block_ends,
+    copies_problem,
+    copy_id,
+    group_ports,
+    inner_reads,
+    repeated_network,
+)
 
 
 @dataclass
@@ -38,6 +53,8 @@ class Inference:
     nodes: dict = field(default_factory=dict)  # node id -> NodeInfo
     problems: list = field(default_factory=list)
     used: frozenset = frozenset()  # ids of the nodes the Output depends on
+    flat: object = None  # the Network that computes the document: with the copies of repeated groups
+    groups: dict = field(default_factory=dict)  # group id -> GroupInfo
 
     @property
     def errors(self):
@@ -108,6 +125,84 @@ def output_shapes(lt, params, in_shapes, context):
 
 
 def infer(network):
+    first = _infer_flat(network)
+    first.flat = network
+    plans, refusals = _repeat_plans(network, first)
+    result = first
+    if plans:
+        flat = repeated_network(network, plans)
+        result = _infer_flat(flat)
+        result.revision, result.flat = network.revision, flat
+        copies = {copy_id(m, k) for plan in plans for m in plan.group.members for k in range(2, plan.group.repeat + 1)}
+        # every copy takes the shape its block takes, so its problems are the block's: listed once
+        result.problems = [p for p in result.problems if p.node_id not in copies]
+    result.problems = [*refusals, *result.problems]
+    result.groups = _group_infos(network, result, {plan.group.id for plan in plans}, refusals)
+    return result
+
+
+def _repeat_plans(network, first):
+    """The ``RepeatPlan`` of each group that repeats, and a ``Problem`` for each that cannot."""
+    plans, refusals = [], []
+    ports, read_inside = group_ports(network), inner_reads(network)
+    taken = {n.name for n in network.nodes.values()} | {g.name for g in network.groups.values()}
+    size = len(network.nodes)  # with the copies planned so far
+    for group in network.groups.values():
+        if group.repeat == 1:
+            continue
+        entry, exit_, problem = block_ends(group, ports[group.id], read_inside)
+        if problem is None:
+            takes, gives = _port_shape(first, entry), _port_shape(first, exit_)
+            if takes is None or gives is None:
+                continue  # an error upstream or inside is reported where it is
+            if takes != gives:
+                problem = (f"{group.label()} repeats {group.repeat} times, so it must give back the shape it takes: "
+                           f"it takes {_shape_text(takes)} and gives {_shape_text(gives)}")
+        problem = problem or copies_problem(network, group, taken, size)
+        if problem:
+            refusals.append(Problem(group.id, problem))
+        else:
+            plans.append(RepeatPlan(group, entry, exit_))
+            size += len(group.members) * (group.repeat - 1)
+    return plans, refusals
+
+
+def _port_shape(result, port):
+    node_id, output = port
+    outputs = result.nodes[node_id].outputs
+    return outputs[output] if len(outputs) > output else None
+
+
+def _shape_text(shape):
+    return "×".join(map(str, shape)) if shape else "a scalar"
+
+
+def _group_infos(network, result, copied, refusals):
+    ports = group_ports(network)
+    errors = {p.node_id: p.message for p in refusals}
+    infos = {}
+    for group in network.groups.values():
+        count = group.repeat if group.id in copied else 1
+        info = GroupInfo(error=errors.get(group.id), layers=len(group.members) * count)
+        for member in group.members:
+            ids = [member, *(copy_id(member, k) for k in range(2, count + 1))]
+            info.copies[member] = ids[1:]
+            for node_id in ids:
+                node_info = result.nodes[node_id]
+                info.params += node_info.params
+                info.macs += node_info.macs
+                info.frozen_params += node_info.params if node_info.frozen else 0
+            first = result.nodes[member]
+            info.member_errors += first.error is not None
+            info.member_warnings += first.warning is not None
+        info.in_shapes = tuple(_port_shape(result, port) for port in ports[group.id].inputs)
+        last = {member: ids[-1] for member, ids in info.copies.items() if ids}
+        info.outputs = tuple(_port_shape(result, (last.get(m, m), out)) for m, out in ports[group.id].outputs)
+        infos[group.id] = info
+    return infos
+
+
+def _infer_flat(network):
     result = Inference(network.revision)
     first_input = network.input_node()
     dataset = DATASETS[first_input.params["dataset"]] if first_input is not None else None

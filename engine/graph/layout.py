@@ -11,12 +11,47 @@ LAYER_SPACING = 240.0
 ROW_SPACING = 130.0
 
 
+def grouped_positions(network, origin=(0.0, 0.0)):
+    """``(node positions, group positions)``: the layout with each collapsed group as one box, and the
+    members of a collapsed group laid out among themselves from its box, where expanding it shows them."""
+    collapsed = {g.id: g for g in network.groups.values() if g.collapsed}
+    unit = {m: gid for gid, g in collapsed.items() for m in g.members}
+    topological, sources = network.topological_order(), network.sources()
+    order = list(dict.fromkeys(unit.get(i, i) for i in topological))
+    preds = {u: {} for u in order}  # dicts as ordered sets
+    for e in network.edges:
+        a, b = unit.get(e.src, e.src), unit.get(e.dst, e.dst)
+        if a != b:
+            preds[b][a] = None
+    places = _layered(order, {u: list(p) for u, p in preds.items()}, origin)
+    nodes = {i: places[i] for i in places if i not in collapsed}
+    member_order = {gid: [] for gid in collapsed}
+    for i in topological:
+        if i in unit:
+            member_order[unit[i]].append(i)
+    groups = {}
+    for gid, members in member_order.items():
+        groups[gid] = places[gid]
+        member_preds = {i: [p for p in sources[i] if unit.get(p) == gid] for i in members}
+        nodes.update(_layered(members, member_preds, places[gid]))
+    return nodes, groups
+
+
+def fold_shift(network, group):
+    """How far the layout right of ``group`` moves when it expands (its members' width beyond one box);
+    collapsing moves it back."""
+    xs = [network.nodes[m].position[0] for m in group.members]
+    return max(0.0, max(xs) - group.position[0])
+
+
 def layered_positions(network, origin=(0.0, 0.0)):
-    order = network.topological_order()
-    preds = network.sources()
+    return _layered(network.topological_order(), network.sources(), origin)
+
+
+def _layered(order, preds, origin):
     depth = {}
-    for node_id in order:
-        depth[node_id] = 1 + max((depth[p] for p in preds[node_id]), default=-1)
+    for node_id in order:  # a group that leaves its path and comes back reads a later box: placed by the others
+        depth[node_id] = 1 + max((depth[p] for p in preds[node_id] if p in depth), default=-1)
     layers = {}
     for node_id in order:  # topological order: within a layer, the earliest added comes first
         layers.setdefault(depth[node_id], []).append(node_id)

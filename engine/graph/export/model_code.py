@@ -65,7 +65,7 @@ def _shape_comment(info):
 
 def model_class_source(network, inference, cls_name):
     """The ``class cls_name(nn.Module)`` source of a valid network."""
-    plan = execution_plan(network, inference)
+    plan = execution_plan(inference)
     names = _variables(plan)
     init, forward = [], []
     for k, (node, sources, _free) in enumerate(plan):

@@ -390,7 +390,7 @@ def onnx_model(network, arrays, info):
     inference = require_valid(network)
     g = _Graph(arrays)
     values = []
-    for node, sources, _free in execution_plan(network, inference):
+    for node, sources, _free in execution_plan(inference):
         rule = RULES.get(node.type)
         if rule is None:
             raise NoOnnxRuleError(f"{node.label()}: the ONNX exporter has no rule for layer type {node.type!r}; "

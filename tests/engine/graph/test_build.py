@@ -71,7 +71,7 @@ def test_lenet_template_weights_run_the_same_in_pytorch():
 
 def test_state_dict_keys_are_node_names(template):
     model = template.build()
-    names = {n.name for n in template.nodes.values()}
+    names = {n.name for n in template.infer().flat.nodes.values()}  # with the copies of repeated groups
     for key in model.state_dict():
         assert key.split(".")[0] in names, key
     bns = [n.name for n in template.nodes.values() if n.type == "BatchNorm2d"]
@@ -139,7 +139,7 @@ def test_nodes_that_do_not_lead_to_the_output_are_left_out():
 
 def test_execution_plan_frees_each_value_after_its_last_use():
     net = load_template("resnet_cifar10")
-    plan = execution_plan(net, net.infer())
+    plan = execution_plan(net.infer())
     assert [node.name for node, _, _ in plan][:5] == ["input", "stem_conv", "stem_bn", "stem_relu", "block1_conv1"]
     freed = [slot for _, _, free in plan for slot in free]
     assert sorted(freed) == list(range(len(plan) - 1))  # every value but the output, exactly once
@@ -151,7 +151,7 @@ def test_execution_plan_frees_each_value_after_its_last_use():
 
 def test_execution_plan_names_the_output_a_layer_with_several_takes():
     net = LAYER_CASES["splits"]()
-    plan = execution_plan(net, net.infer())
+    plan = execution_plan(net.infer())
     slot = {node.name: k for k, (node, _, _) in enumerate(plan)}
     inputs = {node.name: sources for node, sources, _ in plan}
     assert inputs["conv1"] == [(slot["split1"], 1)]

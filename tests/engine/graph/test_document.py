@@ -396,14 +396,38 @@ def test_topological_order_breaks_ties_by_insertion_order_not_edge_order():
     assert first.topological_order() == [late[2], late[1], late[0]]
 
 
+def _collapsed_group(net, node_id):
+    group = net.group_of(node_id)
+    return group if group is not None and group.collapsed else None
+
+
+def _drawn(net, node_id, other):
+    """Where a connection between ``node_id`` and ``other`` is drawn: at its collapsed group's box, unless both
+    are inside that group (then it is seen expanded)."""
+    group = _collapsed_group(net, node_id)
+    return group.position if group is not None and _collapsed_group(net, other) is not group else \
+        net.nodes[node_id].position
+
+
 def test_layout_goes_left_to_right_without_overlaps(template, random_network):
+    """As drawn, with each collapsed group one box: no two boxes or nodes overlap, nor do a group's members
+    among themselves, and every connection goes left to right; the old positions undo it."""
     for net in (template, random_network(3), random_network(11)):
         rec = Recorder(net)
-        old = net.layout()
+        old_positions, old_boxes = net.layout()
         assert rec.names()[-1] == "changed" and rec.names().count("changed") == 1
-        positions = {i: n.position for i, n in net.nodes.items()}
-        assert len(set(positions.values())) == len(positions)
+        drawn = [n.position for n in net.nodes.values() if _collapsed_group(net, n.id) is None]
+        drawn += [g.position for g in net.groups.values() if g.collapsed]
+        assert len(set(drawn)) == len(drawn)
+        for group in net.groups.values():
+            inside = [net.nodes[m].position for m in group.members]
+            assert len(set(inside)) == len(inside), group.name
         for e in net.edges:
-            assert positions[e.dst][0] > positions[e.src][0], (e, positions[e.src], positions[e.dst])
-        net.move_many(old)
-        assert {i: n.position for i, n in net.nodes.items()} == old
+            src, dst = _drawn(net, e.src, e.dst), _drawn(net, e.dst, e.src)
+            assert dst[0] > src[0], (e, src, dst)
+        with net.batch():
+            net.move_many(old_positions)
+            for group_id, position in old_boxes.items():
+                net.move_group(group_id, position, carry=False)
+        assert {i: n.position for i, n in net.nodes.items()} == old_positions
+        assert {i: g.position for i, g in net.groups.items()} == old_boxes

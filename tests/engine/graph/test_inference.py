@@ -162,10 +162,13 @@ def shapes_while_running(net, model):
         return model(x), seen
 
 
-def check_against_running_module(net):
-    inference = net.infer()
+def check_against_running_module(document):
+    """``document``'s inference against its built module, layer by layer: the layers of the network it computes
+    (``Inference.flat``, with the copies of repeated groups)."""
+    inference = document.infer()
     assert inference.ok, [p.message for p in inference.errors]
-    model = net.build()
+    model = document.build()
+    net = inference.flat
     output, seen = shapes_while_running(net, model)
     out_node = net.output_node()
     assert tuple(output.shape) == (BATCH, *inference.nodes[out_node.id].shape)
