@@ -1,5 +1,7 @@
 """Writes the modern CIFAR-10 templates of resources/templates (MobileNetV2, ConvNeXt, ViT, ResNet-18, SE-ResNet)
-from their block structure, so a change to a block is one edit here rather than dozens of nodes by hand.
+from their block structure, so a change to a block is one edit here rather than dozens of nodes by hand. Each
+opens as its stages: the stem, every stage and the head are collapsed groups (the ViT's encoder is one block
+with a repeat count), laid out as boxes.
 
     python scripts/make_templates.py [KEY ...]
 
@@ -9,16 +11,18 @@ the real CIFAR-10 and recorded in bench/NOTES.md; rerun the measurement when a t
 
 import os
 import sys
+from contextlib import contextmanager
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from engine.graph import Network, save_network
-from engine.graph.layout import layered_positions
 from engine.graph.templates import TEMPLATE_DIR
 
 
 class Builder:
-    """A network grown block by block: ``add`` puts a chain of layers after a node and returns its last node."""
+    """A network grown block by block: ``add`` puts a chain of layers after a node and returns its last node;
+    the layers added inside ``with b.group(name):`` become one group, collapsed, so the template opens as its
+    stages."""
 
     def __init__(self, title, description, settings):
         self.net = Network(title, description)
@@ -38,9 +42,15 @@ class Builder:
             self.net.connect(source.id, node.id)
         return node
 
+    @contextmanager
+    def group(self, name, repeat=1):
+        start = len(self.net.nodes)
+        yield
+        self.net.add_group(list(self.net.nodes)[start:], name=name, repeat=repeat)
+
     def finish(self, after):
         self.add(after, ("Output", {"loss": "CrossEntropyLoss"}, "output"))
-        self.net.move_many(layered_positions(self.net))
+        self.net.layout()
         return self.net
 
 
@@ -54,12 +64,14 @@ def bn(name):
     return ("BatchNorm2d", {}, name)
 
 
-def head(b, after, features, dropout=0.0):
-    """Global average pool, flatten, (dropout,) the 10-class linear layer."""
-    layers = [("AdaptiveAvgPool2d", {"output_size": 1}, "pool"), ("Flatten", {}, "flatten")]
+def head(b, after, before=(), dropout=0.0):
+    """The group ``head``: the layers ``before``, global average pool, flatten, (dropout,) the 10-class linear
+    layer."""
+    layers = [*before, ("AdaptiveAvgPool2d", {"output_size": 1}, "pool"), ("Flatten", {}, "flatten")]
     if dropout:
         layers.append(("Dropout", {"p": dropout}, "dropout"))
-    return b.add(after, *layers, ("Linear", {"out_features": 10}, "classifier"))
+    with b.group("head"):
+        return b.add(after, *layers, ("Linear", {"out_features": 10}, "classifier"))
 
 
 ONE_CYCLE = {"scheduler": "OneCycleLR", "epochs": 2, "batch_size": 128, "val_split": 0.1, "augment_crop_padding": 4,
@@ -73,19 +85,30 @@ def mobilenet_v2(accuracy):
                 "residual where the shape allows), a 1×1 convolution to 256 channels, global pooling and dropout. "
                 f"{accuracy} SGD with nesterov momentum and a one-cycle schedule, random crops and flips.",
                 {**ONE_CYCLE, "optimizer": "SGD", "lr": 0.1, "nesterov": True, "weight_decay": 4e-5})
-    x = b.add(b.input, conv("stem", 32), bn("stem_bn"), ("ReLU6", {}, "stem_relu"))
-    channels = 32
-    for k, (expand, out, stride) in enumerate(((1, 16, 1), (6, 24, 2), (6, 24, 1), (6, 32, 2), (6, 32, 1),
-                                               (6, 64, 2), (6, 64, 1)), 1):
-        hidden = channels * expand
-        y = x if expand == 1 else b.add(x, conv(f"b{k}_expand", hidden, 1), bn(f"b{k}_expand_bn"),
-                                        ("ReLU6", {}, f"b{k}_expand_relu"))
-        y = b.add(y, conv(f"b{k}_depthwise", hidden, 3, stride, groups=hidden), bn(f"b{k}_depthwise_bn"),
-                  ("ReLU6", {}, f"b{k}_depthwise_relu"), conv(f"b{k}_project", out, 1), bn(f"b{k}_project_bn"))
-        x = b.merge("Add", f"b{k}_add", x, y) if stride == 1 and channels == out else y
-        channels = out
-    x = b.add(x, conv("last", 256, 1), bn("last_bn"), ("ReLU6", {}, "last_relu"))
-    return b.finish(head(b, x, 256, dropout=0.2))
+    with b.group("stem"):
+        x = b.add(b.input, conv("stem_conv", 32), bn("stem_bn"), ("ReLU6", {}, "stem_relu"))
+    channels, k = 32, 0
+    # a stage per output width: (expansion, output channels, stride) of each block
+    for stage, blocks in enumerate((((1, 16, 1),), ((6, 24, 2), (6, 24, 1)), ((6, 32, 2), (6, 32, 1)),
+                                    ((6, 64, 2), (6, 64, 1))), 1):
+        with b.group(f"stage{stage}"):
+            for expand, out, stride in blocks:
+                k += 1
+                x = inverted_residual(b, x, f"b{k}", channels, expand, out, stride)
+                channels = out
+    last = (conv("last", 256, 1), bn("last_bn"), ("ReLU6", {}, "last_relu"))
+    return b.finish(head(b, x, last, dropout=0.2))
+
+
+def inverted_residual(b, x, name, channels, expand, out, stride):
+    """A 1×1 expansion (unless ``expand`` is 1), a depthwise 3×3 and a linear 1×1 projection; a residual where
+    the shape allows."""
+    hidden = channels * expand
+    y = x if expand == 1 else b.add(x, conv(f"{name}_expand", hidden, 1), bn(f"{name}_expand_bn"),
+                                    ("ReLU6", {}, f"{name}_expand_relu"))
+    y = b.add(y, conv(f"{name}_depthwise", hidden, 3, stride, groups=hidden), bn(f"{name}_depthwise_bn"),
+              ("ReLU6", {}, f"{name}_depthwise_relu"), conv(f"{name}_project", out, 1), bn(f"{name}_project_bn"))
+    return b.merge("Add", f"{name}_add", x, y) if stride == 1 and channels == out else y
 
 
 def convnext(accuracy):
@@ -95,24 +118,32 @@ def convnext(accuracy):
                 "pointwise expansion with GELU and a projection back, added to the block's input; global pooling, "
                 f"LayerNorm and the classifier. {accuracy} AdamW with a one-cycle schedule, random crops and flips.",
                 {**ONE_CYCLE, "optimizer": "AdamW", "lr": 4e-3, "weight_decay": 0.05})
-    x = b.add(b.input, ("Conv2d", {"out_channels": 48, "kernel_size": 2, "stride": 2}, "stem"),
-              ("LayerNorm2d", {"eps": 1e-6}, "stem_norm"))
+    with b.group("stem"):
+        x = b.add(b.input, ("Conv2d", {"out_channels": 48, "kernel_size": 2, "stride": 2}, "stem_conv"),
+                  ("LayerNorm2d", {"eps": 1e-6}, "stem_norm"))
     for stage, width in enumerate((48, 96, 192), 1):
-        if stage > 1:
-            x = b.add(x, ("LayerNorm2d", {"eps": 1e-6}, f"down{stage}_norm"),
-                      ("Conv2d", {"out_channels": width, "kernel_size": 2, "stride": 2}, f"down{stage}"))
-        for block in (1, 2):
-            n = f"s{stage}b{block}"
-            y = b.add(x, ("Conv2d", {"out_channels": width, "kernel_size": 7, "padding": 3, "groups": width},
-                          f"{n}_depthwise"),
-                      ("LayerNorm2d", {"eps": 1e-6}, f"{n}_norm"),
-                      ("Conv2d", {"out_channels": 4 * width, "kernel_size": 1}, f"{n}_expand"),
-                      ("GELU", {}, f"{n}_gelu"),
-                      ("Conv2d", {"out_channels": width, "kernel_size": 1}, f"{n}_project"))
-            x = b.merge("Add", f"{n}_add", x, y)
-    x = b.add(x, ("AdaptiveAvgPool2d", {"output_size": 1}, "pool"), ("Flatten", {}, "flatten"),
-              ("LayerNorm", {"eps": 1e-6}, "head_norm"), ("Linear", {"out_features": 10}, "classifier"))
+        with b.group(f"stage{stage}"):
+            if stage > 1:
+                x = b.add(x, ("LayerNorm2d", {"eps": 1e-6}, f"down{stage}_norm"),
+                          ("Conv2d", {"out_channels": width, "kernel_size": 2, "stride": 2}, f"down{stage}"))
+            for block in (1, 2):
+                x = convnext_block(b, x, f"s{stage}b{block}", width)
+    with b.group("head"):
+        x = b.add(x, ("AdaptiveAvgPool2d", {"output_size": 1}, "pool"), ("Flatten", {}, "flatten"),
+                  ("LayerNorm", {"eps": 1e-6}, "head_norm"), ("Linear", {"out_features": 10}, "classifier"))
     return b.finish(x)
+
+
+def convnext_block(b, x, name, width):
+    """A depthwise 7×7, channel LayerNorm, a 4× pointwise expansion with GELU and a projection back, added to
+    the input."""
+    y = b.add(x, ("Conv2d", {"out_channels": width, "kernel_size": 7, "padding": 3, "groups": width},
+                  f"{name}_depthwise"),
+              ("LayerNorm2d", {"eps": 1e-6}, f"{name}_norm"),
+              ("Conv2d", {"out_channels": 4 * width, "kernel_size": 1}, f"{name}_expand"),
+              ("GELU", {}, f"{name}_gelu"),
+              ("Conv2d", {"out_channels": width, "kernel_size": 1}, f"{name}_project"))
+    return b.merge("Add", f"{name}_add", x, y)
 
 
 def vision_transformer(accuracy):
@@ -124,17 +155,19 @@ def vision_transformer(accuracy):
                 f"final LayerNorm feeds the classifier. {accuracy} AdamW with a one-cycle schedule, random crops "
                 "and flips.",
                 {**ONE_CYCLE, "optimizer": "AdamW", "lr": 2e-3, "weight_decay": 0.05})
-    x = b.add(b.input, ("Conv2d", {"out_channels": dim, "kernel_size": 4, "stride": 4}, "patches"),
-              ("Reshape", {"shape": (dim, -1)}, "patch_grid"), ("Permute", {"dims": (1, 0)}, "tokens"),
-              ("ClassToken", {}, "class_token"), ("PositionEmbedding", {}, "positions"))
-    for k in range(1, depth + 1):
-        y = b.add(x, ("LayerNorm", {}, f"b{k}_norm1"), ("SelfAttention", {"num_heads": heads}, f"b{k}_attention"))
-        x = b.merge("Add", f"b{k}_add1", x, y)
-        y = b.add(x, ("LayerNorm", {}, f"b{k}_norm2"), ("Linear", {"out_features": 2 * dim}, f"b{k}_mlp1"),
-                  ("GELU", {}, f"b{k}_gelu"), ("Linear", {"out_features": dim}, f"b{k}_mlp2"))
-        x = b.merge("Add", f"b{k}_add2", x, y)
-    x = b.add(x, ("LayerNorm", {}, "final_norm"), ("TokenPool", {"mode": "first"}, "class_output"),
-              ("Linear", {"out_features": 10}, "classifier"))
+    with b.group("patch_embedding"):
+        x = b.add(b.input, ("Conv2d", {"out_channels": dim, "kernel_size": 4, "stride": 4}, "patches"),
+                  ("Reshape", {"shape": (dim, -1)}, "patch_grid"), ("Permute", {"dims": (1, 0)}, "tokens"),
+                  ("ClassToken", {}, "class_token"), ("PositionEmbedding", {}, "positions"))
+    with b.group("encoder", repeat=depth):  # one block, computed depth times (copies block_norm1_r2, ...)
+        y = b.add(x, ("LayerNorm", {}, "block_norm1"), ("SelfAttention", {"num_heads": heads}, "block_attention"))
+        x = b.merge("Add", "block_add1", x, y)
+        y = b.add(x, ("LayerNorm", {}, "block_norm2"), ("Linear", {"out_features": 2 * dim}, "block_mlp1"),
+                  ("GELU", {}, "block_gelu"), ("Linear", {"out_features": dim}, "block_mlp2"))
+        x = b.merge("Add", "block_add2", x, y)
+    with b.group("head"):
+        x = b.add(x, ("LayerNorm", {}, "final_norm"), ("TokenPool", {"mode": "first"}, "class_output"),
+                  ("Linear", {"out_features": 10}, "classifier"))
     return b.finish(x)
 
 
@@ -158,14 +191,16 @@ def residual_block(b, x, name, channels, out, stride, squeeze=None):
 
 def resnet(builder, widths, blocks, squeeze=None):
     b = builder
-    x = b.add(b.input, conv("stem", widths[0]), bn("stem_bn"), ("ReLU", {}, "stem_relu"))
+    with b.group("stem"):
+        x = b.add(b.input, conv("stem_conv", widths[0]), bn("stem_bn"), ("ReLU", {}, "stem_relu"))
     channels = widths[0]
     for stage, (width, count) in enumerate(zip(widths, blocks), 1):
-        for block in range(1, count + 1):
-            stride = 2 if stage > 1 and block == 1 else 1
-            x = residual_block(b, x, f"s{stage}b{block}", channels, width, stride, squeeze)
-            channels = width
-    return b.finish(head(b, x, channels))
+        with b.group(f"layer{stage}"):  # torchvision's names for the stages
+            for block in range(1, count + 1):
+                stride = 2 if stage > 1 and block == 1 else 1
+                x = residual_block(b, x, f"s{stage}b{block}", channels, width, stride, squeeze)
+                channels = width
+    return b.finish(head(b, x))
 
 
 def resnet18(accuracy):
@@ -209,8 +244,8 @@ def main(keys):
             raise SystemExit(f"{key}: {[p.message for p in inference.errors]}")
         path = os.path.join(TEMPLATE_DIR, f"{key}.llnet")
         save_network(network, path)
-        print(f"{path}: {len(network.nodes)} nodes, {inference.total_params:,} parameters, "
-              f"{inference.total_macs / 1e6:.1f}M MACs")
+        print(f"{path}: {len(network.nodes)} nodes ({len(inference.flat.nodes)} computed) in {len(network.groups)} "
+              f"groups, {inference.total_params:,} parameters, {inference.total_macs / 1e6:.1f}M MACs")
 
 
 if __name__ == "__main__":

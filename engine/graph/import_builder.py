@@ -1,8 +1,11 @@
 """What every importer shares: layers added one by one with their shapes inferred as they come (so a rule can
 ask the shape of what it reads), readable unique names, and the finished document checked before it is
 returned: an Output with a loss that fits, the dataset the input's shape and classes say, shapes inferred,
-the output shape the source declares, and weights that fit the built module."""
+the output shape the source declares, and weights that fit the built module. The finished document opens as
+the source's structure: the layers of each top-level module of the source (``layer1`` of a ResNet) form a
+collapsed group, and those before the first and after the last form ``stem`` and ``head``."""
 
+import itertools
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -17,6 +20,7 @@ from .inference import output_shapes
 from .params import validate_params
 
 _NO_DATASET = {"dataset": None, "num_classes": None}  # while importing, the dataset is not chosen yet
+MIN_GROUP_LAYERS = 2  # a module of one layer stays a layer
 
 
 @dataclass
@@ -45,6 +49,7 @@ class DocumentBuilder:
     def __init__(self):
         self.nodes, self.edges, self.arrays = [], [], OrderedDict()
         self.shapes = {}  # node id -> its output shapes, as the catalogue infers them
+        self.scopes = {}  # node id -> the top-level module of the source computing it (None: the model's own code)
         self.used_names = set()
 
     def shape(self, value):
@@ -52,12 +57,13 @@ class DocumentBuilder:
         ``out_port``)."""
         return self.shapes[value.node][value.out_port]
 
-    def layer(self, type_name, params, inputs, refuse, weights=None, outputs=1, names=()):
+    def layer(self, type_name, params, inputs, refuse, weights=None, outputs=1, names=(), scope=None):
         """Add a ``type_name`` node fed by ``inputs`` (``Output``-like values), with ``weights`` ({key: array})
         as ``<name>.<key>``; its name is the first free, valid one of ``names``, else the layer's prefix and a
-        number. A value fed twice (x + x) passes through an Identity first, since a document connects an output
-        to a node once. Returns its ``Output`` (a list of them for several outputs)."""
-        inputs = self._distinct(inputs, refuse)
+        number; ``scope``: the top-level module of the source it comes from (``layer1``), which groups it. A
+        value fed twice (x + x) passes through an Identity first, since a document connects an output to a node
+        once. Returns its ``Output`` (a list of them for several outputs)."""
+        inputs = self._distinct(inputs, refuse, scope)
         name = self._name(type_name, names)
         node_id = f"n{len(self.nodes) + 1}"
         layer_type = get_layer_type(type_name)
@@ -69,6 +75,7 @@ class DocumentBuilder:
         except (ShapeError, ValueError) as e:
             refuse(f"as a {type_name} layer: {e}")
         self.nodes.append(Node(node_id, type_name, name, params))
+        self.scopes[node_id] = scope
         for port, value in enumerate(inputs):
             self.edges.append(Edge(value.node, node_id, port, value.out_port))
         for key, array in (weights or {}).items():
@@ -76,11 +83,11 @@ class DocumentBuilder:
             self.arrays[f"{name}.{key}"] = np.array(array, dtype=dtype, order="C")
         return Output(node_id) if outputs == 1 else [Output(node_id, k) for k in range(outputs)]
 
-    def _distinct(self, inputs, refuse):
+    def _distinct(self, inputs, refuse, scope):
         seen, distinct = set(), []
         for value in inputs:
             if (value.node, value.out_port) in seen:
-                value = self.layer("Identity", {}, [value], refuse)
+                value = self.layer("Identity", {}, [value], refuse, scope=scope)
             seen.add((value.node, value.out_port))
             distinct.append(value)
         return distinct
@@ -118,12 +125,43 @@ class DocumentBuilder:
         if declared is not None and None not in declared and tuple(declared) != sample:
             refuse(f"the imported network gives {sample} per sample but the source declares {tuple(declared)}; "
                    "refusing a network that computes something else")
+        layers = [n.id for n in self.nodes if n.type not in ("Input", "Output")]
+        for name, members in scope_groups(layers, self.scopes):
+            network.add_group(members, name=_group_name(network, name))
         network.layout()
         try:
             arrays = checked_arrays(network, self.arrays)
         except ExportError as e:
             refuse(f"the imported weights do not fit: {e}")
         return network, arrays
+
+
+def scope_groups(layers, scopes):
+    """``[(name, member ids)]`` for ``layers`` (node ids in the order they were added) and their ``scopes``: each
+    run of at least ``MIN_GROUP_LAYERS`` layers of one top-level module, named after it, and ``stem`` and
+    ``head`` for the layers before the first and after the last such run when they are as many; no groups
+    when one would hold every layer."""
+    runs = [(scope, list(ids)) for scope, ids in itertools.groupby(layers, key=scopes.get)]
+    kept = [k for k, (scope, ids) in enumerate(runs) if scope is not None and len(ids) >= MIN_GROUP_LAYERS]
+    if not kept or len(runs) == 1:
+        return []
+    groups = [runs[k] for k in kept]
+    before = [i for _, ids in runs[:kept[0]] for i in ids]
+    after = [i for _, ids in runs[kept[-1] + 1:] for i in ids]
+    if len(before) >= MIN_GROUP_LAYERS:
+        groups.insert(0, ("stem", before))
+    if len(after) >= MIN_GROUP_LAYERS:
+        groups.append(("head", after))
+    return groups
+
+
+def _group_name(network, wanted):
+    """``wanted`` when it is a valid name no node or group has, else one made from it (``stem_group``,
+    ``group_0`` for a module named ``0``), else ``group<k>``."""
+    for name in (wanted, f"{wanted}_group", f"group_{wanted}"):
+        if network.check_name(name) is None:
+            return name
+    return network.unique_name("group")
 
 
 def _dataset(shape, classes, sample):

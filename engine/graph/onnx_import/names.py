@@ -29,6 +29,13 @@ def candidate_name(*onnx_nodes):
     return _identifier("_".join(kept))
 
 
+def top_scope(onnx_node):
+    """The top-level module an ONNX node comes from (``layer1`` of PyTorch's ``/layer1/layer1.0/conv1/Conv``),
+    or None for a node of the model's own code (``/Flatten``) or one without a scope."""
+    parts = _scopes(onnx_node)
+    return parts[0] if parts else None
+
+
 def parameter_name(name):
     """A node name from a weight's name in the file (``cls_token``, ``pos_embed``, ``head.weight`` -> ``head``)."""
     return _identifier(name.rsplit(".", 1)[0] if name.endswith((".weight", ".bias")) else name)

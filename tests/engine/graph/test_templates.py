@@ -29,7 +29,7 @@ def test_unknown_templates_are_refused_with_the_list():
 def test_each_template_is_valid_and_runs_a_batch(template):
     inference = template.infer()
     assert inference.ok and not inference.problems, [p.message for p in inference.problems]
-    assert inference.used == frozenset(template.nodes)
+    assert inference.used == frozenset(inference.flat.nodes)  # the drawn nodes and the copies of repeated groups
     model = template.build()
     shape = template.input_node().params["shape"]
     info = dataset_info(template.input_node().params["dataset"])
