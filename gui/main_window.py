@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDockWidget,
     QFileDialog,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -28,6 +29,7 @@ from engine.graph import EXTENSIONS, Network, NetworkFileError, load_network, sa
 from engine.graph.templates import list_templates, load_template
 from engine.utils.files import FileError, FileWarning
 from gui import theme
+from gui.block_actions import add_block, remove_block, save_group_as_block
 from gui.class_import_dialog import ClassImportDialog
 from gui.editor import formatting
 from gui.editor.compatibility import compatible_types
@@ -190,6 +192,10 @@ class MainWindow(QMainWindow):
         self.delete_action = a("De&lete", c.delete_selection, [QKeySequence.Delete, "Backspace"], canvas=True)
         self.select_all_action = a("Select &All", c.select_all, QKeySequence.SelectAll, canvas=True)
         self.rename_action = a("Re&name", self._rename_selected, "F2", canvas=True)
+        self.group_action = a("&Group", c.group_selection, "Ctrl+G", canvas=True,
+                              tip="Group the selected layers into one box (double-click it to open it)")
+        self.ungroup_action = a("&Ungroup", c.ungroup, "Ctrl+Shift+G", canvas=True,
+                                tip="Dissolve the selected groups, keeping their layers")
         self.freeze_action = a("&Freeze / Thaw", c.toggle_frozen, "Ctrl+Shift+F", canvas=True,
                                tip="Keep the selected layers' parameters as they are in training (or train them "
                                    "again)")
@@ -208,7 +214,8 @@ class MainWindow(QMainWindow):
         self.shortcuts_action = a("&Keyboard Shortcuts", self.show_shortcuts, "F1")
         self.about_action = a("&About LayerLab", self.show_about)
         self.edit_actions = [self.cut_action, self.paste_action, self.duplicate_action, self.delete_action,
-                             self.rename_action, self.freeze_action, self.add_layer_action, self.layout_action]
+                             self.rename_action, self.group_action, self.ungroup_action, self.freeze_action,
+                             self.add_layer_action, self.layout_action]
         self.file_actions = [self.new_action, self.open_action, self.import_action,
                              self.import_architecture_action]  # they replace the network
         self.theme_group = QActionGroup(self)
@@ -245,7 +252,8 @@ class MainWindow(QMainWindow):
         edit = bar.addMenu("&Edit")
         for action in (self.undo_action, self.redo_action, None, self.cut_action, self.copy_action,
                        self.paste_action, self.duplicate_action, self.delete_action, None, self.select_all_action,
-                       self.rename_action, self.freeze_action, self.add_layer_action, self.layout_action):
+                       self.rename_action, self.group_action, self.ungroup_action, self.freeze_action,
+                       self.add_layer_action, self.layout_action):
             edit.addAction(action) if action else edit.addSeparator()
         self.view_menu = bar.addMenu("&View")
         for action in (self.find_action, self.fit_action, self.zoom_in_action, self.zoom_out_action,
@@ -290,6 +298,11 @@ class MainWindow(QMainWindow):
         self.scene.disconnectRequested.connect(self.controller.disconnect)
         self.scene.connectionDroppedOnEmpty.connect(lambda anchor, pos: self.view.open_search(pos, anchor))
         self.scene.nodesMoved.connect(self.controller.move_nodes)
+        self.scene.groupFoldRequested.connect(self.controller.toggle_fold)
+        self.view.blockDropped.connect(lambda name, pos: add_block(self, name, pos))
+        self.layer_palette.blockActivated.connect(lambda name: add_block(self, name, self._free_spot()))
+        self.layer_palette.blockRemoveRequested.connect(lambda name: remove_block(self, name))
+        self.inspector.group_form.saveRequested.connect(lambda group_id: save_group_as_block(self, group_id))
         self.scene.renameRequested.connect(self.view.start_rename)
         self.scene.refused.connect(self._show_refusal)
         self.view.addRequested.connect(self.controller.add_node)
@@ -322,14 +335,23 @@ class MainWindow(QMainWindow):
         self.view.centre_on_node(node_id)
 
     def show_node(self, node_id):
-        """Select a node and bring it to the middle of the canvas, readable (Find's choice)."""
+        """Select a node and bring it to the middle of the canvas, readable (Find's choice), opening the
+        collapsed group it is in."""
+        group = self.document.group_of(node_id)
+        if group is not None and group.collapsed:
+            self.controller.toggle_fold(group.id)
         self.view.zoom_by(max(1.0, READABLE_ZOOM / self.view.zoom()))
         self.scene.select_nodes([node_id])
         self.view.centerOn(self.scene.node_items[node_id])
 
     def _on_selection(self):
         ids = self.scene.selected_node_ids()
-        self.inspector.show_nodes(ids)
+        groups = self.scene.selected_group_ids()
+        lone_nodes = [i for i in ids if i not in self.scene.hidden_in]
+        if len(groups) == 1 and not lone_nodes:
+            self.inspector.show_group(groups[0])
+        else:
+            self.inspector.show_nodes(ids)
         self.nodeSelectionChanged.emit(ids)
 
     def _rename_selected(self):
@@ -576,6 +598,17 @@ class MainWindow(QMainWindow):
         answer = QMessageBox.question(
             self, APP_NAME, f"LayerLab did not close normally. Restore the unsaved network{where}{when}?",
             QMessageBox.Yes | QMessageBox.No, QMessageBox.Yes)
+        return answer == QMessageBox.Yes
+
+    def ask_block_name(self, default):
+        """``(name, description)`` for a group saved as a palette block, or None when cancelled."""
+        name, ok = QInputDialog.getText(self, "Save as Block", "Name of the block in the palette's My blocks:",
+                                        text=default)
+        return (name.strip(), "") if ok and name.strip() else None
+
+    def ask_remove_block(self, name):
+        answer = QMessageBox.question(self, APP_NAME, f"Delete the block “{name}” from the palette?",
+                                      QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
         return answer == QMessageBox.Yes
 
     def show_error(self, title, message):

@@ -235,17 +235,25 @@ class Rename(DocumentCommand):
 
 
 class MoveNodes(DocumentCommand):
-    def __init__(self, document, old, new, text="Move"):
+    """Moves of nodes and of groups' boxes (``groups_old``/``groups_new``): a box carries its members, then
+    the nodes named go where they are told."""
+
+    def __init__(self, document, old, new, text="Move", groups_old=None, groups_new=None):
         super().__init__(document, text)
         self.old, self.new = dict(old), dict(new)
+        self.groups_old, self.groups_new = dict(groups_old or {}), dict(groups_new or {})
+
+    def _move(self, nodes, groups):
+        with self.document.batch():
+            for group_id, position in groups.items():
+                self.document.move_group(group_id, position)
+            self.document.move_many(nodes)
 
     def apply(self):
-        with self.document.batch():
-            self.document.move_many(self.new)
+        self._move(self.new, self.groups_new)
 
     def revert(self):
-        with self.document.batch():
-            self.document.move_many(self.old)
+        self._move(self.old, self.groups_old)
 
 
 class Layout(MoveNodes):
@@ -257,10 +265,90 @@ class Layout(MoveNodes):
 
     def apply(self):
         if self.new is None:
-            self.old = self.document.layout()
+            self.old, self.groups_old = self.document.layout()
             self.new = {i: self.document.nodes[i].position for i in self.old}
+            self.groups_new = {i: self.document.groups[i].position for i in self.groups_old}
         else:
             super().apply()
+
+
+class AddGroup(DocumentCommand):
+    """Group nodes; a node already in a group leaves it (a group left empty goes)."""
+
+    def __init__(self, document, node_ids, name=None):
+        super().__init__(document, "Group")
+        self.node_ids, self.name = list(node_ids), name
+        self.group = None
+        self._left = []  # (group, old members) of the groups the nodes left, in order
+
+    def apply(self):
+        with self.document.batch():
+            self._left = []
+            chosen = set(self.node_ids)
+            for group in list(self.document.groups.values()):
+                if chosen.intersection(group.members):
+                    rest = [m for m in group.members if m not in chosen]
+                    if rest:
+                        self._left.append((group, self.document.set_members(group.id, rest)))
+                    else:
+                        self._left.append((self.document.remove_group(group.id), None))
+            xs = [self.document.nodes[i].position for i in self.node_ids]
+            corner = (min(x for x, _ in xs), min(y for _, y in xs))
+            if self.group is None:
+                self.group = self.document.add_group(self.node_ids, name=self.name, position=corner, collapsed=False)
+                self.setText(f"Group {self.group.name}")
+            else:
+                self.document.restore_group(self.group)
+
+    def revert(self):
+        with self.document.batch():
+            self.group = self.document.remove_group(self.group.id)
+            for group, members in reversed(self._left):
+                if members is None:
+                    self.document.restore_group(group)
+                else:
+                    self.document.set_members(group.id, members)
+
+
+class Ungroup(DocumentCommand):
+    def __init__(self, document, group_id):
+        super().__init__(document, f"Ungroup {document.group(group_id).name}")
+        self.group_id, self.group = group_id, None
+
+    def apply(self):
+        self.group = self.document.remove_group(self.group_id)
+
+    def revert(self):
+        self.document.restore_group(self.group)
+
+
+class SetGroup(DocumentCommand):
+    """A group's name or repeat count; consecutive edits of the same field merge like ``SetParams``."""
+
+    ID = 3
+
+    def __init__(self, document, group_id, changes):
+        super().__init__(document, f"Set {document.group(group_id).name}.{', '.join(changes)}")
+        self.group_id, self.changes, self.old = group_id, dict(changes), None
+
+    def apply(self):
+        old = self.document.set_group(self.group_id, **self.changes)
+        if self.old is None:
+            self.old = old
+
+    def revert(self):
+        self.document.set_group(self.group_id, **self.old)
+
+    def id(self):
+        return self.ID
+
+    def mergeWith(self, other):
+        if (not isinstance(other, SetGroup) or "collapsed" in self.changes
+                or (other.group_id, set(other.changes)) != (self.group_id, set(self.changes))):
+            return False  # folding is a step of its own
+        self.changes = dict(other.changes)
+        self.setObsolete(self.changes == self.old)
+        return True
 
 
 class Macro(DocumentCommand):

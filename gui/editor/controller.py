@@ -13,9 +13,11 @@ from contextlib import contextmanager
 from PySide6.QtCore import QObject, QPointF, Signal
 
 from engine.graph import NetworkError, NetworkFileError, copy_fragment, get_layer_type
+from engine.graph.layout import fold_shift
 
 from . import clipboard
 from .commands import (
+    AddGroup,
     AddNode,
     Connect,
     Disconnect,
@@ -26,8 +28,10 @@ from .commands import (
     RemoveNodes,
     Rename,
     SetFrozen,
+    SetGroup,
     SetParams,
     SetSettings,
+    Ungroup,
 )
 
 LOCKED = "the network cannot be edited while a training run is live"
@@ -137,7 +141,13 @@ class EditorController(QObject):
         return self._run("Delete" if node_ids else "Disconnect", steps, node_ids[0] if node_ids else edges[0].dst)
 
     def delete_selection(self):
-        return self.delete(self.scene.selected_node_ids(), self.scene.selected_edges())
+        """Delete the selected nodes (a collapsed group's with it) and connections; a selected frame alone
+        ungroups its group, keeping the layers."""
+        node_ids = self.scene.selected_node_ids()
+        frames = [g for g in self.scene.selected_group_ids() if not self.document.groups[g].collapsed]
+        if frames and not node_ids:
+            return self.ungroup(frames)
+        return self.delete(node_ids, self.scene.selected_edges())
 
     def set_params(self, node_id, changes):
         return self._run("", lambda do: do(SetParams(self.document, node_id, changes)), node_id)
@@ -159,20 +169,95 @@ class EditorController(QObject):
         if ids:
             self.set_frozen(ids, not all(self.document.nodes[i].frozen for i in ids))
 
-    def move_nodes(self, old, new, insert_into=None):
-        """Record a move made on the canvas (optionally dropping a lone node into connection ``insert_into``)."""
+    def move_nodes(self, old, new, insert_into=None, groups_old=None, groups_new=None):
+        """Record a move made on the canvas (optionally dropping a lone node into connection ``insert_into``);
+        ``groups_old``/``groups_new``: collapsed groups' boxes moved with it."""
         def steps(do):
-            do(MoveNodes(self.document, old, new))
+            do(MoveNodes(self.document, old, new, groups_old=groups_old, groups_new=groups_new))
             if insert_into is not None:
                 (node_id,) = new
                 self._insert(do, node_id, insert_into)
 
-        refusal = self._run("Insert into connection" if insert_into else "Move", steps, next(iter(new)))
+        refusal = self._run("Insert into connection" if insert_into else "Move", steps,
+                            next(iter(new), None) or next(iter(groups_new or {}), None))
         if refusal:  # put the items back where the document has them
             for node_id, pos in old.items():
                 if node_id in self.scene.node_items:
                     self.scene.node_items[node_id].setPos(*pos)
+            for group_id, pos in (groups_old or {}).items():
+                if group_id in self.scene.group_items:
+                    self.scene.group_items[group_id].setPos(*pos)
         return refusal
+
+    # ----- groups -----
+    def group_selection(self, name=None):
+        """Group the selected layers into one box (Ctrl+G) and select it; None, or the refusal."""
+        node_ids = [i for i in self.scene.selected_node_ids()
+                    if self.document.nodes[i].type not in ("Input", "Output")]
+        if not node_ids:
+            return self._refuse("select the layers to group first (the Input and Output stay outside groups)")
+        made = []
+
+        def steps(do):
+            made.append(do(AddGroup(self.document, node_ids, name)).group.id)
+            self._fold(do, made[0])  # into one box, the layout to its right closing up
+
+        refusal = self._run("Group", steps, node_ids[0])
+        if refusal is None:
+            self.scene.select_nodes([], made)
+        return refusal
+
+    def ungroup(self, group_ids=None):
+        """Dissolve groups (default: the selected ones), keeping their layers (Ctrl+Shift+G)."""
+        group_ids = self.scene.selected_group_ids() if group_ids is None else list(group_ids)
+        if not group_ids:
+            return self._refuse("select a group to ungroup")
+        members = [m for g in group_ids for m in self.document.group(g).members]
+
+        def steps(do):
+            for group_id in group_ids:
+                if not self.document.groups[group_id].collapsed:
+                    continue
+                self._fold(do, group_id)
+            for group_id in group_ids:
+                do(Ungroup(self.document, group_id))
+
+        refusal = self._run("Ungroup", steps, members[0] if members else None)
+        if refusal is None:
+            self.scene.select_nodes(members)
+        return refusal
+
+    def set_group(self, group_id, changes):
+        """Rename a group or change its repeat count; None, or the refusal."""
+        return self._run("", lambda do: do(SetGroup(self.document, group_id, changes)), group_id)
+
+    def toggle_fold(self, group_id):
+        """Expand a collapsed group in place, or collapse an expanded one (double-click); the layout to its
+        right moves aside by the width of its members and back."""
+        group = self.document.group(group_id)
+        refusal = self._run("Expand " + group.name if group.collapsed else "Collapse " + group.name,
+                            lambda do: self._fold(do, group_id), group_id)
+        if refusal is None:
+            self.scene.select_nodes([], [group_id])
+        return refusal
+
+    def _fold(self, do, group_id):
+        group = self.document.groups[group_id]
+        shift = fold_shift(self.document, group) * (1 if group.collapsed else -1)
+        edge = group.position[0] + 1
+        inside = set(group.members)
+        old, new = {}, {}
+        for node_id, node in self.document.nodes.items():
+            if node_id not in inside and node.position[0] > edge:
+                old[node_id], new[node_id] = node.position, (node.position[0] + shift, node.position[1])
+        groups_old, groups_new = {}, {}
+        for other in self.document.groups.values():
+            if other.id != group_id and other.collapsed and other.position[0] > edge:
+                groups_old[other.id] = other.position
+                groups_new[other.id] = (other.position[0] + shift, other.position[1])
+        do(SetGroup(self.document, group_id, {"collapsed": not group.collapsed}))
+        if shift and (new or groups_new):
+            do(MoveNodes(self.document, old, new, groups_old=groups_old, groups_new=groups_new))
 
     def layout(self):
         if not self.document.nodes:
@@ -218,15 +303,17 @@ class EditorController(QObject):
             return self._refuse(str(e), scene_pos)
         if fragment is None:
             return self._refuse("the clipboard holds no LayerLab nodes", scene_pos)
-        return self._paste(fragment, scene_pos, "Paste")
+        return self.paste_fragment(fragment, scene_pos, "Paste")
 
     def duplicate(self, node_ids=None):
         node_ids = self.scene.selected_node_ids() if node_ids is None else node_ids
         if not node_ids:
             return None
-        return self._paste(copy_fragment(self.document, node_ids), None, "Duplicate")
+        return self.paste_fragment(copy_fragment(self.document, node_ids), None, "Duplicate")
 
-    def _paste(self, fragment, scene_pos, text):
+    def paste_fragment(self, fragment, scene_pos, text):
+        """Add a fragment (the clipboard's, a palette block's) with its top-left at ``scene_pos`` (None: offset
+        from where it was), one undo step named ``text``, and select it; None, or the refusal."""
         offset = (PASTE_OFFSET, PASTE_OFFSET)
         positions = [n.get("position") for n in fragment.get("nodes", []) if isinstance(n, dict)]
         positions = [p for p in positions if isinstance(p, list) and len(p) == 2 and all(

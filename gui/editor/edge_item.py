@@ -54,19 +54,30 @@ def _lane_of(path):
 
 
 class EdgeItem(HoverHighlight, QGraphicsPathItem):
-    """One document edge, drawn from its source's output to its slot on the destination."""
+    """One document edge, drawn from its source's output to its slot on the destination; an end inside a
+    collapsed group is drawn at the group's port instead (``retarget``)."""
 
     def __init__(self, edge, src_item, dst_item):
         super().__init__()
         self.edge, self.src_item, self.dst_item = edge, src_item, dst_item
+        self.src_port, self.dst_port = edge.out_port, edge.port  # the ports drawn, on the items drawn
         self.highlighted = False  # a node dragged over it would be inserted here
         self.setFlag(QGraphicsItem.ItemIsSelectable)
         self.setAcceptHoverEvents(True)
         self.setZValue(0)
 
+    def retarget(self, src_item, src_port, dst_item, dst_port):
+        """Draw from ``src_item``'s output ``src_port`` to ``dst_item``'s slot ``dst_port``; returns whether
+        that changed."""
+        ends = (src_item, src_port, dst_item, dst_port)
+        if ends == (self.src_item, self.src_port, self.dst_item, self.dst_port):
+            return False
+        self.src_item, self.src_port, self.dst_item, self.dst_port = ends
+        return True
+
     def update_path(self):
-        self.setPath(routed_curve(self.src_item.output_anchor(self.edge.out_port),
-                                  self.dst_item.input_anchor(self.edge.port), self._nodes_crossed))
+        self.setPath(routed_curve(self.src_item.output_anchor(self.src_port),
+                                  self.dst_item.input_anchor(self.dst_port), self._nodes_crossed))
 
     def _nodes_crossed(self, path):
         scene = self.scene()
@@ -77,7 +88,8 @@ class EdgeItem(HoverHighlight, QGraphicsPathItem):
         stroke, ends = stroker.createStroke(path), (self.src_item, self.dst_item)
         near = scene.items(stroke.boundingRect(), Qt.IntersectsItemBoundingRect)  # the index's cheap question
         return [item.sceneBoundingRect() for item in near
-                if isinstance(item, NodeItem) and item not in ends and stroke.intersects(item.body_rect())]
+                if isinstance(item, NodeItem) and item not in ends and item.isVisible()
+                and stroke.intersects(item.body_rect())]
 
     def set_highlighted(self, on):
         if on != self.highlighted:

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QCheckBox, QFormLayout, QFrame, QLabel, QLineEdit,
 from gui.theme import category_colour
 
 from . import formatting
+from .group_inspector import GroupForm
 from .param_widgets import editor_for
 
 
@@ -44,15 +45,40 @@ class Inspector(QScrollArea):
         self.info.setWordWrap(True)
         self.info.setTextFormat(Qt.RichText)
         self.info.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        for widget in (self.heading, self.description, self.form_host, self.message, self.info):
+        self.group_form = GroupForm(document, controller)
+        self.group_form.refused.connect(self._show_refusal)
+        self.group_form.hide()
+        for widget in (self.heading, self.description, self.form_host, self.group_form, self.message, self.info):
             layout.addWidget(widget)
         layout.addStretch(1)
         self.show_nodes([])
 
     # ----- what is shown -----
+    def show_group(self, group_id):
+        """Inspect one group: its name, repeat count and what it computes."""
+        self.node_id = None
+        self._build_form(None)
+        self.message.clear()
+        self.info.clear()
+        self.group_form.show()
+        self.description.setText("A group of layers, drawn as one box. Double-click it to open it; a repeat count "
+                                 "stacks copies of it.")
+        self._show_group(group_id)
+
+    def _show_group(self, group_id, inference=None):
+        if group_id not in self.document.groups:
+            self.show_nodes([])
+            return
+        group = self.document.groups[group_id]
+        colour = category_colour("Group").name()
+        self.heading.setText(f"<span style='color:{colour}; font-size:13pt'>■</span> "
+                             f"<b style='font-size:11pt'>{group.name}</b> &nbsp;<span>Group</span>")
+        self.group_form.show_group(group_id, inference)
+
     def show_nodes(self, node_ids):
         """Inspect the single selected node; several or none show a hint."""
         self.node_id = node_ids[0] if len(node_ids) == 1 else None
+        self.group_form.hide()
         self.message.clear()
         if self.node_id is None:
             self._build_form(None)
@@ -96,6 +122,9 @@ class Inspector(QScrollArea):
 
     def refresh(self, inference=None):
         """Show the document's current values and inference (after any edit)."""
+        if not self.group_form.isHidden():  # (isHidden: the dock itself may be out of sight)
+            self._show_group(self.group_form.group_id, inference)
+            return
         if self.node_id is None:
             return
         if self.node_id not in self.document.nodes:
@@ -174,3 +203,4 @@ class Inspector(QScrollArea):
 
     def set_editing_enabled(self, enabled):
         self.form_host.setEnabled(enabled)
+        self.group_form.setEnabled(enabled)

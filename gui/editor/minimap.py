@@ -94,7 +94,7 @@ class Minimap(QWidget):
         painter.drawRoundedRect(QRectF(0.5, 0.5, self.width() - 1, self.height() - 1), 6, 6)
         painter.setPen(Qt.NoPen)
         by_colour = {}
-        for item in scene.node_items.values():
+        for item in scene.shown_items():
             category = item.face.category if item.face else ""
             by_colour.setdefault(category, []).append(self._to_map(item.body_rect()))
         for category, rects in by_colour.items():

@@ -4,16 +4,23 @@ It listens to the document's events and keeps one item per node and per edge; af
 the document's (cached) inference once and updates the faces of the nodes that changed. It never edits
 the document: user gestures leave as signals (a connection, a move, a rename) that the editor turns
 into undoable commands.
+
+Groups: a collapsed group is one ``GroupItem`` in place of its members, whose items are hidden, and the
+connections that cross its border are drawn to its ports; an expanded group is a ``FrameItem`` behind its
+members. After any edit that can change them, ``_apply_groups`` sets these from the document in one pass.
 """
 
 from dataclasses import dataclass
 
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QPen
-from PySide6.QtWidgets import QGraphicsScene
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
+
+from engine.graph.groups import group_ports
 
 from .compatibility import Anchor
 from .edge_item import EdgeItem, PendingEdge, TipItem
+from .group_items import FrameItem, GroupItem, group_face
 from .node_item import HEADER, WIDTH, NodeItem, node_face
 from .port_item import PortItem
 
@@ -40,8 +47,10 @@ class NetworkScene(QGraphicsScene):
     connectionRequested = Signal(str, str, object, int, object)  # src, dst, port, src's output, edge replaced
     connectionDroppedOnEmpty = Signal(object, QPointF)  # Anchor, scene position
     disconnectRequested = Signal(list)  # [Edge]
-    nodesMoved = Signal(dict, dict, object)  # old positions, new positions, Edge to insert into (or None)
+    nodesMoved = Signal(dict, dict, object, dict, dict)  # old positions, new positions, Edge to insert into (or
+    # None), old and new positions of collapsed groups' boxes
     renameRequested = Signal(str)
+    groupFoldRequested = Signal(str)  # a group double-clicked: expand or collapse it
     refused = Signal(str)  # a gesture the document would not accept, with the reason (also shown in a bubble)
 
     def __init__(self, document, style, parent=None):
@@ -50,6 +59,9 @@ class NetworkScene(QGraphicsScene):
         self.style = style
         self.editable = True
         self.node_items, self.edge_items = {}, {}
+        self.group_items, self.frame_items = {}, {}  # group id -> GroupItem (collapsed) or FrameItem (expanded)
+        self.hidden_in = {}  # node id -> id of the collapsed group that hides it
+        self._groups_dirty = False
         self.inference = None
         self._pending = None  # the connection being dragged
         self._drag_start = None
@@ -72,6 +84,11 @@ class NetworkScene(QGraphicsScene):
 
     # ----- following the document -----
     def _on_document_event(self, event, payload):
+        if event in ("group_added", "group_removed", "group_changed"):
+            self._groups_dirty = True
+            return
+        if event in ("node_added", "node_removed", "edge_added", "edge_removed", "node_moved") and self.document.groups:
+            self._groups_dirty = True
         if event == "node_added":
             self._add_node_item(payload)
         elif event == "node_removed":
@@ -92,6 +109,8 @@ class NetworkScene(QGraphicsScene):
             self._rebuild(refresh=False)
         elif event == "changed":
             self.refresh()
+            if self._groups_dirty:
+                self._apply_groups()
             if self._moved:
                 self._reroute_edges()
 
@@ -108,6 +127,8 @@ class NetworkScene(QGraphicsScene):
         self.cancel_connection()
         self.clear()  # deletes every item
         self.node_items, self.edge_items = {}, {}
+        self.group_items, self.frame_items, self.hidden_in = {}, {}, {}
+        self._groups_dirty = True
         self._pending_edge, self._tip = PendingEdge(), TipItem()  # added while a connection is dragged
         self.refusal_bubble = TipItem()  # added while a refusal is shown
         self.inference = None  # so that the refresh gives every node its face
@@ -149,10 +170,12 @@ class NetworkScene(QGraphicsScene):
 
     def _remove_edge_item(self, edge):
         item = self.edge_items.pop(edge)
-        item.src_item.edges.discard(item)
-        item.dst_item.edges.discard(item)
+        for end in (item.src_item, item.dst_item, self.node_items.get(edge.src), self.node_items.get(edge.dst)):
+            if end is not None:
+                end.edges.discard(item)
         self.removeItem(item)
-        self._sync_slots(item.dst_item)
+        if edge.dst in self.node_items:
+            self._sync_slots(self.node_items[edge.dst])
 
     def _sync(self, item, info, connected):
         if item.sync(node_face(self.document.nodes[item.node_id], info, connected)) and not self._unrouted:
@@ -161,7 +184,7 @@ class NetworkScene(QGraphicsScene):
 
     def _sync_slots(self, item):
         """Input slots follow the connections at once (a merge grows a slot per input)."""
-        connected = sorted(edge.edge.port for edge in item.edges if edge.dst_item is item)
+        connected = sorted(edge.edge.port for edge in item.edges if edge.edge.dst == item.node_id)
         info = self.inference.nodes.get(item.node_id) if self.inference else None
         self._sync(item, info, connected)
 
@@ -176,27 +199,117 @@ class NetworkScene(QGraphicsScene):
                 ports[edge.dst].append(edge.port)
             for node_id, item in self.node_items.items():
                 self._sync(item, self.inference.nodes.get(node_id), sorted(ports[node_id]))
+            self._sync_groups()
             self.inferenceUpdated.emit(self.inference)
         if self._unrouted:
             self._reroute_edges()
 
+    # ----- groups -----
+    def _apply_groups(self):
+        """Items for the document's groups: a box for each collapsed one (its members hidden, the connections
+        crossing its border drawn to its ports), a frame behind each expanded one."""
+        self._groups_dirty = False
+        groups = self.document.groups
+        for items, keep in ((self.group_items, True), (self.frame_items, False)):
+            for group_id in [g for g in items if g not in groups or groups[g].collapsed != keep]:
+                self.removeItem(items.pop(group_id))
+        self.hidden_in = {m: g.id for g in groups.values() if g.collapsed for m in g.members}
+        for group in groups.values():
+            items, kind = (self.group_items, GroupItem) if group.collapsed else (self.frame_items, FrameItem)
+            if group.id not in items:
+                items[group.id] = kind(group.id)
+                self.addItem(items[group.id])
+                items[group.id].setFlag(QGraphicsItem.ItemIsMovable, self.editable and group.collapsed)
+            if group.collapsed:
+                items[group.id].setPos(*group.position)
+                items[group.id].repeats = group.repeat > 1
+                self._cover(group.position)
+        for node_id, item in self.node_items.items():
+            hidden = node_id in self.hidden_in
+            if hidden and item.isSelected():
+                item.setSelected(False)
+            item.setVisible(not hidden)
+        self._sync_groups()
+        self._retarget_edges()
+
+    def _retarget_edges(self):
+        """Draw each connection between the items that show its ends; hide those inside a collapsed group."""
+        ports = group_ports(self.document)
+        for item in self.group_items.values():
+            item.edges = set()
+        for edge, item in self.edge_items.items():
+            src_group, dst_group = self.hidden_in.get(edge.src), self.hidden_in.get(edge.dst)
+            item.setVisible(src_group is None or src_group != dst_group)
+            if not item.isVisible():
+                continue
+            src, src_port = self.node_items[edge.src], edge.out_port
+            if src_group is not None:
+                src, src_port = self.group_items[src_group], ports[src_group].outputs.index((edge.src, edge.out_port))
+            dst, dst_port = self.node_items[edge.dst], edge.port
+            if dst_group is not None:
+                dst, dst_port = self.group_items[dst_group], ports[dst_group].inputs.index((edge.src, edge.out_port))
+            for end in (src, dst):
+                end.edges.add(item)
+            if item.retarget(src, src_port, dst, dst_port) or src_group or dst_group:
+                item.update_path()
+
+    def _sync_groups(self):
+        """Faces of the group boxes and extents of the frames, from the inference."""
+        if self.inference is None:
+            return
+        groups = self.document.groups  # (items of groups gone since are removed by the next _apply_groups)
+        for group_id, item in self.group_items.items():
+            if group_id in groups and item.sync(group_face(groups[group_id], self.inference.groups.get(group_id))):
+                for edge in item.edges:
+                    edge.update_path()
+        for group_id, frame in self.frame_items.items():
+            group = groups.get(group_id)
+            if group is not None:
+                frame.sync(group, self.inference.groups.get(group_id), self.nodes_rect(group.members))
+
+    def group_item(self, group_id):
+        """The item that shows group ``group_id`` (its box or its frame), or None."""
+        return self.group_items.get(group_id) or self.frame_items.get(group_id)
+
+    def selected_group_ids(self):
+        """Groups whose box or frame is selected, in document order."""
+        chosen = {item.group_id for item in self.selectedItems() if isinstance(item, (GroupItem, FrameItem))}
+        return [g for g in self.document.groups if g in chosen]
+
     # ----- queries for the editor -----
     def selected_node_ids(self):
-        """Selected nodes in document order."""
-        chosen = {item.node_id for item in self.selectedItems() if isinstance(item, NodeItem)}
+        """Selected nodes in document order; a selected collapsed group stands for its members."""
+        chosen = set()
+        for item in self.selectedItems():
+            if isinstance(item, GroupItem):
+                chosen.update(self.document.groups[item.group_id].members)
+            elif isinstance(item, NodeItem):
+                chosen.add(item.node_id)
         return [i for i in self.document.nodes if i in chosen]
 
     def selected_edges(self):
         return [item.edge for item in self.selectedItems() if isinstance(item, EdgeItem)]
 
-    def select_nodes(self, node_ids):
+    def select_nodes(self, node_ids, group_ids=()):
+        """Select nodes (a node inside a collapsed group selects the group's box) and groups."""
         self.clearSelection()
         for node_id in node_ids:
-            if node_id in self.node_items:
+            if node_id in self.hidden_in:
+                self.group_items[self.hidden_in[node_id]].setSelected(True)
+            elif node_id in self.node_items:
                 self.node_items[node_id].setSelected(True)
+        for group_id in group_ids:
+            item = self.group_item(group_id)
+            if item is not None:
+                item.setSelected(True)
+
+    def shown_items(self):
+        """The boxes on the canvas: the visible nodes' and the collapsed groups'."""
+        return [*(item for item in self.node_items.values() if item.isVisible()), *self.group_items.values()]
 
     def nodes_rect(self, node_ids=None):
-        items = self.node_items.values() if node_ids is None else [self.node_items[i] for i in node_ids]
+        """The extent of the given nodes, or of everything shown."""
+        items = self.shown_items() if node_ids is None else [self.node_items[i] for i in node_ids]
         rect = QRectF()
         for item in items:
             rect = rect.united(item.sceneBoundingRect())
@@ -221,7 +334,7 @@ class NetworkScene(QGraphicsScene):
 
     def set_editable(self, editable):
         self.editable = editable
-        for item in self.node_items.values():
+        for item in [*self.node_items.values(), *self.group_items.values()]:
             item.setFlag(NodeItem.ItemIsMovable, editable)
         if not editable:
             self.cancel_connection()
@@ -234,7 +347,15 @@ class NetworkScene(QGraphicsScene):
 
     # ----- dragging a connection -----
     def begin_connection(self, port_item, scene_pos):
-        if port_item.kind == "out":
+        box = port_item.parentItem()
+        if isinstance(box, GroupItem):  # a group's output is a member's; its inputs are opened to be changed
+            if port_item.kind != "out":
+                self.show_refusal("open the group (double-click) to change what feeds the layers inside it",
+                                  scene_pos)
+                return
+            member, output = group_ports(self.document)[box.group_id].outputs[port_item.port]
+            self._pending = _Pending("out", member, out_port=output)
+        elif port_item.kind == "out":
             self._pending = _Pending("out", port_item.node_id, out_port=port_item.port)
         elif port_item.port is not None:  # pick up the connection in this slot and re-route it
             edge = next(e for e in self.document.input_edges(port_item.node_id) if e.port == port_item.port)
@@ -248,6 +369,11 @@ class NetworkScene(QGraphicsScene):
 
     def _pending_anchor(self):
         pending = self._pending
+        group_id = self.hidden_in.get(pending.node_id)
+        if group_id is not None:
+            outputs = group_ports(self.document)[group_id].outputs
+            port = (pending.node_id, pending.out_port)
+            return self.group_items[group_id].output_anchor(outputs.index(port) if port in outputs else 0)
         item = self.node_items[pending.node_id]
         return item.output_anchor(pending.out_port) if pending.kind == "out" else item.input_anchor(pending.port)
 
@@ -260,9 +386,12 @@ class NetworkScene(QGraphicsScene):
         ports = [i for i in near if isinstance(i, PortItem)]
         port = min((i for i in ports if i.kind == wanted), key=lambda i: QLineF(i.scenePos(), scene_pos).length(),
                    default=None)  # ports' hit areas overlap: the nearest one
-        node = port.parentItem() if port else next((i for i in near if isinstance(i, NodeItem)), None)
+        node = port.parentItem() if port else next((i for i in near if isinstance(i, NodeItem) and i.isVisible()), None)
         if node is None or node.node_id == pending.node_id:
             return None
+        if isinstance(node, GroupItem):
+            return (None, None, None, 0, f"open the group '{node.face.name}' (double-click) to connect to a layer "
+                                         "inside it", scene_pos)
         if port is None and any(p.parentItem() is node for p in ports):  # an output onto an output...
             reason = ("an output connects to an input (a port on the left of a node)" if wanted == "in"
                       else "an input takes its value from an output (a port on the right of a node)")
@@ -336,7 +465,7 @@ class NetworkScene(QGraphicsScene):
     def _refusal_point(self, where):
         if isinstance(where, QPointF):
             return where
-        item = self.node_items.get(where)
+        item = self.group_items.get(self.hidden_in.get(where)) or self.node_items.get(where)
         if item is not None:  # below the node's middle, clear of its text
             return item.mapToScene(QPointF(WIDTH / 2, item.height))
         views = self.views()
@@ -358,14 +487,14 @@ class NetworkScene(QGraphicsScene):
         grabbed = self.mouseGrabberItem()
         if isinstance(grabbed, NodeItem) and self.editable:  # Qt moves the selection and the grabbed node
             moving = [i for i in self.selectedItems() if isinstance(i, NodeItem)] + [grabbed]
-            self._drag_start = {item.node_id: item.pos() for item in moving}
+            self._drag_start = {item: item.pos() for item in moving}
 
     def _lone_dragged_node(self):
         """The node being dragged if it is alone and unconnected: it may be dropped into a connection."""
         if self._drag_start is None or len(self._drag_start) != 1:
             return None
-        item = self.node_items.get(next(iter(self._drag_start)))
-        return item if item is not None and not item.edges else None
+        item = next(iter(self._drag_start))
+        return item if not isinstance(item, GroupItem) and not item.edges else None
 
     def mouseMoveEvent(self, event):
         super().mouseMoveEvent(event)
@@ -384,14 +513,14 @@ class NetworkScene(QGraphicsScene):
         if not start:
             return
         self.highlight_edge(None)
-        old, new = {}, {}
-        for node_id, pos in start.items():
-            item = self.node_items.get(node_id)
-            if item is not None and QLineF(item.pos(), pos).length() > 0.5:
-                old[node_id] = (pos.x(), pos.y())
-                new[node_id] = (item.pos().x(), item.pos().y())
-        if new:
-            self.nodesMoved.emit(old, new, target)
+        old, new, groups_old, groups_new = {}, {}, {}, {}
+        for item, pos in start.items():
+            if item.scene() is self and QLineF(item.pos(), pos).length() > 0.5:
+                before, after = (groups_old, groups_new) if isinstance(item, GroupItem) else (old, new)
+                before[item.node_id] = (pos.x(), pos.y())
+                after[item.node_id] = (item.pos().x(), item.pos().y())
+        if new or groups_new:
+            self.nodesMoved.emit(old, new, target, groups_old, groups_new)
 
     def keyPressEvent(self, event):
         if event.key() == Qt.Key_Escape and self._pending is not None:

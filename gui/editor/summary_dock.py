@@ -85,7 +85,11 @@ class SummaryWidget(QWidget):
             node, info = doc.nodes[node_id], inference.nodes[node_id]
             used = node_id in inference.used
             shape = "error" if info.error else formatting.outputs(info)
-            cells = (_cell(node.name, node_id), _cell(node.type, node_id), _cell(shape, node_id),
+            group = doc.group_of(node_id)
+            copies = len(inference.groups[group.id].copies.get(node_id, ())) if group is not None else 0
+            name = f"{group.name} › {node.name}" if group is not None else node.name
+            cells = (_cell(name + (f"  (×{copies + 1})" if copies else ""), node_id), _cell(node.type, node_id),
+                     _cell(shape, node_id),
                      _cell(formatting.count(info.params) + (" frozen" if info.frozen else ""), node_id, Qt.AlignRight),
                      _cell(formatting.count(info.macs), node_id, Qt.AlignRight))
             for column, cell in enumerate(cells):
@@ -96,7 +100,8 @@ class SummaryWidget(QWidget):
                 self.table.setItem(row, column, cell)
         frozen = inference.frozen_params
         frozen_text = f" ({formatting.count(frozen)} frozen)" if frozen else ""
-        self.totals.setText(f"<b>{len(doc.nodes)}</b> layers · <b>{formatting.count(inference.total_params)}</b> "
+        layers = len(inference.flat.nodes) if inference.flat is not None else len(doc.nodes)
+        self.totals.setText(f"<b>{layers}</b> layers · <b>{formatting.count(inference.total_params)}</b> "
                             f"parameters{frozen_text} · <b>{formatting.count(inference.total_macs)}</b> MACs per image")
         self.problems.clear()
         style = self.style()

@@ -13,6 +13,7 @@ from .minimap import Minimap
 from .node_item import READABLE_ZOOM, NodeItem
 from .search_popup import SearchPopup, node_choices
 from .start_page import StartPage
+from .user_blocks import BLOCK_MIME
 
 LAYER_MIME = "application/x-layerlab-layer-type"
 FIND = "find"  # the search context of Find, instead of an Anchor
@@ -40,6 +41,7 @@ class _RenameField(QLineEdit):
 
 class NetworkView(QGraphicsView):
     addRequested = Signal(str, QPointF, object)  # layer type, scene position, Anchor or None
+    blockDropped = Signal(str, QPointF)  # a palette block's name, scene position
     renameCommitted = Signal(str, str)  # node id, new name
     findChosen = Signal(str)  # node id
 
@@ -224,7 +226,8 @@ class NetworkView(QGraphicsView):
 
     # ----- palette drops -----
     def _layer_drag(self, event):
-        return event.mimeData().hasFormat(LAYER_MIME) and self.scene().editable
+        mime = event.mimeData()
+        return (mime.hasFormat(LAYER_MIME) or mime.hasFormat(BLOCK_MIME)) and self.scene().editable
 
     def dragEnterEvent(self, event):
         if self._layer_drag(event):
@@ -247,8 +250,12 @@ class NetworkView(QGraphicsView):
             event.ignore()
             return
         self.scene().highlight_edge(None)
-        type_name = bytes(event.mimeData().data(LAYER_MIME)).decode()
         pos = self.mapToScene(event.position().toPoint())
+        if event.mimeData().hasFormat(BLOCK_MIME):
+            event.acceptProposedAction()
+            self.blockDropped.emit(bytes(event.mimeData().data(BLOCK_MIME)).decode("utf-8", "replace"), pos)
+            return
+        type_name = bytes(event.mimeData().data(LAYER_MIME)).decode()
         edge = self.scene().edge_at(pos)
         event.acceptProposedAction()
         self.addRequested.emit(type_name, pos, Anchor.on_edge(edge) if edge else None)

@@ -13,6 +13,9 @@ from gui.theme import CATEGORY_COLOURS
 def _render(editor, key, select, zoom, path):
     editor.window.resize(1600, 960)
     editor.new_from_template(key)
+    group = editor.document.group_of(select)
+    if group is not None and group.collapsed:  # opened in place, as a double-click does
+        assert editor.controller.toggle_fold(group.id) is None
     editor.select_node(select)
     editor.view.zoom_by(zoom / editor.view.zoom())
     editor.view.centerOn(editor.scene.node_items[select].sceneBoundingRect().center())

@@ -1,0 +1,159 @@
+"""Groups in the editor: Ctrl+G folds the selected layers into one box with the group's ports, shapes and
+parameter sum; a double-click opens it in place and folds it back; the inspector sets its name and repeat
+count; moving, deleting, copying and ungrouping work on the box; every gesture is one undo step."""
+
+from PySide6.QtCore import QPointF
+
+from gui.editor.group_items import FrameItem, GroupItem
+
+
+def ids(editor, *names):
+    return [editor.document.node_by_name(n).id for n in names]
+
+
+def group_block(lenet, names=("conv2", "relu2", "pool2")):
+    lenet.scene.select_nodes(ids(lenet, *names))
+    before = set(lenet.document.groups)
+    lenet.group_action.trigger()
+    (made,) = set(lenet.document.groups) - before
+    return lenet.document.groups[made]
+
+
+def double_click(editor, scene_pos):
+    for kind in ("press", "release", "double", "release"):
+        editor.mouse(kind, scene_pos)
+
+
+def test_ctrl_g_folds_the_selection_into_one_box(lenet):
+    before = {n.id: n.position for n in lenet.document.nodes.values()}
+    fc1 = lenet.document.node_by_name("fc1").id
+    group = group_block(lenet)
+    assert group.collapsed and lenet.undo_stack.undoText() == "Group"
+    box = lenet.scene.group_items[group.id]
+    assert isinstance(box, GroupItem) and box.isSelected()
+    members = ids(lenet, "conv2", "relu2", "pool2")
+    assert not any(lenet.scene.node_items[m].isVisible() for m in members)
+    inference = lenet.document.infer()
+    info = inference.groups[group.id]
+    assert info.params == sum(inference.nodes[m].params for m in members) == 2416
+    assert box.face.shape == "16×5×5" and box.face.params == "2.42k params" and box.face.summary == "3 layers"
+    assert len(box.input_ports) == 1 and len(box.output_ports) == 1
+    crossing = [item for e, item in lenet.scene.edge_items.items() if item.isVisible() and box in
+                (item.src_item, item.dst_item)]
+    assert len(crossing) == 2  # pool1 → the box → flatten
+    assert lenet.document.nodes[fc1].position[0] < before[fc1][0]  # the layout closed up
+    form = lenet.inspector.group_form
+    assert form.isVisibleTo(lenet.inspector) and form.group_id == group.id
+    lenet.undo_action.trigger()
+    assert not lenet.document.groups and lenet.scene.node_items[members[0]].isVisible()
+    assert {n.id: n.position for n in lenet.document.nodes.values()} == before
+    lenet.redo_action.trigger()
+    assert lenet.document.groups[group.id].collapsed
+
+
+def test_double_click_opens_the_group_in_place_and_folds_it_back(lenet):
+    group = group_block(lenet)
+    folded = {n.id: n.position for n in lenet.document.nodes.values()}
+    box = lenet.scene.group_items[group.id]
+    double_click(lenet, box.sceneBoundingRect().center())
+    assert not lenet.document.groups[group.id].collapsed
+    frame = lenet.scene.frame_items[group.id]
+    assert isinstance(frame, FrameItem) and group.id not in lenet.scene.group_items
+    assert all(lenet.scene.node_items[m].isVisible() for m in group.members)
+    assert frame.rect.contains(lenet.scene.nodes_rect(group.members))
+    assert "conv2" in frame.title or group.name in frame.title
+    double_click(lenet, frame.header_rect().center())
+    assert lenet.document.groups[group.id].collapsed
+    assert {n.id: n.position for n in lenet.document.nodes.values()} == folded
+    lenet.undo_action.trigger()
+    lenet.undo_action.trigger()
+    assert lenet.document.groups[group.id].collapsed
+    assert {n.id: n.position for n in lenet.document.nodes.values()} == folded
+
+
+def test_the_inspector_renames_and_repeats_with_the_shape_check(lenet):
+    group = group_block(lenet, ("relu1",))
+    form = lenet.inspector.group_form
+    form.name_field.setText("act")
+    form.name_field.editingFinished.emit()
+    assert group.name == "act"
+    form.repeat_box.setValue(3)
+    assert group.repeat == 3 and lenet.document.infer().ok  # ReLU gives back its shape
+    box = lenet.scene.group_items[group.id]
+    assert box.repeats and box.face.type_name == "Group ×3"
+    net = lenet.document.build()
+    assert {"conv1", "fc1"} <= {name for name, _ in net.named_children()}
+    lenet.undo_action.trigger()
+    assert group.repeat == 1
+    pooled = group_block(lenet, ("pool2",))
+    lenet.scene.select_nodes([], [pooled.id])
+    lenet.inspector.group_form.repeat_box.setValue(2)
+    problem = lenet.document.infer().groups[pooled.id].error
+    assert "must give back the shape it takes: it takes 16×10×10 and gives 16×5×5" in problem
+    assert lenet.scene.group_items[pooled.id].face.error == problem
+
+
+def test_moving_the_box_carries_its_layers(lenet):
+    group = group_block(lenet)
+    box = lenet.scene.group_items[group.id]
+    members = {m: lenet.document.nodes[m].position for m in group.members}
+    (x0, y0), start = group.position, box.sceneBoundingRect().center()
+    lenet.drag(start, start + QPointF(0, 160))
+    dx, dy = group.position[0] - x0, group.position[1] - y0
+    assert abs(dy - 160) < 1
+    for m, (x, y) in members.items():
+        assert lenet.document.nodes[m].position == (round(x + dx, 1), round(y + dy, 1))
+    lenet.undo_action.trigger()
+    assert {m: lenet.document.nodes[m].position for m in group.members} == members
+
+
+def test_delete_copy_and_ungroup_act_on_the_box(lenet):
+    group = group_block(lenet)
+    members = list(group.members)
+    lenet.controller.duplicate()
+    assert len(lenet.document.groups) == 2
+    (copy,) = [g for g in lenet.document.groups.values() if g.id != group.id]
+    assert len(copy.members) == 3 and copy.name != group.name and copy.collapsed
+    lenet.undo_action.trigger()
+    lenet.scene.select_nodes([], [group.id])
+    lenet.delete_action.trigger()
+    assert not any(m in lenet.document.nodes for m in members) and not lenet.document.groups
+    lenet.undo_action.trigger()
+    assert lenet.document.groups[group.id].members == members
+    lenet.scene.select_nodes([], [group.id])
+    lenet.ungroup_action.trigger()
+    assert not lenet.document.groups and all(lenet.scene.node_items[m].isVisible() for m in members)
+    lenet.undo_action.trigger()
+    assert lenet.document.groups[group.id].collapsed
+
+
+def test_connections_leave_a_box_from_its_output_and_enter_it_only_when_open(lenet):
+    group = group_block(lenet)
+    box = lenet.scene.group_items[group.id]
+    relu3 = lenet.document.node_by_name("relu3").id
+    lenet.scene.begin_connection(box.output_ports[0], box.output_ports[0].scenePos())
+    lenet.scene.finish_connection(lenet.scene.node_items[relu3].sceneBoundingRect().center())
+    assert lenet.errors == []
+    lenet.scene.begin_connection(lenet.scene.node_items[relu3].output_port, QPointF())
+    target = lenet.scene.connection_target(box.input_ports[0].scenePos())
+    lenet.scene.cancel_connection()
+    assert target is not None and "open the group" in target[4]
+
+
+def test_a_group_saved_as_a_block_comes_back_from_the_palette(lenet, tmp_path):
+    from gui.editor.user_blocks import UserBlocks
+
+    lenet.layer_palette.store = UserBlocks(str(tmp_path / "blocks"))
+    group = group_block(lenet)
+    lenet.window.ask_block_name = lambda default: ("conv block", "")
+    lenet.inspector.group_form.save_button.click()
+    assert lenet.errors == [] and [b.name for b in lenet.layer_palette.store.blocks()] == ["conv block"]
+    assert lenet.layer_palette.visible_blocks() == ["conv block"]
+    before = len(lenet.document.nodes)
+    lenet.layer_palette.blockActivated.emit("conv block")
+    assert len(lenet.document.nodes) == before + 3 and len(lenet.document.groups) == 2
+    (added,) = [g for g in lenet.document.groups.values() if g.id != group.id]
+    assert [lenet.document.nodes[m].type for m in added.members] == ["Conv2d", "ReLU", "MaxPool2d"]
+    assert lenet.undo_stack.undoText() == "Add block conv block"
+    lenet.undo_action.trigger()
+    assert len(lenet.document.nodes) == before
