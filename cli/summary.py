@@ -1,5 +1,6 @@
-"""Summarise a network: every layer with its key parameters, output shape, parameters and MACs,
-the totals, and the problems that stop the network from being built (exit code 1 when there are errors)."""
+"""Summarise a network: every layer with its key parameters, output shape, parameters and MACs, its groups
+(with every copy of a repeated one counted), the totals, and the problems that stop the network from being
+built (exit code 1 when there are errors)."""
 
 from .common import open_network
 from .table import count, dims, format_table
@@ -31,10 +32,24 @@ def layer_rows(network, inference):
     return rows
 
 
+def _shapes(shapes):
+    return ", ".join(dims(s) if s is not None else "?" for s in shapes) or "-"
+
+
+def group_rows(network, inference):
+    rows = []
+    for group in network.groups.values():
+        info = inference.groups[group.id]
+        rows.append([group.name, str(len(group.members)), f"×{group.repeat}", _shapes(info.in_shapes),
+                     "error" if info.error else _shapes(info.outputs), count(info.params), count(info.macs)])
+    return rows
+
+
 def problem_lines(network, inference):
     lines = []
     for problem in inference.problems:
-        where = network.nodes[problem.node_id].name if problem.node_id in network.nodes else "(network)"
+        owner = network.nodes.get(problem.node_id) or network.groups.get(problem.node_id)
+        where = owner.name if owner is not None else "(network)"
         lines.append(f"  {problem.severity:<7}  {where}: {problem.message}")
     return lines
 
@@ -45,6 +60,9 @@ def main(args):
     print(f"{network.title}  ({args.network})")
     print(format_table(["layer", "type", "parameters", "output", "params", "MACs"], layer_rows(network, inference),
                        "llllrr"))
+    if network.groups:
+        print(format_table(["group", "layers", "repeat", "input", "output", "params", "MACs"],
+                           group_rows(network, inference), "lrrllrr"))
     total = inference.total_params
     print(f"total: {count(total)} parameters ({total * 4 / 1024:,.1f} KiB as float32), "
           f"{count(inference.total_macs)} multiply-accumulates per image")

@@ -57,6 +57,30 @@ def test_errors_and_warnings_name_their_nodes_and_set_the_exit_code(cli, tmp_pat
     assert warned.code == 0 and "problems (0 errors, 1 warning):" in warned.out
 
 
+def test_groups_are_listed_with_every_copy_counted_and_their_problems_named(cli, tmp_path):
+    net = copy_template("vit_cifar10", tmp_path)
+    result = cli("summary", net)
+    assert result.code == 0, result
+    lines = result.out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("group "))
+    groups = {cells[0]: cells[1:] for cells in (re.split(r"\s{2,}", line.strip()) for line in lines[start + 2:])
+              if not cells[0].startswith("total:") and cells[0] != "no problems"}
+    network = load_network(net)
+    encoder = next(g for g in network.groups.values() if g.repeat > 1)
+    info = network.infer().groups[encoder.id]
+    assert groups[encoder.name][:4] == [str(len(encoder.members)), f"×{encoder.repeat}", "65×96", "65×96"]
+    assert groups[encoder.name][4] == f"{info.params:,}" and info.params == encoder.repeat * sum(
+        network.infer().nodes[m].params for m in encoder.members)
+    lenet = copy_template("lenet_cifar10", tmp_path)
+    network = load_network(lenet)
+    network.add_group([network.node_by_name("pool2").id], name="pools", repeat=2)
+    save_network(network, lenet)
+    broken = cli("summary", lenet)
+    assert broken.code == 1
+    assert ("  error    pools: group 'pools' repeats 2 times, so it must give back the shape it takes: it takes "
+            "16×10×10 and gives 16×5×5") in broken.out
+
+
 def test_summary_of_a_missing_file_in_a_subprocess(tmp_path):
     result = run_subprocess("summary", tmp_path / "gone.llnet")
     assert result.code == 2
