@@ -37,7 +37,7 @@ from gui.editor.controller import LOCKED, EditorController
 from gui.editor.files import AUTOSAVE_MS, Autosave, RecentFiles
 from gui.editor.icons import glyph_icon
 from gui.editor.inspector import Inspector
-from gui.editor.node_item import READABLE_ZOOM
+from gui.editor.node_item import READABLE_ZOOM, NodeItem
 from gui.editor.palette import Palette
 from gui.editor.scene import NetworkScene
 from gui.editor.summary_dock import SummaryWidget
@@ -331,6 +331,11 @@ class MainWindow(QMainWindow):
         return self.scene.selected_node_ids()
 
     def select_node(self, node_id):
+        """Select a node, or a group (the Problems list names both), and bring it into view."""
+        if node_id in self.document.groups:
+            self.scene.select_nodes([], [node_id])
+            self.view.centerOn(self.scene.group_item(node_id))
+            return
         self.scene.select_nodes([node_id])
         self.view.centre_on_node(node_id)
 
@@ -355,16 +360,24 @@ class MainWindow(QMainWindow):
         self.nodeSelectionChanged.emit(ids)
 
     def _rename_selected(self):
+        """F2: rename the selected node in place, or the selected group in the inspector."""
+        groups = self.scene.selected_group_ids()
+        if len(groups) == 1 and self.editing_enabled and not [
+                i for i in self.selected_node_ids() if i not in self.scene.hidden_in]:
+            self.inspector_dock.raise_()
+            self.inspector.group_form.name_field.setFocus()
+            self.inspector.group_form.name_field.selectAll()
+            return
         ids = self.selected_node_ids()
         if len(ids) == 1 and self.editing_enabled:
             self.view.start_rename(ids[0])
 
     def _free_spot(self):
-        """Where a layer added without a position goes: right of the selected node, else the view centre."""
-        ids = self.selected_node_ids()
-        if len(ids) == 1:
-            rect = self.scene.node_items[ids[0]].sceneBoundingRect()
-            return rect.topRight() + QPointF(130, 13)
+        """Where a layer added without a position goes: right of the selected node (or group box), else the
+        view centre."""
+        boxes = [item for item in self.scene.selectedItems() if isinstance(item, NodeItem)]
+        if len(boxes) == 1:
+            return boxes[0].sceneBoundingRect().topRight() + QPointF(130, 13)
         return self.view.view_centre()
 
     # ----- read-only while training -----

@@ -14,7 +14,7 @@ _SETTINGS_KEY = "appearance/theme"
 # One hue per catalogue category (engine.graph.CATEGORIES); nodes, palette and search show it. Groups
 # (gui/editor/group_items.py) have their own slate.
 CATEGORY_COLOURS = {
-    "Group": "#37474f",
+    "Group": "#757575",
     "Input/Output": "#7e57c2",
     "Convolution": "#1e88e5",
     "Pooling": "#00897b",

@@ -229,6 +229,7 @@ class Network:
         self._batch = _Batch()
         self._inference = None
         self._next_id = 1 + max((_id_number(i) for i in self.nodes), default=0)
+        self._next_group = 1 + max((_id_number(i, "g") for i in self.groups), default=0)
         self._removed = {}  # node id -> (its index, [(index, edge)], its group's record) while it may be undone
         self._removed_groups = {}  # group id -> its index, while a removal may be undone
         self._owners = None  # node id -> group id, until the groups change
@@ -631,7 +632,7 @@ class Network:
         self.title, self.description = other.title, other.description
         self.nodes, self.edges, self.settings = other.nodes, other.edges, other.settings
         self.groups, self._owners = other.groups, None
-        self._next_id = other._next_id
+        self._next_id, self._next_group = other._next_id, other._next_group
         self._removed, self._removed_groups = {}, {}
         self._inference = None  # listeners of "reset" may infer the new content at once
         self._emit("reset")
@@ -652,10 +653,11 @@ class Network:
         return self.groups[group_id] if group_id is not None else None
 
     def new_group_id(self):
-        k = len(self.groups) + 1
-        while f"g{k}" in self.groups or f"g{k}" in self.nodes:
-            k += 1
-        return f"g{k}"
+        """An id no group or node has, and none handed out before (so an undone group keeps its own)."""
+        while f"g{self._next_group}" in self.groups or f"g{self._next_group}" in self.nodes:
+            self._next_group += 1
+        self._next_group += 1
+        return f"g{self._next_group - 1}"
 
     def members_problem(self, node_ids, group_id=None):
         """Why ``node_ids`` cannot be the members of a group (``group_id``, when it is an existing one), or
@@ -731,6 +733,7 @@ class Network:
 
     def _insert_group(self, group, index=None):
         self.groups[group.id] = group
+        self._next_group = max(self._next_group, _id_number(group.id, "g") + 1)
         if index is not None and index < len(self.groups) - 1:
             items = list(self.groups.items())
             items.insert(index, items.pop())
@@ -868,6 +871,6 @@ class _Either:
         yield from self.second
 
 
-def _id_number(node_id):
-    digits = node_id[1:] if node_id.startswith("n") else ""
+def _id_number(node_id, prefix="n"):
+    digits = node_id[1:] if node_id.startswith(prefix) else ""
     return int(digits) if digits.isascii() and digits.isdigit() else 0

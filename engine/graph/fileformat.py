@@ -41,7 +41,7 @@ from ..utils.files import FileError, FileWarning, atomic_write_text, read_limite
 from .catalogue import get_layer_type, has_layer_type
 from .document import Edge, Network, NetworkError, Node, PartRefused
 from .groups import Group
-from .limits import MAX_NODES
+from .limits import MAX_NAME_LENGTH, MAX_NODES
 from .params import validate_params
 from .settings import SETTINGS_SPECS, validate_settings
 
@@ -411,11 +411,17 @@ def paste_fragment(network, fragment, offset=(40.0, 40.0)):
         x, y = node.position
         nodes.append(Node(mapping[node.id], node.type, name, node.params, (x + offset[0], y + offset[1]), node.frozen))
     edges = [Edge(mapping[e.src], mapping[e.dst], e.port, e.out_port) for e in part.edges]
-    groups = [Group(None, fresh(g.name, g.name.rstrip("0123456789")), [mapping[m] for m in g.members], g.repeat,
-                    g.collapsed, (g.position[0] + offset[0], g.position[1] + offset[1])) for g in part.groups.values()]
+    groups = [Group(None, fresh(g.name, g.name.rstrip("0123456789")[:MAX_NAME_LENGTH - 8] or "group"),
+                    [mapping[m] for m in g.members], g.repeat, g.collapsed,
+                    (g.position[0] + offset[0], g.position[1] + offset[1])) for g in part.groups.values()]
     with network.batch():
         added = network.add_many(nodes, edges)
-        network.add_groups(groups)
+        try:
+            network.add_groups(groups)
+        except PartRefused as e:  # all or nothing: the nodes go again
+            for node in reversed(added):
+                network.remove_node(node.id)
+            raise NetworkFileError("clipboard", f"group {_shown(e.part.name)}: {e}") from None
     return added
 
 

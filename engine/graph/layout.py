@@ -13,7 +13,8 @@ ROW_SPACING = 130.0
 
 def grouped_positions(network, origin=(0.0, 0.0)):
     """``(node positions, group positions)``: the layout with each collapsed group as one box, and the
-    members of a collapsed group laid out among themselves from its box, where expanding it shows them."""
+    members of a collapsed group laid out among themselves from its box, where expanding it shows them; an
+    expanded group's box goes to its members' top-left corner, where folding it puts it."""
     collapsed = {g.id: g for g in network.groups.values() if g.collapsed}
     unit = {m: gid for gid, g in collapsed.items() for m in g.members}
     topological, sources = network.topological_order(), network.sources()
@@ -34,14 +35,34 @@ def grouped_positions(network, origin=(0.0, 0.0)):
         groups[gid] = places[gid]
         member_preds = {i: [p for p in sources[i] if unit.get(p) == gid] for i in members}
         nodes.update(_layered(members, member_preds, places[gid]))
+    for group in network.groups.values():
+        if not group.collapsed:
+            groups[group.id] = _corner(nodes[m] for m in group.members)
     return nodes, groups
 
 
-def fold_shift(network, group):
-    """How far the layout right of ``group`` moves when it expands (its members' width beyond one box);
-    collapsing moves it back."""
-    xs = [network.nodes[m].position[0] for m in group.members]
-    return max(0.0, max(xs) - group.position[0])
+def _corner(positions):
+    xs, ys = zip(*positions)
+    return min(xs), min(ys)
+
+
+def fold_moves(network, group):
+    """``(the group's box position, {node id: position}, {group id: box position})`` that fold an expanded
+    group into its box or unfold a collapsed one, as a code editor folds a block: the box sits at the
+    members' top-left corner, and what lies right of the group moves left by the members' width beyond one
+    box when it folds (right of the box, and back, when it unfolds)."""
+    members = [network.nodes[m].position for m in group.members]
+    corner = _corner(members) if not group.collapsed else group.position
+    width = max(x for x, _ in members) - min(x for x, _ in members)
+    start = corner[0] + width if not group.collapsed else corner[0]  # what lies beyond moves
+    shift = width if group.collapsed else -width
+    inside = set(group.members)
+    others = [g for g in network.groups.values() if g.id != group.id]
+    carried = {m for g in others if g.collapsed for m in g.members}  # they move with their boxes
+    nodes = {i: (n.position[0] + shift, n.position[1]) for i, n in network.nodes.items()
+             if i not in inside and i not in carried and n.position[0] > start}
+    groups = {g.id: (g.position[0] + shift, g.position[1]) for g in others if g.position[0] > start}
+    return corner, nodes if shift else {}, groups if shift else {}
 
 
 def layered_positions(network, origin=(0.0, 0.0)):

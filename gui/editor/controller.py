@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from PySide6.QtCore import QObject, QPointF, Signal
 
 from engine.graph import NetworkError, NetworkFileError, copy_fragment, get_layer_type
-from engine.graph.layout import fold_shift
+from engine.graph.layout import fold_moves
 
 from . import clipboard
 from .commands import (
@@ -60,9 +60,10 @@ class EditorController(QObject):
         return message
 
     @contextmanager
-    def _edit(self, text):
-        """Run commands (``do(command)``) as one undo step; a refusal undoes the ones already run."""
-        if not self.enabled:
+    def _edit(self, text, view_only=False):
+        """Run commands (``do(command)``) as one undo step; a refusal undoes the ones already run.
+        ``view_only`` edits (folding a group) change no computation and are allowed during a run."""
+        if not self.enabled and not view_only:
             raise _Refused(LOCKED)
         done = []
 
@@ -87,10 +88,10 @@ class EditorController(QObject):
             macro.mark_done()
             self.undo_stack.push(macro)
 
-    def _run(self, text, steps, near=None, on_canvas=True):
+    def _run(self, text, steps, near=None, on_canvas=True, view_only=False):
         """``steps(do)`` inside one undo step; returns the refusal (see ``_refuse``), or None."""
         try:
-            with self._edit(text) as do:
+            with self._edit(text, view_only) as do:
                 steps(do)
         except _Refused as e:
             return self._refuse(str(e), near, on_canvas)
@@ -196,6 +197,13 @@ class EditorController(QObject):
                     if self.document.nodes[i].type not in ("Input", "Output")]
         if not node_ids:
             return self._refuse("select the layers to group first (the Input and Output stay outside groups)")
+        chosen = set(node_ids)
+        for group in self.document.groups.values():
+            if set(group.members) == chosen:
+                return self._refuse(f"these layers are {group.label()} already", node_ids[0])
+            if group.repeat > 1 and chosen.intersection(group.members):
+                return self._refuse(f"{group.label()} repeats {group.repeat} times: set its repeat count to 1 or "
+                                    "ungroup it before grouping its layers again", node_ids[0])
         made = []
 
         def steps(do):
@@ -236,28 +244,19 @@ class EditorController(QObject):
         right moves aside by the width of its members and back."""
         group = self.document.group(group_id)
         refusal = self._run("Expand " + group.name if group.collapsed else "Collapse " + group.name,
-                            lambda do: self._fold(do, group_id), group_id)
+                            lambda do: self._fold(do, group_id), group_id, view_only=True)
         if refusal is None:
             self.scene.select_nodes([], [group_id])
         return refusal
 
     def _fold(self, do, group_id):
-        group = self.document.groups[group_id]
-        shift = fold_shift(self.document, group) * (1 if group.collapsed else -1)
-        edge = group.position[0] + 1
-        inside = set(group.members)
-        old, new = {}, {}
-        for node_id, node in self.document.nodes.items():
-            if node_id not in inside and node.position[0] > edge:
-                old[node_id], new[node_id] = node.position, (node.position[0] + shift, node.position[1])
-        groups_old, groups_new = {}, {}
-        for other in self.document.groups.values():
-            if other.id != group_id and other.collapsed and other.position[0] > edge:
-                groups_old[other.id] = other.position
-                groups_new[other.id] = (other.position[0] + shift, other.position[1])
-        do(SetGroup(self.document, group_id, {"collapsed": not group.collapsed}))
-        if shift and (new or groups_new):
-            do(MoveNodes(self.document, old, new, groups_old=groups_old, groups_new=groups_new))
+        """Fold an expanded group into its box, or unfold a collapsed one (``layout.fold_moves``)."""
+        document, group = self.document, self.document.groups[group_id]
+        box, nodes, groups = fold_moves(document, group)
+        do(SetGroup(document, group_id, {"collapsed": not group.collapsed, "position": box}))
+        if nodes or groups:
+            do(MoveNodes(document, {i: document.nodes[i].position for i in nodes}, nodes,
+                         groups_old={g: document.groups[g].position for g in groups}, groups_new=groups))
 
     def layout(self):
         if not self.document.nodes:

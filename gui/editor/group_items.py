@@ -112,8 +112,7 @@ class FrameItem(QGraphicsItem):
     def sync(self, group, info, members_rect):
         """Follow the group's name and counts and its members' extent (scene coordinates)."""
         rect = members_rect.adjusted(-FRAME_MARGIN, -FRAME_MARGIN - FRAME_HEADER, FRAME_MARGIN, FRAME_MARGIN)
-        title = f"▾ {group.name}" + (f"  ×{group.repeat}" if group.repeat > 1 else "") + \
-            f"  ·  {group_summary(group, info)}"
+        title = f"▾ {group.name}  ·  {group_summary(group, info)}"
         severity, message = group_problem(info)
         if (rect, title, severity) != (self.rect, self.title, self.severity):
             self.prepareGeometryChange()

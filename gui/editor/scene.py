@@ -61,6 +61,7 @@ class NetworkScene(QGraphicsScene):
         self.node_items, self.edge_items = {}, {}
         self.group_items, self.frame_items = {}, {}  # group id -> GroupItem (collapsed) or FrameItem (expanded)
         self.hidden_in = {}  # node id -> id of the collapsed group that hides it
+        self.ports = {}  # group id -> its Ports, as drawn
         self._groups_dirty = False
         self.inference = None
         self._pending = None  # the connection being dragged
@@ -234,7 +235,7 @@ class NetworkScene(QGraphicsScene):
 
     def _retarget_edges(self):
         """Draw each connection between the items that show its ends; hide those inside a collapsed group."""
-        ports = group_ports(self.document)
+        ports = self.ports = group_ports(self.document)
         for item in self.group_items.values():
             item.edges = set()
         for edge, item in self.edge_items.items():
@@ -267,6 +268,13 @@ class NetworkScene(QGraphicsScene):
             if group is not None:
                 frame.sync(group, self.inference.groups.get(group_id), self.nodes_rect(group.members))
 
+    def follow_frame(self, node_id):
+        """Keep the frame of an open group around its layers while one is dragged."""
+        group = self.document.group_of(node_id)
+        frame = self.frame_items.get(group.id) if group is not None else None
+        if frame is not None and self.inference is not None:
+            frame.sync(group, self.inference.groups.get(group.id), self.nodes_rect(group.members))
+
     def group_item(self, group_id):
         """The item that shows group ``group_id`` (its box or its frame), or None."""
         return self.group_items.get(group_id) or self.frame_items.get(group_id)
@@ -281,8 +289,9 @@ class NetworkScene(QGraphicsScene):
         """Selected nodes in document order; a selected collapsed group stands for its members."""
         chosen = set()
         for item in self.selectedItems():
-            if isinstance(item, GroupItem):
-                chosen.update(self.document.groups[item.group_id].members)
+            if isinstance(item, GroupItem):  # (a group removed in a batch not yet over has no members)
+                group = self.document.groups.get(item.group_id)
+                chosen.update(group.members if group is not None else ())
             elif isinstance(item, NodeItem):
                 chosen.add(item.node_id)
         return [i for i in self.document.nodes if i in chosen]
@@ -353,7 +362,7 @@ class NetworkScene(QGraphicsScene):
                 self.show_refusal("open the group (double-click) to change what feeds the layers inside it",
                                   scene_pos)
                 return
-            member, output = group_ports(self.document)[box.group_id].outputs[port_item.port]
+            member, output = self.ports[box.group_id].outputs[port_item.port]
             self._pending = _Pending("out", member, out_port=output)
         elif port_item.kind == "out":
             self._pending = _Pending("out", port_item.node_id, out_port=port_item.port)
@@ -371,7 +380,7 @@ class NetworkScene(QGraphicsScene):
         pending = self._pending
         group_id = self.hidden_in.get(pending.node_id)
         if group_id is not None:
-            outputs = group_ports(self.document)[group_id].outputs
+            outputs = self.ports[group_id].outputs
             port = (pending.node_id, pending.out_port)
             return self.group_items[group_id].output_anchor(outputs.index(port) if port in outputs else 0)
         item = self.node_items[pending.node_id]
@@ -390,8 +399,14 @@ class NetworkScene(QGraphicsScene):
         if node is None or node.node_id == pending.node_id:
             return None
         if isinstance(node, GroupItem):
-            return (None, None, None, 0, f"open the group '{node.face.name}' (double-click) to connect to a layer "
-                                         "inside it", scene_pos)
+            outputs = self.ports[node.group_id].outputs
+            if pending.kind != "in" or (port is None and len(outputs) != 1) or not outputs:
+                return (None, None, None, 0, f"open the group '{node.face.name}' (double-click) to connect to a "
+                                             "layer inside it", scene_pos)
+            member, output = outputs[port.port if port else 0]  # a box's output is its member's
+            point = node.output_anchor(port.port if port else 0)
+            return member, pending.node_id, pending.port, output, self.document.can_connect(
+                member, pending.node_id, pending.port, output), point
         if port is None and any(p.parentItem() is node for p in ports):  # an output onto an output...
             reason = ("an output connects to an input (a port on the left of a node)" if wanted == "in"
                       else "an input takes its value from an output (a port on the right of a node)")
@@ -465,7 +480,8 @@ class NetworkScene(QGraphicsScene):
     def _refusal_point(self, where):
         if isinstance(where, QPointF):
             return where
-        item = self.group_items.get(self.hidden_in.get(where)) or self.node_items.get(where)
+        item = (self.group_items.get(self.hidden_in.get(where)) or self.node_items.get(where)
+                or self.group_items.get(where))
         if item is not None:  # below the node's middle, clear of its text
             return item.mapToScene(QPointF(WIDTH / 2, item.height))
         views = self.views()

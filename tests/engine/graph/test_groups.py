@@ -28,7 +28,7 @@ from engine.graph.document import PartRefused
 from engine.graph.fileformat import VERSION, fragment_from_json
 from engine.graph.groups import MAX_REPEAT, Group, copy_id, copy_name, group_ports
 from engine.graph.inference import infer
-from engine.graph.layout import LAYER_SPACING, ROW_SPACING, fold_shift, grouped_positions, layered_positions
+from engine.graph.layout import LAYER_SPACING, ROW_SPACING, fold_moves, grouped_positions, layered_positions
 from engine.utils.files import FileWarning
 
 CIFAR = {"shape": (3, 32, 32), "dataset": "CIFAR-10"}
@@ -180,7 +180,7 @@ def test_add_groups_checks_each_group_as_add_group_does():
                         Group(None, "d", [ids["conv1"]])])
     assert info.value.index == 1 and info.value.part.name == "c"
     assert str(info.value) == "the name 'c' is already used by group 'c'"
-    assert list(net.groups) == ["g1", "x9", "g3"]  # those before the refused one stay, as one by one
+    assert list(net.groups) == ["g1", "x9", "g2"]  # those before the refused one stay, as one by one
     with pytest.raises(PartRefused, match="Conv2d 'conv1' already belongs to group 'a'"):
         net.add_groups([Group(None, "e", [ids["conv1"]])])
 
@@ -219,7 +219,7 @@ def test_restore_group_refuses_members_taken_meanwhile():
     net.add_group([ids["relu1"]], name="other")
     with pytest.raises(NetworkError, match="ReLU 'relu1' already belongs to group 'other'"):
         net.restore_group(group)
-    assert list(net.groups) == ["g1"] and net.group("g1").name == "other"
+    assert list(net.groups) == ["g2"] and net.group("g2").name == "other"  # ids are never handed out twice
 
 
 def undoable_removal(net, node_ids):
@@ -550,10 +550,48 @@ def test_a_collapsed_group_is_laid_out_as_one_box_and_its_members_from_it():
     old_nodes, old_groups = net.layout()
     assert old_groups == {"g1": (0.0, 0.0)} and set(old_nodes) == set(ids.values())
     assert net.group("g1").position == (x[2], 0.0) and net.nodes[ids["pool"]].position == (x[3], 0.0)
-    assert fold_shift(net, net.group("g1")) == 5 * LAYER_SPACING  # expanding moves what is right of it
+    box, nodes, boxes = fold_moves(net, net.group("g1"))  # unfolding moves what is right of the box
+    assert box == (x[2], 0.0) and boxes == {}
+    assert nodes == {ids[n]: (net.nodes[ids[n]].position[0] + 5 * LAYER_SPACING, 0.0)
+                     for n in ("pool", "flat", "fc", "output")}
     net.set_group("g1", collapsed=False)
     nodes, boxes = grouped_positions(net)
-    assert boxes == {} and nodes == layered_positions(net)
+    assert nodes == layered_positions(net) and boxes == {"g1": (x[2], 0.0)}  # an open group's box: its corner
+
+
+def fold(net, group_id):
+    box, nodes, boxes = fold_moves(net, net.group(group_id))
+    net.set_group(group_id, collapsed=not net.group(group_id).collapsed, position=box)
+    net.move_many(nodes)
+    assert boxes == {}
+    return box
+
+
+def test_unfolding_then_folding_gives_back_the_layout():
+    net, ids = residual(repeat=1)
+    net.layout()
+    before = {i: n.position for i, n in net.nodes.items()}
+    fold(net, "g1")
+    assert net.nodes[ids["pool"]].position[0] > before[ids["pool"]][0]  # made room for the open group
+    fold(net, "g1")
+    assert {i: n.position for i, n in net.nodes.items()} == before
+
+
+def test_folding_puts_the_box_where_the_layers_are_and_closes_up_what_lies_beyond():
+    net, _ = residual(repeat=1)
+    net.layout()
+    fold(net, "g1")
+    for member in net.group("g1").members:  # the user moves the open group's layers down and right
+        x, y = net.nodes[member].position
+        net.move(member, (x + 120, y + 400))
+    xs = [net.nodes[m].position[0] for m in net.group("g1").members]
+    width, right = max(xs) - min(xs), max(xs)
+    open_positions = {i: n.position for i, n in net.nodes.items()}
+    box = fold(net, "g1")
+    assert box == (min(xs), min(net.nodes[m].position[1] for m in net.group("g1").members))
+    for i, (x, y) in open_positions.items():
+        if i not in net.group("g1").members:
+            assert net.nodes[i].position == ((x - width, y) if x > right else (x, y))
 
 
 def test_the_layout_puts_a_branch_below_and_a_group_between_its_neighbours():
@@ -610,7 +648,7 @@ def test_version_3_round_trips_the_groups(tmp_path):
         loaded = load_network(tmp_path / "g.llnet")
     assert network_to_json(loaded) == data
     assert loaded.group_of("n5").name == "block" and loaded.infer().groups["g1"].layers == 18
-    assert loaded.add_group(["n11"]).id == "g3"  # g1 and h7 are taken: the count of groups goes on
+    assert loaded.add_group(["n11"]).id == "g2"  # after the highest g-number taken
 
 
 def test_version_2_files_open_without_groups():

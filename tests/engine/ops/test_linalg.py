@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import engine
+from engine import backend
 from engine.linalg import checks
 from engine.ops.blas import cross
 
@@ -86,6 +87,21 @@ def test_det_gradient_of_a_singular_matrix_is_the_cofactor_matrix():
     np.testing.assert_allclose(a.grad.numpy(), [[4.0, -2.0], [-2.0, 1.0]], atol=1e-12)
     b = engine.tensor([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [0.0, 1.0, 1.0]], dtype=engine.float64, requires_grad=True)
     assert engine.autograd.gradcheck(engine.linalg.det, (b,), eps=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("impl", ["numba", "lapack"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_det_gradient_of_a_rank_2_matrix_in_a_batch_is_its_cofactor_matrix(impl, dtype):
+    """The op table's singular samples: PyTorch's gradient there depends on its LAPACK, the cofactors do not."""
+    rank_2 = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]])
+    cofactors = np.array([[4.0, 4.0, -4.0], [-2.0, -2.0, 2.0], [0.0, 0.0, 0.0]])
+    other = np.array([[2.0, 0.3, 0.0], [0.1, 3.0, 0.2], [0.0, 0.5, 4.0]])
+    a = engine.tensor(np.stack([rank_2, other]), dtype=getattr(engine, dtype), requires_grad=True)
+    with backend.prefer(impl):
+        engine.linalg.det(a).sum().backward()
+    tolerance = 1e-4 if dtype == "float32" else 1e-10
+    np.testing.assert_allclose(a.grad.numpy()[0], cofactors, atol=tolerance)
+    np.testing.assert_allclose(a.grad.numpy()[1], np.linalg.det(other) * np.linalg.inv(other).T, rtol=tolerance)
 
 
 @pytest.mark.parametrize("hermitian", [False, True])

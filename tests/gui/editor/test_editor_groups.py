@@ -157,3 +157,73 @@ def test_a_group_saved_as_a_block_comes_back_from_the_palette(lenet, tmp_path):
     assert lenet.undo_stack.undoText() == "Add block conv block"
     lenet.undo_action.trigger()
     assert len(lenet.document.nodes) == before
+
+
+def test_deleting_a_box_with_a_node_beside_it_and_undoing_raise_nothing(lenet):
+    group = group_block(lenet)
+    flatten = lenet.document.node_by_name("flatten").id
+    lenet.scene.select_nodes([flatten], [group.id])
+    lenet.delete_action.trigger()
+    assert flatten not in lenet.document.nodes and not lenet.document.groups
+    lenet.undo_action.trigger()
+    assert lenet.document.groups[group.id].members == group.members and flatten in lenet.document.nodes
+    lenet.scene.select_nodes([flatten], [group.id])
+    lenet.controller.duplicate()
+    lenet.undo_action.trigger()
+    assert list(lenet.document.groups) == [group.id]
+
+
+def test_grouping_refuses_to_swallow_a_repeated_group_or_to_make_the_same_group_twice(lenet):
+    group = group_block(lenet, ("relu1",))
+    lenet.controller.set_group(group.id, {"repeat": 3})
+    lenet.scene.select_nodes(ids(lenet, "relu1", "pool1"))
+    assert "repeats 3 times: set its repeat count to 1 or ungroup it" in lenet.controller.group_selection()
+    lenet.scene.select_nodes([], [group.id])
+    assert f"these layers are {group.label()} already" in lenet.controller.group_selection()
+    assert list(lenet.document.groups) == [group.id] and group.repeat == 3
+
+
+def test_groups_open_and_fold_while_a_run_locks_the_network(lenet):
+    group = group_block(lenet)
+    lenet.set_editing_enabled(False)
+    assert lenet.controller.toggle_fold(group.id) is None and not group.collapsed
+    relu2 = lenet.document.node_by_name("relu2").id
+    lenet.controller.toggle_fold(group.id)
+    lenet.show_node(relu2)  # Find opens the group of what it finds
+    assert not group.collapsed and lenet.scene.node_items[relu2].isVisible()
+    assert lenet.controller.group_selection() == "the network cannot be edited while a training run is live"
+
+
+def test_f2_on_a_box_renames_the_group_and_problems_select_their_group(lenet):
+    group = group_block(lenet, ("pool2",))
+    lenet.scene.select_nodes([], [group.id])
+    lenet.rename_action.trigger()
+    lenet.qtbot.waitUntil(lenet.inspector.group_form.name_field.hasFocus, timeout=1000)
+    assert lenet.inspector.group_form.name_field.selectedText() == group.name
+    lenet.controller.set_group(group.id, {"repeat": 2})
+    (problem,) = [p for p in lenet.document.infer().problems if p.node_id == group.id]
+    lenet.scene.clearSelection()
+    lenet.select_node(problem.node_id)
+    assert lenet.scene.selected_group_ids() == [group.id] and lenet.inspector.group_form.group_id == group.id
+
+
+def test_a_connection_dragged_from_a_free_input_can_end_on_a_box_output(lenet):
+    group = group_block(lenet)
+    extra = lenet.controller.add_node("ReLU", (2400, 600))
+    box = lenet.scene.group_items[group.id]
+    free = lenet.scene.node_items[extra].input_ports[0]
+    lenet.scene.begin_connection(free, free.scenePos())
+    lenet.scene.finish_connection(box.output_ports[0].scenePos())
+    pool2 = lenet.document.node_by_name("pool2").id
+    assert [(e.src, e.out_port) for e in lenet.document.input_edges(extra)] == [(pool2, 0)]
+
+
+def test_folding_puts_the_box_where_the_open_layers_were_moved(lenet):
+    group = group_block(lenet)
+    lenet.controller.toggle_fold(group.id)
+    old = {m: lenet.document.nodes[m].position for m in group.members}
+    new = {m: (x + 800, y + 300) for m, (x, y) in old.items()}
+    lenet.controller.move_nodes(old, new)
+    lenet.controller.toggle_fold(group.id)
+    assert group.collapsed
+    assert group.position == (min(x for x, _ in new.values()), min(y for _, y in new.values()))

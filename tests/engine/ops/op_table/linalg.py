@@ -291,8 +291,10 @@ LINALG = [
     OpInfo(
         "linalg.det",
         lambda m, x: m.linalg.det(x),
-        lambda dtype: [*SQUARE, S("empty batch", (0, 3, 3)), S("singular", _RANK_2),
-                       S("batch with a singular", np.stack([_RANK_2, _DISTINCT]))],
+        # PyTorch's gradient at an exactly singular matrix depends on its LAPACK (MKL on an AMD CPU gives 0, on an
+        # Intel one the cofactors): the values are compared here, the gradient in test_linalg.py
+        lambda dtype: [*SQUARE, S("empty batch", (0, 3, 3)), S("singular", _RANK_2, grad=False),
+                       S("batch with a singular", np.stack([_RANK_2, _DISTINCT]), grad=False)],
         variants={"method": lambda m, x: x.det(), "torch.det": lambda m, x: m.det(x)},
         error_inputs=lambda: _matrix_errors("linalg.det"),
         implementations=_SOLVERS,
