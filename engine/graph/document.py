@@ -270,10 +270,7 @@ class Network:
 
     # ----- queries -----
     def node(self, node_id):
-        try:
-            return self.nodes[node_id]
-        except KeyError:
-            raise NetworkError(f"no node with id {node_id!r}") from None
+        return _look_up(self.nodes, node_id, "node")
 
     def node_by_name(self, name):
         for node in self.nodes.values():
@@ -640,10 +637,7 @@ class Network:
 
     # ----- groups -----
     def group(self, group_id):
-        try:
-            return self.groups[group_id]
-        except KeyError:
-            raise NetworkError(f"no group with id {group_id!r:.80}") from None
+        return _look_up(self.groups, group_id, "group")
 
     def group_of(self, node_id):
         """The Group holding ``node_id``, or None."""
@@ -869,6 +863,14 @@ class _Either:
     def __iter__(self):
         yield from self.first
         yield from self.second
+
+
+def _look_up(table, key, what):
+    """``table[key]``, or ``NetworkError`` saying there is no such node or group."""
+    try:
+        return table[key]
+    except (KeyError, TypeError):
+        raise NetworkError(f"no {what} with id {key!r:.80}") from None
 
 
 def _id_number(node_id, prefix="n"):

@@ -17,22 +17,7 @@ from engine.graph import (
 )
 from engine.graph.templates import load_template
 
-
-class Recorder:
-    """A listener that keeps ``(event, payload)`` pairs."""
-
-    def __init__(self, network):
-        self.events = []
-        network.subscribe(self)
-
-    def __call__(self, event, payload):
-        self.events.append((event, payload))
-
-    def names(self):
-        return [event for event, _ in self.events]
-
-    def clear(self):
-        self.events.clear()
+from .recorder import Recorder
 
 
 def chain(*types):

@@ -31,26 +31,11 @@ from engine.graph.inference import infer
 from engine.graph.layout import LAYER_SPACING, ROW_SPACING, fold_moves, grouped_positions, layered_positions
 from engine.utils.files import FileWarning
 
+from .recorder import Recorder
+
 CIFAR = {"shape": (3, 32, 32), "dataset": "CIFAR-10"}
 CONV8 = {"out_channels": 8, "kernel_size": 3, "padding": 1}
 BLOCK = ("conv1", "bn1", "relu1", "conv2", "add", "relu2")
-
-
-class Recorder:
-    """A listener that keeps ``(event, payload)`` pairs."""
-
-    def __init__(self, network):
-        self.events = []
-        network.subscribe(self)
-
-    def __call__(self, event, payload):
-        self.events.append((event, payload))
-
-    def names(self):
-        return [event for event, _ in self.events]
-
-    def group_events(self):
-        return [(event, payload.id) for event, payload in self.events if event.startswith("group_")]
 
 
 def residual(repeat=3, *, group=True):
