@@ -5,6 +5,8 @@ A connection that would pass through other nodes (a residual shortcut along its 
 through a lane just below them, so it is never hidden behind the layers it skips.
 """
 
+import functools
+
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
@@ -62,6 +64,7 @@ class EdgeItem(HoverHighlight, QGraphicsPathItem):
         self.edge, self.src_item, self.dst_item = edge, src_item, dst_item
         self.src_port, self.dst_port = edge.out_port, edge.port  # the ports drawn, on the items drawn
         self.highlighted = False  # a node dragged over it would be inserted here
+        self._bounds = None  # boundingRect, until the path changes (Qt asks for it several times a frame)
         self.setFlag(QGraphicsItem.ItemIsSelectable)
         self.setAcceptHoverEvents(True)
         self.setZValue(0)
@@ -78,6 +81,7 @@ class EdgeItem(HoverHighlight, QGraphicsPathItem):
     def update_path(self):
         self.setPath(routed_curve(self.src_item.output_anchor(self.src_port),
                                   self.dst_item.input_anchor(self.dst_port), self._nodes_crossed))
+        self._bounds = None  # after setPath, which asks for the old one
 
     def _nodes_crossed(self, path):
         scene = self.scene()
@@ -102,7 +106,9 @@ class EdgeItem(HoverHighlight, QGraphicsPathItem):
         return stroker.createStroke(self.path())
 
     def boundingRect(self):
-        return super().boundingRect().adjusted(-4, -4, 4, 4)
+        if self._bounds is None:
+            self._bounds = super().boundingRect().adjusted(-4, -4, 4, 4)
+        return self._bounds
 
     def paint(self, painter, option, widget=None):
         style = self.scene().style
@@ -111,11 +117,17 @@ class EdgeItem(HoverHighlight, QGraphicsPathItem):
         elif self.isSelected():
             colour, width = style.selection, 3.0
         else:
-            colour = QColor(self.src_item.colour) if self._hover else style.edge
+            colour = self.src_item.colour if self._hover else style.edge
             width = 2.6 if self._hover else 2.0
-        painter.setPen(QPen(colour, width, Qt.SolidLine, Qt.RoundCap))
+        painter.setPen(_pen(colour.rgba(), width))
         painter.setBrush(Qt.NoBrush)
         painter.drawPath(self.path())
+
+
+@functools.lru_cache(maxsize=256)
+def _pen(rgba, width):
+    """The round-capped pen of a connection (made once per colour and width: a frame paints every connection)."""
+    return QPen(QColor.fromRgba(rgba), width, Qt.SolidLine, Qt.RoundCap)
 
 
 class PendingEdge(QGraphicsPathItem):

@@ -206,6 +206,7 @@ class NodeItem(QGraphicsItem):
         super().__init__()
         self.node_id = node_id
         self.face = None
+        self._height = self._bounds = None  # the body's height and the bounds, until the ports change
         self._runs = None  # laid-out text of the face
         self.edges = set()  # EdgeItems attached to this node, kept by the scene
         self.input_ports, self.output_ports = [], []
@@ -225,9 +226,10 @@ class NodeItem(QGraphicsItem):
 
     @property
     def height(self):
-        ports = max(len(self.face.slots), len(self.face.outputs)) if self.face else 1
-        body = max(2 * ROW + 2 * PAD - 4, ports * SLOT_SPACING + PAD)
-        return HEADER + body
+        if self._height is None:  # (Qt asks for the bounds several times a frame)
+            ports = max(len(self.face.slots), len(self.face.outputs)) if self.face else 1
+            self._height = HEADER + max(2 * ROW + 2 * PAD - 4, ports * SLOT_SPACING + PAD)
+        return self._height
 
     def sync(self, face):
         """Show ``face``; returns whether anything changed."""
@@ -236,7 +238,7 @@ class NodeItem(QGraphicsItem):
         old = self.face
         if old is None or old.slots != face.slots or len(old.outputs) != len(face.outputs):
             self.prepareGeometryChange()
-            self.face = face
+            self.face, self._height, self._bounds = face, None, None
             self._build_ports()
         else:
             self.face = face
@@ -299,7 +301,9 @@ class NodeItem(QGraphicsItem):
 
     # ----- Qt -----
     def boundingRect(self):  # with the shadow and the port dots on both sides
-        return QRectF(-PORT_RADIUS - 2, -3, WIDTH + 2 * PORT_RADIUS + 4, self.height + 8)
+        if self._bounds is None:
+            self._bounds = QRectF(-PORT_RADIUS - 2, -3, WIDTH + 2 * PORT_RADIUS + 4, self.height + 8)
+        return self._bounds
 
     def shape(self):
         path = QPainterPath()

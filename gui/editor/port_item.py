@@ -14,6 +14,7 @@ from .hover import HoverHighlight
 
 RADIUS = 5.5
 HIT_RADIUS = 10.0
+_HIT_RECT = QRectF(-HIT_RADIUS, -HIT_RADIUS, 2 * HIT_RADIUS, 2 * HIT_RADIUS)
 
 
 class PortItem(HoverHighlight, QGraphicsItem):
@@ -33,7 +34,7 @@ class PortItem(HoverHighlight, QGraphicsItem):
         return self.parentItem().node_id
 
     def boundingRect(self):
-        return QRectF(-HIT_RADIUS, -HIT_RADIUS, 2 * HIT_RADIUS, 2 * HIT_RADIUS)
+        return _HIT_RECT
 
     def paint(self, painter, option, widget=None):
         """Only the hover ring: the port itself is drawn (and cached) with its node."""
