@@ -711,16 +711,22 @@ class Network:
                 owners[group.name] = group
         return added
 
-    def _add_group(self, group, name_trouble):
-        """Check and insert a new Group; ``name_trouble``: its name's problem, or None."""
+    def _arrival_problem(self, group, name_trouble):
+        """Why ``group`` cannot join the document (its members, name, fields or id), or None; ``name_trouble``:
+        its name's problem, or None."""
         problem = (self.members_problem(group.members) or name_trouble
                    or self.group_fields_problem(group.repeat, group.collapsed, group.position or (0, 0)))
+        if problem is None and group.id in self.groups:
+            problem = f"a group with id {group.id!r:.80} already exists"
+        if problem is None and group.id in self.nodes:
+            problem = f"the id {group.id!r:.80} is a node's; a group needs another"
+        return problem
+
+    def _add_group(self, group, name_trouble):
+        """Check and insert a new Group; ``name_trouble``: its name's problem, or None."""
+        problem = self._arrival_problem(group, name_trouble)
         if problem:
             raise NetworkError(problem)
-        if group.id in self.groups:
-            raise NetworkError(f"a group with id {group.id!r:.80} already exists")
-        if group.id in self.nodes:
-            raise NetworkError(f"the id {group.id!r:.80} is a node's; a group needs another")
         group.position = _position(group.position or self.nodes[group.members[0]].position)
         self._insert_group(group)
         return group
@@ -752,14 +758,9 @@ class Network:
         Group object itself goes back, so that the records holding it (``restore_node``'s, the editor's
         commands') still find it in the document."""
         index = self._removed_groups.pop(group.id, None)
-        problem = (self.members_problem(group.members) or self.check_name(group.name)
-                   or self.group_fields_problem(group.repeat, group.collapsed, group.position))
+        problem = self._arrival_problem(group, self.check_name(group.name))
         if problem:
             raise NetworkError(problem)
-        if group.id in self.groups:
-            raise NetworkError(f"a group with id {group.id!r:.80} already exists")
-        if group.id in self.nodes:
-            raise NetworkError(f"the id {group.id!r:.80} is a node's; a group needs another")
         group.members, group.position = list(group.members), _position(group.position)
         self._insert_group(group, index)
         return group
