@@ -299,6 +299,7 @@ class MainWindow(QMainWindow):
         self.scene.connectionDroppedOnEmpty.connect(lambda anchor, pos: self.view.open_search(pos, anchor))
         self.scene.nodesMoved.connect(self.controller.move_nodes)
         self.scene.groupFoldRequested.connect(self.controller.toggle_fold)
+        self.scene.groupInputRequested.connect(self.controller.feed_group_input)
         self.view.blockDropped.connect(lambda name, pos: add_block(self, name, pos))
         self.layer_palette.blockActivated.connect(lambda name: add_block(self, name, self._free_spot()))
         self.layer_palette.blockRemoveRequested.connect(lambda name: remove_block(self, name))

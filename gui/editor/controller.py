@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from PySide6.QtCore import QObject, QPointF, Signal
 
 from engine.graph import NetworkError, NetworkFileError, copy_fragment, get_layer_type
+from engine.graph.groups import group_ports
 from engine.graph.layout import fold_moves
 
 from . import clipboard
@@ -234,6 +235,21 @@ class EditorController(QObject):
         if refusal is None:
             self.scene.select_nodes(members)
         return refusal
+
+    def feed_group_input(self, group_id, port, src, out_port=0):
+        """Make output ``out_port`` of ``src`` feed input ``port`` of a group: every layer inside that read
+        the old value reads the new one, in the same slot (one undo step); None, or the refusal."""
+        group = self.document.group(group_id)
+        old = group_ports(self.document)[group_id].inputs[port]
+        inside = set(group.members)
+        edges = [e for e in self.document.edges if (e.src, e.out_port) == old and e.dst in inside]
+
+        def steps(do):
+            do(Disconnect(self.document, edges))
+            for edge in edges:
+                do(Connect(self.document, src, edge.dst, edge.port, out_port))
+
+        return self._run(f"Feed {group.name} from {self.document.node(src).name}", steps, group_id)
 
     def set_group(self, group_id, changes):
         """Rename a group or change its repeat count; None, or the refusal."""

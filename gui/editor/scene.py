@@ -51,6 +51,7 @@ class NetworkScene(QGraphicsScene):
     # None), old and new positions of collapsed groups' boxes
     renameRequested = Signal(str)
     groupFoldRequested = Signal(str)  # a group double-clicked: expand or collapse it
+    groupInputRequested = Signal(str, int, str, int)  # group id, its input, the node and output to feed it from
     refused = Signal(str)  # a gesture the document would not accept, with the reason (also shown in a bubble)
 
     def __init__(self, document, style, parent=None):
@@ -398,9 +399,11 @@ class NetworkScene(QGraphicsScene):
         node = port.parentItem() if port else next((i for i in near if isinstance(i, NodeItem) and i.isVisible()), None)
         if node is None or node.node_id == pending.node_id:
             return None
+        if isinstance(node, GroupItem) and pending.kind == "out":
+            return self._group_input_target(node, port, scene_pos)
         if isinstance(node, GroupItem):
             outputs = self.ports[node.group_id].outputs
-            if pending.kind != "in" or (port is None and len(outputs) != 1) or not outputs:
+            if (port is None and len(outputs) != 1) or not outputs:
                 return (None, None, None, 0, f"open the group '{node.face.name}' (double-click) to connect to a "
                                              "layer inside it", scene_pos)
             member, output = outputs[port.port if port else 0]  # a box's output is its member's
@@ -423,6 +426,20 @@ class NetworkScene(QGraphicsScene):
         if detached is not None and (src, dst) == (detached.src, detached.dst):  # put back where it was
             return src, dst, detached.port, output, None, node.input_anchor(detached.port)
         return src, dst, slot, output, self.document.can_connect(src, dst, slot, output), point
+
+    def _group_input_target(self, box, port, scene_pos):
+        """A connection dropped on a collapsed group's input port: it will feed what that input fed inside
+        (``groupInputRequested``); the target's ``dst`` is the group's id."""
+        pending = self._pending
+        inputs = self.ports[box.group_id].inputs
+        if port is None or pending.detached is not None or port.port >= len(inputs):
+            return (None, None, None, 0, f"drop on one of the inputs of '{box.face.name}' to feed it, or open the "
+                                         "group (double-click) to connect to a layer inside it", scene_pos)
+        if inputs[port.port] == (pending.node_id, pending.out_port):
+            return None, None, None, 0, f"this output feeds '{box.face.name}' there already", scene_pos
+        if pending.node_id in self.document.groups[box.group_id].members:
+            return None, None, None, 0, "a group cannot feed itself", scene_pos
+        return pending.node_id, box.group_id, port.port, pending.out_port, None, port.scenePos()
 
     def drag_connection(self, scene_pos):
         if self._pending is None:
@@ -451,6 +468,8 @@ class NetworkScene(QGraphicsScene):
             if reason:
                 self.show_refusal(reason, point)
                 self.refused.emit(reason)
+            elif dst in self.group_items:  # group ids never are node ids
+                self.groupInputRequested.emit(dst, port, src, output)
             elif pending.detached is None or (src, dst, port) != (pending.detached.src, pending.detached.dst,
                                                                    pending.detached.port):
                 self.connectionRequested.emit(src, dst, port, output, pending.detached)

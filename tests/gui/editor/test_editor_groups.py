@@ -127,17 +127,32 @@ def test_delete_copy_and_ungroup_act_on_the_box(lenet):
     assert lenet.document.groups[group.id].collapsed
 
 
-def test_connections_leave_a_box_from_its_output_and_enter_it_only_when_open(lenet):
+def test_a_connection_leaves_a_box_from_its_output(lenet):
     group = group_block(lenet)
     box = lenet.scene.group_items[group.id]
     relu3 = lenet.document.node_by_name("relu3").id
     lenet.scene.begin_connection(box.output_ports[0], box.output_ports[0].scenePos())
     lenet.scene.finish_connection(lenet.scene.node_items[relu3].sceneBoundingRect().center())
     assert lenet.errors == []
-    lenet.scene.begin_connection(lenet.scene.node_items[relu3].output_port, QPointF())
+
+
+def test_a_connection_dropped_on_a_box_input_feeds_what_that_input_fed_inside(lenet):
+    group = group_block(lenet, ("conv2", "relu2", "pool2", "flatten", "fc1"))
+    box = lenet.scene.group_items[group.id]
+    relu1, conv2 = (lenet.document.node_by_name(n).id for n in ("relu1", "conv2"))
+    lenet.scene.begin_connection(lenet.scene.node_items[relu1].output_port, QPointF())
+    lenet.scene.finish_connection(box.input_ports[0].scenePos())
+    assert [e.src for e in lenet.document.input_edges(conv2)] == [relu1]
+    assert lenet.undo_stack.undoText() == f"Feed {group.name} from relu1"
+    assert lenet.document.infer().groups[group.id].in_shapes == ((6, 28, 28),)  # conv2 now errs inside
+    assert lenet.scene.group_items[group.id].face.error
+    lenet.undo_action.trigger()
+    assert [lenet.document.nodes[e.src].name for e in lenet.document.input_edges(conv2)] == ["pool1"]
+    fc1 = lenet.document.node_by_name("fc1").id
+    lenet.scene.begin_connection(box.output_ports[0], box.output_ports[0].scenePos())
     target = lenet.scene.connection_target(box.input_ports[0].scenePos())
     lenet.scene.cancel_connection()
-    assert target is not None and "open the group" in target[4]
+    assert target[4] == "a group cannot feed itself" and fc1 in group.members
 
 
 def test_a_group_saved_as_a_block_comes_back_from_the_palette(lenet, tmp_path):
