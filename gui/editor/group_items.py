@@ -36,11 +36,11 @@ def group_problem(info):
     if info.error:
         return "error", info.error
     if info.member_errors:
-        return "error", f"{info.member_errors} layer{'s' if info.member_errors > 1 else ''} inside ha" \
-                        f"{'ve' if info.member_errors > 1 else 's'} errors: double-click to open the group"
+        layers = "1 layer inside has" if info.member_errors == 1 else f"{info.member_errors} layers inside have"
+        return "error", f"{layers} errors: double-click to open the group"
     if info.member_warnings:
-        return "warning", f"{info.member_warnings} layer{'s' if info.member_warnings > 1 else ''} inside " \
-                          f"{'do' if info.member_warnings > 1 else 'does'} not lead to the Output"
+        layers = "1 layer inside does" if info.member_warnings == 1 else f"{info.member_warnings} layers inside do"
+        return "warning", f"{layers} not lead to the Output"
     return None, None
 
 

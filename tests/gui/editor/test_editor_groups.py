@@ -144,8 +144,8 @@ def test_a_connection_dropped_on_a_box_input_feeds_what_that_input_fed_inside(le
     lenet.scene.finish_connection(box.input_ports[0].scenePos())
     assert [e.src for e in lenet.document.input_edges(conv2)] == [relu1]
     assert lenet.undo_stack.undoText() == f"Feed {group.name} from relu1"
-    assert lenet.document.infer().groups[group.id].in_shapes == ((6, 28, 28),)  # conv2 now errs inside
-    assert lenet.scene.group_items[group.id].face.error
+    assert lenet.document.infer().groups[group.id].in_shapes == ((6, 28, 28),)  # fc1 now errs inside
+    assert lenet.scene.group_items[group.id].face.error == "1 layer inside has errors: double-click to open the group"
     lenet.undo_action.trigger()
     assert [lenet.document.nodes[e.src].name for e in lenet.document.input_edges(conv2)] == ["pool1"]
     fc1 = lenet.document.node_by_name("fc1").id
