@@ -21,6 +21,7 @@ from .params import validate_params
 
 _NO_DATASET = {"dataset": None, "num_classes": None}  # while importing, the dataset is not chosen yet
 MIN_GROUP_LAYERS = 2  # a module of one layer stays a layer
+MAX_GROUP_LAYERS = 40  # a module of more is split into groups by its own modules (MobileNetV2's features.1, ...)
 
 
 @dataclass
@@ -49,7 +50,7 @@ class DocumentBuilder:
     def __init__(self):
         self.nodes, self.edges, self.arrays = [], [], OrderedDict()
         self.shapes = {}  # node id -> its output shapes, as the catalogue infers them
-        self.scopes = {}  # node id -> the top-level module of the source computing it (None: the model's own code)
+        self.scopes = {}  # node id -> the module path of the source computing it (None: the model's own code)
         self.used_names = set()
 
     def shape(self, value):
@@ -60,7 +61,8 @@ class DocumentBuilder:
     def layer(self, type_name, params, inputs, refuse, weights=None, outputs=1, names=(), scope=None):
         """Add a ``type_name`` node fed by ``inputs`` (``Output``-like values), with ``weights`` ({key: array})
         as ``<name>.<key>``; its name is the first free, valid one of ``names``, else the layer's prefix and a
-        number; ``scope``: the top-level module of the source it comes from (``layer1``), which groups it. A
+        number; ``scope``: the path of the module of the source it comes from (``("layer1", "0")``), which groups
+        it. A
         value fed twice (x + x) passes through an Identity first, since a document connects an output to a node
         once. Returns its ``Output`` (a list of them for several outputs)."""
         inputs = self._distinct(inputs, refuse, scope)
@@ -137,15 +139,16 @@ class DocumentBuilder:
 
 
 def scope_groups(layers, scopes):
-    """``[(name, member ids)]`` for ``layers`` (node ids in the order they were added) and their ``scopes``: each
-    run of at least ``MIN_GROUP_LAYERS`` layers of one top-level module, named after it, and ``stem`` and
-    ``head`` for the layers before the first and after the last such run when they are as many; no groups
-    when one would hold every layer."""
-    runs = [(scope, list(ids)) for scope, ids in itertools.groupby(layers, key=scopes.get)]
-    kept = [k for k, (scope, ids) in enumerate(runs) if scope is not None and len(ids) >= MIN_GROUP_LAYERS]
+    """``[(name, member ids)]`` for ``layers`` (node ids in the order they were added) and their ``scopes``
+    (module paths, None for the model's own code): each run of at least ``MIN_GROUP_LAYERS`` layers of one
+    top-level module, named after it (split by its own modules when it has more than ``MAX_GROUP_LAYERS``), and
+    ``stem`` and ``head`` for the layers before the first and after the last such run when they are as many;
+    no groups when one would hold every layer."""
+    runs = [(top, list(ids)) for top, ids in itertools.groupby(layers, key=lambda i: (scopes.get(i) or (None,))[0])]
+    kept = [k for k, (top, ids) in enumerate(runs) if top is not None and len(ids) >= MIN_GROUP_LAYERS]
     if not kept or len(runs) == 1:
         return []
-    groups = [runs[k] for k in kept]
+    groups = [part for k in kept for part in _split(*runs[k], scopes)]
     before = [i for _, ids in runs[:kept[0]] for i in ids]
     after = [i for _, ids in runs[kept[-1] + 1:] for i in ids]
     if len(before) >= MIN_GROUP_LAYERS:
@@ -153,6 +156,23 @@ def scope_groups(layers, scopes):
     if len(after) >= MIN_GROUP_LAYERS:
         groups.append(("head", after))
     return groups
+
+
+def _split(name, ids, scopes):
+    """A large module's run as groups of the modules inside it, at the first depth where they differ
+    (``features`` as ``features_0``, ``features_1``...; ``encoder.layers`` as ``encoder_layer_0``...), each
+    split again while still large, the layers of none left ungrouped; a smaller run, or one that does not
+    divide, as one group."""
+    if len(ids) <= MAX_GROUP_LAYERS:
+        return [(name, ids)]
+    depth = max(len(scopes[i]) for i in ids)
+    for d in range(1, depth):
+        keys = [scopes[i][d] if len(scopes[i]) > d else None for i in ids]
+        if len(set(keys) - {None}) > 1:
+            parts = [(key, [i for i, _ in run]) for key, run in itertools.groupby(zip(ids, keys), key=lambda p: p[1])]
+            return [group for key, members in parts if key is not None and len(members) >= MIN_GROUP_LAYERS
+                    for group in _split(f"{name}_{key}" if key.isdigit() else key, members, scopes)]
+    return [(name, ids)]
 
 
 def _group_name(network, wanted):

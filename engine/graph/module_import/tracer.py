@@ -114,14 +114,15 @@ class Trace:
         base = name or (f"{_identifier(self.scope[-1])}_" if self.scope and self.scope[-1] else "")
         names = (name,) if name else ((base + type_name.lower()) if base else None,)
         return self.doc.layer(type_name, params, inputs, self.refuse(what), weights, names=names,
-                              scope=self.top_module())
+                              scope=self.module_path())
 
-    def top_module(self):
-        """The top-level module of the model that the layer being added comes from (``layer1`` of the module
-        ``layer1.0.conv1`` recorded as a layer, or of an operation in ``layer1.0``'s code), or None for the
-        model's own code."""
-        where = self.names.get(id(self.opaque[0]), "") if self.opaque else (self.scope[-1] if self.scope else "")
-        return where.split(".", 1)[0] or None
+    def module_path(self):
+        """The path of the module whose code computes the layer being added (``("layer1", "0")`` for the module
+        ``layer1.0.conv1`` recorded as a layer, or an operation in ``layer1.0``'s code), or None for the model's
+        own code."""
+        if self.opaque:
+            return tuple(self.names.get(id(self.opaque[0]), "").split(".")[:-1]) or None
+        return tuple(self.scope[-1].split(".")) if self.scope and self.scope[-1] else None
 
     @property
     def active(self):

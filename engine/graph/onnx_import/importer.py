@@ -20,7 +20,7 @@ from ..import_builder import DocumentBuilder, Imported
 from . import folding
 from .errors import OnnxImportError
 from .model_file import default_opset, known_shapes, read_model
-from .names import candidate_name, top_scope
+from .names import candidate_name, module_path
 from .rules import RULES
 from .values import Value, holds_batch
 
@@ -123,13 +123,13 @@ class GraphImport:
     def layer(self, onnx_node, type_name, params, inputs, weights=None, outputs=1, name=None, fallback=None):
         """Add a ``type_name`` node fed by ``inputs`` (Values), with ``weights`` ({key: array}) as
         ``<name>.<key>``; its name is ``name`` when given and free, else comes from ``onnx_node``'s scope, else
-        is ``fallback``; its group comes from the scope's top-level module. Returns its Value (a list for several
+        is ``fallback``; its group comes from the scope's module path. Returns its Value (a list for several
         outputs)."""
         scoped = onnx_node is not None
         built = self.doc.layer(type_name, params, inputs,
                                self._refusal(onnx_node), weights, outputs,
                                (name, candidate_name(onnx_node) if scoped else None, fallback),
-                               top_scope(onnx_node) if scoped else None)
+                               module_path(onnx_node) if scoped else None)
         return Value(built.node) if outputs == 1 else [Value(o.node, o.out_port) for o in built]
 
     def _refusal(self, onnx_node):

@@ -29,11 +29,16 @@ def candidate_name(*onnx_nodes):
     return _identifier("_".join(kept))
 
 
-def top_scope(onnx_node):
-    """The top-level module an ONNX node comes from (``layer1`` of PyTorch's ``/layer1/layer1.0/conv1/Conv``),
-    or None for a node of the model's own code (``/Flatten``) or one without a scope."""
-    parts = _scopes(onnx_node)
-    return parts[0] if parts else None
+def module_path(onnx_node):
+    """The path of the module an ONNX node comes from (``("layer1", "0", "conv1")`` of PyTorch's
+    ``/layer1/layer1.0/conv1/Conv``, each scope without the one before it), or None for a node of the model's
+    own code (``/Flatten``) or one without a scope."""
+    path, previous = [], None
+    for part in _scopes(onnx_node):
+        inner = part[len(previous) + 1:] if previous and part.startswith(previous + ".") else part
+        path.extend(inner.split("."))
+        previous = part
+    return tuple(path) or None
 
 
 def parameter_name(name):

@@ -88,12 +88,29 @@ def test_a_group_takes_another_name_where_its_module_name_is_taken_or_not_a_name
     ("a b c d", []),
     # one group holding every layer tells nothing
     ("s s s s", []),
+    # paths below the top-level module group by it
+    ("a.x b s.0 s.1 t.0.c t.0.d", [("stem", "a.xb"), ("s", "s.0s.1"), ("t", "t.0.ct.0.d")]),
 ])
 def test_runs_of_a_top_level_module_become_groups(scopes, expected):
     scopes = scopes.split()
     layers = [f"n{k}" for k in range(len(scopes))]
-    by_node = {node: None if scope == "-" else scope for node, scope in zip(layers, scopes)}
+    by_node = {node: None if scope == "-" else tuple(scope.split(".")) for node, scope in zip(layers, scopes)}
     groups = scope_groups(layers, by_node)
     assert [(name, "".join(scopes[layers.index(m)] for m in members)) for name, members in groups] == expected
     grouped = [m for _, members in groups for m in members]
     assert len(grouped) == len(set(grouped))  # a layer is in one group at most
+
+
+def test_a_large_module_is_split_by_the_modules_inside_it():
+    scopes = [("stem",)] * 2 + [("features", "0", "0")] * 3 + [("features", "1", "conv", k) for k in "abcdefghij"] * 2 \
+        + [("features", "2")] * 22 + [("features", "18")] + [None] * 2 + [("encoder", "layers", f"encoder_layer_{k}")
+                                                                         for k in (0, 0, 1, 1)] * 11
+    layers = [f"n{k}" for k in range(len(scopes))]
+    groups = scope_groups(layers, dict(zip(layers, scopes)))
+    names = [(name, len(members)) for name, members in groups]
+    assert names[:4] == [("stem", 2), ("features_0", 3), ("features_1", 20), ("features_2", 22)]  # features.18: 1 layer
+    assert {name for name, _ in names[4:]} == {"encoder_layer_0", "encoder_layer_1"} and len(names) == 4 + 22
+    nested = [("encoder", "layers", f"block{k // 5}") for k in range(45)] + [("encoder", "ln")] * 2
+    layers = [f"n{k}" for k in range(len(nested))]
+    groups = scope_groups(["m0", *layers], {"m0": None, **dict(zip(layers, nested))})
+    assert [(name, len(members)) for name, members in groups] == [*((f"block{k}", 5) for k in range(9)), ("ln", 2)]
