@@ -473,6 +473,19 @@ class Network:
             self._changed()
         return node, edges
 
+    def remove_nodes(self, node_ids):
+        """Remove several nodes with their connections, as one change; returns the records that
+        ``restore_nodes`` takes to put them back (undo)."""
+        with self.batch():
+            return [self.remove_node(i) for i in node_ids]
+
+    def restore_nodes(self, records):
+        """Put back nodes removed by ``remove_nodes``: in reverse, since each node's recorded connections lead
+        only to nodes that were still there when it was removed."""
+        with self.batch():
+            for node, edges in reversed(records):
+                self.restore_node(node, edges)
+
     def _leave_group(self, node_id):
         """Take a node out of its group (removing the group it leaves empty); returns ``(group, place in its
         members, whether the group went too)`` for ``restore_node``, or None."""

@@ -42,19 +42,6 @@ class DocumentCommand(QUndoCommand):
         raise NotImplementedError
 
 
-def remove_nodes(document, node_ids):
-    """Remove nodes with their connections; the records put them back with ``restore_nodes``."""
-    with document.batch():
-        return [document.remove_node(i) for i in node_ids]
-
-
-def restore_nodes(document, records):
-    # In reverse: each node's recorded edges lead only to nodes that were still there when it was removed.
-    with document.batch():
-        for node, edges in reversed(records):
-            document.restore_node(node, edges)
-
-
 class _CreateNodes(DocumentCommand):
     """Creates nodes the first time (``create`` returns their ids), restores the same nodes afterwards."""
 
@@ -70,10 +57,10 @@ class _CreateNodes(DocumentCommand):
         if self._records is None:
             self.node_ids = self.create()
         else:
-            restore_nodes(self.document, self._records)
+            self.document.restore_nodes(self._records)
 
     def revert(self):
-        self._records = remove_nodes(self.document, self.node_ids)
+        self._records = self.document.remove_nodes(self.node_ids)
 
 
 class AddNode(_CreateNodes):
@@ -106,10 +93,10 @@ class RemoveNodes(DocumentCommand):
         self._records = []
 
     def apply(self):
-        self._records = remove_nodes(self.document, self.node_ids)
+        self._records = self.document.remove_nodes(self.node_ids)
 
     def revert(self):
-        restore_nodes(self.document, self._records)
+        self.document.restore_nodes(self._records)
 
 
 class Connect(DocumentCommand):

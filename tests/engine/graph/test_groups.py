@@ -207,19 +207,6 @@ def test_restore_group_refuses_members_taken_meanwhile():
     assert list(net.groups) == ["g2"] and net.group("g2").name == "other"  # ids are never handed out twice
 
 
-def undoable_removal(net, node_ids):
-    """What the editor's Delete does (``gui.editor.commands.remove_nodes``): the records for its undo."""
-    with net.batch():
-        return [net.remove_node(i) for i in node_ids]
-
-
-def undo_removal(net, records):
-    """The editor's undo of a Delete (``restore_nodes``): the records in reverse."""
-    with net.batch():
-        for node, edges in reversed(records):
-            net.restore_node(node, edges)
-
-
 @pytest.mark.parametrize("order", list(itertools.permutations(["conv1", "add", "relu2"])))
 def test_deleting_members_at_once_and_undoing_gives_back_the_groups(order):
     net, ids = residual(repeat=1)
@@ -228,11 +215,11 @@ def test_deleting_members_at_once_and_undoing_gives_back_the_groups(order):
     net.add_group([ids["bn1"], ids["relu1"]], name="inner", collapsed=False)
     before = network_to_json(net)
     rec = Recorder(net)
-    records = undoable_removal(net, [ids[n] for n in order])
+    records = net.remove_nodes([ids[n] for n in order])
     assert list(net.groups) == ["g2", "g3"]  # the emptied group went with its last member
     assert rec.group_events()[-1] == ("group_removed", "g1")
     assert [e for e, _ in rec.group_events()] == ["group_changed", "group_changed", "group_removed"]
-    undo_removal(net, records)
+    net.restore_nodes(records)
     assert network_to_json(net) == before
     assert list(net.groups) == ["g1", "g2", "g3"] and net.group("g1").members == [ids[n] for n in ("conv1", "add",
                                                                                                    "relu2")]
@@ -244,11 +231,11 @@ def test_deleting_members_one_command_each_and_undoing_them_all_gives_back_the_g
     before = network_to_json(net)
     stack = []
     for name in ("relu1", "conv1", "relu2", "add", "bn1", "conv2"):  # the last one takes the group with it
-        stack.append(undoable_removal(net, [ids[name]]))
+        stack.append(net.remove_nodes([ids[name]]))
         assert net.group_of(ids[name]) is None
     assert net.groups == {}
     while stack:
-        undo_removal(net, stack.pop())
+        net.restore_nodes(stack.pop())
     assert network_to_json(net) == before
     assert net.group("g1").members == [ids[n] for n in BLOCK]
     # the group is back: so is its repeat, three blocks of parameters
@@ -260,18 +247,18 @@ def test_undoing_a_delete_after_undoing_an_ungroup_puts_the_member_back():
     member returns to."""
     net, ids = residual()
     before = network_to_json(net)
-    records = undoable_removal(net, [ids["relu1"]])
+    records = net.remove_nodes([ids["relu1"]])
     group = net.remove_group("g1")
     net.restore_group(group)
-    undo_removal(net, records)
+    net.restore_nodes(records)
     assert network_to_json(net) == before
 
 
 def test_undoing_a_delete_after_the_group_was_ungrouped_leaves_the_node_outside():
     net, ids = residual()
-    records = undoable_removal(net, [ids["relu1"]])
+    records = net.remove_nodes([ids["relu1"]])
     net.remove_group("g1")
-    undo_removal(net, records)
+    net.restore_nodes(records)
     assert ids["relu1"] in net.nodes and net.groups == {} and net.infer().ok
 
 
