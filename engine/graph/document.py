@@ -327,7 +327,8 @@ class Network:
                     heapq.heappush(ready, nxt)
         return order
 
-    def _reaches(self, start, goal):
+    def reaches(self, start, goal):
+        """Whether a path of connections leads from node ``start`` to node ``goal``."""
         stack, seen = [start], set()
         successors = {}
         for e in self.edges:
@@ -536,7 +537,7 @@ class Network:
         if src not in self.nodes or dst not in self.nodes:
             return "both ends must be nodes of this network"
         inputs = _Inputs(e for e in self.edges if e.dst == dst)
-        return _connection_problem(self.nodes[src], self.nodes[dst], inputs, port, lambda: self._reaches(dst, src),
+        return _connection_problem(self.nodes[src], self.nodes[dst], inputs, port, lambda: self.reaches(dst, src),
                                    out_port)
 
     def connect(self, src, dst, port=None, out_port=0):

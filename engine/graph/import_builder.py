@@ -146,9 +146,11 @@ def scope_groups(layers, scopes):
     no groups when one would hold every layer."""
     runs = [(top, list(ids)) for top, ids in itertools.groupby(layers, key=lambda i: (scopes.get(i) or (None,))[0])]
     kept = [k for k, (top, ids) in enumerate(runs) if top is not None and len(ids) >= MIN_GROUP_LAYERS]
-    if not kept or len(runs) == 1:
+    if not kept:
         return []
     groups = [part for k in kept for part in _split(*runs[k], scopes)]
+    if len(groups) == 1 and len(groups[0][1]) == len(layers):
+        return []
     before = [i for _, ids in runs[:kept[0]] for i in ids]
     after = [i for _, ids in runs[kept[-1] + 1:] for i in ids]
     if len(before) >= MIN_GROUP_LAYERS:
@@ -170,8 +172,11 @@ def _split(name, ids, scopes):
         keys = [scopes[i][d] if len(scopes[i]) > d else None for i in ids]
         if len(set(keys) - {None}) > 1:
             parts = [(key, [i for i, _ in run]) for key, run in itertools.groupby(zip(ids, keys), key=lambda p: p[1])]
-            return [group for key, members in parts if key is not None and len(members) >= MIN_GROUP_LAYERS
-                    for group in _split(f"{name}_{key}" if key.isdigit() else key, members, scopes)]
+            kept = [(key if key.startswith(name) else f"{name}_{key}", members) for key, members in parts
+                    if key is not None and len(members) >= MIN_GROUP_LAYERS]
+            if 2 * sum(len(members) for _, members in kept) < len(ids):  # one-layer modules: no better as groups
+                return [(name, ids)]
+            return [group for sub_name, members in kept for group in _split(sub_name, members, scopes)]
     return [(name, ids)]
 
 

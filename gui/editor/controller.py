@@ -207,7 +207,11 @@ class EditorController(QObject):
                                     "ungroup it before grouping its layers again", node_ids[0])
         made = []
 
+        taken_in = [g.id for g in self.document.groups.values() if g.collapsed and chosen.intersection(g.members)]
+
         def steps(do):
+            for group_id in taken_in:  # its layers first take their place in the layout again
+                self._fold(do, group_id)
             made.append(do(AddGroup(self.document, node_ids, name)).group.id)
             self._fold(do, made[0])  # into one box, the layout to its right closing up
 

@@ -437,8 +437,13 @@ class NetworkScene(QGraphicsScene):
                                          "group (double-click) to connect to a layer inside it", scene_pos)
         if inputs[port.port] == (pending.node_id, pending.out_port):
             return None, None, None, 0, f"this output feeds '{box.face.name}' there already", scene_pos
-        if pending.node_id in self.document.groups[box.group_id].members:
+        members = self.document.groups[box.group_id].members
+        if pending.node_id in members:
             return None, None, None, 0, "a group cannot feed itself", scene_pos
+        if any(self.document.reaches(member, pending.node_id) for member in members):
+            source = self.document.node(pending.node_id).label()
+            return (None, None, None, 0, f"'{box.face.name}' computes what feeds {source}: connecting them would "
+                                         "make a cycle", scene_pos)
         return pending.node_id, box.group_id, port.port, pending.out_port, None, port.scenePos()
 
     def drag_connection(self, scene_pos):

@@ -113,4 +113,16 @@ def test_a_large_module_is_split_by_the_modules_inside_it():
     nested = [("encoder", "layers", f"block{k // 5}") for k in range(45)] + [("encoder", "ln")] * 2
     layers = [f"n{k}" for k in range(len(nested))]
     groups = scope_groups(["m0", *layers], {"m0": None, **dict(zip(layers, nested))})
-    assert [(name, len(members)) for name, members in groups] == [*((f"block{k}", 5) for k in range(9)), ("ln", 2)]
+    assert [(name, len(members)) for name, members in groups] == [
+        *((f"encoder_layers_block{k}", 5) for k in range(9)), ("encoder_ln", 2)]  # named after their parents
+
+
+def test_a_large_module_of_one_layer_modules_stays_one_group_and_one_container_still_splits():
+    plain = [("features", str(k)) for k in range(42)] + [("classifier", "0"), ("classifier", "1")]
+    layers = [f"n{k}" for k in range(len(plain))]
+    assert [(name, len(m)) for name, m in scope_groups(layers, dict(zip(layers, plain)))] == [
+        ("features", 42), ("classifier", 2)]  # (ONNX paths end with the layer's own module)
+    body = [("body", str(k // 5)) for k in range(60)]
+    layers = [f"n{k}" for k in range(len(body))]
+    assert [(name, len(m)) for name, m in scope_groups(layers, dict(zip(layers, body)))] == [
+        (f"body_{k}", 5) for k in range(12)]

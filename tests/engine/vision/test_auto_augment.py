@@ -26,6 +26,7 @@ def image(shape=(3, 18, 22), seed=0):
     return np.random.default_rng(seed).integers(0, 256, shape, dtype=np.uint8)
 
 
+GEOMETRIC = ("ShearX", "ShearY", "TranslateX", "TranslateY", "Rotate")  # they sample a grid
 OPS = [("ShearX", 0.25), ("ShearX", -0.6), ("ShearY", 0.3), ("TranslateX", 7.9), ("TranslateY", -5.0),
        ("Rotate", 23.0), ("Rotate", -120.0), ("Brightness", 0.5), ("Color", -0.4), ("Contrast", 0.7),
        ("Sharpness", 0.9), ("Sharpness", -0.9), ("Posterize", 3.0), ("Solarize", 100.0), ("AutoContrast", 0.0),
@@ -48,7 +49,7 @@ def test_each_operation_matches_torchvision(AA, op, magnitude, kind, fill):
         theirs = AA._apply_op(theirs_img, op, magnitude, getattr(AA.InterpolationMode, interpolation), fill_theirs)
         got = np.asarray(ours.numpy() if kind != "pil" else ours).astype(np.int16)
         want = np.asarray(theirs.numpy() if kind != "pil" else theirs).astype(np.int16)
-        if kind == "pil":
+        if kind == "pil" or op not in GEOMETRIC:
             np.testing.assert_array_equal(got, want)
         elif interpolation == "BILINEAR":  # torch's float32 arithmetic differs between CPUs (Intel and AMD): a
             # value at a rounding tie goes either way, one step

@@ -242,3 +242,24 @@ def test_folding_puts_the_box_where_the_open_layers_were_moved(lenet):
     lenet.controller.toggle_fold(group.id)
     assert group.collapsed
     assert group.position == (min(x for x, _ in new.values()), min(y for _, y in new.values()))
+
+
+def test_grouping_a_box_with_other_layers_opens_without_overlaps(lenet):
+    inner = group_block(lenet)
+    lenet.scene.select_nodes(ids(lenet, "flatten", "fc1"), [inner.id])
+    lenet.group_action.trigger()
+    (outer,) = lenet.document.groups.values()
+    assert inner.id not in lenet.document.groups and len(outer.members) == 5
+    lenet.controller.toggle_fold(outer.id)
+    places = [n.position for n in lenet.document.nodes.values()]
+    assert len(places) == len(set(places)), "two layers on one spot"
+
+
+def test_a_box_refuses_a_connection_from_what_it_computes_while_hovering(lenet):
+    group = group_block(lenet)
+    box = lenet.scene.group_items[group.id]
+    fc1 = lenet.document.node_by_name("fc1").id
+    lenet.scene.begin_connection(lenet.scene.node_items[fc1].output_port, QPointF())
+    target = lenet.scene.connection_target(box.input_ports[0].scenePos())
+    lenet.scene.cancel_connection()
+    assert target[4] == f"'{group.name}' computes what feeds Linear 'fc1': connecting them would make a cycle"
