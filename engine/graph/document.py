@@ -686,8 +686,8 @@ class Network:
         return None
 
     @staticmethod
-    def group_fields_problem(repeat, collapsed, position):
-        """Why a group's repeat count, collapsed flag or position is not valid, or None."""
+    def group_fields_problem(repeat, collapsed, position, fold_cut=0.0):
+        """Why a group's repeat count, collapsed flag, position or fold cut is not valid, or None."""
         if isinstance(repeat, bool) or not isinstance(repeat, int) or not 1 <= repeat <= MAX_REPEAT:
             return f"a group's repeat count is a whole number from 1 to {MAX_REPEAT}, got {repeat!r:.40}"
         if not isinstance(collapsed, bool):
@@ -696,6 +696,8 @@ class Network:
             _position(position)
         except NetworkError as e:
             return str(e)
+        if isinstance(fold_cut, bool) or not isinstance(fold_cut, (int, float)) or not 0 <= fold_cut < math.inf:
+            return f"a group's fold cut is a distance of 0 or more, got {fold_cut!r:.40}"
         return None
 
     def add_group(self, node_ids, *, name=None, group_id=None, repeat=1, collapsed=True, position=None):
@@ -717,7 +719,7 @@ class Network:
                 taken = owners.get(group.name)
                 trouble = name_problem(group.name) or (_name_taken(group.name, taken) if taken is not None else None)
                 group = Group(group.id or self.new_group_id(), group.name, list(group.members), group.repeat,
-                              group.collapsed, group.position)
+                              group.collapsed, group.position, group.fold_cut)
                 try:
                     added.append(self._add_group(group, trouble))
                 except NetworkError as e:
@@ -729,7 +731,8 @@ class Network:
         """Why ``group`` cannot join the document (its members, name, fields or id), or None; ``name_trouble``:
         its name's problem, or None."""
         problem = (self.members_problem(group.members) or name_trouble
-                   or self.group_fields_problem(group.repeat, group.collapsed, group.position or (0, 0)))
+                   or self.group_fields_problem(group.repeat, group.collapsed, group.position or (0, 0),
+                                                group.fold_cut))
         if problem is None and group.id in self.groups:
             problem = f"a group with id {group.id!r:.80} already exists"
         if problem is None and group.id in self.nodes:
@@ -813,20 +816,22 @@ class Network:
         return old
 
     def set_group(self, group_id, **changes):
-        """Change a group's ``name``, ``repeat``, ``collapsed`` or ``position``; returns the old values."""
+        """Change a group's ``name``, ``repeat``, ``collapsed``, ``position`` or ``fold_cut``; returns the old
+        values."""
         group = self.group(group_id)
-        unknown = set(changes) - {"name", "repeat", "collapsed", "position"}
+        unknown = set(changes) - {"name", "repeat", "collapsed", "position", "fold_cut"}
         if unknown:
             raise NetworkError(f"a group has no field {sorted(unknown)[0]!r}")
         merged = {"name": group.name, "repeat": group.repeat, "collapsed": group.collapsed,
-                  "position": group.position, **changes}
+                  "position": group.position, "fold_cut": group.fold_cut, **changes}
         problem = ((self._name_problem(merged["name"], group) if "name" in changes else None)
-                   or self.group_fields_problem(merged["repeat"], merged["collapsed"], merged["position"]))
+                   or self.group_fields_problem(merged["repeat"], merged["collapsed"], merged["position"],
+                                                merged["fold_cut"]))
         if problem:
             raise NetworkError(f"{group.label()}: {problem}")
         old = {k: getattr(group, k) for k in changes}
         group.name, group.repeat, group.collapsed = merged["name"], merged["repeat"], merged["collapsed"]
-        group.position = _position(merged["position"])
+        group.position, group.fold_cut = _position(merged["position"]), round(float(merged["fold_cut"]), 1)
         self._emit("group_changed", group)
         self._changed(shapes=bool({"name", "repeat"} & set(changes)))  # names number the copies
         return old
@@ -860,6 +865,9 @@ class Network:
         nodes, groups = grouped_positions(self)
         with self.batch():
             old_groups = {gid: self.move_group(gid, pos, carry=False) for gid, pos in groups.items()}
+            for group in self.groups.values():
+                if group.fold_cut:  # the layout leaves one column to each box
+                    self.set_group(group.id, fold_cut=0.0)
             return self.move_many(nodes), old_groups
 
 

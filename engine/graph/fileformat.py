@@ -59,7 +59,7 @@ INT_LIMIT = 2 ** 63
 
 TOP_KEYS = ("format", "version", "title", "description", "nodes", "edges", "groups", "training")
 FRAGMENT_KEYS = ("nodes", "edges", "groups")
-GROUP_KEYS = ("id", "name", "members", "repeat", "collapsed", "position")
+GROUP_KEYS = ("id", "name", "members", "repeat", "collapsed", "position", "fold_cut")
 NODE_KEYS = ("id", "type", "name", "params", "position", "frozen")
 EDGE_KEYS = ("from", "output", "to", "port")
 
@@ -86,8 +86,9 @@ def edge_to_json(edge):
 
 
 def group_to_json(group):
-    return {"id": group.id, "name": group.name, "members": list(group.members), "repeat": group.repeat,
+    data = {"id": group.id, "name": group.name, "members": list(group.members), "repeat": group.repeat,
             "collapsed": group.collapsed, "position": [round(group.position[0], 1), round(group.position[1], 1)]}
+    return {**data, "fold_cut": group.fold_cut} if group.fold_cut else data  # where folding closed up
 
 
 def network_to_json(network):
@@ -234,11 +235,12 @@ def groups_from_json(data, source):
         repeat = _require(raw, "repeat", int, where, source) if "repeat" in raw else 1
         collapsed = _require(raw, "collapsed", bool, where, source) if "collapsed" in raw else True
         position = _position_field(raw, where, source)
-        problem = Network.group_fields_problem(repeat, collapsed, position)
+        fold_cut = raw.get("fold_cut", 0.0)
+        problem = Network.group_fields_problem(repeat, collapsed, position, fold_cut)
         if problem:
             raise NetworkFileError(source, f"{where}: {problem}")
         unknown[f"{name!r:.60}"] = _unknown(raw, GROUP_KEYS)
-        groups.append(Group(group_id, name, members, repeat, collapsed, position))
+        groups.append(Group(group_id, name, members, repeat, collapsed, position, round(float(fold_cut), 1)))
     _warn_unknown(source, "groups", unknown)
     return groups
 
@@ -413,7 +415,7 @@ def paste_fragment(network, fragment, offset=(40.0, 40.0)):
     edges = [Edge(mapping[e.src], mapping[e.dst], e.port, e.out_port) for e in part.edges]
     groups = [Group(None, fresh(g.name, g.name.rstrip("0123456789")[:MAX_NAME_LENGTH - 8] or "group"),
                     [mapping[m] for m in g.members], g.repeat, g.collapsed,
-                    (g.position[0] + offset[0], g.position[1] + offset[1])) for g in part.groups.values()]
+                    (g.position[0] + offset[0], g.position[1] + offset[1]), g.fold_cut) for g in part.groups.values()]
     with network.batch():
         added = network.add_many(nodes, edges)
         try:

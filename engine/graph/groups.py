@@ -25,6 +25,7 @@ class Group:
     repeat: int = 1
     collapsed: bool = True  # drawn as one box; expanded, its members are drawn inside a frame
     position: tuple = (0.0, 0.0)  # of the collapsed box
+    fold_cut: float = 0.0  # collapsed: how far right of the box the layout was closed up from (layout.fold_moves)
 
     def label(self):
         return f"group '{self.name}'"

@@ -47,22 +47,29 @@ def _corner(positions):
 
 
 def fold_moves(network, group):
-    """``(the group's box position, {node id: position}, {group id: box position})`` that fold an expanded
-    group into its box or unfold a collapsed one, as a code editor folds a block: the box sits at the
-    members' top-left corner, and what lies right of the group moves left by the members' width beyond one
-    box when it folds (right of the box, and back, when it unfolds)."""
+    """``(box position, fold cut, {node id: position}, {group id: box position})`` that fold an expanded group
+    into its box or unfold a collapsed one, as a code editor folds a block. Folding puts the box at the
+    members' top-left corner and closes up what lies right of the members, as far as the rightmost other box
+    within their columns (the fold cut, kept relative to the box); unfolding moves what lies right of the cut
+    back, so the two give back the layout."""
     members = [network.nodes[m].position for m in group.members]
-    corner = _corner(members) if not group.collapsed else group.position
-    width = max(x for x, _ in members) - min(x for x, _ in members)
-    start = corner[0] + width if not group.collapsed else corner[0]  # what lies beyond moves
-    shift = width if group.collapsed else -width
+    left, right = min(x for x, _ in members), max(x for x, _ in members)
     inside = set(group.members)
     others = [g for g in network.groups.values() if g.id != group.id]
     carried = {m for g in others if g.collapsed for m in g.members}  # they move with their boxes
-    nodes = {i: (n.position[0] + shift, n.position[1]) for i, n in network.nodes.items()
-             if i not in inside and i not in carried and n.position[0] > start}
-    groups = {g.id: (g.position[0] + shift, g.position[1]) for g in others if g.position[0] > start}
-    return corner, nodes if shift else {}, groups if shift else {}
+    places = {("node", i): n.position for i, n in network.nodes.items() if i not in inside and i not in carried}
+    places.update({("group", g.id): g.position for g in others})
+    if group.collapsed:  # unfold: from the cut, as far as the fold closed up
+        box = group.position
+        start, shift = box[0] + group.fold_cut, (right - left) - group.fold_cut
+        cut = 0.0
+    else:
+        box = _corner(members)
+        cut = max((x for x, _ in places.values() if left < x <= right), default=left) - left
+        start, shift = right, -((right - left) - cut)
+    moved = {key: (x + shift, y) for key, (x, y) in places.items() if x > start} if shift else {}
+    return (box, cut, {i: p for (kind, i), p in moved.items() if kind == "node"},
+            {i: p for (kind, i), p in moved.items() if kind == "group"})
 
 
 def layered_positions(network, origin=(0.0, 0.0)):

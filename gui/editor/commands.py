@@ -252,11 +252,21 @@ class Layout(MoveNodes):
 
     def apply(self):
         if self.new is None:
+            self.cuts = {g.id: g.fold_cut for g in self.document.groups.values() if g.fold_cut}
             self.old, self.groups_old = self.document.layout()
             self.new = {i: self.document.nodes[i].position for i in self.old}
             self.groups_new = {i: self.document.groups[i].position for i in self.groups_old}
         else:
-            super().apply()
+            with self.document.batch():
+                super().apply()
+                for group_id in self.cuts:
+                    self.document.set_group(group_id, fold_cut=0.0)
+
+    def revert(self):
+        with self.document.batch():
+            super().revert()
+            for group_id, cut in self.cuts.items():  # where folding had closed up, for unfolding
+                self.document.set_group(group_id, fold_cut=cut)
 
 
 class AddGroup(DocumentCommand):

@@ -272,8 +272,8 @@ class EditorController(QObject):
     def _fold(self, do, group_id):
         """Fold an expanded group into its box, or unfold a collapsed one (``layout.fold_moves``)."""
         document, group = self.document, self.document.groups[group_id]
-        box, nodes, groups = fold_moves(document, group)
-        do(SetGroup(document, group_id, {"collapsed": not group.collapsed, "position": box}))
+        box, cut, nodes, groups = fold_moves(document, group)
+        do(SetGroup(document, group_id, {"collapsed": not group.collapsed, "position": box, "fold_cut": cut}))
         if nodes or groups:
             do(MoveNodes(document, {i: document.nodes[i].position for i in nodes}, nodes,
                          groups_old={g: document.groups[g].position for g in groups}, groups_new=groups))

@@ -522,8 +522,8 @@ def test_a_collapsed_group_is_laid_out_as_one_box_and_its_members_from_it():
     old_nodes, old_groups = net.layout()
     assert old_groups == {"g1": (0.0, 0.0)} and set(old_nodes) == set(ids.values())
     assert net.group("g1").position == (x[2], 0.0) and net.nodes[ids["pool"]].position == (x[3], 0.0)
-    box, nodes, boxes = fold_moves(net, net.group("g1"))  # unfolding moves what is right of the box
-    assert box == (x[2], 0.0) and boxes == {}
+    box, cut, nodes, boxes = fold_moves(net, net.group("g1"))  # unfolding moves what is right of the box
+    assert box == (x[2], 0.0) and cut == 0.0 and boxes == {}
     assert nodes == {ids[n]: (net.nodes[ids[n]].position[0] + 5 * LAYER_SPACING, 0.0)
                      for n in ("pool", "flat", "fc", "output")}
     net.set_group("g1", collapsed=False)
@@ -532,11 +532,32 @@ def test_a_collapsed_group_is_laid_out_as_one_box_and_its_members_from_it():
 
 
 def fold(net, group_id):
-    box, nodes, boxes = fold_moves(net, net.group(group_id))
-    net.set_group(group_id, collapsed=not net.group(group_id).collapsed, position=box)
+    box, cut, nodes, boxes = fold_moves(net, net.group(group_id))
+    net.set_group(group_id, collapsed=not net.group(group_id).collapsed, position=box, fold_cut=cut)
     net.move_many(nodes)
     assert boxes == {}
     return box
+
+
+def test_folding_closes_up_only_beyond_other_layers_in_the_groups_columns_and_unfolding_gives_them_back():
+    """A main row c1 → c2 → c3 with a branch p1 → p2 → p3 below it; grouping c1 and c2 must not stack p3 on p2."""
+    net = Network()
+    ids = {"input": net.add_node("Input", CIFAR, name="input").id}
+    for name in ("c1", "c2", "c3", "p1", "p2", "p3"):
+        ids[name] = net.add_node("ReLU", name=name).id
+    for a, b in (("input", "c1"), ("c1", "c2"), ("c2", "c3"), ("input", "p1"), ("p1", "p2"), ("p2", "p3")):
+        net.connect(ids[a], ids[b])
+    net.layout()
+    net.add_group([ids["c1"], ids["c2"]], name="pair", group_id="g1", collapsed=False)
+    before = {i: n.position for i, n in net.nodes.items()}
+    fold(net, "g1")
+    assert net.group("g1").fold_cut == LAYER_SPACING  # p2 sits in the group's second column
+    outside = [net.nodes[ids[n]].position for n in ("input", "c3", "p1", "p2", "p3")]
+    assert len(outside) == len(set(outside)) and net.nodes[ids["p3"]].position == before[ids["p3"]]  # not on p2
+    saved = network_from_json(json.loads(json.dumps(network_to_json(net))))
+    assert saved.group("g1").fold_cut == LAYER_SPACING  # kept in the file while folded
+    fold(net, "g1")
+    assert {i: n.position for i, n in net.nodes.items()} == before and net.group("g1").fold_cut == 0.0
 
 
 def test_unfolding_then_folding_gives_back_the_layout():

@@ -263,3 +263,22 @@ def test_a_box_refuses_a_connection_from_what_it_computes_while_hovering(lenet):
     target = lenet.scene.connection_target(box.input_ports[0].scenePos())
     lenet.scene.cancel_connection()
     assert target[4] == f"'{group.name}' computes what feeds Linear 'fc1': connecting them would make a cycle"
+
+
+def test_auto_layout_and_its_undo_keep_unfolding_free_of_overlaps(lenet):
+    group = group_block(lenet, ("relu1", "pool1"))
+    lenet.controller.toggle_fold(group.id)  # open, move a layer into the group's columns below it, fold
+    spare = lenet.controller.add_node("ReLU", (1, 1))
+    relu1 = lenet.document.nodes[lenet.document.node_by_name("relu1").id].position
+    lenet.controller.move_nodes({spare: lenet.document.nodes[spare].position}, {spare: (relu1[0] + 240, 400)})
+    lenet.controller.toggle_fold(group.id)
+    assert group.fold_cut > 0
+    lenet.layout_action.trigger()
+    assert group.fold_cut == 0
+    lenet.undo_action.trigger()
+    assert group.fold_cut > 0
+    for _ in range(2):
+        lenet.controller.toggle_fold(group.id)
+        places = [n.position for n in lenet.document.nodes.values() if lenet.document.group_of(n.id) is None
+                  or not lenet.document.group_of(n.id).collapsed]
+        assert len(places) == len(set(places))
