@@ -10,7 +10,9 @@ Version 3 (current)::
      "training": {...}}
 
 ``groups`` (version 3) name sets of layers drawn as one box; a group's ``repeat`` stacks that many copies of
-it when the network is computed, so an older LayerLab, which would compute one copy, refuses the version.
+it when the network is computed, so an older LayerLab, which would compute one copy, refuses the version. A
+folded group may hold ``fold_cut``, where folding closed up the layout (see ``layout.fold_moves``), written
+only when not 0.
 Version 2 is version 3 without groups and reads as it is.
 
 ``port`` is the input of the receiving node (merges order their inputs by it); when left out, connections
