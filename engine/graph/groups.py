@@ -48,6 +48,12 @@ def copy_name(name, k):
     return f"{name}_r{k}"
 
 
+def copy_of(network, node_id):
+    """``(document node id, copy number)`` of a node of the computed network (copy 1: the block itself)."""
+    base, mark, k = node_id.rpartition("~")
+    return (base, int(k)) if node_id not in network.nodes and mark and k.isdigit() else (node_id, 1)
+
+
 def membership(groups):
     """``{node id: group id}``."""
     return {member: group.id for group in groups.values() for member in group.members}

@@ -8,13 +8,15 @@ channel LayerNorm2d: permute, LayerNorm, permute back) is written with ``LayerTy
 PyTorch file needs no class of its own. ``forward`` follows the DAG: a value whose only consumer
 is the next line lives in ``x``, as in hand-written code; others keep their node's name. Merges are
 written with ``LayerType.code``. A node with several outputs (Split) holds a tuple, always under its name,
-and its consumers take ``split1[1]``.
+and its consumers take ``split1[1]``. The layers of a group are headed by a comment with its name (and which
+copy, for a repeated group), in both methods.
 """
 
 import re
 from collections import defaultdict
 
 from ..build import execution_plan
+from ..groups import copy_of
 from .errors import ExportError
 
 FORWARD_NAMES = frozenset({"self", "x", "torch", "nn"})  # names forward itself uses
@@ -63,13 +65,27 @@ def _shape_comment(info):
     return f"  # {', '.join('x'.join(map(str, shape)) for shape in info.outputs)}" if info.shape else ""
 
 
+def _group_heading(network, node_id):
+    """``# layer1``, ``# encoder (copy 2 of 4)``, or None for a node in no group."""
+    base, copy = copy_of(network, node_id)
+    group = network.group_of(base)
+    if group is None:
+        return None
+    return f"# {group.name}" + (f" (copy {copy} of {group.repeat})" if group.repeat > 1 else "")
+
+
 def model_class_source(network, inference, cls_name):
     """The ``class cls_name(nn.Module)`` source of a valid network."""
     plan = execution_plan(inference)
     names = _variables(plan)
     init, forward = [], []
+    heading = None
     for k, (node, sources, _free) in enumerate(plan):
         lt, info = node.layer_type, inference.nodes[node.id]
+        previous, heading = heading, _group_heading(network, node.id)
+        if heading is not None and heading != previous:
+            init.append(heading)
+            forward.append(heading)
         inputs = [names[s] if output is None else f"{names[s]}[{output}]" for s, output in sources]
         if node.type == "Input":
             if names[k] != "x":

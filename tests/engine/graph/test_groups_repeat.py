@@ -231,6 +231,11 @@ def test_the_pytorch_code_of_a_repeated_block_runs_under_torch(tmp_path):
     cls, script, weights = exported(net, "pytorch", tmp_path, state)
     source = Path(script).read_text(encoding="utf-8")
     assert "self.conv1_r3 = nn.Conv2d(8, 8, kernel_size=3, padding=1)" in source
+    init, forward = source.split("def forward")
+    for method in (init, forward):  # each copy's layers headed by its group, in order
+        headings = [line.strip() for line in method.splitlines() if line.strip().startswith("# block")]
+        assert headings == [f"# block (copy {k} of 3)" for k in (1, 2, 3)]
+        assert method.index("# block (copy 2 of 3)") < method.index("conv1_r2") < method.index("# block (copy 3")
     model = cls()
     model.load_state_dict(load_file(weights), strict=True)
     assert list(model.state_dict()) == STATE_KEYS
