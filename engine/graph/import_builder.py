@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..creation import from_numpy
 from .catalogue import ShapeError, get_layer_type
 from .datasets import DATASETS
 from .document import Edge, Network, NetworkError, Node, name_problem
@@ -33,6 +34,20 @@ class Imported:
     arrays: OrderedDict
     classes: tuple
     notes: list
+
+
+def weighted_module(network, arrays):
+    """The module of ``network`` holding ``arrays`` (``state_dict`` names -> arrays), in evaluation mode."""
+    module = network.build()
+    module.load_state_dict({key: from_numpy(array) for key, array in arrays.items()})
+    return module.eval()
+
+
+def relative_difference(got, want):
+    """The largest difference of two outputs over the largest of ``want`` (at least 1); inf for other shapes."""
+    if got.shape != want.shape:
+        return float("inf")
+    return float(np.abs(got - want).max()) / max(1.0, float(np.abs(want).max()))
 
 
 @dataclass(frozen=True)
@@ -118,6 +133,9 @@ class DocumentBuilder:
             network.add_many(self.nodes, self.edges)
         except NetworkError as e:
             refuse(f"the imported layers do not make a network: {e}")
+        layers = [n.id for n in self.nodes if n.type not in ("Input", "Output")]
+        for name, members in scope_groups(layers, self.scopes):  # before inferring, which a group's edit redoes
+            network.add_group(members, name=_group_name(network, name))
         inference = network.infer()
         if not inference.ok:
             problem = inference.errors[0]
@@ -127,9 +145,6 @@ class DocumentBuilder:
         if declared is not None and None not in declared and tuple(declared) != sample:
             refuse(f"the imported network gives {sample} per sample but the source declares {tuple(declared)}; "
                    "refusing a network that computes something else")
-        layers = [n.id for n in self.nodes if n.type not in ("Input", "Output")]
-        for name, members in scope_groups(layers, self.scopes):
-            network.add_group(members, name=_group_name(network, name))
         network.layout()
         try:
             arrays = checked_arrays(network, self.arrays)

@@ -55,6 +55,7 @@ class Inference:
     used: frozenset = frozenset()  # ids of the nodes the Output depends on
     flat: object = None  # the Network that computes the document: with the copies of repeated groups
     groups: dict = field(default_factory=dict)  # group id -> GroupInfo
+    ports: dict = field(default_factory=dict)  # group id -> its Ports (groups.group_ports)
 
     @property
     def errors(self):
@@ -127,7 +128,8 @@ def output_shapes(lt, params, in_shapes, context):
 def infer(network):
     first = _infer_flat(network)
     first.flat = network
-    plans, refusals = _repeat_plans(network, first)
+    ports = group_ports(network)
+    plans, refusals = _repeat_plans(network, first, ports)
     result = first
     if plans:
         flat = repeated_network(network, plans)
@@ -137,14 +139,17 @@ def infer(network):
         # every copy takes the shape its block takes, so its problems are the block's: listed once
         result.problems = [p for p in result.problems if p.node_id not in copies]
     result.problems = [*refusals, *result.problems]
+    result.ports = ports
     result.groups = _group_infos(network, result, {plan.group.id for plan in plans}, refusals)
     return result
 
 
-def _repeat_plans(network, first):
+def _repeat_plans(network, first, ports):
     """The ``RepeatPlan`` of each group that repeats, and a ``Problem`` for each that cannot."""
     plans, refusals = [], []
-    ports, read_inside = group_ports(network), inner_reads(network)
+    if all(group.repeat == 1 for group in network.groups.values()):
+        return plans, refusals
+    read_inside = inner_reads(network)
     taken = {n.name for n in network.nodes.values()} | {g.name for g in network.groups.values()}
     size = len(network.nodes)  # with the copies planned so far
     for group in network.groups.values():
@@ -178,7 +183,7 @@ def _shape_text(shape):
 
 
 def _group_infos(network, result, copied, refusals):
-    ports = group_ports(network)
+    ports = result.ports
     errors = {p.node_id: p.message for p in refusals}
     infos = {}
     for group in network.groups.values():

@@ -4,8 +4,8 @@ export and fine-tuning start from them as from any trained run."""
 import os
 import shutil
 
-from ..creation import from_numpy
 from ..graph.fileformat import save_network
+from ..graph.import_builder import weighted_module
 from .runs import create_run, runs_folder, timestamp
 
 IMPORTED_RUN = "imported"
@@ -23,9 +23,7 @@ def save_imported_run(network, arrays, network_path, source, classes=(), replace
     if replace and os.path.isdir(folder):
         shutil.rmtree(folder)
     run = create_run(network, folder=folder)
-    module = network.build()
-    module.load_state_dict({key: from_numpy(array) for key, array in arrays.items()})
-    run.save_weights(module)
+    run.save_weights(weighted_module(network, arrays))
     run.status, run.classes, run.started, run.epochs = "finished", list(classes), timestamp(), 0  # none trained
     run.finish(message=f"imported from {os.path.basename(os.fspath(source))}")
     return run

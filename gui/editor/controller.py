@@ -13,7 +13,6 @@ from contextlib import contextmanager
 from PySide6.QtCore import QObject, QPointF, Signal
 
 from engine.graph import NetworkError, NetworkFileError, copy_fragment, get_layer_type
-from engine.graph.groups import group_ports
 from engine.graph.layout import fold_moves
 
 from . import clipboard
@@ -244,7 +243,7 @@ class EditorController(QObject):
         """Make output ``out_port`` of ``src`` feed input ``port`` of a group: every layer inside that read
         the old value reads the new one, in the same slot (one undo step); None, or the refusal."""
         group = self.document.group(group_id)
-        old = group_ports(self.document)[group_id].inputs[port]
+        old = self.document.infer().ports[group_id].inputs[port]
         inside = set(group.members)
         edges = [e for e in self.document.edges if (e.src, e.out_port) == old and e.dst in inside]
 

@@ -385,9 +385,8 @@ class NodeItem(QGraphicsItem):
     def itemChange(self, change, value):
         scene = self.scene()
         if change == QGraphicsItem.ItemPositionHasChanged and scene is not None and not scene.routing_deferred:
-            for edge in self.edges:  # dragged: its connections follow at once, and its group's frame
+            for edge in self.edges:  # dragged: its connections follow at once
                 edge.update_path()
-            scene.follow_frame(self.node_id)
         return super().itemChange(change, value)
 
     def mouseDoubleClickEvent(self, event):

@@ -16,8 +16,6 @@ from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
 
-from engine.graph.groups import group_ports
-
 from .compatibility import Anchor
 from .edge_item import EdgeItem, PendingEdge, TipItem
 from .group_items import FrameItem, GroupItem, group_face
@@ -62,7 +60,6 @@ class NetworkScene(QGraphicsScene):
         self.node_items, self.edge_items = {}, {}
         self.group_items, self.frame_items = {}, {}  # group id -> GroupItem (collapsed) or FrameItem (expanded)
         self.hidden_in = {}  # node id -> id of the collapsed group that hides it
-        self.ports = {}  # group id -> its Ports, as drawn
         self._groups_dirty = False
         self.inference = None
         self._pending = None  # the connection being dragged
@@ -89,7 +86,7 @@ class NetworkScene(QGraphicsScene):
         if event in ("group_added", "group_removed", "group_changed"):
             self._groups_dirty = True
             return
-        if event in ("node_added", "node_removed", "edge_added", "edge_removed", "node_moved") and self.document.groups:
+        if event in ("node_added", "node_removed", "edge_added", "edge_removed") and self.document.groups:
             self._groups_dirty = True
         if event == "node_added":
             self._add_node_item(payload)
@@ -111,8 +108,6 @@ class NetworkScene(QGraphicsScene):
             self._rebuild(refresh=False)
         elif event == "changed":
             self.refresh()
-            if self._groups_dirty:
-                self._apply_groups()
             if self._moved:
                 self._reroute_edges()
 
@@ -191,17 +186,23 @@ class NetworkScene(QGraphicsScene):
         self._sync(item, info, connected)
 
     def refresh(self):
-        """Re-read the inference and update the nodes whose face changed. The document keeps its inference
-        until an edit that can change it: after a move it is the same object, and nothing is redone."""
+        """Re-read the inference and update the nodes whose face changed, and the groups' items. The document
+        keeps its inference until an edit that can change it: after a move it is the same object, and nothing is
+        redone but the frames of open groups."""
         inference = self.document.infer()
-        if inference is not self.inference:
+        changed = inference is not self.inference
+        if changed:
             self.inference = inference
             ports = {node_id: [] for node_id in self.node_items}
             for edge in self.document.edges:
                 ports[edge.dst].append(edge.port)
             for node_id, item in self.node_items.items():
                 self._sync(item, self.inference.nodes.get(node_id), sorted(ports[node_id]))
+        if self._groups_dirty:
+            self._apply_groups()
+        elif changed or self._moved:
             self._sync_groups()
+        if changed:
             self.inferenceUpdated.emit(self.inference)
         if self._unrouted:
             self._reroute_edges()
@@ -236,7 +237,7 @@ class NetworkScene(QGraphicsScene):
 
     def _retarget_edges(self):
         """Draw each connection between the items that show its ends; hide those inside a collapsed group."""
-        ports = self.ports = group_ports(self.document)
+        ports = self.inference.ports
         for item in self.group_items.values():
             item.edges = set()
         for edge, item in self.edge_items.items():
@@ -252,7 +253,8 @@ class NetworkScene(QGraphicsScene):
                 dst, dst_port = self.group_items[dst_group], ports[dst_group].inputs.index((edge.src, edge.out_port))
             for end in (src, dst):
                 end.edges.add(item)
-            if item.retarget(src, src_port, dst, dst_port) or src_group or dst_group:
+            full_reroute = self._moved or self._unrouted  # every connection is routed after this
+            if item.retarget(src, src_port, dst, dst_port) or ((src_group or dst_group) and not full_reroute):
                 item.update_path()
 
     def _sync_groups(self):
@@ -269,12 +271,14 @@ class NetworkScene(QGraphicsScene):
             if group is not None:
                 frame.sync(group, self.inference.groups.get(group_id), self.nodes_rect(group.members))
 
-    def follow_frame(self, node_id):
-        """Keep the frame of an open group around its layers while one is dragged."""
-        group = self.document.group_of(node_id)
-        frame = self.frame_items.get(group.id) if group is not None else None
-        if frame is not None and self.inference is not None:
-            frame.sync(group, self.inference.groups.get(group.id), self.nodes_rect(group.members))
+    def _follow_frames(self, items):
+        """Keep the frames of open groups around their layers while some of them (``items``) are dragged: each
+        frame once per mouse move."""
+        owners = (self.document.group_of(item.node_id) for item in items if not isinstance(item, GroupItem))
+        for group in {owner.id: owner for owner in owners if owner is not None}.values():
+            frame = self.frame_items.get(group.id)
+            if frame is not None and self.inference is not None:
+                frame.sync(group, self.inference.groups.get(group.id), self.nodes_rect(group.members))
 
     def group_item(self, group_id):
         """The item that shows group ``group_id`` (its box or its frame), or None."""
@@ -363,7 +367,7 @@ class NetworkScene(QGraphicsScene):
                 self.show_refusal("open the group (double-click) to change what feeds the layers inside it",
                                   scene_pos)
                 return
-            member, output = self.ports[box.group_id].outputs[port_item.port]
+            member, output = self.inference.ports[box.group_id].outputs[port_item.port]
             self._pending = _Pending("out", member, out_port=output)
         elif port_item.kind == "out":
             self._pending = _Pending("out", port_item.node_id, out_port=port_item.port)
@@ -381,7 +385,7 @@ class NetworkScene(QGraphicsScene):
         pending = self._pending
         group_id = self.hidden_in.get(pending.node_id)
         if group_id is not None:
-            outputs = self.ports[group_id].outputs
+            outputs = self.inference.ports[group_id].outputs
             port = (pending.node_id, pending.out_port)
             return self.group_items[group_id].output_anchor(outputs.index(port) if port in outputs else 0)
         item = self.node_items[pending.node_id]
@@ -402,7 +406,7 @@ class NetworkScene(QGraphicsScene):
         if isinstance(node, GroupItem) and pending.kind == "out":
             return self._group_input_target(node, port, scene_pos)
         if isinstance(node, GroupItem):
-            outputs = self.ports[node.group_id].outputs
+            outputs = self.inference.ports[node.group_id].outputs
             if (port is None and len(outputs) != 1) or not outputs:
                 return (None, None, None, 0, f"open the group '{node.face.name}' (double-click) to connect to a "
                                              "layer inside it", scene_pos)
@@ -431,7 +435,7 @@ class NetworkScene(QGraphicsScene):
         """A connection dropped on a collapsed group's input port: it will feed what that input fed inside
         (``groupInputRequested``); the target's ``dst`` is the group's id."""
         pending = self._pending
-        inputs = self.ports[box.group_id].inputs
+        inputs = self.inference.ports[box.group_id].inputs
         if port is None or pending.detached is not None or port.port >= len(inputs):
             return (None, None, None, 0, f"drop on one of the inputs of '{box.face.name}' to feed it, or open the "
                                          "group (double-click) to connect to a layer inside it", scene_pos)
@@ -538,6 +542,8 @@ class NetworkScene(QGraphicsScene):
 
     def mouseMoveEvent(self, event):
         super().mouseMoveEvent(event)
+        if self._drag_start and self.frame_items:
+            self._follow_frames(self._drag_start)
         item = self._lone_dragged_node()
         if item is not None:
             face = item.face

@@ -6,7 +6,7 @@ import numpy as np
 
 from ...autograd.grad_mode import no_grad
 from ...creation import from_numpy
-from ..import_builder import Imported
+from ..import_builder import Imported, relative_difference, weighted_module
 from .errors import TraceRefused
 from .tracer import Trace
 
@@ -35,12 +35,7 @@ def import_module(model, input_shape, title, classes=(), description=""):
 
 
 def _difference(model, imported, input_shape):
-    module = imported.network.build()
-    module.load_state_dict({key: from_numpy(array) for key, array in imported.arrays.items()})
+    module = weighted_module(imported.network, imported.arrays)
     x = from_numpy(np.random.default_rng(1).standard_normal((CHECK_BATCH, *input_shape)).astype(np.float32))
     with no_grad():
-        want = model(x).numpy()
-        got = module.eval()(x).numpy()
-    if got.shape != want.shape:
-        return float("inf")
-    return float(np.abs(got - want).max() / max(1.0, float(np.abs(want).max())))
+        return relative_difference(module(x).numpy(), model(x).numpy())

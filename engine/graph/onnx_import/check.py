@@ -7,19 +7,13 @@ import onnxruntime
 from ...autograd.grad_mode import no_grad
 from ...creation import from_numpy
 from ...utils.files import read_limited
+from ..import_builder import relative_difference, weighted_module
 from .errors import OnnxImportError
 from .importer import import_onnx_model
 from .model_file import MAX_BYTES, parse_model
 
 BATCH = 2  # unless the file fixes the batch size
 TOLERANCE = 1e-3  # of the largest output: float32 rounding over a deep network stays far below
-
-
-def weighted_module(imported):
-    """The imported network's module holding the imported weights, in evaluation mode."""
-    module = imported.network.build()
-    module.load_state_dict({key: from_numpy(array) for key, array in imported.arrays.items()})
-    return module.eval()
 
 
 def differences(model_bytes, imported, seed=0):
@@ -32,11 +26,10 @@ def differences(model_bytes, imported, seed=0):
     x = np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
     expected = session.run(None, {graph_input.name: x})[0]
     with no_grad():
-        got = weighted_module(imported)(from_numpy(x)).numpy()
+        got = weighted_module(imported.network, imported.arrays)(from_numpy(x)).numpy()
     if got.shape != expected.shape:
         return float("inf"), float("inf")
-    largest = float(np.abs(got - expected).max())
-    return largest, largest / max(1.0, float(np.abs(expected).max()))
+    return float(np.abs(got - expected).max()), relative_difference(got, expected)
 
 
 def max_difference(model_bytes, imported, seed=0):

@@ -8,6 +8,8 @@ import math
 
 import numpy as np
 
+from ...creation import from_numpy
+from ...nn.functional import adaptive_max_pool2d
 from ..export.onnx_export import adaptive_matrix
 from . import attention, attention_sequence_first, elementwise, regions
 from .broadcast import channel_vector, last_axis_vector
@@ -207,23 +209,11 @@ def slice_(imp, node):
     x = np.random.default_rng(0).standard_normal((1, channels, h, w)).astype(np.float32)
     got = None if out is None else regions.run_region(imp, nodes, x_name, x, out)
     if got is not None and got.ndim == 4 and got.shape[:2] == (1, channels) and \
-            np.array_equal(got, _adaptive_max(x, got.shape[2:])):
+            np.array_equal(got, adaptive_max_pool2d(from_numpy(x), got.shape[2:]).numpy()):
         imp.take(*nodes[1:])
         return _one(nodes[-1], imp.layer(nodes[-1], "AdaptiveMaxPool2d", {"output_size": got.shape[2:]},
                                          [imp.computed(node, 0)]))
     imp.refuse(node, "Slice has no layer (except in PyTorch's adaptive max pooling written as window slices)")
-
-
-def _adaptive_max(x, size):
-    """PyTorch's adaptive max pooling of ``x`` (N×C×H×W) to ``size``: windows [floor(i·n/o), ceil((i+1)·n/o))."""
-    (h, w), (oh, ow) = x.shape[2:], size
-    out = np.empty((*x.shape[:2], oh, ow), x.dtype)
-    for i in range(oh):
-        for j in range(ow):
-            rows = slice(i * h // oh, -(-(i + 1) * h // oh))
-            cols = slice(j * w // ow, -(-(j + 1) * w // ow))
-            out[:, :, i, j] = x[:, :, rows, cols].max(axis=(2, 3))
-    return out
 
 
 # ----- linear -----

@@ -2,7 +2,7 @@
 parameter sum; a double-click opens it in place and folds it back; the inspector sets its name and repeat
 count; moving, deleting, copying and ungrouping work on the box; every gesture is one undo step."""
 
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QPointF, Qt
 
 from gui.editor.group_items import FrameItem, GroupItem
 
@@ -62,6 +62,7 @@ def test_double_click_opens_the_group_in_place_and_folds_it_back(lenet):
     assert all(lenet.scene.node_items[m].isVisible() for m in group.members)
     assert frame.rect.contains(lenet.scene.nodes_rect(group.members))
     assert "conv2" in frame.title or group.name in frame.title
+    assert frame.title == f"▾ {group.name}  ·  3 layers · 2.42k params"
     double_click(lenet, frame.header_rect().center())
     assert lenet.document.groups[group.id].collapsed
     assert {n.id: n.position for n in lenet.document.nodes.values()} == folded
@@ -83,6 +84,7 @@ def test_the_inspector_renames_and_repeats_with_the_shape_check(lenet):
     assert box.repeats and box.face.type_name == "Group ×3"
     net = lenet.document.build()
     assert {"conv1", "fc1"} <= {name for name, _ in net.named_children()}
+    assert {"relu1", "relu1_r2", "relu1_r3"} <= {name for name, _ in net.named_children()}  # the copies are built
     lenet.undo_action.trigger()
     assert group.repeat == 1
     pooled = group_block(lenet, ("pool2",))
@@ -282,3 +284,17 @@ def test_auto_layout_and_its_undo_keep_unfolding_free_of_overlaps(lenet):
         places = [n.position for n in lenet.document.nodes.values() if lenet.document.group_of(n.id) is None
                   or not lenet.document.group_of(n.id).collapsed]
         assert len(places) == len(set(places))
+
+
+def test_an_open_groups_frame_follows_a_layer_while_it_is_dragged(lenet):
+    group = group_block(lenet)
+    lenet.controller.toggle_fold(group.id)
+    frame = lenet.scene.frame_items[group.id]
+    item = lenet.scene.node_items[lenet.document.node_by_name("relu2").id]
+    start = item.sceneBoundingRect().center()
+    lenet.mouse("press", start)
+    for k in range(1, 4):
+        lenet.mouse("move", start + QPointF(0, 100 * k), buttons=Qt.LeftButton)
+    assert frame.rect.contains(item.sceneBoundingRect())  # before the release
+    lenet.mouse("release", start + QPointF(0, 300))
+    assert frame.rect.contains(lenet.scene.nodes_rect(group.members))

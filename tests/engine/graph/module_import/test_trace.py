@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 import engine
+from engine.graph.import_builder import weighted_module
 from engine.graph.module_import import TraceRefused, import_module
 from engine.graph.module_import.source import build, engine_as_torch, load_weights, model_class
-from engine.graph.onnx_import.check import weighted_module
 from engine.vision import models
 
 from ..export_cases import assert_close
@@ -20,7 +20,7 @@ MODELS = "tests/engine/graph/onnx_import/torch_models.py"
 
 def outputs(imported, x):
     with engine.no_grad():
-        return weighted_module(imported)(engine.from_numpy(x)).numpy()
+        return weighted_module(imported.network, imported.arrays)(engine.from_numpy(x)).numpy()
 
 
 @pytest.mark.parametrize("name, layers", [("ResNet18", {"Conv2d": 20, "BatchNorm2d": 20, "Add": 8}),

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 import engine
+from engine.graph.import_builder import weighted_module
 from engine.graph.onnx_import import OnnxImportError, import_onnx_model, parse_model
-from engine.graph.onnx_import.check import max_difference, weighted_module
+from engine.graph.onnx_import.check import max_difference
 
 from ..export_cases import assert_close
 
@@ -57,7 +58,7 @@ def test_pytorch_exports_import_and_compute_what_pytorch_and_onnxruntime_compute
     with torch.no_grad():
         want = model(torch.from_numpy(x)).numpy()
     with engine.no_grad():
-        got = weighted_module(imported)(engine.from_numpy(x)).numpy()
+        got = weighted_module(imported.network, imported.arrays)(engine.from_numpy(x)).numpy()
     print(f"{name}: {len(imported.network.nodes)} layers; largest difference from onnxruntime "
           f"{max_difference(data, imported):.3g}, from PyTorch {np.abs(got - want).max():.3g}")
     assert_close(got, want)
@@ -86,7 +87,7 @@ def test_a_model_exported_with_a_fixed_batch_of_one_imports():
     with torch.no_grad():
         want = model(torch.from_numpy(x)).numpy()
     with engine.no_grad():
-        got = weighted_module(imported)(engine.from_numpy(x)).numpy()
+        got = weighted_module(imported.network, imported.arrays)(engine.from_numpy(x)).numpy()
     assert_close(got, want)
 
 

@@ -10,8 +10,9 @@ from engine.graph import load_network, save_network
 from engine.graph.export.model_info import model_info
 from engine.graph.export.onnx_export import onnx_model
 from engine.graph.export.weights import checked_arrays
+from engine.graph.import_builder import weighted_module
 from engine.graph.onnx_import import OnnxImportError, import_onnx, import_onnx_model, parse_model
-from engine.graph.onnx_import.check import import_checked, max_difference, weighted_module
+from engine.graph.onnx_import.check import import_checked, max_difference
 from engine.graph.onnx_import.rules import RULES
 from engine.graph.templates import load_template
 
@@ -33,7 +34,7 @@ def onnxruntime_outputs(data, x):
 
 def imported_outputs(imported, x):
     with engine.no_grad():
-        return weighted_module(imported)(engine.from_numpy(x)).numpy()
+        return weighted_module(imported.network, imported.arrays)(engine.from_numpy(x)).numpy()
 
 
 def check_round_trip(network):
