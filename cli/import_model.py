@@ -14,6 +14,7 @@ import argparse
 import os
 
 from .common import CliError
+from .table import dims
 
 
 def add_parser(subparsers):
@@ -65,9 +66,9 @@ def main(args):
                        "replace or --out to write elsewhere")
     inference = imported.network.infer()
     run = save_import(imported, out, args.model, replace=True)
-    out_shape = "×".join(map(str, inference.nodes[imported.network.output_node().id].shape))
+    out_shape = dims(inference.nodes[imported.network.output_node().id].shape)
     print(f"imported {args.model}: {len(imported.network.nodes)} layers, {inference.total_params:,} parameters, "
-          f"input {'×'.join(map(str, imported.network.input_node().params['shape']))}, output {out_shape}")
+          f"input {dims(imported.network.input_node().params['shape'])}, output {out_shape}")
     print(f"checked against {done.reference} on a random batch: largest difference {done.difference:.3g}")
     for note in imported.notes:
         print(f"note: {note}")

@@ -42,7 +42,7 @@ from gui.editor.palette import Palette
 from gui.editor.scene import NetworkScene
 from gui.editor.summary_dock import SummaryWidget
 from gui.editor.view import NetworkView
-from gui.model_import import MODEL_FILTER, import_architecture, import_model
+from gui.model_import import MODEL_EXTENSIONS, MODEL_FILTER, import_architecture, import_model
 
 APP_NAME = "LayerLab"
 DEFAULT_SIZE = (1440, 900)  # the window on first run, where the screen has room for it
@@ -352,19 +352,16 @@ class MainWindow(QMainWindow):
 
     def _on_selection(self):
         ids = self.scene.selected_node_ids()
-        groups = self.scene.selected_group_ids()
-        lone_nodes = [i for i in ids if i not in self.scene.hidden_in]
-        if len(groups) == 1 and not lone_nodes:
-            self.inspector.show_group(groups[0])
+        group = self.scene.lone_selected_group()
+        if group is not None:
+            self.inspector.show_group(group)
         else:
             self.inspector.show_nodes(ids)
         self.nodeSelectionChanged.emit(ids)
 
     def _rename_selected(self):
         """F2: rename the selected node in place, or the selected group in the inspector."""
-        groups = self.scene.selected_group_ids()
-        if len(groups) == 1 and self.editing_enabled and not [
-                i for i in self.selected_node_ids() if i not in self.scene.hidden_in]:
+        if self.editing_enabled and self.scene.lone_selected_group() is not None:
             self.inspector_dock.raise_()
             self.inspector.group_form.name_field.setFocus()
             self.inspector.group_form.name_field.selectAll()
@@ -637,7 +634,7 @@ class MainWindow(QMainWindow):
     def _dropped_files(event):
         urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
         return [u.toLocalFile() for u in urls
-                if u.isLocalFile() and u.toLocalFile().lower().endswith((*EXTENSIONS, ".onnx", ".py"))]
+                if u.isLocalFile() and u.toLocalFile().lower().endswith((*EXTENSIONS, *MODEL_EXTENSIONS))]
 
     def dragEnterEvent(self, event):
         if self._dropped_files(event) and self.editing_enabled:
@@ -649,7 +646,7 @@ class MainWindow(QMainWindow):
         files = self._dropped_files(event)
         if files and self.editing_enabled:
             event.acceptProposedAction()
-            if files[0].lower().endswith((".onnx", ".py")):
+            if files[0].lower().endswith(MODEL_EXTENSIONS):
                 import_model(self, files[0])  # it asks about unsaved changes itself
             elif self.maybe_save():
                 self.open_file(files[0])

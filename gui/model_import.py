@@ -15,6 +15,7 @@ from engine.training.imported_run import imported_run_folder, save_import
 from engine.training.model_import import import_class, import_file
 from engine.utils.files import FileError
 
+MODEL_EXTENSIONS = (".onnx", ".py")  # an ONNX file, or a Python file of model classes
 MODEL_FILTER = "Models (*.onnx *.py);;ONNX models (*.onnx);;PyTorch model classes (*.py);;All files (*)"
 
 

@@ -284,6 +284,12 @@ class NetworkScene(QGraphicsScene):
         """The item that shows group ``group_id`` (its box or its frame), or None."""
         return self.group_items.get(group_id) or self.frame_items.get(group_id)
 
+    def lone_selected_group(self):
+        """The id of the one group selected (its box or frame) when no shown node is, else None."""
+        groups = self.selected_group_ids()
+        shown = [i for i in self.selected_node_ids() if i not in self.hidden_in]
+        return groups[0] if len(groups) == 1 and not shown else None
+
     def selected_group_ids(self):
         """Groups whose box or frame is selected, in document order."""
         chosen = {item.group_id for item in self.selectedItems() if isinstance(item, (GroupItem, FrameItem))}

@@ -8,10 +8,9 @@ from ...autograd.grad_mode import no_grad
 from ...creation import from_numpy
 from ..import_builder import Imported, relative_difference, weighted_module
 from .errors import TraceRefused
-from .tracer import Trace
+from .tracer import TOLERANCE, Trace
 
 CHECK_BATCH = 3
-TOLERANCE = 1e-4
 
 
 def import_module(model, input_shape, title, classes=(), description=""):

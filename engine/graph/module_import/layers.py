@@ -4,34 +4,35 @@ is not here is traced into (its children and the operations between them become 
 from ... import nn
 
 
-def _pair(value):
+def pair(value):
+    """A module's size argument as a pair: ``3`` -> ``(3, 3)``."""
     return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
 
 
 def _conv(m):
     if m.padding_mode != "zeros":
         return None
-    padding = m.padding if isinstance(m.padding, str) else _pair(m.padding)
-    return "Conv2d", {"in_channels": m.in_channels, "out_channels": m.out_channels, "kernel_size": _pair(m.kernel_size),
-                      "stride": _pair(m.stride), "padding": padding, "dilation": _pair(m.dilation),
+    padding = m.padding if isinstance(m.padding, str) else pair(m.padding)
+    return "Conv2d", {"in_channels": m.in_channels, "out_channels": m.out_channels, "kernel_size": pair(m.kernel_size),
+                      "stride": pair(m.stride), "padding": padding, "dilation": pair(m.dilation),
                       "groups": m.groups, "bias": m.bias is not None}
 
 
 def _conv_transpose(m):
     return "ConvTranspose2d", {
-        "in_channels": m.in_channels, "out_channels": m.out_channels, "kernel_size": _pair(m.kernel_size),
-        "stride": _pair(m.stride), "padding": _pair(m.padding), "output_padding": _pair(m.output_padding),
-        "dilation": _pair(m.dilation), "groups": m.groups, "bias": m.bias is not None}
+        "in_channels": m.in_channels, "out_channels": m.out_channels, "kernel_size": pair(m.kernel_size),
+        "stride": pair(m.stride), "padding": pair(m.padding), "output_padding": pair(m.output_padding),
+        "dilation": pair(m.dilation), "groups": m.groups, "bias": m.bias is not None}
 
 
 def _pool(type_name):
     def read(m):
-        if any(d != 1 for d in _pair(getattr(m, "dilation", 1))) or getattr(m, "return_indices", False):
+        if any(d != 1 for d in pair(getattr(m, "dilation", 1))) or getattr(m, "return_indices", False):
             return None
         if type_name == "AvgPool2d" and (not m.count_include_pad or m.divisor_override is not None):
             return None
         stride = m.stride if m.stride else m.kernel_size
-        return type_name, {"kernel_size": _pair(m.kernel_size), "stride": _pair(stride), "padding": _pair(m.padding),
+        return type_name, {"kernel_size": pair(m.kernel_size), "stride": pair(stride), "padding": pair(m.padding),
                            "ceil_mode": bool(m.ceil_mode)}
 
     return read
@@ -39,7 +40,7 @@ def _pool(type_name):
 
 def _adaptive(type_name):
     def read(m):
-        size = _pair(m.output_size)
+        size = pair(m.output_size)
         return None if None in size else (type_name, {"output_size": size})
 
     return read

@@ -12,6 +12,7 @@ from ...nn import functional as F
 from ...ops import shape as shape_ops
 from ...tensor import Tensor
 from .errors import TraceRefused
+from .layers import pair
 
 BATCH = 2  # the trace's sample batch: a size 2 in a shape is the batch, told apart from the sample's sizes 1
 
@@ -144,21 +145,17 @@ def _layer(type_name, params=lambda args, kwargs: {}):
     return record
 
 
-def _pair(value):
-    return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
-
-
 def _max_pool(args, kwargs):
-    if _pair(_arg(args, kwargs, 4, "dilation", 1)) != (1, 1) or _arg(args, kwargs, 6, "return_indices", False):
+    if pair(_arg(args, kwargs, 4, "dilation", 1)) != (1, 1) or _arg(args, kwargs, 6, "return_indices", False):
         raise TraceRefused("max_pool2d with dilation or indices has no layer")
-    kernel = _pair(_arg(args, kwargs, 1, "kernel_size"))
+    kernel = pair(_arg(args, kwargs, 1, "kernel_size"))
     stride = _arg(args, kwargs, 2, "stride") or kernel
-    return {"kernel_size": kernel, "stride": _pair(stride), "padding": _pair(_arg(args, kwargs, 3, "padding", 0)),
+    return {"kernel_size": kernel, "stride": pair(stride), "padding": pair(_arg(args, kwargs, 3, "padding", 0)),
             "ceil_mode": bool(_arg(args, kwargs, 5, "ceil_mode", False))}
 
 
 def _output_size(args, kwargs):
-    return {"output_size": _pair(_arg(args, kwargs, 1, "output_size"))}
+    return {"output_size": pair(_arg(args, kwargs, 1, "output_size"))}
 
 
 def _softmax_dim(args, kwargs):

@@ -205,10 +205,7 @@ class Trace:
         if heads is None:
             raise TraceRefused(f"{what} holds a projection to q, k and v and an output projection but does not "
                                "compute multi-head self-attention with them")
-        weights = {"in_proj_weight": qkv.weight, "out_proj.weight": proj.weight}
-        if qkv.bias is not None:
-            weights.update({"in_proj_bias": qkv.bias, "out_proj.bias": proj.bias})
-        weights = {k: v.detach().numpy() for k, v in weights.items()}
+        weights = {k: v.numpy() for k, v in _attention_state(qkv, proj).items()}
         params = {"num_heads": heads, "bias": qkv.bias is not None}
         return self.add("SelfAttention", params, [value], what, weights, name)
 
@@ -268,6 +265,14 @@ def _attention_parts(module):
     return None
 
 
+def _attention_state(qkv, proj):
+    """The ``nn.MultiheadAttention`` state that a D→3·D and a D→D projection make (detached tensors)."""
+    state = {"in_proj_weight": qkv.weight, "out_proj.weight": proj.weight}
+    if qkv.bias is not None:
+        state.update({"in_proj_bias": qkv.bias, "out_proj.bias": proj.bias})
+    return {k: v.detach() for k, v in state.items()}
+
+
 def _heads(x, output, qkv, proj):
     """The head count for which ``nn.MultiheadAttention`` with these projections gives ``output`` on ``x``."""
     if not isinstance(x, Tensor) or x.dim() != 3 or tuple(output.shape) != tuple(x.shape):
@@ -276,10 +281,7 @@ def _heads(x, output, qkv, proj):
     want = output.numpy()
     for heads in (h for h in range(1, dim + 1) if dim % h == 0):
         attention = nn.MultiheadAttention(dim, heads, bias=qkv.bias is not None, batch_first=True)
-        state = {"in_proj_weight": qkv.weight, "out_proj.weight": proj.weight}
-        if qkv.bias is not None:
-            state.update({"in_proj_bias": qkv.bias, "out_proj.bias": proj.bias})
-        attention.load_state_dict({k: v.detach() for k, v in state.items()})
+        attention.load_state_dict(_attention_state(qkv, proj))
         got = attention.eval()(x, x, x, need_weights=False)[0].numpy()
         if np.allclose(got, want, rtol=TOLERANCE, atol=TOLERANCE * max(1.0, float(np.abs(want).max()))):
             return heads

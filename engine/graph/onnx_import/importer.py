@@ -32,7 +32,7 @@ class GraphImport:
     """The state of one import; rules call its methods to read inputs and add layers."""
 
     def __init__(self, model, source):
-        self.model, self.source, self.graph, self.opset = model, source, model.graph, default_opset(model)
+        self.source, self.graph, self.opset = source, model.graph, default_opset(model)
         self.shapes = known_shapes(model)
         self.values = {}  # ONNX value name -> Value
         self.consumers = defaultdict(list)  # ONNX value name -> the nodes reading it
@@ -207,8 +207,7 @@ class GraphImport:
         if not shape or len(shape) < 2 or any(d is None or d < 1 for d in shape[1:]):
             raise OnnxImportError(self.source, f"the input {graph_input.name!r} has shape {shape}; import needs a "
                                                "batch dimension and then fixed sizes")
-        self.input_shape = tuple(shape[1:])
-        params = {"shape": self.input_shape, "dataset": "Image folder"}  # the dataset is chosen at the end
+        params = {"shape": tuple(shape[1:]), "dataset": "Image folder"}  # the dataset is chosen at the end
         self.values[graph_input.name] = self.layer(None, "Input", params, [], name="input")
 
     def _shape_of(self, onnx_node, shape):

@@ -59,9 +59,11 @@ def test_pytorch_exports_import_and_compute_what_pytorch_and_onnxruntime_compute
         want = model(torch.from_numpy(x)).numpy()
     with engine.no_grad():
         got = weighted_module(imported.network, imported.arrays)(engine.from_numpy(x)).numpy()
+    from_onnxruntime = max_difference(data, imported)
     print(f"{name}: {len(imported.network.nodes)} layers; largest difference from onnxruntime "
-          f"{max_difference(data, imported):.3g}, from PyTorch {np.abs(got - want).max():.3g}")
+          f"{from_onnxruntime:.3g}, from PyTorch {np.abs(got - want).max():.3g}")
     assert_close(got, want)
+    assert from_onnxruntime < 1e-4 * max(1.0, float(np.abs(want).max()))
     assert imported.network.infer().ok
 
 
