@@ -74,8 +74,14 @@ def write(tmp_path, source):
     return str(path)
 
 
+def traced(tmp_path, source, class_name, shape):
+    model = build(model_class(write(tmp_path, source), class_name), {}, class_name)
+    """The Imported network of class ``class_name`` in ``source``, traced on a batch of ``shape``."""
+    return import_module(model, shape, class_name)[0]
+
+
 def test_an_operation_without_a_layer_is_refused(tmp_path):
-    path = write(tmp_path, """
+    source = """
         import torch
         from torch import nn
 
@@ -87,14 +93,13 @@ def test_an_operation_without_a_layer_is_refused(tmp_path):
 
             def forward(self, x):
                 return self.fc(torch.sin(self.conv(x)).flatten(1))
-    """)
-    model = build(model_class(path, "Net"), {}, "Net")
+    """
     with pytest.raises(TraceRefused, match="the input of module 'fc' \\(Linear\\) is computed by an operation"):
-        import_module(model, (3, 8, 8), "Net")
+        traced(tmp_path, source, "Net", (3, 8, 8))
 
 
 def test_a_scale_by_a_constant_is_refused(tmp_path):
-    path = write(tmp_path, """
+    source = """
         import torch
         from torch import nn
 
@@ -106,9 +111,9 @@ def test_a_scale_by_a_constant_is_refused(tmp_path):
 
             def forward(self, x):
                 return (self.gamma * self.conv(x)).flatten(1)
-    """)
+    """
     with pytest.raises(TraceRefused, match="multiply with a constant"):
-        import_module(build(model_class(path, "Scaled"), {}, "Scaled"), (3, 8, 8), "Scaled")
+        traced(tmp_path, source, "Scaled", (3, 8, 8))
 
 
 def test_missing_classes_modules_and_weights_are_named(tmp_path):
@@ -147,7 +152,7 @@ def test_the_torch_name_is_given_back():
 
 
 def test_a_module_called_twice_is_noted(tmp_path):
-    path = write(tmp_path, """
+    imported = traced(tmp_path, """
         from torch import nn
 
         class Twice(nn.Module):
@@ -157,15 +162,9 @@ def test_a_module_called_twice_is_noted(tmp_path):
 
             def forward(self, x):
                 return self.fc(self.fc(x))
-    """)
-    imported, _ = import_module(build(model_class(path, "Twice"), {}, "Twice"), (4,), "Twice")
+    """, "Twice", (4,))
     assert [n.type for n in imported.network.nodes.values()].count("Linear") == 2
     assert imported.notes and "called more than once" in imported.notes[0]
-
-
-def traced(tmp_path, source, class_name, shape):
-    model = build(model_class(write(tmp_path, source), class_name), {}, class_name)
-    return import_module(model, shape, class_name)[0]
 
 
 @pytest.mark.parametrize("body, expected", [
