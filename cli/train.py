@@ -40,6 +40,11 @@ def add_parser(subparsers):
     where.add_argument("--out", metavar="RUN_DIR", help="the run folder (default: a new time-stamped folder in "
                                                         "NET.runs/ next to the network file)")
     where.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its checkpoint")
+    health = p.add_mutually_exclusive_group()
+    health.add_argument("--health-every", type=positive_int, metavar="N",
+                        help="measure every layer's health every N steps into health.csv (default: the document's "
+                             "health_every setting, 10 unless changed)")
+    health.add_argument("--no-health", action="store_true", help="do not measure the layers' health")
     p.add_argument("--init", metavar="WEIGHTS", help="fine-tune: start from these weights (a weight file or a run "
                                                     "folder, such as NET.runs/imported) where they fit the layers")
     p.set_defaults(handler=main)
@@ -112,7 +117,7 @@ def prepare(args, network):
         data = load_checked_data(network, args.data, args.download)
     run = run or new_run(args, network)
     run.classes = list(data.classes)
-    callbacks = [ConsoleProgress(report_end=False), *run.callbacks()]
+    callbacks = [ConsoleProgress(report_end=False), HealthWarnings(), *run.callbacks()]
     setup = prepare_training(network, data=data, device=device, callbacks=callbacks)
     if args.init:
         print(load_initial_weights(setup.model, args.init).summary())
@@ -123,6 +128,26 @@ def prepare(args, network):
             raise CliError(f"cannot resume {args.network} from {e}") from None
         run.save_network(network)  # the document as trained from now on
     return run, setup
+
+
+class HealthWarnings:
+    """A line the first time a layer's measure goes red, with what it means and what people usually do."""
+
+    def __init__(self):
+        self.reported = set()
+
+    def on_health(self, trainer, record):
+        from tqdm import tqdm
+
+        from engine.training.health_measures import BAD, MEASURES
+
+        for layer, values in record.rows():
+            for measure in MEASURES:
+                value = values[measure.key]
+                if measure.level(value) == BAD and (layer, measure.key) not in self.reported:
+                    self.reported.add((layer, measure.key))
+                    tqdm.write(f"health: step {record.step}: layer '{layer}' {measure.label} {value:.3g}. "
+                               f"{measure.advice(value)}", file=sys.stderr)
 
 
 def describe(setup, run):
@@ -193,7 +218,8 @@ def main(args):
     network = open_network(args.network)
     apply_settings(network, {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
                              "train_limit": args.limit, "device": args.device,
-                             "skip_bad_samples": True if args.skip_bad_samples else None})
+                             "skip_bad_samples": True if args.skip_bad_samples else None,
+                             "health_every": 0 if args.no_health else args.health_every})
     require_valid(network, args.network, "train")
     run, setup = prepare(args, network)
     describe(setup, run)

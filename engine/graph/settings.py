@@ -75,6 +75,8 @@ SETTINGS_GROUPS = {
         ParamSpec("epochs", "int", 2, minimum=1, maximum=100000),
         ParamSpec("device", "choice", "cpu", choices=("cpu", "cuda")),
         ParamSpec("seed", "int", 0, minimum=0, maximum=2**31 - 1),
+        ParamSpec("health_every", "int", 10, minimum=0, maximum=1 << 20,
+                  help="measure every layer's health (norms, update ratio, activations) every N steps; 0: off"),
     ),
 }
 

@@ -1,8 +1,9 @@
-"""Callbacks for ``Trainer``: console progress, a metrics log, checkpoints, early stopping.
+"""Callbacks for ``Trainer``: console progress, a metrics log, a health log, checkpoints, early stopping.
 
 A callback implements any of ``on_fit_start(trainer)``, ``on_epoch_start(trainer, epoch)``,
 ``on_step_end(trainer, StepInfo)``, ``on_gradients(trainer, {layer: norm})``,
-``on_epoch_end(trainer, EpochInfo)``, ``on_pause(trainer)`` and ``on_fit_end(trainer, RunInfo)``.
+``on_health(trainer, HealthRecord)`` (the steps a ``HealthMonitor`` samples), ``on_epoch_end(trainer, EpochInfo)``,
+``on_pause(trainer)`` and ``on_fit_end(trainer, RunInfo)``.
 """
 
 import contextlib
@@ -17,6 +18,7 @@ from tqdm import tqdm
 from ..serialization import WeightFileError
 from ..utils.files import atomic_write_text
 from .checkpoint import CheckpointError
+from .health_measures import KEYS
 from .run_errors import RunFileError
 
 
@@ -100,6 +102,67 @@ class MetricsLog(Callback):
         if steps is not None:
             with _naming(self.steps_path):
                 steps.close()
+
+
+class HealthLog(Callback):
+    """The health records of a run as ``health.csv``: a row per sampled step and layer (step, epoch, layer, a
+    column per measure; empty where a measure does not apply). The file is made at the first record (none
+    without a ``HealthMonitor``); a continued run first drops the rows of the steps it trains again."""
+
+    FIELDS = ("step", "epoch", "layer", *KEYS)
+
+    def __init__(self, folder):
+        self.path = os.path.join(folder, "health.csv")
+        self._file = None
+        self._writer = None
+
+    def _open(self, first_step):
+        kept = _rows_before(self.path, first_step)
+        if kept is not None:
+            atomic_write_text(self.path, kept, RunFileError)
+        with _naming(self.path):
+            self._file = open(self.path, "a", newline="")  # noqa: SIM115 - stays open for the run
+            self._writer = csv.writer(self._file)
+            if kept is None:
+                self._writer.writerow(self.FIELDS)
+
+    def on_health(self, trainer, record):
+        if self._writer is None:
+            self._open(record.step)
+        with _naming(self.path):
+            for layer, values in record.rows():
+                self._writer.writerow([record.step, record.epoch + 1, layer,
+                                       *("" if math.isnan(v) else f"{v:.6g}" for v in values.values())])
+
+    def on_epoch_end(self, trainer, info):
+        if self._file is not None:
+            with _naming(self.path):
+                self._file.flush()
+
+    def on_fit_end(self, trainer, info):
+        file, self._file, self._writer = self._file, None, None
+        if file is not None:
+            with _naming(self.path):
+                file.close()
+
+
+def _rows_before(path, step):
+    """The text of the health log ``path`` without the rows of ``step`` and later (None when there is no such
+    file)."""
+    try:
+        with open(path, newline="") as f:
+            rows = list(csv.reader(f))
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise RunFileError(path, f"cannot read the file: {e.strerror or e}") from e
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(HealthLog.FIELDS)
+    for row in rows[1:]:
+        if row and row[0].isdigit() and int(row[0]) < step:
+            writer.writerow(row)
+    return buffer.getvalue()
 
 
 @contextlib.contextmanager

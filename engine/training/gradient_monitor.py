@@ -1,15 +1,14 @@
-"""Per-layer gradient norms, captured by tensor hooks on the parameters as backward produces them.
+"""Per-layer gradient norms of every step, captured by tensor hooks on the parameters as backward produces them.
 
-A layer is the module that owns the parameters (``conv1`` for ``conv1.weight`` and ``conv1.bias``); its
-norm is the L2 norm over all of its parameters' gradients. Nothing is registered until the monitor is
-attached, so training without one pays nothing.
+A layer is as ``parameter_layers`` says; its norm is the L2 norm over all of its parameters' gradients. Nothing
+is registered until the monitor is attached, so training without one pays nothing.
 """
 
 from collections import OrderedDict
 
 import numpy as np
 
-from ..ops.op import xp_of
+from .parameter_layers import parameter_layers, square_sum
 
 
 class GradientMonitor:
@@ -22,22 +21,16 @@ class GradientMonitor:
 
     def attach(self, model):
         self.detach()
-        order = OrderedDict()
-        for name, param in model.named_parameters():
-            if not param.requires_grad:
-                continue
-            layer = name.rpartition(".")[0] or name
-            order.setdefault(layer, []).append(param)
-        self.layers = list(order)
-        for layer, params in order.items():
+        layers = parameter_layers(model)
+        self.layers = list(layers)
+        for layer, params in layers.items():
             for param in params:
                 self._handles.append(param.register_hook(self._hook_for(layer)))
         return self
 
     def _hook_for(self, layer):
         def hook(grad):
-            g = grad._data.ravel()
-            square = xp_of(g).vdot(g, g)  # one BLAS dot, no squared temporary
+            square = square_sum(grad._data)
             previous = self._sums.get(layer)
             self._sums[layer] = square if previous is None else previous + square
 

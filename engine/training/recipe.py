@@ -23,6 +23,7 @@ from ..vision import datasets as vision_datasets
 from ..vision import transforms as T
 from ..vision.datasets.scan import check_readable
 from .checkpoint import read_checkpoint
+from .health import HealthMonitor
 from .trainer import Trainer, check_fits
 
 
@@ -162,6 +163,12 @@ def trainable_problem(network):
     return f"the network '{network.title}' has nothing to train: {what}"
 
 
+def health_monitor(network):
+    """The ``HealthMonitor`` the document's ``health_every`` setting asks for, or None (0: off)."""
+    every = network.settings["health_every"]
+    return HealthMonitor(every) if every else None
+
+
 def prepare_training(network, *, data_dir=None, device=None, callbacks=(), monitor_gradients=False,
                      download=False, data=None):
     """Everything a run needs, from the document; ``data`` reuses already loaded ``DataSplits``, else
@@ -183,6 +190,7 @@ def prepare_training(network, *, data_dir=None, device=None, callbacks=(), monit
     loss_fn = network.build_loss()
     trainer = Trainer(model, optimizer, loss_fn, train_loader, val_loader, device=device, scheduler=scheduler,
                       callbacks=callbacks, scheduler_interval=interval, seed=network.settings["seed"],
-                      monitor_gradients=monitor_gradients, num_classes=len(data.classes) or None)
+                      monitor_gradients=monitor_gradients, num_classes=len(data.classes) or None,
+                      health=health_monitor(network))
     return TrainingSetup(network, model, loss_fn, optimizer, scheduler, interval, data, train_loader, val_loader,
                          test_loader, trainer)

@@ -31,7 +31,7 @@ from ..graph.fileformat import load_network, save_network
 from ..serialization import save_safetensors
 from ..utils.files import atomic_write_text, read_limited
 from ..utils.json_text import check_depth, loads, parse_json
-from .callbacks import Callback, Checkpoint, MetricsLog
+from .callbacks import Callback, Checkpoint, HealthLog, MetricsLog
 from .run_errors import RunFileError
 from .trainer import StepInfo
 
@@ -145,7 +145,7 @@ class Run:
 
     def callbacks(self):
         """The Trainer callbacks that fill this folder: metrics log, checkpoints and ``run.json``."""
-        return [MetricsLog(self.folder), Checkpoint(self.folder), RunRecorder(self)]
+        return [MetricsLog(self.folder), HealthLog(self.folder), Checkpoint(self.folder), RunRecorder(self)]
 
     def record_skipped(self, *sources):
         """Note the unreadable samples the datasets behind ``sources`` skipped (written with ``run.json``)."""

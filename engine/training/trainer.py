@@ -140,7 +140,8 @@ def check_fits(path, state, model, optimizer, scheduler=None, steps_per_epoch=No
 
 class Trainer:
     def __init__(self, model, optimizer, loss_fn, train_loader, val_loader=None, device="cpu", scheduler=None,
-                 callbacks=(), *, scheduler_interval="epoch", seed=None, monitor_gradients=False, num_classes=None):
+                 callbacks=(), *, scheduler_interval="epoch", seed=None, monitor_gradients=False, num_classes=None,
+                 health=None):
         if scheduler_interval not in ("epoch", "step"):
             raise ValueError(f"scheduler_interval must be 'epoch' or 'step', got {scheduler_interval!r}")
         self.model = model
@@ -155,6 +156,7 @@ class Trainer:
         self.seed = seed
         self.num_classes = num_classes
         self.monitor = GradientMonitor() if monitor_gradients else None
+        self.health = health  # a HealthMonitor, or None
         self.epoch = 0  # epochs completed
         self.global_step = 0
         self.epoch_step = 0  # steps completed in the running epoch
@@ -229,6 +231,8 @@ class Trainer:
         self.status = "running"
         if self.monitor is not None:
             self.monitor.attach(self.model)
+        if self.health is not None:
+            self.health.attach(self.model)
         message, status, error = "", "failed", None
         try:
             self._emit("on_fit_start")
@@ -244,6 +248,8 @@ class Trainer:
         finally:
             if self.monitor is not None:
                 self.monitor.detach()
+            if self.health is not None:
+                self.health.detach()
             self._close_batches()
             if self.epoch_step:  # a later fit() continues this epoch where it stopped
                 self._resume = self._epoch_position()
@@ -314,11 +320,13 @@ class Trainer:
             inputs, targets = _move(batch, self.device)
             loss_value, correct = self._train_step(inputs, targets, epoch, step)
             n, lr = len(targets), self.current_lr()
-            self._commit_step(step, loss_value * n, correct, n)
+            record = self._commit_step(step, loss_value * n, correct, n)
             now = time.perf_counter()
             info = StepInfo(epoch, step, self.global_step, steps, loss_value, lr, n / max(now - step_start, 1e-9), n)
             step_start = now
             self._emit("on_step_end", info)
+            if record is not None:
+                self._emit("on_health", record)
             if self._stop:
                 return False
         self._close_batches()
@@ -345,9 +353,16 @@ class Trainer:
 
     def _train_step(self, inputs, targets, epoch, step):
         self.optimizer.zero_grad()
-        outputs = self.model(inputs)
-        loss = self.loss_fn(outputs, targets)
-        loss.backward()
+        health = self.health
+        if health is not None:
+            health.begin(self.global_step)
+        try:
+            outputs = self.model(inputs)
+            loss = self.loss_fn(outputs, targets)
+            loss.backward()
+        finally:
+            if health is not None:
+                health.after_backward()
         loss_value = float(loss.item())
         if self.monitor is not None:
             self._emit("on_gradients", self.monitor.collect())
@@ -364,6 +379,8 @@ class Trainer:
         """Apply the step's update and advance every counter with it. ``resumable`` is False inside, so a run
         interrupted here (a second Ctrl+C) does not checkpoint half-updated weights."""
         self.resumable = False
+        if self.health is not None:
+            self.health.before_update()
         self.optimizer.step()
         self.global_step += 1
         if self.scheduler is not None and self.scheduler_interval == "step":
@@ -373,6 +390,7 @@ class Trainer:
         self.epoch_step = step
         self._rng_state = engine_random.default_generator.rng().bit_generator.state
         self.resumable = True
+        return None if self.health is None else self.health.after_update(self.global_step, self.epoch)
 
     def _divergence_origin(self, inputs):
         """Where the values first went non-finite: the input batch, the first layer (in the order the forward

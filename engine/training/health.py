@@ -1,0 +1,261 @@
+"""Network health, measured every ``every`` steps at a bounded cost: per layer, the gradient and weight norms,
+the update-to-weight ratio of the optimizer step, the activation mean and standard deviation, the share of dead
+ReLU units and of saturated sigmoid/tanh outputs, the count of non-finite values, and histograms of weights,
+gradients and activations.
+
+Nothing is registered between sampled steps: the forward hooks exist only for the forward of a sampled step, so
+other steps run exactly as without the monitor. The ``Trainer`` drives it: ``begin(step)`` before the forward,
+``after_backward()``, ``before_update()`` and ``after_update()`` around the optimizer step; the last one returns
+the step's ``HealthRecord``.
+
+A layer is a module that owns trainable parameters, has no children, or is a direct child of the model (for a
+network document, every node). A unit of a ReLU output is its channel (dimension 1: a feature of a Linear, a
+channel of a convolution); it is dead when it was zero for every sample of the last ``window`` sampled batches.
+"""
+
+import collections
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .. import nn
+from ..backend import CPU, device_of, transfer
+from ..ops.op import xp_of
+from .health_measures import KEYS
+from .parameter_layers import UpdateRatios, parameter_layers, square_sum
+
+RECTIFIERS = (nn.ReLU, nn.ReLU6)
+SQUASHERS = {nn.Sigmoid: (0.0, 1.0), nn.Tanh: (-1.0, 1.0)}  # the limits each saturates at
+SATURATION_MARGIN = 0.01
+MIN_DEAD_SAMPLES = 32  # fewer samples in the window say too little about a unit ever firing
+HISTOGRAM_BINS = 48
+HISTOGRAM_SAMPLE = 65536  # values histogrammed at most (an even stride through larger tensors)
+KINDS = ("weights", "gradients", "activations")
+
+
+@dataclass
+class Histogram:
+    low: float
+    high: float
+    counts: np.ndarray  # HISTOGRAM_BINS counts over [low, high]
+
+
+@dataclass
+class HealthRecord:
+    step: int  # the global step measured (1-based: the step count after its update)
+    epoch: int  # 0-based
+    layers: tuple  # layer names
+    values: np.ndarray  # (layers, len(KEYS)) float64; NaN where a measure does not apply
+    histograms: dict = field(default_factory=dict, repr=False)  # {(layer, kind): Histogram}
+
+    def column(self, key):
+        return self.values[:, KEYS.index(key)]
+
+    def rows(self):
+        """``(layer, {key: value})`` for each layer."""
+        for k, layer in enumerate(self.layers):
+            yield layer, dict(zip(KEYS, self.values[k].tolist(), strict=True))
+
+
+def _histogram(array):
+    """A ``Histogram`` of at most ``HISTOGRAM_SAMPLE`` evenly strided finite values of ``array``, or None."""
+    flat = array.ravel()
+    if flat.size > HISTOGRAM_SAMPLE:
+        flat = flat[::-(-flat.size // HISTOGRAM_SAMPLE)]
+    values = _host(flat).astype(np.float64)
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return None
+    low, high = float(values.min()), float(values.max())
+    if high <= low:
+        high = low + max(abs(low), 1.0) * 1e-6
+    counts, _ = np.histogram(values, HISTOGRAM_BINS, (low, high))
+    return Histogram(low, high, counts.astype(np.float32))
+
+
+def _host(array):
+    return transfer(array, device_of(array), CPU)
+
+
+def _nonfinite(array):
+    xp = xp_of(array)
+    return int(array.size - xp.count_nonzero(xp.isfinite(array)))
+
+
+def layer_modules(model):
+    """``{name: module}`` of the layers the monitor measures, in the model's order."""
+    owners = set(parameter_layers(model))
+    children = {name for name, _ in model.named_children()}
+    return {name: module for name, module in model.named_modules()
+            if name and (name in owners or name in children or next(module.children(), None) is None)}
+
+
+class _Activations:
+    """What the forward hooks of one sampled step saw, and the dead-unit window across sampled steps."""
+
+    def __init__(self, window):
+        self.window = window
+        self.stats = {}  # layer -> (mean, std, nonfinite, dead, saturated)
+        self.histograms = {}
+        self._active = collections.defaultdict(lambda: collections.deque(maxlen=window))  # layer -> (mask, n)
+
+    def hook_for(self, layer, module):
+        kind = type(module)
+        limits = SQUASHERS.get(kind)
+        rectifier = isinstance(module, RECTIFIERS)
+
+        def hook(_module, _args, output):
+            if isinstance(output, (tuple, list)):
+                output = output[0] if output else None
+            data = getattr(output, "_data", None)
+            if data is None or data.dtype.kind != "f" or data.size == 0:
+                return
+            xp = xp_of(data)
+            mean, std = float(data.mean()), float(data.std())
+            bad = 0
+            if not math.isfinite(mean):  # the statistics of the finite values, and how many are not
+                finite = data[xp.isfinite(data)]
+                bad = data.size - finite.size
+                mean, std = (float(finite.mean()), float(finite.std())) if finite.size else (math.inf, math.inf)
+            dead = saturated = math.nan
+            if rectifier and data.ndim >= 2:
+                dead = self._dead(layer, data)
+            if limits is not None:
+                near = (data <= limits[0] + SATURATION_MARGIN) | (data >= limits[1] - SATURATION_MARGIN)
+                saturated = float(xp.count_nonzero(near)) / data.size
+            self.stats[layer] = (mean, std, bad, dead, saturated)
+            self.histograms[(layer, "activations")] = _histogram(data)
+
+        return hook
+
+    def _dead(self, layer, data):
+        axes = (0, *range(2, data.ndim))
+        active = (data > 0).any(axis=axes)
+        window = self._active[layer]
+        window.append((_host(active), data.shape[0]))
+        if sum(n for _, n in window) < MIN_DEAD_SAMPLES:
+            return math.nan
+        ever = np.logical_or.reduce([mask for mask, _ in window])
+        return float(1.0 - ever.mean())
+
+
+class HealthMonitor:
+    """Health of every layer at every ``every``-th step (``every`` ≥ 1); see the module docstring."""
+
+    def __init__(self, every=10, window=8, histograms=True):
+        if int(every) < 1:
+            raise ValueError(f"health is measured every N steps with N ≥ 1, got {every!r}")
+        self.every = int(every)
+        self.window = int(window)
+        self.histograms = histograms
+        self.layers = ()
+        self._modules = {}
+        self._params = {}
+        self._updates = None
+        self._activations = None
+        self._handles = []
+        self._sampled = False
+        self._grads = {}
+
+    def attach(self, model):
+        """Measure ``model`` from now on (the dead-unit window starts again)."""
+        self._remove_hooks()
+        self._modules = layer_modules(model)
+        self._params = parameter_layers(model)
+        names = list(self._modules)
+        names += [name for name in self._params if name not in self._modules]
+        self.layers = tuple(names)
+        self._updates = UpdateRatios(self._params)
+        self._activations = _Activations(self.window)
+        return self
+
+    def detach(self):
+        self._remove_hooks()
+        self._sampled = False
+
+    def _remove_hooks(self):
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []
+
+    @property
+    def sampled(self):
+        """Whether the running step is measured."""
+        return self._sampled
+
+    def begin(self, global_step):
+        """Before the forward of the step after ``global_step`` completed steps: hooks on when it is sampled."""
+        self._sampled = global_step % self.every == 0
+        if self._sampled:
+            acts = self._activations
+            acts.stats, acts.histograms = {}, {}
+            self._handles = [m.register_forward_hook(acts.hook_for(name, m)) for name, m in self._modules.items()]
+        return self._sampled
+
+    def after_backward(self):
+        """The forward is over: hooks off; the gradients' norms and non-finite counts are read."""
+        self._remove_hooks()
+        if not self._sampled:
+            return
+        self._grads = {}
+        for layer, params in self._params.items():
+            total, bad = 0.0, 0
+            for p in params:
+                if p.grad is not None:
+                    total += square_sum(p.grad._data)
+            if not math.isfinite(total):
+                bad = sum(_nonfinite(p.grad._data) for p in params if p.grad is not None)
+            self._grads[layer] = (math.sqrt(total) if math.isfinite(total) else math.inf, bad)
+            if self.histograms:
+                grads = [p.grad._data for p in params if p.grad is not None]
+                if grads:
+                    self._activations.histograms[(layer, "gradients")] = _histogram(_joined(grads))
+
+    def before_update(self):
+        if self._sampled:
+            self._updates.before()
+
+    def after_update(self, step, epoch):
+        """The ``HealthRecord`` of the sampled step that just updated the weights (None for other steps)."""
+        if not self._sampled:
+            return None
+        self._sampled = False
+        ratios = self._updates.ratios()
+        acts = self._activations
+        index = {name: k for k, name in enumerate(KEYS)}
+        values = np.full((len(self.layers), len(KEYS)), np.nan)
+        histograms = acts.histograms if self.histograms else {}
+        for row, layer in enumerate(self.layers):
+            out = values[row]
+            bad = 0
+            if layer in self._params:
+                norm, bad = self._grads.get(layer, (math.nan, 0))
+                out[index["grad_norm"]] = norm
+                out[index["update_ratio"]] = ratios[layer]  # NaN for all-zero weights: no ratio
+                out[index["weight_norm"]] = _finite_or_inf(math.sqrt(sum(square_sum(p._data)
+                                                                         for p in self._params[layer])))
+                if self.histograms:
+                    histograms[(layer, "weights")] = _histogram(_joined([p._data for p in self._params[layer]]))
+            stats = acts.stats.get(layer)
+            if stats is not None:
+                mean, std, act_bad, dead, saturated = stats
+                out[index["act_mean"]], out[index["act_std"]] = mean, std
+                out[index["dead_fraction"]], out[index["saturated_fraction"]] = dead, saturated
+                bad += act_bad
+            if layer in self._params or stats is not None:
+                out[index["nonfinite"]] = bad
+        histograms = {key: h for key, h in histograms.items() if h is not None}
+        return HealthRecord(step, epoch, self.layers, values, histograms)
+
+
+def _finite_or_inf(value):
+    """A measured value, with NaN (from non-finite data) as inf: NaN means 'does not apply'."""
+    return math.inf if math.isnan(value) else value
+
+
+def _joined(arrays):
+    """One flat array of ``arrays`` (no copy for one)."""
+    if len(arrays) == 1:
+        return arrays[0]
+    return xp_of(arrays[0]).concatenate([a.ravel() for a in arrays])
