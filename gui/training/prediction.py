@@ -1,11 +1,14 @@
 """Prediction: drop or open an image file and see the model's five most likely classes, as
-``engine.training.predictor`` (the command line's way too) reads and classifies it."""
+``engine.training.predictor`` (the command line's way too) reads and classifies it; beside the image, where the
+prediction looked: Grad-CAM at a layer with an image-shaped output, or gradient saliency, for the predicted class
+or one the user picks (``engine.training.attribution``)."""
 
 import os
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QComboBox,
     QFileDialog,
     QGridLayout,
     QHBoxLayout,
@@ -16,11 +19,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine import nn, zeros
+from engine.training.attribution import grad_cam, image_layers, overlay, saliency
 from engine.training.predictor import TOP, load_image
 from engine.vision.datasets import IMG_EXTENSIONS
 
 from . import style
 from .gallery import to_pixmap
+
+PICTURE = 196  # pixels a side of the image and of its heatmap
+PREDICTED = "the predicted class"  # the first class to explain, whichever the model predicts
 
 
 class PredictionView(QWidget):
@@ -34,10 +42,17 @@ class PredictionView(QWidget):
         self.source.setStyleSheet(style.MUTED_STYLE)
         self.open_button = QPushButton("Open image…")
         self.open_button.clicked.connect(self._open)
-        self.image = QLabel("Drop an image here\nor open one")
-        self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.image.setFixedSize(196, 196)
-        self.image.setStyleSheet("QLabel { border: 2px dashed #b0bec5; border-radius: 8px; color: #78909c; }")
+        self._image = None  # the last image classified, as the network sees it (PIL)
+        self.image = picture_frame("Drop an image here\nor open one")
+        self.heatmap = picture_frame("Where the prediction\nlooked shows here")
+        self.method = QComboBox()
+        self.method.setToolTip("Grad-CAM: which parts of a layer's feature maps raise the class's score, mapped "
+                               "onto the image.\nSaliency: how strongly each pixel changes the class's score.")
+        self.target = QComboBox()
+        self.target.setToolTip("The class whose score is explained")
+        for combo in (self.method, self.target):
+            combo.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # the mouse wheel only once focused
+            combo.currentIndexChanged.connect(self._explain)
         self.error = QLabel()
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #c62828;")
@@ -57,14 +72,25 @@ class PredictionView(QWidget):
             self.bars.append(bar)
             self.values.append(value)
         grid.setColumnStretch(1, 1)
+        choices = QGridLayout()
+        choices.addWidget(QLabel("Explain with"), 0, 0)
+        choices.addWidget(self.method, 0, 1)
+        choices.addWidget(QLabel("for"), 1, 0)
+        choices.addWidget(self.target, 1, 1)
+        choices.setColumnStretch(1, 1)
         results = QVBoxLayout()
-        title = QLabel("Top 5")
-        title.setStyleSheet("font-weight: 600;")
-        results.addWidget(title)
-        results.addLayout(grid)
+        for heading, part in (("Top 5", grid), ("Where it looked (red: counts most)", choices)):
+            title = QLabel(heading)
+            font = title.font()
+            font.setBold(True)
+            title.setFont(font)
+            results.addWidget(title)
+            results.addLayout(part)
+            results.addSpacing(10)
         results.addStretch(1)
         row = QHBoxLayout()
-        row.addWidget(self.image)
+        row.addWidget(self.image, 0, Qt.AlignmentFlag.AlignTop)
+        row.addWidget(self.heatmap, 0, Qt.AlignmentFlag.AlignTop)
         row.addSpacing(16)
         row.addLayout(results, 1)
         top = QHBoxLayout()
@@ -81,6 +107,31 @@ class PredictionView(QWidget):
         self.predictor = predictor
         self.open_button.setEnabled(predictor is not None)
         self.source.setText(f"Model: {predictor.source}" if predictor is not None else reason)
+        self._image = None
+        self.heatmap.clear()
+        self.heatmap.setText("Where the prediction\nlooked shows here")
+        self.heatmap.setToolTip("")
+        self._fill_choices()
+
+    def _fill_choices(self):
+        """The methods (Grad-CAM at each layer with an image-shaped output, last convolution first chosen, and
+        saliency) and the classes (the predicted one, or any) the model can be explained with."""
+        for combo in (self.method, self.target):
+            combo.blockSignals(True)
+            combo.clear()
+        if self.predictor is not None:
+            model, layers = self.predictor.model, explainable_layers(self.predictor)
+            for layer in layers:
+                self.method.addItem(f"Grad-CAM at {layer}", layer)
+            self.method.addItem("Saliency", None)
+            convolutions = [k for k, layer in enumerate(layers) if isinstance(model.get_submodule(layer), nn.Conv2d)]
+            self.method.setCurrentIndex(convolutions[-1] if convolutions else max(len(layers) - 1, 0))
+            self.target.addItem(PREDICTED, None)
+            for k, name in enumerate(self.predictor.classes):
+                self.target.addItem(name, k)
+        for combo in (self.method, self.target):
+            combo.setEnabled(self.predictor is not None)
+            combo.blockSignals(False)
 
     # ----- input -----
     def _open(self):
@@ -111,12 +162,50 @@ class PredictionView(QWidget):
             return []
         self.error.setText("")
         top = self.predictor.top([image])[0]
-        self.image.setPixmap(to_pixmap(np.asarray(image), 188))
+        self._image = image
+        self.target.setItemText(0, f"{PREDICTED} ({top[0][0]})")
+        self.image.setPixmap(to_pixmap(np.asarray(image), PICTURE - 8))
         self.image.setToolTip(os.path.basename(path))
         for k in range(TOP):
             name, p = top[k] if k < len(top) else ("", 0.0)
             self.names[k].setText(name)
             self.bars[k].setValue(round(1000 * p))
             self.values[k].setText(f"{100 * p:.1f} %" if name else "")
+        self._explain()
         self.predicted.emit(top)
         return top
+
+    def _explain(self):
+        """Show the chosen map over the last image (a slot: refusals are shown, never raised)."""
+        if self.predictor is None or self._image is None:
+            return
+        layer, target = self.method.currentData(), self.target.currentData()
+        batch = self.predictor.transform(self._image).unsqueeze(0)
+        try:
+            if layer is None:
+                found = saliency(self.predictor.model, batch, target)
+            else:
+                found = grad_cam(self.predictor.model, batch, layer, target)
+        except (ValueError, RuntimeError) as e:  # AttributionError is a ValueError
+            self.error.setText(f"Cannot explain the prediction: {e}")
+            return
+        self.error.setText("")
+        self.heatmap.setPixmap(to_pixmap(overlay(np.asarray(self._image), found.maps[0]), PICTURE - 8))
+        self.heatmap.setToolTip(f"{self.method.currentText()} for {self.predictor.classes[found.targets[0]]}")
+
+
+def picture_frame(placeholder):
+    label = QLabel(placeholder)
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    label.setFixedSize(PICTURE, PICTURE)
+    label.setStyleSheet("QLabel { border: 2px dashed #b0bec5; border-radius: 8px; color: #78909c; }")
+    return label
+
+
+def explainable_layers(predictor):
+    """The layers of the predictor's model Grad-CAM can explain; none when a trial pass fails."""
+    shape = predictor.network.input_node().params["shape"]
+    try:
+        return image_layers(predictor.model, zeros(1, *shape))
+    except (ValueError, RuntimeError):
+        return []
