@@ -10,10 +10,10 @@ import warnings
 
 from engine.utils.files import FileError, FileWarning
 
-from . import evaluate, export, import_model, predict, summary, train
+from . import check, evaluate, export, import_model, lr_find, predict, summary, train
 from .common import CliError
 
-COMMANDS = (train, evaluate, summary, export, predict, import_model)
+COMMANDS = (train, evaluate, summary, export, predict, import_model, lr_find, check)
 PROG = "main.py"
 
 

@@ -7,6 +7,7 @@ last completed step."""
 
 import contextlib
 import os
+import shlex
 import signal
 import sys
 import threading
@@ -31,7 +32,9 @@ def add_parser(subparsers):
     p.add_argument("--download", action="store_true", help="download the dataset if it is missing")
     p.add_argument("--epochs", type=int, metavar="N", help="train until N epochs in all")
     p.add_argument("--batch-size", type=int, metavar="N")
-    p.add_argument("--lr", type=float, metavar="X", help="learning rate")
+    p.add_argument("--lr", type=float, metavar="X", help="learning rate (with --resume: from the checkpoint on)")
+    p.add_argument("--clip-grad-norm", type=float, metavar="X",
+                   help="clip the gradients to this total norm before each update (0: off)")
     p.add_argument("--limit", type=positive_int, metavar="N", help="train on the first N training images only")
     p.add_argument("--device", choices=("cpu", "cuda"))
     p.add_argument("--skip-bad-samples", action="store_true",
@@ -103,6 +106,7 @@ def prepare(args, network):
     from engine.training import ConsoleProgress
     from engine.training.initial_weights import load_initial_weights
     from engine.training.recipe import load_checked_data, prepare_training, trainable_problem
+    from engine.training.resume import RESUME_SETTINGS, kept_settings, resume_from_run
     from engine.utils.files import FileError
 
     device = resolve_device(network, args.device)
@@ -113,6 +117,8 @@ def prepare(args, network):
     if args.init:  # checked before the data is loaded and the run folder made
         load_initial_weights(network.build(), args.init)
     run = resumed_run(args.resume, network, args.network) if args.resume else None
+    if run is not None:  # the learning rate and clipping go on as the run had them unless an option changes them
+        network.set_settings(kept_settings(run, {name for name in RESUME_SETTINGS if getattr(args, name) is not None}))
     with data_errors(network, args.data):
         data = load_checked_data(network, args.data, args.download)
     run = run or new_run(args, network)
@@ -122,11 +128,10 @@ def prepare(args, network):
     if args.init:
         print(load_initial_weights(setup.model, args.init).summary())
     if args.resume:
-        try:
-            setup.trainer.load_checkpoint(run.checkpoint_path)
+        try:  # the document as trained from now on: a changed learning rate or clipping applies
+            resume_from_run(setup.trainer, run, network)
         except FileError as e:
             raise CliError(f"cannot resume {args.network} from {e}") from None
-        run.save_network(network)  # the document as trained from now on
     return run, setup
 
 
@@ -182,13 +187,44 @@ def report_failure(run, message):
     return 1
 
 
+# the training settings the recovery commands change -> their option
+RECOVERY_OPTIONS = {"lr": "--lr", "clip_grad_norm": "--clip-grad-norm"}
+
+
+def repeated_options(args):
+    """The options of this command that a resume must repeat to continue the same run (data, length, device)."""
+    given = (("--data", args.data), ("--epochs", args.epochs), ("--batch-size", args.batch_size),
+             ("--limit", args.limit), ("--device", args.device))
+    options = [f"{flag} {shlex.quote(str(value))}" for flag, value in given if value is not None]
+    return options + (["--skip-bad-samples"] if args.skip_bad_samples else [])
+
+
+def report_recovery(args, run, network):
+    """After a divergence: the commands that rewind to the run's last good checkpoint (or, without one, start
+    again) with the learning rate halved, or with gradient clipping on."""
+    from engine.training.resume import recoveries
+
+    command = ["python", "main.py", "train", shlex.quote(args.network)]
+    if run.has_checkpoint:
+        how, command = "rewind to the last good checkpoint", [*command, "--resume", shlex.quote(run.folder)]
+    else:
+        how = "start again"
+    command += repeated_options(args)
+    for recovery in recoveries(network.settings):
+        changes = [f"{RECOVERY_OPTIONS[name]} {value!r}" for name, value in recovery.changes.items()]
+        print(f"to {how} with {recovery.label}:\n  {' '.join([*command, *changes])}", file=sys.stderr)
+
+
 def conclude(args, run, setup, info):
     """Write the final weights and evaluate (unless the run failed); the exit code. Whatever fails here fails
     the run, recorded in run.json, and is reported in one line."""
-    from engine.training.trainer import failure_message
+    from engine.training.trainer import NonFiniteLossError, failure_message
 
     if info.status == "failed":
-        return report_failure(run, info.message)
+        code = report_failure(run, info.message)
+        if isinstance(info.error, NonFiniteLossError):
+            report_recovery(args, run, setup.network)
+        return code
     try:
         run.save_weights(setup.model)
         if info.status == "stopped":
@@ -217,7 +253,7 @@ def report_skipped(run):
 def main(args):
     network = open_network(args.network)
     apply_settings(network, {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
-                             "train_limit": args.limit, "device": args.device,
+                             "train_limit": args.limit, "device": args.device, "clip_grad_norm": args.clip_grad_norm,
                              "skip_bad_samples": True if args.skip_bad_samples else None,
                              "health_every": 0 if args.no_health else args.health_every})
     require_valid(network, args.network, "train")

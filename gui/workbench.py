@@ -45,6 +45,7 @@ def attach_training_panel(window):
 
     panel.runningChanged.connect(running_changed)
     panel.layerActivated.connect(layer_activated)
+    panel.healthBadges.connect(window.scene.show_health)
     window.nodeSelectionChanged.connect(nodes_selected)
     window.pathChanged.connect(lambda _path: panel.network_file_changed())
     window.export_action.triggered.connect(panel.open_export_dialog)

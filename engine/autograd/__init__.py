@@ -3,6 +3,7 @@
 import warnings
 
 from ..tensor import Tensor
+from .anomaly import detect_anomaly, set_detect_anomaly
 from .engine import backward, grad
 from .function import Function, FunctionCtx, once_differentiable
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
@@ -31,7 +32,7 @@ class Variable(metaclass=_VariableMeta):
 
 
 __all__ = [
-    "Function", "FunctionCtx", "GradcheckError", "Node", "Variable", "backward", "enable_grad", "grad",
-    "gradcheck", "gradgradcheck", "inference_mode", "is_grad_enabled", "no_grad", "once_differentiable",
-    "set_grad_enabled",
+    "Function", "FunctionCtx", "GradcheckError", "Node", "Variable", "backward", "detect_anomaly", "enable_grad",
+    "grad", "gradcheck", "gradgradcheck", "inference_mode", "is_grad_enabled", "no_grad", "once_differentiable",
+    "set_detect_anomaly", "set_grad_enabled",
 ]

@@ -13,6 +13,8 @@ from ..backend import CPU, device_context, device_of, transfer
 from ..creation import tensor
 from ..dtypes import FLOAT_KINDS
 from ..tensor import Tensor, make_tensor
+from .anomaly import check_backward
+from .anomaly import state as _anomaly
 from .double_backward import backward_with_graph, checked_hook_result, deliver_graph_to_leaf, through_leaf_hooks
 from .grad_mode import set_grad_enabled
 from .graph import Node
@@ -229,6 +231,8 @@ def run(roots, retain_graph, capture, accumulate, capture_tensors=(), create_gra
                     in_grads = node.backward(*grads)
             if node._post_hooks:
                 in_grads = _run_node_hooks(node._post_hooks, in_grads, create_graph, grads)
+            if _anomaly.enabled:
+                check_backward(node, grads, in_grads)
             if not retain_graph:
                 node.release()
             edges = node._edges

@@ -75,8 +75,11 @@ SETTINGS_GROUPS = {
         ParamSpec("epochs", "int", 2, minimum=1, maximum=100000),
         ParamSpec("device", "choice", "cpu", choices=("cpu", "cuda")),
         ParamSpec("seed", "int", 0, minimum=0, maximum=2**31 - 1),
+        ParamSpec("clip_grad_norm", "float", 0.0, minimum=0.0, maximum=1e6,
+                  help="before each update, scale the gradients down to this total norm at most (0: off)"),
         ParamSpec("health_every", "int", 10, minimum=0, maximum=1 << 20,
-                  help="measure every layer's health (norms, update ratio, activations) every N steps; 0: off"),
+                  help="measure every layer's health (norms, update ratio, activations) every N steps, or less often "
+                       "where that would take over 2% of the training time; 0: off"),
     ),
 }
 

@@ -4,6 +4,8 @@ device moves, ``repr`` and hooks."""
 from collections import OrderedDict, namedtuple
 
 from .. import dtypes
+from ..autograd.anomaly import forward_inside
+from ..autograd.anomaly import state as _anomaly
 from ..autograd.grad_mode import no_grad
 from ..autograd.hooks import add_hook
 from ..ops.convert import cuda_device, parse_to
@@ -408,7 +410,7 @@ class Module:
 
     # ----- calling -----
     def __call__(self, *args, **kwargs):
-        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks):
+        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or _anomaly.enabled):
             return self.forward(*args, **kwargs)
         return self._call_with_hooks(args, kwargs)
 
@@ -427,7 +429,7 @@ class Module:
             backward_hook = BackwardHook(self, list(self._backward_hooks.values()))
             args = backward_hook.setup_input_hook(args)
         try:
-            output = self.forward(*args, **kwargs)
+            output = forward_inside(self, args, kwargs) if _anomaly.enabled else self.forward(*args, **kwargs)
         except Exception:
             for hook in list(self._forward_hooks.values()):
                 if isinstance(hook, _WithKwargs) and hook.always_call:

@@ -11,6 +11,8 @@ import numpy as np
 
 from .. import backend, dtypes
 from ..autocast_state import state as _autocast
+from ..autograd.anomaly import check_forward
+from ..autograd.anomaly import state as _anomaly
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import Node, link
 from ..backend import CPU, array_module, choose, device_context, device_of, is_host, transfer
@@ -88,6 +90,8 @@ class Op(Node):
                     out = node.forward(*arrays, **options)
         except ValueError as e:
             raise translate_array_error(e, arrays) from None
+        if _anomaly.enabled:
+            check_forward(node, inputs, out)
         if needs_grad and _grad_state.enabled:
             return link(node, inputs, out, dev)
         if is_host(out):
@@ -106,7 +110,7 @@ def untracked(*tensors):
     preferred or disabled (tests and benchmarks steer implementations through ``backend``). Such a shortcut must
     compute what the node's forward would, with the implementation ``backend.choose`` would pick; dtypes that an
     op computes otherwise (bfloat16 widened to float32) are the caller's to leave out."""
-    if _autocast.active or backend._preferred or backend._disabled:
+    if _autocast.active or backend._preferred or backend._disabled or _anomaly.enabled:
         return False
     recording = _grad_state.enabled
     for t in tensors:  # noqa: SIM110 (all() over a generator costs more than these checks)

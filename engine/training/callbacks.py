@@ -20,6 +20,7 @@ from ..utils.files import atomic_write_text
 from .checkpoint import CheckpointError
 from .health_measures import KEYS
 from .run_errors import RunFileError
+from .trainer import NonFiniteLossError
 
 
 class Callback:
@@ -111,8 +112,8 @@ class HealthLog(Callback):
 
     FIELDS = ("step", "epoch", "layer", *KEYS)
 
-    def __init__(self, folder):
-        self.path = os.path.join(folder, "health.csv")
+    def __init__(self, folder, filename="health.csv"):
+        self.path = os.path.join(folder, filename)
         self._file = None
         self._writer = None
 
@@ -176,8 +177,9 @@ def _naming(path):
 
 class Checkpoint(Callback):
     """Save model, optimizer, scheduler and progress after every ``every`` epochs and when a run stops or
-    fails (the state after its last completed step), to ``folder/checkpoint.llw``, atomically, so a failed
-    write keeps the previous checkpoint whole; ``Trainer.load_checkpoint`` continues from it exactly."""
+    fails (the state after its last completed step; not for a non-finite loss, which that state meets again), to
+    ``folder/checkpoint.llw``, atomically, so a failed write keeps the previous checkpoint whole;
+    ``Trainer.load_checkpoint`` continues from it exactly."""
 
     def __init__(self, folder, every=1, filename="checkpoint.llw"):
         self.path = os.path.join(folder, filename)
@@ -199,6 +201,8 @@ class Checkpoint(Callback):
     def on_fit_end(self, trainer, info):
         if info.status not in ("stopped", "failed"):
             return
+        if isinstance(info.error, NonFiniteLossError):  # its last step fails the same way again when resumed:
+            return  # the previous checkpoint is the last good one to rewind to
         if not trainer.resumable:
             raise CheckpointError(self.path, "not written: the run was interrupted in the middle of an update; "
                                              "the previous checkpoint is kept")

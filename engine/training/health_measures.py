@@ -16,12 +16,14 @@ LEVEL_NAMES = ("fine", "warning", "problem")
 class Measure:
     key: str  # the column of health.csv
     label: str
+    short: str  # a label for narrow places (a node's health strip, a table header)
     meaning: str  # what the measure is, one sentence
     high: tuple = ()  # (amber above, red above): limits for large values, or () for none
     low: tuple = ()  # (amber below, red below): limits for small values (positive measures), or () for none
     high_advice: str = ""
     low_advice: str = ""
     log_scale: bool = False  # plotted on a log axis
+    share: bool = False  # a fraction between 0 and 1, shown as a percentage
 
     def level(self, value):
         """0, 1 or 2 for ``value`` (NaN: 0, not measured; ±inf: 2)."""
@@ -48,7 +50,8 @@ class Measure:
 
 
 MEASURES = (
-    Measure("update_ratio", "update ratio", "‖Δw‖/‖w‖: how much one optimizer step changes the layer's weights, "
+    Measure("update_ratio", "update ratio", "Δw/w",
+            "‖Δw‖/‖w‖: how much one optimizer step changes the layer's weights, "
             "relative to their size. About 1e-3 is the usual healthy value.",
             high=(1e-2, 1e-1), low=(1e-5, 1e-7),
             high_advice="Each step rewrites a large part of the weights, so training is likely to be unstable or "
@@ -56,33 +59,40 @@ MEASURES = (
             low_advice="The weights barely move: the layer learns very slowly. Raise the learning rate, or check "
                        "that gradients reach this layer (normalisation, residual connections, initialisation).",
             log_scale=True),
-    Measure("grad_norm", "gradient norm", "‖∂loss/∂w‖: the L2 norm of the layer's weight gradients at this step.",
+    Measure("grad_norm", "gradient norm", "‖grad‖",
+            "‖∂loss/∂w‖: the L2 norm of the layer's weight gradients at this step.",
             high=(1e2, 1e4), low=(1e-7, 1e-10),
             high_advice="The gradients are exploding. Lower the learning rate, clip the gradients, or add "
                         "normalisation (BatchNorm) before this layer.",
             low_advice="Almost no gradient reaches this layer (vanishing gradients). Use ReLU-family activations, "
                        "He/Kaiming initialisation, BatchNorm or residual connections.",
             log_scale=True),
-    Measure("weight_norm", "weight norm", "‖w‖: the L2 norm of the layer's weights after the step.",
+    Measure("weight_norm", "weight norm", "‖w‖",
+            "‖w‖: the L2 norm of the layer's weights after the step.",
             high=(1e3, 1e5), high_advice="The weights have grown very large. Add weight decay or lower the "
                                          "learning rate.", log_scale=True),
-    Measure("act_mean", "activation mean", "The mean of the layer's output over the sampled batch.",
+    Measure("act_mean", "activation mean", "mean",
+            "The mean of the layer's output over the sampled batch.",
             high=(1e2, 1e3), high_advice="The outputs drift to large values. Normalise the input or add BatchNorm; "
                                          "check the initialisation."),
-    Measure("act_std", "activation std", "The standard deviation of the layer's output over the sampled batch.",
+    Measure("act_std", "activation std", "std",
+            "The standard deviation of the layer's output over the sampled batch.",
             high=(1e2, 1e3),
             high_advice="The activations are exploding. Lower the initialisation scale or the learning rate, or add "
                         "normalisation after this layer."),
-    Measure("dead_fraction", "dead units", "The share of units (channels or features) whose ReLU output was zero "
+    Measure("dead_fraction", "dead units", "dead",
+            "The share of units (channels or features) whose ReLU output was zero "
             "for every sample of the recent sampled batches: such units pass no gradient and stop learning.",
-            high=(0.25, 0.5),
+            high=(0.25, 0.5), share=True,
             high_advice="Many units are dead. Lower the learning rate, use LeakyReLU or GELU, check for a large "
                         "negative bias, or add BatchNorm before the ReLU."),
-    Measure("saturated_fraction", "saturated", "The share of sigmoid or tanh outputs within 0.01 of their limits, "
-            "where the gradient almost vanishes.", high=(0.2, 0.5),
+    Measure("saturated_fraction", "saturated", "saturated",
+            "The share of sigmoid or tanh outputs within 0.01 of their limits, "
+            "where the gradient almost vanishes.", high=(0.2, 0.5), share=True,
             high_advice="The activations are saturated and pass little gradient. Normalise the input, lower the "
                         "initialisation scale, or use ReLU-family activations."),
-    Measure("nonfinite", "non-finite", "How many values of the layer's output and gradients are NaN or infinite.",
+    Measure("nonfinite", "non-finite", "NaN/inf",
+            "How many values of the layer's output and gradients are NaN or infinite.",
             high=(0, 0), high_advice="The layer produced NaN or infinite values. Lower the learning rate, clip the "
                                      "gradients, or look for a log or division of zero."),
 )

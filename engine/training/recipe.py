@@ -23,7 +23,7 @@ from ..vision import datasets as vision_datasets
 from ..vision import transforms as T
 from ..vision.datasets.scan import check_readable
 from .checkpoint import read_checkpoint
-from .health import HealthMonitor
+from .health import BUDGET, HealthMonitor
 from .trainer import Trainer, check_fits
 
 
@@ -164,9 +164,10 @@ def trainable_problem(network):
 
 
 def health_monitor(network):
-    """The ``HealthMonitor`` the document's ``health_every`` setting asks for, or None (0: off)."""
+    """The ``HealthMonitor`` the document's ``health_every`` setting asks for (within the default time budget),
+    or None (0: off)."""
     every = network.settings["health_every"]
-    return HealthMonitor(every) if every else None
+    return HealthMonitor(every, budget=BUDGET) if every else None
 
 
 def prepare_training(network, *, data_dir=None, device=None, callbacks=(), monitor_gradients=False,
@@ -191,6 +192,6 @@ def prepare_training(network, *, data_dir=None, device=None, callbacks=(), monit
     trainer = Trainer(model, optimizer, loss_fn, train_loader, val_loader, device=device, scheduler=scheduler,
                       callbacks=callbacks, scheduler_interval=interval, seed=network.settings["seed"],
                       monitor_gradients=monitor_gradients, num_classes=len(data.classes) or None,
-                      health=health_monitor(network))
+                      health=health_monitor(network), clip_grad_norm=network.settings["clip_grad_norm"])
     return TrainingSetup(network, model, loss_fn, optimizer, scheduler, interval, data, train_loader, val_loader,
                          test_loader, trainer)

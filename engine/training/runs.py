@@ -124,6 +124,10 @@ class Run:
         return self.path("metrics.csv")
 
     @property
+    def health_path(self):
+        return self.path("health.csv")
+
+    @property
     def steps_path(self):
         return self.path("steps.jsonl")
 

@@ -22,13 +22,16 @@ import numpy as np
 from .. import random as engine_random
 from ..autograd.grad_mode import no_grad
 from ..backend import device as as_device
+from ..nn.utils.clip_grad import clip_grad_norm_
 from ..optim.lr_scheduler import ReduceLROnPlateau
 from ..serialization import save
 from ..tensor import Tensor
 from ..utils.files import FileError
 from .checkpoint import check_checkpoint, read_checkpoint
+from .divergence import gradients_finite, replay_origin
 from .gradient_monitor import GradientMonitor
 from .metrics import confusion_matrix, per_class_accuracy
+from .sample_losses import per_sample_loss, unreduced
 
 
 @dataclass
@@ -72,10 +75,20 @@ class EvalResult:
     count: int
     predictions: np.ndarray = field(repr=False, default=None)
     targets: np.ndarray = field(repr=False, default=None)
+    losses: np.ndarray = field(repr=False, default=None)  # per sample: the run's loss with reduction='none'
+    target_probability: np.ndarray = field(repr=False, default=None)  # per sample: softmax of the true class
+    predicted_probability: np.ndarray = field(repr=False, default=None)  # per sample: softmax of the predicted one
 
 
 class NonFiniteLossError(RuntimeError):
-    pass
+    """A step whose loss or gradients are not finite. ``origin``: the first op whose result was not finite (an
+    ``engine.autograd.anomaly.NonFiniteOrigin``), or None when the input batch was not finite or a replay of the
+    step met no such op; ``global_step``: the step that failed (1-based)."""
+
+    def __init__(self, message, origin=None, global_step=None):
+        super().__init__(message)
+        self.origin = origin
+        self.global_step = global_step
 
 
 def expected_failure(error):
@@ -141,7 +154,7 @@ def check_fits(path, state, model, optimizer, scheduler=None, steps_per_epoch=No
 class Trainer:
     def __init__(self, model, optimizer, loss_fn, train_loader, val_loader=None, device="cpu", scheduler=None,
                  callbacks=(), *, scheduler_interval="epoch", seed=None, monitor_gradients=False, num_classes=None,
-                 health=None):
+                 health=None, clip_grad_norm=0.0):
         if scheduler_interval not in ("epoch", "step"):
             raise ValueError(f"scheduler_interval must be 'epoch' or 'step', got {scheduler_interval!r}")
         self.model = model
@@ -157,6 +170,7 @@ class Trainer:
         self.num_classes = num_classes
         self.monitor = GradientMonitor() if monitor_gradients else None
         self.health = health  # a HealthMonitor, or None
+        self.clip_grad_norm = clip_grad_norm  # the gradients' largest total norm at each update (0: no clipping)
         self.epoch = 0  # epochs completed
         self.global_step = 0
         self.epoch_step = 0  # steps completed in the running epoch
@@ -334,6 +348,7 @@ class Trainer:
         val_loss = val_acc = float("nan")
         if self.val_loader is not None:
             result = self.evaluate(self.val_loader)
+            self._emit("on_validation", result)
             val_loss, val_acc = result.loss, result.accuracy
         lr = self.current_lr()
         self.resumable = False
@@ -366,10 +381,13 @@ class Trainer:
         loss_value = float(loss.item())
         if self.monitor is not None:
             self._emit("on_gradients", self.monitor.collect())
-        if not math.isfinite(loss_value):
-            raise NonFiniteLossError(f"the loss became {loss_value} at step {step} of epoch {epoch + 1} "
-                                     f"(global step {self.global_step + 1}); {self._divergence_origin(inputs)}. "
-                                     "Training stopped; try a lower learning rate.")
+        if not math.isfinite(loss_value) or not gradients_finite(self.model.parameters()):
+            what = f"the loss became {loss_value}" if not math.isfinite(loss_value) else \
+                f"the gradients became non-finite (the loss was {loss_value:.4g})"
+            origin, where = self._divergence_origin(inputs, targets)
+            raise NonFiniteLossError(f"{what} at step {step} of epoch {epoch + 1} (global step "
+                                     f"{self.global_step + 1}); {where}. Training stopped; try a lower learning "
+                                     "rate or gradient clipping.", origin, self.global_step + 1)
         correct = 0
         if outputs.dim() == 2 and targets.dim() == 1:
             correct = int((outputs.detach().argmax(1) == targets).sum().item())
@@ -381,6 +399,8 @@ class Trainer:
         self.resumable = False
         if self.health is not None:
             self.health.before_update()
+        if self.clip_grad_norm:
+            clip_grad_norm_(self.model.parameters(), self.clip_grad_norm)
         self.optimizer.step()
         self.global_step += 1
         if self.scheduler is not None and self.scheduler_interval == "step":
@@ -392,46 +412,27 @@ class Trainer:
         self.resumable = True
         return None if self.health is None else self.health.after_update(self.global_step, self.epoch)
 
-    def _divergence_origin(self, inputs):
-        """Where the values first went non-finite: the input batch, the first layer (in the order the forward
-        runs them) whose output is not finite, or the loss. Found by running the forward once more on the
-        batch, under no_grad, with the RNG state and the buffers (BatchNorm statistics) put back after."""
+    def _divergence_origin(self, inputs, targets):
+        """``(origin, text)``: where the values first went non-finite: the input batch (origin None), or the first
+        op, in forward-then-backward order, whose result is not finite (a ``NonFiniteOrigin``), found by
+        replaying the step from the RNG state after the last completed step (``divergence.replay_origin``)."""
         if not _finite(inputs):
-            return "the input batch is not finite"
-        found = []
-
-        def check(module, args, output):
-            if not found and not _finite(output):
-                found.append(module)
-
-        names = {module: name for name, module in self.model.named_modules()}
-        leaves = [m for m in names if not any(True for _ in m.children())]
-        handles = [m.register_forward_hook(check) for m in leaves]
-        rng_state = engine_random.default_generator.rng().bit_generator.state
-        buffers = [(b, b.detach().clone()) for b in self.model.buffers()]
-        try:
-            with no_grad():
-                self.model(inputs)
-        finally:
-            for handle in handles:
-                handle.remove()
-            with no_grad():
-                for buffer, saved in buffers:
-                    buffer.copy_(saved)
-            engine_random.default_generator.rng().bit_generator.state = rng_state
-        if not found:
-            return "every layer's output is finite: the loss itself is not"
-        module = found[0]
-        return f"the first layer whose output is not finite is '{names[module] or type(module).__name__}' " \
-               f"({type(module).__name__})"
+            return None, "the input batch is not finite"
+        origin = replay_origin(self.model, self.loss_fn, inputs, targets, self._rng_state)
+        if origin is None:
+            return None, "a replay of the step computed only finite values"
+        return origin, origin.describe()
 
     # ----- evaluation and prediction -----
     def evaluate(self, loader):
-        """Loss, accuracy, confusion matrix and per-class accuracy of the model on ``loader``."""
+        """Loss, accuracy, confusion matrix and per-class accuracy of the model on ``loader``, and per sample (in
+        the loader's order) the loss and the probabilities of the true and the predicted class, from the same
+        forward pass (see ``sample_losses`` for what the per-sample loss is)."""
         was_training = self.model.training
         self.model.eval()
         total_loss, count = 0.0, 0
-        preds, tgts = [], []
+        per_element = unreduced(self.loss_fn)
+        preds, tgts, losses, true_probs, pred_probs = [], [], [], [], []
         try:
             with no_grad():
                 for batch in loader:
@@ -440,17 +441,23 @@ class Trainer:
                     n = len(targets)
                     total_loss += float(self.loss_fn(outputs, targets).item()) * n
                     count += n
-                    preds.append(outputs.argmax(1).cpu().numpy())
-                    tgts.append(targets.cpu().numpy())
+                    rows, labels, predicted = np.arange(n), targets.cpu().numpy(), outputs.argmax(1).cpu().numpy()
+                    probabilities = outputs.softmax(1).cpu().numpy()
+                    preds.append(predicted)
+                    tgts.append(labels)
+                    losses.append(per_sample_loss(per_element, outputs, targets))
+                    true_probs.append(probabilities[rows, labels])
+                    pred_probs.append(probabilities[rows, predicted])
         finally:
             self.model.train(was_training)
-        predictions = np.concatenate(preds) if preds else np.zeros(0, np.int64)
-        targets = np.concatenate(tgts) if tgts else np.zeros(0, np.int64)
+        predictions, targets = (np.concatenate(p) if p else np.zeros(0, np.int64) for p in (preds, tgts))
+        losses, true_probs, pred_probs = (np.concatenate(p) if p else np.zeros(0, np.float32)
+                                          for p in (losses, true_probs, pred_probs))
         classes = self.num_classes or int(max(predictions.max(initial=-1), targets.max(initial=-1)) + 1)
         cm = confusion_matrix(predictions, targets, classes)
         accuracy = float((predictions == targets).mean()) if count else float("nan")
         return EvalResult(total_loss / max(count, 1), accuracy, cm, per_class_accuracy(cm), count, predictions,
-                          targets)
+                          targets, losses, true_probs, pred_probs)
 
     def predict(self, data):
         """Class probabilities (a NumPy array) for a batch tensor or every batch of a loader."""

@@ -19,6 +19,8 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
 from gui.theme import category_colour
 
 from . import formatting
+from .health_strip import GAP as HEALTH_GAP
+from .health_strip import HealthStrip
 from .port_item import RADIUS as PORT_RADIUS
 from .port_item import PortItem
 
@@ -212,6 +214,7 @@ class NodeItem(QGraphicsItem):
         self.input_ports, self.output_ports = [], []
         self.badge = BadgeItem(self)
         self.badge.setPos(WIDTH - 4, 2)
+        self.health = HealthStrip(self, WIDTH)
         self.setFlags(QGraphicsItem.ItemIsSelectable | QGraphicsItem.ItemIsMovable
                       | QGraphicsItem.ItemSendsGeometryChanges)
         self.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
@@ -252,6 +255,15 @@ class NodeItem(QGraphicsItem):
             self.badge.show_problem("warning" if face.warning else None, face.warning)
         self.update()
         return True
+
+    def show_health(self, badge):
+        """Show ``badge`` (a ``HealthBadge``) under the node, and frame the node in its level's colour; None hides
+        it."""
+        level = badge.level if badge is not None else 0
+        if level != (self.health.badge.level if self.health.badge is not None else 0):
+            self.update()
+        self.health.setPos(0, self.height + HEALTH_GAP)
+        self.health.show_badge(badge)
 
     def _build_ports(self):
         scene = self.scene()
@@ -328,8 +340,11 @@ class NodeItem(QGraphicsItem):
         painter.setPen(Qt.NoPen)
         painter.setBrush(colour)
         painter.drawPath(_header_path())
-        if self.isSelected() or face.error:
-            painter.setPen(QPen(style.selection if self.isSelected() else style.error, 2.4))
+        health = self.health.badge.level if self.health.badge is not None else 0
+        if self.isSelected() or face.error or health:
+            outline = style.selection if self.isSelected() else style.error if face.error or health == 2 else \
+                style.warning
+            painter.setPen(QPen(outline, 2.4))
             painter.setBrush(Qt.NoBrush)
             painter.drawRoundedRect(rect, RADIUS, RADIUS)
         self._paint_ports(painter, style, colour)

@@ -352,6 +352,11 @@ class NetworkScene(QGraphicsScene):
         for key, item in self.edge_items.items():
             item.set_highlighted(key == edge)
 
+    def show_health(self, badges):
+        """Show each node's ``HealthBadge`` from ``{node id: badge}`` (the nodes left out show none)."""
+        for node_id, item in self.node_items.items():
+            item.show_health(badges.get(node_id))
+
     def set_editable(self, editable):
         self.editable = editable
         for item in [*self.node_items.values(), *self.group_items.values()]:

@@ -4,6 +4,7 @@ queue from a timer into the ``TrainingHistory`` and tells the widgets what chang
 States: ``idle`` (no run), ``starting`` (loading data, building), ``running``, ``paused``, ``stopping``.
 """
 
+import contextlib
 import queue
 import time
 from collections import deque
@@ -13,9 +14,10 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from engine.graph import network_to_json
-from engine.training.runs import load_run
+from engine.training.runs import RunFileError, load_run
 
 from .document_runs import DocumentRuns
+from .health_history import HealthHistory
 from .history import TrainingHistory, step_rows
 from .worker import (
     DatasetMissing,
@@ -23,6 +25,7 @@ from .worker import (
     EpochMessage,
     ErrorMessage,
     EvaluationData,
+    HealthMessage,
     Job,
     RunEnded,
     RunStart,
@@ -76,6 +79,7 @@ class TrainingController(QObject):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.history = TrainingHistory()
+        self.health = HealthHistory()
         self.progress = Progress()
         self.worker = None
         self.setup = None  # the TrainingSetup of the last run that ended (its model holds the weights)
@@ -93,7 +97,7 @@ class TrainingController(QObject):
         self._timer.timeout.connect(self.drain)
         self._handlers = {  # what each message other than a step does
             RunStart: self._run_started, EpochMessage: self._epoch_ended,
-            RunEnded: self._run_ended, EvaluationData: self.evaluationReady.emit,
+            RunEnded: self._run_ended, EvaluationData: self.evaluationReady.emit, HealthMessage: self._health,
             DatasetMissing: lambda m: self.datasetMissing.emit(m.dataset, m.data_dir, m.message),
             ErrorMessage: lambda m: self.errorOccurred.emit(m.message), Done: lambda m: None}
 
@@ -142,8 +146,11 @@ class TrainingController(QObject):
         if self.busy:
             raise RuntimeError("a training run is already in progress")
         self.history.reset()
+        self.health.reset()
         if previous is not None:
             self.history.load_metrics(previous.metrics())
+            with contextlib.suppress(RunFileError):  # an unreadable health log only leaves the earlier health out
+                self.health.load_csv(previous.health_path)
         self.progress = Progress()
         self.run_start = self.last_end = None
         self._elapsed_before, self._clock_start = 0.0, None
@@ -159,6 +166,7 @@ class TrainingController(QObject):
         if self.busy:
             raise RuntimeError("cannot show another run while one is in progress")
         metrics = run.metrics()
+        self.health.load_csv(run.health_path)
         self.history.load_metrics(metrics)
         self.progress = progress_of(run, metrics)
         self.run = run
@@ -168,6 +176,7 @@ class TrainingController(QObject):
         if self.busy:
             raise RuntimeError("cannot clear while a run is in progress")
         self.history.reset()
+        self.health.reset()
         self.progress = Progress()
         self.setup = self.run = self.run_start = self.last_end = None
         self.document_runs.forget()
@@ -209,7 +218,7 @@ class TrainingController(QObject):
         worker = self.worker
         if worker is None:
             return
-        revision = self.history.revision
+        revision = self.history.revision, self.health.revision
         steps = []
         done = False
         while True:
@@ -230,7 +239,7 @@ class TrainingController(QObject):
                 self._handlers[type(message)](message)
         if steps:
             self._add_steps(steps)
-        if self.history.revision != revision:
+        if (self.history.revision, self.health.revision) != revision:
             self._update_progress()
             self.updated.emit()
         if done:
@@ -245,6 +254,9 @@ class TrainingController(QObject):
                 if message.gradients is not None:
                     gradients[k] = message.gradients
         self.history.add_steps(step_rows(m.info for m in steps), gradients)
+
+    def _health(self, message):
+        self.health.add(message.record)
 
     def _run_started(self, start):
         self.run_start = start

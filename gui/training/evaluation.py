@@ -1,5 +1,5 @@
-"""The evaluation view: test accuracy, per-class accuracy, a confusion matrix heat map with counts, and a
-gallery of test images.
+"""The evaluation view: test accuracy, per-class accuracy, a confusion matrix heat map with counts, and error
+analysis below them (a gallery of test images; a click on a matrix cell shows that cell's images).
 
 Both charts are tall enough to name every class (the panel scrolls when the view is taller than its room);
 the counts in the matrix take the largest font that fits a cell, and are hidden when none does."""
@@ -8,12 +8,12 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import QEvent, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics
-from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from . import style
-from .gallery import Gallery
+from .error_analysis import CELL_HINT, ErrorAnalysis
 
 MAX_LABELLED_CLASSES = 20  # beyond this the matrix cells are too small for their counts
 CLASS_ROW = 14  # pixels per class on a class axis: room for a name in the axis font
@@ -22,6 +22,23 @@ AXIS_POINT_SIZE = 8
 INSIDE_BAR = 70  # per cent: a bar longer than this shows its value inside
 COUNT_POINT_SIZES = (8, 7, 6)  # the counts' font, largest first, for smaller and smaller cells
 HEAT = pg.ColorMap([0.0, 0.5, 1.0], [QColor("#f7fbff"), QColor("#6baed6"), QColor("#08306b")])
+SELECTED_CELL = "#f57c00"  # the outline of the clicked cell: the accent the plots use for training
+
+
+class MatrixImage(pg.ImageItem):
+    """The confusion matrix's heat map; a left click on a cell emits ``cellClicked(true, predicted)``."""
+
+    cellClicked = Signal(int, int)
+
+    def mouseClickEvent(self, event):
+        if event.button() != Qt.MouseButton.LeftButton or self.image is None:
+            return
+        position = event.pos()  # in the image's pixels: x the column (predicted), y the row (true)
+        row, column = math.floor(position.y()), math.floor(position.x())
+        rows, columns = self.image.shape[:2]
+        if 0 <= row < rows and 0 <= column < columns:
+            event.accept()
+            self.cellClicked.emit(row, column)
 
 
 class ClassAxis(pg.AxisItem):
@@ -109,14 +126,22 @@ class EvaluationView(QWidget):
         self.matrix_widget, self.matrix_plot = _plot(self.styler, "Confusion matrix", "true class",
                                                        "predicted class")
         self.matrix_plot.getViewBox().invertY(True)
-        self.matrix = pg.ImageItem(axisOrder="row-major")
+        self.matrix = MatrixImage(axisOrder="row-major")
         self.matrix.setColorMap(HEAT)
+        self.matrix.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.matrix.setToolTip(CELL_HINT)
+        self.matrix.cellClicked.connect(self.show_cell)
         self.matrix_plot.addItem(self.matrix)
+        self.selected_cell = QGraphicsRectItem()
+        self.selected_cell.setPen(pg.mkPen(SELECTED_CELL, width=3))
+        self.selected_cell.setZValue(10)  # above the counts
+        self.selected_cell.hide()
+        self.matrix_plot.addItem(self.selected_cell)
         self.cell_labels = []
         self.matrix_plot.getViewBox().sigResized.connect(self._fit_cell_labels)
 
-        self.gallery = Gallery()
-        self.gallery.summary.setWordWrap(True)  # a long summary wraps rather than widen the panel
+        self.analysis = ErrorAnalysis()
+        self.gallery = self.analysis.gallery
 
         charts = QSplitter(Qt.Orientation.Horizontal)
         charts.addWidget(self.per_class_widget)
@@ -124,7 +149,7 @@ class EvaluationView(QWidget):
         charts.setSizes([380, 520])
         body = QSplitter(Qt.Orientation.Vertical)
         body.addWidget(charts)
-        body.addWidget(self.gallery)
+        body.addWidget(self.analysis)
         body.setSizes([420, 260])
         layout = QVBoxLayout(self)
         layout.addWidget(self.headline)
@@ -149,7 +174,25 @@ class EvaluationView(QWidget):
         self._remove_labels()
         self._show_per_class(result.per_class_accuracy, classes)
         self._show_matrix(result.confusion, classes)
-        self.gallery.show_results(data.dataset, result.predictions, result.targets, classes)
+        self.selected_cell.hide()
+        self.analysis.show_evaluation(data)
+
+    def show_cell(self, true, predicted):
+        """Outline the matrix cell (``true``, ``predicted``) and show its test images, highest loss first."""
+        if self.result is None or self.result.losses is None:
+            return
+        self.selected_cell.setRect(QRectF(predicted - 0.5, true - 0.5, 1.0, 1.0))
+        self.selected_cell.show()
+        self.analysis.show_cell(true, predicted)
+        self._bring_into_view(self.analysis)
+
+    def _bring_into_view(self, widget):
+        """Scroll the panel that holds this view (in a short dock) until ``widget`` shows: what a click changed."""
+        parent = self.parentWidget()
+        while parent is not None and not isinstance(parent, QScrollArea):
+            parent = parent.parentWidget()
+        if parent is not None:
+            parent.ensureWidgetVisible(widget, 0, 0)
 
     def _show_per_class(self, accuracy, classes):
         n = len(classes)
@@ -216,7 +259,8 @@ class EvaluationView(QWidget):
         self.details.setText("")
         self.bars.setOpts(x0=[], y=[], width=[])
         self.matrix.clear()
+        self.selected_cell.hide()
         self._remove_labels()
         for axis in (self.per_class_plot.getAxis("left"), *map(self.matrix_plot.getAxis, ("left", "bottom"))):
             axis.set_names(())
-        self.gallery.clear()
+        self.analysis.clear()

@@ -1,7 +1,10 @@
-"""A gallery of test images with their true and predicted labels, misclassified ones first."""
+"""A gallery of test images with their true and predicted labels: misclassified ones first, or any chosen
+images in a chosen order (error analysis), each captioned with the true class and the prediction."""
+
+from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QLabel, QListView, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
@@ -11,10 +14,26 @@ THUMBNAIL = 72
 WRONG = QColor("#c62828")
 RIGHT = QColor("#2e7d32")
 CELL = QSize(THUMBNAIL + 56, THUMBNAIL + 40)  # room for two lines of caption under the image
+CAPTION_MARGIN = 12  # pixels beside the widest caption line in a cell
+
+
+@dataclass
+class Labels:
+    """What the gallery says of each image: class names, true and predicted classes per sample, and optionally
+    the probability of the prediction (on the caption) and the loss (in the tooltip)."""
+
+    classes: tuple
+    targets: np.ndarray
+    predictions: np.ndarray
+    confidence: np.ndarray | None = None
+    losses: np.ndarray | None = None
 
 
 def image_array(dataset, index):
-    """The ``index``-th image of a dataset as uint8 H×W×C, untransformed (for display)."""
+    """The ``index``-th image of a dataset (or of a ``Subset`` of one) as uint8 H×W×C, untransformed (for
+    display)."""
+    if hasattr(dataset, "indices") and hasattr(dataset, "dataset"):  # a Subset: the validation split
+        return image_array(dataset.dataset, dataset.indices[index])
     if hasattr(dataset, "arrays"):
         return dataset.arrays()[0][index]
     if hasattr(dataset, "samples"):
@@ -34,9 +53,19 @@ def to_pixmap(array, size=THUMBNAIL):
     return pixmap.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation)
 
 
-def caption(true, predicted):
-    """Two lines: the true class, then the prediction marked right (✓) or wrong (✗)."""
-    return f"{true}\n{'✓' if predicted == true else '✗'} {predicted}"
+def caption(true, predicted, confidence=None):
+    """Two lines: the true class, then the prediction marked right (✓) or wrong (✗), with its probability
+    when given."""
+    sure = "" if confidence is None else f" {100 * confidence:.0f}%"
+    return f"{true}\n{'✓' if predicted == true else '✗'} {predicted}{sure}"
+
+
+def tooltip(index, labels, note=""):
+    """The tooltip of sample ``index``: its number, classes, probability and loss where known, and ``note``."""
+    true, pred = labels.classes[labels.targets[index]], labels.classes[labels.predictions[index]]
+    sure = "" if labels.confidence is None else f" ({100 * labels.confidence[index]:.1f} %)"
+    loss = "" if labels.losses is None else f"\nloss {labels.losses[index]:.4f}"
+    return f"image {index}\ntrue: {true}\npredicted: {pred}{sure}{loss}" + (f"\n{note}" if note else "")
 
 
 def gallery_order(predictions, targets, limit):
@@ -59,40 +88,70 @@ def thumbnail_grid(thumbnail, cell):
 
 
 class Gallery(QWidget):
+    """Thumbnails with captions; each item holds its sample index (``Qt.UserRole``). ``contextRequested(index,
+    global position)`` asks for a sample's context menu."""
+
+    contextRequested = Signal(int, object)
+
     def __init__(self, limit=60, parent=None):
         super().__init__(parent)
         self.limit = limit
+        self.dataset = None
         self.summary = QLabel()
         self.view = thumbnail_grid(THUMBNAIL, CELL)
         self.view.setWordWrap(True)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._context_menu)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.summary)
         layout.addWidget(self.view, 1)
 
     def show_results(self, dataset, predictions, targets, classes):
-        self.view.clear()
         order = gallery_order(predictions, targets, self.limit)
         wrong = int((predictions != targets).sum())
-        self.summary.setText(f"{len(order)} of {len(targets):,} test images, the {wrong:,} misclassified ones first "
-                             "(the true class, then the prediction: ✓ right, ✗ wrong)")
-        for index in order.tolist():
-            true, pred = classes[targets[index]], classes[predictions[index]]
-            ok = predictions[index] == targets[index]
-            tip = f"test image {index}\ntrue: {true}\npredicted: {pred}"
+        self.show_samples(dataset, order, Labels(tuple(classes), targets, predictions),
+                          f"{len(order)} of {len(targets):,} test images, the {wrong:,} misclassified ones first "
+                          "(the true class, then the prediction: ✓ right, ✗ wrong)")
+
+    def show_samples(self, dataset, indices, labels, summary, notes=None):
+        """The images of ``dataset`` at ``indices`` (at most ``limit``), in that order, captioned from ``labels``
+        (a ``Labels``); ``notes``: an extra tooltip line per index."""
+        self.view.clear()
+        self.dataset = dataset
+        self.summary.setText(summary)
+        indices = [int(k) for k in indices[:self.limit]]
+        captions = [caption(labels.classes[labels.targets[k]], labels.classes[labels.predictions[k]],
+                            None if labels.confidence is None else labels.confidence[k]) for k in indices]
+        metrics = self.view.fontMetrics()
+        widest = max((metrics.horizontalAdvance(line) for text in captions for line in text.split("\n")), default=0)
+        cell = QSize(max(CELL.width(), widest + CAPTION_MARGIN), CELL.height())
+        self.view.setGridSize(cell + QSize(4, 4))
+        for index, text in zip(indices, captions, strict=True):
+            tip = tooltip(index, labels, (notes or {}).get(index, ""))
             try:
                 icon = QIcon(to_pixmap(image_array(dataset, index)))
             except ImageFileError as e:  # changed on disk since it was evaluated: a blank cell that says why
                 icon, tip = QIcon(), f"{tip}\n{e}"
-            item = QListWidgetItem(icon, caption(true, pred))
-            item.setSizeHint(CELL)
-            item.setForeground(QBrush(RIGHT if ok else WRONG))
+            item = QListWidgetItem(icon, text)
+            item.setSizeHint(cell)
+            item.setForeground(QBrush(RIGHT if labels.predictions[index] == labels.targets[index] else WRONG))
             item.setToolTip(tip)
             item.setData(Qt.ItemDataRole.UserRole, index)
             self.view.addItem(item)
 
+    def shown(self):
+        """The sample indices shown, in order."""
+        return [self.view.item(k).data(Qt.ItemDataRole.UserRole) for k in range(self.view.count())]
+
+    def _context_menu(self, pos):
+        item = self.view.itemAt(pos)
+        if item is not None:
+            self.contextRequested.emit(item.data(Qt.ItemDataRole.UserRole), self.view.viewport().mapToGlobal(pos))
+
     def clear(self):
         self.view.clear()
+        self.dataset = None
         self.summary.setText("")
 
     def count(self):

@@ -38,8 +38,12 @@ from .dataset_view import DatasetView
 from .download_dialog import DatasetDownloadDialog
 from .evaluation import EvaluationView
 from .export_dialog import ExportDialog
+from .health_badges import node_badges
+from .health_view import HealthView
+from .lr_finder_dialog import LRFinderDialog
 from .plots import TrainingPlots
 from .prediction import PredictionView
+from .preflight_dialog import open_preflight_dialog
 from .progress import ProgressStrip
 from .runs_view import RunsView, last_run_text
 from .settings_form import SettingsForm
@@ -74,6 +78,7 @@ def _join_worker(controller):
 class TrainingPanel(QWidget):
     runningChanged = Signal(bool)
     layerActivated = Signal(str)  # a gradient-norm line or legend entry was clicked: select that node
+    healthBadges = Signal(object)  # {node id: HealthBadge} for the graph ({}: none)
 
     def __init__(self, document, network_path_getter=lambda: None, parent=None, edits=None):
         super().__init__(parent)
@@ -83,6 +88,7 @@ class TrainingPanel(QWidget):
         self.download_dialog = None
         self.export_dialog = None
         self.dataset_view = None
+        self.lr_finder = None
         self._relaunch = None  # how to start again once a missing dataset is in place
         self._watched_window = None
         self._was_busy = False
@@ -90,6 +96,8 @@ class TrainingPanel(QWidget):
 
         self.settings_form = SettingsForm(document, edits)
         self.plots = TrainingPlots(self.controller.history)
+        self.health_view = HealthView(self.controller.health)
+        self._badges_shown = None  # the health revision and measure the graph shows
         self.progress = ProgressStrip()
         self.evaluation_view = EvaluationView()
         self.prediction_view = PredictionView()
@@ -109,6 +117,8 @@ class TrainingPanel(QWidget):
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.toolbar.setIconSize(QSize(16, 16))
         self.toolbar.addAction(self.dataset_action)
+        self.toolbar.addAction(self.find_lr_action)
+        self.toolbar.addAction(self.preflight_action)
         self.toolbar.addSeparator()
         for action in (self.start_action, self.pause_action, self.resume_action, self.step_action, self.stop_action,
                        self.continue_action):
@@ -119,6 +129,7 @@ class TrainingPanel(QWidget):
 
         self.tabs = QTabWidget()
         self.tabs.addTab(self.plots, "Live plots")
+        self.tabs.addTab(self.health_view, "Health")
         self.tabs.addTab(self.evaluation_view, "Evaluation")
         self.tabs.addTab(self.prediction_view, "Prediction")
         self.tabs.addTab(self.runs_view, "Runs")
@@ -156,6 +167,8 @@ class TrainingPanel(QWidget):
         c.finished.connect(self._finished)
         c.runsMoved.connect(self._runs_moved)
         self.plots.layerActivated.connect(self.layerActivated)
+        self.health_view.layerActivated.connect(self.layerActivated)
+        self.health_view.measureChanged.connect(lambda _: self._show_health())
         self.runs_view.continueRequested.connect(self.continue_run)
         self.runs_view.tree.currentItemChanged.connect(lambda *_: self._update_continue())
         self.runs_view.predictRequested.connect(self._predict_with_run)
@@ -198,6 +211,13 @@ class TrainingPanel(QWidget):
         self.dataset_action = self._action("Dataset", sp.SP_DirIcon, self.open_dataset_view,
                                            tip="Look at the dataset: images by class, class counts, the split and "
                                                "unreadable files")
+        self.find_lr_action = self._action("Find LR…", sp.SP_FileDialogContentsView, self.open_lr_finder,
+                                           tip="Sweep the learning rate over a few mini-batches with these settings "
+                                               "and suggest one")
+        self.preflight_action = self._action("Pre-flight check…", sp.SP_DialogApplyButton,
+                                             functools.partial(open_preflight_dialog, self),
+                                             tip="One batch through the initial weights: warns where activations or "
+                                                 "gradients vanish or explode; checks gradients numerically")
         self.export_model_action = self._action("Export trained model…", sp.SP_DialogSaveButton,
                                                 self.open_export_dialog)
         self.export_png_action = self._action("Export plots as PNG…", sp.SP_FileIcon, self._export_png)
@@ -205,10 +225,11 @@ class TrainingPanel(QWidget):
                                               self._export_csv)
 
     def actions(self):
-        """The Train menu: Start, Pause, Resume, Step, Stop, Continue, then the exports and the dataset view."""
+        """The Train menu: Start, Pause, Resume, Step, Stop, Continue, then the exports, the dataset view and the
+        learning-rate finder."""
         return [self.start_action, self.pause_action, self.resume_action, self.step_action, self.stop_action,
                 self.continue_action, self.export_model_action, self.export_png_action, self.export_csv_action,
-                self.dataset_action]
+                self.dataset_action, self.find_lr_action]
 
     def _state_changed(self, state):
         idle = state == "idle"
@@ -219,6 +240,7 @@ class TrainingPanel(QWidget):
         self.stop_action.setEnabled(state in ("starting", "running", "paused"))
         self._update_continue()
         self.export_model_action.setEnabled(idle)
+        self.find_lr_action.setEnabled(idle)
         has_data = len(self.controller.history) > 0
         self.export_png_action.setEnabled(has_data)
         self.export_csv_action.setEnabled(has_data)
@@ -303,6 +325,17 @@ class TrainingPanel(QWidget):
         paced = self.controller.state == "running"  # single steps while paused show at once
         if self.tabs.currentWidget() is self.plots and (now >= self._next_redraw or not paced):
             self._redraw()
+        self._show_health()
+
+    def _show_health(self):
+        """Give the graph's nodes their health badges, and the Health tab its table, when either changed."""
+        health = self.controller.health
+        if self.tabs.currentWidget() is self.health_view:
+            self.health_view.refresh()
+        shown = (health.revision, self.health_view.measure_key)
+        if shown != self._badges_shown:
+            self._badges_shown = shown
+            self.healthBadges.emit(node_badges(self.document, health, self.health_view.measure_key))
 
     def _redraw(self):
         """Redraw the plots and pace the next redraw so that drawing takes at most ``PLOT_BUDGET`` of the time
@@ -314,6 +347,8 @@ class TrainingPanel(QWidget):
     def _tab_changed(self, _index):
         if self.tabs.currentWidget() is self.plots:
             self.plots.refresh()
+        elif self.tabs.currentWidget() is self.health_view:
+            self.health_view.refresh()
         elif self.tabs.currentWidget() is self.runs_view and not self.controller.busy:
             self.refresh_runs()  # the network may have been saved elsewhere since
 
@@ -323,6 +358,7 @@ class TrainingPanel(QWidget):
             self.controller.clear()
             self.plots.set_message("")
             self.plots.refresh()
+            self._show_health()
             self.evaluation_view.clear()
             self.prediction_view.set_predictor(None)
             self.progress.show_progress(self.controller.progress)
@@ -404,6 +440,7 @@ class TrainingPanel(QWidget):
         progress = self.controller.progress
         self._start_plots(progress.epochs, progress.steps_per_epoch)
         self.plots.refresh()
+        self._show_health()
         self.progress.show_progress(progress)
         self.run_label.setText(last_run_text(run))
         if run.trained_weights_path is not None:
@@ -445,6 +482,14 @@ class TrainingPanel(QWidget):
         self.dataset_view.raise_()
         return self.dataset_view
 
+    def open_lr_finder(self):
+        """Open a learning-rate finder on the document (a new sweep); its Use button edits the settings."""
+        if self.lr_finder is not None:
+            self.lr_finder.close()
+        self.lr_finder = LRFinderDialog(self.document, self.settings_form.edits, parent=self)
+        self.lr_finder.show()
+        return self.lr_finder
+
     def open_export_dialog(self):
         state_dict, source = self.trained_weights()
         classes = self.controller.setup.data.classes if state_dict is not None else None
@@ -482,8 +527,11 @@ class TrainingPanel(QWidget):
 
     # ----- layers -----
     def highlight_layer(self, node_name):
-        """The editor selected ``node_name`` (or None): emphasise its gradient-norm line."""
+        """The editor selected ``node_name`` (or None): emphasise its gradient-norm line and select its health
+        row."""
         self.plots.highlight_layer(node_name)
+        if node_name is not None:
+            self.health_view.select_layer(node_name)
 
     # ----- closing -----
     def showEvent(self, event):
@@ -502,4 +550,6 @@ class TrainingPanel(QWidget):
             self.download_dialog.cancel_download()
         if self.dataset_view is not None:
             self.dataset_view.shutdown()
+        if self.lr_finder is not None:
+            self.lr_finder.shutdown()
         self.controller.shutdown()

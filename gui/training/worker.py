@@ -7,6 +7,7 @@ queue from a timer. The messages, in the order a run sends them:
 
 ``RunStart``        layers, steps per epoch, run folder, ...
 ``StepMessage``     a ``StepInfo`` and the step's gradient norms
+``HealthMessage``   the ``HealthRecord`` of a step the health monitor sampled (after that step's message)
 ``EpochMessage``    an ``EpochInfo`` and the global step it ended at
 ``RunEnded``        the ``RunInfo`` of ``fit``
 ``EvaluationData``  the evaluation of the test split
@@ -29,6 +30,7 @@ from engine.training import EpochInfo, RunInfo, StepInfo
 from engine.training.initial_weights import load_initial_weights
 from engine.training.recipe import check_resume, prepare_training
 from engine.training.runs import RunFileError, create_run, load_run
+from engine.training.sample_tracking import SAMPLES_FILE, SampleTracker
 from engine.training.trainer import expected_failure
 from engine.utils.files import FileError
 from engine.vision.datasets import DatasetNotFoundError
@@ -53,6 +55,11 @@ class StepMessage:
 
 
 @dataclass
+class HealthMessage:
+    record: object  # engine.training.HealthRecord
+
+
+@dataclass
 class EpochMessage:
     info: EpochInfo
     end_step: int  # the global step the epoch ended at
@@ -68,6 +75,9 @@ class EvaluationData:
     result: object  # engine.training.EvalResult
     classes: tuple
     dataset: object  # the test dataset, for the gallery's thumbnails
+    samples: object = None  # engine.training.sample_tracking.SampleHistory of the validation set, if validated
+    val_dataset: object = None  # the validation dataset the samples index (the test dataset without a split)
+    model: object = None  # the trained model, to explain a prediction with
 
 
 @dataclass
@@ -119,6 +129,9 @@ class _Reporter:
     def on_step_end(self, trainer, info):
         self.post(StepMessage(info, self._grads))
         self._grads = None
+
+    def on_health(self, trainer, record):
+        self.post(HealthMessage(record))
 
     def on_epoch_end(self, trainer, info):
         self.post(EpochMessage(info, trainer.global_step))
@@ -247,7 +260,9 @@ class TrainingWorker:
         run.classes = list(setup.data.classes)
         run.epochs = job.epochs or network.settings["epochs"]
         # the reporter last: the run's end it reports is final (a checkpoint that could not be written fails it)
-        trainer.callbacks = [*run.callbacks(), *job.extra_callbacks, _Reporter(self._post, lambda: self._stopped)]
+        tracker = SampleTracker(run.path(SAMPLES_FILE), setup.data.classes)
+        trainer.callbacks = [*run.callbacks(), tracker, *job.extra_callbacks,
+                             _Reporter(self._post, lambda: self._stopped)]
         layers = trainer.monitor.attach(setup.model).layers  # fit() attaches it again
         self._post(RunStart(layers, len(setup.train_loader), run.epochs, trainer.epoch,
                             network.settings["batch_size"], len(setup.data.train), run.folder, setup.data.classes))
@@ -262,7 +277,8 @@ class TrainingWorker:
         if not self._cancelled:
             result = trainer.evaluate(setup.test_loader)
             test_accuracy = result.accuracy
-            self._post(EvaluationData(result, setup.data.classes, setup.data.test))
+            self._post(EvaluationData(result, setup.data.classes, setup.data.test, tracker.history(), setup.data.val,
+                                      setup.model))
         data = setup.data
         run.record_skipped(data.train, data.val, data.test)
         run.finish(test_accuracy)

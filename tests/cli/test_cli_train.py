@@ -259,7 +259,7 @@ def test_a_full_disk_while_checkpointing_fails_the_run_in_one_line(cli, mlp, tmp
     assert f"training failed: {message}\nrun folder: {out} (metrics.csv)\n" in result.err
     run = load_run(out)
     assert (run.status, run.message) == ("failed", message)
-    assert sorted(os.listdir(out)) == ["metrics.csv", "network.llnet", "run.json", "steps.jsonl"]
+    assert sorted(os.listdir(out)) == ["health.csv", "metrics.csv", "network.llnet", "run.json", "steps.jsonl"]
 
 
 def image_folder_network(tmp_path):

@@ -72,6 +72,13 @@ def _schedule(network):
     return function, call, "", f"\n        {step}"
 
 
+def _clip(settings):
+    """The gradient clipping before each update (``clip_grad_norm`` above 0), as the Trainer clips."""
+    if not settings["clip_grad_norm"]:
+        return ""
+    return f"\n            torch.nn.utils.clip_grad_norm_(model.parameters(), {settings['clip_grad_norm']!r})"
+
+
 def training_source(network, cls_name, trained_file):
     """Functions and ``main`` of the training script (appended to the model class by ``code.generate_code``)."""
 
@@ -91,7 +98,7 @@ def training_source(network, cls_name, trained_file):
         optimizer=format_call(ModuleCall(settings["optimizer"], (), optimizer_options(settings)), "torch.optim.",
                               ("model.parameters()",)),
         make_scheduler=make_scheduler, make_scheduler_call=make_scheduler_call, batch_step=batch_step,
-        epoch_step=epoch_step,
+        epoch_step=epoch_step, clip=_clip(settings),
         loss=format_call(loss_call(network), "nn."), data_arg=data_arg, cls=cls_name,
         title=repr(network.title), epochs=settings["epochs"], limit=settings["train_limit"],
         device=repr(settings["device"]), seed=settings["seed"], trained=repr(trained_file),
@@ -171,7 +178,7 @@ def main(argv=None):
             images, labels = images.to(device), labels.to(device)
             optimizer.zero_grad()
             loss = loss_fn(model(images), labels)
-            loss.backward()
+            loss.backward()$clip
             optimizer.step()$batch_step
             total_loss += loss.item() * len(labels)
             count += len(labels)

@@ -151,6 +151,18 @@ def test_sampling_every_n_steps_leaves_other_steps_without_hooks():
     assert not any(m._forward_hooks for m in model.modules())
 
 
+def test_a_time_budget_spaces_the_samples_out_where_measuring_costs_more():
+    """Measuring a tiny step costs far more than 0.1 % of it: the samples move apart, so that monitoring costs
+    about the budget; without a budget they come every N steps exactly."""
+    engine.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    seen, _, _ = train(model, batches(n=32 * 60), every=2, budget=0.001)
+    steps = [r.step for r in seen.records]
+    assert steps[0] == 1 and len(steps) < 15 and all(b - a >= 2 for a, b in zip(steps, steps[1:]))
+    seen, _, _ = train(model, batches(n=32 * 60), every=2)
+    assert [r.step for r in seen.records] == list(range(1, 61, 2))
+
+
 def test_non_finite_values_are_counted_and_red():
     engine.manual_seed(0)
     model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))

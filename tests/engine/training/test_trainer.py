@@ -158,7 +158,8 @@ def test_non_finite_loss_stops_with_the_step_and_layer():
     weights = trainer.model[0].weight.detach().numpy().copy()
     info = trainer.fit(1)
     assert info.message.startswith("the loss became nan at step 1 of epoch 1 (global step 1)")
-    assert "the first layer whose output is not finite is '3' (Linear)" in info.message
+    assert "the first op whose result is not finite is mm (forward) in layer '3' (Linear), and an input was " \
+           "already not finite: 3.bias [3]" in info.message
     np.testing.assert_array_equal(trainer.model[0].weight.detach().numpy(), weights)  # no step with NaNs
 
 

@@ -22,8 +22,9 @@ def evaluation_data():
     images = rng.integers(0, 256, (100, 32, 32, 3), dtype=np.uint8)
     result = SimpleNamespace(accuracy=0.5, loss=1.2, count=10_000, per_class_accuracy=np.linspace(0, 1, 10),
                              confusion=confusion, predictions=rng.integers(0, 10, 100),
-                             targets=rng.integers(0, 10, 100))
-    return SimpleNamespace(result=result, classes=CLASSES, dataset=SimpleNamespace(arrays=lambda: (images,)))
+                             targets=rng.integers(0, 10, 100), losses=None, predicted_probability=None)
+    return SimpleNamespace(result=result, classes=CLASSES, dataset=SimpleNamespace(arrays=lambda: (images,)),
+                           samples=None, val_dataset=None, model=None)
 
 
 def drawn_texts(axis):

@@ -1,0 +1,71 @@
+"""From the health of the layers to what each node of the graph shows: the chosen measure's latest value, its
+history and its level, with a tooltip that explains it. A node shows the worst of the layers it computes (its
+own module, the modules inside it, and the copies of a repeated group)."""
+
+import re
+
+import numpy as np
+
+from engine.training.health_measures import KEYS, LEVEL_NAMES, MEASURES
+from gui.editor.health_strip import HealthBadge, compact
+
+_COPY = re.compile(r"(.+)_r\d+")
+
+
+def layer_nodes(document, layers):
+    """``{layer: node id}`` for the layers that belong to a node of ``document``."""
+    ids = {node.name: node.id for node in document.nodes.values()}
+    found = {}
+    for layer in layers:
+        head = layer.split(".", 1)[0]
+        copy = _COPY.fullmatch(head)
+        node_id = ids.get(head) or (ids.get(copy[1]) if copy else None)
+        if node_id is not None:
+            found[layer] = node_id
+    return found
+
+
+def node_badges(document, history, key):
+    """``{node id: HealthBadge}`` for the latest record of ``history`` (a ``HealthHistory``): each node shows
+    measure ``key`` where it applies, unless another of its measures is worse (then that one: what needs a look
+    comes first); the tooltip lists every measure out of its band."""
+    if not len(history):
+        return {}
+    values, levels = history.matrix(), history.levels()
+    rows = {}  # node id -> [layer rows]
+    for layer, node_id in layer_nodes(document, history.layers).items():
+        rows.setdefault(node_id, []).append(history.layers.index(layer))
+    step = int(history.steps.column(0)[-1])
+    badges = {}
+    for node_id, indices in rows.items():
+        name = document.nodes[node_id].name
+        candidates = [(int(levels[r, c]), KEYS[c] == key, _PREFERENCE.get(KEYS[c], 0), history.layers[r] == name,
+                       r, c) for r in indices for c in range(len(KEYS)) if not np.isnan(values[r, c])]
+        if not candidates:
+            continue
+        level, _, _, _, row, column = max(candidates)
+        measure, layer, value = MEASURES[column], history.layers[row], float(values[row, column])
+        _, series = history.series(layer, measure.key)
+        problems = [(history.layers[r], MEASURES[c], float(values[r, c])) for *_, r, c in sorted(candidates)[::-1]
+                    if levels[r, c] and (r, c) != (row, column)]
+        badges[node_id] = HealthBadge(f"{measure.short} {compact(value, measure.share)}", level, series.copy(),
+                                      measure.log_scale, tooltip([(layer, measure, value), *problems], step))
+    return badges
+
+
+_PREFERENCE = {"dead_fraction": 3, "saturated_fraction": 2, "act_std": 1}  # shown when the chosen measure is not
+
+
+def tooltip(entries, step):
+    """What each ``(layer, measure, value)`` is at ``step``: the first in full (what it means), every one with
+    what people usually do when it is out of its band."""
+    lines = []
+    for k, (layer, measure, value) in enumerate(entries):
+        level = measure.level(value)
+        lines.append(f"{measure.label} of '{layer}' at step {step}: {compact(value, measure.share)} "
+                     f"({LEVEL_NAMES[level]})")
+        if k == 0:
+            lines.append(measure.meaning)
+        if level:
+            lines.append(measure.advice(value))
+    return "\n".join(lines)

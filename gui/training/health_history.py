@@ -1,0 +1,104 @@
+"""The health of the run on screen: every sampled step's measures of every layer (from the worker's
+``HealthRecord`` messages, or from a run folder's ``health.csv``), and the histograms of weights, gradients and
+activations per layer over time. Nothing here knows Qt."""
+
+import csv
+import math
+
+import numpy as np
+
+from engine.training.health_measures import BY_KEY, KEYS
+from engine.training.runs import RunFileError
+
+from .buffers import GrowableArray
+
+
+class HealthHistory:
+    def __init__(self):
+        self.revision = 0
+        self.reset()
+
+    def reset(self, layers=()):
+        self.layers = tuple(layers)
+        self.steps = GrowableArray(1)
+        self.values = GrowableArray(max(len(self.layers), 1) * len(KEYS))  # a row per record: layers × measures
+        self.histograms = {}  # (layer, kind) -> [(step, Histogram)]
+        self.revision += 1
+
+    def __len__(self):
+        return len(self.steps)
+
+    def add(self, record):
+        """Add a ``HealthRecord``; the first one (or one of other layers) names the layers."""
+        if record.layers != self.layers:
+            self.reset(record.layers)
+        self.steps.append([record.step])
+        self.values.append(record.values.reshape(-1))
+        for key, histogram in record.histograms.items():
+            self.histograms.setdefault(key, []).append((record.step, histogram))
+        self.revision += 1
+
+    def matrix(self, k=-1):
+        """The (layers, measures) values of record ``k`` (the latest by default)."""
+        return self.values.data[k].reshape(len(self.layers), len(KEYS))
+
+    def series(self, layer, key):
+        """``(steps, values)`` of one measure of one layer over the run."""
+        column = self.layers.index(layer) * len(KEYS) + KEYS.index(key)
+        return self.steps.column(0), self.values.column(column)
+
+    def levels(self, k=-1):
+        """The (layers, measures) levels (0 fine, 1 amber, 2 red) of record ``k``."""
+        values = self.matrix(k)
+        return np.array([[BY_KEY[key].level(v) for key, v in zip(KEYS, row, strict=True)] for row in values.tolist()],
+                        np.int8).reshape(values.shape)
+
+    def load_csv(self, path):
+        """Replace the history by a run folder's ``health.csv`` (no histograms: the file has none); a missing file
+        leaves it empty. ``RunFileError`` names the file when it cannot be read."""
+        self.reset()
+        try:
+            with open(path, newline="") as f:
+                rows = list(csv.DictReader(f))
+        except FileNotFoundError:
+            return
+        except (OSError, UnicodeDecodeError, csv.Error) as e:
+            raise RunFileError(path, f"cannot read the health log: {e}") from e
+        steps, layers, seen, table = [], [], set(), {}
+        try:
+            for row in rows:
+                step, layer = int(row["step"]), row["layer"]
+                if not steps or steps[-1] != step:
+                    steps.append(step)
+                if layer not in seen:
+                    seen.add(layer)
+                    layers.append(layer)
+                table[(step, layer)] = [float(row[key]) if row.get(key) not in (None, "") else math.nan
+                                        for key in KEYS]
+        except (KeyError, ValueError, TypeError) as e:
+            raise RunFileError(path, f"the health log has a malformed row: {e}") from e
+        self.reset(layers)
+        empty = [math.nan] * len(KEYS)
+        for step in steps:
+            self.steps.append([step])
+            self.values.append(np.array([table.get((step, layer), empty) for layer in layers]).reshape(-1))
+        self.revision += 1
+
+    def histogram_image(self, layer, kind, rows=64):
+        """The histograms of ``layer``'s ``kind`` ('weights', 'gradients', 'activations') over the run on one value
+        grid: ``(image, steps, low, high)`` with ``image`` (records, rows) holding each record's share of values per
+        grid cell, or None when none were recorded."""
+        recorded = self.histograms.get((layer, kind))
+        if not recorded:
+            return None
+        low = min(h.low for _, h in recorded)
+        high = max(h.high for _, h in recorded)
+        if high <= low:
+            high = low + 1.0
+        grid = np.linspace(low, high, rows + 1)
+        image = np.empty((len(recorded), rows), np.float32)
+        for k, (_, h) in enumerate(recorded):
+            edges = np.linspace(h.low, h.high, len(h.counts) + 1)
+            cumulative = np.concatenate([[0.0], np.cumsum(h.counts, dtype=np.float64)])
+            image[k] = np.diff(np.interp(grid, edges, cumulative)) / max(cumulative[-1], 1.0)
+        return image, np.array([step for step, _ in recorded]), low, high
