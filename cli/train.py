@@ -13,6 +13,10 @@ import sys
 import threading
 from contextlib import contextmanager
 
+from tqdm import tqdm
+
+from engine.training.health_measures import BAD, MEASURES
+
 from .common import (
     CliError,
     apply_settings,
@@ -142,10 +146,6 @@ class HealthWarnings:
         self.reported = set()
 
     def on_health(self, trainer, record):
-        from tqdm import tqdm
-
-        from engine.training.health_measures import BAD, MEASURES
-
         for layer, values in record.rows():
             for measure in MEASURES:
                 value = values[measure.key]

@@ -12,6 +12,7 @@ from PySide6.QtCore import QSettings, Qt
 
 from gui.main_window import MainWindow
 from gui.training import TrainingPanel
+from gui.training.health_badges import layer_nodes
 
 
 def attach_training_panel(window):
@@ -35,9 +36,11 @@ def attach_training_panel(window):
                 window.resizeDocks([dock], [int(window.height() * 0.58)], Qt.Vertical)
 
     def layer_activated(name):
-        node = next((n for n in window.document.nodes.values() if n.name == name), None)
-        if node is not None:
-            window.select_node(node.id)
+        """A layer's line, row or name was clicked: select its node (a module inside it, a repeated copy: the
+        node that computes it)."""
+        node_id = layer_nodes(window.document, [name]).get(name)
+        if node_id is not None:
+            window.select_node(node_id)
 
     def nodes_selected(ids):
         names = [window.document.nodes[i].name for i in ids if i in window.document.nodes]

@@ -1,7 +1,8 @@
-"""Per-layer gradient norms of every step, captured by tensor hooks on the parameters as backward produces them.
+"""Per-layer gradient norms of every step, read from the parameters' gradients after backward.
 
-A layer is as ``parameter_layers`` says; its norm is the L2 norm over all of its parameters' gradients. Nothing
-is registered until the monitor is attached, so training without one pays nothing.
+A layer is as ``parameter_layers`` says; its norm is the L2 norm over all of its parameters' gradients (a
+parameter shared by several layers counts its whole gradient). Nothing is registered: training without a
+monitor pays nothing, and one with it pays a dot product per parameter per step.
 """
 
 from collections import OrderedDict
@@ -14,39 +15,23 @@ from .parameter_layers import parameter_layers, square_sum
 class GradientMonitor:
     def __init__(self, model=None):
         self.layers = []  # layer names in model order
-        self._handles = []
-        self._sums = {}
+        self._params = {}
         if model is not None:
             self.attach(model)
 
     def attach(self, model):
-        self.detach()
-        layers = parameter_layers(model)
-        self.layers = list(layers)
-        for layer, params in layers.items():
-            for param in params:
-                self._handles.append(param.register_hook(self._hook_for(layer)))
+        self._params = parameter_layers(model)
+        self.layers = list(self._params)
         return self
 
-    def _hook_for(self, layer):
-        def hook(grad):
-            square = square_sum(grad._data)
-            previous = self._sums.get(layer)
-            self._sums[layer] = square if previous is None else previous + square
-
-        return hook
-
     def detach(self):
-        for handle in self._handles:
-            handle.remove()
-        self._handles = []
-        self._sums = {}
+        self._params = {}
 
     def collect(self):
-        """``{layer: norm}`` for the gradients seen since the last call (one backward pass, usually)."""
+        """``{layer: norm}`` of the gradients the parameters hold (the last backward pass's, usually); NaN for
+        a layer none of whose parameters has one."""
         norms = OrderedDict()
         for layer in self.layers:
-            value = self._sums.get(layer)
-            norms[layer] = float("nan") if value is None else float(np.sqrt(float(value)))
-        self._sums = {}
+            grads = [p.grad._data for p in self._params.get(layer, ()) if p.grad is not None]
+            norms[layer] = float(np.sqrt(sum(square_sum(g) for g in grads))) if grads else float("nan")
         return norms

@@ -60,13 +60,13 @@ class HealthRecord:
             yield layer, dict(zip(KEYS, self.values[k].tolist(), strict=True))
 
 
-def _histogram(array):
-    """A ``Histogram`` of at most ``HISTOGRAM_SAMPLE`` evenly strided finite values of ``array``, or None.
-    (``np.histogram`` costs ~100 µs a call on small arrays; a scaled ``bincount`` a tenth of that.)"""
-    flat = array.ravel()
-    if flat.size > HISTOGRAM_SAMPLE:
-        flat = flat[::-(-flat.size // HISTOGRAM_SAMPLE)]
-    values = _host(flat)
+def _histogram(arrays):
+    """A ``Histogram`` of the finite values of ``arrays`` (about ``HISTOGRAM_SAMPLE`` of them, evenly strided
+    through each array before they are joined on the host), or None. (``np.histogram`` costs ~100 µs a call on
+    small arrays; a scaled ``bincount`` a third of that.)"""
+    total = sum(a.size for a in arrays)
+    stride = max(1, -(-total // HISTOGRAM_SAMPLE))
+    values = np.concatenate([_host(a.ravel()[::stride]) for a in arrays])
     low, high = float(values.min()), float(values.max())
     if not (math.isfinite(low) and math.isfinite(high)):
         values = values[np.isfinite(values)]
@@ -100,8 +100,9 @@ def layer_modules(model):
 class _Activations:
     """What the forward hooks of one sampled step saw, and the dead-unit window across sampled steps."""
 
-    def __init__(self, window):
+    def __init__(self, window, histograms):
         self.window = window
+        self.with_histograms = histograms
         self.stats = {}  # layer -> (mean, std, nonfinite, dead, saturated)
         self.histograms = {}
         self.seconds = 0.0  # spent in the hooks of the running sampled step
@@ -113,6 +114,8 @@ class _Activations:
         rectifier = isinstance(module, RECTIFIERS)
 
         def hook(_module, _args, output):
+            if layer in self.stats:  # a module called twice in one forward: its first call is measured
+                return
             start = time.perf_counter()
             if isinstance(output, (tuple, list)):
                 output = output[0] if output else None
@@ -133,7 +136,8 @@ class _Activations:
                 near = (data <= limits[0] + SATURATION_MARGIN) | (data >= limits[1] - SATURATION_MARGIN)
                 saturated = float(xp.count_nonzero(near)) / data.size
             self.stats[layer] = (mean, std, bad, dead, saturated)
-            self.histograms[(layer, "activations")] = _histogram(data)
+            if self.with_histograms:
+                self.histograms[(layer, "activations")] = _histogram([data])
             self.seconds += time.perf_counter() - start
 
         return hook
@@ -142,6 +146,8 @@ class _Activations:
         axes = (0, *range(2, data.ndim))
         active = (data > 0).any(axis=axes)
         window = self._active[layer]
+        if window and window[-1][0].shape != active.shape:  # another width (a module reused elsewhere)
+            window.clear()
         window.append((_host(active), data.shape[0]))
         if sum(n for _, n in window) < MIN_DEAD_SAMPLES:
             return math.nan
@@ -166,6 +172,7 @@ class HealthMonitor:
         self._period = None  # the running average of an unmeasured step's duration, in seconds
         self._last_begin = None
         self._cost = 0.0  # seconds spent measuring the running sampled step, outside the hooks
+        self._last_cost = 0.0  # seconds spent measuring the last sampled step, in all
         self.layers = ()
         self._modules = {}
         self._params = {}
@@ -184,7 +191,7 @@ class HealthMonitor:
         names += [name for name in self._params if name not in self._modules]
         self.layers = tuple(names)
         self._updates = UpdateRatios(self._params)
-        self._activations = _Activations(self.window)
+        self._activations = _Activations(self.window, self.histograms)
         self._next, self._period, self._last_begin = 0, None, None
         return self
 
@@ -205,8 +212,8 @@ class HealthMonitor:
     def begin(self, global_step):
         """Before the forward of the step after ``global_step`` completed steps: hooks on when it is sampled."""
         now = time.perf_counter()
-        if self._last_begin is not None and not self._sampled:  # the step since the last call was not measured
-            took = now - self._last_begin
+        if self._last_begin is not None:  # the step since the last call, less its measuring
+            took = now - self._last_begin - (self._last_cost if self._sampled else 0.0)
             self._period = took if self._period is None else 0.9 * self._period + 0.1 * min(took, 4 * self._period)
         self._last_begin = now
         self._sampled = global_step >= self._next
@@ -225,17 +232,14 @@ class HealthMonitor:
         start = time.perf_counter()
         self._grads = {}
         for layer, params in self._params.items():
-            total, bad = 0.0, 0
-            for p in params:
-                if p.grad is not None:
-                    total += square_sum(p.grad._data)
-            if not math.isfinite(total):
-                bad = sum(_nonfinite(p.grad._data) for p in params if p.grad is not None)
+            grads = [p.grad._data for p in params if p.grad is not None]
+            if not grads:  # an unused branch: no gradient to measure
+                continue
+            total = sum(square_sum(g) for g in grads)
+            bad = 0 if math.isfinite(total) else sum(_nonfinite(g) for g in grads)
             self._grads[layer] = (math.sqrt(total) if math.isfinite(total) else math.inf, bad)
             if self.histograms:
-                grads = [p.grad._data for p in params if p.grad is not None]
-                if grads:
-                    self._activations.histograms[(layer, "gradients")] = _histogram(_joined(grads))
+                self._activations.histograms[(layer, "gradients")] = _histogram(grads)
         self._cost += time.perf_counter() - start
 
     def before_update(self):
@@ -249,7 +253,20 @@ class HealthMonitor:
         if not self._sampled:
             return None
         start = time.perf_counter()
-        ratios = self._updates.ratios()
+        record = self._record(step, epoch, self._updates.ratios())
+        self._last_cost = self._cost + self._activations.seconds + time.perf_counter() - start
+        self._schedule(step, self._last_cost)
+        return record
+
+    def failed(self, step, epoch):
+        """The ``HealthRecord`` of a sampled step that ended without an update (its loss or gradients were not
+        finite): what its forward and backward saw, no update ratio. None when the step was not sampled."""
+        if not self._sampled:
+            return None
+        self._sampled = False
+        return self._record(step, epoch, {})
+
+    def _record(self, step, epoch, ratios):
         acts = self._activations
         index = {name: k for k, name in enumerate(KEYS)}
         values = np.full((len(self.layers), len(KEYS)), np.nan)
@@ -260,11 +277,12 @@ class HealthMonitor:
             if layer in self._params:
                 norm, bad = self._grads.get(layer, (math.nan, 0))
                 out[index["grad_norm"]] = norm
-                out[index["update_ratio"]] = ratios[layer]  # NaN for all-zero weights: no ratio
+                if layer in self._grads:  # NaN for all-zero weights (no ratio) and for a step without update
+                    out[index["update_ratio"]] = ratios.get(layer, math.nan)
                 out[index["weight_norm"]] = _finite_or_inf(math.sqrt(sum(square_sum(p._data)
                                                                          for p in self._params[layer])))
                 if self.histograms:
-                    histograms[(layer, "weights")] = _histogram(_joined([p._data for p in self._params[layer]]))
+                    histograms[(layer, "weights")] = _histogram([p._data for p in self._params[layer]])
             stats = acts.stats.get(layer)
             if stats is not None:
                 mean, std, act_bad, dead, saturated = stats
@@ -274,7 +292,6 @@ class HealthMonitor:
             if layer in self._params or stats is not None:
                 out[index["nonfinite"]] = bad
         histograms = {key: h for key, h in histograms.items() if h is not None}
-        self._schedule(step, self._cost + acts.seconds + time.perf_counter() - start)
         return HealthRecord(step, epoch, self.layers, values, histograms)
 
     def _schedule(self, step, cost):
@@ -288,10 +305,3 @@ class HealthMonitor:
 def _finite_or_inf(value):
     """A measured value, with NaN (from non-finite data) as inf: NaN means 'does not apply'."""
     return math.inf if math.isnan(value) else value
-
-
-def _joined(arrays):
-    """One flat array of ``arrays`` (no copy for one)."""
-    if len(arrays) == 1:
-        return arrays[0]
-    return xp_of(arrays[0]).concatenate([a.ravel() for a in arrays])

@@ -384,6 +384,9 @@ class Trainer:
         if not math.isfinite(loss_value) or not gradients_finite(self.model.parameters()):
             what = f"the loss became {loss_value}" if not math.isfinite(loss_value) else \
                 f"the gradients became non-finite (the loss was {loss_value:.4g})"
+            record = None if health is None else health.failed(self.global_step + 1, epoch)
+            if record is not None:  # what the failing step's layers saw, before the replay below
+                self._emit("on_health", record)
             origin, where = self._divergence_origin(inputs, targets)
             raise NonFiniteLossError(f"{what} at step {step} of epoch {epoch + 1} (global step "
                                      f"{self.global_step + 1}); {where}. Training stopped; try a lower learning "

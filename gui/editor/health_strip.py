@@ -8,17 +8,18 @@ from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QFont, QPainterPath, QPen
+from PySide6.QtGui import QColor, QFont, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
 HEIGHT = 22.0
 GAP = 5.0  # between the node's body and the strip
 SPARK_WIDTH = 60.0
+SPARK_POINTS = 120  # the latest measurements a sparkline draws
 
 
 @dataclass(frozen=True, eq=False)
 class HealthBadge:
-    text: str  # "update 3.1e-3"
+    text: str  # "Δw/w 3.1e-3"
     level: int  # 0 fine, 1 amber, 2 red
     series: np.ndarray  # the measure over the run (NaN: not measured), drawn on a log scale when ``log_scale``
     log_scale: bool
@@ -30,14 +31,19 @@ class HealthStrip(QGraphicsItem):
         super().__init__(parent)
         self.width = width
         self.badge = None
+        self._path = None
         self.setZValue(2)
         self.setVisible(False)
         self.setAcceptedMouseButtons(Qt.NoButton)
+        self.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
 
     def show_badge(self, badge):
         self.badge = badge
         self.setToolTip(badge.tooltip if badge else "")
         self.setVisible(badge is not None)
+        self._path = None if badge is None else sparkline(
+            badge.series[-SPARK_POINTS:], badge.log_scale,
+            QRectF(self.width - SPARK_WIDTH - 5.5, 4.5, SPARK_WIDTH, HEIGHT - 9))
         self.update()
 
     def boundingRect(self):
@@ -48,11 +54,16 @@ class HealthStrip(QGraphicsItem):
         if badge is None:
             return
         style = self.scene().style
-        colour = (style.text_dim, style.warning, style.error)[badge.level]
+        colour = level_colour(style, badge.level)
         rect = self.boundingRect().adjusted(0.5, 0.5, -0.5, -0.5)
         painter.setPen(QPen(colour if badge.level else style.node_border, 1.6 if badge.level else 1.0))
         painter.setBrush(style.node_body)
         painter.drawRoundedRect(rect, 5, 5)
+        if badge.level:
+            tint = QColor(colour)
+            tint.setAlpha(40)
+            painter.setBrush(tint)
+            painter.drawRoundedRect(rect, 5, 5)
         font = QFont()
         font.setPixelSize(11)
         painter.setFont(font)
@@ -60,12 +71,15 @@ class HealthStrip(QGraphicsItem):
         text_rect = rect.adjusted(6, 0, -SPARK_WIDTH - 8, 0)
         painter.drawText(text_rect, Qt.AlignVCenter | Qt.AlignLeft,
                          painter.fontMetrics().elidedText(badge.text, Qt.ElideRight, int(text_rect.width())))
-        path = sparkline(badge.series, badge.log_scale, QRectF(rect.right() - SPARK_WIDTH - 5, rect.top() + 4,
-                                                               SPARK_WIDTH, rect.height() - 8))
-        if path is not None:
+        if self._path is not None:
             painter.setPen(QPen(colour, 1.3))
             painter.setBrush(Qt.NoBrush)
-            painter.drawPath(path)
+            painter.drawPath(self._path)
+
+
+def level_colour(style, level):
+    """The colour of a health level (0 fine, 1 amber, 2 red) in a canvas style (``gui.theme.CanvasStyle``)."""
+    return (style.text_dim, style.warning, style.error)[level]
 
 
 def sparkline(series, log_scale, rect):
@@ -101,7 +115,7 @@ def compact(value, share=False):
         return "–"
     if math.isinf(value):
         return "∞" if value > 0 else "-∞"
-    if value == 0 or 0.01 <= abs(value) < 1000:
+    if value == 0 or 0.01 <= abs(value) < 999.5:
         return f"{value:.3g}" if abs(value) >= 1 else f"{value:.2g}"
     mantissa, exponent = f"{value:.1e}".split("e")
     return f"{float(mantissa):g}e{int(exponent)}"

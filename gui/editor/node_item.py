@@ -20,7 +20,7 @@ from gui.theme import category_colour
 
 from . import formatting
 from .health_strip import GAP as HEALTH_GAP
-from .health_strip import HealthStrip
+from .health_strip import HealthStrip, level_colour
 from .port_item import RADIUS as PORT_RADIUS
 from .port_item import PortItem
 
@@ -243,6 +243,7 @@ class NodeItem(QGraphicsItem):
             self.prepareGeometryChange()
             self.face, self._height, self._bounds = face, None, None
             self._build_ports()
+            self.health.setPos(0, self.height + HEALTH_GAP)
         else:
             self.face = face
         for port, tip in zip(self.output_ports, face.outputs):
@@ -341,10 +342,12 @@ class NodeItem(QGraphicsItem):
         painter.setBrush(colour)
         painter.drawPath(_header_path())
         health = self.health.badge.level if self.health.badge is not None else 0
-        if self.isSelected() or face.error or health:
-            outline = style.selection if self.isSelected() else style.error if face.error or health == 2 else \
-                style.warning
-            painter.setPen(QPen(outline, 2.4))
+        if self.isSelected() or face.error:
+            painter.setPen(QPen(style.selection if self.isSelected() else style.error, 2.4))
+            painter.setBrush(Qt.NoBrush)
+            painter.drawRoundedRect(rect, RADIUS, RADIUS)
+        elif health:  # dashed: a training measure out of its band, not a selection or a build error
+            painter.setPen(QPen(level_colour(style, health), 2.4, Qt.DashLine))
             painter.setBrush(Qt.NoBrush)
             painter.drawRoundedRect(rect, RADIUS, RADIUS)
         self._paint_ports(painter, style, colour)

@@ -60,6 +60,7 @@ class NetworkScene(QGraphicsScene):
         self.node_items, self.edge_items = {}, {}
         self.group_items, self.frame_items = {}, {}  # group id -> GroupItem (collapsed) or FrameItem (expanded)
         self.hidden_in = {}  # node id -> id of the collapsed group that hides it
+        self.health_badges = {}  # node id -> HealthBadge, while a run's health is shown
         self._groups_dirty = False
         self.inference = None
         self._pending = None  # the connection being dragged
@@ -234,6 +235,8 @@ class NetworkScene(QGraphicsScene):
             item.setVisible(not hidden)
         self._sync_groups()
         self._retarget_edges()
+        if self.health_badges:
+            self.show_health(self.health_badges)
 
     def _retarget_edges(self):
         """Draw each connection between the items that show its ends; hide those inside a collapsed group."""
@@ -353,9 +356,14 @@ class NetworkScene(QGraphicsScene):
             item.set_highlighted(key == edge)
 
     def show_health(self, badges):
-        """Show each node's ``HealthBadge`` from ``{node id: badge}`` (the nodes left out show none)."""
+        """Show each node's ``HealthBadge`` from ``{node id: badge}`` (the nodes left out show none); a collapsed
+        group shows the worst of its members'."""
+        self.health_badges = badges
         for node_id, item in self.node_items.items():
             item.show_health(badges.get(node_id))
+        for group_id, item in self.group_items.items():
+            members = [badges[m] for m in self.document.groups[group_id].members if m in badges]
+            item.show_health(max(members, key=lambda badge: badge.level) if members else None)
 
     def set_editable(self, editable):
         self.editable = editable

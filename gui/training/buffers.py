@@ -46,6 +46,10 @@ class GrowableArray:
     def clear(self):
         self._n = 0
 
+    def truncate(self, rows):
+        """Keep the first ``rows`` rows."""
+        self._n = min(self._n, rows)
+
 
 def minmax_decimate(x, y, max_points):
     """At most about ``max_points`` points that keep every spike: ``x`` and ``y`` cut into buckets, each

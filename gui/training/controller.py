@@ -166,7 +166,9 @@ class TrainingController(QObject):
         if self.busy:
             raise RuntimeError("cannot show another run while one is in progress")
         metrics = run.metrics()
-        self.health.load_csv(run.health_path)
+        self.health.reset()
+        with contextlib.suppress(RunFileError):  # an unreadable health log only leaves the health out
+            self.health.load_csv(run.health_path)
         self.history.load_metrics(metrics)
         self.progress = progress_of(run, metrics)
         self.run = run

@@ -7,9 +7,10 @@ import re
 import numpy as np
 
 from engine.training.health_measures import KEYS, LEVEL_NAMES, MEASURES
-from gui.editor.health_strip import HealthBadge, compact
+from gui.editor.health_strip import SPARK_POINTS, HealthBadge, compact
 
 _COPY = re.compile(r"(.+)_r\d+")
+_PREFERENCE = {"dead_fraction": 3, "saturated_fraction": 2, "act_std": 1}  # shown when the chosen measure is not
 
 
 def layer_nodes(document, layers):
@@ -48,12 +49,11 @@ def node_badges(document, history, key):
         _, series = history.series(layer, measure.key)
         problems = [(history.layers[r], MEASURES[c], float(values[r, c])) for *_, r, c in sorted(candidates)[::-1]
                     if levels[r, c] and (r, c) != (row, column)]
-        badges[node_id] = HealthBadge(f"{measure.short} {compact(value, measure.share)}", level, series.copy(),
+        badges[node_id] = HealthBadge(f"{measure.short} {compact(value, measure.share)}", level,
+                                      series[-SPARK_POINTS:].copy(),
                                       measure.log_scale, tooltip([(layer, measure, value), *problems], step))
     return badges
 
-
-_PREFERENCE = {"dead_fraction": 3, "saturated_fraction": 2, "act_std": 1}  # shown when the chosen measure is not
 
 
 def tooltip(entries, step):

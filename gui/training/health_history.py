@@ -23,6 +23,8 @@ class HealthHistory:
         self.steps = GrowableArray(1)
         self.values = GrowableArray(max(len(self.layers), 1) * len(KEYS))  # a row per record: layers × measures
         self.histograms = {}  # (layer, kind) -> [(step, Histogram)]
+        self._levels = None  # (revision, levels of the latest record)
+        self._images = {}  # (layer, kind) -> (records drawn, low, high, image): appended while the grid holds
         self.revision += 1
 
     def __len__(self):
@@ -32,11 +34,20 @@ class HealthHistory:
         """Add a ``HealthRecord``; the first one (or one of other layers) names the layers."""
         if record.layers != self.layers:
             self.reset(record.layers)
+        elif len(self.steps) and record.step <= self.steps.column(0)[-1]:  # a continued run trains these again
+            self._drop_from(record.step)
         self.steps.append([record.step])
         self.values.append(record.values.reshape(-1))
         for key, histogram in record.histograms.items():
             self.histograms.setdefault(key, []).append((record.step, histogram))
         self.revision += 1
+
+    def _drop_from(self, step):
+        kept = int(np.searchsorted(self.steps.column(0), step))
+        self.steps.truncate(kept)
+        self.values.truncate(kept)
+        self.histograms = {key: [(s, h) for s, h in recorded if s < step] for key, recorded in self.histograms.items()}
+        self._images = {}
 
     def matrix(self, k=-1):
         """The (layers, measures) values of record ``k`` (the latest by default)."""
@@ -48,10 +59,15 @@ class HealthHistory:
         return self.steps.column(0), self.values.column(column)
 
     def levels(self, k=-1):
-        """The (layers, measures) levels (0 fine, 1 amber, 2 red) of record ``k``."""
+        """The (layers, measures) levels (0 fine, 1 amber, 2 red) of record ``k`` (the latest's kept per revision)."""
+        if k == -1 and self._levels is not None and self._levels[0] == self.revision:
+            return self._levels[1]
         values = self.matrix(k)
-        return np.array([[BY_KEY[key].level(v) for key, v in zip(KEYS, row, strict=True)] for row in values.tolist()],
-                        np.int8).reshape(values.shape)
+        levels = np.array([[BY_KEY[key].level(v) for key, v in zip(KEYS, row, strict=True)]
+                           for row in values.tolist()], np.int8).reshape(values.shape)
+        if k == -1:
+            self._levels = (self.revision, levels)
+        return levels
 
     def load_csv(self, path):
         """Replace the history by a run folder's ``health.csv`` (no histograms: the file has none); a missing file
@@ -91,14 +107,23 @@ class HealthHistory:
         recorded = self.histograms.get((layer, kind))
         if not recorded:
             return None
-        low = min(h.low for _, h in recorded)
-        high = max(h.high for _, h in recorded)
-        if high <= low:
-            high = low + 1.0
+        drawn, low, high, image = self._images.get((layer, kind), (0, 0.0, 0.0, None))
+        new = recorded[drawn:]
+        if image is None or image.shape[1] != rows or any(h.low < low or h.high > high for _, h in new):
+            low = min(h.low for _, h in recorded)
+            high = max(h.high for _, h in recorded)
+            if high <= low:
+                high = low + 1.0
+            image, new = np.empty((0, rows), np.float32), recorded
         grid = np.linspace(low, high, rows + 1)
-        image = np.empty((len(recorded), rows), np.float32)
-        for k, (_, h) in enumerate(recorded):
-            edges = np.linspace(h.low, h.high, len(h.counts) + 1)
-            cumulative = np.concatenate([[0.0], np.cumsum(h.counts, dtype=np.float64)])
-            image[k] = np.diff(np.interp(grid, edges, cumulative)) / max(cumulative[-1], 1.0)
+        image = np.concatenate([image, [_on_grid(h, grid) for _, h in new]]) if new else image
+        self._images[(layer, kind)] = (len(recorded), low, high, image)
         return image, np.array([step for step, _ in recorded]), low, high
+
+
+def _on_grid(histogram, grid):
+    """The share of ``histogram``'s values in each cell of ``grid`` (cell edges), the counts spread evenly within
+    each of its bins."""
+    edges = np.linspace(histogram.low, histogram.high, len(histogram.counts) + 1)
+    cumulative = np.concatenate([[0.0], np.cumsum(histogram.counts, dtype=np.float64)])
+    return (np.diff(np.interp(grid, edges, cumulative)) / max(cumulative[-1], 1.0)).astype(np.float32)

@@ -4,8 +4,8 @@ gradients or activations (TensorBoard's distributions, drawn as one image for on
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QRectF, Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QEvent, QRectF, QSignalBlocker, Qt, Signal
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -20,15 +20,17 @@ from PySide6.QtWidgets import (
 )
 
 from engine.training.health import KINDS
-from engine.training.health_measures import KEYS, LEVEL_NAMES, MEASURES
-from gui.editor.health_strip import compact
+from engine.training.health_measures import KEYS, MEASURES
+from gui import theme
+from gui.editor.health_strip import compact, level_colour
+from gui.widgets import wheel_only_when_focused
 
 from . import style
+from .health_badges import tooltip
 
 EMPTY_TEXT = ("Each layer's health is measured while a run trains (every N steps: the 'health_every' setting): "
               "gradient and weight norms, the update-to-weight ratio of each step, activation statistics, dead and "
               "saturated units. Values out of their band turn amber or red here and on the graph.")
-LEVEL_COLOURS = (None, "#ef8f00", "#d32f2f")
 DEFAULT_MEASURE = "update_ratio"
 
 
@@ -40,7 +42,9 @@ class HealthView(QWidget):
         super().__init__(parent)
         self.history = history
         self._shown = None  # the history revision on screen
-        self.measure = QComboBox()
+        self._labels = ()  # the layer of each table row
+        self._title = None
+        self.measure = wheel_only_when_focused(QComboBox())
         for m in MEASURES:
             self.measure.addItem(m.label, m.key)
         self.measure.setCurrentIndex(KEYS.index(DEFAULT_MEASURE))
@@ -57,12 +61,13 @@ class HealthView(QWidget):
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SingleSelection)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
-        self.table.horizontalHeader().setMinimumSectionSize(44)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
+        self.table.horizontalHeader().setMinimumSectionSize(40)
         self.table.verticalHeader().setDefaultSectionSize(22)
-        self.table.itemSelectionChanged.connect(self._row_selected)
+        self.table.cellClicked.connect(self._row_clicked)
+        self.table.currentCellChanged.connect(lambda *_: self._draw_histogram())
 
-        self.kind = QComboBox()
+        self.kind = wheel_only_when_focused(QComboBox())
         for kind in KINDS:
             self.kind.addItem(kind, kind)
         self.kind.setCurrentIndex(KINDS.index("activations"))
@@ -83,9 +88,9 @@ class HealthView(QWidget):
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.table)
         splitter.addWidget(self.plot_widget)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
-        splitter.setSizes([520, 360])
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([600, 300])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)
         layout.addLayout(top)
@@ -98,13 +103,15 @@ class HealthView(QWidget):
 
     @property
     def selected_layer(self):
-        rows = self.table.selectionModel().selectedRows()
-        return self.history.layers[rows[0].row()] if rows and rows[0].row() < len(self.history.layers) else None
+        row = self.table.currentRow()
+        return self._labels[row] if 0 <= row < len(self._labels) else None
 
     def select_layer(self, name):
-        """Select the row of layer ``name`` (a node's name), if it has one."""
-        if name in self.history.layers:
-            self.table.selectRow(self.history.layers.index(name))
+        """Select the row of layer ``name`` (a node's name), if it has one, without reporting it back."""
+        if name in self._labels:
+            with QSignalBlocker(self.table):
+                self.table.selectRow(self._labels.index(name))
+            self._draw_histogram()
 
     def refresh(self):
         """Show the history's latest record, if it changed since the last call."""
@@ -113,9 +120,9 @@ class HealthView(QWidget):
         self._shown = self.history.revision
         history = self.history
         if not len(history):
-            self.table.setRowCount(0)
+            self._set_rows(())
             self.status.setText(EMPTY_TEXT)
-            self.image.clear()
+            self._draw_histogram()
             return
         step = int(history.steps.column(0)[-1])
         values, levels = history.matrix(), history.levels()
@@ -123,28 +130,43 @@ class HealthView(QWidget):
         self.status.setText(f"Step {step}: {len(history.layers)} layers measured"
                             + (f", {problems} out of their band" if problems else ", all within their bands")
                             + ". Click a row for its distribution over time; hover a cell for what it means.")
-        if self.table.rowCount() != len(history.layers):
-            selected = self.selected_layer
-            self.table.setRowCount(len(history.layers))
-            self.table.setVerticalHeaderLabels(list(history.layers))
-            if selected is None and history.layers:
-                self.table.selectRow(0)
+        self._set_rows(history.layers)
+        colours = theme.canvas_style(theme.current_theme())
         for r, layer in enumerate(history.layers):
             for c, measure in enumerate(MEASURES):
-                self.table.setItem(r, c, _cell(layer, measure, float(values[r, c]), int(levels[r, c]), step))
+                _show_cell(self.table.item(r, c), layer, measure, float(values[r, c]), int(levels[r, c]), step,
+                           colours)
         self._draw_histogram()
 
-    def _row_selected(self):
-        layer = self.selected_layer
-        if layer is not None:
-            self._draw_histogram()
-            self.layerActivated.emit(layer.split(".", 1)[0])
+    def _set_rows(self, layers):
+        """One row per layer, its items made once; the first row selected when none was."""
+        if tuple(layers) == self._labels:
+            return
+        selected = self.selected_layer
+        self._labels = tuple(layers)
+        with QSignalBlocker(self.table):
+            self.table.setRowCount(len(layers))
+            self.table.setVerticalHeaderLabels(list(layers))
+            for r in range(len(layers)):
+                for c in range(len(MEASURES)):
+                    item = QTableWidgetItem()
+                    item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
+                    self.table.setItem(r, c, item)
+            if layers:
+                self.table.selectRow(layers.index(selected) if selected in layers else 0)
+
+    def _row_clicked(self, row, _column):
+        self._draw_histogram()
+        if 0 <= row < len(self._labels):
+            self.layerActivated.emit(self._labels[row])
 
     def _draw_histogram(self):
         layer, kind = self.selected_layer, self.kind.currentData()
         found = None if layer is None else self.history.histogram_image(layer, kind)
-        self.styler.retitle(self.plot, f"Distribution of {kind}: {layer}" if found else
-                            "Distribution over time (recorded while training)")
+        title = f"Distribution of {kind}: {layer}" if found else "Distribution over time (recorded while training)"
+        if title != self._title:
+            self._title = title
+            self.styler.retitle(self.plot, title)
         if found is None:
             self.image.clear()
             return
@@ -163,19 +185,21 @@ class HealthView(QWidget):
         super().changeEvent(event)
 
 
-def _cell(layer, measure, value, level, step):
-    item = QTableWidgetItem("" if np.isnan(value) else compact(value, measure.share))
-    item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
+def _show_cell(item, layer, measure, value, level, step, colours):
+    """``item`` showing ``value`` of ``measure`` for ``layer``: tinted amber or red out of its band."""
     if np.isnan(value):
+        item.setText("")
         item.setToolTip(f"{measure.label} does not apply to '{layer}'")
-        return item
-    tip = [f"{measure.label} of '{layer}' at step {step}: {compact(value, measure.share)} ({LEVEL_NAMES[level]})",
-           measure.meaning]
+        item.setBackground(QBrush())
+        return
+    item.setText(compact(value, measure.share))
+    item.setToolTip(tooltip([(layer, measure, value)], step))
     if level:
-        tip.append(measure.advice(value))
-        colour = QColor(LEVEL_COLOURS[level])
-        item.setForeground(colour)
-        colour.setAlpha(40)
-        item.setBackground(colour)
-    item.setToolTip("\n".join(tip))
-    return item
+        tint = QColor(level_colour(colours, level))
+        tint.setAlpha(70)
+        item.setBackground(tint)
+    else:
+        item.setBackground(QBrush())
+    font = item.font()
+    font.setBold(level == 2)
+    item.setFont(font)

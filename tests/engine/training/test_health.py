@@ -140,15 +140,11 @@ def test_a_learning_rate_of_10_turns_the_update_ratio_red_before_the_loss_diverg
 def test_sampling_every_n_steps_leaves_other_steps_without_hooks():
     engine.manual_seed(0)
     model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
-    hooked = []
-
-    class Probe:
-        def on_step_end(self, trainer, info):
-            hooked.append(any(m._forward_hooks for m in model.modules()))
-
-    seen, _, _ = train(model, batches(n=320), every=3, callbacks=[Probe()])
+    hooked = []  # at each forward, whether the monitor's hook is on the first layer
+    model[0].register_forward_pre_hook(lambda module, args: hooked.append(bool(module._forward_hooks)))
+    seen, _, _ = train(model, batches(n=320), every=3)
     assert [r.step for r in seen.records] == [1, 4, 7, 10]
-    assert hooked == [False] * 10  # removed right after each sampled forward
+    assert hooked == [k % 3 == 0 for k in range(10)]
     assert not any(m._forward_hooks for m in model.modules())
 
 
@@ -162,21 +158,57 @@ def test_a_time_budget_spaces_the_samples_out_where_measuring_costs_more():
     assert steps[0] == 1 and len(steps) < 15 and all(b - a >= 2 for a, b in itertools.pairwise(steps))
     seen, _, _ = train(model, batches(n=32 * 60), every=2)
     assert [r.step for r in seen.records] == list(range(1, 61, 2))
+    seen, _, _ = train(model, batches(n=32 * 60), every=1, budget=0.001)  # measured steps count towards the pace
+    assert len(seen.records) < 15
 
 
 def test_non_finite_values_are_counted_and_red():
+    """The step whose values went non-finite never updates, but its record says what its layers saw."""
     engine.manual_seed(0)
     model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
     with engine.no_grad():
         model[0].weight[0, 0] = float("inf")
-    _, info, _ = train(model, batches(n=32), every=1)
-    assert info.status == "failed"  # the loss is not finite: the step never completes
-    monitor = HealthMonitor(1).attach(model)
-    monitor.begin(0)
-    model(batches(n=8)[0][0])
-    monitor.after_backward()
-    mean, std, bad, _, _ = monitor._activations.stats["0"]
-    assert bad > 0 and math.isfinite(mean) and math.isfinite(std)
+    seen, info, _ = train(model, batches(n=32), every=1)
+    assert info.status == "failed" and [r.step for r in seen.records] == [1]
+    record = seen.records[0]
+    assert value(record, "0", "nonfinite") > 0 and BY_KEY["nonfinite"].level(value(record, "0", "nonfinite")) == BAD
+    assert math.isfinite(value(record, "0", "act_mean")) and math.isfinite(value(record, "0", "act_std"))
+    assert np.isnan(record.column("update_ratio")).all()  # no update was made
+
+
+def test_a_module_used_twice_and_an_unused_branch():
+    """A ReLU shared by two widths is measured at its first call; a layer that got no gradient has no gradient
+    norm or update ratio (not a 'vanishing' zero)."""
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b, self.act = nn.Linear(4, 8), nn.Linear(8, 3), nn.ReLU()
+            self.unused = nn.Linear(4, 4)
+
+        def forward(self, x):
+            return self.act(self.b(self.act(self.a(x))))
+
+    engine.manual_seed(0)
+    seen, info, _ = train(Net(), batches(n=96), every=1)
+    assert info.status == "finished" and len(seen.records) == 3
+    record = seen.records[-1]
+    assert np.isnan([value(record, "unused", k) for k in ("grad_norm", "update_ratio")]).all()
+    assert math.isfinite(value(record, "unused", "weight_norm"))
+    assert math.isfinite(value(record, "act", "dead_fraction"))
+
+
+def test_histograms_match_numpy_and_can_be_left_out():
+    engine.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    seen, _, _ = train(model, batches(n=32), every=1)
+    histogram = seen.records[0].histograms[("0", "weights")]
+    weights = np.concatenate([p.detach().numpy().ravel() for p in model[0].parameters()])
+    reference, _ = np.histogram(weights, len(histogram.counts), (histogram.low, histogram.high))
+    assert histogram.counts.sum() == weights.size and np.abs(histogram.counts - reference).max() <= 1
+    assert {kind for _, kind in seen.records[0].histograms} == {"weights", "gradients", "activations"}
+    seen, _, _ = train(model, batches(n=32), every=1, histograms=False)
+    assert seen.records[0].histograms == {}
 
 
 def test_levels_and_advice():

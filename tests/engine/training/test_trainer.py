@@ -163,7 +163,7 @@ def test_non_finite_loss_stops_with_the_step_and_layer():
     np.testing.assert_array_equal(trainer.model[0].weight.detach().numpy(), weights)  # no step with NaNs
 
 
-def test_gradient_monitor_reports_hooked_norms_per_layer():
+def test_gradient_monitor_reports_norms_per_layer():
     trainer = make(monitor_gradients=True)
     seen = []
     grads_after = []
@@ -184,13 +184,23 @@ def test_gradient_monitor_reports_hooked_norms_per_layer():
     assert all(p._hooks in (None, {}) for p in trainer.model.parameters())  # removed after the run
 
 
-def test_no_monitor_registers_no_hooks():
-    trainer = make()
+def test_monitors_register_no_hooks():
+    trainer = make(monitor_gradients=True)
     trainer.fit(1)
     assert all(p._hooks is None for p in trainer.model.parameters())
     monitor = GradientMonitor(trainer.model)
-    assert monitor.layers == ["0", "3"] and all(p._hooks for p in trainer.model.parameters())
-    monitor.detach()
+    assert monitor.layers == ["0", "3"] and all(p._hooks is None for p in trainer.model.parameters())
+
+
+def test_a_shared_layer_counts_its_whole_gradient():
+    """A layer used twice gets two gradient contributions: its norm is that of their sum, as ``.grad`` holds."""
+    engine.manual_seed(0)
+    shared = nn.Linear(4, 4)
+    model = nn.Sequential(shared, nn.Tanh(), shared)
+    model(engine.randn(8, 4)).square().sum().backward()
+    norms = GradientMonitor(model).collect()
+    expected = np.sqrt(sum(float((p.grad.numpy().astype(np.float64) ** 2).sum()) for p in shared.parameters()))
+    assert list(norms) == ["0"] and norms["0"] == pytest.approx(expected, rel=1e-6)
 
 
 def test_metrics_log_and_early_stopping(tmp_path):
