@@ -1,7 +1,8 @@
-"""LayerLab's command line: ``train``, ``eval``, ``summary``, ``export``, ``predict`` and ``import`` (an ONNX model
-as a network file), headless, with the same training loop and run folders as the GUI. A file that cannot be used (any
-``FileError``, or an ``OSError`` reading or writing one) ends a command with one line naming the file, never a
-traceback; a ``FileWarning`` becomes a 'warning:' line."""
+"""LayerLab's command line: ``train``, ``eval``, ``summary``, ``export``, ``predict``, ``import`` (an ONNX model
+as a network file), ``lr-find`` (a learning-rate sweep) and ``check`` (the pre-flight check), headless, with the
+same training loop and run folders as the GUI. A file that cannot be used (any ``FileError``, or an ``OSError``
+reading or writing one) ends a command with one line naming the file, never a traceback; a ``FileWarning``
+becomes a 'warning:' line."""
 
 import argparse
 import contextlib

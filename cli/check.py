@@ -4,6 +4,9 @@ the layer before, and warnings (with what people usually do) where the signal va
 depth. With --gradcheck, also a numerical gradient check: autograd against central differences on a float64 copy,
 layer by layer. Exit code 0 when healthy, 1 when there are warnings or failed layers, 2 for bad input."""
 
+from engine.training.gradient_check import check_gradients
+from engine.training.preflight import check_signal, first_batch, initial_model
+
 from .common import data_errors, open_network, require_valid
 from .table import dims, format_table
 
@@ -71,9 +74,6 @@ def print_gradient_check(report):
 
 
 def main(args):
-    from engine.training.gradient_check import check_gradients
-    from engine.training.preflight import check_signal, first_batch, initial_model
-
     network = open_network(args.network)
     require_valid(network, args.network, "check")
     with data_errors(network, args.data):

@@ -9,7 +9,16 @@ import os
 
 import numpy as np
 
-from engine.training.lr_finder import METHOD_LABELS, METHODS, check_range, find_lr_for_network, write_result_csv
+from engine.training.lr_finder import (
+    DEFAULT_END,
+    DEFAULT_START,
+    DEFAULT_STEPS,
+    METHOD_LABELS,
+    METHODS,
+    check_range,
+    find_lr_for_network,
+    write_result_csv,
+)
 from engine.training.recipe import load_checked_data, trainable_problem
 
 from .common import CliError, apply_settings, data_errors, open_network, positive_int, require_valid, resolve_device
@@ -26,10 +35,12 @@ def add_parser(subparsers):
                                                  "$LAYERLAB_DATA or ~/.cache/layerlab/data)")
     p.add_argument("--download", action="store_true", help="download the dataset if it is missing")
     p.add_argument("--limit", type=positive_int, metavar="N", help="use the first N training images only")
-    p.add_argument("--start", type=float, default=1e-7, metavar="X", help="the first learning rate (default 1e-7)")
-    p.add_argument("--end", type=float, default=10.0, metavar="X", help="the last learning rate (default 10)")
-    p.add_argument("--steps", type=int, default=100, metavar="N",
-                   help="mini-batches in the sweep (default 100; the data is cycled when it has fewer)")
+    p.add_argument("--start", type=float, default=DEFAULT_START, metavar="X",
+                   help=f"the first learning rate (default {DEFAULT_START:g})")
+    p.add_argument("--end", type=float, default=DEFAULT_END, metavar="X",
+                   help=f"the last learning rate (default {DEFAULT_END:g})")
+    p.add_argument("--steps", type=int, default=DEFAULT_STEPS, metavar="N",
+                   help=f"mini-batches in the sweep (default {DEFAULT_STEPS}; the data is cycled when it has fewer)")
     p.add_argument("--out", metavar="FILE.csv", help="where to write the curve (default: NET.lr-find.csv next to "
                                                      "the network file)")
     p.add_argument("--device", choices=("cpu", "cuda"))
@@ -82,8 +93,9 @@ def main(args):
     except ValueError as e:
         raise CliError(str(e)) from None
     require_valid(network, args.network, "find a learning rate for")
-    if trainable_problem(network):
-        raise CliError(f"{args.network}: cannot find a learning rate: {trainable_problem(network)}")
+    problem = trainable_problem(network)
+    if problem:
+        raise CliError(f"{args.network}: cannot find a learning rate: {problem}")
     device = resolve_device(network, args.device)
     with data_errors(network, args.data):
         data = load_checked_data(network, args.data, args.download)

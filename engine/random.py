@@ -4,6 +4,7 @@ engine.ops.sampling.
 The CPU draws from a NumPy ``Generator``; CUDA devices draw from CuPy's, seeded from the same seed.
 """
 
+import contextlib
 import json
 import math
 
@@ -94,6 +95,54 @@ def get_rng_state():
 
 def set_rng_state(state):
     default_generator.set_state(state)
+
+
+@contextlib.contextmanager
+def fork_rng(devices=None, enabled=True):
+    """Like ``torch.random.fork_rng``: on leaving the block, the CPU generator and the CUDA generators of
+    ``devices`` (CUDA device indices or devices; None: every one) are as they were on entering, seeds included.
+    Inside it they go on from where they were. A CUDA generator first used inside the block is let go, so that
+    its next use starts from its seed as it would have. ``enabled=False``: a no-op."""
+    if not enabled:
+        yield
+        return
+    chosen = None if devices is None else {_device(d) for d in devices}
+    saved = [(gen, _snapshot(gen)) for dev, gen in [(CPU, default_generator), *_cuda_generators.items()]
+             if dev is CPU or chosen is None or dev in chosen]
+    before = set(_cuda_generators)
+    try:
+        yield
+    finally:
+        for gen, snapshot in saved:
+            _restore(gen, snapshot)
+        for dev in set(_cuda_generators) - before:
+            if chosen is None or dev in chosen:
+                del _cuda_generators[dev]
+
+
+def _snapshot(generator):
+    """What ``_restore`` puts back: the seed, the array module's generator object (None before its first draw)
+    and a copy of its state."""
+    rng = generator._rng
+    if rng is None:
+        return generator._seed, None, None
+    with device_context(generator.device):
+        bits = rng.bit_generator
+        # CuPy's cuRAND generators keep their states in a device array (their ``state()`` is its address)
+        state = bits._state.copy() if callable(bits.state) else bits.state
+    return generator._seed, rng, state
+
+
+def _restore(generator, snapshot):
+    generator._seed, generator._rng, state = snapshot
+    if generator._rng is None:
+        return
+    with device_context(generator.device):
+        bits = generator._rng.bit_generator
+        if callable(bits.state):
+            bits._state[...] = state
+        else:
+            bits.state = state
 
 
 def _float_draw(method, shape, np_dtype, dev, generator, *args):

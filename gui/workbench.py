@@ -45,6 +45,9 @@ def attach_training_panel(window):
     def nodes_selected(ids):
         names = [window.document.nodes[i].name for i in ids if i in window.document.nodes]
         panel.highlight_layer(names[0] if len(names) == 1 else None)
+        edges = window.scene.selected_edges()
+        if len(names) == 1 or (not names and len(edges) == 1):  # a layer, or a connection: what its source gives
+            panel.inspect_layer(names[0] if names else window.document.nodes[edges[0].src].name, bool(names))
 
     panel.runningChanged.connect(running_changed)
     panel.layerActivated.connect(layer_activated)

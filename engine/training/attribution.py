@@ -6,7 +6,6 @@ Both run the model in eval mode and differentiate with ``autograd.grad``, so the
 modules' train/eval modes are as they were before the call, and no hook stays behind.
 """
 
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,6 +14,8 @@ from ..autograd import enable_grad, grad, no_grad
 from ..creation import tensor as make_tensor
 from ..nn.functional import interpolate, one_hot
 from ..tensor import Tensor
+from .layer_outputs import named_layers, recording
+from .model_state import in_mode, model_device
 
 
 class AttributionError(ValueError):
@@ -29,53 +30,27 @@ class Attribution:
     targets: tuple
 
 
-@contextmanager
-def _evaluating(model):
-    """``model`` in eval mode, each module's own mode restored afterwards."""
-    modes = [(m, m.training) for m in model.modules()]
-    model.eval()
-    try:
-        yield
-    finally:
-        for module, training in modes:
-            module.training = training
-
-
-@contextmanager
-def _recording(modules):
-    """``{name: [outputs]}`` of the named modules while the block runs; the hooks are removed afterwards."""
-    outputs = {name: [] for name in modules}
-    handles = [module.register_forward_hook(lambda _m, _args, out, name=name: outputs[name].append(out))
-               for name, module in modules.items()]
-    try:
-        yield outputs
-    finally:
-        for handle in handles:
-            handle.remove()
-
-
 def _on_model_device(model, images):
     if not isinstance(images, Tensor) or images.dim() != 4:
         raise AttributionError(f"expected images as an (N, C, H, W) tensor, got {_describe(images)}")
-    parameter = next(model.parameters(), None)
-    return images.detach() if parameter is None else images.detach().to(parameter.device)
+    device = model_device(model)
+    return images.detach() if device is None else images.detach().to(device)
 
 
 def _describe(value):
     return f"shape {tuple(value.shape)}" if isinstance(value, Tensor) else type(value).__name__
 
 
-def _layers(model):
-    return {name: module for name, module in model.named_modules() if name}
-
-
 def image_layers(model, images):
     """Names of the layers whose output is image-shaped, (N, K, h, w), for ``images``, in the order they run:
     the layers ``grad_cam`` can explain."""
     images = _on_model_device(model, images)
-    with _evaluating(model), no_grad(), _recording(_layers(model)) as outputs:
+    with in_mode(model, False), no_grad(), recording(named_layers(model)) as calls:
         model(images)
-    return [name for name, outs in outputs.items() if outs and _is_image(outs[0])]
+    first = {}
+    for name, _module, output in calls:
+        first.setdefault(name, output)
+    return [name for name, output in first.items() if _is_image(output)]
 
 
 def _is_image(value):
@@ -134,13 +109,13 @@ def grad_cam(model, images, layer, target=None):
     one int per image. ``AttributionError`` for an unknown layer, one whose output is not (N, K, h, w), or a
     target that is not a class."""
     images = _on_model_device(model, images)
-    layers = _layers(model)
+    layers = named_layers(model)
     if layer not in layers:
         raise AttributionError(f"no layer named {layer!r}; layers with image-shaped outputs: "
                                f"{', '.join(image_layers(model, images)) or 'none'}")
-    with _evaluating(model), enable_grad(), _recording({layer: layers[layer]}) as outputs:
+    with in_mode(model, False), enable_grad(), recording({layer: layers[layer]}) as calls:
         scores = model(images.requires_grad_(True))
-        activation = _single_image_output(layer, outputs[layer], model, images)
+        activation = _single_image_output(layer, [output for _, _, output in calls], model, images)
         score, targets = _target_score(scores, target)
         (gradient,) = grad(score, [activation])
     with no_grad():
@@ -154,7 +129,7 @@ def saliency(model, images, target=None):
     """Vanilla gradient saliency of ``images`` (N, C, H, W): the largest absolute gradient of the target score
     over the channels of each pixel, normalised per image. ``target`` as for ``grad_cam``."""
     images = _on_model_device(model, images)
-    with _evaluating(model), enable_grad():
+    with in_mode(model, False), enable_grad():
         images.requires_grad_(True)
         score, targets = _target_score(model(images), target)
         (gradient,) = grad(score, [images])

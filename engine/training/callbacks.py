@@ -1,8 +1,9 @@
 """Callbacks for ``Trainer``: console progress, a metrics log, a health log, checkpoints, early stopping.
 
 A callback implements any of ``on_fit_start(trainer)``, ``on_epoch_start(trainer, epoch)``,
-``on_step_end(trainer, StepInfo)``, ``on_gradients(trainer, {layer: norm})``,
-``on_health(trainer, HealthRecord)`` (the steps a ``HealthMonitor`` samples), ``on_epoch_end(trainer, EpochInfo)``,
+``on_step_begin(trainer, global_step)`` (the step about to run, 1-based), ``on_step_end(trainer, StepInfo)``,
+``on_gradients(trainer, {layer: norm})``, ``on_health(trainer, HealthRecord)`` (the steps a ``HealthMonitor``
+samples), ``on_validation(trainer, EvalResult)`` (each epoch's validation), ``on_epoch_end(trainer, EpochInfo)``,
 ``on_pause(trainer)`` and ``on_fit_end(trainer, RunInfo)``.
 """
 

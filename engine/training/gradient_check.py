@@ -17,7 +17,8 @@ import numpy as np
 
 from .. import autograd, float64, random
 from ..autograd.grad_mode import no_grad
-from .preflight import THRESHOLDS, kept_random_state
+from .parameter_layers import parameter_layers
+from .preflight import THRESHOLDS
 
 SAMPLE_SEED = 0  # which entries of a large layer are checked
 ROUNDING = 4 * np.finfo(np.float64).eps  # relative rounding error of a float64 loss, generously
@@ -57,20 +58,10 @@ class GradientCheckReport:
 
 def float64_copy(network, model):
     """A float64 CPU module of ``network`` holding ``model``'s weights and buffers (``model`` is not touched)."""
-    with kept_random_state():  # building draws initial weights, which are replaced at once
+    with random.fork_rng():  # building draws initial weights, which are replaced at once
         copy = network.build()
     copy.load_state_dict({key: value.detach().cpu() for key, value in model.state_dict().items()})
     return copy.double()
-
-
-def trainable_layers(model):
-    """``[(name, module, [parameters])]`` for the layers with parameters that require gradients."""
-    layers = []
-    for name, module in model.named_children():
-        params = [p for p in module.parameters() if p.requires_grad]
-        if params:
-            layers.append((name, module, params))
-    return layers
 
 
 def sampled_entries(params, budget, rng):
@@ -90,15 +81,15 @@ def relative_error(a, b, floor):
 
 class _LossOfEntry:
     """The loss of the float64 copy on the batch, and its central differences in one parameter entry. Every
-    evaluation starts from the same random state, so that dropout draws the same mask each time."""
+    evaluation forks the random generators, so that each starts from the same state (dropout draws the same mask
+    each time) and leaves them as they were."""
 
     def __init__(self, copy, loss_fn, images, labels):
         self.copy, self.loss_fn, self.images, self.labels = copy, loss_fn, images, labels
-        self.rng_state = random.get_rng_state()
 
     def __call__(self):
-        random.set_rng_state(self.rng_state)
-        return self.loss_fn(self.copy(self.images), self.labels)
+        with random.fork_rng():
+            return self.loss_fn(self.copy(self.images), self.labels)
 
     def slope(self, flat, k, step):
         original = flat[k].item()
@@ -122,39 +113,42 @@ def _compare(loss, flat, k, exact, eps, tolerance, floor):
     return error if np.isfinite(error) else np.inf
 
 
-def check_gradients(network, model, batch, thresholds=THRESHOLDS):
+def check_gradients(network, model, batch, thresholds=THRESHOLDS, stop=None):
     """Compare autograd with central differences for ``model`` (a module of ``network``) on the first
-    ``thresholds.gradcheck_samples`` images of ``batch``. Returns a ``GradientCheckReport``; ``model`` and the
-    engine's random state are left as they were."""
+    ``thresholds.gradcheck_samples`` images of ``batch``, layer by layer (the modules that own trainable
+    parameters). Returns a ``GradientCheckReport``; ``model`` and the engine's random generators are left as they
+    were. ``stop()``: asked before each layer, True ends the check early (the report then has the layers checked
+    so far)."""
     started = time.perf_counter()
     copy = float64_copy(network, model).train()
     n = min(thresholds.gradcheck_samples, batch.images.shape[0])
     images, labels = batch.images[:n].cpu().to(float64), batch.labels[:n].cpu()
-    layers = trainable_layers(copy)
+    layers = parameter_layers(copy)
+    modules = dict(copy.named_modules())
     budget = min(thresholds.gradcheck_entries_per_layer,
                  max(1, thresholds.gradcheck_total_entries // max(1, len(layers))))
     rng = np.random.default_rng(SAMPLE_SEED)
     eps, tolerance = thresholds.gradcheck_eps, thresholds.gradcheck_tolerance
     results = []
-    with kept_random_state():
-        loss = _LossOfEntry(copy, network.build_loss(), images, labels)
-        params = [p for _, _, ps in layers for p in ps]
-        value = loss()
-        analytic = dict(zip(map(id, params), autograd.grad(value, params)))
-        # what float64 rounding of the loss leaves unresolved in a difference with half the step
-        floor = max(thresholds.gradcheck_floor, ROUNDING * max(1.0, abs(value.item())) / (eps / 2) / tolerance)
-        with no_grad():
-            for name, module, ps in layers:
-                errors, skipped = [], 0
-                for p, indices in sampled_entries(ps, budget, rng):
-                    flat, exact = p._data.reshape(-1), analytic[id(p)]._data.reshape(-1)
-                    for k in indices:
-                        error = _compare(loss, flat, k, exact[k].item(), eps, tolerance, floor)
-                        if error is None:
-                            skipped += 1
-                        else:
-                            errors.append(error)
-                results.append(LayerGradientCheck(name, type(module).__name__, len(errors), skipped,
-                                                  sum(p.numel() for p in ps), max(errors, default=math.nan),
-                                                  tolerance))
+    loss = _LossOfEntry(copy, network.build_loss(), images, labels)
+    params = [p for ps in layers.values() for p in ps]
+    value = loss()
+    analytic = dict(zip(map(id, params), autograd.grad(value, params)))
+    # what float64 rounding of the loss leaves unresolved in a difference with half the step
+    floor = max(thresholds.gradcheck_floor, ROUNDING * max(1.0, abs(value.item())) / (eps / 2) / tolerance)
+    with no_grad():
+        for name, ps in layers.items():
+            if stop is not None and stop():
+                break
+            errors, skipped = [], 0
+            for p, indices in sampled_entries(ps, budget, rng):
+                flat, exact = p._data.reshape(-1), analytic[id(p)]._data.reshape(-1)
+                for k in indices:
+                    error = _compare(loss, flat, k, exact[k].item(), eps, tolerance, floor)
+                    if error is None:
+                        skipped += 1
+                    else:
+                        errors.append(error)
+            results.append(LayerGradientCheck(name, type(modules.get(name, copy)).__name__, len(errors), skipped,
+                                              sum(p.numel() for p in ps), max(errors, default=math.nan), tolerance))
     return GradientCheckReport(tuple(results), n, eps, time.perf_counter() - started)

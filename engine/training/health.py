@@ -60,13 +60,13 @@ class HealthRecord:
             yield layer, dict(zip(KEYS, self.values[k].tolist(), strict=True))
 
 
-def _histogram(arrays):
+def histogram(arrays):
     """A ``Histogram`` of the finite values of ``arrays`` (about ``HISTOGRAM_SAMPLE`` of them, evenly strided
     through each array before they are joined on the host), or None. (``np.histogram`` costs ~100 µs a call on
     small arrays; a scaled ``bincount`` a third of that.)"""
     total = sum(a.size for a in arrays)
     stride = max(1, -(-total // HISTOGRAM_SAMPLE))
-    values = np.concatenate([_host(a.ravel()[::stride]) for a in arrays])
+    values = np.concatenate([host(a.ravel()[::stride]) for a in arrays])
     low, high = float(values.min()), float(values.max())
     if not (math.isfinite(low) and math.isfinite(high)):
         values = values[np.isfinite(values)]
@@ -80,7 +80,7 @@ def _histogram(arrays):
     return Histogram(low, high, np.bincount(bins, minlength=HISTOGRAM_BINS).astype(np.float32))
 
 
-def _host(array):
+def host(array):
     return transfer(array, device_of(array), CPU)
 
 
@@ -137,7 +137,7 @@ class _Activations:
                 saturated = float(xp.count_nonzero(near)) / data.size
             self.stats[layer] = (mean, std, bad, dead, saturated)
             if self.with_histograms:
-                self.histograms[(layer, "activations")] = _histogram([data])
+                self.histograms[(layer, "activations")] = histogram([data])
             self.seconds += time.perf_counter() - start
 
         return hook
@@ -148,7 +148,7 @@ class _Activations:
         window = self._active[layer]
         if window and window[-1][0].shape != active.shape:  # another width (a module reused elsewhere)
             window.clear()
-        window.append((_host(active), data.shape[0]))
+        window.append((host(active), data.shape[0]))
         if sum(n for _, n in window) < MIN_DEAD_SAMPLES:
             return math.nan
         ever = np.logical_or.reduce([mask for mask, _ in window])
@@ -239,7 +239,7 @@ class HealthMonitor:
             bad = 0 if math.isfinite(total) else sum(_nonfinite(g) for g in grads)
             self._grads[layer] = (math.sqrt(total) if math.isfinite(total) else math.inf, bad)
             if self.histograms:
-                self._activations.histograms[(layer, "gradients")] = _histogram(grads)
+                self._activations.histograms[(layer, "gradients")] = histogram(grads)
         self._cost += time.perf_counter() - start
 
     def before_update(self):
@@ -282,7 +282,7 @@ class HealthMonitor:
                 out[index["weight_norm"]] = _finite_or_inf(math.sqrt(sum(square_sum(p._data)
                                                                          for p in self._params[layer])))
                 if self.histograms:
-                    histograms[(layer, "weights")] = _histogram([p._data for p in self._params[layer]])
+                    histograms[(layer, "weights")] = histogram([p._data for p in self._params[layer]])
             stats = acts.stats.get(layer)
             if stats is not None:
                 mean, std, act_bad, dead, saturated = stats

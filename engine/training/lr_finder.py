@@ -4,23 +4,25 @@ value and each layer's update ratio ‖Δw‖/‖w‖ at every step, stopping on
 best or is not finite. The suggested learning rate is fastai's "valley" (its default); its older "steep" (where the
 loss falls fastest) and "minimum" (a tenth of the lowest loss's) come with it.
 
-The sweep trains the model it is given and then puts everything back: weights, gradients, buffers (BatchNorm
-statistics), the optimizer's state and learning rates, the train/eval mode and the engine's CPU random generator,
-so a run started afterwards is exactly the one it would have been.
+The sweep trains as a run would: every param group's learning rate keeps its ratio to the first group's (the
+first is swept from ``start`` to ``end``) and the gradients are clipped as the settings' ``clip_grad_norm`` asks.
+It then puts everything back: weights, gradients, buffers (BatchNorm statistics), the optimizer's state and
+learning rates, each module's train/eval mode and the engine's random generators (CPU and CUDA), so a run
+started afterwards is exactly the one it would have been.
 """
 
 import copy
-import csv
-import io
 import math
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .. import random as engine_random
-from ..autograd.grad_mode import no_grad
 from ..backend import device as as_device
-from ..utils.files import atomic_write_text
+from ..utils.files import write_csv
+from .divergence import clip_gradients
+from .model_state import in_mode, kept_state
 from .parameter_layers import UpdateRatios, parameter_layers
 from .recipe import prepare_training
 
@@ -149,28 +151,23 @@ def minimum(lrs, losses):
 
 
 # ----- the sweep -----
-class _SavedState:
-    """Everything a sweep changes, copied, to be put back exactly."""
+@contextmanager
+def _put_back(model, optimizer):
+    """The model in training mode while the block runs; on leaving, everything a sweep changes as it was: the
+    model's weights, gradients, buffers and modes, the optimizer's state and learning rates, the random
+    generators."""
+    saved = copy.deepcopy(optimizer.state_dict())
+    with kept_state(model, weights=True), engine_random.fork_rng(), in_mode(model, True):
+        try:
+            yield
+        finally:
+            optimizer.load_state_dict(saved)
 
-    def __init__(self, model, optimizer):
-        self.model, self.optimizer = model, optimizer
-        self.params = [(p, p._data.copy(), None if p.grad is None else p.grad.detach().clone())
-                       for p in model.parameters()]
-        self.buffers = [(b, b._data.copy()) for b in model.buffers()]
-        self.optimizer_state = copy.deepcopy(optimizer.state_dict())
-        self.rng_state = engine_random.default_generator.rng().bit_generator.state
-        self.training = model.training
 
-    def restore(self):
-        with no_grad():
-            for param, data, grad in self.params:
-                param._data[...] = data
-                param.grad = grad
-            for buffer, data in self.buffers:
-                buffer._data[...] = data
-        self.optimizer.load_state_dict(self.optimizer_state)
-        engine_random.default_generator.rng().bit_generator.state = self.rng_state
-        self.model.train(self.training)
+def _lr_ratios(optimizer):
+    """Each param group's learning rate over the first group's (1.0 for every group when the first's is 0)."""
+    first = optimizer.param_groups[0]["lr"]
+    return [group["lr"] / first if first else 1.0 for group in optimizer.param_groups]
 
 
 def _cycle(loader):
@@ -191,28 +188,28 @@ def _cycle(loader):
 
 
 def find_lr(model, optimizer, loss_fn, loader, *, start=DEFAULT_START, end=DEFAULT_END, steps=DEFAULT_STEPS,
-            device="cpu", stop=None, on_step=None):
-    """Sweep the learning rate of every param group from ``start`` to ``end`` over ``steps`` mini-batches of
-    ``loader`` (cycled when shorter) and return an ``LRFinderResult``; the model and optimizer are then as they
-    were. ``stop()``: asked before each step, True ends the sweep early; ``on_step(LRStep)``: after each step."""
+            device="cpu", stop=None, on_step=None, clip_grad_norm=0.0):
+    """Sweep the learning rate from ``start`` to ``end`` over ``steps`` mini-batches of ``loader`` (cycled when
+    shorter) and return an ``LRFinderResult``; the model, the optimizer and the random generators are then as
+    they were. The first param group takes the swept rate, the others theirs times their ratio to it; the
+    gradients are clipped to ``clip_grad_norm`` (0: not) as a training step does. ``stop()``: asked before each
+    step, True ends the sweep early; ``on_step(LRStep)``: after each step (``LRStep.lr``: the first group's)."""
     check_range(start, end, steps)
     device = as_device(device)
     layers = parameter_layers(model)
     names = tuple(layers)
     ratios = UpdateRatios(layers)
     lrs = sweep_lrs(start, end, steps)
+    group_ratios = _lr_ratios(optimizer)
     losses, smoothed, columns = [], [], []
     smoother, best, reason = SmoothedLoss(), math.inf, "finished"
-    saved = _SavedState(model, optimizer)
-    batches = _cycle(loader)
-    try:
-        model.train()
+    with _put_back(model, optimizer), closing(_cycle(loader)) as batches:
         for step, lr in enumerate(lrs):
             if stop is not None and stop():
                 reason = "stopped"
                 break
-            for group in optimizer.param_groups:
-                group["lr"] = float(lr)
+            for group, ratio in zip(optimizer.param_groups, group_ratios, strict=True):
+                group["lr"] = float(lr * ratio)
             inputs, targets = next(batches)
             optimizer.zero_grad()
             loss = loss_fn(model(inputs.to(device)), targets.to(device))
@@ -220,6 +217,7 @@ def find_lr(model, optimizer, loss_fn, loader, *, start=DEFAULT_START, end=DEFAU
             column = np.full(len(layers), np.nan)
             if math.isfinite(value):
                 loss.backward()
+                clip_gradients(model.parameters(), clip_grad_norm)
                 ratios.before()
                 optimizer.step()
                 column[:] = list(ratios.ratios().values())
@@ -236,9 +234,6 @@ def find_lr(model, optimizer, loss_fn, loader, *, start=DEFAULT_START, end=DEFAU
             if average > DIVERGENCE * best:
                 reason = "diverged"
                 break
-    finally:
-        batches.close()
-        saved.restore()
     taken = lrs[:len(losses)]
     smoothed = np.array(smoothed, np.float64)
     update_ratios = np.array(columns, np.float64).T if columns else np.zeros((len(layers), 0))
@@ -248,10 +243,12 @@ def find_lr(model, optimizer, loss_fn, loader, *, start=DEFAULT_START, end=DEFAU
 
 def find_lr_for_network(network, *, data_dir=None, device=None, data=None, download=False, **options):
     """``find_lr`` on the model, optimizer, loss and training loader the document's settings make (as a run of
-    it would start, from its seed); ``options``: ``find_lr``'s start, end, steps, stop and on_step."""
-    setup = prepare_training(network, data_dir=data_dir, device=device, data=data, download=download)
-    return find_lr(setup.model, setup.optimizer, setup.loss_fn, setup.train_loader, device=setup.trainer.device,
-                   **options)
+    it would start, from its seed), clipping the gradients as its settings ask; ``options``: ``find_lr``'s start,
+    end, steps, stop and on_step. The engine's random generators are left as they were."""
+    with engine_random.fork_rng():
+        setup = prepare_training(network, data_dir=data_dir, device=device, data=data, download=download)
+        return find_lr(setup.model, setup.optimizer, setup.loss_fn, setup.train_loader, device=setup.trainer.device,
+                       clip_grad_norm=setup.trainer.clip_grad_norm, **options)
 
 
 # ----- the curve as a file -----
@@ -259,17 +256,10 @@ def ratio_column(layer):
     return f"update_ratio:{layer}"
 
 
-def result_csv(result):
-    """The sweep as CSV text: lr, loss, smoothed_loss, then one update-ratio column per layer."""
-    text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\n")
-    writer.writerow(["lr", "loss", "smoothed_loss", *map(ratio_column, result.layers)])
-    for k, lr in enumerate(result.lrs):
-        row = (lr, result.losses[k], result.smoothed_losses[k], *result.update_ratios[:, k])
-        writer.writerow([f"{float(v):.9g}" for v in row])
-    return text.getvalue()
-
-
 def write_result_csv(result, path):
-    """Write ``result_csv(result)`` to ``path`` atomically (an ``OSError`` names the file)."""
-    atomic_write_text(path, result_csv(result))
+    """Write the sweep to ``path`` as CSV, atomically (an ``OSError`` names the file): lr, loss, smoothed_loss,
+    then one update-ratio column per layer, a row per step."""
+    header = ["lr", "loss", "smoothed_loss", *map(ratio_column, result.layers)]
+    rows = ([f"{float(v):.9g}" for v in (lr, result.losses[k], result.smoothed_losses[k], *result.update_ratios[:, k])]
+            for k, lr in enumerate(result.lrs))
+    write_csv(path, header, rows)

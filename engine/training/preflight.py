@@ -13,19 +13,21 @@ and the ratios to the layer before. Warnings compare:
   not change where a layer only spreads the signal over more positions (pooling, flattening).
 
 The model is left as it was: its train/eval modes, buffers (batch-norm statistics), parameters' gradients and
-the engine's random state.
+the engine's random generators.
 """
 
-import contextlib
 import math
+from contextlib import closing
 from dataclasses import dataclass
 
 import numpy as np
 
 from .. import autograd, random
-from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
-from .recipe import load_data, make_loader
+from . import recipe
+from .layer_outputs import recording
+from .model_state import in_mode, kept_state, model_device
+from .trainer import epoch_seed
 
 
 @dataclass(frozen=True)
@@ -111,57 +113,24 @@ class Batch:
 
 
 def first_batch(network, data=None, data_dir=None, download=False):
-    """One training batch from the recipe's training loader (its batch size, shuffling and augmentation), drawn
-    after seeding with the settings' seed, so that the check is repeatable. ``data``: ``DataSplits`` already loaded
-    for ``network``, else ``load_data`` loads them. The engine's random state is left as it was."""
-    data = data or load_data(network, data_dir, download)
-    with kept_random_state():
-        random.default_generator.manual_seed(network.settings["seed"])
-        images, labels = next(iter(make_loader(network, data.train, True)))
+    """The first batch a run of ``network`` trains on: the recipe's training loader (its batch size, shuffling and
+    augmentation) after seeding as the trainer's first epoch does. ``data``: ``DataSplits`` already loaded for
+    ``network``, else ``load_data`` loads them. The engine's random generators are left as they were."""
+    data = data or recipe.load_data(network, data_dir, download)
+    with random.fork_rng():
+        random.manual_seed(epoch_seed(network.settings["seed"], 0))
+        with closing(iter(recipe.make_loader(network, data.train, True))) as batches:
+            images, labels = next(batches, (None, None))
+    if images is None:
+        raise ValueError("the training data has no batches")
     return Batch(images, labels)
 
 
 def initial_model(network):
-    """The module a run of ``network`` starts from (built after seeding with the settings' seed, as the recipe
-    does); the engine's random state is left as it was."""
-    with kept_random_state():
-        random.default_generator.manual_seed(network.settings["seed"])
-        return network.build()
-
-
-@contextlib.contextmanager
-def kept_random_state():
-    """Restore the engine's CPU generator (its seed and its state) on leaving."""
-    generator = random.default_generator
-    seed, state = generator.initial_seed(), generator.get_state()
-    try:
-        yield
-    finally:
-        generator.manual_seed(seed)
-        generator.set_state(state)
-
-
-@contextlib.contextmanager
-def kept_model_state(model):
-    """Restore ``model``'s modes, buffers and parameters' gradients on leaving."""
-    modes = [(m, m.training) for m in model.modules()]
-    with no_grad():
-        buffers = {name: b.clone() for name, b in model.named_buffers()}
-    grads = [(p, p.grad) for p in model.parameters()]
-    try:
-        yield
-    finally:
-        for module, mode in modes:
-            module.__dict__["training"] = mode
-        with no_grad():
-            for name, b in model.named_buffers():
-                b.copy_(buffers[name])
-        for p, g in grads:
-            p.grad = g
-
-
-def device_of(model):
-    return next((p.device for p in model.parameters()), None)
+    """The module a run of ``network`` starts from (``recipe.initial_model``); the engine's random generators are
+    left as they were."""
+    with random.fork_rng():
+        return recipe.initial_model(network)
 
 
 def first_tensor(output):
@@ -170,22 +139,6 @@ def first_tensor(output):
     if isinstance(output, (tuple, list)):
         return next((o for o in output if isinstance(o, Tensor)), None)
     return None
-
-
-def record_outputs(model):
-    """``(records, handles)``: forward hooks that append ``(name, module, output)`` for every layer module called."""
-    records = []
-
-    def hook_for(name):
-        def hook(module, _args, output):
-            tensor = first_tensor(output)
-            if tensor is not None and tensor.is_floating_point():
-                records.append((name, module, tensor))
-
-        return hook
-
-    handles = [module.register_forward_hook(hook_for(name)) for name, module in model.named_children()]
-    return records, handles
 
 
 def _host(tensor):
@@ -200,17 +153,14 @@ def _ratio(value, before):
 
 def measure(network, model, batch):
     """The rows of the report (without flags) and the loss: one forward and backward pass in training mode."""
-    device = device_of(model)
+    device = model_device(model)
     images, labels = batch.images.to(device), batch.labels.to(device)
     loss_fn = network.build_loss()
-    with kept_model_state(model), kept_random_state():
-        model.train()
-        records, handles = record_outputs(model)
-        try:
+    with kept_state(model), random.fork_rng(), in_mode(model, True):
+        with recording(dict(model.named_children())) as calls:
             loss = loss_fn(model(images), labels)
-        finally:
-            for handle in handles:
-                handle.remove()
+        records = [(name, module, first_tensor(output)) for name, module, output in calls]
+        records = [(name, module, o) for name, module, o in records if o is not None and o.is_floating_point()]
         flowing = [o for _, _, o in records if o.requires_grad]
         grads = autograd.grad(loss, flowing, allow_unused=True) if flowing and loss.requires_grad else ()
     by_output = {id(o): g for o, g in zip(flowing, grads)}

@@ -163,6 +163,12 @@ def trainable_problem(network):
     return f"the network '{network.title}' has nothing to train: {what}"
 
 
+def initial_model(network):
+    """The module a run of ``network`` starts from: built after seeding every generator with the settings' seed."""
+    random.manual_seed(network.settings["seed"])
+    return network.build()
+
+
 def health_monitor(network):
     """The ``HealthMonitor`` the document's ``health_every`` setting asks for (within the default time budget),
     or None (0: off)."""
@@ -177,8 +183,7 @@ def prepare_training(network, *, data_dir=None, device=None, callbacks=(), monit
     problem = trainable_problem(network)
     if problem:
         raise NetworkError(problem)
-    random.manual_seed(network.settings["seed"])
-    model = network.build()
+    model = initial_model(network)
     device = backend.device(device or network.settings["device"])
     model.to(device)
     if data is None:

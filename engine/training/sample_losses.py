@@ -1,15 +1,20 @@
 """Per-sample losses of a classifier's outputs, and the orders of test images that error analysis shows: the
 images of one confusion-matrix cell, and the highest losses overall, each highest loss first.
 
-The per-sample loss is the run's own loss function with ``reduction='none'`` (averaged over any dimensions
-after the batch one), so that its mean is the loss the run reports. For ``CrossEntropyLoss`` with label
-smoothing ε that is ``(1 - ε) * -log p[target] + ε * mean_k(-log p[k])``: a sample predicted with certainty
-still costs a little, and the ranking barely differs from plain cross-entropy's. A loss function without a
-``reduction`` (a plain function) gives the plain cross-entropy ``-log softmax(outputs)[target]``."""
+The per-sample loss is the run's own loss function with ``reduction='none'``, averaged over any dimensions
+after the batch one. Its mean is the loss the run reports only without class weights and ignored targets: a
+class weight scales each sample's loss (the run's loss divides their sum by the sum of the weights, not by the
+count), and a target equal to ``ignore_index`` costs 0 here (the run's loss leaves it out). For
+``CrossEntropyLoss`` with label smoothing ε that is ``(1 - ε) * -log p[target] + ε * mean_k(-log p[k])``: a
+sample predicted with certainty still costs a little, and the ranking barely differs from plain cross-entropy's.
+A loss function without a ``reduction`` (a plain function) gives the plain cross-entropy
+``-log softmax(outputs)[target]``."""
 
 import copy
 
 import numpy as np
+
+from ..ops.shape import stack
 
 
 def unreduced(loss_fn):
@@ -49,3 +54,12 @@ def cell_samples(result, true, predicted):
 def top_losses(result, count):
     """Indices of the ``count`` samples of ``result`` with the highest losses, highest first."""
     return by_loss(result.losses, np.arange(len(result.losses)))[:count]
+
+
+def chosen_probabilities(outputs, targets, predicted):
+    """A float32 (N, 2) NumPy array: the softmax probability of each sample's target and of its ``predicted``
+    class, from (N, C) ``outputs``. Computed on the outputs' device as ``exp(output - logsumexp(outputs))`` at
+    the two classes, so that no N×C softmax is made and only 2N values are copied to the host."""
+    columns = stack([targets.long(), predicted.long()], 1)
+    chosen = outputs.gather(1, columns) - outputs.logsumexp(1, keepdim=True)
+    return chosen.exp().cpu().numpy().astype(np.float32, copy=False)

@@ -12,21 +12,31 @@ targets differ from the first one's is refused. From the history:
 - ``learned``: right from some epoch on.
 
 A never-learned sample that the network keeps putting, confidently, in one other class is the likeliest to be
-mislabelled: its ``mislabel_score`` is the mean over epochs of the probability given to that class (the
-``suspect_class``, the one with the most such probability), 1 when every epoch predicted it with certainty.
+mislabelled. Its ``suspect_class`` is the wrong class it was predicted as with the most confidence summed over the
+validations, and its ``mislabel_score`` that sum over the number of validations: the mean over epochs of the
+probability of the prediction at the epochs that predicted the suspect class, 0 at the others; 1 when every epoch
+predicted it with certainty.
+
+In a run folder the tracker writes the summary (``samples.csv``) and the history's arrays (``samples.npz``), so
+that a resumed run continues the history instead of starting it again.
 """
 
-import csv
-import io
+import os
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..utils.files import atomic_write_text
+from ..serialization_limits import WeightFileError
+from ..serialization_npz import load_npz
+from ..utils.files import FileWarning, atomic_write, write_csv
 from .callbacks import Callback
+from .run_errors import RunFileError
 
 LEARNED, FORGOTTEN, NEVER_LEARNED = "learned", "forgotten", "never learned"
 SAMPLES_FILE = "samples.csv"  # the summary's name in a run folder
+HISTORY_SUFFIX = ".npz"  # the arrays' file: the summary's name with this suffix (samples.npz)
+HISTORY_ARRAYS = ("targets", "losses", "predictions", "confidence", "epochs")  # the SampleHistory fields it holds
 CSV_FIELDS = ("sample", "target", "prediction", "loss", "status", "forgetting_events", "first_learned_epoch",
               "suspect_class", "mislabel_score")
 
@@ -68,8 +78,9 @@ class SampleHistory:
         return status
 
     def suspects(self):
-        """``(suspect_class, mislabel_score)`` per sample: the wrong class given the most probability summed over
-        the validations, and that sum's mean over them (0 for a sample never predicted wrong)."""
+        """``(suspect_class, mislabel_score)`` per sample: the wrong class predicted with the most confidence summed
+        over the validations, and that sum over the number of validations (0 for a sample never predicted
+        wrong)."""
         classes = int(max(self.predictions.max(initial=-1), self.targets.max(initial=-1)) + 1)
         rows = np.arange(len(self))
         mass = np.zeros((len(self), max(classes, 1)))
@@ -92,8 +103,8 @@ class SampleHistory:
         _, score = self.suspects()
         return chosen[np.lexsort((-self.losses[:, chosen].mean(0), -score[chosen]))]
 
-    def to_csv(self, classes=()):
-        """A line per sample (``CSV_FIELDS``): the last validation's prediction and loss, the status, the
+    def csv_rows(self, classes=()):
+        """A row per sample (``CSV_FIELDS``): the last validation's prediction and loss, the status, the
         forgetting events, the 1-based epoch first learned (empty: never), the suspect class and its score;
         classes by name where ``classes`` names them."""
         def name(k):
@@ -101,24 +112,27 @@ class SampleHistory:
 
         suspect, score = self.suspects()
         first = self.first_learned()
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(CSV_FIELDS)
         for k, (target, status, events) in enumerate(zip(self.targets, self.status(), self.forgetting_events(),
                                                          strict=True)):
             wrong = score[k] > 0
-            writer.writerow((k, name(target), name(self.predictions[-1, k]), f"{self.losses[-1, k]:.5g}", status,
-                             events, first[k] + 1 if first[k] >= 0 else "", name(suspect[k]) if wrong else "",
-                             f"{score[k]:.4f}"))
-        return out.getvalue()
+            yield (k, name(target), name(self.predictions[-1, k]), f"{self.losses[-1, k]:.5g}", status, events,
+                   first[k] + 1 if first[k] >= 0 else "", name(suspect[k]) if wrong else "", f"{score[k]:.4f}")
+
+    def arrays(self):
+        """The history as named arrays (what ``samples.npz`` holds)."""
+        return {name: getattr(self, name) for name in HISTORY_ARRAYS}
 
 
 class SampleTracker(Callback):
-    """Keeps each validation sample's results at every epoch (``history()``); with a ``path``, rewrites the
-    summary there (``SampleHistory.to_csv``, atomically) after each validation."""
+    """Keeps each validation sample's results at every epoch (``history()``). With a ``path``, it rewrites the
+    summary there (``SampleHistory.csv_rows``) and the history's arrays beside it (``samples.npz``), atomically,
+    after each validation; when that arrays file is already there (a resumed run), the history continues it from
+    the first validation on the same samples, less the validations of the epochs trained again. A validation
+    without one class per sample (outputs denser than (N, classes)) is not tracked."""
 
     def __init__(self, path=None, classes=()):
         self.path = path
+        self.history_path = None if path is None else os.path.splitext(path)[0] + HISTORY_SUFFIX
         self.classes = tuple(classes)
         self.targets = None
         self._rows = []  # (epoch, losses, predictions, confidence) per validation
@@ -129,14 +143,37 @@ class SampleTracker(Callback):
     def record(self, result, epoch):
         """Add the ``EvalResult`` of a validation at 0-based ``epoch``; ``ValueError`` when its samples are not
         those of the earlier validations, in the same order."""
+        if result.predicted_probability is None:
+            return
         if self.targets is None:
             self.targets = np.asarray(result.targets).copy()
+            self._rows = self._saved_rows(epoch)
         elif not np.array_equal(self.targets, result.targets):
             raise ValueError(f"the validation at epoch {epoch + 1} has other targets, or another order, than the "
                              "first one: per-sample tracking needs the same validation samples, unshuffled")
         self._rows.append((epoch, result.losses, result.predictions, result.predicted_probability))
         if self.path is not None:
-            atomic_write_text(self.path, self.history().to_csv(self.classes))
+            history = self.history()
+            write_csv(self.path, CSV_FIELDS, history.csv_rows(self.classes), RunFileError)
+            atomic_write(self.history_path, lambda fh, _tmp: np.savez(fh, **history.arrays()), RunFileError)
+
+    def _saved_rows(self, epoch):
+        """The rows of the validations before ``epoch`` that the arrays file holds for the same samples (none
+        without the file; a damaged file, or one of other samples, is left out with a ``FileWarning``)."""
+        if self.history_path is None or not os.path.exists(self.history_path):
+            return []
+        try:
+            arrays = load_npz(self.history_path)
+        except WeightFileError as e:
+            problem = e.problem
+        else:
+            problem = _misfit(arrays, self.targets)
+        if problem is not None:
+            warnings.warn(FileWarning(f"{self.history_path}: {problem}; the per-sample history starts again at "
+                                      f"epoch {epoch + 1}"), stacklevel=2)
+            return []
+        return [(int(e), *row) for e, *row in zip(arrays["epochs"], arrays["losses"], arrays["predictions"],
+                                                   arrays["confidence"], strict=True) if e < epoch]
 
     def history(self):
         """The ``SampleHistory`` so far, or None before the first validation."""
@@ -145,3 +182,17 @@ class SampleTracker(Callback):
         epochs, losses, predictions, confidence = zip(*self._rows, strict=True)
         return SampleHistory(self.targets, np.stack(losses), np.stack(predictions), np.stack(confidence),
                              np.asarray(epochs))
+
+
+def _misfit(arrays, targets):
+    """Why the arrays of a ``samples.npz`` do not continue a history of ``targets``, or None."""
+    missing = [name for name in HISTORY_ARRAYS if name not in arrays]
+    if missing:
+        return f"it lacks the array{'s' if len(missing) > 1 else ''} {', '.join(missing)}"
+    epochs = arrays["epochs"]
+    if epochs.ndim != 1 or any(arrays[name].shape != (len(epochs), len(targets))
+                               for name in ("losses", "predictions", "confidence")):
+        return "its arrays' shapes do not agree"
+    if not np.array_equal(arrays["targets"], targets):
+        return "it holds other validation samples (other targets, or another order)"
+    return None

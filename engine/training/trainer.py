@@ -22,16 +22,16 @@ import numpy as np
 from .. import random as engine_random
 from ..autograd.grad_mode import no_grad
 from ..backend import device as as_device
-from ..nn.utils.clip_grad import clip_grad_norm_
 from ..optim.lr_scheduler import ReduceLROnPlateau
 from ..serialization import save
 from ..tensor import Tensor
 from ..utils.files import FileError
 from .checkpoint import check_checkpoint, read_checkpoint
-from .divergence import gradients_finite, replay_origin
+from .divergence import clip_gradients, gradients_finite, replay_origin
 from .gradient_monitor import GradientMonitor
 from .metrics import confusion_matrix, per_class_accuracy
-from .sample_losses import per_sample_loss, unreduced
+from .model_state import in_mode
+from .sample_losses import chosen_probabilities, per_sample_loss, unreduced
 
 
 @dataclass
@@ -76,8 +76,9 @@ class EvalResult:
     predictions: np.ndarray = field(repr=False, default=None)
     targets: np.ndarray = field(repr=False, default=None)
     losses: np.ndarray = field(repr=False, default=None)  # per sample: the run's loss with reduction='none'
-    target_probability: np.ndarray = field(repr=False, default=None)  # per sample: softmax of the true class
-    predicted_probability: np.ndarray = field(repr=False, default=None)  # per sample: softmax of the predicted one
+    # per sample, for (N, classes) outputs (None for denser ones): the softmax of the true and of the predicted class
+    target_probability: np.ndarray = field(repr=False, default=None)
+    predicted_probability: np.ndarray = field(repr=False, default=None)
 
 
 class NonFiniteLossError(RuntimeError):
@@ -114,21 +115,16 @@ def _move(batch, dev):
 
 
 def class_probabilities(model, data, device):
-    """Class probabilities (a NumPy array) of ``model``, in eval mode, for a batch tensor or every batch of a
-    loader."""
-    was_training = model.training
-    model.eval()
-    try:
-        with no_grad():
-            if isinstance(data, Tensor):
-                return model(data.to(device)).softmax(1).cpu().numpy()
-            outputs = []
-            for batch in data:
-                inputs = batch[0] if isinstance(batch, (list, tuple)) else batch
-                outputs.append(model(inputs.to(device)).softmax(1).cpu().numpy())
-            return np.concatenate(outputs)
-    finally:
-        model.train(was_training)
+    """Class probabilities (a NumPy array) of ``model``, in eval mode (each module's own mode put back
+    afterwards), for a batch tensor or every batch of a loader."""
+    with in_mode(model, False), no_grad():
+        if isinstance(data, Tensor):
+            return model(data.to(device)).softmax(1).cpu().numpy()
+        outputs = []
+        for batch in data:
+            inputs = batch[0] if isinstance(batch, (list, tuple)) else batch
+            outputs.append(model(inputs.to(device)).softmax(1).cpu().numpy())
+        return np.concatenate(outputs)
 
 
 def _finite(value):
@@ -140,7 +136,7 @@ def _finite(value):
     return True
 
 
-def _epoch_seed(seed, epoch):
+def epoch_seed(seed, epoch):
     return (seed * 1_000_003 + epoch) % (2**63)
 
 
@@ -300,7 +296,7 @@ class Trainer:
         if resume is None:
             self.epoch_step, self._partial = 0, (0.0, 0, 0)
             if self.seed is not None:
-                engine_random.manual_seed(_epoch_seed(self.seed, epoch))
+                engine_random.manual_seed(epoch_seed(self.seed, epoch))
             return iter(self.train_loader)
         loader_state = resume.get("loader")
         if loader_state is not None and hasattr(self.train_loader, "load_state_dict"):
@@ -332,6 +328,7 @@ class Trainer:
             step_start += paused
             start += paused
             inputs, targets = _move(batch, self.device)
+            self._emit("on_step_begin", self.global_step + 1)
             loss_value, correct = self._train_step(inputs, targets, epoch, step)
             n, lr = len(targets), self.current_lr()
             record = self._commit_step(step, loss_value * n, correct, n)
@@ -381,7 +378,8 @@ class Trainer:
         loss_value = float(loss.item())
         if self.monitor is not None:
             self._emit("on_gradients", self.monitor.collect())
-        if not math.isfinite(loss_value) or not gradients_finite(self.model.parameters()):
+        norm = clip_gradients(self.model.parameters(), self.clip_grad_norm)  # the monitors saw them unclipped
+        if not math.isfinite(loss_value) or not gradients_finite(self.model.parameters(), norm):
             what = f"the loss became {loss_value}" if not math.isfinite(loss_value) else \
                 f"the gradients became non-finite (the loss was {loss_value:.4g})"
             record = None if health is None else health.failed(self.global_step + 1, epoch)
@@ -402,8 +400,6 @@ class Trainer:
         self.resumable = False
         if self.health is not None:
             self.health.before_update()
-        if self.clip_grad_norm:
-            clip_grad_norm_(self.model.parameters(), self.clip_grad_norm)
         self.optimizer.step()
         self.global_step += 1
         if self.scheduler is not None and self.scheduler_interval == "step":
@@ -428,34 +424,34 @@ class Trainer:
 
     # ----- evaluation and prediction -----
     def evaluate(self, loader):
-        """Loss, accuracy, confusion matrix and per-class accuracy of the model on ``loader``, and per sample (in
-        the loader's order) the loss and the probabilities of the true and the predicted class, from the same
-        forward pass (see ``sample_losses`` for what the per-sample loss is)."""
-        was_training = self.model.training
-        self.model.eval()
+        """Loss, accuracy, confusion matrix and per-class accuracy of the model on ``loader`` (in eval mode, each
+        module's own mode put back afterwards), and per sample, in the loader's order, the loss (see
+        ``sample_losses``) and the probabilities of the true and the predicted class, from the same forward pass.
+        Denser outputs ((N, C, H, W) against (N, H, W) targets) are scored element by element: predictions and
+        targets keep their shape, each sample's loss is averaged over its elements, and the probabilities are
+        None."""
         total_loss, count = 0.0, 0
         per_element = unreduced(self.loss_fn)
-        preds, tgts, losses, true_probs, pred_probs = [], [], [], [], []
-        try:
-            with no_grad():
-                for batch in loader:
-                    inputs, targets = _move(batch, self.device)
-                    outputs = self.model(inputs)
-                    n = len(targets)
-                    total_loss += float(self.loss_fn(outputs, targets).item()) * n
-                    count += n
-                    rows, labels, predicted = np.arange(n), targets.cpu().numpy(), outputs.argmax(1).cpu().numpy()
-                    probabilities = outputs.softmax(1).cpu().numpy()
-                    preds.append(predicted)
-                    tgts.append(labels)
-                    losses.append(per_sample_loss(per_element, outputs, targets))
-                    true_probs.append(probabilities[rows, labels])
-                    pred_probs.append(probabilities[rows, predicted])
-        finally:
-            self.model.train(was_training)
+        preds, tgts, losses, chosen = [], [], [], []
+        with in_mode(self.model, False), no_grad():
+            for batch in loader:
+                inputs, targets = _move(batch, self.device)
+                outputs = self.model(inputs)
+                n = len(targets)
+                total_loss += float(self.loss_fn(outputs, targets).item()) * n
+                count += n
+                predicted = outputs.argmax(1)
+                preds.append(predicted.cpu().numpy())
+                tgts.append(targets.cpu().numpy())
+                losses.append(per_sample_loss(per_element, outputs, targets))
+                if outputs.dim() == 2:
+                    chosen.append(chosen_probabilities(outputs, targets, predicted))
         predictions, targets = (np.concatenate(p) if p else np.zeros(0, np.int64) for p in (preds, tgts))
-        losses, true_probs, pred_probs = (np.concatenate(p) if p else np.zeros(0, np.float32)
-                                          for p in (losses, true_probs, pred_probs))
+        losses = np.concatenate(losses) if losses else np.zeros(0, np.float32)
+        true_probs = pred_probs = None  # denser outputs: no one class per sample
+        if chosen or not preds:
+            chosen = np.concatenate(chosen) if chosen else np.zeros((0, 2), np.float32)
+            true_probs, pred_probs = chosen[:, 0], chosen[:, 1]
         classes = self.num_classes or int(max(predictions.max(initial=-1), targets.max(initial=-1)) + 1)
         cm = confusion_matrix(predictions, targets, classes)
         accuracy = float((predictions == targets).mean()) if count else float("nan")

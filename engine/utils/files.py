@@ -8,6 +8,8 @@ write of the same target removes those whose process is gone, and those of the o
 form an hour old."""
 
 import contextlib
+import csv
+import io
 import os
 import re
 import secrets
@@ -227,3 +229,18 @@ def atomic_write_text(path, text, error=None):
             raise
         raise error(path, f"cannot make its folder: {e.strerror or e}") from e
     atomic_write(path, lambda fh, _tmp: fh.write(text.encode("utf-8")), error)
+
+
+def csv_text(header, rows):
+    """CSV text of ``header`` and ``rows`` (sequences of values, written with ``str``), lines ending in ``\\n``."""
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return text.getvalue()
+
+
+def write_csv(path, header, rows, error=None):
+    """Write ``csv_text(header, rows)`` to ``path`` atomically, creating its folder if needed (``error``: as
+    ``atomic_write``)."""
+    atomic_write_text(path, csv_text(header, rows), error)

@@ -29,6 +29,7 @@ from .worker import (
     Job,
     RunEnded,
     RunStart,
+    SnapshotMessage,
     StepMessage,
     TrainingWorker,
 )
@@ -75,6 +76,7 @@ class TrainingController(QObject):
     errorOccurred = Signal(str)
     finished = Signal()  # the worker thread has ended
     runsMoved = Signal(object)  # RunsMoved: runs of the document moved next to its file
+    snapshotReady = Signal(object)  # a StepSnapshot: the tensors of the last step, while capturing
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -87,6 +89,7 @@ class TrainingController(QObject):
         self.run_start = None
         self.last_end = None  # RunInfo of the last run
         self.extra_callbacks = ()  # Trainer callbacks added to every run (benchmarks, tests)
+        self.capturing = False  # whether runs record each step's tensors (the step inspector is open)
         self.document_runs = DocumentRuns()
         self._state = "idle"
         self._clock_start = None
@@ -98,6 +101,7 @@ class TrainingController(QObject):
         self._handlers = {  # what each message other than a step does
             RunStart: self._run_started, EpochMessage: self._epoch_ended,
             RunEnded: self._run_ended, EvaluationData: self.evaluationReady.emit, HealthMessage: self._health,
+            SnapshotMessage: lambda m: self.snapshotReady.emit(m.snapshot),
             DatasetMissing: lambda m: self.datasetMissing.emit(m.dataset, m.data_dir, m.message),
             ErrorMessage: lambda m: self.errorOccurred.emit(m.message), Done: lambda m: None}
 
@@ -135,11 +139,12 @@ class TrainingController(QObject):
         self._launch(Job(network_to_json(network), network_path, data_dir=data_dir or None,
                          extra_callbacks=tuple(self.extra_callbacks), initial_weights=initial_weights))
 
-    def continue_run(self, folder, epochs, data_dir=None):
-        """Continue the run in ``folder`` from its checkpoint (weights and optimizer state) up to ``epochs``."""
+    def continue_run(self, folder, epochs, data_dir=None, changes=None):
+        """Continue the run in ``folder`` from its checkpoint (weights and optimizer state) up to ``epochs``, with
+        its training settings changed by ``changes`` (the recoveries of a diverged run) if given."""
         run = load_run(folder)
         self._launch(Job(network_to_json(run.network()), epochs=epochs, continue_folder=run.folder,
-                         data_dir=data_dir or None, extra_callbacks=tuple(self.extra_callbacks)),
+                         data_dir=data_dir or None, extra_callbacks=tuple(self.extra_callbacks), changes=changes),
                      previous=run)
 
     def _launch(self, job, previous=None):
@@ -156,6 +161,7 @@ class TrainingController(QObject):
         self._elapsed_before, self._clock_start = 0.0, None
         self._running_speeds.clear()
         self.worker = TrainingWorker(job)
+        self.worker.capture.arm(self.capturing)
         self._set_state("starting")
         self.worker.start()
         self._timer.start()
@@ -182,6 +188,17 @@ class TrainingController(QObject):
         self.progress = Progress()
         self.setup = self.run = self.run_start = self.last_end = None
         self.document_runs.forget()
+
+    def capture_steps(self, capturing):
+        """Record each step's tensors for the step inspector from the next step on, or stop and forget them."""
+        self.capturing = capturing
+        if self.worker is not None:
+            self.worker.capture.arm(capturing)
+
+    def model(self):
+        """The model being trained, or the last run's: the inspector reads a convolution's filters from it."""
+        setup = self.worker.setup if self.worker is not None and self.worker.setup is not None else self.setup
+        return None if setup is None else setup.model
 
     # ----- controls -----
     def pause(self):

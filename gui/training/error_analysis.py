@@ -1,23 +1,22 @@
 """Error analysis under the evaluation charts: one gallery, and tabs for what it shows: the misclassified test
 images first, the highest losses, the images of a confusion-matrix cell (most confident mistakes first), and,
 from the per-sample tracking of the validation set over epochs, the images never learned (likeliest
-mislabelled first) and those forgotten. A right click on an image offers to explain it (Grad-CAM, saliency)."""
+mislabelled first) and those forgotten. A right click on an image offers to explain it (Grad-CAM, saliency)
+in a window of its own; those windows close when the evaluation they came from goes."""
 
-from PySide6.QtWidgets import QMenu, QMessageBox, QTabBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QMenu, QTabBar, QVBoxLayout, QWidget
 
-from engine.training.attribution import AttributionError, image_layers
 from engine.training.sample_losses import cell_samples, top_losses
 from engine.training.sample_tracking import FORGOTTEN
-from engine.utils.files import FileError
 
-from .explain import ExplainDialog, model_input
+from .explain import ExplainDialog
 from .gallery import CELL as GALLERY_CELL
 from .gallery import Gallery, Labels
 
 MISCLASSIFIED, TOP_LOSSES, CELL, NEVER_LEARNED, FORGOTTEN_TAB = range(5)
 CELL_HINT = "Click a cell of the confusion matrix to see its images"
 NO_TRACKING = "Tracked on the validation set at every epoch: needs a run with validation"
-EXPLAIN_FAILURES = (AttributionError, FileError, OSError, ValueError)  # a bad image file or layer: said, not raised
+EXPLAIN_ACTION = "Explain (Grad-CAM, saliency)…"
 
 
 def _epoch_losses(history, index):
@@ -29,7 +28,7 @@ class ErrorAnalysis(QWidget):
         super().__init__(parent)
         self.data = None
         self.cell = None  # (true, predicted) of the last clicked confusion-matrix cell
-        self.explain_dialog = None
+        self.explain_dialogs = []  # the Explain windows open, each holding the model it explains
         self.tabs = QTabBar()
         self.tabs.setExpanding(False)
         self.tabs.setDrawBase(False)
@@ -51,6 +50,7 @@ class ErrorAnalysis(QWidget):
     # ----- what is shown -----
     def show_evaluation(self, data):
         """Fill from a worker's ``EvaluationData``, showing the misclassified images first."""
+        self.close_explanations()
         self.data, self.cell = data, None
         self.tabs.setTabText(CELL, "Confusion cell")
         history = self._history()
@@ -105,7 +105,7 @@ class ErrorAnalysis(QWidget):
         elif tab == TOP_LOSSES:
             self.gallery.show_samples(data.dataset, top_losses(result, limit), labels,
                                       f"The {limit} test images with the highest loss, highest first (the true "
-                                      "class, then the prediction and its probability)")
+                                      "class, then the prediction and the loss)", by_loss=True)
         elif tab == CELL and self.cell is not None:
             self._show_cell(labels)
         elif tab in (NEVER_LEARNED, FORGOTTEN_TAB) and self._history() is not None:
@@ -114,12 +114,12 @@ class ErrorAnalysis(QWidget):
     def _show_cell(self, labels):
         (true, predicted), classes = self.cell, labels.classes
         chosen = cell_samples(self.data.result, true, predicted)
-        which = (f"predicted as {classes[predicted]}, the most confident mistakes first" if true != predicted else
-                 "predicted right, the least sure first")
+        which = (f"predicted as {classes[predicted]}, the most confident mistakes (highest loss) first"
+                 if true != predicted else "predicted right, the least sure (highest loss) first")
         shown = f"The first {self.gallery.limit} of " if len(chosen) > self.gallery.limit else ""
         self.gallery.show_samples(self.data.dataset, chosen, labels,
-                                  f"{shown}{len(chosen):,} test images of class {classes[true]} {which} "
-                                  "(highest loss first)")
+                                  f"{shown}{len(chosen):,} test images of class {classes[true]} {which}",
+                                  by_loss=True)
 
     def _show_tracked(self, tab):
         data, history = self.data, self._history()
@@ -146,32 +146,34 @@ class ErrorAnalysis(QWidget):
 
     # ----- explaining an image -----
     def _context_menu(self, index, position):
-        data = self.data
-        if data is None or getattr(data, "model", None) is None:
-            return
-        try:
-            layers = image_layers(data.model, model_input(self.gallery.dataset, index))
-        except EXPLAIN_FAILURES as e:
-            QMessageBox.warning(self, "Cannot explain this image", str(e))
+        """The menu of a gallery image: Explain, where the evaluation kept its model."""
+        if self.data is None or getattr(self.data, "model", None) is None:
             return
         menu = QMenu(self)
-        action = menu.addAction(f"Explain (Grad-CAM at {layers[-1]}, saliency)…" if layers else
-                                "Explain (saliency)…")
+        action = menu.addAction(EXPLAIN_ACTION)
         if menu.exec(position) is action:
             self.explain(index)
 
     def explain(self, index):
-        """Open the Explain window for sample ``index`` of the images shown now."""
+        """Open an Explain window for sample ``index`` of the images shown now (one that cannot be explained says
+        why in it)."""
         data, labels = self.data, self._shown_labels()
-        try:
-            dialog = ExplainDialog(data.model, self.gallery.dataset, index, tuple(data.classes),
-                                   int(labels.targets[index]), int(labels.predictions[index]), self)
-        except EXPLAIN_FAILURES as e:  # shown where the user looks, never raised in a slot
-            QMessageBox.warning(self, "Cannot explain this image", str(e))
-            return None
-        self.explain_dialog = dialog
+        dialog = ExplainDialog(data.model, self.gallery.dataset, index, tuple(data.classes),
+                               int(labels.targets[index]), int(labels.predictions[index]), self)
+        self.explain_dialogs.append(dialog)
+        dialog.destroyed.connect(lambda _=None, closed=dialog: self._forget(closed))
         dialog.show()
         return dialog
+
+    def _forget(self, dialog):
+        if dialog in self.explain_dialogs:
+            self.explain_dialogs.remove(dialog)
+
+    def close_explanations(self):
+        """Close every Explain window (each is deleted on closing, and with it its hold on the model)."""
+        for dialog in list(self.explain_dialogs):
+            dialog.close()
+        self.explain_dialogs.clear()
 
     def _shown_labels(self):
         """True and predicted classes of the images shown: the tracked split's last epoch, or the test split."""
@@ -181,6 +183,7 @@ class ErrorAnalysis(QWidget):
         return Labels(self.data.classes, self.data.result.targets, self.data.result.predictions)
 
     def clear(self):
+        self.close_explanations()
         self.data, self.cell = None, None
         self.gallery.clear()
         self._enable()

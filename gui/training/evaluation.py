@@ -22,7 +22,7 @@ AXIS_POINT_SIZE = 8
 INSIDE_BAR = 70  # per cent: a bar longer than this shows its value inside
 COUNT_POINT_SIZES = (8, 7, 6)  # the counts' font, largest first, for smaller and smaller cells
 HEAT = pg.ColorMap([0.0, 0.5, 1.0], [QColor("#f7fbff"), QColor("#6baed6"), QColor("#08306b")])
-SELECTED_CELL = "#f57c00"  # the outline of the clicked cell: the accent the plots use for training
+SELECTED_CELL = style.TRAIN  # the outline of the clicked cell: the accent the plots use for training
 
 
 class MatrixImage(pg.ImageItem):

@@ -1,26 +1,27 @@
 """A gallery of test images with their true and predicted labels: misclassified ones first, or any chosen
-images in a chosen order (error analysis), each captioned with the true class and the prediction."""
+images in a chosen order (error analysis), each captioned with the true class and the prediction, in the
+theme's colours for right and wrong."""
 
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QIcon, QImage, QPixmap
+from PySide6.QtCore import QEvent, QSize, Qt, Signal
+from PySide6.QtGui import QBrush, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QLabel, QListView, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from engine.vision.image_file import ImageFileError, open_image
+from gui import theme
 
 THUMBNAIL = 72
-WRONG = QColor("#c62828")
-RIGHT = QColor("#2e7d32")
 CELL = QSize(THUMBNAIL + 56, THUMBNAIL + 40)  # room for two lines of caption under the image
 CAPTION_MARGIN = 12  # pixels beside the widest caption line in a cell
+RIGHT_ROLE = Qt.ItemDataRole.UserRole + 1  # whether an item's prediction is right
 
 
 @dataclass
 class Labels:
     """What the gallery says of each image: class names, true and predicted classes per sample, and optionally
-    the probability of the prediction (on the caption) and the loss (in the tooltip)."""
+    the probability of the prediction and the loss (in the tooltip; one of them on the caption)."""
 
     classes: tuple
     targets: np.ndarray
@@ -53,10 +54,19 @@ def to_pixmap(array, size=THUMBNAIL):
     return pixmap.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation)
 
 
-def caption(true, predicted, confidence=None):
-    """Two lines: the true class, then the prediction marked right (✓) or wrong (✗), with its probability
-    when given."""
-    sure = "" if confidence is None else f" {100 * confidence:.0f}%"
+def verdict_colour(right):
+    """The caption colour of a right or a wrong prediction in the current theme (readable on its background)."""
+    colours = theme.canvas_style(theme.current_theme())
+    return colours.valid if right else colours.error
+
+
+def caption(true, predicted, confidence=None, loss=None):
+    """Two lines: the true class, then the prediction marked right (✓) or wrong (✗), with its loss when given
+    (a list in loss order shows its order), else its probability when given."""
+    if loss is not None:
+        sure = f", loss {loss:.2f}"
+    else:
+        sure = "" if confidence is None else f" {100 * confidence:.0f}%"
     return f"{true}\n{'✓' if predicted == true else '✗'} {predicted}{sure}"
 
 
@@ -114,15 +124,17 @@ class Gallery(QWidget):
                           f"{len(order)} of {len(targets):,} test images, the {wrong:,} misclassified ones first "
                           "(the true class, then the prediction: ✓ right, ✗ wrong)")
 
-    def show_samples(self, dataset, indices, labels, summary, notes=None):
+    def show_samples(self, dataset, indices, labels, summary, notes=None, by_loss=False):
         """The images of ``dataset`` at ``indices`` (at most ``limit``), in that order, captioned from ``labels``
-        (a ``Labels``); ``notes``: an extra tooltip line per index."""
+        (a ``Labels``); ``notes``: an extra tooltip line per index; ``by_loss``: the indices are in loss order,
+        so the captions give the loss (the probability stays in the tooltip)."""
         self.view.clear()
         self.dataset = dataset
         self.summary.setText(summary)
         indices = [int(k) for k in indices[:self.limit]]
         captions = [caption(labels.classes[labels.targets[k]], labels.classes[labels.predictions[k]],
-                            None if labels.confidence is None else labels.confidence[k]) for k in indices]
+                            None if labels.confidence is None else labels.confidence[k],
+                            labels.losses[k] if by_loss else None) for k in indices]
         metrics = self.view.fontMetrics()
         widest = max((metrics.horizontalAdvance(line) for text in captions for line in text.split("\n")), default=0)
         cell = QSize(max(CELL.width(), widest + CAPTION_MARGIN), CELL.height())
@@ -135,10 +147,21 @@ class Gallery(QWidget):
                 icon, tip = QIcon(), f"{tip}\n{e}"
             item = QListWidgetItem(icon, text)
             item.setSizeHint(cell)
-            item.setForeground(QBrush(RIGHT if labels.predictions[index] == labels.targets[index] else WRONG))
             item.setToolTip(tip)
             item.setData(Qt.ItemDataRole.UserRole, index)
+            item.setData(RIGHT_ROLE, bool(labels.predictions[index] == labels.targets[index]))
             self.view.addItem(item)
+        self._colour_captions()
+
+    def _colour_captions(self):
+        for k in range(self.view.count()):
+            item = self.view.item(k)
+            item.setForeground(QBrush(verdict_colour(item.data(RIGHT_ROLE))))
+
+    def changeEvent(self, event):
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:  # the application's theme changed
+            self._colour_captions()
 
     def shown(self):
         """The sample indices shown, in order."""

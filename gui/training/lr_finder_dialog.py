@@ -3,17 +3,16 @@
 rates marked, and below it each layer's update ratio ‖Δw‖/‖w‖. "Use" puts the suggestion into the training
 settings through the same edits as the settings form (one undoable edit in the application window).
 
-The sweep runs in a thread on a copy of the document, with the settings' model, optimizer, loss and data, and is
-read from a timer; closing the dialog stops it and waits for it.
+The sweep runs in a thread (``jobs.JobRunner``) on a copy of the document, with the settings' model, optimizer,
+loss and data, and is drawn as it goes; Stop ends it after the current step, closing the dialog drops it. It saves
+and restores the engine's random state, so it does not start while a training run is in progress (``is_busy``).
 """
 
 import math
-import threading
-import traceback
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QDoubleValidator
 from PySide6.QtWidgets import (
     QDialog,
@@ -25,7 +24,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from engine.graph import NetworkError, network_from_json, network_to_json
+from engine.graph import network_from_json, network_to_json
 from engine.graph.build import errors_text
 from engine.training.lr_finder import (
     DEFAULT_END,
@@ -37,48 +36,21 @@ from engine.training.lr_finder import (
     check_range,
     find_lr_for_network,
 )
-from engine.utils.files import FileError
-from engine.vision.datasets import DatasetNotFoundError
+from gui import theme
 from gui.widgets import wheel_only_when_focused
 
 from . import style
+from .jobs import JobRunner
 from .settings_form import DocumentEdits
 
-POLL_MS = 100
 HEALTHY_RATIO = 1e-3  # the rule of thumb for an update ratio (Karpathy's): about a thousandth per step
-MARKER_COLORS = {"valley": "#e53935", "steep": "#1e88e5", "minimum": "#43a047"}
 LEGEND_LAYERS = 10  # more layers than this go without a legend (it would cover the lines)
 
 
-class _Sweep:
-    """``find_lr_for_network`` in a thread: ``steps`` grows as it runs; ``result`` or ``error`` once it ends."""
-
-    def __init__(self, network, start, end, steps):
-        self.network = network
-        self.steps = []  # LRStep, appended by the thread
-        self.result = self.error = None
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._main, args=(start, end, steps), name="layerlab-lr-finder",
-                                        daemon=True)
-        self._thread.start()
-
-    def _main(self, start, end, steps):
-        try:
-            self.result = find_lr_for_network(self.network, start=start, end=end, steps=steps,
-                                              stop=self._stop.is_set, on_step=self.steps.append)
-        except DatasetNotFoundError as e:
-            self.error = f"The dataset is missing (open Dataset in the training panel to get it): {e}"
-        except (NetworkError, FileError, OSError, ValueError) as e:
-            self.error = str(e)
-        except Exception:  # a bug: show it rather than lose it in a thread
-            self.error = "The sweep failed with an unexpected error:\n" + traceback.format_exc()
-
-    def done(self):
-        return not self._thread.is_alive()
-
-    def stop(self):
-        self._stop.set()
-        self._thread.join()
+def marker_colors():
+    """{method: colour} of the suggestions' markers: the suggestion in the learning rate's colour."""
+    return {"valley": style.LEARNING_RATE, "steep": style.VALIDATION,
+            "minimum": theme.canvas_style(theme.current_theme()).valid.name()}
 
 
 def _line_edit(value, tip):
@@ -90,15 +62,18 @@ def _line_edit(value, tip):
 
 
 class LRFinderDialog(QDialog):
-    """Sweeps ``document``'s learning rate (from ``run()``, which ``showEvent`` calls the first time) and offers
-    the suggestion; ``edits``: as the settings form's (``set_settings`` returning a refusal or None)."""
+    """Sweeps ``document``'s learning rate (from ``run()``, which showing the dialog calls) and offers the
+    suggestion; ``edits``: as the settings form's (``set_settings`` returning a refusal or None); ``is_busy()``:
+    whether a training run is in progress."""
 
-    def __init__(self, document, edits=None, parent=None):
+    def __init__(self, document, edits=None, is_busy=lambda: False, parent=None):
         super().__init__(parent)
         self.setWindowTitle("Find a learning rate")
         self.document = document
         self.edits = edits or DocumentEdits(document)
-        self.sweep = None
+        self.is_busy = is_busy
+        self.jobs = JobRunner("layerlab-lr-finder", "sweep", self)
+        self.steps = []  # LRStep of the sweep on show, appended by its thread
         self.result = None
         self._shown_steps = 0
         self._layers = ()
@@ -137,20 +112,17 @@ class LRFinderDialog(QDialog):
             plot.hideButtons()
         self.loss_raw = self.loss_plot.plot(pen=pg.mkPen(style.faint(style.TRAIN, 80), width=1), connect="finite")
         self.loss_smooth = self.loss_plot.plot(pen=pg.mkPen(style.TRAIN, width=2.2), connect="finite")
-        self.suggestion_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(MARKER_COLORS["valley"], width=1.2,
-                                                                      style=Qt.PenStyle.DashLine))
+        self.suggestion_line = pg.InfiniteLine(angle=90)
         self.suggestion_line.setVisible(False)
         self.loss_plot.addItem(self.suggestion_line)
         legend = style.legend(self.loss_plot)
         self.markers = {}
         for method in METHODS:
-            size = 12 if method == METHODS[0] else 8
-            marker = self.loss_plot.plot(pen=None, symbol="o", symbolSize=size, symbolBrush=MARKER_COLORS[method],
-                                         symbolPen=pg.mkPen("w"))
+            marker = self.loss_plot.plot(pen=None, symbol="o", symbolSize=12 if method == METHODS[0] else 8)
             legend.addItem(marker, METHOD_LABELS[method])
             self.markers[method] = marker
-        self.healthy_line = pg.InfiniteLine(math.log10(HEALTHY_RATIO), angle=0,
-                                            pen=pg.mkPen("#90a4ae", width=1, style=Qt.PenStyle.DotLine))
+        self.healthy_line = pg.InfiniteLine(math.log10(HEALTHY_RATIO), angle=0)
+        self._color_markers()
         self.healthy_line.setToolTip("A ratio of about 1e-3 per step is the usual rule of thumb")
         self.ratio_plot.addItem(self.healthy_line)
         self.ratio_legend = style.legend(self.ratio_plot)
@@ -173,20 +145,17 @@ class LRFinderDialog(QDialog):
         layout.addWidget(self.ratio_widget, 2)
         layout.addLayout(buttons)
 
-        self._timer = QTimer(self, interval=POLL_MS)
-        self._timer.timeout.connect(self._poll)
-        self._started = False
-
     # ----- running -----
     def showEvent(self, event):
         super().showEvent(event)
-        if not self._started:
-            self._started = True
+        if not event.spontaneous():  # shown, not restored from minimised
             self.run()
 
     def run(self):
-        """Start a sweep with the fields' range on a copy of the document (stopping one that runs)."""
-        self.shutdown()
+        """Start a sweep with the fields' range on a copy of the document (dropping one that runs)."""
+        if self.is_busy():
+            self._show_status("A training run is in progress: the sweep can run once it has ended.", error=True)
+            return
         try:
             start, end = float(self.start_field.text()), float(self.end_field.text())
             check_range(start, end, self.steps_field.value())
@@ -199,57 +168,77 @@ class LRFinderDialog(QDialog):
             return
         self.result = None
         self._range = (start, end)
-        self._shown_steps = 0
-        self._set_layers(())
-        self.use_button.setEnabled(False)
-        self.use_button.setText("Use")
+        self._clear_result()
         self._show_status("Loading the data…")
         network = network_from_json(network_to_json(self.document))  # the thread's own copy
-        self.sweep = _Sweep(network, start, end, self.steps_field.value())
+        steps, count = [], self.steps_field.value()
+        self.steps = steps
+        self.jobs.start(lambda stop: find_lr_for_network(network, start=start, end=end, steps=count, stop=stop,
+                                                         on_step=steps.append),
+                        self._sweep_ended, self._sweep_progress)
         self.run_button.setText("Stop")
-        self._timer.start()
         self._draw([])
 
     def _run_clicked(self):
-        if self.sweep is not None and not self.sweep.done():
-            self.shutdown()
+        if self.jobs.active:
+            self.stop()
         else:
             self.run()
 
+    def stop(self):
+        """End the sweep after its current step; what it found so far is shown."""
+        self.jobs.stop()
+        self.run_button.setText("Stopping…")
+        self.run_button.setEnabled(False)
+
     def shutdown(self):
-        """Stop a running sweep and wait for its thread (what it found so far is kept). Safe to call again."""
-        sweep = self.sweep
-        if sweep is None:
-            return
-        sweep.stop()
-        self._poll()
+        """Drop a running sweep and wait for its thread to end (the application is quitting). Safe to call
+        again."""
+        self.jobs.join()
 
     def done(self, result):
-        self.shutdown()
+        self.jobs.drop()
+        self.run_button.setText("Run again")
+        self.run_button.setEnabled(True)
         super().done(result)
 
-    def _poll(self):
-        sweep = self.sweep
-        if sweep is None:
-            return
-        ended = sweep.done()
-        steps = sweep.steps[:]
+    def _sweep_progress(self):
+        steps = self.steps[:]
         if len(steps) != self._shown_steps:
             self._draw(steps)
-        if not ended:
-            if steps:
-                self._show_status(f"Step {len(steps)} of {self.steps_field.value()}: loss {steps[-1].loss:.4g}, "
-                                  f"learning rate {steps[-1].lr:.3g}")
-            return
-        self._timer.stop()
-        self.sweep = None
+        if steps:
+            self._show_status(f"Step {len(steps)} of {self.steps_field.value()}: loss {steps[-1].loss:.4g}, "
+                              f"learning rate {steps[-1].lr:.3g}")
+
+    def _sweep_ended(self, result, error):
+        self._draw(self.steps[:])
         self.run_button.setText("Run again")
-        if sweep.error is not None:
-            self._show_status(sweep.error, error=True)
+        self.run_button.setEnabled(True)
+        if error is not None:
+            self._show_status(error, error=True)
         else:
-            self._show_result(sweep.result)
+            self._show_result(result)
 
     # ----- drawing -----
+    def _clear_result(self):
+        """Forget the last sweep's curves, suggestions and Use button."""
+        self._shown_steps = 0
+        self._set_layers(())
+        for marker in self.markers.values():
+            marker.setData([], [])
+        self.suggestion_line.setVisible(False)
+        self.use_button.setEnabled(False)
+        self.use_button.setText("Use")
+
+    def _color_markers(self):
+        colors = marker_colors()
+        for method, marker in self.markers.items():
+            marker.setSymbolBrush(colors[method])
+            marker.setSymbolPen(pg.mkPen(style.scheme().background))
+        self.suggestion_line.setPen(pg.mkPen(colors[METHODS[0]], width=1.2, style=Qt.PenStyle.DashLine))
+        self.healthy_line.setPen(pg.mkPen(theme.canvas_style(theme.current_theme()).text_dim, width=1,
+                                          style=Qt.PenStyle.DotLine))
+
     def _set_layers(self, layers):
         if layers == self._layers:
             return
@@ -335,3 +324,4 @@ class LRFinderDialog(QDialog):
         super().changeEvent(event)
         if event.type() == QEvent.Type.PaletteChange:  # the application's theme changed
             self.styler.apply()
+            self._color_markers()

@@ -28,8 +28,10 @@ from PySide6.QtWidgets import (
 )
 
 from engine.graph.build import errors_text
+from engine.nn import Conv2d
 from engine.training.predictor import Predictor, load_trained
 from engine.training.runs import RunFileError, list_runs, runs_folder
+from engine.training.trainer import NonFiniteLossError
 from gui.widgets import size_to_current_page
 
 from . import style
@@ -43,14 +45,17 @@ from .health_view import HealthView
 from .lr_finder_dialog import LRFinderDialog
 from .plots import TrainingPlots
 from .prediction import PredictionView
-from .preflight_dialog import open_preflight_dialog
+from .preflight_dialog import PreflightDialog, open_preflight_dialog
 from .progress import ProgressStrip
+from .recovery_bar import RecoveryBar
 from .runs_view import RunsView, last_run_text
 from .settings_form import SettingsForm
+from .step_inspector import StepInspector
 
 PLOT_BUDGET = 0.015  # share of the time the live plots may spend redrawing while a run trains
 MAX_REDRAW_INTERVAL = 1.0  # seconds: redraw at least this often, however slow drawing is
 PROGRESS_INTERVAL = 0.25  # seconds between updates of the progress text
+HEALTH_INTERVAL = 0.5  # seconds between updates of the health table and the nodes' health while running
 
 
 class _CloseWatcher(QObject):
@@ -92,7 +97,7 @@ class TrainingPanel(QWidget):
         self._relaunch = None  # how to start again once a missing dataset is in place
         self._watched_window = None
         self._was_busy = False
-        self._next_redraw = self._next_progress = 0.0
+        self._next_redraw = self._next_progress = self._next_health = 0.0
 
         self.settings_form = SettingsForm(document, edits)
         self.plots = TrainingPlots(self.controller.history)
@@ -107,6 +112,9 @@ class TrainingPanel(QWidget):
         self.banner.setStyleSheet(style.WARNING_STYLE)
         self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.banner.hide()
+        self.recovery_bar = RecoveryBar()
+        self.step_inspector = None
+        self.recovery_bar.chosen.connect(self._recover)
         self.run_label = QLabel()
         self.run_label.setStyleSheet(style.MUTED_STYLE)
         self.run_label.setWordWrap(True)  # a long run folder wraps instead of widening the panel past its window
@@ -142,6 +150,7 @@ class TrainingPanel(QWidget):
         right_layout.addWidget(self.progress)
         right_layout.addWidget(self.run_label)
         right_layout.addWidget(self.banner)
+        right_layout.addWidget(self.recovery_bar)
         right_layout.addWidget(self.tabs, 1)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.settings_form)
@@ -215,9 +224,14 @@ class TrainingPanel(QWidget):
                                            tip="Sweep the learning rate over a few mini-batches with these settings "
                                                "and suggest one")
         self.preflight_action = self._action("Pre-flight check…", sp.SP_DialogApplyButton,
-                                             functools.partial(open_preflight_dialog, self),
+                                             functools.partial(open_preflight_dialog, self,
+                                                               lambda _running: self._update_start()),
                                              tip="One batch through the initial weights: warns where activations or "
                                                  "gradients vanish or explode; checks gradients numerically")
+        self.inspector_action = self._action("Step inspector…", sp.SP_FileDialogInfoView, self.open_step_inspector,
+                                             tip="While it is open every step records its tensors: pause or step, "
+                                                 "then click a connection or a layer to see its output, gradient "
+                                                 "and feature maps (a convolution's filters too)")
         self.export_model_action = self._action("Export trained model…", sp.SP_DialogSaveButton,
                                                 self.open_export_dialog)
         self.export_png_action = self._action("Export plots as PNG…", sp.SP_FileIcon, self._export_png)
@@ -225,22 +239,22 @@ class TrainingPanel(QWidget):
                                               self._export_csv)
 
     def actions(self):
-        """The Train menu: Start, Pause, Resume, Step, Stop, Continue, then the exports, the dataset view and the
-        learning-rate finder."""
+        """The Train menu: Start, Pause, Resume, Step, Stop, Continue, then the exports, the dataset view, the
+        learning-rate finder, the pre-flight check and the step inspector."""
         return [self.start_action, self.pause_action, self.resume_action, self.step_action, self.stop_action,
                 self.continue_action, self.export_model_action, self.export_png_action, self.export_csv_action,
-                self.dataset_action, self.find_lr_action]
+                self.dataset_action, self.find_lr_action, self.preflight_action, self.inspector_action]
 
     def _state_changed(self, state):
         idle = state == "idle"
-        self.start_action.setEnabled(idle)
         self.pause_action.setEnabled(state in ("starting", "running"))
         self.resume_action.setEnabled(state == "paused")
         self.step_action.setEnabled(state == "paused")
         self.stop_action.setEnabled(state in ("starting", "running", "paused"))
-        self._update_continue()
+        self._update_start()
         self.export_model_action.setEnabled(idle)
         self.find_lr_action.setEnabled(idle)
+        self.preflight_action.setEnabled(idle)
         has_data = len(self.controller.history) > 0
         self.export_png_action.setEnabled(has_data)
         self.export_csv_action.setEnabled(has_data)
@@ -287,7 +301,11 @@ class TrainingPanel(QWidget):
         self._launch(lambda: self.controller.continue_run(run.folder, epochs, self.document.settings["data_dir"]))
 
     def _launch(self, launch):
+        if self._checks_running():  # it would rewind the run's random draws when it restores the random state
+            self._show_banner("A learning-rate sweep or pre-flight check is running: train once it has ended.")
+            return
         self._show_banner("")
+        self.recovery_bar.withdraw()
         self.plots.set_message("")
         self._relaunch = launch
         try:
@@ -310,6 +328,7 @@ class TrainingPanel(QWidget):
                                f"batch {start.batch_size}")
         self._start_plots(start.epochs, start.steps_per_epoch, start.first_epoch * start.steps_per_epoch)
         self.plots.refresh()
+        self._show_health()  # the last run's badges go
 
     def _start_plots(self, epochs, steps_per_epoch, first_step=0):
         """Set the plots' axes for a run of ``epochs``; steps already in the history say where it starts."""
@@ -325,7 +344,9 @@ class TrainingPanel(QWidget):
         paced = self.controller.state == "running"  # single steps while paused show at once
         if self.tabs.currentWidget() is self.plots and (now >= self._next_redraw or not paced):
             self._redraw()
-        self._show_health()
+        if now >= self._next_health or not paced:
+            self._show_health()
+            self._next_health = now + HEALTH_INTERVAL
 
     def _show_health(self):
         """Give the graph's nodes their health badges, and the Health tab its table, when either changed."""
@@ -354,7 +375,11 @@ class TrainingPanel(QWidget):
 
     def _on_document(self, event, payload):
         """Another network was opened into the document: what is shown belongs to the old one."""
+        if event == "reset":
+            for dialog in self._check_dialogs():  # their sweep or check, and its Use, are the old network's
+                dialog.close()
         if event == "reset" and not self.controller.busy:
+            self.recovery_bar.withdraw()
             self.controller.clear()
             self.plots.set_message("")
             self.plots.refresh()
@@ -383,6 +408,18 @@ class TrainingPanel(QWidget):
                                                          f"run {c.run.name} (just trained)"))
         self.refresh_runs()
         self._state_changed("idle")
+        if c.last_end is not None and isinstance(c.last_end.error, NonFiniteLossError):
+            self.recovery_bar.offer(c.run, c.run.network().settings if c.run is not None else self.document.settings)
+
+    def _recover(self, run, changes):
+        """Continue ``run`` from its last good checkpoint with ``changes`` to its settings, or (``run`` None) make
+        the changes to the document, as one undoable edit, and start again."""
+        if run is not None:
+            self._launch(lambda: self.controller.continue_run(run.folder, run.epochs,
+                                                              self.document.settings["data_dir"], changes))
+            return
+        self.settings_form.edits.set_settings(changes)
+        self.start()
 
     def _show_banner(self, text):
         self.banner.setText(text)
@@ -414,8 +451,21 @@ class TrainingPanel(QWidget):
         self.runs_view.refresh(runs_folder(self.network_path()), self.controller.document_runs.earlier_runs)
         self._update_continue()
 
+    def _check_dialogs(self):
+        return [d for d in (self.lr_finder, self.findChild(PreflightDialog)) if d is not None]
+
+    def _checks_running(self):
+        """Whether a learning-rate sweep or a pre-flight check runs: they save and restore the engine's random
+        state, which a run started meanwhile would have rewound."""
+        return any(dialog.jobs.running for dialog in self._check_dialogs())
+
+    def _update_start(self):
+        self.start_action.setEnabled(not self.controller.busy and not self._checks_running())
+        self._update_continue()
+
     def _update_continue(self):
-        self.continue_action.setEnabled(not self.controller.busy and self._run_to_continue() is not None)
+        self.continue_action.setEnabled(not self.controller.busy and not self._checks_running()
+                                        and self._run_to_continue() is not None)
 
     def network_file_changed(self):
         """The document was saved under a new name or another file was opened (the window's ``pathChanged``):
@@ -482,12 +532,41 @@ class TrainingPanel(QWidget):
         self.dataset_view.raise_()
         return self.dataset_view
 
+    def open_step_inspector(self):
+        """Show the step inspector; while it is open the runs record each step's tensors."""
+        if self.step_inspector is None:
+            self.step_inspector = StepInspector(self)
+            self.controller.snapshotReady.connect(self.step_inspector.show_snapshot)
+            self.step_inspector.finished.connect(lambda _result: self._inspecting(False))
+        self._inspecting(True)
+        self.step_inspector.show()
+        self.step_inspector.raise_()
+        return self.step_inspector
+
+    def _inspecting(self, on):
+        self.controller.capture_steps(on)
+        if not on:
+            self.step_inspector.show_snapshot(None)  # nothing is kept once closed
+
+    def inspect_layer(self, layer, filters=False):
+        """Show ``layer`` (a node's name) in the open step inspector, and with ``filters`` (a node was clicked,
+        not a connection) its filters if it is a convolution."""
+        if self.step_inspector is None or not self.step_inspector.isVisible():
+            return
+        model = self.controller.model()
+        module = None if model is None or not filters else dict(model.named_modules()).get(layer)
+        weight = getattr(module, "weight", None) if isinstance(module, Conv2d) else None
+        self.step_inspector.show_layer(layer, None if weight is None else weight.detach().cpu().numpy().copy())
+
     def open_lr_finder(self):
-        """Open a learning-rate finder on the document (a new sweep); its Use button edits the settings."""
-        if self.lr_finder is not None:
-            self.lr_finder.close()
-        self.lr_finder = LRFinderDialog(self.document, self.settings_form.edits, parent=self)
+        """Show the learning-rate finder on the document (made once, sweeping when shown); its Use button edits
+        the settings."""
+        if self.lr_finder is None:
+            self.lr_finder = LRFinderDialog(self.document, self.settings_form.edits, lambda: self.controller.busy,
+                                            parent=self)
+            self.lr_finder.jobs.runningChanged.connect(lambda _running: self._update_start())
         self.lr_finder.show()
+        self.lr_finder.raise_()
         return self.lr_finder
 
     def open_export_dialog(self):
@@ -550,6 +629,6 @@ class TrainingPanel(QWidget):
             self.download_dialog.cancel_download()
         if self.dataset_view is not None:
             self.dataset_view.shutdown()
-        if self.lr_finder is not None:
-            self.lr_finder.shutdown()
+        for dialog in self._check_dialogs():
+            dialog.shutdown()
         self.controller.shutdown()

@@ -3,20 +3,18 @@ table of the layers (activation mean and variance, gradient variance, ratios to 
 that cross a threshold coloured (amber: vanishing, red: exploding), the warnings in words with what people
 usually do, and a button that checks the gradients numerically and adds pass/fail per layer to the table.
 
-Both checks run in a thread on a copy of the document (the user may go on editing) and are read from a timer;
-the dialog waits for the thread when it closes. A click on a row emits ``layerActivated(name)`` (the training
-panel forwards it, and the editor selects that node).
+Both checks run in a thread (``jobs.JobRunner``) on a copy of the document (the user may go on editing); closing
+the dialog drops them. They save and restore the engine's random state, so they do not start while a training run
+is in progress (``is_busy``). A click on a row emits ``layerActivated(name)`` (the training panel forwards it, and
+the editor selects that node).
 """
 
 import functools
-import threading
-import traceback
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QApplication,
     QDialog,
     QDialogButtonBox,
     QHeaderView,
@@ -28,46 +26,19 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from engine.graph import NetworkError, network_from_json, network_to_json
+from engine.graph import network_from_json, network_to_json
 from engine.training.batch_preview import data_key
 from engine.training.gradient_check import check_gradients
 from engine.training.preflight import VANISHING, check_signal, first_batch, initial_model
 from engine.training.recipe import load_data
-from engine.utils.files import FileError
-from engine.vision.datasets import DatasetNotFoundError
 from gui import theme
 
 from . import style
+from .jobs import JobRunner
 
-POLL_MS = 100
 COLUMNS = ("Layer", "Type", "Output", "Act. mean", "Act. variance", "vs before", "Grad. variance", "vs before",
            "Gradient check")
 ACTIVATION_COLUMNS, GRADIENT_COLUMNS, GRADCHECK_COLUMN = (4, 5), (6, 7), 8
-
-
-class _Job:
-    """``work()`` in a thread: ``result``, or ``error`` (a message) once it has ended."""
-
-    def __init__(self, work):
-        self.result = self.error = None
-        self._thread = threading.Thread(target=self._main, args=(work,), name="layerlab-preflight", daemon=True)
-        self._thread.start()
-
-    def _main(self, work):
-        try:
-            self.result = work()
-        except DatasetNotFoundError as e:
-            self.error = f"The dataset was not found: {e}\nOpen the Dataset view to download it or choose its folder."
-        except (NetworkError, FileError, OSError, ValueError) as e:
-            self.error = str(e)
-        except Exception:  # a bug: show it rather than lose it in a thread
-            self.error = "The check failed with an unexpected error:\n" + traceback.format_exc()
-
-    def done(self):
-        return not self._thread.is_alive()
-
-    def join(self):
-        self._thread.join()
 
 
 def number(value):
@@ -86,13 +57,11 @@ class PreflightDialog(QDialog):
         self.setWindowTitle("Pre-flight check")
         self.document = document
         self.is_busy = is_busy  # a training run shares the engine's random state: no check while one runs
+        self.jobs = JobRunner("layerlab-preflight", "check", self)
         self.report = self.gradients = None
         self._signal_text = ""
         self._checked = None  # (network, model, batch) of the report on show, for the gradient check
         self._data = None  # (data_key, DataSplits): loaded once while the dataset settings stay the same
-        self._job = None
-        self._on_done = None
-        self._jobs = []  # the job in progress, for joining when the dialog is destroyed without closing
         self.resize(980, 620)
 
         intro = QLabel("One training batch through the initial weights, forward and backward, before training: does "
@@ -131,19 +100,16 @@ class PreflightDialog(QDialog):
         layout.addWidget(self.warnings)
         layout.addWidget(buttons)
 
-        self._timer = QTimer(self)
-        self._timer.setInterval(POLL_MS)
-        self._timer.timeout.connect(self._poll)
-        app = QApplication.instance()
-        if app is not None:
-            app.aboutToQuit.connect(self.shutdown)
-        self.destroyed.connect(functools.partial(_join_all, self._jobs))
-        self.run_check()
-
     # ----- running -----
+    def showEvent(self, event):
+        super().showEvent(event)
+        if not event.spontaneous():  # shown (again), not restored from minimised: check the network as it is now
+            self.run_check()
+
     @property
     def running(self):
-        return self._job is not None
+        """Whether a check's result is still to come."""
+        return self.jobs.active
 
     def _start(self, work, on_done, message):
         if self.running:
@@ -152,10 +118,8 @@ class PreflightDialog(QDialog):
             self.status.setText("A training run is in progress: the check can run once it has ended.")
             return
         self.status.setText(message)
-        self._job, self._on_done = _Job(work), on_done
-        self._jobs[:] = [self._job]
+        self.jobs.start(work, functools.partial(self._ended, on_done))
         self._update_buttons()
-        self._timer.start()
 
     def run_check(self):
         """Check the network as it is now (in a thread)."""
@@ -168,8 +132,10 @@ class PreflightDialog(QDialog):
         key = data_key(network)
         cached = self._data[1] if self._data is not None and self._data[0] == key else None
 
-        def work():
+        def work(stop):
             data = cached or load_data(network)
+            if stop():  # the dialog was closed while the data loaded
+                return None
             model = initial_model(network)
             batch = first_batch(network, data)
             return key, data, network, model, batch, check_signal(network, model, batch)
@@ -181,19 +147,14 @@ class PreflightDialog(QDialog):
         if self._checked is None:
             return
         network, model, batch = self._checked
-        self._start(lambda: check_gradients(network, model, batch), self._gradients_checked,
+        self._start(lambda stop: check_gradients(network, model, batch, stop=stop), self._gradients_checked,
                     "Checking the gradients numerically (a few seconds for a large network)…")
 
-    def _poll(self):
-        job = self._job
-        if job is None or not job.done():
-            return
-        self._timer.stop()
-        self._job, on_done = None, self._on_done
-        if job.error is not None:
-            self.status.setText(job.error)
+    def _ended(self, on_done, result, error):
+        if error is not None:
+            self.status.setText(error)
         else:
-            on_done(job.result)
+            on_done(result)
         self._update_buttons()
 
     def _update_buttons(self):
@@ -280,24 +241,14 @@ class PreflightDialog(QDialog):
 
     # ----- closing -----
     def shutdown(self):
-        """Wait for a check in progress. Safe to call more than once."""
-        self._timer.stop()
-        self._job = None
-        _join_all(self._jobs)
+        """Drop a check in progress and wait for its thread to end (the application is quitting). Safe to call
+        more than once."""
+        self.jobs.join()
 
     def done(self, result):
-        self.shutdown()
+        self.jobs.drop()
+        self._update_buttons()
         super().done(result)
-
-    def closeEvent(self, event):
-        self.shutdown()
-        super().closeEvent(event)
-
-
-def _join_all(jobs):
-    for job in jobs:
-        job.join()
-    jobs.clear()
 
 
 def gradcheck_text(layer):
@@ -306,16 +257,15 @@ def gradcheck_text(layer):
     return f"{'pass' if layer.passed else 'FAIL'}  (error {layer.max_error:.1e})"
 
 
-
-def open_preflight_dialog(panel):
+def open_preflight_dialog(panel, on_jobs_changed=None):
     """Show the training panel's pre-flight dialog (made once, checking again when shown again); its row clicks
-    go out as the panel's ``layerActivated``."""
+    go out as the panel's ``layerActivated``; ``on_jobs_changed(running)`` when a check's thread starts or ends."""
     dialog = panel.findChild(PreflightDialog)
     if dialog is None:
         dialog = PreflightDialog(panel.document, lambda: panel.controller.busy, parent=panel)
         dialog.layerActivated.connect(panel.layerActivated)
-    elif not dialog.isVisible():
-        dialog.run_check()
+        if on_jobs_changed is not None:
+            dialog.jobs.runningChanged.connect(on_jobs_changed)
     dialog.show()
     dialog.raise_()
     return dialog

@@ -8,6 +8,7 @@ queue from a timer. The messages, in the order a run sends them:
 ``RunStart``        layers, steps per epoch, run folder, ...
 ``StepMessage``     a ``StepInfo`` and the step's gradient norms
 ``HealthMessage``   the ``HealthRecord`` of a step the health monitor sampled (after that step's message)
+``SnapshotMessage`` the tensors of a step, while the step inspector is open (``StepCapture`` armed)
 ``EpochMessage``    an ``EpochInfo`` and the global step it ended at
 ``RunEnded``        the ``RunInfo`` of ``fit``
 ``EvaluationData``  the evaluation of the test split
@@ -29,8 +30,10 @@ from engine.graph import NetworkError, network_from_json
 from engine.training import EpochInfo, RunInfo, StepInfo
 from engine.training.initial_weights import load_initial_weights
 from engine.training.recipe import check_resume, prepare_training
+from engine.training.resume import changed_network, resume_from_run
 from engine.training.runs import RunFileError, create_run, load_run
 from engine.training.sample_tracking import SAMPLES_FILE, SampleTracker
+from engine.training.step_capture import StepCapture
 from engine.training.trainer import expected_failure
 from engine.utils.files import FileError
 from engine.vision.datasets import DatasetNotFoundError
@@ -57,6 +60,11 @@ class StepMessage:
 @dataclass
 class HealthMessage:
     record: object  # engine.training.HealthRecord
+
+
+@dataclass
+class SnapshotMessage:
+    snapshot: object  # engine.training.step_capture.StepSnapshot
 
 
 @dataclass
@@ -109,6 +117,7 @@ class Job:
     data_dir: str | None = None
     extra_callbacks: tuple = ()
     initial_weights: str | None = None
+    changes: dict | None = None  # training settings a continued run goes on with (a recovery from divergence)
 
 
 class _Reporter:
@@ -157,6 +166,7 @@ class TrainingWorker:
         self._cancelled = False
         self._pause_requested = False
         self._pending_steps = 0  # single steps asked for before the trainer existed
+        self.capture = StepCapture(lambda snapshot: self._post(SnapshotMessage(snapshot)))  # armed by the inspector
         self._thread = threading.Thread(target=self._main, name="layerlab-training", daemon=True)
 
     def start(self):
@@ -233,7 +243,8 @@ class TrainingWorker:
     def _train(self):
         job = self.job
         run = load_run(job.continue_folder) if job.continue_folder else None
-        network = run.network() if run else network_from_json(job.network)
+        network = (changed_network(run, job.changes) if job.changes else run.network()) if run else \
+            network_from_json(job.network)
         if run is not None:  # checked before the data is loaded
             if not run.has_checkpoint:
                 raise RunFileError(run.checkpoint_path, "no checkpoint to continue from")
@@ -254,6 +265,8 @@ class TrainingWorker:
                 trainer.step_once()
         if run is None:
             run = create_run(network, job.network_path)
+        elif job.changes:
+            resume_from_run(trainer, run, network)
         else:
             trainer.load_checkpoint(run.checkpoint_path)
         self.run = run
@@ -261,7 +274,7 @@ class TrainingWorker:
         run.epochs = job.epochs or network.settings["epochs"]
         # the reporter last: the run's end it reports is final (a checkpoint that could not be written fails it)
         tracker = SampleTracker(run.path(SAMPLES_FILE), setup.data.classes)
-        trainer.callbacks = [*run.callbacks(), tracker, *job.extra_callbacks,
+        trainer.callbacks = [*run.callbacks(), tracker, *job.extra_callbacks, self.capture,
                              _Reporter(self._post, lambda: self._stopped)]
         layers = trainer.monitor.attach(setup.model).layers  # fit() attaches it again
         self._post(RunStart(layers, len(setup.train_loader), run.epochs, trainer.epoch,

@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from trained_lenet import SHARED_CIFAR, needs_cifar
 
 import engine
 import engine.nn as nn
@@ -16,7 +17,6 @@ from engine.training import HealthLog, Trainer
 from engine.training.health import HealthMonitor
 from engine.training.health_measures import BAD, BY_KEY, FINE, KEYS, WARN
 from engine.training.recipe import prepare_training
-from tests.trained_lenet import SHARED_CIFAR, needs_cifar
 
 
 def batches(n=256, features=4, classes=3, batch=32, seed=0, images=False):

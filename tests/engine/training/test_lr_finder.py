@@ -101,16 +101,17 @@ def test_the_schedule_is_exponential_from_start_to_end():
     np.testing.assert_allclose(lrs, theirs, rtol=1e-10)
 
 
-def test_every_group_trains_at_the_swept_rate_and_the_smoothing_is_the_bias_corrected_average():
-    model, optimizer, loss_fn, loader = setup()
-    optimizer.add_param_group({"params": [], "lr": 3.0})  # a second group is swept too
+def test_every_group_keeps_its_ratio_to_the_swept_rate_and_the_smoothing_is_the_bias_corrected_average():
+    model, optimizer, loss_fn, loader = setup()  # the first group's lr: 0.05
+    optimizer.add_param_group({"params": [], "lr": 3.0})  # a second group, at 60 times the first's
     seen = []
     real_step = optimizer.step
     optimizer.step = lambda: (seen.append([g["lr"] for g in optimizer.param_groups]), real_step())
     result = find_lr(model, optimizer, loss_fn, loader, start=1e-4, end=1.0, steps=30)
     del optimizer.step
     assert result.stop_reason == "finished" and len(result.lrs) == 30  # 12 batches a pass: the loader cycled
-    np.testing.assert_array_equal(np.array(seen), np.stack([result.lrs, result.lrs], 1))
+    np.testing.assert_allclose(np.array(seen), np.stack([result.lrs, 60 * result.lrs], 1), rtol=1e-12)
+    assert [g["lr"] for g in optimizer.param_groups] == [0.05, 3.0]
     beta, x = 0.98, result.losses
     direct = [sum((1 - beta) * beta ** (t - k) * x[k] for k in range(t + 1)) / (1 - beta ** (t + 1))
               for t in range(len(x))]
@@ -173,6 +174,41 @@ def test_everything_is_put_back_bit_for_bit_and_training_goes_on_as_without_the_
         train_steps(model, optimizer, loss_fn, loader, 4)
         runs.append(snapshot(model, optimizer))
     assert_same(*runs)
+
+
+def test_each_modules_mode_is_put_back():
+    model, optimizer, loss_fn, loader = setup()
+    model[1].eval()  # a BatchNorm frozen in eval mode inside a training model
+    modes = [m.training for m in model.modules()]
+    find_lr(model, optimizer, loss_fn, loader, steps=3)
+    assert [m.training for m in model.modules()] == modes and not model[1].training
+
+
+def test_the_sweep_clips_the_gradients_as_a_training_step_does():
+    """The losses of a sweep with clip_grad_norm are those of SGD steps at the swept rates with clip_grad_norm_ before
+    each update, and differ from those without clipping."""
+    def plain():
+        engine.manual_seed(0)
+        model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 4))
+        return model, engine.optim.SGD(model.parameters(), lr=0.1), DataLoader(blobs(), batch_size=32)
+
+    lrs = sweep_lrs(1e-2, 10.0, 6)
+    model, optimizer, loader = plain()
+    expected = []
+    for lr, (inputs, targets) in zip(lrs, loader, strict=False):
+        optimizer.param_groups[0]["lr"] = lr
+        optimizer.zero_grad()
+        loss = nn.CrossEntropyLoss()(model(inputs), targets)
+        expected.append(loss.item())
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 0.05)
+        optimizer.step()
+    model, optimizer, loader = plain()
+    clipped = find_lr(model, optimizer, nn.CrossEntropyLoss(), loader, start=1e-2, end=10.0, steps=6,
+                      clip_grad_norm=0.05)
+    np.testing.assert_array_equal(clipped.losses, expected)
+    unclipped = find_lr(model, optimizer, nn.CrossEntropyLoss(), loader, start=1e-2, end=10.0, steps=6)
+    assert unclipped.losses[0] == expected[0] and not np.allclose(unclipped.losses[1:], expected[1:])
 
 
 def test_a_non_finite_loss_stops_the_sweep_and_the_weights_are_put_back():

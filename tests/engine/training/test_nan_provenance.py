@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from fake_cupy import FakeCudaArray
 
 import engine
 import engine.nn as nn
@@ -16,7 +17,7 @@ from engine.graph.export.training_code import training_source
 from engine.graph.templates import load_template
 from engine.training import Trainer, create_run
 from engine.training.callbacks import Checkpoint
-from engine.training.divergence import replay_origin
+from engine.training.divergence import clip_gradients, gradients_finite, replay_origin
 from engine.training.resume import changed_network, recoveries, resume_from_run
 
 
@@ -92,6 +93,33 @@ def test_the_replay_leaves_parameters_gradients_buffers_and_rng_as_they_were():
         assert np.array_equal(value, p.detach().numpy()) and np.array_equal(grad, p.grad.numpy(), equal_nan=True)
     assert all(np.array_equal(a, b.numpy()) for a, b in zip(buffers, model.buffers()))
     assert json.dumps(engine_random.default_generator.rng().bit_generator.state) == json.dumps(rng)
+
+
+def with_grads(*grads, device="cpu"):
+    params = [nn.Parameter(engine.zeros(len(g), device=device)) for g in grads]
+    for p, g in zip(params, grads):
+        p.grad = engine.tensor(np.array(g, np.float32), device=device)
+    return params
+
+
+def test_gradients_finite_reads_the_device_once_and_trusts_a_finite_norm(fake_cuda, monkeypatch):
+    reads = []
+    real_float = FakeCudaArray.__float__
+    monkeypatch.setattr(FakeCudaArray, "__float__", lambda self: reads.append(1) or real_float(self))
+    assert gradients_finite(with_grads([1.0, 2.0], [3.0], [-4.0, 5.0], device="cuda")) and len(reads) == 1
+    assert not gradients_finite(with_grads([1.0, np.inf], [3.0], device="cuda"))
+    huge = with_grads([3e38, 3e38], [-1.0])  # finite values whose sum overflows: looked at one by one
+    assert gradients_finite(huge)
+    nan = with_grads([np.nan], [1.0])
+    assert not gradients_finite(nan) and gradients_finite(nan, total_norm=1.0)  # the caller vouches for them
+    assert not gradients_finite(nan, total_norm=float("nan"))
+
+
+def test_clip_gradients_is_the_trainers_clipping():
+    params = with_grads([3.0, 4.0])
+    assert clip_gradients(params, 0) is None and params[0].grad.tolist() == [3.0, 4.0]
+    assert clip_gradients(params, 1.0) == pytest.approx(5.0)
+    np.testing.assert_allclose(params[0].grad.numpy(), [0.6, 0.8], rtol=1e-5)
 
 
 def test_clipping_matches_pytorch_on_a_real_step():

@@ -19,8 +19,9 @@ from engine.training.preflight import (
     first_batch,
     initial_model,
 )
-from engine.training.recipe import DataSplits
+from engine.training.recipe import DataSplits, prepare_training
 from engine.utils.data import TensorDataset
+from engine.utils.data.dataloader import _SingleThreadIter
 
 
 def deep_plain(depth, activation, width=64):
@@ -136,12 +137,32 @@ def test_lenet_is_healthy_and_the_checks_leave_model_and_random_state_as_they_we
     np.testing.assert_array_equal(again.images.numpy(), batch.images.numpy())  # seeded: repeatable
 
 
-def test_batch_norm_statistics_are_restored():
+def test_the_first_batch_is_the_one_a_run_trains_on_first_and_its_loader_is_closed(monkeypatch):
+    network = load_template("lenet_cifar10")
+    network.set_settings({"batch_size": 4, "seed": 5})
+    data = lenet_data(network)
+    closed = []
+    monkeypatch.setattr(_SingleThreadIter, "close", lambda self: closed.append(self))
+    batch = first_batch(network, data)
+    assert len(closed) == 1
+    monkeypatch.undo()
+    setup = prepare_training(network, data=DataSplits(data.train, data.train, data.train, data.classes))
+    seen = []
+    setup.model.register_forward_pre_hook(lambda _module, args: seen.append(args[0].numpy().copy()))
+    assert setup.trainer.fit(1).status == "finished"
+    np.testing.assert_array_equal(seen[0], batch.images.numpy())
+    assert not np.array_equal(seen[1], batch.images.numpy())
+
+
+def test_batch_norm_statistics_and_each_modules_mode_are_restored():
     network = load_template("resnet_cifar10")
     model = initial_model(network)
+    frozen = next(m for m in model.modules() if isinstance(m, nn.BatchNorm2d))
+    frozen.eval()  # frozen in eval mode inside a training model
     before = model_state(model)
     check_signal(network, model, random_batch((3, 32, 32), n=4))
     assert_same_state(before, model_state(model))
+    assert model.training and not frozen.training
 
 
 def test_a_broken_backward_fails_the_gradient_check(monkeypatch):
@@ -165,12 +186,10 @@ def test_a_broken_backward_fails_the_gradient_check(monkeypatch):
         assert layer.max_error == pytest.approx(1 - 1.01 ** -scalings[layer.name], rel=1e-3), layer
 
 
-torch = pytest.importorskip("torch")
-
-
 def test_one_layer_agrees_with_pytorch():
     """fc2 of a small tanh network: activation mean/variance and gradient variance as PyTorch computes them with
     the same weights on the same batch."""
+    torch = pytest.importorskip("torch")
     network = deep_plain(2, "Tanh", width=32)
     model = initialised(network, 0.2)
     batch = random_batch((1, 28, 28), n=8)

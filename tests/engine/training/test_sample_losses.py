@@ -60,3 +60,36 @@ def test_a_cells_samples_and_the_top_losses_come_highest_loss_first():
     assert cell_samples(result, 0, 0).tolist() == [3, 0]
     assert cell_samples(result, 2, 0).tolist() == []
     assert top_losses(result, 4).tolist() == [6, 2, 4, 1]
+
+
+def test_dense_outputs_are_scored_element_by_element():
+    """(N, C, H, W) outputs against (N, H, W) targets: each sample's loss is PyTorch's per-element cross-entropy
+    averaged over its positions, predictions keep their shape, and there are no per-class probabilities."""
+    engine.manual_seed(0)
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((6, 3, 5, 5)).astype(np.float32), rng.integers(0, 4, (6, 5, 5))
+    model = nn.Conv2d(3, 4, 1)
+    loader = [(engine.tensor(x[:4]), engine.tensor(y[:4])), (engine.tensor(x[4:]), engine.tensor(y[4:]))]
+    trainer = Trainer(model, engine.optim.SGD(model.parameters(), lr=0.1), nn.CrossEntropyLoss(), loader,
+                      num_classes=4)
+    result = trainer.evaluate(loader)
+    with engine.no_grad():
+        logits = torch.from_numpy(model(engine.tensor(x)).numpy())
+    expected = torch.nn.functional.cross_entropy(logits, torch.from_numpy(y), reduction="none").mean((1, 2))
+    np.testing.assert_allclose(result.losses, expected.numpy(), rtol=1e-5)
+    assert result.predictions.shape == (6, 5, 5) and result.count == 6
+    assert result.accuracy == pytest.approx(float((logits.argmax(1).numpy() == y).mean()))
+    assert result.confusion.sum() == 6 * 25
+    assert result.target_probability is None and result.predicted_probability is None
+
+
+def test_evaluating_and_predicting_put_back_each_modules_mode():
+    engine.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 8), nn.BatchNorm1d(8), nn.Linear(8, CLASSES))
+    model[1].eval()  # frozen in eval mode inside a training model
+    x = engine.tensor(np.random.default_rng(0).standard_normal((10, 6)).astype(np.float32))
+    loader = [(x, engine.tensor(np.arange(10) % CLASSES))]
+    trainer = Trainer(model, engine.optim.SGD(model.parameters(), lr=0.1), nn.CrossEntropyLoss(), loader)
+    trainer.evaluate(loader)
+    trainer.predict(x)
+    assert model.training and model[0].training and not model[1].training

@@ -1,6 +1,7 @@
 """Per-sample tracking across epochs (Toneva et al.'s forgetting events): a hand-made sequence of validations
 classified sample by sample, the likely-mislabelled ranking, the refusal of a reordered validation set, the
-samples.csv summary, and the Trainer handing every epoch's validation to the tracker."""
+samples.csv summary, a resumed run's tracker continuing the saved history, and the Trainer handing every epoch's
+validation to the tracker."""
 
 import csv
 import io
@@ -11,8 +12,9 @@ import pytest
 
 import engine
 import engine.nn as nn
-from engine.training import Trainer
+from engine.training import RunFileError, Trainer
 from engine.training.sample_tracking import CSV_FIELDS, FORGOTTEN, LEARNED, NEVER_LEARNED, SampleTracker
+from engine.utils.files import FileWarning
 
 TARGETS = np.array([0, 1, 2, 0, 1])
 # rows: epochs; columns: samples. Sample 0 always right; 1 learned at epoch 2; 2 right, wrong, right, wrong
@@ -71,6 +73,48 @@ def test_the_summary_is_written_after_each_validation(tmp_path):
                        "mislabel_score": "0.8875"}
     assert rows[1]["first_learned_epoch"] == "2" and rows[1]["suspect_class"] == "cat"  # wrong once, as a cat
     assert rows[0]["suspect_class"] == "" and rows[0]["status"] == LEARNED
+
+
+def test_a_resumed_run_continues_the_saved_history(tmp_path):
+    """A run that stopped after epoch 3's validation and resumes at epoch 2 (its last checkpoint) keeps epochs 1
+    and 2 from samples.npz and tracks on: the summary is the whole run's."""
+    path = tmp_path / "samples.csv"
+    tracked(str(path))
+    assert (tmp_path / "samples.npz").is_file()
+    resumed = SampleTracker(str(path), classes=("cat", "dog", "fox"))
+    for epoch in (2, 3):
+        resumed.record(validation(epoch), epoch)
+    whole, continued = tracked().history(), resumed.history()
+    assert continued.epochs.tolist() == [0, 1, 2, 3]
+    for name in ("losses", "predictions", "confidence", "targets"):
+        np.testing.assert_array_equal(getattr(continued, name), getattr(whole, name))
+    rows = list(csv.DictReader(io.StringIO(path.read_text())))
+    assert rows[2]["forgetting_events"] == "2" and rows[1]["first_learned_epoch"] == "2"
+
+
+@pytest.mark.parametrize("damage, problem", [
+    (lambda folder: (folder / "samples.npz").write_bytes(b"not a zip"), "not a valid .npz file"),
+    (lambda folder: np.savez(folder / "samples.npz", targets=TARGETS), "lacks the arrays losses, predictions"),
+    (lambda folder: None, "other validation samples"),
+])
+def test_a_saved_history_that_does_not_fit_is_left_out_with_a_warning(tmp_path, damage, problem):
+    path = tmp_path / "samples.csv"
+    tracked(str(path))
+    damage(tmp_path)
+    resumed = SampleTracker(str(path))
+    with pytest.warns(FileWarning, match=f"samples.npz: .*{problem}.*starts again at epoch 3"):
+        resumed.record(validation(2, TARGETS[::-1]) if problem.startswith("other") else validation(2), 2)
+    assert resumed.history().epochs.tolist() == [2]
+
+
+def test_dense_validations_are_not_tracked_and_unwritable_files_are_run_file_errors(tmp_path):
+    tracker = SampleTracker(str(tmp_path / "samples.csv"))
+    tracker.record(SimpleNamespace(targets=np.zeros((2, 3, 3)), predictions=np.zeros((2, 3, 3)),
+                                   losses=np.zeros(2, np.float32), predicted_probability=None), 0)
+    assert tracker.history() is None and not list(tmp_path.iterdir())
+    (tmp_path / "file").write_text("")
+    with pytest.raises(RunFileError, match="samples.csv: cannot"):
+        SampleTracker(str(tmp_path / "file" / "samples.csv")).record(validation(0), 0)
 
 
 def test_the_trainer_hands_every_validation_to_the_tracker():

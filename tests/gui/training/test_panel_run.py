@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from panel_support import training_threads, wait_idle
 from PIL import Image
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMainWindow
 
 from engine.graph import save_network
@@ -270,3 +271,40 @@ def test_a_run_without_checkpoint_is_fine_tuned_from_its_weights(make_panel, fas
     wait_idle(qtbot, panel)
     assert c.run.folder != str(tmp_path / "mlp.runs" / "imported")
     assert load_run(tmp_path / "mlp.runs" / "imported").status == "finished"  # the imported run is untouched
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # NumPy's overflow warnings on the way to NaN
+def test_a_diverged_run_offers_to_start_again_with_the_learning_rate_halved(make_panel, fashion_doc, qtbot):
+    fashion_doc.set_settings({"optimizer": "SGD", "lr": 10.0, "momentum": 0.9, "epochs": 1})
+    panel = make_panel(fashion_doc)
+    panel.start_action.trigger()
+    wait_idle(qtbot, panel)
+    bar = panel.recovery_bar
+    assert bar.isVisible() and bar.run is None  # diverged in its first epoch: no checkpoint to rewind to
+    assert "before its first checkpoint" in bar.label.text()
+    assert [b.text() for b in bar.buttons] == ["The learning rate halved (5)", "Gradient clipping at norm 1"]
+    qtbot.mouseClick(bar.buttons[0], Qt.LeftButton)
+    assert fashion_doc.settings["lr"] == 5.0 and not bar.isVisible() and panel.controller.busy
+    wait_idle(qtbot, panel)
+
+
+def test_a_recovery_continues_the_run_from_its_checkpoint_with_the_change(make_panel, fashion_doc, qtbot):
+    class StopAfterFirstEpoch:
+        def on_epoch_end(self, trainer, info):
+            trainer.stop()
+
+    fashion_doc.set_settings({"epochs": 2})
+    panel = make_panel(fashion_doc)
+    panel.controller.extra_callbacks = (StopAfterFirstEpoch(),)
+    panel.start_action.trigger()
+    wait_idle(qtbot, panel)
+    run = load_run(panel.controller.run.folder)
+    assert run.status == "stopped" and run.has_checkpoint and run.epochs_completed == 1
+    panel.controller.extra_callbacks = ()
+    panel.recovery_bar.offer(run, run.network().settings)
+    assert "Rewind to the last good checkpoint" in panel.recovery_bar.label.text()
+    qtbot.mouseClick(panel.recovery_bar.buttons[1], Qt.LeftButton)  # gradient clipping
+    wait_idle(qtbot, panel)
+    run = load_run(run.folder)
+    assert run.status == "finished" and run.epochs_completed == 2
+    assert run.network().settings["clip_grad_norm"] == 1.0 and fashion_doc.settings["clip_grad_norm"] == 0.0

@@ -1,6 +1,7 @@
 """The pre-flight dialog: the layer table with the warning cells coloured, the warnings in words, row clicks
 naming the layer, the numerical gradient check's pass/fail per layer (FAIL with a broken backward), no check
-while training runs, its thread joined on close, and the panel's toolbar action opening it."""
+while training runs and no run while a check is, closing stopping the check (between the layers of the gradient
+check), the panel's toolbar action and Train menu entry opening it, and opening another network closing it."""
 
 import threading
 
@@ -10,8 +11,9 @@ from PySide6.QtCore import Qt
 
 import engine
 from engine import nn
-from engine.graph import Network
+from engine.graph import Network, save_network
 from engine.graph.templates import load_template
+from engine.training.imported_run import save_imported_run
 from engine.training.recipe import DataSplits
 from engine.utils.data import TensorDataset
 from gui import theme
@@ -60,6 +62,23 @@ def cell(dialog, name, column):
     return dialog.table.item(row, column)
 
 
+def click_row(qtbot, dialog, name, column):
+    """A real mouse click on the cell of layer ``name`` in ``column``."""
+    rect = dialog.table.visualItemRect(cell(dialog, name, column))
+    assert rect.isValid() and dialog.table.viewport().rect().contains(rect.center())
+    qtbot.mouseClick(dialog.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+
+def preflight_threads():
+    return [t for t in threading.enumerate() if t.name == "layerlab-preflight" and t.is_alive()]
+
+
+def gone(qtbot, job):
+    """The job was told to stop and its thread ends."""
+    assert job.stop_event.is_set()
+    qtbot.waitUntil(lambda: not job.thread.is_alive(), timeout=20000)
+
+
 def test_vanishing_gradients_are_coloured_and_explained(qtbot, noise_data):
     dialog = open_dialog(qtbot, deep_sigmoid())
     finished(qtbot, dialog)
@@ -72,7 +91,7 @@ def test_vanishing_gradients_are_coloured_and_explained(qtbot, noise_data):
     assert "Gradients vanish: the gradient reaching 'fc1'" in text and "sigmoid" in text
     assert "1 warning" in dialog.status.text()
     with qtbot.waitSignal(dialog.layerActivated) as clicked:
-        dialog.table.cellClicked.emit(2, 0)
+        click_row(qtbot, dialog, "fc1", 0)
     assert clicked.args == ["fc1"]
     dialog.run_check()
     finished(qtbot, dialog)
@@ -104,28 +123,82 @@ def test_the_gradient_check_shows_pass_per_layer_and_fail_for_a_broken_backward(
     dialog.close()
 
 
-def test_no_check_while_training_and_the_thread_is_joined_on_close(qtbot):
+def test_no_check_while_training_and_closing_stops_the_check(qtbot, monkeypatch):
     busy = open_dialog(qtbot, load_template("lenet_cifar10"), is_busy=lambda: True)
-    assert not busy.running and "training run is in progress" in busy.status.text()
+    assert not busy.running and busy.jobs.job is None and "training run is in progress" in busy.status.text()
     busy.close()
-    dialog = open_dialog(qtbot, load_template("resnet_cifar10"))
-    assert dialog.running
-    dialog.close()
-    assert not dialog.running
-    assert not [t for t in threading.enumerate() if t.name == "layerlab-preflight"]
+
+    training = [False]
+    dialog = open_dialog(qtbot, load_template("lenet_cifar10"), is_busy=lambda: training[0])
+    finished(qtbot, dialog)
+    training[0] = True  # a run started while the dialog was open: no gradient check now
+    dialog.gradcheck_button.click()
+    assert dialog.jobs.job is None and "training run is in progress" in dialog.status.text()
+    training[0] = False
+    reports = []
+    real = preflight_dialog.check_gradients
+    monkeypatch.setattr(preflight_dialog, "check_gradients", lambda *a, **k: reports.append(real(*a, **k)))
+    dialog.gradcheck_button.click()
+    job = dialog.jobs.job
+    dialog.close()  # at once: the check stops before its next layer, and what it found is dropped
+    gone(qtbot, job)
+    assert len(reports) == 1 and len(reports[0].layers) < 5  # LeNet has 5 layers with weights
+    assert cell(dialog, "conv1", GRADCHECK_COLUMN).text() == ""
+    assert not dialog.running and not preflight_threads()
 
 
-def test_the_panel_action_opens_the_dialog_and_forwards_row_clicks(qtbot, make_panel):
-    panel = make_panel(deep_sigmoid())
-    assert panel.preflight_action in panel.toolbar.actions()
+def test_the_panel_action_opens_the_dialog_and_forwards_row_clicks(qtbot, make_panel, tmp_path):
+    document = deep_sigmoid()
+    path = tmp_path / "deep.llnet"
+    save_network(document, path)
+    weights = {k: v.numpy() for k, v in document.build().state_dict().items()}
+    save_imported_run(document, weights, path, "deep.onnx")  # a run to continue, without training one
+    panel = make_panel(document, path=str(path))
+    panel.refresh_runs()
+    panel.runs_view.tree.setCurrentItem(panel.runs_view.tree.topLevelItem(0))
+    assert panel.preflight_action in panel.toolbar.actions() and panel.preflight_action in panel.actions()
+    assert panel.start_action.isEnabled() and panel.continue_action.isEnabled()
     panel.preflight_action.trigger()
     dialog = panel.findChild(PreflightDialog)
+    assert dialog.running and not panel.start_action.isEnabled() and not panel.continue_action.isEnabled()
+    panel.start()  # as Ctrl+Enter or the runs list's Continue would
+    panel.continue_run()
+    assert not panel.controller.busy and "pre-flight check is running" in panel.banner.text()
     finished(qtbot, dialog)
+    qtbot.waitUntil(panel.start_action.isEnabled, timeout=5000)
+    assert panel.continue_action.isEnabled()
     with qtbot.waitSignal(panel.layerActivated) as clicked:
-        dialog.table.cellClicked.emit(2, 1)
+        click_row(qtbot, dialog, "fc1", 1)
     assert clicked.args == ["fc1"]
     dialog.close()
     panel.preflight_action.trigger()
     assert panel.findChild(PreflightDialog) is dialog and dialog.running  # shown again: checked again
+    job = dialog.jobs.job
+    document.assign(load_template("lenet_cifar10"))  # another network opened: its check is of the old one
+    assert not dialog.isVisible()
+    gone(qtbot, job)
+    qtbot.waitUntil(panel.start_action.isEnabled, timeout=5000)
+    assert not preflight_threads()
+
+
+def test_closing_during_a_data_load_does_not_wait_for_it(qtbot, make_panel, monkeypatch, noise_data):
+    """The load cannot be interrupted: closing leaves it to end on its own, Start stays off until it has, and a
+    check asked for meanwhile waits for it."""
+    loading = threading.Event()
+    data = preflight_dialog.load_data(None)
+    monkeypatch.setattr(preflight_dialog, "load_data", lambda network: loading.wait(20) and data)
+    panel = make_panel(deep_sigmoid())
+    panel.preflight_action.trigger()
+    dialog = panel.findChild(PreflightDialog)
+    job = dialog.jobs.job
+    dialog.close()  # returns while the load goes on
+    assert job.stop_event.is_set() and job.thread.is_alive() and not dialog.running
+    assert not panel.start_action.isEnabled()
+    panel.preflight_action.trigger()  # opened again: its check waits for the dropped one's thread
+    assert dialog.running and dialog.jobs.job is job
+    loading.set()
     finished(qtbot, dialog)
+    assert not job.thread.is_alive() and dialog.report is not None
+    qtbot.waitUntil(panel.start_action.isEnabled, timeout=5000)
     dialog.close()
+    assert not preflight_threads()

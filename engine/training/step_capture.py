@@ -1,0 +1,118 @@
+"""The step inspector's data: while armed, every training step records each layer's output and the gradient of
+the loss with respect to it (its statistics and histogram over the whole batch, and the first few samples as
+host arrays for feature maps), replacing the step before. Disarmed, it registers nothing and keeps nothing, so
+normal runs pay one flag test per step.
+
+It is a ``Trainer`` callback: ``on_step_begin`` hooks the layers (those ``health.layer_modules`` measures) when
+armed, ``on_step_end`` unhooks them and publishes the ``StepSnapshot``. ``arm`` may be called from any thread.
+"""
+
+import math
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..ops.op import xp_of
+from .health import Histogram, histogram, host, layer_modules
+
+SAMPLES = 8  # the samples of a batch whose tensors are kept (for feature maps)
+
+
+@dataclass
+class TensorSummary:
+    """One tensor of a step: its shape over the batch, statistics, histogram and its first ``SAMPLES`` samples."""
+
+    shape: tuple
+    mean: float
+    std: float
+    low: float
+    high: float
+    zeros: float  # the share of exact zeros
+    nonfinite: int
+    histogram: Histogram | None
+    samples: np.ndarray = field(repr=False)
+
+
+@dataclass
+class StepSnapshot:
+    step: int  # the global step (1-based) the tensors are of
+    outputs: dict  # layer -> TensorSummary of its output
+    gradients: dict  # layer -> TensorSummary of d loss / d output (missing where none flowed back)
+
+
+def summarise(array):
+    """A ``TensorSummary`` of ``array`` (NumPy or CuPy)."""
+    xp = xp_of(array)
+    finite = array[xp.isfinite(array)] if array.size else array
+    bad = int(array.size - finite.size)
+    stats = (float(finite.mean()), float(finite.std()), float(finite.min()), float(finite.max())) if finite.size \
+        else (math.nan,) * 4
+    zeros = float(xp.count_nonzero(array == 0)) / max(array.size, 1)
+    return TensorSummary(tuple(array.shape), *stats, zeros, bad, histogram([array]),
+                         host(array[:SAMPLES]).astype(np.float32, copy=True))
+
+
+class StepCapture:
+    """Records the tensors of each step while armed; ``latest`` is the last step's ``StepSnapshot``."""
+
+    def __init__(self, publish=None):
+        self.publish = publish  # called with each new snapshot (from the training thread), if given
+        self.latest = None
+        self._armed = threading.Event()
+        self._handles = []
+        self._outputs, self._gradients = {}, {}
+
+    @property
+    def armed(self):
+        return self._armed.is_set()
+
+    def arm(self, armed=True):
+        """Record from the next step on (``armed``), or stop and forget what was recorded."""
+        if armed:
+            self._armed.set()
+        else:
+            self._armed.clear()
+            self.latest = None
+
+    def on_step_begin(self, trainer, global_step):
+        if not self._armed.is_set():
+            return
+        self._outputs, self._gradients = {}, {}
+        self._handles = [module.register_forward_hook(self._hook_for(name))
+                         for name, module in layer_modules(trainer.model).items()]
+
+    def _hook_for(self, layer):
+        def hook(_module, _args, output):
+            if isinstance(output, (tuple, list)):
+                output = output[0] if output else None
+            data = getattr(output, "_data", None)
+            if layer in self._outputs or data is None or data.dtype.kind != "f":
+                return
+            self._outputs[layer] = summarise(data)
+            if output.requires_grad:
+                output.register_hook(gradient_hook)
+
+        def gradient_hook(grad):
+            if layer not in self._gradients:
+                self._gradients[layer] = summarise(grad._data)
+
+        return hook
+
+    def on_step_end(self, trainer, info):
+        self._unhook()
+        if not self._armed.is_set():
+            return
+        snapshot = StepSnapshot(info.global_step, self._outputs, self._gradients)
+        self._outputs, self._gradients = {}, {}
+        self.latest = snapshot
+        if self.publish is not None:
+            self.publish(snapshot)
+
+    def on_fit_end(self, trainer, info):
+        self._unhook()
+
+    def _unhook(self):
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []
