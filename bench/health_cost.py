@@ -16,7 +16,7 @@ import sys
 import tempfile
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CASES = (("lenet_cifar10", 4, 4000), ("resnet_cifar10", 128, 2560))  # template, batch, training images
+CASES = (("lenet_cifar10", 4, 4000), ("resnet_cifar10", 128, 6400))  # template, batch, training images
 
 
 def train(template, batch, images, data, out, health):

@@ -60,13 +60,19 @@ class HealthRecord:
             yield layer, dict(zip(KEYS, self.values[k].tolist(), strict=True))
 
 
+def _strided(array, total=None):
+    """At most about ``HISTOGRAM_SAMPLE`` evenly strided values of ``array`` (of ``total`` values shared by
+    several arrays), flat, on its device."""
+    stride = max(1, -(-(total or array.size) // HISTOGRAM_SAMPLE))
+    return array.ravel()[::stride]
+
+
 def histogram(arrays):
     """A ``Histogram`` of the finite values of ``arrays`` (about ``HISTOGRAM_SAMPLE`` of them, evenly strided
     through each array before they are joined on the host), or None. (``np.histogram`` costs ~100 µs a call on
     small arrays; a scaled ``bincount`` a third of that.)"""
     total = sum(a.size for a in arrays)
-    stride = max(1, -(-total // HISTOGRAM_SAMPLE))
-    values = np.concatenate([host(a.ravel()[::stride]) for a in arrays])
+    values = np.concatenate([host(_strided(a, total)) for a in arrays])
     low, high = float(values.min()), float(values.max())
     if not (math.isfinite(low) and math.isfinite(high)):
         values = values[np.isfinite(values)]
@@ -123,8 +129,9 @@ class _Activations:
             if data is None or data.dtype.kind != "f" or data.size == 0:
                 return
             xp = xp_of(data)
-            mean, std = float(data.mean()), float(data.std())
-            bad = 0
+            mean, bad = float(data.mean()), 0
+            spread = _strided(data)  # the spread from up to HISTOGRAM_SAMPLE evenly spaced values: one pass less
+            std = float(spread.std())
             if not math.isfinite(mean):  # the statistics of the finite values, and how many are not
                 finite = data[xp.isfinite(data)]
                 bad = data.size - finite.size
@@ -293,6 +300,12 @@ class HealthMonitor:
                 out[index["nonfinite"]] = bad
         histograms = {key: h for key, h in histograms.items() if h is not None}
         return HealthRecord(step, epoch, self.layers, values, histograms)
+
+    def charge(self, step, seconds):
+        """Count ``seconds`` spent on the record of ``step`` outside the monitor (writing it, drawing it) towards
+        its cost, and space the next sample accordingly."""
+        self._last_cost += seconds
+        self._schedule(step, self._last_cost)
 
     def _schedule(self, step, cost):
         """The next sample after the one of ``step`` (1-based), which took ``cost`` seconds to measure."""

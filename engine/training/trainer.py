@@ -337,7 +337,9 @@ class Trainer:
             step_start = now
             self._emit("on_step_end", info)
             if record is not None:
+                started = time.perf_counter()
                 self._emit("on_health", record)
+                self.health.charge(record.step, time.perf_counter() - started)  # the budget covers the callbacks
             if self._stop:
                 return False
         self._close_batches()
