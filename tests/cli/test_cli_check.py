@@ -4,8 +4,9 @@ gradient check, a deep sigmoid network warned about (exit 1), and a missing data
 import re
 
 from cli_helpers import copy_template
+from sample_networks import deep_sigmoid
 
-from engine.graph import Network, save_network
+from engine.graph import save_network
 
 
 def table(out, column):
@@ -38,22 +39,9 @@ def test_lenet_is_healthy_and_its_gradients_agree(cli, tmp_path, cifar_root):
     assert "autograd agrees with the numerical gradients" in result.out
 
 
-def deep_sigmoid(path, depth=4):
-    network = Network("deep sigmoid")
-    previous = network.add_node("Input", {"shape": (3, 32, 32), "dataset": "CIFAR-10"}, name="input").id
-    chain = [("Flatten", {}, "flatten")]
-    for k in range(1, depth + 1):
-        chain += [("Linear", {"out_features": 32}, f"fc{k}"), ("Sigmoid", {}, f"sigmoid{k}")]
-    for kind, params, name in [*chain, ("Linear", {"out_features": 10}, "head"), ("Output", {}, "output")]:
-        node = network.add_node(kind, params, name=name)
-        network.connect(previous, node.id)
-        previous = node.id
-    save_network(network, path)
-    return path
-
-
 def test_a_deep_sigmoid_network_is_warned_and_exits_1(cli, tmp_path, cifar_root):
-    result = cli("check", deep_sigmoid(tmp_path / "sigmoid.llnet"), "--data", cifar_root)
+    save_network(deep_sigmoid(), tmp_path / "sigmoid.llnet")
+    result = cli("check", tmp_path / "sigmoid.llnet", "--data", cifar_root)
     assert result.code == 1, result
     rows = table(result.out, "act mean")
     assert rows["fc1"][-1] == "gradient vanishing" and rows["head"][-1] not in ("gradient vanishing",)

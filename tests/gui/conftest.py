@@ -5,12 +5,14 @@ import os
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before any Qt import
 
+import threading
 import uuid
 
 import pytest
 from PySide6.QtCore import QCoreApplication, QSettings, QStandardPaths
 
 from gui import theme
+from gui.workbench import create_window
 
 
 @pytest.fixture(autouse=True)
@@ -22,3 +24,19 @@ def isolated_settings(qapp, tmp_path):
     QCoreApplication.setApplicationName("LayerLab")
     theme.apply_theme(qapp, "light")
     yield QSettings()
+
+
+@pytest.fixture
+def workbench_window(qtbot, tmp_path, monkeypatch):
+    """The window ``python main.py`` shows (editor and training panel) at 1280×720, its runs and crash-recovery
+    files in the test's folder and its dialogs answered; at the end its run stops and no training thread is left."""
+    monkeypatch.setenv("LAYERLAB_RUNS", str(tmp_path / "runs"))
+    window = create_window(recovery_dir=str(tmp_path / "recovery"))
+    window.show_error = lambda title, message: None
+    window.ask_save_changes = lambda: "discard"
+    qtbot.addWidget(window)
+    window.resize(1280, 720)
+    window.show()
+    yield window
+    window.training_panel.shutdown()
+    assert not [t for t in threading.enumerate() if t.name == "layerlab-training" and t.is_alive()]

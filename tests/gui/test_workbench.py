@@ -12,7 +12,6 @@ from PySide6.QtGui import QImage
 from engine.graph import network_to_json, save_network
 from engine.graph.templates import load_template
 from engine.training.runs import create_run, load_run
-from gui.workbench import create_window
 
 WINDOW_PNG = "/tmp/workbench_training.png"
 
@@ -23,17 +22,9 @@ class SlowSteps:
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setenv("LAYERLAB_RUNS", str(tmp_path / "runs"))
-    win = create_window(recovery_dir=str(tmp_path / "recovery"))
-    win.show_error = lambda title, message: None
-    win.ask_save_changes = lambda: "discard"
-    qtbot.addWidget(win)
-    win.resize(1440, 900)
-    win.show()
-    yield win
-    win.training_panel.shutdown()
-    assert not [t for t in threading.enumerate() if t.name == "layerlab-training" and t.is_alive()]
+def window(workbench_window):
+    workbench_window.resize(1440, 900)
+    return workbench_window
 
 
 def open_mlp(window, tmp_path, **settings):

@@ -3,7 +3,6 @@ the first step, before the loss diverges), the Health tab's table and distributi
 read back from its folder, and the mapping from layers to nodes."""
 
 import csv
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -17,24 +16,14 @@ from engine.training.health_measures import BAD, KEYS
 from engine.training.runs import RunFileError, load_run
 from gui.training.health_badges import layer_nodes, node_badges
 from gui.training.health_history import HealthHistory
-from gui.workbench import create_window
 
 needs_fashion_mnist = pytest.mark.skipif(not Path("/usr/share/datasets/fashion-mnist").is_dir(),
                                          reason="Debian's dataset-fashion-mnist package is not installed")
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setenv("LAYERLAB_RUNS", str(tmp_path / "runs"))
-    win = create_window(recovery_dir=str(tmp_path / "recovery"))
-    win.show_error = lambda title, message: None
-    win.ask_save_changes = lambda: "discard"
-    qtbot.addWidget(win)
-    win.resize(1280, 720)
-    win.show()
-    yield win
-    win.training_panel.shutdown()
-    assert not [t for t in threading.enumerate() if t.name == "layerlab-training" and t.is_alive()]
+def window(workbench_window):
+    return workbench_window
 
 
 def open_mlp(window, tmp_path, **settings):

@@ -8,10 +8,11 @@ import threading
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from sample_networks import deep_sigmoid
 
 import engine
 from engine import nn
-from engine.graph import Network, save_network
+from engine.graph import save_network
 from engine.graph.templates import load_template
 from engine.training.imported_run import save_imported_run
 from engine.training.recipe import DataSplits
@@ -31,19 +32,6 @@ def noise_data(monkeypatch):
     monkeypatch.setattr(preflight_dialog, "load_data", lambda network: loads.append(network) or data)
     return loads
 
-
-def deep_sigmoid(depth=4):
-    network = Network("deep sigmoid")
-    previous = network.add_node("Input", {"shape": (3, 32, 32), "dataset": "CIFAR-10"}, name="input").id
-    chain = [("Flatten", {}, "flatten")]
-    for k in range(1, depth + 1):
-        chain += [("Linear", {"out_features": 32}, f"fc{k}"), ("Sigmoid", {}, f"sigmoid{k}")]
-    for kind, params, name in [*chain, ("Linear", {"out_features": 10}, "head"), ("Output", {}, "output")]:
-        node = network.add_node(kind, params, name=name)
-        network.connect(previous, node.id)
-        previous = node.id
-    network.set_settings({"batch_size": 16})
-    return network
 
 
 def finished(qtbot, dialog):

@@ -2,7 +2,6 @@
 gradient of its source layer with feature maps; click a convolution, see its filters; close it and nothing is
 recorded or kept."""
 
-import threading
 
 import numpy as np
 import pytest
@@ -12,21 +11,11 @@ from PySide6.QtCore import Qt
 from engine.graph import save_network
 from engine.graph.templates import load_template
 from gui.training.step_inspector import GAP, filter_tiles, mosaic
-from gui.workbench import create_window
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setenv("LAYERLAB_RUNS", str(tmp_path / "runs"))
-    win = create_window(recovery_dir=str(tmp_path / "recovery"))
-    win.show_error = lambda title, message: None
-    win.ask_save_changes = lambda: "discard"
-    qtbot.addWidget(win)
-    win.resize(1280, 720)
-    win.show()
-    yield win
-    win.training_panel.shutdown()
-    assert not [t for t in threading.enumerate() if t.name == "layerlab-training" and t.is_alive()]
+def window(workbench_window):
+    return workbench_window
 
 
 def open_lenet(window, tmp_path):
