@@ -42,7 +42,7 @@ def train(model, data, lr=0.1, every=1, epochs=1, momentum=0.0, **kw):
     seen = Records()
     opt = engine.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
     trainer = Trainer(model, opt, nn.CrossEntropyLoss(), data, callbacks=[seen, *kw.pop("callbacks", ())],
-                      health=HealthMonitor(every, **kw))
+                      device=kw.pop("device", "cpu"), health=HealthMonitor(every, **kw))
     info = trainer.fit(epochs)
     return seen, info, trainer
 
@@ -249,3 +249,17 @@ def test_a_continued_run_drops_the_health_rows_it_trains_again(tmp_path):
     with open(tmp_path / "health.csv", newline="") as f:
         steps = [int(r["step"]) for r in csv.DictReader(f)]
     assert steps == [1] * 3 + [3] * 3 + [5] * 3
+
+
+def test_on_the_cupy_stand_in_the_measures_are_the_cpus(fake_cuda):
+    """Health reads arrays of either module (reductions on the device, masks and histograms on the host)."""
+    records = []
+    for device in ("cpu", "cuda:0"):
+        engine.manual_seed(0)
+        model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 8), nn.Tanh(), nn.Linear(8, 3)).to(device)
+        seen, info, _ = train(model, batches(n=64), every=1, device=device)
+        assert info.status == "finished"
+        records.append(seen.records[-1])
+    cpu, cuda = records
+    np.testing.assert_allclose(cuda.values, cpu.values, rtol=1e-5, equal_nan=True)
+    assert set(cuda.histograms) == set(cpu.histograms)

@@ -74,3 +74,22 @@ def test_disarmed_it_hooks_nothing_and_keeps_nothing():
     assert not any(m._forward_hooks for m in model.modules())  # unhooked after the step
     capture.arm(False)
     assert capture.latest is None and not capture.armed
+
+
+def test_on_the_cupy_stand_in_the_capture_is_the_cpus(fake_cuda):
+    snapshots = []
+    for device in ("cpu", "cuda:0"):
+        model, _ = model_and_reference()
+        capture = StepCapture()
+        capture.arm()
+        trainer = Trainer(model.to(device), engine.optim.SGD(model.parameters(), lr=0.0), nn.CrossEntropyLoss(),
+                          [batch()], device=device, callbacks=[capture])
+        assert trainer.fit(1).status == "finished"
+        snapshots.append(capture.latest)
+    cpu, cuda = snapshots
+    for kind in ("outputs", "gradients"):
+        for layer, summary in getattr(cpu, kind).items():
+            other = getattr(cuda, kind)[layer]
+            assert type(other.samples) is np.ndarray  # on the host
+            np.testing.assert_allclose(other.samples, summary.samples, rtol=1e-5, atol=1e-7)
+            assert (other.mean, other.std) == pytest.approx((summary.mean, summary.std), rel=1e-5, abs=1e-9)
