@@ -210,7 +210,7 @@ def report_recovery(args, run, network):
     else:
         how = "start again"
     command += repeated_options(args)
-    for recovery in recoveries(network.settings):
+    for recovery in recoveries(network.settings, run):
         changes = [f"{RECOVERY_OPTIONS[name]} {value!r}" for name, value in recovery.changes.items()]
         print(f"to {how} with {recovery.label}:\n  {' '.join([*command, *changes])}", file=sys.stderr)
 

@@ -13,17 +13,26 @@ import numpy as np
 from .. import random as engine_random
 from ..autograd.anomaly import set_detect_anomaly
 from ..backend import device_context
-from ..nn.utils.clip_grad import clip_grad_norm_
+from ..nn.utils.clip_grad import clip_grads_with_norm_, total_norm
 from .model_state import kept_state
 
 
 def clip_gradients(parameters, max_norm):
     """Scale the gradients of ``parameters`` together to a total norm of at most ``max_norm`` (the settings'
     ``clip_grad_norm``; 0: no clipping), as a training step does before the update. Returns the total norm
-    before clipping as a float, or None when not clipping."""
+    before clipping as a float, or None when not clipping. Finite gradients too large for their dtype's norm are
+    measured again in double precision and clipped; gradients that are not finite are left as they are: the step
+    fails on them, and its report reads them."""
     if not max_norm:
         return None
-    return float(clip_grad_norm_(parameters, max_norm))
+    parameters = list(parameters)
+    grads = [p.grad for p in parameters if p.grad is not None]
+    norm = total_norm(grads)
+    if not math.isfinite(norm) and gradients_finite(parameters):  # the float32 norms overflowed
+        norm = total_norm([g.double() for g in grads])
+    if math.isfinite(norm):
+        clip_grads_with_norm_(parameters, max_norm, norm)
+    return norm
 
 
 def gradients_finite(parameters, total_norm=None):

@@ -24,6 +24,7 @@ from .. import nn
 from ..backend import CPU, device_of, transfer
 from ..ops.op import xp_of
 from .health_measures import KEYS
+from .layer_outputs import first_tensor
 from .parameter_layers import UpdateRatios, parameter_layers, square_sum
 
 RECTIFIERS = (nn.ReLU, nn.ReLU6)
@@ -60,10 +61,15 @@ class HealthRecord:
             yield layer, dict(zip(KEYS, self.values[k].tolist(), strict=True))
 
 
-def _strided(array, total=None):
+def strided_sample(array, total=None):
     """At most about ``HISTOGRAM_SAMPLE`` evenly strided values of ``array`` (of ``total`` values shared by
-    several arrays), flat, on its device."""
+    several arrays), flat, on its device. The stride is prime to the size of one sample, so that it walks through
+    every channel and position rather than landing on the same pixel of each map ((128, 512, 4, 4) with stride 16
+    would read pixel (0, 0) only)."""
     stride = max(1, -(-(total or array.size) // HISTOGRAM_SAMPLE))
+    inner = array.size // array.shape[0] if array.ndim > 1 and array.shape[0] else array.size
+    while stride > 1 and math.gcd(stride, inner) != 1:
+        stride += 1
     return array.ravel()[::stride]
 
 
@@ -72,7 +78,7 @@ def histogram(arrays):
     through each array before they are joined on the host), or None. (``np.histogram`` costs ~100 µs a call on
     small arrays; a scaled ``bincount`` a third of that.)"""
     total = sum(a.size for a in arrays)
-    values = np.concatenate([host(_strided(a, total)) for a in arrays])
+    values = np.concatenate([host(strided_sample(a, total)) for a in arrays])
     low, high = float(values.min()), float(values.max())
     if not (math.isfinite(low) and math.isfinite(high)):
         values = values[np.isfinite(values)]
@@ -123,14 +129,12 @@ class _Activations:
             if layer in self.stats:  # a module called twice in one forward: its first call is measured
                 return
             start = time.perf_counter()
-            if isinstance(output, (tuple, list)):
-                output = output[0] if output else None
-            data = getattr(output, "_data", None)
+            data = getattr(first_tensor(output), "_data", None)
             if data is None or data.dtype.kind != "f" or data.size == 0:
                 return
             xp = xp_of(data)
             mean, bad = float(data.mean()), 0
-            spread = _strided(data)  # the spread from up to HISTOGRAM_SAMPLE evenly spaced values: one pass less
+            spread = strided_sample(data)  # the spread from up to HISTOGRAM_SAMPLE evenly spaced values: one pass less
             std = float(spread.std())
             if not math.isfinite(mean):  # the statistics of the finite values, and how many are not
                 finite = data[xp.isfinite(data)]
@@ -302,8 +306,8 @@ class HealthMonitor:
         return HealthRecord(step, epoch, self.layers, values, histograms)
 
     def charge(self, step, seconds):
-        """Count ``seconds`` spent on the record of ``step`` outside the monitor (writing it, drawing it) towards
-        its cost, and space the next sample accordingly."""
+        """Count ``seconds`` the training thread spent on the record of ``step`` outside the monitor (writing
+        health.csv, queueing it for the GUI) towards its cost, and space the next sample accordingly."""
         self._last_cost += seconds
         self._schedule(step, self._last_cost)
 

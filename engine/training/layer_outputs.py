@@ -3,6 +3,8 @@ pre-flight check and for attribution)."""
 
 from contextlib import contextmanager
 
+from ..tensor import Tensor
+
 
 def named_layers(model):
     """``{name: module}`` of every module below ``model`` (nested ones too), in the model's order."""
@@ -21,3 +23,12 @@ def recording(modules):
     finally:
         for handle in handles:
             handle.remove()
+
+
+def first_tensor(output):
+    """The tensor a module's call gave (its first one, for a tuple or list), or None."""
+    if isinstance(output, Tensor):
+        return output
+    if isinstance(output, (tuple, list)):
+        return next((o for o in output if isinstance(o, Tensor)), None)
+    return None

@@ -25,7 +25,7 @@ import numpy as np
 from .. import autograd, random
 from ..tensor import Tensor
 from . import recipe
-from .layer_outputs import recording
+from .layer_outputs import first_tensor, recording
 from .model_state import in_mode, kept_state, model_device
 from .trainer import epoch_seed
 
@@ -131,14 +131,6 @@ def initial_model(network):
     left as they were."""
     with random.fork_rng():
         return recipe.initial_model(network)
-
-
-def first_tensor(output):
-    if isinstance(output, Tensor):
-        return output
-    if isinstance(output, (tuple, list)):
-        return next((o for o in output if isinstance(o, Tensor)), None)
-    return None
 
 
 def _host(tensor):

@@ -10,7 +10,7 @@ settings the run goes on with.
 
 from dataclasses import dataclass
 
-from .runs import Run
+from .runs import Run, RunFileError
 
 RECOVERY_CLIP_NORM = 1.0
 RESUME_SETTINGS = ("lr", "clip_grad_norm")  # the settings a run may change when it is continued
@@ -28,12 +28,26 @@ class Recovery:
     changes: dict
 
 
-def recoveries(settings):
+def recoveries(settings, run=None):
     """The two ways out of a divergence offered for a run trained with ``settings``: the learning rate halved, or
-    the gradients clipped to a total norm of ``RECOVERY_CLIP_NORM``."""
-    lr = settings["lr"] / 2
-    return (Recovery(f"the learning rate halved ({lr:g})", {"lr": lr}),
-            Recovery(f"gradient clipping at norm {RECOVERY_CLIP_NORM:g}", {"clip_grad_norm": RECOVERY_CLIP_NORM}))
+    the gradients clipped to a total norm of ``RECOVERY_CLIP_NORM`` (half the norm a run already clips at).
+    Under ReduceLROnPlateau, whose reductions leave no base rate, the rate halved is the one ``run`` had reached
+    (its last step's), which its reductions may have made far smaller than the setting."""
+    lr = settings["lr"]
+    if settings["scheduler"] == "ReduceLROnPlateau" and run is not None:
+        lr = _last_rate(run) or lr
+    clip = settings["clip_grad_norm"] / 2 if settings["clip_grad_norm"] else RECOVERY_CLIP_NORM
+    return (Recovery(f"the learning rate halved ({lr / 2:g})", {"lr": lr / 2}),
+            Recovery(f"gradient clipping at norm {clip:g}", {"clip_grad_norm": clip}))
+
+
+def _last_rate(run):
+    """The learning rate of ``run``'s last recorded step, or None when its steps cannot be read."""
+    try:
+        rates = run.metrics().steps["lr"]
+    except RunFileError:
+        return None
+    return float(rates[-1]) if len(rates) else None
 
 
 def changed_network(run, changes):

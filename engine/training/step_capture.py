@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..nn import Conv2d
 from ..ops.op import xp_of
 from .health import Histogram, histogram, host, layer_modules
+from .layer_outputs import first_tensor
 
 SAMPLES = 8  # the samples of a batch whose tensors are kept (for feature maps)
 
@@ -39,10 +41,14 @@ class StepSnapshot:
     step: int  # the global step (1-based) the tensors are of
     outputs: dict  # layer -> TensorSummary of its output
     gradients: dict  # layer -> TensorSummary of d loss / d output (missing where none flowed back)
+    filters: dict = field(default_factory=dict, repr=False)  # convolution layer -> its weight after the step
+    failed: bool = False  # the step's values went non-finite: it made no update
 
 
 def summarise(array):
-    """A ``TensorSummary`` of ``array`` (NumPy or CuPy)."""
+    """A ``TensorSummary`` of ``array`` (NumPy or CuPy), or None for one without a batch of values."""
+    if array.ndim == 0 or array.size == 0:
+        return None
     xp = xp_of(array)
     finite = array[xp.isfinite(array)] if array.size else array
     bad = int(array.size - finite.size)
@@ -61,6 +67,7 @@ class StepCapture:
         self.latest = None
         self._armed = threading.Event()
         self._handles = []
+        self._convolutions = {}
         self._outputs, self._gradients = {}, {}
 
     @property
@@ -79,38 +86,52 @@ class StepCapture:
         if not self._armed.is_set():
             return
         self._outputs, self._gradients = {}, {}
-        self._handles = [module.register_forward_hook(self._hook_for(name))
-                         for name, module in layer_modules(trainer.model).items()]
+        layers = layer_modules(trainer.model)
+        self._convolutions = {name: m for name, m in layers.items() if isinstance(m, Conv2d)}
+        self._handles = [module.register_forward_hook(self._hook_for(name)) for name, module in layers.items()]
 
     def _hook_for(self, layer):
         def hook(_module, _args, output):
-            if isinstance(output, (tuple, list)):
-                output = output[0] if output else None
+            output = first_tensor(output)
             data = getattr(output, "_data", None)
             if layer in self._outputs or data is None or data.dtype.kind != "f":
                 return
-            self._outputs[layer] = summarise(data)
+            summary = summarise(data)
+            if summary is None:
+                return
+            self._outputs[layer] = summary
             if output.requires_grad:
                 output.register_hook(gradient_hook)
 
         def gradient_hook(grad):
             if layer not in self._gradients:
-                self._gradients[layer] = summarise(grad._data)
+                summary = summarise(grad._data)
+                if summary is not None:
+                    self._gradients[layer] = summary
 
         return hook
 
     def on_step_end(self, trainer, info):
         self._unhook()
-        if not self._armed.is_set():
+        self._finish(info.global_step, False)
+
+    def on_fit_end(self, trainer, info):
+        """A step that failed (its values went non-finite) never ended: what it recorded is its snapshot."""
+        self._unhook()
+        if self._outputs:
+            self._finish(trainer.global_step + 1, True)
+
+    def _finish(self, step, failed):
+        if not self._armed.is_set() or not self._outputs:
             return
-        snapshot = StepSnapshot(info.global_step, self._outputs, self._gradients)
+        filters = {name: host(m.weight._data).copy() for name, m in self._convolutions.items()}
+        snapshot = StepSnapshot(step, self._outputs, self._gradients, filters, failed)
         self._outputs, self._gradients = {}, {}
+        if not self._armed.is_set():  # disarmed meanwhile (the inspector closed): nothing is kept
+            return
         self.latest = snapshot
         if self.publish is not None:
             self.publish(snapshot)
-
-    def on_fit_end(self, trainer, info):
-        self._unhook()
 
     def _unhook(self):
         for handle in self._handles:

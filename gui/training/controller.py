@@ -90,6 +90,7 @@ class TrainingController(QObject):
         self.last_end = None  # RunInfo of the last run
         self.extra_callbacks = ()  # Trainer callbacks added to every run (benchmarks, tests)
         self.capturing = False  # whether runs record each step's tensors (the step inspector is open)
+        self._new_snapshot = None  # the newest StepSnapshot of a drain: only it is shown
         self.document_runs = DocumentRuns()
         self._state = "idle"
         self._clock_start = None
@@ -101,7 +102,7 @@ class TrainingController(QObject):
         self._handlers = {  # what each message other than a step does
             RunStart: self._run_started, EpochMessage: self._epoch_ended,
             RunEnded: self._run_ended, EvaluationData: self.evaluationReady.emit, HealthMessage: self._health,
-            SnapshotMessage: lambda m: self.snapshotReady.emit(m.snapshot),
+            SnapshotMessage: self._snapshot,
             DatasetMissing: lambda m: self.datasetMissing.emit(m.dataset, m.data_dir, m.message),
             ErrorMessage: lambda m: self.errorOccurred.emit(m.message), Done: lambda m: None}
 
@@ -195,11 +196,6 @@ class TrainingController(QObject):
         if self.worker is not None:
             self.worker.capture.arm(capturing)
 
-    def model(self):
-        """The model being trained, or the last run's: the inspector reads a convolution's filters from it."""
-        setup = self.worker.setup if self.worker is not None and self.worker.setup is not None else self.setup
-        return None if setup is None else setup.model
-
     # ----- controls -----
     def pause(self):
         """Pause after the step in progress. The state follows the user's commands, not the trainer's reports of
@@ -258,6 +254,9 @@ class TrainingController(QObject):
                 self._handlers[type(message)](message)
         if steps:
             self._add_steps(steps)
+        snapshot, self._new_snapshot = self._new_snapshot, None
+        if snapshot is not None and self.capturing:  # one closed meanwhile keeps nothing
+            self.snapshotReady.emit(snapshot)
         if (self.history.revision, self.health.revision) != revision:
             self._update_progress()
             self.updated.emit()
@@ -273,6 +272,9 @@ class TrainingController(QObject):
                 if message.gradients is not None:
                     gradients[k] = message.gradients
         self.history.add_steps(step_rows(m.info for m in steps), gradients)
+
+    def _snapshot(self, message):
+        self._new_snapshot = message.snapshot
 
     def _health(self, message):
         self.health.add(message.record)

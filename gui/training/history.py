@@ -56,6 +56,8 @@ class TrainingHistory:
         rows = np.asarray(rows, np.float64).reshape(-1, len(STEP_FIELDS))
         if not len(rows):
             return
+        if len(self.steps) and self.steps.column(STEP)[-1] >= rows[0, STEP]:
+            self._drop_from(rows[0, STEP])
         last_epoch = self.epoch_starts[-1][0] if self.epoch_starts else None
         for epoch, step in rows[:, [EPOCH, STEP]].tolist():
             epoch = int(epoch) + 1
@@ -69,6 +71,14 @@ class TrainingHistory:
                 gradients = np.full((len(rows), len(self.layers)), np.nan, np.float32)
             self.gradients.append(gradients)
         self.revision += 1
+
+    def _drop_from(self, step):
+        """Forget the steps from ``step`` on: a run continued from an earlier checkpoint trains them again (a
+        recovery from divergence rewinds past the failed attempt's last steps)."""
+        kept = int(np.searchsorted(self.steps.column(STEP), step))
+        for buffer in (self.steps, self.smoothed, self.gradients):
+            buffer.truncate(kept)
+        self.epoch_starts = [(epoch, start) for epoch, start in self.epoch_starts if start < step]
 
     def add_epoch(self, info, end_step):
         """``info``: an ``EpochInfo`` (0-based epoch) that ended at global step ``end_step``."""

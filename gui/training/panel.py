@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
 )
 
 from engine.graph.build import errors_text
-from engine.nn import Conv2d
 from engine.training.predictor import Predictor, load_trained
 from engine.training.runs import RunFileError, list_runs, runs_folder
 from engine.training.trainer import NonFiniteLossError
@@ -329,6 +328,8 @@ class TrainingPanel(QWidget):
         self._start_plots(start.epochs, start.steps_per_epoch, start.first_epoch * start.steps_per_epoch)
         self.plots.refresh()
         self._show_health()  # the last run's badges go
+        if self.step_inspector is not None:
+            self.step_inspector.clear()
 
     def _start_plots(self, epochs, steps_per_epoch, first_step=0):
         """Set the plots' axes for a run of ``epochs``; steps already in the history say where it starts."""
@@ -379,6 +380,8 @@ class TrainingPanel(QWidget):
             for dialog in self._check_dialogs():  # their sweep or check, and its Use, are the old network's
                 dialog.close()
         if event == "reset" and not self.controller.busy:
+            if self.step_inspector is not None:
+                self.step_inspector.clear()
             self.recovery_bar.withdraw()
             self.controller.clear()
             self.plots.set_message("")
@@ -418,7 +421,10 @@ class TrainingPanel(QWidget):
             self._launch(lambda: self.controller.continue_run(run.folder, run.epochs,
                                                               self.document.settings["data_dir"], changes))
             return
-        self.settings_form.edits.set_settings(changes)
+        refusal = self.settings_form.edits.set_settings(changes)
+        if refusal:
+            self._show_banner(refusal)
+            return
         self.start()
 
     def _show_banner(self, text):
@@ -546,17 +552,13 @@ class TrainingPanel(QWidget):
     def _inspecting(self, on):
         self.controller.capture_steps(on)
         if not on:
-            self.step_inspector.show_snapshot(None)  # nothing is kept once closed
+            self.step_inspector.clear()  # nothing is kept once closed
 
     def inspect_layer(self, layer, filters=False):
         """Show ``layer`` (a node's name) in the open step inspector, and with ``filters`` (a node was clicked,
         not a connection) its filters if it is a convolution."""
-        if self.step_inspector is None or not self.step_inspector.isVisible():
-            return
-        model = self.controller.model()
-        module = None if model is None or not filters else dict(model.named_modules()).get(layer)
-        weight = getattr(module, "weight", None) if isinstance(module, Conv2d) else None
-        self.step_inspector.show_layer(layer, None if weight is None else weight.detach().cpu().numpy().copy())
+        if self.step_inspector is not None and self.step_inspector.isVisible():
+            self.step_inspector.show_layer(layer, filters)
 
     def open_lr_finder(self):
         """Show the learning-rate finder on the document (made once, sweeping when shown); its Use button edits

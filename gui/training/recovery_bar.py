@@ -1,6 +1,7 @@
 """The way out of a diverged run, offered under the failure message: continue from the run's last good
-checkpoint (the last epoch whose values stayed finite) with the learning rate halved or with gradient clipping
-on; a run that diverged before its first checkpoint starts again with the change. The choices come from
+checkpoint (the last one written before its values went non-finite: an epoch's end, or where the run was stopped)
+with the learning rate halved or with gradient clipping on; a run that diverged before its first checkpoint starts
+again with the change. The choices come from
 ``engine.training.resume.recoveries``, as the command line's recovery commands do."""
 
 from PySide6.QtCore import Signal
@@ -33,7 +34,7 @@ class RecoveryBar(QWidget):
         where = ("Rewind to the last good checkpoint and continue" if self.run is not None else
                  "The run diverged before its first checkpoint. Start again")
         self.label.setText(f"{where} with:")
-        for recovery in recoveries(settings):
+        for recovery in recoveries(settings, run):
             button = QPushButton(recovery.label[0].upper() + recovery.label[1:])
             button.setToolTip(", ".join(f"{name} = {value:g}" for name, value in recovery.changes.items()))
             button.clicked.connect(lambda _=False, changes=recovery.changes: self.chosen.emit(self.run, changes))

@@ -100,7 +100,7 @@ class StepInspector(QDialog):
         self.resize(980, 640)
         self.snapshot = None
         self.layer = None  # the layer shown
-        self.weight = None  # the shown convolution's weight, (out, in, kh, kw), or None
+        self.with_filters = False  # a layer was clicked (not a connection): a convolution's filters show too
         self.styler = style.PlotStyler()
         self.heading = QLabel(EMPTY)
         self.heading.setWordWrap(True)
@@ -144,10 +144,14 @@ class StepInspector(QDialog):
         self.snapshot = snapshot
         self._redraw()
 
-    def show_layer(self, layer, weight=None):
-        """Show ``layer``'s tensors (a layer name), and ``weight`` as filters if it is a convolution's."""
-        self.layer = layer
-        self.weight = None if weight is None or np.ndim(weight) != 4 else np.asarray(weight)
+    def show_layer(self, layer, filters=False):
+        """Show ``layer``'s tensors (a layer name), and with ``filters`` its filters if it is a convolution."""
+        self.layer, self.with_filters = layer, filters
+        self._redraw()
+
+    def clear(self):
+        """Forget the step and the layer (another run or network)."""
+        self.snapshot, self.layer, self.with_filters = None, None, False
         self._redraw()
 
     def _redraw(self):
@@ -161,8 +165,9 @@ class StepInspector(QDialog):
             self.heading.setText(f"Step {snapshot.step}: nothing was recorded for '{layer}' (only layers that are "
                                  "modules are: not Add, Concat or the Input).")
         else:
-            self.heading.setText(f"<b>{layer}</b> at step {snapshot.step}: its output, and the gradient of the loss "
-                                 "with respect to it")
+            failed = " (where the values went non-finite: no update was made)" if snapshot.failed else ""
+            self.heading.setText(f"<b>{layer}</b> at step {snapshot.step}{failed}: its output, and the gradient of "
+                                 "the loss with respect to it")
         output = snapshot.outputs.get(layer) if found else None
         samples = len(output.samples) if output is not None else 1
         self.sample.setRange(0, max(samples - 1, 0))
@@ -170,6 +175,13 @@ class StepInspector(QDialog):
         self.forward.show_tensor(output, self.sample.value())
         self.gradient.show_tensor(snapshot.gradients.get(layer) if found else None, self.sample.value())
         self._draw_filters()
+
+    @property
+    def weight(self):
+        """The shown convolution's weight after the step, (out, in, kh, kw), or None."""
+        if not self.with_filters or self.snapshot is None:
+            return None
+        return self.snapshot.filters.get(self.layer)
 
     def _draw_filters(self):
         weight = self.weight

@@ -7,8 +7,8 @@ queue from a timer. The messages, in the order a run sends them:
 
 ``RunStart``        layers, steps per epoch, run folder, ...
 ``StepMessage``     a ``StepInfo`` and the step's gradient norms
+``SnapshotMessage`` the tensors of a step, while the step inspector is open (before that step's message)
 ``HealthMessage``   the ``HealthRecord`` of a step the health monitor sampled (after that step's message)
-``SnapshotMessage`` the tensors of a step, while the step inspector is open (``StepCapture`` armed)
 ``EpochMessage``    an ``EpochInfo`` and the global step it ended at
 ``RunEnded``        the ``RunInfo`` of ``fit``
 ``EvaluationData``  the evaluation of the test split

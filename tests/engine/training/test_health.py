@@ -14,7 +14,7 @@ import engine
 import engine.nn as nn
 from engine.graph.templates import load_template
 from engine.training import HealthLog, Trainer
-from engine.training.health import HealthMonitor
+from engine.training.health import HealthMonitor, strided_sample
 from engine.training.health_measures import BAD, BY_KEY, FINE, KEYS, WARN
 from engine.training.recipe import prepare_training
 
@@ -263,3 +263,13 @@ def test_on_the_cupy_stand_in_the_measures_are_the_cpus(fake_cuda):
     cpu, cuda = records
     np.testing.assert_allclose(cuda.values, cpu.values, rtol=1e-5, equal_nan=True)
     assert set(cuda.histograms) == set(cpu.histograms)
+
+
+def test_the_strided_sample_reads_every_position_of_the_maps():
+    """A stride that divides the map size would read one pixel of each map: here the corners are 0 and the
+    centre is not, so such a sample's spread would be far too small."""
+    maps = np.zeros((128, 512, 4, 4), np.float32)
+    maps[:, :, 1:3, 1:3] = np.random.default_rng(0).exponential(2.0, (128, 512, 2, 2))
+    sample = strided_sample(maps)
+    assert 30000 < sample.size <= 65536
+    assert sample.std() == pytest.approx(maps.std(), rel=0.03) and sample.mean() == pytest.approx(maps.mean(), rel=0.03)

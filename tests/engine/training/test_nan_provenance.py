@@ -15,7 +15,7 @@ import engine.nn as nn
 from engine import random as engine_random
 from engine.graph.export.training_code import training_source
 from engine.graph.templates import load_template
-from engine.training import Trainer, create_run
+from engine.training import StepInfo, Trainer, create_run
 from engine.training.callbacks import Checkpoint
 from engine.training.divergence import clip_gradients, gradients_finite, replay_origin
 from engine.training.resume import changed_network, recoveries, resume_from_run
@@ -115,11 +115,30 @@ def test_gradients_finite_reads_the_device_once_and_trusts_a_finite_norm(fake_cu
     assert not gradients_finite(nan, total_norm=float("nan"))
 
 
-def test_clip_gradients_is_the_trainers_clipping():
+def test_clip_gradients_scales_finite_gradients_and_leaves_others_alone():
     params = with_grads([3.0, 4.0])
     assert clip_gradients(params, 0) is None and params[0].grad.tolist() == [3.0, 4.0]
     assert clip_gradients(params, 1.0) == pytest.approx(5.0)
     np.testing.assert_allclose(params[0].grad.numpy(), [0.6, 0.8], rtol=1e-5)
+    params = with_grads([3.0, float("inf")], [1.0, 2.0])
+    assert clip_gradients(params, 1.0) == float("inf")
+    assert params[0].grad.tolist() == [3.0, float("inf")] and params[1].grad.tolist() == [1.0, 2.0]
+    params = with_grads([3e30, 4e30])  # finite, but their float32 norm overflows: measured in double and clipped
+    assert clip_gradients(params, 1.0) == pytest.approx(5e30)
+    np.testing.assert_allclose(params[0].grad.numpy(), [0.6, 0.8], rtol=1e-5)
+
+
+def test_a_clipping_trainer_stops_on_a_non_finite_gradient_without_updating():
+    engine.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4, bias=False), Magnitude(), nn.Linear(4, 2))
+    loader = batches()
+    loader[0][0][0] = 0.0  # the zero sample gives sqrt(0)
+    before = [p.detach().numpy().copy() for p in model.parameters()]
+    info = trainer_of(model, loader, clip_grad_norm=1.0).fit(1)
+    assert info.status == "failed" and "the gradients became non-finite" in info.message
+    assert all(np.array_equal(b, p.detach().numpy()) for b, p in zip(before, model.parameters(), strict=True))
+    last = model[2].weight.grad.numpy()  # the step's own gradients, not scaled by norm/inf to zeros and NaN
+    assert np.isfinite(last).all() and (last != 0).any()
 
 
 def test_clipping_matches_pytorch_on_a_real_step():
@@ -166,6 +185,20 @@ class Doubling:
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # NumPy's overflow on the way to inf
+def test_recoveries_halve_the_rate_a_plateau_schedule_reached_and_tighten_clipping(tmp_path):
+    network = load_template("mlp_fashion_mnist")
+    network.set_settings({"lr": 0.1, "scheduler": "ReduceLROnPlateau", "clip_grad_norm": 0.5})
+    run = create_run(network, folder=tmp_path / "run")
+    with open(run.steps_path, "w") as f:  # the plateau cut the rate to 0.001 before the run diverged
+        for step, lr in ((1, 0.1), (2, 0.001)):
+            f.write(json.dumps(vars(StepInfo(0, step, step, 2, 1.0, lr, 10.0, 4))) + "\n")
+    halved, clipped = recoveries(network.settings, run)
+    assert halved.changes == {"lr": 0.0005} and clipped.changes == {"clip_grad_norm": 0.25}
+    network.set_settings({"scheduler": "none", "clip_grad_norm": 0.0})
+    halved, clipped = recoveries(network.settings, run)
+    assert halved.changes == {"lr": 0.05} and clipped.changes == {"clip_grad_norm": 1.0}
+
+
 def test_a_diverged_run_rewinds_to_its_last_good_checkpoint_with_the_learning_rate_halved(tmp_path):
     network = load_template("mlp_fashion_mnist")
     network.set_settings({"optimizer": "SGD", "momentum": 0.0, "lr": 1.5, "epochs": 9})

@@ -93,3 +93,33 @@ def test_on_the_cupy_stand_in_the_capture_is_the_cpus(fake_cuda):
             assert type(other.samples) is np.ndarray  # on the host
             np.testing.assert_allclose(other.samples, summary.samples, rtol=1e-5, atol=1e-7)
             assert (other.mean, other.std) == pytest.approx((summary.mean, summary.std), rel=1e-5, abs=1e-9)
+
+
+def test_the_step_that_went_non_finite_is_the_last_snapshot():
+    model, _ = model_and_reference()
+    with engine.no_grad():
+        model[3].weight[0, 0] = float("inf")
+    capture = StepCapture()
+    capture.arm()
+    info = fit(model, capture, steps=2)
+    assert info.status == "failed"
+    snapshot = capture.latest
+    assert snapshot.failed and snapshot.step == 1 and snapshot.outputs["3"].nonfinite > 0
+    assert set(snapshot.filters) == {"0"} and snapshot.filters["0"].shape == (4, 3, 3, 3)
+
+
+def test_disarmed_during_a_step_it_publishes_nothing():
+    model, _ = model_and_reference()
+    published = []
+    capture = StepCapture(published.append)
+    capture.arm()
+
+    class CloseDuringTheStep:
+        def on_step_begin(self, trainer, step):
+            capture.arm(False)  # after the capture hooked the layers: the inspector closed mid-step
+
+    trainer = Trainer(model, engine.optim.SGD(model.parameters(), lr=0.0), nn.CrossEntropyLoss(), [batch()],
+                      callbacks=[capture, CloseDuringTheStep()])
+    assert trainer.fit(1).status == "finished"
+    assert published == [] and capture.latest is None
+    assert not any(m._forward_hooks for m in model.modules())

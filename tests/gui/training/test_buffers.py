@@ -96,6 +96,18 @@ def test_history_epochs_smoothing_and_csv(tmp_path):
     assert table[0]["grad_norm_fc2"] == "0.5" and table[7]["grad_norm_fc1"] == ""
 
 
+def test_steps_trained_again_replace_the_earlier_ones():
+    """A run continued from an earlier checkpoint (a recovery) draws its steps in place of the failed attempt's."""
+    h = TrainingHistory(smoothing=0.0)
+    h.reset(["fc1"])
+    rows = step_rows(StepInfo(int(s > 4), s - 4 * (s > 4), s, 4, float(s), 0.1, 100.0, 4) for s in range(1, 8))
+    h.add_steps(rows)
+    again = step_rows(StepInfo(1, s - 4, s, 4, -float(s), 0.05, 100.0, 4) for s in (5, 6))
+    h.add_steps(again, np.full((2, 1), 0.5, np.float32))
+    assert list(h.column("global_step")) == [1, 2, 3, 4, 5, 6] and list(h.column("loss")[4:]) == [-5.0, -6.0]
+    assert h.epoch_starts == [(1, 1.0), (2, 5.0)] and len(h.gradients) == len(h.smoothed) == 6
+
+
 def test_history_from_a_run_folders_metrics():
     steps = {"epoch": np.array([0, 0, 0, 1, 1, 1]), "step": np.array([1, 2, 3] * 2), "global_step": np.arange(1, 7),
              "steps_per_epoch": np.full(6, 3), "loss": np.linspace(2, 1, 6), "lr": np.full(6, 0.1),

@@ -300,11 +300,18 @@ def test_a_recovery_continues_the_run_from_its_checkpoint_with_the_change(make_p
     wait_idle(qtbot, panel)
     run = load_run(panel.controller.run.folder)
     assert run.status == "stopped" and run.has_checkpoint and run.epochs_completed == 1
-    panel.controller.extra_callbacks = ()
+    clipping = []
+
+    class Clipping:  # what the continued run's trainer really does
+        def on_fit_start(self, trainer):
+            clipping.append((trainer.clip_grad_norm, trainer.epoch))
+
+    panel.controller.extra_callbacks = (Clipping(),)
     panel.recovery_bar.offer(run, run.network().settings)
     assert "Rewind to the last good checkpoint" in panel.recovery_bar.label.text()
     qtbot.mouseClick(panel.recovery_bar.buttons[1], Qt.LeftButton)  # gradient clipping
     wait_idle(qtbot, panel)
+    assert clipping == [(1.0, 1)]  # from the checkpoint after epoch 1, clipping
     run = load_run(run.folder)
     assert run.status == "finished" and run.epochs_completed == 2
     assert run.network().settings["clip_grad_norm"] == 1.0 and fashion_doc.settings["clip_grad_norm"] == 0.0
