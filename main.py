@@ -1,5 +1,6 @@
 """LayerLab's entry point: with no arguments (or just a network file) it opens the app; sub-commands
-(train, eval, summary, export, predict, import, lr-find, check) run headless. ``python main.py --help`` lists them."""
+(train, eval, summary, export, predict, import, lr-find, check, runs, sweep) run headless. ``python main.py --help``
+lists them."""
 
 import sys
 

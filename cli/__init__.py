@@ -1,8 +1,9 @@
 """LayerLab's command line: ``train``, ``eval``, ``summary``, ``export``, ``predict``, ``import`` (an ONNX model
-as a network file), ``lr-find`` (a learning-rate sweep) and ``check`` (the pre-flight check), headless, with the
-same training loop and run folders as the GUI. A file that cannot be used (any ``FileError``, or an ``OSError``
-reading or writing one) ends a command with one line naming the file, never a traceback; a ``FileWarning``
-becomes a 'warning:' line."""
+as a network file), ``lr-find`` (a learning-rate sweep), ``check`` (the pre-flight check), ``runs`` (a network's
+runs as a table) and ``sweep`` (train with varied settings, compare the runs), headless, with the same training
+loop and run folders as the GUI. A file that cannot be used (any ``FileError``, or an ``OSError`` reading or
+writing one) ends a command with one line naming the file, never a traceback; a ``FileWarning`` becomes a
+'warning:' line."""
 
 import argparse
 import contextlib
@@ -11,10 +12,10 @@ import warnings
 
 from engine.utils.files import FileError, FileWarning
 
-from . import check, evaluate, export, import_model, lr_find, predict, summary, train
+from . import check, evaluate, export, import_model, lr_find, predict, runs, summary, sweep, train
 from .common import CliError
 
-COMMANDS = (train, evaluate, summary, export, predict, import_model, lr_find, check)
+COMMANDS = (train, evaluate, summary, export, predict, import_model, lr_find, check, runs, sweep)
 PROG = "main.py"
 
 

@@ -258,13 +258,13 @@ def create_run(network, network_path=None, folder=None):
             raise RunFileError(folder, "already holds a run; resume it or choose another folder")
         os.makedirs(folder, exist_ok=True)
     else:
-        folder = _new_folder(runs_folder(network_path), datetime.now().strftime("%Y%m%d-%H%M%S"))
+        folder = new_folder(runs_folder(network_path), datetime.now().strftime("%Y%m%d-%H%M%S"))
     run = Run(folder)
     run.save_network(network)
     return run
 
 
-def _new_folder(parent, name):
+def new_folder(parent, name):
     """Create and return a new empty folder ``parent/name``, or ``name-2``, ``name-3``, ... when it is taken."""
     os.makedirs(parent, exist_ok=True)
     for n in range(1, 10_000):
@@ -283,7 +283,7 @@ def move_run(folder, parent):
     filesystems the copy is made whole before the original is deleted, and a failed copy is removed again, so
     an error (``OSError``) leaves the run where it was."""
     folder = os.path.abspath(os.fspath(folder))
-    target = _new_folder(parent, os.path.basename(folder))
+    target = new_folder(parent, os.path.basename(folder))
     try:
         os.replace(folder, target)  # POSIX renames a folder over an empty one
     except OSError as e:

@@ -1,0 +1,188 @@
+"""A sweep's record: ``<stem>.sweeps/<YYYYmmdd-HHMMSS>/sweep.json`` next to the network file, holding the space,
+the method, the budget, the fixed training options and every trial (its settings, its run folder, its state and
+its score). It is rewritten atomically whenever a trial changes, so a sweep stopped at any moment can be resumed:
+pending trials start, interrupted ones (``running`` or ``stopped``) continue from their run's checkpoint.
+
+A trial's score is the best validation accuracy over its epochs (``metrics.csv`` of its run); the best trial is
+the one with the highest score, the earlier one on a tie."""
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ..utils.files import FileError, atomic_write_text, read_limited
+from ..utils.json_text import parse_json
+from .runs import RunFileError, load_run, new_folder
+from .sweep_space import dimension_from_json
+
+FORMAT = "layerlab.sweep"
+VERSION = 1
+SWEEPS_SUFFIX = ".sweeps"
+MAX_RECORD_BYTES = 16 << 20
+METHODS = ("grid", "random", "tpe")
+STATES = ("pending", "running", "stopped", "finished", "pruned", "failed")
+DONE_STATES = ("finished", "pruned", "failed")
+
+
+class SweepFileError(FileError, ValueError):
+    """A sweep folder or its ``sweep.json`` that cannot be read or written; the message names the file."""
+
+
+@dataclass
+class Trial:
+    """One run of the sweep: ``number`` counts from 1; ``run`` is its run folder (absolute); ``scores`` the
+    validation accuracy of each finished epoch."""
+
+    number: int
+    settings: dict
+    run: str
+    state: str = "pending"
+    scores: list = field(default_factory=list)
+    test_accuracy: float | None = None
+    message: str = ""
+
+    @property
+    def score(self):
+        """The best validation accuracy so far (None before the first epoch; NaN epochs ignored)."""
+        finite = [s for s in self.scores if math.isfinite(s)]
+        return max(finite) if finite else None
+
+
+@dataclass
+class Sweep:
+    folder: str
+    network: str  # the network file swept (absolute)
+    space: list  # of Dimension
+    method: str = "grid"
+    seed: int = 0
+    trials_budget: int | None = None
+    minutes: float | None = None
+    options: dict = field(default_factory=dict)  # fixed training options: epochs, limit, data
+    prune: bool = True
+    seconds_used: float = 0.0
+    trials: list = field(default_factory=list)
+
+    @property
+    def path(self):
+        return os.path.join(self.folder, "sweep.json")
+
+    @property
+    def name(self):
+        return os.path.basename(os.path.normpath(self.folder))
+
+    def trial_network_path(self, trial):
+        """The copy of the network with the trial's settings, which the trial trains."""
+        return os.path.join(self.folder, f"trial-{trial.number}.llnet")
+
+    def trial_log_path(self, trial):
+        return os.path.join(self.folder, f"trial-{trial.number}.log")
+
+    def save(self):
+        """Write ``sweep.json`` atomically (run folders relative to the sweep folder, so both can move together)."""
+        trials = [{"number": t.number, "settings": t.settings, "run": os.path.relpath(t.run, self.folder),
+                   "state": t.state, "score": t.score,
+                   "scores": [s if math.isfinite(s) else None for s in t.scores], "test_accuracy": t.test_accuracy,
+                   "message": t.message} for t in self.trials]
+        data = {"format": FORMAT, "version": VERSION, "network": os.path.relpath(self.network, self.folder),
+                "method": self.method, "seed": self.seed, "space": [d.to_json() for d in self.space],
+                "budget": {"trials": self.trials_budget, "minutes": self.minutes}, "options": self.options,
+                "prune": self.prune, "seconds_used": self.seconds_used, "trials": trials}
+        text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+        atomic_write_text(self.path, text, SweepFileError)
+
+    def best(self):
+        """The trial with the highest score (the earlier on a tie); None before any has a score."""
+        scored = [t for t in self.trials if t.score is not None]
+        return max(scored, key=lambda t: t.score, default=None)  # max keeps the first of equal keys
+
+    def varied(self):
+        return [d.name for d in self.space]
+
+
+def sweeps_folder(network_path):
+    """``<dir>/<stem>.sweeps`` beside the network file (and its ``<stem>.runs``)."""
+    directory, name = os.path.split(os.path.abspath(os.fspath(network_path)))
+    return os.path.join(directory, os.path.splitext(name)[0] + SWEEPS_SUFFIX)
+
+
+def create_sweep(network_path, space, **fields):
+    """A new sweep in a fresh time-stamped folder of ``sweeps_folder(network_path)``, its record written."""
+    folder = new_folder(sweeps_folder(network_path), datetime.now().strftime("%Y%m%d-%H%M%S"))
+    sweep = Sweep(folder, os.path.abspath(os.fspath(network_path)), list(space), **fields)
+    sweep.save()
+    return sweep
+
+
+def trial_scores(run_folder):
+    """The validation accuracy of each finished epoch of the run in ``run_folder`` (empty before the first or
+    when it has no metrics yet); a damaged file raises ``RunFileError``."""
+    if not os.path.isfile(os.path.join(run_folder, "metrics.csv")):
+        return []
+    return [float(v) for v in load_run(run_folder).metrics().epochs["val_accuracy"]]
+
+
+def recorded_test_accuracy(run_folder):
+    """The run's recorded test accuracy, None when it has none or cannot be read."""
+    try:
+        return load_run(run_folder).test_accuracy
+    except RunFileError:
+        return None
+
+
+def _get(data, key, kinds, path, optional=False):
+    value = data.get(key)
+    if (value is None and optional) or (isinstance(value, kinds) and not isinstance(value, bool)):
+        return value
+    raise SweepFileError(path, f"'{key}' has a bad value {value!r}")
+
+
+def _trial(item, folder, path):
+    if not isinstance(item, dict) or item.get("state") not in STATES:
+        raise SweepFileError(path, f"a trial must have a state (one of {', '.join(STATES)}): {item!r}")
+    scores = item.get("scores")
+    if not isinstance(scores, list) or not all(s is None or isinstance(s, (int, float)) for s in scores):
+        raise SweepFileError(path, f"trial {item.get('number')!r}: 'scores' must be a list of numbers")
+    run = os.path.normpath(os.path.join(folder, _get(item, "run", str, path)))
+    return Trial(_get(item, "number", int, path), _get(item, "settings", dict, path), run,
+                 item["state"], [math.nan if s is None else float(s) for s in scores],
+                 _get(item, "test_accuracy", (int, float), path, True),
+                 _get(item, "message", str, path))
+
+
+def load_sweep(folder):
+    """The sweep in ``folder``; ``SweepFileError`` naming the file when it is missing or damaged."""
+    folder = os.path.abspath(os.fspath(folder))
+    path = os.path.join(folder, "sweep.json")
+    if not os.path.isfile(path):
+        raise SweepFileError(folder, "not a sweep folder (it has no sweep.json)")
+    try:
+        text = read_limited(path, MAX_RECORD_BYTES, SweepFileError).decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise SweepFileError(path, f"not UTF-8 text ({e.reason} at byte {e.start})") from None
+    data = parse_json(text, path, SweepFileError, max_depth=6)
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise SweepFileError(path, f"not a LayerLab sweep record (expected format {FORMAT!r})")
+    if not isinstance(data.get("version"), int) or data["version"] > VERSION:
+        raise SweepFileError(path, f"version {data.get('version')!r} is not one this LayerLab reads ({VERSION})")
+    if data.get("method") not in METHODS:
+        raise SweepFileError(path, f"'method' must be one of {', '.join(METHODS)}, got {data.get('method')!r}")
+    space = data.get("space")
+    if not isinstance(space, list) or not space:
+        raise SweepFileError(path, "'space' must list the swept settings")
+    budget = _get(data, "budget", dict, path)
+    dimensions = [dimension_from_json(d, lambda problem: SweepFileError(path, problem)) for d in space]
+    trials = [_trial(item, folder, path) for item in _get(data, "trials", list, path)]
+    for trial in trials:
+        for d in dimensions:
+            if not d.contains(trial.settings.get(d.name)):
+                raise SweepFileError(path, f"trial {trial.number}: '{d.name}' = {trial.settings.get(d.name)!r} is "
+                                           f"not in the swept {d.describe()}")
+    return Sweep(folder, os.path.normpath(os.path.join(folder, _get(data, "network", str, path))),
+                 dimensions,
+                 data["method"], _get(data, "seed", int, path), _get(budget, "trials", int, path, True),
+                 _get(budget, "minutes", (int, float), path, True), _get(data, "options", dict, path),
+                 bool(data.get("prune", True)), float(_get(data, "seconds_used", (int, float), path)),
+                 trials)
+
