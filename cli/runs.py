@@ -13,7 +13,7 @@ from engine.training.run_table import RunRow, run_rows, varying_settings
 from engine.training.runs import runs_folder
 
 from .common import open_network
-from .table import format_table
+from .table import format_table, percent
 
 FORMATS = ("table", "csv", "json")
 MISSING = "—"
@@ -33,10 +33,6 @@ def add_parser(subparsers):
 
 def _known(value):
     return value is not None and not (isinstance(value, float) and not math.isfinite(value))
-
-
-def percent(value):
-    return f"{100 * value:.2f}%" if _known(value) else MISSING
 
 
 def duration_text(seconds):

@@ -3,20 +3,24 @@ TPE search, within a budget of trials (--trials) or time (--time), each trial a 
 (named sweep-<sweep>-<trial>). Trials run one after another or --jobs at a time in worker processes
 (``main.py train`` on a copy of the network with the trial's settings, kept in the sweep folder); a trial
 clearly behind the finished ones after an epoch is pruned (stopped, its checkpoint kept). The sweep's record is
-NET.sweeps/<time>/sweep.json; Ctrl+C stops every trial cleanly and --resume SWEEP_DIR continues: pending trials
-start, interrupted ones go on from their checkpoints. Settings are given as --set lr=0.01,0.05,0.1 (values) or
+NET.sweeps/<time>/sweep.json, beside the copy of the network it was started from (network.llnet); Ctrl+C (or
+SIGTERM, SIGHUP) stops every trial cleanly and --resume SWEEP_DIR continues: pending trials start, interrupted
+ones go on from their checkpoints. Settings are given as --set lr=0.01,0.05,0.1 (values) or
 --set lr=1e-4:1e-1:log, --set batch_size=32:256 (ranges, for random and TPE search)."""
 
+import argparse
 import contextlib
+import fcntl
 import math
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 
-from engine.graph import save_network
+from engine.graph import network_from_json, network_to_json, save_network
 from engine.training.sweep_record import (
     METHODS,
     SweepFileError,
@@ -26,21 +30,38 @@ from engine.training.sweep_record import (
     trial_scores,
 )
 from engine.training.sweep_search import Search
-from engine.training.sweep_space import SweepSpaceError, format_value, parse_space
+from engine.training.sweep_space import SweepSpaceError, format_value, grid, parse_space
 from engine.utils.files import FileError
 
 from .common import CliError, apply_settings, open_network, positive_int, require_valid
-from .table import format_table
+from .table import format_table, percent
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 POLL_SECONDS = 0.2
 DEFAULT_TRIALS = 10  # random and TPE search without --trials or --time
+DEFAULT_SEED = 0
 INTERRUPTED = 130
+STOP_SECONDS = 10  # how long a failing sweep waits for its workers to stop before killing them
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)  # handled as Ctrl+C
+LOCK_FILE = ".lock"
 # A trial's worker: ``main.py train`` with the engine's CPU threads set first (the engine takes every core by
 # default, and --jobs workers on as many cores would fight over them).
 WORKER = ("import sys; sys.path.insert(0, sys.argv[1]); import engine; engine.set_num_threads(int(sys.argv[2])); "
           "import cli; sys.exit(cli.main(sys.argv[3:]))")
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+# Options fixing every trial (--epochs, --limit) and the training setting each would override in a trial.
+FIXED_SETTINGS = (("--epochs", "epochs"), ("--limit", "train_limit"))
+
+
+def positive_minutes(text):
+    """An argparse type: a finite number of minutes above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of minutes, got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a number of minutes above 0, got {text}")
+    return value
 
 
 def add_parser(subparsers):
@@ -52,16 +73,24 @@ def add_parser(subparsers):
                                                       "or tpe (default with a range)")
     p.add_argument("--trials", type=positive_int, metavar="N", help=f"run at most N trials (grid: all of them, "
                                                                     f"random/tpe: {DEFAULT_TRIALS} without --time)")
-    p.add_argument("--time", type=float, metavar="MINUTES", help="start no trial after MINUTES")
+    p.add_argument("--time", type=positive_minutes, metavar="MINUTES", help="start no trial after MINUTES")
     p.add_argument("--jobs", type=positive_int, default=1, metavar="N", help="trials running at once (default 1)")
     p.add_argument("--epochs", type=positive_int, metavar="E", help="epochs per trial (default: the network's)")
     p.add_argument("--limit", type=positive_int, metavar="N", help="train on the first N training images only")
-    p.add_argument("--data", metavar="DIR", help="the dataset folder")
-    p.add_argument("--seed", type=int, default=0, metavar="S", help="the seed of random and TPE search (default 0)")
+    p.add_argument("--data", metavar="DIR", help="the dataset folder (with --resume: where it is now)")
+    p.add_argument("--seed", type=int, metavar="S",
+                   help=f"the seed of random and TPE search (default {DEFAULT_SEED})")
     p.add_argument("--no-prune", action="store_true", help="run every trial to its end")
     p.add_argument("--resume", metavar="SWEEP_DIR", help="continue a stopped sweep (--trials/--time/--jobs may "
-                                                         "change its budget)")
+                                                         "change its budget, --data where its dataset is)")
     p.set_defaults(handler=main)
+
+
+def with_settings(network, settings):
+    """A copy of ``network`` with the training ``settings`` applied (``CliError`` for a bad value)."""
+    copy = network_from_json(network_to_json(network))
+    apply_settings(copy, settings)
+    return copy
 
 
 def new_sweep(args):
@@ -71,39 +100,75 @@ def new_sweep(args):
         space = parse_space(args.set)
     except SweepSpaceError as e:
         raise CliError(str(e)) from None
+    swept = {d.name for d in space}
+    for flag, setting in FIXED_SETTINGS:
+        if getattr(args, flag[2:]) is not None and setting in swept:
+            raise CliError(f"{flag} fixes every trial's {setting}, which --set varies: give one of them")
     network = open_network(args.network)
-    apply_settings(network, {d.name: (d.values[0] if d.values else d.low) for d in space})
-    require_valid(network, args.network, "sweep")
+    require_valid(with_settings(network, {d.name: (d.values[0] if d.values else d.low) for d in space}),
+                  args.network, "sweep")
     method = args.method or ("grid" if all(d.values for d in space) else "tpe")
-    if method == "grid" and not all(d.values for d in space):
-        ranges = ", ".join(d.describe() for d in space if not d.values)
-        raise CliError(f"--method grid needs listed values, but {ranges} is a range: list values or use --method "
-                       f"random or tpe")
+    if method == "grid":
+        try:
+            grid(space)
+        except SweepSpaceError as e:
+            raise CliError(f"--method grid: {e}") from None
     trials = args.trials or (DEFAULT_TRIALS if method != "grid" and args.time is None else None)
     options = {"epochs": args.epochs, "limit": args.limit,
                "data": os.path.abspath(args.data) if args.data else None}
-    return create_sweep(args.network, space, method=method, seed=args.seed, trials_budget=trials,
-                        minutes=args.time, options=options, prune=not args.no_prune)
+    seed = DEFAULT_SEED if args.seed is None else args.seed
+    sweep = create_sweep(args.network, space, method=method, seed=seed, trials_budget=trials,
+                         minutes=args.time, options=options, prune=not args.no_prune)
+    save_network(network, sweep.base_network_path)
+    return sweep
+
+
+def open_sweep(folder):
+    try:
+        return load_sweep(folder)
+    except SweepFileError as e:
+        raise CliError(str(e)) from None
 
 
 def resumed_sweep(args):
-    if args.network or args.set:
-        raise CliError("--resume continues a sweep with its own network and settings: give no NET.llnet or --set")
-    try:
-        sweep = load_sweep(args.resume)
-    except SweepFileError as e:
-        raise CliError(str(e)) from None
+    """The sweep of ``args.resume`` with the budget and dataset folder given now (read under its lock)."""
+    sweep = open_sweep(args.resume)
     sweep.trials_budget = args.trials or sweep.trials_budget
     sweep.minutes = args.time if args.time is not None else sweep.minutes
+    if args.data:
+        sweep.options["data"] = os.path.abspath(args.data)
+    if not os.path.isfile(sweep.base_network_path):
+        raise CliError(f"{sweep.base_network_path}: missing: the sweep's network is kept there for every trial")
     return sweep
+
+
+def refuse_fixed_options(args):
+    """--resume keeps the sweep's network, settings, search and trial options: refuse any given anew."""
+    if args.network or args.set:
+        raise CliError("--resume continues a sweep with its own network and settings: give no NET.llnet or --set")
+    given = [flag for flag, value in (("--method", args.method), ("--seed", args.seed), ("--epochs", args.epochs),
+                                      ("--limit", args.limit), ("--no-prune", args.no_prune or None))
+             if value is not None]
+    if given:
+        raise CliError(f"--resume continues a sweep as it began: {', '.join(given)} cannot change (only --trials, "
+                       f"--time, --jobs and --data may)")
+
+
+@contextlib.contextmanager
+def sweep_lock(folder):
+    """Hold ``<folder>/.lock`` while the sweep runs: a second coordinator would run the same trials again."""
+    path = os.path.join(folder, LOCK_FILE)
+    with open(path, "a", encoding="utf-8") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise CliError(f"{folder}: the sweep is running in another process (it holds {path}): let it end or "
+                           f"stop it first") from None
+        yield
 
 
 def settings_text(sweep, settings):
     return " ".join(f"{name}={format_value(settings[name])}" for name in sweep.varied())
-
-
-def percent(value):
-    return "-" if value is None or not math.isfinite(value) else f"{100 * value:.2f} %"
 
 
 def train_arguments(sweep, trial):
@@ -118,14 +183,19 @@ def train_arguments(sweep, trial):
 
 
 def prepare_trial(sweep, trial):
-    """Write the network copy with the trial's settings (a trial restarted without a checkpoint gets a fresh run
+    """Write the trial's network (the sweep's base network with the trial's settings) unless it exists, and
+    return the number of epochs the trial trains (a trial restarted without a checkpoint gets a fresh run
     folder: a run that never saved a step has nothing to keep)."""
     base, n = trial.run, 2
     while not os.path.isfile(os.path.join(trial.run, "checkpoint.llw")) and os.path.exists(trial.run):
         trial.run, n = f"{base}-{n}", n + 1
-    network = open_network(sweep.network)
-    apply_settings(network, trial.settings)
-    save_network(network, sweep.trial_network_path(trial))
+    path = sweep.trial_network_path(trial)
+    if os.path.isfile(path):
+        network = open_network(path)
+    else:
+        network = with_settings(open_network(sweep.base_network_path), trial.settings)
+        save_network(network, path)
+    return sweep.options.get("epochs") or int(network.settings["epochs"])
 
 
 def worker_environment(threads):
@@ -134,14 +204,40 @@ def worker_environment(threads):
 
 @dataclass
 class Active:
-    """A trial whose worker process runs."""
+    """A trial whose worker process runs (``process`` and ``log`` are None until it has started)."""
 
     trial: object
-    process: subprocess.Popen
+    process: subprocess.Popen | None
     log: object
     started: float
+    epochs: int = 0  # the epochs the trial trains: its last is never pruned
     epochs_reported: int = 0
     pruning: bool = False
+    metrics_stamp: tuple | None = None  # metrics.csv's modification time and size when last read
+
+
+def stopped_by_us(item, code):
+    """Whether a worker's exit ``code`` says it stopped when asked (its checkpoint kept) or was killed, rather
+    than ending its run: such a trial is resumed, not recorded as done."""
+    return code < 0 or (code == INTERRUPTED and not item.pruning)
+
+
+@contextlib.contextmanager
+def signals_as_ctrl_c():
+    """SIGTERM and SIGHUP stop the sweep as Ctrl+C does (signal handlers can only be set in the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(number, frame):
+        raise KeyboardInterrupt
+
+    previous = {number: signal.signal(number, interrupt) for number in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 class Coordinator:
@@ -159,30 +255,41 @@ class Coordinator:
         self.sweep.save()
 
     def start(self, trial):
-        prepare_trial(self.sweep, trial)
+        item = Active(trial, None, None, time.monotonic())
+        self.active.append(item)  # first: whatever interrupts what follows finds the trial to settle
+        item.epochs = prepare_trial(self.sweep, trial)
         resumed = os.path.isfile(os.path.join(trial.run, "checkpoint.llw"))
-        log = open(self.sweep.trial_log_path(trial), "a", encoding="utf-8")  # noqa: SIM115 (closed in finish)
-        process = subprocess.Popen([sys.executable, "-c", WORKER, REPO, str(self.threads),
-                                    *train_arguments(self.sweep, trial)], stdout=log, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, env=worker_environment(self.threads),
-                                   start_new_session=True)  # Ctrl+C reaches the sweep, which stops each trial once
+        item.log = open(self.sweep.trial_log_path(trial), "a", encoding="utf-8")  # noqa: SIM115 (closed in finish)
+        item.process = subprocess.Popen([sys.executable, "-c", WORKER, REPO, str(self.threads),
+                                         *train_arguments(self.sweep, trial)], stdout=item.log,
+                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                        env=worker_environment(self.threads),
+                                        start_new_session=True)  # Ctrl+C reaches the sweep, which stops each trial
         trial.state = "running"
-        self.active.append(Active(trial, process, log, time.monotonic()))
         self.save()
         budget = self.search.budget
         print(f"trial {trial.number}{f'/{budget}' if budget else ''} {'resumed' if resumed else 'started'}: "
               f"{settings_text(self.sweep, trial.settings)} -> {trial.run}", flush=True)
 
     def poll(self, item):
-        """Report the trial's new epochs to the search; stop it when it should be pruned."""
+        """Report the trial's new epochs to the search (its metrics read again only once they changed); stop it
+        when it should be pruned, unless the epoch was its last."""
+        try:
+            info = os.stat(os.path.join(item.trial.run, "metrics.csv"))
+        except OSError:
+            return  # no epoch yet
+        stamp = (info.st_mtime_ns, info.st_size)
+        if stamp == item.metrics_stamp:
+            return
         try:
             item.trial.scores = trial_scores(item.trial.run)
         except FileError:
             return  # a metrics file being replaced: read it again next time
+        item.metrics_stamp = stamp
         for epoch in range(item.epochs_reported + 1, len(item.trial.scores) + 1):
             self.search.report(item.trial, epoch, item.trial.scores[epoch - 1])
             item.epochs_reported = epoch
-            if not item.pruning and self.search.should_prune(item.trial):
+            if not item.pruning and epoch < item.epochs and self.search.should_prune(item.trial):
                 item.pruning = True
                 item.process.send_signal(signal.SIGINT)
 
@@ -208,44 +315,77 @@ class Coordinator:
         print(f"trial {trial.number} {line} ({seconds:.0f} s)", flush=True)
 
     def run(self):
-        """Run trials until the budget is spent: 0, or 130 after Ctrl+C (the sweep left resumable)."""
+        """Run trials until the budget is spent: 0, or 130 after Ctrl+C, SIGTERM or SIGHUP (the sweep left
+        resumable). Should the coordinator itself fail, no worker outlives it."""
+        with signals_as_ctrl_c():
+            try:
+                return self.loop()
+            except KeyboardInterrupt:
+                self.stop()
+                return INTERRUPTED
+            finally:
+                self.abandon()
+
+    def loop(self):
+        while True:
+            for item in list(self.active):
+                self.poll(item)
+                code = item.process.poll()
+                if code is not None:
+                    self.finish(item, code)
+            while len(self.active) < self.jobs:
+                trial = self.search.next_trial(self.used_before + time.monotonic() - self.began)
+                if trial is None:
+                    break
+                self.start(trial)
+            if not self.active:
+                return 0
+            time.sleep(POLL_SECONDS)
+
+    def end_workers(self, timeout):
+        """Ask every running worker to stop after its step (those being pruned were asked already) and wait up to
+        ``timeout`` seconds (None: until Ctrl+C again), then kill those still running."""
+        processes = [item.process for item in self.active if item.process is not None]
+        for item in self.active:
+            if item.process is not None and not item.pruning and item.process.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    item.process.send_signal(signal.SIGINT)
+        deadline = None if timeout is None else time.monotonic() + timeout
         try:
-            while True:
-                for item in list(self.active):
-                    self.poll(item)
-                    code = item.process.poll()
-                    if code is not None:
-                        self.finish(item, code)
-                while len(self.active) < self.jobs:
-                    trial = self.search.next_trial(self.used_before + time.monotonic() - self.began)
-                    if trial is None:
-                        break
-                    self.start(trial)
-                if not self.active:
-                    return 0
-                time.sleep(POLL_SECONDS)
-        except KeyboardInterrupt:
-            self.stop()
-            return INTERRUPTED
+            for process in processes:
+                process.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        except (subprocess.TimeoutExpired, KeyboardInterrupt):
+            pass
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+    def abandon(self):
+        """End the workers a failing coordinator leaves (their trials stay 'running' in the record, resumable)."""
+        self.end_workers(STOP_SECONDS)
+        for item in self.active:
+            if item.log is not None:
+                item.log.close()
+        self.active.clear()
 
     def stop(self):
-        """Ask every worker to stop after its step (a second Ctrl+C ends them at once); the trials stay to be
-        resumed from their checkpoints."""
+        """Stop every worker after its step (a second Ctrl+C ends them at once). Trials that stopped when asked
+        stay to be resumed from their checkpoints; those that ended on their own (finished, failed, or pruned)
+        are recorded as such."""
         print("\nstopping every trial after its current step (Ctrl+C again to abort)...", file=sys.stderr, flush=True)
-        for item in self.active:
-            item.process.send_signal(signal.SIGINT)
-        try:
-            for item in self.active:
-                item.process.wait()
-        except KeyboardInterrupt:
-            for item in self.active:
-                item.process.kill()
-                item.process.wait()
-        for item in self.active:
-            item.log.close()
-            item.trial.state = "stopped"
+        self.end_workers(None)
+        for item in list(self.active):
+            code = None if item.process is None else item.process.returncode
+            if code is not None and not stopped_by_us(item, code):
+                self.finish(item, code)
+                continue
+            if item.log is not None:
+                item.log.close()
+            if code is not None:
+                item.trial.state = "stopped"
             self.search.release(item.trial)
-        self.active.clear()
+            self.active.remove(item)
         self.save()
 
 
@@ -273,14 +413,23 @@ def print_summary(sweep):
     print(f"sweep folder: {sweep.folder}")
 
 
-def main(args):
-    sweep = resumed_sweep(args) if args.resume else new_sweep(args)
+def run_sweep(sweep, jobs):
     search = Search(sweep)
     print(f"sweep of {os.path.basename(sweep.network)}: {sweep.method}, "
-          f"{' '.join(d.describe() for d in sweep.space)}, {args.jobs} at a time; record: {sweep.path}", flush=True)
-    code = Coordinator(sweep, search, args.jobs).run()
+          f"{' '.join(d.describe() for d in sweep.space)}, {jobs} at a time; record: {sweep.path}", flush=True)
+    code = Coordinator(sweep, search, jobs).run()
     print_summary(sweep)
     if code == INTERRUPTED:
         print(f"sweep stopped; resume with: python main.py sweep --resume {sweep.folder}")
         return code
     return 0 if any(t.state == "finished" for t in sweep.trials) else 1
+
+
+def main(args):
+    if args.resume:
+        refuse_fixed_options(args)
+        with sweep_lock(open_sweep(args.resume).folder):
+            return run_sweep(resumed_sweep(args), args.jobs)  # read again under the lock
+    sweep = new_sweep(args)
+    with sweep_lock(sweep.folder):
+        return run_sweep(sweep, args.jobs)

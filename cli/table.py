@@ -1,5 +1,7 @@
 """Plain-text tables for the terminal."""
 
+import math
+
 
 def format_table(headers, rows, align=None):
     """Columns padded to their widest cell, two spaces apart; ``align`` is one of 'l'/'r' per column
@@ -24,3 +26,8 @@ def count(n):
 def dims(shape):
     """``3×32×32``."""
     return "×".join(str(d) for d in shape)
+
+
+def percent(value, missing="—"):
+    """``87.25%``; ``missing`` for None or a value that is not finite."""
+    return missing if value is None or not math.isfinite(value) else f"{100 * value:.2f}%"

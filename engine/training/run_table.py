@@ -72,7 +72,7 @@ def run_row(run, current=None):
     if run.status == DAMAGED:
         return row
     try:
-        epochs = run.metrics().epochs
+        epochs = run.epoch_metrics()
         network = run.network()
     except (FileError, OSError) as e:
         row.status, row.message = DAMAGED, str(e)

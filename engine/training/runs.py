@@ -188,6 +188,10 @@ class Run:
     def metrics(self):
         return RunMetrics(_read_epochs(self.metrics_path), _read_steps(self.steps_path))
 
+    def epoch_metrics(self):
+        """The per-epoch columns of ``metrics.csv`` alone (no per-step log is read: cheap to poll)."""
+        return _read_epochs(self.metrics_path)
+
 
 class RunRecorder(Callback):
     """Keeps ``run.json`` up to date: running at the start, progress after each epoch, the outcome at the end.

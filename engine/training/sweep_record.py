@@ -14,7 +14,7 @@ from datetime import datetime
 
 from ..utils.files import FileError, atomic_write_text, read_limited
 from ..utils.json_text import parse_json
-from .runs import RunFileError, load_run, new_folder
+from .runs import RunFileError, load_run, new_folder, runs_folder
 from .sweep_space import dimension_from_json
 
 FORMAT = "layerlab.sweep"
@@ -72,6 +72,11 @@ class Sweep:
     def name(self):
         return os.path.basename(os.path.normpath(self.folder))
 
+    @property
+    def base_network_path(self):
+        """The network as the sweep began, kept in its folder: every trial is built from it."""
+        return os.path.join(self.folder, "network.llnet")
+
     def trial_network_path(self, trial):
         """The copy of the network with the trial's settings, which the trial trains."""
         return os.path.join(self.folder, f"trial-{trial.number}.llnet")
@@ -81,7 +86,7 @@ class Sweep:
 
     def save(self):
         """Write ``sweep.json`` atomically (run folders relative to the sweep folder, so both can move together)."""
-        trials = [{"number": t.number, "settings": t.settings, "run": os.path.relpath(t.run, self.folder),
+        trials = [{"number": t.number, "settings": t.settings, "run": os.path.basename(t.run),
                    "state": t.state, "score": t.score,
                    "scores": [s if math.isfinite(s) else None for s in t.scores], "test_accuracy": t.test_accuracy,
                    "message": t.message} for t in self.trials]
@@ -93,9 +98,11 @@ class Sweep:
         atomic_write_text(self.path, text, SweepFileError)
 
     def best(self):
-        """The trial with the highest score (the earlier on a tie); None before any has a score."""
+        """The finished trial with the highest score (the earlier on a tie), else (none finished) the best of the
+        others; None before any has a score."""
         scored = [t for t in self.trials if t.score is not None]
-        return max(scored, key=lambda t: t.score, default=None)  # max keeps the first of equal keys
+        finished = [t for t in scored if t.state == "finished"]
+        return max(finished or scored, key=lambda t: t.score, default=None)  # max keeps the first of equal keys
 
     def varied(self):
         return [d.name for d in self.space]
@@ -120,35 +127,70 @@ def trial_scores(run_folder):
     when it has no metrics yet); a damaged file raises ``RunFileError``."""
     if not os.path.isfile(os.path.join(run_folder, "metrics.csv")):
         return []
-    return [float(v) for v in load_run(run_folder).metrics().epochs["val_accuracy"]]
+    return [float(v) for v in load_run(run_folder).epoch_metrics()["val_accuracy"]]
 
 
 def recorded_test_accuracy(run_folder):
-    """The run's recorded test accuracy, None when it has none or cannot be read."""
+    """The run's recorded test accuracy, None when it has none (or none finite) or cannot be read."""
     try:
-        return load_run(run_folder).test_accuracy
+        accuracy = load_run(run_folder).test_accuracy
     except RunFileError:
         return None
+    return accuracy if accuracy is not None and math.isfinite(accuracy) else None
 
 
 def _get(data, key, kinds, path, optional=False):
+    """``data[key]`` when it is one of ``kinds`` (never a bool for a number; numbers finite), or None when
+    ``optional``; else ``SweepFileError``."""
     value = data.get(key)
-    if (value is None and optional) or (isinstance(value, kinds) and not isinstance(value, bool)):
+    if value is None and optional:
+        return value
+    if kinds is bool and isinstance(value, bool):
+        return value
+    if isinstance(value, kinds) and not isinstance(value, bool) and (not isinstance(value, (int, float))
+                                                                     or _finite(value)):
         return value
     raise SweepFileError(path, f"'{key}' has a bad value {value!r}")
 
 
-def _trial(item, folder, path):
+def _finite(value):
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:  # an integer beyond a float
+        return False
+
+
+def _trial(item, runs, path, swept):
+    """A trial of the record; its run is a folder of ``runs`` (the network's runs folder), named plainly."""
     if not isinstance(item, dict) or item.get("state") not in STATES:
         raise SweepFileError(path, f"a trial must have a state (one of {', '.join(STATES)}): {item!r}")
+    number = _get(item, "number", int, path)
     scores = item.get("scores")
-    if not isinstance(scores, list) or not all(s is None or isinstance(s, (int, float)) for s in scores):
-        raise SweepFileError(path, f"trial {item.get('number')!r}: 'scores' must be a list of numbers")
-    run = os.path.normpath(os.path.join(folder, _get(item, "run", str, path)))
-    return Trial(_get(item, "number", int, path), _get(item, "settings", dict, path), run,
-                 item["state"], [math.nan if s is None else float(s) for s in scores],
-                 _get(item, "test_accuracy", (int, float), path, True),
-                 _get(item, "message", str, path))
+    if not isinstance(scores, list) or not all(s is None or (isinstance(s, (int, float)) and not isinstance(s, bool)
+                                                             and _finite(s)) for s in scores):
+        raise SweepFileError(path, f"trial {number}: 'scores' must be a list of finite numbers (or null)")
+    run = _get(item, "run", str, path)
+    if not run or run in (os.curdir, os.pardir) or os.path.basename(run) != run or (os.altsep and os.altsep in run):
+        raise SweepFileError(path, f"trial {number}: 'run' must name a folder of the network's runs, got {run!r}")
+    settings = _get(item, "settings", dict, path)
+    if set(settings) != set(swept):
+        raise SweepFileError(path, f"trial {number}: its settings must be the swept ones ({', '.join(swept)}), "
+                                   f"got {', '.join(settings) or 'none'}")
+    return Trial(number, settings, os.path.join(runs, run), item["state"],
+                 [math.nan if s is None else float(s) for s in scores],
+                 _get(item, "test_accuracy", (int, float), path, True), _get(item, "message", str, path))
+
+
+def _options(data, path):
+    options = _get(data, "options", dict, path)
+    if not set(options) <= {"epochs", "limit", "data"}:
+        raise SweepFileError(path, f"'options' may hold epochs, limit and data, got {', '.join(options)}")
+    for key in ("epochs", "limit"):
+        value = _get(options, key, int, path, True)
+        if value is not None and value < 1:
+            raise SweepFileError(path, f"'{key}' must be a positive number, got {value}")
+    _get(options, "data", str, path, True)
+    return options
 
 
 def load_sweep(folder):
@@ -173,16 +215,21 @@ def load_sweep(folder):
         raise SweepFileError(path, "'space' must list the swept settings")
     budget = _get(data, "budget", dict, path)
     dimensions = [dimension_from_json(d, lambda problem: SweepFileError(path, problem)) for d in space]
-    trials = [_trial(item, folder, path) for item in _get(data, "trials", list, path)]
+    network = os.path.normpath(os.path.join(folder, _get(data, "network", str, path)))
+    if sweeps_folder(network) != os.path.dirname(folder):
+        raise SweepFileError(path, f"'network' must be the network whose sweeps folder holds this sweep "
+                                   f"({os.path.dirname(folder)}), got {data['network']!r}")
+    trials = [_trial(item, runs_folder(network), path, [d.name for d in dimensions])
+              for item in _get(data, "trials", list, path)]
+    if [t.number for t in trials] != list(range(1, len(trials) + 1)):
+        raise SweepFileError(path, "the trials must be numbered 1, 2, 3, ... in order")
     for trial in trials:
         for d in dimensions:
             if not d.contains(trial.settings.get(d.name)):
                 raise SweepFileError(path, f"trial {trial.number}: '{d.name}' = {trial.settings.get(d.name)!r} is "
                                            f"not in the swept {d.describe()}")
-    return Sweep(folder, os.path.normpath(os.path.join(folder, _get(data, "network", str, path))),
-                 dimensions,
-                 data["method"], _get(data, "seed", int, path), _get(budget, "trials", int, path, True),
-                 _get(budget, "minutes", (int, float), path, True), _get(data, "options", dict, path),
-                 bool(data.get("prune", True)), float(_get(data, "seconds_used", (int, float), path)),
-                 trials)
+    return Sweep(folder, network, dimensions, data["method"], _get(data, "seed", int, path),
+                 _get(budget, "trials", int, path, True), _get(budget, "minutes", (int, float), path, True),
+                 _options(data, path), _get(data, "prune", bool, path),
+                 float(_get(data, "seconds_used", (int, float), path)), trials)
 

@@ -1,7 +1,8 @@
 """The search of a sweep, through Optuna's ask-and-tell interface so that whoever runs the trials (one after
 another, or in worker processes) stays in control: grid (every combination of the listed values, in order),
 random, or TPE (Optuna's Bayesian search), reproducible with a seed when trials run one at a time. A
-median pruner fed each epoch's validation accuracy says when a trial is clearly behind the finished ones."""
+median pruner fed each epoch's validation accuracy stops a trial whose best so far is below the median of the
+finished trials at the same epoch (after a warm-up: the first epochs and the first finished trials)."""
 
 import math
 import os
@@ -18,7 +19,10 @@ _STATES = {"finished": optuna.trial.TrialState.COMPLETE, "pruned": optuna.trial.
            "failed": optuna.trial.TrialState.FAIL}
 
 
-def _sampler(method, seed):
+def _sampler(method, seed, done):
+    """The sampler of a sweep with ``done`` trials recorded: a resumed sweep seeds it on from where it stopped
+    (told trials do not move a sampler's random state, so the same seed would draw the same settings again)."""
+    seed = None if seed is None else (seed * 1_000_003 + done) % 2**32
     if method == "tpe":
         return optuna.samplers.TPESampler(seed=seed)
     return optuna.samplers.RandomSampler(seed=seed)  # a grid's trials are enqueued, never sampled
@@ -34,8 +38,8 @@ class Search:
         self.sweep = sweep
         pruner = (optuna.pruners.MedianPruner(n_startup_trials=startup_trials, n_warmup_steps=warmup_epochs)
                   if sweep.prune else optuna.pruners.NopPruner())
-        self.study = optuna.create_study(direction="maximize", sampler=_sampler(sweep.method, sweep.seed),
-                                         pruner=pruner)
+        self.study = optuna.create_study(direction="maximize", pruner=pruner,
+                                         sampler=_sampler(sweep.method, sweep.seed, len(sweep.trials)))
         self.distributions = {d.name: d.distribution() for d in sweep.space}
         self.grid = grid(sweep.space) if sweep.method == "grid" else None
         self._live = {}  # trial number -> optuna trial being run
@@ -93,7 +97,7 @@ class Search:
             self._live[trial.number].report(score, epoch)
 
     def should_prune(self, trial):
-        """Whether ``trial`` is clearly behind the finished trials at its last reported epoch."""
+        """Whether ``trial`` is behind the finished trials' median at its last reported epoch."""
         return self._live[trial.number].should_prune()
 
     def tell(self, trial):
@@ -101,6 +105,8 @@ class Search:
         live = self._live.pop(trial.number)
         if trial.state == "finished" and trial.score is not None:
             self.study.tell(live, trial.score)
+        elif trial.state == "finished":  # no validation accuracy to compare: as _add_done counts it
+            self.study.tell(live, state=optuna.trial.TrialState.FAIL)
         else:
             self.study.tell(live, state=_STATES.get(trial.state, optuna.trial.TrialState.FAIL))
 

@@ -1,15 +1,18 @@
 """``main.py sweep``: trials as worker processes into run folders of the network, the table and the best trial,
 resuming, pruning through the worker's metrics, and refusals of bad input."""
 
+import fcntl
 import math
 import os
 import re
 import signal
+import subprocess
 
 import pytest
 from cli_helpers import copy_template
 
 from cli import sweep as sweep_cli
+from engine.graph import load_network, save_network
 from engine.training.runs import list_runs, load_run
 from engine.training.sweep_record import Trial, create_sweep, load_sweep
 from engine.training.sweep_search import Search
@@ -49,12 +52,19 @@ def test_a_sweep_resumes_with_the_trials_left(cli, tmp_path, cifar_root):
     folder = next((tmp_path / "lenet_cifar10.sweeps").iterdir())
     done = load_sweep(folder).trials[0]
     stamp = os.stat(os.path.join(done.run, "run.json")).st_mtime_ns
+    trial_stamp = os.stat(folder / "trial-1.llnet").st_mtime_ns
+    edited = load_network(net)
+    seed = edited.settings["seed"]
+    edited.set_settings({"seed": seed + 7})
+    save_network(edited, net)  # the sweep goes on with the network it began with
     again = cli("sweep", "--resume", folder, "--trials", 3, "--jobs", 2)
     assert again.code == 0, again
     assert "trial 1/" not in again.out and "trial 2/3 started" in again.out and "trial 3/3 started" in again.out
     assert os.stat(os.path.join(done.run, "run.json")).st_mtime_ns == stamp
     trials = load_sweep(folder).trials
     assert [t.settings["lr"] for t in trials] == [0.01, 0.02, 0.03] and {t.state for t in trials} == {"finished"}
+    assert [load_network(folder / f"trial-{k}.llnet").settings["seed"] for k in (2, 3)] == [seed, seed]
+    assert os.stat(folder / "trial-1.llnet").st_mtime_ns == trial_stamp
 
 
 def test_an_interrupted_trial_resumes_from_its_checkpoint(tmp_path):
@@ -69,11 +79,24 @@ def test_an_interrupted_trial_resumes_from_its_checkpoint(tmp_path):
 
 
 class FakeProcess:
-    def __init__(self):
-        self.signals = []
+    """A worker that has ended with ``code`` (``running=False``) or ends with it once asked to stop."""
+
+    def __init__(self, code=None, running=True):
+        self.signals, self.code, self.running = [], code, running
 
     def send_signal(self, number):
         self.signals.append(number)
+
+    def poll(self):
+        return None if self.running else self.code
+
+    @property
+    def returncode(self):
+        return self.poll()
+
+    def wait(self, timeout=None):
+        self.running = False
+        return self.code
 
 
 def write_metrics(folder, accuracies):
@@ -86,13 +109,18 @@ def write_metrics(folder, accuracies):
                  '"epochs_completed": 0, "global_step": 0, "message": ""}')
 
 
-def test_a_worker_clearly_behind_is_stopped_with_ctrl_c(tmp_path):
+def behind_sweep(tmp_path):
+    """A TPE sweep with three finished trials and a coordinator running a fourth (not yet started)."""
     sweep = create_sweep(tmp_path / "net.llnet", parse_space(["lr=1e-3:1e-1:log"]), method="tpe")
     sweep.trials = [Trial(k, {"lr": 0.01 * k}, str(tmp_path / f"done-{k}"), "finished", [0.5, 0.6, 0.7])
                     for k in (1, 2, 3)]
     coordinator = sweep_cli.Coordinator(sweep, Search(sweep), jobs=1)
-    trial = coordinator.search.next_trial(0)
-    item = sweep_cli.Active(trial, FakeProcess(), None, 0.0)
+    return coordinator, coordinator.search.next_trial(0)
+
+
+def test_a_worker_clearly_behind_is_stopped_with_ctrl_c(tmp_path):
+    coordinator, trial = behind_sweep(tmp_path)
+    item = sweep_cli.Active(trial, FakeProcess(), None, 0.0, epochs=3)
     write_metrics(trial.run, [0.1])
     coordinator.poll(item)
     assert item.process.signals == [] and item.epochs_reported == 1  # the first epoch is the warm-up
@@ -101,20 +129,131 @@ def test_a_worker_clearly_behind_is_stopped_with_ctrl_c(tmp_path):
     assert item.process.signals == [signal.SIGINT] and item.pruning and trial.scores == [0.1, 0.12]
 
 
+def test_a_trial_is_not_pruned_at_its_last_epoch(tmp_path):
+    coordinator, trial = behind_sweep(tmp_path)
+    item = sweep_cli.Active(trial, FakeProcess(), None, 0.0, epochs=2)
+    write_metrics(trial.run, [0.1, 0.12])
+    coordinator.poll(item)
+    assert item.process.signals == [] and not item.pruning and item.epochs_reported == 2
+
+
+def test_metrics_are_read_again_only_once_they_change(tmp_path, monkeypatch):
+    coordinator, trial = behind_sweep(tmp_path)
+    item = sweep_cli.Active(trial, FakeProcess(), None, 0.0, epochs=3)
+    write_metrics(trial.run, [0.1])
+    reads = []
+    monkeypatch.setattr(sweep_cli, "trial_scores", lambda run: reads.append(run) or [0.1])
+    coordinator.poll(item)
+    coordinator.poll(item)
+    assert reads == [trial.run]
+    write_metrics(trial.run, [0.1, 0.2])
+    coordinator.poll(item)
+    assert len(reads) == 2
+
+
+def test_stopping_records_workers_that_ended_by_their_exit_codes(tmp_path):
+    sweep = create_sweep(tmp_path / "net.llnet", parse_space(["lr=0.01,0.02,0.03,0.04"]))
+    coordinator = sweep_cli.Coordinator(sweep, Search(sweep), jobs=4)
+    processes = [FakeProcess(0, running=False), FakeProcess(2, running=False), FakeProcess(130), FakeProcess(130)]
+    for process in processes:
+        trial = coordinator.search.next_trial(0)
+        log = open(tmp_path / f"{trial.number}.log", "w")  # noqa: SIM115 (closed by stop)
+        coordinator.active.append(sweep_cli.Active(trial, process, log, 0.0, epochs=3,
+                                                   pruning=process is processes[3]))
+    coordinator.stop()
+    assert [t.state for t in load_sweep(sweep.folder).trials] == ["finished", "failed", "stopped", "pruned"]
+    assert [p.signals for p in processes] == [[], [], [signal.SIGINT], []]  # the pruned one was asked already
+    assert coordinator.active == []
+
+
+def sleeping_workers(monkeypatch):
+    """Workers that sleep until stopped (instead of training); the list of every one started."""
+    started, real = [], subprocess.Popen
+
+    def popen(*args, **kwargs):
+        started.append(real(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(sweep_cli, "WORKER", "import time; time.sleep(60)")
+    monkeypatch.setattr(sweep_cli.subprocess, "Popen", popen)
+    return started
+
+
+def failing_on_second_call(monkeypatch, name, action):
+    real = getattr(sweep_cli, name)
+    calls = []
+
+    def wrapper(*args):
+        calls.append(args)
+        if len(calls) == 2:
+            action()
+        return real(*args)
+
+    monkeypatch.setattr(sweep_cli, name, wrapper)
+
+
+def test_no_worker_outlives_a_failing_coordinator(cli, tmp_path, monkeypatch):
+    net = copy_template("lenet_cifar10", tmp_path)
+    started = sleeping_workers(monkeypatch)
+
+    def fail():
+        raise RuntimeError("the coordinator broke")
+
+    failing_on_second_call(monkeypatch, "prepare_trial", fail)
+    with pytest.raises(RuntimeError, match="the coordinator broke"):
+        cli("sweep", net, "--set", "lr=0.01,0.02", "--jobs", 2)
+    assert len(started) == 1 and started[0].poll() is not None
+
+
+def test_sigterm_stops_the_sweep_as_ctrl_c_does(cli, tmp_path, monkeypatch):
+    net = copy_template("lenet_cifar10", tmp_path)
+    started = sleeping_workers(monkeypatch)
+    failing_on_second_call(monkeypatch, "prepare_trial", lambda: os.kill(os.getpid(), signal.SIGTERM))
+    result = cli("sweep", net, "--set", "lr=0.01,0.02", "--jobs", 2)
+    assert result.code == 130 and "resume with: python main.py sweep --resume" in result.out, result
+    assert len(started) == 1 and started[0].poll() is not None
+    trials = load_sweep(next((tmp_path / "lenet_cifar10.sweeps").iterdir())).trials
+    assert [t.state for t in trials] == ["stopped", "pending"]
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+def test_a_second_coordinator_on_a_sweep_is_refused(cli, tmp_path):
+    sweep = create_sweep(tmp_path / "net.llnet", parse_space(["lr=0.01,0.02"]))
+    with open(os.path.join(sweep.folder, ".lock"), "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        result = cli("sweep", "--resume", sweep.folder)
+    assert result.code == 2 and f"{sweep.folder}: the sweep is running in another process" in result.err, result
+    assert len(result.err.strip().splitlines()) == 1
+
+
 @pytest.mark.parametrize("args, message", [
     (("--set", "lr=0.01,99"), "--set lr=0.01,99: 'lr' must be between 1e-08 and 10, got 99"),
-    (("--set", "lr=1e-3:1e-1", "--method", "grid"), "--method grid needs listed values, but lr=0.001:0.1 is a range"),
-    (("--set", "momentum=0.5"), None),
+    (("--set", "lr=1e-3:1e-1", "--method", "grid"), "--method grid: a grid needs listed values, but lr=0.001:0.1 "
+                                                    "is a range"),
+    (("--set", "epochs=1,2", "--epochs", "3"), "--epochs fixes every trial's epochs, which --set varies"),
+    (("--set", "train_limit=10,20", "--limit", "30"), "--limit fixes every trial's train_limit, which --set varies"),
+    (("--set", "lr=0.01", "--time", "0"), "argument --time: must be a number of minutes above 0, got 0"),
+    (("--set", "lr=0.01", "--time", "nan"), "argument --time: must be a number of minutes above 0, got nan"),
+    (("--set", "lr=0.01", "--time", "soon"), "argument --time: expected a number of minutes, got 'soon'"),
 ])
 def test_bad_sweeps_are_refused_in_one_line(cli, tmp_path, args, message):
     net = copy_template("lenet_cifar10", tmp_path)
-    if message is None:  # --resume with a network and settings
-        result = cli("sweep", net, *args, "--resume", tmp_path)
-        message = "--resume continues a sweep with its own network and settings"
-    else:
-        result = cli("sweep", net, *args)
+    result = cli("sweep", net, *args)
     assert result.code == 2 and message in result.err, result
-    assert not (tmp_path / "lenet_cifar10.runs").exists()
+    assert not (tmp_path / "lenet_cifar10.sweeps").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (("NET", "--set", "momentum=0.5"), "--resume continues a sweep with its own network and settings"),
+    (("--seed", "3", "--epochs", "2"), "--resume continues a sweep as it began: --seed, --epochs cannot change"),
+    (("--no-prune",), "--no-prune cannot change"),
+])
+def test_resuming_refuses_options_that_cannot_change(cli, tmp_path, args, message):
+    sweep = create_sweep(tmp_path / "net.llnet", parse_space(["lr=0.01,0.02"]))
+    args = [copy_template("lenet_cifar10", tmp_path) if a == "NET" else a for a in args]
+    result = cli("sweep", *args, "--resume", sweep.folder)
+    assert result.code == 2 and message in result.err, result
+    assert sorted(os.listdir(sweep.folder)) == ["sweep.json"]  # not even locked
 
 
 def test_resuming_a_folder_without_a_sweep_names_it(cli, tmp_path):

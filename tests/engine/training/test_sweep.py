@@ -181,3 +181,56 @@ def test_the_best_trial_has_the_highest_score_and_the_earlier_on_a_tie(tmp_path)
                     finished(3, [0.6, 0.1], 0.03), finished(4, [math.nan], 0.04)]
     assert sweep.best().number == 2
     assert sweep.trials[3].score is None
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: d["trials"][0].update(run="../../../elsewhere"), "'run' must name a folder of the network's runs"),
+    (lambda d: d["trials"][0].update(run="/etc"), "'run' must name a folder of the network's runs"),
+    (lambda d: d.update(network="../../other.llnet"), "'network' must be the network whose sweeps folder"),
+    (lambda d: d["trials"][1].update(number=1), "numbered 1, 2, 3"),
+    (lambda d: d["trials"][0]["settings"].update(data_dir="/tmp"), "must be the swept ones"),
+    (lambda d: d["trials"][0].update(scores=[1e400]), "finite numbers"),
+    (lambda d: d["trials"][0].update(scores=[10 ** 400]), "finite numbers"),
+    (lambda d: d.update(seconds_used=float("nan")), "'seconds_used' has a bad value"),
+    (lambda d: d.update(prune="false"), "'prune' has a bad value"),
+    (lambda d: d["options"].update(epochs="x"), "'epochs' has a bad value"),
+    (lambda d: d["options"].update(out="/tmp"), "'options' may hold epochs, limit and data"),
+])
+def test_a_crafted_record_cannot_send_runs_elsewhere_or_break_the_sweep(tmp_path, change, message):
+    sweep = create_sweep(tmp_path / "net.llnet", parse_space(["lr=0.01,0.1"]), options={"epochs": 1})
+    run_sequentially(sweep)
+    sweep.save()
+    data = json.loads(Path(sweep.path).read_text())
+    assert data["trials"][0]["run"] == f"sweep-{sweep.name}-1"  # a plain name in the network's runs folder
+    change(data)
+    text = json.dumps(data).replace("Infinity", "1e400")  # JSON has no inf: a number beyond float64 reads as one
+    Path(sweep.path).write_text(text)
+    with pytest.raises(SweepFileError, match=message):
+        load_sweep(sweep.folder)
+
+
+def test_a_resumed_random_sweep_draws_new_settings(tmp_path):
+    sweep = create_sweep(tmp_path / "net.llnet", parse_space(["lr=1e-4:1e-1:log"]), method="random", seed=3,
+                         trials_budget=3)
+    run_sequentially(sweep)
+    sweep.save()
+    resumed = load_sweep(sweep.folder)
+    resumed.trials_budget = 6
+    run_sequentially(resumed)
+    lrs = [t.settings["lr"] for t in resumed.trials]
+    assert len(lrs) == 6 and len(set(lrs)) == 6
+
+
+def test_a_finished_trial_without_a_score_is_told_as_failed_and_never_best(tmp_path):
+    sweep = create_sweep(tmp_path / "net.llnet", parse_space(["lr=0.01,0.1"]))
+    search = Search(sweep)
+    first = search.next_trial(0)
+    first.state = "finished"  # its validation accuracy was never finite
+    search.tell(first)
+    second = search.next_trial(0)
+    second.scores, second.state = [0.3], "pruned"
+    search.tell(second)
+    assert sweep.best() is second  # no finished trial has a score: the best of the others
+    third = Trial(3, {"lr": 0.01}, "run", "finished", [0.2])
+    sweep.trials.append(third)
+    assert sweep.best() is third  # a finished trial goes before a better pruned one
