@@ -105,7 +105,7 @@ class TrainingPanel(QWidget):
         self.progress = ProgressStrip()
         self.evaluation_view = EvaluationView()
         self.prediction_view = PredictionView()
-        self.runs_view = RunsView(lambda: list_runs(self.network_path()))
+        self.runs_view = RunsView(lambda: list_runs(self.network_path()), lambda: self.document)
         self.banner = QLabel()
         self.banner.setWordWrap(True)
         self.banner.setStyleSheet(style.WARNING_STYLE)

@@ -17,27 +17,38 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.graph import NetworkFileError
+from engine.graph.diff import value_text
+from engine.training.run_table import DAMAGED, run_row, varying_settings
 from engine.training.runs import RunFileError
 
 from . import style
 from .buffers import Smoother
+from .progress import format_duration
 
-COLUMNS = ("Run", "Status", "Epochs", "Test accuracy", "Images/s", "Settings")
+MISSING = "—"
+LEADING_COLUMNS = ("Run", "Status")  # then one column for each setting that differs between the runs
+TRAILING_COLUMNS = ("Best val (epoch)", "Final val", "Test", "Images/s", "Time", "Changed")
+RIGHT_ALIGNED = {"Best val (epoch)", "Final val", "Test", "Images/s", "Time"}
 
 
 def _percent(value):
-    return "—" if value is None or not math.isfinite(value) else f"{100 * value:.2f} %"
+    return MISSING if value is None or not math.isfinite(value) else f"{100 * value:.2f} %"
 
 
-def _settings(run):
-    """What tells runs of one network apart: optimizer, learning rate, schedule, batch size."""
-    try:
-        s = run.network().settings
-    except (NetworkFileError, OSError):
-        return "—"
-    schedule = "" if s["scheduler"] == "none" else f", {s['scheduler']}"
-    return f"{s['optimizer']} lr {s['lr']:g}{schedule}, batch {s['batch_size']}"
+def columns(settings):
+    """The header labels for the runs list with ``settings`` (the names of those that differ) between."""
+    return [*LEADING_COLUMNS, *settings, *TRAILING_COLUMNS]
+
+
+def row_cells(row, settings):
+    """The texts of one ``RunRow`` in the order of ``columns(settings)``."""
+    best = MISSING if row.best_val_accuracy is None else f"{_percent(row.best_val_accuracy)} ({row.best_epoch})"
+    speed = row.images_per_second
+    return [row.name, row.status,
+            *(value_text(row.settings[s]) if s in row.settings else MISSING for s in settings),
+            best, _percent(row.final_val_accuracy), _percent(row.test_accuracy),
+            f"{speed:,.0f}" if speed is not None and math.isfinite(speed) and speed > 0 else MISSING,
+            format_duration(row.duration), MISSING if row.diff is None else row.diff.summary(most=1)]
 
 
 def _location_text(location, has_runs, earlier_runs):
@@ -63,15 +74,17 @@ class RunsView(QWidget):
     continueRequested = Signal(object)  # Run
     predictRequested = Signal(object)  # Run
 
-    def __init__(self, runs_provider, parent=None):
+    def __init__(self, runs_provider, current_document=lambda: None, parent=None):
         super().__init__(parent)
         self.runs_provider = runs_provider  # () -> [Run], oldest first
+        self.current_document = current_document  # () -> the Network each run's document is diffed against
         self.runs = []
+        self.rows = []  # their RunRows, in the same order
         self.location = QLabel()
         self.location.setStyleSheet(style.MUTED_STYLE)
         self.location.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.tree = QTreeWidget()
-        self.tree.setHeaderLabels(list(COLUMNS))
+        self.tree.setHeaderLabels(columns([]))
         self.tree.setRootIsDecorated(False)
         self.tree.setAlternatingRowColors(True)
         self.tree.itemChanged.connect(lambda *_: self.update_overlay())
@@ -110,7 +123,7 @@ class RunsView(QWidget):
         body = QSplitter(Qt.Orientation.Vertical)
         body.addWidget(top)
         body.addWidget(plots)
-        body.setSizes([170, 430])
+        body.setSizes([240, 360])  # the table: room for a few runs above the curves
         layout = QVBoxLayout(self)
         layout.addWidget(body)
         self._update_buttons()
@@ -127,27 +140,43 @@ class RunsView(QWidget):
         checked = set(self.checked_names())
         current = self.selected_run().name if self.selected_run() else None
         self.runs = list(self.runs_provider())
+        document = self.current_document()
+        self.rows = [run_row(run, document) for run in self.runs]
+        settings = varying_settings(self.rows)
+        labels = columns(settings)
         if location:
             self.location.setText(_location_text(location, bool(self.runs), earlier_runs))
         self.tree.blockSignals(True)
         self.tree.clear()
-        for run in reversed(self.runs):  # newest first
-            item = QTreeWidgetItem([run.name, run.status, f"{run.epochs_completed}/{run.epochs}",
-                                    _percent(run.test_accuracy),
-                                    f"{run.images_per_second:,.0f}" if run.images_per_second else "—",
-                                    _settings(run)])
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+        self.tree.setHeaderLabels(labels)
+        for run, row in reversed(list(zip(self.runs, self.rows))):  # newest first
+            item = self._item(run, row, settings, labels)
             item.setCheckState(0, Qt.CheckState.Checked if run.name in checked else Qt.CheckState.Unchecked)
-            item.setData(0, Qt.ItemDataRole.UserRole, run)
-            item.setToolTip(0, run.folder + (f"\n{run.message}" if run.message else ""))
             self.tree.addTopLevelItem(item)
             if run.name == current:
                 self.tree.setCurrentItem(item)
-        for column in range(len(COLUMNS)):
+        for column in range(len(labels)):
             self.tree.resizeColumnToContents(column)
         self.tree.blockSignals(False)
         self._update_buttons()
         self.update_overlay()
+
+    @staticmethod
+    def _item(run, row, settings, labels):
+        item = QTreeWidgetItem(row_cells(row, settings))
+        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+        item.setData(0, Qt.ItemDataRole.UserRole, run)
+        item.setData(1, Qt.ItemDataRole.UserRole, row)
+        item.setToolTip(0, run.folder + (f"\n{row.message}" if row.message else ""))
+        if row.message:
+            item.setToolTip(1, row.message)  # why it failed, stopped or is damaged
+        if row.diff is not None:
+            changed = len(labels) - 1
+            item.setToolTip(changed, "\n".join(row.diff.lines()) or "The network as it is now")
+        for column, label in enumerate(labels):
+            if label in RIGHT_ALIGNED:
+                item.setTextAlignment(column, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return item
 
     def _items(self):
         return [self.tree.topLevelItem(k) for k in range(self.tree.topLevelItemCount())]
@@ -163,15 +192,18 @@ class RunsView(QWidget):
         item = self.tree.currentItem()
         return None if item is None else item.data(0, Qt.ItemDataRole.UserRole)
 
+    def selected_row(self):
+        item = self.tree.currentItem()
+        return None if item is None else item.data(1, Qt.ItemDataRole.UserRole)
+
     def _update_buttons(self):
-        run = self.selected_run()
-        usable = run is not None and run.status != "damaged"
+        run, row = self.selected_run(), self.selected_row()
+        usable = run is not None and row.status != DAMAGED
         fine_tune = usable and not run.has_checkpoint and run.trained_weights_path is not None
         self.continue_button.setText("Fine-tune from this run" if fine_tune else "Continue training")
         self.continue_button.setToolTip(FINE_TUNE_TIP if fine_tune else CONTINUE_TIP)
         self.continue_button.setEnabled(usable and (run.has_checkpoint or fine_tune))
-        self.predict_button.setEnabled(run is not None and run.status != "damaged"
-                                       and run.trained_weights_path is not None)
+        self.predict_button.setEnabled(usable and run.trained_weights_path is not None)
 
     def _emit_selected(self, signal):
         run = self.selected_run()
@@ -184,10 +216,10 @@ class RunsView(QWidget):
             plot.clear()  # a handful of finished curves, redrawn only when the ticks change
         self.overlaid = []
         most_epochs = 1
-        by_name = {run.name: run for run in self.runs}
+        by_name = {run.name: (run, row) for run, row in zip(self.runs, self.rows)}
         for k, name in enumerate(sorted(self.checked_names())):
-            run = by_name.get(name)
-            if run is None or run.status == "damaged":
+            run, row = by_name.get(name, (None, None))
+            if run is None or row.status == DAMAGED:
                 continue
             try:
                 metrics = run.metrics()

@@ -5,36 +5,12 @@ import json
 
 import numpy as np
 import pytest
+from run_support import train_run
 
-import engine
-import engine.nn as nn
 from engine.graph import network_from_json, network_to_json, save_network
 from engine.graph.templates import load_template
-from engine.training import Trainer, create_run, load_run
+from engine.training import load_run
 from engine.training.run_table import run_rows, varying_settings
-
-
-def blobs(n=48, batch=16, seed=0):
-    rng = np.random.default_rng(seed)
-    labels = rng.integers(0, 3, n)
-    x = (np.eye(3, 4)[labels] * 3 + rng.standard_normal((n, 4))).astype(np.float32)
-    return [(engine.tensor(x[i:i + batch]), engine.tensor(labels[i:i + batch])) for i in range(0, n, batch)]
-
-
-def train_run(network, net_path, epochs=3, **settings):
-    """A real run folder of ``network`` with ``settings`` changed, trained (a tiny model, not the document's)
-    through the run's own callbacks."""
-    document = network_from_json(network_to_json(network))
-    document.set_settings({"epochs": epochs, **settings})
-    run = create_run(document, network_path=net_path)
-    engine.manual_seed(0)
-    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
-    optimizer = engine.optim.SGD(model.parameters(), lr=document.settings["lr"])
-    trainer = Trainer(model, optimizer, nn.CrossEntropyLoss(), blobs(), blobs(seed=1), callbacks=run.callbacks(),
-                      seed=0, num_classes=3)
-    trainer.fit(epochs)
-    run.finish(test_accuracy=0.5)
-    return run
 
 
 @pytest.fixture
