@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 
 from engine.graph import network_from_json, network_to_json, save_network
+from engine.training.runs import Run
 from engine.training.sweep_record import (
     METHODS,
     SweepFileError,
@@ -174,7 +175,7 @@ def settings_text(sweep, settings):
 def train_arguments(sweep, trial):
     """The ``main.py train`` arguments of ``trial``: a new run in its run folder, or the interrupted one resumed
     from its checkpoint."""
-    has_checkpoint = os.path.isfile(os.path.join(trial.run, "checkpoint.llw"))
+    has_checkpoint = os.path.isfile(Run(trial.run).checkpoint_path)
     where = ["--resume" if has_checkpoint else "--out", trial.run]
     options = sweep.options
     given = (("--epochs", options.get("epochs")), ("--limit", options.get("limit")), ("--data", options.get("data")))
@@ -187,7 +188,7 @@ def prepare_trial(sweep, trial):
     return the number of epochs the trial trains (a trial restarted without a checkpoint gets a fresh run
     folder: a run that never saved a step has nothing to keep)."""
     base, n = trial.run, 2
-    while not os.path.isfile(os.path.join(trial.run, "checkpoint.llw")) and os.path.exists(trial.run):
+    while not os.path.isfile(Run(trial.run).checkpoint_path) and os.path.exists(trial.run):
         trial.run, n = f"{base}-{n}", n + 1
     path = sweep.trial_network_path(trial)
     if os.path.isfile(path):
@@ -258,7 +259,7 @@ class Coordinator:
         item = Active(trial, None, None, time.monotonic())
         self.active.append(item)  # first: whatever interrupts what follows finds the trial to settle
         item.epochs = prepare_trial(self.sweep, trial)
-        resumed = os.path.isfile(os.path.join(trial.run, "checkpoint.llw"))
+        resumed = os.path.isfile(Run(trial.run).checkpoint_path)
         item.log = open(self.sweep.trial_log_path(trial), "a", encoding="utf-8")  # noqa: SIM115 (closed in finish)
         item.process = subprocess.Popen([sys.executable, "-c", WORKER, REPO, str(self.threads),
                                          *train_arguments(self.sweep, trial)], stdout=item.log,
@@ -275,7 +276,7 @@ class Coordinator:
         """Report the trial's new epochs to the search (its metrics read again only once they changed); stop it
         when it should be pruned, unless the epoch was its last."""
         try:
-            info = os.stat(os.path.join(item.trial.run, "metrics.csv"))
+            info = os.stat(Run(item.trial.run).metrics_path)
         except OSError:
             return  # no epoch yet
         stamp = (info.st_mtime_ns, info.st_size)

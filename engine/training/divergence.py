@@ -13,7 +13,7 @@ import numpy as np
 from .. import random as engine_random
 from ..autograd.anomaly import set_detect_anomaly
 from ..backend import device_context
-from ..nn.utils.clip_grad import clip_grads_with_norm_, total_norm
+from ..nn.utils.clip_grad import _grads, clip_grads_with_norm_, total_norm
 from .model_state import kept_state
 
 
@@ -26,7 +26,7 @@ def clip_gradients(parameters, max_norm):
     if not max_norm:
         return None
     parameters = list(parameters)
-    grads = [p.grad for p in parameters if p.grad is not None]
+    grads = _grads(parameters)
     norm = total_norm(grads)
     if not math.isfinite(norm) and gradients_finite(parameters):  # the float32 norms overflowed
         norm = total_norm([g.double() for g in grads])
@@ -40,7 +40,7 @@ def gradients_finite(parameters, total_norm=None):
     computed it) settles it at no cost. Otherwise one sum per gradient, added up on the gradients' device and read
     once (one device sync, not one per parameter): a sum is not finite when any value is not; only then are the
     values looked at one by one, since finite values may add up to infinity."""
-    grads = [p.grad for p in parameters if p.grad is not None]
+    grads = _grads(parameters)
     if total_norm is not None and math.isfinite(total_norm):
         return True
     with np.errstate(all="ignore"):

@@ -34,6 +34,7 @@ MIN_DEAD_SAMPLES = 32  # fewer samples in the window say too little about a unit
 HISTOGRAM_BINS = 48
 HISTOGRAM_SAMPLE = 65536  # values histogrammed at most (an even stride through larger tensors)
 KINDS = ("weights", "gradients", "activations")
+_INDEX = {name: k for k, name in enumerate(KEYS)}  # a measure's column in a record
 BUDGET = 0.02  # the share of training time that measuring may take, by default (see HealthMonitor)
 
 
@@ -113,7 +114,6 @@ class _Activations:
     """What the forward hooks of one sampled step saw, and the dead-unit window across sampled steps."""
 
     def __init__(self, window, histograms):
-        self.window = window
         self.with_histograms = histograms
         self.stats = {}  # layer -> (mean, std, nonfinite, dead, saturated)
         self.histograms = {}
@@ -215,11 +215,6 @@ class HealthMonitor:
             handle.remove()
         self._handles = []
 
-    @property
-    def sampled(self):
-        """Whether the running step is measured."""
-        return self._sampled
-
     def begin(self, global_step):
         """Before the forward of the step after ``global_step`` completed steps: hooks on when it is sampled."""
         now = time.perf_counter()
@@ -279,7 +274,7 @@ class HealthMonitor:
 
     def _record(self, step, epoch, ratios):
         acts = self._activations
-        index = {name: k for k, name in enumerate(KEYS)}
+        index = _INDEX
         values = np.full((len(self.layers), len(KEYS)), np.nan)
         histograms = acts.histograms if self.histograms else {}
         for row, layer in enumerate(self.layers):

@@ -324,7 +324,7 @@ def load_run(folder):
         raise RunFileError(folder, "no such run folder")
     if not os.path.lexists(path):
         raise RunFileError(folder, "not a run folder (it has no run.json)")
-    data = parse_json(_read_text(path, MAX_RECORD_BYTES), path, RunFileError, max_depth=4)
+    data = parse_json(read_text(path, MAX_RECORD_BYTES), path, RunFileError, max_depth=4)
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise RunFileError(path, f"not a LayerLab run record (expected format {FORMAT!r})")
     if not isinstance(data.get("version"), int) or data["version"] > VERSION:
@@ -361,12 +361,13 @@ def list_runs(network_path=None):
     return sorted(runs, key=lambda r: (r.started or "", r.name))
 
 
-def _read_text(path, limit):
-    """The UTF-8 text of a run file, read within ``limit`` bytes (devices and FIFOs refused unread)."""
+def read_text(path, limit, error=RunFileError):
+    """The UTF-8 text of a run or sweep file, read within ``limit`` bytes (devices and FIFOs refused unread);
+    ``error`` (a ``FileError`` class) names the file when it cannot be."""
     try:
-        return read_limited(path, limit, RunFileError).decode("utf-8")
+        return read_limited(path, limit, error).decode("utf-8")
     except UnicodeDecodeError as e:
-        raise RunFileError(path, f"not UTF-8 text ({e.reason} at byte {e.start})") from None
+        raise error(path, f"not UTF-8 text ({e.reason} at byte {e.start})") from None
 
 
 def _read_epochs(path):
@@ -374,7 +375,7 @@ def _read_epochs(path):
     if not os.path.lexists(path):
         return {name: np.zeros(0, np.int64 if name == "epoch" else np.float64) for name in fields}
     columns = {name: [] for name in fields}
-    reader = csv.reader(io.StringIO(_read_text(path, MAX_LOG_BYTES), newline=""))
+    reader = csv.reader(io.StringIO(read_text(path, MAX_LOG_BYTES), newline=""))
     try:
         header = next(reader, None)
         if header is None or tuple(header) != fields:
@@ -406,7 +407,7 @@ def _read_steps(path):
     record, and a final line cut short by a crash is ignored."""
     records = {}
     if os.path.lexists(path):
-        text = _read_text(path, MAX_LOG_BYTES)
+        text = read_text(path, MAX_LOG_BYTES)
         complete = text.split("\n")[:-1]  # the text after the last newline is empty or an unfinished line
         check_depth("\n".join(complete), 2, path, RunFileError)
         for number, line in enumerate(complete, 1):

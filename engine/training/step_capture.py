@@ -50,11 +50,11 @@ def summarise(array):
     if array.ndim == 0 or array.size == 0:
         return None
     xp = xp_of(array)
-    finite = array[xp.isfinite(array)] if array.size else array
+    finite = array[xp.isfinite(array)]
     bad = int(array.size - finite.size)
     stats = (float(finite.mean()), float(finite.std()), float(finite.min()), float(finite.max())) if finite.size \
         else (math.nan,) * 4
-    zeros = float(xp.count_nonzero(array == 0)) / max(array.size, 1)
+    zeros = float(xp.count_nonzero(array == 0)) / array.size
     return TensorSummary(tuple(array.shape), *stats, zeros, bad, histogram([array]),
                          host(array[:SAMPLES]).astype(np.float32, copy=True))
 
@@ -67,7 +67,7 @@ class StepCapture:
         self.latest = None
         self._armed = threading.Event()
         self._handles = []
-        self._convolutions = {}
+        self._layers, self._convolutions = {}, {}
         self._outputs, self._gradients = {}, {}
 
     @property
@@ -82,13 +82,15 @@ class StepCapture:
             self._armed.clear()
             self.latest = None
 
+    def on_fit_start(self, trainer):
+        self._layers = layer_modules(trainer.model)  # the model's layers do not change during a fit
+        self._convolutions = {name: m for name, m in self._layers.items() if isinstance(m, Conv2d)}
+
     def on_step_begin(self, trainer, global_step):
         if not self._armed.is_set():
             return
         self._outputs, self._gradients = {}, {}
-        layers = layer_modules(trainer.model)
-        self._convolutions = {name: m for name, m in layers.items() if isinstance(m, Conv2d)}
-        self._handles = [module.register_forward_hook(self._hook_for(name)) for name, module in layers.items()]
+        self._handles = [module.register_forward_hook(self._hook_for(name)) for name, module in self._layers.items()]
 
     def _hook_for(self, layer):
         def hook(_module, _args, output):

@@ -12,9 +12,9 @@ import os
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ..utils.files import FileError, atomic_write_text, read_limited
+from ..utils.files import FileError, atomic_write_text
 from ..utils.json_text import parse_json
-from .runs import RunFileError, load_run, new_folder, runs_folder
+from .runs import Run, RunFileError, load_run, new_folder, read_text, runs_folder
 from .sweep_space import dimension_from_json
 
 FORMAT = "layerlab.sweep"
@@ -125,9 +125,7 @@ def create_sweep(network_path, space, **fields):
 def trial_scores(run_folder):
     """The validation accuracy of each finished epoch of the run in ``run_folder`` (empty before the first or
     when it has no metrics yet); a damaged file raises ``RunFileError``."""
-    if not os.path.isfile(os.path.join(run_folder, "metrics.csv")):
-        return []
-    return [float(v) for v in load_run(run_folder).epoch_metrics()["val_accuracy"]]
+    return [float(v) for v in Run(run_folder).epoch_metrics()["val_accuracy"]]
 
 
 def recorded_test_accuracy(run_folder):
@@ -199,10 +197,7 @@ def load_sweep(folder):
     path = os.path.join(folder, "sweep.json")
     if not os.path.isfile(path):
         raise SweepFileError(folder, "not a sweep folder (it has no sweep.json)")
-    try:
-        text = read_limited(path, MAX_RECORD_BYTES, SweepFileError).decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise SweepFileError(path, f"not UTF-8 text ({e.reason} at byte {e.start})") from None
+    text = read_text(path, MAX_RECORD_BYTES, SweepFileError)
     data = parse_json(text, path, SweepFileError, max_depth=6)
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise SweepFileError(path, f"not a LayerLab sweep record (expected format {FORMAT!r})")

@@ -21,7 +21,7 @@ SPARK_POINTS = 120  # the latest measurements a sparkline draws
 class HealthBadge:
     text: str  # "Δw/w 3.1e-3"
     level: int  # 0 fine, 1 amber, 2 red
-    series: np.ndarray  # the measure over the run (NaN: not measured), drawn on a log scale when ``log_scale``
+    series: np.ndarray  # the measure's latest SPARK_POINTS samples (NaN: not measured), log-scaled if ``log_scale``
     log_scale: bool
     tooltip: str
 
@@ -37,12 +37,19 @@ class HealthStrip(QGraphicsItem):
         self.setAcceptedMouseButtons(Qt.NoButton)
         self.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
 
+    @property
+    def level(self):
+        """The shown badge's level, 0 without one."""
+        return self.badge.level if self.badge is not None else 0
+
     def show_badge(self, badge):
+        if badge is self.badge:  # the same record shown again (a document sync): nothing to redraw
+            return
         self.badge = badge
         self.setToolTip(badge.tooltip if badge else "")
         self.setVisible(badge is not None)
         self._path = None if badge is None else sparkline(
-            badge.series[-SPARK_POINTS:], badge.log_scale,
+            badge.series, badge.log_scale,
             QRectF(self.width - SPARK_WIDTH - 5.5, 4.5, SPARK_WIDTH, HEIGHT - 9))
         self.update()
 

@@ -261,7 +261,7 @@ class NodeItem(QGraphicsItem):
         """Show ``badge`` (a ``HealthBadge``) under the node, and frame the node in its level's colour; None hides
         it."""
         level = badge.level if badge is not None else 0
-        if level != (self.health.badge.level if self.health.badge is not None else 0):
+        if level != self.health.level:
             self.update()
         self.health.setPos(0, self.height + HEALTH_GAP)
         self.health.show_badge(badge)
@@ -341,7 +341,7 @@ class NodeItem(QGraphicsItem):
         painter.setPen(Qt.NoPen)
         painter.setBrush(colour)
         painter.drawPath(_header_path())
-        health = self.health.badge.level if self.health.badge is not None else 0
+        health = self.health.level
         if self.isSelected() or face.error:
             painter.setPen(QPen(style.selection if self.isSelected() else style.error, 2.4))
             painter.setBrush(Qt.NoBrush)

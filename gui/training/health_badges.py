@@ -34,9 +34,11 @@ def node_badges(document, history, key):
         return {}
     values, levels = history.matrix(), history.levels()
     rows = {}  # node id -> [layer rows]
-    for layer, node_id in layer_nodes(document, history.layers).items():
-        rows.setdefault(node_id, []).append(history.layers.index(layer))
-    step = int(history.steps.column(0)[-1])
+    nodes = layer_nodes(document, history.layers)
+    for r, layer in enumerate(history.layers):
+        if layer in nodes:
+            rows.setdefault(nodes[layer], []).append(r)
+    step = history.last_step
     badges = {}
     for node_id, indices in rows.items():
         name = document.nodes[node_id].name
@@ -47,21 +49,19 @@ def node_badges(document, history, key):
         level, _, _, _, row, column = max(candidates)
         measure, layer, value = MEASURES[column], history.layers[row], float(values[row, column])
         _, series = history.series(layer, measure.key)
-        problems = [(history.layers[r], MEASURES[c], float(values[r, c])) for *_, r, c in sorted(candidates)[::-1]
-                    if levels[r, c] and (r, c) != (row, column)]
+        problems = [(history.layers[r], MEASURES[c], float(values[r, c]), int(levels[r, c]))
+                    for *_, r, c in sorted(candidates)[::-1] if levels[r, c] and (r, c) != (row, column)]
         badges[node_id] = HealthBadge(f"{measure.short} {compact(value, measure.share)}", level,
                                       series[-SPARK_POINTS:].copy(),
-                                      measure.log_scale, tooltip([(layer, measure, value), *problems], step))
+                                      measure.log_scale, tooltip([(layer, measure, value, level), *problems], step))
     return badges
 
 
-
 def tooltip(entries, step):
-    """What each ``(layer, measure, value)`` is at ``step``: the first in full (what it means), every one with
-    what people usually do when it is out of its band."""
+    """What each ``(layer, measure, value, level)`` is at ``step``: the first in full (what it means), every one
+    with what people usually do when it is out of its band."""
     lines = []
-    for k, (layer, measure, value) in enumerate(entries):
-        level = measure.level(value)
+    for k, (layer, measure, value, level) in enumerate(entries):
         lines.append(f"{measure.label} of '{layer}' at step {step}: {compact(value, measure.share)} "
                      f"({LEVEL_NAMES[level]})")
         if k == 0:

@@ -30,6 +30,11 @@ class HealthHistory:
     def __len__(self):
         return len(self.steps)
 
+    @property
+    def last_step(self):
+        """The step of the latest record (the history must have one)."""
+        return int(self.steps.column(0)[-1])
+
     def add(self, record):
         """Add a ``HealthRecord``; the first one (or one of other layers) names the layers."""
         if record.layers != self.layers:

@@ -124,7 +124,7 @@ class HealthView(QWidget):
             self.status.setText(EMPTY_TEXT)
             self._draw_histogram()
             return
-        step = int(history.steps.column(0)[-1])
+        step = history.last_step
         values, levels = history.matrix(), history.levels()
         problems = int((levels > 0).any(axis=1).sum())
         self.status.setText(f"Step {step}: {len(history.layers)} layers measured"
@@ -155,8 +155,7 @@ class HealthView(QWidget):
             if layers:
                 self.table.selectRow(layers.index(selected) if selected in layers else 0)
 
-    def _row_clicked(self, row, _column):
-        self._draw_histogram()
+    def _row_clicked(self, row, _column):  # the histogram follows the current cell already
         if 0 <= row < len(self._labels):
             self.layerActivated.emit(self._labels[row])
 
@@ -193,7 +192,7 @@ def _show_cell(item, layer, measure, value, level, step, colours):
         item.setBackground(QBrush())
         return
     item.setText(compact(value, measure.share))
-    item.setToolTip(tooltip([(layer, measure, value)], step))
+    item.setToolTip(tooltip([(layer, measure, value, level)], step))
     if level:
         tint = QColor(level_colour(colours, level))
         tint.setAlpha(70)
