@@ -2,7 +2,8 @@
 document each run trained and the current one. The command line's ``runs`` and the GUI's runs list read these.
 
 A run whose files cannot be read (``run.json``, ``metrics.csv`` or its copy of the document) is a row with
-status ``damaged`` and the reason as its message, so that one bad folder never hides the others.
+status ``damaged`` and the reason as its message, so that one bad folder never hides the others. A damaged
+``notes.json`` only loses the notes (the reason goes in the message); the run stays usable.
 """
 
 import math
@@ -13,6 +14,7 @@ import numpy as np
 
 from ..graph.diff import network_diff
 from ..utils.files import FileError
+from .run_notes import load_notes
 from .runs import list_runs
 
 DAMAGED = "damaged"
@@ -40,11 +42,20 @@ class RunRow:
     test_accuracy: float | None = None
     settings: dict = field(default_factory=dict)
     diff: object = None
+    title: str = ""
+    tags: list = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def label(self):
+        """The name a person sees: the run's title, else its folder's name."""
+        return self.title or self.name
 
     def as_dict(self):
         """Plain data for JSON (the diff in full)."""
         data = {k: v for k, v in vars(self).items() if k != "diff"}
-        return {**data, "settings": dict(self.settings), "diff": None if self.diff is None else self.diff.as_dict()}
+        return {**data, "settings": dict(self.settings), "tags": list(self.tags),
+                "diff": None if self.diff is None else self.diff.as_dict()}
 
 
 def _seconds_between(started, finished):
@@ -69,6 +80,11 @@ def run_row(run, current=None):
     row = RunRow(run.name, run.folder, run.status, run.message, run.started, run.finished,
                  epochs_completed=run.epochs_completed, epochs=run.epochs, images_per_second=run.images_per_second,
                  test_accuracy=run.test_accuracy)
+    try:
+        notes = load_notes(run.folder)
+        row.title, row.tags, row.note = notes.title, notes.tags, notes.note
+    except (FileError, OSError) as e:
+        row.message = "; ".join(filter(None, (row.message, str(e))))
     if run.status == DAMAGED:
         return row
     try:

@@ -4,11 +4,16 @@ since each run; no runs, a damaged run, and a missing file."""
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
 
 from cli_helpers import copy_template
 
 from engine.graph import load_network, save_network
 from engine.training import list_runs
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def train(cli, net, cifar_root, *options):
@@ -84,3 +89,61 @@ def test_runs_in_three_formats(cli, tmp_path, cifar_root):
 def test_a_missing_network_file_is_named(cli, tmp_path):
     result = cli("runs", tmp_path / "absent.llnet")
     assert result.code == 2 and str(tmp_path / "absent.llnet") in result.err and "Traceback" not in result.err
+
+
+def test_a_run_gets_a_title_tags_and_a_note_and_is_listed_by_them(cli, tmp_path, cifar_root):
+    net = copy_template("lenet_cifar10", tmp_path)
+    train(cli, net, cifar_root, "--lr", 0.01)
+    train(cli, net, cifar_root, "--lr", 0.05)
+    first, second = list_runs(net)
+    done = cli("runs", net, first.name, "--title", "baseline", "--tag", "keep", "--tag", "lenet", "--note",
+               "as in the\ntutorial")
+    assert done.code == 0 and done.out.strip() == (f"run {first.name}: title baseline, tags keep lenet, note "
+                                                   "18 characters")
+    assert cli("runs", net, "baseline", "--untag", "lenet").code == 0  # found by its title
+
+    lines = cli("runs", net).out.splitlines()
+    assert lines[1].split()[:3] == ["run", "tags", "status"]
+    assert lines[3].split()[:3] == ["baseline", "keep", "finished"]
+    assert lines[4].split()[:2] == [second.name, "finished"]
+    tagged = cli("runs", net, "--tagged", "keep").out.splitlines()
+    assert tagged[0].startswith("1 run of") and tagged[3].split()[0] == "baseline"
+    assert cli("runs", net, "--tagged", "none-such").out.strip() == f"{net}: no run is tagged 'none-such'"
+
+    details = cli("runs", net, "baseline").out
+    assert f"run {first.name} (baseline): finished" in details and "  tags: keep" in details
+    assert "  note:\n    as in the\n    tutorial" in details and "    lr = 0.01" in details
+    assert "lr 0.01 → 0.001" in details  # the file's own lr differs from the run's
+    data = json.loads(cli("runs", net, "--format", "json").out)
+    assert data[0]["title"] == "baseline" and data[0]["tags"] == ["keep"] and data[1]["title"] == ""
+    rows = list(csv.DictReader(io.StringIO(cli("runs", net, "--format", "csv").out)))
+    assert rows[0]["title"] == "baseline" and rows[0]["tags"] == "keep" and rows[0]["note"] == "as in the\ntutorial"
+
+
+def test_bad_run_edits_are_refused_with_the_reason(cli, tmp_path, cifar_root):
+    net = copy_template("lenet_cifar10", tmp_path)
+    train(cli, net, cifar_root)
+    (run,) = list_runs(net)
+    unknown = cli("runs", net, "nope", "--tag", "x")
+    assert unknown.code == 2 and f"no run named or titled 'nope' (the runs: {run.name})" in unknown.err
+    nameless = cli("runs", net, "--tag", "x")
+    assert nameless.err.strip().endswith("name the RUN to change (its folder's name or its title)")
+    bad = cli("runs", net, run.name, "--tag", "two words")
+    assert bad.code == 2 and "notes.json: a tag is one word" in bad.err
+    missing = cli("runs", net, run.name, "--untag", "absent")
+    assert missing.code == 2 and "the run has no tag 'absent' (its tags: none)" in missing.err
+    run.status = "running"
+    run.save()
+    refused = cli("runs", net, run.name, "--trash")
+    assert refused.code == 2 and "says it is running; stop it first, or add --force" in refused.err
+    assert os.path.isdir(run.folder)
+
+
+def test_trash_moves_a_run_to_the_desktop_trash(cli, tmp_path, cifar_root):
+    net = copy_template("lenet_cifar10", tmp_path)
+    train(cli, net, cifar_root)
+    (run,) = list_runs(net)
+    done = subprocess.run([sys.executable, os.path.join(REPO, "main.py"), "runs", str(net), run.name, "--trash"],
+                          capture_output=True, text=True, env={**os.environ, "XDG_DATA_HOME": str(tmp_path / "data")})
+    assert done.returncode == 0 and done.stdout.strip() == f"moved run {run.name} to the trash", done.stderr
+    assert list_runs(net) == [] and (tmp_path / "data" / "Trash" / "files" / run.name / "run.json").is_file()
