@@ -1,9 +1,9 @@
 """LayerLab's command line: ``train``, ``eval``, ``summary``, ``export``, ``predict``, ``import`` (an ONNX model
 as a network file), ``lr-find`` (a learning-rate sweep), ``check`` (the pre-flight check), ``runs`` (a network's
-runs as a table) and ``sweep`` (train with varied settings, compare the runs), headless, with the same training
-loop and run folders as the GUI. A file that cannot be used (any ``FileError``, or an ``OSError`` reading or
-writing one) ends a command with one line naming the file, never a traceback; a ``FileWarning`` becomes a
-'warning:' line."""
+runs as a table), ``report`` (runs compared in an HTML file) and ``sweep`` (train with varied settings, compare the
+runs), headless, with the same training loop and run folders as the GUI. A file that cannot be used (any
+``FileError``, or an ``OSError`` reading or writing one) ends a command with one line naming the file, never a
+traceback; a ``FileWarning`` becomes a 'warning:' line."""
 
 import argparse
 import contextlib
@@ -12,10 +12,10 @@ import warnings
 
 from engine.utils.files import FileError, FileWarning
 
-from . import check, evaluate, export, import_model, lr_find, predict, runs, summary, sweep, train
+from . import check, evaluate, export, import_model, lr_find, predict, report, runs, summary, sweep, train
 from .common import CliError
 
-COMMANDS = (train, evaluate, summary, export, predict, import_model, lr_find, check, runs, sweep)
+COMMANDS = (train, evaluate, summary, export, predict, import_model, lr_find, check, runs, report, sweep)
 PROG = "main.py"
 
 
@@ -30,7 +30,7 @@ def build_parser():
     return parser
 
 
-def report(command, message, details=()):
+def print_error(command, message, details=()):
     print(f"{PROG} {command}: error: {message}", file=sys.stderr)
     for line in details:
         print(f"  {line.strip()}", file=sys.stderr)
@@ -73,11 +73,11 @@ def main(argv):
         with file_warnings_as_lines(args.command):
             return args.handler(args)
     except CliError as e:
-        report(args.command, e, e.details)
+        print_error(args.command, e, e.details)
     except FileError as e:
-        report(args.command, e)
+        print_error(args.command, e)
     except OSError as e:
-        report(args.command, os_error_text(e))
+        print_error(args.command, os_error_text(e))
     except KeyboardInterrupt:
         print(f"{PROG} {args.command}: interrupted", file=sys.stderr)
         return 130

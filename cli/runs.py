@@ -6,20 +6,20 @@ machine."""
 
 import csv
 import json
-import math
 import sys
 from dataclasses import fields
 
 from engine.graph.diff import value_text
+from engine.training import run_cells
 from engine.training.run_notes import edit_notes, find_run, trash_run
 from engine.training.run_table import RunRow, run_row, run_rows, varying_settings
 from engine.training.runs import list_runs, runs_folder
 
 from .common import CliError, open_network
-from .table import format_table, percent
+from .table import format_table
 
 FORMATS = ("table", "csv", "json")
-MISSING = "—"
+MISSING = run_cells.MISSING
 PLAIN_COLUMNS = [f.name for f in fields(RunRow) if f.name not in ("settings", "diff")]
 EDITS = ("title", "tag", "untag", "note", "trash")
 
@@ -46,38 +46,22 @@ def add_parser(subparsers):
     p.set_defaults(handler=main)
 
 
-def _known(value):
-    return value is not None and not (isinstance(value, float) and not math.isfinite(value))
-
-
-def duration_text(seconds):
-    """``42.0 s``, ``3m 05s``, ``1h 02m``."""
-    if not _known(seconds):
-        return MISSING
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, rest = divmod(round(seconds), 60)
-    return f"{minutes}m {rest:02d}s" if minutes < 60 else f"{minutes // 60}h {minutes % 60:02d}m"
-
-
-def _best(row):
-    return MISSING if row.best_val_accuracy is None else f"{percent(row.best_val_accuracy)} ({row.best_epoch})"
-
-
 def _changed(row):
     return MISSING if row.diff is None else row.diff.summary(most=1)
 
 
 def table_text(rows, settings):
+    """The runs as a table: ``run_cells``' columns (as the GUI and the report show them), the tags when a run has
+    some, and what changed since."""
     tagged = any(row.tags for row in rows)
-    headers = ["run", *(["tags"] if tagged else []), "status", *settings, "best val (epoch)", "test", "img/s", "time",
-               "changed"]
-    body = [[row.label, *([" ".join(row.tags)] if tagged else []), row.status,
-             *(value_text(row.settings[s]) if s in row.settings else MISSING for s in settings),
-             _best(row), percent(row.test_accuracy),
-             f"{row.images_per_second:,.0f}" if _known(row.images_per_second) else MISSING,
-             duration_text(row.duration), _changed(row)] for row in rows]
-    return format_table(headers, body, "ll" + "l" * (len(settings) + tagged) + "rrrrl")
+    headers = [*run_cells.headers(settings), "changed"]
+    body = [[*run_cells.row_cells(row, settings), _changed(row)] for row in rows]
+    if tagged:
+        headers.insert(1, "tags")
+        for row, cells in zip(rows, body):
+            cells.insert(1, " ".join(row.tags))
+    align = "l" * (2 + tagged + len(settings)) + "r" * len(run_cells.RESULT_COLUMNS) + "l"
+    return format_table(headers, body, align)
 
 
 def _notes(rows):
@@ -107,9 +91,9 @@ def details_text(row):
     """Everything about one run, a line each: outcome, notes, settings and what changed since."""
     lines = [f"run {row.name}" + (f" ({row.title})" if row.title else "") + f": {row.status}",
              f"  folder: {row.folder}",
-             f"  epochs: {row.epochs_completed}/{row.epochs}, best val {_best(row)}, final val "
-             f"{percent(row.final_val_accuracy)}, test {percent(row.test_accuracy)}, "
-             f"time {duration_text(row.duration)}"]
+             f"  epochs: {row.epochs_completed}/{row.epochs}, best val {run_cells.best_text(row)}, final val "
+             f"{run_cells.percent(row.final_val_accuracy)}, test {run_cells.percent(row.test_accuracy)}, "
+             f"time {run_cells.duration_text(row.duration)}"]
     if row.tags:
         lines.append(f"  tags: {' '.join(row.tags)}")
     if row.message:

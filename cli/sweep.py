@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 
 from engine.graph import network_from_json, network_to_json, save_network
+from engine.training.run_cells import percent
 from engine.training.runs import Run
 from engine.training.sweep_record import (
     METHODS,
@@ -35,7 +36,7 @@ from engine.training.sweep_space import SweepSpaceError, format_value, grid, par
 from engine.utils.files import FileError
 
 from .common import CliError, apply_settings, open_network, positive_int, require_valid
-from .table import format_table, percent
+from .table import format_table
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 POLL_SECONDS = 0.2

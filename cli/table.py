@@ -1,6 +1,5 @@
 """Plain-text tables for the terminal."""
 
-import math
 
 
 def format_table(headers, rows, align=None):
@@ -26,8 +25,3 @@ def count(n):
 def dims(shape):
     """``3×32×32``."""
     return "×".join(str(d) for d in shape)
-
-
-def percent(value, missing="—"):
-    """``87.25%``; ``missing`` for None or a value that is not finite."""
-    return missing if value is None or not math.isfinite(value) else f"{100 * value:.2f}%"

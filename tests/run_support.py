@@ -16,15 +16,16 @@ def blobs(n=48, batch=16, seed=0):
     return [(engine.tensor(x[i:i + batch]), engine.tensor(labels[i:i + batch])) for i in range(0, n, batch)]
 
 
-def train_run(network, net_path, epochs=3, test_accuracy=0.5, **settings):
-    """A finished run folder of ``network`` (at ``net_path``) with ``settings`` changed."""
+def train_run(network, net_path, epochs=3, test_accuracy=0.5, health=None, **settings):
+    """A finished run folder of ``network`` (at ``net_path``) with ``settings`` changed, the model initialised and
+    the data shuffled by its ``seed`` setting; ``health``: a ``HealthMonitor`` to fill ``health.csv``."""
     document = network_from_json(network_to_json(network))
     document.set_settings({"epochs": epochs, **settings})
     run = create_run(document, network_path=net_path)
-    engine.manual_seed(0)
+    engine.manual_seed(document.settings["seed"])
     model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
     optimizer = engine.optim.SGD(model.parameters(), lr=document.settings["lr"])
-    Trainer(model, optimizer, nn.CrossEntropyLoss(), blobs(), blobs(seed=1), callbacks=run.callbacks(), seed=0,
-            num_classes=3).fit(epochs)
+    Trainer(model, optimizer, nn.CrossEntropyLoss(), blobs(), blobs(seed=1), callbacks=run.callbacks(),
+            seed=document.settings["seed"], num_classes=3, health=health).fit(epochs)
     run.finish(test_accuracy=test_accuracy)
     return run

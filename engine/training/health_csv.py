@@ -1,0 +1,77 @@
+"""A run folder's ``health.csv`` (written by ``HealthLog``) read back as arrays: a row per sampled step, a column
+per layer, a plane per measure."""
+
+import csv
+import io
+import math
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from .callbacks import HealthLog
+from .health_measures import KEYS
+from .run_errors import RunFileError
+from .runs import MAX_LOG_BYTES, read_text
+
+
+@dataclass
+class HealthTable:
+    """``values[i, j, k]``: measure ``KEYS[k]`` of layer ``layers[j]`` at global step ``steps[i]`` (1-based, as
+    ``HealthRecord.step``); NaN where the measure does not apply or the layer was not recorded at that step.
+    ``epochs`` is each step's 1-based epoch."""
+
+    steps: np.ndarray
+    epochs: np.ndarray
+    layers: list
+    values: np.ndarray
+
+    def column(self, key):
+        """The (steps, layers) values of one measure."""
+        return self.values[:, :, KEYS.index(key)]
+
+
+def _number(text, path, line):
+    if text == "":
+        return math.nan
+    try:
+        return float(text)
+    except ValueError:
+        raise RunFileError(path, f"line {line}: {text!r} is not a number") from None
+
+
+def _step(text, path, line):
+    if not text.isdigit():
+        raise RunFileError(path, f"line {line}: {text!r} is not a step number")
+    return int(text)
+
+
+def read_health_csv(path):
+    """The ``HealthTable`` of ``path``: steps in increasing order (a step written twice keeps its latest rows),
+    layers in the order they first appear. A missing file (health was not measured) gives an empty table; a
+    damaged one raises ``RunFileError`` naming the file and line."""
+    fields = HealthLog.FIELDS
+    if not os.path.lexists(path):
+        return HealthTable(np.zeros(0, np.int64), np.zeros(0, np.int64), [], np.zeros((0, 0, len(KEYS))))
+    reader = csv.reader(io.StringIO(read_text(path, MAX_LOG_BYTES), newline=""))
+    records, epochs, layers = {}, {}, {}
+    try:
+        header = next(reader, None)
+        if header is None or tuple(header) != fields:
+            raise RunFileError(path, f"the header must be {','.join(fields)}, found {header!r}")
+        for line, row in enumerate(reader, 2):
+            if len(row) != len(fields):
+                raise RunFileError(path, f"line {line} has {len(row)} values, expected {len(fields)}")
+            step, epoch, layer = _step(row[0], path, line), _step(row[1], path, line), row[2]
+            layers.setdefault(layer, len(layers))
+            epochs[step] = epoch
+            records.setdefault(step, {})[layer] = [_number(v, path, line) for v in row[3:]]
+    except csv.Error as e:
+        raise RunFileError(path, f"cannot read the health log: {e}") from None
+    steps = sorted(records)
+    values = np.full((len(steps), len(layers), len(KEYS)), np.nan)
+    for i, step in enumerate(steps):
+        for layer, measured in records[step].items():
+            values[i, layers[layer]] = measured
+    return HealthTable(np.asarray(steps, np.int64), np.asarray([epochs[s] for s in steps], np.int64),
+                       list(layers), values)
