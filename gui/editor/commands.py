@@ -8,7 +8,7 @@ nodes come back with their old ids, so the commands above them in the stack stay
 
 from PySide6.QtGui import QUndoCommand
 
-from engine.graph import Edge, paste_fragment
+from engine.graph import Edge, network_from_json, network_to_json, paste_fragment
 
 
 class DocumentCommand(QUndoCommand):
@@ -346,6 +346,22 @@ class SetGroup(DocumentCommand):
         self.changes = dict(other.changes)
         self.setObsolete(self.changes == self.old)
         return True
+
+
+class ReplaceNetwork(DocumentCommand):
+    """The whole document replaced by another network (a run's document, as trained), undoably. Both are kept as
+    JSON text and rebuilt at each redo and undo, since ``assign`` takes over the nodes it is given; ids survive
+    the round trip, so the commands above this one stay valid."""
+
+    def __init__(self, document, network, text):
+        super().__init__(document, text)
+        self.old, self.new = network_to_json(document), network_to_json(network)
+
+    def apply(self):
+        self.document.assign(network_from_json(self.new))
+
+    def revert(self):
+        self.document.assign(network_from_json(self.old))
 
 
 class Macro(DocumentCommand):

@@ -27,6 +27,7 @@ from .commands import (
     Paste,
     RemoveNodes,
     Rename,
+    ReplaceNetwork,
     SetFrozen,
     SetGroup,
     SetParams,
@@ -158,6 +159,10 @@ class EditorController(QObject):
 
     def rename(self, node_id, name):
         return self._run("", lambda do: do(Rename(self.document, node_id, name)), node_id)
+
+    def replace_network(self, network, text):
+        """Replace the whole network (``text`` names the undo step); None, or the refusal."""
+        return self._run(text, lambda do: do(ReplaceNetwork(self.document, network, text)), on_canvas=False)
 
     def set_frozen(self, node_ids, frozen):
         """Freeze (or thaw) nodes, one undo step; None, or the refusal."""

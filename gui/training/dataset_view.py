@@ -296,7 +296,7 @@ class DatasetView(QWidget):
             self.bars[name] = bar
         keys = (f"<span style='color:{style.TRAIN}'>■</span> training &nbsp; <span style='color:{style.VALIDATION}'>"
                 f"■</span> {'validation' if s.held_out else 'test (validation)'}")
-        self.styler.retitle(self.chart, f"Images per class &nbsp; {keys}")  # the key in the title: no bar hidden
+        self.styler.relabel(self.chart, f"Images per class &nbsp; {keys}")  # the key in the title: no bar hidden
         self.chart.getAxis("left").setTicks([list(enumerate(s.classes)), []])
         most = max(1, int(max(s.counts("train").max(initial=0), s.counts(validation).max(initial=0))))
         self.chart.setYRange(-0.6, len(s.classes) - 0.4, padding=0)

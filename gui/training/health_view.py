@@ -165,7 +165,7 @@ class HealthView(QWidget):
         title = f"Distribution of {kind}: {layer}" if found else "Distribution over time (recorded while training)"
         if title != self._title:
             self._title = title
-            self.styler.retitle(self.plot, title)
+            self.styler.relabel(self.plot, title)
         if found is None:
             self.image.clear()
             return

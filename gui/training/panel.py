@@ -31,6 +31,7 @@ from engine.graph.build import errors_text
 from engine.training.predictor import Predictor, load_trained
 from engine.training.runs import RunFileError, list_runs, runs_folder
 from engine.training.trainer import NonFiniteLossError
+from engine.utils.files import FileError
 from gui.widgets import size_to_current_page
 
 from . import style
@@ -105,7 +106,7 @@ class TrainingPanel(QWidget):
         self.progress = ProgressStrip()
         self.evaluation_view = EvaluationView()
         self.prediction_view = PredictionView()
-        self.runs_view = RunsView(lambda: list_runs(self.network_path()), lambda: self.document)
+        self.runs_view = RunsView(lambda: list_runs(self.network_path()), lambda: self.document, self._is_live_run)
         self.banner = QLabel()
         self.banner.setWordWrap(True)
         self.banner.setStyleSheet(style.WARNING_STYLE)
@@ -180,6 +181,7 @@ class TrainingPanel(QWidget):
         self.runs_view.continueRequested.connect(self.continue_run)
         self.runs_view.tree.currentItemChanged.connect(lambda *_: self._update_continue())
         self.runs_view.predictRequested.connect(self._predict_with_run)
+        self.runs_view.restoreRequested.connect(self.restore_run)
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -259,6 +261,7 @@ class TrainingPanel(QWidget):
         self.export_csv_action.setEnabled(has_data)
         self.settings_form.setEnabled(idle)
         self.runs_view.continue_button.setVisible(idle)
+        self.runs_view.buttons["restore"].setVisible(idle)
         self.progress.set_state(state)
         if state in ("paused", "idle"):  # show the steps that paced updates skipped
             self.plots.refresh()
@@ -456,6 +459,33 @@ class TrainingPanel(QWidget):
     def refresh_runs(self):
         self.runs_view.refresh(runs_folder(self.network_path()), self.controller.document_runs.earlier_runs)
         self._update_continue()
+
+    def _is_live_run(self, folder):
+        """Whether this window is training in the run folder ``folder`` now."""
+        start = self.controller.run_start
+        return self.controller.busy and start is not None and os.path.abspath(start.run_folder) == os.path.abspath(
+            folder)
+
+    def restore_run(self, run):
+        """Put ``run``'s network and settings, as trained, into the document (one undoable edit) and keep the run
+        selected, so that Continue training takes it on from there."""
+        if self.controller.busy:
+            self._show_banner("Reopen a run's network once training has ended.")
+            return
+        try:
+            network = run.network()
+        except (FileError, OSError) as e:
+            self._show_banner(f"Cannot reopen run {run.name}: {e}")
+            return
+        refusal = self.settings_form.edits.replace_network(network, f"Open the network of run {run.name}")
+        if refusal:
+            self._show_banner(f"Cannot reopen run {run.name}: {refusal}")
+            return
+        self.refresh_runs()
+        self.runs_view.select(run.name)
+        self._show_banner("")
+        self.run_label.setText(f"The network and settings of run {run.name}, as it trained them (Undo brings back "
+                               "the network as it was)")
 
     def _check_dialogs(self):
         return [d for d in (self.lr_finder, self.findChild(PreflightDialog)) if d is not None]

@@ -1,58 +1,49 @@
-"""The runs of the network: a list of its run folders, and the curves of the checked ones overlaid."""
+"""The runs of the network: a sortable table of its run folders (a column per setting that differs, results, what
+changed since), each run's title, tags and note, and, below, the ticked runs compared: any metric overlaid, or
+their settings against a result on parallel coordinates. A run can be continued, used for prediction, reopened
+(its network and settings as trained, one undoable edit), moved to the trash, and the comparison exported as a
+self-contained HTML report."""
 
-import math
 import os
 
-import numpy as np
-import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
     QHBoxLayout,
     QLabel,
+    QMenu,
+    QMessageBox,
     QPushButton,
     QSplitter,
+    QTabWidget,
     QTreeWidget,
-    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from engine.graph.diff import value_text
+from engine.training.run_cells import percent
+from engine.training.run_notes import trash_run
+from engine.training.run_report import write_report
 from engine.training.run_table import DAMAGED, run_row, varying_settings
-from engine.training.runs import RunFileError
+from engine.utils.files import FileError
 
 from . import style
-from .buffers import Smoother
-from .progress import format_duration
+from .parallel_coordinates import ParallelCoordinates
+from .run_items import LEADING_COLUMNS, RunItem, columns
+from .run_notes_dialog import RunNotesDialog
+from .run_overlay import RunOverlay
 
-MISSING = "—"
-LEADING_COLUMNS = ("Run", "Status")  # then one column for each setting that differs between the runs
-TRAILING_COLUMNS = ("Best val (epoch)", "Final val", "Test", "Images/s", "Time", "Changed")
-RIGHT_ALIGNED = {"Best val (epoch)", "Final val", "Test", "Images/s", "Time"}
-
-
-def _percent(value):
-    return MISSING if value is None or not math.isfinite(value) else f"{100 * value:.2f} %"
-
-
-def columns(settings):
-    """The header labels for the runs list with ``settings`` (the names of those that differ) between."""
-    return [*LEADING_COLUMNS, *settings, *TRAILING_COLUMNS]
-
-
-def row_cells(row, settings):
-    """The texts of one ``RunRow`` in the order of ``columns(settings)``."""
-    best = MISSING if row.best_val_accuracy is None else f"{_percent(row.best_val_accuracy)} ({row.best_epoch})"
-    speed = row.images_per_second
-    return [row.name, row.status,
-            *(value_text(row.settings[s]) if s in row.settings else MISSING for s in settings),
-            best, _percent(row.final_val_accuracy), _percent(row.test_accuracy),
-            f"{speed:,.0f}" if speed is not None and math.isfinite(speed) and speed > 0 else MISSING,
-            format_duration(row.duration), MISSING if row.diff is None else row.diff.summary(most=1)]
+# The results a parallel-coordinates chart can colour by: (label, RunRow attribute, a fraction shown as %)
+RESULTS = (("Best validation accuracy", "best_val_accuracy", True), ("Final validation accuracy",
+           "final_val_accuracy", True), ("Test accuracy", "test_accuracy", True),
+           ("Images per second", "images_per_second", False), ("Training time (s)", "duration", False))
 
 
 def _location_text(location, has_runs, earlier_runs):
-    text = f"Runs in {location}" + ("" if has_runs else " (none yet)")
+    text = f"Runs in {location}" + ("  ·  tick runs to compare them, double-click one for its notes" if has_runs
+                                    else " (none yet)")
     if earlier_runs:
         text += f"  ·  runs made before Save As stay with the earlier file, in {earlier_runs}"
     return text
@@ -60,7 +51,7 @@ def _location_text(location, has_runs, earlier_runs):
 
 def last_run_text(run):
     """The line that names a file's last run and where its runs are, when the file is opened."""
-    accuracy = "" if run.test_accuracy is None else f", test accuracy {_percent(run.test_accuracy)}"
+    accuracy = "" if run.test_accuracy is None else f", test accuracy {percent(run.test_accuracy)}"
     return (f"Last run {run.name}: {run.status}, {run.epochs_completed}/{run.epochs} epochs{accuracy}  ·  runs of "
             f"this network in {os.path.dirname(run.folder)} (Runs tab)")
 
@@ -68,16 +59,20 @@ def last_run_text(run):
 CONTINUE_TIP = "Continue the selected run from its checkpoint, with the optimizer state"
 FINE_TUNE_TIP = ("Train a new run of this network starting from the selected run's weights (an imported model's, "
                  "say) where they fit its layers")
+RESTORE_TIP = "Put the selected run's network and settings, as it trained them, in the editor (Undo brings back yours)"
 
 
 class RunsView(QWidget):
     continueRequested = Signal(object)  # Run
     predictRequested = Signal(object)  # Run
+    restoreRequested = Signal(object)  # Run: its network into the editor
+    runsChanged = Signal()  # a run was renamed, tagged, noted or moved to the trash
 
-    def __init__(self, runs_provider, current_document=lambda: None, parent=None):
+    def __init__(self, runs_provider, current_document=lambda: None, is_live=lambda folder: False, parent=None):
         super().__init__(parent)
         self.runs_provider = runs_provider  # () -> [Run], oldest first
         self.current_document = current_document  # () -> the Network each run's document is diffed against
+        self.is_live = is_live  # (folder) -> whether this window is training in it now
         self.runs = []
         self.rows = []  # their RunRows, in the same order
         self.location = QLabel()
@@ -87,51 +82,70 @@ class RunsView(QWidget):
         self.tree.setHeaderLabels(columns([]))
         self.tree.setRootIsDecorated(False)
         self.tree.setAlternatingRowColors(True)
-        self.tree.itemChanged.connect(lambda *_: self.update_overlay())
+        self.tree.setSortingEnabled(True)
+        self.tree.sortByColumn(0, Qt.SortOrder.DescendingOrder)  # newest first
+        self.tree.itemChanged.connect(lambda *_: self.update_comparison())
         self.tree.currentItemChanged.connect(lambda *_: self._update_buttons())
-        self.refresh_button = QPushButton("Refresh")
-        self.refresh_button.clicked.connect(self.refresh)
-        self.continue_button = QPushButton("Continue training")
-        self.continue_button.setToolTip(CONTINUE_TIP)
-        self.continue_button.clicked.connect(lambda: self._emit_selected(self.continueRequested))
-        self.predict_button = QPushButton("Use for prediction")
-        self.predict_button.clicked.connect(lambda: self._emit_selected(self.predictRequested))
+        self.tree.itemDoubleClicked.connect(lambda *_: self.edit_notes())
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._context_menu)
 
-        self.styler = style.PlotStyler()
-        self.loss_widget, self.loss_plot = self.styler.widget("Loss (smoothed)", "loss", "step")
-        style.legend(self.loss_plot)
-        self.acc_widget, self.acc_plot = self.styler.widget("Validation accuracy", "accuracy (%)", "epoch")
-        style.legend(self.acc_plot, offset=(-8, -8))
-        self.overlaid = []  # names of the runs drawn
+        self.buttons = {}
+        for key, text, slot in (("continue", "Continue training", lambda: self._emit_selected(self.continueRequested)),
+                                ("predict", "Use for prediction", lambda: self._emit_selected(self.predictRequested)),
+                                ("restore", "Open network", lambda: self._emit_selected(self.restoreRequested)),
+                                ("notes", "Notes…", self.edit_notes), ("trash", "Trash", self.trash_selected),
+                                ("report", "Report…", self.export_report), ("refresh", "Refresh", self.refresh)):
+            button = QPushButton(text)
+            button.clicked.connect(slot)
+            self.buttons[key] = button
+        self.continue_button, self.predict_button = self.buttons["continue"], self.buttons["predict"]
+        self.continue_button.setToolTip(CONTINUE_TIP)
+        self.buttons["restore"].setToolTip(RESTORE_TIP)
+        self.buttons["notes"].setToolTip("Give the run a title, tags and a note (or double-click it)")
+        self.buttons["trash"].setToolTip("Move the run's folder to the desktop's trash, from where it can be restored")
+        self.buttons["report"].setToolTip("Save the ticked runs' table and curves (or all runs') as one HTML page")
+
+        self.overlay = RunOverlay()
+        self.coordinates = ParallelCoordinates()
+        self.result_combo = QComboBox()
+        for label, attribute, _percent in RESULTS:
+            self.result_combo.addItem(label, attribute)
+        self.result_combo.currentIndexChanged.connect(lambda *_: self._update_coordinates())
+        self.comparison = QTabWidget()
+        self.comparison.addTab(self.overlay, "Curves")
+        self.comparison.addTab(self._coordinates_page(), "Parallel coordinates")
 
         buttons = QHBoxLayout()
-        for button in (self.refresh_button, self.continue_button, self.predict_button):
+        for button in self.buttons.values():
             buttons.addWidget(button)
         buttons.addStretch(1)
-        hint = QLabel("Tick runs to overlay their curves")
-        hint.setStyleSheet(style.MUTED_STYLE)
-        buttons.addWidget(hint)
         top = QWidget()
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
         top_layout.addWidget(self.location)
         top_layout.addLayout(buttons)
         top_layout.addWidget(self.tree, 1)
-        plots = QSplitter(Qt.Orientation.Horizontal)
-        plots.addWidget(self.loss_widget)
-        plots.addWidget(self.acc_widget)
         body = QSplitter(Qt.Orientation.Vertical)
         body.addWidget(top)
-        body.addWidget(plots)
-        body.setSizes([240, 360])  # the table: room for a few runs above the curves
+        body.addWidget(self.comparison)
+        body.setSizes([200, 320])  # the table: room for a few runs above the comparison
         layout = QVBoxLayout(self)
         layout.addWidget(body)
         self._update_buttons()
 
-    def changeEvent(self, event):
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.PaletteChange:  # the application's theme changed
-            self.styler.apply()
+    def _coordinates_page(self):
+        page = QWidget()
+        controls = QHBoxLayout()
+        controls.setContentsMargins(0, 0, 0, 0)
+        controls.addWidget(QLabel("Settings against"))
+        controls.addWidget(self.result_combo)
+        controls.addStretch(1)
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(controls)
+        layout.addWidget(self.coordinates, 1)
+        return page
 
     # ----- the list -----
     def refresh(self, location="", earlier_runs=None):
@@ -143,58 +157,52 @@ class RunsView(QWidget):
         document = self.current_document()
         self.rows = [run_row(run, document) for run in self.runs]
         settings = varying_settings(self.rows)
-        labels = columns(settings)
         if location:
             self.location.setText(_location_text(location, bool(self.runs), earlier_runs))
         self.tree.blockSignals(True)
+        self.tree.setSortingEnabled(False)  # added rows would be sorted one by one
         self.tree.clear()
-        self.tree.setHeaderLabels(labels)
-        for run, row in reversed(list(zip(self.runs, self.rows))):  # newest first
-            item = self._item(run, row, settings, labels)
+        self.tree.setHeaderLabels(columns(settings))
+        for order, (run, row) in enumerate(zip(self.runs, self.rows)):
+            item = RunItem(run, row, settings, order)
             item.setCheckState(0, Qt.CheckState.Checked if run.name in checked else Qt.CheckState.Unchecked)
             self.tree.addTopLevelItem(item)
             if run.name == current:
                 self.tree.setCurrentItem(item)
-        for column in range(len(labels)):
+        self.tree.setSortingEnabled(True)
+        self.tree.setColumnHidden(LEADING_COLUMNS.index("Tags"), not any(row.tags for row in self.rows))
+        for column in range(self.tree.columnCount()):
             self.tree.resizeColumnToContents(column)
         self.tree.blockSignals(False)
         self._update_buttons()
-        self.update_overlay()
-
-    @staticmethod
-    def _item(run, row, settings, labels):
-        item = QTreeWidgetItem(row_cells(row, settings))
-        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-        item.setData(0, Qt.ItemDataRole.UserRole, run)
-        item.setData(1, Qt.ItemDataRole.UserRole, row)
-        item.setToolTip(0, run.folder + (f"\n{row.message}" if row.message else ""))
-        if row.message:
-            item.setToolTip(1, row.message)  # why it failed, stopped or is damaged
-        if row.diff is not None:
-            changed = len(labels) - 1
-            item.setToolTip(changed, "\n".join(row.diff.lines()) or "The network as it is now")
-        for column, label in enumerate(labels):
-            if label in RIGHT_ALIGNED:
-                item.setTextAlignment(column, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return item
+        self.update_comparison()
 
     def _items(self):
         return [self.tree.topLevelItem(k) for k in range(self.tree.topLevelItemCount())]
 
     def checked_names(self):
-        return [item.text(0) for item in self._items() if item.checkState(0) == Qt.CheckState.Checked]
+        """The folder names of the ticked runs, as the table shows them (top first)."""
+        return [item.run.name for item in self._items() if item.checkState(0) == Qt.CheckState.Checked]
 
     def set_checked(self, names):
         for item in self._items():
-            item.setCheckState(0, Qt.CheckState.Checked if item.text(0) in names else Qt.CheckState.Unchecked)
+            item.setCheckState(0, Qt.CheckState.Checked if item.run.name in names else Qt.CheckState.Unchecked)
+
+    def item_of(self, name):
+        return next((item for item in self._items() if item.run.name == name), None)
 
     def selected_run(self):
         item = self.tree.currentItem()
-        return None if item is None else item.data(0, Qt.ItemDataRole.UserRole)
+        return None if item is None else item.run
 
     def selected_row(self):
         item = self.tree.currentItem()
-        return None if item is None else item.data(1, Qt.ItemDataRole.UserRole)
+        return None if item is None else item.row
+
+    def select(self, name):
+        item = self.item_of(name)
+        if item is not None:
+            self.tree.setCurrentItem(item)
 
     def _update_buttons(self):
         run, row = self.selected_run(), self.selected_row()
@@ -204,37 +212,107 @@ class RunsView(QWidget):
         self.continue_button.setToolTip(FINE_TUNE_TIP if fine_tune else CONTINUE_TIP)
         self.continue_button.setEnabled(usable and (run.has_checkpoint or fine_tune))
         self.predict_button.setEnabled(usable and run.trained_weights_path is not None)
+        self.buttons["restore"].setEnabled(usable)
+        self.buttons["notes"].setEnabled(run is not None)
+        self.buttons["trash"].setEnabled(run is not None and not self.is_live(run.folder))
+        self.buttons["report"].setEnabled(bool(self.runs))
 
     def _emit_selected(self, signal):
         run = self.selected_run()
         if run is not None:
             signal.emit(run)
 
-    # ----- the overlay -----
-    def update_overlay(self):
-        for plot in (self.loss_plot, self.acc_plot):
-            plot.clear()  # a handful of finished curves, redrawn only when the ticks change
-        self.overlaid = []
-        most_epochs = 1
-        by_name = {run.name: (run, row) for run, row in zip(self.runs, self.rows)}
-        for k, name in enumerate(sorted(self.checked_names())):
-            run, row = by_name.get(name, (None, None))
-            if run is None or row.status == DAMAGED:
-                continue
-            try:
-                metrics = run.metrics()
-            except RunFileError:
-                continue
-            color = style.layer_color(k)
-            steps = metrics.steps
-            if len(steps["global_step"]):
-                smooth = Smoother(0.9).feed(np.asarray(steps["loss"], float))
-                self.loss_plot.plot(steps["global_step"], smooth, pen=pg.mkPen(color, width=2), name=name,
-                                    connect="finite")
-            epochs = metrics.epochs
-            most_epochs = max(most_epochs, len(epochs["epoch"]))
-            if len(epochs["epoch"]):
-                self.acc_plot.plot(epochs["epoch"], 100 * epochs["val_accuracy"], pen=pg.mkPen(color, width=2),
-                                   symbol="o", symbolSize=6, symbolBrush=color, symbolPen=None, name=name)
-            self.overlaid.append(name)
-        style.integer_ticks(self.acc_plot.getAxis("bottom"), most_epochs)
+    def _context_menu(self, position):
+        item = self.tree.itemAt(position)
+        if item is None:
+            return
+        self.tree.setCurrentItem(item)
+        menu = QMenu(self)
+        for key in ("continue", "predict", "restore", "notes", "trash"):
+            button = self.buttons[key]
+            action = menu.addAction(button.text(), button.click)
+            action.setEnabled(button.isEnabled() and button.isVisible())
+        menu.addSeparator()
+        menu.addAction("Copy folder path", lambda: self._copy(item.run.folder))
+        menu.popup(self.tree.viewport().mapToGlobal(position))
+
+    @staticmethod
+    def _copy(text):
+        QGuiApplication.clipboard().setText(text)
+
+    # ----- notes and the trash -----
+    def notes_dialog(self, run):
+        """The dialog that edits ``run``'s notes (a method, so tests can drive it without a modal loop)."""
+        return RunNotesDialog(run.folder, run.name, self)
+
+    def edit_notes(self):
+        run = self.selected_run()
+        if run is None:
+            return
+        dialog = self.notes_dialog(run)
+        dialog.accepted.connect(self._notes_saved)
+        dialog.open()
+
+    def _notes_saved(self):
+        self.refresh()
+        self.runsChanged.emit()
+
+    def confirm_trash(self, run, running):
+        warning = (" It says it is still running: move it only if the process that trained it has ended."
+                   if running else "")
+        answer = QMessageBox.question(self, "Move run to trash",
+                                      f"Move run {run.name} and all its files to the trash?{warning}")
+        return answer == QMessageBox.StandardButton.Yes
+
+    def trash_selected(self):
+        run = self.selected_run()
+        if run is None or self.is_live(run.folder):
+            return
+        if not self.confirm_trash(run, self.selected_row().status == "running"):
+            return
+        try:
+            trash_run(run.folder)
+        except (FileError, OSError) as e:
+            QMessageBox.warning(self, "Cannot move the run to the trash", str(e))
+            return
+        self.refresh()
+        self.runsChanged.emit()
+
+    # ----- the comparison -----
+    def compared_runs(self):
+        """The ticked runs that can be read, oldest first, with their labels and colour indices."""
+        checked = set(self.checked_names())
+        return [(run, row.label, k) for k, (run, row) in enumerate(zip(self.runs, self.rows))
+                if run.name in checked and row.status != DAMAGED]
+
+    def update_comparison(self):
+        self.overlay.show_runs(self.compared_runs())
+        self._update_coordinates()
+
+    def _update_coordinates(self):
+        label, attribute, as_percent = RESULTS[self.result_combo.currentIndex()]
+        names = {run.name for run, _label, _colour in self.compared_runs()}
+        rows = [row for row in self.rows if row.name in names]
+        self.coordinates.set_runs(rows, varying_settings(rows), attribute, label, as_percent)
+
+    def ask_report_path(self):
+        path, _ = QFileDialog.getSaveFileName(self, "Export comparison report", "runs-report.html",
+                                              "HTML page (*.html)")
+        return path
+
+    def export_report(self):
+        """Write the ticked runs (all, when none is ticked) with the curves' chosen metric and alignment."""
+        compared = [run for run, _label, _colour in self.compared_runs()]
+        runs = compared or [run for run, row in zip(self.runs, self.rows) if row.status != DAMAGED]
+        if not runs:
+            return None
+        path = self.ask_report_path()
+        if not path:
+            return None
+        try:
+            write_report(path, runs, metric=self.overlay.metric_keys()[0], align=self.overlay.alignment,
+                         group_seeds=self.overlay.seeds_box.isChecked())
+        except (FileError, OSError, ValueError) as e:
+            QMessageBox.warning(self, "Cannot write the report", str(e))
+            return None
+        return path

@@ -49,7 +49,7 @@ OFF_AT_ZERO = ("augment_crop_padding", "augment_rotation", "augment_color_jitter
 
 
 class DocumentEdits:
-    """Edits applied straight to the document. The editor's controller offers the same two methods as undoable
+    """Edits applied straight to the document. The editor's controller offers the same three methods as undoable
     commands (the application window passes it); both return the reason for a refusal, or None."""
 
     def __init__(self, document):
@@ -60,6 +60,9 @@ class DocumentEdits:
 
     def set_params(self, node_id, changes):
         return self._apply(lambda c: self.document.set_params(node_id, c), changes)
+
+    def replace_network(self, network, text=""):
+        return self._apply(self.document.assign, network)
 
     @staticmethod
     def _apply(edit, changes):

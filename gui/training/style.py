@@ -90,12 +90,13 @@ class PlotStyler:
         self._plots.append((plot, title, left, bottom, options))
         return style_plot(plot, title, left, bottom, **options)
 
-    def retitle(self, plot, title):
-        """Give ``plot`` (styled here) a new title, kept across theme changes."""
-        for k, (styled, _title, left, bottom, options) in enumerate(self._plots):
+    def relabel(self, plot, title, left=None, bottom=None):
+        """Give ``plot`` (styled here) a new title and, where given, new axis labels, kept across theme changes."""
+        for k, (styled, _title, old_left, old_bottom, options) in enumerate(self._plots):
             if styled is plot:
-                self._plots[k] = (plot, title, left, bottom, options)
-                style_plot(plot, title, left, bottom, **options)
+                labels = (left or old_left, bottom or old_bottom)
+                self._plots[k] = (plot, title, *labels, options)
+                style_plot(plot, title, *labels, **options)
 
     def widget(self, title, left, bottom, axes=None, **options):
         """A new ``pg.PlotWidget`` and its styled ``PlotItem``; ``axes``: {side: AxisItem} in place of the sparse

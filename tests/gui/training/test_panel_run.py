@@ -192,8 +192,8 @@ def test_continue_from_the_checkpoint_and_overlay_two_runs(make_panel, fashion_d
     view = panel.runs_view
     assert view.tree.topLevelItemCount() == 2
     view.set_checked([r.name for r in runs])
-    assert sorted(view.overlaid) == sorted(r.name for r in runs)
-    assert len(view.loss_plot.listDataItems()) == 2 and len(view.acc_plot.listDataItems()) == 2
+    assert sorted(view.overlay.drawn[0]) == sorted(r.name for r in runs)
+    assert [len(plot.listDataItems()) for _widget, plot in view.overlay.plots] == [2, 2]
 
     view.tree.setCurrentItem(view.tree.topLevelItem(1))  # the older run: the continued one
     view.predict_button.click()

@@ -9,7 +9,8 @@ from run_support import train_run as trained_run
 from engine.graph import save_network
 from engine.graph.templates import load_template
 from engine.training.runs import list_runs
-from gui.training.runs_view import TRAILING_COLUMNS, RunsView
+from gui.training.run_items import TRAILING_COLUMNS
+from gui.training.runs_view import RunsView
 
 
 def train_run(network, net_path, epochs=2, **settings):
@@ -54,7 +55,7 @@ def test_the_settings_that_differ_and_the_accuracies_of_the_metrics(document, ne
     slow = train_run(document, net_path, epochs=3, lr=0.001)
     fast = train_run(document, net_path, lr=0.5, batch_size=16)
     view = make_view()
-    assert header(view) == ["Run", "Status", "lr", "batch_size", "epochs", *TRAILING_COLUMNS]
+    assert header(view) == ["Run", "Tags", "Status", "lr", "batch_size", "epochs", *TRAILING_COLUMNS]
     assert [view.tree.topLevelItem(k).text(0) for k in range(2)] == [fast.name, slow.name]  # newest first
     table = cells(view)
     for run, lr, batch, epochs in ((slow, "0.001", "4", "3"), (fast, "0.5", "16", "2")):
@@ -62,9 +63,9 @@ def test_the_settings_that_differ_and_the_accuracies_of_the_metrics(document, ne
         accuracy = run.metrics().epochs["val_accuracy"]
         best = int(np.argmax(accuracy))
         assert (row["Status"], row["lr"], row["batch_size"], row["epochs"]) == ("finished", lr, batch, epochs)
-        assert row["Best val (epoch)"] == f"{100 * accuracy[best]:.2f} % ({best + 1})"
-        assert row["Final val"] == f"{100 * accuracy[-1]:.2f} %"
-        assert row["Test"] == "62.50 %"
+        assert row["Best val (epoch)"] == f"{100 * accuracy[best]:.2f}% ({best + 1})"
+        assert row["Final val"] == f"{100 * accuracy[-1]:.2f}%"
+        assert row["Test"] == "62.50%"
         assert row["Images/s"] != "—" and row["Time"] != "—"
     item, column = table[slow.name]["Changed"]
     assert item.text(column) == "epochs 3 → 2" and item.toolTip(column) == "epochs 3 → 2"
@@ -78,7 +79,7 @@ def test_the_changed_tooltip_lists_what_was_edited_after_the_run(document, net_p
     conv1 = document.node_by_name("conv1")
     document.set_params(conv1.id, {"out_channels": 8})
     view = make_view()
-    assert header(view) == ["Run", "Status", *TRAILING_COLUMNS]  # one run: no setting differs
+    assert header(view) == ["Run", "Tags", "Status", *TRAILING_COLUMNS]  # one run: no setting differs
     item, column = cells(view)[run.name]["Changed"]
     assert item.text(column) == "conv1: out_channels 6 → 8"
     assert item.toolTip(column) == "conv1: out_channels 6 → 8"
@@ -104,7 +105,7 @@ def test_a_damaged_run_shows_why_and_cannot_be_continued(document, net_path, mak
     table = cells(view)
     item, column = table[bad.name]["Status"]
     assert item.text(column) == "damaged" and bad.metrics_path in item.toolTip(column)
-    assert table[good.name]["Status"][0].text(1) == "finished"
+    assert table[good.name]["Status"][0].text(2) == "finished"
     assert "lr" not in header(view)  # a damaged run's settings are not known
     view.tree.setCurrentItem(item)
     assert view.selected_run().name == bad.name and not view.continue_button.isEnabled()
@@ -113,7 +114,7 @@ def test_a_damaged_run_shows_why_and_cannot_be_continued(document, net_path, mak
     assert view.continue_button.isEnabled()  # it has a checkpoint
 
     view.set_checked([good.name, bad.name])
-    assert view.overlaid == [good.name]  # the damaged run's curves are not drawn
+    assert view.overlay.drawn == [[good.name], [good.name]]  # the damaged run's curves are not drawn
 
 
 def test_ticks_and_the_selection_survive_a_refresh(document, net_path, make_view):
@@ -121,8 +122,8 @@ def test_ticks_and_the_selection_survive_a_refresh(document, net_path, make_view
     second = train_run(document, net_path, epochs=1, lr=0.2)
     view = make_view()
     view.set_checked([first.name, second.name])
-    assert sorted(view.overlaid) == sorted([first.name, second.name])
-    assert len(view.acc_plot.listDataItems()) == 2
+    assert sorted(view.overlay.drawn[1]) == sorted([first.name, second.name])
+    assert len(view.overlay.plots[1][1].listDataItems()) == 2
     view.tree.setCurrentItem(cells(view)[first.name]["Run"][0])
     third = train_run(document, net_path, epochs=1, lr=0.3)
     view.refresh()

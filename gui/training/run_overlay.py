@@ -1,0 +1,160 @@
+"""Runs overlaid: two plots, each of a metric chosen from ``engine.training.run_compare.METRICS`` (losses,
+accuracies, learning rate, speed, health measures), on a shared x (step, epoch or training time); runs that
+differ only in their seed can be drawn as their mean with a ±1 standard deviation band."""
+
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
+
+from engine.training.run_compare import ALIGNMENTS, AXIS_LABELS, METRICS, curve, mean_spread, seed_groups
+from engine.utils.files import FileError
+
+from . import style
+
+STEP_SMOOTHING = 0.9  # per-step values are noisy: smoothed as the live loss plot is
+BAND_ALPHA = 60
+DEFAULT_METRICS = ("loss", "val_accuracy")
+
+
+def metric_combo(selected):
+    combo = QComboBox()
+    for key, metric in METRICS.items():
+        combo.addItem(metric.label, key)
+    combo.setCurrentIndex(combo.findData(selected))
+    return combo
+
+
+class RunOverlay(QWidget):
+    """Call ``show_runs([(run, label, colour index), ...])`` with the runs to draw."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.entries = []
+        self.metric_combos = [metric_combo(key) for key in DEFAULT_METRICS]
+        self.align_combo = QComboBox()
+        for align in ALIGNMENTS:
+            self.align_combo.addItem(f"by {align}", align)
+        self.align_combo.setCurrentIndex(self.align_combo.findData("step"))
+        self.seeds_box = QCheckBox("Average seeds")
+        self.seeds_box.setToolTip("Runs with the same network and settings but another seed are drawn as their mean "
+                                  "with a band of ±1 standard deviation")
+        for widget in (*self.metric_combos, self.align_combo):
+            widget.currentIndexChanged.connect(lambda *_: self.redraw())
+        self.seeds_box.toggled.connect(lambda *_: self.redraw())
+        self.problems = QLabel()
+        self.problems.setStyleSheet(style.MUTED_STYLE)
+        self.problems.setWordWrap(True)
+        self.styler = style.PlotStyler()
+        self.plots = []
+        for offset, key in zip(((-8, 8), (-8, -8)), DEFAULT_METRICS):
+            widget, plot = self.styler.widget(METRICS[key].label, METRICS[key].unit, "step")
+            style.legend(plot, offset=offset)
+            self.plots.append((widget, plot))
+        self.drawn = [[], []]  # per plot: the legend names drawn
+
+        controls = QHBoxLayout()
+        controls.setContentsMargins(0, 0, 0, 0)
+        for text, widget in (("Left", self.metric_combos[0]), ("Right", self.metric_combos[1]),
+                             ("Align", self.align_combo)):
+            controls.addWidget(QLabel(text))
+            controls.addWidget(widget)
+        controls.addWidget(self.seeds_box)
+        controls.addStretch(1)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        for widget, _plot in self.plots:
+            splitter.addWidget(widget)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(controls)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(self.problems)
+
+    def changeEvent(self, event):
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self.styler.apply()
+
+    @property
+    def alignment(self):
+        return self.align_combo.currentData()
+
+    def metric_keys(self):
+        return [combo.currentData() for combo in self.metric_combos]
+
+    def set_metric(self, side, key):
+        self.metric_combos[side].setCurrentIndex(self.metric_combos[side].findData(key))
+
+    def show_runs(self, entries):
+        """Draw ``entries``: ``(Run, label, colour index)`` for each run ticked."""
+        self.entries = list(entries)
+        self.redraw()
+
+    def redraw(self):
+        problems = {}
+        for side, ((_widget, plot), key) in enumerate(zip(self.plots, self.metric_keys())):
+            self.drawn[side] = self._draw(plot, key, problems)
+        self.problems.setText("Not drawn: " + "; ".join(f"{label} ({why})" for label, why in problems.items())
+                              if problems else "")
+
+    def _curves(self, key, problems):
+        """``{run name: Curve}`` of the entries that have ``key``; the others' reasons go to ``problems``."""
+        metric = METRICS[key]
+        smoothing = STEP_SMOOTHING if metric.source == "step" else 0.0
+        curves = {}
+        for run, label, _colour in self.entries:
+            try:
+                curves[run.name] = curve(run, key, self.alignment, smoothing=smoothing)
+            except (FileError, OSError, ValueError) as e:
+                problems[label] = str(e)
+        return curves
+
+    def _groups(self):
+        runs = [run for run, _label, _colour in self.entries]
+        if not self.seeds_box.isChecked():
+            return [[run] for run in runs]
+        return seed_groups(runs)
+
+    def _draw(self, plot, key, problems):
+        metric = METRICS[key]
+        plot.clear()
+        self.styler.relabel(plot, metric.label, metric.unit, AXIS_LABELS[self.alignment])
+        plot.setLogMode(y=metric.log_scale)
+        scale = 100.0 if metric.percent else 1.0
+        curves = self._curves(key, problems)
+        by_name = {run.name: (label, colour) for run, label, colour in self.entries}
+        drawn = []
+        for group in self._groups():
+            present = [curves[run.name] for run in group if run.name in curves]
+            if not present:
+                continue
+            label, colour = by_name[group[0].name]
+            colour = style.layer_color(colour)
+            symbol = {"symbol": "o", "symbolSize": 5, "symbolBrush": colour, "symbolPen": None} \
+                if metric.source == "epoch" else {}
+            if len(present) == 1:
+                c = present[0]
+                plot.plot(c.x, scale * c.y, pen=pg.mkPen(colour, width=2), name=label, connect="finite", **symbol)
+                drawn.append(label)
+                continue
+            x, mean, std, count = mean_spread(present)
+            name = f"{label} (mean of {count} seeds)"
+            lower = plot.plot(x, scale * (mean - std), pen=pg.mkPen(None))
+            upper = plot.plot(x, scale * (mean + std), pen=pg.mkPen(None))
+            band = pg.QtGui.QColor(colour)
+            band.setAlpha(BAND_ALPHA)
+            plot.addItem(pg.FillBetweenItem(lower, upper, brush=pg.mkBrush(band)))
+            plot.plot(x, scale * mean, pen=pg.mkPen(colour, width=2), name=name, **symbol)
+            drawn.append(name)
+        if metric.source == "epoch" and self.alignment == "epoch":
+            longest = max((len(c.x) for c in curves.values()), default=1)
+            style.integer_ticks(plot.getAxis("bottom"), max(1, longest))
+        else:
+            plot.getAxis("bottom").setTickSpacing()
+        return drawn
+
+    def curve_data(self, side):
+        """The (x, y) arrays of the data items drawn on plot ``side`` (for tests)."""
+        return [item.getData() for item in self.plots[side][1].listDataItems() if item.name()]
+
+    def is_log(self, side):
+        return bool(self.plots[side][1].getAxis("left").logMode)

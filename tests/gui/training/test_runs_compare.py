@@ -1,0 +1,217 @@
+"""The Runs tab compares runs through its own controls: sorting by value from the header, titles, tags and notes
+from the Notes… dialog, the trash, any metric on any alignment, runs that differ only in seed averaged, the
+parallel-coordinates chart, and the HTML report."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from run_support import train_run
+
+from engine.graph import save_network
+from engine.graph.templates import load_template
+from engine.training.run_compare import curve, mean_spread
+from engine.training.run_notes import load_notes
+from engine.training.runs import list_runs
+from gui.training import runs_view as runs_view_module
+from gui.training.run_notes_dialog import RunNotesDialog
+from gui.training.runs_view import RunsView
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+
+@pytest.fixture(scope="module")
+def net_and_runs(tmp_path_factory):
+    """Four runs: batch sizes 8, 16 and 4 (seed 0), and batch 8 again with seed 1."""
+    folder = tmp_path_factory.mktemp("compare")
+    document = load_template("lenet_cifar10")
+    path = folder / "lenet.llnet"
+    save_network(document, path)
+    runs = [train_run(document, path, epochs=2, batch_size=batch, seed=seed)
+            for batch, seed in ((8, 0), (16, 0), (4, 0), (8, 1))]
+    return document, path, runs
+
+
+@pytest.fixture
+def view(qtbot, net_and_runs):
+    document, path, _runs = net_and_runs
+    view = RunsView(lambda: list_runs(path), lambda: document)
+    qtbot.addWidget(view)
+    view.resize(1200, 700)
+    view.show()
+    view.refresh(str(path.parent))
+    return view
+
+
+def column(view, label):
+    head = view.tree.headerItem()
+    return next(k for k in range(view.tree.columnCount()) if head.text(k) == label)
+
+
+def texts(view, label):
+    k = column(view, label)
+    return [view.tree.topLevelItem(i).text(k) for i in range(view.tree.topLevelItemCount())]
+
+
+def test_a_header_click_sorts_by_value_not_text(view, net_and_runs):
+    _document, _path, runs = net_and_runs
+    assert texts(view, "Run") == [r.name for r in reversed(runs)]  # newest first
+    header = view.tree.header()
+    header.sectionClicked.emit(column(view, "batch_size"))
+    view.tree.sortByColumn(column(view, "batch_size"), header.sortIndicatorOrder())
+    order = texts(view, "batch_size")
+    assert order in (["4", "8", "8", "16"], ["16", "8", "8", "4"])  # as numbers: "16" < "4" as text
+    view.tree.sortByColumn(column(view, "seed"), Qt.SortOrder.DescendingOrder)
+    assert texts(view, "seed")[0] == "1"
+
+
+def test_notes_from_the_dialog_give_the_title_tags_and_tooltip(qtbot, tmp_path):
+    document = load_template("lenet_cifar10")
+    path = tmp_path / "lenet.llnet"
+    save_network(document, path)
+    runs = [train_run(document, path, epochs=1)]
+    view = RunsView(lambda: list_runs(path), lambda: document)
+    qtbot.addWidget(view)
+    view.refresh(str(tmp_path))
+    assert view.tree.isColumnHidden(column(view, "Tags"))  # no run has tags yet
+    view.select(runs[0].name)
+    view.buttons["notes"].click()
+    dialog = view.findChild(RunNotesDialog)
+    assert dialog is not None and dialog.isVisible()
+    dialog.title.setText("small batches")
+    dialog.tags.setText("keep, baseline")
+    dialog.note.setPlainText("the first try")
+    with qtbot.waitSignal(view.runsChanged):
+        dialog.accept()
+    notes = load_notes(runs[0].folder)
+    assert (notes.title, notes.tags, notes.note) == ("small batches", ["keep", "baseline"], "the first try")
+    item = view.item_of(runs[0].name)
+    assert item.text(0) == "small batches" and item.text(column(view, "Tags")) == "keep baseline"
+    assert not view.tree.isColumnHidden(column(view, "Tags")) and "the first try" in item.toolTip(0)
+    assert view.selected_run().name == runs[0].name  # still selected after the refresh
+
+    view.buttons["notes"].click()
+    again = [d for d in view.findChildren(RunNotesDialog) if d.isVisible()][-1]
+    again.tags.setText("two words!,")
+    again.title.setText("line one\nline two")
+    again.accept()
+    assert again.isVisible() and "one line" in again.problem.text()  # refused, the dialog stays open
+    again.reject()
+    assert load_notes(runs[0].folder).title == "small batches"
+
+
+def test_any_metric_on_any_alignment(view, net_and_runs):
+    _document, _path, runs = net_and_runs
+    view.set_checked([runs[0].name, runs[1].name])
+    overlay = view.overlay
+    overlay.set_metric(0, "lr")
+    overlay.align_combo.setCurrentIndex(overlay.align_combo.findData("epoch"))
+    drawn = dict(zip(overlay.drawn[0], overlay.curve_data(0)))
+    assert set(drawn) == {runs[0].name, runs[1].name}
+    expected = curve(runs[0], "lr", "epoch", smoothing=0.9)
+    np.testing.assert_allclose(drawn[runs[0].name][0], expected.x)
+    np.testing.assert_allclose(drawn[runs[0].name][1], expected.y)
+    assert ">epoch<" in overlay.plots[0][1].getAxis("bottom").labelText
+
+    overlay.set_metric(1, "train_accuracy")
+    overlay.align_combo.setCurrentIndex(overlay.align_combo.findData("time"))
+    x, y = dict(zip(overlay.drawn[1], overlay.curve_data(1)))[runs[1].name]
+    np.testing.assert_allclose(x, np.cumsum(runs[1].metrics().epochs["seconds"]))
+    np.testing.assert_allclose(y, 100 * runs[1].metrics().epochs["train_accuracy"])
+
+
+def test_runs_differing_only_in_seed_are_averaged(view, net_and_runs):
+    _document, _path, runs = net_and_runs
+    view.set_checked([r.name for r in runs])
+    overlay = view.overlay
+    overlay.align_combo.setCurrentIndex(overlay.align_combo.findData("epoch"))
+    assert len(overlay.drawn[1]) == 4
+    overlay.seeds_box.setChecked(True)
+    names = overlay.drawn[1]
+    assert len(names) == 3 and f"{runs[0].name} (mean of 2 seeds)" in names
+    x, mean = dict(zip(names, overlay.curve_data(1)))[f"{runs[0].name} (mean of 2 seeds)"]
+    expected = mean_spread([curve(runs[0], "val_accuracy", "epoch"), curve(runs[3], "val_accuracy", "epoch")])
+    np.testing.assert_allclose(x, expected[0])
+    np.testing.assert_allclose(mean, 100 * expected[1])
+    assert len(overlay.plots[1][1].items) > len(overlay.drawn[1])  # the band's bounds and fill are drawn too
+
+
+def test_parallel_coordinates_show_the_ticked_runs(view, net_and_runs):
+    _document, _path, runs = net_and_runs
+    view.set_checked([r.name for r in runs])
+    view.comparison.setCurrentIndex(1)
+    chart = view.coordinates
+    assert [row.name for row in chart.rows] == [r.name for r in runs]
+    assert chart.settings == ["batch_size", "seed"]
+    view.result_combo.setCurrentIndex(view.result_combo.findData("test_accuracy"))
+    assert chart.metric_key == "test_accuracy"
+    view.set_checked([])
+    assert chart.rows == []
+
+
+def test_the_report_holds_the_ticked_runs(view, net_and_runs, tmp_path, monkeypatch):
+    _document, _path, runs = net_and_runs
+    view.set_checked([runs[0].name, runs[2].name])
+    target = tmp_path / "report.html"
+    monkeypatch.setattr(view, "ask_report_path", lambda: str(target))
+    view.buttons["report"].click()
+    text = target.read_text()
+    assert f"<td>{runs[0].name}</td>" in text and f"<td>{runs[2].name}</td>" in text
+    assert f"<td>{runs[1].name}</td>" not in text
+    assert "data:image/png;base64," in text
+
+
+def test_trash_moves_the_selected_run_and_refreshes(qtbot, tmp_path, monkeypatch):
+    document = load_template("lenet_cifar10")
+    path = tmp_path / "lenet.llnet"
+    save_network(document, path)
+    keep, doomed = (train_run(document, path, epochs=1, lr=lr) for lr in (0.01, 0.1))
+    view = RunsView(lambda: list_runs(path), lambda: document, is_live=lambda folder: folder == keep.folder)
+    qtbot.addWidget(view)
+    view.refresh(str(tmp_path))
+    view.select(keep.name)
+    assert not view.buttons["trash"].isEnabled()  # this window is training in it
+
+    def trash_elsewhere(folder):  # the real trash, in a process whose trash is in the test's folder
+        code = "import sys; from engine.training.run_notes import trash_run; trash_run(sys.argv[1])"
+        subprocess.run([sys.executable, "-c", code, folder], cwd=REPO, check=True,
+                       env={**os.environ, "XDG_DATA_HOME": str(tmp_path / "data")})
+
+    monkeypatch.setattr(runs_view_module, "trash_run", trash_elsewhere)
+    asked = []
+    monkeypatch.setattr(view, "confirm_trash", lambda run, running: asked.append((run.name, running)) or True)
+    view.select(doomed.name)
+    with qtbot.waitSignal(view.runsChanged):
+        view.buttons["trash"].click()
+    assert asked == [(doomed.name, False)]
+    assert [r.name for r in view.runs] == [keep.name] and not os.path.exists(doomed.folder)
+    assert (tmp_path / "data" / "Trash" / "files" / doomed.name / "run.json").is_file()
+
+
+def test_reopening_a_run_restores_its_network_and_settings_undoably(workbench_window, tmp_path):
+    window, panel = workbench_window, workbench_window.training_panel
+    document = load_template("lenet_cifar10")
+    path = tmp_path / "lenet.llnet"
+    save_network(document, path)
+    run = train_run(document, path, epochs=1, lr=0.05, batch_size=16)
+    assert window.open_file(str(path))
+    conv1 = window.document.node_by_name("conv1").id
+    assert window.controller.set_settings({"lr": 0.2}) is None
+    assert window.controller.set_params(conv1, {"out_channels": 8}) is None
+    panel.tabs.setCurrentWidget(panel.runs_view)
+    view = panel.runs_view
+    view.select(run.name)
+    assert view.item_of(run.name).text(view.tree.columnCount() - 1) == "4 changes"  # lr, batch size, epochs and conv1
+    view.buttons["restore"].click()
+    assert window.document.settings["lr"] == 0.05 and window.document.settings["batch_size"] == 16
+    assert window.document.nodes[conv1].params["out_channels"] == 6
+    assert view.selected_run().name == run.name and view.continue_button.isEnabled()
+    assert view.item_of(run.name).text(view.tree.columnCount() - 1) == "no changes"
+    assert window.isWindowModified()
+    window.undo_action.trigger()
+    assert window.document.settings["lr"] == 0.2 and window.document.nodes[conv1].params["out_channels"] == 8
+    window.redo_action.trigger()
+    assert window.document.settings["lr"] == 0.05 and window.document.nodes[conv1].params["out_channels"] == 6
