@@ -2,6 +2,7 @@
 resuming, pruning through the worker's metrics, and refusals of bad input."""
 
 import fcntl
+import json
 import math
 import os
 import re
@@ -10,6 +11,7 @@ import subprocess
 
 import pytest
 from cli_helpers import copy_template
+from trained_lenet import SHARED_CIFAR, needs_cifar
 
 from cli import sweep as sweep_cli
 from engine.graph import load_network, save_network
@@ -268,3 +270,21 @@ def test_a_failed_trial_is_recorded_with_its_error(cli, tmp_path):
                                 "found" in result.out, result
     trial = load_sweep(next((tmp_path / "lenet_cifar10.sweeps").iterdir())).trials[0]
     assert trial.state == "failed" and "dataset was not found" in trial.message
+
+
+@needs_cifar
+def test_a_sweep_on_a_slice_of_the_real_cifar10(cli, tmp_path):
+    """The issue's measure: four runs on real CIFAR-10 images, listed by ``runs`` with distinct settings and finite
+    accuracies, and the run shown as best has the best validation accuracy of the list."""
+    net = copy_template("lenet_cifar10", tmp_path)
+    result = cli("sweep", net, "--set", "lr=0.01,0.05", "--set", "batch_size=16,32", "--epochs", 1, "--limit", 256,
+                 "--data", SHARED_CIFAR, "--jobs", 2)
+    assert result.code == 0, result
+    rows = json.loads(cli("runs", net, "--format", "json").out)
+    assert len(rows) == 4 and all(row["status"] == "finished" for row in rows)
+    assert len({(row["settings"]["lr"], row["settings"]["batch_size"]) for row in rows}) == 4
+    assert all(math.isfinite(row["best_val_accuracy"]) and math.isfinite(row["test_accuracy"]) for row in rows)
+    best_run = re.search(r"^best: trial \d+ \((.*)\), val acc .*, run (.*)$", result.out, re.M)
+    shown = next(row for row in rows if row["folder"] == best_run[2])
+    assert shown["best_val_accuracy"] == max(row["best_val_accuracy"] for row in rows)
+    assert best_run[1] == f"lr={shown['settings']['lr']} batch_size={shown['settings']['batch_size']}"
