@@ -51,6 +51,7 @@ from .recovery_bar import RecoveryBar
 from .runs_view import RunsView, last_run_text
 from .settings_form import SettingsForm
 from .step_inspector import StepInspector
+from .sweep_dialog import SweepDialog
 
 PLOT_BUDGET = 0.015  # share of the time the live plots may spend redrawing while a run trains
 MAX_REDRAW_INTERVAL = 1.0  # seconds: redraw at least this often, however slow drawing is
@@ -94,6 +95,7 @@ class TrainingPanel(QWidget):
         self.export_dialog = None
         self.dataset_view = None
         self.lr_finder = None
+        self.sweep_dialog = None
         self._relaunch = None  # how to start again once a missing dataset is in place
         self._watched_window = None
         self._was_busy = False
@@ -229,6 +231,9 @@ class TrainingPanel(QWidget):
                                                                lambda _running: self._update_start()),
                                              tip="One batch through the initial weights: warns where activations or "
                                                  "gradients vanish or explode; checks gradients numerically")
+        self.sweep_action = self._action("Sweep…", sp.SP_FileDialogListView, self.open_sweep_dialog,
+                                         tip="Train the saved network once per combination of the settings you vary "
+                                             "(grid, random or TPE search), in worker processes, and compare the runs")
         self.inspector_action = self._action("Step inspector…", sp.SP_FileDialogInfoView, self.open_step_inspector,
                                              tip="While it is open every step records its tensors: pause or step, "
                                                  "then click a connection or a layer to see its output, gradient "
@@ -241,10 +246,11 @@ class TrainingPanel(QWidget):
 
     def actions(self):
         """The Train menu: Start, Pause, Resume, Step, Stop, Continue, then the exports, the dataset view, the
-        learning-rate finder, the pre-flight check and the step inspector."""
+        learning-rate finder, the pre-flight check, the sweep and the step inspector."""
         return [self.start_action, self.pause_action, self.resume_action, self.step_action, self.stop_action,
                 self.continue_action, self.export_model_action, self.export_png_action, self.export_csv_action,
-                self.dataset_action, self.find_lr_action, self.preflight_action, self.inspector_action]
+                self.dataset_action, self.find_lr_action, self.preflight_action, self.sweep_action,
+                self.inspector_action]
 
     def _state_changed(self, state):
         idle = state == "idle"
@@ -601,6 +607,22 @@ class TrainingPanel(QWidget):
         self.lr_finder.raise_()
         return self.lr_finder
 
+    def open_sweep_dialog(self):
+        """Show the sweep dialog of the network's file (made again, when no sweep runs, for another file or changed
+        settings); its trials' runs appear in the Runs tab as they end."""
+        path = self.network_path()
+        path = None if path is None else os.path.abspath(path)
+        settings = dict(self.document.settings)
+        dialog = self.sweep_dialog
+        if dialog is None or (not dialog.running and (dialog.network_path, dialog.settings) != (path, settings)):
+            if dialog is not None:
+                dialog.deleteLater()
+            dialog = self.sweep_dialog = SweepDialog(path, settings, parent=self)
+            dialog.runsChanged.connect(self.refresh_runs)
+        dialog.show()
+        dialog.raise_()
+        return dialog
+
     def open_export_dialog(self):
         state_dict, source = self.trained_weights()
         classes = self.controller.setup.data.classes if state_dict is not None else None
@@ -663,4 +685,6 @@ class TrainingPanel(QWidget):
             self.dataset_view.shutdown()
         for dialog in self._check_dialogs():
             dialog.shutdown()
+        if self.sweep_dialog is not None:
+            self.sweep_dialog.shutdown()
         self.controller.shutdown()
