@@ -6,7 +6,15 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
-from engine.training.run_compare import ALIGNMENTS, AXIS_LABELS, METRICS, curve, mean_spread, seed_groups
+from engine.training.run_compare import (
+    ALIGNMENTS,
+    AXIS_LABELS,
+    METRICS,
+    curve,
+    health_layers,
+    mean_spread,
+    seed_groups,
+)
 from engine.utils.files import FileError
 
 from . import style
@@ -14,6 +22,7 @@ from . import style
 STEP_SMOOTHING = 0.9  # per-step values are noisy: smoothed as the live loss plot is
 BAND_ALPHA = 60
 DEFAULT_METRICS = ("loss", "val_accuracy")
+ALL_LAYERS = "median over layers"
 
 
 def metric_combo(selected):
@@ -35,6 +44,9 @@ class RunOverlay(QWidget):
         for align in ALIGNMENTS:
             self.align_combo.addItem(f"by {align}", align)
         self.align_combo.setCurrentIndex(self.align_combo.findData("step"))
+        self.layer_combo = QComboBox()
+        self.layer_combo.setToolTip("The layer whose health measure is drawn, or the median over the layers")
+        self.layer_combo.currentIndexChanged.connect(lambda *_: self.redraw())
         self.seeds_box = QCheckBox("Average seeds")
         self.seeds_box.setToolTip("Runs with the same network and settings but another seed are drawn as their mean "
                                   "with a band of ±1 standard deviation")
@@ -54,9 +66,10 @@ class RunOverlay(QWidget):
 
         controls = QHBoxLayout()
         controls.setContentsMargins(0, 0, 0, 0)
+        self.layer_label = QLabel("Layer")
         for text, widget in (("Left", self.metric_combos[0]), ("Right", self.metric_combos[1]),
-                             ("Align", self.align_combo)):
-            controls.addWidget(QLabel(text))
+                             ("Align", self.align_combo), (self.layer_label, self.layer_combo)):
+            controls.addWidget(text if isinstance(text, QLabel) else QLabel(text))
             controls.addWidget(widget)
         controls.addWidget(self.seeds_box)
         controls.addStretch(1)
@@ -84,12 +97,37 @@ class RunOverlay(QWidget):
     def set_metric(self, side, key):
         self.metric_combos[side].setCurrentIndex(self.metric_combos[side].findData(key))
 
+    @property
+    def layer(self):
+        """The layer chosen for health measures; None: the median over the layers."""
+        return self.layer_combo.currentData()
+
     def show_runs(self, entries):
         """Draw ``entries``: ``(Run, label, colour index)`` for each run ticked."""
         self.entries = list(entries)
+        self._fill_layers()
         self.redraw()
 
+    def _fill_layers(self):
+        """Offer the layers of the runs' health logs, keeping the one chosen while a run still has it."""
+        chosen, names = self.layer, []
+        for run, _label, _colour in self.entries:
+            try:
+                names += [name for name in health_layers(run) if name not in names]
+            except (FileError, OSError):
+                continue
+        self.layer_combo.blockSignals(True)
+        self.layer_combo.clear()
+        self.layer_combo.addItem(ALL_LAYERS, None)
+        for name in names:
+            self.layer_combo.addItem(name, name)
+        self.layer_combo.setCurrentIndex(max(0, self.layer_combo.findData(chosen)) if chosen in names else 0)
+        self.layer_combo.blockSignals(False)
+
     def redraw(self):
+        health = any(METRICS[key].source == "health" for key in self.metric_keys())
+        self.layer_combo.setVisible(health)
+        self.layer_label.setVisible(health)
         problems = {}
         for side, ((_widget, plot), key) in enumerate(zip(self.plots, self.metric_keys())):
             self.drawn[side] = self._draw(plot, key, problems)
@@ -100,10 +138,11 @@ class RunOverlay(QWidget):
         """``{run name: Curve}`` of the entries that have ``key``; the others' reasons go to ``problems``."""
         metric = METRICS[key]
         smoothing = STEP_SMOOTHING if metric.source == "step" else 0.0
+        layer = self.layer if metric.source == "health" else None
         curves = {}
         for run, label, _colour in self.entries:
             try:
-                curves[run.name] = curve(run, key, self.alignment, smoothing=smoothing)
+                curves[run.name] = curve(run, key, self.alignment, layer, smoothing)
             except (FileError, OSError, ValueError) as e:
                 problems[label] = str(e)
         return curves
@@ -117,7 +156,9 @@ class RunOverlay(QWidget):
     def _draw(self, plot, key, problems):
         metric = METRICS[key]
         plot.clear()
-        self.styler.relabel(plot, metric.label, metric.unit, AXIS_LABELS[self.alignment])
+        layer = self.layer if metric.source == "health" else None
+        title = metric.label if layer is None else f"{metric.unit} of {layer}"
+        self.styler.relabel(plot, title, metric.unit, AXIS_LABELS[self.alignment])
         plot.setLogMode(y=metric.log_scale)
         scale = 100.0 if metric.percent else 1.0
         curves = self._curves(key, problems)

@@ -13,7 +13,8 @@ from run_support import train_run
 
 from engine.graph import save_network
 from engine.graph.templates import load_template
-from engine.training.run_compare import curve, mean_spread
+from engine.training.health import HealthMonitor
+from engine.training.run_compare import curve, health_layers, mean_spread
 from engine.training.run_notes import load_notes
 from engine.training.runs import list_runs
 from gui.training import runs_view as runs_view_module
@@ -215,3 +216,27 @@ def test_reopening_a_run_restores_its_network_and_settings_undoably(workbench_wi
     assert window.document.settings["lr"] == 0.2 and window.document.nodes[conv1].params["out_channels"] == 8
     window.redo_action.trigger()
     assert window.document.settings["lr"] == 0.05 and window.document.nodes[conv1].params["out_channels"] == 6
+
+
+def test_a_health_measure_of_one_layer_or_the_median(qtbot, tmp_path):
+    document = load_template("lenet_cifar10")
+    path = tmp_path / "lenet.llnet"
+    save_network(document, path)
+    run = train_run(document, path, epochs=2, health=HealthMonitor(every=1))
+    view = RunsView(lambda: list_runs(path), lambda: document)
+    qtbot.addWidget(view)
+    view.refresh(str(tmp_path))
+    view.set_checked([run.name])
+    overlay = view.overlay
+    assert overlay.layer_combo.isHidden()  # loss and accuracy: no layer to choose
+    overlay.set_metric(0, "health:grad_norm")
+    assert not overlay.layer_combo.isHidden()
+    layers = [overlay.layer_combo.itemText(k) for k in range(1, overlay.layer_combo.count())]
+    assert layers == health_layers(run) and len(layers) >= 2
+    assert overlay.is_log(0)  # gradient norms span decades
+    (_x, y), = overlay.curve_data(0)
+    np.testing.assert_allclose(10 ** y, curve(run, "health:grad_norm").y, rtol=1e-6)
+    overlay.layer_combo.setCurrentIndex(2)
+    (_x, y), = overlay.curve_data(0)
+    np.testing.assert_allclose(10 ** y, curve(run, "health:grad_norm", layer=layers[1]).y, rtol=1e-6)
+    assert layers[1] in overlay.plots[0][1].titleLabel.text
