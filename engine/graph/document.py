@@ -637,14 +637,17 @@ class Network:
         self._changed()
         return old
 
-    def assign(self, other):
+    def assign(self, other, keep_removed=False):
         """Replace this document's content with ``other``'s (opening a file into an open editor). The nodes
-        and edges are taken over, not copied: ``other`` is not to be edited afterwards."""
+        and edges are taken over, not copied: ``other`` is not to be edited afterwards. ``keep_removed``: keep
+        the records of deleted nodes and groups, which undoing an edit made before an undoable replacement
+        needs."""
         self.title, self.description = other.title, other.description
         self.nodes, self.edges, self.settings = other.nodes, other.edges, other.settings
         self.groups, self._owners = other.groups, None
         self._next_id, self._next_group = other._next_id, other._next_group
-        self._removed, self._removed_groups = {}, {}
+        if not keep_removed:
+            self._removed, self._removed_groups = {}, {}
         self._inference = None  # listeners of "reset" may infer the new content at once
         self._emit("reset")
         self._changed()

@@ -351,17 +351,18 @@ class SetGroup(DocumentCommand):
 class ReplaceNetwork(DocumentCommand):
     """The whole document replaced by another network (a run's document, as trained), undoably. Both are kept as
     JSON text and rebuilt at each redo and undo, since ``assign`` takes over the nodes it is given; ids survive
-    the round trip, so the commands above this one stay valid."""
+    the round trip and the records of deleted nodes and groups are kept, so the commands on either side of this
+    one in the undo stack stay valid."""
 
     def __init__(self, document, network, text):
         super().__init__(document, text)
         self.old, self.new = network_to_json(document), network_to_json(network)
 
     def apply(self):
-        self.document.assign(network_from_json(self.new))
+        self.document.assign(network_from_json(self.new), keep_removed=True)
 
     def revert(self):
-        self.document.assign(network_from_json(self.old))
+        self.document.assign(network_from_json(self.old), keep_removed=True)
 
 
 class Macro(DocumentCommand):

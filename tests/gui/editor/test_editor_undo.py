@@ -5,6 +5,7 @@ import pytest
 from PySide6.QtCore import QPointF
 
 from engine.graph import Edge
+from engine.graph.templates import load_template
 from gui.editor.compatibility import Anchor
 
 # LeNet template ids: n1 input, n2 conv1, n3 relu1, n4 pool1, n5 conv2, n6 relu2, n7 pool2, n8 flatten,
@@ -142,3 +143,27 @@ def test_history_view_lists_the_steps(lenet):
     lenet.history.setCurrentIndex(model.index(0, 0))  # clicking the first row undoes both
     assert lenet.document.node("n2").params["out_channels"] == 6
     assert lenet.document.node("n9").name == "fc1"
+
+
+def test_replacing_the_network_keeps_the_edits_before_it_undoable(lenet):
+    """A run's network put in the editor (one step) over a group and a deletion: undo goes back through all
+    three, and redo forward again, the document as it was at each step."""
+    lenet.scene.select_nodes(["n5", "n6"])
+    assert lenet.controller.group_selection("block") is None
+    grouped = lenet.snapshot()
+    _select_and(lenet, lenet.delete_action, ["n5"])  # a member of the group
+    deleted = lenet.snapshot()
+    other = load_template("lenet_cifar10")
+    other.set_settings({"lr": 0.5})
+    assert lenet.controller.replace_network(other, "Open the network of run x") is None
+    replaced = lenet.snapshot()
+    assert lenet.document.settings["lr"] == 0.5 and lenet.document.groups == {}
+    assert lenet.undo_stack.undoText() == "Open the network of run x"
+    for state in (deleted, grouped):
+        lenet.undo_action.trigger()
+        assert lenet.snapshot() == state
+    lenet.undo_action.trigger()
+    assert lenet.document.groups == {}
+    for state in (grouped, deleted, replaced):
+        lenet.redo_action.trigger()
+        assert lenet.snapshot() == state
