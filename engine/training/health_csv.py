@@ -48,12 +48,15 @@ def _step(text, path, line):
 
 def read_health_csv(path):
     """The ``HealthTable`` of ``path``: steps in increasing order (a step written twice keeps its latest rows),
-    layers in the order they first appear. A missing file (health was not measured) gives an empty table; a
-    damaged one raises ``RunFileError`` naming the file and line."""
+    layers in the order they first appear. A missing file (health was not measured) gives an empty table, a line
+    cut short at the end is left out (the training process writes the log in blocks); a damaged one raises
+    ``RunFileError`` naming the file and line."""
     fields = HealthLog.FIELDS
-    if not os.path.lexists(path):
+    text = read_text(path, MAX_LOG_BYTES) if os.path.lexists(path) else ""
+    complete = text[:text.rfind("\n") + 1]  # a run still writing (or one that crashed) may end in half a line
+    if not complete:
         return HealthTable(np.zeros(0, np.int64), np.zeros(0, np.int64), [], np.zeros((0, 0, len(KEYS))))
-    reader = csv.reader(io.StringIO(read_text(path, MAX_LOG_BYTES), newline=""))
+    reader = csv.reader(io.StringIO(complete, newline=""))
     records, epochs, layers = {}, {}, {}
     try:
         header = next(reader, None)

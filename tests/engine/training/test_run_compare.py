@@ -153,6 +153,18 @@ def test_health_measures_per_layer_and_their_median(net_path, network):
     without = train_run(network, net_path, epochs=1)
     assert health_layers(without) == [] and curve(without, "health:update_ratio").y.size == 0
 
+    with open(run.health_path) as fh:  # as a reader finds it while the training process is writing a block
+        text = fh.read()
+    last = text.rindex("\n", 0, len(text) - 1) + 1
+    cut = last + (len(text) - last) // 2  # half of the last row
+    with open(run.health_path, "w") as fh:
+        fh.write(text[:cut])
+    partial = curve(run, "health:grad_norm", "step", layer=layers[0])
+    assert partial.x.tolist() == steps and partial.y.tolist() == first.y.tolist()  # the cut row is left out
+    with open(run.health_path, "w") as fh:
+        fh.write(text[:10])  # not even the header yet
+    assert health_layers(run) == []
+
 
 def test_bad_keys_and_damaged_files(net_path, network):
     run = train_run(network, net_path, epochs=1)
