@@ -314,7 +314,7 @@ class ParallelCoordinates(QWidget):
             return
         values = "  ·  ".join(f"{axis.name} {axis.text(value)}" for axis, value in
                               zip(self.axes, self._values(row), strict=True))
-        self.info.setText(f"<b>{html.escape(row.name)}</b>  ·  {html.escape(values)}")
+        self.info.setText(f"<b>{html.escape(row.label)}</b>  ·  {html.escape(values)}")
         self.info.setStyleSheet("")
 
     def line_at(self, point):

@@ -1,6 +1,6 @@
 """The rows of the Runs tab's table: a run's cells (``engine.training.run_cells``, the texts the command line and
 the report use) with a sort key behind each, so every column sorts by value (numbers as numbers, a missing value
-last) rather than by its text."""
+last in either direction) rather than by its text."""
 
 import math
 
@@ -23,9 +23,9 @@ def columns(settings):
 
 
 def _key(value):
-    """A sort key that orders numbers numerically, text alphabetically, and puts a missing value after both."""
+    """A sort key that orders numbers numerically and text alphabetically; None for a missing value."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return (2, 0.0, "")
+        return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return (0, float(value), "")
     return (1, 0.0, value_text(value).lower())
@@ -78,5 +78,14 @@ class RunItem(QTreeWidgetItem):
         return self.data(1, RUN_ROLE)
 
     def __lt__(self, other):
-        column = self.treeWidget().sortColumn() if self.treeWidget() is not None else 0
-        return self.data(column, SORT_ROLE) < other.data(column, SORT_ROLE)
+        """By value; a missing value sorts last in either direction (Qt reverses the whole order for a
+        descending sort, so it is 'greatest' then)."""
+        tree = self.treeWidget()
+        column = tree.sortColumn() if tree is not None else 0
+        mine, theirs = self.data(column, SORT_ROLE), other.data(column, SORT_ROLE)
+        if mine is None and theirs is None:
+            return False
+        if mine is None or theirs is None:
+            descending = tree is not None and tree.header().sortIndicatorOrder() == Qt.SortOrder.DescendingOrder
+            return (mine is None) == descending
+        return mine < theirs

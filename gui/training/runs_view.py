@@ -108,6 +108,7 @@ class RunsView(QWidget):
 
         self.overlay = RunOverlay()
         self.coordinates = ParallelCoordinates()
+        self.coordinates.runClicked.connect(self.select)
         self.result_combo = QComboBox()
         for label, attribute, _percent in RESULTS:
             self.result_combo.addItem(label, attribute)

@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from run_support import train_run
 
 from engine.graph import save_network
@@ -57,16 +57,36 @@ def texts(view, label):
     return [view.tree.topLevelItem(i).text(k) for i in range(view.tree.topLevelItemCount())]
 
 
-def test_a_header_click_sorts_by_value_not_text(view, net_and_runs):
+def click_header(qtbot, view, label):
+    header = view.tree.header()
+    k = column(view, label)
+    point = QPoint(header.sectionViewportPosition(k) + header.sectionSize(k) // 2, header.height() // 2)
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=point)
+
+
+def test_a_header_click_sorts_by_value_not_text(view, net_and_runs, qtbot):
     _document, _path, runs = net_and_runs
     assert texts(view, "Run") == [r.name for r in reversed(runs)]  # newest first
-    header = view.tree.header()
-    header.sectionClicked.emit(column(view, "batch_size"))
-    view.tree.sortByColumn(column(view, "batch_size"), header.sortIndicatorOrder())
-    order = texts(view, "batch_size")
-    assert order in (["4", "8", "8", "16"], ["16", "8", "8", "4"])  # as numbers: "16" < "4" as text
-    view.tree.sortByColumn(column(view, "seed"), Qt.SortOrder.DescendingOrder)
-    assert texts(view, "seed")[0] == "1"
+    click_header(qtbot, view, "batch_size")
+    assert texts(view, "batch_size") == ["4", "8", "8", "16"]  # as numbers: "16" < "4" as text
+    click_header(qtbot, view, "batch_size")
+    assert texts(view, "batch_size") == ["16", "8", "8", "4"]
+
+
+def test_a_missing_value_sorts_last_either_way(qtbot, tmp_path):
+    document = load_template("lenet_cifar10")
+    path = tmp_path / "lenet.llnet"
+    save_network(document, path)
+    for accuracy in (0.25, None, 0.75):
+        train_run(document, path, epochs=1, test_accuracy=accuracy)
+    view = RunsView(lambda: list_runs(path), lambda: document)
+    qtbot.addWidget(view)
+    view.show()
+    view.refresh(str(tmp_path))
+    click_header(qtbot, view, "Test")
+    assert texts(view, "Test") == ["25.00%", "75.00%", "—"]
+    click_header(qtbot, view, "Test")
+    assert texts(view, "Test") == ["75.00%", "25.00%", "—"]
 
 
 def test_notes_from_the_dialog_give_the_title_tags_and_tooltip(qtbot, tmp_path):
@@ -149,6 +169,8 @@ def test_parallel_coordinates_show_the_ticked_runs(view, net_and_runs):
     assert chart.settings == ["batch_size", "seed"]
     view.result_combo.setCurrentIndex(view.result_combo.findData("test_accuracy"))
     assert chart.metric_key == "test_accuracy"
+    chart.runClicked.emit(runs[2].name)  # a click on its line
+    assert view.selected_run().name == runs[2].name
     view.set_checked([])
     assert chart.rows == []
 
