@@ -6,6 +6,7 @@ machine."""
 import os
 
 from engine.training.run_compare import ALIGNMENTS, METRICS
+from engine.training.run_notes import find_run
 from engine.training.run_report import write_report
 from engine.training.runs import list_runs, runs_folder
 
@@ -17,7 +18,7 @@ def add_parser(subparsers):
                               description=__doc__)
     p.add_argument("network", metavar="NET.llnet", help="the network file")
     p.add_argument("runs", metavar="RUN", nargs="*",
-                   help="the runs to compare, by name or folder (default: all the network's runs)")
+                   help="the runs to compare: folders, folder names or titles (default: all the network's runs)")
     p.add_argument("-o", "--output", metavar="FILE",
                    help="the HTML file to write (default: NET-report.html beside the network file)")
     p.add_argument("--metric", choices=list(METRICS), default="val_accuracy", metavar="KEY",
@@ -30,21 +31,21 @@ def add_parser(subparsers):
     p.set_defaults(handler=main)
 
 
-def chosen_runs(network_path, names):
-    """The runs of the network named by ``names`` (run names or folders), in that order; all of them without."""
+def chosen_runs(network_path, keys):
+    """The runs of the network named by ``keys`` (run folders, their names or titles), in that order; all of them
+    without. A folder must be one of this network's runs."""
     runs = list_runs(network_path)
     if not runs:
         raise CliError(f"{network_path}: no runs yet to report on (a run's files go in {runs_folder(network_path)})")
-    if not names:
-        return runs
-    by_name = {run.name: run for run in runs}
     chosen = {}  # a run named twice is reported once
-    for given in names:
-        name = os.path.basename(os.path.normpath(given))
-        if name not in by_name:
-            raise CliError(f"{network_path} has no run named {given!r}; its runs are:", list(by_name))
-        chosen[name] = by_name[name]
-    return list(chosen.values())
+    folders = {os.path.abspath(run.folder): run for run in runs}
+    for key in keys:
+        try:
+            run = folders.get(os.path.abspath(key)) or find_run(runs, key)
+        except LookupError as e:
+            raise CliError(f"{network_path}: {e}") from None
+        chosen[run.name] = run
+    return list(chosen.values()) if keys else runs
 
 
 def main(args):

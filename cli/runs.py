@@ -125,6 +125,19 @@ def _editing(args):
     return any(getattr(args, name) not in (None, False, []) for name in EDITS)
 
 
+def refuse_mixed_options(args):
+    """Options that would be ignored in this combination are refused rather than dropped without a word."""
+    notes = [name for name in ("title", "tag", "untag", "note") if getattr(args, name) not in (None, [])]
+    if args.trash and notes:
+        raise CliError(f"--trash moves the run away: it cannot take --{notes[0]} as well")
+    if args.force and not args.trash:
+        raise CliError("--force goes with --trash")
+    if _editing(args) and (args.tagged is not None or args.format != "table" or args.all_settings):
+        raise CliError("--tagged, --format and --all-settings are for listing; change a run without them")
+    if args.run is not None and (args.tagged is not None or args.all_settings):
+        raise CliError("--tagged and --all-settings are for the list of runs, not one RUN")
+
+
 def one_run(args, current):
     try:
         run = find_run(list_runs(args.network), args.run)
@@ -144,6 +157,7 @@ def one_run(args, current):
 
 
 def main(args):
+    refuse_mixed_options(args)
     current = open_network(args.network)
     if args.run is not None:
         return one_run(args, current)

@@ -34,7 +34,7 @@ def overlay_png(lines, title, xlabel, ylabel, log_scale=False, empty_text="no da
     axes.grid(True, alpha=0.3)
     for k, line in enumerate(lines):
         color = COLORS[k % len(COLORS)]
-        axes.plot(line.x, line.y, color=color, linewidth=1.6, label=line.label)
+        axes.plot(line.x, line.y, color=color, linewidth=1.6, label=line.label.replace("$", r"\$"))  # not TeX
         if line.spread is not None:
             axes.fill_between(line.x, line.y - line.spread, line.y + line.spread, color=color, alpha=0.2,
                               linewidth=0)

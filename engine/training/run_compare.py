@@ -34,6 +34,7 @@ from .run_table import DAMAGED
 ALIGNMENTS = ("step", "epoch", "time")
 HEALTH_PREFIX = "health:"
 AXIS_LABELS = {"step": "step", "epoch": "epoch", "time": "training time (s)"}
+STEP_SMOOTHING = 0.9  # per-step curves (loss, lr, speed) are noisy: drawn smoothed, as TensorBoard does by default
 
 
 @dataclass(frozen=True)

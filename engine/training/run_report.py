@@ -14,12 +14,19 @@ from ..graph.diff import value_text
 from ..utils.files import FileError, atomic_write_text
 from .report_plots import HEIGHT, WIDTH, Line, overlay_png
 from .run_cells import RESULT_COLUMNS, headers, row_cells
-from .run_compare import AXIS_LABELS, check_alignment, curve, mean_spread, metric_of, seed_groups
+from .run_compare import (
+    AXIS_LABELS,
+    STEP_SMOOTHING,
+    check_alignment,
+    curve,
+    mean_spread,
+    metric_of,
+    seed_groups,
+)
 from .run_table import DAMAGED, run_row, varying_settings
 from .runs import RUNS_SUFFIX
 
 EXTRA_PLOTS = ("loss", "val_accuracy")  # drawn as well when they are not the chosen metric
-STEP_SMOOTHING = 0.9  # per-step curves (loss, lr, speed) are noisy: smoothed as TensorBoard does by default
 
 STYLE = """
 :root { color-scheme: light dark; --bg: #ffffff; --fg: #1d1d1f; --muted: #5f6368; --line: #d5d7dc;
@@ -47,12 +54,13 @@ img { display: block; max-width: 100%; height: auto; background: #ffffff; border
 
 def _run_label(row, settings):
     shown = ", ".join(f"{s}={value_text(row.settings[s])}" for s in settings if s in row.settings)
-    return f"{row.name} ({shown})" if shown else row.name
+    return f"{row.label} ({shown})" if shown else row.label
 
 
 def _group_label(rows, settings, count):
-    first = _run_label(rows[0], [s for s in settings if s != "seed"])
-    return f"{first} + {len(rows) - 1} more: mean ± 1 std of {count} seeds"
+    shown = ", ".join(f"{s}={value_text(rows[0].settings[s])}" for s in settings if s != "seed" and
+                      s in rows[0].settings)
+    return f"{shown or 'runs'}: mean ± 1 std of {count} seeds"
 
 
 def _group_lines(group, rows, key, align, settings, left_out):
@@ -100,9 +108,20 @@ def _table_html(rows, settings):
         "\n</tbody></table></div>"
 
 
+def _said(row):
+    """What a person said of the run: its folder when it has a title, its tags and note."""
+    parts = [f"folder {row.name}"] if row.title else []
+    parts += [f"tags: {' '.join(row.tags)}"] if row.tags else []
+    parts += [row.note] if row.note else []
+    return " · ".join(parts)
+
+
 def _notes_html(rows, left_out):
-    notes = [f"<li><b>{html.escape(row.name)}</b>: {html.escape(row.message)}</li>" for row in rows if row.message]
-    notes += [f"<li><b>{html.escape(name)}</b>: left out of the plots: {html.escape(reason)}</li>"
+    notes = [f"<li><b>{html.escape(row.label)}</b>: {html.escape(_said(row))}</li>" for row in rows if _said(row)]
+    notes += [f"<li><b>{html.escape(row.label)}</b>: {html.escape(row.message)}</li>" for row in rows
+              if row.message]
+    labels = {row.name: row.label for row in rows}
+    notes += [f"<li><b>{html.escape(labels.get(name, name))}</b>: left out of the plots: {html.escape(reason)}</li>"
               for name, reason in left_out.items()]
     return f'<h2>Notes</h2>\n<ul class="notes">{"".join(notes)}</ul>' if notes else ""
 

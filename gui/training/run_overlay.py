@@ -10,6 +10,7 @@ from engine.training.run_compare import (
     ALIGNMENTS,
     AXIS_LABELS,
     METRICS,
+    STEP_SMOOTHING,
     curve,
     health_layers,
     mean_spread,
@@ -19,7 +20,6 @@ from engine.utils.files import FileError
 
 from . import style
 
-STEP_SMOOTHING = 0.9  # per-step values are noisy: smoothed as the live loss plot is
 BAND_ALPHA = 60
 DEFAULT_METRICS = ("loss", "val_accuracy")
 ALL_LAYERS = "median over layers"

@@ -130,6 +130,12 @@ def test_bad_run_edits_are_refused_with_the_reason(cli, tmp_path, cifar_root):
     assert nameless.err.strip().endswith("name the RUN to change (its folder's name or its title)")
     bad = cli("runs", net, run.name, "--tag", "two words")
     assert bad.code == 2 and "notes.json: a tag is one word" in bad.err
+    for options, message in ((("--trash", "--title", "x"), "it cannot take --title as well"),
+                             (("--force",), "--force goes with --trash"),
+                             (("--tag", "x", "--format", "json"), "are for listing; change a run without them"),
+                             (("--tagged", "x"), "are for the list of runs, not one RUN")):
+        mixed = cli("runs", net, run.name, *options)
+        assert mixed.code == 2 and message in mixed.err, options
     missing = cli("runs", net, run.name, "--untag", "absent")
     assert missing.code == 2 and "the run has no tag 'absent' (its tags: none)" in missing.err
     run.status = "running"

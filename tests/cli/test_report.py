@@ -7,6 +7,7 @@ from cli_helpers import copy_template
 from run_support import train_run
 
 from engine.graph import load_network
+from engine.training.run_notes import RunNotes, save_notes
 
 
 def rows_of(path):
@@ -46,7 +47,12 @@ def test_unknown_runs_and_networks_without_runs(cli, tmp_path):
     run = train_run(load_network(net), net, epochs=1)
     unknown = cli("report", net, "nope", "-o", tmp_path / "r.html")
     assert unknown.code == 2
-    assert "has no run named 'nope'; its runs are:" in unknown.err and f"  {run.name}" in unknown.err
+    assert f"no run named or titled 'nope' (the runs: {run.name})" in unknown.err
     assert not (tmp_path / "r.html").exists()
+    elsewhere = tmp_path / "other.runs" / run.name  # another network's run of the same name
+    elsewhere.mkdir(parents=True)
+    assert cli("report", net, elsewhere, "-o", tmp_path / "r.html").code == 2
+    save_notes(run.folder, RunNotes("baseline"))
+    assert cli("report", net, "baseline", "-o", tmp_path / "r.html").code == 0
     bad = cli("report", net, "--metric", "accuracy")
     assert bad.code == 2 and "invalid choice: 'accuracy'" in bad.err

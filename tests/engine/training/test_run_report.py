@@ -16,6 +16,7 @@ from engine.graph import save_network
 from engine.graph.templates import load_template
 from engine.training import list_runs
 from engine.training.report_plots import HEIGHT, WIDTH, Line, overlay_png
+from engine.training.run_notes import RunNotes, save_notes
 from engine.training.run_report import write_report
 
 PNG_PREFIX = "data:image/png;base64,"
@@ -148,3 +149,15 @@ def test_a_plot_draws_lines_and_bands():
     colored = [np.count_nonzero(np.ptp(np.asarray(i.convert("RGB"), np.int16), axis=2) > 15) for i in (band, thin)]
     assert colored[0] > 3 * colored[1]  # the band fills the area around the line
     assert Image.open(io.BytesIO(overlay_png([], "t", "x", "y"))).size == (WIDTH, HEIGHT)
+
+
+def test_titles_tags_and_notes_are_in_the_table_legends_and_notes(net_path, tmp_path):
+    network = load_template("lenet_cifar10")
+    titled, plain = (train_run(network, net_path, epochs=2, lr=lr) for lr in (0.01, 0.1))
+    save_notes(titled.folder, RunNotes(r"$\frac$ <baseline>", ["keep"], "first try"))
+    path = write_report(tmp_path / "report.html", list_runs(net_path), metric="loss", align="step")
+    text, report = parse(path)
+    assert [row[0] for row in report.rows] == [r"$\frac$ <baseline>", plain.name]
+    assert "&lt;baseline&gt;" in text and "<baseline>" not in text
+    assert f"folder {titled.name} · tags: keep · first try" in text
+    assert all(png_size(image["src"]) == (WIDTH, HEIGHT) for image in report.images)  # the $ drew as text
