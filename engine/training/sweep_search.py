@@ -19,6 +19,14 @@ _STATES = {"finished": optuna.trial.TrialState.COMPLETE, "pruned": optuna.trial.
            "failed": optuna.trial.TrialState.FAIL}
 
 
+def planned_trials(sweep):
+    """How many trials ``sweep`` runs in all (None: as many as its time allows), without building a search."""
+    if sweep.method != "grid":
+        return sweep.trials_budget
+    size = len(grid(sweep.space))
+    return min(size, sweep.trials_budget or size)
+
+
 def _sampler(method, seed, done):
     """The sampler of a sweep with ``done`` trials recorded: a resumed sweep seeds it on from where it stopped
     (told trials do not move a sampler's random state, so the same seed would draw the same settings again)."""
@@ -62,9 +70,7 @@ class Search:
     @property
     def budget(self):
         """How many trials the sweep runs in all (None: as many as the time allows)."""
-        if self.grid is None:
-            return self.sweep.trials_budget
-        return min(len(self.grid), self.sweep.trials_budget or len(self.grid))
+        return planned_trials(self.sweep)
 
     def next_trial(self, elapsed_seconds):
         """The next trial to run: a pending or interrupted trial of the record, else a new one (added to the

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from engine.graph.build import errors_text
 from engine.training.predictor import Predictor, load_trained
 from engine.training.runs import RunFileError, list_runs, runs_folder
+from engine.training.sweep_record import DONE_STATES
 from engine.training.trainer import NonFiniteLossError
 from engine.utils.files import FileError
 from gui.widgets import size_to_current_page
@@ -467,10 +468,14 @@ class TrainingPanel(QWidget):
         self._update_continue()
 
     def _is_live_run(self, folder):
-        """Whether this window is training in the run folder ``folder`` now."""
-        start = self.controller.run_start
-        return self.controller.busy and start is not None and os.path.abspath(start.run_folder) == os.path.abspath(
-            folder)
+        """Whether this window is training in the run folder ``folder`` now: its own run, or a trial of the sweep
+        its sweep dialog runs."""
+        folder, start = os.path.abspath(folder), self.controller.run_start
+        if self.controller.busy and start is not None and os.path.abspath(start.run_folder) == folder:
+            return True
+        sweep = self.sweep_dialog.sweep if self.sweep_dialog is not None and self.sweep_dialog.running else None
+        return sweep is not None and any(os.path.abspath(trial.run) == folder and trial.state not in DONE_STATES
+                                         for trial in sweep.trials)
 
     def restore_run(self, run):
         """Put ``run``'s network and settings, as trained, into the document (one undoable edit) and keep the run

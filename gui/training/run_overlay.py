@@ -2,6 +2,7 @@
 accuracies, learning rate, speed, health measures), on a shared x (step, epoch or training time); runs that
 differ only in their seed can be drawn as their mean with a ±1 standard deviation band."""
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
@@ -131,8 +132,7 @@ class RunOverlay(QWidget):
         problems = {}
         for side, ((_widget, plot), key) in enumerate(zip(self.plots, self.metric_keys())):
             self.drawn[side] = self._draw(plot, key, problems)
-        self.problems.setText("Not drawn: " + "; ".join(f"{label} ({why})" for label, why in problems.items())
-                              if problems else "")
+        self.problems.setText("  ·  ".join(f"{label}: {why}" for label, why in problems.items()))
 
     def _curves(self, key, problems):
         """``{run name: Curve}`` of the entries that have ``key``; the others' reasons go to ``problems``."""
@@ -142,9 +142,14 @@ class RunOverlay(QWidget):
         curves = {}
         for run, label, _colour in self.entries:
             try:
-                curves[run.name] = curve(run, key, self.alignment, layer, smoothing)
+                found = curve(run, key, self.alignment, layer, smoothing)
             except (FileError, OSError, ValueError) as e:
                 problems[label] = str(e)
+                continue
+            if np.isfinite(found.x).any() and np.isfinite(found.y).any():
+                curves[run.name] = found
+            else:
+                problems[label] = f"no {metric.label} recorded"
         return curves
 
     def _groups(self):
@@ -178,7 +183,9 @@ class RunOverlay(QWidget):
                 drawn.append(label)
                 continue
             x, mean, std, count = mean_spread(present)
-            name = f"{label} (mean of {count} seeds)"
+            name = f"{label} + {count - 1} seed{'s' if count > 2 else ''} (mean ± std)"
+            if x.size and x[-1] < max(np.nanmax(c.x) for c in present):
+                problems[name] = f"averaged up to {x[-1]:g}, where its shortest run ends"
             lower = plot.plot(x, scale * (mean - std), pen=pg.mkPen(None))
             upper = plot.plot(x, scale * (mean + std), pen=pg.mkPen(None))
             band = pg.QtGui.QColor(colour)

@@ -66,7 +66,6 @@ class RunsView(QWidget):
     continueRequested = Signal(object)  # Run
     predictRequested = Signal(object)  # Run
     restoreRequested = Signal(object)  # Run: its network into the editor
-    runsChanged = Signal()  # a run was renamed, tagged, noted or moved to the trash
 
     def __init__(self, runs_provider, current_document=lambda: None, is_live=lambda folder: False, parent=None):
         super().__init__(parent)
@@ -251,12 +250,8 @@ class RunsView(QWidget):
         if run is None:
             return
         dialog = self.notes_dialog(run)
-        dialog.accepted.connect(self._notes_saved)
+        dialog.accepted.connect(self.refresh)
         dialog.open()
-
-    def _notes_saved(self):
-        self.refresh()
-        self.runsChanged.emit()
 
     def confirm_trash(self, run, running):
         warning = (" It says it is still running: move it only if the process that trained it has ended."
@@ -277,7 +272,6 @@ class RunsView(QWidget):
             QMessageBox.warning(self, "Cannot move the run to the trash", str(e))
             return
         self.refresh()
-        self.runsChanged.emit()
 
     # ----- the comparison -----
     def compared_runs(self):

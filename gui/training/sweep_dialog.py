@@ -37,7 +37,7 @@ from engine.graph import NetworkFileError, load_network
 from engine.training.run_cells import percent
 from engine.training.runs import runs_folder
 from engine.training.sweep_record import DONE_STATES, SweepFileError, load_sweep, sweeps_folder, trial_scores
-from engine.training.sweep_search import Search
+from engine.training.sweep_search import planned_trials
 from engine.training.sweep_space import format_value
 from engine.utils.files import FileError
 
@@ -50,11 +50,6 @@ POLL_MS = 500
 NEW_SWEEP = "New sweep (from the form)"
 # the coordinator's first line names the new sweep's record: "sweep of NET: ...; record: FOLDER/sweep.json"
 RECORD_LINE = re.compile(r"; record: (.+sweep\.json)$")
-
-
-def planned_trials(sweep):
-    """How many trials ``sweep`` runs in all (None: as many as its time allows)."""
-    return Search(sweep).budget
 
 
 def unfinished(sweep, planned):

@@ -193,3 +193,24 @@ def test_the_train_menu_opens_the_sweep_of_the_saved_network(workbench_window, n
     train_run(window.document, path, epochs=1)  # as a trial's run would appear
     panel.sweep_dialog.runsChanged.emit()
     assert len(panel.runs_view.runs) == 1
+
+
+def test_a_running_trials_run_cannot_be_trashed(workbench_window, network, qtbot):
+    path, _settings = network
+    panel = workbench_window.training_panel
+    assert workbench_window.open_file(str(path))
+    dialog = panel.open_sweep_dialog()
+    vary(qtbot, dialog, "lr", "0.01")
+    dialog.form.epochs.setValue(500)
+    qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: any(s.startswith("running, epoch") for s in cells(dialog, "Status")),
+                    timeout=SWEEP_SECONDS)
+    (trial,) = dialog.sweep.trials
+    panel.refresh_runs()
+    panel.runs_view.select(os.path.basename(trial.run))
+    assert panel.runs_view.selected_run() is not None and not panel.runs_view.buttons["trash"].isEnabled()
+    with qtbot.waitSignal(dialog.sweepFinished, timeout=SWEEP_SECONDS):
+        dialog.stop()
+    panel.refresh_runs()
+    panel.runs_view.select(os.path.basename(trial.run))
+    assert panel.runs_view.buttons["trash"].isEnabled()  # stopped: it can go
