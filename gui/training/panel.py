@@ -622,7 +622,7 @@ class TrainingPanel(QWidget):
         if dialog is None or (not dialog.running and (dialog.network_path, dialog.settings) != (path, settings)):
             if dialog is not None:
                 dialog.deleteLater()
-            dialog = self.sweep_dialog = SweepDialog(path, settings, parent=self)
+            dialog = self.sweep_dialog = SweepDialog(path, settings, self, lambda: self.window().isWindowModified())
             dialog.runsChanged.connect(self.refresh_runs)
         dialog.show()
         dialog.raise_()

@@ -120,9 +120,10 @@ class SweepDialog(QDialog):
     runsChanged = Signal()
     sweepFinished = Signal(int)
 
-    def __init__(self, network_path, settings, parent=None):
+    def __init__(self, network_path, settings, parent=None, unsaved=lambda: False):
         super().__init__(parent)
         self.setWindowTitle("Sweep training settings")
+        self.unsaved = unsaved  # () -> whether the document has changes its file lacks
         self.network_path = None if network_path is None else os.path.abspath(os.fspath(network_path))
         self.settings = dict(settings)
         self.folder = None  # the sweep on show (the running one while one runs)
@@ -278,7 +279,10 @@ class SweepDialog(QDialog):
         self._update_buttons()
 
     def _unsaved_note(self):
-        """A warning when the saved file's settings are not the document's (the sweep trains the file)."""
+        """A warning when the document has unsaved changes, or the saved file's settings are not the document's
+        (the sweep trains the file)."""
+        if self.unsaved():
+            return "The document has changes that are not saved: the sweep trains the file as saved."
         try:
             saved = load_network(self.network_path).settings
         except NetworkFileError as e:

@@ -187,6 +187,7 @@ def test_the_train_menu_opens_the_sweep_of_the_saved_network(workbench_window, n
     assert window.controller.set_settings({"lr": 0.02}) is None
     panel.sweep_action.trigger()
     assert panel.sweep_dialog is not dialog and panel.sweep_dialog.settings["lr"] == 0.02
+    assert "changes that are not saved" in panel.sweep_dialog._unsaved_note()  # said while the sweep runs
 
     panel.tabs.setCurrentWidget(panel.runs_view)
     assert panel.runs_view.runs == []
