@@ -7,12 +7,13 @@ self-contained HTML report."""
 import os
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QColor, QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QMenu,
     QMessageBox,
     QPushButton,
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.graph.diff import value_text
 from engine.training.run_cells import percent
 from engine.training.run_notes import trash_run
 from engine.training.run_report import write_report
@@ -39,6 +41,16 @@ from .run_overlay import RunOverlay
 RESULTS = (("Best validation accuracy", "best_val_accuracy", True), ("Final validation accuracy",
            "final_val_accuracy", True), ("Test accuracy", "test_accuracy", True),
            ("Images per second", "images_per_second", False), ("Training time (s)", "duration", False))
+
+
+def run_matches(row, word):
+    """Whether a ``RunRow`` matches one word of the filter: ``name=value`` a setting's value exactly (as shown),
+    other words part of its folder name, title, tags, note or status (ignoring case)."""
+    name, equals, value = word.partition("=")
+    if equals:
+        return name in row.settings and value_text(row.settings[name]) == value
+    text = " ".join([row.name, row.title, *row.tags, row.note, row.status]).lower()
+    return word.lower() in text
 
 
 def _location_text(location, has_runs, earlier_runs):
@@ -116,10 +128,17 @@ class RunsView(QWidget):
         self.comparison.addTab(self.overlay, "Curves")
         self.comparison.addTab(self._coordinates_page(), "Parallel coordinates")
 
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setPlaceholderText("Filter runs")
+        self.filter_edit.setToolTip("Show only the runs whose name, title, tags, note or status hold each word; "
+                                    "setting=value (lr=0.01) picks a setting's value")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.textChanged.connect(lambda *_: self._apply_filter())
         buttons = QHBoxLayout()
         for button in self.buttons.values():
             buttons.addWidget(button)
         buttons.addStretch(1)
+        buttons.addWidget(self.filter_edit)
         top = QWidget()
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
@@ -171,6 +190,7 @@ class RunsView(QWidget):
                 self.tree.setCurrentItem(item)
         self.tree.setSortingEnabled(True)
         self.tree.setColumnHidden(LEADING_COLUMNS.index("Tags"), not any(row.tags for row in self.rows))
+        self._apply_filter()
         for column in range(self.tree.columnCount()):
             self.tree.resizeColumnToContents(column)
         self.tree.blockSignals(False)
@@ -179,6 +199,11 @@ class RunsView(QWidget):
 
     def _items(self):
         return [self.tree.topLevelItem(k) for k in range(self.tree.topLevelItemCount())]
+
+    def _apply_filter(self):
+        words = self.filter_edit.text().split()
+        for item in self._items():
+            item.setHidden(not all(run_matches(item.row, word) for word in words))
 
     def checked_names(self):
         """The folder names of the ticked runs, as the table shows them (top first)."""
@@ -281,8 +306,19 @@ class RunsView(QWidget):
                 if run.name in checked and row.status != DAMAGED]
 
     def update_comparison(self):
-        self.overlay.show_runs(self.compared_runs())
+        compared = self.compared_runs()
+        self.overlay.show_runs(compared)
         self._update_coordinates()
+        self._show_colours({run.name: colour for run, _label, colour in compared})
+
+    def _show_colours(self, colours):
+        """Each ticked run's line colour beside its name, so the table is the curves' key."""
+        self.tree.blockSignals(True)
+        for item in self._items():
+            colour = colours.get(item.run.name)
+            item.setData(0, Qt.ItemDataRole.DecorationRole,
+                         None if colour is None else QColor(style.layer_color(colour)))
+        self.tree.blockSignals(False)
 
     def _update_coordinates(self):
         label, attribute, as_percent = RESULTS[self.result_combo.currentIndex()]

@@ -16,10 +16,12 @@ from engine.graph.templates import load_template
 from engine.training.health import HealthMonitor
 from engine.training.run_compare import curve, health_layers, mean_spread
 from engine.training.run_notes import load_notes
+from engine.training.run_table import RunRow
 from engine.training.runs import list_runs
 from gui.training import runs_view as runs_view_module
+from gui.training import style
 from gui.training.run_notes_dialog import RunNotesDialog
-from gui.training.runs_view import RunsView
+from gui.training.runs_view import RunsView, run_matches
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
@@ -262,3 +264,29 @@ def test_a_health_measure_of_one_layer_or_the_median(qtbot, tmp_path):
     assert layers[2] in overlay.plots[0][1].titleLabel.text
     overlay.layer_combo.setCurrentIndex(2)  # the ReLU: no weights, no gradient norm
     assert overlay.curve_data(0) == [] and f"{run.name}: no gradient norm" in overlay.problems.text()
+
+
+def test_the_filter_and_the_colour_key(view, net_and_runs):
+    _document, _path, runs = net_and_runs
+    view.filter_edit.setText("batch_size=16")
+    assert [item.run.name for item in view._items() if not item.isHidden()] == [runs[1].name]
+    view.filter_edit.setText("FINISHED batch_size=8 seed=1")
+    assert [item.run.name for item in view._items() if not item.isHidden()] == [runs[3].name]
+    view.filter_edit.setText(runs[2].name)
+    assert [item.run.name for item in view._items() if not item.isHidden()] == [runs[2].name]
+    view.refresh()
+    assert [item.run.name for item in view._items() if not item.isHidden()] == [runs[2].name]  # kept
+    view.filter_edit.clear()
+    assert not any(item.isHidden() for item in view._items())
+    view.set_checked([runs[1].name])
+    item = view.item_of(runs[1].name)
+    assert item.data(0, Qt.ItemDataRole.DecorationRole).name() == style.layer_color(1)
+    assert view.item_of(runs[0].name).data(0, Qt.ItemDataRole.DecorationRole) is None
+
+
+def test_a_filter_word_matches_a_title_tag_note_or_setting():
+    row = RunRow("20261206-101010", "/runs/x", "finished", title="Baseline", tags=["keep"], note="Try AdamW next",
+                 settings={"lr": 0.01, "optimizer": "SGD"})
+    assert all(run_matches(row, word) for word in ("baseline", "KEEP", "adamw", "1010", "finish", "lr=0.01",
+                                                  "optimizer=SGD"))
+    assert not any(run_matches(row, word) for word in ("lr=0.1", "optimizer=sgd", "momentum=0.9", "failed"))
