@@ -26,11 +26,14 @@ DEFAULT_METRICS = ("loss", "val_accuracy")
 ALL_LAYERS = "median over layers"
 
 
-def metric_combo(selected):
+def metric_combo(selected, side):
     combo = QComboBox()
     for key, metric in METRICS.items():
         combo.addItem(metric.label, key)
     combo.setCurrentIndex(combo.findData(selected))
+    combo.setToolTip(f"The metric of the {side} plot")
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(16)  # narrow enough to sit beside the tabs; the list shows whole names
     return combo
 
 
@@ -40,12 +43,14 @@ class RunOverlay(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.entries = []
-        self.metric_combos = [metric_combo(key) for key in DEFAULT_METRICS]
+        self.metric_combos = [metric_combo(key, side) for key, side in zip(DEFAULT_METRICS, ("left", "right"))]
         self.align_combo = QComboBox()
         for align in ALIGNMENTS:
             self.align_combo.addItem(f"by {align}", align)
         self.align_combo.setCurrentIndex(self.align_combo.findData("step"))
         self.layer_combo = QComboBox()
+        self.layer_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.layer_combo.setMinimumContentsLength(12)
         self.layer_combo.setToolTip("The layer whose health measure is drawn, or the median over the layers")
         self.layer_combo.currentIndexChanged.connect(lambda *_: self.redraw())
         self.seeds_box = QCheckBox("Average seeds")
@@ -65,21 +70,18 @@ class RunOverlay(QWidget):
             self.plots.append((widget, plot))
         self.drawn = [[], []]  # per plot: the legend names drawn
 
-        controls = QHBoxLayout()
+        self.controls = QWidget()  # the owner places them (beside the comparison's tabs)
+        controls = QHBoxLayout(self.controls)
         controls.setContentsMargins(0, 0, 0, 0)
         self.layer_label = QLabel("Layer")
-        for text, widget in (("Left", self.metric_combos[0]), ("Right", self.metric_combos[1]),
-                             ("Align", self.align_combo), (self.layer_label, self.layer_combo)):
-            controls.addWidget(text if isinstance(text, QLabel) else QLabel(text))
+        for widget in (*self.metric_combos, self.align_combo, self.layer_label, self.layer_combo):
             controls.addWidget(widget)
         controls.addWidget(self.seeds_box)
-        controls.addStretch(1)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         for widget, _plot in self.plots:
             splitter.addWidget(widget)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(controls)
         layout.addWidget(splitter, 1)
         layout.addWidget(self.problems)
 

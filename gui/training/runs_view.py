@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QSplitter,
+    QStackedWidget,
     QTabWidget,
     QTreeWidget,
     QVBoxLayout,
@@ -126,7 +127,12 @@ class RunsView(QWidget):
         self.result_combo.currentIndexChanged.connect(lambda *_: self._update_coordinates())
         self.comparison = QTabWidget()
         self.comparison.addTab(self.overlay, "Curves")
-        self.comparison.addTab(self._coordinates_page(), "Parallel coordinates")
+        self.comparison.addTab(self.coordinates, "Parallel coordinates")
+        controls = QStackedWidget()  # each page's controls beside the tabs, where they cost no height
+        controls.addWidget(self.overlay.controls)
+        controls.addWidget(self._coordinates_controls())
+        self.comparison.setCornerWidget(controls, Qt.Corner.TopRightCorner)
+        self.comparison.currentChanged.connect(controls.setCurrentIndex)
 
         self.filter_edit = QLineEdit()
         self.filter_edit.setPlaceholderText("Filter runs")
@@ -148,23 +154,20 @@ class RunsView(QWidget):
         body = QSplitter(Qt.Orientation.Vertical)
         body.addWidget(top)
         body.addWidget(self.comparison)
-        body.setSizes([200, 320])  # the table: room for a few runs above the comparison
+        body.setStretchFactor(0, 2)
+        body.setStretchFactor(1, 3)
+        self.tree.setMinimumHeight(7 * self.tree.fontMetrics().height())  # a few runs, whatever the space
         layout = QVBoxLayout(self)
         layout.addWidget(body)
         self._update_buttons()
 
-    def _coordinates_page(self):
-        page = QWidget()
-        controls = QHBoxLayout()
-        controls.setContentsMargins(0, 0, 0, 0)
-        controls.addWidget(QLabel("Settings against"))
-        controls.addWidget(self.result_combo)
-        controls.addStretch(1)
-        layout = QVBoxLayout(page)
+    def _coordinates_controls(self):
+        controls = QWidget()
+        layout = QHBoxLayout(controls)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(controls)
-        layout.addWidget(self.coordinates, 1)
-        return page
+        layout.addWidget(QLabel("Settings against"))
+        layout.addWidget(self.result_combo)
+        return controls
 
     # ----- the list -----
     def refresh(self, location="", earlier_runs=None):
@@ -318,6 +321,7 @@ class RunsView(QWidget):
             colour = colours.get(item.run.name)
             item.setData(0, Qt.ItemDataRole.DecorationRole,
                          None if colour is None else QColor(style.layer_color(colour)))
+        self.tree.resizeColumnToContents(0)
         self.tree.blockSignals(False)
 
     def _update_coordinates(self):
