@@ -1,11 +1,14 @@
 """Real run folders for tests of the runs' table and views, made quickly: a tiny model (not the document's)
 trained on separable blobs through the run's own callbacks."""
 
+from pathlib import Path
+
 import numpy as np
 
 import engine
 import engine.nn as nn
-from engine.graph import network_from_json, network_to_json
+from engine.graph import network_from_json, network_to_json, save_network
+from engine.graph.templates import load_template
 from engine.training import Trainer, create_run
 
 
@@ -29,3 +32,11 @@ def train_run(network, net_path, epochs=3, test_accuracy=0.5, health=None, **set
             seed=document.settings["seed"], num_classes=3, health=health).fit(epochs)
     run.finish(test_accuracy=test_accuracy)
     return run
+
+
+def saved_network(folder, template="lenet_cifar10"):
+    """``(document, path)``: the template saved as ``folder/<template>.llnet``, its runs to go beside it."""
+    document = load_template(template)
+    path = Path(folder) / f"{template}.llnet"
+    save_network(document, path)
+    return document, path

@@ -1,8 +1,6 @@
 """A run folder's ``health.csv`` (written by ``HealthLog``) read back as arrays: a row per sampled step, a column
 per layer, a plane per measure."""
 
-import csv
-import io
 import math
 import os
 from dataclasses import dataclass
@@ -12,7 +10,7 @@ import numpy as np
 from .callbacks import HealthLog
 from .health_measures import KEYS
 from .run_errors import RunFileError
-from .runs import MAX_LOG_BYTES, read_text
+from .runs import MAX_LOG_BYTES, csv_rows, read_text
 
 
 @dataclass
@@ -56,21 +54,12 @@ def read_health_csv(path):
     complete = text[:text.rfind("\n") + 1]  # a run still writing (or one that crashed) may end in half a line
     if not complete:
         return HealthTable(np.zeros(0, np.int64), np.zeros(0, np.int64), [], np.zeros((0, 0, len(KEYS))))
-    reader = csv.reader(io.StringIO(complete, newline=""))
     records, epochs, layers = {}, {}, {}
-    try:
-        header = next(reader, None)
-        if header is None or tuple(header) != fields:
-            raise RunFileError(path, f"the header must be {','.join(fields)}, found {header!r}")
-        for line, row in enumerate(reader, 2):
-            if len(row) != len(fields):
-                raise RunFileError(path, f"line {line} has {len(row)} values, expected {len(fields)}")
-            step, epoch, layer = _step(row[0], path, line), _step(row[1], path, line), row[2]
-            layers.setdefault(layer, len(layers))
-            epochs[step] = epoch
-            records.setdefault(step, {})[layer] = [_number(v, path, line) for v in row[3:]]
-    except csv.Error as e:
-        raise RunFileError(path, f"cannot read the health log: {e}") from None
+    for line, row in csv_rows(complete, fields, path, "health log"):
+        step, epoch, layer = _step(row[0], path, line), _step(row[1], path, line), row[2]
+        layers.setdefault(layer, len(layers))
+        epochs[step] = epoch
+        records.setdefault(step, {})[layer] = [_number(v, path, line) for v in row[3:]]
     steps = sorted(records)
     values = np.full((len(steps), len(layers), len(KEYS)), np.nan)
     for i, step in enumerate(steps):

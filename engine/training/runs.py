@@ -370,12 +370,11 @@ def read_text(path, limit, error=RunFileError):
         raise error(path, f"not UTF-8 text ({e.reason} at byte {e.start})") from None
 
 
-def _read_epochs(path):
-    fields = MetricsLog.FIELDS
-    if not os.path.lexists(path):
-        return {name: np.zeros(0, np.int64 if name == "epoch" else np.float64) for name in fields}
-    columns = {name: [] for name in fields}
-    reader = csv.reader(io.StringIO(read_text(path, MAX_LOG_BYTES), newline=""))
+def csv_rows(text, fields, path, what):
+    """``(line number, row)`` of each row of the CSV log ``text`` (of the file ``path``), whose header must be
+    ``fields`` and whose rows must have as many values; ``RunFileError`` naming the file and line otherwise
+    (``what``: what the log holds, for the message)."""
+    reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader, None)
         if header is None or tuple(header) != fields:
@@ -383,13 +382,22 @@ def _read_epochs(path):
         for line, row in enumerate(reader, 2):
             if len(row) != len(fields):
                 raise RunFileError(path, f"line {line} has {len(row)} values, expected {len(fields)}")
-            try:
-                for name, value in zip(fields, row):
-                    columns[name].append(float(value))
-            except ValueError:
-                raise RunFileError(path, f"line {line}: {value!r} is not a number") from None
+            yield line, row
     except csv.Error as e:
-        raise RunFileError(path, f"cannot read the metrics: {e}") from None
+        raise RunFileError(path, f"cannot read the {what}: {e}") from None
+
+
+def _read_epochs(path):
+    fields = MetricsLog.FIELDS
+    if not os.path.lexists(path):
+        return {name: np.zeros(0, np.int64 if name == "epoch" else np.float64) for name in fields}
+    columns = {name: [] for name in fields}
+    for line, row in csv_rows(read_text(path, MAX_LOG_BYTES), fields, path, "metrics"):
+        try:
+            for name, value in zip(fields, row):
+                columns[name].append(float(value))
+        except ValueError:
+            raise RunFileError(path, f"line {line}: {value!r} is not a number") from None
     out = {name: np.asarray(values, np.float64) for name, values in columns.items()}
     out["epoch"] = out["epoch"].astype(np.int64)
     return out

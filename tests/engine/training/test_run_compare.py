@@ -9,8 +9,6 @@ import numpy as np
 import pytest
 from run_support import train_run
 
-from engine.graph import save_network
-from engine.graph.templates import load_template
 from engine.training import HealthMonitor, Run, RunFileError, load_run
 from engine.training.callbacks import MetricsLog
 from engine.training.health_measures import KEYS
@@ -26,18 +24,6 @@ from engine.training.run_compare import (
 )
 
 STEPS_PER_EPOCH = 3  # run_support's blobs: 48 samples in batches of 16
-
-
-@pytest.fixture
-def network():
-    return load_template("lenet_cifar10")
-
-
-@pytest.fixture
-def net_path(tmp_path, network):
-    path = tmp_path / "lenet.llnet"
-    save_network(network, path)
-    return path
 
 
 def read_csv(path):

@@ -7,10 +7,8 @@ import subprocess
 import sys
 
 import pytest
-from run_support import train_run
+from run_support import saved_network, train_run
 
-from engine.graph import save_network
-from engine.graph.templates import load_template
 from engine.training.run_notes import RunNotes, edit_notes, find_run, load_notes, notes_path, save_notes, trash_run
 from engine.training.run_table import run_rows
 from engine.training.runs import RunFileError, list_runs
@@ -21,9 +19,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.a
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     folder = tmp_path_factory.mktemp("notes")
-    network = load_template("lenet_cifar10")
-    path = folder / "lenet.llnet"
-    save_network(network, path)
+    network, path = saved_network(folder)
     return path, [train_run(network, path, epochs=1, lr=lr) for lr in (0.01, 0.1)]
 
 
@@ -82,9 +78,7 @@ def test_bad_values_are_refused_and_the_file_is_left_as_it_was(runs, notes, prob
     ('{"format": "layerlab.run-notes", "version": 1, "tags": "a b"}', "'tags' must be a list"),
 ])
 def test_a_damaged_notes_file_is_named_and_the_run_stays_listed(tmp_path, text, problem):
-    network = load_template("lenet_cifar10")
-    path = tmp_path / "lenet.llnet"
-    save_network(network, path)
+    network, path = saved_network(tmp_path)
     run = train_run(network, path, epochs=1)
     with open(notes_path(run.folder), "w") as fh:
         fh.write(text)
@@ -95,10 +89,10 @@ def test_a_damaged_notes_file_is_named_and_the_run_stays_listed(tmp_path, text, 
 
 
 def test_find_run_by_folder_then_title(runs):
-    _, (first, second) = runs
+    path, (first, second) = runs
     save_notes(first.folder, RunNotes("baseline"))
     save_notes(second.folder, RunNotes(first.name))  # a title equal to another run's folder name
-    listed = list_runs(os.path.dirname(os.path.dirname(first.folder)) + "/lenet.llnet")
+    listed = list_runs(path)
     assert find_run(listed, first.name).folder == first.folder
     assert find_run(listed, "baseline").folder == first.folder
     with pytest.raises(LookupError, match=f"no run named or titled 'nope' \\(the runs: {first.name}, {second.name}\\)"):
@@ -117,9 +111,7 @@ def trash_elsewhere(folder, data_home):
 
 
 def test_trash_moves_the_folder_to_the_freedesktop_trash(tmp_path):
-    network = load_template("lenet_cifar10")
-    path = tmp_path / "lenet.llnet"
-    save_network(network, path)
+    network, path = saved_network(tmp_path)
     run = train_run(network, path, epochs=1)
     done = trash_elsewhere(run.folder, tmp_path / "data")
     assert done.returncode == 0, done.stderr

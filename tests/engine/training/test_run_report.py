@@ -12,7 +12,6 @@ import pytest
 from PIL import Image
 from run_support import train_run
 
-from engine.graph import save_network
 from engine.graph.templates import load_template
 from engine.training import list_runs
 from engine.training.report_plots import HEIGHT, WIDTH, Line, overlay_png
@@ -64,13 +63,6 @@ def png_size(src):
     image = Image.open(io.BytesIO(base64.b64decode(src[len(PNG_PREFIX):], validate=True)))
     assert image.format == "PNG"
     return image.size
-
-
-@pytest.fixture
-def net_path(tmp_path):
-    path = tmp_path / "lenet.llnet"
-    save_network(load_template("lenet_cifar10"), path)
-    return path
 
 
 def test_a_report_of_runs_with_seeds_and_a_damaged_run(net_path, tmp_path):

@@ -7,22 +7,9 @@ import numpy as np
 import pytest
 from run_support import train_run
 
-from engine.graph import network_from_json, network_to_json, save_network
-from engine.graph.templates import load_template
+from engine.graph import network_from_json, network_to_json
 from engine.training import load_run
 from engine.training.run_table import run_rows, varying_settings
-
-
-@pytest.fixture
-def network():
-    return load_template("lenet_cifar10")
-
-
-@pytest.fixture
-def net_path(tmp_path, network):
-    path = tmp_path / "lenet.llnet"
-    save_network(network, path)
-    return path
 
 
 def test_rows_hold_the_outcome_accuracies_and_settings(net_path, network):

@@ -9,10 +9,8 @@ import sys
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from run_support import train_run
+from run_support import saved_network, train_run
 
-from engine.graph import save_network
-from engine.graph.templates import load_template
 from engine.training.health import HealthMonitor
 from engine.training.run_compare import curve, health_layers, mean_spread
 from engine.training.run_notes import load_notes
@@ -30,9 +28,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.a
 def net_and_runs(tmp_path_factory):
     """Four runs: batch sizes 8, 16 and 4 (seed 0), and batch 8 again with seed 1."""
     folder = tmp_path_factory.mktemp("compare")
-    document = load_template("lenet_cifar10")
-    path = folder / "lenet.llnet"
-    save_network(document, path)
+    document, path = saved_network(folder)
     runs = [train_run(document, path, epochs=2, batch_size=batch, seed=seed)
             for batch, seed in ((8, 0), (16, 0), (4, 0), (8, 1))]
     return document, path, runs
@@ -76,9 +72,7 @@ def test_a_header_click_sorts_by_value_not_text(view, net_and_runs, qtbot):
 
 
 def test_a_missing_value_sorts_last_either_way(qtbot, tmp_path):
-    document = load_template("lenet_cifar10")
-    path = tmp_path / "lenet.llnet"
-    save_network(document, path)
+    document, path = saved_network(tmp_path)
     for accuracy in (0.25, None, 0.75):
         train_run(document, path, epochs=1, test_accuracy=accuracy)
     view = RunsView(lambda: list_runs(path), lambda: document)
@@ -92,9 +86,7 @@ def test_a_missing_value_sorts_last_either_way(qtbot, tmp_path):
 
 
 def test_notes_from_the_dialog_give_the_title_tags_and_tooltip(qtbot, tmp_path):
-    document = load_template("lenet_cifar10")
-    path = tmp_path / "lenet.llnet"
-    save_network(document, path)
+    document, path = saved_network(tmp_path)
     runs = [train_run(document, path, epochs=1)]
     view = RunsView(lambda: list_runs(path), lambda: document)
     qtbot.addWidget(view)
@@ -189,9 +181,7 @@ def test_the_report_holds_the_ticked_runs(view, net_and_runs, tmp_path, monkeypa
 
 
 def test_trash_moves_the_selected_run_and_refreshes(qtbot, tmp_path, monkeypatch):
-    document = load_template("lenet_cifar10")
-    path = tmp_path / "lenet.llnet"
-    save_network(document, path)
+    document, path = saved_network(tmp_path)
     keep, doomed = (train_run(document, path, epochs=1, lr=lr) for lr in (0.01, 0.1))
     view = RunsView(lambda: list_runs(path), lambda: document, is_live=lambda folder: folder == keep.folder)
     qtbot.addWidget(view)
@@ -216,9 +206,7 @@ def test_trash_moves_the_selected_run_and_refreshes(qtbot, tmp_path, monkeypatch
 
 def test_reopening_a_run_restores_its_network_and_settings_undoably(workbench_window, tmp_path):
     window, panel = workbench_window, workbench_window.training_panel
-    document = load_template("lenet_cifar10")
-    path = tmp_path / "lenet.llnet"
-    save_network(document, path)
+    document, path = saved_network(tmp_path)
     run = train_run(document, path, epochs=1, lr=0.05, batch_size=16)
     assert window.open_file(str(path))
     conv1 = window.document.node_by_name("conv1").id
@@ -241,9 +229,7 @@ def test_reopening_a_run_restores_its_network_and_settings_undoably(workbench_wi
 
 
 def test_a_health_measure_of_one_layer_or_the_median(qtbot, tmp_path):
-    document = load_template("lenet_cifar10")
-    path = tmp_path / "lenet.llnet"
-    save_network(document, path)
+    document, path = saved_network(tmp_path)
     run = train_run(document, path, epochs=2, health=HealthMonitor(every=1))
     view = RunsView(lambda: list_runs(path), lambda: document)
     qtbot.addWidget(view)
