@@ -1,13 +1,13 @@
 """The report's plots as PNG bytes: curves overlaid on one axis, a run's line or a seed group's mean with a band of
 ±1 sample standard deviation. Drawn with matplotlib's ``Figure`` on an Agg canvas: no window, no pyplot and no
-global backend, so this is safe beside the Qt GUI and in any thread."""
+global backend, so this is safe beside the Qt GUI and in any thread. matplotlib is imported when a report is drawn,
+not with this module: every ``main.py`` process (each sweep worker too) imports the report command, and
+matplotlib's import costs about a third of a second."""
 
 import io
 from dataclasses import dataclass
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 WIDTH, HEIGHT, DPI = 900, 360, 100
 COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
@@ -25,6 +25,9 @@ class Line:
 def overlay_png(lines, title, xlabel, ylabel, log_scale=False, empty_text="no data"):
     """A ``WIDTH``×``HEIGHT`` PNG of ``lines`` (``Line``) on one axis with a legend and a grid; ``empty_text`` in
     the middle when there are no lines."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(WIDTH / DPI, HEIGHT / DPI), dpi=DPI, layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
