@@ -25,6 +25,11 @@ import threadpoolctl
 
 from .backend import is_host
 
+# The OpenMP runtime (libgomp, shared by numba's threading layer and oneDNN) reads this when it starts: its idle
+# workers then sleep instead of spinning, which otherwise took the cores from the engine's own threads running
+# the next op (bench/NOTES.md, issue 20). A value the user set is kept.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 _num_threads = os.cpu_count() or 1
 PARALLEL_MIN_SIZE = 1 << 17  # below this many elements, handing work to threads costs more than it saves
 PRODUCT_MIN_MACS = 1 << 21  # likewise for the multiply-adds of a product or a convolution (~50 us of one core)

@@ -19,10 +19,12 @@ from ..autocast_state import state as _autocast
 from ..backend import Implementation, is_host
 from ..dtypes import legacy_name
 from ..threads import cpu_map, cpu_matmul, cpu_shares
-from . import conv_depthwise, conv_kernels, conv_wide, jit
+from . import conv_depthwise, conv_kernels, conv_wide, jit, onednn
 from .channel_sums import channel_sum
 from .op import Op, xp_of
 from .strides import as_strided
+
+ONEDNN_MIN_CHANNELS = 32  # stride-1 convolutions narrower than this run faster on the compiled kernels
 
 
 def _dims(x):
@@ -222,6 +224,39 @@ class _Compiled(Implementation):
         return x[:, :, pt:pt + h, pl:pl + wd]
 
 
+class _OneDNN(Implementation):
+    """``onednn``: host float32, groups 1, where the library beats the compiled kernels and im2col: strided and
+    1x1 convolutions, and wide ones (both sides at least ``ONEDNN_MIN_CHANNELS`` channels); see bench/NOTES.md."""
+
+    name = "onednn"
+
+    @staticmethod
+    def applies(x, w, b=None, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1), groups=1):
+        if not (groups == 1 and is_host(x) and x.dtype == np.float32 and w.dtype == np.float32 and x.size > 0):
+            return False
+        wide = min(w.shape[0], w.shape[1]) >= ONEDNN_MIN_CHANNELS
+        return (stride != (1, 1) or w.shape[2:] == (1, 1) or wide) and onednn.available()
+
+    @staticmethod
+    def forward(node, x, w, b=None, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1), groups=1):
+        node.x, node.w = np.ascontiguousarray(x), np.ascontiguousarray(w)
+        node.geom = geom = _geometry(x.shape, w.shape, stride, pads, dilation, groups)
+        node.flat = onednn.convolution(x.shape, w.shape, geom[1], stride, pads, dilation)
+        return node.flat.forward(node.x, node.w, None if b is None else np.ascontiguousarray(b))
+
+    @staticmethod
+    def backward(node, g):
+        need_x, need_w, need_b = _needs(node)
+        g = np.ascontiguousarray(g, dtype=np.float32)
+        gx = node.flat.input_grad(g, node.w) if need_x else None
+        gw, gb = node.flat.weight_grad(g, node.x) if need_w or need_b else (None, None)
+        return _grads(node, gx, gw if need_w else None, gb if need_b else None)
+
+    @staticmethod
+    def input_of(node):
+        return node.x
+
+
 class _Depthwise(Implementation):
     """``conv_depthwise``: host floating arrays, one group per input channel, any stride, dilation, padding."""
 
@@ -322,7 +357,7 @@ class Conv2d(Op):
     __slots__ = ("col", "flat", "geom", "w", "wide", "x")
     _name = "ConvolutionBackward0"
     saves = 1
-    implementations = (_Compiled, _Depthwise, _Wide, _Generic)
+    implementations = (_OneDNN, _Compiled, _Depthwise, _Wide, _Generic)
 
     def backward_graph(self, g):
         need_x, need_w, need_b = _needs(self)

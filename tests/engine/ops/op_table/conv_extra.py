@@ -244,7 +244,8 @@ def _call(name):
 
 CONV_EXTRA = [
     OpInfo("conv1d", _call("conv1d"), _samples(_CONV1D_CASES), error_inputs=_errors("conv1d", _CONV1D_ERRORS),
-           implementations=("compiled", "depthwise", "wide", "generic"), tolerances=_TOL, supports_gradgrad=True),
+           implementations=("onednn", "compiled", "depthwise", "wide", "generic"), tolerances=_TOL,
+           supports_gradgrad=True),
     OpInfo("conv2d_depthwise", _call("conv2d"), _samples(_DEPTHWISE_CASES), implementations=("depthwise", "generic"),
            tolerances=_TOL, supports_gradgrad=True),
     OpInfo("conv_transpose2d", _call("conv_transpose2d"), _samples(_TRANSPOSE2D_CASES),

@@ -1,5 +1,5 @@
 """Op table entries: convolution (engine/ops/conv.py), pooling (pool.py) and padding (pad.py), called through
-``F(m)``: the engine's functions or ``torch.nn.functional``. conv2d runs over its compiled, wide and generic
+``F(m)``: the engine's functions or ``torch.nn.functional``. conv2d runs over its oneDNN, compiled, wide and generic
 implementations, max_pool2d over compiled and generic."""
 
 from __future__ import annotations
@@ -184,7 +184,7 @@ CONV = [
         _conv_samples,
         ref=np_conv,
         error_inputs=lambda: _CONV_ERRORS,
-        implementations=("compiled", "wide", "generic"),
+        implementations=("onednn", "compiled", "wide", "generic"),
         tolerances=_TOL,
         supports_gradgrad=True,
     ),

@@ -1,0 +1,213 @@
+"""oneDNN, the kernel library PyTorch itself runs on CPUs, reached through its C API with ctypes.
+
+The library comes from PyPI's ``onednn-cpu-gomp`` (oneDNN 3.x built for CPUs with GNU OpenMP), which installs
+``libdnnl.so.3`` under the environment's ``lib`` folder; nothing is compiled here. When the library is missing
+or does not load, ``available()`` is False and the engine's own kernels run instead.
+
+A ``Convolution`` is made once per geometry (shapes, stride, padding, dilation) and keeps its three primitives
+(forward, backward data, backward weights). Arrays are passed in their plain NCHW / OIHW layouts, so no
+reorder copies are made: oneDNN picks its fastest implementation for those layouts. Each call wraps the
+NumPy buffers in oneDNN memory objects (no copy) and runs on the one stream in order, synchronously, one call at a
+time; the OpenMP team is sized to ``engine.threads.get_num_threads()`` before each call. The OpenMP runtime is
+the process's ``libgomp.so.1``, which numba's threading layer uses too.
+"""
+
+import ctypes
+import os
+import sys
+import threading
+from collections import OrderedDict
+
+import numpy as np
+
+from ..threads import get_num_threads
+
+_F32, _PLAIN_1D, _PLAIN_4D = 3, 2, 5  # dnnl_f32, dnnl_a, dnnl_abcd
+_FORWARD_TRAINING, _DIRECT = 64, 1  # dnnl_forward_training, dnnl_convolution_direct
+_CPU, _IN_ORDER = 1, 1  # dnnl_cpu, dnnl_stream_in_order
+_QUERY_EXEC_ARG_MD = 255
+SRC, DST, WEIGHTS, BIAS = 1, 17, 33, 41  # DNNL_ARG_*
+DIFF_SRC, DIFF_DST, DIFF_WEIGHTS, DIFF_BIAS = 129, 145, 161, 169
+_Dims = ctypes.c_int64 * 12  # dnnl_dims_t
+
+
+class _Arg(ctypes.Structure):
+    _fields_ = [("arg", ctypes.c_int), ("memory", ctypes.c_void_p)]
+
+
+class OneDNNError(RuntimeError):
+    """A oneDNN call that returned an error status."""
+
+
+def _library_paths():
+    """Where ``libdnnl.so.3`` may be: the environment's ``lib`` folder (where the wheel puts it), then the
+    loader's own search."""
+    names = ("libdnnl.so.3", "libdnnl.3.dylib", "dnnl.dll")
+    folders = [os.path.join(sys.prefix, "lib"), os.path.join(sys.prefix, "Library", "bin")]
+    return [os.path.join(folder, name) for folder in folders for name in names] + list(names)
+
+
+class _Library:
+    """The loaded library, its CPU engine and stream, and OpenMP's thread setting."""
+
+    def __init__(self):
+        self.dnnl = self.engine = self.stream = None
+        self.running = threading.Lock()  # one stream: calls from two threads (training, a prediction) take turns
+        self._set_threads = None
+        for path in _library_paths():
+            try:
+                self.dnnl = ctypes.CDLL(path)
+                break
+            except OSError:
+                continue
+        if self.dnnl is None:
+            return
+        d = self.dnnl
+        d.dnnl_primitive_desc_query_md.restype = ctypes.c_void_p
+        d.dnnl_primitive_desc_query_md.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
+        engine, stream = ctypes.c_void_p(), ctypes.c_void_p()
+        try:
+            self.check(d.dnnl_engine_create(ctypes.byref(engine), _CPU, ctypes.c_size_t(0)), "create a CPU engine")
+            self.check(d.dnnl_stream_create(ctypes.byref(stream), engine, ctypes.c_uint(_IN_ORDER)),
+                       "create a stream")
+        except OneDNNError:
+            self.dnnl = None
+            return
+        self.engine, self.stream = engine, stream
+        try:
+            omp = ctypes.CDLL("libgomp.so.1")
+            self._set_threads = omp.omp_set_num_threads
+        except (OSError, AttributeError):
+            self._set_threads = None
+
+    @staticmethod
+    def check(status, what):
+        if status != 0:
+            raise OneDNNError(f"oneDNN could not {what} (status {status})")
+
+    def memory_desc(self, shape, tag):
+        md = ctypes.c_void_p()
+        self.check(self.dnnl.dnnl_memory_desc_create_with_tag(ctypes.byref(md), len(shape), _Dims(*shape), _F32,
+                                                              tag), "describe an array")
+        return md
+
+    def primitive(self, pd):
+        primitive = ctypes.c_void_p()
+        self.check(self.dnnl.dnnl_primitive_create(ctypes.byref(primitive), pd), "create a primitive")
+        return primitive
+
+    def execute(self, primitive, arrays):
+        """Run ``primitive`` on ``arrays`` ({argument: (memory desc, C-contiguous float32 array)})."""
+        d = self.dnnl
+        memories = []
+        try:
+            for md, array in arrays.values():
+                memory = ctypes.c_void_p()
+                self.check(d.dnnl_memory_create(ctypes.byref(memory), md, self.engine,
+                                                ctypes.c_void_p(array.ctypes.data)), "wrap an array")
+                memories.append(memory)
+            args = (_Arg * len(memories))(*(_Arg(key, m) for key, m in zip(arrays, memories)))
+            with self.running:
+                if self._set_threads is not None:
+                    self._set_threads(get_num_threads())
+                self.check(d.dnnl_primitive_execute(primitive, self.stream, len(memories), args),
+                           "run a primitive")
+                self.check(d.dnnl_stream_wait(self.stream), "finish a primitive")
+        finally:
+            for memory in memories:
+                d.dnnl_memory_destroy(memory)
+
+
+_library = None
+_lock = threading.Lock()
+
+
+def library():
+    """The loaded library (loaded at the first call), or None where oneDNN is not installed."""
+    global _library
+    if _library is None:
+        with _lock:
+            if _library is None:
+                _library = _Library()
+    return _library if _library.dnnl is not None else None
+
+
+def available():
+    return library() is not None
+
+
+class Convolution:
+    """A 2-D convolution (groups 1) of one geometry: ``x_shape`` (N, C, H, W), ``w_shape`` (O, C, kh, kw),
+    ``stride``, ``pads`` (top, bottom, left, right) and ``dilation`` as PyTorch gives them."""
+
+    def __init__(self, x_shape, w_shape, out_hw, stride, pads, dilation):
+        lib = self.lib = library()
+        d = lib.dnnl
+        self.x_shape, self.w_shape = tuple(x_shape), tuple(w_shape)
+        self.y_shape = (x_shape[0], w_shape[0], *out_hw)
+        self.x_md, self.w_md = lib.memory_desc(self.x_shape, _PLAIN_4D), lib.memory_desc(self.w_shape, _PLAIN_4D)
+        self.y_md, self.b_md = lib.memory_desc(self.y_shape, _PLAIN_4D), lib.memory_desc((w_shape[0],), _PLAIN_1D)
+        geometry = (_Dims(*stride), _Dims(dilation[0] - 1, dilation[1] - 1), _Dims(pads[0], pads[2]),
+                    _Dims(pads[1], pads[3]))
+        forward, backward_data, backward_weights = (ctypes.c_void_p() for _ in range(3))
+        lib.check(d.dnnl_convolution_forward_primitive_desc_create(
+            ctypes.byref(forward), lib.engine, _FORWARD_TRAINING, _DIRECT, self.x_md, self.w_md, self.b_md,
+            self.y_md, *geometry, None), "set up a convolution")
+        lib.check(d.dnnl_convolution_backward_data_primitive_desc_create(
+            ctypes.byref(backward_data), lib.engine, _DIRECT, self.x_md, self.w_md, self.y_md, *geometry, forward,
+            None), "set up a convolution's input gradient")
+        lib.check(d.dnnl_convolution_backward_weights_primitive_desc_create(
+            ctypes.byref(backward_weights), lib.engine, _DIRECT, self.x_md, self.w_md, self.b_md, self.y_md,
+            *geometry, forward, None), "set up a convolution's weight gradient")
+        try:
+            self._primitives = [lib.primitive(pd) for pd in (forward, backward_data, backward_weights)]
+        finally:
+            for pd in (forward, backward_data, backward_weights):
+                d.dnnl_primitive_desc_destroy(pd)
+        self._forward, self._backward_data, self._backward_weights = self._primitives
+
+    def __del__(self):
+        d = self.lib.dnnl
+        for primitive in getattr(self, "_primitives", ()):
+            d.dnnl_primitive_destroy(primitive)
+        for md in (self.x_md, self.w_md, self.y_md, self.b_md):
+            d.dnnl_memory_desc_destroy(md)
+
+    def forward(self, x, w, b=None):
+        y = np.empty(self.y_shape, np.float32)
+        bias = b if b is not None else np.zeros(self.w_shape[0], np.float32)
+        self.lib.execute(self._forward, {SRC: (self.x_md, x), WEIGHTS: (self.w_md, w), BIAS: (self.b_md, bias),
+                                         DST: (self.y_md, y)})
+        return y
+
+    def input_grad(self, g, w):
+        gx = np.empty(self.x_shape, np.float32)
+        self.lib.execute(self._backward_data, {DIFF_DST: (self.y_md, g), WEIGHTS: (self.w_md, w),
+                                               DIFF_SRC: (self.x_md, gx)})
+        return gx
+
+    def weight_grad(self, g, x):
+        """``(weight gradient, bias gradient)``."""
+        gw, gb = np.empty(self.w_shape, np.float32), np.empty(self.w_shape[0], np.float32)
+        self.lib.execute(self._backward_weights, {SRC: (self.x_md, x), DIFF_DST: (self.y_md, g),
+                                                  DIFF_WEIGHTS: (self.w_md, gw), DIFF_BIAS: (self.b_md, gb)})
+        return gw, gb
+
+
+_convolutions = OrderedDict()
+KEPT = 64  # geometries kept (a network has a few dozen; a last, smaller batch adds its own)
+
+
+def convolution(x_shape, w_shape, out_hw, stride, pads, dilation):
+    """The ``Convolution`` of this geometry, made at its first use and kept while it is among the ``KEPT``
+    most recently used."""
+    key = (tuple(x_shape), tuple(w_shape), tuple(stride), tuple(pads), tuple(dilation))
+    with _lock:
+        found = _convolutions.get(key)
+        if found is None:
+            found = _convolutions[key] = Convolution(x_shape, w_shape, out_hw, stride, pads, dilation)
+            if len(_convolutions) > KEPT:
+                _convolutions.popitem(last=False)
+        else:
+            _convolutions.move_to_end(key)
+    return found

@@ -1,0 +1,97 @@
+"""Convolutions on oneDNN (engine/ops/onednn.py through conv.py's ``onednn`` implementation) against PyTorch:
+forward, input, weight and bias gradients over strides, asymmetric padding, dilation, 1x1 kernels, no bias and
+non-contiguous inputs; which calls take it; threads; the geometry cache."""
+
+import numpy as np
+import pytest
+import torch
+
+import engine
+from engine import backend
+from engine.ops import onednn
+from engine.ops.conv import Conv2d
+
+pytestmark = pytest.mark.skipif(not onednn.available(), reason="oneDNN (onednn-cpu-gomp) is not installed here")
+
+CASES = [  # (input shape, weight shape, stride, padding, dilation, bias)
+    ((4, 64, 8, 8), (64, 64, 3, 3), 1, 1, 1, True),
+    ((3, 16, 9, 9), (32, 16, 3, 3), 2, 1, 1, True),
+    ((2, 16, 8, 8), (32, 16, 1, 1), 2, 0, 1, False),
+    ((2, 8, 11, 10), (8, 8, 3, 2), (2, 3), (1, 2), (2, 1), True),
+    ((1, 3, 7, 7), (5, 3, 5, 5), 2, 2, 1, False),
+    ((2, 40, 6, 5), (36, 40, 3, 3), 1, 0, 2, True),
+]
+
+
+def run(x, w, b, stride, padding, dilation, m):
+    tensors = [m.tensor(a, requires_grad=True) for a in (x, w, *([] if b is None else [b]))]
+    y = m.nn.functional.conv2d(*tensors[:2], tensors[2] if b is not None else None, stride, padding, dilation)
+    g = np.random.default_rng(1).standard_normal(tuple(y.shape)).astype(np.float32)
+    y.backward(m.tensor(g))
+    return y, [t.grad.numpy() for t in tensors]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c[0]}-{c[1]}-s{c[2]}-p{c[3]}-d{c[4]}" for c in CASES])
+def test_matches_pytorch(case):
+    x_shape, w_shape, stride, padding, dilation, bias = case
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(x_shape, dtype=np.float32)
+    w = (rng.standard_normal(w_shape, dtype=np.float32) / np.sqrt(np.prod(w_shape[1:]))).astype(np.float32)
+    b = rng.standard_normal(w_shape[0], dtype=np.float32) if bias else None
+    with backend.prefer("onednn"):
+        ours, our_grads = run(x, w, b, stride, padding, dilation, engine)
+    assert ours.grad_fn._impl.name == "onednn"
+    theirs, their_grads = run(x, w, b, stride, padding, dilation, torch)
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-4, atol=1e-4)
+    for mine, reference in zip(our_grads, their_grads):
+        np.testing.assert_allclose(mine, reference, rtol=1e-4, atol=1e-4)
+
+
+def test_non_contiguous_inputs_and_partial_gradients():
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((8, 32, 10, 9), dtype=np.float32)[::2, :, :, ::-1]  # strided, reversed
+    w = rng.standard_normal((32, 32, 3, 3), dtype=np.float32).transpose(1, 0, 2, 3) * 0.1
+    ex, ew = engine.tensor(x), engine.tensor(w, requires_grad=True)
+    tx, tw = torch.tensor(x.copy()), torch.tensor(w.copy(), requires_grad=True)
+    with backend.prefer("onednn"):
+        ey = engine.nn.functional.conv2d(ex, ew, stride=2, padding=1)
+    ty = torch.nn.functional.conv2d(tx, tw, stride=2, padding=1)
+    ey.sum().backward()
+    ty.sum().backward()
+    assert ey.grad_fn._impl.name == "onednn" and ex.grad is None
+    np.testing.assert_allclose(ey.detach().numpy(), ty.detach().numpy(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(ew.grad.numpy(), tw.grad.numpy(), rtol=1e-4, atol=1e-3)
+
+
+def choice(x_shape, w_shape, stride=(1, 1), dtype=np.float32, groups=1):
+    x, w = np.zeros(x_shape, dtype), np.zeros(w_shape, dtype)
+    return backend.choose(Conv2d.implementations, (x, w), {"stride": stride, "pads": (1, 1, 1, 1),
+                                                           "dilation": (1, 1), "groups": groups}).name
+
+
+def test_which_calls_take_it():
+    assert choice((8, 16, 32, 32), (32, 16, 3, 3), stride=(2, 2)) == "onednn"  # strided
+    assert choice((8, 16, 32, 32), (32, 16, 1, 1)) == "onednn"  # 1x1
+    assert choice((8, 64, 8, 8), (64, 64, 3, 3)) == "onednn"  # wide
+    assert choice((8, 16, 32, 32), (16, 16, 3, 3)) == "compiled"  # narrow, stride 1: the compiled kernels
+    assert choice((8, 64, 8, 8), (64, 64, 3, 3), dtype=np.float64) != "onednn"  # float32 only
+    assert choice((8, 64, 8, 8), (64, 32, 3, 3), groups=2) != "onednn"
+    with backend.disable("onednn"):
+        assert choice((8, 64, 8, 8), (64, 64, 3, 3)) != "onednn"
+
+
+def test_runs_on_the_engine_thread_count_and_keeps_a_bounded_cache():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 64, 6, 6), dtype=np.float32)
+    w = rng.standard_normal((64, 64, 3, 3), dtype=np.float32)
+    threads = engine.get_num_threads()
+    try:
+        engine.set_num_threads(1)
+        one = onednn.convolution(x.shape, w.shape, (4, 4), (1, 1), (0, 0, 0, 0), (1, 1)).forward(x, w)
+    finally:
+        engine.set_num_threads(threads)
+    again = onednn.convolution(x.shape, w.shape, (4, 4), (1, 1), (0, 0, 0, 0), (1, 1)).forward(x, w)
+    np.testing.assert_allclose(one, again, rtol=1e-5, atol=1e-4)
+    for k in range(onednn.KEPT + 5):
+        onednn.convolution((1, 64, 6 + k, 6), w.shape, (4 + k, 4), (1, 1), (0, 0, 0, 0), (1, 1))
+    assert len(onednn._convolutions) == onednn.KEPT
