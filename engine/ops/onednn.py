@@ -25,7 +25,6 @@ from ..threads import get_num_threads
 _F32, _PLAIN_1D, _PLAIN_4D = 3, 2, 5  # dnnl_f32, dnnl_a, dnnl_abcd
 _FORWARD_TRAINING, _DIRECT = 64, 1  # dnnl_forward_training, dnnl_convolution_direct
 _CPU, _IN_ORDER = 1, 1  # dnnl_cpu, dnnl_stream_in_order
-_QUERY_EXEC_ARG_MD = 255
 SRC, DST, WEIGHTS, BIAS = 1, 17, 33, 41  # DNNL_ARG_*
 DIFF_SRC, DIFF_DST, DIFF_WEIGHTS, DIFF_BIAS = 129, 145, 161, 169
 _Dims = ctypes.c_int64 * 12  # dnnl_dims_t
@@ -63,8 +62,6 @@ class _Library:
         if self.dnnl is None:
             return
         d = self.dnnl
-        d.dnnl_primitive_desc_query_md.restype = ctypes.c_void_p
-        d.dnnl_primitive_desc_query_md.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
         engine, stream = ctypes.c_void_p(), ctypes.c_void_p()
         try:
             self.check(d.dnnl_engine_create(ctypes.byref(engine), _CPU, ctypes.c_size_t(0)), "create a CPU engine")
