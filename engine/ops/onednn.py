@@ -25,6 +25,8 @@ from ..threads import get_num_threads
 _F32, _PLAIN_1D, _PLAIN_4D = 3, 2, 5  # dnnl_f32, dnnl_a, dnnl_abcd
 _FORWARD_TRAINING, _DIRECT = 64, 1  # dnnl_forward_training, dnnl_convolution_direct
 _CPU, _IN_ORDER = 1, 1  # dnnl_cpu, dnnl_stream_in_order
+_SCRATCHPAD_USER, _QUERY_SCRATCHPAD_MD = 1, 136  # dnnl_scratchpad_mode_user, dnnl_query_scratchpad_md
+SCRATCHPAD = 80
 SRC, DST, WEIGHTS, BIAS = 1, 17, 33, 41  # DNNL_ARG_*
 DIFF_SRC, DIFF_DST, DIFF_WEIGHTS, DIFF_BIAS = 129, 145, 161, 169
 _Dims = ctypes.c_int64 * 12  # dnnl_dims_t
@@ -62,15 +64,24 @@ class _Library:
         if self.dnnl is None:
             return
         d = self.dnnl
-        engine, stream = ctypes.c_void_p(), ctypes.c_void_p()
+        d.dnnl_primitive_desc_query_md.restype = ctypes.c_void_p
+        d.dnnl_primitive_desc_query_md.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
+        d.dnnl_memory_desc_get_size.restype = ctypes.c_size_t
+        d.dnnl_memory_desc_get_size.argtypes = [ctypes.c_void_p]
+        engine, stream, attr = ctypes.c_void_p(), ctypes.c_void_p(), ctypes.c_void_p()
         try:
             self.check(d.dnnl_engine_create(ctypes.byref(engine), _CPU, ctypes.c_size_t(0)), "create a CPU engine")
             self.check(d.dnnl_stream_create(ctypes.byref(stream), engine, ctypes.c_uint(_IN_ORDER)),
                        "create a stream")
+            self.check(d.dnnl_primitive_attr_create(ctypes.byref(attr)), "create primitive attributes")
+            self.check(d.dnnl_primitive_attr_set_scratchpad_mode(attr, _SCRATCHPAD_USER), "set the scratchpad mode")
         except OneDNNError:
             self.dnnl = None
             return
-        self.engine, self.stream = engine, stream
+        # Each call brings its own scratchpad: with the library's, a primitive keeps using the scratchpad of the
+        # thread that created it, which is freed when that thread ends (a model imported in a worker thread, then
+        # run in another, crashed).
+        self.engine, self.stream, self.attr = engine, stream, attr
         try:
             omp = ctypes.CDLL("libgomp.so.1")
             self._set_threads = omp.omp_set_num_threads
@@ -89,13 +100,22 @@ class _Library:
         return md
 
     def primitive(self, pd):
-        primitive = ctypes.c_void_p()
+        """``(primitive, its scratchpad's memory desc, its size in bytes)`` of a primitive descriptor."""
+        primitive, scratchpad = ctypes.c_void_p(), ctypes.c_void_p()
         self.check(self.dnnl.dnnl_primitive_create(ctypes.byref(primitive), pd), "create a primitive")
-        return primitive
+        self.check(self.dnnl.dnnl_memory_desc_clone(
+            ctypes.byref(scratchpad), ctypes.c_void_p(self.dnnl.dnnl_primitive_desc_query_md(pd, _QUERY_SCRATCHPAD_MD,
+                                                                                            0))),
+            "describe a scratchpad")
+        return primitive, scratchpad, self.dnnl.dnnl_memory_desc_get_size(scratchpad)
 
     def execute(self, primitive, arrays):
-        """Run ``primitive`` on ``arrays`` ({argument: (memory desc, C-contiguous float32 array)})."""
+        """Run ``primitive`` (as ``primitive`` gives it) on ``arrays`` ({argument: (memory desc, C-contiguous
+        float32 array)}) and a scratchpad of its own."""
         d = self.dnnl
+        primitive, scratchpad, size = primitive
+        if size:
+            arrays = {**arrays, SCRATCHPAD: (scratchpad, np.empty(size, np.uint8))}
         memories = []
         try:
             for md, array in arrays.values():
@@ -149,13 +169,13 @@ class Convolution:
         forward, backward_data, backward_weights = (ctypes.c_void_p() for _ in range(3))
         lib.check(d.dnnl_convolution_forward_primitive_desc_create(
             ctypes.byref(forward), lib.engine, _FORWARD_TRAINING, _DIRECT, self.x_md, self.w_md, self.b_md,
-            self.y_md, *geometry, None), "set up a convolution")
+            self.y_md, *geometry, lib.attr), "set up a convolution")
         lib.check(d.dnnl_convolution_backward_data_primitive_desc_create(
             ctypes.byref(backward_data), lib.engine, _DIRECT, self.x_md, self.w_md, self.y_md, *geometry, forward,
-            None), "set up a convolution's input gradient")
+            lib.attr), "set up a convolution's input gradient")
         lib.check(d.dnnl_convolution_backward_weights_primitive_desc_create(
             ctypes.byref(backward_weights), lib.engine, _DIRECT, self.x_md, self.w_md, self.b_md, self.y_md,
-            *geometry, forward, None), "set up a convolution's weight gradient")
+            *geometry, forward, lib.attr), "set up a convolution's weight gradient")
         try:
             self._primitives = [lib.primitive(pd) for pd in (forward, backward_data, backward_weights)]
         finally:
@@ -165,8 +185,9 @@ class Convolution:
 
     def __del__(self):
         d = self.lib.dnnl
-        for primitive in getattr(self, "_primitives", ()):
+        for primitive, scratchpad, _size in getattr(self, "_primitives", ()):
             d.dnnl_primitive_destroy(primitive)
+            d.dnnl_memory_desc_destroy(scratchpad)
         for md in (self.x_md, self.w_md, self.y_md, self.b_md):
             d.dnnl_memory_desc_destroy(md)
 

@@ -2,6 +2,8 @@
 forward, input, weight and bias gradients over strides, asymmetric padding, dilation, 1x1 kernels, no bias and
 non-contiguous inputs; which calls take it; threads; the geometry cache."""
 
+import threading
+
 import numpy as np
 import pytest
 import torch
@@ -95,3 +97,26 @@ def test_runs_on_the_engine_thread_count_and_keeps_a_bounded_cache():
     for k in range(onednn.KEPT + 5):
         onednn.convolution((1, 64, 6 + k, 6), w.shape, (4 + k, 4), (1, 1), (0, 0, 0, 0), (1, 1))
     assert len(onednn._convolutions) == onednn.KEPT
+
+
+def test_a_convolution_made_in_a_thread_that_ended_runs_in_another():
+    """A model built and run in a worker thread (the GUI's import), then run again from other threads: each call
+    brings its own scratchpad (the library's belonged to the creating thread and died with it)."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 48, 7, 7), dtype=np.float32)
+    w = rng.standard_normal((48, 48, 3, 3), dtype=np.float32)
+    results = []
+
+    def run():
+        conv = onednn.convolution(x.shape, w.shape, (4, 4), (2, 2), (1, 1, 1, 1), (1, 1))
+        results.append((conv.forward(x, w), *conv.weight_grad(np.ones((2, 48, 4, 4), np.float32), x)))
+
+    for _ in range(3):
+        worker = threading.Thread(target=run)
+        worker.start()
+        worker.join()
+    run()
+    assert len(results) == 4
+    for later in results[1:]:
+        for a, b in zip(results[0], later):
+            np.testing.assert_array_equal(a, b)
