@@ -54,6 +54,7 @@ class _Library:
     def __init__(self):
         self.dnnl = self.engine = self.stream = None
         self.running = threading.Lock()  # one stream: calls from two threads (training, a prediction) take turns
+        self._scratchpad = np.empty(0, np.uint8)
         self._set_threads = None
         for path in _library_paths():
             try:
@@ -78,9 +79,9 @@ class _Library:
         except OneDNNError:
             self.dnnl = None
             return
-        # Each call brings its own scratchpad: with the library's, a primitive keeps using the scratchpad of the
-        # thread that created it, which is freed when that thread ends (a model imported in a worker thread, then
-        # run in another, crashed).
+        # Calls pass the scratchpad: with the library's own, a primitive keeps using the scratchpad of the thread
+        # that created it, which is freed when that thread ends (a model imported in a worker thread, then run in
+        # another, crashed).
         self.engine, self.stream, self.attr = engine, stream, attr
         try:
             omp = ctypes.CDLL("libgomp.so.1")
@@ -111,20 +112,21 @@ class _Library:
 
     def execute(self, primitive, arrays):
         """Run ``primitive`` (as ``primitive`` gives it) on ``arrays`` ({argument: (memory desc, C-contiguous
-        float32 array)}) and a scratchpad of its own."""
+        float32 array)}). Calls take turns, so they share one scratchpad buffer, grown to the largest asked for."""
         d = self.dnnl
         primitive, scratchpad, size = primitive
-        if size:
-            arrays = {**arrays, SCRATCHPAD: (scratchpad, np.empty(size, np.uint8))}
         memories = []
         try:
-            for md, array in arrays.values():
-                memory = ctypes.c_void_p()
-                self.check(d.dnnl_memory_create(ctypes.byref(memory), md, self.engine,
-                                                ctypes.c_void_p(array.ctypes.data)), "wrap an array")
-                memories.append(memory)
-            args = (_Arg * len(memories))(*(_Arg(key, m) for key, m in zip(arrays, memories)))
             with self.running:
+                if size > self._scratchpad.size:
+                    self._scratchpad = np.empty(size, np.uint8)
+                for md, array in (*arrays.values(), *([(scratchpad, self._scratchpad)] if size else [])):
+                    memory = ctypes.c_void_p()
+                    self.check(d.dnnl_memory_create(ctypes.byref(memory), md, self.engine,
+                                                    ctypes.c_void_p(array.ctypes.data)), "wrap an array")
+                    memories.append(memory)
+                keys = (*arrays, *([SCRATCHPAD] if size else []))
+                args = (_Arg * len(memories))(*(_Arg(key, m) for key, m in zip(keys, memories)))
                 if self._set_threads is not None:
                     self._set_threads(get_num_threads())
                 self.check(d.dnnl_primitive_execute(primitive, self.stream, len(memories), args),
