@@ -232,16 +232,20 @@ class _OneDNN(Implementation):
 
     @staticmethod
     def applies(x, w, b=None, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1), groups=1):
-        if not (groups == 1 and is_host(x) and x.dtype == np.float32 and w.dtype == np.float32 and x.size > 0):
+        if not (groups == 1 and is_host(x) and x.dtype == np.float32 and w.dtype == np.float32 and x.size > 0
+                and (b is None or b.dtype == np.float32)):
             return False
         wide = min(w.shape[0], w.shape[1]) >= ONEDNN_MIN_CHANNELS
-        return (stride != (1, 1) or w.shape[2:] == (1, 1) or wide) and onednn.available()
+        if not (stride != (1, 1) or w.shape[2:] == (1, 1) or wide):
+            return False
+        out_hw = _geometry(x.shape, w.shape, stride, pads, dilation, groups)[1]
+        return onednn.convolution(x.shape, w.shape, out_hw, stride, pads, dilation) is not None
 
     @staticmethod
     def forward(node, x, w, b=None, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1), groups=1):
         node.x, node.w = np.ascontiguousarray(x), np.ascontiguousarray(w)
         node.geom = geom = _geometry(x.shape, w.shape, stride, pads, dilation, groups)
-        node.flat = onednn.convolution(x.shape, w.shape, geom[1], stride, pads, dilation)
+        node.flat = onednn.convolution(x.shape, w.shape, geom[1], stride, pads, dilation)  # as applies made it
         return node.flat.forward(node.x, node.w, None if b is None else np.ascontiguousarray(b))
 
     @staticmethod
@@ -249,8 +253,8 @@ class _OneDNN(Implementation):
         need_x, need_w, need_b = _needs(node)
         g = np.ascontiguousarray(g, dtype=np.float32)
         gx = node.flat.input_grad(g, node.w) if need_x else None
-        gw, gb = node.flat.weight_grad(g, node.x) if need_w or need_b else (None, None)
-        return _grads(node, gx, gw if need_w else None, gb if need_b else None)
+        gw, gb = node.flat.weight_grad(g, node.x) if need_w else (None, channel_sum(g) if need_b else None)
+        return _grads(node, gx, gw, gb if need_b else None)
 
     @staticmethod
     def input_of(node):

@@ -89,6 +89,18 @@ class _Library:
         except (OSError, AttributeError):
             self._set_threads = None
 
+    @classmethod
+    def unloaded(cls):
+        library = cls.__new__(cls)
+        library.dnnl = None
+        return library
+
+    def set_threads(self):
+        """Size OpenMP's team to the engine's thread count for this thread (oneDNN reads it when it makes a
+        primitive, and again when it runs one)."""
+        if self._set_threads is not None:
+            self._set_threads(get_num_threads())
+
     @staticmethod
     def check(status, what):
         if status != 0:
@@ -127,8 +139,7 @@ class _Library:
                     memories.append(memory)
                 keys = (*arrays, *([SCRATCHPAD] if size else []))
                 args = (_Arg * len(memories))(*(_Arg(key, m) for key, m in zip(keys, memories)))
-                if self._set_threads is not None:
-                    self._set_threads(get_num_threads())
+                self.set_threads()
                 self.check(d.dnnl_primitive_execute(primitive, self.stream, len(memories), args),
                            "run a primitive")
                 self.check(d.dnnl_stream_wait(self.stream), "finish a primitive")
@@ -138,16 +149,32 @@ class _Library:
 
 
 _library = None
-_lock = threading.Lock()
+_loading = threading.Lock()
+_cache_lock = threading.Lock()
+_forked = False  # a child process forked after OpenMP started: GNU OpenMP would hang there
+
+
+def _after_fork_in_child():
+    global _forked
+    _forked = True
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def library():
-    """The loaded library (loaded at the first call), or None where oneDNN is not installed."""
+    """The loaded library (loaded at the first call), or None where oneDNN is not installed, cannot be loaded,
+    or this process was forked from one that had started it."""
     global _library
+    if _forked:
+        return None
     if _library is None:
-        with _lock:
+        with _loading:
             if _library is None:
-                _library = _Library()
+                try:
+                    _library = _Library()
+                except (AttributeError, OSError):  # a libdnnl without the functions this binding calls
+                    _library = _Library.unloaded()
     return _library if _library.dnnl is not None else None
 
 
@@ -162,35 +189,44 @@ class Convolution:
     def __init__(self, x_shape, w_shape, out_hw, stride, pads, dilation):
         lib = self.lib = library()
         d = lib.dnnl
+        self._primitives, self._mds = [], []
         self.x_shape, self.w_shape = tuple(x_shape), tuple(w_shape)
         self.y_shape = (x_shape[0], w_shape[0], *out_hw)
-        self.x_md, self.w_md = lib.memory_desc(self.x_shape, _PLAIN_4D), lib.memory_desc(self.w_shape, _PLAIN_4D)
-        self.y_md, self.b_md = lib.memory_desc(self.y_shape, _PLAIN_4D), lib.memory_desc((w_shape[0],), _PLAIN_1D)
+        self.x_md, self.w_md, self.y_md, self.b_md = self._mds = [
+            lib.memory_desc(shape, tag) for shape, tag in ((self.x_shape, _PLAIN_4D), (self.w_shape, _PLAIN_4D),
+                                                           (self.y_shape, _PLAIN_4D), ((w_shape[0],), _PLAIN_1D))]
         geometry = (_Dims(*stride), _Dims(dilation[0] - 1, dilation[1] - 1), _Dims(pads[0], pads[2]),
                     _Dims(pads[1], pads[3]))
-        forward, backward_data, backward_weights = (ctypes.c_void_p() for _ in range(3))
-        lib.check(d.dnnl_convolution_forward_primitive_desc_create(
-            ctypes.byref(forward), lib.engine, _FORWARD_TRAINING, _DIRECT, self.x_md, self.w_md, self.b_md,
-            self.y_md, *geometry, lib.attr), "set up a convolution")
-        lib.check(d.dnnl_convolution_backward_data_primitive_desc_create(
-            ctypes.byref(backward_data), lib.engine, _DIRECT, self.x_md, self.w_md, self.y_md, *geometry, forward,
-            lib.attr), "set up a convolution's input gradient")
-        lib.check(d.dnnl_convolution_backward_weights_primitive_desc_create(
-            ctypes.byref(backward_weights), lib.engine, _DIRECT, self.x_md, self.w_md, self.b_md, self.y_md,
-            *geometry, forward, lib.attr), "set up a convolution's weight gradient")
+        descriptors = []
+        lib.set_threads()
         try:
-            self._primitives = [lib.primitive(pd) for pd in (forward, backward_data, backward_weights)]
+            for create, args, what in (
+                    (d.dnnl_convolution_forward_primitive_desc_create,
+                     (_FORWARD_TRAINING, _DIRECT, self.x_md, self.w_md, self.b_md, self.y_md, *geometry),
+                     "set up a convolution"),
+                    (d.dnnl_convolution_backward_data_primitive_desc_create,
+                     (_DIRECT, self.x_md, self.w_md, self.y_md, *geometry),
+                     "set up a convolution's input gradient"),
+                    (d.dnnl_convolution_backward_weights_primitive_desc_create,
+                     (_DIRECT, self.x_md, self.w_md, self.b_md, self.y_md, *geometry),
+                     "set up a convolution's weight gradient")):
+                pd = ctypes.c_void_p()
+                hint = (descriptors[0],) if descriptors else ()
+                lib.check(create(ctypes.byref(pd), lib.engine, *args, *hint, lib.attr), what)
+                descriptors.append(pd)
+            for pd in descriptors:
+                self._primitives.append(lib.primitive(pd))
         finally:
-            for pd in (forward, backward_data, backward_weights):
+            for pd in descriptors:
                 d.dnnl_primitive_desc_destroy(pd)
         self._forward, self._backward_data, self._backward_weights = self._primitives
 
     def __del__(self):
         d = self.lib.dnnl
-        for primitive, scratchpad, _size in getattr(self, "_primitives", ()):
+        for primitive, scratchpad, _size in self._primitives:
             d.dnnl_primitive_destroy(primitive)
             d.dnnl_memory_desc_destroy(scratchpad)
-        for md in (self.x_md, self.w_md, self.y_md, self.b_md):
+        for md in self._mds:
             d.dnnl_memory_desc_destroy(md)
 
     def forward(self, x, w, b=None):
@@ -219,15 +255,21 @@ KEPT = 64  # geometries kept (a network has a few dozen; a last, smaller batch a
 
 
 def convolution(x_shape, w_shape, out_hw, stride, pads, dilation):
-    """The ``Convolution`` of this geometry, made at its first use and kept while it is among the ``KEPT``
-    most recently used."""
-    key = (tuple(x_shape), tuple(w_shape), tuple(stride), tuple(pads), tuple(dilation))
-    with _lock:
-        found = _convolutions.get(key)
-        if found is None:
-            found = _convolutions[key] = Convolution(x_shape, w_shape, out_hw, stride, pads, dilation)
-            if len(_convolutions) > KEPT:
-                _convolutions.popitem(last=False)
-        else:
+    """The ``Convolution`` of this geometry at the engine's thread count, made at its first use and kept while it
+    is among the ``KEPT`` most recently used; None where oneDNN is unavailable or refuses the geometry (that is
+    remembered too, so the next implementation takes it without asking again)."""
+    if library() is None:
+        return None
+    key = (tuple(x_shape), tuple(w_shape), tuple(stride), tuple(pads), tuple(dilation), get_num_threads())
+    with _cache_lock:
+        if key in _convolutions:
             _convolutions.move_to_end(key)
-    return found
+            return _convolutions[key]
+        try:
+            made = Convolution(x_shape, w_shape, out_hw, stride, pads, dilation)
+        except OneDNNError:
+            made = None
+        _convolutions[key] = made
+        if len(_convolutions) > KEPT:
+            _convolutions.popitem(last=False)
+        return made

@@ -2,7 +2,11 @@
 forward, input, weight and bias gradients over strides, asymmetric padding, dilation, 1x1 kernels, no bias and
 non-contiguous inputs; which calls take it; threads; the geometry cache."""
 
+import os
+import select
+import signal
 import threading
+import warnings
 
 import numpy as np
 import pytest
@@ -22,7 +26,15 @@ CASES = [  # (input shape, weight shape, stride, padding, dilation, bias)
     ((2, 8, 11, 10), (8, 8, 3, 2), (2, 3), (1, 2), (2, 1), True),
     ((1, 3, 7, 7), (5, 3, 5, 5), 2, 2, 1, False),
     ((2, 40, 6, 5), (36, 40, 3, 3), 1, 0, 2, True),
+    ((2, 32, 7, 9), (32, 32, 4, 2), 1, "same", (1, 2), True),  # top != bottom and left != right
 ]
+
+
+@pytest.fixture(autouse=True)
+def same_padding_note():
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Using padding='same'")  # torch's note on even kernels
+        yield
 
 
 def run(x, w, b, stride, padding, dilation, m):
@@ -120,3 +132,54 @@ def test_a_convolution_made_in_a_thread_that_ended_runs_in_another():
     for later in results[1:]:
         for a, b in zip(results[0], later):
             np.testing.assert_array_equal(a, b)
+
+
+def test_the_bias_gradient_alone():
+    rng = np.random.default_rng(6)
+    x, w, b = (rng.standard_normal(s, dtype=np.float32) for s in ((2, 32, 6, 6), (32, 32, 3, 3), (32,)))
+    eb, tb = engine.tensor(b, requires_grad=True), torch.tensor(b, requires_grad=True)
+    with backend.prefer("onednn"):
+        ey = engine.nn.functional.conv2d(engine.tensor(x), engine.tensor(w), eb, stride=2)
+    ty = torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), tb, stride=2)
+    (ey * ey).sum().backward()
+    (ty * ty).sum().backward()
+    assert ey.grad_fn._impl.name == "onednn"
+    np.testing.assert_allclose(eb.grad.numpy(), tb.grad.numpy(), rtol=1e-4, atol=1e-3)
+
+
+def test_a_geometry_is_made_for_the_thread_count_in_force():
+    threads = engine.get_num_threads()
+    shape = ((1, 64, 5, 5), (64, 64, 3, 3), (3, 3), (1, 1), (0, 0, 0, 0), (1, 1))
+    try:
+        engine.set_num_threads(1)
+        one = onednn.convolution(*shape)
+        engine.set_num_threads(2)
+        two = onednn.convolution(*shape)
+    finally:
+        engine.set_num_threads(threads)
+    assert one is not two and onednn.convolution(*shape) in (one, two)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_a_forked_child_does_not_use_it():
+    """GNU OpenMP hangs in a child forked after it started: the child takes the engine's own kernels."""
+    rng = np.random.default_rng(7)
+    x = engine.tensor(rng.standard_normal((1, 32, 6, 6), dtype=np.float32))
+    w = engine.tensor(rng.standard_normal((32, 32, 3, 3), dtype=np.float32))
+    parent = engine.nn.functional.conv2d(x, w, stride=2)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report what it did, then leave at once
+        try:
+            child = engine.nn.functional.conv2d(x, w, stride=2)
+            ok = not onednn.available() and np.allclose(child.numpy(), parent.numpy(), rtol=1e-4, atol=1e-4)
+            os.write(write, b"1" if ok else b"0")
+        finally:
+            os._exit(0)
+    os.close(write)
+    ready, _, _ = select.select([read], [], [], 60)
+    answer = os.read(read, 1) if ready else b"hung"
+    if not ready:
+        os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    assert answer == b"1"
