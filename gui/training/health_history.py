@@ -2,13 +2,11 @@
 ``HealthRecord`` messages, or from a run folder's ``health.csv``), and the histograms of weights, gradients and
 activations per layer over time. Nothing here knows Qt."""
 
-import csv
-import math
 
 import numpy as np
 
+from engine.training.health_csv import read_health_csv
 from engine.training.health_measures import BY_KEY, KEYS
-from engine.training.runs import RunFileError
 
 from .buffers import GrowableArray
 
@@ -78,31 +76,13 @@ class HealthHistory:
         """Replace the history by a run folder's ``health.csv`` (no histograms: the file has none); a missing file
         leaves it empty. ``RunFileError`` names the file when it cannot be read."""
         self.reset()
-        try:
-            with open(path, newline="") as f:
-                rows = list(csv.DictReader(f))
-        except FileNotFoundError:
+        table = read_health_csv(path)
+        if not table.layers:
             return
-        except (OSError, UnicodeDecodeError, csv.Error) as e:
-            raise RunFileError(path, f"cannot read the health log: {e}") from e
-        steps, layers, seen, table = [], [], set(), {}
-        try:
-            for row in rows:
-                step, layer = int(row["step"]), row["layer"]
-                if not steps or steps[-1] != step:
-                    steps.append(step)
-                if layer not in seen:
-                    seen.add(layer)
-                    layers.append(layer)
-                table[(step, layer)] = [float(row[key]) if row.get(key) not in (None, "") else math.nan
-                                        for key in KEYS]
-        except (KeyError, ValueError, TypeError) as e:
-            raise RunFileError(path, f"the health log has a malformed row: {e}") from e
-        self.reset(layers)
-        empty = [math.nan] * len(KEYS)
-        for step in steps:
+        self.reset(table.layers)
+        for step, values in zip(table.steps, table.values):
             self.steps.append([step])
-            self.values.append(np.array([table.get((step, layer), empty) for layer in layers]).reshape(-1))
+            self.values.append(values.reshape(-1))
         self.revision += 1
 
     def histogram_image(self, layer, kind, rows=64):
