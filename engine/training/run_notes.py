@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from send2trash import send2trash
 
 from ..utils.files import atomic_write_text
-from ..utils.json_text import parse_json
+from ..utils.json_text import check_record, parse_json
 from .run_errors import RunFileError
 from .runs import read_text
 
@@ -78,10 +78,7 @@ def load_notes(folder):
     if not os.path.lexists(path):
         return RunNotes()
     data = parse_json(read_text(path, MAX_BYTES), path, RunFileError, max_depth=3)
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise RunFileError(path, f"not a LayerLab run's notes (expected format {FORMAT!r})")
-    if not isinstance(data.get("version"), int) or data["version"] > VERSION:
-        raise RunFileError(path, f"version {data.get('version')!r} is not one this LayerLab reads ({VERSION})")
+    check_record(data, path, RunFileError, "run's notes", FORMAT, VERSION)
     return RunNotes(_checked_title(data.get("title", ""), path), _checked_tags(data.get("tags", []), path),
                     _checked_note(data.get("note", ""), path))
 

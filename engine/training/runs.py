@@ -30,7 +30,7 @@ import numpy as np
 from ..graph.fileformat import load_network, save_network
 from ..serialization import save_safetensors
 from ..utils.files import atomic_write_text, read_limited
-from ..utils.json_text import check_depth, loads, parse_json
+from ..utils.json_text import check_depth, check_record, loads, parse_json
 from .callbacks import Callback, Checkpoint, HealthLog, MetricsLog
 from .run_errors import RunFileError
 from .trainer import StepInfo
@@ -325,10 +325,7 @@ def load_run(folder):
     if not os.path.lexists(path):
         raise RunFileError(folder, "not a run folder (it has no run.json)")
     data = parse_json(read_text(path, MAX_RECORD_BYTES), path, RunFileError, max_depth=4)
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise RunFileError(path, f"not a LayerLab run record (expected format {FORMAT!r})")
-    if not isinstance(data.get("version"), int) or data["version"] > VERSION:
-        raise RunFileError(path, f"version {data.get('version')!r} is not one this LayerLab reads ({VERSION})")
+    check_record(data, path, RunFileError, "run record", FORMAT, VERSION)
     status = data.get("status")
     if status not in STATUSES:
         raise RunFileError(path, f"'status' must be one of {', '.join(STATUSES)}, got {status!r}")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..utils.files import FileError, atomic_write_text
-from ..utils.json_text import parse_json
+from ..utils.json_text import check_record, parse_json
 from .runs import Run, RunFileError, load_run, new_folder, read_text, runs_folder
 from .sweep_space import dimension_from_json
 
@@ -199,10 +199,7 @@ def load_sweep(folder):
         raise SweepFileError(folder, "not a sweep folder (it has no sweep.json)")
     text = read_text(path, MAX_RECORD_BYTES, SweepFileError)
     data = parse_json(text, path, SweepFileError, max_depth=6)
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise SweepFileError(path, f"not a LayerLab sweep record (expected format {FORMAT!r})")
-    if not isinstance(data.get("version"), int) or data["version"] > VERSION:
-        raise SweepFileError(path, f"version {data.get('version')!r} is not one this LayerLab reads ({VERSION})")
+    check_record(data, path, SweepFileError, "sweep record", FORMAT, VERSION)
     if data.get("method") not in METHODS:
         raise SweepFileError(path, f"'method' must be one of {', '.join(METHODS)}, got {data.get('method')!r}")
     space = data.get("space")

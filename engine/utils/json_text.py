@@ -45,3 +45,13 @@ def loads(text, source, error, line=None):
         raise error(source, f"{where}bad JSON at {at}: {e.msg}") from None
     except ValueError as e:  # an integer over Python's digit limit
         raise error(source, f"{where}bad JSON: {e}") from None
+
+
+def check_record(data, source, error, kind, format_name, version):
+    """``data`` (parsed JSON) when it is a LayerLab record of ``format_name`` in a version up to ``version``;
+    else ``error(source, problem)``, ``kind`` naming what it should have been ("sweep record")."""
+    if not isinstance(data, dict) or data.get("format") != format_name:
+        raise error(source, f"not a LayerLab {kind} (expected format {format_name!r})")
+    if not isinstance(data.get("version"), int) or data["version"] > version:
+        raise error(source, f"version {data.get('version')!r} is not one this LayerLab reads ({version})")
+    return data
