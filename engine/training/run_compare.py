@@ -30,6 +30,7 @@ from ..utils.files import FileError
 from .health_csv import read_health_csv
 from .health_measures import MEASURES
 from .run_table import DAMAGED
+from .smoothing import smooth
 
 ALIGNMENTS = ("step", "epoch", "time")
 HEALTH_PREFIX = "health:"
@@ -88,24 +89,6 @@ def metric_of(key):
 def check_alignment(align):
     """``align`` when it is one of ``ALIGNMENTS``, else ``ValueError`` naming it and them."""
     return _choice(align, ALIGNMENTS, "alignment")
-
-
-def smooth(values, weight):
-    """TensorBoard's debiased exponential moving average with ``weight`` in [0, 1) (0: unchanged). A value that is
-    not finite gives NaN and leaves the average as it was."""
-    values = np.asarray(values, np.float64)
-    if not 0.0 <= weight < 1.0:
-        raise ValueError(f"smoothing must be in [0, 1), got {weight!r}")
-    if weight == 0.0:
-        return values.copy()
-    out = np.full(len(values), np.nan)
-    last, count = 0.0, 0
-    for i, v in enumerate(values.tolist()):
-        if math.isfinite(v):
-            last = last * weight + (1.0 - weight) * v
-            count += 1
-            out[i] = last / (1.0 - weight ** count)
-    return out
 
 
 def _steps_per_epoch(run, steps):

@@ -1,5 +1,5 @@
 """NumPy buffers for live metrics: rows appended in amortised O(1), the full history kept, and the helpers
-that turn it into what a plot draws (min-max decimation, exponential smoothing).
+that turn it into what a plot draws (min-max decimation; the smoothing is ``engine.training.smoothing``).
 
 Nothing here knows Qt; the plots read views of these arrays at redraw time.
 """
@@ -91,33 +91,6 @@ def mean_decimate(x, y, max_points, log=False):
             means = values.mean(axis=1)
     centers = x[:m * bucket].reshape(m, bucket).mean(axis=1)
     return np.concatenate([centers, x[m * bucket:]]), np.concatenate([means, y[m * bucket:]])
-
-
-class Smoother:
-    """TensorBoard's debiased exponential moving average, fed incrementally; NaN inputs give NaN outputs
-    (a gap) and leave the average as it was."""
-
-    def __init__(self, weight=0.9):
-        self.weight = float(weight)
-        self.reset()
-
-    def reset(self):
-        self._last = 0.0
-        self._count = 0
-
-    def feed(self, values):
-        w = self.weight
-        out = np.empty(len(values))
-        last, count = self._last, self._count
-        for i, v in enumerate(values.tolist()):
-            if v != v or v in (np.inf, -np.inf):
-                out[i] = np.nan
-                continue
-            last = last * w + (1.0 - w) * v
-            count += 1
-            out[i] = last / (1.0 - w ** count) if w > 0 else last
-        self._last, self._count = last, count
-        return out
 
 
 def visible_slice(x, x0, x1, margin=1):

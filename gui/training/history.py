@@ -11,9 +11,10 @@ from operator import attrgetter
 import numpy as np
 
 from engine.training import StepInfo
+from engine.training.smoothing import Smoother
 from engine.utils.files import atomic_write_text
 
-from .buffers import GrowableArray, Smoother
+from .buffers import GrowableArray
 
 STEP_FIELDS = tuple(f.name for f in fields(StepInfo))
 _INTEGER_FIELDS = [f.type is int for f in fields(StepInfo)]

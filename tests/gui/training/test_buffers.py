@@ -9,9 +9,9 @@ import pytest
 
 from engine.training import EpochInfo, StepInfo
 from engine.training.runs import RunMetrics
+from engine.training.smoothing import Smoother
 from gui.training.buffers import (
     GrowableArray,
-    Smoother,
     finite_bounds,
     minmax_decimate,
     sticky_range,
