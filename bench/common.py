@@ -48,12 +48,13 @@ def make_batches(batch, count=16, seed=0):
     return images, labels
 
 
-def training_speed(m, net, criterion, optimizer, batch, seconds, count=16, warmup=5):
-    """Images per second of training ``net`` with framework ``m`` over about ``seconds``, after ``warmup``
-    steps, cycling through ``count`` random batches."""
+def training_speed(m, net, criterion, optimizer, batch, seconds, count=16, warmup=5, device="cpu"):
+    """Images per second of training ``net`` (already on ``device``) with framework ``m`` over about ``seconds``,
+    after ``warmup`` steps, cycling through ``count`` random batches (moved to ``device`` before timing)."""
     images, labels = make_batches(batch, count)
-    xs = [m.from_numpy(images[i]) for i in range(count)]
-    ys = [m.from_numpy(labels[i]) for i in range(count)]
+    xs = [m.from_numpy(images[i]).to(device) for i in range(count)]
+    ys = [m.from_numpy(labels[i]).to(device) for i in range(count)]
+    synchronize = m.cuda.synchronize if device.startswith("cuda") else (lambda: None)
 
     def step(i):
         optimizer.zero_grad()
@@ -62,8 +63,21 @@ def training_speed(m, net, criterion, optimizer, batch, seconds, count=16, warmu
 
     for i in range(warmup):
         step(i)
+    synchronize()
     steps, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
         step(steps)
         steps += 1
+        if steps % 8 == 0:
+            synchronize()
+    synchronize()
     return steps * batch / (time.perf_counter() - start)
+
+
+def status_mib(field):
+    """A memory figure of this process from /proc (VmHWM, unlike ru_maxrss, is not inherited across exec)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    return float("nan")

@@ -16,7 +16,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from common import training_speed
+from common import status_mib, training_speed
 
 
 def build(m):
@@ -60,15 +60,6 @@ def train(m, batch, seconds):
     return training_speed(m, net, m.nn.CrossEntropyLoss(), optimizer, batch, seconds)
 
 
-def _status_mib(field):
-    """A memory figure of this process from /proc (VmHWM, unlike ru_maxrss, is not inherited across exec)."""
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def peak_memory_child(name, batch):
     """Run in a fresh process: peak RSS (MiB) while training at ``batch``, and its growth over the RSS
     just before training (what the training itself costs, without the library's own size)."""
@@ -77,9 +68,9 @@ def peak_memory_child(name, batch):
         from engine.ops import jit
 
         jit.numba()
-    before = _status_mib("VmRSS")
+    before = status_mib("VmRSS")
     train(m, batch, seconds=1.0)
-    peak = _status_mib("VmHWM")
+    peak = status_mib("VmHWM")
     print(json.dumps({"peak": peak, "growth": peak - before}))
 
 

@@ -1,22 +1,24 @@
 """Training speed of the ResNet template (DESIGN.md's small ResNet, 78,042 parameters) against PyTorch.
 
-    python bench/train_resnet.py [--seconds 6] [--batch 128]
+    python bench/train_resnet.py [--seconds 6] [--batch 32 128 256] [--device cuda]
 
 Both frameworks train the same class: the source the PyTorch exporter writes for the template, run once
 with PyTorch and once with ``import engine as torch``. The recipe is the template's (SGD, Nesterov
 momentum 0.9, weight decay 5e-4, label smoothing 0.1) on random 3x32x32 data, same thread count, one
 run, each framework in a process of its own (measured alternately, twice, the better kept); it prints images
-per second for each and the ratio ours/PyTorch (above 1.0 means we are faster).
+per second for each and the ratio ours/PyTorch (above 1.0 means we are faster), and on the CPU each process's
+peak memory (VmHWM) with what training added to it.
 """
 
 import argparse
+import json
 import os
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from common import training_speed
+from common import status_mib, training_speed
 from train_lenet import framework
 
 
@@ -32,43 +34,65 @@ def build(m):
     return scope["ResNet"]()
 
 
-def train(m, batch, seconds):
+def train(m, batch, seconds, device):
     """Images per second over about ``seconds`` of training after a warm-up."""
     m.manual_seed(0)
-    net = build(m)
+    net = build(m).to(device)
     optimizer = m.optim.SGD(net.parameters(), lr=0.1, momentum=0.9, nesterov=True, weight_decay=5e-4)
     return training_speed(m, net, m.nn.CrossEntropyLoss(label_smoothing=0.1), optimizer, batch, seconds, count=8,
-                          warmup=3)
+                          warmup=3, device=device)
 
 
-def measure(name, batch, seconds):
-    """Images per second of ``name``'s framework in a fresh process of its own: each side alone in its process, so
-    neither's OpenMP runtime (numba's and oneDNN's, or PyTorch's) or threads' spinning weigh on the other."""
+def measure_child(name, batch, seconds, device):
+    """In the measuring process: images per second, peak RSS (MiB) and its growth over the RSS before training
+    (what training costs, without the library's own size; numba, loaded at the first convolution, counts as the
+    library's)."""
+    m = framework(name)
+    if name == "engine":
+        from engine.ops import jit
+
+        jit.numba()
+    before = status_mib("VmRSS")
+    speed = train(m, batch, seconds, device)
+    peak = status_mib("VmHWM")
+    print(json.dumps({"speed": speed, "peak": peak, "growth": peak - before}))
+
+
+def measure(name, batch, seconds, device):
+    """``measure_child``'s figures for ``name``'s framework in a fresh process of its own: each side alone in its
+    process, so neither's OpenMP runtime (numba's and oneDNN's, or PyTorch's), threads' spinning or memory weigh on
+    the other."""
     out = subprocess.run([sys.executable, __file__, "--framework", name, "--batch", str(batch), "--seconds",
-                          str(seconds)], capture_output=True, text=True, check=True).stdout
-    return float(out.split()[-1])
+                          str(seconds), "--device", device], capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=6.0, help="timed training per framework")
-    parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--seconds", type=float, default=6.0, help="timed training per framework and batch")
+    parser.add_argument("--batch", type=int, nargs="+", default=[32, 128, 256])
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (CuPy for the engine, CUDA PyTorch)")
     parser.add_argument("--framework", choices=("engine", "torch"), help=argparse.SUPPRESS)  # a measuring child
     args = parser.parse_args()
     if args.framework is not None:
-        m = framework(args.framework)
-        print(train(m, args.batch, args.seconds))
+        measure_child(args.framework, args.batch[0], args.seconds, args.device)
         return
     torch = framework("torch")
-    print(f"threads: {torch.get_num_threads()}; batch {args.batch}; {args.seconds:.0f} s of training each after "
-          "warm-up, each framework in a process of its own, alternately")
-    ours = theirs = 0.0
-    for _ in range(2):
-        ours = max(ours, measure("engine", args.batch, args.seconds / 2))
-        theirs = max(theirs, measure("torch", args.batch, args.seconds / 2))
-    print(f"ResNet template: engine {ours:,.0f} img/s, torch {theirs:,.0f} img/s, ratio {ours / theirs:.2f}x")
-    print(f"(DESIGN.md's recipe, 12.5 epochs of 50,000 images: engine {12.5 * 50_000 / ours / 60:.1f} min, "
-          f"torch {12.5 * 50_000 / theirs / 60:.1f} min of training)")
+    print(f"threads: {torch.get_num_threads()}; device {args.device}; {args.seconds:.0f} s of training per framework "
+          "and batch after warm-up, each framework in a process of its own, alternately")
+    for batch in args.batch:
+        ours, theirs = {"speed": 0.0}, {"speed": 0.0}
+        for _ in range(2):
+            ours = max(ours, measure("engine", batch, args.seconds / 2, args.device), key=lambda r: r["speed"])
+            theirs = max(theirs, measure("torch", batch, args.seconds / 2, args.device), key=lambda r: r["speed"])
+        print(f"ResNet template, batch {batch}: engine {ours['speed']:,.0f} img/s, torch {theirs['speed']:,.0f} img/s, "
+              f"ratio {ours['speed'] / theirs['speed']:.2f}x", flush=True)
+        if args.device == "cpu":
+            print(f"  peak memory: engine {ours['peak']:.0f} MiB (training added {ours['growth']:.0f}), torch "
+                  f"{theirs['peak']:.0f} MiB (training added {theirs['growth']:.0f})", flush=True)
+    print(f"(DESIGN.md's recipe, 12.5 epochs of 50,000 images, at batch {args.batch[-1]}: engine "
+          f"{12.5 * 50_000 / ours['speed'] / 60:.1f} min, torch {12.5 * 50_000 / theirs['speed'] / 60:.1f} min of "
+          "training)")
 
 
 if __name__ == "__main__":
