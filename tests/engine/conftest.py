@@ -1,6 +1,9 @@
 """Fixtures shared by the engine tests."""
 
+import os
+
 import pytest
+from device_support import real_cupy_available
 from fake_cupy import FakeCupy
 from http_server_support import closed_port_url, http_server  # noqa: F401 (fixtures)
 
@@ -34,3 +37,15 @@ def fake_cuda():
         backend.install_cuda_module(None)
         engine_random._cuda_generators.clear()
         engine_random._cuda_generators.update(saved_generators)
+
+
+@pytest.fixture
+def table_cuda(request):
+    """The CUDA device the op table's "cuda" cases run on: the stand-in (``fake_cuda``), or the machine's real GPU
+    where ``LAYERLAB_REAL_CUDA=1`` is set (``bench/gpu_check.sh`` sets it), so the whole table runs on CuPy there."""
+    if os.environ.get("LAYERLAB_REAL_CUDA") != "1":
+        yield request.getfixturevalue("fake_cuda")
+        return
+    if not real_cupy_available():
+        pytest.fail("LAYERLAB_REAL_CUDA=1, but CuPy with a CUDA device is not importable here")
+    yield None

@@ -1,7 +1,8 @@
 """Generic tests over the op table (the ``op_table`` package): op × dtype × device × sample against PyTorch.
 
 - ``test_forward_and_grad``: forward values, dtypes, ``requires_grad`` and first-order gradients, on the CPU
-  and on the fake CUDA device (``fake_cuda``), for every dtype the op takes.
+  and on a CUDA device (``table_cuda``: the CuPy stand-in, or a real GPU under ``LAYERLAB_REAL_CUDA=1``), for
+  every dtype the op takes.
 - ``test_variant``: each method/operator spelling of the op, on every sample its signature takes (float32, CPU).
 - ``test_gradcheck``: ``engine.autograd.gradcheck`` in float64 where gradients apply.
 - ``test_double_backward``: ``gradgradcheck`` and one direction of torch's double backward, in float64, for
@@ -92,7 +93,7 @@ def _forward_params():
 @pytest.mark.parametrize("op, dtype, device, sample, impl", _forward_params())
 def test_forward_and_grad(op, dtype, device, sample, impl, request):
     if device == "cuda":
-        request.getfixturevalue("fake_cuda")
+        request.getfixturevalue("table_cuda")
     with backend.prefer(impl) if impl else contextlib.nullcontext():
         _check(op, op.op, sample, dtype, device, np_fn=_ref(op, sample))
 
@@ -159,7 +160,7 @@ def _error_params():
 @pytest.mark.parametrize("op, device, error", _error_params())
 def test_error(op, device, error, request):
     if device == "cuda":
-        request.getfixturevalue("fake_cuda")
+        request.getfixturevalue("table_cuda")
     s = error.sample
     check_error(
         op.call(op.op, s),
