@@ -116,7 +116,8 @@ def run_recipe(name, data, epochs, limit, folder):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("recipes", nargs="*", choices=[[], *TEMPLATES], default=list(TEMPLATES))
+    parser.add_argument("recipes", nargs="*", choices=[[], *TEMPLATES], default=[],
+                        help="the recipes to run (default: all)")
     parser.add_argument("--data", default=DEFAULT_DATA, help="the CIFAR-10 folder (default: ../shared/data/cifar10)")
     parser.add_argument("--epochs", type=int, default=0, help="override the recipes' epochs (0: as they are)")
     parser.add_argument("--limit", type=int, default=0, help="train on the first N images only (0: all)")
