@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 
 from engine.graph import network_from_json, network_to_json, save_network
+from engine.threads import usable_cpus
 from engine.training.run_cells import percent
 from engine.training.runs import Run
 from engine.training.sweep_record import (
@@ -247,7 +248,7 @@ class Coordinator:
 
     def __init__(self, sweep, search, jobs):
         self.sweep, self.search, self.jobs = sweep, search, jobs
-        self.threads = max(1, (os.cpu_count() or 1) // jobs)
+        self.threads = max(1, usable_cpus() // jobs)
         self.active = []
         self.began = time.monotonic()
         self.used_before = sweep.seconds_used

@@ -30,7 +30,18 @@ from .backend import is_host
 # the next op (bench/NOTES.md, issue 20). A value the user set is kept.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-_num_threads = os.cpu_count() or 1
+
+
+def usable_cpus():
+    """The CPUs this process may run on (its affinity mask, as ``taskset`` or a container's cpuset limit it), as
+    PyTorch's OpenMP counts them; all of the machine's where the platform does not say."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+_num_threads = usable_cpus()
 PARALLEL_MIN_SIZE = 1 << 17  # below this many elements, handing work to threads costs more than it saves
 PRODUCT_MIN_MACS = 1 << 21  # likewise for the multiply-adds of a product or a convolution (~50 us of one core)
 

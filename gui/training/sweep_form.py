@@ -2,7 +2,6 @@
 they are typed by ``engine.training.sweep_space``), the search method, its budget, the trials at once and the
 options every trial shares. ``arguments()`` gives them as ``main.py sweep`` options."""
 
-import os
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -20,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.graph.settings import SETTINGS_GROUPS
+from engine.threads import usable_cpus
 from engine.training.sweep_record import METHODS
 from engine.training.sweep_space import SWEEPABLE_KINDS, SweepSpaceError, format_value, grid, grid_size, parse_space
 from gui import theme
@@ -133,7 +133,7 @@ class SweepForm(QWidget):
         self.minutes.setSuffix(" min")
         self.minutes.setSpecialValueText("no limit")
         self.minutes.setToolTip("Start no trial after this many minutes (those running finish)")
-        self.jobs = _spin(1, os.cpu_count() or 1, 1, "", "Trials trained at once, each in its own process with "
+        self.jobs = _spin(1, usable_cpus(), 1, "", "Trials trained at once, each in its own process with "
                                                          "a share of the CPU cores")
         self.epochs = _spin(1, 100000, int(settings.get("epochs", 1)), "", "Epochs of every trial")
         limit = int(settings.get("train_limit", 0))

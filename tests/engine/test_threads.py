@@ -163,3 +163,18 @@ def test_batched_linalg_splits_the_stack_and_gives_numpys_results():
     singular[250] = 0
     with pytest.raises(np.linalg.LinAlgError):
         threads.cpu_batched(np.linalg.inv, singular)
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="no CPU affinity on this platform")
+def test_default_thread_count_follows_the_affinity_mask():
+    """Started on one CPU (``taskset -c 0``, a container's cpuset), the engine uses one thread, not the machine's
+    count; a sweep's jobs and the GUI's job limit read the same figure."""
+    import subprocess
+    import sys
+
+    cpu = sorted(os.sched_getaffinity(0))[0]
+    code = (f"import os; os.sched_setaffinity(0, {{{cpu}}}); import engine; from engine import threads; "
+            "print(engine.get_num_threads(), threads.usable_cpus())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    assert out.stdout.split() == ["1", "1"]
