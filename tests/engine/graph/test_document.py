@@ -290,7 +290,7 @@ def test_removing_several_nodes_and_restoring_them_in_reverse_gives_back_the_sam
     for node, edges in reversed(records):
         net.restore_node(node, edges)
     assert network_to_json(net) == before
-    assert net.infer().total_params == 78042
+    assert net.infer().total_params == 152_026
 
 
 def test_restore_after_other_edits_still_restores_the_connections():

@@ -240,7 +240,7 @@ def test_template_figures():
     assert (macs["conv1"], macs["conv2"], macs["fc1"], macs["fc2"], macs["fc3"]) == (352800, 240000, 48000,
                                                                                      10080, 840)
     assert macs["pool1"] == 6 * 14 * 14 * 4 and macs["relu1"] == 0
-    assert load_template("resnet_cifar10").infer().total_params == 78042
+    assert load_template("resnet_cifar10").infer().total_params == 152_026
 
 
 def network(*layers, dataset="CIFAR-10", shape=(3, 32, 32)):

@@ -18,7 +18,7 @@ GROUPED = {
     "mobilenet_v2_cifar10": (["stem", "stage1", "stage2", "stage3", "stage4", "head"], 135_434),
     "convnext_cifar10": (["stem", "stage1", "stage2", "stage3", "head"], 908_218),
     "vit_cifar10": (["patch_embedding", "encoder", "head"], 311_338),
-    "resnet_cifar10": (["stem", "block1", "block2", "block3", "head"], 78_042),
+    "resnet_cifar10": (["stem", "block1", "block2", "block3", "block4", "head"], 152_026),
     "vgg_cifar10": (["stage1", "stage2", "stage3", "head"], 551_018),
 }
 FLAT = {"lenet_cifar10", "mlp_fashion_mnist"}  # the tutorials: a handful of layers, shown as they are

@@ -59,15 +59,17 @@ def test_lenet_trains_as_the_tutorial():
 
 
 def test_resnet_trains_with_the_recipe_of_the_design():
+    """DESIGN.md's recipe on its small ResNet, with one more 64-channel block (issue 20: 87.5 % against 83.4 %
+    in the same 12 epochs, bench/NOTES.md)."""
     net = load_template("resnet_cifar10")
     s = net.settings
     assert (s["optimizer"], s["nesterov"], s["momentum"], s["weight_decay"]) == ("SGD", True, 0.9, 5e-4)
     assert (s["scheduler"], s["warmup_fraction"], s["lr"], s["batch_size"]) == ("OneCycleLR", 0.15, 0.2, 128)
     assert (s["augment_crop_padding"], s["augment_hflip"]) == (4, True)
     assert net.output_node().params == {"loss": "CrossEntropyLoss", "label_smoothing": 0.1}
-    assert 77000 <= net.infer().total_params <= 79000
+    assert net.infer().total_params == 152_026
     adds = net.nodes_of_type("Add")
-    assert len(adds) == 3 and all(len(net.predecessors(a.id)) == 2 for a in adds)
+    assert len(adds) == 4 and all(len(net.predecessors(a.id)) == 2 for a in adds)
 
 
 def test_mlp_and_vgg_datasets():

@@ -65,10 +65,10 @@ def test_open_keeps_one_document_object(editor, tmp_path):
     seen = []
     document.subscribe(lambda event, payload: seen.append(event))
     assert editor.open_file(str(path))
-    assert editor.document is document and len(document.nodes) == 33
+    assert editor.document is document and len(document.nodes) == 40
     assert "reset" in seen
-    assert len(editor.scene.node_items) == 33 and len(editor.scene.edge_items) == len(document.edges)
-    assert editor.summary.table.rowCount() == 33
+    assert len(editor.scene.node_items) == 40 and len(editor.scene.edge_items) == len(document.edges)
+    assert editor.summary.table.rowCount() == 40
     assert editor.recent.paths() == [str(path)]
     assert editor.undo_stack.count() == 0 and not editor.isWindowModified()
 
@@ -93,7 +93,7 @@ def test_new_from_template_asks_first_and_replaces_the_network(lenet):
     assert len(lenet.document.nodes) == 14  # cancelled
     lenet.answers["save_changes"] = "discard"
     resnet.trigger()
-    assert len(lenet.document.nodes) == 33 and lenet.document.infer().total_params == 78_042
+    assert len(lenet.document.nodes) == 40 and lenet.document.infer().total_params == 152_026
     lenet.new_action.trigger()
     assert lenet.document.nodes == {}
 

@@ -33,7 +33,7 @@ def test_import_saves_opens_and_keeps_the_weights_as_a_run(lenet, onnx_file, tmp
     assert not lenet.errors
     assert lenet.current_path == str(tmp_path / "mine.llnet")
     assert lenet.document.title == "ResNet (CIFAR-10)"
-    assert len(lenet.document.nodes) == 33 and len(lenet.scene.node_items) == 33
+    assert len(lenet.document.nodes) == 40 and len(lenet.scene.node_items) == 40
     assert load_run(tmp_path / "mine.runs" / "imported").status == "finished"
     assert "agreeing with onnxruntime" in lenet.statusBar().currentMessage()
 

@@ -44,7 +44,7 @@ def test_a_damaged_recovery_file_does_not_cost_the_good_ones(editor, folder):
     editor.window.ask_restore = lambda recovery: offered.append(recovery.path) or True
     assert editor.offer_recovery()
     assert offered == [str(good)]  # the damaged newest one is not offered
-    assert len(editor.document.nodes) == 33 and editor.current_path == "/work/resnet.llnet"
+    assert len(editor.document.nodes) == 40 and editor.current_path == "/work/resnet.llnet"
     assert len(editor.errors) == 1 and str(bad) in editor.errors[0] and "bad JSON" in editor.errors[0]
     assert os.path.exists(str(bad) + DAMAGED_SUFFIX) and not bad.exists()  # kept for the user, not offered again
     assert not good.exists()
@@ -61,7 +61,7 @@ def test_each_good_file_is_offered_in_turn_until_one_is_restored(editor, folder)
     editor.window.ask_restore = lambda recovery: offered.append(recovery.path) or next(answers)
     assert editor.offer_recovery()
     assert offered == [str(newest), str(middle)]
-    assert len(editor.document.nodes) == 33
+    assert len(editor.document.nodes) == 40
     assert not newest.exists() and not middle.exists()  # declined, then restored
     assert oldest.exists()  # not reached: offered at the next start
 
