@@ -59,7 +59,7 @@ def test_lenet_trains_as_the_tutorial():
 
 
 def test_resnet_trains_with_the_recipe_of_the_design():
-    """DESIGN.md's recipe on its small ResNet, with one more 64-channel block (issue 20: 87.5 % against 83.4 %
+    """DESIGN.md's recipe on its small ResNet, with one more 64-channel block (issue 20: 87.3 % against 83.4 %
     in the same 12 epochs, bench/NOTES.md)."""
     net = load_template("resnet_cifar10")
     s = net.settings
