@@ -1,6 +1,8 @@
 """Shared timing for the benchmarks: both frameworks timed in the same run, interleaved."""
 
+import json
 import os
+import subprocess
 import sys
 import time
 import timeit
@@ -8,6 +10,10 @@ import timeit
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+# The environment the benchmark was started with, before anything imported the engine (which sets
+# OMP_WAIT_POLICY): measuring children start from it, so PyTorch's child runs with PyTorch's own OpenMP settings.
+START_ENVIRONMENT = dict(os.environ)
 
 
 def print_threads(torch):
@@ -81,3 +87,25 @@ def status_mib(field):
             if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def measured_training(name, train):
+    """In a measuring process of its own: ``train()`` (images per second) run with framework ``name`` loaded,
+    and the process's peak RSS (MiB) with its growth over the RSS before training (what training costs, without
+    the library's own size; numba, which the engine loads at its first convolution, counts as the library's)."""
+    if name == "engine":
+        from engine.ops import jit
+
+        jit.numba()
+    before = status_mib("VmRSS")
+    speed = train()
+    peak = status_mib("VmHWM")
+    return {"speed": speed, "peak": peak, "growth": peak - before}
+
+
+def run_child(command):
+    """The JSON object a measuring child printed last; its error output shown when it fails."""
+    result = subprocess.run(command, capture_output=True, text=True, env=START_ENVIRONMENT)
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed ({result.returncode}):\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The GPU check, one command on a Linux machine with an NVIDIA GPU and the internet:
 #   bench/gpu_check.sh [--quick]
-# Makes .venv-gpu (CuPy for CUDA 12 and PyPI's CUDA build of PyTorch, beside the test dependencies), then runs
+# Makes .venv-gpu once (CuPy for CUDA 12 and PyPI's CUDA build of PyTorch, beside the test dependencies; this needs
+# the internet, later runs reuse it offline), then runs
 #   1. the real-GPU tests (tests/engine/test_cuda.py: transfers, kernels, random numbers, two GPUs where present);
 #   2. the op table with its "cuda" cases on the real GPU (LAYERLAB_REAL_CUDA=1) rather than the CuPy stand-in;
-#      --quick leaves this out;
+#      --quick leaves this out (it is thousands of cases; it stops after 50 failures);
 #   3. the ResNet template's training speed, engine on CuPy against PyTorch on CUDA (bench/train_resnet.py).
 # Prints the GPU, then each step's result; exits non-zero at the first step that fails.
 set -euo pipefail
@@ -25,7 +26,9 @@ lscpu | grep -m1 'Model name' || true
 
 venv=.venv-gpu
 [ -x $venv/bin/python ] || python3 -m venv $venv
-$venv/bin/python -m pip install -q --disable-pip-version-check -e ".[gpu,test]"  # PyPI's torch: the CUDA build
+if ! $venv/bin/python -c 'import cupy, torch, engine, pytest' 2>/dev/null; then
+    $venv/bin/python -m pip install -q --disable-pip-version-check -e ".[gpu,test]"  # PyPI's torch: the CUDA build
+fi
 $venv/bin/python -c '
 import cupy, torch
 print(f"CuPy {cupy.__version__}: {cupy.cuda.runtime.getDeviceCount()} GPU(s); PyTorch {torch.__version__}, CUDA "
@@ -38,7 +41,7 @@ $venv/bin/python -m pytest -q -p no:cacheprovider tests/engine/test_cuda.py
 if [ $quick -eq 0 ]; then
     echo "== 2. the op table on the GPU"
     LAYERLAB_REAL_CUDA=1 $venv/bin/python -m pytest -q -p no:cacheprovider tests/engine/ops/test_op_table.py \
-        -k "cuda"
+        -k "cuda" --maxfail=50
 fi
 echo "== 3. ResNet template on the GPU against PyTorch on CUDA"
 $venv/bin/python bench/train_resnet.py --device cuda --batch 128 256 --seconds 10

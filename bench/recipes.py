@@ -26,6 +26,12 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from common import START_ENVIRONMENT  # before the engine: PyTorch's script gets the environment as it was given
+
+from engine.threads import usable_cpus
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TEMPLATES = {"lenet": "lenet_cifar10", "resnet": "resnet_cifar10"}
 DEFAULT_DATA = os.path.join(os.path.dirname(ROOT), "shared", "data", "cifar10")
@@ -71,22 +77,25 @@ def pytorch_script(engine_script):
             raise SystemExit(f"bench/recipes.py: {engine_script} has no line matching {pattern!r}; update TO_TORCH")
     if re.search(r"\bengine\b", text.replace("LayerLab's engine", "")):
         raise SystemExit(f"bench/recipes.py: {engine_script} still uses the engine after the rewrite")
-    path = engine_script.replace("_engine.py", "_torch.py")
+    path = os.path.splitext(engine_script)[0].removesuffix("_engine") + "_torch.py"
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
     return path
+
+
+class RecipeFailed(Exception):
+    """A step of a recipe failed; its folder (with the logs) is kept."""
 
 
 def timed(command, log):
     """Run ``command`` with its output in ``log``; (seconds from start to exit, output)."""
     start = time.perf_counter()
     with open(log, "w", encoding="utf-8") as out:
-        result = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+        result = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=START_ENVIRONMENT)
     seconds = time.perf_counter() - start
     text = pathlib.Path(log).read_text(encoding="utf-8")
     if result.returncode != 0:
-        raise SystemExit(f"bench/recipes.py: {' '.join(command)} failed ({result.returncode}); see {log}:\n"
-                         + text[-2000:])
+        raise RecipeFailed(f"{' '.join(command)} failed ({result.returncode}); see {log}:\n{text[-2000:]}")
     return seconds, text
 
 
@@ -94,8 +103,10 @@ def run_recipe(name, data, epochs, limit, folder):
     network = os.path.join(folder, TEMPLATES[name] + ".llnet")
     shutil.copy(os.path.join(ROOT, "resources", "templates", TEMPLATES[name] + ".llnet"), network)
     main = [sys.executable, os.path.join(ROOT, "main.py")]
-    subprocess.run([*main, "export", network, "-", "--format", "engine", "--out", folder, "--force"], check=True,
-                   capture_output=True)
+    export = subprocess.run([*main, "export", network, "-", "--format", "engine", "--out", folder, "--force"],
+                            capture_output=True, text=True)
+    if export.returncode != 0:
+        raise RecipeFailed(f"exporting {network} failed:\n{export.stderr[-2000:]}")
     engine_script = os.path.join(folder, TEMPLATES[name] + "_engine.py")
     torch_script = pytorch_script(engine_script)
     options = ([f"--epochs={epochs}"] if epochs else []) + ([f"--limit={limit}"] if limit else [])
@@ -106,28 +117,37 @@ def run_recipe(name, data, epochs, limit, folder):
     with open(os.path.join(run, "run.json"), encoding="utf-8") as f:
         our_accuracy = json.load(f)["test_accuracy"]
 
-    theirs, text = timed([sys.executable, torch_script, "--data", data, "--weights",
-                          engine_script.replace(".py", ".safetensors"), "--out", os.path.join(folder, "torch.st"),
-                          *options], os.path.join(folder, "torch.log"))
-    their_accuracy = float(re.findall(r"test accuracy ([\d.]+)%", text)[-1]) / 100
+    weights = os.path.splitext(engine_script)[0] + ".safetensors"
+    theirs, text = timed([sys.executable, torch_script, "--data", data, "--weights", weights, "--out",
+                          os.path.join(folder, "torch.st"), *options], os.path.join(folder, "torch.log"))
+    found = re.findall(r"test accuracy ([\d.]+)%", text)
+    if not found:
+        raise RecipeFailed(f"PyTorch's script printed no test accuracy; see {folder}/torch.log")
+    their_accuracy = float(found[-1]) / 100
     print(f"{name}: engine {ours:,.0f} s, test accuracy {our_accuracy:.2%}; torch {theirs:,.0f} s, test accuracy "
           f"{their_accuracy:.2%}; time ratio torch/engine {theirs / ours:.2f}x", flush=True)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("recipes", nargs="*", choices=[[], *TEMPLATES], default=[],
-                        help="the recipes to run (default: all)")
+    parser.add_argument("recipes", nargs="*", metavar="RECIPE", help=f"of {', '.join(TEMPLATES)} (default: all)")
     parser.add_argument("--data", default=DEFAULT_DATA, help="the CIFAR-10 folder (default: ../shared/data/cifar10)")
     parser.add_argument("--epochs", type=int, default=0, help="override the recipes' epochs (0: as they are)")
     parser.add_argument("--limit", type=int, default=0, help="train on the first N images only (0: all)")
     args = parser.parse_args()
+    unknown = [name for name in args.recipes if name not in TEMPLATES]
+    if unknown:
+        parser.error(f"unknown recipe {unknown[0]!r}: choose from {', '.join(TEMPLATES)}")
     cpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
     model = re.search(r"Model name:\s*(.*)", cpu)
-    print(f"cpu: {model.group(1) if model else 'unknown'}, {os.cpu_count()} cores; data {args.data}")
-    for name in args.recipes or TEMPLATES:
-        with tempfile.TemporaryDirectory(prefix=f"recipe_{name}_") as folder:
+    print(f"cpu: {model.group(1) if model else 'unknown'}, {usable_cpus()} usable cores; data {args.data}")
+    for name in dict.fromkeys(args.recipes or TEMPLATES):
+        folder = tempfile.mkdtemp(prefix=f"recipe_{name}_")
+        try:
             run_recipe(name, args.data, args.epochs, args.limit, folder)
+        except RecipeFailed as e:
+            raise SystemExit(f"bench/recipes.py: {name}: {e}\n(its files are kept in {folder})") from None
+        shutil.rmtree(folder)
 
 
 if __name__ == "__main__":

@@ -11,12 +11,11 @@ batch-256 run of each, measured in a fresh process so that neither pays for the 
 import argparse
 import json
 import os
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from common import status_mib, training_speed
+from common import measured_training, run_child, training_speed
 
 
 def build(m):
@@ -60,24 +59,9 @@ def train(m, batch, seconds):
     return training_speed(m, net, m.nn.CrossEntropyLoss(), optimizer, batch, seconds)
 
 
-def peak_memory_child(name, batch):
-    """Run in a fresh process: peak RSS (MiB) while training at ``batch``, and its growth over the RSS
-    just before training (what the training itself costs, without the library's own size)."""
-    m = framework(name)
-    if name == "engine":  # numba, which the engine imports on its first convolution, counts as the library's size
-        from engine.ops import jit
-
-        jit.numba()
-    before = status_mib("VmRSS")
-    train(m, batch, seconds=1.0)
-    peak = status_mib("VmHWM")
-    print(json.dumps({"peak": peak, "growth": peak - before}))
-
-
 def peak_memory(name, batch):
-    out = subprocess.run([sys.executable, __file__, "--memory-child", name, str(batch)], capture_output=True,
-                         text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    """Peak memory of training at ``batch`` in a fresh process, so that neither framework pays for the other."""
+    return run_child([sys.executable, __file__, "--memory-child", name, str(batch)])
 
 
 def main():
@@ -86,7 +70,8 @@ def main():
     parser.add_argument("--memory-child", nargs=2, metavar=("FRAMEWORK", "BATCH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
-        peak_memory_child(args.memory_child[0], int(args.memory_child[1]))
+        name, batch = args.memory_child[0], int(args.memory_child[1])
+        print(json.dumps(measured_training(name, lambda: train(framework(name), batch, seconds=1.0))))
         return
     torch, engine = framework("torch"), framework("engine")
     threads = torch.get_num_threads()

@@ -13,58 +13,48 @@ peak memory (VmHWM) with what training added to it.
 import argparse
 import json
 import os
-import subprocess
+import pathlib
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from common import status_mib, training_speed
+from common import measured_training, run_child, training_speed
 from train_lenet import framework
 
 
-def build(m):
-    # Imported here, after the framework: PyTorch's process must start its OpenMP runtime with the user's settings,
-    # not the engine's (engine.threads sets OMP_WAIT_POLICY when it is imported).
+def model_source():
+    """The template's model as the PyTorch exporter writes it (class ``ResNet``). Made in the parent process and
+    handed to the measuring children as a file, so that PyTorch's child never imports the engine (its memory and
+    its OpenMP settings stay PyTorch's own: ``engine.threads`` sets OMP_WAIT_POLICY when imported)."""
     from engine.graph.export.model_code import model_class_source
     from engine.graph.templates import load_template
 
     network = load_template("resnet_cifar10")
+    return model_class_source(network, network.infer(), "ResNet")
+
+
+def build(m, source):
     scope = {"torch": m, "nn": m.nn}
-    exec(model_class_source(network, network.infer(), "ResNet"), scope)
+    exec(source, scope)
     return scope["ResNet"]()
 
 
-def train(m, batch, seconds, device):
+def train(m, source, batch, seconds, device):
     """Images per second over about ``seconds`` of training after a warm-up."""
     m.manual_seed(0)
-    net = build(m).to(device)
+    net = build(m, source).to(device)
     optimizer = m.optim.SGD(net.parameters(), lr=0.1, momentum=0.9, nesterov=True, weight_decay=5e-4)
     return training_speed(m, net, m.nn.CrossEntropyLoss(label_smoothing=0.1), optimizer, batch, seconds, count=8,
                           warmup=3, device=device)
 
 
-def measure_child(name, batch, seconds, device):
-    """In the measuring process: images per second, peak RSS (MiB) and its growth over the RSS before training
-    (what training costs, without the library's own size; numba, loaded at the first convolution, counts as the
-    library's)."""
-    m = framework(name)
-    if name == "engine":
-        from engine.ops import jit
-
-        jit.numba()
-    before = status_mib("VmRSS")
-    speed = train(m, batch, seconds, device)
-    peak = status_mib("VmHWM")
-    print(json.dumps({"speed": speed, "peak": peak, "growth": peak - before}))
-
-
-def measure(name, batch, seconds, device):
-    """``measure_child``'s figures for ``name``'s framework in a fresh process of its own: each side alone in its
-    process, so neither's OpenMP runtime (numba's and oneDNN's, or PyTorch's), threads' spinning or memory weigh on
-    the other."""
-    out = subprocess.run([sys.executable, __file__, "--framework", name, "--batch", str(batch), "--seconds",
-                          str(seconds), "--device", device], capture_output=True, text=True, check=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+def measure(name, source_file, batch, seconds, device):
+    """``measured_training``'s figures for ``name``'s framework in a fresh process of its own: each side alone in
+    its process, so neither's OpenMP runtime (numba's and oneDNN's, or PyTorch's), threads' spinning or memory
+    weigh on the other."""
+    return run_child([sys.executable, __file__, "--framework", name, "--model", source_file, "--batch", str(batch),
+                      "--seconds", str(seconds), "--device", device])
 
 
 def main():
@@ -73,26 +63,32 @@ def main():
     parser.add_argument("--batch", type=int, nargs="+", default=[32, 128, 256])
     parser.add_argument("--device", default="cpu", help="cpu or cuda (CuPy for the engine, CUDA PyTorch)")
     parser.add_argument("--framework", choices=("engine", "torch"), help=argparse.SUPPRESS)  # a measuring child
+    parser.add_argument("--model", help=argparse.SUPPRESS)  # the child's model source file
     args = parser.parse_args()
     if args.framework is not None:
-        measure_child(args.framework, args.batch[0], args.seconds, args.device)
+        m = framework(args.framework)
+        source = pathlib.Path(args.model).read_text(encoding="utf-8")
+        print(json.dumps(measured_training(args.framework,
+                                           lambda: train(m, source, args.batch[0], args.seconds, args.device))))
         return
-    torch = framework("torch")
-    print(f"threads: {torch.get_num_threads()}; device {args.device}; {args.seconds:.0f} s of training per framework "
-          "and batch after warm-up, each framework in a process of its own, alternately")
-    for batch in args.batch:
-        ours, theirs = {"speed": 0.0}, {"speed": 0.0}
-        for _ in range(2):
-            ours = max(ours, measure("engine", batch, args.seconds / 2, args.device), key=lambda r: r["speed"])
-            theirs = max(theirs, measure("torch", batch, args.seconds / 2, args.device), key=lambda r: r["speed"])
-        print(f"ResNet template, batch {batch}: engine {ours['speed']:,.0f} img/s, torch {theirs['speed']:,.0f} img/s, "
-              f"ratio {ours['speed'] / theirs['speed']:.2f}x", flush=True)
-        if args.device == "cpu":
-            print(f"  peak memory: engine {ours['peak']:.0f} MiB (training added {ours['growth']:.0f}), torch "
-                  f"{theirs['peak']:.0f} MiB (training added {theirs['growth']:.0f})", flush=True)
-    print(f"(DESIGN.md's recipe, 12.5 epochs of 50,000 images, at batch {args.batch[-1]}: engine "
-          f"{12.5 * 50_000 / ours['speed'] / 60:.1f} min, torch {12.5 * 50_000 / theirs['speed'] / 60:.1f} min of "
-          "training)")
+    from engine.threads import usable_cpus
+
+    print(f"threads: {usable_cpus()}; device {args.device}; {args.seconds:.0f} s of training per framework and "
+          "batch after warm-up, each framework in a process of its own, alternately")
+    with tempfile.TemporaryDirectory() as folder:
+        source_file = os.path.join(folder, "resnet.py")
+        pathlib.Path(source_file).write_text(model_source(), encoding="utf-8")
+        for batch in args.batch:
+            runs = {"engine": [], "torch": []}
+            for _ in range(2):
+                for name in runs:
+                    runs[name].append(measure(name, source_file, batch, args.seconds / 2, args.device))
+            ours, theirs = (max(runs[name], key=lambda r: r["speed"]) for name in ("engine", "torch"))
+            print(f"ResNet template, batch {batch}: engine {ours['speed']:,.0f} img/s, torch {theirs['speed']:,.0f} "
+                  f"img/s, ratio {ours['speed'] / theirs['speed']:.2f}x", flush=True)
+            if args.device == "cpu":
+                print(f"  peak memory: engine {ours['peak']:.0f} MiB (training added {ours['growth']:.0f}), torch "
+                      f"{theirs['peak']:.0f} MiB (training added {theirs['growth']:.0f})", flush=True)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,6 @@ from .backend import is_host
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
-
 def usable_cpus():
     """The CPUs this process may run on (its affinity mask, as ``taskset`` or a container's cpuset limit it), as
     PyTorch's OpenMP counts them; all of the machine's where the platform does not say."""

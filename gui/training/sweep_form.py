@@ -2,7 +2,6 @@
 they are typed by ``engine.training.sweep_space``), the search method, its budget, the trials at once and the
 options every trial shares. ``arguments()`` gives them as ``main.py sweep`` options."""
 
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -134,7 +133,7 @@ class SweepForm(QWidget):
         self.minutes.setSpecialValueText("no limit")
         self.minutes.setToolTip("Start no trial after this many minutes (those running finish)")
         self.jobs = _spin(1, usable_cpus(), 1, "", "Trials trained at once, each in its own process with "
-                                                         "a share of the CPU cores")
+                                                   "a share of the CPU cores")
         self.epochs = _spin(1, 100000, int(settings.get("epochs", 1)), "", "Epochs of every trial")
         limit = int(settings.get("train_limit", 0))
         self.limit = _spin(0, 1 << 30, limit, f"as set ({limit or 'all'})",

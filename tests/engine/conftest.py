@@ -3,7 +3,6 @@
 import os
 
 import pytest
-from device_support import real_cupy_available
 from fake_cupy import FakeCupy
 from http_server_support import closed_port_url, http_server  # noqa: F401 (fixtures)
 
@@ -42,10 +41,15 @@ def fake_cuda():
 @pytest.fixture
 def table_cuda(request):
     """The CUDA device the op table's "cuda" cases run on: the stand-in (``fake_cuda``), or the machine's real GPU
-    where ``LAYERLAB_REAL_CUDA=1`` is set (``bench/gpu_check.sh`` sets it), so the whole table runs on CuPy there."""
-    if os.environ.get("LAYERLAB_REAL_CUDA") != "1":
+    where ``LAYERLAB_REAL_CUDA=1`` is set (``bench/gpu_check.sh`` sets it), so those cases run on CuPy there."""
+    choice = os.environ.get("LAYERLAB_REAL_CUDA", "0")
+    if choice not in ("0", "1"):
+        pytest.fail(f"LAYERLAB_REAL_CUDA={choice!r}: set it to 1 (the real GPU) or 0 (the CuPy stand-in)")
+    if choice == "0":
         yield request.getfixturevalue("fake_cuda")
         return
+    from device_support import real_cupy_available
+
     if not real_cupy_available():
         pytest.fail("LAYERLAB_REAL_CUDA=1, but CuPy with a CUDA device is not importable here")
     yield None

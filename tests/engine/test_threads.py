@@ -165,10 +165,11 @@ def test_batched_linalg_splits_the_stack_and_gives_numpys_results():
         threads.cpu_batched(np.linalg.inv, singular)
 
 
-@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="no CPU affinity on this platform")
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2,
+                    reason="needs CPU affinity and at least two usable CPUs")
 def test_default_thread_count_follows_the_affinity_mask():
     """Started on one CPU (``taskset -c 0``, a container's cpuset), the engine uses one thread, not the machine's
-    count; a sweep's jobs and the GUI's job limit read the same figure."""
+    count, and ``usable_cpus`` (which a sweep's jobs and the GUI's job limit read) says one."""
     import subprocess
     import sys
 
