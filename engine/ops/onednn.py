@@ -22,10 +22,13 @@ import numpy as np
 
 from ..threads import get_num_threads
 
-_F32, _PLAIN_1D, _PLAIN_4D = 3, 2, 5  # dnnl_f32, dnnl_a, dnnl_abcd
+_F32, _ANY, _PLAIN_1D, _PLAIN_4D = 3, 1, 2, 5  # dnnl_f32, dnnl_format_tag_any, dnnl_a, dnnl_abcd
 _FORWARD_TRAINING, _DIRECT = 64, 1  # dnnl_forward_training, dnnl_convolution_direct
 _CPU, _IN_ORDER = 1, 1  # dnnl_cpu, dnnl_stream_in_order
 _SCRATCHPAD_USER, _QUERY_SCRATCHPAD_MD = 1, 136  # dnnl_scratchpad_mode_user, dnnl_query_scratchpad_md
+# dnnl_query_{src,diff_src,weights,diff_weights,dst,diff_dst}_md
+_QUERY_SRC_MD, _QUERY_DIFF_SRC_MD, _QUERY_WEIGHTS_MD, _QUERY_DIFF_WEIGHTS_MD, _QUERY_DST_MD, _QUERY_DIFF_DST_MD = (
+    129, 130, 131, 132, 133, 134)
 SCRATCHPAD = 80
 SRC, DST, WEIGHTS, BIAS = 1, 17, 33, 41  # DNNL_ARG_*
 DIFF_SRC, DIFF_DST, DIFF_WEIGHTS, DIFF_BIAS = 129, 145, 161, 169
@@ -69,6 +72,7 @@ class _Library:
         d.dnnl_primitive_desc_query_md.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
         d.dnnl_memory_desc_get_size.restype = ctypes.c_size_t
         d.dnnl_memory_desc_get_size.argtypes = [ctypes.c_void_p]
+        d.dnnl_memory_desc_equal.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
         engine, stream, attr = ctypes.c_void_p(), ctypes.c_void_p(), ctypes.c_void_p()
         try:
             self.check(d.dnnl_engine_create(ctypes.byref(engine), _CPU, ctypes.c_size_t(0)), "create a CPU engine")
@@ -111,6 +115,16 @@ class _Library:
         self.check(self.dnnl.dnnl_memory_desc_create_with_tag(ctypes.byref(md), len(shape), _Dims(*shape), _F32,
                                                               tag), "describe an array")
         return md
+
+    def reorder(self, src_md, dst_md):
+        """A reorder primitive (as ``primitive`` gives it) from layout ``src_md`` to ``dst_md``."""
+        pd = ctypes.c_void_p()
+        self.check(self.dnnl.dnnl_reorder_primitive_desc_create(ctypes.byref(pd), src_md, self.engine, dst_md,
+                                                                 self.engine, self.attr), "set up a reorder")
+        try:
+            return self.primitive(pd)
+        finally:
+            self.dnnl.dnnl_primitive_desc_destroy(pd)
 
     def primitive(self, pd):
         """``(primitive, its scratchpad's memory desc, its size in bytes)`` of a primitive descriptor."""
@@ -182,9 +196,51 @@ def available():
     return library() is not None
 
 
+class _Layout:
+    """Where a primitive wants an argument in a layout of its own choosing: that layout's memory desc and the
+    reorders to it from the plain array and back (None where the plain layout is the one it chose)."""
+
+    def __init__(self, lib, plain_md, pd, query, owned_mds, owned_primitives):
+        d = lib.dnnl
+        self.lib, self.plain_md = lib, plain_md
+        self.md = ctypes.c_void_p()
+        lib.check(d.dnnl_memory_desc_clone(ctypes.byref(self.md), ctypes.c_void_p(d.dnnl_primitive_desc_query_md(
+            pd, query, 0))), "describe a primitive's layout")
+        owned_mds.append(self.md)
+        self.size = d.dnnl_memory_desc_get_size(self.md) // 4
+        self.to_blocked = self.to_plain = None
+        if not d.dnnl_memory_desc_equal(self.md, plain_md):
+            self.to_blocked = lib.reorder(plain_md, self.md)
+            self.to_plain = lib.reorder(self.md, plain_md)
+            owned_primitives += [self.to_blocked, self.to_plain]
+
+    def blocked(self, array):
+        """``array`` (plain, C-contiguous float32) as the primitive wants it (a reordered copy, or itself)."""
+        if self.to_blocked is None:
+            return array
+        out = np.empty(self.size, np.float32)
+        self.lib.execute(self.to_blocked, {SRC: (self.plain_md, array), DST: (self.md, out)})
+        return out
+
+    def empty(self, shape):
+        """A buffer for the primitive to write, and the plain array it becomes (``plain(buffer, array)``)."""
+        return np.empty(self.size if self.to_plain is not None else shape, np.float32)
+
+    def plain(self, buffer, shape):
+        if self.to_plain is None:
+            return buffer
+        out = np.empty(shape, np.float32)
+        self.lib.execute(self.to_plain, {SRC: (self.md, buffer), DST: (self.plain_md, out)})
+        return out
+
+
 class Convolution:
     """A 2-D convolution (groups 1) of one geometry: ``x_shape`` (N, C, H, W), ``w_shape`` (O, C, kh, kw),
-    ``stride``, ``pads`` (top, bottom, left, right) and ``dilation`` as PyTorch gives them."""
+    ``stride``, ``pads`` (top, bottom, left, right) and ``dilation`` as PyTorch gives them.
+
+    The primitives choose their own (blocked) layouts: with plain NCHW/OIHW arrays oneDNN runs im2col and a GEMM,
+    with its own layouts its direct kernels, 2-2.5x faster (bench/NOTES.md); the arrays are reordered to those
+    layouts and back at each call, which costs a small share of that."""
 
     def __init__(self, x_shape, w_shape, out_hw, stride, pads, dilation):
         lib = self.lib = library()
@@ -192,9 +248,13 @@ class Convolution:
         self._primitives, self._mds = [], []
         self.x_shape, self.w_shape = tuple(x_shape), tuple(w_shape)
         self.y_shape = (x_shape[0], w_shape[0], *out_hw)
-        self.x_md, self.w_md, self.y_md, self.b_md = self._mds = [
+        self.x_md, self.w_md, self.y_md, self.b_md = plain = [
             lib.memory_desc(shape, tag) for shape, tag in ((self.x_shape, _PLAIN_4D), (self.w_shape, _PLAIN_4D),
                                                            (self.y_shape, _PLAIN_4D), ((w_shape[0],), _PLAIN_1D))]
+        self._mds += plain
+        x_any, w_any, y_any = chosen = [lib.memory_desc(shape, _ANY) for shape in (self.x_shape, self.w_shape,
+                                                                                   self.y_shape)]
+        self._mds += chosen
         geometry = (_Dims(*stride), _Dims(dilation[0] - 1, dilation[1] - 1), _Dims(pads[0], pads[2]),
                     _Dims(pads[1], pads[3]))
         descriptors = []
@@ -202,24 +262,32 @@ class Convolution:
         try:
             for create, args, what in (
                     (d.dnnl_convolution_forward_primitive_desc_create,
-                     (_FORWARD_TRAINING, _DIRECT, self.x_md, self.w_md, self.b_md, self.y_md, *geometry),
+                     (_FORWARD_TRAINING, _DIRECT, x_any, w_any, self.b_md, y_any, *geometry),
                      "set up a convolution"),
                     (d.dnnl_convolution_backward_data_primitive_desc_create,
-                     (_DIRECT, self.x_md, self.w_md, self.y_md, *geometry),
+                     (_DIRECT, x_any, w_any, y_any, *geometry),
                      "set up a convolution's input gradient"),
                     (d.dnnl_convolution_backward_weights_primitive_desc_create,
-                     (_DIRECT, self.x_md, self.w_md, self.b_md, self.y_md, *geometry),
+                     (_DIRECT, x_any, w_any, self.b_md, y_any, *geometry),
                      "set up a convolution's weight gradient")):
                 pd = ctypes.c_void_p()
                 hint = (descriptors[0],) if descriptors else ()
                 lib.check(create(ctypes.byref(pd), lib.engine, *args, *hint, lib.attr), what)
                 descriptors.append(pd)
+            forward, data, weights = descriptors
+            layouts = (self._mds, self._primitives)
+            self.f_x, self.f_w, self.f_y = (_Layout(lib, md, forward, q, *layouts) for md, q in (
+                (self.x_md, _QUERY_SRC_MD), (self.w_md, _QUERY_WEIGHTS_MD), (self.y_md, _QUERY_DST_MD)))
+            self.d_x, self.d_w, self.d_y = (_Layout(lib, md, data, q, *layouts) for md, q in (
+                (self.x_md, _QUERY_DIFF_SRC_MD), (self.w_md, _QUERY_WEIGHTS_MD), (self.y_md, _QUERY_DIFF_DST_MD)))
+            self.w_x, self.w_w, self.w_y = (_Layout(lib, md, weights, q, *layouts) for md, q in (
+                (self.x_md, _QUERY_SRC_MD), (self.w_md, _QUERY_DIFF_WEIGHTS_MD), (self.y_md, _QUERY_DIFF_DST_MD)))
             for pd in descriptors:
                 self._primitives.append(lib.primitive(pd))
         finally:
             for pd in descriptors:
                 d.dnnl_primitive_desc_destroy(pd)
-        self._forward, self._backward_data, self._backward_weights = self._primitives
+        self._forward, self._backward_data, self._backward_weights = self._primitives[-3:]
 
     def __del__(self):
         d = self.lib.dnnl
@@ -230,24 +298,27 @@ class Convolution:
             d.dnnl_memory_desc_destroy(md)
 
     def forward(self, x, w, b=None):
-        y = np.empty(self.y_shape, np.float32)
+        y = self.f_y.empty(self.y_shape)
         bias = b if b is not None else np.zeros(self.w_shape[0], np.float32)
-        self.lib.execute(self._forward, {SRC: (self.x_md, x), WEIGHTS: (self.w_md, w), BIAS: (self.b_md, bias),
-                                         DST: (self.y_md, y)})
-        return y
+        self.lib.execute(self._forward, {SRC: (self.f_x.md, self.f_x.blocked(x)),
+                                         WEIGHTS: (self.f_w.md, self.f_w.blocked(w)), BIAS: (self.b_md, bias),
+                                         DST: (self.f_y.md, y)})
+        return self.f_y.plain(y, self.y_shape)
 
     def input_grad(self, g, w):
-        gx = np.empty(self.x_shape, np.float32)
-        self.lib.execute(self._backward_data, {DIFF_DST: (self.y_md, g), WEIGHTS: (self.w_md, w),
-                                               DIFF_SRC: (self.x_md, gx)})
-        return gx
+        gx = self.d_x.empty(self.x_shape)
+        self.lib.execute(self._backward_data, {DIFF_DST: (self.d_y.md, self.d_y.blocked(g)),
+                                               WEIGHTS: (self.d_w.md, self.d_w.blocked(w)),
+                                               DIFF_SRC: (self.d_x.md, gx)})
+        return self.d_x.plain(gx, self.x_shape)
 
     def weight_grad(self, g, x):
         """``(weight gradient, bias gradient)``."""
-        gw, gb = np.empty(self.w_shape, np.float32), np.empty(self.w_shape[0], np.float32)
-        self.lib.execute(self._backward_weights, {SRC: (self.x_md, x), DIFF_DST: (self.y_md, g),
-                                                  DIFF_WEIGHTS: (self.w_md, gw), DIFF_BIAS: (self.b_md, gb)})
-        return gw, gb
+        gw, gb = self.w_w.empty(self.w_shape), np.empty(self.w_shape[0], np.float32)
+        self.lib.execute(self._backward_weights, {SRC: (self.w_x.md, self.w_x.blocked(x)),
+                                                  DIFF_DST: (self.w_y.md, self.w_y.blocked(g)),
+                                                  DIFF_WEIGHTS: (self.w_w.md, gw), DIFF_BIAS: (self.b_md, gb)})
+        return self.w_w.plain(gw, self.w_shape), gb
 
 
 _convolutions = OrderedDict()
