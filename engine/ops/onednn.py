@@ -223,7 +223,8 @@ class _Layout:
         return out
 
     def empty(self, shape):
-        """A buffer for the primitive to write, and the plain array it becomes (``plain(buffer, array)``)."""
+        """A buffer of ``shape``'s values for the primitive to write, in its layout (``plain`` turns it into the plain
+        array)."""
         return np.empty(self.size if self.to_plain is not None else shape, np.float32)
 
     def plain(self, buffer, shape):
