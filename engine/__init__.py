@@ -17,6 +17,7 @@ from . import (
     backends,
     cpu,
     cuda,
+    distributed,
     distributions,
     dtypes,
     func,

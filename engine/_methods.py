@@ -56,6 +56,7 @@ _METHODS = {
     # autograd
     "backward": autograd_engine.tensor_backward, "register_hook": hooks.register_hook,
     "retain_grad": hooks.retain_grad,
+    "register_post_accumulate_grad_hook": hooks.register_post_accumulate_grad_hook,
     # elementwise
     "add": elementwise.add, "sub": elementwise.sub, "subtract": elementwise.sub, "mul": elementwise.mul,
     "multiply": elementwise.mul, "div": elementwise.div, "divide": elementwise.div,

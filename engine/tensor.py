@@ -75,6 +75,7 @@ class Tensor:
     _view_fn = None  # for a view: rebuilds it from the base's array
     _multi_view = None  # (output index, node name) for one of several views made at once (split, unbind)
     _hooks = None
+    _post_accumulate_hooks = None
     _retains_grad = False
     _grad_accumulator = None
     _is_param = False

@@ -40,7 +40,18 @@ def usable_cpus():
         return os.cpu_count() or 1
 
 
-_num_threads = usable_cpus()
+def default_threads():
+    """The engine's threads at start, as PyTorch 2.13 chooses them: every usable CPU, or fewer where
+    ``OMP_NUM_THREADS`` is a positive whole number below that (``python -m engine.distributed.run`` sets it to
+    share a machine out among its processes)."""
+    cpus = usable_cpus()
+    value = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    if value.isdigit() and int(value) > 0:
+        return min(int(value), cpus)
+    return cpus
+
+
+_num_threads = default_threads()
 PARALLEL_MIN_SIZE = 1 << 17  # below this many elements, handing work to threads costs more than it saves
 PRODUCT_MIN_MACS = 1 << 21  # likewise for the multiply-adds of a product or a convolution (~50 us of one core)
 

@@ -4,7 +4,7 @@ import warnings
 
 from ..tensor import Tensor
 from .anomaly import detect_anomaly, set_detect_anomaly
-from .engine import backward, grad
+from .engine import ExecutionEngine, backward, grad
 from .function import Function, FunctionCtx, once_differentiable
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
@@ -29,6 +29,8 @@ class Variable(metaclass=_VariableMeta):
         if requires_grad:
             out.requires_grad_(True)
         return out
+
+    _execution_engine = ExecutionEngine()
 
 
 __all__ = [

@@ -5,6 +5,7 @@ has delivered. No recursion, so graphs of any depth work; saved values are freed
 """
 
 import sys
+import threading
 import warnings
 
 import numpy as np
@@ -18,6 +19,7 @@ from .anomaly import state as _anomaly
 from .double_backward import backward_with_graph, checked_hook_result, deliver_graph_to_leaf, through_leaf_hooks
 from .grad_mode import set_grad_enabled
 from .graph import Node
+from .hooks import run_post_accumulate_hooks
 
 
 def _as_grad_array(root, grad):
@@ -132,12 +134,17 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 
 def _collect(roots):
-    """Count, for every node reachable from the roots, how many edges lead into it."""
+    """Count, for every node reachable from the roots, how many edges lead into it; and for every leaf with
+    post-accumulate hooks, how many gradients may reach it: ``{id: [leaf, count, reached]}``."""
     deps = {}
+    hooked = {}
     stack = []
     for t, _ in roots:
         fn = t.grad_fn
-        if fn is not None and fn not in deps:
+        if fn is None:
+            if t._post_accumulate_hooks:
+                _count_use(hooked, t)
+        elif fn not in deps:
             deps[fn] = 0
             stack.append(fn)
     while stack:
@@ -152,7 +159,34 @@ def _collect(roots):
                 else:
                     deps[target] = 1
                     stack.append(target)
-    return deps
+            elif target._post_accumulate_hooks:
+                _count_use(hooked, target)
+    return deps, hooked
+
+
+def _count_use(hooked, leaf):
+    entry = hooked.get(id(leaf))
+    if entry is None:
+        hooked[id(leaf)] = [leaf, 1, False]
+    else:
+        entry[1] += 1
+
+
+def _reached(hooked, leaf):
+    """A gradient has been added into ``leaf``'s ``.grad``: its post-accumulate hooks run after the last one,
+    once per pass as PyTorch's AccumulateGrad node runs them."""
+    entry = hooked[id(leaf)]
+    entry[1] -= 1
+    entry[2] = True
+    if entry[1] == 0:
+        run_post_accumulate_hooks(leaf)
+
+
+def _finish_hooked(hooked):
+    """Leaves that some gradient reached while others never came (their nodes were skipped): their hooks now."""
+    for leaf, remaining, reached in hooked.values():
+        if reached and remaining > 0:
+            run_post_accumulate_hooks(leaf)
 
 
 def _walk_refs():
@@ -171,10 +205,47 @@ def _add(buffer, index, g):
     buffer[index] = g if prev is None else prev + g
 
 
+class _Passes(threading.local):
+    """The callbacks queued for each backward pass running on this thread (a hook may start a nested one)."""
+
+    def __init__(self):
+        self.callbacks = []
+
+
+_passes = _Passes()
+
+
+class ExecutionEngine:
+    """``Variable._execution_engine``: ``queue_callback(fn)`` runs ``fn()`` once the backward pass in progress
+    has delivered every gradient (distributed data parallel waits there for its gradient reductions)."""
+
+    @staticmethod
+    def queue_callback(callback):
+        if not _passes.callbacks:
+            raise RuntimeError("Final callbacks can only be installed during backward pass.")
+        _passes.callbacks[-1].append(callback)
+
+
 def run(roots, retain_graph, capture, accumulate, capture_tensors=(), create_graph=False):
     """Propagate gradients from ``roots`` [(tensor, grad array)] through the graph; with ``create_graph``
-    the gradients are tensors and each node's ``backward_graph`` records their own graph."""
-    deps = _collect(roots)
+    the gradients are tensors and each node's ``backward_graph`` records their own graph. Then run the
+    callbacks queued during the pass, in order (one may queue another)."""
+    callbacks = []
+    _passes.callbacks.append(callbacks)
+    try:
+        _propagate(roots, retain_graph, capture, accumulate, capture_tensors, create_graph)
+        done = 0
+        while done < len(callbacks):
+            callbacks[done]()
+            done += 1
+    finally:
+        _passes.callbacks.pop()
+
+
+def _propagate(roots, retain_graph, capture, accumulate, capture_tensors, create_graph):
+    deps, hooked = _collect(roots)
+    if not accumulate:
+        hooked = {}  # grad() leaves .grad alone
     buffers = {}
     leaf_roots = []
     for t, g in roots:
@@ -199,6 +270,8 @@ def run(roots, retain_graph, capture, accumulate, capture_tensors=(), create_gra
         for t, g in leaf_roots:
             if capture is None or id(t) in capture:
                 deliver(t, g, capture, accumulate)
+                if hooked and id(t) in hooked:
+                    _reached(hooked, t)
         while ready:
             node = ready.pop()
             grads = buffers.pop(node)
@@ -251,6 +324,8 @@ def run(roots, retain_graph, capture, accumulate, capture_tensors=(), create_gra
                     else:
                         owned = sys.getrefcount(g) <= _WALK_REFS
                         deliver(target, g, capture, accumulate, owned)
+                    if hooked and id(target) in hooked:
+                        _reached(hooked, target)
                     continue
                 if g is not None:
                     buf = buffers.get(target)
@@ -270,6 +345,8 @@ def run(roots, retain_graph, capture, accumulate, capture_tensors=(), create_gra
                         ready.append(target)
                     else:  # nothing flowed in: skip it, and what only it feeds
                         _skip(target, deps, buffers, ready)
+        if hooked:
+            _finish_hooked(hooked)
 
 
 def _reaching(starts, deps, capture, nonleaf_capture):

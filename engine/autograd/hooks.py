@@ -1,4 +1,5 @@
-"""Hooks on the backward graph: ``RemovableHandle``, ``Tensor.register_hook`` and ``Tensor.retain_grad``.
+"""Hooks on the backward graph: ``RemovableHandle``, ``Tensor.register_hook``,
+``Tensor.register_post_accumulate_grad_hook`` and ``Tensor.retain_grad``.
 
 A leaf keeps its hooks itself; a non-leaf's hooks sit on the node that produced it, keyed by the
 tensor's output index, and run on the gradient before that node's backward sees it. The handle lives
@@ -50,6 +51,23 @@ def register_hook(self, hook):
     if pre is None:
         pre = node._pre_hooks = {}
     return add_hook(pre.setdefault(self._output_nr, {}), hook)
+
+
+def register_post_accumulate_grad_hook(self, hook):
+    """``Tensor.register_post_accumulate_grad_hook``: call ``hook(tensor)`` after a backward pass has added
+    into this leaf's ``.grad`` (not for ``autograd.grad``, which leaves ``.grad`` alone)."""
+    if not self._requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    if self.grad_fn is not None:
+        raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+    if self._post_accumulate_hooks is None:
+        self._post_accumulate_hooks = {}
+    return add_hook(self._post_accumulate_hooks, hook)
+
+
+def run_post_accumulate_hooks(t):
+    for hook in list(t._post_accumulate_hooks.values()):
+        hook(t)
 
 
 def retain_grad(self):

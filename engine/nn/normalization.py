@@ -75,11 +75,20 @@ class _BatchNorm(_NormBase):
         if input.dim() not in self._expected_dims:
             raise ValueError(f"expected {' or '.join(f'{d}D' for d in self._expected_dims)} input (got "
                              f"{input.dim()}D input)")
+        return self._batch_norm(input)
+
+    def _momentum(self):
+        """The running statistics' momentum for this call, which counts it in ``num_batches_tracked`` when
+        training."""
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked.add_(1)
             if self.momentum is None:  # a cumulative moving average
                 momentum = 1.0 / float(self.num_batches_tracked.item())
+        return momentum
+
+    def _batch_norm(self, input):
+        momentum = self._momentum()
         use_batch_stats = self.training or not self.track_running_stats
         return F.batch_norm(
             input,

@@ -179,3 +179,18 @@ def test_default_thread_count_follows_the_affinity_mask():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
     assert out.stdout.split() == ["1", "1"]
+
+
+@pytest.mark.parametrize(("value", "want"), [("1", 1), ("2,1", 2), ("1000", None), ("0", None), ("many", None)])
+def test_default_thread_count_follows_omp_num_threads(value, want):
+    """As PyTorch 2.13: a positive OMP_NUM_THREADS (a launcher's share of the machine for each process) sets the
+    engine's threads up to the usable CPUs; a value that is not one is ignored."""
+    import subprocess
+    import sys
+
+    from engine.threads import usable_cpus
+
+    out = subprocess.run([sys.executable, "-c", "import engine; print(engine.get_num_threads())"], check=True,
+                         capture_output=True, text=True, env=dict(os.environ, OMP_NUM_THREADS=value),
+                         cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    assert int(out.stdout) == (usable_cpus() if want is None else min(want, usable_cpus()))

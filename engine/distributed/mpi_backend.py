@@ -1,0 +1,84 @@
+"""Collectives on MPI through mpi4py: contiguous host arrays, nonblocking calls (``MPI_Iallreduce`` and
+friends) whose requests ``wait`` polls against a deadline, so that a rank that died or hung ends in an error
+instead of a hang.
+
+MPI starts when the first process group is made, not when the engine is imported. A process started by
+``mpiexec`` (``python -m engine.distributed.run``) joins its ranks; one started alone is a world of one.
+"""
+
+import time
+
+import numpy as np
+
+from .errors import DistBackendError
+from .reduce_op import RedOpType
+
+# Polls of a request before waiting starts to sleep between them (a collective of a training step usually
+# finishes within these), then the longest sleep, in seconds: short enough to add little to a slow collective.
+_SPIN_POLLS = 2000
+_LONGEST_SLEEP = 1e-3
+
+
+class MPIBackend:
+    name = "mpi"
+
+    def __init__(self):
+        from mpi4py import MPI  # initialises MPI: only here, when a process group asks for it
+
+        self._mpi = MPI
+        self.comm = MPI.COMM_WORLD.Dup()
+        self.rank = self.comm.Get_rank()
+        self.size = self.comm.Get_size()
+        self._ops = {RedOpType.SUM: MPI.SUM, RedOpType.PRODUCT: MPI.PROD, RedOpType.MIN: MPI.MIN,
+                     RedOpType.MAX: MPI.MAX, RedOpType.BAND: MPI.BAND, RedOpType.BOR: MPI.BOR,
+                     RedOpType.BXOR: MPI.BXOR}
+        # On booleans a sum or maximum is a logical or, a product or minimum a logical and (as in PyTorch).
+        self._bool_ops = {RedOpType.SUM: MPI.LOR, RedOpType.MAX: MPI.LOR, RedOpType.BOR: MPI.LOR,
+                          RedOpType.PRODUCT: MPI.LAND, RedOpType.MIN: MPI.LAND, RedOpType.BAND: MPI.LAND,
+                          RedOpType.BXOR: MPI.LXOR}
+
+    def _spec(self, array):
+        """``[array, datatype]`` as mpi4py takes a buffer."""
+        if array.dtype == np.bool_:
+            return [array, self._mpi.C_BOOL]
+        return [array, self._mpi._typedict[array.dtype.char]]
+
+    def _op(self, array, op):
+        table = self._bool_ops if array.dtype == np.bool_ else self._ops
+        return table[op]
+
+    def all_reduce(self, array, op):
+        return self.comm.Iallreduce(self._mpi.IN_PLACE, self._spec(array), op=self._op(array, op))
+
+    def broadcast(self, array, src):
+        return self.comm.Ibcast(self._spec(array), root=src)
+
+    def all_gather(self, out, array):
+        """Every rank's ``array`` into ``out`` (``size`` times as long), in rank order."""
+        return self.comm.Iallgather(self._spec(array), self._spec(out))
+
+    def reduce_scatter(self, out, array, op):
+        """The reduction of ``array`` (``size`` blocks) over the ranks; block ``rank`` into ``out``."""
+        return self.comm.Ireduce_scatter_block(self._spec(array), self._spec(out), op=self._op(array, op))
+
+    def barrier(self):
+        return self.comm.Ibarrier()
+
+    def test(self, request):
+        return request.Test()
+
+    def wait(self, request, deadline, what):
+        """Wait for ``request``; past ``deadline`` (``time.monotonic``) raise, naming the collective."""
+        polls = 0
+        while not request.Test():
+            polls += 1
+            if polls > _SPIN_POLLS:
+                if time.monotonic() > deadline:
+                    raise DistBackendError(
+                        f"{what} on rank {self.rank} of {self.size} did not finish within the process group's "
+                        f"time-out: another rank died, hung, or called a different collective. The process "
+                        f"group cannot be used after this.")
+                time.sleep(min(_LONGEST_SLEEP, 1e-6 * (polls - _SPIN_POLLS)))
+
+    def close(self):
+        self.comm.Free()
