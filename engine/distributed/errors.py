@@ -5,6 +5,10 @@
 class DistError(RuntimeError):
     """A failure of the distributed package."""
 
+    __module__ = "engine.distributed"  # the name users import it by, in tracebacks too
+
 
 class DistBackendError(DistError):
     """A collective failed or ran past the process group's time-out (a rank died, hung or called another one)."""
+
+    __module__ = "engine.distributed"

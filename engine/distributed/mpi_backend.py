@@ -6,11 +6,11 @@ MPI starts when the first process group is made, not when the engine is imported
 ``mpiexec`` (``python -m engine.distributed.run``) joins its ranks; one started alone is a world of one.
 """
 
+import os
 import time
 
-import numpy as np
-
 from .errors import DistBackendError
+from .launch_env import ERRORS_VARIABLE, peers_on_this_host
 from .reduce_op import RedOpType
 
 # Polls of a request before waiting starts to sleep between them (a collective of a training step usually
@@ -39,12 +39,12 @@ class MPIBackend:
 
     def _spec(self, array):
         """``[array, datatype]`` as mpi4py takes a buffer."""
-        if array.dtype == np.bool_:
+        if array.dtype.kind == "b":
             return [array, self._mpi.C_BOOL]
         return [array, self._mpi._typedict[array.dtype.char]]
 
     def _op(self, array, op):
-        table = self._bool_ops if array.dtype == np.bool_ else self._ops
+        table = self._bool_ops if array.dtype.kind == "b" else self._ops
         return table[op]
 
     def all_reduce(self, array, op):
@@ -68,17 +68,23 @@ class MPIBackend:
         return request.Test()
 
     def wait(self, request, deadline, what):
-        """Wait for ``request``; past ``deadline`` (``time.monotonic``) raise, naming the collective."""
+        """Wait for ``request``; past ``deadline`` (``time.monotonic``) raise, naming the collective and what
+        can be seen of the other ranks."""
         polls = 0
         while not request.Test():
             polls += 1
             if polls > _SPIN_POLLS:
                 if time.monotonic() > deadline:
-                    raise DistBackendError(
-                        f"{what} on rank {self.rank} of {self.size} did not finish within the process group's "
-                        f"time-out: another rank died, hung, or called a different collective. The process "
-                        f"group cannot be used after this.")
+                    raise DistBackendError(f"{what} on rank {self.rank} of {self.size} did not finish within the "
+                                           f"process group's time-out: {self._peers()}. The process group cannot "
+                                           f"be used after this.")
                 time.sleep(min(_LONGEST_SLEEP, 1e-6 * (polls - _SPIN_POLLS)))
+
+    def _peers(self):
+        folder = os.environ.get(ERRORS_VARIABLE)
+        states = peers_on_this_host(folder, self.rank) if folder and os.path.isdir(folder) else []
+        reason = "another rank died, hung, or called a different collective"
+        return f"{reason} ({'; '.join(states)})" if states else reason
 
     def close(self):
         self.comm.Free()

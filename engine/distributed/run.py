@@ -11,6 +11,7 @@ When a rank fails, every rank is stopped, and the launcher names the rank that f
 
 import argparse
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -19,7 +20,7 @@ import tempfile
 import threading
 
 from ..threads import usable_cpus
-from .launch_env import ERRORS_VARIABLE, read_failures
+from .launch_env import ERRORS_VARIABLE, read_failures, read_starts
 
 _OURS = ("OMP_NUM_THREADS", ERRORS_VARIABLE, "PYTHONPATH")
 
@@ -72,9 +73,73 @@ def rank_threads(nproc_per_node):
     return max(1, usable_cpus() // nproc_per_node)
 
 
-def launch(target, nproc_per_node, hosts=(), env=None):
-    """Run the ranks to the end. Returns ``(exit code, failures)``: the failures ranks recorded, earliest
-    first (each a dict with ``rank``, ``message``, ``traceback``, ``exit_code``)."""
+class Outcome:
+    """How the ranks ended: ``code`` (mpiexec's exit status), ``failures`` (the errors ranks recorded, earliest
+    first: dicts with ``rank``, ``message``, ``traceback``, ``exit_code``) and ``killed`` (ranks that MPI reports
+    ended without recording one: dicts with ``rank``, ``pid``, ``host``, ``how``)."""
+
+    def __init__(self, code, failures, killed):
+        self.code, self.failures, self.killed = code, failures, killed
+
+    def describe(self):
+        """One line for the user: which rank failed first and why, or how the launcher ended."""
+        if self.failures:
+            first = self.failures[0]
+            text = f"rank {first['rank']} failed first: {first['message']}"
+            others = sorted({f["rank"] for f in self.failures[1:]})
+            if others:
+                text += f" (then rank{'s' if len(others) > 1 else ''} {', '.join(map(str, others))})"
+            return text
+        if self.killed:
+            return "; ".join(f"rank {k['rank']} (pid {k['pid']} on {k['host']}) {k['how']} without recording an "
+                             f"error, and MPI stopped the other ranks" for k in self.killed)
+        if self.code < 0:
+            return f"mpiexec was stopped by signal {-self.code}"
+        return (f"mpiexec ended with exit code {self.code} before any rank recorded an error (see the output "
+                f"above)")
+
+
+# How MPI launchers report a rank that ended abnormally: MPICH's Hydra names its pid, Open MPI its rank too.
+_HYDRA_REPORT = re.compile(r"PID (\d+) RUNNING AT (\S+)\s*=+\s*EXIT CODE: (\d+)")
+_OPEN_MPI_REPORT = re.compile(r"process rank (\d+) with PID (\d+) on node (\S+) exited on signal (\d+)")
+
+
+def _how(code):
+    try:
+        return f"was killed by signal {code} ({signal.Signals(code).name})"
+    except ValueError:
+        return f"ended with exit code {code}"
+
+
+def _killed(report, starts):
+    killed = []
+    for pid, host, code in _HYDRA_REPORT.findall(report):
+        record = starts.get(int(pid))
+        killed.append({"rank": record["rank"] if record else "?", "pid": int(pid), "host": host,
+                       "how": _how(int(code))})
+    for rank, pid, host, code in _OPEN_MPI_REPORT.findall(report):
+        killed.append({"rank": int(rank), "pid": int(pid), "host": host, "how": _how(int(code))})
+    return killed
+
+
+_TAIL_BYTES = 1 << 16  # of mpiexec's output, kept to read its report of a rank that was killed
+
+
+def _pump(source, sink, tail):
+    """Copy a pipe to ``sink`` as it comes (progress bars included), keeping its last bytes in ``tail``."""
+    while True:
+        chunk = os.read(source.fileno(), 1 << 14)
+        if not chunk:
+            return
+        sink.write(chunk)
+        sink.flush()
+        tail.extend(chunk)
+        del tail[:-_TAIL_BYTES]
+
+
+def launch(target, nproc_per_node, hosts=(), env=None, stdout=None, stderr=None):
+    """Run the ranks to the end, their output copied to ``stdout`` and ``stderr`` (binary streams; by default
+    this process's), and return their ``Outcome``."""
     if not target:
         raise LaunchError("no script to run")
     command = mpiexec_command(nproc_per_node, list(hosts), list(target))
@@ -82,9 +147,15 @@ def launch(target, nproc_per_node, hosts=(), env=None):
     env.setdefault("OMP_NUM_THREADS", str(rank_threads(nproc_per_node)))
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
-    with tempfile.TemporaryDirectory(prefix="layerlab-ranks-") as errors:
-        env[ERRORS_VARIABLE] = errors
-        process = subprocess.Popen(command, env=env)
+    sinks = (stdout or sys.stdout.buffer, stderr or sys.stderr.buffer)
+    with tempfile.TemporaryDirectory(prefix="layerlab-ranks-") as folder:
+        env[ERRORS_VARIABLE] = folder
+        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        tails = (bytearray(), bytearray())
+        pumps = [threading.Thread(target=_pump, args=(pipe, sink, tail), daemon=True)
+                 for pipe, sink, tail in zip((process.stdout, process.stderr), sinks, tails)]
+        for pump in pumps:
+            pump.start()
         forward = threading.current_thread() is threading.main_thread()  # signal handlers are set only there
         previous = signal.signal(signal.SIGTERM, lambda signum, frame: process.send_signal(signum)) \
             if forward else None
@@ -95,22 +166,10 @@ def launch(target, nproc_per_node, hosts=(), env=None):
         finally:
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
-        return code, read_failures(errors)
-
-
-def describe_failure(code, failures):
-    """One paragraph for the user: which rank failed first and why, or how the launcher ended."""
-    if failures:
-        first = failures[0]
-        text = f"rank {first['rank']} failed first: {first['message']}"
-        others = sorted({f["rank"] for f in failures[1:]})
-        if others:
-            text += f" (then rank{'s' if len(others) > 1 else ''} {', '.join(map(str, others))})"
-        return text
-    if code < 0:
-        return f"mpiexec was stopped by signal {-code}"
-    return (f"mpiexec ended with exit code {code}: a rank was killed or MPI failed before any rank recorded an "
-            f"error (see the output above)")
+            for pump in pumps:
+                pump.join()
+        report = b"".join(tails).decode("utf-8", "replace")
+        return Outcome(code, read_failures(folder), _killed(report, read_starts(folder)) if code else [])
 
 
 def _parser():
@@ -134,13 +193,13 @@ def main(argv=None):
         print(f"python -m engine.distributed.run: {args.target}: no such file", file=sys.stderr)
         return 2
     try:
-        code, failures = launch(target, args.nproc_per_node, hosts)
+        outcome = launch(target, args.nproc_per_node, hosts)
     except LaunchError as e:
         print(f"python -m engine.distributed.run: {e}", file=sys.stderr)
         return 2
-    if code != 0:
-        print(f"python -m engine.distributed.run: {describe_failure(code, failures)}", file=sys.stderr)
-    return code
+    if outcome.code != 0:
+        print(f"python -m engine.distributed.run: {outcome.describe()}", file=sys.stderr)
+    return outcome.code
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import sys
 import time
 import traceback
 
-from .launch_env import ERRORS_VARIABLE, error_path, rank_environment
+from .launch_env import ERRORS_VARIABLE, error_path, rank_environment, record_start
 
 
 def _record_failure(rank, error, exit_code):
@@ -59,6 +59,8 @@ def main(argv=None):
     env = rank_environment(os.environ)
     os.environ.update(env)
     rank = int(env["RANK"])
+    if os.environ.get(ERRORS_VARIABLE):
+        record_start(os.environ[ERRORS_VARIABLE], rank)
     try:
         _run(argv)
     except SystemExit as stop:

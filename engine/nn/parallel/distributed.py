@@ -207,11 +207,11 @@ class _Reducer:
                 f"find_unused_parameters=True to DistributedDataParallel.")
         used = None
         if self.find_unused:
-            used = self._used_anywhere(missing)
             for i in missing:
                 self.bucket_of[i].slot(i)[...] = 0
                 self.bucket_of[i].pending.discard(i)
             self._launch_ready()
+            used = self._used_anywhere(missing)  # after the buckets: every rank calls collectives in one order
         for bucket in self.buckets:
             bucket.work.wait()
             for i in bucket.indices:
@@ -260,7 +260,8 @@ def _check_same_parameters(named, group):
     collectives.all_gather_object(everyone, mine, group=group)
     for rank, theirs in enumerate(everyone):
         if theirs != mine:
-            diff = next((f"{a} here, {b} on rank {rank}" for a, b in zip(mine, theirs) if a != b),
+            diff = next((f"{a[0]} is {a[1]} {a[2]} here, {b[0]} is {b[1]} {b[2]} on rank {rank}"
+                         for a, b in zip(mine, theirs) if a != b),
                         f"{len(mine)} parameters here, {len(theirs)} on rank {rank}")
             raise ValueError(f"DistributedDataParallel: the ranks' modules differ ({diff}); every rank must "
                              f"build the same model")

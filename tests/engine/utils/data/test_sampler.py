@@ -4,7 +4,14 @@ import pytest
 from data_support import Range
 
 import engine
-from engine.utils.data import BatchSampler, RandomSampler, SequentialSampler, SubsetRandomSampler, WeightedRandomSampler
+from engine.utils.data import (
+    BatchSampler,
+    DistributedSampler,
+    RandomSampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
+)
 
 
 def test_samplers():
@@ -40,3 +47,44 @@ def test_batch_sampler():
         BatchSampler(range(3), 0, False)
     with pytest.raises(ValueError, match="drop_last should be a boolean value, but got drop_last=1"):
         BatchSampler(range(3), 2, 1)
+
+
+@pytest.mark.parametrize("length", [10, 11, 3])
+@pytest.mark.parametrize("drop_last", [False, True])
+def test_distributed_sampler_deals_as_pytorchs_without_shuffling(length, drop_last):
+    torch_data = pytest.importorskip("torch.utils.data")
+    for replicas in (1, 2, 4):
+        for rank in range(replicas):
+            ours = DistributedSampler(range(length), replicas, rank, shuffle=False, drop_last=drop_last)
+            theirs = torch_data.DistributedSampler(range(length), replicas, rank, shuffle=False, drop_last=drop_last)
+            assert list(ours) == list(theirs) and len(ours) == len(theirs)
+
+
+@pytest.mark.parametrize("drop_last", [False, True])
+def test_distributed_sampler_shares_are_disjoint_and_cover_the_dataset(drop_last):
+    length, replicas = 23, 4
+    shares = [list(DistributedSampler(range(length), replicas, r, seed=5, drop_last=drop_last))
+              for r in range(replicas)]
+    assert len({len(s) for s in shares}) == 1
+    every = [i for s in shares for i in s]
+    if drop_last:  # cut to a multiple of the replicas: no index twice
+        assert len(every) == len(set(every)) == length // replicas * replicas
+    else:  # padded with the start of the permutation: all indices, and only the padding twice
+        assert set(every) == set(range(length)) and len(every) == 24
+
+
+def test_distributed_sampler_order_follows_seed_and_epoch():
+    sampler = DistributedSampler(range(50), 2, 0, seed=1)
+    first = list(sampler)
+    assert first == list(DistributedSampler(range(50), 2, 0, seed=1)) != list(DistributedSampler(range(50), 2, 0))
+    sampler.set_epoch(1)
+    assert list(sampler) != first
+    sampler.set_epoch(0)
+    assert list(sampler) == first
+
+
+def test_distributed_sampler_errors():
+    with pytest.raises(ValueError, match=r"Invalid rank 2, rank should be in the interval \[0, 1\]"):
+        DistributedSampler(range(4), num_replicas=2, rank=2)
+    with pytest.raises(ValueError, match="Default process group has not been initialized"):
+        DistributedSampler(range(4))
