@@ -66,6 +66,7 @@ def main(argv):
     """Run one sub-command; the exit code: 0 done, 1 the command found problems, 2 bad input, 130 interrupted."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(argv)  # as given: a command that starts processes of itself passes it on
     if args.command is None:
         parser.print_help()
         return 2

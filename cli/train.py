@@ -26,6 +26,8 @@ from .common import (
     require_valid,
     resolve_device,
 )
+from .train_processes import add_arguments as add_process_arguments
+from .train_processes import join_ranks, launch_ranks
 
 
 def add_parser(subparsers):
@@ -54,6 +56,7 @@ def add_parser(subparsers):
     health.add_argument("--no-health", action="store_true", help="do not measure the layers' health")
     p.add_argument("--init", metavar="WEIGHTS", help="fine-tune: start from these weights (a weight file or a run "
                                                     "folder, such as NET.runs/imported) where they fit the layers")
+    add_process_arguments(p)
     p.set_defaults(handler=main)
 
 
@@ -105,9 +108,12 @@ def new_run(args, network):
         raise CliError(str(e)) from None
 
 
-def prepare(args, network):
-    """The run folder and the ready trainer (restored from the checkpoint when resuming)."""
+def prepare(args, network, rank=0):
+    """The run folder and the ready trainer (restored from the checkpoint when resuming). A data-parallel rank
+    other than 0 writes no run folder: it gets the run only to resume from, else None."""
+    from engine.distributed import get_world_size as world_size
     from engine.training import ConsoleProgress
+    from engine.training.data_parallel import RankShare, batch_problem
     from engine.training.initial_weights import load_initial_weights
     from engine.training.recipe import load_checked_data, prepare_training, trainable_problem
     from engine.training.resume import RESUME_SETTINGS, kept_settings, resume_from_run
@@ -125,17 +131,25 @@ def prepare(args, network):
         network.set_settings(kept_settings(run, {name for name in RESUME_SETTINGS if getattr(args, name) is not None}))
     with data_errors(network, args.data):
         data = load_checked_data(network, args.data, args.download)
-    run = run or new_run(args, network)
-    run.classes = list(data.classes)
-    callbacks = [ConsoleProgress(report_end=False), HealthWarnings(), *run.callbacks()]
+    processes = world_size() if args.as_rank else 1
+    problem = batch_problem(network.settings["batch_size"], len(data.train), processes)
+    if problem:
+        raise CliError(f"{args.network}: cannot train in {processes} processes: {problem}")
+    callbacks = []
+    if rank == 0:
+        run = run or new_run(args, network)
+        run.classes = list(data.classes)
+        callbacks = [ConsoleProgress(report_end=False), HealthWarnings(), *run.callbacks()]
     setup = prepare_training(network, data=data, device=device, callbacks=callbacks)
     if args.init:
         print(load_initial_weights(setup.model, args.init).summary())
     if args.resume:
         try:  # the document as trained from now on: a changed learning rate or clipping applies
-            resume_from_run(setup.trainer, run, network)
+            resume_from_run(setup.trainer, run, network, record=rank == 0)
         except FileError as e:
             raise CliError(f"cannot resume {args.network} from {e}") from None
+    if processes > 1:
+        setup.trainer.parallel = RankShare(setup.model)
     return run, setup
 
 
@@ -257,9 +271,16 @@ def main(args):
                              "skip_bad_samples": True if args.skip_bad_samples else None,
                              "health_every": 0 if args.no_health else args.health_every})
     require_valid(network, args.network, "train")
-    run, setup = prepare(args, network)
-    describe(setup, run)
+    if args.processes > 1 and not args.as_rank:
+        return launch_ranks(args)
+    rank = join_ranks() if args.as_rank else 0
+    run, setup = prepare(args, network, rank)
     trainer = setup.trainer
+    if rank != 0:  # rank 0 reports and writes the run
+        with stop_on_interrupt(trainer):
+            info = trainer.fit(network.settings["epochs"])
+        return {"finished": 0, "stopped": 130}.get(info.status, 1)
+    describe(setup, run)
     with stop_on_interrupt(trainer):
         info = trainer.fit(network.settings["epochs"])
     code = conclude(args, run, setup, info)

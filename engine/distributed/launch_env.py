@@ -6,6 +6,7 @@ import os
 import socket
 
 ERRORS_VARIABLE = "LAYERLAB_DISTRIBUTED_ERRORS"
+SHOWN_RANKS_VARIABLE = "LAYERLAB_SHOWN_RANKS"  # the local ranks whose output is shown (all when unset)
 
 # (rank, world size, local rank, local world size) as each MPI launcher names them.
 _LAUNCHER_VARIABLES = (

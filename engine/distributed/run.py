@@ -20,9 +20,9 @@ import tempfile
 import threading
 
 from ..threads import usable_cpus
-from .launch_env import ERRORS_VARIABLE, read_failures, read_starts
+from .launch_env import ERRORS_VARIABLE, SHOWN_RANKS_VARIABLE, read_failures, read_starts
 
-_OURS = ("OMP_NUM_THREADS", ERRORS_VARIABLE, "PYTHONPATH")
+_OURS = ("OMP_NUM_THREADS", ERRORS_VARIABLE, SHOWN_RANKS_VARIABLE, "PYTHONPATH")
 
 
 class LaunchError(RuntimeError):
@@ -75,11 +75,16 @@ def rank_threads(nproc_per_node):
 
 class Outcome:
     """How the ranks ended: ``code`` (mpiexec's exit status), ``failures`` (the errors ranks recorded, earliest
-    first: dicts with ``rank``, ``message``, ``traceback``, ``exit_code``) and ``killed`` (ranks that MPI reports
-    ended without recording one: dicts with ``rank``, ``pid``, ``host``, ``how``)."""
+    first: dicts with ``rank``, ``message``, ``traceback``, ``exit_code``), ``killed`` (ranks that MPI reports
+    ended without recording one: dicts with ``rank``, ``pid``, ``host``, ``how``) and ``output``."""
 
-    def __init__(self, code, failures, killed):
+    def __init__(self, code, failures, killed, output=""):
         self.code, self.failures, self.killed = code, failures, killed
+        self.output = output  # the end of what the shown ranks and mpiexec printed
+
+    def already_shown(self):
+        """Whether the output shown has already told the user why the first failing rank failed."""
+        return bool(self.failures) and self.failures[0]["message"] in self.output
 
     def describe(self):
         """One line for the user: which rank failed first and why, or how the launcher ended."""
@@ -137,20 +142,35 @@ def _pump(source, sink, tail):
         del tail[:-_TAIL_BYTES]
 
 
-def launch(target, nproc_per_node, hosts=(), env=None, stdout=None, stderr=None):
+def _wait(process):
+    """Wait for mpiexec; each Ctrl+C here is passed on to it (the first asks the ranks to stop, a second makes
+    it abort them)."""
+    while True:
+        try:
+            return process.wait()
+        except KeyboardInterrupt:
+            process.send_signal(signal.SIGINT)
+
+
+def launch(target, nproc_per_node, hosts=(), env=None, stdout=None, stderr=None, shown_ranks=None):
     """Run the ranks to the end, their output copied to ``stdout`` and ``stderr`` (binary streams; by default
-    this process's), and return their ``Outcome``."""
+    this process's), only that of the local ranks in ``shown_ranks`` when it is given, and return their
+    ``Outcome``."""
     if not target:
         raise LaunchError("no script to run")
     command = mpiexec_command(nproc_per_node, list(hosts), list(target))
     env = dict(os.environ if env is None else env)
     env.setdefault("OMP_NUM_THREADS", str(rank_threads(nproc_per_node)))
+    if shown_ranks is not None:
+        env[SHOWN_RANKS_VARIABLE] = ",".join(str(int(r)) for r in shown_ranks)
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
     sinks = (stdout or sys.stdout.buffer, stderr or sys.stderr.buffer)
     with tempfile.TemporaryDirectory(prefix="layerlab-ranks-") as folder:
         env[ERRORS_VARIABLE] = folder
-        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        # In a session of its own, so that a terminal's Ctrl+C reaches the ranks once, forwarded by mpiexec.
+        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   start_new_session=True)
         tails = (bytearray(), bytearray())
         pumps = [threading.Thread(target=_pump, args=(pipe, sink, tail), daemon=True)
                  for pipe, sink, tail in zip((process.stdout, process.stderr), sinks, tails)]
@@ -160,16 +180,21 @@ def launch(target, nproc_per_node, hosts=(), env=None, stdout=None, stderr=None)
         previous = signal.signal(signal.SIGTERM, lambda signum, frame: process.send_signal(signum)) \
             if forward else None
         try:
-            code = process.wait()
-        except KeyboardInterrupt:  # mpiexec got the terminal's Ctrl+C too and stops the ranks
-            code = process.wait()
+            code = _wait(process)
         finally:
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
             for pump in pumps:
                 pump.join()
         report = b"".join(tails).decode("utf-8", "replace")
-        return Outcome(code, read_failures(folder), _killed(report, read_starts(folder)) if code else [])
+        return Outcome(code, read_failures(folder), _killed(report, read_starts(folder)) if code else [], report)
+
+
+def _ranks(text):
+    try:
+        return [int(r) for r in text.split(",") if r.strip()]
+    except ValueError:
+        raise LaunchError(f"--local-ranks-filter takes rank numbers separated by commas, got {text!r}") from None
 
 
 def _parser():
@@ -179,6 +204,9 @@ def _parser():
                    help="processes on each host (default 1)")
     p.add_argument("--hosts", default="", metavar="HOST[,HOST...]",
                    help="the hosts to run on, each running N processes (default: this machine only)")
+    p.add_argument("--local-ranks-filter", metavar="R[,R...]",
+                   help="show the output of these local ranks only (default: all); the others' errors are still "
+                        "reported")
     p.add_argument("-m", "--module", action="store_true", help="run TARGET as a module (python -m TARGET)")
     p.add_argument("target", metavar="SCRIPT", help="the script (or, with -m, the module) each process runs")
     p.add_argument("args", nargs=argparse.REMAINDER, help="the script's own arguments")
@@ -193,7 +221,8 @@ def main(argv=None):
         print(f"python -m engine.distributed.run: {args.target}: no such file", file=sys.stderr)
         return 2
     try:
-        outcome = launch(target, args.nproc_per_node, hosts)
+        shown = None if args.local_ranks_filter is None else _ranks(args.local_ranks_filter)
+        outcome = launch(target, args.nproc_per_node, hosts, shown_ranks=shown)
     except LaunchError as e:
         print(f"python -m engine.distributed.run: {e}", file=sys.stderr)
         return 2

@@ -62,44 +62,45 @@ class GraphModule(nn.Module):
         super().__init__()
         inference = require_valid(network)
         self.input_shape = network.input_node().params["shape"]
-        runners = []
-        for node, sources, free in execution_plan(inference):
+        runners = []  # (layer name or None, call(layer, inputs) or None, sources, free), no layer object held:
+        for node, sources, free in execution_plan(inference):  # a replaced or deep-copied layer is the one run
             lt = node.layer_type
             if lt.module is not None:
                 module = make_module(lt.module(node.params, inference.nodes[node.id].in_shapes))
                 if node.frozen:
                     module.requires_grad_(False)
                 self.add_module(node.name, module)
-                runners.append((_call_module(module, lt.apply), sources, free))
+                runners.append((node.name, _call_module(lt.apply), sources, free))
             elif lt.combine is not None:
-                runners.append((_combiner(lt.combine, node.params), sources, free))
+                runners.append((None, _combiner(lt.combine, node.params), sources, free))
             else:  # Input and Output pass their value on
-                runners.append((None, sources, free))
+                runners.append((None, None, sources, free))
         self._runners = runners
 
     def forward(self, x):
         values = [None] * len(self._runners)
+        modules = self._modules
         result = x
-        for k, (run, sources, free) in enumerate(self._runners):
+        for k, (name, run, sources, free) in enumerate(self._runners):
             inputs = [values[s] if output is None else values[s][output] for s, output in sources]
             if run is None:
                 result = inputs[0] if inputs else x
             else:
-                result = run(inputs)
+                result = run(None if name is None else modules[name], inputs)
             values[k] = result
             for s in free:
                 values[s] = None
         return result
 
 
-def _call_module(module, apply):
+def _call_module(apply):
     if apply is not None:
-        return lambda xs: apply(module, xs[0])
-    return lambda xs: module(xs[0])
+        return lambda module, xs: apply(module, xs[0])
+    return lambda module, xs: module(xs[0])
 
 
 def _combiner(combine, params):
-    return lambda xs: combine(xs, params)
+    return lambda module, xs: combine(xs, params)
 
 
 LOSS_OPTIONS = {"CrossEntropyLoss": ("label_smoothing",)}

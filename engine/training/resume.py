@@ -83,15 +83,17 @@ def _base_rate(optimizer):
     return group.get("initial_lr", group["lr"])
 
 
-def resume_from_run(trainer, run: Run, network):
+def resume_from_run(trainer, run: Run, network, record=True):
     """Continue ``trainer`` (made by ``prepare_training`` from ``network``) from ``run``'s checkpoint with
     ``network``'s settings, and record them as the run's. When the learning rate ``network`` asks for differs from
     the one the checkpoint was trained with, every rate is scaled by their ratio (under ReduceLROnPlateau, whose
     reductions leave no base rate, the current rate becomes the asked one). ``CheckpointError``/``WeightFileError``
-    from the checkpoint leave the trainer and the run folder as they were."""
+    from the checkpoint leave the trainer and the run folder as they were. ``record=False`` (a data-parallel rank
+    other than 0) leaves the run folder to the rank that writes it."""
     wanted = _base_rate(trainer.optimizer)
     trainer.load_checkpoint(run.checkpoint_path)
     trained = _base_rate(trainer.optimizer)
     if wanted != trained:
         scale_learning_rate(trainer.optimizer, trainer.scheduler, wanted / trained)
-    run.save_network(network)
+    if record:
+        run.save_network(network)

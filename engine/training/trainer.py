@@ -150,7 +150,7 @@ def check_fits(path, state, model, optimizer, scheduler=None, steps_per_epoch=No
 class Trainer:
     def __init__(self, model, optimizer, loss_fn, train_loader, val_loader=None, device="cpu", scheduler=None,
                  callbacks=(), *, scheduler_interval="epoch", seed=None, monitor_gradients=False, num_classes=None,
-                 health=None, clip_grad_norm=0.0):
+                 health=None, clip_grad_norm=0.0, parallel=None):
         if scheduler_interval not in ("epoch", "step"):
             raise ValueError(f"scheduler_interval must be 'epoch' or 'step', got {scheduler_interval!r}")
         self.model = model
@@ -167,6 +167,7 @@ class Trainer:
         self.monitor = GradientMonitor() if monitor_gradients else None
         self.health = health  # a HealthMonitor, or None
         self.clip_grad_norm = clip_grad_norm  # the gradients' largest total norm at each update (0: no clipping)
+        self.parallel = parallel  # a data_parallel.RankShare when this process is one rank of several
         self.epoch = 0  # epochs completed
         self.global_step = 0
         self.epoch_step = 0  # steps completed in the running epoch
@@ -329,8 +330,8 @@ class Trainer:
             start += paused
             inputs, targets = _move(batch, self.device)
             self._emit("on_step_begin", self.global_step + 1)
-            loss_value, correct = self._train_step(inputs, targets, epoch, step)
-            n, lr = len(targets), self.current_lr()
+            loss_value, correct, n = self._train_step(inputs, targets, epoch, step)
+            lr = self.current_lr()
             record = self._commit_step(step, loss_value * n, correct, n)
             now = time.perf_counter()
             info = StepInfo(epoch, step, self.global_step, steps, loss_value, lr, n / max(now - step_start, 1e-9), n)
@@ -366,18 +367,32 @@ class Trainer:
         return not self._stop
 
     def _train_step(self, inputs, targets, epoch, step):
+        """Forward and backward of one batch: its mean loss, correct predictions and images (over all ranks when
+        this is one of several)."""
         self.optimizer.zero_grad()
         health = self.health
         if health is not None:
             health.begin(self.global_step)
+        weight, model = 1.0, self.model
+        if self.parallel is not None:
+            inputs, targets, weight = self.parallel.share(inputs, targets)
+            model = self.parallel.module
         try:
-            outputs = self.model(inputs)
+            outputs = model(inputs)
             loss = self.loss_fn(outputs, targets)
-            loss.backward()
+            (loss if weight == 1.0 else loss * weight).backward()
         finally:
             if health is not None:
                 health.after_backward()
-        loss_value = float(loss.item())
+        loss_value, count = float(loss.item()), len(targets)
+        correct = 0
+        if outputs.dim() == 2 and targets.dim() == 1:
+            correct = int((outputs.detach().argmax(1) == targets).sum().item())
+        if self.parallel is not None:
+            loss_sum, correct, count, stop = self.parallel.combine(loss_value * count, correct, count, self._stop)
+            loss_value = loss_sum / count
+            if stop:
+                self.stop()
         if self.monitor is not None:
             self._emit("on_gradients", self.monitor.collect())
         norm = clip_gradients(self.model.parameters(), self.clip_grad_norm)  # the monitors saw them unclipped
@@ -391,10 +406,7 @@ class Trainer:
             raise NonFiniteLossError(f"{what} at step {step} of epoch {epoch + 1} (global step "
                                      f"{self.global_step + 1}); {where}. Training stopped; try a lower learning "
                                      "rate or gradient clipping.", origin, self.global_step + 1)
-        correct = 0
-        if outputs.dim() == 2 and targets.dim() == 1:
-            correct = int((outputs.detach().argmax(1) == targets).sum().item())
-        return loss_value, correct
+        return loss_value, correct, count
 
     def _commit_step(self, step, loss_sum, correct, count):
         """Apply the step's update and advance every counter with it. ``resumable`` is False inside, so a run

@@ -183,3 +183,29 @@ def test_loss_from_the_output_node():
     assert loss_call(lenet).kwargs == {} and isinstance(lenet.build_loss(), nn.MSELoss)
     with pytest.raises(NetworkError, match="has no Output node, so no loss"):
         Network(title="empty").build_loss()
+
+
+def test_a_copied_network_runs_its_own_layers():
+    """``copy.deepcopy`` (as DataParallel's replicas and weight averaging make) gives a module whose forward runs
+    the copy's layers: zeroing the copy's weights changes the copy's output alone."""
+    import copy
+
+    model = load_template("lenet_cifar10").build()
+    clone = copy.deepcopy(model)
+    x = engine.randn(2, 3, 32, 32)
+    with engine.no_grad():
+        before = model(x).numpy().copy()
+        for p in clone.parameters():
+            p.zero_()
+        np.testing.assert_array_equal(clone(x).numpy(), 0)
+        np.testing.assert_array_equal(model(x).numpy(), before)
+
+
+def test_a_layer_replaced_by_add_module_is_the_one_that_runs():
+    """``SyncBatchNorm.convert_sync_batchnorm`` and other module surgery replace layers with ``add_module``."""
+    model = load_template("resnet_cifar10").build()
+    converted = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    calls = []
+    converted.stem_bn.register_forward_hook(lambda module, inputs, output: calls.append(type(module).__name__))
+    converted(engine.randn(2, 3, 32, 32))
+    assert calls == ["SyncBatchNorm"]

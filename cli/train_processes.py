@@ -1,0 +1,94 @@
+"""``main.py train NET --processes N``: the document trained data-parallel by N processes of this machine, as
+MPI ranks started by ``engine.distributed.run``'s launcher. Every rank trains its share of every batch with the
+same result as one process; rank 0 prints the progress and writes the run folder, the others stay quiet. When a
+rank fails, every rank stops, and the run folder says ``failed`` with the rank and its error."""
+
+import argparse
+import contextlib
+import os
+import sys
+from datetime import datetime
+
+from .common import CliError, positive_int
+
+MAIN = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "main.py")
+RANK_FLAG = "--as-rank"
+INTERRUPTED = 130
+
+
+def add_arguments(p):
+    p.add_argument("--processes", type=positive_int, default=1, metavar="N",
+                   help="train data-parallel in N processes on this machine (MPI), with the same result as one")
+    p.add_argument(RANK_FLAG, action="store_true", help=argparse.SUPPRESS)  # set by the launcher for each rank
+
+
+def _rank_arguments(argv, folder):
+    """The command line of each rank: this one without ``--processes``, with the run folder fixed."""
+    out, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--processes":
+            skip = True
+        elif not arg.startswith("--processes="):
+            out.append(arg)
+    if folder is not None:
+        out += ["--out", folder]
+    return [*out, RANK_FLAG]
+
+
+def _new_run_folder(args):
+    from engine.training.runs import new_folder, runs_folder
+
+    return new_folder(runs_folder(args.network), datetime.now().strftime("%Y%m%d-%H%M%S"))
+
+
+def launch_ranks(args):
+    """Start the ranks, wait for them, and settle the run folder when they failed; the exit code."""
+    from engine.distributed.run import LaunchError, launch
+
+    folder = None
+    if args.resume is None:
+        folder = os.path.abspath(args.out) if args.out else _new_run_folder(args)
+    try:
+        outcome = launch([MAIN, *_rank_arguments(args.argv, folder)], args.processes, shown_ranks=[0])
+    except LaunchError as e:
+        raise CliError(str(e)) from None
+    if outcome.code in (0, INTERRUPTED):
+        return outcome.code
+    return _settle_failure(folder or os.path.abspath(args.resume), outcome)
+
+
+def _settle_failure(folder, outcome):
+    """A run the ranks left unfinished is recorded as failed with the rank that failed and its error (rank 0,
+    whose output is shown, has printed its own)."""
+    from engine.training import RunFileError, load_run
+
+    reported = outcome.already_shown() or any(f["rank"] == 0 for f in outcome.failures)  # rank 0's is shown
+    if not os.path.isfile(os.path.join(folder, "run.json")):
+        with contextlib.suppress(OSError):
+            os.rmdir(folder)  # made for the run, which never started
+        if not reported:
+            print(f"training failed: {outcome.describe()}", file=sys.stderr)
+        return outcome.code if outcome.code > 0 else 1
+    try:
+        run = load_run(folder)
+    except RunFileError as e:
+        print(f"training failed: {outcome.describe()} ({e})", file=sys.stderr)
+        return 1
+    if run.status == "finished":  # the ranks were stopped (a late Ctrl+C) after writing the finished run
+        return INTERRUPTED
+    if run.status not in ("failed", "stopped"):
+        run.status = "failed"
+        run.finish(message=outcome.describe())
+    if not reported:
+        print(f"training failed: {outcome.describe()}\nrun folder: {run.folder}", file=sys.stderr)
+    return outcome.code if outcome.code > 0 else 1
+
+
+def join_ranks():
+    """In a rank: join the process group; the rank's number."""
+    import engine.distributed as dist
+
+    dist.init_process_group("mpi")
+    return dist.get_rank()
