@@ -13,10 +13,11 @@ from .errors import DistBackendError
 from .launch_env import ERRORS_VARIABLE, peers_on_this_host
 from .reduce_op import RedOpType
 
-# Polls of a request before waiting starts to sleep between them (a collective of a training step usually
-# finishes within these), then the longest sleep, in seconds: short enough to add little to a slow collective.
-_SPIN_POLLS = 2000
-_LONGEST_SLEEP = 1e-3
+# How long a wait polls without pause (a collective of a training step, where ranks wait for each other's
+# arrival, usually finishes within it; a sleeping poll would add its oversleep to each), and the pause between
+# polls after that: short against any time-out.
+_SPIN_SECONDS = 0.05
+_PAUSE_SECONDS = 2e-4
 
 
 class MPIBackend:
@@ -70,15 +71,18 @@ class MPIBackend:
     def wait(self, request, deadline, what):
         """Wait for ``request``; past ``deadline`` (``time.monotonic``) raise, naming the collective and what
         can be seen of the other ranks."""
-        polls = 0
+        if request.Test():
+            return
+        spin_until = time.monotonic() + _SPIN_SECONDS
         while not request.Test():
-            polls += 1
-            if polls > _SPIN_POLLS:
-                if time.monotonic() > deadline:
-                    raise DistBackendError(f"{what} on rank {self.rank} of {self.size} did not finish within the "
-                                           f"process group's time-out: {self._peers()}. The process group cannot "
-                                           f"be used after this.")
-                time.sleep(min(_LONGEST_SLEEP, 1e-6 * (polls - _SPIN_POLLS)))
+            now = time.monotonic()
+            if now < spin_until:
+                continue
+            if now > deadline:
+                raise DistBackendError(f"{what} on rank {self.rank} of {self.size} did not finish within the "
+                                       f"process group's time-out: {self._peers()}. The process group cannot be "
+                                       f"used after this.")
+            time.sleep(_PAUSE_SECONDS)
 
     def _peers(self):
         folder = os.environ.get(ERRORS_VARIABLE)

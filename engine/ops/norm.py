@@ -99,6 +99,14 @@ class _CompiledBatchNorm(Implementation):
         return norm_kernels.normalize(x, mean, scale, b if b is not None else np.zeros_like(mean))
 
     @staticmethod
+    def grad_sums(g, x, mean, bshape):
+        return norm_kernels.grad_sums(g, x, mean)
+
+    @staticmethod
+    def grad_input(g, x, mean, k, c_x, c_0, bshape):
+        return norm_kernels.grad_input(g, x, mean, k, c_x, c_0)
+
+    @staticmethod
     def backward(node, g):
         """In training, one pass for both sums and one for the input's gradient; in eval, the generic one."""
         if not node.training:
@@ -119,6 +127,19 @@ class _GenericBatchNorm(Implementation):
 
     moments = staticmethod(_batch_moments)
     backward = staticmethod(_generic_backward)
+
+    @staticmethod
+    def grad_sums(g, x, mean, bshape):
+        """Per channel, the sum of ``g`` and of ``g * (x - mean)``."""
+        return channel_sum(g), channel_dot(g, x - mean.reshape(bshape))
+
+    @staticmethod
+    def grad_input(g, x, mean, k, c_x, c_0, bshape):
+        """``g * k - (x - mean) * c_x - c_0`` with per-channel vectors."""
+        gx = g * k.reshape(bshape)
+        gx -= (x - mean.reshape(bshape)) * c_x.reshape(bshape)
+        gx -= c_0.reshape(bshape)
+        return gx
 
     @staticmethod
     def normalize(x, mean, scale, b, xc, bshape):
@@ -198,6 +219,75 @@ class BatchNorm(Op):
             else:
                 gx = constant_in(g * k, x)
         return (gx, *_affine_grads(self, lambda: (g * xhat).sum(dims), lambda: g.sum(dims)))
+
+
+class _TooFewValues(Exception):
+    """Raised inside the op, where a ValueError would become the RuntimeError of a NumPy error; PyTorch's type
+    for it is ValueError, which ``pooled_batch_norm`` raises."""
+
+
+class PooledBatchNorm(Op):
+    """Batch norm in training whose statistics are pooled with other processes': ``combine(mean, var, count)``
+    returns the pooled ``(mean, var, count)`` and ``reduce(gsum, gdot)`` the pooled per-channel gradient sums
+    (``SyncBatchNorm`` passes collectives; the identity gives ``batch_norm``). The weight and bias gradients are
+    this process's own sums."""
+
+    __slots__ = ("bshape", "has_bias", "has_weight", "invstd", "mean", "reduce", "total", "w", "x")
+    _name = "SyncBatchNormBackward"
+    saves = 1
+    implementations = (_CompiledBatchNorm, _GenericBatchNorm)
+
+    def forward(self, x, *params, running_mean=None, running_var=None, has_weight=False, has_bias=False,
+                momentum=0.1, eps=1e-5, combine=None, reduce=None):
+        impl = self._impl
+        xp = xp_of(x)
+        dt = x.dtype
+        bshape = (1, -1) + (1,) * (x.ndim - 2)
+        w = params[0] if has_weight else None
+        b = params[-1] if has_bias else None
+        mean, var, _ = impl.moments(x, bshape)
+        mean, var, total = combine(mean, var, x.size // x.shape[1])
+        if total <= 1:
+            raise _TooFewValues(f"Expected more than 1 value per channel when training, got {total} over the "
+                                f"processes (input size {_size(x.shape)} here)")
+        if running_mean is not None:
+            running_mean *= 1 - momentum
+            running_mean += (mean * dt.type(momentum)).astype(running_mean.dtype, copy=False)
+        if running_var is not None:
+            running_var *= 1 - momentum
+            running_var += (var * dt.type(momentum * total / (total - 1))).astype(running_var.dtype, copy=False)
+        invstd = 1 / xp.sqrt(var + dt.type(eps))
+        y = impl.normalize(x, mean, invstd if w is None else invstd * w, b, None, bshape)
+        self.x, self.w, self.mean, self.invstd, self.total, self.reduce = x, w, mean, invstd, total, reduce
+        self.bshape, self.has_weight, self.has_bias = bshape, has_weight, has_bias
+        return y
+
+    def backward(self, g):
+        impl, x, w, mean, invstd = self._impl, self.x, self.w, self.mean, self.invstd
+        gsum, gdot = impl.grad_sums(g, x, mean, self.bshape)
+        gx = None
+        if self._edges[0] is not None:
+            pooled_sum, pooled_dot = self.reduce(gsum, gdot)
+            k = invstd if w is None else invstd * w
+            kn = k / x.dtype.type(self.total)
+            gx = impl.grad_input(g, x, mean, k, kn * pooled_dot * invstd * invstd, kn * pooled_sum, self.bshape)
+        return (gx, *_affine_grads(self, lambda: gdot * invstd, lambda: gsum))
+
+
+def pooled_batch_norm(input, running_mean, running_var, weight, bias, momentum, eps, combine, reduce):
+    """Training-mode batch norm with statistics pooled through ``combine`` and ``reduce`` (``PooledBatchNorm``)."""
+    c = input._data.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                    ("bias", bias)):
+        _check_channels(name, t, c)
+    try:
+        return PooledBatchNorm.apply(*_param_arrays(input, weight, bias),
+                                     running_mean=None if running_mean is None else running_mean._data,
+                                     running_var=None if running_var is None else running_var._data,
+                                     has_weight=weight is not None, has_bias=bias is not None,
+                                     momentum=float(momentum), eps=float(eps), combine=combine, reduce=reduce)
+    except _TooFewValues as e:
+        raise ValueError(str(e)) from None
 
 
 def _check_channels(name, t, c):
