@@ -3,7 +3,8 @@
 #   bench/gpu_check.sh [--quick]
 # Makes .venv-gpu once (CuPy for CUDA 12 and PyPI's CUDA build of PyTorch, beside the test dependencies; this needs
 # the internet, later runs reuse it offline), then runs
-#   1. the real-GPU tests (tests/engine/test_cuda.py: transfers, kernels, random numbers, two GPUs where present);
+#   1. the real-GPU tests (tests/engine/test_cuda.py: transfers, kernels, random numbers, two GPUs where present;
+#      tests/engine/distributed/test_nccl.py: the NCCL backend on real NCCL where there are two GPUs);
 #   2. the op table with its "cuda" cases on the real GPU (LAYERLAB_REAL_CUDA=1) rather than the CuPy stand-in;
 #      --quick leaves this out (it is thousands of cases; it stops after 50 failures);
 #   3. the ResNet template's training speed, engine on CuPy against PyTorch on CUDA (bench/train_resnet.py).
@@ -37,7 +38,7 @@ assert cupy.cuda.runtime.getDeviceCount() > 0 and torch.cuda.is_available(), "Cu
 '
 
 echo "== 1. real-GPU tests"
-$venv/bin/python -m pytest -q -p no:cacheprovider tests/engine/test_cuda.py
+$venv/bin/python -m pytest -q -rs -p no:cacheprovider tests/engine/test_cuda.py tests/engine/distributed/test_nccl.py
 if [ $quick -eq 0 ]; then
     echo "== 2. the op table on the GPU"
     LAYERLAB_REAL_CUDA=1 $venv/bin/python -m pytest -q -p no:cacheprovider tests/engine/ops/test_op_table.py \

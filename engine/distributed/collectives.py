@@ -3,8 +3,9 @@ the group, in the same order, and changes its tensors in place.
 
 MPI takes contiguous host arrays of the types it can reduce: a tensor that is on a GPU, not contiguous, or
 of a 2-byte float type is staged in a host array (2-byte floats reduced in float32) and written back when
-the collective finishes. ``async_op=True`` returns a ``Work`` to wait on; otherwise the call waits, and
-raises ``DistBackendError`` past the group's time-out.
+the collective finishes. NCCL takes contiguous GPU arrays: a tensor elsewhere is refused. ``async_op=True``
+returns a ``Work`` to wait on; otherwise the call waits, and raises ``DistBackendError`` past the group's
+time-out.
 """
 
 import pickle
@@ -12,7 +13,8 @@ import time
 
 import numpy as np
 
-from ..backend import CPU, transfer
+from ..backend import CPU, device, device_context, is_host, transfer
+from ..ops.op import xp_of
 from ..tensor import Tensor
 from .process_group import default_group
 from .reduce_op import RedOpType
@@ -66,16 +68,29 @@ def _is_two_byte_float(dtype):
 
 
 class _Staged:
-    """A tensor's data as MPI takes it (``array``), and ``write_back()`` to put a result into the tensor."""
+    """A tensor's data as the backend takes it (``array``), and ``write_back()`` to put a result into the
+    tensor."""
 
-    def __init__(self, t, reduce):
+    def __init__(self, t, reduce, backend, what):
         self.tensor = t
         data = t._data
-        host = data if t._device is CPU else transfer(data, t._device, CPU)
-        if _is_two_byte_float(host.dtype):
-            host = host.astype(np.float32) if reduce else np.ascontiguousarray(host).view(np.uint16)
-        self.array = np.ascontiguousarray(host)
+        if backend.takes_device_arrays:
+            if t._device.type != "cuda":
+                raise RuntimeError(f"{what}: backend {backend.name!r} takes tensors on a CUDA device, got one on "
+                                   f"{t.device}")
+            with device_context(t._device):
+                self.array = data if data.flags.c_contiguous else t.xp.ascontiguousarray(data)
+        else:
+            host = data if t._device is CPU else transfer(data, t._device, CPU)
+            if _is_two_byte_float(host.dtype):
+                host = host.astype(np.float32) if reduce else np.ascontiguousarray(host).view(np.uint16)
+            self.array = np.ascontiguousarray(host)
         self.in_place = self.array is data
+
+    def empty(self, shape):
+        """A new array like ``array``, on its device."""
+        with device_context(self.tensor._device if not is_host(self.array) else CPU):
+            return xp_of(self.array).empty(shape, self.array.dtype)
 
     def write_back(self):
         if not self.in_place:
@@ -83,10 +98,13 @@ class _Staged:
 
 
 def _write(t, result):
-    """A host array (of the staged type) into tensor ``t``'s data."""
+    """An array of the staged type (on the host or ``t``'s device) into tensor ``t``'s data."""
     if result.dtype == np.uint16 and t._data.dtype != np.uint16:
         result = result.view(t._data.dtype)
-    t._data[...] = transfer(result.astype(t._data.dtype, copy=False), CPU, t._device)
+    if is_host(result) and t._device is not CPU:
+        result = transfer(result, CPU, t._device)
+    with device_context(t._device):
+        t._data[...] = result.astype(t._data.dtype, copy=False)
 
 
 def _check_reducible(staged, op, what):
@@ -108,17 +126,21 @@ def all_reduce(tensor, op=RedOpType.SUM, group=None, async_op=False):
     """Reduce ``tensor`` over all ranks; every rank gets the result in ``tensor``."""
     what = "all_reduce"
     group = default_group(group)
-    staged = _Staged(_checked_tensor(tensor, what), reduce=True)
+    staged = _Staged(_checked_tensor(tensor, what), True, group.backend, what)
     _check_reducible(staged, op, what)
-    array = staged.array
+    return _reduction(group, staged, op, lambda sent: group.backend.all_reduce(staged.array, sent), what, async_op)
+
+
+def _reduction(group, staged, op, start, what, async_op):
+    """Run ``start(op)`` and write ``staged`` back; AVG as a sum divided by the ranks where the backend lacks it."""
+    divide = op is RedOpType.AVG and not group.backend.averages
 
     def finish():
-        if op is RedOpType.AVG:
-            np.divide(array, group.size(), out=array)
+        if divide:
+            staged.array /= group.size()
         staged.write_back()
 
-    request = group.backend.all_reduce(array, RedOpType.SUM if op is RedOpType.AVG else op)
-    return _run(group, request, what, finish, async_op)
+    return _run(group, start(RedOpType.SUM if divide else op), what, finish, async_op)
 
 
 def broadcast(tensor, src, group=None, async_op=False):
@@ -126,7 +148,7 @@ def broadcast(tensor, src, group=None, async_op=False):
     what = "broadcast"
     group = default_group(group)
     _check_rank(src, group, what, "src")
-    staged = _Staged(_checked_tensor(tensor, what), reduce=False)
+    staged = _Staged(_checked_tensor(tensor, what), False, group.backend, what)
     request = group.backend.broadcast(staged.array, int(src))
     return _run(group, request, what, staged.write_back, async_op)
 
@@ -152,8 +174,8 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
     _checked_tensor(tensor, what)
     _check_count(tensor_list, group, what, "tensor_list")
     _same_layout(tensor_list, tensor, what, "tensor_list")
-    staged = _Staged(tensor, reduce=False)
-    out = np.empty((group.size(), *staged.array.shape), staged.array.dtype)
+    staged = _Staged(tensor, False, group.backend, what)
+    out = staged.empty((group.size(), *staged.array.shape))
 
     def finish():
         for t, result in zip(tensor_list, out):
@@ -171,8 +193,8 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=Fal
     _checked_tensor(output_tensor, what, "output_tensor")
     _checked_tensor(input_tensor, what, "input_tensor")
     _check_sizes(output_tensor, input_tensor, group, what)
-    staged_in = _Staged(input_tensor, reduce=False)
-    staged_out = _Staged(output_tensor, reduce=False)
+    staged_in = _Staged(input_tensor, False, group.backend, what)
+    staged_out = _Staged(output_tensor, False, group.backend, what)
     request = group.backend.all_gather(staged_out.array, staged_in.array)
     return _run(group, request, what, staged_out.write_back, async_op)
 
@@ -192,8 +214,10 @@ def reduce_scatter(output, input_list, op=RedOpType.SUM, group=None, async_op=Fa
     _checked_tensor(output, what, "output")
     _check_count(input_list, group, what, "input_list")
     _same_layout(input_list, output, what, "input_list")
-    parts = [_Staged(t, reduce=True).array for t in input_list]
-    return _reduce_scatter(group, output, np.stack(parts), op, what, async_op)
+    parts = [_Staged(t, True, group.backend, what).array for t in input_list]
+    with device_context(output._device):
+        blocks = xp_of(parts[0]).stack(parts)
+    return _reduce_scatter(group, output, blocks, op, what, async_op)
 
 
 def reduce_scatter_tensor(output, input, op=RedOpType.SUM, group=None, async_op=False):
@@ -203,21 +227,14 @@ def reduce_scatter_tensor(output, input, op=RedOpType.SUM, group=None, async_op=
     _checked_tensor(output, what, "output")
     _checked_tensor(input, what, "input")
     _check_sizes(input, output, group, what)
-    return _reduce_scatter(group, output, _Staged(input, reduce=True).array, op, what, async_op)
+    return _reduce_scatter(group, output, _Staged(input, True, group.backend, what).array, op, what, async_op)
 
 
 def _reduce_scatter(group, output, blocks, op, what, async_op):
-    staged = _Staged(output, reduce=True)
+    staged = _Staged(output, True, group.backend, what)
     _check_reducible(staged, op, what)
-    array = staged.array
-
-    def finish():
-        if op is RedOpType.AVG:
-            np.divide(array, group.size(), out=array)
-        staged.write_back()
-
-    request = group.backend.reduce_scatter(array, blocks, RedOpType.SUM if op is RedOpType.AVG else op)
-    return _run(group, request, what, finish, async_op)
+    return _reduction(group, staged, op, lambda sent: group.backend.reduce_scatter(staged.array, blocks, sent),
+                      what, async_op)
 
 
 def barrier(group=None, async_op=False, device_ids=None):
@@ -229,10 +246,21 @@ def barrier(group=None, async_op=False, device_ids=None):
 def _broadcast_bytes(payload, src, group, what):
     """``payload`` (bytes, on ``src``) onto every rank: its length first, then the bytes."""
     length = np.array([len(payload) if payload is not None else 0], np.int64)
-    group.backend.wait(group.backend.broadcast(length, src), _deadline(group), what)
+    length = _broadcast_host(length, src, group, what)
     buffer = np.frombuffer(payload, np.uint8).copy() if payload is not None else np.empty(length[0], np.uint8)
-    group.backend.wait(group.backend.broadcast(buffer, src), _deadline(group), what)
-    return buffer.tobytes()
+    return _broadcast_host(buffer, src, group, what).tobytes()
+
+
+def _broadcast_host(array, src, group, what):
+    """A host array broadcast by whatever the backend takes (through the group's GPU for NCCL)."""
+    backend = group.backend
+    if not backend.takes_device_arrays:
+        backend.wait(backend.broadcast(array, src), _deadline(group), what)
+        return array
+    gpu = device("cuda", backend.device_index)
+    on_gpu = transfer(array, CPU, gpu)
+    backend.wait(backend.broadcast(on_gpu, src), _deadline(group), what)
+    return transfer(on_gpu, gpu, CPU)
 
 
 def _deadline(group):

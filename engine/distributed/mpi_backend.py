@@ -22,6 +22,8 @@ _PAUSE_SECONDS = 2e-4
 
 class MPIBackend:
     name = "mpi"
+    takes_device_arrays = False  # host arrays only: a GPU tensor is staged through the host
+    averages = False  # no ReduceOp.AVG in MPI: a sum, then a division
 
     def __init__(self):
         from mpi4py import MPI  # initialises MPI: only here, when a process group asks for it

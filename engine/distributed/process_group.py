@@ -8,8 +8,10 @@ Ranks come from the MPI world the process was started in (``python -m engine.dis
 import datetime
 import os
 
+from ..backend import cuda_module, current_cuda_index
 from .errors import DistError
 from .mpi_backend import MPIBackend
+from .nccl_backend import NCCLBackend
 
 DEFAULT_TIMEOUT = datetime.timedelta(minutes=30)  # PyTorch's default_pg_timeout
 BACKENDS = ("mpi", "nccl")
@@ -65,28 +67,33 @@ def is_mpi_available():
 
 
 def is_nccl_available():
-    return False
+    cupy = cuda_module()
+    return cupy is not None and hasattr(cupy.cuda, "nccl")
 
 
 def is_initialized():
     return _state.default is not None
 
 
-def _make_backend(backend):
+def _make_backend(backend, device_id):
+    if backend in ("mpi", "nccl") and not is_mpi_available():
+        raise DistError(f"backend {backend!r} needs mpi4py and an MPI library: pip install mpi4py mpich")
     if backend == "mpi":
-        if not is_mpi_available():
-            raise DistError("backend 'mpi' needs mpi4py and an MPI library: pip install mpi4py mpich")
         return MPIBackend()
     if backend == "nccl":
-        raise DistError("backend 'nccl' is not available: it needs CuPy with NCCL on a machine with GPUs")
+        if not is_nccl_available():
+            raise DistError("backend 'nccl' is not available: it needs CuPy with NCCL on a machine with GPUs")
+        index = current_cuda_index() if device_id is None else getattr(device_id, "index", device_id)
+        return NCCLBackend(index)
     raise ValueError(f"unknown backend {backend!r}: LayerLab's engine has {', '.join(map(repr, BACKENDS))} "
                      f"(PyTorch's 'gloo' is not one of them; use 'mpi' for CPU processes)")
 
 
 def init_process_group(backend=None, init_method=None, timeout=None, world_size=-1, rank=-1, store=None,
                        group_name="", pg_options=None, device_id=None):
-    """Join this process to the default group. ``backend``: ``"mpi"`` (the default) or ``"nccl"``;
-    ``timeout``: a ``datetime.timedelta`` after which a collective that has not finished raises."""
+    """Join this process to the default group. ``backend``: ``"mpi"`` (the default) or ``"nccl"`` (tensors on
+    the GPU ``device_id``, by default the current CUDA device); ``timeout``: a ``datetime.timedelta`` after which
+    a collective that has not finished raises."""
     if _state.default is not None:
         raise ValueError("trying to initialize the default process group twice!")
     if init_method not in (None, "env://"):
@@ -100,7 +107,7 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
         raise TypeError(f"Expected timeout argument to be of type datetime.timedelta, got {type(timeout).__name__}")
     if timeout.total_seconds() <= 0:
         raise ValueError(f"timeout must be positive, got {timeout}")
-    impl = _make_backend("mpi" if backend is None else str(backend).lower())
+    impl = _make_backend("mpi" if backend is None else str(backend).lower(), device_id)
     for given, actual, what in ((world_size, impl.size, "world_size"), (rank, impl.rank, "rank")):
         if given is not None and int(given) != -1 and int(given) != actual:
             impl.close()

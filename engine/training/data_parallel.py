@@ -10,6 +10,7 @@ by its share, so the averaged gradient is still the gradient of the whole batch'
 
 import numpy as np
 
+from ..backend import CPU, transfer
 from ..distributed import collectives
 from ..distributed.process_group import default_group
 from ..nn.parallel import DistributedDataParallel
@@ -39,6 +40,7 @@ class RankShare:
     def __init__(self, model, group=None):
         self.group = default_group(group)
         self.rank, self.world = self.group.rank(), self.group.size()
+        self.device = next(model.parameters()).device
         SyncBatchNorm.convert_sync_batchnorm(model)
         self.module = DistributedDataParallel(model, process_group=self.group)
 
@@ -56,7 +58,9 @@ class RankShare:
     def combine(self, loss_sum, correct, count, stop):
         """The sums over the ranks of the step's loss, correct predictions and images, and whether any rank
         was asked to stop."""
-        totals = make_tensor(np.array([loss_sum, correct, count, float(stop)], np.float64))
+        where = self.device  # where the backend takes tensors (NCCL: the GPU)
+        totals = make_tensor(transfer(np.array([loss_sum, correct, count, float(stop)], np.float64), CPU, where),
+                             where)
         collectives.all_reduce(totals, group=self.group)
-        loss_sum, correct, count, stops = totals._data.tolist()
+        loss_sum, correct, count, stops = transfer(totals._data, where, CPU).tolist()
         return loss_sum, round(correct), round(count), stops > 0

@@ -16,7 +16,7 @@ import numpy as np
 
 from ...autograd.engine import ExecutionEngine
 from ...autograd.grad_mode import is_grad_enabled
-from ...backend import device_context
+from ...backend import CPU, device_context, transfer
 from ...distributed import collectives
 from ...distributed.process_group import default_group
 from ...tensor import make_tensor
@@ -224,9 +224,10 @@ class _Reducer:
         """Which parameters got a gradient on at least one rank (PyTorch's locally-used map, all-reduced)."""
         flags = np.ones(len(self.params), np.int32)
         flags[missing] = 0
-        counts = make_tensor(flags)
+        where = self.params[0]._device  # where the backend takes tensors (NCCL: the GPU)
+        counts = make_tensor(transfer(flags, CPU, where), where)
         collectives.all_reduce(counts, group=self.group)
-        return counts._data > 0
+        return transfer(counts._data, where, CPU) > 0
 
     def _write_grad(self, index, slot):
         p = self.params[index]

@@ -21,15 +21,16 @@ def build():
                          nn.Flatten(), nn.Linear(8, 10))
 
 
-def train(model, images, labels, rows):
+def train(model, images, labels, rows, device="cpu"):
     optimizer = engine.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     loss_fn = nn.CrossEntropyLoss()
     for step in range(STEPS):
         part = rows(step)
         optimizer.zero_grad()
-        loss_fn(model(engine.tensor(images[part])), engine.tensor(labels[part])).backward()
+        x, y = engine.tensor(images[part], device=device), engine.tensor(labels[part], device=device)
+        loss_fn(model(x), y).backward()
         optimizer.step()
-    return {name.removeprefix("module."): t.detach().numpy().copy() for name, t in model.state_dict().items()}
+    return {name.removeprefix("module."): t.detach().cpu().numpy().copy() for name, t in model.state_dict().items()}
 
 
 def upstream():
