@@ -267,12 +267,13 @@ def report_skipped(run):
 def main(args):
     network = open_network(args.network)
     apply_settings(network, {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
+                             "processes": args.processes,
                              "train_limit": args.limit, "device": args.device, "clip_grad_norm": args.clip_grad_norm,
                              "skip_bad_samples": True if args.skip_bad_samples else None,
                              "health_every": 0 if args.no_health else args.health_every})
     require_valid(network, args.network, "train")
-    if args.processes > 1 and not args.as_rank:
-        return launch_ranks(args)
+    if network.settings["processes"] > 1 and not args.as_rank:
+        return launch_ranks(args, network.settings["processes"])
     rank = join_ranks() if args.as_rank else 0
     run, setup = prepare(args, network, rank)
     trainer = setup.trainer

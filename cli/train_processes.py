@@ -17,8 +17,9 @@ INTERRUPTED = 130
 
 
 def add_arguments(p):
-    p.add_argument("--processes", type=positive_int, default=1, metavar="N",
-                   help="train data-parallel in N processes on this machine (MPI), with the same result as one")
+    p.add_argument("--processes", type=positive_int, metavar="N",
+                   help="train data-parallel in N processes on this machine (MPI), with the same result as one "
+                        "(default: the document's processes setting, 1 unless changed)")
     p.add_argument(RANK_FLAG, action="store_true", help=argparse.SUPPRESS)  # set by the launcher for each rank
 
 
@@ -43,15 +44,15 @@ def _new_run_folder(args):
     return new_folder(runs_folder(args.network), datetime.now().strftime("%Y%m%d-%H%M%S"))
 
 
-def launch_ranks(args):
-    """Start the ranks, wait for them, and settle the run folder when they failed; the exit code."""
+def launch_ranks(args, processes):
+    """Start ``processes`` ranks, wait for them, and settle the run folder when they failed; the exit code."""
     from engine.distributed.run import LaunchError, launch
 
     folder = None
     if args.resume is None:
         folder = os.path.abspath(args.out) if args.out else _new_run_folder(args)
     try:
-        outcome = launch([MAIN, *_rank_arguments(args.argv, folder)], args.processes, shown_ranks=[0])
+        outcome = launch([MAIN, *_rank_arguments(args.argv, folder)], processes, shown_ranks=[0])
     except LaunchError as e:
         raise CliError(str(e)) from None
     if outcome.code in (0, INTERRUPTED):

@@ -75,6 +75,9 @@ SETTINGS_GROUPS = {
         ParamSpec("epochs", "int", 2, minimum=1, maximum=100000),
         ParamSpec("device", "choice", "cpu", choices=("cpu", "cuda")),
         ParamSpec("seed", "int", 0, minimum=0, maximum=2**31 - 1),
+        ParamSpec("processes", "int", 1, minimum=1, maximum=1024,
+                  help="train data-parallel in this many processes of this machine (MPI), each with its share of "
+                       "the CPUs and of every batch: the same result as one process"),
         ParamSpec("clip_grad_norm", "float", 0.0, minimum=0.0, maximum=1e6,
                   help="before each update, scale the gradients down to this total norm at most (0: off)"),
         ParamSpec("health_every", "int", 10, minimum=0, maximum=1 << 20,

@@ -28,7 +28,8 @@ from . import style
 
 # Settings not offered: fixed for every trial below the list (epochs, train_limit), or changing what the score
 # measures (val_split) or only how a run goes, not what it learns.
-NOT_OFFERED = ("epochs", "train_limit", "val_split", "num_workers", "skip_bad_samples", "device", "health_every")
+NOT_OFFERED = ("epochs", "train_limit", "val_split", "num_workers", "skip_bad_samples", "device", "health_every",
+               "processes")
 METHOD_LABELS = {"grid": "Grid (every combination)", "random": "Random search", "tpe": "TPE (Bayesian search)"}
 RANGE_HINT = "V1, V2, … or LOW:HIGH[:log]"
 FIRST_GROUPS = ("Optimiser", "Run", "Schedule")  # what is most often swept comes first

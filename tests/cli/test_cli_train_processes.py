@@ -144,3 +144,17 @@ def test_ctrl_c_stops_every_rank_at_one_step_and_the_run_resumes_in_one_process(
     assert result.code == 0, result
     run = load_run(out)
     assert (run.status, run.global_step) == ("finished", 5 * epochs)
+
+
+def test_the_documents_processes_setting_is_used_without_the_option(resnet, cifar_root, tmp_path):
+    from engine.graph import load_network, save_network
+
+    network = load_network(resnet)
+    network.set_settings({"processes": 2})
+    path = tmp_path / "two.llnet"
+    save_network(network, path)
+    result = run_subprocess("train", path, "--data", cifar_root, "--limit", 41, *RESNET, timeout=300)
+    assert result.code != 0 and "cannot train in 2 processes" in result.err, result
+    result = run_subprocess("train", path, "--data", cifar_root, "--limit", 41, *RESNET, "--processes", 1,
+                            "--epochs", 1, timeout=300)
+    assert result.code == 0, result  # the option overrides the document
