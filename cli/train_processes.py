@@ -24,14 +24,14 @@ def add_arguments(p):
 
 
 def _rank_arguments(argv, folder):
-    """The command line of each rank: this one without ``--processes``, with the run folder fixed."""
+    """The command line of each rank: this one without ``--processes``, with the run folder fixed (``--out``)."""
     out, skip = [], False
     for arg in argv:
         if skip:
             skip = False
-        elif arg == "--processes":
+        elif arg in ("--processes", "--out"):
             skip = True
-        elif not arg.startswith("--processes="):
+        elif not arg.startswith(("--processes=", "--out=")):
             out.append(arg)
     if folder is not None:
         out += ["--out", folder]

@@ -13,6 +13,7 @@ import io
 import json
 import math
 import os
+import time
 
 from tqdm import tqdm
 
@@ -78,6 +79,7 @@ class MetricsLog(Callback):
         self.csv_path = os.path.join(folder, "metrics.csv")
         self.steps_path = os.path.join(folder, "steps.jsonl")
         self._steps = None
+        self._flushed = 0.0
 
     def on_fit_start(self, trainer):
         self._steps = open(self.steps_path, "a")  # noqa: SIM115 - stays open for the run
@@ -86,6 +88,7 @@ class MetricsLog(Callback):
         if self._steps is not None:
             with _naming(self.steps_path):
                 self._steps.write(json.dumps(vars(info)) + "\n")
+                self._flushed = _flush_now_and_then(self._steps, self._flushed)
 
     def on_epoch_end(self, trainer, info):
         buffer = io.StringIO()
@@ -117,6 +120,7 @@ class HealthLog(Callback):
         self.path = os.path.join(folder, filename)
         self._file = None
         self._writer = None
+        self._flushed = 0.0
 
     def _open(self, first_step):
         kept = _rows_before(self.path, first_step)
@@ -135,6 +139,7 @@ class HealthLog(Callback):
             for layer, values in record.rows():
                 self._writer.writerow([record.step, record.epoch + 1, layer,
                                        *("" if math.isnan(v) else f"{v:.6g}" for v in values.values())])
+            self._flushed = _flush_now_and_then(self._file, self._flushed)
 
     def on_epoch_end(self, trainer, info):
         if self._file is not None:
@@ -146,6 +151,19 @@ class HealthLog(Callback):
         if file is not None:
             with _naming(self.path):
                 file.close()
+
+
+FLUSH_SECONDS = 0.5  # a log reaches its file at least this often, for whoever follows a running run's folder
+
+
+def _flush_now_and_then(file, flushed):
+    """Flush ``file`` when it was last flushed (at ``flushed``, ``time.monotonic``) over ``FLUSH_SECONDS`` ago: a
+    system call a step would cost little, but nothing when steps are fast. Returns when it was last flushed."""
+    now = time.monotonic()
+    if now - flushed < FLUSH_SECONDS:
+        return flushed
+    file.flush()
+    return now
 
 
 def _rows_before(path, step):

@@ -181,6 +181,7 @@ class Trainer:
         self._cond = threading.Condition()
         self._paused = False
         self._stop = False
+        self._ranks_stop = False  # the last step's stop request summed over the ranks (data-parallel training)
         self._single_steps = 0
 
     # ----- control from other threads -----
@@ -205,6 +206,11 @@ class Trainer:
         with self._cond:
             self._stop = True
             self._cond.notify_all()
+
+    def _stopping(self):
+        """Whether training stops now: asked to; with several ranks, when one had been asked by the last step's
+        sum over them (a request that comes in after it counts at the next step, on every rank alike)."""
+        return self._ranks_stop if self.parallel is not None else self._stop
 
     @property
     def paused(self):
@@ -238,7 +244,7 @@ class Trainer:
     def fit(self, epochs):
         """Train until ``epochs`` epochs are completed in all (a resumed trainer continues its count)."""
         with self._cond:
-            self._stop = False
+            self._stop = self._ranks_stop = False
         self.status = "running"
         if self.monitor is not None:
             self.monitor.attach(self.model)
@@ -250,7 +256,7 @@ class Trainer:
             while self.epoch < epochs:
                 if not self._run_epoch(epochs):
                     break
-            status = "stopped" if self._stop else "finished"
+            status = "stopped" if self._stopping() else "finished"
         except KeyboardInterrupt:
             status, message = "stopped", "interrupted"
         except Exception as e:  # any failure ends the run in a known state
@@ -323,7 +329,7 @@ class Trainer:
         for batch in self._batches:
             step = self.epoch_step + 1
             waiting_since = time.perf_counter()
-            if not self._wait_if_paused():
+            if not self._wait_if_paused() and self.parallel is None:  # ranks stop together, after a step
                 return False
             paused = time.perf_counter() - waiting_since  # not training time: rates and durations leave it out
             step_start += paused
@@ -341,7 +347,7 @@ class Trainer:
                 started = time.perf_counter()
                 self._emit("on_health", record)
                 self.health.charge(record.step, time.perf_counter() - started)  # the budget covers the callbacks
-            if self._stop:
+            if self._stopping():
                 return False
         self._close_batches()
         total_loss, total_correct, total_count = self._partial
@@ -364,7 +370,7 @@ class Trainer:
         self.epoch_step, self._partial, self._batches = 0, (0.0, 0, 0), None
         self.resumable = True
         self._emit("on_epoch_end", info)
-        return not self._stop
+        return not self._stopping()
 
     def _train_step(self, inputs, targets, epoch, step):
         """Forward and backward of one batch: its mean loss, correct predictions and images (over all ranks when
@@ -389,10 +395,9 @@ class Trainer:
         if outputs.dim() == 2 and targets.dim() == 1:
             correct = int((outputs.detach().argmax(1) == targets).sum().item())
         if self.parallel is not None:
-            loss_sum, correct, count, stop = self.parallel.combine(loss_value * count, correct, count, self._stop)
+            loss_sum, correct, count, self._ranks_stop = self.parallel.combine(loss_value * count, correct, count,
+                                                                               self._stop)
             loss_value = loss_sum / count
-            if stop:
-                self.stop()
         if self.monitor is not None:
             self._emit("on_gradients", self.monitor.collect())
         norm = clip_gradients(self.model.parameters(), self.clip_grad_norm)  # the monitors saw them unclipped

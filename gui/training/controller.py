@@ -13,12 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from engine.graph import network_to_json
+from engine.graph import network_from_json, network_to_json
 from engine.training.runs import RunFileError, load_run
 
 from .document_runs import DocumentRuns
 from .health_history import HealthHistory
 from .history import TrainingHistory, step_rows
+from .process_worker import ProcessTrainingWorker
 from .worker import (
     DatasetMissing,
     Done,
@@ -161,7 +162,8 @@ class TrainingController(QObject):
         self.run_start = self.last_end = None
         self._elapsed_before, self._clock_start = 0.0, None
         self._running_speeds.clear()
-        self.worker = TrainingWorker(job)
+        processes = network_from_json(job.network).settings["processes"]
+        self.worker = TrainingWorker(job) if processes <= 1 else ProcessTrainingWorker(job, processes)
         self.worker.capture.arm(self.capturing)
         self._set_state("starting")
         self.worker.start()
@@ -197,10 +199,15 @@ class TrainingController(QObject):
             self.worker.capture.arm(capturing)
 
     # ----- controls -----
+    @property
+    def pausable(self):
+        """Whether the run can pause and single-step (not one trained by several processes)."""
+        return self.worker is None or self.worker.pausable
+
     def pause(self):
         """Pause after the step in progress. The state follows the user's commands, not the trainer's reports of
         its waits: one still queued when the user resumes would show a running trainer as paused."""
-        if self._state in ("starting", "running"):
+        if self._state in ("starting", "running") and self.pausable:
             self.worker.pause()
             self._set_state("paused")
 

@@ -255,7 +255,7 @@ class TrainingPanel(QWidget):
 
     def _state_changed(self, state):
         idle = state == "idle"
-        self.pause_action.setEnabled(state in ("starting", "running"))
+        self.pause_action.setEnabled(state in ("starting", "running") and self.controller.pausable)
         self.resume_action.setEnabled(state == "paused")
         self.step_action.setEnabled(state == "paused")
         self.stop_action.setEnabled(state in ("starting", "running", "paused"))

@@ -156,6 +156,8 @@ class _Reporter:
 class TrainingWorker:
     """One run in a thread. ``pause``/``resume``/``step_once``/``stop`` may be called from any thread."""
 
+    pausable = True
+
     def __init__(self, job):
         self.job = job
         self.messages = queue.SimpleQueue()
