@@ -13,8 +13,9 @@ one thread:
 - ``2 processes, no communication``: the same two processes, each training its half alone (plain batch norm,
   gradients not averaged), which is the compute the communication adds to.
 
-Prints images/s of each, the speed-up and efficiency of two processes, and the communication share of a
-step: (step time with communication - without) / step time with.
+Prints images/s of each (and of one process with every usable CPU, as ``main.py train`` runs), the speed-up and
+efficiency of two processes, and the communication share of a step: (step time with communication - without) /
+step time with.
 """
 
 import argparse
@@ -86,14 +87,14 @@ def child(args):
         dist.destroy_process_group()
 
 
-def _measure(mode, args, steps):
+def _measure(mode, args, steps, threads=1):
     from engine.distributed.run import launch
 
     with tempfile.TemporaryDirectory() as folder:
         out = os.path.join(folder, "result.json")
         command = [os.path.abspath(__file__), "--child", mode, "--template", args.template, "--batch",
                    str(args.batch), "--steps", str(steps), "--out", out]
-        env = dict(os.environ, OMP_NUM_THREADS="1")
+        env = dict(os.environ, OMP_NUM_THREADS=str(threads))
         if mode == "single":
             subprocess.run([sys.executable, *command], check=True, env=env, cwd=ROOT)
         else:
@@ -123,10 +124,13 @@ def main():
     probe, _ = _measure("single", args, 3)
     steps = max(10, round(args.seconds * probe / args.batch))
     single, _ = _measure("single", args, steps)
+    cpus = usable_cpus()
+    whole, _ = _measure("single", args, steps, threads=cpus)
     ddp, ddp_step = _measure("ddp", args, steps)
     local_bn, _ = _measure("ddp-local-bn", args, steps)
     alone, alone_step = _measure("alone", args, steps)
     print(f"{'1 process':<34} {single:>8.0f} img/s")
+    print(f"{f'1 process, {cpus} threads':<34} {whole:>8.0f} img/s   (what main.py train uses)")
     print(f"{'2 processes (DDP, SyncBatchNorm)':<34} {ddp:>8.0f} img/s   speed-up {ddp / single:.2f}x, "
           f"efficiency {ddp / (2 * single):.0%}")
     print(f"{'2 processes (DDP, local batch norm)':<34} {local_bn:>8.0f} img/s")

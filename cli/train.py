@@ -277,9 +277,11 @@ def main(args):
     rank = join_ranks() if args.as_rank else 0
     run, setup = prepare(args, network, rank)
     trainer = setup.trainer
-    if rank != 0:  # rank 0 reports and writes the run
+    if rank != 0:  # rank 0 reports and writes the run; this rank's last error line goes to the launcher
         with stop_on_interrupt(trainer):
             info = trainer.fit(network.settings["epochs"])
+        if info.status == "failed":
+            print(f"training failed: {info.message}", file=sys.stderr)
         return {"finished": 0, "stopped": 130}.get(info.status, 1)
     describe(setup, run)
     with stop_on_interrupt(trainer):

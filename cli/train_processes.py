@@ -55,9 +55,30 @@ def launch_ranks(args, processes):
         outcome = launch([MAIN, *_rank_arguments(args.argv, folder)], processes, shown_ranks=[0])
     except LaunchError as e:
         raise CliError(str(e)) from None
-    if outcome.code in (0, INTERRUPTED):
-        return outcome.code
-    return _settle_failure(folder or os.path.abspath(args.resume), outcome)
+    folder = folder or os.path.abspath(args.resume)
+    if outcome.code == 0:
+        return 0
+    if outcome.code == INTERRUPTED or any(f["exit_code"] == INTERRUPTED for f in outcome.failures):
+        return _settle_interruption(folder)
+    return _settle_failure(folder, outcome)
+
+
+def _settle_interruption(folder):
+    """Ctrl+C: a run the ranks stopped in order says so already; one interrupted before they could (before the
+    first step, or by a second Ctrl+C) is recorded as stopped, and a folder made for a run that never started is
+    removed."""
+    from engine.training import RunFileError, load_run
+
+    if not os.path.isfile(os.path.join(folder, "run.json")):
+        with contextlib.suppress(OSError):
+            os.rmdir(folder)
+        return INTERRUPTED
+    with contextlib.suppress(RunFileError, OSError):
+        run = load_run(folder)
+        if run.status not in ("finished", "failed", "stopped"):
+            run.status = "stopped"
+            run.finish(message="interrupted (Ctrl+C) before the ranks could stop after a step")
+    return INTERRUPTED
 
 
 def _settle_failure(folder, outcome):

@@ -17,6 +17,15 @@ from .errors import DistBackendError, DistError
 from .reduce_op import RedOpType
 
 
+class _Queued:
+    """A collective on the stream: the event that marks its end, and the arrays it uses, kept alive until then."""
+
+    __slots__ = ("arrays", "event")
+
+    def __init__(self, event, arrays):
+        self.event, self.arrays = event, arrays
+
+
 def _names(nccl):
     """NCCL's type and operation codes as CuPy names them."""
     types = {np.dtype(np.float16): nccl.NCCL_FLOAT16, np.dtype(np.float32): nccl.NCCL_FLOAT32,
@@ -67,9 +76,10 @@ class NCCLBackend:
             raise ValueError(f"Cannot use ReduceOp.{op.name} with NCCL")
         return code
 
-    def _queue(self, call):
-        """Run ``call(stream pointer)`` on the collective stream after the current stream's work; the event
-        that marks its end."""
+    def _queue(self, call, *arrays):
+        """Run ``call(stream pointer)`` on the collective stream after the current stream's work; the request
+        (its end's event), which holds ``arrays`` until then: CuPy's memory pool would hand out the memory of an
+        array dropped meanwhile while NCCL still reads or writes it."""
         cuda = self._cupy.cuda
         with cuda.Device(self.device_index):
             inputs_ready = cuda.Event()
@@ -78,33 +88,34 @@ class NCCLBackend:
             call(self.stream.ptr)
             done = cuda.Event()
             done.record(self.stream)
-        return done
+        return _Queued(done, arrays)
 
     def all_reduce(self, array, op):
         return self._queue(lambda s: self.comm.allReduce(array.data.ptr, array.data.ptr, array.size,
-                                                         self._type(array), self._op(array, op), s))
+                                                         self._type(array), self._op(array, op), s), array)
 
     def broadcast(self, array, src):
-        return self._queue(lambda s: self.comm.bcast(array.data.ptr, array.size, self._type(array), src, s))
+        return self._queue(lambda s: self.comm.bcast(array.data.ptr, array.size, self._type(array), src, s),
+                           array)
 
     def all_gather(self, out, array):
         return self._queue(lambda s: self.comm.allGather(array.data.ptr, out.data.ptr, array.size,
-                                                         self._type(array), s))
+                                                         self._type(array), s), out, array)
 
     def reduce_scatter(self, out, array, op):
         return self._queue(lambda s: self.comm.reduceScatter(array.data.ptr, out.data.ptr, out.size,
-                                                             self._type(array), self._op(array, op), s))
+                                                             self._type(array), self._op(array, op), s), out, array)
 
     def barrier(self):
         with self._cupy.cuda.Device(self.device_index):
             token = self._cupy.zeros(1, np.float32)
         return self.all_reduce(token, RedOpType.SUM)
 
-    def test(self, event):
-        return event.done
+    def test(self, request):
+        return request.event.done
 
-    def wait(self, event, deadline, what):
-        while not event.done:
+    def wait(self, request, deadline, what):
+        while not request.event.done:
             self.comm.check_async_error()
             if time.monotonic() > deadline:
                 self.comm.abort()

@@ -116,6 +116,9 @@ def main(argv=None):
             print(code, file=sys.stderr)
         _record_failure(rank, stop, exit_code, output)
         _stop_every_rank(exit_code)
+    except KeyboardInterrupt as error:  # Ctrl+C before the program's own handling of it: every rank stops now
+        _record_failure(rank, error, INTERRUPTED, output)
+        _stop_every_rank(INTERRUPTED)
     except BaseException as error:
         traceback.print_exc()
         print(f"[rank {rank}] failed: {type(error).__name__}: {error}", file=sys.stderr)

@@ -26,10 +26,12 @@ class _Pooling:
         self.group, self.device = group, device
 
     def combine(self, mean, var, count):
-        """Each rank's per-channel mean, sum of squared deviations and count gathered, then pooled (exact)."""
+        """Each rank's per-channel mean, sum of squared deviations and count gathered, then pooled (exact), in
+        float64: a float16 count overflows past 65,504 values, and these vectors are short."""
         xp = xp_of(mean)
         channels = mean.size
-        local = xp.concatenate([mean, var * var.dtype.type(count), xp.asarray([count], dtype=mean.dtype)])
+        wide = xp.float64
+        local = xp.concatenate([mean.astype(wide), var.astype(wide) * count, xp.asarray([count], dtype=wide)])
         gathered = make_tensor(xp.empty((self.group.size(), local.size), local.dtype), self.device)
         collectives.all_gather_into_tensor(gathered, make_tensor(local, self.device), group=self.group)
         stats = gathered._data

@@ -52,6 +52,9 @@ class RankShare:
     def share(self, inputs, targets):
         """This rank's rows of the batch, and the weight of its loss (its share of the batch, times the ranks)."""
         count = len(targets)
+        if count < self.world:  # every rank sees the same batch, so every rank raises here alike
+            raise ValueError(f"a batch of {count} image{'s' if count != 1 else ''} cannot be shared among "
+                             f"{self.world} processes (were unreadable images skipped?)")
         start, stop = self.bounds(count)
         return inputs[start:stop], targets[start:stop], self.world * (stop - start) / count
 

@@ -3,7 +3,8 @@ since the last look, as the objects the training loop reports in process (``Step
 ``HealthRecord``).
 
 The training process flushes its logs every half second (``callbacks.FLUSH_SECONDS``), so only complete lines
-are read, and what may still be half written is held back: the rows of the newest health step, and an epoch
+are read, a log found shorter than before (a resumed run rewrites it without the steps it trains again) is read
+again from its start, and what may still be half written is held back: the rows of the newest health step, and an epoch
 until a step of the next one (or the end of the run) says which step ended it. ``metrics.csv`` is rewritten
 whole at each epoch and is small: it is read whole.
 """
@@ -32,6 +33,8 @@ class _Log:
 
     def new_lines(self):
         try:
+            if os.path.getsize(self.path) < self.offset:  # rewritten shorter: a resumed run dropped the rows of
+                self.offset = 0  # the steps it trains again; read it again (the readers replace what they had)
             with open(self.path, "rb") as f:
                 f.seek(self.offset)
                 data = f.read()
@@ -94,6 +97,7 @@ class RunFollower:
 
     def _epochs(self, final):
         table = self._run.epoch_metrics()
+        self._epochs_reported = min(self._epochs_reported, len(table["epoch"]))  # rewritten shorter on a resume
         epochs = []
         while self._epochs_reported < len(table["epoch"]):
             k = self._epochs_reported

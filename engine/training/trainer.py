@@ -436,6 +436,8 @@ class Trainer:
         replaying the step from the RNG state after the last completed step (``divergence.replay_origin``)."""
         if not _finite(inputs):
             return None, "the input batch is not finite"
+        if self.parallel is not None:  # a replay on one rank's share would call the collectives alone
+            return None, "the operation that first made a non-finite value is not traced in data-parallel training"
         origin = replay_origin(self.model, self.loss_fn, inputs, targets, self._rng_state)
         if origin is None:
             return None, "a replay of the step computed only finite values"

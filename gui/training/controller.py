@@ -323,7 +323,7 @@ class TrainingController(QObject):
         worker = self.worker
         self._timer.stop()
         worker.join()
-        if worker.setup is not None:
+        if worker.setup is not None or worker.run is not None:  # a run of several processes that failed has no setup
             self.setup, self.run = worker.setup, worker.run
         if worker.run is not None:
             self._runs_moved(self.document_runs.run_ended(worker.run.folder))

@@ -333,8 +333,9 @@ class TrainingPanel(QWidget):
     def _run_started(self, start):
         self.evaluation_view.clear()
         self.prediction_view.set_predictor(None, "Prediction is available when the run has ended.")
+        processes = f"  ·  {start.processes} processes (data-parallel)" if start.processes > 1 else ""
         self.run_label.setText(f"Run folder: {start.run_folder}  ·  {start.train_images:,} training images, "
-                               f"batch {start.batch_size}")
+                               f"batch {start.batch_size}{processes}")
         self._start_plots(start.epochs, start.steps_per_epoch, start.first_epoch * start.steps_per_epoch)
         self.plots.refresh()
         self._show_health()  # the last run's badges go

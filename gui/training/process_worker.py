@@ -29,9 +29,11 @@ from engine.training.gradient_monitor import GradientMonitor
 from engine.training.health_measures import KEYS
 from engine.training.initial_weights import load_initial_weights
 from engine.training.recipe import load_checked_data, prepare_training
+from engine.training.resume import changed_network
 from engine.training.run_follower import RunFollower
 from engine.training.runs import RunFileError, load_run, new_folder, runs_folder
 from engine.training.step_capture import StepCapture
+from engine.training.trainer import NonFiniteLossError
 from engine.vision.datasets import DatasetNotFoundError
 
 from .worker import (
@@ -48,9 +50,11 @@ from .worker import (
 
 MAIN_SCRIPT = str(Path(__file__).resolve().parents[2] / "main.py")
 POLL_SECONDS = 0.25
-STOP_WAIT_SECONDS = 60  # for the ranks to stop after their step before they are stopped at once
+STOP_WAIT_SECONDS = 20  # for the ranks to stop after their step before they are ended
+END_WAIT_SECONDS = 5
 ERROR_LINES = 12
 _GRAD_NORM = KEYS.index("grad_norm")
+DIVERGED = ("the loss became", "the gradients became non-finite")  # how NonFiniteLossError's messages begin
 
 
 class ProcessTrainingWorker:
@@ -71,6 +75,7 @@ class ProcessTrainingWorker:
         self._lock = threading.Lock()
         self._errors = deque(maxlen=ERROR_LINES)
         self._held = None  # the newest measured gradient norms, shown until the next health record
+        self._stop_asked = None  # when Stop was pressed (time.monotonic)
         self._measured = []  # health records whose step has not been posted yet
         self._thread = threading.Thread(target=self._main, name="layerlab-training", daemon=True)
 
@@ -99,6 +104,7 @@ class ProcessTrainingWorker:
         with self._lock:
             self._stopped = True
             self._cancelled = self._cancelled or cancel
+            self._stop_asked = self._stop_asked or time.monotonic()
             process = self._process
         if process is not None and process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
@@ -139,7 +145,11 @@ class ProcessTrainingWorker:
 
     def _train(self):
         job = self.job
-        network = network_from_json(job.network)
+        if job.continue_folder:  # the document as the run trained it, with the recovery's changes if any
+            run = load_run(job.continue_folder)
+            network = changed_network(run, job.changes) if job.changes else run.network()
+        else:
+            network = network_from_json(job.network)
         data = load_checked_data(network, job.data_dir)  # here too: the run's sizes now, its evaluation at the end
         if job.continue_folder:
             folder = job.continue_folder
@@ -155,23 +165,44 @@ class ProcessTrainingWorker:
                         return
                     self._process = subprocess.Popen(self._command(network_file, folder), stdin=subprocess.DEVNULL,
                                                      stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
-                code = self._follow(follower, folder, GradientMonitor(network.build()).layers, len(data.train))
+                try:
+                    code = self._follow(follower, folder, GradientMonitor(network.build()).layers, len(data.train))
+                finally:
+                    self._end_process()
                 log.seek(0)
                 self._errors.extend(line.rstrip() for line in log.read().splitlines()[-ERROR_LINES:]
                                     if line.strip() and "step/s" not in line)
         self._end(code, folder, network, data)
 
+    def _end_process(self):
+        """Make sure the command and its ranks have ended: asked to stop after their step, then told to end
+        (SIGTERM, which the launcher passes to the ranks), then killed."""
+        process = self._process
+        for sent, wait in ((signal.SIGINT, STOP_WAIT_SECONDS), (signal.SIGTERM, END_WAIT_SECONDS),
+                           (signal.SIGKILL, END_WAIT_SECONDS)):
+            if process.poll() is not None:
+                return
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, sent)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(wait)
+
     def _follow(self, follower, folder, layers, train_images):
-        """Post what the run folder gains until the command ends; its exit code."""
+        """Post what the run folder gains until the command ends; its exit code. A stop that the ranks have not
+        obeyed in ``STOP_WAIT_SECONDS`` (one stuck in a collective) ends them."""
         announced = False
         while True:
+            with self._lock:
+                asked = self._stop_asked
+            if asked is not None and time.monotonic() - asked > STOP_WAIT_SECONDS:
+                self._end_process()
             code = self._process.poll()
             steps, health, epochs = follower.poll(final=code is not None)
             if steps and not announced:
                 run = self.run = load_run(folder)  # written before the first step
                 first = steps[0]
                 self._post(RunStart(layers, first.steps_per_epoch, run.epochs, first.epoch, first.batch_size,
-                                    train_images, folder, tuple(run.classes)))
+                                    train_images, folder, tuple(run.classes), self.processes))
                 announced = True
             if announced:
                 self._post_records(steps, health, epochs, layers)
@@ -201,7 +232,9 @@ class ProcessTrainingWorker:
             self._post(ErrorMessage(f"Training in {self.processes} processes did not start:\n{reason}"))
             return
         status = run.status if run.status in ("finished", "stopped", "failed") else "failed"
-        self._post(RunEnded(RunInfo(status, run.epochs_completed, run.global_step, run.message)))
+        diverged = status == "failed" and run.message.startswith(DIVERGED)  # the panel offers its recoveries
+        self._post(RunEnded(RunInfo(status, run.epochs_completed, run.global_step, run.message,
+                                    NonFiniteLossError(run.message) if diverged else None)))
         if status == "failed":
             self._post(ErrorMessage(f"Training failed: {run.message or 'see the command output'}" +
                                     ("\n\n" + "\n".join(self._errors) if self._errors else "")))

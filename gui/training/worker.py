@@ -49,6 +49,7 @@ class RunStart:
     train_images: int
     run_folder: str
     classes: tuple
+    processes: int = 1  # the processes training it (data-parallel above 1)
 
 
 @dataclass

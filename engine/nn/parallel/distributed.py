@@ -129,8 +129,11 @@ class DistributedDataParallel(Module):
 
     def forward(self, *inputs, **kwargs):
         reducer = self.reducer
-        reducer.sync = is_grad_enabled() and self.require_backward_grad_sync
-        if reducer.sync and self.broadcast_buffers and self.process_group.size() > 1:
+        if is_grad_enabled():  # a forward without gradients leaves the next backward's averaging as it was
+            reducer.sync = self.require_backward_grad_sync
+            if reducer.sync:
+                reducer.prepare()
+        if reducer.sync and is_grad_enabled() and self.broadcast_buffers and self.process_group.size() > 1:
             buffers = list(self.module.buffers())
             if buffers:
                 _broadcast_coalesced(buffers, self.process_group)
@@ -238,6 +241,12 @@ class _Reducer:
             p.grad = make_tensor(averaged.copy(), p._device)
         else:
             p.grad._data[...] = averaged
+
+    def prepare(self):
+        """Before a forward whose backward averages: every bucket waiting for its gradients again (a backward
+        that failed half way left some launched)."""
+        self.in_backward = False
+        self._reset()
 
     def _reset(self):
         for bucket in self.buckets:

@@ -48,6 +48,11 @@ def test_buffers_follow_rank_0_when_gradients_are_recorded(ranks):
 
 
 @needs_mpi
+def test_a_backward_that_failed_half_way_leaves_the_next_one_averaged(ranks):
+    assert ranks[0]["after_failure"] == ranks[1]["after_failure"]  # each rank's own input, the same average
+
+
+@needs_mpi
 def test_ranks_with_different_models_are_told_which_parameter_differs(ranks):
     assert ranks[0]["mismatch"] == ("DistributedDataParallel: the ranks' modules differ (weight is (2, 4) "
                                     "torch.float32 here, weight is (3, 4) torch.float32 on rank 1); every rank must "

@@ -29,6 +29,7 @@ def test_a_run_in_two_processes_is_shown_as_one_in_the_app(make_panel, two_proce
     qtbot.waitUntil(lambda: c.run_start is not None, timeout=60000)
     assert not panel.pause_action.isEnabled() and panel.stop_action.isEnabled()  # the ranks cannot pause
     assert c.run_start.train_images == 512 and c.run_start.steps_per_epoch == 16
+    assert panel.run_label.text().endswith("512 training images, batch 32  ·  2 processes (data-parallel)")
     wait_idle(qtbot, panel, timeout=120000)
     assert c.last_end.status == "finished" and c.last_end.global_step == 32
     assert len(c.history) == 32 and list(c.history.column("global_step")) == list(range(1, 33))

@@ -79,6 +79,27 @@ record["buffer_no_grad"] = bn.running_mean.numpy().tolist()
 model(x)
 record["buffer_synced"] = bn.running_mean.numpy().tolist()
 
+# A backward that fails half way (some gradients in, the final callback never run) leaves the next step sound.
+engine.manual_seed(0)
+model = DistributedDataParallel(nn.Sequential(nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 3)))
+hidden = {}
+model.module[1].register_forward_hook(lambda m, i, out: hidden.update(out=out))
+
+
+def fail(grad):
+    raise RuntimeError("a hook fails")
+
+
+output = model(x)
+hidden["out"].register_hook(fail)  # after the last layer's gradients are in, before the first layer's
+try:
+    output.sum().backward()
+except RuntimeError:
+    pass
+model.zero_grad()
+model(x * (rank + 1)).sum().backward()
+record["after_failure"] = [p.grad.numpy().tolist() for p in model.parameters()]
+
 # Ranks that build different models: an error naming the difference, not a hang.
 try:
     DistributedDataParallel(nn.Linear(4, 2 + rank))
