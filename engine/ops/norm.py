@@ -81,6 +81,18 @@ def _generic_backward(node, g):
     return (gx, *_affine_grads(node, lambda: gx_sum, lambda: gsum))
 
 
+def _update_running(running_mean, running_var, mean, var, momentum, count):
+    """The running statistics (those given) moved ``momentum`` of the way to the batch's: its mean, and its
+    variance made unbiased over ``count`` values."""
+    dt = mean.dtype
+    if running_mean is not None:
+        running_mean *= 1 - momentum
+        running_mean += (mean * dt.type(momentum)).astype(running_mean.dtype, copy=False)
+    if running_var is not None:
+        running_var *= 1 - momentum
+        running_var += (var * dt.type(momentum * count / (count - 1))).astype(running_var.dtype, copy=False)
+
+
 class _CompiledBatchNorm(Implementation):
     """``norm_kernels``: host float32/float64 inputs with spatial axes; four passes each way, threaded."""
 
@@ -177,15 +189,7 @@ class BatchNorm(Op):
         xc = None
         if training:
             mean, var, xc = impl.moments(x, bshape)
-            if running_mean is not None or running_var is not None:
-                n = x.size // x.shape[1]
-                m = momentum
-                if running_mean is not None:
-                    running_mean *= 1 - m
-                    running_mean += (mean * dt.type(m)).astype(running_mean.dtype, copy=False)
-                if running_var is not None:
-                    running_var *= 1 - m
-                    running_var += (var * dt.type(m * n / (n - 1))).astype(running_var.dtype, copy=False)
+            _update_running(running_mean, running_var, mean, var, momentum, x.size // x.shape[1])
         else:
             mean = running_mean.astype(dt, copy=True)
             var = running_var.astype(dt, copy=False)
@@ -250,12 +254,7 @@ class PooledBatchNorm(Op):
         if total <= 1:
             raise _TooFewValues(f"Expected more than 1 value per channel when training, got {total} over the "
                                 f"processes (input size {_size(x.shape)} here)")
-        if running_mean is not None:
-            running_mean *= 1 - momentum
-            running_mean += (mean * dt.type(momentum)).astype(running_mean.dtype, copy=False)
-        if running_var is not None:
-            running_var *= 1 - momentum
-            running_var += (var * dt.type(momentum * total / (total - 1))).astype(running_var.dtype, copy=False)
+        _update_running(running_mean, running_var, mean, var, momentum, total)
         invstd = 1 / xp.sqrt(var + dt.type(eps))
         y = impl.normalize(x, mean, invstd if w is None else invstd * w, b, None, bshape)
         self.x, self.w, self.mean, self.invstd, self.total, self.reduce = x, w, mean, invstd, total, reduce

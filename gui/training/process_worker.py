@@ -10,12 +10,10 @@ in lock step in other processes), and the test evaluation at the end runs here o
 
 import contextlib
 import os
-import queue
 import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import deque
 from datetime import datetime
@@ -46,6 +44,7 @@ from .worker import (
     RunEnded,
     RunStart,
     StepMessage,
+    WorkerThread,
 )
 
 MAIN_SCRIPT = str(Path(__file__).resolve().parents[2] / "main.py")
@@ -57,39 +56,22 @@ _GRAD_NORM = KEYS.index("grad_norm")
 DIVERGED = ("the loss became", "the gradients became non-finite")  # how NonFiniteLossError's messages begin
 
 
-class ProcessTrainingWorker:
+class ProcessTrainingWorker(WorkerThread):
     """One run of ``job`` in ``processes`` processes; the controls and attributes of ``TrainingWorker``."""
 
     pausable = False
 
     def __init__(self, job, processes):
-        self.job = job
+        super().__init__(job)
         self.processes = processes
-        self.messages = queue.SimpleQueue()
-        self.setup = None  # the TrainingSetup of the evaluation at the end, once the thread has ended
-        self.run = None
         self.capture = StepCapture(lambda snapshot: None)  # the ranks' tensors are not in this process
         self._process = None
-        self._stopped = False
-        self._cancelled = False
-        self._lock = threading.Lock()
         self._errors = deque(maxlen=ERROR_LINES)
         self._held = None  # the newest measured gradient norms, shown until the next health record
         self._stop_asked = None  # when Stop was pressed (time.monotonic)
         self._measured = []  # health records whose step has not been posted yet
-        self._thread = threading.Thread(target=self._main, name="layerlab-training", daemon=True)
 
     # ----- the controls of TrainingWorker -----
-    def start(self):
-        self._thread.start()
-
-    def is_alive(self):
-        return self._thread.is_alive()
-
-    def join(self, timeout=None):
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
-
     def pause(self):
         """Not offered (the panel disables it): the ranks train in lock step elsewhere."""
 
@@ -109,9 +91,6 @@ class ProcessTrainingWorker:
         if process is not None and process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGINT)
-
-    def _post(self, message):
-        self.messages.put(message)
 
     # ----- the thread -----
     def _main(self):

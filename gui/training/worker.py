@@ -154,10 +154,9 @@ class _Reporter:
         self.post(RunEnded(info))
 
 
-class TrainingWorker:
-    """One run in a thread. ``pause``/``resume``/``step_once``/``stop`` may be called from any thread."""
-
-    pausable = True
+class WorkerThread:
+    """What the workers share: the job, the queue they post to, the thread that runs ``_main``, and the
+    ``setup`` and ``run`` readable once it has ended."""
 
     def __init__(self, job):
         self.job = job
@@ -167,9 +166,6 @@ class TrainingWorker:
         self._lock = threading.Lock()
         self._stopped = False
         self._cancelled = False
-        self._pause_requested = False
-        self._pending_steps = 0  # single steps asked for before the trainer existed
-        self.capture = StepCapture(lambda snapshot: self._post(SnapshotMessage(snapshot)))  # armed by the inspector
         self._thread = threading.Thread(target=self._main, name="layerlab-training", daemon=True)
 
     def start(self):
@@ -184,6 +180,18 @@ class TrainingWorker:
 
     def _post(self, message):
         self.messages.put(message)
+
+
+class TrainingWorker(WorkerThread):
+    """One run in a thread. ``pause``/``resume``/``step_once``/``stop`` may be called from any thread."""
+
+    pausable = True
+
+    def __init__(self, job):
+        super().__init__(job)
+        self._pause_requested = False
+        self._pending_steps = 0  # single steps asked for before the trainer existed
+        self.capture = StepCapture(lambda snapshot: self._post(SnapshotMessage(snapshot)))  # armed by the inspector
 
     # ----- control -----
     def pause(self):
