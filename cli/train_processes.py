@@ -63,15 +63,22 @@ def launch_ranks(args, processes):
     return _settle_failure(folder, outcome)
 
 
+def _forget_unstarted(folder):
+    """Whether the run never started (no ``run.json``): its folder, made for it, is then removed if empty."""
+    if os.path.isfile(os.path.join(folder, "run.json")):
+        return False
+    with contextlib.suppress(OSError):
+        os.rmdir(folder)
+    return True
+
+
 def _settle_interruption(folder):
     """Ctrl+C: a run the ranks stopped in order says so already; one interrupted before they could (before the
     first step, or by a second Ctrl+C) is recorded as stopped, and a folder made for a run that never started is
     removed."""
     from engine.training import RunFileError, load_run
 
-    if not os.path.isfile(os.path.join(folder, "run.json")):
-        with contextlib.suppress(OSError):
-            os.rmdir(folder)
+    if _forget_unstarted(folder):
         return INTERRUPTED
     with contextlib.suppress(RunFileError, OSError):
         run = load_run(folder)
@@ -87,9 +94,7 @@ def _settle_failure(folder, outcome):
     from engine.training import RunFileError, load_run
 
     reported = outcome.already_shown() or any(f["rank"] == 0 for f in outcome.failures)  # rank 0's is shown
-    if not os.path.isfile(os.path.join(folder, "run.json")):
-        with contextlib.suppress(OSError):
-            os.rmdir(folder)  # made for the run, which never started
+    if _forget_unstarted(folder):
         if not reported:
             print(f"training failed: {outcome.describe()}", file=sys.stderr)
         return outcome.code if outcome.code > 0 else 1

@@ -42,9 +42,7 @@ class MPIBackend:
 
     def _spec(self, array):
         """``[array, datatype]`` as mpi4py takes a buffer."""
-        if array.dtype.kind == "b":
-            return [array, self._mpi.C_BOOL]
-        return [array, self._mpi._typedict[array.dtype.char]]
+        return [array, self._mpi.Datatype.fromcode(array.dtype.char)]
 
     def _op(self, array, op):
         table = self._bool_ops if array.dtype.kind == "b" else self._ops

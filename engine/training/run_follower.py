@@ -18,10 +18,10 @@ import numpy as np
 
 from .health import HealthRecord
 from .health_measures import KEYS
-from .runs import Run
+from .runs import Run, _step_record
 from .trainer import EpochInfo, StepInfo
 
-_STEP_FIELDS = [(f.name, int if f.type is int or f.type == "int" else float) for f in fields(StepInfo)]
+_INTEGER = [f.type is int for f in fields(StepInfo)]
 
 
 class _Log:
@@ -72,8 +72,8 @@ class RunFollower:
 
     @staticmethod
     def _step(line):
-        item = json.loads(line)
-        return StepInfo(**{name: kind(item[name]) for name, kind in _STEP_FIELDS})
+        record = _step_record(json.loads(line))  # as the run's own reader takes a line (older formats too)
+        return StepInfo(*(int(v) if integer else v for v, integer in zip(record, _INTEGER)))
 
     def _health_records(self, final):
         for line in self._health.new_lines():

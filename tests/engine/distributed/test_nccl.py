@@ -54,8 +54,10 @@ def test_reduce_scatter_and_objects(ranks):
 @needs_mpi
 def test_the_backend_hands_nccl_its_own_codes(ranks):
     # float32 is NCCL type 7; sum, average and maximum are operations 0, 4 and 2: AVG is NCCL's own
-    calls = ranks[0][1]["calls"]
-    assert calls in ([], [["allReduce", 12, 7, 0], ["allReduce", 12, 7, 4], ["allReduce", 12, 7, 2]])
+    record = ranks[0][1]
+    if record["real"]:
+        pytest.skip("real NCCL records no calls: the stand-in does")
+    assert record["calls"] == [["allReduce", 12, 7, 0], ["allReduce", 12, 7, 4], ["allReduce", 12, 7, 2]]
 
 
 @needs_mpi

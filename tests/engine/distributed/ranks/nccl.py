@@ -29,7 +29,7 @@ else:
 dist.init_process_group("nccl")
 rank, world = dist.get_rank(), dist.get_world_size()
 mine = inputs(rank)
-results, record = {}, {"backend": dist.get_backend()}
+results, record = {}, {"backend": dist.get_backend(), "real": real}
 
 for key, op, name in (("f32", "SUM", "sum"), ("f32", "AVG", "avg"), ("f32", "MAX", "max"), ("f32", "MIN", "min"),
                       ("f32", "PRODUCT", "product"), ("f64", "SUM", "f64_sum"), ("i64", "SUM", "i64_sum"),
