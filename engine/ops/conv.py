@@ -243,22 +243,24 @@ class _OneDNN(Implementation):
 
     @staticmethod
     def forward(node, x, w, b=None, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1), groups=1):
-        node.x, node.w = np.ascontiguousarray(x), np.ascontiguousarray(w)
         node.geom = geom = _geometry(x.shape, w.shape, stride, pads, dilation, groups)
         node.flat = onednn.convolution(x.shape, w.shape, geom[1], stride, pads, dilation)  # as applies made it
-        return node.flat.forward(node.x, node.w, None if b is None else np.ascontiguousarray(b))
+        out, node.x = node.flat.forward(np.ascontiguousarray(x), np.ascontiguousarray(w),
+                                        None if b is None else np.ascontiguousarray(b))
+        node.w = w
+        return out
 
     @staticmethod
     def backward(node, g):
         need_x, need_w, need_b = _needs(node)
-        g = np.ascontiguousarray(g, dtype=np.float32)
-        gx = node.flat.input_grad(g, node.w) if need_x else None
-        gw, gb = node.flat.weight_grad(g, node.x) if need_w else (None, channel_sum(g) if need_b else None)
+        gx, gw, gb = node.flat.backward(np.ascontiguousarray(g, dtype=np.float32), node.x, need_x, need_w)
+        if need_b and gb is None:
+            gb = channel_sum(g)
         return _grads(node, gx, gw, gb if need_b else None)
 
     @staticmethod
     def input_of(node):
-        return node.x
+        return node.flat.input_of(node.x)
 
 
 class _Depthwise(Implementation):

@@ -5,10 +5,10 @@ The library comes from PyPI's ``onednn-cpu-gomp`` (oneDNN 3.x built for CPUs wit
 or does not load, ``available()`` is False and the engine's own kernels run instead.
 
 A ``Convolution`` is made once per geometry (shapes, stride, padding, dilation) and keeps its three primitives
-(forward, backward data, backward weights). Arrays are passed in their plain NCHW / OIHW layouts, so no
-reorder copies are made: oneDNN picks its fastest implementation for those layouts. Each call wraps the
-NumPy buffers in oneDNN memory objects (no copy) and runs on the one stream in order, synchronously, one call at a
-time; the OpenMP team is sized to ``engine.threads.get_num_threads()`` before each call. The OpenMP runtime is
+(forward, backward data, backward weights), created with the layouts oneDNN prefers for them (its blocked ones);
+plain NCHW / OIHW arrays are reordered to those at the edges of each call. Each call wraps the NumPy buffers in
+oneDNN memory objects (no copy) and runs on the one stream in order, synchronously, one call at a time; the
+OpenMP team is sized to ``engine.threads.get_num_threads()`` before each call. The OpenMP runtime is
 the process's ``libgomp.so.1``, which numba's threading layer uses too.
 """
 
@@ -202,7 +202,7 @@ class _Layout:
 
     def __init__(self, lib, plain_md, pd, query, owned_mds, owned_primitives):
         d = lib.dnnl
-        self.lib, self.plain_md = lib, plain_md
+        self.lib, self.plain_md, self._owned = lib, plain_md, owned_primitives
         self.md = ctypes.c_void_p()
         lib.check(d.dnnl_memory_desc_clone(ctypes.byref(self.md), ctypes.c_void_p(d.dnnl_primitive_desc_query_md(
             pd, query, 0))), "describe a primitive's layout")
@@ -211,28 +211,54 @@ class _Layout:
         self.to_blocked = self.to_plain = None
         if not d.dnnl_memory_desc_equal(self.md, plain_md):
             self.to_blocked = lib.reorder(plain_md, self.md)
-            self.to_plain = lib.reorder(self.md, plain_md)
-            owned_primitives += [self.to_blocked, self.to_plain]
+            owned_primitives.append(self.to_blocked)
+        self._from = {}  # id(another layout) -> the reorder from its layout to this one, or None where they match
 
     def blocked(self, array):
         """``array`` (plain, C-contiguous float32) as the primitive wants it (a reordered copy, or itself)."""
-        if self.to_blocked is None:
+        return self._reordered(self.to_blocked, self.plain_md, array)
+
+    def moved(self, source, buffer):
+        """``buffer``, an array in ``source``'s layout, in this one: itself where the layouts match (two
+        primitives of one convolution mostly want the same), else a reordered copy."""
+        if id(source) not in self._from:
+            same = self.lib.dnnl.dnnl_memory_desc_equal(self.md, source.md)
+            self._from[id(source)] = None if same else self.lib.reorder(source.md, self.md)
+            if not same:
+                self._owned.append(self._from[id(source)])
+        return self._reordered(self._from[id(source)], source.md, buffer)
+
+    def _reordered(self, reorder, source_md, array):
+        if reorder is None:
             return array
         out = np.empty(self.size, np.float32)
-        self.lib.execute(self.to_blocked, {SRC: (self.plain_md, array), DST: (self.md, out)})
+        self.lib.execute(reorder, {SRC: (source_md, array), DST: (self.md, out)})
         return out
 
     def empty(self, shape):
         """A buffer of ``shape``'s values for the primitive to write, in its layout (``plain`` turns it into the plain
         array)."""
-        return np.empty(self.size if self.to_plain is not None else shape, np.float32)
+        return np.empty(self.size if self.to_blocked is not None else shape, np.float32)
 
     def plain(self, buffer, shape):
-        if self.to_plain is None:
+        if self.to_blocked is None:
             return buffer
+        if self.to_plain is None:
+            self.to_plain = self.lib.reorder(self.md, self.plain_md)
+            self._owned.append(self.to_plain)
         out = np.empty(shape, np.float32)
         self.lib.execute(self.to_plain, {SRC: (self.md, buffer), DST: (self.plain_md, out)})
         return out
+
+
+class Kept:
+    """What a convolution's backward passes need of its forward: the input and weight in the forward primitive's
+    layouts (reordered once, for all three passes)."""
+
+    __slots__ = ("w_blocked", "x_blocked")
+
+    def __init__(self, x_blocked, w_blocked):
+        self.x_blocked, self.w_blocked = x_blocked, w_blocked
 
 
 class Convolution:
@@ -241,7 +267,8 @@ class Convolution:
 
     The primitives choose their own (blocked) layouts: with plain NCHW/OIHW arrays oneDNN runs im2col and a GEMM,
     with its own layouts its direct kernels, 2-2.5x faster (bench/NOTES.md); the arrays are reordered to those
-    layouts and back at each call, which costs a small share of that."""
+    layouts at the edges of each call. Forward keeps its reordered input and weight for backward, and backward
+    reorders the output gradient once for both of its passes."""
 
     def __init__(self, x_shape, w_shape, out_hw, stride, pads, dilation):
         lib = self.lib = library()
@@ -299,27 +326,36 @@ class Convolution:
             d.dnnl_memory_desc_destroy(md)
 
     def forward(self, x, w, b=None):
+        """``(y, kept)``: the output, and the ``Kept`` that ``backward`` takes."""
         y = self.f_y.empty(self.y_shape)
         bias = b if b is not None else np.zeros(self.w_shape[0], np.float32)
-        self.lib.execute(self._forward, {SRC: (self.f_x.md, self.f_x.blocked(x)),
-                                         WEIGHTS: (self.f_w.md, self.f_w.blocked(w)), BIAS: (self.b_md, bias),
-                                         DST: (self.f_y.md, y)})
-        return self.f_y.plain(y, self.y_shape)
+        kept = Kept(self.f_x.blocked(x), self.f_w.blocked(w))
+        self.lib.execute(self._forward, {SRC: (self.f_x.md, kept.x_blocked), WEIGHTS: (self.f_w.md, kept.w_blocked),
+                                         BIAS: (self.b_md, bias), DST: (self.f_y.md, y)})
+        return self.f_y.plain(y, self.y_shape), kept
 
-    def input_grad(self, g, w):
-        gx = self.d_x.empty(self.x_shape)
-        self.lib.execute(self._backward_data, {DIFF_DST: (self.d_y.md, self.d_y.blocked(g)),
-                                               WEIGHTS: (self.d_w.md, self.d_w.blocked(w)),
-                                               DIFF_SRC: (self.d_x.md, gx)})
-        return self.d_x.plain(gx, self.x_shape)
+    def input_of(self, kept):
+        """The plain input that made ``kept``."""
+        return self.f_x.plain(kept.x_blocked, self.x_shape)
 
-    def weight_grad(self, g, x):
-        """``(weight gradient, bias gradient)``."""
-        gw, gb = self.w_w.empty(self.w_shape), np.empty(self.w_shape[0], np.float32)
-        self.lib.execute(self._backward_weights, {SRC: (self.w_x.md, self.w_x.blocked(x)),
-                                                  DIFF_DST: (self.w_y.md, self.w_y.blocked(g)),
-                                                  DIFF_WEIGHTS: (self.w_w.md, gw), DIFF_BIAS: (self.b_md, gb)})
-        return self.w_w.plain(gw, self.w_shape), gb
+    def backward(self, g, kept, need_x, need_w):
+        """``(input gradient, weight gradient, bias gradient)`` from output gradient ``g`` (plain, C-contiguous),
+        None where not needed (the bias gradient comes with the weight gradient)."""
+        gx = gw = gb = g_data = None
+        if need_x:
+            g_data, gx = self.d_y.blocked(g), self.d_x.empty(self.x_shape)
+            self.lib.execute(self._backward_data, {DIFF_DST: (self.d_y.md, g_data),
+                                                   WEIGHTS: (self.d_w.md, self.d_w.moved(self.f_w, kept.w_blocked)),
+                                                   DIFF_SRC: (self.d_x.md, gx)})
+            gx = self.d_x.plain(gx, self.x_shape)
+        if need_w:
+            g_weights = self.w_y.blocked(g) if g_data is None else self.w_y.moved(self.d_y, g_data)
+            gw, gb = self.w_w.empty(self.w_shape), np.empty(self.w_shape[0], np.float32)
+            self.lib.execute(self._backward_weights, {SRC: (self.w_x.md, self.w_x.moved(self.f_x, kept.x_blocked)),
+                                                      DIFF_DST: (self.w_y.md, g_weights),
+                                                      DIFF_WEIGHTS: (self.w_w.md, gw), DIFF_BIAS: (self.b_md, gb)})
+            gw = self.w_w.plain(gw, self.w_shape)
+        return gx, gw, gb
 
 
 _convolutions = OrderedDict()
