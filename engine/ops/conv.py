@@ -24,7 +24,9 @@ from .channel_sums import channel_sum
 from .op import Op, xp_of
 from .strides import as_strided
 
-ONEDNN_MIN_CHANNELS = 32  # stride-1 convolutions narrower than this run faster on the compiled kernels
+# Stride-1 convolutions run faster on the compiled kernels than on oneDNN when narrower than ONEDNN_MIN_CHANNELS,
+# unless they have ONEDNN_MIN_OUT_CHANNELS outputs and ONEDNN_MIN_MACS multiply-adds (bench/NOTES.md)
+ONEDNN_MIN_CHANNELS, ONEDNN_MIN_OUT_CHANNELS, ONEDNN_MIN_MACS = 32, 16, 20_000_000
 
 
 def _dims(x):
@@ -226,7 +228,8 @@ class _Compiled(Implementation):
 
 class _OneDNN(Implementation):
     """``onednn``: host float32, groups 1, where the library beats the compiled kernels and im2col: strided and
-    1x1 convolutions, and wide ones (both sides at least ``ONEDNN_MIN_CHANNELS`` channels); see bench/NOTES.md."""
+    1x1 convolutions, wide ones (both sides at least ``ONEDNN_MIN_CHANNELS`` channels), and large ones with at least
+    ``ONEDNN_MIN_OUT_CHANNELS`` outputs; see bench/NOTES.md."""
 
     name = "onednn"
 
@@ -235,10 +238,11 @@ class _OneDNN(Implementation):
         if not (groups == 1 and is_host(x) and x.dtype == np.float32 and w.dtype == np.float32 and x.size > 0
                 and (b is None or b.dtype == np.float32)):
             return False
-        wide = min(w.shape[0], w.shape[1]) >= ONEDNN_MIN_CHANNELS
-        if not (stride != (1, 1) or w.shape[2:] == (1, 1) or wide):
-            return False
         out_hw = _geometry(x.shape, w.shape, stride, pads, dilation, groups)[1]
+        wide = min(w.shape[0], w.shape[1]) >= ONEDNN_MIN_CHANNELS
+        large = w.shape[0] >= ONEDNN_MIN_OUT_CHANNELS and x.shape[0] * math.prod(out_hw) * w.size >= ONEDNN_MIN_MACS
+        if not (stride != (1, 1) or w.shape[2:] == (1, 1) or wide or large):
+            return False
         return onednn.convolution(x.shape, w.shape, out_hw, stride, pads, dilation) is not None
 
     @staticmethod

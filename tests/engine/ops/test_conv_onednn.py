@@ -88,6 +88,9 @@ def test_which_calls_take_it():
     assert choice((8, 16, 32, 32), (32, 16, 1, 1)) == "onednn"  # 1x1
     assert choice((8, 64, 8, 8), (64, 64, 3, 3)) == "onednn"  # wide
     assert choice((8, 16, 32, 32), (16, 16, 3, 3)) == "compiled"  # narrow, stride 1: the compiled kernels
+    assert choice((32, 16, 32, 32), (16, 16, 3, 3)) == "onednn"  # ... unless large (75M multiply-adds)
+    assert choice((128, 3, 32, 32), (16, 3, 3, 3)) == "onednn"  # a large stem
+    assert choice((128, 3, 32, 32), (6, 3, 5, 5)) == "compiled"  # too few outputs for oneDNN's 16-wide blocks
     assert choice((8, 64, 8, 8), (64, 64, 3, 3), dtype=np.float64) != "onednn"  # float32 only
     assert choice((8, 64, 8, 8), (64, 32, 3, 3), groups=2) != "onednn"
     with backend.disable("onednn"):
