@@ -12,7 +12,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # The environment the benchmark was started with, before anything imported the engine (which sets
-# OMP_WAIT_POLICY): measuring children start from it, so PyTorch's child runs with PyTorch's own OpenMP settings.
+# GOMP_SPINCOUNT): measuring children start from it, so PyTorch's child runs with PyTorch's own OpenMP settings.
 START_ENVIRONMENT = dict(os.environ)
 
 

@@ -26,7 +26,7 @@ from train_lenet import framework
 def model_source():
     """The template's model as the PyTorch exporter writes it (class ``ResNet``). Made in the parent process and
     handed to the measuring children as a file, so that PyTorch's child never imports the engine (its memory and
-    its OpenMP settings stay PyTorch's own: ``engine.threads`` sets OMP_WAIT_POLICY when imported)."""
+    its OpenMP settings stay PyTorch's own: ``engine.threads`` sets GOMP_SPINCOUNT when imported)."""
     from engine.graph.export.model_code import model_class_source
     from engine.graph.templates import load_template
 

@@ -25,10 +25,13 @@ import threadpoolctl
 
 from .backend import is_host
 
-# The OpenMP runtime (libgomp, shared by numba's threading layer and oneDNN) reads this when it starts: its idle
-# workers then sleep instead of spinning, which otherwise took the cores from the engine's own threads running
-# the next op (bench/NOTES.md, issue 20). A value the user set is kept.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# The OpenMP runtime (libgomp, shared by numba's threading layer and oneDNN) reads these when it starts. Its idle
+# workers spin GOMP_SPINCOUNT turns before they sleep: libgomp's default (300,000) kept them spinning long enough to
+# take the cores from the engine's own threads running the next op, and never (OMP_WAIT_POLICY=PASSIVE) made every
+# oneDNN call wake them; 20,000 keeps them through the short gaps between the calls of one convolution
+# (bench/NOTES.md, issue 20). Settings the user made are kept.
+if "OMP_WAIT_POLICY" not in os.environ:
+    os.environ.setdefault("GOMP_SPINCOUNT", "20000")
 
 
 def usable_cpus():

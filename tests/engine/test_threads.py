@@ -194,3 +194,19 @@ def test_default_thread_count_follows_omp_num_threads(value, want):
                          capture_output=True, text=True, env=dict(os.environ, OMP_NUM_THREADS=value),
                          cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
     assert int(out.stdout) == (usable_cpus() if want is None else min(want, usable_cpus()))
+
+
+@pytest.mark.parametrize(("given", "want"), [({}, "20000 None"), ({"OMP_WAIT_POLICY": "PASSIVE"}, "None PASSIVE"),
+                                             ({"GOMP_SPINCOUNT": "5"}, "5 None")])
+def test_openmp_idle_workers_spin_briefly_unless_the_user_chose(given, want):
+    """Importing the engine gives OpenMP's idle workers a short spin before they sleep (set before libgomp starts);
+    a wait policy or spin count the user set is left alone."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    code = "import os, engine; print(os.environ.get('GOMP_SPINCOUNT'), os.environ.get('OMP_WAIT_POLICY'))"
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True,
+                         env=dict(env, **given),
+                         cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    assert out.stdout.strip() == want
