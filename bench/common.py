@@ -109,3 +109,14 @@ def run_child(command):
     if result.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed ({result.returncode}):\n{result.stderr[-3000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def best_alternating(measure, *args, rounds=2):
+    """{framework: figures}: ``measure(name, *args)`` (a measuring child's figures, with its ``speed``) run for the
+    engine and PyTorch in turn, ``rounds`` times, the faster run of each kept: alternating spreads a drift in the
+    machine's speed over both."""
+    runs = {"engine": [], "torch": []}
+    for _ in range(rounds):
+        for name in runs:
+            runs[name].append(measure(name, *args))
+    return {name: max(figures, key=lambda f: f["speed"]) for name, figures in runs.items()}

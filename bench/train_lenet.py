@@ -1,11 +1,12 @@
 """Training speed of the seed tutorials' CIFAR-10 Net: our engine against PyTorch on the CPU.
 
-    python bench/train_lenet.py [--seconds 3]
+    python bench/train_lenet.py [--seconds 3] [--batch 4 64 256]
 
 For batch sizes 4, 64 and 256, trains the Net (conv 3->6 k5, pool, conv 6->16 k5, pool, fc 400->120->84->10,
-CrossEntropyLoss, SGD lr 0.001 momentum 0.9) on random 3x32x32 data with each framework in turn, prints
-images per second and the ratio ours/PyTorch (above 1.0 means we are faster), then the peak memory of a
-batch-256 run of each, measured in a fresh process so that neither pays for the other.
+CrossEntropyLoss, SGD lr 0.001 momentum 0.9) on random 3x32x32 data, each framework in a process of its own
+(measured alternately, twice, the better kept: in one process the two would share one OpenMP runtime, whose
+settings whichever started it chose), and prints images per second, the ratio ours/PyTorch (above 1.0 means
+we are faster) and each process's peak memory with what training added to it.
 """
 
 import argparse
@@ -15,7 +16,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from common import measured_training, run_child, training_speed
+from common import best_alternating, measured_training, run_child, training_speed
 
 
 def build(m):
@@ -59,32 +60,33 @@ def train(m, batch, seconds):
     return training_speed(m, net, m.nn.CrossEntropyLoss(), optimizer, batch, seconds)
 
 
-def peak_memory(name, batch):
-    """Peak memory of training at ``batch`` in a fresh process, so that neither framework pays for the other."""
-    return run_child([sys.executable, __file__, "--memory-child", name, str(batch)])
+def measure(name, batch, seconds):
+    """``measured_training``'s figures for ``name``'s framework at ``batch`` in a fresh process of its own."""
+    return run_child([sys.executable, __file__, "--framework", name, "--batch", str(batch), "--seconds", str(seconds)])
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="timed training per framework and batch")
-    parser.add_argument("--memory-child", nargs=2, metavar=("FRAMEWORK", "BATCH"), help=argparse.SUPPRESS)
+    parser.add_argument("--batch", type=int, nargs="+", default=[4, 64, 256])
+    parser.add_argument("--framework", choices=("engine", "torch"), help=argparse.SUPPRESS)  # a measuring child
     args = parser.parse_args()
-    if args.memory_child:
-        name, batch = args.memory_child[0], int(args.memory_child[1])
-        print(json.dumps(measured_training(name, lambda: train(framework(name), batch, seconds=1.0))))
+    if args.framework is not None:
+        m = framework(args.framework)
+        print(json.dumps(measured_training(args.framework, lambda: train(m, args.batch[0], args.seconds))))
         return
-    torch, engine = framework("torch"), framework("engine")
-    threads = torch.get_num_threads()
-    print(f"threads: {threads}; {args.seconds:.0f} s of training per case after warm-up")
-    print(f"{'batch':>6} {'engine img/s':>14} {'torch img/s':>13} {'ratio':>7}")
-    for batch in (4, 64, 256):
-        ours = max(train(engine, batch, args.seconds / 2) for _ in range(2))
-        theirs = max(train(torch, batch, args.seconds / 2) for _ in range(2))
-        print(f"{batch:>6} {ours:>14.0f} {theirs:>13.0f} {ours / theirs:>6.2f}x", flush=True)
-    for name in ("engine", "torch"):
-        mem = peak_memory(name, 256)
-        print(f"peak memory, batch 256, {name}: {mem['peak']:.0f} MiB peak RSS, of which training added "
-              f"{mem['growth']:.0f} MiB")
+    from engine.threads import usable_cpus
+
+    print(f"threads: {usable_cpus()}; {args.seconds:.0f} s of training per framework and batch after warm-up, each "
+          "framework in a process of its own, alternately")
+    print(f"{'batch':>6} {'engine img/s':>14} {'torch img/s':>13} {'ratio':>7}   peak MiB engine / torch "
+          "(training added)")
+    for batch in args.batch:
+        best = best_alternating(measure, batch, args.seconds / 2)
+        ours, theirs = best["engine"], best["torch"]
+        print(f"{batch:>6} {ours['speed']:>14.0f} {theirs['speed']:>13.0f} {ours['speed'] / theirs['speed']:>6.2f}x"
+              f"   {ours['peak']:.0f} ({ours['growth']:.0f}) / {theirs['peak']:.0f} ({theirs['growth']:.0f})",
+              flush=True)
 
 
 if __name__ == "__main__":

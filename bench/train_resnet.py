@@ -19,7 +19,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from common import measured_training, run_child, training_speed
+from common import best_alternating, measured_training, run_child, training_speed
 from train_lenet import framework
 
 
@@ -79,11 +79,8 @@ def main():
         source_file = os.path.join(folder, "resnet.py")
         pathlib.Path(source_file).write_text(model_source(), encoding="utf-8")
         for batch in args.batch:
-            runs = {"engine": [], "torch": []}
-            for _ in range(2):
-                for name in runs:
-                    runs[name].append(measure(name, source_file, batch, args.seconds / 2, args.device))
-            ours, theirs = (max(runs[name], key=lambda r: r["speed"]) for name in ("engine", "torch"))
+            best = best_alternating(measure, source_file, batch, args.seconds / 2, args.device)
+            ours, theirs = best["engine"], best["torch"]
             print(f"ResNet template, batch {batch}: engine {ours['speed']:,.0f} img/s, torch {theirs['speed']:,.0f} "
                   f"img/s, ratio {ours['speed'] / theirs['speed']:.2f}x", flush=True)
             if args.device == "cpu":
