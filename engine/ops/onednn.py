@@ -197,8 +197,10 @@ def available():
 
 
 class _Layout:
-    """Where a primitive wants an argument in a layout of its own choosing: that layout's memory desc and the
-    reorders to it from the plain array and back (None where the plain layout is the one it chose)."""
+    """Where a primitive wants an argument in a layout of its own choosing: that layout's memory desc, the reorders
+    to it from the plain array and back (None where the plain layout is the one it chose), and those from the
+    layouts of the other primitives of its convolution that hand it a buffer (``takes_from``). All are made with
+    the convolution, under the cache's lock: none is made lazily by two threads at once."""
 
     def __init__(self, lib, plain_md, pd, query, owned_mds, owned_primitives):
         d = lib.dnnl
@@ -211,21 +213,25 @@ class _Layout:
         self.to_blocked = self.to_plain = None
         if not d.dnnl_memory_desc_equal(self.md, plain_md):
             self.to_blocked = lib.reorder(plain_md, self.md)
-            owned_primitives.append(self.to_blocked)
+            self.to_plain = lib.reorder(self.md, plain_md)
+            owned_primitives += [self.to_blocked, self.to_plain]
         self._from = {}  # id(another layout) -> the reorder from its layout to this one, or None where they match
+
+    def takes_from(self, source):
+        """Make the reorder that ``moved`` needs for buffers in ``source``'s layout."""
+        if not self.lib.dnnl.dnnl_memory_desc_equal(self.md, source.md):
+            self._from[id(source)] = self.lib.reorder(source.md, self.md)
+            self._owned.append(self._from[id(source)])
+        else:
+            self._from[id(source)] = None
 
     def blocked(self, array):
         """``array`` (plain, C-contiguous float32) as the primitive wants it (a reordered copy, or itself)."""
         return self._reordered(self.to_blocked, self.plain_md, array)
 
     def moved(self, source, buffer):
-        """``buffer``, an array in ``source``'s layout, in this one: itself where the layouts match (two
-        primitives of one convolution mostly want the same), else a reordered copy."""
-        if id(source) not in self._from:
-            same = self.lib.dnnl.dnnl_memory_desc_equal(self.md, source.md)
-            self._from[id(source)] = None if same else self.lib.reorder(source.md, self.md)
-            if not same:
-                self._owned.append(self._from[id(source)])
+        """``buffer``, an array in ``source``'s layout (declared with ``takes_from``), in this one: itself where the
+        layouts match (two primitives of one convolution mostly want the same), else a reordered copy."""
         return self._reordered(self._from[id(source)], source.md, buffer)
 
     def _reordered(self, reorder, source_md, array):
@@ -238,14 +244,11 @@ class _Layout:
     def empty(self, shape):
         """A buffer of ``shape``'s values for the primitive to write, in its layout (``plain`` turns it into the plain
         array)."""
-        return np.empty(self.size if self.to_blocked is not None else shape, np.float32)
+        return np.empty(self.size if self.to_plain is not None else shape, np.float32)
 
     def plain(self, buffer, shape):
-        if self.to_blocked is None:
-            return buffer
         if self.to_plain is None:
-            self.to_plain = self.lib.reorder(self.md, self.plain_md)
-            self._owned.append(self.to_plain)
+            return buffer
         out = np.empty(shape, np.float32)
         self.lib.execute(self.to_plain, {SRC: (self.md, buffer), DST: (self.plain_md, out)})
         return out
@@ -310,6 +313,9 @@ class Convolution:
                 (self.x_md, _QUERY_DIFF_SRC_MD), (self.w_md, _QUERY_WEIGHTS_MD), (self.y_md, _QUERY_DIFF_DST_MD)))
             self.w_x, self.w_w, self.w_y = (_Layout(lib, md, weights, q, *layouts) for md, q in (
                 (self.x_md, _QUERY_SRC_MD), (self.w_md, _QUERY_DIFF_WEIGHTS_MD), (self.y_md, _QUERY_DIFF_DST_MD)))
+            self.d_w.takes_from(self.f_w)
+            self.w_x.takes_from(self.f_x)
+            self.w_y.takes_from(self.d_y)
             for pd in descriptors:
                 self._primitives.append(lib.primitive(pd))
         finally:
@@ -358,15 +364,16 @@ class Convolution:
         return gx, gw, gb
 
 
+enabled = True  # ``torch.backends.mkldnn.enabled``: False sends convolutions to the engine's own kernels
 _convolutions = OrderedDict()
-KEPT = 64  # geometries kept (a network has a few dozen; a last, smaller batch adds its own)
+CACHED = 64  # geometries kept (a network has a few dozen; a last, smaller batch adds its own)
 
 
 def convolution(x_shape, w_shape, out_hw, stride, pads, dilation):
     """The ``Convolution`` of this geometry at the engine's thread count, made at its first use and kept while it
-    is among the ``KEPT`` most recently used; None where oneDNN is unavailable or refuses the geometry (that is
-    remembered too, so the next implementation takes it without asking again)."""
-    if library() is None:
+    is among the ``CACHED`` most recently used; None where oneDNN is unavailable or refuses the geometry (that is
+    remembered too, so the next implementation takes it without asking again), or switched off (``enabled``)."""
+    if not enabled or library() is None:
         return None
     key = (tuple(x_shape), tuple(w_shape), tuple(stride), tuple(pads), tuple(dilation), get_num_threads())
     with _cache_lock:
@@ -378,6 +385,6 @@ def convolution(x_shape, w_shape, out_hw, stride, pads, dilation):
         except OneDNNError:
             made = None
         _convolutions[key] = made
-        if len(_convolutions) > KEPT:
+        if len(_convolutions) > CACHED:
             _convolutions.popitem(last=False)
         return made

@@ -109,9 +109,9 @@ def test_runs_on_the_engine_thread_count_and_keeps_a_bounded_cache():
         engine.set_num_threads(threads)
     again = onednn.convolution(x.shape, w.shape, (4, 4), (1, 1), (0, 0, 0, 0), (1, 1)).forward(x, w)[0]
     np.testing.assert_allclose(one, again, rtol=1e-5, atol=1e-4)
-    for k in range(onednn.KEPT + 5):
+    for k in range(onednn.CACHED + 5):
         onednn.convolution((1, 64, 6 + k, 6), w.shape, (4 + k, 4), (1, 1), (0, 0, 0, 0), (1, 1))
-    assert len(onednn._convolutions) == onednn.KEPT
+    assert len(onednn._convolutions) == onednn.CACHED
 
 
 def test_a_convolution_made_in_a_thread_that_ended_runs_in_another():
@@ -191,8 +191,8 @@ def test_a_forked_child_does_not_use_it():
 
 @pytest.mark.parametrize("stride", [1, 2])
 def test_second_derivatives_read_the_kept_input_back(stride):
-    """With ``create_graph`` the gradients are ops of the input the forward kept in oneDNN's layout: it comes
-    back plain, and the second derivatives match PyTorch's."""
+    """With ``create_graph`` the gradients are ops of the input the forward kept in oneDNN's layout (the weight
+    gradient's depends on its values): it comes back plain, and the second derivatives match PyTorch's."""
     rng = np.random.default_rng(7)
     x = rng.standard_normal((4, 32, 8, 8), dtype=np.float32)
     w = rng.standard_normal((32, 32, 3, 3), dtype=np.float32) * 0.1
@@ -200,8 +200,8 @@ def test_second_derivatives_read_the_kept_input_back(stride):
     def second(m):
         tx, tw = m.tensor(x, requires_grad=True), m.tensor(w, requires_grad=True)
         y = m.nn.functional.conv2d(tx, tw, padding=1, stride=stride)
-        gx, = m.autograd.grad((y * y).sum(), tx, create_graph=True)
-        (gx * gx).sum().backward()
+        gx, gw = m.autograd.grad((y * y).sum(), (tx, tw), create_graph=True)
+        ((gx * gx).sum() + (gw * gw).sum()).backward()
         return y, tx.grad.numpy(), tw.grad.numpy()
 
     with backend.prefer("onednn"):
@@ -210,3 +210,49 @@ def test_second_derivatives_read_the_kept_input_back(stride):
     theirs = second(torch)
     for mine, reference in zip(ours[1:], theirs[1:]):
         np.testing.assert_allclose(mine, reference, rtol=1e-4, atol=1e-3 * np.abs(reference).max())
+
+
+def test_the_kept_input_reads_back_as_the_input():
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((2, 32, 6, 6), dtype=np.float32)
+    w = rng.standard_normal((32, 32, 3, 3), dtype=np.float32)
+    conv = onednn.convolution(x.shape, w.shape, (6, 6), (1, 1), (1, 1, 1, 1), (1, 1))
+    _, kept = conv.forward(x, w)
+    np.testing.assert_array_equal(conv.input_of(kept), x)
+
+
+@pytest.mark.parametrize("bias", [False, True])
+def test_a_frozen_weight_gets_no_gradient_and_the_rest_are_right(bias):
+    """Input gradient alone (a frozen layer inside a network), and with a bias that still learns: the bias
+    gradient then comes without the weight pass."""
+    rng = np.random.default_rng(9)
+    x, w, b = (rng.standard_normal(s, dtype=np.float32) for s in ((2, 32, 7, 7), (32, 32, 3, 3), (32,)))
+
+    def grads(m):
+        tx, tw, tb = m.tensor(x, requires_grad=True), m.tensor(w), m.tensor(b, requires_grad=bias)
+        y = m.nn.functional.conv2d(tx, tw, tb, padding=1)
+        (y * y).sum().backward()
+        return y, tx.grad.numpy(), tw.grad, tb.grad
+
+    with backend.prefer("onednn"):
+        ours = grads(engine)
+    theirs = grads(torch)
+    assert ours[0].grad_fn._impl.name == "onednn" and ours[2] is None
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-4, atol=1e-3)
+    if bias:
+        np.testing.assert_allclose(ours[3].numpy(), theirs[3].numpy(), rtol=1e-4, atol=1e-2)
+    else:
+        assert ours[3] is None
+
+
+def test_torch_backends_mkldnn_switches_it_off():
+    assert engine.backends.mkldnn.is_available()
+    with engine.backends.mkldnn.flags(enabled=False):
+        assert not engine.backends.mkldnn.enabled
+        assert choice((8, 64, 8, 8), (64, 64, 3, 3)) != "onednn"
+    assert choice((8, 64, 8, 8), (64, 64, 3, 3)) == "onednn"
+    engine.backends.mkldnn.enabled = False
+    try:
+        assert choice((8, 16, 32, 32), (32, 16, 3, 3), stride=(2, 2)) != "onednn"
+    finally:
+        engine.backends.mkldnn.enabled = True
