@@ -198,8 +198,8 @@ def available():
 
 class _Layout:
     """Where a primitive wants an argument in a layout of its own choosing: that layout's memory desc, the reorders
-    to it from the plain array and back (None where the plain layout is the one it chose), and those from the
-    layouts of the other primitives of its convolution that hand it a buffer (``takes_from``). All are made with
+    to it from the plain array and back (None where the plain layout is the one it chose), and the one from the
+    layout of the primitive of its convolution that hands it a buffer, if any (``takes_from``). All are made with
     the convolution, under the cache's lock: none is made lazily by two threads at once."""
 
     def __init__(self, lib, plain_md, pd, query, owned_mds, owned_primitives):
@@ -215,24 +215,23 @@ class _Layout:
             self.to_blocked = lib.reorder(plain_md, self.md)
             self.to_plain = lib.reorder(self.md, plain_md)
             owned_primitives += [self.to_blocked, self.to_plain]
-        self._from = {}  # id(another layout) -> the reorder from its layout to this one, or None where they match
+        self.source = self.from_source = None  # the layout that ``moved`` takes buffers from, and its reorder
 
     def takes_from(self, source):
-        """Make the reorder that ``moved`` needs for buffers in ``source``'s layout."""
+        """Make the reorder that ``moved`` needs for buffers in ``source``'s layout (None where they match)."""
+        self.source = source
         if not self.lib.dnnl.dnnl_memory_desc_equal(self.md, source.md):
-            self._from[id(source)] = self.lib.reorder(source.md, self.md)
-            self._owned.append(self._from[id(source)])
-        else:
-            self._from[id(source)] = None
+            self.from_source = self.lib.reorder(source.md, self.md)
+            self._owned.append(self.from_source)
 
     def blocked(self, array):
         """``array`` (plain, C-contiguous float32) as the primitive wants it (a reordered copy, or itself)."""
         return self._reordered(self.to_blocked, self.plain_md, array)
 
-    def moved(self, source, buffer):
-        """``buffer``, an array in ``source``'s layout (declared with ``takes_from``), in this one: itself where the
-        layouts match (two primitives of one convolution mostly want the same), else a reordered copy."""
-        return self._reordered(self._from[id(source)], source.md, buffer)
+    def moved(self, buffer):
+        """``buffer``, an array in the layout of ``takes_from``'s source, in this one: itself where the layouts match
+        (two primitives of one convolution mostly want the same), else a reordered copy."""
+        return self._reordered(self.from_source, self.source.md, buffer)
 
     def _reordered(self, reorder, source_md, array):
         if reorder is None:
@@ -351,13 +350,13 @@ class Convolution:
         if need_x:
             g_data, gx = self.d_y.blocked(g), self.d_x.empty(self.x_shape)
             self.lib.execute(self._backward_data, {DIFF_DST: (self.d_y.md, g_data),
-                                                   WEIGHTS: (self.d_w.md, self.d_w.moved(self.f_w, kept.w_blocked)),
+                                                   WEIGHTS: (self.d_w.md, self.d_w.moved(kept.w_blocked)),
                                                    DIFF_SRC: (self.d_x.md, gx)})
             gx = self.d_x.plain(gx, self.x_shape)
         if need_w:
-            g_weights = self.w_y.blocked(g) if g_data is None else self.w_y.moved(self.d_y, g_data)
+            g_weights = self.w_y.blocked(g) if g_data is None else self.w_y.moved(g_data)
             gw, gb = self.w_w.empty(self.w_shape), np.empty(self.w_shape[0], np.float32)
-            self.lib.execute(self._backward_weights, {SRC: (self.w_x.md, self.w_x.moved(self.f_x, kept.x_blocked)),
+            self.lib.execute(self._backward_weights, {SRC: (self.w_x.md, self.w_x.moved(kept.x_blocked)),
                                                       DIFF_DST: (self.w_y.md, g_weights),
                                                       DIFF_WEIGHTS: (self.w_w.md, gw), DIFF_BIAS: (self.b_md, gb)})
             gw = self.w_w.plain(gw, self.w_shape)

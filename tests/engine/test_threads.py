@@ -165,35 +165,36 @@ def test_batched_linalg_splits_the_stack_and_gives_numpys_results():
         threads.cpu_batched(np.linalg.inv, singular)
 
 
+def engine_printout(code, env=None):
+    """What ``code`` prints in a fresh Python process started in the project's root (the engine's import-time
+    settings are only seen there)."""
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env,
+                          cwd=root).stdout
+
+
 @pytest.mark.skipif(not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2,
                     reason="needs CPU affinity and at least two usable CPUs")
 def test_default_thread_count_follows_the_affinity_mask():
     """Started on one CPU (``taskset -c 0``, a container's cpuset), the engine uses one thread, not the machine's
     count, and ``usable_cpus`` (which a sweep's jobs and the GUI's job limit read) says one."""
-    import subprocess
-    import sys
-
     cpu = sorted(os.sched_getaffinity(0))[0]
     code = (f"import os; os.sched_setaffinity(0, {{{cpu}}}); import engine; from engine import threads; "
             "print(engine.get_num_threads(), threads.usable_cpus())")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-    assert out.stdout.split() == ["1", "1"]
+    assert engine_printout(code).split() == ["1", "1"]
 
 
 @pytest.mark.parametrize(("value", "want"), [("1", 1), ("2,1", 2), ("1000", None), ("0", None), ("many", None)])
 def test_default_thread_count_follows_omp_num_threads(value, want):
     """As PyTorch 2.13: a positive OMP_NUM_THREADS (a launcher's share of the machine for each process) sets the
     engine's threads up to the usable CPUs; a value that is not one is ignored."""
-    import subprocess
-    import sys
-
     from engine.threads import usable_cpus
 
-    out = subprocess.run([sys.executable, "-c", "import engine; print(engine.get_num_threads())"], check=True,
-                         capture_output=True, text=True, env=dict(os.environ, OMP_NUM_THREADS=value),
-                         cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-    assert int(out.stdout) == (usable_cpus() if want is None else min(want, usable_cpus()))
+    out = engine_printout("import engine; print(engine.get_num_threads())", dict(os.environ, OMP_NUM_THREADS=value))
+    assert int(out) == (usable_cpus() if want is None else min(want, usable_cpus()))
 
 
 @pytest.mark.parametrize(("given", "want"), [({}, "20000 None"), ({"OMP_WAIT_POLICY": "PASSIVE"}, "None PASSIVE"),
@@ -201,12 +202,6 @@ def test_default_thread_count_follows_omp_num_threads(value, want):
 def test_openmp_idle_workers_spin_briefly_unless_the_user_chose(given, want):
     """Importing the engine gives OpenMP's idle workers a short spin before they sleep (set before libgomp starts);
     a wait policy or spin count the user set is left alone."""
-    import subprocess
-    import sys
-
     env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
     code = "import os, engine; print(os.environ.get('GOMP_SPINCOUNT'), os.environ.get('OMP_WAIT_POLICY'))"
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True,
-                         env=dict(env, **given),
-                         cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-    assert out.stdout.strip() == want
+    assert engine_printout(code, dict(env, **given)).strip() == want
