@@ -18,7 +18,7 @@ import numpy as np
 
 from .health import HealthRecord
 from .health_measures import KEYS
-from .runs import Run, _step_record
+from .runs import Run, step_record
 from .trainer import EpochInfo, StepInfo
 
 _INTEGER = [f.type is int for f in fields(StepInfo)]
@@ -72,7 +72,7 @@ class RunFollower:
 
     @staticmethod
     def _step(line):
-        record = _step_record(json.loads(line))  # as the run's own reader takes a line (older formats too)
+        record = step_record(json.loads(line))  # as the run's own reader takes a line (older formats too)
         return StepInfo(*(int(v) if integer else v for v, integer in zip(record, _INTEGER)))
 
     def _health_records(self, final):

@@ -400,7 +400,7 @@ def _read_epochs(path):
     return out
 
 
-def _step_record(item):
+def step_record(item):
     """The values of a ``steps.jsonl`` line, in the order of ``StepInfo``'s fields."""
     if "global_step" not in item:
         item = {**item, **_FIRST_FORMAT, "global_step": item["step"], "epoch": item["epoch"] - 1}
@@ -419,7 +419,7 @@ def _read_steps(path):
             if not line.strip():
                 continue
             try:
-                record = _step_record(loads(line, path, RunFileError, number))
+                record = step_record(loads(line, path, RunFileError, number))
             except (AttributeError, KeyError, OverflowError, TypeError, ValueError):
                 raise RunFileError(path, f"line {number} is not a step record: {line[:80]!r}") from None
             records[int(record[_GLOBAL_STEP])] = record
