@@ -13,10 +13,12 @@ import numpy as np
 from ..threads import cpu_map, cpu_shares
 from . import jit
 
+LAYER_THREADED_SIZE = 1 << 15
+
 
 @functools.cache
 def _kernels():
-    njit = jit.numba().njit
+    njit, prange = jit.numba().njit, jit.numba().prange
     flags = set(jit.FLAGS)
 
     @njit(nogil=True, fastmath=flags, cache=True)
@@ -40,15 +42,17 @@ def _kernels():
         d = t1 / row.size
         return row.dtype.type(shift + d), row.dtype.type(1 / np.sqrt(max(t2 / row.size - d * d, 0.0) + eps))
 
-    @njit(nogil=True, fastmath=flags, cache=True)
-    def layer_forward(x, w, b, eps, y, mean, invstd, r0, r1):
-        """y = (x - mean) * invstd * w + b over each row r0:r1 of x (R, M); keeps each row's statistics."""
-        for r in range(r0, r1):
-            row, out = x[r], y[r]
-            mu, rs = moments(row, eps)
-            for i in range(row.size):
-                out[i] = (row[i] - mu) * (rs * w[i]) + b[i]
-            mean[r], invstd[r] = mu, rs
+    def layer_forward(x, w, b, eps, y, mean, invstd, parts):
+        """y = (x - mean) * invstd * w + b over each row of x (R, M), the rows cut into ``parts``; keeps each
+        row's statistics."""
+        n = x.shape[0]
+        for part in prange(parts):
+            for r in range(n * part // parts, n * (part + 1) // parts):
+                row, out = x[r], y[r]
+                mu, rs = moments(row, eps)
+                for i in range(row.size):
+                    out[i] = (row[i] - mu) * (rs * w[i]) + b[i]
+                mean[r], invstd[r] = mu, rs
 
     @njit(nogil=True, fastmath=flags, cache=True)
     def layer_backward(g, x, mean, invstd, w, gx, gw, gb, r0, r1):
@@ -136,7 +140,8 @@ def _kernels():
                     for i in range(xr.size):
                         out[i] = grow[i] * s + (xr[i] - mu) * kx + k0
 
-    return layer_forward, layer_backward, group_forward, group_backward
+    threaded_forward = jit.ThreadedKernel(layer_forward, nogil=True, fastmath=flags, cache=True)
+    return threaded_forward, layer_backward, group_forward, group_backward
 
 
 def _contiguous(a):
@@ -161,13 +166,16 @@ def _run(kernel, args, n, work):
 
 
 def layer_forward(x, w, b, m, eps):
-    """Layer norm of ``x`` over rows of its last ``m`` values: (y shaped like x, row means, row invstds)."""
+    """Layer norm of ``x`` over rows of its last ``m`` values: (y shaped like x, row means, row invstds).
+    The rows go to numba's threads, whose hand-off is cheap enough to pay from ``LAYER_THREADED_SIZE``
+    values (a transformer's (batch, features) rows), where ``cpu_map`` pays from ``PARALLEL_MIN_SIZE``."""
     rows = _contiguous(x).reshape(-1, m)
-    dt = x.dtype
+    n, dt = rows.shape[0], x.dtype
     y = np.empty(x.shape, dtype=dt)  # the output owns its memory (not a view of a (rows, m) array)
-    mean, invstd = stats = np.empty((2, rows.shape[0]), dtype=dt)
-    args = (rows, _vector(w, m, dt, 1), _vector(b, m, dt, 0), dt.type(eps), y.reshape(rows.shape), *stats)
-    _run(_kernels()[0], args, rows.shape[0], x.size)
+    mean, invstd = np.empty(n, dtype=dt), np.empty(n, dtype=dt)
+    threads = min(n, jit.kernel_threads(x.size, LAYER_THREADED_SIZE))
+    _kernels()[0](threads, rows, _vector(w, m, dt, 1), _vector(b, m, dt, 0), dt.type(eps), y.reshape(rows.shape),
+                  mean, invstd, threads)
     return y, mean, invstd
 
 
