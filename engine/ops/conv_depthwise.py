@@ -20,7 +20,9 @@ from ..threads import PRODUCT_MIN_MACS, cpu_map, cpu_shares
 from . import conv_depthwise_lanes, jit
 
 LANES_MAX_WIDTH = 8  # output planes up to this wide take ``conv_depthwise_lanes`` (one filter per channel, unit
-# column stride)
+# column stride); up to LANES_MAX_WIDTH_WIDE where the kernel is LANES_WIDE_KERNEL columns wide or more, whose
+# taps per value make up for the channels-last copies on wider planes (bench/NOTES.md)
+LANES_MAX_WIDTH_WIDE, LANES_WIDE_KERNEL = 16, 7
 
 
 class Phases:
@@ -177,7 +179,8 @@ def forward(x, w, b, phases):
     n, c = x.shape[:2]
     k, _, kh, kw = w.shape
     oh, ow = phases.out_hw
-    if k == c and ow <= LANES_MAX_WIDTH and phases.geometry[0][1] == 1:
+    lanes_width = LANES_MAX_WIDTH_WIDE if kw >= LANES_WIDE_KERNEL else LANES_MAX_WIDTH
+    if k == c and ow <= lanes_width and phases.geometry[0][1] == 1:
         return conv_depthwise_lanes.forward(x, w, b, *phases.geometry, phases.out_hw)
     x = np.ascontiguousarray(x)
     weight = np.ascontiguousarray(w.reshape(k, kh, kw))

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 import engine
-from engine.ops import jit
+from engine.ops import conv_depthwise_lanes, jit
 from engine.threads import PARALLEL_MIN_SIZE
 
 pytestmark = [pytest.mark.skipif(jit.numba() is None, reason="numba is not installed"),
@@ -82,7 +82,7 @@ _FOREIGN_POOL = """
 import multiprocessing, sys
 import numba, numpy as np
 import engine
-from engine.ops import jit
+from engine.ops import conv_depthwise_lanes, jit
 
 @numba.njit(parallel=True)
 def own(a):
@@ -130,3 +130,29 @@ def test_threaded_depthwise_lanes_match_pytorch():
     theirs.sum().backward()
     np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(ours_x.grad.numpy(), theirs_x.grad.numpy(), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("shape, kernel", [
+    ((4, 40, 7, 7), 7),  # channels past a multiple of 16 (computed in zero-weight lanes); 4 + 3 output columns
+    ((2, 24, 16, 13), 7),  # planes up to LANES_MAX_WIDTH_WIDE columns under a 7-wide kernel
+    ((3, 16, 6, 5), 5),  # one lane block exactly; a single column past the blocks of 4
+], ids=["40ch-7wide", "wide-plane", "16ch-5wide"])
+def test_depthwise_lanes_geometries_match_pytorch(shape, kernel, monkeypatch):
+    """The lanes kernel's column blocks, tail columns and padded channel lanes, forward and input gradient."""
+    calls = []
+    lanes_forward = conv_depthwise_lanes.forward
+    monkeypatch.setattr(conv_depthwise_lanes, "forward", lambda *a: calls.append(a[0].shape) or lanes_forward(*a))
+    rng = np.random.default_rng(4)
+    c = shape[1]
+    x = rng.standard_normal(shape).astype(np.float32)
+    w = rng.standard_normal((c, 1, kernel, kernel)).astype(np.float32) * 0.1
+    b = rng.standard_normal(c).astype(np.float32)
+    outs = []
+    for m in (engine, torch):
+        xt = m.tensor(x, requires_grad=True)
+        y = m.nn.functional.conv2d(xt, m.tensor(w), m.tensor(b), padding=kernel // 2, groups=c)
+        (y * m.tensor(np.arange(y.numel(), dtype=np.float32).reshape(y.shape) % 7)).sum().backward()
+        outs.append((y.detach().numpy(), xt.grad.numpy()))
+    assert calls, "the lanes kernel did not take the call"
+    for ours, theirs in zip(*outs, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-5)
