@@ -14,7 +14,7 @@ from .lu_kernels import split
 
 @functools.cache
 def _kernels():
-    njit = jit.numba().njit
+    njit = jit.njit
 
     @njit(nogil=True, cache=True, fastmath=set(jit.FLAGS))
     def potrf(a, low, info):

@@ -25,7 +25,7 @@ def takes(a):
 
 @functools.cache
 def _kernels():
-    njit = jit.numba().njit
+    njit = jit.njit
 
     @njit(nogil=True, cache=True, fastmath=set(jit.FLAGS))
     def factor(lu, pivots, info):

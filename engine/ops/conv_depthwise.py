@@ -60,7 +60,7 @@ def _correlation(shape, kernel, stride, pads, dilation, out_hw):
 def _kernels(kw, sw, dw):
     """(forward, backward) compiled for kernel width ``kw``, column stride ``sw`` and column dilation ``dw``
     (constants, so the taps of a row unroll into reads at fixed offsets)."""
-    njit = jit.numba().njit
+    njit = jit.njit
     flags = set(jit.FLAGS)
 
     @njit(nogil=True, fastmath=flags, cache=True)

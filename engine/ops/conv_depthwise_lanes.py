@@ -1,8 +1,10 @@
 """Depthwise convolution of narrow planes (one filter per channel; ConvNeXt's and MobileNet's late stages),
-vectorised across the channels: each image is copied channels-last into a zero-padded buffer, and every tap
-is then one multiply-add of a channel vector per output column. Tap rows that fall in the top or bottom padding
-are skipped (a 7x7 kernel over a 4x4 plane padded by 3 reads input in 4 of its 7 rows); the padding columns
-are read as zeros, since a column range that changes with the output column stops the taps' unrolling.
+vectorised across the channels: the input is moved channels-last (oneDNN's vectorised reorder for float32, else
+a compiled loop), each image's rows are copied into a zero-padded buffer, and every tap is then one
+multiply-add of a channel vector per output column; the channels-last output is moved back the same way. Tap
+rows that fall in the top or bottom padding are skipped (a 7x7 kernel over a 4x4 plane padded by 3 reads input
+in 4 of its 7 rows); the padding columns are read as zeros, since a column range that changes with the output
+column stops the taps' unrolling.
 
 Four output columns are summed at a time (``columns4``): each weight is loaded once for the four, and the input
 columns they share once. A buffer column holds ``lanes`` values, the channel count rounded up to a multiple of
@@ -21,7 +23,7 @@ import functools
 
 import numpy as np
 
-from . import jit
+from . import jit, onednn
 
 BLOCK = 16  # float32 values in a 512-bit vector: the kernel computes the channels in multiples of it
 
@@ -37,7 +39,7 @@ def _kernel(kw, dw, lanes):
     stride = lanes  # the same, for the copies' signed indices
     lanes, reach, wide = np.uint64(lanes), np.uint64(dw * lanes), np.uint64(kw)
 
-    @nb.njit(nogil=True, fastmath=flags, cache=True)
+    @jit.njit(nogil=True, fastmath=flags, cache=True)
     def columns4(src, weights, acc, first):
         """One tap row's terms of output columns q..q+3 added to ``acc``; ``first = q * lanes``."""
         for c in range(lanes):
@@ -57,7 +59,7 @@ def _kernel(kw, dw, lanes):
             acc[first + np.uint64(2) * lanes + c] = a2
             acc[first + np.uint64(3) * lanes + c] = a3
 
-    @nb.njit(nogil=True, fastmath=flags, cache=True)
+    @jit.njit(nogil=True, fastmath=flags, cache=True)
     def column(src, weights, acc, first):
         """One tap row's terms of output column q added to ``acc``; ``first = q * lanes``."""
         for c in range(lanes):
@@ -67,12 +69,12 @@ def _kernel(kw, dw, lanes):
             acc[first + c] = a
 
     def depthwise_lanes(x, taps, bias, out, parts, pt, pl, sh, dh):
-        """``out`` (N, C, oh, ow) from ``x`` (N, C, H, W), ``taps`` (kh, kw * lanes, the channels first in each
+        """``out`` (N, oh, ow, C) from ``x`` (N, H, W, C), ``taps`` (kh, kw * lanes, the channels first in each
         column) and ``bias`` (C), unit column stride, the images cut into ``parts``; top and left padding
         ``pt``, ``pl``, row stride ``sh`` and row dilation ``dh``."""
-        n_img, c_in, h, wd = x.shape
+        n_img, h, wd, c_in = x.shape
         kh = taps.shape[0]
-        oh, ow = out.shape[2], out.shape[3]
+        oh, ow = out.shape[1], out.shape[2]
         hp, wp = (oh - 1) * sh + (kh - 1) * dh + 1, ow + (kw - 1) * dw
         rows, cols = min(h, hp - pt), min(wd, wp - pl)  # the input rows and columns that some output reads
         for part in prange(parts):
@@ -84,8 +86,9 @@ def _kernel(kw, dw, lanes):
                     line = buf[y + pt]
                     for q in range(cols):
                         cell = line[(q + pl) * stride:(q + pl + 1) * stride]
+                        pixel = image[y, q]
                         for c in range(c_in):
-                            cell[c] = image[c, y, q]
+                            cell[c] = pixel[c]
                 for r in range(oh):
                     for q in range(ow):
                         for c in range(c_in):
@@ -100,25 +103,69 @@ def _kernel(kw, dw, lanes):
                         while q < ow:
                             column(src, weights, acc, np.uint64(q * stride))
                             q += 1
-                    for c in range(c_in):
-                        line = out[n, c, r]
-                        for q in range(ow):
-                            line[q] = acc[q * stride + c]
+                    for q in range(ow):
+                        pixel = out[n, r, q]
+                        for c in range(c_in):
+                            pixel[c] = acc[q * stride + c]
 
     return jit.ThreadedKernel(depthwise_lanes, nogil=True, cache=True, fastmath=flags)
 
 
+@functools.cache
+def _transpose():
+    prange = jit.numba().prange
+
+    def planes_transposed(x, out, parts):
+        """``out`` (N, B, A) = each image of ``x`` (N, A, B) transposed, the images cut into ``parts``."""
+        n_img, a_size, b_size = x.shape
+        for part in prange(parts):
+            for n in range(n_img * part // parts, n_img * (part + 1) // parts):
+                for a in range(a_size):
+                    line = x[n, a]
+                    for b in range(b_size):
+                        out[n, b, a] = line[b]
+
+    return jit.ThreadedKernel(planes_transposed, nogil=True, cache=True)
+
+
+def _channels_last(x):
+    """(N, C, H, W) ``x`` as a new (N, H, W, C) array."""
+    moved = onednn.channels_last(x) if x.dtype == np.float32 and x.size else None
+    if moved is not None:
+        return moved
+    n, c, h, w = x.shape
+    return _transposed(x.reshape(n, c, h * w)).reshape(n, h, w, c)
+
+
+def _channels_first(y):
+    """(N, H, W, C) ``y`` as a new (N, C, H, W) array."""
+    moved = onednn.channels_first(y) if y.dtype == np.float32 and y.size else None
+    if moved is not None:
+        return moved
+    n, h, w, c = y.shape
+    return _transposed(y.reshape(n, h * w, c)).reshape(n, c, h, w)
+
+
+def _transposed(x):
+    """Each image of ``x`` (N, A, B) transposed into a new (N, B, A) array, by a compiled loop (where oneDNN's
+    vectorised reorder does not run)."""
+    out = np.empty((x.shape[0], x.shape[2], x.shape[1]), x.dtype)
+    threads = min(jit.kernel_threads(x.size), x.shape[0])
+    _transpose()(threads, np.ascontiguousarray(x), out, threads)
+    return out
+
+
 def forward(x, w, b, stride, pads, dilation, out_hw):
     """The output (N, C, oh, ow) of a depthwise convolution with one filter per channel, ``w`` (C, 1, kh, kw),
-    and unit column stride."""
+    and unit column stride. The input and output are moved channels-last and back outside the kernel."""
     n, c = x.shape[:2]
     kh, kw = w.shape[2:]
     lanes = -(-c // BLOCK) * BLOCK
-    out = np.empty((n, c, *out_hw), dtype=x.dtype)
+    out = np.empty((n, *out_hw, c), dtype=x.dtype)
     taps = np.zeros((kh, kw, lanes), x.dtype)
     taps[:, :, :c] = w.reshape(c, kh, kw).transpose(1, 2, 0)
     bias = np.zeros(c, x.dtype) if b is None else np.ascontiguousarray(b)
     threads = jit.kernel_threads(out.size * kh * kw) if n > 1 else 1  # (the images are what is split)
-    _kernel(kw, dilation[1], lanes)(threads, np.ascontiguousarray(x), taps.reshape(kh, kw * lanes), bias, out,
-                                    min(threads, n), pads[0], pads[2], stride[0], dilation[0])
-    return out
+    _kernel(kw, dilation[1], lanes)(threads, _channels_last(x), taps.reshape(kh, kw * lanes),
+                                    bias, out, min(threads, n), pads[0], pads[2], stride[0], dilation[0])
+    return _channels_first(out)

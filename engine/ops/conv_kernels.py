@@ -18,7 +18,7 @@ from . import jit
 @functools.cache
 def _kernels(kh, kw):
     """(forward, weight_grad) compiled for a kh x kw kernel (numba takes the sizes as constants)."""
-    njit = jit.numba().njit
+    njit = jit.njit
 
     @njit(nogil=True, fastmath=set(jit.FLAGS), cache=True)
     def forward(xf, w, bias, out, n0, n1, wp, plane):
@@ -97,7 +97,7 @@ def _kernels(kh, kw):
 
 @functools.cache
 def _pad_kernel():
-    @jit.numba().njit(nogil=True, fastmath=set(jit.FLAGS), cache=True)
+    @jit.njit(nogil=True, fastmath=set(jit.FLAGS), cache=True)
     def pad(x, flat, n0, n1, pt, pl, hp, wp):
         """Images n0:n1 of the C-contiguous x (N, C, H, W) into ``flat`` as zero-padded hp x wp planes (pt
         rows above, pl columns left); returns the per-channel sums of the values copied (float64), inf or

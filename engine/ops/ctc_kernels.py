@@ -13,7 +13,7 @@ from . import jit
 
 @functools.cache
 def _kernels():
-    njit = jit.numba().njit
+    njit = jit.njit
 
     @njit(inline="always")
     def label(targets, n, s, blank):

@@ -11,7 +11,7 @@ from . import jit
 
 @functools.cache
 def _kernel():
-    @jit.numba().njit(nogil=True, cache=True)
+    @jit.njit(nogil=True, cache=True)
     def count(flat, edges, scale, counts):
         bins = counts.shape[0]
         first, last = edges[0], edges[bins]

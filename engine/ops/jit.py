@@ -4,6 +4,8 @@ numba is a dependency, but a kernel module must still work without it (an enviro
 install it, a platform without wheels): ``numba()`` is then None and the compiled implementations
 do not apply.
 Importing numba costs about a third of a second, so processes that never convolve or pool never pay it.
+Kernels are compiled with ``njit`` (not numba's own), which makes numba's on-disk cache work for kernels made in
+factories.
 
 ``ThreadedKernel`` runs a kernel's ``prange`` loops on numba's own threads. Those wait for work by spinning
 in compiled code, so a hand-off takes microseconds, where ``threads.cpu_map`` wakes a sleeping Python thread
@@ -14,6 +16,7 @@ such a child on its first launch): such calls run the serial twin.
 """
 
 import functools
+import hashlib
 import importlib
 import os
 import sys
@@ -48,18 +51,64 @@ def numba():
     return numba
 
 
+def njit(py_func=None, **options):
+    """``numba.njit`` for the engine's kernels, as a decorator with or without options. A kernel made in a
+    factory (a closure over the factory's arguments and the kernels it calls) is compiled as a copy named after a
+    hash of its closure, and numba's on-disk cache keys it by that hash (``_StableKeyCache``): numba's own key
+    pickles the kernels in a closure, which differs in every process, so such a kernel was compiled again and
+    saved again in each one; and two variants compiled by different processes could carry the same symbol
+    name, so that one loaded beside the other ran the other's code."""
+    if py_func is None:
+        return lambda f: njit(f, **options)
+    cache = options.pop("cache", False)
+    if py_func.__closure__:
+        py_func = _renamed(py_func, f"{py_func.__qualname__}.{_closure_key(py_func)[:12]}")
+    dispatcher = numba().njit(**options)(py_func)
+    if cache:
+        dispatcher._cache = _stable_key_cache()(py_func)
+    return dispatcher
+
+
+def _renamed(py_func, qualname):
+    """A copy of ``py_func`` under another qualified name (numba names its cache files and symbols after it)."""
+    copy = types.FunctionType(py_func.__code__, py_func.__globals__, py_func.__name__, py_func.__defaults__,
+                              py_func.__closure__)
+    copy.__qualname__ = qualname
+    return copy
+
+
+def _closure_key(py_func):
+    """A hash of ``py_func``'s bytecode and closure that is the same in every process: a jitted function in the
+    closure enters by its own code and closure, other values as numba pickles them."""
+    dumps = importlib.import_module("numba.core.serialize").dumps
+    digest = hashlib.sha256(py_func.__code__.co_code)
+    for cell in py_func.__closure__ or ():
+        value = cell.cell_contents
+        inner = getattr(value, "py_func", None)
+        digest.update(_closure_key(inner).encode() if inner is not None else dumps(value))
+    return digest.hexdigest()
+
+
+@functools.cache
+def _stable_key_cache():
+    class StableKeyCache(importlib.import_module("numba.core.caching").FunctionCache):
+        """numba's cache of a function's compiled code, keyed by ``_closure_key`` in place of numba's pickle of
+        the closure."""
+
+        def _index_key(self, sig, codegen):
+            return sig, codegen.magic_tuple(), _closure_key(self._py_func)
+
+    return StableKeyCache
+
+
 class ThreadedKernel:
     """A kernel whose ``prange`` loops run independent pieces, compiled twice from one Python function: a
     serial kernel and one that runs those loops on numba's threads. ``kernel(threads, *args)`` runs the
     one that ``kernel_threads`` chose."""
 
     def __init__(self, py_func, **options):
-        nb = numba()
-        twin = types.FunctionType(py_func.__code__, py_func.__globals__, py_func.__name__,
-                                  py_func.__defaults__, py_func.__closure__)
-        twin.__qualname__ = f"{py_func.__qualname__}.threaded"  # its own entry in numba's cache
-        self.serial = nb.njit(**options)(py_func)
-        self.threaded = nb.njit(parallel=True, **options)(twin)
+        self.serial = njit(py_func, **options)
+        self.threaded = njit(_renamed(py_func, f"{py_func.__qualname__}.threaded"), parallel=True, **options)
 
     def __call__(self, threads, *args):
         if threads < 2:

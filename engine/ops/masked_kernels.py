@@ -19,7 +19,7 @@ _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 @functools.cache
 def _kernel():
-    @jit.numba().njit(nogil=True, cache=True)
+    @jit.njit(nogil=True, cache=True)
     def positions(a, lead_shape, first_row, out):
         """``a`` (rows, last): its rows are the leading dims, ``first_row``'s multi-index being where this
         share starts; ``out`` has exactly one row per nonzero element."""

@@ -14,7 +14,7 @@ from . import jit
 
 @functools.cache
 def _kernels():
-    njit = jit.numba().njit
+    njit = jit.njit
     flags = set(jit.FLAGS)
 
     @njit(nogil=True, fastmath=flags, cache=True)

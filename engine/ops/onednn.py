@@ -6,10 +6,12 @@ or does not load, ``available()`` is False and the engine's own kernels run inst
 
 A ``Convolution`` is made once per geometry (shapes, stride, padding, dilation) and keeps its three primitives
 (forward, backward data, backward weights), created with the layouts oneDNN prefers for them (its blocked ones);
-plain NCHW / OIHW arrays are reordered to those at the edges of each call. Each call wraps the NumPy buffers in
-oneDNN memory objects (no copy) and runs on the one stream in order, synchronously, one call at a time; the
-OpenMP team is sized to ``engine.threads.get_num_threads()`` before each call. The OpenMP runtime is
-the process's ``libgomp.so.1``, which numba's threading layer uses too.
+plain NCHW / OIHW arrays are reordered to those at the edges of each call. A ``Reorder`` copies arrays of one
+shape between two layouts (``channels_last``, ``channels_first``: vectorised transposes for the engine's
+channels-last kernels). Each call wraps the NumPy buffers in oneDNN memory objects (no copy) and runs on the one
+stream in order, synchronously, one call at a time; the OpenMP team is sized to
+``engine.threads.get_num_threads()`` before each call. The OpenMP runtime is the process's ``libgomp.so.1``,
+which numba's threading layer uses too.
 """
 
 import ctypes
@@ -23,6 +25,7 @@ import numpy as np
 from ..threads import get_num_threads
 
 _F32, _ANY, _PLAIN_1D, _PLAIN_4D = 3, 1, 2, 5  # dnnl_f32, dnnl_format_tag_any, dnnl_a, dnnl_abcd
+_CHANNELS_LAST_4D = 22  # dnnl_acdb (NHWC)
 _FORWARD_TRAINING, _DIRECT = 64, 1  # dnnl_forward_training, dnnl_convolution_direct
 _CPU, _IN_ORDER = 1, 1  # dnnl_cpu, dnnl_stream_in_order
 _SCRATCHPAD_USER, _QUERY_SCRATCHPAD_MD = 1, 136  # dnnl_scratchpad_mode_user, dnnl_query_scratchpad_md
@@ -363,27 +366,75 @@ class Convolution:
         return gx, gw, gb
 
 
+class Reorder:
+    """A copy of float32 arrays of one 4-D shape from one layout to another (format tags), by oneDNN's reorder:
+    its transposes are vectorised, where a compiled loop moves one value at a time."""
+
+    def __init__(self, shape, source_tag, target_tag):
+        lib = self.lib = library()
+        self._mds = [lib.memory_desc(shape, tag) for tag in (source_tag, target_tag)]
+        lib.set_threads()
+        self._primitive = lib.reorder(*self._mds)
+
+    def __del__(self):
+        d = self.lib.dnnl
+        primitive, scratchpad, _size = self._primitive
+        d.dnnl_primitive_destroy(primitive)
+        d.dnnl_memory_desc_destroy(scratchpad)
+        for md in self._mds:
+            d.dnnl_memory_desc_destroy(md)
+
+    def __call__(self, array, out_shape):
+        """``array`` (C-contiguous, in the source layout) copied into a new array of ``out_shape`` in the target
+        layout."""
+        out = np.empty(out_shape, np.float32)
+        self.lib.execute(self._primitive, {SRC: (self._mds[0], array), DST: (self._mds[1], out)})
+        return out
+
+
 enabled = True  # ``torch.backends.mkldnn.enabled``: False sends convolutions to the engine's own kernels
-_convolutions = OrderedDict()
+_kept = OrderedDict()  # convolutions and reorders, most recently used last
 CACHED = 64  # geometries kept (a network has a few dozen; a last, smaller batch adds its own)
 
 
-def convolution(x_shape, w_shape, out_hw, stride, pads, dilation):
-    """The ``Convolution`` of this geometry at the engine's thread count, made at its first use and kept while it
-    is among the ``CACHED`` most recently used; None where oneDNN is unavailable or refuses the geometry (that is
-    remembered too, so the next implementation takes it without asking again), or switched off (``enabled``)."""
+def _cached(key, make):
+    """``make()``, kept under ``key`` (with the engine's thread count, which oneDNN reads when it makes a
+    primitive) while among the ``CACHED`` most recently used; None where oneDNN is unavailable or switched off
+    (``enabled``), or where ``make`` raised ``OneDNNError`` (remembered too, so that the caller's own kernels
+    take the call without asking again)."""
     if not enabled or library() is None:
         return None
-    key = (tuple(x_shape), tuple(w_shape), tuple(stride), tuple(pads), tuple(dilation), get_num_threads())
+    key = (*key, get_num_threads())
     with _cache_lock:
-        if key in _convolutions:
-            _convolutions.move_to_end(key)
-            return _convolutions[key]
+        if key in _kept:
+            _kept.move_to_end(key)
+            return _kept[key]
         try:
-            made = Convolution(x_shape, w_shape, out_hw, stride, pads, dilation)
+            made = make()
         except OneDNNError:
             made = None
-        _convolutions[key] = made
-        if len(_convolutions) > CACHED:
-            _convolutions.popitem(last=False)
+        _kept[key] = made
+        if len(_kept) > CACHED:
+            _kept.popitem(last=False)
         return made
+
+
+def convolution(x_shape, w_shape, out_hw, stride, pads, dilation):
+    """The ``Convolution`` of this geometry, made at its first use and kept (``_cached``), or None."""
+    key = ("convolution", tuple(x_shape), tuple(w_shape), tuple(stride), tuple(pads), tuple(dilation))
+    return _cached(key, lambda: Convolution(x_shape, w_shape, out_hw, stride, pads, dilation))
+
+
+def channels_last(x):
+    """A float32 (N, C, H, W) array ``x`` as a new (N, H, W, C) array, or None where oneDNN does not run."""
+    n, c, h, w = x.shape
+    reorder = _cached(("channels last", x.shape), lambda: Reorder(x.shape, _PLAIN_4D, _CHANNELS_LAST_4D))
+    return None if reorder is None else reorder(np.ascontiguousarray(x), (n, h, w, c))
+
+
+def channels_first(y):
+    """A float32 (N, H, W, C) array ``y`` as a new (N, C, H, W) array, or None where oneDNN does not run."""
+    n, h, w, c = y.shape
+    shape = (n, c, h, w)
+    reorder = _cached(("channels first", shape), lambda: Reorder(shape, _CHANNELS_LAST_4D, _PLAIN_4D))
+    return None if reorder is None else reorder(np.ascontiguousarray(y), shape)

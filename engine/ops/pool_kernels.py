@@ -20,7 +20,7 @@ def _kernel(kh, kw, nan_aware):
     compares with ``>`` alone and only reports whether it saw a NaN; the caller then reruns those images
     with ``nan_aware``, which applies PyTorch's rule.
     """
-    njit = jit.numba().njit
+    njit = jit.njit
 
     @njit(nogil=True, cache=True)
     def forward(x, h_in, w_in, out, index, n0, n1, sh, sw, ph, pw, dh, dw):
@@ -76,7 +76,7 @@ def _kernel(kh, kw, nan_aware):
 
 @functools.cache
 def _scatter():
-    @jit.numba().njit(nogil=True, cache=True)
+    @jit.njit(nogil=True, cache=True)
     def scatter(g, index, gx, n0, n1):
         """gx (N, C, H*W), zeroed, += g at index, for images n0:n1."""
         c_in, oh, ow = g.shape[1], g.shape[2], g.shape[3]

@@ -13,7 +13,7 @@ from . import jit
 
 @functools.cache
 def _kernels():
-    njit = jit.numba().njit
+    njit = jit.njit
 
     @njit(nogil=True, cache=True)
     def forward(x, y):

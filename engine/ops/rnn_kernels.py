@@ -25,7 +25,7 @@ _Q = tuple(np.float32(b) for b in (1.19825839466702e-06, 1.18534705686654e-04, 2
 
 @functools.cache
 def _kernels():
-    njit = jit.numba().njit
+    njit = jit.njit
     options = {"nogil": True, "cache": True, "fastmath": set(jit.FLAGS), "error_model": "numpy"}
     p0, p1, p2, p3, p4, p5, p6 = _P
     q0, q1, q2, q3 = _Q

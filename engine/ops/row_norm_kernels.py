@@ -18,7 +18,7 @@ LAYER_THREADED_SIZE = 1 << 15
 
 @functools.cache
 def _kernels():
-    njit, prange = jit.numba().njit, jit.numba().prange
+    njit, prange = jit.njit, jit.numba().prange
     flags = set(jit.FLAGS)
 
     @njit(nogil=True, fastmath=flags, cache=True)

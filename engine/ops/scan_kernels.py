@@ -20,7 +20,7 @@ def _running_extreme_kernel(is_max):
     loop costs a tenth of a call at 1e3 elements. No jitted helper is called: a closure over one would keep
     numba's cache from serving it, and every process would compile it again (0.8 s)."""
 
-    @jit.numba().njit(nogil=True, cache=True)
+    @jit.njit(nogil=True, cache=True)
     def running_extreme(x, values, indices):
         rows, n = x.shape
         r = 0
@@ -54,7 +54,7 @@ def _running_extreme_kernel(is_max):
 
 @functools.cache
 def _kernels():
-    njit = jit.numba().njit
+    njit = jit.njit
 
     @njit(nogil=True, cache=True)
     def extremes_grad(g, indices, out):
@@ -98,7 +98,7 @@ def running_extreme_grad(g, indices):
 
 @functools.cache
 def _running_kernel():
-    @jit.numba().njit(nogil=True, cache=True)
+    @jit.njit(nogil=True, cache=True)
     def running(x, out, product, reverse):
         rows, n = x.shape
         last = n - 1
@@ -153,7 +153,7 @@ def running(x, product, reverse=False):
 
 @functools.cache
 def _log_sum_exp_kernel():
-    njit = jit.numba().njit
+    njit = jit.njit
 
     @njit(inline="always")
     def step(v, top, total):

@@ -27,7 +27,7 @@ def _kernels():
     so that the innermost loop is long (with a loop of one inside, a gather of 1e6 took 1.0 ms, without
     0.62). They are apart because numba types a kernel for all its branches, and an array that one of them
     writes may be read-only where the other reads it."""
-    njit = jit.numba().njit
+    njit = jit.njit
 
     @njit(nogil=True, cache=True)
     def gather(x, index, out, a0, a1, b0, b1):

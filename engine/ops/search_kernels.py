@@ -14,7 +14,7 @@ from . import jit
 
 @functools.cache
 def _kernel():
-    @jit.numba().njit(nogil=True, cache=True)
+    @jit.njit(nogil=True, cache=True)
     def search_lines(seq, values, right, out):
         n = seq.shape[1]
         for r in range(seq.shape[0]):

@@ -32,7 +32,7 @@ MAX_SIZE = 16384
 
 @functools.cache
 def _kernel():
-    njit = jit.numba().njit
+    njit = jit.njit
 
     @njit(nogil=True, cache=True)
     def topk(x, k, largest, values, indices):

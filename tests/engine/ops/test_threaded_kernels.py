@@ -2,6 +2,7 @@
 several Python threads may launch them at once, and a child forked after the threads started still
 computes (GNU OpenMP would end it), on the serial twin."""
 
+import collections
 import multiprocessing
 import subprocess
 import sys
@@ -137,11 +138,17 @@ def test_threaded_depthwise_lanes_match_pytorch():
     ((2, 24, 16, 13), 7),  # planes up to LANES_MAX_WIDTH_WIDE columns under a 7-wide kernel
     ((3, 16, 6, 5), 5),  # one lane block exactly; a single column past the blocks of 4
 ], ids=["40ch-7wide", "wide-plane", "16ch-5wide"])
-def test_depthwise_lanes_geometries_match_pytorch(shape, kernel, monkeypatch):
-    """The lanes kernel's column blocks, tail columns and padded channel lanes, forward and input gradient."""
+@pytest.mark.parametrize("onednn", [True, False], ids=["onednn-reorders", "compiled-transposes"])
+def test_depthwise_lanes_geometries_match_pytorch(shape, kernel, onednn, monkeypatch):
+    """The lanes kernel's column blocks, tail columns and padded channel lanes, forward and input gradient,
+    with the channels-last moves made by oneDNN's reorders and by the compiled loop that stands in for them."""
+    if onednn and not engine.backends.mkldnn.is_available():
+        pytest.skip("oneDNN (onednn-cpu-gomp) does not load here")
     calls = []
     lanes_forward = conv_depthwise_lanes.forward
     monkeypatch.setattr(conv_depthwise_lanes, "forward", lambda *a: calls.append(a[0].shape) or lanes_forward(*a))
+    monkeypatch.setattr(engine.ops.onednn, "enabled", onednn)
+    monkeypatch.setattr(engine.ops.onednn, "_kept", collections.OrderedDict())
     rng = np.random.default_rng(4)
     c = shape[1]
     x = rng.standard_normal(shape).astype(np.float32)
@@ -154,5 +161,6 @@ def test_depthwise_lanes_geometries_match_pytorch(shape, kernel, monkeypatch):
         (y * m.tensor(np.arange(y.numel(), dtype=np.float32).reshape(y.shape) % 7)).sum().backward()
         outs.append((y.detach().numpy(), xt.grad.numpy()))
     assert calls, "the lanes kernel did not take the call"
+    assert onednn == any(key[0] == "channels last" for key in engine.ops.onednn._kept)
     for ours, theirs in zip(*outs, strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-5)
