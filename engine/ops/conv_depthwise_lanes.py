@@ -130,7 +130,7 @@ def _transpose():
 
 def _channels_last(x):
     """(N, C, H, W) ``x`` as a new (N, H, W, C) array."""
-    moved = onednn.channels_last(x) if x.dtype == np.float32 and x.size else None
+    moved = onednn.channels_last(x)
     if moved is not None:
         return moved
     n, c, h, w = x.shape
@@ -139,7 +139,7 @@ def _channels_last(x):
 
 def _channels_first(y):
     """(N, H, W, C) ``y`` as a new (N, C, H, W) array."""
-    moved = onednn.channels_first(y) if y.dtype == np.float32 and y.size else None
+    moved = onednn.channels_first(y)
     if moved is not None:
         return moved
     n, h, w, c = y.shape

@@ -73,20 +73,40 @@ def _renamed(py_func, qualname):
     """A copy of ``py_func`` under another qualified name (numba names its cache files and symbols after it)."""
     copy = types.FunctionType(py_func.__code__, py_func.__globals__, py_func.__name__, py_func.__defaults__,
                               py_func.__closure__)
+    copy.__kwdefaults__ = py_func.__kwdefaults__
     copy.__qualname__ = qualname
     return copy
 
 
 def _closure_key(py_func):
-    """A hash of ``py_func``'s bytecode and closure that is the same in every process: a jitted function in the
-    closure enters by its own code and closure, other values as numba pickles them."""
+    """A hash of ``py_func``'s code and closure that is the same in every process: a jitted function in the
+    closure enters by its own code, closure and options, other values as numba pickles them (a cell still empty,
+    a function defined after this one, by a mark)."""
     dumps = importlib.import_module("numba.core.serialize").dumps
-    digest = hashlib.sha256(py_func.__code__.co_code)
+    digest = hashlib.sha256(_code_key(py_func.__code__).encode())
+    digest.update(repr(py_func.__defaults__).encode())
     for cell in py_func.__closure__ or ():
-        value = cell.cell_contents
+        try:
+            value = cell.cell_contents
+        except ValueError:
+            digest.update(b"(empty)")
+            continue
         inner = getattr(value, "py_func", None)
-        digest.update(_closure_key(inner).encode() if inner is not None else dumps(value))
+        if inner is None:
+            digest.update(dumps(value))
+        else:
+            options = sorted((k, sorted(v) if isinstance(v, (set, frozenset)) else v)
+                             for k, v in value.targetoptions.items())
+            digest.update(f"{_closure_key(inner)}{options!r}".encode())
     return digest.hexdigest()
+
+
+def _code_key(code):
+    """The parts of a code object that make what it computes: its bytecode, names and constants (nested code
+    objects by the same parts, sets of constants sorted, since their order changes between processes)."""
+    consts = [_code_key(c) if isinstance(c, types.CodeType) else
+              repr(sorted(c, key=repr)) if isinstance(c, frozenset) else repr(c) for c in code.co_consts]
+    return hashlib.sha256(repr((code.co_code, code.co_names, consts)).encode()).hexdigest()
 
 
 @functools.cache

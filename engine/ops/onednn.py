@@ -372,15 +372,18 @@ class Reorder:
 
     def __init__(self, shape, source_tag, target_tag):
         lib = self.lib = library()
-        self._mds = [lib.memory_desc(shape, tag) for tag in (source_tag, target_tag)]
+        self._mds, self._primitive = [], None  # (what ``__del__`` frees, should a step below fail)
+        for tag in (source_tag, target_tag):
+            self._mds.append(lib.memory_desc(shape, tag))
         lib.set_threads()
         self._primitive = lib.reorder(*self._mds)
 
     def __del__(self):
         d = self.lib.dnnl
-        primitive, scratchpad, _size = self._primitive
-        d.dnnl_primitive_destroy(primitive)
-        d.dnnl_memory_desc_destroy(scratchpad)
+        if self._primitive is not None:
+            primitive, scratchpad, _size = self._primitive
+            d.dnnl_primitive_destroy(primitive)
+            d.dnnl_memory_desc_destroy(scratchpad)
         for md in self._mds:
             d.dnnl_memory_desc_destroy(md)
 
@@ -393,48 +396,54 @@ class Reorder:
 
 
 enabled = True  # ``torch.backends.mkldnn.enabled``: False sends convolutions to the engine's own kernels
-_kept = OrderedDict()  # convolutions and reorders, most recently used last
-CACHED = 64  # geometries kept (a network has a few dozen; a last, smaller batch adds its own)
+_convolutions, _reorders = OrderedDict(), OrderedDict()  # most recently used last
+CACHED = 64  # geometries kept of each (a network has a few dozen; a last, smaller batch adds its own)
 
 
-def _cached(key, make):
-    """``make()``, kept under ``key`` (with the engine's thread count, which oneDNN reads when it makes a
-    primitive) while among the ``CACHED`` most recently used; None where oneDNN is unavailable or switched off
+def _cached(kept, key, make):
+    """``make()``, kept in ``kept`` under ``key`` (with the engine's thread count, which oneDNN reads when it makes
+    a primitive) while among its ``CACHED`` most recently used; None where oneDNN is unavailable or switched off
     (``enabled``), or where ``make`` raised ``OneDNNError`` (remembered too, so that the caller's own kernels
     take the call without asking again)."""
     if not enabled or library() is None:
         return None
     key = (*key, get_num_threads())
     with _cache_lock:
-        if key in _kept:
-            _kept.move_to_end(key)
-            return _kept[key]
+        if key in kept:
+            kept.move_to_end(key)
+            return kept[key]
         try:
             made = make()
         except OneDNNError:
             made = None
-        _kept[key] = made
-        if len(_kept) > CACHED:
-            _kept.popitem(last=False)
+        kept[key] = made
+        if len(kept) > CACHED:
+            kept.popitem(last=False)
         return made
 
 
 def convolution(x_shape, w_shape, out_hw, stride, pads, dilation):
     """The ``Convolution`` of this geometry, made at its first use and kept (``_cached``), or None."""
-    key = ("convolution", tuple(x_shape), tuple(w_shape), tuple(stride), tuple(pads), tuple(dilation))
-    return _cached(key, lambda: Convolution(x_shape, w_shape, out_hw, stride, pads, dilation))
+    key = (tuple(x_shape), tuple(w_shape), tuple(stride), tuple(pads), tuple(dilation))
+    return _cached(_convolutions, key, lambda: Convolution(x_shape, w_shape, out_hw, stride, pads, dilation))
 
 
 def channels_last(x):
-    """A float32 (N, C, H, W) array ``x`` as a new (N, H, W, C) array, or None where oneDNN does not run."""
+    """A non-empty float32 (N, C, H, W) array ``x`` as a new (N, H, W, C) array; None for other arrays, or where
+    oneDNN does not run."""
+    if x.dtype != np.float32 or not x.size:
+        return None
     n, c, h, w = x.shape
-    reorder = _cached(("channels last", x.shape), lambda: Reorder(x.shape, _PLAIN_4D, _CHANNELS_LAST_4D))
+    reorder = _cached(_reorders, ("channels last", x.shape), lambda: Reorder(x.shape, _PLAIN_4D, _CHANNELS_LAST_4D))
     return None if reorder is None else reorder(np.ascontiguousarray(x), (n, h, w, c))
 
 
 def channels_first(y):
-    """A float32 (N, H, W, C) array ``y`` as a new (N, C, H, W) array, or None where oneDNN does not run."""
+    """A non-empty float32 (N, H, W, C) array ``y`` as a new (N, C, H, W) array; None for other arrays, or where
+    oneDNN does not run."""
+    if y.dtype != np.float32 or not y.size:
+        return None
     n, h, w, c = y.shape
     shape = (n, c, h, w)
-    reorder = _cached(("channels first", shape), lambda: Reorder(shape, _CHANNELS_LAST_4D, _PLAIN_4D))
+    reorder = _cached(_reorders, ("channels first", shape), lambda: Reorder(shape, _CHANNELS_LAST_4D, _PLAIN_4D))
     return None if reorder is None else reorder(np.ascontiguousarray(y), shape)

@@ -111,7 +111,7 @@ def test_runs_on_the_engine_thread_count_and_keeps_a_bounded_cache():
     np.testing.assert_allclose(one, again, rtol=1e-5, atol=1e-4)
     for k in range(onednn.CACHED + 5):
         onednn.convolution((1, 64, 6 + k, 6), w.shape, (4 + k, 4), (1, 1), (0, 0, 0, 0), (1, 1))
-    assert len(onednn._kept) == onednn.CACHED
+    assert len(onednn._convolutions) == onednn.CACHED
 
 
 def test_a_convolution_made_in_a_thread_that_ended_runs_in_another():

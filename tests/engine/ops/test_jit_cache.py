@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 
 from engine.ops import jit
@@ -61,3 +62,26 @@ def test_factory_kernels_are_cached_and_variants_keep_their_own_code(tmp_path):
     assert _run(tmp_path, 3) == (["3 31"], 2)
     # A third process finds both in the cache, saves nothing, and runs each variant's own code.
     assert _run(tmp_path, 2, 3) == (["2 21", "3 31"], 0)
+
+
+def _factory(op, scale):
+    @jit.njit
+    def kernel(x):
+        return helper(x) * scale  # a helper defined after the kernel: its cell is empty when the kernel is made
+
+    @jit.njit
+    def helper(x):
+        return op(x)
+
+    return kernel, helper
+
+
+def test_variants_are_named_apart_by_their_code_and_closure():
+    """The names that numba caches and mangles under differ with the closure's values and with the code of the
+    kernels it calls, down to the functions they name."""
+    exp2, helper_exp = _factory(np.exp, 2.0)
+    exp3, _ = _factory(np.exp, 3.0)
+    log2, helper_log = _factory(np.log, 2.0)
+    assert len({exp2.py_func.__qualname__, exp3.py_func.__qualname__}) == 2
+    assert helper_exp.py_func.__qualname__ != helper_log.py_func.__qualname__
+    assert exp2(1.0) == pytest.approx(2 * np.e) and log2(np.e) == pytest.approx(2.0)

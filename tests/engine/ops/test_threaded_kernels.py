@@ -148,7 +148,7 @@ def test_depthwise_lanes_geometries_match_pytorch(shape, kernel, onednn, monkeyp
     lanes_forward = conv_depthwise_lanes.forward
     monkeypatch.setattr(conv_depthwise_lanes, "forward", lambda *a: calls.append(a[0].shape) or lanes_forward(*a))
     monkeypatch.setattr(engine.ops.onednn, "enabled", onednn)
-    monkeypatch.setattr(engine.ops.onednn, "_kept", collections.OrderedDict())
+    monkeypatch.setattr(engine.ops.onednn, "_reorders", collections.OrderedDict())
     rng = np.random.default_rng(4)
     c = shape[1]
     x = rng.standard_normal(shape).astype(np.float32)
@@ -161,6 +161,6 @@ def test_depthwise_lanes_geometries_match_pytorch(shape, kernel, onednn, monkeyp
         (y * m.tensor(np.arange(y.numel(), dtype=np.float32).reshape(y.shape) % 7)).sum().backward()
         outs.append((y.detach().numpy(), xt.grad.numpy()))
     assert calls, "the lanes kernel did not take the call"
-    assert onednn == any(key[0] == "channels last" for key in engine.ops.onednn._kept)
+    assert onednn == any(key[0] == "channels last" for key in engine.ops.onednn._reorders)
     for ours, theirs in zip(*outs, strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-5)
