@@ -31,20 +31,28 @@ class Phases:
     plane, the phase width and the size of a plane's buffer (its phases, then a row of slack for the wrapped
     reads of the last row)."""
 
-    __slots__ = ("args", "compiled", "correlation", "geometry", "out_hw", "shape")
+    __slots__ = ("_args", "compiled", "correlation", "geometry", "kernel", "out_hw", "shape")
 
     def __init__(self, shape, kernel, stride, pads, dilation, out_hw):
         self.geometry = stride, pads, dilation
-        (sh, sw), (pt, pb, pl, pr) = stride, pads
         self.correlation = _correlation(shape, kernel, stride, pads, dilation, out_hw)
-        self.compiled = (kernel[1], sw, dilation[1])  # the constants ``_kernels`` compiles for
-        hp2 = -(-(shape[2] + pt + pb) // sh)
-        wp2 = -(-(shape[3] + pl + pr) // sw)
-        rows = np.arange(pt, pt + shape[2])
-        taps = np.arange(kernel[0]) * dilation[0]
-        self.shape, self.out_hw = shape, out_hw
-        self.args = (((rows % sh) * sw * hp2 + rows // sh) * wp2, ((taps % sh) * sw * hp2 + taps // sh) * wp2, pl,
-                     hp2 * wp2, wp2, sh * sw * hp2 * wp2 + wp2)
+        self.compiled = (kernel[1], stride[1], dilation[1])  # the constants ``_kernels`` compiles for
+        self.shape, self.kernel, self.out_hw = shape, kernel, out_hw
+        self._args = None
+
+    @property
+    def args(self):
+        """The plane kernels' layout arguments, made at their first use (the lanes kernel takes most narrow
+        calls without them)."""
+        if self._args is None:
+            (sh, sw), (pt, pb, pl, pr), dilation = self.geometry
+            hp2 = -(-(self.shape[2] + pt + pb) // sh)
+            wp2 = -(-(self.shape[3] + pl + pr) // sw)
+            rows = np.arange(pt, pt + self.shape[2])
+            taps = np.arange(self.kernel[0]) * dilation[0]
+            self._args = (((rows % sh) * sw * hp2 + rows // sh) * wp2, ((taps % sh) * sw * hp2 + taps // sh) * wp2,
+                          pl, hp2 * wp2, wp2, sh * sw * hp2 * wp2 + wp2)
+        return self._args
 
 
 def _correlation(shape, kernel, stride, pads, dilation, out_hw):

@@ -162,8 +162,11 @@ def forward(x, w, b, stride, pads, dilation, out_hw):
     kh, kw = w.shape[2:]
     lanes = -(-c // BLOCK) * BLOCK
     out = np.empty((n, *out_hw, c), dtype=x.dtype)
-    taps = np.zeros((kh, kw, lanes), x.dtype)
-    taps[:, :, :c] = w.reshape(c, kh, kw).transpose(1, 2, 0)
+    if lanes == c:
+        taps = np.ascontiguousarray(w.reshape(c, kh * kw).T)
+    else:
+        taps = np.zeros((kh, kw, lanes), x.dtype)
+        taps[:, :, :c] = w.reshape(c, kh, kw).transpose(1, 2, 0)
     bias = np.zeros(c, x.dtype) if b is None else np.ascontiguousarray(b)
     threads = jit.kernel_threads(out.size * kh * kw) if n > 1 else 1  # (the images are what is split)
     _kernel(kw, dilation[1], lanes)(threads, _channels_last(x), taps.reshape(kh, kw * lanes),
