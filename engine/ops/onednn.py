@@ -129,6 +129,21 @@ class _Library:
         finally:
             self.dnnl.dnnl_primitive_desc_destroy(pd)
 
+    def reordered(self, reorder, source_md, array, target_md, shape):
+        """A new float32 array of ``shape``: ``array`` (in layout ``source_md``) copied by primitive ``reorder``
+        into layout ``target_md``."""
+        out = np.empty(shape, np.float32)
+        self.execute(reorder, {SRC: (source_md, array), DST: (target_md, out)})
+        return out
+
+    def destroy(self, primitives, mds):
+        """Free ``primitives`` (as ``primitive`` gives them) and memory descs ``mds``."""
+        for primitive, scratchpad, _size in primitives:
+            self.dnnl.dnnl_primitive_destroy(primitive)
+            self.dnnl.dnnl_memory_desc_destroy(scratchpad)
+        for md in mds:
+            self.dnnl.dnnl_memory_desc_destroy(md)
+
     def primitive(self, pd):
         """``(primitive, its scratchpad's memory desc, its size in bytes)`` of a primitive descriptor."""
         primitive, scratchpad = ctypes.c_void_p(), ctypes.c_void_p()
@@ -239,9 +254,7 @@ class _Layout:
     def _reordered(self, reorder, source_md, array):
         if reorder is None:
             return array
-        out = np.empty(self.size, np.float32)
-        self.lib.execute(reorder, {SRC: (source_md, array), DST: (self.md, out)})
-        return out
+        return self.lib.reordered(reorder, source_md, array, self.md, self.size)
 
     def empty(self, shape):
         """A buffer of ``shape``'s values for the primitive to write, in its layout (``plain`` turns it into the plain
@@ -251,9 +264,7 @@ class _Layout:
     def plain(self, buffer, shape):
         if self.to_plain is None:
             return buffer
-        out = np.empty(shape, np.float32)
-        self.lib.execute(self.to_plain, {SRC: (self.md, buffer), DST: (self.plain_md, out)})
-        return out
+        return self.lib.reordered(self.to_plain, self.md, buffer, self.plain_md, shape)
 
 
 class Kept:
@@ -326,12 +337,7 @@ class Convolution:
         self._forward, self._backward_data, self._backward_weights = self._primitives[-3:]
 
     def __del__(self):
-        d = self.lib.dnnl
-        for primitive, scratchpad, _size in self._primitives:
-            d.dnnl_primitive_destroy(primitive)
-            d.dnnl_memory_desc_destroy(scratchpad)
-        for md in self._mds:
-            d.dnnl_memory_desc_destroy(md)
+        self.lib.destroy(self._primitives, self._mds)
 
     def forward(self, x, w, b=None):
         """``(y, kept)``: the output, and the ``Kept`` that ``backward`` takes."""
@@ -372,27 +378,19 @@ class Reorder:
 
     def __init__(self, shape, source_tag, target_tag):
         lib = self.lib = library()
-        self._mds, self._primitive = [], None  # (what ``__del__`` frees, should a step below fail)
+        self._mds, self._primitives = [], []  # (what ``__del__`` frees, should a step below fail)
         for tag in (source_tag, target_tag):
             self._mds.append(lib.memory_desc(shape, tag))
         lib.set_threads()
-        self._primitive = lib.reorder(*self._mds)
+        self._primitives.append(lib.reorder(*self._mds))
 
     def __del__(self):
-        d = self.lib.dnnl
-        if self._primitive is not None:
-            primitive, scratchpad, _size = self._primitive
-            d.dnnl_primitive_destroy(primitive)
-            d.dnnl_memory_desc_destroy(scratchpad)
-        for md in self._mds:
-            d.dnnl_memory_desc_destroy(md)
+        self.lib.destroy(self._primitives, self._mds)
 
     def __call__(self, array, out_shape):
         """``array`` (C-contiguous, in the source layout) copied into a new array of ``out_shape`` in the target
         layout."""
-        out = np.empty(out_shape, np.float32)
-        self.lib.execute(self._primitive, {SRC: (self._mds[0], array), DST: (self._mds[1], out)})
-        return out
+        return self.lib.reordered(self._primitives[0], self._mds[0], array, self._mds[1], out_shape)
 
 
 enabled = True  # ``torch.backends.mkldnn.enabled``: False sends convolutions to the engine's own kernels
