@@ -24,7 +24,7 @@ import numpy as np
 
 from ..threads import get_num_threads
 
-_F32, _ANY, _PLAIN_1D, _PLAIN_4D = 3, 1, 2, 5  # dnnl_f32, dnnl_format_tag_any, dnnl_a, dnnl_abcd
+_F32, ANY, _PLAIN_1D, _PLAIN_4D = 3, 1, 2, 5  # dnnl_f32, dnnl_format_tag_any, dnnl_a, dnnl_abcd
 _CHANNELS_LAST_4D = 22  # dnnl_acdb (NHWC)
 _FORWARD_TRAINING, _DIRECT = 64, 1  # dnnl_forward_training, dnnl_convolution_direct
 _CPU, _IN_ORDER = 1, 1  # dnnl_cpu, dnnl_stream_in_order
@@ -32,6 +32,7 @@ _SCRATCHPAD_USER, _QUERY_SCRATCHPAD_MD = 1, 136  # dnnl_scratchpad_mode_user, dn
 # dnnl_query_{src,diff_src,weights,diff_weights,dst,diff_dst}_md
 _QUERY_SRC_MD, _QUERY_DIFF_SRC_MD, _QUERY_WEIGHTS_MD, _QUERY_DIFF_WEIGHTS_MD, _QUERY_DST_MD, _QUERY_DIFF_DST_MD = (
     129, 130, 131, 132, 133, 134)
+QUERY_ARG_MD = 255  # dnnl_query_exec_arg_md: the memory desc of the execution argument given as the index
 SCRATCHPAD = 80
 SRC, DST, WEIGHTS, BIAS = 1, 17, 33, 41  # DNNL_ARG_*
 DIFF_SRC, DIFF_DST, DIFF_WEIGHTS, DIFF_BIAS = 129, 145, 161, 169
@@ -119,6 +120,20 @@ class _Library:
                                                               tag), "describe an array")
         return md
 
+    def strided_desc(self, shape, strides):
+        """A float32 memory desc of ``shape`` with ``strides`` in elements (a layout that no format tag names)."""
+        md = ctypes.c_void_p()
+        self.check(self.dnnl.dnnl_memory_desc_create_with_strides(ctypes.byref(md), len(shape), _Dims(*shape), _F32,
+                                                                  _Dims(*strides)), "describe a strided array")
+        return md
+
+    def queried(self, pd, query, index=0):
+        """A copy (the caller's to free) of the memory desc that primitive descriptor ``pd`` gives for ``query``."""
+        md = ctypes.c_void_p()
+        self.check(self.dnnl.dnnl_memory_desc_clone(ctypes.byref(md), ctypes.c_void_p(
+            self.dnnl.dnnl_primitive_desc_query_md(pd, query, index))), "describe a primitive's layout")
+        return md
+
     def reorder(self, src_md, dst_md):
         """A reorder primitive (as ``primitive`` gives it) from layout ``src_md`` to ``dst_md``."""
         pd = ctypes.c_void_p()
@@ -146,12 +161,9 @@ class _Library:
 
     def primitive(self, pd):
         """``(primitive, its scratchpad's memory desc, its size in bytes)`` of a primitive descriptor."""
-        primitive, scratchpad = ctypes.c_void_p(), ctypes.c_void_p()
+        primitive = ctypes.c_void_p()
         self.check(self.dnnl.dnnl_primitive_create(ctypes.byref(primitive), pd), "create a primitive")
-        self.check(self.dnnl.dnnl_memory_desc_clone(
-            ctypes.byref(scratchpad), ctypes.c_void_p(self.dnnl.dnnl_primitive_desc_query_md(pd, _QUERY_SCRATCHPAD_MD,
-                                                                                            0))),
-            "describe a scratchpad")
+        scratchpad = self.queried(pd, _QUERY_SCRATCHPAD_MD)
         return primitive, scratchpad, self.dnnl.dnnl_memory_desc_get_size(scratchpad)
 
     def execute(self, primitive, arrays):
@@ -214,18 +226,17 @@ def available():
     return library() is not None
 
 
-class _Layout:
-    """Where a primitive wants an argument in a layout of its own choosing: that layout's memory desc, the reorders
-    to it from the plain array and back (None where the plain layout is the one it chose), and the one from the
-    layout of the primitive of its convolution that hands it a buffer, if any (``takes_from``). All are made with
-    the convolution, under the cache's lock: none is made lazily by two threads at once."""
+class Layout:
+    """Where a primitive wants an argument in a layout of its own choosing (as ``query`` and ``index`` ask ``pd``):
+    that layout's memory desc, the reorders to it from the plain array and back (None where the plain layout is
+    the one it chose), and the one from the layout of another primitive of its owner that hands it a buffer, if
+    any (``takes_from``). All are made with their owner, under the cache's lock: none is made lazily by two
+    threads at once."""
 
-    def __init__(self, lib, plain_md, pd, query, owned_mds, owned_primitives):
+    def __init__(self, lib, plain_md, pd, query, owned_mds, owned_primitives, index=0):
         d = lib.dnnl
         self.lib, self.plain_md, self._owned = lib, plain_md, owned_primitives
-        self.md = ctypes.c_void_p()
-        lib.check(d.dnnl_memory_desc_clone(ctypes.byref(self.md), ctypes.c_void_p(d.dnnl_primitive_desc_query_md(
-            pd, query, 0))), "describe a primitive's layout")
+        self.md = lib.queried(pd, query, index)
         owned_mds.append(self.md)
         self.size = d.dnnl_memory_desc_get_size(self.md) // 4
         self.to_blocked = self.to_plain = None
@@ -296,7 +307,7 @@ class Convolution:
             lib.memory_desc(shape, tag) for shape, tag in ((self.x_shape, _PLAIN_4D), (self.w_shape, _PLAIN_4D),
                                                            (self.y_shape, _PLAIN_4D), ((w_shape[0],), _PLAIN_1D))]
         self._mds += plain
-        x_any, w_any, y_any = chosen = [lib.memory_desc(shape, _ANY) for shape in (self.x_shape, self.w_shape,
+        x_any, w_any, y_any = chosen = [lib.memory_desc(shape, ANY) for shape in (self.x_shape, self.w_shape,
                                                                                    self.y_shape)]
         self._mds += chosen
         geometry = (_Dims(*stride), _Dims(dilation[0] - 1, dilation[1] - 1), _Dims(pads[0], pads[2]),
@@ -320,11 +331,11 @@ class Convolution:
                 descriptors.append(pd)
             forward, data, weights = descriptors
             layouts = (self._mds, self._primitives)
-            self.f_x, self.f_w, self.f_y = (_Layout(lib, md, forward, q, *layouts) for md, q in (
+            self.f_x, self.f_w, self.f_y = (Layout(lib, md, forward, q, *layouts) for md, q in (
                 (self.x_md, _QUERY_SRC_MD), (self.w_md, _QUERY_WEIGHTS_MD), (self.y_md, _QUERY_DST_MD)))
-            self.d_x, self.d_w, self.d_y = (_Layout(lib, md, data, q, *layouts) for md, q in (
+            self.d_x, self.d_w, self.d_y = (Layout(lib, md, data, q, *layouts) for md, q in (
                 (self.x_md, _QUERY_DIFF_SRC_MD), (self.w_md, _QUERY_WEIGHTS_MD), (self.y_md, _QUERY_DIFF_DST_MD)))
-            self.w_x, self.w_w, self.w_y = (_Layout(lib, md, weights, q, *layouts) for md, q in (
+            self.w_x, self.w_w, self.w_y = (Layout(lib, md, weights, q, *layouts) for md, q in (
                 (self.x_md, _QUERY_SRC_MD), (self.w_md, _QUERY_DIFF_WEIGHTS_MD), (self.y_md, _QUERY_DIFF_DST_MD)))
             self.d_w.takes_from(self.f_w)
             self.w_x.takes_from(self.f_x)
@@ -398,7 +409,7 @@ _convolutions, _reorders = OrderedDict(), OrderedDict()  # most recently used la
 CACHED = 64  # geometries kept of each (a network has a few dozen; a last, smaller batch adds its own)
 
 
-def _cached(kept, key, make):
+def cached(kept, key, make):
     """``make()``, kept in ``kept`` under ``key`` (with the engine's thread count, which oneDNN reads when it makes
     a primitive) while among its ``CACHED`` most recently used; None where oneDNN is unavailable or switched off
     (``enabled``), or where ``make`` raised ``OneDNNError`` (remembered too, so that the caller's own kernels
@@ -421,9 +432,9 @@ def _cached(kept, key, make):
 
 
 def convolution(x_shape, w_shape, out_hw, stride, pads, dilation):
-    """The ``Convolution`` of this geometry, made at its first use and kept (``_cached``), or None."""
+    """The ``Convolution`` of this geometry, made at its first use and kept (``cached``), or None."""
     key = (tuple(x_shape), tuple(w_shape), tuple(stride), tuple(pads), tuple(dilation))
-    return _cached(_convolutions, key, lambda: Convolution(x_shape, w_shape, out_hw, stride, pads, dilation))
+    return cached(_convolutions, key, lambda: Convolution(x_shape, w_shape, out_hw, stride, pads, dilation))
 
 
 def channels_last(x):
@@ -432,7 +443,7 @@ def channels_last(x):
     if x.dtype != np.float32 or not x.size:
         return None
     n, c, h, w = x.shape
-    reorder = _cached(_reorders, ("channels last", x.shape), lambda: Reorder(x.shape, _PLAIN_4D, _CHANNELS_LAST_4D))
+    reorder = cached(_reorders, ("channels last", x.shape), lambda: Reorder(x.shape, _PLAIN_4D, _CHANNELS_LAST_4D))
     return None if reorder is None else reorder(np.ascontiguousarray(x), (n, h, w, c))
 
 
@@ -443,5 +454,5 @@ def channels_first(y):
         return None
     n, h, w, c = y.shape
     shape = (n, c, h, w)
-    reorder = _cached(_reorders, ("channels first", shape), lambda: Reorder(shape, _CHANNELS_LAST_4D, _PLAIN_4D))
+    reorder = cached(_reorders, ("channels first", shape), lambda: Reorder(shape, _CHANNELS_LAST_4D, _PLAIN_4D))
     return None if reorder is None else reorder(np.ascontiguousarray(y), shape)

@@ -18,12 +18,16 @@ import numpy as np
 
 from ..autograd.boundary import boundary_alias, cut
 from ..autograd.engine import grad
-from ..autograd.grad_mode import enable_grad
+from ..autograd.grad_mode import enable_grad, is_grad_enabled
 from ..backend import Implementation, is_host
 from ..threads import PRODUCT_MIN_MACS, cpu_map, cpu_matmul, cpu_shares
-from . import jit, rnn_kernels
+from . import jit, onednn_lstm, rnn_kernels
 from .op import Op, xp_of
 from .shape import cat
+
+# A layer's products (all steps, input and hidden) below which the step loop beats oneDNN's fixed cost per call
+# (three primitive calls through ctypes, about 70 us); see bench/NOTES.md.
+ONEDNN_MIN_MACS = 1 << 21
 
 
 def _steps(batch_sizes, reverse):
@@ -72,20 +76,27 @@ class _RecurrentLayer(Op):
     n_states = 1
     sigmoid_rows = ()  # slices of the gate rows that are sigmoids, in multiples of hidden_size
 
-    def forward(self, x, *arrays, batch_sizes=(), reverse=False, has_bias=True, has_proj=False, relu=False):
+    def record(self, x, arrays, batch_sizes, reverse, has_bias, has_proj, relu):
+        """Keep the call's inputs and options (what ``backward_graph`` reads); returns the states and the
+        parameters ``(w_ih, w_hh, b_ih, b_hh, w_hr)``, None for those the layer lacks."""
         k = self.n_states
         self.inputs = (x, *arrays)
         states, params = arrays[:k], arrays[k:]
         w_ih, w_hh = params[0], params[1]
         b_ih, b_hh = (params[2], params[3]) if has_bias else (None, None)
         w_hr = params[-1] if has_proj else None
+        self.x, self.w_ih, self.w_hh, self.w_hr = x, w_ih, w_hh, w_hr
+        self.has_bias, self.has_proj, self.relu = has_bias, has_proj, relu
+        self.steps = _steps(batch_sizes, reverse)
+        return states, (w_ih, w_hh, b_ih, b_hh, w_hr)
+
+    def forward(self, x, *arrays, batch_sizes=(), reverse=False, has_bias=True, has_proj=False, relu=False):
+        states, (w_ih, w_hh, b_ih, b_hh, _) = self.record(x, arrays, batch_sizes, reverse, has_bias, has_proj,
+                                                          relu)
         xp = xp_of(x)
         hidden = w_ih.shape[0] // self.chunks
         rows = [slice(a * hidden, b * hidden) for a, b in self.sigmoid_rows]
         scale = _gate_scale(xp, w_ih.shape[0], rows, w_ih.dtype)[:, None] if rows else None
-        self.x, self.w_ih, self.w_hh, self.w_hr = x, w_ih, w_hh, w_hr
-        self.has_bias, self.has_proj, self.relu = has_bias, has_proj, relu
-        self.steps = _steps(batch_sizes, reverse)
         w_ih_s = w_ih if scale is None else w_ih * scale
         acts = cpu_matmul(x, w_ih_s.T)
         bias = self.input_bias(b_ih, b_hh, hidden)
@@ -230,6 +241,8 @@ class RNNLayer(_RecurrentLayer):
 class _LSTMStepArrays(Implementation):
     """An LSTM step's elementwise work in array calls, for NumPy or CuPy."""
 
+    runs_layer = False  # the layer's own loop over the steps calls ``step``
+
     @staticmethod
     def step(gates, c, cprev, tanh_c, h):
         """Gates (with the sigmoids' pre-activations halved) to activations in place, the cell ``c`` saved to
@@ -296,17 +309,83 @@ class _CompiledLSTMStep(_LSTMStepArrays):
         rnn_kernels.lstm_backward(dh, dc, acts[r], tanh_c[r], cprev[r], d[r])
 
 
+class _OneDNNLSTM(Implementation):
+    """``onednn``: the whole layer in one call of oneDNN's LSTM primitive (``onednn_lstm``), which PyTorch's CPU
+    LSTM runs for float32 too: host float32, no projection, every sequence as long as the others, and at least
+    ``ONEDNN_MIN_MACS`` of products. Training keeps the primitive's workspace (its gates and states of every step)
+    and the outputs for backward; under ``no_grad`` the inference primitive runs and keeps nothing."""
+
+    name = "onednn"
+    runs_layer = True
+
+    @staticmethod
+    def applies(x, *arrays, batch_sizes=(), reverse=False, has_bias=True, has_proj=False, relu=False):
+        if has_proj or not batch_sizes or batch_sizes[-1] != batch_sizes[0] or not is_host(x) or not x.size:
+            return False
+        if any(a.dtype != np.float32 for a in (x, *arrays)):
+            return False
+        w_ih, w_hh = arrays[2], arrays[3]
+        if x.shape[0] * w_ih.shape[0] * (w_ih.shape[1] + w_hh.shape[1]) < ONEDNN_MIN_MACS:
+            return False
+        return _OneDNNLSTM.layer(x, w_hh, batch_sizes, reverse) is not None
+
+    @staticmethod
+    def layer(x, w_hh, batch_sizes, reverse):
+        return onednn_lstm.lstm(len(batch_sizes), batch_sizes[0], x.shape[1], w_hh.shape[1], reverse,
+                                is_grad_enabled())
+
+    @staticmethod
+    def forward(node, x, *arrays, batch_sizes=(), reverse=False, has_bias=True, has_proj=False, relu=False):
+        (h0, c0), (w_ih, w_hh, b_ih, b_hh, _) = node.record(x, arrays, batch_sizes, reverse, has_bias, has_proj,
+                                                            relu)
+        layer = _OneDNNLSTM.layer(x, w_hh, batch_sizes, reverse)  # as applies made it
+        bias = b_ih + b_hh if has_bias else np.zeros(w_ih.shape[0], np.float32)
+        inputs = [np.ascontiguousarray(a) for a in (x, h0, c0, w_ih, w_hh, bias)]
+        y, h_n, c_n, workspace = layer.forward(*inputs)
+        if layer.training:
+            node.kept = (layer, (*inputs, y, h_n, c_n, workspace))
+        return y, h_n, c_n
+
+    @staticmethod
+    def backward(node, g_out, g_h, g_c):
+        layer, saved = node.kept
+        y, h_n = saved[6], saved[7]
+        g_y, g_h, g_c = (np.zeros_like(like) if g is None else np.ascontiguousarray(g, np.float32)
+                         for g, like in ((g_out, y), (g_h, h_n), (g_c, h_n)))
+        gx, gh0, gc0, g_w_ih, g_w_hh, g_bias = layer.backward(saved, g_y, g_h, g_c)
+        grads = [gx, gh0, gc0, g_w_ih, g_w_hh]
+        if node.has_bias:
+            grads += [g_bias, g_bias.copy()]
+        return tuple(None if e is None else g for g, e in zip(grads, node._edges, strict=True))
+
+
 class LSTMLayer(_RecurrentLayer):
     """Gates i, f, g, o (PyTorch's order); c' = f c + i g, h' = o tanh(c'), projected by ``w_hr`` when given.
-    ``extra`` holds tanh(c'), the previous cells and the unprojected h'."""
+    ``extra`` holds tanh(c'), the previous cells and the unprojected h' (step implementations); ``kept`` the
+    oneDNN layer and what its backward reads (``_OneDNNLSTM``)."""
 
-    __slots__ = ()
+    __slots__ = ("kept",)
     _name = "LstmBackward0"
     num_outputs = 3
     n_states = 2
     chunks = 4
     sigmoid_rows = ((0, 2), (3, 4))
-    implementations = (_CompiledLSTMStep, _LSTMStepArrays)
+    implementations = (_OneDNNLSTM, _CompiledLSTMStep, _LSTMStepArrays)
+
+    @property
+    def saves(self):
+        """Backward reads the inputs, and oneDNN's also the outputs (as PyTorch's does)."""
+        return 3 if self._impl.runs_layer else 1
+
+    def forward(self, x, *arrays, **options):
+        if self._impl.runs_layer:
+            return self._impl.forward(self, x, *arrays, **options)
+        return super().forward(x, *arrays, **options)
+
+    def backward(self, g_out, *g_states):
+        if self._impl.runs_layer:
+            return self._impl.backward(self, g_out, *g_states)
+        return super().backward(g_out, *g_states)
 
     @staticmethod
     def cell(gi, gh, h, c):
