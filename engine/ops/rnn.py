@@ -21,7 +21,7 @@ from ..autograd.engine import grad
 from ..autograd.grad_mode import enable_grad, is_grad_enabled
 from ..backend import Implementation, is_host
 from ..threads import PRODUCT_MIN_MACS, cpu_map, cpu_matmul, cpu_shares
-from . import jit, onednn_lstm, rnn_kernels
+from . import jit, onednn_rnn, rnn_kernels
 from .op import Op, xp_of
 from .shape import cat
 
@@ -62,6 +62,72 @@ def _sigmoid_from_tanh_(a):
     a += 0.5
 
 
+class _StepLoop(Implementation):
+    """The layer's own loop over the steps (``_RecurrentLayer.run`` and ``backprop``), for NumPy or CuPy."""
+
+    runs_layer = False
+
+
+class _OneDNNLayer(Implementation):
+    """``onednn``: the whole layer in one call of oneDNN's primitive for its cell (``onednn_rnn``), which PyTorch's
+    CPU LSTM and GRU run for float32 too: host float32, no projection, every sequence as long as the others, and
+    at least ``ONEDNN_MIN_MACS`` of products. Training keeps the primitive's workspace (its gates and states of
+    every step) and the outputs for backward; under ``no_grad`` the inference primitive runs and keeps nothing.
+    Subclasses name the cell and its number of states."""
+
+    name = "onednn"
+    runs_layer = True
+    cell, n_states = None, 0
+
+    @classmethod
+    def applies(cls, x, *arrays, batch_sizes=(), reverse=False, has_bias=True, has_proj=False, relu=False):
+        if has_proj or not batch_sizes or batch_sizes[-1] != batch_sizes[0] or not is_host(x) or not x.size:
+            return False
+        if any(a.dtype != np.float32 for a in (x, *arrays)):
+            return False
+        return cls.layer(x, arrays, batch_sizes, reverse) is not None
+
+    @classmethod
+    def layer(cls, x, arrays, batch_sizes, reverse):
+        """The oneDNN layer for this call, None where it should not run (oneDNN missing or off, too small)."""
+        w_ih = arrays[cls.n_states]
+        hidden = w_ih.shape[0] // onednn_rnn.CELLS[cls.cell].gates
+        if x.shape[0] * w_ih.shape[0] * (x.shape[1] + hidden) < ONEDNN_MIN_MACS:
+            return None
+        return onednn_rnn.recurrent(cls.cell, len(batch_sizes), batch_sizes[0], x.shape[1], hidden, reverse,
+                                    is_grad_enabled())
+
+    @classmethod
+    def forward(cls, node, x, *arrays, batch_sizes=(), reverse=False, has_bias=True, has_proj=False, relu=False):
+        states, (w_ih, w_hh, b_ih, b_hh, _) = node.record(x, arrays, batch_sizes, reverse, has_bias, has_proj,
+                                                          relu)
+        layer = cls.layer(x, arrays, batch_sizes, reverse)  # as applies made it
+        plain = np.ascontiguousarray
+        y, finals, saved = layer.forward(plain(x), tuple(plain(s) for s in states), plain(w_ih), plain(w_hh),
+                                         None if b_ih is None else plain(b_ih), None if b_hh is None else plain(b_hh))
+        node.kept = (layer, saved)
+        return (y, *finals)
+
+    @staticmethod
+    def backward(node, g_out, *g_states):
+        layer, saved = node.kept
+        y, finals = saved[5], saved[6]
+        g_y = np.zeros_like(y) if g_out is None else np.ascontiguousarray(g_out, np.float32)
+        g_finals = tuple(np.zeros_like(f) if g is None else np.ascontiguousarray(g, np.float32)
+                         for g, f in zip(g_states, finals, strict=True))
+        gx, g_initial, g_w_ih, g_w_hh, g_b_ih, g_b_hh = layer.backward(saved, g_y, g_finals)
+        grads = [gx, *g_initial, g_w_ih, g_w_hh, *((g_b_ih, g_b_hh) if node.has_bias else ())]
+        return tuple(None if e is None else g for g, e in zip(grads, node._edges, strict=True))
+
+
+class _OneDNNLSTM(_OneDNNLayer):
+    cell, n_states = "LSTM", 2
+
+
+class _OneDNNGRU(_OneDNNLayer):
+    cell, n_states = "GRU", 1
+
+
 class _RecurrentLayer(Op):
     """Inputs ``(x, h0, [c0], w_ih, w_hh, [b_ih, b_hh], [w_hr])``; outputs ``(output, h_n, [c_n])``.
 
@@ -70,9 +136,8 @@ class _RecurrentLayer(Op):
     steps for the sequences ``lo:hi`` (``run``, ``backprop``); the input's projection, the split of the batch
     and the weights' gradients are shared here. ``final`` holds the states, updated in place by the loop."""
 
-    __slots__ = ("acts", "extra", "final", "has_bias", "has_proj", "hprev", "inputs", "out", "relu", "steps",
-                 "w_hh", "w_hr", "w_ih", "x")
-    saves = 1
+    __slots__ = ("acts", "extra", "final", "has_bias", "has_proj", "hprev", "inputs", "kept", "out", "relu",
+                 "steps", "w_hh", "w_hr", "w_ih", "x")
     n_states = 1
     sigmoid_rows = ()  # slices of the gate rows that are sigmoids, in multiples of hidden_size
 
@@ -90,7 +155,24 @@ class _RecurrentLayer(Op):
         self.steps = _steps(batch_sizes, reverse)
         return states, (w_ih, w_hh, b_ih, b_hh, w_hr)
 
-    def forward(self, x, *arrays, batch_sizes=(), reverse=False, has_bias=True, has_proj=False, relu=False):
+    @property
+    def saves(self):
+        """Backward reads the inputs, and a whole-layer implementation's also the outputs (as PyTorch's oneDNN
+        path does)."""
+        return 3 if self._impl is not None and self._impl.runs_layer else 1
+
+    def forward(self, x, *arrays, **options):
+        if self._impl is not None and self._impl.runs_layer:
+            return self._impl.forward(self, x, *arrays, **options)
+        return self.forward_steps(x, *arrays, **options)
+
+    def backward(self, g_out, *g_states):
+        if self._impl is not None and self._impl.runs_layer:
+            return self._impl.backward(self, g_out, *g_states)
+        return self.backward_steps(g_out, *g_states)
+
+    def forward_steps(self, x, *arrays, batch_sizes=(), reverse=False, has_bias=True, has_proj=False, relu=False):
+        """The input's projection in one product, then ``run`` over the steps on each share of the batch."""
         states, (w_ih, w_hh, b_ih, b_hh, _) = self.record(x, arrays, batch_sizes, reverse, has_bias, has_proj,
                                                           relu)
         xp = xp_of(x)
@@ -126,7 +208,7 @@ class _RecurrentLayer(Op):
         """The bias added to the input's projection: both biases, where both sit outside the gates."""
         return None if b_ih is None else b_ih + b_hh
 
-    def backward(self, g_out, *g_states):
+    def backward_steps(self, g_out, *g_states):
         xp = xp_of(self.acts)
         ds = [g.copy() if g is not None else xp.zeros_like(s) for g, s in zip(g_states, self.final)]
         buffers = self.grad_buffers(xp)
@@ -238,10 +320,8 @@ class RNNLayer(_RecurrentLayer):
             dh_state[s] = dg @ w_hh
 
 
-class _LSTMStepArrays(Implementation):
+class _LSTMStepArrays(_StepLoop):
     """An LSTM step's elementwise work in array calls, for NumPy or CuPy."""
-
-    runs_layer = False  # the layer's own loop over the steps calls ``step``
 
     @staticmethod
     def step(gates, c, cprev, tanh_c, h):
@@ -309,83 +389,17 @@ class _CompiledLSTMStep(_LSTMStepArrays):
         rnn_kernels.lstm_backward(dh, dc, acts[r], tanh_c[r], cprev[r], d[r])
 
 
-class _OneDNNLSTM(Implementation):
-    """``onednn``: the whole layer in one call of oneDNN's LSTM primitive (``onednn_lstm``), which PyTorch's CPU
-    LSTM runs for float32 too: host float32, no projection, every sequence as long as the others, and at least
-    ``ONEDNN_MIN_MACS`` of products. Training keeps the primitive's workspace (its gates and states of every step)
-    and the outputs for backward; under ``no_grad`` the inference primitive runs and keeps nothing."""
-
-    name = "onednn"
-    runs_layer = True
-
-    @staticmethod
-    def applies(x, *arrays, batch_sizes=(), reverse=False, has_bias=True, has_proj=False, relu=False):
-        if has_proj or not batch_sizes or batch_sizes[-1] != batch_sizes[0] or not is_host(x) or not x.size:
-            return False
-        if any(a.dtype != np.float32 for a in (x, *arrays)):
-            return False
-        w_ih, w_hh = arrays[2], arrays[3]
-        if x.shape[0] * w_ih.shape[0] * (w_ih.shape[1] + w_hh.shape[1]) < ONEDNN_MIN_MACS:
-            return False
-        return _OneDNNLSTM.layer(x, w_hh, batch_sizes, reverse) is not None
-
-    @staticmethod
-    def layer(x, w_hh, batch_sizes, reverse):
-        return onednn_lstm.lstm(len(batch_sizes), batch_sizes[0], x.shape[1], w_hh.shape[1], reverse,
-                                is_grad_enabled())
-
-    @staticmethod
-    def forward(node, x, *arrays, batch_sizes=(), reverse=False, has_bias=True, has_proj=False, relu=False):
-        (h0, c0), (w_ih, w_hh, b_ih, b_hh, _) = node.record(x, arrays, batch_sizes, reverse, has_bias, has_proj,
-                                                            relu)
-        layer = _OneDNNLSTM.layer(x, w_hh, batch_sizes, reverse)  # as applies made it
-        bias = b_ih + b_hh if has_bias else np.zeros(w_ih.shape[0], np.float32)
-        inputs = [np.ascontiguousarray(a) for a in (x, h0, c0, w_ih, w_hh, bias)]
-        y, h_n, c_n, workspace = layer.forward(*inputs)
-        if layer.training:
-            node.kept = (layer, (*inputs, y, h_n, c_n, workspace))
-        return y, h_n, c_n
-
-    @staticmethod
-    def backward(node, g_out, g_h, g_c):
-        layer, saved = node.kept
-        y, h_n = saved[6], saved[7]
-        g_y, g_h, g_c = (np.zeros_like(like) if g is None else np.ascontiguousarray(g, np.float32)
-                         for g, like in ((g_out, y), (g_h, h_n), (g_c, h_n)))
-        gx, gh0, gc0, g_w_ih, g_w_hh, g_bias = layer.backward(saved, g_y, g_h, g_c)
-        grads = [gx, gh0, gc0, g_w_ih, g_w_hh]
-        if node.has_bias:
-            grads += [g_bias, g_bias.copy()]
-        return tuple(None if e is None else g for g, e in zip(grads, node._edges, strict=True))
-
-
 class LSTMLayer(_RecurrentLayer):
     """Gates i, f, g, o (PyTorch's order); c' = f c + i g, h' = o tanh(c'), projected by ``w_hr`` when given.
-    ``extra`` holds tanh(c'), the previous cells and the unprojected h' (step implementations); ``kept`` the
-    oneDNN layer and what its backward reads (``_OneDNNLSTM``)."""
+    ``extra`` holds tanh(c'), the previous cells and the unprojected h'."""
 
-    __slots__ = ("kept",)
+    __slots__ = ()
     _name = "LstmBackward0"
     num_outputs = 3
     n_states = 2
     chunks = 4
     sigmoid_rows = ((0, 2), (3, 4))
     implementations = (_OneDNNLSTM, _CompiledLSTMStep, _LSTMStepArrays)
-
-    @property
-    def saves(self):
-        """Backward reads the inputs, and oneDNN's also the outputs (as PyTorch's does)."""
-        return 3 if self._impl.runs_layer else 1
-
-    def forward(self, x, *arrays, **options):
-        if self._impl.runs_layer:
-            return self._impl.forward(self, x, *arrays, **options)
-        return super().forward(x, *arrays, **options)
-
-    def backward(self, g_out, *g_states):
-        if self._impl.runs_layer:
-            return self._impl.backward(self, g_out, *g_states)
-        return super().backward(g_out, *g_states)
 
     @staticmethod
     def cell(gi, gh, h, c):
@@ -443,6 +457,7 @@ class GRULayer(_RecurrentLayer):
     num_outputs = 2
     chunks = 3
     sigmoid_rows = ((0, 2),)
+    implementations = (_OneDNNGRU, _StepLoop)
 
     @staticmethod
     def input_bias(b_ih, b_hh, hidden):
