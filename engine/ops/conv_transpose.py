@@ -8,14 +8,16 @@ Forward without dilation runs as ``sh * sw`` unit-stride convolutions, one per o
 (``out[a::sh, b::sw]`` only sees the taps ``w[a::sh, b::sw]``), each through ``Conv2d``'s fastest
 implementation: ``W.T @ x`` and col2im (``conv._input_grad``, kept for dilated calls) write a column matrix
 of kh*kw times the input's size and add it back with one strided pass per tap, about 3x the time.
+Host float32 calls without groups run all three passes on oneDNN's convolution primitives instead (``onednn``),
+twice as fast as the phases at the benchmark's shape (bench/NOTES.md).
 """
 
 import numpy as np
 
 from ..autocast_state import state as _autocast
-from ..backend import Implementation, choose
+from ..backend import Implementation, choose, is_host
 from ..dtypes import legacy_name
-from . import conv_transpose_kernels, jit
+from . import conv_transpose_kernels, jit, onednn
 from .channel_sums import channel_sum
 from .conv import Conv2d as _Conv2d
 from .conv import (
@@ -131,15 +133,57 @@ class _CompiledPlacement(Implementation):
 _PLACEMENTS = (_CompiledPlacement, _StridedPlacement)
 
 
-class ConvTranspose2d(Op):
-    """``conv_transpose2d`` on a batched channel-first input in ``conv``'s geometry ``geom``; bias optional."""
+class _OneDNNTransposed(Implementation):
+    """``onednn``: host float32, groups 1, an output padding within the stride. Forward is the input gradient of
+    the convolution the weight belongs to, backward that convolution's forward and weight gradient, all on
+    oneDNN's primitives (``onednn.Convolution``), as PyTorch's CPU path runs them."""
 
-    __slots__ = ("geom", "w", "x")
-    _name = "ConvolutionBackward0"
-    saves = 1
+    name = "onednn"
 
-    def forward(self, x, w, b=None, geom=None):
-        self.x, self.w, self.geom = x, w, geom
+    @staticmethod
+    def applies(x, w, b=None, geom=None):
+        if not (geom[5] == 1 and is_host(x) and x.dtype == np.float32 and w.dtype == np.float32 and x.size > 0
+                and (b is None or b.dtype == np.float32)):
+            return False
+        return _OneDNNTransposed.convolution(x, w, geom) is not None
+
+    @staticmethod
+    def convolution(x, w, geom):
+        """The convolution whose input gradient this call is, None where oneDNN has none: it refuses an output
+        padding at or past the stride (allowed below the dilation), whose convolution gives back a larger
+        output than ``x``."""
+        out_shape, _, stride, pads, dilation, _ = geom
+        return onednn.convolution(out_shape, w.shape, x.shape[2:], stride, pads, dilation)
+
+    @staticmethod
+    def forward(node, x, w, b=None, geom=None):
+        node.x, node.w, node.geom = x, w, geom
+        out = _OneDNNTransposed.convolution(x, w, geom).input_grad(np.ascontiguousarray(x), np.ascontiguousarray(w))
+        if b is not None:
+            out += b[:, None, None]
+        return out
+
+    @staticmethod
+    def backward(node, g):
+        need_x, need_w, need_b = _needs(node)
+        convolution = _OneDNNTransposed.convolution(node.x, node.w, node.geom)
+        plain, x = np.ascontiguousarray(g, dtype=np.float32), np.ascontiguousarray(node.x)
+        gx = gw = None
+        if need_x:  # the convolution's forward keeps ``g`` in its layout for the weight gradient too
+            gx, kept = convolution.forward(plain, np.ascontiguousarray(node.w))
+            if need_w:
+                gw = convolution.backward(x, kept, False, True)[1]
+        elif need_w:
+            gw = convolution.weight_grad(plain, x)
+        return _grads(node, gx, gw, channel_sum(g) if need_b else None)
+
+
+class _Phases(Implementation):
+    """Forward by output phases (``_by_phases``; col2im where dilated), backward by ``g``'s column matrix."""
+
+    @staticmethod
+    def forward(node, x, w, b=None, geom=None):
+        node.x, node.w, node.geom = x, w, geom
         if geom[4] == (1, 1):
             return _by_phases(x, w, b, geom)
         out = xp_of(x).ascontiguousarray(_input_grad(_out_grad_rows(x), w, geom))
@@ -147,19 +191,29 @@ class ConvTranspose2d(Op):
             out += b[:, None, None]
         return out
 
-    def backward(self, g):
+    @staticmethod
+    def backward(node, g):
         """The input's gradient is the convolution of ``g``, the weight's that convolution's weight gradient
         for output gradient ``x``: both multiply ``g``'s column matrix, built once."""
-        need_x, need_w, need_b = _needs(self)
+        need_x, need_w, need_b = _needs(node)
         gx = gw = None
         if need_x:
-            rows, col = _convolve(g, self.w, self.geom)
-            gx = _batch_first(rows, self.geom)
+            rows, col = _convolve(g, node.w, node.geom)
+            gx = _batch_first(rows, node.geom)
         elif need_w:
-            col = _columns(g, self.geom, self.w.shape[2:])
+            col = _columns(g, node.geom, node.w.shape[2:])
         if need_w:
-            gw = _weight_grad(_out_grad_rows(self.x), col, self.geom[5]).reshape(self.w.shape)
-        return _grads(self, gx, gw, channel_sum(g) if need_b else None)
+            gw = _weight_grad(_out_grad_rows(node.x), col, node.geom[5]).reshape(node.w.shape)
+        return _grads(node, gx, gw, channel_sum(g) if need_b else None)
+
+
+class ConvTranspose2d(Op):
+    """``conv_transpose2d`` on a batched channel-first input in ``conv``'s geometry ``geom``; bias optional."""
+
+    __slots__ = ("geom", "w", "x")
+    _name = "ConvolutionBackward0"
+    saves = 1
+    implementations = (_OneDNNTransposed, _Phases)
 
     def backward_graph(self, g):
         need_x, need_w, need_b = _needs(self)

@@ -359,6 +359,15 @@ class Convolution:
                                          BIAS: (self.b_md, bias), DST: (self.f_y.md, y)})
         return self.f_y.plain(y, self.y_shape), kept
 
+    def input_grad(self, g, w):
+        """The input gradient for output gradient ``g`` with weight ``w`` (plain, C-contiguous): a transposed
+        convolution's forward."""
+        return self.backward(g, Kept(None, self.f_w.blocked(w)), True, False)[0]
+
+    def weight_grad(self, x, g):
+        """The weight gradient for input ``x`` and output gradient ``g`` (plain, C-contiguous)."""
+        return self.backward(g, Kept(self.f_x.blocked(x), None), False, True)[1]
+
     def input_of(self, kept):
         """The plain input that made ``kept``."""
         return self.f_x.plain(kept.x_blocked, self.x_shape)
