@@ -158,7 +158,8 @@ class _OneDNNTransposed(Implementation):
     @staticmethod
     def forward(node, x, w, b=None, geom=None):
         node.x, node.w, node.geom = x, w, geom
-        out = _OneDNNTransposed.convolution(x, w, geom).input_grad(np.ascontiguousarray(x), np.ascontiguousarray(w))
+        node.flat = _OneDNNTransposed.convolution(x, w, geom)  # as applies made it, kept for backward
+        out = node.flat.input_grad(np.ascontiguousarray(x), np.ascontiguousarray(w))
         if b is not None:
             out += b[:, None, None]
         return out
@@ -166,7 +167,7 @@ class _OneDNNTransposed(Implementation):
     @staticmethod
     def backward(node, g):
         need_x, need_w, need_b = _needs(node)
-        convolution = _OneDNNTransposed.convolution(node.x, node.w, node.geom)
+        convolution = node.flat
         plain, x = np.ascontiguousarray(g, dtype=np.float32), np.ascontiguousarray(node.x)
         gx = gw = None
         if need_x:  # the convolution's forward keeps ``g`` in its layout for the weight gradient too
@@ -210,7 +211,7 @@ class _Phases(Implementation):
 class ConvTranspose2d(Op):
     """``conv_transpose2d`` on a batched channel-first input in ``conv``'s geometry ``geom``; bias optional."""
 
-    __slots__ = ("geom", "w", "x")
+    __slots__ = ("flat", "geom", "w", "x")
     _name = "ConvolutionBackward0"
     saves = 1
     implementations = (_OneDNNTransposed, _Phases)

@@ -163,7 +163,11 @@ class _Library:
         """``(primitive, its scratchpad's memory desc, its size in bytes)`` of a primitive descriptor."""
         primitive = ctypes.c_void_p()
         self.check(self.dnnl.dnnl_primitive_create(ctypes.byref(primitive), pd), "create a primitive")
-        scratchpad = self.queried(pd, _QUERY_SCRATCHPAD_MD)
+        try:
+            scratchpad = self.queried(pd, _QUERY_SCRATCHPAD_MD)
+        except OneDNNError:
+            self.dnnl.dnnl_primitive_destroy(primitive)
+            raise
         return primitive, scratchpad, self.dnnl.dnnl_memory_desc_get_size(scratchpad)
 
     def execute(self, primitive, arrays):
@@ -233,17 +237,22 @@ class Layout:
     any (``takes_from``). All are made with their owner, under the cache's lock: none is made lazily by two
     threads at once."""
 
-    def __init__(self, lib, plain_md, pd, query, owned_mds, owned_primitives, index=0):
+    def __init__(self, lib, plain_md, pd, query, owned_mds, owned_primitives, index=0, into=True, back=True):
+        """``into`` and ``back``: whether ``blocked`` and ``plain`` (with ``empty``) will be called. Some layouts
+        have a reorder one way only (oneDNN packs an RNN's inference weights, and cannot unpack them)."""
         d = lib.dnnl
         self.lib, self.plain_md, self._owned = lib, plain_md, owned_primitives
         self.md = lib.queried(pd, query, index)
         owned_mds.append(self.md)
         self.size = d.dnnl_memory_desc_get_size(self.md) // 4
+        self.same = bool(d.dnnl_memory_desc_equal(self.md, plain_md))
         self.to_blocked = self.to_plain = None
-        if not d.dnnl_memory_desc_equal(self.md, plain_md):
+        if not self.same and into:
             self.to_blocked = lib.reorder(plain_md, self.md)
+            owned_primitives.append(self.to_blocked)
+        if not self.same and back:
             self.to_plain = lib.reorder(self.md, plain_md)
-            owned_primitives += [self.to_blocked, self.to_plain]
+            owned_primitives.append(self.to_plain)
         self.source = self.from_source = None  # the layout that ``moved`` takes buffers from, and its reorder
 
     def takes_from(self, source):
@@ -270,10 +279,10 @@ class Layout:
     def empty(self, shape):
         """A buffer of ``shape``'s values for the primitive to write, in its layout (``plain`` turns it into the plain
         array)."""
-        return np.empty(self.size if self.to_plain is not None else shape, np.float32)
+        return np.empty(shape if self.same else self.size, np.float32)
 
     def plain(self, buffer, shape):
-        if self.to_plain is None:
+        if self.same:
             return buffer
         return self.lib.reordered(self.to_plain, self.md, buffer, self.plain_md, shape)
 
@@ -359,15 +368,6 @@ class Convolution:
                                          BIAS: (self.b_md, bias), DST: (self.f_y.md, y)})
         return self.f_y.plain(y, self.y_shape), kept
 
-    def input_grad(self, g, w):
-        """The input gradient for output gradient ``g`` with weight ``w`` (plain, C-contiguous): a transposed
-        convolution's forward."""
-        return self.backward(g, Kept(None, self.f_w.blocked(w)), True, False)[0]
-
-    def weight_grad(self, x, g):
-        """The weight gradient for input ``x`` and output gradient ``g`` (plain, C-contiguous)."""
-        return self.backward(g, Kept(self.f_x.blocked(x), None), False, True)[1]
-
     def input_of(self, kept):
         """The plain input that made ``kept``."""
         return self.f_x.plain(kept.x_blocked, self.x_shape)
@@ -377,19 +377,34 @@ class Convolution:
         None where not needed (the bias gradient comes with the weight gradient)."""
         gx = gw = gb = g_data = None
         if need_x:
-            g_data, gx = self.d_y.blocked(g), self.d_x.empty(self.x_shape)
-            self.lib.execute(self._backward_data, {DIFF_DST: (self.d_y.md, g_data),
-                                                   WEIGHTS: (self.d_w.md, self.d_w.moved(kept.w_blocked)),
-                                                   DIFF_SRC: (self.d_x.md, gx)})
-            gx = self.d_x.plain(gx, self.x_shape)
+            gx, g_data = self._data_pass(g, self.d_w.moved(kept.w_blocked))
         if need_w:
             g_weights = self.w_y.blocked(g) if g_data is None else self.w_y.moved(g_data)
-            gw, gb = self.w_w.empty(self.w_shape), np.empty(self.w_shape[0], np.float32)
-            self.lib.execute(self._backward_weights, {SRC: (self.w_x.md, self.w_x.moved(kept.x_blocked)),
-                                                      DIFF_DST: (self.w_y.md, g_weights),
-                                                      DIFF_WEIGHTS: (self.w_w.md, gw), DIFF_BIAS: (self.b_md, gb)})
-            gw = self.w_w.plain(gw, self.w_shape)
+            gw, gb = self._weights_pass(self.w_x.moved(kept.x_blocked), g_weights)
         return gx, gw, gb
+
+    def input_grad(self, g, w):
+        """The input gradient for output gradient ``g`` with weight ``w`` (plain, C-contiguous): a transposed
+        convolution's forward."""
+        return self._data_pass(g, self.d_w.blocked(w))[0]
+
+    def weight_grad(self, x, g):
+        """The weight gradient for input ``x`` and output gradient ``g`` (plain, C-contiguous)."""
+        return self._weights_pass(self.w_x.blocked(x), self.w_y.blocked(g))[0]
+
+    def _data_pass(self, g, w_data):
+        """(plain input gradient, ``g`` in the pass's layout) from plain ``g`` and the weight in its layout."""
+        g_data, gx = self.d_y.blocked(g), self.d_x.empty(self.x_shape)
+        self.lib.execute(self._backward_data, {DIFF_DST: (self.d_y.md, g_data), WEIGHTS: (self.d_w.md, w_data),
+                                               DIFF_SRC: (self.d_x.md, gx)})
+        return self.d_x.plain(gx, self.x_shape), g_data
+
+    def _weights_pass(self, x_weights, g_weights):
+        """(plain weight gradient, bias gradient) from the input and output gradient in the pass's layouts."""
+        gw, gb = self.w_w.empty(self.w_shape), np.empty(self.w_shape[0], np.float32)
+        self.lib.execute(self._backward_weights, {SRC: (self.w_x.md, x_weights), DIFF_DST: (self.w_y.md, g_weights),
+                                                  DIFF_WEIGHTS: (self.w_w.md, gw), DIFF_BIAS: (self.b_md, gb)})
+        return self.w_w.plain(gw, self.w_shape), gb
 
 
 class Reorder:
@@ -442,7 +457,7 @@ def cached(kept, key, make):
 
 def convolution(x_shape, w_shape, out_hw, stride, pads, dilation):
     """The ``Convolution`` of this geometry, made at its first use and kept (``cached``), or None."""
-    key = (tuple(x_shape), tuple(w_shape), tuple(stride), tuple(pads), tuple(dilation))
+    key = (tuple(x_shape), tuple(w_shape), tuple(out_hw), tuple(stride), tuple(pads), tuple(dilation))
     return cached(_convolutions, key, lambda: Convolution(x_shape, w_shape, out_hw, stride, pads, dilation))
 
 

@@ -107,17 +107,20 @@ class Recurrent:
         gates = self.cell.gates
         self.shapes = {"x": (steps * batch, input_size), "state": (batch, hidden), "y": (steps * batch, hidden),
                        "w_ih": (gates * hidden, input_size), "w_hh": (gates * hidden, hidden)}
-        plain = [lib.memory_desc((steps, batch, input_size), _TNC), lib.memory_desc((1, 1, batch, hidden), _LDNC),
-                 lib.memory_desc((1, 1, _BIAS_GATES, hidden), _LDNC), lib.memory_desc((steps, batch, hidden), _TNC)]
-        self._mds += plain
-        self.x_md, self.state_md, self.bias_md, self.y_md = plain
+
+        def owned(md):
+            self._mds.append(md)  # at once: ``__del__`` frees what was made, should a later step fail
+            return md
+
+        self.x_md, self.state_md, self.bias_md, self.y_md = (
+            owned(lib.memory_desc(shape, tag)) for shape, tag in (
+                ((steps, batch, input_size), _TNC), ((1, 1, batch, hidden), _LDNC),
+                ((1, 1, _BIAS_GATES, hidden), _LDNC), ((steps, batch, hidden), _TNC)))
         # PyTorch's (gates x H, C) weights as oneDNN's (layers, directions, C, gates, H) dims: ldgoi strides
-        self.w_mds = [lib.strided_desc((1, 1, c, gates, hidden), (gates * hidden * c, gates * hidden * c, 1,
-                                                                 hidden * c, c))
+        self.w_mds = [owned(lib.strided_desc((1, 1, c, gates, hidden),
+                                             (gates * hidden * c, gates * hidden * c, 1, hidden * c, c)))
                       for c in (input_size, hidden)]
-        self._mds += self.w_mds
-        chosen = [lib.memory_desc((1, 1, c, gates, hidden), onednn.ANY) for c in (input_size, hidden)]
-        self._mds += chosen
+        chosen = [owned(lib.memory_desc((1, 1, c, gates, hidden), onednn.ANY)) for c in (input_size, hidden)]
         direction = _RIGHT_TO_LEFT if reverse else _LEFT_TO_RIGHT
         layer = self.cell.layer(self.x_md, self.state_md, *chosen, self.bias_md, self.y_md)
         descriptors = []
@@ -134,19 +137,18 @@ class Recurrent:
                     ctypes.byref(pd), lib.engine, _BACKWARD, direction, *layer, *layer, _DIFF_WEIGHTS_OVERWRITE,
                     descriptors[0], lib.attr), f"set up an {cell} layer's backward")
                 descriptors.append(pd)
-            owned = (self._mds, self._primitives)
-            self.forward_weights = [onednn.Layout(lib, md, descriptors[0], QUERY_ARG_MD, *owned, index=arg)
-                                    for md, arg in zip(self.w_mds, (WEIGHTS, WEIGHTS_ITER))]
+            def layouts(pd, args, **ways):
+                return [onednn.Layout(lib, md, pd, QUERY_ARG_MD, self._mds, self._primitives, index=arg, **ways)
+                        for md, arg in zip(self.w_mds, args, strict=True)]
+
+            self.forward_weights = layouts(descriptors[0], (WEIGHTS, WEIGHTS_ITER), back=False)
             self.workspace_md = self.backward_weights = self.weight_grads = None
             self.workspace_size = 0
             if training:
-                self.workspace_md = lib.queried(descriptors[0], QUERY_ARG_MD, WORKSPACE)
-                self._mds.append(self.workspace_md)
+                self.workspace_md = owned(lib.queried(descriptors[0], QUERY_ARG_MD, WORKSPACE))
                 self.workspace_size = d.dnnl_memory_desc_get_size(self.workspace_md)
-                self.backward_weights = [onednn.Layout(lib, md, descriptors[1], QUERY_ARG_MD, *owned, index=arg)
-                                         for md, arg in zip(self.w_mds, (WEIGHTS, WEIGHTS_ITER))]
-                self.weight_grads = [onednn.Layout(lib, md, descriptors[1], QUERY_ARG_MD, *owned, index=arg)
-                                     for md, arg in zip(self.w_mds, (DIFF_WEIGHTS, DIFF_WEIGHTS_ITER))]
+                self.backward_weights = layouts(descriptors[1], (WEIGHTS, WEIGHTS_ITER), back=False)
+                self.weight_grads = layouts(descriptors[1], (DIFF_WEIGHTS, DIFF_WEIGHTS_ITER), into=False)
             for pd in descriptors:
                 self._primitives.append(lib.primitive(pd))
         finally:

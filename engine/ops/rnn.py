@@ -70,8 +70,8 @@ class _StepLoop(Implementation):
 
 class _OneDNNLayer(Implementation):
     """``onednn``: the whole layer in one call of oneDNN's primitive for its cell (``onednn_rnn``), which PyTorch's
-    CPU LSTM and GRU run for float32 too: host float32, no projection, every sequence as long as the others, and
-    at least ``ONEDNN_MIN_MACS`` of products. Training keeps the primitive's workspace (its gates and states of
+    CPU LSTM runs for float32 too: host float32, no projection, every sequence as long as the others, and at
+    least ``ONEDNN_MIN_MACS`` of products. Training keeps the primitive's workspace (its gates and states of
     every step) and the outputs for backward; under ``no_grad`` the inference primitive runs and keeps nothing.
     Subclasses name the cell and its number of states."""
 
@@ -105,12 +105,17 @@ class _OneDNNLayer(Implementation):
         plain = np.ascontiguousarray
         y, finals, saved = layer.forward(plain(x), tuple(plain(s) for s in states), plain(w_ih), plain(w_hh),
                                          None if b_ih is None else plain(b_ih), None if b_hh is None else plain(b_hh))
-        node.kept = (layer, saved)
+        # Backward reads the outputs. PyTorch's LSTM layers save theirs (an in-place write to one is an error
+        # there too); its GRU and its cells do not, so theirs are handed out as copies.
+        shared = cls.cell == "LSTM" and len(batch_sizes) > 1
+        node.kept = (layer, saved, shared)
+        if saved is not None and not shared:
+            return (y.copy(), *(f.copy() for f in finals))
         return (y, *finals)
 
     @staticmethod
     def backward(node, g_out, *g_states):
-        layer, saved = node.kept
+        layer, saved, _ = node.kept
         y, finals = saved[5], saved[6]
         g_y = np.zeros_like(y) if g_out is None else np.ascontiguousarray(g_out, np.float32)
         g_finals = tuple(np.zeros_like(f) if g is None else np.ascontiguousarray(g, np.float32)
@@ -157,9 +162,8 @@ class _RecurrentLayer(Op):
 
     @property
     def saves(self):
-        """Backward reads the inputs, and a whole-layer implementation's also the outputs (as PyTorch's oneDNN
-        path does)."""
-        return 3 if self._impl is not None and self._impl.runs_layer else 1
+        """Backward reads the inputs, and oneDNN's LSTM layers also the outputs they hand out (as PyTorch's)."""
+        return 3 if self._impl is not None and self._impl.runs_layer and self.kept[2] else 1
 
     def forward(self, x, *arrays, **options):
         if self._impl is not None and self._impl.runs_layer:

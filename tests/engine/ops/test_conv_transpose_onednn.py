@@ -90,14 +90,44 @@ def test_which_calls_take_it():
         assert _choice((2, 8, 5, 5), (8, 4, 4, 4)) != "onednn"
 
 
-def test_output_padding_past_the_stride_by_the_phases():
+@pytest.mark.parametrize("convolution_first", [False, True], ids=["transposed first", "convolution first"])
+def test_output_padding_past_the_stride_by_the_phases(convolution_first, monkeypatch):
+    """oneDNN has no convolution whose input gradient this is. The convolution of the same weight and geometry
+    (which gives back a larger output) runs on oneDNN before or after it: neither call takes the other's."""
+    monkeypatch.setattr(onednn, "_convolutions", type(onednn._convolutions)())
     x, w, b = _data((2, 4, 5, 5), (4, 3, 3, 3), True, seed=2)
-    options = {"stride": 1, "padding": 1, "output_padding": 1, "dilation": 2}
+    options = {"stride": 2, "padding": 1, "output_padding": 2, "dilation": 3}
+
+    def convolution():
+        y = engine.nn.functional.conv2d(engine.tensor(np.zeros((2, 3, 15, 15), np.float32)),
+                                        engine.tensor(w, requires_grad=True), stride=2, padding=1, dilation=3)
+        assert y.shape == (2, 4, 6, 6) and y.grad_fn._impl.name == "onednn"
+
+    if convolution_first:
+        convolution()
     ours, our_grads = _run(engine, x, w, b, options)
+    assert ours.grad_fn._impl.name != "onednn"
+    convolution()
     theirs, their_grads = _run(torch, x, w, b, options)
     np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-4, atol=1e-5)
     for mine, expected in zip(our_grads, their_grads, strict=True):
         np.testing.assert_allclose(mine, expected, rtol=1e-4, atol=1e-4)
+
+
+def test_backward_keeps_the_convolution_of_its_forward():
+    """Switching oneDNN off between forward and backward leaves the call's backward on oneDNN."""
+    x, w, b = _data((2, 8, 5, 5), (8, 4, 4, 4), True, seed=4)
+    options = {"stride": 2, "padding": 1}
+    xt, wt, bt = (engine.tensor(a, requires_grad=True) for a in (x, w, b))
+    y = engine.nn.functional.conv_transpose2d(xt, wt, bt, **options)
+    assert y.grad_fn._impl.name == "onednn"
+    with engine.backends.mkldnn.flags(enabled=False):
+        (y * y).sum().backward()
+    theirs = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+    ty = torch.nn.functional.conv_transpose2d(*theirs, **options)
+    (ty * ty).sum().backward()
+    for mine, expected in zip((xt, wt, bt), theirs, strict=True):
+        np.testing.assert_allclose(mine.grad.numpy(), expected.grad.numpy(), rtol=1e-4, atol=1e-4)
 
 
 def test_second_derivatives():

@@ -93,12 +93,45 @@ def test_matches_pytorch(cell, case, every_size, made):
 
 
 @pytest.mark.parametrize("cell, grads_of", [("LSTM", "h"), ("LSTM", "c"), ("LSTM", "o"), ("GRU", "h"), ("GRU", "o")])
-def test_gradients_from_one_output(cell, grads_of, every_size):
+def test_gradients_from_one_output(cell, grads_of, every_size, made):
     """Backward with no gradient for the other outputs (they count as zeros)."""
     rng = np.random.default_rng(1)
     x = rng.standard_normal((4, 3, 5), dtype=np.float32)
     emod, tmod = _pair(cell, 5, 6)
     _assert_close(_run(engine, emod, x, [], grads_of), _run(torch, tmod, x, [], grads_of))
+    assert made == [True]
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_packed_sequences_of_one_length(cell, every_size, made):
+    """A packed batch whose sequences all have one length is a padded one: oneDNN takes it."""
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((4, 3, 5), dtype=np.float32)
+    emod, tmod = _pair(cell, 5, 6, bidirectional=True)
+    results = []
+    for m, mod in ((engine, emod), (torch, tmod)):
+        xt = m.tensor(x, requires_grad=True)
+        packed = m.nn.utils.rnn.pack_padded_sequence(xt, [4, 4, 4])
+        out, _ = mod(packed)
+        (out.data * out.data).sum().backward()
+        results.append([out.data.detach().numpy(), xt.grad.numpy()] + [p.grad.numpy() for p in mod.parameters()])
+    assert made == [True, True]
+    _assert_close(*results)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_large_layers_for_inference(cell, made):
+    """oneDNN packs the weights of large inference layers into a layout it cannot unpack: the layer still runs
+    there (only the weights' way in is made)."""
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((1, 8, 512), dtype=np.float32)  # (GRU's weights are packed at this size)
+    emod, tmod = _pair(cell, 512, 512)
+    with engine.no_grad():
+        ours = emod(engine.tensor(x))
+    with torch.no_grad():
+        theirs = tmod(torch.tensor(x))
+    assert made == [False]
+    _assert_close([ours[0].numpy()], [theirs[0].numpy()], rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("cell", CELLS)
@@ -165,16 +198,34 @@ def test_no_grad_runs_the_inference_primitive(cell, made):
         np.testing.assert_array_equal(a.detach().numpy(), b.numpy())
 
 
-@pytest.mark.parametrize("cell", CELLS)
-def test_outputs_written_before_backward_are_caught(cell, every_size):
-    """Backward reads the outputs (PyTorch's oneDNN path saves them too): writing into one first is an error,
-    not a wrong gradient."""
-    out, _ = getattr(engine.nn, cell)(3, 4)(engine.tensor(np.ones((2, 2, 3), np.float32), requires_grad=True))
-    loss = (out * out).sum()
-    with engine.no_grad():
+def _written_in_place(m, module, x):
+    """Gradients of the input and parameters after the output (a cell's first state) is written in place before
+    backward, or the error that backward raised."""
+    xt = m.tensor(x, requires_grad=True)
+    out = module(xt)
+    out = out[0] if isinstance(out, tuple) else out
+    loss = out.sum()
+    with m.no_grad():
         out.mul_(2)
-    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+    try:
         loss.backward()
+    except RuntimeError as e:
+        return str(e)
+    return [xt.grad.numpy()] + [p.grad.numpy() for p in module.parameters()]
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "LSTMCell", "GRUCell"])
+def test_outputs_written_before_backward_as_pytorch(kind, every_size, made):
+    """oneDNN's backward reads the outputs. PyTorch's LSTM layers save theirs, so an in-place write to one is an
+    error, not a wrong gradient; its GRU and cells save none, and writing into their outputs is allowed."""
+    x = np.random.default_rng(7).standard_normal((3, 2, 5) if "Cell" not in kind else (2, 5), dtype=np.float32)
+    emod, tmod = _pair(kind, 5, 4)
+    ours, theirs = _written_in_place(engine, emod, x), _written_in_place(torch, tmod, x)
+    assert made == [True]
+    if kind == "LSTM":
+        assert "modified by an inplace operation" in ours and "modified by an inplace operation" in theirs
+    else:
+        _assert_close(ours, theirs)
 
 
 @pytest.mark.parametrize("cell", CELLS)
