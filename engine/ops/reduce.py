@@ -6,7 +6,9 @@ import warnings
 import numpy as np
 
 from .. import dtypes, return_types
+from ..backend import Implementation
 from ..tensor import Tensor, make_tensor, wrap_dim
+from . import total_kernels
 from .convert import cast
 from .elementwise import maximum, minimum
 from .op import Op, compute, xp_of
@@ -54,14 +56,51 @@ def expand_grad_graph(g, in_shape, dims, keepdim):
     return g.expand(in_shape)
 
 
+class _ArrayReduce(Implementation):
+    """NumPy's or CuPy's own reductions."""
+
+    @staticmethod
+    def sum(x, dims, keepdim):
+        return x.sum(axis=_axis(dims, x.ndim), keepdims=keepdim)
+
+    @staticmethod
+    def mean(x, dims, keepdim, count):
+        return x.mean(axis=_axis(dims, x.ndim), keepdims=keepdim)
+
+
+class _CompiledTotal(Implementation):
+    """``compiled``: all values of a large contiguous host float array at once (``total_kernels``)."""
+
+    name = "compiled"
+
+    @staticmethod
+    def applies(x, dims=None, keepdim=False):
+        return dims is None and total_kernels.applies(x)
+
+    @staticmethod
+    def sum(x, dims, keepdim):
+        return _scalar(total_kernels.total(x), x, keepdim)
+
+    @staticmethod
+    def mean(x, dims, keepdim, count):
+        return _scalar(total_kernels.total(x) / count, x, keepdim)
+
+
+def _scalar(value, x, keepdim):
+    """A full reduction's ``value`` as the array NumPy would give: 0-d, or of ``x``'s rank with ``keepdim``."""
+    out = np.asarray(value, dtype=x.dtype)
+    return out.reshape((1,) * x.ndim) if keepdim else out
+
+
 class Sum(Op):
     __slots__ = ("dims", "keepdim", "shape")
     _name = "SumBackward0"
     saves_tensors = False
+    implementations = (_CompiledTotal, _ArrayReduce)
 
     def forward(self, x, dims=None, keepdim=False):
         self.shape, self.dims, self.keepdim = x.shape, dims, keepdim
-        return x.sum(axis=_axis(dims, x.ndim), keepdims=keepdim)
+        return self._impl.sum(x, dims, keepdim)
 
     def backward(self, g):
         return (expand_grad(g, self.shape, self.dims, self.keepdim),)
@@ -79,6 +118,7 @@ class Mean(Op):
     __slots__ = ("count", "dims", "keepdim", "shape")
     _name = "MeanBackward0"
     saves_tensors = False
+    implementations = (_CompiledTotal, _ArrayReduce)
 
     def forward(self, x, dims=None, keepdim=False):
         self.shape, self.dims, self.keepdim = x.shape, dims, keepdim
@@ -88,7 +128,7 @@ class Mean(Op):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
                 return x.mean(axis=axis, keepdims=keepdim)
-        return x.mean(axis=axis, keepdims=keepdim)
+        return self._impl.mean(x, dims, keepdim, self.count)
 
     def backward(self, g):
         return (expand_grad(g / self.count, self.shape, self.dims, self.keepdim),)

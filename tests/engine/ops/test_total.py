@@ -1,0 +1,75 @@
+"""``sum()`` and ``mean()`` of all values of a large float array by the compiled kernel (``total_kernels``):
+against PyTorch and an exact float64 sum at sizes around the kernel's threshold and its chunks, on one thread
+and on two; keepdim; NaN and infinities; which calls take it; gradients."""
+
+import numpy as np
+import pytest
+import torch
+
+import engine
+from engine import backend
+from engine.ops import total_kernels
+
+SIZES = [total_kernels.MIN_SIZE, total_kernels.MIN_SIZE + 1, 3 * total_kernels.CHUNK * 37 + 5, 1 << 20]
+
+
+def _node(t):
+    return t.grad_fn._impl.name
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("size", SIZES)
+def test_matches_pytorch_and_an_exact_sum(size, dtype, threads):
+    before = engine.get_num_threads()
+    engine.set_num_threads(threads)
+    try:
+        a = (np.random.default_rng(size).standard_normal(size) + 0.25).astype(dtype).reshape(-1, 5 if size % 5 == 0
+                                                                                          else 1)
+        x = engine.tensor(a, requires_grad=True)
+        s, m = x.sum(), x.mean()
+    finally:
+        engine.set_num_threads(before)
+    assert _node(s) == _node(m) == "compiled"
+    assert s.dtype == m.dtype == x.dtype and s.shape == m.shape == ()
+    exact = np.sum(a.astype(np.float64))
+    rtol = 1e-6 if dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(float(s.detach()), exact, rtol=rtol)
+    np.testing.assert_allclose(float(m.detach()), exact / size, rtol=rtol)
+    np.testing.assert_allclose(float(s.detach()), float(torch.tensor(a).sum()), rtol=rtol)
+    np.testing.assert_allclose(float(m.detach()), float(torch.tensor(a).mean()), rtol=rtol)
+
+
+def test_keepdim_and_gradients():
+    a = np.random.default_rng(1).standard_normal((64, 32, 33), dtype=np.float32)
+    x = engine.tensor(a, requires_grad=True)
+    s = x.sum(dim=(0, 1, 2), keepdim=True)  # all dims named: a full reduction too
+    m = x.mean()
+    assert s.shape == (1, 1, 1) and _node(m) == "compiled"
+    (s.sum() * 2 + m * 3).backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.full(a.shape, 2 + 3 / a.size, np.float32), rtol=1e-6)
+    np.testing.assert_allclose(s.detach().numpy().reshape(()), np.sum(a.astype(np.float64)), rtol=1e-6)
+
+
+def test_nan_and_infinities_propagate():
+    a = np.ones(1 << 16, np.float32)
+    for values, expected in (([np.nan], np.nan), ([np.inf], np.inf), ([np.inf, -np.inf], np.nan),
+                             ([-np.inf], -np.inf)):
+        b = a.copy()
+        b[[5000, 60000][:len(values)]] = values
+        got = float(engine.tensor(b).sum())
+        assert got == expected or (np.isnan(expected) and np.isnan(got))
+
+
+def test_which_calls_take_it():
+    def impl(a, view=lambda t: t, **kw):
+        return _node(view(engine.tensor(a, requires_grad=True)).sum(**kw))
+
+    big = np.ones((256, 256), np.float32)
+    assert impl(big) == "compiled"
+    assert impl(big, view=lambda t: t[:, ::2]) != "compiled"  # not contiguous
+    assert impl(big, dim=1) != "compiled"  # along a dim
+    assert impl(np.ones(total_kernels.MIN_SIZE - 1, np.float32)) != "compiled"  # small
+    assert impl(big.astype(np.float16)) != "compiled"
+    with backend.disable("compiled"):
+        assert impl(big) != "compiled"
