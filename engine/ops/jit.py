@@ -3,7 +3,8 @@
 numba is a dependency, but a kernel module must still work without it (an environment that could not
 install it, a platform without wheels): ``numba()`` is then None and the compiled implementations
 do not apply.
-Importing numba costs about a third of a second, so processes that never convolve or pool never pay it.
+Importing numba costs about a third of a second, so processes that never run a compiled kernel (a convolution,
+pooling, a norm, a large full sum, ...) never pay it.
 Kernels are compiled with ``njit`` (not numba's own), which makes numba's on-disk cache work for kernels made in
 factories.
 

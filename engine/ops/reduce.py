@@ -75,7 +75,7 @@ class _CompiledTotal(Implementation):
 
     @staticmethod
     def applies(x, dims=None, keepdim=False):
-        return dims is None and total_kernels.applies(x)
+        return (dims is None or len(dims) == x.ndim) and total_kernels.applies(x)  # (dims: sorted, no repeats)
 
     @staticmethod
     def sum(x, dims, keepdim):

@@ -10,7 +10,9 @@ import engine
 from engine import backend
 from engine.ops import total_kernels
 
-SIZES = [total_kernels.MIN_SIZE, total_kernels.MIN_SIZE + 1, 3 * total_kernels.CHUNK * 37 + 5, 1 << 20]
+# around the threshold, a partial last chunk, and sizes that two threads share unevenly
+SIZES = [total_kernels.MIN_SIZE, total_kernels.MIN_SIZE + 1, 3 * total_kernels.CHUNK * 37 + 5, 1 << 20,
+         (1 << 20) + 1000, 3 * total_kernels.CHUNK * 77 + 1023]
 
 
 def _node(t):
@@ -40,24 +42,42 @@ def test_matches_pytorch_and_an_exact_sum(size, dtype, threads):
     np.testing.assert_allclose(float(m.detach()), float(torch.tensor(a).mean()), rtol=rtol)
 
 
-def test_keepdim_and_gradients():
+def test_keepdim_all_dims_and_gradients():
     a = np.random.default_rng(1).standard_normal((64, 32, 33), dtype=np.float32)
     x = engine.tensor(a, requires_grad=True)
-    s = x.sum(dim=(0, 1, 2), keepdim=True)  # all dims named: a full reduction too
-    m = x.mean()
-    assert s.shape == (1, 1, 1) and _node(m) == "compiled"
-    (s.sum() * 2 + m * 3).backward()
+    named = x.sum(dim=(0, 1, 2), keepdim=True)  # all dims named: the same full reduction
+    kept, m, m_kept = x.sum(keepdim=True), x.mean(), x.mean(dim=None, keepdim=True)
+    assert named.shape == kept.shape == m_kept.shape == (1, 1, 1)
+    assert {_node(t) for t in (named, kept, m, m_kept)} == {"compiled"}
+    assert float(named) == float(kept) == float(x.sum(dim=(2, 0, 1))) == float(x.sum())
+    (named.sum() * 2 + m * 3).backward()
     np.testing.assert_allclose(x.grad.numpy(), np.full(a.shape, 2 + 3 / a.size, np.float32), rtol=1e-6)
-    np.testing.assert_allclose(s.detach().numpy().reshape(()), np.sum(a.astype(np.float64)), rtol=1e-6)
+    np.testing.assert_allclose(float(named), np.sum(a.astype(np.float64)), rtol=1e-6)
+    np.testing.assert_allclose(float(m_kept), np.mean(a.astype(np.float64)), rtol=1e-6)
 
 
-def test_nan_and_infinities_propagate():
-    a = np.ones(1 << 16, np.float32)
-    for values, expected in (([np.nan], np.nan), ([np.inf], np.inf), ([np.inf, -np.inf], np.nan),
-                             ([-np.inf], -np.inf)):
+def test_one_thread_and_two_agree_closely(two_threads):
+    a = np.random.default_rng(2).standard_normal((1 << 20) + 777).astype(np.float32)
+    two = float(engine.tensor(a).sum())
+    engine.set_num_threads(1)
+    one = float(engine.tensor(a).sum())
+    np.testing.assert_allclose(two, one, rtol=1e-6)
+    np.testing.assert_allclose(two, np.sum(a.astype(np.float64)), rtol=1e-6)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_nan_and_infinities_propagate(threads, two_threads):
+    engine.set_num_threads(threads)
+    a = np.ones(1 << 18, np.float32)
+    for values, where, expected in (([np.nan], [5000], np.nan), ([np.inf], [250000], np.inf),
+                                    ([np.inf, -np.inf], [5000, 250000], np.nan),  # in different shares
+                                    ([np.inf, -np.inf], [5000, 5001], np.nan),  # in one chunk
+                                    ([-np.inf], [7], -np.inf)):
         b = a.copy()
-        b[[5000, 60000][:len(values)]] = values
-        got = float(engine.tensor(b).sum())
+        b[where] = values
+        s = engine.tensor(b, requires_grad=True).sum()
+        assert _node(s) == "compiled"
+        got = float(s)
         assert got == expected or (np.isnan(expected) and np.isnan(got))
 
 
