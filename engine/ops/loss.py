@@ -12,6 +12,7 @@ import numpy as np
 from ..backend import transfer
 from ..dtypes import FLOAT_KINDS, legacy_name
 from ..tensor import make_tensor
+from . import total_kernels
 from .activation import log_sigmoid, logsigmoid, stable_sigmoid
 from .convert import promote_pair
 from .op import Op, sum_to, unbroadcast, xp_of
@@ -50,11 +51,17 @@ def reduce_loss(loss, reduction):
     return loss
 
 
+def _total(a):
+    """The sum of all of array ``a``'s values as ``sum()`` and ``mean()`` compute it (the compiled kernel where it
+    applies), so that a loss's reduction equals the same reduction of its elementwise losses."""
+    return total_kernels.total(a) if total_kernels.applies(a) else a.sum()
+
+
 def _reduce(loss, reduction):
     if reduction == "none":
         return loss
     xp = xp_of(loss)
-    s = loss.sum()
+    s = _total(loss)
     if reduction == "sum":
         return xp.asarray(s, dtype=loss.dtype)
     return xp.asarray(s / loss.dtype.type(loss.size) if loss.size else s * np.nan, dtype=loss.dtype)
@@ -214,7 +221,7 @@ class CrossEntropy(Op):
         self.reduction, self.shape = reduction, shape
         if reduction == "none":
             return loss.reshape(()) if len(shape) == 1 else loss
-        total = loss.sum()
+        total = _total(loss)
         if reduction == "sum":
             return xp_of(x).asarray(total, dtype=dtype)
         self.denom = denom = wt.sum()
@@ -275,7 +282,7 @@ class NllLoss(Op):
         xp = xp_of(x)
         if reduction == "none":
             return loss.reshape(()) if len(shape) == 1 else loss
-        total = loss.sum()
+        total = _total(loss)
         if reduction == "sum":
             return xp.asarray(total, dtype=dtype)
         self.denom = denom = wt.sum()
@@ -316,7 +323,7 @@ class CrossEntropyProb(Op):
         xp = xp_of(x)
         if reduction == "none":
             return loss.reshape(()) if len(shape) == 1 else loss
-        total = loss.sum()
+        total = _total(loss)
         if reduction == "sum":
             return xp.asarray(total, dtype=dtype)
         return xp.asarray(total / dtype.type(loss.size) if loss.size else total * np.nan, dtype=dtype)
@@ -438,7 +445,7 @@ class _PointwiseLoss(Op):
             self.denom = None
         if reduction == "none":
             return loss
-        total = loss.sum()
+        total = _total(loss)
         xp = xp_of(d)
         if reduction == "sum":
             return xp.asarray(total, dtype=loss.dtype)

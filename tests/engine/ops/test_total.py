@@ -93,3 +93,13 @@ def test_which_calls_take_it():
     assert impl(big.astype(np.float16)) != "compiled"
     with backend.disable("compiled"):
         assert impl(big) != "compiled"
+
+
+def test_a_losss_reduction_equals_the_same_reduction_of_its_elements():
+    """As in PyTorch, ``mse_loss`` equals ``((a - b) ** 2).mean()`` to the last bit, and ``l1_loss(reduction=
+    "sum")`` equals ``(a - b).abs().sum()``: both reduce with the same kernel."""
+    for seed in range(10):
+        rng = np.random.default_rng(seed)
+        a, b = (engine.tensor(rng.standard_normal((256, 256), dtype=np.float32)) for _ in range(2))
+        assert float(engine.nn.functional.mse_loss(a, b)) == float(((a - b) ** 2).mean())
+        assert float(engine.nn.functional.l1_loss(a, b, reduction="sum")) == float((a - b).abs().sum())
