@@ -216,13 +216,16 @@ class Active:
     epochs: int = 0  # the epochs the trial trains: its last is never pruned
     epochs_reported: int = 0
     pruning: bool = False
+    stopping: bool = False  # asked to stop with the sweep
     metrics_stamp: tuple | None = None  # metrics.csv's modification time and size when last read
 
 
 def stopped_by_us(item, code):
     """Whether a worker's exit ``code`` says it stopped when asked (its checkpoint kept) or was killed, rather
-    than ending its run: such a trial is resumed, not recorded as done."""
-    return code < 0 or (code == INTERRUPTED and not item.pruning)
+    than ending its run: such a trial is resumed, not recorded as done. A worker asked to stop with the sweep
+    that ends other than by finishing counts as stopped too: Python interrupted while it starts up exits with 1
+    (a trial stopped a moment after it began was recorded as failed, and never resumed)."""
+    return code < 0 or (code == INTERRUPTED and not item.pruning) or (item.stopping and code != 0)
 
 
 @contextlib.contextmanager
@@ -351,6 +354,7 @@ class Coordinator:
         processes = [item.process for item in self.active if item.process is not None]
         for item in self.active:
             if item.process is not None and not item.pruning and item.process.poll() is None:
+                item.stopping = True
                 with contextlib.suppress(ProcessLookupError):
                     item.process.send_signal(signal.SIGINT)
         deadline = None if timeout is None else time.monotonic() + timeout

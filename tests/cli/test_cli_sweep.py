@@ -8,6 +8,7 @@ import os
 import re
 import signal
 import subprocess
+import time
 
 import pytest
 from cli_helpers import copy_template
@@ -217,6 +218,31 @@ def test_sigterm_stops_the_sweep_as_ctrl_c_does(cli, tmp_path, monkeypatch):
     trials = load_sweep(next((tmp_path / "lenet_cifar10.sweeps").iterdir())).trials
     assert [t.state for t in trials] == ["stopped", "pending"]
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+def test_a_trial_interrupted_while_its_worker_starts_is_stopped_not_failed(cli, tmp_path, monkeypatch):
+    """Python interrupted during its start-up exits with 1, not as interrupted: the trial was asked to stop with
+    the sweep, so it is recorded as stopped (resumed later), not as failed."""
+    net = copy_template("lenet_cifar10", tmp_path)
+    started = sleeping_workers(monkeypatch)
+    monkeypatch.setattr(sweep_cli, "WORKER", "import signal, sys, time\n"
+                                             "signal.signal(signal.SIGINT, lambda *_: sys.exit(1))\n"
+                                             "print('ready', flush=True)\n"
+                                             "time.sleep(60)")
+
+    def interrupt_once_ready():
+        log = next((tmp_path / "lenet_cifar10.sweeps").iterdir()) / "trial-1.log"
+        deadline = time.monotonic() + 30
+        while "ready" not in (log.read_text() if log.exists() else "") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    failing_on_second_call(monkeypatch, "prepare_trial", interrupt_once_ready)
+    result = cli("sweep", net, "--set", "lr=0.01,0.02", "--jobs", 2)
+    assert result.code == 130, result
+    assert len(started) == 1 and started[0].returncode == 1
+    trials = load_sweep(next((tmp_path / "lenet_cifar10.sweeps").iterdir())).trials
+    assert [t.state for t in trials] == ["stopped", "pending"]
 
 
 def test_a_second_coordinator_on_a_sweep_is_refused(cli, tmp_path):
