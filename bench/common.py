@@ -31,18 +31,27 @@ def best_time(fn, min_time=0.2, repeats=5):
     return min(timer.repeat(repeat=repeats, number=number)) / number
 
 
+def print_header(ours_label="engine", ref_label="torch"):
+    print(f"{'case':<40} {ours_label + ' (us)':>14} {ref_label + ' (us)':>14} {'ratio':>8}")
+
+
+def print_row(name, t_ours, t_ref):
+    """A table row: both times (seconds, printed in us) and the ratio ours/ref, which it returns."""
+    ratio = t_ours / t_ref
+    print(f"{name:<40} {t_ours * 1e6:>14.2f} {t_ref * 1e6:>14.2f} {ratio:>7.2f}x", flush=True)
+    return ratio
+
+
 def compare(cases, ours_label="engine", ref_label="torch"):
     """Time each (name, ours_fn, ref_fn) alternately and print a table with the ratio ours/ref."""
-    print(f"{'case':<40} {ours_label + ' (us)':>14} {ref_label + ' (us)':>14} {'ratio':>8}")
+    print_header(ours_label, ref_label)
     rows = []
     for name, ours, ref in cases:
         t_ours = t_ref = float("inf")
         for _ in range(3):  # interleave, so a noisy moment hurts both sides alike
             t_ours = min(t_ours, best_time(ours))
             t_ref = min(t_ref, best_time(ref))
-        ratio = t_ours / t_ref
-        rows.append((name, t_ours, t_ref, ratio))
-        print(f"{name:<40} {t_ours * 1e6:>14.2f} {t_ref * 1e6:>14.2f} {ratio:>7.2f}x", flush=True)
+        rows.append((name, t_ours, t_ref, print_row(name, t_ours, t_ref)))
     return rows
 
 

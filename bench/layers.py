@@ -20,7 +20,7 @@ import sys
 import zlib
 
 import numpy as np
-from common import best_time, run_child
+from common import best_time, print_header, print_row, run_child
 
 ROUNDS = 3
 
@@ -123,10 +123,9 @@ def main():
         for framework, results in runs.items():
             results.append(run_child([sys.executable, __file__, "--child", framework, *words]))
     print(", ".join(f"{name}: {results[0]['about']}" for name, results in runs.items()))
-    print(f"{'case':<40} {'engine (us)':>14} {'torch (us)':>14} {'ratio':>8}")
+    print_header()
     for case in runs["engine"][0]["times"]:
-        ours, theirs = (min(r["times"][case] for r in results) for results in runs.values())
-        print(f"{case:<40} {ours * 1e6:>14.2f} {theirs * 1e6:>14.2f} {ours / theirs:>7.2f}x", flush=True)
+        print_row(case, *(min(r["times"][case] for r in results) for results in runs.values()))
 
 
 if __name__ == "__main__":

@@ -183,9 +183,12 @@ class Recurrent:
 
     def backward(self, saved, g_y, g_finals):
         """``(gx, initial states' gradients, g_w_ih, g_w_hh, g_b_ih, g_b_hh)`` in PyTorch's layouts from the
-        gradients of y and the final states (C-contiguous float32 arrays) and ``forward``'s ``saved``."""
+        gradients of y and the final states (float32 arrays, or None for zeros) and ``forward``'s ``saved``."""
         x, states, w_ih, w_hh, bias, y, finals, workspace = saved
         cell, shapes = self.cell, self.shapes
+        g_y = np.zeros_like(y) if g_y is None else np.ascontiguousarray(g_y, np.float32)
+        g_finals = tuple(np.zeros_like(f) if g is None else np.ascontiguousarray(g, np.float32)
+                         for g, f in zip(g_finals, finals, strict=True))
         gx = np.empty(shapes["x"], np.float32)
         g_states = tuple(np.empty(shapes["state"], np.float32) for _ in states)
         g_bias = np.empty(bias.shape, np.float32)

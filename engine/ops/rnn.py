@@ -116,11 +116,7 @@ class _OneDNNLayer(Implementation):
     @staticmethod
     def backward(node, g_out, *g_states):
         layer, saved, _ = node.kept
-        y, finals = saved[5], saved[6]
-        g_y = np.zeros_like(y) if g_out is None else np.ascontiguousarray(g_out, np.float32)
-        g_finals = tuple(np.zeros_like(f) if g is None else np.ascontiguousarray(g, np.float32)
-                         for g, f in zip(g_states, finals, strict=True))
-        gx, g_initial, g_w_ih, g_w_hh, g_b_ih, g_b_hh = layer.backward(saved, g_y, g_finals)
+        gx, g_initial, g_w_ih, g_w_hh, g_b_ih, g_b_hh = layer.backward(saved, g_out, g_states)
         grads = [gx, *g_initial, g_w_ih, g_w_hh, *((g_b_ih, g_b_hh) if node.has_bias else ())]
         return tuple(None if e is None else g for g, e in zip(grads, node._edges, strict=True))
 
@@ -145,6 +141,7 @@ class _RecurrentLayer(Op):
                  "steps", "w_hh", "w_hr", "w_ih", "x")
     n_states = 1
     sigmoid_rows = ()  # slices of the gate rows that are sigmoids, in multiples of hidden_size
+    implementations = (_StepLoop,)  # LSTM and GRU put oneDNN's whole layer first
 
     def record(self, x, arrays, batch_sizes, reverse, has_bias, has_proj, relu):
         """Keep the call's inputs and options (what ``backward_graph`` reads); returns the states and the
@@ -163,15 +160,15 @@ class _RecurrentLayer(Op):
     @property
     def saves(self):
         """Backward reads the inputs, and oneDNN's LSTM layers also the outputs they hand out (as PyTorch's)."""
-        return 3 if self._impl is not None and self._impl.runs_layer and self.kept[2] else 1
+        return 3 if self._impl.runs_layer and self.kept[2] else 1
 
     def forward(self, x, *arrays, **options):
-        if self._impl is not None and self._impl.runs_layer:
+        if self._impl.runs_layer:
             return self._impl.forward(self, x, *arrays, **options)
         return self.forward_steps(x, *arrays, **options)
 
     def backward(self, g_out, *g_states):
-        if self._impl is not None and self._impl.runs_layer:
+        if self._impl.runs_layer:
             return self._impl.backward(self, g_out, *g_states)
         return self.backward_steps(g_out, *g_states)
 
