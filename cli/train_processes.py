@@ -93,7 +93,7 @@ def _settle_failure(folder, outcome):
     whose output is shown, has printed its own)."""
     from engine.training import RunFileError, load_run
 
-    reported = outcome.already_shown() or any(f["rank"] == 0 for f in outcome.failures)  # rank 0's is shown
+    reported = outcome.already_shown()
     if _forget_unstarted(folder):
         if not reported:
             print(f"training failed: {outcome.describe()}", file=sys.stderr)
