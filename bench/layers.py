@@ -40,6 +40,9 @@ LAYERS["Conv2d depthwise 7x7"] = (lambda m: m.nn.Conv2d(96, 96, 7, padding=3, gr
 LAYERS["Conv2d depthwise 7x7 stage 1"] = (lambda m: m.nn.Conv2d(48, 48, 7, padding=3, groups=48), (64, 48, 16, 16))
 LAYERS["Conv2d depthwise 7x7 stage 3"] = (lambda m: m.nn.Conv2d(192, 192, 7, padding=3, groups=192),
                                           (64, 192, 4, 4))
+# The ResNet template's batch norm and ReLU, at its first and last stages, batch 32
+LAYERS["BatchNorm2d+ReLU stage 1"] = (lambda m: m.nn.Sequential(m.nn.BatchNorm2d(16), m.nn.ReLU()), (32, 16, 32, 32))
+LAYERS["BatchNorm2d+ReLU stage 3"] = (lambda m: m.nn.Sequential(m.nn.BatchNorm2d(64), m.nn.ReLU()), (32, 64, 8, 8))
 LAYERS["ConvTranspose2d x2"] = (lambda m: m.nn.ConvTranspose2d(32, 16, 4, stride=2, padding=1), (64, 32, 16, 16))
 
 

@@ -13,7 +13,9 @@ in compiled code, so a hand-off takes microseconds, where ``threads.cpu_map`` wa
 that must then take the GIL (tens of microseconds on a virtual machine that halts idle cores). They are used
 only where numba's pool starts on a thread-safe layer (TBB or OpenMP; its workqueue aborts when two threads
 launch at once), and never in a child forked after the pool started, whoever started it (GNU OpenMP ends
-such a child on its first launch): such calls run the serial twin.
+such a child on its first launch): such calls run the serial twin. ``RangeKernel`` shares a kernel's range
+(of rows, channels or values) over those threads: batch and group norm and ReLU, whose per-call ``cpu_map``
+hand-offs cost more than their kernels at a ResNet's batch of 32.
 """
 
 import functools
@@ -138,6 +140,26 @@ class ThreadedKernel:
         if nb.get_num_threads() != threads:  # (numba's count is the calling thread's own)
             nb.set_num_threads(threads)
         return self.threaded(*args)
+
+
+class RangeKernel:
+    """A compiled ``kernel(*args, start, stop)`` that works on ``range(start, stop)`` of ``range(n)`` (rows,
+    channels, values), run on shares of ``range(n)``, one per thread of numba's pool: ``run(n, work, *args)``
+    splits it when the ``work`` (elements) pays for the threads. The kernel should slice its arrays to its range
+    before looping: LLVM vectorises loops over a slice, not over computed offsets."""
+
+    def __init__(self, kernel, **options):
+        prange = numba().prange
+
+        def shares(n, parts, *args):
+            for part in prange(parts):
+                kernel(*args, n * part // parts, n * (part + 1) // parts)
+
+        self.kernel = ThreadedKernel(shares, **options)
+
+    def run(self, n, work, *args, min_work=PARALLEL_MIN_SIZE):
+        threads = max(1, min(n, kernel_threads(work, min_work)))
+        self.kernel(threads, n, threads, *args)
 
 
 _forked_child = False  # forked after numba's pool started: its threads must not run here

@@ -1,6 +1,6 @@
 """Compiled CPU kernels (numba) for batch normalisation over (N, C, L) views: the per-channel moments and
-gradient sums, and the per-channel affine maps, each thread taking a share of the channels: four passes
-each way. Sums run in float64 across rows; the normalisation is ``(x - mean) * scale + shift``, so a channel
+gradient sums, and the per-channel affine maps, each of numba's threads taking a share of the channels: four
+passes each way. Sums run in float64 across rows; the normalisation is ``(x - mean) * scale + shift``, so a channel
 with a large mean keeps its precision, as in PyTorch. Measurements: bench/NOTES.md.
 """
 
@@ -8,7 +8,6 @@ import functools
 
 import numpy as np
 
-from ..threads import cpu_map, cpu_shares
 from . import jit
 
 
@@ -82,7 +81,8 @@ def _kernels():
                 for i in range(row.size):
                     out[i] = grow[i] * a - (row[i] - m) * b - d
 
-    return moments, normalize, grad_sums, grad_input
+    return tuple(jit.RangeKernel(k, nogil=True, fastmath=flags, cache=True)
+                 for k in (moments, normalize, grad_sums, grad_input))
 
 
 def _rows(a):
@@ -92,7 +92,7 @@ def _rows(a):
 
 
 def _over_channels(kernel, x, *arrays):
-    cpu_map(lambda part: kernel(*arrays, *part), cpu_shares(x.shape[1], x.size))
+    kernel.run(x.shape[1], x.size, *arrays)
 
 
 def moments(x):

@@ -1,4 +1,4 @@
-"""Compiled CPU kernels (numba) for ReLU on float arrays: one pass each way, split over the engine's threads.
+"""Compiled CPU kernels (numba) for ReLU on float arrays: one pass each way, shared over numba's threads.
 PyTorch's semantics: NaN passes forward, and where the output is NaN the gradient passes too.
 Measurements: bench/NOTES.md.
 """
@@ -7,7 +7,6 @@ import functools
 
 import numpy as np
 
-from ..threads import cpu_map, cpu_shares
 from . import jit
 
 
@@ -16,36 +15,32 @@ def _kernels():
     njit = jit.njit
 
     @njit(nogil=True, cache=True)
-    def forward(x, y):
+    def forward(x, y, i0, i1):
+        xs, ys = x[i0:i1], y[i0:i1]
         zero = x.dtype.type(0)
-        for i in range(x.size):
-            v = x[i]
-            y[i] = zero if v <= zero else v  # NaN <= 0 is false: NaN passes
+        for i in range(xs.size):
+            v = xs[i]
+            ys[i] = zero if v <= zero else v  # NaN <= 0 is false: NaN passes
 
     @njit(nogil=True, cache=True)
-    def backward(y, g, gx):
+    def backward(y, g, gx, i0, i1):
+        ys, gs, gxs = y[i0:i1], g[i0:i1], gx[i0:i1]
         zero = y.dtype.type(0)
-        for i in range(y.size):
-            gx[i] = zero if y[i] <= zero else g[i]
+        for i in range(ys.size):
+            gxs[i] = zero if ys[i] <= zero else gs[i]
 
-    return forward, backward
-
-
-def _each_share(fn, *arrays):
-    """``fn`` on matching slices of the flat ``arrays``, one slice per thread (one when they are small)."""
-    size = arrays[0].size
-    cpu_map(lambda part: fn(*(a[part[0]:part[1]] for a in arrays)), cpu_shares(size, size))
+    return jit.RangeKernel(forward, nogil=True, cache=True), jit.RangeKernel(backward, nogil=True, cache=True)
 
 
 def forward(x):
     x = x if x.flags.c_contiguous else x.copy()  # (not ascontiguousarray, which makes 0-d arrays 1-d)
     y = np.empty_like(x)
-    _each_share(_kernels()[0], x.reshape(-1), y.reshape(-1))
+    _kernels()[0].run(x.size, x.size, x.reshape(-1), y.reshape(-1))
     return y
 
 
 def backward(y, g):
     g = g if g.flags.c_contiguous and g.dtype == y.dtype else g.astype(y.dtype, order="C")
     gx = np.empty_like(y)
-    _each_share(_kernels()[1], y.reshape(-1), g.reshape(-1), gx.reshape(-1))
+    _kernels()[1].run(y.size, y.size, y.reshape(-1), g.reshape(-1), gx.reshape(-1))
     return gx

@@ -141,7 +141,8 @@ def _kernels():
                         out[i] = grow[i] * s + (xr[i] - mu) * kx + k0
 
     threaded_forward = jit.ThreadedKernel(layer_forward, nogil=True, fastmath=flags, cache=True)
-    return threaded_forward, layer_backward, group_forward, group_backward
+    return (threaded_forward, layer_backward, jit.RangeKernel(group_forward, nogil=True, fastmath=flags, cache=True),
+            jit.RangeKernel(group_backward, nogil=True, fastmath=flags, cache=True))
 
 
 def _contiguous(a):
@@ -208,7 +209,7 @@ def group_forward(x, w, b, groups, eps):
     y = np.empty(x.shape, dtype=dt)
     mean, invstd = stats = np.empty((2, n * groups), dtype=dt)
     args = (x3, flat, _vector(w, c, dt, 1), _vector(b, c, dt, 0), dt.type(eps), y.reshape(x3.shape), *stats)
-    _run(_kernels()[2], args, n * groups, x.size)
+    _kernels()[2].run(n * groups, x.size, *args)
     return y, mean, invstd
 
 
@@ -220,5 +221,5 @@ def group_backward(g, x, mean, invstd, w, groups, need_x):
     out = gx.reshape(x3.shape) if need_x else np.empty((0, 0, 0), dtype=x.dtype)
     gsum, gdot = np.empty((n, c)), np.empty((n, c))
     args = (g3, x3, mean, invstd, _vector(w, c, x.dtype, 1), out, gsum, gdot)
-    _run(_kernels()[3], args, mean.size, x.size)
+    _kernels()[3].run(mean.size, x.size, *args)
     return gx, gsum, gdot

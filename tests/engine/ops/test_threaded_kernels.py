@@ -164,3 +164,46 @@ def test_depthwise_lanes_geometries_match_pytorch(shape, kernel, onednn, monkeyp
     assert onednn == any(key[0] == "channels last" for key in engine.ops.onednn._reorders)
     for ours, theirs in zip(*outs, strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 7, PARALLEL_MIN_SIZE + 3])
+def test_range_kernel_covers_each_index_once(n):
+    """``RangeKernel`` hands every index of ``range(n)`` to exactly one share, threads or not, however ``n``
+    divides (fewer indices than threads included)."""
+
+    @jit.njit(nogil=True)
+    def count(out, i0, i1):
+        part = out[i0:i1]
+        for i in range(part.size):
+            part[i] += 1
+
+    kernel = jit.RangeKernel(count, nogil=True)
+    for work in (1, 10 * PARALLEL_MIN_SIZE):  # serial, then threaded where numba's pool allows
+        out = np.zeros(n, dtype=np.int64)
+        kernel.run(n, work, out)
+        assert (out == 1).all()
+
+
+@pytest.mark.parametrize("layer", ["batch_norm_relu", "group_norm"])
+def test_threaded_norms_match_pytorch(layer):
+    """Batch norm with ReLU, and group norm, large enough for their kernels to share the channels (rows) over
+    numba's threads: output, input gradient and parameter gradients against PyTorch."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((8, 16, 32, 32)).astype(np.float32) * 2 + 0.5
+    assert jit.kernel_threads(x.size) == min(2, jit.numba().config.NUMBA_NUM_THREADS)
+    g = rng.standard_normal(x.shape).astype(np.float32)
+    weight, bias = rng.standard_normal((2, 16)).astype(np.float32)
+    results = []
+    for m in (engine, torch):
+        if layer == "group_norm":
+            net = norm = m.nn.GroupNorm(4, 16)
+        else:
+            norm = m.nn.BatchNorm2d(16)
+            net = m.nn.Sequential(norm, m.nn.ReLU())
+        norm.weight.data, norm.bias.data = m.tensor(weight), m.tensor(bias)
+        xt = m.tensor(x, requires_grad=True)
+        y = net(xt)
+        y.backward(m.tensor(g))
+        results.append([y.detach().numpy(), xt.grad.numpy(), *(p.grad.numpy() for p in net.parameters())])
+    for ours, theirs in zip(*results, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-4)
