@@ -18,6 +18,7 @@ from ..autograd.graph import Node, link
 from ..backend import CPU, array_module, choose, device_context, device_of, is_host, transfer
 from ..tensor import Tensor, make_tensor
 from ..threads import cpu_binary
+from . import binary_kernels
 
 _new = object.__new__
 _release_names = {}
@@ -234,6 +235,8 @@ def common_device(tensors):
 def binary(ufunc, a, b):
     """``ufunc(a, b)`` for arrays of any device; large CPU work is spread over threads."""
     if is_host(a):
+        if binary_kernels.applies(ufunc, a, b):
+            return binary_kernels.compute(ufunc, a, b)
         return cpu_binary(ufunc, a, b)
     return ufunc(a, b)
 

@@ -207,3 +207,31 @@ def test_threaded_norms_match_pytorch(layer):
         results.append([y.detach().numpy(), xt.grad.numpy(), *(p.grad.numpy() for p in net.parameters())])
     for ours, theirs in zip(*results, strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "div"])
+def test_threaded_arithmetic_matches_pytorch(op, dtype):
+    """Large same-shape float arithmetic runs on numba's threads (``binary_kernels``) and gives PyTorch's values to
+    the last bit, with infinities and NaNs where a division by zero or a NaN operand makes them; the gradients
+    flow as for any other call (a quotient's in another order of operations than PyTorch's: to rounding)."""
+    from engine.ops import binary_kernels
+
+    rng = np.random.default_rng(6)
+    a, b = rng.standard_normal((2, 4, 16, 64, 64)).astype(dtype)
+    a.reshape(-1)[:3] = [np.nan, 1.0, 0.0]
+    b.reshape(-1)[:3] = [1.0, 0.0, 0.0]
+    ufunc = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide}[op]
+    assert binary_kernels.applies(ufunc, a, b)
+    fn = {"add": lambda x, y: x + y, "sub": lambda x, y: x - y, "mul": lambda x, y: x * y,
+          "div": lambda x, y: x / y}[op]
+    results = []
+    for m in (engine, torch):
+        x, y = m.tensor(a, requires_grad=True), m.tensor(b, requires_grad=True)
+        out = fn(x, y)
+        (out * m.tensor(a)).nansum().backward()
+        results.append([out.detach().numpy(), x.grad.numpy(), y.grad.numpy()])
+    (out, *grads), (want, *want_grads) = results
+    np.testing.assert_array_equal(out, want)
+    for ours, theirs in zip(grads, want_grads, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6)
