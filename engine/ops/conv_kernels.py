@@ -4,14 +4,14 @@ They convolve directly, with no column matrix: each image is zero-padded and fla
 "wide" layout), and output rows are computed on the full padded width, so that every kernel tap reads
 at a fixed offset and LLVM vectorises the pass; the ``kw - 1`` wrapped columns per row are dropped. The
 input gradient is the forward kernel on the padded output gradient with the flipped, transposed weight.
-The batch is split over the engine's threads. Measurements: bench/NOTES.md.
+The batch is split over numba's threads. Measurements: bench/NOTES.md.
 """
 
 import functools
 
 import numpy as np
 
-from ..threads import PRODUCT_MIN_MACS, cpu_map, cpu_shares
+from ..threads import PRODUCT_MIN_MACS
 from . import jit
 
 
@@ -133,8 +133,8 @@ def _pad_kernel():
 
 class _Wide:
     """The wide layout of an (N, C, H, W) array: a flat buffer of its zero-padded images, plus ``slack``
-    zeros at the end; ``fill`` copies a share of the images in (each thread its own, just before using
-    them) and returns their per-channel sums, which are inf or NaN where a value is."""
+    zeros at the end; the kernels of ``_threaded`` pad each share of the images in (each thread its own,
+    just before using them)."""
 
     def __init__(self, a, pads, slack):
         self.a = a if a.flags.c_contiguous else np.ascontiguousarray(a)
@@ -145,8 +145,38 @@ class _Wide:
         self.flat = np.empty(size + slack, dtype=a.dtype)
         self.flat[size:] = 0
 
-    def fill(self, part):
-        return _pad_kernel()(self.a, self.flat, *part, self.top, self.left, self.hp, self.wp)
+
+
+@functools.cache
+def _threaded(kh, kw):
+    """(forward, weight_grad) over shares of the batch on numba's threads (``jit.ThreadedKernel``), each share
+    padding its images into the wide layout and convolving them: one team of spinning threads with the norms,
+    ReLU and oneDNN, where the engine's Python workers woke a halted core per call (bench/NOTES.md)."""
+    forward_images, weight_grad_images = _kernels(kh, kw)
+    pad = _pad_kernel()
+    prange = jit.numba().prange
+
+    def forward(x, flat, top, left, hp, wp, weight, bias, out, parts):
+        n = x.shape[0]
+        for part in prange(parts):
+            n0, n1 = n * part // parts, n * (part + 1) // parts
+            pad(x, flat, n0, n1, top, left, hp, wp)
+            forward_images(flat, weight, bias, out, n0, n1, wp, hp * wp)
+
+    def weight_grad(g, gflat, planes, flat, gw, sums, wp, plane, parts):
+        """``gw[part]`` and ``sums[part]``: share ``part``'s weight gradient and per-channel sums of ``g``."""
+        n = g.shape[0]
+        for part in prange(parts):
+            n0, n1 = n * part // parts, n * (part + 1) // parts
+            sums[part] = pad(g, gflat, n0, n1, 0, 0, g.shape[2], wp)
+            weight_grad_images(flat, planes, gw[part], n0, n1, wp, plane)
+
+    options = {"nogil": True, "fastmath": set(jit.FLAGS), "cache": True}
+    return jit.ThreadedKernel(forward, **options), jit.ThreadedKernel(weight_grad, **options)
+
+
+def _threads(n, macs):
+    return max(1, min(n, jit.kernel_threads(macs, PRODUCT_MIN_MACS)))
 
 
 def forward(x, w, b, pads):
@@ -156,17 +186,12 @@ def forward(x, w, b, pads):
     n = x.shape[0]
     k, _, kh, kw = w.shape
     wide = _Wide(x, pads, kw - 1)
-    wp, plane = wide.wp, wide.hp * wide.wp
+    wp = wide.wp
     out = np.empty((n, k, wide.hp - kh + 1, wp - kw + 1), dtype=np.float32)
     bias = np.zeros(k, np.float32) if b is None else np.ascontiguousarray(b)
-    run = _kernels(kh, kw)[0]
     weight = np.ascontiguousarray(w)
-
-    def share(part):
-        wide.fill(part)
-        run(wide.flat, weight, bias, out, *part, wp, plane)
-
-    cpu_map(share, cpu_shares(n, out.size * weight[0].size, PRODUCT_MIN_MACS))
+    threads = _threads(n, out.size * weight[0].size)
+    _threaded(kh, kw)[0](threads, wide.a, wide.flat, wide.top, wide.left, wide.hp, wp, weight, bias, out, threads)
     return out, wide.flat
 
 
@@ -179,17 +204,10 @@ def weight_grad(g, flat, w_shape, pads, x_shape):
     plane = (x_shape[2] + pads[0] + pads[1]) * wp
     gwide = _Wide(g, (0, 0, 0, wp - ow), 0)  # zero in the dropped columns
     planes = gwide.flat.reshape(n, k, oh * wp)
-    run = _kernels(kh, kw)[1]
-
-    def share(part):
-        sums = gwide.fill(part)
-        gw = np.zeros(w_shape, dtype=np.float32)
-        run(flat, planes, gw, *part, wp, plane)
-        return gw, sums
-
-    shares = cpu_map(share, cpu_shares(n, planes.size * w_shape[1] * kh * kw, PRODUCT_MIN_MACS))
-    gw, sums = (functools.reduce(np.add, parts) for parts in zip(*shares))
-    return gw, sums.astype(np.float32)
+    threads = _threads(n, planes.size * w_shape[1] * kh * kw)
+    gw, sums = np.zeros((threads, *w_shape), dtype=np.float32), np.empty((threads, k))
+    _threaded(kh, kw)[1](threads, gwide.a, gwide.flat, planes, flat, gw, sums, wp, plane, threads)
+    return gw.sum(0), sums.sum(0).astype(np.float32)
 
 
 def input_grad(g, w, pads):

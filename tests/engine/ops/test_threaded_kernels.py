@@ -235,3 +235,24 @@ def test_threaded_arithmetic_matches_pytorch(op, dtype):
     np.testing.assert_array_equal(out, want)
     for ours, theirs in zip(grads, want_grads, strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+
+
+def test_threaded_compiled_convolution_matches_pytorch(monkeypatch):
+    """The compiled convolution (oneDNN off) shares its batch over numba's threads, each share padding its own
+    images: output, input, weight and bias gradients against PyTorch."""
+    from engine.threads import PRODUCT_MIN_MACS
+
+    monkeypatch.setattr(engine.ops.onednn, "enabled", False)
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((7, 6, 14, 14)).astype(np.float32)  # 7 images: shares of 3 and 4
+    w = rng.standard_normal((16, 6, 5, 5)).astype(np.float32) * 0.1
+    b = rng.standard_normal(16).astype(np.float32)
+    assert x.shape[0] * 16 * 12 * 12 * w[0].size >= PRODUCT_MIN_MACS
+    results = []
+    for m in (engine, torch):
+        xt, wt, bt = (m.tensor(a, requires_grad=True) for a in (x, w, b))
+        y = m.nn.functional.conv2d(xt, wt, bt, padding=1)
+        (y * m.tensor(np.arange(y.numel(), dtype=np.float32).reshape(y.shape) % 5)).sum().backward()
+        results.append([y.detach().numpy(), xt.grad.numpy(), wt.grad.numpy(), bt.grad.numpy()])
+    for ours, theirs in zip(*results, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-3)
