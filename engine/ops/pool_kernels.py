@@ -8,7 +8,6 @@ import functools
 
 import numpy as np
 
-from ..threads import cpu_map, cpu_shares
 from . import jit
 
 
@@ -75,6 +74,19 @@ def _kernel(kh, kw, nan_aware):
 
 
 @functools.cache
+def _shared_forward(kh, kw):
+    """The forward for images n0:n1 (last, as ``jit.RangeKernel`` passes them), rerun NaN-aware where it saw a
+    NaN, on numba's threads."""
+    plain, nan_aware = _kernel(kh, kw, False), _kernel(kh, kw, True)
+
+    def forward(x, h_in, w_in, out, index, sh, sw, ph, pw, dh, dw, n0, n1):
+        if plain(x, h_in, w_in, out, index, n0, n1, sh, sw, ph, pw, dh, dw):
+            nan_aware(x, h_in, w_in, out, index, n0, n1, sh, sw, ph, pw, dh, dw)
+
+    return jit.RangeKernel(jit.njit(forward, nogil=True, cache=True), nogil=True, cache=True)
+
+
+@functools.cache
 def _scatter():
     @jit.njit(nogil=True, cache=True)
     def scatter(g, index, gx, n0, n1):
@@ -86,7 +98,7 @@ def _scatter():
                     for s in range(ow):
                         gx[n, c, index[n, c, r, s]] += g[n, c, r, s]
 
-    return scatter
+    return jit.RangeKernel(scatter, nogil=True, cache=True)
 
 
 def forward(x, kernel, stride, padding, dilation, out_size):
@@ -97,13 +109,8 @@ def forward(x, kernel, stride, padding, dilation, out_size):
     index = np.empty(shape, dtype=np.int64)
     flat = x.reshape(*x.shape[:2], -1)
     h, w = x.shape[2:]
-
-    def share(part):
-        for nan_aware in (False, True):
-            if not _kernel(*kernel, nan_aware)(flat, h, w, out, index, *part, *stride, *padding, *dilation):
-                return
-
-    cpu_map(share, cpu_shares(x.shape[0], out.size * kernel[0] * kernel[1]))
+    _shared_forward(*kernel).run(x.shape[0], out.size * kernel[0] * kernel[1], flat, h, w, out, index, *stride,
+                                 *padding, *dilation)
     return out, index
 
 
@@ -111,6 +118,5 @@ def backward(g, index, shape):
     """The input's gradient (``shape``, (N, C, H, W)) from the output's and ``forward``'s index."""
     g = np.ascontiguousarray(g)
     gx = np.zeros((shape[0], shape[1], shape[2] * shape[3]), dtype=g.dtype)
-    run = _scatter()
-    cpu_map(lambda part: run(g, index, gx, *part), cpu_shares(shape[0], g.size))
+    _scatter().run(shape[0], g.size, g, index, gx)
     return gx.reshape(shape)

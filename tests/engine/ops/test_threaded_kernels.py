@@ -256,3 +256,20 @@ def test_threaded_compiled_convolution_matches_pytorch(monkeypatch):
         results.append([y.detach().numpy(), xt.grad.numpy(), wt.grad.numpy(), bt.grad.numpy()])
     for ours, theirs in zip(*results, strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-3)
+
+
+def test_threaded_max_pool_matches_pytorch():
+    """Max pooling shares its images over numba's threads, each share rerunning PyTorch's NaN rule where it met
+    a NaN: output, indices and input gradient against PyTorch."""
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((9, 16, 40, 40)).astype(np.float32)
+    x[7, 3, 5, 5] = np.nan  # in the second share only
+    assert jit.kernel_threads(x.size) == min(2, jit.numba().config.NUMBA_NUM_THREADS)
+    results = []
+    for m in (engine, torch):
+        xt = m.tensor(x, requires_grad=True)
+        y, index = m.nn.functional.max_pool2d(xt, 3, stride=2, padding=1, return_indices=True)
+        (y * m.tensor(np.arange(y.numel(), dtype=np.float32).reshape(y.shape) % 3)).nansum().backward()
+        results.append([y.detach().numpy(), index.numpy(), xt.grad.numpy()])
+    for ours, theirs in zip(*results, strict=True):
+        np.testing.assert_array_equal(ours, theirs)
