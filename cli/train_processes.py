@@ -89,8 +89,8 @@ def _settle_interruption(folder):
 
 
 def _settle_failure(folder, outcome):
-    """A run the ranks left unfinished is recorded as failed with the rank that failed and its error (rank 0,
-    whose output is shown, has printed its own)."""
+    """A run the ranks left unfinished is recorded as failed with the rank that failed first and its error, which
+    is printed unless the output shown already holds it."""
     from engine.training import RunFileError, load_run
 
     reported = outcome.already_shown()

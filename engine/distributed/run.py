@@ -83,10 +83,10 @@ class Outcome:
         self.output = output  # the end of what the shown ranks and mpiexec printed
 
     def already_shown(self):
-        """Whether the output shown has already told the user why a rank failed. Rank 0's own message is not
-        always there: when another rank fails at the same moment, its abort can stop MPI from passing on what
-        rank 0 printed."""
-        return any(failure["message"] in self.output for failure in self.failures)
+        """Whether the output shown has already told the user why the first failing rank failed. A failure of
+        rank 0 (whose output is shown) is not always there: when another rank fails at the same moment, its abort
+        can stop MPI from passing on what rank 0 printed."""
+        return bool(self.failures) and self.failures[0]["message"] in self.output
 
     def describe(self):
         """One line for the user: which rank failed first and why, or how the launcher ended."""

@@ -24,9 +24,9 @@ def _kernel(ufunc):
 def applies(ufunc, a, b):
     """Whether ``compute`` takes ``ufunc(a, b)``: one of ``UFUNCS`` on C-contiguous host float32 or float64 arrays
     of one shape and dtype, large enough for threads, where numba's threads can run."""
-    return (ufunc in UFUNCS and isinstance(b, np.ndarray) and a.shape == b.shape and a.dtype == b.dtype
-            and a.size >= PARALLEL_MIN_SIZE and a.flags.c_contiguous and b.flags.c_contiguous
-            and jit.takes_floats(a) and jit.kernel_threads(a.size) > 1)
+    return (a.size >= PARALLEL_MIN_SIZE and ufunc in UFUNCS and b.__class__ is np.ndarray and a.shape == b.shape
+            and a.dtype == b.dtype and a.flags.c_contiguous and b.flags.c_contiguous and jit.takes_floats(a)
+            and jit.kernel_threads(a.size) > 1)
 
 
 def compute(ufunc, a, b):

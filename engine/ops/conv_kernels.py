@@ -133,7 +133,7 @@ def _pad_kernel():
 
 class _Wide:
     """The wide layout of an (N, C, H, W) array: a flat buffer of its zero-padded images, plus ``slack``
-    zeros at the end; the kernels of ``_threaded`` pad each share of the images in (each thread its own,
+    zeros at the end; the kernels of ``_shared`` pad each share of the images in (each thread its own,
     just before using them)."""
 
     def __init__(self, a, pads, slack):
@@ -146,37 +146,26 @@ class _Wide:
         self.flat[size:] = 0
 
 
-
 @functools.cache
-def _threaded(kh, kw):
-    """(forward, weight_grad) over shares of the batch on numba's threads (``jit.ThreadedKernel``), each share
-    padding its images into the wide layout and convolving them: one team of spinning threads with the norms,
-    ReLU and oneDNN, where the engine's Python workers woke a halted core per call (bench/NOTES.md)."""
+def _shared(kh, kw):
+    """(forward, weight_grad) over shares of the batch (``jit.RangeKernel``), each share padding its images into
+    the wide layout and convolving them, on numba's threads: one team of spinning threads with the norms, ReLU
+    and oneDNN, where the engine's Python workers woke a halted core per call (bench/NOTES.md)."""
     forward_images, weight_grad_images = _kernels(kh, kw)
     pad = _pad_kernel()
-    prange = jit.numba().prange
 
-    def forward(x, flat, top, left, hp, wp, weight, bias, out, parts):
-        n = x.shape[0]
-        for part in prange(parts):
-            n0, n1 = n * part // parts, n * (part + 1) // parts
-            pad(x, flat, n0, n1, top, left, hp, wp)
-            forward_images(flat, weight, bias, out, n0, n1, wp, hp * wp)
+    def forward(x, flat, top, left, hp, wp, weight, bias, out, n0, n1):
+        pad(x, flat, n0, n1, top, left, hp, wp)
+        forward_images(flat, weight, bias, out, n0, n1, wp, hp * wp)
 
-    def weight_grad(g, gflat, planes, flat, gw, sums, wp, plane, parts):
-        """``gw[part]`` and ``sums[part]``: share ``part``'s weight gradient and per-channel sums of ``g``."""
-        n = g.shape[0]
-        for part in prange(parts):
-            n0, n1 = n * part // parts, n * (part + 1) // parts
-            sums[part] = pad(g, gflat, n0, n1, 0, 0, g.shape[2], wp)
-            weight_grad_images(flat, planes, gw[part], n0, n1, wp, plane)
+    def weight_grad(g, gflat, planes, flat, gw, sums, wp, plane, part, n0, n1):
+        """``gw[part]`` and ``sums[part]``: the weight gradient and per-channel sums of ``g`` of images n0:n1."""
+        sums[part] = pad(g, gflat, n0, n1, 0, 0, g.shape[2], wp)
+        weight_grad_images(flat, planes, gw[part], n0, n1, wp, plane)
 
     options = {"nogil": True, "fastmath": set(jit.FLAGS), "cache": True}
-    return jit.ThreadedKernel(forward, **options), jit.ThreadedKernel(weight_grad, **options)
-
-
-def _threads(n, macs):
-    return max(1, min(n, jit.kernel_threads(macs, PRODUCT_MIN_MACS)))
+    return (jit.RangeKernel(jit.njit(forward, **options), **options),
+            jit.RangeKernel(jit.njit(weight_grad, **options), indexed=True, **options))
 
 
 def forward(x, w, b, pads):
@@ -190,8 +179,8 @@ def forward(x, w, b, pads):
     out = np.empty((n, k, wide.hp - kh + 1, wp - kw + 1), dtype=np.float32)
     bias = np.zeros(k, np.float32) if b is None else np.ascontiguousarray(b)
     weight = np.ascontiguousarray(w)
-    threads = _threads(n, out.size * weight[0].size)
-    _threaded(kh, kw)[0](threads, wide.a, wide.flat, wide.top, wide.left, wide.hp, wp, weight, bias, out, threads)
+    _shared(kh, kw)[0].run(n, out.size * weight[0].size, wide.a, wide.flat, wide.top, wide.left, wide.hp, wp, weight,
+                           bias, out, min_work=PRODUCT_MIN_MACS)
     return out, wide.flat
 
 
@@ -204,9 +193,11 @@ def weight_grad(g, flat, w_shape, pads, x_shape):
     plane = (x_shape[2] + pads[0] + pads[1]) * wp
     gwide = _Wide(g, (0, 0, 0, wp - ow), 0)  # zero in the dropped columns
     planes = gwide.flat.reshape(n, k, oh * wp)
-    threads = _threads(n, planes.size * w_shape[1] * kh * kw)
-    gw, sums = np.zeros((threads, *w_shape), dtype=np.float32), np.empty((threads, k))
-    _threaded(kh, kw)[1](threads, gwide.a, gwide.flat, planes, flat, gw, sums, wp, plane, threads)
+    kernel, work = _shared(kh, kw)[1], planes.size * w_shape[1] * kh * kw
+    parts = kernel.shares(n, work, PRODUCT_MIN_MACS)
+    gw, sums = np.zeros((parts, *w_shape), dtype=np.float32), np.empty((parts, k))
+    kernel.run(n, work, gwide.a, gwide.flat, planes, flat, gw, sums, wp, plane, min_work=PRODUCT_MIN_MACS,
+               shares=parts)
     return gw.sum(0), sums.sum(0).astype(np.float32)
 
 

@@ -4,7 +4,7 @@ numba is a dependency, but a kernel module must still work without it (an enviro
 install it, a platform without wheels): ``numba()`` is then None and the compiled implementations
 do not apply.
 Importing numba costs about a third of a second, so processes that never run a compiled kernel (a convolution,
-pooling, a norm, a large full sum, ...) never pay it.
+pooling, a norm, a large full sum or elementwise product, ...) never pay it.
 Kernels are compiled with ``njit`` (not numba's own), which makes numba's on-disk cache work for kernels made in
 factories.
 
@@ -14,8 +14,9 @@ that must then take the GIL (tens of microseconds on a virtual machine that halt
 only where numba's pool starts on a thread-safe layer (TBB or OpenMP; its workqueue aborts when two threads
 launch at once), and never in a child forked after the pool started, whoever started it (GNU OpenMP ends
 such a child on its first launch): such calls run the serial twin. ``RangeKernel`` shares a kernel's range
-(of rows, channels or values) over those threads: batch and group norm and ReLU, whose per-call ``cpu_map``
-hand-offs cost more than their kernels at a ResNet's batch of 32.
+(of rows, channels, images or values) over those threads: batch and group norm, ReLU, the compiled convolution,
+max pooling and large arithmetic, whose ``cpu_map`` hand-offs cost more than their kernels at a ResNet's batch
+of 32 on a virtual machine, and whose Python workers took the cores of the spinning threads.
 """
 
 import functools
@@ -28,7 +29,7 @@ import types
 import numpy as np
 
 from ..backend import is_host
-from ..threads import PARALLEL_MIN_SIZE, get_num_threads
+from ..threads import PARALLEL_MIN_SIZE, cpu_map, get_num_threads
 
 # Kernel floating-point flags: reordering sums lets LLVM vectorise reductions, and contracting products
 # into fused multiply-adds; inf and NaN keep their IEEE meaning (no "fast" nnan/ninf assumptions).
@@ -144,22 +145,46 @@ class ThreadedKernel:
 
 class RangeKernel:
     """A compiled ``kernel(*args, start, stop)`` that works on ``range(start, stop)`` of ``range(n)`` (rows,
-    channels, values), run on shares of ``range(n)``, one per thread of numba's pool: ``run(n, work, *args)``
-    splits it when the ``work`` (elements) pays for the threads. The kernel should slice its arrays to its range
-    before looping: LLVM vectorises loops over a slice, not over computed offsets."""
+    channels, images, values), run on shares of ``range(n)``: ``run(n, work, *args)`` splits it when the ``work``
+    pays for threads, one share per thread of numba's pool, or per engine thread (``threads.cpu_map``, the kernel
+    releasing the GIL) where that pool cannot run (no thread-safe layer, a forked child). With ``indexed`` the
+    kernel also takes the share's number before ``start``, for outputs of its own (``shares`` says how many to make).
+    The kernel should slice its arrays to its range before looping: LLVM vectorises loops over a slice, not over
+    computed offsets."""
 
-    def __init__(self, kernel, **options):
+    def __init__(self, kernel, indexed=False, **options):
         prange = numba().prange
+        self.kernel, self.indexed = kernel, indexed
 
-        def shares(n, parts, *args):
-            for part in prange(parts):
-                kernel(*args, n * part // parts, n * (part + 1) // parts)
+        if indexed:
+            def shares(n, parts, *args):
+                for part in prange(parts):
+                    kernel(*args, part, n * part // parts, n * (part + 1) // parts)
+        else:
+            def shares(n, parts, *args):
+                for part in prange(parts):
+                    kernel(*args, n * part // parts, n * (part + 1) // parts)
 
-        self.kernel = ThreadedKernel(shares, **options)
+        self.threaded = ThreadedKernel(shares, **options)
 
-    def run(self, n, work, *args, min_work=PARALLEL_MIN_SIZE):
-        threads = max(1, min(n, kernel_threads(work, min_work)))
-        self.kernel(threads, n, threads, *args)
+    @staticmethod
+    def shares(n, work, min_work=PARALLEL_MIN_SIZE):
+        """How many shares ``run`` cuts ``range(n)`` into for ``work``."""
+        threads = kernel_threads(work, min_work)
+        if threads == 1 and work >= min_work:  # numba's pool cannot run here: the engine's threads take the shares
+            threads = get_num_threads()
+        return max(1, min(n, threads))
+
+    def run(self, n, work, *args, min_work=PARALLEL_MIN_SIZE, shares=None):
+        parts = shares or self.shares(n, work, min_work)
+        index = (0,) if self.indexed else ()
+        if parts == 1:
+            self.kernel(*args, *index, 0, n)
+        elif kernel_threads(work, min_work) > 1:
+            self.threaded(parts, n, parts, *args)
+        else:
+            cpu_map(lambda k: self.kernel(*args, *((k,) if self.indexed else ()), n * k // parts,
+                                          n * (k + 1) // parts), range(parts))
 
 
 _forked_child = False  # forked after numba's pool started: its threads must not run here

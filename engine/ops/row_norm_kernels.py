@@ -157,15 +157,6 @@ def _vector(p, n, dtype, fill):
     return _contiguous(p).reshape(n)
 
 
-def _run(kernel, args, n, work):
-    """``kernel(*args, start, stop)`` over shares of ``range(n)`` on the CPU threads (directly for one share)."""
-    shares = cpu_shares(n, work)
-    if len(shares) == 1:
-        kernel(*args, 0, n)
-    else:
-        cpu_map(lambda part: kernel(*args, *part), shares)
-
-
 def layer_forward(x, w, b, m, eps):
     """Layer norm of ``x`` over rows of its last ``m`` values: (y shaped like x, row means, row invstds).
     The rows go to numba's threads, whose hand-off is cheap enough to pay from ``LAYER_THREADED_SIZE``

@@ -20,6 +20,17 @@ pytestmark = [pytest.mark.skipif(jit.numba() is None, reason="numba is not insta
               pytest.mark.usefixtures("two_threads")]
 
 
+@pytest.fixture(params=["numba", "engine"], ids=["numba-threads", "engine-threads"])
+def share_threads(request, monkeypatch):
+    """Shares on numba's threads, where its pool runs on a thread-safe layer, and on the engine's threads
+    (``cpu_map``) as where it cannot."""
+    if request.param == "engine":
+        monkeypatch.setattr(jit, "_thread_safe_pool", lambda: None)
+    elif jit._thread_safe_pool() is None:
+        pytest.skip("numba's threads run on no thread-safe layer here")
+    return request.param
+
+
 def _large(seed=0):
     rng = np.random.default_rng(seed)
     x = rng.standard_normal(2 * PARALLEL_MIN_SIZE).astype(np.float32)
@@ -167,9 +178,9 @@ def test_depthwise_lanes_geometries_match_pytorch(shape, kernel, onednn, monkeyp
 
 
 @pytest.mark.parametrize("n", [0, 1, 2, 7, PARALLEL_MIN_SIZE + 3])
-def test_range_kernel_covers_each_index_once(n):
+def test_range_kernel_covers_each_index_once(n, share_threads):
     """``RangeKernel`` hands every index of ``range(n)`` to exactly one share, threads or not, however ``n``
-    divides (fewer indices than threads included)."""
+    divides (fewer indices than threads included); an indexed kernel gets each share's number."""
 
     @jit.njit(nogil=True)
     def count(out, i0, i1):
@@ -177,20 +188,29 @@ def test_range_kernel_covers_each_index_once(n):
         for i in range(part.size):
             part[i] += 1
 
-    kernel = jit.RangeKernel(count, nogil=True)
-    for work in (1, 10 * PARALLEL_MIN_SIZE):  # serial, then threaded where numba's pool allows
+    @jit.njit(nogil=True)
+    def mark(out, part, i0, i1):
+        out[i0:i1] = part
+
+    kernel, indexed = jit.RangeKernel(count, nogil=True), jit.RangeKernel(mark, indexed=True, nogil=True)
+    for work in (1, 10 * PARALLEL_MIN_SIZE):  # one share, then one per thread
         out = np.zeros(n, dtype=np.int64)
         kernel.run(n, work, out)
         assert (out == 1).all()
+        parts = indexed.shares(n, work)
+        assert parts == (1 if work == 1 or n < 2 else 2)
+        indexed.run(n, work, out, shares=parts)
+        starts = [n * k // parts for k in range(parts)]
+        assert (out == np.searchsorted(starts, np.arange(n), side="right") - 1).all()
 
 
 @pytest.mark.parametrize("layer", ["batch_norm_relu", "group_norm"])
-def test_threaded_norms_match_pytorch(layer):
+def test_threaded_norms_match_pytorch(layer, share_threads):
     """Batch norm with ReLU, and group norm, large enough for their kernels to share the channels (rows) over
     numba's threads: output, input gradient and parameter gradients against PyTorch."""
     rng = np.random.default_rng(5)
     x = rng.standard_normal((8, 16, 32, 32)).astype(np.float32) * 2 + 0.5
-    assert jit.kernel_threads(x.size) == min(2, jit.numba().config.NUMBA_NUM_THREADS)
+    assert jit.RangeKernel.shares(16, x.size) == 2
     g = rng.standard_normal(x.shape).astype(np.float32)
     weight, bias = rng.standard_normal((2, 16)).astype(np.float32)
     results = []
@@ -237,7 +257,7 @@ def test_threaded_arithmetic_matches_pytorch(op, dtype):
         np.testing.assert_allclose(ours, theirs, rtol=1e-6)
 
 
-def test_threaded_compiled_convolution_matches_pytorch(monkeypatch):
+def test_threaded_compiled_convolution_matches_pytorch(monkeypatch, share_threads):
     """The compiled convolution (oneDNN off) shares its batch over numba's threads, each share padding its own
     images: output, input, weight and bias gradients against PyTorch."""
     from engine.threads import PRODUCT_MIN_MACS
@@ -247,7 +267,7 @@ def test_threaded_compiled_convolution_matches_pytorch(monkeypatch):
     x = rng.standard_normal((7, 6, 14, 14)).astype(np.float32)  # 7 images: shares of 3 and 4
     w = rng.standard_normal((16, 6, 5, 5)).astype(np.float32) * 0.1
     b = rng.standard_normal(16).astype(np.float32)
-    assert x.shape[0] * 16 * 12 * 12 * w[0].size >= PRODUCT_MIN_MACS
+    assert jit.RangeKernel.shares(7, x.shape[0] * 16 * 12 * 12 * w[0].size, PRODUCT_MIN_MACS) == 2
     results = []
     for m in (engine, torch):
         xt, wt, bt = (m.tensor(a, requires_grad=True) for a in (x, w, b))
@@ -258,13 +278,13 @@ def test_threaded_compiled_convolution_matches_pytorch(monkeypatch):
         np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-3)
 
 
-def test_threaded_max_pool_matches_pytorch():
+def test_threaded_max_pool_matches_pytorch(share_threads):
     """Max pooling shares its images over numba's threads, each share rerunning PyTorch's NaN rule where it met
     a NaN: output, indices and input gradient against PyTorch."""
     rng = np.random.default_rng(8)
-    x = rng.standard_normal((9, 16, 40, 40)).astype(np.float32)
+    x = rng.standard_normal((9, 16, 64, 64)).astype(np.float32)
     x[7, 3, 5, 5] = np.nan  # in the second share only
-    assert jit.kernel_threads(x.size) == min(2, jit.numba().config.NUMBA_NUM_THREADS)
+    assert jit.RangeKernel.shares(9, 9 * 16 * 32 * 32) == 2  # the output gradient's scatter too
     results = []
     for m in (engine, torch):
         xt = m.tensor(x, requires_grad=True)
