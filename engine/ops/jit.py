@@ -177,14 +177,17 @@ class RangeKernel:
 
     def run(self, n, work, *args, min_work=PARALLEL_MIN_SIZE, shares=None):
         parts = shares or self.shares(n, work, min_work)
-        index = (0,) if self.indexed else ()
-        if parts == 1:
-            self.kernel(*args, *index, 0, n)
-        elif kernel_threads(work, min_work) > 1:
+        if parts > 1 and kernel_threads(work, min_work) > 1:
             self.threaded(parts, n, parts, *args)
+            return
+
+        def share(k):
+            self.kernel(*args, *((k,) if self.indexed else ()), n * k // parts, n * (k + 1) // parts)
+
+        if parts == 1:
+            share(0)
         else:
-            cpu_map(lambda k: self.kernel(*args, *((k,) if self.indexed else ()), n * k // parts,
-                                          n * (k + 1) // parts), range(parts))
+            cpu_map(share, range(parts))
 
 
 _forked_child = False  # forked after numba's pool started: its threads must not run here
