@@ -6,12 +6,10 @@ or does not load, ``available()`` is False and the engine's own kernels run inst
 
 A ``Convolution`` is made once per geometry (shapes, stride, padding, dilation) and keeps its three primitives
 (forward, backward data, backward weights), created with the layouts oneDNN prefers for them (its blocked ones);
-plain NCHW / OIHW arrays are reordered to those at the edges of each call. A ``Reorder`` copies arrays of one
-shape between two layouts (``channels_last``, ``channels_first``: vectorised transposes for the engine's
-channels-last kernels). Each call wraps the NumPy buffers in oneDNN memory objects (no copy) and runs on the one
-stream in order, synchronously, one call at a time; the OpenMP team is sized to
-``engine.threads.get_num_threads()`` before each call. The OpenMP runtime is the process's ``libgomp.so.1``,
-which numba's threading layer uses too.
+plain NCHW / OIHW arrays are reordered to those at the edges of each call. Each call wraps the NumPy buffers in
+oneDNN memory objects (no copy) and runs on the one stream in order, synchronously, one call at a time; the
+OpenMP team is sized to ``engine.threads.get_num_threads()`` before each call. The OpenMP runtime is the
+process's ``libgomp.so.1``, which numba's threading layer uses too.
 """
 
 import ctypes
@@ -25,7 +23,6 @@ import numpy as np
 from ..threads import get_num_threads
 
 _F32, ANY, _PLAIN_1D, _PLAIN_4D = 3, 1, 2, 5  # dnnl_f32, dnnl_format_tag_any, dnnl_a, dnnl_abcd
-_CHANNELS_LAST_4D = 22  # dnnl_acdb (NHWC)
 _FORWARD_TRAINING, _DIRECT = 64, 1  # dnnl_forward_training, dnnl_convolution_direct
 _CPU, _IN_ORDER = 1, 1  # dnnl_cpu, dnnl_stream_in_order
 _SCRATCHPAD_USER, _QUERY_SCRATCHPAD_MD = 1, 136  # dnnl_scratchpad_mode_user, dnnl_query_scratchpad_md
@@ -407,30 +404,9 @@ class Convolution:
         return self.w_w.plain(gw, self.w_shape), gb
 
 
-class Reorder:
-    """A copy of float32 arrays of one 4-D shape from one layout to another (format tags), by oneDNN's reorder:
-    its transposes are vectorised, where a compiled loop moves one value at a time."""
-
-    def __init__(self, shape, source_tag, target_tag):
-        lib = self.lib = library()
-        self._mds, self._primitives = [], []  # (what ``__del__`` frees, should a step below fail)
-        for tag in (source_tag, target_tag):
-            self._mds.append(lib.memory_desc(shape, tag))
-        lib.set_threads()
-        self._primitives.append(lib.reorder(*self._mds))
-
-    def __del__(self):
-        self.lib.destroy(self._primitives, self._mds)
-
-    def __call__(self, array, out_shape):
-        """``array`` (C-contiguous, in the source layout) copied into a new array of ``out_shape`` in the target
-        layout."""
-        return self.lib.reordered(self._primitives[0], self._mds[0], array, self._mds[1], out_shape)
-
-
 enabled = True  # ``torch.backends.mkldnn.enabled``: False sends convolutions to the engine's own kernels
-_convolutions, _reorders = OrderedDict(), OrderedDict()  # most recently used last
-CACHED = 64  # geometries kept of each (a network has a few dozen; a last, smaller batch adds its own)
+_convolutions = OrderedDict()  # most recently used last
+CACHED = 64  # geometries kept (a network has a few dozen; a last, smaller batch adds its own)
 
 
 def cached(kept, key, make):
@@ -459,24 +435,3 @@ def convolution(x_shape, w_shape, out_hw, stride, pads, dilation):
     """The ``Convolution`` of this geometry, made at its first use and kept (``cached``), or None."""
     key = (tuple(x_shape), tuple(w_shape), tuple(out_hw), tuple(stride), tuple(pads), tuple(dilation))
     return cached(_convolutions, key, lambda: Convolution(x_shape, w_shape, out_hw, stride, pads, dilation))
-
-
-def channels_last(x):
-    """A non-empty float32 (N, C, H, W) array ``x`` as a new (N, H, W, C) array; None for other arrays, or where
-    oneDNN does not run."""
-    if x.dtype != np.float32 or not x.size:
-        return None
-    n, c, h, w = x.shape
-    reorder = cached(_reorders, ("channels last", x.shape), lambda: Reorder(x.shape, _PLAIN_4D, _CHANNELS_LAST_4D))
-    return None if reorder is None else reorder(np.ascontiguousarray(x), (n, h, w, c))
-
-
-def channels_first(y):
-    """A non-empty float32 (N, H, W, C) array ``y`` as a new (N, C, H, W) array; None for other arrays, or where
-    oneDNN does not run."""
-    if y.dtype != np.float32 or not y.size:
-        return None
-    n, h, w, c = y.shape
-    shape = (n, c, h, w)
-    reorder = cached(_reorders, ("channels first", shape), lambda: Reorder(shape, _CHANNELS_LAST_4D, _PLAIN_4D))
-    return None if reorder is None else reorder(np.ascontiguousarray(y), shape)

@@ -2,7 +2,6 @@
 several Python threads may launch them at once, and a child forked after the threads started still
 computes (GNU OpenMP would end it), on the serial twin."""
 
-import collections
 import multiprocessing
 import subprocess
 import sys
@@ -144,35 +143,32 @@ def test_threaded_depthwise_lanes_match_pytorch():
     np.testing.assert_allclose(ours_x.grad.numpy(), theirs_x.grad.numpy(), rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("shape, kernel", [
-    ((4, 40, 7, 7), 7),  # channels past a multiple of 16 (computed in zero-weight lanes); 4 + 3 output columns
-    ((2, 24, 16, 13), 7),  # planes up to LANES_MAX_WIDTH_WIDE columns under a 7-wide kernel
-    ((3, 16, 6, 5), 5),  # one lane block exactly; a single column past the blocks of 4
-], ids=["40ch-7wide", "wide-plane", "16ch-5wide"])
-@pytest.mark.parametrize("onednn", [True, False], ids=["onednn-reorders", "compiled-transposes"])
-def test_depthwise_lanes_geometries_match_pytorch(shape, kernel, onednn, monkeypatch):
+@pytest.mark.parametrize("shape, kernel, options", [
+    ((4, 40, 7, 7), 7, {}),  # channels past a multiple of 16 (computed in zero-weight lanes); 4 + 3 output columns
+    ((2, 24, 16, 13), 7, {}),  # planes up to LANES_MAX_WIDTH_WIDE columns under a 7-wide kernel: 8 + 4 + 1 columns
+    ((2, 48, 16, 16), 7, {}),  # two blocks of 8 columns
+    ((3, 16, 6, 5), 5, {}),  # one lane block exactly; a single column past the blocks of 4
+    ((2, 32, 9, 8), 3, {"stride": (2, 1), "dilation": 2}),  # row stride, dilation in both directions
+], ids=["40ch-7wide", "wide-plane", "16-wide", "16ch-5wide", "strided-dilated"])
+def test_depthwise_lanes_geometries_match_pytorch(shape, kernel, options, monkeypatch):
     """The lanes kernel's column blocks, tail columns and padded channel lanes, forward and input gradient,
-    with the channels-last moves made by oneDNN's reorders and by the compiled loop that stands in for them."""
-    if onednn and not engine.backends.mkldnn.is_available():
-        pytest.skip("oneDNN (onednn-cpu-gomp) does not load here")
+    from a non-contiguous input (the kernel reads its NCHW values and writes NCHW)."""
     calls = []
     lanes_forward = conv_depthwise_lanes.forward
     monkeypatch.setattr(conv_depthwise_lanes, "forward", lambda *a: calls.append(a[0].shape) or lanes_forward(*a))
-    monkeypatch.setattr(engine.ops.onednn, "enabled", onednn)
-    monkeypatch.setattr(engine.ops.onednn, "_reorders", collections.OrderedDict())
     rng = np.random.default_rng(4)
     c = shape[1]
-    x = rng.standard_normal(shape).astype(np.float32)
+    x = rng.standard_normal((shape[0], shape[2], shape[3], c)).astype(np.float32)  # channels last, permuted below
     w = rng.standard_normal((c, 1, kernel, kernel)).astype(np.float32) * 0.1
     b = rng.standard_normal(c).astype(np.float32)
     outs = []
     for m in (engine, torch):
         xt = m.tensor(x, requires_grad=True)
-        y = m.nn.functional.conv2d(xt, m.tensor(w), m.tensor(b), padding=kernel // 2, groups=c)
+        y = m.nn.functional.conv2d(xt.permute(0, 3, 1, 2), m.tensor(w), m.tensor(b), padding=kernel // 2, groups=c,
+                                   **options)
         (y * m.tensor(np.arange(y.numel(), dtype=np.float32).reshape(y.shape) % 7)).sum().backward()
         outs.append((y.detach().numpy(), xt.grad.numpy()))
     assert calls, "the lanes kernel did not take the call"
-    assert onednn == any(key[0] == "channels last" for key in engine.ops.onednn._reorders)
     for ours, theirs in zip(*outs, strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-5)
 
