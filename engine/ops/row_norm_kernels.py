@@ -10,7 +10,6 @@ import functools
 
 import numpy as np
 
-from ..threads import cpu_map, cpu_shares
 from . import jit
 
 LAYER_THREADED_SIZE = 1 << 15
@@ -18,7 +17,7 @@ LAYER_THREADED_SIZE = 1 << 15
 
 @functools.cache
 def _kernels():
-    njit, prange = jit.njit, jit.numba().prange
+    njit = jit.njit
     flags = set(jit.FLAGS)
 
     @njit(nogil=True, fastmath=flags, cache=True)
@@ -42,24 +41,23 @@ def _kernels():
         d = t1 / row.size
         return row.dtype.type(shift + d), row.dtype.type(1 / np.sqrt(max(t2 / row.size - d * d, 0.0) + eps))
 
-    def layer_forward(x, w, b, eps, y, mean, invstd, parts):
-        """y = (x - mean) * invstd * w + b over each row of x (R, M), the rows cut into ``parts``; keeps each
-        row's statistics."""
-        n = x.shape[0]
-        for part in prange(parts):
-            for r in range(n * part // parts, n * (part + 1) // parts):
-                row, out = x[r], y[r]
-                mu, rs = moments(row, eps)
-                for i in range(row.size):
-                    out[i] = (row[i] - mu) * (rs * w[i]) + b[i]
-                mean[r], invstd[r] = mu, rs
+    @njit(nogil=True, fastmath=flags, cache=True)
+    def layer_forward(x, w, b, eps, y, mean, invstd, r0, r1):
+        """Rows r0:r1: y = (x - mean) * invstd * w + b over each row of x (R, M); keeps each row's statistics."""
+        for r in range(r0, r1):
+            row, out = x[r], y[r]
+            mu, rs = moments(row, eps)
+            for i in range(row.size):
+                out[i] = (row[i] - mu) * (rs * w[i]) + b[i]
+            mean[r], invstd[r] = mu, rs
 
     @njit(nogil=True, fastmath=flags, cache=True)
-    def layer_backward(g, x, mean, invstd, w, gx, gw, gb, r0, r1):
+    def layer_backward(g, x, mean, invstd, w, gx, sums, part, r0, r1):
         """Rows r0:r1: gx = invstd * (g w - mean(g w) - xhat mean(g w xhat)) when ``gx`` has rows, and the
-        sums of g * xhat and of g over the rows added to ``gw`` and ``gb`` (float64) when they have values
-        (in the input's dtype over blocks of rows, then in float64)."""
+        sums of g * xhat and of g over the rows added to ``gw, gb = sums[part]`` (float64) when they have
+        values (in the input's dtype over blocks of rows, then in float64)."""
         m = x.shape[1]
+        gw, gb = sums[part, 0], sums[part, 1]
         sums = gw.size > 0
         bw = np.zeros(m if sums else 0, dtype=x.dtype)
         bb = np.zeros(m if sums else 0, dtype=x.dtype)
@@ -140,9 +138,9 @@ def _kernels():
                     for i in range(xr.size):
                         out[i] = grow[i] * s + (xr[i] - mu) * kx + k0
 
-    threaded_forward = jit.ThreadedKernel(layer_forward, nogil=True, fastmath=flags, cache=True)
-    return (threaded_forward, layer_backward, jit.RangeKernel(group_forward, nogil=True, fastmath=flags, cache=True),
-            jit.RangeKernel(group_backward, nogil=True, fastmath=flags, cache=True))
+    options = {"nogil": True, "fastmath": flags, "cache": True}
+    return (jit.RangeKernel(layer_forward, **options), jit.RangeKernel(layer_backward, indexed=True, **options),
+            jit.RangeKernel(group_forward, **options), jit.RangeKernel(group_backward, **options))
 
 
 def _contiguous(a):
@@ -157,17 +155,22 @@ def _vector(p, n, dtype, fill):
     return _contiguous(p).reshape(n)
 
 
+def _layer_shares(rows, size):
+    """How many shares the rows of a layer norm of ``size`` values are cut into: one per thread of numba's pool
+    from ``LAYER_THREADED_SIZE`` values (a transformer's (batch, features) rows), where its hand-off is cheap
+    enough; else the engine's threads from ``PARALLEL_MIN_SIZE`` (``RangeKernel.shares``)."""
+    threads = jit.kernel_threads(size, LAYER_THREADED_SIZE)
+    return min(rows, threads) if threads > 1 else jit.RangeKernel.shares(rows, size)
+
+
 def layer_forward(x, w, b, m, eps):
-    """Layer norm of ``x`` over rows of its last ``m`` values: (y shaped like x, row means, row invstds).
-    The rows go to numba's threads, whose hand-off is cheap enough to pay from ``LAYER_THREADED_SIZE``
-    values (a transformer's (batch, features) rows), where ``cpu_map`` pays from ``PARALLEL_MIN_SIZE``."""
+    """Layer norm of ``x`` over rows of its last ``m`` values: (y shaped like x, row means, row invstds)."""
     rows = _contiguous(x).reshape(-1, m)
     n, dt = rows.shape[0], x.dtype
     y = np.empty(x.shape, dtype=dt)  # the output owns its memory (not a view of a (rows, m) array)
     mean, invstd = np.empty(n, dtype=dt), np.empty(n, dtype=dt)
-    threads = min(n, jit.kernel_threads(x.size, LAYER_THREADED_SIZE))
-    _kernels()[0](threads, rows, _vector(w, m, dt, 1), _vector(b, m, dt, 0), dt.type(eps), y.reshape(rows.shape),
-                  mean, invstd, threads)
+    args = (rows, _vector(w, m, dt, 1), _vector(b, m, dt, 0), dt.type(eps), y.reshape(rows.shape), mean, invstd)
+    _kernels()[0].run(n, x.size, *args, min_work=LAYER_THREADED_SIZE, shares=_layer_shares(n, x.size))
     return y, mean, invstd
 
 
@@ -178,17 +181,11 @@ def layer_backward(g, x, mean, invstd, w, need_x, need_params):
     dt = x.dtype
     gx = np.empty(x.shape, dtype=dt) if need_x else None  # owning its memory, autograd's .grad can take it
     out = gx.reshape(rows.shape) if need_x else np.empty((0, m), dtype=dt)
-    shares = cpu_shares(rows.shape[0], x.size)
-    parts = np.zeros((len(shares), 2, m if need_params else 0))
-    kernel = _kernels()[1]
-    wv = _vector(w, m, dt, 1)
-    if len(shares) == 1:
-        kernel(grows, rows, mean, invstd, wv, out, parts[0, 0], parts[0, 1], *shares[0])
-    else:
-        cpu_map(lambda k: kernel(grows, rows, mean, invstd, wv, out, parts[k, 0], parts[k, 1], *shares[k]),
-                range(len(shares)))
-    sums = (parts[0] if len(shares) == 1 else parts.sum(0)) if need_params else None
-    return gx, sums
+    shares = _layer_shares(rows.shape[0], x.size)
+    sums = np.zeros((shares, 2, m if need_params else 0))
+    _kernels()[1].run(rows.shape[0], x.size, grows, rows, mean, invstd, _vector(w, m, dt, 1), out, sums,
+                      min_work=LAYER_THREADED_SIZE, shares=shares)
+    return gx, ((sums[0] if shares == 1 else sums.sum(0)) if need_params else None)
 
 
 def group_forward(x, w, b, groups, eps):

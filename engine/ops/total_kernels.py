@@ -40,7 +40,7 @@ def applies(x):
 
 def total(x):
     """The sum of all values of ``x`` (as ``applies`` allows), as a Python float (the shares added in float64)."""
-    threads = jit.kernel_threads(x.size)
+    threads = jit.kernel_threads(x.size, MIN_SIZE)
     sums = np.empty(threads)
     _kernel()(threads, x.reshape(-1), threads, sums)
     return float(sums.sum())

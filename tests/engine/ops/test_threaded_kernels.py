@@ -12,7 +12,7 @@ import pytest
 import torch
 
 import engine
-from engine.ops import conv_depthwise_lanes, jit
+from engine.ops import conv_depthwise_lanes, jit, row_norm_kernels
 from engine.threads import PARALLEL_MIN_SIZE
 
 pytestmark = [pytest.mark.skipif(jit.numba() is None, reason="numba is not installed"),
@@ -223,6 +223,32 @@ def test_threaded_norms_match_pytorch(layer, share_threads):
         results.append([y.detach().numpy(), xt.grad.numpy(), *(p.grad.numpy() for p in net.parameters())])
     for ours, theirs in zip(*results, strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("rows, size", [(128, 512), (256, 1024)], ids=["numba-only-size", "engine-threads-size"])
+def test_threaded_layer_norm_matches_pytorch(rows, size, share_threads):
+    """Layer norm's rows shared over numba's threads from LAYER_THREADED_SIZE values, over the engine's from
+    PARALLEL_MIN_SIZE where numba's pool cannot run (one share below that): output, input gradient and the
+    parameter gradients summed over the shares, against PyTorch; and the sum of the output, which shares its
+    values the same way."""
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((rows, size)).astype(np.float32) * 3 + 1
+    threads = min(2, jit.numba().config.NUMBA_NUM_THREADS)
+    on_engine = share_threads == "engine" and x.size < PARALLEL_MIN_SIZE
+    assert row_norm_kernels._layer_shares(rows, x.size) == (1 if on_engine else threads)
+    g = rng.standard_normal(x.shape).astype(np.float32)
+    weight, bias = rng.standard_normal((2, size)).astype(np.float32)
+    results = []
+    for m in (engine, torch):
+        norm = m.nn.LayerNorm(size)
+        norm.weight.data, norm.bias.data = m.tensor(weight), m.tensor(bias)
+        xt = m.tensor(x, requires_grad=True)
+        y = norm(xt)
+        y.backward(m.tensor(g))
+        results.append([y.detach().numpy(), y.sum().item(), xt.grad.numpy(), norm.weight.grad.numpy(),
+                        norm.bias.grad.numpy()])
+    for ours, theirs in zip(*results, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-3)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
