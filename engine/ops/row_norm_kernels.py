@@ -42,14 +42,15 @@ def _kernels():
         return row.dtype.type(shift + d), row.dtype.type(1 / np.sqrt(max(t2 / row.size - d * d, 0.0) + eps))
 
     @njit(nogil=True, fastmath=flags, cache=True)
-    def layer_forward(x, w, b, eps, y, mean, invstd, r0, r1):
-        """Rows r0:r1: y = (x - mean) * invstd * w + b over each row of x (R, M); keeps each row's statistics."""
+    def layer_forward(x, w, b, eps, y, stats, r0, r1):
+        """Rows r0:r1: y = (x - mean) * invstd * w + b over each row of x (R, M); keeps each row's mean and
+        invstd in ``stats`` (2, R)."""
         for r in range(r0, r1):
             row, out = x[r], y[r]
             mu, rs = moments(row, eps)
             for i in range(row.size):
                 out[i] = (row[i] - mu) * (rs * w[i]) + b[i]
-            mean[r], invstd[r] = mu, rs
+            stats[0, r], stats[1, r] = mu, rs
 
     @njit(nogil=True, fastmath=flags, cache=True)
     def layer_backward(g, x, mean, invstd, w, gx, sums, part, r0, r1):
@@ -168,10 +169,10 @@ def layer_forward(x, w, b, m, eps):
     rows = _contiguous(x).reshape(-1, m)
     n, dt = rows.shape[0], x.dtype
     y = np.empty(x.shape, dtype=dt)  # the output owns its memory (not a view of a (rows, m) array)
-    mean, invstd = np.empty(n, dtype=dt), np.empty(n, dtype=dt)
-    args = (rows, _vector(w, m, dt, 1), _vector(b, m, dt, 0), dt.type(eps), y.reshape(rows.shape), mean, invstd)
+    stats = np.empty((2, n), dtype=dt)
+    args = (rows, _vector(w, m, dt, 1), _vector(b, m, dt, 0), dt.type(eps), y.reshape(rows.shape), stats)
     _kernels()[0].run(n, x.size, *args, min_work=LAYER_THREADED_SIZE, shares=_layer_shares(n, x.size))
-    return y, mean, invstd
+    return y, stats[0], stats[1]
 
 
 def layer_backward(g, x, mean, invstd, w, need_x, need_params):
