@@ -6,7 +6,6 @@ and softmin, softmax of the negated input.
 Names, arguments, node names and errors follow ``torch.nn.functional``; gelu's ``erf`` is ``special.erf``.
 """
 
-import math
 import warnings
 
 import numpy as np
@@ -15,9 +14,10 @@ from ..backend import Implementation
 from ..dtypes import FLOAT_KINDS, get_default_dtype, legacy_name
 from ..random import uniform_array
 from ..tensor import make_tensor, wrap_dim
-from . import activation_kernels, jit
+from . import activation_kernels, gelu_kernels, jit
 from .convert import cast
 from .dropout import Dropout
+from .gelu_kernels import INV_SQRT_2PI, K_BETA, K_KAPPA, SQRT1_2
 from .inplace import apply_inplace
 from .op import Op, sum_to, unbroadcast, xp_of
 from .piecewise import constant_in
@@ -99,23 +99,16 @@ class LeakyRelu(_PiecewiseLinear):
         return xp_of(g).where(x > 0, g, g * g.dtype.type(slope))
 
 
-_SQRT1_2 = 1 / math.sqrt(2)
-_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
-_K_BETA = math.sqrt(2 / math.pi)
-_K_KAPPA = 0.044715
-
-
-class Gelu(_Activation):
-    __slots__ = ()
-    _name = "GeluBackward0"
+class _GenericGelu(Implementation):
+    """Array code for NumPy or CuPy; erf is ``special.erf``."""
 
     @staticmethod
     def f(x, approximate):
         t = x.dtype.type
         if approximate == "tanh":
-            inner = (x + x * x * x * t(_K_KAPPA)) * t(_K_BETA)
+            inner = (x + x * x * x * t(K_KAPPA)) * t(K_BETA)
             return x * t(0.5) * (1 + xp_of(x).tanh(inner))
-        return x * t(0.5) * (1 + erf(x * t(_SQRT1_2)))
+        return x * t(0.5) * (1 + erf(x * t(SQRT1_2)))
 
     @staticmethod
     def df(g, x, approximate):
@@ -123,24 +116,54 @@ class Gelu(_Activation):
         t = x.dtype.type
         if approximate == "tanh":
             x_sq = x * x
-            inner = (x + x_sq * x * t(_K_KAPPA)) * t(_K_BETA)
+            inner = (x + x_sq * x * t(K_KAPPA)) * t(K_BETA)
             th = xp.tanh(inner)
             left_d = (1 + th) * t(0.5)
-            right_d = x * t(0.5) * (1 - th * th) * ((1 + x_sq * t(3 * _K_KAPPA)) * t(_K_BETA))
+            right_d = x * t(0.5) * (1 - th * th) * ((1 + x_sq * t(3 * K_KAPPA)) * t(K_BETA))
             return g * (left_d + right_d)
-        cdf = (1 + erf(x * t(_SQRT1_2))) * t(0.5)
-        pdf = xp.exp(x * x * t(-0.5)) * t(_INV_SQRT_2PI)
+        cdf = (1 + erf(x * t(SQRT1_2))) * t(0.5)
+        pdf = xp.exp(x * x * t(-0.5)) * t(INV_SQRT_2PI)
         return g * (cdf + x * pdf)
+
+
+class _CompiledGelu(Implementation):
+    """``gelu_kernels``: host float32/float64, one threaded pass each way."""
+
+    name = "compiled"
+
+    @staticmethod
+    def applies(x, args=()):
+        return jit.takes_floats(x)
+
+    @staticmethod
+    def f(x, approximate):
+        return gelu_kernels.forward(x, approximate)
+
+    @staticmethod
+    def df(g, x, approximate):
+        return gelu_kernels.backward(g, x, approximate)
+
+
+class Gelu(_Activation):
+    __slots__ = ()
+    _name = "GeluBackward0"
+    implementations = (_CompiledGelu, _GenericGelu)
+
+    def f(self, x, approximate):
+        return self._impl.f(x, approximate)
+
+    def df(self, g, x, approximate):
+        return self._impl.df(g, x, approximate)
 
     @staticmethod
     def df_graph(g, x, approximate):
         if approximate == "tanh":
             x_sq = x * x
-            th = ((x + x_sq * x * _K_KAPPA) * _K_BETA).tanh()
-            right = x * 0.5 * (1 - th * th) * ((x_sq * (3 * _K_KAPPA) + 1) * _K_BETA)
+            th = ((x + x_sq * x * K_KAPPA) * K_BETA).tanh()
+            right = x * 0.5 * (1 - th * th) * ((x_sq * (3 * K_KAPPA) + 1) * K_BETA)
             return g * ((th + 1) * 0.5 + right)
-        cdf = (Erf.apply(x * _SQRT1_2) + 1) * 0.5
-        pdf = (x * x * -0.5).exp() * _INV_SQRT_2PI
+        cdf = (Erf.apply(x * SQRT1_2) + 1) * 0.5
+        pdf = (x * x * -0.5).exp() * INV_SQRT_2PI
         return g * (cdf + x * pdf)
 
 
