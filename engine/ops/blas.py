@@ -9,7 +9,8 @@ from ..backend import CPU, Implementation, choose, is_host
 from ..creation import ones_like
 from ..dtypes import FLOAT_KINDS, bool_, legacy_name
 from ..tensor import Tensor, wrap_dim
-from ..threads import PRODUCT_MIN_MACS, cpu_map, cpu_matmul, cpu_shares
+from ..threads import PRODUCT_MIN_MACS, cpu_map, cpu_shares
+from . import gemm
 from .elementwise import where
 from .inplace import apply_inplace
 from .matmul import bmm, matmul, mm, mv
@@ -52,7 +53,7 @@ class _Product(Implementation):
 
     @staticmethod
     def accumulate(input, m1, m2, beta, alpha):
-        out = cpu_matmul(m1, m2)
+        out = gemm.matmul(m1, m2)
         _scale_add(out, input, beta, alpha)
         return out
 
@@ -101,8 +102,8 @@ class Addmm(Op):
         if e0 is not None:
             gi = g if self.beta == 1 else xp_of(g).zeros_like(g) if self.beta == 0 else g * self.beta
         scaled = g if self.alpha == 1 else g * self.alpha
-        g1 = None if e1 is None else cpu_matmul(scaled, self.m2.swapaxes(-1, -2))
-        g2 = None if e2 is None else cpu_matmul(self.m1.swapaxes(-1, -2), scaled)
+        g1 = None if e1 is None else gemm.matmul(scaled, self.m2.swapaxes(-1, -2))
+        g2 = None if e2 is None else gemm.matmul(self.m1.swapaxes(-1, -2), scaled)
         return gi, g1, g2
 
     def backward_graph(self, g):

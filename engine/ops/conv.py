@@ -18,8 +18,8 @@ import numpy as np
 from ..autocast_state import state as _autocast
 from ..backend import Implementation, is_host
 from ..dtypes import legacy_name
-from ..threads import cpu_map, cpu_matmul, cpu_shares
-from . import conv_depthwise, conv_kernels, conv_wide, jit, onednn
+from ..threads import cpu_map, cpu_shares
+from . import conv_depthwise, conv_kernels, conv_wide, gemm, jit, onednn
 from .channel_sums import channel_sum
 from .op import Op, xp_of
 from .strides import as_strided
@@ -85,7 +85,7 @@ def _col2im(gcol, gpad, kernel, dilation, stride, out_hw):
 def _product(w2, col, groups):
     """``W @ col`` (K, M), per group as a batched product."""
     if groups == 1:
-        return cpu_matmul(w2, col)
+        return gemm.matmul(w2, col)
     k, m = w2.shape[0], col.shape[1]
     return (w2.reshape(groups, k // groups, -1) @ col.reshape(groups, -1, m)).reshape(k, m)
 
@@ -93,7 +93,7 @@ def _product(w2, col, groups):
 def _weight_grad(g2, col, groups):
     """``g2 @ col.T`` (K, C/G*kh*kw), computed as ``(col @ g2.T).T``: OpenBLAS runs that 5-15% faster."""
     if groups == 1:
-        return cpu_matmul(col, g2.T).T
+        return gemm.matmul(col, g2.T).T
     k, m = g2.shape
     return (g2.reshape(groups, k // groups, m) @ col.reshape(groups, -1, m).transpose(0, 2, 1)).reshape(k, -1)
 
@@ -101,7 +101,7 @@ def _weight_grad(g2, col, groups):
 def _col_grad(w2, g2, groups):
     """``W.T @ g2`` (C*kh*kw, M)."""
     if groups == 1:
-        return cpu_matmul(w2.T, g2)
+        return gemm.matmul(w2.T, g2)
     k, m = g2.shape
     w3 = w2.reshape(groups, k // groups, -1)
     return (w3.transpose(0, 2, 1) @ g2.reshape(groups, k // groups, m)).reshape(-1, m)

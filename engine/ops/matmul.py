@@ -5,7 +5,7 @@ import math
 from ..autocast_state import state as _autocast
 from ..autograd.graph import Node
 from ..dtypes import legacy_name
-from ..threads import cpu_matmul
+from . import gemm
 from .op import Op, broadcast_mismatch, sum_to, unbroadcast, write_out, xp_of
 
 
@@ -22,7 +22,7 @@ class MatMul(Op):
 
     def forward(self, a, b):
         self.a, self.b = a, b
-        return cpu_matmul(a, b)
+        return gemm.matmul(a, b)
 
     def backward(self, g):
         a, b = self.a, self.b
@@ -39,10 +39,10 @@ class MatMul(Op):
             g2 = xp.expand_dims(g2, -1)
         ga = gb = None
         if ea is not None:
-            ga = cpu_matmul(g2, xp.swapaxes(b2, -1, -2))
+            ga = gemm.matmul(g2, xp.swapaxes(b2, -1, -2))
             ga = unbroadcast(ga, a2.shape).reshape(a.shape)
         if eb is not None:
-            gb = cpu_matmul(xp.swapaxes(a2, -1, -2), g2)
+            gb = gemm.matmul(xp.swapaxes(a2, -1, -2), g2)
             gb = unbroadcast(gb, b2.shape).reshape(b.shape)
         return ga, gb
 
@@ -199,7 +199,7 @@ class Linear(Op):
 
     def forward(self, x, w, b=None):
         self.x, self.w, self.has_bias = x, w, b is not None
-        out = cpu_matmul(x, w.T)
+        out = gemm.matmul(x, w.T)
         if b is not None:
             out += b
         return out
@@ -208,8 +208,8 @@ class Linear(Op):
         x, w = self.x, self.w
         edges = self._edges
         g2 = g.reshape(-1, g.shape[-1])
-        gx = None if edges[0] is None else cpu_matmul(g, w)
-        gw = None if edges[1] is None else cpu_matmul(g2.T, x.reshape(-1, x.shape[-1]))
+        gx = None if edges[0] is None else gemm.matmul(g, w)
+        gw = None if edges[1] is None else gemm.matmul(g2.T, x.reshape(-1, x.shape[-1]))
         if not self.has_bias:
             return gx, gw
         return gx, gw, None if edges[2] is None else g2.sum(axis=0)

@@ -74,6 +74,9 @@ class _Library:
         d.dnnl_memory_desc_get_size.restype = ctypes.c_size_t
         d.dnnl_memory_desc_get_size.argtypes = [ctypes.c_void_p]
         d.dnnl_memory_desc_equal.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+        dim, pointer = ctypes.c_int64, ctypes.c_void_p
+        d.dnnl_sgemm.argtypes = [ctypes.c_char, ctypes.c_char, dim, dim, dim, ctypes.c_float, pointer, dim, pointer,
+                                 dim, ctypes.c_float, pointer, dim]
         engine, stream, attr = ctypes.c_void_p(), ctypes.c_void_p(), ctypes.c_void_p()
         try:
             self.check(d.dnnl_engine_create(ctypes.byref(engine), _CPU, ctypes.c_size_t(0)), "create a CPU engine")
@@ -225,6 +228,34 @@ def library():
 
 def available():
     return library() is not None
+
+
+def sgemm(a, b):
+    """``a @ b`` for float32 matrices by oneDNN's sgemm, on the OpenMP team sized to the engine's threads; a
+    transposed (Fortran-ordered) operand passes as it is. None where oneDNN does not run or is switched off."""
+    lib = library() if enabled else None
+    if lib is None:
+        return None
+    (m, k), n = a.shape, b.shape[1]
+    a_order, lda = _gemm_operand(a)
+    b_order, ldb = _gemm_operand(b)
+    if a_order is None or b_order is None:
+        return sgemm(*(x if order else np.ascontiguousarray(x) for x, order in ((a, a_order), (b, b_order))))
+    out = np.empty((m, n), np.float32)
+    lib.set_threads()
+    lib.check(lib.dnnl.dnnl_sgemm(a_order, b_order, m, n, k, 1.0, a.ctypes.data, lda, b.ctypes.data, ldb, 0.0,
+                                  out.ctypes.data, n), "multiply two matrices")
+    return out
+
+
+def _gemm_operand(x):
+    """(sgemm's transpose flag, leading dimension) of a row-major matrix ``x``, or (None, 0) for a layout it
+    cannot read."""
+    if x.flags.c_contiguous:
+        return b"N", max(1, x.shape[1])
+    if x.flags.f_contiguous:
+        return b"T", max(1, x.shape[0])
+    return None, 0
 
 
 class Layout:

@@ -20,8 +20,8 @@ from ..autograd.boundary import boundary_alias, cut
 from ..autograd.engine import grad
 from ..autograd.grad_mode import enable_grad, is_grad_enabled
 from ..backend import Implementation, is_host
-from ..threads import PRODUCT_MIN_MACS, cpu_map, cpu_matmul, cpu_shares
-from . import jit, onednn_rnn, rnn_kernels
+from ..threads import PRODUCT_MIN_MACS, cpu_map, cpu_shares
+from . import gemm, jit, onednn_rnn, rnn_kernels
 from .op import Op, xp_of
 from .shape import cat
 
@@ -181,7 +181,7 @@ class _RecurrentLayer(Op):
         rows = [slice(a * hidden, b * hidden) for a, b in self.sigmoid_rows]
         scale = _gate_scale(xp, w_ih.shape[0], rows, w_ih.dtype)[:, None] if rows else None
         w_ih_s = w_ih if scale is None else w_ih * scale
-        acts = cpu_matmul(x, w_ih_s.T)
+        acts = gemm.matmul(x, w_ih_s.T)
         bias = self.input_bias(b_ih, b_hh, hidden)
         if bias is not None:
             acts += bias if scale is None else bias * scale[:, 0]
@@ -257,15 +257,15 @@ class _RecurrentLayer(Op):
         edges = self._edges
         k = self.n_states
         need = [e is not None for e in edges]
-        gx = cpu_matmul(d_in, self.w_ih) if need[0] else None
+        gx = gemm.matmul(d_in, self.w_ih) if need[0] else None
         grads = [gx, *(d if need[1 + i] else None for i, d in enumerate(ds))]
-        grads.append(cpu_matmul(d_in.T, self.x) if need[k + 1] else None)
-        grads.append(cpu_matmul(d_hid.T, self.hprev) if need[k + 2] else None)
+        grads.append(gemm.matmul(d_in.T, self.x) if need[k + 1] else None)
+        grads.append(gemm.matmul(d_hid.T, self.hprev) if need[k + 2] else None)
         if self.has_bias:
             grads.append(d_in.sum(axis=0) if need[k + 3] else None)
             grads.append(d_hid.sum(axis=0) if need[k + 4] else None)
         if self.has_proj:
-            grads.append(cpu_matmul(g_out_hr.T, self.extra[-1]) if need[-1] else None)
+            grads.append(gemm.matmul(g_out_hr.T, self.extra[-1]) if need[-1] else None)
         return grads
 
 
