@@ -78,3 +78,15 @@ def test_linear_layer_on_sgemm_matches_pytorch():
         results.append((y.detach().numpy(), xt.grad.numpy(), layer.weight.grad.numpy(), layer.bias.grad.numpy()))
     for ours, theirs in zip(*results, strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("shape", [(4, 65, 96), (2, 3, 40, 96), (3, 0, 96)], ids=["sequence", "4-d", "empty"])
+def test_a_stack_of_matrices_times_a_matrix_is_one_product(shape):
+    """(..., n, k) @ (k, m) as one product of the stack's rows (NumPy's batched loop runs one matrix at a time),
+    equal to NumPy's result: through sgemm where it is large enough, C-ordered or not."""
+    rng = np.random.default_rng(4)
+    b = rng.standard_normal((96, 288)).astype(np.float32)
+    for a in (rng.standard_normal(shape).astype(np.float32), rng.standard_normal(shape[::-1]).astype(np.float32).T):
+        out = gemm.matmul(a, b)
+        assert out.shape == (*shape[:-1], 288)
+        np.testing.assert_allclose(out, a.astype(np.float64) @ b, rtol=1e-5, atol=1e-4)
