@@ -8,7 +8,7 @@ import functools
 import numpy as np
 
 from ..threads import PARALLEL_MIN_SIZE
-from . import jit
+from . import dense, jit
 
 UFUNCS = frozenset({np.add, np.subtract, np.multiply, np.true_divide})
 
@@ -22,14 +22,37 @@ def _kernel(ufunc):
 
 
 def applies(ufunc, a, b):
-    """Whether ``compute`` takes ``ufunc(a, b)``: one of ``UFUNCS`` on C-contiguous host float32 or float64 arrays
-    of one shape and dtype, large enough for threads, where numba's threads can run."""
+    """Whether ``compute`` takes ``ufunc(a, b)``: one of ``UFUNCS`` on host float32 or float64 arrays of one shape,
+    dtype and dense layout (both C-ordered, or both channels-last, ...), large enough for threads, where numba's
+    threads can run."""
     return (a.size >= PARALLEL_MIN_SIZE and ufunc in UFUNCS and b.__class__ is np.ndarray and a.shape == b.shape
-            and a.dtype == b.dtype and a.flags.c_contiguous and b.flags.c_contiguous and jit.takes_floats(a)
-            and jit.kernel_threads(a.size) > 1)
+            and a.dtype == b.dtype and jit.takes_floats(a) and jit.kernel_threads(a.size) > 1
+            and dense.memory_order(a) is not None and dense.memory_order(a) == dense.memory_order(b))
 
 
 def compute(ufunc, a, b):
-    out = np.empty(a.shape, dtype=a.dtype)
-    _kernel(ufunc).run(a.size, a.size, a.reshape(-1), b.reshape(-1), out.reshape(-1))
+    """``ufunc(a, b)``, laid out as ``a`` and ``b`` are."""
+    order = dense.memory_order(a)
+    out = dense.like(a, order)
+    _kernel(ufunc).run(a.size, a.size, dense.flat(a, order), dense.flat(b, order), dense.flat(out, order))
     return out
+
+
+@functools.cache
+def _row_adder():
+    def add(out, row, r0, r1):
+        for r in range(r0, r1):
+            line = out[r]
+            for i in range(row.size):
+                line[i] += row[i]
+
+    return jit.RangeKernel(jit.njit(add, nogil=True, cache=True), nogil=True, cache=True)
+
+
+def add_row_(out, row):
+    """``out += row`` in place, ``out`` a C-contiguous host matrix and ``row`` one of its rows' length (a layer's
+    bias): on numba's threads where ``out`` is large and numba runs, else NumPy's one-threaded loop."""
+    if out.size >= PARALLEL_MIN_SIZE and row.dtype == out.dtype and out.flags.c_contiguous and jit.takes_floats(out):
+        _row_adder().run(out.shape[0], out.size, out, np.ascontiguousarray(row))
+    else:
+        out += row

@@ -19,7 +19,7 @@ from ..autocast_state import state as _autocast
 from ..backend import Implementation, is_host
 from ..dtypes import legacy_name
 from ..threads import cpu_map, cpu_shares
-from . import conv_depthwise, conv_kernels, conv_wide, gemm, jit, onednn
+from . import binary_kernels, conv_depthwise, conv_kernels, conv_wide, dense, gemm, jit, onednn
 from .channel_sums import channel_sum
 from .op import Op, xp_of
 from .strides import as_strided
@@ -226,6 +226,49 @@ class _Compiled(Implementation):
         return x[:, :, pt:pt + h, pl:pl + wd]
 
 
+class _Pointwise(Implementation):
+    """1x1 convolutions (stride 1, no padding, groups 1) of a host float32 input laid out channels-last (a
+    channel LayerNorm's permuted output, ConvNeXt's and MobileNet's blocks): one product of the (N*H*W, C)
+    pixels with the (C, K) weight, and a channels-last output, with no copy either way; the gradients are two
+    more products. oneDNN's blocked convolution spent most of its time reordering such inputs (bench/NOTES.md)."""
+
+    name = "pointwise"
+
+    @staticmethod
+    def applies(x, w, b=None, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1), groups=1):
+        return (groups == 1 and w.shape[2:] == (1, 1) and stride == (1, 1) and not any(pads) and x.size > 0
+                and is_host(x) and x.dtype == np.float32 and w.dtype == np.float32
+                and (b is None or b.dtype == np.float32) and dense.memory_order(x) == _CHANNELS_LAST)
+
+    @staticmethod
+    def forward(node, x, w, b=None, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1), groups=1):
+        node.x, node.w = x, w
+        node.geom = _geometry(x.shape, w.shape, stride, pads, dilation, groups)
+        n, c, h, wd = x.shape
+        out = gemm.matmul(dense.flat(x, _CHANNELS_LAST).reshape(-1, c), w.reshape(w.shape[0], c).T)
+        if b is not None:
+            binary_kernels.add_row_(out, b)
+        return out.reshape(n, h, wd, -1).transpose(0, 3, 1, 2)
+
+    @staticmethod
+    def backward(node, g):
+        need_x, need_w, need_b = _needs(node)
+        x, w = node.x, node.w
+        n, c, h, wd = x.shape
+        rows = dense.flat(dense.in_order(g.astype(np.float32, copy=False), _CHANNELS_LAST), _CHANNELS_LAST)
+        rows = rows.reshape(-1, w.shape[0])
+        gx = gemm.matmul(rows, w.reshape(w.shape[0], c)).reshape(n, h, wd, c).transpose(0, 3, 1, 2) if need_x else None
+        gw = gemm.matmul(rows.T, dense.flat(x, _CHANNELS_LAST).reshape(-1, c)).reshape(w.shape) if need_w else None
+        return _grads(node, gx, gw, channel_sum(g) if need_b else None)
+
+    @staticmethod
+    def input_of(node):
+        return node.x
+
+
+_CHANNELS_LAST = (0, 2, 3, 1)
+
+
 class _OneDNN(Implementation):
     """``onednn``: host float32, groups 1, where the library beats the compiled kernels and im2col: strided and
     1x1 convolutions, wide ones (both sides at least ``ONEDNN_MIN_CHANNELS`` channels), and large ones with at least
@@ -367,7 +410,7 @@ class Conv2d(Op):
     __slots__ = ("col", "flat", "geom", "w", "wide", "x")
     _name = "ConvolutionBackward0"
     saves = 1
-    implementations = (_OneDNN, _Compiled, _Depthwise, _Wide, _Generic)
+    implementations = (_Pointwise, _OneDNN, _Compiled, _Depthwise, _Wide, _Generic)
 
     def backward_graph(self, g):
         need_x, need_w, need_b = _needs(self)

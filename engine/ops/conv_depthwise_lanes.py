@@ -25,8 +25,9 @@ import functools
 
 import numpy as np
 
-from . import jit
+from . import dense, jit
 
+CHANNELS_LAST = (0, 2, 3, 1)
 BLOCK = 16  # float32 values in a 512-bit vector: the kernel computes the channels in multiples of it
 
 
@@ -102,13 +103,18 @@ def _kernel(kw, dw, lanes):
                 a += weights[j * lanes + c] * src[first + j * reach + c]
             acc[first + c] = a
 
-    def depthwise_lanes(x, taps, bias, out, parts, pt, pl, sh, dh):
-        """``out`` (N, C, oh, ow) from ``x`` (N, C, H, W), both C-contiguous, ``taps`` (kh, kw * lanes, the
-        channels first in each column) and ``bias`` (C), unit column stride, the images cut into ``parts``; top
-        and left padding ``pt``, ``pl``, row stride ``sh`` and row dilation ``dh``."""
-        n_img, c_in, h, wd = x.shape
+    def depthwise_lanes(x, taps, bias, out, parts, pt, pl, sh, dh, channels_last):
+        """``out`` (N, C, oh, ow) from ``x`` (N, C, H, W), both C-contiguous, or (N, oh, ow, C) from (N, H, W, C)
+        with ``channels_last``; ``taps`` (kh, kw * lanes, the channels first in each column) and ``bias`` (C),
+        unit column stride, the images cut into ``parts``; top and left padding ``pt``, ``pl``, row stride ``sh``
+        and row dilation ``dh``."""
+        if channels_last:
+            n_img, h, wd, c_in = x.shape
+            oh, ow = out.shape[1], out.shape[2]
+        else:
+            n_img, c_in, h, wd = x.shape
+            oh, ow = out.shape[2], out.shape[3]
         kh = taps.shape[0]
-        oh, ow = out.shape[2], out.shape[3]
         hp, wp = (oh - 1) * sh + (kh - 1) * dh + 1, ow + (kw - 1) * dw
         rows, cols = min(h, hp - pt), min(wd, wp - pl)  # the input rows and columns that some output reads
         channels, plane, outputs = np.uint64(c_in), np.uint64(h * wd), np.uint64(oh * ow)
@@ -122,8 +128,13 @@ def _kernel(kw, dw, lanes):
                     for q in range(cols):
                         cell = line[(q + pl) * stride:(q + pl + 1) * stride]
                         at = np.uint64(y * wd + q)
-                        for c in range(channels):
-                            cell[c] = image[at + c * plane]
+                        if channels_last:
+                            pixel = image[at * channels:(at + 1) * channels]
+                            for c in range(channels):
+                                cell[c] = pixel[c]
+                        else:
+                            for c in range(channels):
+                                cell[c] = image[at + c * plane]
                 for r in range(oh):
                     acc = sums[r * ow * stride:(r + 1) * ow * stride]
                     for q in range(ow):
@@ -142,22 +153,34 @@ def _kernel(kw, dw, lanes):
                         while q < ow:
                             column(src, weights, acc, np.uint64(q * stride))
                             q += 1
-                planes = out[n].reshape(c_in, oh * ow)
-                for c in range(channels):
-                    dst = planes[c]
+                if channels_last:
+                    pixels = out[n].reshape(oh * ow, c_in)
                     for p in range(outputs):
-                        dst[p] = sums[p * lanes + c]
+                        dst = pixels[p]
+                        for c in range(channels):
+                            dst[c] = sums[p * lanes + c]
+                else:
+                    planes = out[n].reshape(c_in, oh * ow)
+                    for c in range(channels):
+                        dst = planes[c]
+                        for p in range(outputs):
+                            dst[p] = sums[p * lanes + c]
 
     return jit.ThreadedKernel(depthwise_lanes, nogil=True, cache=True, fastmath=flags)
 
 
 def forward(x, w, b, stride, pads, dilation, out_hw):
     """The output (N, C, oh, ow) of a depthwise convolution with one filter per channel, ``w`` (C, 1, kh, kw),
-    and unit column stride."""
+    and unit column stride: laid out channels-last where ``x`` is (as PyTorch keeps a channels_last tensor's
+    layout), read and written without a move, else C-ordered."""
     n, c = x.shape[:2]
     kh, kw = w.shape[2:]
     lanes = -(-c // BLOCK) * BLOCK
-    out = np.empty((n, c, *out_hw), dtype=x.dtype)
+    channels_last = dense.memory_order(x) == CHANNELS_LAST
+    if channels_last:
+        x, out = x.transpose(CHANNELS_LAST), np.empty((n, *out_hw, c), dtype=x.dtype)
+    else:
+        x, out = np.ascontiguousarray(x), np.empty((n, c, *out_hw), dtype=x.dtype)
     if lanes == c:
         taps = np.ascontiguousarray(w.reshape(c, kh * kw).T)
     else:
@@ -165,6 +188,6 @@ def forward(x, w, b, stride, pads, dilation, out_hw):
         taps[:, :, :c] = w.reshape(c, kh, kw).transpose(1, 2, 0)
     bias = np.zeros(c, x.dtype) if b is None else np.ascontiguousarray(b)
     threads = jit.kernel_threads(out.size * kh * kw) if n > 1 else 1  # (the images are what is split)
-    _kernel(kw, dilation[1], lanes)(threads, np.ascontiguousarray(x), taps.reshape(kh, kw * lanes), bias, out,
-                                    min(threads, n), pads[0], pads[2], stride[0], dilation[0])
-    return out
+    _kernel(kw, dilation[1], lanes)(threads, x, taps.reshape(kh, kw * lanes), bias, out, min(threads, n), pads[0],
+                                    pads[2], stride[0], dilation[0], channels_last)
+    return out.transpose(0, 3, 1, 2) if channels_last else out

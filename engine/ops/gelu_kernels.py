@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from . import jit
+from . import dense, jit
 
 SQRT1_2 = 1 / math.sqrt(2)
 INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
@@ -139,17 +139,23 @@ def _kernels(dtype, approximate):
 
 
 def forward(x, approximate):
-    """GELU of a host float32 or float64 array."""
-    x = x if x.flags.c_contiguous else x.copy()  # (not ascontiguousarray, which makes 0-d arrays 1-d)
-    y = np.empty_like(x)
-    _kernels(x.dtype, approximate)[0].run(x.size, x.size, x.reshape(-1), y.reshape(-1))
+    """GELU of a host float32 or float64 array, laid out as ``x`` where its values fill one block of memory."""
+    order = dense.memory_order(x)
+    if order is None:
+        x, order = x.copy(), tuple(range(x.ndim))
+    y = dense.like(x, order)
+    kernel = _kernels(x.dtype, approximate)[0]
+    kernel.run(x.size, x.size, dense.flat(x, order), dense.flat(y, order))
     return y
 
 
 def backward(g, x, approximate):
-    """GELU's input gradient from the output's, ``g``, and the input ``x`` (as ``forward`` took it)."""
-    x = x if x.flags.c_contiguous else x.copy()
-    g = g if g.flags.c_contiguous and g.dtype == x.dtype else g.astype(x.dtype, order="C")
-    gx = np.empty_like(x)
-    _kernels(x.dtype, approximate)[1].run(x.size, x.size, x.reshape(-1), g.reshape(-1), gx.reshape(-1))
+    """GELU's input gradient from the output's, ``g``, and the input ``x`` (laid out as ``x``)."""
+    order = dense.memory_order(x)
+    if order is None:
+        x, order = x.copy(), tuple(range(x.ndim))
+    g = dense.in_order(g if g.dtype == x.dtype else g.astype(x.dtype), order)
+    gx = dense.like(x, order)
+    kernel = _kernels(x.dtype, approximate)[1]
+    kernel.run(x.size, x.size, dense.flat(x, order), dense.flat(g, order), dense.flat(gx, order))
     return gx

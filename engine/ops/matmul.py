@@ -5,7 +5,7 @@ import math
 from ..autocast_state import state as _autocast
 from ..autograd.graph import Node
 from ..dtypes import legacy_name
-from . import gemm
+from . import binary_kernels, gemm
 from .op import Op, broadcast_mismatch, sum_to, unbroadcast, write_out, xp_of
 
 
@@ -201,7 +201,10 @@ class Linear(Op):
         self.x, self.w, self.has_bias = x, w, b is not None
         out = gemm.matmul(x, w.T)
         if b is not None:
-            out += b
+            if out.size and out.flags.c_contiguous:
+                binary_kernels.add_row_(out.reshape(-1, out.shape[-1]), b)
+            else:
+                out += b
         return out
 
     def backward(self, g):

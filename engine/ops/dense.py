@@ -1,0 +1,31 @@
+"""Arrays whose values fill one block of memory in some order of their axes: a C-contiguous array, or a
+channels-last view of one (``x.permute(0, 2, 3, 1)``'s inverse), as PyTorch's channels_last tensors are. An
+elementwise kernel runs on such an array's memory as it lies and gives its result the same layout, where a copy
+to C order would cost a pass over the data and hand the next op a layout it did not ask for."""
+
+import numpy as np
+
+
+def memory_order(a):
+    """The axis order, outermost first, in which ``a``'s values lie densely in memory (``tuple(range(ndim))``
+    for a C-contiguous array), or None where they do not fill one block."""
+    if a.flags.c_contiguous:
+        return tuple(range(a.ndim))
+    order = tuple(sorted(range(a.ndim), key=lambda axis: -a.strides[axis]))
+    return order if a.transpose(order).flags.c_contiguous else None
+
+
+def flat(a, order):
+    """The values of ``a`` in memory order (``order`` from ``memory_order``), as a 1-D view."""
+    return a.transpose(order).reshape(-1)
+
+
+def like(a, order, dtype=None):
+    """A new array shaped like ``a`` with its values laid out in ``order``."""
+    made = np.empty([a.shape[axis] for axis in order], dtype or a.dtype)
+    return made.transpose(np.argsort(order))
+
+
+def in_order(a, order):
+    """``a`` itself where its values lie in ``order``, else a copy laid out so."""
+    return a if memory_order(a) == order else np.ascontiguousarray(a.transpose(order)).transpose(np.argsort(order))
