@@ -50,9 +50,12 @@ def _row_adder():
 
 
 def add_row_(out, row):
-    """``out += row`` in place, ``out`` a C-contiguous host matrix and ``row`` one of its rows' length (a layer's
-    bias): on numba's threads where ``out`` is large and numba runs, else NumPy's one-threaded loop."""
-    if out.size >= PARALLEL_MIN_SIZE and row.dtype == out.dtype and out.flags.c_contiguous and jit.takes_floats(out):
+    """``out += row`` in place (a layer's bias): on numba's threads where ``out`` is a large C-contiguous host float
+    matrix and ``row`` a vector of its rows' length and dtype, else NumPy's one-threaded loop, with its
+    broadcasting."""
+    if (out.__class__ is np.ndarray and out.ndim == 2 and row.__class__ is np.ndarray and row.shape == out.shape[1:]
+            and out.size >= PARALLEL_MIN_SIZE and row.dtype == out.dtype and out.flags.c_contiguous
+            and jit.takes_floats(out)):
         _row_adder().run(out.shape[0], out.size, out, np.ascontiguousarray(row))
     else:
         out += row

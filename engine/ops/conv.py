@@ -237,6 +237,7 @@ class _Pointwise(Implementation):
     @staticmethod
     def applies(x, w, b=None, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1), groups=1):
         return (groups == 1 and w.shape[2:] == (1, 1) and stride == (1, 1) and not any(pads) and x.size > 0
+                and w.shape[0] > 0
                 and is_host(x) and x.dtype == np.float32 and w.dtype == np.float32
                 and (b is None or b.dtype == np.float32) and dense.memory_order(x) == _CHANNELS_LAST)
 

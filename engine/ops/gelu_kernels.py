@@ -38,13 +38,14 @@ def _float32_kernels():
 
     @njit(inline="always", **_KERNEL_OPTIONS)
     def exp(x):
-        """e^x within 2 ulp: 0 below -87, inf above 88."""
-        c = min(max(x, lowest), highest)
+        """e^x within 2 ulp: 0 below -87, inf above 88, NaN for NaN (whose clamp, first, gives -87: the table is
+        read in range)."""
+        c = min(highest, max(lowest, x))
         n = np.floor(c * log2e + half)
         r = c - n * ln2_high - n * ln2_low
         p = (((((expf[0] * r + expf[1]) * r + expf[2]) * r + expf[3]) * r + expf[4]) * r + expf[5]) * r * r + r + one
         e = p * powers[np.uint64(n + offset)]
-        return zero if x < lowest else (np.inf if x > highest else e)
+        return e if lowest <= x <= highest else (zero if x < lowest else (np.inf if x > highest else x))
 
     @njit(inline="always", **_KERNEL_OPTIONS)
     def tail_and_density(v):

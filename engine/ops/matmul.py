@@ -201,7 +201,7 @@ class Linear(Op):
         self.x, self.w, self.has_bias = x, w, b is not None
         out = gemm.matmul(x, w.T)
         if b is not None:
-            if out.size and out.flags.c_contiguous:
+            if out.ndim and out.size and out.flags.c_contiguous:
                 binary_kernels.add_row_(out.reshape(-1, out.shape[-1]), b)
             else:
                 out += b

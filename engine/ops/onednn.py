@@ -232,9 +232,10 @@ def available():
 
 def sgemm(a, b):
     """``a @ b`` for float32 matrices by oneDNN's sgemm, on the OpenMP team sized to the engine's threads; a
-    transposed (Fortran-ordered) operand passes as it is. None where oneDNN does not run or is switched off."""
+    transposed (Fortran-ordered) operand passes as it is. None where oneDNN does not run or is switched off, and for
+    matrices that do not chain."""
     lib = library() if enabled else None
-    if lib is None:
+    if lib is None or a.shape[1] != b.shape[0]:  # (NumPy's product then raises its error)
         return None
     (m, k), n = a.shape, b.shape[1]
     a_order, lda = _gemm_operand(a)

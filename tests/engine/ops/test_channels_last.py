@@ -97,3 +97,4 @@ def test_add_row_in_place(rows):
     expected = out + row
     binary_kernels.add_row_(out, row)
     np.testing.assert_array_equal(out, expected)
+

@@ -90,3 +90,21 @@ def test_a_stack_of_matrices_times_a_matrix_is_one_product(shape):
         out = gemm.matmul(a, b)
         assert out.shape == (*shape[:-1], 288)
         np.testing.assert_allclose(out, a.astype(np.float64) @ b, rtol=1e-5, atol=1e-4)
+
+
+def test_linear_bias_shapes_that_broadcast():
+    """A one-value bias broadcast over a large output, as PyTorch's ``addmm`` takes it (the threaded bias add takes
+    only a full row)."""
+    rng = np.random.default_rng(5)
+    for x, w, b in [(rng.standard_normal((140_000, 3)), rng.standard_normal((2, 3)), rng.standard_normal(1))]:
+        x, w, b = (a.astype(np.float32) for a in (x, w, b))
+        ours = engine.nn.functional.linear(engine.tensor(x), engine.tensor(w), engine.tensor(b)).numpy()
+        theirs = torch.nn.functional.linear(torch.tensor(x), torch.tensor(w), torch.tensor(b)).numpy()
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-5)
+
+
+def test_sgemm_refuses_matrices_that_do_not_chain():
+    a, b = np.ones((600, 40), np.float32), np.ones((41, 30), np.float32)
+    assert onednn.sgemm(a, b) is None
+    with pytest.raises(ValueError):
+        gemm.matmul(a, b)
