@@ -183,7 +183,7 @@ class _WeightTranspose(Node):
 class Linear(Op):
     """``x @ W.T + b`` as one node (PyTorch's ``AddmmBackward0`` for 2-D input)."""
 
-    __slots__ = ("has_bias", "w", "x")
+    __slots__ = ("bias_shape", "w", "x")
     _name = "AddmmBackward0"
     saves = 1
 
@@ -198,7 +198,7 @@ class Linear(Op):
         return (*bias, x, (None, 0) if w[0] is None else (_WeightTranspose(self._edges[1]), 0))
 
     def forward(self, x, w, b=None):
-        self.x, self.w, self.has_bias = x, w, b is not None
+        self.x, self.w, self.bias_shape = x, w, None if b is None else b.shape
         out = gemm.matmul(x, w.T)
         if b is not None:
             if out.ndim and out.size and out.flags.c_contiguous:
@@ -213,9 +213,9 @@ class Linear(Op):
         g2 = g.reshape(-1, g.shape[-1])
         gx = None if edges[0] is None else gemm.matmul(g, w)
         gw = None if edges[1] is None else gemm.matmul(g2.T, x.reshape(-1, x.shape[-1]))
-        if not self.has_bias:
+        if self.bias_shape is None:
             return gx, gw
-        return gx, gw, None if edges[2] is None else g2.sum(axis=0)
+        return gx, gw, None if edges[2] is None else unbroadcast(g2.sum(axis=0), self.bias_shape)
 
     def backward_graph(self, g):
         edges = self._edges
@@ -223,9 +223,9 @@ class Linear(Op):
         g2 = g.reshape(-1, g.shape[-1])
         gx = None if edges[0] is None else g.matmul(w)
         gw = None if edges[1] is None else g2.transpose(0, 1).matmul(x.reshape(-1, x.shape[-1]))
-        if not self.has_bias:
+        if self.bias_shape is None:
             return gx, gw
-        return gx, gw, None if edges[2] is None else g2.sum(0)
+        return gx, gw, None if edges[2] is None else sum_to(g2.sum(0), self.bias_shape)
 
 
 def linear(input, weight, bias=None):

@@ -92,15 +92,22 @@ def test_a_stack_of_matrices_times_a_matrix_is_one_product(shape):
         np.testing.assert_allclose(out, a.astype(np.float64) @ b, rtol=1e-5, atol=1e-4)
 
 
-def test_linear_bias_shapes_that_broadcast():
+@pytest.mark.parametrize("bias_shape", [(1,), ()], ids=["one-value", "0-d"])
+def test_linear_bias_that_broadcasts(bias_shape):
     """A one-value bias broadcast over a large output, as PyTorch's ``addmm`` takes it (the threaded bias add takes
-    only a full row)."""
+    only a full row), and its gradient summed back to its own shape."""
     rng = np.random.default_rng(5)
-    for x, w, b in [(rng.standard_normal((140_000, 3)), rng.standard_normal((2, 3)), rng.standard_normal(1))]:
-        x, w, b = (a.astype(np.float32) for a in (x, w, b))
-        ours = engine.nn.functional.linear(engine.tensor(x), engine.tensor(w), engine.tensor(b)).numpy()
-        theirs = torch.nn.functional.linear(torch.tensor(x), torch.tensor(w), torch.tensor(b)).numpy()
-        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-5)
+    x, w = rng.standard_normal((140_000, 3)).astype(np.float32), rng.standard_normal((2, 3)).astype(np.float32)
+    b = rng.standard_normal(bias_shape).astype(np.float32)
+    results = []
+    for m in (engine, torch):
+        bt = m.tensor(b, requires_grad=True)
+        y = m.nn.functional.linear(m.tensor(x), m.tensor(w), bt)
+        y.sum().backward()
+        results.append((y.detach().numpy(), bt.grad.numpy()))
+    for ours, theirs in zip(*results, strict=True):
+        assert ours.shape == theirs.shape
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-4)
 
 
 def test_sgemm_refuses_matrices_that_do_not_chain():
