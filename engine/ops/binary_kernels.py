@@ -27,7 +27,7 @@ def applies(ufunc, a, b):
     threads can run."""
     return (a.size >= PARALLEL_MIN_SIZE and ufunc in UFUNCS and b.__class__ is np.ndarray and a.shape == b.shape
             and a.dtype == b.dtype and jit.takes_floats(a) and jit.kernel_threads(a.size) > 1
-            and dense.memory_order(a) is not None and dense.memory_order(a) == dense.memory_order(b))
+            and (order := dense.memory_order(a)) is not None and order == dense.memory_order(b))
 
 
 def compute(ufunc, a, b):
@@ -50,12 +50,15 @@ def _row_adder():
 
 
 def add_row_(out, row):
-    """``out += row`` in place (a layer's bias): on numba's threads where ``out`` is a large C-contiguous host float
-    matrix and ``row`` a vector of its rows' length and dtype, else NumPy's one-threaded loop, with its
-    broadcasting."""
-    if (out.__class__ is np.ndarray and out.ndim == 2 and row.__class__ is np.ndarray and row.shape == out.shape[1:]
+    """``out + row`` (a layer's bias added to its output), in place where ``out`` is an array: over ``out``'s rows
+    of its last axis on numba's threads where it is a large C-contiguous host float array and ``row`` a vector of
+    that axis's length and dtype, else NumPy's one-threaded loop with its broadcasting (which also takes a NumPy
+    scalar ``out``, hence the result is returned)."""
+    if (out.__class__ is np.ndarray and out.ndim and row.__class__ is np.ndarray and row.shape == out.shape[-1:]
             and out.size >= PARALLEL_MIN_SIZE and row.dtype == out.dtype and out.flags.c_contiguous
             and jit.takes_floats(out)):
-        _row_adder().run(out.shape[0], out.size, out, np.ascontiguousarray(row))
-    else:
-        out += row
+        rows = out.reshape(-1, out.shape[-1])
+        _row_adder().run(rows.shape[0], out.size, rows, np.ascontiguousarray(row))
+        return out
+    out += row
+    return out

@@ -248,7 +248,7 @@ class _Pointwise(Implementation):
         n, c, h, wd = x.shape
         out = gemm.matmul(dense.flat(x, _CHANNELS_LAST).reshape(-1, c), w.reshape(w.shape[0], c).T)
         if b is not None:
-            binary_kernels.add_row_(out, b)
+            out = binary_kernels.add_row_(out, b)
         return out.reshape(n, h, wd, -1).transpose(0, 3, 1, 2)
 
     @staticmethod

@@ -200,12 +200,7 @@ class Linear(Op):
     def forward(self, x, w, b=None):
         self.x, self.w, self.bias_shape = x, w, None if b is None else b.shape
         out = gemm.matmul(x, w.T)
-        if b is not None:
-            if out.ndim and out.size and out.flags.c_contiguous:
-                binary_kernels.add_row_(out.reshape(-1, out.shape[-1]), b)
-            else:
-                out += b
-        return out
+        return out if b is None else binary_kernels.add_row_(out, b)
 
     def backward(self, g):
         x, w = self.x, self.w

@@ -59,15 +59,15 @@ def _kernels():
         values (in the input's dtype over blocks of rows, then in float64)."""
         m = x.shape[1]
         gw, gb = sums[part, 0], sums[part, 1]
-        sums = gw.size > 0
-        bw = np.zeros(m if sums else 0, dtype=x.dtype)
-        bb = np.zeros(m if sums else 0, dtype=x.dtype)
+        summing = gw.size > 0
+        bw = np.zeros(m if summing else 0, dtype=x.dtype)
+        bb = np.zeros(m if summing else 0, dtype=x.dtype)
         inv_m = x.dtype.type(1) / x.dtype.type(m)
         for r in range(r0, r1):
             grow, row, mu, rs = g[r], x[r], mean[r], invstd[r]
             a = x.dtype.type(0)
             c = x.dtype.type(0)
-            if sums:
+            if summing:
                 for i in range(m):
                     v = grow[i]
                     xh = (row[i] - mu) * rs
