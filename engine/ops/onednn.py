@@ -8,8 +8,9 @@ A ``Convolution`` is made once per geometry (shapes, stride, padding, dilation) 
 (forward, backward data, backward weights), created with the layouts oneDNN prefers for them (its blocked ones);
 plain NCHW / OIHW arrays are reordered to those at the edges of each call. Each call wraps the NumPy buffers in
 oneDNN memory objects (no copy) and runs on the one stream in order, synchronously, one call at a time; the
-OpenMP team is sized to ``engine.threads.get_num_threads()`` before each call. The OpenMP runtime is the
-process's ``libgomp.so.1``, which numba's threading layer uses too.
+OpenMP team is sized to ``engine.threads.get_num_threads()`` before each call. ``sgemm`` is the library's float32
+matrix product (``dnnl_sgemm``, no primitive). The OpenMP runtime is the process's ``libgomp.so.1``, which numba's
+threading layer uses too.
 """
 
 import ctypes
@@ -438,7 +439,8 @@ class Convolution:
 
 enabled = True  # ``torch.backends.mkldnn.enabled``: False sends convolutions to the engine's own kernels
 _convolutions = OrderedDict()  # most recently used last
-CACHED = 64  # geometries kept (a network has a few dozen; a last, smaller batch adds its own)
+CACHED = 64  # geometries kept in each cache (here, and onednn_rnn's): a network has a few dozen; a last, smaller
+# batch adds its own
 
 
 def cached(kept, key, make):
