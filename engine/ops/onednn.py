@@ -22,6 +22,7 @@ from collections import OrderedDict
 import numpy as np
 
 from ..threads import get_num_threads
+from . import signal_stack
 
 _F32, ANY, _PLAIN_1D, _PLAIN_4D = 3, 1, 2, 5  # dnnl_f32, dnnl_format_tag_any, dnnl_a, dnnl_abcd
 _FORWARD_TRAINING, _DIRECT = 64, 1  # dnnl_forward_training, dnnl_convolution_direct
@@ -104,9 +105,12 @@ class _Library:
         library.dnnl = None
         return library
 
-    def set_threads(self):
-        """Size OpenMP's team to the engine's thread count for this thread (oneDNN reads it when it makes a
-        primitive, and again when it runs one)."""
+    def prepare_thread(self):
+        """Ready the calling thread for a oneDNN call: size OpenMP's team to the engine's thread count (oneDNN
+        reads it when it makes a primitive, and again when it runs one), and give the thread an alternate signal
+        stack (``signal_stack``: the library's GEMM kernels must not have a signal frame written at their stack
+        pointer)."""
+        signal_stack.ensure()
         if self._set_threads is not None:
             self._set_threads(get_num_threads())
 
@@ -188,7 +192,7 @@ class _Library:
                     memories.append(memory)
                 keys = (*arrays, *([SCRATCHPAD] if size else []))
                 args = (_Arg * len(memories))(*(_Arg(key, m) for key, m in zip(keys, memories)))
-                self.set_threads()
+                self.prepare_thread()
                 self.check(d.dnnl_primitive_execute(primitive, self.stream, len(memories), args),
                            "run a primitive")
                 self.check(d.dnnl_stream_wait(self.stream), "finish a primitive")
@@ -244,7 +248,7 @@ def sgemm(a, b):
     if a_order is None or b_order is None:
         return sgemm(*(x if order else np.ascontiguousarray(x) for x, order in ((a, a_order), (b, b_order))))
     out = np.empty((m, n), np.float32)
-    lib.set_threads()
+    lib.prepare_thread()
     lib.check(lib.dnnl.dnnl_sgemm(a_order, b_order, m, n, k, 1.0, a.ctypes.data, lda, b.ctypes.data, ldb, 0.0,
                                   out.ctypes.data, n), "multiply two matrices")
     return out
@@ -352,7 +356,7 @@ class Convolution:
         geometry = (_Dims(*stride), _Dims(dilation[0] - 1, dilation[1] - 1), _Dims(pads[0], pads[2]),
                     _Dims(pads[1], pads[3]))
         descriptors = []
-        lib.set_threads()
+        lib.prepare_thread()
         try:
             for create, args, what in (
                     (d.dnnl_convolution_forward_primitive_desc_create,

@@ -124,7 +124,7 @@ class Recurrent:
         direction = _RIGHT_TO_LEFT if reverse else _LEFT_TO_RIGHT
         layer = self.cell.layer(self.x_md, self.state_md, *chosen, self.bias_md, self.y_md)
         descriptors = []
-        lib.set_threads()
+        lib.prepare_thread()
         try:
             pd = ctypes.c_void_p()
             lib.check(self.cell.create(d, False)(
