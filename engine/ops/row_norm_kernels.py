@@ -20,11 +20,13 @@ def _kernels():
     njit = jit.njit
     flags = set(jit.FLAGS)
 
-    @njit(nogil=True, fastmath=flags, cache=True)
-    def moments(row, eps):
+    @njit(nogil=True, fastmath=flags, error_model="numpy", cache=True, inline="always")
+    def moments(row, eps, inv_m):
         """The (mean, invstd) of a row, in its dtype, from the sums of d = row - row[0] and of d^2: one pass, in
         the row's dtype over chunks of 1024 values (vectorised lanes) and in float64 across chunks; with the
-        shift near the mean, the variance E[d^2] - E[d]^2 cancels no digits."""
+        shift near the mean, the variance E[d^2] - E[d]^2 cancels no digits. ``inv_m`` is 1 / row.size: each
+        row's scalars are a chain that the next row waits on, and divisions there, and the call, made a quarter of
+        a short row's time (hence also inlined)."""
         shift = row[0]
         t1 = 0.0
         t2 = 0.0
@@ -38,33 +40,35 @@ def _kernels():
                 acc2 += d * d
             t1 += acc
             t2 += acc2
-        d = t1 / row.size
-        return row.dtype.type(shift + d), row.dtype.type(1 / np.sqrt(max(t2 / row.size - d * d, 0.0) + eps))
+        d = t1 * inv_m
+        return row.dtype.type(shift + d), row.dtype.type(1 / np.sqrt(max(t2 * inv_m - d * d, 0.0) + eps))
 
-    @njit(nogil=True, fastmath=flags, cache=True)
+    @njit(nogil=True, fastmath=flags, error_model="numpy", cache=True)
     def layer_forward(x, w, b, eps, y, stats, r0, r1):
         """Rows r0:r1: y = (x - mean) * invstd * w + b over each row of x (R, M); keeps each row's mean and
         invstd in ``stats`` (2, R)."""
+        inv_m = 1.0 / x.shape[1]
         for r in range(r0, r1):
             row, out = x[r], y[r]
-            mu, rs = moments(row, eps)
+            mu, rs = moments(row, eps, inv_m)
             for i in range(row.size):
                 out[i] = (row[i] - mu) * (rs * w[i]) + b[i]
             stats[0, r], stats[1, r] = mu, rs
 
-    @njit(nogil=True, fastmath=flags, cache=True)
+    @njit(nogil=True, fastmath=flags, error_model="numpy", cache=True)
     def layer_backward(g, x, mean, invstd, w, gx, sums, part, r0, r1):
         """Rows r0:r1: gx = invstd * (g w - mean(g w) - xhat mean(g w xhat)) when ``gx`` has rows, and the
         sums of g * xhat and of g over the rows added to ``gw, gb = sums[part]`` (float64) when they have
-        values (in the input's dtype over blocks of rows, then in float64)."""
+        values (in the input's dtype over blocks of rows, then in float64). A ``g`` of one row is every row's."""
         m = x.shape[1]
+        same_g = g.shape[0] == 1
         gw, gb = sums[part, 0], sums[part, 1]
         summing = gw.size > 0
         bw = np.zeros(m if summing else 0, dtype=x.dtype)
         bb = np.zeros(m if summing else 0, dtype=x.dtype)
         inv_m = x.dtype.type(1) / x.dtype.type(m)
         for r in range(r0, r1):
-            grow, row, mu, rs = g[r], x[r], mean[r], invstd[r]
+            grow, row, mu, rs = g[0 if same_g else r], x[r], mean[r], invstd[r]
             a = x.dtype.type(0)
             c = x.dtype.type(0)
             if summing:
@@ -93,14 +97,15 @@ def _kernels():
                 for i in range(m):
                     gx[r, i] = (grow[i] * w[i] - a - (row[i] - mu) * rs * c) * rs
 
-    @njit(nogil=True, fastmath=flags, cache=True)
+    @njit(nogil=True, fastmath=flags, error_model="numpy", cache=True)
     def group_forward(x, flat, w, b, eps, y, mean, invstd, p0, p1):
         """Rows p0:p1 of ``flat`` (N * G, C / G * L), each a sample's group of channels of x (N, C, L):
         y = (x - mean) * invstd * w[c] + b[c]; keeps each row's statistics."""
         groups = flat.shape[0] // x.shape[0]
         cg = x.shape[1] // groups
+        inv_m = 1.0 / flat.shape[1]
         for p in range(p0, p1):
-            mu, rs = moments(flat[p], eps)
+            mu, rs = moments(flat[p], eps, inv_m)
             n, c0 = p // groups, (p % groups) * cg
             for c in range(c0, c0 + cg):
                 s, t, xr, out = rs * w[c], b[c], x[n, c], y[n, c]
@@ -108,7 +113,7 @@ def _kernels():
                     out[i] = (xr[i] - mu) * s + t
             mean[p], invstd[p] = mu, rs
 
-    @njit(nogil=True, fastmath=flags, cache=True)
+    @njit(nogil=True, fastmath=flags, error_model="numpy", cache=True)
     def group_backward(g, x, mean, invstd, w, gx, gsum, gdot, p0, p1):
         """Rows p0:p1 (sample n, group): per channel the sums of g and of g * (x - mean) into ``gsum`` and
         ``gdot`` (N, C, float64), then, when ``gx`` has values, gx = invstd * (g w - mean(g w) - xhat
@@ -139,13 +144,23 @@ def _kernels():
                     for i in range(xr.size):
                         out[i] = grow[i] * s + (xr[i] - mu) * kx + k0
 
-    options = {"nogil": True, "fastmath": flags, "cache": True}
+    options = {"nogil": True, "fastmath": flags, "error_model": "numpy", "cache": True}
     return (jit.RangeKernel(layer_forward, **options), jit.RangeKernel(layer_backward, indexed=True, **options),
             jit.RangeKernel(group_forward, **options), jit.RangeKernel(group_backward, **options))
 
 
 def _contiguous(a):
     return a if a.flags.c_contiguous else np.ascontiguousarray(a)
+
+
+def _gradient_rows(g, m):
+    """``g`` as C-contiguous rows of ``m`` values; as its one row where every row is the same (a gradient broadcast
+    from a sum or a mean), which the backward kernel takes for all: copied out whole by one thread, it cost the
+    threads reading it more than the kernel itself."""
+    rows = g.reshape(-1, m)  # (a copy where no view has that shape: C-contiguous)
+    if rows.shape[0] > 1 and rows.strides[0] == 0:
+        return np.ascontiguousarray(rows[:1])
+    return _contiguous(rows)
 
 
 def _vector(p, n, dtype, fill):
@@ -178,7 +193,7 @@ def layer_forward(x, w, b, m, eps):
 def layer_backward(g, x, mean, invstd, w, need_x, need_params):
     """(gx shaped like x or None, float64 sums over rows of g * xhat and of g, or None) of layer norm."""
     m = x.size // mean.size if mean.size else 1
-    rows, grows = _contiguous(x).reshape(-1, m), _contiguous(g).reshape(-1, m)
+    rows, grows = _contiguous(x).reshape(-1, m), _gradient_rows(g, m)
     dt = x.dtype
     gx = np.empty(x.shape, dtype=dt) if need_x else None  # owning its memory, autograd's .grad can take it
     out = gx.reshape(rows.shape) if need_x else np.empty((0, m), dtype=dt)

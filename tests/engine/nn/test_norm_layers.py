@@ -209,6 +209,48 @@ def test_layer_norm_of_a_strided_input_and_gradient():
         np.testing.assert_allclose(e, t, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize("gradient", ["sum", "expanded row", "expanded rows of 2 dims"])
+def test_layer_norm_of_a_gradient_the_same_in_every_row(gradient):
+    """A gradient broadcast from a sum, or expanded from one row, reaches the kernel as that one row."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((4, 6, 3, 5)).astype(np.float32)
+    row, weight = rng.standard_normal((2, 3, 5)).astype(np.float32)
+    results = []
+    for m in (engine, torch):
+        X = m.tensor(x, requires_grad=True)
+        ln = m.nn.LayerNorm((3, 5))
+        with m.no_grad():
+            ln.weight.copy_(m.tensor(weight))
+        y = ln(X)
+        if gradient == "sum":
+            y.sum().backward()
+        elif gradient == "expanded row":
+            y.backward(m.tensor(row[0]).expand(4, 6, 3, 5))
+        else:
+            y.backward(m.tensor(row).expand(4, 6, 3, 5))
+        results.append([X.grad.numpy(), ln.weight.grad.numpy(), ln.bias.grad.numpy()])
+    for e, t in zip(*results, strict=True):
+        np.testing.assert_allclose(e, t, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("norm", ["layer", "group"])
+def test_a_constant_row_with_no_eps_gives_nan_as_pytorch_does(norm):
+    """Its variance is 0 and eps adds nothing: 1 / sqrt(0) is infinite, and (x - mean) * inf is NaN (the
+    compiled kernels raised ZeroDivisionError)."""
+    results = []
+    for m in (engine, torch):
+        X = m.ones(2, 4, 3, requires_grad=True)
+        if norm == "layer":
+            y = m.nn.functional.layer_norm(X, (4, 3), eps=0.0)
+        else:
+            y = m.nn.functional.group_norm(X, 2, eps=0.0)
+        y.sum().backward()
+        results.append([y.detach().numpy(), X.grad.numpy()])
+    for e, t in zip(*results, strict=True):
+        np.testing.assert_array_equal(np.isnan(e), np.isnan(t))
+        assert np.isnan(e).all()
+
+
 def test_compiled_and_generic_double_backward_agree():
     """Second derivatives of layer and group norm from a node made by either implementation are the same."""
     rng = np.random.default_rng(4)
