@@ -19,14 +19,16 @@ from ..autocast_state import state as _autocast
 from ..backend import Implementation, is_host
 from ..dtypes import legacy_name
 from ..threads import cpu_map, cpu_shares
-from . import binary_kernels, conv_depthwise, conv_kernels, conv_wide, dense, gemm, jit, onednn
+from . import binary_kernels, conv_depthwise, conv_kernels, conv_wide, cpu_kind, dense, gemm, jit, onednn
 from .channel_sums import channel_sum
 from .op import Op, xp_of
 from .strides import as_strided
 
 # Stride-1 convolutions run faster on the compiled kernels than on oneDNN when narrower than ONEDNN_MIN_CHANNELS,
-# unless they have ONEDNN_MIN_OUT_CHANNELS outputs and ONEDNN_MIN_MACS multiply-adds (bench/NOTES.md)
-ONEDNN_MIN_CHANNELS, ONEDNN_MIN_OUT_CHANNELS, ONEDNN_MIN_MACS = 32, 16, 20_000_000
+# unless they have ONEDNN_MIN_OUT_CHANNELS outputs and ONEDNN_MIN_MACS multiply-adds: 20M on the AMD EPYC where this
+# was tuned, 5M on an Intel Xeon, where oneDNN's kernels fill AVX-512 units of full width (bench/NOTES.md)
+ONEDNN_MIN_CHANNELS, ONEDNN_MIN_OUT_CHANNELS = 32, 16
+ONEDNN_MIN_MACS = 5_000_000 if cpu_kind.vendor() == "GenuineIntel" else 20_000_000
 
 
 def _dims(x):

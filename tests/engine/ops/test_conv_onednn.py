@@ -14,7 +14,7 @@ import torch
 
 import engine
 from engine import backend
-from engine.ops import onednn
+from engine.ops import conv, cpu_kind, onednn
 from engine.ops.conv import Conv2d
 
 pytestmark = pytest.mark.skipif(not onednn.available(), reason="oneDNN (onednn-cpu-gomp) is not installed here")
@@ -87,7 +87,7 @@ def test_which_calls_take_it():
     assert choice((8, 16, 32, 32), (32, 16, 3, 3), stride=(2, 2)) == "onednn"  # strided
     assert choice((8, 16, 32, 32), (32, 16, 1, 1)) == "onednn"  # 1x1
     assert choice((8, 64, 8, 8), (64, 64, 3, 3)) == "onednn"  # wide
-    assert choice((8, 16, 32, 32), (16, 16, 3, 3)) == "compiled"  # narrow, stride 1: the compiled kernels
+    assert choice((2, 16, 32, 32), (16, 16, 3, 3)) == "compiled"  # narrow, stride 1: the compiled kernels
     assert choice((32, 16, 32, 32), (16, 16, 3, 3)) == "onednn"  # ... unless large (75M multiply-adds)
     assert choice((128, 3, 32, 32), (16, 3, 3, 3)) == "onednn"  # a large stem
     assert choice((128, 3, 32, 32), (6, 3, 5, 5)) == "compiled"  # too few outputs for oneDNN's 16-wide blocks
@@ -95,6 +95,28 @@ def test_which_calls_take_it():
     assert choice((8, 64, 8, 8), (64, 32, 3, 3), groups=2) != "onednn"
     with backend.disable("onednn"):
         assert choice((8, 64, 8, 8), (64, 64, 3, 3)) != "onednn"
+
+
+@pytest.mark.parametrize("threshold", [5_000_000, 20_000_000])
+def test_narrow_convolutions_move_to_onednn_from_the_threshold(threshold, monkeypatch):
+    """A convolution like LeNet's second, at 16.6M multiply-adds, goes to oneDNN where the threshold is the Intel
+    Xeon's, and stays on the compiled kernels at the AMD EPYC's."""
+    monkeypatch.setattr(conv, "ONEDNN_MIN_MACS", threshold)
+    assert choice((48, 6, 14, 14), (16, 6, 5, 5)) == ("onednn" if threshold == 5_000_000 else "compiled")
+    assert choice((4, 6, 14, 14), (16, 6, 5, 5)) == "compiled"  # (1.4M)
+
+
+@pytest.mark.parametrize("text, vendor", [
+    ("processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\n\nprocessor\t: 1\n", "GenuineIntel"),
+    ("processor\t: 0\nvendor_id\t: AuthenticAMD\n", "AuthenticAMD"),
+    ("processor\t: 0\nBogoMIPS\t: 48.00\n\nprocessor\t: 1\nvendor_id\t: Other\n", ""),  # (no vendor line)
+    (None, ""),  # no such file
+])
+def test_the_cpu_vendor_is_read_from_cpuinfo(text, vendor, tmp_path):
+    path = tmp_path / "cpuinfo"
+    if text is not None:
+        path.write_text(text)
+    assert cpu_kind.vendor(str(path)) == vendor
 
 
 def test_runs_on_the_engine_thread_count_and_keeps_a_bounded_cache():
