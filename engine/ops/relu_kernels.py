@@ -24,10 +24,17 @@ def _kernels():
 
     @njit(nogil=True, cache=True)
     def backward(y, g, gx, i0, i1):
-        ys, gs, gxs = y[i0:i1], g[i0:i1], gx[i0:i1]
+        """A ``g`` of one value is every position's."""
+        ys, gxs = y[i0:i1], gx[i0:i1]
         zero = y.dtype.type(0)
-        for i in range(ys.size):
-            gxs[i] = zero if ys[i] <= zero else gs[i]
+        if g.size == 1 and y.size > 1:
+            v = g[0]
+            for i in range(ys.size):
+                gxs[i] = zero if ys[i] <= zero else v
+        else:
+            gs = g[i0:i1]
+            for i in range(ys.size):
+                gxs[i] = zero if ys[i] <= zero else gs[i]
 
     return jit.RangeKernel(forward, nogil=True, cache=True), jit.RangeKernel(backward, nogil=True, cache=True)
 
@@ -40,6 +47,10 @@ def forward(x):
 
 
 def backward(y, g):
+    """A gradient broadcast from one value (a sum's) goes in as that value: copied out whole by one thread, it cost
+    the threads reading it more than the kernel itself."""
+    if g.size > 1 and not any(g.strides):
+        g = g.reshape(-1)[:1]
     g = g if g.flags.c_contiguous and g.dtype == y.dtype else g.astype(y.dtype, order="C")
     gx = np.empty_like(y)
     _kernels()[1].run(y.size, y.size, y.reshape(-1), g.reshape(-1), gx.reshape(-1))
