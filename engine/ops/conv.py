@@ -25,10 +25,10 @@ from .op import Op, xp_of
 from .strides import as_strided
 
 # Stride-1 convolutions run faster on the compiled kernels than on oneDNN when narrower than ONEDNN_MIN_CHANNELS,
-# unless they have ONEDNN_MIN_OUT_CHANNELS outputs and ONEDNN_MIN_MACS multiply-adds: 20M on the AMD EPYC where this
-# was tuned, 5M on an Intel Xeon, where oneDNN's kernels fill AVX-512 units of full width (bench/NOTES.md)
+# unless they have ONEDNN_MIN_OUT_CHANNELS outputs and ONEDNN_MIN_MACS multiply-adds: 5M as measured on an Intel Xeon
+# with AVX-512 (units of full width, which oneDNN's kernels fill), elsewhere 20M as on the AMD EPYC (bench/NOTES.md)
 ONEDNN_MIN_CHANNELS, ONEDNN_MIN_OUT_CHANNELS = 32, 16
-ONEDNN_MIN_MACS = 5_000_000 if cpu_kind.vendor() == "GenuineIntel" else 20_000_000
+ONEDNN_MIN_MACS = 5_000_000 if cpu_kind.vendor() == "GenuineIntel" and "avx512f" in cpu_kind.flags() else 20_000_000
 
 
 def _dims(x):

@@ -2,18 +2,30 @@
 
 import functools
 
+CPUINFO = "/proc/cpuinfo"
+
+
+def vendor(cpuinfo=CPUINFO):
+    """The CPU's vendor as Linux reports it ("GenuineIntel", "AuthenticAMD"); "" where it cannot be read."""
+    return _first_processor(cpuinfo).get("vendor_id", "")
+
+
+def flags(cpuinfo=CPUINFO):
+    """The CPU's feature flags as Linux reports them ("avx2", "avx512f", ...); empty where they cannot be read."""
+    return frozenset(_first_processor(cpuinfo).get("flags", "").split())
+
 
 @functools.cache
-def vendor(cpuinfo="/proc/cpuinfo"):
-    """The CPU's vendor as Linux reports it ("GenuineIntel", "AuthenticAMD"); "" where it cannot be read."""
+def _first_processor(cpuinfo):
+    """The fields of the first processor's block of ``cpuinfo``; empty where the file cannot be read."""
+    fields = {}
     try:
         with open(cpuinfo, encoding="ascii", errors="replace") as info:
             for line in info:
-                key, _, value = line.partition(":")
-                if key.strip() == "vendor_id":
-                    return value.strip()
-                if not line.strip():  # the first processor's block has ended
+                if not line.strip():
                     break
+                key, _, value = line.partition(":")
+                fields[key.strip()] = value.strip()
     except OSError:
         pass
-    return ""
+    return fields

@@ -50,7 +50,7 @@ def backward(y, g):
     """A gradient broadcast from one value (a sum's) goes in as that value: copied out whole by one thread, it cost
     the threads reading it more than the kernel itself."""
     if g.size > 1 and not any(g.strides):
-        g = g.reshape(-1)[:1]
+        g = g.reshape(-1)[:1].copy()  # (writable: numba compiles read-only arrays again)
     g = g if g.flags.c_contiguous and g.dtype == y.dtype else g.astype(y.dtype, order="C")
     gx = np.empty_like(y)
     _kernels()[1].run(y.size, y.size, y.reshape(-1), g.reshape(-1), gx.reshape(-1))

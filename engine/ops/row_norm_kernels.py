@@ -159,7 +159,7 @@ def _gradient_rows(g, m):
     threads reading it more than the kernel itself."""
     rows = g.reshape(-1, m)  # (a copy where no view has that shape: C-contiguous)
     if rows.shape[0] > 1 and rows.strides[0] == 0:
-        return np.ascontiguousarray(rows[:1])
+        return rows[:1].copy()  # (writable: numba compiles read-only arrays again)
     return _contiguous(rows)
 
 

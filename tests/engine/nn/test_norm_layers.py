@@ -10,6 +10,7 @@ import pytest
 
 import engine
 from engine import backend
+from engine.ops import row_norm_kernels
 
 torch = pytest.importorskip("torch")
 
@@ -209,12 +210,22 @@ def test_layer_norm_of_a_strided_input_and_gradient():
         np.testing.assert_allclose(e, t, rtol=1e-4, atol=1e-4)
 
 
-@pytest.mark.parametrize("gradient", ["sum", "expanded row", "expanded rows of 2 dims"])
-def test_layer_norm_of_a_gradient_the_same_in_every_row(gradient):
-    """A gradient broadcast from a sum, or expanded from one row, reaches the kernel as that one row."""
+# gradient -> (the shape it is expanded from, or None for a sum's; whether every row of it is the same)
+GRADIENTS = {"a sum's": (None, True), "expanded from the normalised shape": ((3, 5), True),
+             "expanded from the last axis": ((5,), False), "expanded over the batch": ((1, 6, 3, 5), False)}
+
+
+@pytest.mark.parametrize("gradient", GRADIENTS)
+def test_layer_norm_of_an_expanded_gradient(gradient):
+    """A gradient whose rows are all the same (a sum's, or one expanded from the normalised shape) reaches the
+    kernel as that one row; others as all their rows. Either way as PyTorch computes it."""
+    source, one_row = GRADIENTS[gradient]
     rng = np.random.default_rng(5)
     x = rng.standard_normal((4, 6, 3, 5)).astype(np.float32)
-    row, weight = rng.standard_normal((2, 3, 5)).astype(np.float32)
+    weight = rng.standard_normal((3, 5)).astype(np.float32)
+    g = None if source is None else rng.standard_normal(source).astype(np.float32)
+    broadcast = np.broadcast_to(np.float32(1) if g is None else g, x.shape)
+    assert (row_norm_kernels._gradient_rows(broadcast, 15).shape[0] == 1) == one_row
     results = []
     for m in (engine, torch):
         X = m.tensor(x, requires_grad=True)
@@ -222,12 +233,10 @@ def test_layer_norm_of_a_gradient_the_same_in_every_row(gradient):
         with m.no_grad():
             ln.weight.copy_(m.tensor(weight))
         y = ln(X)
-        if gradient == "sum":
+        if g is None:
             y.sum().backward()
-        elif gradient == "expanded row":
-            y.backward(m.tensor(row[0]).expand(4, 6, 3, 5))
         else:
-            y.backward(m.tensor(row).expand(4, 6, 3, 5))
+            y.backward(m.tensor(g).expand(*x.shape))
         results.append([X.grad.numpy(), ln.weight.grad.numpy(), ln.bias.grad.numpy()])
     for e, t in zip(*results, strict=True):
         np.testing.assert_allclose(e, t, rtol=1e-4, atol=1e-4)

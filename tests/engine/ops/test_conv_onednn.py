@@ -106,17 +106,18 @@ def test_narrow_convolutions_move_to_onednn_from_the_threshold(threshold, monkey
     assert choice((4, 6, 14, 14), (16, 6, 5, 5)) == "compiled"  # (1.4M)
 
 
-@pytest.mark.parametrize("text, vendor", [
-    ("processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\n\nprocessor\t: 1\n", "GenuineIntel"),
-    ("processor\t: 0\nvendor_id\t: AuthenticAMD\n", "AuthenticAMD"),
-    ("processor\t: 0\nBogoMIPS\t: 48.00\n\nprocessor\t: 1\nvendor_id\t: Other\n", ""),  # (no vendor line)
-    (None, ""),  # no such file
+@pytest.mark.parametrize("text, vendor, flags", [
+    ("processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: fpu avx2 avx512f\n\nprocessor\t: 1\n",
+     "GenuineIntel", {"fpu", "avx2", "avx512f"}),
+    ("processor\t: 0\nvendor_id\t: AuthenticAMD\nflags\t: avx2\n", "AuthenticAMD", {"avx2"}),
+    ("processor\t: 0\nBogoMIPS\t: 48.00\n\nprocessor\t: 1\nvendor_id\t: Other\n", "", set()),  # first block only
+    (None, "", set()),  # no such file
 ])
-def test_the_cpu_vendor_is_read_from_cpuinfo(text, vendor, tmp_path):
+def test_the_cpu_is_read_from_cpuinfo(text, vendor, flags, tmp_path):
     path = tmp_path / "cpuinfo"
     if text is not None:
         path.write_text(text)
-    assert cpu_kind.vendor(str(path)) == vendor
+    assert cpu_kind.vendor(str(path)) == vendor and cpu_kind.flags(str(path)) == flags
 
 
 def test_runs_on_the_engine_thread_count_and_keeps_a_bounded_cache():
