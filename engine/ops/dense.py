@@ -1,7 +1,8 @@
 """Arrays whose values fill one block of memory in some order of their axes: a C-contiguous array, or a
 channels-last view of one (``x.permute(0, 2, 3, 1)``'s inverse), as PyTorch's channels_last tensors are. An
 elementwise kernel runs on such an array's memory as it lies and gives its result the same layout, where a copy
-to C order would cost a pass over the data and hand the next op a layout it did not ask for."""
+to C order would cost a pass over the data and hand the next op a layout it did not ask for. ``rows`` is the
+other side of that: a broadcast array, whose rows all lie in one place, given to a kernel as that one row."""
 
 import numpy as np
 
@@ -29,3 +30,13 @@ def like(a, order, dtype=None):
 def in_order(a, order):
     """``a`` itself where its values lie in ``order``, else a copy laid out so."""
     return a if memory_order(a) == order else np.ascontiguousarray(a.transpose(order)).transpose(np.argsort(order))
+
+
+def rows(a, m):
+    """``a``'s values as C-contiguous rows of ``m`` (a view where one exists); as its one row where every row is the
+    same, as in a gradient broadcast from a sum or expanded over leading axes, for kernels that take one row for all:
+    copied out whole by one thread, it cost the threads reading it more than their kernels (bench/NOTES.md)."""
+    lines = a.reshape(-1, m)  # (a copy where no view has that shape: C-contiguous)
+    if lines.shape[0] > 1 and lines.strides[0] == 0:
+        return lines[:1].copy()  # (writable: numba compiles read-only arrays again)
+    return lines if lines.flags.c_contiguous else np.ascontiguousarray(lines)

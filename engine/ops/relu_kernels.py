@@ -7,7 +7,7 @@ import functools
 
 import numpy as np
 
-from . import jit
+from . import dense, jit
 
 
 @functools.cache
@@ -47,11 +47,9 @@ def forward(x):
 
 
 def backward(y, g):
-    """A gradient broadcast from one value (a sum's) goes in as that value: copied out whole by one thread, it cost
-    the threads reading it more than the kernel itself."""
-    if g.size > 1 and not any(g.strides):
-        g = g.reshape(-1)[:1].copy()  # (writable: numba compiles read-only arrays again)
-    g = g if g.flags.c_contiguous and g.dtype == y.dtype else g.astype(y.dtype, order="C")
+    """A gradient broadcast from one value (a sum's) goes in as that value (``dense.rows``)."""
+    g = dense.rows(g, 1).reshape(-1)
+    g = g if g.dtype == y.dtype else g.astype(y.dtype)
     gx = np.empty_like(y)
-    _kernels()[1].run(y.size, y.size, y.reshape(-1), g.reshape(-1), gx.reshape(-1))
+    _kernels()[1].run(y.size, y.size, y.reshape(-1), g, gx.reshape(-1))
     return gx

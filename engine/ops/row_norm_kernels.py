@@ -10,7 +10,7 @@ import functools
 
 import numpy as np
 
-from . import jit
+from . import dense, jit
 
 LAYER_THREADED_SIZE = 1 << 15
 
@@ -153,16 +153,6 @@ def _contiguous(a):
     return a if a.flags.c_contiguous else np.ascontiguousarray(a)
 
 
-def _gradient_rows(g, m):
-    """``g`` as C-contiguous rows of ``m`` values; as its one row where every row is the same (a gradient broadcast
-    from a sum or a mean), which the backward kernel takes for all: copied out whole by one thread, it cost the
-    threads reading it more than the kernel itself."""
-    rows = g.reshape(-1, m)  # (a copy where no view has that shape: C-contiguous)
-    if rows.shape[0] > 1 and rows.strides[0] == 0:
-        return rows[:1].copy()  # (writable: numba compiles read-only arrays again)
-    return _contiguous(rows)
-
-
 def _vector(p, n, dtype, fill):
     """An affine parameter (of the input's dtype) flattened to ``n`` values, or ``fill`` (0 or 1) where it is
     absent."""
@@ -193,7 +183,7 @@ def layer_forward(x, w, b, m, eps):
 def layer_backward(g, x, mean, invstd, w, need_x, need_params):
     """(gx shaped like x or None, float64 sums over rows of g * xhat and of g, or None) of layer norm."""
     m = x.size // mean.size if mean.size else 1
-    rows, grows = _contiguous(x).reshape(-1, m), _gradient_rows(g, m)
+    rows, grows = _contiguous(x).reshape(-1, m), dense.rows(g, m)
     dt = x.dtype
     gx = np.empty(x.shape, dtype=dt) if need_x else None  # owning its memory, autograd's .grad can take it
     out = gx.reshape(rows.shape) if need_x else np.empty((0, m), dtype=dt)
