@@ -258,10 +258,12 @@ def test_the_filter_and_the_colour_key(view, net_and_runs):
     assert [item.run.name for item in view._items() if not item.isHidden()] == [runs[1].name]
     view.filter_edit.setText("FINISHED batch_size=8 seed=1")
     assert [item.run.name for item in view._items() if not item.isHidden()] == [runs[3].name]
-    view.filter_edit.setText(runs[2].name)
-    assert [item.run.name for item in view._items() if not item.isHidden()] == [runs[2].name]
+    # a name no other run's contains (runs made in the same second are named "...-220629" and "...-220629-2")
+    named = next(run for run in runs[2:] + runs[:2] if sum(run.name in other.name for other in runs) == 1)
+    view.filter_edit.setText(named.name)
+    assert [item.run.name for item in view._items() if not item.isHidden()] == [named.name]
     view.refresh()
-    assert [item.run.name for item in view._items() if not item.isHidden()] == [runs[2].name]  # kept
+    assert [item.run.name for item in view._items() if not item.isHidden()] == [named.name]  # kept
     view.filter_edit.clear()
     assert not any(item.isHidden() for item in view._items())
     view.set_checked([runs[1].name])
