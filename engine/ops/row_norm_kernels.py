@@ -117,16 +117,18 @@ def _kernels():
     def group_backward(g, x, mean, invstd, w, gx, gsum, gdot, p0, p1):
         """Rows p0:p1 (sample n, group): per channel the sums of g and of g * (x - mean) into ``gsum`` and
         ``gdot`` (N, C, float64), then, when ``gx`` has values, gx = invstd * (g w - mean(g w) - xhat
-        mean(g w xhat)) over the group."""
+        mean(g w xhat)) over the group. ``g`` is (N * C, L), or one row (1, L) that is every channel's."""
         groups = mean.size // x.shape[0]
-        cg = x.shape[1] // groups
+        channels = x.shape[1]
+        same_g = g.shape[0] == 1
+        cg = channels // groups
         m = cg * x.shape[2]
         for p in range(p0, p1):
             n, c0, mu, rs = p // groups, (p % groups) * cg, mean[p], invstd[p]
             a = 0.0
             d = 0.0
             for c in range(c0, c0 + cg):
-                grow, xr = g[n, c], x[n, c]
+                grow, xr = g[0 if same_g else n * channels + c], x[n, c]
                 acc = x.dtype.type(0)
                 accd = x.dtype.type(0)
                 for i in range(xr.size):
@@ -140,7 +142,7 @@ def _kernels():
                 k0 = x.dtype.type(-rs * a / m)
                 kx = x.dtype.type(-rs * rs * rs * d / m)
                 for c in range(c0, c0 + cg):
-                    s, grow, xr, out = rs * w[c], g[n, c], x[n, c], gx[n, c]
+                    s, grow, xr, out = rs * w[c], g[0 if same_g else n * channels + c], x[n, c], gx[n, c]
                     for i in range(xr.size):
                         out[i] = grow[i] * s + (xr[i] - mu) * kx + k0
 
@@ -208,9 +210,11 @@ def group_forward(x, w, b, groups, eps):
 
 
 def group_backward(g, x, mean, invstd, w, groups, need_x):
-    """(gx shaped like x or None, per-(sample, channel) float64 sums of g and of g * (x - mean)) of group norm."""
+    """(gx shaped like x or None, per-(sample, channel) float64 sums of g and of g * (x - mean)) of group norm. A
+    gradient whose planes are all the same (a sum's) goes in as that one plane (``dense.rows``)."""
     n, c = x.shape[0], x.shape[1]
-    x3, g3 = _contiguous(x).reshape(n, c, -1), _contiguous(g).reshape(n, c, -1)
+    x3 = _contiguous(x).reshape(n, c, -1)
+    g3 = dense.rows(g, x3.shape[2])
     gx = np.empty(x.shape, dtype=x.dtype) if need_x else None
     out = gx.reshape(x3.shape) if need_x else np.empty((0, 0, 0), dtype=x.dtype)
     gsum, gdot = np.empty((n, c)), np.empty((n, c))

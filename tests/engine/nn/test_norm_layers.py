@@ -215,29 +215,36 @@ GRADIENTS = {"a sum's": (None, True), "expanded from the normalised shape": ((3,
              "expanded from the last axis": ((5,), False), "expanded over the batch": ((1, 6, 3, 5), False)}
 
 
+# norm -> (the layer over (4, 6, 3, 5) inputs, whose rows (layer norm) or channel planes (group norm) are 15 values;
+# the shape of its weight)
+EXPANDED_NORMS = {"layer": (lambda m: m.nn.LayerNorm((3, 5)), (3, 5)), "group": (lambda m: m.nn.GroupNorm(2, 6), (6,))}
+
+
+@pytest.mark.parametrize("norm", EXPANDED_NORMS)
 @pytest.mark.parametrize("gradient", GRADIENTS)
-def test_layer_norm_of_an_expanded_gradient(gradient):
-    """A gradient whose rows are all the same (a sum's, or one expanded from the normalised shape) reaches the
+def test_norm_of_an_expanded_gradient(gradient, norm):
+    """A gradient whose rows of 15 are all the same (a sum's, or one expanded from the last two axes) reaches the
     kernel as that one row; others as all their rows. Either way as PyTorch computes it."""
     source, one_row = GRADIENTS[gradient]
+    make, weight_shape = EXPANDED_NORMS[norm]
     rng = np.random.default_rng(5)
     x = rng.standard_normal((4, 6, 3, 5)).astype(np.float32)
-    weight = rng.standard_normal((3, 5)).astype(np.float32)
+    weight = rng.standard_normal(weight_shape).astype(np.float32)
     g = None if source is None else rng.standard_normal(source).astype(np.float32)
     broadcast = np.broadcast_to(np.float32(1) if g is None else g, x.shape)
     assert (dense.rows(broadcast, 15).shape[0] == 1) == one_row
     results = []
     for m in (engine, torch):
         X = m.tensor(x, requires_grad=True)
-        ln = m.nn.LayerNorm((3, 5))
+        layer = make(m)
         with m.no_grad():
-            ln.weight.copy_(m.tensor(weight))
-        y = ln(X)
+            layer.weight.copy_(m.tensor(weight))
+        y = layer(X)
         if g is None:
             y.sum().backward()
         else:
             y.backward(m.tensor(g).expand(*x.shape))
-        results.append([X.grad.numpy(), ln.weight.grad.numpy(), ln.bias.grad.numpy()])
+        results.append([X.grad.numpy(), layer.weight.grad.numpy(), layer.bias.grad.numpy()])
     for e, t in zip(*results, strict=True):
         np.testing.assert_allclose(e, t, rtol=1e-4, atol=1e-4)
 
