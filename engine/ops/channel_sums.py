@@ -12,8 +12,16 @@ def _rows(a):
 
 
 def channel_sum(a):
-    """Per-channel sum of ``a``."""
-    return xp_of(a).einsum("nci->c", _rows(a))
+    """Per-channel sum of ``a``. Along an axis where ``a`` repeats its values (stride 0: a gradient broadcast from
+    a sum), one slice is summed and multiplied by the axis's length, where ``einsum`` read every repeat."""
+    repeats, index = 1, [slice(None)] * a.ndim
+    for axis, (size, stride) in enumerate(zip(a.shape, a.strides, strict=True)):
+        if axis != 1 and stride == 0 and size > 1:
+            repeats *= size
+            index[axis] = slice(0, 1)
+    if repeats == 1:
+        return xp_of(a).einsum("nci->c", _rows(a))
+    return xp_of(a).einsum("nci->c", _rows(a[tuple(index)])) * repeats
 
 
 def channel_dot(a, b):
