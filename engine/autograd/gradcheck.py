@@ -14,7 +14,10 @@ class GradcheckError(RuntimeError):
 
 
 def _as_tuple(x):
-    return x if isinstance(x, tuple) else (x,)
+    """Inputs or outputs as a tuple: a list's items, as PyTorch takes them, or the one value."""
+    if isinstance(x, tuple):
+        return x
+    return tuple(x) if isinstance(x, list) else (x,)
 
 
 def _outputs(fn, inputs):

@@ -2,11 +2,57 @@
 
 import math
 
+import numpy as np
+
 from ..autocast_state import state as _autocast
 from ..autograd.graph import Node
 from ..dtypes import legacy_name
 from . import binary_kernels, gemm
 from .op import Op, broadcast_mismatch, sum_to, unbroadcast, write_out, xp_of
+from .shape import expanded_shape
+
+
+def bias_on_rows(x, b):
+    """Whether PyTorch adds a linear layer's bias ``b`` to the product's (rows, outputs) matrix (``addmm``, which
+    expands the bias to it): where the input ``x`` is 2-D, or contiguous with a contiguous bias of one dimension that
+    is not 1; otherwise it adds it in place to the product (which broadcasts the bias, but may not grow the
+    product)."""
+    return x.ndim == 2 or (x.flags.c_contiguous and b.flags.c_contiguous
+                           and (b.ndim == 1 or sum(s != 1 for s in b.shape) == 1))
+
+
+def _check_linear_shapes(x, w, bias):
+    """PyTorch's errors for the shapes of a linear layer's input ``x``, weight ``w`` (arrays) and ``bias`` (a tensor,
+    or None), in the order it meets them."""
+    if (w.ndim == 2 and x.ndim and x.shape[-1] == w.shape[1]
+            and (bias is None or bias._data.shape == w.shape[:1])):  # a layer's call: nothing to check
+        return
+    if x.ndim == 0 or w.ndim == 0:
+        raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are {x.ndim}D and {w.ndim}D")
+    if w.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {w.ndim}D")
+    on_rows = bias is not None and bias_on_rows(x, bias._data)
+    if on_rows and w.ndim == 1:
+        raise RuntimeError("mat2 must be a matrix, got 1-D tensor")
+    k, rows = x.shape[-1], math.prod(x.shape[:-1])
+    if w.ndim == 1 and k != w.shape[0]:
+        if x.ndim == 1:
+            raise RuntimeError(f"inconsistent tensor size, expected tensor [{k}] and src [{w.shape[0]}] to have the "
+                               f"same number of elements, but got {k} and {w.shape[0]} elements respectively")
+        raise RuntimeError(f"size mismatch, got input ({rows}), mat ({rows}x{k}), vec ({w.shape[0]})")
+    if w.ndim == 2 and k != w.shape[1]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows if x.ndim > 1 else 1}x{k} and "
+                           f"{w.shape[1]}x{w.shape[0]})")
+    if on_rows:
+        expanded_shape(bias, (rows, w.shape[0]))
+    elif bias is not None:
+        out = x.shape[:-1] + w.shape[:-1]
+        mismatch = broadcast_mismatch(out, bias._data.shape)
+        if mismatch is not None:
+            raise mismatch
+        wide = np.broadcast_shapes(out, bias._data.shape)
+        if wide != out:
+            raise RuntimeError(f"output with shape {list(out)} doesn't match the broadcast shape {list(wide)}")
 
 
 def _check_same_dtype(a, b):
@@ -183,7 +229,7 @@ class _WeightTranspose(Node):
 class Linear(Op):
     """``x @ W.T + b`` as one node (PyTorch's ``AddmmBackward0`` for 2-D input)."""
 
-    __slots__ = ("bias_shape", "w", "x")
+    __slots__ = ("bias_rows", "bias_shape", "w", "x")
     _name = "AddmmBackward0"
     saves = 1
 
@@ -200,7 +246,20 @@ class Linear(Op):
     def forward(self, x, w, b=None):
         self.x, self.w, self.bias_shape = x, w, None if b is None else b.shape
         out = gemm.matmul(x, w.T)
-        return out if b is None else binary_kernels.add_row_(out, b)
+        if b is None:
+            return out
+        self.bias_rows = b.ndim > 1 and bias_on_rows(x, b)
+        if self.bias_rows:
+            binary_kernels.add_row_(out.reshape(-1, out.shape[-1]), b)
+            return out
+        return binary_kernels.add_row_(out, b)
+
+    def _bias_grad(self, g, g2, sum_rows, reduce_to):
+        """The bias's gradient from the output's ``g`` (``g2`` its rows), where the bias was added to the rows or
+        broadcast to the output."""
+        if len(self.bias_shape) <= 1:
+            return reduce_to(sum_rows(g2), self.bias_shape)
+        return reduce_to(g2 if self.bias_rows else g, self.bias_shape)
 
     def backward(self, g):
         x, w = self.x, self.w
@@ -210,7 +269,7 @@ class Linear(Op):
         gw = None if edges[1] is None else gemm.matmul(g2.T, x.reshape(-1, x.shape[-1]))
         if self.bias_shape is None:
             return gx, gw
-        return gx, gw, None if edges[2] is None else unbroadcast(g2.sum(axis=0), self.bias_shape)
+        return gx, gw, None if edges[2] is None else self._bias_grad(g, g2, lambda a: a.sum(axis=0), unbroadcast)
 
     def backward_graph(self, g):
         edges = self._edges
@@ -220,16 +279,15 @@ class Linear(Op):
         gw = None if edges[1] is None else g2.transpose(0, 1).matmul(x.reshape(-1, x.shape[-1]))
         if self.bias_shape is None:
             return gx, gw
-        return gx, gw, None if edges[2] is None else sum_to(g2.sum(0), self.bias_shape)
+        return gx, gw, None if edges[2] is None else self._bias_grad(g, g2, lambda a: a.sum(0), sum_to)
 
 
 def linear(input, weight, bias=None):
-    x = input._data
-    if x.ndim == 0 or x.shape[-1] != weight._data.shape[-1]:
-        rows = x.size // x.shape[-1] if x.ndim > 1 else 1
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{x.shape[-1] if x.ndim else 1} and "
-                           f"{weight._data.shape[1]}x{weight._data.shape[0]})")
+    _check_linear_shapes(input._data, weight._data, bias)
     _check_same_dtype(input, weight)
+    if weight._data.ndim == 1:  # PyTorch's ``matmul(input, weight.t())``, its bias added in place
+        out = matmul(input, weight)
+        return out if bias is None else out.add_(bias)
     if bias is None:
         return Linear.apply(input, weight)
     return Linear.apply(input, weight, bias)

@@ -327,10 +327,15 @@ class Expand(Op):
 
 
 def expand(input, *sizes):
-    sizes = _shape_arg(sizes)
+    target = expanded_shape(input, _shape_arg(sizes))
+    return _view(Expand, input, lambda a: xp_of(a).broadcast_to(a, target), shape=target)
+
+
+def expanded_shape(input, sizes):
+    """The shape that ``input.expand(*sizes)`` gives (-1 keeps a size), with PyTorch's errors where it cannot."""
     shape = input._data.shape
     if len(sizes) < len(shape):
-        raise RuntimeError(f"expand(torch.FloatTensor{{{list(shape)}}}, size={list(sizes)}): the number of "
+        raise RuntimeError(f"expand({input.type()}{{{list(shape)}}}, size={list(sizes)}): the number of "
                            f"sizes provided ({len(sizes)}) must be greater or equal to the number of "
                            f"dimensions in the tensor ({len(shape)})")
     lead = len(sizes) - len(shape)
@@ -350,8 +355,7 @@ def expand(input, *sizes):
                                f"at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: "
                                f"{list(shape)}")
         target.append(s)
-    target = tuple(target)
-    return _view(Expand, input, lambda a: xp_of(a).broadcast_to(a, target), shape=target)
+    return tuple(target)
 
 
 def expand_as(input, other):

@@ -1,0 +1,51 @@
+"""``F.linear``'s shapes against PyTorch's: its errors for input, weight and bias shapes that do not fit, and, for
+the biases PyTorch takes, its output and gradients (the bias is added to the product's (rows, outputs) matrix or
+broadcast to the product, as PyTorch decides from the input's and the bias's shapes and layouts)."""
+
+import numpy as np
+import pytest
+import torch
+
+import engine
+
+INPUTS = {"2-D": (3, 4), "3-D": (2, 3, 4), "4-D": (2, 2, 3, 4), "1-D": (4,), "3-D transposed": (2, 4, 3)}
+WEIGHTS = [(2, 4), (4,), (), (2, 3, 4), (5,), (2, 5)]
+BIASES = [None, (), (1,), (2,), (3,), (1, 2), (3, 2), (3, 1), (6, 1), (2, 2), (5, 3, 2), (1, 1)]
+
+
+def _outcome(m, x_name, w_shape, b_shape):
+    """(what ``linear`` gave or raised, its gradients) in framework ``m``."""
+    rng = np.random.default_rng(abs(hash((x_name, w_shape, b_shape))) % 2**32)
+    x = m.tensor(rng.standard_normal(INPUTS[x_name]), requires_grad=True)
+    w = m.tensor(rng.standard_normal(w_shape), requires_grad=True)
+    b = None if b_shape is None else m.tensor(rng.standard_normal(b_shape), requires_grad=True)
+    xin = x.transpose(-1, -2) if x_name.endswith("transposed") else x
+    try:
+        y = m.nn.functional.linear(xin, w, b)
+    except RuntimeError as e:
+        return f"RuntimeError: {e}", None
+    y.backward(m.tensor(rng.standard_normal(tuple(y.shape))))
+    return y.detach().numpy(), [t.grad.numpy() for t in (x, w, b) if t is not None]
+
+
+@pytest.mark.parametrize("b_shape", BIASES, ids=str)
+@pytest.mark.parametrize("w_shape", WEIGHTS, ids=str)
+@pytest.mark.parametrize("x_name", INPUTS)
+def test_linear_shapes_as_pytorch(x_name, w_shape, b_shape):
+    ours, theirs = (_outcome(m, x_name, w_shape, b_shape) for m in (engine, torch))
+    if isinstance(theirs[0], str):
+        assert ours[0] == theirs[0]
+        return
+    assert not isinstance(ours[0], str), ours[0]
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-10, atol=1e-10)
+    for a, t in zip(ours[1], theirs[1], strict=True):
+        np.testing.assert_allclose(a, t, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize(("x_shape", "b_shape"), [((3, 4), (3, 1)), ((2, 3, 4), (6, 1)), ((2, 3, 4), (3, 2))])
+def test_a_bias_of_two_dimensions_gradchecks(x_shape, b_shape):
+    """Added to the rows ((3, 1), (6, 1)) or broadcast to the product ((3, 2)), to the second derivative."""
+    rng = np.random.default_rng(0)
+    inputs = [engine.tensor(rng.standard_normal(s), requires_grad=True) for s in (x_shape, (2, 4), b_shape)]
+    assert engine.autograd.gradcheck(engine.nn.functional.linear, inputs)
+    assert engine.autograd.gradgradcheck(engine.nn.functional.linear, inputs)
