@@ -175,9 +175,11 @@ class RangeKernel:
 
     @staticmethod
     def shares(n, work, min_work=PARALLEL_MIN_SIZE):
-        """How many shares ``run`` cuts ``range(n)`` into for ``work``."""
+        """How many shares ``run`` cuts ``range(n)`` into for ``work``: one per thread of numba's pool from
+        ``min_work``; where that pool cannot run, one per engine thread from ``min_work`` or ``PARALLEL_MIN_SIZE``,
+        whichever is more (handing a share to an engine thread costs more)."""
         threads = kernel_threads(work, min_work)
-        if threads == 1 and work >= min_work:  # numba's pool cannot run here: the engine's threads take the shares
+        if threads == 1 and work >= max(min_work, PARALLEL_MIN_SIZE):  # the engine's threads take the shares
             threads = get_num_threads()
         return max(1, min(n, threads))
 

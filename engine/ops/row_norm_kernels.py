@@ -163,14 +163,6 @@ def _vector(p, n, dtype, fill):
     return _contiguous(p).reshape(n)
 
 
-def _layer_shares(rows, size):
-    """How many shares the rows of a layer norm of ``size`` values are cut into: one per thread of numba's pool
-    from ``LAYER_THREADED_SIZE`` values (a transformer's (batch, features) rows), where its hand-off is cheap
-    enough; else the engine's threads from ``PARALLEL_MIN_SIZE`` (``RangeKernel.shares``)."""
-    threads = jit.kernel_threads(size, LAYER_THREADED_SIZE)
-    return min(rows, threads) if threads > 1 else jit.RangeKernel.shares(rows, size)
-
-
 def layer_forward(x, w, b, m, eps):
     """Layer norm of ``x`` over rows of its last ``m`` values: (y shaped like x, row means, row invstds)."""
     rows = _contiguous(x).reshape(-1, m)
@@ -178,7 +170,7 @@ def layer_forward(x, w, b, m, eps):
     y = np.empty(x.shape, dtype=dt)  # the output owns its memory (not a view of a (rows, m) array)
     stats = np.empty((2, n), dtype=dt)
     args = (rows, _vector(w, m, dt, 1), _vector(b, m, dt, 0), dt.type(eps), y.reshape(rows.shape), stats)
-    _kernels()[0].run(n, x.size, *args, min_work=LAYER_THREADED_SIZE, shares=_layer_shares(n, x.size))
+    _kernels()[0].run(n, x.size, *args, min_work=LAYER_THREADED_SIZE)
     return y, stats[0], stats[1]
 
 
@@ -189,7 +181,7 @@ def layer_backward(g, x, mean, invstd, w, need_x, need_params):
     dt = x.dtype
     gx = np.empty(x.shape, dtype=dt) if need_x else None  # owning its memory, autograd's .grad can take it
     out = gx.reshape(rows.shape) if need_x else np.empty((0, m), dtype=dt)
-    shares = _layer_shares(rows.shape[0], x.size)
+    shares = jit.RangeKernel.shares(rows.shape[0], x.size, LAYER_THREADED_SIZE)
     sums = np.zeros((shares, 2, m if need_params else 0))
     _kernels()[1].run(rows.shape[0], x.size, grows, rows, mean, invstd, _vector(w, m, dt, 1), out, sums,
                       min_work=LAYER_THREADED_SIZE, shares=shares)

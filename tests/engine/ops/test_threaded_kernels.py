@@ -235,7 +235,7 @@ def test_threaded_layer_norm_matches_pytorch(rows, size, share_threads):
     x = rng.standard_normal((rows, size)).astype(np.float32) * 3 + 1
     threads = min(2, jit.numba().config.NUMBA_NUM_THREADS)
     on_engine = share_threads == "engine" and x.size < PARALLEL_MIN_SIZE
-    assert row_norm_kernels._layer_shares(rows, x.size) == (1 if on_engine else threads)
+    assert jit.RangeKernel.shares(rows, x.size, row_norm_kernels.LAYER_THREADED_SIZE) == (1 if on_engine else threads)
     g = rng.standard_normal(x.shape).astype(np.float32)
     weight, bias = rng.standard_normal((2, size)).astype(np.float32)
     results = []
