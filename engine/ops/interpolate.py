@@ -183,8 +183,17 @@ def _along_axes(x, mats):
 
 
 def _along_axes_adjoint(g, mats):
-    """``_along_axes``' adjoint: the products with the transposed matrices."""
-    return _along_axes(g, tuple(None if m is None else m.T for m in mats))
+    """``_along_axes``' adjoint: the products with the transposed matrices. Where the gradient repeats along
+    leading axes (stride 0: a sum's, broadcast), the products are taken once and their result repeated: NumPy's
+    matmul reads such an operand without BLAS, and every repeat gives the same result."""
+    mats = tuple(None if m is None else m.T for m in mats)
+    lead = g.ndim - len(mats)
+    if 0 not in g.strides:
+        return _along_axes(g, mats)
+    xp = xp_of(g)
+    once = tuple(slice(0, 1) if axis < lead and g.strides[axis] == 0 else slice(None) for axis in range(g.ndim))
+    part = _along_axes(xp.ascontiguousarray(g[once]), mats)
+    return xp.ascontiguousarray(xp.broadcast_to(part, g.shape[:lead] + part.shape[lead:]))
 
 
 class Interpolate(Op):

@@ -156,3 +156,31 @@ def test_long_axes_go_block_by_block(mode, kw, align, antialias):
     ours = interpolate(engine.tensor(u), mode=mode, align_corners=align, antialias=antialias, **kw)
     theirs = torch.nn.functional.interpolate(torch.tensor(u), mode=mode, align_corners=align, antialias=antialias, **kw)
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+# gradient -> the shape the (4, 3, 5, 6) output's gradient is expanded from (None: a sum's, one value)
+EXPANDED = {"a sum's": None, "over the batch": (1, 3, 5, 6), "over the channels": (4, 1, 5, 6),
+            "over both": (1, 1, 5, 6), "over the batch and a row": (1, 3, 5, 1)}
+
+
+@pytest.mark.parametrize("gradient", EXPANDED)
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic", "area"])
+def test_a_repeated_gradient_is_taken_once(mode, gradient):
+    """A gradient that repeats along the batch or channels (stride 0) goes through the products once, its result
+    repeated: the input's gradient is PyTorch's, and a dense array of the engine's own."""
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((4, 3, 8, 9)).astype(np.float32)
+    source = EXPANDED[gradient]
+    g = None if source is None else rng.standard_normal(source).astype(np.float32)
+    grads = []
+    for m in (engine, torch):
+        X = m.tensor(x, requires_grad=True)
+        y = m.nn.functional.interpolate(X, size=(5, 6), mode=mode, **({} if mode == "area" else
+                                                                     {"align_corners": False}))
+        if g is None:
+            y.sum().backward()
+        else:
+            y.backward(m.tensor(g).expand(*y.shape))
+        grads.append(X.grad.numpy())
+    assert grads[0].flags.writeable and grads[0].flags.c_contiguous
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-5, atol=1e-5)
