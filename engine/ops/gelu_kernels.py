@@ -2,10 +2,9 @@
 shared over numba's threads.
 
 float32 takes the normal distribution's tail, ``0.5 erfc(|x| / sqrt 2)``, from Abramowitz and Stegun's 7.1.26
-(erf within 1.5e-7: the formula PyTorch's vectorised CPU kernel evaluates), and ``exp`` from Cephes' expf
-polynomial after a reduction by ln 2, its power of two read from a table (numba has no bit casts): with no
-library call in the loop, LLVM vectorises it, about 1 ns a value on one core where NumPy's Cephes erf took 30
-(bench/NOTES.md). The CDF of a negative input is that tail itself, so it keeps its digits where ``1 + erf``
+(erf within 1.5e-7: the formula PyTorch's vectorised CPU kernel evaluates), and ``exp`` from ``float32_exp``:
+with no library call in the loop, LLVM vectorises it, about 1 ns a value on one core where NumPy's Cephes erf took
+30 (bench/NOTES.md). The CDF of a negative input is that tail itself, so it keeps its digits where ``1 + erf``
 would cancel them. float64 calls libm's erfc and exp, one value at a time, to full precision. The tanh form is
 computed as ``x sigmoid(2u)``, the same function without ``1 + tanh``'s cancellation.
 """
@@ -15,7 +14,7 @@ import math
 
 import numpy as np
 
-from . import dense, jit
+from . import dense, float32_exp, jit
 
 SQRT1_2 = 1 / math.sqrt(2)
 INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
@@ -30,22 +29,7 @@ def _float32_kernels():
     one, two, three, half, zero = f32(1), f32(2), f32(3), f32(0.5), f32(0)
     root_half, pdf_scale, beta, kappa = f32(SQRT1_2), f32(INV_SQRT_2PI), f32(K_BETA), f32(K_KAPPA)
     tail = tuple(f32(c) for c in (0.3275911, 0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429))
-    expf = tuple(f32(c) for c in (1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2,
-                                  1.6666665459e-1, 5.0000001201e-1))
-    log2e, ln2_high, ln2_low = f32(1.4426950408889634), f32(0.693359375), f32(-2.12194440e-4)
-    lowest, highest, offset = f32(-87), f32(88), f32(127)  # exp's range with a normal result; 2^-127 in row 0
-    powers = np.array([2.0 ** k for k in range(-127, 128)], np.float32)
-
-    @njit(inline="always", **_KERNEL_OPTIONS)
-    def exp(x):
-        """e^x within 2 ulp: 0 below -87, inf above 88, NaN for NaN (whose clamp, first, gives -87: the table is
-        read in range)."""
-        c = min(highest, max(lowest, x))
-        n = np.floor(c * log2e + half)
-        r = c - n * ln2_high - n * ln2_low
-        p = (((((expf[0] * r + expf[1]) * r + expf[2]) * r + expf[3]) * r + expf[4]) * r + expf[5]) * r * r + r + one
-        e = p * powers[np.uint64(n + offset)]
-        return e if lowest <= x <= highest else (zero if x < lowest else (np.inf if x > highest else x))
+    exp = float32_exp.exp_function()
 
     @njit(inline="always", **_KERNEL_OPTIONS)
     def tail_and_density(v):
