@@ -18,6 +18,7 @@ from ..dtypes import FLOAT_KINDS, legacy_name
 from ..random import uniform_array
 from ..tensor import make_tensor
 from ..threads import PRODUCT_MIN_MACS, cpu_map, cpu_shares
+from . import softmax_kernels
 from .op import Op, broadcast_mismatch, sum_to, unbroadcast, xp_of
 
 
@@ -36,16 +37,30 @@ def _in_shares(body, work, n, ndim, *arrays):
 
 
 def _safe_softmax_(s):
-    """Softmax over the last axis of ``s``, in place; a row that is all -inf (or empty) gives zeros."""
+    """Softmax over the last axis of ``s``, in place; a row that is all -inf (or empty) gives zeros, one with +inf
+    NaN. Called within a share of the batch, so on this thread."""
     if s.size == 0:
+        return
+    if softmax_kernels.takes(s):
+        softmax_kernels.forward_(s, safe=True, threaded=False)
         return
     xp = xp_of(s)
     m = s.max(axis=-1, keepdims=True)
-    s -= xp.where(xp.isfinite(m), m, 0)
+    s -= xp.where(m == -xp.inf, 0, m)
     xp.exp(s, out=s)
     total = s.sum(axis=-1, keepdims=True)
     total[total == 0] = 1
     s /= total
+
+
+def _softmax_gradient_(p, gp):
+    """``gp`` replaced by the gradient of softmax's input, ``p (gp - sum(gp p))`` over the last axis, on this
+    thread."""
+    if softmax_kernels.takes(p, gp):
+        softmax_kernels.backward_(p, gp, threaded=False)
+        return
+    gp -= (gp * p).sum(axis=-1, keepdims=True)
+    gp *= p
 
 
 def _dropped(p, keep, drop_scale):
@@ -104,8 +119,7 @@ class ScaledDotProductAttention(Op):
             if keep is not None:
                 gp *= keep
                 gp *= g.dtype.type(drop_scale)
-            gp -= (gp * p).sum(axis=-1, keepdims=True)
-            gp *= p  # the gradient of the scaled, masked scores
+            _softmax_gradient_(p, gp)  # the gradient of the scaled, masked scores
             if gs is not None:
                 gs[...] = gp
             gp *= factor

@@ -1,31 +1,60 @@
 """softmax and log_softmax along a dim, numerically stable at any logit magnitude."""
 
+import numpy as np
+
 from .. import dtypes
+from ..backend import Implementation
+from . import softmax_kernels
 from .convert import cast
 from .op import Op, xp_of
 from .reduce import normalize_dims
 
 
 def _stable_shift(x, axis):
-    m = x.max(axis=axis, keepdims=True)
-    xp = xp_of(x)
-    return x - xp.where(xp.isfinite(m), m, 0)
+    """``x`` less its maximum along ``axis``, as PyTorch shifts it: a row whose maximum is infinite becomes NaN."""
+    return x - x.max(axis=axis, keepdims=True)
+
+
+class _CompiledSoftmax(Implementation):
+    """``softmax_kernels``: host float32, over the last axis of a C-contiguous array."""
+
+    name = "compiled"
+
+    @staticmethod
+    def applies(x, axis=-1):
+        return axis is not None and axis == x.ndim - 1 and softmax_kernels.takes(x)
+
+    @staticmethod
+    def forward(node, x, axis=-1):
+        node.y, node.axis = softmax_kernels.forward(x), axis
+        return node.y
+
+    @staticmethod
+    def backward(node, g):
+        return (softmax_kernels.backward(node.y, np.ascontiguousarray(g, dtype=node.y.dtype)),)
+
+
+class _GenericSoftmax(Implementation):
+    """Array code for NumPy or CuPy, any axis and dtype."""
+
+    @staticmethod
+    def forward(node, x, axis=-1):
+        e = xp_of(x).exp(_stable_shift(x, axis))
+        node.y = y = e / e.sum(axis=axis, keepdims=True)
+        node.axis = axis
+        return y
+
+    @staticmethod
+    def backward(node, g):
+        y = node.y
+        return (y * (g - (g * y).sum(axis=node.axis, keepdims=True)),)
 
 
 class Softmax(Op):
     __slots__ = ("axis", "y")
     _name = "SoftmaxBackward0"
     saves = 2
-
-    def forward(self, x, axis=-1):
-        e = xp_of(x).exp(_stable_shift(x, axis))
-        self.y = y = e / e.sum(axis=axis, keepdims=True)
-        self.axis = axis
-        return y
-
-    def backward(self, g):
-        y = self.y
-        return (y * (g - (g * y).sum(axis=self.axis, keepdims=True)),)
+    implementations = (_CompiledSoftmax, _GenericSoftmax)
 
     def backward_graph(self, g):
         y = self.saved_output(self.y)
