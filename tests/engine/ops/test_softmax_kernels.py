@@ -36,12 +36,14 @@ ROWS = {"huge logits": [3e38, -3e38, 1e30, 0.0, 5.0], "tiny differences": [1e-7,
 
 @pytest.mark.parametrize("name", ROWS)
 def test_extreme_rows_as_pytorch(name):
-    """Shifted by the maximum where it is finite: -inf rows give NaN (0 / 0), +inf and NaN rows NaN, as
-    PyTorch's."""
+    """Shifted by the maximum: rows of -inf, and rows with +inf or NaN, give NaN, as PyTorch's; log_softmax (array
+    code) too."""
     x = np.tile(np.array(ROWS[name], np.float32), (3, 2))  # 10 values a row: a chain of eight and a rest
     g = np.ones_like(x)
     ours, theirs = _both(engine, x, g), _both(torch, x, g)
     np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-6, atol=1e-30, equal_nan=True)
+    logs = [m.log_softmax(m.tensor(x), dim=-1).numpy() for m in (engine, torch)]
+    np.testing.assert_allclose(logs[0], logs[1], rtol=1e-6, atol=1e-6, equal_nan=True)
 
 
 def test_a_masked_out_row_of_attention_gives_zeros_on_the_kernel():
