@@ -143,7 +143,7 @@ class ScaledDotProductAttention(Op):
         if self.mask is not None:
             s = s + self.saved_input(3, self.mask)
         m = s.detach().amax(-1, keepdim=True)
-        e = (s - m.masked_fill(~m.isfinite(), 0)).exp()
+        e = (s - m.masked_fill(m == -math.inf, 0)).exp()
         total = e.sum(-1, keepdim=True)
         p = e / (total + (total == 0).to(total.dtype))
         keep = None if self.keep is None else make_tensor(self.keep.astype(g._data.dtype), g._device)

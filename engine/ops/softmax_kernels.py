@@ -45,11 +45,15 @@ def _kernels():
     def softmax_row(row, out, safe):
         """out = softmax(row), shifted by the row's maximum as PyTorch's: an infinite maximum makes the row NaN,
         and so does a NaN anywhere (through the sum); but where ``safe`` a row of -inf gives zeros (attention's
-        safe softmax, for a query whose every key is masked out)."""
+        safe softmax, for a query whose every key is masked out), as PyTorch's ``_safe_softmax``."""
         top = row_max(row)
-        if safe and top == lowest:
+        if safe and top == lowest:  # every value -inf, or NaN (which the maximum skips): zeros, or NaN throughout
+            fill = zero
             for i in range(row.size):
-                out[i] = zero if row[i] == lowest else np.nan
+                if row[i] != lowest:
+                    fill = np.nan
+            for i in range(row.size):
+                out[i] = fill
             return
         for i in range(row.size):
             out[i] = exp(row[i] - top)
@@ -97,9 +101,9 @@ def _kernels():
 
 
 def takes(*arrays):
-    """Whether the kernels take these arrays: C-contiguous host float32 arrays with values."""
-    return all(a.__class__ is np.ndarray and a.dtype == np.float32 and a.size > 0 and a.flags.c_contiguous
-               for a in arrays)
+    """Whether the kernels take these arrays: C-contiguous host float32 arrays with values, numba importable."""
+    return jit.numba() is not None and all(a.__class__ is np.ndarray and a.dtype == np.float32 and a.size > 0
+                                           and a.flags.c_contiguous for a in arrays)
 
 
 def _rows(a):
