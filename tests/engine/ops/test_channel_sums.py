@@ -35,3 +35,10 @@ def test_a_sums_gradient_into_a_convolutions_bias(layer):
         conv(m.ones(5, 3, 9, 9)).sum().backward()
         grads.append(conv.bias.grad.numpy())
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6)
+
+
+def test_a_float16_count_past_its_range():
+    """A float16 gradient repeated over more positions than float16 counts to (65,504): the scaled sum is taken in
+    float32, not inf."""
+    a = np.broadcast_to(np.float16(2 ** -16), (64, 4, 32, 32))
+    np.testing.assert_array_equal(channel_sum(a), np.ones(4, np.float16))
