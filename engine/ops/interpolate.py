@@ -188,10 +188,11 @@ def _along_axes_adjoint(g, mats):
     matmul reads such an operand without BLAS, and every repeat gives the same result."""
     mats = tuple(None if m is None else m.T for m in mats)
     lead = g.ndim - len(mats)
-    if 0 not in g.strides:
+    repeated = [g.strides[axis] == 0 and g.shape[axis] > 1 for axis in range(lead)]
+    if not any(repeated):
         return _along_axes(g, mats)
     xp = xp_of(g)
-    once = tuple(slice(0, 1) if axis < lead and g.strides[axis] == 0 else slice(None) for axis in range(g.ndim))
+    once = tuple(slice(0, 1) if axis < lead and repeated[axis] else slice(None) for axis in range(g.ndim))
     part = _along_axes(xp.ascontiguousarray(g[once]), mats)
     return xp.ascontiguousarray(xp.broadcast_to(part, g.shape[:lead] + part.shape[lead:]))
 

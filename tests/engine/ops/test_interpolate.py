@@ -160,7 +160,7 @@ def test_long_axes_go_block_by_block(mode, kw, align, antialias):
 
 # gradient -> the shape the (4, 3, 5, 6) output's gradient is expanded from (None: a sum's, one value)
 EXPANDED = {"a sum's": None, "over the batch": (1, 3, 5, 6), "over the channels": (4, 1, 5, 6),
-            "over both": (1, 1, 5, 6), "over the batch and a row": (1, 3, 5, 1)}
+            "over both": (1, 1, 5, 6), "over the batch and a row": (1, 3, 5, 1), "over a row only": (4, 3, 5, 1)}
 
 
 @pytest.mark.parametrize("gradient", EXPANDED)
