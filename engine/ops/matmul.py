@@ -23,10 +23,10 @@ def bias_on_rows(x, b):
 
 def _check_linear_shapes(x, w, bias):
     """PyTorch's errors for the shapes of a linear layer's input ``x``, weight ``w`` (arrays) and ``bias`` (a tensor,
-    or None), in the order it meets them."""
+    or None), in the order it meets them; then whether the bias goes on the product's rows (``bias_on_rows``)."""
     if (w.ndim == 2 and x.ndim and x.shape[-1] == w.shape[1]
             and (bias is None or bias._data.shape == w.shape[:1])):  # a layer's call: nothing to check
-        return
+        return False
     if x.ndim == 0 or w.ndim == 0:
         raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are {x.ndim}D and {w.ndim}D")
     if w.ndim > 2:
@@ -45,7 +45,8 @@ def _check_linear_shapes(x, w, bias):
                            f"{w.shape[1]}x{w.shape[0]})")
     if on_rows:
         expanded_shape(bias, (rows, w.shape[0]))
-    elif bias is not None:
+        return True
+    if bias is not None:
         out = x.shape[:-1] + w.shape[:-1]
         mismatch = broadcast_mismatch(out, bias._data.shape)
         if mismatch is not None:
@@ -53,6 +54,7 @@ def _check_linear_shapes(x, w, bias):
         wide = np.broadcast_shapes(out, bias._data.shape)
         if wide != out:
             raise RuntimeError(f"output with shape {list(out)} doesn't match the broadcast shape {list(wide)}")
+    return False
 
 
 def _check_same_dtype(a, b):
@@ -243,14 +245,16 @@ class Linear(Op):
         x, w, *bias = Node.next_functions.fget(self)
         return (*bias, x, (None, 0) if w[0] is None else (_WeightTranspose(self._edges[1]), 0))
 
-    def forward(self, x, w, b=None):
+    def forward(self, x, w, b=None, bias_rows=False):
+        """``bias_rows``: a bias of several dimensions goes on the product's (rows, outputs) matrix (``linear``
+        decides, from the tensors it was given), else it broadcasts to the product."""
         self.x, self.w, self.bias_shape = x, w, None if b is None else b.shape
         out = gemm.matmul(x, w.T)
         if b is None:
             return out
-        self.bias_rows = b.ndim > 1 and bias_on_rows(x, b)
+        self.bias_rows = bias_rows and b.ndim > 1
         if self.bias_rows:
-            binary_kernels.add_row_(out.reshape(-1, out.shape[-1]), b)
+            binary_kernels.add_row_(out.reshape(math.prod(out.shape[:-1]), out.shape[-1]), b)
             return out
         return binary_kernels.add_row_(out, b)
 
@@ -283,11 +287,13 @@ class Linear(Op):
 
 
 def linear(input, weight, bias=None):
-    _check_linear_shapes(input._data, weight._data, bias)
+    bias_rows = _check_linear_shapes(input._data, weight._data, bias)
     _check_same_dtype(input, weight)
     if weight._data.ndim == 1:  # PyTorch's ``matmul(input, weight.t())``, its bias added in place
         out = matmul(input, weight)
         return out if bias is None else out.add_(bias)
     if bias is None:
         return Linear.apply(input, weight)
+    if bias_rows:
+        return Linear.apply(input, weight, bias, bias_rows=True)
     return Linear.apply(input, weight, bias)

@@ -12,15 +12,16 @@ LAYERS = {
     "Conv2d depthwise (its bias)": (lambda: engine.nn.Conv2d(3, 3, 3, padding=1, groups=3), (2, 3, 5, 4)),
     "GroupNorm": (lambda: engine.nn.GroupNorm(1, 3), (2, 3, 5, 4)),
     "Softmax": (lambda: engine.nn.Softmax(dim=-1), (2, 3, 5, 4)),
-    "Linear with a bias of two dimensions": (lambda: _LinearRowBias(), (2, 3, 4)),
+    "Linear, a bias broadcast to the product": (lambda: _LinearBias((3, 5)), (2, 3, 4)),
+    "Linear, a bias on the product's rows": (lambda: _LinearBias((6, 1)), (2, 3, 4)),
 }
 
 
-class _LinearRowBias(engine.nn.Module):
-    def __init__(self):
+class _LinearBias(engine.nn.Module):
+    def __init__(self, bias_shape):
         super().__init__()
         self.weight = engine.nn.Parameter(engine.randn(5, 4))
-        self.bias = engine.nn.Parameter(engine.randn(3, 5))
+        self.bias = engine.nn.Parameter(engine.randn(*bias_shape))
 
     def forward(self, x):
         return engine.nn.functional.linear(x, self.weight, self.bias)
