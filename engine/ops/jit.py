@@ -184,10 +184,14 @@ class RangeKernel:
         return max(1, min(n, threads))
 
     def run(self, n, work, *args, min_work=PARALLEL_MIN_SIZE, shares=None):
-        parts = shares or self.shares(n, work, min_work)
-        if parts > 1 and kernel_threads(work, min_work) > 1:
-            self.threaded(parts, n, parts, *args)
-            return
+        threads = kernel_threads(work, min_work)
+        if threads > 1:  # (``shares``' rule, without asking for the threads again: this runs on every call)
+            parts = shares or min(n, threads)
+            if parts > 1:
+                self.threaded(parts, n, parts, *args)
+                return
+        else:
+            parts = shares or self.shares(n, work, min_work)
 
         def share(k):
             self.kernel(*args, *((k,) if self.indexed else ()), n * k // parts, n * (k + 1) // parts)
@@ -215,8 +219,10 @@ def kernel_threads(work, min_work=PARALLEL_MIN_SIZE):
     """How many threads a ``ThreadedKernel`` is to run on for ``work`` elements: the engine's threads (at
     most numba's pool) from ``min_work`` on, where the pool runs on a thread-safe layer in this process;
     else 1."""
+    if work < min_work or _forked_child:
+        return 1
     threads = get_num_threads()
-    if work < min_work or _forked_child or threads < 2:
+    if threads < 2:
         return 1
     pool = _thread_safe_pool()
     return 1 if pool is None else min(threads, pool.NUM_THREADS)

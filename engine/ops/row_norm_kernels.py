@@ -160,17 +160,19 @@ def _vector(p, n, dtype, fill):
     absent."""
     if p is None:
         return np.full(n, fill, dtype=dtype)
+    if p.ndim == 1 and p.flags.c_contiguous:  # a layer's own weight or bias, as it is
+        return p
     return _contiguous(p).reshape(n)
 
 
 def layer_forward(x, w, b, m, eps):
     """Layer norm of ``x`` over rows of its last ``m`` values: (y shaped like x, row means, row invstds)."""
-    rows = _contiguous(x).reshape(-1, m)
-    n, dt = rows.shape[0], x.dtype
+    n, dt = x.size // m, x.dtype
+    rows = _contiguous(x).reshape(n, m)
     y = np.empty(x.shape, dtype=dt)  # the output owns its memory (not a view of a (rows, m) array)
     stats = np.empty((2, n), dtype=dt)
-    args = (rows, _vector(w, m, dt, 1), _vector(b, m, dt, 0), dt.type(eps), y.reshape(rows.shape), stats)
-    _kernels()[0].run(n, x.size, *args, min_work=LAYER_THREADED_SIZE)
+    _kernels()[0].run(n, x.size, rows, _vector(w, m, dt, 1), _vector(b, m, dt, 0), dt.type(eps), y.reshape(n, m),
+                      stats, min_work=LAYER_THREADED_SIZE)
     return y, stats[0], stats[1]
 
 
