@@ -87,3 +87,17 @@ def test_what_the_kernel_does_not_take_goes_to_array_code(case):
         results.append([y.detach().numpy(), X.grad.numpy()])
     for a, t in zip(*results, strict=True):
         np.testing.assert_allclose(a, t, rtol=1e-5, atol=1e-6)
+
+
+def test_without_numba_softmax_and_attention_take_array_code(monkeypatch):
+    """Where numba cannot be imported the kernels are not taken (they would fail to build): the same results."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((4, 9, 16)).astype(np.float32)
+    with_kernels = [engine.softmax(engine.tensor(x), dim=-1).numpy(),
+                    engine.nn.functional.scaled_dot_product_attention(*(engine.tensor(x),) * 3).numpy()]
+    monkeypatch.setattr(jit, "numba", lambda: None)
+    assert not softmax_kernels.takes(x)
+    without = [engine.softmax(engine.tensor(x), dim=-1).numpy(),
+               engine.nn.functional.scaled_dot_product_attention(*(engine.tensor(x),) * 3).numpy()]
+    for a, b in zip(with_kernels, without, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
