@@ -19,7 +19,7 @@ from ..random import uniform_array
 from ..tensor import make_tensor
 from ..threads import PRODUCT_MIN_MACS, cpu_map, cpu_shares
 from . import softmax_kernels
-from .op import Op, broadcast_mismatch, sum_to, unbroadcast, xp_of
+from .op import Op, check_in_place_broadcast, sum_to, unbroadcast, xp_of
 
 
 def _in_shares(body, work, n, ndim, *arrays):
@@ -191,16 +191,6 @@ def _c_name(np_dtype):
             "int32": "int"}.get(np.dtype(np_dtype).name, np.dtype(np_dtype).name)
 
 
-def _check_mask_shape(scores, mask):
-    """The mask is added in place to the scores (shape ``scores``): it may not widen them."""
-    error = broadcast_mismatch(scores, mask)
-    if error is not None:
-        raise error
-    wide = np.broadcast_shapes(scores, mask)
-    if wide != scores:
-        raise RuntimeError(f"output with shape {list(scores)} doesn't match the broadcast shape {list(wide)}")
-
-
 def _batch_size(shape):
     return math.prod(shape[:-2])
 
@@ -256,7 +246,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     inputs = [query, key, value]
     if attn_mask is not None or is_causal:
         if attn_mask is not None:
-            _check_mask_shape((*np.broadcast_shapes(*batch_shapes), L, S), attn_mask._data.shape)
+            # the mask is added in place to the scores: it may not widen them
+            check_in_place_broadcast((*np.broadcast_shapes(*batch_shapes), L, S), attn_mask._data.shape)
         if attn_mask is not None and attn_mask._data.dtype != bool:
             inputs.append(attn_mask if attn_mask._data.dtype == q.dtype else attn_mask.to(query.dtype))
         else:

@@ -14,7 +14,7 @@ from ..tensor import make_tensor
 from . import masked_kernels
 from .elementwise import Where, where
 from .index import Index, getitem, placed
-from .op import Op, broadcast_mismatch, compute, unbroadcast, xp_of
+from .op import Op, broadcast_mismatch, check_in_place_broadcast, compute, unbroadcast, xp_of
 from .scatter import fill_value, inplace_with, on_device
 from .shape import expand
 
@@ -28,13 +28,6 @@ def _broadcast_shape(a, b):
 
 def _expanded(t, shape):
     return t if tuple(t._data.shape) == shape else expand(t, shape)
-
-
-def _check_inplace_shape(self, mask):
-    shape = self._data.shape
-    target = _broadcast_shape(shape, mask._data.shape)
-    if target != shape:
-        raise RuntimeError(f"output with shape {list(shape)} doesn't match the broadcast shape {list(target)}")
 
 
 def _mask(mask, input, message, lower=False):
@@ -69,7 +62,7 @@ def masked_fill(input, mask, value):
 
 
 def masked_fill_(self, mask, value):
-    _check_inplace_shape(self, mask)
+    check_in_place_broadcast(self._data.shape, mask._data.shape)
     return inplace_with(self, lambda s, v: masked_fill(s, mask, v), value)
 
 
@@ -129,7 +122,7 @@ def masked_scatter(input, mask, source):
 
 
 def masked_scatter_(self, mask, source):
-    _check_inplace_shape(self, mask)
+    check_in_place_broadcast(self._data.shape, mask._data.shape)
     return inplace_with(self, lambda s, t: masked_scatter(s, mask, t), source)
 
 

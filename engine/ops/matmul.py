@@ -2,13 +2,11 @@
 
 import math
 
-import numpy as np
-
 from ..autocast_state import state as _autocast
 from ..autograd.graph import Node
 from ..dtypes import legacy_name
 from . import binary_kernels, gemm
-from .op import Op, broadcast_mismatch, sum_to, unbroadcast, write_out, xp_of
+from .op import Op, broadcast_mismatch, check_in_place_broadcast, sum_to, unbroadcast, write_out, xp_of
 from .shape import expanded_shape
 
 
@@ -46,14 +44,8 @@ def _check_linear_shapes(x, w, bias):
     if on_rows:
         expanded_shape(bias, (rows, w.shape[0]))
         return True
-    if bias is not None:
-        out = x.shape[:-1] + w.shape[:-1]
-        mismatch = broadcast_mismatch(out, bias._data.shape)
-        if mismatch is not None:
-            raise mismatch
-        wide = np.broadcast_shapes(out, bias._data.shape)
-        if wide != out:
-            raise RuntimeError(f"output with shape {list(out)} doesn't match the broadcast shape {list(wide)}")
+    if bias is not None:  # added in place to the product
+        check_in_place_broadcast(x.shape[:-1] + w.shape[:-1], bias._data.shape)
     return False
 
 

@@ -216,6 +216,17 @@ def broadcast_mismatch(a, b):
     return None
 
 
+def check_in_place_broadcast(out, other):
+    """PyTorch's errors for an in-place op on an output of shape ``out`` with an operand of shape ``other``: shapes
+    that do not broadcast, or an operand that would widen the output."""
+    error = broadcast_mismatch(out, other)
+    if error is not None:
+        raise error
+    wide = tuple(np.broadcast_shapes(out, other))
+    if wide != tuple(out):
+        raise RuntimeError(f"output with shape {list(out)} doesn't match the broadcast shape {list(wide)}")
+
+
 def common_device(tensors):
     """The device of a mixed list of tensors; CPU 0-dim tensors may join others, as in PyTorch."""
     dev = None
