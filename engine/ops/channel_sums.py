@@ -6,6 +6,7 @@ accurate (measured against float64 sums); ``einsum`` is also CuPy's.
 
 import numpy as np
 
+from . import dense
 from .op import xp_of
 
 
@@ -16,17 +17,13 @@ def _rows(a):
 def channel_sum(a):
     """Per-channel sum of ``a``. Along an axis where ``a`` repeats its values (stride 0: a gradient broadcast from
     a sum), one slice is summed and multiplied by the axis's length, where ``einsum`` read every repeat."""
-    repeats, index = 1, [slice(None)] * a.ndim
-    for axis, (size, stride) in enumerate(zip(a.shape, a.strides, strict=True)):
-        if axis != 1 and stride == 0 and size > 1:
-            repeats *= size
-            index[axis] = slice(0, 1)
+    part, repeats = dense.once(a, [axis for axis in range(a.ndim) if axis != 1])
+    sums = xp_of(a).einsum("nci->c", _rows(part))
     if repeats == 1:
-        return xp_of(a).einsum("nci->c", _rows(a))
-    once = xp_of(a).einsum("nci->c", _rows(a[tuple(index)]))
-    if once.dtype.itemsize >= 4:
-        return once * repeats
-    return (once.astype(np.float32) * repeats).astype(once.dtype)  # a count past 65,504 is inf in float16
+        return sums
+    if sums.dtype.itemsize >= 4:
+        return sums * repeats
+    return (sums.astype(np.float32) * repeats).astype(sums.dtype)  # a count past 65,504 is inf in float16
 
 
 def channel_dot(a, b):

@@ -2,7 +2,8 @@
 channels-last view of one (``x.permute(0, 2, 3, 1)``'s inverse), as PyTorch's channels_last tensors are. An
 elementwise kernel runs on such an array's memory as it lies and gives its result the same layout, where a copy
 to C order would cost a pass over the data and hand the next op a layout it did not ask for. ``rows`` is the
-other side of that: a broadcast array, whose rows all lie in one place, given to a kernel as that one row."""
+other side of that: a broadcast array, whose rows all lie in one place, given to a kernel as that one row; ``once``
+cuts such an array down to what it repeats, for array code."""
 
 import numpy as np
 
@@ -40,3 +41,15 @@ def rows(a, m):
     if lines.shape[0] > 1 and lines.strides[0] == 0:
         return lines[:1].copy()  # (writable: numba compiles read-only arrays again)
     return lines if lines.flags.c_contiguous else np.ascontiguousarray(lines)
+
+
+def once(a, axes):
+    """``a`` cut to its first slice along each of ``axes`` where it repeats its values (stride 0, more than one: a
+    gradient broadcast from a sum), and how many times the result repeats; ``a`` itself and 1 where it repeats along
+    none. NumPy or CuPy."""
+    index, repeats = [slice(None)] * a.ndim, 1
+    for axis in axes:
+        if a.strides[axis] == 0 and a.shape[axis] > 1:
+            index[axis] = slice(0, 1)
+            repeats *= a.shape[axis]
+    return (a[tuple(index)] if repeats > 1 else a), repeats

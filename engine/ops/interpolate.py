@@ -20,6 +20,7 @@ import warnings
 import numpy as np
 
 from ..dtypes import FLOAT_KINDS, legacy_name
+from . import dense
 from .linear_map import input_gradient
 from .op import Op, compute, xp_of
 from .pool import _averaging_matrix
@@ -188,12 +189,11 @@ def _along_axes_adjoint(g, mats):
     matmul reads such an operand without BLAS, and every repeat gives the same result."""
     mats = tuple(None if m is None else m.T for m in mats)
     lead = g.ndim - len(mats)
-    repeated = [g.strides[axis] == 0 and g.shape[axis] > 1 for axis in range(lead)]
-    if not any(repeated):
+    part, repeats = dense.once(g, range(lead))
+    if repeats == 1:
         return _along_axes(g, mats)
     xp = xp_of(g)
-    once = tuple(slice(0, 1) if axis < lead and repeated[axis] else slice(None) for axis in range(g.ndim))
-    part = _along_axes(xp.ascontiguousarray(g[once]), mats)
+    part = _along_axes(xp.ascontiguousarray(part), mats)
     return xp.ascontiguousarray(xp.broadcast_to(part, g.shape[:lead] + part.shape[lead:]))
 
 
