@@ -178,20 +178,14 @@ class RangeKernel:
         """How many shares ``run`` cuts ``range(n)`` into for ``work``: one per thread of numba's pool from
         ``min_work``; where that pool cannot run, one per engine thread from ``min_work`` or ``PARALLEL_MIN_SIZE``,
         whichever is more (handing a share to an engine thread costs more)."""
-        threads = kernel_threads(work, min_work)
-        if threads == 1 and work >= max(min_work, PARALLEL_MIN_SIZE):  # the engine's threads take the shares
-            threads = get_num_threads()
-        return max(1, min(n, threads))
+        return _parts(n, work, min_work, kernel_threads(work, min_work))
 
     def run(self, n, work, *args, min_work=PARALLEL_MIN_SIZE, shares=None):
-        threads = kernel_threads(work, min_work)
-        if threads > 1:  # (``shares``' rule, without asking for the threads again: this runs on every call)
-            parts = shares or min(n, threads)
-            if parts > 1:
-                self.threaded(parts, n, parts, *args)
-                return
-        else:
-            parts = shares or self.shares(n, work, min_work)
+        threads = kernel_threads(work, min_work)  # (asked once: this runs on every call)
+        parts = shares or _parts(n, work, min_work, threads)
+        if parts > 1 and threads > 1:
+            self.threaded(parts, n, parts, *args)
+            return
 
         def share(k):
             self.kernel(*args, *((k,) if self.indexed else ()), n * k // parts, n * (k + 1) // parts)
@@ -200,6 +194,13 @@ class RangeKernel:
             share(0)
         else:
             cpu_map(share, range(parts))
+
+
+def _parts(n, work, min_work, threads):
+    """``RangeKernel.shares`` given ``kernel_threads(work, min_work)``."""
+    if threads == 1 and work >= max(min_work, PARALLEL_MIN_SIZE):  # the engine's threads take the shares
+        threads = get_num_threads()
+    return max(1, min(n, threads))
 
 
 _forked_child = False  # forked after numba's pool started: its threads must not run here
