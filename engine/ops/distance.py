@@ -1,13 +1,11 @@
 """Distances between vectors along a dimension, composed of differentiable tensor ops as PyTorch composes
 them (so double backward comes with them): ``pairwise_distance``, ``cosine_similarity``, ``normalize``."""
 
-import numpy as np
-
 from .. import dtypes
 from ..linalg import vector_norm
 from ..tensor import wrap_dim
 from .convert import promote_pair
-from .op import broadcast_mismatch
+from .op import broadcast_shape
 
 
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
@@ -31,10 +29,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
                            f"{dtypes.legacy_name(x1._data.dtype)}")
     s1, s2 = x1._data.shape, x2._data.shape
     if s1 != s2:
-        err = broadcast_mismatch(s1, s2)
-        if err is not None:
-            raise err
-        shape = np.broadcast_shapes(s1, s2)
+        shape = broadcast_shape(s1, s2)
         x1, x2 = x1.expand(*shape), x2.expand(*shape)
     dim = wrap_dim(dim, x1._data.ndim)
     n1 = floor_value(vector_norm(x1, 2, dim, keepdim=True), eps)

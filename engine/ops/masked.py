@@ -14,16 +14,9 @@ from ..tensor import make_tensor
 from . import masked_kernels
 from .elementwise import Where, where
 from .index import Index, getitem, placed
-from .op import Op, broadcast_mismatch, check_in_place_broadcast, compute, unbroadcast, xp_of
+from .op import Op, broadcast_shape, check_in_place_broadcast, compute, unbroadcast, xp_of
 from .scatter import fill_value, inplace_with, on_device
 from .shape import expand
-
-
-def _broadcast_shape(a, b):
-    error = broadcast_mismatch(a, b)
-    if error is not None:
-        raise error
-    return tuple(np.broadcast_shapes(a, b))
 
 
 def _expanded(t, shape):
@@ -70,7 +63,7 @@ def masked_select(input, mask):
     mask = _mask(mask, input, "masked_select: expected BoolTensor for mask")
     if input._data.shape == mask._data.shape:  # boolean indexing without getitem's parsing of the index
         return Index.apply(input, index=((mask._data,),), basic=False)
-    shape = _broadcast_shape(input._data.shape, mask._data.shape)
+    shape = broadcast_shape(input._data.shape, mask._data.shape)
     return getitem(_expanded(input, shape), _expanded(mask, shape))
 
 
@@ -116,7 +109,7 @@ def masked_scatter(input, mask, source):
     if source._data.dtype != input._data.dtype:
         raise RuntimeError(f"masked_scatter: expected self and source to have same dtypes but got"
                            f"{dtypes.legacy_name(input._data.dtype)} and {dtypes.legacy_name(source._data.dtype)}")
-    shape = _broadcast_shape(input._data.shape, mask._data.shape)
+    shape = broadcast_shape(input._data.shape, mask._data.shape)
     mask = _expanded(mask, shape)
     return MaskedScatter.apply(_expanded(input, shape), source, mask=mask._data)
 

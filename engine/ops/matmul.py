@@ -6,11 +6,12 @@ from ..autocast_state import state as _autocast
 from ..autograd.graph import Node
 from ..dtypes import legacy_name
 from . import binary_kernels, gemm
-from .op import Op, broadcast_mismatch, check_in_place_broadcast, sum_to, unbroadcast, write_out, xp_of
+from .op import (Op, autocast_inputs, broadcast_shape, check_in_place_broadcast, sum_to, unbroadcast, write_out,
+                 xp_of)
 from .shape import expanded_shape
 
 
-def bias_on_rows(x, b):
+def _bias_on_rows(x, b):
     """Whether PyTorch adds a linear layer's bias ``b`` to the product's (rows, outputs) matrix (``addmm``, which
     expands the bias to it): where the input ``x`` is 2-D, or contiguous with a contiguous bias of one dimension that
     is not 1; otherwise it adds it in place to the product (which broadcasts the bias, but may not grow the
@@ -21,7 +22,7 @@ def bias_on_rows(x, b):
 
 def _check_linear_shapes(x, w, bias):
     """PyTorch's errors for the shapes of a linear layer's input ``x``, weight ``w`` (arrays) and ``bias`` (a tensor,
-    or None), in the order it meets them; then whether the bias goes on the product's rows (``bias_on_rows``)."""
+    or None), in the order it meets them; then whether the bias goes on the product's rows (``_bias_on_rows``)."""
     if (w.ndim == 2 and x.ndim and x.shape[-1] == w.shape[1]
             and (bias is None or bias._data.shape == w.shape[:1])):  # a layer's call: nothing to check
         return False
@@ -29,7 +30,7 @@ def _check_linear_shapes(x, w, bias):
         raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are {x.ndim}D and {w.ndim}D")
     if w.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {w.ndim}D")
-    on_rows = bias is not None and bias_on_rows(x, bias._data)
+    on_rows = bias is not None and _bias_on_rows(x, bias._data)
     if on_rows and w.ndim == 1:
         raise RuntimeError("mat2 must be a matrix, got 1-D tensor")
     k, rows = x.shape[-1], math.prod(x.shape[:-1])
@@ -123,11 +124,7 @@ class BatchedMatMul(MatMul):
 
 def _broadcast_batch(sa, sb):
     """The number of matrices in a batched product; PyTorch's error when batch dims don't broadcast."""
-    error = broadcast_mismatch(sa, sb)
-    if error is not None:
-        raise error
-    return math.prod(max(x, y) for x, y in zip((1,) * (len(sb) - len(sa)) + tuple(sa),
-                                               (1,) * (len(sa) - len(sb)) + tuple(sb)))
+    return math.prod(broadcast_shape(sa, sb))
 
 
 def _shape_str(shape):
@@ -246,7 +243,7 @@ class Linear(Op):
             return out
         self.bias_rows = bias_rows and b.ndim > 1
         if self.bias_rows:
-            binary_kernels.add_row_(out.reshape(math.prod(out.shape[:-1]), out.shape[-1]), b)
+            binary_kernels.add_row_(_rows(out), b)
             return out
         return binary_kernels.add_row_(out, b)
 
@@ -260,9 +257,9 @@ class Linear(Op):
     def backward(self, g):
         x, w = self.x, self.w
         edges = self._edges
-        g2 = g.reshape(-1, g.shape[-1])
+        g2 = _rows(g)
         gx = None if edges[0] is None else gemm.matmul(g, w)
-        gw = None if edges[1] is None else gemm.matmul(g2.T, x.reshape(-1, x.shape[-1]))
+        gw = None if edges[1] is None else gemm.matmul(g2.T, _rows(x))
         if self.bias_shape is None:
             return gx, gw
         return gx, gw, None if edges[2] is None else self._bias_grad(g, g2, lambda a: a.sum(axis=0), unbroadcast)
@@ -270,15 +267,23 @@ class Linear(Op):
     def backward_graph(self, g):
         edges = self._edges
         x, w = self.saved_input(0, self.x), self.saved_input(1, self.w)
-        g2 = g.reshape(-1, g.shape[-1])
+        g2 = _rows(g)
         gx = None if edges[0] is None else g.matmul(w)
-        gw = None if edges[1] is None else g2.transpose(0, 1).matmul(x.reshape(-1, x.shape[-1]))
+        gw = None if edges[1] is None else g2.transpose(0, 1).matmul(_rows(x))
         if self.bias_shape is None:
             return gx, gw
         return gx, gw, None if edges[2] is None else self._bias_grad(g, g2, lambda a: a.sum(0), sum_to)
 
 
+def _rows(a):
+    """An array or tensor as the matrix of its last axis's rows; ``reshape(-1, n)`` cannot size an empty one."""
+    return a.reshape(math.prod(a.shape[:-1]), a.shape[-1])
+
+
 def linear(input, weight, bias=None):
+    if _autocast.active:  # PyTorch checks the layouts of the cast tensors (a strided input's cast is contiguous)
+        input, weight, *rest = autocast_inputs(Linear, input, weight, *(() if bias is None else (bias,)))
+        bias = rest[0] if rest else None
     bias_rows = _check_linear_shapes(input._data, weight._data, bias)
     _check_same_dtype(input, weight)
     if weight._data.ndim == 1:  # PyTorch's ``matmul(input, weight.t())``, its bias added in place
@@ -286,6 +291,4 @@ def linear(input, weight, bias=None):
         return out if bias is None else out.add_(bias)
     if bias is None:
         return Linear.apply(input, weight)
-    if bias_rows:
-        return Linear.apply(input, weight, bias, bias_rows=True)
-    return Linear.apply(input, weight, bias)
+    return Linear.apply(input, weight, bias, bias_rows=bias_rows)

@@ -216,13 +216,18 @@ def broadcast_mismatch(a, b):
     return None
 
 
+def broadcast_shape(a, b):
+    """The shape that shapes ``a`` and ``b`` broadcast to, or PyTorch's error where they do not."""
+    error = broadcast_mismatch(a, b)
+    if error is not None:
+        raise error
+    return tuple(np.broadcast_shapes(a, b))
+
+
 def check_in_place_broadcast(out, other):
     """PyTorch's errors for an in-place op on an output of shape ``out`` with an operand of shape ``other``: shapes
     that do not broadcast, or an operand that would widen the output."""
-    error = broadcast_mismatch(out, other)
-    if error is not None:
-        raise error
-    wide = tuple(np.broadcast_shapes(out, other))
+    wide = broadcast_shape(out, other)
     if wide != tuple(out):
         raise RuntimeError(f"output with shape {list(out)} doesn't match the broadcast shape {list(wide)}")
 

@@ -20,7 +20,7 @@ from ..tensor import Tensor, make_tensor, wrap_dim
 from . import jit, scatter_kernels
 from .index import Index, placed
 from .inplace import apply_inplace
-from .op import Op, broadcast_mismatch, untracked, xp_of
+from .op import Op, broadcast_shape, untracked, xp_of
 from .shape import expand
 
 _REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
@@ -635,10 +635,7 @@ def take_along_dim(input, indices, dim=None):
     dim = wrap_dim(dim, len(x_shape))
     others_x = tuple(1 if d == dim else n for d, n in enumerate(x_shape))
     others_i = tuple(1 if d == dim else n for d, n in enumerate(i_shape))
-    error = broadcast_mismatch(others_x, others_i)
-    if error is not None:
-        raise error
-    common = [max(a, b) if min(a, b) else 0 for a, b in zip(others_x, others_i)]
+    common = broadcast_shape(others_x, others_i)
     x_target = tuple(x_shape[d] if d == dim else n for d, n in enumerate(common))
     i_target = tuple(i_shape[d] if d == dim else n for d, n in enumerate(common))
     if x_target != x_shape:

@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 import engine
+from engine.ops import dense
+from engine.ops.dense import once
 from engine.ops.interpolate import interpolate
 
 torch = pytest.importorskip("torch")
@@ -158,20 +160,24 @@ def test_long_axes_go_block_by_block(mode, kw, align, antialias):
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
 
 
-# gradient -> the shape the (4, 3, 5, 6) output's gradient is expanded from (None: a sum's, one value)
-EXPANDED = {"a sum's": None, "over the batch": (1, 3, 5, 6), "over the channels": (4, 1, 5, 6),
-            "over both": (1, 1, 5, 6), "over the batch and a row": (1, 3, 5, 1), "over a row only": (4, 3, 5, 1)}
+# gradient -> (the shape the (4, 3, 5, 6) output's gradient is expanded from (None: a sum's, one value), how many
+# times the products' result repeats over the batch and channels)
+EXPANDED = {"a sum's": (None, 12), "over the batch": ((1, 3, 5, 6), 4), "over the channels": ((4, 1, 5, 6), 3),
+            "over both": ((1, 1, 5, 6), 12), "over the batch and a row": ((1, 3, 5, 1), 4),
+            "over a row only": ((4, 3, 5, 1), 1)}
 
 
 @pytest.mark.parametrize("gradient", EXPANDED)
 @pytest.mark.parametrize("mode", ["bilinear", "bicubic", "area"])
-def test_a_repeated_gradient_is_taken_once(mode, gradient):
+def test_a_repeated_gradient_is_taken_once(mode, gradient, monkeypatch):
     """A gradient that repeats along the batch or channels (stride 0) goes through the products once, its result
     repeated: the input's gradient is PyTorch's, and a dense array of the engine's own."""
     rng = np.random.default_rng(4)
     x = rng.standard_normal((4, 3, 8, 9)).astype(np.float32)
-    source = EXPANDED[gradient]
+    source, repeats = EXPANDED[gradient]
     g = None if source is None else rng.standard_normal(source).astype(np.float32)
+    taken = []
+    monkeypatch.setattr(dense, "once", lambda a, axes: taken.append(once(a, axes)) or taken[-1])
     grads = []
     for m in (engine, torch):
         X = m.tensor(x, requires_grad=True)
@@ -182,5 +188,6 @@ def test_a_repeated_gradient_is_taken_once(mode, gradient):
         else:
             y.backward(m.tensor(g).expand(*y.shape))
         grads.append(X.grad.numpy())
+    assert [r for _, r in taken] == [repeats] and taken[0][0].size * repeats == 4 * 3 * 5 * 6
     assert grads[0].flags.writeable and grads[0].flags.c_contiguous
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-5, atol=1e-5)

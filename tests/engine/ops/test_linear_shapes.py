@@ -84,3 +84,37 @@ def test_bias_layouts_as_pytorch(name):
         assert outcomes[0] == outcomes[1]
     else:
         np.testing.assert_allclose(outcomes[0], outcomes[1], rtol=2e-2, atol=2e-2)
+
+
+@pytest.mark.parametrize("sizes", [((3, 4), (0, 4), (0,)), ((3, 4), (0, 4), (3, 0)), ((2, 0), (3, 0), (3,)),
+                                   ((2, 5, 0), (3, 0), None)], ids=str)
+def test_no_features_backward_as_pytorch(sizes):
+    """No outputs or no inputs: empty gradients, or the bias's and the weight's zeros, as PyTorch's (reshaping
+    an empty gradient by -1 failed)."""
+    grads = []
+    for m in (engine, torch):
+        tensors = [None if s is None else m.ones(s, requires_grad=True) for s in sizes]
+        m.nn.functional.linear(*tensors).sum().backward()
+        grads.append([t.grad.numpy() for t in tensors if t is not None])
+    for ours, theirs in zip(*grads, strict=True):
+        assert ours.shape == theirs.shape
+        np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("bias_shape", [(6, 1), (3, 1)], ids=str)
+def test_under_autocast_the_cast_tensors_decide_where_the_bias_goes(bias_shape):
+    """Autocast casts a strided float32 input to a contiguous bfloat16 one before linear looks at its layout, as
+    PyTorch's does: a (6, 1) bias then goes on the product's six rows, and a (3, 1) one does not fit them."""
+    outcomes = []
+    for m in (engine, torch):
+        rng = np.random.default_rng(2)
+        x, w, b = (m.tensor(rng.standard_normal(s).astype(np.float32)) for s in ((2, 3, 8), (2, 4), bias_shape))
+        try:
+            with m.autocast("cpu", dtype=m.bfloat16):
+                outcomes.append(m.nn.functional.linear(x[..., ::2], w, b).float().numpy())
+        except RuntimeError as e:
+            outcomes.append(str(e))
+    if isinstance(outcomes[1], str):
+        assert outcomes[0] == outcomes[1]
+    else:
+        np.testing.assert_allclose(outcomes[0], outcomes[1], rtol=2e-2, atol=2e-2)

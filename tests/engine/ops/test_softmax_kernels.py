@@ -22,12 +22,13 @@ def _both(m, x, g):
 
 
 @pytest.mark.parametrize("length", [1, 2, 7, 8, 9, 16, 65, 1000, 512])
-def test_rows_of_every_length_as_pytorch(length):
-    """Rows around the maximum's chains of eight; 300 rows of 512 are shared over threads."""
+def test_rows_of_every_length_as_pytorch(length, two_threads):
+    """Rows around the maximum's chains of eight; 300 rows of 512 are shared over two threads."""
     rng = np.random.default_rng(length)
     x = (rng.standard_normal((300, length) if length == 512 else (6, 5, length)) * 4).astype(np.float32)
     g = rng.standard_normal(x.shape).astype(np.float32)
     assert softmax_kernels.takes(x)
+    assert jit.RangeKernel.shares(x.shape[0], x.size) == (2 if length == 512 else 1)
     ours, theirs = _both(engine, x, g), _both(torch, x, g)
     np.testing.assert_allclose(ours[0], theirs[0], rtol=2e-6, atol=1e-7)
     np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-5, atol=1e-6)  # g - sum(g y) cancels
@@ -40,12 +41,13 @@ ROWS = {"huge logits": [3e38, -3e38, 1e30, 0.0, 5.0], "tiny differences": [1e-7,
 
 @pytest.mark.parametrize("name", ROWS)
 def test_extreme_rows_as_pytorch(name):
-    """Shifted by the maximum: rows of -inf, and rows with +inf or NaN, give NaN, as PyTorch's; log_softmax (array
-    code) too."""
+    """Shifted by the maximum: rows of -inf, and rows with +inf or NaN, give NaN, as PyTorch's, and so do their
+    gradients; log_softmax (array code) too."""
     x = np.tile(np.array(ROWS[name], np.float32), (3, 2))  # 10 values a row: a chain of eight and a rest
-    g = np.ones_like(x)
+    g = np.random.default_rng(4).standard_normal(x.shape).astype(np.float32)
     ours, theirs = _both(engine, x, g), _both(torch, x, g)
     np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-6, atol=1e-30, equal_nan=True)
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-5, atol=1e-6, equal_nan=True)
     logs = [m.log_softmax(m.tensor(x), dim=-1).numpy() for m in (engine, torch)]
     np.testing.assert_allclose(logs[0], logs[1], rtol=1e-6, atol=1e-6, equal_nan=True)
 
