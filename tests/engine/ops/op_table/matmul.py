@@ -72,6 +72,7 @@ MATMUL = [
             _mismatch("1d@2d", (3,), (4, 2), "cannot be multiplied"),
             _mismatch("batch", (2, 3, 4), (3, 4, 5), "The size of tensor a (2) must match"),
             _mismatch("batched inner", (2, 3, 4), (2, 5, 5), "Expected size for first two dimensions"),
+            _mismatch("no batches, inner", (0, 2, 3), (1, 4, 5), "to be: [0, 3] but got: [0, 4]."),
             _mismatch("0d", (), (3,), "both arguments to matmul need to be at least 1D"),
             ErrorInput(S("float32@float64", (3, 4), (4, 2), dtypes=("float32", "float64")), RuntimeError, "expected"),
         ],
