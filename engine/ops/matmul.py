@@ -6,8 +6,7 @@ from ..autocast_state import state as _autocast
 from ..autograd.graph import Node
 from ..dtypes import legacy_name
 from . import binary_kernels, gemm
-from .op import (Op, autocast_inputs, broadcast_shape, check_in_place_broadcast, sum_to, unbroadcast, write_out,
-                 xp_of)
+from .op import Op, autocast_inputs, broadcast_shape, check_in_place_broadcast, sum_to, unbroadcast, write_out, xp_of
 from .shape import expanded_shape
 
 
