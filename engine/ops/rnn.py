@@ -62,6 +62,34 @@ def _sigmoid_from_tanh_(a):
     a += 0.5
 
 
+def _check_shapes(layer, x, shapes, batch_sizes, has_bias, has_proj):
+    """A clear error where the shapes of a layer's states and parameters (``shapes``: h0, [c0], w_ih, w_hh,
+    [b_ih, b_hh], [w_hr]) do not fit its input's ``x`` (packed rows by ``batch_sizes``)."""
+    states, params = shapes[:layer.n_states], shapes[layer.n_states:]
+    w_ih = params[0]
+    if len(w_ih) != 2 or w_ih[0] % layer.chunks or w_ih[1] != x[1]:
+        raise RuntimeError(f"{_kind(layer)}: weight_ih has shape {list(w_ih)}; an input of {x[1]} features and "
+                           f"{layer.chunks} gates take [{layer.chunks} * hidden_size, {x[1]}]")
+    gates, hidden = w_ih[0], w_ih[0] // layer.chunks
+    out = params[-1][0] if has_proj else hidden
+    expected = {"weight_hh": (gates, out)}
+    if has_bias:
+        expected.update(bias_ih=(gates,), bias_hh=(gates,))
+    if has_proj:
+        expected["weight_hr"] = (out, hidden)
+    expected.update({f"hidden{i}": (batch_sizes[0] if batch_sizes else 0, out if i == 0 else hidden)
+                     for i in range(layer.n_states)})
+    given = [*params[1:], *states]
+    for (name, shape), have in zip(expected.items(), given, strict=True):
+        if tuple(have) != shape:
+            raise RuntimeError(f"{_kind(layer)}: {name} has shape {list(have)}; with weight_ih of shape "
+                               f"{list(w_ih)} it takes {list(shape)}")
+
+
+def _kind(layer):
+    return layer.__name__.removesuffix("Layer")  # LSTM, GRU, RNN
+
+
 class _StepLoop(Implementation):
     """The layer's own loop over the steps (``_RecurrentLayer.run`` and ``backprop``), for NumPy or CuPy."""
 
@@ -142,6 +170,13 @@ class _RecurrentLayer(Op):
     n_states = 1
     sigmoid_rows = ()  # slices of the gate rows that are sigmoids, in multiples of hidden_size
     implementations = (_StepLoop,)  # LSTM and GRU put oneDNN's whole layer first
+
+    @classmethod
+    def apply(cls, x, *tensors, batch_sizes=(), has_bias=True, has_proj=False, **options):
+        """``Op.apply`` after the parameters' shapes are checked against the input's: oneDNN's primitive takes the
+        layer's geometry from the input and ``w_ih`` alone and would read the other arrays past their ends."""
+        _check_shapes(cls, x._data.shape, [t._data.shape for t in tensors], batch_sizes, has_bias, has_proj)
+        return super().apply(x, *tensors, batch_sizes=batch_sizes, has_bias=has_bias, has_proj=has_proj, **options)
 
     def record(self, x, arrays, batch_sizes, reverse, has_bias, has_proj, relu):
         """Keep the call's inputs and options (what ``backward_graph`` reads); returns the states and the

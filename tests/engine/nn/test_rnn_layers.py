@@ -3,6 +3,7 @@ weights the same outputs, final states and gradients (input, initial states, eve
 directions, projections, batch_first, unbatched and packed input; PyTorch's errors for bad arguments."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -389,3 +390,28 @@ def test_batch_split_over_threads(name, hidden, dtype, monkeypatch):
     finally:
         engine.set_num_threads(previous)
     assert shares and set(shares) == {2}
+
+
+# parameter -> (the layer, a replacement of the wrong shape, the error); the large layers run on oneDNN's primitive,
+# which takes its geometry from the input and weight_ih alone and would read the others past their ends
+WRONG_PARAMETERS = {
+    "weight_hh_l0": (lambda: engine.nn.LSTM(256, 256), (1024, 64), "weight_hh has shape [1024, 64]; with weight_ih of "
+                     "shape [1024, 256] it takes [1024, 256]"),
+    "bias_hh_l0": (lambda: engine.nn.GRU(256, 256), (700,), "GRU: bias_hh has shape [700]"),
+    "weight_ih_l0": (lambda: engine.nn.LSTM(256, 256), (1024, 200), "LSTM: weight_ih has shape [1024, 200]; an input "
+                     "of 256 features and 4 gates take [4 * hidden_size, 256]"),
+    "weight_hr_l0": (lambda: engine.nn.LSTM(8, 16, proj_size=4), (4, 15), "weight_hr has shape [4, 15]"),
+    "weight_hh": (lambda: engine.nn.LSTMCell(8, 16), (64, 3), "LSTM: weight_hh has shape [64, 3]"),
+}
+
+
+@pytest.mark.parametrize("name", WRONG_PARAMETERS)
+def test_a_parameter_of_the_wrong_shape_is_named(name):
+    """A parameter replaced by one of another shape stops the call with its name and the shape it needs."""
+    make, shape, message = WRONG_PARAMETERS[name]
+    layer = make()
+    setattr(layer, name, engine.nn.Parameter(engine.randn(*shape)))
+    x = engine.randn(3, layer.input_size) if isinstance(layer, engine.nn.LSTMCell) else engine.randn(32, 64,
+                                                                                                  layer.input_size)
+    with pytest.raises(RuntimeError, match=re.escape(message)):
+        layer(x)
