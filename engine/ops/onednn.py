@@ -298,6 +298,7 @@ class Layout:
 
     def blocked(self, array):
         """``array`` (plain, C-contiguous float32) as the primitive wants it (a reordered copy, or itself)."""
+        assert self.same or self.to_blocked is not None, "a layout made without its reorder into it"
         return self._reordered(self.to_blocked, self.plain_md, array)
 
     def moved(self, buffer):
@@ -318,6 +319,7 @@ class Layout:
     def plain(self, buffer, shape):
         if self.same:
             return buffer
+        assert self.to_plain is not None, "a layout made without its reorder back"
         return self.lib.reordered(self.to_plain, self.md, buffer, self.plain_md, shape)
 
 
@@ -374,12 +376,16 @@ class Convolution:
                 descriptors.append(pd)
             forward, data, weights = descriptors
             layouts = (self._mds, self._primitives)
-            self.f_x, self.f_w, self.f_y = (Layout(lib, md, forward, q, *layouts) for md, q in (
-                (self.x_md, _QUERY_SRC_MD), (self.w_md, _QUERY_WEIGHTS_MD), (self.y_md, _QUERY_DST_MD)))
-            self.d_x, self.d_w, self.d_y = (Layout(lib, md, data, q, *layouts) for md, q in (
-                (self.x_md, _QUERY_DIFF_SRC_MD), (self.w_md, _QUERY_WEIGHTS_MD), (self.y_md, _QUERY_DIFF_DST_MD)))
-            self.w_x, self.w_w, self.w_y = (Layout(lib, md, weights, q, *layouts) for md, q in (
-                (self.x_md, _QUERY_SRC_MD), (self.w_md, _QUERY_DIFF_WEIGHTS_MD), (self.y_md, _QUERY_DIFF_DST_MD)))
+            given, written = {"back": False}, {"into": False}  # arguments only read, or only written, by a pass
+            self.f_x, self.f_w, self.f_y = (Layout(lib, md, forward, q, *layouts, **ways) for md, q, ways in (
+                (self.x_md, _QUERY_SRC_MD, {}), (self.w_md, _QUERY_WEIGHTS_MD, given),
+                (self.y_md, _QUERY_DST_MD, written)))
+            self.d_x, self.d_w, self.d_y = (Layout(lib, md, data, q, *layouts, **ways) for md, q, ways in (
+                (self.x_md, _QUERY_DIFF_SRC_MD, written), (self.w_md, _QUERY_WEIGHTS_MD, given),
+                (self.y_md, _QUERY_DIFF_DST_MD, given)))
+            self.w_x, self.w_w, self.w_y = (Layout(lib, md, weights, q, *layouts, **ways) for md, q, ways in (
+                (self.x_md, _QUERY_SRC_MD, given), (self.w_md, _QUERY_DIFF_WEIGHTS_MD, written),
+                (self.y_md, _QUERY_DIFF_DST_MD, given)))
             self.d_w.takes_from(self.f_w)
             self.w_x.takes_from(self.f_x)
             self.w_y.takes_from(self.d_y)
