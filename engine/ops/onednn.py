@@ -105,14 +105,14 @@ class _Library:
         library.dnnl = None
         return library
 
-    def prepare_thread(self):
-        """Ready the calling thread for a oneDNN call: size OpenMP's team to the engine's thread count (oneDNN
-        reads it when it makes a primitive, and again when it runs one), and give the thread an alternate signal
-        stack (``signal_stack``: the library's GEMM kernels must not have a signal frame written at their stack
-        pointer)."""
+    def prepare_thread(self, threads=None):
+        """Ready the calling thread for a oneDNN call: size OpenMP's team to ``threads`` or the engine's thread
+        count (oneDNN reads it when it makes a primitive, and again when it runs one), and give the thread an
+        alternate signal stack (``signal_stack``: the library's GEMM kernels must not have a signal frame written at
+        their stack pointer)."""
         signal_stack.ensure()
         if self._set_threads is not None:
-            self._set_threads(get_num_threads())
+            self._set_threads(threads or get_num_threads())
 
     @staticmethod
     def check(status, what):
@@ -158,14 +158,16 @@ class _Library:
 
     def destroy(self, primitives, mds):
         """Free ``primitives`` (as ``primitive`` gives them) and memory descs ``mds``."""
-        for primitive, scratchpad, _size in primitives:
+        for primitive, scratchpad, _size, _threads in primitives:
             self.dnnl.dnnl_primitive_destroy(primitive)
             self.dnnl.dnnl_memory_desc_destroy(scratchpad)
         for md in mds:
             self.dnnl.dnnl_memory_desc_destroy(md)
 
     def primitive(self, pd):
-        """``(primitive, its scratchpad's memory desc, its size in bytes)`` of a primitive descriptor."""
+        """``(primitive, its scratchpad's memory desc, its size in bytes, the thread count it was made for)`` of a
+        primitive descriptor. It runs on that many threads: oneDNN sizes a primitive's work and scratchpad for the
+        team it sees when it makes it (a graph's node may keep one past ``set_num_threads``)."""
         primitive = ctypes.c_void_p()
         self.check(self.dnnl.dnnl_primitive_create(ctypes.byref(primitive), pd), "create a primitive")
         try:
@@ -173,13 +175,13 @@ class _Library:
         except OneDNNError:
             self.dnnl.dnnl_primitive_destroy(primitive)
             raise
-        return primitive, scratchpad, self.dnnl.dnnl_memory_desc_get_size(scratchpad)
+        return primitive, scratchpad, self.dnnl.dnnl_memory_desc_get_size(scratchpad), get_num_threads()
 
     def execute(self, primitive, arrays):
         """Run ``primitive`` (as ``primitive`` gives it) on ``arrays`` ({argument: (memory desc, C-contiguous
         float32 array)}). Calls take turns, so they share one scratchpad buffer, grown to the largest asked for."""
         d = self.dnnl
-        primitive, scratchpad, size = primitive
+        primitive, scratchpad, size, threads = primitive
         memories = []
         try:
             with self.running:
@@ -192,7 +194,7 @@ class _Library:
                     memories.append(memory)
                 keys = (*arrays, *([SCRATCHPAD] if size else []))
                 args = (_Arg * len(memories))(*(_Arg(key, m) for key, m in zip(keys, memories)))
-                self.prepare_thread()
+                self.prepare_thread(threads)
                 self.check(d.dnnl_primitive_execute(primitive, self.stream, len(memories), args),
                            "run a primitive")
                 self.check(d.dnnl_stream_wait(self.stream), "finish a primitive")

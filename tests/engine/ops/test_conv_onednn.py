@@ -187,6 +187,29 @@ def test_a_geometry_is_made_for_the_thread_count_in_force():
     assert one is not two and onednn.convolution(*shape) in (one, two)
 
 
+def test_a_node_runs_its_primitives_on_the_threads_they_were_made_for(monkeypatch, two_threads):
+    """A convolution made on two threads keeps them for its backward after ``set_num_threads(1)``: oneDNN sized
+    its work and scratchpad for the team it saw then; the gradients are those of a run on one thread."""
+    rng = np.random.default_rng(8)
+    x = engine.tensor(rng.standard_normal((4, 64, 12, 12), dtype=np.float32), requires_grad=True)
+    w = engine.tensor(rng.standard_normal((64, 64, 3, 3), dtype=np.float32), requires_grad=True)
+    lib = onednn.library()
+    teams = []
+    monkeypatch.setattr(lib, "_set_threads", lambda n, set_threads=lib._set_threads: teams.append(n) or
+                        set_threads(n))
+    y = engine.nn.functional.conv2d(x, w, padding=1)
+    engine.set_num_threads(1)
+    del teams[:]
+    y.sum().backward()
+    assert teams and set(teams) == {2}
+    grads = [x.grad.numpy(), w.grad.numpy()]
+    x.grad = w.grad = None
+    engine.nn.functional.conv2d(x, w, padding=1).sum().backward()
+    assert set(teams[teams.index(1):]) == {1}
+    for ours, theirs in zip(grads, [x.grad.numpy(), w.grad.numpy()], strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-3)
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
 def test_a_forked_child_does_not_use_it():
     """GNU OpenMP hangs in a child forked after it started: the child takes the engine's own kernels."""
