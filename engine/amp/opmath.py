@@ -22,7 +22,7 @@ from ..ops.op import in_float32, to_copy
 IN_FLOAT32 = (
     reduce.Sum, reduce.SumDim, reduce.Mean, reduce.MeanDim, reduce.Var, reduce.Std, reduce.Norm, reduce.Prod,
     reduce.LogSumExp, reduce_extra.NanSum, scan.Cumsum, scan.Cumprod, scan.LogCumSumExp,
-    softmax.Softmax, softmax.LogSoftmax, norm.BatchNorm, norm.LayerNorm, norm.GroupNorm,
+    softmax.Softmax, softmax.LogSoftmax, norm.BatchNorm, norm.PooledBatchNorm, norm.LayerNorm, norm.GroupNorm,
     loss.CrossEntropy, loss.CrossEntropyProb, loss.NllLoss, loss.MseLoss, loss.L1Loss, loss.SmoothL1Loss,
     loss.HuberLoss, loss.BinaryCrossEntropy, loss.BinaryCrossEntropyWithLogits,
     Linear, Conv2d, pool.AvgPool2d, pool.AdaptiveAvgPool2d, pool._GlobalAvgPool2d,

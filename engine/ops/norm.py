@@ -10,11 +10,13 @@ times faster than reducing over axes (0, 2, 3), with no temporary for products, 
 
 import numpy as np
 
+from .. import dtypes
 from ..backend import Implementation
 from ..dtypes import FLOAT_KINDS, legacy_name
 from ..tensor import make_tensor
 from . import jit, norm_kernels, row_norm_kernels
 from .channel_sums import channel_dot, channel_sum
+from .convert import cast
 from .op import Op, xp_of
 from .piecewise import constant_in
 
@@ -39,6 +41,20 @@ def _param_arrays(input, weight, bias):
     if bias is not None:
         tensors.append(bias)
     return tensors
+
+
+_HALF = np.dtype(np.float16)
+
+
+def _applied(op, input, weight, bias, **options):
+    """``op`` on the input and the affine parameters given. float16 runs on float32 copies and its result is
+    rounded back, as PyTorch's CPU kernels compute it: NumPy's float16 sums overflow past 65,504 (a variance of
+    inf made every output the bias)."""
+    tensors = _param_arrays(input, weight, bias)
+    if input._data.dtype != _HALF:
+        return op.apply(*tensors, **options)
+    wide = op.apply(*(cast(t, dtypes.float32) if t._data.dtype == _HALF else t for t in tensors), **options)
+    return cast(wide, dtypes.float16)
 
 
 def _affine_grads(node, gw, gb):
@@ -280,11 +296,11 @@ def pooled_batch_norm(input, running_mean, running_var, weight, bias, momentum, 
                     ("bias", bias)):
         _check_channels(name, t, c)
     try:
-        return PooledBatchNorm.apply(*_param_arrays(input, weight, bias),
-                                     running_mean=None if running_mean is None else running_mean._data,
-                                     running_var=None if running_var is None else running_var._data,
-                                     has_weight=weight is not None, has_bias=bias is not None,
-                                     momentum=float(momentum), eps=float(eps), combine=combine, reduce=reduce)
+        return _applied(PooledBatchNorm, input, weight, bias,
+                        running_mean=None if running_mean is None else running_mean._data,
+                        running_var=None if running_var is None else running_var._data,
+                        has_weight=weight is not None, has_bias=bias is not None, momentum=float(momentum),
+                        eps=float(eps), combine=combine, reduce=reduce)
     except _TooFewValues as e:
         raise ValueError(str(e)) from None
 
@@ -323,9 +339,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         raise NotImplementedError(f'"batch_norm" not implemented for \'{legacy_name(input._data.dtype)}\'')
     rm = None if running_mean is None else running_mean._data
     rv = None if running_var is None else running_var._data
-    return BatchNorm.apply(*_param_arrays(input, weight, bias), running_mean=rm, running_var=rv,
-                           has_weight=weight is not None, has_bias=bias is not None, training=bool(training),
-                           momentum=float(momentum), eps=float(eps))
+    return _applied(BatchNorm, input, weight, bias, running_mean=rm, running_var=rv, has_weight=weight is not None,
+                    has_bias=bias is not None, training=bool(training), momentum=float(momentum), eps=float(eps))
 
 
 def _row_stats(rows, eps):
@@ -493,8 +508,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalise over the trailing ``normalized_shape`` dimensions, then scale and shift elementwise."""
     ns = checked_normalized_shape("layer_norm", input, normalized_shape, weight=weight, bias=bias)
     _check_dtypes("LayerNormKernelImpl", input, weight, bias)
-    return LayerNorm.apply(*_param_arrays(input, weight, bias), k=len(ns), has_weight=weight is not None,
-                           has_bias=bias is not None, eps=float(eps))
+    return _applied(LayerNorm, input, weight, bias, k=len(ns), has_weight=weight is not None,
+                    has_bias=bias is not None, eps=float(eps))
 
 
 def _check_dtypes(kernel, input, *params):
@@ -585,8 +600,8 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
             raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in input, "
                                f"but got {name} of shape {list(t._data.shape)} and input of shape {list(shape)}")
     _check_dtypes("GroupNormKernelImpl", input, weight, bias)
-    return GroupNorm.apply(*_param_arrays(input, weight, bias), num_groups=int(num_groups),
-                           has_weight=weight is not None, has_bias=bias is not None, eps=float(eps))
+    return _applied(GroupNorm, input, weight, bias, num_groups=int(num_groups), has_weight=weight is not None,
+                    has_bias=bias is not None, eps=float(eps))
 
 
 def _verify_batch_size_list(size):

@@ -286,3 +286,32 @@ def test_compiled_and_generic_double_backward_agree():
         out.append(grads)
     for a, b in zip(*out, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
+
+
+# norm -> (the layer, an input shape whose statistics' float16 sums pass 65,504)
+HALF_NORMS = {"batch": (lambda m: m.nn.BatchNorm2d(4), (64, 4, 32, 32)),
+              "group": (lambda m: m.nn.GroupNorm(1, 32), (1, 32, 64, 64)),
+              "layer": (lambda m: m.nn.LayerNorm(8192), (2, 8192))}
+
+
+@pytest.mark.parametrize("norm", HALF_NORMS)
+def test_float16_is_computed_in_float32_as_pytorch(norm):
+    """float16 layers keep float16 outputs, gradients and running statistics, computed in float32 as PyTorch's CPU
+    kernels do (NumPy's float16 sums overflowed: every output was the bias)."""
+    make, shape = HALF_NORMS[norm]
+    rng = np.random.default_rng(6)
+    x = (rng.standard_normal(shape) * 3).astype(np.float16)
+    g = rng.standard_normal(shape).astype(np.float16)
+    results = []
+    for m in (engine, torch):
+        layer = make(m).half()
+        X = m.tensor(x, requires_grad=True)
+        y = layer(X)
+        y.backward(m.tensor(g))
+        assert y.dtype == X.grad.dtype == layer.weight.grad.dtype == m.float16
+        stats = [layer.running_mean.float().numpy()] if norm == "batch" else []
+        results.append([y.detach().float().numpy(), X.grad.float().numpy(), layer.weight.grad.float().numpy(),
+                         layer.bias.grad.float().numpy(), *stats])
+    for ours, theirs in zip(*results, strict=True):
+        scale = max(1.0, float(np.abs(theirs).max()))
+        np.testing.assert_allclose(ours, theirs, rtol=0, atol=4e-3 * scale)

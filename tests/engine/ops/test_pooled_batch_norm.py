@@ -72,3 +72,27 @@ def test_one_value_per_channel_over_the_processes_is_refused():
     with pytest.raises(ValueError, match="Expected more than 1 value per channel when training, got 1 over the "
                                          r"processes \(input size torch.Size\(\[1, 3\]\) here\)"):
         pooled_batch_norm(engine.ones(1, 3), None, None, None, None, 0.1, 1e-5, _alone, _no_reduce)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_two_byte_floats_compute_in_float32_as_batch_norm(dtype):
+    """float16 and bfloat16 pool their statistics in float32, as PyTorch's batch norm computes them: NumPy's
+    float16 sums overflowed past 65,504, and its einsum takes no bfloat16."""
+    torch = pytest.importorskip("torch")
+
+    rng = np.random.default_rng(9)
+    x = (rng.standard_normal((64, 4, 32, 32)) * 3).astype(np.float32)
+    results = []
+    for lib in (engine, torch):
+        low = getattr(lib, dtype)
+        xt = lib.tensor(x).to(low).requires_grad_()
+        rm, rv = lib.zeros(4, dtype=low), lib.ones(4, dtype=low)
+        if lib is engine:
+            y = pooled_batch_norm(xt, rm, rv, None, None, 0.1, 1e-5, _alone, _no_reduce)
+        else:
+            y = lib.nn.functional.batch_norm(xt, rm, rv, training=True, momentum=0.1, eps=1e-5)
+        y.backward(lib.ones_like(y))
+        assert y.dtype == xt.grad.dtype == rm.dtype == low
+        results.append([t.detach().float().numpy() for t in (y, xt.grad, rm, rv)])
+    for ours, theirs in zip(*results, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=0, atol=3e-2 * max(1.0, float(np.abs(theirs).max())))
