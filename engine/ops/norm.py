@@ -17,7 +17,7 @@ from ..tensor import make_tensor
 from . import jit, norm_kernels, row_norm_kernels
 from .channel_sums import channel_dot, channel_sum
 from .convert import cast
-from .op import Op, xp_of
+from .op import Op, common_device, xp_of
 from .piecewise import constant_in
 
 
@@ -295,6 +295,7 @@ def pooled_batch_norm(input, running_mean, running_var, weight, bias, momentum, 
     for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
                     ("bias", bias)):
         _check_channels(name, t, c)
+    _check_running_devices(input, running_mean, running_var)
     try:
         return _applied(PooledBatchNorm, input, weight, bias,
                         running_mean=None if running_mean is None else running_mean._data,
@@ -303,6 +304,12 @@ def pooled_batch_norm(input, running_mean, running_var, weight, bias, momentum, 
                         eps=float(eps), combine=combine, reduce=reduce)
     except _TooFewValues as e:
         raise ValueError(str(e)) from None
+
+
+def _check_running_devices(input, running_mean, running_var):
+    """PyTorch's error for running statistics on another device than the input: they are options of the node,
+    not its inputs, so ``Op.apply``'s check of its inputs' devices does not see them."""
+    common_device([input, *(t for t in (running_mean, running_var) if t is not None)])
 
 
 def _check_channels(name, t, c):
@@ -335,6 +342,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     _check_channels("running_var", running_var, c)
     _check_channels("weight", weight, c)
     _check_channels("bias", bias, c)
+    _check_running_devices(input, running_mean, running_var)
     if input._data.dtype.kind not in FLOAT_KINDS:
         raise NotImplementedError(f'"batch_norm" not implemented for \'{legacy_name(input._data.dtype)}\'')
     rm = None if running_mean is None else running_mean._data

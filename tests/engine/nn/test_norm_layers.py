@@ -333,3 +333,15 @@ def test_a_row_whose_first_value_lies_far_from_its_mean_as_pytorch(norm, first):
         results.append(y.double().numpy())
     ours, theirs, exact = results
     assert np.abs(ours - exact).max() <= max(2 * np.abs(theirs - exact).max(), 5e-7 * np.abs(exact).max())
+
+
+@pytest.mark.parametrize("training", [False, True])
+def test_running_statistics_on_another_device_are_refused(fake_cuda, training):
+    """As PyTorch: running statistics on a GPU with an input on the CPU (or the other way round) raise, where the
+    host's compiled kernel was handed the device's arrays."""
+    x = engine.randn(2, 3, 4, 4)
+    stats = (engine.zeros(3, device="cuda"), engine.ones(3, device="cuda"))
+    with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
+        engine.nn.functional.batch_norm(x, *stats, training=training)
+    with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
+        engine.nn.functional.batch_norm(x.cuda(), *(s.cpu() for s in stats), training=training)
