@@ -206,7 +206,8 @@ class _Library:
 _library = None
 _loading = threading.Lock()
 _cache_lock = threading.Lock()
-_forked = False  # a child process forked after OpenMP started: GNU OpenMP would hang there
+_forked = False  # a forked child: GNU OpenMP hangs there if the parent had started it (oneDNN or numba's pool
+# may have, without this module knowing), so no fork takes the chance
 
 
 def _after_fork_in_child():
@@ -219,7 +220,7 @@ os.register_at_fork(after_in_child=_after_fork_in_child)
 
 def library():
     """The loaded library (loaded at the first call), or None where oneDNN is not installed, cannot be loaded,
-    or this process was forked from one that had started it."""
+    or this process is a forked child (``_forked``)."""
     global _library
     if _forked:
         return None
